@@ -1,0 +1,90 @@
+"""A FIX client for tests, the demo and connectivity checks: send orders, await their reports."""
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from wirespeed.clock import fix_timestamp, now_ns
+
+from .fix import tags as T
+from .fix.message import FixMessage
+from .fix.tags import MsgTypes as M
+from .initiator import FixInitiator
+from .session import Session, SessionConfig
+
+
+class FixClient:
+    def __init__(self, sender: str, target: str, host: str, port: int, *, begin_string: str = "FIX.4.4",
+                 heartbeat_s: int = 30):
+        self.session = Session(SessionConfig(sender_comp_id=sender, target_comp_id=target, role="initiator",
+                                             begin_string=begin_string, heartbeat_s=heartbeat_s), self)
+        self.initiator = FixInitiator(self.session, host, port, reconnect=False)
+        self.reports: dict[str, list[FixMessage]] = defaultdict(list)
+        self.other: list[FixMessage] = []
+        self._waiters: dict[str, asyncio.Event] = {}
+
+    async def start(self, timeout: float = 5.0) -> None:
+        await self.initiator.start()
+        if not await self.initiator.wait_logged_on(timeout):
+            raise ConnectionError(f"{self.session.name}: logon failed ({self.session.last_error or 'no reply'})")
+
+    async def stop(self) -> None:
+        await self.initiator.stop()
+
+    # Application callbacks
+    def on_logon(self, session: Session) -> None:
+        pass
+
+    def on_logout(self, session: Session) -> None:
+        pass
+
+    def on_message(self, session: Session, msg: FixMessage) -> None:
+        key = msg.get(T.ClOrdID) if msg.msg_type in (M.EXECUTION_REPORT, M.ORDER_CANCEL_REJECT) else None
+        if key is None:
+            self.other.append(msg)
+            key = f"<{msg.msg_type}>"
+        else:
+            self.reports[key].append(msg)
+        ev = self._waiters.get(key)
+        if ev is not None:
+            ev.set()
+
+    # Orders
+    def new_order(self, cl_ord_id: str, symbol: str, side: str, qty: int | str, price: str | None = None,
+                  ord_type: str = "2", tif: str = "0", extra: list | None = None) -> int:
+        """Send a NewOrderSingle; returns the perf_counter_ns just before the write."""
+        fields = [(T.ClOrdID, cl_ord_id), (T.Symbol, symbol), (T.Side, side), (T.TransactTime, fix_timestamp()),
+                  (T.OrderQty, qty), (T.OrdType, ord_type)]
+        if price is not None:
+            fields.append((T.Price, price))
+        fields.append((T.TimeInForce, tif))
+        fields += extra or []
+        t = now_ns()
+        self.session.send(M.NEW_ORDER_SINGLE, fields)
+        return t
+
+    def cancel(self, cl_ord_id: str, orig: str, symbol: str, side: str, qty: int) -> None:
+        self.session.send(M.ORDER_CANCEL_REQUEST, [(T.OrigClOrdID, orig), (T.ClOrdID, cl_ord_id),
+                                                   (T.Symbol, symbol), (T.Side, side),
+                                                   (T.TransactTime, fix_timestamp()), (T.OrderQty, qty)])
+
+    async def wait_report(self, key: str, count: int = 1, timeout: float = 5.0, predicate=None) -> list[FixMessage]:
+        """Wait until ``key`` (a ClOrdID, or ``<MsgType>``) has ``count`` messages (matching ``predicate``)."""
+        def matching():
+            msgs = self.reports[key] if not key.startswith("<") else \
+                [m for m in self.other if m.msg_type == key[1:-1]]
+            return [m for m in msgs if predicate is None or predicate(m)]
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(matching()) < count:
+            ev = self._waiters.setdefault(key, asyncio.Event())
+            ev.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"{key}: {len(matching())}/{count} reports after {timeout}s")
+            try:
+                await asyncio.wait_for(ev.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+        return matching()

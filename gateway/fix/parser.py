@@ -1,0 +1,128 @@
+"""Streaming FIX parser, sans-IO: ``feed(bytes)`` then ``poll()`` for messages.
+
+Framing follows the FIX session protocol: a frame is ``8=<BeginString>|9=<len>|``,
+``len`` bytes of body, then ``10=<3 digits>|``. A frame whose BodyLength or CheckSum
+is wrong is *garbled*: it is dropped without an answer and without consuming a
+sequence number, and parsing resumes at the next ``8=FIX``. A frame that is intact
+but malformed inside (a non-numeric tag, a tag without a value, fields out of
+order) is returned with ``error`` set so the session can send a Reject.
+"""
+from __future__ import annotations
+
+import time
+
+from .message import FixMessage
+from .tags import SessionRejectReasons as SRR
+
+_START = b"8=FIX"
+_SOH = 1  # byte value
+
+
+class ParseError(Exception):
+    """The stream cannot continue (e.g. a frame larger than the allowed maximum)."""
+
+
+class FixParser:
+    __slots__ = ("_buf", "max_message_bytes", "garbled", "begin_strings", "last_garbled")
+
+    def __init__(self, max_message_bytes: int = 8192, begin_strings=("FIX.4.2", "FIX.4.4")):
+        self._buf = bytearray()
+        self.max_message_bytes = max_message_bytes
+        self.begin_strings = tuple(begin_strings)
+        self.garbled = 0          # frames dropped
+        self.last_garbled = ""    # why the last one was dropped (for the log)
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+
+    def _drop(self, why: str, skip_from: int) -> None:
+        """Discard a garbled frame: resume at the next frame start after ``skip_from``."""
+        self.garbled += 1
+        self.last_garbled = why
+        nxt = self._buf.find(_START, skip_from + 1)
+        del self._buf[: nxt if nxt >= 0 else len(self._buf)]
+
+    def poll(self, recv_ns: int = 0) -> FixMessage | None:
+        """The next complete message, or None until more bytes arrive."""
+        buf = self._buf
+        while True:
+            start = buf.find(_START)
+            if start < 0:
+                # Drop noise, keeping a tail that may be the start of a partial "8=FIX".
+                del buf[: max(len(buf) - (len(_START) - 1), 0)]
+                return None
+            if start:
+                del buf[:start]
+            soh1 = buf.find(b"\x01")
+            if soh1 < 0:
+                self._check_size()
+                return None
+            begin = bytes(buf[2:soh1]).decode("ascii", "replace")
+            if len(buf) < soh1 + 3:
+                return None
+            if not buf.startswith(b"9=", soh1 + 1):
+                self._drop("BodyLength(9) is not the second field", 0)
+                continue
+            soh2 = buf.find(b"\x01", soh1 + 1)
+            if soh2 < 0:
+                self._check_size()
+                return None
+            length_text = bytes(buf[soh1 + 3:soh2])
+            if not length_text.isdigit() or len(length_text) > 7:
+                self._drop(f"BodyLength(9) {length_text!r} is not a number", 0)
+                continue
+            body_start = soh2 + 1
+            body_end = body_start + int(length_text)
+            frame_end = body_end + 7  # "10=xxx\x01"
+            if frame_end > self.max_message_bytes:
+                self._drop(f"message of {frame_end} bytes exceeds the maximum {self.max_message_bytes}", 0)
+                continue
+            if len(buf) < frame_end:
+                return None
+            if not buf.startswith(b"10=", body_end) or buf[frame_end - 1] != _SOH or \
+                    (body_end and buf[body_end - 1] != _SOH):
+                self._drop("BodyLength(9) does not match the message", 0)
+                continue
+            checksum_text = bytes(buf[body_end + 3:body_end + 6])
+            if not checksum_text.isdigit() or int(checksum_text) != (sum(buf[:body_end]) & 0xFF):
+                self._drop(f"CheckSum(10) {checksum_text.decode('ascii', 'replace')} is wrong", 0)
+                continue
+            raw = bytes(buf[:frame_end])
+            del buf[:frame_end]
+            return self._parse_fields(raw, begin, recv_ns or time.perf_counter_ns())
+
+    def _check_size(self) -> None:
+        if len(self._buf) > self.max_message_bytes:
+            self._drop("header never completed within the maximum message size", 0)
+
+    def _parse_fields(self, raw: bytes, begin: str, recv_ns: int) -> FixMessage:
+        pairs: list[tuple[int, str]] = []
+        error = None
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        for index, field in enumerate(text.split("\x01")[:-1]):
+            tag_text, eq, value = field.partition("=")
+            if not eq or not tag_text.isdigit() or tag_text.startswith("0"):
+                if error is None:
+                    error = (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {tag_text!r}")
+                continue
+            tag = int(tag_text)
+            if value == "" and error is None:
+                error = (SRR.TAG_WITHOUT_VALUE, tag, f"tag {tag} has no value")
+            pairs.append((tag, value))
+        if error is None:
+            error = _check_order(pairs)
+        if begin not in self.begin_strings and error is None:
+            error = (SRR.VALUE_INCORRECT, 8, f"unsupported BeginString {begin}")
+        return FixMessage(pairs, raw, error, recv_ns)
+
+
+def _check_order(pairs: list[tuple[int, str]]):
+    """Header fields first (8, 9, 35 in that order), CheckSum last."""
+    if len(pairs) < 4 or pairs[0][0] != 8 or pairs[1][0] != 9 or pairs[-1][0] != 10:
+        return (SRR.TAG_OUT_OF_ORDER, None, "header or trailer out of order")
+    if pairs[2][0] != 35:
+        return (SRR.TAG_OUT_OF_ORDER, 35, "MsgType(35) must be the third field")
+    return None

@@ -1,0 +1,66 @@
+"""FIX initiator: one session to one counterparty, reconnecting with exponential backoff."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from .acceptor import _tick, _wait_for
+from .session import Session
+from .transport import FixProtocol
+
+log = logging.getLogger("wirespeed.initiator")
+
+
+class FixInitiator:
+    def __init__(self, session: Session, host: str, port: int, *, reconnect: bool = True,
+                 backoff_initial: float = 0.1, backoff_max: float = 5.0):
+        self.session = session
+        self.host, self.port = host, port
+        self.reconnect = reconnect
+        self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
+        self.connects = 0
+        self._task: asyncio.Task | None = None
+        self._timer: asyncio.Task | None = None
+        self._closed: asyncio.Event | None = None
+        self._transport = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        self._timer = asyncio.create_task(_tick(lambda: [self.session]))
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        delay = self.backoff_initial
+        while not self._stopping:
+            self._closed = asyncio.Event()
+            try:
+                self._transport, _ = await loop.create_connection(
+                    lambda: FixProtocol(lambda _data: self.session, on_close=lambda _p: self._closed.set()),
+                    self.host, self.port)
+                self.connects += 1
+                delay = self.backoff_initial
+                await self._closed.wait()
+            except OSError as exc:
+                log.warning("%s: connect to %s:%d failed: %s", self.session.name, self.host, self.port, exc)
+            if not self.reconnect or self._stopping:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.backoff_max)
+
+    async def wait_logged_on(self, timeout: float = 5.0) -> bool:
+        return await _wait_for(lambda: self.session.active, timeout)
+
+    async def stop(self, logout_wait: float = 0.5) -> None:
+        self._stopping = True
+        self.session.logout("initiator shutting down")
+        await _wait_for(lambda: self.session._write is None, logout_wait)
+        if self._transport is not None:
+            self._transport.close()
+        for task in (self._task, self._timer):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass

@@ -1,0 +1,424 @@
+"""A FIX 4.2/4.4 session, sans-IO.
+
+The transport hands it bytes (``data_received``) and a clock tick (``on_timer``);
+it hands the transport bytes to write and a request to close, through the two
+callables given to ``connection_made``. Application messages go to the injected
+``Application``; the application sends with ``send``.
+
+Behaviour follows the FIX session protocol: first message must be Logon; MsgSeqNum
+too high -> ResendRequest and queue; too low without PossDupFlag -> Logout;
+PossDup duplicates ignored; ResendRequest answered from the store with admin
+messages replaced by SequenceReset-GapFill; Heartbeat/TestRequest on timeouts;
+session-level Reject (RefSeqNum, RefTagID, RefMsgType, SessionRejectReason) for
+malformed messages; Logout handshake with timeout.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from enum import Enum
+from typing import Callable, Protocol
+
+from wirespeed.clock import fix_timestamp, parse_fix_timestamp
+
+from ..fix import tags as T
+from ..fix.encoder import Encoder
+from ..fix.message import FixMessage
+from ..fix.parser import FixParser
+from ..fix.tags import ADMIN_TYPES, MsgTypes as M, SessionRejectReasons as SRR
+from ..store import MemoryStore
+from .config import SessionConfig
+
+log = logging.getLogger("wirespeed.session")
+
+#: Required body tags per message type the engine handles (header tags are checked for all).
+REQUIRED = {
+    M.LOGON: (T.EncryptMethod, T.HeartBtInt),
+    M.TEST_REQUEST: (T.TestReqID,),
+    M.RESEND_REQUEST: (T.BeginSeqNo, T.EndSeqNo),
+    M.SEQUENCE_RESET: (T.NewSeqNo,),
+    M.REJECT: (T.RefSeqNum,),
+    M.NEW_ORDER_SINGLE: (T.ClOrdID, T.Side, T.Symbol, T.OrderQty, T.OrdType),
+    M.ORDER_CANCEL_REQUEST: (T.OrigClOrdID, T.ClOrdID, T.Side, T.Symbol),
+    M.ORDER_CANCEL_REPLACE_REQUEST: (T.OrigClOrdID, T.ClOrdID, T.Side, T.Symbol, T.OrderQty, T.OrdType),
+    M.EXECUTION_REPORT: (T.OrderID, T.ExecID, T.ExecType, T.OrdStatus, T.Symbol, T.Side),
+    M.ORDER_CANCEL_REJECT: (T.OrderID, T.ClOrdID, T.OrigClOrdID, T.OrdStatus, T.CxlRejResponseTo),
+    M.BUSINESS_MESSAGE_REJECT: (T.RefMsgType, T.BusinessRejectReason),
+}
+HEADER_REQUIRED = (T.SenderCompID, T.TargetCompID, T.MsgSeqNum, T.SendingTime)
+KNOWN_TYPES = frozenset(REQUIRED) | {M.HEARTBEAT, M.LOGOUT}
+INT_TAGS = frozenset({T.MsgSeqNum, T.HeartBtInt, T.BeginSeqNo, T.EndSeqNo, T.NewSeqNo, T.RefSeqNum,
+                      T.EncryptMethod, T.OrderQty})
+
+
+class SessionState(Enum):
+    DISCONNECTED = "disconnected"
+    AWAITING_LOGON = "awaiting_logon"    # connected, no Logon exchanged yet
+    ACTIVE = "active"
+    LOGOUT_SENT = "logout_sent"
+    CLOSED = "closed"
+
+
+class Application(Protocol):
+    def on_logon(self, session: "Session") -> None: ...
+    def on_logout(self, session: "Session") -> None: ...
+    def on_message(self, session: "Session", msg: FixMessage) -> None: ...
+
+
+class Session:
+    def __init__(self, config: SessionConfig, app: Application, store: MemoryStore | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.config = config
+        self.app = app
+        self.store = store or MemoryStore()
+        self.clock = clock
+        self.encoder = Encoder(config.begin_string, config.sender_comp_id, config.target_comp_id)
+        self.parser = FixParser(config.max_message_bytes, (config.begin_string,))
+        self.state = SessionState.DISCONNECTED
+        self.heartbeat_s = config.heartbeat_s
+        self._write: Callable[[bytes], None] | None = None
+        self._close: Callable[[], None] | None = None
+        self._queue: dict[int, FixMessage] = {}
+        self._resend_target = 0          # highest seq asked for in an outstanding ResendRequest
+        self._last_sent = self._last_recv = 0.0
+        self._test_req_sent_at = 0.0
+        self._logout_sent_at = 0.0
+        self.messages_in = self.messages_out = self.rejects_sent = 0
+        self.last_error = ""
+
+    # -- transport side -------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return f"{self.config.sender_comp_id}->{self.config.target_comp_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.state is SessionState.ACTIVE
+
+    def connection_made(self, write: Callable[[bytes], None], close: Callable[[], None]) -> None:
+        self._write, self._close = write, close
+        self.state = SessionState.AWAITING_LOGON
+        self._last_sent = self._last_recv = self.clock()
+        self.parser = FixParser(self.config.max_message_bytes, (self.config.begin_string,))
+        self._queue.clear()
+        self._resend_target = 0
+        if self.config.role == "initiator":
+            if self.config.reset_on_logon:
+                self.store.reset()
+            fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]
+            if self.config.reset_on_logon:
+                fields.append((T.ResetSeqNumFlag, "Y"))
+            self._send_raw(M.LOGON, fields)
+
+    def connection_lost(self) -> None:
+        was_active = self.state in (SessionState.ACTIVE, SessionState.LOGOUT_SENT)
+        self.state = SessionState.DISCONNECTED
+        self._write = self._close = None
+        if was_active:
+            self.app.on_logout(self)
+
+    def data_received(self, data: bytes, recv_ns: int = 0) -> None:
+        self.parser.feed(data)
+        while self._write is not None:
+            garbled = self.parser.garbled
+            msg = self.parser.poll(recv_ns)
+            if self.parser.garbled != garbled:
+                log.warning("%s: dropped garbled message: %s", self.name, self.parser.last_garbled)
+            if msg is None:
+                return
+            self._on_message(msg)
+
+    def on_timer(self) -> None:
+        """Call about once a second: heartbeats, test requests, timeouts."""
+        if self._write is None:
+            return
+        now = self.clock()
+        if self.state is SessionState.LOGOUT_SENT:
+            if now - self._logout_sent_at > self.config.logout_timeout_s:
+                self._disconnect("logout not answered in time")
+            return
+        if self.state is not SessionState.ACTIVE:
+            if now - self._last_recv > max(self.heartbeat_s, 10):
+                self._disconnect("no Logon received in time")
+            return
+        if now - self._last_sent >= self.heartbeat_s:
+            self._send_raw(M.HEARTBEAT, [])
+        silent = now - self._last_recv
+        if self._test_req_sent_at:
+            if now - self._test_req_sent_at > self.heartbeat_s:
+                self._disconnect("no answer to TestRequest")
+        elif silent > self.heartbeat_s * 1.2:
+            self._test_req_sent_at = now
+            self._send_raw(M.TEST_REQUEST, [(T.TestReqID, f"TEST-{int(now)}")])
+
+    # -- application side -----------------------------------------------------
+    def send(self, msg_type: str, fields: list) -> int:
+        """Send an application message; returns its MsgSeqNum. Raises if not logged on."""
+        if self.state is not SessionState.ACTIVE:
+            raise RuntimeError(f"{self.name}: cannot send {msg_type}: session is {self.state.value}")
+        return self._send_raw(msg_type, fields)
+
+    def logout(self, text: str = "") -> None:
+        if self.state is SessionState.ACTIVE:
+            self._send_logout(text)
+
+    def business_reject(self, msg: FixMessage, reason: int, text: str, ref_id: str | None = None) -> None:
+        fields = [(T.RefSeqNum, msg.seq_num or 0), (T.RefMsgType, msg.msg_type or "?"),
+                  (T.BusinessRejectReason, reason), (T.Text, text)]
+        if ref_id:
+            fields.insert(2, (T.BusinessRejectRefID, ref_id))
+        self._send_raw(M.BUSINESS_MESSAGE_REJECT, fields)
+
+    # -- internals ------------------------------------------------------------
+    def _send_raw(self, msg_type: str, fields, header_extra=()) -> int:
+        seq = self.store.next_sender_seq
+        raw = self.encoder.encode(msg_type, seq, fields, header_extra=header_extra)
+        self.store.next_sender_seq = seq + 1
+        self.store.save_sent(seq, raw)
+        self._last_sent = self.clock()
+        self.messages_out += 1
+        if self._write is not None:
+            self._write(raw)
+        return seq
+
+    def _send_logout(self, text: str) -> None:
+        self._send_raw(M.LOGOUT, [(T.Text, text)] if text else [])
+        self.state = SessionState.LOGOUT_SENT
+        self._logout_sent_at = self.clock()
+
+    def _disconnect(self, why: str) -> None:
+        self.last_error = why
+        log.info("%s: disconnecting: %s", self.name, why)
+        close = self._close
+        self.connection_lost()
+        if close is not None:
+            close()
+
+    def _logout_and_disconnect(self, text: str) -> None:
+        self.last_error = text
+        self._send_raw(M.LOGOUT, [(T.Text, text)])
+        self._disconnect(text)
+
+    def _reject(self, msg: FixMessage, reason: int, ref_tag: int | None, text: str) -> None:
+        fields = [(T.RefSeqNum, msg.seq_num or 0)]
+        if ref_tag is not None:
+            fields.append((T.RefTagID, ref_tag))
+        if msg.msg_type:
+            fields.append((T.RefMsgType, msg.msg_type))
+        if self.config.begin_string != "FIX.4.2" or reason <= 11:
+            fields.append((T.SessionRejectReason, reason))
+        fields.append((T.Text, text))
+        self.rejects_sent += 1
+        self.last_error = text
+        self._send_raw(M.REJECT, fields)
+
+    def _validate(self, msg: FixMessage):
+        """(reason, tag, text) for the first problem in an intact message, or None."""
+        if msg.error is not None:
+            return msg.error
+        for tag in HEADER_REQUIRED:
+            if tag not in msg:
+                return (SRR.REQUIRED_TAG_MISSING, tag, f"required tag {tag} missing")
+        mt = msg.msg_type
+        if mt not in KNOWN_TYPES:
+            return None  # the application answers with BusinessMessageReject
+        for tag in REQUIRED.get(mt, ()):
+            if tag not in msg:
+                return (SRR.REQUIRED_TAG_MISSING, tag, f"required tag {tag} missing")
+        for tag, value in msg.pairs:
+            if tag in INT_TAGS and not value.lstrip("-").isdigit():
+                return (SRR.INCORRECT_DATA_FORMAT, tag, f"tag {tag} must be an integer, not {value!r}")
+        seen = set()
+        for tag, _ in msg.pairs:
+            if tag in seen and tag in T.HEADER_TAGS | set(REQUIRED.get(mt, ())):
+                return (SRR.TAG_APPEARS_MORE_THAN_ONCE, tag, f"tag {tag} appears more than once")
+            seen.add(tag)
+        return None
+
+    def _on_message(self, msg: FixMessage) -> None:
+        self._last_recv = self.clock()
+        self._test_req_sent_at = 0.0
+        self.messages_in += 1
+        seq = msg.seq_num
+        if seq is None:
+            self._logout_and_disconnect("MsgSeqNum(34) missing or not a number")
+            return
+        if msg.get(T.SenderCompID) != self.config.target_comp_id or \
+                msg.get(T.TargetCompID) != self.config.sender_comp_id:
+            self._reject(msg, SRR.COMPID_PROBLEM, T.SenderCompID, "CompID problem")
+            self._logout_and_disconnect("incorrect SenderCompID or TargetCompID")
+            return
+        mt = msg.msg_type
+        if self.state is SessionState.AWAITING_LOGON and mt != M.LOGON:
+            self._logout_and_disconnect(f"first message must be Logon, not MsgType {mt}")
+            return
+        if mt == M.SEQUENCE_RESET and msg.get(T.GapFillFlag) != "Y":
+            self._on_sequence_reset(msg, gap_fill=False)
+            return
+        problem = self._validate(msg)
+        if mt == M.LOGON:
+            self._on_logon(msg, problem)
+            return
+        expected = self.store.next_target_seq
+        if seq > expected:
+            self._queue[seq] = msg
+            if self._resend_target < seq:
+                self._send_raw(M.RESEND_REQUEST, [(T.BeginSeqNo, expected), (T.EndSeqNo, 0)])
+                self._resend_target = seq
+            return
+        if seq < expected:
+            if msg.get(T.PossDupFlag) == "Y":
+                return  # a duplicate we already processed
+            self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
+            return
+        self._process_in_order(msg, problem)
+        self._drain_queue()
+
+    def _drain_queue(self) -> None:
+        while self._queue and self._write is not None:
+            nxt = self._queue.pop(self.store.next_target_seq, None)
+            if nxt is None:
+                # Anything below the expected number is now a duplicate.
+                for s in [s for s in self._queue if s < self.store.next_target_seq]:
+                    del self._queue[s]
+                return
+            self._process_in_order(nxt, self._validate(nxt))
+        if not self._queue:
+            self._resend_target = 0
+
+    def _process_in_order(self, msg: FixMessage, problem) -> None:
+        """``msg`` carries the expected sequence number: consume it and act on it."""
+        mt = msg.msg_type
+        if msg.get(T.PossDupFlag) == "Y" and problem is None:
+            orig = msg.get(T.OrigSendingTime)
+            if orig is None and mt not in ADMIN_TYPES:
+                problem = (SRR.REQUIRED_TAG_MISSING, T.OrigSendingTime, "OrigSendingTime(122) missing on PossDup")
+            elif orig is not None and orig > msg.get(T.SendingTime, ""):
+                self.store.set_next_target(self.store.next_target_seq + 1)
+                self._reject(msg, SRR.SENDING_TIME_ACCURACY, T.OrigSendingTime,
+                             "OrigSendingTime is later than SendingTime")
+                return
+        if mt == M.SEQUENCE_RESET:
+            self._on_sequence_reset(msg, gap_fill=True)
+            return
+        self.store.set_next_target(self.store.next_target_seq + 1)
+        if problem is not None:
+            self._reject(msg, *problem)
+            return
+        if not self._sending_time_ok(msg):
+            self._reject(msg, SRR.SENDING_TIME_ACCURACY, T.SendingTime, "SendingTime accuracy problem")
+            self._logout_and_disconnect("SendingTime accuracy problem")
+            return
+        if mt == M.HEARTBEAT:
+            return
+        if mt == M.TEST_REQUEST:
+            self._send_raw(M.HEARTBEAT, [(T.TestReqID, msg[T.TestReqID])])
+        elif mt == M.RESEND_REQUEST:
+            self._serve_resend(int(msg[T.BeginSeqNo]), int(msg[T.EndSeqNo]))
+        elif mt == M.REJECT:
+            log.warning("%s: counterparty rejected %s: %s", self.name, msg.get(T.RefSeqNum), msg.get(T.Text))
+        elif mt == M.LOGOUT:
+            if self.state is SessionState.LOGOUT_SENT:
+                self._disconnect("logout complete")
+            else:
+                self._send_raw(M.LOGOUT, [])
+                self._disconnect(f"counterparty logged out: {msg.get(T.Text, '')}")
+        elif mt in ADMIN_TYPES:
+            pass
+        else:
+            self.app.on_message(self, msg)
+
+    def _sending_time_ok(self, msg: FixMessage) -> bool:
+        try:
+            sent = parse_fix_timestamp(msg[T.SendingTime]) / 1e9
+        except (KeyError, ValueError):
+            return False
+        if msg.get(T.PossDupFlag) == "Y":
+            return True
+        return abs(time.time() - sent) <= self.config.sending_time_tolerance_s
+
+    def _on_logon(self, msg: FixMessage, problem) -> None:
+        if self.state is SessionState.ACTIVE:
+            self._logout_and_disconnect("duplicate Logon on an active session")
+            return
+        if problem is not None:
+            self._logout_and_disconnect(f"invalid Logon: {problem[2]}")
+            return
+        hb = int(msg[T.HeartBtInt])
+        if hb < 0 or not self._sending_time_ok(msg):
+            self._logout_and_disconnect("invalid Logon: bad HeartBtInt or SendingTime")
+            return
+        reset = msg.get(T.ResetSeqNumFlag) == "Y"
+        seq = msg.seq_num or 0
+        if self.config.role == "acceptor":
+            if reset:
+                self.store.reset()
+            self.heartbeat_s = hb or self.heartbeat_s
+            fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]
+            if reset:
+                fields.append((T.ResetSeqNumFlag, "Y"))
+            self.state = SessionState.ACTIVE
+            self._send_raw(M.LOGON, fields)
+        else:
+            self.state = SessionState.ACTIVE
+        expected = self.store.next_target_seq
+        if seq < expected:
+            self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
+            return
+        if seq > expected:
+            self._send_raw(M.RESEND_REQUEST, [(T.BeginSeqNo, expected), (T.EndSeqNo, 0)])
+            self._resend_target = seq
+        self.store.set_next_target(seq + 1) if seq == expected else None
+        self.app.on_logon(self)
+
+    def _on_sequence_reset(self, msg: FixMessage, gap_fill: bool) -> None:
+        try:
+            new = int(msg[T.NewSeqNo])
+        except (KeyError, ValueError):
+            self._reject(msg, SRR.REQUIRED_TAG_MISSING, T.NewSeqNo, "NewSeqNo(36) missing or invalid")
+            return
+        expected = self.store.next_target_seq
+        if new < expected:
+            self._reject(msg, SRR.VALUE_INCORRECT, T.NewSeqNo,
+                         f"attempt to lower sequence number, invalid value NewSeqNo={new}")
+            return
+        self.store.set_next_target(new)
+        self._drain_queue()
+
+    def _serve_resend(self, begin: int, end: int) -> None:
+        last = self.store.next_sender_seq - 1
+        end = last if end == 0 or end > last else end
+        gap_start = None
+        stored = dict(self.store.get_sent(begin, end))
+        for seq in range(begin, end + 1):
+            raw = stored.get(seq)
+            msg = None
+            if raw is not None:
+                p = FixParser(1 << 20)
+                p.feed(raw)
+                msg = p.poll()
+            if msg is None or msg.msg_type in ADMIN_TYPES:
+                gap_start = seq if gap_start is None else gap_start
+                continue
+            if gap_start is not None:
+                self._gap_fill(gap_start, seq)
+                gap_start = None
+            self._resend(seq, msg)
+        if gap_start is not None:
+            self._gap_fill(gap_start, end + 1)
+
+    def _gap_fill(self, seq: int, new_seq: int) -> None:
+        raw = self.encoder.encode(M.SEQUENCE_RESET, seq, [(T.GapFillFlag, "Y"), (T.NewSeqNo, new_seq)],
+                                  header_extra=[(T.PossDupFlag, "Y"), (T.OrigSendingTime, fix_timestamp())])
+        self._emit(raw)
+
+    def _resend(self, seq: int, msg: FixMessage) -> None:
+        raw = self.encoder.encode(msg.msg_type, seq, msg.body(),
+                                  header_extra=[(T.PossDupFlag, "Y"),
+                                                (T.OrigSendingTime, msg.get(T.SendingTime, fix_timestamp()))])
+        self._emit(raw)
+
+    def _emit(self, raw: bytes) -> None:
+        self._last_sent = self.clock()
+        if self._write is not None:
+            self._write(raw)

@@ -1,0 +1,31 @@
+"""``make hdl``: Verilog for every hardware top into build/hdl/, each linted with Verilator -Wall."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .risk.stage import RiskStage
+from .toolchain import BUILD_DIR, ToolchainError, lint, write_verilog
+
+
+def tops():
+    """(module name, component factory) for every top the project ships."""
+    return [("risk_stage", lambda: RiskStage(depth=256))]
+
+
+def main(out: str | None = None) -> int:
+    out_dir = Path(out) if out else BUILD_DIR / "hdl"
+    failed = 0
+    for name, make in tops():
+        path = write_verilog(make(), name, out_dir)
+        try:
+            lint(path, name)
+            print(f"{path}: lint clean (verilator --lint-only -Wall)")
+        except ToolchainError as exc:
+            failed += 1
+            print(exc, file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

