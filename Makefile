@@ -32,7 +32,7 @@ hdl: setup
 	$(BIN)/wirespeed hdl
 
 bench: setup
-	$(PY) -m wirespeed.bench
+	$(PY) -m wirespeed.gateway.bench
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,0 +1,86 @@
+"""``make bench``: codec and risk-check speed, as ratios against baselines measured in the same run.
+
+Absolute times depend on the machine; the ratios are what to compare. Nothing
+here is asserted: benchmarks report, tests verify.
+"""
+from __future__ import annotations
+
+import time
+
+import simplefix
+
+from wirespeed.enums import OrdType, Side, TimeInForce
+from wirespeed.hw.risk import LimitEntry, RiskModel
+from wirespeed.order import Order
+
+from .fix import Encoder, FixParser
+
+NOS_FIELDS = [(11, "ORD-000123"), (55, "AAPL"), (54, "1"), (60, "20261122-10:00:00.000"), (38, 100), (40, "2"),
+              (44, "190.25"), (59, "0")]
+SENDING_TIME = "20261122-10:00:00.000"
+
+
+def best_ns(fn, n: int, repeats: int = 5) -> float:
+    """Best per-call time over ``repeats`` runs of ``n`` calls (the least disturbed run)."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter_ns() - t0) / n)
+    return best
+
+
+def bench_codec(n: int = 20_000) -> list[tuple[str, float, float]]:
+    enc = Encoder("FIX.4.4", "CLIENT1", "WIRESPEED")
+    ours_enc = best_ns(lambda: enc.encode("D", 12345, NOS_FIELDS, SENDING_TIME), n)
+
+    def sf_encode():
+        m = simplefix.FixMessage()
+        m.append_pair(8, "FIX.4.4")
+        m.append_pair(35, "D")
+        m.append_pair(49, "CLIENT1")
+        m.append_pair(56, "WIRESPEED")
+        m.append_pair(34, 12345)
+        m.append_pair(52, SENDING_TIME)
+        for t, v in NOS_FIELDS:
+            m.append_pair(t, v)
+        return m.encode()
+    sf_enc = best_ns(sf_encode, n)
+
+    raw = enc.encode("D", 12345, NOS_FIELDS, SENDING_TIME)
+    parser = FixParser()
+
+    def ours_parse():
+        parser.feed(raw)
+        return parser.poll(1)
+    sf_parser = simplefix.FixParser()
+
+    def sf_parse():
+        sf_parser.append_buffer(raw)
+        return sf_parser.get_message()
+    return [("encode NewOrderSingle", ours_enc, sf_enc),
+            ("parse+frame-check NewOrderSingle", best_ns(ours_parse, n), best_ns(sf_parse, n))]
+
+
+def bench_risk(n: int = 50_000) -> tuple[float, float]:
+    model = RiskModel(256)
+    model.write(1, LimitEntry(1000, 18000, 20000))
+    order = Order(1, "X", 0, 1, Side.BUY, OrdType.LIMIT, TimeInForce.DAY, 100, 19025)
+    baseline = best_ns(lambda: None, n)  # the cost of the call itself: the floor
+    return best_ns(lambda: model.check(order), n), baseline
+
+
+def main() -> int:
+    print("wirespeed bench (per operation; ratio = baseline / ours, >1 means faster)\n")
+    print(f"{'operation':<36}{'wirespeed':>12}{'simplefix':>12}{'ratio':>9}")
+    for name, ours, theirs in bench_codec():
+        print(f"{name:<36}{ours / 1000:>10.2f}us{theirs / 1000:>10.2f}us{theirs / ours:>8.1f}x")
+    risk, floor = bench_risk()
+    print(f"\nrisk check (golden model, 6 checks)  {risk / 1000:.2f}us per order "
+          f"= {risk / floor:.1f}x an empty call ({floor:.0f}ns)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
