@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl as _ssl
+import time
+from collections import defaultdict, deque
 from typing import Callable
 
 from .fix.parser import FixParser
@@ -24,8 +27,14 @@ class FixAcceptor:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, sessions: dict[str, Session] | None = None,
-                 factory: Callable[[str], Session | None] | None = None, max_message_bytes: int = 8192):
+                 factory: Callable[[str], Session | None] | None = None, max_message_bytes: int = 8192,
+                 ssl: _ssl.SSLContext | None = None, max_logons_per_minute: int = 30, nodelay: bool = True,
+                 busy_poll_us: int = 0):
         self.host, self.port = host, port
+        self.ssl = ssl
+        self.max_logons_per_minute = max_logons_per_minute
+        self.nodelay, self.busy_poll_us = nodelay, busy_poll_us
+        self._logons: dict[str, deque] = defaultdict(deque)
         self.sessions: dict[str, Session] = dict(sessions or {})
         self.factory = factory
         self.max_message_bytes = max_message_bytes
@@ -48,6 +57,8 @@ class FixAcceptor:
             # A first message that is not Logon still reaches its session, which logs out.
             pass
         comp = msg.get(T.SenderCompID, "")
+        if not self._logon_allowed(comp):
+            return self._refuse(f"too many logon attempts from {comp!r} (over {self.max_logons_per_minute}/min)")
         session = self.sessions.get(comp)
         if session is None and self.factory is not None:
             session = self.factory(comp)
@@ -61,19 +72,30 @@ class FixAcceptor:
             return self._refuse(f"session {comp} is already connected")
         return session
 
+    def _logon_allowed(self, comp: str) -> bool:
+        now = time.monotonic()
+        times = self._logons[comp]
+        while times and now - times[0] > 60:
+            times.popleft()
+        if len(times) >= self.max_logons_per_minute:
+            return False
+        times.append(now)
+        return True
+
     def _refuse(self, why: str):
         self.refused += 1
         log.warning("refused connection: %s", why)
         return None
 
     def _protocol(self) -> FixProtocol:
-        proto = FixProtocol(self._resolve, on_close=self._protocols.discard)
+        proto = FixProtocol(self._resolve, on_close=self._protocols.discard, nodelay=self.nodelay,
+                            busy_poll_us=self.busy_poll_us)
         self._protocols.add(proto)
         return proto
 
     async def start(self) -> int:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self.host, self.port)
+        self._server = await loop.create_server(self._protocol, self.host, self.port, ssl=self.ssl)
         self.port = self._server.sockets[0].getsockname()[1]
         self._timer = asyncio.create_task(_tick(lambda: self.sessions.values()))
         log.info("acceptor listening on %s:%d", self.host, self.port)

@@ -15,12 +15,15 @@ from .session import Session, SessionConfig
 
 class FixClient:
     def __init__(self, sender: str, target: str, host: str, port: int, *, begin_string: str = "FIX.4.4",
-                 heartbeat_s: int = 30):
-        self.session = Session(SessionConfig(sender_comp_id=sender, target_comp_id=target, role="initiator",
-                                             begin_string=begin_string, heartbeat_s=heartbeat_s), self)
-        self.initiator = FixInitiator(self.session, host, port, reconnect=False)
+                 heartbeat_s: int = 30, config: SessionConfig | None = None, store=None, reconnect: bool = False,
+                 **initiator_kw):
+        config = config or SessionConfig(sender_comp_id=sender, target_comp_id=target, role="initiator",
+                                         begin_string=begin_string, heartbeat_s=heartbeat_s)
+        self.session = Session(config, self, store)
+        self.initiator = FixInitiator(self.session, host, port, reconnect=reconnect, **initiator_kw)
         self.reports: dict[str, list[FixMessage]] = defaultdict(list)
         self.other: list[FixMessage] = []
+        self.session_heartbeats: list[FixMessage] = []
         self._waiters: dict[str, asyncio.Event] = {}
 
     async def start(self, timeout: float = 5.0) -> None:
@@ -62,6 +65,20 @@ class FixClient:
         t = now_ns()
         self.session.send(M.NEW_ORDER_SINGLE, fields)
         return t
+
+    async def test_request(self, test_id: str, timeout: float = 5.0) -> int:
+        """Send a TestRequest; return the ns until its Heartbeat arrives."""
+        t0 = now_ns()
+        self.session._send_raw(M.TEST_REQUEST, [(T.TestReqID, test_id)])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for m in self.session_heartbeats:
+                if m.get(T.TestReqID) == test_id:
+                    return m.recv_ns - t0
+            if loop.time() > deadline:
+                raise TimeoutError(f"no Heartbeat for TestRequest {test_id}")
+            await asyncio.sleep(0.0005)
 
     def cancel(self, cl_ord_id: str, orig: str, symbol: str, side: str, qty: int) -> None:
         self.session.send(M.ORDER_CANCEL_REQUEST, [(T.OrigClOrdID, orig), (T.ClOrdID, cl_ord_id),

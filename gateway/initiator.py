@@ -13,8 +13,11 @@ log = logging.getLogger("wirespeed.initiator")
 
 class FixInitiator:
     def __init__(self, session: Session, host: str, port: int, *, reconnect: bool = True,
-                 backoff_initial: float = 0.1, backoff_max: float = 5.0):
+                 backoff_initial: float = 0.1, backoff_max: float = 5.0, ssl=None, nodelay: bool = True,
+                 busy_poll_us: int = 0):
         self.session = session
+        self.ssl = ssl
+        self.nodelay, self.busy_poll_us = nodelay, busy_poll_us
         self.host, self.port = host, port
         self.reconnect = reconnect
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
@@ -36,8 +39,9 @@ class FixInitiator:
             self._closed = asyncio.Event()
             try:
                 self._transport, _ = await loop.create_connection(
-                    lambda: FixProtocol(lambda _data: self.session, on_close=lambda _p: self._closed.set()),
-                    self.host, self.port)
+                    lambda: FixProtocol(lambda _data: self.session, on_close=lambda _p: self._closed.set(),
+                                        nodelay=self.nodelay, busy_poll_us=self.busy_poll_us),
+                    self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None)
                 self.connects += 1
                 delay = self.backoff_initial
                 await self._closed.wait()

@@ -22,6 +22,15 @@ def _hdl(args) -> int:
     return importlib.import_module("wirespeed.hw.build").main(args.out)
 
 
+def _fix_acceptor(args) -> int:
+    return importlib.import_module("wirespeed.gateway.cli").acceptor_main(args.config, args.app)
+
+
+def _fix_initiator(args) -> int:
+    return importlib.import_module("wirespeed.gateway.cli").initiator_main(
+        args.config, args.orders, args.symbol, args.price, args.timeout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wirespeed", description="low-latency order gateway")
     p.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
@@ -30,6 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--config", help="TOML config file (defaults built in)")
     d.add_argument("--orders", type=int, help="number of orders (overrides demo.orders)")
     d.set_defaults(func=_demo)
+    a = sub.add_parser("fix-acceptor", help="run the acceptor sessions of a QuickFIX-style .cfg")
+    a.add_argument("--config", required=True, help=".cfg file ([DEFAULT] / [SESSION] sections)")
+    a.add_argument("--app", choices=["echo", "ack"], default="echo",
+                   help="echo: connectivity-test echo; ack: one filled ExecutionReport per order")
+    a.set_defaults(func=_fix_acceptor)
+    i = sub.add_parser("fix-initiator", help="log on every initiator session of a .cfg and probe it")
+    i.add_argument("--config", required=True, help=".cfg file")
+    i.add_argument("--orders", type=int, default=0, help="NewOrderSingles to send per session (round trips)")
+    i.add_argument("--symbol", default="AAPL")
+    i.add_argument("--price", default="100.00")
+    i.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer")
+    i.set_defaults(func=_fix_initiator)
     h = sub.add_parser("hdl", help="generate Verilog for every hardware top and lint it")
     h.add_argument("--out", default=None, help="output folder (default build/hdl)")
     h.set_defaults(func=_hdl)

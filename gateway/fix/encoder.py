@@ -1,26 +1,29 @@
 """FIX encoder: header, BodyLength and CheckSum around a body of (tag, value) pairs.
 
-The per-session prefix (BeginString and CompIDs) is rendered once; each message
-renders only its own fields. Values must already be strings or ints (prices are
-formatted by ``TickSize.format``: no float is ever formatted here).
+The per-session prefix (BeginString and CompIDs) is rendered once. Hot messages
+use a ``Template``: the whole message between BodyLength and CheckSum is one
+pre-rendered %-format string, so encoding is a single C-level format call plus
+the frame. Values must already be strings or ints (prices are formatted by
+``TickSize.format``: no float is ever formatted here).
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from wirespeed.clock import fix_timestamp
+
+from .checksum import checksum
 
 Field = tuple[int, "str | int"]
 
 
 def _render(fields: Iterable[Field]) -> bytes:
-    return "".join(f"{t}={v}\x01" for t, v in fields).encode("ascii")
+    return "".join([f"{t}={v}\x01" for t, v in fields]).encode("ascii")
 
 
 def _frame(begin: bytes, body: bytes) -> bytes:
-    head = b"8=" + begin + b"\x019=" + str(len(body)).encode() + b"\x01"
-    msg = head + body
-    return msg + b"10=%03d\x01" % (sum(msg) & 0xFF)
+    msg = b"8=%s\x019=%d\x01%s" % (begin, len(body), body)
+    return b"%s10=%03d\x01" % (msg, checksum(msg))
 
 
 def encode_message(begin: str, msg_type: str, sender: str, target: str, seq: int,
@@ -31,18 +34,44 @@ def encode_message(begin: str, msg_type: str, sender: str, target: str, seq: int
     return _frame(begin.encode("ascii"), body)
 
 
+class Template:
+    """A message type with a fixed tag sequence, rendered by one format call."""
+
+    __slots__ = ("_fmt", "_begin", "tags")
+
+    def __init__(self, begin: bytes, msg_type: str, sender: str, target: str, tags: Sequence[int]):
+        self.tags = tuple(tags)
+        sender, target = sender.replace("%", "%%"), target.replace("%", "%%")
+        head = f"35={msg_type}\x0149={sender}\x0156={target}\x0134=%d\x0152=%s\x01"
+        self._fmt = head + "".join(f"{t}=%s\x01" for t in self.tags)
+        self._begin = begin
+
+    def encode(self, seq: int, values: Sequence, sending_time: str) -> bytes:
+        body = (self._fmt % (seq, sending_time, *values)).encode("ascii")
+        return _frame(self._begin, body)
+
+
 class Encoder:
     """Encodes messages for one session direction (fixed BeginString and CompIDs)."""
 
-    __slots__ = ("begin", "_comp")
+    __slots__ = ("begin", "sender", "target", "_comp", "_templates")
 
     def __init__(self, begin: str, sender: str, target: str):
         self.begin = begin.encode("ascii")
+        self.sender, self.target = sender, target
         self._comp = f"\x0149={sender}\x0156={target}\x0134=".encode("ascii")
+        self._templates: dict[tuple, Template] = {}
+
+    def template(self, msg_type: str, tags: Sequence[int]) -> Template:
+        key = (msg_type, tuple(tags))
+        t = self._templates.get(key)
+        if t is None:
+            t = self._templates[key] = Template(self.begin, msg_type, self.sender, self.target, tags)
+        return t
 
     def encode(self, msg_type: str, seq: int, fields: Iterable[Field] = (),
                sending_time: str | None = None, header_extra: Iterable[Field] = ()) -> bytes:
-        body = (b"35=" + msg_type.encode("ascii") + self._comp + str(seq).encode() +
-                b"\x0152=" + (sending_time or fix_timestamp()).encode("ascii") + b"\x01" +
+        body = (b"35=" + msg_type.encode("ascii") + self._comp + b"%d\x0152=%s\x01" %
+                (seq, (sending_time or fix_timestamp()).encode("ascii")) +
                 _render(header_extra) + _render(fields))
         return _frame(self.begin, body)

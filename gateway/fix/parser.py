@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import time
 
+from .checksum import checksum
 from .message import FixMessage
+from .tags import HEADER_TAG_TEXT
 from .tags import SessionRejectReasons as SRR
 
 _START = b"8=FIX"
@@ -84,7 +86,7 @@ class FixParser:
                 self._drop("BodyLength(9) does not match the message", 0)
                 continue
             checksum_text = bytes(buf[body_end + 3:body_end + 6])
-            if not checksum_text.isdigit() or int(checksum_text) != (sum(buf[:body_end]) & 0xFF):
+            if not checksum_text.isdigit() or int(checksum_text) != checksum(buf, body_end):
                 self._drop(f"CheckSum(10) {checksum_text.decode('ascii', 'replace')} is wrong", 0)
                 continue
             raw = bytes(buf[:frame_end])
@@ -96,33 +98,58 @@ class FixParser:
             self._drop("header never completed within the maximum message size", 0)
 
     def _parse_fields(self, raw: bytes, begin: str, recv_ns: int) -> FixMessage:
-        pairs: list[tuple[int, str]] = []
+        text = raw.decode("latin-1")  # every byte maps; FIX content is ASCII
+        n = text.count("\x01")
+        if text.count("=") == n and "=\x01" not in text:
+            # Fast path: no '=' inside values and none empty, so one split yields
+            # [tag, value, ...]. (A tag with a leading zero is caught by the dictionary.)
+            flat = text.replace("\x01", "=").split("=")
+            del flat[-1]
+            tags = flat[0::2]
+            if "".join(tags).isdigit():
+                it = iter(flat)
+                fields = dict(zip(it, it))
+                error = _check_order(tags, begin, self.begin_strings)
+                return FixMessage(fields, flat, raw, error, recv_ns, len(fields) != n)
+        return self._parse_slow(text, raw, begin, recv_ns)
+
+    def _parse_slow(self, text: str, raw: bytes, begin: str, recv_ns: int) -> FixMessage:
+        flat: list[str] = []
         error = None
-        try:
-            text = raw.decode("ascii")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        for index, field in enumerate(text.split("\x01")[:-1]):
-            tag_text, eq, value = field.partition("=")
-            if not eq or not tag_text.isdigit() or tag_text.startswith("0"):
+        for field in text.split("\x01")[:-1]:
+            tag, eq, value = field.partition("=")
+            if not eq or not tag.isdigit() or tag.startswith("0"):
                 if error is None:
-                    error = (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {tag_text!r}")
+                    error = (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {tag!r}")
                 continue
-            tag = int(tag_text)
             if value == "" and error is None:
-                error = (SRR.TAG_WITHOUT_VALUE, tag, f"tag {tag} has no value")
-            pairs.append((tag, value))
+                error = (SRR.TAG_WITHOUT_VALUE, int(tag), f"tag {tag} has no value")
+            flat += (tag, value)
+        fields: dict[str, str] = {}
+        for i in range(0, len(flat), 2):
+            fields.setdefault(flat[i], flat[i + 1])
         if error is None:
-            error = _check_order(pairs)
-        if begin not in self.begin_strings and error is None:
-            error = (SRR.VALUE_INCORRECT, 8, f"unsupported BeginString {begin}")
-        return FixMessage(pairs, raw, error, recv_ns)
+            error = _check_order(flat[0::2], begin, self.begin_strings)
+        return FixMessage(fields, flat, raw, error, recv_ns, len(fields) * 2 != len(flat))
 
 
-def _check_order(pairs: list[tuple[int, str]]):
-    """Header fields first (8, 9, 35 in that order), CheckSum last."""
-    if len(pairs) < 4 or pairs[0][0] != 8 or pairs[1][0] != 9 or pairs[-1][0] != 10:
+_HEADER = HEADER_TAG_TEXT
+
+
+def _check_order(tags: list[str], begin: str, begin_strings) -> tuple | None:
+    """8, 9, 35 first in that order, the rest of the header before the body, CheckSum last."""
+    if len(tags) < 4 or tags[0] != "8" or tags[1] != "9" or tags[-1] != "10":
         return (SRR.TAG_OUT_OF_ORDER, None, "header or trailer out of order")
-    if pairs[2][0] != 35:
+    if tags[2] != "35":
         return (SRR.TAG_OUT_OF_ORDER, 35, "MsgType(35) must be the third field")
+    i = 3
+    header = _HEADER
+    while tags[i] in header:
+        i += 1
+    if not header.isdisjoint(tags[i:]):
+        bad = next(t for t in tags[i:] if t in header)
+        return (SRR.TAG_OUT_OF_ORDER, int(bad), f"header tag {bad} after the body")
+    # A CheckSum(10) before the end is a repeated tag: the dictionary's structure check reports it.
+    if begin not in begin_strings:
+        return (SRR.VALUE_INCORRECT, 8, f"unsupported BeginString {begin}")
     return None

@@ -58,8 +58,11 @@ CxlRejReason = 102
 CxlRejResponseTo = 434
 ExecTransType = 20   # FIX 4.2 only
 
+#: Standard header tags (FIX 4.4 StandardHeader, incl. routing and sub-IDs).
 HEADER_TAGS = frozenset({BeginString, BodyLength, MsgType, SenderCompID, TargetCompID, MsgSeqNum,
-                         PossDupFlag, PossResend, SendingTime, OrigSendingTime})
+                         PossDupFlag, PossResend, SendingTime, OrigSendingTime,
+                         50, 57, 115, 116, 128, 129, 142, 143, 144, 145, 369, 627})
+HEADER_TAG_TEXT = frozenset(str(t) for t in HEADER_TAGS)
 
 
 class MsgTypes:
@@ -95,3 +98,13 @@ class SessionRejectReasons:
     INVALID_MSGTYPE = 11
     TAG_APPEARS_MORE_THAN_ONCE = 13
     TAG_OUT_OF_ORDER = 14
+
+
+#: Every MsgType FIX 4.4 defines (4.2's are a subset). A value outside this set is an
+#: invalid MsgType (session Reject 11); a defined type the engine does not handle gets
+#: BusinessMessageReject (380=3) from the application.
+VALID_MSG_TYPES = frozenset(
+    "0 1 2 3 4 5 6 7 8 9 A B C D E F G H J K L M N P Q R S T V W X Y Z "
+    "a b c d e f g h i j k l m n o p q r s t u v w x y z "
+    "AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ "
+    "BA BB BC BD BE BF BG BH".split())

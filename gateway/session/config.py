@@ -1,6 +1,7 @@
 """One session's settings (frozen; validated; errors name the key)."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +17,19 @@ class SessionConfig:
     sending_time_tolerance_s: int = 120
     logout_timeout_s: float = 2.0
     max_message_bytes: int = 8192
+    allow_unknown_fields: bool = False   # accept tags the dictionary does not define for a message
+    password: str | None = None          # acceptor: Logon must carry it (554); initiator: sends it
+    max_messages_per_second: int = 20000 # inbound, per connection; above it the session logs out
+    start_time: dt.time | None = None    # daily UTC session window; None = always
+    end_time: dt.time | None = None
+
+    def in_schedule(self, now: dt.datetime | None = None) -> bool:
+        if self.start_time is None or self.end_time is None:
+            return True
+        t = (now or dt.datetime.now(dt.timezone.utc)).time()
+        if self.start_time <= self.end_time:
+            return self.start_time <= t < self.end_time
+        return t >= self.start_time or t < self.end_time   # window crosses midnight
 
     def __post_init__(self) -> None:
         for key in ("sender_comp_id", "target_comp_id"):
@@ -28,6 +42,8 @@ class SessionConfig:
             raise ValueError(f"role: must be acceptor or initiator, not {self.role!r}")
         if not isinstance(self.heartbeat_s, int) or self.heartbeat_s <= 0:
             raise ValueError(f"heartbeat_s: must be a positive integer, not {self.heartbeat_s!r}")
+        if not isinstance(self.max_messages_per_second, int) or self.max_messages_per_second <= 0:
+            raise ValueError(f"max_messages_per_second: must be a positive integer, not {self.max_messages_per_second!r}")
         if self.max_message_bytes < 256:
             raise ValueError(f"max_message_bytes: must be at least 256, not {self.max_message_bytes!r}")
 

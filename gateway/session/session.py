@@ -14,6 +14,7 @@ malformed messages; Logout handshake with timeout.
 """
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from enum import Enum
@@ -25,30 +26,14 @@ from ..fix import tags as T
 from ..fix.encoder import Encoder
 from ..fix.message import FixMessage
 from ..fix.parser import FixParser
-from ..fix.tags import ADMIN_TYPES, MsgTypes as M, SessionRejectReasons as SRR
+from ..fix.dictionary import dictionary
+from ..fix.tags import ADMIN_TYPES, VALID_MSG_TYPES, MsgTypes as M, SessionRejectReasons as SRR
 from ..store import MemoryStore
 from .config import SessionConfig
 
 log = logging.getLogger("wirespeed.session")
 
-#: Required body tags per message type the engine handles (header tags are checked for all).
-REQUIRED = {
-    M.LOGON: (T.EncryptMethod, T.HeartBtInt),
-    M.TEST_REQUEST: (T.TestReqID,),
-    M.RESEND_REQUEST: (T.BeginSeqNo, T.EndSeqNo),
-    M.SEQUENCE_RESET: (T.NewSeqNo,),
-    M.REJECT: (T.RefSeqNum,),
-    M.NEW_ORDER_SINGLE: (T.ClOrdID, T.Side, T.Symbol, T.OrderQty, T.OrdType),
-    M.ORDER_CANCEL_REQUEST: (T.OrigClOrdID, T.ClOrdID, T.Side, T.Symbol),
-    M.ORDER_CANCEL_REPLACE_REQUEST: (T.OrigClOrdID, T.ClOrdID, T.Side, T.Symbol, T.OrderQty, T.OrdType),
-    M.EXECUTION_REPORT: (T.OrderID, T.ExecID, T.ExecType, T.OrdStatus, T.Symbol, T.Side),
-    M.ORDER_CANCEL_REJECT: (T.OrderID, T.ClOrdID, T.OrigClOrdID, T.OrdStatus, T.CxlRejResponseTo),
-    M.BUSINESS_MESSAGE_REJECT: (T.RefMsgType, T.BusinessRejectReason),
-}
-HEADER_REQUIRED = (T.SenderCompID, T.TargetCompID, T.MsgSeqNum, T.SendingTime)
-KNOWN_TYPES = frozenset(REQUIRED) | {M.HEARTBEAT, M.LOGOUT}
-INT_TAGS = frozenset({T.MsgSeqNum, T.HeartBtInt, T.BeginSeqNo, T.EndSeqNo, T.NewSeqNo, T.RefSeqNum,
-                      T.EncryptMethod, T.OrderQty})
+HEADER_REQUIRED = ("49", "56", "34", "52")
 
 
 class SessionState(Enum):
@@ -74,6 +59,7 @@ class Session:
         self.clock = clock
         self.encoder = Encoder(config.begin_string, config.sender_comp_id, config.target_comp_id)
         self.parser = FixParser(config.max_message_bytes, (config.begin_string,))
+        self.dictionary = dictionary(config.begin_string, allow_unknown_fields=config.allow_unknown_fields)
         self.state = SessionState.DISCONNECTED
         self.heartbeat_s = config.heartbeat_s
         self._write: Callable[[bytes], None] | None = None
@@ -84,6 +70,9 @@ class Session:
         self._test_req_sent_at = 0.0
         self._logout_sent_at = 0.0
         self.messages_in = self.messages_out = self.rejects_sent = 0
+        self._in_reply_to = 0   # inbound MsgSeqNum being processed (recorded with what we send)
+        self._tokens = float(config.max_messages_per_second)
+        self._tokens_at = clock()
         self.last_error = ""
 
     # -- transport side -------------------------------------------------------
@@ -102,12 +91,15 @@ class Session:
         self.parser = FixParser(self.config.max_message_bytes, (self.config.begin_string,))
         self._queue.clear()
         self._resend_target = 0
+        self._tokens, self._tokens_at = float(self.config.max_messages_per_second), self._last_recv
         if self.config.role == "initiator":
             if self.config.reset_on_logon:
                 self.store.reset()
             fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]
             if self.config.reset_on_logon:
                 fields.append((T.ResetSeqNumFlag, "Y"))
+            if self.config.password is not None:
+                fields.append((T.Password, self.config.password))
             self._send_raw(M.LOGON, fields)
 
     def connection_lost(self) -> None:
@@ -130,9 +122,13 @@ class Session:
 
     def on_timer(self) -> None:
         """Call about once a second: heartbeats, test requests, timeouts."""
+        self.store.flush()  # "batch" fsync policy: at most a timer tick of sends at risk
         if self._write is None:
             return
         now = self.clock()
+        if self.state is SessionState.ACTIVE and not self.config.in_schedule():
+            self._send_logout("end of the session schedule")
+            return
         if self.state is SessionState.LOGOUT_SENT:
             if now - self._logout_sent_at > self.config.logout_timeout_s:
                 self._disconnect("logout not answered in time")
@@ -158,6 +154,18 @@ class Session:
             raise RuntimeError(f"{self.name}: cannot send {msg_type}: session is {self.state.value}")
         return self._send_raw(msg_type, fields)
 
+    def send_template(self, msg_type: str, tags: tuple, values) -> int:
+        """Send a hot message through a pre-rendered template (see ``Encoder.template``)."""
+        if self.state is not SessionState.ACTIVE:
+            raise RuntimeError(f"{self.name}: cannot send {msg_type}: session is {self.state.value}")
+        seq = self.store.next_sender_seq
+        raw = self.encoder.template(msg_type, tags).encode(seq, values, fix_timestamp())
+        self.store.save_sent(seq, raw, self._in_reply_to)
+        self._last_sent = self.clock()
+        self.messages_out += 1
+        self._write(raw)
+        return seq
+
     def logout(self, text: str = "") -> None:
         if self.state is SessionState.ACTIVE:
             self._send_logout(text)
@@ -173,8 +181,7 @@ class Session:
     def _send_raw(self, msg_type: str, fields, header_extra=()) -> int:
         seq = self.store.next_sender_seq
         raw = self.encoder.encode(msg_type, seq, fields, header_extra=header_extra)
-        self.store.next_sender_seq = seq + 1
-        self.store.save_sent(seq, raw)
+        self.store.save_sent(seq, raw, self._in_reply_to)
         self._last_sent = self.clock()
         self.messages_out += 1
         if self._write is not None:
@@ -217,28 +224,26 @@ class Session:
         if msg.error is not None:
             return msg.error
         for tag in HEADER_REQUIRED:
-            if tag not in msg:
-                return (SRR.REQUIRED_TAG_MISSING, tag, f"required tag {tag} missing")
+            if tag not in msg.fields:
+                return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} missing")
         mt = msg.msg_type
-        if mt not in KNOWN_TYPES:
-            return None  # the application answers with BusinessMessageReject
-        for tag in REQUIRED.get(mt, ()):
-            if tag not in msg:
-                return (SRR.REQUIRED_TAG_MISSING, tag, f"required tag {tag} missing")
-        for tag, value in msg.pairs:
-            if tag in INT_TAGS and not value.lstrip("-").isdigit():
-                return (SRR.INCORRECT_DATA_FORMAT, tag, f"tag {tag} must be an integer, not {value!r}")
-        seen = set()
-        for tag, _ in msg.pairs:
-            if tag in seen and tag in T.HEADER_TAGS | set(REQUIRED.get(mt, ())):
-                return (SRR.TAG_APPEARS_MORE_THAN_ONCE, tag, f"tag {tag} appears more than once")
-            seen.add(tag)
-        return None
+        if not self.dictionary.known_type(mt):
+            if mt not in VALID_MSG_TYPES:
+                return (SRR.INVALID_MSGTYPE, T.MsgType, f"invalid MsgType {mt!r}")
+            return None  # defined by FIX but not handled here: the application sends BusinessMessageReject
+        return self.dictionary.validate(msg)
 
     def _on_message(self, msg: FixMessage) -> None:
-        self._last_recv = self.clock()
+        now = self._last_recv = self.clock()
         self._test_req_sent_at = 0.0
         self.messages_in += 1
+        rate = self.config.max_messages_per_second
+        self._tokens = min(rate, self._tokens + (now - self._tokens_at) * rate)
+        self._tokens_at = now
+        if self._tokens < 1.0:
+            self._logout_and_disconnect(f"inbound message rate above {rate}/s")
+            return
+        self._tokens -= 1.0
         seq = msg.seq_num
         if seq is None:
             self._logout_and_disconnect("MsgSeqNum(34) missing or not a number")
@@ -310,6 +315,8 @@ class Session:
             self._logout_and_disconnect("SendingTime accuracy problem")
             return
         if mt == M.HEARTBEAT:
+            if T.TestReqID in msg and hasattr(self.app, "session_heartbeats"):
+                self.app.session_heartbeats.append(msg)   # a TestRequest the app sent is answered
             return
         if mt == M.TEST_REQUEST:
             self._send_raw(M.HEARTBEAT, [(T.TestReqID, msg[T.TestReqID])])
@@ -326,7 +333,11 @@ class Session:
         elif mt in ADMIN_TYPES:
             pass
         else:
-            self.app.on_message(self, msg)
+            self._in_reply_to = msg.seq_num or 0
+            try:
+                self.app.on_message(self, msg)
+            finally:
+                self._in_reply_to = 0
 
     def _sending_time_ok(self, msg: FixMessage) -> bool:
         try:
@@ -344,6 +355,16 @@ class Session:
         if problem is not None:
             self._logout_and_disconnect(f"invalid Logon: {problem[2]}")
             return
+        if self.config.role == "acceptor":
+            if not self.config.in_schedule():
+                self._logout_and_disconnect("Logon outside the session schedule")
+                return
+            if self.config.password is not None:
+                given = (msg.get(T.Password) or "").encode()
+                # Constant time: how much of a guess matched must not show in the reply time.
+                if not hmac.compare_digest(given, self.config.password.encode()):
+                    self._logout_and_disconnect("invalid Logon: authentication failed")
+                    return
         hb = int(msg[T.HeartBtInt])
         if hb < 0 or not self._sending_time_ok(msg):
             self._logout_and_disconnect("invalid Logon: bad HeartBtInt or SendingTime")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from typing import Callable
@@ -26,14 +27,35 @@ def install_uvloop() -> bool:
     return True
 
 
-def tune_socket(sock: socket.socket | None) -> None:
-    """TCP_NODELAY: an order is one small write and must not wait for Nagle."""
+SO_BUSY_POLL = getattr(socket, "SO_BUSY_POLL", 46)  # Linux
+
+
+def tune_socket(sock, nodelay: bool = True, busy_poll_us: int = 0) -> None:
+    """TCP_NODELAY (an order is one small write and must not wait for Nagle) and,
+    optionally, SO_BUSY_POLL (spin in the kernel for that many us on an empty
+    receive queue instead of sleeping; needs CAP_NET_ADMIN to raise above the
+    sysctl net.core.busy_read)."""
     if sock is None:
         return
     try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError as exc:  # pragma: no cover - non-TCP sockets in tests
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if nodelay else 0)
+    except OSError as exc:  # pragma: no cover - non-TCP sockets
         log.debug("TCP_NODELAY not set: %s", exc)
+    if busy_poll_us:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_BUSY_POLL, int(busy_poll_us))
+        except OSError as exc:
+            log.warning("SO_BUSY_POLL=%d not set (%s); continuing without it", busy_poll_us, exc)
+
+
+def pin_cpus(cpus) -> bool:
+    """Pin this process to ``cpus`` (the core(s) isolated for the engine)."""
+    try:
+        os.sched_setaffinity(0, set(cpus))
+        return True
+    except (AttributeError, OSError) as exc:
+        log.warning("CPU affinity %s not set: %s", cpus, exc)
+        return False
 
 
 class FixProtocol(asyncio.Protocol):
@@ -44,9 +66,11 @@ class FixProtocol(asyncio.Protocol):
     refuse the connection silently, or ``...`` (Ellipsis) to wait for more bytes.
     """
 
-    __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close")
+    __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close", "_nodelay", "_busy_poll")
 
-    def __init__(self, resolve: Callable, on_close: Callable | None = None):
+    def __init__(self, resolve: Callable, on_close: Callable | None = None, nodelay: bool = True,
+                 busy_poll_us: int = 0):
+        self._nodelay, self._busy_poll = nodelay, busy_poll_us
         self._resolve = resolve
         self._on_close = on_close
         self.session = None
@@ -56,7 +80,7 @@ class FixProtocol(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        tune_socket(transport.get_extra_info("socket"))
+        tune_socket(transport.get_extra_info("socket"), self._nodelay, self._busy_poll)
         session = self._resolve(b"")
         if session is not None and session is not ...:
             self._attach(session)

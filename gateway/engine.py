@@ -1,0 +1,105 @@
+"""A FIX engine from a QuickFIX-style .cfg: acceptors (one per address:port) and initiators."""
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Callable
+
+from .acceptor import FixAcceptor
+from .cfg import SessionSettings
+from .initiator import FixInitiator
+from .session import Application, Session
+from .store import FileStore, MemoryStore
+from .transport import pin_cpus
+
+log = logging.getLogger("wirespeed.engine")
+
+
+def make_store(s: SessionSettings, session_id: str | None = None):
+    if s.FileStorePath is None:
+        return MemoryStore()
+    return FileStore(s.FileStorePath, session_id or s.session_id, s.FsyncPolicy)
+
+
+def _server_ssl(s: SessionSettings) -> ssl.SSLContext | None:
+    if not s.SocketUseSSL:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(s.SSLCertificate, s.SSLPrivateKey)
+    if s.SSLCACertificate:
+        ctx.load_verify_locations(s.SSLCACertificate)
+        ctx.verify_mode = ssl.CERT_REQUIRED   # mutual TLS
+    return ctx
+
+
+def _client_ssl(s: SessionSettings) -> ssl.SSLContext | None:
+    if not s.SocketUseSSL:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=s.SSLCACertificate)
+    ctx.check_hostname = False   # venues are addressed by IP; the certificate chain is still verified
+    if s.SSLCertificate and s.SSLPrivateKey:
+        ctx.load_cert_chain(s.SSLCertificate, s.SSLPrivateKey)
+    return ctx
+
+
+class Engine:
+    """Owns every session of a .cfg. ``app_for(settings)`` gives each session its Application."""
+
+    def __init__(self, settings: list[SessionSettings], app_for: Callable[[SessionSettings], Application]):
+        self.settings = settings
+        self.sessions: dict[str, Session] = {}
+        self.acceptors: dict[tuple[str, int], FixAcceptor] = {}
+        self.initiators: list[FixInitiator] = []
+        templates: dict[tuple[str, int], list[SessionSettings]] = {}
+        for s in settings:
+            if s.is_acceptor:
+                key = (s.SocketAcceptAddress, s.SocketAcceptPort)
+                acc = self.acceptors.get(key)
+                if acc is None:
+                    acc = self.acceptors[key] = FixAcceptor(
+                        key[0], key[1], max_message_bytes=s.MaxMessageSize, ssl=_server_ssl(s),
+                        max_logons_per_minute=s.MaxLogonsPerMinute, nodelay=s.SocketNodelay,
+                        busy_poll_us=int(s.SocketBusyPoll))
+                if s.TargetCompID == "*":
+                    templates.setdefault(key, []).append(s)
+                    continue
+                session = Session(s.session_config(), app_for(s), make_store(s))
+                acc.sessions[s.TargetCompID] = session
+                self.sessions[s.session_id] = session
+            else:
+                session = Session(s.session_config(), app_for(s), make_store(s))
+                self.sessions[s.session_id] = session
+                self.initiators.append(FixInitiator(
+                    session, s.SocketConnectHost, s.SocketConnectPort, backoff_initial=max(s.ReconnectInterval, 0.01),
+                    backoff_max=max(s.ReconnectIntervalMax, s.ReconnectInterval), ssl=_client_ssl(s),
+                    nodelay=s.SocketNodelay, busy_poll_us=int(s.SocketBusyPoll)))
+        for key, tmpl in templates.items():
+            self.acceptors[key].factory = self._template_factory(tmpl[0], app_for)
+        self.cpus = next((s.CPUAffinity for s in settings if s.CPUAffinity), None)
+
+    def _template_factory(self, s: SessionSettings, app_for):
+        def create(comp: str) -> Session | None:
+            if not comp or "\x01" in comp or "=" in comp or len(comp) > 64:
+                return None
+            session_id = f"{s.BeginString}-{s.SenderCompID}-{comp}"
+            session = Session(s.session_config(target=comp), app_for(s), make_store(s, session_id))
+            self.sessions[session_id] = session
+            log.info("dynamic session %s created from template", session_id)
+            return session
+        return create
+
+    async def start(self) -> None:
+        if self.cpus:
+            pin_cpus(self.cpus)
+        for acc in self.acceptors.values():
+            await acc.start()
+        for ini in self.initiators:
+            await ini.start()
+
+    async def stop(self) -> None:
+        for ini in self.initiators:
+            await ini.stop()
+        for acc in self.acceptors.values():
+            await acc.stop()
+        for session in self.sessions.values():
+            session.store.close()

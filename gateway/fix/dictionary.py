@@ -1,0 +1,310 @@
+"""FIX 4.2 / 4.4 data dictionary for every message wirespeed handles, and its validator.
+
+Fields: tag, name, type, and enumerated values where the spec fixes them.
+Messages: required and optional body fields per version, and their repeating
+groups (count tag -> delimiter tag, member tags). The validator answers a
+parsed message with the first problem as (SessionRejectReason, RefTagID, text),
+or None. Tags >= 5000 are user-defined and pass unless configured otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .tags import HEADER_TAG_TEXT, SessionRejectReasons as SRR
+
+# tag name type [enum values, space separated]
+_FIELDS = """
+1 Account STRING
+6 AvgPx PRICE
+7 BeginSeqNo SEQNUM
+8 BeginString STRING
+9 BodyLength LENGTH
+10 CheckSum STRING
+11 ClOrdID STRING
+14 CumQty QTY
+15 Currency STRING
+16 EndSeqNo SEQNUM
+17 ExecID STRING
+18 ExecInst MULTI
+19 ExecRefID STRING
+20 ExecTransType CHAR 0 1 2 3
+21 HandlInst CHAR 1 2 3
+22 SecurityIDSource STRING
+30 LastMkt STRING
+31 LastPx PRICE
+32 LastQty QTY
+33 NoLinesOfText NUMINGROUP
+34 MsgSeqNum SEQNUM
+35 MsgType STRING
+36 NewSeqNo SEQNUM
+37 OrderID STRING
+38 OrderQty QTY
+39 OrdStatus CHAR 0 1 2 3 4 5 6 7 8 9 A B C D E
+40 OrdType CHAR 1 2 3 4 5 6 7 8 9 D E G I J K L M P Q R
+41 OrigClOrdID STRING
+42 OrigTime UTCTIMESTAMP
+43 PossDupFlag BOOLEAN
+44 Price PRICE
+45 RefSeqNum SEQNUM
+47 Rule80A CHAR
+48 SecurityID STRING
+49 SenderCompID STRING
+50 SenderSubID STRING
+52 SendingTime UTCTIMESTAMP
+54 Side CHAR 1 2 3 4 5 6 7 8 9 A B C D E F G
+55 Symbol STRING
+56 TargetCompID STRING
+57 TargetSubID STRING
+58 Text STRING
+59 TimeInForce CHAR 0 1 2 3 4 5 6 7
+60 TransactTime UTCTIMESTAMP
+65 SymbolSfx STRING
+76 ExecBroker STRING
+94 EmailType CHAR 0 1 2
+97 PossResend BOOLEAN
+98 EncryptMethod INT 0 1 2 3 4 5 6
+99 StopPx PRICE
+100 ExDestination STRING
+102 CxlRejReason INT
+103 OrdRejReason INT
+107 SecurityDesc STRING
+108 HeartBtInt INT
+110 MinQty QTY
+111 MaxFloor QTY
+112 TestReqID STRING
+114 LocateReqd BOOLEAN
+115 OnBehalfOfCompID STRING
+116 OnBehalfOfSubID STRING
+129 DeliverToSubID STRING
+142 SenderLocationID STRING
+143 TargetLocationID STRING
+144 OnBehalfOfLocationID STRING
+145 DeliverToLocationID STRING
+369 LastMsgSeqNumProcessed SEQNUM
+627 NoHops NUMINGROUP
+628 HopCompID STRING
+629 HopSendingTime UTCTIMESTAMP
+630 HopRefID SEQNUM
+122 OrigSendingTime UTCTIMESTAMP
+123 GapFillFlag BOOLEAN
+126 ExpireTime UTCTIMESTAMP
+128 DeliverToCompID STRING
+141 ResetSeqNumFlag BOOLEAN
+146 NoRelatedSym NUMINGROUP
+147 Subject STRING
+150 ExecType CHAR
+151 LeavesQty QTY
+164 EmailThreadID STRING
+167 SecurityType STRING
+207 SecurityExchange STRING
+215 NoRoutingIDs NUMINGROUP
+216 RoutingType INT 1 2 3 4
+217 RoutingID STRING
+320 SecurityReqID STRING
+322 SecurityResponseID STRING
+323 SecurityResponseType INT 1 2 3 4 5 6
+371 RefTagID INT
+372 RefMsgType STRING
+373 SessionRejectReason INT
+379 BusinessRejectRefID STRING
+380 BusinessRejectReason INT 0 1 2 3 4 5 6 7 8 18
+383 MaxMessageSize LENGTH
+393 TotalNumSecurities INT
+432 ExpireDate STRING
+434 CxlRejResponseTo CHAR 1 2
+447 PartyIDSource CHAR
+448 PartyID STRING
+452 PartyRole INT
+453 NoPartyIDs NUMINGROUP
+464 TestMessageIndicator BOOLEAN
+528 OrderCapacity CHAR A G I P R W
+553 Username STRING
+554 Password STRING
+789 NextExpectedMsgSeqNum SEQNUM
+"""
+
+HEADER = tuple(sorted(HEADER_TAG_TEXT, key=int))
+TRAILER = ("10",)
+
+_EXEC_TYPE = {"FIX.4.2": "0 1 2 3 4 5 6 7 8 9 A B C D E", "FIX.4.4": "0 3 4 5 6 7 8 9 A B C D E F G H I"}
+
+_NOS_OPT = "1 18 21 22 48 65 100 107 110 111 114 126 15 167 207 432 47 528 58 60 99 44 59 453"
+_ER_OPT = "1 11 41 19 20 6 14 151 31 32 30 38 40 44 59 60 58 103 99 18 76 15 22 48 167 207 65 453 126 432 528"
+
+
+@dataclass(frozen=True)
+class MessageDef:
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    groups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # count -> (delim, members)
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        members = {m for _, ms in self.groups.values() for m in ms}
+        return frozenset(HEADER + TRAILER + self.required + self.optional + tuple(members))
+
+
+_PARTIES = {"453": ("448", ("448", "447", "452"))}
+
+
+def _messages(version: str) -> dict[str, MessageDef]:
+    v42 = version == "FIX.4.2"
+    split = str.split
+    return {
+        "0": MessageDef("Heartbeat", (), ("112",)),
+        "1": MessageDef("TestRequest", ("112",)),
+        "2": MessageDef("ResendRequest", ("7", "16")),
+        "3": MessageDef("Reject", ("45",), ("371", "372", "373", "58")),
+        "4": MessageDef("SequenceReset", ("36",), ("123",)),
+        "5": MessageDef("Logout", (), ("58",)),
+        "A": MessageDef("Logon", ("98", "108"), ("141", "383", "553", "554", "464", "789")),
+        "D": MessageDef("NewOrderSingle",
+                        ("11", "21", "55", "54", "38", "40") if v42 else ("11", "55", "54", "60", "38", "40"),
+                        tuple(split(_NOS_OPT)), _PARTIES),
+        "F": MessageDef("OrderCancelRequest", ("41", "11", "55", "54") + (() if v42 else ("60",)),
+                        ("1", "37", "38", "58", "60", "453", "48", "22"), _PARTIES),
+        "G": MessageDef("OrderCancelReplaceRequest",
+                        ("41", "11", "55", "54", "40") + (("21",) if v42 else ("60", "38")),
+                        tuple(split(_NOS_OPT)) + ("37", "38"), _PARTIES),
+        "8": MessageDef("ExecutionReport",
+                        ("37", "17", "20", "150", "39", "55", "54", "151", "14", "6") if v42 else
+                        ("37", "17", "150", "39", "55", "54", "151", "14", "6"),
+                        tuple(split(_ER_OPT)), _PARTIES),
+        "9": MessageDef("OrderCancelReject", ("37", "11", "41", "39", "434"), ("102", "58", "1", "60")),
+        "j": MessageDef("BusinessMessageReject", ("372", "380"), ("45", "379", "58")),
+        "d": MessageDef("SecurityDefinition", ("320", "322") + (("393",) if v42 else ("323",)),
+                        ("55", "48", "22", "167", "207", "15", "58", "323", "393", "65", "107", "146"),
+                        {"146": ("55", ("55", "65", "48", "22", "167"))}),
+        "C": MessageDef("Email", ("164", "94", "147", "33"), ("42", "37", "11", "215", "146"),
+                        {"33": ("58", ("58",)), "215": ("216", ("216", "217")),
+                         "146": ("55", ("55", "65", "48", "22"))}),
+    }
+
+
+class Dictionary:
+    """One FIX version's fields and messages, prepared for fast validation."""
+
+    def __init__(self, version: str, allow_user_defined: bool = True, allow_unknown_fields: bool = False):
+        self.version = version
+        self.allow_user_defined = allow_user_defined
+        self.allow_unknown_fields = allow_unknown_fields
+        self.types: dict[str, str] = {}
+        self.enums: dict[str, frozenset[str]] = {}
+        self.names: dict[str, str] = {}
+        for line in _FIELDS.strip().splitlines():
+            tag, name, typ, *values = line.split()
+            self.types[tag], self.names[tag] = typ, name
+            if values:
+                self.enums[tag] = frozenset(values)
+        self.enums["150"] = frozenset(_EXEC_TYPE[version].split())
+        self.messages = _messages(version)
+        self.enums["35"] = frozenset(self.messages)
+        self._allowed = {mt: m.allowed for mt, m in self.messages.items()}
+        self.group_counts = frozenset(t for t, typ in self.types.items() if typ == "NUMINGROUP")
+
+    def known_type(self, msg_type: str) -> bool:
+        return msg_type in self.messages
+
+    def validate(self, msg) -> tuple[int, int | None, str] | None:
+        """First problem in ``msg`` (a FixMessage of a known type), or None."""
+        mt = msg.msg_type
+        mdef = self.messages[mt]
+        fields = msg.fields
+        for tag in mdef.required:
+            if tag not in fields:
+                return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} ({self.names[tag]}) missing")
+        allowed = self._allowed[mt]
+        types, enums = self.types, self.enums
+        for tag, value in fields.items():
+            typ = types.get(tag)
+            if typ is None:
+                if tag[0] == "0":
+                    return (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {tag!r}")
+                if int(tag) >= 5000 and self.allow_user_defined:
+                    continue
+                if self.allow_unknown_fields:
+                    continue
+                return (SRR.UNDEFINED_TAG, int(tag), f"undefined tag {tag}")
+            if tag not in allowed and not self.allow_unknown_fields:
+                return (SRR.TAG_NOT_DEFINED_FOR_MSG_TYPE, int(tag),
+                        f"tag {tag} ({self.names[tag]}) not defined for MsgType {mt}")
+            if not _TYPE_OK[typ](value):
+                return (SRR.INCORRECT_DATA_FORMAT, int(tag),
+                        f"tag {tag} ({self.names[tag]}) has incorrect data format {value!r}")
+            allowed_values = enums.get(tag)
+            if allowed_values is not None and value not in allowed_values:
+                return (SRR.VALUE_INCORRECT, int(tag),
+                        f"value {value!r} is incorrect (out of range) for tag {tag} ({self.names[tag]})")
+        if msg.has_duplicates or (mdef.groups and not self.group_counts.isdisjoint(fields)):
+            return self._validate_structure(msg, mdef)
+        return None
+
+    def _validate_structure(self, msg, mdef: MessageDef):
+        """Slow path: repeating groups and repeated tags, over the ordered pairs."""
+        pairs = msg.str_pairs
+        i, n = 0, len(pairs)
+        seen: set[str] = set()
+        while i < n:
+            tag, value = pairs[i]
+            if tag in seen:
+                return (SRR.TAG_APPEARS_MORE_THAN_ONCE, int(tag), f"tag {tag} appears more than once")
+            seen.add(tag)
+            i += 1
+            group = mdef.groups.get(tag)
+            if group is None:
+                continue
+            delim, members = group
+            expected, count = int(value), 0
+            in_entry: set[str] = set()
+            while i < n and pairs[i][0] in members:
+                t = pairs[i][0]
+                if t == delim:
+                    count += 1
+                    in_entry = set()
+                elif count == 0:
+                    return (16, int(t), f"repeating group {tag} entry must start with tag {delim}")
+                if t in in_entry:
+                    return (SRR.TAG_APPEARS_MORE_THAN_ONCE, int(t), f"tag {t} repeated within a group entry")
+                in_entry.add(t)
+                i += 1
+            if count != expected:
+                return (16, int(tag), f"incorrect NumInGroup count for repeating group {tag}: "
+                                      f"{expected} declared, {count} present")
+        return None
+
+
+def _is_int(v: str) -> bool:
+    return v.isdigit() or (v[:1] == "-" and v[1:].isdigit())
+
+
+def _is_decimal(v: str) -> bool:
+    whole, _, frac = v.lstrip("-").partition(".")
+    return (whole.isdigit() or (whole == "" and frac != "")) and (frac == "" or frac.isdigit())
+
+
+def _is_timestamp(v: str) -> bool:
+    # YYYYMMDD-HH:MM:SS[.sss...]
+    return (len(v) >= 17 and v[8] == "-" and v[:8].isdigit() and v[11] == ":" and v[14] == ":"
+            and v[9:11].isdigit() and v[12:14].isdigit() and v[15:17].isdigit()
+            and (len(v) == 17 or (v[17] == "." and v[18:].isdigit() and 19 <= len(v) <= 27)))
+
+
+_TYPE_OK = {
+    "STRING": bool, "MULTI": bool,
+    "INT": _is_int, "LENGTH": str.isdigit, "SEQNUM": str.isdigit, "NUMINGROUP": str.isdigit,
+    "QTY": _is_decimal, "PRICE": _is_decimal,
+    "CHAR": lambda v: len(v) == 1,
+    "BOOLEAN": lambda v: v in ("Y", "N"),
+    "UTCTIMESTAMP": _is_timestamp,
+}
+
+_CACHE: dict[tuple, Dictionary] = {}
+
+
+def dictionary(version: str, allow_user_defined: bool = True, allow_unknown_fields: bool = False) -> Dictionary:
+    key = (version, allow_user_defined, allow_unknown_fields)
+    d = _CACHE.get(key)
+    if d is None:
+        d = _CACHE[key] = Dictionary(*key)
+    return d

@@ -1,0 +1,5 @@
+"""Message stores: what a session sent (by MsgSeqNum) and its next sequence numbers."""
+from .file import FileStore, FsyncPolicy
+from .memory import MemoryStore
+
+__all__ = ["FileStore", "FsyncPolicy", "MemoryStore"]

@@ -1,0 +1,156 @@
+"""Append-only file store, one folder per session, that survives ``kill -9``.
+
+Files (in ``<root>/<BeginString>-<Sender>-<Target>/``):
+
+- ``messages`` — append-only records ``<seq> <reply_to> <length>\\n<raw>\\n``, every
+  message this side sent, so any of them can be resent after a restart.
+- ``seqnums`` — ``<next sender> <next target>\\n`` rewritten in place.
+- ``session`` — creation time (epoch seconds).
+
+Writes go straight to the kernel (unbuffered ``os.write``): a killed process loses
+nothing already written. ``fsync`` decides what survives the machine losing power:
+``none`` (never), ``batch`` (on ``flush()``, which the engine calls once per
+inbound read and on its timer), ``always`` (before the message goes on the wire).
+On open, a torn trailing record is cut off, and the next numbers are taken as
+the larger of ``seqnums`` and what the message log proves (a message sent as
+seq N means the next is N+1; a message sent in reply to inbound seq K means K
+was processed).
+"""
+from __future__ import annotations
+
+import enum
+import os
+import time
+from pathlib import Path
+
+
+class FsyncPolicy(str, enum.Enum):
+    NONE = "none"
+    BATCH = "batch"
+    ALWAYS = "always"
+
+
+class FileStore:
+    def __init__(self, root: str | Path, session_id: str, fsync: FsyncPolicy | str = FsyncPolicy.BATCH):
+        try:
+            self.fsync = FsyncPolicy(fsync)
+        except ValueError:
+            raise ValueError(f"fsync: must be none, batch or always, not {fsync!r}") from None
+        self.dir = Path(root) / session_id.replace("/", "_")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._index: dict[int, tuple[int, int]] = {}   # seq -> (offset of raw, length)
+        self._dirty = False
+        self.next_sender_seq = self.next_target_seq = 1
+        self.creation_time = time.time()
+        self._open()
+
+    # -- open / recover ------------------------------------------------------------
+    def _open(self) -> None:
+        session_file = self.dir / "session"
+        if session_file.exists():
+            try:
+                self.creation_time = float(session_file.read_text().strip())
+            except ValueError:
+                pass
+        else:
+            self._write_atomic(session_file, f"{self.creation_time}\n")
+        self._msg_fd = os.open(self.dir / "messages", os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
+        self._seq_fd = os.open(self.dir / "seqnums", os.O_RDWR | os.O_CREAT, 0o640)
+        sender, target = self._read_seqnums()
+        max_sent, max_reply = self._load_index()
+        self.next_sender_seq = max(sender, max_sent + 1)
+        self.next_target_seq = max(target, max_reply + 1)
+
+    def _read_seqnums(self) -> tuple[int, int]:
+        data = os.pread(self._seq_fd, 64, 0).split()
+        if len(data) >= 2 and data[0].isdigit() and data[1].isdigit():
+            return int(data[0]), int(data[1])
+        return 1, 1
+
+    def _load_index(self) -> tuple[int, int]:
+        data = (self.dir / "messages").read_bytes()
+        pos, good, max_sent, max_reply = 0, 0, 0, 0
+        while pos < len(data):
+            nl = data.find(b"\n", pos)
+            parts = data[pos:nl].split() if nl >= 0 else []
+            if len(parts) != 3 or not all(p.isdigit() for p in parts):
+                break
+            seq, reply_to, length = map(int, parts)
+            start, end = nl + 1, nl + 1 + length
+            if end + 1 > len(data) or data[end:end + 1] != b"\n":
+                break  # torn record: the process died mid-write
+            self._index[seq] = (start, length)
+            max_sent, max_reply = max(max_sent, seq), max(max_reply, reply_to)
+            pos = good = end + 1
+        if good < len(data):
+            os.truncate(self.dir / "messages", good)
+        return max_sent, max_reply
+
+    # -- the store interface -------------------------------------------------------
+    def save_sent(self, seq: int, raw: bytes, reply_to: int = 0) -> None:
+        head = b"%d %d %d\n" % (seq, reply_to, len(raw))
+        offset = os.lseek(self._msg_fd, 0, os.SEEK_END) + len(head)
+        os.write(self._msg_fd, head + raw + b"\n")
+        self._index[seq] = (offset, len(raw))
+        self.next_sender_seq = seq + 1
+        self._write_seqnums()
+        if self.fsync is FsyncPolicy.ALWAYS:
+            os.fsync(self._msg_fd)
+            os.fsync(self._seq_fd)
+        else:
+            self._dirty = True
+
+    def get_sent(self, begin: int, end: int) -> list[tuple[int, bytes]]:
+        out = []
+        for seq in range(begin, end + 1):
+            loc = self._index.get(seq)
+            if loc is not None:
+                out.append((seq, os.pread(self._msg_fd, loc[1], loc[0])))
+        return out
+
+    def set_next_target(self, seq: int) -> None:
+        self.next_target_seq = seq
+        self._write_seqnums()
+        if self.fsync is FsyncPolicy.ALWAYS:
+            os.fsync(self._seq_fd)
+        else:
+            self._dirty = True
+
+    def set_next_sender(self, seq: int) -> None:
+        self.next_sender_seq = seq
+        self._write_seqnums()
+
+    def flush(self) -> None:
+        if self._dirty and self.fsync is not FsyncPolicy.NONE:
+            os.fsync(self._msg_fd)
+            os.fsync(self._seq_fd)
+        self._dirty = False
+
+    def reset(self) -> None:
+        """New session: empty the log, sequence numbers back to 1."""
+        os.ftruncate(self._msg_fd, 0)
+        self._index.clear()
+        self.next_sender_seq = self.next_target_seq = 1
+        self.creation_time = time.time()
+        self._write_atomic(self.dir / "session", f"{self.creation_time}\n")
+        self._write_seqnums()
+        self.flush()
+
+    def close(self) -> None:
+        self.flush()
+        for fd in (self._msg_fd, self._seq_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    # -- helpers ---------------------------------------------------------------------
+    def _write_seqnums(self) -> None:
+        # Fixed width so an in-place rewrite never leaves a stale tail.
+        os.pwrite(self._seq_fd, b"%020d %020d\n" % (self.next_sender_seq, self.next_target_seq), 0)
+
+    @staticmethod
+    def _write_atomic(path: Path, text: str) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
