@@ -13,6 +13,7 @@ from pathlib import Path
 from wirespeed.config import ConfigError
 
 from .session.config import SessionConfig
+from wirespeed.ascii import digits
 
 
 def _yn(v: str) -> bool:
@@ -22,13 +23,13 @@ def _yn(v: str) -> bool:
 
 
 def _port(v: str) -> int:
-    if not v.isdigit() or not 0 <= int(v) <= 65535:
+    if not digits(v) or not 0 <= int(v) <= 65535:
         raise ValueError(f"must be a TCP port 0..65535, not {v!r}")
     return int(v)
 
 
 def _posint(v: str) -> int:
-    if not v.isdigit() or int(v) <= 0:
+    if not digits(v) or int(v) <= 0:
         raise ValueError(f"must be a positive integer, not {v!r}")
     return int(v)
 

@@ -25,6 +25,7 @@ from .fix.orders import DecodeError, decode_exec_report, decode_new_order, exec_
 from .fix.tags import MsgTypes as M
 from .risk import RiskBackend
 from .session import Session
+from wirespeed.ascii import digits
 
 log = logging.getLogger("wirespeed.orders")
 
@@ -154,7 +155,7 @@ class OrderGateway:
         t0 = msg.recv_ns or now_ns()
         rep = decode_exec_report(msg)
         base = rep["cl_ord_id"].split(".", 1)[0]
-        state = self.orders.get(int(base)) if base.isdigit() else None
+        state = self.orders.get(int(base)) if digits(base) else None
         if state is None:
             log.warning("venue report for unknown order %r", rep["cl_ord_id"])
             return
@@ -202,7 +203,7 @@ class OrderGateway:
 
     def on_venue_cancel_reject(self, msg: FixMessage) -> None:
         base = msg.get(T.OrigClOrdID, "")
-        state = self.orders.get(int(base)) if base.isdigit() else None
+        state = self.orders.get(int(base)) if digits(base) else None
         if state is None or not state.client.active:
             return
         state.client.send(M.ORDER_CANCEL_REJECT, [

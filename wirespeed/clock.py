@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from .ascii import digits
 
 #: Monotonic nanoseconds: use for every latency stamp.
 now_ns = time.perf_counter_ns
@@ -34,6 +35,6 @@ def parse_fix_timestamp(text: str) -> int:
     if len(main) != 17 or main[8] != "-":
         raise ValueError(f"malformed UTCTimestamp {text!r}")
     tm = time.strptime(main, "%Y%m%d-%H:%M:%S")
-    if frac and (not frac.isdigit() or len(frac) > 9):
+    if frac and (not digits(frac) or len(frac) > 9):
         raise ValueError(f"malformed UTCTimestamp {text!r}")
     return calendar.timegm(tm) * 1_000_000_000 + int(frac.ljust(9, "0") or "0")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from .ascii import digits
 
 
 class PriceError(ValueError):
@@ -55,9 +56,9 @@ class TickSize:
         if isinstance(text, bytes):
             text = text.decode("ascii", "replace")
         whole, dot, frac = text.partition(".")
-        if not whole.isdigit() and not (whole == "" and frac):
+        if not digits(whole) and not (whole == "" and frac):
             raise PriceError(f"malformed price {text!r}")
-        if dot and not frac.isdigit():
+        if dot and not digits(frac):
             raise PriceError(f"malformed price {text!r}")
         frac = frac.rstrip("0")
         if len(frac) > self.decimals:

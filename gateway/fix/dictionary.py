@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .tags import HEADER_TAG_TEXT, SessionRejectReasons as SRR
+from wirespeed.ascii import digits
 
 # tag name type [enum values, space separated]
 _FIELDS = """
@@ -219,8 +220,6 @@ class Dictionary:
         for tag, value in fields.items():
             typ = types.get(tag)
             if typ is None:
-                if tag[0] == "0":
-                    return (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {tag!r}")
                 if int(tag) >= 5000 and self.allow_user_defined:
                     continue
                 if self.allow_unknown_fields:
@@ -275,24 +274,24 @@ class Dictionary:
 
 
 def _is_int(v: str) -> bool:
-    return v.isdigit() or (v[:1] == "-" and v[1:].isdigit())
+    return digits(v) or (v[:1] == "-" and digits(v[1:]))
 
 
 def _is_decimal(v: str) -> bool:
     whole, _, frac = v.lstrip("-").partition(".")
-    return (whole.isdigit() or (whole == "" and frac != "")) and (frac == "" or frac.isdigit())
+    return (digits(whole) or (whole == "" and frac != "")) and (frac == "" or digits(frac))
 
 
 def _is_timestamp(v: str) -> bool:
     # YYYYMMDD-HH:MM:SS[.sss...]
-    return (len(v) >= 17 and v[8] == "-" and v[:8].isdigit() and v[11] == ":" and v[14] == ":"
-            and v[9:11].isdigit() and v[12:14].isdigit() and v[15:17].isdigit()
-            and (len(v) == 17 or (v[17] == "." and v[18:].isdigit() and 19 <= len(v) <= 27)))
+    return (len(v) >= 17 and v[8] == "-" and digits(v[:8]) and v[11] == ":" and v[14] == ":"
+            and digits(v[9:11]) and digits(v[12:14]) and digits(v[15:17])
+            and (len(v) == 17 or (v[17] == "." and digits(v[18:]) and 19 <= len(v) <= 27)))
 
 
 _TYPE_OK = {
     "STRING": bool, "MULTI": bool,
-    "INT": _is_int, "LENGTH": str.isdigit, "SEQNUM": str.isdigit, "NUMINGROUP": str.isdigit,
+    "INT": _is_int, "LENGTH": digits, "SEQNUM": digits, "NUMINGROUP": digits,
     "QTY": _is_decimal, "PRICE": _is_decimal,
     "CHAR": lambda v: len(v) == 1,
     "BOOLEAN": lambda v: v in ("Y", "N"),

@@ -18,7 +18,7 @@ Field = tuple[int, "str | int"]
 
 
 def _render(fields: Iterable[Field]) -> bytes:
-    return "".join([f"{t}={v}\x01" for t, v in fields]).encode("ascii")
+    return "".join([f"{t}={v}\x01" for t, v in fields]).encode("latin-1", "replace")
 
 
 def _frame(begin: bytes, body: bytes) -> bytes:
@@ -30,8 +30,8 @@ def encode_message(begin: str, msg_type: str, sender: str, target: str, seq: int
                    fields: Iterable[Field] = (), sending_time: str | None = None,
                    header_extra: Iterable[Field] = ()) -> bytes:
     body = (f"35={msg_type}\x0149={sender}\x0156={target}\x0134={seq}\x01"
-            f"52={sending_time or fix_timestamp()}\x01").encode("ascii") + _render(header_extra) + _render(fields)
-    return _frame(begin.encode("ascii"), body)
+            f"52={sending_time or fix_timestamp()}\x01").encode("latin-1", "replace") + _render(header_extra) + _render(fields)
+    return _frame(begin.encode("latin-1", "replace"), body)
 
 
 class Template:
@@ -47,7 +47,7 @@ class Template:
         self._begin = begin
 
     def encode(self, seq: int, values: Sequence, sending_time: str) -> bytes:
-        body = (self._fmt % (seq, sending_time, *values)).encode("ascii")
+        body = (self._fmt % (seq, sending_time, *values)).encode("latin-1", "replace")
         return _frame(self._begin, body)
 
 
@@ -57,9 +57,9 @@ class Encoder:
     __slots__ = ("begin", "sender", "target", "_comp", "_templates")
 
     def __init__(self, begin: str, sender: str, target: str):
-        self.begin = begin.encode("ascii")
+        self.begin = begin.encode("latin-1", "replace")
         self.sender, self.target = sender, target
-        self._comp = f"\x0149={sender}\x0156={target}\x0134=".encode("ascii")
+        self._comp = f"\x0149={sender}\x0156={target}\x0134=".encode("latin-1", "replace")
         self._templates: dict[tuple, Template] = {}
 
     def template(self, msg_type: str, tags: Sequence[int]) -> Template:
@@ -71,7 +71,7 @@ class Encoder:
 
     def encode(self, msg_type: str, seq: int, fields: Iterable[Field] = (),
                sending_time: str | None = None, header_extra: Iterable[Field] = ()) -> bytes:
-        body = (b"35=" + msg_type.encode("ascii") + self._comp + b"%d\x0152=%s\x01" %
-                (seq, (sending_time or fix_timestamp()).encode("ascii")) +
+        body = (b"35=" + msg_type.encode("latin-1", "replace") + self._comp + b"%d\x0152=%s\x01" %
+                (seq, (sending_time or fix_timestamp()).encode("latin-1", "replace")) +
                 _render(header_extra) + _render(fields))
         return _frame(self.begin, body)

@@ -7,6 +7,7 @@ pairs, needed only for repeating groups, repeated tags and resends, are built on
 demand from the flat token list.
 """
 from __future__ import annotations
+from wirespeed.ascii import digits
 
 _TAG_TEXT = [str(i) for i in range(10_000)]
 
@@ -49,7 +50,7 @@ class FixMessage:
     @property
     def seq_num(self) -> int | None:
         v = self.fields.get("34")
-        return int(v) if v is not None and v.isdigit() else None
+        return int(v) if v is not None and digits(v) else None
 
     def get(self, tag: int, default: str | None = None) -> str | None:
         return self.fields.get(_TAG_TEXT[tag] if tag < 10_000 else str(tag), default)

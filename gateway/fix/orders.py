@@ -15,6 +15,7 @@ from wirespeed.symbols import SymbolTable
 
 from . import tags as T
 from .message import FixMessage
+from wirespeed.ascii import digits
 
 QTY_MAX = (1 << 32) - 1
 
@@ -40,7 +41,7 @@ def _enum(cls, msg: FixMessage, tag: int, default=None):
 def _qty(msg: FixMessage) -> int:
     text = msg.get(T.OrderQty, "")
     whole, _, frac = text.partition(".")
-    if not whole.isdigit() or (frac and frac.strip("0")):
+    if not digits(whole) or (frac and frac.strip("0")):
         raise DecodeError(RejectReason.ZERO_QTY if text in ("", "0") else RejectReason.BAD_FIELD,
                           f"OrderQty(38) must be a whole number of shares, not {text!r}")
     qty = int(whole)

@@ -9,12 +9,14 @@ order) is returned with ``error`` set so the session can send a Reject.
 """
 from __future__ import annotations
 
+import re
 import time
 
 from .checksum import checksum
 from .message import FixMessage
 from .tags import HEADER_TAG_TEXT
 from .tags import SessionRejectReasons as SRR
+from wirespeed.ascii import digits
 
 _START = b"8=FIX"
 _SOH = 1  # byte value
@@ -99,18 +101,15 @@ class FixParser:
 
     def _parse_fields(self, raw: bytes, begin: str, recv_ns: int) -> FixMessage:
         text = raw.decode("latin-1")  # every byte maps; FIX content is ASCII
-        n = text.count("\x01")
-        if text.count("=") == n and "=\x01" not in text:
-            # Fast path: no '=' inside values and none empty, so one split yields
-            # [tag, value, ...]. (A tag with a leading zero is caught by the dictionary.)
+        if _WELL_FORMED(text):
+            # Fast path: every field is tag=value with a numeric tag and a non-empty value
+            # free of '=', so one split yields [tag, value, tag, value, ...].
             flat = text.replace("\x01", "=").split("=")
             del flat[-1]
-            tags = flat[0::2]
-            if "".join(tags).isdigit():
-                it = iter(flat)
-                fields = dict(zip(it, it))
-                error = _check_order(tags, begin, self.begin_strings)
-                return FixMessage(fields, flat, raw, error, recv_ns, len(fields) != n)
+            it = iter(flat)
+            fields = dict(zip(it, it))
+            error = _check_order(flat[0::2], begin, self.begin_strings)
+            return FixMessage(fields, flat, raw, error, recv_ns, len(fields) * 2 != len(flat))
         return self._parse_slow(text, raw, begin, recv_ns)
 
     def _parse_slow(self, text: str, raw: bytes, begin: str, recv_ns: int) -> FixMessage:
@@ -118,7 +117,7 @@ class FixParser:
         error = None
         for field in text.split("\x01")[:-1]:
             tag, eq, value = field.partition("=")
-            if not eq or not tag.isdigit() or tag.startswith("0"):
+            if not eq or not digits(tag) or tag.startswith("0"):
                 if error is None:
                     error = (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {tag!r}")
                 continue
@@ -134,6 +133,7 @@ class FixParser:
 
 
 _HEADER = HEADER_TAG_TEXT
+_WELL_FORMED = re.compile(r"(?:[1-9][0-9]*=[^=\x01]+\x01)+").fullmatch
 
 
 def _check_order(tags: list[str], begin: str, begin_strings) -> tuple | None:
@@ -142,9 +142,9 @@ def _check_order(tags: list[str], begin: str, begin_strings) -> tuple | None:
         return (SRR.TAG_OUT_OF_ORDER, None, "header or trailer out of order")
     if tags[2] != "35":
         return (SRR.TAG_OUT_OF_ORDER, 35, "MsgType(35) must be the third field")
-    i = 3
+    i, last = 3, len(tags) - 1
     header = _HEADER
-    while tags[i] in header:
+    while i < last and tags[i] in header:
         i += 1
     if not header.isdisjoint(tags[i:]):
         bad = next(t for t in tags[i:] if t in header)

@@ -65,7 +65,7 @@ class Session:
         self._write: Callable[[bytes], None] | None = None
         self._close: Callable[[], None] | None = None
         self._queue: dict[int, FixMessage] = {}
-        self._resend_target = 0          # highest seq asked for in an outstanding ResendRequest
+        self._resend_target = 0          # BeginSeqNo of the outstanding ResendRequest (0: none)
         self._last_sent = self._last_recv = 0.0
         self._test_req_sent_at = 0.0
         self._logout_sent_at = 0.0
@@ -266,10 +266,15 @@ class Session:
             return
         expected = self.store.next_target_seq
         if seq > expected:
-            self._queue[seq] = msg
-            if self._resend_target < seq:
-                self._send_raw(M.RESEND_REQUEST, [(T.BeginSeqNo, expected), (T.EndSeqNo, 0)])
-                self._resend_target = seq
+            if mt == M.RESEND_REQUEST and problem is None:
+                # Served at once even though early: both sides may be waiting on a gap, and
+                # queueing each other's ResendRequest would deadlock. Its number is consumed
+                # when the gap closes (None in the queue: already handled).
+                self._serve_resend(int(msg[T.BeginSeqNo]), int(msg[T.EndSeqNo]))
+                self._queue[seq] = None
+            else:
+                self._queue[seq] = msg
+            self._request_gap(expected)
             return
         if seq < expected:
             if msg.get(T.PossDupFlag) == "Y":
@@ -279,14 +284,24 @@ class Session:
         self._process_in_order(msg, problem)
         self._drain_queue()
 
+    def _request_gap(self, expected: int) -> None:
+        """One ResendRequest (to infinity) per gap: not one per message that arrives early."""
+        if not self._resend_target:
+            self._send_raw(M.RESEND_REQUEST, [(T.BeginSeqNo, expected), (T.EndSeqNo, 0)])
+            self._resend_target = expected
+
     def _drain_queue(self) -> None:
         while self._queue and self._write is not None:
-            nxt = self._queue.pop(self.store.next_target_seq, None)
-            if nxt is None:
+            expected = self.store.next_target_seq
+            if expected not in self._queue:
                 # Anything below the expected number is now a duplicate.
-                for s in [s for s in self._queue if s < self.store.next_target_seq]:
+                for s in [s for s in self._queue if s < expected]:
                     del self._queue[s]
                 return
+            nxt = self._queue.pop(expected)
+            if nxt is None:
+                self.store.set_next_target(expected + 1)   # handled when it arrived
+                continue
             self._process_in_order(nxt, self._validate(nxt))
         if not self._queue:
             self._resend_target = 0
@@ -387,9 +402,11 @@ class Session:
             self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
             return
         if seq > expected:
-            self._send_raw(M.RESEND_REQUEST, [(T.BeginSeqNo, expected), (T.EndSeqNo, 0)])
-            self._resend_target = seq
-        self.store.set_next_target(seq + 1) if seq == expected else None
+            # Ask for the gap; the Logon's own number is consumed when the gap closes.
+            self._queue[seq] = None
+            self._request_gap(expected)
+        else:
+            self.store.set_next_target(seq + 1)
         self.app.on_logon(self)
 
     def _on_sequence_reset(self, msg: FixMessage, gap_fill: bool) -> None:

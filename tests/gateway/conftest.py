@@ -44,3 +44,29 @@ class Stack:
 @pytest.fixture
 def stack_factory():
     return Stack
+
+
+class CfgEngine:
+    """An Engine from .cfg text, acceptors on ephemeral ports; ``port`` is the first acceptor's."""
+
+    def __init__(self, text: str, app: str = "echo"):
+        from wirespeed.gateway.apps import APPS
+        from wirespeed.gateway.cfg import parse_cfg
+        from wirespeed.gateway.engine import Engine
+        application = APPS[app]()
+        self.engine = Engine(parse_cfg(text), lambda _s: application)
+
+    async def __aenter__(self):
+        await self.engine.start()
+        self.port = next(iter(self.engine.acceptors.values())).port
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.engine.stop()
+
+
+def acceptor_cfg(**keys) -> str:
+    base = {"ConnectionType": "acceptor", "BeginString": "FIX.4.4", "SenderCompID": "GW",
+            "TargetCompID": "CLIENT1", "SocketAcceptPort": "0"}
+    base.update({k: str(v) for k, v in keys.items()})
+    return "[SESSION]\n" + "".join(f"{k}={v}\n" for k, v in base.items())
