@@ -13,11 +13,12 @@ from .cfg import load_cfg
 from .client import FixClient
 from .engine import Engine, _client_ssl, make_store
 from .fix import tags as T
-from .transport import install_uvloop
+from .transport import install_uvloop, tune_gc
 
 
 async def _serve(engine: Engine, stop: asyncio.Event) -> None:
     await engine.start()
+    tune_gc()
     for (host, _), acc in engine.acceptors.items():
         names = ", ".join(sorted(acc.sessions)) or "-"
         dyn = " + dynamic sessions" if acc.factory else ""

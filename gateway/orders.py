@@ -127,8 +127,11 @@ class OrderGateway:
         r = ExecutionReport(o.cl_ord_id, o.order_id, f"W{next(self._exec_ids)}", exec_type, state.status,
                             sym.name if sym else "?", o.side, o.qty, o.price, last_qty, last_px, state.cum_qty,
                             state.leaves, state.avg_px_num, reason, text, o.ord_type, o.tif)
-        if state.client.active:
+        try:
+            # A client that is away gets it by resend after its next Logon (unless it resets).
             state.client.send(M.EXECUTION_REPORT, exec_report_fields(r, self.symbols, state.client.config.begin_string))
+        except RuntimeError as exc:
+            log.warning("execution report for %s not sent: %s", o.cl_ord_id, exc)
 
     def _reject(self, client: Session, order: Order, mask: int, text: str = "",
                 reason: RejectReason | None = None) -> None:

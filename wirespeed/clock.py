@@ -28,13 +28,32 @@ def fix_timestamp(epoch_ns: int | None = None) -> str:
     return f"{_cache_prefix}.{ns // 1_000_000:03d}"
 
 
+_parse_cache: dict[str, int] = {}
+
+
 def parse_fix_timestamp(text: str) -> int:
-    """UTCTimestamp (with or without fractional seconds) -> epoch ns. Raises ValueError."""
-    import calendar
-    main, _, frac = text.partition(".")
-    if len(main) != 17 or main[8] != "-":
+    """UTCTimestamp (with or without fractional seconds) -> epoch ns. Raises ValueError.
+
+    The date-and-second part is cached: a stream of messages shares a handful of
+    seconds, so the calendar arithmetic runs once per second, not per message.
+    """
+    main, frac = text[:17], text[18:]
+    if len(text) > 17 and (text[17] != "." or not frac or not digits(frac) or len(frac) > 9):
         raise ValueError(f"malformed UTCTimestamp {text!r}")
-    tm = time.strptime(main, "%Y%m%d-%H:%M:%S")
-    if frac and (not digits(frac) or len(frac) > 9):
-        raise ValueError(f"malformed UTCTimestamp {text!r}")
-    return calendar.timegm(tm) * 1_000_000_000 + int(frac.ljust(9, "0") or "0")
+    secs = _parse_cache.get(main)
+    if secs is None:
+        if len(main) != 17 or main[8] != "-" or main[11] != ":" or main[14] != ":" or \
+                not digits(main[:8] + main[9:11] + main[12:14] + main[15:17]):
+            raise ValueError(f"malformed UTCTimestamp {text!r}")
+        try:
+            import calendar
+            import datetime as _dt
+            d = _dt.datetime(int(main[:4]), int(main[4:6]), int(main[6:8]), int(main[9:11]), int(main[12:14]),
+                             int(main[15:17]) if main[15:17] != "60" else 59)
+        except ValueError:
+            raise ValueError(f"malformed UTCTimestamp {text!r}") from None
+        secs = calendar.timegm(d.timetuple())
+        if len(_parse_cache) > 64:
+            _parse_cache.clear()
+        _parse_cache[main] = secs
+    return secs * 1_000_000_000 + (int(frac.ljust(9, "0")) if frac else 0)

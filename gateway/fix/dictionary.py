@@ -8,6 +8,7 @@ or None. Tags >= 5000 are user-defined and pass unless configured otherwise.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .tags import HEADER_TAG_TEXT, SessionRejectReasons as SRR
@@ -203,40 +204,83 @@ class Dictionary:
         self.enums["35"] = frozenset(self.messages)
         self._allowed = {mt: m.allowed for mt, m in self.messages.items()}
         self.group_counts = frozenset(t for t, typ in self.types.items() if typ == "NUMINGROUP")
+        self._plans = {mt: self._plan(m) for mt, m in self.messages.items()}
+
+    def _plan(self, mdef: MessageDef) -> "_Plan":
+        kinds = {}
+        # BeginString, BodyLength and CheckSum are proven by framing, MsgType by finding this
+        # plan, MsgSeqNum by the session: checking them again would only cost time.
+        for tag in mdef.allowed - {"8", "9", "10", "34", "35"}:
+            typ = self.types.get(tag, "STRING")
+            if typ in ("STRING", "MULTI"):
+                continue
+            if tag in self.enums:
+                kinds[tag] = (1, self.enums[tag])
+            elif typ in ("SEQNUM", "LENGTH", "NUMINGROUP"):
+                kinds[tag] = (0, None)
+            elif typ == "UTCTIMESTAMP":
+                kinds[tag] = (2, None)
+            elif typ in ("QTY", "PRICE"):
+                kinds[tag] = (3, None)
+            else:
+                kinds[tag] = (4, None)
+        return _Plan(frozenset(mdef.required), mdef.required, mdef.allowed, frozenset(kinds), kinds,
+                     frozenset(mdef.groups))
 
     def known_type(self, msg_type: str) -> bool:
         return msg_type in self.messages
 
     def validate(self, msg) -> tuple[int, int | None, str] | None:
-        """First problem in ``msg`` (a FixMessage of a known type), or None."""
+        """First problem in ``msg`` (a FixMessage of a known type), or None.
+
+        Hot path: missing and unexpected tags by set operations (in C); then only the
+        typed fields present are checked, enumerations by set membership.
+        """
         mt = msg.msg_type
-        mdef = self.messages[mt]
+        plan = self._plans[mt]
         fields = msg.fields
-        for tag in mdef.required:
-            if tag not in fields:
-                return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} ({self.names[tag]}) missing")
-        allowed = self._allowed[mt]
-        types, enums = self.types, self.enums
-        for tag, value in fields.items():
-            typ = types.get(tag)
-            if typ is None:
+        keys = fields.keys()
+        missing = plan.required - keys
+        if missing:
+            tag = next(t for t in plan.required_order if t in missing)
+            return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} ({self.names[tag]}) missing")
+        extra = keys - plan.allowed
+        if extra and not self.allow_unknown_fields:
+            problem = self._unexpected(mt, [t for t in fields if t in extra])
+            if problem is not None:
+                return problem
+        for tag in keys & plan.typed:
+            value = fields[tag]
+            kind, allowed_values = plan.kinds[tag]
+            if kind == 0:      # digits: SEQNUM, LENGTH, NUMINGROUP
+                ok = value.isascii() and value.isdigit()
+            elif kind == 1:    # enumerated (CHAR / INT / BOOLEAN with a fixed value set)
+                if value not in allowed_values:
+                    if not _TYPE_OK[self.types[tag]](value):
+                        return _format_error(tag, self.names[tag], value)
+                    return (SRR.VALUE_INCORRECT, int(tag),
+                            f"value {value!r} is incorrect (out of range) for tag {tag} ({self.names[tag]})")
+                continue
+            elif kind == 2:    # UTCTIMESTAMP
+                ok = _TIMESTAMP(value) is not None
+            elif kind == 3:    # QTY / PRICE
+                ok = _DECIMAL(value) is not None
+            else:              # INT, CHAR without a value set
+                ok = _TYPE_OK[self.types[tag]](value)
+            if not ok:
+                return _format_error(tag, self.names[tag], value)
+        if msg.has_duplicates or (plan.group_counts and not plan.group_counts.isdisjoint(keys)):
+            return self._validate_structure(msg, self.messages[mt])
+        return None
+
+    def _unexpected(self, mt: str, tags: list[str]):
+        for tag in tags:
+            if tag not in self.types:
                 if int(tag) >= 5000 and self.allow_user_defined:
                     continue
-                if self.allow_unknown_fields:
-                    continue
                 return (SRR.UNDEFINED_TAG, int(tag), f"undefined tag {tag}")
-            if tag not in allowed and not self.allow_unknown_fields:
-                return (SRR.TAG_NOT_DEFINED_FOR_MSG_TYPE, int(tag),
-                        f"tag {tag} ({self.names[tag]}) not defined for MsgType {mt}")
-            if not _TYPE_OK[typ](value):
-                return (SRR.INCORRECT_DATA_FORMAT, int(tag),
-                        f"tag {tag} ({self.names[tag]}) has incorrect data format {value!r}")
-            allowed_values = enums.get(tag)
-            if allowed_values is not None and value not in allowed_values:
-                return (SRR.VALUE_INCORRECT, int(tag),
-                        f"value {value!r} is incorrect (out of range) for tag {tag} ({self.names[tag]})")
-        if msg.has_duplicates or (mdef.groups and not self.group_counts.isdisjoint(fields)):
-            return self._validate_structure(msg, mdef)
+            return (SRR.TAG_NOT_DEFINED_FOR_MSG_TYPE, int(tag),
+                    f"tag {tag} ({self.names[tag]}) not defined for MsgType {mt}")
         return None
 
     def _validate_structure(self, msg, mdef: MessageDef):
@@ -271,6 +315,25 @@ class Dictionary:
                 return (16, int(tag), f"incorrect NumInGroup count for repeating group {tag}: "
                                       f"{expected} declared, {count} present")
         return None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What validating one message type takes, precomputed."""
+    required: frozenset[str]
+    required_order: tuple[str, ...]
+    allowed: frozenset[str]
+    typed: frozenset[str]
+    kinds: dict[str, tuple[int, frozenset[str] | None]]
+    group_counts: frozenset[str]
+
+
+_TIMESTAMP = re.compile(r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?").fullmatch
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
+
+
+def _format_error(tag: str, name: str, value: str):
+    return (SRR.INCORRECT_DATA_FORMAT, int(tag), f"tag {tag} ({name}) has incorrect data format {value!r}")
 
 
 def _is_int(v: str) -> bool:

@@ -49,6 +49,24 @@ class FixParser:
     def poll(self, recv_ns: int = 0) -> FixMessage | None:
         """The next complete message, or None until more bytes arrive."""
         buf = self._buf
+        head = _HEAD(buf)
+        if head is not None:
+            # Fast path: the buffer starts with a well-formed 4.2/4.4 header.
+            body_end = head.end() + int(head.group(2))
+            frame_end = body_end + 7
+            if frame_end <= len(buf) and frame_end <= self.max_message_bytes and \
+                    buf[body_end - 1] == _SOH and buf[frame_end - 1] == _SOH and buf.startswith(b"10=", body_end):
+                checksum_text = buf[body_end + 3:body_end + 6]
+                if checksum_text.isdigit() and int(checksum_text) == checksum(buf, body_end):
+                    begin = _BEGIN[head.group(1)]   # before the delete: groups slice the live buffer
+                    raw = bytes(buf[:frame_end])
+                    del buf[:frame_end]
+                    return self._parse_fields(raw, begin, recv_ns or time.perf_counter_ns())
+        return self._poll_general(recv_ns)
+
+    def _poll_general(self, recv_ns: int) -> FixMessage | None:
+        """Resynchronising framer: partial data, noise, garbled frames, other BeginStrings."""
+        buf = self._buf
         while True:
             start = buf.find(_START)
             if start < 0:
@@ -133,6 +151,8 @@ class FixParser:
 
 
 _HEADER = HEADER_TAG_TEXT
+_HEAD = re.compile(rb"8=(FIX\.4\.[24])\x019=([0-9]{1,7})\x01").match
+_BEGIN = {b"FIX.4.2": "FIX.4.2", b"FIX.4.4": "FIX.4.4"}
 _WELL_FORMED = re.compile(r"(?:[1-9][0-9]*=[^=\x01]+\x01)+").fullmatch
 
 

@@ -149,7 +149,15 @@ class Session:
 
     # -- application side -----------------------------------------------------
     def send(self, msg_type: str, fields: list) -> int:
-        """Send an application message; returns its MsgSeqNum. Raises if not logged on."""
+        """Send an application message; returns its MsgSeqNum.
+
+        While disconnected the message is numbered and stored but not written: after the
+        next Logon (which carries a higher MsgSeqNum) the counterparty asks for it with a
+        ResendRequest and gets it with PossDupFlag=Y. Raises while a connection is up but
+        not logged on, where no application message may be sent.
+        """
+        if self.state is SessionState.DISCONNECTED:
+            return self._send_raw(msg_type, fields)   # stored, delivered by resend after Logon
         if self.state is not SessionState.ACTIVE:
             raise RuntimeError(f"{self.name}: cannot send {msg_type}: session is {self.state.value}")
         return self._send_raw(msg_type, fields)
@@ -261,6 +269,9 @@ class Session:
             self._on_sequence_reset(msg, gap_fill=False)
             return
         problem = self._validate(msg)
+        if problem is not None and problem[1] == T.BeginString:
+            self._logout_and_disconnect(f"incorrect BeginString: {problem[2]}")
+            return
         if mt == M.LOGON:
             self._on_logon(msg, problem)
             return
@@ -321,14 +332,27 @@ class Session:
         if mt == M.SEQUENCE_RESET:
             self._on_sequence_reset(msg, gap_fill=True)
             return
-        self.store.set_next_target(self.store.next_target_seq + 1)
         if problem is not None:
+            self.store.set_next_target(self.store.next_target_seq + 1)
             self._reject(msg, *problem)
             return
         if not self._sending_time_ok(msg):
+            self.store.set_next_target(self.store.next_target_seq + 1)
             self._reject(msg, SRR.SENDING_TIME_ACCURACY, T.SendingTime, "SendingTime accuracy problem")
             self._logout_and_disconnect("SendingTime accuracy problem")
             return
+        if mt not in ADMIN_TYPES:
+            # The inbound number advances only once the application has acted: a crash
+            # before that gets the message resent; a crash after its answer was stored is
+            # recovered from the store's reply_to records. Exactly once, not at most once.
+            self._in_reply_to = msg.seq_num or 0
+            try:
+                self.app.on_message(self, msg)
+            finally:
+                self._in_reply_to = 0
+                self.store.set_next_target(self.store.next_target_seq + 1)
+            return
+        self.store.set_next_target(self.store.next_target_seq + 1)
         if mt == M.HEARTBEAT:
             if T.TestReqID in msg and hasattr(self.app, "session_heartbeats"):
                 self.app.session_heartbeats.append(msg)   # a TestRequest the app sent is answered
@@ -345,26 +369,26 @@ class Session:
             else:
                 self._send_raw(M.LOGOUT, [])
                 self._disconnect(f"counterparty logged out: {msg.get(T.Text, '')}")
-        elif mt in ADMIN_TYPES:
-            pass
-        else:
-            self._in_reply_to = msg.seq_num or 0
-            try:
-                self.app.on_message(self, msg)
-            finally:
-                self._in_reply_to = 0
 
     def _sending_time_ok(self, msg: FixMessage) -> bool:
         try:
-            sent = parse_fix_timestamp(msg[T.SendingTime]) / 1e9
+            sent = parse_fix_timestamp(msg.fields["52"])
         except (KeyError, ValueError):
             return False
-        if msg.get(T.PossDupFlag) == "Y":
+        if msg.fields.get("43") == "Y":
             return True
-        return abs(time.time() - sent) <= self.config.sending_time_tolerance_s
+        return abs(time.time_ns() - sent) <= self.config.sending_time_tolerance_s * 1_000_000_000
 
     def _on_logon(self, msg: FixMessage, problem) -> None:
         if self.state is SessionState.ACTIVE:
+            if msg.get(T.ResetSeqNumFlag) == "Y" and problem is None:
+                # In-session sequence reset (FIX 4.4): both sides restart at 1.
+                self.store.reset()
+                self.store.set_next_target(2)
+                if self.config.role == "acceptor":
+                    self._send_raw(M.LOGON, [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s),
+                                             (T.ResetSeqNumFlag, "Y")])
+                return
             self._logout_and_disconnect("duplicate Logon on an active session")
             return
         if problem is not None:

@@ -198,3 +198,100 @@ async def test_garbage_on_one_session_does_not_disturb_another():
         assert (await bad.expect("0"))[T.TestReqID] == "alive"
         await good.close()
         await bad.close()
+
+
+@run_async
+async def test_wrong_begin_string_logs_out():
+    async with Stack() as stack:
+        raw = await logged_on(stack)
+        bad = RawFix("CLIENT1", "WIRESPEED", begin="FIX.4.2")
+        await raw.send_raw(bad.build("0", [], seq=2))
+        assert "incorrect BeginString" in (await raw.expect("5"))[T.Text]
+        assert await raw.closed()
+
+
+@run_async
+async def test_possdup_with_late_orig_sending_time_is_rejected():
+    async with Stack() as stack:
+        raw = await logged_on(stack)
+        await raw.send("D", NOS, header_extra=[(43, "Y"), (122, "21000101-00:00:00")])
+        rej = await raw.expect("3")
+        assert rej[T.SessionRejectReason] == "10" and rej[T.RefTagID] == "122"
+        await raw.send("1", [(112, "next")])     # the rejected message consumed its number
+        assert (await raw.expect("0"))[T.TestReqID] == "next"
+        await raw.close()
+
+
+@run_async
+async def test_possdup_app_message_without_orig_sending_time_is_rejected():
+    async with Stack() as stack:
+        raw = await logged_on(stack)
+        await raw.send("D", NOS, header_extra=[(43, "Y")])
+        rej = await raw.expect("3")
+        assert rej[T.SessionRejectReason] == "1" and rej[T.RefTagID] == "122"
+        await raw.close()
+
+
+@run_async
+async def test_in_session_reset_seq_num_flag():
+    async with Stack() as stack:
+        raw = await logged_on(stack)
+        await raw.send("1", [(112, "x")])
+        await raw.expect("0")
+        raw.seq = 1
+        await raw.send("A", [(98, 0), (108, 30), (141, "Y")])
+        reply = await raw.expect("A")
+        assert reply[T.ResetSeqNumFlag] == "Y" and reply.seq_num == 1
+        await raw.send("1", [(112, "after-reset")])        # seq 2
+        assert (await raw.expect("0"))[T.TestReqID] == "after-reset"
+        await raw.close()
+
+
+@run_async
+async def test_heartbeat_and_test_request_timeouts():
+    """No traffic: Heartbeat after HeartBtInt, TestRequest after 1.2x, disconnect after a further interval."""
+    from wirespeed.gateway.session import Session, SessionConfig
+    sent, closed = [], []
+    now = [0.0]
+    from wirespeed.gateway.apps import EchoApp
+    s = Session(SessionConfig("GW", "C", heartbeat_s=10), app=EchoApp(), clock=lambda: now[0])
+    s.connection_made(sent.append, lambda: closed.append(True))
+    s.state = s.state.__class__.ACTIVE
+    now[0] = 10.0
+    s.on_timer()
+    assert b"35=0\x01" in sent[-1]
+    now[0] = 12.5
+    s.on_timer()
+    assert b"35=1\x01" in sent[-1] and b"112=" in sent[-1]
+    now[0] = 20.0
+    s.on_timer()
+    assert not closed
+    now[0] = 23.0
+    s.on_timer()
+    assert closed and s.last_error == "no answer to TestRequest"
+
+
+@run_async
+async def test_messages_sent_while_disconnected_are_delivered_by_resend():
+    from wirespeed.gateway.client import FixClient
+    from wirespeed.gateway.session import SessionConfig
+    async with Stack() as stack:
+        gw = stack.gateway.acceptor.sessions["CLIENT1"]
+        c = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", stack.gateway.port,
+                      config=SessionConfig("CLIENT1", "WIRESPEED", role="initiator", reset_on_logon=False))
+        await c.start()
+        c.new_order("Q1", "MSFT", "1", 10, "409.00")
+        await c.wait_report("Q1")
+        await c.stop()                                       # logged out; gateway keeps its store
+        await asyncio.sleep(0.05)
+        assert not gw.active
+        # The gateway sends while the client is away: stored, not written.
+        seq = gw.send("8", [(37, "X"), (17, "X"), (150, "0"), (39, "0"), (55, "MSFT"), (54, "1"), (151, 0),
+                            (14, 0), (6, 0), (11, "OFFLINE")])
+        c2 = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", stack.gateway.port,
+                       config=SessionConfig("CLIENT1", "WIRESPEED", role="initiator", reset_on_logon=False),
+                       store=c.session.store)
+        await c2.start()
+        got = (await c2.wait_report("OFFLINE"))[0]
+        assert got.seq_num == seq and got[T.PossDupFlag] == "Y"
+        await c2.stop()

@@ -1,0 +1,16 @@
+from . import codec, roundtrip
+
+
+def main() -> int:
+    codec.main()
+    print("\nround trip NewOrderSingle -> ExecutionReport on loopback (client: separate process)")
+    rec = roundtrip.run()
+    print(rec.table("us"))
+    floor, ours = (rec.percentiles(h) for h in rec.hops)
+    print(f"p50 ratio to the TCP floor: {ours['p50'] / floor['p50']:.2f}x "
+          f"(p99 {ours['p99'] / floor['p99']:.2f}x, p99.9 {ours['p99.9'] / floor['p99.9']:.2f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
