@@ -7,6 +7,7 @@ receive -> venue write, the gateway's tick-to-trade), ``venue ack rtt`` (venue w
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from dataclasses import dataclass
@@ -83,6 +84,9 @@ class OrderGateway:
         if key in self._live:
             self._reject(client, order, RejectReason.DUPLICATE_CLORDID.bit, "duplicate ClOrdID of a live order")
             return
+        if order.ord_type == OrdType.MARKET:
+            # Checked (notional, credit, collar) at its protection price: the band's far edge.
+            order = dataclasses.replace(order, price=self.risk.protection_price(order.symbol, order.side))
         t1 = now_ns()
         self.latency.record("decode", t1 - t0)
         mask = self.risk.check(order)
@@ -178,6 +182,7 @@ class OrderGateway:
                 log.error("venue fill price %r off tick for %s", rep["last_px"], sym.name)
                 return
             qty = rep["last_qty"]
+            self.risk.release(state.order, qty, filled=True)
             state.cum_qty += qty
             state.avg_px_num += qty * px
             state.status = OrdStatus.FILLED if state.cum_qty >= state.order.qty else OrdStatus.PARTIALLY_FILLED
@@ -186,22 +191,23 @@ class OrderGateway:
                 self.counts["filled"] += 1
                 self._live.pop(key, None)
             self._report(state, ExecType.TRADE, last_qty=qty, last_px=px)
-        elif et == "4":
-            state.status = OrdStatus.CANCELED
-            self.counts["canceled"] += 1
+        elif et in ("4", "C", "8"):
+            # The order is done at the venue: what never filled no longer counts against risk.
+            self.risk.release(state.order, state.order.qty - state.cum_qty, filled=False)
             self._live.pop(key, None)
-            self._report(state, ExecType.CANCELED, text=rep["text"])
-        elif et == "C":
-            state.status = OrdStatus.EXPIRED
-            self._live.pop(key, None)
-            self._report(state, ExecType.EXPIRED, text=rep["text"])
-        elif et == "8":
-            state.status = OrdStatus.REJECTED
-            self.counts["accepted"] -= 1
-            self.counts["rejected"] += 1
-            self._live.pop(key, None)
-            self._report(state, ExecType.REJECTED, reason=RejectReason.VENUE_REJECT,
-                         text=f"venue: {rep['text']}")
+            if et == "4":
+                state.status = OrdStatus.CANCELED
+                self.counts["canceled"] += 1
+                self._report(state, ExecType.CANCELED, text=rep["text"])
+            elif et == "C":
+                state.status = OrdStatus.EXPIRED
+                self._report(state, ExecType.EXPIRED, text=rep["text"])
+            else:
+                state.status = OrdStatus.REJECTED
+                self.counts["accepted"] -= 1
+                self.counts["rejected"] += 1
+                self._report(state, ExecType.REJECTED, reason=RejectReason.VENUE_REJECT,
+                             text=f"venue: {rep['text']}")
         self.latency.record("venue->client", now_ns() - t0)
 
     def on_venue_cancel_reject(self, msg: FixMessage) -> None:

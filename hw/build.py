@@ -4,13 +4,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .risk.stage import RiskStage
+from .risk.pipeline import RiskPipeline
 from .toolchain import BUILD_DIR, ToolchainError, lint, write_verilog
 
 
 def tops():
     """(module name, component factory) for every top the project ships."""
-    return [("risk_stage", lambda: RiskStage(depth=256))]
+    return [("risk_pipeline", lambda: RiskPipeline(depth=64, sessions=8, window=8))]
 
 
 def main(out: str | None = None) -> int:

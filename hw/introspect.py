@@ -1,6 +1,7 @@
 """Read generated Verilog back with pyverilog: the port list, to check against the Python definitions."""
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -9,8 +10,11 @@ def verilog_ports(path: Path, module: str | None = None) -> dict[str, tuple[str,
     """{port name: ("Input"|"Output", width)} of ``module`` (default: the first) in ``path``."""
     from pyverilog.vparser.parser import VerilogParser
 
+    # pyverilog's grammar has no (* attribute *) inside always blocks; they are synthesis
+    # hints with no bearing on ports, so they are dropped before parsing.
+    text = re.sub(r"\(\*.*?\*\)", "", Path(path).read_text())
     with tempfile.TemporaryDirectory() as tables:  # ply writes its parse tables; keep them out of the tree
-        ast = VerilogParser(outputdir=tables, debug=False).parse(Path(path).read_text())
+        ast = VerilogParser(outputdir=tables, debug=False).parse(text)
     mods = [d for d in ast.description.definitions if type(d).__name__ == "ModuleDef"]
     mod = next(m for m in mods if module is None or m.name == module)
     ports = {}

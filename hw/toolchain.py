@@ -35,6 +35,13 @@ def verilator_env() -> dict[str, str]:
     """Set (in this process) and return the environment Verilator needs."""
     root = verilator_root()
     os.environ["VERILATOR_ROOT"] = str(root)
+    # The PyPI wheel's verilated.mk was configured with an empty CFG_CXXFLAGS_PCH_I, so
+    # once Verilator splits a design into several C++ files (and uses a precompiled
+    # header) g++ is handed the header as a linker input. "-include" is g++'s option;
+    # a variable in MAKEFLAGS overrides the makefile's assignment.
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        os.environ["MAKEFLAGS"] = (flags + " CFG_CXXFLAGS_PCH_I=-include").strip()
     bindir = str(root / "bin")
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
@@ -64,21 +71,34 @@ def lint(path: Path, top: str) -> str:
 
 
 def run_cocotb(*, verilog_path: Path, top: str, test_module: str, test_dir: Path,
-               build_name: str, extra_env: dict[str, str] | None = None, waves: bool = False) -> Path:
+               build_name: str, extra_env: dict[str, str] | None = None) -> Path:
     """Build ``verilog_path`` with Verilator and run cocotb ``test_module`` from ``test_dir``.
 
-    Returns the results XML. Under pytest a failing cocotb test fails the caller.
+    Returns the results XML. If any cocotb test fails, the run is repeated on a build
+    with FST tracing and the error names the waveform file (build/sim/<name>-waves/dump.fst);
+    passing runs pay nothing for tracing.
     """
     from cocotb_tools.runner import get_runner
 
     verilator_env()
     if str(test_dir) not in sys.path:
         sys.path.insert(0, str(test_dir))  # the runner passes sys.path to the simulator
-    build_dir = BUILD_DIR / "sim" / build_name
     runner = get_runner("verilator")
-    # Waves are FST, kept for failing runs: cheap enough for our block sizes.
-    build_args = ["-Wno-fatal", "--trace-fst", "--trace-structs"] if waves else ["-Wno-fatal"]
-    runner.build(sources=[verilog_path], hdl_toplevel=top, build_dir=build_dir,
-                 build_args=build_args, waves=waves, always=False)
-    return runner.test(hdl_toplevel=top, test_module=test_module, build_dir=build_dir,
-                       test_dir=build_dir, extra_env=extra_env or {}, waves=waves)
+
+    def attempt(waves: bool) -> Path:
+        build_dir = BUILD_DIR / "sim" / (build_name + ("-waves" if waves else ""))
+        runner.build(sources=[verilog_path], hdl_toplevel=top, build_dir=build_dir,
+                     build_args=["-Wno-fatal"] + (["--trace-fst", "--trace-structs"] if waves else []),
+                     waves=waves, always=False)
+        return runner.test(hdl_toplevel=top, test_module=test_module, build_dir=build_dir, test_dir=build_dir,
+                           extra_env=extra_env or {}, waves=waves)
+
+    try:
+        return attempt(False)
+    except SystemExit as failure:
+        try:
+            attempt(True)
+        except SystemExit:
+            pass
+        fst = BUILD_DIR / "sim" / (build_name + "-waves") / "dump.fst"
+        raise AssertionError(f"cocotb tests of {top} failed (exit {failure.code}); waveform: {fst}") from None

@@ -107,15 +107,41 @@ def pack_decision(order_id: int, mask: int) -> int:
     return DECISION.pack({"order_id": order_id, "accept": int(mask == 0), "reason": int(reason), "mask": mask})
 
 
-#: One entry of the per-symbol limit table the risk hardware reads (and the
-#: control plane writes). The collar is stored as the price band it allows,
-#: computed in software, so the hardware compares instead of subtracting.
+#: One row of the per-symbol limit table the risk hardware reads (the control plane
+#: writes it through the register bus, one 32-bit word at a time). The collar is
+#: stored as the price band it allows, computed in software, so the hardware
+#: compares instead of subtracting; likewise the reference's expiry time.
 SYMBOL_LIMITS = RecordFormat("symbol_limits", {
-    "valid": 1,         # the symbol index is configured
+    # Word-aligned (word k = bits 32k..32k+31) so the register bus writes whole fields.
+    "valid": 1,          # the symbol index is configured
+    "restricted": 1,     # no new orders
+    "_pad0": 30,
     "max_qty": 32,
-    "price_lo": 32,     # lowest limit price allowed, ticks
-    "price_hi": 32,     # highest limit price allowed, ticks
+    "price_lo": 32,      # lowest price allowed, ticks
+    "price_hi": 32,      # highest price allowed, ticks
+    "max_notional": 64,  # qty * price, ticks x shares
+    "long_limit": 32,    # position + open buys + order <= long_limit
+    "short_limit": 32,   # position - open sells - order >= -short_limit
+    "ref_deadline": 48,  # the reference (and so the band) is stale once now > ref_deadline
+    "_pad1": 16,
+})
+
+#: A fill or cancel flowing back into the risk state. ``notional`` is the part of the
+#: order's reserved notional it releases (qty x order price), computed by the host.
+FILL = RecordFormat("fill", {
+    "symbol": 16,
+    "side": 2,
+    "cancel": 1,         # 0: fill (position moves), 1: cancel (open quantity released)
+    "qty": 32,
+    "notional": 64,
+})
+
+#: What the risk pipeline emits per order: the decision and the order it is about,
+#: so an encoder can follow it directly.
+RISK_OUT = RecordFormat("risk_out", {
+    **DECISION.fields,
+    **{f"o_{name}": width for name, width in ORDER.fields.items() if name != "order_id"},
 })
 
 
-__all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "pack_order", "unpack_order", "pack_decision", "RejectReason"]
+__all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "FILL", "RISK_OUT", "pack_order", "unpack_order", "pack_decision", "RejectReason"]

@@ -6,7 +6,7 @@ from amaranth import Module, Signal
 from amaranth.sim import Simulator
 
 from wirespeed.enums import OrdType, Side, TimeInForce
-from wirespeed.layout import DECISION, ORDER, SYMBOL_LIMITS, RecordFormat, pack_order, unpack_order
+from wirespeed.layout import DECISION, FILL, ORDER, RISK_OUT, SYMBOL_LIMITS, RecordFormat, pack_order, unpack_order
 from wirespeed.order import Order, clordid_key
 
 
@@ -36,7 +36,7 @@ def test_bad_width_is_named():
         RecordFormat("rec", {"x": 0})
 
 
-@pytest.mark.parametrize("fmt", [ORDER, DECISION, SYMBOL_LIMITS], ids=lambda f: f.name)
+@pytest.mark.parametrize("fmt", [ORDER, DECISION, SYMBOL_LIMITS, FILL, RISK_OUT], ids=lambda f: f.name)
 def test_python_bits_equal_amaranth_view(fmt):
     """Drive a packed word onto a Signal of the layout; each field read in Amaranth equals unpack()."""
     rng = random.Random(fmt.width)
@@ -49,7 +49,7 @@ def test_python_bits_equal_amaranth_view(fmt):
     async def bench(ctx):
         for word in words:
             ctx.set(sig.as_value(), word)
-            seen.append({name: ctx.get(getattr(out, name)) for name in fmt.fields})
+            seen.append({name: ctx.get(out[name]) for name in fmt.fields})
 
     sim = Simulator(m)
     sim.add_testbench(bench)

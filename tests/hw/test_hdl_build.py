@@ -4,7 +4,7 @@ import pytest
 from wirespeed.hw.build import main as build_main, tops
 from wirespeed.hw.introspect import verilog_ports
 from wirespeed.hw.toolchain import lint, write_verilog
-from wirespeed.layout import DECISION, ORDER
+from wirespeed.layout import ORDER
 
 pytestmark = pytest.mark.hw
 
@@ -22,10 +22,15 @@ def test_lint_catches_a_real_problem(tmp_path):
 
 
 def test_ports_match_python_layouts(tmp_path):
-    from wirespeed.hw.risk.stage import RiskStage
-    path = write_verilog(RiskStage(256), "risk_stage", tmp_path)
-    ports = verilog_ports(path, "risk_stage")
+    from wirespeed.hw.regs.map import ADDR_WIDTH
+    from wirespeed.hw.risk.pipeline import NOW_WIDTH, RiskPipeline
+    from wirespeed.layout import FILL, RISK_OUT
+    path = write_verilog(RiskPipeline(16, 4, 4), "risk_pipeline", tmp_path)
+    ports = verilog_ports(path, "risk_pipeline")
     assert ports["i__payload"] == ("Input", ORDER.width)
-    assert ports["o__payload"] == ("Output", DECISION.width)
-    assert ports["table__addr"] == ("Input", 8)
-    assert {"clk", "rst", "i__valid", "i__ready", "o__valid", "o__ready", "table__en"} <= set(ports)
+    assert ports["fill__payload"] == ("Input", FILL.width)
+    assert ports["o__payload"] == ("Output", RISK_OUT.width)
+    assert ports["now"] == ("Input", NOW_WIDTH)
+    assert ports["bus__addr"] == ("Input", ADDR_WIDTH)
+    assert ports["bus__rdata"] == ("Output", 32)
+    assert {"clk", "rst", "i__valid", "i__ready", "o__valid", "o__ready", "bus__err"} <= set(ports)

@@ -1,0 +1,21 @@
+"""A simple memory-mapped register bus (host side drives addr/wdata/we/re).
+
+Writes take effect on the clock edge that samples ``we``. A read returns
+``rdata`` with ``rvalid`` one cycle after ``re``. A bad access (unmapped,
+misaligned, a write to a read-only or a read of a write-only register) changes
+nothing and sets STATUS bit 0, which ``err`` mirrors until software clears it.
+"""
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .map import ADDR_WIDTH
+
+RegBus = wiring.Signature({
+    "addr": Out(ADDR_WIDTH),
+    "wdata": Out(32),
+    "we": Out(1),
+    "re": Out(1),
+    "rdata": In(32),
+    "rvalid": In(1),
+    "err": In(1),
+})

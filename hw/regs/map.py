@@ -1,0 +1,85 @@
+"""The risk pipeline's register map, defined once.
+
+The bus decoder in hardware, the register-map document (docs/hw/registers.md) and
+the tests all read this module. Byte addresses, 32-bit words. Globals live below
+``TABLE_BASE``; each symbol's row of the limit table, followed by its read-only
+position state, occupies ``TABLE_STRIDE`` bytes from ``TABLE_BASE + index * TABLE_STRIDE``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wirespeed.layout import SYMBOL_LIMITS
+
+VERSION = 0x57530002   # "WS", map version 2
+WORD = 4
+ADDR_WIDTH = 16
+TABLE_BASE = 0x1000
+TABLE_STRIDE = 0x40    # 16 words
+
+
+@dataclass(frozen=True)
+class Reg:
+    name: str
+    offset: int
+    access: str          # RO, RW, WO (write-only), W1C (write one to clear)
+    width: int           # meaningful bits in the word
+    reset: int
+    doc: str
+
+
+GLOBALS = (
+    Reg("VERSION", 0x000, "RO", 32, VERSION, "register map version"),
+    Reg("CTRL", 0x004, "RW", 2, 0, "bit 0: kill switch (reject every order); bit 1: reduce-only mode"),
+    Reg("STATUS", 0x008, "W1C", 1, 0, "bit 0: bus error (a write to an unmapped or read-only address, a read of "
+                                      "an unmapped or write-only one); write 1 to clear"),
+    Reg("CREDIT_LIMIT_LO", 0x010, "RW", 32, 0xFFFFFFFF, "gross credit limit, low word (ticks x shares)"),
+    Reg("CREDIT_LIMIT_HI", 0x014, "RW", 32, 0xFFFFFFFF, "gross credit limit, high word"),
+    Reg("CREDIT_USED_LO", 0x018, "RO", 32, 0, "open + filled notional, low word"),
+    Reg("CREDIT_USED_HI", 0x01C, "RO", 32, 0, "open + filled notional, high word"),
+    Reg("RATE_INTERVAL", 0x020, "RW", 32, 0, "message-rate throttle (GCRA) emission interval T, in units of now; 0 = off"),
+    Reg("RATE_TOLERANCE", 0x024, "RW", 32, 0, "GCRA tolerance tau (burst = tau / T + 1 orders)"),
+)
+
+
+@dataclass(frozen=True)
+class TableWord:
+    word: int
+    name: str
+    access: str
+    doc: str
+
+
+def _limit_words() -> list[TableWord]:
+    """One entry per 32-bit word of a limit-table row, named after the field it holds."""
+    out = []
+    for w in range(SYMBOL_LIMITS.width // 32):
+        names = [f for f, off in SYMBOL_LIMITS.offsets.items()
+                 if not f.startswith("_") and off < 32 * (w + 1) and off + SYMBOL_LIMITS.fields[f] > 32 * w]
+        part = ""
+        for f in names:
+            if SYMBOL_LIMITS.fields[f] > 32:
+                part = "_LO" if SYMBOL_LIMITS.offsets[f] == 32 * w else "_HI"
+        label = "FLAGS" if len(names) > 1 else names[0].upper() + part
+        doc = ("bit 0: valid, bit 1: restricted" if label == "FLAGS" else
+               f"{names[0]}{' bits ' + str(32 * w - SYMBOL_LIMITS.offsets[names[0]]) + '..' if part else ''}"
+               f"{min(SYMBOL_LIMITS.fields[names[0]], 32 * (w + 1) - SYMBOL_LIMITS.offsets[names[0]]) - 1 if part else ''}")
+        out.append(TableWord(w, label, "WO", doc))
+    return out
+
+
+LIMIT_WORDS = _limit_words()
+STATE_FIELDS = ("pos", "open_buy", "open_sell")   # 48-bit signed each, two words apiece
+STATE_WORDS = [TableWord(len(LIMIT_WORDS) + 2 * i + half, f"{f.upper()}_{'HI' if half else 'LO'}", "RO",
+                         f"{f} (48-bit two's complement), {'high 16 bits sign-extended' if half else 'low 32 bits'}")
+               for i, f in enumerate(STATE_FIELDS) for half in (0, 1)]
+TABLE_WORDS = LIMIT_WORDS + STATE_WORDS
+assert len(TABLE_WORDS) * WORD <= TABLE_STRIDE
+
+
+def global_by_name(name: str) -> Reg:
+    return next(r for r in GLOBALS if r.name == name)
+
+
+def table_addr(index: int, word: int) -> int:
+    return TABLE_BASE + index * TABLE_STRIDE + word * WORD

@@ -1,0 +1,253 @@
+"""The risk pipeline testbench, written once for both simulators (see access.py).
+
+It configures the registers and the limit table over the bus, streams orders with
+random input idles, offers fills and cancels for orders the pipeline accepted,
+applies random output backpressure, and logs every transfer against the
+pipeline's advance count. Orders are decided LATENCY-1 advances after they enter
+and fills apply on the advance they transfer, the order first; replaying the log
+in that order through ``RiskModel`` gives the expected output, compared bit for bit.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from wirespeed.layout import FILL, ORDER, RISK_OUT, SYMBOL_LIMITS
+from wirespeed.reasons import reasons_in
+
+from ..regs import map as regmap
+from ..risk.model import Fill, LimitEntry, RiskModel
+from ..risk.pipeline import LATENCY
+from .stimulus import OrderStimulus
+
+
+@dataclass
+class PipelineConfig:
+    depth: int = 16
+    sessions: int = 4
+    window: int = 8
+    kill: bool = False
+    reduce_only: bool = False
+    credit_limit: int = (1 << 64) - 1
+    rate_interval: int = 0
+    rate_tolerance: int = 0
+    table: dict[int, LimitEntry] = field(default_factory=dict)
+
+    def model(self) -> RiskModel:
+        m = RiskModel(self.depth, self.sessions, self.window)
+        for index, entry in self.table.items():
+            m.write(index, entry)
+        m.kill, m.reduce_only, m.credit_limit = self.kill, self.reduce_only, self.credit_limit
+        m.rate_interval, m.rate_tolerance = self.rate_interval, self.rate_tolerance
+        return m
+
+
+#: Control-register settings the random runs cover ("reduce-only" is run after an
+#: "open" phase has built positions, or it would only ever reject).
+CONFIGS = {
+    "open": {},
+    "reduce-only": {"reduce_only": True},
+    "tight-credit": {"credit_limit": 3_000_000},
+    "throttle": {"rate_interval": 4, "rate_tolerance": 8},
+    "kill": {"kill": True},
+}
+
+
+def make_config(name: str, seed: int, depth: int = 16, sessions: int = 4, window: int = 8) -> PipelineConfig:
+    from .stimulus import random_table
+    return PipelineConfig(depth=depth, sessions=sessions, window=window,
+                          table=random_table(random.Random(seed), depth), **CONFIGS[name])
+
+
+@dataclass
+class RunResult:
+    outputs: list[int] = field(default_factory=list)
+    expected: list[int] = field(default_factory=list)
+    in_cycles: list[int] = field(default_factory=list)
+    out_cycles: list[int] = field(default_factory=list)
+    reasons_seen: set = field(default_factory=set)
+    fills: int = 0
+    cycles: int = 0
+    end_now: int = 0
+    model: RiskModel | None = None
+
+    def mismatches(self) -> list[str]:
+        out = []
+        for k, (got, want) in enumerate(zip(self.outputs, self.expected)):
+            if got != want:
+                g, w = RISK_OUT.unpack(got), RISK_OUT.unpack(want)
+                diff = {f: (g[f], w[f]) for f in g if g[f] != w[f]}
+                out.append(f"output {k} (order_id {w['order_id']}): got != expected {diff}")
+        if len(self.outputs) != len(self.expected):
+            out.append(f"{len(self.outputs)} outputs, {len(self.expected)} expected")
+        return out
+
+
+async def bus_write(acc, addr: int, data: int) -> None:
+    acc.set("bus.addr", addr)
+    acc.set("bus.wdata", data & 0xFFFFFFFF)
+    acc.set("bus.we", 1)
+    await acc.step()
+    acc.set("bus.we", 0)
+
+
+async def bus_read(acc, addr: int) -> int:
+    acc.set("bus.addr", addr)
+    acc.set("bus.re", 1)
+    await acc.step()
+    acc.set("bus.re", 0)
+    return acc.get("bus.rdata")
+
+
+async def configure(acc, cfg: PipelineConfig, table: bool = True) -> None:
+    g = {r.name: r.offset for r in regmap.GLOBALS}
+    await bus_write(acc, g["CTRL"], int(cfg.kill) | int(cfg.reduce_only) << 1)
+    await bus_write(acc, g["CREDIT_LIMIT_LO"], cfg.credit_limit)
+    await bus_write(acc, g["CREDIT_LIMIT_HI"], cfg.credit_limit >> 32)
+    await bus_write(acc, g["RATE_INTERVAL"], cfg.rate_interval)
+    await bus_write(acc, g["RATE_TOLERANCE"], cfg.rate_tolerance)
+    if not table:
+        return
+    # RAM is not cleared by reset: every row is written, as the control plane does at start.
+    for index in range(cfg.depth):
+        entry = cfg.table.get(index)
+        row = entry.pack() if entry else 0
+        for w in range(SYMBOL_LIMITS.width // 32):
+            await bus_write(acc, regmap.table_addr(index, w), row >> (32 * w))
+
+
+def idle_ports(acc) -> None:
+    for port in ("i.valid", "fill.valid", "o.ready", "bus.we", "bus.re"):
+        acc.set(port, 0)
+
+
+async def run(acc, cfg: PipelineConfig, orders: int, *, seed: int = 1, idle: float = 0.0,
+              backpressure: float = 0.0, fill_rate: float = 0.3, now_step: int = 1,
+              check_state: bool = True, model: RiskModel | None = None, start_now: int = 1_000) -> RunResult:
+    """One phase of traffic. Pass the previous phase's ``result.model`` (and its last
+    ``now``) to continue from its state with ``cfg``'s control registers."""
+    rng = random.Random(seed)
+    stim = OrderStimulus(rng, cfg.table, cfg.depth, cfg.sessions)
+    res = RunResult()
+    idle_ports(acc)
+    await configure(acc, cfg, table=model is None)
+
+    log: list[tuple[int, int, int, object, int]] = []   # (advance index, kind, seq, event, now)
+    open_orders: list[list[int]] = []                    # [symbol, side, remaining, price] of accepted orders
+    sent = 0
+    offer_order = offer_fill = None
+    adv = cycle = 0
+    now = start_now
+    budget = orders * 30 + 200
+    while len(res.outputs) < orders:
+        if cycle > budget:
+            raise AssertionError(f"stalled: {len(res.outputs)}/{orders} outputs after {cycle} cycles")
+        if offer_order is None and sent < orders and rng.random() >= idle:
+            offer_order = stim.order(sent)
+            sent += 1
+            acc.set("i.payload", ORDER.pack(offer_order))
+        acc.set("i.valid", int(offer_order is not None))
+        if offer_fill is None and open_orders and rng.random() < fill_rate:
+            k = rng.randrange(len(open_orders))
+            sym, side, remaining, price = open_orders[k]
+            cancel = rng.random() < 0.25
+            qty = remaining if cancel or rng.random() < 0.5 else rng.randint(1, remaining)
+            offer_fill = Fill(sym, side, qty, qty * price, cancel)
+            open_orders[k][2] -= qty
+            if open_orders[k][2] == 0:
+                open_orders.pop(k)
+            acc.set("fill.payload", offer_fill.pack())
+        acc.set("fill.valid", int(offer_fill is not None))
+        o_ready = int(rng.random() >= backpressure)
+        acc.set("o.ready", o_ready)
+        acc.set("now", now)
+        await acc.settle()
+        advancing = acc.get("i.ready")
+        if advancing:
+            if offer_order is not None:
+                log.append((adv + LATENCY - 1, 0, len(log), offer_order, now))
+                res.in_cycles.append(cycle)
+                offer_order = None
+            if offer_fill is not None:
+                log.append((adv, 1, len(log), offer_fill, now))
+                res.fills += 1
+                offer_fill = None
+            adv += 1
+        if acc.get("o.valid") and o_ready:
+            word = acc.get("o.payload")
+            res.outputs.append(word)
+            res.out_cycles.append(cycle)
+            out = RISK_OUT.unpack(word)
+            res.reasons_seen.update(reasons_in(out["mask"]))
+            if out["accept"]:
+                open_orders.append([out["o_symbol"], out["o_side"], out["o_qty"], out["o_price"]])
+        await acc.step()
+        cycle += 1
+        now += now_step
+    idle_ports(acc)
+    res.cycles = cycle
+
+    if model is None:
+        model = cfg.model()
+    else:
+        model.kill, model.reduce_only, model.credit_limit = cfg.kill, cfg.reduce_only, cfg.credit_limit
+        model.rate_interval, model.rate_tolerance = cfg.rate_interval, cfg.rate_tolerance
+    res.end_now = now
+    for _, kind, _, event, at in sorted(log, key=lambda e: e[:3]):
+        if kind == 0:
+            res.expected.append(model.result(event, at))
+        else:
+            model.fill(event)
+    res.model = model
+    if check_state:
+        await _check_state(acc, cfg, model)
+    return res
+
+
+async def _check_state(acc, cfg: PipelineConfig, model: RiskModel) -> None:
+    """Positions, open quantities and credit read back over the bus equal the model's."""
+    g = {r.name: r.offset for r in regmap.GLOBALS}
+    used = await bus_read(acc, g["CREDIT_USED_LO"]) | await bus_read(acc, g["CREDIT_USED_HI"]) << 32
+    assert used == model.credit_used % (1 << 64), f"CREDIT_USED {used} != model {model.credit_used}"
+    base = len(regmap.LIMIT_WORDS)
+    for index in range(cfg.depth):
+        for k, name in enumerate(regmap.STATE_FIELDS):
+            lo = await bus_read(acc, regmap.table_addr(index, base + 2 * k))
+            hi = await bus_read(acc, regmap.table_addr(index, base + 2 * k + 1))
+            value = ((hi << 32) | lo) & ((1 << 48) - 1)
+            value -= (1 << 48) if value >> 47 else 0
+            want = getattr(model, name)[index]
+            assert value == want, f"{name}[{index}] read back {value}, model {want}"
+
+
+async def directed(acc, cfg: PipelineConfig, events: list) -> tuple[list[int], list[int]]:
+    """Events one at a time, each order's decision awaited before the next event:
+    ``("order", fields, now)`` or ``("fill", Fill)``. Returns (outputs, model's expected)."""
+    idle_ports(acc)
+    await configure(acc, cfg)
+    model = cfg.model()
+    outputs, expected = [], []
+    acc.set("o.ready", 1)
+    for event in events:
+        if event[0] == "fill":
+            acc.set("fill.payload", event[1].pack())
+            acc.set("fill.valid", 1)
+            await acc.step()
+            acc.set("fill.valid", 0)
+            model.fill(event[1])
+            continue
+        _, fields, now = event
+        acc.set("i.payload", ORDER.pack(fields))
+        acc.set("i.valid", 1)
+        acc.set("now", now)
+        await acc.step()
+        acc.set("i.valid", 0)
+        for _ in range(LATENCY + 2):
+            await acc.settle()
+            if acc.get("o.valid"):
+                outputs.append(acc.get("o.payload"))
+                await acc.step()
+                break
+            await acc.step()
+        expected.append(model.result(fields, now))
+    return outputs, expected

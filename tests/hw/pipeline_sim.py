@@ -1,0 +1,28 @@
+"""Run the shared pipeline testbench in the Amaranth simulator."""
+from amaranth.sim import Simulator
+
+from wirespeed.hw.risk.pipeline import RiskPipeline
+from wirespeed.hw.verify import pipeline_bench
+from wirespeed.hw.verify.access import AmaranthAccess
+from wirespeed.hw.verify.pipeline_bench import CONFIGS, PipelineConfig, make_config  # noqa: F401
+
+def simulate(cfg: PipelineConfig, orders: int, warmup: PipelineConfig | None = None, **kw):
+    """Run ``orders`` through a fresh pipeline; with ``warmup``, first run as many under it
+    (same table) and carry the state over."""
+    dut = RiskPipeline(cfg.depth, cfg.sessions, cfg.window)
+    box = {}
+
+    async def bench(ctx):
+        acc = AmaranthAccess(ctx, dut)
+        model, start = None, 1_000
+        if warmup is not None:
+            first = await pipeline_bench.run(acc, warmup, orders, **kw)
+            assert not first.mismatches(), first.mismatches()[:3]
+            model, start = first.model, first.end_now
+        box["result"] = await pipeline_bench.run(acc, cfg, orders, model=model, start_now=start, **kw)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return box["result"]
