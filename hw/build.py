@@ -13,7 +13,7 @@ def tops():
     return [("risk_pipeline", lambda: RiskPipeline(depth=64, sessions=8, window=8))]
 
 
-def main(out: str | None = None) -> int:
+def main(out: str | None = None, synth: bool = False) -> int:
     out_dir = Path(out) if out else BUILD_DIR / "hdl"
     failed = 0
     for name, make in tops():
@@ -24,8 +24,12 @@ def main(out: str | None = None) -> int:
         except ToolchainError as exc:
             failed += 1
             print(exc, file=sys.stderr)
+            continue
+        if synth:
+            from .synth import report
+            print(report(path, name), flush=True)
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(synth="--synth" in sys.argv))

@@ -78,6 +78,7 @@ def run_cocotb(*, verilog_path: Path, top: str, test_module: str, test_dir: Path
     with FST tracing and the error names the waveform file (build/sim/<name>-waves/dump.fst);
     passing runs pay nothing for tracing.
     """
+    from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
     verilator_env()
@@ -85,13 +86,20 @@ def run_cocotb(*, verilog_path: Path, top: str, test_module: str, test_dir: Path
         sys.path.insert(0, str(test_dir))  # the runner passes sys.path to the simulator
     runner = get_runner("verilator")
 
+    fst = Path("/usr/include/lz4.h").exists()   # Verilator's FST writer needs lz4 headers
+
     def attempt(waves: bool) -> Path:
         build_dir = BUILD_DIR / "sim" / (build_name + ("-waves" if waves else ""))
+        trace = (["--trace-fst"] if fst else []) + ["--trace-structs"] if waves else []
         runner.build(sources=[verilog_path], hdl_toplevel=top, build_dir=build_dir,
-                     build_args=["-Wno-fatal"] + (["--trace-fst", "--trace-structs"] if waves else []),
-                     waves=waves, always=False)
-        return runner.test(hdl_toplevel=top, test_module=test_module, build_dir=build_dir, test_dir=build_dir,
-                           extra_env=extra_env or {}, waves=waves)
+                     build_args=["-Wno-fatal"] + trace, waves=waves, always=False)
+        xml = runner.test(hdl_toplevel=top, test_module=test_module, build_dir=build_dir, test_dir=build_dir,
+                          extra_env=extra_env or {}, waves=waves)
+        # Under pytest the runner raises on failures itself; elsewhere it only returns the results.
+        tests, failed = get_results(xml)
+        if failed or not tests:
+            raise SystemExit(f"{failed} of {tests} cocotb tests failed")
+        return xml
 
     try:
         return attempt(False)
@@ -100,5 +108,5 @@ def run_cocotb(*, verilog_path: Path, top: str, test_module: str, test_dir: Path
             attempt(True)
         except SystemExit:
             pass
-        fst = BUILD_DIR / "sim" / (build_name + "-waves") / "dump.fst"
-        raise AssertionError(f"cocotb tests of {top} failed (exit {failure.code}); waveform: {fst}") from None
+        wave = BUILD_DIR / "sim" / (build_name + "-waves") / ("dump.fst" if fst else "dump.vcd")
+        raise AssertionError(f"cocotb tests of {top} failed ({failure.code}); waveform: {wave}") from None

