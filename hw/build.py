@@ -4,13 +4,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .encode.ouch import OuchEncoder
 from .risk.pipeline import RiskPipeline
 from .toolchain import BUILD_DIR, ToolchainError, lint, write_verilog
 
 
 def tops():
     """(module name, component factory) for every top the project ships."""
-    return [("risk_pipeline", lambda: RiskPipeline(depth=64, sessions=8, window=8))]
+    return [("risk_pipeline", lambda: RiskPipeline(depth=64, sessions=8, window=8)),
+            ("ouch_encoder", lambda: OuchEncoder(depth=64))]
 
 
 def main(out: str | None = None, synth: bool = False) -> int:

@@ -144,4 +144,23 @@ RISK_OUT = RecordFormat("risk_out", {
 })
 
 
-__all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "FILL", "RISK_OUT", "pack_order", "unpack_order", "pack_decision", "RejectReason"]
+#: One beat of an encoded byte stream: 8 bytes, byte k of the beat in data bits 8k..8k+7
+#: (byte 0 goes on the wire first), keep bit k set when byte k is valid, last on a frame's end.
+BEAT = RecordFormat("beat", {"data": 64, "keep": 8, "last": 1})
+
+#: Per-symbol row of the OUCH encoder's table: the 8-byte symbol (byte 0 in bits 0..7) and the
+#: multiplier from ticks to OUCH's 1/10,000 price units.
+OUCH_SYMBOL = RecordFormat("ouch_symbol", {"name": 64, "price_scale": 32})
+
+
+def beats(frame: bytes) -> list[int]:
+    """A frame as packed BEAT records (what a BEAT stream carries for it)."""
+    out = []
+    for start in range(0, len(frame), 8):
+        chunk = frame[start:start + 8]
+        out.append(BEAT.pack({"data": int.from_bytes(chunk, "little"), "keep": (1 << len(chunk)) - 1,
+                              "last": int(start + 8 >= len(frame))}))
+    return out
+
+
+__all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "FILL", "RISK_OUT", "BEAT", "OUCH_SYMBOL", "beats", "pack_order", "unpack_order", "pack_decision", "RejectReason"]

@@ -19,11 +19,13 @@ class StreamRun:
 
 
 def run_stream(dut, inputs: list[int], *, setup=None, idle=0.0, backpressure=0.0, seed=1,
-               max_cycles=None) -> StreamRun:
-    """Drive ``inputs`` into ``dut.i``, collect ``dut.o`` (as packed ints)."""
+               max_cycles=None, n_outputs: int | None = None) -> StreamRun:
+    """Drive ``inputs`` into ``dut.i``, collect ``n_outputs`` (default: one per input)
+    transfers of ``dut.o`` (as packed ints)."""
     rng = random.Random(seed)
     run = StreamRun()
-    limit = max_cycles or (len(inputs) * 8 + 100)
+    wanted = len(inputs) if n_outputs is None else n_outputs
+    limit = max_cycles or (max(len(inputs), wanted) * 12 + 100)
 
     async def bench(ctx):
         if setup is not None:
@@ -31,8 +33,8 @@ def run_stream(dut, inputs: list[int], *, setup=None, idle=0.0, backpressure=0.0
         pending = list(inputs)
         cycle = 0
         was_valid = False
-        while len(run.outputs) < len(inputs):
-            assert cycle < limit, f"stalled: {len(run.outputs)}/{len(inputs)} outputs after {cycle} cycles"
+        while len(run.outputs) < wanted:
+            assert cycle < limit, f"stalled: {len(run.outputs)}/{wanted} outputs after {cycle} cycles"
             # Hold an offered item until it transfers (stream rule); else maybe idle.
             offering = ctx.get(dut.i.valid)
             if not offering and pending and rng.random() >= idle:

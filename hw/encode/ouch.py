@@ -1,0 +1,109 @@
+"""OUCH 5.0 Enter Order in SoupBinTCP framing, streamed 8 bytes per beat.
+
+Takes the risk pipeline's output (``RISK_OUT``); accepted orders become 50-byte frames
+(7 beats, the last with 2 bytes), rejected ones are dropped. Golden model: the
+software encoder ``wirespeed.gateway.ouch`` (see its docstring for the byte layout).
+
+    cycle t    decision accepted on ``i``; symbol row read (name, price scale)
+    t+1        order and symbol row held; beat 0 (length, 'U', 'O', UserRefNum) registered;
+               price x scale enters the DSP (inputs are these registers) -> M register
+    t+2        first beat valid on ``o``  (decision to first byte: 2 cycles); P register
+    t+3        beat 2, which carries the price's first bytes, registered from P
+               beats follow one per cycle, no bubbles within a frame
+
+One frame is in flight at a time (7 beats, then the next order), so the encoder
+sustains one order per 8 cycles: line rate for 50-byte frames at 8 bytes per beat.
+"""
+from amaranth import Array, Cat, Const, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from wirespeed.enums import Side, TimeInForce
+from wirespeed.layout import BEAT, OUCH_SYMBOL, RISK_OUT
+
+FRAME_BYTES = 50
+BEATS = (FRAME_BYTES + 7) // 8
+# The first beat that needs the price product (frame bytes 21..28), and the age (cycles since
+# the order was captured) at which the product is in the P register.
+_PRICE_BEAT, _PRICE_AGE = 21 // 8, 2
+
+
+def _ascii(text: str) -> list:
+    return [Const(b, 8) for b in text.encode("ascii")]
+
+
+def _be(value, nbytes: int) -> list:
+    return [value[8 * (nbytes - 1 - k):8 * (nbytes - k)] for k in range(nbytes)]
+
+
+def _hex(nibble):
+    """An upper-case hex digit, exactly 8 bits wide (Cat packs elements at their own width)."""
+    return (Const(0, 8) | Mux(nibble < 10, nibble + 0x30, nibble + 0x37))[:8]
+
+
+class OuchEncoder(wiring.Component):
+    def __init__(self, depth: int = 64):
+        if not isinstance(depth, int) or depth < 2 or depth & (depth - 1):
+            self._MustUse__silence = True
+            raise TypeError(f"depth must be a power of two >= 2, not {depth!r}")
+        self.depth = depth
+        super().__init__({
+            "i": In(stream.Signature(RISK_OUT.layout)),
+            "o": Out(stream.Signature(BEAT.layout)),
+            "table": In(wiring.Signature({"addr": Out(range(depth)), "data": Out(OUCH_SYMBOL.layout),
+                                          "en": Out(1)})),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        abits = (self.depth - 1).bit_length()
+        m.submodules.symbols = mem = Memory(shape=OUCH_SYMBOL.layout, depth=self.depth, init=[])
+        wr, rd = mem.write_port(), None
+        rd = mem.read_port(transparent_for=(wr,))
+        m.d.comb += [wr.addr.eq(self.table.addr), wr.data.eq(self.table.data), wr.en.eq(self.table.en)]
+
+        busy = Signal()
+        age = Signal(range(_PRICE_AGE + 1))
+        beat = Signal(range(BEATS))
+        cur = Signal(RISK_OUT.layout)
+        m.d.comb += self.i.ready.eq(~busy)
+        take = self.i.valid & self.i.ready
+        m.d.comb += [rd.addr.eq(self.i.payload.o_symbol[:abits]), rd.en.eq(take)]
+        with m.If(take & self.i.payload.accept):
+            m.d.sync += [cur.eq(self.i.payload), busy.eq(1), age.eq(0), beat.eq(0)]
+        with m.Elif(busy & (age != _PRICE_AGE)):
+            m.d.sync += age.eq(age + 1)
+
+        # Price in OUCH units on a DSP: inputs registered (cur, the RAM output), then M and P.
+        m_reg, price = Signal(64), Signal(64)
+        m.d.sync += [m_reg.eq(cur.o_price * rd.data.price_scale), price.eq(m_reg)]
+
+        name = rd.data.name
+        side = Mux(cur.o_side == Side.BUY, ord("B"), Mux(cur.o_side == Side.SELL_SHORT, ord("T"), ord("S")))
+        tif = Mux((cur.o_tif == TimeInForce.IOC) | (cur.o_tif == TimeInForce.FOK), ord("3"), ord("0"))
+        oid = cur.order_id
+        frame = (
+            [Const(0, 8), Const(FRAME_BYTES - 2, 8)] + _ascii("U") + _ascii("O") + _be(oid, 4)
+            + [Const(0, 8) | side] + _be(cur.o_qty, 4) + [name[8 * k:8 * k + 8] for k in range(8)]
+            + _be(price, 8) + [Const(0, 8) | tif] + _ascii("YANN")
+            + [_hex(oid[4 * (7 - k):4 * (8 - k)]) for k in range(8)] + _ascii(" " * 6) + [Const(0, 8)] * 2
+        )
+        assert len(frame) == FRAME_BYTES and all(len(b) == 8 for b in frame)
+        frame += [Const(0, 8)] * (BEATS * 8 - FRAME_BYTES)
+        # Padded to a power of two so the beat index selects a defined word whatever its value.
+        words = Array([Cat(*frame[8 * k:8 * k + 8]) for k in range(BEATS)]
+                      + [Const(0, 64)] * ((1 << len(beat)) - BEATS))
+
+        out_free = ~self.o.valid | self.o.ready
+        ready_to_emit = busy & ((beat < _PRICE_BEAT) | (age >= _PRICE_AGE))
+        with m.If(out_free):
+            m.d.sync += self.o.valid.eq(ready_to_emit)
+            with m.If(ready_to_emit):
+                last = beat == BEATS - 1
+                m.d.sync += [self.o.payload.data.eq(words[beat]), self.o.payload.last.eq(last),
+                             self.o.payload.keep.eq(Mux(last, (1 << (FRAME_BYTES - 8 * (BEATS - 1))) - 1, 0xFF)),
+                             beat.eq(beat + 1)]
+                with m.If(last):
+                    m.d.sync += [busy.eq(0), beat.eq(0)]
+        return m

@@ -1,0 +1,54 @@
+"""cocotb tests of the Verilated OuchEncoder against the software encoder, under stalls."""
+import random
+
+import cocotb
+from cocotb.triggers import FallingEdge
+
+from wirespeed.layout import OUCH_SYMBOL, RISK_OUT, beats
+
+from ..test_ouch_encoder import random_decision, random_symbols, software_frame
+from .streamtb import StreamTB, env_int
+
+ORDERS = env_int("WS_ORDERS", 300)
+
+
+async def load(tb, symbols):
+    dut = tb.dut
+    for index, sym in symbols.items():
+        dut.table__addr.value = index
+        dut.table__data.value = OUCH_SYMBOL.pack({"name": int.from_bytes(sym.name_bytes, "little"),
+                                                  "price_scale": sym.price_scale})
+        dut.table__en.value = 1
+        await FallingEdge(dut.clk)
+    dut.table__en.value = 0
+
+
+async def frames(dut, idle, backpressure, seed):
+    tb = StreamTB(dut)
+    await tb.reset()
+    rng = random.Random(seed)
+    symbols = random_symbols(rng)
+    await load(tb, symbols)
+    decisions = [random_decision(rng, i) for i in range(ORDERS)]
+    expected = [b for d in decisions if d["accept"] for b in beats(software_frame(d, symbols))]
+    await tb.run([RISK_OUT.pack(d) for d in decisions], expected, idle=idle, backpressure=backpressure, seed=seed)
+
+
+@cocotb.test()
+async def no_stall(dut):
+    await frames(dut, 0.0, 0.0, 1)
+
+
+@cocotb.test()
+async def idle(dut):
+    await frames(dut, 0.3, 0.0, 2)
+
+
+@cocotb.test()
+async def backpressure(dut):
+    await frames(dut, 0.0, 0.3, 3)
+
+
+@cocotb.test()
+async def idle_and_backpressure(dut):
+    await frames(dut, 0.3, 0.3, 4)

@@ -1,0 +1,89 @@
+"""The OUCH encoder in the Amaranth simulator, bit for bit against the software encoder (gateway.ouch)."""
+import random
+
+import pytest
+
+from wirespeed.enums import OrdType, Side, TimeInForce
+from wirespeed.gateway.ouch import OuchSymbol, enter_order, soup_unsequenced
+from wirespeed.hw.encode.ouch import BEATS, OuchEncoder
+from wirespeed.layout import BEAT, OUCH_SYMBOL, RISK_OUT, beats
+from wirespeed.order import Order
+
+from .harness import STALL_IDS, STALLS, run_stream
+
+pytestmark = pytest.mark.hw
+DEPTH = 16
+
+
+def random_symbols(rng):
+    out = {}
+    for index in range(DEPTH):
+        name = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ.") for _ in range(rng.randint(1, 8)))
+        # Scales a real tick gives: units x 10^(4 - decimals); the largest keeps price x scale < 2^63.
+        out[index] = OuchSymbol(name, rng.choice([1, 100, 500, 10_000, 250_000, (1 << 31) - 1]))
+    return out
+
+
+def random_decision(rng, i):
+    return {"order_id": rng.choice([i, rng.getrandbits(32), 0xFFFFFFFF, 0xA5A5F00F]), "accept": int(rng.random() < 0.8),
+            "reason": 0, "mask": 0, "o_cl_ord_key": rng.getrandbits(64), "o_session": rng.getrandbits(8),
+            "o_symbol": rng.randrange(DEPTH), "o_side": int(rng.choice(list(Side))),
+            "o_ord_type": int(rng.choice(list(OrdType))), "o_tif": int(rng.choice(list(TimeInForce))),
+            "o_qty": rng.choice([1, rng.getrandbits(32), (1 << 32) - 1]),
+            "o_price": rng.choice([1, rng.getrandbits(32), (1 << 32) - 1])}
+
+
+def software_frame(d, symbols) -> bytes:
+    order = Order(d["order_id"], "", d["o_session"], d["o_symbol"], Side(d["o_side"]), OrdType(d["o_ord_type"]),
+                  TimeInForce(d["o_tif"]), d["o_qty"], d["o_price"], cl_ord_key=d["o_cl_ord_key"])
+    return soup_unsequenced(enter_order(order, symbols[d["o_symbol"]]))
+
+
+def simulate(decisions, symbols, **stall):
+    dut = OuchEncoder(DEPTH)
+
+    async def setup(ctx):
+        for index, sym in symbols.items():
+            ctx.set(dut.table.addr, index)
+            ctx.set(dut.table.data.as_value(), OUCH_SYMBOL.pack(
+                {"name": int.from_bytes(sym.name_bytes, "little"), "price_scale": sym.price_scale}))
+            ctx.set(dut.table.en, 1)
+            await ctx.tick()
+        ctx.set(dut.table.en, 0)
+
+    n_beats = BEATS * sum(d["accept"] for d in decisions)
+    return run_stream(dut, [RISK_OUT.pack(d) for d in decisions], setup=setup, n_outputs=n_beats, **stall)
+
+
+@pytest.mark.parametrize("idle,backpressure", STALLS, ids=STALL_IDS)
+def test_frames_are_bit_identical_to_the_software_encoder(idle, backpressure):
+    rng = random.Random(int(idle * 10) * 10 + int(backpressure * 10))
+    symbols = random_symbols(rng)
+    decisions = [random_decision(rng, i) for i in range(120)]
+
+    run = simulate(decisions, symbols, idle=idle, backpressure=backpressure, seed=3)
+
+    expected = [b for d in decisions if d["accept"] for b in beats(software_frame(d, symbols))]
+    assert len(run.outputs) == len(expected)
+    for k, (got, want) in enumerate(zip(run.outputs, expected)):
+        assert got == want, f"beat {k}: got {BEAT.unpack(got)}, want {BEAT.unpack(want)}"
+
+
+def test_first_byte_two_cycles_after_the_decision_and_no_bubbles():
+    rng = random.Random(9)
+    symbols = random_symbols(rng)
+    decisions = [{**random_decision(rng, i), "accept": 1} for i in range(20)]
+    run = simulate(decisions, symbols)
+    firsts = run.out_cycles[::BEATS]
+    assert [f - i for i, f in zip(run.in_cycles, firsts)] == [2] * len(decisions)
+    for start in range(0, len(run.out_cycles), BEATS):
+        frame_cycles = run.out_cycles[start:start + BEATS]
+        assert frame_cycles == list(range(frame_cycles[0], frame_cycles[0] + BEATS)), "a bubble inside a frame"
+
+
+def test_rejected_decisions_produce_nothing():
+    rng = random.Random(4)
+    symbols = random_symbols(rng)
+    decisions = [{**random_decision(rng, i), "accept": 0} for i in range(5)] + [{**random_decision(rng, 9), "accept": 1}]
+    run = simulate(decisions, symbols)
+    assert run.outputs == beats(software_frame(decisions[-1], symbols))
