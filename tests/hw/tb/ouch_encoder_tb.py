@@ -23,7 +23,12 @@ async def load(tb, symbols):
     dut.table__en.value = 0
 
 
-async def frames(dut, idle, backpressure, seed):
+@cocotb.test()
+@cocotb.parametrize(stall=[(0.0, 0.0), (0.3, 0.0), (0.0, 0.3), (0.3, 0.3)])
+async def frames(dut, stall):
+    """Every order's frame, bit for bit, under input idles and output backpressure."""
+    idle, backpressure = stall
+    seed = int(idle * 10) * 10 + int(backpressure * 10) + 1
     tb = StreamTB(dut)
     await tb.reset()
     rng = random.Random(seed)
@@ -32,23 +37,3 @@ async def frames(dut, idle, backpressure, seed):
     decisions = [random_decision(rng, i) for i in range(ORDERS)]
     expected = [b for d in decisions if d["accept"] for b in beats(software_frame(d, symbols))]
     await tb.run([RISK_OUT.pack(d) for d in decisions], expected, idle=idle, backpressure=backpressure, seed=seed)
-
-
-@cocotb.test()
-async def no_stall(dut):
-    await frames(dut, 0.0, 0.0, 1)
-
-
-@cocotb.test()
-async def idle(dut):
-    await frames(dut, 0.3, 0.0, 2)
-
-
-@cocotb.test()
-async def backpressure(dut):
-    await frames(dut, 0.0, 0.3, 3)
-
-
-@cocotb.test()
-async def idle_and_backpressure(dut):
-    await frames(dut, 0.3, 0.3, 4)
