@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from .encode.ouch import OuchEncoder
+from .host.ring import HostRing
 from .risk.pipeline import RiskPipeline
 from .toolchain import BUILD_DIR, ToolchainError, lint, write_verilog
 
@@ -12,7 +13,8 @@ from .toolchain import BUILD_DIR, ToolchainError, lint, write_verilog
 def tops():
     """(module name, component factory) for every top the project ships."""
     return [("risk_pipeline", lambda: RiskPipeline(depth=64, sessions=8, window=8)),
-            ("ouch_encoder", lambda: OuchEncoder(depth=64))]
+            ("ouch_encoder", lambda: OuchEncoder(depth=64)),
+            ("host_ring", lambda: HostRing(ring_log2=4, depth=16, sessions=4, window=8))]
 
 
 def main(out: str | None = None, synth: bool = False) -> int:

@@ -153,6 +153,22 @@ BEAT = RecordFormat("beat", {"data": 64, "keep": 8, "last": 1})
 OUCH_SYMBOL = RecordFormat("ouch_symbol", {"name": 64, "price_scale": 32})
 
 
+#: Host ring descriptor (4 x 64-bit words in host memory, little-endian): the order record.
+DESCRIPTOR = RecordFormat("descriptor", {**ORDER.fields, "_pad": 256 - ORDER.width})
+
+#: Completion record the hardware writes back (4 x 64-bit words): the decision, when the
+#: descriptor was fetched and when it was decided (cycle counter), and a phase bit that
+#: flips on every pass around the ring so the host can poll for new entries.
+COMPLETION = RecordFormat("completion", {
+    **DECISION.fields,
+    "phase": 1,
+    "_pad0": 64 - DECISION.width - 1,
+    "t_fetch": 64,
+    "t_decide": 64,
+    "_pad1": 64,
+})
+
+
 def beats(frame: bytes) -> list[int]:
     """A frame as packed BEAT records (what a BEAT stream carries for it)."""
     out = []
@@ -163,4 +179,5 @@ def beats(frame: bytes) -> list[int]:
     return out
 
 
-__all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "FILL", "RISK_OUT", "BEAT", "OUCH_SYMBOL", "beats", "pack_order", "unpack_order", "pack_decision", "RejectReason"]
+__all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "FILL", "RISK_OUT", "BEAT", "OUCH_SYMBOL", "beats", "DESCRIPTOR",
+           "COMPLETION", "pack_order", "unpack_order", "pack_decision", "RejectReason"]

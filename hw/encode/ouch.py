@@ -42,6 +42,11 @@ def _hex(nibble):
     return (Const(0, 8) | Mux(nibble < 10, nibble + 0x30, nibble + 0x37))[:8]
 
 
+def symbol_table_signature(depth: int) -> wiring.Signature:
+    """The encoder's symbol-table write port: one row per cycle while ``en`` is high."""
+    return wiring.Signature({"addr": Out(range(depth)), "data": Out(OUCH_SYMBOL.layout), "en": Out(1)})
+
+
 class OuchEncoder(wiring.Component):
     def __init__(self, depth: int = 64):
         if not isinstance(depth, int) or depth < 2 or depth & (depth - 1):
@@ -51,8 +56,7 @@ class OuchEncoder(wiring.Component):
         super().__init__({
             "i": In(stream.Signature(RISK_OUT.layout)),
             "o": Out(stream.Signature(BEAT.layout)),
-            "table": In(wiring.Signature({"addr": Out(range(depth)), "data": Out(OUCH_SYMBOL.layout),
-                                          "en": Out(1)})),
+            "table": In(symbol_table_signature(depth)),
         })
 
     def elaborate(self, platform):
