@@ -67,6 +67,7 @@ class OrderGateway:
         self.counts = {"received": 0, "accepted": 0, "rejected": 0, "filled": 0, "fills": 0, "canceled": 0}
         self.client_app = _ClientApp(self)
         self.venue_app = _VenueApp(self)
+        self.stopping = False   # set on a deliberate shutdown: a venue logout is then expected
 
     # -- client side -------------------------------------------------------------
     def on_new_order(self, client: Session, msg: FixMessage) -> None:
@@ -250,7 +251,7 @@ class _VenueApp:
         log.info("venue %s logged on", session.name)
 
     def on_logout(self, session: Session) -> None:
-        log.warning("venue %s logged out", session.name)
+        (log.info if self.gw.stopping else log.warning)("venue %s logged out", session.name)
 
     def on_message(self, session: Session, msg: FixMessage) -> None:
         mt = msg.msg_type

@@ -50,5 +50,6 @@ class Gateway:
         return self.acceptor.port
 
     async def stop(self) -> None:
+        self.orders.stopping = True
         await self.acceptor.stop()
         await self.initiator.stop()
