@@ -14,7 +14,7 @@ from amaranth.hdl import unsigned
 from amaranth.lib import data
 
 from .order import Order
-from .reasons import CODE_WIDTH, MASK_WIDTH, RejectReason, primary
+from .reasons import CODE_WIDTH, MASK_WIDTH, RejectReason
 from .enums import OrdType, Side, TimeInForce
 
 
@@ -102,11 +102,6 @@ def unpack_order(word: int, cl_ord_id: str = "") -> Order:
                  cl_ord_key=f["cl_ord_key"])
 
 
-def pack_decision(order_id: int, mask: int) -> int:
-    reason = primary(mask)
-    return DECISION.pack({"order_id": order_id, "accept": int(mask == 0), "reason": int(reason), "mask": mask})
-
-
 #: One row of the per-symbol limit table the risk hardware reads (the control plane
 #: writes it through the register bus, one 32-bit word at a time). The collar is
 #: stored as the price band it allows, computed in software, so the hardware
@@ -180,4 +175,4 @@ def beats(frame: bytes) -> list[int]:
 
 
 __all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "FILL", "RISK_OUT", "BEAT", "OUCH_SYMBOL", "beats", "DESCRIPTOR",
-           "COMPLETION", "pack_order", "unpack_order", "pack_decision", "RejectReason"]
+           "COMPLETION", "pack_order", "unpack_order", "RejectReason"]

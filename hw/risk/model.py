@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from wirespeed.enums import Side
-from wirespeed.layout import FILL, RISK_OUT, SYMBOL_LIMITS, pack_decision
+from wirespeed.layout import FILL, RISK_OUT, SYMBOL_LIMITS
 from wirespeed.order import Order
 from wirespeed.reasons import RejectReason as R
 from wirespeed.reasons import primary
@@ -184,10 +184,6 @@ class RiskModel:
         self.filled_notional += f.notional
 
     # -- what the hardware emits -----------------------------------------------------------
-    def decision(self, fields: dict, now: int = 0) -> int:
-        """Decide and apply; the packed DECISION record."""
-        return pack_decision(fields["order_id"], self.order_fields(fields, now))
-
     def result(self, fields: dict, now: int = 0) -> int:
         """Decide and apply; the packed RISK_OUT record (decision + the order)."""
         mask = self.order_fields(fields, now)

@@ -80,8 +80,3 @@ class OrderStimulus:
         self.keys.append(key)
         return {"order_id": order_id, "cl_ord_key": key, "session": session, "symbol": symbol, "side": side,
                 "ord_type": ord_type, "tif": tif, "qty": qty, "price": price}
-
-
-def random_order_fields(rng: random.Random, model, order_id: int) -> dict[str, int]:
-    """One order aimed at the model's current limit table (no state between calls)."""
-    return OrderStimulus(rng, model.table, model.depth, model.sessions).order(order_id)
