@@ -109,6 +109,47 @@ def logic_depth(netlist: dict, top: str) -> tuple[int, str]:
     return best, where
 
 
+def critical_path(netlist: dict, top: str) -> list[str]:
+    """Cell types along the longest LUT path, source to sink (for reading the report)."""
+    mod = netlist["modules"][top]
+    driver = {}
+    for name, cell in mod["cells"].items():
+        for port, bits in cell["connections"].items():
+            if cell.get("port_directions", {}).get(port) == "output":
+                for b in bits:
+                    if isinstance(b, int):
+                        driver[b] = cell
+    memo: dict[int, tuple[int, list]] = {}
+
+    def walk(bit):
+        if not isinstance(bit, int):
+            return 0, []
+        if bit in memo:
+            return memo[bit]
+        cell = driver.get(bit)
+        if cell is None or SEQUENTIAL.match(cell["type"]):
+            memo[bit] = (0, [])
+            return memo[bit]
+        memo[bit] = (0, [])
+        best = max((walk(b) for p, bits in cell["connections"].items()
+                    if cell.get("port_directions", {}).get(p) == "input" for b in bits),
+                   key=lambda r: r[0], default=(0, []))
+        weight = 1 if ONE_WEIGHT.match(cell["type"]) else 0
+        memo[bit] = (best[0] + weight, best[1] + [cell["type"]])
+        return memo[bit]
+
+    longest = (0, [])
+    for cell in mod["cells"].values():
+        if SEQUENTIAL.match(cell["type"]):
+            for p, bits in cell["connections"].items():
+                if cell.get("port_directions", {}).get(p) == "input":
+                    for b in bits:
+                        r = walk(b)
+                        if r[0] > longest[0]:
+                            longest = r
+    return longest[1]
+
+
 def report(verilog: Path, top: str) -> str:
     stat_text, netlist = synthesize(verilog, top)
     res = resources(stat_text)
@@ -117,4 +158,5 @@ def report(verilog: Path, top: str) -> str:
     for module, counts in res.items():
         lines.append(f"  {module:<32}" + "".join(f"{counts.get(r, 0):>9}" for r in RESOURCES))
     lines.append(f"  longest path: {depth} LUT levels between registers (ends at {where})")
+    lines.append("  its cells: " + " -> ".join(critical_path(netlist, top)))
     return "\n".join(lines)

@@ -1,5 +1,5 @@
 """The logic-depth measure used by the synthesis report, on hand-made netlists."""
-from wirespeed.hw.synth import logic_depth, resources
+from wirespeed.hw.synth import critical_path, logic_depth, resources
 
 
 def cell(type_, inputs, outputs):
@@ -25,6 +25,7 @@ def test_counts_luts_between_registers_not_carries():
         "ff_c": cell("FDRE", [9], [10]),
     }
     assert logic_depth(netlist(cells), "top") == (3, "ff_b.I0")
+    assert critical_path(netlist(cells), "top") == ["LUT6", "CARRY4", "LUT4", "MUXF7", "LUT2"]
 
 
 def test_registers_cut_paths():
