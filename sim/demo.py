@@ -47,7 +47,7 @@ class DemoResult:
             f"  filled (complete) {self.filled}",
             f"  fills             {self.fills}",
             "  reject reasons    " + (", ".join(f"{k}={v}" for k, v in sorted(self.reject_reasons.items())) or "-"),
-            f"  venue             {self.venue_stats}",
+            "  venue             " + ", ".join(f"{k}={v}" for k, v in self.venue_stats.items()),
             "",
             "latency per hop (microseconds)",
             self.latency.table("us"),

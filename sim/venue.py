@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
 from wirespeed.config import VenueConfig
 from wirespeed.enums import ExecType, OrdStatus, OrdType, Side, TimeInForce
@@ -57,7 +58,8 @@ class SimVenue:
         self._by_client: dict[tuple[str, str], int] = {}
         self.heartbeat_s = heartbeat_s
         self.acceptor = FixAcceptor(config.host, config.port, factory=self._new_session)
-        self.stats = {"orders": 0, "fills": 0, "filled_qty": 0, "notional_ticks": 0, "rejects": 0, "cancels": 0}
+        self.stats = {"orders": 0, "fills": 0, "filled_qty": 0, "notional": Decimal(0), "fees": Decimal(0),
+                      "rejects": 0, "cancels": 0}
         self._loop: asyncio.AbstractEventLoop | None = None
         for sym in symbols:
             self._quote(sym.name)
@@ -159,7 +161,10 @@ class SimVenue:
     def _on_trade(self, symbol: str, trade: Trade) -> None:
         self.stats["fills"] += 1
         self.stats["filled_qty"] += trade.qty
-        self.stats["notional_ticks"] += trade.qty * trade.price
+        notional = trade.qty * self.symbols.by_name(symbol).price(trade.price)
+        self.stats["notional"] += notional
+        # Both sides pay; the maker's side is the venue's own book, so one fee per trade here.
+        self.stats["fees"] += (notional * Decimal(str(self.config.fee_bps)) / 10_000).quantize(Decimal("0.0001"))
         for bo in (trade.aggressor, trade.passive):
             owner = self._owners.get(bo.id)
             if owner is None:

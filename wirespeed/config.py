@@ -151,11 +151,13 @@ class VenueConfig:
     host: str = "127.0.0.1"
     port: int = 0
     comp_id: str = "VENUE1"
-    fee_bps: float = 0.2
+    fee_bps: float = 0.2             # charged on traded notional, reported in the venue stats
     latency_us: int = 0              # added one-way processing delay
 
     def __post_init__(self) -> None:
         _port("port", self.port)
+        if not 0 <= self.fee_bps <= 1000:
+            raise ValueError(f"fee_bps: must be between 0 and 1000, not {self.fee_bps!r}")
         if self.latency_us < 0:
             raise ValueError(f"latency_us: must be >= 0, not {self.latency_us!r}")
 
@@ -164,11 +166,9 @@ class VenueConfig:
 class DemoConfig:
     orders: int = 300
     seed: int = 7
-    clients: int = 1
 
     def __post_init__(self) -> None:
         _positive("orders", self.orders)
-        _positive("clients", self.clients)
 
 
 @dataclass(frozen=True, slots=True)

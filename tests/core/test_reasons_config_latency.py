@@ -32,6 +32,8 @@ def test_none_has_no_bit():
     ({"risk": {"backend": "fpga"}}, "risk.backend: must be one of 'model', not 'fpga'"),
     ({"symbols": [{"tick": "0.01"}]}, r"symbols\[0\].name: required key is missing"),
     ({"demo": {"orders": 0}}, "demo.orders: must be a positive integer, not 0"),
+    ({"venue": {"fee_bps": -1}}, "venue.fee_bps: must be between 0 and 1000, not -1"),
+    ({"demo": {"clients": 2}}, "demo.clients: unknown key"),
 ])
 def test_config_errors_name_the_key(overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -1,6 +1,7 @@
 """The main job runs end to end and its numbers add up."""
 import subprocess
 import sys
+from decimal import Decimal
 
 import uvloop
 
@@ -19,6 +20,9 @@ def test_demo_counts_are_consistent():
     for hop in ("decode", "risk", "client->venue", "venue ack rtt", "venue->client"):
         assert result.latency.count(hop) > 0, hop
     assert result.venue_stats["orders"] == result.accepted
+    # The venue charges fee_bps on traded notional (rounded per trade to 1/10,000).
+    fees, notional = result.venue_stats["fees"], result.venue_stats["notional"]
+    assert fees > 0 and abs(fees - notional * Decimal("0.2") / 10_000) <= Decimal("0.0001") * result.fills
 
 
 def test_cli_demo_exits_zero_and_prints_table():
