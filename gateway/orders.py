@@ -22,11 +22,11 @@ from wirespeed.symbols import SymbolTable
 
 from .fix import tags as T
 from .fix.message import FixMessage
-from .fix.orders import DecodeError, decode_exec_report, decode_new_order, exec_report_fields, new_order_fields
+from .fix.orders import (DecodeError, decode_exec_report, decode_new_order, exec_report_fields, new_order_fields,
+                         venue_cl_ord_id, venue_order_id)
 from .fix.tags import MsgTypes as M
 from .risk import RiskBackend
 from .session import Session
-from wirespeed.ascii import digits
 
 log = logging.getLogger("wirespeed.orders")
 
@@ -102,7 +102,8 @@ class OrderGateway:
         state = OrderState(order, client)
         self.orders[order_id] = state
         self._live[key] = order_id
-        self.venue.send(M.NEW_ORDER_SINGLE, new_order_fields(order, self.symbols, str(order_id), fix_timestamp()))
+        self.venue.send(M.NEW_ORDER_SINGLE, new_order_fields(order, self.symbols, venue_cl_ord_id(order_id),
+                                                             fix_timestamp()))
         state.sent_ns = now_ns()
         self.latency.record("client->venue", state.sent_ns - t0)
         self.counts["accepted"] += 1
@@ -121,7 +122,7 @@ class OrderGateway:
         state.cancel_ids += 1
         sym = self.symbols.by_index(state.order.symbol)
         self.venue.send(M.ORDER_CANCEL_REQUEST, [
-            (T.OrigClOrdID, str(order_id)), (T.ClOrdID, f"{order_id}.{state.cancel_ids}"),
+            (T.OrigClOrdID, venue_cl_ord_id(order_id)), (T.ClOrdID, f"{venue_cl_ord_id(order_id)}.{state.cancel_ids}"),
             (T.Symbol, sym.name), (T.Side, Side(state.order.side).fix), (T.TransactTime, fix_timestamp()),
             (T.OrderQty, state.order.qty)])
 
@@ -162,8 +163,8 @@ class OrderGateway:
     def on_venue_report(self, msg: FixMessage) -> None:
         t0 = msg.recv_ns or now_ns()
         rep = decode_exec_report(msg)
-        base = rep["cl_ord_id"].split(".", 1)[0]
-        state = self.orders.get(int(base)) if digits(base) else None
+        oid = venue_order_id(rep["cl_ord_id"])
+        state = self.orders.get(oid) if oid is not None else None
         if state is None:
             log.warning("venue report for unknown order %r", rep["cl_ord_id"])
             return
@@ -212,8 +213,8 @@ class OrderGateway:
         self.latency.record("venue->client", now_ns() - t0)
 
     def on_venue_cancel_reject(self, msg: FixMessage) -> None:
-        base = msg.get(T.OrigClOrdID, "")
-        state = self.orders.get(int(base)) if digits(base) else None
+        oid = venue_order_id(msg.get(T.OrigClOrdID, ""))
+        state = self.orders.get(oid) if oid is not None else None
         if state is None or not state.client.active:
             return
         state.client.send(M.ORDER_CANCEL_REJECT, [

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .encode.fix import FixEncoder
 from .encode.ouch import OuchEncoder
 from .host.ring import HostRing
 from .risk.pipeline import RiskPipeline
@@ -14,6 +15,7 @@ def tops():
     """(module name, component factory) for every top the project ships."""
     return [("risk_pipeline", lambda: RiskPipeline(depth=64, sessions=8, window=8)),
             ("ouch_encoder", lambda: OuchEncoder(depth=64)),
+            ("fix_encoder", lambda: FixEncoder(depth=64)),
             ("host_ring", lambda: HostRing(ring_log2=4, depth=16, sessions=4, window=8))]
 
 

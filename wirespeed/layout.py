@@ -148,6 +148,10 @@ BEAT = RecordFormat("beat", {"data": 64, "keep": 8, "last": 1})
 OUCH_SYMBOL = RecordFormat("ouch_symbol", {"name": 64, "price_scale": 32})
 
 
+#: Per-symbol row of the FIX encoder's table: the symbol (byte 0 in bits 0..7) and its length,
+#: and the tick size as units x 10^-decimals (TickSize), to render a price exactly.
+FIX_SYMBOL = RecordFormat("fix_symbol", {"name": 64, "name_len": 4, "units": 8, "decimals": 4})
+
 #: Host ring descriptor (4 x 64-bit words in host memory, little-endian): the order record.
 DESCRIPTOR = RecordFormat("descriptor", {**ORDER.fields, "_pad": 256 - ORDER.width})
 
@@ -174,5 +178,5 @@ def beats(frame: bytes) -> list[int]:
     return out
 
 
-__all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "FILL", "RISK_OUT", "BEAT", "OUCH_SYMBOL", "beats", "DESCRIPTOR",
+__all__ = ["RecordFormat", "ORDER", "DECISION", "SYMBOL_LIMITS", "FILL", "RISK_OUT", "BEAT", "OUCH_SYMBOL", "FIX_SYMBOL", "beats", "DESCRIPTOR",
            "COMPLETION", "pack_order", "unpack_order", "RejectReason"]

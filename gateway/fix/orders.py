@@ -84,6 +84,20 @@ def new_order_fields(order: Order, symbols: SymbolTable, cl_ord_id: str, transac
     return fields
 
 
+def venue_cl_ord_id(order_id: int) -> str:
+    """The ClOrdID the gateway gives an order at the venue: its id as 8 upper-case hex digits
+    (what the hardware encoders emit, with no decimal conversion)."""
+    return f"{order_id:08X}"
+
+
+def venue_order_id(cl_ord_id: str) -> int | None:
+    """The gateway order id in a venue ClOrdID (``venue_cl_ord_id``, optionally ``.n`` for a cancel)."""
+    base = cl_ord_id.split(".", 1)[0]
+    if len(base) != 8 or not base.isascii() or any(c not in "0123456789ABCDEF" for c in base):
+        return None
+    return int(base, 16)
+
+
 def exec_report_fields(r: ExecutionReport, symbols: SymbolTable, begin: str = "FIX.4.4") -> list:
     sym = symbols.by_name(r.symbol)
     fmt = sym.tick.format if sym else str

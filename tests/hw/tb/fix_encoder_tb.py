@@ -1,0 +1,48 @@
+"""cocotb tests of the Verilated FixEncoder against the gateway's encoder, under stalls."""
+import random
+
+import cocotb
+from cocotb.triggers import FallingEdge
+
+from wirespeed.layout import FIX_SYMBOL, RISK_OUT, beats
+
+from ..test_fix_encoder import SENDER, TARGET, TS, bcd, bcd_number, random_decision, random_symbols, software
+from .streamtb import StreamTB, env_int
+
+ORDERS = env_int("WS_ORDERS", 150)
+
+
+@cocotb.test()
+@cocotb.parametrize(stall=[(0.0, 0.0), (0.3, 0.0), (0.0, 0.3), (0.3, 0.3)])
+async def frames(dut, stall):
+    idle, backpressure = stall
+    seed = int(idle * 10) * 10 + int(backpressure * 10) + 11
+    tb = StreamTB(dut)
+    await tb.reset()
+    rng = random.Random(seed)
+    symbols = random_symbols(rng)
+    for sym in symbols:
+        dut.table__addr.value = sym.index
+        dut.table__data.value = FIX_SYMBOL.pack({"name": int.from_bytes(sym.name.encode().ljust(8, b"\0"), "little"),
+                                                 "name_len": len(sym.name), "units": sym.tick.units,
+                                                 "decimals": sym.tick.decimals})
+        dut.table__en.value = 1
+        await FallingEdge(dut.clk)
+    dut.table__en.value = 0
+    dut.sender.value = int.from_bytes(SENDER.encode(), "little")
+    dut.sender_len.value = len(SENDER)
+    dut.target.value = int.from_bytes(TARGET.encode(), "little")
+    dut.target_len.value = len(TARGET)
+    dut.utc.value = bcd(TS.replace("-", "").replace(":", "").replace(".", ""))
+    first = rng.choice([1, 999_999_999, 42])
+    dut.seq_value.value = bcd_number(first, 10)
+    dut.seq_load.value = 1
+    await FallingEdge(dut.clk)
+    dut.seq_load.value = 0
+    decisions = [random_decision(rng, i) for i in range(ORDERS)]
+    expected, seq = [], first
+    for d in decisions:
+        if d["accept"]:
+            expected += beats(software(d, symbols, seq))
+            seq += 1
+    await tb.run([RISK_OUT.pack(d) for d in decisions], expected, idle=idle, backpressure=backpressure, seed=seed)

@@ -1,0 +1,113 @@
+"""The FIX NewOrderSingle encoder in the Amaranth simulator, byte for byte against the gateway's
+own venue NewOrderSingle (gateway.fix: Encoder + new_order_fields + venue_cl_ord_id)."""
+import random
+
+import pytest
+
+from wirespeed.enums import OrdType, Side, TimeInForce
+from wirespeed.gateway.fix.encoder import Encoder
+from wirespeed.gateway.fix.orders import new_order_fields, venue_cl_ord_id
+from wirespeed.hw.encode.fix import FixEncoder
+from wirespeed.layout import BEAT, FIX_SYMBOL, RISK_OUT, beats
+from wirespeed.order import Order
+from wirespeed.prices import TickSize
+from wirespeed.symbols import Symbol, SymbolTable
+
+from .harness import STALL_IDS, STALLS, run_stream
+
+pytestmark = pytest.mark.hw
+DEPTH = 16
+TS = "20261122-14:03:59.071"
+SENDER, TARGET = "WIRESPD", "VENUE1"
+
+
+def bcd(text: str) -> int:
+    return sum(int(ch) << (4 * k) for k, ch in enumerate(text))     # digit 0 = first character
+
+
+def bcd_number(value: int, ndigits: int) -> int:
+    return sum(int(ch) << (4 * k) for k, ch in enumerate(reversed(str(value).rjust(ndigits, "0"))))
+
+
+def random_symbols(rng) -> SymbolTable:
+    table = SymbolTable()
+    for index in range(DEPTH):
+        name = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ.") for _ in range(rng.randint(1, 8)))
+        tick = TickSize(rng.choice([1, 5, 25, 255]), rng.choice([0, 1, 2, 4]))
+        table.add(Symbol(index, f"{name}{index}"[-8:] if len(name) + len(str(index)) > 8 else f"{name}{index}", tick))
+    return table
+
+
+def random_decision(rng, i):
+    return {"order_id": rng.choice([i, rng.getrandbits(32), 0xFFFFFFFF]), "accept": int(rng.random() < 0.85),
+            "reason": 0, "mask": 0, "o_cl_ord_key": 0, "o_session": 0, "o_symbol": rng.randrange(DEPTH),
+            "o_side": int(rng.choice(list(Side))), "o_ord_type": int(rng.choice(list(OrdType))),
+            "o_tif": int(rng.choice(list(TimeInForce))),
+            "o_qty": rng.choice([1, 9, 10, 99_999_999, 100_000_000, rng.getrandbits(32), (1 << 32) - 1]),
+            "o_price": rng.choice([1, 5, 99, 100, 12_345, rng.getrandbits(32), (1 << 32) - 1])}
+
+
+def software(d, symbols: SymbolTable, seq: int) -> bytes:
+    order = Order(d["order_id"], "", 0, d["o_symbol"], Side(d["o_side"]), OrdType(d["o_ord_type"]),
+                  TimeInForce(d["o_tif"]), d["o_qty"], d["o_price"], cl_ord_key=1)
+    fields = new_order_fields(order, symbols, venue_cl_ord_id(d["order_id"]), TS)
+    return Encoder("FIX.4.4", SENDER, TARGET).encode("D", seq, fields, sending_time=TS)
+
+
+def simulate(decisions, symbols, first_seq, **stall):
+    dut = FixEncoder(DEPTH)
+
+    async def setup(ctx):
+        for sym in symbols:
+            ctx.set(dut.table.addr, sym.index)
+            ctx.set(dut.table.data.as_value(), FIX_SYMBOL.pack({
+                "name": int.from_bytes(sym.name.encode().ljust(8, b"\0"), "little"), "name_len": len(sym.name),
+                "units": sym.tick.units, "decimals": sym.tick.decimals}))
+            ctx.set(dut.table.en, 1)
+            await ctx.tick()
+        ctx.set(dut.table.en, 0)
+        for port, text in ((dut.sender, SENDER), (dut.target, TARGET)):
+            ctx.set(port, int.from_bytes(text.encode(), "little"))
+        ctx.set(dut.sender_len, len(SENDER))
+        ctx.set(dut.target_len, len(TARGET))
+        ctx.set(dut.utc, bcd(TS.replace("-", "").replace(":", "").replace(".", "")))
+        ctx.set(dut.seq_value, bcd_number(first_seq, 10))
+        ctx.set(dut.seq_load, 1)
+        await ctx.tick()
+        ctx.set(dut.seq_load, 0)
+
+    expected, seq = [], first_seq
+    for d in decisions:
+        if d["accept"]:
+            expected += beats(software(d, symbols, seq))
+            seq += 1
+    run = run_stream(dut, [RISK_OUT.pack(d) for d in decisions], setup=setup, n_outputs=len(expected),
+                     max_cycles=len(decisions) * 80 + 200, **stall)
+    return run, expected
+
+
+@pytest.mark.parametrize("idle,backpressure", STALLS, ids=STALL_IDS)
+def test_frames_are_byte_identical_to_the_gateway_encoder(idle, backpressure):
+    rng = random.Random(int(idle * 10) * 10 + int(backpressure * 10) + 5)
+    symbols = random_symbols(rng)
+    decisions = [random_decision(rng, i) for i in range(40)]
+    run, expected = simulate(decisions, symbols, first_seq=rng.choice([1, 9, 99_999, 123_456_789]),
+                             idle=idle, backpressure=backpressure, seed=5)
+    got = b"".join(BEAT.unpack(w)["data"].to_bytes(8, "little")[:bin(BEAT.unpack(w)["keep"]).count("1")]
+                   for w in run.outputs)
+    want = b"".join(BEAT.unpack(w)["data"].to_bytes(8, "little")[:bin(BEAT.unpack(w)["keep"]).count("1")]
+                    for w in expected)
+    assert got == want, f"first difference at byte {next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)}:" \
+                        f"\n got  {got[:400]!r}\n want {want[:400]!r}"
+    assert run.outputs == expected     # same bytes, same beat boundaries, keep and last
+
+
+def test_first_byte_two_cycles_after_the_decision():
+    rng = random.Random(1)
+    symbols = random_symbols(rng)
+    decisions = [{**random_decision(rng, i), "accept": 1} for i in range(5)]
+    run, expected = simulate(decisions, symbols, first_seq=1)
+    assert run.outputs == expected
+    frame_starts = [0] + [k + 1 for k, w in enumerate(run.outputs[:-1]) if BEAT.unpack(w)["last"]]
+    firsts = [run.out_cycles[k] for k in frame_starts]
+    assert [f - i for i, f in zip(run.in_cycles, firsts)] == [2] * len(decisions)
