@@ -26,14 +26,14 @@ from amaranth.lib.wiring import In, Out
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.layout import BEAT, FIX_SYMBOL, RISK_OUT
 
-from .ouch import _hex
+from .common import check_depth, hex_digit, table_signature
 
 QTY_DIGITS, PRICE_DIGITS, SEQ_DIGITS = 10, 13, 10
 TS_DIGITS = 17
 
 
 def symbol_table_signature(depth: int) -> wiring.Signature:
-    return wiring.Signature({"addr": Out(range(depth)), "data": Out(FIX_SYMBOL.layout), "en": Out(1)})
+    return table_signature(FIX_SYMBOL.layout, depth)
 
 
 def _digit(bcd, i):
@@ -93,9 +93,7 @@ class _Converter:
 
 class FixEncoder(wiring.Component):
     def __init__(self, depth: int = 64):
-        if not isinstance(depth, int) or depth < 2 or depth & (depth - 1):
-            self._MustUse__silence = True
-            raise TypeError(f"depth must be a power of two >= 2, not {depth!r}")
+        check_depth(self, depth)
         self.depth = depth
         super().__init__({
             "i": In(stream.Signature(RISK_OUT.layout)),
@@ -182,7 +180,7 @@ class FixEncoder(wiring.Component):
             side_char = Mux(cur.o_side == code, ord(text), side_char)
         type_char = Mux(is_limit, ord("2"), ord("1"))
         tif_char = Cat(cur.o_tif, Const(6, 5))[:8] | 0x30   # '0'..'7'
-        hex_id = Cat(*(_hex(cur.order_id[4 * (7 - k):4 * (8 - k)]) for k in range(8)))
+        hex_id = Cat(*(hex_digit(cur.order_id[4 * (7 - k):4 * (8 - k)]) for k in range(8)))
 
         def hi(n):
             return Mux(n > 8, n - 8, 0)

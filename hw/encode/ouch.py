@@ -22,6 +22,8 @@ from amaranth.lib.wiring import In, Out
 from wirespeed.enums import Side, TimeInForce
 from wirespeed.layout import BEAT, OUCH_SYMBOL, RISK_OUT
 
+from .common import check_depth, hex_digit, table_signature
+
 FRAME_BYTES = 50
 BEATS = (FRAME_BYTES + 7) // 8
 # The first beat that needs the price product (frame bytes 21..28), and the age (cycles since
@@ -37,21 +39,13 @@ def _be(value, nbytes: int) -> list:
     return [value[8 * (nbytes - 1 - k):8 * (nbytes - k)] for k in range(nbytes)]
 
 
-def _hex(nibble):
-    """An upper-case hex digit, exactly 8 bits wide (Cat packs elements at their own width)."""
-    return (Const(0, 8) | Mux(nibble < 10, nibble + 0x30, nibble + 0x37))[:8]
-
-
 def symbol_table_signature(depth: int) -> wiring.Signature:
-    """The encoder's symbol-table write port: one row per cycle while ``en`` is high."""
-    return wiring.Signature({"addr": Out(range(depth)), "data": Out(OUCH_SYMBOL.layout), "en": Out(1)})
+    return table_signature(OUCH_SYMBOL.layout, depth)
 
 
 class OuchEncoder(wiring.Component):
     def __init__(self, depth: int = 64):
-        if not isinstance(depth, int) or depth < 2 or depth & (depth - 1):
-            self._MustUse__silence = True
-            raise TypeError(f"depth must be a power of two >= 2, not {depth!r}")
+        check_depth(self, depth)
         self.depth = depth
         super().__init__({
             "i": In(stream.Signature(RISK_OUT.layout)),
@@ -91,7 +85,7 @@ class OuchEncoder(wiring.Component):
             [Const(0, 8), Const(FRAME_BYTES - 2, 8)] + _ascii("U") + _ascii("O") + _be(oid, 4)
             + [Const(0, 8) | side] + _be(cur.o_qty, 4) + [name[8 * k:8 * k + 8] for k in range(8)]
             + _be(price, 8) + [Const(0, 8) | tif] + _ascii("YANN")
-            + [_hex(oid[4 * (7 - k):4 * (8 - k)]) for k in range(8)] + _ascii(" " * 6) + [Const(0, 8)] * 2
+            + [hex_digit(oid[4 * (7 - k):4 * (8 - k)]) for k in range(8)] + _ascii(" " * 6) + [Const(0, 8)] * 2
         )
         assert len(frame) == FRAME_BYTES and all(len(b) == 8 for b in frame)
         frame += [Const(0, 8)] * (BEATS * 8 - FRAME_BYTES)

@@ -1,0 +1,22 @@
+"""What the order encoders share: parameter checks, the table write port, hex digits."""
+from amaranth import Const, Mux
+from amaranth.lib import wiring
+from amaranth.lib.wiring import Out
+
+
+def check_depth(component, depth) -> None:
+    """A table depth must be a power of two >= 2 (raised before the component exists, so no
+    "created but never used" warning follows the error)."""
+    if not isinstance(depth, int) or depth < 2 or depth & (depth - 1):
+        component._MustUse__silence = True
+        raise TypeError(f"depth must be a power of two >= 2, not {depth!r}")
+
+
+def table_signature(row_layout, depth: int) -> wiring.Signature:
+    """A per-symbol table's write port: one row per cycle while ``en`` is high."""
+    return wiring.Signature({"addr": Out(range(depth)), "data": Out(row_layout), "en": Out(1)})
+
+
+def hex_digit(nibble):
+    """An upper-case hex digit, exactly 8 bits wide (Cat packs elements at their own width)."""
+    return (Const(0, 8) | Mux(nibble < 10, nibble + 0x30, nibble + 0x37))[:8]
