@@ -39,83 +39,75 @@ class FixParser:
     def feed(self, data: bytes) -> None:
         self._buf += data
 
-    def _drop(self, why: str, skip_from: int) -> None:
-        """Discard a garbled frame: resume at the next frame start after ``skip_from``."""
+    def _drop(self, why: str) -> None:
+        """Discard a garbled frame: resume at the next frame start after this one's."""
         self.garbled += 1
         self.last_garbled = why
-        nxt = self._buf.find(_START, skip_from + 1)
+        nxt = self._buf.find(_START, 1)
         del self._buf[: nxt if nxt >= 0 else len(self._buf)]
 
     def poll(self, recv_ns: int = 0) -> FixMessage | None:
         """The next complete message, or None until more bytes arrive."""
-        buf = self._buf
-        head = _HEAD(buf)
-        if head is not None:
-            # Fast path: the buffer starts with a well-formed 4.2/4.4 header.
-            body_end = head.end() + int(head.group(2))
-            frame_end = body_end + 7
-            if frame_end <= len(buf) and frame_end <= self.max_message_bytes and \
-                    buf[body_end - 1] == _SOH and buf[frame_end - 1] == _SOH and buf.startswith(b"10=", body_end):
-                checksum_text = buf[body_end + 3:body_end + 6]
-                if checksum_text.isdigit() and int(checksum_text) == checksum(buf, body_end):
-                    begin = _BEGIN[head.group(1)]   # before the delete: groups slice the live buffer
-                    raw = bytes(buf[:frame_end])
-                    del buf[:frame_end]
-                    return self._parse_fields(raw, begin, recv_ns or time.perf_counter_ns())
-        return self._poll_general(recv_ns)
-
-    def _poll_general(self, recv_ns: int) -> FixMessage | None:
-        """Resynchronising framer: partial data, noise, garbled frames, other BeginStrings."""
-        buf = self._buf
         while True:
-            start = buf.find(_START)
-            if start < 0:
-                # Drop noise, keeping a tail that may be the start of a partial "8=FIX".
-                del buf[: max(len(buf) - (len(_START) - 1), 0)]
-                return None
-            if start:
-                del buf[:start]
-            soh1 = buf.find(b"\x01")
-            if soh1 < 0:
-                self._check_size()
-                return None
-            begin = bytes(buf[2:soh1]).decode("ascii", "replace")
-            if len(buf) < soh1 + 3:
-                return None
-            if not buf.startswith(b"9=", soh1 + 1):
-                self._drop("BodyLength(9) is not the second field", 0)
-                continue
-            soh2 = buf.find(b"\x01", soh1 + 1)
-            if soh2 < 0:
-                self._check_size()
-                return None
-            length_text = bytes(buf[soh1 + 3:soh2])
-            if not length_text.isdigit() or len(length_text) > 7:
-                self._drop(f"BodyLength(9) {length_text!r} is not a number", 0)
-                continue
-            body_start = soh2 + 1
-            body_end = body_start + int(length_text)
-            frame_end = body_end + 7  # "10=xxx\x01"
-            if frame_end > self.max_message_bytes:
-                self._drop(f"message of {frame_end} bytes exceeds the maximum {self.max_message_bytes}", 0)
-                continue
-            if len(buf) < frame_end:
-                return None
-            if not buf.startswith(b"10=", body_end) or buf[frame_end - 1] != _SOH or \
-                    (body_end and buf[body_end - 1] != _SOH):
-                self._drop("BodyLength(9) does not match the message", 0)
-                continue
-            checksum_text = bytes(buf[body_end + 3:body_end + 6])
-            if not checksum_text.isdigit() or int(checksum_text) != checksum(buf, body_end):
-                self._drop(f"CheckSum(10) {checksum_text.decode('ascii', 'replace')} is wrong", 0)
-                continue
-            raw = bytes(buf[:frame_end])
-            del buf[:frame_end]
-            return self._parse_fields(raw, begin, recv_ns or time.perf_counter_ns())
+            head = _HEAD(self._buf)
+            if head is not None:
+                # Fast path: the buffer starts with a well-formed 4.2/4.4 header.
+                result = self._frame(head.end(), int(head.group(2)), _BEGIN[head.group(1)], recv_ns)
+            else:
+                result = self._resync(recv_ns)
+            if not isinstance(result, str):
+                return result
+            self._drop(result)
 
-    def _check_size(self) -> None:
+    def _resync(self, recv_ns: int):
+        """Slow path: noise before a frame, partial headers, other BeginStrings, bad BodyLength.
+        Returns what ``_frame`` returns."""
+        buf = self._buf
+        start = buf.find(_START)
+        if start < 0:
+            # Drop noise, keeping a tail that may be the start of a partial "8=FIX".
+            del buf[: max(len(buf) - (len(_START) - 1), 0)]
+            return None
+        if start:
+            del buf[:start]
+        soh1 = buf.find(b"\x01")
+        if soh1 < 0 or len(buf) < soh1 + 3:
+            return self._incomplete()
+        begin = bytes(buf[2:soh1]).decode("ascii", "replace")
+        if not buf.startswith(b"9=", soh1 + 1):
+            return "BodyLength(9) is not the second field"
+        soh2 = buf.find(b"\x01", soh1 + 1)
+        if soh2 < 0:
+            return self._incomplete()
+        length_text = bytes(buf[soh1 + 3:soh2])
+        if not length_text.isdigit() or len(length_text) > 7:
+            return f"BodyLength(9) {length_text!r} is not a number"
+        return self._frame(soh2 + 1, int(length_text), begin, recv_ns)
+
+    def _frame(self, body_start: int, body_length: int, begin: str, recv_ns: int):
+        """The frame whose body starts at ``body_start``: the message (taken off the buffer),
+        None while bytes are missing, or why it is garbled (a str)."""
+        buf = self._buf
+        body_end = body_start + body_length
+        frame_end = body_end + 7  # "10=xxx\x01"
+        if frame_end > self.max_message_bytes:
+            return f"message of {frame_end} bytes exceeds the maximum {self.max_message_bytes}"
+        if len(buf) < frame_end:
+            return None
+        if not buf.startswith(b"10=", body_end) or buf[frame_end - 1] != _SOH or buf[body_end - 1] != _SOH:
+            return "BodyLength(9) does not match the message"
+        checksum_text = bytes(buf[body_end + 3:body_end + 6])
+        if not checksum_text.isdigit() or int(checksum_text) != checksum(buf, body_end):
+            return f"CheckSum(10) {checksum_text.decode('ascii', 'replace')} is wrong"
+        raw = bytes(buf[:frame_end])
+        del buf[:frame_end]
+        return self._parse_fields(raw, begin, recv_ns or time.perf_counter_ns())
+
+    def _incomplete(self):
+        """More bytes are needed to finish the header, unless it is already over the maximum."""
         if len(self._buf) > self.max_message_bytes:
-            self._drop("header never completed within the maximum message size", 0)
+            return "header never completed within the maximum message size"
+        return None
 
     def _parse_fields(self, raw: bytes, begin: str, recv_ns: int) -> FixMessage:
         text = raw.decode("latin-1")  # every byte maps; FIX content is ASCII
