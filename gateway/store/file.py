@@ -40,8 +40,6 @@ class FileStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._index: dict[int, tuple[int, int]] = {}   # seq -> (offset of raw, length)
         self._dirty = False
-        self._seqnums_stale = False
-        self._proven_target = 0
         self.next_sender_seq = self.next_target_seq = 1
         self.creation_time = time.time()
         self._open()
@@ -62,7 +60,6 @@ class FileStore:
         max_sent, max_reply = self._load_index()
         self.next_sender_seq = max(sender, max_sent + 1)
         self.next_target_seq = max(target, max_reply + 1)
-        self._proven_target = max_reply + 1
 
     def _read_seqnums(self) -> tuple[int, int]:
         data = os.pread(self._seq_fd, 64, 0).split()
@@ -100,8 +97,6 @@ class FileStore:
         self._index[seq] = (offset, len(raw))
         # No seqnums rewrite: on open, the log itself proves the next sender number.
         self.next_sender_seq = seq + 1
-        if reply_to >= self._proven_target:
-            self._proven_target = reply_to + 1
         if self.fsync is FsyncPolicy.ALWAYS:
             os.fsync(self._msg_fd)
         else:
@@ -117,24 +112,13 @@ class FileStore:
 
     def set_next_target(self, seq: int) -> None:
         self.next_target_seq = seq
-        if seq <= self._proven_target:
-            # The log already proves it (a message answering seq-1 is stored): one syscall
-            # fewer on every request/response; seqnums catches up on flush().
-            self._seqnums_stale = True
-            return
         self._write_seqnums()
         if self.fsync is FsyncPolicy.ALWAYS:
             os.fsync(self._seq_fd)
         else:
             self._dirty = True
 
-    def set_next_sender(self, seq: int) -> None:
-        self.next_sender_seq = seq
-        self._write_seqnums()
-
     def flush(self) -> None:
-        if self._seqnums_stale:
-            self._write_seqnums()
         if self._dirty and self.fsync is not FsyncPolicy.NONE:
             os.fsync(self._msg_fd)
             os.fsync(self._seq_fd)
@@ -145,7 +129,6 @@ class FileStore:
         os.ftruncate(self._msg_fd, 0)
         self._size = 0
         self._index.clear()
-        self._proven_target = 0
         self.next_sender_seq = self.next_target_seq = 1
         self.creation_time = time.time()
         self._write_atomic(self.dir / "session", f"{self.creation_time}\n")
@@ -162,7 +145,6 @@ class FileStore:
 
     # -- helpers ---------------------------------------------------------------------
     def _write_seqnums(self) -> None:
-        self._seqnums_stale = False
         # Fixed width so an in-place rewrite never leaves a stale tail.
         os.pwrite(self._seq_fd, b"%020d %020d\n" % (self.next_sender_seq, self.next_target_seq), 0)
 

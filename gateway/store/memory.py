@@ -26,9 +26,6 @@ class MemoryStore:
     def set_next_target(self, seq: int) -> None:
         self.next_target_seq = seq
 
-    def set_next_sender(self, seq: int) -> None:
-        self.next_sender_seq = seq
-
     def flush(self) -> None:
         """Make everything durable (no-op in memory)."""
 
