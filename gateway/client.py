@@ -23,7 +23,6 @@ class FixClient:
         self.initiator = FixInitiator(self.session, host, port, reconnect=reconnect, **initiator_kw)
         self.reports: dict[str, list[FixMessage]] = defaultdict(list)
         self.other: list[FixMessage] = []
-        self.session_heartbeats: list[FixMessage] = []
         self._waiters: dict[str, asyncio.Event] = {}
 
     async def start(self, timeout: float = 5.0) -> None:
@@ -69,13 +68,13 @@ class FixClient:
     async def test_request(self, test_id: str, timeout: float = 5.0) -> int:
         """Send a TestRequest; return the ns until its Heartbeat arrives."""
         t0 = now_ns()
-        self.session._send_raw(M.TEST_REQUEST, [(T.TestReqID, test_id)])
+        self.session.send_test_request(test_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            for m in self.session_heartbeats:
-                if m.get(T.TestReqID) == test_id:
-                    return m.recv_ns - t0
+            answered = self.session.test_answers.pop(test_id, None)
+            if answered is not None:
+                return answered - t0
             if loop.time() > deadline:
                 raise TimeoutError(f"no Heartbeat for TestRequest {test_id}")
             await asyncio.sleep(0.0005)

@@ -71,6 +71,7 @@ class Session:
         self._logout_sent_at = 0.0
         self.messages_in = self.messages_out = self.rejects_sent = 0
         self._in_reply_to = 0   # inbound MsgSeqNum being processed (recorded with what we send)
+        self.test_answers: dict[str, int] = {}   # TestReqID -> recv_ns of the Heartbeat answering it
         self._tokens = float(config.max_messages_per_second)
         self._tokens_at = clock()
         self.last_error = ""
@@ -145,7 +146,7 @@ class Session:
                 self._disconnect("no answer to TestRequest")
         elif silent > self.heartbeat_s * 1.2:
             self._test_req_sent_at = now
-            self._send_raw(M.TEST_REQUEST, [(T.TestReqID, f"TEST-{int(now)}")])
+            self.send_test_request(f"TEST-{int(now)}")
 
     # -- application side -----------------------------------------------------
     def send(self, msg_type: str, fields: list) -> int:
@@ -167,12 +168,11 @@ class Session:
         if self.state is not SessionState.ACTIVE:
             raise RuntimeError(f"{self.name}: cannot send {msg_type}: session is {self.state.value}")
         seq = self.store.next_sender_seq
-        raw = self.encoder.template(msg_type, tags).encode(seq, values, fix_timestamp())
-        self.store.save_sent(seq, raw, self._in_reply_to)
-        self._last_sent = self.clock()
-        self.messages_out += 1
-        self._write(raw)
-        return seq
+        return self._record_and_write(seq, self.encoder.template(msg_type, tags).encode(seq, values, fix_timestamp()))
+
+    def send_test_request(self, test_req_id: str) -> int:
+        """Ask the counterparty for a Heartbeat; its arrival is noted in ``test_answers``."""
+        return self._send_raw(M.TEST_REQUEST, [(T.TestReqID, test_req_id)])
 
     def logout(self, text: str = "") -> None:
         if self.state is SessionState.ACTIVE:
@@ -188,7 +188,10 @@ class Session:
     # -- internals ------------------------------------------------------------
     def _send_raw(self, msg_type: str, fields, header_extra=()) -> int:
         seq = self.store.next_sender_seq
-        raw = self.encoder.encode(msg_type, seq, fields, header_extra=header_extra)
+        return self._record_and_write(seq, self.encoder.encode(msg_type, seq, fields, header_extra=header_extra))
+
+    def _record_and_write(self, seq: int, raw: bytes) -> int:
+        """Store first (a resend must find it, even after a crash), then the wire if connected."""
         self.store.save_sent(seq, raw, self._in_reply_to)
         self._last_sent = self.clock()
         self.messages_out += 1
@@ -354,8 +357,9 @@ class Session:
             return
         self.store.set_next_target(self.store.next_target_seq + 1)
         if mt == M.HEARTBEAT:
-            if T.TestReqID in msg and hasattr(self.app, "session_heartbeats"):
-                self.app.session_heartbeats.append(msg)   # a TestRequest the app sent is answered
+            test_req_id = msg.get(T.TestReqID)
+            if test_req_id is not None:
+                self.test_answers[test_req_id] = msg.recv_ns
             return
         if mt == M.TEST_REQUEST:
             self._send_raw(M.HEARTBEAT, [(T.TestReqID, msg[T.TestReqID])])
