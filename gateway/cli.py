@@ -54,7 +54,6 @@ async def _probe(s, orders: int, symbol: str, price: str, timeout: float) -> tup
         await client.start(timeout)
     except ConnectionError as exc:
         return False, f"{s.label}: logon FAILED: {exc}"
-    ok = True
     try:
         for i in range(3):
             rec.record("test request rtt", await client.test_request(f"probe-{i}", timeout))
@@ -64,11 +63,11 @@ async def _probe(s, orders: int, symbol: str, price: str, timeout: float) -> tup
             first = (await client.wait_report(cl, timeout=timeout))[0]
             rec.record("order -> first report", first.recv_ns - t0)
     except TimeoutError as exc:
-        ok = False
-        return ok, f"{s.label}: FAILED: {exc}"
+        why = f" (session: {client.session.last_error})" if client.session.last_error else ""
+        return False, f"{s.label}: FAILED: {exc}{why}"
     finally:
         await client.stop()
-    return ok, f"{s.label}: logon ok, logout ok\n{rec.table('us')}"
+    return True, f"{s.label}: logon ok, logout ok\n{rec.table('us')}"
 
 
 def initiator_main(config: str, orders: int, symbol: str, price: str, timeout: float) -> int:

@@ -265,6 +265,10 @@ class Session:
             self._logout_and_disconnect("incorrect SenderCompID or TargetCompID")
             return
         mt = msg.msg_type
+        if self.state is SessionState.AWAITING_LOGON and mt == M.LOGOUT:
+            # The counterparty refused our Logon; its Text says why (keep it for the user).
+            self._disconnect(f"logon refused: {msg.get(T.Text, '') or 'no reason given'}")
+            return
         if self.state is SessionState.AWAITING_LOGON and mt != M.LOGON:
             self._logout_and_disconnect(f"first message must be Logon, not MsgType {mt}")
             return
@@ -414,21 +418,20 @@ class Session:
             return
         reset = msg.get(T.ResetSeqNumFlag) == "Y"
         seq = msg.seq_num or 0
+        if self.config.role == "acceptor" and reset:
+            self.store.reset()
+        expected = self.store.next_target_seq
+        if seq < expected:
+            # Refused before any Logon reply: the Logout's Text is the reason the initiator sees.
+            self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
+            return
+        self.state = SessionState.ACTIVE
         if self.config.role == "acceptor":
-            if reset:
-                self.store.reset()
             self.heartbeat_s = hb or self.heartbeat_s
             fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]
             if reset:
                 fields.append((T.ResetSeqNumFlag, "Y"))
-            self.state = SessionState.ACTIVE
             self._send_raw(M.LOGON, fields)
-        else:
-            self.state = SessionState.ACTIVE
-        expected = self.store.next_target_seq
-        if seq < expected:
-            self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
-            return
         if seq > expected:
             # Ask for the gap; the Logon's own number is consumed when the gap closes.
             self._queue[seq] = None

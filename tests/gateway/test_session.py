@@ -1,6 +1,8 @@
 """Session-level behaviour against a scripted counterparty over a real socket."""
 import asyncio
 
+import pytest
+
 from wirespeed.gateway.fix import tags as T
 
 from .conftest import Stack, run_async
@@ -295,3 +297,18 @@ async def test_messages_sent_while_disconnected_are_delivered_by_resend():
         got = (await c2.wait_report("OFFLINE"))[0]
         assert got.seq_num == seq and got[T.PossDupFlag] == "Y"
         await c2.stop()
+
+
+@run_async
+async def test_refused_logon_reason_reaches_the_initiator():
+    from wirespeed.gateway.client import FixClient
+    from wirespeed.gateway.session import SessionConfig
+    async with Stack() as stack:
+        raw = await logged_on(stack)                 # the gateway now expects MsgSeqNum 2 from CLIENT1
+        await raw.send("5", [])
+        await raw.expect("5")
+        c = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", stack.gateway.port,
+                      config=SessionConfig("CLIENT1", "WIRESPEED", role="initiator", reset_on_logon=False))
+        with pytest.raises(ConnectionError, match="logon refused: MsgSeqNum too low, expecting 3 but received 1"):
+            await c.start(timeout=2.0)
+        await c.stop()
