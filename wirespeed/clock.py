@@ -1,6 +1,8 @@
 """Clocks. Hops are stamped with ``perf_counter_ns`` (monotonic, ns); FIX wants UTC strings."""
 from __future__ import annotations
 
+import calendar
+import datetime as _dt
 import time
 from .ascii import digits
 
@@ -46,8 +48,6 @@ def parse_fix_timestamp(text: str) -> int:
                 not digits(main[:8] + main[9:11] + main[12:14] + main[15:17]):
             raise ValueError(f"malformed UTCTimestamp {text!r}")
         try:
-            import calendar
-            import datetime as _dt
             d = _dt.datetime(int(main[:4]), int(main[4:6]), int(main[6:8]), int(main[9:11]), int(main[12:14]),
                              int(main[15:17]) if main[15:17] != "60" else 59)
         except ValueError:

@@ -11,8 +11,9 @@ from .pipeline_bench import make_config
 
 @cocotb.test()
 async def measure(dut):
-    from tests.hw.tb.risk_pipeline_tb import start   # the testbench's clock and reset
-    acc = await start(dut)
+    from tests.hw.tb.risk_pipeline_tb import PORTS
+    from tests.hw.tb.streamtb import start   # the testbenches' clock and reset
+    acc = await start(dut, PORTS)
     orders = int(os.environ.get("WS_ORDERS", "10000"))
     depth = int(os.environ.get("WS_DEPTH", "64"))
     sessions = int(os.environ.get("WS_SESSIONS", "8"))

@@ -7,18 +7,19 @@ from cocotb.triggers import FallingEdge
 from wirespeed.layout import FIX_SYMBOL, RISK_OUT, beats
 
 from ..test_fix_encoder import SENDER, TARGET, TS, bcd, bcd_number, random_decision, random_symbols, software
-from .streamtb import StreamTB, env_int
+from wirespeed.hw.verify.stream_bench import STALLS
+
+from .streamtb import env_int, expect_stream, start
 
 ORDERS = env_int("WS_ORDERS", 150)
 
 
 @cocotb.test()
-@cocotb.parametrize(stall=[(0.0, 0.0), (0.3, 0.0), (0.0, 0.3), (0.3, 0.3)])
+@cocotb.parametrize(stall=STALLS)
 async def frames(dut, stall):
     idle, backpressure = stall
     seed = int(idle * 10) * 10 + int(backpressure * 10) + 11
-    tb = StreamTB(dut)
-    await tb.reset()
+    acc = await start(dut)
     rng = random.Random(seed)
     symbols = random_symbols(rng)
     for sym in symbols:
@@ -45,4 +46,5 @@ async def frames(dut, stall):
         if d["accept"]:
             expected += beats(software(d, symbols, seq))
             seq += 1
-    await tb.run([RISK_OUT.pack(d) for d in decisions], expected, idle=idle, backpressure=backpressure, seed=seed)
+    await expect_stream(acc, [RISK_OUT.pack(d) for d in decisions], expected, idle=idle,
+                        backpressure=backpressure, seed=seed)

@@ -7,13 +7,14 @@ from cocotb.triggers import FallingEdge
 from wirespeed.layout import OUCH_SYMBOL, RISK_OUT, beats
 
 from ..test_ouch_encoder import random_decision, random_symbols, software_frame
-from .streamtb import StreamTB, env_int
+from wirespeed.hw.verify.stream_bench import STALLS
+
+from .streamtb import env_int, expect_stream, start
 
 ORDERS = env_int("WS_ORDERS", 300)
 
 
-async def load(tb, symbols):
-    dut = tb.dut
+async def load(dut, symbols):
     for index, sym in symbols.items():
         dut.table__addr.value = index
         dut.table__data.value = OUCH_SYMBOL.pack({"name": int.from_bytes(sym.name_bytes, "little"),
@@ -24,16 +25,16 @@ async def load(tb, symbols):
 
 
 @cocotb.test()
-@cocotb.parametrize(stall=[(0.0, 0.0), (0.3, 0.0), (0.0, 0.3), (0.3, 0.3)])
+@cocotb.parametrize(stall=STALLS)
 async def frames(dut, stall):
     """Every order's frame, bit for bit, under input idles and output backpressure."""
     idle, backpressure = stall
     seed = int(idle * 10) * 10 + int(backpressure * 10) + 1
-    tb = StreamTB(dut)
-    await tb.reset()
+    acc = await start(dut)
     rng = random.Random(seed)
     symbols = random_symbols(rng)
-    await load(tb, symbols)
+    await load(dut, symbols)
     decisions = [random_decision(rng, i) for i in range(ORDERS)]
     expected = [b for d in decisions if d["accept"] for b in beats(software_frame(d, symbols))]
-    await tb.run([RISK_OUT.pack(d) for d in decisions], expected, idle=idle, backpressure=backpressure, seed=seed)
+    await expect_stream(acc, [RISK_OUT.pack(d) for d in decisions], expected, idle=idle,
+                        backpressure=backpressure, seed=seed)

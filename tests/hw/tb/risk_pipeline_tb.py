@@ -1,38 +1,23 @@
 """cocotb tests of the Verilated RiskPipeline: the shared testbench, scoreboarded against RiskModel."""
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, RisingEdge
 
 from wirespeed.hw.verify import pipeline_bench
-from wirespeed.hw.verify.access import CocotbAccess
 from wirespeed.hw.verify.pipeline_bench import make_config
+from wirespeed.hw.verify.stream_bench import STALLS
 from wirespeed.reasons import RISK_REASONS
 
-from .streamtb import env_int
+from .streamtb import env_int, start
 
 DEPTH = env_int("WS_DEPTH", 16)
 ORDERS = env_int("WS_ORDERS", 400)
 SEED = env_int("WS_SEED", 1)
-STALLS = [(0.0, 0.0), (0.3, 0.0), (0.0, 0.3), (0.3, 0.3)]
+PORTS = ("i.valid", "fill.valid", "o.ready", "bus.we", "bus.re")   # held low through reset
 SEEN: set = set()
-
-
-async def start(dut) -> CocotbAccess:
-    cocotb.start_soon(Clock(dut.clk, 4, unit="ns").start())
-    acc = CocotbAccess(dut)
-    for port in ("i.valid", "fill.valid", "o.ready", "bus.we", "bus.re"):
-        acc.set(port, 0)
-    dut.rst.value = 1
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
-    await FallingEdge(dut.clk)
-    return acc
 
 
 async def phases(dut, name: str, warmup: str | None = None):
     """Every stall combination in turn, state carried from one to the next."""
-    acc = await start(dut)
+    acc = await start(dut, PORTS)
     seed = SEED * 1000 + sum(map(ord, name))
     model, now = None, 1_000
     plan = ([(warmup, STALLS[0])] if warmup else []) + [(name, s) for s in STALLS]
@@ -56,7 +41,7 @@ async def random_traffic(dut, config):
 
 @cocotb.test()
 async def fixed_latency_back_to_back(dut):
-    acc = await start(dut)
+    acc = await start(dut, PORTS)
     res = await pipeline_bench.run(acc, make_config("open", SEED, depth=DEPTH), ORDERS, seed=SEED, fill_rate=0.5)
     assert not res.mismatches()
     assert res.in_cycles == list(range(res.in_cycles[0], res.in_cycles[0] + ORDERS)), "a bubble at the input"
