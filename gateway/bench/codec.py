@@ -54,8 +54,8 @@ def bench_codec(n: int = 20_000) -> list[tuple[str, float, float]]:
     ours_tmpl = best_ns(lambda: tmpl.encode(12345, values, SENDING_TIME), n)
 
     raw = enc.encode("D", 12345, NOS_FIELDS, SENDING_TIME)
-    parser = FixParser()
     validator = dictionary("FIX.4.4")
+    parser = FixParser(dictionary=validator)
 
     def ours_parse():
         parser.feed(raw)

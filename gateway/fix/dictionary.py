@@ -5,6 +5,14 @@ Messages: required and optional body fields per version, and their repeating
 groups (count tag -> delimiter tag, member tags). The validator answers a
 parsed message with the first problem as (SessionRejectReason, RefTagID, text),
 or None. Tags >= 5000 are user-defined and pass unless configured otherwise.
+
+Shapes: a counterparty sends each message type with the same few tag sequences.
+Once a message passes full validation, its tag sequence (its *shape*) is compiled
+into one regular expression that spells out the tags and each value's type
+(enumerations as character classes, timestamps, decimals, group counts as
+literals). A later frame that matches a shape in full is proven to pass the same
+checks, so the parser parses and validates it in one C-level call; a frame that
+matches no shape, valid or not, takes the general path, which names its first problem.
 """
 from __future__ import annotations
 
@@ -205,6 +213,8 @@ class Dictionary:
         self._allowed = {mt: m.allowed for mt, m in self.messages.items()}
         self.group_counts = frozenset(t for t, typ in self.types.items() if typ == "NUMINGROUP")
         self._plans = {mt: self._plan(m) for mt, m in self.messages.items()}
+        # MsgType -> [(compiled fullmatch, tags)], learned from valid messages (see the module doc).
+        self.shapes: dict[str, list] = {}
 
     def _plan(self, mdef: MessageDef) -> "_Plan":
         kinds = {}
@@ -234,8 +244,50 @@ class Dictionary:
         """First problem in ``msg`` (a FixMessage of a known type), or None.
 
         Hot path: missing and unexpected tags by set operations (in C); then only the
-        typed fields present are checked, enumerations by set membership.
+        typed fields present are checked, enumerations by set membership. A valid
+        message teaches the dictionary its shape.
         """
+        if msg.validated is self:
+            return None  # parsed through one of this dictionary's shapes: proven valid
+        problem = self._validate(msg)
+        if problem is None and msg.error is None and not msg.has_duplicates and msg.raw:
+            self._learn(msg)
+        return problem
+
+    def _learn(self, msg) -> None:
+        shapes = self.shapes.setdefault(msg.msg_type, [])
+        if len(shapes) >= MAX_SHAPES:
+            return
+        pairs = msg.str_pairs
+        tags = tuple(t for t, _ in pairs)
+        if any(tags == known for _, known in shapes):
+            return
+        parts = []
+        for tag, value in pairs:
+            if tag in ("8", "35") or tag in self.group_counts:
+                pattern = re.escape(value)   # BeginString, MsgType, NumInGroup counts: fixed by the shape
+            else:
+                pattern = self._value_pattern(tag)
+            parts.append(f"{tag}=({pattern})\x01")
+        shapes.append((re.compile("".join(parts)).fullmatch, tags))
+
+    def _value_pattern(self, tag: str) -> str:
+        """A pattern exactly as strict as ``_validate``'s check of one value (or stricter)."""
+        if tag in ("9", "34"):
+            return "[0-9]{1,9}"
+        if tag == "10":
+            return "[0-9]{3}"
+        typ = self.types.get(tag, "STRING")
+        if typ in ("STRING", "MULTI"):
+            return "[^\x01]+"
+        if tag in self.enums:
+            values = sorted(self.enums[tag], key=lambda v: (-len(v), v))
+            if all(len(v) == 1 for v in values):
+                return "[" + "".join(re.escape(v) for v in values) + "]"   # a class: one step, no backtracking
+            return "|".join(re.escape(v) for v in values)
+        return _VALUE_PATTERNS.get(typ, "[^\x01]+")
+
+    def _validate(self, msg) -> tuple[int, int | None, str] | None:
         mt = msg.msg_type
         plan = self._plans[mt]
         fields = msg.fields
@@ -328,8 +380,16 @@ class _Plan:
     group_counts: frozenset[str]
 
 
-_TIMESTAMP = re.compile(r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?").fullmatch
-_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
+_TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+_DECIMAL_RE = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_TIMESTAMP = re.compile(_TIMESTAMP_RE).fullmatch
+_DECIMAL = re.compile(_DECIMAL_RE).fullmatch
+MAX_SHAPES = 8   # per MsgType: bounds what a counterparty sending ever-new shapes can cost
+_VALUE_PATTERNS = {
+    "INT": "-?[0-9]+", "LENGTH": "[0-9]+", "SEQNUM": "[0-9]+", "NUMINGROUP": "[0-9]+",
+    "QTY": _DECIMAL_RE, "PRICE": _DECIMAL_RE, "UTCTIMESTAMP": _TIMESTAMP_RE,
+    "CHAR": "[^\x01]", "BOOLEAN": "[YN]",
+}
 
 
 def _format_error(tag: str, name: str, value: str):

@@ -9,10 +9,13 @@ the frame. Values must already be strings or ints (prices are formatted by
 from __future__ import annotations
 
 from typing import Iterable, Sequence
+from zlib import adler32
 
 from wirespeed.clock import fix_timestamp
 
 from .checksum import checksum
+
+_TRAILER = [b"10=%03d\x01" % i for i in range(256)]
 
 Field = tuple[int, "str | int"]
 
@@ -23,7 +26,7 @@ def _render(fields: Iterable[Field]) -> bytes:
 
 def _frame(begin: bytes, body: bytes) -> bytes:
     msg = b"8=%s\x019=%d\x01%s" % (begin, len(body), body)
-    return b"%s10=%03d\x01" % (msg, checksum(msg))
+    return msg + _TRAILER[checksum(msg)]
 
 
 def encode_message(begin: str, msg_type: str, sender: str, target: str, seq: int,
@@ -35,20 +38,26 @@ def encode_message(begin: str, msg_type: str, sender: str, target: str, seq: int
 
 
 class Template:
-    """A message type with a fixed tag sequence, rendered by one format call."""
+    """A message type with a fixed tag sequence, rendered by one format call.
 
-    __slots__ = ("_fmt", "_begin", "tags")
+    The frame is built as text (latin-1: one char per byte, so the text's length is
+    BodyLength) and encoded once; the CheckSum trailer comes from a table of 256."""
+
+    __slots__ = ("_fmt", "_prefix", "tags")
 
     def __init__(self, begin: bytes, msg_type: str, sender: str, target: str, tags: Sequence[int]):
         self.tags = tuple(tags)
         sender, target = sender.replace("%", "%%"), target.replace("%", "%%")
         head = f"35={msg_type}\x0149={sender}\x0156={target}\x0134=%d\x0152=%s\x01"
         self._fmt = head + "".join(f"{t}=%s\x01" for t in self.tags)
-        self._begin = begin
+        self._prefix = "8=" + begin.decode("latin-1") + "\x019="
 
     def encode(self, seq: int, values: Sequence, sending_time: str) -> bytes:
-        body = (self._fmt % (seq, sending_time, *values)).encode("latin-1", "replace")
-        return _frame(self._begin, body)
+        body = self._fmt % (seq, sending_time, *values)
+        msg = f"{self._prefix}{len(body)}\x01{body}".encode("latin-1", "replace")
+        if len(msg) <= 256:   # byte sum < 65521: adler32's low half is exact (see checksum)
+            return msg + _TRAILER[((adler32(msg) & 0xFFFF) - 1) & 0xFF]
+        return msg + _TRAILER[checksum(msg)]
 
 
 class Encoder:

@@ -4,7 +4,8 @@ Fields are held as a ``str`` -> ``str`` dict keyed by the tag's text (what the
 parser produces without converting anything); accessors take int tags, as the
 rest of the code names them, through a precomputed int -> str table. The ordered
 pairs, needed only for repeating groups, repeated tags and resends, are built on
-demand from the flat token list.
+demand from the flat token list, itself split from the raw frame on first use
+when the parser took the fast path (see ``Dictionary.match``).
 """
 from __future__ import annotations
 from wirespeed.ascii import digits
@@ -21,17 +22,29 @@ class FixMessage:
     good) but its content is not well formed; the session answers it with a
     Reject: (SessionRejectReason, RefTagID or None, text)."""
 
-    __slots__ = ("fields", "flat", "raw", "error", "recv_ns", "has_duplicates", "_pairs")
+    __slots__ = ("fields", "_flat", "raw", "error", "recv_ns", "has_duplicates", "_pairs", "validated")
 
     def __init__(self, fields: dict[str, str], flat: list[str] | None = None, raw: bytes = b"", error=None,
-                 recv_ns: int = 0, has_duplicates: bool = False):
+                 recv_ns: int = 0, has_duplicates: bool = False, validated=None):
         self.fields = fields
-        self.flat = flat            # [tag, value, tag, value, ...] in wire order
+        self._flat = flat           # [tag, value, tag, value, ...] in wire order
         self.raw = raw
         self.error = error
         self.recv_ns = recv_ns
         self.has_duplicates = has_duplicates
         self._pairs = None
+        self.validated = validated  # the Dictionary that already validated this message, if any
+
+    @property
+    def flat(self) -> list[str] | None:
+        if self._flat is None and self.raw:
+            # Only fast-path messages arrive without it: well formed, so every field splits at its first '='.
+            flat: list[str] = []
+            for field in self.raw.decode("latin-1").split("\x01")[:-1]:
+                tag, _, value = field.partition("=")
+                flat += (tag, value)
+            self._flat = flat
+        return self._flat
 
     @classmethod
     def from_pairs(cls, pairs, **kw) -> "FixMessage":

@@ -6,6 +6,9 @@ is wrong is *garbled*: it is dropped without an answer and without consuming a
 sequence number, and parsing resumes at the next ``8=FIX``. A frame that is intact
 but malformed inside (a non-numeric tag, a tag without a value, fields out of
 order) is returned with ``error`` set so the session can send a Reject.
+
+Given the session's ``Dictionary``, a frame matching one of the shapes it has
+learned is parsed and validated in one step and comes back marked ``validated``.
 """
 from __future__ import annotations
 
@@ -27,14 +30,17 @@ class ParseError(Exception):
 
 
 class FixParser:
-    __slots__ = ("_buf", "max_message_bytes", "garbled", "begin_strings", "last_garbled")
+    __slots__ = ("_buf", "max_message_bytes", "garbled", "begin_strings", "last_garbled", "_dictionary")
 
-    def __init__(self, max_message_bytes: int = 8192, begin_strings=("FIX.4.2", "FIX.4.4")):
+    def __init__(self, max_message_bytes: int = 8192, begin_strings=("FIX.4.2", "FIX.4.4"), dictionary=None):
         self._buf = bytearray()
         self.max_message_bytes = max_message_bytes
         self.begin_strings = tuple(begin_strings)
         self.garbled = 0          # frames dropped
         self.last_garbled = ""    # why the last one was dropped (for the log)
+        # Shapes are proven for one BeginString: only a dictionary of an accepted version is used.
+        self._dictionary = dictionary if dictionary is not None and dictionary.version in self.begin_strings \
+            else None
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -94,14 +100,22 @@ class FixParser:
             return f"message of {frame_end} bytes exceeds the maximum {self.max_message_bytes}"
         if len(buf) < frame_end:
             return None
-        if not buf.startswith(b"10=", body_end) or buf[frame_end - 1] != _SOH or buf[body_end - 1] != _SOH:
+        raw = bytes(buf) if len(buf) == frame_end else bytes(buf[:frame_end])
+        if raw[body_end:body_end + 3] != b"10=" or raw[frame_end - 1] != _SOH or raw[body_end - 1] != _SOH:
             return "BodyLength(9) does not match the message"
-        checksum_text = bytes(buf[body_end + 3:body_end + 6])
-        if not checksum_text.isdigit() or int(checksum_text) != checksum(buf, body_end):
-            return f"CheckSum(10) {checksum_text.decode('ascii', 'replace')} is wrong"
-        raw = bytes(buf[:frame_end])
+        if raw[body_end + 3:frame_end - 1] != _CHECKSUM_TEXT[checksum(raw, body_end)]:
+            return f"CheckSum(10) {raw[body_end + 3:frame_end - 1].decode('ascii', 'replace')} is wrong"
         del buf[:frame_end]
-        return self._parse_fields(raw, begin, recv_ns or time.perf_counter_ns())
+        text = raw.decode("latin-1")  # every byte maps; FIX content is ASCII
+        recv_ns = recv_ns or time.perf_counter_ns()
+        dictionary = self._dictionary
+        if dictionary is not None and text.startswith("35=", body_start):
+            # Fast path: a shape the dictionary has learned parses and validates in one match.
+            for fullmatch, tags in dictionary.shapes.get(text[body_start + 3:text.find("\x01", body_start)], ()):
+                m = fullmatch(text)
+                if m is not None:
+                    return FixMessage(dict(zip(tags, m.groups())), None, raw, None, recv_ns, False, dictionary)
+        return self._parse_fields(text, raw, begin, recv_ns)
 
     def _incomplete(self):
         """More bytes are needed to finish the header, unless it is already over the maximum."""
@@ -109,8 +123,7 @@ class FixParser:
             return "header never completed within the maximum message size"
         return None
 
-    def _parse_fields(self, raw: bytes, begin: str, recv_ns: int) -> FixMessage:
-        text = raw.decode("latin-1")  # every byte maps; FIX content is ASCII
+    def _parse_fields(self, text: str, raw: bytes, begin: str, recv_ns: int) -> FixMessage:
         if _WELL_FORMED(text):
             # Fast path: every field is tag=value with a numeric tag and a non-empty value
             # free of '=', so one split yields [tag, value, tag, value, ...].
@@ -145,6 +158,7 @@ class FixParser:
 _HEADER = HEADER_TAG_TEXT
 _HEAD = re.compile(rb"8=(FIX\.4\.[24])\x019=([0-9]{1,7})\x01").match
 _BEGIN = {b"FIX.4.2": "FIX.4.2", b"FIX.4.4": "FIX.4.4"}
+_CHECKSUM_TEXT = [b"%03d" % i for i in range(256)]
 _WELL_FORMED = re.compile(r"(?:[1-9][0-9]*=[^=\x01]+\x01)+").fullmatch
 
 

@@ -58,8 +58,8 @@ class Session:
         self.store = store or MemoryStore()
         self.clock = clock
         self.encoder = Encoder(config.begin_string, config.sender_comp_id, config.target_comp_id)
-        self.parser = FixParser(config.max_message_bytes, (config.begin_string,))
         self.dictionary = dictionary(config.begin_string, allow_unknown_fields=config.allow_unknown_fields)
+        self.parser = FixParser(config.max_message_bytes, (config.begin_string,), self.dictionary)
         self.state = SessionState.DISCONNECTED
         self.heartbeat_s = config.heartbeat_s
         self._write: Callable[[bytes], None] | None = None
@@ -89,7 +89,7 @@ class Session:
         self._write, self._close = write, close
         self.state = SessionState.AWAITING_LOGON
         self._last_sent = self._last_recv = self.clock()
-        self.parser = FixParser(self.config.max_message_bytes, (self.config.begin_string,))
+        self.parser = FixParser(self.config.max_message_bytes, (self.config.begin_string,), self.dictionary)
         self._queue.clear()
         self._resend_target = 0
         self._tokens, self._tokens_at = float(self.config.max_messages_per_second), self._last_recv

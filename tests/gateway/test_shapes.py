@@ -1,0 +1,97 @@
+"""The parser's fast path (shapes learned by the dictionary) against the general path, and the
+template encoder against the generic one: the fast versions must agree on every input."""
+from hypothesis import given, settings, strategies as st
+
+from wirespeed.gateway.fix.dictionary import MAX_SHAPES, Dictionary
+from wirespeed.gateway.fix.encoder import Encoder, encode_message
+from wirespeed.gateway.fix.parser import FixParser
+
+TIME = "20261122-10:00:00.000"
+NOS = [(11, "A1"), (55, "AAPL"), (54, "1"), (60, TIME), (38, "100"), (40, "2"), (44, "1.5"), (59, "0")]
+
+
+def frame(fields, msg_type="D", seq=2):
+    return encode_message("FIX.4.4", msg_type, "S", "T", seq, fields, TIME)
+
+
+def general(raw):
+    """Parse with no shapes and validate with a fresh dictionary: the reference."""
+    p = FixParser()
+    p.feed(raw)
+    msg = p.poll()
+    return msg, (msg.error if msg.error is not None else Dictionary("FIX.4.4").validate(msg))
+
+
+def trained(*examples) -> Dictionary:
+    d = Dictionary("FIX.4.4")
+    for fields in examples:
+        msg, problem = general(frame(fields))
+        assert problem is None
+        assert d.validate(msg) is None   # teaches d the shape
+    return d
+
+
+def fast(d, raw):
+    p = FixParser(dictionary=d)
+    p.feed(raw)
+    msg = p.poll()
+    return msg, (msg.error if msg.error is not None else d.validate(msg))
+
+
+def test_a_learned_shape_takes_the_fast_path_with_the_same_fields():
+    d = trained(NOS)
+    other = [(t, {11: "ZZ-9", 38: "250", 44: "99.125", 54: "2"}.get(t, v)) for t, v in NOS]
+    raw = frame(other, seq=77)
+    msg, problem = fast(d, raw)
+    ref, ref_problem = general(raw)
+    assert msg.validated is d and problem is None is ref_problem
+    assert msg.fields == ref.fields and msg.flat == ref.flat and msg.pairs == ref.pairs
+    assert msg.seq_num == 77 and msg.get(11) == "ZZ-9"
+
+
+def test_an_unknown_shape_takes_the_general_path_and_is_learned():
+    d = trained(NOS)
+    extra = NOS + [(1, "ACCT")]
+    msg, problem = fast(d, frame(extra))
+    assert msg.validated is None and problem is None
+    msg, _ = fast(d, frame(extra))
+    assert msg.validated is d
+
+
+def test_shapes_per_msg_type_are_bounded():
+    d = trained(NOS)
+    for i in range(MAX_SHAPES + 5):
+        fields = NOS + [(5000 + i, "x")]   # user-defined tags: valid, each a new shape
+        fast(d, frame(fields))
+        fast(d, frame(fields))
+    assert len(d.shapes["D"]) == MAX_SHAPES
+
+
+value = st.text(st.sampled_from("019AZaz.-:=%"), min_size=0, max_size=6)
+
+
+@given(st.lists(value, min_size=len(NOS), max_size=len(NOS)), st.integers(0, len(NOS)))
+@settings(max_examples=300, deadline=None)
+def test_fast_and_general_paths_agree_on_any_values(values, swap):
+    """Each value replaced by arbitrary text (often invalid), sometimes two fields swapped:
+    both paths give the same fields and the same verdict."""
+    fields = [(t, v or orig) if i % 3 else (t, v) for i, ((t, orig), v) in enumerate(zip(NOS, values))]
+    if swap < len(NOS) - 1:
+        fields[swap], fields[swap + 1] = fields[swap + 1], fields[swap]
+    raw = frame(fields)
+    msg, problem = fast(trained(NOS), raw)
+    ref, ref_problem = general(raw)
+    assert problem == ref_problem
+    assert msg.fields == ref.fields and msg.flat == ref.flat
+    if msg.validated is not None:
+        assert ref_problem is None
+
+
+def test_template_matches_the_generic_encoder():
+    enc = Encoder("FIX.4.4", "S%1", "T")
+    tags = [11, 55, 38, 44, 58]
+    for values in (["A", "AAPL", 100, "1.5", "50% done"], ["B" * 40, "MSFT", 7, "0.01", "x" * 300]):
+        raw = enc.template("D", tags).encode(9, values, TIME)
+        assert raw == enc.encode("D", 9, list(zip(tags, values)), TIME)
+        msg, _ = general(raw)   # frames (BodyLength and CheckSum right) and parses back
+        assert msg is not None and msg.get(58) == values[4] and msg.get(38) == str(values[2])
