@@ -54,9 +54,11 @@ _ACK_TAGS_42 = (T.OrderID, T.ClOrdID, T.ExecID, T.ExecTransType, T.ExecType, T.O
 class AckApp:
     def __init__(self):
         self._ids = itertools.count(1)
+        self._templates: dict[str, tuple] = {}   # session name -> (ExecutionReport template, FIX 4.2?)
 
     def on_logon(self, session: Session) -> None:
-        pass
+        v42 = session.config.begin_string == "FIX.4.2"
+        self._templates[session.name] = (session.template(M.EXECUTION_REPORT, _ACK_TAGS_42 if v42 else _ACK_TAGS), v42)
 
     def on_logout(self, session: Session) -> None:
         pass
@@ -68,12 +70,11 @@ class AckApp:
         f = msg.fields
         n = next(self._ids)
         qty, px = f["38"], f.get("44", "0")
-        if session.config.begin_string == "FIX.4.2":
-            session.send_template(M.EXECUTION_REPORT, _ACK_TAGS_42,
-                                  (n, f["11"], n, "0", "2", "2", f["55"], f["54"], qty, qty, px, 0, qty, px))
+        template, v42 = self._templates[session.name]
+        if v42:
+            session.send_template(template, (n, f["11"], n, "0", "2", "2", f["55"], f["54"], qty, qty, px, 0, qty, px))
         else:
-            session.send_template(M.EXECUTION_REPORT, _ACK_TAGS,
-                                  (n, f["11"], n, "F", "2", f["55"], f["54"], qty, qty, px, 0, qty, px))
+            session.send_template(template, (n, f["11"], n, "F", "2", f["55"], f["54"], qty, qty, px, 0, qty, px))
 
 
 APPS = {"echo": EchoApp, "ack": AckApp}

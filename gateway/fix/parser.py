@@ -54,7 +54,7 @@ class FixParser:
 
     def poll(self, recv_ns: int = 0) -> FixMessage | None:
         """The next complete message, or None until more bytes arrive."""
-        while True:
+        while self._buf:
             head = _HEAD(self._buf)
             if head is not None:
                 # Fast path: the buffer starts with a well-formed 4.2/4.4 header.
@@ -64,6 +64,7 @@ class FixParser:
             if not isinstance(result, str):
                 return result
             self._drop(result)
+        return None
 
     def _resync(self, recv_ns: int):
         """Slow path: noise before a frame, partial headers, other BeginStrings, bad BodyLength.

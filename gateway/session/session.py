@@ -23,7 +23,7 @@ from typing import Callable, Protocol
 from wirespeed.clock import fix_timestamp, parse_fix_timestamp
 
 from ..fix import tags as T
-from ..fix.encoder import Encoder
+from ..fix.encoder import Encoder, Template
 from ..fix.message import FixMessage
 from ..fix.parser import FixParser
 from ..fix.dictionary import dictionary
@@ -54,6 +54,7 @@ class Session:
     def __init__(self, config: SessionConfig, app: Application, store: MemoryStore | None = None,
                  clock: Callable[[], float] = time.monotonic):
         self.config = config
+        self.name = f"{config.sender_comp_id}->{config.target_comp_id}"
         self.app = app
         self.store = store or MemoryStore()
         self.clock = clock
@@ -74,13 +75,10 @@ class Session:
         self.test_answers: dict[str, int] = {}   # TestReqID -> recv_ns of the Heartbeat answering it
         self._tokens = float(config.max_messages_per_second)
         self._tokens_at = clock()
+        self._window_sec, self._window = -1, ("", "")   # SendingTime accuracy window, per second
         self.last_error = ""
 
     # -- transport side -------------------------------------------------------
-    @property
-    def name(self) -> str:
-        return f"{self.config.sender_comp_id}->{self.config.target_comp_id}"
-
     @property
     def active(self) -> bool:
         return self.state is SessionState.ACTIVE
@@ -163,12 +161,16 @@ class Session:
             raise RuntimeError(f"{self.name}: cannot send {msg_type}: session is {self.state.value}")
         return self._send_raw(msg_type, fields)
 
-    def send_template(self, msg_type: str, tags: tuple, values) -> int:
-        """Send a hot message through a pre-rendered template (see ``Encoder.template``)."""
+    def template(self, msg_type: str, tags: tuple) -> Template:
+        """A pre-rendered message for ``send_template``: get it once, send it many times."""
+        return self.encoder.template(msg_type, tags)
+
+    def send_template(self, template: Template, values) -> int:
+        """Send a hot message through a template from ``template`` (values in its tag order)."""
         if self.state is not SessionState.ACTIVE:
-            raise RuntimeError(f"{self.name}: cannot send {msg_type}: session is {self.state.value}")
+            raise RuntimeError(f"{self.name}: cannot send: session is {self.state.value}")
         seq = self.store.next_sender_seq
-        return self._record_and_write(seq, self.encoder.template(msg_type, tags).encode(seq, values, fix_timestamp()))
+        return self._record_and_write(seq, template.encode(seq, values, fix_timestamp()))
 
     def send_test_request(self, test_req_id: str) -> int:
         """Ask the counterparty for a Heartbeat; its arrival is noted in ``test_answers``."""
@@ -255,6 +257,22 @@ class Session:
             self._logout_and_disconnect(f"inbound message rate above {rate}/s")
             return
         self._tokens -= 1.0
+        fields = msg.fields
+        if msg.validated is not None and self.state is SessionState.ACTIVE:
+            # Fast path: a shape-proven message (header present and well formed) for the
+            # application, in sequence, from the right CompIDs, not a PossDup: exactly the
+            # steps the general path below takes for it.
+            seq = int(fields["34"])
+            if (seq == self.store.next_target_seq and not self._queue and fields["35"] not in ADMIN_TYPES
+                    and fields["49"] == self.config.target_comp_id and fields["56"] == self.config.sender_comp_id
+                    and fields.get("43") != "Y" and self._sending_time_ok(msg)):
+                self._in_reply_to = seq
+                try:
+                    self.app.on_message(self, msg)
+                finally:
+                    self._in_reply_to = 0
+                    self.store.set_next_target(seq + 1)
+                return
         seq = msg.seq_num
         if seq is None:
             self._logout_and_disconnect("MsgSeqNum(34) missing or not a number")
@@ -299,8 +317,9 @@ class Session:
                 return  # a duplicate we already processed
             self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
             return
-        self._process_in_order(msg, problem)
-        self._drain_queue()
+        self._process_in_order(msg, problem, seq)
+        if self._queue:
+            self._drain_queue()
 
     def _request_gap(self, expected: int) -> None:
         """One ResendRequest (to infinity) per gap: not one per message that arrives early."""
@@ -320,12 +339,12 @@ class Session:
             if nxt is None:
                 self.store.set_next_target(expected + 1)   # handled when it arrived
                 continue
-            self._process_in_order(nxt, self._validate(nxt))
+            self._process_in_order(nxt, self._validate(nxt), expected)
         if not self._queue:
             self._resend_target = 0
 
-    def _process_in_order(self, msg: FixMessage, problem) -> None:
-        """``msg`` carries the expected sequence number: consume it and act on it."""
+    def _process_in_order(self, msg: FixMessage, problem, seq: int) -> None:
+        """``msg`` carries the expected sequence number ``seq``: consume it and act on it."""
         mt = msg.msg_type
         if msg.get(T.PossDupFlag) == "Y" and problem is None:
             orig = msg.get(T.OrigSendingTime)
@@ -352,7 +371,7 @@ class Session:
             # The inbound number advances only once the application has acted: a crash
             # before that gets the message resent; a crash after its answer was stored is
             # recovered from the store's reply_to records. Exactly once, not at most once.
-            self._in_reply_to = msg.seq_num or 0
+            self._in_reply_to = seq
             try:
                 self.app.on_message(self, msg)
             finally:
@@ -379,11 +398,23 @@ class Session:
                 self._disconnect(f"counterparty logged out: {msg.get(T.Text, '')}")
 
     def _sending_time_ok(self, msg: FixMessage) -> bool:
+        fields = msg.fields
+        if msg.validated is not None and fields.get("43") != "Y":
+            # SendingTime is a well-formed UTCTimestamp (the shape proved it): compare it as text
+            # with the window's ends (to the second), which change once a second.
+            now = int(time.time())
+            if now != self._window_sec:
+                tol = self.config.sending_time_tolerance_s
+                self._window = (fix_timestamp((now - tol) * 1_000_000_000)[:17],
+                                fix_timestamp((now + tol) * 1_000_000_000)[:17])
+                self._window_sec = now
+            lo, hi = self._window
+            return lo <= fields["52"][:17] <= hi
         try:
-            sent = parse_fix_timestamp(msg.fields["52"])
+            sent = parse_fix_timestamp(fields["52"])
         except (KeyError, ValueError):
             return False
-        if msg.fields.get("43") == "Y":
+        if fields.get("43") == "Y":
             return True
         return abs(time.time_ns() - sent) <= self.config.sending_time_tolerance_s * 1_000_000_000
 

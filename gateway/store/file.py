@@ -7,18 +7,22 @@ Files (in ``<root>/<BeginString>-<Sender>-<Target>/``):
 - ``seqnums`` — ``<next sender> <next target>\\n`` rewritten in place.
 - ``session`` — creation time (epoch seconds).
 
-Writes go straight to the kernel (unbuffered ``os.write``): a killed process loses
-nothing already written. ``fsync`` decides what survives the machine losing power:
-``none`` (never), ``batch`` (on ``flush()``, which the engine calls once per
-inbound read and on its timer), ``always`` (before the message goes on the wire).
-On open, a torn trailing record is cut off, and the next numbers are taken as
-the larger of ``seqnums`` and what the message log proves (a message sent as
-seq N means the next is N+1; a message sent in reply to inbound seq K means K
-was processed).
+Both files are written through shared memory maps: a store is a memory copy
+into the kernel's page cache, with no system call on the hot path, and a killed
+process loses nothing already copied (the pages belong to the kernel, not to the
+process). The log file grows in chunks; its unused tail is zeros, cut off on
+``close``. ``fsync`` decides what survives the machine losing power: ``none``
+(never), ``batch`` (on ``flush()``, which the engine calls on its timer, about
+once a second), ``always`` (``msync`` before the message goes on the wire).
+On open, a torn trailing record (or the zero tail) is cut off, and the next
+numbers are taken as the larger of ``seqnums`` and what the message log proves
+(a message sent as seq N means the next is N+1; a message sent in reply to
+inbound seq K means K was processed).
 """
 from __future__ import annotations
 
 import enum
+import mmap
 import os
 import time
 from pathlib import Path
@@ -28,6 +32,11 @@ class FsyncPolicy(str, enum.Enum):
     NONE = "none"
     BATCH = "batch"
     ALWAYS = "always"
+
+
+_SEQNUMS = b"%020d %020d\n"   # fixed width: rewritten in place, never a stale tail
+_SEQNUMS_SIZE = 42
+_CHUNK = 1 << 20               # the log grows a MiB (or what one record needs) at a time
 
 
 class FileStore:
@@ -54,12 +63,26 @@ class FileStore:
                 pass
         else:
             self._write_atomic(session_file, f"{self.creation_time}\n")
-        self._msg_fd = os.open(self.dir / "messages", os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
+        self._msg_fd = os.open(self.dir / "messages", os.O_RDWR | os.O_CREAT, 0o640)
         self._seq_fd = os.open(self.dir / "seqnums", os.O_RDWR | os.O_CREAT, 0o640)
         sender, target = self._read_seqnums()
         max_sent, max_reply = self._load_index()
         self.next_sender_seq = max(sender, max_sent + 1)
         self.next_target_seq = max(target, max_reply + 1)
+        if os.fstat(self._seq_fd).st_size != _SEQNUMS_SIZE:
+            os.ftruncate(self._seq_fd, _SEQNUMS_SIZE)
+        self._seq_mm = mmap.mmap(self._seq_fd, _SEQNUMS_SIZE)
+        self._write_seqnums()
+        self._mm = None
+        self._map(self._size + _CHUNK)
+
+    def _map(self, capacity: int) -> None:
+        """(Re)map the log with room for ``capacity`` bytes (the file grows; zeros past the data)."""
+        if self._mm is not None:
+            self._mm.close()
+        os.ftruncate(self._msg_fd, capacity)
+        self._mm = mmap.mmap(self._msg_fd, capacity)
+        self._capacity = capacity
 
     def _read_seqnums(self) -> tuple[int, int]:
         data = os.pread(self._seq_fd, 64, 0).split()
@@ -68,7 +91,7 @@ class FileStore:
         return 1, 1
 
     def _load_index(self) -> tuple[int, int]:
-        data = (self.dir / "messages").read_bytes()
+        data = (self.dir / "messages").read_bytes()   # (a crash leaves the zero tail: cut below)
         pos, good, max_sent, max_reply = 0, 0, 0, 0
         while pos < len(data):
             nl = data.find(b"\n", pos)
@@ -90,15 +113,19 @@ class FileStore:
     # -- the store interface -------------------------------------------------------
     def save_sent(self, seq: int, raw: bytes, reply_to: int = 0) -> None:
         head = b"%d %d %d\n" % (seq, reply_to, len(raw))
-        offset = self._size + len(head)    # append-only: the offset is known, no lseek syscall
+        start = self._size
         record = head + raw + b"\n"
-        os.write(self._msg_fd, record)
-        self._size += len(record)
-        self._index[seq] = (offset, len(raw))
+        end = start + len(record)
+        if end > self._capacity:
+            self._map(end + _CHUNK)
+        self._mm[start:end] = record
+        self._size = end
+        self._index[seq] = (start + len(head), len(raw))
         # No seqnums rewrite: on open, the log itself proves the next sender number.
         self.next_sender_seq = seq + 1
         if self.fsync is FsyncPolicy.ALWAYS:
-            os.fsync(self._msg_fd)
+            page = start - start % mmap.PAGESIZE
+            self._mm.flush(page, end - page)
         else:
             self._dirty = True
 
@@ -107,26 +134,29 @@ class FileStore:
         for seq in range(begin, end + 1):
             loc = self._index.get(seq)
             if loc is not None:
-                out.append((seq, os.pread(self._msg_fd, loc[1], loc[0])))
+                out.append((seq, self._mm[loc[0]:loc[0] + loc[1]]))
         return out
 
     def set_next_target(self, seq: int) -> None:
         self.next_target_seq = seq
         self._write_seqnums()
         if self.fsync is FsyncPolicy.ALWAYS:
-            os.fsync(self._seq_fd)
+            self._seq_mm.flush()
         else:
             self._dirty = True
 
     def flush(self) -> None:
         if self._dirty and self.fsync is not FsyncPolicy.NONE:
-            os.fsync(self._msg_fd)
-            os.fsync(self._seq_fd)
+            self._mm.flush()
+            self._seq_mm.flush()
         self._dirty = False
 
     def reset(self) -> None:
         """New session: empty the log, sequence numbers back to 1."""
-        os.ftruncate(self._msg_fd, 0)
+        self._mm.close()
+        self._mm = None
+        os.ftruncate(self._msg_fd, 0)   # nothing of the old log may be read back
+        self._map(_CHUNK)
         self._size = 0
         self._index.clear()
         self.next_sender_seq = self.next_target_seq = 1
@@ -136,7 +166,13 @@ class FileStore:
         self.flush()
 
     def close(self) -> None:
+        if self._mm is None:
+            return
         self.flush()
+        self._mm.close()
+        self._mm = None
+        self._seq_mm.close()
+        os.ftruncate(self._msg_fd, self._size)   # no zero tail on a clean close
         for fd in (self._msg_fd, self._seq_fd):
             try:
                 os.close(fd)
@@ -145,8 +181,7 @@ class FileStore:
 
     # -- helpers ---------------------------------------------------------------------
     def _write_seqnums(self) -> None:
-        # Fixed width so an in-place rewrite never leaves a stale tail.
-        os.pwrite(self._seq_fd, b"%020d %020d\n" % (self.next_sender_seq, self.next_target_seq), 0)
+        self._seq_mm[:] = _SEQNUMS % (self.next_sender_seq, self.next_target_seq)
 
     @staticmethod
     def _write_atomic(path: Path, text: str) -> None:

@@ -23,8 +23,9 @@ def test_torn_trailing_record_is_cut(tmp_path):
     s = FileStore(tmp_path, "X", "none")
     s.save_sent(1, b"one")
     s.save_sent(2, b"two")
-    with open(tmp_path / "X" / "messages", "ab") as f:
-        f.write(b"3 0 100\npartial")                     # the process died mid-write
+    with open(tmp_path / "X" / "messages", "r+b") as f:
+        f.seek(s._size)                                  # the process died mid-copy into the map,
+        f.write(b"3 0 100\npartial")                     # leaving the zero tail after it
     again = FileStore(tmp_path, "X", "none")
     assert again.get_sent(1, 3) == [(1, b"one"), (2, b"two")]
     assert again.next_sender_seq == 3
@@ -60,3 +61,16 @@ def test_memory_store_interface():
     m.save_sent(1, b"a")
     m.set_next_target(3)
     assert m.get_sent(1, 2) == [(1, b"a")] and m.next_sender_seq == 2 and m.next_target_seq == 3
+
+
+def test_log_grows_past_its_mapping_and_closes_without_a_zero_tail(tmp_path):
+    s = FileStore(tmp_path, "X", "none")
+    big = b"x" * 300_000
+    for seq in range(1, 8):                              # ~2 MiB: past the first 1 MiB chunk
+        s.save_sent(seq, big + b"%d" % seq)
+    assert s.get_sent(7, 7) == [(7, big + b"7")]
+    s.close()
+    size = os.path.getsize(tmp_path / "X" / "messages")
+    assert size == sum(len(b"%d 0 %d\n" % (q, len(big) + 1)) + len(big) + 2 for q in range(1, 8))
+    again = FileStore(tmp_path, "X", "none")
+    assert again.get_sent(1, 1) == [(1, big + b"1")] and again.next_sender_seq == 8
