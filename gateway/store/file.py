@@ -112,15 +112,14 @@ class FileStore:
 
     # -- the store interface -------------------------------------------------------
     def save_sent(self, seq: int, raw: bytes, reply_to: int = 0) -> None:
-        head = b"%d %d %d\n" % (seq, reply_to, len(raw))
         start = self._size
-        record = head + raw + b"\n"
+        record = b"%d %d %d\n%b\n" % (seq, reply_to, len(raw), raw)
         end = start + len(record)
         if end > self._capacity:
             self._map(end + _CHUNK)
         self._mm[start:end] = record
         self._size = end
-        self._index[seq] = (start + len(head), len(raw))
+        self._index[seq] = (end - 1 - len(raw), len(raw))
         # No seqnums rewrite: on open, the log itself proves the next sender number.
         self.next_sender_seq = seq + 1
         if self.fsync is FsyncPolicy.ALWAYS:
