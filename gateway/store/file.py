@@ -70,7 +70,8 @@ class FileStore:
         self.next_sender_seq = max(sender, max_sent + 1)
         self.next_target_seq = max(target, max_reply + 1)
         if os.fstat(self._seq_fd).st_size != _SEQNUMS_SIZE:
-            os.ftruncate(self._seq_fd, _SEQNUMS_SIZE)
+            os.ftruncate(self._seq_fd, 0)
+            os.posix_fallocate(self._seq_fd, 0, _SEQNUMS_SIZE)
         self._seq_mm = mmap.mmap(self._seq_fd, _SEQNUMS_SIZE)
         self._write_seqnums()
         self._mm = None
@@ -80,7 +81,9 @@ class FileStore:
         """(Re)map the log with room for ``capacity`` bytes (the file grows; zeros past the data)."""
         if self._mm is not None:
             self._mm.close()
-        os.ftruncate(self._msg_fd, capacity)
+        # Blocks are allocated now, not on first touch: a full disk is an OSError here, where
+        # a sparse mapping would kill the process with SIGBUS when a store touched the page.
+        os.posix_fallocate(self._msg_fd, 0, capacity)
         self._mm = mmap.mmap(self._msg_fd, capacity)
         self._capacity = capacity
 
