@@ -258,14 +258,16 @@ class Session:
             return
         self._tokens -= 1.0
         fields = msg.fields
-        if msg.validated is not None and self.state is SessionState.ACTIVE:
-            # Fast path: a shape-proven message (header present and well formed) for the
-            # application, in sequence, from the right CompIDs, not a PossDup: exactly the
-            # steps the general path below takes for it.
-            seq = int(fields["34"])
+        seq_text = fields.get("34")
+        if msg.validated is not None and seq_text is not None and self.state is SessionState.ACTIVE:
+            # Fast path: a shape-proven message (every value well formed) for the application,
+            # in sequence, from the right CompIDs, not a PossDup: exactly the steps the general
+            # path below takes for it.
+            seq = int(seq_text)
             if (seq == self.store.next_target_seq and not self._queue and fields["35"] not in ADMIN_TYPES
-                    and fields["49"] == self.config.target_comp_id and fields["56"] == self.config.sender_comp_id
-                    and fields.get("43") != "Y" and self._sending_time_ok(msg)):
+                    and fields.get("49") == self.config.target_comp_id
+                    and fields.get("56") == self.config.sender_comp_id
+                    and fields.get("43") != "Y" and "52" in fields and self._sending_time_ok(msg)):
                 self._in_reply_to = seq
                 try:
                     self.app.on_message(self, msg)
