@@ -1,7 +1,9 @@
-"""What the order encoders share: parameter checks, the table write port, hex digits."""
+"""What the order encoders share: parameter checks, their ports, the table write port, hex digits."""
 from amaranth import Const, Mux
-from amaranth.lib import wiring
-from amaranth.lib.wiring import Out
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from wirespeed.layout import BEAT, RISK_OUT
 
 
 def check_depth(component, depth) -> None:
@@ -15,6 +17,14 @@ def check_depth(component, depth) -> None:
 def table_signature(row_layout, depth: int) -> wiring.Signature:
     """A per-symbol table's write port: one row per cycle while ``en`` is high."""
     return wiring.Signature({"addr": Out(range(depth)), "data": Out(row_layout), "en": Out(1)})
+
+
+def encoder_members(component, row_layout, depth, **extra) -> dict:
+    """An encoder's ports: risk decisions in, 8-byte beats out, the symbol table's write port
+    (``depth`` rows of ``row_layout``, checked first), and any ports of its own."""
+    check_depth(component, depth)
+    return {"i": In(stream.Signature(RISK_OUT.layout)), "o": Out(stream.Signature(BEAT.layout)),
+            "table": In(table_signature(row_layout, depth)), **extra}
 
 
 def hex_digit(nibble):

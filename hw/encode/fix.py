@@ -19,14 +19,14 @@ per message), and the UTC time as 17 BCD digits YYYYMMDDHHMMSSmmm (from the card
                  running sum of every byte before "10="
 """
 from amaranth import Array, Cat, Const, Module, Mux, Signal
-from amaranth.lib import stream, wiring
+from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from wirespeed.enums import OrdType, Side, TimeInForce
-from wirespeed.layout import BEAT, FIX_SYMBOL, RISK_OUT
+from wirespeed.enums import OrdType, Side
+from wirespeed.layout import FIX_SYMBOL, RISK_OUT
 
-from .common import check_depth, hex_digit, table_signature
+from .common import encoder_members, hex_digit, table_signature
 
 QTY_DIGITS, PRICE_DIGITS, SEQ_DIGITS = 10, 13, 10
 TS_DIGITS = 17
@@ -93,16 +93,12 @@ class _Converter:
 
 class FixEncoder(wiring.Component):
     def __init__(self, depth: int = 64):
-        check_depth(self, depth)
+        members = encoder_members(
+            self, FIX_SYMBOL.layout, depth,
+            sender=In(64), sender_len=In(4), target=In(64), target_len=In(4),
+            seq_load=In(1), seq_value=In(4 * SEQ_DIGITS), seq=Out(4 * SEQ_DIGITS), utc=In(4 * TS_DIGITS))
         self.depth = depth
-        super().__init__({
-            "i": In(stream.Signature(RISK_OUT.layout)),
-            "o": Out(stream.Signature(BEAT.layout)),
-            "table": In(symbol_table_signature(depth)),
-            "sender": In(64), "sender_len": In(4), "target": In(64), "target_len": In(4),
-            "seq_load": In(1), "seq_value": In(4 * SEQ_DIGITS), "seq": Out(4 * SEQ_DIGITS),
-            "utc": In(4 * TS_DIGITS),
-        })
+        super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()

@@ -15,14 +15,13 @@ One frame is in flight at a time (7 beats, then the next order), so the encoder
 sustains one order per 8 cycles: line rate for 50-byte frames at 8 bytes per beat.
 """
 from amaranth import Array, Cat, Const, Module, Mux, Signal
-from amaranth.lib import stream, wiring
+from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
 
 from wirespeed.enums import Side, TimeInForce
-from wirespeed.layout import BEAT, OUCH_SYMBOL, RISK_OUT
+from wirespeed.layout import OUCH_SYMBOL, RISK_OUT
 
-from .common import check_depth, hex_digit, table_signature
+from .common import encoder_members, hex_digit, table_signature
 
 FRAME_BYTES = 50
 BEATS = (FRAME_BYTES + 7) // 8
@@ -45,13 +44,9 @@ def symbol_table_signature(depth: int) -> wiring.Signature:
 
 class OuchEncoder(wiring.Component):
     def __init__(self, depth: int = 64):
-        check_depth(self, depth)
+        members = encoder_members(self, OUCH_SYMBOL.layout, depth)
         self.depth = depth
-        super().__init__({
-            "i": In(stream.Signature(RISK_OUT.layout)),
-            "o": Out(stream.Signature(BEAT.layout)),
-            "table": In(symbol_table_signature(depth)),
-        })
+        super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
