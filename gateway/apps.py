@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 
 from .fix import tags as T
+from .fix.encoder import Template
 from .fix.message import FixMessage
 from .fix.tags import MsgTypes as M
 from .session import Session
@@ -54,11 +55,11 @@ _ACK_TAGS_42 = (T.OrderID, T.ClOrdID, T.ExecID, T.ExecTransType, T.ExecType, T.O
 class AckApp:
     def __init__(self):
         self._ids = itertools.count(1)
-        self._templates: dict[str, tuple] = {}   # session name -> (ExecutionReport template, FIX 4.2?)
+        self._templates: dict[str, Template] = {}   # session name -> its ExecutionReport template
 
     def on_logon(self, session: Session) -> None:
-        v42 = session.config.begin_string == "FIX.4.2"
-        self._templates[session.name] = (session.template(M.EXECUTION_REPORT, _ACK_TAGS_42 if v42 else _ACK_TAGS), v42)
+        tags = _ACK_TAGS_42 if session.config.begin_string == "FIX.4.2" else _ACK_TAGS
+        self._templates[session.name] = session.template(M.EXECUTION_REPORT, tags)
 
     def on_logout(self, session: Session) -> None:
         pass
@@ -70,8 +71,8 @@ class AckApp:
         f = msg.fields
         n = next(self._ids)
         qty, px = f["38"], f.get("44", "0")
-        template, v42 = self._templates[session.name]
-        if v42:
+        template = self._templates[session.name]
+        if session.config.begin_string == "FIX.4.2":
             session.send_template(template, (n, f["11"], n, "0", "2", "2", f["55"], f["54"], qty, qty, px, 0, qty, px))
         else:
             session.send_template(template, (n, f["11"], n, "F", "2", f["55"], f["54"], qty, qty, px, 0, qty, px))

@@ -5,7 +5,7 @@ parser produces without converting anything); accessors take int tags, as the
 rest of the code names them, through a precomputed int -> str table. The ordered
 pairs, needed only for repeating groups, repeated tags and resends, are built on
 demand from the flat token list, itself split from the raw frame on first use
-when the parser took the fast path (see ``Dictionary.match``).
+when the parser took the fast path (a learned shape, see ``Dictionary``).
 """
 from __future__ import annotations
 from wirespeed.ascii import digits

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from wirespeed.enums import ExecType, OrdStatus, OrdType, Side, TimeInForce
+from wirespeed.enums import ExecType, OrdType, Side, TimeInForce
 from wirespeed.order import ExecutionReport, Order
 from wirespeed.prices import PriceError
 from wirespeed.reasons import RejectReason
