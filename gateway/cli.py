@@ -12,7 +12,6 @@ from .apps import APPS
 from .cfg import load_cfg
 from .client import FixClient
 from .engine import Engine, _client_ssl, make_store
-from .fix import tags as T
 from .transport import install_uvloop, tune_gc
 
 

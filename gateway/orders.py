@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from wirespeed.clock import fix_timestamp, now_ns
-from wirespeed.enums import ExecType, OrdStatus, OrdType, Side, TimeInForce
+from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
 from wirespeed.latency import LatencyRecorder
 from wirespeed.order import ExecutionReport, Order
 from wirespeed.prices import PriceError
