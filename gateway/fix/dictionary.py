@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .tags import HEADER_TAG_TEXT, SessionRejectReasons as SRR
+from .tags import ADMIN_TYPES, HEADER_TAG_TEXT, SessionRejectReasons as SRR
 from wirespeed.ascii import digits
 
 # tag name type [enum values, space separated]
@@ -213,8 +213,8 @@ class Dictionary:
         self._allowed = {mt: m.allowed for mt, m in self.messages.items()}
         self.group_counts = frozenset(t for t, typ in self.types.items() if typ == "NUMINGROUP")
         self._plans = {mt: self._plan(m) for mt, m in self.messages.items()}
-        # MsgType -> [(compiled fullmatch, tags)], learned from valid messages (see the module doc).
-        self.shapes: dict[str, list] = {}
+        # MsgType -> [Shape], learned from valid messages (see the module doc).
+        self.shapes: dict[str, list[Shape]] = {}
 
     def _plan(self, mdef: MessageDef) -> "_Plan":
         kinds = {}
@@ -260,7 +260,7 @@ class Dictionary:
             return
         pairs = msg.str_pairs
         tags = tuple(t for t, _ in pairs)
-        if any(tags == known for _, known in shapes):
+        if any(tags == known.tags for known in shapes):
             return
         parts = []
         for tag, value in pairs:
@@ -269,7 +269,7 @@ class Dictionary:
             else:
                 pattern = self._value_pattern(tag)
             parts.append(f"{tag}=({pattern})\x01")
-        shapes.append((re.compile("".join(parts)).fullmatch, tags))
+        shapes.append(Shape("".join(parts), tags, msg.msg_type))
 
     def _value_pattern(self, tag: str) -> str:
         """A pattern exactly as strict as ``_validate``'s check of one value (or stricter)."""
@@ -378,6 +378,23 @@ class _Plan:
     typed: frozenset[str]
     kinds: dict[str, tuple[int, frozenset[str] | None]]
     group_counts: frozenset[str]
+
+
+class Shape:
+    """One learned tag sequence: its pattern (group k is the k-th field's value), the tags in
+    order, and where each tag's value is. ``for_app`` says a message of this shape can go to
+    the application without the session's general checks of header flags (an application
+    message with SendingTime and no PossDupFlag); the session still checks the values."""
+
+    __slots__ = ("match", "fullmatch", "tags", "index", "msg_type", "for_app")
+
+    def __init__(self, pattern: str, tags: tuple[str, ...], msg_type: str):
+        compiled = re.compile(pattern)
+        self.match, self.fullmatch = compiled.match, compiled.fullmatch
+        self.tags = tags
+        self.index = {tag: k for k, tag in enumerate(tags, 1)}   # learned shapes have no repeated tag
+        self.msg_type = msg_type
+        self.for_app = msg_type not in ADMIN_TYPES and "52" in self.index and "43" not in self.index
 
 
 _TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"

@@ -4,8 +4,8 @@ Fields are held as a ``str`` -> ``str`` dict keyed by the tag's text (what the
 parser produces without converting anything); accessors take int tags, as the
 rest of the code names them, through a precomputed int -> str table. The ordered
 pairs, needed only for repeating groups, repeated tags and resends, are built on
-demand from the flat token list, itself split from the raw frame on first use
-when the parser took the fast path (a learned shape, see ``Dictionary``).
+demand from the flat token list. A message the parser matched against a learned
+shape (see ``Dictionary``) is a ``ShapedMessage``: its values stay in the match.
 """
 from __future__ import annotations
 from wirespeed.ascii import digits
@@ -22,11 +22,12 @@ class FixMessage:
     good) but its content is not well formed; the session answers it with a
     Reject: (SessionRejectReason, RefTagID or None, text)."""
 
-    __slots__ = ("fields", "_flat", "raw", "error", "recv_ns", "has_duplicates", "_pairs", "validated")
+    __slots__ = ("_fields", "_flat", "raw", "error", "recv_ns", "has_duplicates", "_pairs", "validated")
+    shape = None    # the learned shape a ShapedMessage matched
 
     def __init__(self, fields: dict[str, str], flat: list[str] | None = None, raw: bytes = b"", error=None,
                  recv_ns: int = 0, has_duplicates: bool = False, validated=None):
-        self.fields = fields
+        self._fields = fields
         self._flat = flat           # [tag, value, tag, value, ...] in wire order
         self.raw = raw
         self.error = error
@@ -36,14 +37,11 @@ class FixMessage:
         self.validated = validated  # the Dictionary that already validated this message, if any
 
     @property
+    def fields(self) -> dict[str, str]:
+        return self._fields
+
+    @property
     def flat(self) -> list[str] | None:
-        if self._flat is None and self.raw:
-            # Only fast-path messages arrive without it: well formed, so every field splits at its first '='.
-            flat: list[str] = []
-            for field in self.raw.decode("latin-1").split("\x01")[:-1]:
-                tag, _, value = field.partition("=")
-                flat += (tag, value)
-            self._flat = flat
         return self._flat
 
     @classmethod
@@ -58,21 +56,21 @@ class FixMessage:
 
     @property
     def msg_type(self) -> str | None:
-        return self.fields.get("35")
+        return self._fields.get("35")
 
     @property
     def seq_num(self) -> int | None:
-        v = self.fields.get("34")
+        v = self.get(34)
         return int(v) if v is not None and digits(v) else None
 
     def get(self, tag: int, default: str | None = None) -> str | None:
-        return self.fields.get(_TAG_TEXT[tag] if tag < 10_000 else str(tag), default)
+        return self._fields.get(_TAG_TEXT[tag] if tag < 10_000 else str(tag), default)
 
     def __getitem__(self, tag: int) -> str:
-        return self.fields[tag_text(tag)]
+        return self._fields[tag_text(tag)]
 
     def __contains__(self, tag: int) -> bool:
-        return tag_text(tag) in self.fields
+        return tag_text(tag) in self._fields
 
     @property
     def str_pairs(self) -> list[tuple[str, str]]:
@@ -96,3 +94,49 @@ class FixMessage:
 
     def __repr__(self) -> str:
         return "FixMessage(" + "|".join(f"{t}={v}" for t, v in self.str_pairs) + ")"
+
+
+class ShapedMessage(FixMessage):
+    """A message the parser matched against one of the dictionary's learned shapes: parsed
+    and validated by that one match. The values stay in the match object; ``get`` reads
+    one by its group number, and the dict and token list are built only if asked for."""
+
+    __slots__ = ("_match", "shape")
+
+    def __init__(self, match, shape, raw: bytes, recv_ns: int, validated):
+        self._match = match
+        self.shape = shape
+        self.raw = raw
+        self.recv_ns = recv_ns
+        self.validated = validated
+        self._fields = self._flat = self._pairs = self.error = None
+        self.has_duplicates = False
+
+    @property
+    def fields(self) -> dict[str, str]:
+        if self._fields is None:
+            self._fields = dict(zip(self.shape.tags, self._match.groups()))
+        return self._fields
+
+    @property
+    def flat(self) -> list[str]:
+        if self._flat is None:
+            flat: list[str] = []
+            for tag, value in zip(self.shape.tags, self._match.groups()):
+                flat += (tag, value)
+            self._flat = flat
+        return self._flat
+
+    @property
+    def msg_type(self) -> str:
+        return self.shape.msg_type
+
+    def get(self, tag: int, default: str | None = None) -> str | None:
+        k = self.shape.index.get(_TAG_TEXT[tag] if tag < 10_000 else str(tag))
+        return default if k is None else self._match.group(k)
+
+    def __getitem__(self, tag: int) -> str:
+        return self._match.group(self.shape.index[tag_text(tag)])
+
+    def __contains__(self, tag: int) -> bool:
+        return tag_text(tag) in self.shape.index

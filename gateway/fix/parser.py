@@ -8,7 +8,11 @@ but malformed inside (a non-numeric tag, a tag without a value, fields out of
 order) is returned with ``error`` set so the session can send a Reject.
 
 Given the session's ``Dictionary``, a frame matching one of the shapes it has
-learned is parsed and validated in one step and comes back marked ``validated``.
+learned is parsed and validated in one step and comes back as a ``ShapedMessage``
+marked ``validated``. When a read holds whole frames (the usual case on a busy
+connection), they are matched straight out of the bytes read, without copying them
+into the stream buffer: only a frame that is cut off at the end of the read, or
+that no shape matches, goes through the buffer and the general path.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import re
 import time
 
 from .checksum import checksum
-from .message import FixMessage
+from .message import FixMessage, ShapedMessage
 from .tags import HEADER_TAG_TEXT
 from .tags import SessionRejectReasons as SRR
 from wirespeed.ascii import digits
@@ -30,7 +34,8 @@ class ParseError(Exception):
 
 
 class FixParser:
-    __slots__ = ("_buf", "max_message_bytes", "garbled", "begin_strings", "last_garbled", "_dictionary")
+    __slots__ = ("_buf", "max_message_bytes", "garbled", "begin_strings", "last_garbled", "_dictionary",
+                 "_data", "_text", "_pos", "_last")
 
     def __init__(self, max_message_bytes: int = 8192, begin_strings=("FIX.4.2", "FIX.4.4"), dictionary=None):
         self._buf = bytearray()
@@ -41,19 +46,43 @@ class FixParser:
         # Shapes are proven for one BeginString: only a dictionary of an accepted version is used.
         self._dictionary = dictionary if dictionary is not None and dictionary.version in self.begin_strings \
             else None
+        # The last read while the buffer was empty: its bytes, their text (decoded on first use),
+        # how far the fast path has consumed them, and the shape that matched last.
+        self._data: bytes | None = None
+        self._text: str | None = None
+        self._pos = 0
+        self._last = None
 
     def feed(self, data: bytes) -> None:
-        self._buf += data
+        if self._data is not None:
+            self._spill()
+        if self._buf or self._dictionary is None:
+            self._buf += data
+        else:
+            self._data = data if type(data) is bytes else bytes(data)
+            self._text = None
+            self._pos = 0
+
+    def _spill(self) -> None:
+        """Hand what the fast path has not consumed of the last read to the stream buffer."""
+        self._buf += self._data[self._pos:]
+        self._data = self._text = None
 
     def _drop(self, why: str) -> None:
         """Discard a garbled frame: resume at the next frame start after this one's."""
         self.garbled += 1
         self.last_garbled = why
         nxt = self._buf.find(_START, 1)
-        del self._buf[: nxt if nxt >= 0 else len(self._buf)]
+        # No next frame yet: keep a tail that may be the start of one cut off by the read.
+        del self._buf[: nxt if nxt >= 0 else max(len(self._buf) - (len(_START) - 1), 1)]
 
     def poll(self, recv_ns: int = 0) -> FixMessage | None:
         """The next complete message, or None until more bytes arrive."""
+        if self._data is not None:
+            msg = self._poll_shaped(recv_ns)
+            if msg is not None:
+                return msg
+            self._spill()
         while self._buf:
             head = _HEAD(self._buf)
             if head is not None:
@@ -65,6 +94,45 @@ class FixParser:
                 return result
             self._drop(result)
         return None
+
+    def _poll_shaped(self, recv_ns: int) -> ShapedMessage | None:
+        """The next frame of the last read if it matches a learned shape in full, with the
+        BodyLength and CheckSum it states; else None (the general path takes over)."""
+        data, pos = self._data, self._pos
+        text = self._text
+        if text is None:
+            text = self._text = data.decode("latin-1")   # every byte maps; FIX content is ASCII
+        shape = self._last
+        m = shape.match(text, pos) if shape is not None else None
+        if m is None:
+            shape, m = self._shape_at(text, pos)
+            if m is None:
+                return None
+            self._last = shape
+        end = m.end()
+        body_end = end - 7
+        if int(m.group(2)) != body_end - m.end(2) - 1 or end - pos > self.max_message_bytes:
+            return None
+        raw = data if pos == 0 and end == len(data) else data[pos:end]
+        if m.group(m.lastindex) != _CHECKSUM_STR[checksum(raw, body_end - pos)]:
+            return None
+        if end == len(data):
+            self._data = self._text = None
+        else:
+            self._pos = end
+        return ShapedMessage(m, shape, raw, recv_ns or time.perf_counter_ns(), self._dictionary)
+
+    def _shape_at(self, text: str, pos: int):
+        """(shape, match) for the first learned shape of the frame's MsgType that matches the
+        frame at ``pos``, or (None, None)."""
+        head = _HEAD_TEXT(text, pos)
+        if head is not None and text.startswith("35=", head.end()):
+            start = head.end() + 3
+            for shape in self._dictionary.shapes.get(text[start:text.find("\x01", start)], ()):
+                m = shape.match(text, pos)
+                if m is not None:
+                    return shape, m
+        return None, None
 
     def _resync(self, recv_ns: int):
         """Slow path: noise before a frame, partial headers, other BeginStrings, bad BodyLength.
@@ -112,10 +180,10 @@ class FixParser:
         dictionary = self._dictionary
         if dictionary is not None and text.startswith("35=", body_start):
             # Fast path: a shape the dictionary has learned parses and validates in one match.
-            for fullmatch, tags in dictionary.shapes.get(text[body_start + 3:text.find("\x01", body_start)], ()):
-                m = fullmatch(text)
+            for shape in dictionary.shapes.get(text[body_start + 3:text.find("\x01", body_start)], ()):
+                m = shape.fullmatch(text)
                 if m is not None:
-                    return FixMessage(dict(zip(tags, m.groups())), None, raw, None, recv_ns, False, dictionary)
+                    return ShapedMessage(m, shape, raw, recv_ns, dictionary)
         return self._parse_fields(text, raw, begin, recv_ns)
 
     def _incomplete(self):
@@ -159,7 +227,9 @@ class FixParser:
 _HEADER = HEADER_TAG_TEXT
 _HEAD = re.compile(rb"8=(FIX\.4\.[24])\x019=([0-9]{1,7})\x01").match
 _BEGIN = {b"FIX.4.2": "FIX.4.2", b"FIX.4.4": "FIX.4.4"}
+_HEAD_TEXT = re.compile("8=FIX\\.4\\.[24]\x019=[0-9]{1,7}\x01").match
 _CHECKSUM_TEXT = [b"%03d" % i for i in range(256)]
+_CHECKSUM_STR = ["%03d" % i for i in range(256)]
 _WELL_FORMED = re.compile(r"(?:[1-9][0-9]*=[^=\x01]+\x01)+").fullmatch
 
 

@@ -257,17 +257,16 @@ class Session:
             self._logout_and_disconnect(f"inbound message rate above {rate}/s")
             return
         self._tokens -= 1.0
-        fields = msg.fields
-        seq_text = fields.get("34")
-        if msg.validated is not None and seq_text is not None and self.state is SessionState.ACTIVE:
-            # Fast path: a shape-proven message (every value well formed) for the application,
-            # in sequence, from the right CompIDs, not a PossDup: exactly the steps the general
-            # path below takes for it.
-            seq = int(seq_text)
-            if (seq == self.store.next_target_seq and not self._queue and fields["35"] not in ADMIN_TYPES
-                    and fields.get("49") == self.config.target_comp_id
-                    and fields.get("56") == self.config.sender_comp_id
-                    and fields.get("43") != "Y" and "52" in fields and self._sending_time_ok(msg)):
+        shape = msg.shape
+        if shape is not None and shape.for_app and self.state is SessionState.ACTIVE and not self._queue:
+            # Fast path: a shape-proven message (every value well formed; an application message
+            # with SendingTime and no PossDupFlag) in sequence from the right CompIDs: exactly the
+            # steps the general path below takes for it.
+            seq_text = msg.get(34)
+            if (seq_text is not None and int(seq_text) == self.store.next_target_seq
+                    and msg.get(49) == self.config.target_comp_id and msg.get(56) == self.config.sender_comp_id
+                    and self._sending_time_ok(msg)):
+                seq = int(seq_text)
                 self._in_reply_to = seq
                 try:
                     self.app.on_message(self, msg)
@@ -400,8 +399,9 @@ class Session:
                 self._disconnect(f"counterparty logged out: {msg.get(T.Text, '')}")
 
     def _sending_time_ok(self, msg: FixMessage) -> bool:
-        fields = msg.fields
-        if msg.validated is not None and fields.get("43") != "Y":
+        sending_time = msg.get(T.SendingTime)
+        poss_dup = msg.get(T.PossDupFlag) == "Y"
+        if msg.validated is not None and not poss_dup and sending_time is not None:
             # SendingTime is a well-formed UTCTimestamp (the shape proved it): compare it as text
             # with the window's ends (to the second), which change once a second.
             now = int(time.time())
@@ -411,12 +411,12 @@ class Session:
                                 fix_timestamp((now + tol) * 1_000_000_000)[:17])
                 self._window_sec = now
             lo, hi = self._window
-            return lo <= fields["52"][:17] <= hi
+            return lo <= sending_time[:17] <= hi
         try:
-            sent = parse_fix_timestamp(fields["52"])
-        except (KeyError, ValueError):
+            sent = parse_fix_timestamp(sending_time)
+        except (TypeError, ValueError):
             return False
-        if fields.get("43") == "Y":
+        if poss_dup:
             return True
         return abs(time.time_ns() - sent) <= self.config.sending_time_tolerance_s * 1_000_000_000
 

@@ -41,6 +41,17 @@ def test_garbled_checksum_is_dropped_and_parsing_resumes():
     assert m.seq_num == 2 and p.garbled == 1 and "CheckSum" in p.last_garbled
 
 
+def test_a_frame_cut_just_after_a_garbled_one_is_not_lost():
+    """The read ends one byte into the next frame: that "8" must survive the drop."""
+    data = nos(1).replace(b"AAPL", b"AAPM") + nos(2)
+    cut = data.index(b"8=FIX", 1) + 1
+    p = FixParser()
+    p.feed(data[:cut])
+    assert p.poll() is None and p.garbled == 1
+    p.feed(data[cut:])
+    assert p.poll().seq_num == 2
+
+
 def test_wrong_body_length_is_dropped():
     raw = nos(1).replace(b"9=", b"9=1", 1)
     p = FixParser()

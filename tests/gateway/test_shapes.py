@@ -96,3 +96,68 @@ def test_template_matches_the_generic_encoder():
         assert raw == enc.encode("D", 9, list(zip(tags, values)), TIME)
         msg, _ = general(raw)   # frames (BodyLength and CheckSum right) and parses back
         assert msg is not None and msg.get(58) == values[4] and msg.get(38) == str(values[2])
+
+
+def _drain(parser, chunks):
+    out = []
+    for chunk in chunks:
+        parser.feed(chunk)
+        while (msg := parser.poll(1)) is not None:
+            out.append(msg)
+    return out
+
+
+def _garbled(raw: bytes) -> tuple[bytes, bytes]:
+    """``raw`` with a wrong CheckSum, and with a BodyLength one short (values still of the shape)."""
+    bad_sum = bytearray(raw)
+    bad_sum[-2] = ord("0") if bad_sum[-2] != ord("0") else ord("1")
+    length = raw.split(b"\x01")[1]                    # b"9=<n>"
+    bad_len = raw.replace(length, b"9=%d" % (int(length[2:]) - 1), 1)[:-7]
+    return bytes(bad_sum), bad_len + b"10=%03d\x01" % (sum(bad_len) % 256)   # CheckSum right for it
+
+
+def _stream():
+    """Valid frames of a learned shape, one whose CheckSum is wrong, one whose BodyLength is
+    wrong (both garbled: dropped), noise, and a valid frame of an unlearned shape."""
+    good = [frame([(t, {11: f"ID{k}"}.get(t, v)) for t, v in NOS], seq=k) for k in range(2, 6)]
+    bad_sum, bad_len = _garbled(good[1])
+    other = frame(NOS + [(1, "ACCT")], seq=9)
+    return good[0] + bad_sum + b"noise" + bad_len + good[3] + other + good[2]
+
+
+def test_a_garbled_frame_of_a_learned_shape_is_dropped():
+    d = trained(NOS)
+    for bad in _garbled(frame(NOS)):
+        p = FixParser(dictionary=d)
+        p.feed(bad)
+        assert p.poll(1) is None and p.garbled == 1
+
+
+@given(st.lists(st.integers(1, 400), min_size=1, max_size=12))
+@settings(max_examples=150, deadline=None)
+def test_reads_cut_anywhere_give_what_the_general_parser_gives(cuts):
+    """However the stream is cut into reads, the shape-matching parser returns the same
+    messages, drops the same garbled frames, and matches straight out of whole reads."""
+    data = _stream()
+    chunks, at = [], 0
+    for n in cuts:
+        chunks.append(data[at:at + n])
+        at += n
+    chunks.append(data[at:])
+    d = trained(NOS)
+    fast_parser, ref_parser = FixParser(dictionary=d), FixParser()
+    got, want = _drain(fast_parser, chunks), _drain(ref_parser, [data])
+    assert [m.flat for m in got] == [m.flat for m in want]
+    assert [m.raw for m in got] == [m.raw for m in want]
+    assert fast_parser.garbled == ref_parser.garbled == 2
+    assert [m.validated is d for m in got] == [m.get(1) is None for m in want]
+
+
+def test_whole_reads_are_matched_without_the_stream_buffer():
+    d = trained(NOS)
+    p = FixParser(dictionary=d)
+    raw = frame(NOS)
+    p.feed(raw + raw)
+    first, second = p.poll(1), p.poll(1)
+    assert first.validated is d and second.validated is d and first.raw == second.raw == raw
+    assert p.poll(1) is None and not p._buf and p._data is None
