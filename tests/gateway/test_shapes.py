@@ -88,6 +88,16 @@ def test_fast_and_general_paths_agree_on_any_values(values, swap):
         assert ref_problem is None
 
 
+def test_template_matches_the_generic_encoder_whatever_the_text():
+    """Templates compile their fixed text as constants: braces, quotes, backslashes and '%'
+    in CompIDs or values come out as they are."""
+    enc = Encoder("FIX.4.4", "S{0}%1", "T'\"\\")
+    assert enc.template("0", []).encode(4, [], TIME) == enc.encode("0", 4, [], TIME)
+    values = ["{seq}", "'''\\n{{x}}"]
+    raw = enc.template("D", [11, 58]).encode(5, values, TIME)
+    assert raw == enc.encode("D", 5, list(zip([11, 58], values)), TIME)
+
+
 def test_template_matches_the_generic_encoder():
     enc = Encoder("FIX.4.4", "S%1", "T")
     tags = [11, 55, 38, 44, 58]
