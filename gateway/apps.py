@@ -68,14 +68,14 @@ class AckApp:
         if msg.msg_type != M.NEW_ORDER_SINGLE:
             session.business_reject(msg, 3, f"unsupported message type {msg.msg_type}")
             return
-        f = msg.fields
+        get = msg.get   # by tag: a shape-matched message reads each value straight from its match
         n = next(self._ids)
-        qty, px = f["38"], f.get("44", "0")
+        qty, px = get(38), get(44, "0")
         template = self._templates[session.name]
         if session.config.begin_string == "FIX.4.2":
-            session.send_template(template, (n, f["11"], n, "0", "2", "2", f["55"], f["54"], qty, qty, px, 0, qty, px))
+            session.send_template(template, (n, get(11), n, "0", "2", "2", get(55), get(54), qty, qty, px, 0, qty, px))
         else:
-            session.send_template(template, (n, f["11"], n, "F", "2", f["55"], f["54"], qty, qty, px, 0, qty, px))
+            session.send_template(template, (n, get(11), n, "F", "2", get(55), get(54), qty, qty, px, 0, qty, px))
 
 
 APPS = {"echo": EchoApp, "ack": AckApp}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import time
+from zlib import adler32
 
 from .checksum import checksum
 from .message import FixMessage, ShapedMessage
@@ -114,7 +115,10 @@ class FixParser:
         if int(m.group(2)) != body_end - m.end(2) - 1 or end - pos > self.max_message_bytes:
             return None
         raw = data if pos == 0 and end == len(data) else data[pos:end]
-        if m.group(m.lastindex) != _CHECKSUM_STR[checksum(raw, body_end - pos)]:
+        n = body_end - pos
+        # CheckSum: adler32's low half is the exact byte sum up to 256 bytes (see checksum).
+        total = ((adler32(raw[:n]) & 0xFFFF) - 1) & 0xFF if n <= 256 else checksum(raw, n)
+        if text[end - 4:end - 1] != _CHECKSUM_STR[total]:
             return None
         if end == len(data):
             self._data = self._text = None
