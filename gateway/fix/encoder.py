@@ -2,8 +2,9 @@
 
 The per-session prefix (BeginString and CompIDs) is rendered once. Hot messages
 use a ``Template``: the whole message between BodyLength and CheckSum is one
-compiled f-string, so encoding is a single string build plus the frame. Values must already be strings or ints (prices are formatted by
-``TickSize.format``: no float is ever formatted here).
+compiled f-string, so encoding is a single string build plus the frame. Values
+must already be strings or ints (prices are formatted by ``TickSize.format``: no
+float is ever formatted here).
 """
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ class Template:
                  "checksum": checksum, **{f"c{k}": part for k, part in enumerate(parts)}}
         exec(compile(source, f"<template {msg_type}>", "exec"), scope)
         self.encode = scope["encode"]   # encode(seq, values, sending_time) -> bytes
+
 
 class Encoder:
     """Encodes messages for one session direction (fixed BeginString and CompIDs)."""
