@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import time
-from zlib import adler32
 
 from .checksum import checksum
 from .message import FixMessage, ShapedMessage
@@ -115,10 +114,7 @@ class FixParser:
         if int(m.group(2)) != body_end - m.end(2) - 1 or end - pos > self.max_message_bytes:
             return None
         raw = data if pos == 0 and end == len(data) else data[pos:end]
-        n = body_end - pos
-        # CheckSum: adler32's low half is the exact byte sum up to 256 bytes (see checksum).
-        total = ((adler32(raw[:n]) & 0xFFFF) - 1) & 0xFF if n <= 256 else checksum(raw, n)
-        if text[end - 4:end - 1] != _CHECKSUM_STR[total]:
+        if raw[-4:-1] != _CHECKSUM_TEXT[checksum(raw, body_end - pos)]:
             return None
         if end == len(data):
             self._data = self._text = None
@@ -233,7 +229,6 @@ _HEAD = re.compile(rb"8=(FIX\.4\.[24])\x019=([0-9]{1,7})\x01").match
 _BEGIN = {b"FIX.4.2": "FIX.4.2", b"FIX.4.4": "FIX.4.4"}
 _HEAD_TEXT = re.compile("8=FIX\\.4\\.[24]\x019=[0-9]{1,7}\x01").match
 _CHECKSUM_TEXT = [b"%03d" % i for i in range(256)]
-_CHECKSUM_STR = ["%03d" % i for i in range(256)]
 _WELL_FORMED = re.compile(r"(?:[1-9][0-9]*=[^=\x01]+\x01)+").fullmatch
 
 
