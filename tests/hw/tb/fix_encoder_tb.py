@@ -9,7 +9,7 @@ from wirespeed.layout import FIX_SYMBOL, RISK_OUT, beats
 from ..test_fix_encoder import SENDER, TARGET, TS, bcd, bcd_number, random_decision, random_symbols, software
 from wirespeed.hw.verify.stream_bench import STALLS
 
-from .streamtb import env_int, expect_stream, start
+from .streamtb import env_int, expect_stream, load_table, start
 
 ORDERS = env_int("WS_ORDERS", 150)
 
@@ -22,14 +22,11 @@ async def frames(dut, stall):
     acc = await start(dut)
     rng = random.Random(seed)
     symbols = random_symbols(rng)
-    for sym in symbols:
-        dut.table__addr.value = sym.index
-        dut.table__data.value = FIX_SYMBOL.pack({"name": int.from_bytes(sym.name.encode().ljust(8, b"\0"), "little"),
-                                                 "name_len": len(sym.name), "units": sym.tick.units,
-                                                 "decimals": sym.tick.decimals})
-        dut.table__en.value = 1
-        await FallingEdge(dut.clk)
-    dut.table__en.value = 0
+
+    def row(sym):
+        return FIX_SYMBOL.pack({"name": int.from_bytes(sym.name.encode().ljust(8, b"\0"), "little"),
+                                "name_len": len(sym.name), "units": sym.tick.units, "decimals": sym.tick.decimals})
+    await load_table(dut, {sym.index: row(sym) for sym in symbols})
     dut.sender.value = int.from_bytes(SENDER.encode(), "little")
     dut.sender_len.value = len(SENDER)
     dut.target.value = int.from_bytes(TARGET.encode(), "little")

@@ -2,26 +2,21 @@
 import random
 
 import cocotb
-from cocotb.triggers import FallingEdge
 
 from wirespeed.layout import OUCH_SYMBOL, RISK_OUT, beats
 
 from ..test_ouch_encoder import random_decision, random_symbols, software_frame
 from wirespeed.hw.verify.stream_bench import STALLS
 
-from .streamtb import env_int, expect_stream, start
+from .streamtb import env_int, expect_stream, load_table, start
 
 ORDERS = env_int("WS_ORDERS", 300)
 
 
 async def load(dut, symbols):
-    for index, sym in symbols.items():
-        dut.table__addr.value = index
-        dut.table__data.value = OUCH_SYMBOL.pack({"name": int.from_bytes(sym.name_bytes, "little"),
-                                                  "price_scale": sym.price_scale})
-        dut.table__en.value = 1
-        await FallingEdge(dut.clk)
-    dut.table__en.value = 0
+    await load_table(dut, {index: OUCH_SYMBOL.pack({"name": int.from_bytes(sym.name_bytes, "little"),
+                                                    "price_scale": sym.price_scale})
+                           for index, sym in symbols.items()})
 
 
 @cocotb.test()

@@ -30,6 +30,16 @@ async def start(dut, idle_ports=("i.valid", "o.ready")) -> CocotbAccess:
     return acc
 
 
+async def load_table(dut, rows: dict[int, int]) -> None:
+    """Write packed rows into an encoder's symbol table, one per cycle, through its write port."""
+    for index, row in rows.items():
+        dut.table__addr.value = index
+        dut.table__data.value = row
+        dut.table__en.value = 1
+        await FallingEdge(dut.clk)
+    dut.table__en.value = 0
+
+
 async def expect_stream(acc: CocotbAccess, inputs, expected, **kw) -> stream_bench.StreamRun:
     """Stream ``inputs``; the outputs must equal ``expected``, in order."""
     res = await stream_bench.run(acc, inputs, len(expected), **kw)
