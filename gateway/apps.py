@@ -48,6 +48,7 @@ class EchoApp:
 # ExecutionReport tag order for the ack template (FIX 4.4).
 _ACK_TAGS = (T.OrderID, T.ClOrdID, T.ExecID, T.ExecType, T.OrdStatus, T.Symbol, T.Side, T.OrderQty,
              T.LastQty, T.LastPx, T.LeavesQty, T.CumQty, T.AvgPx)
+_ORDER_TAGS = (T.ClOrdID, T.Symbol, T.Side, T.OrderQty, T.Price)
 _ACK_TAGS_42 = (T.OrderID, T.ClOrdID, T.ExecID, T.ExecTransType, T.ExecType, T.OrdStatus, T.Symbol, T.Side,
                 T.OrderQty, T.LastQty, T.LastPx, T.LeavesQty, T.CumQty, T.AvgPx)
 
@@ -55,11 +56,12 @@ _ACK_TAGS_42 = (T.OrderID, T.ClOrdID, T.ExecID, T.ExecTransType, T.ExecType, T.O
 class AckApp:
     def __init__(self):
         self._ids = itertools.count(1)
-        self._templates: dict[str, Template] = {}   # session name -> its ExecutionReport template
+        self._templates: dict[str, tuple[Template, bool]] = {}   # session name -> (its template, FIX 4.2?)
 
     def on_logon(self, session: Session) -> None:
-        tags = _ACK_TAGS_42 if session.config.begin_string == "FIX.4.2" else _ACK_TAGS
-        self._templates[session.name] = session.template(M.EXECUTION_REPORT, tags)
+        fix42 = session.config.begin_string == "FIX.4.2"
+        self._templates[session.name] = (session.template(M.EXECUTION_REPORT, _ACK_TAGS_42 if fix42 else _ACK_TAGS),
+                                         fix42)
 
     def on_logout(self, session: Session) -> None:
         pass
@@ -68,14 +70,16 @@ class AckApp:
         if msg.msg_type != M.NEW_ORDER_SINGLE:
             session.business_reject(msg, 3, f"unsupported message type {msg.msg_type}")
             return
-        get = msg.get   # by tag: a shape-matched message reads each value straight from its match
+        # One call: a shape-matched message reads the values straight from its match.
+        cl, sym, side, qty, px = msg.values(_ORDER_TAGS)
+        if px is None:
+            px = "0"   # a market order: filled "at" 0
         n = next(self._ids)
-        qty, px = get(38), get(44, "0")
-        template = self._templates[session.name]
-        if session.config.begin_string == "FIX.4.2":
-            session.send_template(template, (n, get(11), n, "0", "2", "2", get(55), get(54), qty, qty, px, 0, qty, px))
+        template, fix42 = self._templates[session.name]
+        if fix42:
+            session.send_template(template, (n, cl, n, "0", "2", "2", sym, side, qty, qty, px, 0, qty, px))
         else:
-            session.send_template(template, (n, get(11), n, "F", "2", get(55), get(54), qty, qty, px, 0, qty, px))
+            session.send_template(template, (n, cl, n, "F", "2", sym, side, qty, qty, px, 0, qty, px))
 
 
 APPS = {"echo": EchoApp, "ack": AckApp}

@@ -386,7 +386,7 @@ class Shape:
     the application without the session's general checks of header flags (an application
     message with SendingTime and no PossDupFlag); the session still checks the values."""
 
-    __slots__ = ("match", "fullmatch", "tags", "index", "msg_type", "for_app")
+    __slots__ = ("match", "fullmatch", "tags", "index", "msg_type", "for_app", "session_groups", "_groups")
 
     def __init__(self, pattern: str, tags: tuple[str, ...], msg_type: str):
         compiled = re.compile(pattern)
@@ -394,7 +394,24 @@ class Shape:
         self.tags = tags
         self.index = {tag: k for k, tag in enumerate(tags, 1)}   # learned shapes have no repeated tag
         self.msg_type = msg_type
-        self.for_app = msg_type not in ADMIN_TYPES and "52" in self.index and "43" not in self.index
+        index = self.index
+        self.for_app = msg_type not in ADMIN_TYPES and "43" not in index and \
+            all(t in index for t in ("34", "49", "56", "52"))
+        # Groups of MsgSeqNum, SenderCompID, TargetCompID and SendingTime: what the session's
+        # fast path reads from every application message, in one call.
+        self.session_groups = tuple(index.get(t, 0) for t in ("34", "49", "56", "52"))
+        self._groups: dict[tuple, tuple[int, ...] | None] = {}
+
+    def groups(self, tags: tuple) -> tuple[int, ...] | None:
+        """Group numbers of ``tags`` (ints), or None if one of them is not in this shape (or
+        there are fewer than two: ``Match.group`` returns a tuple only for two or more)."""
+        try:
+            return self._groups[tags]
+        except KeyError:
+            pass
+        found = tuple(self.index.get(str(t), 0) for t in tags)
+        groups = self._groups[tags] = None if 0 in found or len(found) < 2 else found
+        return groups
 
 
 _TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"

@@ -66,6 +66,11 @@ class FixMessage:
     def get(self, tag: int, default: str | None = None) -> str | None:
         return self._fields.get(_TAG_TEXT[tag] if tag < 10_000 else str(tag), default)
 
+    def values(self, tags: tuple[int, ...], default: str | None = None) -> tuple:
+        """The values of ``tags`` (``default`` where one is absent), as a tuple."""
+        get = self.get
+        return tuple(get(t, default) for t in tags)
+
     def __getitem__(self, tag: int) -> str:
         return self._fields[tag_text(tag)]
 
@@ -134,6 +139,16 @@ class ShapedMessage(FixMessage):
     def get(self, tag: int, default: str | None = None) -> str | None:
         k = self.shape.index.get(_TAG_TEXT[tag] if tag < 10_000 else str(tag))
         return default if k is None else self._match.group(k)
+
+    def values(self, tags: tuple[int, ...], default: str | None = None) -> tuple:
+        groups = self.shape.groups(tags)
+        if groups is None:   # a tag the shape lacks (or fewer than two tags): one by one
+            return FixMessage.values(self, tags, default)
+        return self._match.group(*groups)
+
+    def session_values(self) -> tuple[str, str, str, str]:
+        """MsgSeqNum, SenderCompID, TargetCompID, SendingTime of a ``shape.for_app`` message."""
+        return self._match.group(*self.shape.session_groups)
 
     def __getitem__(self, tag: int) -> str:
         return self._match.group(self.shape.index[tag_text(tag)])

@@ -109,12 +109,13 @@ class Session:
             self.app.on_logout(self)
 
     def data_received(self, data: bytes, recv_ns: int = 0) -> None:
-        self.parser.feed(data)
+        parser = self.parser
+        parser.feed(data)
         while self._write is not None:
-            garbled = self.parser.garbled
-            msg = self.parser.poll(recv_ns)
-            if self.parser.garbled != garbled:
-                log.warning("%s: dropped garbled message: %s", self.name, self.parser.last_garbled)
+            garbled = parser.garbled
+            msg = parser.poll(recv_ns)
+            if parser.garbled != garbled:
+                log.warning("%s: dropped garbled message: %s", self.name, parser.last_garbled)
             if msg is None:
                 return
             self._on_message(msg)
@@ -262,11 +263,11 @@ class Session:
             # Fast path: a shape-proven message (every value well formed; an application message
             # with SendingTime and no PossDupFlag) in sequence from the right CompIDs: exactly the
             # steps the general path below takes for it.
-            seq_text = msg.get(34)
-            if (seq_text is not None and int(seq_text) == self.store.next_target_seq
-                    and msg.get(49) == self.config.target_comp_id and msg.get(56) == self.config.sender_comp_id
-                    and self._sending_time_ok(msg)):
-                seq = int(seq_text)
+            seq_text, sender, target, sending_time = msg.session_values()
+            seq = int(seq_text)
+            config = self.config
+            if (seq == self.store.next_target_seq and sender == config.target_comp_id
+                    and target == config.sender_comp_id and self._in_window(sending_time)):
                 self._in_reply_to = seq
                 try:
                     self.app.on_message(self, msg)
@@ -402,16 +403,7 @@ class Session:
         sending_time = msg.get(T.SendingTime)
         poss_dup = msg.get(T.PossDupFlag) == "Y"
         if msg.validated is not None and not poss_dup and sending_time is not None:
-            # SendingTime is a well-formed UTCTimestamp (the shape proved it): compare it as text
-            # with the window's ends (to the second), which change once a second.
-            now = int(time.time())
-            if now != self._window_sec:
-                tol = self.config.sending_time_tolerance_s
-                self._window = (fix_timestamp((now - tol) * 1_000_000_000)[:17],
-                                fix_timestamp((now + tol) * 1_000_000_000)[:17])
-                self._window_sec = now
-            lo, hi = self._window
-            return lo <= sending_time[:17] <= hi
+            return self._in_window(sending_time)
         try:
             sent = parse_fix_timestamp(sending_time)
         except (TypeError, ValueError):
@@ -419,6 +411,19 @@ class Session:
         if poss_dup:
             return True
         return abs(time.time_ns() - sent) <= self.config.sending_time_tolerance_s * 1_000_000_000
+
+    def _in_window(self, sending_time: str) -> bool:
+        """A SendingTime already proven a well-formed UTCTimestamp (validated) within the
+        accuracy window: compared as text with the window's ends (to the second), which
+        change once a second."""
+        now = int(time.time())
+        if now != self._window_sec:
+            tol = self.config.sending_time_tolerance_s
+            self._window = (fix_timestamp((now - tol) * 1_000_000_000)[:17],
+                            fix_timestamp((now + tol) * 1_000_000_000)[:17])
+            self._window_sec = now
+        lo, hi = self._window
+        return lo <= sending_time[:17] <= hi
 
     def _on_logon(self, msg: FixMessage, problem) -> None:
         if self.state is SessionState.ACTIVE:

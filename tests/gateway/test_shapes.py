@@ -49,6 +49,29 @@ def test_a_learned_shape_takes_the_fast_path_with_the_same_fields():
     assert msg.seq_num == 77 and msg.get(11) == "ZZ-9"
 
 
+def test_values_read_several_tags_at_once_on_both_paths():
+    d = trained(NOS)
+    raw = frame([(t, {11: "Q7", 44: "12.25"}.get(t, v)) for t, v in NOS], seq=9)
+    shaped, _ = fast(d, raw)
+    plain, _ = general(raw)
+    assert shaped.shape is not None and plain.shape is None
+    for tags in [(11, 55, 54, 38, 44), (44, 11), (11, 9999, 44), (38,), ()]:
+        expected = tuple(plain.get(t, "-") for t in tags)
+        assert shaped.values(tags, "-") == plain.values(tags, "-") == expected
+    assert shaped.values((11, 44)) == ("Q7", "12.25") and shaped.values((1, 11)) == (None, "Q7")
+    assert shaped.shape.for_app
+    assert shaped.session_values() == ("9", "S", "T", TIME) == plain.values((34, 49, 56, 52))
+
+
+def test_a_shape_without_sending_time_is_not_for_the_app_fast_path():
+    d = trained(NOS)
+    assert d.shapes["D"][0].for_app
+    for tag in ("52", "34", "49", "56"):
+        shape = d.shapes["D"][0]
+        stripped = type(shape)("x", tuple(t for t in shape.tags if t != tag), "D")
+        assert not stripped.for_app, tag
+
+
 def test_an_unknown_shape_takes_the_general_path_and_is_learned():
     d = trained(NOS)
     extra = NOS + [(1, "ACCT")]
