@@ -274,18 +274,18 @@ class Dictionary:
     def _value_pattern(self, tag: str) -> str:
         """A pattern exactly as strict as ``_validate``'s check of one value (or stricter)."""
         if tag in ("9", "34"):
-            return "[0-9]{1,9}"
+            return "[0-9]{1,9}+"
         if tag == "10":
             return "[0-9]{3}"
         typ = self.types.get(tag, "STRING")
         if typ in ("STRING", "MULTI"):
-            return "[^\x01]+"
+            return "[^\x01]++"
         if tag in self.enums:
             values = sorted(self.enums[tag], key=lambda v: (-len(v), v))
             if all(len(v) == 1 for v in values):
                 return "[" + "".join(re.escape(v) for v in values) + "]"   # a class: one step, no backtracking
             return "|".join(re.escape(v) for v in values)
-        return _VALUE_PATTERNS.get(typ, "[^\x01]+")
+        return _VALUE_PATTERNS.get(typ, "[^\x01]++")
 
     def _validate(self, msg) -> tuple[int, int | None, str] | None:
         mt = msg.msg_type
@@ -414,13 +414,13 @@ class Shape:
         return groups
 
 
-_TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
-_DECIMAL_RE = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?+"
+_DECIMAL_RE = r"(?>-?(?:[0-9]++(?:\.[0-9]*+)?|\.[0-9]++))"
 _TIMESTAMP = re.compile(_TIMESTAMP_RE).fullmatch
 _DECIMAL = re.compile(_DECIMAL_RE).fullmatch
 MAX_SHAPES = 8   # per MsgType: bounds what a counterparty sending ever-new shapes can cost
 _VALUE_PATTERNS = {
-    "INT": "-?[0-9]+", "LENGTH": "[0-9]+", "SEQNUM": "[0-9]+", "NUMINGROUP": "[0-9]+",
+    "INT": "-?[0-9]++", "LENGTH": "[0-9]++", "SEQNUM": "[0-9]++", "NUMINGROUP": "[0-9]++",
     "QTY": _DECIMAL_RE, "PRICE": _DECIMAL_RE, "UTCTIMESTAMP": _TIMESTAMP_RE,
     "CHAR": "[^\x01]", "BOOLEAN": "[YN]",
 }
