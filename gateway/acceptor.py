@@ -29,8 +29,9 @@ class FixAcceptor:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, sessions: dict[str, Session] | None = None,
                  factory: Callable[[str], Session | None] | None = None, max_message_bytes: int = 8192,
                  ssl: _ssl.SSLContext | None = None, max_logons_per_minute: int = 30, nodelay: bool = True,
-                 busy_poll_us: int = 0):
+                 busy_poll_us: int = 0, spinner=None):
         self.host, self.port = host, port
+        self.spinner = spinner
         self.ssl = ssl
         self.max_logons_per_minute = max_logons_per_minute
         self.nodelay, self.busy_poll_us = nodelay, busy_poll_us
@@ -89,7 +90,7 @@ class FixAcceptor:
 
     def _protocol(self) -> FixProtocol:
         proto = FixProtocol(self._resolve, on_close=self._protocols.discard, nodelay=self.nodelay,
-                            busy_poll_us=self.busy_poll_us)
+                            busy_poll_us=self.busy_poll_us, spinner=self.spinner)
         self._protocols.add(proto)
         return proto
 

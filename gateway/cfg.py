@@ -110,6 +110,7 @@ KEYS = {
     "ReconnectIntervalMax": (_nonneg, 30.0),
     "SocketBusyPoll": (_nonneg, 0),            # SO_BUSY_POLL microseconds (0 = off)
     "CPUAffinity": (_cpus, None),              # pin the engine process to these CPUs
+    "SpinMicros": (_nonneg, 0),                # event loop polls this long after each read (0 = off)
 }
 
 

@@ -10,7 +10,7 @@ from .cfg import SessionSettings
 from .initiator import FixInitiator
 from .session import Application, Session
 from .store import FileStore, MemoryStore
-from .transport import pin_cpus
+from .transport import Spinner, pin_cpus
 
 log = logging.getLogger("wirespeed.engine")
 
@@ -51,6 +51,9 @@ class Engine:
         self.acceptors: dict[tuple[str, int], FixAcceptor] = {}
         self.initiators: list[FixInitiator] = []
         templates: dict[tuple[str, int], list[SessionSettings]] = {}
+        # One event loop serves every session: it spins for the longest window any session asks for.
+        spin_us = max((s.SpinMicros for s in settings), default=0)
+        self.spinner = Spinner(spin_us) if spin_us else None
         for s in settings:
             if s.is_acceptor:
                 key = (s.SocketAcceptAddress, s.SocketAcceptPort)
@@ -59,7 +62,7 @@ class Engine:
                     acc = self.acceptors[key] = FixAcceptor(
                         key[0], key[1], max_message_bytes=s.MaxMessageSize, ssl=_server_ssl(s),
                         max_logons_per_minute=s.MaxLogonsPerMinute, nodelay=s.SocketNodelay,
-                        busy_poll_us=int(s.SocketBusyPoll))
+                        busy_poll_us=int(s.SocketBusyPoll), spinner=self.spinner)
                 if s.TargetCompID == "*":
                     templates.setdefault(key, []).append(s)
                     continue
@@ -72,7 +75,7 @@ class Engine:
                 self.initiators.append(FixInitiator(
                     session, s.SocketConnectHost, s.SocketConnectPort, backoff_initial=max(s.ReconnectInterval, 0.01),
                     backoff_max=max(s.ReconnectIntervalMax, s.ReconnectInterval), ssl=_client_ssl(s),
-                    nodelay=s.SocketNodelay, busy_poll_us=int(s.SocketBusyPoll)))
+                    nodelay=s.SocketNodelay, busy_poll_us=int(s.SocketBusyPoll), spinner=self.spinner))
         for key, tmpl in templates.items():
             self.acceptors[key].factory = self._template_factory(tmpl[0], app_for)
         self.cpus = next((s.CPUAffinity for s in settings if s.CPUAffinity), None)

@@ -14,8 +14,9 @@ log = logging.getLogger("wirespeed.initiator")
 class FixInitiator:
     def __init__(self, session: Session, host: str, port: int, *, reconnect: bool = True,
                  backoff_initial: float = 0.1, backoff_max: float = 5.0, ssl=None, nodelay: bool = True,
-                 busy_poll_us: int = 0):
+                 busy_poll_us: int = 0, spinner=None):
         self.session = session
+        self.spinner = spinner
         self.ssl = ssl
         self.nodelay, self.busy_poll_us = nodelay, busy_poll_us
         self.host, self.port = host, port
@@ -40,7 +41,8 @@ class FixInitiator:
             try:
                 self._transport, _ = await loop.create_connection(
                     lambda: FixProtocol(lambda _data: self.session, on_close=lambda _p: self._closed.set(),
-                                        nodelay=self.nodelay, busy_poll_us=self.busy_poll_us),
+                                        nodelay=self.nodelay, busy_poll_us=self.busy_poll_us,
+                                        spinner=self.spinner),
                     self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None)
                 self.connects += 1
                 delay = self.backoff_initial

@@ -81,11 +81,13 @@ class FixProtocol(asyncio.Protocol):
     refuse the connection silently, or ``...`` (Ellipsis) to wait for more bytes.
     """
 
-    __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close", "_nodelay", "_busy_poll")
+    __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close", "_nodelay", "_busy_poll",
+                 "_spinner")
 
     def __init__(self, resolve: Callable, on_close: Callable | None = None, nodelay: bool = True,
-                 busy_poll_us: int = 0):
+                 busy_poll_us: int = 0, spinner=None):
         self._nodelay, self._busy_poll = nodelay, busy_poll_us
+        self._spinner = spinner   # a Spinner: keep the loop polling for a while after each read
         self._resolve = resolve
         self._on_close = on_close
         self.session = None
@@ -122,6 +124,8 @@ class FixProtocol(asyncio.Protocol):
             log.exception("session %s failed on inbound data; disconnecting", self.session.name)
             self.session.connection_lost()
             self.transport.close()
+        if self._spinner is not None:
+            self._spinner.touch()
 
     def connection_lost(self, exc) -> None:
         if self.session is not None and self.session._write is not None:
