@@ -1,0 +1,32 @@
+"""`make bench` itself: the interleaved timer orders functions by cost, and the round-trip
+harness measures all four series through real server processes."""
+import time
+
+from wirespeed.gateway.bench import codec, roundtrip
+
+
+def test_interleaved_timer_ranks_a_slower_function_slower():
+    def fast():
+        return None
+
+    def slow():
+        t = time.perf_counter_ns() + 20_000
+        while time.perf_counter_ns() < t:
+            pass
+    fast_ns, slow_ns = codec.best_ns_interleaved([fast, slow], batch_s=0.005, rounds=3)
+    assert 0 < fast_ns < 5_000 and slow_ns >= 20_000
+
+
+def test_codec_bench_messages_are_valid_and_timed():
+    rows = codec.bench_codec(batch_s=0.002, rounds=1)
+    assert [name for name, _, _ in rows] == ["encode NewOrderSingle (template)", "encode NewOrderSingle (generic)",
+                                             "parse+validate NewOrderSingle"]
+    assert all(ours > 0 and theirs > 0 for _, ours, theirs in rows)
+
+
+def test_round_trip_measures_every_series():
+    rec = roundtrip.run(count=40, warmup=5, rounds=2, spin_us=500)
+    assert rec.hops == [label for label, _ in roundtrip.hops("batch", 500)]
+    for hop in rec.hops:
+        p = rec.percentiles(hop)
+        assert 0 < p["p50"] <= p["p99"]
