@@ -13,8 +13,13 @@ software encoder ``wirespeed.gateway.ouch`` (see its docstring for the byte layo
 
 One frame is in flight at a time (7 beats, then the next order), so the encoder
 sustains one order per 8 cycles: line rate for 50-byte frames at 8 bytes per beat.
+
+Logic depth (3 LUT levels between registers, ``make hdl``): the computed characters
+(side, time in force, the order id in hex) are registered with the order, the beat is
+one-hot so a beat's word is an AND-OR of registers, and the symbol table is read-first
+(an order read in the same cycle as a write to its row sees the row before the write).
 """
-from amaranth import Array, Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 
@@ -52,19 +57,28 @@ class OuchEncoder(wiring.Component):
         m = Module()
         abits = (self.depth - 1).bit_length()
         m.submodules.symbols = mem = Memory(shape=OUCH_SYMBOL.layout, depth=self.depth, init=[])
-        wr, rd = mem.write_port(), None
-        rd = mem.read_port(transparent_for=(wr,))
+        # Read-first: an order read in the cycle its row is written sees the row as it was (no
+        # write-to-read bypass compare in front of the read register).
+        wr, rd = mem.write_port(), mem.read_port()
         m.d.comb += [wr.addr.eq(self.table.addr), wr.data.eq(self.table.data), wr.en.eq(self.table.en)]
 
         busy = Signal()
         age = Signal(range(_PRICE_AGE + 1))
-        beat = Signal(range(BEATS))
+        beat = Signal(BEATS)   # one-hot: the beat to emit next (a wide mux decoded from a count is deeper)
         cur = Signal(RISK_OUT.layout)
         m.d.comb += self.i.ready.eq(~busy)
         take = self.i.valid & self.i.ready
         m.d.comb += [rd.addr.eq(self.i.payload.o_symbol[:abits]), rd.en.eq(take)]
+        # The frame's computed characters are registered with the order, so every byte of a beat
+        # comes straight from a register through the beat mux.
+        d = self.i.payload
+        side, tif = Signal(8), Signal(8)
+        oid_hex = [Signal(8, name=f"oid_hex{k}") for k in range(8)]
         with m.If(take & self.i.payload.accept):
-            m.d.sync += [cur.eq(self.i.payload), busy.eq(1), age.eq(0), beat.eq(0)]
+            m.d.sync += [cur.eq(self.i.payload), busy.eq(1), age.eq(0), beat.eq(1),
+                         side.eq(Mux(d.o_side == Side.BUY, ord("B"), Mux(d.o_side == Side.SELL_SHORT, ord("T"), ord("S")))),
+                         tif.eq(Mux((d.o_tif == TimeInForce.IOC) | (d.o_tif == TimeInForce.FOK), ord("3"), ord("0")))]
+            m.d.sync += [h.eq(hex_digit(d.order_id[4 * (7 - k):4 * (8 - k)])) for k, h in enumerate(oid_hex)]
         with m.Elif(busy & (age != _PRICE_AGE)):
             m.d.sync += age.eq(age + 1)
 
@@ -73,30 +87,28 @@ class OuchEncoder(wiring.Component):
         m.d.sync += [m_reg.eq(cur.o_price * rd.data.price_scale), price.eq(m_reg)]
 
         name = rd.data.name
-        side = Mux(cur.o_side == Side.BUY, ord("B"), Mux(cur.o_side == Side.SELL_SHORT, ord("T"), ord("S")))
-        tif = Mux((cur.o_tif == TimeInForce.IOC) | (cur.o_tif == TimeInForce.FOK), ord("3"), ord("0"))
         oid = cur.order_id
         frame = (
             [Const(0, 8), Const(FRAME_BYTES - 2, 8)] + _ascii("U") + _ascii("O") + _be(oid, 4)
-            + [Const(0, 8) | side] + _be(cur.o_qty, 4) + [name[8 * k:8 * k + 8] for k in range(8)]
-            + _be(price, 8) + [Const(0, 8) | tif] + _ascii("YANN")
-            + [hex_digit(oid[4 * (7 - k):4 * (8 - k)]) for k in range(8)] + _ascii(" " * 6) + [Const(0, 8)] * 2
+            + [side] + _be(cur.o_qty, 4) + [name[8 * k:8 * k + 8] for k in range(8)]
+            + _be(price, 8) + [tif] + _ascii("YANN") + oid_hex + _ascii(" " * 6) + [Const(0, 8)] * 2
         )
         assert len(frame) == FRAME_BYTES and all(len(b) == 8 for b in frame)
         frame += [Const(0, 8)] * (BEATS * 8 - FRAME_BYTES)
-        # Padded to a power of two so the beat index selects a defined word whatever its value.
-        words = Array([Cat(*frame[8 * k:8 * k + 8]) for k in range(BEATS)]
-                      + [Const(0, 64)] * ((1 << len(beat)) - BEATS))
+        # AND-OR select by the one-hot beat: two LUT levels for any bit.
+        word = Const(0, 64)
+        for k in range(BEATS):
+            word = word | (Cat(*frame[8 * k:8 * k + 8]) & beat[k].replicate(64))
 
         out_free = ~self.o.valid | self.o.ready
-        ready_to_emit = busy & ((beat < _PRICE_BEAT) | (age >= _PRICE_AGE))
+        ready_to_emit = busy & (beat[:_PRICE_BEAT].any() | (age >= _PRICE_AGE))
         with m.If(out_free):
             m.d.sync += self.o.valid.eq(ready_to_emit)
             with m.If(ready_to_emit):
-                last = beat == BEATS - 1
-                m.d.sync += [self.o.payload.data.eq(words[beat]), self.o.payload.last.eq(last),
+                last = beat[BEATS - 1]
+                m.d.sync += [self.o.payload.data.eq(word), self.o.payload.last.eq(last),
                              self.o.payload.keep.eq(Mux(last, (1 << (FRAME_BYTES - 8 * (BEATS - 1))) - 1, 0xFF)),
-                             beat.eq(beat + 1)]
+                             beat.eq(beat << 1)]   # the last beat shifts out: beat is 0 when idle
                 with m.If(last):
-                    m.d.sync += [busy.eq(0), beat.eq(0)]
+                    m.d.sync += busy.eq(0)
         return m
