@@ -24,7 +24,8 @@ def _render(fields: Iterable[Field]) -> bytes:
     return "".join([f"{t}={v}\x01" for t, v in fields]).encode("latin-1", "replace")
 
 
-def _frame(begin: bytes, body: bytes) -> bytes:
+def frame(begin: bytes, body: bytes) -> bytes:
+    """``8=<begin>|9=<len>|<body>10=<sum>|``: a body (MsgType to the last field's SOH) framed."""
     msg = b"8=%s\x019=%d\x01%s" % (begin, len(body), body)
     return msg + _TRAILER[checksum(msg)]
 
@@ -34,7 +35,7 @@ def encode_message(begin: str, msg_type: str, sender: str, target: str, seq: int
                    header_extra: Iterable[Field] = ()) -> bytes:
     body = (f"35={msg_type}\x0149={sender}\x0156={target}\x0134={seq}\x01"
             f"52={sending_time or fix_timestamp()}\x01").encode("latin-1", "replace") + _render(header_extra) + _render(fields)
-    return _frame(begin.encode("latin-1", "replace"), body)
+    return frame(begin.encode("latin-1", "replace"), body)
 
 
 class Template:
@@ -91,4 +92,4 @@ class Encoder:
         body = (b"35=" + msg_type.encode("latin-1", "replace") + self._comp + b"%d\x0152=%s\x01" %
                 (seq, (sending_time or fix_timestamp()).encode("latin-1", "replace")) +
                 _render(header_extra) + _render(fields))
-        return _frame(self.begin, body)
+        return frame(self.begin, body)

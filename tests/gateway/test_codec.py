@@ -3,6 +3,7 @@ import simplefix
 from hypothesis import given, settings, strategies as st
 
 from wirespeed.gateway.fix import Encoder, FixParser
+from wirespeed.gateway.fix.encoder import frame
 from wirespeed.gateway.fix.tags import HEADER_TAGS, SessionRejectReasons as SRR
 
 ENC = Encoder("FIX.4.4", "A", "B")
@@ -67,9 +68,7 @@ def test_oversized_message_is_dropped():
 
 def test_bad_tag_is_reported_not_raised():
     body = b"35=D\x0149=A\x0156=B\x0134=1\x0152=20261122-10:00:00\x01ab=1\x01"
-    head = b"8=FIX.4.4\x019=%d\x01" % len(body)
-    raw = head + body
-    raw += b"10=%03d\x01" % (sum(raw) % 256)
+    raw = frame(b"FIX.4.4", body)
     p = FixParser()
     p.feed(raw)
     m = p.poll()

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from wirespeed.gateway.fix import tags as T
-from wirespeed.gateway.fix.checksum import checksum
+from wirespeed.gateway.fix.encoder import frame
 
 from .conftest import CfgEngine, run_async
 from .rawfix import RawFix
@@ -29,11 +29,6 @@ NOS = [(11, "F1"), (55, "AAPL"), (54, "1"), (60, "20261122-10:00:00"), (38, 10),
        (453, "1"), (448, "P"), (447, "D"), (452, "1")]
 
 
-def reframe(body: bytes) -> bytes:
-    msg = b"8=FIX.4.4\x019=%d\x01" % len(body) + body
-    return msg + b"10=%03d\x01" % checksum(msg)
-
-
 def mutate(rng: random.Random, raw: bytes) -> bytes:
     start, end = raw.index(b"35="), raw.rindex(b"10=")
     body = bytearray(raw[start:end])
@@ -53,7 +48,7 @@ def mutate(rng: random.Random, raw: bytes) -> bytes:
         else:
             body[i:i] = b"\x0133=%d" % rng.randint(0, 5)              # a stray group count
     if rng.random() < 0.7:
-        return reframe(bytes(body))                                   # valid frame: reaches the validator
+        return frame(b"FIX.4.4", bytes(body))                                   # valid frame: reaches the validator
     return raw[:start] + bytes(body) + raw[end:]                      # broken frame: must be dropped
 
 

@@ -4,6 +4,7 @@ import asyncio
 import pytest
 
 from wirespeed.gateway.fix import tags as T
+from wirespeed.gateway.fix.encoder import frame
 
 from .conftest import Stack, run_async
 from .rawfix import RawFix
@@ -38,10 +39,7 @@ async def test_bad_tag_number_and_bad_integer_are_rejected():
         raw = await logged_on(stack)
         body = raw.build("D", NOS).replace(b"\x0155=AAPL", b"\x01x5=AAPL")
         # Re-frame so length and checksum are right: only the tag is bad.
-        inner = body[body.index(b"35="):body.rindex(b"10=")]
-        framed = b"8=FIX.4.4\x019=%d\x01" % len(inner) + inner
-        framed += b"10=%03d\x01" % (sum(framed) % 256)
-        await raw.send_raw(framed)
+        await raw.send_raw(frame(b"FIX.4.4", body[body.index(b"35="):body.rindex(b"10=")]))
         assert (await raw.expect("3"))[T.SessionRejectReason] == "0"
         await raw.send("D", [(t, "ten" if t == 38 else v) for t, v in NOS])
         rej = await raw.expect("3")
