@@ -29,6 +29,33 @@ def bcd_number(value: int, ndigits: int) -> int:
     return sum(int(ch) << (4 * k) for k, ch in enumerate(reversed(str(value).rjust(ndigits, "0"))))
 
 
+def utc_bcd(ts: str = TS) -> int:
+    """The encoder's ``utc`` input for a UTCTimestamp: its 17 digits in BCD."""
+    return bcd(ts.replace("-", "").replace(":", "").replace(".", ""))
+
+
+def table_row(sym: Symbol) -> int:
+    """A symbol's row in the encoder's table, packed."""
+    return FIX_SYMBOL.pack({"name": int.from_bytes(sym.name.encode().ljust(8, b"\0"), "little"),
+                            "name_len": len(sym.name), "units": sym.tick.units, "decimals": sym.tick.decimals})
+
+
+def expected_beats(decisions, symbols: SymbolTable, first_seq: int) -> list[int]:
+    """The software encoder's frames for the accepted decisions, numbered from ``first_seq``."""
+    out, seq = [], first_seq
+    for d in decisions:
+        if d["accept"]:
+            out += beats(software(d, symbols, seq))
+            seq += 1
+    return out
+
+
+def stream_bytes(words) -> bytes:
+    """The bytes a stream of beats carries (each beat's kept bytes, in order)."""
+    return b"".join(BEAT.unpack(w)["data"].to_bytes(8, "little")[:bin(BEAT.unpack(w)["keep"]).count("1")]
+                    for w in words)
+
+
 def random_symbols(rng) -> SymbolTable:
     table = SymbolTable()
     for index in range(DEPTH):
@@ -60,9 +87,7 @@ def simulate(decisions, symbols, first_seq, **stall):
     async def setup(ctx):
         for sym in symbols:
             ctx.set(dut.table.addr, sym.index)
-            ctx.set(dut.table.data.as_value(), FIX_SYMBOL.pack({
-                "name": int.from_bytes(sym.name.encode().ljust(8, b"\0"), "little"), "name_len": len(sym.name),
-                "units": sym.tick.units, "decimals": sym.tick.decimals}))
+            ctx.set(dut.table.data.as_value(), table_row(sym))
             ctx.set(dut.table.en, 1)
             await ctx.tick()
         ctx.set(dut.table.en, 0)
@@ -70,17 +95,13 @@ def simulate(decisions, symbols, first_seq, **stall):
             ctx.set(port, int.from_bytes(text.encode(), "little"))
         ctx.set(dut.sender_len, len(SENDER))
         ctx.set(dut.target_len, len(TARGET))
-        ctx.set(dut.utc, bcd(TS.replace("-", "").replace(":", "").replace(".", "")))
+        ctx.set(dut.utc, utc_bcd())
         ctx.set(dut.seq_value, bcd_number(first_seq, 10))
         ctx.set(dut.seq_load, 1)
         await ctx.tick()
         ctx.set(dut.seq_load, 0)
 
-    expected, seq = [], first_seq
-    for d in decisions:
-        if d["accept"]:
-            expected += beats(software(d, symbols, seq))
-            seq += 1
+    expected = expected_beats(decisions, symbols, first_seq)
     run = run_stream(dut, [RISK_OUT.pack(d) for d in decisions], setup=setup, n_outputs=len(expected),
                      max_cycles=len(decisions) * 80 + 200, **stall)
     return run, expected
@@ -93,10 +114,7 @@ def test_frames_are_byte_identical_to_the_gateway_encoder(idle, backpressure):
     decisions = [random_decision(rng, i) for i in range(40)]
     run, expected = simulate(decisions, symbols, first_seq=rng.choice([1, 9, 99_999, 123_456_789]),
                              idle=idle, backpressure=backpressure, seed=5)
-    got = b"".join(BEAT.unpack(w)["data"].to_bytes(8, "little")[:bin(BEAT.unpack(w)["keep"]).count("1")]
-                   for w in run.outputs)
-    want = b"".join(BEAT.unpack(w)["data"].to_bytes(8, "little")[:bin(BEAT.unpack(w)["keep"]).count("1")]
-                    for w in expected)
+    got, want = stream_bytes(run.outputs), stream_bytes(expected)
     assert got == want, f"first difference at byte {next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)}:" \
                         f"\n got  {got[:400]!r}\n want {want[:400]!r}"
     assert run.outputs == expected     # same bytes, same beat boundaries, keep and last

@@ -10,9 +10,9 @@ from wirespeed.hw.risk.model import LimitEntry
 from wirespeed.hw.verify.access import AmaranthAccess
 from wirespeed.hw.verify.pipeline_bench import configure, make_config
 from wirespeed.hw.verify.stimulus import OrderStimulus
-from wirespeed.layout import BEAT, OUCH_SYMBOL, RISK_OUT, beats
+from wirespeed.layout import BEAT, RISK_OUT, beats
 
-from .test_ouch_encoder import random_symbols, software_frame
+from .test_ouch_encoder import random_symbols, software_frame, table_row
 
 pytestmark = pytest.mark.hw
 RING_LOG2, NOW = 3, 1000
@@ -43,8 +43,7 @@ def run(orders: int, seed: int, latency: int, backpressure: float):
         await configure(acc, cfg)
         for index, sym in symbols.items():
             acc.set("table.addr", index)
-            acc.set("table.data", OUCH_SYMBOL.pack({"name": int.from_bytes(sym.name_bytes, "little"),
-                                                    "price_scale": sym.price_scale}))
+            acc.set("table.data", table_row(sym))
             acc.set("table.en", 1)
             await acc.step()
         acc.set("table.en", 0)

@@ -33,6 +33,11 @@ def random_decision(rng, i):
             "o_price": rng.choice([1, rng.getrandbits(32), (1 << 32) - 1])}
 
 
+def table_row(sym: OuchSymbol) -> int:
+    """A symbol's row in the encoder's table, packed."""
+    return OUCH_SYMBOL.pack({"name": int.from_bytes(sym.name_bytes, "little"), "price_scale": sym.price_scale})
+
+
 def software_frame(d, symbols) -> bytes:
     order = Order(d["order_id"], "", d["o_session"], d["o_symbol"], Side(d["o_side"]), OrdType(d["o_ord_type"]),
                   TimeInForce(d["o_tif"]), d["o_qty"], d["o_price"], cl_ord_key=d["o_cl_ord_key"])
@@ -45,8 +50,7 @@ def simulate(decisions, symbols, **stall):
     async def setup(ctx):
         for index, sym in symbols.items():
             ctx.set(dut.table.addr, index)
-            ctx.set(dut.table.data.as_value(), OUCH_SYMBOL.pack(
-                {"name": int.from_bytes(sym.name_bytes, "little"), "price_scale": sym.price_scale}))
+            ctx.set(dut.table.data.as_value(), table_row(sym))
             ctx.set(dut.table.en, 1)
             await ctx.tick()
         ctx.set(dut.table.en, 0)

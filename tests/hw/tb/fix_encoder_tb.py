@@ -4,9 +4,10 @@ import random
 import cocotb
 from cocotb.triggers import FallingEdge
 
-from wirespeed.layout import FIX_SYMBOL, RISK_OUT, beats
+from wirespeed.layout import RISK_OUT
 
-from ..test_fix_encoder import SENDER, TARGET, TS, bcd, bcd_number, random_decision, random_symbols, software
+from ..test_fix_encoder import (SENDER, TARGET, bcd_number, expected_beats, random_decision, random_symbols,
+                                table_row, utc_bcd)
 from wirespeed.hw.verify.stream_bench import STALLS
 
 from .streamtb import env_int, expect_stream, load_table, start
@@ -22,26 +23,18 @@ async def frames(dut, stall):
     acc = await start(dut)
     rng = random.Random(seed)
     symbols = random_symbols(rng)
-
-    def row(sym):
-        return FIX_SYMBOL.pack({"name": int.from_bytes(sym.name.encode().ljust(8, b"\0"), "little"),
-                                "name_len": len(sym.name), "units": sym.tick.units, "decimals": sym.tick.decimals})
-    await load_table(dut, {sym.index: row(sym) for sym in symbols})
+    await load_table(dut, {sym.index: table_row(sym) for sym in symbols})
     dut.sender.value = int.from_bytes(SENDER.encode(), "little")
     dut.sender_len.value = len(SENDER)
     dut.target.value = int.from_bytes(TARGET.encode(), "little")
     dut.target_len.value = len(TARGET)
-    dut.utc.value = bcd(TS.replace("-", "").replace(":", "").replace(".", ""))
+    dut.utc.value = utc_bcd()
     first = rng.choice([1, 999_999_999, 42])
     dut.seq_value.value = bcd_number(first, 10)
     dut.seq_load.value = 1
     await FallingEdge(dut.clk)
     dut.seq_load.value = 0
     decisions = [random_decision(rng, i) for i in range(ORDERS)]
-    expected, seq = [], first
-    for d in decisions:
-        if d["accept"]:
-            expected += beats(software(d, symbols, seq))
-            seq += 1
+    expected = expected_beats(decisions, symbols, first)
     await expect_stream(acc, [RISK_OUT.pack(d) for d in decisions], expected, idle=idle,
                         backpressure=backpressure, seed=seed)

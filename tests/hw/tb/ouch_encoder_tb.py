@@ -3,20 +3,14 @@ import random
 
 import cocotb
 
-from wirespeed.layout import OUCH_SYMBOL, RISK_OUT, beats
+from wirespeed.layout import RISK_OUT, beats
 
-from ..test_ouch_encoder import random_decision, random_symbols, software_frame
+from ..test_ouch_encoder import random_decision, random_symbols, software_frame, table_row
 from wirespeed.hw.verify.stream_bench import STALLS
 
 from .streamtb import env_int, expect_stream, load_table, start
 
 ORDERS = env_int("WS_ORDERS", 300)
-
-
-async def load(dut, symbols):
-    await load_table(dut, {index: OUCH_SYMBOL.pack({"name": int.from_bytes(sym.name_bytes, "little"),
-                                                    "price_scale": sym.price_scale})
-                           for index, sym in symbols.items()})
 
 
 @cocotb.test()
@@ -28,7 +22,7 @@ async def frames(dut, stall):
     acc = await start(dut)
     rng = random.Random(seed)
     symbols = random_symbols(rng)
-    await load(dut, symbols)
+    await load_table(dut, {index: table_row(sym) for index, sym in symbols.items()})
     decisions = [random_decision(rng, i) for i in range(ORDERS)]
     expected = [b for d in decisions if d["accept"] for b in beats(software_frame(d, symbols))]
     await expect_stream(acc, [RISK_OUT.pack(d) for d in decisions], expected, idle=idle,
