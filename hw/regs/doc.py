@@ -11,6 +11,12 @@ from . import map as regmap
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "hw" / "registers.md"
 
 
+def _table(header: list[str], rows) -> list[str]:
+    """A markdown table: the header, its rule, one line per row."""
+    return (["| " + " | ".join(header) + " |", "|" + "|".join("-" * (len(h) + 2) for h in header) + "|"]
+            + ["| " + " | ".join(row) + " |" for row in rows])
+
+
 def render() -> str:
     lines = [
         "# Risk pipeline register map",
@@ -27,11 +33,10 @@ def render() -> str:
         "",
         "## Global registers",
         "",
-        "| offset | name | access | bits | reset | description |",
-        "|--------|------|--------|------|-------|-------------|",
     ]
-    for r in regmap.GLOBALS:
-        lines.append(f"| `0x{r.offset:04X}` | {r.name} | {r.access} | {r.width} | `0x{r.reset:X}` | {r.doc} |")
+    lines += _table(["offset", "name", "access", "bits", "reset", "description"],
+                    ([f"`0x{r.offset:04X}`", r.name, r.access, str(r.width), f"`0x{r.reset:X}`", r.doc]
+                     for r in regmap.GLOBALS))
     lines += [
         "",
         "## Per-symbol rows",
@@ -41,22 +46,18 @@ def render() -> str:
         "the position words are read-only. RAM is not cleared by reset: software writes every row",
         "at start-up (a row with FLAGS.valid = 0 rejects its symbol as unknown).",
         "",
-        "| word | offset | name | access | description |",
-        "|------|--------|------|--------|-------------|",
     ]
-    for w in regmap.TABLE_WORDS:
-        lines.append(f"| {w.word} | `+0x{w.word * regmap.WORD:02X}` | {w.name} | {w.access} | {w.doc} |")
+    lines += _table(["word", "offset", "name", "access", "description"],
+                    ([str(w.word), f"`+0x{w.word * regmap.WORD:02X}`", w.name, w.access, w.doc]
+                     for w in regmap.TABLE_WORDS))
     lines += [
         "",
         f"The limit words are the `SYMBOL_LIMITS` record ({SYMBOL_LIMITS.width} bits, word k = bits 32k..32k+31):",
         "",
-        "| field | bits |",
-        "|-------|------|",
     ]
-    for name, width in SYMBOL_LIMITS.fields.items():
-        if not name.startswith("_"):
-            off = SYMBOL_LIMITS.offsets[name]
-            lines.append(f"| {name} | {off}..{off + width - 1} |")
+    lines += _table(["field", "bits"],
+                    ([name, f"{SYMBOL_LIMITS.offsets[name]}..{SYMBOL_LIMITS.offsets[name] + width - 1}"]
+                     for name, width in SYMBOL_LIMITS.fields.items() if not name.startswith("_")))
     return "\n".join(lines) + "\n"
 
 
