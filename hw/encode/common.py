@@ -1,6 +1,7 @@
 """What the order encoders share: parameter checks, their ports, the table write port, hex digits."""
 from amaranth import Const, Mux
 from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from wirespeed.layout import BEAT, RISK_OUT
@@ -25,6 +26,16 @@ def encoder_members(component, row_layout, depth, **extra) -> dict:
     check_depth(component, depth)
     return {"i": In(stream.Signature(RISK_OUT.layout)), "o": Out(stream.Signature(BEAT.layout)),
             "table": In(table_signature(row_layout, depth)), **extra}
+
+
+def symbol_table(m, table, row_layout, depth: int, transparent: bool):
+    """The per-symbol table in a memory written from the ``table`` port; returns its read port
+    (synchronous). ``transparent``: a read in the cycle its row is written returns the new row
+    (a bypass compare in front of the read register); otherwise the row as it was."""
+    m.submodules.symbols = mem = Memory(shape=row_layout, depth=depth, init=[])
+    wr = mem.write_port()
+    m.d.comb += [wr.addr.eq(table.addr), wr.data.eq(table.data), wr.en.eq(table.en)]
+    return mem.read_port(transparent_for=(wr,) if transparent else ())
 
 
 def hex_digit(nibble):

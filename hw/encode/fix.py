@@ -20,13 +20,12 @@ per message), and the UTC time as 17 BCD digits YYYYMMDDHHMMSSmmm (from the card
 """
 from amaranth import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from wirespeed.enums import OrdType, Side
 from wirespeed.layout import FIX_SYMBOL, RISK_OUT
 
-from .common import encoder_members, hex_digit, table_signature
+from .common import encoder_members, hex_digit, symbol_table, table_signature
 
 QTY_DIGITS, PRICE_DIGITS, SEQ_DIGITS = 10, 13, 10
 TS_DIGITS = 17
@@ -103,10 +102,7 @@ class FixEncoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         abits = (self.depth - 1).bit_length()
-        m.submodules.symbols = mem = Memory(shape=FIX_SYMBOL.layout, depth=self.depth, init=[])
-        wr = mem.write_port()
-        rd = mem.read_port(transparent_for=(wr,))
-        m.d.comb += [wr.addr.eq(self.table.addr), wr.data.eq(self.table.data), wr.en.eq(self.table.en)]
+        rd = symbol_table(m, self.table, FIX_SYMBOL.layout, self.depth, transparent=True)
 
         busy = Signal()
         cur = Signal(RISK_OUT.layout)

@@ -21,12 +21,11 @@ one-hot so a beat's word is an AND-OR of registers, and the symbol table is read
 """
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
-from amaranth.lib.memory import Memory
 
 from wirespeed.enums import Side, TimeInForce
 from wirespeed.layout import OUCH_SYMBOL, RISK_OUT
 
-from .common import encoder_members, hex_digit, table_signature
+from .common import encoder_members, hex_digit, symbol_table, table_signature
 
 FRAME_BYTES = 50
 BEATS = (FRAME_BYTES + 7) // 8
@@ -56,26 +55,23 @@ class OuchEncoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         abits = (self.depth - 1).bit_length()
-        m.submodules.symbols = mem = Memory(shape=OUCH_SYMBOL.layout, depth=self.depth, init=[])
-        # Read-first: an order read in the cycle its row is written sees the row as it was (no
-        # write-to-read bypass compare in front of the read register).
-        wr, rd = mem.write_port(), mem.read_port()
-        m.d.comb += [wr.addr.eq(self.table.addr), wr.data.eq(self.table.data), wr.en.eq(self.table.en)]
+        # Read-first: no write-to-read bypass compare in front of the read register.
+        rd = symbol_table(m, self.table, OUCH_SYMBOL.layout, self.depth, transparent=False)
 
         busy = Signal()
         age = Signal(range(_PRICE_AGE + 1))
         beat = Signal(BEATS)   # one-hot: the beat to emit next (a wide mux decoded from a count is deeper)
         cur = Signal(RISK_OUT.layout)
+        d = self.i.payload
         m.d.comb += self.i.ready.eq(~busy)
         take = self.i.valid & self.i.ready
-        m.d.comb += [rd.addr.eq(self.i.payload.o_symbol[:abits]), rd.en.eq(take)]
+        m.d.comb += [rd.addr.eq(d.o_symbol[:abits]), rd.en.eq(take)]
         # The frame's computed characters are registered with the order, so every byte of a beat
         # comes straight from a register through the beat mux.
-        d = self.i.payload
         side, tif = Signal(8), Signal(8)
         oid_hex = [Signal(8, name=f"oid_hex{k}") for k in range(8)]
-        with m.If(take & self.i.payload.accept):
-            m.d.sync += [cur.eq(self.i.payload), busy.eq(1), age.eq(0), beat.eq(1),
+        with m.If(take & d.accept):
+            m.d.sync += [cur.eq(d), busy.eq(1), age.eq(0), beat.eq(1),
                          side.eq(Mux(d.o_side == Side.BUY, ord("B"), Mux(d.o_side == Side.SELL_SHORT, ord("T"), ord("S")))),
                          tif.eq(Mux((d.o_tif == TimeInForce.IOC) | (d.o_tif == TimeInForce.FOK), ord("3"), ord("0")))]
             m.d.sync += [h.eq(hex_digit(d.order_id[4 * (7 - k):4 * (8 - k)])) for k, h in enumerate(oid_hex)]
