@@ -3,7 +3,9 @@ the logic depth in LUT levels between registers.
 
 Depth: on the flattened mapped netlist, the longest chain of LUTs from a sequential
 element, RAM or DSP output (or a top-level input) to a sequential element, RAM or DSP
-input (or a top-level output). A LUT or a LUT-RAM read counts one level; carry chains
+input (or a top-level output). A LUT or a LUT-RAM read counts one level; a LUT-RAM's read
+data depends only on its read address, and its write data, enable and address end a path
+like a register's D (the write happens at the clock edge). Carry chains
 (CARRY4/CARRY8) and the dedicated wide muxes (MUXF7/8/9) count zero, as they are
 separate fast paths in the fabric; inverters count zero (a vendor flow absorbs them
 into the LUT they feed). DSP48E2 slices are treated as registered at both ends.
@@ -19,6 +21,7 @@ from pathlib import Path
 
 SEQUENTIAL = re.compile(r"^(FD[A-Z]*|RAMB\w*|DSP48E\w*|SRL\w*)$")
 ZERO_WEIGHT = re.compile(r"^(CARRY\d|MUXF\d|INV|IBUF|OBUF|BUFG\w*|GND|VCC)$")
+LUTRAM = re.compile(r"^RAM\d+[MSXD]\w*$")
 ONE_WEIGHT = re.compile(r"^(LUT\d|RAM\d+[MSXD]\w*)$")
 RESOURCES = ("LUT", "FD", "CARRY", "DSP48E2", "RAMB", "RAM32M", "RAM64M", "MUXF")
 
@@ -61,93 +64,78 @@ def resources(stat_text: str) -> dict[str, dict[str, int]]:
     return out
 
 
-def logic_depth(netlist: dict, top: str) -> tuple[int, str]:
-    """(LUT levels on the longest register-to-register path, the cell it ends in)."""
+def _read_inputs(cell_type: str, out_port: str, in_ports) -> list[str]:
+    """The inputs an output depends on within the cycle. A LUT-RAM's read data depends only on
+    its read address (DOx on ADDRx, SPO/O on A, DPO on DPRA); its write data, write enable and
+    write address are taken at the clock edge, so they end paths like a register's D."""
+    if not LUTRAM.match(cell_type):
+        return list(in_ports)
+    if out_port.startswith("DO"):
+        want = re.compile(rf"^ADDR{out_port[2:]}$")
+    elif out_port == "DPO":
+        want = re.compile(r"^DPRA\d*$")
+    else:                                              # SPO, O
+        want = re.compile(r"^A\d*$")
+    return [p for p in in_ports if want.match(p)]
+
+
+def _longest(netlist: dict, top: str) -> tuple[int, str, list[str]]:
+    """(LUT levels, where the path ends, cell types along it) for the longest path."""
     mod = netlist["modules"][top]
-    driver: dict[int, tuple[str, dict]] = {}
-    for name, cell in mod["cells"].items():
+    driver: dict[int, tuple[dict, str]] = {}
+    for cell in mod["cells"].values():
         for port, bits in cell["connections"].items():
             if cell.get("port_directions", {}).get(port) == "output":
                 for b in bits:
                     if isinstance(b, int):
-                        driver[b] = (name, cell)
-    memo: dict[int, int] = {}
+                        driver[b] = (cell, port)
+    memo: dict[int, tuple[int, list[str]]] = {}
 
-    def depth(bit) -> int:
+    def walk(bit) -> tuple[int, list[str]]:
         if not isinstance(bit, int):
-            return 0                                   # constant
+            return 0, []                               # constant
         if bit in memo:
             return memo[bit]
         src = driver.get(bit)
-        if src is None or SEQUENTIAL.match(src[1]["type"]):
-            memo[bit] = 0                              # top-level input or register output
-            return 0
-        memo[bit] = 0                                  # guards a combinational loop
-        _, cell = src
-        inputs = [b for p, bits in cell["connections"].items()
-                  if cell.get("port_directions", {}).get(p) == "input" for b in bits]
-        weight = 1 if ONE_WEIGHT.match(cell["type"]) else 0
-        memo[bit] = weight + max((depth(b) for b in inputs), default=0)
-        return memo[bit]
-
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 200_000))
-    best, where = 0, ""
-    for name, cell in mod["cells"].items():
-        if SEQUENTIAL.match(cell["type"]):
-            for p, bits in cell["connections"].items():
-                if cell.get("port_directions", {}).get(p) == "input":
-                    for b in bits:
-                        d = depth(b)
-                        if d > best:
-                            best, where = d, f"{name}.{p}"
-    for port in mod["ports"].values():
-        if port["direction"] == "output":
-            for b in port["bits"]:
-                d = depth(b)
-                if d > best:
-                    best, where = d, "output port"
-    return best, where
-
-
-def critical_path(netlist: dict, top: str) -> list[str]:
-    """Cell types along the longest LUT path, source to sink (for reading the report)."""
-    mod = netlist["modules"][top]
-    driver = {}
-    for name, cell in mod["cells"].items():
-        for port, bits in cell["connections"].items():
-            if cell.get("port_directions", {}).get(port) == "output":
-                for b in bits:
-                    if isinstance(b, int):
-                        driver[b] = cell
-    memo: dict[int, tuple[int, list]] = {}
-
-    def walk(bit):
-        if not isinstance(bit, int):
-            return 0, []
-        if bit in memo:
+        if src is None or SEQUENTIAL.match(src[0]["type"]):
+            memo[bit] = (0, [])                        # top-level input or register output
             return memo[bit]
-        cell = driver.get(bit)
-        if cell is None or SEQUENTIAL.match(cell["type"]):
-            memo[bit] = (0, [])
-            return memo[bit]
-        memo[bit] = (0, [])
-        best = max((walk(b) for p, bits in cell["connections"].items()
-                    if cell.get("port_directions", {}).get(p) == "input" for b in bits),
+        memo[bit] = (0, [])                            # guards a combinational loop
+        cell, out_port = src
+        ins = [p for p in cell["connections"] if cell.get("port_directions", {}).get(p) == "input"]
+        best = max((walk(b) for p in _read_inputs(cell["type"], out_port, ins) for b in cell["connections"][p]),
                    key=lambda r: r[0], default=(0, []))
         weight = 1 if ONE_WEIGHT.match(cell["type"]) else 0
         memo[bit] = (best[0] + weight, best[1] + [cell["type"]])
         return memo[bit]
 
-    longest = (0, [])
-    for cell in mod["cells"].values():
-        if SEQUENTIAL.match(cell["type"]):
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 200_000))
+    best, where, path = 0, "", []
+    for name, cell in mod["cells"].items():
+        if SEQUENTIAL.match(cell["type"]) or LUTRAM.match(cell["type"]):
             for p, bits in cell["connections"].items():
                 if cell.get("port_directions", {}).get(p) == "input":
                     for b in bits:
-                        r = walk(b)
-                        if r[0] > longest[0]:
-                            longest = r
-    return longest[1]
+                        d, cells = walk(b)
+                        if d > best:
+                            best, where, path = d, f"{name}.{p}", cells
+    for port in mod["ports"].values():
+        if port["direction"] == "output":
+            for b in port["bits"]:
+                d, cells = walk(b)
+                if d > best:
+                    best, where, path = d, "output port", cells
+    return best, where, path
+
+
+def logic_depth(netlist: dict, top: str) -> tuple[int, str]:
+    """(LUT levels on the longest register-to-register path, the cell it ends in)."""
+    return _longest(netlist, top)[:2]
+
+
+def critical_path(netlist: dict, top: str) -> list[str]:
+    """Cell types along the longest LUT path, source to sink (for reading the report)."""
+    return _longest(netlist, top)[2]
 
 
 def report(verilog: Path, top: str) -> str:

@@ -45,3 +45,26 @@ def test_resources_parse_yosys_stat():
        99   LUT6
 """
     assert resources(text) == {"top": {"LUT": 14, "FD": 7, "DSP48E2": 2}}
+
+
+def test_lutram_read_follows_the_address_and_its_write_ends_a_path():
+    # ff -> LUT -> LUT -> RAM64M write data: the write ends the path (2 levels), it does not
+    # continue through the read data. The read (address from a LUT) counts one more level.
+    ram = {"type": "RAM64M", "connections": {"DIA": [4], "WE": [2], "ADDRA": [6], "ADDRD": [9], "DOA": [7], "DOD": [12]},
+           "port_directions": {"DIA": "input", "WE": "input", "ADDRA": "input", "ADDRD": "input",
+                               "DOA": "output", "DOD": "output"}}
+    cells = {
+        "ff": cell("FDRE", [1], [2]),
+        "l1": cell("LUT6", [2], [3]),
+        "l2": cell("LUT6", [3], [4]),
+        "la": cell("LUT2", [2], [6]),
+        "ram": ram,
+        "l3": cell("LUT3", [7], [8]),
+        "ff2": cell("FDRE", [8], [10]),
+        "ff3": cell("FDRE", [12], [11]),
+    }
+    assert logic_depth(netlist(cells), "top") == (3, "ff2.I0")      # la -> RAM read -> l3
+    assert critical_path(netlist(cells), "top") == ["LUT2", "RAM64M", "LUT3"]
+    cells["l4"] = cell("LUT6", [4], [5])                             # write data one level deeper: 3, not 5
+    cells["ram"]["connections"]["DIA"] = [5]
+    assert logic_depth(netlist(cells), "top")[0] == 3
