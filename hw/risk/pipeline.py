@@ -1,39 +1,79 @@
-"""The pre-trade risk pipeline: every check, one order per cycle, fixed latency.
+"""The pre-trade risk pipeline: every check, one order per cycle, fixed latency, and no
+path deeper than three LUT levels between registers.
 
-    cycle 0  order accepted on ``i``; ``now`` sampled; limit-table row read by symbol
-    cycle 1  OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
-             max qty, collar, stale reference (each one comparison) -> registered;
-             the notional multiply starts (DSP: registered inputs, M register)
-    cycle 2  notional in the DSP's P register
-    cycle 3  StateChecks: kill switch, throttle, duplicate ClOrdID, max notional,
-             gross credit, position limit, reduce-only against the live state; the
-             accepted order (and any fill this cycle) updates the state
-    cycle 4  decision valid on ``o``  (LATENCY = 4, whatever the outcome)
+    advance 0  order on ``i``; ``now`` sampled; its limit-table row read (read-first)
+    stage 1    OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
+               max qty, collar, stale reference (one comparison each) -> registered;
+               the notional multiply starts (DSP: registered inputs, M register);
+               does the order share its (symbol, side) entry with the order ahead?
+    stage 2    notional in the DSP's P register; the order's state is read from LUT-RAM
+               and turned into headrooms, two of each: one if the order ahead (now in
+               stage 3) is accepted, one if it is not
+    stage 3    each state check is one compare per candidate and the order ahead's
+               registered accept picks the answer; the accepted order's effect is
+               written to the state (LUT-RAM write, register enables)
+    output     decision valid on ``o``  (LATENCY = 4, whatever the outcome)
 
-All stages advance together (``advance = ~o.valid | o.ready``); the fill stream is
-taken only on advancing cycles, so a fill and the order decided in the same cycle
-apply in a fixed order (the order is checked first). Deciding every state-dependent
-check in one stage means back-to-back orders on one symbol see each other with no
-forwarding logic. Golden model: ``model.RiskModel``.
+State, per (symbol, side) entry e: ``opened[e]`` (quantity accepted) and ``released[e]``
+(quantity released by fills and cancels), cumulative, so an order and a fill never
+write the same memory. With ``used = opened - released`` (pos + open_buy for the buy
+entry, open_sell - pos for the sell entry) every position check is
+``qty > limit - used`` (position limit) or ``qty > -used`` (reduce-only), whatever the
+side. Credit: ``used = accepted notional - cancelled notional``, the check
+``notional > credit_limit + cancelled - accepted``.
+
+All stages advance together (``advance = ~o.valid | o.ready``). A fill taken on advance
+u is registered, then written, and is seen by orders decided on advance
+u + FILL_VISIBLE onwards; orders already in stages 1-3 are decided without it. Golden
+model: ``model.RiskModel`` (the testbench applies each fill after the order decided
+FILL_VISIBLE - 1 advances after it).
 """
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.layout import FILL, ORDER, RISK_OUT, SYMBOL_LIMITS
-from wirespeed.reasons import MASK_WIDTH, RISK_REASONS
+from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
+from ..logic import any_of, below, equal, exceeds, kept, pick
 from ..regs import map as regmap
 from ..regs.bus import RegBus
+from .regfile import Counters, register_file
 
 LATENCY = 4
+FILL_VISIBLE = 3
 NOW_WIDTH = 48
-STATE_WIDTH = 48        # positions and open quantities, two's complement
-NOTIONAL_STATE = 72     # open / filled / used notional, two's complement
+COUNT_WIDTH = 64        # cumulative quantities per entry (read back as 48-bit two's complement)
+NOTIONAL_STATE = 72     # cumulative accepted / cancelled notional
+
+
+#: The primary reason is found in groups of codes (first, last): the lowest code among the
+#: first-stage checks and the kill switch in each group is found in stage 2; stage 3 adds the
+#: group's last code, the one check it decides (MAX_NOTIONAL and POSITION_LIMIT close groups of
+#: earlier codes), so each group's result is one LUT after that check.
+REASON_GROUPS = ((1, R.MAX_NOTIONAL), (R.PRICE_COLLAR, R.POSITION_LIMIT), (R.REDUCE_ONLY, R.REDUCE_ONLY),
+                 (R.CREDIT_LIMIT, R.CREDIT_LIMIT), (R.RATE_LIMIT, R.RATE_LIMIT),
+                 (R.DUPLICATE_CLORDID, R.DUPLICATE_CLORDID))
+
+
+def _lowest(mask, codes):
+    """(whether any of ``codes`` is set in ``mask``, the lowest set; 0 if none)."""
+    code = Const(0, CODE_WIDTH)
+    for c in reversed(codes):
+        code = Mux(mask[c - 1], c, code)
+    return Cat(*(mask[c - 1] for c in codes)).any(), code
+
+
+def _first_found(found, codes):
+    """The primary reason from the groups: the first group with a bit set gives its code."""
+    out = Const(0, CODE_WIDTH)
+    for hit, code in reversed(list(zip(found, codes))):
+        out = Mux(hit, code, out)
+    return out
 
 
 def _one_of(value, enum):
@@ -60,6 +100,9 @@ class Notional(wiring.Component):
 
 class OrderChecks(wiring.Component):
     """Stage 1: every check that needs only the order, its limit-table row and ``now``."""
+
+    REASONS = (R.BAD_FIELD, R.ZERO_QTY, R.UNKNOWN_SYMBOL, R.BAD_PRICE, R.RESTRICTED_SYMBOL, R.MAX_QTY,
+               R.PRICE_COLLAR, R.STALE_REFERENCE)
 
     def __init__(self, sessions: int, addr_bits: int):
         self.sessions, self.addr_bits = sessions, addr_bits
@@ -89,6 +132,7 @@ class OrderChecks(wiring.Component):
             R.PRICE_COLLAR: known & ((o.price < row.price_lo) | (o.price > row.price_hi)),
             R.STALE_REFERENCE: known & (self.now > row.ref_deadline),
         }
+        assert set(fails) == set(self.REASONS)
         for reason, fail in fails.items():
             m.d.comb += self.mask[reason.value - 1].eq(fail)
         return m
@@ -118,194 +162,192 @@ class RiskPipeline(wiring.Component):
         D, S, W = self.depth, self.sessions, self.window
         abits, sbits = (D - 1).bit_length(), (S - 1).bit_length()
 
-        advance = Signal()
-        m.d.comb += [advance.eq(~self.o.valid | self.o.ready), self.i.ready.eq(advance),
+        def entry(order):
+            """The order's (symbol, side) state entry: buy entries first, then sell entries."""
+            return Cat(order.symbol[:abits], order.side != Side.BUY)
+
+        advance = kept(m, ~self.o.valid | self.o.ready, "advance")
+        m.d.comb += [self.i.ready.eq(advance),
                      self.fill.ready.eq(advance)]
 
-        # ---- registers written over the bus -------------------------------------------
-        kill, reduce_only = Signal(), Signal()
-        credit_limit = Signal(64, init=(1 << 64) - 1)
-        rate_interval, rate_tolerance = Signal(32), Signal(32)
-        bus_error = Signal()
-
-        # ---- limit table ----------------------------------------------------------------
-        words = SYMBOL_LIMITS.width // 32
+        # ---- state memories and the register bus ---------------------------------------
         m.submodules.limits = limits = Memory(shape=SYMBOL_LIMITS.width, depth=D, init=[])
-        wr = limits.write_port(granularity=32)
-        rd = limits.read_port(transparent_for=(wr,))
-        row = SYMBOL_LIMITS.layout(rd.data)
+        m.submodules.opened = opened = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[])
+        m.submodules.released = released = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[])
+        m.submodules.position = position = Memory(shape=COUNT_WIDTH, depth=D, init=[])
+        accepted_n = Signal(NOTIONAL_STATE)      # notional of every accepted order
+        cancelled_n = Signal(NOTIONAL_STATE)     # notional released by cancels
+        used = Signal(NOTIONAL_STATE)            # open + filled notional, for the bus
+        m.d.sync += used.eq(accepted_n - cancelled_n)
+        regs = register_file(m, self.bus, D, limits, Counters(opened, released, position), used)
+
+        # ---- fills: registered, then written to the released / position counters ------------
+        fp = self.fill.payload
+        f_in = below(fp.symbol, D)
+        fr, fr_valid = Signal(FILL.layout), Signal()
+        fr_signed = Signal(range(-(1 << 32), 1 << 32))  # the position change
+        fr_entry = Signal(abits + 1)
+        with m.If(advance):
+            m.d.sync += [fr.eq(fp), fr_valid.eq(self.fill.valid & f_in),
+                         fr_signed.eq(Mux(fp.side == Side.BUY, fp.qty, -fp.qty)),
+                         fr_entry.eq(Cat(fp.symbol[:abits], (fp.side == Side.BUY) != fp.cancel))]
+        # a buy fill releases the sell entry (the position rises as the open buy falls), a buy
+        # cancel the buy entry; a sell fill the buy entry, a sell cancel the sell entry
+        g_rd, g_wr = released.read_port(domain="comb"), released.write_port()
+        m.d.comb += [g_rd.addr.eq(fr_entry),
+                     g_wr.addr.eq(g_rd.addr), g_wr.data.eq(g_rd.data + fr.qty), g_wr.en.eq(advance & fr_valid)]
+        p_rd, p_wr = position.read_port(domain="comb"), position.write_port()
+        m.d.comb += [p_rd.addr.eq(fr.symbol[:abits]), p_wr.addr.eq(p_rd.addr),
+                     p_wr.data.eq(p_rd.data + fr_signed), p_wr.en.eq(advance & fr_valid & ~fr.cancel)]
+        with m.If(advance & self.fill.valid & f_in & fp.cancel):
+            m.d.sync += cancelled_n.eq(cancelled_n + fp.notional)
+        credit_room = Signal(NOTIONAL_STATE + 1)     # credit limit + cancelled notional
+        m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n)
 
         # ---- stage 1 --------------------------------------------------------------------
+        rd = limits.read_port()                      # read-first: a write in the same cycle is not seen
+        row = SYMBOL_LIMITS.layout(rd.data)
         s1, s1_valid, s1_in_range, s1_now = Signal(ORDER.layout), Signal(), Signal(), Signal(NOW_WIDTH)
         m.d.comb += [rd.addr.eq(self.i.payload.symbol[:abits]), rd.en.eq(advance)]
         with m.If(advance):
             m.d.sync += [s1.eq(self.i.payload), s1_valid.eq(self.i.valid),
-                         s1_in_range.eq(self.i.payload.symbol[abits:] == 0), s1_now.eq(self.now)]
+                         s1_in_range.eq(below(self.i.payload.symbol, D)), s1_now.eq(self.now)]
         m.submodules.order_checks = chk = OrderChecks(S, abits)
         m.d.comb += [chk.order.eq(s1), chk.row.eq(row), chk.in_range.eq(s1_in_range), chk.now.eq(s1_now)]
         m.submodules.notional = mul = Notional()
         m.d.comb += [mul.qty.eq(s1.qty), mul.price.eq(s1.price), mul.en.eq(advance)]
 
-        # ---- stage 2: carry what stage 3 needs ------------------------------------------------
         s2, s2_valid, s2_mask, s2_known = Signal(ORDER.layout), Signal(), Signal(MASK_WIDTH), Signal()
-        s2_now = Signal(NOW_WIDTH)
-        s2_lim = {k: Signal(SYMBOL_LIMITS.fields[k], name=f"s2_{k}") for k in ("max_notional", "long_limit", "short_limit")}
-        s3, s3_valid, s3_mask, s3_known = Signal(ORDER.layout), Signal(), Signal(MASK_WIDTH), Signal()
-        s3_now = Signal(NOW_WIDTH)
-        s3_lim = {k: Signal(v.shape(), name=f"s3_{k}") for k, v in s2_lim.items()}
+        s2_now, s2_side_ok = Signal(NOW_WIDTH), Signal()
+        s2_limit = Signal(32)                        # long limit for a buy, short limit for a sell
+        s2_max_n = Signal(SYMBOL_LIMITS.fields["max_notional"])
+        s2_deadline = Signal(NOW_WIDTH + 1)          # now + rate tolerance; all ones for a bad session
+        s2_same_entry = Signal()                     # same entry as the order ahead (now in stage 2)
+        s2_same_session = Signal()                   # same session as the order ahead
+        s2_entry, s3_entry = Signal(abits + 1), Signal(abits + 1)
+        s3 = Signal(ORDER.layout)
         with m.If(advance):
-            m.d.sync += [s2.eq(s1), s2_valid.eq(s1_valid), s2_mask.eq(chk.mask), s2_known.eq(chk.known),
-                         s2_now.eq(s1_now)]
-            m.d.sync += [s2_lim[k].eq(getattr(row, k)) for k in s2_lim]
-            m.d.sync += [s3.eq(s2), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask), s3_known.eq(s2_known),
-                         s3_now.eq(s2_now)]
-            m.d.sync += [s3_lim[k].eq(s2_lim[k]) for k in s2_lim]
+            # only the first-stage bits: the others stay constant zero across the module boundary
+            m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
+            m.d.sync += [s2.eq(s1), s2_valid.eq(s1_valid), s2_known.eq(chk.known),
+                         s2_now.eq(s1_now), s2_side_ok.eq(_one_of(s1.side, Side)),
+                         s2_limit.eq(Mux(s1.side == Side.BUY, row.long_limit, row.short_limit)),
+                         s2_max_n.eq(row.max_notional),
+                         s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + regs.rate_tolerance, -1)),
+                         s2_same_entry.eq(entry(s1) == s2_entry), s2_entry.eq(entry(s1)),
+                         s2_same_session.eq(s1.session == s2.session)]
 
-        # ---- stage 3: state-dependent checks ---------------------------------------------------
-        pos = Array(Signal(signed(STATE_WIDTH), name=f"pos{n}") for n in range(D))
-        open_buy = Array(Signal(signed(STATE_WIDTH), name=f"open_buy{n}") for n in range(D))
-        open_sell = Array(Signal(signed(STATE_WIDTH), name=f"open_sell{n}") for n in range(D))
-        tat = Array(Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S))
-        open_n = Signal(signed(NOTIONAL_STATE))
-        filled_n = Signal(signed(NOTIONAL_STATE))
-        used = Signal(signed(NOTIONAL_STATE))
+        # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
+        tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
         keys = [Signal(64, name=f"recent{k}") for k in range(W)]
         key_valid = [Signal(name=f"recent_valid{k}") for k in range(W)]
+        a2, g2 = opened.read_port(domain="comb"), released.read_port(domain="comb")
+        m.d.comb += [a2.addr.eq(s2_entry), g2.addr.eq(s2_entry)]
+        used_if = a2.data + Mux(s2_same_entry, s3.qty, 0)    # used quantity if the order ahead is accepted
+        room = s2_limit + g2.data
+        notional_ahead = mul.product                         # the order ahead is in stage 3
+        key = s2.cl_ord_key
+        seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
+        cand = {                                             # (if the order ahead is accepted, if not)
+            "pos": (room - used_if, room - a2.data),
+            "reduce": (g2.data - used_if, g2.data - a2.data),
+            "credit": (credit_room - (accepted_n + notional_ahead), credit_room - accepted_n),
+            "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
+        }
+        first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
+        cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])
+        s3_cand = {name: (Signal.like(a, name=f"s3_{name}_a"), Signal.like(b, name=f"s3_{name}_b"))
+                   for name, (a, b) in cand.items()}
+        s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
+        s3_now, s3_deadline, s3_max_n = Signal(NOW_WIDTH), Signal(NOW_WIDTH + 1), Signal.like(s2_max_n)
+        s3_pos_en, s3_reduce_en, s3_session_ok = Signal(), Signal(), Signal()
+        s3_tat, s3_session_hot = Signal(NOW_WIDTH), Signal(S)
+        early = Signal(MASK_WIDTH)                   # first-stage failures and the kill switch
+        m.d.comb += [early.eq(s2_mask), early[R.KILL_SWITCH.value - 1].eq(regs.kill)]
+        reason_pre = [_lowest(early, range(int(first), int(last))) for first, last in REASON_GROUPS]
+        s3_reason_pre = [(Signal(name=f"s3_reason_found{k}"), Signal(CODE_WIDTH, name=f"s3_reason_code{k}"))
+                         for k in range(len(REASON_GROUPS))]
+        with m.If(advance):
+            m.d.sync += [dst.eq(src) for name in cand for dst, src in zip(s3_cand[name], cand[name])]
+            m.d.sync += [d.eq(v) for pair, pre in zip(s3_reason_pre, reason_pre) for d, v in zip(pair, pre)]
+            m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
+                         s3_known.eq(s2_known), s3_kill.eq(regs.kill), s3_now.eq(s2_now),
+                         s3_deadline.eq(s2_deadline), s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
+                         s3_reduce_en.eq(regs.reduce_only & s2_known & s2_side_ok),
+                         s3_session_ok.eq(s2_valid & (s2.session[sbits:] == 0)),
+                         s3_tat.eq(Array(tat)[s2.session[:sbits]]),
+                         s3_session_hot.eq(Mux(s2_valid & (s2.session[sbits:] == 0), 1 << s2.session[:sbits], 0))]
 
-        sym = s3.symbol[:abits]
+        # ---- stage 3: decide --------------------------------------------------------------------
         qty, notional = s3.qty, mul.product
-        is_buy = s3.side == Side.BUY
-        valid_side = _one_of(s3.side, Side)
-        p, ob, os_ = pos[sym], open_buy[sym], open_sell[sym]
-        buy_worst = p + ob + qty
-        sell_worst = p - os_ - qty
-        session = s3.session[:sbits]
-        session_ok = s3.session[sbits:] == 0
-        tat_now = tat[session]
-        rate_fail = session_ok & (tat_now > s3_now + rate_tolerance)
-        dup = Cat(*(kv & (k == s3.cl_ord_key) for k, kv in zip(keys, key_valid))).any()
+        acc_prev = Signal()                          # the order ahead was accepted
+        rate_sel = Signal()                          # ... and it conformed, in this order's session
+        w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
+        # one compare per candidate (one LUT level and a carry chain each)
+        over = {name: (exceeds(value, s3_cand[name][0]), exceeds(value, s3_cand[name][1]))
+                for name, value in (("pos", qty), ("reduce", qty), ("credit", notional))}
+        rate_fail = kept(m, pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)), "rate_fail")
+        over_max_n = exceeds(notional, s3_max_n)
         state_fails = {
-            R.KILL_SWITCH: kill,
+            R.KILL_SWITCH: s3_kill,
             R.RATE_LIMIT: rate_fail,
-            R.DUPLICATE_CLORDID: dup,
-            R.CREDIT_LIMIT: used + notional > credit_limit,
-            R.MAX_NOTIONAL: s3_known & (notional > s3_lim["max_notional"]),
-            R.POSITION_LIMIT: s3_known & valid_side & Mux(is_buy, buy_worst > s3_lim["long_limit"],
-                                                           sell_worst < -s3_lim["short_limit"]),
-            R.REDUCE_ONLY: reduce_only & s3_known & valid_side & Mux(is_buy, buy_worst > 0, sell_worst < 0),
+            R.DUPLICATE_CLORDID: pick(acc_prev, *s3_cand["dup"]),
+            R.CREDIT_LIMIT: pick(acc_prev, *over["credit"]),
+            R.MAX_NOTIONAL: s3_known & over_max_n,
+            R.POSITION_LIMIT: s3_pos_en & pick(acc_prev, *over["pos"]),
+            R.REDUCE_ONLY: s3_reduce_en & pick(acc_prev, *over["reduce"]),
         }
         mask = Signal(MASK_WIDTH)
         state_bits = Signal(MASK_WIDTH)
         for reason, fail in state_fails.items():
-            m.d.comb += state_bits[reason.value - 1].eq(fail)
-        m.d.comb += mask.eq(s3_mask | state_bits)
-        accept = Signal()
-        m.d.comb += accept.eq(mask == 0)
-        reason = Signal(len(self.o.payload.reason))
-        for r in sorted(RISK_REASONS, reverse=True):   # last assignment wins: lowest code is primary
-            with m.If(mask[r.value - 1]):
-                m.d.comb += reason.eq(r.value)
+            m.d.comb += state_bits[reason.value - 1].eq(kept(m, fail, f"fails_{reason.name.lower()}"))
+        m.d.comb += mask.eq(kept(m, s3_mask | state_bits, "mask"))
+        # valid & (mask == 0), grouped by the order ahead's outcome; the known / side gating is
+        # implied by the first-stage checks having passed
+        # implied by the first-stage checks having passed. Each group fits one LUT.
+        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~(s3_reduce_en & over["reduce"][k])
+                       & ~over["credit"][k] & ~over_max_n, f"passes_{'ab'[k]}") for k in (0, 1)]
+        accept, conf = Signal(), Signal()
+        m.d.comb += [accept.eq(pick(acc_prev, *passes) & ~rate_fail),
+                     conf.eq(s3_session_ok & ~rate_fail)]
 
-        out = self.o.payload
+        out = Signal(RISK_OUT.layout)
+        found, codes = [], []                        # per reason group, registered (REASON_GROUPS)
+        for (first, last), (pre_found, pre_code) in zip(REASON_GROUPS, s3_reason_pre):
+            fail = mask[last - 1]
+            found.append(pre_found | fail)
+            codes.append(Mux(pre_found, pre_code, Mux(fail, int(last), 0)))
+        found_r = Signal(len(found))
+        codes_r = [Signal(CODE_WIDTH, name=f"reason_in_group{k}") for k in range(len(codes))]
         with m.If(advance):
+            m.d.sync += [found_r.eq(Cat(*found))] + [r.eq(c) for r, c in zip(codes_r, codes)]
             m.d.sync += [self.o.valid.eq(s3_valid), out.order_id.eq(s3.order_id), out.accept.eq(accept),
-                         out.reason.eq(reason), out.mask.eq(mask)]
+                         out.mask.eq(mask), acc_prev.eq(accept),
+                         rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
             m.d.sync += [getattr(out, f"o_{f}").eq(getattr(s3, f)) for f in ORDER.fields if f != "order_id"]
+        m.d.comb += [self.o.payload.eq(out), self.o.payload.reason.eq(_first_found(found_r, codes_r))]
 
-        # ---- state updates: the accepted order, then this cycle's fill ------------------------
+        # ---- the decided order's effect --------------------------------------------------------------
         take = Signal()
-        m.d.comb += take.eq(advance & s3_valid & accept)
-        fp = self.fill.payload
-        f_take = Signal()
-        m.d.comb += f_take.eq(advance & self.fill.valid & (fp.symbol[abits:] == 0))
-        f_sym, f_buy = fp.symbol[:abits], fp.side == Side.BUY
-        for n in range(D):
-            hit_o = take & (sym == n)
-            hit_f = f_take & (f_sym == n)
-            m.d.sync += [
-                open_buy[n].eq(open_buy[n] + Mux(hit_o & is_buy, qty, 0) - Mux(hit_f & f_buy, fp.qty, 0)),
-                open_sell[n].eq(open_sell[n] + Mux(hit_o & ~is_buy, qty, 0) - Mux(hit_f & ~f_buy, fp.qty, 0)),
-                pos[n].eq(pos[n] + Mux(hit_f & ~fp.cancel, Mux(f_buy, fp.qty, -fp.qty), 0)),
-            ]
-        f_any = advance & self.fill.valid & (fp.symbol[abits:] == 0)
-        m.d.sync += [
-            open_n.eq(open_n + Mux(take, notional, 0) - Mux(f_any, fp.notional, 0)),
-            filled_n.eq(filled_n + Mux(f_any & ~fp.cancel, fp.notional, 0)),
-            used.eq(used + Mux(take, notional, 0) - Mux(f_any & fp.cancel, fp.notional, 0)),
-        ]
-        tat_next = Mux(tat_now > s3_now, tat_now, s3_now) + rate_interval
-        for n in range(S):
-            with m.If(advance & s3_valid & session_ok & ~rate_fail & (session == n)):
-                m.d.sync += tat[n].eq(tat_next)
+        m.d.comb += take.eq(advance & accept)
+        a3, a_wr = opened.read_port(domain="comb"), opened.write_port()
+        m.d.comb += [a3.addr.eq(s3_entry), a_wr.addr.eq(a3.addr), a_wr.data.eq(a3.data + qty), a_wr.en.eq(take)]
         with m.If(take):
-            m.d.sync += [keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]
+            m.d.sync += [accepted_n.eq(accepted_n + notional), keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]
             m.d.sync += [key_valid[k].eq(key_valid[k - 1]) for k in range(1, W)]
+        # GCRA: a conforming order moves its session's TAT to max(TAT, now) + T
+        interval = regs.rate_interval
 
-        # ---- register bus ------------------------------------------------------------------------
-        bus = self.bus
-        addr = bus.addr
-        aligned = addr[:2] == 0
-        in_table = (addr >> 6) >= (regmap.TABLE_BASE >> 6)
-        t_index = (addr >> 6) - (regmap.TABLE_BASE >> 6)
-        t_ok = in_table & (t_index < D) & aligned
-        t_word = addr[2:6]
-        is_limit_word = t_word < words
-        g = {r.name: aligned & ~in_table & (addr == r.offset) for r in regmap.GLOBALS}
-        any_global = Cat(*g.values()).any()
-        rw_sel = Cat(*(g[r.name] for r in regmap.GLOBALS if r.access in ("RW", "W1C"))).any()
-        m.d.comb += [wr.addr.eq(t_index[:abits]), wr.data.eq(Cat(*([bus.wdata] * words)))]
-        with m.If(bus.we & t_ok & is_limit_word):
-            m.d.comb += wr.en.eq(1 << t_word)
-        write_bad = bus.we & ~((t_ok & is_limit_word) | rw_sel)
-        read_bad = bus.re & ~((t_ok & ~is_limit_word) | any_global)
-        with m.If(bus.we):
-            with m.If(g["CTRL"]):
-                m.d.sync += [kill.eq(bus.wdata[0]), reduce_only.eq(bus.wdata[1])]
-            with m.If(g["CREDIT_LIMIT_LO"]):
-                m.d.sync += credit_limit[:32].eq(bus.wdata)
-            with m.If(g["CREDIT_LIMIT_HI"]):
-                m.d.sync += credit_limit[32:].eq(bus.wdata)
-            with m.If(g["RATE_INTERVAL"]):
-                m.d.sync += rate_interval.eq(bus.wdata)
-            with m.If(g["RATE_TOLERANCE"]):
-                m.d.sync += rate_tolerance.eq(bus.wdata)
-        with m.If(write_bad | read_bad):
-            m.d.sync += bus_error.eq(1)
-        with m.Elif(bus.we & g["STATUS"] & bus.wdata[0]):
-            m.d.sync += bus_error.eq(0)
-        m.d.comb += bus.err.eq(bus_error)
+        def next_tat(t):
+            return Mux(exceeds(t, s3_now), t + interval, s3_now + interval)
 
-        rdata = Signal(32)
-        state_sel = t_word - words          # 0..5: pos lo/hi, open_buy lo/hi, open_sell lo/hi
-        t_sym = t_index[:abits]
-        state_vals = [pos[t_sym], open_buy[t_sym], open_sell[t_sym]]
-        with m.If(t_ok & ~is_limit_word):
-            with m.Switch(state_sel):
-                for k, v in enumerate(state_vals):
-                    with m.Case(2 * k):
-                        m.d.comb += rdata.eq(v[:32])
-                    with m.Case(2 * k + 1):
-                        m.d.comb += rdata.eq(v[32:].as_signed())
-                with m.Default():
-                    m.d.comb += rdata.eq(0)
-        with m.Elif(g["VERSION"]):
-            m.d.comb += rdata.eq(regmap.VERSION)
-        with m.Elif(g["CTRL"]):
-            m.d.comb += rdata.eq(Cat(kill, reduce_only))
-        with m.Elif(g["STATUS"]):
-            m.d.comb += rdata.eq(bus_error)
-        with m.Elif(g["CREDIT_LIMIT_LO"]):
-            m.d.comb += rdata.eq(credit_limit[:32])
-        with m.Elif(g["CREDIT_LIMIT_HI"]):
-            m.d.comb += rdata.eq(credit_limit[32:])
-        with m.Elif(g["CREDIT_USED_LO"]):
-            m.d.comb += rdata.eq(used[:32])
-        with m.Elif(g["CREDIT_USED_HI"]):
-            m.d.comb += rdata.eq(used[32:64])
-        with m.Elif(g["RATE_INTERVAL"]):
-            m.d.comb += rdata.eq(rate_interval)
-        with m.Elif(g["RATE_TOLERANCE"]):
-            m.d.comb += rdata.eq(rate_tolerance)
-        m.d.sync += [bus.rvalid.eq(bus.re), bus.rdata.eq(Mux(bus.re & ~read_bad, rdata, 0))]
+        w = Mux(rate_sel, next_tat(w_last), next_tat(s3_tat))
+        with m.If(advance):
+            m.d.sync += w_last.eq(w)
+        for n in range(S):
+            with m.If(advance & s3_session_hot[n]):
+                m.d.sync += tat[n].eq(Mux(rate_fail, tat[n], w))
         return m
+
+

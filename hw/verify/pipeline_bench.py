@@ -3,9 +3,10 @@
 It configures the registers and the limit table over the bus, streams orders with
 random input idles, offers fills and cancels for orders the pipeline accepted,
 applies random output backpressure, and logs every transfer against the
-pipeline's advance count. Orders are decided LATENCY-1 advances after they enter
-and fills apply on the advance they transfer, the order first; replaying the log
-in that order through ``RiskModel`` gives the expected output, compared bit for bit.
+pipeline's advance count. Orders are decided LATENCY-1 advances after they enter;
+a fill is seen by orders decided FILL_VISIBLE advances after it transfers, so it is
+logged just after the order decided FILL_VISIBLE-1 advances after it. Replaying the
+log in that order through ``RiskModel`` gives the expected output, compared bit for bit.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from wirespeed.reasons import reasons_in
 
 from ..regs import map as regmap
 from ..risk.model import Fill, LimitEntry, RiskModel
-from ..risk.pipeline import LATENCY
+from ..risk.pipeline import FILL_VISIBLE, LATENCY
+from ..risk.regfile import READ_LATENCY, WRITE_LATENCY
 from .stimulus import OrderStimulus
 
 
@@ -84,11 +86,14 @@ class RunResult:
 
 
 async def bus_write(acc, addr: int, data: int) -> None:
+    """One write, returning once it has taken effect."""
     acc.set("bus.addr", addr)
     acc.set("bus.wdata", data & 0xFFFFFFFF)
     acc.set("bus.we", 1)
     await acc.step()
     acc.set("bus.we", 0)
+    for _ in range(WRITE_LATENCY - 1):
+        await acc.step()
 
 
 async def bus_read(acc, addr: int) -> int:
@@ -96,6 +101,12 @@ async def bus_read(acc, addr: int) -> int:
     acc.set("bus.re", 1)
     await acc.step()
     acc.set("bus.re", 0)
+    for _ in range(READ_LATENCY - 1):
+        await acc.settle()
+        assert not acc.get("bus.rvalid"), "rvalid before READ_LATENCY cycles"
+        await acc.step()
+    await acc.settle()
+    assert acc.get("bus.rvalid"), f"no rvalid {READ_LATENCY} cycles after re"
     return acc.get("bus.rdata")
 
 
@@ -169,7 +180,7 @@ async def run(acc, cfg: PipelineConfig, orders: int, *, seed: int = 1, idle: flo
                 res.in_cycles.append(cycle)
                 offer_order = None
             if offer_fill is not None:
-                log.append((adv, 1, len(log), offer_fill, now))
+                log.append((adv + FILL_VISIBLE - 1, 1, len(log), offer_fill, now))
                 res.fills += 1
                 offer_fill = None
             adv += 1

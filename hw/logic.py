@@ -1,0 +1,53 @@
+"""Comparisons written so that synthesis maps each to one LUT level and a carry chain.
+
+yosys (``synth_xilinx``, abc9) maps ``a > b`` between operands of different widths or
+signedness, or against a constant, to two LUT levels before the carry chain, and a wide
+``a == b`` to a LUT tree four levels deep. Written as the sign of a subtraction, or as
+the carry out of an increment, each is one LUT per bit feeding the carry chain, which
+the depth measure (hw/synth.py) counts as zero, as the fabric's carry logic is.
+"""
+from amaranth import Cat, Const, Value
+
+
+def below(value, limit) -> Value:
+    """``value < limit``, signed or unsigned: the sign of ``value - limit``."""
+    return (value - limit)[-1]
+
+
+def exceeds(value, limit) -> Value:
+    """``value > limit``: the sign of ``limit - value``."""
+    return (limit - value)[-1]
+
+
+def equal(a, b) -> Value:
+    """``a == b`` for same-width unsigned values: all bits of ``~(a ^ b)`` set, which is
+    the carry out of adding one to it."""
+    width = max(len(a), len(b))
+    agree = ~(a ^ b)
+    return (agree[:width] + Const(1, 1))[width]
+
+
+def any_of(bits) -> Value:
+    """Any of ``bits`` set: the carry out of adding all ones to them."""
+    bits = Cat(*bits) if isinstance(bits, (list, tuple)) else bits
+    n = len(bits)
+    return (bits + Const((1 << n) - 1, n))[n]
+
+
+def pick(sel, if_set, if_clear) -> Value:
+    """``Mux(sel, if_set, if_clear)`` for one-bit results, written as AND-OR. yosys
+    (``opt_share``) turns a ``Mux`` of two like operations into one operation on muxed
+    operands, which puts the mux in front of the carry chain; this keeps the operations
+    apart, both computed, the choice made after them."""
+    return (sel & if_set) | (~sel & if_clear)
+
+
+def kept(m, value, name: str):
+    """``value`` on a net synthesis keeps (``keep`` attribute): a LUT boundary. abc9 maps for
+    its best critical-path delay and then saves area on every other path, and in doing so
+    chains small LUTs on paths its delay model sees as short (any path without a long carry
+    chain); a kept net at a planned boundary holds the planned depth."""
+    from amaranth import Signal
+    sig = Signal(len(value), name=name, attrs={"keep": 1})
+    m.d.comb += sig.eq(value)
+    return sig
