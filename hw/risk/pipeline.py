@@ -22,7 +22,9 @@ entry, open_sell - pos for the sell entry) every position check is
 side. Credit: ``used = accepted notional - cancelled notional``, the check
 ``notional > credit_limit + cancelled - accepted``.
 
-All stages advance together (``advance = ~o.valid | o.ready``). A fill taken on advance
+Reset clears the state: registers at once, the memories one entry per cycle (2 x depth
+cycles, with ``i.ready`` and ``fill.ready`` low). All stages advance together
+(``advance = ~o.valid | o.ready``). A fill taken on advance
 u is registered, then written, and is seen by orders decided on advance
 u + FILL_VISIBLE onwards; orders already in stages 1-3 are decided without it. Golden
 model: ``model.RiskModel`` (the testbench applies each fill after the order decided
@@ -166,7 +168,13 @@ class RiskPipeline(wiring.Component):
             """The order's (symbol, side) state entry: buy entries first, then sell entries."""
             return Cat(order.symbol[:abits], order.side != Side.BUY)
 
-        advance = kept(m, ~self.o.valid | self.o.ready, "advance")
+        # After reset the state memories are cleared, one entry per cycle, before anything is taken.
+        clearing, clear_at = Signal(init=1), Signal(abits + 1)
+        with m.If(clearing):
+            m.d.sync += clear_at.eq(clear_at + 1)
+            with m.If(clear_at == 2 * D - 1):
+                m.d.sync += clearing.eq(0)
+        advance = kept(m, ~clearing & (~self.o.valid | self.o.ready), "advance")
         m.d.comb += [self.i.ready.eq(advance),
                      self.fill.ready.eq(advance)]
 
@@ -194,11 +202,12 @@ class RiskPipeline(wiring.Component):
         # a buy fill releases the sell entry (the position rises as the open buy falls), a buy
         # cancel the buy entry; a sell fill the buy entry, a sell cancel the sell entry
         g_rd, g_wr = released.read_port(domain="comb"), released.write_port()
-        m.d.comb += [g_rd.addr.eq(fr_entry),
-                     g_wr.addr.eq(g_rd.addr), g_wr.data.eq(g_rd.data + fr.qty), g_wr.en.eq(advance & fr_valid)]
+        m.d.comb += [g_rd.addr.eq(fr_entry), g_wr.addr.eq(Mux(clearing, clear_at, fr_entry)),
+                     g_wr.data.eq(Mux(clearing, 0, g_rd.data + fr.qty)), g_wr.en.eq(advance & fr_valid | clearing)]
         p_rd, p_wr = position.read_port(domain="comb"), position.write_port()
-        m.d.comb += [p_rd.addr.eq(fr.symbol[:abits]), p_wr.addr.eq(p_rd.addr),
-                     p_wr.data.eq(p_rd.data + fr_signed), p_wr.en.eq(advance & fr_valid & ~fr.cancel)]
+        m.d.comb += [p_rd.addr.eq(fr.symbol[:abits]), p_wr.addr.eq(Mux(clearing, clear_at, fr.symbol)),
+                     p_wr.data.eq(Mux(clearing, 0, p_rd.data + fr_signed)),
+                     p_wr.en.eq(advance & fr_valid & ~fr.cancel | clearing)]
         with m.If(advance & self.fill.valid & f_in & fp.cancel):
             m.d.sync += cancelled_n.eq(cancelled_n + fp.notional)
         credit_room = Signal(NOTIONAL_STATE + 1)     # credit limit + cancelled notional
@@ -331,7 +340,8 @@ class RiskPipeline(wiring.Component):
         take = Signal()
         m.d.comb += take.eq(advance & accept)
         a3, a_wr = opened.read_port(domain="comb"), opened.write_port()
-        m.d.comb += [a3.addr.eq(s3_entry), a_wr.addr.eq(a3.addr), a_wr.data.eq(a3.data + qty), a_wr.en.eq(take)]
+        m.d.comb += [a3.addr.eq(s3_entry), a_wr.addr.eq(Mux(clearing, clear_at, s3_entry)),
+                     a_wr.data.eq(Mux(clearing, 0, a3.data + qty)), a_wr.en.eq(take | clearing)]
         with m.If(take):
             m.d.sync += [accepted_n.eq(accepted_n + notional), keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]

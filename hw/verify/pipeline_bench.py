@@ -102,10 +102,8 @@ async def bus_read(acc, addr: int) -> int:
     await acc.step()
     acc.set("bus.re", 0)
     for _ in range(READ_LATENCY - 1):
-        await acc.settle()
         assert not acc.get("bus.rvalid"), "rvalid before READ_LATENCY cycles"
         await acc.step()
-    await acc.settle()
     assert acc.get("bus.rvalid"), f"no rvalid {READ_LATENCY} cycles after re"
     return acc.get("bus.rdata")
 
