@@ -23,7 +23,8 @@ side. Credit: ``used = accepted notional - cancelled notional``, the check
 ``notional > credit_limit + cancelled - accepted``.
 
 Reset clears the state: registers at once, the memories one entry per cycle (2 x depth
-cycles, with ``i.ready`` and ``fill.ready`` low). All stages advance together
+cycles, with ``i.ready`` and ``fill.ready`` low): ``released`` is set to ``opened``, so every
+entry's used quantity is zero, and the positions to zero. All stages advance together
 (``advance = ~o.valid | o.ready``). A fill taken on advance
 u is registered, then written, and is seen by orders decided on advance
 u + FILL_VISIBLE onwards; orders already in stages 1-3 are decided without it. Golden
@@ -47,7 +48,7 @@ from ..regs.bus import RegBus
 from .regfile import Counters, register_file
 
 LATENCY = 4
-FILL_VISIBLE = 3
+FILL_VISIBLE = 4
 NOW_WIDTH = 48
 COUNT_WIDTH = 64        # cumulative quantities per entry (read back as 48-bit two's complement)
 NOTIONAL_STATE = 72     # cumulative accepted / cancelled notional
@@ -170,11 +171,13 @@ class RiskPipeline(wiring.Component):
 
         # After reset the state memories are cleared, one entry per cycle, before anything is taken.
         clearing, clear_at = Signal(init=1), Signal(abits + 1)
+        clear_last = clear_at == 2 * D - 1
         with m.If(clearing):
             m.d.sync += clear_at.eq(clear_at + 1)
-            with m.If(clear_at == 2 * D - 1):
+            with m.If(clear_last):
                 m.d.sync += clearing.eq(0)
-        advance = kept(m, ~clearing & (~self.o.valid | self.o.ready), "advance")
+        # the pipeline moves when the output's skid register is empty (a register: no logic on o.ready)
+        advance = Signal()
         m.d.comb += [self.i.ready.eq(advance),
                      self.fill.ready.eq(advance)]
 
@@ -202,14 +205,17 @@ class RiskPipeline(wiring.Component):
         # a buy fill releases the sell entry (the position rises as the open buy falls), a buy
         # cancel the buy entry; a sell fill the buy entry, a sell cancel the sell entry
         g_rd, g_wr = released.read_port(domain="comb"), released.write_port()
+        a3 = opened.read_port(domain="comb")        # stage 3's entry; while clearing, the entry cleared
+        # reset: released := opened, so every entry's used quantity is 0
         m.d.comb += [g_rd.addr.eq(fr_entry), g_wr.addr.eq(Mux(clearing, clear_at, fr_entry)),
-                     g_wr.data.eq(Mux(clearing, 0, g_rd.data + fr.qty)), g_wr.en.eq(advance & fr_valid | clearing)]
+                     g_wr.data.eq(Mux(clearing, a3.data, g_rd.data + fr.qty)),
+                     g_wr.en.eq(advance & fr_valid | clearing)]
         p_rd, p_wr = position.read_port(domain="comb"), position.write_port()
         m.d.comb += [p_rd.addr.eq(fr.symbol[:abits]), p_wr.addr.eq(Mux(clearing, clear_at, fr.symbol)),
                      p_wr.data.eq(Mux(clearing, 0, p_rd.data + fr_signed)),
                      p_wr.en.eq(advance & fr_valid & ~fr.cancel | clearing)]
-        with m.If(advance & self.fill.valid & f_in & fp.cancel):
-            m.d.sync += cancelled_n.eq(cancelled_n + fp.notional)
+        with m.If(advance & fr_valid & fr.cancel):
+            m.d.sync += cancelled_n.eq(cancelled_n + fr.notional)
         credit_room = Signal(NOTIONAL_STATE + 1)     # credit limit + cancelled notional
         m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n)
 
@@ -217,9 +223,10 @@ class RiskPipeline(wiring.Component):
         rd = limits.read_port()                      # read-first: a write in the same cycle is not seen
         row = SYMBOL_LIMITS.layout(rd.data)
         s1, s1_valid, s1_in_range, s1_now = Signal(ORDER.layout), Signal(), Signal(), Signal(NOW_WIDTH)
+        s1_entry, s2_entry, s3_entry = Signal(abits + 1), Signal(abits + 1), Signal(abits + 1)
         m.d.comb += [rd.addr.eq(self.i.payload.symbol[:abits]), rd.en.eq(advance)]
         with m.If(advance):
-            m.d.sync += [s1.eq(self.i.payload), s1_valid.eq(self.i.valid),
+            m.d.sync += [s1.eq(self.i.payload), s1_valid.eq(self.i.valid), s1_entry.eq(entry(self.i.payload)),
                          s1_in_range.eq(below(self.i.payload.symbol, D)), s1_now.eq(self.now)]
         m.submodules.order_checks = chk = OrderChecks(S, abits)
         m.d.comb += [chk.order.eq(s1), chk.row.eq(row), chk.in_range.eq(s1_in_range), chk.now.eq(s1_now)]
@@ -228,38 +235,41 @@ class RiskPipeline(wiring.Component):
 
         s2, s2_valid, s2_mask, s2_known = Signal(ORDER.layout), Signal(), Signal(MASK_WIDTH), Signal()
         s2_now, s2_side_ok = Signal(NOW_WIDTH), Signal()
-        s2_limit = Signal(32)                        # long limit for a buy, short limit for a sell
+        g1 = released.read_port(domain="comb")
+        m.d.comb += g1.addr.eq(s1_entry)
+        s2_room = Signal(COUNT_WIDTH + 1)           # position limit for the side + quantity released
+        s2_released = Signal(COUNT_WIDTH + 3)       # quantity released; out of reach when reduce-only is off
         s2_max_n = Signal(SYMBOL_LIMITS.fields["max_notional"])
         s2_deadline = Signal(NOW_WIDTH + 1)          # now + rate tolerance; all ones for a bad session
         s2_same_entry = Signal()                     # same entry as the order ahead (now in stage 2)
         s2_same_session = Signal()                   # same session as the order ahead
-        s2_entry, s3_entry = Signal(abits + 1), Signal(abits + 1)
         s3 = Signal(ORDER.layout)
         with m.If(advance):
             # only the first-stage bits: the others stay constant zero across the module boundary
             m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
             m.d.sync += [s2.eq(s1), s2_valid.eq(s1_valid), s2_known.eq(chk.known),
                          s2_now.eq(s1_now), s2_side_ok.eq(_one_of(s1.side, Side)),
-                         s2_limit.eq(Mux(s1.side == Side.BUY, row.long_limit, row.short_limit)),
+                         s2_room.eq(Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + g1.data),
+                         s2_released.eq(Mux(regs.reduce_only & chk.known & _one_of(s1.side, Side), g1.data,
+                                            1 << (COUNT_WIDTH + 2))),
                          s2_max_n.eq(row.max_notional),
                          s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + regs.rate_tolerance, -1)),
-                         s2_same_entry.eq(entry(s1) == s2_entry), s2_entry.eq(entry(s1)),
+                         s2_same_entry.eq(s1_entry == s2_entry), s2_entry.eq(s1_entry),
                          s2_same_session.eq(s1.session == s2.session)]
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
         keys = [Signal(64, name=f"recent{k}") for k in range(W)]
         key_valid = [Signal(name=f"recent_valid{k}") for k in range(W)]
-        a2, g2 = opened.read_port(domain="comb"), released.read_port(domain="comb")
-        m.d.comb += [a2.addr.eq(s2_entry), g2.addr.eq(s2_entry)]
-        used_if = a2.data + Mux(s2_same_entry, s3.qty, 0)    # used quantity if the order ahead is accepted
-        room = s2_limit + g2.data
+        a2 = opened.read_port(domain="comb")
+        m.d.comb += a2.addr.eq(s2_entry)
+        ahead = Mux(s2_same_entry, s3.qty, 0)               # the order ahead's quantity, on this entry
         notional_ahead = mul.product                         # the order ahead is in stage 3
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
         cand = {                                             # (if the order ahead is accepted, if not)
-            "pos": (room - used_if, room - a2.data),
-            "reduce": (g2.data - used_if, g2.data - a2.data),
+            "pos": ((s2_room - ahead) - a2.data, s2_room - a2.data),
+            "reduce": ((s2_released - ahead) - a2.data, s2_released - a2.data),
             "credit": (credit_room - (accepted_n + notional_ahead), credit_room - accepted_n),
             "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
         }
@@ -269,7 +279,7 @@ class RiskPipeline(wiring.Component):
                    for name, (a, b) in cand.items()}
         s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
         s3_now, s3_deadline, s3_max_n = Signal(NOW_WIDTH), Signal(NOW_WIDTH + 1), Signal.like(s2_max_n)
-        s3_pos_en, s3_reduce_en, s3_session_ok = Signal(), Signal(), Signal()
+        s3_pos_en, s3_session_ok = Signal(), Signal()
         s3_tat, s3_session_hot = Signal(NOW_WIDTH), Signal(S)
         early = Signal(MASK_WIDTH)                   # first-stage failures and the kill switch
         m.d.comb += [early.eq(s2_mask), early[R.KILL_SWITCH.value - 1].eq(regs.kill)]
@@ -282,7 +292,6 @@ class RiskPipeline(wiring.Component):
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
                          s3_known.eq(s2_known), s3_kill.eq(regs.kill), s3_now.eq(s2_now),
                          s3_deadline.eq(s2_deadline), s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
-                         s3_reduce_en.eq(regs.reduce_only & s2_known & s2_side_ok),
                          s3_session_ok.eq(s2_valid & (s2.session[sbits:] == 0)),
                          s3_tat.eq(Array(tat)[s2.session[:sbits]]),
                          s3_session_hot.eq(Mux(s2_valid & (s2.session[sbits:] == 0), 1 << s2.session[:sbits], 0))]
@@ -295,53 +304,64 @@ class RiskPipeline(wiring.Component):
         # one compare per candidate (one LUT level and a carry chain each)
         over = {name: (exceeds(value, s3_cand[name][0]), exceeds(value, s3_cand[name][1]))
                 for name, value in (("pos", qty), ("reduce", qty), ("credit", notional))}
-        rate_fail = kept(m, pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)), "rate_fail")
+        # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
+        rate_go = kept(m, advance & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),
+                       "rate_go")
         over_max_n = exceeds(notional, s3_max_n)
         state_fails = {
             R.KILL_SWITCH: s3_kill,
-            R.RATE_LIMIT: rate_fail,
+            R.RATE_LIMIT: ~rate_go,
             R.DUPLICATE_CLORDID: pick(acc_prev, *s3_cand["dup"]),
             R.CREDIT_LIMIT: pick(acc_prev, *over["credit"]),
             R.MAX_NOTIONAL: s3_known & over_max_n,
             R.POSITION_LIMIT: s3_pos_en & pick(acc_prev, *over["pos"]),
-            R.REDUCE_ONLY: s3_reduce_en & pick(acc_prev, *over["reduce"]),
+            R.REDUCE_ONLY: pick(acc_prev, *over["reduce"]),     # never over when reduce-only is off
         }
         mask = Signal(MASK_WIDTH)
         state_bits = Signal(MASK_WIDTH)
         for reason, fail in state_fails.items():
             m.d.comb += state_bits[reason.value - 1].eq(kept(m, fail, f"fails_{reason.name.lower()}"))
         m.d.comb += mask.eq(kept(m, s3_mask | state_bits, "mask"))
-        # valid & (mask == 0), grouped by the order ahead's outcome; the known / side gating is
-        # implied by the first-stage checks having passed
-        # implied by the first-stage checks having passed. Each group fits one LUT.
-        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~(s3_reduce_en & over["reduce"][k])
-                       & ~over["credit"][k] & ~over_max_n, f"passes_{'ab'[k]}") for k in (0, 1)]
-        accept, conf = Signal(), Signal()
-        m.d.comb += [accept.eq(pick(acc_prev, *passes) & ~rate_fail),
-                     conf.eq(s3_session_ok & ~rate_fail)]
+        # take = advance & valid & (mask == 0), as two LUT levels after the compares: one group per
+        # outcome of the order ahead (the known / side gating is implied by the first-stage checks
+        # having passed), then the pick. ``take`` is also the decision: it is only registered on
+        # an advance, when it equals the accept.
+        # (the two groups share no input: a shared one would be split off into a LUT of its own)
+        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~over["reduce"][k] & ~over["credit"][k],
+                       f"passes_{'ab'[k]}") for k in (0, 1)]
+        take, conf = kept(m, pick(acc_prev, *passes) & rate_go & ~over_max_n, "take"), Signal()
+        m.d.comb += conf.eq(s3_session_ok & rate_go)
 
-        out = Signal(RISK_OUT.layout)
-        found, codes = [], []                        # per reason group, registered (REASON_GROUPS)
-        for (first, last), (pre_found, pre_code) in zip(REASON_GROUPS, s3_reason_pre):
-            fail = mask[last - 1]
-            found.append(pre_found | fail)
-            codes.append(Mux(pre_found, pre_code, Mux(fail, int(last), 0)))
-        found_r = Signal(len(found))
-        codes_r = [Signal(CODE_WIDTH, name=f"reason_in_group{k}") for k in range(len(codes))]
         with m.If(advance):
-            m.d.sync += [found_r.eq(Cat(*found))] + [r.eq(c) for r, c in zip(codes_r, codes)]
-            m.d.sync += [self.o.valid.eq(s3_valid), out.order_id.eq(s3.order_id), out.accept.eq(accept),
-                         out.mask.eq(mask), acc_prev.eq(accept),
-                         rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
-            m.d.sync += [getattr(out, f"o_{f}").eq(getattr(s3, f)) for f in ORDER.fields if f != "order_id"]
+            m.d.sync += [acc_prev.eq(take), rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
+
+        # ---- output register and skid register -------------------------------------------------------
+        # The decision, and per reason group (REASON_GROUPS) the first-stage code found in it; the
+        # primary reason is picked after the register (a group's last code, decided here, is in the mask).
+        dec = Signal(RISK_OUT.layout)
+        m.d.comb += [dec.order_id.eq(s3.order_id), dec.accept.eq(take), dec.mask.eq(mask)]
+        m.d.comb += [getattr(dec, f"o_{f}").eq(getattr(s3, f)) for f in ORDER.fields if f != "order_id"]
+        record = Cat(dec, *(Cat(*pre) for pre in s3_reason_pre))
+        main, skid, skid_valid = Signal(len(record)), Signal(len(record)), Signal()
+        push = advance & s3_valid
+        free = ~self.o.valid | self.o.ready                 # the output register is empty or being taken
+        with m.If(free):
+            m.d.sync += [main.eq(Mux(skid_valid, skid, record)), self.o.valid.eq(skid_valid | push),
+                         skid_valid.eq(0)]
+        with m.Elif(push):
+            m.d.sync += [skid.eq(record), skid_valid.eq(1)]
+        m.d.sync += advance.eq(~(~free & (skid_valid | push)) & ~(clearing & ~clear_last))
+        out = RISK_OUT.layout(main[:RISK_OUT.width])
+        pre_r = [main[RISK_OUT.width + k * (1 + CODE_WIDTH):][:1 + CODE_WIDTH] for k in range(len(REASON_GROUPS))]
+        found_r = [pre[0] | out.mask[last - 1] for (_, last), pre in zip(REASON_GROUPS, pre_r)]
+        codes_r = [Mux(pre[0], pre[1:], int(last)) for (_, last), pre in zip(REASON_GROUPS, pre_r)]
         m.d.comb += [self.o.payload.eq(out), self.o.payload.reason.eq(_first_found(found_r, codes_r))]
 
         # ---- the decided order's effect --------------------------------------------------------------
-        take = Signal()
-        m.d.comb += take.eq(advance & accept)
-        a3, a_wr = opened.read_port(domain="comb"), opened.write_port()
-        m.d.comb += [a3.addr.eq(s3_entry), a_wr.addr.eq(Mux(clearing, clear_at, s3_entry)),
-                     a_wr.data.eq(Mux(clearing, 0, a3.data + qty)), a_wr.en.eq(take | clearing)]
+        a_wr = opened.write_port()
+        m.d.comb += [a3.addr.eq(s3_entry), a_wr.addr.eq(s3_entry), a_wr.data.eq(a3.data + qty), a_wr.en.eq(take)]
+        with m.If(clearing):
+            m.d.sync += s3_entry.eq(clear_at + 1)    # walks the entries with clear_at (no order moves)
         with m.If(take):
             m.d.sync += [accepted_n.eq(accepted_n + notional), keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]
@@ -352,12 +372,13 @@ class RiskPipeline(wiring.Component):
         def next_tat(t):
             return Mux(exceeds(t, s3_now), t + interval, s3_now + interval)
 
-        w = Mux(rate_sel, next_tat(w_last), next_tat(s3_tat))
+        w = kept(m, Mux(rate_sel, next_tat(w_last), next_tat(s3_tat)), "tat_next")
+        tat_now = Mux(rate_sel, w_last, s3_tat)     # this session's TAT as it stands
         with m.If(advance):
             m.d.sync += w_last.eq(w)
         for n in range(S):
             with m.If(advance & s3_session_hot[n]):
-                m.d.sync += tat[n].eq(Mux(rate_fail, tat[n], w))
+                m.d.sync += tat[n].eq(Mux(rate_go, w, tat_now))   # written every time: no feedback mux
         return m
 
 
