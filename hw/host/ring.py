@@ -20,6 +20,7 @@ from amaranth.lib.wiring import In, Out, flipped
 from wirespeed.layout import BEAT, COMPLETION, DESCRIPTOR, FILL, ORDER
 
 from ..encode.ouch import OuchEncoder, symbol_table_signature
+from ..logic import equal
 from ..regs.bus import RegBus
 from ..risk.pipeline import NOW_WIDTH, RiskPipeline
 
@@ -73,7 +74,7 @@ class HostRing(wiring.Component):
         received = Signal(range(WORDS + 1))
         words = [Signal(64, name=f"desc{k}") for k in range(WORDS)]
         started = Signal(64)
-        pending = consumer != producer
+        pending = ~equal(consumer, producer)
         slot = (consumer & mask) << 5
         m.d.comb += [self.rd_req.payload.eq(self.ring_base + slot + (issued << 3)),
                      self.rd_req.valid.eq(pending & (issued < WORDS) & t_fifo.w_rdy)]

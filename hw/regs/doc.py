@@ -7,6 +7,7 @@ from pathlib import Path
 from wirespeed.layout import SYMBOL_LIMITS
 
 from . import map as regmap
+from .bus import READ_LATENCY, WRITE_LATENCY
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "hw" / "registers.md"
 
@@ -25,8 +26,10 @@ def render() -> str:
         "file is stale. Byte addresses, 32-bit words, "
         f"{regmap.ADDR_WIDTH}-bit address bus.",
         "",
-        "Bus: the host drives `addr`, `wdata`, `we`, `re`. A write takes effect on the clock edge",
-        "that samples `we`; a read returns `rdata` with `rvalid` one cycle after `re`. A bad access",
+        "Bus: the host drives `addr`, `wdata`, `we`, `re`. Every access is first registered with its",
+        "address decoded: a write takes effect on the clock edge after the one that samples `we`",
+        f"(`WRITE_LATENCY` = {WRITE_LATENCY} edges, counting that one); a read returns `rdata` with",
+        f"`rvalid` `READ_LATENCY` = {READ_LATENCY} cycles after `re`, and a read may start every cycle. A bad access",
         "(unmapped or misaligned address, a write to a read-only register, a read of a write-only",
         "one) changes nothing and sets STATUS bit 0, which the `err` output mirrors until software",
         "writes 1 to it.",

@@ -3,7 +3,7 @@ and the read-back of every register and of each symbol's position state.
 
 Every access is first registered with its address decoded. A write then takes effect on
 the next edge (two edges after the one that samples ``we``). A read returns ``rdata``
-with ``rvalid`` ``READ_LATENCY`` cycles after ``re`` (a read may start every cycle):
+with ``rvalid`` ``READ_LATENCY`` (regs/bus.py) cycles after ``re`` (a read may start every cycle):
 decode, read of the state memories, position and open quantities formed from their
 counters, the word chosen; one step per cycle, so that no step is more than three LUT
 levels deep. A bad access changes nothing and sets the error flag (STATUS bit 0,
@@ -19,8 +19,6 @@ from wirespeed.layout import SYMBOL_LIMITS
 from ..logic import any_of, below, equal, kept
 from ..regs import map as regmap
 
-READ_LATENCY = 6     # cycles from re to rvalid
-WRITE_LATENCY = 2    # edges from the one that samples we to the one that applies the write
 
 
 @dataclass

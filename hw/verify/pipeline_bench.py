@@ -13,13 +13,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from wirespeed.layout import FILL, ORDER, RISK_OUT, SYMBOL_LIMITS
+from wirespeed.layout import ORDER, RISK_OUT, SYMBOL_LIMITS
 from wirespeed.reasons import reasons_in
 
 from ..regs import map as regmap
 from ..risk.model import Fill, LimitEntry, RiskModel
 from ..risk.pipeline import FILL_VISIBLE, LATENCY
-from ..risk.regfile import READ_LATENCY, WRITE_LATENCY
+from ..regs.bus import READ_LATENCY, WRITE_LATENCY
 from .stimulus import OrderStimulus
 
 
