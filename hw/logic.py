@@ -6,7 +6,7 @@ signedness, or against a constant, to two LUT levels before the carry chain, and
 the carry out of an increment, each is one LUT per bit feeding the carry chain, which
 the depth measure (hw/synth.py) counts as zero, as the fabric's carry logic is.
 """
-from amaranth import Cat, Const, Value
+from amaranth import Cat, Const, Signal, Value
 
 
 def below(value, limit) -> Value:
@@ -47,7 +47,6 @@ def kept(m, value, name: str):
     its best critical-path delay and then saves area on every other path, and in doing so
     chains small LUTs on paths its delay model sees as short (any path without a long carry
     chain); a kept net at a planned boundary holds the planned depth."""
-    from amaranth import Signal
     sig = Signal(len(value), name=name, attrs={"keep": 1})
     m.d.comb += sig.eq(value)
     return sig

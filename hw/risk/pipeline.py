@@ -5,9 +5,10 @@ path deeper than three LUT levels between registers.
     stage 1    OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
                max qty, collar, stale reference (one comparison each) -> registered;
                the notional multiply starts (DSP: registered inputs, M register);
-               does the order share its (symbol, side) entry with the order ahead?
-    stage 2    notional in the DSP's P register; the order's state is read from LUT-RAM
-               and turned into headrooms, two of each: one if the order ahead (now in
+               the order's released quantity read (LUT-RAM); does it share its
+               (symbol, side) entry and its session with the order ahead?
+    stage 2    notional in the DSP's P register; the order's opened quantity read; every
+               state check's headroom computed twice: one if the order ahead (now in
                stage 3) is accepted, one if it is not
     stage 3    each state check is one compare per candidate and the order ahead's
                registered accept picks the answer; the accepted order's effect is
@@ -24,9 +25,9 @@ side. Credit: ``used = accepted notional - cancelled notional``, the check
 
 Reset clears the state: registers at once, the memories one entry per cycle (2 x depth
 cycles, with ``i.ready`` and ``fill.ready`` low): ``released`` is set to ``opened``, so every
-entry's used quantity is zero, and the positions to zero. All stages advance together
-(``advance = ~o.valid | o.ready``). A fill taken on advance
-u is registered, then written, and is seen by orders decided on advance
+entry's used quantity is zero, and the positions to zero. All stages advance together,
+when the output's skid register is empty (``advance`` is a register). A fill taken on
+advance u is registered, then written, and is seen by orders decided on advance
 u + FILL_VISIBLE onwards; orders already in stages 1-3 are decided without it. Golden
 model: ``model.RiskModel`` (the testbench applies each fill after the order decided
 FILL_VISIBLE - 1 advances after it).
