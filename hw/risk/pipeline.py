@@ -199,10 +199,11 @@ class RiskPipeline(wiring.Component):
         fr, fr_valid = Signal(FILL.layout), Signal()
         fr_signed = Signal(range(-(1 << 32), 1 << 32))  # the position change
         fr_entry = Signal(abits + 1)
+        f_buy = fp.side == Side.BUY
         with m.If(advance):
             m.d.sync += [fr.eq(fp), fr_valid.eq(self.fill.valid & f_in),
-                         fr_signed.eq(Mux(fp.side == Side.BUY, fp.qty, -fp.qty)),
-                         fr_entry.eq(Cat(fp.symbol[:abits], (fp.side == Side.BUY) != fp.cancel))]
+                         fr_signed.eq(Mux(f_buy, fp.qty, -fp.qty)),
+                         fr_entry.eq(Cat(fp.symbol[:abits], f_buy != fp.cancel))]
         # a buy fill releases the sell entry (the position rises as the open buy falls), a buy
         # cancel the buy entry; a sell fill the buy entry, a sell cancel the sell entry
         g_rd, g_wr = released.read_port(domain="comb"), released.write_port()
@@ -245,13 +246,14 @@ class RiskPipeline(wiring.Component):
         s2_same_entry = Signal()                     # same entry as the order ahead (now in stage 2)
         s2_same_session = Signal()                   # same session as the order ahead
         s3 = Signal(ORDER.layout)
+        s1_side_ok = _one_of(s1.side, Side)
         with m.If(advance):
             # only the first-stage bits: the others stay constant zero across the module boundary
             m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
             m.d.sync += [s2.eq(s1), s2_valid.eq(s1_valid), s2_known.eq(chk.known),
-                         s2_now.eq(s1_now), s2_side_ok.eq(_one_of(s1.side, Side)),
+                         s2_now.eq(s1_now), s2_side_ok.eq(s1_side_ok),
                          s2_room.eq(Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + g1.data),
-                         s2_released.eq(Mux(regs.reduce_only & chk.known & _one_of(s1.side, Side), g1.data,
+                         s2_released.eq(Mux(regs.reduce_only & chk.known & s1_side_ok, g1.data,
                                             1 << (COUNT_WIDTH + 2))),
                          s2_max_n.eq(row.max_notional),
                          s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + regs.rate_tolerance, -1)),
@@ -287,15 +289,16 @@ class RiskPipeline(wiring.Component):
         reason_pre = [_lowest(early, range(int(first), int(last))) for first, last in REASON_GROUPS]
         s3_reason_pre = [(Signal(name=f"s3_reason_found{k}"), Signal(CODE_WIDTH, name=f"s3_reason_code{k}"))
                          for k in range(len(REASON_GROUPS))]
+        s2_session_ok = s2_valid & (s2.session[sbits:] == 0)     # a valid order of a throttled session
         with m.If(advance):
             m.d.sync += [dst.eq(src) for name in cand for dst, src in zip(s3_cand[name], cand[name])]
             m.d.sync += [d.eq(v) for pair, pre in zip(s3_reason_pre, reason_pre) for d, v in zip(pair, pre)]
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
                          s3_known.eq(s2_known), s3_kill.eq(regs.kill), s3_now.eq(s2_now),
                          s3_deadline.eq(s2_deadline), s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
-                         s3_session_ok.eq(s2_valid & (s2.session[sbits:] == 0)),
+                         s3_session_ok.eq(s2_session_ok),
                          s3_tat.eq(Array(tat)[s2.session[:sbits]]),
-                         s3_session_hot.eq(Mux(s2_valid & (s2.session[sbits:] == 0), 1 << s2.session[:sbits], 0))]
+                         s3_session_hot.eq(Mux(s2_session_ok, 1 << s2.session[:sbits], 0))]
 
         # ---- stage 3: decide --------------------------------------------------------------------
         qty, notional = s3.qty, mul.product

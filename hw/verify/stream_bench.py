@@ -16,6 +16,11 @@ STALLS = [(0.0, 0.0), (0.3, 0.0), (0.0, 0.3), (0.3, 0.3)]
 STALL_IDS = ["no-stall", "idle", "backpressure", "idle+backpressure"]
 
 
+def stall_seed(idle: float, backpressure: float, salt: int = 0) -> int:
+    """A distinct random seed per stall combination (``salt`` keeps tests apart)."""
+    return int(idle * 10) * 10 + int(backpressure * 10) + salt
+
+
 @dataclass
 class StreamRun:
     outputs: list[int] = field(default_factory=list)

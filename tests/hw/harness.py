@@ -5,7 +5,7 @@ from amaranth.sim import Simulator
 
 from wirespeed.hw.verify import stream_bench
 from wirespeed.hw.verify.access import AmaranthAccess
-from wirespeed.hw.verify.stream_bench import STALL_IDS, STALLS, StreamRun  # noqa: F401 (re-exported)
+from wirespeed.hw.verify.stream_bench import STALL_IDS, STALLS, StreamRun, stall_seed  # noqa: F401 (re-exported)
 
 
 def run_stream(dut, inputs: list[int], *, setup=None, **kw) -> StreamRun:

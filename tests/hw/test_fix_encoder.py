@@ -13,7 +13,7 @@ from wirespeed.order import Order
 from wirespeed.prices import TickSize
 from wirespeed.symbols import Symbol, SymbolTable
 
-from .harness import STALL_IDS, STALLS, run_stream
+from .harness import STALL_IDS, STALLS, run_stream, stall_seed
 
 pytestmark = pytest.mark.hw
 DEPTH = 16
@@ -109,7 +109,7 @@ def simulate(decisions, symbols, first_seq, **stall):
 
 @pytest.mark.parametrize("idle,backpressure", STALLS, ids=STALL_IDS)
 def test_frames_are_byte_identical_to_the_gateway_encoder(idle, backpressure):
-    rng = random.Random(int(idle * 10) * 10 + int(backpressure * 10) + 5)
+    rng = random.Random(stall_seed(idle, backpressure, 5))
     symbols = random_symbols(rng)
     decisions = [random_decision(rng, i) for i in range(40)]
     run, expected = simulate(decisions, symbols, first_seq=rng.choice([1, 9, 99_999, 123_456_789]),

@@ -9,7 +9,7 @@ from wirespeed.hw.encode.ouch import BEATS, OuchEncoder
 from wirespeed.layout import BEAT, OUCH_SYMBOL, RISK_OUT, beats
 from wirespeed.order import Order
 
-from .harness import STALL_IDS, STALLS, run_stream
+from .harness import STALL_IDS, STALLS, run_stream, stall_seed
 
 pytestmark = pytest.mark.hw
 DEPTH = 16
@@ -61,7 +61,7 @@ def simulate(decisions, symbols, **stall):
 
 @pytest.mark.parametrize("idle,backpressure", STALLS, ids=STALL_IDS)
 def test_frames_are_bit_identical_to_the_software_encoder(idle, backpressure):
-    rng = random.Random(int(idle * 10) * 10 + int(backpressure * 10))
+    rng = random.Random(stall_seed(idle, backpressure))
     symbols = random_symbols(rng)
     decisions = [random_decision(rng, i) for i in range(120)]
 

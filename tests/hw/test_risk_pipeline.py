@@ -2,7 +2,7 @@
 import pytest
 
 from wirespeed.hw.risk.pipeline import LATENCY, RiskPipeline
-from wirespeed.reasons import RISK_REASONS, RejectReason as R
+from wirespeed.reasons import RISK_REASONS
 
 from .harness import STALL_IDS, STALLS
 from .pipeline_sim import CONFIGS, make_config, simulate

@@ -8,7 +8,7 @@ from wirespeed.layout import RISK_OUT
 
 from ..test_fix_encoder import (SENDER, TARGET, bcd_number, expected_beats, random_decision, random_symbols,
                                 table_row, utc_bcd)
-from wirespeed.hw.verify.stream_bench import STALLS
+from wirespeed.hw.verify.stream_bench import STALLS, stall_seed
 
 from .streamtb import env_int, expect_stream, load_table, start
 
@@ -19,7 +19,7 @@ ORDERS = env_int("WS_ORDERS", 150)
 @cocotb.parametrize(stall=STALLS)
 async def frames(dut, stall):
     idle, backpressure = stall
-    seed = int(idle * 10) * 10 + int(backpressure * 10) + 11
+    seed = stall_seed(idle, backpressure, 11)
     acc = await start(dut)
     rng = random.Random(seed)
     symbols = random_symbols(rng)

@@ -6,7 +6,7 @@ import cocotb
 from wirespeed.layout import RISK_OUT, beats
 
 from ..test_ouch_encoder import random_decision, random_symbols, software_frame, table_row
-from wirespeed.hw.verify.stream_bench import STALLS
+from wirespeed.hw.verify.stream_bench import STALLS, stall_seed
 
 from .streamtb import env_int, expect_stream, load_table, start
 
@@ -18,7 +18,7 @@ ORDERS = env_int("WS_ORDERS", 300)
 async def frames(dut, stall):
     """Every order's frame, bit for bit, under input idles and output backpressure."""
     idle, backpressure = stall
-    seed = int(idle * 10) * 10 + int(backpressure * 10) + 1
+    seed = stall_seed(idle, backpressure, 1)
     acc = await start(dut)
     rng = random.Random(seed)
     symbols = random_symbols(rng)
