@@ -1,6 +1,4 @@
 """cocotb tests of the Verilated FixEncoder against the gateway's encoder, under stalls."""
-import random
-
 import cocotb
 from cocotb.triggers import FallingEdge
 
@@ -8,9 +6,9 @@ from wirespeed.layout import RISK_OUT
 
 from ..test_fix_encoder import (SENDER, TARGET, bcd_number, expected_beats, random_decision, random_symbols,
                                 table_row, utc_bcd)
-from wirespeed.hw.verify.stream_bench import STALLS, stall_seed
+from wirespeed.hw.verify.stream_bench import STALLS
 
-from .streamtb import env_int, expect_stream, load_table, start
+from .streamtb import StallRun, env_int, load_table
 
 ORDERS = env_int("WS_ORDERS", 150)
 
@@ -18,10 +16,8 @@ ORDERS = env_int("WS_ORDERS", 150)
 @cocotb.test()
 @cocotb.parametrize(stall=STALLS)
 async def frames(dut, stall):
-    idle, backpressure = stall
-    seed = stall_seed(idle, backpressure, 11)
-    acc = await start(dut)
-    rng = random.Random(seed)
+    run = await StallRun.start(dut, stall, salt=11)
+    rng = run.rng
     symbols = random_symbols(rng)
     await load_table(dut, {sym.index: table_row(sym) for sym in symbols})
     dut.sender.value = int.from_bytes(SENDER.encode(), "little")
@@ -36,5 +32,4 @@ async def frames(dut, stall):
     dut.seq_load.value = 0
     decisions = [random_decision(rng, i) for i in range(ORDERS)]
     expected = expected_beats(decisions, symbols, first)
-    await expect_stream(acc, [RISK_OUT.pack(d) for d in decisions], expected, idle=idle,
-                        backpressure=backpressure, seed=seed)
+    await run.expect([RISK_OUT.pack(d) for d in decisions], expected)

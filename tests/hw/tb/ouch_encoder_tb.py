@@ -1,14 +1,12 @@
 """cocotb tests of the Verilated OuchEncoder against the software encoder, under stalls."""
-import random
-
 import cocotb
 
 from wirespeed.layout import RISK_OUT, beats
 
 from ..test_ouch_encoder import random_decision, random_symbols, software_frame, table_row
-from wirespeed.hw.verify.stream_bench import STALLS, stall_seed
+from wirespeed.hw.verify.stream_bench import STALLS
 
-from .streamtb import env_int, expect_stream, load_table, start
+from .streamtb import StallRun, env_int, load_table
 
 ORDERS = env_int("WS_ORDERS", 300)
 
@@ -17,13 +15,10 @@ ORDERS = env_int("WS_ORDERS", 300)
 @cocotb.parametrize(stall=STALLS)
 async def frames(dut, stall):
     """Every order's frame, bit for bit, under input idles and output backpressure."""
-    idle, backpressure = stall
-    seed = stall_seed(idle, backpressure, 1)
-    acc = await start(dut)
-    rng = random.Random(seed)
+    run = await StallRun.start(dut, stall, salt=1)
+    rng = run.rng
     symbols = random_symbols(rng)
     await load_table(dut, {index: table_row(sym) for index, sym in symbols.items()})
     decisions = [random_decision(rng, i) for i in range(ORDERS)]
     expected = [b for d in decisions if d["accept"] for b in beats(software_frame(d, symbols))]
-    await expect_stream(acc, [RISK_OUT.pack(d) for d in decisions], expected, idle=idle,
-                        backpressure=backpressure, seed=seed)
+    await run.expect([RISK_OUT.pack(d) for d in decisions], expected)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import random
 
 import cocotb
 from cocotb.clock import Clock
@@ -38,6 +39,25 @@ async def load_table(dut, rows: dict[int, int]) -> None:
         dut.table__en.value = 1
         await FallingEdge(dut.clk)
     dut.table__en.value = 0
+
+
+class StallRun:
+    """One stall pattern of an encoder test: the started DUT's access, a seeded random source,
+    and the idle / backpressure / seed the stream driver takes."""
+
+    def __init__(self, acc: CocotbAccess, stall: tuple[float, float], salt: int):
+        self.acc = acc
+        self.idle, self.backpressure = stall
+        self.seed = stream_bench.stall_seed(self.idle, self.backpressure, salt)
+        self.rng = random.Random(self.seed)
+
+    @classmethod
+    async def start(cls, dut, stall, salt: int) -> "StallRun":
+        return cls(await start(dut), stall, salt)
+
+    async def expect(self, inputs, expected) -> stream_bench.StreamRun:
+        return await expect_stream(self.acc, inputs, expected, idle=self.idle, backpressure=self.backpressure,
+                                   seed=self.seed)
 
 
 async def expect_stream(acc: CocotbAccess, inputs, expected, **kw) -> stream_bench.StreamRun:
