@@ -6,88 +6,56 @@ new_order_fields(order, symbols, venue_cl_ord_id(order_id), ts), sending_time=ts
     8=FIX.4.4|9=<len>|35=D|49=<sender>|56=<target>|34=<seq>|52=<ts>|11=<id hex8>|55=<symbol>|
     54=<side>|60=<ts>|38=<qty>|40=<type>|[44=<price>|]59=<tif>|10=<sum>|
 
-Inputs besides the order: the symbol table (name, tick = units x 10^-decimals), CompIDs,
-MsgSeqNum as a BCD counter the host loads (``seq_load``/``seq_value``; it advances by one
-per message), and the UTC time as 17 BCD digits YYYYMMDDHHMMSSmmm (from the card's clock).
+Inputs besides the order: the symbol table (name, tick = units x 10^-decimals, decimals 0..9),
+CompIDs (up to 8 bytes), MsgSeqNum as a BCD counter the host loads (``seq_load``/``seq_value``;
+it advances by one per message), and the UTC time as 17 BCD digits YYYYMMDDHHMMSSmmm.
 
-    cycle t      order captured; "8=FIX.4." enters the byte packer
-    t+2          first beat valid (decision to first byte: 2 cycles)
-    t+1..t+13    qty and price x units to BCD (double dabble, 4 bits a cycle; the
-                 product comes from a DSP with registered inputs, M and P registers);
-                 then digit counts, BodyLength
-    then         one chunk of up to 8 bytes a cycle through the packer; CheckSum is the
-                 running sum of every byte before "10="
+Everything is a register or at most 3 LUT levels from one. Ages count cycles after the order
+is taken (age 0: the order and its table row are in registers):
+
+    age 0..10    qty to BCD (double dabble, 3 bits a cycle); its digit count from ``qty >= 10**k``
+    age 1..2     price x units through the DSP (registered inputs, M and P registers)
+    age 3..16    price x units to BCD; its digit count from the product the cycle it arrives
+    age ..8      every field's length, then BodyLength (always 3 digits: the fixed part alone
+                 is 102 bytes, the most it can be is 172)
+    age 10       the frame's chunks load into the packer (hw/encode/chunks.py); qty, price and
+                 CheckSum are written into it later, as the frame moves (they are settled by then)
+
+The first beat, "8=FIX.4.", goes out 2 cycles after the decision, while the rest is worked out.
+CheckSum is the sum of every field's bytes, worked out arithmetically (a digit string's bytes
+sum to its digits plus 0x30 per digit), not from the bytes as they stream.
 """
-from amaranth import Array, Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from wirespeed.enums import OrdType, Side
 from wirespeed.layout import FIX_SYMBOL, RISK_OUT
 
-from .common import encoder_members, hex_digit, symbol_table, table_signature
+from ..logic import below, kept
+from .chunks import Chunk, fixed_chunks, stream_chunks
+from .common import encoder_members, hex_digit, symbol_table
+from .decimal import (BCD3_STAGES, Dabble, bcd3, byte_mask, digit, digit_run, digits_above, highest_nonzero, summed,
+                      top_index)
 
 QTY_DIGITS, PRICE_DIGITS, SEQ_DIGITS = 10, 13, 10
 TS_DIGITS = 17
+PREFIX = b"8=FIX.4."
+PRICE_START = 2         # age at which price x units leaves the DSP's P register
+LOAD_AGE = 10           # age at which the chunks load (BodyLength's digits are settled)
 
 
-def symbol_table_signature(depth: int) -> wiring.Signature:
-    return table_signature(FIX_SYMBOL.layout, depth)
+def _clamped(m, value, most: int, name: str):
+    """Registered min(value, most)."""
+    out = Signal(len(value), name=name)
+    m.d.sync += out.eq(Mux(below(most, value), most, value))
+    return out
 
 
-def _digit(bcd, i):
-    return bcd[4 * i:4 * i + 4]
-
-
-def _dabble_steps(m, bcd, binary, ndigits: int, steps: int):
-    """``steps`` double-dabble steps: (new bcd, new binary). Each step's result is a signal:
-    an expression reused three times per digit would otherwise grow exponentially."""
-    width = len(binary)
-    for _ in range(steps):
-        adjusted = Cat(*(Mux(_digit(bcd, i) >= 5, _digit(bcd, i) + 3, _digit(bcd, i))[:4] for i in range(ndigits)))
-        step = Signal(4 * ndigits)
-        m.d.comb += step.eq(Cat(binary[width - 1], adjusted)[:4 * ndigits])
-        bcd = step
-        binary = Cat(Const(0, 1), binary)[:width]
-    return bcd, binary
-
-
-def _bcd_of(m, value, ndigits: int):
-    """Combinational BCD of a small value (a fixed double-dabble network)."""
-    bcd, _ = _dabble_steps(m, Const(0, 4 * ndigits), value, ndigits, len(value))
-    return bcd
-
-
-def _ndigits(bcd, ndigits: int):
-    """Digits in the decimal string (at least 1): highest non-zero digit + 1."""
-    n = Signal(range(ndigits + 1))
-    with_default = [(i + 1) for i in range(ndigits)]
-    expr = Const(1, len(n))
-    for i in range(ndigits):
-        expr = Mux(_digit(bcd, i) != 0, with_default[i], expr)
-    return expr
-
-
-class _Converter:
-    """Iterative double dabble, 4 bits a cycle."""
-
-    def __init__(self, m, name: str, width: int, ndigits: int):
-        self.width, self.ndigits = width, ndigits
-        self.bcd = Signal(4 * ndigits, name=f"{name}_bcd")
-        self.bin = Signal(width, name=f"{name}_bin")
-        self.left = Signal(range(width // 4 + 1), name=f"{name}_left")
-        self.done = Signal(name=f"{name}_done")
-        self.m = m
-
-    def start(self, value):
-        return [self.bcd.eq(0), self.bin.eq(value), self.left.eq(self.width // 4), self.done.eq(0)]
-
-    def elaborate(self):
-        bcd, binary = _dabble_steps(self.m, self.bcd, self.bin, self.ndigits, 4)
-        with self.m.If(self.left != 0):
-            self.m.d.sync += [self.bcd.eq(bcd), self.bin.eq(binary), self.left.eq(self.left - 1)]
-            with self.m.If(self.left == 1):
-                self.m.d.sync += self.done.eq(1)
+def _reg(m, value, name: str, width: int = None):
+    out = Signal(width or len(value), name=name)
+    m.d.sync += out.eq(value)
+    return out
 
 
 class FixEncoder(wiring.Component):
@@ -102,183 +70,206 @@ class FixEncoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         abits = (self.depth - 1).bit_length()
-        rd = symbol_table(m, self.table, FIX_SYMBOL.layout, self.depth, transparent=True)
+        rd = symbol_table(m, self.table, FIX_SYMBOL.layout, self.depth, transparent=False)
+        row = rd.data
 
         busy = Signal()
-        cur = Signal(RISK_OUT.layout)
-        ts = Signal(4 * TS_DIGITS)
-        seq_cur = Signal(4 * SEQ_DIGITS)
         m.d.comb += self.i.ready.eq(~busy)
-        take = self.i.valid & self.i.ready
-        m.d.comb += [rd.addr.eq(self.i.payload.o_symbol[:abits]), rd.en.eq(take)]
+        start = kept(m, self.i.valid & ~busy & self.i.payload.accept, "start")
+        # the row is read while idle, and so holds the taken order's row while busy
+        m.d.comb += [rd.addr.eq(self.i.payload.o_symbol[:abits]), rd.en.eq(~busy)]
 
-        # MsgSeqNum: a BCD counter, loaded by the host, one step per message.
+        # ---- captured with the order (age 0) -------------------------------------------------
+        cur = Signal(RISK_OUT.layout)
+        ts, seq_cur = Signal(4 * TS_DIGITS), Signal(4 * SEQ_DIGITS)
+        comp = {}
+        for port in ("sender", "target"):
+            value, length = getattr(self, port), getattr(self, f"{port}_len")
+            comp[port] = Signal(64, name=port), Signal(4, name=f"{port}_n")
+            with m.If(start):
+                m.d.sync += [comp[port][0].eq(Cat(*(value[8 * j:8 * j + 8] & (length > j).replicate(8)
+                                                    for j in range(8)))),
+                             comp[port][1].eq(Mux(length > 8, 8, length))]
+        with m.If(start):
+            m.d.sync += [cur.eq(self.i.payload), ts.eq(self.utc), seq_cur.eq(self.seq), busy.eq(1)]
+
+        age_max = 63
+        age = Signal(range(age_max + 1), init=age_max)
+        with m.If(start):
+            m.d.sync += age.eq(0)
+        with m.Elif(age != age_max):
+            m.d.sync += age.eq(age + 1)
+
+        # MsgSeqNum: a BCD counter, loaded by the host, one step per message. Digit i carries
+        # when every digit below is 9: the carry out of adding one to those "is 9" bits.
         seq = self.seq
-        inc, carry = [], Const(1, 1)
+        nines = Cat(*(digit(seq, i) == 9 for i in range(SEQ_DIGITS)))
+        inc = []
         for i in range(SEQ_DIGITS):
-            d = _digit(seq, i)
-            inc.append(Mux(carry & (d == 9), 0, d + carry)[:4])
-            carry = carry & (d == 9)
+            carry = (nines[:i] + 1)[i] if i else Const(1, 1)
+            inc.append(Mux(carry, Mux(nines[i], 0, digit(seq, i) + 1), digit(seq, i))[:4])
         with m.If(self.seq_load):
             m.d.sync += seq.eq(self.seq_value)
-        with m.Elif(take & self.i.payload.accept):
+        with m.Elif(start):
             m.d.sync += seq.eq(Cat(*inc))
 
-        # Conversions: qty now, price x units once the DSP has it.
-        qty = _Converter(m, "qty", 32, QTY_DIGITS)
-        price = _Converter(m, "price", 40, PRICE_DIGITS)
-        m_reg, product = Signal(40), Signal(40)
-        m.d.sync += [m_reg.eq(cur.o_price * rd.data.units), product.eq(m_reg)]
-        age = Signal(range(4))
-        qty.elaborate()
-        price.elaborate()
-        row = rd.data
-        name_len, decimals = row.name_len, row.decimals
+        # ---- qty and price x units to decimal ---------------------------------------------------
         is_limit = cur.o_ord_type == OrdType.LIMIT
+        dec = row.decimals
+        qty = Dabble(m, "qty", 32, QTY_DIGITS)
+        qty.drive(start, self.i.payload.o_qty, below(age, qty.cycles))
+        m_reg, product = Signal(40), Signal(40)
+        m.d.sync += [m_reg.eq(cur.o_price * row.units), product.eq(m_reg)]
+        price = Dabble(m, "price", 40, PRICE_DIGITS)
+        price_start = age == PRICE_START
+        price.drive(price_start, Mux(is_limit, product, 0),
+                    ~below(age, PRICE_START + 1) & below(age, PRICE_START + 1 + price.cycles))
+        qty_final, price_final = qty.cycles, PRICE_START + 1 + price.cycles      # the digits are settled
 
-        # ---- chunks: (bytes, length, needs conversions) --------------------------------------
-        def const(text: str):
-            raw = text.encode("ascii")
-            return Const(int.from_bytes(raw, "little"), 64), Const(len(raw), 4), False
+        # ---- digit counts, first and last digit of each run (registers, ready by LOAD_AGE) -----
+        top_q = _reg(m, top_index(_reg(m, digits_above(cur.o_qty, QTY_DIGITS - 1), "qty_therm")), "top_q", 4)
+        top_p = _reg(m, top_index(_reg(m, digits_above(product, PRICE_DIGITS - 1), "price_therm")), "top_p", 4)
+        top_s = highest_nonzero(m, seq_cur, SEQ_DIGITS, "seq")
+        int_top = _reg(m, Mux(below(top_p, dec), dec, top_p), "int_top")       # highest integer digit
+        dec_plus7 = _reg(m, dec + 7, "dec_plus7", 5)
+        int_lo = _reg(m, Mux(below(int_top, dec_plus7), int_top, dec_plus7), "int_lo", 5)
+        int_span = _reg(m, int_top - dec, "int_span", 5)            # integer digits - 1
+        dec_top = _reg(m, dec - 1, "dec_top", 5)                    # 31 when there are no decimals
+        frac_lo = _clamped(m, dec_top[:4], 7, "frac_lo")
+        limit = _reg(m, is_limit, "limit")
+        has_frac = _reg(m, is_limit & (dec != 0), "has_frac")
 
-        def run(bcd, ndigits: int, top, length, ready=True):
-            """``length`` ASCII digits, the most significant being digit index ``top``."""
-            # Padded to the index width: a byte past ``length`` may index anything; it is masked.
-            digits = Array([_digit(bcd, i) for i in range(ndigits)] + [Const(0, 4)] * (32 - ndigits))
-            data = Cat(*(Cat(digits[(top - j)[:5]], Const(3, 4)) for j in range(8)))
-            return data, length, ready
+        def split(top, name):
+            """A run of ``top + 1`` digits as two chunks: (first digit, length) of each."""
+            hi_len = _reg(m, Mux(below(7, top), top - 7, 0), f"{name}_hi_len", 4)
+            lo_top = _clamped(m, top, 7, f"{name}_lo_top")
+            return (top, hi_len), (lo_top, _reg(m, lo_top + 1, f"{name}_lo_len", 4))
 
-        def char(code):
-            return Cat(code[:8], Const(0, 56)), Const(1, 4), False
+        def gated(length, name, when=None):
+            return _reg(m, Mux(limit if when is None else when, length, 0), name, 4)
 
-        def ts_chunks():
-            c = [Cat(_digit(ts, k), Const(3, 4)) for k in range(TS_DIGITS)]
-            dash, colon, dot = Const(ord("-"), 8), Const(ord(":"), 8), Const(ord("."), 8)
-            text = c[0:8] + [dash, c[8], c[9], colon, c[10], c[11], colon, c[12], c[13], dot, c[14], c[15], c[16]]
-            return [(Cat(*text[0:8]), Const(8, 4), False), (Cat(*text[8:16]), Const(8, 4), False),
-                    (Cat(*text[16:21], Const(0, 24)), Const(5, 4), False)]
+        def masked(data, length, name):
+            """Registered: ``data`` with its bytes past ``length`` cleared (the mask a register too)."""
+            mask = _reg(m, byte_mask(length), f"{name}_mask")
+            return _reg(m, Cat(*(data[8 * j:8 * j + 8] & mask[j].replicate(8) for j in range(8))), name)
 
-        n_qty = Signal(range(QTY_DIGITS + 1))
-        n_price = Signal(range(PRICE_DIGITS + 1))
-        n_seq = Signal(range(SEQ_DIGITS + 1))
-        int_len = Signal(range(PRICE_DIGITS + 1))
-        body_len = Signal(10)
-        bl_bcd = Signal(12)
-        n_bl = Signal(range(4))
-        checksum = Signal(8)
-        sides = {Side.BUY: "1", Side.SELL: "2", Side.SELL_SHORT: "5"}
+        def run(bcd, ndigits, first, length, name, late=False):
+            return Chunk(masked(digit_run(m, bcd, ndigits, first, f"{name}_digits"), length, name), length, late)
+
+        (seq_hi, seq_hi_n), (seq_lo, seq_lo_n) = split(top_s, "seq")
+        (qty_hi, qty_hi_n), (qty_lo, qty_lo_n) = split(top_q, "qty")
+        int_hi_n = gated(Mux(below(7, int_span), int_span - 7, 0), "int_hi_len")
+        int_lo_n = gated((int_lo - dec_top)[:4], "int_lo_len")
+        frac_hi_n = gated(Mux(below(8, dec), dec - 8, 0), "frac_hi_len", has_frac)
+        frac_lo_n = gated(frac_lo + 1, "frac_lo_len", has_frac)
+
+        # ---- fixed-width fields (age 1) --------------------------------------------------------
+        def ascii(value, name, n=1):
+            """``n`` bytes of ``value`` in registers, one a byte."""
+            return [_reg(m, value[8 * j:8 * j + 8], f"{name}{j}", 8) for j in range(n)]
+
         side_char = Const(ord("1"), 8)
-        for code, text in sides.items():
+        for code, text in {Side.BUY: "1", Side.SELL: "2", Side.SELL_SHORT: "5"}.items():
             side_char = Mux(cur.o_side == code, ord(text), side_char)
-        type_char = Mux(is_limit, ord("2"), ord("1"))
-        tif_char = Cat(cur.o_tif, Const(6, 5))[:8] | 0x30   # '0'..'7'
-        hex_id = Cat(*(hex_digit(cur.order_id[4 * (7 - k):4 * (8 - k)]) for k in range(8)))
+        side, ord_type = ascii(side_char, "side"), ascii(Mux(is_limit, ord("2"), ord("1")), "type")
+        tif = ascii(Cat(cur.o_tif, Const(6, 5))[:8] | 0x30, "tif")
+        hex_id = ascii(Cat(*(hex_digit(cur.order_id[4 * (7 - k):4 * (8 - k)]) for k in range(8))), "hex", 8)
+        name_n = _clamped(m, row.name_len, 8, "name_n")
+        name = _reg(m, Cat(*(row.name[8 * j:8 * j + 8] & (row.name_len > j).replicate(8) for j in range(8))), "name")
+        ts_digits = [Cat(digit(ts, k), Const(3, 4)) for k in range(TS_DIGITS)]
+        c = [(b, False) for b in ts_digits]
+        ts_text = c[0:8] + [ord("-"), *c[8:10], ord(":"), *c[10:12], ord(":"), *c[12:14], ord("."), *c[14:17]]
 
-        def hi(n):
-            return Mux(n > 8, n - 8, 0)
+        # ---- BodyLength: the fixed bytes of the body plus each variable field's length -------------
+        tag_dot = _reg(m, Mux(dec != 0, 5, 4), "tag_dot", 3)             # "\x0144=" and "."
+        price_chars = _reg(m, Mux(limit, int_top + 1 + tag_dot, 0), "price_chars", 5)
+        sender, sender_n = comp["sender"]
+        target, target_n = comp["target"]
+        body_var = [sender_n, target_n, top_s, name_n, top_q, price_chars]     # seq, qty: top + 1 digits
 
-        def lo(n):
-            return Mux(n > 8, 8, n)
+        bl_bcd = Signal(12)
+        bl_text = [(Cat(digit(bl_bcd, 2 - k), Const(3, 4)), False) for k in range(3)]
+        cs_bcd = Signal(12)
+        cs_text = [(Cat(digit(cs_bcd, 2 - k), Const(3, 4)), True) for k in range(3)]
 
-        ts_c = ts_chunks()
-        frac_top = decimals - 1
-        chunks = [
-            # index 0 ("8=FIX.4.") is loaded at capture; BodyLength counts from chunk 3's second byte
-            const("8=FIX.4."), const("4\x019="),
-            run(bl_bcd, 3, n_bl - 1, n_bl, True),
-            const("\x0135=D\x01"), const("49="), (self.sender, self.sender_len, False), const("\x0156="),
-            (self.target, self.target_len, False), const("\x0134="),
-            run(seq_cur, SEQ_DIGITS, n_seq - 1, hi(n_seq)), run(seq_cur, SEQ_DIGITS, lo(n_seq) - 1, lo(n_seq)),
-            const("\x0152="), *ts_c, const("\x0111="), (hex_id, Const(8, 4), False), const("\x0155="),
-            (row.name, name_len, False), const("\x0154="), char(side_char), const("\x0160="), *ts_c,
-            const("\x0138="), run(qty.bcd, QTY_DIGITS, n_qty - 1, hi(n_qty), True),
-            run(qty.bcd, QTY_DIGITS, lo(n_qty) - 1, lo(n_qty), True), const("\x0140="), char(type_char),
-            (const("\x0144=")[0], Mux(is_limit, 4, 0), True),
-            run(price.bcd, PRICE_DIGITS, decimals + int_len - 1, Mux(is_limit, hi(int_len), 0), True),
-            run(price.bcd, PRICE_DIGITS, decimals + lo(int_len) - 1, Mux(is_limit, lo(int_len), 0), True),
-            (Const(ord("."), 64), Mux(is_limit & (decimals != 0), 1, 0), True),
-            run(price.bcd, PRICE_DIGITS, frac_top, Mux(is_limit, decimals, 0), True),
-            const("\x0159="), char(tif_char), const("\x01"),
-            const("10="), (Cat(*(Cat(_digit(_bcd_of(m, checksum, 3), 2 - k), Const(3, 4)) for k in range(3))),
-                           Const(3, 4), True),
-            const("\x01"),
+        def b(text):
+            return list(text.encode("ascii"))
+
+        dot_n, tag44_n = gated(Const(1, 4), "dot_len", has_frac), gated(Const(4, 4), "tag44_len")
+        dot = Chunk(masked(Const(ord("."), 64), dot_n, "dot"), dot_n)
+        tag44 = Chunk(masked(Const(int.from_bytes(b"\x0144=", "little"), 64), tag44_n, "tag44"), tag44_n)
+        parts = [
+            b("4\x019="), bl_text, b("\x01"), "body",
+            b("35=D\x0149="), Chunk(sender, sender_n), b("\x0156="), Chunk(target, target_n), b("\x0134="),
+            run(seq_cur, SEQ_DIGITS, seq_hi, seq_hi_n, "seq_hi"), run(seq_cur, SEQ_DIGITS, seq_lo, seq_lo_n, "seq_lo"),
+            b("\x0152=") + ts_text + b("\x0111=") + [(v, False) for v in hex_id] + b("\x0155="),
+            Chunk(name, name_n),
+            b("\x0154=") + [(side[0], False)] + b("\x0160=") + ts_text + b("\x0138="),
+            run(qty.bcd, QTY_DIGITS, qty_hi, qty_hi_n, "qty_hi", True),
+            run(qty.bcd, QTY_DIGITS, qty_lo, qty_lo_n, "qty_lo", True),
+            b("\x0140=") + [(ord_type[0], False)], tag44,
+            run(price.bcd, PRICE_DIGITS, int_top, int_hi_n, "int_hi", True),
+            run(price.bcd, PRICE_DIGITS, int_lo[:4], int_lo_n, "int_lo", True), dot,
+            run(price.bcd, PRICE_DIGITS, dec_top[:4], frac_hi_n, "frac_hi", True),
+            run(price.bcd, PRICE_DIGITS, frac_lo, frac_lo_n, "frac_lo", True),
+            b("\x0159=") + [(tif[0], False)] + b("\x01"), "checksum",
+            b("10=") + cs_text + b("\x01"),
         ]
-        body_first, body_last = 3, len(chunks) - 4          # "\x0135=D\x01" .. the SOH before "10="
-        trailer_first = len(chunks) - 3                     # "10=": CheckSum covers every byte before it
-        lengths = [Signal(4, name=f"len{k}") for k in range(len(chunks))]
-        for k, (_, length, _) in enumerate(chunks):
-            m.d.comb += lengths[k].eq(length)
+        chunks, fixed, body_fixed, const_sum, terms = [], [], None, sum(PREFIX), {}
+        summing = True
+        for part in parts:
+            if part == "body":
+                body_fixed = 0
+            elif part == "checksum":
+                summing = False
+            elif isinstance(part, Chunk):
+                chunks += fixed_chunks(fixed)
+                fixed = []
+                chunks.append(part)
+            else:
+                fixed += part
+                for byte in part:
+                    if body_fixed is not None and summing:
+                        body_fixed += 1
+                    if summing and isinstance(byte, int):
+                        const_sum += byte
+                    elif summing:
+                        terms.setdefault(id(byte[0]), [byte[0], 0])[1] += 1
+        chunks += fixed_chunks(fixed)
 
-        # ---- control ----------------------------------------------------------------------------
-        converted = Signal()
-        started_price = Signal()
-        index = Signal(range(len(chunks) + 1))
-        buf, cnt = Signal(128), Signal(range(17))
-        with m.If(take & self.i.payload.accept):
-            c0 = "8=FIX.4.".encode()
-            m.d.sync += [cur.eq(self.i.payload), ts.eq(self.utc), seq_cur.eq(seq), busy.eq(1), age.eq(0),
-                         converted.eq(0), started_price.eq(0), index.eq(1),
-                         buf.eq(int.from_bytes(c0, "little")), cnt.eq(8), checksum.eq(sum(c0) & 0xFF)]
-            m.d.sync += qty.start(self.i.payload.o_qty)
-        with m.Elif(busy & (age != 3)):
-            m.d.sync += age.eq(age + 1)
-        with m.If(busy & (age == 2) & ~started_price):
-            m.d.sync += price.start(product)
-            m.d.sync += started_price.eq(1)
-        ready_digits = busy & started_price & qty.done & price.done & ~converted
-        with m.If(ready_digits):
-            nq, npr, ns = _ndigits(qty.bcd, QTY_DIGITS), _ndigits(price.bcd, PRICE_DIGITS), _ndigits(seq_cur, SEQ_DIGITS)
-            il = Mux(npr > decimals, npr - decimals, 1)
-            m.d.sync += [n_qty.eq(nq), n_price.eq(npr), n_seq.eq(ns), int_len.eq(il), converted.eq(1)]
-        # BodyLength and its digits, one cycle after the digit counts.
-        have_lengths = Signal()
-        with m.If(take):
-            m.d.sync += have_lengths.eq(0)
-        with m.Elif(converted & ~have_lengths):
-            total = sum(lengths[k] for k in range(body_first, body_last + 1)) - 1
-            m.d.sync += [body_len.eq(total), have_lengths.eq(1)]
-        bl_ready = Signal()
-        with m.If(take):
-            m.d.sync += bl_ready.eq(0)
-        with m.Elif(have_lengths & ~bl_ready):
-            b = _bcd_of(m, body_len, 3)
-            m.d.sync += [bl_bcd.eq(b), n_bl.eq(_ndigits(b, 3)), bl_ready.eq(1)]
+        bl, bl_stages = summed(m, [Const(body_fixed + 2, 8)] + body_var, 8, "body_len")
+        m.d.comb += bl_bcd.eq(bcd3(m, bl, "bl_digits"))
+        assert LOAD_AGE >= 6 + bl_stages + BCD3_STAGES, "BodyLength's digits must be settled when the chunks load"
 
-        # ---- sequencer into the byte packer --------------------------------------------------------
-        chunk_data = Signal(64)
-        chunk_len = Signal(4)
-        chunk_needs = Signal()
-        with m.Switch(index):
-            for k, (data, length, needs) in enumerate(chunks):
-                with m.Case(k):
-                    m.d.comb += [chunk_data.eq(data), chunk_len.eq(length), chunk_needs.eq(needs or k == 2)]
-            with m.Default():
-                m.d.comb += [chunk_data.eq(0), chunk_len.eq(0), chunk_needs.eq(0)]
-        done_feeding = index == len(chunks)
-        out_free = ~self.o.valid | self.o.ready
-        emit = busy & out_free & ((cnt >= 8) | (done_feeding & (cnt != 0)))
-        cnt_after, buf_after = Signal(range(17)), Signal(128)
-        m.d.comb += [cnt_after.eq(Mux(emit, Mux(cnt >= 8, cnt - 8, 0), cnt)), buf_after.eq(Mux(emit, buf >> 64, buf))]
-        can_take = busy & ~done_feeding & ~take & (cnt_after <= 8) & (~chunk_needs | bl_ready)
-        masked = Signal(64)
-        m.d.comb += masked.eq(chunk_data & Mux(chunk_len == 8, (1 << 64) - 1,
-                                                (Const(1, 65) << (chunk_len * 8)) - 1))
-        with m.If(busy & ~take):
-            with m.If(can_take):
-                m.d.sync += [buf.eq(buf_after | (masked << (cnt_after * 8))), cnt.eq(cnt_after + chunk_len),
-                             index.eq(index + 1)]
-                with m.If(index < trailer_first):
-                    m.d.sync += checksum.eq(checksum + sum(masked[8 * j:8 * j + 8] for j in range(8)))
-            with m.Else():
-                m.d.sync += [buf.eq(buf_after), cnt.eq(cnt_after)]
-        # Also in the capture cycle (emit is 0 then: the encoder was idle), or the consumer,
-        # having taken the previous frame's last beat, would see it again.
-        with m.If(out_free):
-            m.d.sync += self.o.valid.eq(emit)
-            with m.If(emit):
-                last = done_feeding & (cnt <= 8)
-                m.d.sync += [self.o.payload.data.eq(buf[:64]), self.o.payload.last.eq(last),
-                             self.o.payload.keep.eq(Mux(cnt >= 8, 0xFF, (Const(1, 9) << cnt) - 1))]
-                with m.If(last):
-                    m.d.sync += busy.eq(0)
+        # ---- CheckSum: constants, fixed-width fields, and each variable field's bytes ---------------
+        fixed_terms = [value if times == 1 else (value * times)[:8] for value, times in terms.values()]
+
+        def digit_sum(bcd, ndigits):
+            return [digit(bcd, i) for i in range(ndigits)]
+
+        def bytes_of(value):
+            return [value[8 * j:8 * j + 8] for j in range(8)]
+
+        # the price's bytes besides its digits: 0x30 a digit, "\x0144=", "."
+        price_zeros = _reg(m, int_top * 0x30 + (0x30 + sum(b("\x0144="))), "price_zeros", 8)
+        price_const = _reg(m, Mux(limit, price_zeros, 0) + Mux(has_frac, ord("."), 0), "price_const", 8)
+        seq_zeros, qty_zeros = _reg(m, top_s * 0x30, "seq_zeros", 8), _reg(m, top_q * 0x30, "qty_zeros", 8)
+        cs, cs_stages = summed(m, [Const((const_sum + 2 * 0x30) % 256, 8), *fixed_terms, *bytes_of(sender),
+                                   *bytes_of(target), *bytes_of(name), *digit_sum(seq_cur, SEQ_DIGITS),
+                                   seq_zeros, *digit_sum(qty.bcd, QTY_DIGITS), qty_zeros,
+                                   *digit_sum(price.bcd, PRICE_DIGITS), price_const], 8, "checksum")
+        m.d.comb += cs_bcd.eq(bcd3(m, cs, "cs_digits"))
+
+        first_late = min(q for q, ch in enumerate(chunks) if ch.late)
+        settled = max(qty_final + 2, price_final + 2, price_final + cs_stages + BCD3_STAGES)   # digit_run, mask
+        assert LOAD_AGE + first_late - 1 >= settled, "late chunks must be settled when they are written"
+
+        due = Signal()
+        with m.If(start):
+            m.d.sync += due.eq(0)
+        with m.Else():
+            m.d.sync += due.eq(~below(age, LOAD_AGE - 1))
+        final = stream_chunks(m, self.o, chunks, PREFIX, start, due)
+        with m.If(final):
+            m.d.sync += busy.eq(0)
         return m

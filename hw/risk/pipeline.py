@@ -45,6 +45,7 @@ from wirespeed.reasons import RejectReason as R
 
 from ..logic import any_of, below, equal, exceeds, kept, pick
 from ..regs import map as regmap
+from ..skid import skid_output
 from ..regs.bus import RegBus
 from .regfile import Counters, register_file
 
@@ -346,15 +347,7 @@ class RiskPipeline(wiring.Component):
         m.d.comb += [dec.order_id.eq(s3.order_id), dec.accept.eq(take), dec.mask.eq(mask)]
         m.d.comb += [getattr(dec, f"o_{f}").eq(getattr(s3, f)) for f in ORDER.fields if f != "order_id"]
         record = Cat(dec, *(Cat(*pre) for pre in s3_reason_pre))
-        main, skid, skid_valid = Signal(len(record)), Signal(len(record)), Signal()
-        push = advance & s3_valid
-        free = ~self.o.valid | self.o.ready                 # the output register is empty or being taken
-        with m.If(free):
-            m.d.sync += [main.eq(Mux(skid_valid, skid, record)), self.o.valid.eq(skid_valid | push),
-                         skid_valid.eq(0)]
-        with m.Elif(push):
-            m.d.sync += [skid.eq(record), skid_valid.eq(1)]
-        m.d.sync += advance.eq(~(~free & (skid_valid | push)) & ~(clearing & ~clear_last))
+        main = skid_output(m, self.o, record, advance & s3_valid, room=advance, hold=clearing & ~clear_last)
         out = RISK_OUT.layout(main[:RISK_OUT.width])
         pre_r = [main[RISK_OUT.width + k * (1 + CODE_WIDTH):][:1 + CODE_WIDTH] for k in range(len(REASON_GROUPS))]
         found_r = [pre[0] | out.mask[last - 1] for (_, last), pre in zip(REASON_GROUPS, pre_r)]

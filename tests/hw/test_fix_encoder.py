@@ -60,7 +60,7 @@ def random_symbols(rng) -> SymbolTable:
     table = SymbolTable()
     for index in range(DEPTH):
         name = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ.") for _ in range(rng.randint(1, 8)))
-        tick = TickSize(rng.choice([1, 5, 25, 255]), rng.choice([0, 1, 2, 4]))
+        tick = TickSize(rng.choice([1, 5, 25, 255]), rng.choice([0, 1, 2, 4, 8, 9]))
         table.add(Symbol(index, f"{name}{index}"[-8:] if len(name) + len(str(index)) > 8 else f"{name}{index}", tick))
     return table
 
