@@ -21,10 +21,12 @@ one-hot so a beat's word is an AND-OR of registers, and the symbol table is read
 """
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
+from amaranth.lib.wiring import In
 
 from wirespeed.enums import Side, TimeInForce
 from wirespeed.layout import OUCH_SYMBOL, RISK_OUT
 
+from ..logic import kept
 from .common import encoder_members, hex_digit, symbol_table, table_signature
 
 FRAME_BYTES = 50
@@ -48,7 +50,9 @@ def symbol_table_signature(depth: int) -> wiring.Signature:
 
 class OuchEncoder(wiring.Component):
     def __init__(self, depth: int = 64):
-        members = encoder_members(self, OUCH_SYMBOL.layout, depth)
+        # hold: while high no order is taken (a sibling consumer of the same decisions is busy);
+        # a register outside, so it costs no logic level in front of the encoder
+        members = encoder_members(self, OUCH_SYMBOL.layout, depth, hold=In(1))
         self.depth = depth
         super().__init__(members)
 
@@ -63,14 +67,16 @@ class OuchEncoder(wiring.Component):
         beat = Signal(BEATS)   # one-hot: the beat to emit next (a wide mux decoded from a count is deeper)
         cur = Signal(RISK_OUT.layout)
         d = self.i.payload
-        m.d.comb += self.i.ready.eq(~busy)
-        take = self.i.valid & self.i.ready
-        m.d.comb += [rd.addr.eq(d.o_symbol[:abits]), rd.en.eq(take)]
+        m.d.comb += self.i.ready.eq(~busy & ~self.hold)
+        # one LUT from registers and ports: the capture enables are a level behind it
+        start = kept(m, self.i.valid & ~busy & ~self.hold & d.accept, "start")
+        # the row is read while idle, and so holds the taken order's row while busy
+        m.d.comb += [rd.addr.eq(d.o_symbol[:abits]), rd.en.eq(~busy)]
         # The frame's computed characters are registered with the order, so every byte of a beat
         # comes straight from a register through the beat mux.
         side, tif = Signal(8), Signal(8)
         oid_hex = [Signal(8, name=f"oid_hex{k}") for k in range(8)]
-        with m.If(take & d.accept):
+        with m.If(start):
             m.d.sync += [cur.eq(d), busy.eq(1), age.eq(0), beat.eq(1),
                          side.eq(Mux(d.o_side == Side.BUY, ord("B"), Mux(d.o_side == Side.SELL_SHORT, ord("T"), ord("S")))),
                          tif.eq(Mux((d.o_tif == TimeInForce.IOC) | (d.o_tif == TimeInForce.FOK), ord("3"), ord("0")))]

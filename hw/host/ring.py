@@ -14,12 +14,12 @@ the encoder's symbol table pass through to the blocks inside.
 """
 from amaranth import Cat, Module, Signal
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out, flipped
 
 from wirespeed.layout import BEAT, COMPLETION, DESCRIPTOR, FILL, ORDER
 
 from ..encode.ouch import OuchEncoder, symbol_table_signature
+from .fifo import ThermoFIFO
 from ..logic import equal
 from ..regs.bus import RegBus
 from ..risk.pipeline import NOW_WIDTH, RiskPipeline
@@ -54,7 +54,7 @@ class HostRing(wiring.Component):
         m = Module()
         m.submodules.risk = risk = self._risk
         m.submodules.encoder = enc = self._enc
-        m.submodules.t_fetch = t_fifo = SyncFIFO(width=64, depth=8)
+        m.submodules.t_fetch = t_fifo = ThermoFIFO(width=64, depth=8)
         wiring.connect(m, flipped(self.bus), risk.bus)
         wiring.connect(m, flipped(self.fill), risk.fill)
         wiring.connect(m, flipped(self.table), enc.table)
@@ -83,22 +83,22 @@ class HostRing(wiring.Component):
             with m.If(issued == 0):
                 m.d.sync += started.eq(cycle)
         m.d.comb += self.rd_resp.ready.eq(received < issued)
+        full = Signal()                         # all four words are in (a register)
         with m.If(self.rd_resp.valid & self.rd_resp.ready):
             for k in range(WORDS):
                 with m.If(received == k):
                     m.d.sync += words[k].eq(self.rd_resp.payload)
-            m.d.sync += received.eq(received + 1)
-        full = received == WORDS
+            m.d.sync += [received.eq(received + 1), full.eq(received == WORDS - 1)]
         desc = Cat(*words)
         m.d.comb += [risk.i.payload.eq(desc[:ORDER.width]), risk.i.valid.eq(full),
                      t_fifo.w_data.eq(started), t_fifo.w_en.eq(full & risk.i.ready)]
         with m.If(full & risk.i.ready):
-            m.d.sync += [consumer.eq(consumer + 1), issued.eq(0), received.eq(0)]
+            m.d.sync += [consumer.eq(consumer + 1), issued.eq(0), received.eq(0), full.eq(0)]
 
         # ---- decisions: to the encoder and, at the same time, to the completion writer -------
         writing = Signal()
-        m.d.comb += [enc.i.payload.eq(risk.o.payload), enc.i.valid.eq(risk.o.valid & ~writing),
-                     risk.o.ready.eq(enc.i.ready & ~writing)]
+        m.d.comb += [enc.i.payload.eq(risk.o.payload), enc.i.valid.eq(risk.o.valid), enc.hold.eq(writing),
+                     risk.o.ready.eq(enc.i.ready)]
         cpl = Signal(COMPLETION.layout)
         cpl_index = Signal(32)
         word = Signal(range(WORDS))
