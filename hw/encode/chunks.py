@@ -86,7 +86,7 @@ def stream_chunks(m, o, chunks: list, prefix: bytes, start, due, name: str = "sl
     with m.Elif(load):
         m.d.sync += over.eq(1)                  # chunk 0 is 8 bytes, at cnt 0
     with m.Elif(advance):
-        m.d.sync += [cnt.eq(ncnt), low.eq(Cat(*(ncnt > p for p in range(8)))), ncnt.eq(ahead[:3]),
+        m.d.sync += [cnt.eq(ncnt), low.eq(Cat(*(ncnt > p for p in range(7)))), ncnt.eq(ahead[:3]),
                      over.eq(ahead[3])]
 
     # ---- the slots --------------------------------------------------------------------------
