@@ -3,6 +3,8 @@ import random
 
 import pytest
 
+from amaranth.sim import Simulator
+
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.gateway.ouch import OuchSymbol, enter_order, soup_unsequenced
 from wirespeed.hw.encode.ouch import BEATS, OuchEncoder
@@ -91,3 +93,44 @@ def test_rejected_decisions_produce_nothing():
     decisions = [{**random_decision(rng, i), "accept": 0} for i in range(5)] + [{**random_decision(rng, 9), "accept": 1}]
     run = simulate(decisions, symbols)
     assert run.outputs == beats(software_frame(decisions[-1], symbols))
+
+
+def test_hold_keeps_the_encoder_from_taking_an_order():
+    """``hold`` (the host ring's completion writer is busy): the decision waits, nothing comes out;
+    once released the order is taken and its frame is the software encoder's."""
+    rng = random.Random(6)
+    symbols = random_symbols(rng)
+    d = {**random_decision(rng, 1), "accept": 1}
+    dut = OuchEncoder(DEPTH)
+    seen = {"ready_while_held": [], "valid_while_held": [], "beats": []}
+
+    async def bench(ctx):
+        for index, sym in symbols.items():
+            ctx.set(dut.table.addr, index)
+            ctx.set(dut.table.data.as_value(), table_row(sym))
+            ctx.set(dut.table.en, 1)
+            await ctx.tick()
+        ctx.set(dut.table.en, 0)
+        ctx.set(dut.hold, 1)
+        ctx.set(dut.i.payload.as_value(), RISK_OUT.pack(d))
+        ctx.set(dut.i.valid, 1)
+        ctx.set(dut.o.ready, 1)
+        for _ in range(12):
+            seen["ready_while_held"].append(ctx.get(dut.i.ready))
+            seen["valid_while_held"].append(ctx.get(dut.o.valid))
+            await ctx.tick()
+        ctx.set(dut.hold, 0)
+        for _ in range(40):
+            taken = ctx.get(dut.i.ready)
+            if ctx.get(dut.o.valid):
+                seen["beats"].append(ctx.get(dut.o.payload.as_value()))
+            await ctx.tick()
+            if taken:
+                ctx.set(dut.i.valid, 0)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen["ready_while_held"] == [0] * 12 and seen["valid_while_held"] == [0] * 12
+    assert seen["beats"] == beats(software_frame(d, symbols))
