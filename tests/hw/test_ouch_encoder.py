@@ -46,16 +46,20 @@ def software_frame(d, symbols) -> bytes:
     return soup_unsequenced(enter_order(order, symbols[d["o_symbol"]]))
 
 
+async def load_table(ctx, dut, symbols):
+    for index, sym in symbols.items():
+        ctx.set(dut.table.addr, index)
+        ctx.set(dut.table.data.as_value(), table_row(sym))
+        ctx.set(dut.table.en, 1)
+        await ctx.tick()
+    ctx.set(dut.table.en, 0)
+
+
 def simulate(decisions, symbols, **stall):
     dut = OuchEncoder(DEPTH)
 
     async def setup(ctx):
-        for index, sym in symbols.items():
-            ctx.set(dut.table.addr, index)
-            ctx.set(dut.table.data.as_value(), table_row(sym))
-            ctx.set(dut.table.en, 1)
-            await ctx.tick()
-        ctx.set(dut.table.en, 0)
+        await load_table(ctx, dut, symbols)
 
     n_beats = BEATS * sum(d["accept"] for d in decisions)
     return run_stream(dut, [RISK_OUT.pack(d) for d in decisions], setup=setup, n_outputs=n_beats, **stall)
@@ -105,12 +109,7 @@ def test_hold_keeps_the_encoder_from_taking_an_order():
     seen = {"ready_while_held": [], "valid_while_held": [], "beats": []}
 
     async def bench(ctx):
-        for index, sym in symbols.items():
-            ctx.set(dut.table.addr, index)
-            ctx.set(dut.table.data.as_value(), table_row(sym))
-            ctx.set(dut.table.en, 1)
-            await ctx.tick()
-        ctx.set(dut.table.en, 0)
+        await load_table(ctx, dut, symbols)
         ctx.set(dut.hold, 1)
         ctx.set(dut.i.payload.as_value(), RISK_OUT.pack(d))
         ctx.set(dut.i.valid, 1)
