@@ -30,7 +30,28 @@ def main() -> int:
           " (Verilator driven cycle by cycle from Python via cocotb)")
     from .synth import report
     print(report(src, "risk_pipeline"))
+    encoders()
     return 0
+
+
+def encoders() -> None:
+    """Decision to first byte and cycles per frame of both encoders, and every top's logic depth."""
+    from .build import tops
+    from .encode.fix import FixEncoder
+    from .encode.ouch import BEATS, OuchEncoder
+    from .synth import logic_depth, synthesize
+    from .verify.encoder_bench import measure
+    for name, dut, least in (("OUCH encoder", OuchEncoder(64), BEATS), ("FIX encoder", FixEncoder(64), 14)):
+        r = measure(dut, 64, least)
+        print(f"{name} (depth 64), {r['frames']} accepted decisions back to back")
+        print(f"  cycles from decision to first encoded byte: min {r['first_min']}, max {r['first_max']}")
+        print(f"  cycles per frame: {r['frame_min']}..{r['frame_max']} ({r['beats']:.1f} beats a frame)")
+    out_dir = BUILD_DIR / "bench-hw"
+    for name, make in tops():
+        if name == "risk_pipeline":
+            continue
+        _, netlist = synthesize(write_verilog(make(), name, out_dir), name)
+        print(f"{name}: longest path {logic_depth(netlist, name)[0]} LUT levels between registers")
 
 
 if __name__ == "__main__":

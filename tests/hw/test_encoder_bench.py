@@ -1,0 +1,22 @@
+"""The encoder figures ``make bench-hw`` prints (hw/verify/encoder_bench.py) on a few frames."""
+import pytest
+
+from wirespeed.hw.encode.fix import FixEncoder
+from wirespeed.hw.encode.ouch import BEATS, OuchEncoder
+from wirespeed.hw.verify.encoder_bench import measure
+
+pytestmark = pytest.mark.hw
+
+
+def test_ouch_frames_follow_each_other_with_one_idle_cycle():
+    r = measure(OuchEncoder(16), 16, BEATS, frames=6)
+    assert r["frames"] == 6 and r["beats"] == BEATS
+    assert (r["first_min"], r["first_max"]) == (2, 2)
+    assert r["frame_min"] == r["frame_max"] >= BEATS
+
+
+def test_fix_latency_does_not_depend_on_the_fields():
+    r = measure(FixEncoder(16), 16, 14, frames=8, seed=4)
+    assert r["frames"] >= 5
+    assert (r["first_min"], r["first_max"]) == (2, 2)
+    assert r["frame_min"] >= r["beats"]
