@@ -30,8 +30,8 @@ class Chunk:
 
 
 def fixed_chunks(items) -> list:
-    """Consecutive fixed-length bytes (ints, or 8-bit values with ``late`` markers as
-    ``(value, True)``) packed into chunks of 8; returns Chunks."""
+    """Consecutive fixed-width bytes (ints, or ``(8-bit value, late)`` pairs) packed into chunks
+    of 8; a chunk with a late byte is late."""
     out, cur = [], []
 
     def flush():

@@ -7,7 +7,7 @@ new_order_fields(order, symbols, venue_cl_ord_id(order_id), ts), sending_time=ts
     54=<side>|60=<ts>|38=<qty>|40=<type>|[44=<price>|]59=<tif>|10=<sum>|
 
 Inputs besides the order: the symbol table (name, tick = units x 10^-decimals, decimals 0..9),
-CompIDs (up to 8 bytes), MsgSeqNum as a BCD counter the host loads (``seq_load``/``seq_value``;
+CompIDs (up to 8 bytes; a longer length counts as 8), MsgSeqNum as a BCD counter the host loads (``seq_load``/``seq_value``;
 it advances by one per message), and the UTC time as 17 BCD digits YYYYMMDDHHMMSSmmm.
 
 Everything is a register or at most 3 LUT levels from one. Ages count cycles after the order
@@ -16,8 +16,8 @@ is taken (age 0: the order and its table row are in registers):
     age 0..10    qty to BCD (double dabble, 3 bits a cycle); its digit count from ``qty >= 10**k``
     age 1..2     price x units through the DSP (registered inputs, M and P registers)
     age 3..16    price x units to BCD; its digit count from the product the cycle it arrives
-    age ..8      every field's length, then BodyLength (always 3 digits: the fixed part alone
-                 is 102 bytes, the most it can be is 172)
+    age ..10     every field's length (age 6), BodyLength (8), its digits (10): always 3 digits,
+                 as the fixed part alone is 102 bytes and the most it can be is 172
     age 10       the frame's chunks load into the packer (hw/encode/chunks.py); qty, price and
                  CheckSum are written into it later, as the frame moves (they are settled by then)
 
@@ -239,6 +239,8 @@ class FixEncoder(wiring.Component):
 
         bl, bl_stages = summed(m, [Const(body_fixed + 2, 8)] + body_var, 8, "body_len")
         m.d.comb += bl_bcd.eq(bcd3(m, bl, "bl_digits"))
+        # price_chars, the last of the lengths, is settled at age 6 (product 2, thermometer 3,
+        # its count 4, int_top 5)
         assert LOAD_AGE >= 6 + bl_stages + BCD3_STAGES, "BodyLength's digits must be settled when the chunks load"
 
         # ---- CheckSum: constants, fixed-width fields, and each variable field's bytes ---------------
