@@ -3,8 +3,9 @@
 The chunks of one frame are loaded at once into a shift register of slots; the head slot goes
 into the byte packer and every slot moves up one when the head is taken. Each slot's input is
 its load value or the slot behind it, so no slot has more than one LUT level in front of it,
-and the packer's selects (the fill ``cnt`` and whether the head chunk completes a beat) are
-registers, computed one chunk ahead: every path is at most 3 LUT levels.
+and the packer's selects (the fill ``cnt``, and whether the head chunk completes a beat) are
+registers, computed one chunk ahead; slot 0 holds the head already rotated into the byte lanes
+it will fill. Every path is at most 3 LUT levels.
 
 Chunks whose bytes are not known at load time (``late``) are loaded empty and written when the
 frame has moved ``k`` chunks on, ``k`` being one less than the first late chunk's position, so
@@ -61,7 +62,8 @@ def stream_chunks(m, o, chunks: list, prefix: bytes, start, due, name: str = "sl
     assert k is None or k >= 1, "a late chunk cannot be the first or second"
 
     data = [Signal(64, name=f"{name}{i}") for i in range(n)]
-    length = [Signal(4, name=f"{name}{i}_len") for i in range(n)]
+    # slot 0's length is not kept: it was used while the chunk sat in slot 1 (ncnt, over below)
+    length = [None] + [Signal(4, name=f"{name}{i}_len") for i in range(1, n)]
     valid, mark, final_mark = Signal(n, name=f"{name}_valid"), Signal(n, name=f"{name}_mark"), Signal(n, name=f"{name}_last")
     loaded = Signal(init=1, name=f"{name}_loaded")
     room = Signal(init=1, name=f"{name}_room")   # a beat pushed now has a place (a register)
@@ -77,7 +79,7 @@ def stream_chunks(m, o, chunks: list, prefix: bytes, start, due, name: str = "sl
     # (j + cnt) % 8), so each lane only chooses between ``acc`` and the head. The selects are
     # registers, worked out one chunk ahead: ``ncnt`` is ``cnt`` for the chunk in slot 1.
     cnt, ncnt = Signal(3, name=f"{name}_cnt"), Signal(3, name=f"{name}_ncnt")
-    low = Signal(8, name=f"{name}_low")        # lane p < cnt: taken by a waiting byte
+    low = Signal(8, name=f"{name}_low")        # lane p < cnt: taken by a waiting byte (cnt as a mask)
     over = Signal(name=f"{name}_over")          # cnt + the head's length >= 8: a beat goes out
     acc = Signal(64, name=f"{name}_acc")
     ahead = ncnt + length[1]
@@ -93,18 +95,19 @@ def stream_chunks(m, o, chunks: list, prefix: bytes, start, due, name: str = "sl
     for i in range(n):
         nxt_data = data[i + 1] if i + 1 < n else Const(0, 64)
         nxt_len = length[i + 1] if i + 1 < n else Const(0, 4)
+        lengths = [length[i].eq(chunks[i].length)] if i else []
+        shifts = [length[i].eq(nxt_len)] if i else []
         arriving = chunks[i + k] if k is not None and i >= 1 and i + k in late else None
         if i == 0:
             lanes = [nxt_data[8 * j:8 * j + 8] for j in range(8)]
             nxt_data = Cat(*(mux16(m, [lanes[(p - c) % 8] for c in range(8)], ncnt, f"{name}_rot{p}")
                              for p in range(8)))
             with m.If(start):
-                m.d.sync += [data[0].eq(int.from_bytes(prefix, "little")), length[0].eq(8)]
+                m.d.sync += data[0].eq(int.from_bytes(prefix, "little"))
         with m.If(load):
-            m.d.sync += [data[i].eq(0 if chunks[i].late else chunks[i].data), length[i].eq(chunks[i].length)]
+            m.d.sync += [data[i].eq(0 if chunks[i].late else chunks[i].data), *lengths]
         with m.Elif(advance):
-            m.d.sync += [data[i].eq(Mux(mark[0], arriving.data, nxt_data) if arriving else nxt_data),
-                         length[i].eq(nxt_len)]
+            m.d.sync += [data[i].eq(Mux(mark[0], arriving.data, nxt_data) if arriving else nxt_data), *shifts]
     with m.If(start):
         m.d.sync += [valid.eq(1), mark.eq(0), final_mark.eq(0)]
     with m.Elif(load):
@@ -128,10 +131,9 @@ def stream_chunks(m, o, chunks: list, prefix: bytes, start, due, name: str = "sl
     splits = kept(m, is_last & over & ~exact, f"{name}_splits")
     m.d.sync += flush.eq(~start & ((advance & splits) | (flush & ~room)))
     tail_keep = Array([Const((1 << min(c + last_len, 8)) - 1, 8) for c in range(8)])[cnt]
-    flush_keep = Array([Const((1 << c) - 1, 8) for c in range(8)])[cnt]
     beat_out = Signal.like(o.payload)
     m.d.comb += [beat_out.data.eq(Cat(*beat)),
-                 beat_out.keep.eq(kept(m, Mux(flush, flush_keep, Mux(is_last & ~over, tail_keep, 0xFF)),
+                 beat_out.keep.eq(kept(m, Mux(flush, low, Mux(is_last & ~over, tail_keep, 0xFF)),
                                        f"{name}_keep")),
                  beat_out.last.eq(kept(m, flush | (is_last & (~over | exact)), f"{name}_final"))]
     main = skid_output(m, o, beat_out.as_value(), push, room)

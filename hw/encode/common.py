@@ -8,8 +8,8 @@ from wirespeed.layout import BEAT, RISK_OUT
 
 
 def check_depth(component, depth) -> None:
-    """A table depth must be a power of two >= 2 (raised before the component exists, so no
-    "created but never used" warning follows the error)."""
+    """A depth (table rows, queue entries) must be a power of two >= 2 (raised before the
+    component exists, so no "created but never used" warning follows the error)."""
     if not isinstance(depth, int) or depth < 2 or depth & (depth - 1):
         component._MustUse__silence = True
         raise TypeError(f"depth must be a power of two >= 2, not {depth!r}")

@@ -3,20 +3,28 @@
 - ``Dabble``: iterative double dabble, three shift-and-add-3 steps a cycle (one LUT level each).
 - ``digits_above``: the thermometer ``value >= 10**k`` (one subtraction each), from which a
   number's digit count is known before its digits are.
-- ``top_index``: the index of a thermometer's highest set bit (two levels).
-- ``digit_run``: eight ASCII digits ``s, s-1, ...`` of a BCD value, picked by a register ``s``.
-- ``bcd3``: the three BCD digits of an 8-bit value (a table, two levels).
+- ``top_index``: how many bits of a thermometer are set (two levels);
+  ``highest_nonzero``: the index of a BCD value's highest non-zero digit.
+- ``digit_run``: eight ASCII digits ``s, s-1, ...`` of a BCD value, picked by a register ``s``
+  through ``mux16`` (4-way muxes, one LUT each).
+- ``bcd3``: the three BCD digits of an 8-bit value (a table, two register stages).
+- ``byte_mask``, ``keep_bytes``: the bytes of a value below a length.
 - ``summed``: a sum of many terms, two adders per register stage.
 """
 from amaranth import Array, Cat, Const, Mux, Signal
 
-from wirespeed.hw.logic import any_of, below, kept
+from ..logic import any_of, below, kept
 
 STEPS = 3           # double-dabble steps per cycle
 
 
 def digit(bcd, i):
     return bcd[4 * i:4 * i + 4]
+
+
+def ascii_digit(bcd, i):
+    """Digit ``i`` of ``bcd`` as an ASCII character (8 bits)."""
+    return Cat(digit(bcd, i), Const(3, 4))
 
 
 def _step(m, bcd, bit, ndigits: int, name: str):
@@ -80,7 +88,7 @@ def digit_run(m, bcd, ndigits: int, s, name: str):
     for j in range(8):
         cases = [digit(bcd, v - j) if 0 <= v - j < ndigits else Const(0, 4) for v in range(16)]
         m.d.sync += out[8 * j:8 * j + 4].eq(mux16(m, cases, s, f"{name}{j}"))
-        m.d.comb += out[8 * j + 4:8 * j + 8].eq(3)
+        m.d.comb += out[8 * j + 4:8 * j + 8].eq(3)            # the ASCII digits' upper nibble
     return out
 
 
@@ -115,6 +123,11 @@ def bcd3(m, value, name: str):
 def byte_mask(length):
     """Byte j kept while j < ``length`` (a 4-bit length: one LUT a bit)."""
     return Cat(*(length > j for j in range(8)))
+
+
+def keep_bytes(value, mask):
+    """The 8 bytes of ``value`` with byte j cleared unless ``mask[j]`` is set."""
+    return Cat(*(value[8 * j:8 * j + 8] & mask[j].replicate(8) for j in range(8)))
 
 
 def summed(m, terms, width: int, name: str):

@@ -35,8 +35,8 @@ from wirespeed.layout import FIX_SYMBOL, RISK_OUT
 from ..logic import below, kept
 from .chunks import Chunk, fixed_chunks, stream_chunks
 from .common import encoder_members, hex_digit, symbol_table
-from .decimal import (BCD3_STAGES, Dabble, bcd3, byte_mask, digit, digit_run, digits_above, highest_nonzero, summed,
-                      top_index)
+from .decimal import (BCD3_STAGES, Dabble, ascii_digit, bcd3, byte_mask, digit, digit_run, digits_above,
+                      highest_nonzero, keep_bytes, summed, top_index)
 
 QTY_DIGITS, PRICE_DIGITS, SEQ_DIGITS = 10, 13, 10
 TS_DIGITS = 17
@@ -87,8 +87,7 @@ class FixEncoder(wiring.Component):
             value, length = getattr(self, port), getattr(self, f"{port}_len")
             comp[port] = Signal(64, name=port), Signal(4, name=f"{port}_n")
             with m.If(start):
-                m.d.sync += [comp[port][0].eq(Cat(*(value[8 * j:8 * j + 8] & (length > j).replicate(8)
-                                                    for j in range(8)))),
+                m.d.sync += [comp[port][0].eq(keep_bytes(value, byte_mask(length))),
                              comp[port][1].eq(Mux(length > 8, 8, length))]
         with m.If(start):
             m.d.sync += [cur.eq(self.i.payload), ts.eq(self.utc), seq_cur.eq(self.seq), busy.eq(1)]
@@ -150,8 +149,7 @@ class FixEncoder(wiring.Component):
 
         def masked(data, length, name):
             """Registered: ``data`` with its bytes past ``length`` cleared (the mask a register too)."""
-            mask = _reg(m, byte_mask(length), f"{name}_mask")
-            return _reg(m, Cat(*(data[8 * j:8 * j + 8] & mask[j].replicate(8) for j in range(8))), name)
+            return _reg(m, keep_bytes(data, _reg(m, byte_mask(length), f"{name}_mask")), name)
 
         def run(bcd, ndigits, first, length, name, late=False):
             return Chunk(masked(digit_run(m, bcd, ndigits, first, f"{name}_digits"), length, name), length, late)
@@ -175,8 +173,8 @@ class FixEncoder(wiring.Component):
         tif = ascii(Cat(cur.o_tif, Const(6, 5))[:8] | 0x30, "tif")
         hex_id = ascii(Cat(*(hex_digit(cur.order_id[4 * (7 - k):4 * (8 - k)]) for k in range(8))), "hex", 8)
         name_n = _clamped(m, row.name_len, 8, "name_n")
-        name = _reg(m, Cat(*(row.name[8 * j:8 * j + 8] & (row.name_len > j).replicate(8) for j in range(8))), "name")
-        ts_digits = [Cat(digit(ts, k), Const(3, 4)) for k in range(TS_DIGITS)]
+        name = _reg(m, keep_bytes(row.name, byte_mask(row.name_len)), "name")
+        ts_digits = [ascii_digit(ts, k) for k in range(TS_DIGITS)]
         c = [(b, False) for b in ts_digits]
         ts_text = c[0:8] + [ord("-"), *c[8:10], ord(":"), *c[10:12], ord(":"), *c[12:14], ord("."), *c[14:17]]
 
@@ -188,9 +186,9 @@ class FixEncoder(wiring.Component):
         body_var = [sender_n, target_n, top_s, name_n, top_q, price_chars]     # seq, qty: top + 1 digits
 
         bl_bcd = Signal(12)
-        bl_text = [(Cat(digit(bl_bcd, 2 - k), Const(3, 4)), False) for k in range(3)]
+        bl_text = [(ascii_digit(bl_bcd, 2 - k), False) for k in range(3)]
         cs_bcd = Signal(12)
-        cs_text = [(Cat(digit(cs_bcd, 2 - k), Const(3, 4)), True) for k in range(3)]
+        cs_text = [(ascii_digit(cs_bcd, 2 - k), True) for k in range(3)]
 
         def b(text):
             return list(text.encode("ascii"))
@@ -246,7 +244,7 @@ class FixEncoder(wiring.Component):
         # ---- CheckSum: constants, fixed-width fields, and each variable field's bytes ---------------
         fixed_terms = [value if times == 1 else (value * times)[:8] for value, times in terms.values()]
 
-        def digit_sum(bcd, ndigits):
+        def digits_of(bcd, ndigits):
             return [digit(bcd, i) for i in range(ndigits)]
 
         def bytes_of(value):
@@ -257,9 +255,9 @@ class FixEncoder(wiring.Component):
         price_const = _reg(m, Mux(limit, price_zeros, 0) + Mux(has_frac, ord("."), 0), "price_const", 8)
         seq_zeros, qty_zeros = _reg(m, top_s * 0x30, "seq_zeros", 8), _reg(m, top_q * 0x30, "qty_zeros", 8)
         cs, cs_stages = summed(m, [Const((const_sum + 2 * 0x30) % 256, 8), *fixed_terms, *bytes_of(sender),
-                                   *bytes_of(target), *bytes_of(name), *digit_sum(seq_cur, SEQ_DIGITS),
-                                   seq_zeros, *digit_sum(qty.bcd, QTY_DIGITS), qty_zeros,
-                                   *digit_sum(price.bcd, PRICE_DIGITS), price_const], 8, "checksum")
+                                   *bytes_of(target), *bytes_of(name), *digits_of(seq_cur, SEQ_DIGITS),
+                                   seq_zeros, *digits_of(qty.bcd, QTY_DIGITS), qty_zeros,
+                                   *digits_of(price.bcd, PRICE_DIGITS), price_const], 8, "checksum")
         m.d.comb += cs_bcd.eq(bcd3(m, cs, "cs_digits"))
 
         first_late = min(q for q, ch in enumerate(chunks) if ch.late)

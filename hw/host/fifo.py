@@ -7,12 +7,12 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ..encode.common import check_depth
+
 
 class ThermoFIFO(wiring.Component):
     def __init__(self, width: int, depth: int):
-        if not isinstance(depth, int) or depth < 2 or depth & (depth - 1):
-            self._MustUse__silence = True
-            raise TypeError(f"depth must be a power of two >= 2, not {depth!r}")
+        check_depth(self, depth)
         self.width, self.depth = width, depth
         super().__init__({"w_data": In(width), "w_en": In(1), "w_rdy": Out(1),
                           "r_data": Out(width), "r_en": In(1), "r_rdy": Out(1)})

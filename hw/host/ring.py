@@ -19,10 +19,10 @@ from amaranth.lib.wiring import In, Out, flipped
 from wirespeed.layout import BEAT, COMPLETION, DESCRIPTOR, FILL, ORDER
 
 from ..encode.ouch import OuchEncoder, symbol_table_signature
-from .fifo import ThermoFIFO
 from ..logic import equal
 from ..regs.bus import RegBus
 from ..risk.pipeline import NOW_WIDTH, RiskPipeline
+from .fifo import ThermoFIFO
 
 WORDS = DESCRIPTOR.width // 64
 WriteReq = data.StructLayout({"addr": 32, "data": 64})

@@ -7,19 +7,11 @@ import random
 
 from amaranth.sim import Simulator
 
-from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.layout import BEAT, RISK_OUT
 
 from . import stream_bench
 from .access import AmaranthAccess
-
-
-def _decision(rng: random.Random, depth: int) -> int:
-    return RISK_OUT.pack({
-        "order_id": rng.getrandbits(32), "accept": 1, "reason": 0, "mask": 0, "o_cl_ord_key": rng.getrandbits(64),
-        "o_session": rng.getrandbits(8), "o_symbol": rng.randrange(depth), "o_side": int(rng.choice(list(Side))),
-        "o_ord_type": int(rng.choice(list(OrdType))), "o_tif": int(rng.choice(list(TimeInForce))),
-        "o_qty": rng.choice([1, rng.getrandbits(32)]), "o_price": rng.choice([1, rng.getrandbits(32)])})
+from .stimulus import random_decision
 
 
 def measure(dut, depth: int, beats_at_least: int, frames: int = 200, seed: int = 1) -> dict:
@@ -27,7 +19,7 @@ def measure(dut, depth: int, beats_at_least: int, frames: int = 200, seed: int =
     transfer to its frame's first beat, and between successive decisions taken, over the complete
     frames among the first ``frames x beats_at_least`` beats (``beats_at_least``: no frame is shorter)."""
     rng = random.Random(seed)
-    decisions = [_decision(rng, depth) for _ in range(frames)]
+    decisions = [RISK_OUT.pack({**random_decision(rng, i, depth), "accept": 1}) for i in range(frames)]
     box = {}
 
     async def bench(ctx):

@@ -80,3 +80,14 @@ class OrderStimulus:
         self.keys.append(key)
         return {"order_id": order_id, "cl_ord_key": key, "session": session, "symbol": symbol, "side": side,
                 "ord_type": ord_type, "tif": tif, "qty": qty, "price": price}
+
+
+def random_decision(rng: random.Random, i: int, depth: int) -> dict:
+    """A risk decision for an order encoder (``RISK_OUT`` fields; accepted 85 % of the time):
+    quantities and prices on decimal digit-count boundaries and at the widths' maxima."""
+    return {"order_id": rng.choice([i, rng.getrandbits(32), 0xFFFFFFFF]), "accept": int(rng.random() < 0.85),
+            "reason": 0, "mask": 0, "o_cl_ord_key": 0, "o_session": 0, "o_symbol": rng.randrange(depth),
+            "o_side": int(rng.choice(list(Side))), "o_ord_type": int(rng.choice(list(OrdType))),
+            "o_tif": int(rng.choice(list(TimeInForce))),
+            "o_qty": rng.choice([1, 9, 10, 99_999_999, 100_000_000, rng.getrandbits(32), (1 << 32) - 1]),
+            "o_price": rng.choice([1, 5, 99, 100, 12_345, rng.getrandbits(32), (1 << 32) - 1])}

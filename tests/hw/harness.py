@@ -22,3 +22,14 @@ def run_stream(dut, inputs: list[int], *, setup=None, **kw) -> StreamRun:
     sim.add_testbench(bench)
     sim.run()
     return box["run"]
+
+
+async def load_table(ctx, dut, rows: dict[int, int]) -> None:
+    """Write packed rows into an encoder's symbol table, one per cycle, through its write port
+    (the simulator's twin of ``tb/streamtb.load_table``)."""
+    for index, row in rows.items():
+        ctx.set(dut.table.addr, index)
+        ctx.set(dut.table.data.as_value(), row)
+        ctx.set(dut.table.en, 1)
+        await ctx.tick()
+    ctx.set(dut.table.en, 0)

@@ -8,12 +8,13 @@ from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.gateway.fix.encoder import Encoder
 from wirespeed.gateway.fix.orders import new_order_fields, venue_cl_ord_id
 from wirespeed.hw.encode.fix import FixEncoder
+from wirespeed.hw.verify import stimulus
 from wirespeed.layout import BEAT, FIX_SYMBOL, RISK_OUT, beats
 from wirespeed.order import Order
 from wirespeed.prices import TickSize
 from wirespeed.symbols import Symbol, SymbolTable
 
-from .harness import STALL_IDS, STALLS, run_stream, stall_seed
+from .harness import STALL_IDS, STALLS, load_table, run_stream, stall_seed
 
 pytestmark = pytest.mark.hw
 DEPTH = 16
@@ -66,12 +67,7 @@ def random_symbols(rng) -> SymbolTable:
 
 
 def random_decision(rng, i):
-    return {"order_id": rng.choice([i, rng.getrandbits(32), 0xFFFFFFFF]), "accept": int(rng.random() < 0.85),
-            "reason": 0, "mask": 0, "o_cl_ord_key": 0, "o_session": 0, "o_symbol": rng.randrange(DEPTH),
-            "o_side": int(rng.choice(list(Side))), "o_ord_type": int(rng.choice(list(OrdType))),
-            "o_tif": int(rng.choice(list(TimeInForce))),
-            "o_qty": rng.choice([1, 9, 10, 99_999_999, 100_000_000, rng.getrandbits(32), (1 << 32) - 1]),
-            "o_price": rng.choice([1, 5, 99, 100, 12_345, rng.getrandbits(32), (1 << 32) - 1])}
+    return stimulus.random_decision(rng, i, DEPTH)
 
 
 def software(d, symbols: SymbolTable, seq: int) -> bytes:
@@ -85,12 +81,7 @@ def simulate(decisions, symbols, first_seq, **stall):
     dut = FixEncoder(DEPTH)
 
     async def setup(ctx):
-        for sym in symbols:
-            ctx.set(dut.table.addr, sym.index)
-            ctx.set(dut.table.data.as_value(), table_row(sym))
-            ctx.set(dut.table.en, 1)
-            await ctx.tick()
-        ctx.set(dut.table.en, 0)
+        await load_table(ctx, dut, {sym.index: table_row(sym) for sym in symbols})
         for port, text in ((dut.sender, SENDER), (dut.target, TARGET)):
             ctx.set(port, int.from_bytes(text.encode(), "little"))
         ctx.set(dut.sender_len, len(SENDER))

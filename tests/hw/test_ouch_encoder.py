@@ -11,7 +11,7 @@ from wirespeed.hw.encode.ouch import BEATS, OuchEncoder
 from wirespeed.layout import BEAT, OUCH_SYMBOL, RISK_OUT, beats
 from wirespeed.order import Order
 
-from .harness import STALL_IDS, STALLS, run_stream, stall_seed
+from .harness import STALL_IDS, STALLS, load_table, run_stream, stall_seed
 
 pytestmark = pytest.mark.hw
 DEPTH = 16
@@ -46,20 +46,15 @@ def software_frame(d, symbols) -> bytes:
     return soup_unsequenced(enter_order(order, symbols[d["o_symbol"]]))
 
 
-async def load_table(ctx, dut, symbols):
-    for index, sym in symbols.items():
-        ctx.set(dut.table.addr, index)
-        ctx.set(dut.table.data.as_value(), table_row(sym))
-        ctx.set(dut.table.en, 1)
-        await ctx.tick()
-    ctx.set(dut.table.en, 0)
+def rows(symbols) -> dict[int, int]:
+    return {index: table_row(sym) for index, sym in symbols.items()}
 
 
 def simulate(decisions, symbols, **stall):
     dut = OuchEncoder(DEPTH)
 
     async def setup(ctx):
-        await load_table(ctx, dut, symbols)
+        await load_table(ctx, dut, rows(symbols))
 
     n_beats = BEATS * sum(d["accept"] for d in decisions)
     return run_stream(dut, [RISK_OUT.pack(d) for d in decisions], setup=setup, n_outputs=n_beats, **stall)
@@ -109,7 +104,7 @@ def test_hold_keeps_the_encoder_from_taking_an_order():
     seen = {"ready_while_held": [], "valid_while_held": [], "beats": []}
 
     async def bench(ctx):
-        await load_table(ctx, dut, symbols)
+        await load_table(ctx, dut, rows(symbols))
         ctx.set(dut.hold, 1)
         ctx.set(dut.i.payload.as_value(), RISK_OUT.pack(d))
         ctx.set(dut.i.valid, 1)

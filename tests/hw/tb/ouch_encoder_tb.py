@@ -3,7 +3,7 @@ import cocotb
 
 from wirespeed.layout import RISK_OUT, beats
 
-from ..test_ouch_encoder import random_decision, random_symbols, software_frame, table_row
+from ..test_ouch_encoder import random_decision, random_symbols, rows, software_frame
 from wirespeed.hw.verify.stream_bench import STALLS
 
 from .streamtb import StallRun, env_int, load_table
@@ -18,7 +18,7 @@ async def frames(dut, stall):
     run = await StallRun.start(dut, stall, salt=1)
     rng = run.rng
     symbols = random_symbols(rng)
-    await load_table(dut, {index: table_row(sym) for index, sym in symbols.items()})
+    await load_table(dut, rows(symbols))
     decisions = [random_decision(rng, i) for i in range(ORDERS)]
     expected = [b for d in decisions if d["accept"] for b in beats(software_frame(d, symbols))]
     await run.expect([RISK_OUT.pack(d) for d in decisions], expected)
