@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import zlib
 
-_CHUNK = 256
+#: Frames up to this many bytes are summed exactly by one ``adler32`` (see above).
+ADLER_EXACT = _CHUNK = 256
 
 
 def checksum(data: bytes | bytearray | memoryview, end: int | None = None) -> int:

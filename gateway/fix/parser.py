@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 import time
+from zlib import adler32
 
-from .checksum import checksum
+from .checksum import ADLER_EXACT as _ADLER_EXACT, checksum
 from .message import FixMessage, ShapedMessage
 from .tags import HEADER_TAG_TEXT
 from .tags import SessionRejectReasons as SRR
@@ -114,7 +115,10 @@ class FixParser:
         if int(m.group(2)) != body_end - m.end(2) - 1 or end - pos > self.max_message_bytes:
             return None
         raw = data if pos == 0 and end == len(data) else data[pos:end]
-        if raw[-4:-1] != _CHECKSUM_TEXT[checksum(raw, body_end - pos)]:
+        n = body_end - pos
+        # (checksum() inlined for the usual frame of at most 256 bytes: one call less on the path)
+        total = ((adler32(raw[:n]) & 0xFFFF) - 1) & 0xFF if n <= _ADLER_EXACT else checksum(raw, n)
+        if raw[-4:-1] != _CHECKSUM_TEXT[total]:
             return None
         if end == len(data):
             self._data = self._text = None

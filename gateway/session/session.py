@@ -44,6 +44,9 @@ class SessionState(Enum):
     CLOSED = "closed"
 
 
+_ACTIVE = SessionState.ACTIVE   # for the per-message checks: a module global is read faster than an Enum member
+
+
 class Application(Protocol):
     def on_logon(self, session: "Session") -> None: ...
     def on_logout(self, session: "Session") -> None: ...
@@ -73,8 +76,10 @@ class Session:
         self.messages_in = self.messages_out = self.rejects_sent = 0
         self._in_reply_to = 0   # inbound MsgSeqNum being processed (recorded with what we send)
         self.test_answers: dict[str, int] = {}   # TestReqID -> recv_ns of the Heartbeat answering it
-        self._tokens = float(config.max_messages_per_second)
+        self._rate = float(config.max_messages_per_second)
+        self._tokens = self._rate
         self._tokens_at = clock()
+        self._their_id, self._our_id = config.target_comp_id, config.sender_comp_id
         self._window_sec, self._window = -1, ("", "")   # SendingTime accuracy window, per second
         self.last_error = ""
 
@@ -90,7 +95,7 @@ class Session:
         self.parser = FixParser(self.config.max_message_bytes, (self.config.begin_string,), self.dictionary)
         self._queue.clear()
         self._resend_target = 0
-        self._tokens, self._tokens_at = float(self.config.max_messages_per_second), self._last_recv
+        self._tokens, self._tokens_at = self._rate, self._last_recv
         if self.config.role == "initiator":
             if self.config.reset_on_logon:
                 self.store.reset()
@@ -168,10 +173,19 @@ class Session:
 
     def send_template(self, template: Template, values) -> int:
         """Send a hot message through a template from ``template`` (values in its tag order)."""
-        if self.state is not SessionState.ACTIVE:
+        if self.state is not _ACTIVE:
             raise RuntimeError(f"{self.name}: cannot send: session is {self.state.value}")
-        seq = self.store.next_sender_seq
-        return self._record_and_write(seq, template.encode(seq, values, fix_timestamp()))
+        # (_record_and_write, inlined: the hot reply's path to the wire is one call shorter, and
+        # the bookkeeping waits until the reply is written)
+        store = self.store
+        seq = store.next_sender_seq
+        raw = template.encode(seq, values, fix_timestamp())
+        store.save_sent(seq, raw, self._in_reply_to)
+        if self._write is not None:
+            self._write(raw)
+        self._last_sent = self.clock()
+        self.messages_out += 1
+        return seq
 
     def send_test_request(self, test_req_id: str) -> int:
         """Ask the counterparty for a Heartbeat; its arrival is noted in ``test_answers``."""
@@ -251,23 +265,26 @@ class Session:
         now = self._last_recv = self.clock()
         self._test_req_sent_at = 0.0
         self.messages_in += 1
-        rate = self.config.max_messages_per_second
-        self._tokens = min(rate, self._tokens + (now - self._tokens_at) * rate)
+        # Token bucket: refilled at the configured rate, at most one second's worth.
+        rate = self._rate
+        tokens = self._tokens + (now - self._tokens_at) * rate
+        if tokens > rate:
+            tokens = rate
         self._tokens_at = now
-        if self._tokens < 1.0:
-            self._logout_and_disconnect(f"inbound message rate above {rate}/s")
+        if tokens < 1.0:
+            self._tokens = tokens
+            self._logout_and_disconnect(f"inbound message rate above {self.config.max_messages_per_second}/s")
             return
-        self._tokens -= 1.0
+        self._tokens = tokens - 1.0
         shape = msg.shape
-        if shape is not None and shape.for_app and self.state is SessionState.ACTIVE and not self._queue:
+        if shape is not None and shape.for_app and self.state is _ACTIVE and not self._queue:
             # Fast path: a shape-proven message (every value well formed; an application message
             # with SendingTime and no PossDupFlag) in sequence from the right CompIDs: exactly the
             # steps the general path below takes for it.
             seq_text, sender, target, sending_time = msg.session_values()
             seq = int(seq_text)
-            config = self.config
-            if (seq == self.store.next_target_seq and sender == config.target_comp_id
-                    and target == config.sender_comp_id and self._in_window(sending_time)):
+            if (seq == self.store.next_target_seq and sender == self._their_id
+                    and target == self._our_id and self._in_window(sending_time)):
                 self._in_reply_to = seq
                 try:
                     self.app.on_message(self, msg)

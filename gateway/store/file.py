@@ -48,6 +48,7 @@ class FileStore:
         self.dir = Path(root) / session_id.replace("/", "_")
         self.dir.mkdir(parents=True, exist_ok=True)
         self._index: dict[int, tuple[int, int]] = {}   # seq -> (offset of raw, length)
+        self._always = self.fsync is FsyncPolicy.ALWAYS   # (read per message: a bool, not an Enum lookup)
         self._dirty = False
         self.next_sender_seq = self.next_target_seq = 1
         self.creation_time = time.time()
@@ -125,7 +126,7 @@ class FileStore:
         self._index[seq] = (end - 1 - len(raw), len(raw))
         # No seqnums rewrite: on open, the log itself proves the next sender number.
         self.next_sender_seq = seq + 1
-        if self.fsync is FsyncPolicy.ALWAYS:
+        if self._always:
             page = start - start % mmap.PAGESIZE
             self._mm.flush(page, end - page)
         else:
@@ -142,7 +143,7 @@ class FileStore:
     def set_next_target(self, seq: int) -> None:
         self.next_target_seq = seq
         self._write_seqnums()
-        if self.fsync is FsyncPolicy.ALWAYS:
+        if self._always:
             self._seq_mm.flush()
         else:
             self._dirty = True
