@@ -13,21 +13,24 @@ wall_ns = time.time_ns
 
 _cache_sec = -1
 _cache_prefix = ""
+_MILLIS = [".%03d" % i for i in range(1000)]
+_time_ns = time.time_ns
 
 
 def fix_timestamp(epoch_ns: int | None = None) -> str:
     """UTCTimestamp with milliseconds, ``YYYYMMDD-HH:MM:SS.sss``.
 
-    The date/second prefix is cached: on the hot path only the milliseconds change.
+    The date/second prefix is cached and the milliseconds come from a table: on the hot
+    path this is one clock read, two divisions and one concatenation.
     """
     global _cache_sec, _cache_prefix
     if epoch_ns is None:
-        epoch_ns = time.time_ns()
-    sec, ns = divmod(epoch_ns, 1_000_000_000)
+        epoch_ns = _time_ns()
+    sec = epoch_ns // 1_000_000_000
     if sec != _cache_sec:
         _cache_prefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(sec))
         _cache_sec = sec
-    return f"{_cache_prefix}.{ns // 1_000_000:03d}"
+    return _cache_prefix + _MILLIS[epoch_ns // 1_000_000 % 1000]
 
 
 _parse_cache: dict[str, int] = {}

@@ -72,3 +72,17 @@ def test_fix_timestamp_round_trip():
     assert parse_fix_timestamp(text) == ns
     with pytest.raises(ValueError):
         parse_fix_timestamp("2026-11-22")
+
+
+def test_fix_timestamp_matches_datetime():
+    # Random instants, and the last and first nanosecond around second and millisecond edges:
+    # the cached second prefix and the millisecond table must agree with datetime throughout.
+    import datetime as dt
+    import random
+    rng = random.Random(7)
+    base = 1_763_800_000 * 1_000_000_000
+    instants = [rng.randrange(0, 4_102_444_800 * 1_000_000_000) for _ in range(2000)]
+    instants += [base + k * 1_000_000 + d for k in range(-2, 1003, 7) for d in (-1, 0, 1)]
+    for ns in instants:
+        want = dt.datetime.fromtimestamp(ns // 1_000_000_000, dt.timezone.utc).strftime("%Y%m%d-%H:%M:%S")
+        assert fix_timestamp(ns) == f"{want}.{ns // 1_000_000 % 1000:03d}", ns
