@@ -1,11 +1,19 @@
 """Round trip NewOrderSingle -> ExecutionReport through ``wirespeed fix-acceptor --app ack`` (file
-store on) against a bare uvloop echo server, both measured in the same run by rtt_client.py.
+store on) against a bare uvloop echo server, both measured in the same run by one rtt_client.py
+process that alternates between the servers in short blocks (see its docstring).
 
 Two pairs: both servers sleeping in the event loop between messages (the like-for-like
-comparison the target is about), and both spin-waiting after each read (``SpinMicros``)."""
+comparison the target is about), and both spin-waiting after each read (``SpinMicros``).
+
+With two or more CPUs, the servers run on the last one and the client on the first, as an
+engine runs on its own core in deployment: a round trip then always crosses between cores.
+Left to the scheduler, a server sometimes lands on the client's core, where a round trip
+needs no cross-core wake-up and takes a fraction of the time; which server got that, and
+for how long, decided a run's ratio more than the servers did."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -16,8 +24,23 @@ from wirespeed.latency import LatencyRecorder
 HERE = Path(__file__).resolve().parent
 
 
+def _cores() -> tuple[set[int] | None, set[int] | None]:
+    """(server CPUs, client CPUs): the last and the first allowed CPU; (None, None) with one."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):   # pragma: no cover - not Linux
+        return None, None
+    return ({allowed[-1]}, {allowed[0]}) if len(allowed) >= 2 else (None, None)
+
+
+def _pinned(cpus: set[int] | None):
+    """A ``preexec_fn`` that pins the child to ``cpus`` (None: leave it to the scheduler)."""
+    return None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
+
+
 def _start(cmd: list[str]) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_pinned(_cores()[0]))
     line = proc.stdout.readline()
     if not line.startswith("listening on"):
         proc.kill()
@@ -25,9 +48,11 @@ def _start(cmd: list[str]) -> tuple[subprocess.Popen, int]:
     return proc, int(line.split()[2].rsplit(":", 1)[1])
 
 
-def _measure(mode: str, port: int, count: int, warmup: int) -> list[int]:
-    out = subprocess.run([sys.executable, str(HERE / "rtt_client.py"), mode, str(port), str(count), str(warmup)],
-                         capture_output=True, text=True, timeout=300, check=True)
+def _measure(targets: list[tuple[str, int]], rounds: int, per_round: int, warmup: int) -> list[list[int]]:
+    """RTTs (ns) of each (mode, port) target, measured by one client process in alternating blocks."""
+    out = subprocess.run([sys.executable, str(HERE / "rtt_client.py"), str(rounds), str(per_round), str(warmup),
+                          *(f"{mode}:{port}" for mode, port in targets)],
+                         capture_output=True, text=True, timeout=300, check=True, preexec_fn=_pinned(_cores()[1]))
     return json.loads(out.stdout)
 
 
@@ -45,8 +70,9 @@ def hops(fsync: str = "batch", spin_us: int = 1000) -> list[tuple[str, str]]:
             (f"uvloop echo, spin {spin_us} us", "echo"), (f"wirespeed ack, spin {spin_us} us", "fix")]
 
 
-def run(count: int = 6000, warmup: int = 300, fsync: str = "batch", rounds: int = 6,
+def run(count: int = 6000, warmup: int = 20, fsync: str = "batch", rounds: int = 30,
         spin_us: int = 1000) -> LatencyRecorder:
+    """``count`` RTTs per series in ``rounds`` blocks, each after ``warmup`` unrecorded ones."""
     rec = LatencyRecorder()
     with tempfile.TemporaryDirectory() as tmp:
         cmds = [[sys.executable, str(HERE / "echo_server.py")], _acceptor(tmp, "plain", fsync, 0),
@@ -55,12 +81,13 @@ def run(count: int = 6000, warmup: int = 300, fsync: str = "batch", rounds: int 
         try:
             for cmd in cmds:
                 servers.append(_start(cmd))
-            # Interleaved rounds: every series sees the same machine, whatever else it is doing.
-            per_round = max(count // rounds, 1)
-            for _ in range(rounds):
-                for (label, mode), (_, port) in zip(hops(fsync, spin_us), servers):
-                    for v in _measure(mode, port, per_round, warmup):
-                        rec.record(label, v)
+            # Interleaved blocks: every series sees the same machine, whatever else it is doing.
+            series = hops(fsync, spin_us)
+            rtts = _measure([(mode, port) for (_, mode), (_, port) in zip(series, servers)],
+                            rounds, max(count // rounds, 1), warmup)
+            for (label, _), values in zip(series, rtts):
+                for v in values:
+                    rec.record(label, v)
         finally:
             for proc, _ in servers:
                 proc.terminate()

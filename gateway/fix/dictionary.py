@@ -386,7 +386,7 @@ class Shape:
     the application without the session's general checks of header flags (an application
     message with SendingTime and no PossDupFlag); the session still checks the values."""
 
-    __slots__ = ("match", "fullmatch", "tags", "index", "msg_type", "for_app", "session_groups", "_groups")
+    __slots__ = ("match", "fullmatch", "tags", "index", "msg_type", "for_app", "session_groups", "known_groups")
 
     def __init__(self, pattern: str, tags: tuple[str, ...], msg_type: str):
         compiled = re.compile(pattern)
@@ -400,17 +400,17 @@ class Shape:
         # Groups of MsgSeqNum, SenderCompID, TargetCompID and SendingTime: what the session's
         # fast path reads from every application message, in one call.
         self.session_groups = tuple(index.get(t, 0) for t in ("34", "49", "56", "52"))
-        self._groups: dict[tuple, tuple[int, ...] | None] = {}
+        self.known_groups: dict[tuple, tuple[int, ...] | None] = {}   # what groups() has answered
 
     def groups(self, tags: tuple) -> tuple[int, ...] | None:
         """Group numbers of ``tags`` (ints), or None if one of them is not in this shape (or
         there are fewer than two: ``Match.group`` returns a tuple only for two or more)."""
         try:
-            return self._groups[tags]
+            return self.known_groups[tags]
         except KeyError:
             pass
         found = tuple(self.index.get(str(t), 0) for t in tags)
-        groups = self._groups[tags] = None if 0 in found or len(found) < 2 else found
+        groups = self.known_groups[tags] = None if 0 in found or len(found) < 2 else found
         return groups
 
 

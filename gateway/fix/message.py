@@ -106,11 +106,12 @@ class ShapedMessage(FixMessage):
     and validated by that one match. The values stay in the match object; ``get`` reads
     one by its group number, and the dict and token list are built only if asked for."""
 
-    __slots__ = ("_match", "shape")
+    __slots__ = ("_match", "shape", "msg_type")
 
     def __init__(self, match, shape, raw: bytes, recv_ns: int, validated):
         self._match = match
         self.shape = shape
+        self.msg_type = shape.msg_type   # (a slot: read per message, faster than the base's property)
         self.raw = raw
         self.recv_ns = recv_ns
         self.validated = validated
@@ -132,18 +133,16 @@ class ShapedMessage(FixMessage):
             self._flat = flat
         return self._flat
 
-    @property
-    def msg_type(self) -> str:
-        return self.shape.msg_type
-
     def get(self, tag: int, default: str | None = None) -> str | None:
         k = self.shape.index.get(_TAG_TEXT[tag] if tag < 10_000 else str(tag))
         return default if k is None else self._match.group(k)
 
     def values(self, tags: tuple[int, ...], default: str | None = None) -> tuple:
-        groups = self.shape.groups(tags)
-        if groups is None:   # a tag the shape lacks (or fewer than two tags): one by one
-            return FixMessage.values(self, tags, default)
+        groups = self.shape.known_groups.get(tags)   # (asked before: no call to groups())
+        if groups is None:
+            groups = self.shape.groups(tags)
+            if groups is None:   # a tag the shape lacks (or fewer than two tags): one by one
+                return FixMessage.values(self, tags, default)
         return self._match.group(*groups)
 
     def session_values(self) -> tuple[str, str, str, str]:

@@ -79,11 +79,35 @@ class FixParser:
 
     def poll(self, recv_ns: int = 0) -> FixMessage | None:
         """The next complete message, or None until more bytes arrive."""
-        if self._data is not None:
-            msg = self._poll_shaped(recv_ns)
-            if msg is not None:
-                return msg
-            self._spill()
+        data = self._data
+        if data is not None:
+            # Fast path: the next frame of the last read, if it matches a learned shape in full
+            # and has the BodyLength and CheckSum it states. (Written out here, not called: this
+            # runs once per message on the engine's path from read to reply.)
+            pos = self._pos
+            text = self._text
+            if text is None:
+                text = self._text = data.decode("latin-1")   # every byte maps; FIX content is ASCII
+            shape = self._last
+            m = shape.match(text, pos) if shape is not None else None
+            if m is None:
+                shape, m = self._shape_at(text, pos)
+                if m is not None:
+                    self._last = shape
+            if m is not None:
+                end = m.end()
+                n = end - 7 - pos   # the bytes CheckSum covers: all but "10=xxx|"
+                raw = data if pos == 0 and end == len(data) else data[pos:end]
+                # (checksum() inlined for the usual frame of at most 256 bytes)
+                total = ((adler32(raw[:n]) & 0xFFFF) - 1) & 0xFF if n <= _ADLER_EXACT else checksum(raw, n)
+                if (int(m.group(2)) == end - 8 - m.end(2) and end - pos <= self.max_message_bytes
+                        and raw[-4:-1] == _CHECKSUM_TEXT[total]):
+                    if end == len(data):
+                        self._data = self._text = None
+                    else:
+                        self._pos = end
+                    return ShapedMessage(m, shape, raw, recv_ns or time.perf_counter_ns(), self._dictionary)
+            self._spill()   # the general path takes over from here
         while self._buf:
             head = _HEAD(self._buf)
             if head is not None:
@@ -95,36 +119,6 @@ class FixParser:
                 return result
             self._drop(result)
         return None
-
-    def _poll_shaped(self, recv_ns: int) -> ShapedMessage | None:
-        """The next frame of the last read if it matches a learned shape in full, with the
-        BodyLength and CheckSum it states; else None (the general path takes over)."""
-        data, pos = self._data, self._pos
-        text = self._text
-        if text is None:
-            text = self._text = data.decode("latin-1")   # every byte maps; FIX content is ASCII
-        shape = self._last
-        m = shape.match(text, pos) if shape is not None else None
-        if m is None:
-            shape, m = self._shape_at(text, pos)
-            if m is None:
-                return None
-            self._last = shape
-        end = m.end()
-        body_end = end - 7
-        if int(m.group(2)) != body_end - m.end(2) - 1 or end - pos > self.max_message_bytes:
-            return None
-        raw = data if pos == 0 and end == len(data) else data[pos:end]
-        n = body_end - pos
-        # (checksum() inlined for the usual frame of at most 256 bytes: one call less on the path)
-        total = ((adler32(raw[:n]) & 0xFFFF) - 1) & 0xFF if n <= _ADLER_EXACT else checksum(raw, n)
-        if raw[-4:-1] != _CHECKSUM_TEXT[total]:
-            return None
-        if end == len(data):
-            self._data = self._text = None
-        else:
-            self._pos = end
-        return ShapedMessage(m, shape, raw, recv_ns or time.perf_counter_ns(), self._dictionary)
 
     def _shape_at(self, text: str, pos: int):
         """(shape, match) for the first learned shape of the frame's MsgType that matches the
