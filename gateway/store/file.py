@@ -116,7 +116,7 @@ class FileStore:
             if len(parts) != 3 or not all(p.isdigit() for p in parts):
                 break
             seq, reply_to, length = map(int, parts)
-            start, end = nl + 1, nl + 1 + length
+            end = nl + 1 + length
             if end + 1 > len(data) or data[end:end + 1] != b"\n":
                 break  # torn record: the process died mid-write
             self._note(seq, pos)
