@@ -1,5 +1,4 @@
 """The engine from .cfg: echo and ack apps, dynamic sessions, security settings, TLS."""
-import asyncio
 import datetime as dt
 import shutil
 import subprocess
