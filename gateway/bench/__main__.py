@@ -3,7 +3,10 @@ from . import codec, roundtrip
 
 def main() -> int:
     codec.main()
-    print("\nround trip NewOrderSingle -> ExecutionReport on loopback (client: separate process)")
+    servers, client = roundtrip.cores()
+    where = f"servers on CPU {min(servers)}, client on CPU {min(client)}" if servers else "one CPU: not pinned"
+    print("\nround trip NewOrderSingle -> ExecutionReport on loopback (one client process, not the code under test, "
+          f"alternating between the servers in blocks; {where})")
     rec = roundtrip.run()
     print(rec.table("us"))
     p = [rec.percentiles(h) for h in rec.hops]

@@ -24,7 +24,7 @@ from wirespeed.latency import LatencyRecorder
 HERE = Path(__file__).resolve().parent
 
 
-def _cores() -> tuple[set[int] | None, set[int] | None]:
+def cores() -> tuple[set[int] | None, set[int] | None]:
     """(server CPUs, client CPUs): the last and the first allowed CPU; (None, None) with one."""
     try:
         allowed = sorted(os.sched_getaffinity(0))
@@ -40,7 +40,7 @@ def _pinned(cpus: set[int] | None):
 
 def _start(cmd: list[str]) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_pinned(_cores()[0]))
+                            preexec_fn=_pinned(cores()[0]))
     line = proc.stdout.readline()
     if not line.startswith("listening on"):
         proc.kill()
@@ -52,7 +52,7 @@ def _measure(targets: list[tuple[str, int]], rounds: int, per_round: int, warmup
     """RTTs (ns) of each (mode, port) target, measured by one client process in alternating blocks."""
     out = subprocess.run([sys.executable, str(HERE / "rtt_client.py"), str(rounds), str(per_round), str(warmup),
                           *(f"{mode}:{port}" for mode, port in targets)],
-                         capture_output=True, text=True, timeout=300, check=True, preexec_fn=_pinned(_cores()[1]))
+                         capture_output=True, text=True, timeout=300, check=True, preexec_fn=_pinned(cores()[1]))
     return json.loads(out.stdout)
 
 
