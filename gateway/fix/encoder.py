@@ -13,7 +13,7 @@ from zlib import adler32
 
 from wirespeed.clock import fix_timestamp
 
-from .checksum import checksum
+from .checksum import ADLER_EXACT, checksum
 
 _TRAILER = [b"10=%03d\x01" % i for i in range(256)]
 
@@ -60,7 +60,7 @@ class Template:
                   f"    ({''.join(n + ', ' for n in names)}) = values\n"
                   f"    body = f'{body}'\n"
                   f"    msg = f'{{prefix}}{{len(body)}}\\x01{{body}}'.encode('latin-1', 'replace')\n"
-                  f"    if len(msg) <= 256:\n"   # byte sum < 65521: adler32's low half is exact (see checksum)
+                  f"    if len(msg) <= {ADLER_EXACT}:\n"   # adler32's low half is the exact byte sum (see checksum)
                   f"        return msg + trailer[((adler32(msg) & 0xFFFF) - 1) & 0xFF]\n"
                   f"    return msg + trailer[checksum(msg)]\n")
         scope = {"prefix": "8=" + begin.decode("latin-1") + "\x019=", "trailer": _TRAILER, "adler32": adler32,

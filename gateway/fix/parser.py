@@ -175,13 +175,12 @@ class FixParser:
         del buf[:frame_end]
         text = raw.decode("latin-1")  # every byte maps; FIX content is ASCII
         recv_ns = recv_ns or time.perf_counter_ns()
-        dictionary = self._dictionary
-        if dictionary is not None and text.startswith("35=", body_start):
-            # Fast path: a shape the dictionary has learned parses and validates in one match.
-            for shape in dictionary.shapes.get(text[body_start + 3:text.find("\x01", body_start)], ()):
-                m = shape.fullmatch(text)
-                if m is not None:
-                    return ShapedMessage(m, shape, raw, recv_ns, dictionary)
+        if self._dictionary is not None:
+            # Fast path: a shape the dictionary has learned parses and validates in one match
+            # (of the whole frame: a shorter match ends at a CheckSum inside it).
+            shape, m = self._shape_at(text, 0)
+            if m is not None and m.end() == len(text):
+                return ShapedMessage(m, shape, raw, recv_ns, self._dictionary)
         return self._parse_fields(text, raw, begin, recv_ns)
 
     def _incomplete(self):

@@ -175,17 +175,8 @@ class Session:
         """Send a hot message through a template from ``template`` (values in its tag order)."""
         if self.state is not _ACTIVE:
             raise RuntimeError(f"{self.name}: cannot send: session is {self.state.value}")
-        # (_record_and_write, inlined: the hot reply's path to the wire is one call shorter, and
-        # the bookkeeping waits until the reply is written)
-        store = self.store
-        seq = store.next_sender_seq
-        raw = template.encode(seq, values, fix_timestamp())
-        store.save_sent(seq, raw, self._in_reply_to)
-        if self._write is not None:
-            self._write(raw)
-        self._last_sent = self.clock()
-        self.messages_out += 1
-        return seq
+        seq = self.store.next_sender_seq
+        return self._record_and_write(seq, template.encode(seq, values, fix_timestamp()))
 
     def send_test_request(self, test_req_id: str) -> int:
         """Ask the counterparty for a Heartbeat; its arrival is noted in ``test_answers``."""
@@ -208,12 +199,13 @@ class Session:
         return self._record_and_write(seq, self.encoder.encode(msg_type, seq, fields, header_extra=header_extra))
 
     def _record_and_write(self, seq: int, raw: bytes) -> int:
-        """Store first (a resend must find it, even after a crash), then the wire if connected."""
+        """Store first (a resend must find it, even after a crash), then the wire if connected,
+        then the bookkeeping (nothing of it is needed before the message is on its way)."""
         self.store.save_sent(seq, raw, self._in_reply_to)
-        self._last_sent = self.clock()
-        self.messages_out += 1
         if self._write is not None:
             self._write(raw)
+        self._last_sent = self.clock()
+        self.messages_out += 1
         return seq
 
     def _send_logout(self, text: str) -> None:
@@ -285,12 +277,7 @@ class Session:
             seq = int(seq_text)
             if (seq == self.store.next_target_seq and sender == self._their_id
                     and target == self._our_id and self._in_window(sending_time)):
-                self._in_reply_to = seq
-                try:
-                    self.app.on_message(self, msg)
-                finally:
-                    self._in_reply_to = 0
-                    self.store.set_next_target(seq + 1)
+                self._to_app(msg, seq)
                 return
         seq = msg.seq_num
         if seq is None:
@@ -387,15 +374,7 @@ class Session:
             self._logout_and_disconnect("SendingTime accuracy problem")
             return
         if mt not in ADMIN_TYPES:
-            # The inbound number advances only once the application has acted: a crash
-            # before that gets the message resent; a crash after its answer was stored is
-            # recovered from the store's reply_to records. Exactly once, not at most once.
-            self._in_reply_to = seq
-            try:
-                self.app.on_message(self, msg)
-            finally:
-                self._in_reply_to = 0
-                self.store.set_next_target(self.store.next_target_seq + 1)
+            self._to_app(msg, seq)
             return
         self.store.set_next_target(self.store.next_target_seq + 1)
         if mt == M.HEARTBEAT:
@@ -415,6 +394,19 @@ class Session:
             else:
                 self._send_raw(M.LOGOUT, [])
                 self._disconnect(f"counterparty logged out: {msg.get(T.Text, '')}")
+
+    def _to_app(self, msg: FixMessage, seq: int) -> None:
+        """Hand the application message ``msg``, the expected inbound number ``seq``, to the app.
+
+        The inbound number advances only once the application has acted: a crash before that
+        gets the message resent; a crash after its answer was stored is recovered from the
+        store's reply_to records. Exactly once, not at most once."""
+        self._in_reply_to = seq
+        try:
+            self.app.on_message(self, msg)
+        finally:
+            self._in_reply_to = 0
+            self.store.set_next_target(seq + 1)
 
     def _sending_time_ok(self, msg: FixMessage) -> bool:
         sending_time = msg.get(T.SendingTime)
