@@ -1,9 +1,12 @@
 """Clocks. Hops are stamped with ``perf_counter_ns`` (monotonic, ns); FIX wants UTC strings."""
 from __future__ import annotations
 
+import asyncio
 import calendar
 import datetime as _dt
 import time
+from typing import Protocol
+
 from .ascii import digits
 
 #: Monotonic nanoseconds: use for every latency stamp.
@@ -60,3 +63,39 @@ def parse_fix_timestamp(text: str) -> int:
             _parse_cache.clear()
         _parse_cache[main] = secs
     return secs * 1_000_000_000 + (int(frac.ljust(9, "0")) if frac else 0)
+
+
+class Clock(Protocol):
+    """Where everything that decides by time reads it: venues, market participants, feeds,
+    algorithms. ``WallClock`` is real time; an accelerated simulated clock (sim) runs a trading
+    day in seconds behind the same three calls. Latency stamps stay on ``now_ns`` (real time,
+    always): a simulated clock must never be used to measure code."""
+
+    def time_ns(self) -> int:
+        """Epoch nanoseconds (UTC) on this clock: timestamps, schedules, decisions."""
+        ...
+
+    def monotonic_ns(self) -> int:
+        """Nanoseconds that never go back on this clock: durations and timers."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time."""
+        ...
+
+
+class WallClock:
+    """Real time: the clock of a live gateway and control plane."""
+    __slots__ = ()
+
+    def time_ns(self) -> int:
+        return _time_ns()
+
+    def monotonic_ns(self) -> int:
+        return time.monotonic_ns()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+WALL = WallClock()
