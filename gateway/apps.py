@@ -10,7 +10,7 @@ limit price (0 for market orders) — the engine's latency reference.
 """
 from __future__ import annotations
 
-import itertools
+from wirespeed.ids import StringIds
 
 from .fix import tags as T
 from .fix.encoder import Template
@@ -55,7 +55,7 @@ _ACK_TAGS_42 = (T.OrderID, T.ClOrdID, T.ExecID, T.ExecTransType, T.ExecType, T.O
 
 class AckApp:
     def __init__(self):
-        self._ids = itertools.count(1)
+        self._ids = StringIds()   # ExecID and OrderID: unique across restarts
         self._templates: dict[str, tuple[Template, bool]] = {}   # session name -> (its template, FIX 4.2?)
 
     def on_logon(self, session: Session) -> None:

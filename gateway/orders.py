@@ -8,12 +8,13 @@ receive -> venue write, the gateway's tick-to-trade), ``venue ack rtt`` (venue w
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
+from collections import deque
 from dataclasses import dataclass
 
 from wirespeed.clock import fix_timestamp, now_ns
 from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
+from wirespeed.ids import OrderIds, StringIds
 from wirespeed.latency import LatencyRecorder
 from wirespeed.order import ExecutionReport, Order
 from wirespeed.prices import PriceError
@@ -30,6 +31,7 @@ from .session import Session
 
 log = logging.getLogger("wirespeed.orders")
 
+_DONE = frozenset({OrdStatus.FILLED, OrdStatus.CANCELED, OrdStatus.EXPIRED, OrdStatus.REJECTED})
 HOPS = ("decode", "risk", "client->venue", "venue ack rtt", "venue->client")
 
 
@@ -54,15 +56,24 @@ class OrderState:
 class OrderGateway:
     """Owns the order state machine between client sessions and one venue session."""
 
-    def __init__(self, symbols: SymbolTable, risk: RiskBackend, latency: LatencyRecorder | None = None):
+    def __init__(self, symbols: SymbolTable, risk: RiskBackend, latency: LatencyRecorder | None = None,
+                 retain_finished: int = 10_000):
+        if isinstance(retain_finished, bool) or not isinstance(retain_finished, int) or retain_finished < 0:
+            raise ValueError(f"retain_finished must be a non-negative integer, not {retain_finished!r}")
         self.symbols = symbols
         self.risk = risk
         self.latency = latency or LatencyRecorder(HOPS)
         self.venue: Session | None = None
         self.orders: dict[int, OrderState] = {}
         self._live: dict[tuple[str, str], int] = {}  # (client session, ClOrdID) -> order id
-        self._ids = itertools.count(1)
-        self._exec_ids = itertools.count(1)
+        # Finished orders stay answerable (a late venue report, a status query) for the last
+        # ``retain_finished`` of them, then are dropped: memory stays flat over a long day.
+        self._finished: deque[int] = deque()
+        self._retain = retain_finished
+        # Unique across restarts: a venue that saw ClOrdID 00000001 yesterday-morning's run must not
+        # see it again after a restart, nor a client the same ExecID.
+        self._ids = OrderIds()
+        self._exec_ids = StringIds("W")
         self._session_index: dict[str, int] = {}
         self.counts = {"received": 0, "accepted": 0, "rejected": 0, "filled": 0, "fills": 0, "canceled": 0}
         self.client_app = _ClientApp(self)
@@ -130,7 +141,7 @@ class OrderGateway:
                 text="") -> None:
         o = state.order
         sym = self.symbols.by_index(o.symbol)
-        r = ExecutionReport(o.cl_ord_id, o.order_id, f"W{next(self._exec_ids)}", exec_type, state.status,
+        r = ExecutionReport(o.cl_ord_id, o.order_id, next(self._exec_ids), exec_type, state.status,
                             sym.name if sym else "?", o.side, o.qty, o.price, last_qty, last_px, state.cum_qty,
                             state.leaves, state.avg_px_num, reason, text, o.ord_type, o.tif)
         try:
@@ -150,7 +161,7 @@ class OrderGateway:
     def _reject_raw(self, client: Session, msg: FixMessage, reason: RejectReason, text: str) -> None:
         """Reject an order that did not decode: echo what the client sent."""
         self.counts["rejected"] += 1
-        fields = [(T.OrderID, "NONE"), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.ExecID, f"W{next(self._exec_ids)}"),
+        fields = [(T.OrderID, "NONE"), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.ExecID, next(self._exec_ids)),
                   (T.ExecType, ExecType.REJECTED.fix), (T.OrdStatus, OrdStatus.REJECTED.fix),
                   (T.Symbol, msg.get(T.Symbol, "?")), (T.Side, msg.get(T.Side, "1")),
                   (T.OrderQty, msg.get(T.OrderQty, "0")), (T.LeavesQty, 0), (T.CumQty, 0), (T.AvgPx, 0),
@@ -167,6 +178,12 @@ class OrderGateway:
         state = self.orders.get(oid) if oid is not None else None
         if state is None:
             log.warning("venue report for unknown order %r", rep["cl_ord_id"])
+            return
+        if state.status in _DONE:
+            # A finished order takes no more executions (a duplicate or a report racing its end):
+            # applying it would release risk twice.
+            log.warning("venue report %s for finished order %r (%s) ignored", rep["exec_type"], rep["cl_ord_id"],
+                        state.status.name)
             return
         if not state.acked:
             state.acked = True
@@ -189,10 +206,11 @@ class OrderGateway:
             state.avg_px_num += qty * px
             state.status = OrdStatus.FILLED if state.cum_qty >= state.order.qty else OrdStatus.PARTIALLY_FILLED
             self.counts["fills"] += 1
+            self._report(state, ExecType.TRADE, last_qty=qty, last_px=px)
             if state.status is OrdStatus.FILLED:
                 self.counts["filled"] += 1
                 self._live.pop(key, None)
-            self._report(state, ExecType.TRADE, last_qty=qty, last_px=px)
+                self._finish(oid)
         elif et in ("4", "C", "8"):
             # The order is done at the venue: what never filled no longer counts against risk.
             self.risk.release(state.order, state.order.qty - state.cum_qty, filled=False)
@@ -210,7 +228,14 @@ class OrderGateway:
                 self.counts["rejected"] += 1
                 self._report(state, ExecType.REJECTED, reason=RejectReason.VENUE_REJECT,
                              text=f"venue: {rep['text']}")
+            self._finish(oid)
         self.latency.record("venue->client", now_ns() - t0)
+
+    def _finish(self, order_id: int) -> None:
+        finished = self._finished
+        finished.append(order_id)
+        while len(finished) > self._retain:
+            self.orders.pop(finished.popleft(), None)
 
     def on_venue_cancel_reject(self, msg: FixMessage) -> None:
         oid = venue_order_id(msg.get(T.OrigClOrdID, ""))

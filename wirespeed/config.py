@@ -9,6 +9,8 @@ positive integer, not -5``). Components validate their own ranges in
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import socket
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -99,6 +101,39 @@ def _port(name: str, value: int) -> None:
         raise ValueError(f"{name}: must be a TCP port 0..65535, not {value!r}")
 
 
+#: The smallest message size a session can run with: a Logon, a NewOrderSingle and an
+#: ExecutionReport with a long Text all fit in it.
+MIN_MESSAGE_BYTES = 512
+
+
+def _comp_id(name: str, value: str) -> None:
+    # '=' and SOH are FIX's own delimiters: a CompID carrying one would split the field it is
+    # written in. CompIDs also name store files, so path separators are out too.
+    if not value:
+        raise ValueError(f"{name}: must not be empty")
+    bad = next((c for c in value if c in "=\x01/\\" or not c.isprintable() or not c.isascii()), None)
+    if bad is not None:
+        raise ValueError(f"{name}: must be printable ASCII without '=', SOH or path separators, "
+                         f"not {value!r} (contains {bad!r})")
+    if len(value) > 64:
+        raise ValueError(f"{name}: must be at most 64 characters, not {len(value)}")
+
+
+def _host(name: str, value: str) -> None:
+    """The host must resolve now: a typo is a start-up error naming the key, not a connect loop."""
+    if not value:
+        raise ValueError(f"{name}: must not be empty")
+    try:
+        ipaddress.ip_address(value)
+        return
+    except ValueError:
+        pass
+    try:
+        socket.getaddrinfo(value, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ValueError(f"{name}: cannot resolve host {value!r}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class SymbolLimits:
     """Pre-trade limits for one symbol (or the default for all)."""
@@ -128,6 +163,25 @@ class SymbolConfig:
     tick: str = "0.01"
     reference: str = "100.00"
 
+    def __post_init__(self) -> None:
+        from .prices import PriceError, TickSize
+        if not self.name or not self.name.isascii() or len(self.name) > 8 or not self.name.isprintable() \
+                or " " in self.name:
+            raise ValueError(f"name: must be 1-8 printable ASCII characters without spaces, not {self.name!r}")
+        try:
+            tick = TickSize.parse(self.tick)
+        except ValueError as exc:
+            raise ValueError(f"tick: {exc}") from None
+        try:
+            ticks = tick.to_ticks(self.reference)
+        except (PriceError, ArithmeticError, ValueError) as exc:
+            if isinstance(exc, PriceError) and "negative" in str(exc):
+                raise ValueError(f"reference: must not be negative, not {self.reference!r}") from None
+            raise ValueError(f"reference: {self.reference!r} is not a price on the tick size {tick} "
+                             f"({exc})") from None
+        if ticks <= 0:
+            raise ValueError(f"reference: must be a positive price, not {self.reference!r}")
+
 
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
@@ -141,8 +195,11 @@ class GatewayConfig:
         _port("port", self.port)
         _positive("heartbeat_s", self.heartbeat_s)
         _positive("max_message_bytes", self.max_message_bytes)
-        if not self.comp_id:
-            raise ValueError("comp_id: must not be empty")
+        if self.max_message_bytes < MIN_MESSAGE_BYTES:
+            raise ValueError(f"max_message_bytes: must be at least {MIN_MESSAGE_BYTES} (a Logon and an order "
+                             f"must fit), not {self.max_message_bytes}")
+        _comp_id("comp_id", self.comp_id)
+        _host("host", self.host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +213,8 @@ class VenueConfig:
 
     def __post_init__(self) -> None:
         _port("port", self.port)
+        _comp_id("comp_id", self.comp_id)
+        _host("host", self.host)
         if not 0 <= self.fee_bps <= 1000:
             raise ValueError(f"fee_bps: must be between 0 and 1000, not {self.fee_bps!r}")
         if self.latency_us < 0:
@@ -183,6 +242,29 @@ class WirespeedConfig:
         SymbolConfig("SPY", "0.01", "520.00"),
     )
 
+    def __post_init__(self) -> None:
+        if not self.symbols:
+            raise ValueError("symbols: must list at least one symbol")
+        seen: dict[str, int] = {}
+        for i, sym in enumerate(self.symbols):
+            if sym.name in seen:
+                raise ValueError(f"symbols[{i}].name: duplicate symbol {sym.name!r} (also symbols[{seen[sym.name]}])")
+            seen[sym.name] = i
+        if self.gateway.comp_id == self.venue.comp_id:
+            raise ValueError(f"venue.comp_id: must differ from gateway.comp_id ({self.gateway.comp_id!r})")
+
+
+def merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overrides`` laid over it table by table: ``{"demo": {"orders": 5}}``
+    changes demo.orders and keeps every other demo key of ``base``."""
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
 
 def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> WirespeedConfig:
     """Read a TOML file (or nothing: all defaults) into a validated ``WirespeedConfig``."""
@@ -196,5 +278,5 @@ def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | N
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     if overrides:
-        data = {**data, **overrides}
+        data = merge(data, overrides)
     return from_mapping(WirespeedConfig, data)

@@ -86,3 +86,33 @@ def test_fix_timestamp_matches_datetime():
     for ns in instants:
         want = dt.datetime.fromtimestamp(ns // 1_000_000_000, dt.timezone.utc).strftime("%Y%m%d-%H:%M:%S")
         assert fix_timestamp(ns) == f"{want}.{ns // 1_000_000 % 1000:03d}", ns
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"gateway": {"max_message_bytes": 100}}, "gateway.max_message_bytes: must be at least 512"),
+    ({"gateway": {"comp_id": "A=B"}}, "gateway.comp_id: must be printable ASCII without '=', SOH"),
+    ({"venue": {"comp_id": "V\x01X"}}, r"venue.comp_id: must be printable ASCII without '=', SOH"),
+    ({"venue": {"comp_id": "../etc"}}, "venue.comp_id: must be printable ASCII"),
+    ({"gateway": {"comp_id": "VENUE1"}}, "venue.comp_id: must differ from gateway.comp_id"),
+    ({"symbols": [{"name": "AAPL", "tick": "abc"}]}, r"symbols\[0\].tick: tick size must be a decimal number"),
+    ({"symbols": [{"name": "AAPL", "tick": "0"}]}, r"symbols\[0\].tick: tick size must be positive"),
+    ({"symbols": [{"name": "AAPL", "reference": "-5.00"}]}, r"symbols\[0\].reference: must not be negative"),
+    ({"symbols": [{"name": "AAPL", "tick": "0.05", "reference": "10.01"}]},
+     r"symbols\[0\].reference: '10.01' is not a price on the tick size 0.05"),
+    ({"symbols": [{"name": "AAPL"}, {"name": "MSFT"}, {"name": "AAPL"}]},
+     r"symbols\[2\].name: duplicate symbol 'AAPL' \(also symbols\[0\]\)"),
+    ({"symbols": []}, "symbols: must list at least one symbol"),
+    ({"symbols": [{"name": "TOO LONG NAME"}]}, r"symbols\[0\].name: must be 1-8 printable ASCII"),
+    ({"venue": {"host": "no-such-host.invalid"}}, "venue.host: cannot resolve host 'no-such-host.invalid'"),
+    ({"gateway": {"host": ""}}, "gateway.host: must not be empty"),
+])
+def test_demo_config_errors_name_the_key(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=overrides)
+
+
+def test_override_changes_one_key_not_the_whole_table(tmp_path):
+    cfg = tmp_path / "demo.toml"
+    cfg.write_text("[demo]\nseed = 99\norders = 10\n[venue]\nfee_bps = 0.5\n")
+    config = load_config(cfg, {"demo": {"orders": 42}})
+    assert (config.demo.orders, config.demo.seed, config.venue.fee_bps) == (42, 99, 0.5)

@@ -94,3 +94,28 @@ async def test_venue_down_rejects_with_no_venue():
         rep = (await c.wait_report("NV"))[0]
         assert rep[T.OrdStatus] == "8" and rep[T.Text] == "no venue session"
         await c.stop()
+
+
+@run_async
+async def test_finished_orders_are_pruned_and_ids_are_not_reused():
+    async with Stack() as stack:
+        stack.gateway.orders._retain = 5        # keep the last five finished orders
+        c = await _client(stack)
+        for i in range(20):
+            c.new_order(f"F{i}", "AAPL", "1", 10, "190.03")
+            await c.wait_report(f"F{i}", count=2)
+        orders = stack.gateway.orders
+        assert orders.counts["filled"] == 20
+        assert len(orders.orders) <= 5            # state stays flat over a long day
+        exec_ids = [m[T.ExecID] for i in range(20) for m in c.reports[f"F{i}"]]
+        order_ids = {m[T.OrderID] for i in range(20) for m in c.reports[f"F{i}"]}
+        assert len(set(exec_ids)) == 40 and len(order_ids) == 20
+        await c.stop()
+    # A second gateway (a restart) issues none of the first one's ExecIDs or OrderIDs.
+    async with Stack() as stack:
+        c = await _client(stack)
+        c.new_order("F0", "AAPL", "1", 10, "190.03")
+        again = await c.wait_report("F0", count=2)
+        assert not {m[T.ExecID] for m in again} & set(exec_ids)
+        assert not {m[T.OrderID] for m in again} & order_ids
+        await c.stop()
