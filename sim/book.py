@@ -97,7 +97,7 @@ NO_FEES = FeeSchedule()
 
 class BookOrder:
     __slots__ = ("id", "side", "price", "qty", "ord_type", "tif", "owner", "filled", "display", "shown",
-                 "participant", "stp", "post_only", "ref", "reason", "__weakref__")
+                 "participant", "stp", "post_only", "ref", "reason")
 
     def __init__(self, id: int, side: Side, price: int, qty: int, ord_type: OrdType = OrdType.LIMIT,
                  tif: TimeInForce = TimeInForce.DAY, owner: Any = None, filled: int = 0, *, display: int = 0,
@@ -111,7 +111,7 @@ class BookOrder:
         self.owner = owner
         self.filled = filled
         self.display = display
-        self.shown = qty if display <= 0 or display >= qty else display
+        self.shown = display if 0 < display < qty else qty
         self.participant = participant
         self.stp = stp
         self.post_only = post_only
@@ -479,7 +479,12 @@ class OrderBook:
         order = self._orders.pop(order_id, None)
         if order is None:
             return None
-        self._unlink(order)
+        side = self.bids if order.side == _BUY else self.asks
+        level = side.levels[order.price]
+        level.remove(order)
+        level.total -= order.shown
+        if not level:
+            side.remove_level(order.price)
         if self.sinks:
             self._emit(OrderDelete(self._ts(), self.symbol, order.ref))
         return order
