@@ -275,6 +275,8 @@ class OrderBook:
         orders = self._orders
         if order.id in orders:
             raise ValueError(f"duplicate order id {order.id}")
+        if order.qty <= 0 or (order.price <= 0 and order.ord_type is not _MARKET) or order.display < 0:
+            raise ValueError(self._bad(order.id, order.price, order.qty, order.display, order.ord_type))
         # Fast path (most orders of a day): a DAY/GTC limit that does not cross just joins
         # its level; written out here because every call and lookup counts at 10^6 a second.
         if order.side == _BUY:
@@ -297,6 +299,14 @@ class OrderBook:
                 self._emit(AddOrder(self._ts(), self.symbol, ref, order.side, price, order.shown))
             return _RESTED
         return self._enter(order, None)
+
+    @staticmethod
+    def _bad(oid, price, qty, display=0, ord_type=OrdType.LIMIT) -> str:
+        if qty <= 0:
+            return f"order {oid}: qty must be a positive integer (shares), not {qty!r}"
+        if display < 0:
+            return f"order {oid}: display must be >= 0 (0: not a reserve order), not {display!r}"
+        return f"order {oid}: price must be a positive integer (ticks) for a {ord_type.name} order, not {price!r}"
 
     def _enter(self, order: BookOrder, replaced_ref: int | None) -> Result:
         buy = order.side == _BUY
@@ -507,6 +517,8 @@ class OrderBook:
         order = self._orders.get(order_id)
         if order is None:
             return None
+        if price <= 0:
+            raise ValueError(self._bad(order_id, price, 1))
         if qty <= 0:
             self.cancel(order_id)
             return Result([], False, [], "")
@@ -561,4 +573,6 @@ class OrderBook:
             return None
         if price == order.price:
             return _RESTED
+        if price <= 0:
+            raise ValueError(self._bad(order_id, price, 1))
         return self._requeue(order, price, order.qty)

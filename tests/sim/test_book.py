@@ -200,3 +200,27 @@ def test_engine_unknown_symbol_and_fee_type_errors():
         FeeSchedule(0, 0.5)
     with pytest.raises(ValueError, match="already has a book"):
         eng.add_symbol("X")
+
+
+@pytest.mark.parametrize("order, msg", [
+    (BookOrder(5, Side.BUY, 100, 0), "order 5: qty must be a positive integer \\(shares\\), not 0"),
+    (BookOrder(6, Side.SELL, 0, 10), "order 6: price must be a positive integer \\(ticks\\) for a LIMIT order, not 0"),
+    (BookOrder(7, Side.SELL, 100, 10, display=-1), "order 7: display must be >= 0"),
+])
+def test_bad_orders_are_refused_with_the_field_named(order, msg):
+    book = OrderBook()
+    with pytest.raises(ValueError, match=msg):
+        book.submit(order)
+    assert len(book) == 0
+
+
+def test_bad_replace_price_is_refused_and_unknown_queries_are_none():
+    book = OrderBook()
+    book.submit(limit(1, Side.BUY, 100, 5))
+    with pytest.raises(ValueError, match="order 1: price must be a positive integer"):
+        book.replace(1, -3, 5)
+    with pytest.raises(ValueError, match="order 1: price must be a positive integer"):
+        book.move(1, 0)
+    assert book.queue_position(99) is None and book.move(99, 100) is None and book.order(1).price == 100
+    # a market order needs no price
+    assert book.submit(BookOrder(2, Side.SELL, 0, 5, OrdType.MARKET)).fills[0].price == 100
