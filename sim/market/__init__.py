@@ -5,5 +5,6 @@
   closing auction through ``access.VenueAccess`` on a ``SimClock``; ``SymbolDay`` results.
 - ``replay``: a day of CSV or LOBSTER message rows injected into a venue's engine.
 - ``lobster``: reading and writing LOBSTER message files.
-- ``profile``: ``VolumeProfile``, the plain-data intraday volume curve VWAP takes.
+- ``profile``: ``VolumeProfile``, the plain-data intraday volume curve VWAP takes
+  (``synthetic.historical_profile`` averages generated days).
 """

@@ -165,3 +165,15 @@ class SyntheticMarket:
         self.clock.run_until(self.close_ns)
         self.close()
         return self.days
+
+
+def historical_profile(config: MarketConfig, symbol: str, days: int = 5) -> VolumeProfile:
+    """The average volume profile of ``days`` generated days (seeds ``config.seed``,
+    ``config.seed + 1``, ...): what a VWAP schedule takes as its history."""
+    if not isinstance(days, int) or days <= 0:
+        raise ValueError(f"days must be a positive integer, not {days!r}")
+    from dataclasses import replace
+    from .profile import average
+    config.profile(symbol)
+    return average(SyntheticMarket(replace(config, seed=config.seed + i)).run_day()[symbol].profile
+                   for i in range(days))

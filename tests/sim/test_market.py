@@ -109,3 +109,29 @@ def test_bad_market_config_and_profile_data():
     p = u_shaped("A", open_s=0, close_s=3600, bin_s=1800, u_shape=3.0, auction=0.1)
     q = VolumeProfile.from_dict(p.to_dict())
     assert q == p and average([p, q]) == p or abs(sum(average([p, q]).bins) - 0.9) < 1e-9
+
+
+def test_historical_profile_averages_generated_days_as_plain_data():
+    from wirespeed.sim.market.synthetic import historical_profile
+    cfg = MarketConfig(symbols=(SymbolProfile("Q", requote_s=30.0, daily_volume=40_000, passive_rate=0.0),),
+                       seed=9, open_s=34_200, close_s=34_200 + 3600, auction_window_s=300, bin_s=900)
+    days = [SyntheticMarket(MarketConfig(**{**{f: getattr(cfg, f) for f in cfg.__dataclass_fields__}, "seed": s}))
+            .run_day()["Q"].profile for s in (9, 10)]
+    hist = historical_profile(cfg, "Q", days=2)
+    assert len(hist.bins) == 4 and abs(sum(hist.bins) + hist.auction - 1) < 1e-9
+    assert all(abs(h - (a + b) / 2) < 1e-9 for h, a, b in zip(hist.bins, days[0].bins, days[1].bins))
+    d = hist.to_dict()
+    assert isinstance(d["bins"], list) and all(isinstance(x, float) for x in d["bins"])
+    with pytest.raises(KeyError, match="no profile for symbol 'NOPE'"):
+        historical_profile(cfg, "NOPE", days=1)
+
+
+def test_engine_events_carry_the_simulated_time_of_day():
+    clock = SimClock.at_day(1_780_000_000 * 10**9, "09:30")
+    from wirespeed.sim.engine import MatchingEngine
+    eng = MatchingEngine("T", ["Q"], clock=clock)
+    events = []
+    eng.subscribe(events.append)
+    clock.call_later(1.5, eng.submit, "Q", BookOrder(1, Side.BUY, 100, 1))
+    clock.run()
+    assert events[0].ts_ns == 34_200 * 10**9 + 1_500_000_000
