@@ -521,9 +521,8 @@ class OrderBook:
             raise ValueError(self._bad(order_id, price, 1))
         if qty <= 0:
             self.cancel(order_id)
-            return Result([], False, [], "")
+            return Result((), False, (), "")
         if price == order.price and qty <= order.qty:
-            cut = order.qty - qty
             order.qty = qty
             if order.shown > qty:
                 shown_cut = order.shown - qty
@@ -532,8 +531,8 @@ class OrderBook:
                 side.levels[price].total -= shown_cut
                 if self.sinks:
                     self._emit(OrderCancel(self._ts(), self.symbol, order.ref, shown_cut))
-            del cut
-            return Result([], True, [], "")
+            # (only hidden reserve went: nothing displayed changed, so no event)
+            return _RESTED
         return self._requeue(order, price, qty)
 
     def _requeue(self, order: BookOrder, price: int, qty: int) -> Result:
