@@ -162,10 +162,6 @@ class Result:
         return f"Result(fills={self.fills!r}, rested={self.rested}, cancelled={self.cancelled!r}, reason={self.reason!r})"
 
 
-#: The answer of every order that simply rests (shared: Results are read-only).
-_RESTED: "Result"
-
-
 class Level(deque):
     """The FIFO queue at one price; ``total`` is its displayed quantity."""
     __slots__ = ("total",)
@@ -175,6 +171,7 @@ class Level(deque):
         self.total = 0
 
 
+#: The answer of every order that simply rests (shared: Results are read-only).
 _RESTED = Result((), True, (), "")
 
 
