@@ -119,7 +119,7 @@ class ChildFill:
     price: int
     venue: str
     ts_ns: int
-    fee: float = 0.0              # currency; negative = rebate
+    fee: float = 0.0              # ticks x shares (fee per share in ticks times qty); negative = rebate
 
 
 @dataclass(frozen=True, slots=True)
