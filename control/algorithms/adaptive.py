@@ -95,6 +95,9 @@ class Adaptive(ScheduledAlgorithm):
         sub.filled = self.filled             # the sub-schedules read the parent's progress
         return sub.target(now_ns)
 
+    def due_before(self, now_ns: int) -> float:
+        return self.modes[self.mode].due_before(now_ns)
+
     def urgency(self, now_ns: int) -> Urgency:
         imb = self.market.imbalance()
         pressure = imb if self.parent.side == Side.BUY else -imb

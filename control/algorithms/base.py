@@ -9,7 +9,8 @@ woken. It reads time only from the events' timestamps and the market only from t
 
 ``ScheduledAlgorithm`` turns a target (cumulative quantity due by now, ``target(now)``) into
 children: at each decision it compares the target with what is filled and working, places the
-deficit at the configured urgency, crosses when more than ``catch_up`` of the order behind,
+deficit at the configured urgency, crosses when what was due an interval ago is still unfilled
+by more than ``catch_up`` of the order,
 cancels what would put it more than ``ahead_tolerance`` ahead, re-prices children older than
 ``max_age_s`` one urgency step up, and never lets fills plus working quantity exceed the
 participation cap of the market volume excluding its own fills. Every price goes through
@@ -176,6 +177,11 @@ class ScheduledAlgorithm(Algorithm):
     def urgency(self, now_ns: int) -> Urgency:
         return self.config.urgency
 
+    def due_before(self, now_ns: int) -> float:
+        """What was due one decision interval ago: not filled by now means behind schedule (the
+        slice that just came due is not "behind" yet; it gets a chance at the set urgency)."""
+        return self.target(now_ns - int(self.config.decision_s * NS))
+
     def schedule_end_ns(self) -> int:
         p = self.parent
         return max(p.start_ns + 1, p.end_ns - int(self.config.finish_s * NS))
@@ -208,7 +214,7 @@ class ScheduledAlgorithm(Algorithm):
             if not w.cancel_sent:
                 actions.append(self._cancel(cid))
                 committed -= w.leaves
-        behind = target - self.filled
+        behind = min(target, self.due_before(now_ns)) - self.filled
         late = now_ns >= self.schedule_end_ns()
         urgency = self.urgency(now_ns)
         if late or behind > cfg.catch_up * p.qty:

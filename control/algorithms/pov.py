@@ -48,6 +48,9 @@ class Pov(ScheduledAlgorithm):
             return Urgency.CROSS
         return self.config.urgency
 
+    def due_before(self, now_ns: int) -> float:
+        return self.config.min_rate * self.market_volume()
+
     def schedule_end_ns(self) -> int:
         return self.parent.end_ns          # POV follows the market; it does not mop up at the end
 
