@@ -62,6 +62,8 @@ class MarketState:
     last_ts_ns: int = 0
     volatility: RollingVolatility = field(init=False)
     rate: VolumeRate = field(init=False)
+    _bid: int | None = field(init=False, default=None)
+    _ask: int | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.volatility = RollingVolatility(self.vol_window)
@@ -71,6 +73,11 @@ class MarketState:
         self.last_ts_ns = md.ts_ns
         if isinstance(md, Quote):
             self.books[md.venue] = md
+            # The consolidated touch is read on every decision: compute it once per quote.
+            bids = [q.bids[0][0] for q in self.books.values() if q.bids]
+            asks = [q.asks[0][0] for q in self.books.values() if q.asks]
+            self._bid = max(bids) if bids else None
+            self._ask = min(asks) if asks else None
             mid = self.mid()
             if mid is not None:
                 self.volatility.add(md.ts_ns, mid)
@@ -81,12 +88,10 @@ class MarketState:
 
     # consolidated touch --------------------------------------------------------------------
     def best_bid(self) -> int | None:
-        bids = [q.bid for q in self.books.values() if q.bid is not None]
-        return max(bids) if bids else None
+        return self._bid
 
     def best_ask(self) -> int | None:
-        asks = [q.ask for q in self.books.values() if q.ask is not None]
-        return min(asks) if asks else None
+        return self._ask
 
     def mid(self) -> float | None:
         b, a = self.best_bid(), self.best_ask()
