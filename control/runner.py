@@ -105,7 +105,7 @@ class ParentRunner:
     def _check_markouts(self, now_ns: int, mid: float) -> None:
         while self._markouts and self._markouts[0][0] <= now_ns:
             _, venue, sign, px = self._markouts.pop(0)
-            self.router.stats[venue].on_markout(sign * (px - mid) * -1)
+            self.router.stats[venue].on_markout(sign * (px - mid))   # bought above where it went
 
     # -- actions out -----------------------------------------------------------------------
     def _apply(self, actions: list[Action], now_ns: int) -> None:
@@ -131,8 +131,11 @@ class ParentRunner:
     def _route(self, ch: _Child, qty: int, now_ns: int) -> None:
         a = ch.new
         books = self.market.books
-        legs = self.router.reroute(a.side, qty, ch.price, books, ch.tried) if ch.tried else \
-            self.router.route(a.side, qty, ch.price, books)
+        # An IOC child only takes displayed liquidity: what the books do not show now comes back
+        # to the algorithm at once rather than as IOC legs that cannot fill.
+        take_only = a.tif == TimeInForce.IOC
+        legs = self.router.reroute(a.side, qty, ch.price, books, ch.tried, take_only) if ch.tried else \
+            self.router.route(a.side, qty, ch.price, books, take_only=take_only)
         if a.venue is not None:
             legs = [l for l in legs if l.venue == a.venue] or legs
         routed = 0

@@ -46,7 +46,8 @@ class AlgoConfig:
     order the algorithm may be ahead of schedule; participation_cap: at most this share of the
     market volume (excluding own fills) is filled or working, None = no cap; finish_s: the
     schedule completes this long before the end, leaving time to mop up; min_child: smallest
-    child (shares), except the last; seed: all randomisation is drawn from it.
+    child (shares), except the last; retry_s: a crossing child that came back unfilled is retried
+    this long after; seed: all randomisation is drawn from it.
     """
     decision_s: float = 30.0
     urgency: Urgency = Urgency.PASSIVE
@@ -56,6 +57,7 @@ class AlgoConfig:
     participation_cap: float | None = None
     finish_s: float = 60.0
     min_child: int = 100
+    retry_s: float = 1.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -66,6 +68,7 @@ class AlgoConfig:
         if self.participation_cap is not None:
             check(0 < self.participation_cap <= 1,
                   f"participation_cap must be in (0, 1], not {self.participation_cap!r}")
+        check(self.retry_s > 0, f"retry_s must be positive, not {self.retry_s!r}")
         check(self.finish_s >= 0, f"finish_s must not be negative, not {self.finish_s!r}")
         check(isinstance(self.min_child, int) and self.min_child > 0,
               f"min_child must be a positive integer, not {self.min_child!r}")
@@ -237,7 +240,11 @@ class ScheduledAlgorithm(Algorithm):
         return actions
 
     def on_done(self, done: ChildDone) -> list[Action]:
+        w = self.working.get(done.child_id)
         super().on_done(done)
         # A reject or a cancelled rest returns to the parent at the next decision; a crossing
-        # child that came back unfilled is retried at once rather than a whole interval later.
+        # child that came back unfilled (the touch moved before it arrived) is retried after
+        # ``retry_s`` on a fresh book rather than a whole interval later.
+        if w is not None and w.tif == TimeInForce.IOC and done.unfilled > 0 and self.next_timer_ns is not None:
+            self.next_timer_ns = min(self.next_timer_ns, done.ts_ns + int(self.config.retry_s * NS))
         return []

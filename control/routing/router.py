@@ -107,10 +107,15 @@ class Router:
         out.sort(key=lambda r: (r.score, r.venue))
         return out
 
-    def route(self, side: Side, qty: int, price: int, books: dict[str, Quote], exclude=()) -> list[Leg]:
-        """Legs for a child of ``qty`` at limit ``price``; [] when no venue is up."""
+    def route(self, side: Side, qty: int, price: int, books: dict[str, Quote], exclude=(),
+              take_only: bool = False) -> list[Leg]:
+        """Legs for a child of ``qty`` at limit ``price`` (0: a market order); [] when no venue is
+        up. ``take_only`` (an IOC child): only the displayed liquidity, no resting remainder."""
         buy = side == Side.BUY
-        crosses = lambda p: p <= price if buy else p >= price  # noqa: E731
+        if price == 0:                       # a market order (the naive baselines): no limit
+            crosses = lambda p: True  # noqa: E731
+        else:
+            crosses = lambda p: p <= price if buy else p >= price  # noqa: E731
         levels = []
         ranked_take = {r.venue: r for r in self.rank(side, books, True, exclude)}
         for name, r in ranked_take.items():
@@ -132,19 +137,22 @@ class Router:
                 alloc[name] = (n + take, p, best_eff)
             legs = [Leg(v, n, p, f"sweep {n} to {p} (effective {abs(e):.2f}); {ranked_take[v].reason}")
                     for v, (n, p, e) in alloc.items()]
-            if left > 0:
+            if left > 0 and not take_only:
                 best = next(iter(ranked_take))
                 legs = _merge(legs, Leg(best, left, price, f"rest of {left} beyond displayed liquidity to the best "
                                                           f"venue at the limit; {ranked_take[best].reason}"), price)
             return legs
+        if take_only:
+            return []
         ranked = self.rank(side, books, False, exclude, price)
         if not ranked:
             return []
         best = ranked[0]
         return [Leg(best.venue, qty, price, f"passive: best venue to post; {best.reason}")]
 
-    def reroute(self, side: Side, qty: int, price: int, books: dict[str, Quote], tried) -> list[Leg]:
-        legs = self.route(side, qty, price, books, exclude=tried)
+    def reroute(self, side: Side, qty: int, price: int, books: dict[str, Quote], tried,
+                take_only: bool = False) -> list[Leg]:
+        legs = self.route(side, qty, price, books, exclude=tried, take_only=take_only)
         return [Leg(l.venue, l.qty, l.price, f"re-route after {', '.join(sorted(tried))}: {l.reason}") for l in legs]
 
     # -- history ---------------------------------------------------------------------------
