@@ -1,201 +1,221 @@
 """``BacktestContext``: control's execution context on in-process sim venues, in simulated time.
 
-Every venue is an ``OrderBook`` (sim/book.py) for the symbol with a fee schedule and a one-way
-latency. Time is a heap of timed callbacks: nothing sleeps, so a trading day runs as fast as
-its events can be processed. An order the runner sends reaches its venue one latency later,
-its acknowledgement and executions come back one latency after that; market data (each book's
-top levels after every change, and every trade) reaches the runner ``md_latency_ns`` after the
-venue. External flow (the market's participants) enters the books through ``external``.
-Venue loss is ``venue_down``: its books stop, the runner is told, our resting orders there are gone.
+Every venue is a ``MatchingEngine`` (sim/engine.py) for the symbol with its fee schedule and a
+one-way latency; all of them and the market's participants run on one ``SimClock``
+(wirespeed/clock.py), so nothing sleeps and a trading day runs as fast as its events are
+processed. An order the runner sends reaches its venue one latency later; its acknowledgement,
+executions and end come back one latency after that. Market data is built from each engine's
+book events (``sim/events.py``, as the ITCH feed would carry them): every execution is a
+``TradePrint``, and after the events of one instant the venue's top ``DEPTH`` levels go out as a
+``Quote``; both reach the runner ``md_latency_ns`` after the venue. ``venue_down`` stops a
+venue: our resting orders there are gone and the runner is told.
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 from dataclasses import dataclass, field
 from typing import Callable
 
+from wirespeed.clock import SimClock, TimerHandle
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.control.context import VenueOrder
 from wirespeed.control.marketdata import Quote, TradePrint
 from wirespeed.control.routing import VenueInfo
+from wirespeed.prices import TickSize
 
-from ..book import BookOrder, OrderBook
+from ..book import BookOrder, FeeSchedule
+from ..engine import MatchingEngine
+from ..events import NonDisplayedTrade, OrderExecuted
 
 DEPTH = 5
+US = "wirespeed-backtest"          # our self-trade-prevention participant key
 
 
 @dataclass(slots=True)
 class SimVenue:
     info: VenueInfo
-    book: OrderBook
+    engine: MatchingEngine
     latency_ns: int = 200_000
     up: bool = True
-    max_qty: int = 0                  # a venue rule: larger orders are rejected (0 = no limit)
-    ours: dict[int, str] = field(default_factory=dict)     # book id -> runner order id
+    max_qty: int = 0                 # a venue rule: larger orders are rejected (0 = no limit)
+    by_ref: dict[int, BookOrder] = field(default_factory=dict)   # feed ref -> our resting order
+    dirty: bool = False
+
+    @property
+    def book(self):
+        return next(iter(self.engine.books.values()))
 
 
 class BacktestContext:
-    def __init__(self, symbol: str, venues: list[VenueInfo], *, latency_ns: dict[str, int] | None = None,
-                 md_latency_ns: int = 50_000, start_ns: int = 0):
+    def __init__(self, symbol: str, venues: list[VenueInfo], *, tick: TickSize = TickSize(1, 2),
+                 latency_ns: dict[str, int] | None = None, md_latency_ns: int = 50_000, start_ns: int = 0,
+                 clock: SimClock | None = None):
         self.symbol = symbol
+        self.clock = clock or SimClock(start_ns)
+        # fees: VenueInfo says ticks per share; the engine's FeeSchedule micro-currency per share
+        self.tick_micro = tick.units * 10 ** (6 - tick.decimals)
         lat = latency_ns or {}
-        self.venues = {v.name: SimVenue(v, OrderBook(symbol), lat.get(v.name, 200_000)) for v in venues}
+        self.venues: dict[str, SimVenue] = {}
+        for v in venues:
+            fees = FeeSchedule(maker_per_share=-round(v.make_rebate * self.tick_micro),
+                               taker_per_share=round(v.take_fee * self.tick_micro))
+            sv = SimVenue(v, MatchingEngine(v.name, [symbol], fees=fees, clock=self.clock), lat.get(v.name, 200_000))
+            sv.engine.subscribe(lambda ev, sv=sv: self._event(sv, ev))
+            self.venues[v.name] = sv
         self.md_latency_ns = md_latency_ns
-        self._now = start_ns
-        self._heap: list = []
-        self._seq = itertools.count()
-        self._ids = itertools.count(1)
-        self._by_order: dict[str, tuple[str, int]] = {}      # runner order id -> (venue, book id)
-        self._timer_token = 0
+        self._by_order: dict[str, tuple[SimVenue, BookOrder]] = {}     # runner order id -> (venue, order)
+        self._timer: TimerHandle | None = None
         self.runner = None
         self.events = 0
 
-    # -- the scheduler ----------------------------------------------------------------------
+    # -- time -------------------------------------------------------------------------------
     def at(self, ts_ns: int, fn: Callable, *args) -> None:
-        heapq.heappush(self._heap, (max(ts_ns, self._now), next(self._seq), fn, args))
+        self.clock.call_at(ts_ns, fn, *args)
 
-    def run(self, until_ns: int, progress: Callable[[int], None] | None = None, every: int = 50_000) -> None:
-        heap = self._heap
-        while heap and heap[0][0] <= until_ns:
-            ts, _, fn, args = heapq.heappop(heap)
-            self._now = ts
-            fn(*args)
-            self.events += 1
-            if progress is not None and self.events % every == 0:
-                progress(ts)
-        self._now = max(self._now, until_ns)
+    def run(self, until_ns: int, progress: Callable[[int], None] | None = None, step_ns: int = 60 * 10 ** 9) -> None:
+        """Run the day up to ``until_ns``; ``progress(now)`` after every ``step_ns`` of simulated time."""
+        if progress is None:
+            self.events += self.clock.run_until(until_ns)
+            return
+        t = self.clock.time_ns()
+        while t < until_ns:
+            t = min(until_ns, t + step_ns)
+            self.events += self.clock.run_until(t)
+            progress(t)
 
     # -- ExecutionContext -------------------------------------------------------------------
     def now_ns(self) -> int:
-        return self._now
+        return self.clock.time_ns()
 
     def send(self, order: VenueOrder) -> None:
-        v = self.venues[order.venue]
-        self.at(self._now + v.latency_ns, self._arrive, order)
+        self.at(self.now_ns() + self.venues[order.venue].latency_ns, self._arrive, order)
 
     def cancel(self, venue: str, order_id: str) -> None:
-        self.at(self._now + self.venues[venue].latency_ns, self._cancel, order_id, "cancelled")
+        self.at(self.now_ns() + self.venues[venue].latency_ns, self._cancel, order_id)
 
     def replace(self, venue: str, order_id: str, qty: int, price: int) -> None:
-        self.at(self._now + self.venues[venue].latency_ns, self._replace, order_id, qty, price)
+        self.at(self.now_ns() + self.venues[venue].latency_ns, self._replace, order_id, qty, price)
 
     def set_timer(self, ts_ns: int) -> None:
-        self._timer_token += 1
-        self.at(ts_ns, self._timer, self._timer_token)
+        if self._timer is not None:
+            if self._timer.when == ts_ns and not self._timer.cancelled:
+                return
+            self._timer.cancel()
+        self._timer = self.clock.call_at(ts_ns, self._fire)
 
-    def _timer(self, token: int) -> None:
-        if token == self._timer_token and self.runner is not None:
-            self.runner.on_timer(self._now)
-
-    # -- to the runner, one latency later -----------------------------------------------------
-    def _back(self, venue: SimVenue, fn: Callable, *args) -> None:
+    def _fire(self) -> None:
+        self._timer = None
         if self.runner is not None:
-            self.at(self._now + venue.latency_ns, fn, *args)
+            self.runner.on_timer(self.now_ns())
+
+    def _back(self, v: SimVenue, fn: Callable, *args) -> None:
+        if self.runner is not None:
+            self.at(self.now_ns() + v.latency_ns, fn, *args)
 
     # -- venue side ---------------------------------------------------------------------------
     def _arrive(self, o: VenueOrder) -> None:
-        v = self.venues[o.venue]
-        r = self.runner
+        v, r, now = self.venues[o.venue], self.runner, self.now_ns()
         if not v.up:
-            self._back(v, r.on_done, o.order_id, o.qty, self._now, "venue down", True)
+            self._back(v, r.on_done, o.order_id, o.qty, now, "venue down", True)
             return
         if o.qty <= 0 or o.price < 0:
-            self._back(v, r.on_done, o.order_id, o.qty, self._now, "invalid order", True)
+            self._back(v, r.on_done, o.order_id, o.qty, now, "invalid order", True)
             return
         if v.max_qty and o.qty > v.max_qty:
-            self._back(v, r.on_done, o.order_id, o.qty, self._now, f"order quantity above {v.max_qty}", True)
+            self._back(v, r.on_done, o.order_id, o.qty, now, f"order quantity above {v.max_qty}", True)
             return
-        bid = next(self._ids)
-        self._by_order[o.order_id] = (o.venue, bid)
-        bo = BookOrder(bid, o.side, o.price, o.qty, OrdType.MARKET if o.price == 0 else OrdType.LIMIT, o.tif,
-                       owner=o.order_id)
-        self._back(v, r.on_ack, o.order_id, self._now)
-        trades, rested = v.book.submit(bo)
-        if rested:
-            v.ours[bid] = o.order_id
-        self._trades(v, trades)
-        if not rested and bo.qty > 0:
-            self._back(v, r.on_done, o.order_id, bo.qty, self._now, "IOC rest" if o.tif == TimeInForce.IOC
-                       else "not rested")
-        self._publish(v)
+        bo = BookOrder(v.engine.next_id(), o.side, o.price, o.qty, OrdType.MARKET if o.price == 0 else OrdType.LIMIT,
+                       o.tif, owner=o.order_id, participant=US)
+        self._back(v, r.on_ack, o.order_id, now)
+        res = v.engine.submit(self.symbol, bo)
+        self._taker_fills(v, res.fills)
+        if res.rested:
+            self._by_order[o.order_id] = (v, bo)
+            v.by_ref[bo.ref] = bo
+        elif bo.qty > 0:
+            self._back(v, r.on_done, o.order_id, bo.qty, now, res.reason or "not rested")
 
-    def _trades(self, v: SimVenue, trades) -> None:
-        r = self.runner
-        for t in trades:
-            for bo, fee in ((t.aggressor, v.info.take_fee), (t.passive, -v.info.make_rebate)):
-                if isinstance(bo.owner, str) and r is not None:
-                    self._back(v, r.on_exec, bo.owner, t.qty, t.price, fee * t.qty, self._now)
-                    if bo is t.passive and bo.qty == 0:
-                        v.ours.pop(bo.id, None)
-            self._md(TradePrint(v.info.name, self.symbol, self._now, t.price, t.qty))
+    def _taker_fills(self, v: SimVenue, fills) -> None:
+        now = self.now_ns()
+        for t in fills:
+            if t.aggressor.owner is not None and isinstance(t.aggressor.owner, str):
+                self._back(v, self.runner.on_exec, t.aggressor.owner, t.qty, t.price, t.taker_fee / self.tick_micro, now)
 
-    def _cancel(self, order_id: str, reason: str) -> None:
-        loc = self._by_order.get(order_id)
+    def _cancel(self, order_id: str) -> None:
+        loc = self._by_order.pop(order_id, None)
         if loc is None:
             return
-        v = self.venues[loc[0]]
-        bo = v.book.cancel(loc[1]) if v.up else None
-        v.ours.pop(loc[1], None)
-        if bo is not None:
-            self._back(v, self.runner.on_done, order_id, bo.qty, self._now, reason)
-            self._publish(v)
+        v, bo = loc
+        v.by_ref.pop(bo.ref, None)
+        if v.up and v.engine.cancel(self.symbol, bo.id) is not None:
+            self._back(v, self.runner.on_done, order_id, bo.qty, self.now_ns(), "cancelled")
 
     def _replace(self, order_id: str, qty: int, price: int) -> None:
         loc = self._by_order.get(order_id)
-        if loc is None:
+        if loc is None or not loc[0].up:
+            return                                       # filled, cancelled or gone meanwhile
+        v, bo = loc
+        v.by_ref.pop(bo.ref, None)
+        res = v.engine.replace(self.symbol, bo.id, price, qty - bo.filled)
+        if res is None:
+            self._by_order.pop(order_id, None)
             return
-        v = self.venues[loc[0]]
-        old = v.book.cancel(loc[1]) if v.up else None
-        v.ours.pop(loc[1], None)
-        if old is None:
-            return                                   # already filled or gone: nothing to replace
-        leaves = qty - old.filled
-        if leaves <= 0:
-            self._back(v, self.runner.on_done, order_id, 0, self._now, "replaced to nothing")
-            return
-        bid = next(self._ids)
-        self._by_order[order_id] = (loc[0], bid)
-        bo = BookOrder(bid, old.side, price, leaves, old.ord_type, old.tif, owner=order_id, filled=old.filled)
-        trades, rested = v.book.submit(bo)
-        if rested:
-            v.ours[bid] = order_id
-        self._trades(v, trades)
-        self._publish(v)
+        self._taker_fills(v, res.fills)
+        if res.rested:
+            v.by_ref[bo.ref] = bo
+        else:
+            self._by_order.pop(order_id, None)
+            if bo.qty > 0:
+                self._back(v, self.runner.on_done, order_id, bo.qty, self.now_ns(), res.reason or "replaced away")
 
-    # -- external flow (market participants) ------------------------------------------------
-    def external(self, venue: str, order_id: int, side: Side, price: int, qty: int,
-                 tif: TimeInForce = TimeInForce.DAY) -> bool:
-        """A participant's order at ``now`` (ids are the caller's, negative to stay apart from
-        ours); returns whether it rested."""
+    # -- book events -> market data (and our passive fills) ---------------------------------
+    def _event(self, v: SimVenue, ev) -> None:
+        t = type(ev)
+        if t is OrderExecuted or t is NonDisplayedTrade:
+            now = self.now_ns()
+            self._md(TradePrint(v.info.name, self.symbol, now, ev.price, ev.qty))
+            if t is OrderExecuted:
+                bo = v.by_ref.get(ev.order_id)
+                if bo is not None and self.runner is not None:
+                    fee = -v.info.make_rebate * ev.qty
+                    self._back(v, self.runner.on_exec, bo.owner, ev.qty, ev.price, fee, now)
+                    if bo.qty == 0:
+                        del v.by_ref[ev.order_id]
+                        self._by_order.pop(bo.owner, None)
+        if not v.dirty:
+            v.dirty = True
+            self.at(self.now_ns(), self._publish, v)
+
+    def _publish(self, v: SimVenue) -> None:
+        v.dirty = False
+        book = v.book
+        self._md(Quote(v.info.name, self.symbol, self.now_ns(), tuple(book.depth(Side.BUY, DEPTH)),
+                       tuple(book.depth(Side.SELL, DEPTH))))
+
+    def _md(self, md) -> None:
+        if self.runner is not None:
+            self.at(self.now_ns() + self.md_latency_ns, self.runner.on_market, md)
+
+    # -- external flow (participants that trade through this context) ------------------------
+    def external(self, venue: str, side: Side, price: int, qty: int, tif: TimeInForce = TimeInForce.DAY):
+        """A participant's order now; returns the engine's order id if it rested, else None."""
         v = self.venues[venue]
         if not v.up:
-            return False
-        bo = BookOrder(order_id, side, price, qty, OrdType.MARKET if price == 0 else OrdType.LIMIT, tif)
-        trades, rested = v.book.submit(bo)
-        self._trades(v, trades)
-        self._publish(v)
-        return rested
+            return None
+        bo = BookOrder(v.engine.next_id(), side, price, qty, OrdType.MARKET if price == 0 else OrdType.LIMIT, tif)
+        res = v.engine.submit(self.symbol, bo)
+        return bo.id if res.rested else None
 
     def external_cancel(self, venue: str, order_id: int) -> bool:
         v = self.venues[venue]
-        ok = v.up and v.book.cancel(order_id) is not None
-        if ok:
-            self._publish(v)
-        return ok
+        return v.up and v.engine.cancel(self.symbol, order_id) is not None
 
     def venue_down(self, venue: str) -> None:
         v = self.venues[venue]
         v.up = False
-        v.ours.clear()
+        for oid, (sv, _) in list(self._by_order.items()):
+            if sv is v:
+                del self._by_order[oid]
+        v.by_ref.clear()
         if self.runner is not None:
-            self.at(self._now + v.latency_ns, self.runner.on_venue_down, venue, self._now + v.latency_ns)
-
-    # -- market data ------------------------------------------------------------------------
-    def _publish(self, v: SimVenue) -> None:
-        q = Quote(v.info.name, self.symbol, self._now, tuple(v.book.bids.depth(DEPTH)), tuple(v.book.asks.depth(DEPTH)))
-        self._md(q)
-
-    def _md(self, md) -> None:
-        if self.runner is not None:
-            self.at(self._now + self.md_latency_ns, self.runner.on_market, md)
+            t = self.now_ns() + v.latency_ns
+            self.at(t, self.runner.on_venue_down, venue, t)

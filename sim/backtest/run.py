@@ -153,14 +153,14 @@ def run_backtest(spec: BacktestSpec, day: Day, progress: Callable[[float], None]
         algo = BASELINES[spec.algo](parent, cfg, market)
     else:
         algo = ALGORITHMS[spec.algo][0](parent, cfg, market)
-    ctx = BacktestContext(day.symbol, day.venues, latency_ns=day.latency_ns, start_ns=day.open_ns)
+    ctx = BacktestContext(day.symbol, day.venues, tick=day.tick, latency_ns=day.latency_ns, start_ns=day.open_ns)
     runner = ParentRunner(algo, Router(day.venues), ctx)
     ctx.runner = runner
     day.install(ctx)
     ctx.at(start, runner.submit, start)
     cb = None
     if progress is not None:
-        cb = lambda ts: progress(min(1.0, (ts - day.open_ns) / max(1, end - day.open_ns)))  # noqa: E731
+        cb = lambda ts: progress(min(1.0, (ts - day.open_ns) / max(1, end + 30 * NS - day.open_ns)))  # noqa: E731
     ctx.run(end + 30 * NS, cb)
     if progress is not None:
         progress(1.0)

@@ -44,11 +44,7 @@ class HandDay:
 
     def install(self, ctx) -> None:
         rng = random.Random(self.seed)
-        state = {"mid": 10_000, "ids": 0, "orders": {v.name: [] for v in self.venues}}
-
-        def nid():
-            state["ids"] += 1
-            return -state["ids"]
+        state = {"mid": 10_000, "orders": {v.name: [] for v in self.venues}}
 
         def book_mid():
             # the makers lean on what was taken: the new mid is where the books' touch is now
@@ -66,8 +62,8 @@ class HandDay:
                 state["orders"][v.name] = []
                 for k in range(1, 6):
                     for side, px in ((Side.BUY, mid - k), (Side.SELL, mid + k)):
-                        oid = nid()
-                        if ctx.external(v.name, oid, side, px, 300):
+                        oid = ctx.external(v.name, side, px, 300)
+                        if oid is not None:
                             state["orders"][v.name].append(oid)
 
         def tick_():
@@ -80,7 +76,7 @@ class HandDay:
 
         def taker():
             v = rng.choice(self.venues).name
-            ctx.external(v, nid(), rng.choice((Side.BUY, Side.SELL)), 0, rng.randint(1, 4) * 100, TimeInForce.IOC)
+            ctx.external(v, rng.choice((Side.BUY, Side.SELL)), 0, rng.randint(1, 4) * 100, TimeInForce.IOC)
             if rng.random() < 0.2:
                 requote()
             t = ctx.now_ns() + int(rng.expovariate(self.intensity(ctx.now_ns())) * S)

@@ -19,20 +19,20 @@ S = 1_000_000_000
 VENUES = [VenueInfo("A", 0.3, 0.2), VenueInfo("B", 0.2, 0.1), VenueInfo("C", 0.1, 0.0)]
 
 
-def market(ctx, until_s, ids=itertools.count(1)):
+def market(ctx, until_s):
     """Makers re-quote 10 levels of 300 each side of 10000 on every venue every 10 s; a taker
     alternately buys and sells 200 on a rotating venue every second."""
     def quote(t):
         for v in ctx.venues:
             for k in range(1, 11):
                 for side, px in ((Side.BUY, 10_000 - k), (Side.SELL, 10_000 + k)):
-                    ctx.external(v, -next(ids), side, px, 300)
+                    ctx.external(v, side, px, 300)
         if t + 10 < until_s:
             ctx.at((t + 10) * S, quote, t + 10)
 
     def take(t):
         v = "ABC"[t % 3]
-        ctx.external(v, -next(ids), Side.BUY if t % 2 else Side.SELL, 0, 200, TimeInForce.IOC)
+        ctx.external(v, Side.BUY if t % 2 else Side.SELL, 0, 200, TimeInForce.IOC)
         if t + 1 < until_s:
             ctx.at((t + 1) * S, take, t + 1)
     ctx.at(0, quote, 0)
