@@ -3,7 +3,7 @@ import pytest
 from wirespeed.control.model import ExecutionRefused
 from wirespeed.sim.backtest.run import BacktestSpec, run_backtest
 
-from .handday import HandDay
+from wirespeed.sim.backtest.stylised import StylisedDay as HandDay
 
 
 def spec(algo, **kw):

@@ -1,5 +1,7 @@
-"""A small hand-built trading day for backtest tests (the sim's calibrated days live in
-sim/market): on each of three venues a maker keeps 5 levels of 300 shares each side of a mid
+"""``StylisedDay``: a small, fast, fully seeded trading day for tests and quick sweeps.
+
+Not the calibrated market (that is sim/market's participants; ``days.make_day("synthetic")``):
+just enough market to exercise algorithms, router and TCA end to end. On each of three venues a maker keeps 5 levels of 300 shares each side of a mid
 that random-walks one tick with probability 0.3 a second and follows what takers consume (a
 sweep of the touch moves it: permanent impact); takers arrive Poisson with a U-shaped
 intensity and trade 100-400 shares at market. All seeded."""
@@ -12,12 +14,12 @@ from wirespeed.enums import Side, TimeInForce
 from wirespeed.control.algorithms.vwap import VolumeProfile
 from wirespeed.control.routing import VenueInfo
 from wirespeed.prices import TickSize
-from wirespeed.sim.backtest.day import Calibration
+from .day import Calibration
 
 S = 1_000_000_000
 
 
-class HandDay:
+class StylisedDay:
     symbol = "XYZ"
     tick = TickSize(1, 2)
 
