@@ -145,7 +145,9 @@ def run_sweep(spec: SweepSpec, *, scheduler: str | None = None, workers: int = 2
     todo = tasks(spec)
     if serial:
         return [run_task(t) for t in todo]
+    import logging
     from dask.distributed import Client, LocalCluster
+    logging.getLogger("distributed").setLevel(logging.WARNING)     # the cluster's chatter is not the result
     if scheduler:
         with Client(scheduler) as client:
             return client.gather(client.map(run_task, todo, pure=False))
