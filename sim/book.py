@@ -28,8 +28,10 @@ micro-currency units (1e-6), negative is a rebate; fees come from the book's ``F
 
 Every change of the displayed book is reported to the ``EventSink``s in ``sinks`` as the
 records of ``sim/events.py``: AddOrder, OrderExecuted, OrderCancel, OrderDelete,
-OrderReplace. An aggressor never appears before it rests (as on ITCH); a reserve order's
-refresh is OrderDelete of the old reference and AddOrder of a new one at the back.
+OrderReplace. As on ITCH, an aggressor never appears before it rests, and an order executed
+in full leaves the book with its last OrderExecuted (no OrderDelete follows). A reserve
+order's refresh is an AddOrder of a new reference at the back (after the old slice's last
+execution, or after its OrderDelete when STP decremented it away).
 
 Why it looks like this: the book is the hot path of every backtest. Orders and levels use
 ``__slots__``, levels are deques (a resting order's removal is a C-level identity scan of
@@ -386,13 +388,12 @@ class OrderBook:
                 if sinks:
                     self._emit(OrderExecuted(ts, symbol, passive.ref, qty, price, mid))
                 if passive.shown == 0:
+                    # Executed in full: gone from the book with no Delete, as on ITCH.
                     level.popleft()
                     if passive.qty:          # reserve: the next slice goes to the back
                         self._refresh(passive, level, ts)
                     else:
                         del orders[passive.id]
-                        if sinks:
-                            self._emit(OrderDelete(ts, symbol, passive.ref))
             if not level:
                 opp.remove_level(price)
             if reason:
@@ -400,13 +401,13 @@ class OrderBook:
         return reason
 
     def _refresh(self, order: BookOrder, level: Level, ts: int) -> None:
-        old = order.ref
+        """A reserve order's next displayed slice, at the back under a new reference (the old
+        slice is already off the book: executed in full, or deleted by the caller)."""
         order.shown = order.display if order.display < order.qty else order.qty
         order.ref = next(self._refs)
         level.append(order)
         level.total += order.shown
         if self.sinks:
-            self._emit(OrderDelete(ts, self.symbol, old))
             self._emit(AddOrder(ts, self.symbol, order.ref, order.side, order.price, order.shown))
 
     def _self_match(self, order: BookOrder, passive: BookOrder, level: Level, price: int, opp: _Side,
@@ -437,7 +438,7 @@ class OrderBook:
             if passive.qty:
                 # only the displayed slice was decremented; the reserve refreshes to the back
                 if self.sinks:
-                    self._emit(OrderCancel(ts, self.symbol, passive.ref, qty))
+                    self._emit(OrderDelete(ts, self.symbol, passive.ref))
                 self._refresh(passive, level, ts)
                 return "" if order.qty else Reason.STP
         else:

@@ -134,7 +134,7 @@ def test_reserve_order_shows_display_and_refreshes_to_the_back():
     assert [(t.passive.id, t.qty) for t in res.fills] == [(1, 10), (2, 2)]
     assert book.queue_position(1) == (1, 3) and book.order(1).shown == 10 and book.order(1).qty == 20
     kinds = [type(e).__name__ for e in events[2:]]
-    assert kinds == ["OrderExecuted", "OrderDelete", "AddOrder", "OrderExecuted"]
+    assert kinds == ["OrderExecuted", "AddOrder", "OrderExecuted"]
 
 
 @pytest.mark.parametrize("mode, rest_left, incoming_left, trades", [
