@@ -13,13 +13,16 @@ import bisect
 from dataclasses import dataclass, replace
 
 from ..marketdata import MarketState
-from ..model import ParentOrder
+from ..model import ParentOrder, Urgency
 from . import almgren_chriss as ac
 from .base import NS, AlgoConfig, ScheduledAlgorithm, check
 
 
 @dataclass(frozen=True, slots=True)
 class IsConfig(AlgoConfig):
+    # Almgren-Chriss prices each interval's trade at the touch plus temporary impact: IS takes
+    # liquidity by default, so its realised cost is the one the model's expected cost describes.
+    urgency: Urgency = Urgency.CROSS
     params: ac.AcParams | None = None
     reoptimise_vol_change: float = 0.5      # |sigma_now / sigma_plan - 1| beyond this re-plans
     min_vol_samples_s: float = 300.0        # trust the market's volatility after this long

@@ -43,7 +43,8 @@ NAMES = tuple(ALGORITHMS) + tuple(BASELINES)
 class BacktestSpec:
     """algo: one of NAMES; qty: shares, 0 = ``pct_volume`` of the horizon's expected volume;
     start_s: seconds after the open; kappa_T: IS urgency (Almgren-Chriss kappa x horizon; 0 =
-    risk-neutral, even); params: overrides of the algorithm's config fields."""
+    risk-neutral, even); impact: the impact model's (spread, impact) coefficients IS plans with
+    (fit them with ``analytics.impact.fit``); params: overrides of the algorithm's config fields."""
     algo: str = "vwap"
     side: str = "buy"
     qty: int = 0
@@ -53,6 +54,7 @@ class BacktestSpec:
     seed: int = 1
     limit: str = ""
     kappa_T: float = 1.0
+    impact: tuple[float, float] = (1.0, 0.5)
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -123,7 +125,7 @@ def is_params(spec: BacktestSpec, day: Day, qty: int):
     cal = day.calibration()
     T = (end - start) / NS
     V = day.volume_profile().between(start, end)
-    p0 = ImpactModel().ac_params(qty, T, V, cal.mid_ticks, cal.half_spread_ticks, cal.sigma_ticks_per_sqrt_s, 0.0)
+    p0 = ImpactModel(*spec.impact).ac_params(qty, T, V, cal.mid_ticks, cal.half_spread_ticks, cal.sigma_ticks_per_sqrt_s, 0.0)
     # lam from the wanted urgency: kappa^2 ~ lam sigma^2 / eta  ->  lam = (kappa_T / T)^2 eta / sigma^2
     lam = (spec.kappa_T / T) ** 2 * p0.eta / max(cal.sigma_ticks_per_sqrt_s, 1e-9) ** 2
     return dataclasses.replace(p0, lam=lam)

@@ -52,6 +52,7 @@ class SweepSpec:
     minutes: float = 60.0
     pct_volume: float = 0.05
     side: str = "buy"
+    impact: tuple[float, ...] = (1.0, 0.5)          # the impact model IS plans with (spread, impact)
     params: dict = field(default_factory=dict)      # algo -> {setting: value | [values]}
 
     def __post_init__(self) -> None:
@@ -64,6 +65,8 @@ class SweepSpec:
             raise ValueError("seeds: must list at least one seed")
         if not self.days:
             raise ValueError("days: must list at least one day")
+        if len(self.impact) != 2:
+            raise ValueError(f"impact: must be [spread coefficient, impact coefficient], not {list(self.impact)!r}")
 
 
 def load_spec(path: str | Path | None, **overrides) -> SweepSpec:
@@ -119,7 +122,8 @@ def tasks(spec: SweepSpec) -> list[dict]:
         axes = [grid[k] if isinstance(grid[k], list) else [grid[k]] for k in keys]
         for combo in itertools.product(*axes):
             out.append(dict(day=day, algo=algo, seed=seed, params=dict(zip(keys, combo)), start=spec.start,
-                            minutes=spec.minutes, pct_volume=spec.pct_volume, side=spec.side))
+                            minutes=spec.minutes, pct_volume=spec.pct_volume, side=spec.side,
+                            impact=tuple(spec.impact)))
     return out
 
 
@@ -129,7 +133,7 @@ def run_task(task: dict) -> dict:
     t0 = time.perf_counter()
     spec = BacktestSpec(algo=task["algo"], side=task["side"], pct_volume=task["pct_volume"],
                         start_s=task["start"] * 60, minutes=task["minutes"], seed=task["seed"],
-                        params=task["params"])
+                        impact=tuple(task.get("impact", (1.0, 0.5))), params=task["params"])
     r = run_backtest(spec, make_day(task["day"], task["seed"]))
     t = r.tca
     realised = t.impact_cost + t.fees
