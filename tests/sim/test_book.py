@@ -22,7 +22,7 @@ def test_non_crossing_limit_rests():
     book = OrderBook()
     book.submit(limit(1, Side.SELL, 101, 10))
     trades, rested = book.submit(limit(2, Side.BUY, 100, 5))
-    assert trades == [] and rested and book.best_bid() == 100
+    assert not trades and rested and book.best_bid() == 100
 
 
 def test_market_order_sweeps_and_never_rests():
@@ -44,7 +44,7 @@ def test_fok_all_or_nothing():
     book = OrderBook()
     book.submit(limit(1, Side.SELL, 100, 5))
     trades, rested = book.submit(limit(2, Side.BUY, 100, 8, TimeInForce.FOK))
-    assert trades == [] and not rested and book.best_ask() == 100
+    assert not trades and not rested and book.best_ask() == 100
     trades, _ = book.submit(limit(3, Side.BUY, 100, 5, TimeInForce.FOK))
     assert sum(t.qty for t in trades) == 5
 
