@@ -33,6 +33,14 @@ class VolumeProfile:
         check(all(v >= 0 for v in self.volumes) and sum(self.volumes) > 0,
               "volume profile volumes must be non-negative and not all zero")
 
+    @classmethod
+    def from_fractions(cls, open_ns: int, bin_s: int, fractions, total_volume: float, end_ns: int) -> "VolumeProfile":
+        """From a measured profile's plain data (sim/market's ``VolumeProfile.to_dict``: the
+        fraction of the day's volume in each ``bin_s`` bin from the open) and the day's volume."""
+        n = len(fractions)
+        starts = tuple(open_ns + i * bin_s * 1_000_000_000 for i in range(n))
+        return cls(starts, tuple(f * total_volume for f in fractions), end_ns)
+
     def cumulative(self, t_ns: int) -> float:
         """Expected shares from the profile's start to ``t_ns`` (linear inside a bucket)."""
         if t_ns <= self.starts_ns[0]:

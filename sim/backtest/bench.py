@@ -92,7 +92,7 @@ def is_cost(args, seed, impact):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m wirespeed.sim.backtest.bench")
     ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--day", default="stylised")
+    ap.add_argument("--day", default="synthetic")
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--start", type=float, default=30.0)
     ap.add_argument("--workers", type=int, default=2)

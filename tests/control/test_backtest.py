@@ -42,3 +42,15 @@ def test_bad_specs_name_the_problem():
         run_backtest(spec("twap", params={"speed": 2}), HandDay())
     with pytest.raises(ExecutionRefused, match="after the close"):
         run_backtest(BacktestSpec(algo="twap", start_s=7000, minutes=60), HandDay())
+
+
+def test_synthetic_day_on_three_venues_from_sim_market():
+    from wirespeed.sim.backtest.days import make_day
+    r = run_backtest(BacktestSpec(algo="twap", start_s=300, minutes=4, seed=2), make_day("synthetic", 2))
+    t = r.tca
+    assert t.fill_rate == 1.0 and t.market_volume > 10 * t.filled
+    assert {v.venue for v in t.venues} <= {"XPRI", "XALT", "XINV"} and len(t.venues) >= 2
+    # the venues follow one latent value: their mids stay within a few ticks of each other
+    books = r.algo.market.books
+    mids = [(q.bid + q.ask) / 2 for q in books.values() if q.bid and q.ask]
+    assert len(mids) == 3 and max(mids) - min(mids) <= 5
