@@ -17,7 +17,7 @@ from wirespeed.enums import Side, TimeInForce
 from .algorithms.base import Algorithm, ScheduledAlgorithm
 from .context import ExecutionContext, VenueOrder
 from .marketdata import MarketData, Quote, TradePrint
-from .model import Action, CancelChild, ChildDone, ChildFill, NewChild, ReplaceChild
+from .model import Action, CancelChild, ChildDone, ChildFill, ExecutionRefused, NewChild, ReplaceChild
 from .routing import Router
 from .tca.tape import AckRecord, ChildRecord, DoneRecord, ExecRecord, MarketRecord, ParentRecord, ScheduleRecord, Tape
 
@@ -45,6 +45,12 @@ class _Child:
 
 class ParentRunner:
     def __init__(self, algo: Algorithm, router: Router, ctx: ExecutionContext, tape: Tape | None = None):
+        allowed = tuple(getattr(algo.config, "venues", ()) or ())
+        for v in allowed:
+            if v not in router.venues:
+                raise ExecutionRefused(f"unknown venue {v!r} (known: {', '.join(router.venues)})")
+        # venues the algorithm may not use are excluded from every route
+        self._barred = frozenset(router.venues) - frozenset(allowed) if allowed else frozenset()
         self.algo, self.router, self.ctx = algo, router, ctx
         self.tape = tape if tape is not None else Tape()
         self.market = algo.market
@@ -134,8 +140,9 @@ class ParentRunner:
         # An IOC child only takes displayed liquidity: what the books do not show now comes back
         # to the algorithm at once rather than as IOC legs that cannot fill.
         take_only = a.tif == TimeInForce.IOC
-        legs = self.router.reroute(a.side, qty, ch.price, books, ch.tried, take_only) if ch.tried else \
-            self.router.route(a.side, qty, ch.price, books, take_only=take_only)
+        tried = ch.tried | self._barred
+        legs = self.router.reroute(a.side, qty, ch.price, books, tried, take_only) if ch.tried else \
+            self.router.route(a.side, qty, ch.price, books, exclude=tried, take_only=take_only)
         if a.venue is not None:
             legs = [l for l in legs if l.venue == a.venue] or legs
         routed = 0

@@ -47,7 +47,9 @@ class AlgoConfig:
     market volume (excluding own fills) is filled or working, None = no cap; finish_s: the
     schedule completes this long before the end, leaving time to mop up; min_child: smallest
     child (shares), except the last; retry_s: a crossing child that came back unfilled is retried
-    this long after; seed: all randomisation is drawn from it.
+    this long after; venues: the only venues its children may go to (empty: every venue the
+    router knows; an unknown one is refused when the runner takes the order); seed: all
+    randomisation is drawn from it.
     """
     decision_s: float = 30.0
     urgency: Urgency = Urgency.PASSIVE
@@ -58,6 +60,7 @@ class AlgoConfig:
     finish_s: float = 60.0
     min_child: int = 100
     retry_s: float = 1.0
+    venues: tuple[str, ...] = ()
     seed: int = 0
 
     def __post_init__(self) -> None:

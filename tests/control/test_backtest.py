@@ -7,7 +7,7 @@ from wirespeed.sim.backtest.stylised import StylisedDay as HandDay
 
 
 def spec(algo, **kw):
-    return BacktestSpec(algo=algo, start_s=600, minutes=20, seed=kw.pop("seed", 3), **kw)
+    return BacktestSpec(algo=algo, start_s=300, minutes=10, seed=kw.pop("seed", 3), **kw)
 
 
 @pytest.mark.parametrize("algo", ["vwap", "naive-immediate", "naive-twap"])

@@ -98,3 +98,13 @@ def test_rejects_are_rerouted_or_returned():
         tried = c.reason.split(":")[0].removeprefix("re-route after ").split(", ")
         assert c.venue not in tried
     assert runner.algo.filled == 3_000
+
+
+def test_algorithm_restricted_to_venues_and_unknown_venue_refused():
+    from wirespeed.control.model import ExecutionRefused
+    ctx, runner = setup(qty=3_000, cfg=TwapConfig(decision_s=20, finish_s=30, seed=1, venues=("A", "C")))
+    ctx.run(700 * S)
+    assert runner.algo.filled == 3_000
+    assert {c.venue for c in runner.tape.of(ChildRecord)} <= {"A", "C"}
+    with pytest.raises(ExecutionRefused, match="Cannot execute order: unknown venue 'Z'"):
+        setup(cfg=TwapConfig(venues=("A", "Z")))
