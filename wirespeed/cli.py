@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--minutes", type=float, default=60.0)
     b.add_argument("--seed", type=int, default=1)
     b.add_argument("--limit", help="parent limit price (decimal)")
-    b.add_argument("--day", default="synthetic", help="synthetic (sim/market, three venues) or stylised (small and fast)")
+    b.add_argument("--day", default="synthetic", help="synthetic (sim/market, three venues), stylised (small, fast), lobster:PATH or csv:PATH (replayed; lobster:sample)")
     b.add_argument("--param", action="append", help="algorithm setting key=value (repeatable)")
     b.add_argument("--no-baselines", action="store_true")
     b.add_argument("--out", default="build/backtest", help="folder for the plots and the tape")

@@ -2,7 +2,9 @@
 
 * ``stylised``: ``StylisedDay`` (sim/backtest/stylised.py), small and fast;
 * ``synthetic``: sim/market's calibrated synthetic day (participants trading a liquid symbol with
-  the U-shaped volume profile) on three venues (``marketdays.SyntheticDay``).
+  the U-shaped volume profile) on three venues (``marketdays.SyntheticDay``);
+* ``lobster:PATH`` / ``csv:PATH``: a day replayed from a LOBSTER message file or a wirespeed CSV
+  on one venue (``marketdays.ReplayDay``; ``lobster:sample`` is the day shipped in sim/data).
 
 Every call builds a fresh day from ``seed`` (a day's flow is installed into one context).
 """
@@ -12,7 +14,7 @@ import importlib
 
 from .stylised import StylisedDay
 
-KINDS = ("synthetic", "stylised")
+KINDS = ("synthetic", "stylised", "lobster:PATH", "csv:PATH")
 
 
 def make_day(kind: str, seed: int):
@@ -20,4 +22,9 @@ def make_day(kind: str, seed: int):
         return StylisedDay(seed=seed)
     if kind == "synthetic":
         return importlib.import_module("wirespeed.sim.backtest.marketdays").SyntheticDay(seed)
+    if kind.startswith(("lobster:", "csv:")):
+        path = kind.partition(":")[2]
+        if path == "sample":
+            path = importlib.import_module("wirespeed.sim.market.sample").sample_path()
+        return importlib.import_module("wirespeed.sim.backtest.marketdays").ReplayDay(path, seed)
     raise ValueError(f"unknown day {kind!r} (known: {', '.join(KINDS)})")

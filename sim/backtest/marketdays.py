@@ -1,4 +1,5 @@
-"""sim/market's calibrated synthetic day as a backtest ``Day``, on several venues.
+"""sim/market's days as backtest ``Day``s: the calibrated synthetic day on several venues, and a
+day replayed from a LOBSTER message file or a wirespeed CSV.
 
 Synthetic: one ``SyntheticMarket`` per venue (its own makers, takers and passive noise, with the
 venue's share of the symbol's volume and depth) on the backtest's clock and that venue's engine.
@@ -17,7 +18,9 @@ from wirespeed.control.routing import VenueInfo
 from wirespeed.prices import TickSize
 
 from ..market.config import MarketConfig, SymbolProfile
-from ..market.profile import u_shaped
+from ..market.lobster import EXECUTE, EXECUTE_HIDDEN, read_messages
+from ..market.profile import from_trades, u_shaped
+from ..market.replay import Replay
 from ..market.synthetic import DEFAULT_DAY_NS, SyntheticMarket
 from .day import Calibration
 
@@ -80,3 +83,43 @@ class SyntheticDay:
         sigma = p.start_ticks * p.volatility_bps / 1e4 / math.sqrt(session)
         return Calibration(float(p.start_ticks), p.spread_ticks / 2, sigma, p.daily_volume / session)
 
+
+
+class ReplayDay:
+    """A recorded day replayed into one venue's engine (``market.replay.Replay``): that venue is the
+    whole market, and our orders meet the recorded book. The volume profile and calibration are
+    measured from the file's executions (the replayed day's own: a replay knows its day)."""
+    tick = TickSize(1, 2)
+    VENUE = "XREP"
+
+    def __init__(self, path: str, seed: int = 0, price_scale: int = 100):
+        self.path, self.seed, self.price_scale = path, seed, price_scale
+        self.rows = list(read_messages(path))
+        if not self.rows:
+            raise ValueError(f"{path}: no rows to replay")
+        self.symbol = self.rows[0].symbol
+        self.open_ns = DEFAULT_DAY_NS + 34_200 * NS
+        self.close_ns = DEFAULT_DAY_NS + 57_600 * NS
+        self.venues = [VenueInfo(self.VENUE, 0.3, 0.2)]
+        self.latency_ns = {self.VENUE: 200_000}
+        self._execs = [(m.ts_ns, m.size, m.price // price_scale) for m in self.rows
+                       if m.type in (EXECUTE, EXECUTE_HIDDEN) and m.symbol == self.symbol]
+        if not self._execs:
+            raise ValueError(f"{path}: no executions of {self.symbol}: nothing to trade against")
+
+    def install(self, ctx) -> None:
+        Replay(ctx.venues[self.VENUE].engine, [m for m in self.rows if m.symbol == self.symbol],
+               price_scale=self.price_scale, source=self.path).start()
+
+    def volume_profile(self) -> VolumeProfile:
+        p = from_trades(self.symbol, ((t, q) for t, q, _ in self._execs), open_s=34_200, close_s=57_600, bin_s=1800)
+        total = sum(q for _, q, _ in self._execs)
+        return VolumeProfile.from_fractions(self.open_ns, 1800, p.bins, total, self.close_ns)
+
+    def calibration(self) -> Calibration:
+        prices = [p for _, _, p in self._execs]
+        ss = sum(math.log(b / a) ** 2 for a, b in zip(prices, prices[1:]) if a > 0 and b > 0)
+        span = max(1.0, (self._execs[-1][0] - self._execs[0][0]) / NS)
+        mid = sum(prices) / len(prices)
+        sigma = math.sqrt(ss / span) * mid
+        return Calibration(mid, 1.0, max(sigma, 1e-3), sum(q for _, q, _ in self._execs) / span)

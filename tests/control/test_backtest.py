@@ -54,3 +54,13 @@ def test_synthetic_day_on_three_venues_from_sim_market():
     books = r.algo.market.books
     mids = [(q.bid + q.ask) / 2 for q in books.values() if q.bid and q.ask]
     assert len(mids) == 3 and max(mids) - min(mids) <= 5
+
+
+def test_replayed_lobster_day(tmp_path):
+    from wirespeed.sim.backtest.days import make_day
+    r = run_backtest(BacktestSpec(algo="vwap", start_s=1800, minutes=60, seed=1, qty=200), make_day("lobster:sample", 1))
+    assert r.tca.fill_rate == 1.0 and [v.venue for v in r.tca.venues] == ["XREP"]
+    bad = tmp_path / "X_2026-11-30_34200000_57600000_message_5.csv"
+    bad.write_text("34200.0,1,1,100,500100,-1\n34100.0,1,2,100,500200,-1\n")
+    with pytest.raises(ValueError, match=r"message_5.csv:2: time 34100.0 is before"):
+        make_day(f"lobster:{bad}", 1)
