@@ -199,3 +199,12 @@ def test_bad_config_refused_with_reason(make, reason):
 def test_unknown_algorithm_refused():
     with pytest.raises(ExecutionRefused, match="unknown algorithm 'nope'"):
         create("nope", parent(), TwapConfig(), MarketState("XYZ"))
+
+
+def test_volume_profile_from_sim_markets_plain_fractions():
+    prof = VolumeProfile.from_fractions(T0, 1800, (0.5, 0.3, 0.2), 100_000.0, T0 + 3 * 1800 * NS)
+    assert prof.volumes == (50_000.0, 30_000.0, 20_000.0)
+    assert prof.cumulative(T0 + 900 * NS) == pytest.approx(25_000.0)
+    assert prof.between(T0 + 1800 * NS, T0 + 5400 * NS) == pytest.approx(50_000.0)
+    with pytest.raises(ExecutionRefused, match="increasing time order"):
+        VolumeProfile((T0, T0), (1.0, 1.0), T0 + NS)
