@@ -17,7 +17,7 @@ from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.layout import FILL, ORDER, RISK_OUT
 from wirespeed.reasons import primary
 
-from ..risk.model import RiskModel
+from ..risk.model import Fill, LimitEntry, RiskModel
 from ..vsim import records
 from .pipeline_bench import PipelineConfig
 
@@ -30,7 +30,6 @@ def configure(vr, cfg: PipelineConfig) -> None:
     vr.reset()
     vr.set_globals(kill=cfg.kill, reduce_only=cfg.reduce_only, credit_limit=cfg.credit_limit,
                    rate_interval=cfg.rate_interval, rate_tolerance=cfg.rate_tolerance)
-    from ..risk.model import LimitEntry
     blank = LimitEntry(0, 0, 0, valid=False, max_notional=0, long_limit=0, short_limit=0, ref_deadline=0)
     for index in range(cfg.depth):
         vr.set_limits(index, cfg.table.get(index, blank))
@@ -194,7 +193,6 @@ def _replay(cfg, b, count, limit, model):
     fill_rows = list(zip(*(fcols[f].tolist() for f in ("symbol", "side", "qty", "notional", "cancel"))))
     valid = b.fill_valid[:count].tolist()
     now = b.now[:count].tolist()
-    from ..risk.model import Fill
     bad = []
     for k, values in enumerate(rows):
         want = model.result(dict(zip(names, values)), now[k])

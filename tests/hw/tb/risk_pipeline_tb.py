@@ -66,14 +66,14 @@ async def reset_clears_the_state(dut):
 
 @cocotb.test(skip=not env_int("WS_HAZARDS", 0))
 async def hazard_scenarios(dut):
-    """The directed back-to-back scenarios (hw/verify/hazards.py), each from a reset, under every
-    stall combination; their hazard coverage (hw/verify/coverage.py) complete."""
+    """The directed back-to-back scenarios (hw/verify/hazards.py), each from a reset, without
+    stalls and with idles and backpressure; their hazard coverage (hw/verify/coverage.py) complete."""
     from wirespeed.hw.verify import coverage, hazards
     acc = await start(dut, PORTS)
     failures = []
     dirty = True                                  # the limit table needs writing
     for k, sc in enumerate(hazards.scenarios(window=WINDOW)):
-        for idle, bp in STALLS:
+        for idle, bp in (STALLS[0], STALLS[-1]):     # none, and both (the Amaranth run has all four)
             dut.rst.value = 1
             await RisingEdge(dut.clk)
             dut.rst.value = 0
