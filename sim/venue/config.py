@@ -91,6 +91,7 @@ class VenueSpec:
     latency: LatencyModel = field(default_factory=LatencyModel)
     feed: FeedSpec = field(default_factory=FeedSpec)
     heartbeat_s: int = 30
+    max_messages_per_second: int = 20_000     # per FIX session; above it the session is logged out
     symbols: tuple[VenueSymbol, ...] = (VenueSymbol("AAPL", "0.01", "190.00"),)
 
     def __post_init__(self) -> None:
@@ -110,6 +111,8 @@ class VenueSpec:
                 raise ValueError(f"{key}: must be between -100 and 100 bps, not {getattr(self, key)!r}")
         if self.heartbeat_s < 1:
             raise ValueError(f"heartbeat_s: must be positive, not {self.heartbeat_s!r}")
+        if self.max_messages_per_second < 1:
+            raise ValueError(f"max_messages_per_second: must be positive, not {self.max_messages_per_second!r}")
         if not self.symbols:
             raise ValueError("symbols: a venue lists at least one symbol")
         names = [s.name for s in self.symbols]

@@ -55,7 +55,7 @@ class FixFront:
     def _new_session(self, comp_id: str) -> Session:
         spec = self.core.spec
         cfg = SessionConfig(sender_comp_id=spec.comp_id, target_comp_id=comp_id, role="acceptor",
-                            heartbeat_s=spec.heartbeat_s)
+                            heartbeat_s=spec.heartbeat_s, max_messages_per_second=spec.max_messages_per_second)
         return Session(cfg, self)
 
     async def start(self) -> int:
