@@ -1,86 +1,71 @@
-"""A book rebuilt from the feed: per symbol, every displayed order and the depth per price.
+"""The books a feed subscriber keeps: the engine's ``MirrorBook`` (every displayed order by
+reference, in time order) plus what a consumer of market data asks of it (best prices,
+depth per level, last trade, volume).
 
 Driven by book events only (decoded ITCH or the in-process subscription), never by the
-venue's engine, so a subscriber outside ``sim/`` can hold one. Order of orders within a
-level is kept (dicts keep insertion order), which is the venue's time priority for what
-the feed shows.
+venue's engine, so a subscriber outside ``sim/`` can hold one. An event that contradicts
+the book raises ``ValueError`` naming it (the subscriber records it and goes on).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from wirespeed.enums import Side
 
-from ..events import (AddOrder, BookEvent, NonDisplayedTrade, OrderCancel, OrderDelete, OrderExecuted,
-                      OrderReplace, SystemEvent)
+from ..events import BookEvent, NonDisplayedTrade, OrderExecuted, SystemEvent
+from ..mirror import MirrorBook, MirrorBooks
+
+FeedBookError = ValueError
 
 
-class FeedBookError(ValueError):
-    """An event that contradicts the book (unknown order, more shares than rest): the feed is
-    out of step with the venue and the book must be rebuilt."""
+class SymbolBook(MirrorBook):
+    __slots__ = ("last_trade", "volume")
 
+    def __init__(self, symbol: str = ""):
+        super().__init__(symbol)
+        self.last_trade: tuple[int, int] | None = None      # (price, qty)
+        self.volume = 0
 
-@dataclass(slots=True)
-class _Resting:
-    side: Side
-    price: int
-    qty: int
+    def _side(self, side: Side) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for (s, price), refs in self.levels.items():
+            if s == side:
+                total = sum(self.orders[r][2] for r in refs)
+                if total:
+                    out[price] = total
+        return out
 
+    @property
+    def bids(self) -> dict[int, int]:
+        """``{price: displayed shares}`` of the buy side."""
+        return self._side(Side.BUY)
 
-@dataclass(slots=True)
-class SymbolBook:
-    symbol: str
-    orders: dict = field(default_factory=dict)                 # order id -> _Resting
-    bids: dict = field(default_factory=dict)                   # price -> shares
-    asks: dict = field(default_factory=dict)
-    last_trade: tuple | None = None                            # (price, qty)
-    volume: int = 0
-
-    def _level(self, side: Side) -> dict:
-        return self.bids if side == Side.BUY else self.asks
-
-    def _take(self, order_id: int, qty: int, what: str) -> _Resting:
-        o = self.orders.get(order_id)
-        if o is None:
-            raise FeedBookError(f"{self.symbol}: {what} of unknown order {order_id}")
-        if qty > o.qty:
-            raise FeedBookError(f"{self.symbol}: {what} of {qty} shares, order {order_id} has {o.qty}")
-        o.qty -= qty
-        level = self._level(o.side)
-        level[o.price] -= qty
-        if not level[o.price]:
-            del level[o.price]
-        if not o.qty:
-            del self.orders[order_id]
-        return o
-
-    def add(self, order_id: int, side: Side, price: int, qty: int) -> None:
-        if order_id in self.orders:
-            raise FeedBookError(f"{self.symbol}: order {order_id} added twice")
-        self.orders[order_id] = _Resting(side, price, qty)
-        level = self._level(side)
-        level[price] = level.get(price, 0) + qty
+    @property
+    def asks(self) -> dict[int, int]:
+        return self._side(Side.SELL)
 
     def best_bid(self) -> int | None:
-        return max(self.bids) if self.bids else None
+        return self.best(Side.BUY)
 
     def best_ask(self) -> int | None:
-        return min(self.asks) if self.asks else None
+        return self.best(Side.SELL)
 
     def depth(self, side: Side, levels: int = 5) -> list[tuple[int, int]]:
-        book = self._level(side)
+        book = self._side(side)
         return [(p, book[p]) for p in sorted(book, reverse=side == Side.BUY)[:levels]]
 
-    def price_of(self, order_id: int) -> int | None:
-        o = self.orders.get(order_id)
-        return None if o is None else o.price
+    def price_of(self, ref: int) -> int | None:
+        rec = self.orders.get(ref)
+        return None if rec is None else rec[1]
+
+    def live_orders(self) -> dict[int, tuple[Side, int, int]]:
+        """``{ref: (side, price, shown qty)}`` of the orders showing shares."""
+        return {r: (v[0], v[1], v[2]) for r, v in self.orders.items() if v[2]}
 
 
-class FeedBook:
-    """Every symbol's ``SymbolBook``; ``apply`` is an ``EventSink``."""
+class FeedBook(MirrorBooks):
+    """Every symbol's ``SymbolBook``; an ``EventSink`` (``feed_book(event)``)."""
 
     def __init__(self):
-        self.books: dict[str, SymbolBook] = {}
+        super().__init__()
         self.system: list[str] = []
 
     def book(self, symbol: str) -> SymbolBook:
@@ -89,34 +74,22 @@ class FeedBook:
             b = self.books[symbol] = SymbolBook(symbol)
         return b
 
-    def __call__(self, ev: BookEvent) -> None:
-        self.apply(ev)
-
     def apply(self, ev: BookEvent) -> None:
         if isinstance(ev, SystemEvent):
             self.system.append(ev.code)
             del self.system[:-16]          # the last few codes are all anyone asks for
             return
         b = self.book(ev.symbol)
-        if isinstance(ev, AddOrder):
-            b.add(ev.order_id, ev.side, ev.price, ev.qty)
-        elif isinstance(ev, OrderExecuted):
-            o = b._take(ev.order_id, ev.qty, "execution")
-            b.last_trade = (ev.price or o.price, ev.qty)
-            b.volume += ev.qty
-        elif isinstance(ev, OrderCancel):
-            b._take(ev.order_id, ev.qty, "cancel")
-        elif isinstance(ev, OrderDelete):
-            o = b.orders.get(ev.order_id)
-            if o is None:
-                raise FeedBookError(f"{ev.symbol}: delete of unknown order {ev.order_id}")
-            b._take(ev.order_id, o.qty, "delete")
-        elif isinstance(ev, OrderReplace):
-            o = b.orders.get(ev.old_order_id)
-            if o is None:
-                raise FeedBookError(f"{ev.symbol}: replace of unknown order {ev.old_order_id}")
-            b._take(ev.old_order_id, o.qty, "replace")
-            b.add(ev.new_order_id, o.side, ev.price, ev.qty)
-        elif isinstance(ev, NonDisplayedTrade):
+        if isinstance(ev, NonDisplayedTrade):
             b.last_trade = (ev.price, ev.qty)
             b.volume += ev.qty
+            return
+        if isinstance(ev, OrderExecuted):
+            price = ev.price or b.price_of(ev.order_id)     # E carries no price: the order's
+            b.apply(ev)
+            b.last_trade = (price, ev.qty)
+            b.volume += ev.qty
+            return
+        b.apply(ev)
+
+    __call__ = apply

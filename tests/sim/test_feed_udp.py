@@ -109,8 +109,7 @@ def _assert_same_books(feed_book, live):
     for sym in ("AAPL", "MSFT"):
         b = feed_book.book(sym)
         assert b.bids == _levels(live, sym, Side.BUY) and b.asks == _levels(live, sym, Side.SELL), sym
-        assert {k: (o.side, o.price, o.qty) for k, o in b.orders.items()} == \
-            {k: (v[1], v[2], v[3]) for k, v in live.items() if v[0] == sym}
+        assert b.live_orders() == {k: (v[1], v[2], v[3]) for k, v in live.items() if v[0] == sym}
 
 
 def test_subscriber_rebuilds_the_book_the_events_came_from():
