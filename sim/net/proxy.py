@@ -67,14 +67,13 @@ class _Link:
         self.queued = 0
         self.closing = False
         self.src_paused = False
-        self.held: list[bytes] = []     # due before the far end was connected
+        self.held: list[tuple] = []     # due before the far end was connected: (deadline, bytes, read ns)
 
     def set_dst(self, dst: asyncio.Transport) -> None:
         self.dst = dst
-        for piece in self.held:
-            dst.write(piece)
-            self.queued -= len(piece)
-        self.held.clear()
+        held, self.held = self.held, []
+        for deadline, piece, read_ns in held:
+            self._write(deadline, piece, read_ns)      # (still counted in ``queued``; _write takes it off)
 
     def feed(self, data: bytes) -> None:
         proxy = self.conn.proxy
@@ -98,7 +97,7 @@ class _Link:
         written = _now()
         self.queued -= len(piece)
         if self.dst is None:
-            self.held.append(piece)       # counted in ``queued`` until then: bounded by back-pressure
+            self.held.append((deadline, piece, read_ns))   # still counted in ``queued``: back-pressure
             self.queued += len(piece)
         elif not self.dst.is_closing():
             self.dst.write(piece)

@@ -92,6 +92,7 @@ class VenueSpec:
     feed: FeedSpec = field(default_factory=FeedSpec)
     heartbeat_s: int = 30
     max_messages_per_second: int = 20_000     # per FIX session; above it the session is logged out
+    stp: typing.Literal["cancel_newest", "cancel_oldest", "cancel_both", "decrement"] = "cancel_newest"
     symbols: tuple[VenueSymbol, ...] = (VenueSymbol("AAPL", "0.01", "190.00"),)
 
     def __post_init__(self) -> None:

@@ -18,8 +18,9 @@ from wirespeed.clock import WALL, Clock
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.reasons import RejectReason
 
-from ..book import BookOrder, OrderBook
-from ..events import AddOrder, EventSink, OrderCancel, OrderDelete, OrderExecuted, OrderReplace
+from ..book import STP, BookOrder, Reason, Result
+from ..engine import MatchingEngine
+from ..events import EventSink
 from .config import VenueSpec
 
 MARKET_MAKER = "MM"
@@ -62,8 +63,11 @@ class VenueOrder:
     cum: int = 0
     px_num: int = 0          # sum of qty x price of fills (ticks)
     open: bool = True
-    book_ref: int = 0        # the order reference number in the book and on the feed
     orig_client_id: str = ""
+    display: int = 0         # reserve order: shares shown at a time (0: all)
+    post_only: bool = False
+    participant: Any = None  # self-trade prevention key: orders of one participant never trade
+    book: BookOrder | None = None
 
     @property
     def leaves(self) -> int:
@@ -82,7 +86,7 @@ class Report:
     reason: VenueReject | None = None
     text: str = ""
     canceled_qty: int = 0
-    why: str = ""                 # canceled: "user", "ioc" (unfilled rest), "replace"
+    why: str = ""                 # canceled: "user", "ioc" (unfilled rest), "post_only", "stp"
     request: Any = None           # the front end's request (rejects of orders that never existed)
 
 
@@ -91,13 +95,13 @@ class VenueCore:
         self.spec, self.clock = spec, clock
         self.symbols = spec.symbol_table()
         self.listing = {s.name: s for s in spec.symbols}
-        self.books = {s.name: OrderBook(s.name) for s in spec.symbols}
-        self.sink: EventSink = sink or (lambda ev: None)
+        # Fees are the venue's (bps of notional, below), so the engine's per-share schedule stays empty.
+        self.engine = MatchingEngine(spec.name, [s.name for s in spec.symbols], clock=clock)
+        if sink is not None:
+            self.engine.subscribe(sink)
+        self.books = self.engine.books
+        self.stp = STP[spec.stp.upper()]
         self.orders: dict[int, VenueOrder] = {}
-        self._by_ref: dict[int, VenueOrder] = {}
-        self._ids = itertools.count(1)
-        self._refs = itertools.count(1)
-        self._matches = itertools.count(1)
         self._maker = Decimal(str(spec.maker_fee_bps)) / 10_000
         self._taker = Decimal(str(spec.taker_fee_bps)) / 10_000
         self.stats = {"orders": 0, "fills": 0, "filled_qty": 0, "notional": Decimal(0), "fees": Decimal(0),
@@ -107,9 +111,6 @@ class VenueCore:
         """Put up the resident market maker's quotes (after the feed's start of day)."""
         for name in self.books:
             self._quote(name)
-
-    def _ts(self) -> int:
-        return self.clock.time_ns() % NS_PER_DAY
 
     def tick_of(self, symbol: str):
         sym = self.symbols.by_name(symbol)
@@ -124,8 +125,8 @@ class VenueCore:
             for side, price in ((Side.BUY, ref - k), (Side.SELL, ref + k)):
                 levels = (book.bids if side == Side.BUY else book.asks).levels
                 if price > 0 and price not in levels:
-                    o = VenueOrder(next(self._ids), None, MARKET_MAKER, symbol, side, OrdType.LIMIT, TimeInForce.DAY,
-                                   listing.level_qty, price)
+                    o = VenueOrder(self.engine.next_id(), None, MARKET_MAKER, symbol, side, OrdType.LIMIT,
+                                   TimeInForce.DAY, listing.level_qty, price)
                     self._enter(o)
 
     # -- orders ------------------------------------------------------------------
@@ -135,7 +136,8 @@ class VenueCore:
         owner.on_report(Report("rejected", None, reason=reason, text=text, request=request))
 
     def new_order(self, owner, request, client_id: str, symbol: str, side: Side, ord_type: OrdType,
-                  tif: TimeInForce, qty: int, price: int) -> VenueOrder | None:
+                  tif: TimeInForce, qty: int, price: int, *, display: int = 0, post_only: bool = False,
+                  participant: Any = None) -> VenueOrder | None:
         listing = self.listing.get(symbol)
         if listing is None:
             self.reject(owner, request, VenueReject.UNKNOWN_SYMBOL, f"unknown symbol {symbol!r}")
@@ -149,37 +151,48 @@ class VenueCore:
         if ord_type == OrdType.LIMIT and price <= 0:
             self.reject(owner, request, VenueReject.BAD_PRICE, "a limit order needs a positive price")
             return None
+        if display < 0 or (display and ord_type != OrdType.LIMIT):
+            self.reject(owner, request, VenueReject.UNSUPPORTED, "a reserve order is a limit order showing > 0")
+            return None
         self.stats["orders"] += 1
-        o = VenueOrder(next(self._ids), owner, client_id, symbol, side, ord_type, tif, qty,
-                       price if ord_type == OrdType.LIMIT else 0)
+        o = VenueOrder(self.engine.next_id(), owner, client_id, symbol, side, ord_type, tif, qty,
+                       price if ord_type == OrdType.LIMIT else 0, display=display, post_only=post_only,
+                       participant=participant)
         self.orders[o.id] = o
         owner.on_report(Report("new", o, request=request))
         self._enter(o)
         return o
 
     def _enter(self, o: VenueOrder) -> None:
-        """Submit the open rest of ``o`` to its book: fills, then rest (feed AddOrder) or cancel."""
-        book = self.books[o.symbol]
-        o.book_ref = next(self._refs)
-        bo = BookOrder(o.book_ref, o.side, o.price, o.qty - o.cum, o.ord_type, o.tif, owner=o)
-        trades, rested = book.submit(bo)
-        for t in trades:
-            self._fill(o, t.passive.owner, t.qty, t.price)
-        if rested:
-            self._by_ref[o.book_ref] = o
-            self.sink(AddOrder(self._ts(), o.symbol, o.book_ref, o.side, o.price, bo.qty))
-        elif o.open and o.cum < o.qty:
+        bo = BookOrder(o.id, o.side, o.price, o.qty - o.cum, o.ord_type, o.tif, owner=o, display=o.display,
+                       participant=o.participant, stp=self.stp, post_only=o.post_only)
+        o.book = bo
+        self._after(o, self.engine.submit(o.symbol, bo))
+
+    def _after(self, o: VenueOrder, res: Result) -> None:
+        """Report what an engine call did: fills, STP removals of resting orders, the unfilled
+        rest of ``o`` that did not rest; then re-quote the maker where it was taken."""
+        for t in res.fills:
+            self._fill(t.aggressor.owner, t.passive.owner, t.qty, t.price, t.match_id)
+        for bo, qty in res.cancelled:
+            victim = bo.owner
+            victim.qty -= qty
+            if bo.qty == 0:
+                victim.open = False
+            if victim.owner is not None:
+                victim.owner.on_report(Report("canceled", victim, canceled_qty=qty, why="stp", text=Reason.STP))
+        if not res.rested and o.open:
             left = o.qty - o.cum
             o.open = False
-            if o.owner is not None:
-                o.owner.on_report(Report("canceled", o, canceled_qty=left, why="ioc",
-                                         text="unfilled quantity canceled (IOC/FOK/market)"))
-        if trades:
+            if left and o.owner is not None:
+                why = {Reason.POST_ONLY: "post_only", Reason.STP: "stp"}.get(res.reason, "ioc")
+                o.owner.on_report(Report("canceled", o, canceled_qty=left, why=why, text=res.reason or "canceled"))
+        elif res.rested and o.book is not None and o.cum + o.book.qty != o.qty:
+            o.qty = o.cum + o.book.qty          # STP decrement took shares off the incoming order
+        if res.fills or res.cancelled:
             self._quote(o.symbol)
 
-    def _fill(self, taker: VenueOrder, maker: VenueOrder, qty: int, price: int) -> None:
-        match = next(self._matches)
-        self.sink(OrderExecuted(self._ts(), maker.symbol, maker.book_ref, qty, price, match))
+    def _fill(self, taker: VenueOrder, maker: VenueOrder, qty: int, price: int, match: int) -> None:
         self.stats["fills"] += 1
         self.stats["filled_qty"] += qty
         notional = qty * self.symbols.by_name(taker.symbol).price(price)
@@ -189,7 +202,6 @@ class VenueCore:
             o.px_num += qty * price
             if o.cum >= o.qty:
                 o.open = False
-                self._by_ref.pop(o.book_ref, None)
             if o.owner is not None:
                 self.stats["fees"] += (notional * rate).quantize(Decimal("0.0001"))
                 o.owner.on_report(Report("trade", o, last_qty=qty, last_px=price, match_id=match, liquidity=flag))
@@ -198,43 +210,33 @@ class VenueCore:
         return self.orders.get(order_id)
 
     def cancel(self, owner, order: VenueOrder, request, client_id: str = "", *, remain: int = 0) -> bool:
-        """Cancel ``order`` down to ``remain`` open shares (0: all). False if it is not open."""
+        """Cancel ``order`` down to ``remain`` open shares (0: all); a reduction keeps its queue
+        place. False if it is not open (or not this owner's)."""
         if order.owner is not owner or not order.open:
             return False
-        book = self.books[order.symbol]
         leaves = order.qty - order.cum
         if remain >= leaves:
             return True                                        # nothing to take away
         cut = leaves - remain
         if remain:
-            self._reduce(order, cut)
+            if self.engine.replace(order.symbol, order.id, order.price, remain) is None:
+                return False
+            order.qty -= cut
         else:
-            book.cancel(order.book_ref)
-            self._by_ref.pop(order.book_ref, None)
+            if self.engine.cancel(order.symbol, order.id) is None:
+                return False
             order.open = False
-            self.sink(OrderDelete(self._ts(), order.symbol, order.book_ref))
-        order.qty -= cut if remain else 0
         if client_id:
             order.orig_client_id, order.client_id = order.client_id, client_id
         self.stats["cancels"] += 1
         owner.on_report(Report("canceled", order, canceled_qty=cut, why="user", request=request))
         return True
 
-    def _reduce(self, order: VenueOrder, cut: int) -> None:
-        """Take ``cut`` shares off a resting order in place: it keeps its time priority."""
-        book = self.books[order.symbol]
-        side = book.bids if order.side == Side.BUY else book.asks
-        for bo in side.levels[order.price]:
-            if bo.id == order.book_ref:
-                bo.qty -= cut
-                break
-        self.sink(OrderCancel(self._ts(), order.symbol, order.book_ref, cut))
-
     def replace(self, owner, order: VenueOrder, request, client_id: str, qty: int, price: int) -> str | None:
         """Cancel/replace to a total ``qty`` at ``price``; returns why not, or None when done.
 
-        Same price and less quantity keeps the order's time priority (as venues do); any
-        other change is a new order in the book (and on the feed an Order Replace)."""
+        The engine keeps the time priority of a same-price size-down (as venues do); any other
+        change is a new order at the back, which may trade on entry."""
         if order.owner is not owner or not order.open:
             return "unknown or no longer working order"
         if qty <= order.cum:
@@ -243,46 +245,16 @@ class VenueCore:
             return f"quantity {qty} over this venue's {self.listing[order.symbol].max_qty}"
         if order.ord_type == OrdType.LIMIT and price <= 0:
             return "a limit order needs a positive price"
+        res = self.engine.replace(order.symbol, order.id, price, qty - order.cum)
+        if res is None:
+            return "unknown or no longer working order"
         self.stats["replaces"] += 1
-        old_leaves = order.qty - order.cum
         order.orig_client_id, order.client_id = order.client_id, client_id
-        if price == order.price and qty - order.cum <= old_leaves:
-            if qty - order.cum < old_leaves:
-                self._reduce(order, old_leaves - (qty - order.cum))
-            order.qty = qty
-            owner.on_report(Report("replaced", order, request=request))
-            return None
-        book = self.books[order.symbol]
-        book.cancel(order.book_ref)
-        self._by_ref.pop(order.book_ref, None)
-        old_ref = order.book_ref
         order.qty, order.price = qty, price
         owner.on_report(Report("replaced", order, request=request))
-        # Crossing on entry: the old order leaves the feed, the new one trades, then rests.
-        opp = book.asks if order.side == Side.BUY else book.bids
-        best = opp.best()
-        crosses = best is not None and (price >= best if order.side == Side.BUY else price <= best)
-        if crosses:
-            self.sink(OrderDelete(self._ts(), order.symbol, old_ref))
-            self._enter(order)
-            return None
-        order.book_ref = next(self._refs)
-        book.submit(BookOrder(order.book_ref, order.side, price, qty - order.cum, order.ord_type, order.tif,
-                              owner=order))
-        self._by_ref[order.book_ref] = order
-        self.sink(OrderReplace(self._ts(), order.symbol, old_ref, order.book_ref, price, qty - order.cum))
+        self._after(order, res)
         return None
 
-    def queue_position(self, order: VenueOrder) -> int | None:
-        """Shares ahead of ``order`` at its price (None if it does not rest)."""
-        if not order.open or order.book_ref not in self._by_ref:
-            return None
-        book = self.books[order.symbol]
-        level = (book.bids if order.side == Side.BUY else book.asks).levels.get(order.price, ())
-        ahead = 0
-        for bo in level:
-            if bo.id == order.book_ref:
-                return ahead
-            ahead += bo.qty
-        return None
-
+    def queue_position(self, order: VenueOrder) -> tuple[int, int] | None:
+        """``(orders ahead, displayed shares ahead)`` of a resting order, or None."""
+        return self.engine.queue_position(order.symbol, order.id) if order.open else None

@@ -27,6 +27,7 @@ from .latency import VenueLatency
 
 log = logging.getLogger("wirespeed.venue.fix")
 ORDER_STATUS_REQUEST = "H"
+EXEC_INST, MAX_FLOOR = 18, 111     # ExecInst 6: post-only (participate, do not initiate); MaxFloor: reserve
 _DECODE_REJECT = {"UNKNOWN_SYMBOL": VenueReject.UNKNOWN_SYMBOL, "BAD_PRICE": VenueReject.BAD_PRICE,
                   "UNSUPPORTED": VenueReject.UNSUPPORTED, "ZERO_QTY": VenueReject.BAD_QTY,
                   "BAD_FIELD": VenueReject.MALFORMED}
@@ -127,7 +128,13 @@ class FixFront:
             self._forget_finished(owner)
         tif = TimeInForce.DAY if order.tif == TimeInForce.GTC else order.tif
         sym = self.core.symbols.by_index(order.symbol).name
-        o = self.core.new_order(owner, msg, cl, sym, order.side, order.ord_type, tif, order.qty, order.price)
+        floor = msg.get(MAX_FLOOR, "0")
+        if not floor.isdigit():
+            self.core.reject(owner, msg, VenueReject.MALFORMED, f"MaxFloor(111) must be a whole number, not {floor!r}")
+            return
+        o = self.core.new_order(owner, msg, cl, sym, order.side, order.ord_type, tif, order.qty, order.price,
+                                display=int(floor), post_only="6" in msg.get(EXEC_INST, "").split(),
+                                participant=owner.session.name)
         if o is not None and o.client_id == cl:
             owner.by_cl[cl] = o
 

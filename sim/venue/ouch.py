@@ -228,7 +228,8 @@ class OuchFront:
             reason = VenueReject.UNSUPPORTED
             core.reject(owner, m, reason, "only displayed (Y), continuous-market (N) orders are supported")
             return
-        o = core.new_order(owner, m, str(m.user_ref), m.symbol, m.side, OrdType.LIMIT, m.tif, m.qty, ticks)
+        o = core.new_order(owner, m, str(m.user_ref), m.symbol, m.side, OrdType.LIMIT, m.tif, m.qty, ticks,
+                           participant=owner.username)
         if o is not None:
             owner.by_ref[m.user_ref] = o
 

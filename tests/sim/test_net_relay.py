@@ -151,11 +151,13 @@ def test_several_paths_to_one_venue():
         slow = await relay.create("venue_slow", f"127.0.0.1:{port}",
                                   toxics=[ToxicSpec("latency", attributes={"latency": 5})])
         f, s = await _round_trip(fast.port), await _round_trip(slow.port)
+        stats = fast.stats(), slow.stats()
         await relay.close()
         server.close()
-        return f, s
-    (fg, frtt), (sg, srtt) = asyncio.run(main())
-    assert fg == sg == b"ping" and srtt >= 5_000_000 and srtt > frtt
+        return f, s, stats
+    (fg, _), (sg, srtt), (fast, slow) = asyncio.run(main())
+    assert fg == sg == b"ping" and srtt >= 5_000_000
+    assert slow["downstream_injected_delay"]["p50"] >= 5_000_000 and fast["delay_error"]["count"] == 2
 
 
 class _Background:

@@ -130,3 +130,62 @@ def test_fix_front_end_answers_every_request():
         (notional * Decimal("-0.2") / 10_000).quantize(Decimal("0.0001"))
     assert out["feed_errors"] == []
     assert out["feed_book"] == out["venue_book"] and out["feed_book"][1][0][1] > 0
+
+
+async def _engine_features():
+    venue = SimVenue(VenueSpec("GAMMA", ouch=False, feed=SPEC.feed.__class__(enabled=False),
+                               symbols=(VenueSymbol("AAPL", "0.01", "100.00", levels=1, level_qty=100),)))
+    await venue.start()
+    a = FixClient("CLIENTA", "GAMMA", "127.0.0.1", venue.port)
+    b = FixClient("CLIENTB", "GAMMA", "127.0.0.1", venue.port)
+    await a.start()
+    await b.start()
+    out = {}
+    try:
+        # Post-only (ExecInst 6) that would take liquidity: canceled, never trades.
+        a.new_order("PO", "AAPL", "1", 10, "100.01", extra=[(18, "6")])
+        out["post_only"] = await a.wait_report("PO", 2)
+        # Self-trade prevention: A's sell rests, A's own buy at that price is canceled (newest).
+        a.new_order("S1", "AAPL", "2", 20, "100.00")
+        await a.wait_report("S1")
+        a.new_order("B1", "AAPL", "1", 20, "100.00")
+        out["stp"] = await a.wait_report("B1", 2)
+        # Reserve (MaxFloor): 100 shown 30 at a time; B takes 50 in one order.
+        b.new_order("R1", "AAPL", "2", 100, "100.00", extra=[(111, 30)])
+        await b.wait_report("R1")
+        out["shown"] = venue.books["AAPL"].depth(Side.SELL, 1)
+        a.new_order("T0", "AAPL", "1", 10, "100.00")                 # A meets its own S1 first: STP
+        out["t0"] = await a.wait_report("T0", 2)
+        a.cancel("S1c", "S1", "AAPL", "2", 20)
+        await a.wait_report("S1c")
+        a.new_order("T1", "AAPL", "1", 50, "100.00")                 # 30 shown, the refresh, 20 more
+        out["t1"] = await a.wait_report("T1", 3)
+        out["shown_after"] = venue.books["AAPL"].depth(Side.SELL, 1)
+        # Replace keeping priority: B rests two bids, reduces the first; it stays ahead.
+        b.new_order("Q1", "AAPL", "1", 50, "99.50")
+        b.new_order("Q2", "AAPL", "1", 50, "99.50")
+        await b.wait_report("Q2")
+        q1 = venue.core.find(int((await b.wait_report("Q1"))[0].get(T.OrderID)))
+        b.session.send("G", [(T.OrigClOrdID, "Q1"), (T.ClOrdID, "Q1b"), (T.Symbol, "AAPL"), (T.Side, "1"),
+                             (T.TransactTime, fix_timestamp()), (T.OrderQty, 30), (T.OrdType, "2"),
+                             (T.Price, "99.50")])
+        await b.wait_report("Q1b")
+        out["queue"] = venue.core.queue_position(q1)
+    finally:
+        await a.stop()
+        await b.stop()
+        await venue.stop()
+    return out
+
+
+def test_post_only_stp_reserve_and_priority_over_fix():
+    out = asyncio.run(_engine_features())
+    assert _summary(out["post_only"]) == [("8", "0", "0"), ("8", "4", "4")]
+    assert "post-only" in _f(out["post_only"][1], T.Text)
+    assert _summary(out["stp"]) == [("8", "0", "0"), ("8", "4", "4")]
+    assert "self-trade" in _f(out["stp"][1], T.Text)
+    assert out["shown"] == [(10000, 20 + 30)]                          # S1 20 + R1's first 30
+    assert _summary(out["t0"]) == [("8", "0", "0"), ("8", "4", "4")]
+    assert [(_f(m, T.ExecType), _f(m, T.LastQty)) for m in out["t1"]] == [("0", "0"), ("F", "30"), ("F", "20")]
+    assert out["shown_after"] == [(10000, 10)]             # R1: 50 left, 10 of its refreshed 30 shown
+    assert out["queue"] == (0, 0)
