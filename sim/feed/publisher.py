@@ -63,7 +63,8 @@ class FeedPublisher:
         self._flush_scheduled = False
         self._buckets: dict = {}
         self._hb_task: asyncio.Task | None = None
-        self.stats = {"messages": 0, "packets": 0, "requests": 0, "retransmitted": 0, "refused": 0}
+        self.stats = {"messages": 0, "packets": 0, "requests": 0, "retransmitted": 0, "refused": 0,
+                      "unpublished": 0}
         self.port = self.request_port = 0
 
     # -- in process ------------------------------------------------------------
@@ -117,11 +118,18 @@ class FeedPublisher:
         for sink in self.sinks:
             sink(ev)
         order_price = None
-        if not isinstance(ev, SystemEvent):
-            if isinstance(ev, OrderExecuted):
-                order_price = self._orders.book(ev.symbol).price_of(ev.order_id)
-            self._orders.apply(ev)
-        self._queue(self.encoder.encode(ev, order_price))
+        try:
+            if not isinstance(ev, SystemEvent):
+                if isinstance(ev, OrderExecuted):
+                    order_price = self._orders.book(ev.symbol).price_of(ev.order_id)
+                self._orders.apply(ev)
+            msg = self.encoder.encode(ev, order_price)
+        except ValueError as exc:          # ItchError, or an event that does not fit the book
+            # The engine called us: a bad event must not break its matching. Count it and go on.
+            self.stats["unpublished"] += 1
+            log.warning("feed %s: event not published: %s (%r)", self.mold.session.decode().strip(), exc, ev)
+            return
+        self._queue(msg)
 
     def _queue(self, msg: bytes) -> None:
         self.stats["messages"] += 1
