@@ -24,6 +24,7 @@ from ..events import EventSink
 from .config import VenueSpec
 
 MARKET_MAKER = "MM"
+MAX_ORDERS = 200_000          # orders kept for status; beyond it finished ones are forgotten
 NS_PER_DAY = 86_400 * 1_000_000_000
 
 
@@ -155,6 +156,8 @@ class VenueCore:
             self.reject(owner, request, VenueReject.UNSUPPORTED, "a reserve order is a limit order showing > 0")
             return None
         self.stats["orders"] += 1
+        if len(self.orders) >= MAX_ORDERS:
+            self.orders = {k: v for k, v in self.orders.items() if v.open}
         o = VenueOrder(self.engine.next_id(), owner, client_id, symbol, side, ord_type, tif, qty,
                        price if ord_type == OrdType.LIMIT else 0, display=display, post_only=post_only,
                        participant=participant)

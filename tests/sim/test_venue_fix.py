@@ -3,6 +3,8 @@ fees, other sessions served throughout, and the feed's book equal to the venue's
 import asyncio
 from decimal import Decimal
 
+from itch.parser import MessageParser
+
 from wirespeed.enums import Side
 from wirespeed.gateway.client import FixClient
 from wirespeed.gateway.fix import tags as T
@@ -86,6 +88,9 @@ async def _scenario():
         fb = sub.book.book("AAPL")
         out["feed_book"] = (fb.depth(Side.BUY, 10), fb.depth(Side.SELL, 10))
         out["feed_errors"] = list(sub.errors)
+        out["published"] = venue.feed.mold.next_seq - 1
+        out["itchfeed"] = [m.message_type for m in MessageParser().parse_stream(
+            b"".join(b"\x00" + bytes([len(m)]) + m for m in venue.feed.mold._retained))]
     finally:
         await a.stop()
         await b.stop()
@@ -129,6 +134,8 @@ def test_fix_front_end_answers_every_request():
     assert out["fees"] == (notional * Decimal("0.3") / 10_000).quantize(Decimal("0.0001")) + \
         (notional * Decimal("-0.2") / 10_000).quantize(Decimal("0.0001"))
     assert out["feed_errors"] == []
+    kinds = set(out["itchfeed"])                 # itchfeed reads every message the venue published
+    assert {b"S", b"R", b"A", b"E", b"D", b"U", b"X"} <= kinds and len(out["itchfeed"]) == out["published"]
     assert out["feed_book"] == out["venue_book"] and out["feed_book"][1][0][1] > 0
 
 
