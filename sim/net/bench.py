@@ -1,17 +1,24 @@
 """Relay bench: how close the injected delay comes to the configured one.
 
-``python -m wirespeed.sim.net.bench`` sends request/reply messages through a relay with
-a latency toxic of 50 us .. 5 ms on the upstream direction, and prints p50/p99 of each
-write's lateness against its planned deadline for the precise timer (sleep to 1.5 ms
-before, poll the loop, spin the last 150 us) next to the event loop's own ``call_later``
-measured in the same run (the baseline). Target: error p50 <= 10 us, p99 <= 50 us.
+``python -m wirespeed.sim.net.bench`` runs the relay alone on its event loop (a thread of
+this process), a bare uvloop echo server behind it and the gateway bench's round-trip
+client in front of it (both separate processes: ``gateway/bench/echo_server.py`` and
+``rtt_client.py`` in echo mode), with a latency toxic of 50 us .. 5 ms on the upstream
+direction. It prints p50/p99 of each write's lateness against its planned deadline for the
+precise timer (sleep to 1.5 ms before, poll the loop, spin the last 150 us) next to the
+event loop's own ``call_later`` measured in the same run (the baseline).
+Goal: error p50 <= 10 us, p99 <= 50 us.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import subprocess
+import sys
+import threading
 
-from wirespeed.gateway.transport import install_uvloop
+from wirespeed.gateway.bench import roundtrip
 
 from .proxy import Relay
 from .toxics import ToxicSpec
@@ -19,47 +26,74 @@ from .toxics import ToxicSpec
 DELAYS_MS = (0.05, 0.2, 1.0, 5.0)
 
 
-async def _measure(delay_ms: float, precise: bool, rounds: int) -> dict:
-    async def echo(reader, writer):
-        while data := await reader.read(65536):
-            writer.write(data)
-        writer.close()
-    server = await asyncio.start_server(echo, "127.0.0.1", 0)
-    relay = Relay(seed=1, coarse_us=1500 if precise else 0, spin_us=150 if precise else 0)
-    path = await relay.create("bench", f"127.0.0.1:{server.sockets[0].getsockname()[1]}",
-                              toxics=[ToxicSpec("latency", stream="upstream", attributes={"latency": delay_ms})])
-    reader, writer = await asyncio.open_connection("127.0.0.1", path.port)
-    for i in range(rounds):
-        writer.write(b"%08d" % i)
-        await reader.readexactly(8)
-    writer.close()
-    stats = path.stats()
-    await relay.close()
-    server.close()
+class _RelayThread:
+    """A relay on its own uvloop in a thread, so nothing else shares its loop."""
+
+    def __init__(self, precise: bool):
+        import uvloop
+        self.loop = uvloop.new_event_loop()
+        self.precise = precise
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def call(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    async def _open(self, upstream_port: int, delay_ms: float):
+        self.relay = Relay(seed=1, coarse_us=1500 if self.precise else 0, spin_us=150 if self.precise else 0)
+        proxy = await self.relay.create("bench", f"127.0.0.1:{upstream_port}", toxics=[
+            ToxicSpec("latency", stream="upstream", attributes={"latency": delay_ms})])
+        return proxy
+
+    async def _close(self):
+        await self.relay.close()
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def _measure(delay_ms: float, precise: bool, echo_port: int, rounds: int) -> dict:
+    rt = _RelayThread(precise)
+    try:
+        proxy = rt.call(rt._open(echo_port, delay_ms))
+        subprocess.run([sys.executable, str(roundtrip.HERE / "rtt_client.py"), "1", str(rounds), "20",
+                        f"echo:{proxy.port}"], capture_output=True, text=True, timeout=300, check=True)
+        stats = proxy.stats()
+        rt.call(rt._close())
+    finally:
+        rt.stop()
     return stats["delay_error"]
 
 
 def run(rounds: int = 400) -> list[tuple[float, dict, dict]]:
-    rows = []
-    for delay in DELAYS_MS:
-        precise = asyncio.run(_measure(delay, True, rounds))
-        coarse = asyncio.run(_measure(delay, False, rounds))
-        rows.append((delay, precise, coarse))
-    return rows
+    echo, port = roundtrip._start([sys.executable, str(roundtrip.HERE / "echo_server.py")])
+    try:
+        rows = []
+        for delay in DELAYS_MS:
+            rows.append((delay, _measure(delay, True, port, rounds), _measure(delay, False, port, rounds)))
+        return rows
+    finally:
+        echo.terminate()
+        echo.wait(5)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description="relay injected-delay error")
     parser.add_argument("--rounds", type=int, default=400, help="round trips per configured delay")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
-    install_uvloop()
-    print(f"relay injected-delay error (write time - planned deadline), {args.rounds} messages per delay, uvloop")
+    rows = run(args.rounds)
+    print(f"relay injected-delay error (write time - planned deadline), {args.rounds} round trips per delay "
+          "(both directions recorded), relay alone on its uvloop, echo server and client in other processes")
     print(f"{'configured':>11} {'precise p50':>12} {'p99':>8} {'max':>8} | {'call_later p50':>15} {'p99':>8}"
           f" | {'p99 ratio':>9}")
-    for delay, p, c in run(args.rounds):
+    for delay, p, c in rows:
         print(f"{delay * 1000:>8.0f} us {p['p50'] / 1e3:>9.1f} us {p['p99'] / 1e3:>5.1f} us {p['max'] / 1e3:>5.0f} us"
               f" | {c['p50'] / 1e3:>12.1f} us {c['p99'] / 1e3:>5.1f} us | {c['p99'] / max(p['p99'], 1):>8.1f}x")
-    print("target: precise p50 <= 10 us, p99 <= 50 us")
+    print("goal: precise p50 <= 10 us, p99 <= 50 us")
+    if args.json:
+        print(json.dumps([{"delay_ms": d, "precise": p, "call_later": c} for d, p, c in rows]))
     return 0
 
 
