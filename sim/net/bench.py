@@ -29,8 +29,9 @@ DELAYS_MS = (0.05, 0.2, 1.0, 5.0)
 class _RelayThread:
     """A relay on its own uvloop in a thread, so nothing else shares its loop."""
 
-    def __init__(self, precise: bool):
+    def __init__(self, precise: bool, coarse_us: int = 1500, spin_us: int = 150):
         import uvloop
+        self.coarse_us, self.spin_us = coarse_us, spin_us
         self.loop = uvloop.new_event_loop()
         self.precise = precise
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -40,7 +41,8 @@ class _RelayThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
 
     async def _open(self, upstream_port: int, delay_ms: float):
-        self.relay = Relay(seed=1, coarse_us=1500 if self.precise else 0, spin_us=150 if self.precise else 0)
+        self.relay = Relay(seed=1, coarse_us=self.coarse_us if self.precise else 0,
+                           spin_us=self.spin_us if self.precise else 0)
         proxy = await self.relay.create("bench", f"127.0.0.1:{upstream_port}", toxics=[
             ToxicSpec("latency", stream="upstream", attributes={"latency": delay_ms})])
         return proxy
@@ -53,8 +55,9 @@ class _RelayThread:
         self.thread.join(5)
 
 
-def _measure(delay_ms: float, precise: bool, echo_port: int, rounds: int) -> dict:
-    rt = _RelayThread(precise)
+def _measure(delay_ms: float, precise: bool, echo_port: int, rounds: int, coarse_us: int = 1500,
+             spin_us: int = 150) -> dict:
+    rt = _RelayThread(precise, coarse_us, spin_us)
     try:
         proxy = rt.call(rt._open(echo_port, delay_ms))
         subprocess.run([sys.executable, str(roundtrip.HERE / "rtt_client.py"), "1", str(rounds), "20",
@@ -66,12 +69,13 @@ def _measure(delay_ms: float, precise: bool, echo_port: int, rounds: int) -> dic
     return stats["delay_error"]
 
 
-def run(rounds: int = 400) -> list[tuple[float, dict, dict]]:
+def run(rounds: int = 400, coarse_us: int = 1500, spin_us: int = 150) -> list[tuple[float, dict, dict]]:
     echo, port = roundtrip._start([sys.executable, str(roundtrip.HERE / "echo_server.py")])
     try:
         rows = []
         for delay in DELAYS_MS:
-            rows.append((delay, _measure(delay, True, port, rounds), _measure(delay, False, port, rounds)))
+            rows.append((delay, _measure(delay, True, port, rounds, coarse_us, spin_us),
+                         _measure(delay, False, port, rounds)))
         return rows
     finally:
         echo.terminate()
@@ -81,9 +85,11 @@ def run(rounds: int = 400) -> list[tuple[float, dict, dict]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="relay injected-delay error")
     parser.add_argument("--rounds", type=int, default=400, help="round trips per configured delay")
+    parser.add_argument("--coarse-us", type=int, default=1500, help="the precise timer's poll window before a deadline")
+    parser.add_argument("--spin-us", type=int, default=150, help="its tight-spin window")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
-    rows = run(args.rounds)
+    rows = run(args.rounds, args.coarse_us, args.spin_us)
     print(f"relay injected-delay error (write time - planned deadline), {args.rounds} round trips per delay "
           "(both directions recorded), relay alone on its uvloop, echo server and client in other processes")
     print(f"{'configured':>11} {'precise p50':>12} {'p99':>8} {'max':>8} | {'call_later p50':>15} {'p99':>8}"
