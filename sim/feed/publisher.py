@@ -91,6 +91,8 @@ class FeedPublisher:
         """System Event 'O' and the Stock Directory (R per symbol) as the first messages."""
         ts = self._ts()
         self(SystemEvent(ts, START_OF_MESSAGES))
+        if self._loop is None:
+            return
         for msg in self.encoder.directory(ts):
             self._queue(msg)
 
@@ -117,6 +119,8 @@ class FeedPublisher:
     def __call__(self, ev: BookEvent) -> None:
         for sink in self.sinks:
             sink(ev)
+        if self._loop is None:
+            return          # not started: in-process only (accelerated backtests), nothing to encode
         order_price = None
         try:
             if not isinstance(ev, SystemEvent):
