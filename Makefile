@@ -46,8 +46,10 @@ bench: setup
 bench-hw: setup
 	$(PY) -m wirespeed.hw.bench
 
-# Relay injected-delay error and a venue's FIX order-to-ack round trip next to the TCP floor.
+# sim/ stands above gateway/, so its bench is its own target (the matching engine, a trading day,
+# the relay's injected-delay error, a venue's FIX order-to-ack round trip next to the TCP floor).
 bench-sim: setup
+	$(PY) -m wirespeed.sim.bench
 	$(PY) -m wirespeed.sim.net.bench
 	$(PY) -m wirespeed.sim.venue.bench
 

@@ -13,13 +13,15 @@ participant=None, stp=STP.CANCEL_NEWEST, post_only=False)``
     the order loses its place in the queue), ``reason`` (why an unfilled rest did not rest).
 
 ``OrderBook.submit(order) -> Result``
-    Match, then rest what is left if it may. ``Result.fills`` (list of ``Trade``),
+    Match, then rest what is left if it may. ``Result.fills`` (sequence of ``Trade``),
     ``Result.rested``, ``Result.cancelled`` (resting orders that STP removed or reduced, as
-    ``(order, qty)``), ``Result.reason``. A ``Result`` unpacks as ``(fills, rested)``.
+    ``(order, qty)``), ``Result.reason``. A ``Result`` unpacks as ``(fills, rested)``; it is
+    read-only (the answer of an order that simply rests is one shared object).
 ``OrderBook.cancel(id) -> BookOrder | None``
 ``OrderBook.replace(id, price, qty) -> Result | None``
     ``qty`` is the new open quantity. Same price and less quantity keeps the queue place;
     anything else is a new order at the back (and may trade, like any incoming order).
+``OrderBook.move(id, price) -> Result | None``: replace keeping the open quantity.
 ``OrderBook.queue_position(id) -> (orders_ahead, shares_ahead) | None``
 ``best_bid()``, ``best_ask()``, ``depth(side, levels)``, ``orders_at(side, price)``, ``order(id)``
 
@@ -28,8 +30,10 @@ micro-currency units (1e-6), negative is a rebate; fees come from the book's ``F
 
 Every change of the displayed book is reported to the ``EventSink``s in ``sinks`` as the
 records of ``sim/events.py``: AddOrder, OrderExecuted, OrderCancel, OrderDelete,
-OrderReplace. An aggressor never appears before it rests (as on ITCH); a reserve order's
-refresh is OrderDelete of the old reference and AddOrder of a new one at the back.
+OrderReplace. As on ITCH, an aggressor never appears before it rests, and an order executed
+in full leaves the book with its last OrderExecuted (no OrderDelete follows). A reserve
+order's refresh is an AddOrder of a new reference at the back (after the old slice's last
+execution, or after its OrderDelete when STP decremented it away).
 
 Why it looks like this: the book is the hot path of every backtest. Orders and levels use
 ``__slots__``, levels are deques (a resting order's removal is a C-level identity scan of
@@ -39,6 +43,7 @@ levels at most), and events are only built when someone subscribed.
 from __future__ import annotations
 
 import bisect
+from bisect import insort
 import itertools
 from collections import deque
 from dataclasses import dataclass
@@ -92,7 +97,7 @@ NO_FEES = FeeSchedule()
 
 class BookOrder:
     __slots__ = ("id", "side", "price", "qty", "ord_type", "tif", "owner", "filled", "display", "shown",
-                 "participant", "stp", "post_only", "ref", "reason", "__weakref__")
+                 "participant", "stp", "post_only", "ref", "reason")
 
     def __init__(self, id: int, side: Side, price: int, qty: int, ord_type: OrdType = OrdType.LIMIT,
                  tif: TimeInForce = TimeInForce.DAY, owner: Any = None, filled: int = 0, *, display: int = 0,
@@ -106,7 +111,7 @@ class BookOrder:
         self.owner = owner
         self.filled = filled
         self.display = display
-        self.shown = qty if display <= 0 or display >= qty else display
+        self.shown = display if 0 < display < qty else qty
         self.participant = participant
         self.stp = stp
         self.post_only = post_only
@@ -157,6 +162,10 @@ class Result:
         return f"Result(fills={self.fills!r}, rested={self.rested}, cancelled={self.cancelled!r}, reason={self.reason!r})"
 
 
+#: The answer of every order that simply rests (shared: Results are read-only).
+_RESTED: "Result"
+
+
 class Level(deque):
     """The FIFO queue at one price; ``total`` is its displayed quantity."""
     __slots__ = ("total",)
@@ -164,6 +173,9 @@ class Level(deque):
     def __init__(self):
         super().__init__()
         self.total = 0
+
+
+_RESTED = Result((), True, (), "")
 
 
 class _Side:
@@ -260,9 +272,41 @@ class OrderBook:
     # -- order entry ---------------------------------------------------------------
     def submit(self, order: BookOrder) -> Result:
         """Match ``order`` against the book, then rest what is left if its type lets it."""
-        if order.id in self._orders:
+        orders = self._orders
+        if order.id in orders:
             raise ValueError(f"duplicate order id {order.id}")
+        if order.qty <= 0 or (order.price <= 0 and order.ord_type is not _MARKET) or order.display < 0:
+            raise ValueError(self._bad(order.id, order.price, order.qty, order.display, order.ord_type))
+        # Fast path (most orders of a day): a DAY/GTC limit that does not cross just joins
+        # its level; written out here because every call and lookup counts at 10^6 a second.
+        if order.side == _BUY:
+            opp, own = self.asks, self.bids
+            passive = not opp.prices or opp.prices[0] > order.price
+        else:
+            opp, own = self.bids, self.asks
+            passive = not opp.prices or -opp.prices[0] < order.price
+        if passive and order.ord_type is not _MARKET and order.tif in _RESTING_TIF:
+            order.ref = ref = next(self._refs)
+            price = order.price
+            level = own.levels.get(price)
+            if level is None:
+                level = own.levels[price] = Level()
+                insort(own.prices, own.sign * price)
+            level.append(order)
+            level.total += order.shown
+            orders[order.id] = order
+            if self.sinks:
+                self._emit(AddOrder(self._ts(), self.symbol, ref, order.side, price, order.shown))
+            return _RESTED
         return self._enter(order, None)
+
+    @staticmethod
+    def _bad(oid, price, qty, display=0, ord_type=OrdType.LIMIT) -> str:
+        if qty <= 0:
+            return f"order {oid}: qty must be a positive integer (shares), not {qty!r}"
+        if display < 0:
+            return f"order {oid}: display must be >= 0 (0: not a reserve order), not {display!r}"
+        return f"order {oid}: price must be a positive integer (ticks) for a {ord_type.name} order, not {price!r}"
 
     def _enter(self, order: BookOrder, replaced_ref: int | None) -> Result:
         buy = order.side == _BUY
@@ -270,7 +314,7 @@ class OrderBook:
         fills: list = []
         cancelled: list = []
         reason = ""
-        market = order.ord_type == _MARKET
+        market = order.ord_type is _MARKET
         limit = order.price
         prices = opp.prices
         if prices:
@@ -280,36 +324,26 @@ class OrderBook:
             crosses = False
         if crosses:
             if order.post_only:
-                order.reason = Reason.POST_ONLY
+                reason = Reason.POST_ONLY
+            elif order.tif == _FOK and not self._fok_fillable(order, opp):
+                reason = Reason.FOK
+            else:
                 if replaced_ref is not None and self.sinks:
                     self._emit(OrderDelete(self._ts(), self.symbol, replaced_ref))
-                return Result(fills, False, cancelled, Reason.POST_ONLY)
-            if order.tif == _FOK and not self._fok_fillable(order, opp):
-                order.reason = Reason.FOK
-                if replaced_ref is not None and self.sinks:
-                    self._emit(OrderDelete(self._ts(), self.symbol, replaced_ref))
-                return Result(fills, False, cancelled, Reason.FOK)
-            if replaced_ref is not None and self.sinks:
-                self._emit(OrderDelete(self._ts(), self.symbol, replaced_ref))
                 replaced_ref = None
-            reason = self._match(order, opp, fills, cancelled, market, limit, buy)
-        elif order.tif == _FOK and order.qty:
-            order.reason = Reason.FOK
-            if replaced_ref is not None and self.sinks:
-                self._emit(OrderDelete(self._ts(), self.symbol, replaced_ref))
-            return Result(fills, False, cancelled, Reason.FOK)
-        if order.qty:
-            if reason:
-                pass
-            elif market:
+                reason = self._match(order, opp, fills, cancelled, market, limit, buy)
+        elif order.tif == _FOK:
+            reason = Reason.FOK
+        if order.qty and not reason:
+            if market:
                 reason = Reason.MARKET
             elif order.tif not in _RESTING_TIF:
                 reason = Reason.IOC
             else:
                 self._rest(order, replaced_ref)
-                return Result(fills, True, cancelled, "")
-            if replaced_ref is not None and self.sinks:
-                self._emit(OrderDelete(self._ts(), self.symbol, replaced_ref))
+                return Result(fills, True, cancelled, "") if fills or cancelled else _RESTED
+        if replaced_ref is not None and self.sinks:
+            self._emit(OrderDelete(self._ts(), self.symbol, replaced_ref))
         order.reason = reason
         return Result(fills, False, cancelled, reason)
 
@@ -386,13 +420,12 @@ class OrderBook:
                 if sinks:
                     self._emit(OrderExecuted(ts, symbol, passive.ref, qty, price, mid))
                 if passive.shown == 0:
+                    # Executed in full: gone from the book with no Delete, as on ITCH.
                     level.popleft()
                     if passive.qty:          # reserve: the next slice goes to the back
                         self._refresh(passive, level, ts)
                     else:
                         del orders[passive.id]
-                        if sinks:
-                            self._emit(OrderDelete(ts, symbol, passive.ref))
             if not level:
                 opp.remove_level(price)
             if reason:
@@ -400,13 +433,13 @@ class OrderBook:
         return reason
 
     def _refresh(self, order: BookOrder, level: Level, ts: int) -> None:
-        old = order.ref
+        """A reserve order's next displayed slice, at the back under a new reference (the old
+        slice is already off the book: executed in full, or deleted by the caller)."""
         order.shown = order.display if order.display < order.qty else order.qty
         order.ref = next(self._refs)
         level.append(order)
         level.total += order.shown
         if self.sinks:
-            self._emit(OrderDelete(ts, self.symbol, old))
             self._emit(AddOrder(ts, self.symbol, order.ref, order.side, order.price, order.shown))
 
     def _self_match(self, order: BookOrder, passive: BookOrder, level: Level, price: int, opp: _Side,
@@ -437,7 +470,7 @@ class OrderBook:
             if passive.qty:
                 # only the displayed slice was decremented; the reserve refreshes to the back
                 if self.sinks:
-                    self._emit(OrderCancel(ts, self.symbol, passive.ref, qty))
+                    self._emit(OrderDelete(ts, self.symbol, passive.ref))
                 self._refresh(passive, level, ts)
                 return "" if order.qty else Reason.STP
         else:
@@ -456,7 +489,12 @@ class OrderBook:
         order = self._orders.pop(order_id, None)
         if order is None:
             return None
-        self._unlink(order)
+        side = self.bids if order.side == _BUY else self.asks
+        level = side.levels[order.price]
+        level.remove(order)
+        level.total -= order.shown
+        if not level:
+            side.remove_level(order.price)
         if self.sinks:
             self._emit(OrderDelete(self._ts(), self.symbol, order.ref))
         return order
@@ -479,6 +517,8 @@ class OrderBook:
         order = self._orders.get(order_id)
         if order is None:
             return None
+        if price <= 0:
+            raise ValueError(self._bad(order_id, price, 1))
         if qty <= 0:
             self.cancel(order_id)
             return Result([], False, [], "")
@@ -494,9 +534,45 @@ class OrderBook:
                     self._emit(OrderCancel(self._ts(), self.symbol, order.ref, shown_cut))
             del cut
             return Result([], True, [], "")
-        del self._orders[order_id]
-        self._unlink(order)
+        return self._requeue(order, price, qty)
+
+    def _requeue(self, order: BookOrder, price: int, qty: int) -> Result:
+        """Take ``order`` out and enter it again at ``price`` / ``qty`` as a new order."""
+        del self._orders[order.id]
+        buy = order.side == _BUY
+        side, opp = (self.bids, self.asks) if buy else (self.asks, self.bids)
+        level = side.levels[order.price]
+        level.remove(order)
+        level.total -= order.shown
+        if not level:
+            side.remove_level(order.price)
+        old_ref = order.ref
         order.price = price
         order.qty = qty
         order.shown = order.display if 0 < order.display < qty else qty
-        return self._enter(order, order.ref)
+        prices = opp.prices
+        if prices and (prices[0] <= price if buy else -prices[0] >= price):
+            return self._enter(order, old_ref)
+        # Fast path: it does not cross, so it only joins the back of its new level.
+        order.ref = ref = next(self._refs)
+        level = side.levels.get(price)
+        if level is None:
+            level = side.levels[price] = Level()
+            insort(side.prices, side.sign * price)
+        level.append(order)
+        level.total += order.shown
+        self._orders[order.id] = order
+        if self.sinks:
+            self._emit(OrderReplace(self._ts(), self.symbol, old_ref, ref, price, order.shown))
+        return _RESTED
+
+    def move(self, order_id: int, price: int) -> Result | None:
+        """Replace to a new price keeping the open quantity (the exchange-core "move")."""
+        order = self._orders.get(order_id)
+        if order is None:
+            return None
+        if price == order.price:
+            return _RESTED
+        if price <= 0:
+            raise ValueError(self._bad(order_id, price, 1))
+        return self._requeue(order, price, order.qty)

@@ -21,9 +21,11 @@ event              ITCH  meaning
 
 Prices are integer ticks of the symbol's tick size, quantities integer shares,
 ``ts_ns`` nanoseconds since midnight of the trading day on the venue's clock (ITCH's
-timestamp), ``match_id`` unique per venue and day. A queue-position change of the
-hidden rest of a reserve order (refresh to the back) is an ``OrderDelete`` of the old
-displayed part followed by an ``AddOrder`` with a new ``order_id``, as ITCH venues show it.
+timestamp), ``match_id`` unique per venue and day. As on ITCH, an order executed in full
+leaves the book with that ``OrderExecuted`` (no ``OrderDelete`` follows). A queue-position
+change of the hidden rest of a reserve order (refresh to the back) is an ``AddOrder`` with
+a new ``order_id`` once the old displayed part is gone (executed in full, or removed by an
+``OrderDelete``), as ITCH venues show it.
 """
 from __future__ import annotations
 

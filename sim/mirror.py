@@ -53,7 +53,9 @@ class MirrorBook:
         if qty > rec[2]:
             raise ValueError(f"{type(ev).__name__}: {qty} from order {ref} showing only {rec[2]}")
         rec[2] -= qty
-        # ITCH keeps a fully executed order until its Delete; so does the mirror (0 shown).
+        if rec[2] == 0:
+            # ITCH: an order executed (or cancelled) to nothing has left the book.
+            self._remove(ref, ev)
 
     def _remove(self, ref: int, ev) -> None:
         side, price, _ = self.orders.pop(ref, None) or self._get(ref, ev)
@@ -63,16 +65,11 @@ class MirrorBook:
             del self.levels[(side, price)]
 
     def snapshot(self) -> dict[tuple[Side, int], list[tuple[int, int]]]:
-        """``{(side, price): [(ref, shown qty), ...] front first}`` without empty orders."""
-        out = {}
-        for key, refs in self.levels.items():
-            q = [(r, self.orders[r][2]) for r in refs if self.orders[r][2]]
-            if q:
-                out[key] = q
-        return out
+        """``{(side, price): [(ref, shown qty), ...] front first}``."""
+        return {key: [(r, self.orders[r][2]) for r in refs] for key, refs in self.levels.items()}
 
     def best(self, side: Side) -> int | None:
-        prices = [p for (s, p), refs in self.levels.items() if s == side and any(self.orders[r][2] for r in refs)]
+        prices = [p for (s, p) in self.levels if s == side]
         if not prices:
             return None
         return max(prices) if side == Side.BUY else min(prices)

@@ -22,7 +22,7 @@ def test_non_crossing_limit_rests():
     book = OrderBook()
     book.submit(limit(1, Side.SELL, 101, 10))
     trades, rested = book.submit(limit(2, Side.BUY, 100, 5))
-    assert trades == [] and rested and book.best_bid() == 100
+    assert not trades and rested and book.best_bid() == 100
 
 
 def test_market_order_sweeps_and_never_rests():
@@ -44,7 +44,7 @@ def test_fok_all_or_nothing():
     book = OrderBook()
     book.submit(limit(1, Side.SELL, 100, 5))
     trades, rested = book.submit(limit(2, Side.BUY, 100, 8, TimeInForce.FOK))
-    assert trades == [] and not rested and book.best_ask() == 100
+    assert not trades and not rested and book.best_ask() == 100
     trades, _ = book.submit(limit(3, Side.BUY, 100, 5, TimeInForce.FOK))
     assert sum(t.qty for t in trades) == 5
 
@@ -134,7 +134,7 @@ def test_reserve_order_shows_display_and_refreshes_to_the_back():
     assert [(t.passive.id, t.qty) for t in res.fills] == [(1, 10), (2, 2)]
     assert book.queue_position(1) == (1, 3) and book.order(1).shown == 10 and book.order(1).qty == 20
     kinds = [type(e).__name__ for e in events[2:]]
-    assert kinds == ["OrderExecuted", "OrderDelete", "AddOrder", "OrderExecuted"]
+    assert kinds == ["OrderExecuted", "AddOrder", "OrderExecuted"]
 
 
 @pytest.mark.parametrize("mode, rest_left, incoming_left, trades", [
@@ -200,3 +200,27 @@ def test_engine_unknown_symbol_and_fee_type_errors():
         FeeSchedule(0, 0.5)
     with pytest.raises(ValueError, match="already has a book"):
         eng.add_symbol("X")
+
+
+@pytest.mark.parametrize("order, msg", [
+    (BookOrder(5, Side.BUY, 100, 0), "order 5: qty must be a positive integer \\(shares\\), not 0"),
+    (BookOrder(6, Side.SELL, 0, 10), "order 6: price must be a positive integer \\(ticks\\) for a LIMIT order, not 0"),
+    (BookOrder(7, Side.SELL, 100, 10, display=-1), "order 7: display must be >= 0"),
+])
+def test_bad_orders_are_refused_with_the_field_named(order, msg):
+    book = OrderBook()
+    with pytest.raises(ValueError, match=msg):
+        book.submit(order)
+    assert len(book) == 0
+
+
+def test_bad_replace_price_is_refused_and_unknown_queries_are_none():
+    book = OrderBook()
+    book.submit(limit(1, Side.BUY, 100, 5))
+    with pytest.raises(ValueError, match="order 1: price must be a positive integer"):
+        book.replace(1, -3, 5)
+    with pytest.raises(ValueError, match="order 1: price must be a positive integer"):
+        book.move(1, 0)
+    assert book.queue_position(99) is None and book.move(99, 100) is None and book.order(1).price == 100
+    # a market order needs no price
+    assert book.submit(BookOrder(2, Side.SELL, 0, 5, OrdType.MARKET)).fills[0].price == 100
