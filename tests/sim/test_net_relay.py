@@ -2,7 +2,10 @@
 toxiproxy HTTP API driven by toxiproxy-python (a client wirespeed did not write) and plain HTTP."""
 import asyncio
 import json
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -293,3 +296,19 @@ def test_plain_http_json_and_error_reasons(background):
     status, body = _http(background, "POST", "/populate", [{"name": "a", "upstream": up}, {"name": "b", "upstream": up}])
     assert status == 201 and [p["name"] for p in body["proxies"]] == ["a", "b"]
     assert set(_http(background, "GET", "/proxies")[1]) == {"p1", "a", "b"}
+
+
+def test_wirespeed_relay_command_serves_toxiproxy_clients():
+    proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "relay", "--port", "0", "--run-for", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline()).group(1))
+        APIConsumer.host, APIConsumer.port = "127.0.0.1", port
+        server = toxiproxy.Toxiproxy()
+        assert server.running() and server.proxies() == {}
+        proxy = server.create(upstream="127.0.0.1:9", name="p1")
+        proxy.add_toxic(type="latency", attributes={"latency": 1})
+        assert list(server.get_proxy("p1").toxics()) == ["latency_downstream"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
