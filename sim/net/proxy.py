@@ -152,7 +152,7 @@ class _Connection:
         self.server = _Side(self, self.links["downstream"])
         self.last_deadline = {"upstream": 0, "downstream": 0}
         self.closed = False
-        self._timers: list[asyncio.TimerHandle] = []
+        self._timers: dict[str, asyncio.TimerHandle] = {}     # outage toxic name -> its timer
 
     def side_made(self, side: _Side) -> None:
         if self.closed:
@@ -186,9 +186,15 @@ class _Connection:
         ms = spec.attributes.get("timeout", 0)
         loop = self.proxy.relay.loop
         if spec.type == "timeout" and ms:
-            self._timers.append(loop.call_later(ms / 1000, self.close, spec.stream))
+            self._timers[spec.name] = loop.call_later(ms / 1000, self.close, spec.stream)
         elif spec.type == "reset_peer":
-            self._timers.append(loop.call_later(ms / 1000, self.reset))
+            self._timers[spec.name] = loop.call_later(ms / 1000, self.reset)
+
+    def detach(self, name: str) -> None:
+        """A toxic went away (or changed): its pending outage no longer happens."""
+        handle = self._timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
 
     def source_closed(self, stream: str) -> None:
         """One end closed: after the data in flight (and any slow_close), close the other."""
@@ -203,7 +209,7 @@ class _Connection:
         if self.closed:
             return
         self.closed = True
-        for h in self._timers:
+        for h in self._timers.values():
             h.cancel()
         for side in (self.client, self.server):
             if side.transport is not None:
@@ -223,7 +229,7 @@ class _Connection:
             if t is not None:
                 t.abort()
         self.closed = True
-        for h in self._timers:
+        for h in self._timers.values():
             h.cancel()
         self.proxy.connections.discard(self)
 
@@ -295,6 +301,9 @@ class Proxy:
         spec = ToxicSpec.from_json(body, base=old)
         self.toxics[name] = spec
         self._rebuild()
+        for conn in list(self.connections):
+            conn.detach(name)
+            conn.attach(spec)
         return spec
 
     def toxic(self, name: str) -> ToxicSpec:
@@ -307,6 +316,8 @@ class Proxy:
         self.toxic(name)
         del self.toxics[name]
         self._rebuild()
+        for conn in list(self.connections):
+            conn.detach(name)
 
     def _rebuild(self) -> None:
         for stream in self._by_stream:
@@ -407,8 +418,8 @@ class Relay:
     async def reset(self) -> None:
         """Enable every proxy and remove every toxic (toxiproxy's /reset)."""
         for proxy in self.proxies.values():
-            proxy.toxics.clear()
-            proxy._rebuild()
+            for name in list(proxy.toxics):
+                proxy.remove_toxic(name)
             await proxy.enable()
 
     async def close(self) -> None:

@@ -312,3 +312,21 @@ def test_wirespeed_relay_command_serves_toxiproxy_clients():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_removing_an_outage_toxic_calls_the_outage_off():
+    async def main():
+        server, port = await _echo_server()
+        relay = Relay()
+        path = await relay.create("v1", f"127.0.0.1:{port}")
+        reader, writer = await asyncio.open_connection("127.0.0.1", path.port)
+        path.add_toxic(ToxicSpec("reset_peer", attributes={"timeout": 50}))
+        path.remove_toxic("reset_peer_downstream")
+        await asyncio.sleep(0.1)
+        writer.write(b"alive")
+        got = await asyncio.wait_for(reader.readexactly(5), 2)
+        writer.close()
+        await relay.close()
+        server.close()
+        return got
+    assert asyncio.run(main()) == b"alive"
