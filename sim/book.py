@@ -162,10 +162,6 @@ class Result:
         return f"Result(fills={self.fills!r}, rested={self.rested}, cancelled={self.cancelled!r}, reason={self.reason!r})"
 
 
-#: The answer of every order that simply rests (shared: Results are read-only).
-_RESTED: "Result"
-
-
 class Level(deque):
     """The FIFO queue at one price; ``total`` is its displayed quantity."""
     __slots__ = ("total",)
@@ -175,6 +171,7 @@ class Level(deque):
         self.total = 0
 
 
+#: The answer of every order that simply rests (shared: Results are read-only).
 _RESTED = Result((), True, (), "")
 
 
@@ -521,9 +518,8 @@ class OrderBook:
             raise ValueError(self._bad(order_id, price, 1))
         if qty <= 0:
             self.cancel(order_id)
-            return Result([], False, [], "")
+            return Result((), False, (), "")
         if price == order.price and qty <= order.qty:
-            cut = order.qty - qty
             order.qty = qty
             if order.shown > qty:
                 shown_cut = order.shown - qty
@@ -532,8 +528,8 @@ class OrderBook:
                 side.levels[price].total -= shown_cut
                 if self.sinks:
                     self._emit(OrderCancel(self._ts(), self.symbol, order.ref, shown_cut))
-            del cut
-            return Result([], True, [], "")
+            # (only hidden reserve went: nothing displayed changed, so no event)
+            return _RESTED
         return self._requeue(order, price, qty)
 
     def _requeue(self, order: BookOrder, price: int, qty: int) -> Result:

@@ -48,18 +48,19 @@ class SymbolDay:
 
     @property
     def spread_mean(self) -> float:
-        return sum(self.spreads) / len(self.spreads)
+        """Mean sampled spread (ticks); NaN if the book never had both sides."""
+        return sum(self.spreads) / len(self.spreads) if self.spreads else float("nan")
 
     @property
     def depth_mean(self) -> float:
-        return sum(self.depths) / len(self.depths)
+        return sum(self.depths) / len(self.depths) if self.depths else float("nan")
 
     def trade_sizes(self) -> dict[int, float]:
         """Fraction of the taking orders that traded, by executed size (a trade as a
         participant sees it; one order may print against several resting orders)."""
         c = Counter(self.taker_sizes)
         n = sum(c.values())
-        return {k: v / n for k, v in sorted(c.items())}
+        return {k: v / n for k, v in sorted(c.items())} if n else {}
 
 
 class _Recorder:
@@ -156,8 +157,10 @@ class SyntheticMarket:
             day = self.days[sym]
             day.taker_sizes = parts["takers"].sizes
             day.auction_volume, day.auction_price = auction.volume, auction.price
+            # A day without a single trade has no profile (None), rather than no close.
             day.profile = from_trades(sym, ((t, q) for t, q, _ in day.trades), open_s=c.open_s,
-                                      close_s=c.close_s, bin_s=c.bin_s, auction_qty=auction.volume)
+                                      close_s=c.close_s, bin_s=c.bin_s, auction_qty=auction.volume) \
+                if day.trades or auction.volume else None
         self.engine.system_event(END_OF_MARKET_HOURS)
 
     def run_day(self) -> dict[str, SymbolDay]:

@@ -135,3 +135,12 @@ def test_engine_events_carry_the_simulated_time_of_day():
     clock.call_later(1.5, eng.submit, "Q", BookOrder(1, Side.BUY, 100, 1))
     clock.run()
     assert events[0].ts_ns == 34_200 * 10**9 + 1_500_000_000
+
+
+def test_a_day_without_takers_ends_without_a_profile_not_with_an_error():
+    cfg = MarketConfig(symbols=(SymbolProfile("Q", requote_s=60.0, daily_volume=1, close_auction_share=0.0,
+                                              passive_rate=0.0, trade_sizes=((10**9, 1.0),)),),
+                       seed=1, open_s=34_200, close_s=34_200 + 120, auction_window_s=60, bin_s=60)
+    d = SyntheticMarket(cfg).run_day()["Q"]
+    assert d.auction_volume == 0 and d.trade_sizes() == {} and (d.profile is None) == (not d.trades)
+    assert d.spread_mean == 2
