@@ -15,6 +15,8 @@ import os
 import time
 from pathlib import Path
 
+from wirespeed.config import ConfigError
+
 
 class AuditTrail:
     def __init__(self, directory: str | Path, fsync: bool = False, clock=time.time_ns):
@@ -22,7 +24,7 @@ class AuditTrail:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ValueError(f"audit.directory: cannot create {str(directory)!r}: {exc.strerror}") from None
+            raise ConfigError(f"audit.directory: cannot create {str(directory)!r}: {exc.strerror}") from None
         self.fsync, self.clock = fsync, clock
         self._pending: list[tuple] = []
         self._fd = -1

@@ -166,7 +166,8 @@ class OrderGateway:
         self.add_venue("VENUE1" if not self.venues else f"VENUE{len(self.venues) + 1}", session)
 
     def working(self, venue: str | None = None, client: str | None = None) -> list[OrderState]:
-        return [s for s in self.orders.values() if s.status in fsm.WORKING
+        # list() first: one C call, so the metrics thread may call this while the loop runs
+        return [s for s in list(self.orders.values()) if s.status in fsm.WORKING
                 and (venue is None or s.venue == venue) and (client is None or s.client_id == client)]
 
     # -- client side ---------------------------------------------------------------

@@ -31,6 +31,26 @@ def _fix_initiator(args) -> int:
         args.config, args.orders, args.symbol, args.price, args.timeout)
 
 
+def _gateway(args) -> int:
+    return importlib.import_module("wirespeed.gateway.service").main(args.config)
+
+
+def _admin(args) -> int:
+    import json
+    admin = importlib.import_module("wirespeed.gateway.admin")
+    body = {"reduce_only": args.reduce_only} if args.command_name == "kill" else None
+    try:
+        reply = admin.request(args.host, args.port, args.command_name, body, args.timeout)
+    except OSError as exc:
+        print(f"wirespeed admin: cannot reach {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    if args.command_name == "latency" and "table" in reply:
+        print(reply["table"])
+    else:
+        print(json.dumps(reply, indent=2))
+    return 1 if "error" in reply else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wirespeed", description="low-latency order gateway")
     p.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
@@ -51,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--price", default="100.00")
     i.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer")
     i.set_defaults(func=_fix_initiator)
+    g = sub.add_parser("gateway", help="run the order gateway as a service from one TOML config")
+    g.add_argument("--config", required=True, help="service TOML (docs/gateway/service.md)")
+    g.set_defaults(func=_gateway)
+    ad = sub.add_parser("admin", help="query or control a running gateway over its admin interface")
+    ad.add_argument("command_name", choices=["status", "sessions", "orders", "limits", "latency", "kill", "resume"])
+    ad.add_argument("--host", default="127.0.0.1")
+    ad.add_argument("--port", type=int, required=True, help="the admin port the gateway logged")
+    ad.add_argument("--reduce-only", action="store_true", help="kill: reduce-only instead of blocking all orders")
+    ad.add_argument("--timeout", type=float, default=5.0)
+    ad.set_defaults(func=_admin)
     h = sub.add_parser("hdl", help="generate Verilog for every hardware top and lint it")
     h.add_argument("--out", default=None, help="output folder (default build/hdl)")
     h.add_argument("--no-synth", action="store_true", help="skip the yosys synthesis report")
