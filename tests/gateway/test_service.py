@@ -173,3 +173,15 @@ async def test_audit_trail_holds_every_acknowledged_order_and_fill_after_kill_9(
     await c.stop()
     for v in venues:
         await v.stop()
+
+
+def test_the_documented_example_config_loads(tmp_path):
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "gateway" / "service.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
+    path = tmp_path / "example.toml"
+    path.write_text(example.replace('directory = "audit"', f'directory = "{tmp_path / "audit"}"'))
+    cfg = load_service_config(path)
+    assert [c.comp_id for c in cfg.clients] == ["CLIENT1", "CLIENT2"] and cfg.clients[0].rate_limit.burst == 20
+    assert [v.name for v in cfg.venues] == ["XNAS", "XNYS"] and cfg.risk.symbols["SPY"].max_qty == 500
+    assert cfg.metrics.enabled and cfg.admin.enabled
