@@ -60,7 +60,7 @@ def snapshot(gateway, what: str) -> dict:
                                   "short_limit": e.short_limit}
         return {"backend": orders.risk.name, "register_writes": orders.risk.writes, "symbols": rows}
     if what == "latency":
-        lat = orders.latency
+        lat = orders.drain_latency()
         return {"hops": {h: lat.percentiles(h) for h in lat.hops if lat.count(h)}, "table": lat.table("us")}
     raise KeyError(what)
 

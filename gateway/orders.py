@@ -116,6 +116,10 @@ class OrderGateway:
         self.risk = risk
         self.latency = latency or LatencyRecorder(HOPS)
         self.audit = audit or NoAudit()
+        self._auditing = audit is not None     # checked before building a record: no trail, no cost
+        # Per-venue and per-client hop values wait here and go into their histograms on the
+        # timer (``drain_latency``): an append on the hot path instead of two HDR records.
+        self._hop_buf: list[tuple[str, str, int]] = []
         self.clock = clock
         self.reconcile_timeout_s = reconcile_timeout_s
         self.venues: dict[str, VenueLink] = {}
@@ -176,7 +180,8 @@ class OrderGateway:
         self.counts["received"] += 1
         client_id = client.config.target_comp_id
         cl_ord_id = msg.get(T.ClOrdID, "")
-        self.audit.record("in", {"client": client_id, "msg": "D", "cl_ord_id": cl_ord_id, "fields": msg.fields})
+        if self._auditing:
+            self.audit.record("in", {"client": client_id, "msg": "D", "cl_ord_id": cl_ord_id, "fields": msg.fields})
         key = (client_id, cl_ord_id)
         session_idx = self._session_index.setdefault(client_id, len(self._session_index) & 0xFF)
         order_id = next(self._ids)
@@ -230,15 +235,16 @@ class OrderGateway:
         link.session.send(M.NEW_ORDER_SINGLE, fields)
         state.sent_ns = t3 = now_ns()
         hop = t3 - t0
-        lat = self.latency
-        lat.record("client->venue", hop)
-        lat.record("client->venue @" + venue_name, hop)
-        lat.record("client->venue " + client_id, hop)
+        self.latency.record("client->venue", hop)
+        self._hop_buf.append((venue_name, client_id, hop))
+        if len(self._hop_buf) > 100_000:
+            self.drain_latency()
         self.counts["accepted"] += 1
-        self.audit.record("risk", {"client": client_id, "venue": venue_name, "cl_ord_id": cl_ord_id,
-                                   "order_id": order_id, "decision": "accept", "mask": 0, "reasons": [],
-                                   "hops": {"recv": t0, "decoded": t1, "risk": t2, "venue_write": t3}})
-        self.audit.record("out", {"venue": venue_name, "msg": "D", "order_id": order_id, "fields": fields})
+        if self._auditing:
+            self.audit.record("risk", {"client": client_id, "venue": venue_name, "cl_ord_id": cl_ord_id,
+                                       "order_id": order_id, "decision": "accept", "mask": 0, "reasons": [],
+                                       "hops": {"recv": t0, "decoded": t1, "risk": t2, "venue_write": t3}})
+            self.audit.record("out", {"venue": venue_name, "msg": "D", "order_id": order_id, "fields": fields})
 
     def _find(self, client_id: str, cl_ord_id: str) -> OrderState | None:
         oid = self._live.get((client_id, cl_ord_id))
@@ -264,8 +270,9 @@ class OrderGateway:
     def _amendable(self, client: Session, msg: FixMessage, response_to: str, allow_pending_new=False):
         client_id = client.config.target_comp_id
         orig, cl = msg.get(T.OrigClOrdID, ""), msg.get(T.ClOrdID, "")
-        self.audit.record("in", {"client": client_id, "msg": msg.msg_type, "cl_ord_id": cl, "orig": orig,
-                                 "fields": msg.fields})
+        if self._auditing:
+            self.audit.record("in", {"client": client_id, "msg": msg.msg_type, "cl_ord_id": cl, "orig": orig,
+                                     "fields": msg.fields})
         state = self._find(client_id, orig) or self._lookup_any(client_id, orig)
         ok = state is not None and (state.status in fsm.AMENDABLE or
                                     (allow_pending_new and state.status is S.PENDING_NEW))
@@ -303,8 +310,9 @@ class OrderGateway:
         fields = venue_cancel_fields(state.venue_cl, f"{venue_cl_ord_id(state.order.order_id)}.{state.requests}",
                                      sym.name, Side(state.order.side), state.qty, fix_timestamp())
         self.venues[state.venue].session.send(M.ORDER_CANCEL_REQUEST, fields)
-        self.audit.record("out", {"venue": state.venue, "msg": "F", "order_id": state.order.order_id,
-                                  "fields": fields})
+        if self._auditing:
+            self.audit.record("out", {"venue": state.venue, "msg": "F", "order_id": state.order.order_id,
+                                      "fields": fields})
 
     def on_replace(self, client: Session, msg: FixMessage) -> None:
         state = self._amendable(client, msg, "2")
@@ -326,10 +334,11 @@ class OrderGateway:
             return
         record = dataclasses.replace(o, cl_ord_id=cl, qty=qty - state.cum_qty, price=price, cl_ord_key=0)
         mask = self.risk.check(record)
-        self.audit.record("risk", {"client": state.client_id, "venue": state.venue, "cl_ord_id": cl,
-                                   "order_id": o.order_id, "decision": "reject" if mask else "accept",
-                                   "mask": mask, "reasons": [r.check_name for r in reasons_in(mask)],
-                                   "replace": {"qty": qty, "price": price}})
+        if self._auditing:
+            self.audit.record("risk", {"client": state.client_id, "venue": state.venue, "cl_ord_id": cl,
+                                       "order_id": o.order_id, "decision": "reject" if mask else "accept",
+                                       "mask": mask, "reasons": [r.check_name for r in reasons_in(mask)],
+                                       "replace": {"qty": qty, "price": price}})
         if mask:
             text = "risk: " + ", ".join(r.check_name for r in reasons_in(mask))
             self._cancel_reject(client, state, cl, orig, "2", fsm.CXL_BROKER, text)
@@ -341,13 +350,15 @@ class OrderGateway:
         state.pending_venue_cl = new_venue_cl = f"{venue_cl_ord_id(o.order_id)}.{state.requests}"
         fields = venue_replace_fields(record, self.symbols, state.venue_cl, new_venue_cl, qty, fix_timestamp())
         self.venues[state.venue].session.send(M.ORDER_CANCEL_REPLACE_REQUEST, fields)
-        self.audit.record("out", {"venue": state.venue, "msg": "G", "order_id": o.order_id, "fields": fields})
+        if self._auditing:
+            self.audit.record("out", {"venue": state.venue, "msg": "G", "order_id": o.order_id, "fields": fields})
         self._report(state, ExecType.PENDING_REPLACE, cl_ord_id=cl, orig=o.cl_ord_id)
 
     def on_status_request(self, client: Session, msg: FixMessage) -> None:
         client_id = client.config.target_comp_id
         cl = msg.get(T.ClOrdID, "")
-        self.audit.record("in", {"client": client_id, "msg": "H", "cl_ord_id": cl, "fields": msg.fields})
+        if self._auditing:
+            self.audit.record("in", {"client": client_id, "msg": "H", "cl_ord_id": cl, "fields": msg.fields})
         state = self._lookup_any(client_id, cl)
         if state is None:
             fields = [(T.OrderID, "NONE"), (T.ClOrdID, cl), (T.ExecID, next(self._exec_ids)),
@@ -375,7 +386,8 @@ class OrderGateway:
                 self._send_cancel(state)
                 sent += 1
         self.kill_stats = {"cancels": sent, "command_to_last_cancel_ns": now_ns() - t0, "reduce_only": reduce_only}
-        self.audit.record("control", {"action": "kill", **self.kill_stats})
+        if self._auditing:
+            self.audit.record("control", {"action": "kill", **self.kill_stats})
         log.warning("kill switch: %d cancels sent in %.1f us (reduce_only=%s)", sent,
                     self.kill_stats["command_to_last_cancel_ns"] / 1e3, reduce_only)
         return self.kill_stats
@@ -383,7 +395,8 @@ class OrderGateway:
     def resume(self) -> None:
         self.risk.set_controls(kill=False, reduce_only=False)
         self.killed = False
-        self.audit.record("control", {"action": "resume"})
+        if self._auditing:
+            self.audit.record("control", {"action": "resume"})
 
     def cancel_client_orders(self, client_id: str, why: str) -> int:
         """Cancel every working order of one client (cancel-on-disconnect)."""
@@ -393,7 +406,8 @@ class OrderGateway:
                 state.pending_cl = ""
                 self._send_cancel(state)
                 sent += 1
-        self.audit.record("control", {"action": "cancel_client", "client": client_id, "why": why, "cancels": sent})
+        if self._auditing:
+            self.audit.record("control", {"action": "cancel_client", "client": client_id, "why": why, "cancels": sent})
         if sent:
             log.warning("%s: %d working orders canceled (%s)", client_id, sent, why)
         return sent
@@ -401,7 +415,8 @@ class OrderGateway:
     # -- reports to the client -------------------------------------------------------
     def _to_client(self, client: Session, msg_type: str, fields: list) -> None:
         # The trail first: what a client is told must be in it before the client can see it.
-        self.audit.record("out", {"client": client.config.target_comp_id, "msg": msg_type, "fields": fields})
+        if self._auditing:
+            self.audit.record("out", {"client": client.config.target_comp_id, "msg": msg_type, "fields": fields})
         self.audit.flush()
         try:
             # A client that is away gets it by resend after its next Logon (unless it resets).
@@ -437,7 +452,8 @@ class OrderGateway:
                "reasons": [r.check_name for r in reasons_in(mask)] or [reason.check_name], "text": text}
         if hops:
             rec["hops"] = dict(zip(("recv", "decoded", "risk"), hops))
-        self.audit.record("risk", rec)
+        if self._auditing:
+            self.audit.record("risk", rec)
         self._report(OrderState(order, client, venue, OrdStatus.REJECTED, qty=order.qty), ExecType.REJECTED,
                      reason=reason, text=text)
 
@@ -445,8 +461,9 @@ class OrderGateway:
         """Reject an order that did not decode: echo what the client sent."""
         self.counts["rejected"] += 1
         self.rejects_by_reason[reason.check_name] = self.rejects_by_reason.get(reason.check_name, 0) + 1
-        self.audit.record("risk", {"client": client.config.target_comp_id, "cl_ord_id": msg.get(T.ClOrdID, ""),
-                                   "decision": "reject", "reasons": [reason.check_name], "text": text})
+        if self._auditing:
+            self.audit.record("risk", {"client": client.config.target_comp_id, "cl_ord_id": msg.get(T.ClOrdID, ""),
+                                       "decision": "reject", "reasons": [reason.check_name], "text": text})
         fields = [(T.OrderID, "NONE"), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.ExecID, next(self._exec_ids)),
                   (T.ExecType, ExecType.REJECTED.fix), (T.OrdStatus, OrdStatus.REJECTED.fix),
                   (T.Symbol, msg.get(T.Symbol, "?")), (T.Side, msg.get(T.Side, "1")),
@@ -486,7 +503,8 @@ class OrderGateway:
         t0 = msg.recv_ns or now_ns()
         rep = decode_exec_report(msg)
         venue = link.name if link else ""
-        self.audit.record("in", {"venue": venue, "msg": "8", "fields": msg.fields})
+        if self._auditing:
+            self.audit.record("in", {"venue": venue, "msg": "8", "fields": msg.fields})
         oid = venue_order_id(rep["cl_ord_id"])
         state = self.orders.get(oid) if oid is not None else None
         if state is None or (link is not None and state.venue != link.name):
@@ -627,7 +645,8 @@ class OrderGateway:
                      text=f"venue: trade canceled {rep['text']}".rstrip())
 
     def on_venue_cancel_reject(self, msg: FixMessage, link: VenueLink | None = None) -> None:
-        self.audit.record("in", {"venue": link.name if link else "", "msg": "9", "fields": msg.fields})
+        if self._auditing:
+            self.audit.record("in", {"venue": link.name if link else "", "msg": "9", "fields": msg.fields})
         oid = venue_order_id(msg.get(T.ClOrdID, "")) or venue_order_id(msg.get(T.OrigClOrdID, ""))
         state = self.orders.get(oid) if oid is not None else None
         if state is None:
@@ -713,8 +732,18 @@ class OrderGateway:
             link.state = "up"
             log.warning("%s: reconciled; new flow accepted", link.name)
 
+    def drain_latency(self) -> LatencyRecorder:
+        """Move the buffered per-venue and per-client hops into their histograms; the recorder."""
+        buf, self._hop_buf = self._hop_buf, []
+        record = self.latency.record
+        for venue, client, ns in buf:
+            record("client->venue @" + venue, ns)
+            record("client->venue " + client, ns)
+        return self.latency
+
     def on_timer(self) -> None:
-        """About once a second: reconcile timeouts, the audit flush."""
+        """Twice a second: reconcile timeouts, buffered latency, the audit flush."""
+        self.drain_latency()
         now = self.clock()
         for link in self.venues.values():
             if link.state == "reconciling" and now - link.reconcile_started > self.reconcile_timeout_s:

@@ -53,7 +53,7 @@ async def serve(cfg: ServiceConfig, stop: asyncio.Event, out=sys.stdout) -> Gate
         metrics, mport = start_metrics(gateway, cfg.metrics.host, cfg.metrics.port)
         say(f"listening metrics {cfg.metrics.host}:{mport}")
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGUSR1, lambda: say(gateway.orders.latency.table("us")))
+    loop.add_signal_handler(signal.SIGUSR1, lambda: say(gateway.orders.drain_latency().table("us")))
     try:
         await stop.wait()
     finally:
@@ -63,7 +63,7 @@ async def serve(cfg: ServiceConfig, stop: asyncio.Event, out=sys.stdout) -> Gate
             metrics.shutdown()
             metrics.server_close()
         await gateway.stop()
-        say(gateway.orders.latency.table("us"))
+        say(gateway.orders.drain_latency().table("us"))
     return gateway
 
 
