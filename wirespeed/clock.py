@@ -99,3 +99,197 @@ class WallClock:
 
 
 WALL = WallClock()
+
+
+# -- simulated time ----------------------------------------------------------------------
+import heapq as _heapq
+import itertools as _itertools
+
+DAY_NS = 86_400_000_000_000
+
+
+class TimerHandle:
+    """A scheduled callback of a ``SimClock``; ``cancel()`` before it runs drops it."""
+    __slots__ = ("when", "fn", "args", "cancelled")
+
+    def __init__(self, when: int, fn, args: tuple):
+        self.when, self.fn, self.args, self.cancelled = when, fn, args, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class SimClock:
+    """Discrete-event simulated time: nothing waits for real.
+
+    Time stands still until the clock runs its next scheduled callback (``call_at`` /
+    ``call_later``, in time order, ties in scheduling order), then jumps to it. In-process
+    backtests and the synthetic market drive it with ``run_until(t)`` / ``run()``;
+    coroutines that ``await clock.sleep(s)`` run under ``clock.run_async(coro)``, whose
+    event loop takes its time from this clock and, when nothing is ready, jumps to the
+    next timer instead of blocking (loopback I/O still works, it is polled).
+
+    ``start_ns`` is epoch nanoseconds (UTC); ``SimClock.at_day(date_ns, "09:30")`` builds
+    one at a time of day.
+    """
+
+    def __init__(self, start_ns: int = 0):
+        if not isinstance(start_ns, int) or isinstance(start_ns, bool) or start_ns < 0:
+            raise ValueError(f"SimClock start_ns must be a non-negative integer (epoch ns), not {start_ns!r}")
+        self._now = start_ns
+        self._heap: list = []
+        self._seq = _itertools.count()
+
+    @classmethod
+    def at_day(cls, day_ns: int, hhmm: str = "09:30") -> "SimClock":
+        """A clock at ``hhmm`` (UTC) of the day that contains epoch ns ``day_ns``."""
+        try:
+            h, m = (int(x) for x in hhmm.split(":"))
+            if not (0 <= h < 24 and 0 <= m < 60):
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"time of day must be HH:MM, not {hhmm!r}") from None
+        return cls(day_ns - day_ns % DAY_NS + (h * 60 + m) * 60_000_000_000)
+
+    # Clock protocol
+    def time_ns(self) -> int:
+        return self._now
+
+    def monotonic_ns(self) -> int:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self.call_later(seconds, _wake, fut)
+        await fut
+
+    # scheduler
+    def call_at(self, when_ns: int, fn, *args) -> TimerHandle:
+        """Run ``fn(*args)`` at epoch ns ``when_ns`` (now, if that has passed)."""
+        if when_ns < self._now:
+            when_ns = self._now
+        h = TimerHandle(when_ns, fn, args)
+        _heapq.heappush(self._heap, (when_ns, next(self._seq), h))
+        return h
+
+    def call_later(self, delay_s: float, fn, *args) -> TimerHandle:
+        if delay_s < 0:
+            delay_s = 0
+        return self.call_at(self._now + int(delay_s * 1e9), fn, *args)
+
+    def next_time(self) -> int | None:
+        """When the next live callback is due, or None."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            _heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def run_until(self, end_ns: int) -> int:
+        """Run every callback due up to ``end_ns`` (those they schedule too); the clock ends at
+        ``end_ns``. Returns how many ran."""
+        heap, pop = self._heap, _heapq.heappop
+        n = 0
+        while heap and heap[0][0] <= end_ns:
+            when, _, h = pop(heap)
+            if h.cancelled:
+                continue
+            self._now = when
+            h.fn(*h.args)
+            n += 1
+        if end_ns > self._now:
+            self._now = end_ns
+        return n
+
+    def run(self, max_callbacks: int | None = None) -> int:
+        """Run callbacks until none is left (or ``max_callbacks`` ran)."""
+        heap, pop = self._heap, _heapq.heappop
+        n = 0
+        while heap and (max_callbacks is None or n < max_callbacks):
+            when, _, h = pop(heap)
+            if h.cancelled:
+                continue
+            self._now = when
+            h.fn(*h.args)
+            n += 1
+        return n
+
+    def advance(self, seconds: float) -> int:
+        """Move time forward ``seconds``, running what falls due."""
+        return self.run_until(self._now + int(seconds * 1e9))
+
+    def run_async(self, coro):
+        """Run ``coro`` to completion on an event loop that lives in this clock's time."""
+        loop = _SimEventLoop(self)
+        try:
+            return loop.run_until_complete(coro)
+        finally:
+            loop.close()
+
+
+def _wake(fut) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class _SimSelector:
+    """Wraps the loop's selector: polls real I/O without blocking; when the loop has nothing
+    ready, the simulated clock jumps to the next of its own callbacks or the loop's timers."""
+
+    def __init__(self, inner, clock: SimClock, loop):
+        self._inner, self._clock, self._loop = inner, clock, loop
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def select(self, timeout=None):
+        events = self._inner.select(0)
+        if events or timeout == 0:
+            return events
+        clock = self._clock
+        nxt = clock.next_time()
+        # ceil, at least 1 ns: float seconds near 1.7e9 are coarser than a ns, and a jump of 0
+        # would spin forever short of the loop's timer.
+        loop_deadline = None if timeout is None else clock._now + max(1, -int(-timeout * 1e9 // 1))
+        if nxt is None and loop_deadline is None:
+            # Nothing scheduled anywhere: only real I/O can wake us; wait a little for it.
+            return self._inner.select(0.001)
+        target = min(t for t in (nxt, loop_deadline) if t is not None)
+        clock.run_until(target)
+        return []
+
+
+class _SimEventLoop(asyncio.SelectorEventLoop):
+    def __init__(self, clock: SimClock):
+        super().__init__()
+        self._sim_clock = clock
+        # A timer is due when ``when < time() + resolution``; at epoch seconds a float step is
+        # ~2e-7 s, so the default 1 ns resolution would leave a timer due "now" forever.
+        self._clock_resolution = 1e-6
+        self._selector = _SimSelector(self._selector, clock, self)
+
+    def time(self) -> float:
+        return self._sim_clock._now / 1e9
+
+
+class ScaledClock:
+    """Real time sped up ``speed`` times, for runs over real sockets (venues, feeds and
+    clients in separate tasks or processes): ``time_ns`` starts at ``start_ns`` and advances
+    ``speed`` simulated ns per real ns; ``sleep(s)`` waits ``s / speed`` real seconds."""
+    __slots__ = ("speed", "_start", "_real0")
+
+    def __init__(self, speed: float, start_ns: int | None = None):
+        if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not speed > 0:
+            raise ValueError(f"ScaledClock speed must be a positive number, not {speed!r}")
+        self.speed = float(speed)
+        self._real0 = time.monotonic_ns()
+        self._start = _time_ns() if start_ns is None else start_ns
+
+    def time_ns(self) -> int:
+        return self._start + int((time.monotonic_ns() - self._real0) * self.speed)
+
+    def monotonic_ns(self) -> int:
+        return self.time_ns()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds / self.speed)
