@@ -60,8 +60,10 @@ def snapshot(gateway, what: str) -> dict:
                                   "short_limit": e.short_limit}
         return {"backend": orders.risk.name, "register_writes": orders.risk.writes, "symbols": rows}
     if what == "latency":
+        from .report import dump
         lat = orders.drain_latency()
-        return {"hops": {h: lat.percentiles(h) for h in lat.hops if lat.count(h)}, "table": lat.table("us")}
+        return {"hops": {h: lat.percentiles(h) for h in lat.hops if lat.count(h)}, "table": lat.table("us"),
+                "encoded": dump(lat)["hops"]}
     raise KeyError(what)
 
 

@@ -17,6 +17,7 @@ from wirespeed.symbols import table_from_config
 
 from .admin import AdminServer
 from .audit import AuditTrail
+from .report import write_dump
 from .server import Gateway, VenueEndpoint
 from .service_config import ServiceConfig, load_service_config
 from .transport import install_uvloop
@@ -53,7 +54,11 @@ async def serve(cfg: ServiceConfig, stop: asyncio.Event, out=sys.stdout) -> Gate
         metrics, mport = start_metrics(gateway, cfg.metrics.host, cfg.metrics.port)
         say(f"listening metrics {cfg.metrics.host}:{mport}")
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGUSR1, lambda: say(gateway.orders.drain_latency().table("us")))
+    def latency_table() -> None:
+        say(gateway.orders.drain_latency().table("us"))
+        if cfg.audit.directory:
+            say(f"latency dump {write_dump(gateway.orders.latency, cfg.audit.directory)}")
+    loop.add_signal_handler(signal.SIGUSR1, latency_table)
     try:
         await stop.wait()
     finally:
@@ -63,7 +68,7 @@ async def serve(cfg: ServiceConfig, stop: asyncio.Event, out=sys.stdout) -> Gate
             metrics.shutdown()
             metrics.server_close()
         await gateway.stop()
-        say(gateway.orders.drain_latency().table("us"))
+        latency_table()
     return gateway
 
 

@@ -55,6 +55,10 @@ def _admin(args) -> int:
     return 1 if "error" in reply else 0
 
 
+def _report(args) -> int:
+    return importlib.import_module("wirespeed.gateway.report").main(args.input, args.admin_port, args.out, args.host)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wirespeed", description="low-latency order gateway")
     p.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
@@ -89,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--config", required=True, help="TOML file with one [[venue]] table per venue")
     v.add_argument("--run-for", type=float, default=None, help="seconds to run, then stop (default: until Ctrl-C)")
     v.set_defaults(func=_venue)
+    r = sub.add_parser("report", help="latency PNG (percentile spectrum per hop) from a gateway's latency dump")
+    src = r.add_mutually_exclusive_group(required=True)
+    src.add_argument("--input", help="latency-*.json the gateway service wrote (in its audit directory)")
+    src.add_argument("--admin-port", type=int, help="fetch the histograms live from a running gateway")
+    r.add_argument("--host", default="127.0.0.1")
+    r.add_argument("--out", default="latency.png")
+    r.set_defaults(func=_report)
     h = sub.add_parser("hdl", help="generate Verilog for every hardware top and lint it")
     h.add_argument("--out", default=None, help="output folder (default build/hdl)")
     h.add_argument("--no-synth", action="store_true", help="skip the yosys synthesis report")

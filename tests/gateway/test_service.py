@@ -1,6 +1,7 @@
 """``wirespeed gateway --config``: the service from one TOML file, its admin interface and metrics."""
 import asyncio
 import io
+import json
 import re
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from wirespeed.config import ConfigError, VenueConfig, load_config
-from wirespeed.gateway import admin
+from wirespeed.gateway import admin, report
 from wirespeed.gateway.audit import read_trail
 from wirespeed.gateway.client import FixClient
 from wirespeed.gateway.fix import tags as T
@@ -130,6 +131,15 @@ async def test_service_routes_serves_admin_and_metrics_and_stops_cleanly(tmp_pat
     trail = read_trail(tmp_path / "audit")
     assert {r["kind"] for r in trail} >= {"in", "out", "risk", "control"}
     assert any(r["kind"] == "risk" and r["cl_ord_id"] == "R1" and r["reasons"] == ["max_qty"] for r in trail)
+    # At exit: the latency table and a dump of the histograms, which `wirespeed report` plots.
+    dumped = next(line.split()[2] for line in out.getvalue().splitlines() if line.startswith("latency dump"))
+    png = tmp_path / "latency.png"
+    assert report.main(dumped, None, str(png)) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    hists = report.load_dump(json.loads(open(dumped).read()))
+    assert hists["client->venue"].get_total_count() == 3 and hists["client->venue @XNYS"].get_total_count() == 2
+    (tmp_path / "bad.json").write_text('{"hops": {"x": "not a histogram"}}')
+    assert report.main(str(tmp_path / "bad.json"), None, str(png)) == 2
     await c.stop()
     for v in venues:
         await v.stop()
