@@ -35,7 +35,8 @@ def snapshot(gateway, what: str) -> dict:
     if what == "sessions":
         clients = [{"comp_id": c, "logged_on": s.active, "messages_in": s.messages_in,
                     "messages_out": s.messages_out} for c, s in gateway.acceptor.sessions.items()]
-        venues = [{"name": n, "comp_id": v.session.config.target_comp_id, "logged_on": v.session.active,
+        venues = [{"name": n, "protocol": "ouch" if v.ouch else "fix",
+                   "comp_id": v.session.config.target_comp_id if not v.ouch else "", "logged_on": v.session.active,
                    "state": v.state, "messages_in": v.session.messages_in, "messages_out": v.session.messages_out}
                   for n, v in orders.venues.items()]
         return {"clients": clients, "venues": venues}

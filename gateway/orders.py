@@ -79,6 +79,7 @@ class OrderState:
     pending_qty: int = 0                  # a pending replace's new OrderQty
     pending_venue_cl: str = ""            # the venue ClOrdID a pending replace asked for
     exec_ids: set = field(default_factory=set)
+    ouch_refs: list = field(default_factory=list)   # the OUCH UserRefNums this order has had
     sent_ns: int = 0
     acked: bool = False
 
@@ -103,6 +104,7 @@ class VenueLink:
     awaiting: set = field(default_factory=set)   # order ids whose status the venue still owes
     reconcile_started: float = 0.0
     throttle: TokenBucket | None = None
+    ouch: bool = False           # an OUCH 5.0 session (ouch_venue.py), else FIX
 
 
 class OrderGateway:
@@ -137,6 +139,7 @@ class OrderGateway:
         self._ids = OrderIds()
         self._exec_ids = StringIds("W")
         self._session_index: dict[str, int] = {}
+        self._ouch_refs: dict[int, int] = {}         # OUCH UserRefNum -> order id (an Enter's is the id)
         self.counts = {"received": 0, "accepted": 0, "rejected": 0, "filled": 0, "fills": 0, "canceled": 0,
                        "replaced": 0, "cancel_rejects": 0, "busts": 0, "illegal": 0, "unknown_venue_reports": 0,
                        "duplicate_reports": 0, "reconciled_fills": 0}
@@ -150,7 +153,8 @@ class OrderGateway:
 
     # -- configuration -------------------------------------------------------------
     def add_venue(self, name: str, session: Session, throttle: RateLimit | None = None) -> VenueLink:
-        link = VenueLink(name, session, throttle=TokenBucket(throttle, self.clock()) if throttle else None)
+        link = VenueLink(name, session, throttle=TokenBucket(throttle, self.clock()) if throttle else None,
+                         ouch=getattr(session, "protocol", "fix") == "ouch")
         self.venues[name] = link
         self._venue_by_session[id(session)] = link
         if session.active:
@@ -231,8 +235,15 @@ class OrderGateway:
                            venue_cl=venue_cl_ord_id(order_id))
         self.orders[order_id] = state
         self._live[key] = order_id
-        fields = new_order_fields(order, self.symbols, state.venue_cl, fix_timestamp())
-        link.session.send(M.NEW_ORDER_SINGLE, fields)
+        if link.ouch:
+            # Enter Order bytes from the encoder the hardware implements; UserRefNum = the order id.
+            fields = link.session.enter(order).hex()
+            state.venue_cl = str(order_id)
+            self._ouch_refs[order_id] = order_id
+            state.ouch_refs.append(order_id)
+        else:
+            fields = new_order_fields(order, self.symbols, state.venue_cl, fix_timestamp())
+            link.session.send(M.NEW_ORDER_SINGLE, fields)
         state.sent_ns = t3 = now_ns()
         hop = t3 - t0
         self.latency.record("client->venue", hop)
@@ -306,10 +317,14 @@ class OrderGateway:
             state.prior = state.status if state.status is not S.PENDING_NEW else S.NEW
             state.status = fsm.advance(state.status, S.PENDING_CANCEL)
         state.requests += 1
-        sym = self.symbols.by_index(state.order.symbol)
-        fields = venue_cancel_fields(state.venue_cl, f"{venue_cl_ord_id(state.order.order_id)}.{state.requests}",
-                                     sym.name, Side(state.order.side), state.qty, fix_timestamp())
-        self.venues[state.venue].session.send(M.ORDER_CANCEL_REQUEST, fields)
+        link = self.venues[state.venue]
+        if link.ouch:
+            fields = link.session.cancel(int(state.venue_cl)).hex()
+        else:
+            sym = self.symbols.by_index(state.order.symbol)
+            fields = venue_cancel_fields(state.venue_cl, f"{venue_cl_ord_id(state.order.order_id)}.{state.requests}",
+                                         sym.name, Side(state.order.side), state.qty, fix_timestamp())
+            link.session.send(M.ORDER_CANCEL_REQUEST, fields)
         if self._auditing:
             self.audit.record("out", {"venue": state.venue, "msg": "F", "order_id": state.order.order_id,
                                       "fields": fields})
@@ -347,9 +362,17 @@ class OrderGateway:
         state.pending, state.pending_qty, state.pending_cl = record, qty, cl
         self._live[(state.client_id, cl)] = o.order_id
         state.requests += 1
-        state.pending_venue_cl = new_venue_cl = f"{venue_cl_ord_id(o.order_id)}.{state.requests}"
-        fields = venue_replace_fields(record, self.symbols, state.venue_cl, new_venue_cl, qty, fix_timestamp())
-        self.venues[state.venue].session.send(M.ORDER_CANCEL_REPLACE_REQUEST, fields)
+        link = self.venues[state.venue]
+        if link.ouch:
+            new_ref = next(self._ids)          # OUCH wants a new, higher UserRefNum for the replacement
+            self._ouch_refs[new_ref] = o.order_id
+            state.ouch_refs.append(new_ref)
+            state.pending_venue_cl = str(new_ref)
+            fields = link.session.replace(int(state.venue_cl), new_ref, record, qty).hex()
+        else:
+            state.pending_venue_cl = new_venue_cl = f"{venue_cl_ord_id(o.order_id)}.{state.requests}"
+            fields = venue_replace_fields(record, self.symbols, state.venue_cl, new_venue_cl, qty, fix_timestamp())
+            link.session.send(M.ORDER_CANCEL_REPLACE_REQUEST, fields)
         if self._auditing:
             self.audit.record("out", {"venue": state.venue, "msg": "G", "order_id": o.order_id, "fields": fields})
         self._report(state, ExecType.PENDING_REPLACE, cl_ord_id=cl, orig=o.cl_ord_id)
@@ -496,7 +519,10 @@ class OrderGateway:
         finished = self._finished
         finished.append(order_id)
         while len(finished) > self._retain:
-            self.orders.pop(finished.popleft(), None)
+            old = self.orders.pop(finished.popleft(), None)
+            if old is not None:
+                for ref in old.ouch_refs:
+                    self._ouch_refs.pop(ref, None)
 
     # -- venue side --------------------------------------------------------------------
     def on_venue_report(self, msg: FixMessage, link: VenueLink | None = None) -> None:
@@ -512,6 +538,11 @@ class OrderGateway:
             log.warning("%s: report for unknown order %r ignored", venue, rep["cl_ord_id"])
             return
         exec_id = rep["exec_id"]
+        self._venue_event(state, rep, venue, t0)
+
+    def _venue_event(self, state: OrderState, rep: dict, venue: str, t0: int, px: int | None = None) -> None:
+        """One venue report (FIX or OUCH, as a dict) for a known order: deduplicated, applied."""
+        exec_id = rep.get("exec_id", "")
         if exec_id and exec_id in state.exec_ids:
             self.counts["duplicate_reports"] += 1
             log.info("%s: report %s for %s already applied", venue, exec_id, rep["cl_ord_id"])
@@ -520,7 +551,7 @@ class OrderGateway:
             state.acked = True
             self.latency.record("venue ack rtt", t0 - state.sent_ns)
         try:
-            self._apply(state, rep)
+            self._apply(state, rep, px)
         except fsm.IllegalTransition as exc:
             self.counts["illegal"] += 1
             log.warning("%s: report %s for %s refused: %s", venue, rep["exec_type"], rep["cl_ord_id"], exc)
@@ -529,7 +560,53 @@ class OrderGateway:
             state.exec_ids.add(exec_id)
         self.latency.record("venue->client", now_ns() - t0)
 
-    def _apply(self, state: OrderState, rep: dict) -> None:
+    def on_ouch_message(self, session, msg) -> None:
+        """One OUCH venue message (``ouch.messages.VenueMessage``), mapped onto the same events."""
+        t0 = now_ns()
+        link = self._venue_by_session.get(id(session))
+        venue = link.name if link else session.name
+        if self._auditing:
+            self.audit.record("in", {"venue": venue, "msg": msg.kind, "hex": msg.raw.hex()})
+        if msg.kind == "system":
+            log.info("OUCH %s: system event %s", venue, msg.reason)
+            return
+        oid = self._ouch_refs.get(msg.orig_user_ref if msg.kind == "replaced" else msg.user_ref)
+        state = self.orders.get(oid) if oid is not None else None
+        if state is None or state.venue != venue:
+            self.counts["unknown_venue_reports"] += 1
+            log.warning("OUCH %s: %s for unknown UserRefNum %d ignored", venue, msg.kind, msg.user_ref)
+            return
+        rep = {"cl_ord_id": str(msg.user_ref), "exec_id": "", "text": "", "last_qty": msg.qty}
+        px = None
+        if msg.kind == "accepted":
+            rep.update(exec_type="0", exec_id=f"A{msg.user_ref}")
+        elif msg.kind == "executed":
+            rep.update(exec_type="F", exec_id=f"E{msg.match}")
+            px = session.ticks(state.order.symbol, msg.price4)
+        elif msg.kind == "canceled":
+            if 0 < msg.qty < state.leaves and state.status is not S.PENDING_CANCEL:
+                # The venue took part of the order away (OUCH cancels can be partial).
+                state.qty -= msg.qty
+                self._release(state, msg.qty, filled=False)
+                log.warning("OUCH %s: %d of %s canceled by the venue (reason %s)", venue, msg.qty,
+                            state.order.cl_ord_id, msg.reason)
+                return
+            rep.update(exec_type="4", text=f"reason {msg.reason}")
+        elif msg.kind == "replaced":
+            rep.update(exec_type="5", exec_id=f"U{msg.user_ref}")
+        elif msg.user_ref == state.order.order_id and state.status is S.PENDING_NEW:
+            rep.update(exec_type="8", text=f"OUCH reject {msg.reason}")
+        elif state.status is S.PENDING_REPLACE and str(msg.user_ref) == state.pending_venue_cl:
+            self._venue_refused(state, fsm.CXL_BROKER, f"venue: OUCH reject {msg.reason}")
+            return
+        else:
+            self.counts["illegal"] += 1
+            log.warning("OUCH %s: reject %s for %s in %s ignored", venue, msg.reason, state.order.cl_ord_id,
+                        state.status.name)
+            return
+        self._venue_event(state, rep, venue, t0, px)
+
+    def _apply(self, state: OrderState, rep: dict, px: int | None = None) -> None:
         et = rep["exec_type"]
         if et == "0":
             if state.status is not S.PENDING_NEW:
@@ -537,7 +614,7 @@ class OrderGateway:
             state.status = S.NEW
             self._report(state, ExecType.NEW)
         elif et in ("F", "1", "2"):
-            self._fill(state, rep)
+            self._fill(state, rep, px)
         elif et == "4":
             self._canceled(state, rep["text"])
         elif et in ("C", "3"):
@@ -658,6 +735,11 @@ class OrderGateway:
             link.awaiting.discard(oid)
             self._reconcile_gone(state, link)
             return
+        reason = msg.get(T.CxlRejReason) or ""
+        self._venue_refused(state, int(reason) if reason.isdigit() else 0, "venue: " + msg.get(T.Text, ""))
+
+    def _venue_refused(self, state: OrderState, reason: int, text: str) -> None:
+        """The venue refused a cancel or replace: the order goes back to what it was."""
         if state.status not in (S.PENDING_CANCEL, S.PENDING_REPLACE):
             self.counts["illegal"] += 1
             log.warning("venue cancel reject for %s in %s ignored", state.order.cl_ord_id, state.status.name)
@@ -672,13 +754,14 @@ class OrderGateway:
             self._live.pop((state.client_id, pending_cl), None)
             state.pending_cl = ""
             self._cancel_reject(state.client, state, pending_cl, state.order.cl_ord_id, "2" if replace else "1",
-                                int(msg.get(T.CxlRejReason, "0") or 0) if (msg.get(T.CxlRejReason) or "").isdigit()
-                                else 0, "venue: " + msg.get(T.Text, ""))
+                                reason, text)
 
     # -- reconnect and reconcile ---------------------------------------------------------
     def on_venue_logon(self, link: VenueLink) -> None:
         working = self.working(venue=link.name)
-        if not working:
+        if not working or link.ouch:
+            # OUCH: the login asked the venue to replay from the first message not yet seen, which
+            # is its reconciliation; the replay is read before anything else on the connection.
             link.state = "up"
             return
         link.state, link.reconcile_started = "reconciling", self.clock()

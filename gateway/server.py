@@ -12,6 +12,7 @@ from .acceptor import FixAcceptor, _wait_for
 from .controls import RateLimit
 from .initiator import FixInitiator
 from .orders import OrderGateway
+from .ouch_venue import OuchVenueSession
 from .risk import make_backend
 from .session import Session, SessionConfig
 
@@ -27,6 +28,9 @@ class VenueEndpoint:
     port: int
     comp_id: str
     rate: RateLimit | None = None        # the gateway's order-rate throttle toward this venue
+    protocol: str = "fix"                # fix (FIX 4.4) | ouch (OUCH 5.0 over SoupBinTCP)
+    username: str = ""                   # ouch: the SoupBinTCP login
+    password: str = ""
 
 
 class Gateway:
@@ -63,6 +67,13 @@ class Gateway:
             venues = [VenueEndpoint(config.venue.name, config.venue.host, venue_port, config.venue.comp_id)]
         self.initiators: dict[str, FixInitiator] = {}
         for v in venues:
+            if v.protocol == "ouch":
+                app = self.orders.venue_app
+                ouch = OuchVenueSession(v.name, v.host, v.port, v.username, v.password, self.symbols,
+                                        app.on_logon, app.on_logout, self.orders.on_ouch_message)
+                self.orders.add_venue(v.name, ouch, v.rate)
+                self.initiators[v.name] = ouch      # starts, stops and waits like an initiator
+                continue
             session = Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=v.comp_id, role="initiator",
                                             heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
             self.orders.add_venue(v.name, session, v.rate)

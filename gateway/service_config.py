@@ -48,9 +48,11 @@ class VenueSessionConfig:
     port: int
     comp_id: str
     host: str = "127.0.0.1"
-    protocol: str = "fix"                # FIX 4.4 (OUCH 5.0 venue sessions: not in this build)
+    protocol: str = "fix"                # fix: FIX 4.4; ouch: OUCH 5.0 over SoupBinTCP (port = the OUCH port)
     rate: float = 0.0                    # orders per second toward this venue; 0 = off
     burst: int = 1
+    username: str = ""                   # ouch: the SoupBinTCP login (1..6 characters)
+    password: str = ""                   # ouch: at most 10 characters
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.isascii() or not self.name.isalnum():
@@ -59,8 +61,13 @@ class VenueSessionConfig:
         _port("port", self.port)
         _comp_id("comp_id", self.comp_id)
         _host("host", self.host)
-        if self.protocol != "fix":
-            raise ValueError(f"protocol: only 'fix' venue sessions are supported, not {self.protocol!r}")
+        if self.protocol not in ("fix", "ouch"):
+            raise ValueError(f"protocol: must be 'fix' or 'ouch', not {self.protocol!r}")
+        if self.protocol == "ouch" and not 1 <= len(self.username) <= 6:
+            raise ValueError(f"username: an OUCH venue needs a SoupBinTCP username of 1..6 characters, "
+                             f"not {self.username!r}")
+        if len(self.password) > 10:
+            raise ValueError("password: SoupBinTCP passwords are at most 10 characters")
         _rate(self.rate, self.burst)
 
     @property

@@ -193,5 +193,5 @@ def test_the_documented_example_config_loads(tmp_path):
     path.write_text(example.replace('directory = "audit"', f'directory = "{tmp_path / "audit"}"'))
     cfg = load_service_config(path)
     assert [c.comp_id for c in cfg.clients] == ["CLIENT1", "CLIENT2"] and cfg.clients[0].rate_limit.burst == 20
-    assert [v.name for v in cfg.venues] == ["XNAS", "XNYS"] and cfg.risk.symbols["SPY"].max_qty == 500
+    assert [v.name for v in cfg.venues] == ["XNAS", "XNYS", "XOUCH"] and cfg.venues[2].protocol == "ouch" and cfg.risk.symbols["SPY"].max_qty == 500
     assert cfg.metrics.enabled and cfg.admin.enabled
