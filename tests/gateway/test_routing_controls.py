@@ -1,5 +1,6 @@
 """Two simulated venues over real sockets: routing, the kill switch, cancel-on-disconnect, throttles."""
 import asyncio
+import json
 
 from wirespeed.config import VenueConfig, load_config
 from wirespeed.gateway.client import FixClient
@@ -135,3 +136,29 @@ async def test_client_and_venue_throttles_reject_with_the_rate():
         assert (await c2.wait_report("V0"))[0][T.ExecType] == "0"
         assert (await c2.wait_report("V1"))[0][T.Text] == "venue XNYS order rate over 1/s"
         await c.stop(), await c2.stop()
+
+
+@run_async
+async def test_admin_interface_refuses_bad_requests_with_the_reason():
+    from wirespeed.gateway.admin import AdminServer
+    async with TwoVenues() as st:
+        server = AdminServer(st.gateway)
+        port = await server.start()
+
+        async def raw(data: bytes) -> tuple[int, dict]:
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.write(data)
+            head, _, body = (await r.read()).partition(b"\r\n\r\n")
+            w.close()
+            return int(head.split()[1]), json.loads(body)
+
+        assert (await raw(b"GET /status HTTP/1.1\r\n\r\n"))[0] == 200
+        code, body = await raw(b"POST /kill HTTP/1.1\r\nContent-Length: 5\r\n\r\n{oops")
+        assert code == 400 and "not JSON" in body["error"]
+        code, body = await raw(b'POST /kill HTTP/1.1\r\nContent-Length: 22\r\n\r\n{"reduce_only": "yes"}')
+        assert code == 400 and "reduce_only: must be true or false" in body["error"]
+        assert (await raw(b"GET /kill HTTP/1.1\r\n\r\n"))[0] == 405
+        assert (await raw(b"GET / HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n"))[0] == 400
+        assert (await raw(b"POST /kill HTTP/1.1\r\nContent-Length: 99999\r\n\r\n"))[0] == 413
+        assert not st.gateway.orders.killed                     # none of those did anything
+        await server.stop()

@@ -195,3 +195,28 @@ def test_the_documented_example_config_loads(tmp_path):
     assert [c.comp_id for c in cfg.clients] == ["CLIENT1", "CLIENT2"] and cfg.clients[0].rate_limit.burst == 20
     assert [v.name for v in cfg.venues] == ["XNAS", "XNYS", "XOUCH"] and cfg.venues[2].protocol == "ouch" and cfg.risk.symbols["SPY"].max_qty == 500
     assert cfg.metrics.enabled and cfg.admin.enabled
+
+
+@run_async
+async def test_sigterm_applies_cancel_on_disconnect_and_exits_zero(tmp_path):
+    import signal
+    venues = await _venues()
+    path = service_toml(tmp_path, [v.port for v in venues])
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "wirespeed.cli", "gateway", "--config", path,
+                                                stdout=asyncio.subprocess.PIPE)
+    lines = []
+    while not any(line.startswith("listening admin") for line in lines):
+        lines.append((await asyncio.wait_for(proc.stdout.readline(), 20)).decode())
+    c = FixClient("CLIENT1", "GW", "127.0.0.1", _ports("".join(lines))["fix"])
+    await c.start()
+    c.new_order("W1", "MSFT", "1", 10, "409.50")                 # rests at XNYS
+    await c.wait_report("W1")
+    proc.send_signal(signal.SIGTERM)
+    out = (await asyncio.wait_for(proc.stdout.read(), 20)).decode()
+    assert await proc.wait() == 0
+    assert venues[1].stats["cancels"] == 1                      # CLIENT1 has cancel-on-disconnect
+    assert (await c.wait_report("W1", 2))[1][T.ExecType] == "4"
+    assert "client->venue" in out and "latency dump" in out
+    await c.stop()
+    for v in venues:
+        await v.stop()
