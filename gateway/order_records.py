@@ -55,4 +55,6 @@ class VenueLink:
     awaiting: set = field(default_factory=set)   # order ids whose status the venue still owes
     reconcile_started: float = 0.0
     throttle: TokenBucket | None = None
+    credit_limit: int = 0        # open notional allowed at this venue, ticks x shares (0: no limit)
+    open_notional: int = 0
     ouch: bool = False           # an OUCH 5.0 session (ouch_venue.py), else FIX

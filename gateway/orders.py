@@ -81,6 +81,10 @@ class OrderGateway(VenueReports):
         self._venue_by_session: dict[int, VenueLink] = {}
         self.routes: dict[str, str] = {}            # client CompID -> default venue
         self.client_throttles: dict[str, TokenBucket] = {}
+        # Per-client and per-venue credit: open notional (ticks x shares) the gateway has out, with
+        # an optional limit each (0: none); the risk pipeline's credit limit is the firm-wide one.
+        self.client_credit: dict[str, int] = {}
+        self._client_open: dict[str, int] = {}
         self.orders: dict[int, OrderState] = {}
         self._live: dict[tuple[str, str], int] = {}  # (client CompID, ClOrdID) -> order id
         # Finished orders stay answerable (a late venue report, a status query) for the last
@@ -105,9 +109,10 @@ class OrderGateway(VenueReports):
         self.on_change = None   # hook (state) -> None after every client-visible change (metrics, control)
 
     # -- configuration -------------------------------------------------------------
-    def add_venue(self, name: str, session: Session, throttle: RateLimit | None = None) -> VenueLink:
+    def add_venue(self, name: str, session: Session, throttle: RateLimit | None = None,
+                  credit_limit: int = 0) -> VenueLink:
         link = VenueLink(name, session, throttle=TokenBucket(throttle, self.clock()) if throttle else None,
-                         ouch=getattr(session, "protocol", "fix") == "ouch")
+                         ouch=getattr(session, "protocol", "fix") == "ouch", credit_limit=credit_limit)
         self.venues[name] = link
         self._venue_by_session[id(session)] = link
         if session.active:
@@ -116,6 +121,20 @@ class OrderGateway(VenueReports):
 
     def set_client_throttle(self, client_comp_id: str, limit: RateLimit) -> None:
         self.client_throttles[client_comp_id] = TokenBucket(limit, self.clock())
+
+    def _book(self, state: OrderState, notional: int) -> None:
+        """Open notional of ``state`` changes by ``notional`` (its client's and its venue's)."""
+        self._client_open[state.client_id] = self._client_open.get(state.client_id, 0) + notional
+        self.venues[state.venue].open_notional += notional
+
+    def _over_credit(self, client_id: str, link: VenueLink, notional: int) -> str:
+        """Why ``notional`` more would break the client's or the venue's credit limit ("" if not)."""
+        limit = self.client_credit.get(client_id, 0)
+        if limit and self._client_open.get(client_id, 0) + notional > limit:
+            return f"client {client_id} open notional over its limit {limit}"
+        if link.credit_limit and link.open_notional + notional > link.credit_limit:
+            return f"venue {link.name} open notional over its limit {link.credit_limit}"
+        return ""
 
     @property
     def venue(self) -> Session | None:
@@ -170,6 +189,10 @@ class OrderGateway(VenueReports):
         if order.ord_type == OrdType.MARKET:
             # Checked (notional, credit, collar) at its protection price: the band's far edge.
             order = dataclasses.replace(order, price=self.risk.protection_price(order.symbol, order.side))
+        over = self._over_credit(client_id, link, order.qty * order.price)
+        if over:
+            self._reject(client, order, 0, over, RejectReason.CREDIT_LIMIT, venue_name)
+            return
         t1 = now_ns()
         self.latency.record("decode", t1 - t0)
         mask = self.risk.check(order)
@@ -188,6 +211,7 @@ class OrderGateway(VenueReports):
                            venue_cl=venue_cl_ord_id(order_id))
         self.orders[order_id] = state
         self._live[key] = order_id
+        self._book(state, order.qty * order.price)
         if link.ouch:
             # Enter Order bytes from the encoder the hardware implements; UserRefNum = the order id.
             fields = link.session.enter(order).hex()
@@ -301,6 +325,10 @@ class OrderGateway(VenueReports):
             self._cancel_reject(client, state, cl, orig, "2", fsm.CXL_BROKER, f"{exc.reason.check_name}: {exc.text}")
             return
         record = dataclasses.replace(o, cl_ord_id=cl, qty=qty - state.cum_qty, price=price, cl_ord_key=0)
+        over = self._over_credit(state.client_id, self.venues[state.venue], record.qty * record.price)
+        if over:
+            self._cancel_reject(client, state, cl, orig, "2", fsm.CXL_BROKER, over)
+            return
         mask = self.risk.check(record)
         if self._auditing:
             self.audit.record("risk", {"client": state.client_id, "venue": state.venue, "cl_ord_id": cl,
@@ -313,6 +341,7 @@ class OrderGateway(VenueReports):
             return
         state.prior, state.status = state.status, fsm.advance(state.status, S.PENDING_REPLACE)
         state.pending, state.pending_qty, state.pending_cl = record, qty, cl
+        self._book(state, record.qty * record.price)
         self._live[(state.client_id, cl)] = o.order_id
         state.requests += 1
         link = self.venues[state.venue]
@@ -455,13 +484,19 @@ class OrderGateway(VenueReports):
         if qty > 0:
             self.risk.release(state.order, qty, filled=filled)
             state.reserved -= qty
+            self._book(state, -qty * state.order.price)
+
+    def _release_pending(self, state: OrderState) -> None:
+        """A pending replace's record is given up: its whole reservation goes."""
+        if state.pending is not None:
+            self.risk.release(state.pending, state.pending.qty, filled=False)
+            self._book(state, -state.pending.qty * state.pending.price)
+            state.pending = None
 
     def _end(self, state: OrderState) -> None:
         """The order is done: nothing it still holds counts against risk; its ClOrdIDs are free."""
         self._release(state, state.reserved, filled=False)
-        if state.pending is not None:
-            self.risk.release(state.pending, state.pending.qty, filled=False)
-            state.pending = None
+        self._release_pending(state)
         self._live.pop((state.client_id, state.order.cl_ord_id), None)
         if state.pending_cl:
             self._live.pop((state.client_id, state.pending_cl), None)

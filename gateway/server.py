@@ -31,6 +31,7 @@ class VenueEndpoint:
     protocol: str = "fix"                # fix (FIX 4.4) | ouch (OUCH 5.0 over SoupBinTCP)
     username: str = ""                   # ouch: the SoupBinTCP login
     password: str = ""
+    credit_limit: int = 0                # open notional allowed at this venue, ticks x shares (0: none)
 
 
 class Gateway:
@@ -48,7 +49,8 @@ class Gateway:
                  symbols: SymbolTable | None = None, *, venues: list[VenueEndpoint] | None = None,
                  routes: dict[str, str] | None = None, audit=None,
                  cancel_on_disconnect: dict[str, float] | None = None,
-                 client_rates: dict[str, RateLimit] | None = None, risk=None):
+                 client_rates: dict[str, RateLimit] | None = None, client_credit: dict[str, int] | None = None,
+                 risk=None):
         self.config = config
         self.symbols = symbols or table_from_config(config.symbols)
         self.risk = risk or make_backend(config.risk, self.symbols, sessions=max(len(clients), 1))
@@ -56,6 +58,7 @@ class Gateway:
         self.orders.routes.update(routes or {})
         for client, limit in (client_rates or {}).items():
             self.orders.set_client_throttle(client, limit)
+        self.orders.client_credit.update(client_credit or {})
         gw = config.gateway
         sessions = {c: Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=c, role="acceptor",
                                              heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes),
@@ -71,12 +74,12 @@ class Gateway:
                 app = self.orders.venue_app
                 ouch = OuchVenueSession(v.name, v.host, v.port, v.username, v.password, self.symbols,
                                         app.on_logon, app.on_logout, self.orders.on_ouch_message)
-                self.orders.add_venue(v.name, ouch, v.rate)
+                self.orders.add_venue(v.name, ouch, v.rate, v.credit_limit)
                 self.initiators[v.name] = ouch      # starts, stops and waits like an initiator
                 continue
             session = Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=v.comp_id, role="initiator",
                                             heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
-            self.orders.add_venue(v.name, session, v.rate)
+            self.orders.add_venue(v.name, session, v.rate, v.credit_limit)
             self.initiators[v.name] = FixInitiator(session, v.host, v.port)
         self.cancel_on_disconnect = dict(cancel_on_disconnect or {})
         self._cod_timers: dict[str, asyncio.TimerHandle] = {}

@@ -30,11 +30,12 @@ def build_gateway(cfg: ServiceConfig) -> Gateway:
     audit = AuditTrail(cfg.audit.directory, fsync=cfg.audit.fsync) if cfg.audit.directory else None
     return Gateway(
         core, clients=tuple(c.comp_id for c in cfg.clients), symbols=table_from_config(cfg.symbols),
-        venues=[VenueEndpoint(v.name, v.host, v.port, v.comp_id, v.rate_limit, v.protocol, v.username, v.password)
-                for v in cfg.venues],
+        venues=[VenueEndpoint(v.name, v.host, v.port, v.comp_id, v.rate_limit, v.protocol, v.username, v.password,
+                              v.credit_limit) for v in cfg.venues],
         routes={c.comp_id: c.route for c in cfg.clients if c.route}, audit=audit,
         cancel_on_disconnect={c.comp_id: c.cancel_grace_s for c in cfg.clients if c.cancel_on_disconnect},
-        client_rates={c.comp_id: c.rate_limit for c in cfg.clients if c.rate_limit})
+        client_rates={c.comp_id: c.rate_limit for c in cfg.clients if c.rate_limit},
+        client_credit={c.comp_id: c.credit_limit for c in cfg.clients if c.credit_limit})
 
 
 async def serve(cfg: ServiceConfig, stop: asyncio.Event, out=sys.stdout) -> Gateway:

@@ -18,6 +18,11 @@ from wirespeed.config import (ConfigError, GatewayConfig, RiskConfig, SymbolConf
 from .controls import RateLimit
 
 
+def _credit(value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"credit_limit: must be a non-negative integer (ticks x shares), not {value!r}")
+
+
 def _rate(rate: float, burst: int) -> None:
     RateLimit(rate, burst)      # raises "rate: ..." / "burst: ..."
 
@@ -30,9 +35,11 @@ class ClientSessionConfig:
     cancel_grace_s: float = 0.0          # seconds after a disconnect before its working orders are canceled
     rate: float = 0.0                    # orders per second (the gateway's throttle); 0 = off
     burst: int = 1
+    credit_limit: int = 0                # open notional this client may have out, ticks x shares; 0 = none
 
     def __post_init__(self) -> None:
         _comp_id("comp_id", self.comp_id)
+        _credit(self.credit_limit)
         if self.cancel_grace_s < 0:
             raise ValueError(f"cancel_grace_s: must be >= 0 seconds, not {self.cancel_grace_s!r}")
         _rate(self.rate, self.burst)
@@ -53,6 +60,7 @@ class VenueSessionConfig:
     burst: int = 1
     username: str = ""                   # ouch: the SoupBinTCP login (1..6 characters)
     password: str = ""                   # ouch: at most 10 characters
+    credit_limit: int = 0                # open notional allowed at this venue, ticks x shares; 0 = none
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.isascii() or not self.name.isalnum():
@@ -61,6 +69,7 @@ class VenueSessionConfig:
         _port("port", self.port)
         _comp_id("comp_id", self.comp_id)
         _host("host", self.host)
+        _credit(self.credit_limit)
         if self.protocol not in ("fix", "ouch"):
             raise ValueError(f"protocol: must be 'fix' or 'ouch', not {self.protocol!r}")
         if self.protocol == "ouch" and not 1 <= len(self.username) <= 6:

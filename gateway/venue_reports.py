@@ -247,9 +247,8 @@ class VenueReports:
         replace = state.status is S.PENDING_REPLACE
         state.status = fsm.advance(state.status, state.prior)
         pending_cl = state.pending_cl
-        if replace and state.pending is not None:
-            self.risk.release(state.pending, state.pending.qty, filled=False)
-            state.pending = None
+        if replace:
+            self._release_pending(state)
         if pending_cl:
             self._live.pop((state.client_id, pending_cl), None)
             state.pending_cl = ""

@@ -162,3 +162,27 @@ async def test_admin_interface_refuses_bad_requests_with_the_reason():
         assert (await raw(b"POST /kill HTTP/1.1\r\nContent-Length: 99999\r\n\r\n"))[0] == 413
         assert not st.gateway.orders.killed                     # none of those did anything
         await server.stop()
+
+
+@run_async
+async def test_client_and_venue_credit_limits_count_open_notional():
+    # MSFT 409.50 x 10 = 409,500 ticks x shares an order
+    async with TwoVenues(client_credit={"CLIENT1": 1_000_000}) as st:
+        st.gateway.orders.venues["XNYS"].credit_limit = 500_000
+        c = await st.client()
+        for k in ("A", "B", "C"):
+            c.new_order(k, "MSFT", "1", 10, "409.50")
+        a, b, cc = [(await c.wait_report(k))[0] for k in ("A", "B", "C")]
+        assert (a[T.ExecType], b[T.ExecType], cc[T.ExecType]) == ("0", "0", "8")
+        assert cc[T.Text] == "client CLIENT1 open notional over its limit 1000000" and cc[T.OrdRejReason] == "3"
+        c.cancel("A-X", "A", "MSFT", "1", 10)
+        await c.wait_report("A-X", 2)
+        c.new_order("D", "MSFT", "1", 10, "409.50")               # room again after the cancel
+        assert (await c.wait_report("D"))[0][T.ExecType] == "0"
+        c2 = await st.client("CLIENT2")
+        c2.new_order("Y1", "MSFT", "1", 10, "409.50", extra=[(EXDEST, "XNYS")])
+        c2.new_order("Y2", "MSFT", "1", 10, "409.50", extra=[(EXDEST, "XNYS")])
+        assert (await c2.wait_report("Y1"))[0][T.ExecType] == "0"
+        assert (await c2.wait_report("Y2"))[0][T.Text] == "venue XNYS open notional over its limit 500000"
+        assert st.gateway.orders._client_open["CLIENT1"] == 2 * 409_500
+        await c.stop(), await c2.stop()
