@@ -20,7 +20,7 @@ from .audit import AuditTrail
 from .report import write_dump
 from .server import Gateway, VenueEndpoint
 from .service_config import ServiceConfig, load_service_config
-from .transport import install_uvloop
+from .transport import install_uvloop, tune_gc
 
 log = logging.getLogger("wirespeed.service")
 
@@ -41,6 +41,7 @@ def build_gateway(cfg: ServiceConfig) -> Gateway:
 async def serve(cfg: ServiceConfig, stop: asyncio.Event, out=sys.stdout) -> Gateway:
     gateway = build_gateway(cfg)
     port = await gateway.start()
+    tune_gc()      # as the engine does: startup objects frozen, collections rare on the hot path
     say = lambda text: print(text, file=out, flush=True)  # noqa: E731
     say(f"listening fix {cfg.gateway.host}:{port} clients: {', '.join(c.comp_id for c in cfg.clients)}")
     for name, link in gateway.orders.venues.items():
