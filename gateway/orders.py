@@ -90,6 +90,7 @@ class OrderGateway(VenueReports):
         # Finished orders stay answerable (a late venue report, a status query) for the last
         # ``retain_finished`` of them, then are dropped: memory stays flat over a long day.
         self._finished: deque[int] = deque()
+        self._done: dict[tuple[str, str], int] = {}   # (client, ClOrdID) -> id of a retained finished order
         self._retain = retain_finished
         # Unique across restarts: a venue that saw ClOrdID 00000001 yesterday-morning's run must not
         # see it again after a restart, nor a client the same ExecID.
@@ -243,10 +244,8 @@ class OrderGateway(VenueReports):
         state = self._find(client_id, cl_ord_id)
         if state is not None:
             return state
-        for s in reversed([self.orders[o] for o in self._finished if o in self.orders]):
-            if s.client_id == client_id and s.order.cl_ord_id == cl_ord_id:
-                return s
-        return None
+        oid = self._done.get((client_id, cl_ord_id))
+        return self.orders.get(oid) if oid is not None else None
 
     def _cancel_reject(self, client: Session, state: OrderState | None, cl_ord_id: str, orig: str,
                        response_to: str, reason: int, text: str) -> None:
@@ -261,7 +260,7 @@ class OrderGateway(VenueReports):
         if self._auditing:
             self.audit.record("in", {"client": client_id, "msg": msg.msg_type, "cl_ord_id": cl, "orig": orig,
                                      "fields": msg.fields})
-        state = self._find(client_id, orig) or self._lookup_any(client_id, orig)
+        state = self._lookup_any(client_id, orig)
         ok = state is not None and (state.status in fsm.AMENDABLE or
                                     (allow_pending_new and state.status is S.PENDING_NEW))
         if not ok:
@@ -497,7 +496,9 @@ class OrderGateway(VenueReports):
         """The order is done: nothing it still holds counts against risk; its ClOrdIDs are free."""
         self._release(state, state.reserved, filled=False)
         self._release_pending(state)
-        self._live.pop((state.client_id, state.order.cl_ord_id), None)
+        key = (state.client_id, state.order.cl_ord_id)
+        self._live.pop(key, None)
+        self._done[key] = state.order.order_id
         if state.pending_cl:
             self._live.pop((state.client_id, state.pending_cl), None)
         self.venues[state.venue].awaiting.discard(state.order.order_id)
@@ -509,6 +510,9 @@ class OrderGateway(VenueReports):
         while len(finished) > self._retain:
             old = self.orders.pop(finished.popleft(), None)
             if old is not None:
+                key = (old.client_id, old.order.cl_ord_id)
+                if self._done.get(key) == old.order.order_id:
+                    del self._done[key]
                 for ref in old.ouch_refs:
                     self._ouch_refs.pop(ref, None)
 

@@ -22,6 +22,7 @@ log = logging.getLogger("wirespeed.orders")
 
 S = OrdStatus
 ORDER_STATUS_REQUEST = "H"
+_COUNTED = frozenset({"F", "1", "2", "H"})     # fills and busts
 
 
 class VenueReports:
@@ -56,7 +57,9 @@ class VenueReports:
             self.counts["illegal"] += 1
             log.warning("%s: report %s for %s refused: %s", venue, rep["exec_type"], rep["cl_ord_id"], exc)
             return
-        if exec_id:
+        if exec_id and rep["exec_type"] in _COUNTED:
+            # Only what changes quantities is remembered: the other reports are idempotent under the
+            # state machine, and a venue repeating them cannot grow this set.
             state.exec_ids.add(exec_id)
         self.latency.record("venue->client", now_ns() - t0)
 
