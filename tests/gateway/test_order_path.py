@@ -114,13 +114,13 @@ async def test_finished_orders_are_pruned_and_ids_are_not_reused():
         assert orders.counts["filled"] == 20
         assert len(orders.orders) <= 5            # state stays flat over a long day
         assert len(orders._done) <= 5 and not orders._live
+        exec_ids = [m[T.ExecID] for i in range(20) for m in c.reports[f"F{i}"]]
+        order_ids = {m[T.OrderID] for i in range(20) for m in c.reports[f"F{i}"]}
+        assert len(set(exec_ids)) == 40 and len(order_ids) == 20
         c.status("F19", "AAPL", "1")              # a retained finished order still answers
         assert (await c.wait_report("F19", 3))[2][T.OrdStatus] == "2"
         c.status("F0", "AAPL", "1")               # a pruned one is unknown
         assert (await c.wait_report("F0", 3))[2][T.Text] == "unknown order"
-        exec_ids = [m[T.ExecID] for i in range(20) for m in c.reports[f"F{i}"]]
-        order_ids = {m[T.OrderID] for i in range(20) for m in c.reports[f"F{i}"]}
-        assert len(set(exec_ids)) == 40 and len(order_ids) == 20
         await c.stop()
     # A second gateway (a restart) issues none of the first one's ExecIDs or OrderIDs.
     async with Stack() as stack:
