@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -147,7 +148,11 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60) -> dict:
         finally:
             for p in reversed(procs):
                 p.terminate()
-                p.wait(10)
+                try:
+                    p.wait(30)      # a gateway behind on its input drains it before it stops
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
     sent = sum(c.sent for c in clients)
     answered = sum(len(c.answered) for c in clients)
     return {"sent": sent, "answered": answered, "lost": sent - answered, "duplicated": stats["duplicated"],

@@ -48,14 +48,17 @@ def venue_cmd(tmp: str, name: str) -> list[str]:
 
 
 def start_gateway(config: str) -> tuple[subprocess.Popen, dict[str, int]]:
+    # Its log goes to a file beside the config: a pipe nobody reads would stall it once full.
+    log = open(Path(config).with_suffix(".log"), "w")
     proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "gateway", "--config", config],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_pinned(cores()[0]))
+                            stdout=subprocess.PIPE, stderr=log, text=True, preexec_fn=_pinned(cores()[0]))
+    log.close()
     ports = {}
     while "admin" not in ports:
         line = proc.stdout.readline()
         if not line:
             proc.kill()
-            raise RuntimeError(f"gateway did not start: {proc.stderr.read()}")
+            raise RuntimeError(f"gateway did not start: {Path(config).with_suffix('.log').read_text()}")
         if line.startswith("listening "):
             ports[line.split()[1]] = int(line.split()[2].rsplit(":", 1)[1])
     return proc, ports
