@@ -24,7 +24,6 @@ import time
 from wirespeed.latency import LatencyRecorder
 
 from .order_path import service_toml, start_gateway, venue_cmd
-from .roundtrip import _start
 from .rtt_client import frame
 
 TICK_S = 0.01
@@ -135,12 +134,14 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60) -> dict:
         procs = []
         try:
             ports = []
+            # Not pinned: three servers on one CPU would measure the pinning, not the gateway.
             for v in venues:
-                proc, port = _start(venue_cmd(tmp, v))
+                proc = subprocess.Popen(venue_cmd(tmp, v), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        text=True)
                 procs.append(proc)
-                ports.append(port)
+                ports.append(int(proc.stdout.readline().split()[2].rsplit(":", 1)[1]))
             names = [f"LOAD{i:02d}" for i in range(sessions)]
-            gw, gports = start_gateway(service_toml(tmp, ports, names, venues))
+            gw, gports = start_gateway(service_toml(tmp, ports, names, venues), pin=False)
             procs.append(gw)
             cpu0, _ = _proc_stats(gw.pid)
             clients = uvloop.run(_drive(gports["fix"], sessions, rate, seconds, venues, stats, rec))
@@ -168,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     r = run(a.sessions, a.rate, a.seconds)
     print(f"sustained load: {a.sessions} sessions x {a.rate:g} orders/s x {a.seconds:g} s across two venues")
-    print(f"sent {r['sent']}, answered {r['answered']}, lost {r['lost']}, duplicated {r['duplicated']}, "
-          f"unknown {r['unknown']}")
+    print(f"sent {r['sent']}, answered {r['answered']}, lost (no answer 10 s after the run) {r['lost']}, "
+          f"duplicated {r['duplicated']}, unknown {r['unknown']}")
     print(f"offered {r['sent'] / r['send_s']:.0f} orders/s over {r['send_s']:.1f} s; gateway CPU "
           f"{r['gateway_cpu_s']:.1f} s ({100 * r['gateway_cpu_s'] / r['send_s']:.0f}% of one core while sending), peak RSS {r['gateway_peak_rss'] / 2**20:.0f} MiB")
     print(r["latency"].table("us"))

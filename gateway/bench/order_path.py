@@ -47,11 +47,12 @@ def venue_cmd(tmp: str, name: str) -> list[str]:
     return [sys.executable, "-m", "wirespeed.cli", "fix-acceptor", "--config", str(cfg), "--app", "ack"]
 
 
-def start_gateway(config: str) -> tuple[subprocess.Popen, dict[str, int]]:
+def start_gateway(config: str, pin: bool = True) -> tuple[subprocess.Popen, dict[str, int]]:
     # Its log goes to a file beside the config: a pipe nobody reads would stall it once full.
     log = open(Path(config).with_suffix(".log"), "w")
     proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "gateway", "--config", config],
-                            stdout=subprocess.PIPE, stderr=log, text=True, preexec_fn=_pinned(cores()[0]))
+                            stdout=subprocess.PIPE, stderr=log, text=True,
+                            preexec_fn=_pinned(cores()[0]) if pin else None)
     log.close()
     ports = {}
     while "admin" not in ports:
