@@ -10,7 +10,7 @@ them at run time through the same call (``set_limits``, ``set_controls``).
 Backends: ``model`` (the golden model, ``wirespeed.hw.risk.RiskModel``, default),
 ``amaranth`` (the Amaranth simulator running ``hw/risk``'s pipeline: risk_amaranth.py,
 for verification, milliseconds an order) and ``verilator`` (the Verilated pipeline
-through hw/'s C++ harness; not in this build: asking for it is a config error).
+through hw/vsim's C++ harness: risk_verilator.py, microseconds an order, built on first use).
 
 Time: every backend is given ``now`` from one clock, in nanoseconds since the backend
 started (the pipeline's ``now`` is 48 bits: 78 hours), so the GCRA throttle and the
@@ -180,16 +180,30 @@ def _pow2(n: int) -> int:
     return 1 << max(1, (max(n, 2) - 1).bit_length())
 
 
+#: The smallest limit table and session count the hardware backends are built with: one build
+#: serves every small setup (a Verilated build takes most of a minute).
+MIN_HW_DEPTH, MIN_HW_SESSIONS = 16, 4
+
+
 def make_backend(config: RiskConfig, symbols: SymbolTable, sessions: int = 256, clock=None) -> RiskBackend:
-    """The configured backend with every limit loaded through its registers."""
+    """The configured backend with every limit loaded through its registers. The hardware
+    backends get a table of max(16, symbols) rows and max(4, ``sessions``) throttle slots, each
+    a power of two."""
+    depth, slots = max(MIN_HW_DEPTH, _pow2(len(symbols))), max(MIN_HW_SESSIONS, _pow2(sessions))
     if config.backend == "model":
         backend: RiskBackend = ModelRiskBackend(256, 256, clock=clock)
     elif config.backend == "amaranth":
         from .risk_amaranth import AmaranthRiskBackend
-        backend = AmaranthRiskBackend(_pow2(len(symbols)), _pow2(sessions), clock=clock)
+        backend = AmaranthRiskBackend(depth, slots, clock=clock)
     else:
-        raise ConfigError("risk.backend: 'verilator' needs hw/'s Verilator harness, which this build does not "
-                          "have yet; use 'model' or 'amaranth'")
+        from wirespeed.hw.toolchain import ToolchainError
+
+        from .risk_verilator import VerilatorRiskBackend
+        try:
+            backend = VerilatorRiskBackend(depth, slots, clock=clock)
+        except (ToolchainError, OSError) as exc:
+            raise ConfigError(f"risk.backend: 'verilator' cannot build or load the Verilated pipeline: {exc}") \
+                from None
     for addr, word in limit_writes(config, symbols, backend.depth):
         backend.write_register(addr, word)
     return backend

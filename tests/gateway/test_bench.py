@@ -37,8 +37,9 @@ def test_order_path_bench_measures_through_a_running_gateway():
     rec, hops = order_path.through_gateway(count=40, rounds=2, warmup=5)
     assert rec.count("client -> gateway -> venue -> client") == 40 and rec.count("uvloop echo (TCP floor)") == 40
     assert hops["client->venue"]["count"] >= 40 and hops["client->venue @VENUE"]["count"] >= 40
-    risk = order_path.risk_alone(200, 5)
+    risk = order_path.risk_alone(200, 5, 50)
     assert risk.count("risk decision (model)") == 200 and risk.count("risk decision (amaranth)") == 5
+    assert risk.count("risk decision (verilator)") == 50
 
 
 def test_load_run_counts_every_order_exactly_once():

@@ -1,5 +1,6 @@
 """The risk backends agree: the same limits through the same register writes, the same seeded
 stream of orders with fills and cancels interleaved -> the same masks and primary reasons."""
+import asyncio
 import random
 
 import pytest
@@ -8,6 +9,8 @@ from wirespeed.config import ConfigError, load_config
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.gateway.risk import ModelRiskBackend, limit_writes, make_backend
 from wirespeed.gateway.risk_amaranth import AmaranthRiskBackend
+from wirespeed.gateway.risk_verilator import VerilatorRiskBackend
+from wirespeed.hw.regs import map as regmap
 from wirespeed.order import Order
 from wirespeed.reasons import RejectReason, primary, reasons_in
 from wirespeed.symbols import table_from_config
@@ -63,15 +66,18 @@ def _run(backend, symbols, seed, n, clock):
     return out
 
 
-def test_model_and_amaranth_backends_decide_a_seeded_stream_identically():
+def test_model_amaranth_and_verilator_backends_decide_a_seeded_stream_identically():
     symbols = table_from_config(load_config().symbols)
-    clocks = {"model": [1_000], "amaranth": [1_000]}
-    model = ModelRiskBackend(8, 4, clock=lambda: clocks["model"][0])
-    sim = AmaranthRiskBackend(8, 4, clock=lambda: clocks["amaranth"][0])
+    # 16 x 4 x 8: the parameters tests/hw/test_vsim.py builds, so the Verilated library is built once
+    clocks = {"model": [1_000], "amaranth": [1_000], "verilator": [1_000]}
+    model = ModelRiskBackend(16, 4, clock=lambda: clocks["model"][0])
+    sim = AmaranthRiskBackend(16, 4, clock=lambda: clocks["amaranth"][0])
+    hw = VerilatorRiskBackend(16, 4, clock=lambda: clocks["verilator"][0])
     want = _run(model, symbols, 11, 300, clocks["model"])
     got = _run(sim, symbols, 11, 300, clocks["amaranth"])
-    assert got == want
-    assert [primary(m) for m in got] == [primary(m) for m in want]
+    got_hw = _run(hw, symbols, 11, 300, clocks["verilator"])
+    assert got == want and got_hw == want
+    assert [primary(m) for m in got_hw] == [primary(m) for m in want]
     seen = {r for m in want for r in reasons_in(m)}
     # the stream is worth comparing: accepts, and every kind of reject the limits above can give
     assert want.count(0) > 30
@@ -91,8 +97,6 @@ def test_limits_that_cannot_load_name_the_key():
         load_config(overrides={"risk": {"default": {"max_qty": 1 << 32}}})
     with pytest.raises(ConfigError, match=r"risk.session_rate: .* below the slowest rate"):
         load_config(overrides={"risk": {"session_rate": 0.1}})
-    with pytest.raises(ConfigError, match=r"risk.backend: 'verilator' needs hw/'s Verilator harness"):
-        make_backend(load_config(overrides={"risk": {"backend": "verilator"}}).risk, symbols)
 
 
 def test_the_model_backend_reads_limits_from_its_registers():
@@ -107,3 +111,45 @@ def test_the_model_backend_reads_limits_from_its_registers():
     assert backend.model.credit_limit == 70_000_000 and backend.model.rate_interval == 1_000_000
     assert backend.model.rate_tolerance == 3_000_000
     assert not backend.model.table[5].valid
+
+
+def test_the_verilator_backend_holds_what_the_config_wrote_through_its_bus():
+    symbols = table_from_config(load_config().symbols)
+    backend = make_backend(load_config(overrides={"risk": {**RISK, "backend": "verilator"}}).risk, symbols,
+                           sessions=4)
+    g = {r.name: r.offset for r in regmap.GLOBALS}
+    hw = backend.hw
+    assert backend.name == "verilator" and (backend.depth, backend.sessions) == (16, 4)
+    assert hw.read(g["CREDIT_LIMIT_LO"]) == 70_000_000 and hw.read(g["RATE_INTERVAL"]) == 1_000_000
+    assert hw.read(g["RATE_TOLERANCE"]) == 3_000_000 and hw.read(g["CTRL"]) == 0
+    backend.set_controls(kill=True, reduce_only=False)
+    assert hw.read(g["CTRL"]) == 1
+    assert backend.row(symbols.by_name("MSFT").index).max_qty == 300
+
+
+def test_orders_through_the_gateway_with_the_verilated_pipeline_deciding():
+    import uvloop
+
+    from wirespeed.gateway.client import FixClient
+    from wirespeed.gateway.fix import tags as T
+
+    from .conftest import Stack
+
+    async def run():
+        stack = Stack()
+        stack.config = load_config(overrides={"risk": {"backend": "verilator",
+                                                       "default": {"max_qty": 1000, "collar_ticks": 100}}})
+        async with stack:
+            assert stack.gateway.risk.name == "verilator"
+            c = FixClient("CLIENT1", stack.config.gateway.comp_id, "127.0.0.1", stack.gateway.port)
+            await c.start()
+            c.new_order("H1", "AAPL", "1", 100, "190.03")
+            c.new_order("H2", "AAPL", "1", 5000, "100.00")
+            assert [m[T.ExecType] for m in await c.wait_report("H1", 2)] == ["0", "F"]
+            rej = (await c.wait_report("H2"))[0]
+            assert rej[T.Text] == "risk: max_qty, price_collar"
+            stack.gateway.orders.kill()
+            c.new_order("H3", "AAPL", "1", 10, "190.00")
+            assert (await c.wait_report("H3"))[0][T.Text] == "risk: kill_switch"
+            await c.stop()
+    uvloop.run(asyncio.wait_for(run(), 60))
