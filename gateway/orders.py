@@ -74,7 +74,7 @@ class OrderGateway(VenueReports):
         self._auditing = audit is not None     # checked before building a record: no trail, no cost
         # Per-venue and per-client hop values wait here and go into their histograms on the
         # timer (``drain_latency``): an append on the hot path instead of two HDR records.
-        self._hop_buf: list[tuple[str, str, int]] = []
+        self._hop_buf: list[tuple[str, str, str, int]] = []      # (hop, venue, client, ns)
         self.clock = clock
         self.reconcile_timeout_s = reconcile_timeout_s
         self.venues: dict[str, VenueLink] = {}
@@ -225,9 +225,7 @@ class OrderGateway(VenueReports):
         state.sent_ns = t3 = now_ns()
         hop = t3 - t0
         self.latency.record("client->venue", hop)
-        self._hop_buf.append((venue_name, client_id, hop))
-        if len(self._hop_buf) > 100_000:
-            self.drain_latency()
+        self._hop("client->venue", venue_name, client_id, hop)
         self.counts["accepted"] += 1
         if self._auditing:
             self.audit.record("risk", {"client": client_id, "venue": venue_name, "cl_ord_id": cl_ord_id,
@@ -516,13 +514,20 @@ class OrderGateway(VenueReports):
                 for ref in old.ouch_refs:
                     self._ouch_refs.pop(ref, None)
 
+    def _hop(self, hop: str, venue: str, client: str, ns: int) -> None:
+        """A hop's value for its per-venue (``hop @VENUE``) and per-client (``hop CLIENT``) histograms."""
+        buf = self._hop_buf
+        buf.append((hop, venue, client, ns))
+        if len(buf) > 100_000:
+            self.drain_latency()
+
     def drain_latency(self) -> LatencyRecorder:
         """Move the buffered per-venue and per-client hops into their histograms; the recorder."""
         buf, self._hop_buf = self._hop_buf, []
         record = self.latency.record
-        for venue, client, ns in buf:
-            record("client->venue @" + venue, ns)
-            record("client->venue " + client, ns)
+        for hop, venue, client, ns in buf:
+            record(f"{hop} @{venue}", ns)
+            record(f"{hop} {client}", ns)
         return self.latency
 
     def on_timer(self) -> None:

@@ -51,6 +51,7 @@ class VenueReports:
         if not state.acked:
             state.acked = True
             self.latency.record("venue ack rtt", t0 - state.sent_ns)
+            self._hop("venue ack rtt", state.venue, state.client_id, t0 - state.sent_ns)
         try:
             self._apply(state, rep, px)
         except fsm.IllegalTransition as exc:
@@ -61,7 +62,9 @@ class VenueReports:
             # Only what changes quantities is remembered: the other reports are idempotent under the
             # state machine, and a venue repeating them cannot grow this set.
             state.exec_ids.add(exec_id)
-        self.latency.record("venue->client", now_ns() - t0)
+        ns = now_ns() - t0
+        self.latency.record("venue->client", ns)
+        self._hop("venue->client", state.venue, state.client_id, ns)
 
     def on_ouch_message(self, session, msg) -> None:
         """One OUCH venue message (``ouch.messages.VenueMessage``), mapped onto the same events."""
