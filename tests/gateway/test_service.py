@@ -85,7 +85,7 @@ def test_a_bad_config_names_the_key(tmp_path, extra, message):
 
 
 @run_async
-async def test_service_routes_serves_admin_and_metrics_and_stops_cleanly(tmp_path):
+async def test_service_routes_serves_admin_and_metrics_and_stops_cleanly(tmp_path, capsys):
     venues = await _venues()
     cfg = load_service_config(service_toml(tmp_path, [v.port for v in venues]))
     out, stop = io.StringIO(), asyncio.Event()
@@ -111,6 +111,10 @@ async def test_service_routes_serves_admin_and_metrics_and_stops_cleanly(tmp_pat
     assert (await call("limits"))["symbols"]["AAPL"]["max_qty"] == 1000
     assert "client->venue" in (await call("latency"))["hops"]
     assert (await call("nope"))["status"] == 404
+    from wirespeed.cli import main as cli_main          # `wirespeed admin orders` prints the same JSON
+    capsys.readouterr()
+    assert await loop.run_in_executor(None, cli_main, ["admin", "--port", str(ports["admin"]), "orders"]) == 0
+    assert json.loads(capsys.readouterr().out)["orders"][0]["cl_ord_id"] == "W1"
     text = await loop.run_in_executor(None, lambda: urllib.request.urlopen(
         f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=5).read().decode())
     fams = {f.name: f for f in text_string_to_metric_families(text)}
