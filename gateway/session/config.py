@@ -22,6 +22,11 @@ class SessionConfig:
     max_messages_per_second: int = 20000 # inbound, per connection; above it the session logs out
     start_time: dt.time | None = None    # daily UTC session window; None = always
     end_time: dt.time | None = None
+    # Bounds against hostile peers; defaults no conforming counterparty reaches (docs/gateway/security.md).
+    logon_timeout_s: float = 10.0        # QuickFIX LogonTimeout: a connection not logged on by then is closed
+    max_queued_messages: int = 10_000    # out-of-order inbound messages held while a gap is open
+    max_queued_bytes: int = 16 << 20     # ... and their bytes; past either bound: Logout
+    max_resends_per_second: int = 20_000 # sequence numbers a ResendRequest is served at, per second
 
     def in_schedule(self, now: dt.datetime | None = None) -> bool:
         if self.start_time is None or self.end_time is None:
@@ -44,6 +49,12 @@ class SessionConfig:
             raise ValueError(f"heartbeat_s: must be a positive integer, not {self.heartbeat_s!r}")
         if not isinstance(self.max_messages_per_second, int) or self.max_messages_per_second <= 0:
             raise ValueError(f"max_messages_per_second: must be a positive integer, not {self.max_messages_per_second!r}")
+        if not self.logon_timeout_s > 0:
+            raise ValueError(f"logon_timeout_s: must be > 0, not {self.logon_timeout_s!r}")
+        for key in ("max_queued_messages", "max_queued_bytes", "max_resends_per_second"):
+            v = getattr(self, key)
+            if not isinstance(v, int) or v <= 0:
+                raise ValueError(f"{key}: must be a positive integer, not {v!r}")
         if self.max_message_bytes < 256:
             raise ValueError(f"max_message_bytes: must be at least 256, not {self.max_message_bytes!r}")
 
