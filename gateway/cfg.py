@@ -93,6 +93,7 @@ KEYS = {
     "EndTime": (_time, None),
     "ReconnectInterval": (_nonneg, 1.0),
     "LogoutTimeout": (_nonneg, 2.0),
+    "LogonTimeout": (_posint, 10),             # seconds to log on before the connection is closed
     "SocketNodelay": (_yn, True),
     "SocketUseSSL": (_yn, False),
     "SSLCertificate": (_text, None),
@@ -104,13 +105,20 @@ KEYS = {
     "FsyncPolicy": (_choice("none", "batch", "always"), "batch"),
     "MaxMessageSize": (_posint, 8192),
     "MaxMessagesPerSecond": (_posint, 20000),  # inbound, per connection; above it: Logout
-    "MaxLogonsPerMinute": (_posint, 30),       # per counterparty CompID; above it: refused
+    "MaxLogonsPerMinute": (_posint, 30),       # failed logons per source address; above it: refused
     "Password": (_text, None),                 # acceptor: required in Logon(554); initiator: sent
     "SendingTimeTolerance": (_posint, 120),    # seconds
     "ReconnectIntervalMax": (_nonneg, 30.0),
     "SocketBusyPoll": (_nonneg, 0),            # SO_BUSY_POLL microseconds (0 = off)
     "CPUAffinity": (_cpus, None),              # pin the engine process to these CPUs
     "SpinMicros": (_nonneg, 0),                # event loop polls this long after each read (0 = off)
+    # wirespeed bounds against hostile peers (docs/gateway/security.md)
+    "MaxPendingLogons": (_posint, 256),        # per acceptor: connections not yet logged on
+    "MaxDynamicSessions": (_posint, 1000),     # per acceptor: sessions created from AcceptorTemplate
+    "DynamicSessionIdleTimeout": (_posint, 3600),   # seconds a dynamic session may stay disconnected
+    "MaxQueuedMessages": (_posint, 10000),     # out-of-order inbound messages held during a gap
+    "MaxQueuedBytes": (_posint, 16 << 20),     # ... and their bytes; past either: Logout
+    "MaxResendsPerSecond": (_posint, 20000),   # sequence numbers a ResendRequest is served at
 }
 
 
@@ -145,7 +153,9 @@ class SessionSettings:
             logout_timeout_s=self.LogoutTimeout, max_message_bytes=self.MaxMessageSize,
             allow_unknown_fields=self.AllowUnknownMsgFields, password=self.Password,
             max_messages_per_second=self.MaxMessagesPerSecond,
-            start_time=self.StartTime, end_time=self.EndTime)
+            start_time=self.StartTime, end_time=self.EndTime,
+            logon_timeout_s=float(self.LogonTimeout), max_queued_messages=self.MaxQueuedMessages,
+            max_queued_bytes=self.MaxQueuedBytes, max_resends_per_second=self.MaxResendsPerSecond)
 
 
 def _sections(text: str, source: str):

@@ -9,7 +9,8 @@ from .acceptor import FixAcceptor
 from .cfg import SessionSettings
 from .initiator import FixInitiator
 from .session import Application, Session
-from .store import FileStore, MemoryStore
+from .session.session import password_ok
+from .store import FileStore, MemoryStore, StoreError
 from .transport import Spinner, pin_cpus
 
 log = logging.getLogger("wirespeed.engine")
@@ -48,6 +49,7 @@ class Engine:
     def __init__(self, settings: list[SessionSettings], app_for: Callable[[SessionSettings], Application]):
         self.settings = settings
         self.sessions: dict[str, Session] = {}
+        self.failed: dict[str, str] = {}   # session id -> why it could not start (its store)
         self.acceptors: dict[tuple[str, int], FixAcceptor] = {}
         self.initiators: list[FixInitiator] = []
         templates: dict[tuple[str, int], list[SessionSettings]] = {}
@@ -62,15 +64,24 @@ class Engine:
                     acc = self.acceptors[key] = FixAcceptor(
                         key[0], key[1], max_message_bytes=s.MaxMessageSize, ssl=_server_ssl(s),
                         max_logons_per_minute=s.MaxLogonsPerMinute, nodelay=s.SocketNodelay,
-                        busy_poll_us=int(s.SocketBusyPoll), spinner=self.spinner)
+                        busy_poll_us=int(s.SocketBusyPoll), spinner=self.spinner,
+                        logon_timeout_s=s.LogonTimeout, max_pending=s.MaxPendingLogons,
+                        max_dynamic_sessions=s.MaxDynamicSessions, dynamic_idle_s=s.DynamicSessionIdleTimeout,
+                        on_retire=self._retired)
                 if s.TargetCompID == "*":
                     templates.setdefault(key, []).append(s)
                     continue
-                session = Session(s.session_config(), app_for(s), make_store(s))
+                store = self._store(s)
+                if store is None:
+                    continue
+                session = Session(s.session_config(), app_for(s), store)
                 acc.sessions[s.TargetCompID] = session
                 self.sessions[s.session_id] = session
             else:
-                session = Session(s.session_config(), app_for(s), make_store(s))
+                store = self._store(s)
+                if store is None:
+                    continue
+                session = Session(s.session_config(), app_for(s), store)
                 self.sessions[s.session_id] = session
                 self.initiators.append(FixInitiator(
                     session, s.SocketConnectHost, s.SocketConnectPort, backoff_initial=max(s.ReconnectInterval, 0.01),
@@ -78,12 +89,27 @@ class Engine:
                     nodelay=s.SocketNodelay, busy_poll_us=int(s.SocketBusyPoll), spinner=self.spinner))
         for key, tmpl in templates.items():
             self.acceptors[key].factory = self._template_factory(tmpl[0], app_for)
+            self.acceptors[key].authenticate = lambda msg, password=tmpl[0].Password: password_ok(password, msg)
         self.cpus = next((s.CPUAffinity for s in settings if s.CPUAffinity), None)
+
+    def _store(self, s: SessionSettings):
+        """The session's store, or None if it cannot be opened: the error names the file and the
+        problem, and every other session still runs."""
+        try:
+            return make_store(s)
+        except StoreError as exc:
+            self.failed[s.session_id] = str(exc)
+            log.error("%s: session not started: %s", s.label, exc)
+            return None
+
+    def _retired(self, session: Session) -> None:
+        for sid, known in list(self.sessions.items()):
+            if known is session:
+                del self.sessions[sid]
 
     def _template_factory(self, s: SessionSettings, app_for):
         def create(comp: str) -> Session | None:
-            if not comp or "\x01" in comp or "=" in comp or len(comp) > 64:
-                return None
+            # (The acceptor has checked the CompID, the cap and the Logon's password.)
             session_id = f"{s.BeginString}-{s.SenderCompID}-{comp}"
             session = Session(s.session_config(target=comp), app_for(s), make_store(s, session_id))
             self.sessions[session_id] = session

@@ -305,7 +305,7 @@ class Dictionary:
             value = fields[tag]
             kind, allowed_values = plan.kinds[tag]
             if kind == 0:      # digits: SEQNUM, LENGTH, NUMINGROUP
-                ok = value.isascii() and value.isdigit()
+                ok = value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS
             elif kind == 1:    # enumerated (CHAR / INT / BOOLEAN with a fixed value set)
                 if value not in allowed_values:
                     if not _TYPE_OK[self.types[tag]](value):
@@ -415,12 +415,15 @@ class Shape:
 
 
 _TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?+"
-_DECIMAL_RE = r"(?>-?(?:[0-9]++(?:\.[0-9]*+)?|\.[0-9]++))"
+# Numbers of at most 18 digits (and 18 decimals): any longer is refused as a format error, never
+# converted (a signed 64-bit integer holds 18 digits; int() of thousands raises).
+_MAX_DIGITS = 18
+_DECIMAL_RE = r"(?>-?(?:[0-9]{1,18}+(?:\.[0-9]{0,18}+)?|\.[0-9]{1,18}+))"
 _TIMESTAMP = re.compile(_TIMESTAMP_RE).fullmatch
 _DECIMAL = re.compile(_DECIMAL_RE).fullmatch
 MAX_SHAPES = 8   # per MsgType: bounds what a counterparty sending ever-new shapes can cost
 _VALUE_PATTERNS = {
-    "INT": "-?[0-9]++", "LENGTH": "[0-9]++", "SEQNUM": "[0-9]++", "NUMINGROUP": "[0-9]++",
+    "INT": "-?[0-9]{1,18}+", "LENGTH": "[0-9]{1,18}+", "SEQNUM": "[0-9]{1,18}+", "NUMINGROUP": "[0-9]{1,18}+",
     "QTY": _DECIMAL_RE, "PRICE": _DECIMAL_RE, "UTCTIMESTAMP": _TIMESTAMP_RE,
     "CHAR": "[^\x01]", "BOOLEAN": "[YN]",
 }
@@ -431,12 +434,17 @@ def _format_error(tag: str, name: str, value: str):
 
 
 def _is_int(v: str) -> bool:
-    return digits(v) or (v[:1] == "-" and digits(v[1:]))
+    return len(v.lstrip("-")) <= _MAX_DIGITS and (digits(v) or (v[:1] == "-" and digits(v[1:])))
 
 
 def _is_decimal(v: str) -> bool:
     whole, _, frac = v.lstrip("-").partition(".")
-    return (digits(whole) or (whole == "" and frac != "")) and (frac == "" or digits(frac))
+    return (len(whole) <= _MAX_DIGITS and len(frac) <= _MAX_DIGITS and
+            (digits(whole) or (whole == "" and frac != "")) and (frac == "" or digits(frac)))
+
+
+def _is_count(v: str) -> bool:
+    return len(v) <= _MAX_DIGITS and digits(v)
 
 
 def _is_timestamp(v: str) -> bool:
@@ -448,7 +456,7 @@ def _is_timestamp(v: str) -> bool:
 
 _TYPE_OK = {
     "STRING": bool, "MULTI": bool,
-    "INT": _is_int, "LENGTH": digits, "SEQNUM": digits, "NUMINGROUP": digits,
+    "INT": _is_int, "LENGTH": _is_count, "SEQNUM": _is_count, "NUMINGROUP": _is_count,
     "QTY": _is_decimal, "PRICE": _is_decimal,
     "CHAR": lambda v: len(v) == 1,
     "BOOLEAN": lambda v: v in ("Y", "N"),

@@ -44,6 +44,14 @@ _ROUTING = ((115, 128), (116, 129), (144, 145), (128, 115), (129, 116), (145, 14
 _RESEND_CHUNK = 256   # resent messages per turn of the event loop: one peer's resend never stalls it
 
 
+def password_ok(expected: str | None, msg: FixMessage) -> bool:
+    """Whether a Logon carries the password ``expected`` (None: none needed). Constant time:
+    how much of a guess matched must not show in the reply time."""
+    if expected is None:
+        return True
+    return hmac.compare_digest((msg.get(T.Password) or "").encode(), expected.encode())
+
+
 def bounded_int(value: str | None, limit: int = MAX_SEQ) -> int | None:
     """``value`` as a non-negative integer of at most ``limit``, or None (absent, not digits,
     or too large: checked on the text's length first, so no huge number is ever converted)."""
@@ -584,12 +592,9 @@ class Session:
             if not self.config.in_schedule():
                 self._logout_and_disconnect("Logon outside the session schedule")
                 return
-            if self.config.password is not None:
-                given = (msg.get(T.Password) or "").encode()
-                # Constant time: how much of a guess matched must not show in the reply time.
-                if not hmac.compare_digest(given, self.config.password.encode()):
-                    self._logout_and_disconnect("invalid Logon: authentication failed")
-                    return
+            if not password_ok(self.config.password, msg):
+                self._logout_and_disconnect("invalid Logon: authentication failed")
+                return
         hb = bounded_int(msg.get(T.HeartBtInt), 86_400)
         if hb is None or not self._sending_time_ok(msg):
             self._logout_and_disconnect("invalid Logon: bad HeartBtInt or SendingTime")

@@ -105,6 +105,10 @@ class FixProtocol(asyncio.Protocol):
     def _attach(self, session) -> None:
         self.session = session
         session.connection_made(self.transport.write, self.transport.close)
+        # Long jobs (a resend) go on in chunks between other work, and wait while paused.
+        session.call_soon = asyncio.get_running_loop().call_soon
+        if self._paused:
+            session.pause_writing()
 
     def data_received(self, data: bytes) -> None:
         recv_ns = time.perf_counter_ns()
@@ -135,6 +139,10 @@ class FixProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._paused = True
+        if self.session is not None:
+            self.session.pause_writing()
 
     def resume_writing(self) -> None:
         self._paused = False
+        if self.session is not None and self.session._write is not None:
+            self.session.resume_writing()
