@@ -99,7 +99,9 @@ class FixProtocol(asyncio.Protocol):
         self.transport = transport
         tune_socket(transport.get_extra_info("socket"), self._nodelay, self._busy_poll)
         session = self._resolve(b"")
-        if session is not None and session is not ...:
+        if session is None:
+            transport.close()   # refused before a byte arrived (e.g. too many connections waiting)
+        elif session is not ...:
             self._attach(session)
 
     def _attach(self, session) -> None:
