@@ -177,8 +177,7 @@ class _CountingBuffer(bytearray):
         return found
 
 
-@pytest.mark.parametrize("unit", [b"8=FIX", b"8=FIX.4.4\x01", b"8=FIX.4.4\x019=40\x0135=0\x01" + b"x" * 20 + b"\x0110=000\x01",
-                                  b"8=FIX.4.4\x019=8000\x01"])
+@pytest.mark.parametrize("unit", [b"8=FIX", b"8=FIX.4.4", b"8=FIX.4.4\x019=12345"])   # starts, never a header
 def test_garbage_floods_are_discarded_in_linear_time(unit):
     total = 0
     for n in (2000, 8000):
