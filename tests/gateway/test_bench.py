@@ -2,7 +2,7 @@
 harness measures all four series through real server processes."""
 import time
 
-from wirespeed.gateway.bench import codec, roundtrip
+from wirespeed.gateway.bench import codec, fsync, roundtrip
 
 
 def test_interleaved_timer_ranks_a_slower_function_slower():
@@ -30,3 +30,10 @@ def test_round_trip_measures_every_series():
     for hop in rec.hops:
         p = rec.percentiles(hop)
         assert 0 < p["p50"] <= p["p99"]
+
+
+def test_fsync_bench_measures_concurrent_sessions(tmp_path):
+    rec = fsync.run(orders=10, warmup=2, sessions=3, policies=("always",), folder=str(tmp_path))
+    assert rec.hops == ["3 sessions, FsyncPolicy=always"]
+    p = rec.percentiles(rec.hops[0])
+    assert 0 < p["p50"] <= p["p99"]
