@@ -402,9 +402,8 @@ class Session:
             if mt == M.RESEND_REQUEST and problem is None:
                 # Served at once even though early: both sides may be waiting on a gap, and
                 # queueing each other's ResendRequest would deadlock. Its number is consumed
-                # when the gap closes (None in the queue: already handled).
-                if not self._resend_requested(msg):
-                    return
+                # when the gap closes (None in the queue: already handled, or rejected).
+                self._resend_requested(msg)
                 self._queue[seq] = None
             else:
                 self._queue[seq] = msg
@@ -463,13 +462,12 @@ class Session:
     @staticmethod
     def _header_problem(msg: FixMessage):
         """(reason, tag, text) for a required header field missing or without a value."""
-        fields = msg.fields
-        for tag in ("49", "56", "52"):
-            value = fields.get(tag)
+        for tag in (T.SenderCompID, T.TargetCompID, T.SendingTime):
+            value = msg.get(tag)
             if value is None:
-                return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} missing")
+                return (SRR.REQUIRED_TAG_MISSING, tag, f"required tag {tag} missing")
             if value == "":
-                return (SRR.TAG_WITHOUT_VALUE, int(tag), f"tag {tag} has no value")
+                return (SRR.TAG_WITHOUT_VALUE, tag, f"tag {tag} has no value")
         return None
 
     @staticmethod
