@@ -29,6 +29,7 @@ import asyncio
 import enum
 import mmap
 import os
+import sys
 import threading
 import time
 from array import array
@@ -45,6 +46,7 @@ _SEQNUMS = b"%020d %020d\n"   # fixed width: rewritten in place, never a stale t
 _SEQNUMS_SIZE = 42
 _CHUNK = 1 << 20               # the log grows a MiB (or what one record needs) at a time
 _MADV_POPULATE_WRITE = 23     # Linux 5.14+ (not in the mmap module's constants)
+_SWITCH_INTERVAL = 0.0002      # seconds: how long the writer thread may wait for the GIL
 _MAX_DIGITS = 18                # sequence numbers the session accepts (session.MAX_SEQ)
 _MAX_GAP = 1 << 20             # a jump in sender numbers wider than this starts the index afresh
 
@@ -285,6 +287,11 @@ class _Writer:
     requests it covered. Requests arriving during one fsync share the next one."""
 
     def __init__(self, fsync, name: str):
+        # A thread coming back from fdatasync waits for the GIL until the busy event loop
+        # drops it: up to the switch interval (5 ms by default), which a reply under ``always``
+        # would wait too. A short interval costs nothing while no other thread wants the GIL.
+        if sys.getswitchinterval() > _SWITCH_INTERVAL:
+            sys.setswitchinterval(_SWITCH_INTERVAL)
         self._fsync = fsync
         self._cond = threading.Condition()
         self._pending: list = []
