@@ -126,3 +126,21 @@ def test_echo_drops_a_poss_resend_order_already_seen_and_keeps_poss_resend():
     assert p.send("D", NOS, header_extra=[(97, "Y")]) == []              # A1 again, PossResend: dropped
     again = p.send("D", [(11, "B2")] + NOS[1:], header_extra=[(97, "Y")])   # new ClOrdID: echoed
     assert types(again) == ["D"] and again[0][T.ClOrdID] == "B2" and again[0].get(T.PossResend) == "Y"
+
+
+def test_reject_routing_read_back_by_simplefix():
+    """An order written by simplefix (not our encoder) on behalf of BROKER; simplefix reads our Reject."""
+    import simplefix
+    p = Peer()
+    p.logon()
+    order = simplefix.FixMessage()
+    for tag, value in [(8, "FIX.4.4"), (35, "D"), (49, "CLIENT1"), (56, "GW"), (34, 2), (52, fix_timestamp()),
+                       (115, "BROKER"), (144, "LDN")] + [f for f in NOS if f[0] != 55]:
+        order.append_pair(tag, value)
+    p.session.data_received(order.encode())
+    parser = simplefix.FixParser()
+    sent = p.session.store.get_sent(2, 2)[0][1]          # the Reject as it went on the wire
+    parser.append_buffer(sent)
+    rej = parser.get_message()
+    assert rej.get(35) == b"3" and rej.get(373) == b"1" and rej.get(371) == b"55"
+    assert rej.get(128) == b"BROKER" and rej.get(145) == b"LDN" and rej.get(115) is None
