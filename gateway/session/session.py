@@ -101,6 +101,8 @@ class Session:
         self.call_soon: Callable | None = None  # the event loop's call_soon (set by the transport)
         self._held: list[bytes] = []            # sent messages waiting for their fsync (policy always)
         self._held_synced = 0                   # how many of them the fsync in flight covers
+        self._connection = 0                    # counts connections: a late fsync callback of an old one is ignored
+        self._pump_scheduled = False            # one chain of resend chunks at a time
         self._resend_target = 0          # BeginSeqNo of the outstanding ResendRequest (0: none)
         self._last_sent = self._last_recv = 0.0
         self._test_req_sent_at = 0.0
@@ -128,6 +130,7 @@ class Session:
         self._release_queue()
         self._resend_target = 0
         self._resend_job, self._paused, self._held, self._held_synced = None, False, [], 0
+        self._connection += 1
         self._tokens, self._tokens_at = self._rate, self._last_recv
         if self.config.role == "initiator":
             if self.config.reset_on_logon:
@@ -147,6 +150,7 @@ class Session:
         # and sends waiting for their fsync (they are stored: a ResendRequest gets them).
         self._release_queue()
         self._resend_job, self._held, self._held_synced = None, [], 0
+        self._connection += 1
         if was_active:
             self.app.on_logout(self)
 
@@ -256,19 +260,24 @@ class Session:
         sends queue behind it, so the wire order stays the numbering order."""
         self._held.append(raw)
         if not self._held_synced:
-            self._held_synced = len(self._held)
-            self.store.sync(self._synced)
+            self._request_sync()
 
-    def _synced(self) -> None:
+    def _request_sync(self) -> None:
+        self._held_synced = len(self._held)
+        connection = self._connection
+        self.store.sync(lambda: self._synced(connection))
+
+    def _synced(self, connection: int) -> None:
         """The fsync covering the first ``_held_synced`` held messages is done: send them."""
+        if connection != self._connection:
+            return   # for a connection that has ended: its messages are stored, resent on request
         done, self._held_synced = self._held_synced, 0
         ready, self._held = self._held[:done], self._held[done:]
         if self._write is not None:
             for raw in ready:
                 self._write(raw)
             if self._held:
-                self._held_synced = len(self._held)
-                self.store.sync(self._synced)
+                self._request_sync()
 
     def _release_queue(self) -> None:
         self._queue.clear()
@@ -669,6 +678,10 @@ class Session:
         if self._resend_job is not None:
             self._pump_resend()
 
+    def _scheduled_pump(self) -> None:
+        self._pump_scheduled = False
+        self._pump_resend()
+
     def _pump_resend(self) -> None:
         job = self._resend_job
         if job is None or self._paused or self._write is None or self._resend_budget <= 0:
@@ -693,10 +706,11 @@ class Session:
             self._resend(seq, msg)
         if hi < end:
             job[0], job[2] = hi + 1, gap_start
-            if self.call_soon is not None:
-                self.call_soon(self._pump_resend)   # the next chunk after other work of the loop
-            else:
+            if self.call_soon is None:
                 self._pump_resend()
+            elif not self._pump_scheduled:
+                self._pump_scheduled = True
+                self.call_soon(self._scheduled_pump)   # the next chunk after other work of the loop
             return
         self._resend_job = None
         if gap_start is not None:
