@@ -96,7 +96,9 @@ class FixAcceptor:
         if session._write is not None:
             return self._refuse(f"session {comp} is already connected")
         if msg.msg_type == "A" and not password_ok(session.config.password, msg):
-            self._fail(address, f"authentication failed for {comp}")   # counted; the session says why
+            # Counted against the address; the session answers with the Logout that says why.
+            self._count_failure(address)
+            log.warning("failed authentication for %s from %s", comp, address)
         if comp in self._dynamic:
             self._dynamic[comp] = time.monotonic()
         return session
@@ -135,14 +137,17 @@ class FixAcceptor:
         return len(times)
 
     def _fail(self, address: str, why: str):
-        """A failed authentication from ``address``: counted against its logon rate."""
+        """A failed authentication from ``address``: counted against its logon rate; refused."""
+        self._count_failure(address)
+        return self._refuse(f"{why} (from {address})")
+
+    def _count_failure(self, address: str) -> None:
         times = self._failures.get(address)
         if times is None:
             times = self._failures[address] = deque(maxlen=self.max_logons_per_minute + 1)
             if len(self._failures) > _MAX_TRACKED_ADDRESSES:
                 self._failures.popitem(last=False)
         times.append(time.monotonic())
-        return self._refuse(f"{why} (from {address})")
 
     def _refuse(self, why: str):
         self.refused += 1

@@ -130,8 +130,10 @@ class FileStore:
     def _read_seqnums(self) -> tuple[int, int]:
         data = os.pread(self._seq_fd, 64, 0).split()
         if len(data) >= 2 and data[0].isdigit() and data[1].isdigit():
-            if max(len(data[0].lstrip(b"0")), len(data[1].lstrip(b"0"))) > _MAX_DIGITS:
-                raise StoreError(f"{self.dir / 'seqnums'}: sequence number out of range (over {_MAX_DIGITS} digits)")
+            # (A next number may be one past the largest sequence number: one digit more.)
+            if max(len(data[0].lstrip(b"0")), len(data[1].lstrip(b"0"))) > _MAX_DIGITS + 1:
+                raise StoreError(f"{self.dir / 'seqnums'}: sequence number out of range "
+                                 f"(over {_MAX_DIGITS + 1} digits)")
             return int(data[0]), int(data[1])
         return 1, 1
 

@@ -83,6 +83,18 @@ def test_sequence_number_the_store_cannot_record_is_refused_before_it(tmp_path):
     assert FileStore(tmp_path, "S", "none").next_target_seq == 2   # and it reopens
 
 
+def test_the_largest_sequence_number_reaches_the_store_and_it_reopens(tmp_path):
+    from wirespeed.gateway.session.session import MAX_SEQ
+    store = FileStore(tmp_path, "S", "none")
+    p = Peer(store=store)
+    p.logon()
+    assert p.send("4", [(36, MAX_SEQ)]) == [] and store.next_target_seq == MAX_SEQ
+    out = p.send("1", [(112, "last")], seq=MAX_SEQ)          # the last number there is
+    assert types(out) == ["0"] and store.next_target_seq == MAX_SEQ + 1
+    store.close()
+    assert FileStore(tmp_path, "S", "none").next_target_seq == MAX_SEQ + 1
+
+
 def test_unreadable_store_file_names_the_file_and_other_sessions_run(tmp_path):
     bad = tmp_path / "FIX.4.4-GW-BAD"
     bad.mkdir()
