@@ -323,7 +323,7 @@ async def test_always_holds_the_reply_until_its_fsync_without_blocking_other_ses
         events.clear()
         assert durable.send("1", [(112, "a")]) == []           # the Heartbeat waits for its fsync ...
         assert types(other.send("1", [(112, "b")])) == ["0"]   # ... while another session answers at once
-        for _ in range(200):
+        for _ in range(1000):                                  # (up to 5 s on a loaded disk)
             await asyncio.sleep(0.005)
             if "durable wrote" in events:
                 break
