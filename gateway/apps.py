@@ -20,14 +20,17 @@ from .fix.tags import MsgTypes as M
 from .session import Session
 
 ECHOED = frozenset({M.NEW_ORDER_SINGLE, "d", "C"})
+#: ClOrdIDs the echo app remembers per session (the latest; older ones are forgotten): enough for
+#: any resend a certification run makes, and a peer sending ever-new ClOrdIDs grows nothing more.
+MAX_SEEN = 100_000
 
 
 class EchoApp:
     def __init__(self):
-        self._seen: dict[str, set[str]] = {}
+        self._seen: dict[str, dict[str, None]] = {}   # session -> ClOrdIDs seen (an ordered set)
 
     def on_logon(self, session: Session) -> None:
-        self._seen[session.name] = set()
+        self._seen[session.name] = {}
 
     def on_logout(self, session: Session) -> None:
         pass
@@ -39,11 +42,13 @@ class EchoApp:
             return
         poss_resend = msg.get(T.PossResend) == "Y"
         if mt == M.NEW_ORDER_SINGLE:
-            seen = self._seen.setdefault(session.name, set())
+            seen = self._seen.setdefault(session.name, {})
             cl = msg.get(T.ClOrdID, "")
             if (poss_resend or msg.get(T.PossDupFlag) == "Y") and cl in seen:
                 return
-            seen.add(cl)
+            seen[cl] = None
+            if len(seen) > MAX_SEEN:
+                del seen[next(iter(seen))]
         session.send(mt, msg.body(), [(T.PossResend, "Y")] if poss_resend else ())
 
 

@@ -41,6 +41,7 @@ HEADER_REQUIRED = ("49", "56", "34", "52")
 MAX_SEQ = 10 ** 18 - 1
 #: Routing fields swapped on a Reject: OnBehalfOf* of the message become DeliverTo* of the answer.
 _ROUTING = ((115, 128), (116, 129), (144, 145), (128, 115), (129, 116), (145, 144))
+_MAX_TEST_REQS = 64   # TestRequests of ours awaiting an answer, and answers kept, per session
 _RESEND_CHUNK = 256   # resent messages per turn of the event loop: one peer's resend never stalls it
 
 
@@ -110,6 +111,7 @@ class Session:
         self.messages_in = self.messages_out = self.rejects_sent = 0
         self._in_reply_to = 0   # inbound MsgSeqNum being processed (recorded with what we send)
         self.test_answers: dict[str, int] = {}   # TestReqID -> recv_ns of the Heartbeat answering it
+        self._test_reqs: dict[str, None] = {}    # TestReqIDs we sent, not yet answered (oldest first)
         self._rate = float(config.max_messages_per_second)
         self._tokens = self._rate
         self._tokens_at = clock()
@@ -221,7 +223,13 @@ class Session:
         return self._record_and_write(seq, template.encode(seq, values, fix_timestamp()))
 
     def send_test_request(self, test_req_id: str) -> int:
-        """Ask the counterparty for a Heartbeat; its arrival is noted in ``test_answers``."""
+        """Ask the counterparty for a Heartbeat; its arrival is noted in ``test_answers``.
+
+        Only answers to our own requests are noted, and only the last ``_MAX_TEST_REQS`` of
+        each: a peer sending Heartbeats with made-up TestReqIDs grows nothing."""
+        self._test_reqs[test_req_id] = None
+        if len(self._test_reqs) > _MAX_TEST_REQS:
+            del self._test_reqs[next(iter(self._test_reqs))]
         return self._send_raw(M.TEST_REQUEST, [(T.TestReqID, test_req_id)])
 
     def logout(self, text: str = "") -> None:
@@ -525,8 +533,10 @@ class Session:
         self.store.set_next_target(self.store.next_target_seq + 1)
         if mt == M.HEARTBEAT:
             test_req_id = msg.get(T.TestReqID)
-            if test_req_id is not None:
+            if test_req_id is not None and self._test_reqs.pop(test_req_id, 0) is None:
                 self.test_answers[test_req_id] = msg.recv_ns
+                if len(self.test_answers) > _MAX_TEST_REQS:
+                    del self.test_answers[next(iter(self.test_answers))]
             return
         if mt == M.TEST_REQUEST:
             self._send_raw(M.HEARTBEAT, [(T.TestReqID, msg[T.TestReqID])])

@@ -71,6 +71,28 @@ def test_repeated_numingroup_is_validated_on_the_value_the_message_carries():
     assert p.app.messages == []
 
 
+def test_heartbeats_with_made_up_test_req_ids_grow_nothing():
+    p = Peer()
+    p.logon()
+    for i in range(500):
+        p.send("0", [(112, f"made-up-{i}")])
+    assert p.session.test_answers == {}
+    p.session.send_test_request("ours")
+    p.send("0", [(112, "ours")])
+    assert list(p.session.test_answers) == ["ours"]
+
+
+def test_echo_remembers_a_bounded_number_of_cl_ord_ids(monkeypatch):
+    from wirespeed.gateway import apps
+    monkeypatch.setattr(apps, "MAX_SEEN", 10)
+    p = Peer(app=EchoApp())
+    p.logon()
+    for i in range(50):
+        p.send("D", [(11, f"C{i}")] + NOS[1:])
+    assert len(p.app._seen[p.session.name]) == 10
+    assert p.send("D", [(11, "C49")] + NOS[1:], header_extra=[(97, "Y")]) == []   # the latest are kept
+
+
 # -- the store -----------------------------------------------------------------------------
 def test_sequence_number_the_store_cannot_record_is_refused_before_it(tmp_path):
     store = FileStore(tmp_path, "S", "none")
