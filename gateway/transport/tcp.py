@@ -42,6 +42,8 @@ def install_uvloop() -> bool:
     return True
 
 
+WRITE_BUFFER_MAX = 16 << 20   # bytes waiting for a peer that does not read; past it: disconnect
+
 SO_BUSY_POLL = getattr(socket, "SO_BUSY_POLL", 46)  # Linux
 
 
@@ -114,6 +116,17 @@ class FixProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         recv_ns = time.perf_counter_ns()
+        if self._paused and self.transport.get_write_buffer_size() > WRITE_BUFFER_MAX:
+            # Each message read may be answered: a peer that sends and never reads would grow
+            # our write buffer without bound. (Not pause_reading: two engines resending to each
+            # other at once would then wait on each other for ever.)
+            name = self.session.name if self.session is not None else "unresolved connection"
+            log.warning("%s: peer not reading (%d bytes waiting to be sent); disconnecting", name,
+                        self.transport.get_write_buffer_size())
+            if self.session is not None and self.session._write is not None:
+                self.session.connection_lost()
+            self.transport.close()
+            return
         if self.session is None:
             self._pending += data
             session = self._resolve(bytes(self._pending))
@@ -140,6 +153,7 @@ class FixProtocol(asyncio.Protocol):
             self._on_close(self)
 
     def pause_writing(self) -> None:
+        """The write buffer is past its high-water mark: stop serving resends until it drains."""
         self._paused = True
         if self.session is not None:
             self.session.pause_writing()

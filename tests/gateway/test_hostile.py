@@ -191,6 +191,29 @@ def test_resend_is_served_in_chunks_and_waits_while_the_transport_is_paused():
     assert len(resent) == 1000 and all(m[T.PossDupFlag] == "Y" for m in resent)
 
 
+def test_a_peer_that_does_not_read_is_disconnected_before_our_buffer_grows_without_bound():
+    from wirespeed.gateway.transport import FixProtocol
+    from wirespeed.gateway.transport.tcp import WRITE_BUFFER_MAX
+
+    class Transport(_FakeTransport):
+        waiting = 0
+
+        def get_write_buffer_size(self):
+            return self.waiting
+    p = Peer()
+    p.logon()
+    proto = FixProtocol(lambda _data: p.session)
+    proto.transport = Transport("127.0.0.1")
+    proto.session = p.session
+    proto.pause_writing()                           # asyncio: the write buffer passed high water
+    proto.transport.waiting = WRITE_BUFFER_MAX // 2
+    proto.data_received(p.build("1", [(112, "a")]))   # still read and answered
+    assert not proto.transport.closed and types(p.received()) == ["0"]
+    proto.transport.waiting = WRITE_BUFFER_MAX + 1
+    proto.data_received(p.build("1", [(112, "b")]))
+    assert proto.transport.closed and p.received() == [] and p.session._write is None
+
+
 def test_resend_is_bounded_per_second():
     p = _sent_many(600, max_resends_per_second=250)
     out = p.send("2", [(7, 2), (16, 0)])
