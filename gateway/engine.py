@@ -8,6 +8,7 @@ from typing import Callable
 from .acceptor import FixAcceptor
 from .cfg import SessionSettings
 from .initiator import FixInitiator
+from .filelog import MessageLog
 from .session import Application, Session
 from .store import FileStore, MemoryStore
 from .transport import Spinner, pin_cpus
@@ -16,9 +17,13 @@ log = logging.getLogger("wirespeed.engine")
 
 
 def make_store(s: SessionSettings, session_id: str | None = None):
-    if s.FileStorePath is None:
-        return MemoryStore()
-    return FileStore(s.FileStorePath, session_id or s.session_id, s.FsyncPolicy)
+    store = MemoryStore() if s.FileStorePath is None else \
+        FileStore(s.FileStorePath, session_id or s.session_id, s.FsyncPolicy)
+    if not s.PersistMessages:
+        # QuickFIX's PersistMessages=N: sent messages are not kept for resending, so every
+        # ResendRequest is answered with SequenceReset-GapFill (the numbers are still kept).
+        store.get_sent = lambda begin, end: []
+    return store
 
 
 def _server_ssl(s: SessionSettings) -> ssl.SSLContext | None:
@@ -50,6 +55,7 @@ class Engine:
         self.sessions: dict[str, Session] = {}
         self.acceptors: dict[tuple[str, int], FixAcceptor] = {}
         self.initiators: list[FixInitiator] = []
+        self.logs: list[MessageLog] = []
         templates: dict[tuple[str, int], list[SessionSettings]] = {}
         # One event loop serves every session: it spins for the longest window any session asks for.
         spin_us = max((s.SpinMicros for s in settings), default=0)
@@ -66,16 +72,18 @@ class Engine:
                 if s.TargetCompID == "*":
                     templates.setdefault(key, []).append(s)
                     continue
-                session = Session(s.session_config(), app_for(s), make_store(s))
+                session = self._session(s, s.session_config(), app_for(s), make_store(s), s.session_id)
                 acc.sessions[s.TargetCompID] = session
                 self.sessions[s.session_id] = session
             else:
-                session = Session(s.session_config(), app_for(s), make_store(s))
+                session = self._session(s, s.session_config(), app_for(s), make_store(s), s.session_id)
                 self.sessions[s.session_id] = session
+                interval = max(s.ReconnectInterval, 0.01)   # QuickFIX: a fixed interval (default 30 s)
                 self.initiators.append(FixInitiator(
-                    session, s.SocketConnectHost, s.SocketConnectPort, backoff_initial=max(s.ReconnectInterval, 0.01),
-                    backoff_max=max(s.ReconnectIntervalMax, s.ReconnectInterval), ssl=_client_ssl(s),
-                    nodelay=s.SocketNodelay, busy_poll_us=int(s.SocketBusyPoll), spinner=self.spinner))
+                    session, s.SocketConnectHost, s.SocketConnectPort, backoff_initial=interval,
+                    backoff_max=max(s.ReconnectIntervalMax or 0.0, interval), ssl=_client_ssl(s),
+                    nodelay=s.SocketNodelay, busy_poll_us=int(s.SocketBusyPoll), spinner=self.spinner,
+                    alternates=s.connect_addresses[1:]))
         for key, tmpl in templates.items():
             self.acceptors[key].factory = self._template_factory(tmpl[0], app_for)
         self.cpus = next((s.CPUAffinity for s in settings if s.CPUAffinity), None)
@@ -85,11 +93,18 @@ class Engine:
             if not comp or "\x01" in comp or "=" in comp or len(comp) > 64:
                 return None
             session_id = f"{s.BeginString}-{s.SenderCompID}-{comp}"
-            session = Session(s.session_config(target=comp), app_for(s), make_store(s, session_id))
+            session = self._session(s, s.session_config(target=comp), app_for(s), make_store(s, session_id),
+                                    session_id)
             self.sessions[session_id] = session
             log.info("dynamic session %s created from template", session_id)
             return session
         return create
+
+    def _session(self, s: SessionSettings, config, app, store, session_id: str) -> Session:
+        session = Session(config, app, store)
+        if s.FileLogPath is not None:
+            self.logs.append(MessageLog(s.FileLogPath, session_id).attach(session))
+        return session
 
     async def start(self) -> None:
         if self.cpus:
@@ -106,3 +121,5 @@ class Engine:
             await acc.stop()
         for session in self.sessions.values():
             session.store.close()
+        for message_log in self.logs:
+            message_log.close()

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .parser import _check_order
 from .tags import ADMIN_TYPES, SessionRejectReasons as SRR
 from .xmlspec import BUILTIN, DictionaryError, DictSpec, GroupDef, MessageDef, load_spec
 from wirespeed.ascii import digits
@@ -403,3 +404,29 @@ def load_dictionary(path: str | Path, allow_user_defined: bool = True, allow_unk
     if begin_string is not None and d.version != begin_string:
         raise DictionaryError(f"{path}: a {d.version} dictionary, but the session's BeginString is {begin_string}")
     return d
+
+
+def relax_parse_error(msg, config):
+    """The parser's verdict on ``msg`` under the session's ValidateFieldsHaveValues and
+    ValidateFieldsOutOfOrder settings: the parser always checks both (it records the first
+    problem only), so a relaxed check means looking again, on this rare path only. 8, 9 and
+    35 first and CheckSum last stay required whatever the settings (QuickFIX's too)."""
+    error = msg.error
+    code, tag = error[0], error[1]
+    relax_values = code == SRR.TAG_WITHOUT_VALUE and not config.validate_fields_have_values
+    relax_order = code == SRR.TAG_OUT_OF_ORDER and tag not in (None, 35) and not config.validate_fields_out_of_order
+    if not (relax_values or relax_order):
+        return error
+    tags = []
+    for field in msg.raw.decode("latin-1").split("\x01")[:-1]:
+        t, eq, value = field.partition("=")
+        if not eq or not digits(t) or t.startswith("0"):
+            return (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {t!r}")
+        if value == "" and config.validate_fields_have_values:
+            return (SRR.TAG_WITHOUT_VALUE, int(t), f"tag {t} has no value")
+        tags.append(t)
+    if config.validate_fields_out_of_order:
+        return _check_order(tags, msg.get(8), (config.begin_string,))
+    if msg.get(8) != config.begin_string:
+        return (SRR.VALUE_INCORRECT, 8, f"unsupported BeginString {msg.get(8)}")
+    return None

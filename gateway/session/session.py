@@ -26,7 +26,7 @@ from ..fix import tags as T
 from ..fix.encoder import Encoder, Template
 from ..fix.message import FixMessage
 from ..fix.parser import FixParser
-from ..fix.dictionary import dictionary
+from ..fix.dictionary import relax_parse_error
 from ..fix.tags import ADMIN_TYPES, VALID_MSG_TYPES, MsgTypes as M, SessionRejectReasons as SRR
 from ..store import MemoryStore
 from .config import SessionConfig
@@ -62,7 +62,7 @@ class Session:
         self.store = store or MemoryStore()
         self.clock = clock
         self.encoder = Encoder(config.begin_string, config.sender_comp_id, config.target_comp_id)
-        self.dictionary = dictionary(config.begin_string, allow_unknown_fields=config.allow_unknown_fields)
+        self.dictionary = config.load_dictionary()   # None with UseDataDictionary=N
         self.parser = FixParser(config.max_message_bytes, (config.begin_string,), self.dictionary)
         self.state = SessionState.DISCONNECTED
         self.heartbeat_s = config.heartbeat_s
@@ -82,6 +82,7 @@ class Session:
         self._their_id, self._our_id = config.target_comp_id, config.sender_comp_id
         self._window_sec, self._window = -1, ("", "")   # SendingTime accuracy window, per second
         self.last_error = ""
+        self._logged_out = False   # the connection ended with a Logout exchange (ResetOnLogout)
 
     # -- transport side -------------------------------------------------------
     @property
@@ -95,12 +96,15 @@ class Session:
         self.parser = FixParser(self.config.max_message_bytes, (self.config.begin_string,), self.dictionary)
         self._queue.clear()
         self._resend_target = 0
+        self._logged_out = False
         self._tokens, self._tokens_at = self._rate, self._last_recv
         if self.config.role == "initiator":
-            if self.config.reset_on_logon:
+            if self.config.refresh_on_logon:
+                self.store.refresh()
+            if self.config.resets_on_logon:
                 self.store.reset()
             fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]
-            if self.config.reset_on_logon:
+            if self.config.resets_on_logon:
                 fields.append((T.ResetSeqNumFlag, "Y"))
             if self.config.password is not None:
                 fields.append((T.Password, self.config.password))
@@ -110,6 +114,9 @@ class Session:
         was_active = self.state in (SessionState.ACTIVE, SessionState.LOGOUT_SENT)
         self.state = SessionState.DISCONNECTED
         self._write = self._close = None
+        if self.config.reset_on_disconnect or (self._logged_out and self.config.reset_on_logout):
+            self.store.reset()   # QuickFIX's ResetOnDisconnect / ResetOnLogout
+        self._logged_out = False
         if was_active:
             self.app.on_logout(self)
 
@@ -242,11 +249,15 @@ class Session:
     def _validate(self, msg: FixMessage):
         """(reason, tag, text) for the first problem in an intact message, or None."""
         if msg.error is not None:
-            return msg.error
+            error = relax_parse_error(msg, self.config)   # ValidateFieldsOutOfOrder/HaveValues=N
+            if error is not None:
+                return error
         for tag in HEADER_REQUIRED:
             if tag not in msg.fields:
                 return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} missing")
         mt = msg.msg_type
+        if self.dictionary is None:
+            return None   # UseDataDictionary=N: session-level checks only
         if not self.dictionary.known_type(mt):
             if mt not in VALID_MSG_TYPES:
                 return (SRR.INVALID_MSGTYPE, T.MsgType, f"invalid MsgType {mt!r}")
@@ -283,8 +294,8 @@ class Session:
         if seq is None:
             self._logout_and_disconnect("MsgSeqNum(34) missing or not a number")
             return
-        if msg.get(T.SenderCompID) != self.config.target_comp_id or \
-                msg.get(T.TargetCompID) != self.config.sender_comp_id:
+        if self.config.check_comp_id and (msg.get(T.SenderCompID) != self.config.target_comp_id or
+                                          msg.get(T.TargetCompID) != self.config.sender_comp_id):
             self._reject(msg, SRR.COMPID_PROBLEM, T.SenderCompID, "CompID problem")
             self._logout_and_disconnect("incorrect SenderCompID or TargetCompID")
             return
@@ -389,6 +400,7 @@ class Session:
         elif mt == M.REJECT:
             log.warning("%s: counterparty rejected %s: %s", self.name, msg.get(T.RefSeqNum), msg.get(T.Text))
         elif mt == M.LOGOUT:
+            self._logged_out = True
             if self.state is SessionState.LOGOUT_SENT:
                 self._disconnect("logout complete")
             else:
@@ -417,7 +429,7 @@ class Session:
             sent = parse_fix_timestamp(sending_time)
         except (TypeError, ValueError):
             return False
-        if poss_dup:
+        if poss_dup or not self.config.check_latency:
             return True
         return abs(time.time_ns() - sent) <= self.config.sending_time_tolerance_s * 1_000_000_000
 
@@ -430,6 +442,8 @@ class Session:
             tol = self.config.sending_time_tolerance_s
             self._window = (fix_timestamp((now - tol) * 1_000_000_000)[:17],
                             fix_timestamp((now + tol) * 1_000_000_000)[:17])
+            if not self.config.check_latency:
+                self._window = ("", "\x7f")   # CheckLatency=N: every SendingTime is inside
             self._window_sec = now
         lo, hi = self._window
         return lo <= sending_time[:17] <= hi
@@ -465,8 +479,11 @@ class Session:
             return
         reset = msg.get(T.ResetSeqNumFlag) == "Y"
         seq = msg.seq_num or 0
-        if self.config.role == "acceptor" and reset:
-            self.store.reset()
+        if self.config.role == "acceptor":
+            if self.config.refresh_on_logon:
+                self.store.refresh()   # RefreshOnLogon: another process may have moved the store on
+            if reset or self.config.resets_on_logon:
+                self.store.reset()     # ResetOnLogon=Y: at every Logon, whatever it carries
         expected = self.store.next_target_seq
         if seq < expected:
             # Refused before any Logon reply: the Logout's Text is the reason the initiator sees.

@@ -187,6 +187,13 @@ class FileStore:
         self._write_seqnums()
         self.flush()
 
+    def refresh(self) -> None:
+        """Re-read the sequence numbers and the log from disk (RefreshOnLogon: a hot standby
+        takes over a store another process has been writing)."""
+        self.close()
+        self._starts, self._first, self._dirty = array("q"), 1, False
+        self._open()
+
     def close(self) -> None:
         if self._mm is None:
             return
