@@ -5,6 +5,10 @@
 - Weekly (StartDay and EndDay): open from StartDay StartTime to EndDay EndTime; it may wrap
   over the weekend (StartDay Sunday, EndDay Friday, or StartDay Friday, EndDay Monday).
   The same day and time at both ends is a window that never closes.
+- A session *period* runs from one start to the next (for a 24-hour session: a day from
+  StartTime). QuickFIX starts every period with fresh sequence numbers: a store created
+  before the current period began is reset (``period_start``); QuickFIX's NonStopSession,
+  which would keep them, is not supported.
 - Times are UTC unless a time zone is given: an IANA name (QuickFIX/J's TimeZone, which
   overrides UseLocalTime) or "local" (UseLocalTime=Y: the machine's local time).
 """
@@ -75,3 +79,17 @@ class Schedule:
         if start < end:
             return start <= t < end
         return t >= start or t < end   # crosses midnight (daily) or the week's end (weekly)
+
+    def period_start(self, now: dt.datetime) -> dt.datetime | None:
+        """The start of the latest period begun at or before ``now`` (None without a schedule)."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=dt.timezone.utc)
+        local = now.astimezone(self.zone())
+        start = local.replace(hour=self.start_time.hour, minute=self.start_time.minute,
+                              second=self.start_time.second, microsecond=0)
+        if self.start_day is None:
+            return start if start <= local else start - dt.timedelta(days=1)
+        start -= dt.timedelta(days=(local.weekday() - self.start_day) % 7)
+        return start if start <= local else start - dt.timedelta(days=7)

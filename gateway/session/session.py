@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Callable, Protocol
 
@@ -83,6 +84,7 @@ class Session:
         self._window_sec, self._window = -1, ("", "")   # SendingTime accuracy window, per second
         self.last_error = ""
         self._logged_out = False   # the connection ended with a Logout exchange (ResetOnLogout)
+        self._schedule = config.schedule if config.start_time is not None else None
 
     # -- transport side -------------------------------------------------------
     @property
@@ -101,6 +103,7 @@ class Session:
         if self.config.role == "initiator":
             if self.config.refresh_on_logon:
                 self.store.refresh()
+            self._new_period_reset()
             if self.config.resets_on_logon:
                 self.store.reset()
             fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]
@@ -138,6 +141,11 @@ class Session:
         if self._write is None:
             return
         now = self.clock()
+        if self._schedule is not None and self.state is not SessionState.DISCONNECTED and self._period_over():
+            self._send_logout("new session period")
+            self._disconnect("new session period: sequence numbers reset")
+            self.store.reset()
+            return
         if self.state is SessionState.ACTIVE and not self.config.in_schedule():
             self._send_logout("end of the session schedule")
             return
@@ -482,6 +490,7 @@ class Session:
         if self.config.role == "acceptor":
             if self.config.refresh_on_logon:
                 self.store.refresh()   # RefreshOnLogon: another process may have moved the store on
+            self._new_period_reset()
             if reset or self.config.resets_on_logon:
                 self.store.reset()     # ResetOnLogon=Y: at every Logon, whatever it carries
         expected = self.store.next_target_seq
@@ -503,6 +512,15 @@ class Session:
         else:
             self.store.set_next_target(seq + 1)
         self.app.on_logon(self)
+
+    def _period_over(self) -> bool:
+        """The store was created before the current session period began (QuickFIX resets then)."""
+        start = self._schedule.period_start(datetime.now(timezone.utc))
+        return start is not None and self.store.creation_time < start.timestamp()
+
+    def _new_period_reset(self) -> None:
+        if self._schedule is not None and self._period_over():
+            self.store.reset()   # a new session period starts from sequence number 1
 
     def _on_sequence_reset(self, msg: FixMessage, gap_fill: bool) -> None:
         try:

@@ -220,3 +220,30 @@ async def test_an_initiator_fails_over_to_the_next_address():
         await initiator.stop()
         await acceptor.stop()
         await asyncio.sleep(0)
+
+
+def test_a_new_session_period_starts_from_sequence_number_one():
+    # A 24-hour session (StartTime == EndTime) never closes, but each day from StartTime is a new
+    # period: QuickFIX resets a store created before the current period began.
+    for extra, expected in (("StartTime=00:00:00\nEndTime=00:00:00\n", ["A"]), ("", ["5"])):
+        w = Wire(extra)
+        w.store.set_next_target(7)
+        w.store.save_sent(6, b"8=FIX.4.4\x01")
+        w.store.creation_time -= 2 * 86400                 # the store is from two days ago
+        assert types(w.logon(1)) == expected, extra         # no ResetSeqNumFlag
+    w = Wire("StartTime=00:00:00\nEndTime=00:00:00\n")
+    w.logon(1)
+    w.store.creation_time -= 2 * 86400                     # the period ends while logged on
+    w.session.on_timer()
+    assert types(w.replies()) == ["5"] and w.closed and w.store.next_target_seq == 1
+
+
+def test_period_start_of_daily_and_weekly_schedules():
+    from wirespeed.gateway.session.schedule import Schedule
+    utc = dt.timezone.utc
+    night = Schedule(dt.time(22), dt.time(6))
+    assert night.period_start(dt.datetime(2026, 1, 7, 3, 0, tzinfo=utc)) == dt.datetime(2026, 1, 6, 22, tzinfo=utc)
+    assert night.period_start(dt.datetime(2026, 1, 7, 23, 0, tzinfo=utc)) == dt.datetime(2026, 1, 7, 22, tzinfo=utc)
+    week = Schedule(dt.time(17), dt.time(17), 6, 4, "America/New_York")   # Sunday 17:00 .. Friday 17:00
+    start = week.period_start(dt.datetime(2026, 1, 8, 12, 0, tzinfo=utc))   # a Thursday
+    assert start.weekday() == 6 and (start.day, start.hour) == (4, 17) and start.utcoffset() == dt.timedelta(hours=-5)
