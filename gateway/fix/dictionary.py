@@ -244,7 +244,7 @@ class Dictionary:
         if (self.allow_user_defined if user else self.allow_unknown_fields):
             return None
         if tag not in self.types:
-            return (SRR.INVALID_TAG_NUMBER, int(tag), f"invalid tag number {tag} (not in the data dictionary)")
+            return (SRR.INVALID_TAG_NUMBER, _ref(tag), f"invalid tag number {tag[:12]} (not in the data dictionary)")
         return (SRR.TAG_NOT_DEFINED_FOR_MSG_TYPE, int(tag),
                 f"tag {tag} ({self.names[tag]}) not defined for MsgType {mt}")
 
@@ -261,7 +261,7 @@ class Dictionary:
         while i < n:
             tag, value = pairs[i]
             if tag in seen:
-                return (SRR.TAG_APPEARS_MORE_THAN_ONCE, int(tag), f"tag {tag} appears more than once")
+                return (SRR.TAG_APPEARS_MORE_THAN_ONCE, _ref(tag), f"tag {tag[:12]} appears more than once")
             seen.add(tag)
             problem = self._field_problem(tag, value, plan.allowed, mt)
             if problem is not None:
@@ -276,14 +276,14 @@ class Dictionary:
         if missing:
             return self._missing(plan, missing)
         if top:
-            return min(top, key=lambda p: (self._section.get(str(p[1]), 2), p[1]))
+            return min(top, key=lambda p: (self._section.get(str(p[1]), 2), p[1] if p[1] is not None else 1 << 62))
         return inner
 
     def _walk_group(self, pairs, i: int, group: GroupDef, count_text: str, mt: str):
         """(count problem, first problem inside, index after the group) for the entries of
         ``group`` at ``i``. Entries are counted as QuickFIX counts them: a new one starts at
         the delimiter or at a member the current entry already has."""
-        expected = int(count_text) if digits(count_text) else -1
+        expected = int(count_text) if digits(count_text) and len(count_text) <= 9 else -1   # (any length is text)
         members = frozenset(group.fields)
         count, entry, inner, n = 0, set(), None, len(pairs)
         while i < n and pairs[i][0] in members:
@@ -309,7 +309,7 @@ class Dictionary:
         if count != expected:
             return (INCORRECT_NUMINGROUP_COUNT, int(group.count),
                     f"incorrect NumInGroup count for repeating group {group.count}: "
-                    f"{count_text} declared, {count} present"), inner, i
+                    f"{count_text[:12]} declared, {count} present"), inner, i
         return None, inner, i
 
     def _entry_required(self, group: GroupDef, entry: set[str]):
@@ -358,6 +358,12 @@ class Shape:
         found = tuple(self.index.get(str(t), 0) for t in tags)
         groups = self.known_groups[tags] = None if 0 in found or len(found) < 2 else found
         return groups
+
+
+def _ref(tag: str) -> int | None:
+    """RefTagID for a tag as the peer wrote it: a number of any length is refused, not converted
+    (RefTagID is an INT field; past 9 digits there is no such tag to refer to)."""
+    return int(tag) if len(tag) <= 9 else None
 
 
 def _format_error(tag: str, name: str, value: str):
@@ -423,7 +429,7 @@ def relax_parse_error(msg, config):
         if not eq or not digits(t) or t.startswith("0"):
             return (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {t!r}")
         if value == "" and config.validate_fields_have_values:
-            return (SRR.TAG_WITHOUT_VALUE, int(t), f"tag {t} has no value")
+            return (SRR.TAG_WITHOUT_VALUE, _ref(t), f"tag {t[:12]} has no value")
         tags.append(t)
     if config.validate_fields_out_of_order:
         return _check_order(tags, msg.get(8), (config.begin_string,))

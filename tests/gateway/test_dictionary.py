@@ -268,3 +268,20 @@ def test_agrees_with_quickfix_on_reason_and_tag(begin, base):
             assert ours[0] == theirs[0], fields
         else:
             assert ours[:2] == theirs, fields
+
+
+def _frame(body: str, begin="FIX.4.4") -> bytes:
+    head = f"8={begin}\x019={len(body)}\x01"
+    total = sum((head + body).encode()) % 256
+    return (head + body + f"10={total:03d}\x01").encode()
+
+
+def test_numbers_of_any_length_are_refused_not_converted():
+    huge = "9" * 5000    # past Python's int() limit for text: a traceback if converted
+    assert check(NOS44 + [(453, huge), (448, "P"), (447, "D"), (452, "1")])[:2] == (16, 453)
+    body = "35=D\x0149=S\x0156=T\x0134=1\x0152=" + HDR_TIME + "\x01" + "".join(f"{t}={v}\x01" for t, v in NOS44)
+    for extra, expected in ((f"{huge}=x\x01", (0, None)), (f"{huge}=x\x01{huge}=y\x01", (13, None))):
+        p = FixParser(1 << 16)
+        p.feed(_frame(body + extra))
+        msg = p.poll()
+        assert msg.error is None and dictionary("FIX.4.4", allow_user_defined=False).validate(msg)[:2] == expected
