@@ -205,21 +205,26 @@ def _free_port() -> int:
 
 @run_async
 async def test_an_initiator_fails_over_to_the_next_address():
-    acceptor = Engine(parse_cfg(ACC), lambda _s: EchoApp())
+    acceptor = Engine(parse_cfg(ACC + "ResetOnLogon=Y\n"), lambda _s: EchoApp())   # each Logon may start at 1
     await acceptor.start()
     port = next(iter(acceptor.acceptors.values())).port
     ini_text = ("[SESSION]\nConnectionType=initiator\nBeginString=FIX.4.4\nSenderCompID=CLIENT1\nTargetCompID=GW\n"
                 f"SocketConnectHost=127.0.0.1\nSocketConnectPort={_free_port()}\n"
                 f"SocketConnectHost1=127.0.0.1\nSocketConnectPort1={port}\nReconnectInterval=0.05\n")
-    initiator = Engine(parse_cfg(ini_text), lambda _s: EchoApp())
-    await initiator.start()
     try:
-        (ini,) = initiator.initiators
-        assert await ini.wait_logged_on(3.0) and ini.port == port
+        initiator = Engine(parse_cfg(ini_text), lambda _s: EchoApp())
+        await initiator.start()
+        try:
+            (ini,) = initiator.initiators
+            assert await ini.wait_logged_on(3.0) and ini.port == port
+        finally:
+            await initiator.stop()
+        from wirespeed.gateway.cli import _probe   # `wirespeed fix-initiator` fails over the same way
+        ok, text = await _probe(parse_cfg(ini_text)[0], 0, "AAPL", "1.00", 3.0)
+        assert ok and "logon ok" in text, text
+        assert acceptor.sessions["FIX.4.4-GW-CLIENT1"].store.next_target_seq == 6   # Logon 1, TestRequests 2-4, Logout 5
     finally:
-        await initiator.stop()
         await acceptor.stop()
-        await asyncio.sleep(0)
 
 
 def test_a_new_session_period_starts_from_sequence_number_one():
