@@ -23,6 +23,10 @@ def make_store(s: SessionSettings, session_id: str | None = None):
         # QuickFIX's PersistMessages=N: sent messages are not kept for resending, so every
         # ResendRequest is answered with SequenceReset-GapFill (the numbers are still kept).
         store.get_sent = lambda begin, end: []
+        if isinstance(store, MemoryStore):
+            def numbers_only(seq: int, raw: bytes, reply_to: int = 0) -> None:
+                store.next_sender_seq = seq + 1   # nothing kept: memory stays flat
+            store.save_sent = numbers_only
     return store
 
 

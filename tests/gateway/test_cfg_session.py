@@ -252,3 +252,20 @@ def test_period_start_of_daily_and_weekly_schedules():
     week = Schedule(dt.time(17), dt.time(17), 6, 4, "America/New_York")   # Sunday 17:00 .. Friday 17:00
     start = week.period_start(dt.datetime(2026, 1, 8, 12, 0, tzinfo=utc))   # a Thursday
     assert start.weekday() == 6 and (start.day, start.hour) == (4, 17) and start.utcoffset() == dt.timedelta(hours=-5)
+
+
+def test_reconnect_interval_is_quickfixs_fixed_interval_unless_a_maximum_is_set():
+    ini = ("[SESSION]\nConnectionType=initiator\nBeginString=FIX.4.4\nSenderCompID=CLIENT1\nTargetCompID=GW\n"
+           "SocketConnectPort=1\n")
+    (fixed,) = Engine(parse_cfg(ini), lambda _s: EchoApp()).initiators
+    assert fixed.backoff_initial == fixed.backoff_max == 30.0          # QuickFIX: every 30 s, no doubling
+    (backoff,) = Engine(parse_cfg(ini + "ReconnectInterval=1\nReconnectIntervalMax=60\n"), lambda _s: EchoApp()).initiators
+    assert (backoff.backoff_initial, backoff.backoff_max) == (1.0, 60.0)
+
+
+def test_persist_messages_n_keeps_no_messages_in_memory():
+    w = Wire("PersistMessages=N\n")
+    w.logon()
+    for seq in range(2, 12):
+        w.send("D", seq, [(11, f"A{seq}")] + NOS[1:])
+    assert w.store.next_sender_seq == 12 and not w.store._sent   # numbers kept, messages not
