@@ -43,7 +43,10 @@ REPEATING_GROUP_FIELDS_OUT_OF_ORDER = 15
 INCORRECT_NUMINGROUP_COUNT = 16
 
 _TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?+"
-_DECIMAL_RE = r"(?>-?(?:[0-9]++(?:\.[0-9]*+)?|\.[0-9]++))"
+# Numbers of at most 18 digits (and 18 decimals): any longer is refused as a format error, never
+# converted (a signed 64-bit integer holds 18 digits; int() of thousands raises).
+_MAX_DIGITS = 18
+_DECIMAL_RE = r"(?>-?(?:[0-9]{1,18}+(?:\.[0-9]{0,18}+)?|\.[0-9]{1,18}+))"
 _TIMESTAMP = re.compile(_TIMESTAMP_RE).fullmatch
 _DECIMAL = re.compile(_DECIMAL_RE).fullmatch
 MAX_SHAPES = 8   # per MsgType: bounds what a counterparty sending ever-new shapes can cost
@@ -51,7 +54,7 @@ MAX_SHAPES = 8   # per MsgType: bounds what a counterparty sending ever-new shap
 # QuickFIX's field types -> the pattern a value must match in full. One table serves the
 # validator (as ``fullmatch``) and the shapes (inside their pattern), so a shape can never
 # be more lenient than the check it stands for. A type not listed is free text, as in QuickFIX.
-_DIGITS, _INT = "[0-9]++", "-?[0-9]++"
+_DIGITS, _INT = "[0-9]{1,18}+", "-?[0-9]{1,18}+"
 _DATE = "[0-9]{8}"
 _TYPE_PATTERNS = {
     "INT": _INT, "LENGTH": _DIGITS, "SEQNUM": _DIGITS, "NUMINGROUP": _DIGITS,
@@ -210,7 +213,7 @@ class Dictionary:
     def _value_problem(self, tag: str, value: str, kind_values):
         kind, allowed_values = kind_values
         if kind == _K_DIGITS:
-            ok = value.isascii() and value.isdigit()
+            ok = value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS
         elif kind == _K_ENUM:
             if value in allowed_values:
                 return None

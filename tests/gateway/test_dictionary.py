@@ -278,7 +278,9 @@ def _frame(body: str, begin="FIX.4.4") -> bytes:
 
 def test_numbers_of_any_length_are_refused_not_converted():
     huge = "9" * 5000    # past Python's int() limit for text: a traceback if converted
-    assert check(NOS44 + [(453, huge), (448, "P"), (447, "D"), (452, "1")])[:2] == (16, 453)
+    assert check(NOS44 + [(453, huge), (448, "P"), (447, "D"), (452, "1")])[:2] == (6, 453)   # > 18 digits
+    qty = lambda v: [(t, v if t == 38 else x) for t, x in NOS44]
+    assert check(qty("1" * 19))[:2] == (6, 38) and check(qty("1" * 18)) is None
     body = "35=D\x0149=S\x0156=T\x0134=1\x0152=" + HDR_TIME + "\x01" + "".join(f"{t}={v}\x01" for t, v in NOS44)
     for extra, expected in ((f"{huge}=x\x01", (0, None)), (f"{huge}=x\x01{huge}=y\x01", (13, None))):
         p = FixParser(1 << 16)
