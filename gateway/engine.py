@@ -76,11 +76,11 @@ class Engine:
                 if s.TargetCompID == "*":
                     templates.setdefault(key, []).append(s)
                     continue
-                session = self._session(s, s.session_config(), app_for(s), make_store(s), s.session_id)
+                session = Session(s.session_config(), app_for(s), make_store(s))
                 acc.sessions[s.TargetCompID] = session
                 self.sessions[s.session_id] = session
             else:
-                session = self._session(s, s.session_config(), app_for(s), make_store(s), s.session_id)
+                session = Session(s.session_config(), app_for(s), make_store(s))
                 self.sessions[s.session_id] = session
                 interval = max(s.ReconnectInterval, 0.01)   # QuickFIX: a fixed interval (default 30 s)
                 self.initiators.append(FixInitiator(
@@ -90,6 +90,9 @@ class Engine:
                     alternates=s.connect_addresses[1:]))
         for key, tmpl in templates.items():
             self.acceptors[key].factory = self._template_factory(tmpl[0], app_for)
+        for s in settings:
+            if s.session_id in self.sessions:
+                self._file_log(s, self.sessions[s.session_id], s.session_id)
         self.cpus = next((s.CPUAffinity for s in settings if s.CPUAffinity), None)
 
     def _template_factory(self, s: SessionSettings, app_for):
@@ -97,18 +100,16 @@ class Engine:
             if not comp or "\x01" in comp or "=" in comp or len(comp) > 64:
                 return None
             session_id = f"{s.BeginString}-{s.SenderCompID}-{comp}"
-            session = self._session(s, s.session_config(target=comp), app_for(s), make_store(s, session_id),
-                                    session_id)
+            session = Session(s.session_config(target=comp), app_for(s), make_store(s, session_id))
+            self._file_log(s, session, session_id)
             self.sessions[session_id] = session
             log.info("dynamic session %s created from template", session_id)
             return session
         return create
 
-    def _session(self, s: SessionSettings, config, app, store, session_id: str) -> Session:
-        session = Session(config, app, store)
+    def _file_log(self, s: SessionSettings, session: Session, session_id: str) -> None:
         if s.FileLogPath is not None:
             self.logs.append(MessageLog(s.FileLogPath, session_id).attach(session))
-        return session
 
     async def start(self) -> None:
         if self.cpus:

@@ -19,27 +19,33 @@ class SessionConfig:
     # ResetSeqNumFlag). True on an acceptor: both numbers back to 1 at every Logon (QuickFIX's
     # ResetOnLogon=Y), whatever the Logon carries.
     reset_on_logon: bool | None = None
+    sending_time_tolerance_s: int = 120
+    logout_timeout_s: float = 2.0
+    max_message_bytes: int = 8192
+    allow_unknown_fields: bool = False   # accept tags the dictionary does not define for a message
+    password: str | None = None          # acceptor: Logon must carry it (554); initiator: sends it
+    max_messages_per_second: int = 20000 # inbound, per connection; above it the session logs out
+    # QuickFIX's session settings (docs/gateway/config.md has each one's meaning)
     reset_on_logout: bool = False         # numbers back to 1 after a Logout exchange
     reset_on_disconnect: bool = False     # numbers back to 1 whenever the connection ends
     refresh_on_logon: bool = False        # re-read the store from disk at Logon (hot standby)
     check_comp_id: bool = True            # inbound SenderCompID/TargetCompID must match
-    check_latency: bool = True            # inbound SendingTime within sending_time_tolerance_s
-    sending_time_tolerance_s: int = 120   # QuickFIX's MaxLatency
-    logout_timeout_s: float = 2.0
-    max_message_bytes: int = 8192
-    allow_unknown_fields: bool = False    # accept tags < 5000 the dictionary does not define for a message
+    check_latency: bool = True            # inbound SendingTime within sending_time_tolerance_s (MaxLatency)
     validate_user_defined_fields: bool = False   # check tags >= 5000 against the dictionary too
     validate_fields_out_of_order: bool = True    # header fields after the body: Reject (14)
     validate_fields_have_values: bool = True     # a tag without a value: Reject (4)
     use_data_dictionary: bool = True      # False: session-level checks only (no shapes either)
     data_dictionary: str | None = None    # a QuickFIX XML dictionary; None: the built-in one
-    password: str | None = None           # acceptor: Logon must carry it (554); initiator: sends it
-    max_messages_per_second: int = 20000  # inbound, per connection; above it the session logs out
-    start_time: dt.time | None = None     # session window; None = always (see Schedule)
-    end_time: dt.time | None = None
-    start_day: int | None = None          # weekly window: Monday = 0 (with end_day)
+    start_day: int | None = None          # weekly window: Monday = 0 (with end_day; see Schedule)
     end_day: int | None = None
-    time_zone: str | None = None          # IANA name, "local" (UseLocalTime=Y), None = UTC
+    time_zone: str | None = None          # of the window: IANA name, "local" (UseLocalTime=Y), None = UTC
+    start_time: dt.time | None = None    # session window (see Schedule); None = always
+    end_time: dt.time | None = None
+
+    def in_schedule(self, now: dt.datetime | None = None) -> bool:
+        if self.start_time is None or self.end_time is None:
+            return True
+        return self.schedule.contains(now or dt.datetime.now(dt.timezone.utc))
 
     @property
     def schedule(self) -> Schedule:
@@ -48,11 +54,6 @@ class SessionConfig:
     @property
     def resets_on_logon(self) -> bool:
         return self.role == "initiator" if self.reset_on_logon is None else self.reset_on_logon
-
-    def in_schedule(self, now: dt.datetime | None = None) -> bool:
-        if self.start_time is None or self.end_time is None:
-            return True
-        return self.schedule.contains(now or dt.datetime.now(dt.timezone.utc))
 
     def load_dictionary(self):
         """The session's data dictionary (None with use_data_dictionary=False)."""
