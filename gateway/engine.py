@@ -90,10 +90,10 @@ class Engine:
                     alternates=s.connect_addresses[1:]))
         for key, tmpl in templates.items():
             self.acceptors[key].factory = self._template_factory(tmpl[0], app_for)
-        for s in settings:
+        self.cpus = next((s.CPUAffinity for s in settings if s.CPUAffinity), None)
+        for s in settings:   # (the dynamic sessions get theirs when created)
             if s.session_id in self.sessions:
                 self._file_log(s, self.sessions[s.session_id], s.session_id)
-        self.cpus = next((s.CPUAffinity for s in settings if s.CPUAffinity), None)
 
     def _template_factory(self, s: SessionSettings, app_for):
         def create(comp: str) -> Session | None:
