@@ -120,6 +120,12 @@ KEYS = {
     "UseLocalTime": (_yn, False),
     "ReconnectInterval": (_nonneg, 30.0),
     "LogoutTimeout": (_nonneg, 2.0),
+    "SocketNodelay": (_yn, True),
+    "SocketUseSSL": (_yn, False),
+    "SSLCertificate": (_text, None),
+    "SSLPrivateKey": (_text, None),
+    "SSLCACertificate": (_text, None),
+    "AllowUnknownMsgFields": (_yn, False),
     "UseDataDictionary": (_yn, True),
     "DataDictionary": (_text, None),
     "TransportDataDictionary": (_text, None),
@@ -127,12 +133,6 @@ KEYS = {
     "ValidateFieldsOutOfOrder": (_yn, True),
     "ValidateFieldsHaveValues": (_yn, True),
     "ValidateUserDefinedFields": (_yn, True),
-    "SocketNodelay": (_yn, True),
-    "SocketUseSSL": (_yn, False),
-    "SSLCertificate": (_text, None),
-    "SSLPrivateKey": (_text, None),
-    "SSLCACertificate": (_text, None),
-    "AllowUnknownMsgFields": (_yn, False),
     # wirespeed keys
     "AcceptorTemplate": (_yn, False),          # TargetCompID=* : accept any counterparty CompID
     "FsyncPolicy": (_choice("none", "batch", "always"), "batch"),
@@ -184,19 +184,19 @@ class SessionSettings:
         return SessionConfig(
             sender_comp_id=self.SenderCompID, target_comp_id=target or self.TargetCompID,
             role=self.ConnectionType, begin_string=self.BeginString, heartbeat_s=self.HeartBtInt,
-            reset_on_logon=self.ResetOnLogon, reset_on_logout=self.ResetOnLogout,
-            reset_on_disconnect=self.ResetOnDisconnect, refresh_on_logon=self.RefreshOnLogon,
-            check_comp_id=self.CheckCompID, check_latency=self.CheckLatency,
-            sending_time_tolerance_s=self.SendingTimeTolerance or self.MaxLatency,
+            reset_on_logon=self.ResetOnLogon, sending_time_tolerance_s=self.SendingTimeTolerance or self.MaxLatency,
             logout_timeout_s=self.LogoutTimeout, max_message_bytes=self.MaxMessageSize,
-            allow_unknown_fields=self.AllowUnknownMsgFields,
+            allow_unknown_fields=self.AllowUnknownMsgFields, password=self.Password,
+            # QuickFIX's session settings
+            reset_on_logout=self.ResetOnLogout, reset_on_disconnect=self.ResetOnDisconnect,
+            refresh_on_logon=self.RefreshOnLogon, check_comp_id=self.CheckCompID, check_latency=self.CheckLatency,
             validate_user_defined_fields=self.ValidateUserDefinedFields,
             validate_fields_out_of_order=self.ValidateFieldsOutOfOrder,
             validate_fields_have_values=self.ValidateFieldsHaveValues,
             use_data_dictionary=self.UseDataDictionary, data_dictionary=self.DataDictionary,
-            password=self.Password, max_messages_per_second=self.MaxMessagesPerSecond,
-            start_time=self.StartTime, end_time=self.EndTime, start_day=self.StartDay, end_day=self.EndDay,
-            time_zone=self.time_zone)
+            start_day=self.StartDay, end_day=self.EndDay, time_zone=self.time_zone,
+            max_messages_per_second=self.MaxMessagesPerSecond,
+            start_time=self.StartTime, end_time=self.EndTime)
 
 
 def _sections(text: str, source: str):

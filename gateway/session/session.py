@@ -17,8 +17,8 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from datetime import datetime, timezone
 from enum import Enum
+from datetime import datetime, timezone
 from typing import Callable, Protocol
 
 from wirespeed.clock import fix_timestamp, parse_fix_timestamp
@@ -93,12 +93,12 @@ class Session:
 
     def connection_made(self, write: Callable[[bytes], None], close: Callable[[], None]) -> None:
         self._write, self._close = write, close
+        self._logged_out = False
         self.state = SessionState.AWAITING_LOGON
         self._last_sent = self._last_recv = self.clock()
         self.parser = FixParser(self.config.max_message_bytes, (self.config.begin_string,), self.dictionary)
         self._queue.clear()
         self._resend_target = 0
-        self._logged_out = False
         self._tokens, self._tokens_at = self._rate, self._last_recv
         if self.config.role == "initiator":
             if self.config.refresh_on_logon:
@@ -114,12 +114,12 @@ class Session:
             self._send_raw(M.LOGON, fields)
 
     def connection_lost(self) -> None:
-        was_active = self.state in (SessionState.ACTIVE, SessionState.LOGOUT_SENT)
-        self.state = SessionState.DISCONNECTED
-        self._write = self._close = None
         if self.config.reset_on_disconnect or (self._logged_out and self.config.reset_on_logout):
             self.store.reset()   # QuickFIX's ResetOnDisconnect / ResetOnLogout
         self._logged_out = False
+        was_active = self.state in (SessionState.ACTIVE, SessionState.LOGOUT_SENT)
+        self.state = SessionState.DISCONNECTED
+        self._write = self._close = None
         if was_active:
             self.app.on_logout(self)
 
