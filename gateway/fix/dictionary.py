@@ -137,8 +137,12 @@ class Dictionary:
         kinds = {t: self._kinds[t] for t in allowed - {"8", "9", "10", "34", "35"}
                  if self._kinds.get(t) is not None}
         groups = {**self.spec.header.groups, **mdef.groups}
-        return _Plan(frozenset(mdef.required), tuple(sorted(mdef.required, key=int)), allowed, frozenset(kinds), kinds,
-                     frozenset(groups), groups)
+        # Required: the header's (a venue's dictionary may require more than FIX does), the
+        # trailer's, the message's: in that order, each by ascending tag, as QuickFIX checks them.
+        framed = {"8", "9", "35", "10"}
+        order = [t for part in (self.spec.header, self.spec.trailer, mdef)
+                 for t in sorted(set(part.required) - framed, key=int)]
+        return _Plan(frozenset(order), tuple(order), allowed, frozenset(kinds), kinds, frozenset(groups), groups)
 
     def known_type(self, msg_type: str) -> bool:
         return msg_type in self.messages

@@ -179,6 +179,15 @@ def test_a_venues_customised_dictionary_with_user_defined_fields(venue):
     assert venue.version == "FIX.4.4" and venue.known_type("D") and not venue.known_type("8")
 
 
+def test_a_venue_may_require_more_of_the_header(tmp_path):
+    path = tmp_path / "STRICT44.xml"
+    path.write_text(VENUE.replace("<field name='PossDupFlag' required='N'/>", "<field name='PossDupFlag' required='Y'/>"))
+    strict = load_dictionary(path)
+    base = [(11, "A"), (55, "X"), (54, "1"), (38, "5"), (5001, "VWAP")]
+    assert check(base, d=strict)[:2] == (1, 43)                                        # before the body's
+    assert check([(43, "N")] + base[1:], d=strict)[:2] == (1, 11)
+
+
 def test_a_loaded_dictionary_compiles_into_shapes(venue):
     # The venue's message, once valid, is learned as a shape: the next one parses through it.
     base = [(11, "A"), (55, "X"), (54, "1"), (38, "5"), (5001, "VWAP")]
