@@ -260,7 +260,7 @@ def parse_cfg(text: str, source: str = "<cfg>") -> list[SessionSettings]:
             else:
                 parsed[key] = default
         try:
-            parsed["_failover"] = tuple(_failover(raw, parsed["SocketConnectHost"]))
+            parsed["_failover"] = tuple(_failover(raw))
         except ValueError as exc:
             raise ConfigError(f"{source}: {label}: {exc}") from None
         if parsed["DataDictionary"] is not None:
@@ -277,15 +277,20 @@ def parse_cfg(text: str, source: str = "<cfg>") -> list[SessionSettings]:
     return sessions
 
 
-def _failover(raw: dict, primary_host: str):
-    """(host, port) of SocketConnectHost<n>/SocketConnectPort<n>, n = 1, 2, ... in order."""
+def _failover(raw: dict):
+    """(host, port) of SocketConnectHost<n>/SocketConnectPort<n>, n = 1, 2, ... in order. QuickFIX
+    reads them up to the first gap and needs both of a pair: here a gap or half a pair is an error."""
     numbers = sorted({int(re.sub(r"\D", "", k)) for k in raw if _FAILOVER(k)})
-    for n in numbers:
+    for expected, n in enumerate(numbers, 1):
+        if n != expected:
+            raise ValueError(f"SocketConnectHost{n}: alternates are numbered 1, 2, ... without a gap "
+                             f"(SocketConnectHost{expected} is missing)")
         host, port = raw.get(f"SocketConnectHost{n}"), raw.get(f"SocketConnectPort{n}")
-        if port is None:
-            raise ValueError(f"SocketConnectPort{n}: required with SocketConnectHost{n}")
+        if host is None or port is None:
+            missing = f"SocketConnectHost{n}" if host is None else f"SocketConnectPort{n}"
+            raise ValueError(f"{missing}: required with {'SocketConnectPort' if host is None else 'SocketConnectHost'}{n}")
         try:
-            yield (host if host is not None else primary_host), _port(port)
+            yield host, _port(port)
         except ValueError as exc:
             raise ValueError(f"SocketConnectPort{n}: {exc}") from None
 

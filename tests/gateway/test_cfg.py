@@ -135,8 +135,13 @@ def test_failover_addresses_in_order():
     s = one("SocketConnectHost=10.0.0.1\nSocketConnectPort2=7002\nSocketConnectHost2=10.0.0.3\n"
             "SocketConnectHost1=10.0.0.2\nSocketConnectPort1=7001\n", INI)
     assert s.connect_addresses == [("10.0.0.1", 1), ("10.0.0.2", 7001), ("10.0.0.3", 7002)]
-    with pytest.raises(ConfigError, match="SocketConnectPort1: required with SocketConnectHost1"):
-        one("SocketConnectHost1=10.0.0.2\n", INI)
+    for extra, message in (("SocketConnectHost1=10.0.0.2\n", "SocketConnectPort1: required with SocketConnectHost1"),
+                           ("SocketConnectPort1=7001\n", "SocketConnectHost1: required with SocketConnectPort1"),
+                           ("SocketConnectHost1=h\nSocketConnectPort1=1\nSocketConnectHost3=h\nSocketConnectPort3=3\n",
+                            "SocketConnectHost3: alternates are numbered 1, 2, ... without a gap"),
+                           ("SocketConnectHost1=h\nSocketConnectPort1=x\n", "SocketConnectPort1: must be a TCP port")):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            one(extra, INI)
 
 
 def test_a_quickfix_key_wirespeed_does_not_act_on_is_a_warning(caplog):
