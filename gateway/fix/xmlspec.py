@@ -125,7 +125,11 @@ class _Builder:
             if fd is None:
                 self.fail(f"{where}: field {name!r} is not defined in <fields>")
             if fd.tag in order:
-                self.fail(f"{where}: field {name} ({fd.tag}) appears twice")
+                # Listed twice (directly and through a component, say): one field, as QuickFIX
+                # merges it, required if either listing is.
+                if req and fd.tag not in required:
+                    required.append(fd.tag)
+                continue
             order.append(fd.tag)
             if req:
                 required.append(fd.tag)

@@ -216,6 +216,16 @@ def test_a_bad_dictionary_is_an_error_naming_the_file_and_the_problem(text, expe
         parse_spec(text, "venue.xml")
 
 
+def test_a_field_listed_twice_is_one_field_required_if_either_listing_is():
+    spec = parse_spec(VENUE.replace("<field name='VenueTag' required='N'/>",
+                                    "<field name='VenueTag' required='N'/><component name='Instrument' required='N'/>"
+                                    "<field name='VenueTag' required='Y'/>"), "twice.xml")
+    d = Dictionary(spec)
+    nos = d.messages["D"]
+    assert nos.fields.count("5002") == 1 and "5002" in nos.required and nos.fields.count("55") == 1
+    assert "55" in nos.required   # the required Instrument listing wins over the optional one
+
+
 def test_a_dictionary_of_another_version_is_refused(tmp_path):
     path = tmp_path / "d.xml"
     path.write_text(VENUE)
