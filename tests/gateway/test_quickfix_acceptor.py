@@ -1,11 +1,15 @@
 """End to end: a QuickFIX acceptor config with UseDataDictionary=Y and QuickFIX's own FIX42/FIX44 XML
 dictionaries runs unchanged under ``wirespeed fix-acceptor``; valid application messages are
-answered, invalid ones get the Reject QuickFIX would send (SessionRejectReason and RefTagID)."""
+answered, invalid ones get the Reject QuickFIX would send (SessionRejectReason and RefTagID);
+and QuickFIX's own initiator (quickfix-py) trades with it."""
 import asyncio
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+import pytest
 
 from wirespeed.gateway.fix.xmlspec import BUILTIN
 
@@ -109,3 +113,82 @@ async def test_quickfix_acceptor_config_with_quickfix_dictionaries_runs_unchange
     assert "Traceback" not in err.decode()
     assert (tmp_path / "log" / "FIX.4.4-GW-CLIENT44.messages.current.log").stat().st_size > 0
     assert (tmp_path / "store" / "FIX.4.2-GW-CLIENT42").is_dir()
+
+
+def _fields(text: str) -> dict[str, str]:
+    return dict(f.split("=", 1) for f in text.split("\x01") if f)
+
+
+def test_quickfixs_own_initiator_trades_with_the_acceptor(tmp_path):
+    """QuickFIX itself (the quickfix-py binding), configured from its own .cfg with its own
+    dictionary, logs on to ``wirespeed fix-acceptor``, gets its order echoed and reads
+    wirespeed's Reject of an order without Side."""
+    fix = pytest.importorskip("quickfix")
+    spec = quickfix_spec("FIX44.xml")
+    acc = tmp_path / "acceptor.cfg"
+    acc.write_text("[DEFAULT]\nConnectionType=acceptor\nSocketAcceptPort=0\nSenderCompID=GW\nStartTime=00:00:00\n"
+                   f"EndTime=00:00:00\nUseDataDictionary=Y\nDataDictionary={spec}\n"
+                   "[SESSION]\nBeginString=FIX.4.4\nTargetCompID=QF\n")
+    proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "fix-acceptor", "--config", str(acc), "--app",
+                             "echo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    class App(fix.Application):
+        def __init__(self):
+            super().__init__()
+            self.logged_on, self.got = threading.Event(), threading.Event()
+            self.app, self.rejects, self.sid = [], [], None
+
+        def onCreate(self, sid):
+            self.sid = sid
+
+        def onLogon(self, sid):
+            self.logged_on.set()
+
+        def onLogout(self, sid): pass
+        def toAdmin(self, msg, sid): pass
+        def toApp(self, msg, sid): pass
+
+        def fromAdmin(self, msg, sid):
+            if msg.getHeader().getField(35) == "3":
+                self.rejects.append(_fields(msg.toString()))   # (the message lives only during the call)
+                self.got.set()
+
+        def fromApp(self, msg, sid):
+            self.app.append(_fields(msg.toString()))
+            self.got.set()
+
+    initiator = None
+    try:
+        port = int(re.search(r":(\d+) ", proc.stdout.readline()).group(1))
+        ini = tmp_path / "initiator.cfg"
+        ini.write_text(f"[DEFAULT]\nConnectionType=initiator\nReconnectInterval=1\nFileStorePath={tmp_path}/qf\n"
+                       "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=QF\nTargetCompID=GW\nSocketConnectHost=127.0.0.1\n"
+                       f"SocketConnectPort={port}\nStartTime=00:00:00\nEndTime=00:00:00\nHeartBtInt=30\n"
+                       f"ResetOnLogon=Y\nUseDataDictionary=Y\nDataDictionary={spec}\n")
+        app = App()
+        settings = fix.SessionSettings(str(ini))
+        initiator = fix.SocketInitiator(app, fix.MemoryStoreFactory(), settings, fix.FileLogFactory(str(tmp_path / "qflog")))
+        initiator.start()
+        assert app.logged_on.wait(10), "QuickFIX did not log on"
+
+        def order(cl_ord_id, side=True):
+            m = fix.Message()
+            m.getHeader().setField(fix.MsgType("D"))
+            for f in (fix.ClOrdID(cl_ord_id), fix.Symbol("AAPL"), fix.TransactTime(), fix.OrdType("2"),
+                      fix.Price(1.5), fix.OrderQty(10)) + ((fix.Side("1"),) if side else ()):
+                m.setField(f)
+            app.got.clear()
+            assert fix.Session.sendToTarget(m, app.sid)
+            assert app.got.wait(5)
+        order("Q1")
+        assert app.app[0]["35"] == "D" and app.app[0]["11"] == "Q1" and app.app[0]["54"] == "1"   # echoed
+        order("Q2", side=False)
+        rej = app.rejects[0]
+        assert (rej["373"], rej["371"], rej["372"], rej["45"]) == ("1", "54", "D", "3")
+        assert not app.rejects[1:] and len(app.app) == 1
+    finally:
+        if initiator is not None:
+            initiator.stop(True)   # (force: no wait for the Logout answer)
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "Traceback" not in err
