@@ -74,6 +74,11 @@ async def test_quickfix_acceptor_config_with_quickfix_dictionaries_runs_unchange
     cfg = tmp_path / "acceptor.cfg"
     cfg.write_text(CFG.format(store=tmp_path / "store", logs=tmp_path / "log", fix44=quickfix_spec("FIX44.xml"),
                               fix42=quickfix_spec("FIX42.xml")))
+    try:   # the same file is a QuickFIX config to QuickFIX itself, with the same sessions
+        import quickfix as fix
+        assert fix.SessionSettings(str(cfg)).size() == 2
+    except ImportError:
+        pass
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "wirespeed.cli", "fix-acceptor", "--config", str(cfg), "--app", "echo",
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
