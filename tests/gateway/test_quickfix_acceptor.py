@@ -197,3 +197,49 @@ def test_quickfixs_own_initiator_trades_with_the_acceptor(tmp_path):
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "Traceback" not in err
+
+
+@run_async
+async def test_wirespeeds_initiator_logs_on_to_quickfixs_own_acceptor(tmp_path):
+    """The other way round: QuickFIX's SocketAcceptor (quickfix-py) from its own .cfg, and
+    ``wirespeed fix-initiator``'s probe from a QuickFIX initiator .cfg (with a failover address
+    first that nothing listens on): logon, TestRequests answered, Logout."""
+    fix = pytest.importorskip("quickfix")
+    import socket
+    from wirespeed.gateway.cfg import parse_cfg
+    from wirespeed.gateway.cli import _probe
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    dead, live = ports
+    spec = quickfix_spec("FIX44.xml")
+    acc = tmp_path / "qf-acceptor.cfg"
+    acc.write_text(f"[DEFAULT]\nConnectionType=acceptor\nSocketAcceptPort={live}\nFileStorePath={tmp_path}/qf\n"
+                   "StartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=Y\n"
+                   f"DataDictionary={spec}\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=VENUE\nTargetCompID=GW\n")
+
+    class App(fix.Application):
+        def onCreate(self, sid): pass
+        def onLogon(self, sid): pass
+        def onLogout(self, sid): pass
+        def toAdmin(self, msg, sid): pass
+        def fromAdmin(self, msg, sid): pass
+        def toApp(self, msg, sid): pass
+        def fromApp(self, msg, sid): pass
+
+    settings = fix.SessionSettings(str(acc))
+    acceptor = fix.SocketAcceptor(App(), fix.MemoryStoreFactory(), settings, fix.FileLogFactory(str(tmp_path / "qflog")))
+    acceptor.start()
+    try:
+        ini = ("[DEFAULT]\nConnectionType=initiator\nReconnectInterval=1\nHeartBtInt=30\n"
+               "StartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=Y\n"
+               f"DataDictionary={spec}\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=GW\nTargetCompID=VENUE\n"
+               f"SocketConnectHost=127.0.0.1\nSocketConnectPort={dead}\n"
+               f"SocketConnectHost1=127.0.0.1\nSocketConnectPort1={live}\n")
+        ok, text = await _probe(parse_cfg(ini)[0], 0, "AAPL", "1.00", 10.0)
+        assert ok and "logon ok, logout ok" in text and "test request rtt" in text, text
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, acceptor.stop, True)
