@@ -1,5 +1,4 @@
 """What each QuickFIX key does to a session built from a .cfg (sans-IO sessions, driven byte by byte)."""
-import asyncio
 import datetime as dt
 import socket
 

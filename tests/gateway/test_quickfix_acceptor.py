@@ -3,10 +3,10 @@ dictionaries runs unchanged under ``wirespeed fix-acceptor``; valid application 
 answered, invalid ones get the Reject QuickFIX would send (SessionRejectReason and RefTagID);
 and QuickFIX's own initiator (quickfix-py) trades with it."""
 import asyncio
+import json
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -120,15 +120,14 @@ async def test_quickfix_acceptor_config_with_quickfix_dictionaries_runs_unchange
     assert (tmp_path / "store" / "FIX.4.2-GW-CLIENT42").is_dir()
 
 
-def _fields(text: str) -> dict[str, str]:
-    return dict(f.split("=", 1) for f in text.split("\x01") if f)
+PEER = Path(__file__).with_name("quickfix_peer.py")   # QuickFIX in a process of its own
 
 
 def test_quickfixs_own_initiator_trades_with_the_acceptor(tmp_path):
     """QuickFIX itself (the quickfix-py binding), configured from its own .cfg with its own
     dictionary, logs on to ``wirespeed fix-acceptor``, gets its order echoed and reads
     wirespeed's Reject of an order without Side."""
-    fix = pytest.importorskip("quickfix")
+    pytest.importorskip("quickfix")
     spec = quickfix_spec("FIX44.xml")
     acc = tmp_path / "acceptor.cfg"
     acc.write_text("[DEFAULT]\nConnectionType=acceptor\nSocketAcceptPort=0\nSenderCompID=GW\nStartTime=00:00:00\n"
@@ -136,66 +135,24 @@ def test_quickfixs_own_initiator_trades_with_the_acceptor(tmp_path):
                    "[SESSION]\nBeginString=FIX.4.4\nTargetCompID=QF\n")
     proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "fix-acceptor", "--config", str(acc), "--app",
                              "echo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-    class App(fix.Application):
-        def __init__(self):
-            super().__init__()
-            self.logged_on, self.got = threading.Event(), threading.Event()
-            self.app, self.rejects, self.sid = [], [], None
-
-        def onCreate(self, sid):
-            self.sid = sid
-
-        def onLogon(self, sid):
-            self.logged_on.set()
-
-        def onLogout(self, sid): pass
-        def toAdmin(self, msg, sid): pass
-        def toApp(self, msg, sid): pass
-
-        def fromAdmin(self, msg, sid):
-            if msg.getHeader().getField(35) == "3":
-                self.rejects.append(_fields(msg.toString()))   # (the message lives only during the call)
-                self.got.set()
-
-        def fromApp(self, msg, sid):
-            self.app.append(_fields(msg.toString()))
-            self.got.set()
-
-    initiator = None
     try:
         port = int(re.search(r":(\d+) ", proc.stdout.readline()).group(1))
         ini = tmp_path / "initiator.cfg"
-        ini.write_text(f"[DEFAULT]\nConnectionType=initiator\nReconnectInterval=1\nFileStorePath={tmp_path}/qf\n"
+        ini.write_text("[DEFAULT]\nConnectionType=initiator\nReconnectInterval=1\n"
                        "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=QF\nTargetCompID=GW\nSocketConnectHost=127.0.0.1\n"
                        f"SocketConnectPort={port}\nStartTime=00:00:00\nEndTime=00:00:00\nHeartBtInt=30\n"
                        f"ResetOnLogon=Y\nUseDataDictionary=Y\nDataDictionary={spec}\n")
-        app = App()
-        settings = fix.SessionSettings(str(ini))
-        initiator = fix.SocketInitiator(app, fix.MemoryStoreFactory(), settings, fix.FileLogFactory(str(tmp_path / "qflog")))
-        initiator.start()
-        assert app.logged_on.wait(10), "QuickFIX did not log on"
-
-        def order(cl_ord_id, side=True):
-            m = fix.Message()
-            m.getHeader().setField(fix.MsgType("D"))
-            for f in (fix.ClOrdID(cl_ord_id), fix.Symbol("AAPL"), fix.TransactTime(), fix.OrdType("2"),
-                      fix.Price(1.5), fix.OrderQty(10)) + ((fix.Side("1"),) if side else ()):
-                m.setField(f)
-            app.got.clear()
-            assert fix.Session.sendToTarget(m, app.sid)
-            assert app.got.wait(5)
-        order("Q1")
-        assert app.app[0]["35"] == "D" and app.app[0]["11"] == "Q1" and app.app[0]["54"] == "1"   # echoed
-        order("Q2", side=False)
-        rej = app.rejects[0]
-        assert (rej["373"], rej["371"], rej["372"], rej["45"]) == ("1", "54", "D", "3")
-        assert not app.rejects[1:] and len(app.app) == 1
+        peer = subprocess.run([sys.executable, str(PEER), "initiator", str(ini), str(tmp_path / "qflog")],
+                              capture_output=True, text=True, timeout=30)
+        result = json.loads(peer.stdout.strip().splitlines()[-1])
     finally:
-        if initiator is not None:
-            initiator.stop(True)   # (force: no wait for the Logout answer)
         proc.terminate()
         _, err = proc.communicate(timeout=10)
+    assert result["logon"], peer.stderr
+    (echo,) = result["app"]
+    assert echo["35"] == "D" and echo["11"] == "Q1" and echo["54"] == "1"    # echoed, read by QuickFIX
+    (rej,) = result["rejects"]
+    assert (rej["373"], rej["371"], rej["372"], rej["45"]) == ("1", "54", "D", "3")
     assert "Traceback" not in err
 
 
@@ -204,7 +161,7 @@ async def test_wirespeeds_initiator_logs_on_to_quickfixs_own_acceptor(tmp_path):
     """The other way round: QuickFIX's SocketAcceptor (quickfix-py) from its own .cfg, and
     ``wirespeed fix-initiator``'s probe from a QuickFIX initiator .cfg (with a failover address
     first that nothing listens on): logon, TestRequests answered, Logout."""
-    fix = pytest.importorskip("quickfix")
+    pytest.importorskip("quickfix")
     import socket
     from wirespeed.gateway.cfg import parse_cfg
     from wirespeed.gateway.cli import _probe
@@ -217,23 +174,13 @@ async def test_wirespeeds_initiator_logs_on_to_quickfixs_own_acceptor(tmp_path):
     dead, live = ports
     spec = quickfix_spec("FIX44.xml")
     acc = tmp_path / "qf-acceptor.cfg"
-    acc.write_text(f"[DEFAULT]\nConnectionType=acceptor\nSocketAcceptPort={live}\nFileStorePath={tmp_path}/qf\n"
+    acc.write_text(f"[DEFAULT]\nConnectionType=acceptor\nSocketAcceptPort={live}\n"
                    "StartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=Y\n"
                    f"DataDictionary={spec}\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=VENUE\nTargetCompID=GW\n")
-
-    class App(fix.Application):
-        def onCreate(self, sid): pass
-        def onLogon(self, sid): pass
-        def onLogout(self, sid): pass
-        def toAdmin(self, msg, sid): pass
-        def fromAdmin(self, msg, sid): pass
-        def toApp(self, msg, sid): pass
-        def fromApp(self, msg, sid): pass
-
-    settings = fix.SessionSettings(str(acc))
-    acceptor = fix.SocketAcceptor(App(), fix.MemoryStoreFactory(), settings, fix.FileLogFactory(str(tmp_path / "qflog")))
-    acceptor.start()
+    peer = await asyncio.create_subprocess_exec(sys.executable, str(PEER), "acceptor", str(acc), str(tmp_path / "qflog"),
+                                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        assert (await asyncio.wait_for(peer.stdout.readline(), 20)).strip() == b"ready"
         ini = ("[DEFAULT]\nConnectionType=initiator\nReconnectInterval=1\nHeartBtInt=30\n"
                "StartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=Y\n"
                f"DataDictionary={spec}\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=GW\nTargetCompID=VENUE\n"
@@ -242,4 +189,9 @@ async def test_wirespeeds_initiator_logs_on_to_quickfixs_own_acceptor(tmp_path):
         ok, text = await _probe(parse_cfg(ini)[0], 0, "AAPL", "1.00", 10.0)
         assert ok and "logon ok, logout ok" in text and "test request rtt" in text, text
     finally:
-        await asyncio.get_running_loop().run_in_executor(None, acceptor.stop, True)
+        peer.stdin.close()
+        try:
+            await asyncio.wait_for(peer.wait(), 10)
+        except asyncio.TimeoutError:
+            peer.kill()
+            await peer.wait()
