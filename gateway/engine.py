@@ -8,6 +8,7 @@ from typing import Callable
 from .acceptor import FixAcceptor
 from .cfg import SessionSettings
 from .initiator import FixInitiator
+from .filelog import MessageLog
 from .session import Application, Session
 from .session.session import password_ok
 from .store import FileStore, MemoryStore, StoreError
@@ -17,9 +18,17 @@ log = logging.getLogger("wirespeed.engine")
 
 
 def make_store(s: SessionSettings, session_id: str | None = None):
-    if s.FileStorePath is None:
-        return MemoryStore()
-    return FileStore(s.FileStorePath, session_id or s.session_id, s.FsyncPolicy)
+    store = MemoryStore() if s.FileStorePath is None else \
+        FileStore(s.FileStorePath, session_id or s.session_id, s.FsyncPolicy)
+    if not s.PersistMessages:
+        # QuickFIX's PersistMessages=N: sent messages are not kept for resending, so every
+        # ResendRequest is answered with SequenceReset-GapFill (the numbers are still kept).
+        store.get_sent = lambda begin, end: []
+        if isinstance(store, MemoryStore):
+            def numbers_only(seq: int, raw: bytes, reply_to: int = 0) -> None:
+                store.next_sender_seq = seq + 1   # nothing kept: memory stays flat
+            store.save_sent = numbers_only
+    return store
 
 
 def _server_ssl(s: SessionSettings) -> ssl.SSLContext | None:
@@ -52,6 +61,7 @@ class Engine:
         self.failed: dict[str, str] = {}   # session id -> why it could not start (its store)
         self.acceptors: dict[tuple[str, int], FixAcceptor] = {}
         self.initiators: list[FixInitiator] = []
+        self.logs: list[MessageLog] = []
         templates: dict[tuple[str, int], list[SessionSettings]] = {}
         # One event loop serves every session: it spins for the longest window any session asks for.
         spin_us = max((s.SpinMicros for s in settings), default=0)
@@ -83,14 +93,19 @@ class Engine:
                     continue
                 session = Session(s.session_config(), app_for(s), store)
                 self.sessions[s.session_id] = session
+                interval = max(s.ReconnectInterval, 0.01)   # QuickFIX: a fixed interval (default 30 s)
                 self.initiators.append(FixInitiator(
-                    session, s.SocketConnectHost, s.SocketConnectPort, backoff_initial=max(s.ReconnectInterval, 0.01),
-                    backoff_max=max(s.ReconnectIntervalMax, s.ReconnectInterval), ssl=_client_ssl(s),
-                    nodelay=s.SocketNodelay, busy_poll_us=int(s.SocketBusyPoll), spinner=self.spinner))
+                    session, s.SocketConnectHost, s.SocketConnectPort, backoff_initial=interval,
+                    backoff_max=max(s.ReconnectIntervalMax or 0.0, interval), ssl=_client_ssl(s),
+                    nodelay=s.SocketNodelay, busy_poll_us=int(s.SocketBusyPoll), spinner=self.spinner,
+                    alternates=s.connect_addresses[1:]))
         for key, tmpl in templates.items():
             self.acceptors[key].factory = self._template_factory(tmpl[0], app_for)
             self.acceptors[key].authenticate = lambda msg, password=tmpl[0].Password: password_ok(password, msg)
         self.cpus = next((s.CPUAffinity for s in settings if s.CPUAffinity), None)
+        for s in settings:   # (the dynamic sessions get theirs when created)
+            if s.session_id in self.sessions:
+                self._file_log(s, self.sessions[s.session_id], s.session_id)
 
     def _store(self, s: SessionSettings):
         """The session's store, or None if it cannot be opened: the error names the file and the
@@ -112,10 +127,15 @@ class Engine:
             # (The acceptor has checked the CompID, the cap and the Logon's password.)
             session_id = f"{s.BeginString}-{s.SenderCompID}-{comp}"
             session = Session(s.session_config(target=comp), app_for(s), make_store(s, session_id))
+            self._file_log(s, session, session_id)
             self.sessions[session_id] = session
             log.info("dynamic session %s created from template", session_id)
             return session
         return create
+
+    def _file_log(self, s: SessionSettings, session: Session, session_id: str) -> None:
+        if s.FileLogPath is not None:
+            self.logs.append(MessageLog(s.FileLogPath, session_id).attach(session))
 
     async def start(self) -> None:
         if self.cpus:
@@ -132,3 +152,5 @@ class Engine:
             await acc.stop()
         for session in self.sessions.values():
             session.store.close()
+        for message_log in self.logs:
+            message_log.close()

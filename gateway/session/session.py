@@ -19,6 +19,7 @@ import logging
 import time
 from collections import deque
 from enum import Enum
+from datetime import datetime, timezone
 from typing import Callable, Protocol
 
 from wirespeed.clock import fix_timestamp, parse_fix_timestamp
@@ -27,7 +28,7 @@ from ..fix import tags as T
 from ..fix.encoder import Encoder, Template
 from ..fix.message import FixMessage
 from ..fix.parser import FixParser
-from ..fix.dictionary import dictionary
+from ..fix.dictionary import relax_parse_error
 from ..fix.tags import ADMIN_TYPES, VALID_MSG_TYPES, MsgTypes as M, SessionRejectReasons as SRR
 from ..store import MemoryStore
 from .config import SessionConfig
@@ -88,7 +89,7 @@ class Session:
         self.store = store or MemoryStore()
         self.clock = clock
         self.encoder = Encoder(config.begin_string, config.sender_comp_id, config.target_comp_id)
-        self.dictionary = dictionary(config.begin_string, allow_unknown_fields=config.allow_unknown_fields)
+        self.dictionary = config.load_dictionary()   # None with UseDataDictionary=N
         self.parser = FixParser(config.max_message_bytes, (config.begin_string,), self.dictionary)
         self.state = SessionState.DISCONNECTED
         self.heartbeat_s = config.heartbeat_s
@@ -118,6 +119,8 @@ class Session:
         self._their_id, self._our_id = config.target_comp_id, config.sender_comp_id
         self._window_sec, self._window = -1, ("", "")   # SendingTime accuracy window, per second
         self.last_error = ""
+        self._logged_out = False   # the connection ended with a Logout exchange (ResetOnLogout)
+        self._schedule = config.schedule if config.start_time is not None else None
 
     # -- transport side -------------------------------------------------------
     @property
@@ -126,6 +129,7 @@ class Session:
 
     def connection_made(self, write: Callable[[bytes], None], close: Callable[[], None]) -> None:
         self._write, self._close = write, close
+        self._logged_out = False
         self.state = SessionState.AWAITING_LOGON
         self._last_sent = self._last_recv = self.clock()
         self.parser = FixParser(self.config.max_message_bytes, (self.config.begin_string,), self.dictionary)
@@ -135,16 +139,22 @@ class Session:
         self._connection += 1
         self._tokens, self._tokens_at = self._rate, self._last_recv
         if self.config.role == "initiator":
-            if self.config.reset_on_logon:
+            if self.config.refresh_on_logon:
+                self.store.refresh()
+            self._new_period_reset()
+            if self.config.resets_on_logon:
                 self.store.reset()
             fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]
-            if self.config.reset_on_logon:
+            if self.config.resets_on_logon:
                 fields.append((T.ResetSeqNumFlag, "Y"))
             if self.config.password is not None:
                 fields.append((T.Password, self.config.password))
             self._send_raw(M.LOGON, fields)
 
     def connection_lost(self) -> None:
+        if self.config.reset_on_disconnect or (self._logged_out and self.config.reset_on_logout):
+            self.store.reset()   # QuickFIX's ResetOnDisconnect / ResetOnLogout
+        self._logged_out = False
         was_active = self.state in (SessionState.ACTIVE, SessionState.LOGOUT_SENT)
         self.state = SessionState.DISCONNECTED
         self._write = self._close = None
@@ -177,6 +187,11 @@ class Session:
         if self._resend_job is not None:
             self._pump_resend()
         now = self.clock()
+        if self._schedule is not None and self.state is not SessionState.DISCONNECTED and self._period_over():
+            self._send_logout("new session period")
+            self._disconnect("new session period: sequence numbers reset")
+            self.store.reset()
+            return
         if self.state is SessionState.ACTIVE and not self.config.in_schedule():
             self._send_logout("end of the session schedule")
             return
@@ -332,11 +347,15 @@ class Session:
     def _validate(self, msg: FixMessage):
         """(reason, tag, text) for the first problem in an intact message, or None."""
         if msg.error is not None:
-            return msg.error
+            error = relax_parse_error(msg, self.config)   # ValidateFieldsOutOfOrder/HaveValues=N
+            if error is not None:
+                return error
         for tag in HEADER_REQUIRED:
             if tag not in msg.fields:
                 return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} missing")
         mt = msg.msg_type
+        if self.dictionary is None:
+            return None   # UseDataDictionary=N: session-level checks only
         if not self.dictionary.known_type(mt):
             if mt not in VALID_MSG_TYPES:
                 return (SRR.INVALID_MSGTYPE, T.MsgType, f"invalid MsgType {mt!r}")
@@ -384,8 +403,8 @@ class Session:
                 self.store.set_next_target(seq + 1)
             self._reject(msg, *missing)
             return
-        if msg.get(T.SenderCompID) != self.config.target_comp_id or \
-                msg.get(T.TargetCompID) != self.config.sender_comp_id:
+        if self.config.check_comp_id and (msg.get(T.SenderCompID) != self.config.target_comp_id or
+                                          msg.get(T.TargetCompID) != self.config.sender_comp_id):
             self._reject(msg, SRR.COMPID_PROBLEM, T.SenderCompID, "CompID problem")
             self._logout_and_disconnect("incorrect SenderCompID or TargetCompID")
             return
@@ -545,6 +564,7 @@ class Session:
         elif mt == M.REJECT:
             log.warning("%s: counterparty rejected %s: %s", self.name, msg.get(T.RefSeqNum), msg.get(T.Text))
         elif mt == M.LOGOUT:
+            self._logged_out = True
             if self.state is SessionState.LOGOUT_SENT:
                 self._disconnect("logout complete")
             else:
@@ -573,7 +593,7 @@ class Session:
             sent = parse_fix_timestamp(sending_time)
         except (TypeError, ValueError):
             return False
-        if poss_dup:
+        if poss_dup or not self.config.check_latency:
             return True
         return abs(time.time_ns() - sent) <= self.config.sending_time_tolerance_s * 1_000_000_000
 
@@ -586,6 +606,8 @@ class Session:
             tol = self.config.sending_time_tolerance_s
             self._window = (fix_timestamp((now - tol) * 1_000_000_000)[:17],
                             fix_timestamp((now + tol) * 1_000_000_000)[:17])
+            if not self.config.check_latency:
+                self._window = ("", "\x7f")   # CheckLatency=N: every SendingTime is inside
             self._window_sec = now
         lo, hi = self._window
         return lo <= sending_time[:17] <= hi
@@ -618,8 +640,12 @@ class Session:
             return
         reset = msg.get(T.ResetSeqNumFlag) == "Y"
         seq = msg.seq_num or 0
-        if self.config.role == "acceptor" and reset:
-            self.store.reset()
+        if self.config.role == "acceptor":
+            if self.config.refresh_on_logon:
+                self.store.refresh()   # RefreshOnLogon: another process may have moved the store on
+            self._new_period_reset()
+            if reset or self.config.resets_on_logon:
+                self.store.reset()     # ResetOnLogon=Y: at every Logon, whatever it carries
         expected = self.store.next_target_seq
         if seq < expected:
             # Refused before any Logon reply: the Logout's Text is the reason the initiator sees.
@@ -639,6 +665,15 @@ class Session:
         else:
             self.store.set_next_target(seq + 1)
         self.app.on_logon(self)
+
+    def _period_over(self) -> bool:
+        """The store was created before the current session period began (QuickFIX resets then)."""
+        start = self._schedule.period_start(datetime.now(timezone.utc))
+        return start is not None and self.store.creation_time < start.timestamp()
+
+    def _new_period_reset(self) -> None:
+        if self._schedule is not None and self._period_over():
+            self.store.reset()   # a new session period starts from sequence number 1
 
     def _on_sequence_reset(self, msg: FixMessage, gap_fill: bool) -> None:
         text = msg.get(T.NewSeqNo)

@@ -238,6 +238,19 @@ class FileStore:
         self._dirty = True
         self.flush()
 
+    def refresh(self) -> None:
+        """Re-read the sequence numbers and the log from disk (RefreshOnLogon: a hot standby
+        takes over a store another process has been writing). Unlike ``close`` it leaves
+        the files as they are: the other process's records must survive."""
+        self.flush()
+        self._mm.close()
+        self._seq_mm.close()
+        for fd in (self._msg_fd, self._seq_fd):
+            os.close(fd)
+        self._mm = None
+        self._starts, self._first, self._dirty = array("q"), 1, False
+        self._open()
+
     def close(self) -> None:
         if self._mm is None:
             return

@@ -42,5 +42,8 @@ class MemoryStore:
         self._sent.clear()
         self.creation_time = time.time()
 
+    def refresh(self) -> None:
+        """Re-read the state from where it is kept (RefreshOnLogon): in memory, nothing to read."""
+
     def close(self) -> None:
         pass

@@ -23,10 +23,10 @@ async def logged_on(stack, name="CLIENT1"):
 async def test_missing_required_tag_gets_reject_and_session_continues():
     async with Stack() as stack:
         raw = await logged_on(stack)
-        await raw.send("D", [f for f in NOS if f[0] != 55])
+        await raw.send("D", [f for f in NOS if f[0] != 54])   # (Symbol is optional in FIX 4.4's Instrument)
         rej = await raw.expect("3")
-        assert rej[T.RefSeqNum] == "2" and rej[T.RefTagID] == "55" and rej[T.RefMsgType] == "D"
-        assert rej[T.SessionRejectReason] == "1" and "required tag 55 (Symbol) missing" in rej[T.Text]
+        assert rej[T.RefSeqNum] == "2" and rej[T.RefTagID] == "54" and rej[T.RefMsgType] == "D"
+        assert rej[T.SessionRejectReason] == "1" and "required tag 54 (Side) missing" in rej[T.Text]
         await raw.send("D", NOS)                      # seq 3: still in sequence after the reject
         er = await raw.expect("8")
         assert er[T.ClOrdID] == "A1"

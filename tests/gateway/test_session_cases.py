@@ -96,20 +96,20 @@ def test_possdup_gap_fill_needs_no_orig_sending_time():
 def test_reject_reverses_on_behalf_of_into_deliver_to_when_present():
     p = Peer()
     p.logon()
-    # An order missing Symbol, on behalf of BROKER/DESK, is rejected to DeliverTo BROKER/DESK.
-    out = p.send("D", [f for f in NOS if f[0] != 55], header_extra=[(115, "BROKER"), (116, "DESK")])
+    # An order missing Side (required in FIX 4.4; Symbol is not), on behalf of BROKER/DESK, is rejected to DeliverTo BROKER/DESK.
+    out = p.send("D", [f for f in NOS if f[0] != 54], header_extra=[(115, "BROKER"), (116, "DESK")])
     rej = out[0]
-    assert rej.msg_type == "3" and rej[T.RefTagID] == "55"
+    assert rej.msg_type == "3" and rej[T.RefTagID] == "54"
     assert rej.get(128) == "BROKER" and rej.get(129) == "DESK" and rej.get(115) is None
     # And back: a message delivered to a third party is answered on its behalf.
-    rej = p.send("D", [f for f in NOS if f[0] != 55], header_extra=[(128, "VENUE")])[0]
+    rej = p.send("D", [f for f in NOS if f[0] != 54], header_extra=[(128, "VENUE")])[0]
     assert rej.get(115) == "VENUE" and rej.get(128) is None
 
 
 def test_reject_carries_no_routing_fields_when_absent_or_empty():
     p = Peer()
     p.logon()
-    rej = p.send("D", [f for f in NOS if f[0] != 55])[0]
+    rej = p.send("D", [f for f in NOS if f[0] != 54])[0]
     assert all(rej.get(t) is None for t in (115, 116, 128, 129))
     body = p.build("D", NOS, header_extra=[(115, "X")]).replace(b"115=X", b"115=")
     body = body[body.index(b"35="):body.rindex(b"10=")]
@@ -135,12 +135,12 @@ def test_reject_routing_read_back_by_simplefix():
     p.logon()
     order = simplefix.FixMessage()
     for tag, value in [(8, "FIX.4.4"), (35, "D"), (49, "CLIENT1"), (56, "GW"), (34, 2), (52, fix_timestamp()),
-                       (115, "BROKER"), (144, "LDN")] + [f for f in NOS if f[0] != 55]:
+                       (115, "BROKER"), (144, "LDN")] + [f for f in NOS if f[0] != 54]:
         order.append_pair(tag, value)
     p.session.data_received(order.encode())
     parser = simplefix.FixParser()
     sent = p.session.store.get_sent(2, 2)[0][1]          # the Reject as it went on the wire
     parser.append_buffer(sent)
     rej = parser.get_message()
-    assert rej.get(35) == b"3" and rej.get(373) == b"1" and rej.get(371) == b"55"
+    assert rej.get(35) == b"3" and rej.get(373) == b"1" and rej.get(371) == b"54"
     assert rej.get(128) == b"BROKER" and rej.get(145) == b"LDN" and rej.get(115) is None
