@@ -238,7 +238,8 @@ class FixParser:
                     error = (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {tag!r}")
                 continue
             if value == "" and error is None:
-                error = (SRR.TAG_WITHOUT_VALUE, int(tag), f"tag {tag} has no value")
+                # (RefTagID of a tag of any length: refused, not converted; no tag has 10 digits)
+                error = (SRR.TAG_WITHOUT_VALUE, int(tag) if len(tag) <= 9 else None, f"tag {tag[:12]} has no value")
             flat += (tag, value)
         fields: dict[str, str] = {}
         for i in range(0, len(flat), 2):

@@ -241,8 +241,10 @@ class FileStore:
     def refresh(self) -> None:
         """Re-read the sequence numbers and the log from disk (RefreshOnLogon: a hot standby
         takes over a store another process has been writing). Unlike ``close`` it leaves
-        the files as they are: the other process's records must survive."""
-        self.flush()
+        the files as they are: the other process's records must survive. What this side
+        saved is made durable here, not left to the writer thread, whose descriptors close."""
+        if self._dirty and self.fsync is not FsyncPolicy.NONE:
+            self._fdatasync()
         self._mm.close()
         self._seq_mm.close()
         for fd in (self._msg_fd, self._seq_fd):

@@ -71,6 +71,14 @@ def test_repeated_numingroup_is_validated_on_the_value_the_message_carries():
     assert p.app.messages == []
 
 
+def test_huge_tag_without_a_value_gets_reject_not_a_traceback():
+    p = Peer()
+    p.logon()
+    out = p.send_edited("D", NOS, b"\x0111=A1\x01", f"\x01{HUGE}=\x0111=A1\x01".encode())
+    assert types(out) == ["3"] and out[0][T.SessionRejectReason] == "4" and not p.closed
+    assert out[0].get(T.RefTagID) is None
+
+
 def test_heartbeats_with_made_up_test_req_ids_grow_nothing():
     p = Peer()
     p.logon()
