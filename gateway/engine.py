@@ -62,6 +62,7 @@ class Engine:
         self.acceptors: dict[tuple[str, int], FixAcceptor] = {}
         self.initiators: list[FixInitiator] = []
         self.logs: list[MessageLog] = []
+        self._log_of: dict[str, MessageLog] = {}   # session id -> its FileLogPath log (closed on retire)
         templates: dict[tuple[str, int], list[SessionSettings]] = {}
         # One event loop serves every session: it spins for the longest window any session asks for.
         spin_us = max((s.SpinMicros for s in settings), default=0)
@@ -121,6 +122,10 @@ class Engine:
         for sid, known in list(self.sessions.items()):
             if known is session:
                 del self.sessions[sid]
+                message_log = self._log_of.pop(sid, None)
+                if message_log is not None:   # its files and log handler go with it
+                    self.logs.remove(message_log)
+                    message_log.close()
 
     def _template_factory(self, s: SessionSettings, app_for):
         def create(comp: str) -> Session | None:
@@ -135,7 +140,8 @@ class Engine:
 
     def _file_log(self, s: SessionSettings, session: Session, session_id: str) -> None:
         if s.FileLogPath is not None:
-            self.logs.append(MessageLog(s.FileLogPath, session_id).attach(session))
+            message_log = self._log_of[session_id] = MessageLog(s.FileLogPath, session_id).attach(session)
+            self.logs.append(message_log)
 
     async def start(self) -> None:
         if self.cpus:

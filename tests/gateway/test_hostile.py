@@ -328,6 +328,22 @@ async def test_dynamic_sessions_only_on_an_authenticated_logon_and_capped(tmp_pa
         assert "NEWCO" not in acc.sessions and "FIX.4.4-GW-NEWCO" not in eng.engine.sessions
 
 
+def test_a_retired_dynamic_session_closes_its_file_log(tmp_path):
+    """FileLogPath on a template: each dynamic session's log files and handler go when it is retired
+    (else every CompID that ever logged on would keep two descriptors and a handler)."""
+    import logging
+    eng = Engine(parse_cfg(_template(tmp_path, FileLogPath=tmp_path / "logs")), lambda _s: EchoApp())
+    handlers = len(logging.getLogger("wirespeed.session").handlers)
+    create = next(iter(eng.acceptors.values())).factory
+    for comp in ("NEWCO", "OTHERCO"):
+        session = create(comp)
+        (message_log,) = eng.logs
+        session.store.close()                      # (as the acceptor does when it retires one)
+        eng._retired(session)
+        assert eng.logs == [] and message_log._messages.closed
+        assert len(logging.getLogger("wirespeed.session").handlers) == handlers
+
+
 @run_async
 async def test_connections_not_logged_on_are_capped_and_timed_out():
     async with CfgEngine(acceptor_cfg(LogonTimeout=1, MaxPendingLogons=2)) as eng:
