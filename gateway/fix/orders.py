@@ -5,7 +5,6 @@ the caller answers with an ExecutionReport 39=8 naming what was wrong.
 """
 from __future__ import annotations
 
-from decimal import Decimal
 
 from wirespeed.enums import ExecType, OrdType, Side, TimeInForce
 from wirespeed.order import ExecutionReport, Order
@@ -41,7 +40,7 @@ def _enum(cls, msg: FixMessage, tag: int, default=None):
 def _qty(msg: FixMessage) -> int:
     text = msg.get(T.OrderQty, "")
     whole, _, frac = text.partition(".")
-    if not digits(whole) or (frac and frac.strip("0")):
+    if not digits(whole) or (frac and frac.strip("0")) or len(whole) > 18:   # (18: never convert thousands)
         raise DecodeError(RejectReason.ZERO_QTY if text in ("", "0") else RejectReason.BAD_FIELD,
                           f"OrderQty(38) must be a whole number of shares, not {text!r}")
     qty = int(whole)
@@ -126,6 +125,16 @@ def _exec_type_42(t: ExecType) -> str:
     return "2" if t is ExecType.TRADE else t.fix
 
 
+def _last_qty(text: str) -> int:
+    """LastQty as a whole number; without a data dictionary (UseDataDictionary=N) nothing has
+    checked it, so anything but a plain number of at most 18 digits counts as 0 here, never
+    converted (int() of thousands of digits raises; Decimal("1E999999999") would take the memory)."""
+    whole, _, frac = text.partition(".")
+    if len(whole) > 18 or len(frac) > 18 or not digits(whole) or (frac and not digits(frac)):
+        return 0
+    return int(whole)
+
+
 def decode_exec_report(msg: FixMessage) -> dict:
     """The fields of a venue ExecutionReport the gateway acts on (ints, ticks stay strings)."""
     return {
@@ -133,7 +142,7 @@ def decode_exec_report(msg: FixMessage) -> dict:
         "exec_id": msg.get(T.ExecID, ""),
         "exec_type": msg.get(T.ExecType, ""),
         "ord_status": msg.get(T.OrdStatus, ""),
-        "last_qty": int(Decimal(msg.get(T.LastQty, "0") or "0")),
+        "last_qty": _last_qty(msg.get(T.LastQty, "0") or "0"),
         "last_px": msg.get(T.LastPx, "0"),
         "text": msg.get(T.Text, ""),
         "ord_rej_reason": msg.get(T.OrdRejReason),

@@ -62,6 +62,23 @@ def test_huge_numingroup_gets_reject():
     assert types(out) == ["3"] and out[0][T.RefTagID] == "453"
 
 
+def test_huge_numbers_are_refused_by_the_order_decoders_too():
+    """UseDataDictionary=N: nothing has checked OrderQty, Price or LastQty before the gateway reads them."""
+    from wirespeed.gateway.fix.orders import DecodeError, decode_exec_report, decode_new_order
+    from wirespeed.prices import TickSize
+    from wirespeed.symbols import Symbol, SymbolTable
+    symbols = SymbolTable()
+    symbols.add(Symbol(0, "AAPL", TickSize(1, 2)))
+    for tag in (38, 44):
+        parser = FixParser(1 << 16)
+        parser.feed(Peer().build("D", [(t, HUGE if t == tag else v) for t, v in NOS]))
+        with pytest.raises(DecodeError, match=f"{'OrderQty' if tag == 38 else 'out of range'}"):
+            decode_new_order(parser.poll(), symbols, 1, 0)
+    parser = FixParser(1 << 16)
+    parser.feed(Peer().build("8", [(11, "00000001"), (17, "E1"), (150, "F"), (39, "2"), (32, HUGE), (31, "1")]))
+    assert decode_exec_report(parser.poll())["last_qty"] == 0
+
+
 def test_repeated_numingroup_is_validated_on_the_value_the_message_carries():
     p = Peer()
     p.logon()
