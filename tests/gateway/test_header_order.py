@@ -44,6 +44,7 @@ def test_every_session_message_type_has_its_header_in_standard_order():
     p.send("D", NOS, header_extra=[(115, "BROKER"), (116, "DESK")])   # D echoed
     p.send("D", [(11, "B2")] + NOS[1:], header_extra=[(97, "Y")])    # D echoed with PossResend
     p.send("D", [f for f in NOS if f[0] != 54], header_extra=[(115, "BROKER"), (116, "DESK")])  # 3, DeliverTo*
+    p.send("F", [(41, "A1"), (11, "C1"), (55, "AAPL"), (54, "1"), (60, "20261122-10:00:00")])   # j
     p.send("2", [(7, 1), (16, 0)])                                # 4 (GapFill) and PossDup resends with 122
     p.send("0", [], seq=p.seq + 2)                                # 2: a gap
     p.send("5", [])                                               # 5
@@ -51,7 +52,7 @@ def test_every_session_message_type_has_its_header_in_standard_order():
     for raw in p.frames:
         mt = raw.split(b"\x0135=", 1)[1].split(b"\x01", 1)[0].decode()
         seen.setdefault(mt, set()).update(header_in_standard_order(raw))
-    assert set(seen) >= {"A", "0", "1", "D", "3", "4", "2", "5"}
+    assert set(seen) >= {"A", "0", "1", "D", "3", "j", "4", "2", "5"}
     assert {43, 122} <= seen["4"] and {43, 122, 97} <= seen["D"] and {128, 129} <= seen["3"]
 
 
