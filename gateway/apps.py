@@ -1,9 +1,10 @@
 """Applications for connectivity testing and latency reference.
 
 ``echo``: what FIX test tools expect of a counterparty under test. NewOrderSingle,
-SecurityDefinition and Email come back unchanged apart from the header; a
-NewOrderSingle with PossDupFlag=Y whose ClOrdID was already seen since the last
-Logon is dropped; any other application message gets BusinessMessageReject (380=3).
+SecurityDefinition and Email come back unchanged apart from the header (PossResend=Y
+is kept: the echo is a possible resend too); a NewOrderSingle with PossResend=Y (or
+PossDupFlag=Y) whose ClOrdID was already seen since the last Logon is dropped; any
+other application message gets BusinessMessageReject (380=3).
 
 ``ack``: each NewOrderSingle is answered by one ExecutionReport, fully filled at its
 limit price (0 for market orders) — the engine's latency reference.
@@ -19,14 +20,17 @@ from .fix.tags import MsgTypes as M
 from .session import Session
 
 ECHOED = frozenset({M.NEW_ORDER_SINGLE, "d", "C"})
+#: ClOrdIDs the echo app remembers per session (the latest; older ones are forgotten): enough for
+#: any resend a certification run makes, and a peer sending ever-new ClOrdIDs grows nothing more.
+MAX_SEEN = 100_000
 
 
 class EchoApp:
     def __init__(self):
-        self._seen: dict[str, set[str]] = {}
+        self._seen: dict[str, dict[str, None]] = {}   # session -> ClOrdIDs seen (an ordered set)
 
     def on_logon(self, session: Session) -> None:
-        self._seen[session.name] = set()
+        self._seen[session.name] = {}
 
     def on_logout(self, session: Session) -> None:
         pass
@@ -36,13 +40,16 @@ class EchoApp:
         if mt not in ECHOED:
             session.business_reject(msg, 3, f"unsupported message type {mt}")
             return
+        poss_resend = msg.get(T.PossResend) == "Y"
         if mt == M.NEW_ORDER_SINGLE:
-            seen = self._seen.setdefault(session.name, set())
+            seen = self._seen.setdefault(session.name, {})
             cl = msg.get(T.ClOrdID, "")
-            if msg.get(T.PossDupFlag) == "Y" and cl in seen:
+            if (poss_resend or msg.get(T.PossDupFlag) == "Y") and cl in seen:
                 return
-            seen.add(cl)
-        session.send(mt, msg.body())
+            seen[cl] = None
+            if len(seen) > MAX_SEEN:
+                del seen[next(iter(seen))]
+        session.send(mt, msg.body(), [(T.PossResend, "Y")] if poss_resend else ())
 
 
 # ExecutionReport tag order for the ack template (FIX 4.4).

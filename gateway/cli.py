@@ -46,8 +46,11 @@ def acceptor_main(config: str, app: str) -> int:
 
 
 async def _probe(s, orders: int, symbol: str, price: str, timeout: float) -> tuple[bool, str]:
+    alternates = s.connect_addresses[1:]   # SocketConnectHost<n>/Port<n>: tried in turn until the timeout
     client = FixClient(s.SenderCompID, s.TargetCompID, s.SocketConnectHost, s.SocketConnectPort,
-                       config=s.session_config(), store=make_store(s), ssl=_client_ssl(s))
+                       config=s.session_config(), store=make_store(s), ssl=_client_ssl(s),
+                       alternates=alternates, reconnect=bool(alternates),
+                       backoff_initial=min(max(s.ReconnectInterval, 0.01), 1.0), backoff_max=1.0)
     rec = LatencyRecorder()
     try:
         await client.start(timeout)

@@ -1,4 +1,10 @@
-"""FIX initiator: one session to one counterparty, reconnecting with exponential backoff."""
+"""FIX initiator: one session to one counterparty, reconnecting.
+
+The delay between attempts starts at ``backoff_initial`` and doubles per failure up to
+``backoff_max`` (equal values: QuickFIX's fixed ReconnectInterval). With ``alternates``
+(QuickFIX's SocketConnectHost<n>/SocketConnectPort<n>) a failed attempt moves on to the
+next address, round robin; a connection that was made starts over at the primary.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -14,12 +20,13 @@ log = logging.getLogger("wirespeed.initiator")
 class FixInitiator:
     def __init__(self, session: Session, host: str, port: int, *, reconnect: bool = True,
                  backoff_initial: float = 0.1, backoff_max: float = 5.0, ssl=None, nodelay: bool = True,
-                 busy_poll_us: int = 0, spinner=None):
+                 busy_poll_us: int = 0, spinner=None, alternates=()):
         self.session = session
         self.spinner = spinner
         self.ssl = ssl
         self.nodelay, self.busy_poll_us = nodelay, busy_poll_us
         self.host, self.port = host, port
+        self.addresses = [(host, port)] + list(alternates)
         self.reconnect = reconnect
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self.connects = 0
@@ -36,8 +43,10 @@ class FixInitiator:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         delay = self.backoff_initial
+        index = 0
         while not self._stopping:
             self._closed = asyncio.Event()
+            self.host, self.port = self.addresses[index]
             try:
                 self._transport, _ = await loop.create_connection(
                     lambda: FixProtocol(lambda _data: self.session, on_close=lambda _p: self._closed.set(),
@@ -46,9 +55,11 @@ class FixInitiator:
                     self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None)
                 self.connects += 1
                 delay = self.backoff_initial
+                index = 0
                 await self._closed.wait()
             except OSError as exc:
                 log.warning("%s: connect to %s:%d failed: %s", self.session.name, self.host, self.port, exc)
+                index = (index + 1) % len(self.addresses)
             if not self.reconnect or self._stopping:
                 return
             await asyncio.sleep(delay)

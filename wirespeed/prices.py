@@ -60,6 +60,8 @@ class TickSize:
             raise PriceError(f"malformed price {text!r}")
         if dot and not digits(frac):
             raise PriceError(f"malformed price {text!r}")
+        if len(whole) > 18:   # refused, not converted: int() of thousands of digits raises
+            raise PriceError(f"price {text[:24]}... is out of range (over 18 digits)")
         frac = frac.rstrip("0")
         if len(frac) > self.decimals:
             raise PriceError(f"price {text} is finer than the tick size {self}")

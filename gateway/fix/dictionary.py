@@ -1,241 +1,148 @@
-"""FIX 4.2 / 4.4 data dictionary for every message wirespeed handles, and its validator.
+"""A FIX data dictionary compiled from QuickFIX's XML format, and its validator.
 
-Fields: tag, name, type, and enumerated values where the spec fixes them.
-Messages: required and optional body fields per version, and their repeating
-groups (count tag -> delimiter tag, member tags). The validator answers a
-parsed message with the first problem as (SessionRejectReason, RefTagID, text),
-or None. Tags >= 5000 are user-defined and pass unless configured otherwise.
+The dictionary comes from a QuickFIX data-dictionary file (``xmlspec``): the built-in
+FIX 4.2 and 4.4 dictionaries are QuickFIX's own ``spec/FIX42.xml`` and ``FIX44.xml``
+(shipped in ``spec/``), and a session configured with ``DataDictionary=`` uses that file,
+a venue's customised dictionary with its user-defined fields included.
+
+The validator answers a parsed message with its first problem as (SessionRejectReason,
+RefTagID, text), or None, checking what QuickFIX checks in QuickFIX's order: required
+fields (of the message and of every group entry), then each field in wire order: its
+data format, its enumerated values, whether the tag is defined at all (0) and for this
+message type (2), repeating groups (delimiter first (15), the NumInGroup count (16)) at
+any depth, and repeated tags (13). ``allow_user_defined`` (QuickFIX's
+ValidateUserDefinedFields=N) lets tags >= 5000 pass unchecked; ``allow_unknown_fields``
+(AllowUnknownMsgFields=Y) does the same for tags below 5000.
+
+Hot path: a message without groups or repeated tags is checked with set operations (in
+C) plus one test per typed field present; only a message with a problem, a group or a
+repeated tag takes the ordered walk, which names the first problem exactly.
 
 Shapes: a counterparty sends each message type with the same few tag sequences.
 Once a message passes full validation, its tag sequence (its *shape*) is compiled
 into one regular expression that spells out the tags and each value's type
-(enumerations as character classes, timestamps, decimals, group counts as
-literals). A later frame that matches a shape in full is proven to pass the same
-checks, so the parser parses and validates it in one C-level call; a frame that
-matches no shape, valid or not, takes the general path, which names its first problem.
+(enumerations as alternatives, timestamps, decimals, group counts as literals). A
+later frame that matches a shape in full is proven to pass the same checks, so the
+parser parses and validates it in one C-level call; a frame that matches no shape,
+valid or not, takes the general path, which names its first problem.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
-from .tags import ADMIN_TYPES, HEADER_TAG_TEXT, SessionRejectReasons as SRR
+from .parser import _check_order
+from .tags import ADMIN_TYPES, SessionRejectReasons as SRR
+from .xmlspec import BUILTIN, DictionaryError, DictSpec, GroupDef, MessageDef, load_spec
 from wirespeed.ascii import digits
 
-# tag name type [enum values, space separated]
-_FIELDS = """
-1 Account STRING
-6 AvgPx PRICE
-7 BeginSeqNo SEQNUM
-8 BeginString STRING
-9 BodyLength LENGTH
-10 CheckSum STRING
-11 ClOrdID STRING
-14 CumQty QTY
-15 Currency STRING
-16 EndSeqNo SEQNUM
-17 ExecID STRING
-18 ExecInst MULTI
-19 ExecRefID STRING
-20 ExecTransType CHAR 0 1 2 3
-21 HandlInst CHAR 1 2 3
-22 SecurityIDSource STRING
-30 LastMkt STRING
-31 LastPx PRICE
-32 LastQty QTY
-33 NoLinesOfText NUMINGROUP
-34 MsgSeqNum SEQNUM
-35 MsgType STRING
-36 NewSeqNo SEQNUM
-37 OrderID STRING
-38 OrderQty QTY
-39 OrdStatus CHAR 0 1 2 3 4 5 6 7 8 9 A B C D E
-40 OrdType CHAR 1 2 3 4 5 6 7 8 9 D E G I J K L M P Q R
-41 OrigClOrdID STRING
-42 OrigTime UTCTIMESTAMP
-43 PossDupFlag BOOLEAN
-44 Price PRICE
-45 RefSeqNum SEQNUM
-47 Rule80A CHAR
-48 SecurityID STRING
-49 SenderCompID STRING
-50 SenderSubID STRING
-52 SendingTime UTCTIMESTAMP
-54 Side CHAR 1 2 3 4 5 6 7 8 9 A B C D E F G
-55 Symbol STRING
-56 TargetCompID STRING
-57 TargetSubID STRING
-58 Text STRING
-59 TimeInForce CHAR 0 1 2 3 4 5 6 7
-60 TransactTime UTCTIMESTAMP
-65 SymbolSfx STRING
-76 ExecBroker STRING
-94 EmailType CHAR 0 1 2
-97 PossResend BOOLEAN
-98 EncryptMethod INT 0 1 2 3 4 5 6
-99 StopPx PRICE
-100 ExDestination STRING
-102 CxlRejReason INT
-103 OrdRejReason INT
-107 SecurityDesc STRING
-108 HeartBtInt INT
-110 MinQty QTY
-111 MaxFloor QTY
-112 TestReqID STRING
-114 LocateReqd BOOLEAN
-115 OnBehalfOfCompID STRING
-116 OnBehalfOfSubID STRING
-129 DeliverToSubID STRING
-142 SenderLocationID STRING
-143 TargetLocationID STRING
-144 OnBehalfOfLocationID STRING
-145 DeliverToLocationID STRING
-369 LastMsgSeqNumProcessed SEQNUM
-627 NoHops NUMINGROUP
-628 HopCompID STRING
-629 HopSendingTime UTCTIMESTAMP
-630 HopRefID SEQNUM
-122 OrigSendingTime UTCTIMESTAMP
-123 GapFillFlag BOOLEAN
-126 ExpireTime UTCTIMESTAMP
-128 DeliverToCompID STRING
-141 ResetSeqNumFlag BOOLEAN
-146 NoRelatedSym NUMINGROUP
-147 Subject STRING
-150 ExecType CHAR
-151 LeavesQty QTY
-164 EmailThreadID STRING
-167 SecurityType STRING
-207 SecurityExchange STRING
-215 NoRoutingIDs NUMINGROUP
-216 RoutingType INT 1 2 3 4
-217 RoutingID STRING
-320 SecurityReqID STRING
-322 SecurityResponseID STRING
-323 SecurityResponseType INT 1 2 3 4 5 6
-371 RefTagID INT
-372 RefMsgType STRING
-373 SessionRejectReason INT
-379 BusinessRejectRefID STRING
-380 BusinessRejectReason INT 0 1 2 3 4 5 6 7 8 18
-383 MaxMessageSize LENGTH
-393 TotalNumSecurities INT
-432 ExpireDate STRING
-434 CxlRejResponseTo CHAR 1 2
-447 PartyIDSource CHAR
-448 PartyID STRING
-452 PartyRole INT
-453 NoPartyIDs NUMINGROUP
-464 TestMessageIndicator BOOLEAN
-528 OrderCapacity CHAR A G I P R W
-553 Username STRING
-554 Password STRING
-789 NextExpectedMsgSeqNum SEQNUM
-"""
+__all__ = ["Dictionary", "DictionaryError", "dictionary", "load_dictionary", "Shape", "MAX_SHAPES"]
 
-HEADER = tuple(sorted(HEADER_TAG_TEXT, key=int))
-TRAILER = ("10",)
+REPEATING_GROUP_FIELDS_OUT_OF_ORDER = 15
+INCORRECT_NUMINGROUP_COUNT = 16
 
-_EXEC_TYPE = {"FIX.4.2": "0 1 2 3 4 5 6 7 8 9 A B C D E", "FIX.4.4": "0 3 4 5 6 7 8 9 A B C D E F G H I"}
+_TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?+"
+# Numbers of at most 18 digits (and 18 decimals): any longer is refused as a format error, never
+# converted (a signed 64-bit integer holds 18 digits; int() of thousands raises).
+_MAX_DIGITS = 18
+_DECIMAL_RE = r"(?>-?(?:[0-9]{1,18}+(?:\.[0-9]{0,18}+)?|\.[0-9]{1,18}+))"
+_TIMESTAMP = re.compile(_TIMESTAMP_RE).fullmatch
+_DECIMAL = re.compile(_DECIMAL_RE).fullmatch
+MAX_SHAPES = 8   # per MsgType: bounds what a counterparty sending ever-new shapes can cost
 
-_NOS_OPT = "1 18 21 22 48 65 100 107 110 111 114 126 15 167 207 432 47 528 58 60 99 44 59 453"
-_ER_OPT = "1 11 41 19 20 6 14 151 31 32 30 38 40 44 59 60 58 103 99 18 76 15 22 48 167 207 65 453 126 432 528"
+# QuickFIX's field types -> the pattern a value must match in full. One table serves the
+# validator (as ``fullmatch``) and the shapes (inside their pattern), so a shape can never
+# be more lenient than the check it stands for. A type not listed is free text, as in QuickFIX.
+_DIGITS, _INT = "[0-9]{1,18}+", "-?[0-9]{1,18}+"
+_DATE = "[0-9]{8}"
+_TYPE_PATTERNS = {
+    "INT": _INT, "LENGTH": _DIGITS, "SEQNUM": _DIGITS, "NUMINGROUP": _DIGITS,
+    "DAYOFMONTH": _INT, "FLOAT": _DECIMAL_RE, "QTY": _DECIMAL_RE, "PRICE": _DECIMAL_RE, "PRICEOFFSET": _DECIMAL_RE,
+    "AMT": _DECIMAL_RE, "PERCENTAGE": _DECIMAL_RE,
+    "CHAR": "[^\x01]", "BOOLEAN": "[YN]",
+    "UTCTIMESTAMP": _TIMESTAMP_RE,
+    "UTCTIMEONLY": r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?+",
+    "UTCDATE": _DATE, "UTCDATEONLY": _DATE,
+    # LOCALMKTDATE, MONTHYEAR and the TZ types are free text to QuickFIX's validator: so here.
+}
+_MULTI_TYPES = frozenset({"MULTIPLEVALUESTRING", "MULTIPLESTRINGVALUE", "MULTIPLECHARVALUE"})
+_FULL = {typ: re.compile(p).fullmatch for typ, p in _TYPE_PATTERNS.items()}
+_DIGIT_TYPES = frozenset({"LENGTH", "SEQNUM", "NUMINGROUP"})
+_DECIMAL_TYPES = frozenset({"FLOAT", "QTY", "PRICE", "PRICEOFFSET", "AMT", "PERCENTAGE"})
+
+# Checks of one value, by kind (the hot ones first): 0 digits, 1 enumerated, 2 UTCTimestamp,
+# 3 decimal, 4 another typed value, 5 a multiple-value enumeration.
+_K_DIGITS, _K_ENUM, _K_TIME, _K_DECIMAL, _K_OTHER, _K_MULTI = range(6)
 
 
 @dataclass(frozen=True)
-class MessageDef:
-    name: str
-    required: tuple[str, ...]
-    optional: tuple[str, ...] = ()
-    groups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # count -> (delim, members)
-
-    @property
-    def allowed(self) -> frozenset[str]:
-        members = {m for _, ms in self.groups.values() for m in ms}
-        return frozenset(HEADER + TRAILER + self.required + self.optional + tuple(members))
-
-
-_PARTIES = {"453": ("448", ("448", "447", "452"))}
-
-
-def _messages(version: str) -> dict[str, MessageDef]:
-    v42 = version == "FIX.4.2"
-    split = str.split
-    return {
-        "0": MessageDef("Heartbeat", (), ("112",)),
-        "1": MessageDef("TestRequest", ("112",)),
-        "2": MessageDef("ResendRequest", ("7", "16")),
-        "3": MessageDef("Reject", ("45",), ("371", "372", "373", "58")),
-        "4": MessageDef("SequenceReset", ("36",), ("123",)),
-        "5": MessageDef("Logout", (), ("58",)),
-        "A": MessageDef("Logon", ("98", "108"), ("141", "383", "553", "554", "464", "789")),
-        "D": MessageDef("NewOrderSingle",
-                        ("11", "21", "55", "54", "38", "40") if v42 else ("11", "55", "54", "60", "38", "40"),
-                        tuple(split(_NOS_OPT)), _PARTIES),
-        "F": MessageDef("OrderCancelRequest", ("41", "11", "55", "54") + (() if v42 else ("60",)),
-                        ("1", "37", "38", "58", "60", "453", "48", "22"), _PARTIES),
-        "G": MessageDef("OrderCancelReplaceRequest",
-                        ("41", "11", "55", "54", "40") + (("21",) if v42 else ("60", "38")),
-                        tuple(split(_NOS_OPT)) + ("37", "38"), _PARTIES),
-        "8": MessageDef("ExecutionReport",
-                        ("37", "17", "20", "150", "39", "55", "54", "151", "14", "6") if v42 else
-                        ("37", "17", "150", "39", "55", "54", "151", "14", "6"),
-                        tuple(split(_ER_OPT)), _PARTIES),
-        "9": MessageDef("OrderCancelReject", ("37", "11", "41", "39", "434"), ("102", "58", "1", "60")),
-        "j": MessageDef("BusinessMessageReject", ("372", "380"), ("45", "379", "58")),
-        "d": MessageDef("SecurityDefinition", ("320", "322") + (("393",) if v42 else ("323",)),
-                        ("55", "48", "22", "167", "207", "15", "58", "323", "393", "65", "107", "146"),
-                        {"146": ("55", ("55", "65", "48", "22", "167"))}),
-        "C": MessageDef("Email", ("164", "94", "147", "33"), ("42", "37", "11", "215", "146"),
-                        {"33": ("58", ("58",)), "215": ("216", ("216", "217")),
-                         "146": ("55", ("55", "65", "48", "22"))}),
-    }
+class _Plan:
+    """What validating one message type takes, precomputed."""
+    required: frozenset[str]
+    required_order: tuple[str, ...]
+    allowed: frozenset[str]          # header, trailer and the message's top-level fields
+    typed: frozenset[str]            # allowed tags whose values are checked
+    kinds: dict[str, tuple[int, frozenset[str] | None]]
+    group_counts: frozenset[str]
+    groups: dict[str, GroupDef]      # the message's and the header's groups
 
 
 class Dictionary:
-    """One FIX version's fields and messages, prepared for fast validation."""
+    """One data dictionary (a ``DictSpec`` or the built-in one of a BeginString), prepared
+    for fast validation. Shapes are learned per Dictionary object: sessions sharing one
+    (``dictionary()``/``load_dictionary()`` cache them) share what it has learned."""
 
-    def __init__(self, version: str, allow_user_defined: bool = True, allow_unknown_fields: bool = False):
-        self.version = version
+    def __init__(self, spec: DictSpec | str, allow_user_defined: bool = True, allow_unknown_fields: bool = False):
+        if isinstance(spec, str):
+            spec = _builtin_spec(spec)
+        self.spec = spec
+        self.version = spec.begin_string
         self.allow_user_defined = allow_user_defined
         self.allow_unknown_fields = allow_unknown_fields
-        self.types: dict[str, str] = {}
-        self.enums: dict[str, frozenset[str]] = {}
-        self.names: dict[str, str] = {}
-        for line in _FIELDS.strip().splitlines():
-            tag, name, typ, *values = line.split()
-            self.types[tag], self.names[tag] = typ, name
-            if values:
-                self.enums[tag] = frozenset(values)
-        self.enums["150"] = frozenset(_EXEC_TYPE[version].split())
-        self.messages = _messages(version)
+        self.types = {t: f.type for t, f in spec.fields.items()}
+        self.names = {t: f.name for t, f in spec.fields.items()}
+        self.enums = {t: f.enums for t, f in spec.fields.items() if f.enums}
+        self.messages: dict[str, MessageDef] = spec.messages
         self.enums["35"] = frozenset(self.messages)
-        self._allowed = {mt: m.allowed for mt, m in self.messages.items()}
-        self.group_counts = frozenset(t for t, typ in self.types.items() if typ == "NUMINGROUP")
-        self._plans = {mt: self._plan(m) for mt, m in self.messages.items()}
+        counts: set[str] = set()
+        for mdef in (spec.header, spec.trailer, *self.messages.values()):
+            _collect_counts(mdef.groups, counts)
+        self.group_counts = frozenset(counts)
+        self._kinds = {tag: self._kind(tag) for tag in self.types}
+        header = frozenset(spec.header.fields) | frozenset(spec.trailer.fields)
+        self._section = {**{t: 1 for t in spec.trailer.fields}, **{t: 0 for t in spec.header.fields}}
+        self._plans = {mt: self._plan(m, header) for mt, m in self.messages.items()}
         # MsgType -> [Shape], learned from valid messages (see the module doc).
         self.shapes: dict[str, list[Shape]] = {}
 
-    def _plan(self, mdef: MessageDef) -> "_Plan":
-        kinds = {}
+    def _kind(self, tag: str):
+        typ = self.types.get(tag, "STRING")
+        if tag in self.enums:
+            return (_K_MULTI if typ in _MULTI_TYPES else _K_ENUM, self.enums[tag])
+        if typ in _DIGIT_TYPES:
+            return (_K_DIGITS, None)
+        if typ in ("UTCTIMESTAMP",):
+            return (_K_TIME, None)
+        if typ in _DECIMAL_TYPES:
+            return (_K_DECIMAL, None)
+        if typ in _FULL:
+            return (_K_OTHER, _FULL[typ])
+        return None   # free text
+
+    def _plan(self, mdef: MessageDef, header: frozenset[str]) -> _Plan:
+        allowed = header | frozenset(mdef.fields)
         # BeginString, BodyLength and CheckSum are proven by framing, MsgType by finding this
         # plan, MsgSeqNum by the session: checking them again would only cost time.
-        for tag in mdef.allowed - {"8", "9", "10", "34", "35"}:
-            typ = self.types.get(tag, "STRING")
-            if typ in ("STRING", "MULTI"):
-                continue
-            if tag in self.enums:
-                kinds[tag] = (1, self.enums[tag])
-            elif typ in ("SEQNUM", "LENGTH", "NUMINGROUP"):
-                kinds[tag] = (0, None)
-            elif typ == "UTCTIMESTAMP":
-                kinds[tag] = (2, None)
-            elif typ in ("QTY", "PRICE"):
-                kinds[tag] = (3, None)
-            else:
-                kinds[tag] = (4, None)
-        return _Plan(frozenset(mdef.required), mdef.required, mdef.allowed, frozenset(kinds), kinds,
-                     frozenset(mdef.groups))
+        kinds = {t: self._kinds[t] for t in allowed - {"8", "9", "10", "34", "35"}
+                 if self._kinds.get(t) is not None}
+        groups = {**self.spec.header.groups, **mdef.groups}
+        # Required: the header's (a venue's dictionary may require more than FIX does), the
+        # trailer's, the message's: in that order, each by ascending tag, as QuickFIX checks them.
+        framed = {"8", "9", "35", "10"}
+        order = [t for part in (self.spec.header, self.spec.trailer, mdef)
+                 for t in sorted(set(part.required) - framed, key=int)]
+        return _Plan(frozenset(order), tuple(order), allowed, frozenset(kinds), kinds, frozenset(groups), groups)
 
     def known_type(self, msg_type: str) -> bool:
         return msg_type in self.messages
@@ -277,15 +184,15 @@ class Dictionary:
             return "[0-9]{1,9}+"
         if tag == "10":
             return "[0-9]{3}"
-        typ = self.types.get(tag, "STRING")
-        if typ in ("STRING", "MULTI"):
-            return "[^\x01]++"
         if tag in self.enums:
             values = sorted(self.enums[tag], key=lambda v: (-len(v), v))
+            if self.types.get(tag) in _MULTI_TYPES:
+                one = "(?:" + "|".join(re.escape(v) for v in values if " " not in v) + ")"
+                return f"{one}(?: {one})*+"
             if all(len(v) == 1 for v in values):
                 return "[" + "".join(re.escape(v) for v in values) + "]"   # a class: one step, no backtracking
             return "|".join(re.escape(v) for v in values)
-        return _VALUE_PATTERNS.get(typ, "[^\x01]++")
+        return _TYPE_PATTERNS.get(self.types.get(tag, "STRING"), "[^\x01]++")
 
     def _validate(self, msg) -> tuple[int, int | None, str] | None:
         mt = msg.msg_type
@@ -293,91 +200,137 @@ class Dictionary:
         fields = msg.fields
         keys = fields.keys()
         missing = plan.required - keys
-        if missing:
-            tag = next(t for t in plan.required_order if t in missing)
-            return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} ({self.names[tag]}) missing")
-        extra = keys - plan.allowed
-        if extra and not self.allow_unknown_fields:
-            problem = self._unexpected(mt, [t for t in fields if t in extra])
+        if missing and not msg.has_duplicates:
+            return self._missing(plan, missing)
+        if missing or msg.has_duplicates or not keys <= plan.allowed or \
+                (plan.group_counts and not plan.group_counts.isdisjoint(keys)):
+            return self._walk(msg, plan, mt, missing)
+        for tag in keys & plan.typed:
+            if self._value_problem(tag, fields[tag], plan.kinds[tag]) is not None:
+                return self._walk(msg, plan, mt, missing)   # the first problem in QuickFIX's order
+        return None
+
+    def _missing(self, plan: _Plan, missing):
+        tag = next(t for t in plan.required_order if t in missing)
+        return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} ({self.names[tag]}) missing")
+
+    def _value_problem(self, tag: str, value: str, kind_values):
+        kind, allowed_values = kind_values
+        if kind == _K_DIGITS:
+            ok = value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS
+        elif kind == _K_ENUM:
+            if value in allowed_values:
+                return None
+            if not _type_ok(self.types[tag], value):
+                return _format_error(tag, self.names[tag], value)
+            return (SRR.VALUE_INCORRECT, int(tag),
+                    f"value {value!r} is incorrect (out of range) for tag {tag} ({self.names[tag]})")
+        elif kind == _K_TIME:
+            ok = _TIMESTAMP(value) is not None
+        elif kind == _K_DECIMAL:
+            ok = _DECIMAL(value) is not None
+        elif kind == _K_OTHER:
+            ok = allowed_values(value) is not None
+        else:              # multiple values, each from the enumeration
+            if all(v in allowed_values for v in value.split(" ")):
+                return None
+            return (SRR.VALUE_INCORRECT, int(tag),
+                    f"value {value!r} is incorrect (out of range) for tag {tag} ({self.names[tag]})")
+        return None if ok else _format_error(tag, self.names[tag], value)
+
+    def _field_problem(self, tag: str, value: str, allowed, mt: str):
+        """QuickFIX's per-field checks, in its order: format, value, tag known, tag in message."""
+        kind = self._kinds.get(tag)
+        if kind is not None and tag not in ("8", "9", "10", "34", "35"):
+            problem = self._value_problem(tag, value, kind)
             if problem is not None:
                 return problem
-        for tag in keys & plan.typed:
-            value = fields[tag]
-            kind, allowed_values = plan.kinds[tag]
-            if kind == 0:      # digits: SEQNUM, LENGTH, NUMINGROUP
-                ok = value.isascii() and value.isdigit()
-            elif kind == 1:    # enumerated (CHAR / INT / BOOLEAN with a fixed value set)
-                if value not in allowed_values:
-                    if not _TYPE_OK[self.types[tag]](value):
-                        return _format_error(tag, self.names[tag], value)
-                    return (SRR.VALUE_INCORRECT, int(tag),
-                            f"value {value!r} is incorrect (out of range) for tag {tag} ({self.names[tag]})")
-                continue
-            elif kind == 2:    # UTCTIMESTAMP
-                ok = _TIMESTAMP(value) is not None
-            elif kind == 3:    # QTY / PRICE
-                ok = _DECIMAL(value) is not None
-            else:              # INT, CHAR without a value set
-                ok = _TYPE_OK[self.types[tag]](value)
-            if not ok:
-                return _format_error(tag, self.names[tag], value)
-        if msg.has_duplicates or (plan.group_counts and not plan.group_counts.isdisjoint(keys)):
-            return self._validate_structure(msg, self.messages[mt])
-        return None
+        if tag in allowed:
+            return None
+        user = len(tag) > 4 or (len(tag) == 4 and tag >= "5000")   # user-defined: tag >= 5000
+        if (self.allow_user_defined if user else self.allow_unknown_fields):
+            return None
+        if tag not in self.types:
+            return (SRR.INVALID_TAG_NUMBER, _ref(tag), f"invalid tag number {tag[:12]} (not in the data dictionary)")
+        return (SRR.TAG_NOT_DEFINED_FOR_MSG_TYPE, int(tag),
+                f"tag {tag} ({self.names[tag]}) not defined for MsgType {mt}")
 
-    def _unexpected(self, mt: str, tags: list[str]):
-        for tag in tags:
-            if tag not in self.types:
-                if int(tag) >= 5000 and self.allow_user_defined:
-                    continue
-                return (SRR.UNDEFINED_TAG, int(tag), f"undefined tag {tag}")
-            return (SRR.TAG_NOT_DEFINED_FOR_MSG_TYPE, int(tag),
-                    f"tag {tag} ({self.names[tag]}) not defined for MsgType {mt}")
-        return None
-
-    def _validate_structure(self, msg, mdef: MessageDef):
-        """Slow path: repeating groups and repeated tags, over the ordered pairs."""
+    def _walk(self, msg, plan: _Plan, mt: str, missing):
+        """The ordered pass, in QuickFIX's order: a repeated tag (found while parsing there),
+        then a missing required field, then the field checks of the header, the trailer and
+        the body, each in ascending tag order (QuickFIX's field maps are sorted), a group's
+        count at its count tag. Last come the checks inside groups that QuickFIX does not
+        make (values, delimiter first, required members, nested counts)."""
         pairs = msg.str_pairs
-        i, n = 0, len(pairs)
         seen: set[str] = set()
+        top, inner = [], None
+        i, n = 0, len(pairs)
         while i < n:
             tag, value = pairs[i]
             if tag in seen:
-                return (SRR.TAG_APPEARS_MORE_THAN_ONCE, int(tag), f"tag {tag} appears more than once")
+                return (SRR.TAG_APPEARS_MORE_THAN_ONCE, _ref(tag), f"tag {tag[:12]} appears more than once")
             seen.add(tag)
+            problem = self._field_problem(tag, value, plan.allowed, mt)
+            if problem is not None:
+                top.append(problem)
             i += 1
-            group = mdef.groups.get(tag)
-            if group is None:
-                continue
-            delim, members = group
-            expected, count = int(value), 0
-            in_entry: set[str] = set()
-            while i < n and pairs[i][0] in members:
-                t = pairs[i][0]
-                if t == delim:
-                    count += 1
-                    in_entry = set()
-                elif count == 0:
-                    return (16, int(t), f"repeating group {tag} entry must start with tag {delim}")
-                if t in in_entry:
-                    return (SRR.TAG_APPEARS_MORE_THAN_ONCE, int(t), f"tag {t} repeated within a group entry")
-                in_entry.add(t)
-                i += 1
-            if count != expected:
-                return (16, int(tag), f"incorrect NumInGroup count for repeating group {tag}: "
-                                      f"{expected} declared, {count} present")
+            group = plan.groups.get(tag)
+            if group is not None:
+                count_problem, in_group, i = self._walk_group(pairs, i, group, value, mt)
+                if count_problem is not None:
+                    top.append(count_problem)
+                inner = inner or in_group
+        if missing:
+            return self._missing(plan, missing)
+        if top:
+            return min(top, key=lambda p: (self._section.get(str(p[1]), 2), p[1] if p[1] is not None else 1 << 62))
+        return inner
+
+    def _walk_group(self, pairs, i: int, group: GroupDef, count_text: str, mt: str):
+        """(count problem, first problem inside, index after the group) for the entries of
+        ``group`` at ``i``. Entries are counted as QuickFIX counts them: a new one starts at
+        the delimiter or at a member the current entry already has."""
+        expected = int(count_text) if digits(count_text) and len(count_text) <= 9 else -1   # (any length is text)
+        members = frozenset(group.fields)
+        count, entry, inner, n = 0, set(), None, len(pairs)
+        while i < n and pairs[i][0] in members:
+            tag, value = pairs[i]
+            if tag == group.delim or tag in entry or not count:
+                if count:
+                    inner = inner or self._entry_required(group, entry)
+                if tag != group.delim:
+                    inner = inner or (REPEATING_GROUP_FIELDS_OUT_OF_ORDER, int(tag),
+                                      f"repeating group {group.count}: entry does not start with "
+                                      f"its delimiter {group.delim} (at tag {tag})")
+                count += 1
+                entry = set()
+            entry.add(tag)
+            inner = inner or self._field_problem(tag, value, members, mt)
+            i += 1
+            nested = group.groups.get(tag)
+            if nested is not None:
+                count_problem, in_nested, i = self._walk_group(pairs, i, nested, value, mt)
+                inner = inner or count_problem or in_nested
+        if count:
+            inner = inner or self._entry_required(group, entry)
+        if count != expected:
+            return (INCORRECT_NUMINGROUP_COUNT, int(group.count),
+                    f"incorrect NumInGroup count for repeating group {group.count}: "
+                    f"{count_text[:12]} declared, {count} present"), inner, i
+        return None, inner, i
+
+    def _entry_required(self, group: GroupDef, entry: set[str]):
+        for tag in group.required:
+            if tag not in entry:
+                return (SRR.REQUIRED_TAG_MISSING, int(tag),
+                        f"required tag {tag} ({self.names[tag]}) missing in an entry of group {group.count}")
         return None
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """What validating one message type takes, precomputed."""
-    required: frozenset[str]
-    required_order: tuple[str, ...]
-    allowed: frozenset[str]
-    typed: frozenset[str]
-    kinds: dict[str, tuple[int, frozenset[str] | None]]
-    group_counts: frozenset[str]
+def _collect_counts(groups: dict[str, GroupDef], into: set[str]) -> None:
+    for count, g in groups.items():
+        into.add(count)
+        _collect_counts(g.groups, into)
 
 
 class Shape:
@@ -414,53 +367,79 @@ class Shape:
         return groups
 
 
-_TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?+"
-_DECIMAL_RE = r"(?>-?(?:[0-9]++(?:\.[0-9]*+)?|\.[0-9]++))"
-_TIMESTAMP = re.compile(_TIMESTAMP_RE).fullmatch
-_DECIMAL = re.compile(_DECIMAL_RE).fullmatch
-MAX_SHAPES = 8   # per MsgType: bounds what a counterparty sending ever-new shapes can cost
-_VALUE_PATTERNS = {
-    "INT": "-?[0-9]++", "LENGTH": "[0-9]++", "SEQNUM": "[0-9]++", "NUMINGROUP": "[0-9]++",
-    "QTY": _DECIMAL_RE, "PRICE": _DECIMAL_RE, "UTCTIMESTAMP": _TIMESTAMP_RE,
-    "CHAR": "[^\x01]", "BOOLEAN": "[YN]",
-}
+def _ref(tag: str) -> int | None:
+    """RefTagID for a tag as the peer wrote it: a number of any length is refused, not converted
+    (RefTagID is an INT field; past 9 digits there is no such tag to refer to)."""
+    return int(tag) if len(tag) <= 9 else None
 
 
 def _format_error(tag: str, name: str, value: str):
     return (SRR.INCORRECT_DATA_FORMAT, int(tag), f"tag {tag} ({name}) has incorrect data format {value!r}")
 
 
-def _is_int(v: str) -> bool:
-    return digits(v) or (v[:1] == "-" and digits(v[1:]))
+def _type_ok(typ: str, value: str) -> bool:
+    check = _FULL.get(typ)
+    return check is None or check(value) is not None
 
 
-def _is_decimal(v: str) -> bool:
-    whole, _, frac = v.lstrip("-").partition(".")
-    return (digits(whole) or (whole == "" and frac != "")) and (frac == "" or digits(frac))
-
-
-def _is_timestamp(v: str) -> bool:
-    # YYYYMMDD-HH:MM:SS[.sss...]
-    return (len(v) >= 17 and v[8] == "-" and digits(v[:8]) and v[11] == ":" and v[14] == ":"
-            and digits(v[9:11]) and digits(v[12:14]) and digits(v[15:17])
-            and (len(v) == 17 or (v[17] == "." and digits(v[18:]) and 19 <= len(v) <= 27)))
-
-
-_TYPE_OK = {
-    "STRING": bool, "MULTI": bool,
-    "INT": _is_int, "LENGTH": digits, "SEQNUM": digits, "NUMINGROUP": digits,
-    "QTY": _is_decimal, "PRICE": _is_decimal,
-    "CHAR": lambda v: len(v) == 1,
-    "BOOLEAN": lambda v: v in ("Y", "N"),
-    "UTCTIMESTAMP": _is_timestamp,
-}
-
+_SPECS: dict[str, DictSpec] = {}
 _CACHE: dict[tuple, Dictionary] = {}
 
 
+def _builtin_spec(version: str) -> DictSpec:
+    spec = _SPECS.get(version)
+    if spec is None:
+        path = BUILTIN.get(version)
+        if path is None:
+            raise DictionaryError(f"no built-in data dictionary for {version!r} (have {', '.join(BUILTIN)})")
+        spec = _SPECS[version] = load_spec(path)
+    return spec
+
+
 def dictionary(version: str, allow_user_defined: bool = True, allow_unknown_fields: bool = False) -> Dictionary:
+    """The built-in dictionary of ``version`` (QuickFIX's own FIX42.xml / FIX44.xml)."""
     key = (version, allow_user_defined, allow_unknown_fields)
     d = _CACHE.get(key)
     if d is None:
-        d = _CACHE[key] = Dictionary(*key)
+        d = _CACHE[key] = Dictionary(version, allow_user_defined, allow_unknown_fields)
     return d
+
+
+def load_dictionary(path: str | Path, allow_user_defined: bool = True, allow_unknown_fields: bool = False,
+                    begin_string: str | None = None) -> Dictionary:
+    """The dictionary of a QuickFIX XML file (loaded once per file and options). With
+    ``begin_string``, a file for another FIX version is an error naming both."""
+    p = Path(path).resolve()
+    key = (str(p), allow_user_defined, allow_unknown_fields)
+    d = _CACHE.get(key)
+    if d is None:
+        d = _CACHE[key] = Dictionary(load_spec(p), allow_user_defined, allow_unknown_fields)
+    if begin_string is not None and d.version != begin_string:
+        raise DictionaryError(f"{path}: a {d.version} dictionary, but the session's BeginString is {begin_string}")
+    return d
+
+
+def relax_parse_error(msg, config):
+    """The parser's verdict on ``msg`` under the session's ValidateFieldsHaveValues and
+    ValidateFieldsOutOfOrder settings: the parser always checks both (it records the first
+    problem only), so a relaxed check means looking again, on this rare path only. 8, 9 and
+    35 first and CheckSum last stay required whatever the settings (QuickFIX's too)."""
+    error = msg.error
+    code, tag = error[0], error[1]
+    relax_values = code == SRR.TAG_WITHOUT_VALUE and not config.validate_fields_have_values
+    relax_order = code == SRR.TAG_OUT_OF_ORDER and tag not in (None, 35) and not config.validate_fields_out_of_order
+    if not (relax_values or relax_order):
+        return error
+    tags = []
+    for field in msg.raw.decode("latin-1").split("\x01")[:-1]:
+        t, eq, value = field.partition("=")
+        if not eq or not digits(t) or t.startswith("0"):
+            return (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {t!r}")
+        if value == "" and config.validate_fields_have_values:
+            return (SRR.TAG_WITHOUT_VALUE, _ref(t), f"tag {t[:12]} has no value")
+        tags.append(t)
+    if config.validate_fields_out_of_order:
+        return _check_order(tags, msg.get(8), (config.begin_string,))
+    if msg.get(8) != config.begin_string:
+        return (SRR.VALUE_INCORRECT, 8, f"unsupported BeginString {msg.get(8)}")
+    return None

@@ -5,6 +5,10 @@ use a ``Template``: the whole message between BodyLength and CheckSum is one
 compiled f-string, so encoding is a single string build plus the frame. Values
 must already be strings or ints (prices are formatted by ``TickSize.format``: no
 float is ever formatted here).
+
+Header fields go out in the standard order, as QuickFIX writes them: 8, 9, 35, then the rest
+of the header by tag (34, 43, 49, 52, 56, 97, 115, 122, 128, ...), so a wirespeed log can be
+compared byte for byte with another engine's.
 """
 from __future__ import annotations
 
@@ -30,11 +34,22 @@ def frame(begin: bytes, body: bytes) -> bytes:
     return msg + _TRAILER[checksum(msg)]
 
 
+def _header(msg_type: str, seq: int, sender: str, target: str, sending_time: str,
+            header_extra: Iterable[Field]) -> bytes:
+    """MsgType, then the header by tag: the four every message carries, and ``header_extra``
+    (PossDupFlag, OrigSendingTime, routing, ...) merged in by tag."""
+    extra = list(header_extra)
+    if not extra:
+        text = f"35={msg_type}\x0134={seq}\x0149={sender}\x0152={sending_time}\x0156={target}\x01"
+        return text.encode("latin-1", "replace")
+    fields = sorted([(34, seq), (49, sender), (52, sending_time), (56, target)] + extra, key=lambda f: int(f[0]))
+    return f"35={msg_type}\x01".encode("latin-1", "replace") + _render(fields)
+
+
 def encode_message(begin: str, msg_type: str, sender: str, target: str, seq: int,
                    fields: Iterable[Field] = (), sending_time: str | None = None,
                    header_extra: Iterable[Field] = ()) -> bytes:
-    body = (f"35={msg_type}\x0149={sender}\x0156={target}\x0134={seq}\x01"
-            f"52={sending_time or fix_timestamp()}\x01").encode("latin-1", "replace") + _render(header_extra) + _render(fields)
+    body = _header(msg_type, seq, sender, target, sending_time or fix_timestamp(), header_extra) + _render(fields)
     return frame(begin.encode("latin-1", "replace"), body)
 
 
@@ -51,8 +66,11 @@ class Template:
 
     def __init__(self, begin: bytes, msg_type: str, sender: str, target: str, tags: Sequence[int]):
         self.tags = tuple(tags)
-        parts = [f"35={msg_type}\x0149={sender}\x0156={target}\x0134=", "\x0152="]
-        parts += [f"\x01{t}=" for t in self.tags] + ["\x01"]
+        # 35, 34, 49, 52, 56 (the header by tag), then the body: TargetCompID leads the first
+        # part after SendingTime.
+        tail = [f"\x01{t}=" for t in self.tags] + ["\x01"]
+        tail[0] = f"\x0156={target}" + tail[0]
+        parts = [f"35={msg_type}\x0134=", f"\x0149={sender}\x0152=", *tail]
         names = [f"v{k}" for k in range(len(self.tags))]
         args = ["seq", "sending_time"] + names
         body = "".join(f"{{c{k}}}{{{a}}}" for k, a in enumerate(args)) + f"{{c{len(args)}}}"
@@ -72,12 +90,14 @@ class Template:
 class Encoder:
     """Encodes messages for one session direction (fixed BeginString and CompIDs)."""
 
-    __slots__ = ("begin", "sender", "target", "_comp", "_templates")
+    __slots__ = ("begin", "sender", "target", "_sender", "_target", "_templates")
 
     def __init__(self, begin: str, sender: str, target: str):
         self.begin = begin.encode("latin-1", "replace")
         self.sender, self.target = sender, target
-        self._comp = f"\x0149={sender}\x0156={target}\x0134=".encode("latin-1", "replace")
+        # the text around SendingTime in the header's standard order (34, 49, 52, 56)
+        self._sender = f"\x0149={sender}\x0152=".encode("latin-1", "replace")
+        self._target = f"\x0156={target}\x01".encode("latin-1", "replace")
         self._templates: dict[tuple, Template] = {}
 
     def template(self, msg_type: str, tags: Sequence[int]) -> Template:
@@ -89,7 +109,10 @@ class Encoder:
 
     def encode(self, msg_type: str, seq: int, fields: Iterable[Field] = (),
                sending_time: str | None = None, header_extra: Iterable[Field] = ()) -> bytes:
-        body = (b"35=" + msg_type.encode("latin-1", "replace") + self._comp + b"%d\x0152=%s\x01" %
-                (seq, (sending_time or fix_timestamp()).encode("latin-1", "replace")) +
-                _render(header_extra) + _render(fields))
-        return frame(self.begin, body)
+        sending_time = sending_time or fix_timestamp()
+        if header_extra:
+            head = _header(msg_type, seq, self.sender, self.target, sending_time, header_extra)
+        else:
+            head = b"35=%s\x0134=%d%s%s%s" % (msg_type.encode("latin-1", "replace"), seq, self._sender,
+                                              sending_time.encode("latin-1", "replace"), self._target)
+        return frame(self.begin, head + _render(fields))

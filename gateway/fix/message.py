@@ -61,7 +61,8 @@ class FixMessage:
     @property
     def seq_num(self) -> int | None:
         v = self.get(34)
-        return int(v) if v is not None and digits(v) else None
+        # At most 18 digits: what a store records (a bigger number is refused, never converted).
+        return int(v) if v is not None and len(v) <= 18 and digits(v) else None
 
     def get(self, tag: int, default: str | None = None) -> str | None:
         return self._fields.get(_TAG_TEXT[tag] if tag < 10_000 else str(tag), default)

@@ -5,8 +5,8 @@ the caller answers with an ExecutionReport 39=8 naming what was wrong.
 """
 from __future__ import annotations
 
-from decimal import Decimal
 
+from wirespeed.ascii import digits
 from wirespeed.enums import ExecType, OrdType, Side, TimeInForce
 from wirespeed.order import ExecutionReport, Order
 from wirespeed.prices import PriceError
@@ -15,7 +15,6 @@ from wirespeed.symbols import SymbolTable
 
 from . import tags as T
 from .message import FixMessage
-from wirespeed.ascii import digits
 
 QTY_MAX = (1 << 32) - 1
 
@@ -41,7 +40,7 @@ def _enum(cls, msg: FixMessage, tag: int, default=None):
 def _qty(msg: FixMessage) -> int:
     text = msg.get(T.OrderQty, "")
     whole, _, frac = text.partition(".")
-    if not digits(whole) or (frac and frac.strip("0")):
+    if not digits(whole) or (frac and frac.strip("0")) or len(whole) > 18:   # (18: never convert thousands)
         raise DecodeError(RejectReason.ZERO_QTY if text in ("", "0") else RejectReason.BAD_FIELD,
                           f"OrderQty(38) must be a whole number of shares, not {text!r}")
     qty = int(whole)
@@ -143,10 +142,13 @@ def decode_exec_report(msg: FixMessage) -> dict:
 
 
 def _int_qty(text: str | None) -> int:
-    try:
-        return int(Decimal(text or "0"))
-    except ArithmeticError:
+    """A venue's quantity as a whole number, -1 when it is not one. Without a data dictionary
+    (UseDataDictionary=N) nothing has checked it: only a plain number of at most 18 digits is
+    converted (int() of thousands of digits raises; Decimal("1E999999999") would take the memory)."""
+    whole, _, frac = (text or "0").partition(".")
+    if len(whole) > 18 or len(frac) > 18 or not digits(whole) or (frac and not digits(frac)):
         return -1
+    return int(whole)
 
 
 ExDestination = 100     # the venue a client names for its order (tags.py stays the session layer's)

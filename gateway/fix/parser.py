@@ -3,7 +3,10 @@
 Framing follows the FIX session protocol: a frame is ``8=<BeginString>|9=<len>|``,
 ``len`` bytes of body, then ``10=<3 digits>|``. A frame whose BodyLength or CheckSum
 is wrong is *garbled*: it is dropped without an answer and without consuming a
-sequence number, and parsing resumes at the next ``8=FIX``. A frame that is intact
+sequence number, and parsing resumes at the next ``8=FIX`` (after a wrong CheckSum,
+at the end of the frame its BodyLength gave: no byte is scanned twice, so a flood of
+garbage costs time linear in its length). A frame whose third field is not MsgType(35)
+is garbled too (the FIX test cases: its MsgSeqNum is not consumed). A frame that is intact
 but malformed inside (a non-numeric tag, a tag without a value, fields out of
 order) is returned with ``error`` set so the session can send a Reject.
 
@@ -28,6 +31,11 @@ from wirespeed.ascii import digits
 
 _START = b"8=FIX"
 _SOH = 1  # byte value
+
+
+_SKIPPED = object()   # _frame dropped a whole garbled frame: go on with what follows it
+_BEGIN_MAX = 16       # "8=" + the longest BeginString we could accept + SOH: searched no further
+_LENGTH_MAX = 11      # "9=" + 7 digits + SOH
 
 
 class ParseError(Exception):
@@ -115,6 +123,8 @@ class FixParser:
                 result = self._frame(head.end(), int(head.group(2)), _BEGIN[head.group(1)], recv_ns)
             else:
                 result = self._resync(recv_ns)
+            if result is _SKIPPED:
+                continue
             if not isinstance(result, str):
                 return result
             self._drop(result)
@@ -143,15 +153,19 @@ class FixParser:
             return None
         if start:
             del buf[:start]
-        soh1 = buf.find(b"\x01")
-        if soh1 < 0 or len(buf) < soh1 + 3:
+        # Searches bounded by what a valid header can be: a flood of "8=FIX" without the rest
+        # costs a constant per start, not a scan of the whole buffer each.
+        soh1 = buf.find(b"\x01", 0, _BEGIN_MAX)
+        if soh1 < 0:
+            return "BeginString(8) too long" if len(buf) >= _BEGIN_MAX else self._incomplete()
+        if len(buf) < soh1 + 3:
             return self._incomplete()
         begin = bytes(buf[2:soh1]).decode("ascii", "replace")
         if not buf.startswith(b"9=", soh1 + 1):
             return "BodyLength(9) is not the second field"
-        soh2 = buf.find(b"\x01", soh1 + 1)
+        soh2 = buf.find(b"\x01", soh1 + 1, soh1 + 1 + _LENGTH_MAX)
         if soh2 < 0:
-            return self._incomplete()
+            return "BodyLength(9) too long" if len(buf) >= soh1 + 1 + _LENGTH_MAX else self._incomplete()
         length_text = bytes(buf[soh1 + 3:soh2])
         if not length_text.isdigit() or len(length_text) > 7:
             return f"BodyLength(9) {length_text!r} is not a number"
@@ -170,9 +184,17 @@ class FixParser:
         raw = bytes(buf) if len(buf) == frame_end else bytes(buf[:frame_end])
         if raw[body_end:body_end + 3] != b"10=" or raw[frame_end - 1] != _SOH or raw[body_end - 1] != _SOH:
             return "BodyLength(9) does not match the message"
+        why = None
         if raw[body_end + 3:frame_end - 1] != _CHECKSUM_TEXT[checksum(raw, body_end)]:
-            return f"CheckSum(10) {raw[body_end + 3:frame_end - 1].decode('ascii', 'replace')} is wrong"
+            why = f"CheckSum(10) {raw[body_end + 3:frame_end - 1].decode('ascii', 'replace')} is wrong"
+        elif raw[body_start:body_start + 3] != b"35=":
+            why = "MsgType(35) is not the third field"
         del buf[:frame_end]
+        if why is not None:
+            # The frame is whole (its BodyLength led to its CheckSum field): drop all of it.
+            self.garbled += 1
+            self.last_garbled = why
+            return _SKIPPED
         text = raw.decode("latin-1")  # every byte maps; FIX content is ASCII
         recv_ns = recv_ns or time.perf_counter_ns()
         if self._dictionary is not None:
@@ -197,6 +219,11 @@ class FixParser:
             del flat[-1]
             it = iter(flat)
             fields = dict(zip(it, it))
+            if len(fields) * 2 != len(flat):
+                # A repeated tag: the first value is the one validated and acted on (as below).
+                fields = {}
+                for i in range(0, len(flat), 2):
+                    fields.setdefault(flat[i], flat[i + 1])
             error = _check_order(flat[0::2], begin, self.begin_strings)
             return FixMessage(fields, flat, raw, error, recv_ns, len(fields) * 2 != len(flat))
         return self._parse_slow(text, raw, begin, recv_ns)
@@ -211,7 +238,8 @@ class FixParser:
                     error = (SRR.INVALID_TAG_NUMBER, None, f"invalid tag number {tag!r}")
                 continue
             if value == "" and error is None:
-                error = (SRR.TAG_WITHOUT_VALUE, int(tag), f"tag {tag} has no value")
+                # (RefTagID of a tag of any length: refused, not converted; no tag has 10 digits)
+                error = (SRR.TAG_WITHOUT_VALUE, int(tag) if len(tag) <= 9 else None, f"tag {tag[:12]} has no value")
             flat += (tag, value)
         fields: dict[str, str] = {}
         for i in range(0, len(flat), 2):
@@ -233,8 +261,6 @@ def _check_order(tags: list[str], begin: str, begin_strings) -> tuple | None:
     """8, 9, 35 first in that order, the rest of the header before the body, CheckSum last."""
     if len(tags) < 4 or tags[0] != "8" or tags[1] != "9" or tags[-1] != "10":
         return (SRR.TAG_OUT_OF_ORDER, None, "header or trailer out of order")
-    if tags[2] != "35":
-        return (SRR.TAG_OUT_OF_ORDER, 35, "MsgType(35) must be the third field")
     i, last = 3, len(tags) - 1
     header = _HEADER
     while i < last and tags[i] in header:

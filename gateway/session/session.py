@@ -17,7 +17,9 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+from collections import deque
 from enum import Enum
+from datetime import datetime, timezone
 from typing import Callable, Protocol
 
 from wirespeed.clock import fix_timestamp, parse_fix_timestamp
@@ -26,7 +28,7 @@ from ..fix import tags as T
 from ..fix.encoder import Encoder, Template
 from ..fix.message import FixMessage
 from ..fix.parser import FixParser
-from ..fix.dictionary import dictionary
+from ..fix.dictionary import relax_parse_error
 from ..fix.tags import ADMIN_TYPES, VALID_MSG_TYPES, MsgTypes as M, SessionRejectReasons as SRR
 from ..store import MemoryStore
 from .config import SessionConfig
@@ -34,6 +36,31 @@ from .config import SessionConfig
 log = logging.getLogger("wirespeed.session")
 
 HEADER_REQUIRED = ("49", "56", "34", "52")
+#: The largest sequence number (MsgSeqNum, BeginSeqNo, EndSeqNo, NewSeqNo) the session accepts:
+#: 18 digits, what every store records (a signed 64-bit integer); larger ones are refused here,
+#: before they reach the store.
+MAX_SEQ = 10 ** 18 - 1
+#: Routing fields swapped on a Reject: OnBehalfOf* of the message become DeliverTo* of the answer.
+_ROUTING = ((115, 128), (116, 129), (144, 145), (128, 115), (129, 116), (145, 144))
+_MAX_TEST_REQS = 64   # TestRequests of ours awaiting an answer, and answers kept, per session
+_RESEND_CHUNK = 256   # resent messages per turn of the event loop: one peer's resend never stalls it
+
+
+def password_ok(expected: str | None, msg: FixMessage) -> bool:
+    """Whether a Logon carries the password ``expected`` (None: none needed). Constant time:
+    how much of a guess matched must not show in the reply time."""
+    if expected is None:
+        return True
+    return hmac.compare_digest((msg.get(T.Password) or "").encode(), expected.encode())
+
+
+def bounded_int(value: str | None, limit: int = MAX_SEQ) -> int | None:
+    """``value`` as a non-negative integer of at most ``limit``, or None (absent, not digits,
+    or too large: checked on the text's length first, so no huge number is ever converted)."""
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    n = int(value)
+    return n if n <= limit else None
 
 
 class SessionState(Enum):
@@ -62,13 +89,22 @@ class Session:
         self.store = store or MemoryStore()
         self.clock = clock
         self.encoder = Encoder(config.begin_string, config.sender_comp_id, config.target_comp_id)
-        self.dictionary = dictionary(config.begin_string, allow_unknown_fields=config.allow_unknown_fields)
+        self.dictionary = config.load_dictionary()   # None with UseDataDictionary=N
         self.parser = FixParser(config.max_message_bytes, (config.begin_string,), self.dictionary)
         self.state = SessionState.DISCONNECTED
         self.heartbeat_s = config.heartbeat_s
         self._write: Callable[[bytes], None] | None = None
         self._close: Callable[[], None] | None = None
         self._queue: dict[int, FixMessage] = {}
+        self._queued_bytes = 0
+        self._resend_job: list | None = None   # [next seq, end seq, gap start or None] being served
+        self._resend_budget = config.max_resends_per_second
+        self._paused = False                    # the transport's write buffer is full
+        self.call_soon: Callable | None = None  # the event loop's call_soon (set by the transport)
+        self._held: list[bytes] = []            # sent messages waiting for their fsync (policy always)
+        self._held_synced = 0                   # how many of them the fsync in flight covers
+        self._connection = 0                    # counts connections: a late fsync callback of an old one is ignored
+        self._pump_scheduled = False            # one chain of resend chunks at a time
         self._resend_target = 0          # BeginSeqNo of the outstanding ResendRequest (0: none)
         self._last_sent = self._last_recv = 0.0
         self._test_req_sent_at = 0.0
@@ -76,12 +112,15 @@ class Session:
         self.messages_in = self.messages_out = self.rejects_sent = 0
         self._in_reply_to = 0   # inbound MsgSeqNum being processed (recorded with what we send)
         self.test_answers: dict[str, int] = {}   # TestReqID -> recv_ns of the Heartbeat answering it
+        self._test_reqs: dict[str, None] = {}    # TestReqIDs we sent, not yet answered (oldest first)
         self._rate = float(config.max_messages_per_second)
         self._tokens = self._rate
         self._tokens_at = clock()
         self._their_id, self._our_id = config.target_comp_id, config.sender_comp_id
         self._window_sec, self._window = -1, ("", "")   # SendingTime accuracy window, per second
         self.last_error = ""
+        self._logged_out = False   # the connection ended with a Logout exchange (ResetOnLogout)
+        self._schedule = config.schedule if config.start_time is not None else None
 
     # -- transport side -------------------------------------------------------
     @property
@@ -90,26 +129,40 @@ class Session:
 
     def connection_made(self, write: Callable[[bytes], None], close: Callable[[], None]) -> None:
         self._write, self._close = write, close
+        self._logged_out = False
         self.state = SessionState.AWAITING_LOGON
         self._last_sent = self._last_recv = self.clock()
         self.parser = FixParser(self.config.max_message_bytes, (self.config.begin_string,), self.dictionary)
-        self._queue.clear()
+        self._release_queue()
         self._resend_target = 0
+        self._resend_job, self._paused, self._held, self._held_synced = None, False, [], 0
+        self._connection += 1
         self._tokens, self._tokens_at = self._rate, self._last_recv
         if self.config.role == "initiator":
-            if self.config.reset_on_logon:
+            if self.config.refresh_on_logon:
+                self.store.refresh()
+            self._new_period_reset()
+            if self.config.resets_on_logon:
                 self.store.reset()
             fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]
-            if self.config.reset_on_logon:
+            if self.config.resets_on_logon:
                 fields.append((T.ResetSeqNumFlag, "Y"))
             if self.config.password is not None:
                 fields.append((T.Password, self.config.password))
             self._send_raw(M.LOGON, fields)
 
     def connection_lost(self) -> None:
+        if self.config.reset_on_disconnect or (self._logged_out and self.config.reset_on_logout):
+            self.store.reset()   # QuickFIX's ResetOnDisconnect / ResetOnLogout
+        self._logged_out = False
         was_active = self.state in (SessionState.ACTIVE, SessionState.LOGOUT_SENT)
         self.state = SessionState.DISCONNECTED
         self._write = self._close = None
+        # Nothing of a connection outlives it: queued inbound messages, a resend in progress
+        # and sends waiting for their fsync (they are stored: a ResendRequest gets them).
+        self._release_queue()
+        self._resend_job, self._held, self._held_synced = None, [], 0
+        self._connection += 1
         if was_active:
             self.app.on_logout(self)
 
@@ -130,7 +183,15 @@ class Session:
         self.store.flush()  # "batch" fsync policy: at most a timer tick of sends at risk
         if self._write is None:
             return
+        self._resend_budget = self.config.max_resends_per_second
+        if self._resend_job is not None:
+            self._pump_resend()
         now = self.clock()
+        if self._schedule is not None and self.state is not SessionState.DISCONNECTED and self._period_over():
+            self._send_logout("new session period")
+            self._disconnect("new session period: sequence numbers reset")
+            self.store.reset()
+            return
         if self.state is SessionState.ACTIVE and not self.config.in_schedule():
             self._send_logout("end of the session schedule")
             return
@@ -139,8 +200,8 @@ class Session:
                 self._disconnect("logout not answered in time")
             return
         if self.state is not SessionState.ACTIVE:
-            if now - self._last_recv > max(self.heartbeat_s, 10):
-                self._disconnect("no Logon received in time")
+            if now - self._last_recv > self.config.logon_timeout_s:
+                self._disconnect(f"no Logon received within LogonTimeout ({self.config.logon_timeout_s:g} s)")
             return
         if now - self._last_sent >= self.heartbeat_s:
             self._send_raw(M.HEARTBEAT, [])
@@ -153,7 +214,7 @@ class Session:
             self.send_test_request(f"TEST-{int(now)}")
 
     # -- application side -----------------------------------------------------
-    def send(self, msg_type: str, fields: list) -> int:
+    def send(self, msg_type: str, fields: list, header_extra=()) -> int:
         """Send an application message; returns its MsgSeqNum.
 
         While disconnected the message is numbered and stored but not written: after the
@@ -161,11 +222,9 @@ class Session:
         ResendRequest and gets it with PossDupFlag=Y. Raises while a connection is up but
         not logged on, where no application message may be sent.
         """
-        if self.state is SessionState.DISCONNECTED:
-            return self._send_raw(msg_type, fields)   # stored, delivered by resend after Logon
-        if self.state is not SessionState.ACTIVE:
+        if self.state is not SessionState.ACTIVE and self.state is not SessionState.DISCONNECTED:
             raise RuntimeError(f"{self.name}: cannot send {msg_type}: session is {self.state.value}")
-        return self._send_raw(msg_type, fields)
+        return self._send_raw(msg_type, fields, header_extra)   # (disconnected: stored, resent after Logon)
 
     def template(self, msg_type: str, tags: tuple) -> Template:
         """A pre-rendered message for ``send_template``: get it once, send it many times."""
@@ -179,7 +238,13 @@ class Session:
         return self._record_and_write(seq, template.encode(seq, values, fix_timestamp()))
 
     def send_test_request(self, test_req_id: str) -> int:
-        """Ask the counterparty for a Heartbeat; its arrival is noted in ``test_answers``."""
+        """Ask the counterparty for a Heartbeat; its arrival is noted in ``test_answers``.
+
+        Only answers to our own requests are noted, and only the last ``_MAX_TEST_REQS`` of
+        each: a peer sending Heartbeats with made-up TestReqIDs grows nothing."""
+        self._test_reqs[test_req_id] = None
+        if len(self._test_reqs) > _MAX_TEST_REQS:
+            del self._test_reqs[next(iter(self._test_reqs))]
         return self._send_raw(M.TEST_REQUEST, [(T.TestReqID, test_req_id)])
 
     def logout(self, text: str = "") -> None:
@@ -201,12 +266,45 @@ class Session:
     def _record_and_write(self, seq: int, raw: bytes) -> int:
         """Store first (a resend must find it, even after a crash), then the wire if connected,
         then the bookkeeping (nothing of it is needed before the message is on its way)."""
-        self.store.save_sent(seq, raw, self._in_reply_to)
+        store = self.store
+        store.save_sent(seq, raw, self._in_reply_to)
         if self._write is not None:
-            self._write(raw)
+            if store.deferred_sync:
+                self._hold(raw)
+            else:
+                self._write(raw)
         self._last_sent = self.clock()
         self.messages_out += 1
         return seq
+
+    def _hold(self, raw: bytes) -> None:
+        """FsyncPolicy=always: the message goes on the wire once the store's writer thread has
+        made it durable; the event loop (and every other session) goes on meanwhile. Later
+        sends queue behind it, so the wire order stays the numbering order."""
+        self._held.append(raw)
+        if not self._held_synced:
+            self._request_sync()
+
+    def _request_sync(self) -> None:
+        self._held_synced = len(self._held)
+        connection = self._connection
+        self.store.sync(lambda: self._synced(connection))
+
+    def _synced(self, connection: int) -> None:
+        """The fsync covering the first ``_held_synced`` held messages is done: send them."""
+        if connection != self._connection:
+            return   # for a connection that has ended: its messages are stored, resent on request
+        done, self._held_synced = self._held_synced, 0
+        ready, self._held = self._held[:done], self._held[done:]
+        if self._write is not None:
+            for raw in ready:
+                self._write(raw)
+            if self._held:
+                self._request_sync()
+
+    def _release_queue(self) -> None:
+        self._queue.clear()
+        self._queued_bytes = 0
 
     def _send_logout(self, text: str) -> None:
         self._send_raw(M.LOGOUT, [(T.Text, text)] if text else [])
@@ -237,16 +335,27 @@ class Session:
         fields.append((T.Text, text))
         self.rejects_sent += 1
         self.last_error = text
-        self._send_raw(M.REJECT, fields)
+        # Routing: a message on behalf of a third party is answered to it (OnBehalfOf* become
+        # DeliverTo* and back), but only fields that are present and have a value.
+        routing = []
+        for src, dst in _ROUTING:
+            value = msg.get(src)
+            if value:
+                routing.append((dst, value))
+        self._send_raw(M.REJECT, fields, sorted(routing))
 
     def _validate(self, msg: FixMessage):
         """(reason, tag, text) for the first problem in an intact message, or None."""
         if msg.error is not None:
-            return msg.error
+            error = relax_parse_error(msg, self.config)   # ValidateFieldsOutOfOrder/HaveValues=N
+            if error is not None:
+                return error
         for tag in HEADER_REQUIRED:
             if tag not in msg.fields:
                 return (SRR.REQUIRED_TAG_MISSING, int(tag), f"required tag {tag} missing")
         mt = msg.msg_type
+        if self.dictionary is None:
+            return None   # UseDataDictionary=N: session-level checks only
         if not self.dictionary.known_type(mt):
             if mt not in VALID_MSG_TYPES:
                 return (SRR.INVALID_MSGTYPE, T.MsgType, f"invalid MsgType {mt!r}")
@@ -281,10 +390,21 @@ class Session:
                 return
         seq = msg.seq_num
         if seq is None:
-            self._logout_and_disconnect("MsgSeqNum(34) missing or not a number")
+            self._logout_and_disconnect("MsgSeqNum(34) missing, not a number or above the largest recordable")
             return
-        if msg.get(T.SenderCompID) != self.config.target_comp_id or \
-                msg.get(T.TargetCompID) != self.config.sender_comp_id:
+        missing = self._header_problem(msg)
+        if missing is not None:
+            # A required header field missing or empty: Reject, and the session goes on (the
+            # FIX test cases); the number is consumed if it is the expected one.
+            if self.state is not _ACTIVE:
+                self._logout_and_disconnect(f"invalid Logon: {missing[2]}")
+                return
+            if seq == self.store.next_target_seq:
+                self.store.set_next_target(seq + 1)
+            self._reject(msg, *missing)
+            return
+        if self.config.check_comp_id and (msg.get(T.SenderCompID) != self.config.target_comp_id or
+                                          msg.get(T.TargetCompID) != self.config.sender_comp_id):
             self._reject(msg, SRR.COMPID_PROBLEM, T.SenderCompID, "CompID problem")
             self._logout_and_disconnect("incorrect SenderCompID or TargetCompID")
             return
@@ -308,19 +428,37 @@ class Session:
             return
         expected = self.store.next_target_seq
         if seq > expected:
+            if mt == M.LOGOUT:
+                # A Logout while messages are missing: nothing more will come to fill the gap.
+                if self.state is SessionState.LOGOUT_SENT:
+                    self._disconnect("logout complete (with a sequence gap)")
+                else:
+                    self._logout_and_disconnect(f"Logout received with MsgSeqNum {seq} while expecting {expected}")
+                return
             if mt == M.RESEND_REQUEST and problem is None:
                 # Served at once even though early: both sides may be waiting on a gap, and
                 # queueing each other's ResendRequest would deadlock. Its number is consumed
-                # when the gap closes (None in the queue: already handled).
-                self._serve_resend(int(msg[T.BeginSeqNo]), int(msg[T.EndSeqNo]))
+                # when the gap closes (None in the queue: already handled, or rejected).
+                self._resend_requested(msg)
                 self._queue[seq] = None
             else:
                 self._queue[seq] = msg
+                self._queued_bytes += len(msg.raw)
+            cfg = self.config
+            if len(self._queue) > cfg.max_queued_messages or self._queued_bytes > cfg.max_queued_bytes:
+                self._release_queue()
+                self._logout_and_disconnect(
+                    f"out-of-order queue over its bound ({cfg.max_queued_messages} messages, "
+                    f"{cfg.max_queued_bytes} bytes) while expecting MsgSeqNum {expected}")
+                return
             self._request_gap(expected)
             return
         if seq < expected:
             if msg.get(T.PossDupFlag) == "Y":
-                return  # a duplicate we already processed
+                if self._poss_dup_problem(msg, mt) is None:
+                    return  # a duplicate we already processed
+                self._reject_poss_dup(msg, mt, consume=False)
+                return
             self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
             return
         self._process_in_order(msg, problem, seq)
@@ -339,9 +477,11 @@ class Session:
             if expected not in self._queue:
                 # Anything below the expected number is now a duplicate.
                 for s in [s for s in self._queue if s < expected]:
-                    del self._queue[s]
+                    self._unqueue(s)
+                if not self._queue:
+                    break   # a GapFill past every queued message: the gap is closed
                 return
-            nxt = self._queue.pop(expected)
+            nxt = self._unqueue(expected)
             if nxt is None:
                 self.store.set_next_target(expected + 1)   # handled when it arrived
                 continue
@@ -349,18 +489,51 @@ class Session:
         if not self._queue:
             self._resend_target = 0
 
+    def _unqueue(self, seq: int):
+        msg = self._queue.pop(seq)
+        if msg is not None:
+            self._queued_bytes -= len(msg.raw)
+        return msg
+
+    @staticmethod
+    def _header_problem(msg: FixMessage):
+        """(reason, tag, text) for a required header field missing or without a value."""
+        for tag in (T.SenderCompID, T.TargetCompID, T.SendingTime):
+            value = msg.get(tag)
+            if value is None:
+                return (SRR.REQUIRED_TAG_MISSING, tag, f"required tag {tag} missing")
+            if value == "":
+                return (SRR.TAG_WITHOUT_VALUE, tag, f"tag {tag} has no value")
+        return None
+
+    @staticmethod
+    def _poss_dup_problem(msg: FixMessage, mt: str):
+        """For a PossDupFlag=Y message: "missing" (no OrigSendingTime; a SequenceReset needs
+        none, as in QuickFIX), "late" (OrigSendingTime after SendingTime), or None."""
+        orig = msg.get(T.OrigSendingTime)
+        if orig is None:
+            return None if mt == M.SEQUENCE_RESET else "missing"
+        try:
+            late = parse_fix_timestamp(orig) > parse_fix_timestamp(msg.get(T.SendingTime))
+        except (TypeError, ValueError):
+            return None   # not a timestamp: the dictionary's format check rejects it
+        return "late" if late else None
+
+    def _reject_poss_dup(self, msg: FixMessage, mt: str, consume: bool) -> None:
+        if consume:
+            self.store.set_next_target(self.store.next_target_seq + 1)
+        if self._poss_dup_problem(msg, mt) == "missing":
+            self._reject(msg, SRR.REQUIRED_TAG_MISSING, T.OrigSendingTime, "OrigSendingTime(122) missing on PossDup")
+            return
+        self._reject(msg, SRR.SENDING_TIME_ACCURACY, T.OrigSendingTime, "OrigSendingTime is later than SendingTime")
+        self._logout_and_disconnect("SendingTime accuracy problem: OrigSendingTime later than SendingTime")
+
     def _process_in_order(self, msg: FixMessage, problem, seq: int) -> None:
         """``msg`` carries the expected sequence number ``seq``: consume it and act on it."""
         mt = msg.msg_type
-        if msg.get(T.PossDupFlag) == "Y" and problem is None:
-            orig = msg.get(T.OrigSendingTime)
-            if orig is None and mt not in ADMIN_TYPES:
-                problem = (SRR.REQUIRED_TAG_MISSING, T.OrigSendingTime, "OrigSendingTime(122) missing on PossDup")
-            elif orig is not None and orig > msg.get(T.SendingTime, ""):
-                self.store.set_next_target(self.store.next_target_seq + 1)
-                self._reject(msg, SRR.SENDING_TIME_ACCURACY, T.OrigSendingTime,
-                             "OrigSendingTime is later than SendingTime")
-                return
+        if problem is None and msg.get(T.PossDupFlag) == "Y" and self._poss_dup_problem(msg, mt) is not None:
+            self._reject_poss_dup(msg, mt, consume=True)
+            return
         if mt == M.SEQUENCE_RESET:
             self._on_sequence_reset(msg, gap_fill=True)
             return
@@ -379,16 +552,19 @@ class Session:
         self.store.set_next_target(self.store.next_target_seq + 1)
         if mt == M.HEARTBEAT:
             test_req_id = msg.get(T.TestReqID)
-            if test_req_id is not None:
+            if test_req_id is not None and self._test_reqs.pop(test_req_id, 0) is None:
                 self.test_answers[test_req_id] = msg.recv_ns
+                if len(self.test_answers) > _MAX_TEST_REQS:
+                    del self.test_answers[next(iter(self.test_answers))]
             return
         if mt == M.TEST_REQUEST:
             self._send_raw(M.HEARTBEAT, [(T.TestReqID, msg[T.TestReqID])])
         elif mt == M.RESEND_REQUEST:
-            self._serve_resend(int(msg[T.BeginSeqNo]), int(msg[T.EndSeqNo]))
+            self._resend_requested(msg)
         elif mt == M.REJECT:
             log.warning("%s: counterparty rejected %s: %s", self.name, msg.get(T.RefSeqNum), msg.get(T.Text))
         elif mt == M.LOGOUT:
+            self._logged_out = True
             if self.state is SessionState.LOGOUT_SENT:
                 self._disconnect("logout complete")
             else:
@@ -417,7 +593,7 @@ class Session:
             sent = parse_fix_timestamp(sending_time)
         except (TypeError, ValueError):
             return False
-        if poss_dup:
+        if poss_dup or not self.config.check_latency:
             return True
         return abs(time.time_ns() - sent) <= self.config.sending_time_tolerance_s * 1_000_000_000
 
@@ -430,6 +606,8 @@ class Session:
             tol = self.config.sending_time_tolerance_s
             self._window = (fix_timestamp((now - tol) * 1_000_000_000)[:17],
                             fix_timestamp((now + tol) * 1_000_000_000)[:17])
+            if not self.config.check_latency:
+                self._window = ("", "\x7f")   # CheckLatency=N: every SendingTime is inside
             self._window_sec = now
         lo, hi = self._window
         return lo <= sending_time[:17] <= hi
@@ -453,20 +631,21 @@ class Session:
             if not self.config.in_schedule():
                 self._logout_and_disconnect("Logon outside the session schedule")
                 return
-            if self.config.password is not None:
-                given = (msg.get(T.Password) or "").encode()
-                # Constant time: how much of a guess matched must not show in the reply time.
-                if not hmac.compare_digest(given, self.config.password.encode()):
-                    self._logout_and_disconnect("invalid Logon: authentication failed")
-                    return
-        hb = int(msg[T.HeartBtInt])
-        if hb < 0 or not self._sending_time_ok(msg):
+            if not password_ok(self.config.password, msg):
+                self._logout_and_disconnect("invalid Logon: authentication failed")
+                return
+        hb = bounded_int(msg.get(T.HeartBtInt), 86_400)
+        if hb is None or not self._sending_time_ok(msg):
             self._logout_and_disconnect("invalid Logon: bad HeartBtInt or SendingTime")
             return
         reset = msg.get(T.ResetSeqNumFlag) == "Y"
         seq = msg.seq_num or 0
-        if self.config.role == "acceptor" and reset:
-            self.store.reset()
+        if self.config.role == "acceptor":
+            if self.config.refresh_on_logon:
+                self.store.refresh()   # RefreshOnLogon: another process may have moved the store on
+            self._new_period_reset()
+            if reset or self.config.resets_on_logon:
+                self.store.reset()     # ResetOnLogon=Y: at every Logon, whatever it carries
         expected = self.store.next_target_seq
         if seq < expected:
             # Refused before any Logon reply: the Logout's Text is the reason the initiator sees.
@@ -487,11 +666,24 @@ class Session:
             self.store.set_next_target(seq + 1)
         self.app.on_logon(self)
 
+    def _period_over(self) -> bool:
+        """The store was created before the current session period began (QuickFIX resets then)."""
+        start = self._schedule.period_start(datetime.now(timezone.utc))
+        return start is not None and self.store.creation_time < start.timestamp()
+
+    def _new_period_reset(self) -> None:
+        if self._schedule is not None and self._period_over():
+            self.store.reset()   # a new session period starts from sequence number 1
+
     def _on_sequence_reset(self, msg: FixMessage, gap_fill: bool) -> None:
-        try:
-            new = int(msg[T.NewSeqNo])
-        except (KeyError, ValueError):
-            self._reject(msg, SRR.REQUIRED_TAG_MISSING, T.NewSeqNo, "NewSeqNo(36) missing or invalid")
+        text = msg.get(T.NewSeqNo)
+        new = bounded_int(text)
+        if new is None:
+            if text is None:
+                self._reject(msg, SRR.REQUIRED_TAG_MISSING, T.NewSeqNo, "NewSeqNo(36) missing")
+            else:
+                self._reject(msg, SRR.VALUE_INCORRECT, T.NewSeqNo,
+                             f"NewSeqNo(36) {text[:20]!r} is not a sequence number up to {MAX_SEQ}")
             return
         expected = self.store.next_target_seq
         if new < expected:
@@ -501,18 +693,55 @@ class Session:
         self.store.set_next_target(new)
         self._drain_queue()
 
+    def _resend_requested(self, msg: FixMessage) -> bool:
+        """Start serving a ResendRequest; False (and a Reject) if its range is not numbers."""
+        begin, end = bounded_int(msg.get(T.BeginSeqNo)), bounded_int(msg.get(T.EndSeqNo))
+        if begin is None or end is None:
+            tag = T.BeginSeqNo if begin is None else T.EndSeqNo
+            self._reject(msg, SRR.VALUE_INCORRECT, tag, f"tag {tag} is not a sequence number up to {MAX_SEQ}")
+            return False
+        self._serve_resend(begin, end)
+        return True
+
     def _serve_resend(self, begin: int, end: int) -> None:
+        """Serve ``begin..end`` (0: all we sent) incrementally: a chunk per turn of the event loop,
+        none while the transport's write buffer is full (pause/resume), at most
+        ``max_resends_per_second`` numbers a second. A newer request replaces one in progress
+        (the counterparty asks for what it still lacks): one job per session, whatever it sends."""
         last = self.store.next_sender_seq - 1
         end = last if end == 0 or end > last else end
-        gap_start = None
-        stored = dict(self.store.get_sent(begin, end))
-        for seq in range(begin, end + 1):
+        if begin < 1 or begin > end:
+            return
+        self._resend_job = [begin, end, None]
+        self._pump_resend()
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self._resend_job is not None:
+            self._pump_resend()
+
+    def _scheduled_pump(self) -> None:
+        self._pump_scheduled = False
+        self._pump_resend()
+
+    def _pump_resend(self) -> None:
+        job = self._resend_job
+        if job is None or self._paused or self._write is None or self._resend_budget <= 0:
+            return   # resumed by resume_writing or the next timer tick
+        begin, end, gap_start = job
+        hi = min(end, begin + min(_RESEND_CHUNK, self._resend_budget) - 1)
+        self._resend_budget -= hi - begin + 1
+        stored = dict(self.store.get_sent(begin, hi))
+        parser = FixParser(1 << 20)
+        for seq in range(begin, hi + 1):
             raw = stored.get(seq)
             msg = None
             if raw is not None:
-                p = FixParser(1 << 20)
-                p.feed(raw)
-                msg = p.poll()
+                parser.feed(raw)
+                msg = parser.poll()
             if msg is None or msg.msg_type in ADMIN_TYPES:
                 gap_start = seq if gap_start is None else gap_start
                 continue
@@ -520,6 +749,15 @@ class Session:
                 self._gap_fill(gap_start, seq)
                 gap_start = None
             self._resend(seq, msg)
+        if hi < end:
+            job[0], job[2] = hi + 1, gap_start
+            if self.call_soon is None:
+                self._pump_resend()
+            elif not self._pump_scheduled:
+                self._pump_scheduled = True
+                self.call_soon(self._scheduled_pump)   # the next chunk after other work of the loop
+            return
+        self._resend_job = None
         if gap_start is not None:
             self._gap_fill(gap_start, end + 1)
 

@@ -13,7 +13,11 @@ process loses nothing already copied (the pages belong to the kernel, not to the
 process). The log file grows in chunks; its unused tail is zeros, cut off on
 ``close``. ``fsync`` decides what survives the machine losing power: ``none``
 (never), ``batch`` (on ``flush()``, which the engine calls on its timer, about
-once a second), ``always`` (``msync`` before the message goes on the wire).
+once a second), ``always`` (before the message goes on the wire). Neither blocks
+the event loop: each store has a writer thread that runs ``fdatasync`` (which
+writes back the pages dirtied through the maps, and releases the GIL); under
+``always`` the session holds a message back until the thread reports it durable
+(``sync``), so one session's fsync delays its own reply, not the other sessions.
 On open, a torn trailing record (or the zero tail) is cut off, and the next
 numbers are taken as the larger of ``seqnums`` and what the message log proves
 (a message sent as seq N means the next is N+1; a message sent in reply to
@@ -21,9 +25,12 @@ inbound seq K means K was processed).
 """
 from __future__ import annotations
 
+import asyncio
 import enum
 import mmap
 import os
+import sys
+import threading
 import time
 from array import array
 from pathlib import Path
@@ -39,7 +46,13 @@ _SEQNUMS = b"%020d %020d\n"   # fixed width: rewritten in place, never a stale t
 _SEQNUMS_SIZE = 42
 _CHUNK = 1 << 20               # the log grows a MiB (or what one record needs) at a time
 _MADV_POPULATE_WRITE = 23     # Linux 5.14+ (not in the mmap module's constants)
+_SWITCH_INTERVAL = 0.0002      # seconds: how long the writer thread may wait for the GIL
+_MAX_DIGITS = 18                # sequence numbers the session accepts (session.MAX_SEQ)
 _MAX_GAP = 1 << 20             # a jump in sender numbers wider than this starts the index afresh
+
+
+class StoreError(Exception):
+    """A store file that cannot be opened or read: the message names the file and the problem."""
 
 
 class FileStore:
@@ -49,16 +62,29 @@ class FileStore:
         except ValueError:
             raise ValueError(f"fsync: must be none, batch or always, not {fsync!r}") from None
         self.dir = Path(root) / session_id.replace("/", "_")
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self._writer: _Writer | None = None
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.dir}: cannot create the store folder: {exc.strerror or exc}") from None
         # Where each sent message's record starts in the log: 8 bytes a message (a dict of
         # tuples took ~15 times that). Entry i is seq ``_first + i``; -1 where none was sent.
         self._starts = array("q")
         self._first = 1
         self._always = self.fsync is FsyncPolicy.ALWAYS   # (read per message: a bool, not an Enum lookup)
+        self.deferred_sync = self._always   # the session waits for ``sync`` before writing
         self._dirty = False
         self.next_sender_seq = self.next_target_seq = 1
         self.creation_time = time.time()
-        self._open()
+        self._msg_fd = self._seq_fd = -1
+        try:
+            self._open()
+        except OSError as exc:
+            for fd in (self._msg_fd, self._seq_fd):
+                if fd >= 0:
+                    os.close(fd)
+            where = exc.filename or self.dir
+            raise StoreError(f"{where}: cannot open the session store: {exc.strerror or exc}") from None
 
     # -- open / recover ------------------------------------------------------------
     def _open(self) -> None:
@@ -66,8 +92,8 @@ class FileStore:
         if session_file.exists():
             try:
                 self.creation_time = float(session_file.read_text().strip())
-            except ValueError:
-                pass
+            except (ValueError, UnicodeDecodeError):
+                pass   # a torn write of the creation time: keep now
         else:
             self._write_atomic(session_file, f"{self.creation_time}\n")
         self._msg_fd = os.open(self.dir / "messages", os.O_RDWR | os.O_CREAT, 0o640)
@@ -104,6 +130,10 @@ class FileStore:
     def _read_seqnums(self) -> tuple[int, int]:
         data = os.pread(self._seq_fd, 64, 0).split()
         if len(data) >= 2 and data[0].isdigit() and data[1].isdigit():
+            # (A next number may be one past the largest sequence number: one digit more.)
+            if max(len(data[0].lstrip(b"0")), len(data[1].lstrip(b"0"))) > _MAX_DIGITS + 1:
+                raise StoreError(f"{self.dir / 'seqnums'}: sequence number out of range "
+                                 f"(over {_MAX_DIGITS + 1} digits)")
             return int(data[0]), int(data[1])
         return 1, 1
 
@@ -115,6 +145,9 @@ class FileStore:
             parts = data[pos:nl].split() if nl >= 0 else []
             if len(parts) != 3 or not all(p.isdigit() for p in parts):
                 break
+            if max(len(p) for p in parts) > _MAX_DIGITS:
+                raise StoreError(f"{self.dir / 'messages'}: record at byte {pos}: number out of range "
+                                 f"(over {_MAX_DIGITS} digits)")
             seq, reply_to, length = map(int, parts)
             end = nl + 1 + length
             if end + 1 > len(data) or data[end:end + 1] != b"\n":
@@ -142,11 +175,7 @@ class FileStore:
             self._note(seq, start)
         # No seqnums rewrite: on open, the log itself proves the next sender number.
         self.next_sender_seq = seq + 1
-        if self._always:
-            page = start - start % mmap.PAGESIZE
-            self._mm.flush(page, end - page)
-        else:
-            self._dirty = True
+        self._dirty = True   # made durable by the writer thread: ``sync`` (always) or ``flush`` (batch)
 
     def get_sent(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         out = []
@@ -162,16 +191,37 @@ class FileStore:
     def set_next_target(self, seq: int) -> None:
         self.next_target_seq = seq
         self._write_seqnums()
-        if self._always:
-            self._seq_mm.flush()
-        else:
-            self._dirty = True
+        self._dirty = True
 
     def flush(self) -> None:
+        """``batch``: ask the writer thread for an fdatasync of what is dirty; returns at once."""
         if self._dirty and self.fsync is not FsyncPolicy.NONE:
-            self._mm.flush()
-            self._seq_mm.flush()
+            self._dirty = False
+            self._thread().request(None)
+
+    def sync(self, done) -> None:
+        """Call ``done()`` on the event loop once everything saved so far is on disk (the
+        writer thread's fdatasync); without a running loop, synchronously."""
         self._dirty = False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._fdatasync()
+            done()
+            return
+        self._thread().request(lambda: loop.call_soon_threadsafe(done))
+
+    def _thread(self) -> "_Writer":
+        if self._writer is None:
+            self._writer = _Writer(self._fdatasync, self.dir.name)
+        return self._writer
+
+    def _fdatasync(self) -> None:
+        for fd in (self._msg_fd, self._seq_fd):
+            try:
+                os.fdatasync(fd)
+            except (OSError, ValueError):
+                pass   # closed meanwhile (reset, close): the closing side syncs itself
 
     def reset(self) -> None:
         """New session: empty the log, sequence numbers back to 1."""
@@ -185,12 +235,32 @@ class FileStore:
         self.creation_time = time.time()
         self._write_atomic(self.dir / "session", f"{self.creation_time}\n")
         self._write_seqnums()
+        self._dirty = True
         self.flush()
+
+    def refresh(self) -> None:
+        """Re-read the sequence numbers and the log from disk (RefreshOnLogon: a hot standby
+        takes over a store another process has been writing). Unlike ``close`` it leaves
+        the files as they are: the other process's records must survive. What this side
+        saved is made durable here, not left to the writer thread, whose descriptors close."""
+        if self._dirty and self.fsync is not FsyncPolicy.NONE:
+            self._fdatasync()
+        self._mm.close()
+        self._seq_mm.close()
+        for fd in (self._msg_fd, self._seq_fd):
+            os.close(fd)
+        self._mm = None
+        self._starts, self._first, self._dirty = array("q"), 1, False
+        self._open()
 
     def close(self) -> None:
         if self._mm is None:
             return
-        self.flush()
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+        if self._dirty and self.fsync is not FsyncPolicy.NONE:
+            self._fdatasync()
         self._mm.close()
         self._mm = None
         self._seq_mm.close()
@@ -227,3 +297,50 @@ class FileStore:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(text)
         os.replace(tmp, path)
+
+
+class _Writer:
+    """A store's writer thread: runs ``fsync()`` whenever asked, then the callbacks of the
+    requests it covered. Requests arriving during one fsync share the next one."""
+
+    def __init__(self, fsync, name: str):
+        # A thread coming back from fdatasync waits for the GIL until the busy event loop
+        # drops it: up to the switch interval (5 ms by default), which a reply under ``always``
+        # would wait too. A short interval costs nothing while no other thread wants the GIL.
+        if sys.getswitchinterval() > _SWITCH_INTERVAL:
+            sys.setswitchinterval(_SWITCH_INTERVAL)
+        self._fsync = fsync
+        self._cond = threading.Condition()
+        self._pending: list = []
+        self._wanted = self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=f"store-{name}", daemon=True)
+        self._thread.start()
+
+    def request(self, callback) -> None:
+        with self._cond:
+            self._wanted = True
+            if callback is not None:
+                self._pending.append(callback)
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._wanted and not self._stopping:
+                    self._cond.wait()
+                if not self._wanted:
+                    return
+                self._wanted = False
+                callbacks, self._pending = self._pending, []
+            self._fsync()
+            for cb in callbacks:
+                try:
+                    cb()
+                except RuntimeError:
+                    pass   # the loop closed meanwhile: nobody is waiting for this send any more

@@ -10,6 +10,10 @@ class MemoryStore:
     recover the next expected inbound number after a crash: a message that was
     answered is never asked for again, so a synchronous answer is never duplicated."""
 
+    #: True where ``save_sent`` is durable only once ``sync``'s callback runs (the session holds
+    #: the message back until then); False: durable (or as durable as the policy says) at once.
+    deferred_sync = False
+
     def __init__(self):
         self.next_sender_seq = 1
         self.next_target_seq = 1
@@ -29,10 +33,17 @@ class MemoryStore:
     def flush(self) -> None:
         """Make everything durable (no-op in memory)."""
 
+    def sync(self, done) -> None:
+        """Call ``done()`` once everything saved so far is durable (here: at once)."""
+        done()
+
     def reset(self) -> None:
         self.next_sender_seq = self.next_target_seq = 1
         self._sent.clear()
         self.creation_time = time.time()
+
+    def refresh(self) -> None:
+        """Re-read the state from where it is kept (RefreshOnLogon): in memory, nothing to read."""
 
     def close(self) -> None:
         pass

@@ -42,6 +42,8 @@ def install_uvloop() -> bool:
     return True
 
 
+WRITE_BUFFER_MAX = 16 << 20   # bytes waiting for a peer that does not read; past it: disconnect
+
 SO_BUSY_POLL = getattr(socket, "SO_BUSY_POLL", 46)  # Linux
 
 
@@ -99,15 +101,32 @@ class FixProtocol(asyncio.Protocol):
         self.transport = transport
         tune_socket(transport.get_extra_info("socket"), self._nodelay, self._busy_poll)
         session = self._resolve(b"")
-        if session is not None and session is not ...:
+        if session is None:
+            transport.close()   # refused before a byte arrived (e.g. too many connections waiting)
+        elif session is not ...:
             self._attach(session)
 
     def _attach(self, session) -> None:
         self.session = session
         session.connection_made(self.transport.write, self.transport.close)
+        # Long jobs (a resend) go on in chunks between other work, and wait while paused.
+        session.call_soon = asyncio.get_running_loop().call_soon
+        if self._paused:
+            session.pause_writing()
 
     def data_received(self, data: bytes) -> None:
         recv_ns = time.perf_counter_ns()
+        if self._paused and self.transport.get_write_buffer_size() > WRITE_BUFFER_MAX:
+            # Each message read may be answered: a peer that sends and never reads would grow
+            # our write buffer without bound. (Not pause_reading: two engines resending to each
+            # other at once would then wait on each other for ever.)
+            name = self.session.name if self.session is not None else "unresolved connection"
+            log.warning("%s: peer not reading (%d bytes waiting to be sent); disconnecting", name,
+                        self.transport.get_write_buffer_size())
+            if self.session is not None and self.session._write is not None:
+                self.session.connection_lost()
+            self.transport.close()
+            return
         if self.session is None:
             self._pending += data
             session = self._resolve(bytes(self._pending))
@@ -134,7 +153,12 @@ class FixProtocol(asyncio.Protocol):
             self._on_close(self)
 
     def pause_writing(self) -> None:
+        """The write buffer is past its high-water mark: stop serving resends until it drains."""
         self._paused = True
+        if self.session is not None:
+            self.session.pause_writing()
 
     def resume_writing(self) -> None:
         self._paused = False
+        if self.session is not None and self.session._write is not None:
+            self.session.resume_writing()

@@ -3,8 +3,10 @@
 Golden model: the gateway's own venue NewOrderSingle, ``Encoder.encode("D", seq,
 new_order_fields(order, symbols, venue_cl_ord_id(order_id), ts), sending_time=ts)``:
 
-    8=FIX.4.4|9=<len>|35=D|49=<sender>|56=<target>|34=<seq>|52=<ts>|11=<id hex8>|55=<symbol>|
+    8=FIX.4.4|9=<len>|35=D|34=<seq>|49=<sender>|52=<ts>|56=<target>|11=<id hex8>|55=<symbol>|
     54=<side>|60=<ts>|38=<qty>|40=<type>|[44=<price>|]59=<tif>|10=<sum>|
+
+(the header in the standard order: 8, 9, 35, then by tag, as the software encoder writes it).
 
 Inputs besides the order: the symbol table (name, tick = units x 10^-decimals, decimals 0..9),
 CompIDs (up to 8 bytes; a longer length counts as 8), MsgSeqNum as a BCD counter the host loads (``seq_load``/``seq_value``;
@@ -198,9 +200,10 @@ class FixEncoder(wiring.Component):
         tag44 = Chunk(masked(Const(int.from_bytes(b"\x0144=", "little"), 64), tag44_n, "tag44"), tag44_n)
         parts = [
             b("4\x019="), bl_text, b("\x01"), "body",
-            b("35=D\x0149="), Chunk(sender, sender_n), b("\x0156="), Chunk(target, target_n), b("\x0134="),
+            b("35=D\x0134="),
             run(seq_cur, SEQ_DIGITS, seq_hi, seq_hi_n, "seq_hi"), run(seq_cur, SEQ_DIGITS, seq_lo, seq_lo_n, "seq_lo"),
-            b("\x0152=") + ts_text + b("\x0111=") + [(v, False) for v in hex_id] + b("\x0155="),
+            b("\x0149="), Chunk(sender, sender_n), b("\x0152=") + ts_text + b("\x0156="), Chunk(target, target_n),
+            b("\x0111=") + [(v, False) for v in hex_id] + b("\x0155="),
             Chunk(name, name_n),
             b("\x0154=") + [(side[0], False)] + b("\x0160=") + ts_text + b("\x0138="),
             run(qty.bcd, QTY_DIGITS, qty_hi, qty_hi_n, "qty_hi", True),

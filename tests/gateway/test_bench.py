@@ -2,7 +2,7 @@
 harness measures all four series through real server processes."""
 import time
 
-from wirespeed.gateway.bench import codec, roundtrip
+from wirespeed.gateway.bench import codec, fsync, roundtrip
 
 
 def test_interleaved_timer_ranks_a_slower_function_slower():
@@ -47,3 +47,10 @@ def test_load_run_counts_every_order_exactly_once():
     r = load.run(sessions=2, rate=100, seconds=0.5)
     assert r["sent"] == 100 and r["lost"] == 0 and r["duplicated"] == 0 and r["unknown"] == 0
     assert r["latency"].count("client round trip") == 100 and r["gateway_peak_rss"] > 0
+
+
+def test_fsync_bench_measures_concurrent_sessions(tmp_path):
+    rec = fsync.run(orders=10, warmup=2, sessions=3, policies=("always",), folder=str(tmp_path))
+    assert rec.hops == ["3 sessions, FsyncPolicy=always"]
+    p = rec.percentiles(rec.hops[0])
+    assert 0 < p["p50"] <= p["p99"]

@@ -105,14 +105,18 @@ async def test_inbound_rate_limit_logs_out():
 
 
 @run_async
-async def test_logon_attempts_are_rate_limited():
+async def test_only_failed_logons_are_rate_limited_per_address():
     async with CfgEngine(acceptor_cfg(MaxLogonsPerMinute=2)) as eng:
-        for _ in range(2):
+        for _ in range(3):                      # successful logons never count
             raw = await logon(eng.port)
             await raw.expect("A")
             await raw.send("5", [])
             await raw.closed()
-        third = await logon(eng.port)
+        for _ in range(2):                      # two failures from this address (an unknown CompID)
+            bad = await RawFix("NOBODY", "GW").connect(eng.port)
+            await bad.send("A", [(98, 0), (108, 30)])
+            assert await bad.closed()
+        third = await logon(eng.port)           # now even a good Logon from here is refused
         assert await third.closed()
 
 
