@@ -80,20 +80,28 @@ class RecordToAxis(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         W, N = self.width, self.beats
+        # A record taken on ``i`` waits in ``staged`` until the frame ahead has sent its last beat:
+        # ``i.ready`` is then a register, so the shell's ``tready`` reaches no logic upstream
+        # (the risk pipeline's output skid), only the choice of the next beat here.
+        staged, staged_valid = Signal(self.bits), Signal()
         buf = Signal(W * N)
         left = Signal(range(N + 1))              # beats of the current frame not yet sent
         last = left == 1
-        sent = self.m.tvalid & self.m.tready
-        m.d.comb += [self.i.ready.eq((left == 0) | (last & self.m.tready)),
+        free = (left == 0) | (last & self.m.tready)   # the frame register is empty after this cycle
+        m.d.comb += [self.i.ready.eq(~staged_valid),
                      self.m.tvalid.eq(left != 0), self.m.tdata.eq(buf[:W]), self.m.tlast.eq(last),
                      self.m.tkeep.eq(Mux(last, keep_last(self.bits, W), (1 << W // 8) - 1))]
         if self.user_bits:
-            user = Signal(self.user_bits)
+            user, staged_user = Signal(self.user_bits), Signal(self.user_bits)
             m.d.comb += self.m.tuser.eq(user)
-        with m.If(sent):
-            m.d.sync += [buf.eq(buf[W:]), left.eq(left - 1)]
         with m.If(self.i.valid & self.i.ready):
-            m.d.sync += [buf.eq(self.i.payload), left.eq(N)]
+            m.d.sync += [staged.eq(self.i.payload), staged_valid.eq(1)]
             if self.user_bits:
-                m.d.sync += user.eq(self.user_of(self.i.payload))
+                m.d.sync += staged_user.eq(self.user_of(self.i.payload))
+        with m.If(free & staged_valid):
+            m.d.sync += [buf.eq(staged), left.eq(N), staged_valid.eq(0)]
+            if self.user_bits:
+                m.d.sync += user.eq(staged_user)
+        with m.Elif(self.m.tvalid & self.m.tready):
+            m.d.sync += [buf.eq(buf[W:]), left.eq(left - 1)]
         return m
