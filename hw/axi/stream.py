@@ -86,10 +86,12 @@ class RecordToAxis(wiring.Component):
         staged, staged_valid = Signal(self.bits), Signal()
         buf = Signal(W * N)
         left = Signal(range(N + 1))              # beats of the current frame not yet sent
-        last = left == 1
-        free = (left == 0) | (last & self.m.tready)   # the frame register is empty after this cycle
+        # whether the frame register is empty / on its last beat, kept as registers beside ``left``
+        # so that the next beat's choice is one LUT of tready and these
+        empty, last = Signal(init=1), Signal()
+        free = empty | (last & self.m.tready)   # the frame register is empty after this cycle
         m.d.comb += [self.i.ready.eq(~staged_valid),
-                     self.m.tvalid.eq(left != 0), self.m.tdata.eq(buf[:W]), self.m.tlast.eq(last),
+                     self.m.tvalid.eq(~empty), self.m.tdata.eq(buf[:W]), self.m.tlast.eq(last),
                      self.m.tkeep.eq(Mux(last, keep_last(self.bits, W), (1 << W // 8) - 1))]
         if self.user_bits:
             user, staged_user = Signal(self.user_bits), Signal(self.user_bits)
@@ -99,9 +101,9 @@ class RecordToAxis(wiring.Component):
             if self.user_bits:
                 m.d.sync += staged_user.eq(self.user_of(self.i.payload))
         with m.If(free & staged_valid):
-            m.d.sync += [buf.eq(staged), left.eq(N), staged_valid.eq(0)]
+            m.d.sync += [buf.eq(staged), left.eq(N), staged_valid.eq(0), empty.eq(0), last.eq(N == 1)]
             if self.user_bits:
                 m.d.sync += user.eq(staged_user)
         with m.Elif(self.m.tvalid & self.m.tready):
-            m.d.sync += [buf.eq(buf[W:]), left.eq(left - 1)]
+            m.d.sync += [buf.eq(buf[W:]), left.eq(left - 1), empty.eq(last), last.eq(left == 2)]
         return m
