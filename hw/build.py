@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .axi.risk import AxiRiskPipeline
 from .encode.fix import FixEncoder
 from .encode.ouch import OuchEncoder
 from .host.ring import HostRing
@@ -16,7 +17,8 @@ def tops():
     return [("risk_pipeline", lambda: RiskPipeline(depth=64, sessions=8, window=8)),
             ("ouch_encoder", lambda: OuchEncoder(depth=64)),
             ("fix_encoder", lambda: FixEncoder(depth=64)),
-            ("host_ring", lambda: HostRing(ring_log2=4, depth=16, sessions=4, window=8))]
+            ("host_ring", lambda: HostRing(ring_log2=4, depth=16, sessions=4, window=8)),
+            ("axi_risk_pipeline", lambda: AxiRiskPipeline(depth=64, sessions=8, window=8, width=64))]
 
 
 def main(out: str | None = None, synth: bool = False) -> int:

