@@ -31,6 +31,14 @@ def _fix_initiator(args) -> int:
         args.config, args.orders, args.symbol, args.price, args.timeout)
 
 
+def _backtest(args) -> int:
+    return importlib.import_module("wirespeed.sim.backtest.cli").backtest_main(args)
+
+
+def _sweep(args) -> int:
+    return importlib.import_module("wirespeed.sim.backtest.cli").sweep_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wirespeed", description="low-latency order gateway")
     p.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
@@ -55,6 +63,30 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--out", default=None, help="output folder (default build/hdl)")
     h.add_argument("--no-synth", action="store_true", help="skip the yosys synthesis report")
     h.set_defaults(func=_hdl)
+    b = sub.add_parser("backtest", help="one parent order through an algorithm on a simulated day, "
+                                         "beside the naive baselines; TCA report and plots")
+    b.add_argument("--algo", default="vwap", help="twap, vwap, pov, is, iceberg, adaptive, naive-immediate, naive-twap")
+    b.add_argument("--side", choices=["buy", "sell"], default="buy")
+    b.add_argument("--qty", type=int, help="shares (default: --pct-volume of the horizon's expected volume)")
+    b.add_argument("--pct-volume", type=float, default=0.05)
+    b.add_argument("--start", type=float, default=30.0, help="minutes after the open")
+    b.add_argument("--minutes", type=float, default=60.0)
+    b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--limit", help="parent limit price (decimal)")
+    b.add_argument("--day", default="synthetic", help="synthetic (sim/market, three venues), stylised (small, fast), lobster:PATH or csv:PATH (replayed; lobster:sample)")
+    b.add_argument("--param", action="append", help="algorithm setting key=value (repeatable)")
+    b.add_argument("--no-baselines", action="store_true")
+    b.add_argument("--out", default="build/backtest", help="folder for the plots and the tape")
+    b.set_defaults(func=_backtest)
+    w = sub.add_parser("sweep", help="many backtests (algorithms x seeds x parameters x days) on Dask")
+    w.add_argument("--spec", help="sweep spec TOML ([sweep] algorithms, seeds, days, minutes, ...; [params.ALGO])")
+    w.add_argument("--algorithms", default="twap,vwap,pov,is,iceberg,adaptive")
+    w.add_argument("--seeds", type=int, default=4, help="seeds 1..N (without --spec)")
+    w.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
+    w.add_argument("--workers", type=int, default=2, help="LocalCluster workers")
+    w.add_argument("--serial", action="store_true", help="run in this process, no Dask")
+    w.add_argument("--out", default="build/sweep", help="folder for results.csv (and .parquet when pyarrow is there)")
+    w.set_defaults(func=_sweep)
     return p
 
 

@@ -1,0 +1,253 @@
+"""The one algorithm interface, and the schedule-following machinery TWAP, VWAP, POV, IS and
+adaptive share.
+
+An algorithm is a sans-IO decision object: ``start``, ``on_market``, ``on_fill``, ``on_done``
+(cancel, IOC rest, reject or venue loss) and ``on_timer`` each return child-order actions
+(``NewChild`` / ``CancelChild`` / ``ReplaceChild``); ``next_timer_ns`` says when it wants to be
+woken. It reads time only from the events' timestamps and the market only from the
+``MarketState`` the runner keeps, so it runs unchanged in a backtest and live.
+
+``ScheduledAlgorithm`` turns a target (cumulative quantity due by now, ``target(now)``) into
+children: at each decision it compares the target with what is filled and working, places the
+deficit at the configured urgency, crosses when what was due an interval ago is still unfilled
+by more than ``catch_up`` of the order,
+cancels what would put it more than ``ahead_tolerance`` ahead, re-prices children older than
+``max_age_s`` one urgency step up, and never lets fills plus working quantity exceed the
+participation cap of the market volume excluding its own fills. Every price goes through
+``placement.limit_price``, which clamps to the parent's limit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from wirespeed.enums import TimeInForce
+
+from ..marketdata import MarketData, MarketState
+from ..model import (Action, CancelChild, ChildDone, ChildFill, ExecutionRefused, NewChild, ParentOrder,
+                     ReplaceChild, Urgency)
+from .placement import is_marketable, limit_price
+
+NS = 1_000_000_000
+
+
+def check(cond: bool, reason: str) -> None:
+    if not cond:
+        raise ExecutionRefused(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class AlgoConfig:
+    """Settings every scheduled algorithm shares (each algorithm's config extends it).
+
+    decision_s: seconds between decisions (slice interval); urgency: where new children sit;
+    max_age_s: a child working this long is re-priced one urgency step up; catch_up: behind
+    schedule by more than this fraction of the order -> cross; ahead_tolerance: fraction of the
+    order the algorithm may be ahead of schedule; participation_cap: at most this share of the
+    market volume (excluding own fills) is filled or working, None = no cap; finish_s: the
+    schedule completes this long before the end, leaving time to mop up; min_child: smallest
+    child (shares), except the last; retry_s: a crossing child that came back unfilled is retried
+    this long after; venues: the only venues its children may go to (empty: every venue the
+    router knows; an unknown one is refused when the runner takes the order); seed: all
+    randomisation is drawn from it.
+    """
+    decision_s: float = 30.0
+    urgency: Urgency = Urgency.PASSIVE
+    max_age_s: float = 60.0
+    catch_up: float = 0.02
+    ahead_tolerance: float = 0.01
+    participation_cap: float | None = None
+    finish_s: float = 60.0
+    min_child: int = 100
+    retry_s: float = 1.0
+    venues: tuple[str, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check(self.decision_s > 0, f"decision_s must be positive, not {self.decision_s!r}")
+        check(self.max_age_s > 0, f"max_age_s must be positive, not {self.max_age_s!r}")
+        check(0 <= self.catch_up <= 1, f"catch_up must be in [0, 1], not {self.catch_up!r}")
+        check(0 <= self.ahead_tolerance <= 1, f"ahead_tolerance must be in [0, 1], not {self.ahead_tolerance!r}")
+        if self.participation_cap is not None:
+            check(0 < self.participation_cap <= 1,
+                  f"participation_cap must be in (0, 1], not {self.participation_cap!r}")
+        check(self.retry_s > 0, f"retry_s must be positive, not {self.retry_s!r}")
+        check(self.finish_s >= 0, f"finish_s must not be negative, not {self.finish_s!r}")
+        check(isinstance(self.min_child, int) and self.min_child > 0,
+              f"min_child must be a positive integer, not {self.min_child!r}")
+        check(isinstance(self.urgency, Urgency), f"urgency must be an Urgency, not {self.urgency!r}")
+
+
+@dataclass(slots=True)
+class Working:
+    qty: int
+    price: int
+    placed_ns: int
+    urgency: Urgency
+    tif: TimeInForce
+    filled: int = 0
+    cancel_sent: bool = False
+
+    @property
+    def leaves(self) -> int:
+        return self.qty - self.filled
+
+
+class Algorithm:
+    """The interface; subclasses decide. Keeps the parent's fills and working children."""
+    name = "algorithm"
+
+    def __init__(self, parent: ParentOrder, config, market: MarketState):
+        check(market.symbol == parent.symbol,
+              f"market data is for {market.symbol!r}, the order for {parent.symbol!r}")
+        self.parent, self.config, self.market = parent, config, market
+        self.filled = 0
+        self.notional = 0                 # sum(qty * price) of fills, ticks * shares
+        self.working: dict[str, Working] = {}
+        self.next_timer_ns: int | None = None
+        self.started = False
+        self.start_volume = 0
+        self._seq = 0
+
+    # -- the interface ----------------------------------------------------------------------
+    def start(self, now_ns: int) -> list[Action]:
+        self.started = True
+        self.start_volume = self.market.volume
+        return self.on_timer(now_ns)
+
+    def on_market(self, md: MarketData) -> list[Action]:
+        return []
+
+    def on_fill(self, fill: ChildFill) -> list[Action]:
+        w = self.working.get(fill.child_id)
+        if w is not None:
+            w.filled += fill.qty
+            if w.leaves <= 0:                 # fully filled: no ChildDone follows
+                del self.working[fill.child_id]
+        self.filled += fill.qty
+        self.notional += fill.qty * fill.price
+        return []
+
+    def on_done(self, done: ChildDone) -> list[Action]:
+        self.working.pop(done.child_id, None)
+        return []
+
+    def on_timer(self, now_ns: int) -> list[Action]:
+        return []
+
+    # -- shared helpers ---------------------------------------------------------------------
+    @property
+    def remaining(self) -> int:
+        return self.parent.qty - self.filled
+
+    @property
+    def done(self) -> bool:
+        return self.remaining <= 0 and not self.working
+
+    def market_volume(self) -> int:
+        """Shares the market traded since start, excluding this algorithm's own fills."""
+        return max(0, self.market.volume - self.start_volume - self.filled)
+
+    def committed(self) -> int:
+        return self.filled + sum(w.leaves for w in self.working.values())
+
+    def _new(self, now_ns: int, qty: int, urgency: Urgency) -> NewChild | None:
+        p = self.parent
+        price = limit_price(p.side, urgency, self.market.best_bid(), self.market.best_ask(), p.limit)
+        if price is None or qty <= 0:
+            return None
+        self._seq += 1
+        child_id = f"{p.parent_id}.{self._seq}"
+        # A cross the parent's limit keeps off the far touch rests at the limit instead of
+        # being sent as an IOC that cannot fill.
+        bid, ask = self.market.best_bid(), self.market.best_ask()
+        crossing = urgency is Urgency.CROSS and is_marketable(p.side, price, bid, ask)
+        tif = TimeInForce.IOC if crossing else TimeInForce.DAY
+        self.working[child_id] = Working(qty, price, now_ns, urgency, tif)
+        return NewChild(child_id, p.parent_id, self.name, p.side, qty, price, tif, urgency)
+
+    def _cancel(self, child_id: str) -> CancelChild:
+        self.working[child_id].cancel_sent = True
+        return CancelChild(child_id)
+
+    def cancel_all(self) -> list[Action]:
+        return [self._cancel(cid) for cid, w in list(self.working.items()) if not w.cancel_sent]
+
+
+class ScheduledAlgorithm(Algorithm):
+    """Follow ``target(now)`` (cumulative shares due by ``now``) under the shared rules."""
+
+    def target(self, now_ns: int) -> float:
+        raise NotImplementedError
+
+    def urgency(self, now_ns: int) -> Urgency:
+        return self.config.urgency
+
+    def due_before(self, now_ns: int) -> float:
+        """What was due one decision interval ago: not filled by now means behind schedule (the
+        slice that just came due is not "behind" yet; it gets a chance at the set urgency)."""
+        return self.target(now_ns - int(self.config.decision_s * NS))
+
+    def schedule_end_ns(self) -> int:
+        p = self.parent
+        return max(p.start_ns + 1, p.end_ns - int(self.config.finish_s * NS))
+
+    def next_decision_ns(self, now_ns: int) -> int:
+        return now_ns + int(self.config.decision_s * NS)
+
+    def cap_allowance(self) -> float:
+        cap = self.config.participation_cap
+        return math.inf if cap is None else cap * self.market_volume()
+
+    def on_timer(self, now_ns: int) -> list[Action]:
+        p, cfg = self.parent, self.config
+        if now_ns < p.start_ns:
+            self.next_timer_ns = p.start_ns
+            return []
+        if now_ns >= p.end_ns or self.remaining <= 0:
+            self.next_timer_ns = None
+            return self.cancel_all()
+        self.next_timer_ns = min(self.next_decision_ns(now_ns), p.end_ns)
+        actions: list[Action] = []
+        target = min(float(p.qty), self.target(now_ns))
+        upper = min(p.qty, target + cfg.ahead_tolerance * p.qty, self.cap_allowance())
+        committed = self.committed()
+        # Ahead of schedule (or over the cap): take back the newest children first.
+        for cid in sorted(self.working, key=lambda c: -self.working[c].placed_ns):
+            if committed <= upper:
+                break
+            w = self.working[cid]
+            if not w.cancel_sent:
+                actions.append(self._cancel(cid))
+                committed -= w.leaves
+        behind = min(target, self.due_before(now_ns)) - self.filled
+        late = now_ns >= self.schedule_end_ns()
+        urgency = self.urgency(now_ns)
+        if late or behind > cfg.catch_up * p.qty:
+            urgency = Urgency.CROSS
+        # Re-price children that have aged (one step more urgent), or all of them when crossing.
+        for cid, w in self.working.items():
+            if w.cancel_sent or w.tif == TimeInForce.IOC:
+                continue
+            if urgency is Urgency.CROSS or now_ns - w.placed_ns >= cfg.max_age_s * NS:
+                new_u = Urgency.CROSS if urgency is Urgency.CROSS else w.urgency.more()
+                price = limit_price(p.side, new_u, self.market.best_bid(), self.market.best_ask(), p.limit)
+                if price is not None and price != w.price:
+                    w.price, w.placed_ns, w.urgency = price, now_ns, new_u
+                    actions.append(ReplaceChild(cid, w.qty, price, new_u))
+        deficit = int(math.floor(min(target, upper) - committed + 1e-9))
+        if deficit > 0 and (deficit >= min(cfg.min_child, p.qty - committed) or late):
+            child = self._new(now_ns, min(deficit, p.qty - committed), urgency)
+            if child is not None:
+                actions.append(child)
+        return actions
+
+    def on_done(self, done: ChildDone) -> list[Action]:
+        w = self.working.get(done.child_id)
+        super().on_done(done)
+        # A reject or a cancelled rest returns to the parent at the next decision; a crossing
+        # child that came back unfilled (the touch moved before it arrived) is retried after
+        # ``retry_s`` on a fresh book rather than a whole interval later.
+        if w is not None and w.tif == TimeInForce.IOC and done.unfilled > 0 and self.next_timer_ns is not None:
+            self.next_timer_ns = min(self.next_timer_ns, done.ts_ns + int(self.config.retry_s * NS))
+        return []

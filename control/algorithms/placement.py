@@ -1,0 +1,41 @@
+"""Limit-price placement from the book by urgency, always inside the parent's limit.
+
+A buy at PASSIVE joins the bid, at MID sits at the mid rounded down (towards its own side,
+so it never pays more than half the spread), at CROSS takes the ask; a sell mirrors it.
+With one side of the book empty a passive or mid order falls back to the side that exists
+(one tick inside it), and a cross has nothing to take: ``None``.
+"""
+from __future__ import annotations
+
+from wirespeed.enums import Side
+
+from ..model import Urgency
+
+
+def limit_price(side: Side, urgency: Urgency, bid: int | None, ask: int | None, limit: int | None) -> int | None:
+    buy = side == Side.BUY
+    price: int | None
+    if bid is not None and ask is not None:
+        if urgency is Urgency.PASSIVE:
+            price = bid if buy else ask
+        elif urgency is Urgency.MID:
+            price = (bid + ask) // 2 if buy else -((-(bid + ask)) // 2)
+        else:
+            price = ask if buy else bid
+    elif urgency is Urgency.CROSS:
+        price = (ask if buy else bid)
+    elif buy:
+        price = bid if bid is not None else (ask - 1 if ask is not None and ask > 1 else None)
+    else:
+        price = ask if ask is not None else (bid + 1 if bid is not None else None)
+    if price is None or price <= 0:
+        return None
+    if limit is not None:
+        price = min(price, limit) if buy else max(price, limit)
+    return price
+
+
+def is_marketable(side: Side, price: int, bid: int | None, ask: int | None) -> bool:
+    if side == Side.BUY:
+        return ask is not None and price >= ask
+    return bid is not None and price <= bid

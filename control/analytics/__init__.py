@@ -1,0 +1,1 @@
+"""Microstructure measures from market data, and the square-root market-impact model."""

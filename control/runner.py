@@ -1,0 +1,234 @@
+"""The parent-order runner: one algorithm, the router and the tape, driven by an execution context.
+
+Sans-IO like the algorithm: the context calls ``on_market`` / ``on_ack`` / ``on_exec`` /
+``on_done`` / ``on_timer`` / ``on_venue_down``; the runner feeds the algorithm, routes each
+new child across venues (one ``VenueOrder`` a leg), maps venue reports back to the child, and
+writes every step to the tape. A child's legs that come back unfilled (IOC rest, reject, venue
+loss) are re-routed to venues not yet tried while the child's price is still marketable there;
+only what no venue takes goes back to the algorithm as ``ChildDone(unfilled)``, which returns
+it to the parent's remaining quantity: a reject or a venue loss never loses shares.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wirespeed.enums import Side, TimeInForce
+
+from .algorithms.base import Algorithm, ScheduledAlgorithm
+from .context import ExecutionContext, VenueOrder
+from .marketdata import MarketData, Quote, TradePrint
+from .model import Action, CancelChild, ChildDone, ChildFill, ExecutionRefused, NewChild, ReplaceChild
+from .routing import Router
+from .tca.tape import AckRecord, ChildRecord, DoneRecord, ExecRecord, MarketRecord, ParentRecord, ScheduleRecord, Tape
+
+MARKOUT_NS = 5_000_000_000        # mid 5 s after a fill, for the router's markout history
+
+
+@dataclass(slots=True)
+class _Leg:
+    order: VenueOrder
+    sent_ns: int
+    filled: int = 0
+    live: bool = True
+
+
+@dataclass(slots=True)
+class _Child:
+    new: NewChild
+    price: int
+    legs: list[str] = field(default_factory=list)
+    tried: set[str] = field(default_factory=set)
+    filled: int = 0
+    cancel: bool = False
+    unrouted: int = 0                  # shares no venue took yet
+
+
+class ParentRunner:
+    def __init__(self, algo: Algorithm, router: Router, ctx: ExecutionContext, tape: Tape | None = None):
+        allowed = tuple(getattr(algo.config, "venues", ()) or ())
+        for v in allowed:
+            if v not in router.venues:
+                raise ExecutionRefused(f"unknown venue {v!r} (known: {', '.join(router.venues)})")
+        # venues the algorithm may not use are excluded from every route
+        self._barred = frozenset(router.venues) - frozenset(allowed) if allowed else frozenset()
+        self.algo, self.router, self.ctx = algo, router, ctx
+        self.tape = tape if tape is not None else Tape()
+        self.market = algo.market
+        self.children: dict[str, _Child] = {}
+        self.legs: dict[str, _Leg] = {}
+        self._markouts: list[tuple[int, str, int, float]] = []
+        self._last_mid: float | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def submit(self, now_ns: int) -> None:
+        p = self.algo.parent
+        self.tape.add(ParentRecord(now_ns, p.parent_id, p.symbol, int(p.side), p.qty, p.start_ns, p.end_ns,
+                                   p.limit or 0, self.algo.name, self.market.mid() or 0.0))
+        if now_ns >= p.start_ns:
+            self._apply(self.algo.start(now_ns), now_ns)
+        else:
+            self.algo.next_timer_ns = p.start_ns
+        self._rearm()
+
+    @property
+    def finished(self) -> bool:
+        return self.algo.next_timer_ns is None and not any(l.live for l in self.legs.values())
+
+    def on_timer(self, now_ns: int) -> None:
+        t = self.algo.next_timer_ns
+        if t is None or now_ns < t:
+            self._rearm()
+            return
+        actions = self.algo.start(now_ns) if not self.algo.started else self.algo.on_timer(now_ns)
+        self._apply(actions, now_ns)
+        self._rearm()
+
+    def _rearm(self) -> None:
+        if self.algo.next_timer_ns is not None:
+            self.ctx.set_timer(self.algo.next_timer_ns)
+
+    def _schedule_sample(self, now_ns: int) -> None:
+        if isinstance(self.algo, ScheduledAlgorithm) and self.algo.started:
+            p = self.algo.parent
+            if p.start_ns <= now_ns < p.end_ns:
+                self.tape.add(ScheduleRecord(now_ns, p.parent_id, min(float(p.qty), self.algo.target(now_ns))))
+
+    # -- market data -----------------------------------------------------------------------
+    def on_market(self, md: MarketData) -> None:
+        self.market.update(md)
+        if isinstance(md, TradePrint):
+            self.tape.add(MarketRecord(md.ts_ns, md.venue, float(md.price), md.qty))
+        else:
+            mid = self.market.mid()
+            if mid is not None and mid != self._last_mid:
+                self._last_mid = mid
+                self.tape.add(MarketRecord(md.ts_ns, "", mid, 0))
+                self._check_markouts(md.ts_ns, mid)
+        if self.algo.started:
+            self._apply(self.algo.on_market(md), md.ts_ns)
+            self._rearm()
+
+    def _check_markouts(self, now_ns: int, mid: float) -> None:
+        while self._markouts and self._markouts[0][0] <= now_ns:
+            _, venue, sign, px = self._markouts.pop(0)
+            self.router.stats[venue].on_markout(sign * (px - mid))   # bought above where it went
+
+    # -- actions out -----------------------------------------------------------------------
+    def _apply(self, actions: list[Action], now_ns: int) -> None:
+        if actions:
+            self._schedule_sample(now_ns)
+        for a in actions:
+            if isinstance(a, NewChild):
+                ch = _Child(a, a.price)
+                self.children[a.child_id] = ch
+                self._route(ch, a.qty, now_ns)
+            elif isinstance(a, CancelChild):
+                ch = self.children.get(a.child_id)
+                if ch is not None:
+                    ch.cancel = True
+                    for lid in ch.legs:
+                        leg = self.legs[lid]
+                        if leg.live:
+                            self.ctx.cancel(leg.order.venue, lid)
+                    self._maybe_done(ch, now_ns, "cancelled")
+            elif isinstance(a, ReplaceChild):
+                self._replace(a, now_ns)
+
+    def _route(self, ch: _Child, qty: int, now_ns: int) -> None:
+        a = ch.new
+        books = self.market.books
+        # An IOC child only takes displayed liquidity: what the books do not show now comes back
+        # to the algorithm at once rather than as IOC legs that cannot fill.
+        take_only = a.tif == TimeInForce.IOC
+        tried = ch.tried | self._barred
+        legs = self.router.reroute(a.side, qty, ch.price, books, tried, take_only) if ch.tried else \
+            self.router.route(a.side, qty, ch.price, books, exclude=tried, take_only=take_only)
+        if a.venue is not None:
+            legs = [l for l in legs if l.venue == a.venue] or legs
+        routed = 0
+        for leg in legs:
+            ch.tried.add(leg.venue)
+            lid = f"{a.child_id}@{leg.venue}#{len(ch.legs) + 1}"
+            vo = VenueOrder(lid, leg.venue, self.algo.parent.symbol, a.side, leg.qty, leg.price, a.tif,
+                            a.child_id, a.parent_id, a.algo)
+            ch.legs.append(lid)
+            self.legs[lid] = _Leg(vo, now_ns)
+            routed += leg.qty
+            self.router.on_sent(leg.venue, leg.qty)
+            self.tape.add(ChildRecord(now_ns, lid, a.child_id, a.parent_id, a.algo, leg.venue, int(a.side),
+                                      leg.qty, leg.price, int(a.tif), leg.reason))
+            self.ctx.send(vo)
+        ch.unrouted = qty - routed
+        self._maybe_done(ch, now_ns, "no venue")
+
+    def _replace(self, a: ReplaceChild, now_ns: int) -> None:
+        ch = self.children.get(a.child_id)
+        if ch is None or ch.cancel:
+            return
+        ch.price = a.price
+        live = [self.legs[l] for l in ch.legs if self.legs[l].live]
+        extra = a.qty - ch.new.qty
+        for i, leg in enumerate(live):
+            qty = leg.order.qty + (extra if i == 0 else 0)
+            leg.order = VenueOrder(leg.order.order_id, leg.order.venue, leg.order.symbol, leg.order.side, qty,
+                                   a.price, leg.order.tif, leg.order.child_id, leg.order.parent_id, leg.order.algo)
+            self.ctx.replace(leg.order.venue, leg.order.order_id, qty, a.price)
+
+    # -- reports in ------------------------------------------------------------------------
+    def on_ack(self, order_id: str, ts_ns: int) -> None:
+        leg = self.legs.get(order_id)
+        if leg is None:
+            return
+        lat = ts_ns - leg.sent_ns
+        self.router.stats[leg.order.venue].on_ack(lat)
+        self.tape.add(AckRecord(ts_ns, order_id, leg.order.venue, lat))
+
+    def on_exec(self, order_id: str, qty: int, price: int, fee: float, ts_ns: int) -> None:
+        leg = self.legs.get(order_id)
+        if leg is None:
+            return
+        o = leg.order
+        leg.filled += qty
+        ch = self.children[o.child_id]
+        ch.filled += qty
+        self.router.on_fill(o.venue, qty)
+        self._markouts.append((ts_ns + MARKOUT_NS, o.venue, 1 if o.side == Side.BUY else -1, float(price)))
+        self.tape.add(ExecRecord(ts_ns, order_id, o.child_id, o.parent_id, o.venue, qty, price, fee))
+        if leg.filled >= o.qty:
+            leg.live = False
+        self._apply(self.algo.on_fill(ChildFill(o.child_id, qty, price, o.venue, ts_ns, fee)), ts_ns)
+        self._maybe_done(ch, ts_ns, "filled")
+        self._rearm()
+
+    def on_done(self, order_id: str, unfilled: int, ts_ns: int, reason: str = "", rejected: bool = False) -> None:
+        leg = self.legs.get(order_id)
+        if leg is None or not leg.live:
+            return
+        leg.live = False
+        o = leg.order
+        self.tape.add(DoneRecord(ts_ns, order_id, o.venue, unfilled, reason, rejected))
+        ch = self.children[o.child_id]
+        if unfilled > 0 and not ch.cancel and (rejected or o.tif == TimeInForce.IOC or reason == "venue down"):
+            # Try the next venue for what this one did not take.
+            self._route(ch, unfilled, ts_ns)
+            self._rearm()
+            return
+        self._maybe_done(ch, ts_ns, reason)
+        self._rearm()
+
+    def on_venue_down(self, venue: str, ts_ns: int) -> None:
+        """A venue was lost: its working legs are gone; their rest is re-routed."""
+        self.router.mark_down(venue)
+        for lid, leg in list(self.legs.items()):
+            if leg.live and leg.order.venue == venue:
+                self.on_done(lid, leg.order.qty - leg.filled, ts_ns, "venue down")
+
+    def _maybe_done(self, ch: _Child, now_ns: int, reason: str) -> None:
+        if ch.new.child_id not in self.algo.working:
+            return
+        if any(self.legs[l].live for l in ch.legs):
+            return
+        unfilled = ch.new.qty - ch.filled
+        if unfilled <= 0:
+            return                      # fully filled: the algorithm already knows
+        self._apply(self.algo.on_done(ChildDone(ch.new.child_id, unfilled, now_ns, reason)), now_ns)

@@ -1,0 +1,169 @@
+"""The control plane's quality and speed figures over seeded simulated days (printed, never
+asserted):
+
+    python -m wirespeed.sim.backtest.bench [--seeds 20] [--day stylised|synthetic] [--minutes 60]
+
+* TWAP / VWAP price tracking (|vs market TWAP| / |vs market VWAP|, median and worst), schedule
+  tracking worst (as a share of the order, and in slices), fill rate of every algorithm;
+* IS: realised cost (impact + fees against arrival) over the Almgren-Chriss expected cost;
+* every algorithm's mean arrival slippage beside the naive baselines, side by side;
+* the impact model fit on half the days, median absolute prediction error on the other half;
+* decision and routing time (``control/bench.py``), seconds per simulated day, and a sweep's
+  speed-up on a two-worker LocalCluster against the same tasks run serially.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+from wirespeed.control import bench as control_bench
+from wirespeed.control.analytics.impact import ImpactObservation, fit, prediction_error
+
+from .days import make_day
+from .run import BacktestSpec, run_backtest
+from .sweep import SweepSpec, run_sweep, summary_table
+
+ALGOS = ("twap", "vwap", "pov", "is", "iceberg", "adaptive")
+BASELINES = ("naive-immediate", "naive-twap")
+
+
+def _pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * (len(xs) - 1) + 0.5))]
+
+
+def _mid_path(tape):
+    from wirespeed.control.tca.tape import MarketRecord
+    import bisect
+    q = [m for m in tape.of(MarketRecord) if m.qty == 0]
+    ts, mids = [m.ts_ns for m in q], [m.price for m in q]
+    return lambda t: mids[max(0, bisect.bisect_right(ts, t) - 1)]
+
+
+def counterfactual(args, seed: int, start_s: float, minutes: float):
+    """The same day and seed with a 100-share order: the price path the order did not move."""
+    r = run_backtest(BacktestSpec(algo="naive-twap", qty=100, start_s=start_s, minutes=minutes, seed=seed),
+                     make_day(args.day, seed))
+    return _mid_path(r.tape)
+
+
+def net_cost(res, path) -> float:
+    """Cost (ticks x shares) against arrival net of the market's own move: sum q (p - arrival -
+    (path(t) - path(start))) signed, plus fees. The order's permanent impact stays in it."""
+    from wirespeed.control.tca.tape import ExecRecord
+    t, p = res.tca, res.algo.parent
+    base = path(p.start_ns)
+    return t.sign * sum(e.qty * (e.price - t.arrival_mid - (path(e.ts_ns) - base))
+                        for e in res.tape.of(ExecRecord)) + t.fees
+
+
+def impact_fit(args, seeds):
+    minutes, start = 20.0, 10 * 60.0
+    obs = []
+    for seed in seeds:
+        path = counterfactual(args, seed, start, minutes)
+        day = make_day(args.day, seed)
+        cal = day.calibration()
+        for pct in (0.02, 0.05, 0.1, 0.2):
+            res = run_backtest(BacktestSpec(algo="naive-twap", start_s=start, minutes=minutes, seed=seed,
+                                            pct_volume=pct), make_day(args.day, seed))
+            t = res.tca
+            cost_bps = net_cost(res, path) / (t.arrival_mid * t.filled) * 1e4
+            sigma_bps = cal.sigma_ticks_per_sqrt_s * math.sqrt(minutes * 60) / cal.mid_ticks * 1e4
+            half_bps = cal.half_spread_ticks / cal.mid_ticks * 1e4
+            obs.append((seed, ImpactObservation(t.filled, max(1, t.market_volume - t.filled), half_bps, sigma_bps,
+                                                cost_bps)))
+    half = seeds[len(seeds) // 2]
+    train = [o for s, o in obs if s < half]
+    test = [o for s, o in obs if s >= half]
+    model = fit(train)
+    return model, prediction_error(model, test), len(train), len(test)
+
+
+def is_cost(args, seed, impact):
+    path = counterfactual(args, seed, args.start * 60, args.minutes)
+    res = run_backtest(BacktestSpec(algo="is", start_s=args.start * 60, minutes=args.minutes, seed=seed,
+                                    impact=impact), make_day(args.day, seed))
+    return res.tca.impact_cost + res.tca.fees, net_cost(res, path), res.expected_cost
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m wirespeed.sim.backtest.bench")
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--day", default="synthetic")
+    ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--start", type=float, default=30.0)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    seeds = tuple(range(1, args.seeds + 1))
+
+    d, db = control_bench.bench_decision()
+    r, rb = control_bench.bench_routing()
+    print(f"decision per child {d:.2f} us (target <= 20; {d / db:.1f}x a quote update); "
+          f"route across 5 venues {r:.2f} us (target <= 50; {r / rb:.1f}x)")
+
+    t0 = time.perf_counter()
+    full = run_backtest(BacktestSpec(algo="vwap", start_s=args.start * 60, minutes=args.minutes, seed=1),
+                        make_day(args.day, 1))
+    print(f"one simulated day ({args.start + args.minutes:.0f} min, one parent order): "
+          f"{time.perf_counter() - t0:.2f} s, {full.events:,} events (target <= 10 s)")
+
+    # impact model first: fit on the first half of the days, predict the second half; IS then
+    # plans with the fitted model (as it would live, calibrated on history)
+    model, err, n_train, n_test = impact_fit(args, seeds)
+    print(f"impact model cost_bps = {model.spread_coef:.3f} x half-spread + {model.impact_coef:.3f} x sigma_T "
+          f"sqrt(Q/V), fit on {n_train} runs; median abs prediction error on {n_test} held-out runs: "
+          f"{err:.1%} (goal <= 25%)")
+
+    spec = SweepSpec(algorithms=ALGOS + BASELINES, seeds=seeds, days=(args.day,), start=args.start,
+                     minutes=args.minutes, pct_volume=0.05, impact=(model.spread_coef, model.impact_coef))
+    t0 = time.perf_counter()
+    rows = run_sweep(spec, workers=args.workers)
+    t_cluster = time.perf_counter() - t0
+    serial_cpu = sum(r["wall_s"] for r in rows)
+    print(f"\n{len(rows)} backtests on a {args.workers}-worker LocalCluster in {t_cluster:.1f} s "
+          f"(tasks' own time {serial_cpu:.1f} s: {serial_cpu / t_cluster:.2f}x)")
+    sub = SweepSpec(algorithms=ALGOS, seeds=seeds[:max(2, len(seeds) // 5)], days=(args.day,), start=args.start,
+                    minutes=args.minutes)
+    t0 = time.perf_counter()
+    run_sweep(sub, serial=True)
+    ts = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run_sweep(sub, workers=args.workers)
+    tc = time.perf_counter() - t0
+    print(f"sweep speed-up, {len(sub.algorithms)} algorithms x {len(sub.seeds)} seeds: serial {ts:.1f} s, "
+          f"LocalCluster {tc:.1f} s -> {ts / tc:.2f}x (target >= 1.7x)")
+
+    print("\n" + summary_table(rows))
+    by = lambda a: [r for r in rows if r["algo"] == a]  # noqa: E731
+    print("\nprice tracking (bps)            median   worst    schedule gap worst   fill rate min")
+    for a in ("twap", "vwap"):
+        key = "twap_bps" if a == "twap" else "vwap_bps"
+        xs = [abs(r[key]) for r in by(a)]
+        gaps = [r["schedule_gap"] for r in by(a)]
+        n_slices = args.minutes * 60 / 30
+        print(f"  {a:<6} vs market {a.upper():<5}      {statistics.median(xs):7.2f} {max(xs):7.2f}    "
+              f"{max(gaps):6.2%} (one slice {1 / n_slices:.2%})   {min(r['fill_rate'] for r in by(a)):.2%}")
+    for a in ALGOS + BASELINES:
+        print(f"  fill rate {a:<16} min {min(r['fill_rate'] for r in by(a)):.2%}  mean "
+              f"{statistics.mean(r['fill_rate'] for r in by(a)):.2%}")
+    is_runs = [is_cost(args, seed, (model.spread_coef, model.impact_coef)) for seed in seeds]
+    raw = statistics.mean(r[0] for r in is_runs)
+    net = statistics.mean(r[1] for r in is_runs)
+    exp = statistics.mean(r[2] for r in is_runs)
+    print(f"\nIS realised / Almgren-Chriss expected cost, mean over {len(seeds)} days: {net / exp:.2f} against the "
+          f"day's own price path without the order, {raw / exp:.2f} against the arrival price alone "
+          f"(target within 10% on average)")
+    slip = {a: statistics.mean(r["slippage_bps"] for r in by(a)) for a in ALGOS + BASELINES}
+    print("\nmean arrival slippage (bps), beside the naive baselines")
+    print(f"  {'algorithm':<16}{'slippage':>9}{'vs immediate':>14}{'vs even-slice':>15}")
+    for a in ALGOS + BASELINES:
+        print(f"  {a:<16}{slip[a]:>9.2f}{slip[a] - slip['naive-immediate']:>14.2f}{slip[a] - slip['naive-twap']:>15.2f}")
+
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

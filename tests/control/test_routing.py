@@ -1,0 +1,80 @@
+import pytest
+
+from wirespeed.enums import Side
+from wirespeed.control.marketdata import Quote
+from wirespeed.control.routing import Router, RouterConfig, VenueInfo
+
+
+def books():
+    return {
+        "A": Quote("A", "XYZ", 0, ((99, 500), (98, 900)), ((100, 300), (101, 500))),
+        "B": Quote("B", "XYZ", 0, ((99, 100),), ((100, 200), (102, 1000))),
+        "C": Quote("C", "XYZ", 0, ((98, 700),), ((101, 400),)),
+    }
+
+
+def router(**cfg):
+    return Router([VenueInfo("A", 0.3, 0.2), VenueInfo("B", 0.1, 0.25), VenueInfo("C", -0.1, 0.0)], RouterConfig(**cfg))
+
+
+def legs_of(legs):
+    return sorted((l.venue, l.qty, l.price) for l in legs)
+
+
+def test_marketable_child_sweeps_touches_in_effective_price_order():
+    legs = router().route(Side.BUY, 1000, 101, books())
+    # B 100 (eff 100.1) 200, A 100 (100.3) 300, C 101 (100.9) 400, A 101 (101.3) 100
+    assert legs_of(legs) == [("A", 400, 101), ("B", 200, 100), ("C", 400, 101)]
+    assert all("sweep" in l.reason and "effective" in l.reason for l in legs)
+
+
+def test_remainder_beyond_displayed_liquidity_goes_to_best_ranked_venue_at_the_limit():
+    legs = router().route(Side.BUY, 2000, 101, books())
+    assert legs_of(legs) == [("A", 800, 101), ("B", 800, 101), ("C", 400, 101)]
+    assert sum(l.qty for l in legs) == 2000
+    assert "beyond displayed liquidity" in next(l for l in legs if l.venue == "B").reason
+
+
+def test_sell_sweep_mirrors():
+    legs = router().route(Side.SELL, 600, 98, books())
+    # bids: A 99 (eff 98.7) 500, B 99 (98.9) 100 -> B first, then A 500; C 98 not needed
+    assert legs_of(legs) == [("A", 500, 99), ("B", 100, 99)]
+
+
+def test_passive_child_posts_at_the_venue_with_best_rebate_and_shortest_queue():
+    # at 99: A -0.2 + 0.05 ln(501) = 0.11, B -0.25 + 0.05 ln(101) = -0.02, C 0 + no queue = 0
+    ranked = router().rank(Side.BUY, books(), take=False, price=99)
+    assert [r.venue for r in ranked] == ["B", "C", "A"]
+    assert [r.score for r in ranked] == pytest.approx([-0.25 + 0.05 * 4.61512, 0.0, -0.2 + 0.05 * 6.21661], abs=1e-4)
+    legs = router().route(Side.BUY, 500, 99, books())
+    assert legs_of(legs) == [("B", 500, 99)] and legs[0].reason.startswith("passive")
+
+
+def test_latency_fill_rate_and_markout_history_change_the_ranking():
+    r = router()
+    r.stats["B"].on_ack(20_000_000)          # 20 ms -> +1 tick penalty
+    assert [x.venue for x in r.rank(Side.BUY, books(), take=False, price=99)] == ["C", "A", "B"]
+    r = router()
+    r.on_sent("C", 1000)                      # C never fills us, and picks us off
+    r.stats["C"].markouts, r.stats["C"].markout_ticks = 10, 1.0
+    assert [x.venue for x in r.rank(Side.BUY, books(), take=True)] == ["B", "A", "C"]
+    r.on_fill("C", 1000)
+    r.stats["C"].markout_ticks = 0.0
+    assert [x.venue for x in r.rank(Side.BUY, books(), take=True)][0] == "B"
+
+
+def test_venue_down_and_reroute_exclude_venues():
+    r = router()
+    r.mark_down("B")
+    assert "B" not in {l.venue for l in r.route(Side.BUY, 1000, 101, books())}
+    r.mark_up("B")
+    legs = r.reroute(Side.BUY, 300, 101, books(), tried={"B", "A"})
+    assert legs_of(legs) == [("C", 300, 101)] and legs[0].reason.startswith("re-route after A, B")
+    assert r.reroute(Side.BUY, 300, 101, books(), tried={"A", "B", "C"}) == []
+
+
+def test_bad_router_setup():
+    with pytest.raises(ValueError, match="at least one venue"):
+        Router([])
+    with pytest.raises(ValueError, match="latency_weight"):
+        RouterConfig(latency_weight=-1)
