@@ -46,9 +46,12 @@ bench: setup
 bench-hw: setup
 	$(PY) -m wirespeed.hw.bench
 
-# sim/ stands above gateway/, so its bench is its own target (the matching engine, a trading day).
+# sim/ stands above gateway/, so its bench is its own target (the matching engine, a trading day,
+# the relay's injected-delay error, a venue's FIX order-to-ack round trip next to the TCP floor).
 bench-sim: setup
 	$(PY) -m wirespeed.sim.bench
+	$(PY) -m wirespeed.sim.net.bench
+	$(PY) -m wirespeed.sim.venue.bench
 
 clean:
 	rm -rf build .pytest_cache

@@ -18,6 +18,14 @@ def _demo(args) -> int:
     return importlib.import_module("wirespeed.sim.demo").main(args.config, args.orders)
 
 
+def _venue(args) -> int:
+    return importlib.import_module("wirespeed.sim.cli").venue_main(args.config, args.run_for)
+
+
+def _relay(args) -> int:
+    return importlib.import_module("wirespeed.sim.cli").relay_main(args.port, args.seed, args.run_for)
+
+
 def _hdl(args) -> int:
     return importlib.import_module("wirespeed.hw.build").main(args.out, synth=not args.no_synth)
 
@@ -59,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--price", default="100.00")
     i.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer")
     i.set_defaults(func=_fix_initiator)
+    v = sub.add_parser("venue", help="start the simulated venues of a TOML file; prints where each listens")
+    v.add_argument("--config", required=True, help="TOML file with one [[venue]] table per venue")
+    v.add_argument("--run-for", type=float, default=None, help="seconds to run, then stop (default: until Ctrl-C)")
+    v.set_defaults(func=_venue)
+    r = sub.add_parser("relay", help="network-path relays with a toxiproxy-compatible HTTP API on loopback")
+    r.add_argument("--port", type=int, default=8474, help="API port (toxiproxy's default 8474; 0: any free one)")
+    r.add_argument("--seed", type=int, default=0, help="seed of every jitter, loss and toxicity draw")
+    r.add_argument("--run-for", type=float, default=None, help="seconds to run, then stop (default: until Ctrl-C)")
+    r.set_defaults(func=_relay)
     h = sub.add_parser("hdl", help="generate Verilog for every hardware top and lint it")
     h.add_argument("--out", default=None, help="output folder (default build/hdl)")
     h.add_argument("--no-synth", action="store_true", help="skip the yosys synthesis report")

@@ -1,0 +1,81 @@
+"""``wirespeed venue --config FILE``: start the venues of a TOML file on loopback and say
+where each listens (FIX, OUCH, ITCH feed, request server); ``wirespeed relay``: a network-path
+relay with toxiproxy's HTTP API (what ``toxiproxy-server`` is to toxiproxy clients). Both run
+until interrupted or for ``--run-for`` seconds."""
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+from wirespeed.gateway.transport import install_uvloop
+
+from .net import ControlApi, Relay
+from .venue import SimVenue, load_market
+
+
+async def _until_stopped(run_for: float | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):   # not the main thread
+            pass
+    try:
+        await asyncio.wait_for(stop.wait(), run_for)
+    except asyncio.TimeoutError:
+        pass
+
+
+async def run_venues(config_path: str, run_for: float | None = None, out=sys.stdout) -> list[dict]:
+    market = load_market(config_path)
+    venues = [SimVenue(spec) for spec in market.venue]
+    started = []
+    try:
+        for v in venues:
+            await v.start()
+            started.append(v)
+        for v in venues:
+            print(v.describe(), file=out)
+        out.flush()
+        await _until_stopped(run_for)
+        return [{"venue": v.spec.name, **v.stats} for v in venues]
+    finally:
+        for v in started:
+            await v.stop()
+
+
+def venue_main(config_path: str, run_for: float | None = None) -> int:
+    install_uvloop()
+    try:
+        stats = asyncio.run(run_venues(config_path, run_for))
+    except OSError as exc:             # a configured port in use, say
+        print(f"wirespeed venue: cannot listen: {exc}", file=sys.stderr)
+        return 2
+    for s in stats:
+        print("  ".join(f"{k}={v}" for k, v in s.items()))
+    return 0
+
+
+async def run_relay(port: int, seed: int, run_for: float | None = None, out=sys.stdout) -> None:
+    relay = Relay(seed=seed)
+    api = ControlApi(relay, "127.0.0.1", port)
+    await api.start()
+    print(f"relay API on http://127.0.0.1:{api.port} (toxiproxy's endpoints; proxies listen on loopback)",
+          file=out, flush=True)
+    try:
+        await _until_stopped(run_for)
+    finally:
+        await api.stop()
+        await relay.close()
+
+
+def relay_main(port: int = 8474, seed: int = 0, run_for: float | None = None) -> int:
+    install_uvloop()
+    try:
+        asyncio.run(run_relay(port, seed, run_for))
+    except OSError as exc:
+        print(f"wirespeed relay: cannot listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,91 @@
+"""Simulated venues: a book per symbol behind a FIX 4.4 acceptor (on gateway/) and an OUCH 5.0 /
+SoupBinTCP front end, a venue-side latency model, and an ITCH 5.0 / MoldUDP64 feed.
+
+    venue = SimVenue(spec)                    # a VenueSpec (sim/venue/config.py)
+    await venue.start()                       # FIX, OUCH, feed and request server listen
+    venue.port, venue.ouch_port, venue.feed.port, venue.feed.request_port
+    venue.feed.subscribe(sink)                # in process: every book event
+
+``SimVenue(VenueConfig, SymbolTable)`` (the demo's one-venue config) still works.
+"""
+from __future__ import annotations
+
+import logging
+
+from wirespeed.clock import WALL, Clock
+from wirespeed.config import VenueConfig
+from wirespeed.symbols import SymbolTable
+
+from ..feed import FeedPublisher, FeedSymbol
+from .config import LatencyModel, MarketSpec, VenueSpec, VenueSymbol, load_market
+from .core import VenueCore, VenueReject
+from .fix import FixFront
+from .latency import VenueLatency
+from .ouch import OuchFront
+
+log = logging.getLogger("wirespeed.venue")
+
+__all__ = ["LatencyModel", "MarketSpec", "SimVenue", "VenueCore", "VenueReject", "VenueSpec", "VenueSymbol",
+           "load_market"]
+
+
+class SimVenue:
+    def __init__(self, spec: VenueSpec | VenueConfig, symbols: SymbolTable | None = None, *, levels: int = 5,
+                 level_qty: int = 500, heartbeat_s: int | None = None, clock: Clock = WALL):
+        if isinstance(spec, VenueConfig):
+            spec = VenueSpec.from_venue_config(spec, symbols, levels=levels, level_qty=level_qty)
+        if heartbeat_s is not None:
+            from dataclasses import replace
+            spec = replace(spec, heartbeat_s=heartbeat_s)
+        self.spec, self.config, self.clock = spec, spec, clock
+        self.feed: FeedPublisher | None = None
+        if spec.feed.enabled:
+            self.feed = FeedPublisher([FeedSymbol.of(s.name, s.index, s.tick) for s in spec.symbol_table()],
+                                      session=spec.feed.session, clock=clock, retain=spec.feed.retain,
+                                      rate=spec.feed.request_rate, heartbeat_s=spec.feed.heartbeat_s, host=spec.host)
+        self.core = VenueCore(spec, clock=clock, sink=self.feed)
+        self.symbols = self.core.symbols
+        self.books = self.core.books
+        self.stats = self.core.stats
+        self.latency = VenueLatency(spec.latency)
+        self.fix = FixFront(self.core, self.latency, spec.host, spec.fix_port)
+        self.ouch = OuchFront(self.core, self.latency, spec.host, spec.ouch_port, spec.ouch_users) if spec.ouch \
+            else None
+        self.acceptor = self.fix.acceptor
+
+    async def start(self) -> int:
+        """Open every front end and the feed, then quote; returns the FIX port."""
+        if self.feed is not None:
+            await self.feed.start()
+        self.core.start()
+        await self.fix.start()
+        if self.ouch is not None:
+            await self.ouch.start()
+        return self.port
+
+    async def stop(self) -> None:
+        await self.fix.stop()
+        if self.ouch is not None:
+            await self.ouch.stop()
+        if self.feed is not None:
+            await self.feed.stop()
+        self.latency.close()
+
+    @property
+    def port(self) -> int:
+        return self.fix.port
+
+    @property
+    def ouch_port(self) -> int | None:
+        return self.ouch.port if self.ouch is not None else None
+
+    def describe(self) -> str:
+        """Where this venue listens, one line."""
+        h = self.spec.host
+        parts = [f"{self.spec.name:<10} FIX {h}:{self.port} (CompID {self.spec.comp_id})"]
+        if self.ouch is not None:
+            parts.append(f"OUCH {h}:{self.ouch_port}")
+        if self.feed is not None:
+            parts.append(f"ITCH feed udp {h}:{self.feed.port} request server udp {h}:{self.feed.request_port}"
+                         f" (session {self.spec.feed.session})")
+        return "  ".join(parts)
