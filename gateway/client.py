@@ -84,6 +84,17 @@ class FixClient:
                                                    (T.Symbol, symbol), (T.Side, side),
                                                    (T.TransactTime, fix_timestamp()), (T.OrderQty, qty)])
 
+    def replace(self, cl_ord_id: str, orig: str, symbol: str, side: str, qty: int, price: str,
+                ord_type: str = "2") -> None:
+        """OrderCancelReplaceRequest: ``qty`` is the new total OrderQty."""
+        self.session.send(M.ORDER_CANCEL_REPLACE_REQUEST, [
+            (T.OrigClOrdID, orig), (T.ClOrdID, cl_ord_id), (T.Symbol, symbol), (T.Side, side),
+            (T.TransactTime, fix_timestamp()), (T.OrderQty, qty), (T.OrdType, ord_type), (T.Price, price)])
+
+    def status(self, cl_ord_id: str, symbol: str, side: str) -> None:
+        """OrderStatusRequest (35=H)."""
+        self.session.send("H", [(T.ClOrdID, cl_ord_id), (T.Symbol, symbol), (T.Side, side)])
+
     async def wait_report(self, key: str, count: int = 1, timeout: float = 5.0, predicate=None) -> list[FixMessage]:
         """Wait until ``key`` (a ClOrdID, or ``<MsgType>``) has ``count`` messages (matching ``predicate``)."""
         def matching():

@@ -1,166 +1,471 @@
-"""The order path: client NewOrderSingle -> decode -> risk -> venue, and venue reports back.
+"""The order path: many client sessions to many venue sessions through risk, and the reports back.
 
-Every hop is stamped with ``perf_counter_ns`` into the gateway's LatencyRecorder:
-``decode`` (socket receive -> Order), ``risk`` (check), ``client->venue`` (socket
-receive -> venue write, the gateway's tick-to-trade), ``venue ack rtt`` (venue write
--> its first report), ``venue->client`` (venue report receive -> client write).
+Client NewOrderSingle, OrderCancelRequest, OrderCancelReplaceRequest and
+OrderStatusRequest come in; each order goes to the venue its ExDestination (100)
+names, or its client's default route. At the venue an order is known by the
+gateway's id (``venue_cl_ord_id``; a cancel or replace adds ``.n``), so every venue
+report finds its order, and the client hears its own ClOrdID / OrigClOrdID with the
+gateway's OrderID. Status changes go through ``order_state`` (one table); a report
+that would make an illegal move is logged, counted and dropped.
+
+Risk is reserved when an order is accepted and released by what the venue reports:
+fills (position moves), cancels, expiries and rejects (the open quantity goes). A
+replace is checked as an order record of its new price and remaining quantity while
+the old one is still reserved (the venue may fill the old order until it confirms),
+and on the confirmation the old reservation is released: what stays is the change.
+
+A venue session that logs on again is reconciled before new flow goes to it: every
+working order there is asked for with OrderStatusRequest, fills the gateway missed are
+reported from the difference in CumQty, orders the venue ended are ended; until every
+answer is in (or ``reconcile_timeout_s`` passes) new orders to that venue are rejected.
+A venue ExecID already applied is ignored, so a resent report is not reported twice.
+
+Every hop is stamped with ``perf_counter_ns`` into the LatencyRecorder (``HOPS``, and
+``client->venue`` per venue and per client).
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections import deque
-from dataclasses import dataclass
 
 from wirespeed.clock import fix_timestamp, now_ns
 from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
 from wirespeed.ids import OrderIds, StringIds
 from wirespeed.latency import LatencyRecorder
 from wirespeed.order import ExecutionReport, Order
-from wirespeed.prices import PriceError
 from wirespeed.reasons import RejectReason, primary, reasons_in
 from wirespeed.symbols import SymbolTable
 
+from . import order_state as fsm
+from .audit import NoAudit
+from .controls import RateLimit, TokenBucket
 from .fix import tags as T
 from .fix.message import FixMessage
-from .fix.orders import (DecodeError, decode_exec_report, decode_new_order, exec_report_fields, new_order_fields,
-                         venue_cl_ord_id, venue_order_id)
+from .fix.orders import (DecodeError, ExDestination, cancel_reject_fields, decode_new_order, decode_replace,
+                         exec_report_fields, new_order_fields, venue_cancel_fields, venue_cl_ord_id,
+                         venue_replace_fields)
 from .fix.tags import MsgTypes as M
 from .risk import RiskBackend
+from .order_apps import ClientApp, VenueApp
+from .order_records import OrderState, VenueLink
 from .session import Session
+from .venue_reports import ORDER_STATUS_REQUEST, VenueReports
 
 log = logging.getLogger("wirespeed.orders")
 
-_DONE = frozenset({OrdStatus.FILLED, OrdStatus.CANCELED, OrdStatus.EXPIRED, OrdStatus.REJECTED})
+S = OrdStatus
 HOPS = ("decode", "risk", "client->venue", "venue ack rtt", "venue->client")
+__all__ = ["HOPS", "ORDER_STATUS_REQUEST", "OrderGateway", "OrderState", "VenueLink"]
 
 
-@dataclass(slots=True)
-class OrderState:
-    order: Order
-    client: Session
-    status: OrdStatus = OrdStatus.PENDING_NEW
-    cum_qty: int = 0
-    avg_px_num: int = 0
-    sent_ns: int = 0
-    acked: bool = False
-    cancel_ids: int = 0
-
-    @property
-    def leaves(self) -> int:
-        if self.status in (OrdStatus.CANCELED, OrdStatus.REJECTED, OrdStatus.EXPIRED):
-            return 0
-        return self.order.qty - self.cum_qty
-
-
-class OrderGateway:
-    """Owns the order state machine between client sessions and one venue session."""
+class OrderGateway(VenueReports):
+    """Owns the order state machine between client sessions and venue sessions."""
 
     def __init__(self, symbols: SymbolTable, risk: RiskBackend, latency: LatencyRecorder | None = None,
-                 retain_finished: int = 10_000):
+                 retain_finished: int = 10_000, audit=None, clock=time.monotonic, reconcile_timeout_s: float = 5.0):
         if isinstance(retain_finished, bool) or not isinstance(retain_finished, int) or retain_finished < 0:
             raise ValueError(f"retain_finished must be a non-negative integer, not {retain_finished!r}")
         self.symbols = symbols
         self.risk = risk
         self.latency = latency or LatencyRecorder(HOPS)
-        self.venue: Session | None = None
+        self.audit = audit or NoAudit()
+        self._auditing = audit is not None     # checked before building a record: no trail, no cost
+        # Per-venue and per-client hop values wait here and go into their histograms on the
+        # timer (``drain_latency``): an append on the hot path instead of two HDR records.
+        self._hop_buf: list[tuple[str, str, str, int]] = []      # (hop, venue, client, ns)
+        self.clock = clock
+        self.reconcile_timeout_s = reconcile_timeout_s
+        self.venues: dict[str, VenueLink] = {}
+        self._venue_by_session: dict[int, VenueLink] = {}
+        self.routes: dict[str, str] = {}            # client CompID -> default venue
+        self.client_throttles: dict[str, TokenBucket] = {}
+        # Per-client and per-venue credit: open notional (ticks x shares) the gateway has out, with
+        # an optional limit each (0: none); the risk pipeline's credit limit is the firm-wide one.
+        self.client_credit: dict[str, int] = {}
+        self._client_open: dict[str, int] = {}
         self.orders: dict[int, OrderState] = {}
-        self._live: dict[tuple[str, str], int] = {}  # (client session, ClOrdID) -> order id
+        self._live: dict[tuple[str, str], int] = {}  # (client CompID, ClOrdID) -> order id
         # Finished orders stay answerable (a late venue report, a status query) for the last
         # ``retain_finished`` of them, then are dropped: memory stays flat over a long day.
         self._finished: deque[int] = deque()
+        self._done: dict[tuple[str, str], int] = {}   # (client, ClOrdID) -> id of a retained finished order
         self._retain = retain_finished
         # Unique across restarts: a venue that saw ClOrdID 00000001 yesterday-morning's run must not
         # see it again after a restart, nor a client the same ExecID.
         self._ids = OrderIds()
         self._exec_ids = StringIds("W")
         self._session_index: dict[str, int] = {}
-        self.counts = {"received": 0, "accepted": 0, "rejected": 0, "filled": 0, "fills": 0, "canceled": 0}
-        self.client_app = _ClientApp(self)
-        self.venue_app = _VenueApp(self)
+        self._ouch_refs: dict[int, int] = {}         # OUCH UserRefNum -> order id (an Enter's is the id)
+        self.counts = {"received": 0, "accepted": 0, "rejected": 0, "filled": 0, "fills": 0, "canceled": 0,
+                       "replaced": 0, "cancel_rejects": 0, "busts": 0, "illegal": 0, "unknown_venue_reports": 0,
+                       "duplicate_reports": 0, "reconciled_fills": 0}
+        self.rejects_by_reason: dict[str, int] = {}
+        self.client_app = ClientApp(self)
+        self.venue_app = VenueApp(self)
         self.stopping = False   # set on a deliberate shutdown: a venue logout is then expected
+        self.killed = False
+        self.kill_stats: dict = {}
+        self.on_change = None   # hook (state) -> None after every client-visible change (metrics, control)
 
-    # -- client side -------------------------------------------------------------
+    # -- configuration -------------------------------------------------------------
+    def add_venue(self, name: str, session: Session, throttle: RateLimit | None = None,
+                  credit_limit: int = 0) -> VenueLink:
+        link = VenueLink(name, session, throttle=TokenBucket(throttle, self.clock()) if throttle else None,
+                         ouch=getattr(session, "protocol", "fix") == "ouch", credit_limit=credit_limit)
+        self.venues[name] = link
+        self._venue_by_session[id(session)] = link
+        if session.active:
+            link.state = "up"
+        return link
+
+    def set_client_throttle(self, client_comp_id: str, limit: RateLimit) -> None:
+        self.client_throttles[client_comp_id] = TokenBucket(limit, self.clock())
+
+    def _book(self, state: OrderState, notional: int) -> None:
+        """Open notional of ``state`` changes by ``notional`` (its client's and its venue's)."""
+        self._client_open[state.client_id] = self._client_open.get(state.client_id, 0) + notional
+        self.venues[state.venue].open_notional += notional
+
+    def _over_credit(self, client_id: str, link: VenueLink, notional: int) -> str:
+        """Why ``notional`` more would break the client's or the venue's credit limit ("" if not)."""
+        limit = self.client_credit.get(client_id, 0)
+        if limit and self._client_open.get(client_id, 0) + notional > limit:
+            return f"client {client_id} open notional over its limit {limit}"
+        if link.credit_limit and link.open_notional + notional > link.credit_limit:
+            return f"venue {link.name} open notional over its limit {link.credit_limit}"
+        return ""
+
+    @property
+    def venue(self) -> Session | None:
+        """The first venue's session (the one-venue setups of the demo and older tests)."""
+        return next(iter(self.venues.values())).session if self.venues else None
+
+    @venue.setter
+    def venue(self, session: Session) -> None:
+        self.add_venue("VENUE1" if not self.venues else f"VENUE{len(self.venues) + 1}", session)
+
+    def working(self, venue: str | None = None, client: str | None = None) -> list[OrderState]:
+        # list() first: one C call, so the metrics thread may call this while the loop runs
+        return [s for s in list(self.orders.values()) if s.status in fsm.WORKING
+                and (venue is None or s.venue == venue) and (client is None or s.client_id == client)]
+
+    # -- client side ---------------------------------------------------------------
     def on_new_order(self, client: Session, msg: FixMessage) -> None:
         t0 = msg.recv_ns or now_ns()
         self.counts["received"] += 1
+        client_id = client.config.target_comp_id
         cl_ord_id = msg.get(T.ClOrdID, "")
-        key = (client.name, cl_ord_id)
-        session_idx = self._session_index.setdefault(client.name, len(self._session_index) & 0xFF)
+        if self._auditing:
+            self.audit.record("in", {"client": client_id, "msg": "D", "cl_ord_id": cl_ord_id, "fields": msg.fields})
+        key = (client_id, cl_ord_id)
+        session_idx = self._session_index.setdefault(client_id, len(self._session_index) & 0xFF)
         order_id = next(self._ids)
         try:
             order = decode_new_order(msg, self.symbols, order_id, session_idx)
         except DecodeError as exc:
             self._reject_raw(client, msg, exc.reason, exc.text)
             return
+        venue_name = msg.get(ExDestination) or self.routes.get(client_id) or next(iter(self.venues), "")
+        link = self.venues.get(venue_name)
+        if link is None:
+            self._reject(client, order, 0, f"unknown venue {venue_name!r} (ExDestination(100))",
+                         RejectReason.NO_VENUE, venue_name)
+            return
         if key in self._live:
-            self._reject(client, order, RejectReason.DUPLICATE_CLORDID.bit, "duplicate ClOrdID of a live order")
+            self._reject(client, order, RejectReason.DUPLICATE_CLORDID.bit, "duplicate ClOrdID of a live order",
+                         venue=venue_name)
+            return
+        now = self.clock()
+        throttle = self.client_throttles.get(client_id)
+        if throttle is not None and not throttle.take(now):
+            self._reject(client, order, 0, f"client {client_id} order rate over {throttle.rate:g}/s",
+                         RejectReason.RATE_LIMIT, venue_name)
+            return
+        if link.throttle is not None and not link.throttle.take(now):
+            self._reject(client, order, 0, f"venue {venue_name} order rate over {link.throttle.rate:g}/s",
+                         RejectReason.RATE_LIMIT, venue_name)
             return
         if order.ord_type == OrdType.MARKET:
             # Checked (notional, credit, collar) at its protection price: the band's far edge.
             order = dataclasses.replace(order, price=self.risk.protection_price(order.symbol, order.side))
+        over = self._over_credit(client_id, link, order.qty * order.price)
+        if over:
+            self._reject(client, order, 0, over, RejectReason.CREDIT_LIMIT, venue_name)
+            return
         t1 = now_ns()
         self.latency.record("decode", t1 - t0)
         mask = self.risk.check(order)
         t2 = now_ns()
         self.latency.record("risk", t2 - t1)
         if mask:
-            self._reject(client, order, mask)
+            self._reject(client, order, mask, venue=venue_name, hops=(t0, t1, t2))
             return
-        if self.venue is None or not self.venue.active:
-            self._reject(client, order, 0, "no venue session", RejectReason.NO_VENUE)
+        if link.state != "up":
+            # Accepted by risk, so the reservation goes back before the reject.
+            self.risk.release(order, order.qty, filled=False)
+            why = "no venue session" if link.state == "down" else f"venue {venue_name} reconciling after reconnect"
+            self._reject(client, order, 0, why, RejectReason.NO_VENUE, venue_name)
             return
-        state = OrderState(order, client)
+        state = OrderState(order, client, venue_name, qty=order.qty, reserved=order.qty,
+                           venue_cl=venue_cl_ord_id(order_id))
         self.orders[order_id] = state
         self._live[key] = order_id
-        self.venue.send(M.NEW_ORDER_SINGLE, new_order_fields(order, self.symbols, venue_cl_ord_id(order_id),
-                                                             fix_timestamp()))
-        state.sent_ns = now_ns()
-        self.latency.record("client->venue", state.sent_ns - t0)
+        self._book(state, order.qty * order.price)
+        if link.ouch:
+            # Enter Order bytes from the encoder the hardware implements; UserRefNum = the order id.
+            fields = link.session.enter(order).hex()
+            state.venue_cl = str(order_id)
+            self._ouch_refs[order_id] = order_id
+            state.ouch_refs.append(order_id)
+        else:
+            fields = new_order_fields(order, self.symbols, state.venue_cl, fix_timestamp())
+            link.session.send(M.NEW_ORDER_SINGLE, fields)
+        state.sent_ns = t3 = now_ns()
+        hop = t3 - t0
+        self.latency.record("client->venue", hop)
+        self._hop("client->venue", venue_name, client_id, hop)
         self.counts["accepted"] += 1
+        if self._auditing:
+            self.audit.record("risk", {"client": client_id, "venue": venue_name, "cl_ord_id": cl_ord_id,
+                                       "order_id": order_id, "decision": "accept", "mask": 0, "reasons": [],
+                                       "hops": {"recv": t0, "decoded": t1, "risk": t2, "venue_write": t3}})
+            self.audit.record("out", {"venue": venue_name, "msg": "D", "order_id": order_id, "fields": fields})
+
+    def _find(self, client_id: str, cl_ord_id: str) -> OrderState | None:
+        oid = self._live.get((client_id, cl_ord_id))
+        return self.orders.get(oid) if oid is not None else None
+
+    def _lookup_any(self, client_id: str, cl_ord_id: str) -> OrderState | None:
+        """A live order, or a finished one still retained (for a status request or a late cancel)."""
+        state = self._find(client_id, cl_ord_id)
+        if state is not None:
+            return state
+        oid = self._done.get((client_id, cl_ord_id))
+        return self.orders.get(oid) if oid is not None else None
+
+    def _cancel_reject(self, client: Session, state: OrderState | None, cl_ord_id: str, orig: str,
+                       response_to: str, reason: int, text: str) -> None:
+        self.counts["cancel_rejects"] += 1
+        status = state.status.fix if state is not None else S.REJECTED.fix
+        self._to_client(client, M.ORDER_CANCEL_REJECT, cancel_reject_fields(
+            state.order.order_id if state else None, cl_ord_id, orig, status, response_to, reason, text))
+
+    def _amendable(self, client: Session, msg: FixMessage, response_to: str, allow_pending_new=False):
+        client_id = client.config.target_comp_id
+        orig, cl = msg.get(T.OrigClOrdID, ""), msg.get(T.ClOrdID, "")
+        if self._auditing:
+            self.audit.record("in", {"client": client_id, "msg": msg.msg_type, "cl_ord_id": cl, "orig": orig,
+                                     "fields": msg.fields})
+        state = self._lookup_any(client_id, orig)
+        ok = state is not None and (state.status in fsm.AMENDABLE or
+                                    (allow_pending_new and state.status is S.PENDING_NEW))
+        if not ok:
+            reason, text = fsm.cancel_reject_reason(state.status if state else None)
+            self._cancel_reject(client, state, cl, orig, response_to, reason, text)
+            return None
+        if (client_id, cl) in self._live:
+            self._cancel_reject(client, state, cl, orig, response_to, fsm.CXL_BROKER,
+                                "duplicate ClOrdID of a live order")
+            return None
+        link = self.venues[state.venue]
+        if link.state != "up":
+            self._cancel_reject(client, state, cl, orig, response_to, fsm.CXL_BROKER,
+                                f"venue {state.venue} session not up ({link.state})")
+            return None
+        return state
 
     def on_cancel(self, client: Session, msg: FixMessage) -> None:
-        orig = msg.get(T.OrigClOrdID, "")
-        order_id = self._live.get((client.name, orig))
-        state = self.orders.get(order_id) if order_id else None
-        if state is None or self.venue is None or not self.venue.active:
-            client.send(M.ORDER_CANCEL_REJECT, [
-                (T.OrderID, order_id or "NONE"), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.OrigClOrdID, orig),
-                (T.OrdStatus, state.status.fix if state else OrdStatus.REJECTED.fix), (T.CxlRejResponseTo, "1"),
-                (T.CxlRejReason, 1 if state is None else 2),
-                (T.Text, "unknown order" if state is None else "no venue session")])
+        state = self._amendable(client, msg, "1", allow_pending_new=True)
+        if state is None:
             return
-        state.cancel_ids += 1
-        sym = self.symbols.by_index(state.order.symbol)
-        self.venue.send(M.ORDER_CANCEL_REQUEST, [
-            (T.OrigClOrdID, venue_cl_ord_id(order_id)), (T.ClOrdID, f"{venue_cl_ord_id(order_id)}.{state.cancel_ids}"),
-            (T.Symbol, sym.name), (T.Side, Side(state.order.side).fix), (T.TransactTime, fix_timestamp()),
-            (T.OrderQty, state.order.qty)])
+        state.pending_cl = msg.get(T.ClOrdID, "")
+        self._live[(state.client_id, state.pending_cl)] = state.order.order_id
+        self._send_cancel(state)
+        self._report(state, ExecType.PENDING_CANCEL, cl_ord_id=state.pending_cl, orig=state.order.cl_ord_id)
 
-    def _report(self, state: OrderState, exec_type: ExecType, *, last_qty=0, last_px=0, reason=RejectReason.NONE,
-                text="") -> None:
+    def _send_cancel(self, state: OrderState) -> None:
+        """Ask the venue to cancel; the status becomes PendingCancel (unless a replace is pending)."""
+        if state.status is not S.PENDING_REPLACE:
+            state.prior = state.status if state.status is not S.PENDING_NEW else S.NEW
+            state.status = fsm.advance(state.status, S.PENDING_CANCEL)
+        state.requests += 1
+        link = self.venues[state.venue]
+        if link.ouch:
+            fields = link.session.cancel(int(state.venue_cl)).hex()
+        else:
+            sym = self.symbols.by_index(state.order.symbol)
+            fields = venue_cancel_fields(state.venue_cl, f"{venue_cl_ord_id(state.order.order_id)}.{state.requests}",
+                                         sym.name, Side(state.order.side), state.qty, fix_timestamp())
+            link.session.send(M.ORDER_CANCEL_REQUEST, fields)
+        if self._auditing:
+            self.audit.record("out", {"venue": state.venue, "msg": "F", "order_id": state.order.order_id,
+                                      "fields": fields})
+
+    def on_replace(self, client: Session, msg: FixMessage) -> None:
+        state = self._amendable(client, msg, "2")
+        if state is None:
+            return
+        cl, orig = msg.get(T.ClOrdID, ""), msg.get(T.OrigClOrdID, "")
         o = state.order
         sym = self.symbols.by_index(o.symbol)
-        r = ExecutionReport(o.cl_ord_id, o.order_id, next(self._exec_ids), exec_type, state.status,
-                            sym.name if sym else "?", o.side, o.qty, o.price, last_qty, last_px, state.cum_qty,
-                            state.leaves, state.avg_px_num, reason, text, o.ord_type, o.tif)
+        if msg.get(T.Symbol) != sym.name or msg.get(T.Side) != Side(o.side).fix:
+            self._cancel_reject(client, state, cl, orig, "2", fsm.CXL_BROKER, "a replace may not change Symbol or Side")
+            return
+        if o.ord_type != OrdType.LIMIT:
+            self._cancel_reject(client, state, cl, orig, "2", fsm.CXL_BROKER, "only limit orders can be replaced")
+            return
+        try:
+            qty, price = decode_replace(msg, sym, state.cum_qty)
+        except DecodeError as exc:
+            self._cancel_reject(client, state, cl, orig, "2", fsm.CXL_BROKER, f"{exc.reason.check_name}: {exc.text}")
+            return
+        record = dataclasses.replace(o, cl_ord_id=cl, qty=qty - state.cum_qty, price=price, cl_ord_key=0)
+        over = self._over_credit(state.client_id, self.venues[state.venue], record.qty * record.price)
+        if over:
+            self._cancel_reject(client, state, cl, orig, "2", fsm.CXL_BROKER, over)
+            return
+        mask = self.risk.check(record)
+        if self._auditing:
+            self.audit.record("risk", {"client": state.client_id, "venue": state.venue, "cl_ord_id": cl,
+                                       "order_id": o.order_id, "decision": "reject" if mask else "accept",
+                                       "mask": mask, "reasons": [r.check_name for r in reasons_in(mask)],
+                                       "replace": {"qty": qty, "price": price}})
+        if mask:
+            text = "risk: " + ", ".join(r.check_name for r in reasons_in(mask))
+            self._cancel_reject(client, state, cl, orig, "2", fsm.CXL_BROKER, text)
+            return
+        state.prior, state.status = state.status, fsm.advance(state.status, S.PENDING_REPLACE)
+        state.pending, state.pending_qty, state.pending_cl = record, qty, cl
+        self._book(state, record.qty * record.price)
+        self._live[(state.client_id, cl)] = o.order_id
+        state.requests += 1
+        link = self.venues[state.venue]
+        if link.ouch:
+            new_ref = next(self._ids)          # OUCH wants a new, higher UserRefNum for the replacement
+            self._ouch_refs[new_ref] = o.order_id
+            state.ouch_refs.append(new_ref)
+            state.pending_venue_cl = str(new_ref)
+            fields = link.session.replace(int(state.venue_cl), new_ref, record, qty).hex()
+        else:
+            state.pending_venue_cl = new_venue_cl = f"{venue_cl_ord_id(o.order_id)}.{state.requests}"
+            fields = venue_replace_fields(record, self.symbols, state.venue_cl, new_venue_cl, qty, fix_timestamp())
+            link.session.send(M.ORDER_CANCEL_REPLACE_REQUEST, fields)
+        if self._auditing:
+            self.audit.record("out", {"venue": state.venue, "msg": "G", "order_id": o.order_id, "fields": fields})
+        self._report(state, ExecType.PENDING_REPLACE, cl_ord_id=cl, orig=o.cl_ord_id)
+
+    def on_status_request(self, client: Session, msg: FixMessage) -> None:
+        client_id = client.config.target_comp_id
+        cl = msg.get(T.ClOrdID, "")
+        if self._auditing:
+            self.audit.record("in", {"client": client_id, "msg": "H", "cl_ord_id": cl, "fields": msg.fields})
+        state = self._lookup_any(client_id, cl)
+        if state is None:
+            fields = [(T.OrderID, "NONE"), (T.ClOrdID, cl), (T.ExecID, next(self._exec_ids)),
+                      (T.ExecType, ExecType.ORDER_STATUS.fix), (T.OrdStatus, S.REJECTED.fix),
+                      (T.Symbol, msg.get(T.Symbol, "?")), (T.Side, msg.get(T.Side, "1")), (T.LeavesQty, 0),
+                      (T.CumQty, 0), (T.AvgPx, 0), (T.Text, "unknown order")]
+            self._to_client(client, M.EXECUTION_REPORT, fields)
+            return
+        self._report(state, ExecType.ORDER_STATUS, cl_ord_id=cl)
+
+    # -- controls --------------------------------------------------------------------
+    def kill(self, reduce_only: bool = False) -> dict:
+        """Kill switch: risk rejects every new order (or, with ``reduce_only``, every order that
+        would grow a position) from the next one on, and every working order at every venue is
+        sent a cancel. Returns (and keeps in ``kill_stats``) the cancels sent and the ns from
+        the command to the last cancel written."""
+        t0 = now_ns()
+        self.risk.set_controls(kill=not reduce_only, reduce_only=reduce_only)
+        self.killed = True
+        sent = 0
+        for state in list(self.orders.values()):
+            if state.status in (S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED, S.PENDING_REPLACE) \
+                    and self.venues[state.venue].session.active:
+                state.pending_cl = ""
+                self._send_cancel(state)
+                sent += 1
+        self.kill_stats = {"cancels": sent, "command_to_last_cancel_ns": now_ns() - t0, "reduce_only": reduce_only}
+        if self._auditing:
+            self.audit.record("control", {"action": "kill", **self.kill_stats})
+        log.warning("kill switch: %d cancels sent in %.1f us (reduce_only=%s)", sent,
+                    self.kill_stats["command_to_last_cancel_ns"] / 1e3, reduce_only)
+        return self.kill_stats
+
+    def resume(self) -> None:
+        self.risk.set_controls(kill=False, reduce_only=False)
+        self.killed = False
+        if self._auditing:
+            self.audit.record("control", {"action": "resume"})
+
+    def cancel_client_orders(self, client_id: str, why: str) -> int:
+        """Cancel every working order of one client (cancel-on-disconnect)."""
+        sent = 0
+        for state in self.working(client=client_id):
+            if state.status in (S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED) and self.venues[state.venue].session.active:
+                state.pending_cl = ""
+                self._send_cancel(state)
+                sent += 1
+        if self._auditing:
+            self.audit.record("control", {"action": "cancel_client", "client": client_id, "why": why, "cancels": sent})
+        if sent:
+            log.warning("%s: %d working orders canceled (%s)", client_id, sent, why)
+        return sent
+
+    # -- reports to the client -------------------------------------------------------
+    def _to_client(self, client: Session, msg_type: str, fields: list) -> None:
+        # The trail first: what a client is told must be in it before the client can see it.
+        if self._auditing:
+            self.audit.record("out", {"client": client.config.target_comp_id, "msg": msg_type, "fields": fields})
+        self.audit.flush()
         try:
             # A client that is away gets it by resend after its next Logon (unless it resets).
-            state.client.send(M.EXECUTION_REPORT, exec_report_fields(r, self.symbols, state.client.config.begin_string))
+            client.send(msg_type, fields)
         except RuntimeError as exc:
-            log.warning("execution report for %s not sent: %s", o.cl_ord_id, exc)
+            log.warning("%s to %s not sent: %s", msg_type, client.name, exc)
+
+    def _report(self, state: OrderState, exec_type: ExecType, *, last_qty=0, last_px=0, reason=RejectReason.NONE,
+                text="", cl_ord_id: str | None = None, orig: str | None = None, status: OrdStatus | None = None
+                ) -> None:
+        o = state.order
+        sym = self.symbols.by_index(o.symbol)
+        r = ExecutionReport(cl_ord_id or o.cl_ord_id, o.order_id, next(self._exec_ids), exec_type,
+                            status or state.status, sym.name if sym else "?", o.side, state.qty or o.qty, o.price,
+                            last_qty, last_px, state.cum_qty, state.leaves, state.avg_px_num, reason, text,
+                            o.ord_type, o.tif)
+        fields = exec_report_fields(r, self.symbols, state.client.config.begin_string)
+        if orig:
+            fields.insert(2, (T.OrigClOrdID, orig))
+        self._to_client(state.client, M.EXECUTION_REPORT, fields)
+        if self.on_change is not None:
+            self.on_change(state)
 
     def _reject(self, client: Session, order: Order, mask: int, text: str = "",
-                reason: RejectReason | None = None) -> None:
+                reason: RejectReason | None = None, venue: str = "", hops=None) -> None:
         reason = reason or primary(mask)
         if not text:
             text = "risk: " + ", ".join(r.check_name for r in reasons_in(mask))
         self.counts["rejected"] += 1
-        self._report(OrderState(order, client, OrdStatus.REJECTED), ExecType.REJECTED, reason=reason, text=text)
+        self.rejects_by_reason[reason.check_name] = self.rejects_by_reason.get(reason.check_name, 0) + 1
+        rec = {"client": client.config.target_comp_id, "venue": venue, "cl_ord_id": order.cl_ord_id,
+               "order_id": order.order_id, "decision": "reject", "mask": mask,
+               "reasons": [r.check_name for r in reasons_in(mask)] or [reason.check_name], "text": text}
+        if hops:
+            rec["hops"] = dict(zip(("recv", "decoded", "risk"), hops))
+        if self._auditing:
+            self.audit.record("risk", rec)
+        self._report(OrderState(order, client, venue, OrdStatus.REJECTED, qty=order.qty), ExecType.REJECTED,
+                     reason=reason, text=text)
 
     def _reject_raw(self, client: Session, msg: FixMessage, reason: RejectReason, text: str) -> None:
         """Reject an order that did not decode: echo what the client sent."""
         self.counts["rejected"] += 1
+        self.rejects_by_reason[reason.check_name] = self.rejects_by_reason.get(reason.check_name, 0) + 1
+        if self._auditing:
+            self.audit.record("risk", {"client": client.config.target_comp_id, "cl_ord_id": msg.get(T.ClOrdID, ""),
+                                       "decision": "reject", "reasons": [reason.check_name], "text": text})
         fields = [(T.OrderID, "NONE"), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.ExecID, next(self._exec_ids)),
                   (T.ExecType, ExecType.REJECTED.fix), (T.OrdStatus, OrdStatus.REJECTED.fix),
                   (T.Symbol, msg.get(T.Symbol, "?")), (T.Side, msg.get(T.Side, "1")),
@@ -168,122 +473,71 @@ class OrderGateway:
                   (T.OrdRejReason, reason.ord_rej_reason), (T.Text, f"{reason.check_name}: {text}")]
         if client.config.begin_string == "FIX.4.2":
             fields.insert(3, (T.ExecTransType, "0"))
-        client.send(M.EXECUTION_REPORT, fields)
+        self._to_client(client, M.EXECUTION_REPORT, fields)
 
-    # -- venue side --------------------------------------------------------------
-    def on_venue_report(self, msg: FixMessage) -> None:
-        t0 = msg.recv_ns or now_ns()
-        rep = decode_exec_report(msg)
-        oid = venue_order_id(rep["cl_ord_id"])
-        state = self.orders.get(oid) if oid is not None else None
-        if state is None:
-            log.warning("venue report for unknown order %r", rep["cl_ord_id"])
-            return
-        if state.status in _DONE:
-            # A finished order takes no more executions (a duplicate or a report racing its end):
-            # applying it would release risk twice.
-            log.warning("venue report %s for finished order %r (%s) ignored", rep["exec_type"], rep["cl_ord_id"],
-                        state.status.name)
-            return
-        if not state.acked:
-            state.acked = True
-            self.latency.record("venue ack rtt", t0 - state.sent_ns)
-        et = rep["exec_type"]
-        key = (state.client.name, state.order.cl_ord_id)
-        if et == "0":
-            state.status = OrdStatus.NEW
-            self._report(state, ExecType.NEW)
-        elif et in ("F", "1", "2"):
-            sym = self.symbols.by_index(state.order.symbol)
-            try:
-                px = sym.tick.parse_ticks(rep["last_px"])
-            except PriceError:
-                log.error("venue fill price %r off tick for %s", rep["last_px"], sym.name)
-                return
-            qty = rep["last_qty"]
-            self.risk.release(state.order, qty, filled=True)
-            state.cum_qty += qty
-            state.avg_px_num += qty * px
-            state.status = OrdStatus.FILLED if state.cum_qty >= state.order.qty else OrdStatus.PARTIALLY_FILLED
-            self.counts["fills"] += 1
-            self._report(state, ExecType.TRADE, last_qty=qty, last_px=px)
-            if state.status is OrdStatus.FILLED:
-                self.counts["filled"] += 1
-                self._live.pop(key, None)
-                self._finish(oid)
-        elif et in ("4", "C", "8"):
-            # The order is done at the venue: what never filled no longer counts against risk.
-            self.risk.release(state.order, state.order.qty - state.cum_qty, filled=False)
-            self._live.pop(key, None)
-            if et == "4":
-                state.status = OrdStatus.CANCELED
-                self.counts["canceled"] += 1
-                self._report(state, ExecType.CANCELED, text=rep["text"])
-            elif et == "C":
-                state.status = OrdStatus.EXPIRED
-                self._report(state, ExecType.EXPIRED, text=rep["text"])
-            else:
-                state.status = OrdStatus.REJECTED
-                self.counts["accepted"] -= 1
-                self.counts["rejected"] += 1
-                self._report(state, ExecType.REJECTED, reason=RejectReason.VENUE_REJECT,
-                             text=f"venue: {rep['text']}")
-            self._finish(oid)
-        self.latency.record("venue->client", now_ns() - t0)
+    # -- risk feedback ----------------------------------------------------------------
+    def _release(self, state: OrderState, qty: int, filled: bool) -> None:
+        qty = min(qty, state.reserved)
+        if qty > 0:
+            self.risk.release(state.order, qty, filled=filled)
+            state.reserved -= qty
+            self._book(state, -qty * state.order.price)
+
+    def _release_pending(self, state: OrderState) -> None:
+        """A pending replace's record is given up: its whole reservation goes."""
+        if state.pending is not None:
+            self.risk.release(state.pending, state.pending.qty, filled=False)
+            self._book(state, -state.pending.qty * state.pending.price)
+            state.pending = None
+
+    def _end(self, state: OrderState) -> None:
+        """The order is done: nothing it still holds counts against risk; its ClOrdIDs are free."""
+        self._release(state, state.reserved, filled=False)
+        self._release_pending(state)
+        key = (state.client_id, state.order.cl_ord_id)
+        self._live.pop(key, None)
+        self._done[key] = state.order.order_id
+        if state.pending_cl:
+            self._live.pop((state.client_id, state.pending_cl), None)
+        self.venues[state.venue].awaiting.discard(state.order.order_id)
+        self._finish(state.order.order_id)
 
     def _finish(self, order_id: int) -> None:
         finished = self._finished
         finished.append(order_id)
         while len(finished) > self._retain:
-            self.orders.pop(finished.popleft(), None)
+            old = self.orders.pop(finished.popleft(), None)
+            if old is not None:
+                key = (old.client_id, old.order.cl_ord_id)
+                if self._done.get(key) == old.order.order_id:
+                    del self._done[key]
+                for ref in old.ouch_refs:
+                    self._ouch_refs.pop(ref, None)
 
-    def on_venue_cancel_reject(self, msg: FixMessage) -> None:
-        oid = venue_order_id(msg.get(T.OrigClOrdID, ""))
-        state = self.orders.get(oid) if oid is not None else None
-        if state is None or not state.client.active:
-            return
-        state.client.send(M.ORDER_CANCEL_REJECT, [
-            (T.OrderID, state.order.order_id), (T.ClOrdID, msg.get(T.ClOrdID, "")),
-            (T.OrigClOrdID, state.order.cl_ord_id), (T.OrdStatus, state.status.fix),
-            (T.CxlRejResponseTo, "1"), (T.CxlRejReason, msg.get(T.CxlRejReason, "0")),
-            (T.Text, "venue: " + msg.get(T.Text, ""))])
+    def _hop(self, hop: str, venue: str, client: str, ns: int) -> None:
+        """A hop's value for its per-venue (``hop @VENUE``) and per-client (``hop CLIENT``) histograms."""
+        buf = self._hop_buf
+        buf.append((hop, venue, client, ns))
+        if len(buf) > 100_000:
+            self.drain_latency()
 
+    def drain_latency(self) -> LatencyRecorder:
+        """Move the buffered per-venue and per-client hops into their histograms; the recorder."""
+        buf, self._hop_buf = self._hop_buf, []
+        record = self.latency.record
+        for hop, venue, client, ns in buf:
+            record(f"{hop} @{venue}", ns)
+            record(f"{hop} {client}", ns)
+        return self.latency
 
-class _ClientApp:
-    def __init__(self, gw: OrderGateway):
-        self.gw = gw
-
-    def on_logon(self, session: Session) -> None:
-        log.info("client %s logged on", session.name)
-
-    def on_logout(self, session: Session) -> None:
-        log.info("client %s logged out", session.name)
-
-    def on_message(self, session: Session, msg: FixMessage) -> None:
-        mt = msg.msg_type
-        if mt == M.NEW_ORDER_SINGLE:
-            self.gw.on_new_order(session, msg)
-        elif mt == M.ORDER_CANCEL_REQUEST:
-            self.gw.on_cancel(session, msg)
-        else:
-            session.business_reject(msg, 3, f"unsupported message type {mt}")
-
-
-class _VenueApp:
-    def __init__(self, gw: OrderGateway):
-        self.gw = gw
-
-    def on_logon(self, session: Session) -> None:
-        log.info("venue %s logged on", session.name)
-
-    def on_logout(self, session: Session) -> None:
-        (log.info if self.gw.stopping else log.warning)("venue %s logged out", session.name)
-
-    def on_message(self, session: Session, msg: FixMessage) -> None:
-        mt = msg.msg_type
-        if mt == M.EXECUTION_REPORT:
-            self.gw.on_venue_report(msg)
-        elif mt == M.ORDER_CANCEL_REJECT:
-            self.gw.on_venue_cancel_reject(msg)
-        else:
-            session.business_reject(msg, 3, f"unsupported message type {mt}")
+    def on_timer(self) -> None:
+        """Twice a second: reconcile timeouts, buffered latency, the audit flush."""
+        self.drain_latency()
+        now = self.clock()
+        for link in self.venues.values():
+            if link.state == "reconciling" and now - link.reconcile_started > self.reconcile_timeout_s:
+                log.error("%s: %d status requests unanswered after %.1fs; accepting new flow", link.name,
+                          len(link.awaiting), self.reconcile_timeout_s)
+                link.awaiting.clear()
+                link.state = "up"
+        self.audit.flush()

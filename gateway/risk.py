@@ -1,68 +1,210 @@
-"""Risk backends behind one interface.
+"""Risk backends behind one interface, configured through the pipeline's register map.
 
 ``check(order)`` decides an order (and, when it passes, reserves its quantity and
-notional); ``release(...)`` feeds fills and cancels back. The default backend is the
-golden model (``wirespeed.hw.risk.RiskModel``), so the software path and the
-hardware compute the same thing by construction; a hardware-in-the-loop backend
-plugs in with the same interface.
+notional); ``release(...)`` feeds fills and cancels back; ``write_register(addr,
+word)`` is the only way limits and controls get in. Limits from the config become a
+list of register writes (``limit_writes``) that every backend is given, word for
+word, so the hardware gets exactly what the model gets; the control plane changes
+them at run time through the same call (``set_limits``, ``set_controls``).
+
+Backends: ``model`` (the golden model, ``wirespeed.hw.risk.RiskModel``, default),
+``amaranth`` (the Amaranth simulator running ``hw/risk``'s pipeline: risk_amaranth.py,
+for verification, milliseconds an order) and ``verilator`` (the Verilated pipeline
+through hw/vsim's C++ harness: risk_verilator.py, microseconds an order, built on first use).
+
+Time: every backend is given ``now`` from one clock, in nanoseconds since the backend
+started (the pipeline's ``now`` is 48 bits: 78 hours), so the GCRA throttle and the
+stale-reference check see the same numbers in software and hardware.
 """
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Callable, Protocol
 
-from wirespeed.config import RiskConfig
+from wirespeed.config import ConfigError, RiskConfig
 from wirespeed.enums import Side
+from wirespeed.hw.regs import map as regmap
 from wirespeed.hw.risk import LimitEntry, RiskModel, collar_bounds
 from wirespeed.hw.risk.model import Fill
+from wirespeed.layout import SYMBOL_LIMITS
 from wirespeed.order import Order
 from wirespeed.symbols import SymbolTable
+
+NOW_MASK = (1 << 48) - 1
+_G = {r.name: r.offset for r in regmap.GLOBALS}
+_LIMIT_WORDS = SYMBOL_LIMITS.width // 32
 
 
 class RiskBackend(Protocol):
     name: str
+    depth: int
+    sessions: int
 
     def check(self, order: Order) -> int: ...
-    def set_limits(self, symbol_index: int, entry: LimitEntry) -> None: ...
-    def protection_price(self, symbol_index: int, side: Side) -> int: ...
     def release(self, order: Order, qty: int, filled: bool) -> None: ...
+    def write_register(self, addr: int, word: int) -> None: ...
+    def protection_price(self, symbol_index: int, side: Side) -> int: ...
+    def set_limits(self, symbol_index: int, entry: LimitEntry) -> None: ...
+    def set_controls(self, kill: bool, reduce_only: bool) -> None: ...
 
 
-class ModelRiskBackend:
-    name = "model"
+def entry_writes(index: int, entry: LimitEntry) -> list[tuple[int, int]]:
+    """The register writes that load one limit-table row."""
+    row = entry.pack()
+    return [(regmap.table_addr(index, w), (row >> (32 * w)) & 0xFFFFFFFF) for w in range(_LIMIT_WORDS)]
 
-    def __init__(self, depth: int = 256, sessions: int = 256):
-        self.model = RiskModel(depth, sessions)
 
-    def check(self, order: Order) -> int:
-        return self.model.order(order, now=time.monotonic_ns())
+def control_writes(kill: bool, reduce_only: bool) -> list[tuple[int, int]]:
+    return [(_G["CTRL"], int(kill) | int(reduce_only) << 1)]
+
+
+class _Registers:
+    """Shared by the backends: the limit rows as written (for market orders' protection
+    price and the admin view), and the helpers that turn intent into register writes."""
+
+    name = "?"
+    depth = sessions = 0
+
+    def _init_registers(self, clock: Callable[[], int] | None) -> None:
+        self._rows: dict[int, list[int]] = {}
+        self._t0 = time.monotonic_ns()
+        self.clock = clock or (lambda: (time.monotonic_ns() - self._t0) & NOW_MASK)
+        self.writes = 0
+
+    def _note_write(self, addr: int, word: int) -> int | None:
+        """Keep a table word; returns the row index it belongs to (None for a global)."""
+        self.writes += 1
+        if addr < regmap.TABLE_BASE:
+            return None
+        index, offset = divmod(addr - regmap.TABLE_BASE, regmap.TABLE_STRIDE)
+        word_no = offset // regmap.WORD
+        if index >= self.depth or word_no >= _LIMIT_WORDS or offset % regmap.WORD:
+            raise ValueError(f"register write to {addr:#06x} is outside the limit table (depth {self.depth})")
+        self._rows.setdefault(index, [0] * _LIMIT_WORDS)[word_no] = word & 0xFFFFFFFF
+        return index
+
+    def row(self, index: int) -> LimitEntry | None:
+        words = self._rows.get(index)
+        if words is None:
+            return None
+        f = SYMBOL_LIMITS.unpack(sum(w << (32 * k) for k, w in enumerate(words)))
+        return LimitEntry(f["max_qty"], f["price_lo"], f["price_hi"], bool(f["valid"]), bool(f["restricted"]),
+                          f["max_notional"], f["long_limit"], f["short_limit"], f["ref_deadline"])
 
     def set_limits(self, symbol_index: int, entry: LimitEntry) -> None:
-        self.model.write(symbol_index, entry)
+        for addr, word in entry_writes(symbol_index, entry):
+            self.write_register(addr, word)
+
+    def set_controls(self, kill: bool, reduce_only: bool) -> None:
+        for addr, word in control_writes(kill, reduce_only):
+            self.write_register(addr, word)
 
     def protection_price(self, symbol_index: int, side: Side) -> int:
         """The price a market order is checked at: the far edge of the collar band."""
-        entry = self.model.table.get(symbol_index)
+        entry = self.row(symbol_index)
         if entry is None:
             return 0
         return entry.price_hi if side == Side.BUY else entry.price_lo
+
+
+class ModelRiskBackend(_Registers):
+    """The golden model. Register writes are decoded as the hardware's register file does."""
+
+    name = "model"
+
+    def __init__(self, depth: int = 256, sessions: int = 256, window: int = 8, clock=None):
+        self.model = RiskModel(depth, sessions, window)
+        self.depth, self.sessions = depth, sessions
+        self._init_registers(clock)
+
+    def check(self, order: Order) -> int:
+        return self.model.order(order, now=self.clock())
 
     def release(self, order: Order, qty: int, filled: bool) -> None:
         """``qty`` of an accepted order filled (position moves) or was canceled."""
         self.model.fill(Fill(order.symbol, int(order.side), qty, qty * order.price, cancel=not filled))
 
+    def write_register(self, addr: int, word: int) -> None:
+        m = self.model
+        index = self._note_write(addr, word)
+        if index is not None:
+            m.write(index, self.row(index))
+        elif addr == _G["CTRL"]:
+            m.kill, m.reduce_only = bool(word & 1), bool(word & 2)
+        elif addr == _G["CREDIT_LIMIT_LO"]:
+            m.credit_limit = (m.credit_limit & ~0xFFFFFFFF) | (word & 0xFFFFFFFF)
+        elif addr == _G["CREDIT_LIMIT_HI"]:
+            m.credit_limit = (m.credit_limit & 0xFFFFFFFF) | ((word & 0xFFFFFFFF) << 32)
+        elif addr == _G["RATE_INTERVAL"]:
+            m.rate_interval = word & 0xFFFFFFFF
+        elif addr == _G["RATE_TOLERANCE"]:
+            m.rate_tolerance = word & 0xFFFFFFFF
+        else:
+            raise ValueError(f"register write to {addr:#06x}: not a writable register")
 
-def limit_entries(config: RiskConfig, symbols: SymbolTable) -> dict[int, LimitEntry]:
-    """The limit-table rows for every symbol: config limits around its reference price."""
-    rows = {}
+
+def limit_writes(config: RiskConfig, symbols: SymbolTable, depth: int) -> list[tuple[int, int]]:
+    """Every register write that loads ``config``: globals, then one row per symbol, then an
+    invalid row for every other index (RAM is not cleared by reset). Raises ConfigError
+    naming the key of a limit set that cannot be loaded."""
+    names = {s.name for s in symbols}
+    for name in config.symbols:
+        if name not in names:
+            raise ConfigError(f"risk.symbols.{name}: limits for a symbol that is not configured "
+                              f"(symbols: {', '.join(sorted(names))})")
+    if len(symbols) > depth:
+        raise ConfigError(f"symbols: {len(symbols)} symbols do not fit the risk table of {depth} rows")
+    interval = round(1e9 / config.session_rate) if config.session_rate else 0
+    writes = [(_G["CTRL"], 0), (_G["CREDIT_LIMIT_LO"], config.credit_limit & 0xFFFFFFFF),
+              (_G["CREDIT_LIMIT_HI"], config.credit_limit >> 32), (_G["RATE_INTERVAL"], interval),
+              (_G["RATE_TOLERANCE"], (config.session_burst - 1) * interval)]
+    used = set()
     for sym in symbols:
+        key = f"risk.symbols.{sym.name}" if sym.name in config.symbols else "risk.default"
         lim = config.limits_for(sym.name)
-        rows[sym.index] = LimitEntry(lim.max_qty, *collar_bounds(sym.reference_ticks, lim.collar_ticks))
-    return rows
+        lo, hi = collar_bounds(sym.reference_ticks, lim.collar_ticks)
+        try:
+            entry = LimitEntry(lim.max_qty, lo, hi, restricted=lim.restricted, max_notional=lim.max_notional,
+                               long_limit=lim.long_limit, short_limit=lim.short_limit)
+            writes += entry_writes(sym.index, entry)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: cannot be loaded into the risk table for {sym.name}: {exc}") from None
+        used.add(sym.index)
+    for index in range(depth):
+        if index not in used:
+            writes += entry_writes(index, LimitEntry(0, 0, 0, valid=False))
+    return writes
 
 
-def make_backend(config: RiskConfig, symbols: SymbolTable) -> RiskBackend:
-    backend = ModelRiskBackend()
-    for index, entry in limit_entries(config, symbols).items():
-        backend.set_limits(index, entry)
+def _pow2(n: int) -> int:
+    return 1 << max(1, (max(n, 2) - 1).bit_length())
+
+
+#: The smallest limit table and session count the hardware backends are built with: one build
+#: serves every small setup (a Verilated build takes most of a minute).
+MIN_HW_DEPTH, MIN_HW_SESSIONS = 16, 4
+
+
+def make_backend(config: RiskConfig, symbols: SymbolTable, sessions: int = 256, clock=None) -> RiskBackend:
+    """The configured backend with every limit loaded through its registers. The hardware
+    backends get a table of max(16, symbols) rows and max(4, ``sessions``) throttle slots, each
+    a power of two."""
+    depth, slots = max(MIN_HW_DEPTH, _pow2(len(symbols))), max(MIN_HW_SESSIONS, _pow2(sessions))
+    if config.backend == "model":
+        backend: RiskBackend = ModelRiskBackend(256, 256, clock=clock)
+    elif config.backend == "amaranth":
+        from .risk_amaranth import AmaranthRiskBackend
+        backend = AmaranthRiskBackend(depth, slots, clock=clock)
+    else:
+        from wirespeed.hw.toolchain import ToolchainError
+
+        from .risk_verilator import VerilatorRiskBackend
+        try:
+            backend = VerilatorRiskBackend(depth, slots, clock=clock)
+        except (ToolchainError, OSError) as exc:
+            raise ConfigError(f"risk.backend: 'verilator' cannot build or load the Verilated pipeline: {exc}") \
+                from None
+    for addr, word in limit_writes(config, symbols, backend.depth):
+        backend.write_register(addr, word)
     return backend
+

@@ -1,55 +1,149 @@
-"""The gateway process: client acceptor, order path, risk backend and the venue initiator, from config."""
+"""The gateway process: client acceptor, order path, risk backend and one initiator per venue."""
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 
 from wirespeed.config import WirespeedConfig
 from wirespeed.symbols import SymbolTable, table_from_config
 
-from .acceptor import FixAcceptor
+from .acceptor import FixAcceptor, _wait_for
+from .controls import RateLimit
 from .initiator import FixInitiator
 from .orders import OrderGateway
+from .ouch_venue import OuchVenueSession
 from .risk import make_backend
 from .session import Session, SessionConfig
 
 log = logging.getLogger("wirespeed.gateway")
 
 
+@dataclass(frozen=True, slots=True)
+class VenueEndpoint:
+    """One venue session the gateway initiates."""
+
+    name: str
+    host: str
+    port: int
+    comp_id: str
+    rate: RateLimit | None = None        # the gateway's order-rate throttle toward this venue
+    protocol: str = "fix"                # fix (FIX 4.4) | ouch (OUCH 5.0 over SoupBinTCP)
+    username: str = ""                   # ouch: the SoupBinTCP login
+    password: str = ""
+    credit_limit: int = 0                # open notional allowed at this venue, ticks x shares (0: none)
+
+
 class Gateway:
-    """Accepts client FIX sessions on ``config.gateway`` and routes to the venue at ``venue_port``.
+    """Accepts client FIX sessions on ``config.gateway`` and routes to one or more venues.
 
     ``clients`` lists the client CompIDs allowed to log on; a Logon from any other
-    CompID is refused without a reply.
+    CompID is refused without a reply. With ``venues`` omitted there is one venue, the
+    config's ``[venue]`` at ``venue_port``. ``routes`` maps a client CompID to its
+    default venue (an order's ExDestination overrides it). ``cancel_on_disconnect``
+    maps a client CompID to the grace period (seconds) after its session drops before
+    its working orders are canceled; a Logon within the grace keeps them.
     """
 
-    def __init__(self, config: WirespeedConfig, venue_port: int, clients: tuple[str, ...] = ("CLIENT1",),
-                 symbols: SymbolTable | None = None):
+    def __init__(self, config: WirespeedConfig, venue_port: int | None = None, clients: tuple[str, ...] = ("CLIENT1",),
+                 symbols: SymbolTable | None = None, *, venues: list[VenueEndpoint] | None = None,
+                 routes: dict[str, str] | None = None, audit=None,
+                 cancel_on_disconnect: dict[str, float] | None = None,
+                 client_rates: dict[str, RateLimit] | None = None, client_credit: dict[str, int] | None = None,
+                 risk=None):
         self.config = config
         self.symbols = symbols or table_from_config(config.symbols)
-        self.risk = make_backend(config.risk, self.symbols)
-        self.orders = OrderGateway(self.symbols, self.risk)
+        self.risk = risk or make_backend(config.risk, self.symbols, sessions=max(len(clients), 1))
+        self.orders = OrderGateway(self.symbols, self.risk, audit=audit)
+        self.orders.routes.update(routes or {})
+        for client, limit in (client_rates or {}).items():
+            self.orders.set_client_throttle(client, limit)
+        self.orders.client_credit.update(client_credit or {})
         gw = config.gateway
         sessions = {c: Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=c, role="acceptor",
                                              heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes),
                                self.orders.client_app) for c in clients}
         self.acceptor = FixAcceptor(gw.host, gw.port, sessions=sessions, max_message_bytes=gw.max_message_bytes)
-        venue_session = Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=config.venue.comp_id,
-                                              role="initiator", heartbeat_s=gw.heartbeat_s),
-                                self.orders.venue_app)
-        self.orders.venue = venue_session
-        self.initiator = FixInitiator(venue_session, config.venue.host, venue_port)
+        if venues is None:
+            if venue_port is None:
+                raise ValueError("venue_port: required when no venues are given")
+            venues = [VenueEndpoint(config.venue.name, config.venue.host, venue_port, config.venue.comp_id)]
+        self.initiators: dict[str, FixInitiator] = {}
+        for v in venues:
+            if v.protocol == "ouch":
+                app = self.orders.venue_app
+                ouch = OuchVenueSession(v.name, v.host, v.port, v.username, v.password, self.symbols,
+                                        app.on_logon, app.on_logout, self.orders.on_ouch_message)
+                self.orders.add_venue(v.name, ouch, v.rate, v.credit_limit)
+                self.initiators[v.name] = ouch      # starts, stops and waits like an initiator
+                continue
+            session = Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=v.comp_id, role="initiator",
+                                            heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
+            self.orders.add_venue(v.name, session, v.rate, v.credit_limit)
+            self.initiators[v.name] = FixInitiator(session, v.host, v.port)
+        self.cancel_on_disconnect = dict(cancel_on_disconnect or {})
+        self._cod_timers: dict[str, asyncio.TimerHandle] = {}
+        self.orders.client_app.on_logout_hook = self._client_gone
+        self.orders.client_app.on_logon_hook = self._client_back
+        self._timer: asyncio.Task | None = None
 
+    @property
+    def initiator(self) -> FixInitiator:
+        """The first venue's initiator (one-venue setups)."""
+        return next(iter(self.initiators.values()))
+
+    # -- cancel-on-disconnect ----------------------------------------------------------
+    def _client_gone(self, session: Session) -> None:
+        client = session.config.target_comp_id
+        grace = self.cancel_on_disconnect.get(client)
+        if grace is None or self.orders.stopping:
+            return
+        loop = asyncio.get_running_loop()
+        self._cod_timers[client] = loop.call_later(
+            grace, self.orders.cancel_client_orders, client, f"cancel-on-disconnect after {grace:g}s")
+
+    def _client_back(self, session: Session) -> None:
+        timer = self._cod_timers.pop(session.config.target_comp_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                self.orders.on_timer()
+            except Exception:  # pragma: no cover - the timer must outlive a bad tick
+                log.exception("order path timer failed")
+
+    # -- lifecycle -------------------------------------------------------------------
     async def start(self, venue_timeout: float = 5.0) -> int:
-        await self.initiator.start()
-        if not await self.initiator.wait_logged_on(venue_timeout):
-            log.warning("venue session not logged on after %.1fs; orders will be rejected (no_venue)", venue_timeout)
+        for init in self.initiators.values():
+            await init.start()
+        for name, init in self.initiators.items():
+            if not await init.wait_logged_on(venue_timeout):
+                log.warning("venue %s not logged on after %.1fs; its orders are rejected (no_venue)", name,
+                            venue_timeout)
+        self._timer = asyncio.create_task(self._tick())
         return await self.acceptor.start()
 
     @property
     def port(self) -> int:
         return self.acceptor.port
 
-    async def stop(self) -> None:
-        self.orders.stopping = True
+    async def stop(self, cancel_wait: float = 1.0) -> None:
+        """Stop cleanly: the cancel-on-disconnect rules applied at once (the clients are all
+        going), their cancels given ``cancel_wait`` to be confirmed, stores and trail flushed."""
+        orders = self.orders
+        sent = sum(orders.cancel_client_orders(c, "gateway stopping") for c in self.cancel_on_disconnect)
+        if sent:
+            await _wait_for(lambda: not any(orders.working(client=c) for c in self.cancel_on_disconnect),
+                            cancel_wait)
+        orders.stopping = True
+        for timer in self._cod_timers.values():
+            timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         await self.acceptor.stop()
-        await self.initiator.stop()
+        for init in self.initiators.values():
+            await init.stop()
+        orders.audit.close()

@@ -47,6 +47,30 @@ def _sweep(args) -> int:
     return importlib.import_module("wirespeed.sim.backtest.cli").sweep_main(args)
 
 
+def _gateway(args) -> int:
+    return importlib.import_module("wirespeed.gateway.service").main(args.config)
+
+
+def _admin(args) -> int:
+    import json
+    admin = importlib.import_module("wirespeed.gateway.admin")
+    body = {"reduce_only": args.reduce_only} if args.command_name == "kill" else None
+    try:
+        reply = admin.request(args.host, args.port, args.command_name, body, args.timeout)
+    except OSError as exc:
+        print(f"wirespeed admin: cannot reach {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    if args.command_name == "latency" and "table" in reply:
+        print(reply["table"])
+    else:
+        print(json.dumps(reply, indent=2))
+    return 1 if "error" in reply else 0
+
+
+def _report(args) -> int:
+    return importlib.import_module("wirespeed.gateway.report").main(args.input, args.admin_port, args.out, args.host)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wirespeed", description="low-latency order gateway")
     p.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
@@ -67,6 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--price", default="100.00")
     i.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer")
     i.set_defaults(func=_fix_initiator)
+    g = sub.add_parser("gateway", help="run the order gateway as a service from one TOML config")
+    g.add_argument("--config", required=True, help="service TOML (docs/gateway/service.md)")
+    g.set_defaults(func=_gateway)
+    ad = sub.add_parser("admin", help="query or control a running gateway over its admin interface")
+    ad.add_argument("command_name", choices=["status", "sessions", "orders", "limits", "latency", "kill", "resume"])
+    ad.add_argument("--host", default="127.0.0.1")
+    ad.add_argument("--port", type=int, required=True, help="the admin port the gateway logged")
+    ad.add_argument("--reduce-only", action="store_true", help="kill: reduce-only instead of blocking all orders")
+    ad.add_argument("--timeout", type=float, default=5.0)
+    ad.set_defaults(func=_admin)
     v = sub.add_parser("venue", help="start the simulated venues of a TOML file; prints where each listens")
     v.add_argument("--config", required=True, help="TOML file with one [[venue]] table per venue")
     v.add_argument("--run-for", type=float, default=None, help="seconds to run, then stop (default: until Ctrl-C)")
@@ -76,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0, help="seed of every jitter, loss and toxicity draw")
     r.add_argument("--run-for", type=float, default=None, help="seconds to run, then stop (default: until Ctrl-C)")
     r.set_defaults(func=_relay)
+    r = sub.add_parser("report", help="latency PNG (percentile spectrum per hop) from a gateway's latency dump")
+    src = r.add_mutually_exclusive_group(required=True)
+    src.add_argument("--input", help="latency-*.json the gateway service wrote (in its audit directory)")
+    src.add_argument("--admin-port", type=int, help="fetch the histograms live from a running gateway")
+    r.add_argument("--host", default="127.0.0.1")
+    r.add_argument("--out", default="latency.png")
+    r.set_defaults(func=_report)
     h = sub.add_parser("hdl", help="generate Verilog for every hardware top and lint it")
     h.add_argument("--out", default=None, help="output folder (default build/hdl)")
     h.add_argument("--no-synth", action="store_true", help="skip the yosys synthesis report")

@@ -140,18 +140,45 @@ class SymbolLimits:
 
     max_qty: int = 10_000            # largest order quantity, shares
     collar_ticks: int = 500          # |price - reference| allowed, in ticks
+    max_notional: int = (1 << 64) - 1   # largest qty x price of one order, ticks x shares (default: open)
+    long_limit: int = (1 << 32) - 1     # largest long position incl. open buys, shares (default: open)
+    short_limit: int = (1 << 32) - 1    # largest short position incl. open sells, shares (default: open)
+    restricted: bool = False            # every order in the symbol is rejected (restricted list)
 
     def __post_init__(self) -> None:
         _positive("max_qty", self.max_qty)
+        for key, bits in (("max_qty", 32), ("max_notional", 64), ("long_limit", 32), ("short_limit", 32)):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << bits:
+                raise ValueError(f"{key}: must be an integer 0..{(1 << bits) - 1} (the hardware's {bits}-bit "
+                                 f"field), not {value!r}")
         if isinstance(self.collar_ticks, bool) or not isinstance(self.collar_ticks, int) or self.collar_ticks < 0:
             raise ValueError(f"collar_ticks: must be a non-negative integer, not {self.collar_ticks!r}")
 
 
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
-    backend: typing.Literal["model"] = "model"   # the golden model in software
+    # model: the golden model in software; amaranth: the Amaranth simulator running hw/risk's
+    # pipeline (slow: for verification); verilator: the Verilated pipeline (hardware in the loop)
+    backend: typing.Literal["model", "amaranth", "verilator"] = "model"
     default: SymbolLimits = field(default_factory=SymbolLimits)
     symbols: dict[str, SymbolLimits] = field(default_factory=dict)
+    credit_limit: int = (1 << 64) - 1   # gross open + filled notional, ticks x shares (default: open)
+    session_rate: float = 0.0           # orders per second per client session (the pipeline's GCRA); 0 = off
+    session_burst: int = 1              # orders a session may send back to back within its rate
+
+    def __post_init__(self) -> None:
+        if isinstance(self.credit_limit, bool) or not 0 <= self.credit_limit < 1 << 64:
+            raise ValueError(f"credit_limit: must be an integer 0..{(1 << 64) - 1}, not {self.credit_limit!r}")
+        if self.session_rate < 0:
+            raise ValueError(f"session_rate: must be >= 0 orders per second, not {self.session_rate!r}")
+        if self.session_rate and 1e9 / self.session_rate >= 1 << 32:
+            raise ValueError(f"session_rate: {self.session_rate!r}/s is below the slowest rate the "
+                             f"pipeline's 32-bit interval holds ({1e9 / (1 << 32):.3f}/s)")
+        _positive("session_burst", self.session_burst)
+        if self.session_rate and (self.session_burst - 1) * 1e9 / self.session_rate >= 1 << 32:
+            raise ValueError(f"session_burst: {self.session_burst} at {self.session_rate}/s does not fit the "
+                             f"pipeline's 32-bit tolerance")
 
     def limits_for(self, symbol: str) -> SymbolLimits:
         return self.symbols.get(symbol, self.default)

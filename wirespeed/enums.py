@@ -56,21 +56,29 @@ class OrdStatus(_FixEnum):
     NEW = 0
     PARTIALLY_FILLED = 1
     FILLED = 2
+    DONE_FOR_DAY = 3
     CANCELED = 4
     REPLACED = 5
     PENDING_CANCEL = 6
     REJECTED = 8
     PENDING_NEW = 10
     EXPIRED = 12
+    PENDING_REPLACE = 14
 
 
 class ExecType(_FixEnum):
     NEW = 0
+    DONE_FOR_DAY = 3
     CANCELED = 4
     REPLACED = 5
     REJECTED = 8
     EXPIRED = 12
     TRADE = 15
+    PENDING_CANCEL = 6
+    PENDING_NEW = 10
+    PENDING_REPLACE = 14
+    TRADE_CANCEL = 17      # a bust: the venue withdrew an earlier fill
+    ORDER_STATUS = 18      # the answer to an OrderStatusRequest
 
 
 _fix_map(Side, {Side.BUY: "1", Side.SELL: "2", Side.SELL_SHORT: "5"})
@@ -78,4 +86,6 @@ _fix_map(OrdType, {OrdType.MARKET: "1", OrdType.LIMIT: "2"})
 _fix_map(TimeInForce, {t: str(int(t)) for t in TimeInForce})
 _fix_map(OrdStatus, {s: "ABCDEFGHIJKLMNOP"[int(s) - 10] if s >= 10 else str(int(s)) for s in OrdStatus})
 _fix_map(ExecType, {ExecType.NEW: "0", ExecType.CANCELED: "4", ExecType.REPLACED: "5",
-                    ExecType.REJECTED: "8", ExecType.EXPIRED: "C", ExecType.TRADE: "F"})
+                    ExecType.REJECTED: "8", ExecType.EXPIRED: "C", ExecType.TRADE: "F",
+                    ExecType.DONE_FOR_DAY: "3", ExecType.PENDING_CANCEL: "6", ExecType.PENDING_NEW: "A",
+                    ExecType.PENDING_REPLACE: "E", ExecType.TRADE_CANCEL: "H", ExecType.ORDER_STATUS: "I"})

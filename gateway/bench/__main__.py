@@ -1,4 +1,4 @@
-from . import codec, roundtrip
+from . import codec, order_path, roundtrip
 
 
 def main() -> int:
@@ -13,6 +13,7 @@ def main() -> int:
     for title, floor, ours in (("neither spins", p[0], p[1]), ("both spin-wait (SpinMicros)", p[2], p[3])):
         print(f"p50 ratio to the TCP floor, {title}: {ours['p50'] / floor['p50']:.2f}x "
               f"(p99 {ours['p99'] / floor['p99']:.2f}x, p99.9 {ours['p99.9'] / floor['p99.9']:.2f}x)")
+    order_path.main()
     return 0
 
 

@@ -133,8 +133,62 @@ def decode_exec_report(msg: FixMessage) -> dict:
         "exec_id": msg.get(T.ExecID, ""),
         "exec_type": msg.get(T.ExecType, ""),
         "ord_status": msg.get(T.OrdStatus, ""),
-        "last_qty": int(Decimal(msg.get(T.LastQty, "0") or "0")),
+        "last_qty": _int_qty(msg.get(T.LastQty)),
         "last_px": msg.get(T.LastPx, "0"),
         "text": msg.get(T.Text, ""),
         "ord_rej_reason": msg.get(T.OrdRejReason),
+        "cum_qty": _int_qty(msg.get(T.CumQty)),
+        "avg_px": msg.get(T.AvgPx, "0"),
     }
+
+
+def _int_qty(text: str | None) -> int:
+    try:
+        return int(Decimal(text or "0"))
+    except ArithmeticError:
+        return -1
+
+
+ExDestination = 100     # the venue a client names for its order (tags.py stays the session layer's)
+
+
+def decode_replace(msg: FixMessage, sym, cum_qty: int) -> tuple[int, int]:
+    """OrderCancelReplaceRequest -> (new total OrderQty, new price in ticks). Raises DecodeError."""
+    qty = _qty(msg)
+    if qty <= cum_qty:
+        raise DecodeError(RejectReason.BAD_FIELD, f"OrderQty(38) {qty} must exceed the filled quantity {cum_qty}")
+    text = msg.get(T.Price)
+    if text is None:
+        raise DecodeError(RejectReason.BAD_PRICE, "Price(44) required to replace a limit order")
+    try:
+        price = sym.tick.parse_ticks(text)
+    except PriceError as exc:
+        raise DecodeError(RejectReason.BAD_PRICE, str(exc)) from None
+    if price > QTY_MAX or price == 0:
+        raise DecodeError(RejectReason.BAD_PRICE, f"Price(44) {text} is out of range")
+    return qty, price
+
+
+def cancel_reject_fields(order_id, cl_ord_id: str, orig: str, status: str, response_to: str, reason: int,
+                         text: str) -> list:
+    """OrderCancelReject (35=9); ``response_to`` is CxlRejResponseTo: 1 cancel, 2 replace."""
+    return [(T.OrderID, order_id or "NONE"), (T.ClOrdID, cl_ord_id), (T.OrigClOrdID, orig), (T.OrdStatus, status),
+            (T.CxlRejResponseTo, response_to), (T.CxlRejReason, reason), (T.Text, text)]
+
+
+def venue_cancel_fields(orig: str, cl_ord_id: str, symbol: str, side: Side, qty: int, transact_time: str) -> list:
+    return [(T.OrigClOrdID, orig), (T.ClOrdID, cl_ord_id), (T.Symbol, symbol), (T.Side, side.fix),
+            (T.TransactTime, transact_time), (T.OrderQty, qty)]
+
+
+def venue_replace_fields(order: Order, symbols: SymbolTable, orig: str, cl_ord_id: str, qty: int,
+                         transact_time: str) -> list:
+    sym = symbols.by_index(order.symbol)
+    return [(T.OrigClOrdID, orig), (T.ClOrdID, cl_ord_id), (T.Symbol, sym.name), (T.Side, Side(order.side).fix),
+            (T.TransactTime, transact_time), (T.OrderQty, qty), (T.OrdType, OrdType(order.ord_type).fix),
+            (T.Price, sym.tick.format(order.price)), (T.TimeInForce, TimeInForce(order.tif).fix)]
+
+
+def status_request_fields(cl_ord_id: str, symbol: str, side: Side) -> list:
+    """OrderStatusRequest (35=H) for one order."""
+    return [(T.ClOrdID, cl_ord_id), (T.Symbol, symbol), (T.Side, side.fix)]

@@ -44,6 +44,13 @@ class LimitEntry:
                                    "max_notional": self.max_notional, "long_limit": self.long_limit,
                                    "short_limit": self.short_limit, "ref_deadline": self.ref_deadline})
 
+    @classmethod
+    def unpack(cls, word: int) -> "LimitEntry":
+        """The entry a packed row (as the register bus writes it) holds."""
+        f = SYMBOL_LIMITS.unpack(word)
+        return cls(f["max_qty"], f["price_lo"], f["price_hi"], bool(f["valid"]), bool(f["restricted"]),
+                   f["max_notional"], f["long_limit"], f["short_limit"], f["ref_deadline"])
+
 
 @dataclass(frozen=True, slots=True)
 class Fill:

@@ -51,6 +51,13 @@ from .regfile import Counters, register_file
 
 LATENCY = 4
 FILL_VISIBLE = 4
+#: When a register write reaches the checks: (k, c): the write whose ``we`` is sampled at the end
+#: of cycle w is seen by the orders whose k-th advance after entry (0: entry, 3: decision) is
+#: in cycle w + c or later. The globals are registered once by the bus (c = 2); the credit limit
+#: is taken into ``credit_room`` on the advance before stage 2's; a table row is read as the
+#: order enters (read-first).
+SEEN_AT = {"kill": (2, 2), "reduce_only": (1, 2), "credit_lo": (1, 2), "credit_hi": (1, 2),
+           "rate_tolerance": (1, 2), "rate_interval": (3, 2), "row": (0, 2)}
 NOW_WIDTH = 48
 COUNT_WIDTH = 64        # cumulative quantities per entry (read back as 48-bit two's complement)
 NOTIONAL_STATE = 72     # cumulative accepted / cancelled notional
@@ -219,8 +226,12 @@ class RiskPipeline(wiring.Component):
                      p_wr.en.eq(advance & fr_valid & ~fr.cancel | clearing)]
         with m.If(advance & fr_valid & fr.cancel):
             m.d.sync += cancelled_n.eq(cancelled_n + fr.notional)
-        credit_room = Signal(NOTIONAL_STATE + 1)     # credit limit + cancelled notional
-        m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n)
+        # credit limit + cancelled notional, taken on an advance like every other stage register:
+        # a cancel taken with an order is not the order's to see, however long the pipeline stalls
+        # between the cancel's write and the order's stage 2 (taken every cycle, it was)
+        credit_room = Signal(NOTIONAL_STATE + 1)
+        with m.If(advance):
+            m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n)
 
         # ---- stage 1 --------------------------------------------------------------------
         rd = limits.read_port()                      # read-first: a write in the same cycle is not seen

@@ -18,7 +18,7 @@ from wirespeed.reasons import reasons_in
 
 from ..regs import map as regmap
 from ..risk.model import Fill, LimitEntry, RiskModel
-from ..risk.pipeline import FILL_VISIBLE, LATENCY
+from ..risk.pipeline import FILL_VISIBLE, LATENCY, SEEN_AT
 from ..regs.bus import READ_LATENCY, WRITE_LATENCY
 from .stimulus import OrderStimulus
 
@@ -72,6 +72,7 @@ class RunResult:
     cycles: int = 0
     end_now: int = 0
     model: RiskModel | None = None
+    trace: "Trace" = field(default_factory=lambda: Trace())
 
     def mismatches(self) -> list[str]:
         out = []
@@ -130,57 +131,132 @@ def idle_ports(acc) -> None:
         acc.set(port, 0)
 
 
-async def run(acc, cfg: PipelineConfig, orders: int, *, seed: int = 1, idle: float = 0.0,
-              backpressure: float = 0.0, fill_rate: float = 0.3, now_step: int = 1,
-              check_state: bool = True, model: RiskModel | None = None, start_now: int = 1_000) -> RunResult:
-    """One phase of traffic. Pass the previous phase's ``result.model`` (and its last
-    ``now``) to continue from its state with ``cfg``'s control registers."""
-    rng = random.Random(seed)
-    stim = OrderStimulus(rng, cfg.table, cfg.depth, cfg.sessions)
+class RandomTraffic:
+    """The random runs' offers: ``OrderStimulus`` orders with input idles, and fills and
+    cancels of orders the pipeline accepted (never more than an order has open)."""
+
+    def __init__(self, rng: random.Random, cfg: PipelineConfig, orders: int, idle: float, fill_rate: float):
+        self.rng, self.idle, self.fill_rate = rng, idle, fill_rate
+        self.stim = OrderStimulus(rng, cfg.table, cfg.depth, cfg.sessions)
+        self.total, self.sent = orders, 0
+        self.open_orders: list[list[int]] = []           # [symbol, side, remaining, price] of accepted orders
+
+    def offer(self, order_free: bool, fill_free: bool):
+        """(order, fill, bus write, o.ready: None for the random backpressure); None: nothing new."""
+        rng, order, fill = self.rng, None, None
+        if order_free and self.sent < self.total and rng.random() >= self.idle:
+            order = self.stim.order(self.sent)
+            self.sent += 1
+        if fill_free and self.open_orders and rng.random() < self.fill_rate:
+            k = rng.randrange(len(self.open_orders))
+            sym, side, remaining, price = self.open_orders[k]
+            cancel = rng.random() < 0.25
+            qty = remaining if cancel or rng.random() < 0.5 else rng.randint(1, remaining)
+            fill = Fill(sym, side, qty, qty * price, cancel)
+            self.open_orders[k][2] -= qty
+            if self.open_orders[k][2] == 0:
+                self.open_orders.pop(k)
+        return order, fill, None, None
+
+    def decided(self, out: dict) -> None:
+        if out["accept"]:
+            self.open_orders.append([out["o_symbol"], out["o_side"], out["o_qty"], out["o_price"]])
+
+
+@dataclass
+class Trace:
+    """What one run did, in the pipeline's terms, for coverage: every order's entry advance,
+    fields and model mask; every fill's advance; every register change and the first order
+    (by sequence) that saw it."""
+    orders: list[tuple[int, dict, int, bool]] = field(default_factory=list)  # (entry advance, fields, mask, reduce-only)
+    fills: list[tuple[int, Fill]] = field(default_factory=list)
+    writes: list[tuple[str, int]] = field(default_factory=list)           # (model field, first order seeing it)
+
+
+def _write_effects(addr: int, data: int) -> list[tuple[str, int]]:
+    """The model fields a bus write changes: (field, value); table words as ("row", (index, word, data))."""
+    g = {r.name: r.offset for r in regmap.GLOBALS}
+    if addr == g["CTRL"]:
+        return [("kill", bool(data & 1)), ("reduce_only", bool(data & 2))]
+    named = {g["CREDIT_LIMIT_LO"]: "credit_lo", g["CREDIT_LIMIT_HI"]: "credit_hi",
+             g["RATE_INTERVAL"]: "rate_interval", g["RATE_TOLERANCE"]: "rate_tolerance"}
+    if addr in named:
+        return [(named[addr], data)]
+    index, word = divmod(addr - regmap.TABLE_BASE, regmap.TABLE_STRIDE)
+    if addr >= regmap.TABLE_BASE and word // regmap.WORD < SYMBOL_LIMITS.width // 32:
+        return [("row", (index, word // regmap.WORD, data))]
+    return []
+
+
+def _apply(model: RiskModel, name: str, value) -> None:
+    if name == "row":
+        index, word, data = value
+        entry = model.table.get(index)
+        row = entry.pack() if entry is not None else 0
+        row = row & ~(0xFFFFFFFF << 32 * word) | data << 32 * word
+        model.write(index, LimitEntry.unpack(row))
+    elif name in ("credit_lo", "credit_hi"):
+        shift = 0 if name == "credit_lo" else 32
+        model.credit_limit = model.credit_limit & ~(0xFFFFFFFF << shift) | value << shift
+    else:
+        setattr(model, name, value)
+
+
+async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure: float = 0.0, now_step: int = 1,
+                check_state: bool = True, model: RiskModel | None = None, start_now: int = 1_000,
+                configure_table: bool | None = None) -> RunResult:
+    """The cycle loop every pipeline test shares. Each cycle ``source.offer(order_free,
+    fill_free)`` may offer an order (held until it transfers), a fill, a one-cycle bus
+    write ``(addr, data)`` and ``o.ready`` (None: drawn with ``backpressure``); ``source.decided(out)`` sees every output. Every transfer is
+    logged against the advance count and replayed through the model (see the module doc;
+    a register write reaches the model just before the first order that sees it in
+    hardware, by ``pipeline.SEEN_AT``). Pass the previous phase's ``result.model`` (and its
+    last ``now``) to continue from its state with ``cfg``'s control registers."""
+    rng = random.Random(seed ^ 0x5A5A)                   # backpressure: apart from the source's draws
     res = RunResult()
     idle_ports(acc)
-    await configure(acc, cfg, table=model is None)
+    await configure(acc, cfg, table=model is None if configure_table is None else configure_table)
 
     log: list[tuple[int, int, int, object, int]] = []   # (advance index, kind, seq, event, now)
-    open_orders: list[list[int]] = []                    # [symbol, side, remaining, price] of accepted orders
-    sent = 0
+    entered: list[int] = []                              # entry advance of each order, by sequence
+    adv_cycles: list[int] = []                           # the cycle of each advance
+    bus_writes: list[tuple[int, int, int]] = []          # (cycle, addr, data)
     offer_order = offer_fill = None
     adv = cycle = 0
     now = start_now
-    budget = orders * 30 + 200
-    while len(res.outputs) < orders:
+    budget = source.total * 30 + 200
+    while len(res.outputs) < source.total:
         if cycle > budget:
-            raise AssertionError(f"stalled: {len(res.outputs)}/{orders} outputs after {cycle} cycles")
-        if offer_order is None and sent < orders and rng.random() >= idle:
-            offer_order = stim.order(sent)
-            sent += 1
-            acc.set("i.payload", ORDER.pack(offer_order))
+            raise AssertionError(f"stalled: {len(res.outputs)}/{source.total} outputs after {cycle} cycles")
+        order, fill, write, ready = source.offer(offer_order is None, offer_fill is None)
+        if order is not None:
+            offer_order = order
+            acc.set("i.payload", ORDER.pack(order))
         acc.set("i.valid", int(offer_order is not None))
-        if offer_fill is None and open_orders and rng.random() < fill_rate:
-            k = rng.randrange(len(open_orders))
-            sym, side, remaining, price = open_orders[k]
-            cancel = rng.random() < 0.25
-            qty = remaining if cancel or rng.random() < 0.5 else rng.randint(1, remaining)
-            offer_fill = Fill(sym, side, qty, qty * price, cancel)
-            open_orders[k][2] -= qty
-            if open_orders[k][2] == 0:
-                open_orders.pop(k)
-            acc.set("fill.payload", offer_fill.pack())
+        if fill is not None:
+            offer_fill = fill
+            acc.set("fill.payload", fill.pack())
         acc.set("fill.valid", int(offer_fill is not None))
-        o_ready = int(rng.random() >= backpressure)
+        acc.set("bus.we", int(write is not None))
+        if write is not None:
+            acc.set("bus.addr", write[0])
+            acc.set("bus.wdata", write[1])
+            bus_writes.append((cycle, *write))
+        o_ready = int(rng.random() >= backpressure) if ready is None else int(ready)
         acc.set("o.ready", o_ready)
         acc.set("now", now)
         await acc.settle()
-        advancing = acc.get("i.ready")
-        if advancing:
+        if acc.get("i.ready"):
             if offer_order is not None:
                 log.append((adv + LATENCY - 1, 0, len(log), offer_order, now))
+                entered.append(adv)
                 res.in_cycles.append(cycle)
                 offer_order = None
             if offer_fill is not None:
                 log.append((adv + FILL_VISIBLE - 1, 1, len(log), offer_fill, now))
                 res.fills += 1
                 offer_fill = None
+            adv_cycles.append(cycle)
             adv += 1
         if acc.get("o.valid") and o_ready:
             word = acc.get("o.payload")
@@ -188,8 +264,7 @@ async def run(acc, cfg: PipelineConfig, orders: int, *, seed: int = 1, idle: flo
             res.out_cycles.append(cycle)
             out = RISK_OUT.unpack(word)
             res.reasons_seen.update(reasons_in(out["mask"]))
-            if out["accept"]:
-                open_orders.append([out["o_symbol"], out["o_side"], out["o_qty"], out["o_price"]])
+            source.decided(out)
         await acc.step()
         cycle += 1
         now += now_step
@@ -201,16 +276,40 @@ async def run(acc, cfg: PipelineConfig, orders: int, *, seed: int = 1, idle: flo
     else:
         model.kill, model.reduce_only, model.credit_limit = cfg.kill, cfg.reduce_only, cfg.credit_limit
         model.rate_interval, model.rate_tolerance = cfg.rate_interval, cfg.rate_tolerance
+    # each register change goes in just before the first order that sees it
+    changes: dict[int, list[tuple[str, object]]] = {}
+    for at, addr, data in bus_writes:
+        for name, value in _write_effects(addr, data):
+            offset, delay = SEEN_AT[name]
+            first = next((k for k, a in enumerate(entered)
+                          if a + offset < len(adv_cycles) and adv_cycles[a + offset] >= at + delay), len(entered))
+            changes.setdefault(first, []).append((name, value))
+            res.trace.writes.append((name, first))
     res.end_now = now
-    for _, kind, _, event, at in sorted(log, key=lambda e: e[:3]):
+    seq = 0
+    for when, kind, _, event, at in sorted(log, key=lambda e: e[:3]):
         if kind == 0:
+            for name, value in changes.pop(seq, []):
+                _apply(model, name, value)
             res.expected.append(model.result(event, at))
+            res.trace.orders.append((entered[seq], event, RISK_OUT.unpack(res.expected[-1])["mask"], model.reduce_only))
+            seq += 1
         else:
             model.fill(event)
+            res.trace.fills.append((when - (FILL_VISIBLE - 1), event))
+    for name, value in (c for first in sorted(changes) for c in changes[first]):
+        _apply(model, name, value)
     res.model = model
     if check_state:
         await _check_state(acc, cfg, model)
     return res
+
+
+async def run(acc, cfg: PipelineConfig, orders: int, *, seed: int = 1, idle: float = 0.0,
+              backpressure: float = 0.0, fill_rate: float = 0.3, **kw) -> RunResult:
+    """One phase of random traffic (see ``drive`` for the rest of the arguments)."""
+    source = RandomTraffic(random.Random(seed), cfg, orders, idle, fill_rate)
+    return await drive(acc, cfg, source, seed=seed, backpressure=backpressure, **kw)
 
 
 async def _check_state(acc, cfg: PipelineConfig, model: RiskModel) -> None:

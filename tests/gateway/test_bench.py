@@ -30,3 +30,20 @@ def test_round_trip_measures_every_series():
     for hop in rec.hops:
         p = rec.percentiles(hop)
         assert 0 < p["p50"] <= p["p99"]
+
+
+def test_order_path_bench_measures_through_a_running_gateway():
+    from wirespeed.gateway.bench import order_path
+    rec, hops = order_path.through_gateway(count=40, rounds=2, warmup=5)
+    assert rec.count("client -> gateway -> venue -> client") == 40 and rec.count("uvloop echo (TCP floor)") == 40
+    assert hops["client->venue"]["count"] >= 40 and hops["client->venue @VENUE"]["count"] >= 40
+    risk = order_path.risk_alone(200, 5, 50)
+    assert risk.count("risk decision (model)") == 200 and risk.count("risk decision (amaranth)") == 5
+    assert risk.count("risk decision (verilator)") == 50
+
+
+def test_load_run_counts_every_order_exactly_once():
+    from wirespeed.gateway.bench import load
+    r = load.run(sessions=2, rate=100, seconds=0.5)
+    assert r["sent"] == 100 and r["lost"] == 0 and r["duplicated"] == 0 and r["unknown"] == 0
+    assert r["latency"].count("client round trip") == 100 and r["gateway_peak_rss"] > 0

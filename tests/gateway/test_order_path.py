@@ -33,11 +33,17 @@ async def test_passive_order_rests_then_cancels():
         c.new_order("P1", "MSFT", "1", 10, "409.50")
         assert (await c.wait_report("P1"))[0][T.ExecType] == "0"
         c.cancel("P1-C", "P1", "MSFT", "1", 10)
-        reports = await c.wait_report("P1", count=2)
-        assert reports[1][T.ExecType] == "4" and reports[1][T.OrdStatus] == "4"
+        # FIX: the cancel's reports carry its own ClOrdID and the order's as OrigClOrdID.
+        pending, canceled = await c.wait_report("P1-C", count=2)
+        assert pending[T.ExecType] == "6" and pending[T.OrdStatus] == "6" and pending[T.OrigClOrdID] == "P1"
+        assert canceled[T.ExecType] == "4" and canceled[T.OrdStatus] == "4" and canceled[T.OrigClOrdID] == "P1"
+        assert canceled[T.OrderID] == c.reports["P1"][0][T.OrderID]
         c.cancel("P1-C2", "P1", "MSFT", "1", 10)
         rej = (await c.wait_report("P1-C2"))[0]
-        assert rej.msg_type == "9" and rej[T.CxlRejReason] == "1"
+        assert rej.msg_type == "9" and rej[T.CxlRejReason] == "0"      # too late: already canceled
+        c.cancel("X-C", "NEVER", "MSFT", "1", 10)
+        rej = (await c.wait_report("X-C"))[0]
+        assert rej.msg_type == "9" and rej[T.CxlRejReason] == "1"      # unknown order
         await c.stop()
 
 
@@ -107,9 +113,14 @@ async def test_finished_orders_are_pruned_and_ids_are_not_reused():
         orders = stack.gateway.orders
         assert orders.counts["filled"] == 20
         assert len(orders.orders) <= 5            # state stays flat over a long day
+        assert len(orders._done) <= 5 and not orders._live
         exec_ids = [m[T.ExecID] for i in range(20) for m in c.reports[f"F{i}"]]
         order_ids = {m[T.OrderID] for i in range(20) for m in c.reports[f"F{i}"]}
         assert len(set(exec_ids)) == 40 and len(order_ids) == 20
+        c.status("F19", "AAPL", "1")              # a retained finished order still answers
+        assert (await c.wait_report("F19", 3))[2][T.OrdStatus] == "2"
+        c.status("F0", "AAPL", "1")               # a pruned one is unknown
+        assert (await c.wait_report("F0", 3))[2][T.Text] == "unknown order"
         await c.stop()
     # A second gateway (a restart) issues none of the first one's ExecIDs or OrderIDs.
     async with Stack() as stack:

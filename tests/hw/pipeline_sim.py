@@ -26,3 +26,32 @@ def simulate(cfg: PipelineConfig, orders: int, warmup: PipelineConfig | None = N
     sim.add_testbench(bench)
     sim.run()
     return box["result"]
+
+
+def run_scenarios(scenarios, stalls, depth: int = 4, sessions: int = 4, window: int = 4) -> list:
+    """Every scenario (hw/verify/hazards.py) under every (idle, backpressure) stall, each from a
+    reset, in one simulation; [(scenario, stall, RunResult)]."""
+    from amaranth import Signal
+    from amaranth.hdl import ResetInserter
+
+    from wirespeed.hw.verify import hazards
+
+    dut = RiskPipeline(depth, sessions, window)
+    rst = Signal()
+    top = ResetInserter({"sync": rst})(dut)
+    out = []
+
+    async def bench(ctx):
+        acc = AmaranthAccess(ctx, dut)
+        for k, sc in enumerate(scenarios):
+            for idle, bp in stalls:
+                ctx.set(rst, 1)
+                await ctx.tick()
+                ctx.set(rst, 0)
+                out.append((sc, (idle, bp), await hazards.run(acc, sc, idle=idle, backpressure=bp, seed=k)))
+
+    sim = Simulator(top)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return out

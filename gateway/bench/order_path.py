@@ -1,0 +1,142 @@
+"""The order path under ``make bench``: the gateway between a client and a venue, and risk alone.
+
+- Gateway-added latency: client message received -> venue message written (the order path's
+  ``client->venue`` hop, read from the running service's admin interface) with the ``model``
+  backend under a steady flow of one order at a time.
+- Client round trip through the gateway to a venue (``wirespeed fix-acceptor --app ack``, which
+  answers each order with a fill) and back, next to the uvloop echo floor, measured by one
+  rtt_client.py process in alternating blocks (see roundtrip.py): the ratio is the figure.
+- The risk decision alone, per backend (the ``amaranth`` simulator is for verification: its
+  figure shows why it is not for flow).
+
+Processes are pinned as in roundtrip.py: the servers on the last CPU, the client on the first.
+"""
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from wirespeed.enums import OrdType, Side, TimeInForce
+from wirespeed.latency import LatencyRecorder
+from wirespeed.order import Order
+
+from ..admin import request
+from .roundtrip import HERE, _measure, _pinned, _start, cores
+
+
+def service_toml(tmp: str, venue_ports: list[int], clients: list[str], venues: list[str]) -> str:
+    path = Path(tmp) / "gateway.toml"
+    lines = ['[gateway]', 'comp_id = "GW"', '[admin]', 'enabled = true']
+    for c in clients:
+        lines += ["[[clients]]", f'comp_id = "{c}"']
+    for name, port in zip(venues, venue_ports):
+        lines += ["[[venues]]", f'name = "{name}"', f"port = {port}", f'comp_id = "{name}"']
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def venue_cmd(tmp: str, name: str) -> list[str]:
+    """A venue that fills every order: the engine's ack app behind an acceptor for the gateway."""
+    cfg = Path(tmp) / f"venue-{name}.cfg"
+    cfg.write_text("[SESSION]\nConnectionType=acceptor\nBeginString=FIX.4.4\n"
+                   f"SenderCompID={name}\nTargetCompID=GW\nSocketAcceptPort=0\nMaxMessagesPerSecond=1000000\n")
+    return [sys.executable, "-m", "wirespeed.cli", "fix-acceptor", "--config", str(cfg), "--app", "ack"]
+
+
+def start_gateway(config: str, pin: bool = True) -> tuple[subprocess.Popen, dict[str, int]]:
+    # Its log goes to a file beside the config: a pipe nobody reads would stall it once full.
+    log = open(Path(config).with_suffix(".log"), "w")
+    proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "gateway", "--config", config],
+                            stdout=subprocess.PIPE, stderr=log, text=True,
+                            preexec_fn=_pinned(cores()[0]) if pin else None)
+    log.close()
+    ports = {}
+    while "admin" not in ports:
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            raise RuntimeError(f"gateway did not start: {Path(config).with_suffix('.log').read_text()}")
+        if line.startswith("listening "):
+            ports[line.split()[1]] = int(line.split()[2].rsplit(":", 1)[1])
+    return proc, ports
+
+
+def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20) -> tuple[LatencyRecorder, dict]:
+    """(round trips: echo floor and through the gateway, the gateway's own hop percentiles in ns)."""
+    rec = LatencyRecorder()
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = []
+        try:
+            venue, vport = _start(venue_cmd(tmp, "VENUE"))
+            procs.append(venue)
+            echo, eport = _start([sys.executable, str(HERE / "echo_server.py")])
+            procs.append(echo)
+            gw, ports = start_gateway(service_toml(tmp, [vport], ["BENCH"], ["VENUE"]))
+            procs.append(gw)
+            rtts = _measure([("echo", eport), ("fix", ports["fix"])], rounds, max(count // rounds, 1), warmup)
+            for label, values in zip(("uvloop echo (TCP floor)", "client -> gateway -> venue -> client"), rtts):
+                for v in values:
+                    rec.record(label, v)
+            hops = request("127.0.0.1", ports["admin"], "latency")["hops"]
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+                p.wait(10)
+    return rec, hops
+
+
+def risk_alone(n_model: int = 20_000, n_amaranth: int = 200, n_verilator: int = 20_000) -> LatencyRecorder:
+    """check() per backend on a stream of accepted orders, each released right after (flat state)."""
+    from wirespeed.config import load_config
+    from wirespeed.symbols import table_from_config
+
+    from ..risk import ModelRiskBackend, limit_writes
+    from ..risk_amaranth import AmaranthRiskBackend
+    from ..risk_verilator import VerilatorRiskBackend
+    cfg = load_config()
+    symbols = table_from_config(cfg.symbols)
+    rec = LatencyRecorder()
+    rng = random.Random(1)
+    backends = ((ModelRiskBackend(256, 256), n_model), (AmaranthRiskBackend(16, 4), n_amaranth),
+                (VerilatorRiskBackend(16, 4), n_verilator))
+    for backend, n in backends:
+        for addr, word in limit_writes(cfg.risk, symbols, backend.depth):
+            backend.write_register(addr, word)
+        hop = f"risk decision ({backend.name})"
+        for k in range(n):
+            sym = list(symbols)[k % len(symbols)]
+            o = Order(k + 1, f"R{k}", 0, sym.index, Side.BUY, OrdType.LIMIT, TimeInForce.DAY, rng.randint(1, 500),
+                      sym.reference_ticks + rng.randint(-50, 50))
+            t0 = time.perf_counter_ns()
+            mask = backend.check(o)
+            rec.record(hop, time.perf_counter_ns() - t0)
+            if mask == 0:
+                backend.release(o, o.qty, filled=False)
+    return rec
+
+
+def main() -> None:
+    servers, client = cores()
+    where = f"servers on CPU {min(servers)}, client on CPU {min(client)}" if servers else "one CPU: not pinned"
+    print(f"\norder path: client -> gateway (model backend) -> venue (ack app: fills) and back ({where})")
+    rec, hops = through_gateway()
+    print(rec.table("us"))
+    floor, ours = (rec.percentiles(h) for h in rec.hops)
+    print(f"round trip through the gateway / echo floor: p50 {ours['p50'] / floor['p50']:.2f}x, "
+          f"p99 {ours['p99'] / floor['p99']:.2f}x, p99.9 {ours['p99.9'] / floor['p99.9']:.2f}x (goal <= 2.0x)")
+    added = hops.get("client->venue")
+    if added:
+        print(f"gateway-added latency (client message received -> venue message written), model backend: "
+              f"p50 {added['p50'] / 1e3:.2f} us, p99 {added['p99'] / 1e3:.2f} us over {added['count']} orders "
+              f"(goal p50 <= 8 us, p99 <= 25 us)")
+    print("\nrisk decision alone, per backend (one check() call: the model, the Amaranth simulator, the "
+          "Verilated pipeline through hw/vsim's harness)")
+    print(risk_alone().table("us"))
+
+
+if __name__ == "__main__":
+    main()

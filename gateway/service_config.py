@@ -1,0 +1,166 @@
+"""The configuration of ``wirespeed gateway --config FILE``: one TOML file for the whole service.
+
+Client sessions, venue sessions, routes, the risk backend and its limits, the audit
+directory, the metrics and admin ports. Loaded through ``wirespeed.config.from_mapping``,
+so every error names its key (``venues[1].port: must be a TCP port 0..65535, not -1``,
+``clients[0].route: no venue named 'XLON' (venues: XNAS, XNYS)``). See
+docs/gateway/service.md for an example.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wirespeed.config import (ConfigError, GatewayConfig, RiskConfig, SymbolConfig, WirespeedConfig, _comp_id, _host,
+                              _port, from_mapping)
+
+from .controls import RateLimit
+
+
+def _credit(value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"credit_limit: must be a non-negative integer (ticks x shares), not {value!r}")
+
+
+def _rate(rate: float, burst: int) -> None:
+    RateLimit(rate, burst)      # raises "rate: ..." / "burst: ..."
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSessionConfig:
+    comp_id: str
+    route: str = ""                      # default venue for orders without ExDestination ("" = the first venue)
+    cancel_on_disconnect: bool = False
+    cancel_grace_s: float = 0.0          # seconds after a disconnect before its working orders are canceled
+    rate: float = 0.0                    # orders per second (the gateway's throttle); 0 = off
+    burst: int = 1
+    credit_limit: int = 0                # open notional this client may have out, ticks x shares; 0 = none
+
+    def __post_init__(self) -> None:
+        _comp_id("comp_id", self.comp_id)
+        _credit(self.credit_limit)
+        if self.cancel_grace_s < 0:
+            raise ValueError(f"cancel_grace_s: must be >= 0 seconds, not {self.cancel_grace_s!r}")
+        _rate(self.rate, self.burst)
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        return RateLimit(self.rate, self.burst) if self.rate else None
+
+
+@dataclass(frozen=True, slots=True)
+class VenueSessionConfig:
+    name: str
+    port: int
+    comp_id: str
+    host: str = "127.0.0.1"
+    protocol: str = "fix"                # fix: FIX 4.4; ouch: OUCH 5.0 over SoupBinTCP (port = the OUCH port)
+    rate: float = 0.0                    # orders per second toward this venue; 0 = off
+    burst: int = 1
+    username: str = ""                   # ouch: the SoupBinTCP login (1..6 characters)
+    password: str = ""                   # ouch: at most 10 characters
+    credit_limit: int = 0                # open notional allowed at this venue, ticks x shares; 0 = none
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.isascii() or not self.name.isalnum():
+            raise ValueError(f"name: must be ASCII letters and digits (it is the ExDestination value), "
+                             f"not {self.name!r}")
+        _port("port", self.port)
+        _comp_id("comp_id", self.comp_id)
+        _host("host", self.host)
+        _credit(self.credit_limit)
+        if self.protocol not in ("fix", "ouch"):
+            raise ValueError(f"protocol: must be 'fix' or 'ouch', not {self.protocol!r}")
+        if self.protocol == "ouch" and not 1 <= len(self.username) <= 6:
+            raise ValueError(f"username: an OUCH venue needs a SoupBinTCP username of 1..6 characters, "
+                             f"not {self.username!r}")
+        if len(self.password) > 10:
+            raise ValueError("password: SoupBinTCP passwords are at most 10 characters")
+        _rate(self.rate, self.burst)
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        return RateLimit(self.rate, self.burst) if self.rate else None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    directory: str = ""                  # "" = no audit trail
+    fsync: bool = False                  # also survive a power cut (slower: one fsync per client report)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 0                        # 0 = pick a free port (logged at start)
+
+    def __post_init__(self) -> None:
+        _port("port", self.port)
+        _host("host", self.host)
+
+
+def _admin_default() -> EndpointConfig:
+    return EndpointConfig(enabled=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    clients: tuple[ClientSessionConfig, ...]
+    venues: tuple[VenueSessionConfig, ...]
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    metrics: EndpointConfig = field(default_factory=EndpointConfig)       # Prometheus; off by default
+    admin: EndpointConfig = field(default_factory=_admin_default)         # loopback HTTP; on by default
+    symbols: tuple[SymbolConfig, ...] = WirespeedConfig().symbols
+
+    def __post_init__(self) -> None:
+        if not self.clients:
+            raise ValueError("clients: must list at least one client session")
+        if not self.venues:
+            raise ValueError("venues: must list at least one venue session")
+        _unique("clients", [c.comp_id for c in self.clients], "comp_id")
+        _unique("venues", [v.name for v in self.venues], "name")
+        _unique("venues", [v.comp_id for v in self.venues], "comp_id")
+        names = [v.name for v in self.venues]
+        for i, c in enumerate(self.clients):
+            if c.route and c.route not in names:
+                raise ValueError(f"clients[{i}].route: no venue named {c.route!r} (venues: {', '.join(names)})")
+            if c.comp_id == self.gateway.comp_id:
+                raise ValueError(f"clients[{i}].comp_id: must differ from gateway.comp_id ({c.comp_id!r})")
+        for i, v in enumerate(self.venues):
+            if v.comp_id == self.gateway.comp_id:
+                raise ValueError(f"venues[{i}].comp_id: must differ from gateway.comp_id ({v.comp_id!r})")
+        WirespeedConfig(gateway=self.gateway, risk=self.risk, symbols=self.symbols,
+                        venue=_venue_config(self.venues[0]))
+
+    def core(self) -> WirespeedConfig:
+        """The core config the gateway's components take."""
+        return WirespeedConfig(gateway=self.gateway, risk=self.risk, symbols=self.symbols,
+                               venue=_venue_config(self.venues[0]))
+
+
+def _venue_config(v: VenueSessionConfig):
+    from wirespeed.config import VenueConfig
+    return VenueConfig(name=v.name, host=v.host, port=v.port, comp_id=v.comp_id)
+
+
+def _unique(where: str, values: list[str], key: str) -> None:
+    seen: dict[str, int] = {}
+    for i, v in enumerate(values):
+        if v in seen:
+            raise ValueError(f"{where}[{i}].{key}: duplicate {v!r} (also {where}[{seen[v]}])")
+        seen[v] = i
+
+
+def load_service_config(path: str | Path) -> ServiceConfig:
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    return from_mapping(ServiceConfig, data)

@@ -1,0 +1,236 @@
+"""Directed back-to-back scenarios for every forwarding and speculation path of the risk
+pipeline (docs/hw/verification.md lists the paths and the scenarios that cover each).
+
+A scenario is a script of steps, one a cycle when nothing stalls: an order, a fill, a bus
+write, or nothing. ``Script`` offers them through ``pipeline_bench.drive``, which checks
+every decision against the golden model, so the scenarios run in both simulators and
+under the same input idles and output backpressure as the random runs. ``expect`` states
+the accept pattern a scenario is built to produce with no stalls: it checks the scenario
+(against the model), not the hardware.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from wirespeed.enums import OrdType, Side, TimeInForce
+from wirespeed.layout import RISK_OUT
+
+from ..regs import map as regmap
+from ..risk.model import Fill, LimitEntry
+from .pipeline_bench import PipelineConfig, RunResult, drive
+
+OPEN, TIGHT, OTHER = 1, 3, 2          # symbols: no position limit, long/short limit 100, a second open one
+LIMIT = 100
+FILLER = 1 << 29                      # order ids of fillers
+DEPTH = 4                             # the scenarios use symbols 1-3
+PRICE = 100
+G = {r.name: r.offset for r in regmap.GLOBALS}
+
+
+@dataclass(frozen=True)
+class Step:
+    order: dict | None = None
+    fill: Fill | None = None
+    write: tuple[int, int] | None = None
+    ready: bool = True                   # False: ``o.ready`` low in the step's cycle (a stall follows)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    steps: tuple[Step, ...]                       # a step without an order carries a filler
+    expect: tuple[int, ...]                       # accepts of the scenario's orders, with no stalls
+    settings: dict = field(default_factory=dict)  # PipelineConfig control registers
+
+    def config(self) -> PipelineConfig:
+        table = {OPEN: LimitEntry(10_000, 1, 1_000_000), OTHER: LimitEntry(10_000, 1, 1_000_000),
+                 TIGHT: LimitEntry(10_000, 1, 1_000_000, long_limit=LIMIT, short_limit=LIMIT)}
+        return PipelineConfig(depth=DEPTH, sessions=4, window=4, table=table, **self.settings)
+
+
+class Script:
+    """A ``drive`` source: the next step once nothing is pending, unless an input idle is drawn."""
+
+    def __init__(self, steps, idle: float, rng: random.Random):
+        pad = (Step(),) * 4                     # fillers ahead and behind: the pipeline is full throughout
+        self.steps = [s if s.order is not None else Step(filler(), s.fill, s.write, s.ready)
+                      for s in (*pad, *steps, *pad)]
+        self.idle, self.rng = idle, rng
+        self.total = len(self.steps)
+
+    def offer(self, order_free: bool, fill_free: bool):
+        if not (order_free and fill_free and self.steps) or self.rng.random() < self.idle:
+            return None, None, None, None
+        s = self.steps.pop(0)
+        return s.order, s.fill, s.write, None if s.ready else False
+
+    def decided(self, out: dict) -> None:
+        pass
+
+
+_ids = iter(range(1, 1 << 30))
+_filler_ids = iter(range(FILLER, 1 << 31))
+
+
+def filler() -> dict:
+    """An order that keeps the pipeline full (so output backpressure stalls it mid-scenario)
+    and touches no state: zero quantity, its own session and symbol, a fresh key."""
+    n = next(_filler_ids)
+    return {"order_id": n, "cl_ord_key": n, "session": 3, "symbol": OTHER, "side": int(Side.SELL),
+            "ord_type": int(OrdType.LIMIT), "tif": int(TimeInForce.DAY), "qty": 0, "price": PRICE}
+
+
+def order(key: int | None = None, symbol: int = OPEN, side: Side = Side.BUY, qty: int = 10, session: int = 0,
+          price: int = PRICE) -> Step:
+    n = next(_ids)
+    return Step(order={"order_id": n, "cl_ord_key": n + 0x5EED_0000_0000 if key is None else key,
+                       "session": session, "symbol": symbol, "side": int(side), "ord_type": int(OrdType.LIMIT),
+                       "tif": int(TimeInForce.DAY), "qty": qty, "price": price})
+
+
+def fill(symbol: int, side: Side, qty: int, cancel: bool = False) -> Step:
+    return Step(fill=Fill(symbol, int(side), qty, qty * PRICE, cancel))
+
+
+def write(addr: int, data: int) -> Step:
+    return Step(write=(addr, data))
+
+
+IDLE = Step()
+
+
+def _fill_at(d: int, fill_step: Step, probe: Step, stall_after: int | None = None) -> tuple[Step, ...]:
+    """``fill_step`` offered ``d`` cycles after ``probe`` (d < 0: before it), both after the
+    order they release has been decided (5 steps after the first); with ``stall_after``, the
+    output is held that many cycles after the probe, so the pipeline stalls with the probe one
+    stage further on."""
+    at_probe = 8
+    steps = [IDLE] * 12
+    steps[at_probe] = probe
+    steps[at_probe + d] = Step(order=probe.order, fill=fill_step.fill) if d == 0 else fill_step
+    if stall_after is not None:
+        k = at_probe + stall_after
+        steps[k] = Step(steps[k].order, steps[k].fill, steps[k].write, ready=False)
+    return tuple(steps)
+
+
+def _scenarios() -> list[Scenario]:
+    s: list[Scenario] = []
+    add = s.append
+    # duplicate window: the order ahead's key is forwarded when it is accepted, not when rejected
+    add(Scenario("dup/six-distinct-accepted", tuple(order() for _ in range(6)), (1,) * 6))
+    add(Scenario("dup/same-key-accepted-ahead", (order(77), order(77)), (1, 0)))
+    add(Scenario("dup/same-key-rejected-ahead", (order(78, qty=0), order(78)), (0, 1)))
+    add(Scenario("dup/same-key-two-ahead", (order(79), order(), order(79)), (1, 1, 0)))
+    add(Scenario("dup/same-key-three-ahead", (order(80), order(), order(), order(80)), (1, 1, 1, 0)))
+    add(Scenario("dup/window-eviction", (order(81), *(order() for _ in range(4)), order(81), order(81)), (1,) * 6 + (0,)))
+    add(Scenario("dup/rejected-ahead-then-key-of-two-ahead", (order(82), order(qty=0), order(82)), (1, 0, 0)))
+    add(Scenario("dup/same-key-three-times", (order(83), order(83), order(83)), (1, 0, 0)))
+    # position: the order ahead's quantity on the same (symbol, side) entry
+    add(Scenario("pos/same-entry-accepted-ahead", (order(symbol=TIGHT, qty=60), order(symbol=TIGHT, qty=50),
+                                                   order(symbol=TIGHT, qty=50), order(symbol=TIGHT, qty=40)),
+                 (1, 0, 0, 1)))
+    add(Scenario("pos/same-entry-rejected-ahead", (order(symbol=TIGHT, qty=101), order(symbol=TIGHT, qty=100)), (0, 1)))
+    add(Scenario("pos/same-symbol-other-side", (order(symbol=TIGHT, qty=100), order(symbol=TIGHT, side=Side.SELL, qty=100),
+                                                order(symbol=TIGHT, side=Side.SELL_SHORT, qty=1)), (1, 1, 0)))
+    add(Scenario("pos/same-entry-two-ahead", (order(symbol=TIGHT, qty=60), order(), order(symbol=TIGHT, qty=41)), (1, 1, 0)))
+    add(Scenario("pos/same-entry-three-ahead", (order(symbol=TIGHT, qty=60), order(), order(), order(symbol=TIGHT, qty=41)),
+                 (1, 1, 1, 0)))
+    add(Scenario("pos/other-entry-ahead", (order(symbol=TIGHT, qty=100), order(symbol=OTHER, qty=100),
+                                           order(symbol=TIGHT, qty=1)), (1, 1, 0)))
+    # reduce-only: a long position from a filled buy, then sells back to back
+    build = (order(symbol=OPEN, qty=50), IDLE, IDLE, IDLE, IDLE, fill(OPEN, Side.BUY, 50), IDLE, IDLE, IDLE, IDLE)
+    add(Scenario("reduce/same-entry-accepted-ahead", (*build, write(G["CTRL"], 2), IDLE, IDLE, IDLE,
+                                                      order(side=Side.SELL, qty=30), order(side=Side.SELL, qty=10),
+                                                      order(side=Side.SELL, qty=20), order(side=Side.SELL, qty=10)),
+                 (1, 1, 1, 0, 1)))
+    add(Scenario("reduce/same-entry-rejected-ahead", (*build, write(G["CTRL"], 2), IDLE, IDLE, IDLE,
+                                                      order(side=Side.SELL, qty=51), order(side=Side.SELL, qty=51),
+                                                      order(side=Side.SELL, qty=50), order(side=Side.BUY, qty=1)),
+                 (1, 0, 0, 1, 0)))
+    # credit: the order ahead's notional
+    credit = {"credit_limit": 10_000}
+    add(Scenario("credit/accepted-ahead", (order(qty=60), order(qty=50), order(qty=40)), (1, 0, 1), credit))
+    add(Scenario("credit/rejected-ahead", (order(qty=101), order(qty=100)), (0, 1), credit))
+    add(Scenario("credit/two-ahead", (order(qty=60), order(qty=0), order(qty=41)), (1, 0, 0), credit))
+    # rate: the order ahead's theoretical arrival time, in the same session or not
+    rate = {"rate_interval": 4, "rate_tolerance": 0}
+    add(Scenario("rate/same-session", (order(session=1), order(session=1), IDLE, IDLE, order(session=1)), (1, 0, 1), rate))
+    add(Scenario("rate/other-session", (order(session=1), order(session=2), order(session=1)), (1, 1, 0), rate))
+    add(Scenario("rate/nonconforming-ahead", tuple(order(session=1) for _ in range(5)), (1, 0, 0, 0, 1), rate))
+    add(Scenario("rate/rejected-but-conforming-ahead", (order(session=1, qty=0), order(session=1)), (0, 0), rate))
+    # fills and cancels landing as the order is in each stage (d: cycles after the order)
+    for d in range(-4, 3):
+        seen = d < 0
+        add(Scenario(f"fill/cancel-releases-entry/d{d:+d}",
+                     (order(symbol=TIGHT, qty=100),) + _fill_at(d, fill(TIGHT, Side.BUY, 100, cancel=True),
+                                                                order(symbol=TIGHT, qty=100))[1:],
+                     (1, int(seen))))
+        add(Scenario(f"fill/fill-moves-position/d{d:+d}",
+                     (order(symbol=TIGHT, qty=100),) + _fill_at(d, fill(TIGHT, Side.BUY, 100),
+                                                                order(symbol=TIGHT, side=Side.SELL, qty=150))[1:],
+                     (1, int(seen))))
+        add(Scenario(f"fill/cancel-releases-credit/d{d:+d}",
+                     (order(qty=100),) + _fill_at(d, fill(OPEN, Side.BUY, 100, cancel=True), order(qty=50))[1:],
+                     (1, int(seen)), credit))
+        # the other outcome at the boundary and in each stage: probes that pass or fail whether
+        # or not they see the fill (coverage wants both outcomes for every landing)
+        if -1 <= d:
+            other = "fail" if seen else "pass"
+            add(Scenario(f"fill/cancel-releases-entry/d{d:+d}/{other}s-anyway",
+                         (order(symbol=TIGHT, qty=100 if seen else 50),)
+                         + _fill_at(d, fill(TIGHT, Side.BUY, 100 if seen else 50, cancel=True),
+                                    order(symbol=TIGHT, qty=101 if seen else 50))[1:], (1, int(not seen))))
+            add(Scenario(f"fill/fill-moves-position/d{d:+d}/{other}s-anyway",
+                         (order(symbol=TIGHT, qty=100),) + _fill_at(d, fill(TIGHT, Side.BUY, 100),
+                                                                    order(symbol=TIGHT, side=Side.SELL,
+                                                                          qty=201 if seen else 100))[1:],
+                         (1, int(not seen))))
+            add(Scenario(f"fill/cancel-releases-credit/d{d:+d}/{other}s-anyway",
+                         (order(qty=100 if seen else 50),)
+                         + _fill_at(d, fill(OPEN, Side.BUY, 100 if seen else 50, cancel=True),
+                                    order(qty=101 if seen else 50))[1:], (1, int(not seen)), credit))
+        for stall in range(3) if d >= 0 else ():
+            # the pipeline stalls with the probe in stage ``stall + 1`` (a stall used to let a
+            # cancel taken with the probe reach its credit check)
+            tag = f"d{d:+d}/stall-s{stall + 1}"
+            add(Scenario(f"fill/cancel-releases-credit/{tag}",
+                         (order(qty=100),) + _fill_at(d, fill(OPEN, Side.BUY, 100, cancel=True), order(qty=50),
+                                                      stall)[1:], (1, 0), credit))
+            add(Scenario(f"fill/cancel-releases-entry/{tag}",
+                         (order(symbol=TIGHT, qty=100),) + _fill_at(d, fill(TIGHT, Side.BUY, 100, cancel=True),
+                                                                    order(symbol=TIGHT, qty=100), stall)[1:], (1, 0)))
+    # register writes landing while orders are in flight (a stream of eight orders)
+    stream = [order() for _ in range(8)]
+
+    def mid(step: Step, at: int = 3) -> tuple[Step, ...]:
+        return tuple(stream[:at]) + (Step(order=stream[at].order, write=step.write),) + tuple(stream[at + 1:])
+
+    add(Scenario("regs/kill-on", mid(write(G["CTRL"], 1)), (1,) * 3 + (0,) * 5))
+    add(Scenario("regs/credit-lowered", mid(write(G["CREDIT_LIMIT_LO"], 3_500)), (1,) * 4 + (0,) * 4,
+                 {"credit_limit": 5_000}))
+    add(Scenario("regs/credit-high-word", mid(write(G["CREDIT_LIMIT_HI"], 0)),
+                 (1,) * 4 + (0,) * 4, {"credit_limit": (1 << 32) | 500}))
+    add(Scenario("regs/reduce-only-on", mid(write(G["CTRL"], 2)), (1,) * 4 + (0,) * 4))
+    add(Scenario("regs/tolerance-lowered", mid(write(G["RATE_TOLERANCE"], 0)), (1,) * 4 + (0,) * 4,
+                 {"rate_interval": 2, "rate_tolerance": 1_000}))
+    add(Scenario("regs/interval-raised", mid(write(G["RATE_INTERVAL"], 50)), (1,) * 3 + (0,) * 5,
+                 {"rate_interval": 1, "rate_tolerance": 40}))
+    add(Scenario("regs/row-restricted", mid(write(regmap.table_addr(OPEN, 0), 3)), (1,) * 5 + (0,) * 3))
+    add(Scenario("regs/row-max-qty", mid(write(regmap.table_addr(OPEN, 1), 5)), (1,) * 5 + (0,) * 3))
+    return s
+
+
+SCENARIOS = _scenarios()
+
+
+async def run(acc, scenario: Scenario, *, idle: float = 0.0, backpressure: float = 0.0, seed: int = 1) -> RunResult:
+    cfg = scenario.config()
+    source = Script(scenario.steps, idle, random.Random(seed))
+    res = await drive(acc, cfg, source, seed=seed, backpressure=backpressure, check_state=False)
+    accepts = tuple(d["accept"] for d in map(RISK_OUT.unpack, res.expected) if d["order_id"] < FILLER)
+    if idle == backpressure == 0.0 and accepts != scenario.expect:
+        raise AssertionError(f"{scenario.name}: the model accepts {accepts}, the scenario is built for "
+                             f"{scenario.expect} (the scenario, not the hardware, is wrong)")
+    return res

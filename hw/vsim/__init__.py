@@ -1,0 +1,3 @@
+"""A fast Verilated model: the risk pipeline compiled with a C++ harness (harness.cpp) and
+called from Python through ctypes, for the gateway's hardware-in-the-loop backend and for long
+regressions (docs/hw/verification.md)."""
