@@ -131,6 +131,11 @@ _FIELDS = """
 553 Username STRING
 554 Password STRING
 789 NextExpectedMsgSeqNum SEQNUM
+847 TargetStrategy STRING
+957 NoStrategyParameters NUMINGROUP
+958 StrategyParameterName STRING
+959 StrategyParameterType INT
+960 StrategyParameterValue STRING
 """
 
 HEADER = tuple(sorted(HEADER_TAG_TEXT, key=int))
@@ -139,7 +144,7 @@ TRAILER = ("10",)
 _EXEC_TYPE = {"FIX.4.2": "0 1 2 3 4 5 6 7 8 9 A B C D E", "FIX.4.4": "0 3 4 5 6 7 8 9 A B C D E F G H I"}
 
 _NOS_OPT = "1 18 21 22 48 65 100 107 110 111 114 126 15 167 207 432 47 528 58 60 99 44 59 453"
-_ER_OPT = "1 11 41 19 20 6 14 151 31 32 30 38 40 44 59 60 58 103 99 18 76 15 22 48 167 207 65 453 126 432 528"
+_ER_OPT = "847 1 11 41 19 20 6 14 151 31 32 30 38 40 44 59 60 58 103 99 18 76 15 22 48 167 207 65 453 126 432 528"
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,10 @@ class MessageDef:
 
 
 _PARTIES = {"453": ("448", ("448", "447", "452"))}
+# Parent orders for control's algorithms (FIX 4.4 StrategyParametersGrp). TargetStrategy is INT in
+# the spec (1 VWAP, 2 Participate, 3 MinimizeMarketImpact, 1000+ user-defined); desks send the
+# algorithm's name, so it is read as STRING and control/ validates it.
+_STRATEGY = {"957": ("958", ("958", "959", "960"))}
 
 
 def _messages(version: str) -> dict[str, MessageDef]:
@@ -171,7 +180,7 @@ def _messages(version: str) -> dict[str, MessageDef]:
         "A": MessageDef("Logon", ("98", "108"), ("141", "383", "553", "554", "464", "789")),
         "D": MessageDef("NewOrderSingle",
                         ("11", "21", "55", "54", "38", "40") if v42 else ("11", "55", "54", "60", "38", "40"),
-                        tuple(split(_NOS_OPT)), _PARTIES),
+                        tuple(split(_NOS_OPT)) + ("847", "957"), {**_PARTIES, **_STRATEGY}),
         "F": MessageDef("OrderCancelRequest", ("41", "11", "55", "54") + (() if v42 else ("60",)),
                         ("1", "37", "38", "58", "60", "453", "48", "22"), _PARTIES),
         "G": MessageDef("OrderCancelReplaceRequest",

@@ -1,0 +1,165 @@
+"""The live execution context: child orders through the gateway's order path to real venue sessions.
+
+The other implementation of ``control.context.ExecutionContext`` (the backtest one is
+``sim/backtest/context.py``). ``send``/``cancel``/``replace`` become the gateway's
+NewOrderSingle / OrderCancelRequest / OrderCancelReplaceRequest from the ``ControlSession``
+(ExDestination = the leg's venue); its ExecutionReports become the runner's ``on_ack`` /
+``on_exec`` / ``on_done``. Time is the ``wirespeed.clock`` Clock it is given (a ScaledClock for
+accelerated runs over real sockets); timers are loop timers scaled by the clock's speed. Market
+data is handed in through ``on_market`` by whoever owns the feeds (control never imports sim).
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+from wirespeed.clock import fix_timestamp
+from wirespeed.enums import OrdType
+from wirespeed.gateway.fix import tags as T
+from wirespeed.gateway.fix.message import FixMessage
+from wirespeed.gateway.fix.orders import ExDestination
+from wirespeed.symbols import Symbol
+
+from ..context import VenueOrder
+from ..marketdata import MarketData
+from ..routing import VenueInfo
+from .child_session import ControlSession
+
+log = logging.getLogger("wirespeed.control.live")
+
+LastLiquidityInd = 851          # 1 added liquidity (rebate), 2 removed it (fee)
+TERMINAL = frozenset({"4", "8", "C", "3"})   # Canceled, Rejected, Expired, DoneForDay
+
+
+class LiveContext:
+    """One parent's context: ``runner`` is set by the desk after the ParentRunner is built."""
+
+    def __init__(self, orders, clock, symbol: Symbol, venues: list[VenueInfo], session: ControlSession,
+                 on_fill=None):
+        self.orders, self.clock, self.symbol = orders, clock, symbol
+        self.fees = {v.name: v for v in venues}
+        self.session = session
+        self.runner = None
+        self.on_fill = on_fill            # (VenueOrder, qty, price ticks, ts) -> None, the desk's parent reports
+        self.halted = False               # parent canceled/stopped: no new children, no timers
+        self.sent: dict[str, VenueOrder] = {}
+        self.open: set[str] = set()       # legs the gateway holds that have not ended
+        self._current: dict[str, str] = {}  # leg id -> its ClOrdID at the gateway now (changes on replace)
+        self._leg_of: dict[str, str] = {}   # every ClOrdID used for a leg -> the leg id
+        self._req = itertools.count(1)
+        self._timer: asyncio.TimerHandle | None = None
+        self.speed = float(getattr(clock, "speed", 1.0))
+
+    # -- ExecutionContext -----------------------------------------------------------------
+    def now_ns(self) -> int:
+        return self.clock.time_ns()
+
+    def send(self, order: VenueOrder) -> None:
+        if self.halted:
+            return
+        sym = self.symbol
+        pairs = [(T.ClOrdID, order.order_id), (T.Symbol, order.symbol), (T.Side, order.side.fix),
+                 (T.TransactTime, fix_timestamp()), (T.OrderQty, order.qty)]
+        if order.price:
+            pairs += [(T.OrdType, OrdType.LIMIT.fix), (T.Price, sym.tick.format(order.price))]
+        else:
+            pairs += [(T.OrdType, OrdType.MARKET.fix)]
+        pairs += [(T.TimeInForce, order.tif.fix), (ExDestination, order.venue)]
+        self.sent[order.order_id] = order
+        self.open.add(order.order_id)
+        self._current[order.order_id] = order.order_id
+        self._leg_of[order.order_id] = order.order_id
+        self.orders.on_new_order(self.session, FixMessage.from_pairs(pairs))
+
+    def _amend(self, order_id: str, tag: str) -> tuple[str, str, VenueOrder] | None:
+        o = self.sent.get(order_id)
+        if o is None or order_id not in self.open:
+            return None
+        cl = f"{order_id}.{tag}{next(self._req)}"
+        self._leg_of[cl] = order_id
+        return cl, self._current[order_id], o
+
+    def cancel(self, venue: str, order_id: str) -> None:
+        a = self._amend(order_id, "c")
+        if a is None:
+            return
+        cl, orig, o = a
+        self.orders.on_cancel(self.session, FixMessage.from_pairs([
+            (T.ClOrdID, cl), (T.OrigClOrdID, orig), (T.Symbol, o.symbol), (T.Side, o.side.fix),
+            (T.TransactTime, fix_timestamp()), (T.OrderQty, o.qty)]))
+
+    def replace(self, venue: str, order_id: str, qty: int, price: int) -> None:
+        if self.halted:
+            return
+        a = self._amend(order_id, "r")
+        if a is None:
+            return
+        cl, orig, o = a
+        self.orders.on_replace(self.session, FixMessage.from_pairs([
+            (T.ClOrdID, cl), (T.OrigClOrdID, orig), (T.Symbol, o.symbol), (T.Side, o.side.fix),
+            (T.TransactTime, fix_timestamp()), (T.OrderQty, qty), (T.OrdType, OrdType.LIMIT.fix),
+            (T.Price, self.symbol.tick.format(price)), (T.TimeInForce, o.tif.fix), (ExDestination, venue)]))
+
+    def set_timer(self, ts_ns: int) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.halted:
+            return
+        delay = max(0.0, (ts_ns - self.clock.time_ns()) / 1e9 / self.speed)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        if not self.halted and self.runner is not None:
+            self.runner.on_timer(self.clock.time_ns())
+
+    # -- inputs -----------------------------------------------------------------------------
+    def on_market(self, md: MarketData) -> None:
+        if self.runner is not None and not self.halted:
+            self.runner.on_market(md)
+
+    def halt(self) -> int:
+        """Stop the parent: no new children or timers; cancel every open leg. Returns cancels sent."""
+        self.halted = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        legs = list(self.open)
+        for lid in legs:
+            self.cancel(self.sent[lid].venue, lid)
+        return len(legs)
+
+    def on_report(self, msg_type: str, f: dict[int, str]) -> None:
+        """An ExecutionReport (8) or OrderCancelReject (9) from the gateway for one of our legs."""
+        lid = self._leg_of.get(f.get(T.ClOrdID, ""))
+        if lid is None:
+            return
+        if msg_type != "8":
+            log.info("leg %s: %s refused: %s", lid, "cancel/replace", f.get(T.Text, ""))
+            return
+        et, now, r = f.get(T.ExecType), self.clock.time_ns(), self.runner
+        o = self.sent[lid]
+        if et == "0":
+            r.on_ack(lid, now)
+        elif et == "F":
+            qty, px = int(f[T.LastQty]), self.symbol.tick.parse_ticks(f[T.LastPx])
+            info, liq = self.fees.get(o.venue), f.get(LastLiquidityInd)
+            fee = 0.0
+            if info is not None and liq == "1":
+                fee = -info.make_rebate * qty
+            elif info is not None and liq == "2":
+                fee = info.take_fee * qty
+            if f.get(T.OrdStatus) == "2":
+                self.open.discard(lid)
+            r.on_exec(lid, qty, px, fee, now)
+            if self.on_fill is not None:
+                self.on_fill(o, qty, px, now)
+        elif et == "5":
+            self._current[lid] = f[T.ClOrdID]
+        elif et in TERMINAL:
+            self.open.discard(lid)
+            unfilled = max(0, int(f.get(T.OrderQty, o.qty)) - int(f.get(T.CumQty, "0")))
+            r.on_done(lid, unfilled, now, f.get(T.Text, "") or {"4": "canceled", "C": "expired"}.get(et, ""),
+                      rejected=et == "8")
