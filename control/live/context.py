@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import logging
 
-from wirespeed.clock import fix_timestamp
+from wirespeed.clock import fix_timestamp, now_ns
 from wirespeed.enums import OrdType
 from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.fix.message import FixMessage
@@ -36,7 +36,7 @@ class LiveContext:
     """One parent's context: ``runner`` is set by the desk after the ParentRunner is built."""
 
     def __init__(self, orders, clock, symbol: Symbol, venues: list[VenueInfo], session: ControlSession,
-                 on_fill=None):
+                 on_fill=None, paths: dict | None = None):
         self.orders, self.clock, self.symbol = orders, clock, symbol
         self.fees = {v.name: v for v in venues}
         self.session = session
@@ -50,6 +50,11 @@ class LiveContext:
         self._req = itertools.count(1)
         self._timer: asyncio.TimerHandle | None = None
         self.speed = float(getattr(clock, "speed", 1.0))
+        # venue -> PathSelector: a leg goes out on the venue's current path (a gateway venue link
+        # of its own); its order/ack round trip is one more sample for that path.
+        self.paths = paths or {}
+        self.path_of: dict[str, str] = {}
+        self._sent_wall: dict[str, int] = {}
 
     # -- ExecutionContext -----------------------------------------------------------------
     def now_ns(self) -> int:
@@ -65,12 +70,27 @@ class LiveContext:
             pairs += [(T.OrdType, OrdType.LIMIT.fix), (T.Price, sym.tick.format(order.price))]
         else:
             pairs += [(T.OrdType, OrdType.MARKET.fix)]
-        pairs += [(T.TimeInForce, order.tif.fix), (ExDestination, order.venue)]
+        dest = order.venue
+        sel = self.paths.get(order.venue)
+        if sel is not None:
+            dest = sel.current
+            if dest is None:
+                # No healthy path to the venue: the leg comes back unfilled (the runner re-routes it).
+                asyncio.get_running_loop().call_soon(self._no_path, order)
+                return
+        pairs += [(T.TimeInForce, order.tif.fix), (ExDestination, dest)]
+        self.path_of[order.order_id] = dest
+        self._sent_wall[order.order_id] = now_ns()
         self.sent[order.order_id] = order
         self.open.add(order.order_id)
         self._current[order.order_id] = order.order_id
         self._leg_of[order.order_id] = order.order_id
         self.orders.on_new_order(self.session, FixMessage.from_pairs(pairs))
+
+    def _no_path(self, order: VenueOrder) -> None:
+        if self.runner is not None:
+            self.runner.on_done(order.order_id, order.qty, self.clock.time_ns(), f"no healthy path to {order.venue}",
+                                rejected=True)
 
     def _amend(self, order_id: str, tag: str) -> tuple[str, str, VenueOrder] | None:
         o = self.sent.get(order_id)
@@ -142,6 +162,10 @@ class LiveContext:
         et, now, r = f.get(T.ExecType), self.clock.time_ns(), self.runner
         o = self.sent[lid]
         if et == "0":
+            sent = self._sent_wall.pop(lid, None)
+            sel = self.paths.get(o.venue)
+            if sent is not None and sel is not None and self.path_of.get(lid) in sel.paths:
+                sel.on_rtt(self.path_of[lid], now_ns() - sent, now_ns())
             r.on_ack(lid, now)
         elif et == "F":
             qty, px = int(f[T.LastQty]), self.symbol.tick.parse_ticks(f[T.LastPx])
@@ -160,6 +184,7 @@ class LiveContext:
             self._current[lid] = f[T.ClOrdID]
         elif et in TERMINAL:
             self.open.discard(lid)
+            self._sent_wall.pop(lid, None)
             unfilled = max(0, int(f.get(T.OrderQty, o.qty)) - int(f.get(T.CumQty, "0")))
             r.on_done(lid, unfilled, now, f.get(T.Text, "") or {"4": "canceled", "C": "expired"}.get(et, ""),
                       rejected=et == "8")

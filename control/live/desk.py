@@ -95,9 +95,10 @@ class Parent:
 class AlgoDesk:
     def __init__(self, orders, symbols: SymbolTable, venues: list[VenueInfo], clock, *,
                  configs: ConfigFactory = default_configs, router_config: RouterConfig = RouterConfig(),
-                 comp_id: str = "CONTROL", max_parents: int = 1000):
+                 comp_id: str = "CONTROL", max_parents: int = 1000, paths: dict | None = None):
         self.orders, self.symbols, self.venues, self.clock = orders, symbols, list(venues), clock
         self.configs, self.router_config, self.max_parents = configs, router_config, max_parents
+        self.paths = dict(paths or {})       # venue -> control.paths.PathSelector
         self.session = ControlSession(comp_id, self._on_report)
         self.parents: dict[tuple[str, str], Parent] = {}
         self._ids = itertools.count(1)
@@ -166,7 +167,7 @@ class AlgoDesk:
         cfg = dataclasses.replace(cfg, seed=next(self._child_seq))
         market = MarketState(parent.symbol)
         algo = ALGORITHMS[req.algo][0](parent, cfg, market)
-        ctx = LiveContext(self.orders, self.clock, sym, self.venues, self.session)
+        ctx = LiveContext(self.orders, self.clock, sym, self.venues, self.session, paths=self.paths)
         runner = ParentRunner(algo, Router(self.venues, self.router_config), ctx)
         ctx.runner = runner
         p = Parent(client, cl, pid, parent, req.algo, runner, ctx)

@@ -103,14 +103,15 @@ async def test_a_running_parent_is_canceled_its_children_leave_the_market():
         end = fix_timestamp(clock.time_ns() + 600 * NS)
         # passive children rest at the bid and do not fill against the maker
         c.new_order("PC1", "MSFT", "1", 3000, "411.00",
-                    extra=strategy_fields("twap", {"EndTime": end, "Urgency": "passive", "DecisionSecs": "1"}))
+                    extra=strategy_fields("twap", {"EndTime": end, "Urgency": "passive", "DecisionSecs": "1",
+                                                    "MinChild": "20"}))
         await c.wait_report("PC1")
         orders = stack.gateway.orders
-        for _ in range(300):
+        for _ in range(600):
             if orders.working(client="CONTROL"):
                 break
             await asyncio.sleep(0.01)
-        assert orders.working(client="CONTROL")
+        assert orders.working(client="CONTROL"), (c.reports["PC1"], desk.parents[("CLIENT1", "PC1")].runner.tape.records[:20])
         c.cancel("PC1X", "PC1", "MSFT", "1", 3000)
         reps = await c.wait_report("PC1X", 2, timeout=5)
         assert [m[T.ExecType] for m in reps] == ["6", "4"] and reps[1][T.OrigClOrdID] == "PC1"
