@@ -15,7 +15,7 @@ import itertools
 import logging
 
 from wirespeed.clock import fix_timestamp, now_ns
-from wirespeed.enums import OrdType
+from wirespeed.enums import OrdType, TimeInForce
 from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.fix.message import FixMessage
 from wirespeed.gateway.fix.orders import ExDestination
@@ -171,6 +171,9 @@ class LiveContext:
             qty, px = int(f[T.LastQty]), self.symbol.tick.parse_ticks(f[T.LastPx])
             info, liq = self.fees.get(o.venue), f.get(LastLiquidityInd)
             fee = 0.0
+            if liq is None:
+                # No LastLiquidityInd from the gateway: an IOC child took liquidity, a resting one added it.
+                liq = "2" if o.tif == TimeInForce.IOC else "1"
             if info is not None and liq == "1":
                 fee = -info.make_rebate * qty
             elif info is not None and liq == "2":

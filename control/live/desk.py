@@ -25,7 +25,7 @@ from wirespeed.ids import StringIds
 from wirespeed.symbols import SymbolTable
 
 from ..algorithms import ALGORITHMS, AlgoConfig, IcebergConfig, PovConfig, TwapConfig
-from ..marketdata import MarketData, MarketState
+from ..marketdata import MarketData, MarketState, Quote
 from ..model import ExecutionRefused, ParentOrder, make_parent
 from ..routing import Router, RouterConfig, VenueInfo
 from ..runner import ParentRunner
@@ -104,6 +104,9 @@ class AlgoDesk:
         self._ids = itertools.count(1)
         self._exec_ids = StringIds("A")
         self._child_seq = itertools.count(1)
+        # The latest book of every (symbol, venue): a new parent starts knowing the market (its
+        # arrival mid, the router's books) instead of waiting for each venue's next quote.
+        self._books: dict[str, dict[str, MarketData]] = {}
         orders.strategy_orders = self
 
     # -- the gateway hook --------------------------------------------------------------------
@@ -166,6 +169,8 @@ class AlgoDesk:
         cfg = apply_request(self.configs(req.algo, parent), req)
         cfg = dataclasses.replace(cfg, seed=next(self._child_seq))
         market = MarketState(parent.symbol)
+        for q in self._books.get(parent.symbol, {}).values():
+            market.update(q)
         algo = ALGORITHMS[req.algo][0](parent, cfg, market)
         ctx = LiveContext(self.orders, self.clock, sym, self.venues, self.session, paths=self.paths)
         runner = ParentRunner(algo, Router(self.venues, self.router_config), ctx)
@@ -190,6 +195,10 @@ class AlgoDesk:
 
     def on_market(self, md: MarketData) -> None:
         """Market data handed over by whoever owns the feeds (sim's subscriber, a live feed handler)."""
+        if isinstance(md, Quote):
+            books = self._books.setdefault(md.symbol, {})
+            if md.venue in books or len(books) < 64:
+                books[md.venue] = md
         for p in self._working():
             if p.order.symbol == md.symbol:
                 p.ctx.on_market(md)
