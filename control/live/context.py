@@ -15,14 +15,14 @@ import itertools
 import logging
 
 from wirespeed.clock import fix_timestamp, now_ns
-from wirespeed.enums import OrdType, TimeInForce
+from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.fix.message import FixMessage
 from wirespeed.gateway.fix.orders import ExDestination
 from wirespeed.symbols import Symbol
 
 from ..context import VenueOrder
-from ..marketdata import MarketData
+from ..marketdata import MarketData, TradePrint
 from ..routing import VenueInfo
 from .child_session import ControlSession
 
@@ -36,7 +36,7 @@ class LiveContext:
     """One parent's context: ``runner`` is set by the desk after the ParentRunner is built."""
 
     def __init__(self, orders, clock, symbol: Symbol, venues: list[VenueInfo], session: ControlSession,
-                 on_fill=None, paths: dict | None = None):
+                 on_fill=None, paths: dict | None = None, breakers=None):
         self.orders, self.clock, self.symbol = orders, clock, symbol
         self.fees = {v.name: v for v in venues}
         self.session = session
@@ -55,6 +55,9 @@ class LiveContext:
         self.paths = paths or {}
         self.path_of: dict[str, str] = {}
         self._sent_wall: dict[str, int] = {}
+        self.breakers = breakers          # control.risk.Breakers, shared by the desk's parents
+        self.held: list[VenueOrder] = []  # children held while a breaker pauses or throttles
+        self._reroute: set[str] = set()   # legs being canceled to go elsewhere (their venue tripped)
 
     # -- ExecutionContext -----------------------------------------------------------------
     def now_ns(self) -> int:
@@ -63,6 +66,17 @@ class LiveContext:
     def send(self, order: VenueOrder) -> None:
         if self.halted:
             return
+        b = self.breakers
+        if b is not None:
+            now = self.clock.time_ns()
+            if b.paused(now):
+                self.held.append(order)          # reported back unfilled when the pause ends
+                return
+            why = b.venue_blocked(order.venue, now)
+            if why:
+                asyncio.get_running_loop().call_soon(self._no_path, order, why)
+                return
+            b.on_send(order.venue, now)
         sym = self.symbol
         pairs = [(T.ClOrdID, order.order_id), (T.Symbol, order.symbol), (T.Side, order.side.fix),
                  (T.TransactTime, fix_timestamp()), (T.OrderQty, order.qty)]
@@ -87,10 +101,26 @@ class LiveContext:
         self._leg_of[order.order_id] = order.order_id
         self.orders.on_new_order(self.session, FixMessage.from_pairs(pairs))
 
-    def _no_path(self, order: VenueOrder) -> None:
+    def _no_path(self, order: VenueOrder, why: str = "") -> None:
         if self.runner is not None:
-            self.runner.on_done(order.order_id, order.qty, self.clock.time_ns(), f"no healthy path to {order.venue}",
-                                rejected=True)
+            self.runner.on_done(order.order_id, order.qty, self.clock.time_ns(),
+                                why or f"no healthy path to {order.venue}", rejected=True)
+
+    def release_held(self) -> None:
+        """The pause is over: held children go back to the algorithm unfilled, to be re-planned
+        at today's prices rather than sent at the prices of before the pause."""
+        if self.held and self.breakers is not None and not self.breakers.paused(self.clock.time_ns()):
+            held, self.held = self.held, []
+            for o in held:
+                self.runner.on_done(o.order_id, o.qty, self.clock.time_ns(), "held by a breaker")
+
+    def reroute_from(self, venue: str) -> int:
+        """Cancel the open legs at ``venue``; their rest is re-routed when the cancel comes back."""
+        legs = [lid for lid in self.open if self.sent[lid].venue == venue]
+        for lid in legs:
+            self._reroute.add(lid)
+            self.cancel(venue, lid)
+        return len(legs)
 
     def _amend(self, order_id: str, tag: str) -> tuple[str, str, VenueOrder] | None:
         o = self.sent.get(order_id)
@@ -133,12 +163,18 @@ class LiveContext:
     def _fire(self) -> None:
         self._timer = None
         if not self.halted and self.runner is not None:
+            self.release_held()
             self.runner.on_timer(self.clock.time_ns())
 
     # -- inputs -----------------------------------------------------------------------------
     def on_market(self, md: MarketData) -> None:
         if self.runner is not None and not self.halted:
             self.runner.on_market(md)
+            if self.breakers is not None:
+                mid = self.runner.market.mid()
+                if mid is not None and not isinstance(md, TradePrint):
+                    self.breakers.on_mid(md.ts_ns, mid)
+                self.release_held()
 
     def halt(self) -> int:
         """Stop the parent: no new children or timers; cancel every open leg. Returns cancels sent."""
@@ -161,7 +197,10 @@ class LiveContext:
             return
         et, now, r = f.get(T.ExecType), self.clock.time_ns(), self.runner
         o = self.sent[lid]
+        b = self.breakers
         if et == "0":
+            if b is not None:
+                b.on_result(o.venue, now, False)
             sent = self._sent_wall.pop(lid, None)
             sel = self.paths.get(o.venue)
             if sent is not None and sel is not None and self.path_of.get(lid) in sel.paths:
@@ -180,6 +219,8 @@ class LiveContext:
                 fee = info.take_fee * qty
             if f.get(T.OrdStatus) == "2":
                 self.open.discard(lid)
+            if b is not None:
+                b.on_fill(o.venue, now, 1 if o.side == Side.BUY else -1, qty, px, r.market.mid())
             r.on_exec(lid, qty, px, fee, now)
             if self.on_fill is not None:
                 self.on_fill(o, qty, px, now)
@@ -188,6 +229,11 @@ class LiveContext:
         elif et in TERMINAL:
             self.open.discard(lid)
             self._sent_wall.pop(lid, None)
+            if et == "8" and b is not None:
+                b.on_result(o.venue, now, True)
             unfilled = max(0, int(f.get(T.OrderQty, o.qty)) - int(f.get(T.CumQty, "0")))
-            r.on_done(lid, unfilled, now, f.get(T.Text, "") or {"4": "canceled", "C": "expired"}.get(et, ""),
-                      rejected=et == "8")
+            why = f.get(T.Text, "") or {"4": "canceled", "C": "expired"}.get(et, "")
+            if lid in self._reroute and not self.halted:
+                self._reroute.discard(lid)
+                why = "venue down"           # the runner re-routes what a lost venue held
+            r.on_done(lid, unfilled, now, why, rejected=et == "8")

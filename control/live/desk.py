@@ -95,10 +95,13 @@ class Parent:
 class AlgoDesk:
     def __init__(self, orders, symbols: SymbolTable, venues: list[VenueInfo], clock, *,
                  configs: ConfigFactory = default_configs, router_config: RouterConfig = RouterConfig(),
-                 comp_id: str = "CONTROL", max_parents: int = 1000, paths: dict | None = None):
+                 comp_id: str = "CONTROL", max_parents: int = 1000, paths: dict | None = None, breakers=None):
         self.orders, self.symbols, self.venues, self.clock = orders, symbols, list(venues), clock
         self.configs, self.router_config, self.max_parents = configs, router_config, max_parents
         self.paths = dict(paths or {})       # venue -> control.paths.PathSelector
+        self.breakers = breakers             # control.risk.Breakers (None: none)
+        if breakers is not None:
+            breakers.on_trip = self._on_trip
         self.session = ControlSession(comp_id, self._on_report)
         self.parents: dict[tuple[str, str], Parent] = {}
         self._ids = itertools.count(1)
@@ -172,13 +175,54 @@ class AlgoDesk:
         for q in self._books.get(parent.symbol, {}).values():
             market.update(q)
         algo = ALGORITHMS[req.algo][0](parent, cfg, market)
-        ctx = LiveContext(self.orders, self.clock, sym, self.venues, self.session, paths=self.paths)
+        ctx = LiveContext(self.orders, self.clock, sym, self.venues, self.session, paths=self.paths,
+                          breakers=self.breakers)
         runner = ParentRunner(algo, Router(self.venues, self.router_config), ctx)
         ctx.runner = runner
         p = Parent(client, cl, pid, parent, req.algo, runner, ctx)
         ctx.on_fill = lambda o, q, px, ts, p=p: self._fill(p, o, q, px)
         self.parents[(client.config.target_comp_id, cl)] = p
         return p
+
+    # -- breakers and the kill switch ----------------------------------------------------------
+    def _on_trip(self, trip) -> None:
+        if trip.venue:
+            moved = sum(p.ctx.reroute_from(trip.venue) for p in self._working())
+            if moved:
+                log.warning("%s %s: %d working child orders canceled to re-route", trip.breaker, trip.venue, moved)
+
+    def tick(self) -> None:
+        """Periodic: venue availability from the gateway's links (a venue is down when every
+        session to it is), held children released when a pause is over, parents' ends."""
+        now = self.clock.time_ns()
+        if self.breakers is not None:
+            for v in self.venues:
+                names = list(self.paths[v.name].paths) if v.name in self.paths else [v.name]
+                links = [self.orders.venues.get(n) for n in names]
+                up = any(l is not None and l.state == "up" for l in links)
+                if up:
+                    self.breakers.on_venue_up(v.name, now)
+                elif v.name not in {t.venue for t in self.breakers.active(now) if t.breaker == "venue_down"}:
+                    self.breakers.on_venue_down(v.name, now)
+        for p in self._working():
+            p.ctx.release_held()
+            self._check_done(p)
+
+    def kill(self, reduce_only: bool = False, why: str = "desk kill switch") -> dict:
+        """The desk kill switch: every parent stopped, then the gateway's kill (risk CTRL written
+        through the register bus, every working order at every venue canceled)."""
+        parents = self._working()
+        for p in parents:
+            p.cancel_cl = p.cancel_cl or p.cl_ord_id
+            p.ctx.halt()
+        stats = self.orders.kill(reduce_only)
+        log.warning("%s: %d parents stopped; gateway kill %s", why, len(parents), stats)
+        for p in parents:
+            self._check_done(p)
+        return {"parents": len(parents), **stats}
+
+    def resume(self) -> None:
+        self.orders.resume()
 
     # -- reports -----------------------------------------------------------------------------
     def _on_report(self, msg_type: str, f: dict[int, str]) -> None:
@@ -227,6 +271,8 @@ class AlgoDesk:
         sym = self.symbols.by_name(p.order.symbol)
         avg = (sym.tick.to_decimal(p.notional) / p.cum).quantize(sym.tick.to_decimal(1) / 10 ** 4) if p.cum else 0
         cl, orig = (p.cancel_cl, p.cl_ord_id) if p.cancel_cl and exec_type in ("6", "4") else (p.cl_ord_id, None)
+        if orig == cl:
+            orig = None                      # stopped by the desk (kill switch), not by a client's cancel
         fields = [(T.OrderID, p.order_id), (T.ClOrdID, cl), (T.ExecID, next(self._exec_ids))]
         if orig:
             fields.append((T.OrigClOrdID, orig))
