@@ -36,6 +36,7 @@ from wirespeed.control.live.strategy import strategy_fields
 from wirespeed.control.marketdata import Quote, TradePrint
 from wirespeed.control.model import ExecutionRefused
 from wirespeed.control.paths import PathConfig, PathProber, PathSelector
+from wirespeed.control.risk import BreakerConfig, Breakers, VenueCaps
 from wirespeed.control.routing import VenueInfo
 from wirespeed.control.tca.metrics import analyse
 from wirespeed.control.tca.report import text_report
@@ -119,6 +120,8 @@ class DemoResult:
     wall_s: float = 0.0
     stranded: int = 0
     gateway_counts: dict = field(default_factory=dict)
+    trips: list = field(default_factory=list)
+    path_health: list = field(default_factory=list)
     rejects: dict = field(default_factory=dict)
 
     @property
@@ -139,10 +142,14 @@ class DemoResult:
         lines += ["", self.tca_text, "", "fills per path (gateway venue session)"]
         lines += [f"  {k:<10} {v:>9,}" for k, v in sorted(self.per_path.items())]
         lines += ["", "path events"]
-        lines += [f"  +{ev.ts_ns / 1e9:8.3f}s {ev.venue}: {ev.old} -> {ev.new} ({ev.reason})" for ev in self.path_events]
+        rows = [(ev.ts_ns, f"{ev.venue}: orders {ev.old} -> {ev.new} ({ev.reason})") for ev in self.path_events]
+        rows += [(ts, f"{path} {what}") for ts, path, what in self.path_health]
+        lines += [f"  +{ts / 1e9:8.3f}s {text}" for ts, text in sorted(rows)]
         if self.stranded:
             lines.append(f"  {self.stranded} child orders were on a failed path at the end (the gateway reconciles "
                          "them with status requests when the session is back)")
+        lines += ["", "circuit breakers"]
+        lines += [f"  {t.breaker} {t.venue}: {t.reason}" for t in self.trips] or ["  none tripped"]
         lines += ["", self.path_report, "", "latency per hop (microseconds, real time)", self.latency_table]
         if self.plots:
             lines += ["", "plots: " + ", ".join(str(p) for p in self.plots)]
@@ -220,17 +227,19 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
         gateway = Gateway(config, clients=("CLIENT1",), symbols=symbols, venues=endpoints)
         await gateway.start()
         selector = PathSelector("BRAVO", ["BRAVO-A", "BRAVO-B"], PathConfig(probe_interval_s=0.05, timeout_s=0.1, alpha=0.1,
-                                                                     hysteresis_us=300))
+                                                                     hysteresis_us=1000))
         prober = PathProber(gateway.orders, [selector])
         infos = [venue_info(s, sym.reference_ticks) for s in VENUES]
         start_ns = clock.time_ns() + 5 * NS
         end_ns = start_ns + int(opts.minutes * 60 * NS)
-        desk = AlgoDesk(gateway.orders, symbols, infos, clock, paths={"BRAVO": selector},
+        breakers = Breakers(BreakerConfig(), caps={s.name: VenueCaps(max_trades=10_000) for s in VENUES})
+        desk = AlgoDesk(gateway.orders, symbols, infos, clock, paths={"BRAVO": selector}, breakers=breakers,
                         configs=_configs(opts, start_ns, end_ns, sym.reference_ticks))
         subs = await _feeds(venues, desk, clock)
         prober.start()
         t_probe0 = now_ns()
-        takers = [asyncio.create_task(_taker(v, sym, clock, opts, random.Random(rng.random()))) for v in venues]
+        ticker = asyncio.create_task(_tick(desk))
+        takers = [ticker] + [asyncio.create_task(_taker(v, sym, clock, opts, random.Random(rng.random()))) for v in venues]
         client = FixClient("CLIENT1", config.gateway.comp_id, "127.0.0.1", gateway.port)
         await client.start()
         await asyncio.sleep(0.2)                        # the feeds' first books in
@@ -263,9 +272,11 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
             # event times relative to the start of the run (real seconds: paths are measured in real time)
             result.path_events = [type(e)(e.ts_ns - t_probe0, e.venue, e.old, e.new, e.reason)
                                   for e in selector.events]
+            result.path_health = [(ts - t_probe0, path, what) for ts, path, what in selector.health]
             result.path_report = selector.report() + "\n" + selector.latency.table("us")
             result.latency_table = gateway.orders.drain_latency().table("us")
             result.gateway_counts = dict(gateway.orders.counts)
+            result.trips = list(breakers.trips)
             result.rejects = dict(gateway.orders.rejects_by_reason)
             await client.stop()
             for s in subs:
@@ -324,6 +335,12 @@ async def _feeds(venues, desk, clock):
     return subs
 
 
+async def _tick(desk):
+    while True:
+        await asyncio.sleep(0.05)
+        desk.tick()
+
+
 async def _taker(v, sym, clock, opts, rng):
     core, me = v.core, _Taker()
     n = 0
@@ -353,7 +370,7 @@ async def _work(client, clock, opts, start_ns, end_ns, path_a):
         if not degraded and frac > 0.3:
             degraded = True
             path_a.add_toxic(ToxicSpec("latency", name="degrade_a", stream="downstream",
-                                       attributes={"latency": 1}))
+                                       attributes={"latency": 4}))
         if not down and frac > 0.55:
             down = True
             path_a.add_toxic(ToxicSpec("timeout", name="outage_a", attributes={"timeout": 0}))

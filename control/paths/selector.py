@@ -78,6 +78,7 @@ class PathSelector:
         self.paths = {p: _Path(p) for p in paths}
         self.current: str | None = paths[0]
         self.events: list[PathEvent] = []
+        self.health: list[tuple[int, str, str]] = []   # (ts, path, "failed: why" | "recovered"), bounded
         self.latency = LatencyRecorder(paths)
         self._max_outstanding = 64          # probes kept per path: a silent path cannot grow memory
 
@@ -107,6 +108,7 @@ class PathSelector:
         p.good += 1
         if not p.healthy and p.up and p.good >= self.config.recovery_probes:
             p.healthy = True
+            self._health(now_ns, path, f"recovered after {p.good} answered probes")
         self.on_rtt(path, now_ns - sent, now_ns)
 
     def on_tick(self, now_ns: int) -> None:
@@ -121,6 +123,7 @@ class PathSelector:
                     if p.healthy and p.missed >= self.config.max_missed:
                         p.healthy = False
                         self._why = f"{p.name}: {p.missed} probes unanswered within {self.config.timeout_s:g}s"
+                        self._health(now_ns, p.name, "failed: " + self._why)
         self._choose(now_ns)
 
     def on_down(self, path: str, now_ns: int) -> None:
@@ -129,6 +132,7 @@ class PathSelector:
             p.up = p.healthy = False
             p.good = 0
             self._why = f"{path}: session down"
+            self._health(now_ns, path, "failed: session down")
             self._choose(now_ns)
 
     def on_up(self, path: str, now_ns: int) -> None:
@@ -136,6 +140,11 @@ class PathSelector:
         if not p.up:
             p.up = True          # healthy again only after recovery_probes answered probes
             p.good = 0
+
+    def _health(self, ts: int, path: str, what: str) -> None:
+        if len(self.health) >= 10_000:
+            del self.health[:1000]
+        self.health.append((ts, path, what))
 
     # -- the choice --------------------------------------------------------------------------
     _why = ""
