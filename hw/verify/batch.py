@@ -17,7 +17,7 @@ from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.layout import FILL, ORDER, RISK_OUT
 from wirespeed.reasons import primary
 
-from ..risk.model import RiskModel
+from ..risk.model import Fill, LimitEntry, RiskModel
 from ..vsim import records
 from .pipeline_bench import PipelineConfig
 
@@ -30,7 +30,6 @@ def configure(vr, cfg: PipelineConfig) -> None:
     vr.reset()
     vr.set_globals(kill=cfg.kill, reduce_only=cfg.reduce_only, credit_limit=cfg.credit_limit,
                    rate_interval=cfg.rate_interval, rate_tolerance=cfg.rate_tolerance)
-    from ..risk.model import LimitEntry
     blank = LimitEntry(0, 0, 0, valid=False, max_notional=0, long_limit=0, short_limit=0, ref_deadline=0)
     for index in range(cfg.depth):
         vr.set_limits(index, cfg.table.get(index, blank))
@@ -58,12 +57,9 @@ def random_orders(rng: np.random.Generator, cfg: PipelineConfig, n: int, first_i
     ord_type = np.where(rng.random(n) > 0.03, rng.choice([int(t) for t in OrdType], size=n), 3)
     tif = np.where(rng.random(n) > 0.03, rng.choice([int(t) for t in TimeInForce], size=n), rng.choice([2, 5, 6, 7], size=n))
     session = np.where(rng.random(n) > 0.03, rng.integers(0, S, size=n), rng.integers(S, 256, size=n))
-    base = rng.choice(np.stack([row[:, 2], row[:, 3], (row[:, 2] + row[:, 3]) // 2], axis=1), axis=1, shuffle=False) \
-        if False else np.choose(rng.integers(0, 3, size=n), [row[:, 2], row[:, 3], (row[:, 2] + row[:, 3]) // 2])
+    base = np.choose(rng.integers(0, 3, size=n), [row[:, 2], row[:, 3], (row[:, 2] + row[:, 3]) // 2])
     price_in = _near(rng, base, 32)
-    notional_cap = np.array([min(int(max_n[s]) // int(p), TOP32) if h and p else 0
-                             for s, p, h in zip(np.where(in_t, symbol, 0).tolist(), price_in.tolist(), has.tolist())],
-                            dtype=np.int64) if n <= 200_000 else _vec_cap(max_n, symbol, in_t, has, price_in)
+    notional_cap = _vec_cap(max_n, symbol, in_t, has, price_in)
     q = rng.random(n)
     qty_in = np.where(q < 0.3, _near(rng, row[:, 1], 32),
              np.where(q < 0.5, _near(rng, notional_cap, 32),
@@ -89,13 +85,17 @@ def random_orders(rng: np.random.Generator, cfg: PipelineConfig, n: int, first_i
 
 
 def _vec_cap(max_n, symbol, in_t, has, price):
+    """min(max_notional // price, 2^32 - 1): the quantity that just reaches the notional limit."""
     mx = np.array([min(int(v), (1 << 63) - 1) for v in max_n], dtype=np.int64)[np.where(in_t, symbol, 0)]
     p = np.maximum(price.astype(np.int64), 1)
     return np.where(has & (price > 0), np.minimum(mx // p, TOP32), 0)
 
 
 class FillPool:
-    """Open quantity of accepted orders, from which fills and cancels are drawn."""
+    """Open quantity of accepted orders, from which fills and cancels are drawn (the newest
+    ``LIMIT``: a partly filled order left open does not grow the pool without bound)."""
+
+    LIMIT = 50_000
 
     def __init__(self):
         self.sym = np.zeros(0, np.int64)
@@ -109,6 +109,9 @@ class FillPool:
         self.side = np.concatenate([self.side, decisions["o_side"][acc].astype(np.int64)])
         self.rem = np.concatenate([self.rem, decisions["o_qty"][acc].astype(np.int64)])
         self.price = np.concatenate([self.price, decisions["o_price"][acc].astype(np.int64)])
+        if len(self.rem) > self.LIMIT:
+            self.sym, self.side, self.rem, self.price = (a[-self.LIMIT:] for a in (self.sym, self.side, self.rem,
+                                                                                   self.price))
 
     def draw(self, rng: np.random.Generator, slots: int, rate: float) -> tuple[np.ndarray, np.ndarray]:
         """(fills (slots, words), valid (slots,)): about ``rate`` of the slots carry a fill."""
@@ -142,16 +145,17 @@ class Batch:
 
 
 def run_random(vr, cfg: PipelineConfig, n: int, *, seed: int = 1, sub: int = 8192, fill_rate: float = 0.3,
-               now0: int = 1_000, now_step: int = 1) -> Batch:
-    """``n`` random orders through the harness (configured from cfg first), in sub-batches whose
-    fills come from the orders accepted before."""
+               now0: int = 1_000, now_step: int = 1, configure_first: bool = True, first_id: int = 0) -> Batch:
+    """``n`` random orders through the harness (reset and configured from cfg first, unless
+    ``configure_first`` is off), in sub-batches whose fills come from the orders accepted before."""
     rng = np.random.default_rng(seed)
-    configure(vr, cfg)
+    if configure_first:
+        configure(vr, cfg)
     pool = FillPool()
     parts = []
     for start in range(0, n, sub):
         m = min(sub, n - start)
-        orders = records.pack(ORDER, random_orders(rng, cfg, m, first_id=start), m)
+        orders = records.pack(ORDER, random_orders(rng, cfg, m, first_id=first_id + start), m)
         now = (now0 + now_step * np.arange(start, start + m)).astype(U64)
         fills, valid = pool.draw(rng, m, fill_rate)
         dec = vr.run(orders, now, fills, valid)
@@ -160,10 +164,27 @@ def run_random(vr, cfg: PipelineConfig, n: int, *, seed: int = 1, sub: int = 819
     return Batch(*(np.concatenate([p[k] for p in parts]) for k in range(5)))
 
 
-def model_mismatches(cfg: PipelineConfig, b: Batch, count: int | None = None, limit: int = 5) -> tuple[int, list[str]]:
-    """Replay the first ``count`` orders (and their fills) through the model; (orders compared,
-    the first mismatches)."""
-    model: RiskModel = cfg.model()
+def model_mismatches(cfg: PipelineConfig, b: Batch, count: int | None = None, limit: int = 5,
+                     model: RiskModel | None = None) -> tuple[int, list[str]]:
+    """Replay the first ``count`` orders (and their fills) through the model (a fresh one from
+    cfg, or ``model`` as it stands, with cfg's control registers); (orders compared, the first
+    mismatches)."""
+    count, bad, _ = _replay(cfg, b, count, limit, model)
+    return count, bad
+
+
+def replay(cfg: PipelineConfig, b: Batch, count: int | None = None, limit: int = 5) -> tuple[RiskModel, list[str]]:
+    """As ``model_mismatches``; (the model after the replay, the first mismatches)."""
+    _, bad, model = _replay(cfg, b, count, limit, None)
+    return model, bad
+
+
+def _replay(cfg, b, count, limit, model):
+    if model is None:
+        model = cfg.model()
+    else:
+        model.kill, model.reduce_only, model.credit_limit = cfg.kill, cfg.reduce_only, cfg.credit_limit
+        model.rate_interval, model.rate_tolerance = cfg.rate_interval, cfg.rate_tolerance
     count = len(b.orders) if count is None else min(count, len(b.orders))
     cols = records.unpack(ORDER, b.orders[:count])
     names = list(cols)
@@ -172,7 +193,6 @@ def model_mismatches(cfg: PipelineConfig, b: Batch, count: int | None = None, li
     fill_rows = list(zip(*(fcols[f].tolist() for f in ("symbol", "side", "qty", "notional", "cancel"))))
     valid = b.fill_valid[:count].tolist()
     now = b.now[:count].tolist()
-    from ..risk.model import Fill
     bad = []
     for k, values in enumerate(rows):
         want = model.result(dict(zip(names, values)), now[k])
@@ -183,7 +203,7 @@ def model_mismatches(cfg: PipelineConfig, b: Batch, count: int | None = None, li
         if valid[k]:
             s, side, q, notional, cancel = fill_rows[k]
             model.fill(Fill(s, side, q, notional, bool(cancel)))
-    return count, bad
+    return count, bad, model
 
 
 def invariants(b: Batch) -> list[str]:

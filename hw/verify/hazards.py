@@ -42,11 +42,16 @@ class Scenario:
     steps: tuple[Step, ...]                       # a step without an order carries a filler
     expect: tuple[int, ...]                       # accepts of the scenario's orders, with no stalls
     settings: dict = field(default_factory=dict)  # PipelineConfig control registers
+    window: int = 4
+
+    @property
+    def writes_table(self) -> bool:
+        return any(s.write is not None and s.write[0] >= regmap.TABLE_BASE for s in self.steps)
 
     def config(self) -> PipelineConfig:
         table = {OPEN: LimitEntry(10_000, 1, 1_000_000), OTHER: LimitEntry(10_000, 1, 1_000_000),
                  TIGHT: LimitEntry(10_000, 1, 1_000_000, long_limit=LIMIT, short_limit=LIMIT)}
-        return PipelineConfig(depth=DEPTH, sessions=4, window=4, table=table, **self.settings)
+        return PipelineConfig(depth=DEPTH, sessions=4, window=self.window, table=table, **self.settings)
 
 
 class Script:
@@ -115,16 +120,20 @@ def _fill_at(d: int, fill_step: Step, probe: Step, stall_after: int | None = Non
     return tuple(steps)
 
 
-def _scenarios() -> list[Scenario]:
+def scenarios(window: int = 4) -> list[Scenario]:
+    """Every scenario, for a pipeline with a duplicate window of ``window`` keys."""
     s: list[Scenario] = []
-    add = s.append
+
+    def add(sc: Scenario) -> None:
+        s.append(Scenario(sc.name, sc.steps, sc.expect, sc.settings, window))
     # duplicate window: the order ahead's key is forwarded when it is accepted, not when rejected
     add(Scenario("dup/six-distinct-accepted", tuple(order() for _ in range(6)), (1,) * 6))
     add(Scenario("dup/same-key-accepted-ahead", (order(77), order(77)), (1, 0)))
     add(Scenario("dup/same-key-rejected-ahead", (order(78, qty=0), order(78)), (0, 1)))
     add(Scenario("dup/same-key-two-ahead", (order(79), order(), order(79)), (1, 1, 0)))
     add(Scenario("dup/same-key-three-ahead", (order(80), order(), order(), order(80)), (1, 1, 1, 0)))
-    add(Scenario("dup/window-eviction", (order(81), *(order() for _ in range(4)), order(81), order(81)), (1,) * 6 + (0,)))
+    add(Scenario("dup/window-eviction", (order(81), *(order() for _ in range(window)), order(81), order(81)),
+                 (1,) * (window + 2) + (0,)))
     add(Scenario("dup/rejected-ahead-then-key-of-two-ahead", (order(82), order(qty=0), order(82)), (1, 0, 0)))
     add(Scenario("dup/same-key-three-times", (order(83), order(83), order(83)), (1, 0, 0)))
     # position: the order ahead's quantity on the same (symbol, side) entry
@@ -222,13 +231,17 @@ def _scenarios() -> list[Scenario]:
     return s
 
 
-SCENARIOS = _scenarios()
+SCENARIOS = scenarios()
 
 
-async def run(acc, scenario: Scenario, *, idle: float = 0.0, backpressure: float = 0.0, seed: int = 1) -> RunResult:
+async def run(acc, scenario: Scenario, *, idle: float = 0.0, backpressure: float = 0.0, seed: int = 1,
+              table: bool = True) -> RunResult:
+    """One scenario, after a reset; ``table=False`` skips writing the limit table (the memory
+    survives a reset: when the scenario before wrote the same table and changed no row)."""
     cfg = scenario.config()
     source = Script(scenario.steps, idle, random.Random(seed))
-    res = await drive(acc, cfg, source, seed=seed, backpressure=backpressure, check_state=False)
+    res = await drive(acc, cfg, source, seed=seed, backpressure=backpressure, check_state=False,
+                      configure_table=table)
     accepts = tuple(d["accept"] for d in map(RISK_OUT.unpack, res.expected) if d["order_id"] < FILLER)
     if idle == backpressure == 0.0 and accepts != scenario.expect:
         raise AssertionError(f"{scenario.name}: the model accepts {accepts}, the scenario is built for "

@@ -34,13 +34,20 @@ _DECODE_REJECT = {"UNKNOWN_SYMBOL": VenueReject.UNKNOWN_SYMBOL, "BAD_PRICE": Ven
 MAX_ORDERS_PER_SESSION = 100_000
 
 
+# The ack of a limit order (the hot answer) goes through a pre-rendered template: the same
+# fields, in the same order, as exec_report_fields writes for it (tested against each other).
+_NEW_TAGS = (T.OrderID, T.ClOrdID, T.ExecID, T.ExecType, T.OrdStatus, T.Symbol, T.Side, T.OrderQty, T.OrdType,
+             T.Price, T.LastQty, T.LastPx, T.LeavesQty, T.CumQty, T.AvgPx)
+
+
 class FixOwner:
     """One FIX session's side of the venue: its orders by ClOrdID, and how reports go out."""
-    __slots__ = ("front", "session", "by_cl")
+    __slots__ = ("front", "session", "by_cl", "new_template")
 
     def __init__(self, front: "FixFront", session: Session):
         self.front, self.session = front, session
         self.by_cl: dict[str, VenueOrder] = {}
+        self.new_template = None
 
     def on_report(self, r: Report) -> None:
         self.front.send_report(self, r)
@@ -71,7 +78,10 @@ class FixFront:
 
     # -- Application -------------------------------------------------------------
     def on_logon(self, session: Session) -> None:
-        self.owners.setdefault(session.name, FixOwner(self, session)).session = session
+        owner = self.owners.setdefault(session.name, FixOwner(self, session))
+        owner.session = session
+        owner.new_template = session.template(M.EXECUTION_REPORT, _NEW_TAGS) \
+            if session.config.begin_string == "FIX.4.4" else None
         log.info("%s: %s logged on", self.core.spec.name, session.config.target_comp_id)
 
     def on_logout(self, session: Session) -> None:
@@ -246,6 +256,12 @@ class FixFront:
             session.send(M.EXECUTION_REPORT, exec_report_fields(rep, self.core.symbols, session.config.begin_string))
             return
         o = r.order
+        if r.kind == "new" and owner.new_template is not None and o.price and o.cum == 0:
+            fmt = self.core.tick_of(o.symbol).format
+            session.send_template(owner.new_template, (
+                o.id, o.client_id, self._exec_id(), "0", "0", o.symbol, Side(o.side).fix, o.qty,
+                OrdType(o.ord_type).fix, fmt(o.price), 0, "0", o.qty, 0, fmt(0)))
+            return
         if r.kind == "new":
             fields = self._fields(owner, o, ExecType.NEW, OrdStatus.NEW)
         elif r.kind == "trade":

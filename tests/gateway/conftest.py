@@ -9,14 +9,18 @@ from wirespeed.sim.venue import SimVenue
 from wirespeed.symbols import table_from_config
 
 
-def run_async(fn):
-    """Run an async test on a fresh uvloop loop, bounded in time."""
+def run_async(fn=None, *, timeout: float = 30):
+    """Run an async test on a fresh uvloop loop, bounded in time (``@run_async(timeout=90)`` for
+    tests that start processes, which a loaded machine makes slow)."""
+    if fn is None:
+        return functools.partial(run_async, timeout=timeout)
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         import uvloop
 
         async def bounded():
-            return await asyncio.wait_for(fn(*args, **kwargs), 30)
+            return await asyncio.wait_for(fn(*args, **kwargs), timeout)
         return uvloop.run(bounded())
     return wrapper
 

@@ -84,7 +84,7 @@ def test_a_bad_config_names_the_key(tmp_path, extra, message):
         assert "risk.symbols.TSLA: limits for a symbol that is not configured" in proc.stderr
 
 
-@run_async
+@run_async(timeout=90)
 async def test_service_routes_serves_admin_and_metrics_and_stops_cleanly(tmp_path, capsys):
     venues = await _venues()
     cfg = load_service_config(service_toml(tmp_path, [v.port for v in venues]))
@@ -149,7 +149,7 @@ async def test_service_routes_serves_admin_and_metrics_and_stops_cleanly(tmp_pat
         await v.stop()
 
 
-@run_async
+@run_async(timeout=90)
 async def test_audit_trail_holds_every_acknowledged_order_and_fill_after_kill_9(tmp_path):
     venues = await _venues()
     path = service_toml(tmp_path, [v.port for v in venues])
@@ -158,7 +158,7 @@ async def test_audit_trail_holds_every_acknowledged_order_and_fill_after_kill_9(
     try:
         lines = []
         while not any(line.startswith("listening admin") for line in lines):
-            lines.append((await asyncio.wait_for(proc.stdout.readline(), 20)).decode())
+            lines.append((await asyncio.wait_for(proc.stdout.readline(), 60)).decode())
         ports = _ports("".join(lines))
         c = FixClient("CLIENT2", "GW", "127.0.0.1", ports["fix"])
         await c.start()
@@ -168,7 +168,7 @@ async def test_audit_trail_holds_every_acknowledged_order_and_fill_after_kill_9(
             c.new_order(f"K{i}", "AAPL", "1", 10, px, extra=[(100, "XNAS" if i % 3 else "XNYS")])
             if i % 50 == 49:
                 await asyncio.sleep(0.01)
-        await c.wait_report("K200", 1)          # reports come in order: K0..K200 were all answered
+        await c.wait_report("K200", 1, timeout=30)   # reports come in order: K0..K200 were all answered
         proc.kill()                              # SIGKILL: no flush, no goodbye
         await proc.wait()
         await asyncio.sleep(0.05)
@@ -201,7 +201,7 @@ def test_the_documented_example_config_loads(tmp_path):
     assert cfg.metrics.enabled and cfg.admin.enabled
 
 
-@run_async
+@run_async(timeout=90)
 async def test_sigterm_applies_cancel_on_disconnect_and_exits_zero(tmp_path):
     import signal
     venues = await _venues()
@@ -210,7 +210,7 @@ async def test_sigterm_applies_cancel_on_disconnect_and_exits_zero(tmp_path):
                                                 stdout=asyncio.subprocess.PIPE)
     lines = []
     while not any(line.startswith("listening admin") for line in lines):
-        lines.append((await asyncio.wait_for(proc.stdout.readline(), 20)).decode())
+        lines.append((await asyncio.wait_for(proc.stdout.readline(), 60)).decode())
     c = FixClient("CLIENT1", "GW", "127.0.0.1", _ports("".join(lines))["fix"])
     await c.start()
     c.new_order("W1", "MSFT", "1", 10, "409.50")                 # rests at XNYS

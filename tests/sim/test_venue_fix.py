@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from itch.parser import MessageParser
 
-from wirespeed.enums import Side
+from wirespeed.enums import ExecType, OrdStatus, OrdType, Side, TimeInForce
+from wirespeed.gateway.session import SessionConfig
 from wirespeed.gateway.client import FixClient
 from wirespeed.gateway.fix import tags as T
 from wirespeed.sim.feed import FeedSubscriber, FeedSymbol
@@ -196,3 +197,27 @@ def test_post_only_stp_reserve_and_priority_over_fix():
     assert [(_f(m, T.ExecType), _f(m, T.LastQty)) for m in out["t1"]] == [("0", "0"), ("F", "30"), ("F", "20")]
     assert out["shown_after"] == [(10000, 10)]             # R1: 50 left, 10 of its refreshed 30 shown
     assert out["queue"] == (0, 0)
+
+
+def test_the_templated_ack_matches_the_general_report():
+    """The fast path's ER New carries exactly the fields exec_report_fields gives it, in order."""
+    sent = {}
+
+    class FakeSession:
+        name, active = "S", True
+        config = SessionConfig(sender_comp_id="ALPHA", target_comp_id="S")
+
+        def template(self, msg_type, tags):
+            return tags
+
+        def send_template(self, tags, values):
+            sent["template"] = [(t, str(v)) for t, v in zip(tags, values)]
+
+    venue = SimVenue(SPEC)
+    venue.fix.on_logon(FakeSession())
+    owner = venue.fix.owners["S"]
+    o = venue.core.new_order(owner, None, "T1", "AAPL", Side.BUY, OrdType.LIMIT, TimeInForce.DAY, 70, 9_950)
+    general = [(t, str(v)) for t, v in venue.fix._fields(owner, o, ExecType.NEW, OrdStatus.NEW)]
+    drop_exec_id = lambda fields: [(t, v) for t, v in fields if t != T.ExecID]     # noqa: E731
+    assert drop_exec_id(sent["template"]) == drop_exec_id(general)
+    assert [t for t, _ in sent["template"]] == [t for t, _ in general]

@@ -1,5 +1,6 @@
 """cocotb tests of the Verilated RiskPipeline: the shared testbench, scoreboarded against RiskModel."""
 import cocotb
+from cocotb.triggers import FallingEdge, RisingEdge
 
 from wirespeed.hw.verify import pipeline_bench
 from wirespeed.hw.verify.pipeline_bench import make_config
@@ -11,6 +12,7 @@ from .streamtb import env_int, start
 DEPTH = env_int("WS_DEPTH", 16)
 ORDERS = env_int("WS_ORDERS", 400)
 SEED = env_int("WS_SEED", 1)
+WINDOW = env_int("WS_WINDOW", 8)
 PORTS = ("i.valid", "fill.valid", "o.ready", "bus.we", "bus.re")   # held low through reset
 SEEN: set = set()
 
@@ -60,6 +62,29 @@ async def reset_clears_the_state(dut):
     assert any(res.model.pos) and res.model.credit_used
     acc = await start(dut, PORTS)
     await pipeline_bench.run(acc, cfg, 0)        # no orders: reads the state back against a fresh model
+
+
+@cocotb.test(skip=not env_int("WS_HAZARDS", 0))
+async def hazard_scenarios(dut):
+    """The directed back-to-back scenarios (hw/verify/hazards.py), each from a reset, without
+    stalls and with idles and backpressure; their hazard coverage (hw/verify/coverage.py) complete."""
+    from wirespeed.hw.verify import coverage, hazards
+    acc = await start(dut, PORTS)
+    failures = []
+    dirty = True                                  # the limit table needs writing
+    for k, sc in enumerate(hazards.scenarios(window=WINDOW)):
+        for idle, bp in (STALLS[0], STALLS[-1]):     # none, and both (the Amaranth run has all four)
+            dut.rst.value = 1
+            await RisingEdge(dut.clk)
+            dut.rst.value = 0
+            await FallingEdge(dut.clk)
+            res = await hazards.run(acc, sc, idle=idle, backpressure=bp, seed=k, table=dirty)
+            dirty = sc.writes_table
+            failures += [f"{sc.name} idle={idle} backpressure={bp}: {m}" for m in res.mismatches()[:1]]
+            coverage.sample(res.trace, 4)
+    assert not failures, "\n".join(failures[:20])
+    dut._log.info("\n" + coverage.report())
+    assert not coverage.missing(), coverage.report()
 
 
 @cocotb.test()
