@@ -73,7 +73,7 @@ async def run(children: int = 3000) -> LatencyRecorder:
     ref = sym.reference_ticks
     for v in venues:
         desk.on_market(Quote(v, "AAPL", clock.t, ((ref - 1, 10**6),), ((ref + 1, 10**6),)))
-    end = clock.t + children * NS
+    end = clock.t + max(children, 600) * NS      # TWAP finishes 60 s early: keep that a small share
     msg = FixMessage.from_pairs([(T.ClOrdID, "B1"), (T.Symbol, "AAPL"), (T.Side, "1"),
                                  (T.TransactTime, fix_timestamp()), (T.OrderQty, 100 * children),
                                  (T.OrdType, "1")] + strategy_fields("twap", {
