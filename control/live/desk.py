@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections import deque
 import logging
 from dataclasses import dataclass, field
 from typing import Callable
@@ -107,6 +108,10 @@ class AlgoDesk:
         self._ids = itertools.count(1)
         self._exec_ids = StringIds("A")
         self._child_seq = itertools.count(1)
+        # Finished parents stay answerable (a late cancel gets "too late") for the last
+        # ``retain_finished`` of them, then are dropped: memory stays flat over a long day.
+        self.retain_finished = 1000
+        self._finished: deque = deque()
         # The latest book of every (symbol, venue): a new parent starts knowing the market (its
         # arrival mid, the router's books) instead of waiting for each venue's next quote.
         self._books: dict[str, dict[str, MarketData]] = {}
@@ -267,6 +272,14 @@ class AlgoDesk:
             p.status = "3"
             self._report(p, "3", "3", text=f"{p.algo} finished with {p.order.qty - p.cum} unfilled")
 
+    def _retire(self, p: Parent) -> None:
+        self._finished.append((p.client.config.target_comp_id, p.cl_ord_id))
+        while len(self._finished) > self.retain_finished:
+            key = self._finished.popleft()
+            old = self.parents.get(key)
+            if old is not None and old.done:
+                del self.parents[key]
+
     def _report(self, p: Parent, exec_type: str, status: str, last=None, text: str = "") -> None:
         sym = self.symbols.by_name(p.order.symbol)
         avg = (sym.tick.to_decimal(p.notional) / p.cum).quantize(sym.tick.to_decimal(1) / 10 ** 4) if p.cum else 0
@@ -288,6 +301,8 @@ class AlgoDesk:
         if text:
             fields.append((T.Text, text))
         self.orders.send_to_client(p.client, M.EXECUTION_REPORT, fields)
+        if status in ("2", "3", "4"):
+            self._retire(p)
 
     def _raw_reject(self, client, msg: FixMessage, reason: str) -> None:
         fields = [(T.OrderID, "NONE"), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.ExecID, next(self._exec_ids))]
