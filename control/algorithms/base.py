@@ -222,6 +222,10 @@ class ScheduledAlgorithm(Algorithm):
                 committed -= w.leaves
         behind = min(target, self.due_before(now_ns)) - self.filled
         late = now_ns >= self.schedule_end_ns()
+        if late:
+            # mopping up: decide every retry_s, not every interval, so re-priced children that the
+            # touch left behind are moved again before the end
+            self.next_timer_ns = min(now_ns + int(cfg.retry_s * NS), p.end_ns)
         urgency = self.urgency(now_ns)
         if late or behind > cfg.catch_up * p.qty:
             urgency = Urgency.CROSS

@@ -19,6 +19,7 @@ Conventions (``sign`` = +1 buy, -1 sell; prices in ticks; a cost is positive whe
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,11 +145,11 @@ def analyse(tape: Tape, parent_id: str) -> TcaResult:
     gap = 0.0
     sched = [s for s in tape.of(ScheduleRecord) if s.parent_id == parent_id]
     e_ts = [e.ts_ns for e in execs]
-    e_cum = list(np.cumsum([e.qty for e in execs])) if execs else []
+    e_cum = list(itertools.accumulate(e.qty for e in execs))
     for s in sched:
         i = bisect.bisect_right(e_ts, s.ts_ns)
         done = e_cum[i - 1] if i else 0
-        gap = max(gap, abs(done - s.target))
+        gap = max(gap, float(abs(done - s.target)))
     # children, latency, venues
     children = [c for c in tape.of(ChildRecord) if c.parent_id == parent_id]
     ids = {c.order_id: c for c in children}

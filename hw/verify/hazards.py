@@ -106,10 +106,10 @@ IDLE = Step()
 
 
 def _fill_at(d: int, fill_step: Step, probe: Step, stall_after: int | None = None) -> tuple[Step, ...]:
-    """``fill_step`` offered ``d`` cycles after ``probe`` (d < 0: before it), both after the
-    order they release has been decided (5 steps after the first); with ``stall_after``, the
-    output is held that many cycles after the probe, so the pipeline stalls with the probe one
-    stage further on."""
+    """Twelve steps: ``probe`` at step 8 and ``fill_step`` ``d`` steps after it (d < 0: before;
+    d >= -4, so after the order it releases, put in step 0 by the caller, has been decided);
+    with ``stall_after``, the output is held in that step after the probe's, so the pipeline
+    stalls with the probe in stage ``stall_after + 1``."""
     at_probe = 8
     steps = [IDLE] * 12
     steps[at_probe] = probe

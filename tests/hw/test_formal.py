@@ -31,13 +31,14 @@ def test_decisions_equal_the_reference_and_latency_is_fixed(tmp_path):
 @pytest.mark.formal
 @pytest.mark.parametrize("backpressure", [False, True], ids=["ready", "backpressure"])
 def test_deeper_bound(tmp_path, backpressure):
-    formal.prove(formal.Bounds(steps=LATENCY + 3, backpressure=backpressure), workdir=tmp_path, cover=True,
+    formal.prove(formal.Bounds(steps=LATENCY + 2, backpressure=backpressure), workdir=tmp_path, cover=True,
                  timeout=3600)
 
 
 @pytest.mark.slow
 @pytest.mark.formal
-@pytest.mark.parametrize("drop", [R.DUPLICATE_CLORDID, R.POSITION_LIMIT, R.CREDIT_LIMIT, R.RATE_LIMIT])
+@pytest.mark.parametrize("drop", [R.DUPLICATE_CLORDID, R.POSITION_LIMIT, R.CREDIT_LIMIT, R.RATE_LIMIT],
+                         ids=lambda r: r.name.lower())
 def test_a_mutant_reference_is_refuted(tmp_path, drop):
     """The proof is not vacuous: a reference without one check disagrees within the bound."""
     with pytest.raises(formal.FormalError, match="bounded proof failed"):
