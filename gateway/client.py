@@ -17,8 +17,10 @@ class FixClient:
     def __init__(self, sender: str, target: str, host: str, port: int, *, begin_string: str = "FIX.4.4",
                  heartbeat_s: int = 30, config: SessionConfig | None = None, store=None, reconnect: bool = False,
                  **initiator_kw):
+        # The gateway's client side: parent orders (847 + StrategyParametersGrp) come back on reports.
         config = config or SessionConfig(sender_comp_id=sender, target_comp_id=target, role="initiator",
-                                         begin_string=begin_string, heartbeat_s=heartbeat_s)
+                                         begin_string=begin_string, heartbeat_s=heartbeat_s,
+                                         strategy_parameters=True)
         self.session = Session(config, self, store)
         self.initiator = FixInitiator(self.session, host, port, reconnect=reconnect, **initiator_kw)
         self.reports: dict[str, list[FixMessage]] = defaultdict(list)

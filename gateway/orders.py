@@ -108,6 +108,10 @@ class OrderGateway(VenueReports):
         self.killed = False
         self.kill_stats: dict = {}
         self.on_change = None   # hook (state) -> None after every client-visible change (metrics, control)
+        # Orders carrying TargetStrategy (847) are parent orders for an algorithm: the gateway never
+        # imports control/, so control registers an object with on_new(client, msg) and
+        # on_cancel(client, msg) -> bool (True: the ClOrdID was a parent's and it was handled).
+        self.strategy_orders = None
 
     # -- configuration -------------------------------------------------------------
     def add_venue(self, name: str, session: Session, throttle: RateLimit | None = None,
@@ -155,6 +159,13 @@ class OrderGateway(VenueReports):
     def on_new_order(self, client: Session, msg: FixMessage) -> None:
         t0 = msg.recv_ns or now_ns()
         self.counts["received"] += 1
+        if "847" in msg.fields:
+            if self.strategy_orders is not None:
+                self.strategy_orders.on_new(client, msg)
+            else:
+                self._reject_raw(client, msg, RejectReason.UNSUPPORTED,
+                                 "TargetStrategy(847): no algorithm engine runs behind this gateway")
+            return
         client_id = client.config.target_comp_id
         cl_ord_id = msg.get(T.ClOrdID, "")
         if self._auditing:
@@ -277,6 +288,8 @@ class OrderGateway(VenueReports):
         return state
 
     def on_cancel(self, client: Session, msg: FixMessage) -> None:
+        if self.strategy_orders is not None and self.strategy_orders.on_cancel(client, msg):
+            return
         state = self._amendable(client, msg, "1", allow_pending_new=True)
         if state is None:
             return
@@ -415,6 +428,10 @@ class OrderGateway(VenueReports):
         return sent
 
     # -- reports to the client -------------------------------------------------------
+    def send_to_client(self, client: Session, msg_type: str, fields: list) -> None:
+        """For the strategy hook: a message to a client session, through the audit trail."""
+        self._to_client(client, msg_type, fields)
+
     def _to_client(self, client: Session, msg_type: str, fields: list) -> None:
         # The trail first: what a client is told must be in it before the client can see it.
         if self._auditing:

@@ -32,6 +32,8 @@ class VenueEndpoint:
     username: str = ""                   # ouch: the SoupBinTCP login
     password: str = ""
     credit_limit: int = 0                # open notional allowed at this venue, ticks x shares (0: none)
+    sender_comp_id: str = ""             # fix: our CompID on this session (default: the gateway's); two
+                                         # paths to one venue are two sessions, so two CompIDs
 
 
 class Gateway:
@@ -60,8 +62,10 @@ class Gateway:
             self.orders.set_client_throttle(client, limit)
         self.orders.client_credit.update(client_credit or {})
         gw = config.gateway
+        # Client sessions take parent orders too (TargetStrategy + StrategyParametersGrp).
         sessions = {c: Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=c, role="acceptor",
-                                             heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes),
+                                             heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes,
+                                             strategy_parameters=True),
                                self.orders.client_app) for c in clients}
         self.acceptor = FixAcceptor(gw.host, gw.port, sessions=sessions, max_message_bytes=gw.max_message_bytes)
         if venues is None:
@@ -77,7 +81,8 @@ class Gateway:
                 self.orders.add_venue(v.name, ouch, v.rate, v.credit_limit)
                 self.initiators[v.name] = ouch      # starts, stops and waits like an initiator
                 continue
-            session = Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=v.comp_id, role="initiator",
+            session = Session(SessionConfig(sender_comp_id=v.sender_comp_id or gw.comp_id, target_comp_id=v.comp_id,
+                                            role="initiator",
                                             heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
             self.orders.add_venue(v.name, session, v.rate, v.credit_limit)
             self.initiators[v.name] = FixInitiator(session, v.host, v.port)

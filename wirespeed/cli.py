@@ -15,7 +15,8 @@ from .config import ConfigError
 
 
 def _demo(args) -> int:
-    return importlib.import_module("wirespeed.sim.demo").main(args.config, args.orders)
+    demo = importlib.import_module("wirespeed.sim.demo")
+    return demo.main(demo.options(args))
 
 
 def _venue(args) -> int:
@@ -75,9 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wirespeed", description="low-latency order gateway")
     p.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("demo", help="venue + gateway + client on loopback; prints fills, rejects, latency")
+    d = sub.add_parser("demo", help="the main job: a parent order over FIX worked live across three simulated "
+                                    "venues in accelerated time; prints TCA, path events, latency")
     d.add_argument("--config", help="TOML config file (defaults built in)")
-    d.add_argument("--orders", type=int, help="number of orders (overrides demo.orders)")
+    d.add_argument("--algo", choices=("twap", "vwap", "pov", "is", "iceberg", "adaptive"), help="default vwap")
+    d.add_argument("--qty", type=int, help="parent quantity, shares (default 50,000)")
+    d.add_argument("--minutes", type=float, help="the parent's horizon in simulated minutes (default 60)")
+    d.add_argument("--speed", type=float, help="simulated seconds per real second (default 150)")
+    d.add_argument("--seed", type=int, help="seed of the market flow")
+    d.add_argument("--hw", choices=("model", "amaranth", "verilator"), help="risk backend (default model)")
+    d.add_argument("--out", help="folder for the plots (default demo-out)")
+    d.add_argument("--no-plots", action="store_true")
     d.set_defaults(func=_demo)
     a = sub.add_parser("fix-acceptor", help="run the acceptor sessions of a QuickFIX-style .cfg")
     a.add_argument("--config", required=True, help=".cfg file ([DEFAULT] / [SESSION] sections)")

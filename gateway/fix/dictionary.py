@@ -405,6 +405,17 @@ def dictionary(version: str, allow_user_defined: bool = True, allow_unknown_fiel
     return d
 
 
+def strategy_dictionary(allow_user_defined: bool = True, allow_unknown_fields: bool = False) -> Dictionary:
+    """The built-in FIX 4.4 dictionary with StrategyParametersGrp, for sessions that take parent
+    orders (``strategy_spec``)."""
+    from .strategy_spec import strategy_spec
+    key = ("FIX.4.4+strategy", allow_user_defined, allow_unknown_fields)
+    d = _CACHE.get(key)
+    if d is None:
+        d = _CACHE[key] = Dictionary(strategy_spec(), allow_user_defined, allow_unknown_fields)
+    return d
+
+
 def load_dictionary(path: str | Path, allow_user_defined: bool = True, allow_unknown_fields: bool = False,
                     begin_string: str | None = None) -> Dictionary:
     """The dictionary of a QuickFIX XML file (loaded once per file and options). With

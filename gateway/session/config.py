@@ -36,6 +36,7 @@ class SessionConfig:
     validate_fields_have_values: bool = True     # a tag without a value: Reject (4)
     use_data_dictionary: bool = True      # False: session-level checks only (no shapes either)
     data_dictionary: str | None = None    # a QuickFIX XML dictionary; None: the built-in one
+    strategy_parameters: bool = False     # FIX 4.4 built-in + TargetStrategy as text and 957-960 (parent orders)
     start_day: int | None = None          # weekly window: Monday = 0 (with end_day; see Schedule)
     end_day: int | None = None
     time_zone: str | None = None          # of the window: IANA name, "local" (UseLocalTime=Y), None = UTC
@@ -67,6 +68,9 @@ class SessionConfig:
         from ..fix.dictionary import dictionary, load_dictionary
         allow_user = not self.validate_user_defined_fields
         if self.data_dictionary is None:
+            if self.strategy_parameters and self.begin_string == "FIX.4.4":
+                from ..fix.dictionary import strategy_dictionary
+                return strategy_dictionary(allow_user, self.allow_unknown_fields)
             return dictionary(self.begin_string, allow_user, self.allow_unknown_fields)
         return load_dictionary(self.data_dictionary, allow_user, self.allow_unknown_fields, self.begin_string)
 
