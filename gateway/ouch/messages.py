@@ -27,16 +27,18 @@ from wirespeed.enums import TimeInForce
 
 from .encoder import TIF
 
+# The OUCH 5.0 layouts, defined once: the gateway's venue session and sim's OUCH venue both use
+# these (client -> venue: Enter, Replace, Cancel; venue -> client: the rest).
+ENTER = struct.Struct(">cIcI8sq5c14sH")
 REPLACE = struct.Struct(">cIIIqccc14sH")
 CANCEL = struct.Struct(">cII")
-_IN = {
-    b"A": struct.Struct(">cQIcI8sqccQcccc14sH"),
-    b"U": struct.Struct(">cQIIcI8sqccQcccc14sH"),
-    b"C": struct.Struct(">cQIIc"),
-    b"E": struct.Struct(">cQIIqcQH"),
-    b"J": struct.Struct(">cQIH14s"),
-    b"S": struct.Struct(">cQc"),
-}
+ACCEPTED = struct.Struct(">cQIcI8sqccQcccc14sH")
+REPLACED = struct.Struct(">cQIIcI8sqccQcccc14sH")
+CANCELED = struct.Struct(">cQIIc")
+EXECUTED = struct.Struct(">cQIIqcQH")
+REJECTED = struct.Struct(">cQIH14s")
+SYSTEM = struct.Struct(">cQc")
+_IN = {b"A": ACCEPTED, b"U": REPLACED, b"C": CANCELED, b"E": EXECUTED, b"J": REJECTED, b"S": SYSTEM}
 
 
 class OuchDecodeError(ValueError):

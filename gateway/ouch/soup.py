@@ -12,11 +12,11 @@ from __future__ import annotations
 import struct
 
 _LEN = struct.Struct(">H")
-MAX_PACKET = 1024
+MAX_PACKET = 1024                      # OUCH messages are < 200 bytes; more is a broken peer
 
 
 class SoupError(ValueError):
-    """The server broke SoupBinTCP framing (the connection is then closed)."""
+    """A peer broke SoupBinTCP framing; the text says how (the connection is then closed)."""
 
 
 def packet(kind: bytes, payload: bytes = b"") -> bytes:

@@ -26,22 +26,14 @@ accepted and skipped; none changes how this venue handles an order.
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
 from wirespeed.enums import Side, TimeInForce
 from wirespeed.gateway.ouch.encoder import ENTER_ORDER_BYTES, SIDE, TIF
+from wirespeed.gateway.ouch.messages import (ACCEPTED, CANCEL, CANCELED, ENTER, EXECUTED, REJECTED, REPLACE,  # noqa: F401
+                                             REPLACED, SYSTEM)
 
-ENTER = struct.Struct(">cIcI8sq5c14sH")
-REPLACE = struct.Struct(">cIIIqccc14sH")
-CANCEL = struct.Struct(">cII")
-ACCEPTED = struct.Struct(">cQIcI8sqccQcccc14sH")
-REPLACED = struct.Struct(">cQIIcI8sqccQcccc14sH")
-CANCELED = struct.Struct(">cQIIc")
-EXECUTED = struct.Struct(">cQIIqcQH")
-REJECTED = struct.Struct(">cQIH14s")
-SYSTEM = struct.Struct(">cQc")
 assert ENTER.size == ENTER_ORDER_BYTES
 
 SIDE_OF = {v: k for k, v in SIDE.items()}

@@ -14,22 +14,14 @@ logging in again with a Requested Sequence Number gets the messages it missed.
 """
 from __future__ import annotations
 
-import struct
 from collections import deque
 from dataclasses import dataclass
 
-_LEN = struct.Struct(">H")
-MAX_PACKET = 1024                      # OUCH messages are < 200 bytes; more is a broken peer
+# SoupBinTCP framing is defined once, beside the gateway's client side.
+from wirespeed.gateway.ouch.soup import _LEN, MAX_PACKET, SoupError, packet  # noqa: F401
+
 LOGIN_PAYLOAD = 46
 NOT_AUTHORIZED, SESSION_UNAVAILABLE = b"A", b"S"
-
-
-class SoupError(ValueError):
-    """A peer broke SoupBinTCP framing; the text says how (the connection is then closed)."""
-
-
-def packet(kind: bytes, payload: bytes = b"") -> bytes:
-    return _LEN.pack(len(payload) + 1) + kind + payload
 
 
 @dataclass(frozen=True, slots=True)
