@@ -8,12 +8,11 @@ docs/gateway/service.md for an example.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wirespeed.config import (ConfigError, GatewayConfig, RiskConfig, SymbolConfig, WirespeedConfig, _comp_id, _host,
-                              _port, from_mapping)
+from wirespeed.config import (GatewayConfig, RiskConfig, SymbolConfig, WirespeedConfig, _comp_id, _host, _port,
+                              from_mapping, read_toml)
 
 from .controls import RateLimit
 
@@ -156,11 +155,5 @@ def _unique(where: str, values: list[str], key: str) -> None:
 
 
 def load_service_config(path: str | Path) -> ServiceConfig:
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: config file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    data = read_toml(path)
     return from_mapping(ServiceConfig, data)

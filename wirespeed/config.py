@@ -293,17 +293,22 @@ def merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, An
     return out
 
 
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A TOML file's tables; a missing, unreadable or malformed file is a ConfigError naming it."""
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read the config file: {getattr(exc, 'strerror', None) or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+
+
 def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> WirespeedConfig:
     """Read a TOML file (or nothing: all defaults) into a validated ``WirespeedConfig``."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"{p}: config file not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    data: dict[str, Any] = read_toml(path) if path is not None else {}
     if overrides:
         data = merge(data, overrides)
     return from_mapping(WirespeedConfig, data)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from wirespeed.enums import Side, TimeInForce
-from wirespeed.gateway.ouch.encoder import ENTER_ORDER_BYTES, SIDE, TIF
+from wirespeed.gateway.ouch.encoder import ENTER_ORDER_BYTES, SIDE
 from wirespeed.gateway.ouch.messages import (ACCEPTED, CANCEL, CANCELED, ENTER, EXECUTED, REJECTED, REPLACE,  # noqa: F401
                                              REPLACED, SYSTEM)
 

@@ -4,12 +4,11 @@ Every error names its full key (``venue[1].symbols[0].tick: ...``); see docs/sim
 """
 from __future__ import annotations
 
-import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wirespeed.config import ConfigError, VenueConfig, from_mapping
+from wirespeed.config import ConfigError, VenueConfig, from_mapping, read_toml
 from wirespeed.prices import PriceError, TickSize
 from wirespeed.symbols import Symbol, SymbolTable
 
@@ -157,12 +156,7 @@ class MarketSpec:
 
 def load_market(path: str | Path) -> MarketSpec:
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: config file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    data = read_toml(p)
     if "venue" not in data:
         raise ConfigError(f"{p}: venue: required key is missing (one [[venue]] table per venue)")
     return from_mapping(MarketSpec, data)

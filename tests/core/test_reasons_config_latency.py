@@ -116,3 +116,16 @@ def test_override_changes_one_key_not_the_whole_table(tmp_path):
     cfg.write_text("[demo]\nseed = 99\norders = 10\n[venue]\nfee_bps = 0.5\n")
     config = load_config(cfg, {"demo": {"orders": 42}})
     assert (config.demo.orders, config.demo.seed, config.venue.fee_bps) == (42, 99, 0.5)
+
+
+def test_config_files_that_cannot_be_read_name_the_file(tmp_path):
+    from wirespeed.config import read_toml
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"[demo]\norders = \xff\n")
+    with pytest.raises(ConfigError, match=r"bad.toml: cannot read the config file"):
+        read_toml(bad)
+    (tmp_path / "broken.toml").write_text("[demo\n")
+    with pytest.raises(ConfigError, match=r"broken.toml: not valid TOML"):
+        load_config(tmp_path / "broken.toml")
+    with pytest.raises(ConfigError, match=r"missing.toml: config file not found"):
+        load_config(tmp_path / "missing.toml")
