@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import calendar
 import datetime as _dt
+import heapq as _heapq
+import itertools as _itertools
 import time
 from typing import Protocol
 
@@ -102,8 +104,6 @@ WALL = WallClock()
 
 
 # -- simulated time ----------------------------------------------------------------------
-import heapq as _heapq
-import itertools as _itertools
 
 DAY_NS = 86_400_000_000_000
 
