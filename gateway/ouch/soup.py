@@ -23,6 +23,33 @@ def packet(kind: bytes, payload: bytes = b"") -> bytes:
     return _LEN.pack(len(payload) + 1) + kind + payload
 
 
+class FrameReader:
+    """Bytes in -> (type, payload) packets out; bounded (a packet over MAX_PACKET is an error)."""
+    __slots__ = ("_buf",)
+
+    def __init__(self):
+        self._buf = bytearray()
+
+    def clear(self) -> None:
+        """Drop a partial packet (a new connection starts a new stream)."""
+        self._buf.clear()
+
+    def feed(self, data: bytes) -> list[tuple[bytes, bytes]]:
+        buf = self._buf
+        buf += data
+        out, off = [], 0
+        while len(buf) - off >= 2:
+            (n,) = _LEN.unpack_from(buf, off)
+            if n == 0 or n > MAX_PACKET:
+                raise SoupError(f"packet length {n} (1..{MAX_PACKET})")
+            if len(buf) - off - 2 < n:
+                break
+            out.append((bytes(buf[off + 2:off + 3]), bytes(buf[off + 3:off + 2 + n])))
+            off += 2 + n
+        del buf[:off]
+        return out
+
+
 class SoupClient:
     def __init__(self, username: str, password: str, session: str = ""):
         if not 1 <= len(username) <= 6 or len(password) > 10 or len(session) > 10:
@@ -30,11 +57,11 @@ class SoupClient:
         self.username, self.password, self.session = username, password, session
         self.next_seq = 1
         self.logged_in = False
-        self._buf = bytearray()
+        self._frames = FrameReader()
 
     def login(self) -> bytes:
         """The Login Request for a (re)connection: from the next message not yet seen."""
-        self._buf.clear()
+        self._frames.clear()
         self.logged_in = False
         return packet(b"L", self.username.ljust(6).encode() + self.password.ljust(10).encode()
                       + self.session.ljust(10).encode() + str(self.next_seq).rjust(20).encode())
@@ -50,17 +77,8 @@ class SoupClient:
     def feed(self, data: bytes) -> list[tuple[str, bytes]]:
         """Bytes in -> events: ("login", session), ("refused", reason), ("data", payload),
         ("heartbeat", b""), ("end", b""), ("debug", text). Raises SoupError."""
-        buf = self._buf
-        buf += data
-        out, off = [], 0
-        while len(buf) - off >= 2:
-            (n,) = _LEN.unpack_from(buf, off)
-            if n == 0 or n > MAX_PACKET:
-                raise SoupError(f"packet length {n} (1..{MAX_PACKET})")
-            if len(buf) - off - 2 < n:
-                break
-            kind, payload = bytes(buf[off + 2:off + 3]), bytes(buf[off + 3:off + 2 + n])
-            off += 2 + n
+        out = []
+        for kind, payload in self._frames.feed(data):
             if kind == b"S":
                 self.next_seq += 1
                 out.append(("data", payload))
@@ -80,5 +98,4 @@ class SoupClient:
                 out.append(("debug", payload))
             else:
                 raise SoupError(f"packet type {kind!r} is not one a SoupBinTCP server sends")
-        del buf[:off]
         return out

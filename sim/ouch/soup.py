@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 
 # SoupBinTCP framing is defined once, beside the gateway's client side.
-from wirespeed.gateway.ouch.soup import _LEN, MAX_PACKET, SoupError, packet  # noqa: F401
+from wirespeed.gateway.ouch.soup import MAX_PACKET, FrameReader, SoupError, packet  # noqa: F401
 
 LOGIN_PAYLOAD = 46
 NOT_AUTHORIZED, SESSION_UNAVAILABLE = b"A", b"S"
@@ -46,29 +46,6 @@ def login_request(username: str, password: str, session: str = "", sequence: int
     """The client's Login Request packet (for tests and the gateway's use)."""
     return packet(b"L", username.ljust(6).encode() + password.ljust(10).encode() + session.ljust(10).encode() +
                   str(sequence).rjust(20).encode())
-
-
-class FrameReader:
-    """Bytes in -> (type, payload) packets out; bounded (a packet over MAX_PACKET is an error)."""
-    __slots__ = ("_buf",)
-
-    def __init__(self):
-        self._buf = bytearray()
-
-    def feed(self, data: bytes) -> list[tuple[bytes, bytes]]:
-        buf = self._buf
-        buf += data
-        out, off = [], 0
-        while len(buf) - off >= 2:
-            (n,) = _LEN.unpack_from(buf, off)
-            if n == 0 or n > MAX_PACKET:
-                raise SoupError(f"packet length {n} (1..{MAX_PACKET})")
-            if len(buf) - off - 2 < n:
-                break
-            out.append((bytes(buf[off + 2:off + 3]), bytes(buf[off + 3:off + 2 + n])))
-            off += 2 + n
-        del buf[:off]
-        return out
 
 
 class SequencedStream:
