@@ -8,6 +8,7 @@ retransmission delay, outages, slow close and slicing, with toxiproxy's HTTP API
 """
 from .api import ControlApi
 from .proxy import Proxy, ProxyError, Relay
+from .timer import TimerConfig
 from .toxics import ToxicError, ToxicSpec
 
-__all__ = ["ControlApi", "Proxy", "ProxyError", "Relay", "ToxicError", "ToxicSpec"]
+__all__ = ["ControlApi", "Proxy", "ProxyError", "Relay", "TimerConfig", "ToxicError", "ToxicSpec"]

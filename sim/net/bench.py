@@ -4,16 +4,24 @@
 this process), a bare uvloop echo server behind it and the gateway bench's round-trip
 client in front of it (both separate processes: ``gateway/bench/echo_server.py`` and
 ``rtt_client.py`` in echo mode), with a latency toxic of 50 us .. 5 ms on the upstream
-direction. It prints p50/p99 of each write's lateness against its planned deadline for the
-precise timer (sleep to 1.5 ms before, poll the loop, spin the last 150 us) next to the
-event loop's own ``call_later`` measured in the same run (the baseline).
-Goal: error p50 <= 10 us, p99 <= 50 us.
+direction. For each delay it prints p50/p99 of each write's lateness against its planned
+deadline for three timers measured in the same run, one after the other:
+
+- ``precise``: the relay's default (``TimerConfig()``): a kernel timerfd wakes the loop an
+  adaptive margin before the deadline, then it polls the loop and spins the last stretch;
+  with the lateness of its own wake-ups (``wake p99``) and the margin it learned;
+- ``polling``: the timer before it (the loop's timer to 1.5 ms before, then poll the loop,
+  spin the last 150 us), the "before" figure;
+- ``call_later``: the event loop's own timers, re-armed until due (the baseline).
+
+Goal: error p50 <= 10 us, p99 <= 50 us. The machine's load average is printed with it.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -21,19 +29,22 @@ import threading
 from wirespeed.gateway.bench import roundtrip
 
 from .proxy import Relay
+from .timer import TimerConfig
 from .toxics import ToxicSpec
 
 DELAYS_MS = (0.05, 0.2, 1.0, 5.0)
+TIMERS = {"precise": TimerConfig(), "polling": TimerConfig("loop", 1500, 150, False, 1500, "normal"),
+          "call_later": TimerConfig.loop_timers()}
+REALTIME = TimerConfig(sched="realtime")
 
 
 class _RelayThread:
     """A relay on its own uvloop in a thread, so nothing else shares its loop."""
 
-    def __init__(self, precise: bool, coarse_us: int = 1500, spin_us: int = 150):
+    def __init__(self, timer: TimerConfig):
         import uvloop
-        self.coarse_us, self.spin_us = coarse_us, spin_us
         self.loop = uvloop.new_event_loop()
-        self.precise = precise
+        self.timer = timer
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
@@ -41,8 +52,7 @@ class _RelayThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
 
     async def _open(self, upstream_port: int, delay_ms: float):
-        self.relay = Relay(seed=1, coarse_us=self.coarse_us if self.precise else 0,
-                           spin_us=self.spin_us if self.precise else 0)
+        self.relay = Relay(seed=1, timer=self.timer)
         proxy = await self.relay.create("bench", f"127.0.0.1:{upstream_port}", toxics=[
             ToxicSpec("latency", stream="upstream", attributes={"latency": delay_ms})])
         return proxy
@@ -55,9 +65,8 @@ class _RelayThread:
         self.thread.join(5)
 
 
-def _measure(delay_ms: float, precise: bool, echo_port: int, rounds: int, coarse_us: int = 1500,
-             spin_us: int = 150) -> dict:
-    rt = _RelayThread(precise, coarse_us, spin_us)
+def _measure(delay_ms: float, timer: TimerConfig, echo_port: int, rounds: int) -> dict:
+    rt = _RelayThread(timer)
     try:
         proxy = rt.call(rt._open(echo_port, delay_ms))
         subprocess.run([sys.executable, str(roundtrip.HERE / "rtt_client.py"), "1", str(rounds), "20",
@@ -66,17 +75,16 @@ def _measure(delay_ms: float, precise: bool, echo_port: int, rounds: int, coarse
         rt.call(rt._close())
     finally:
         rt.stop()
-    return stats["delay_error"]
+    out = dict(stats["delay_error"])
+    out["timer"] = stats.get("timer", {})
+    return out
 
 
-def run(rounds: int = 400, coarse_us: int = 1500, spin_us: int = 150) -> list[tuple[float, dict, dict]]:
+def run(rounds: int = 400, timers: dict[str, TimerConfig] = TIMERS) -> list[tuple[float, dict[str, dict]]]:
     echo, port = roundtrip._start([sys.executable, str(roundtrip.HERE / "echo_server.py")])
     try:
-        rows = []
-        for delay in DELAYS_MS:
-            rows.append((delay, _measure(delay, True, port, rounds, coarse_us, spin_us),
-                         _measure(delay, False, port, rounds)))
-        return rows
+        return [(delay, {name: _measure(delay, cfg, port, rounds) for name, cfg in timers.items()})
+                for delay in DELAYS_MS]
     finally:
         echo.terminate()
         echo.wait(5)
@@ -85,21 +93,29 @@ def run(rounds: int = 400, coarse_us: int = 1500, spin_us: int = 150) -> list[tu
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="relay injected-delay error")
     parser.add_argument("--rounds", type=int, default=400, help="round trips per configured delay")
-    parser.add_argument("--coarse-us", type=int, default=1500, help="the precise timer's poll window before a deadline")
-    parser.add_argument("--spin-us", type=int, default=150, help="its tight-spin window")
+    parser.add_argument("--realtime", action="store_true",
+                        help="also measure the precise timer on a SCHED_FIFO thread (needs CAP_SYS_NICE)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
-    rows = run(args.rounds, args.coarse_us, args.spin_us)
+    timers = dict(TIMERS, **({"realtime": REALTIME} if args.realtime else {}))
+    load0 = os.getloadavg()[0]
+    rows = run(args.rounds, timers)
     print(f"relay injected-delay error (write time - planned deadline), {args.rounds} round trips per delay "
-          "(both directions recorded), relay alone on its uvloop, echo server and client in other processes")
-    print(f"{'configured':>11} {'precise p50':>12} {'p99':>8} {'max':>8} | {'call_later p50':>15} {'p99':>8}"
-          f" | {'p99 ratio':>9}")
-    for delay, p, c in rows:
-        print(f"{delay * 1000:>8.0f} us {p['p50'] / 1e3:>9.1f} us {p['p99'] / 1e3:>5.1f} us {p['max'] / 1e3:>5.0f} us"
-              f" | {c['p50'] / 1e3:>12.1f} us {c['p99'] / 1e3:>5.1f} us | {c['p99'] / max(p['p99'], 1):>8.1f}x")
+          "(both directions recorded), relay alone on its uvloop, echo server and client in other processes; "
+          f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'configured':>10} {'timer':>10} {'sched':>8} {'p50':>8} {'p99':>9} {'max':>9} | {'wake p99':>9} "
+          f"{'margin':>7} | {'p99 vs polling':>14}")
+    for delay, r in rows:
+        for name, e in r.items():
+            t = e["timer"]
+            wake = f"{t['wake_late_p99'] / 1e3:>6.0f} us {t['margin_ns'] / 1e3:>4.0f} us" if t.get("wakes") else \
+                f"{'-':>9} {'-':>7}"
+            print(f"{delay * 1000:>7.0f} us {name:>10} {t.get('sched', '-'):>8} {e['p50'] / 1e3:>5.1f} us"
+                  f" {e['p99'] / 1e3:>6.1f} us {e['max'] / 1e3:>6.0f} us | {wake}"
+                  f" | {r['polling']['p99'] / max(e['p99'], 1):>13.1f}x")
     print("goal: precise p50 <= 10 us, p99 <= 50 us")
     if args.json:
-        print(json.dumps([{"delay_ms": d, "precise": p, "call_later": c} for d, p, c in rows]))
+        print(json.dumps([{"delay_ms": d, **r} for d, r in rows]))
     return 0
 
 

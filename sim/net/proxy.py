@@ -21,7 +21,7 @@ from typing import Iterable
 
 from wirespeed.latency import LatencyRecorder
 
-from .timer import PreciseTimer
+from .timer import PreciseTimer, TimerConfig
 from .toxics import LinkState, ToxicError, ToxicSpec, plan_chunk
 
 log = logging.getLogger("wirespeed.net")
@@ -280,6 +280,8 @@ class Proxy:
             if self.latency.count(hop):
                 p = self.latency.percentiles(hop)
                 out[hop.replace(" ", "_")] = {"p50": p["p50"], "p99": p["p99"], "max": p["max"], "count": p["count"]}
+        if self.relay._timer is not None:
+            out["timer"] = self.relay._timer.stats()    # (ext.) the relay's wake-ups: where an error came from
         return out
 
     def to_json(self) -> dict:
@@ -370,10 +372,12 @@ class Proxy:
 class Relay:
     """The network paths of a simulation; the Python API the HTTP control API drives."""
 
-    def __init__(self, *, seed: int = 0, coarse_us: int = 1500, spin_us: int = 150):
+    def __init__(self, *, seed: int = 0, timer: TimerConfig = TimerConfig()):
+        if not isinstance(timer, TimerConfig):
+            raise TypeError(f"timer must be a TimerConfig, not {timer!r}")
         self.seed = seed
         self.proxies: dict[str, Proxy] = {}
-        self._timer_args = (coarse_us, spin_us)
+        self.timer_config = timer
         self._timer: PreciseTimer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -386,7 +390,7 @@ class Relay:
     @property
     def timer(self) -> PreciseTimer:
         if self._timer is None:
-            self._timer = PreciseTimer(self.loop, coarse_us=self._timer_args[0], spin_us=self._timer_args[1])
+            self._timer = PreciseTimer(self.loop, self.timer_config)
         return self._timer
 
     async def create(self, name: str, upstream: str, listen: str = "127.0.0.1:0", *, enabled: bool = True,

@@ -1,0 +1,124 @@
+"""The relay's precise timer: deadlines kept (never early, in order), woken by a kernel timerfd
+or the loop's timer, the adaptive wake-up margin, and the scheduling modes of its thread."""
+import asyncio
+import select
+import threading
+import time
+
+import pytest
+
+from wirespeed.sim.net import TimerConfig
+from wirespeed.sim.net import sched
+from wirespeed.sim.net.timer import PreciseTimer
+from wirespeed.sim.net.timerfd import KernelTimer
+
+
+def _run_deadlines(config: TimerConfig, offsets_us: list[int]):
+    async def main():
+        timer = PreciseTimer(config=config)
+        fired = []
+        done = asyncio.get_running_loop().create_future()
+        base = time.perf_counter_ns()
+        for i, off in enumerate(offsets_us):
+            d = base + off * 1000
+            timer.at(d, lambda i=i, d=d: (fired.append((i, time.perf_counter_ns() - d)),
+                                          len(fired) == len(offsets_us) and done.set_result(None)))
+        await asyncio.wait_for(done, 5)
+        stats = timer.stats()
+        timer.cancel_all()
+        return fired, stats, timer
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("wake", ["kernel", "loop"])
+def test_deadlines_fire_in_order_never_early(wake):
+    offsets = [3000, 500, 500, 8000, 0, 2000, 1200]
+    fired, stats, _ = _run_deadlines(TimerConfig(wake=wake, sched="normal"), offsets)
+    order = sorted(range(len(offsets)), key=lambda i: (offsets[i], i))   # FIFO among equal deadlines
+    assert [i for i, _ in fired] == order
+    assert all(late >= 0 for _, late in fired), "a callback ran before its deadline"
+    assert stats["wakes"] >= 2          # the 3 ms and 8 ms deadlines were slept for, then woken
+    if wake == "kernel" and KernelTimer.available():
+        assert stats["wake"] == "kernel"
+
+
+def test_adaptive_margin_follows_the_observed_wake_up_lateness():
+    async def main():
+        cfg = TimerConfig(margin_us=300, spin_us=40, max_margin_us=700, sched="normal")
+        timer, fixed = PreciseTimer(config=cfg), PreciseTimer(config=TimerConfig(adaptive=False, sched="normal"))
+        seen = []
+        for late_us in [30] * 31 + [100]:         # the window's worst (100 us) + 20 us
+            timer._learn(late_us * 1000)
+            fixed._learn(late_us * 1000)
+        seen.append(timer.margin_ns)
+        for _ in range(32 * 4):                   # the 100 us wake-up has left the 128-wake window
+            timer._learn(10_000)
+        seen.append(timer.margin_ns)
+        for _ in range(32):
+            timer._learn(5_000_000)               # preempted wake-ups: capped at max_margin
+        seen.append(timer.margin_ns)
+        return seen, fixed.margin_ns, timer.stats()
+    seen, fixed, stats = asyncio.run(main())
+    assert seen == [120_000, 40_000, 700_000]     # (the spin window is the floor: 10 + 20 < 40 us)
+    assert fixed == 300_000
+    assert stats["wakes"] == 192 and stats["wake_late_p99"] == 5_000_000
+
+
+def test_cancel_all_drops_deadlines_and_releases_the_timerfd():
+    async def main():
+        timer = PreciseTimer(config=TimerConfig(sched="normal"))
+        ran = []
+        timer.at(time.perf_counter_ns() + 5_000_000, lambda: ran.append(1))
+        kernel = timer._kernel
+        timer.cancel_all()
+        await asyncio.sleep(0.01)
+        return ran, kernel, timer
+    ran, kernel, timer = asyncio.run(main())
+    assert ran == [] and len(timer) == 0 and timer._kernel is None
+    if kernel is not None:
+        assert kernel.fd == -1
+
+
+@pytest.mark.skipif(not KernelTimer.available(), reason="no timerfd on this system")
+def test_kernel_timer_becomes_readable_at_its_deadline_not_before():
+    kt = KernelTimer()
+    try:
+        t0 = time.perf_counter_ns()
+        kt.arm(t0 + 2_000_000)
+        assert select.select([kt.fd], [], [], 0)[0] == []
+        assert select.select([kt.fd], [], [], 1.0)[0] == [kt.fd]
+        assert time.perf_counter_ns() - t0 >= 2_000_000
+        kt.clear()
+        assert select.select([kt.fd], [], [], 0)[0] == []
+        kt.arm(time.perf_counter_ns() + 50_000_000)
+        kt.disarm()
+        assert select.select([kt.fd], [], [], 0.07)[0] == []
+    finally:
+        kt.close()
+
+
+def test_timer_config_names_the_bad_field():
+    with pytest.raises(ValueError, match="wake: must be 'kernel' or 'loop', not 'epoll'"):
+        TimerConfig(wake="epoll")
+    with pytest.raises(ValueError, match=r"spin_us: must be an integer >= 0 \(microseconds\), not -1"):
+        TimerConfig(spin_us=-1)
+    with pytest.raises(ValueError, match="max_margin_us: must be >= margin_us"):
+        TimerConfig(margin_us=900, max_margin_us=800)
+    with pytest.raises(ValueError, match="sched: must be one of normal, slice, realtime, not 'fast'"):
+        TimerConfig(sched="fast")
+    with pytest.raises(TypeError, match="config must be a TimerConfig"):
+        PreciseTimer(asyncio.new_event_loop(), {"wake": "loop"})
+
+
+def test_sched_modes_apply_to_the_calling_thread_only():
+    out = {}
+
+    def worker():
+        out["slice"] = sched.apply("slice")
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert out["slice"] in ("slice", "normal")       # "normal" where the kernel has no custom slices
+    assert sched.apply("normal") == "normal"
+    with pytest.raises(ValueError, match="sched: must be one of normal, slice, realtime, not 'rt'"):
+        sched.apply("rt")
