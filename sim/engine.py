@@ -12,6 +12,7 @@ use it)::
     engine.queue_position("AAPL", order_id)       # -> (orders ahead, shares ahead) | None
     engine.book("AAPL").best_bid(), .depth(Side.SELL, 5), ...
     engine.system_event(START_OF_MARKET_HOURS)
+    engine.cross_trade("AAPL", price, qty)        # an auction's cross, for the feed (ITCH Q)
 
 Order ids are the caller's (``next_id()`` hands out fresh ones); feed reference numbers and
 match numbers are the engine's, unique across its books. Event timestamps are nanoseconds
@@ -25,7 +26,7 @@ from typing import Iterable
 from wirespeed.clock import WALL, Clock
 
 from .book import DAY_NS, NO_FEES, BookOrder, FeeSchedule, OrderBook, Result
-from .events import EventSink, SystemEvent
+from .events import CrossTrade, EventSink, SystemEvent
 
 
 class MatchingEngine:
@@ -83,5 +84,13 @@ class MatchingEngine:
 
     def system_event(self, code: str) -> None:
         event = SystemEvent(self.ts_ns(), code)
+        for sink in self.sinks:
+            sink(event)
+
+    def cross_trade(self, symbol: str, price: int, qty: int, cross_type: str = "C") -> None:
+        """Report an auction's cross (its volume at the cross price; the feed's ITCH Q), under
+        the engine's next match number. The auction's orders never rested in the book."""
+        self.book(symbol)
+        event = CrossTrade(self.ts_ns(), symbol, qty, price, next(self._match_ids), cross_type)
         for sink in self.sinks:
             sink(event)

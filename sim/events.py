@@ -16,6 +16,7 @@ event              ITCH  meaning
 ``OrderReplace``   U     an order replaced by a new id, price and quantity
                          (loses its time priority: it is a new order)
 ``NonDisplayedTrade`` P  an execution against non-displayed (hidden) quantity
+``CrossTrade``     Q     an auction's cross: its volume at the cross price
 ``SystemEvent``    S     start/end of messages, system hours, market hours
 =================  ====  =====================================================
 
@@ -91,6 +92,16 @@ class NonDisplayedTrade:
     match_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class CrossTrade:
+    ts_ns: int
+    symbol: str
+    qty: int          # shares matched in the cross (0: interest did not cross)
+    price: int
+    match_id: int
+    cross_type: str = "C"    # ITCH: O opening, C closing, H halted/IPO, I intraday
+
+
 #: ITCH System Event codes.
 START_OF_MESSAGES, START_OF_SYSTEM_HOURS, START_OF_MARKET_HOURS = "O", "S", "Q"
 END_OF_MARKET_HOURS, END_OF_SYSTEM_HOURS, END_OF_MESSAGES = "M", "E", "C"
@@ -103,6 +114,6 @@ class SystemEvent:
 
 
 BookEvent = Union[AddOrder, OrderExecuted, OrderCancel, OrderDelete, OrderReplace,
-                  NonDisplayedTrade, SystemEvent]
+                  NonDisplayedTrade, CrossTrade, SystemEvent]
 #: A subscriber: called synchronously, in order, for every event of a venue.
 EventSink = Callable[[BookEvent], None]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from wirespeed.enums import Side
 
-from ..events import BookEvent, NonDisplayedTrade, OrderExecuted, SystemEvent
+from ..events import BookEvent, CrossTrade, NonDisplayedTrade, OrderExecuted, SystemEvent
 from ..mirror import MirrorBook, MirrorBooks
 
 FeedBookError = ValueError
@@ -80,9 +80,11 @@ class FeedBook(MirrorBooks):
             del self.system[:-16]          # the last few codes are all anyone asks for
             return
         b = self.book(ev.symbol)
-        if isinstance(ev, NonDisplayedTrade):
-            b.last_trade = (ev.price, ev.qty)
-            b.volume += ev.qty
+        if isinstance(ev, (NonDisplayedTrade, CrossTrade)):
+            # Trades that do not touch the displayed book: the tape and the volume only.
+            if ev.qty:
+                b.last_trade = (ev.price, ev.qty)
+                b.volume += ev.qty
             return
         if isinstance(ev, OrderExecuted):
             price = ev.price or b.price_of(ev.order_id)     # E carries no price: the order's

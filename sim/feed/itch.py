@@ -4,7 +4,7 @@
 Every message starts with Message Type (1), Stock Locate u16, Tracking Number u16 and a
 6-byte Timestamp (ns since midnight); integers big-endian, alpha fields left-justified
 and space-padded, Price(4) an unsigned 4-byte integer with 4 implied decimals. Sizes:
-S 12, R 39, A 36, F 40, E 31, C 36, X 23, D 19, U 35, P 44.
+S 12, R 39, A 36, F 40, E 31, C 36, X 23, D 19, U 35, P 44, Q 40.
 
 An event's price is in ticks; ``FeedSymbol.price_scale`` (ticks -> 1/10,000, as the OUCH
 encoder has it) converts, so the decoder gives back exactly the ticks it was given. An
@@ -20,7 +20,7 @@ from wirespeed.enums import Side
 from wirespeed.prices import TickSize
 from wirespeed.gateway.ouch import OuchSymbol
 
-from ..events import (AddOrder, BookEvent, NonDisplayedTrade, OrderCancel, OrderDelete, OrderExecuted,
+from ..events import (AddOrder, BookEvent, CrossTrade, NonDisplayedTrade, OrderCancel, OrderDelete, OrderExecuted,
                       OrderReplace, SystemEvent)
 
 # type -> struct layout after the 11-byte common header (type, locate, tracking, 6-byte timestamp).
@@ -36,7 +36,9 @@ LAYOUTS = {
     b"D": struct.Struct(">Q"),
     b"U": struct.Struct(">QQII"),
     b"P": struct.Struct(">QcI8sIQ"),
+    b"Q": struct.Struct(">Q8sIQc"),
 }
+CROSS_TYPES = ("O", "C", "H", "I")
 SIZES = {t: _HEAD.size + s.size for t, s in LAYOUTS.items()}
 _SIDE = {Side.BUY: b"B", Side.SELL: b"S", Side.SELL_SHORT: b"S"}
 _SIDE_OF = {b"B": Side.BUY, b"S": Side.SELL}
@@ -138,6 +140,11 @@ class ItchEncoder:
         if isinstance(ev, NonDisplayedTrade):
             return _HEAD.pack(b"P", *head) + LAYOUTS[b"P"].pack(0, _SIDE[ev.side], ev.qty, s.stock,
                                                                  self._price(s, ev.price), ev.match_id)
+        if isinstance(ev, CrossTrade):
+            if ev.cross_type not in CROSS_TYPES:
+                raise ItchError(f"cross_type: must be one of {', '.join(CROSS_TYPES)}, not {ev.cross_type!r}")
+            return _HEAD.pack(b"Q", *head) + LAYOUTS[b"Q"].pack(ev.qty, s.stock, self._price(s, ev.price),
+                                                                 ev.match_id, ev.cross_type.encode("ascii"))
         raise ItchError(f"event: no ITCH message for {type(ev).__name__}")
 
 
@@ -192,4 +199,6 @@ class ItchDecoder:
             return OrderDelete(ts_ns, name, body[0])
         if kind == b"U":
             return OrderReplace(ts_ns, name, body[0], body[1], body[3] // scale, body[2])
+        if kind == b"Q":
+            return CrossTrade(ts_ns, name, body[0], body[2] // scale, body[3], body[4].decode("ascii"))
         return NonDisplayedTrade(ts_ns, name, _SIDE_OF[body[1]], body[4] // scale, body[2], body[5])

@@ -110,11 +110,29 @@ class MoldSession:
         self._pending_bytes += 2 + len(message)
         return out
 
+    @property
+    def pending(self) -> int:
+        """How many messages are queued (not yet numbered); ``amend`` takes their index."""
+        return len(self._pending)
+
+    def amend(self, index: int, message: bytes | None) -> None:
+        """Replace a queued message (None drops it): it has no sequence number yet, so no
+        subscriber can have seen it."""
+        old = self._pending[index]
+        if old is None:
+            raise MoldError(f"amend: queued message {index} was already dropped")
+        new_bytes = 0 if message is None else 2 + len(message)
+        if message is not None and len(message) > len(old):
+            raise MoldError(f"amend: a {len(message)}-byte message cannot replace {len(old)} bytes in the packet")
+        self._pending[index] = message
+        self._pending_bytes += new_bytes - 2 - len(old)
+
     def flush(self) -> bytes | None:
         """The packet of every queued message (numbered now), or None if none is queued."""
-        if not self._pending:
+        msgs = [m for m in self._pending if m is not None]
+        self._pending, self._pending_bytes = [], 0
+        if not msgs:
             return None
-        msgs, self._pending, self._pending_bytes = self._pending, [], 0
         seq = self.next_seq
         self.next_seq += len(msgs)
         self._retained.extend(msgs)

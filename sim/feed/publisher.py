@@ -7,6 +7,15 @@ of a match (executions, a delete, a replace) arrives together; heartbeats every
 ``heartbeat_s`` of the clock when idle. In-process sinks get the events themselves, before
 any encoding (the accelerated backtest needs no sockets).
 
+A snapshot server (TCP, ``snapshot_port``; ``sim/feed/snapshot.py``) gives a late joiner
+the displayed book as Add Orders with the sequence number they are valid at.
+
+Hidden executions: a reserve order's refreshed slice that is executed within the same
+engine call that refreshed it (the aggressor swept the level) was never shown to anyone:
+that quantity goes out as a Non-Displayed Trade (P) instead of Add Order + Order Executed,
+as an ITCH venue reports executions of reserve size. In-process sinks get the engine's
+events unchanged; the displayed books both paths rebuild are the same.
+
 Bounded: the retransmission buffer keeps ``retain`` messages; the request server answers
 at most ``rate`` requests a second per source (token bucket, burst ``burst``), from at
 most 1,024 sources, with one packet each; live destinations are capped at 16.
@@ -19,10 +28,12 @@ from typing import Iterable
 
 from wirespeed.clock import WALL, Clock
 
-from ..events import BookEvent, EventSink, OrderExecuted, SystemEvent, START_OF_MESSAGES
+from ..events import (AddOrder, BookEvent, EventSink, NonDisplayedTrade, OrderExecuted, SystemEvent,
+                      START_OF_MESSAGES)
 from .book import FeedBook
 from .itch import FeedSymbol, ItchEncoder
 from .mold import MoldError, MoldSession, decode_request
+from .snapshot import SnapshotServer
 
 log = logging.getLogger("wirespeed.feed")
 MAX_DESTINATIONS, MAX_SOURCES = 16, 1024
@@ -48,7 +59,7 @@ class _Udp(asyncio.DatagramProtocol):
 class FeedPublisher:
     def __init__(self, symbols: Iterable[FeedSymbol], *, session: str = "WIRESPEED", clock: Clock = WALL,
                  retain: int = 100_000, rate: float = 200.0, burst: int = 50, heartbeat_s: float = 1.0,
-                 host: str = "127.0.0.1"):
+                 host: str = "127.0.0.1", snapshot: bool = True):
         self.symbols = list(symbols)
         self.encoder = ItchEncoder(self.symbols)
         self.mold = MoldSession(session, retain=retain)
@@ -64,8 +75,12 @@ class FeedPublisher:
         self._buckets: dict = {}
         self._hb_task: asyncio.Task | None = None
         self.stats = {"messages": 0, "packets": 0, "requests": 0, "retransmitted": 0, "refused": 0,
-                      "unpublished": 0}
-        self.port = self.request_port = 0
+                      "unpublished": 0, "hidden": 0}
+        self.port = self.request_port = self.snapshot_port = 0
+        self.snapshots = SnapshotServer(self.mold.session, self.snapshot_messages) if snapshot else None
+        # Reserve refreshes queued in the packet being built: ref -> [queued index, AddOrder, shares left]
+        self._refreshed: dict[int, list] = {}
+        self._last_full: tuple | None = None    # (side, price, ts) of an order just executed in full
 
     # -- in process ------------------------------------------------------------
     def subscribe(self, sink: EventSink) -> None:
@@ -83,6 +98,8 @@ class FeedPublisher:
         self.port = t.get_extra_info("sockname")[1]
         t, _ = await self._loop.create_datagram_endpoint(lambda: self._requests, local_addr=(self.host, 0))
         self.request_port = t.get_extra_info("sockname")[1]
+        if self.snapshots is not None:
+            self.snapshot_port = await self.snapshots.start(self.host)
         self.start_of_day()
         self._hb_task = self._loop.create_task(self._heartbeats())
         return self.port, self.request_port
@@ -105,6 +122,8 @@ class FeedPublisher:
             self._feed.transport.close()
         if self._requests.transport is not None:
             self._requests.transport.close()
+        if self.snapshots is not None:
+            self.snapshots.close()
 
     def add_destination(self, addr: tuple[str, int]) -> None:
         if addr not in self.destinations:
@@ -122,10 +141,21 @@ class FeedPublisher:
         if self._loop is None:
             return          # not started: in-process only (accelerated backtests), nothing to encode
         order_price = None
+        t = type(ev)
+        last_full, self._last_full = self._last_full, None
         try:
-            if not isinstance(ev, SystemEvent):
-                if isinstance(ev, OrderExecuted):
-                    order_price = self._orders.book(ev.symbol).price_of(ev.order_id)
+            if t is not SystemEvent:
+                if t is OrderExecuted:
+                    book = self._orders.book(ev.symbol)
+                    rec = book.orders.get(ev.order_id)
+                    order_price = None if rec is None else rec[1]
+                    if rec is not None and rec[2] == ev.qty:
+                        self._last_full = (rec[0], rec[1], ev.ts_ns)
+                    hidden = self._refreshed.get(ev.order_id)
+                    if hidden is not None and hidden[1].ts_ns == ev.ts_ns:
+                        self._orders.apply(ev)
+                        self._hidden(ev, hidden)
+                        return
                 self._orders.apply(ev)
             msg = self.encoder.encode(ev, order_price)
         except ValueError as exc:          # ItchError, or an event that does not fit the book
@@ -134,11 +164,49 @@ class FeedPublisher:
             log.warning("feed %s: event not published: %s (%r)", self.mold.session.decode().strip(), exc, ev)
             return
         self._queue(msg)
+        if t is AddOrder and last_full is not None and last_full == (ev.side, ev.price, ev.ts_ns):
+            # The engine refreshes a reserve order right after its slice executed in full: the
+            # same side, price and engine call (an aggressor's rest is on the other side).
+            self._refreshed[ev.order_id] = [self.mold.pending - 1, ev, ev.qty]
+
+    def _hidden(self, ev: OrderExecuted, rec: list) -> None:
+        """An execution of a refreshed slice not yet sent: shown less (or not at all), and the
+        executed shares printed as a Non-Displayed Trade."""
+        index, add, left = rec
+        left -= ev.qty
+        rec[2] = left
+        if left:
+            from dataclasses import replace
+            self.mold.amend(index, self.encoder.encode(replace(add, qty=left)))
+        else:
+            self.mold.amend(index, None)
+            self.stats["messages"] -= 1
+            del self._refreshed[ev.order_id]
+            self._last_full = (add.side, add.price, ev.ts_ns)    # its next refresh is hidden too
+        self.stats["hidden"] += 1
+        self._queue(self.encoder.encode(NonDisplayedTrade(ev.ts_ns, ev.symbol, add.side, ev.price, ev.qty,
+                                                          ev.match_id)))
+
+    def snapshot_messages(self) -> tuple[int, list[bytes]]:
+        """The displayed book now: (the sequence number of the first message after it, the Stock
+        Directory and one Add Order per resting order, each level in time priority)."""
+        self._flush()                       # everything applied to the book is numbered first
+        ts = self._ts()
+        msgs = self.encoder.directory(ts)
+        for sym in sorted(self.encoder.symbols.values(), key=lambda s: s.locate):
+            book = self._orders.books.get(sym.name)
+            if book is None:
+                continue
+            for (side, price), refs in book.levels.items():
+                for ref in refs:
+                    msgs.append(self.encoder.encode(AddOrder(ts, sym.name, ref, side, price, book.orders[ref][2])))
+        return self.mold.next_seq, msgs
 
     def _queue(self, msg: bytes) -> None:
         self.stats["messages"] += 1
         full = self.mold.add(msg)
         if full is not None:
+            self._refreshed.clear()         # (their Add Orders went out: executions are E again)
             self._send(full)
         if not self._flush_scheduled and self._loop is not None:
             self._flush_scheduled = True
@@ -146,6 +214,7 @@ class FeedPublisher:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        self._refreshed.clear()
         packet = self.mold.flush()
         if packet is not None:
             self._send(packet)

@@ -9,6 +9,12 @@ missing range requested from the request server, and the request repeated every
 ``retry_s`` of the clock up to ``retries`` times; the held packets are applied once the
 gap is filled. A gap the server can no longer fill (older than its buffer) leaves the
 subscriber ``stale`` with the lost range in ``lost`` (its books must not be trusted).
+
+Late joiners: with ``snapshot_addr`` (the publisher's snapshot server, ``sim/feed/snapshot.py``)
+the subscriber joins the live stream, holds what arrives, loads the displayed book as of
+sequence S, and applies the live messages from S on (a gap between S and the first held
+packet is requested as usual). A gap that cannot be recovered is resynchronised the same
+way (the book is rebuilt from a new snapshot) instead of leaving the subscriber stale.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from ..events import EventSink
 from .book import FeedBook
 from .itch import FeedSymbol, ItchDecoder, StockDirectory
 from .mold import MoldError, decode_packet, encode_request, session_name
+from .snapshot import fetch_snapshot
 
 log = logging.getLogger("wirespeed.feed.subscriber")
 
@@ -29,7 +36,8 @@ log = logging.getLogger("wirespeed.feed.subscriber")
 class FeedSubscriber:
     def __init__(self, symbols: Iterable[FeedSymbol], request_addr: tuple[str, int], *, session: str = "WIRESPEED",
                  clock: Clock = WALL, on_event: EventSink | None = None, max_held: int = 50_000,
-                 retry_s: float = 0.05, retries: int = 5, join: bool = True):
+                 retry_s: float = 0.05, retries: int = 5, join: bool = True,
+                 snapshot_addr: tuple[str, int] | None = None, snapshot_timeout_s: float = 5.0):
         self.decoder = ItchDecoder(list(symbols))
         self.book = FeedBook()
         self.request_addr, self.session = request_addr, session_name(session)
@@ -43,8 +51,13 @@ class FeedSubscriber:
         self.ended = self.stale = False
         self.lost: list[tuple[int, int]] = []
         self.errors: list[str] = []
-        self.stats = {"packets": 0, "messages": 0, "gaps": 0, "recovered": 0, "requests": 0, "duplicates": 0}
+        self.stats = {"packets": 0, "messages": 0, "gaps": 0, "recovered": 0, "requests": 0, "duplicates": 0,
+                      "snapshots": 0}
         self._progress = asyncio.Event()
+        self.snapshot_addr, self.snapshot_timeout_s = snapshot_addr, snapshot_timeout_s
+        self._loading = False           # a snapshot is being fetched: hold live packets, ask for nothing
+        self._snap_task: asyncio.Task | None = None
+        self.snapshot_seq: int | None = None   # the sequence number the last snapshot was valid at
 
     @property
     def address(self) -> tuple[str, int]:
@@ -63,9 +76,46 @@ class FeedSubscriber:
         self._transport, _ = await loop.create_datagram_endpoint(_P, local_addr=("127.0.0.1", 0))
         if self.join:
             self._transport.sendto(encode_request(self.session, 0, 0), self.request_addr)
-            # Whatever was published before we joined is a gap from sequence 1: ask for it now.
-            self._request(1, 0xFFFE)
+            if self.snapshot_addr is not None:
+                self._loading = True        # (joined first: nothing between the snapshot and live is missed)
+                await self._load_snapshot()
+            else:
+                # Whatever was published before we joined is a gap from sequence 1: ask for it now.
+                self._request(1, 0xFFFE)
         return self.address
+
+    async def _load_snapshot(self) -> bool:
+        """Fetch the book as of sequence S, replace ours with it, go on from S. On failure the
+        subscriber falls back to asking for the day from sequence 1 (the error is recorded)."""
+        self._loading = True
+        try:
+            seq, messages = await fetch_snapshot(self.snapshot_addr, self.session, self.snapshot_timeout_s)
+        except (OSError, asyncio.TimeoutError, MoldError) as exc:
+            self._loading = False
+            self._error(f"snapshot from {self.snapshot_addr[0]}:{self.snapshot_addr[1]} failed: {exc or type(exc).__name__}")
+            if self.next_seq == 1:
+                self._request(1, 0xFFFE)
+            return False
+        self.stats["snapshots"] += 1
+        self.snapshot_seq = seq
+        self.book.books.clear()
+        if seq >= self.next_seq:
+            self.next_seq = seq
+        # (else: the live stream is already past S, which cannot be: a snapshot is taken after
+        # everything sent before it; keep ours)
+        for msg in messages:
+            try:
+                ev = self.decoder.decode(msg)
+                if ev is not None and not isinstance(ev, StockDirectory):
+                    self.book.apply(ev)
+            except ValueError as exc:
+                self._error(f"snapshot at {seq}: {exc}")
+        self._loading = False
+        self.stale = False
+        self._drain()
+        if self._held and min(self._held) > self.next_seq:
+            self._gap(min(self._held))
+        return True
 
     async def stop(self) -> None:
         if self._gap_task is not None:
@@ -94,6 +144,11 @@ class FeedSubscriber:
         self.stats["packets"] += 1
         if packet.end:
             self.ended = True
+            return
+        if self._loading:
+            if packet.count and packet.seq not in self._held and self._held_count + packet.count <= self.max_held:
+                self._held[packet.seq] = packet.messages
+                self._held_count += packet.count
             return
         if packet.count == 0:                        # heartbeat: tells the next sequence
             if packet.seq > self.next_seq:
@@ -181,9 +236,12 @@ class FeedSubscriber:
             sleeper.cancel()
             idle = 0 if self.next_seq > before else idle + 1
         else:
-            self.stale = True
             self.lost.append((self.next_seq, (min(self._held) if self._held else upto) - 1))
             self._error(f"gap {self.next_seq}..{self.lost[-1][1]} could not be recovered")
+            self._gap_task = None
+            if self.snapshot_addr is not None and await self._load_snapshot():
+                return                      # resynchronised: the book is the snapshot's, then live
+            self.stale = True
             return
         self._gap_task = None
         if self._held:

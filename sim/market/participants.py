@@ -300,3 +300,5 @@ class CloseAuction:
         bb, ba = book.best_bid(), book.best_ask()
         self.price = (bb + ba) // 2 if bb is not None and ba is not None else (bb or ba)
         self.volume = min(self.buy, self.sell) if self.price is not None else 0
+        if self.price is not None:
+            self.access.engine.cross_trade(self.symbol, self.price, self.volume)    # the feed's Cross Trade

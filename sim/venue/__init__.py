@@ -3,7 +3,7 @@ SoupBinTCP front end, a venue-side latency model, and an ITCH 5.0 / MoldUDP64 fe
 
     venue = SimVenue(spec)                    # a VenueSpec (sim/venue/config.py)
     await venue.start()                       # FIX, OUCH, feed and request server listen
-    venue.port, venue.ouch_port, venue.feed.port, venue.feed.request_port
+    venue.port, venue.ouch_port, venue.feed.port, venue.feed.request_port, venue.feed.snapshot_port
     venue.feed.subscribe(sink)                # in process: every book event
 
 ``SimVenue(VenueConfig, SymbolTable)`` (the demo's one-venue config) still works.
@@ -87,5 +87,5 @@ class SimVenue:
             parts.append(f"OUCH {h}:{self.ouch_port}")
         if self.feed is not None:
             parts.append(f"ITCH feed udp {h}:{self.feed.port} request server udp {h}:{self.feed.request_port}"
-                         f" (session {self.spec.feed.session})")
+                         f" snapshot tcp {h}:{self.feed.snapshot_port} (session {self.spec.feed.session})")
         return "  ".join(parts)

@@ -7,7 +7,7 @@ from itch.parser import MessageParser
 
 from wirespeed.enums import Side
 from wirespeed.prices import TickSize
-from wirespeed.sim.events import (AddOrder, NonDisplayedTrade, OrderCancel, OrderDelete, OrderExecuted,
+from wirespeed.sim.events import (AddOrder, CrossTrade, NonDisplayedTrade, OrderCancel, OrderDelete, OrderExecuted,
                                   OrderReplace, SystemEvent)
 from wirespeed.sim.feed import FeedSymbol, ItchDecoder, ItchEncoder, ItchError, MoldError, MoldSession
 from wirespeed.sim.feed.mold import decode_packet, decode_request, encode_packet
@@ -33,6 +33,7 @@ EVENTS = [
     OrderReplace(TS + 5, "AAPL", 11, 13, 15011, 90),
     OrderDelete(TS + 6, "AAPL", 13),
     NonDisplayedTrade(TS + 7, "MSFT", Side.SELL, 8000, 40, 79),
+    CrossTrade(TS + 8, "AAPL", 12_345, 15013, 80, "C"),
 ]
 
 
@@ -46,8 +47,8 @@ def _encode_all():
 def test_itchfeed_reads_every_message_as_sent():
     _, msgs = _encode_all()
     parsed = _itchfeed(msgs)
-    assert [m.message_type for m in parsed] == [b"R", b"R", b"S", b"A", b"F", b"E", b"C", b"X", b"U", b"D", b"P"]
-    r1, r2, s, a, f, e, c, x, u, d, p = parsed
+    assert [m.message_type for m in parsed] == [b"R", b"R", b"S", b"A", b"F", b"E", b"C", b"X", b"U", b"D", b"P", b"Q"]
+    r1, r2, s, a, f, e, c, x, u, d, p, q = parsed
     assert (r1.stock, r1.stock_locate, r1.round_lot_size, r2.stock, r2.stock_locate) == \
         (b"AAPL    ", 1, 100, b"MSFT    ", 2)
     assert s.event_code == b"O" and s.timestamp == TS
@@ -62,6 +63,8 @@ def test_itchfeed_reads_every_message_as_sent():
     assert d.order_reference_number == 13 and d.timestamp == TS + 6
     assert (p.order_reference_number, p.buy_sell_indicator, p.shares, p.price, p.match_number) == \
         (0, b"S", 40, 4_000_000, 79)
+    assert (q.shares, q.stock, q.cross_price, q.match_number, q.cross_type, q.timestamp) == \
+        (12_345, b"AAPL    ", 1_501_300, 80, b"C", TS + 8)
     # Our bytes are exactly what itchfeed would write for the same message.
     assert [m.to_bytes() for m in parsed] == msgs
 
@@ -84,6 +87,8 @@ def test_encoder_and_decoder_errors_name_the_field():
         enc.encode(AddOrder(TS, "AAPL", 1, Side.BUY, 10 ** 9, 1))
     with pytest.raises(ItchError, match="ts_ns: must fit ITCH's 6-byte timestamp"):
         enc.encode(SystemEvent(1 << 48, "O"))
+    with pytest.raises(ItchError, match="cross_type: must be one of O, C, H, I, not 'X'"):
+        enc.encode(CrossTrade(TS, "AAPL", 1, 1, 1, "X"))
     with pytest.raises(ItchError, match="locate: must be 1..65535"):
         FeedSymbol.of("X", 0, TickSize.parse("0.01"))
     dec = ItchDecoder([AAPL])

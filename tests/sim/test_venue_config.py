@@ -100,7 +100,8 @@ def test_cli_starts_every_venue_and_prints_where(tmp_path):
         return lines, answers, proc.returncode, rest.decode(), err.decode()
     lines, answers, rc, rest, err = asyncio.run(main())
     assert rc == 0, err
-    assert "OUCH 127.0.0.1:" in lines[0] and "ITCH feed udp 127.0.0.1:" in lines[0] and "request server" in lines[0]
+    assert "OUCH 127.0.0.1:" in lines[0] and "ITCH feed udp 127.0.0.1:" in lines[0] and "request server" in lines[0] \
+        and "snapshot tcp 127.0.0.1:" in lines[0]
     assert "OUCH" not in lines[1] and "(session BRAVO)" in lines[1]
     assert answers == {"ALPHA": "1", "BRAVO": "1", "CHARLIE": "1"}      # unknown symbol, each venue
     assert rest.count("rejects=1") == 3

@@ -1,0 +1,190 @@
+"""The feed's snapshot service for late joiners: a venue's displayed book, as ITCH Add Order
+messages, with the sequence number it is valid at, over TCP on loopback.
+
+A subscriber that joins mid-day cannot replay the day once the request server's buffer has
+moved on. It joins the live stream first (holding what arrives), asks the snapshot server,
+builds its book from the answer, and applies the held and later live messages from the
+snapshot's sequence number on, requesting any gap as usual.
+
+Wire (wirespeed's; MoldUDP64 packets reused, framed for TCP as SoupBinTCP frames are):
+request = one MoldUDP64 request (Session | Sequence 0 | Count 0, 20 bytes); answer =
+frames of (Length u16 | MoldUDP64 packet), every packet's Sequence = S, the sequence number
+of the first live message *not* in the snapshot, its messages the Stock Directory (R) and
+one Add Order (A) per resting displayed order, price levels in any order, each level's
+orders in time priority; then an end-of-session packet (Count 0xFFFF, Sequence S); then the
+server closes. A malformed request or a wrong session is closed without an answer.
+
+Bounded: ``max_clients`` connections at once (more are closed at once), a connection that
+sends no request within ``request_timeout_s`` is closed, and an answer is at most the book
+(``max_bytes`` a fetch on the client side).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from typing import Callable
+
+from .mold import HEADER, MAX_PAYLOAD, MoldError, Packet, decode_packet, decode_request, \
+    encode_packet, encode_request
+
+log = logging.getLogger("wirespeed.feed.snapshot")
+_FRAME = struct.Struct(">H")
+MAX_SNAPSHOT_BYTES = 64 << 20
+
+
+def encode_snapshot(session: bytes, seq: int, messages: list[bytes], max_payload: int = MAX_PAYLOAD) -> bytes:
+    """The framed answer: packets of ``messages`` (each numbered ``seq``), then the end packet."""
+    out, batch, size = [], [], HEADER.size
+    for m in messages:
+        if size + 2 + len(m) > max_payload and batch:
+            out.append(encode_packet(session, seq, batch))
+            batch, size = [], HEADER.size
+        batch.append(m)
+        size += 2 + len(m)
+    if batch:
+        out.append(encode_packet(session, seq, batch))
+    out.append(encode_packet(session, seq, end=True))
+    return b"".join(_FRAME.pack(len(p)) + p for p in out)
+
+
+class SnapshotReader:
+    """Sans-IO: bytes of an answer in, ``done`` / ``seq`` / ``messages`` out; raises MoldError
+    on a frame that is not a packet of the session or disagrees on the sequence number."""
+
+    def __init__(self, session: bytes, max_bytes: int = MAX_SNAPSHOT_BYTES):
+        self.session, self.max_bytes = session, max_bytes
+        self.buf = bytearray()
+        self.seq: int | None = None
+        self.messages: list[bytes] = []
+        self.done = False
+        self.total = 0
+
+    def feed(self, data: bytes) -> None:
+        self.total += len(data)
+        if self.total > self.max_bytes:
+            raise MoldError(f"snapshot: more than {self.max_bytes} bytes")
+        self.buf += data
+        while len(self.buf) >= 2 and not self.done:
+            (n,) = _FRAME.unpack_from(self.buf)
+            if len(self.buf) < 2 + n:
+                return
+            packet = decode_packet(bytes(self.buf[2:2 + n]))
+            del self.buf[:2 + n]
+            self._packet(packet)
+
+    def _packet(self, packet: Packet) -> None:
+        if packet.session != self.session:
+            raise MoldError(f"snapshot: session {packet.session!r}, asked for {self.session!r}")
+        if self.seq is None:
+            self.seq = packet.seq
+        elif packet.seq != self.seq:
+            raise MoldError(f"snapshot: packet says sequence {packet.seq}, the snapshot is at {self.seq}")
+        if packet.end:
+            self.done = True
+        else:
+            self.messages.extend(packet.messages)
+
+
+async def fetch_snapshot(addr: tuple[str, int], session: bytes, timeout: float = 5.0,
+                         max_bytes: int = MAX_SNAPSHOT_BYTES) -> tuple[int, list[bytes]]:
+    """Ask the snapshot server at ``addr``: (the sequence number it is valid at, its messages).
+    Raises OSError, asyncio.TimeoutError or MoldError."""
+    async def run():
+        reader, writer = await asyncio.open_connection(*addr)
+        try:
+            writer.write(encode_request(session, 0, 0))
+            snap = SnapshotReader(session, max_bytes)
+            while not snap.done:
+                data = await reader.read(65536)
+                if not data:
+                    raise MoldError("snapshot: the server closed before the end of the snapshot")
+                snap.feed(data)
+            return snap.seq, snap.messages
+        finally:
+            writer.close()
+    return await asyncio.wait_for(run(), timeout)
+
+
+class SnapshotServer:
+    """Answers snapshot requests with ``build()`` -> (sequence, messages), computed when asked."""
+
+    def __init__(self, session: bytes, build: Callable[[], tuple[int, list[bytes]]], *, max_clients: int = 8,
+                 request_timeout_s: float = 2.0):
+        self.session, self.build = session, build
+        self.max_clients, self.request_timeout_s = max_clients, request_timeout_s
+        self.clients: set[_SnapshotConn] = set()
+        self.stats = {"snapshots": 0, "refused": 0}
+        self._server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    async def start(self, host: str) -> int:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _SnapshotConn(self), host, 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for c in list(self.clients):
+            c.close()
+
+    def answer(self, data: bytes) -> bytes | None:
+        """The answer to one request, or None (refused)."""
+        try:
+            session, seq, count = decode_request(data)
+        except MoldError as exc:
+            log.info("snapshot request refused: %s", exc)
+            self.stats["refused"] += 1
+            return None
+        if session != self.session or seq != 0 or count != 0:
+            self.stats["refused"] += 1
+            return None
+        at, messages = self.build()
+        self.stats["snapshots"] += 1
+        return encode_snapshot(self.session, at, messages)
+
+
+class _SnapshotConn(asyncio.Protocol):
+    def __init__(self, server: SnapshotServer):
+        self.server = server
+        self.transport = None
+        self.buf = b""
+        self._timer = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        if len(self.server.clients) >= self.server.max_clients:
+            self.server.stats["refused"] += 1
+            transport.close()
+            return
+        self.server.clients.add(self)
+        self._timer = asyncio.get_running_loop().call_later(self.server.request_timeout_s, self.close)
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        if len(self.buf) < HEADER.size:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        answer = self.server.answer(self.buf) if len(self.buf) == HEADER.size else self.server.answer(b"")
+        if answer is not None:
+            self.transport.write(answer)
+        self.close()
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.server.clients.discard(self)
+        if self.transport is not None:
+            self.transport.close()       # (after what was written is sent)
+
+    def connection_lost(self, exc) -> None:
+        self.server.clients.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+__all__ = ["SnapshotReader", "SnapshotServer", "encode_snapshot", "fetch_snapshot"]
