@@ -17,6 +17,8 @@ import time
 from collections import OrderedDict, deque
 from typing import Callable
 
+from wirespeed.clock import WALL, Clock
+
 from .fix.parser import FixParser
 from .fix import tags as T
 from .session import Session, SessionState
@@ -47,8 +49,10 @@ class FixAcceptor:
                  ssl: _ssl.SSLContext | None = None, max_logons_per_minute: int = 30, nodelay: bool = True,
                  busy_poll_us: int = 0, spinner=None, logon_timeout_s: float = 10.0, max_pending: int = 256,
                  max_dynamic_sessions: int = 1000, dynamic_idle_s: float = 3600.0,
-                 authenticate: Callable | None = None, on_retire: Callable[[Session], None] | None = None):
+                 authenticate: Callable | None = None, on_retire: Callable[[Session], None] | None = None,
+                 clock: Clock = WALL):
         self.host, self.port = host, port
+        self.clock = clock    # the sessions' timer ticks once a second of it (give the sessions the same clock)
         self.logon_timeout_s, self.max_pending = logon_timeout_s, max_pending
         self.max_dynamic_sessions, self.dynamic_idle_s = max_dynamic_sessions, dynamic_idle_s
         self.authenticate = authenticate or (lambda _msg: True)
@@ -193,7 +197,7 @@ class FixAcceptor:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(self._protocol, self.host, self.port, ssl=self.ssl)
         self.port = self._server.sockets[0].getsockname()[1]
-        self._timer = asyncio.create_task(_tick(lambda: self.sessions.values(), self._housekeeping))
+        self._timer = asyncio.create_task(_tick(lambda: self.sessions.values(), self._housekeeping, self.clock))
         log.info("acceptor listening on %s:%d", self.host, self.port)
         return self.port
 
@@ -223,9 +227,9 @@ def _logged_on(proto: FixProtocol) -> bool:
     return s is not None and s.state not in (SessionState.AWAITING_LOGON, SessionState.DISCONNECTED)
 
 
-async def _tick(sessions: Callable, housekeeping: Callable | None = None) -> None:
+async def _tick(sessions: Callable, housekeeping: Callable | None = None, clock: Clock = WALL) -> None:
     while True:
-        await asyncio.sleep(1.0)
+        await clock.sleep(1.0)    # a second of the sessions' clock: accelerated time ticks faster
         if housekeeping is not None:
             try:
                 housekeeping()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from wirespeed.clock import WALL, Clock
+
 from .acceptor import _tick, _wait_for
 from .session import Session
 from .transport import FixProtocol
@@ -20,8 +22,9 @@ log = logging.getLogger("wirespeed.initiator")
 class FixInitiator:
     def __init__(self, session: Session, host: str, port: int, *, reconnect: bool = True,
                  backoff_initial: float = 0.1, backoff_max: float = 5.0, ssl=None, nodelay: bool = True,
-                 busy_poll_us: int = 0, spinner=None, alternates=()):
+                 busy_poll_us: int = 0, spinner=None, alternates=(), clock: Clock = WALL):
         self.session = session
+        self.clock = clock    # the session's timer ticks once a second of it
         self.spinner = spinner
         self.ssl = ssl
         self.nodelay, self.busy_poll_us = nodelay, busy_poll_us
@@ -37,7 +40,7 @@ class FixInitiator:
         self._stopping = False
 
     async def start(self) -> None:
-        self._timer = asyncio.create_task(_tick(lambda: [self.session]))
+        self._timer = asyncio.create_task(_tick(lambda: [self.session], clock=self.clock))
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:

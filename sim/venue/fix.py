@@ -58,13 +58,15 @@ class FixFront:
         self.core, self.latency = core, latency
         self.owners: dict[str, FixOwner] = {}
         self._exec_ids = itertools.count(1)
-        self.acceptor = FixAcceptor(host, port, factory=self._new_session)
+        # The sessions' Heartbeat/TestRequest timers run on the venue's clock (accelerated days).
+        self.acceptor = FixAcceptor(host, port, factory=self._new_session, clock=core.clock)
 
     def _new_session(self, comp_id: str) -> Session:
         spec = self.core.spec
         cfg = SessionConfig(sender_comp_id=spec.comp_id, target_comp_id=comp_id, role="acceptor",
                             heartbeat_s=spec.heartbeat_s, max_messages_per_second=spec.max_messages_per_second)
-        return Session(cfg, self)
+        clock_ns = self.core.clock.monotonic_ns
+        return Session(cfg, self, clock=lambda: clock_ns() / 1e9)
 
     async def start(self) -> int:
         return await self.acceptor.start()
