@@ -68,7 +68,7 @@ bench-hw: setup
 # the relay's injected-delay error, a venue's FIX order-to-ack round trip next to the TCP floor).
 bench-sim: setup
 	$(PY) -m wirespeed.sim.bench
-	$(PY) -m wirespeed.sim.net.bench
+	$(PY) -m wirespeed.sim.net.bench --realtime
 	$(PY) -m wirespeed.sim.venue.bench
 
 clean:

@@ -8,8 +8,9 @@ direction. For each delay it prints p50/p99 of each write's lateness against its
 deadline for three timers measured in the same run, one after the other:
 
 - ``precise``: the relay's default (``TimerConfig()``): a kernel timerfd wakes the loop an
-  adaptive margin before the deadline, then it polls the loop and spins the last stretch;
-  with the lateness of its own wake-ups (``wake p99``) and the margin it learned;
+  adaptive margin before the deadline and again an adaptive spin before it, then it spins;
+  with the lateness of its first and second wake-ups (``wake p99``, ``near p99``) and the
+  margin and spin it learned; ``realtime`` (``--realtime``) the same on a SCHED_FIFO thread;
 - ``polling``: the timer before it (the loop's timer to 1.5 ms before, then poll the loop,
   spin the last 150 us), the "before" figure;
 - ``call_later``: the event loop's own timers, re-armed until due (the baseline).
@@ -104,12 +105,13 @@ def main(argv: list[str] | None = None) -> int:
           "(both directions recorded), relay alone on its uvloop, echo server and client in other processes; "
           f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'configured':>10} {'timer':>10} {'sched':>8} {'p50':>8} {'p99':>9} {'max':>9} | {'wake p99':>9} "
-          f"{'margin':>7} | {'p99 vs polling':>14}")
+          f"{'margin':>7} {'near p99':>9} {'spin':>7} | {'p99 vs polling':>14}")
     for delay, r in rows:
         for name, e in r.items():
             t = e["timer"]
-            wake = f"{t['wake_late_p99'] / 1e3:>6.0f} us {t['margin_ns'] / 1e3:>4.0f} us" if t.get("wakes") else \
-                f"{'-':>9} {'-':>7}"
+            wake = (f"{t['wake_late_p99'] / 1e3:>6.0f} us {t['margin_ns'] / 1e3:>4.0f} us "
+                    f"{t['near_late_p99'] / 1e3:>6.0f} us {t['spin_ns'] / 1e3:>4.0f} us") if t.get("wakes") else \
+                f"{'-':>9} {'-':>7} {'-':>9} {'-':>7}"
             print(f"{delay * 1000:>7.0f} us {name:>10} {t.get('sched', '-'):>8} {e['p50'] / 1e3:>5.1f} us"
                   f" {e['p99'] / 1e3:>6.1f} us {e['max'] / 1e3:>6.0f} us | {wake}"
                   f" | {r['polling']['p99'] / max(e['p99'], 1):>13.1f}x")

@@ -84,6 +84,12 @@ class _Link:
         for deadline, piece in plan.pieces:
             deadline = max(deadline, last)           # bytes of a TCP stream never overtake
             last = deadline
+            if deadline <= now and not self.queued and self.dst is not None:
+                # Due already (no delay toxic) and nothing of ours ahead of it: write it now,
+                # not one loop iteration later through the timer (measured: 14-20 us p50).
+                self.queued += len(piece)
+                self._write(deadline, piece, now)
+                continue
             self.queued += len(piece)
             timer.at(deadline, lambda d=deadline, p=piece, r=now: self._write(d, p, r))
         self.conn.last_deadline[self.stream] = last

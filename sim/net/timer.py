@@ -2,20 +2,21 @@
 
 asyncio and uvloop wake timers through epoll/libuv with millisecond timeouts, so a
 ``call_at`` lands anywhere up to ~1 ms late. ``PreciseTimer`` keeps its deadlines in a
-heap and has the kernel wake the loop ``margin`` before the earliest one, through a
-timerfd the loop reads (``wake="kernel"``, Linux; elsewhere the loop's own timer,
-``wake="loop"``). From the wake-up it re-polls the loop every iteration (``call_soon``,
-so sockets keep being served) and, within ``spin`` of the deadline, spins on
-``perf_counter_ns``.
+heap and has the kernel wake the loop through a timerfd the loop reads (``wake="kernel"``,
+Linux; elsewhere the loop's own timer, ``wake="loop"``, then polling): first ``margin``
+before the earliest deadline, then again ``spin`` before it, and spins on
+``perf_counter_ns`` for the rest. The loop serves its sockets in between.
 
-Why sleep in the kernel rather than poll: a process that polls for a millisecond is
+Why sleep twice rather than sleep once and poll: a thread that polls for a millisecond is
 CPU-bound in the scheduler's eyes, and on a loaded machine it is preempted for a whole
-time slice (3-4 ms) more often than 1 in 100 waits; a process that sleeps until shortly
-before its deadline is woken with priority. The wake-up itself is late by tens of
-microseconds typically and hundreds now and then (timer interrupt, wake-up, the loop
-reaching the reader): with ``adaptive`` the margin follows the 99th percentile of the
-lateness observed over the last wake-ups (within ``spin`` .. ``max_margin``), so CPU is
-spent near deadlines only, and none while no deadline is pending.
+time slice (3-4 ms) more often than 1 in 100 waits; a sleeping thread is woken with
+priority. A wake-up after a sleep of milliseconds is late by tens of microseconds
+typically and hundreds now and then (the idle vCPU is halted, the timer interrupt, the
+loop reaching the reader); after a sleep of a few hundred microseconds it is late by far
+less (the idle CPU is still polling). With ``adaptive``, the margin follows the worst
+lateness of the recent first wake-ups and the spin that of the second ones, each within
+its bounds, so CPU is spent in the last microseconds before a deadline only, and none
+while no deadline is pending.
 
 Deadlines are real time (``perf_counter_ns``): the relay delays real bytes on real
 sockets, which no simulated clock can speed up.
@@ -33,9 +34,10 @@ from . import sched as _sched
 from .timerfd import KernelTimer
 
 _now = time.perf_counter_ns
-_WINDOW = 128          # wake-ups the adaptive margin looks back on
+_WINDOW = 1024         # wake-ups the adaptive margin looks back on
 _EVERY = 32            # it is recomputed after this many new ones
 _PAD_NS = 20_000       # margin over the latest wake-ups observed (the worst of the window)
+_MIN_SLEEP_NS = 20_000 # a second sleep shorter than this is not worth the wake-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,32 +54,71 @@ class TimerConfig:
     event loop's own timers alone (the baseline the bench measures against).
     """
     wake: str = "kernel"
-    margin_us: int = 300
+    margin_us: int = 200
     spin_us: int = 60
     adaptive: bool = True
-    max_margin_us: int = 800
+    max_margin_us: int = 400
     sched: str = "slice"
+    max_spin_us: int = 150
 
     def __post_init__(self):
         if self.wake not in ("kernel", "loop"):
             raise ValueError(f"wake: must be 'kernel' or 'loop', not {self.wake!r}")
-        for name in ("margin_us", "spin_us", "max_margin_us"):
+        for name in ("margin_us", "spin_us", "max_margin_us", "max_spin_us"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"{name}: must be an integer >= 0 (microseconds), not {v!r}")
         if self.max_margin_us < self.margin_us:
             raise ValueError(f"max_margin_us: must be >= margin_us ({self.margin_us}), not {self.max_margin_us}")
+        if self.max_spin_us < self.spin_us:
+            raise ValueError(f"max_spin_us: must be >= spin_us ({self.spin_us}), not {self.max_spin_us}")
         if self.sched not in _sched.MODES:
             raise ValueError(f"sched: must be one of {', '.join(_sched.MODES)}, not {self.sched!r}")
 
     @classmethod
     def loop_timers(cls) -> "TimerConfig":
-        return cls("loop", 0, 0, False, 0, "normal")
+        return cls("loop", 0, 0, False, 0, "normal", 0)
+
+
+class _Lateness:
+    """The last ``_WINDOW`` wake-ups' lateness (ns, a ring) and the bound learned from it."""
+    __slots__ = ("ring", "i", "new")
+
+    def __init__(self):
+        self.ring: list[int] = []
+        self.i = self.new = 0
+
+    def add(self, late_ns: int) -> bool:
+        """Record one; True when it is time to recompute the bound."""
+        if len(self.ring) < _WINDOW:
+            self.ring.append(late_ns)
+        else:
+            self.ring[self.i] = late_ns
+            self.i = (self.i + 1) % _WINDOW
+        self.new += 1
+        if self.new >= _EVERY:
+            self.new = 0
+            return True
+        return False
+
+    def bound(self, lo: int, hi: int) -> int:
+        # The worst of the window, not a percentile: one wake-up in a hundred late is already
+        # the p99 of the error, and a wider window costs only a little sleep or spin earlier.
+        return min(hi, max(lo, max(self.ring) + _PAD_NS))
+
+    def percentiles(self) -> tuple[int, int]:
+        late = sorted(self.ring)
+        n = len(late)
+        return (late[n // 2], late[int(0.99 * (n - 1))]) if n else (0, 0)
 
 
 class PreciseTimer:
-    __slots__ = ("_loop", "_heap", "_seq", "_handle", "_polling", "_kernel", "_armed_at", "config",
-                 "margin_ns", "spin_ns", "_late", "_late_i", "_new", "wakes", "late_wakes", "sched")
+    """Deadlines in ``perf_counter_ns``; see the module text. Two wake-ups per deadline with a
+    kernel timer: the first ``margin`` before it (after a sleep of any length: its lateness sets
+    the margin), the second ``spin`` before it (after a sleep shorter than the margin, which
+    the kernel and the vCPU serve far more promptly: its lateness sets the spin), then a spin."""
+    __slots__ = ("_loop", "_heap", "_seq", "_handle", "_polling", "_kernel", "_armed_at", "_stage", "config",
+                 "margin_ns", "spin_ns", "_far", "_near", "wakes", "late_wakes", "sched")
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None, config: TimerConfig = TimerConfig()):
         if not isinstance(config, TimerConfig):
@@ -90,9 +131,9 @@ class PreciseTimer:
         self._polling = False
         self._kernel: KernelTimer | None = None
         self._armed_at = 0          # when the pending wake-up is due (0: none pending)
+        self._stage = 1             # the pending wake-up: 1 margin before, 2 spin before
         self.margin_ns, self.spin_ns = config.margin_us * 1000, config.spin_us * 1000
-        self._late: list[int] = []  # the last _WINDOW wake-ups' lateness, ns (a ring)
-        self._late_i = self._new = 0
+        self._far, self._near = _Lateness(), _Lateness()
         self.wakes = self.late_wakes = 0
         self.sched = _sched.apply(config.sched)     # (the thread that creates the timer runs its loop)
 
@@ -115,13 +156,13 @@ class PreciseTimer:
             self._kernel = None
 
     def stats(self) -> dict:
-        """Wake-ups, how many came after the deadline itself, the current margin and the
-        lateness of the recent wake-ups (p50/p99, ns): where a late write's error came from."""
-        late = sorted(self._late)
-        n = len(late)
+        """Wake-ups, how many came after the deadline itself, the current margin and spin, and
+        the lateness of the recent wake-ups of each stage (p50/p99, ns): where an error came from."""
+        far, near = self._far.percentiles(), self._near.percentiles()
         return {"wake": "kernel" if self._kernel is not None or self._kernel_wanted() else "loop",
-                "sched": self.sched, "wakes": self.wakes, "late_wakes": self.late_wakes, "margin_ns": self.margin_ns,
-                "wake_late_p50": late[n // 2] if n else 0, "wake_late_p99": late[int(0.99 * (n - 1))] if n else 0}
+                "sched": self.sched, "wakes": self.wakes, "late_wakes": self.late_wakes,
+                "margin_ns": self.margin_ns, "spin_ns": self.spin_ns,
+                "wake_late_p50": far[0], "wake_late_p99": far[1], "near_late_p50": near[0], "near_late_p99": near[1]}
 
     # -- waiting ---------------------------------------------------------------
     def _kernel_wanted(self) -> bool:
@@ -136,15 +177,18 @@ class PreciseTimer:
         self._armed_at = 0
 
     def _arm(self) -> None:
+        """Wake up ``margin`` before the earliest deadline (or start on it now)."""
         if self._polling or not self._heap:
             return
         wake_at = self._heap[0][0] - self.margin_ns
-        now = _now()
-        if wake_at <= now:
+        if wake_at <= _now():
             self._disarm()
             self._polling = True
             self._loop.call_soon(self._tick)
             return
+        self._arm_at(wake_at, 1)
+
+    def _arm_at(self, wake_at: int, stage: int) -> None:
         if self._kernel_wanted():
             if self._kernel is None:
                 self._kernel = KernelTimer()
@@ -153,42 +197,36 @@ class PreciseTimer:
         else:
             if self._handle is not None:
                 self._handle.cancel()
-            self._handle = self._loop.call_later((wake_at - now) / 1e9, self._wake)
-        self._armed_at = wake_at
+            self._handle = self._loop.call_later((wake_at - _now()) / 1e9, self._wake)
+        self._armed_at, self._stage = wake_at, stage
 
     def _kernel_wake(self) -> None:
         self._kernel.clear()
         if self._armed_at and not self._polling:
             if _now() >= self._armed_at:
                 self._wake()
-            else:
+            elif self._stage == 1:
                 self._arm()        # an expiry of an earlier arming, read late: wait for this one
 
     def _wake(self) -> None:
         now = _now()
         self._handle = None
         if self._armed_at:
-            self._learn(now - self._armed_at)
+            self._learn(now - self._armed_at, self._stage)
             self._armed_at = 0
         self._polling = True
         self._tick()
 
-    def _learn(self, late_ns: int) -> None:
+    def _learn(self, late_ns: int, stage: int = 1) -> None:
         self.wakes += 1
         if self._heap and _now() > self._heap[0][0]:
             self.late_wakes += 1
-        if len(self._late) < _WINDOW:
-            self._late.append(late_ns)
-        else:
-            self._late[self._late_i] = late_ns
-            self._late_i = (self._late_i + 1) % _WINDOW
-        self._new += 1
         cfg = self.config
-        if cfg.adaptive and self._new >= _EVERY:
-            self._new = 0
-            # The worst of the window, not a percentile: one wake-up in a hundred late is already
-            # the p99 of the error, and a wider margin costs only polling before the deadline.
-            self.margin_ns = min(cfg.max_margin_us * 1000, max(self.spin_ns, max(self._late) + _PAD_NS))
+        if stage == 1:
+            if self._far.add(late_ns) and cfg.adaptive:
+                self.margin_ns = self._far.bound(self.spin_ns, cfg.max_margin_us * 1000)
+        elif self._near.add(late_ns) and cfg.adaptive:
+            self.spin_ns = self._near.bound(cfg.spin_us * 1000, cfg.max_spin_us * 1000)
 
     def _tick(self) -> None:
         heap = self._heap
@@ -203,9 +241,15 @@ class PreciseTimer:
             heapq.heappop(heap)[2]()
             now = _now()
         self._polling = False
-        if heap:
-            if heap[0][0] - now <= self.margin_ns:
-                self._polling = True
-                self._loop.call_soon(self._tick)
-            else:
-                self._arm()
+        if not heap:
+            return
+        left = heap[0][0] - now
+        if left > self.margin_ns:
+            self._arm()
+        elif left - self.spin_ns > _MIN_SLEEP_NS and self._kernel_wanted():
+            # Within the margin: sleep again, briefly, to ``spin`` before the deadline rather than
+            # poll (a polling thread looks CPU-bound to the scheduler and is preempted).
+            self._arm_at(heap[0][0] - self.spin_ns, 2)
+        else:
+            self._polling = True
+            self._loop.call_soon(self._tick)

@@ -40,6 +40,7 @@ def test_deadlines_fire_in_order_never_early(wake):
     assert stats["wakes"] >= 2          # the 3 ms and 8 ms deadlines were slept for, then woken
     if wake == "kernel" and KernelTimer.available():
         assert stats["wake"] == "kernel"
+        assert stats["near_late_p50"] > 0, "the second, short sleep before a deadline was taken"
 
 
 def test_adaptive_margin_follows_the_observed_wake_up_lateness():
@@ -51,17 +52,23 @@ def test_adaptive_margin_follows_the_observed_wake_up_lateness():
             timer._learn(late_us * 1000)
             fixed._learn(late_us * 1000)
         seen.append(timer.margin_ns)
-        for _ in range(32 * 4):                   # the 100 us wake-up has left the 128-wake window
+        for _ in range(1024):                     # the 100 us wake-up has left the 1,024-wake window
             timer._learn(10_000)
         seen.append(timer.margin_ns)
         for _ in range(32):
             timer._learn(5_000_000)               # preempted wake-ups: capped at max_margin
         seen.append(timer.margin_ns)
-        return seen, fixed.margin_ns, timer.stats()
-    seen, fixed, stats = asyncio.run(main())
+        spin = [timer.spin_ns]
+        for late_us in (75, 400):
+            for _ in range(1024):
+                timer._learn(late_us * 1000, stage=2)
+            spin.append(timer.spin_ns)
+        return seen, fixed.margin_ns, timer.stats(), spin
+    seen, fixed, stats, spin = asyncio.run(main())
     assert seen == [120_000, 40_000, 700_000]     # (the spin window is the floor: 10 + 20 < 40 us)
-    assert fixed == 300_000
-    assert stats["wakes"] == 192 and stats["wake_late_p99"] == 5_000_000
+    assert spin == [40_000, 95_000, 150_000]      # second wake-ups set the spin, within spin .. max_spin
+    assert fixed == 200_000                       # (TimerConfig's starting margin, kept)
+    assert stats["wakes"] == 32 + 1024 + 32 + 2 * 1024 and stats["wake_late_p99"] == 5_000_000
 
 
 def test_cancel_all_drops_deadlines_and_releases_the_timerfd():
@@ -104,6 +111,8 @@ def test_timer_config_names_the_bad_field():
         TimerConfig(spin_us=-1)
     with pytest.raises(ValueError, match="max_margin_us: must be >= margin_us"):
         TimerConfig(margin_us=900, max_margin_us=800)
+    with pytest.raises(ValueError, match="max_spin_us: must be >= spin_us"):
+        TimerConfig(spin_us=200, max_spin_us=150)
     with pytest.raises(ValueError, match="sched: must be one of normal, slice, realtime, not 'fast'"):
         TimerConfig(sched="fast")
     with pytest.raises(TypeError, match="config must be a TimerConfig"):
