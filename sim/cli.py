@@ -10,7 +10,7 @@ import sys
 
 from wirespeed.gateway.transport import install_uvloop
 
-from .net import ControlApi, Relay
+from .net import ControlApi, Relay, TimerConfig
 from .venue import SimVenue, load_market
 
 
@@ -58,8 +58,9 @@ def venue_main(config_path: str, run_for: float | None = None) -> int:
     return 0
 
 
-async def run_relay(port: int, seed: int, run_for: float | None = None, out=sys.stdout) -> None:
-    relay = Relay(seed=seed)
+async def run_relay(port: int, seed: int, run_for: float | None = None, out=sys.stdout,
+                    sched: str = "slice") -> None:
+    relay = Relay(seed=seed, timer=TimerConfig(sched=sched))
     api = ControlApi(relay, "127.0.0.1", port)
     await api.start()
     print(f"relay API on http://127.0.0.1:{api.port} (toxiproxy's endpoints; proxies listen on loopback)",
@@ -71,10 +72,10 @@ async def run_relay(port: int, seed: int, run_for: float | None = None, out=sys.
         await relay.close()
 
 
-def relay_main(port: int = 8474, seed: int = 0, run_for: float | None = None) -> int:
+def relay_main(port: int = 8474, seed: int = 0, run_for: float | None = None, sched: str = "slice") -> int:
     install_uvloop()
     try:
-        asyncio.run(run_relay(port, seed, run_for))
+        asyncio.run(run_relay(port, seed, run_for, sched=sched))
     except OSError as exc:
         print(f"wirespeed relay: cannot listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ def _venue(args) -> int:
 
 
 def _relay(args) -> int:
-    return importlib.import_module("wirespeed.sim.cli").relay_main(args.port, args.seed, args.run_for)
+    return importlib.import_module("wirespeed.sim.cli").relay_main(args.port, args.seed, args.run_for, args.sched)
 
 
 def _hdl(args) -> int:
@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--port", type=int, default=8474, help="API port (toxiproxy's default 8474; 0: any free one)")
     r.add_argument("--seed", type=int, default=0, help="seed of every jitter, loss and toxicity draw")
     r.add_argument("--run-for", type=float, default=None, help="seconds to run, then stop (default: until Ctrl-C)")
+    r.add_argument("--sched", choices=("normal", "slice", "realtime"), default="slice",
+                   help="how the relay's thread is scheduled for precise delays (docs/sim/net.md)")
     r.set_defaults(func=_relay)
     r = sub.add_parser("report", help="latency PNG (percentile spectrum per hop) from a gateway's latency dump")
     src = r.add_mutually_exclusive_group(required=True)

@@ -299,7 +299,8 @@ def test_plain_http_json_and_error_reasons(background):
 
 
 def test_wirespeed_relay_command_serves_toxiproxy_clients():
-    proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "relay", "--port", "0", "--run-for", "20"],
+    proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "relay", "--port", "0", "--run-for", "20",
+                             "--sched", "normal"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         port = int(re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline()).group(1))
