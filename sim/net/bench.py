@@ -66,12 +66,19 @@ class _RelayThread:
         self.thread.join(5)
 
 
-def _measure(delay_ms: float, timer: TimerConfig, echo_port: int, rounds: int) -> dict:
+def _measure(delay_ms: float, timer: TimerConfig, echo_port: int, rounds: int, clients: int = 1) -> dict:
     rt = _RelayThread(timer)
     try:
         proxy = rt.call(rt._open(echo_port, delay_ms))
-        subprocess.run([sys.executable, str(roundtrip.HERE / "rtt_client.py"), "1", str(rounds), "20",
-                        f"echo:{proxy.port}"], capture_output=True, text=True, timeout=300, check=True)
+        # ``clients`` > 1: as many connections through the relay at once (one client process
+        # each), so the loop also serves the others' reads and writes around each deadline.
+        procs = [subprocess.Popen([sys.executable, str(roundtrip.HERE / "rtt_client.py"), "1", str(rounds), "20",
+                                   f"echo:{proxy.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for _ in range(clients)]
+        for proc in procs:
+            _, err = proc.communicate(timeout=300)
+            if proc.returncode:
+                raise RuntimeError(f"rtt_client failed: {err.decode()[-500:]}")
         stats = proxy.stats()
         rt.call(rt._close())
     finally:
@@ -81,11 +88,12 @@ def _measure(delay_ms: float, timer: TimerConfig, echo_port: int, rounds: int) -
     return out
 
 
-def run(rounds: int = 400, timers: dict[str, TimerConfig] = TIMERS) -> list[tuple[float, dict[str, dict]]]:
+def run(rounds: int = 400, timers: dict[str, TimerConfig] = TIMERS, clients: int = 1,
+        delays: tuple[float, ...] = DELAYS_MS) -> list[tuple[float, dict[str, dict]]]:
     echo, port = roundtrip._start([sys.executable, str(roundtrip.HERE / "echo_server.py")])
     try:
-        return [(delay, {name: _measure(delay, cfg, port, rounds) for name, cfg in timers.items()})
-                for delay in DELAYS_MS]
+        return [(delay, {name: _measure(delay, cfg, port, rounds, clients) for name, cfg in timers.items()})
+                for delay in delays]
     finally:
         echo.terminate()
         echo.wait(5)
@@ -96,13 +104,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=400, help="round trips per configured delay")
     parser.add_argument("--realtime", action="store_true",
                         help="also measure the precise timer on a SCHED_FIFO thread (needs CAP_SYS_NICE)")
+    parser.add_argument("--clients", type=int, default=1,
+                        help="connections through the relay at once, each from its own client process")
+    parser.add_argument("--delays", default=",".join(f"{d:g}" for d in DELAYS_MS), help="configured delays, ms")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
+    if args.clients < 1:
+        parser.error(f"--clients: must be >= 1, not {args.clients}")
+    try:
+        delays = tuple(float(d) for d in args.delays.split(","))
+    except ValueError:
+        parser.error(f"--delays: comma-separated milliseconds, not {args.delays!r}")
     timers = dict(TIMERS, **({"realtime": REALTIME} if args.realtime else {}))
     load0 = os.getloadavg()[0]
-    rows = run(args.rounds, timers)
-    print(f"relay injected-delay error (write time - planned deadline), {args.rounds} round trips per delay "
-          "(both directions recorded), relay alone on its uvloop, echo server and client in other processes; "
+    rows = run(args.rounds, timers, args.clients, delays)
+    print(f"relay injected-delay error (write time - planned deadline), {args.rounds} round trips per delay and "
+          f"connection, {args.clients} connection(s) at once (both directions recorded), relay alone on its uvloop, "
+          "echo server and clients in other processes; "
           f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'configured':>10} {'timer':>10} {'sched':>8} {'p50':>8} {'p99':>9} {'max':>9} | {'wake p99':>9} "
           f"{'margin':>7} {'near p99':>9} {'spin':>7} | {'p99 vs polling':>14}")
