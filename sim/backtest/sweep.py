@@ -3,7 +3,7 @@
 A LocalCluster by default, any scheduler by address (``--scheduler tcp://host:8786``), or
 ``serial`` in this process. Each task is one ``BacktestSpec`` run on a fresh day from its seed,
 so the numbers are the same however the tasks are spread (only ``wall_s`` differs). Results
-come back as one table (CSV, and Parquet when pyarrow is installed) and a summary plot.
+come back as one table (CSV and Parquet) and a summary plot.
 
 The spec is TOML::
 
@@ -171,13 +171,26 @@ def write_results(rows: list[dict], out: Path) -> Path:
         w = csv.DictWriter(f, COLUMNS)
         w.writeheader()
         w.writerows(rows)
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        pq.write_table(pa.Table.from_pylist(rows), out / "results.parquet")
-    except ImportError:
-        pass
+    write_parquet(rows, out / "results.parquet")
     summary_plot(rows, out / "summary.png")
+    return path
+
+
+def _schema():
+    import pyarrow as pa
+    # a fixed schema: the column types do not depend on which rows the sweep happened to hold
+    # (expected_cost is null for all but IS, and a sweep of baselines alone would infer "null")
+    types = dict(day=pa.string(), algo=pa.string(), seed=pa.int64(), params=pa.string(), qty=pa.int64(),
+                 filled=pa.int64(), children=pa.int64())
+    return pa.schema([(c, types.get(c, pa.float64())) for c in COLUMNS])
+
+
+def write_parquet(rows: list[dict], path: Path) -> Path:
+    """The sweep's table as Parquet (pyarrow, a dependency), the same columns as the CSV."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pa.Table.from_pylist([{c: r.get(c) for c in COLUMNS} for r in rows], schema=_schema())
+    pq.write_table(table, path)
     return path
 
 

@@ -22,6 +22,13 @@ def test_small_sweep_same_numbers_serially_and_on_a_two_worker_local_cluster(tmp
     lines = path.read_text().splitlines()
     assert lines[0].startswith("day,algo,seed,params") and len(lines) == 1 + len(cluster)
     assert (tmp_path / "summary.png").exists()
+    # the Parquet file reads back (pyarrow's reader) with the same rows as the CSV
+    import pyarrow.parquet as pq
+    back = pq.read_table(tmp_path / "results.parquet").to_pylist()
+    assert [(r["algo"], r["seed"], r["params"], r["filled"]) for r in back] == \
+        [(r["algo"], r["seed"], r["params"], r["filled"]) for r in cluster]
+    assert [r["slippage_bps"] for r in back] == [r["slippage_bps"] for r in cluster]
+    assert back[0]["expected_cost"] is None
 
 
 @pytest.mark.parametrize("text, message", [
