@@ -2,8 +2,9 @@
 
 - ``LatentValue``: the symbol's unobserved fair value, a Gaussian random walk in ticks.
 - ``MarketMaker``: quotes a ladder of ``levels`` prices a side around the value, the
-  spread and depth of its profile, re-centred every ``requote_s`` (post-only: a maker
-  never takes); refills a taken level at the next re-quote.
+  spread and depth of its profile, re-centred every ``requote_s`` (only an outside order left
+  stale in the way of the new ladder is taken: makers never cross each other or the noise);
+  refills a taken level at the next re-quote.
 - ``TakerFlow``: the liquidity takers, arriving as a Poisson process whose rate follows
   the U-shaped intraday curve: noise traders (random side), momentum traders (the side
   of the last 30 s mid move) and value traders (towards the latent value), each a
@@ -104,25 +105,48 @@ class MarketMaker:
             self._ladder(self.bids, _BUY, bid0, -1)
 
     def _ladder(self, orders, side, top: int, step: int) -> None:
+        """Make the side's orders the ladder ``top, top + step, ...``, ``clip`` shares each.
+        An order already at a wanted price keeps its place in the queue (a one-tick move of the
+        centre re-prices one order a side, not the whole ladder, as a real maker would); a
+        partly taken one is topped up (to the back); the rest move to the prices left open."""
         access, symbol, clip = self.access, self.symbol, self.clip
         book = access.engine.books[symbol]
-        for k in range(len(orders)):
-            price = top + step * k
-            if price < 1:
-                continue
-            o = orders[k]
+        n = len(orders)
+        wanted = [top + step * k for k in range(n)]
+        at: dict[int, BookOrder] = {}
+        spare: list[BookOrder] = []
+        lo, hi = min(wanted[0], wanted[-1]), max(wanted[0], wanted[-1])
+        for o in orders:
             if o is None or o.id not in book:
-                o = orders[k] = BookOrder(access.next_id(), side, price, clip, _LIMIT, _DAY, self,
-                                          participant=self.name, stp=STP.CANCEL_OLDEST, post_only=True)
+                continue
+            if lo <= o.price <= hi and o.price not in at:
+                at[o.price] = o
+            else:
+                spare.append(o)
+        for k in range(n):
+            price = wanted[k]
+            o = at.get(price)
+            if price < 1:
+                orders[k] = None
+                continue
+            if o is None and spare:
+                o = spare.pop()
+            if o is None:
+                o = BookOrder(access.next_id(), side, price, clip, _LIMIT, _DAY, self,
+                              participant=self.name, stp=STP.CANCEL_OLDEST)
                 res = access.submit(symbol, o)
-                if not res.rested:
-                    orders[k] = None
-                    self.dirty = True       # try again at the next re-quote
             elif o.price != price or o.qty < clip:
                 res = access.replace(symbol, o.id, price, clip)
-                if res is None or not res.rested:
-                    orders[k] = None
-                    self.dirty = True
+            else:
+                orders[k] = o
+                continue
+            if res is None or not res.rested:
+                orders[k] = None
+                self.dirty = True       # try again at the next re-quote
+            else:
+                orders[k] = o
+        for o in spare:                 # prices below one tick: nothing to quote there
+            access.cancel(symbol, o.id)
 
     def withdraw(self) -> None:
         for orders in (self.bids, self.asks):
