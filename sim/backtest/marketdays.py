@@ -55,13 +55,17 @@ class SyntheticDay:
     def install(self, ctx) -> None:
         primary = None
         for i, (name, share, *_rest) in enumerate(VENUES):
-            # the venue's share of the volume and depth; its share of the permanent impact, so
-            # that the shared value moves by permanent_bps per 1 % of the symbol's whole volume
+            # the venue's share of the volume, depth and passive noise; its share of the
+            # permanent impact, so that the shared value moves by permanent_bps per 1 % of the
+            # symbol's whole volume
             prof = replace(self.base, daily_volume=max(1, int(self.base.daily_volume * share)),
                            depth=max(self.base.makers, int(self.base.depth * share)),
+                           passive_rate=self.base.passive_rate * share,
                            permanent_bps=self.base.permanent_bps * share)
-            m = SyntheticMarket(MarketConfig(symbols=(prof,), seed=self.seed * 101 + i), clock=ctx.clock,
-                                engine=ctx.venues[name].engine)
+            # (the market's own spread/depth samples are for sim/market's calibration report;
+            # a backtest measures from its tape, so one sample a minute is plenty)
+            m = SyntheticMarket(MarketConfig(symbols=(prof,), seed=self.seed * 101 + i, sample_s=60.0),
+                                clock=ctx.clock, engine=ctx.venues[name].engine)
             parts = m._parts[self.symbol]
             if primary is None:
                 primary, memory = parts["value"], parts["makers"].memory

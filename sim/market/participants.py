@@ -112,6 +112,24 @@ class MarketMaker:
         access, symbol, clip = self.access, self.symbol, self.clip
         book = access.engine.books[symbol]
         n = len(orders)
+        # Fast path (nearly every re-quote of a day): the whole ladder rests untouched and
+        # the centre moved by fewer ticks than it has levels, so only the orders that fell off
+        # one end move, to the other end.
+        first = orders[0]
+        if first is not None and top - step > 0 and top + step * n > 0:
+            shift = (top - first.price) * step          # levels the ladder moves outward (+) or in (-)
+            if shift and abs(shift) < n and all(o is not None and o.qty == clip and o.id in book for o in orders):
+                if shift > 0:
+                    moving, kept, at = orders[:shift], orders[shift:], n - shift
+                else:
+                    moving, kept, at = orders[n + shift:], orders[:n + shift], 0
+                for j, o in enumerate(moving):
+                    res = access.replace(symbol, o.id, top + step * (at + j), clip)
+                    if res is None or not res.rested:
+                        moving[j] = None
+                        self.dirty = True
+                orders[:] = kept + moving if shift > 0 else moving + kept
+                return
         wanted = [top + step * k for k in range(n)]
         at: dict[int, BookOrder] = {}
         spare: list[BookOrder] = []
