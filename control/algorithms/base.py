@@ -230,14 +230,16 @@ class ScheduledAlgorithm(Algorithm):
         target = min(float(p.qty), self.target(now_ns))
         upper = min(p.qty, target + cfg.ahead_tolerance * p.qty, self.cap_allowance())
         committed = self.committed()
-        # Ahead of schedule (or over the cap): take back the newest children first.
-        for cid in sorted(self.working, key=lambda c: -self.working[c].placed_ns):
-            if committed <= upper:
-                break
-            w = self.working[cid]
-            if not w.cancel_sent:
-                actions.append(self._cancel(cid))
-                committed -= w.leaves
+        # Ahead of schedule (or over the cap): take back the newest children first (sorted only
+        # then: a decision on schedule touches no child it need not).
+        if committed > upper:
+            for cid in sorted(self.working, key=lambda c: -self.working[c].placed_ns):
+                if committed <= upper:
+                    break
+                w = self.working[cid]
+                if not w.cancel_sent:
+                    actions.append(self._cancel(cid))
+                    committed -= w.leaves
         # behind: what was due an interval ago and is still unfilled; at the slice-lead wake,
         # everything due by now (the slice that had its interval is finished before the next)
         behind = (target if pre_wake else min(target, self.due_before(now_ns))) - self.filled

@@ -53,9 +53,17 @@ class Leg:
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
+    """A ranked venue; ``reason`` is formatted only when read (one leg in a ranking needs it,
+    and a child is ranked on every venue)."""
     venue: str
     score: float
-    reason: str
+    what: object             # _Take / _Post: str() formats it
+    depth: int
+    quality: float
+
+    @property
+    def reason(self) -> str:
+        return f"{self.what}, depth {self.depth}, quality penalty {self.quality:.2f}"
 
 
 class Router:
@@ -78,18 +86,18 @@ class Router:
         (default: each venue's own touch)."""
         buy = side == Side.BUY
         out = []
+        c = self.config
         for name, info in self.venues.items():
             q = books.get(name)
-            if name in exclude or not self.stats[name].up or q is None:
+            if q is None or name in exclude or not self.stats[name].up:
                 continue
-            c = self.config
             if take:
                 touch, depth = (q.ask, q.ask_qty) if buy else (q.bid, q.bid_qty)
                 if touch is None:
                     continue
                 eff = touch + info.take_fee if buy else -(touch - info.take_fee)
                 depth_term = -c.depth_weight * math.log1p(depth)
-                what = f"take at {touch} eff {abs(eff):.2f}"
+                what = _Take(touch, eff)
             else:
                 # Posting: the price is the child's on every venue; what differs is the rebate
                 # and the queue ahead of us (displayed quantity at or better than our price).
@@ -100,10 +108,10 @@ class Router:
                 ahead = sum(lq for p, lq in own if (p >= ref if buy else p <= ref))
                 eff = -info.make_rebate
                 depth, depth_term = ahead, c.depth_weight * math.log1p(ahead)
-                what = f"post at {ref}: rebate {info.make_rebate}, queue ahead {ahead}"
+                what = _Post(ref, info.make_rebate, ahead)
             quality = self._quality(name)
             score = eff + quality + depth_term
-            out.append(Ranked(name, score, f"{what}, depth {depth}, quality penalty {quality:.2f}"))
+            out.append(Ranked(name, score, what, depth, quality))
         out.sort(key=lambda r: (r.score, r.venue))
         return out
 
@@ -117,7 +125,12 @@ class Router:
         else:
             crosses = lambda p: p <= price if buy else p >= price  # noqa: E731
         levels = []
-        ranked_take = {r.venue: r for r in self.rank(side, books, True, exclude)}
+        if price != 0 and not any(
+                (q.asks and crosses(q.asks[0][0])) if buy else (q.bids and crosses(q.bids[0][0]))
+                for q in books.values()):
+            ranked_take = {}                 # a passive child: no venue's touch to take
+        else:
+            ranked_take = {r.venue: r for r in self.rank(side, books, True, exclude)}
         for name, r in ranked_take.items():
             info, q = self.venues[name], books[name]
             for p, lq in (q.asks if buy else q.bids):
@@ -167,6 +180,31 @@ class Router:
 
     def mark_up(self, venue: str) -> None:
         self.stats[venue].up = True
+
+
+class _Take(tuple):
+    """What a take ranking says, formatted when a reason is read."""
+    __slots__ = ()
+
+    def __new__(cls, touch, eff):
+        return tuple.__new__(cls, (touch, eff))
+
+    def __str__(self) -> str:
+        return f"take at {self[0]} eff {abs(self[1]):.2f}"
+
+    __format__ = lambda self, spec: format(str(self), spec)  # noqa: E731
+
+
+class _Post(tuple):
+    __slots__ = ()
+
+    def __new__(cls, ref, rebate, ahead):
+        return tuple.__new__(cls, (ref, rebate, ahead))
+
+    def __str__(self) -> str:
+        return f"post at {self[0]}: rebate {self[1]}, queue ahead {self[2]}"
+
+    __format__ = lambda self, spec: format(str(self), spec)  # noqa: E731
 
 
 def _merge(legs: list[Leg], extra: Leg, price: int) -> list[Leg]:
