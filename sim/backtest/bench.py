@@ -41,7 +41,9 @@ def counterfactual(args, seed: int, start_s: float, minutes: float):
 
 
 def impact_fit(args, seeds):
-    minutes, start = 20.0, 10 * 60.0
+    # fit on the horizon the orders it predicts trade over (the square-root term scales with the
+    # horizon's volatility, the market's impact with the rate: calibrate where you trade)
+    minutes, start = args.minutes, args.start * 60.0
     obs = []
     for seed in seeds:
         path = counterfactual(args, seed, start, minutes)
