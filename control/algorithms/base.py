@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from wirespeed.enums import TimeInForce
+from wirespeed.enums import Side, TimeInForce
 
 from ..marketdata import MarketData, MarketState
 from ..model import (Action, CancelChild, ChildDone, ChildFill, ExecutionRefused, NewChild, ParentOrder,
@@ -49,7 +49,11 @@ class AlgoConfig:
     child (shares), except the last; retry_s: a crossing child that came back unfilled is retried
     this long after; venues: the only venues its children may go to (empty: every venue the
     router knows; an unknown one is refused when the runner takes the order); seed: all
-    randomisation is drawn from it.
+    randomisation is drawn from it; slice_lead_s: this long before each regular decision the
+    algorithm wakes and crosses if what is due by now is unfilled by more than ``catch_up`` (the
+    slice that had its interval to fill passively is finished before the next one comes due, so
+    the schedule gap stays within ``catch_up`` plus one slice); 0 = no such wake, nor when the
+    decisions come faster than twice the lead.
     """
     decision_s: float = 30.0
     urgency: Urgency = Urgency.PASSIVE
@@ -62,6 +66,7 @@ class AlgoConfig:
     retry_s: float = 1.0
     venues: tuple[str, ...] = ()
     seed: int = 0
+    slice_lead_s: float = 0.0
 
     def __post_init__(self) -> None:
         check(self.decision_s > 0, f"decision_s must be positive, not {self.decision_s!r}")
@@ -73,6 +78,7 @@ class AlgoConfig:
                   f"participation_cap must be in (0, 1], not {self.participation_cap!r}")
         check(self.retry_s > 0, f"retry_s must be positive, not {self.retry_s!r}")
         check(self.finish_s >= 0, f"finish_s must not be negative, not {self.finish_s!r}")
+        check(self.slice_lead_s >= 0, f"slice_lead_s must not be negative, not {self.slice_lead_s!r}")
         check(isinstance(self.min_child, int) and self.min_child > 0,
               f"min_child must be a positive integer, not {self.min_child!r}")
         check(isinstance(self.urgency, Urgency), f"urgency must be an Urgency, not {self.urgency!r}")
@@ -108,6 +114,7 @@ class Algorithm:
         self.started = False
         self.start_volume = 0
         self._seq = 0
+        self._regular_ns: int | None = None      # the next regular decision (ScheduledAlgorithm)
 
     # -- the interface ----------------------------------------------------------------------
     def start(self, now_ns: int) -> list[Action]:
@@ -207,20 +214,35 @@ class ScheduledAlgorithm(Algorithm):
         if now_ns >= p.end_ns or self.remaining <= 0:
             self.next_timer_ns = None
             return self.cancel_all()
-        self.next_timer_ns = min(self.next_decision_ns(now_ns), p.end_ns)
+        # a wake before the next regular decision (an IOC retry, the slice-lead wake) keeps the
+        # decision grid; inside the last slice_lead_s before a decision it is the slice-lead check
+        # (no slice-lead wake when the decisions come faster than twice the lead)
+        lead = int(cfg.slice_lead_s * NS) if 2 * cfg.slice_lead_s < cfg.decision_s else 0
+        regular = self._regular_ns
+        early = regular is not None and now_ns < regular
+        pre_wake = early and lead > 0 and now_ns >= regular - lead
+        if not early:
+            regular = self._regular_ns = min(self.next_decision_ns(now_ns), p.end_ns)
+        self.next_timer_ns = regular
+        if lead and regular - lead > now_ns:
+            self.next_timer_ns = regular - lead
         actions: list[Action] = []
         target = min(float(p.qty), self.target(now_ns))
         upper = min(p.qty, target + cfg.ahead_tolerance * p.qty, self.cap_allowance())
         committed = self.committed()
-        # Ahead of schedule (or over the cap): take back the newest children first.
-        for cid in sorted(self.working, key=lambda c: -self.working[c].placed_ns):
-            if committed <= upper:
-                break
-            w = self.working[cid]
-            if not w.cancel_sent:
-                actions.append(self._cancel(cid))
-                committed -= w.leaves
-        behind = min(target, self.due_before(now_ns)) - self.filled
+        # Ahead of schedule (or over the cap): take back the newest children first (sorted only
+        # then: a decision on schedule touches no child it need not).
+        if committed > upper:
+            for cid in sorted(self.working, key=lambda c: -self.working[c].placed_ns):
+                if committed <= upper:
+                    break
+                w = self.working[cid]
+                if not w.cancel_sent:
+                    actions.append(self._cancel(cid))
+                    committed -= w.leaves
+        # behind: what was due an interval ago and is still unfilled; at the slice-lead wake,
+        # everything due by now (the slice that had its interval is finished before the next)
+        behind = (target if pre_wake else min(target, self.due_before(now_ns))) - self.filled
         late = now_ns >= self.schedule_end_ns()
         if late:
             # mopping up: decide every retry_s, not every interval, so re-priced children that the
@@ -236,6 +258,8 @@ class ScheduledAlgorithm(Algorithm):
             if urgency is Urgency.CROSS or now_ns - w.placed_ns >= cfg.max_age_s * NS:
                 new_u = Urgency.CROSS if urgency is Urgency.CROSS else w.urgency.more()
                 price = limit_price(p.side, new_u, self.market.best_bid(), self.market.best_ask(), p.limit)
+                if price is not None and new_u is Urgency.CROSS:
+                    price = self._reach(price, w.price)
                 if price is not None and price != w.price:
                     w.price, w.placed_ns, w.urgency = price, now_ns, new_u
                     actions.append(ReplaceChild(cid, w.qty, price, new_u))
@@ -245,6 +269,20 @@ class ScheduledAlgorithm(Algorithm):
             if child is not None:
                 actions.append(child)
         return actions
+
+    #: ticks past the consolidated far touch a resting child is re-priced to when it must cross:
+    #: it rests on one venue, whose touch may sit a tick or two behind the best one (it still
+    #: fills at the book's prices, never beyond the parent's limit)
+    CROSS_REACH = 2
+
+    def _reach(self, cross: int, current: int) -> int:
+        p = self.parent
+        if p.side == Side.BUY:
+            price = max(current, cross + self.CROSS_REACH)
+            return min(price, p.limit) if p.limit is not None else price
+        price = min(current, cross - self.CROSS_REACH)
+        price = max(price, p.limit) if p.limit is not None else price
+        return max(1, price)
 
     def on_done(self, done: ChildDone) -> list[Action]:
         w = self.working.get(done.child_id)

@@ -8,7 +8,7 @@ cost against the arrival mid is
 
 (the square-root law: cost grows with the square root of participation, scaled by volatility;
 the spread term is what crossing costs). ``a`` and ``b`` are linear, so ``fit`` solves them by
-ordinary least squares (numpy ``lstsq``) on observed executions; ``prediction_error`` reports
+least squares (numpy ``lstsq``), constrained to be non-negative, on observed executions; ``prediction_error`` reports
 the median absolute relative error on held-out observations. ``ac_params`` turns the model
 into Almgren-Chriss parameters for IS (linearised at the planned participation) and
 ``predict`` gives the router and the TCA an expected cost.
@@ -77,6 +77,18 @@ def fit(obs: Sequence[ImpactObservation]) -> ImpactModel:
     if np.linalg.matrix_rank(X) < 2:
         raise ValueError("impact fit: the observations do not vary in spread and participation")
     (a, b), *_ = np.linalg.lstsq(X, y, rcond=None)
+    if a < 0 or b < 0:
+        # Costs do not fall with the spread or the participation: a negative coefficient is the
+        # other term over-explaining (on days of one spread the spread column is an intercept).
+        # Keep the better of the two one-term fits, the other coefficient at zero (the
+        # non-negative least-squares solution of two columns).
+        fits = []
+        for j in (0, 1):
+            x = X[:, j]
+            c = max(0.0, float(x @ y) / float(x @ x)) if float(x @ x) > 0 else 0.0
+            fits.append((float(np.sum((y - c * x) ** 2)), j, c))
+        _, j, c = min(fits)
+        a, b = (c, 0.0) if j == 0 else (0.0, c)
     return ImpactModel(float(a), float(b))
 
 

@@ -127,18 +127,26 @@ class BacktestContext:
                        o.tif, owner=o.order_id, participant=US)
         self._back(v, r.on_ack, o.order_id, now)
         res = v.engine.submit(self.symbol, bo)
-        self._taker_fills(v, res.fills)
+        self._taker_fills(v, res.fills, res.cancelled)
         if res.rested:
             self._by_order[o.order_id] = (v, bo)
             v.by_ref[bo.ref] = bo
         elif bo.qty > 0:
             self._back(v, r.on_done, o.order_id, bo.qty, now, res.reason or "not rested")
 
-    def _taker_fills(self, v: SimVenue, fills) -> None:
+    def _taker_fills(self, v: SimVenue, fills, cancelled=()) -> None:
         now = self.now_ns()
         for t in fills:
             if t.aggressor.owner is not None and isinstance(t.aggressor.owner, str):
                 self._back(v, self.runner.on_exec, t.aggressor.owner, t.qty, t.price, t.taker_fee / self.tick_micro, now)
+            # the resting side's owner hears of it as a venue session would tell it (the market's
+            # makers: their re-quotes and their memory of the flow, sim/market/access.py)
+            owner = t.passive.owner
+            if owner is not None and not isinstance(owner, str) and hasattr(owner, "on_fill"):
+                owner.on_fill(t, True)
+        for o, qty in cancelled:
+            if o.owner is not None and not isinstance(o.owner, str) and hasattr(o.owner, "on_stp"):
+                o.owner.on_stp(o, qty)
 
     def _cancel(self, order_id: str) -> None:
         loc = self._by_order.pop(order_id, None)
@@ -159,7 +167,7 @@ class BacktestContext:
         if res is None:
             self._by_order.pop(order_id, None)
             return
-        self._taker_fills(v, res.fills)
+        self._taker_fills(v, res.fills, res.cancelled)
         if res.rested:
             v.by_ref[bo.ref] = bo
         else:

@@ -3,8 +3,9 @@ day replayed from a LOBSTER message file or a wirespeed CSV.
 
 Synthetic: one ``SyntheticMarket`` per venue (its own makers, takers and passive noise, with the
 venue's share of the symbol's volume and depth) on the backtest's clock and that venue's engine.
-All venues follow one latent value, the primary venue's: the others' participants are pointed at
-it and their own is never started, so prices agree across venues up to what the flow does to
+All venues follow one latent value and one memory of the flow taken from the makers (the
+primary venue's, against the symbol's whole depth): the others' participants are pointed at them
+and their own value is never started, so prices agree across venues up to what the flow does to
 each book (as on real fragmented markets, where arbitrage keeps them together). The historical
 volume profile VWAP plans with is the calibration's U-shaped target (``profile.u_shaped``).
 """
@@ -54,18 +55,28 @@ class SyntheticDay:
     def install(self, ctx) -> None:
         primary = None
         for i, (name, share, *_rest) in enumerate(VENUES):
+            # the venue's share of the volume, depth and passive noise; its share of the
+            # permanent impact, so that the shared value moves by permanent_bps per 1 % of the
+            # symbol's whole volume
             prof = replace(self.base, daily_volume=max(1, int(self.base.daily_volume * share)),
-                           depth=max(self.base.makers, int(self.base.depth * share)))
-            m = SyntheticMarket(MarketConfig(symbols=(prof,), seed=self.seed * 101 + i), clock=ctx.clock,
-                                engine=ctx.venues[name].engine)
+                           depth=max(self.base.makers, int(self.base.depth * share)),
+                           passive_rate=self.base.passive_rate * share,
+                           permanent_bps=self.base.permanent_bps * share)
+            # (the market's own spread/depth samples are for sim/market's calibration report;
+            # a backtest measures from its tape, so one sample a minute is plenty)
+            m = SyntheticMarket(MarketConfig(symbols=(prof,), seed=self.seed * 101 + i, sample_s=60.0),
+                                clock=ctx.clock, engine=ctx.venues[name].engine)
             parts = m._parts[self.symbol]
             if primary is None:
-                primary = parts["value"]
+                primary, memory = parts["value"], parts["makers"].memory
+                # one memory of the consolidated flow against the consolidated depth
+                memory.depth = self.base.depth
             else:
-                # follow the primary's latent value (see the module docstring)
+                # follow the primary's latent value and flow memory (see the module docstring)
                 for maker in parts["makers"].makers:
                     maker.value = primary
                 parts["makers"].value = primary
+                parts["makers"].memory = memory
                 parts["takers"].value = primary
                 parts["value"] = _Idle()
             m.start()

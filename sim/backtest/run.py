@@ -156,7 +156,10 @@ def run_backtest(spec: BacktestSpec, day: Day, progress: Callable[[float], None]
     else:
         algo = ALGORITHMS[spec.algo][0](parent, cfg, market)
     ctx = BacktestContext(day.symbol, day.venues, tick=day.tick, latency_ns=day.latency_ns, start_ns=day.open_ns)
-    runner = ParentRunner(algo, Router(day.venues), ctx)
+    # the router prices the rest of a marketable child beyond the books with the same impact
+    # model IS plans with, on the market state the algorithm reads
+    router = Router(day.venues, impact=ImpactModel(*spec.impact), market=market)
+    runner = ParentRunner(algo, router, ctx)
     ctx.runner = runner
     day.install(ctx)
     ctx.at(start, runner.submit, start)

@@ -3,7 +3,7 @@
 A LocalCluster by default, any scheduler by address (``--scheduler tcp://host:8786``), or
 ``serial`` in this process. Each task is one ``BacktestSpec`` run on a fresh day from its seed,
 so the numbers are the same however the tasks are spread (only ``wall_s`` differs). Results
-come back as one table (CSV, and Parquet when pyarrow is installed) and a summary plot.
+come back as one table (CSV and Parquet) and a summary plot.
 
 The spec is TOML::
 
@@ -54,6 +54,7 @@ class SweepSpec:
     side: str = "buy"
     impact: tuple[float, ...] = (1.0, 0.5)          # the impact model IS plans with (spread, impact)
     params: dict = field(default_factory=dict)      # algo -> {setting: value | [values]}
+    net: bool = False                               # also slippage net of the day's own move (net_bps)
 
     def __post_init__(self) -> None:
         if not self.algorithms:
@@ -123,7 +124,7 @@ def tasks(spec: SweepSpec) -> list[dict]:
         for combo in itertools.product(*axes):
             out.append(dict(day=day, algo=algo, seed=seed, params=dict(zip(keys, combo)), start=spec.start,
                             minutes=spec.minutes, pct_volume=spec.pct_volume, side=spec.side,
-                            impact=tuple(spec.impact)))
+                            impact=tuple(spec.impact), net=spec.net))
     return out
 
 
@@ -137,8 +138,13 @@ def run_task(task: dict) -> dict:
     r = run_backtest(spec, make_day(task["day"], task["seed"]))
     t = r.tca
     realised = t.impact_cost + t.fees
+    net = None
+    if task.get("net"):
+        # against the same day without the order (counterfactual.py), computed once per day
+        from .counterfactual import mid_path, net_slippage_bps
+        net = net_slippage_bps(r, mid_path(task["day"], task["seed"], task["start"] * 60, task["minutes"]))
     return dict(day=task["day"], algo=task["algo"], seed=task["seed"], params=json.dumps(task["params"], sort_keys=True),
-                qty=t.qty, filled=t.filled, fill_rate=t.fill_rate, slippage_bps=t.slippage_bps,
+                qty=t.qty, filled=t.filled, fill_rate=t.fill_rate, slippage_bps=t.slippage_bps, net_bps=net,
                 is_bps=t.bps(t.shortfall), twap_bps=t.twap_tracking_bps, vwap_bps=t.vwap_tracking_bps,
                 schedule_gap=t.schedule_gap_frac, participation=t.participation, fees=t.fees, children=t.children,
                 expected_cost=r.expected_cost,
@@ -160,7 +166,7 @@ def run_sweep(spec: SweepSpec, *, scheduler: str | None = None, workers: int = 2
         return client.gather(client.map(run_task, todo, pure=False))
 
 
-COLUMNS = ("day", "algo", "seed", "params", "qty", "filled", "fill_rate", "slippage_bps", "is_bps", "twap_bps",
+COLUMNS = ("day", "algo", "seed", "params", "qty", "filled", "fill_rate", "slippage_bps", "net_bps", "is_bps", "twap_bps",
            "vwap_bps", "schedule_gap", "participation", "fees", "children", "expected_cost", "realised_cost", "wall_s")
 
 
@@ -171,13 +177,26 @@ def write_results(rows: list[dict], out: Path) -> Path:
         w = csv.DictWriter(f, COLUMNS)
         w.writeheader()
         w.writerows(rows)
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        pq.write_table(pa.Table.from_pylist(rows), out / "results.parquet")
-    except ImportError:
-        pass
+    write_parquet(rows, out / "results.parquet")
     summary_plot(rows, out / "summary.png")
+    return path
+
+
+def _schema():
+    import pyarrow as pa
+    # a fixed schema: the column types do not depend on which rows the sweep happened to hold
+    # (expected_cost is null for all but IS, and a sweep of baselines alone would infer "null")
+    types = dict(day=pa.string(), algo=pa.string(), seed=pa.int64(), params=pa.string(), qty=pa.int64(),
+                 filled=pa.int64(), children=pa.int64())
+    return pa.schema([(c, types.get(c, pa.float64())) for c in COLUMNS])
+
+
+def write_parquet(rows: list[dict], path: Path) -> Path:
+    """The sweep's table as Parquet (pyarrow, a dependency), the same columns as the CSV."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pa.Table.from_pylist([{c: r.get(c) for c in COLUMNS} for r in rows], schema=_schema())
+    pq.write_table(table, path)
     return path
 
 
@@ -185,18 +204,21 @@ def summary(rows: list[dict]) -> list[tuple]:
     out = []
     for algo in dict.fromkeys(r["algo"] for r in rows):
         rs = [r for r in rows if r["algo"] == algo]
+        nets = [r["net_bps"] for r in rs if r.get("net_bps") is not None]
         out.append((algo, len(rs), statistics.mean(r["fill_rate"] for r in rs),
                     statistics.mean(r["slippage_bps"] for r in rs), statistics.median(r["slippage_bps"] for r in rs),
+                    statistics.mean(nets) if nets else float("nan"),
                     statistics.mean(r["is_bps"] for r in rs), statistics.median(abs(r["vwap_bps"]) for r in rs),
                     max(r["schedule_gap"] for r in rs)))
     return out
 
 
 def summary_table(rows: list[dict]) -> str:
-    head = f"{'algorithm':<16}{'runs':>5}{'fill':>9}{'slip mean':>11}{'slip med':>10}{'IS mean':>9}{'|vsVWAP| med':>14}{'gap max':>9}"
+    head = (f"{'algorithm':<16}{'runs':>5}{'fill':>9}{'slip mean':>11}{'slip med':>10}{'net mean':>10}{'IS mean':>9}"
+            f"{'|vsVWAP| med':>14}{'gap max':>9}")
     lines = [head, "-" * len(head)]
-    for algo, n, fill, sm, smed, ism, vw, gap in summary(rows):
-        lines.append(f"{algo:<16}{n:>5}{fill:>9.2%}{sm:>11.2f}{smed:>10.2f}{ism:>9.2f}{vw:>14.2f}{gap:>9.2%}")
+    for algo, n, fill, sm, smed, nm, ism, vw, gap in summary(rows):
+        lines.append(f"{algo:<16}{n:>5}{fill:>9.2%}{sm:>11.2f}{smed:>10.2f}{nm:>10.2f}{ism:>9.2f}{vw:>14.2f}{gap:>9.2%}")
     return "\n".join(lines)
 
 

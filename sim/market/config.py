@@ -33,6 +33,12 @@ class SymbolProfile:
     value_share: float = 0.15            # of taking orders: value traders (trade towards the value)
     passive_rate: float = 1.5            # noise limit orders a second resting behind the touch
     passive_life_s: float = 20.0         # their mean life before they are cancelled
+    # Impact (participants.MakerDesk): makers skew their centre by impact_ticks x sqrt(recent net
+    # taken flow / depth), the flow's memory decaying with impact_decay_s; every taken share also
+    # moves the latent value by permanent_bps per 1 % of daily_volume. 0 turns either off.
+    impact_ticks: float = 3.0
+    impact_decay_s: float = 120.0
+    permanent_bps: float = 4.0
 
     def __post_init__(self):
         p = f"symbol {self.symbol!r}: "
@@ -40,7 +46,7 @@ class SymbolProfile:
             raise ValueError(f"symbol must be a non-empty string, not {self.symbol!r}")
         for name in ("start_ticks", "spread_ticks", "levels", "depth", "makers", "daily_volume"):
             _positive(p + name, getattr(self, name), int)
-        for name in ("volatility_bps", "requote_s", "u_shape", "passive_life_s"):
+        for name in ("volatility_bps", "requote_s", "u_shape", "passive_life_s", "impact_decay_s"):
             _positive(p + name, getattr(self, name))
         for name in ("close_auction_share", "momentum_share", "value_share"):
             v = getattr(self, name)
@@ -48,6 +54,10 @@ class SymbolProfile:
                 raise ValueError(f"{p}{name} must be in [0, 1), not {v!r}")
         if self.momentum_share + self.value_share >= 1:
             raise ValueError(f"{p}momentum_share + value_share must be below 1 (the rest is noise)")
+        for name in ("passive_rate", "impact_ticks", "permanent_bps"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"{p}{name} must be a number >= 0, not {v!r}")
         if not isinstance(self.passive_rate, (int, float)) or self.passive_rate < 0:
             raise ValueError(f"{p}passive_rate must be >= 0, not {self.passive_rate!r}")
         if not self.trade_sizes:

@@ -2,8 +2,9 @@
 
 - ``LatentValue``: the symbol's unobserved fair value, a Gaussian random walk in ticks.
 - ``MarketMaker``: quotes a ladder of ``levels`` prices a side around the value, the
-  spread and depth of its profile, re-centred every ``requote_s`` (post-only: a maker
-  never takes); refills a taken level at the next re-quote.
+  spread and depth of its profile, re-centred every ``requote_s`` (only an outside order left
+  stale in the way of the new ladder is taken: makers never cross each other or the noise);
+  refills a taken level at the next re-quote.
 - ``TakerFlow``: the liquidity takers, arriving as a Poisson process whose rate follows
   the U-shaped intraday curve: noise traders (random side), momentum traders (the side
   of the last 30 s mid move) and value traders (towards the latent value), each a
@@ -76,41 +77,94 @@ class MarketMaker:
         self.asks: list[BookOrder | None] = [None] * profile.levels
         self.position = 0
         self.traded = 0
+        self.desk: MakerDesk | None = None
+        self.dirty = True               # a ladder order was taken, cut or refused since the last re-quote
 
     def on_fill(self, trade, maker: bool) -> None:
         mine = trade.passive if maker else trade.aggressor
         self.position += trade.qty if mine.side == _BUY else -trade.qty
         self.traded += trade.qty
+        self.dirty = True
+        if maker and self.desk is not None:
+            # a taker hit us: the desk's memory of the flow (temporary and permanent impact)
+            self.desk.on_taken(trade.qty if trade.aggressor.side == _BUY else -trade.qty)
 
-    def quote(self, away_first: bool, phase: int) -> None:
-        """Re-centre the ladder on the value. Phase 0 moves the side away from the value's
-        move, phase 1 the side towards it: the ``MakerDesk`` runs phase 0 for every maker
-        before phase 1, so re-centred makers never cross each other or themselves."""
+    def on_stp(self, order, qty: int) -> None:
+        self.dirty = True
+
+    def quote(self, centre: int, away_first: bool, phase: int) -> None:
+        """Re-centre the ladder on ``centre`` (the desk's: the value plus the flow's skew).
+        Phase 0 moves the side away from the centre's move, phase 1 the side towards it: the
+        ``MakerDesk`` runs phase 0 for every maker before phase 1, so re-centred makers never
+        cross each other or themselves."""
         p = self.p
-        bid0 = int(round(self.value.value)) - p.spread_ticks // 2
+        bid0 = centre - p.spread_ticks // 2
         if (phase == 0) == away_first:
             self._ladder(self.asks, _SELL, bid0 + p.spread_ticks, +1)
         else:
             self._ladder(self.bids, _BUY, bid0, -1)
 
     def _ladder(self, orders, side, top: int, step: int) -> None:
+        """Make the side's orders the ladder ``top, top + step, ...``, ``clip`` shares each.
+        An order already at a wanted price keeps its place in the queue (a one-tick move of the
+        centre re-prices one order a side, not the whole ladder, as a real maker would); a
+        partly taken one is topped up (to the back); the rest move to the prices left open."""
         access, symbol, clip = self.access, self.symbol, self.clip
         book = access.engine.books[symbol]
-        for k in range(len(orders)):
-            price = top + step * k
-            if price < 1:
-                continue
-            o = orders[k]
+        n = len(orders)
+        # Fast path (nearly every re-quote of a day): the whole ladder rests untouched and
+        # the centre moved by fewer ticks than it has levels, so only the orders that fell off
+        # one end move, to the other end.
+        first = orders[0]
+        if first is not None and top - step > 0 and top + step * n > 0:
+            shift = (top - first.price) * step          # levels the ladder moves outward (+) or in (-)
+            if shift and abs(shift) < n and all(o is not None and o.qty == clip and o.id in book for o in orders):
+                if shift > 0:
+                    moving, kept, at = orders[:shift], orders[shift:], n - shift
+                else:
+                    moving, kept, at = orders[n + shift:], orders[:n + shift], 0
+                for j, o in enumerate(moving):
+                    res = access.replace(symbol, o.id, top + step * (at + j), clip)
+                    if res is None or not res.rested:
+                        moving[j] = None
+                        self.dirty = True
+                orders[:] = kept + moving if shift > 0 else moving + kept
+                return
+        wanted = [top + step * k for k in range(n)]
+        at: dict[int, BookOrder] = {}
+        spare: list[BookOrder] = []
+        lo, hi = min(wanted[0], wanted[-1]), max(wanted[0], wanted[-1])
+        for o in orders:
             if o is None or o.id not in book:
-                o = orders[k] = BookOrder(access.next_id(), side, price, clip, _LIMIT, _DAY, self,
-                                          participant=self.name, stp=STP.CANCEL_OLDEST, post_only=True)
+                continue
+            if lo <= o.price <= hi and o.price not in at:
+                at[o.price] = o
+            else:
+                spare.append(o)
+        for k in range(n):
+            price = wanted[k]
+            o = at.get(price)
+            if price < 1:
+                orders[k] = None
+                continue
+            if o is None and spare:
+                o = spare.pop()
+            if o is None:
+                o = BookOrder(access.next_id(), side, price, clip, _LIMIT, _DAY, self,
+                              participant=self.name, stp=STP.CANCEL_OLDEST)
                 res = access.submit(symbol, o)
-                if not res.rested:
-                    orders[k] = None
             elif o.price != price or o.qty < clip:
                 res = access.replace(symbol, o.id, price, clip)
-                if res is None or not res.rested:
-                    orders[k] = None
+            else:
+                orders[k] = o
+                continue
+            if res is None or not res.rested:
+                orders[k] = None
+                self.dirty = True       # try again at the next re-quote
+            else:
+                orders[k] = o
+        for o in spare:                 # prices below one tick: nothing to quote there
+            access.cancel(symbol, o.id)
 
     def withdraw(self) -> None:
         for orders in (self.bids, self.asks):
@@ -120,8 +174,47 @@ class MarketMaker:
                     orders[k] = None
 
 
+class FlowMemory:
+    """The makers' memory of the net signed flow that took from them (shares, buys positive),
+    decaying with ``decay_s``, and the skew it puts on their centre:
+    ``impact_ticks * sign(flow) * sqrt(|flow| / depth)``. Venues that share one symbol share
+    one memory (``SyntheticDay``), as they share the latent value, so their quotes agree."""
+    __slots__ = ("flow", "ts_ns", "decay_ns", "impact_ticks", "depth", "clock")
+
+    def __init__(self, profile: SymbolProfile, clock):
+        self.flow, self.ts_ns, self.clock = 0.0, 0, clock
+        self.decay_ns = profile.impact_decay_s * NS
+        self.impact_ticks, self.depth = profile.impact_ticks, profile.depth
+
+    def now(self) -> float:
+        t = self.clock.time_ns()
+        if t != self.ts_ns:
+            if self.flow:
+                self.flow *= math.exp((self.ts_ns - t) / self.decay_ns)
+            self.ts_ns = t
+        return self.flow
+
+    def add(self, signed_qty: int) -> None:
+        self.flow = self.now() + signed_qty
+
+    def skew(self) -> float:
+        f = self.now()
+        if not f or not self.impact_ticks:
+            return 0.0
+        s = self.impact_ticks * math.sqrt(abs(f) / self.depth)
+        return s if f > 0 else -s
+
+
 class MakerDesk:
-    """Re-quotes every maker of a symbol at once, every ``requote_s``."""
+    """Re-quotes every maker of a symbol at once, every ``requote_s``, around one centre, and
+    only when something changed: the centre moved, or a ladder order was taken, cut or refused.
+
+    The centre is the latent value skewed by the makers' ``FlowMemory``: a burst that eats the
+    book moves the quotes away from the taker (square-root in the burst, relaxing as the memory
+    fades: the finite refill a real book has), while flow spread over time keeps the memory
+    short and costs little. Each taken share also moves the latent value itself by
+    ``permanent_bps`` per 1 % of ``daily_volume`` (information in the flow: the part that
+    never reverts)."""
 
     def __init__(self, makers: list[MarketMaker], value: LatentValue, profile: SymbolProfile, clock,
                  passive: "PassiveNoise | None" = None):
@@ -129,24 +222,42 @@ class MakerDesk:
         self.passive = passive
         self._last = None
         self._until = 0
+        self.memory = FlowMemory(profile, clock)
+        p = profile
+        # ticks of value per share of net taken flow
+        self.permanent = p.permanent_bps * p.start_ticks / 1e4 / (0.01 * p.daily_volume)
+        for mm in makers:
+            mm.desk = self
+
+    def on_taken(self, signed_qty: int) -> None:
+        self.memory.add(signed_qty)
+        if self.permanent:
+            self.value.value += self.permanent * signed_qty
 
     def start(self, until_ns: int) -> None:
         self._until = until_ns
         self.requote()
 
     def requote(self) -> None:
-        centre = int(round(self.value.value))
-        if self.passive is not None:
-            bid0 = centre - self.p.spread_ticks // 2
-            self.passive.prune(bid0, bid0 + self.p.spread_ticks)
-        up = self._last is None or centre >= self._last
-        for phase in (0, 1):
+        centre = int(round(self.value.value + self.memory.skew()))
+        if centre != self._last or self._taken():
+            if self.passive is not None:
+                bid0 = centre - self.p.spread_ticks // 2
+                self.passive.prune(bid0, bid0 + self.p.spread_ticks)
+            up = self._last is None or centre >= self._last
             for mm in self.makers:
-                mm.quote(up, phase)
-        self._last = centre
+                mm.dirty = False
+            for phase in (0, 1):
+                for mm in self.makers:
+                    mm.quote(centre, up, phase)
+            self._last = centre
         clock = self.clock
         if clock.time_ns() + self.p.requote_s * NS < self._until:
             clock.call_later(self.p.requote_s, self.requote)
+
+    def _taken(self) -> bool:
+        """Whether any maker's ladder lost an order or shares since the last re-quote."""
+        return any(mm.dirty for mm in self.makers)
 
     def withdraw(self) -> None:
         for mm in self.makers:
@@ -197,20 +308,21 @@ class TakerFlow:
         p, rng = self.p, self.rng
         book = self.access.engine.books[self.symbol]
         bb, ba = book.best_bid(), book.best_ask()
-        r = rng.random()
+        # the same three draws whatever the book shows (see SyntheticMarket: one stream each)
+        r, coin, size = rng.random(), rng.random(), self.size()
         if r < p.momentum_share and len(self.mids) > 30 and self.mids[-1] != self.mids[0]:
             side, kind = (_BUY if self.mids[-1] > self.mids[0] else _SELL), "momentum"
         elif r < p.momentum_share + p.value_share and bb is not None and ba is not None \
                 and self.value.value != (bb + ba) / 2:
             side, kind = (_BUY if self.value.value > (bb + ba) / 2 else _SELL), "value"
         else:
-            side, kind = (_BUY if rng.random() < 0.5 else _SELL), "noise"
+            side, kind = (_BUY if coin < 0.5 else _SELL), "noise"
         best = ba if side == _BUY else bb
         if best is not None:
             price = best + 2 if side == _BUY else best - 2
             if price > 0:
                 self.sent += 1
-                o = BookOrder(self.access.next_id(), side, price, self.size(), _LIMIT, _IOC, None, participant=kind)
+                o = BookOrder(self.access.next_id(), side, price, size, _LIMIT, _IOC, None, participant=kind)
                 self.access.submit(self.symbol, o)
                 if o.filled:
                     self.sizes.append(o.filled)
@@ -249,16 +361,16 @@ class PassiveNoise:
     def _arrive(self) -> None:
         rng, access = self.rng, self.access
         book = access.engine.books[self.symbol]
+        # the same four draws whatever the book shows
         side = _BUY if rng.random() < 0.5 else _SELL
+        behind, size, life = rng.randint(1, self.p.levels), self.size(), rng.expovariate(1 / self.p.passive_life_s)
         touch = book.best_bid() if side == _BUY else book.best_ask()
         if touch is not None:
-            behind = rng.randint(1, self.p.levels)
             price = touch - behind if side == _BUY else touch + behind
             if price > 0:
-                o = BookOrder(access.next_id(), side, price, self.size(), _LIMIT, _DAY, None, participant="passive")
+                o = BookOrder(access.next_id(), side, price, size, _LIMIT, _DAY, None, participant="passive")
                 if access.submit(self.symbol, o).rested:
                     self.live[o.id] = o
-                    life = rng.expovariate(1 / self.p.passive_life_s)
                     access.clock.call_later(life, self._cancel, o.id)
         self._schedule()
 

@@ -98,16 +98,20 @@ class SyntheticMarket:
         self._parts: dict[str, dict] = {}
         session_s = config.close_s - config.open_s
         for prof in config.symbols:
-            rng = random.Random(f"{config.seed}:{prof.symbol}")
-            value = LatentValue(prof, rng, self.clock, session_s)
-            makers = [MarketMaker(f"MM{i}", prof.symbol, self.access, value, prof, rng) for i in range(prof.makers)]
-            passive = PassiveNoise(prof.symbol, self.access, prof, rng, self.close_ns)
+            # one stream per participant, each drawing the same numbers whatever the book does:
+            # an outside order changes what the participants do, never the dice they roll
+            # (so the same day without the order is the same day)
+            rng = {role: random.Random(f"{config.seed}:{prof.symbol}:{role}")
+                   for role in ("value", "takers", "passive", "auction")}
+            value = LatentValue(prof, rng["value"], self.clock, session_s)
+            makers = [MarketMaker(f"MM{i}", prof.symbol, self.access, value, prof, None) for i in range(prof.makers)]
+            passive = PassiveNoise(prof.symbol, self.access, prof, rng["passive"], self.close_ns)
             self._parts[prof.symbol] = {
                 "value": value,
                 "makers": MakerDesk(makers, value, prof, self.clock, passive),
-                "takers": TakerFlow(prof.symbol, self.access, value, prof, rng, self.open_ns, self.close_ns),
+                "takers": TakerFlow(prof.symbol, self.access, value, prof, rng["takers"], self.open_ns, self.close_ns),
                 "passive": passive,
-                "auction": CloseAuction(prof.symbol, self.access, prof, rng, self.close_ns,
+                "auction": CloseAuction(prof.symbol, self.access, prof, rng["auction"], self.close_ns,
                                         config.auction_window_s),
             }
         self._started = self._closed = False

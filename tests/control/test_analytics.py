@@ -75,6 +75,18 @@ def test_fit_recovers_known_parameters_and_reports_held_out_error():
     assert impact.prediction_error(impact.ImpactModel(0.0, 0.0), test) == pytest.approx(1.0)
 
 
+def test_fit_keeps_coefficients_non_negative():
+    # costs that fall with the spread: the unconstrained fit would say a < 0; the constrained
+    # one keeps a at zero and fits b alone (what AC's epsilon and eta must be)
+    obs = [o for o in _simulated(0.0, 0.7, 200, seed=3)]
+    obs = [impact.ImpactObservation(o.qty, o.market_volume, o.half_spread_bps, o.sigma_bps,
+                                    o.cost_bps - 0.3 * o.half_spread_bps) for o in obs]
+    m = impact.fit(obs)
+    assert m.spread_coef == 0.0 and m.impact_coef > 0
+    x = [o.sigma_bps * math.sqrt(o.participation) for o in obs]
+    assert m.impact_coef == pytest.approx(sum(a * o.cost_bps for a, o in zip(x, obs)) / sum(a * a for a in x))
+
+
 def test_fit_refuses_degenerate_data():
     o = impact.ImpactObservation(1e3, 1e5, 1.0, 10.0, 2.0)
     with pytest.raises(ValueError, match="at least 2 observations"):

@@ -78,3 +78,27 @@ def test_bad_router_setup():
         Router([])
     with pytest.raises(ValueError, match="latency_weight"):
         RouterConfig(latency_weight=-1)
+
+
+def test_with_an_impact_model_the_rest_beyond_displayed_liquidity_is_split_when_it_costs_less():
+    from types import SimpleNamespace as NS
+
+    from wirespeed.control.analytics.impact import ImpactModel
+    market = NS(mid=lambda: 100.0, volatility=NS(value=lambda: 0.001), rate=NS(value=lambda: 50.0))
+    r = Router([VenueInfo("A", 0.3, 0.2), VenueInfo("B", 0.1, 0.25), VenueInfo("C", -0.1, 0.0)],
+               impact=ImpactModel(1.0, 0.5), market=market)
+    legs = r.route(Side.BUY, 2000, 101, books())
+    # displayed 1400 swept as before; the rest 600 by ask depth A 800 / B 1200 / C 400 of 2400:
+    # A 200, C 100, B (best ranked) the other 300
+    assert legs_of(legs) == [("A", 1000, 101), ("B", 500, 101), ("C", 500, 101)]
+    # sigma over 60 s = 0.001 sqrt(60) 1e4 bps; flow 50/s x 60 s x the venue's share; b = 0.5
+    sig = 0.001 * 60 ** 0.5 * 1e4
+    one = 0.5 * sig * (600 / (3000 * 0.5)) ** 0.5
+    split = (300 * 0.5 * sig * (300 / 1500) ** 0.5 + 200 * 0.5 * sig * (200 / 1000) ** 0.5
+             + 100 * 0.5 * sig * (100 / 500) ** 0.5) / 600
+    assert r.impact_cost_bps(600, 0.5) == pytest.approx(one)
+    reason = next(l for l in legs if l.venue == "C").reason
+    assert f"expected impact {split:.2f} bps vs {one:.2f} bps on B alone" in reason
+    # no measured market yet (no volatility): the old rule, all the rest to the best venue
+    r.market = NS(mid=lambda: 100.0, volatility=NS(value=lambda: 0.0), rate=NS(value=lambda: 50.0))
+    assert legs_of(r.route(Side.BUY, 2000, 101, books())) == [("A", 800, 101), ("B", 800, 101), ("C", 400, 101)]

@@ -22,6 +22,13 @@ def test_small_sweep_same_numbers_serially_and_on_a_two_worker_local_cluster(tmp
     lines = path.read_text().splitlines()
     assert lines[0].startswith("day,algo,seed,params") and len(lines) == 1 + len(cluster)
     assert (tmp_path / "summary.png").exists()
+    # the Parquet file reads back (pyarrow's reader) with the same rows as the CSV
+    import pyarrow.parquet as pq
+    back = pq.read_table(tmp_path / "results.parquet").to_pylist()
+    assert [(r["algo"], r["seed"], r["params"], r["filled"]) for r in back] == \
+        [(r["algo"], r["seed"], r["params"], r["filled"]) for r in cluster]
+    assert [r["slippage_bps"] for r in back] == [r["slippage_bps"] for r in cluster]
+    assert back[0]["expected_cost"] is None
 
 
 @pytest.mark.parametrize("text, message", [
@@ -38,3 +45,22 @@ def test_malformed_spec_names_the_key(tmp_path, text, message):
     p.write_text(text)
     with pytest.raises(SweepError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
         load_spec(p)
+
+
+def test_net_slippage_takes_the_days_own_move_out_of_arrival_slippage():
+    from types import SimpleNamespace as NS
+
+    from wirespeed.control.tca.tape import ExecRecord, Tape
+    from wirespeed.sim.backtest.counterfactual import net_cost, net_move, net_slippage_bps
+    tape = Tape()
+    # a buy of 300 at arrival mid 1000: 100 at 1001 at t=10 (the day's own mid then 1000),
+    # 200 at 1006 at t=20 (the day's own mid had risen to 1004)
+    for ts, q, px in ((10, 100, 1001), (20, 200, 1006)):
+        tape.add(ExecRecord(ts, "o", "c", "p", "V", q, px, 1.0))
+    path = lambda t: 1000.0 if t < 15 else 1004.0  # noqa: E731
+    slip = (100 * 1 + 200 * 6) / 300 / 1000 * 1e4
+    res = NS(tca=NS(sign=1, filled=300, arrival_mid=1000.0, slippage_bps=slip, fees=3.0),
+             algo=NS(parent=NS(start_ns=0)), tape=tape)
+    assert net_move(res, path) == 200 * 4
+    assert net_slippage_bps(res, path) == pytest.approx((100 * 1 + 200 * 2) / 300 / 1000 * 1e4)
+    assert net_cost(res, path) == pytest.approx(100 * 1 + 200 * 2 + 3.0)
