@@ -264,6 +264,11 @@ class AlgoDesk:
             moved = sum(p.ctx.reroute_from(trip.venue) for p in self._working())
             if moved:
                 log.warning("%s %s: %d working child orders canceled to re-route", trip.breaker, trip.venue, moved)
+        elif trip.breaker == "desk_caps":
+            # The desk stopped for the day: every working child comes out; no venue takes a new one,
+            # so what they held goes back to each parent's remaining quantity.
+            moved = sum(p.ctx.reroute_from(v.name) for p in self._working() for v in self.venues)
+            log.warning("desk caps: %d working child orders canceled; trading stopped for the day", moved)
 
     def tick(self) -> None:
         """Periodic: venue availability from the gateway's links (a venue is down when every
