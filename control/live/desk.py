@@ -99,11 +99,13 @@ class Parent:
 class AlgoDesk:
     def __init__(self, orders, symbols: SymbolTable, venues: list[VenueInfo], clock, *,
                  configs: ConfigFactory = default_configs, router_config: RouterConfig = RouterConfig(),
-                 comp_id: str = "CONTROL", max_parents: int = 1000, paths: dict | None = None, breakers=None):
+                 comp_id: str = "CONTROL", max_parents: int = 1000, paths: dict | None = None, breakers=None,
+                 managers=()):
         self.orders, self.symbols, self.venues, self.clock = orders, symbols, list(venues), clock
         self.configs, self.router_config, self.max_parents = configs, router_config, max_parents
         self.paths = dict(paths or {})       # venue -> control.paths.PathSelector
         self.breakers = breakers             # control.risk.Breakers (None: none)
+        self.managers = list(managers)       # control.venues.VenueManager, polled on tick
         if breakers is not None:
             breakers.on_trip = self._on_trip
         self.session = ControlSession(comp_id, self._on_report)
@@ -274,6 +276,8 @@ class AlgoDesk:
         """Periodic: venue availability from the gateway's links (a venue is down when every
         session to it is), held children released when a pause is over, parents' ends."""
         now = self.clock.time_ns()
+        for m in self.managers:
+            m.poll()
         if self.breakers is not None:
             for v in self.venues:
                 names = list(self.paths[v.name].paths) if v.name in self.paths else [v.name]
