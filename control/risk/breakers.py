@@ -7,6 +7,7 @@
 | venue down (per venue) | its sessions are lost | routed away, working quantity re-routed | ``venue_recovery_s`` after it is back |
 | system load | more than ``max_orders_per_s`` child orders in one second | new children held (throttled) | ``load_recovery_s`` after tripping |
 | venue caps (per venue) | daily trades, traded notional or realised+marked loss over the cap | the venue stopped for the day, its orders canceled | not the same day |
+| feed stale (per venue) | the venue's market-data feed lost a gap it could not recover (``on_feed``) | routed away, working orders there re-routed | when the feed is trusted again |
 | desk caps | the same caps over every venue together (``desk_caps``) | every venue stopped for the day, every working order canceled | not the same day |
 
 Every trip is logged once with the reason (``log.warning``) and kept in ``trips``.
@@ -70,7 +71,7 @@ class VenueCaps:
 
 @dataclass(frozen=True, slots=True)
 class Trip:
-    breaker: str          # volatility | reject_rate | venue_down | load | caps | desk_caps
+    breaker: str          # volatility | reject_rate | venue_down | feed_stale | load | caps | desk_caps
     venue: str            # "" for desk-wide breakers
     ts_ns: int
     until_ns: int | None  # None: until the condition clears (venue down) or the day ends (caps)
@@ -157,7 +158,7 @@ class Breakers:
         t = self._active.get(("desk_caps", ""))
         if t is not None:
             return f"desk_caps: {t.reason}"
-        for b in ("caps", "venue_down", "reject_rate"):
+        for b in ("caps", "venue_down", "feed_stale", "reject_rate"):
             t = self._active.get((b, venue))
             if t is not None:
                 return f"{b} {venue}: {t.reason}"
@@ -205,6 +206,16 @@ class Breakers:
         v = self._v(venue)
         v.down_since, v.up_at = ts, None
         self._trip("venue_down", venue, ts, None, "venue sessions lost")
+
+    def on_feed(self, venue: str, ts: int, stale: bool, why: str = "") -> None:
+        """The venue's feed state: a stale feed (a gap lost for good) means its books cannot be
+        trusted, so no order is routed there on them until the feed is trusted again."""
+        key = ("feed_stale", venue)
+        if stale:
+            self._trip("feed_stale", venue, ts, None, why or "market data feed stale")
+        elif key in self._active:
+            del self._active[key]
+            log.warning("breaker feed_stale %s recovered", venue)
 
     def on_venue_up(self, venue: str, ts: int) -> None:
         v = self._v(venue)

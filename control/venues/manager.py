@@ -8,6 +8,11 @@ the desk's ``Breakers``, which stop the venue and cancel its working children wh
 reached. ``poll()`` (the desk's periodic tick calls it) records each session going down and
 coming back; the gateway's FIX engine recovers the sequence on the new Logon (ResendRequest /
 gap fill) and reconciles the working orders with status requests before new flow goes out.
+
+Market data: ``feed`` is the venue's ITCH/MoldUDP64 feed client (duck-typed: ``stale``, ``lost``,
+``stats``; sim's ``FeedSubscriber`` is one, which recovers gaps itself by MoldUDP64 retransmission
+requests). When it reports a gap it could not recover, ``poll()`` trips the venue's
+``feed_stale`` breaker: its books are not trusted, so nothing is routed there on them.
 """
 from __future__ import annotations
 
@@ -58,8 +63,11 @@ class VenueEvent:
 
 class VenueManager:
     def __init__(self, config: VenueConfig, orders, initiators: dict | None = None, breakers=None,
-                 clock=time.monotonic, max_events: int = 10_000):
+                 clock=time.monotonic, max_events: int = 10_000, feed=None, desk_clock=None):
         self.config, self.orders, self.breakers, self.clock = config, orders, breakers, clock
+        self.feed = feed
+        self.desk_clock = desk_clock         # the breakers' time (the desk's clock); None: ``clock``
+        self._feed_stale = False
         missing = [n for n in config.sessions if n not in orders.venues]
         if missing:
             raise ValueError(f"venue {config.name}: links: {', '.join(missing)} is no gateway venue session "
@@ -120,6 +128,15 @@ class VenueManager:
         return "up" if "up" in states else "reconciling" if "reconciling" in states else "down"
 
     def poll(self) -> None:
+        f = self.feed
+        if f is not None and bool(f.stale) != self._feed_stale:
+            self._feed_stale = bool(f.stale)
+            lost = getattr(f, "lost", [])
+            why = f"feed lost messages {lost[-1][0]}..{lost[-1][1]} for good" if lost else "feed stale"
+            self._event("feed", "stale" if self._feed_stale else "fresh")
+            if self.breakers is not None:
+                ts = self.desk_clock.time_ns() if self.desk_clock is not None else int(self.clock() * 1e9)
+                self.breakers.on_feed(self.config.name, ts, self._feed_stale, why)
         for name in self.config.sessions:
             st = self.orders.venues[name].state
             if st != self._states[name]:

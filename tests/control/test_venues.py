@@ -147,3 +147,30 @@ async def test_a_venue_that_goes_away_and_comes_back_is_reconnected_on_the_polic
             await gateway.stop()
         await relay.close()
         await venue.stop()
+
+
+class _Feed:
+    """What the manager reads of a feed client (sim's FeedSubscriber has these)."""
+    def __init__(self):
+        self.stale, self.lost, self.stats = False, [], {}
+
+
+@run_async
+async def test_a_feed_that_loses_a_gap_for_good_routes_orders_away_from_its_venue():
+    async with Stack() as stack:
+        name = stack.config.venue.name
+        feed, breakers, trips = _Feed(), Breakers(), []
+        breakers.on_trip = trips.append
+        m = VenueManager(VenueConfig(name), stack.gateway.orders, breakers=breakers, feed=feed,
+                         clock=lambda: 5.0)
+        m.start()
+        m.poll()
+        assert breakers.venue_blocked(name, 5 * 10 ** 9) == ""
+        feed.stale, feed.lost = True, [(120, 180)]
+        m.poll()
+        assert breakers.venue_blocked(name, 5 * 10 ** 9) == f"feed_stale {name}: feed lost messages 120..180 for good"
+        assert [t.breaker for t in trips] == ["feed_stale"]
+        feed.stale = False
+        m.poll()
+        assert breakers.venue_blocked(name, 6 * 10 ** 9) == ""
+        assert [e.what for e in m.events if e.link == "feed"] == ["stale", "fresh"]

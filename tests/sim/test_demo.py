@@ -23,7 +23,7 @@ def test_the_parent_is_worked_across_venues_and_the_numbers_add_up(tmp_path):
     assert "ALPHA" in r.per_path                               # the OUCH venue session traded
     assert "BRAVO-A" in r.path_report and "BRAVO-B" in r.path_report
     assert r.plots and all(p.exists() for p in r.plots)
-    assert "vs market VWAP" in r.report() and "p99.9" in r.report()
+    assert "vs market VWAP" in r.report() and "p99.9" in r.report() and "venue sessions" in r.report()
 
 
 def test_cli_demo_exits_zero_and_prints_the_reports():
