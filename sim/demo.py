@@ -309,7 +309,7 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
     return result
 
 
-async def _feeds(venues, desk, clock):
+async def _feeds(venues, desk, clock, symbol: str = SYMBOL):
     """Each venue's ITCH feed through sim's subscriber, handed to control as Quote / TradePrint."""
     subs = []
     loop = asyncio.get_running_loop()
@@ -320,8 +320,8 @@ async def _feeds(venues, desk, clock):
 
         def publish(name=name, dirty=dirty, holder=[None]):
             dirty["on"] = False
-            book = holder[0].book.book(SYMBOL)
-            desk.on_market(Quote(name, SYMBOL, clock.time_ns(), tuple(book.depth(Side.BUY, 5)),
+            book = holder[0].book.book(symbol)
+            desk.on_market(Quote(name, symbol, clock.time_ns(), tuple(book.depth(Side.BUY, 5)),
                                  tuple(book.depth(Side.SELL, 5))))
 
         prices: dict[int, int] = {}           # order reference -> price (ITCH E carries none)
@@ -338,7 +338,7 @@ async def _feeds(venues, desk, clock):
             elif t is OrderExecuted or t is NonDisplayedTrade:
                 px = ev.price or prices.get(getattr(ev, "order_id", -1), 0)
                 if px:
-                    desk.on_market(TradePrint(name, SYMBOL, clock.time_ns(), px, ev.qty))
+                    desk.on_market(TradePrint(name, symbol, clock.time_ns(), px, ev.qty))
             if len(prices) > 100_000:                # bounded: the oldest references go first
                 for k in list(prices)[:10_000]:
                     del prices[k]

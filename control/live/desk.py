@@ -246,7 +246,10 @@ class AlgoDesk:
         pid = f"P{next(self._ids)}"
         parent = make_parent(pid, sym, side, int(qty_text), start, req.end_ns, limit, symbol_name=name)
         cfg = apply_request(self.configs(req.algo, parent), req)
-        cfg = dataclasses.replace(cfg, seed=next(self._child_seq))
+        # A seed the config factory chose is kept (a live run replaying a backtest's); else each
+        # parent draws its own.
+        seq = next(self._child_seq)
+        cfg = cfg if cfg.seed else dataclasses.replace(cfg, seed=seq)
         market = MarketState(parent.symbol)
         for q in self._books.get(parent.symbol, {}).values():
             market.update(q)
