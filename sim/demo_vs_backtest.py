@@ -12,15 +12,18 @@ sockets, and the TCA figures side by side (the issue's "within 2 bps" check).
   desk's algorithm is built from the backtest's own config (``algo_config``: same seed, profile,
   impact parameters).
 
-Two things differ, and they are why the figures differ at all:
+Three things differ, and they are why the figures differ at all:
 
 1. Latency in simulated time. The backtest's one-way venue latency is 150-400 us; live, every
    real microsecond of sockets, the gateway and the loop is ``speed`` simulated microseconds (at
    speed 30 a 1 ms round trip is 30 simulated ms). Children meet books that have moved more.
-2. The participants run on loop timers, not on an exact event queue: the loop fires them late by
-   its own lag (times ``speed`` in simulated time), and once our orders trade, the books, the
-   participants' reactions and so every later event differ from the backtest's. Same seed means
-   the same participants and the same draws, not the same day event for event.
+2. Our orders reach the books at real (scaled) times, not at the backtest's: the participants'
+   own events run from one time-ordered queue timed as the backtest times them (``LoopClock``),
+   so until the parent trades the day is the backtest's; from its first child on, the books the
+   participants see, and so their later draws, differ.
+3. The loop's lag: a participant's event runs when the loop gets to it (its time is right, but the
+   book changes that late in real time), so the desk sees books up to the lag x ``speed`` old
+   (printed: "participants' timers up to ... late").
 
 The participants trade on the live venue's matching engine directly (as in the backtest: they are
 the market, not FIX clients); ``_BridgedEngine`` reports their trades against our resting children
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import logging
 import sys
 import time
@@ -66,42 +70,86 @@ class _RestartClock(ScaledClock):
         self._real0 = time.monotonic_ns()
 
 
+class _Handle:
+    __slots__ = ("when", "seq", "fn", "args", "cancelled")
+
+    def __init__(self, when: int, seq: int, fn, args: tuple):
+        self.when, self.seq, self.fn, self.args, self.cancelled = when, seq, fn, args, False
+
+    def __lt__(self, other: "_Handle") -> bool:
+        return (self.when, self.seq) < (other.when, other.seq)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
 class LoopClock:
-    """A ``ScaledClock`` with the ``call_at`` / ``call_later`` the market participants schedule
-    with, on the running loop (scaled: a simulated second is ``1 / speed`` real seconds). Its
-    handles are kept until they run or are canceled, so ``close()`` stops the whole market."""
+    """The participants' clock on the running loop: ``call_at`` / ``call_later`` as a
+    ``SimClock``'s, run from one queue in time order (FIFO among equal times) when the scaled
+    clock reaches them. While a callback runs, ``time_ns`` is its scheduled time, so whatever it
+    schedules is timed from where the backtest would time it: the participants' own day is the
+    backtest's, event for event, however late the loop gets to it; only what our orders do to
+    the books (arriving at real, scaled times) makes it differ."""
 
     def __init__(self, clock: ScaledClock):
         self.clock, self.speed = clock, clock.speed
         self._loop = asyncio.get_running_loop()
-        self._handles: set = set()
+        self._queue: list[_Handle] = []
+        self._seq = 0
+        self._now: int | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._armed_for: int | None = None
         self.late_ns = 0                       # the largest lag of a callback behind its time (simulated)
+        self.closed = False
 
     def time_ns(self) -> int:
-        return self.clock.time_ns()
+        return self._now if self._now is not None else self.clock.time_ns()
 
     monotonic_ns = time_ns
 
-    def call_at(self, when_ns: int, fn, *args):
-        delay = max(0.0, (when_ns - self.clock.time_ns()) / NS / self.speed)
-        box: list = []
-
-        def run():
-            self._handles.discard(box[0])
-            self.late_ns = max(self.late_ns, self.clock.time_ns() - when_ns)
-            fn(*args)
-        h = self._loop.call_later(delay, run)
-        box.append(h)
-        self._handles.add(h)
+    def call_at(self, when_ns: int, fn, *args) -> _Handle:
+        self._seq += 1
+        h = _Handle(int(when_ns), self._seq, fn, args)
+        heapq.heappush(self._queue, h)
+        if self._now is None and (self._armed_for is None or h.when < self._armed_for):
+            self._arm()
         return h
 
-    def call_later(self, delay_s: float, fn, *args):
-        return self.call_at(self.clock.time_ns() + int(delay_s * NS), fn, *args)
+    def call_later(self, delay_s: float, fn, *args) -> _Handle:
+        return self.call_at(self.time_ns() + int(delay_s * NS), fn, *args)
+
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._armed_for = None
+        if self.closed or not self._queue:
+            return
+        when = self._queue[0].when
+        self._armed_for = when
+        self._timer = self._loop.call_later(max(0.0, (when - self.clock.time_ns()) / NS / self.speed), self._drain)
+
+    def _drain(self) -> None:
+        self._timer = self._armed_for = None
+        now = self.clock.time_ns()
+        q = self._queue
+        while q and q[0].when <= now and not self.closed:
+            h = heapq.heappop(q)
+            if h.cancelled:
+                continue
+            self.late_ns = max(self.late_ns, now - h.when)
+            self._now = h.when
+            try:
+                h.fn(*h.args)
+            finally:
+                self._now = None
+        self._arm()
 
     def close(self) -> None:
-        for h in list(self._handles):
-            h.cancel()
-        self._handles.clear()
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        self._queue.clear()
 
 
 class _Participant:
@@ -214,7 +262,8 @@ class Comparison:
                 ("children", b.children, lv.children),
                 ("filled", b.filled, lv.filled),
                 ("avg px (ticks)", b.avg_px, lv.avg_px),
-                ("arrival mid (ticks)", b.arrival_mid, lv.arrival_mid)]
+                ("arrival mid (ticks)", b.arrival_mid, lv.arrival_mid),
+                ("market volume", b.market_volume, lv.market_volume)]
         s = self.spec
         out = [f"live vs backtest: {s.algo} {s.side} {b.qty:,} on SyntheticDay(seed={s.seed}), "
                f"{s.minutes:g} min from +{s.start_s:g}s, live at speed {self.speed:g}",
@@ -263,7 +312,9 @@ async def run_live(spec: BacktestSpec, speed: float = 30.0):
                                                       for v in venues}))
         side = "1" if spec.side == "buy" else "2"
         delay = (start_ns - clock.time_ns()) / NS / speed
-        await asyncio.sleep(max(0.0, delay - 0.05))          # the parent arrives just before its start
+        # The parent arrives at its start, as the backtest submits it: its arrival mid (TCA's
+        # benchmark) is the book's then, not a second of simulated time earlier.
+        await asyncio.sleep(max(0.0, delay - 0.002))
         client.new_order("PARENT", day.symbol, side, qty, None, ord_type="1", extra=strategy_fields(
             spec.algo, {"StartTime": fix_timestamp(start_ns), "EndTime": fix_timestamp(end_ns)}))
         deadline = end_ns + 30 * NS

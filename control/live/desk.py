@@ -30,6 +30,7 @@ from ..marketdata import MarketData, MarketState, Quote
 from ..model import ExecutionRefused, ParentOrder, make_parent
 from ..routing import Router, RouterConfig, VenueInfo
 from ..runner import ParentRunner
+from ..tca.tape import MarketRecord
 from .child_session import ControlSession
 from .context import LiveContext
 from .amend import parse_amend
@@ -258,6 +259,11 @@ class AlgoDesk:
                           breakers=self.breakers)
         runner = ParentRunner(algo, Router(self.venues, self.router_config), ctx)
         ctx.runner = runner
+        mid = market.mid()
+        if mid is not None:
+            # The book as the parent arrives goes on the tape: TCA's arrival mid is the market's at
+            # the parent's start, which a tape that begins with the next quote would place later.
+            runner.tape.add(MarketRecord(now, "", mid, 0))
         p = Parent(client, cl, pid, parent, req.algo, runner, ctx, request=req)
         ctx.on_fill = lambda o, q, px, ts, p=p: self._fill(p, o, q, px)
         self.parents[(client.config.target_comp_id, cl)] = p

@@ -58,3 +58,41 @@ def test_live_and_backtest_make_the_same_decisions_on_the_same_day():
     # the figures are printed side by side with their difference (the 2 bps check of the issue)
     text = c.report()
     assert "slippage vs arrival (bps)" in text and "live - bt" in text and f"{c.slippage_diff_bps:+.2f} bps" in text
+
+
+def test_the_live_participants_clock_runs_their_events_as_the_backtest_clock_does():
+    import asyncio
+
+    from wirespeed.clock import ScaledClock, SimClock
+    from wirespeed.sim.demo_vs_backtest import LoopClock
+
+    def schedule(clock, log):
+        def ev(name, again=0.0):
+            log.append((clock.time_ns() - t0, name))
+            if again:
+                clock.call_later(again, ev, name + "'")      # timed from the event's own time
+        t0 = clock.time_ns()
+        clock.call_at(t0 + 30_000_000, ev, "c")
+        clock.call_at(t0 + 10_000_000, ev, "a", 0.015)
+        clock.call_at(t0 + 10_000_000, ev, "b")             # same time: first scheduled, first run
+        clock.call_at(t0 + 20_000_000, ev, "d")
+        clock.call_at(t0 + 25_000_000, ev, "x").cancel()
+
+    sim_log: list = []
+    sim = SimClock(1_000 * 10 ** 9)
+    schedule(sim, sim_log)
+    sim.run()
+
+    import time
+
+    async def live():
+        lc = LoopClock(ScaledClock(2.0, start_ns=1_000 * 10 ** 9))
+        log: list = []
+        schedule(lc, log)
+        time.sleep(0.02)            # the loop late past every event: they run in time order, at their times
+        await asyncio.sleep(0.03)
+        assert lc.late_ns > 0
+        lc.close()
+        return log
+    assert asyncio.run(live()) == sim_log == [(10_000_000, "a"), (10_000_000, "b"), (20_000_000, "d"),
+                                              (25_000_000, "a'"), (30_000_000, "c")]
