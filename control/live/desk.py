@@ -171,8 +171,9 @@ class AlgoDesk:
             self._cancel_reject(p, client, cl, "2", "0" if p.done else "3",
                                 "parent already done" if p.done else "parent cancel already pending")
             return True
-        if not cl or (cl != p.cl_ord_id and (cid, cl) in self.parents and not self.parents[(cid, cl)].done):
-            self._cancel_reject(p, client, cl, "2", "6", f"ClOrdID(11) {cl!r} is missing or a working parent's")
+        if not cl or cl == p.cl_ord_id or ((cid, cl) in self.parents and not self.parents[(cid, cl)].done):
+            self._cancel_reject(p, client, cl, "2", "6", f"ClOrdID(11) {cl!r}: missing, the OrigClOrdID(41), or a "
+                                                         "working parent's")
             return True
         algo = p.runner.algo
         now = self.clock.time_ns()

@@ -63,3 +63,9 @@ async def test_the_algo_commands_submit_follow_replace_and_cancel_parents(capsys
 def test_a_gateway_that_is_not_there_is_exit_code_2(capsys):
     rc = cli.main(["algo", "status", "X", "--port", "1", "--timeout", "0.5"])
     assert rc == 2 and "logon failed" in capsys.readouterr().err
+
+
+def test_a_malformed_param_flag_is_named(capsys):
+    rc = cli.main(["algo", "submit", "X", "--port", "1", "--symbol", "MSFT", "--side", "buy", "--qty", "1",
+                   "--strategy", "twap", "--param", "Speed"])
+    assert rc == 2 and "--param 'Speed': expected NAME=VALUE" in capsys.readouterr().err

@@ -89,6 +89,8 @@ async def test_bad_replaces_are_refused_naming_the_tag_or_parameter_and_change_n
             rej = (await a.client.wait_report("RB1-S"))[0]
             assert rej[T.MsgType] == "9" and rej[434] == "2" and rej[102] == "2"
             assert "TargetStrategy(847): a replace may not change the strategy (twap -> vwap)" in rej[T.Text]
+            st = await a.replace("RB1", "RB1")                        # a replace needs a new ClOrdID
+            assert not st.ok and "ClOrdID(11) 'RB1': missing, the OrigClOrdID(41)" in st.text
         assert (p.order, p.runner.algo) == before and p.cl_ord_id == "RB1"
         st = await a.replace("RB1", "RB2", params={"MaxPctVolume": "50"})      # percent: 0.5
         assert st.ok and st.state in ("new", "partially filled") and p.runner.algo.config.participation_cap == 0.5
