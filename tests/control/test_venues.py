@@ -174,3 +174,27 @@ async def test_a_feed_that_loses_a_gap_for_good_routes_orders_away_from_its_venu
         m.poll()
         assert breakers.venue_blocked(name, 6 * 10 ** 9) == ""
         assert [e.what for e in m.events if e.link == "feed"] == ["stale", "fresh"]
+
+
+@pytest.mark.parametrize("backend", ["amaranth"])
+@run_async(timeout=90)
+async def test_venue_limits_reach_the_simulated_hardware_through_its_registers(backend):
+    # The same push into the Amaranth-simulated risk pipeline: the limits go in only as register
+    # writes, and the design itself then refuses the order over them.
+    stack = Stack()
+    stack.config = load_config(overrides={"risk": {"backend": backend, "default": {"max_qty": 1000,
+                                                                                  "collar_ticks": 100}}})
+    async with stack:
+        orders = stack.gateway.orders
+        assert orders.risk.name == backend
+        sym = stack.symbols.by_name("MSFT")
+        VenueManager(VenueConfig(stack.config.venue.name, limits=VenueLimits(symbols=(
+            SymbolLimits("MSFT", max_qty=40),))), orders).start()
+        assert orders.risk.row(sym.index).max_qty == 40
+        c = FixClient("CLIENT1", stack.config.gateway.comp_id, "127.0.0.1", stack.gateway.port)
+        await c.start()
+        c.new_order("H1", "MSFT", "1", 41, "410.00")
+        c.new_order("H2", "MSFT", "1", 40, "410.00")
+        r1, r2 = (await c.wait_report("H1", timeout=20))[0], (await c.wait_report("H2", timeout=20))[0]
+        assert r1[T.ExecType] == "8" and "max_qty" in r1[T.Text] and r2[T.ExecType] == "0"
+        await c.stop()
