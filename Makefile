@@ -46,6 +46,11 @@ test-hw-formal: setup
 demo: setup
 	$(BIN)/wirespeed demo
 
+# The same algorithm, seed and synthetic day in the backtest and live over sockets: TCA side by side.
+.PHONY: demo-compare
+demo-compare: setup
+	$(PY) -m wirespeed.sim.demo_vs_backtest $(ARGS)
+
 hdl: setup
 	$(BIN)/wirespeed hdl
 
@@ -56,6 +61,7 @@ hdl-pnr: setup
 
 bench: setup
 	$(PY) -m wirespeed.gateway.bench
+	$(PY) -m wirespeed.control.live.bench
 
 # 20 client sessions x 1,000 orders/s x 60 s through the gateway to two venues (not in make test).
 bench-load: setup

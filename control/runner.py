@@ -83,6 +83,23 @@ class ParentRunner:
         self._apply(actions, now_ns)
         self._rearm()
 
+    def replan(self, algo: Algorithm, now_ns: int, cancel: tuple[str, ...] = ()) -> None:
+        """Carry on with ``algo``, the parent re-planned after an amendment (a replace on a running
+        parent): the old algorithm's working children become the new one's (their leaves count
+        against its quantity), ``cancel`` names those to take out first (priced past a new limit),
+        and the new one decides at once (or waits for its start)."""
+        old = self.algo
+        algo.working, algo._seq = old.working, old._seq
+        self.algo = algo
+        actions: list[Action] = [algo._cancel(c) for c in cancel
+                                 if c in algo.working and not algo.working[c].cancel_sent]
+        if now_ns >= algo.parent.start_ns:
+            actions += algo.start(now_ns)
+        else:
+            algo.next_timer_ns = algo.parent.start_ns
+        self._apply(actions, now_ns)
+        self._rearm()
+
     def _rearm(self) -> None:
         if self.algo.next_timer_ns is not None:
             self.ctx.set_timer(self.algo.next_timer_ns)

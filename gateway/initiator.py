@@ -32,6 +32,9 @@ class FixInitiator:
         self.addresses = [(host, port)] + list(alternates)
         self.reconnect = reconnect
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
+        # Optional: (attempts since the last connection was made, 1 first) -> seconds to wait; the
+        # control plane's venue manager sets its reconnect policy (backoff with seeded jitter) here.
+        self.backoff = None
         self.connects = 0
         self._task: asyncio.Task | None = None
         self._timer: asyncio.Task | None = None
@@ -47,6 +50,7 @@ class FixInitiator:
         loop = asyncio.get_running_loop()
         delay = self.backoff_initial
         index = 0
+        attempts = 0
         while not self._stopping:
             self._closed = asyncio.Event()
             self.host, self.port = self.addresses[index]
@@ -58,14 +62,15 @@ class FixInitiator:
                     self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None)
                 self.connects += 1
                 delay = self.backoff_initial
-                index = 0
+                index = attempts = 0
                 await self._closed.wait()
             except OSError as exc:
                 log.warning("%s: connect to %s:%d failed: %s", self.session.name, self.host, self.port, exc)
                 index = (index + 1) % len(self.addresses)
             if not self.reconnect or self._stopping:
                 return
-            await asyncio.sleep(delay)
+            attempts += 1
+            await asyncio.sleep(self.backoff(attempts) if self.backoff is not None else delay)
             delay = min(delay * 2, self.backoff_max)
 
     async def wait_logged_on(self, timeout: float = 5.0) -> bool:

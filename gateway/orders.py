@@ -110,7 +110,8 @@ class OrderGateway(VenueReports):
         self.on_change = None   # hook (state) -> None after every client-visible change (metrics, control)
         # Orders carrying TargetStrategy (847) are parent orders for an algorithm: the gateway never
         # imports control/, so control registers an object with on_new(client, msg) and
-        # on_cancel(client, msg) -> bool (True: the ClOrdID was a parent's and it was handled).
+        # on_cancel(client, msg) -> bool (True: the ClOrdID was a parent's and it was handled),
+        # and optionally on_replace / on_status (the same contract for G and H).
         self.strategy_orders = None
 
     # -- configuration -------------------------------------------------------------
@@ -317,6 +318,9 @@ class OrderGateway(VenueReports):
                                       "fields": fields})
 
     def on_replace(self, client: Session, msg: FixMessage) -> None:
+        hook = getattr(self.strategy_orders, "on_replace", None)
+        if hook is not None and hook(client, msg):
+            return
         state = self._amendable(client, msg, "2")
         if state is None:
             return
@@ -370,6 +374,9 @@ class OrderGateway(VenueReports):
         self._report(state, ExecType.PENDING_REPLACE, cl_ord_id=cl, orig=o.cl_ord_id)
 
     def on_status_request(self, client: Session, msg: FixMessage) -> None:
+        hook = getattr(self.strategy_orders, "on_status", None)
+        if hook is not None and hook(client, msg):
+            return
         client_id = client.config.target_comp_id
         cl = msg.get(T.ClOrdID, "")
         if self._auditing:

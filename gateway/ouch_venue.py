@@ -36,6 +36,7 @@ class OuchVenueSession(asyncio.Protocol):
         self.scales = {s.index: OuchSymbol.of(s.name, s.tick) for s in symbols}
         self.on_logon, self.on_logout, self.on_message = on_logon, on_logout, on_message
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
+        self.backoff = None      # optional (attempts since the last connection) -> seconds, as FixInitiator's
         self.transport: asyncio.Transport | None = None
         self.messages_in = self.messages_out = 0
         self.last_error = ""
@@ -83,17 +84,20 @@ class OuchVenueSession(asyncio.Protocol):
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         delay = self.backoff_initial
+        attempts = 0
         while not self._stopping:
             self._closed = asyncio.Event()
             try:
                 await loop.create_connection(lambda: self, self.host, self.port)
                 delay = self.backoff_initial
+                attempts = 0
                 await self._closed.wait()
             except OSError as exc:
                 log.warning("OUCH %s: connect to %s:%d failed: %s", self.name, self.host, self.port, exc)
             if self._stopping:
                 return
-            await asyncio.sleep(delay)
+            attempts += 1
+            await asyncio.sleep(self.backoff(attempts) if self.backoff is not None else delay)
             delay = min(delay * 2, self.backoff_max)
 
     async def wait_logged_on(self, timeout: float = 5.0) -> bool:

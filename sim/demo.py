@@ -38,6 +38,7 @@ from wirespeed.control.model import ExecutionRefused
 from wirespeed.control.paths import PathConfig, PathProber, PathSelector
 from wirespeed.control.risk import BreakerConfig, Breakers, VenueCaps
 from wirespeed.control.routing import VenueInfo
+from wirespeed.control.venues import ReconnectPolicy, VenueConfig, VenueLimits, VenueManager
 from wirespeed.control.tca.metrics import analyse
 from wirespeed.control.tca.report import text_report
 from wirespeed.enums import OrdType, Side, TimeInForce
@@ -123,6 +124,7 @@ class DemoResult:
     trips: list = field(default_factory=list)
     path_health: list = field(default_factory=list)
     rejects: dict = field(default_factory=dict)
+    venue_events: list = field(default_factory=list)      # (s, venue, session, what) from the venue managers
 
     @property
     def final(self):
@@ -148,6 +150,9 @@ class DemoResult:
         if self.stranded:
             lines.append(f"  {self.stranded} child orders were on a failed path at the end (the gateway reconciles "
                          "them with status requests when the session is back)")
+        lines += ["", "venue sessions"]
+        lines += [f"  +{ts:8.3f}s {venue} {link}: {what}" for ts, venue, link, what in self.venue_events] or \
+            ["  every session stayed up"]
         lines += ["", "circuit breakers"]
         lines += [f"  {t.breaker} {t.venue}: {t.reason}" for t in self.trips] or ["  none tripped"]
         lines += ["", self.path_report, "", "latency per hop (microseconds, real time)", self.latency_table]
@@ -209,6 +214,7 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
     relay = Relay(seed=opts.seed)
     result = DemoResult()
     started: list = []
+    managers: list = []
     try:
         for v in venues:
             await v.start()
@@ -232,10 +238,21 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
         infos = [venue_info(s, sym.reference_ticks) for s in VENUES]
         start_ns = clock.time_ns() + 5 * NS
         end_ns = start_ns + int(opts.minutes * 60 * NS)
-        breakers = Breakers(BreakerConfig(), caps={s.name: VenueCaps(max_trades=10_000) for s in VENUES})
+        breakers = Breakers(BreakerConfig(), desk_caps=VenueCaps(max_trades=30_000))
         desk = AlgoDesk(gateway.orders, symbols, infos, clock, paths={"BRAVO": selector}, breakers=breakers,
                         configs=_configs(opts, start_ns, end_ns, sym.reference_ticks))
         subs = await _feeds(venues, desk, clock)
+        # One manager per venue: its sessions' reconnect policy, its limits in the gateway, its caps.
+        links = {"BRAVO": ("BRAVO-A", "BRAVO-B")}
+        desk.managers = managers = [
+            VenueManager(VenueConfig(s.name, links=links.get(s.name, ()), caps=VenueCaps(max_trades=10_000),
+                                     limits=VenueLimits(rate=2_000, burst=50),
+                                     reconnect=ReconnectPolicy(0.05, 1.0, 0.2, seed=opts.seed + i)),
+                         gateway.orders, gateway.initiators, breakers, feed=sub, desk_clock=clock,
+                         clock=lambda: now_ns() / 1e9)
+            for i, (s, sub) in enumerate(zip(VENUES, subs))]
+        for m in managers:
+            m.start()
         prober.start()
         t_probe0 = now_ns()
         ticker = asyncio.create_task(_tick(desk))
@@ -278,6 +295,8 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
             result.gateway_counts = dict(gateway.orders.counts)
             result.trips = list(breakers.trips)
             result.rejects = dict(gateway.orders.rejects_by_reason)
+            result.venue_events = [(e.ts - t_probe0 / 1e9, m.config.name, e.link, e.what)
+                                   for m in managers for e in m.events]
             await client.stop()
             for s in subs:
                 await s.stop()
@@ -290,7 +309,7 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
     return result
 
 
-async def _feeds(venues, desk, clock):
+async def _feeds(venues, desk, clock, symbol: str = SYMBOL):
     """Each venue's ITCH feed through sim's subscriber, handed to control as Quote / TradePrint."""
     subs = []
     loop = asyncio.get_running_loop()
@@ -301,8 +320,8 @@ async def _feeds(venues, desk, clock):
 
         def publish(name=name, dirty=dirty, holder=[None]):
             dirty["on"] = False
-            book = holder[0].book.book(SYMBOL)
-            desk.on_market(Quote(name, SYMBOL, clock.time_ns(), tuple(book.depth(Side.BUY, 5)),
+            book = holder[0].book.book(symbol)
+            desk.on_market(Quote(name, symbol, clock.time_ns(), tuple(book.depth(Side.BUY, 5)),
                                  tuple(book.depth(Side.SELL, 5))))
 
         prices: dict[int, int] = {}           # order reference -> price (ITCH E carries none)
@@ -319,7 +338,7 @@ async def _feeds(venues, desk, clock):
             elif t is OrderExecuted or t is NonDisplayedTrade:
                 px = ev.price or prices.get(getattr(ev, "order_id", -1), 0)
                 if px:
-                    desk.on_market(TradePrint(name, SYMBOL, clock.time_ns(), px, ev.qty))
+                    desk.on_market(TradePrint(name, symbol, clock.time_ns(), px, ev.qty))
             if len(prices) > 100_000:                # bounded: the oldest references go first
                 for k in list(prices)[:10_000]:
                     del prices[k]

@@ -68,8 +68,60 @@ def _admin(args) -> int:
     return 1 if "error" in reply else 0
 
 
+def _algo(args) -> int:
+    return importlib.import_module("wirespeed.control.live.algo_cli").main(args)
+
+
 def _report(args) -> int:
     return importlib.import_module("wirespeed.gateway.report").main(args.input, args.admin_port, args.out, args.host)
+
+
+def _algo_arguments(sub) -> None:
+    """``wirespeed algo``'s arguments (control/live/algo_cli.py runs them)."""
+    actions = sub.add_subparsers(dest="algo_command", required=True)
+
+    def common(p):
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, required=True, help="the gateway's client (FIX acceptor) port")
+        p.add_argument("--sender", default="CLIENT1", help="this client's SenderCompID")
+        p.add_argument("--target", default="WIRESPEED", help="the gateway's CompID")
+        p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer")
+
+    def params(p):
+        p.add_argument("--start", help="StartTime, UTCTimestamp on the desk's clock")
+        p.add_argument("--end", help="EndTime, UTCTimestamp on the desk's clock")
+        p.add_argument("--duration", help="DurationSecs: EndTime as seconds after the start (or now)")
+        p.add_argument("--max-pct-volume", help="MaxPctVolume, a fraction (0.1) or percent (10)")
+        p.add_argument("--urgency", help="passive | mid | cross")
+        p.add_argument("--display-qty", help="DisplayQty (iceberg)")
+        p.add_argument("--min-child", help="MinChild, shares")
+        p.add_argument("--decision-secs", help="DecisionSecs, seconds between decisions")
+        p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="any other strategy parameter (958=NAME, 960=VALUE); repeatable")
+
+    s = actions.add_parser("submit", help="send a parent order; prints its New or its reject")
+    s.add_argument("cl_ord_id")
+    s.add_argument("--symbol", required=True)
+    s.add_argument("--side", required=True, choices=("buy", "sell"))
+    s.add_argument("--qty", type=int, required=True)
+    s.add_argument("--strategy", required=True, help="twap | vwap | pov | is | iceberg | adaptive")
+    s.add_argument("--limit", help="the parent's limit price (none: no limit)")
+    common(s)
+    params(s)
+    st = actions.add_parser("status", help="filled / working / avg px / state of parents")
+    st.add_argument("cl_ord_id", nargs="+")
+    common(st)
+    c = actions.add_parser("cancel", help="cancel a parent; waits until every child is out of the market")
+    c.add_argument("cl_ord_id")
+    c.add_argument("--no-wait", action="store_true", help="return at PendingCancel")
+    common(c)
+    r = actions.add_parser("replace", help="amend a running parent (quantity, limit, strategy parameters)")
+    r.add_argument("cl_ord_id")
+    r.add_argument("new_cl_ord_id")
+    r.add_argument("--qty", type=int, help="the new total quantity")
+    r.add_argument("--limit", help="the new limit price")
+    common(r)
+    params(r)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--serial", action="store_true", help="run in this process, no Dask")
     w.add_argument("--out", default="build/sweep", help="folder for results.csv (and .parquet when pyarrow is there)")
     w.set_defaults(func=_sweep)
+    al = sub.add_parser("algo", help="parent orders to a running gateway + control plane over FIX: "
+                                     "submit | status | cancel | replace")
+    _algo_arguments(al)
+    al.set_defaults(func=_algo)
     return p
 
 

@@ -58,6 +58,9 @@ class LiveContext:
         self.breakers = breakers          # control.risk.Breakers, shared by the desk's parents
         self.held: list[VenueOrder] = []  # children held while a breaker pauses or throttles
         self._reroute: set[str] = set()   # legs being canceled to go elsewhere (their venue tripped)
+        # Legs sent smaller than the runner asked (the volatility breaker slowing): the shares cut
+        # go back to the algorithm when the leg ends, so none is lost and none goes out at once.
+        self._cut: dict[str, int] = {}
 
     # -- ExecutionContext -----------------------------------------------------------------
     def now_ns(self) -> int:
@@ -77,9 +80,15 @@ class LiveContext:
                 asyncio.get_running_loop().call_soon(self._no_path, order, why)
                 return
             b.on_send(order.venue, now)
+        qty = order.qty
+        if b is not None:
+            factor = b.slow_factor(now)
+            if factor < 1.0 and qty > 1:
+                qty = max(1, int(qty * factor))
+                self._cut[order.order_id] = order.qty - qty
         sym = self.symbol
         pairs = [(T.ClOrdID, order.order_id), (T.Symbol, order.symbol), (T.Side, order.side.fix),
-                 (T.TransactTime, fix_timestamp()), (T.OrderQty, order.qty)]
+                 (T.TransactTime, fix_timestamp()), (T.OrderQty, qty)]
         if order.price:
             pairs += [(T.OrdType, OrdType.LIMIT.fix), (T.Price, sym.tick.format(order.price))]
         else:
@@ -146,6 +155,7 @@ class LiveContext:
         if a is None:
             return
         cl, orig, o = a
+        qty = max(1, qty - self._cut.get(order_id, 0))     # a slowed leg stays as small as it went out
         self.orders.on_replace(self.session, FixMessage.from_pairs([
             (T.ClOrdID, cl), (T.OrigClOrdID, orig), (T.Symbol, o.symbol), (T.Side, o.side.fix),
             (T.TransactTime, fix_timestamp()), (T.OrderQty, qty), (T.OrdType, OrdType.LIMIT.fix),
@@ -217,13 +227,17 @@ class LiveContext:
                 fee = -info.make_rebate * qty
             elif info is not None and liq == "2":
                 fee = info.take_fee * qty
-            if f.get(T.OrdStatus) == "2":
+            done = f.get(T.OrdStatus) == "2"
+            if done:
                 self.open.discard(lid)
             if b is not None:
                 b.on_fill(o.venue, now, 1 if o.side == Side.BUY else -1, qty, px, r.market.mid())
             r.on_exec(lid, qty, px, fee, now)
             if self.on_fill is not None:
                 self.on_fill(o, qty, px, now)
+            cut = self._cut.pop(lid, 0) if done else 0
+            if cut:
+                r.on_done(lid, cut, now, "slowed by the volatility breaker")
         elif et == "5":
             self._current[lid] = f[T.ClOrdID]
         elif et in TERMINAL:
@@ -231,7 +245,7 @@ class LiveContext:
             self._sent_wall.pop(lid, None)
             if et == "8" and b is not None:
                 b.on_result(o.venue, now, True)
-            unfilled = max(0, int(f.get(T.OrderQty, o.qty)) - int(f.get(T.CumQty, "0")))
+            unfilled = max(0, int(f.get(T.OrderQty, o.qty)) - int(f.get(T.CumQty, "0"))) + self._cut.pop(lid, 0)
             why = f.get(T.Text, "") or {"4": "canceled", "C": "expired"}.get(et, "")
             if lid in self._reroute and not self.halted:
                 self._reroute.discard(lid)

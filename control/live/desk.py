@@ -30,8 +30,10 @@ from ..marketdata import MarketData, MarketState, Quote
 from ..model import ExecutionRefused, ParentOrder, make_parent
 from ..routing import Router, RouterConfig, VenueInfo
 from ..runner import ParentRunner
+from ..tca.tape import MarketRecord
 from .child_session import ControlSession
 from .context import LiveContext
+from .amend import parse_amend
 from .strategy import TargetStrategy, StrategyRequest, parse_strategy
 
 log = logging.getLogger("wirespeed.control.desk")
@@ -87,6 +89,8 @@ class Parent:
     status: str = "0"
     cancel_cl: str = ""
     fills_by_venue: dict = field(default_factory=dict)
+    request: StrategyRequest | None = None
+    replaces: int = 0
 
     @property
     def done(self) -> bool:
@@ -96,11 +100,13 @@ class Parent:
 class AlgoDesk:
     def __init__(self, orders, symbols: SymbolTable, venues: list[VenueInfo], clock, *,
                  configs: ConfigFactory = default_configs, router_config: RouterConfig = RouterConfig(),
-                 comp_id: str = "CONTROL", max_parents: int = 1000, paths: dict | None = None, breakers=None):
+                 comp_id: str = "CONTROL", max_parents: int = 1000, paths: dict | None = None, breakers=None,
+                 managers=()):
         self.orders, self.symbols, self.venues, self.clock = orders, symbols, list(venues), clock
         self.configs, self.router_config, self.max_parents = configs, router_config, max_parents
         self.paths = dict(paths or {})       # venue -> control.paths.PathSelector
         self.breakers = breakers             # control.risk.Breakers (None: none)
+        self.managers = list(managers)       # control.venues.VenueManager, polled on tick
         if breakers is not None:
             breakers.on_trip = self._on_trip
         self.session = ControlSession(comp_id, self._on_report)
@@ -142,10 +148,8 @@ class AlgoDesk:
         if p is None:
             return False
         if p.done or p.cancel_cl:
-            self.orders.send_to_client(client, M.ORDER_CANCEL_REJECT, [
-                (T.OrderID, p.order_id), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.OrigClOrdID, p.cl_ord_id),
-                (T.OrdStatus, p.status), (434, "1"), (102, "0" if p.done else "3"),
-                (T.Text, "parent already done" if p.done else "parent cancel already pending")])
+            self._cancel_reject(p, client, msg.get(T.ClOrdID, ""), "1", "0" if p.done else "3",
+                                "parent already done" if p.done else "parent cancel already pending")
             return True
         p.cancel_cl = msg.get(T.ClOrdID, "")
         n = p.ctx.halt()
@@ -153,6 +157,73 @@ class AlgoDesk:
         self._report(p, "6", "6")
         self._check_done(p)
         return True
+
+    def on_replace(self, client, msg: FixMessage) -> bool:
+        """OrderCancelReplaceRequest on a parent: validated like a new one (``amend.parse_amend``),
+        the algorithm re-planned on what is left, ExecutionReport Replaced (150=5); a refusal is
+        OrderCancelReject (434=2) whose Text names the bad tag or parameter."""
+        cid = client.config.target_comp_id
+        p = self.parents.get((cid, msg.get(T.OrigClOrdID, "")))
+        if p is None:
+            return False
+        cl = msg.get(T.ClOrdID, "")
+        if p.done or p.cancel_cl:
+            self._cancel_reject(p, client, cl, "2", "0" if p.done else "3",
+                                "parent already done" if p.done else "parent cancel already pending")
+            return True
+        if not cl or cl == p.cl_ord_id or ((cid, cl) in self.parents and not self.parents[(cid, cl)].done):
+            self._cancel_reject(p, client, cl, "2", "6", f"ClOrdID(11) {cl!r}: missing, the OrigClOrdID(41), or a "
+                                                         "working parent's")
+            return True
+        algo = p.runner.algo
+        now = self.clock.time_ns()
+        working = sum(w.leaves for w in algo.working.values())
+        try:
+            body = msg.body()
+            fields: dict[int, str] = {}
+            for t, v in body:
+                fields.setdefault(t, v)
+            am = parse_amend(body, fields, p.order, p.request, self.symbols.by_name(p.order.symbol),
+                             p.cum, working, algo.started, now)
+            cfg = apply_request(self.configs(p.algo, am.remaining), am.request)
+            cfg = dataclasses.replace(cfg, seed=algo.config.seed)
+            new_algo = ALGORITHMS[p.algo][0](am.remaining, cfg, p.runner.market)
+        except ExecutionRefused as exc:
+            log.warning("parent %s replace %s refused: %s", p.order_id, cl, exc.reason)
+            self._cancel_reject(p, client, cl, "2", "2", exc.reason)
+            return True
+        # Children priced past a new limit come out; the re-planned algorithm places them again.
+        past = tuple(c for c, w in algo.working.items() if not am.order.allows(w.price))
+        old_cl = p.cl_ord_id
+        p.order, p.request, p.replaces = am.order, am.request, p.replaces + 1
+        del self.parents[(cid, old_cl)]
+        p.cl_ord_id = cl
+        self.parents[(cid, cl)] = p
+        log.info("parent %s replaced (%s -> %s): qty %d, end %d, limit %s; %d children past the limit canceled",
+                 p.order_id, old_cl, cl, am.order.qty, am.order.end_ns, am.order.limit, len(past))
+        self._report(p, "5", p.status, orig=old_cl)
+        p.runner.replan(new_algo, now, past)
+        self._check_done(p)
+        return True
+
+    def on_status(self, client, msg: FixMessage) -> bool:
+        """OrderStatusRequest (H) on a parent: ExecutionReport 150=I with CumQty / AvgPx / LeavesQty
+        and, in Text, what is working at the venues now."""
+        p = self.parents.get((client.config.target_comp_id, msg.get(T.ClOrdID, "")))
+        if p is None:
+            return False
+        working = {}
+        for leg in p.runner.legs.values():
+            if leg.live:
+                working[leg.order.venue] = working.get(leg.order.venue, 0) + leg.order.qty - leg.filled
+        text = "working " + (", ".join(f"{q}@{v}" for v, q in sorted(working.items())) or "0")
+        self._report(p, "I", p.status, text=text)
+        return True
+
+    def _cancel_reject(self, p: Parent, client, cl: str, response_to: str, reason: str, text: str) -> None:
+        self.orders.send_to_client(client, M.ORDER_CANCEL_REJECT, [
+            (T.OrderID, p.order_id), (T.ClOrdID, cl), (T.OrigClOrdID, p.cl_ord_id),
+            (T.OrdStatus, p.status), (434, response_to), (102, reason), (T.Text, text)])
 
     # -- building a parent -------------------------------------------------------------------
     def _start(self, client, msg: FixMessage, cl: str) -> Parent:
@@ -167,15 +238,20 @@ class AlgoDesk:
             raise ExecutionRefused(f"OrderQty(38): not a positive integer: {qty_text!r}")
         now = self.clock.time_ns()
         start = req.start_ns if req.start_ns is not None else now
+        if req.end_ns is None and req.duration_s is not None:
+            req = dataclasses.replace(req, end_ns=start + int(req.duration_s * 1e9), duration_s=None)
         if req.end_ns is None:
-            raise ExecutionRefused("strategy parameter EndTime: required")
+            raise ExecutionRefused("strategy parameter EndTime: required (or DurationSecs)")
         if req.end_ns <= now:
             raise ExecutionRefused(f"strategy parameter EndTime: already past")
         limit = msg.get(T.Price) if msg.get(T.OrdType, "2") == "2" else None
         pid = f"P{next(self._ids)}"
         parent = make_parent(pid, sym, side, int(qty_text), start, req.end_ns, limit, symbol_name=name)
         cfg = apply_request(self.configs(req.algo, parent), req)
-        cfg = dataclasses.replace(cfg, seed=next(self._child_seq))
+        # A seed the config factory chose is kept (a live run replaying a backtest's); else each
+        # parent draws its own.
+        seq = next(self._child_seq)
+        cfg = cfg if cfg.seed else dataclasses.replace(cfg, seed=seq)
         market = MarketState(parent.symbol)
         for q in self._books.get(parent.symbol, {}).values():
             market.update(q)
@@ -184,7 +260,12 @@ class AlgoDesk:
                           breakers=self.breakers)
         runner = ParentRunner(algo, Router(self.venues, self.router_config), ctx)
         ctx.runner = runner
-        p = Parent(client, cl, pid, parent, req.algo, runner, ctx)
+        mid = market.mid()
+        if mid is not None:
+            # The book as the parent arrives goes on the tape: TCA's arrival mid is the market's at
+            # the parent's start, which a tape that begins with the next quote would place later.
+            runner.tape.add(MarketRecord(now, "", mid, 0))
+        p = Parent(client, cl, pid, parent, req.algo, runner, ctx, request=req)
         ctx.on_fill = lambda o, q, px, ts, p=p: self._fill(p, o, q, px)
         self.parents[(client.config.target_comp_id, cl)] = p
         return p
@@ -195,11 +276,18 @@ class AlgoDesk:
             moved = sum(p.ctx.reroute_from(trip.venue) for p in self._working())
             if moved:
                 log.warning("%s %s: %d working child orders canceled to re-route", trip.breaker, trip.venue, moved)
+        elif trip.breaker == "desk_caps":
+            # The desk stopped for the day: every working child comes out; no venue takes a new one,
+            # so what they held goes back to each parent's remaining quantity.
+            moved = sum(p.ctx.reroute_from(v.name) for p in self._working() for v in self.venues)
+            log.warning("desk caps: %d working child orders canceled; trading stopped for the day", moved)
 
     def tick(self) -> None:
         """Periodic: venue availability from the gateway's links (a venue is down when every
         session to it is), held children released when a pause is over, parents' ends."""
         now = self.clock.time_ns()
+        for m in self.managers:
+            m.poll()
         if self.breakers is not None:
             for v in self.venues:
                 names = list(self.paths[v.name].paths) if v.name in self.paths else [v.name]
@@ -280,10 +368,11 @@ class AlgoDesk:
             if old is not None and old.done:
                 del self.parents[key]
 
-    def _report(self, p: Parent, exec_type: str, status: str, last=None, text: str = "") -> None:
+    def _report(self, p: Parent, exec_type: str, status: str, last=None, text: str = "", orig: str | None = None
+                ) -> None:
         sym = self.symbols.by_name(p.order.symbol)
         avg = (sym.tick.to_decimal(p.notional) / p.cum).quantize(sym.tick.to_decimal(1) / 10 ** 4) if p.cum else 0
-        cl, orig = (p.cancel_cl, p.cl_ord_id) if p.cancel_cl and exec_type in ("6", "4") else (p.cl_ord_id, None)
+        cl, orig = (p.cancel_cl, p.cl_ord_id) if p.cancel_cl and exec_type in ("6", "4") else (p.cl_ord_id, orig)
         if orig == cl:
             orig = None                      # stopped by the desk (kill switch), not by a client's cancel
         fields = [(T.OrderID, p.order_id), (T.ClOrdID, cl), (T.ExecID, next(self._exec_ids))]
@@ -293,7 +382,12 @@ class AlgoDesk:
             fields.append((T.ExecTransType, "0"))
         leaves = 0 if status in ("2", "3", "4", "8") else p.order.qty - p.cum
         fields += [(T.ExecType, exec_type), (T.OrdStatus, status), (T.Symbol, p.order.symbol),
-                   (T.Side, p.order.side.fix), (T.OrderQty, p.order.qty), (TargetStrategy, p.algo.upper())]
+                   (T.Side, p.order.side.fix), (T.OrderQty, p.order.qty)]
+        if p.order.limit is not None:
+            fields += [(T.OrdType, "2"), (T.Price, sym.tick.format(p.order.limit))]
+        else:
+            fields.append((T.OrdType, "1"))
+        fields.append((TargetStrategy, p.algo.upper()))
         if last is not None:
             q, px, venue = last
             fields += [(T.LastQty, q), (T.LastPx, sym.tick.format(px)), (LastMkt, venue)]

@@ -22,7 +22,8 @@ StrategyParameterValue = 960
 STRATEGY_CODES = {"1": "vwap", "2": "pov", "3": "is"}
 URGENCY_NAMES = {"passive": Urgency.PASSIVE, "low": Urgency.PASSIVE, "mid": Urgency.MID, "medium": Urgency.MID,
                  "normal": Urgency.MID, "cross": Urgency.CROSS, "high": Urgency.CROSS, "aggressive": Urgency.CROSS}
-PARAMETERS = ("StartTime", "EndTime", "MaxPctVolume", "Urgency", "DisplayQty", "MinChild", "DecisionSecs")
+PARAMETERS = ("StartTime", "EndTime", "MaxPctVolume", "Urgency", "DisplayQty", "MinChild", "DecisionSecs",
+              "DurationSecs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,9 @@ class StrategyRequest:
     display_qty: int | None = None
     min_child: int | None = None
     decision_s: float | None = None
+    # EndTime as seconds after StartTime (or now) on the desk's clock: for a desk script that does
+    # not share the desk's (possibly accelerated) clock. Given with EndTime it is refused.
+    duration_s: float | None = None
 
 
 def _int(name: str, v: str) -> int:
@@ -109,6 +113,10 @@ def parse_strategy(pairs: list[tuple[int, str]]) -> StrategyRequest:
         req["min_child"] = _int("MinChild", got["MinChild"])
     if "DecisionSecs" in got:
         req["decision_s"] = _float("DecisionSecs", got["DecisionSecs"])
+    if "DurationSecs" in got:
+        if "EndTime" in got:
+            raise ExecutionRefused("strategy parameters EndTime/DurationSecs: give one, not both")
+        req["duration_s"] = _float("DurationSecs", got["DurationSecs"])
     r = StrategyRequest(**req)
     if r.start_ns is not None and r.end_ns is not None and r.end_ns <= r.start_ns:
         raise ExecutionRefused(f"strategy parameters StartTime/EndTime: EndTime {got['EndTime']} is not after "

@@ -2,11 +2,13 @@
 
 | breaker | trips when | effect | recovers |
 |---|---|---|---|
-| volatility | the mid moves more than ``vol_move_bps`` within ``vol_window_s`` | algorithms paused (no new children) | ``vol_recovery_s`` after the last breach |
+| volatility | the mid moves more than ``vol_move_bps`` within ``vol_window_s`` | ``vol_action`` "pause": algorithms paused (no new children); "slow": each child sent at ``vol_slow_factor`` of its size | ``vol_recovery_s`` after the last breach |
 | reject rate (per venue) | at least ``reject_min`` of the last orders there and a reject share over ``reject_rate`` in ``reject_window_s`` | routed away, working orders there re-routed | ``reject_recovery_s`` after tripping |
 | venue down (per venue) | its sessions are lost | routed away, working quantity re-routed | ``venue_recovery_s`` after it is back |
 | system load | more than ``max_orders_per_s`` child orders in one second | new children held (throttled) | ``load_recovery_s`` after tripping |
 | venue caps (per venue) | daily trades, traded notional or realised+marked loss over the cap | the venue stopped for the day, its orders canceled | not the same day |
+| feed stale (per venue) | the venue's market-data feed lost a gap it could not recover (``on_feed``) | routed away, working orders there re-routed | when the feed is trusted again |
+| desk caps | the same caps over every venue together (``desk_caps``) | every venue stopped for the day, every working order canceled | not the same day |
 
 Every trip is logged once with the reason (``log.warning``) and kept in ``trips``.
 """
@@ -37,6 +39,8 @@ class BreakerConfig:
     venue_recovery_s: float = 5.0
     max_orders_per_s: int = 200
     load_recovery_s: float = 2.0
+    vol_action: str = "pause"        # or "slow": keep trading, each child at vol_slow_factor of its size
+    vol_slow_factor: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("vol_move_bps", "vol_window_s", "vol_recovery_s", "reject_window_s", "reject_recovery_s",
@@ -44,6 +48,11 @@ class BreakerConfig:
             _positive(name, getattr(self, name))
         if not 0 < self.reject_rate <= 1:
             raise ValueError(f"reject_rate: must be in (0, 1], not {self.reject_rate!r}")
+        if self.vol_action not in ("pause", "slow"):
+            raise ValueError(f"vol_action: must be 'pause' or 'slow', not {self.vol_action!r}")
+        if isinstance(self.vol_slow_factor, bool) or not isinstance(self.vol_slow_factor, (int, float)) \
+                or not 0 < self.vol_slow_factor < 1:
+            raise ValueError(f"vol_slow_factor: must be in (0, 1), not {self.vol_slow_factor!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +71,7 @@ class VenueCaps:
 
 @dataclass(frozen=True, slots=True)
 class Trip:
-    breaker: str          # volatility | reject_rate | venue_down | load | caps
+    breaker: str          # volatility | reject_rate | venue_down | feed_stale | load | caps | desk_caps
     venue: str            # "" for desk-wide breakers
     ts_ns: int
     until_ns: int | None  # None: until the condition clears (venue down) or the day ends (caps)
@@ -81,9 +90,12 @@ class _Venue:
 
 
 class Breakers:
-    def __init__(self, config: BreakerConfig = BreakerConfig(), caps: dict[str, VenueCaps] | None = None):
+    def __init__(self, config: BreakerConfig = BreakerConfig(), caps: dict[str, VenueCaps] | None = None,
+                 desk_caps: VenueCaps | None = None):
         self.config = config
         self.caps = dict(caps or {})
+        self.desk_caps = desk_caps
+        self.desk = _Venue()             # the day's totals over every venue (the desk caps' counts)
         self.venues: dict[str, _Venue] = {}
         self.trips: list[Trip] = []
         self._active: dict[tuple[str, str], Trip] = {}
@@ -128,14 +140,25 @@ class Breakers:
         self._expire(now)
         for b in ("volatility", "load"):
             t = self._active.get((b, ""))
-            if t is not None:
+            if t is not None and not (b == "volatility" and self.config.vol_action == "slow"):
                 return f"{b}: {t.reason}"
         return ""
+
+    def slow_factor(self, now: int) -> float:
+        """The share of its size a child goes out at now: ``vol_slow_factor`` while the volatility
+        breaker slows (``vol_action`` "slow"), else 1."""
+        if self.config.vol_action != "slow":
+            return 1.0
+        self._expire(now)
+        return self.config.vol_slow_factor if ("volatility", "") in self._active else 1.0
 
     def venue_blocked(self, venue: str, now: int) -> str:
         """Why ``venue`` takes no new order now ("" if it does)."""
         self._expire(now)
-        for b in ("caps", "venue_down", "reject_rate"):
+        t = self._active.get(("desk_caps", ""))
+        if t is not None:
+            return f"desk_caps: {t.reason}"
+        for b in ("caps", "venue_down", "feed_stale", "reject_rate"):
             t = self._active.get((b, venue))
             if t is not None:
                 return f"{b} {venue}: {t.reason}"
@@ -184,6 +207,16 @@ class Breakers:
         v.down_since, v.up_at = ts, None
         self._trip("venue_down", venue, ts, None, "venue sessions lost")
 
+    def on_feed(self, venue: str, ts: int, stale: bool, why: str = "") -> None:
+        """The venue's feed state: a stale feed (a gap lost for good) means its books cannot be
+        trusted, so no order is routed there on them until the feed is trusted again."""
+        key = ("feed_stale", venue)
+        if stale:
+            self._trip("feed_stale", venue, ts, None, why or "market data feed stale")
+        elif key in self._active:
+            del self._active[key]
+            log.warning("breaker feed_stale %s recovered", venue)
+
     def on_venue_up(self, venue: str, ts: int) -> None:
         v = self._v(venue)
         t = self._active.get(("venue_down", venue))
@@ -194,20 +227,24 @@ class Breakers:
         v.down_since = None
 
     def on_fill(self, venue: str, ts: int, side_sign: int, qty: int, price: int, mid: float | None = None) -> None:
-        v = self._v(venue)
-        v.trades += 1
-        v.notional += qty * price
-        v.position += side_sign * qty
-        v.cash -= side_sign * qty * price
-        caps = self.caps.get(venue)
-        if caps is None:
-            return
+        for v, caps, breaker, where in ((self._v(venue), self.caps.get(venue), "caps", venue),
+                                        (self.desk, self.desk_caps, "desk_caps", "")):
+            v.trades += 1
+            v.notional += qty * price
+            v.position += side_sign * qty
+            v.cash -= side_sign * qty * price
+            if caps is not None:
+                self._check_caps(v, caps, breaker, where, ts, mid)
+
+    def _check_caps(self, v: _Venue, caps: VenueCaps, breaker: str, venue: str, ts: int, mid: float | None) -> None:
+        scope = "" if venue else "desk: "
         if caps.max_trades and v.trades >= caps.max_trades:
-            self._trip("caps", venue, ts, None, f"{v.trades} trades today reached the cap {caps.max_trades}")
+            self._trip(breaker, venue, ts, None, f"{scope}{v.trades} trades today reached the cap {caps.max_trades}")
         if caps.max_notional and v.notional >= caps.max_notional:
-            self._trip("caps", venue, ts, None, f"traded notional {v.notional} reached the cap {caps.max_notional}")
+            self._trip(breaker, venue, ts, None,
+                       f"{scope}traded notional {v.notional} reached the cap {caps.max_notional}")
         if caps.max_loss and mid is not None:
             loss = -(v.cash + v.position * mid)
             if loss >= caps.max_loss:
-                self._trip("caps", venue, ts, None, f"loss {loss:.0f} (marked at mid {mid:g}) reached the cap "
-                                                    f"{caps.max_loss}")
+                self._trip(breaker, venue, ts, None, f"{scope}loss {loss:.0f} (marked at mid {mid:g}) reached the "
+                                                     f"cap {caps.max_loss}")

@@ -80,3 +80,44 @@ def test_config_errors_name_the_key(kw, key):
 def test_caps_errors_name_the_key():
     with pytest.raises(ValueError, match="max_trades"):
         VenueCaps(max_trades=-1)
+
+
+def test_volatility_can_slow_instead_of_pausing():
+    b = Breakers(BreakerConfig(vol_move_bps=50, vol_window_s=10, vol_recovery_s=30, vol_action="slow",
+                               vol_slow_factor=0.25))
+    b.on_mid(0, 100.0)
+    assert b.slow_factor(0) == 1.0
+    b.on_mid(S, 101.0)                                  # 100 bps: tripped
+    assert [t.breaker for t in b.trips] == ["volatility"]
+    assert b.paused(S) == "" and b.slow_factor(S) == 0.25     # trading goes on, smaller
+    assert b.slow_factor(S + 31 * S) == 1.0
+    paused = Breakers(BreakerConfig(vol_move_bps=50))
+    paused.on_mid(0, 100.0)
+    paused.on_mid(S, 101.0)
+    assert paused.paused(S) != "" and paused.slow_factor(S) == 1.0
+
+
+def test_desk_caps_stop_every_venue_across_their_totals():
+    b = Breakers(caps={"ALPHA": VenueCaps(max_trades=100)}, desk_caps=VenueCaps(max_trades=4, max_loss=1_000))
+    tripped = []
+    b.on_trip = tripped.append
+    for i, v in enumerate(["ALPHA", "BRAVO", "ALPHA"]):
+        b.on_fill(v, i, 1, 10, 100)
+    assert b.venue_blocked("ALPHA", 5) == "" and b.venue_blocked("BRAVO", 5) == ""
+    b.on_fill("CHARLIE", 4, 1, 10, 100)                # the 4th trade of the desk, 1st at CHARLIE
+    for v in ("ALPHA", "BRAVO", "CHARLIE", "DELTA"):
+        assert b.venue_blocked(v, 10**15).startswith("desk_caps: desk: 4 trades today reached the cap 4")
+    assert [(t.breaker, t.venue) for t in tripped] == [("desk_caps", "")]
+    loss = Breakers(desk_caps=VenueCaps(max_loss=1_000))
+    loss.on_fill("ALPHA", 0, 1, 100, 105, mid=101.0)   # 400 lost at ALPHA
+    loss.on_fill("BRAVO", 1, 1, 100, 106, mid=101.0)   # 500 more at BRAVO: 900 together, marked at 101
+    assert loss.venue_blocked("ALPHA", 2) == ""
+    loss.on_fill("BRAVO", 2, 1, 100, 103, mid=101.0)   # 1,100
+    assert "desk: loss 1100" in loss.venue_blocked("ALPHA", 3)
+
+
+@pytest.mark.parametrize("kw, key", [({"vol_action": "stop"}, "vol_action"), ({"vol_slow_factor": 1}, "vol_slow_factor"),
+                                     ({"vol_slow_factor": 0}, "vol_slow_factor")])
+def test_slow_config_errors_name_the_key(kw, key):
+    with pytest.raises(ValueError, match=key):
+        BreakerConfig(**kw)

@@ -2,9 +2,11 @@
 working children; the desk kill switch stops every parent and trips the gateway's kill."""
 import asyncio
 
+import pytest
+
 from wirespeed.clock import fix_timestamp
 from wirespeed.control.live.strategy import strategy_fields
-from wirespeed.control.risk import Breakers, VenueCaps
+from wirespeed.control.risk import BreakerConfig, Breakers, VenueCaps
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.gateway.fix import tags as T
 
@@ -32,12 +34,14 @@ async def _passive_parent(stack, clock, c, cl):
     await c.wait_report(cl)
 
 
+@pytest.mark.parametrize("scope", ["venue", "desk"])
 @run_async
-async def test_a_trade_cap_stops_the_venue_and_cancels_its_working_children():
+async def test_a_trade_cap_stops_the_venue_and_cancels_its_working_children(scope):
     async with Stack() as stack:
         clock, desk, c, stop, task = await _setup(stack, speed=30.0)
         venue = stack.config.venue.name
-        desk.breakers = b = Breakers(caps={venue: VenueCaps(max_trades=1)})
+        desk.breakers = b = Breakers(caps={venue: VenueCaps(max_trades=1)}) if scope == "venue" else \
+            Breakers(desk_caps=VenueCaps(max_trades=1))
         b.on_trip = desk._on_trip
         for p in desk.parents.values():
             p.ctx.breakers = b
@@ -51,7 +55,8 @@ async def test_a_trade_cap_stops_the_venue_and_cancels_its_working_children():
             if b.trips and not orders.working(client="CONTROL"):
                 break
             await asyncio.sleep(0.01)
-        assert [t.breaker for t in b.trips] == ["caps"] and "1 trades today reached the cap 1" in b.trips[0].reason
+        assert [t.breaker for t in b.trips] == ["caps" if scope == "venue" else "desk_caps"]
+        assert "1 trades today reached the cap 1" in b.trips[0].reason
         assert not orders.working(client="CONTROL")            # canceled at the venue
         fills = [m for m in c.reports["CAP1"] if m[T.ExecType] == "F"]
         assert fills and fills[0][30] == venue
@@ -84,6 +89,41 @@ async def test_the_desk_kill_switch_stops_parents_and_trips_the_gateway_kill():
         c.new_order("N1", "MSFT", "1", 10, "409.00")          # the gateway's kill holds for every client
         rep = (await c.wait_report("N1"))[0]
         assert rep[T.ExecType] == "8" and "kill" in rep[T.Text]
+        stop.set()
+        await task
+        await c.stop()
+
+
+@run_async
+async def test_the_volatility_breaker_slows_children_to_its_factor_and_loses_no_share():
+    async with Stack() as stack:
+        clock, desk, c, stop, task = await _setup(stack)
+        desk.breakers = b = Breakers(BreakerConfig(vol_action="slow", vol_slow_factor=0.5, vol_recovery_s=600))
+        b.on_trip = desk._on_trip
+        now = clock.time_ns()
+        b.on_mid(now, 400.0)
+        b.on_mid(now + 1, 410.0)                        # 250 bps at once: tripped, slowing for 10 minutes
+        c.new_order("SL1", "MSFT", "1", 600, "411.00", extra=strategy_fields(
+            "twap", {"DurationSecs": "60", "Urgency": "cross", "DecisionSecs": "5"}))
+        await c.wait_report("SL1")
+        for _ in range(600):
+            if c.reports["SL1"][-1][T.OrdStatus] in ("2", "3"):
+                break
+            await asyncio.sleep(0.01)
+        p = desk.parents[("CLIENT1", "SL1")]
+        sent = {s.order.cl_ord_id: s.qty for s in stack.gateway.orders.orders.values() if s.client_id == "CONTROL"}
+        legs = p.runner.legs
+        assert legs and all(sent[lid] == max(1, legs[lid].order.qty // 2) for lid in legs if lid in sent)
+        assert any(legs[lid].order.qty > 1 for lid in sent)
+        final = c.reports["SL1"][-1]
+        assert final[T.OrdStatus] in ("2", "3") and int(final[T.CumQty]) > 0
+        fills = [m for m in c.reports["SL1"] if m[T.ExecType] == "F"]
+        assert sum(int(m[T.LastQty]) for m in fills) == int(final[T.CumQty])
+        # what was cut went back to the algorithm as the leg ended, and was placed again
+        from wirespeed.control.tca.tape import DoneRecord
+        slowed = [r for r in p.runner.tape.of(DoneRecord) if r.reason == "slowed by the volatility breaker"]
+        assert slowed and all(r.unfilled == legs[r.order_id].order.qty - sent[r.order_id] for r in slowed)
+        assert final[T.OrdStatus] == "2" and final[T.CumQty] == "600", final
         stop.set()
         await task
         await c.stop()

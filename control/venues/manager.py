@@ -1,0 +1,150 @@
+"""One manager per venue: its sessions (one gateway venue link per network path), their
+reconnect policy, its limits in the gateway and the risk tables, and its daily caps.
+
+``VenueManager(VenueConfig, orders, initiators, breakers)``; ``start()`` pushes the limits
+(``limits.py``), installs the reconnect policy on each of the venue's initiators (the gateway's
+``FixInitiator`` / ``OuchVenueSession`` call it between attempts) and hands the venue's caps to
+the desk's ``Breakers``, which stop the venue and cancel its working children when one is
+reached. ``poll()`` (the desk's periodic tick calls it) records each session going down and
+coming back; the gateway's FIX engine recovers the sequence on the new Logon (ResendRequest /
+gap fill) and reconciles the working orders with status requests before new flow goes out.
+
+Market data: ``feed`` is the venue's ITCH/MoldUDP64 feed client (duck-typed: ``stale``, ``lost``,
+``stats``; sim's ``FeedSubscriber`` is one, which recovers gaps itself by MoldUDP64 retransmission
+requests). When it reports a gap it could not recover, ``poll()`` trips the venue's
+``feed_stale`` breaker: its books are not trusted, so nothing is routed there on them.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from wirespeed.gateway.controls import RateLimit, TokenBucket
+
+from ..risk.breakers import VenueCaps
+from .limits import VenueLimits, tightened
+from .reconnect import Backoff, ReconnectPolicy
+
+log = logging.getLogger("wirespeed.control.venues")
+
+
+@dataclass(frozen=True, slots=True)
+class VenueConfig:
+    """name: the venue (the router's and the breakers' name); links: the gateway venue sessions
+    that reach it, one per network path (default: the one named ``name``)."""
+    name: str
+    links: tuple[str, ...] = ()
+    limits: VenueLimits = VenueLimits()
+    caps: VenueCaps = VenueCaps()
+    reconnect: ReconnectPolicy = ReconnectPolicy()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"venue.name: must be a venue name, not {self.name!r}")
+        if len(set(self.links)) != len(self.links):
+            raise ValueError(f"venue {self.name}: links: a session named twice in {self.links!r}")
+        for what, cls in (("limits", VenueLimits), ("caps", VenueCaps), ("reconnect", ReconnectPolicy)):
+            if not isinstance(getattr(self, what), cls):
+                raise ValueError(f"venue {self.name}: {what}: must be a {cls.__name__}, not "
+                                 f"{type(getattr(self, what)).__name__}")
+
+    @property
+    def sessions(self) -> tuple[str, ...]:
+        return self.links or (self.name,)
+
+
+@dataclass(frozen=True, slots=True)
+class VenueEvent:
+    ts: float            # the manager's clock (seconds)
+    link: str
+    what: str            # down | up | reconciling | retry
+
+
+class VenueManager:
+    def __init__(self, config: VenueConfig, orders, initiators: dict | None = None, breakers=None,
+                 clock=time.monotonic, max_events: int = 10_000, feed=None, desk_clock=None):
+        self.config, self.orders, self.breakers, self.clock = config, orders, breakers, clock
+        self.feed = feed
+        self.desk_clock = desk_clock         # the breakers' time (the desk's clock); None: ``clock``
+        self._feed_stale = False
+        missing = [n for n in config.sessions if n not in orders.venues]
+        if missing:
+            raise ValueError(f"venue {config.name}: links: {', '.join(missing)} is no gateway venue session "
+                             f"(known: {', '.join(orders.venues)})")
+        self.initiators = {n: (initiators or {}).get(n) for n in config.sessions}
+        self.backoffs: dict[str, Backoff] = {}
+        self.events: list[VenueEvent] = []
+        self.max_events = max_events       # bounded: a flapping venue cannot grow it without end
+        self._states = {n: orders.venues[n].state for n in config.sessions}
+
+    # -- start ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self.push_limits()
+        for i, (name, init) in enumerate(self.initiators.items()):
+            if init is None:
+                continue
+            # One draw sequence per session, all from the venue's seed: a replay is exact.
+            p = self.config.reconnect
+            b = Backoff(ReconnectPolicy(p.initial_s, p.max_s, p.jitter, p.seed * 1009 + i),
+                        on_delay=lambda attempt, d, name=name: self._event(name, f"retry {attempt} in {d:.3f}s"))
+            init.backoff = b
+            self.backoffs[name] = b
+        if self.breakers is not None and self.config.caps != VenueCaps():
+            self.breakers.caps[self.config.name] = self.config.caps
+
+    def push_limits(self) -> int:
+        """The venue's limits into the gateway: credit and rate on each of its sessions, per-symbol
+        rows in the risk table through the register interface. Returns the rows written."""
+        lim, orders = self.config.limits, self.orders
+        for name in self.config.sessions:
+            link = orders.venues[name]
+            if lim.credit_limit:
+                link.credit_limit = lim.credit_limit
+            if lim.rate:
+                link.throttle = TokenBucket(RateLimit(lim.rate, lim.burst), orders.clock())
+        written = 0
+        for s in lim.symbols:
+            sym = orders.symbols.by_name(s.symbol)
+            if sym is None:
+                raise ValueError(f"venue {self.config.name}: limits.symbols.{s.symbol}: not a configured symbol")
+            row = orders.risk.row(sym.index)
+            if row is None or not row.valid:
+                raise ValueError(f"venue {self.config.name}: limits.symbols.{s.symbol}: the risk table has no row "
+                                 "for it")
+            new = tightened(row, s)
+            if new != row:
+                orders.risk.set_limits(sym.index, new)
+                written += 1
+                log.info("venue %s: risk row %s: max_qty %d, max_notional %d", self.config.name, s.symbol,
+                         new.max_qty, new.max_notional)
+        return written
+
+    # -- sessions --------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """up when any session is up (new flow can go), else reconciling when one is, else down."""
+        states = {self.orders.venues[n].state for n in self.config.sessions}
+        return "up" if "up" in states else "reconciling" if "reconciling" in states else "down"
+
+    def poll(self) -> None:
+        f = self.feed
+        if f is not None and bool(f.stale) != self._feed_stale:
+            self._feed_stale = bool(f.stale)
+            lost = getattr(f, "lost", [])
+            why = f"feed lost messages {lost[-1][0]}..{lost[-1][1]} for good" if lost else "feed stale"
+            self._event("feed", "stale" if self._feed_stale else "fresh")
+            if self.breakers is not None:
+                ts = self.desk_clock.time_ns() if self.desk_clock is not None else int(self.clock() * 1e9)
+                self.breakers.on_feed(self.config.name, ts, self._feed_stale, why)
+        for name in self.config.sessions:
+            st = self.orders.venues[name].state
+            if st != self._states[name]:
+                self._states[name] = st
+                self._event(name, st)
+                (log.warning if st == "down" else log.info)("venue %s: session %s %s", self.config.name, name, st)
+
+    def _event(self, link: str, what: str) -> None:
+        if len(self.events) >= self.max_events:
+            del self.events[: self.max_events // 10]
+        self.events.append(VenueEvent(self.clock(), link, what))
