@@ -591,7 +591,7 @@ class OrderGateway(VenueReports):
         return self.latency
 
     def on_timer(self) -> None:
-        """Twice a second: reconcile timeouts, buffered latency, the audit flush."""
+        """Twice a second: reconcile timeouts, buffered latency, the audit trail's JSON lines."""
         self.drain_latency()
         now = self.clock()
         for link in self.venues.values():
@@ -600,4 +600,4 @@ class OrderGateway(VenueReports):
                           len(link.awaiting), self.reconcile_timeout_s)
                 link.awaiting.clear()
                 link.state = "up"
-        self.audit.flush()
+        self.audit.settle()

@@ -130,6 +130,7 @@ def exec_report_fields(r: ExecutionReport, symbols: SymbolTable, begin: str = "F
     avg = sym.tick.to_decimal(0) if sym else 0
     if r.cum_qty and sym:
         avg = (sym.tick.to_decimal(r.avg_px_num) / r.cum_qty).quantize(sym.tick.to_decimal(1) / 10**4)
+    avg = str(avg)    # (the text it goes out as: plain data, which the audit journal's marshal holds)
     fields = [(T.OrderID, r.order_id or "NONE"), (T.ClOrdID, r.cl_ord_id), (T.ExecID, r.exec_id)]
     if begin == "FIX.4.2":
         fields.append((T.ExecTransType, "0"))
