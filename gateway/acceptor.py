@@ -48,10 +48,11 @@ class FixAcceptor:
                  busy_poll_us: int = 0, spinner=None, logon_timeout_s: float = 10.0, max_pending: int = 256,
                  max_dynamic_sessions: int = 1000, dynamic_idle_s: float = 3600.0,
                  authenticate: Callable | None = None, on_retire: Callable[[Session], None] | None = None,
-                 kernel_stamps: Callable[[int], None] | None = None):
+                 kernel_stamps: Callable[[int], None] | None = None, batcher=None):
         if kernel_stamps is not None and ssl is not None:
             raise ValueError("kernel timestamps need plain sockets (recvmsg): not with TLS")
         self.kernel_stamps = kernel_stamps     # on_stamp(kernel->user ns): connections read by recvmsg
+        self.batcher = batcher                 # a WriteBatcher: writes of one loop turn coalesced
         self.host, self.port = host, port
         self.logon_timeout_s, self.max_pending = logon_timeout_s, max_pending
         self.max_dynamic_sessions, self.dynamic_idle_s = max_dynamic_sessions, dynamic_idle_s
@@ -160,7 +161,7 @@ class FixAcceptor:
 
     def _protocol(self) -> FixProtocol:
         proto = FixProtocol(None, on_close=self._closed, nodelay=self.nodelay,
-                            busy_poll_us=self.busy_poll_us, spinner=self.spinner)
+                            busy_poll_us=self.busy_poll_us, spinner=self.spinner, batcher=self.batcher)
         proto._resolve = lambda data: self._resolve(data, proto)
         self._protocols[proto] = time.monotonic()
         return proto

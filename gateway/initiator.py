@@ -20,10 +20,11 @@ log = logging.getLogger("wirespeed.initiator")
 class FixInitiator:
     def __init__(self, session: Session, host: str, port: int, *, reconnect: bool = True,
                  backoff_initial: float = 0.1, backoff_max: float = 5.0, ssl=None, nodelay: bool = True,
-                 busy_poll_us: int = 0, spinner=None, alternates=(), kernel_stamps=None):
+                 busy_poll_us: int = 0, spinner=None, alternates=(), kernel_stamps=None, batcher=None):
         if kernel_stamps is not None and ssl is not None:
             raise ValueError("kernel timestamps need plain sockets (recvmsg): not with TLS")
         self.kernel_stamps = kernel_stamps     # on_stamp(kernel->user ns): the connection read by recvmsg
+        self.batcher = batcher                 # a WriteBatcher: writes of one loop turn coalesced
         self.session = session
         self.spinner = spinner
         self.ssl = ssl
@@ -53,7 +54,8 @@ class FixInitiator:
             try:
                 factory = lambda: FixProtocol(lambda _data: self.session,  # noqa: E731
                                               on_close=lambda _p: self._closed.set(), nodelay=self.nodelay,
-                                              busy_poll_us=self.busy_poll_us, spinner=self.spinner)
+                                              busy_poll_us=self.busy_poll_us, spinner=self.spinner,
+                                              batcher=self.batcher)
                 if self.kernel_stamps is not None:
                     self._transport, _ = await connect_stamped(loop, factory, self.host, self.port,
                                                                self.kernel_stamps)

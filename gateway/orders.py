@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 
 from wirespeed.clock import fix_timestamp, now_ns
 from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
@@ -54,6 +54,15 @@ from .session import Session
 from .venue_reports import ORDER_STATUS_REQUEST, VenueReports
 
 log = logging.getLogger("wirespeed.orders")
+
+
+def _bucket(ns: int) -> int:
+    """The lowest value of ``ns``'s bucket in the recorder's HDR histograms (3 significant
+    digits from 1 ns: 2048 sub-buckets, so the low ``bit_length - 11`` bits do not count),
+    clamped to their range as ``LatencyRecorder.record`` clamps."""
+    ns = 1 if ns < 1 else (60_000_000_000 if ns > 60_000_000_000 else ns)
+    shift = ns.bit_length() - 11
+    return ns if shift <= 0 else ns >> shift << shift
 
 S = OrdStatus
 HOPS = ("kernel->user", "decode", "risk", "client->venue", "venue ack rtt", "venue->client")
@@ -573,21 +582,29 @@ class OrderGateway(VenueReports):
 
     def drain_latency(self) -> LatencyRecorder:
         """Move the buffered hops into their histograms; the recorder. On the hot path a hop is
-        one list append (an HDR record is ~3 us of Python): this runs on the timer, and before
-        anything reads the histograms (admin, SIGUSR1, exit)."""
+        one list append: this runs on the timer, and before anything reads the histograms
+        (admin, SIGUSR1, exit). Values are counted per HDR bucket first (``_bucket``) and each
+        bucket recorded once with its count: the histogram is the same as one record per value
+        (every value of a bucket is recorded as that bucket), at a fraction of the Python."""
         buf, self._hop_buf = self._hop_buf, []
         stamps, self._hops = self._hops, []
-        record = self.latency.record
+        if not buf and not stamps:
+            return self.latency
+        by_hop: dict[str, list[int]] = {}
         for t0, t1, t2, t3, venue, client in stamps:
-            record("decode", t1 - t0)
-            record("risk", t2 - t1)
+            by_hop.setdefault("decode", []).append(t1 - t0)
+            by_hop.setdefault("risk", []).append(t2 - t1)
             if t3:
                 buf.append(("client->venue", venue, client, t3 - t0))
         for hop, venue, client, ns in buf:
-            record(hop, ns)
+            by_hop.setdefault(hop, []).append(ns)
             if venue:
-                record(f"{hop} @{venue}", ns)
-                record(f"{hop} {client}", ns)
+                by_hop.setdefault(f"{hop} @{venue}", []).append(ns)
+                by_hop.setdefault(f"{hop} {client}", []).append(ns)
+        for hop, values in by_hop.items():
+            record = self.latency.histogram(hop).record_value
+            for value, count in Counter(map(_bucket, values)).items():
+                record(value, count)
         return self.latency
 
     def on_timer(self) -> None:

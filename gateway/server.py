@@ -16,7 +16,7 @@ from .ouch_venue import OuchVenueSession
 from .risk import make_backend
 from .service_config import TransportConfig
 from .session import Session, SessionConfig
-from .transport import Spinner
+from .transport import Spinner, WriteBatcher
 
 log = logging.getLogger("wirespeed.gateway")
 
@@ -73,8 +73,10 @@ class Gateway:
         self.transport = t = transport or TransportConfig()
         self.spinner = Spinner(t.spin_micros) if t.spin_micros else None
         stamps = self.orders.kernel_hop if t.kernel_timestamps else None
+        self.batcher = WriteBatcher() if t.coalesce_writes else None    # shared: a burst's writes per connection
         self.acceptor = FixAcceptor(gw.host, gw.port, sessions=sessions, max_message_bytes=gw.max_message_bytes,
-                                    busy_poll_us=t.busy_poll_us, spinner=self.spinner, kernel_stamps=stamps)
+                                    busy_poll_us=t.busy_poll_us, spinner=self.spinner, kernel_stamps=stamps,
+                                    batcher=self.batcher)
         if venues is None:
             if venue_port is None:
                 raise ValueError("venue_port: required when no venues are given")
@@ -93,7 +95,7 @@ class Gateway:
                                             heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
             self.orders.add_venue(v.name, session, v.rate, v.credit_limit)
             self.initiators[v.name] = FixInitiator(session, v.host, v.port, busy_poll_us=t.busy_poll_us,
-                                                   spinner=self.spinner, kernel_stamps=stamps)
+                                                   spinner=self.spinner, kernel_stamps=stamps, batcher=self.batcher)
         self.cancel_on_disconnect = dict(cancel_on_disconnect or {})
         self._cod_timers: dict[str, asyncio.TimerHandle] = {}
         self.orders.client_app.on_logout_hook = self._client_gone

@@ -110,6 +110,7 @@ class TransportConfig:
     busy_poll_us: int = 0                # SO_BUSY_POLL on every client and venue socket (0 = off)
     cpu_affinity: tuple[int, ...] = ()   # pin the gateway process to these CPUs (() = not pinned)
     kernel_timestamps: bool = False      # SO_TIMESTAMPNS, read by recvmsg: the kernel->user hop measured
+    coalesce_writes: bool = True         # writes after the first in one loop turn go out together, per connection
 
     def __post_init__(self) -> None:
         if not 0 <= self.spin_micros <= 1_000_000:

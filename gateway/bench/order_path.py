@@ -29,9 +29,10 @@ from .roundtrip import HERE, _measure, _pinned, _start, cores
 
 
 def service_toml(tmp: str, venue_ports: list[int], clients: list[str], venues: list[str], spin_us: int = 0,
-                 name: str = "gateway") -> str:
+                 name: str = "gateway", coalesce: bool = True) -> str:
     path = Path(tmp) / f"{name}.toml"
-    lines = ['[gateway]', 'comp_id = "GW"', '[admin]', 'enabled = true', '[transport]', f'spin_micros = {spin_us}']
+    lines = ['[gateway]', 'comp_id = "GW"', '[admin]', 'enabled = true', '[transport]', f'spin_micros = {spin_us}',
+             f'coalesce_writes = {str(coalesce).lower()}']
     for c in clients:
         lines += ["[[clients]]", f'comp_id = "{c}"']
     for name, port in zip(venues, venue_ports):

@@ -7,7 +7,9 @@ socket: the loop tells it the socket is readable, it reads with ``recvmsg`` and 
 kernel's stamp with the bytes. The stamp is CLOCK_REALTIME, so it is compared with
 ``time.time_ns()`` taken right after the read: that difference is the kernel -> user
 space hop (the wake-up and scheduling of this process), handed to ``on_stamp(ns)``.
-Then the bytes go to the protocol (``FixProtocol``) as from any transport.
+Then the bytes go to the protocol (``FixProtocol``) as from any transport. (The first socket
+on a machine to ask for stamps turns them on kernel-wide through deferred work: reads in the
+first moment after that may come unstamped; they are counted, ``unstamped``, not an error.)
 
 Writes are tried at once with ``send`` (an order is one small write); what the kernel does
 not take is buffered and sent when the socket is writable, with ``pause_writing`` /

@@ -59,3 +59,13 @@ def test_fsync_bench_measures_concurrent_sessions(tmp_path):
     assert rec.hops == ["3 sessions, FsyncPolicy=always"]
     p = rec.percentiles(rec.hops[0])
     assert 0 < p["p50"] <= p["p99"]
+
+
+def test_load_generator_template_frames_like_the_plain_encoder():
+    from wirespeed.gateway.bench.load import OrderTemplate
+    from wirespeed.gateway.bench.rtt_client import frame
+    st = b"20261201-13:00:00.000"
+    for seq, n in ((b"2", b"1"), (b"123456", b"98765")):
+        body = (f"35=D\x0149=LOAD07\x0156=GW\x0134={seq.decode()}\x0152={st.decode()}\x0111=LOAD07-{n.decode()}"
+                "\x0155=AAPL\x0154=1\x0160=20261122-10:00:00\x0138=10\x0140=2\x0144=190.25\x0159=0\x01100=XNYS\x01")
+        assert OrderTemplate("LOAD07", "XNYS").encode(seq, st, sum(st), n) == frame(body)

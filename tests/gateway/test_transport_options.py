@@ -1,4 +1,5 @@
-"""Kernel receive timestamps (transport/kstamp.py) and the gateway's transport options, on loopback."""
+"""The gateway's transport options on loopback: kernel receive timestamps (transport/kstamp.py), spin,
+write coalescing (WriteBatcher), the buffered latency hops, and the [transport] config table."""
 import asyncio
 import re
 import socket
@@ -54,14 +55,24 @@ def test_the_kernel_stamp_arrives_and_precedes_the_user_space_read():
     conn, _ = server.accept()
     try:
         assert kstamp.enable_timestamps(conn)
-        before = time.time_ns()
-        client.sendall(b"8=FIX.4.4\x01")
-        data, anc, _flags, _addr = conn.recvmsg(1024, kstamp._ANC_SPACE)
-        after = time.time_ns()
-        stamp = kstamp.kernel_stamp(anc)
-        assert data == b"8=FIX.4.4\x01"
-        # Stamped by the kernel when the bytes were queued: after the send began, before we read them.
-        assert before <= stamp <= after
+        stamped = 0
+        # The first socket to ask turns stamping on kernel-wide through deferred work: a packet
+        # received just before that is not stamped. After it, every read is.
+        for k in range(50):
+            before = time.time_ns()
+            client.sendall(b"8=FIX.4.4\x01%d\x01" % k)
+            data, anc, _flags, _addr = conn.recvmsg(1024, kstamp._ANC_SPACE)
+            after = time.time_ns()
+            assert data == b"8=FIX.4.4\x01%d\x01" % k
+            stamp = kstamp.kernel_stamp(anc)
+            if stamp:
+                # Stamped by the kernel when the bytes were queued: after the send began, before we read them.
+                assert before <= stamp <= after
+                stamped += 1
+            elif stamped:
+                raise AssertionError(f"read {k} not stamped after {stamped} stamped reads")
+            time.sleep(0.002)
+        assert stamped >= 40
         assert kstamp.kernel_stamp([]) == 0          # no ancillary data: no stamp, not an error
     finally:
         for s in (client, conn, server):
@@ -158,3 +169,73 @@ def test_kernel_timestamps_refuse_tls():
     from wirespeed.gateway.acceptor import FixAcceptor
     with pytest.raises(ValueError, match="kernel timestamps need plain sockets"):
         FixAcceptor(ssl=ssl.create_default_context(ssl.Purpose.CLIENT_AUTH), kernel_stamps=lambda ns: None)
+
+
+def test_buffered_hops_make_the_same_histograms_as_one_record_per_value():
+    import random
+
+    from wirespeed.gateway.orders import _bucket
+    from wirespeed.latency import LatencyRecorder
+    rng = random.Random(7)
+    values = [rng.choice((0, 1, 2047, 2048, 2049, 65_537, 70_000_000_000)) if rng.random() < 0.05
+              else int(rng.lognormvariate(10, 2.5)) for _ in range(20_000)]
+    direct = LatencyRecorder(["hop"])
+    for v in values:
+        direct.record("hop", v)
+    counted = LatencyRecorder(["hop"])
+    from collections import Counter
+    for v, n in Counter(map(_bucket, values)).items():
+        counted.histogram("hop").record_value(v, n)
+    assert list(direct.histogram("hop").counts) == list(counted.histogram("hop").counts)
+    assert direct.percentiles("hop") == counted.percentiles("hop")
+
+
+@run_async
+async def test_write_batcher_coalesces_a_turns_writes_in_order_and_flushes_before_close():
+    from wirespeed.gateway.transport import FixProtocol, WriteBatcher
+    loop = asyncio.get_running_loop()
+    batcher = WriteBatcher()
+
+    class Sink:                                   # a session: only what FixProtocol calls
+        name = "sink"
+        _write = None
+
+        def connection_made(self, write, close):
+            self._write, self._close = write, close
+
+        def connection_lost(self):
+            self._write = None
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    sinks = [Sink(), Sink()]
+    protos = []
+    for sink in sinks:
+        _t, proto = await loop.create_connection(lambda s=sink: FixProtocol(lambda _d, s=s: s, batcher=batcher),
+                                                 "127.0.0.1", port)
+        protos.append(proto)
+    peers = [server.accept()[0] for _ in sinks]
+    try:
+        for k in range(50):                       # one loop turn: a burst to both connections
+            sinks[k % 2]._write(b"m%02d;" % k)
+        assert batcher.batched == 49              # only the first write of the turn went out at once
+        sinks[1]._write(b"BYE;")
+        sinks[1]._close()                         # closing flushes what the connection still holds
+        await asyncio.sleep(0.05)
+        got = []
+        for peer in peers:
+            peer.settimeout(2)
+            data = b""
+            while True:
+                chunk = peer.recv(65536)
+                data += chunk
+                if not chunk or data.endswith(b"m48;") or data.endswith(b"BYE;"):
+                    break
+            got.append(data)
+        assert got[0] == b"".join(b"m%02d;" % k for k in range(0, 50, 2))
+        assert got[1] == b"".join(b"m%02d;" % k for k in range(1, 50, 2)) + b"BYE;"
+    finally:
+        for p in protos:
+            p.transport.close()
+        for s in peers + [server]:
+            s.close()
