@@ -2,7 +2,8 @@
 
 - Gateway-added latency: client message received -> venue message written (the order path's
   ``client->venue`` hop, read from the running service's admin interface) with the ``model``
-  backend under a steady flow of one order at a time.
+  backend under a steady flow of one order at a time, sleeping and spinning, and with the
+  ``verilator`` backend.
 - Client round trip through the gateway to a venue (``wirespeed fix-acceptor --app ack``, which
   answers each order with a fill) and back, next to the uvloop echo floor, measured by one
   rtt_client.py process in alternating blocks (see roundtrip.py): the ratio is the figure.
@@ -29,10 +30,10 @@ from .roundtrip import HERE, _measure, _pinned, _start, cores
 
 
 def service_toml(tmp: str, venue_ports: list[int], clients: list[str], venues: list[str], spin_us: int = 0,
-                 name: str = "gateway", coalesce: bool = True) -> str:
+                 name: str = "gateway", coalesce: bool = True, backend: str = "model") -> str:
     path = Path(tmp) / f"{name}.toml"
     lines = ['[gateway]', 'comp_id = "GW"', '[admin]', 'enabled = true', '[transport]', f'spin_micros = {spin_us}',
-             f'coalesce_writes = {str(coalesce).lower()}']
+             f'coalesce_writes = {str(coalesce).lower()}', '[risk]', f'backend = "{backend}"']
     for c in clients:
         lines += ["[[clients]]", f'comp_id = "{c}"']
     for name, port in zip(venues, venue_ports):
@@ -70,10 +71,14 @@ def start_gateway(config: str, pin: bool = True, venue: str = "") -> tuple[subpr
     return proc, ports
 
 
-def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20,
-                    spin_us: int = 1000) -> tuple[LatencyRecorder, dict[str, dict]]:
-    """(round trips: echo floor and through the gateway, sleeping and spinning; each gateway's own
-    hop percentiles in ns, by series label).
+VERILATOR_SERIES = "client -> gateway (verilator risk) -> venue -> client"
+
+
+def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_us: int = 1000,
+                    verilator: bool = False) -> tuple[LatencyRecorder, dict[str, dict]]:
+    """(round trips: echo floor and through the gateway, sleeping and spinning, and with
+    ``verilator`` a sleeping gateway whose risk decisions the Verilated pipeline makes; each
+    gateway's own hop percentiles in ns, by series label).
 
     The gateway runs on the servers' CPU with nothing else there while it is measured; its venue
     runs on the client's CPU (in deployment the venue is across a network, not on the gateway's
@@ -85,6 +90,8 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20,
     series = [("uvloop echo (TCP floor)", None), ("client -> gateway -> venue -> client", 0),
               (f"uvloop echo, spin {spin_us} us", None), (f"client -> gateway -> venue -> client, spin {spin_us} us",
                                                           spin_us)]
+    if verilator:
+        series.append((VERILATOR_SERIES, 0))
     with tempfile.TemporaryDirectory() as tmp:
         procs, targets, admins = [], [], {}
         try:
@@ -98,8 +105,9 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20,
                 name = f"VENUE{len(admins)}"
                 venue, vport = _start(venue_cmd(tmp, name), client)
                 procs.append(venue)
-                gw, ports = start_gateway(service_toml(tmp, [vport], ["BENCH"], [name], gw_spin, f"gw-{name}"),
-                                          venue=name)
+                backend = "verilator" if label == VERILATOR_SERIES else "model"
+                gw, ports = start_gateway(service_toml(tmp, [vport], ["BENCH"], [name], gw_spin, f"gw-{name}",
+                                                       backend=backend), venue=name)
                 procs.append(gw)
                 targets.append(("fix", ports["fix"]))
                 admins[label] = ports["admin"]
@@ -151,16 +159,20 @@ def main() -> None:
     where = (f"gateway and echo servers on CPU {min(servers)}, client and venues on CPU {min(client)}" if servers
              else "one CPU: not pinned")
     print(f"\norder path: client -> gateway (model backend) -> venue (ack app: fills) and back ({where})")
-    rec, hops = through_gateway()
+    rec, hops = through_gateway(verilator=True)
     print(rec.table("us"))
     p = [rec.percentiles(h) for h in rec.hops]
-    for title, floor, ours in (("neither spins", p[0], p[1]), ("both spin-wait", p[2], p[3])):
+    pairs = [("neither spins", p[0], p[1]), ("both spin-wait", p[2], p[3])]
+    if len(p) > 4:
+        pairs.append(("verilator risk, neither spins", p[0], p[4]))
+    for title, floor, ours in pairs:
         print(f"round trip through the gateway / echo floor, {title}: p50 {ours['p50'] / floor['p50']:.2f}x, "
               f"p99 {ours['p99'] / floor['p99']:.2f}x, p99.9 {ours['p99.9'] / floor['p99.9']:.2f}x (goal <= 2.0x)")
     for label, gw_hops in hops.items():
         added = gw_hops.get("client->venue")
         if added:
-            print(f"gateway-added latency (client message received -> venue message written), model backend, "
+            print(f"gateway-added latency (client message received -> venue message written), "
+                  f"{'verilator' if 'verilator' in label else 'model'} backend, "
                   f"{'spinning' if 'spin' in label else 'sleeping'}: p50 {added['p50'] / 1e3:.2f} us, "
                   f"p99 {added['p99'] / 1e3:.2f} us over {added['count']} orders (goal p50 <= 8 us, p99 <= 25 us)")
     print("\nrisk decision alone, per backend (one check() call: the model, the Amaranth simulator, the "
