@@ -127,10 +127,8 @@ _HEX8 = re.compile("[0-9A-F]{8}").fullmatch   # (one C call per venue report, no
 def exec_report_fields(r: ExecutionReport, symbols: SymbolTable, begin: str = "FIX.4.4") -> list:
     sym = symbols.by_name(r.symbol)
     fmt = sym.tick.format if sym else str
-    avg = sym.tick.to_decimal(0) if sym else 0
-    if r.cum_qty and sym:
-        avg = (sym.tick.to_decimal(r.avg_px_num) / r.cum_qty).quantize(sym.tick.to_decimal(1) / 10**4)
-    avg = str(avg)    # (the text it goes out as: plain data, which the audit journal's marshal holds)
+    # (text, as it goes out: plain data, which the audit journal's marshal holds)
+    avg = avg_px_text(sym.tick, r.avg_px_num, r.cum_qty) if sym else "0"
     fields = [(T.OrderID, r.order_id or "NONE"), (T.ClOrdID, r.cl_ord_id), (T.ExecID, r.exec_id)]
     if begin == "FIX.4.2":
         fields.append((T.ExecTransType, "0"))
@@ -148,24 +146,57 @@ def exec_report_fields(r: ExecutionReport, symbols: SymbolTable, begin: str = "F
     return fields
 
 
+_AVG_PLACES: dict = {}     # TickSize -> decimal places of its AvgPx (None: Decimal's own way)
+
+
+def avg_px_text(tick, avg_px_num: int, cum_qty: int) -> str:
+    """AvgPx: ``avg_px_num`` (ticks x shares) / ``cum_qty`` in the tick's currency, to 4 more places
+    than the tick's value has, rounded half-even: what ``Decimal`` division then ``quantize``
+    gives (its 28 digits cannot land on a false tie for a quotient of integers below 2**64 by
+    a quantity below 2**32), in integers: ~10x cheaper on every fill report."""
+    places = _AVG_PLACES.get(tick, ...)
+    if places is ...:
+        exp = (tick.to_decimal(1) / 10**4).as_tuple().exponent
+        places = _AVG_PLACES[tick] = -exp if tick.decimals <= -exp <= 18 else None
+    if places is None or not 0 <= avg_px_num < 1 << 64 or not 0 <= cum_qty < 1 << 32:
+        if not cum_qty:
+            return str(tick.to_decimal(0))
+        return str((tick.to_decimal(avg_px_num) / cum_qty).quantize(tick.to_decimal(1) / 10**4))
+    if not cum_qty:
+        return str(tick.to_decimal(0))
+    q, rem = divmod(avg_px_num * tick.units * 10 ** (places - tick.decimals), cum_qty)
+    if 2 * rem > cum_qty or (2 * rem == cum_qty and q & 1):
+        q += 1
+    if not places:
+        return str(q)
+    whole, frac = divmod(q, 10 ** places)
+    return f"{whole}.{frac:0{places}d}"
+
+
 def _exec_type_42(t: ExecType) -> str:
     # FIX 4.2 reports fills as ExecType 1/2 (partial/fill); 4.4 uses F (Trade).
     return "2" if t is ExecType.TRADE else t.fix
 
 
+_ER_TAGS = (T.ClOrdID, T.ExecID, T.ExecType, T.OrdStatus, T.LastQty, T.LastPx, T.Text, T.OrdRejReason, T.CumQty,
+            T.AvgPx)
+
+
 def decode_exec_report(msg: FixMessage) -> dict:
-    """The fields of a venue ExecutionReport the gateway acts on (ints, ticks stay strings)."""
+    """The fields of a venue ExecutionReport the gateway acts on (ints, ticks stay strings).
+    (The values in one call: a shape-matched report hands them out of its match at once.)"""
+    cl, exec_id, exec_type, status, last_qty, last_px, text, reason, cum_qty, avg_px = msg.values(_ER_TAGS)
     return {
-        "cl_ord_id": msg.get(T.ClOrdID, ""),
-        "exec_id": msg.get(T.ExecID, ""),
-        "exec_type": msg.get(T.ExecType, ""),
-        "ord_status": msg.get(T.OrdStatus, ""),
-        "last_qty": _int_qty(msg.get(T.LastQty)),
-        "last_px": msg.get(T.LastPx, "0"),
-        "text": msg.get(T.Text, ""),
-        "ord_rej_reason": msg.get(T.OrdRejReason),
-        "cum_qty": _int_qty(msg.get(T.CumQty)),
-        "avg_px": msg.get(T.AvgPx, "0"),
+        "cl_ord_id": cl or "",
+        "exec_id": exec_id or "",
+        "exec_type": exec_type or "",
+        "ord_status": status or "",
+        "last_qty": _int_qty(last_qty),
+        "last_px": "0" if last_px is None else last_px,
+        "text": text or "",
+        "ord_rej_reason": reason,
+        "cum_qty": _int_qty(cum_qty),
+        "avg_px": "0" if avg_px is None else avg_px,
     }
 
 
