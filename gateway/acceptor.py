@@ -24,7 +24,7 @@ from .fix import tags as T
 from .session import Session, SessionState
 from .session.session import password_ok
 from .store import StoreError
-from .transport import FixProtocol
+from .transport import FixProtocol, StampedServer
 
 #: A CompID a dynamic session may have: it becomes part of a folder name in FileStorePath.
 DYNAMIC_COMP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}").fullmatch
@@ -50,7 +50,12 @@ class FixAcceptor:
                  busy_poll_us: int = 0, spinner=None, logon_timeout_s: float = 10.0, max_pending: int = 256,
                  max_dynamic_sessions: int = 1000, dynamic_idle_s: float = 3600.0,
                  authenticate: Callable | None = None, on_retire: Callable[[Session], None] | None = None,
-                 clock: Clock = WALL):
+                 clock: Clock = WALL,
+                 kernel_stamps: Callable[[int], None] | None = None, batcher=None):
+        if kernel_stamps is not None and ssl is not None:
+            raise ValueError("kernel timestamps need plain sockets (recvmsg): not with TLS")
+        self.kernel_stamps = kernel_stamps     # on_stamp(kernel->user ns): connections read by recvmsg
+        self.batcher = batcher                 # a WriteBatcher: writes of one loop turn coalesced
         self.host, self.port = host, port
         self.clock = clock    # the sessions' timer ticks once a second of it (give the sessions the same clock)
         self.logon_timeout_s, self.max_pending = logon_timeout_s, max_pending
@@ -67,7 +72,7 @@ class FixAcceptor:
         self.factory = factory
         self.max_message_bytes = max_message_bytes
         self.refused = 0
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.AbstractServer | StampedServer | None = None
         self._protocols: dict[FixProtocol, float] = {}   # open connection -> when it was made
         self._timer: asyncio.Task | None = None
 
@@ -160,7 +165,7 @@ class FixAcceptor:
 
     def _protocol(self) -> FixProtocol:
         proto = FixProtocol(None, on_close=self._closed, nodelay=self.nodelay,
-                            busy_poll_us=self.busy_poll_us, spinner=self.spinner)
+                            busy_poll_us=self.busy_poll_us, spinner=self.spinner, batcher=self.batcher)
         proto._resolve = lambda data: self._resolve(data, proto)
         self._protocols[proto] = time.monotonic()
         return proto
@@ -195,7 +200,10 @@ class FixAcceptor:
 
     async def start(self) -> int:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self.host, self.port, ssl=self.ssl)
+        if self.kernel_stamps is not None:
+            self._server = StampedServer(loop, self._protocol, self.host, self.port, self.kernel_stamps)
+        else:
+            self._server = await loop.create_server(self._protocol, self.host, self.port, ssl=self.ssl)
         self.port = self._server.sockets[0].getsockname()[1]
         self._timer = asyncio.create_task(_tick(lambda: self.sessions.values(), self._housekeeping, self.clock))
         log.info("acceptor listening on %s:%d", self.host, self.port)

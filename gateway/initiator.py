@@ -14,7 +14,7 @@ from wirespeed.clock import WALL, Clock
 
 from .acceptor import _tick, _wait_for
 from .session import Session
-from .transport import FixProtocol
+from .transport import FixProtocol, connect_stamped
 
 log = logging.getLogger("wirespeed.initiator")
 
@@ -22,7 +22,12 @@ log = logging.getLogger("wirespeed.initiator")
 class FixInitiator:
     def __init__(self, session: Session, host: str, port: int, *, reconnect: bool = True,
                  backoff_initial: float = 0.1, backoff_max: float = 5.0, ssl=None, nodelay: bool = True,
-                 busy_poll_us: int = 0, spinner=None, alternates=(), clock: Clock = WALL):
+                 busy_poll_us: int = 0, spinner=None, alternates=(), clock: Clock = WALL,
+                 kernel_stamps=None, batcher=None):
+        if kernel_stamps is not None and ssl is not None:
+            raise ValueError("kernel timestamps need plain sockets (recvmsg): not with TLS")
+        self.kernel_stamps = kernel_stamps     # on_stamp(kernel->user ns): the connection read by recvmsg
+        self.batcher = batcher                 # a WriteBatcher: writes of one loop turn coalesced
         self.session = session
         self.clock = clock    # the session's timer ticks once a second of it
         self.spinner = spinner
@@ -55,11 +60,16 @@ class FixInitiator:
             self._closed = asyncio.Event()
             self.host, self.port = self.addresses[index]
             try:
-                self._transport, _ = await loop.create_connection(
-                    lambda: FixProtocol(lambda _data: self.session, on_close=lambda _p: self._closed.set(),
-                                        nodelay=self.nodelay, busy_poll_us=self.busy_poll_us,
-                                        spinner=self.spinner),
-                    self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None)
+                factory = lambda: FixProtocol(lambda _data: self.session,  # noqa: E731
+                                              on_close=lambda _p: self._closed.set(), nodelay=self.nodelay,
+                                              busy_poll_us=self.busy_poll_us, spinner=self.spinner,
+                                              batcher=self.batcher)
+                if self.kernel_stamps is not None:
+                    self._transport, _ = await connect_stamped(loop, factory, self.host, self.port,
+                                                               self.kernel_stamps)
+                else:
+                    self._transport, _ = await loop.create_connection(
+                        factory, self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None)
                 self.connects += 1
                 delay = self.backoff_initial
                 index = attempts = 0

@@ -58,3 +58,4 @@ class VenueLink:
     credit_limit: int = 0        # open notional allowed at this venue, ticks x shares (0: no limit)
     open_notional: int = 0
     ouch: bool = False           # an OUCH 5.0 session (ouch_venue.py), else FIX
+    templates: dict = field(default_factory=dict)   # FIX: NewOrderSingle templates (limit? -> Template)

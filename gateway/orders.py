@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 
 from wirespeed.clock import fix_timestamp, now_ns
 from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
@@ -43,9 +43,9 @@ from .audit import NoAudit
 from .controls import RateLimit, TokenBucket
 from .fix import tags as T
 from .fix.message import FixMessage
-from .fix.orders import (DecodeError, ExDestination, cancel_reject_fields, decode_new_order, decode_replace,
-                         exec_report_fields, new_order_fields, venue_cancel_fields, venue_cl_ord_id,
-                         venue_replace_fields)
+from .fix.orders import (NEW_MARKET_ORDER_TAGS, NEW_ORDER_TAGS, DecodeError, ExDestination, cancel_reject_fields,
+                         decode_new_order, decode_replace, exec_report_fields, new_order_values, venue_cancel_fields,
+                         venue_cl_ord_id, venue_replace_fields)
 from .fix.tags import MsgTypes as M
 from .risk import RiskBackend
 from .order_apps import ClientApp, VenueApp
@@ -55,8 +55,17 @@ from .venue_reports import ORDER_STATUS_REQUEST, VenueReports
 
 log = logging.getLogger("wirespeed.orders")
 
+
+def _bucket(ns: int) -> int:
+    """The lowest value of ``ns``'s bucket in the recorder's HDR histograms (3 significant
+    digits from 1 ns: 2048 sub-buckets, so the low ``bit_length - 11`` bits do not count),
+    clamped to their range as ``LatencyRecorder.record`` clamps."""
+    ns = 1 if ns < 1 else (60_000_000_000 if ns > 60_000_000_000 else ns)
+    shift = ns.bit_length() - 11
+    return ns if shift <= 0 else ns >> shift << shift
+
 S = OrdStatus
-HOPS = ("decode", "risk", "client->venue", "venue ack rtt", "venue->client")
+HOPS = ("kernel->user", "decode", "risk", "client->venue", "venue ack rtt", "venue->client")
 __all__ = ["HOPS", "ORDER_STATUS_REQUEST", "OrderGateway", "OrderState", "VenueLink"]
 
 
@@ -74,7 +83,8 @@ class OrderGateway(VenueReports):
         self._auditing = audit is not None     # checked before building a record: no trail, no cost
         # Per-venue and per-client hop values wait here and go into their histograms on the
         # timer (``drain_latency``): an append on the hot path instead of two HDR records.
-        self._hop_buf: list[tuple[str, str, str, int]] = []      # (hop, venue, client, ns)
+        self._hop_buf: list[tuple[str, str, str, int]] = []      # (hop, venue or "", client, ns)
+        self._hops: list[tuple] = []     # a new order's stamps: (recv, decoded, risk, venue write or 0, venue, client)
         self.clock = clock
         self.reconcile_timeout_s = reconcile_timeout_s
         self.venues: dict[str, VenueLink] = {}
@@ -160,7 +170,7 @@ class OrderGateway(VenueReports):
     def on_new_order(self, client: Session, msg: FixMessage) -> None:
         t0 = msg.recv_ns or now_ns()
         self.counts["received"] += 1
-        if "847" in msg.fields:
+        if 847 in msg:      # (not ``msg.fields``: a shaped message would build its whole dict for it)
             if self.strategy_orders is not None:
                 self.strategy_orders.on_new(client, msg)
             else:
@@ -189,13 +199,12 @@ class OrderGateway(VenueReports):
             self._reject(client, order, RejectReason.DUPLICATE_CLORDID.bit, "duplicate ClOrdID of a live order",
                          venue=venue_name)
             return
-        now = self.clock()
         throttle = self.client_throttles.get(client_id)
-        if throttle is not None and not throttle.take(now):
+        if throttle is not None and not throttle.take(self.clock()):
             self._reject(client, order, 0, f"client {client_id} order rate over {throttle.rate:g}/s",
                          RejectReason.RATE_LIMIT, venue_name)
             return
-        if link.throttle is not None and not link.throttle.take(now):
+        if link.throttle is not None and not link.throttle.take(self.clock()):
             self._reject(client, order, 0, f"venue {venue_name} order rate over {link.throttle.rate:g}/s",
                          RejectReason.RATE_LIMIT, venue_name)
             return
@@ -207,11 +216,12 @@ class OrderGateway(VenueReports):
             self._reject(client, order, 0, over, RejectReason.CREDIT_LIMIT, venue_name)
             return
         t1 = now_ns()
-        self.latency.record("decode", t1 - t0)
         mask = self.risk.check(order)
         t2 = now_ns()
-        self.latency.record("risk", t2 - t1)
         if mask:
+            self._hops.append((t0, t1, t2, 0, venue_name, client_id))
+            if len(self._hops) > 100_000:
+                self.drain_latency()
             self._reject(client, order, mask, venue=venue_name, hops=(t0, t1, t2))
             return
         if link.state != "up":
@@ -232,18 +242,38 @@ class OrderGateway(VenueReports):
             self._ouch_refs[order_id] = order_id
             state.ouch_refs.append(order_id)
         else:
-            fields = new_order_fields(order, self.symbols, state.venue_cl, fix_timestamp())
-            link.session.send(M.NEW_ORDER_SINGLE, fields)
+            fields = self._send_new_order(link, order, state.venue_cl)
         state.sent_ns = t3 = now_ns()
-        hop = t3 - t0
-        self.latency.record("client->venue", hop)
-        self._hop("client->venue", venue_name, client_id, hop)
+        # One append per order; the histograms are filled on the timer (``drain_latency``).
+        hops = self._hops
+        hops.append((t0, t1, t2, t3, venue_name, client_id))
+        if len(hops) > 100_000:     # (the timer drains it twice a second; a starved timer must not grow it)
+            self.drain_latency()
         self.counts["accepted"] += 1
         if self._auditing:
             self.audit.record("risk", {"client": client_id, "venue": venue_name, "cl_ord_id": cl_ord_id,
                                        "order_id": order_id, "decision": "accept", "mask": 0, "reasons": [],
                                        "hops": {"recv": t0, "decoded": t1, "risk": t2, "venue_write": t3}})
             self.audit.record("out", {"venue": venue_name, "msg": "D", "order_id": order_id, "fields": fields})
+
+    def _send_new_order(self, link: VenueLink, order: Order, venue_cl: str):
+        """The venue NewOrderSingle through a template of the venue session (one compiled
+        f-string: ~3x cheaper than the generic encoder), the same bytes; its fields for the trail."""
+        values = new_order_values(order, self.symbols, venue_cl, fix_timestamp())
+        limit = order.ord_type == OrdType.LIMIT
+        session = link.session
+        template = link.templates.get(limit)
+        if template is None:   # (False: a session object without templates, e.g. a test's or a bench's)
+            make = getattr(session, "template", None)
+            template = link.templates[limit] = make(
+                M.NEW_ORDER_SINGLE, NEW_ORDER_TAGS if limit else NEW_MARKET_ORDER_TAGS) if make else False
+        if template and session.active:
+            session.send_template(template, values)
+        else:   # (disconnected: stored and resent after the next Logon, as ``send`` does)
+            session.send(M.NEW_ORDER_SINGLE, list(zip(NEW_ORDER_TAGS if limit else NEW_MARKET_ORDER_TAGS, values)))
+        if self._auditing:
+            return list(zip(NEW_ORDER_TAGS if limit else NEW_MARKET_ORDER_TAGS, values))
+        return None
 
     def _find(self, client_id: str, cl_ord_id: str) -> OrderState | None:
         oid = self._live.get((client_id, cl_ord_id))
@@ -445,6 +475,13 @@ class OrderGateway(VenueReports):
             self.audit.record("out", {"client": client.config.target_comp_id, "msg": msg_type, "fields": fields})
         self.audit.flush()
         try:
+            # A report's tag sequence is one of a few dozen (the optional fields it carries): each
+            # gets a compiled template once, ~3x cheaper than the generic encoder, the same bytes.
+            # (The session keeps its templates; a duck-typed client of a test or bench just sends.)
+            if isinstance(client, Session) and client.active:
+                client.send_template(client.template(msg_type, tuple([f[0] for f in fields])),
+                                     [f[1] for f in fields])
+                return
             # A client that is away gets it by resend after its next Logon (unless it resets).
             client.send(msg_type, fields)
         except RuntimeError as exc:
@@ -539,23 +576,46 @@ class OrderGateway(VenueReports):
                     self._ouch_refs.pop(ref, None)
 
     def _hop(self, hop: str, venue: str, client: str, ns: int) -> None:
-        """A hop's value for its per-venue (``hop @VENUE``) and per-client (``hop CLIENT``) histograms."""
+        """A hop's value, for its histogram and (with a venue) its per-venue (``hop @VENUE``) and
+        per-client (``hop CLIENT``) ones: queued here, recorded by ``drain_latency``."""
         buf = self._hop_buf
         buf.append((hop, venue, client, ns))
         if len(buf) > 100_000:
             self.drain_latency()
 
+    def kernel_hop(self, ns: int) -> None:
+        """Kernel receive timestamp -> user space read (``transport/kstamp.py``), one per read."""
+        self._hop("kernel->user", "", "", ns)
+
     def drain_latency(self) -> LatencyRecorder:
-        """Move the buffered per-venue and per-client hops into their histograms; the recorder."""
+        """Move the buffered hops into their histograms; the recorder. On the hot path a hop is
+        one list append: this runs on the timer, and before anything reads the histograms
+        (admin, SIGUSR1, exit). Values are counted per HDR bucket first (``_bucket``) and each
+        bucket recorded once with its count: the histogram is the same as one record per value
+        (every value of a bucket is recorded as that bucket), at a fraction of the Python."""
         buf, self._hop_buf = self._hop_buf, []
-        record = self.latency.record
+        stamps, self._hops = self._hops, []
+        if not buf and not stamps:
+            return self.latency
+        by_hop: dict[str, list[int]] = {}
+        for t0, t1, t2, t3, venue, client in stamps:
+            by_hop.setdefault("decode", []).append(t1 - t0)
+            by_hop.setdefault("risk", []).append(t2 - t1)
+            if t3:
+                buf.append(("client->venue", venue, client, t3 - t0))
         for hop, venue, client, ns in buf:
-            record(f"{hop} @{venue}", ns)
-            record(f"{hop} {client}", ns)
+            by_hop.setdefault(hop, []).append(ns)
+            if venue:
+                by_hop.setdefault(f"{hop} @{venue}", []).append(ns)
+                by_hop.setdefault(f"{hop} {client}", []).append(ns)
+        for hop, values in by_hop.items():
+            record = self.latency.histogram(hop).record_value
+            for value, count in Counter(map(_bucket, values)).items():
+                record(value, count)
         return self.latency
 
     def on_timer(self) -> None:
-        """Twice a second: reconcile timeouts, buffered latency, the audit flush."""
+        """Twice a second: reconcile timeouts, buffered latency, the audit trail's JSON lines."""
         self.drain_latency()
         now = self.clock()
         for link in self.venues.values():
@@ -564,4 +624,4 @@ class OrderGateway(VenueReports):
                           len(link.awaiting), self.reconcile_timeout_s)
                 link.awaiting.clear()
                 link.state = "up"
-        self.audit.flush()
+        self.audit.settle()

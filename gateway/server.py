@@ -14,7 +14,9 @@ from .initiator import FixInitiator
 from .orders import OrderGateway
 from .ouch_venue import OuchVenueSession
 from .risk import make_backend
+from .service_config import TransportConfig
 from .session import Session, SessionConfig
+from .transport import Spinner, WriteBatcher
 
 log = logging.getLogger("wirespeed.gateway")
 
@@ -52,7 +54,7 @@ class Gateway:
                  routes: dict[str, str] | None = None, audit=None,
                  cancel_on_disconnect: dict[str, float] | None = None,
                  client_rates: dict[str, RateLimit] | None = None, client_credit: dict[str, int] | None = None,
-                 risk=None):
+                 risk=None, transport: TransportConfig | None = None):
         self.config = config
         self.symbols = symbols or table_from_config(config.symbols)
         self.risk = risk or make_backend(config.risk, self.symbols, sessions=max(len(clients), 1))
@@ -67,7 +69,14 @@ class Gateway:
                                              heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes,
                                              strategy_parameters=True),
                                self.orders.client_app) for c in clients}
-        self.acceptor = FixAcceptor(gw.host, gw.port, sessions=sessions, max_message_bytes=gw.max_message_bytes)
+        # One spinner for the loop: a read on any session keeps it polling (transport/spin.py).
+        self.transport = t = transport or TransportConfig()
+        self.spinner = Spinner(t.spin_micros) if t.spin_micros else None
+        stamps = self.orders.kernel_hop if t.kernel_timestamps else None
+        self.batcher = WriteBatcher() if t.coalesce_writes else None    # shared: a burst's writes per connection
+        self.acceptor = FixAcceptor(gw.host, gw.port, sessions=sessions, max_message_bytes=gw.max_message_bytes,
+                                    busy_poll_us=t.busy_poll_us, spinner=self.spinner, kernel_stamps=stamps,
+                                    batcher=self.batcher)
         if venues is None:
             if venue_port is None:
                 raise ValueError("venue_port: required when no venues are given")
@@ -85,7 +94,8 @@ class Gateway:
                                             role="initiator",
                                             heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
             self.orders.add_venue(v.name, session, v.rate, v.credit_limit)
-            self.initiators[v.name] = FixInitiator(session, v.host, v.port)
+            self.initiators[v.name] = FixInitiator(session, v.host, v.port, busy_poll_us=t.busy_poll_us,
+                                                   spinner=self.spinner, kernel_stamps=stamps, batcher=self.batcher)
         self.cancel_on_disconnect = dict(cancel_on_disconnect or {})
         self._cod_timers: dict[str, asyncio.TimerHandle] = {}
         self.orders.client_app.on_logout_hook = self._client_gone

@@ -20,7 +20,7 @@ from .audit import AuditTrail
 from .report import write_dump
 from .server import Gateway, VenueEndpoint
 from .service_config import ServiceConfig, load_service_config
-from .transport import install_uvloop, tune_gc
+from .transport import install_uvloop, pin_cpus, tune_gc
 
 log = logging.getLogger("wirespeed.service")
 
@@ -35,10 +35,12 @@ def build_gateway(cfg: ServiceConfig) -> Gateway:
         routes={c.comp_id: c.route for c in cfg.clients if c.route}, audit=audit,
         cancel_on_disconnect={c.comp_id: c.cancel_grace_s for c in cfg.clients if c.cancel_on_disconnect},
         client_rates={c.comp_id: c.rate_limit for c in cfg.clients if c.rate_limit},
-        client_credit={c.comp_id: c.credit_limit for c in cfg.clients if c.credit_limit})
+        client_credit={c.comp_id: c.credit_limit for c in cfg.clients if c.credit_limit}, transport=cfg.transport)
 
 
 async def serve(cfg: ServiceConfig, stop: asyncio.Event, out=sys.stdout) -> Gateway:
+    if cfg.transport.cpu_affinity:
+        pin_cpus(cfg.transport.cpu_affinity)     # (logged if refused; the service runs unpinned)
     gateway = build_gateway(cfg)
     port = await gateway.start()
     tune_gc()      # as the engine does: startup objects frozen, collections rare on the hot path

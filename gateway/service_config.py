@@ -1,13 +1,15 @@
 """The configuration of ``wirespeed gateway --config FILE``: one TOML file for the whole service.
 
 Client sessions, venue sessions, routes, the risk backend and its limits, the audit
-directory, the metrics and admin ports. Loaded through ``wirespeed.config.from_mapping``,
-so every error names its key (``venues[1].port: must be a TCP port 0..65535, not -1``,
-``clients[0].route: no venue named 'XLON' (venues: XNAS, XNYS)``). See
-docs/gateway/service.md for an example.
+directory, the metrics and admin ports, how the sockets are read (spin, busy poll, kernel
+timestamps). Loaded through ``wirespeed.config.from_mapping``, so every error names its key
+(``venues[1].port: must be a TCP port 0..65535, not -1``,
+``clients[0].route: no venue named 'XLON' (venues: XNAS, XNYS)``). See docs/gateway/service.md
+for an example.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +102,27 @@ class EndpointConfig:
         _host("host", self.host)
 
 
+@dataclass(frozen=True, slots=True)
+class TransportConfig:
+    """How the gateway's client and venue sessions use their sockets (docs/gateway/transport.md)."""
+
+    spin_micros: float = 0.0             # after each read the event loop polls this long instead of sleeping (0 = off)
+    busy_poll_us: int = 0                # SO_BUSY_POLL on every client and venue socket (0 = off)
+    cpu_affinity: tuple[int, ...] = ()   # pin the gateway process to these CPUs (() = not pinned)
+    kernel_timestamps: bool = False      # SO_TIMESTAMPNS, read by recvmsg: the kernel->user hop measured
+    coalesce_writes: bool = True         # writes after the first in one loop turn go out together, per connection
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.spin_micros <= 1_000_000:
+            raise ValueError(f"spin_micros: must be 0..1000000 microseconds, not {self.spin_micros!r}")
+        if isinstance(self.busy_poll_us, bool) or not 0 <= self.busy_poll_us <= 1_000_000:
+            raise ValueError(f"busy_poll_us: must be 0..1000000 microseconds, not {self.busy_poll_us!r}")
+        cpus = os.cpu_count() or 1
+        for i, cpu in enumerate(self.cpu_affinity):
+            if not 0 <= cpu < cpus:
+                raise ValueError(f"cpu_affinity[{i}]: no CPU {cpu} on this machine (CPUs 0..{cpus - 1})")
+
+
 def _admin_default() -> EndpointConfig:
     return EndpointConfig(enabled=True)
 
@@ -113,6 +136,7 @@ class ServiceConfig:
     audit: AuditConfig = field(default_factory=AuditConfig)
     metrics: EndpointConfig = field(default_factory=EndpointConfig)       # Prometheus; off by default
     admin: EndpointConfig = field(default_factory=_admin_default)         # loopback HTTP; on by default
+    transport: TransportConfig = field(default_factory=TransportConfig)
     symbols: tuple[SymbolConfig, ...] = WirespeedConfig().symbols
 
     def __post_init__(self) -> None:

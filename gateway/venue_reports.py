@@ -50,7 +50,6 @@ class VenueReports:
             return
         if not state.acked:
             state.acked = True
-            self.latency.record("venue ack rtt", t0 - state.sent_ns)
             self._hop("venue ack rtt", state.venue, state.client_id, t0 - state.sent_ns)
         try:
             self._apply(state, rep, px)
@@ -63,7 +62,6 @@ class VenueReports:
             # state machine, and a venue repeating them cannot grow this set.
             state.exec_ids.add(exec_id)
         ns = now_ns() - t0
-        self.latency.record("venue->client", ns)
         self._hop("venue->client", state.venue, state.client_id, ns)
 
     def on_ouch_message(self, session, msg) -> None:

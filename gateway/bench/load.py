@@ -7,19 +7,28 @@ answered by exactly one ExecutionReport, so the counts are exact: lost = sent - 
 duplicated = answers beyond one per ClOrdID. Prints those, the round-trip percentiles, and
 the gateway process's CPU time and peak RSS (from /proc).
 
-The clients are one uvloop process of their own (this one); they pace in 10 ms ticks. On a
-shared 2-core machine they compete with the gateway for CPU, so read the percentiles as
-those of the whole loopback setup.
+The generator shares the machine with the gateway, so it is kept cheap: each session's
+NewOrderSingle is a pre-encoded template (only MsgSeqNum and the ClOrdID's number change;
+its CheckSum is the template's byte sum plus theirs), SendingTime is rendered once a tick,
+a session's orders of one tick go in one write stamped once, answers are matched by one
+regular expression over each read, and round trips are kept as plain ints until the end.
+``--procs K`` spreads the sessions over K generator processes (one uvloop each).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import json
 import os
+import re
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+
+from hdrh.histogram import HdrHistogram
 
 from wirespeed.latency import LatencyRecorder
 
@@ -27,63 +36,89 @@ from .order_path import service_toml, start_gateway, venue_cmd
 from .rtt_client import frame
 
 TICK_S = 0.01
+HOP = "client round trip"
+_CL = re.compile(rb"\x0135=8\x01.*?\x0111=([^\x01]*)\x01", re.S)   # an ExecutionReport's ClOrdID
+
+
+class OrderTemplate:
+    """One session's NewOrderSingle to one venue with MsgSeqNum, SendingTime and the ClOrdID's
+    number filled in, framed with BodyLength and CheckSum computed from parts summed once."""
+
+    def __init__(self, name: str, venue: str):
+        self.head = f"8=FIX.4.4\x019=".encode()
+        self.a = f"35=D\x0149={name}\x0156=GW\x0134=".encode()
+        self.b = b"\x0152="
+        self.c = f"\x0111={name}-".encode()
+        self.d = (f"\x0155=AAPL\x0154=1\x0160=20261122-10:00:00\x0138=10\x0140=2\x0144=190.25\x0159=0"
+                  f"\x01100={venue}\x01").encode()
+        self.fixed_sum = sum(self.head) + sum(self.a) + sum(self.b) + sum(self.c) + sum(self.d) + 1  # + 9='s SOH
+        self.fixed_len = len(self.a) + len(self.b) + len(self.c) + len(self.d)
+
+    def encode(self, seq: bytes, sending_time: bytes, sending_sum: int, n: bytes) -> bytes:
+        body_len = self.fixed_len + len(seq) + len(sending_time) + len(n)
+        length = str(body_len).encode()
+        total = self.fixed_sum + sum(length) + sum(seq) + sending_sum + sum(n)
+        return b"%s%s\x01%s%s%s%s%s%s%s10=%03d\x01" % (self.head, length, self.a, seq, self.b, sending_time,
+                                                       self.c, n, self.d, total % 256)
 
 
 class LoadSession(asyncio.Protocol):
     """One client session: Logon, then paced NewOrderSingles; answers matched by ClOrdID."""
 
-    def __init__(self, name: str, venues: list[str], stats: dict, rec: LatencyRecorder):
-        self.name, self.venues, self.stats, self.rec = name, venues, stats, rec
-        self.seq, self.sent, self.buf = 1, 0, bytearray()
+    def __init__(self, name: str, venues: list[str], stats: dict):
+        self.name, self.stats = name, stats
+        self.templates = [OrderTemplate(name, v) for v in venues]
+        self.prefix = f"{name}-".encode()
+        self.seq, self.sent, self.buf = 1, 0, b""
         self.pending: dict[bytes, int] = {}
         self.answered: set[bytes] = set()
+        self.rtts: list[int] = []
         self.logged_on = asyncio.Event()
         self.transport = None
 
-    def _message(self, msg_type: str, fields: str) -> bytes:
-        now = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime()) + ".000"
-        body = f"35={msg_type}\x0149={self.name}\x0156=GW\x0134={self.seq}\x0152={now}\x01{fields}"
-        self.seq += 1
-        return frame(body)
-
     def connection_made(self, transport) -> None:
         self.transport = transport
-        transport.write(self._message("A", "98=0\x01108=30\x01141=Y\x01"))
+        now = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime()) + ".000"
+        transport.write(frame(f"35=A\x0149={self.name}\x0156=GW\x0134=1\x0152={now}\x0198=0\x01108=30\x01141=Y\x01"))
+        self.seq = 2
 
     def data_received(self, data: bytes) -> None:
         now = time.perf_counter_ns()
-        buf = self.buf
-        buf += data
-        while True:
-            end = buf.find(b"\x0110=")
-            if end < 0 or len(buf) < end + 8:
-                return
-            msg = bytes(buf[:end + 8])
-            del buf[:end + 8]
-            if b"\x0135=A\x01" in msg:
-                self.logged_on.set()
-            elif b"\x0135=8\x01" in msg:
-                start = msg.find(b"\x0111=") + 4
-                cl = msg[start:msg.find(b"\x01", start)]
-                t0 = self.pending.pop(cl, None)
-                if t0 is not None:
-                    self.answered.add(cl)
-                    self.rec.record("client round trip", now - t0)
-                elif cl in self.answered:
-                    self.stats["duplicated"] += 1
-                else:
-                    self.stats["unknown"] += 1
+        buf = self.buf + data
+        end = buf.rfind(b"\x0110=")
+        if end < 0 or len(buf) < end + 8:
+            self.buf = buf
+            return
+        whole, self.buf = buf[:end + 8], buf[end + 8:]
+        if not self.logged_on.is_set() and b"\x0135=A\x01" in whole:
+            self.logged_on.set()
+        pending, answered, rtts = self.pending, self.answered, self.rtts
+        for cl in _CL.findall(whole):
+            t0 = pending.pop(cl, None)
+            if t0 is not None:
+                answered.add(cl)
+                rtts.append(now - t0)
+            elif cl in answered:
+                self.stats["duplicated"] += 1
+            else:
+                self.stats["unknown"] += 1
 
-    def send_orders(self, n: int) -> None:
+    def send_orders(self, n: int, sending_time: bytes, sending_sum: int) -> None:
         out = []
+        names = []
+        templates = self.templates
         for _ in range(n):
             self.sent += 1
-            cl = f"{self.name}-{self.sent}"
-            venue = self.venues[self.sent % len(self.venues)]
-            out.append(self._message("D", f"11={cl}\x0155=AAPL\x0154=1\x0160=20261122-10:00:00\x0138=10\x0140=2"
-                                          f"\x0144=190.25\x0159=0\x01100={venue}\x01"))
-            self.pending[cl.encode()] = time.perf_counter_ns()
+            num = str(self.sent).encode()
+            out.append(templates[self.sent % len(templates)].encode(str(self.seq).encode(), sending_time,
+                                                                    sending_sum, num))
+            self.seq += 1
+            names.append(self.prefix + num)
         self.transport.write(b"".join(out))
+        t0 = time.perf_counter_ns()
+        pending = self.pending
+        for cl in names:
+            pending[cl] = t0
 
 
 def _proc_stats(pid: int) -> tuple[float, int]:
@@ -99,80 +134,130 @@ def _proc_stats(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
-async def _drive(port: int, sessions: int, rate: float, seconds: float, venues: list[str], stats: dict,
-                 rec: LatencyRecorder) -> list[LoadSession]:
+async def _drive(port: int, names: list[str], rate: float, seconds: float, venues: list[str]) -> dict:
+    """Run ``names``' sessions against the gateway; their counts and round trips (an HDR histogram)."""
     loop = asyncio.get_running_loop()
+    stats = {"duplicated": 0, "unknown": 0}
     clients = []
-    for i in range(sessions):
-        s = LoadSession(f"LOAD{i:02d}", venues, stats, rec)
+    for name in names:
+        s = LoadSession(name, venues, stats)
         await loop.create_connection(lambda s=s: s, "127.0.0.1", port)
         clients.append(s)
-    await asyncio.wait_for(asyncio.gather(*(c.logged_on.wait() for c in clients)), 10)
+    await asyncio.wait_for(asyncio.gather(*(c.logged_on.wait() for c in clients)), 30)
     start = loop.time()
     ticks = int(seconds / TICK_S)
-    owed = 0.0
+    owed, second, sending_time, sending_sum = 0.0, -1, b"", 0
     for k in range(ticks):
+        now = time.time()
+        if int(now) != second:
+            second = int(now)
+            sending_time = (time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(now)) + ".000").encode()
+            sending_sum = sum(sending_time)
         owed += rate * TICK_S
         n, owed = int(owed), owed - int(owed)
         for c in clients:
-            c.send_orders(n)
+            c.send_orders(n, sending_time, sending_sum)
         await asyncio.sleep(max(start + (k + 1) * TICK_S - loop.time(), 0))
-    stats["send_s"] = loop.time() - start
+    send_s = loop.time() - start
     deadline = loop.time() + 10
     while any(c.pending for c in clients) and loop.time() < deadline:
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.2)     # a late duplicate would arrive now
-    return clients
+    hist = HdrHistogram(1, 60_000_000_000, 3)
+    for c in clients:
+        for v in c.rtts:
+            hist.record_value(min(max(v, 1), 60_000_000_000))
+    for c in clients:
+        c.transport.close()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"sent": sum(c.sent for c in clients), "answered": sum(len(c.answered) for c in clients),
+            "send_s": send_s, "cpu_s": usage.ru_utime + usage.ru_stime, "rtt": base64.b64encode(hist.encode()).decode("ascii"), **stats}
 
 
-def run(sessions: int = 20, rate: float = 1000, seconds: float = 60) -> dict:
+def _worker(argv: list[str]) -> int:
+    """One generator process: ``--worker PORT RATE SECONDS VENUES NAME...``; prints its result as JSON."""
     import uvloop
+    port, rate, seconds, venues, *names = argv
+    result = uvloop.run(_drive(int(port), names, float(rate), float(seconds), venues.split(",")))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int = 1, coalesce: bool = True,
+        spin_us: int = 0) -> dict:
     venues = ["XNAS", "XNYS"]
-    stats = {"duplicated": 0, "unknown": 0, "send_s": 0.0}
-    rec = LatencyRecorder()
+    names = [f"LOAD{i:02d}" for i in range(sessions)]
+    procs = max(1, min(procs, sessions))
     with tempfile.TemporaryDirectory() as tmp:
-        procs = []
+        servers, workers = [], []
         try:
             ports = []
             # Not pinned: three servers on one CPU would measure the pinning, not the gateway.
             for v in venues:
                 proc = subprocess.Popen(venue_cmd(tmp, v), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         text=True)
-                procs.append(proc)
+                servers.append(proc)
                 ports.append(int(proc.stdout.readline().split()[2].rsplit(":", 1)[1]))
-            names = [f"LOAD{i:02d}" for i in range(sessions)]
-            gw, gports = start_gateway(service_toml(tmp, ports, names, venues), pin=False)
-            procs.append(gw)
+            gw, gports = start_gateway(service_toml(tmp, ports, names, venues, spin_us, coalesce=coalesce), pin=False)
+            servers.append(gw)
             cpu0, _ = _proc_stats(gw.pid)
-            clients = uvloop.run(_drive(gports["fix"], sessions, rate, seconds, venues, stats, rec))
+            for k in range(procs):
+                share = names[k::procs]
+                workers.append(subprocess.Popen(
+                    [sys.executable, "-m", "wirespeed.gateway.bench.load", "--worker", str(gports["fix"]), str(rate),
+                     str(seconds), ",".join(venues), *share], stdout=subprocess.PIPE, text=True))
+            results = []
+            for w in workers:
+                out, _ = w.communicate(timeout=seconds + 120)
+                if w.returncode != 0:
+                    raise RuntimeError(f"load generator exited {w.returncode}")
+                results.append(json.loads(out))
             cpu1, rss = _proc_stats(gw.pid)
+            venue_cpu = [_proc_stats(v.pid)[0] for v in servers[:len(venues)]]
         finally:
-            for p in reversed(procs):
-                p.terminate()
+            for p in workers + list(reversed(servers)):
+                if p.poll() is None:
+                    p.terminate()
                 try:
                     p.wait(30)      # a gateway behind on its input drains it before it stops
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
-    sent = sum(c.sent for c in clients)
-    answered = sum(len(c.answered) for c in clients)
-    return {"sent": sent, "answered": answered, "lost": sent - answered, "duplicated": stats["duplicated"],
-            "unknown": stats["unknown"], "send_s": stats["send_s"], "gateway_cpu_s": cpu1 - cpu0, "gateway_peak_rss": rss,
-            "latency": rec}
+    rec = LatencyRecorder()
+    for r in results:
+        rec.histogram(HOP).add(HdrHistogram.decode(base64.b64decode(r["rtt"])))
+    sent = sum(r["sent"] for r in results)
+    answered = sum(r["answered"] for r in results)
+    send_s = max(r["send_s"] for r in results)
+    return {"sent": sent, "answered": answered, "lost": sent - answered,
+            "duplicated": sum(r["duplicated"] for r in results), "unknown": sum(r["unknown"] for r in results),
+            "send_s": send_s, "gateway_cpu_s": cpu1 - cpu0, "gateway_peak_rss": rss, "latency": rec,
+            "generator_cpu_s": sum(r["cpu_s"] for r in results), "venue_cpu_s": venue_cpu}
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--worker":
+        return _worker(argv[1:])
     p = argparse.ArgumentParser(prog="python -m wirespeed.gateway.bench.load")
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--rate", type=float, default=1000.0, help="orders per second per session")
     p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--procs", type=int, default=1, help="load generator processes (sessions spread over them)")
+    p.add_argument("--no-coalesce", action="store_true", help="the gateway with transport.coalesce_writes = false")
+    p.add_argument("--spin", type=int, default=0, help="the gateway's transport.spin_micros")
     a = p.parse_args(argv)
-    r = run(a.sessions, a.rate, a.seconds)
-    print(f"sustained load: {a.sessions} sessions x {a.rate:g} orders/s x {a.seconds:g} s across two venues")
+    r = run(a.sessions, a.rate, a.seconds, a.procs, not a.no_coalesce, a.spin)
+    print(f"sustained load: {a.sessions} sessions x {a.rate:g} orders/s x {a.seconds:g} s across two venues "
+          f"({a.procs} generator process{'es' if a.procs > 1 else ''}; gateway coalesce_writes "
+          f"{'off' if a.no_coalesce else 'on'}, spin_micros {a.spin})")
     print(f"sent {r['sent']}, answered {r['answered']}, lost (no answer 10 s after the run) {r['lost']}, "
           f"duplicated {r['duplicated']}, unknown {r['unknown']}")
     print(f"offered {r['sent'] / r['send_s']:.0f} orders/s over {r['send_s']:.1f} s; gateway CPU "
-          f"{r['gateway_cpu_s']:.1f} s ({100 * r['gateway_cpu_s'] / r['send_s']:.0f}% of one core while sending), peak RSS {r['gateway_peak_rss'] / 2**20:.0f} MiB")
+          f"{r['gateway_cpu_s']:.1f} s ({100 * r['gateway_cpu_s'] / r['send_s']:.0f}% of one core while sending), "
+          f"peak RSS {r['gateway_peak_rss'] / 2**20:.0f} MiB")
+    print(f"on the same machine: load generator CPU {r['generator_cpu_s']:.1f} s, venues "
+          + ", ".join(f"{c:.1f} s" for c in r["venue_cpu_s"]) + f"; load average {os.getloadavg()[0]:.1f}")
     print(r["latency"].table("us"))
     return 0 if r["lost"] == 0 and r["duplicated"] == 0 else 1
 

@@ -38,9 +38,10 @@ def _pinned(cpus: set[int] | None):
     return None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
 
 
-def _start(cmd: list[str]) -> tuple[subprocess.Popen, int]:
+def _start(cmd: list[str], cpus: set[int] | None = None) -> tuple[subprocess.Popen, int]:
+    """Start a server (on the servers' CPU unless ``cpus`` says otherwise); (process, its port)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_pinned(cores()[0]))
+                            preexec_fn=_pinned(cpus or cores()[0]))
     line = proc.stdout.readline()
     if not line.startswith("listening on"):
         proc.kill()

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from .parser import _check_order
@@ -339,7 +340,8 @@ class Shape:
     the application without the session's general checks of header flags (an application
     message with SendingTime and no PossDupFlag); the session still checks the values."""
 
-    __slots__ = ("match", "fullmatch", "tags", "index", "msg_type", "for_app", "session_groups", "known_groups")
+    __slots__ = ("match", "fullmatch", "tags", "index", "msg_type", "for_app", "session_groups", "known_groups",
+                 "known_index")
 
     def __init__(self, pattern: str, tags: tuple[str, ...], msg_type: str):
         compiled = re.compile(pattern)
@@ -354,6 +356,7 @@ class Shape:
         # fast path reads from every application message, in one call.
         self.session_groups = tuple(index.get(t, 0) for t in ("34", "49", "56", "52"))
         self.known_groups: dict[tuple, tuple[int, ...] | None] = {}   # what groups() has answered
+        self.known_index: dict[tuple, object] = {}                     # what group_index() has answered
 
     def groups(self, tags: tuple) -> tuple[int, ...] | None:
         """Group numbers of ``tags`` (ints), or None if one of them is not in this shape (or
@@ -365,6 +368,16 @@ class Shape:
         found = tuple(self.index.get(str(t), 0) for t in tags)
         groups = self.known_groups[tags] = None if 0 in found or len(found) < 2 else found
         return groups
+
+    def group_index(self, tags: tuple):
+        """A getter of ``tags``' values (ints) out of ``(default,) + match.groups()``: position 0,
+        the default, for a tag not in this shape. One C call per message, built once per tags."""
+        getter = self.known_index.get(tags)
+        if getter is None:
+            index = [self.index.get(str(t), 0) for t in tags]
+            getter = self.known_index[tags] = itemgetter(*index) if len(index) >= 2 else \
+                (lambda found, k=index[0] if index else None: (found[k],) if k is not None else ())
+        return getter
 
 
 def _ref(tag: str) -> int | None:

@@ -22,6 +22,9 @@ from .checksum import ADLER_EXACT, checksum
 _TRAILER = [b"10=%03d\x01" % i for i in range(256)]
 
 Field = tuple[int, "str | int"]
+#: Templates one session keeps. The order path makes one per tag sequence of its reports (a few
+#: dozen: the optional fields they carry); the bound keeps any caller's memory flat.
+MAX_TEMPLATES = 256
 
 
 def _render(fields: Iterable[Field]) -> bytes:
@@ -104,7 +107,9 @@ class Encoder:
         key = (msg_type, tuple(tags))
         t = self._templates.get(key)
         if t is None:
-            t = self._templates[key] = Template(self.begin, msg_type, self.sender, self.target, tags)
+            t = Template(self.begin, msg_type, self.sender, self.target, tags)
+            if len(self._templates) < MAX_TEMPLATES:   # (past it: correct, just compiled each time)
+                self._templates[key] = t
         return t
 
     def encode(self, msg_type: str, seq: int, fields: Iterable[Field] = (),

@@ -142,8 +142,8 @@ class ShapedMessage(FixMessage):
         groups = self.shape.known_groups.get(tags)   # (asked before: no call to groups())
         if groups is None:
             groups = self.shape.groups(tags)
-            if groups is None:   # a tag the shape lacks (or fewer than two tags): one by one
-                return FixMessage.values(self, tags, default)
+            if groups is None:   # a tag the shape lacks (or fewer than two tags): from all the groups
+                return self.shape.group_index(tags)((default,) + self._match.groups())
         return self._match.group(*groups)
 
     def session_values(self) -> tuple[str, str, str, str]:

@@ -1,5 +1,6 @@
 """Transports: plain BSD sockets under uvloop, so preload kernel-bypass stacks apply unchanged."""
+from .kstamp import StampedServer, StampedTransport, connect_stamped
 from .spin import Spinner
-from .tcp import FixProtocol, install_uvloop, pin_cpus, tune_gc, tune_socket
+from .tcp import FixProtocol, WriteBatcher, install_uvloop, pin_cpus, tune_gc, tune_socket
 
-__all__ = ["FixProtocol", "Spinner", "install_uvloop", "pin_cpus", "tune_gc", "tune_socket"]
+__all__ = ["FixProtocol", "Spinner", "StampedServer", "StampedTransport", "connect_stamped", "install_uvloop", "pin_cpus", "tune_gc", "tune_socket", "WriteBatcher"]

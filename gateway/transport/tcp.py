@@ -75,6 +75,53 @@ def pin_cpus(cpus) -> bool:
         return False
 
 
+class WriteBatcher:
+    """Coalesces writes within one turn of the event loop, for every connection that shares it.
+
+    The first write of a turn goes to its transport at once (a lone order pays nothing); the
+    writes after it in the same turn (a burst: many client reads, each sending to a venue) are
+    collected per connection and written together at the start of the next turn, one system
+    call per connection instead of one per message. On a loaded 2-core machine the gateway spent
+    ~40 % of its time in those calls (each wakes the reader), so this is its throughput.
+    Order per connection is kept; a connection closing writes what it has collected first."""
+
+    __slots__ = ("_open", "_pending", "batched")
+
+    def __init__(self):
+        self._open = False
+        self._pending: dict = {}       # FixProtocol -> [bytes, ...] for the next turn
+        self.batched = 0               # writes that went out with others (for tests and tuning)
+
+    def write(self, proto: "FixProtocol", data: bytes) -> None:
+        if not self._open:
+            self._open = True
+            asyncio.get_running_loop().call_soon(self._flush)
+            proto.transport.write(data)
+            return
+        self.batched += 1
+        buf = self._pending.get(proto)
+        if buf is None:
+            self._pending[proto] = [data]
+        else:
+            buf.append(data)
+
+    def flush_one(self, proto: "FixProtocol") -> None:
+        buf = self._pending.pop(proto, None)
+        if buf and proto.transport is not None and not proto.transport.is_closing():
+            proto.transport.write(b"".join(buf))
+
+    def drop(self, proto: "FixProtocol") -> None:
+        self._pending.pop(proto, None)
+
+    def _flush(self) -> None:
+        self._open = False
+        pending, self._pending = self._pending, {}
+        for proto, buf in pending.items():
+            t = proto.transport
+            if t is not None and not t.is_closing():
+                t.write(buf[0] if len(buf) == 1 else b"".join(buf))
+
+
 class FixProtocol(asyncio.Protocol):
     """Feeds one connection's bytes to a Session.
 
@@ -84,12 +131,13 @@ class FixProtocol(asyncio.Protocol):
     """
 
     __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close", "_nodelay", "_busy_poll",
-                 "_spinner")
+                 "_spinner", "_batcher")
 
     def __init__(self, resolve: Callable, on_close: Callable | None = None, nodelay: bool = True,
-                 busy_poll_us: int = 0, spinner=None):
+                 busy_poll_us: int = 0, spinner=None, batcher: WriteBatcher | None = None):
         self._nodelay, self._busy_poll = nodelay, busy_poll_us
         self._spinner = spinner   # a Spinner: keep the loop polling for a while after each read
+        self._batcher = batcher   # a WriteBatcher: writes of one loop turn coalesced
         self._resolve = resolve
         self._on_close = on_close
         self.session = None
@@ -108,11 +156,21 @@ class FixProtocol(asyncio.Protocol):
 
     def _attach(self, session) -> None:
         self.session = session
-        session.connection_made(self.transport.write, self.transport.close)
+        if self._batcher is not None:
+            session.connection_made(self._batched_write, self._batched_close)
+        else:
+            session.connection_made(self.transport.write, self.transport.close)
         # Long jobs (a resend) go on in chunks between other work, and wait while paused.
         session.call_soon = asyncio.get_running_loop().call_soon
         if self._paused:
             session.pause_writing()
+
+    def _batched_write(self, data: bytes) -> None:
+        self._batcher.write(self, data)
+
+    def _batched_close(self) -> None:
+        self._batcher.flush_one(self)      # (a Logout written just before the close goes first)
+        self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         recv_ns = time.perf_counter_ns()
@@ -142,11 +200,15 @@ class FixProtocol(asyncio.Protocol):
         except Exception:  # a bug in one session must not take down the loop or other sessions
             log.exception("session %s failed on inbound data; disconnecting", self.session.name)
             self.session.connection_lost()
+            if self._batcher is not None:
+                self._batcher.drop(self)
             self.transport.close()
         if self._spinner is not None:
             self._spinner.touch()
 
     def connection_lost(self, exc) -> None:
+        if self._batcher is not None:
+            self._batcher.drop(self)
         if self.session is not None and self.session._write is not None:
             self.session.connection_lost()
         if self._on_close is not None:

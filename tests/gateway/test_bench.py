@@ -34,9 +34,14 @@ def test_round_trip_measures_every_series():
 
 def test_order_path_bench_measures_through_a_running_gateway():
     from wirespeed.gateway.bench import order_path
-    rec, hops = order_path.through_gateway(count=40, rounds=2, warmup=5)
-    assert rec.count("client -> gateway -> venue -> client") == 40 and rec.count("uvloop echo (TCP floor)") == 40
-    assert hops["client->venue"]["count"] >= 40 and hops["client->venue @VENUE"]["count"] >= 40
+    rec, hops = order_path.through_gateway(count=40, rounds=2, warmup=5, spin_us=200)
+    assert rec.hops == ["uvloop echo (TCP floor)", "client -> gateway -> venue -> client", "uvloop echo, spin 200 us",
+                        "client -> gateway -> venue -> client, spin 200 us"]
+    assert all(rec.count(h) == 40 for h in rec.hops)
+    # Each gateway's own figures, from its admin interface: every order (warm-up included) passed it.
+    assert list(hops) == [rec.hops[1], rec.hops[3]]
+    for venue, gw_hops in zip(("VENUE0", "VENUE1"), hops.values()):
+        assert gw_hops["client->venue"]["count"] >= 40 and gw_hops[f"client->venue @{venue}"]["count"] >= 40
     risk = order_path.risk_alone(200, 5, 50)
     assert risk.count("risk decision (model)") == 200 and risk.count("risk decision (amaranth)") == 5
     assert risk.count("risk decision (verilator)") == 50
@@ -54,3 +59,13 @@ def test_fsync_bench_measures_concurrent_sessions(tmp_path):
     assert rec.hops == ["3 sessions, FsyncPolicy=always"]
     p = rec.percentiles(rec.hops[0])
     assert 0 < p["p50"] <= p["p99"]
+
+
+def test_load_generator_template_frames_like_the_plain_encoder():
+    from wirespeed.gateway.bench.load import OrderTemplate
+    from wirespeed.gateway.bench.rtt_client import frame
+    st = b"20261201-13:00:00.000"
+    for seq, n in ((b"2", b"1"), (b"123456", b"98765")):
+        body = (f"35=D\x0149=LOAD07\x0156=GW\x0134={seq.decode()}\x0152={st.decode()}\x0111=LOAD07-{n.decode()}"
+                "\x0155=AAPL\x0154=1\x0160=20261122-10:00:00\x0138=10\x0140=2\x0144=190.25\x0159=0\x01100=XNYS\x01")
+        assert OrderTemplate("LOAD07", "XNYS").encode(seq, st, sum(st), n) == frame(body)
