@@ -288,7 +288,7 @@ class FixEncoder(wiring.Component):
         out = self.o
         if self.contiguous:
             assert (MAX_FRAME_BYTES + 7) // 8 <= BUFFER_BEATS, "the buffer must hold the longest frame"
-            m.submodules.frames = buf = FrameBuffer(BUFFER_BEATS)
+            m.submodules.frame_buffer = buf = FrameBuffer(BUFFER_BEATS)
             out = stream.Signature(BEAT.layout).create(path=("raw",))
             wiring.connect(m, out, buf.i)
             wiring.connect(m, buf.o, wiring.flipped(self.o))
