@@ -70,7 +70,7 @@ async def orders_reach_the_mac_as_tcp_segments(dut):
         check_packet(frame.data, CONN, seq, ip_id, p)
         seq, ip_id = (seq + len(p)) % 2**32, (ip_id + 1) % 2**16
     await ClockCycles(dut.clk, 4)
-    assert int(dut.seq.value) == seq and int(dut.packets.value) == len(payloads)
+    assert int(dut.tcp_seq.value) == seq and int(dut.packets.value) == len(payloads)
     assert mac.empty(), "more frames than accepted orders"
     assert box["gaps"] == 0, f"{box['gaps']} cycles without tvalid inside a frame"
     assert int(dut.err.value) == int(dut.too_long.value) == int(dut.bad_beat.value) == 0
