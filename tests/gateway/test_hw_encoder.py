@@ -60,3 +60,13 @@ def test_unknown_encoder_is_named():
     with pytest.raises(ValueError, match="encoder: must be one of software, verilator, not 'fpga'"):
         make_ouch_encoder("fpga", {})
     assert make_ouch_encoder("software", {}) is None
+
+
+@pytest.mark.parametrize("kw,message", [({"encoder": "fpga"}, "encoder: must be 'software' or 'verilator', not 'fpga'"),
+                                        ({"encoder": "verilator"}, "encoder: 'verilator' encodes OUCH Enter Orders")])
+def test_service_config_checks_the_encoder(kw, message):
+    from wirespeed.gateway.service_config import VenueSessionConfig
+    with pytest.raises(ValueError, match=message):
+        VenueSessionConfig(name="V1", port=9000, comp_id="V1", **kw)
+    assert VenueSessionConfig(name="V1", port=9000, comp_id="V1", protocol="ouch", username="U",
+                              encoder="verilator").encoder == "verilator"
