@@ -89,3 +89,39 @@ def run(dut, conn: TcpConnection, payloads: list[bytes], *, n_packets: int | Non
     sim.add_testbench(bench)
     sim.run()
     return res
+
+
+def decision_to_wire(dut, decisions: list[int], setup=None) -> list[tuple[int, int]]:
+    """OrderTx (encoder + EthTx): for each packed RISK_OUT decision, offered alone once the
+    previous packet has left, (cycles to the packet's first beat, to its last) on ``m_axis``."""
+    out = []
+
+    async def bench(ctx):
+        if setup is not None:
+            await setup(ctx)
+        ctx.set(dut.m_axis.tready, 1)
+        for word in decisions:
+            ctx.set(dut.i.payload.as_value(), word)
+            ctx.set(dut.i.valid, 1)
+            cycle, taken, first = 0, None, None
+            while True:
+                if cycle > 400:
+                    raise AssertionError("no packet within 400 cycles of a decision")
+                if taken is None and ctx.get(dut.i.ready):
+                    taken = cycle
+                if ctx.get(dut.m_axis.tvalid):
+                    first = cycle if first is None else first
+                    if ctx.get(dut.m_axis.tlast):
+                        out.append((first - taken, cycle - taken))
+                        await ctx.tick()
+                        break
+                await ctx.tick()
+                if taken is not None:
+                    ctx.set(dut.i.valid, 0)
+                cycle += 1
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return out
