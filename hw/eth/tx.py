@@ -41,12 +41,21 @@ from amaranth.lib.wiring import In, Out
 from wirespeed.layout import BEAT
 
 from ..axi.stream import axis
+from ..logic import kept
+from ..skid import skid_output
 from ..encode.common import check_depth
 from ..host.fifo import ThermoFIFO
 from .headers import ETHERTYPE_IPV4, HEADER_BYTES, IP_FLAGS, MIN_FRAME, PROTO_TCP, REGS, TCP_FLAGS
 
 REG_WIDTH = 4
 RegWrite = wiring.Signature({"addr": Out(REG_WIDTH), "wdata": Out(32), "we": Out(1)})
+
+
+class _Stream:
+    """An AXI4-Stream's tvalid/tready as the valid/ready ``skid_output`` drives."""
+
+    def __init__(self, axis_port):
+        self.valid, self.ready = axis_port.tvalid, axis_port.tready
 
 
 def _be(value, nbytes: int) -> list:
@@ -154,8 +163,9 @@ class EthTx(wiring.Component):
         st_hdr, st_beats, st_drop = Signal(8 * HEADER_BYTES), Signal(range(depth + 1)), Signal()
         st_n, st_keep = Signal(range(depth + 10)), Signal(8)
         take_job = Signal()                             # the sender takes the staged job this cycle
-        # a job taken leaves the stage empty, unless the preparer stages the next in the same
-        # cycle (its assignment below takes priority)
+        # a job taken leaves the stage empty (the preparer stages only into an empty stage, so
+        # nothing reaches its enables from the sender's logic; it has the packet ahead's beats,
+        # at least 8, to prepare the next header in 4 cycles)
         with m.If(take_job):
             m.d.sync += staged.eq(0)
 
@@ -164,7 +174,7 @@ class EthTx(wiring.Component):
         prep = Signal(2, name="prepare_state")
         with m.If(prep == IDLE):
             head = data.View(meta_layout, meta.r_data)
-            with m.If(meta.r_rdy & (~staged | take_job)):
+            with m.If(meta.r_rdy & ~staged):
                 m.d.comb += meta.r_en.eq(1)
                 m.d.sync += cur.eq(head)
                 with m.If(head.drop):
@@ -190,7 +200,7 @@ class EthTx(wiring.Component):
                       + _be(window, 2) + _be(tcp_csum, 2) + [Const(0, 8)] * 2)
             assert len(header) == HEADER_BYTES
             padded = Mux(total_bytes < MIN_FRAME, MIN_FRAME, total_bytes)
-            with m.If(~staged | take_job):
+            with m.If(~staged):
                 m.d.sync += [staged.eq(1), st_drop.eq(0), st_hdr.eq(Cat(*header)), st_beats.eq(cur.beats),
                              st_n.eq((padded + 7) >> 3),
                              st_keep.eq(Mux(padded[:3] == 0, 0xFF, (Const(1, 9) << padded[:3]) - 1))]
@@ -201,56 +211,58 @@ class EthTx(wiring.Component):
                 m.d.sync += prep.eq(IDLE)
 
         # send: header beats, then the payload shifted by 6 bytes, one beat a cycle
+        # The beat is built from registers only: whether it is a header beat (a 6-bit shift
+        # register), whether payload beats remain, whether it is the packet's last (worked out a
+        # beat ahead), and the output is a skid register (hw/skid.py), so tready reaches no enable.
         o = self.m_axis
-        free = ~o.tvalid | o.tready
         m.d.comb += o.tuser.eq(0)
         hdr = Signal(8 * HEADER_BYTES)                  # shifts down 64 bits a beat
         n_beats, last_keep = Signal(range(depth + 10)), Signal(8)
         count = Signal(range(depth + 10))
         pbeat, pbeats = Signal(range(depth + 1)), Signal(range(depth + 1))
         drop_left = Signal(range(depth + 1))
-        with m.If(o.tvalid & o.tready & o.tlast):
-            m.d.sync += o.tvalid.eq(0)
-
-        WAIT, DROP, SEND = range(3)
-        send = Signal(2, name="send_state")
+        header_left = Signal(6)                         # bit 0: this beat is a header beat
+        more = Signal()                                 # payload beats remain to be read
+        at_last = Signal()                              # this beat is the packet's last
+        sending, dropping_out = Signal(), Signal()
+        room = Signal(init=1)
+        push = kept(m, sending & room, "tx_push")
 
         def take(m):
             m.d.comb += take_job.eq(1)
             m.d.sync += [hdr.eq(st_hdr), n_beats.eq(st_n), last_keep.eq(st_keep), pbeats.eq(st_beats),
-                         drop_left.eq(st_beats), count.eq(0), pbeat.eq(0)]
-            m.d.sync += send.eq(Mux(st_drop, DROP, SEND))
+                         drop_left.eq(st_beats), count.eq(0), pbeat.eq(0), header_left.eq(0b111111),
+                         more.eq(1), at_last.eq(0), sending.eq(~st_drop), dropping_out.eq(st_drop)]
 
-        with m.If(send == WAIT):
+        in_header = header_left[0]
+        payload = Mux(more, fifo.r_data[:64], 0)
+        word = Cat(hdr[:48], Mux(in_header, hdr[48:64], payload[:16]))
+        record = Cat(word, Mux(at_last, last_keep, 0xFF), at_last)
+        main = skid_output(m, _Stream(o), record, push, room)
+        m.d.comb += [o.tdata.eq(main[:64]), o.tkeep.eq(main[64:72]), o.tlast.eq(main[72])]
+
+        with m.If(~sending & ~dropping_out):
             with m.If(staged):
                 take(m)
-        with m.Elif(send == DROP):
+        with m.Elif(dropping_out):
             m.d.comb += fifo.r_en.eq(1)
             m.d.sync += drop_left.eq(drop_left - 1)
             with m.If(drop_left == 1):
-                m.d.sync += send.eq(WAIT)
-        with m.Else():
-            with m.If(free):
-                have = pbeat != pbeats
-                payload = Mux(have, fifo.r_data[:64], 0)
-                in_header = count < 6
-                word = Cat(hdr[:48], Mux(in_header, hdr[48:64], payload[:16]))
-                last = count == n_beats - 1
-                m.d.sync += [o.tdata.eq(word), o.tvalid.eq(1), o.tlast.eq(last),
-                             o.tkeep.eq(Mux(last, last_keep, 0xFF)), count.eq(count + 1)]
-                with m.If(in_header):
-                    m.d.sync += hdr.eq(hdr >> 64)
-                with m.Else():
-                    m.d.sync += hdr[:48].eq(payload[16:])
-                    with m.If(have):
-                        m.d.comb += fifo.r_en.eq(1)
-                        m.d.sync += pbeat.eq(pbeat + 1)
-                with m.If(last):
-                    m.d.sync += self.packets.eq(self.packets + 1)
-                    with m.If(staged):
-                        take(m)
-                    with m.Else():
-                        m.d.sync += send.eq(WAIT)
+                m.d.sync += dropping_out.eq(0)
+        with m.Elif(push):
+            m.d.sync += [count.eq(count + 1), at_last.eq(count + 2 == n_beats), header_left.eq(header_left >> 1)]
+            with m.If(in_header):
+                m.d.sync += hdr.eq(hdr >> 64)
+            with m.Else():
+                m.d.sync += hdr[:48].eq(payload[16:])
+                with m.If(more):
+                    m.d.comb += fifo.r_en.eq(1)
+                    m.d.sync += [pbeat.eq(pbeat + 1), more.eq(pbeat + 1 != pbeats)]
+            with m.If(at_last):
+                m.d.sync += [self.packets.eq(self.packets + 1), sending.eq(0)]
+                with m.If(staged):
+                    take(m)
+
         # the host's writes of seq / ip_id (they win over the advance of a packet loaded meanwhile)
         with m.If(host_seq):
             m.d.sync += seq.eq(w.wdata)
