@@ -18,6 +18,7 @@ import socket
 from wirespeed.order import Order
 from wirespeed.symbols import SymbolTable
 
+from .hw_encoder import make_ouch_encoder
 from .ouch import OuchSymbol, enter_order
 from .ouch.messages import OuchDecodeError, cancel_order, decode, replace_order
 from .ouch.soup import SoupClient, SoupError
@@ -30,10 +31,13 @@ class OuchVenueSession(asyncio.Protocol):
     protocol = "ouch"
 
     def __init__(self, name: str, host: str, port: int, username: str, password: str, symbols: SymbolTable,
-                 on_logon, on_logout, on_message, backoff_initial: float = 0.1, backoff_max: float = 5.0):
+                 on_logon, on_logout, on_message, backoff_initial: float = 0.1, backoff_max: float = 5.0,
+                 encoder: str = "software"):
         self.name, self.host, self.port = name, host, port
         self.soup = SoupClient(username, password)
         self.scales = {s.index: OuchSymbol.of(s.name, s.tick) for s in symbols}
+        # encoder = "verilator": Enter Order frames from the Verilated hardware encoder (gateway/hw_encoder.py)
+        self.hw_encoder = make_ouch_encoder(encoder, self.scales)
         self.on_logon, self.on_logout, self.on_message = on_logon, on_logout, on_message
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self.backoff = None      # optional (attempts since the last connection) -> seconds, as FixInitiator's
@@ -51,14 +55,19 @@ class OuchVenueSession(asyncio.Protocol):
         return self.transport is not None and self.soup.logged_in
 
     # -- sending -------------------------------------------------------------------
-    def _write(self, message: bytes) -> None:
+    def _write(self, message: bytes, frame: bytes | None = None) -> None:
+        """Send ``message`` as SoupBinTCP Unsequenced Data (``frame``: already framed, by the hardware)."""
         if not self.active:
             raise RuntimeError(f"OUCH venue {self.name} is not logged in")
-        self.transport.write(self.soup.unsequenced(message))
+        self.transport.write(frame if frame is not None else self.soup.unsequenced(message))
         self._last_out = asyncio.get_running_loop().time()
         self.messages_out += 1
 
     def enter(self, order: Order) -> bytes:
+        if self.hw_encoder is not None:
+            frame = self.hw_encoder.frame(order)
+            self._write(frame[3:], frame)           # the message after the 2-byte length and "U"
+            return frame[3:]
         msg = enter_order(order, self.scales[order.symbol])
         self._write(msg)
         return msg

@@ -36,6 +36,7 @@ class VenueEndpoint:
     credit_limit: int = 0                # open notional allowed at this venue, ticks x shares (0: none)
     sender_comp_id: str = ""             # fix: our CompID on this session (default: the gateway's); two
                                          # paths to one venue are two sessions, so two CompIDs
+    encoder: str = "software"            # ouch: "verilator" = Enter Order frames from the Verilated encoder
 
 
 class Gateway:
@@ -86,7 +87,8 @@ class Gateway:
             if v.protocol == "ouch":
                 app = self.orders.venue_app
                 ouch = OuchVenueSession(v.name, v.host, v.port, v.username, v.password, self.symbols,
-                                        app.on_logon, app.on_logout, self.orders.on_ouch_message)
+                                        app.on_logon, app.on_logout, self.orders.on_ouch_message,
+                                        encoder=v.encoder)
                 self.orders.add_venue(v.name, ouch, v.rate, v.credit_limit)
                 self.initiators[v.name] = ouch      # starts, stops and waits like an initiator
                 continue

@@ -88,12 +88,73 @@ def encoders() -> None:
         print(f"{name} (depth 64), {r['frames']} accepted decisions back to back")
         print(f"  cycles from decision to first encoded byte: min {r['first_min']}, max {r['first_max']}")
         print(f"  cycles per frame: {r['frame_min']}..{r['frame_max']} ({r['beats']:.1f} beats a frame)")
+    frames_and_wire()
     out_dir = BUILD_DIR / "bench-hw"
     for name, make in tops():
         if name == "risk_pipeline":
             continue
         _, netlist = synthesize(write_verilog(make(), name, out_dir), name)
         print(f"{name}: longest path {logic_depth(netlist, name)[0]} LUT levels between registers")
+
+
+def frames_and_wire() -> None:
+    """Frames as a MAC sees them: decision to first and last byte, gaps inside a frame and the
+    frame rate, back to back and under 30% backpressure; EthTx's packet rate and latency; the
+    decision-to-wire figure of OrderTx; the Verilated OUCH encoder's speed from Python."""
+    import random
+    import time
+
+    from wirespeed.layout import RISK_OUT
+
+    from .encode.fix import FixEncoder
+    from .encode.ouch import OuchEncoder
+    from .eth.headers import TcpConnection
+    from .eth.order_tx import OrderTx
+    from .eth.tx import EthTx
+    from .verify import eth_bench
+    from .verify.encoder_bench import frame_timing
+    from .verify.stimulus import random_decision
+    for name, make in (("OUCH encoder", lambda: OuchEncoder(64)), ("FIX encoder (contiguous)", lambda: FixEncoder(64)),
+                       ("FIX encoder (raw, contiguous=False)", lambda: FixEncoder(64, contiguous=False))):
+        for bp in (0.0, 0.3):
+            r = frame_timing(make(), 64, frames=60, backpressure=bp)
+            print(f"{name}, {r['frames']} frames back to back{' under 30% backpressure' if bp else ''}:"
+                  f" decision to first byte {r['first_min']}..{r['first_max']}, to last byte {r['last_min']}..{r['last_max']}"
+                  f" cycles; one frame per {r['frame_min']}..{r['frame_max']} cycles; {r['gaps']} idle cycles inside"
+                  f" frames ({r['gap_frames']} frames with gaps)")
+    conn = TcpConnection("02:00:00:00:00:01", "02:00:00:00:00:02", "10.0.0.1", "10.0.0.2", 40000, 9001)
+    for label, size, n in (("OUCH Enter Order", 50, 200), ("FIX NewOrderSingle", 150, 100)):
+        res = eth_bench.run(EthTx(32), conn, [bytes(size)] * n)
+        span = res.last_out[-1] - res.first_out[0] + 1
+        frame = len(res.packets[0])
+        slot = (frame + 24) / 8     # cycles at 156.25 MHz a 10GbE MAC spends on it (+ FCS, preamble, IFG)
+        print(f"EthTx, {n} {size}-byte payloads ({label}) back to back: one {frame}-byte packet every"
+              f" {span / n:.1f} cycles ({-(-frame // 8)} beats, {res.gaps} gaps), payload stored to first header beat"
+              f" {res.first_out[0] - res.last_in[0]} cycles; {frame * 8 * n / span * 0.15625:.2f} Gb/s on the stream"
+              f" at 156.25 MHz, where 10GbE takes one every {slot:.1f} cycles (line rate with "
+              f"{slot / (span / n):.2f}x to spare)")
+    rng = random.Random(1)
+    for enc in ("ouch", "fix"):
+        words = [RISK_OUT.pack({**random_decision(rng, i, 64), "accept": 1}) for i in range(20)]
+        lat = eth_bench.decision_to_wire(OrderTx(enc, depth=64), words)
+        print(f"OrderTx ({enc.upper()} + EthTx): decision to first byte on the MAC stream {min(a for a, _ in lat)}.."
+              f"{max(a for a, _ in lat)} cycles, to the last {min(b for _, b in lat)}..{max(b for _, b in lat)}")
+    try:
+        from wirespeed.enums import OrdType, Side, TimeInForce
+        from wirespeed.order import Order
+
+        from .vsim.encoder import VerilatedOuchEncoder
+        enc = VerilatedOuchEncoder(64)
+        enc.set_symbol(1, b"MSFT    ", 100)
+        orders = [Order(i, "", 0, 1, Side.BUY, OrdType.LIMIT, TimeInForce.DAY, 100, 40950) for i in range(20_000)]
+        t0 = time.perf_counter()
+        for o in orders:
+            enc.encode(o)
+        per = (time.perf_counter() - t0) / len(orders)
+        print(f"Verilated OUCH encoder from Python (hw/vsim/encoder.py): {per * 1e6:.1f} us an order "
+              f"({1 / per:,.0f} orders/s), {enc.last_cycles + 1} cycles a frame")
+    except Exception as exc:     # a missing compiler must not hide the figures above
+        print(f"Verilated OUCH encoder: not measured ({exc})")
 
 
 if __name__ == "__main__":

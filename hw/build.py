@@ -7,6 +7,8 @@ from pathlib import Path
 from .axi.risk import AxiRiskPipeline
 from .encode.fix import FixEncoder
 from .encode.ouch import OuchEncoder
+from .eth.order_tx import OrderTx
+from .eth.tx import EthTx
 from .host.ring import HostRing
 from .risk.pipeline import RiskPipeline
 from .toolchain import BUILD_DIR, ToolchainError, lint, write_verilog
@@ -18,7 +20,9 @@ def tops():
             ("ouch_encoder", lambda: OuchEncoder(depth=64)),
             ("fix_encoder", lambda: FixEncoder(depth=64)),
             ("host_ring", lambda: HostRing(ring_log2=4, depth=16, sessions=4, window=8)),
-            ("axi_risk_pipeline", lambda: AxiRiskPipeline(depth=64, sessions=8, window=8, width=64))]
+            ("axi_risk_pipeline", lambda: AxiRiskPipeline(depth=64, sessions=8, window=8, width=64)),
+            ("eth_tx", lambda: EthTx(depth=32)),
+            ("ouch_eth_tx", lambda: OrderTx("ouch", depth=64))]
 
 
 def main(out: str | None = None, synth: bool = False) -> int:

@@ -156,15 +156,16 @@ FIX_SYMBOL = RecordFormat("fix_symbol", {"name": 64, "name_len": 4, "units": 8, 
 DESCRIPTOR = RecordFormat("descriptor", {**ORDER.fields, "_pad": 256 - ORDER.width})
 
 #: Completion record the hardware writes back (4 x 64-bit words): the decision, when the
-#: descriptor was fetched and when it was decided (cycle counter), and a phase bit that
-#: flips on every pass around the ring so the host can poll for new entries.
+#: descriptor was fetched, when it was decided and when its frame's first byte went out (0 for
+#: a rejected order), in the card's nanoseconds (hw/time), and a phase bit that flips on every
+#: pass around the ring so the host can poll for new entries.
 COMPLETION = RecordFormat("completion", {
     **DECISION.fields,
     "phase": 1,
     "_pad0": 64 - DECISION.width - 1,
     "t_fetch": 64,
     "t_decide": 64,
-    "_pad1": 64,
+    "t_tx": 64,
 })
 
 

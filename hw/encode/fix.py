@@ -23,20 +23,26 @@ is taken (age 0: the order and its table row are in registers):
     age 10       the frame's chunks load into the packer (hw/encode/chunks.py); qty, price and
                  CheckSum are written into it later, as the frame moves (they are settled by then)
 
-The first beat, "8=FIX.4.", goes out 2 cycles after the decision, while the rest is worked out.
+The first beat, "8=FIX.4.", is ready 2 cycles after the decision, while the rest is worked out;
+the later beats come as their fields settle, with gaps (the last at +42..44). A MAC must not run
+dry inside a frame, so by default (``contiguous=True``) the frames pass through a ``FrameBuffer``
+(hw/encode/frame_buffer.py) that offers a frame once it is complete: its beats then leave back to
+back, the first 2 cycles after the frame's last beat is made (see docs/hw/encoders.md for the
+figures). ``contiguous=False`` gives the raw stream (first byte at +2, with gaps).
 CheckSum is the sum of every field's bytes, worked out arithmetically (a digit string's bytes
 sum to its digits plus 0x30 per digit), not from the bytes as they stream.
 """
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from wirespeed.enums import OrdType, Side
-from wirespeed.layout import FIX_SYMBOL, RISK_OUT
+from wirespeed.layout import BEAT, FIX_SYMBOL, RISK_OUT
 
 from ..logic import below, kept
 from .chunks import Chunk, fixed_chunks, stream_chunks
 from .common import encoder_members, hex_digit, symbol_table
+from .frame_buffer import FrameBuffer
 from .decimal import (BCD3_STAGES, Dabble, ascii_digit, bcd3, byte_mask, digit, digit_run, digits_above,
                       highest_nonzero, keep_bytes, summed, top_index)
 
@@ -45,6 +51,10 @@ TS_DIGITS = 17
 PREFIX = b"8=FIX.4."
 PRICE_START = 2         # age at which price x units leaves the DSP's P register
 LOAD_AGE = 10           # age at which the chunks load (BodyLength's digits are settled)
+#: the longest frame: 16 bytes before the body ("8=FIX.4.4|9=nnn|"), a body of at most 172, "10=nnn|"
+MAX_FRAME_BYTES = 16 + 172 + 7
+#: FrameBuffer depth: the longest frame (25 beats) and the start of the next one
+BUFFER_BEATS = 32
 
 
 def _clamped(m, value, most: int, name: str):
@@ -61,12 +71,15 @@ def _reg(m, value, name: str, width: int = None):
 
 
 class FixEncoder(wiring.Component):
-    def __init__(self, depth: int = 64):
+    def __init__(self, depth: int = 64, contiguous: bool = True):
+        if not isinstance(contiguous, bool):
+            self._MustUse__silence = True
+            raise TypeError(f"contiguous must be a bool, not {contiguous!r}")
         members = encoder_members(
             self, FIX_SYMBOL.layout, depth,
             sender=In(64), sender_len=In(4), target=In(64), target_len=In(4),
             seq_load=In(1), seq_value=In(4 * SEQ_DIGITS), seq=Out(4 * SEQ_DIGITS), utc=In(4 * TS_DIGITS))
-        self.depth = depth
+        self.depth, self.contiguous = depth, contiguous
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -272,7 +285,14 @@ class FixEncoder(wiring.Component):
             m.d.sync += due.eq(0)
         with m.Else():
             m.d.sync += due.eq(~below(age, LOAD_AGE - 1))
-        final = stream_chunks(m, self.o, chunks, PREFIX, start, due)
+        out = self.o
+        if self.contiguous:
+            assert (MAX_FRAME_BYTES + 7) // 8 <= BUFFER_BEATS, "the buffer must hold the longest frame"
+            m.submodules.frame_buffer = buf = FrameBuffer(BUFFER_BEATS)
+            out = stream.Signature(BEAT.layout).create(path=("raw",))
+            wiring.connect(m, out, buf.i)
+            wiring.connect(m, buf.o, wiring.flipped(self.o))
+        final = stream_chunks(m, out, chunks, PREFIX, start, due)
         with m.If(final):
             m.d.sync += busy.eq(0)
         return m

@@ -5,8 +5,14 @@ records into a ring of ``2**ring_log2`` entries at ``ring_base`` and writes the 
 producer index to ``doorbell``. For each new entry the card reads the four 64-bit words
 (``rd_req`` / ``rd_resp``: a PCIe read with whatever latency the host side has), passes
 the order through ``RiskPipeline``, sends accepted orders out of ``tx`` as OUCH frames
-(``OuchEncoder``), and writes a 32-byte ``COMPLETION`` (decision, fetch and decision
-times, phase bit) to the completion ring at ``cpl_base`` (``wr``). The phase bit is 1 on
+(``OuchEncoder``), and writes a 32-byte ``COMPLETION`` (decision; fetch, decision and
+first-byte-out times; phase bit) to the completion ring at ``cpl_base`` (``wr``).
+
+Times come from the card's clock (``TimeCounter``, hw/time: nanoseconds since the epoch,
+set and slewed by the host through ``time``); the risk pipeline's ``now`` is that clock too,
+``(ns >> now_shift)`` in its 48 bits, the unit the host writes reference-price deadlines and
+rate intervals in. An accepted order's completion waits for its frame's first beat to leave
+``tx`` (its time is ``t_tx``); the encoder takes no decision meanwhile. The phase bit is 1 on
 the first pass around the ring and flips on every pass, so the host polls memory for
 new completions without reading a card register; it is in the record's first word, which
 is written last. The risk registers (``bus``), fills and
@@ -22,18 +28,30 @@ from ..encode.ouch import OuchEncoder, symbol_table_signature
 from ..logic import equal
 from ..regs.bus import RegBus
 from ..risk.pipeline import NOW_WIDTH, RiskPipeline
+from ..time.counter import TimeCounter
 from .fifo import ThermoFIFO
 
 WORDS = DESCRIPTOR.width // 64
 WriteReq = data.StructLayout({"addr": 32, "data": 64})
 
 
+def time_control(counter: TimeCounter) -> wiring.Signature:
+    """The host's side of a ``TimeCounter``: its inputs (set, slew, next date) as an interface."""
+    return wiring.Signature({name: Out(member.shape) for name, member in counter.signature.members.items()
+                             if member.flow == wiring.In})
+
+
 class HostRing(wiring.Component):
-    def __init__(self, ring_log2: int = 4, depth: int = 16, sessions: int = 4, window: int = 8):
+    def __init__(self, ring_log2: int = 4, depth: int = 16, sessions: int = 4, window: int = 8,
+                 period_ns=4, now_shift: int = 0):
         if not isinstance(ring_log2, int) or not 1 <= ring_log2 <= 16:
             self._MustUse__silence = True
             raise TypeError(f"ring_log2 must be an integer in 1..16, not {ring_log2!r}")
-        self.ring_log2 = ring_log2
+        if not isinstance(now_shift, int) or not 0 <= now_shift <= 16:
+            self._MustUse__silence = True
+            raise TypeError(f"now_shift must be an integer in 0..16, not {now_shift!r}")
+        self.ring_log2, self.now_shift = ring_log2, now_shift
+        self._clock = TimeCounter(period_ns)
         self._risk = RiskPipeline(depth, sessions, window)
         self._enc = OuchEncoder(depth)
         super().__init__({
@@ -44,7 +62,7 @@ class HostRing(wiring.Component):
             "rd_resp": In(stream.Signature(64)),
             "wr": Out(stream.Signature(WriteReq)),
             "tx": Out(stream.Signature(BEAT.layout)),
-            "now": In(NOW_WIDTH),
+            "time": In(time_control(self._clock)),
             "bus": In(RegBus),
             "fill": In(stream.Signature(FILL.layout)),
             "table": In(symbol_table_signature(depth)),
@@ -59,10 +77,11 @@ class HostRing(wiring.Component):
         wiring.connect(m, flipped(self.fill), risk.fill)
         wiring.connect(m, flipped(self.table), enc.table)
         wiring.connect(m, enc.o, flipped(self.tx))
-        m.d.comb += risk.now.eq(self.now)
-
-        cycle = Signal(64)
-        m.d.sync += cycle.eq(cycle + 1)
+        m.submodules.clock = clock = self._clock
+        for name in time_control(clock).members:
+            m.d.comb += getattr(clock, name).eq(getattr(self.time, name))
+        m.d.comb += risk.now.eq((clock.ns >> self.now_shift)[:NOW_WIDTH])
+        now_ns = clock.ns                       # the card's time stamps every event
         mask = (1 << self.ring_log2) - 1
 
         # ---- fetch: four word reads per descriptor, then into the pipeline ----------------
@@ -81,7 +100,7 @@ class HostRing(wiring.Component):
         with m.If(self.rd_req.valid & self.rd_req.ready):
             m.d.sync += issued.eq(issued + 1)
             with m.If(issued == 0):
-                m.d.sync += started.eq(cycle)
+                m.d.sync += started.eq(now_ns)
         m.d.comb += self.rd_resp.ready.eq(received < issued)
         full = Signal()                         # all four words are in (a register)
         with m.If(self.rd_resp.valid & self.rd_resp.ready):
@@ -97,7 +116,11 @@ class HostRing(wiring.Component):
 
         # ---- decisions: to the encoder and, at the same time, to the completion writer -------
         writing = Signal()
-        m.d.comb += [enc.i.payload.eq(risk.o.payload), enc.i.valid.eq(risk.o.valid), enc.hold.eq(writing),
+        waiting = Signal()                      # an accepted order's first beat has not left yet
+        tx_first = Signal(init=1)               # the next beat on tx starts a frame
+        with m.If(self.tx.valid & self.tx.ready):
+            m.d.sync += tx_first.eq(self.tx.payload.last)
+        m.d.comb += [enc.i.payload.eq(risk.o.payload), enc.i.valid.eq(risk.o.valid), enc.hold.eq(writing | waiting),
                      risk.o.ready.eq(enc.i.ready)]
         cpl = Signal(COMPLETION.layout)
         cpl_index = Signal(32)
@@ -107,8 +130,12 @@ class HostRing(wiring.Component):
             m.d.sync += [cpl.order_id.eq(decision.order_id), cpl.accept.eq(decision.accept),
                          cpl.reason.eq(decision.reason), cpl.mask.eq(decision.mask),
                          cpl.phase.eq(~(cpl_index >> self.ring_log2)[0]),
-                         cpl.t_fetch.eq(t_fifo.r_data), cpl.t_decide.eq(cycle),
-                         writing.eq(1), word.eq(WORDS - 1)]
+                         cpl.t_fetch.eq(t_fifo.r_data), cpl.t_decide.eq(now_ns), cpl.t_tx.eq(0),
+                         writing.eq(~decision.accept), waiting.eq(decision.accept), word.eq(WORDS - 1)]
+        # every frame before this one has left (its completion waited for it): the next first
+        # beat on tx is this order's
+        with m.If(waiting & self.tx.valid & self.tx.ready & tx_first):
+            m.d.sync += [cpl.t_tx.eq(now_ns), waiting.eq(0), writing.eq(1)]
         m.d.comb += t_fifo.r_en.eq(risk.o.valid & risk.o.ready)
         cpl_bits = cpl.as_value()
         m.d.comb += [self.wr.valid.eq(writing),

@@ -43,35 +43,36 @@ def _sources_key(component) -> str:
     return h.hexdigest()
 
 
-def library(component, jobs: int = 2) -> Path:
-    """The harness library for ``component`` (a ``RiskPipeline``), built if not cached."""
+def library(component, jobs: int = 2, *, top: str = TOP, harness: Path = HARNESS, lib_name: str = LIB) -> Path:
+    """The harness library for ``component`` (by default a ``RiskPipeline`` with harness.cpp;
+    another top passes its module name, its C++ harness and its library's name), built if not cached."""
     verilator_env()
     index = CACHE / "index" / _sources_key(component)[:24]
     if index.exists():                          # seen before: skip generating the Verilog again
-        lib = CACHE / index.read_text().strip() / LIB
+        lib = CACHE / index.read_text().strip() / lib_name
         if lib.exists():
             component._MustUse__silence = True   # not elaborated here: no "never used" warning
             return lib
-    text = verilog.convert(component, name=TOP, emit_src=False)
-    key = hashlib.sha256("\0".join([text, HARNESS.read_text(), " ".join(FLAGS), _version()]).encode()).hexdigest()[:20]
-    lib = CACHE / key / LIB
+    text = verilog.convert(component, name=top, emit_src=False)
+    key = hashlib.sha256("\0".join([text, harness.read_text(), " ".join(FLAGS), _version()]).encode()).hexdigest()[:20]
+    lib = CACHE / key / lib_name
     if not lib.exists():
-        _build(text, key)
+        _build(text, key, top=top, harness=harness, lib_name=lib_name)
     index.parent.mkdir(parents=True, exist_ok=True)
     index.write_text(key)
     return lib
 
 
-def _build(text: str, key: str, jobs: int = 2) -> None:
+def _build(text: str, key: str, jobs: int = 2, *, top: str = TOP, harness: Path = HARNESS, lib_name: str = LIB) -> None:
     out = CACHE / key
     tmp = CACHE / f"{key}.tmp{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    (tmp / f"{TOP}.v").write_text(text)
-    cmd = [str(verilator_root() / "bin" / "verilator"), *FLAGS, "--top-module", TOP, "-Mdir", str(tmp / "obj"),
-           "-o", str(tmp / LIB), "-j", str(jobs), str(tmp / f"{TOP}.v"), str(HARNESS)]
+    (tmp / f"{top}.v").write_text(text)
+    cmd = [str(verilator_root() / "bin" / "verilator"), *FLAGS, "--top-module", top, "-Mdir", str(tmp / "obj"),
+           "-o", str(tmp / lib_name), "-j", str(jobs), str(tmp / f"{top}.v"), str(harness)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0 or not (tmp / LIB).exists():
+    if proc.returncode != 0 or not (tmp / lib_name).exists():
         raise ToolchainError(f"building the Verilated harness failed ({' '.join(cmd)}):\n{proc.stdout[-3000:]}\n"
                              f"{proc.stderr[-3000:]}")
     try:

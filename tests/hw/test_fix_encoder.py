@@ -7,7 +7,8 @@ import pytest
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.gateway.fix.encoder import Encoder
 from wirespeed.gateway.fix.orders import new_order_fields, venue_cl_ord_id
-from wirespeed.hw.encode.fix import FixEncoder
+from wirespeed.hw.encode.fix import MAX_FRAME_BYTES, FixEncoder
+from wirespeed.hw.verify.encoder_bench import frame_timing
 from wirespeed.hw.verify import stimulus
 from wirespeed.layout import BEAT, FIX_SYMBOL, RISK_OUT, beats
 from wirespeed.order import Order
@@ -77,8 +78,8 @@ def software(d, symbols: SymbolTable, seq: int) -> bytes:
     return Encoder("FIX.4.4", SENDER, TARGET).encode("D", seq, fields, sending_time=TS)
 
 
-def simulate(decisions, symbols, first_seq, **stall):
-    dut = FixEncoder(DEPTH)
+def simulate(decisions, symbols, first_seq, contiguous=True, **stall):
+    dut = FixEncoder(DEPTH, contiguous=contiguous)
 
     async def setup(ctx):
         await load_table(ctx, dut, {sym.index: table_row(sym) for sym in symbols})
@@ -111,12 +112,28 @@ def test_frames_are_byte_identical_to_the_gateway_encoder(idle, backpressure):
     assert run.outputs == expected     # same bytes, same beat boundaries, keep and last
 
 
-def test_first_byte_two_cycles_after_the_decision():
+def test_raw_stream_first_byte_two_cycles_after_the_decision():
     rng = random.Random(1)
     symbols = random_symbols(rng)
     decisions = [{**random_decision(rng, i), "accept": 1} for i in range(5)]
-    run, expected = simulate(decisions, symbols, first_seq=1)
+    run, expected = simulate(decisions, symbols, first_seq=1, contiguous=False)
     assert run.outputs == expected
     frame_starts = [0] + [k + 1 for k, w in enumerate(run.outputs[:-1]) if BEAT.unpack(w)["last"]]
     firsts = [run.out_cycles[k] for k in frame_starts]
     assert [f - i for i, f in zip(run.in_cycles, firsts)] == [2] * len(decisions)
+
+
+@pytest.mark.parametrize("backpressure", [0.0, 0.4], ids=["back-to-back", "backpressure"])
+def test_contiguous_frames_have_no_gap_inside(backpressure):
+    """Back-to-back accepted decisions: once a frame's first beat is offered, o.valid stays high
+    until its last beat is taken, with or without the consumer stalling; the raw stream gaps."""
+    contiguous = frame_timing(FixEncoder(DEPTH), DEPTH, frames=6, backpressure=backpressure, seed=3)
+    raw = frame_timing(FixEncoder(DEPTH, contiguous=False), DEPTH, frames=3, backpressure=backpressure, seed=3)
+    assert contiguous["frames"] == 6 and (contiguous["gaps"], contiguous["gap_frames"]) == (0, 0)
+    assert raw["gap_frames"] == 3                   # the test can fail: the unbuffered stream has gaps
+    # the buffer costs no frame rate: decisions are taken as often as without it
+    assert contiguous["frame_max"] <= raw["frame_max"] + 1
+    if backpressure == 0.0:
+        # store and forward: the first byte once the frame is made, the frame then at one beat a cycle
+        assert contiguous["first_min"] >= raw["last_min"]
+        assert contiguous["last_max"] - contiguous["first_min"] < MAX_FRAME_BYTES // 8

@@ -7,23 +7,31 @@ from amaranth.sim import Simulator
 from wirespeed.hw.host.driver import HostRingDriver
 from wirespeed.hw.host.ring import HostRing
 from wirespeed.hw.risk.model import LimitEntry
+from wirespeed.hw.time.model import set_fields
 from wirespeed.hw.verify.access import AmaranthAccess
 from wirespeed.hw.verify.pipeline_bench import configure, make_config
 from wirespeed.hw.verify.stimulus import OrderStimulus
 from wirespeed.layout import BEAT, RISK_OUT, beats
+from wirespeed.reasons import RejectReason
 
 from .test_ouch_encoder import random_symbols, software_frame, table_row
 
 pytestmark = pytest.mark.hw
 RING_LOG2, NOW = 3, 1000
+T0 = 1_764_590_400_123_456_789 % (1 << 48)     # the card's clock is set to this (ns); risk's now is ns[:48]
+PERIOD = 4
 
 
-def run(orders: int, seed: int, latency: int, backpressure: float):
+def run(orders: int, seed: int, latency: int, backpressure: float, deadline: int | None = None,
+        schedule: list[int] | None = None):
+    """``deadline``: every symbol's reference-price deadline (default: never); ``schedule``: the
+    cycle from which each order may be posted (default: random bursts)."""
     rng = random.Random(seed)
     cfg = make_config("open", seed, depth=16)
     # Permissive limits: most orders pass and become frames; bad fields, zero sizes and
     # unknown symbols from the stimulus are still rejected.
-    cfg.table = {i: LimitEntry(10**9, 1, (1 << 32) - 1) for i in range(16)}
+    cfg.table = {i: LimitEntry(10**9, 1, (1 << 32) - 1, **({} if deadline is None else {"ref_deadline": deadline}))
+                 for i in range(16)}
     symbols = random_symbols(rng)
     stim = OrderStimulus(rng, cfg.table, cfg.depth, cfg.sessions)
     # Orders the OUCH encoder can frame (the stimulus also makes out-of-range codes, which risk rejects).
@@ -39,8 +47,12 @@ def run(orders: int, seed: int, latency: int, backpressure: float):
             acc.set(port, 0)
         acc.set("ring_base", host.ring_base)
         acc.set("cpl_base", host.cpl_base)
-        acc.set("now", NOW)
         await configure(acc, cfg)
+        for name, value in set_fields(T0).items():
+            acc.set(f"time.{name}", value)
+        acc.set("time.set", 1)
+        await acc.step()
+        acc.set("time.set", 0)
         for index, sym in symbols.items():
             acc.set("table.addr", index)
             acc.set("table.data", table_row(sym))
@@ -50,7 +62,13 @@ def run(orders: int, seed: int, latency: int, backpressure: float):
         responses, sent, cycle = [], 0, 0
         while len(got["completions"]) < orders:
             assert cycle < orders * 200, f"stalled at {len(got['completions'])}/{orders} completions"
-            if sent < orders and host.free() > 0 and rng.random() < 0.3:
+            if schedule is not None:
+                due = sent < orders and host.free() > 0 and schedule[sent] <= cycle
+                if due:
+                    acc.set("doorbell", host.post(posted[sent]))
+                    sent += 1
+                acc.set("doorbell_we", int(due))
+            elif sent < orders and host.free() > 0 and rng.random() < 0.3:
                 burst = rng.randint(1, host.free())
                 for _ in range(min(burst, orders - sent)):
                     acc.set("doorbell", host.post(posted[sent]))
@@ -101,11 +119,38 @@ def test_ring_orders_become_frames_and_completions(latency, backpressure):
     assert [c["order_id"] for c in completions] == [o["order_id"] for o in posted]
     for c, e in zip(completions, expected):
         assert (c["accept"], c["reason"], c["mask"]) == (e["accept"], e["reason"], e["mask"]), c["order_id"]
-        assert c["t_fetch"] < c["t_decide"]
+        # the card's nanoseconds, at 4 ns a cycle: fetched, decided, first byte out, in that order
+        assert T0 < c["t_fetch"] < c["t_decide"] and (c["t_decide"] - c["t_fetch"]) % PERIOD == 0
+        if c["accept"]:
+            assert c["t_tx"] >= c["t_decide"] + 2 * PERIOD          # OUCH's first byte: 2 cycles after
+            if backpressure == 0:
+                assert c["t_tx"] == c["t_decide"] + 2 * PERIOD
+        else:
+            assert c["t_tx"] == 0
+    assert [c["t_decide"] for c in completions] == sorted(c["t_decide"] for c in completions)
     accepted = [e for e in expected if e["accept"]]
     assert 0 < len(accepted) < len(posted)
     want = [b for e in accepted for b in beats(software_frame(e, symbols))]
     assert got["tx"] == want, [BEAT.unpack(b) for b in got["tx"][:3]]
+
+
+def test_stale_reference_check_reads_the_card_clock():
+    """Deadline 2 us after the clock's setting: orders decided before it pass, after it are stale."""
+    schedule = [0] * 4 + [1000] * 4                      # the second burst 4 us later
+    cfg, symbols, posted, got = run(8, seed=9, latency=0, backpressure=0.0, deadline=T0 + 2000, schedule=schedule)
+    completions = got["completions"]
+    early, late = completions[:4], completions[4:]
+    assert all(c["t_decide"] < T0 + 2000 for c in early) and all(c["t_decide"] > T0 + 2000 for c in late)
+    model = cfg.model()
+    for c, o in zip(completions, posted):
+        e = RISK_OUT.unpack(model.result(o, T0 if c in early else T0 + 4000))
+        assert (c["accept"], c["reason"]) == (e["accept"], e["reason"])
+    # the late orders the same model accepts at T0 are the ones the card's clock made stale
+    fresh = cfg.model()
+    at_t0 = [RISK_OUT.unpack(fresh.result(o, T0)) for o in posted]
+    made_stale = [c for c, e in zip(late, at_t0[4:]) if e["accept"]]
+    assert any(c["accept"] for c in early) and made_stale
+    assert all(not c["accept"] and c["reason"] == RejectReason.STALE_REFERENCE for c in made_stale)
 
 
 def test_driver_refuses_a_full_ring():

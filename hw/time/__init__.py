@@ -1,0 +1,2 @@
+"""Hardware time: a free-running nanosecond counter the host sets and slews (counter.py), its
+golden model (model.py)."""

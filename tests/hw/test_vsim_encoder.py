@@ -1,0 +1,37 @@
+"""The Verilated OUCH encoder through its C++ harness: bit for bit against the software encoder."""
+import random
+
+import pytest
+
+from wirespeed.gateway.ouch import soup_unsequenced, enter_order
+from wirespeed.hw.vsim.encoder import VerilatedOuchEncoder
+from wirespeed.order import Order
+from wirespeed.enums import OrdType, Side, TimeInForce
+
+from .test_ouch_encoder import DEPTH, random_decision, random_symbols
+
+pytestmark = pytest.mark.hw
+
+
+def test_frames_equal_the_software_encoder():
+    rng = random.Random(5)
+    symbols = random_symbols(rng)
+    enc = VerilatedOuchEncoder(DEPTH)
+    for index, sym in symbols.items():
+        enc.set_symbol(index, sym.name_bytes, sym.price_scale)
+    for i in range(300):
+        d = random_decision(rng, i)
+        order = Order(d["order_id"], "", d["o_session"], d["o_symbol"], Side(d["o_side"]), OrdType(d["o_ord_type"]),
+                      TimeInForce(d["o_tif"]), d["o_qty"], d["o_price"], cl_ord_key=d["o_cl_ord_key"])
+        assert enc.encode(order) == soup_unsequenced(enter_order(order, symbols[d["o_symbol"]])), i
+    assert enc.last_cycles == 2 + 6             # first beat 2 cycles after the decision, 7 beats
+
+
+def test_bad_orders_are_refused_with_the_field():
+    enc = VerilatedOuchEncoder(DEPTH)
+    with pytest.raises(ValueError, match="order.symbol=99 is outside the encoder's table of 16 rows"):
+        enc.encode(Order(1, "", 0, 99, Side.BUY, OrdType.LIMIT, TimeInForce.DAY, 1, 1))
+    with pytest.raises(ValueError, match="order.qty=.* does not fit in 32 bits"):
+        enc.encode(Order(1, "", 0, 1, Side.BUY, OrdType.LIMIT, TimeInForce.DAY, 1 << 40, 1))
+    with pytest.raises(ValueError, match="symbol index 16 is outside"):
+        enc.set_symbol(16, b"ABCDEFGH", 1)
