@@ -18,7 +18,7 @@ from .conftest import run_async
 pytestmark = pytest.mark.hw
 
 
-@run_async
+@run_async(timeout=240)   # the first run Verilates the encoder (minutes on a loaded machine)
 async def test_verilated_encoder_frames_reach_the_venue_and_are_accepted():
     config = load_config(overrides={"risk": {"default": {"max_qty": 5000, "collar_ticks": 100}}})
     symbols = table_from_config(config.symbols)
