@@ -34,7 +34,7 @@ from wirespeed.clock import fix_timestamp, now_ns
 from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
 from wirespeed.ids import OrderIds, StringIds
 from wirespeed.latency import LatencyRecorder
-from wirespeed.order import ExecutionReport, Order
+from wirespeed.order import Order
 from wirespeed.reasons import RejectReason, primary, reasons_in
 from wirespeed.symbols import SymbolTable
 
@@ -44,7 +44,7 @@ from .controls import RateLimit, TokenBucket
 from .fix import tags as T
 from .fix.message import FixMessage
 from .fix.orders import (NEW_MARKET_ORDER_TAGS, NEW_ORDER_TAGS, DecodeError, ExDestination, cancel_reject_fields,
-                         decode_new_order, decode_replace, exec_report_fields, new_order_values, venue_cancel_fields,
+                         decode_new_order, decode_replace, new_order_values, report_fields, venue_cancel_fields,
                          venue_cl_ord_id, venue_replace_fields)
 from .fix.tags import MsgTypes as M
 from .risk import RiskBackend
@@ -492,11 +492,10 @@ class OrderGateway(VenueReports):
                 ) -> None:
         o = state.order
         sym = self.symbols.by_index(o.symbol)
-        r = ExecutionReport(cl_ord_id or o.cl_ord_id, o.order_id, next(self._exec_ids), exec_type,
-                            status or state.status, sym.name if sym else "?", o.side, state.qty or o.qty, o.price,
-                            last_qty, last_px, state.cum_qty, state.leaves, state.avg_px_num, reason, text,
-                            o.ord_type, o.tif)
-        fields = exec_report_fields(r, self.symbols, state.client.config.begin_string)
+        fields = report_fields(self.symbols, state.client.config.begin_string, cl_ord_id or o.cl_ord_id, o.order_id,
+                               next(self._exec_ids), exec_type, status or state.status, sym.name if sym else "?",
+                               o.side, state.qty or o.qty, o.price, last_qty, last_px, state.cum_qty, state.leaves,
+                               state.avg_px_num, reason, text, o.ord_type)
         if orig:
             fields.insert(2, (T.OrigClOrdID, orig))
         self._to_client(state.client, M.EXECUTION_REPORT, fields)

@@ -125,24 +125,34 @@ _HEX8 = re.compile("[0-9A-F]{8}").fullmatch   # (one C call per venue report, no
 
 
 def exec_report_fields(r: ExecutionReport, symbols: SymbolTable, begin: str = "FIX.4.4") -> list:
-    sym = symbols.by_name(r.symbol)
+    return report_fields(symbols, begin, r.cl_ord_id, r.order_id, r.exec_id, r.exec_type, r.ord_status, r.symbol,
+                         r.side, r.qty, r.price, r.last_qty, r.last_px, r.cum_qty, r.leaves_qty, r.avg_px_num,
+                         r.reason, r.text, r.ord_type)
+
+
+def report_fields(symbols: SymbolTable, begin: str, cl_ord_id: str, order_id, exec_id: str, exec_type: ExecType,
+                  ord_status, symbol: str, side, qty: int, price: int, last_qty: int, last_px: int, cum_qty: int,
+                  leaves_qty: int, avg_px_num: int, reason, text: str, ord_type) -> list:
+    """An ExecutionReport's fields from its values (``exec_report_fields`` of an ``ExecutionReport``;
+    the order path calls this directly: building the frozen record cost ~3.5 us a report)."""
+    sym = symbols.by_name(symbol)
     fmt = sym.tick.format if sym else str
     # (text, as it goes out: plain data, which the audit journal's marshal holds)
-    avg = avg_px_text(sym.tick, r.avg_px_num, r.cum_qty) if sym else "0"
-    fields = [(T.OrderID, r.order_id or "NONE"), (T.ClOrdID, r.cl_ord_id), (T.ExecID, r.exec_id)]
+    avg = avg_px_text(sym.tick, avg_px_num, cum_qty) if sym else "0"
+    fields = [(T.OrderID, order_id or "NONE"), (T.ClOrdID, cl_ord_id), (T.ExecID, exec_id)]
     if begin == "FIX.4.2":
         fields.append((T.ExecTransType, "0"))
-    fields += [(T.ExecType, _exec_type_42(r.exec_type) if begin == "FIX.4.2" else r.exec_type.fix),
-               (T.OrdStatus, r.ord_status.fix), (T.Symbol, r.symbol), (T.Side, _SIDE_OUT[r.side]),
-               (T.OrderQty, r.qty), (T.OrdType, _TYPE_OUT[r.ord_type])]
-    if r.price:
-        fields.append((T.Price, fmt(r.price)))
-    fields += [(T.LastQty, r.last_qty), (T.LastPx, fmt(r.last_px) if r.last_qty else "0"),
-               (T.LeavesQty, r.leaves_qty), (T.CumQty, r.cum_qty), (T.AvgPx, avg)]
-    if r.exec_type is ExecType.REJECTED:
-        fields.append((T.OrdRejReason, r.reason.ord_rej_reason))
-    if r.text:
-        fields.append((T.Text, r.text))
+    fields += [(T.ExecType, _exec_type_42(exec_type) if begin == "FIX.4.2" else exec_type.fix),
+               (T.OrdStatus, ord_status.fix), (T.Symbol, symbol), (T.Side, _SIDE_OUT[side]),
+               (T.OrderQty, qty), (T.OrdType, _TYPE_OUT[ord_type])]
+    if price:
+        fields.append((T.Price, fmt(price)))
+    fields += [(T.LastQty, last_qty), (T.LastPx, fmt(last_px) if last_qty else "0"),
+               (T.LeavesQty, leaves_qty), (T.CumQty, cum_qty), (T.AvgPx, avg)]
+    if exec_type is ExecType.REJECTED:
+        fields.append((T.OrdRejReason, reason.ord_rej_reason))
+    if text:
+        fields.append((T.Text, text))
     return fields
 
 
