@@ -20,11 +20,13 @@ log = logging.getLogger("wirespeed.initiator")
 
 
 class FixInitiator:
+    #: The session's timer ticks once a second of this clock (set it before ``start``).
+    clock: Clock = WALL
+
     def __init__(self, session: Session, host: str, port: int, *, reconnect: bool = True,
                  backoff_initial: float = 0.1, backoff_max: float = 5.0, ssl=None, nodelay: bool = True,
-                 busy_poll_us: int = 0, spinner=None, alternates=(), clock: Clock = WALL):
+                 busy_poll_us: int = 0, spinner=None, alternates=()):
         self.session = session
-        self.clock = clock    # the session's timer ticks once a second of it
         self.spinner = spinner
         self.ssl = ssl
         self.nodelay, self.busy_poll_us = nodelay, busy_poll_us
