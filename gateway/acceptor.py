@@ -44,20 +44,22 @@ class FixAcceptor:
     without a reply. ``max_logons_per_minute`` bounds *failed* logons per source address.
     """
 
+    #: The sessions' timer ticks once a second of this clock (set it before ``start``, and give the
+    #: sessions the same clock, for accelerated time).
+    clock: Clock = WALL
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, sessions: dict[str, Session] | None = None,
                  factory: Callable[[str], Session | None] | None = None, max_message_bytes: int = 8192,
                  ssl: _ssl.SSLContext | None = None, max_logons_per_minute: int = 30, nodelay: bool = True,
                  busy_poll_us: int = 0, spinner=None, logon_timeout_s: float = 10.0, max_pending: int = 256,
                  max_dynamic_sessions: int = 1000, dynamic_idle_s: float = 3600.0,
                  authenticate: Callable | None = None, on_retire: Callable[[Session], None] | None = None,
-                 clock: Clock = WALL,
                  kernel_stamps: Callable[[int], None] | None = None, batcher=None):
         if kernel_stamps is not None and ssl is not None:
             raise ValueError("kernel timestamps need plain sockets (recvmsg): not with TLS")
         self.kernel_stamps = kernel_stamps     # on_stamp(kernel->user ns): connections read by recvmsg
         self.batcher = batcher                 # a WriteBatcher: writes of one loop turn coalesced
         self.host, self.port = host, port
-        self.clock = clock    # the sessions' timer ticks once a second of it (give the sessions the same clock)
         self.logon_timeout_s, self.max_pending = logon_timeout_s, max_pending
         self.max_dynamic_sessions, self.dynamic_idle_s = max_dynamic_sessions, dynamic_idle_s
         self.authenticate = authenticate or (lambda _msg: True)

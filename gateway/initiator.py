@@ -20,16 +20,18 @@ log = logging.getLogger("wirespeed.initiator")
 
 
 class FixInitiator:
+    #: The session's timer ticks once a second of this clock (set it before ``start``).
+    clock: Clock = WALL
+
     def __init__(self, session: Session, host: str, port: int, *, reconnect: bool = True,
                  backoff_initial: float = 0.1, backoff_max: float = 5.0, ssl=None, nodelay: bool = True,
-                 busy_poll_us: int = 0, spinner=None, alternates=(), clock: Clock = WALL,
+                 busy_poll_us: int = 0, spinner=None, alternates=(),
                  kernel_stamps=None, batcher=None):
         if kernel_stamps is not None and ssl is not None:
             raise ValueError("kernel timestamps need plain sockets (recvmsg): not with TLS")
         self.kernel_stamps = kernel_stamps     # on_stamp(kernel->user ns): the connection read by recvmsg
         self.batcher = batcher                 # a WriteBatcher: writes of one loop turn coalesced
         self.session = session
-        self.clock = clock    # the session's timer ticks once a second of it
         self.spinner = spinner
         self.ssl = ssl
         self.nodelay, self.busy_poll_us = nodelay, busy_poll_us

@@ -5,13 +5,14 @@ but on a busy machine its wake-up waits until the scheduler lets it preempt whoe
 the core: measured on the shared 2-core machine, 1 in 100 wake-ups came 3-4 ms late (a
 whole time slice) under the default policy. Modes, applied to the calling thread only:
 
-- ``"normal"``: leave the thread as it is.
+- ``"normal"``: the default policy (SCHED_OTHER; a real-time thread goes back to it).
 - ``"slice"``: ask EEVDF (Linux >= 6.12) for a short slice (``sched_setattr`` with
   ``sched_runtime`` = 100 us, policy SCHED_OTHER, no privilege needed): a thread with a
   short slice gets an early virtual deadline and preempts on wake-up, for no more CPU
   than it had. Where the kernel refuses, it is left as it is.
 - ``"realtime"``: SCHED_FIFO priority 1 (needs CAP_SYS_NICE): woken ahead of every normal
-  thread. Bounded by what the timer spins (its margin before each deadline) and by the
+  thread. Bounded by what the timer spins (its spin window before each deadline; past a
+  half a second spun in a second the timer puts its thread back to normal) and by the
   kernel's real-time throttling; for a relay on its own core, not a shared desk machine.
 
 ``apply(mode)`` returns what was applied (``"normal"`` when the kernel refused), so a
@@ -65,4 +66,9 @@ def apply(mode: str) -> str:
             return "realtime"
         except (OSError, AttributeError):
             return "normal"
+    try:
+        if os.sched_getscheduler(0) != os.SCHED_OTHER:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))   # (back from real time)
+    except (OSError, AttributeError):
+        pass
     return "normal"

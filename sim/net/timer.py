@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import logging
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -38,6 +39,9 @@ _WINDOW = 1024         # wake-ups the adaptive margin looks back on
 _EVERY = 32            # it is recomputed after this many new ones
 _PAD_NS = 20_000       # margin over the latest wake-ups observed (the worst of the window)
 _MIN_SLEEP_NS = 20_000 # a second sleep shorter than this is not worth the wake-up
+_BUDGET_NS = 1_000_000_000      # a real-time thread may spin at most half of each second:
+_MAX_SPIN_SHARE = 0.5           # past it, it goes back to normal scheduling (and says so)
+log = logging.getLogger("wirespeed.net.timer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,7 @@ class PreciseTimer:
     the margin), the second ``spin`` before it (after a sleep shorter than the margin, which
     the kernel and the vCPU serve far more promptly: its lateness sets the spin), then a spin."""
     __slots__ = ("_loop", "_heap", "_seq", "_handle", "_polling", "_kernel", "_armed_at", "_stage", "config",
-                 "margin_ns", "spin_ns", "_far", "_near", "wakes", "late_wakes", "sched")
+                 "margin_ns", "spin_ns", "_far", "_near", "wakes", "late_wakes", "sched", "_spun", "_budget_at")
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None, config: TimerConfig = TimerConfig()):
         if not isinstance(config, TimerConfig):
@@ -136,6 +140,7 @@ class PreciseTimer:
         self._far, self._near = _Lateness(), _Lateness()
         self.wakes = self.late_wakes = 0
         self.sched = _sched.apply(config.sched)     # (the thread that creates the timer runs its loop)
+        self._spun, self._budget_at = 0, _now()     # ns spun since, for the real-time spin budget
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -228,9 +233,20 @@ class PreciseTimer:
         elif self._near.add(late_ns) and cfg.adaptive:
             self.spin_ns = self._near.bound(cfg.spin_us * 1000, cfg.max_spin_us * 1000)
 
+    def _budget(self, now: int) -> None:
+        """A SCHED_FIFO thread that spins too much (a stream of deadlines, each spun for) would
+        starve the machine's other work: past half a second spun in a second, normal."""
+        if now - self._budget_at >= _BUDGET_NS:
+            if self.sched == "realtime" and self._spun > _MAX_SPIN_SHARE * (now - self._budget_at):
+                self.sched = _sched.apply("normal")
+                log.warning("relay timer: spun %.0f%% of the last second at real-time priority; back to normal "
+                            "scheduling", 100 * self._spun / (now - self._budget_at))
+            self._spun, self._budget_at = 0, now
+
     def _tick(self) -> None:
         heap = self._heap
         now = _now()
+        self._budget(now)
         while heap:
             deadline = heap[0][0]
             if deadline > now:
@@ -238,6 +254,7 @@ class PreciseTimer:
                     break
                 while _now() < deadline:   # the last stretch: spin, no wake-up is this precise
                     pass
+                self._spun += deadline - now
             heapq.heappop(heap)[2]()
             now = _now()
         self._polling = False

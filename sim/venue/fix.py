@@ -59,7 +59,8 @@ class FixFront:
         self.owners: dict[str, FixOwner] = {}
         self._exec_ids = itertools.count(1)
         # The sessions' Heartbeat/TestRequest timers run on the venue's clock (accelerated days).
-        self.acceptor = FixAcceptor(host, port, factory=self._new_session, clock=core.clock)
+        self.acceptor = FixAcceptor(host, port, factory=self._new_session)
+        self.acceptor.clock = core.clock
 
     def _new_session(self, comp_id: str) -> Session:
         spec = self.core.spec

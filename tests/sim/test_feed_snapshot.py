@@ -259,3 +259,45 @@ def test_snapshot_frames_and_amending_a_queued_message_are_checked():
     from wirespeed.sim.feed.mold import decode_packet
     packet = decode_packet(mold.flush())
     assert packet.messages == (b"w" * 10,) and mold.next_seq == 2
+
+
+def test_a_late_joiner_of_a_running_venue_ends_with_its_book():
+    from dataclasses import replace
+
+    from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
+    from wirespeed.sim.venue.config import FeedSpec
+
+    class Owner:
+        def on_report(self, r):
+            pass
+
+    async def main():
+        spec = VenueSpec("SNAPV", ouch=False, symbols=(VenueSymbol("AAPL", "0.01", "100.00", levels=3,
+                                                                   level_qty=200),))
+        venue = SimVenue(replace(spec, feed=FeedSpec(session="SNAPV", retain=50)))
+        await venue.start()                    # the resident market maker quotes: the book is not empty
+        rng, owner = random.Random(3), Owner()
+        for i in range(200):
+            side = rng.choice([BUY, SELL])
+            venue.core.new_order(owner, None, f"C{i}", "AAPL", side, OrdType.LIMIT,
+                                 rng.choice([TimeInForce.DAY, TimeInForce.IOC]), rng.choice([100, 300]),
+                                 10_000 + rng.randint(-5, 5))
+            if i % 10 == 0:
+                await asyncio.sleep(0)
+        sym = [FeedSymbol.of("AAPL", 1, TickSize.parse("0.01"))]
+        late = FeedSubscriber(sym, ("127.0.0.1", venue.feed.request_port), session="SNAPV",
+                              snapshot_addr=("127.0.0.1", venue.feed.snapshot_port))
+        await late.start()
+        for i in range(100):
+            venue.core.new_order(owner, None, f"D{i}", "AAPL", rng.choice([BUY, SELL]), OrdType.LIMIT,
+                                 TimeInForce.DAY, 100, 10_000 + rng.randint(-5, 5))
+        await asyncio.sleep(0)
+        assert await late.wait_for(venue.feed.mold.next_seq, 3)
+        described = venue.describe()
+        await late.stop()
+        await venue.stop()
+        return venue, late, described
+    venue, late, described = asyncio.run(main())
+    assert f"snapshot tcp 127.0.0.1:{venue.feed.snapshot_port}" in described
+    assert late.snapshot_seq > 50 and not late.errors and not late.stale
+    assert late.book.book("AAPL").snapshot() == _engine_orders(venue.core.engine)

@@ -1,6 +1,7 @@
 """The relay's precise timer: deadlines kept (never early, in order), woken by a kernel timerfd
 or the loop's timer, the adaptive wake-up margin, and the scheduling modes of its thread."""
 import asyncio
+import os
 import select
 import threading
 import time
@@ -152,3 +153,26 @@ def test_sched_modes_apply_to_the_calling_thread_only():
     assert sched.apply("normal") == "normal"
     with pytest.raises(ValueError, match="sched: must be one of normal, slice, realtime, not 'rt'"):
         sched.apply("rt")
+
+
+def test_a_real_time_timer_that_spins_too_much_goes_back_to_normal_scheduling():
+    out = {}
+
+    def worker():                                 # (its own thread: the policy is per thread)
+        loop = asyncio.new_event_loop()
+        try:
+            timer = PreciseTimer(loop, TimerConfig(sched="realtime"))
+            out["first"] = timer.sched
+            timer._spun, timer._budget_at = 1_200_000_000, timer._budget_at - 2 * 10 ** 9   # spun 60%
+            timer._tick()
+            out["after"], out["policy"] = timer.sched, os.sched_getscheduler(0)
+            timer._spun, timer._budget_at = 10 ** 8, timer._budget_at - 2 * 10 ** 9   # 5%: fine
+            timer._tick()
+            out["budget_reset"] = timer._spun == 0
+        finally:
+            loop.close()
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert out["first"] in ("realtime", "normal")        # "normal": no CAP_SYS_NICE here
+    assert out["after"] == "normal" and out["policy"] == os.SCHED_OTHER and out["budget_reset"]

@@ -63,8 +63,10 @@ def _venue(clock, *, tick_on_clock=False):
                      clock_ns=ns)
     # On a SimClock's own loop asyncio's time is the clock's already; a ScaledClock runs on a
     # real loop, so the acceptor's timer must tick on the clock itself.
-    kw = {"clock": clock} if tick_on_clock else {}
-    return FixAcceptor(sessions={"PEER": session}, **kw), session
+    acceptor = FixAcceptor(sessions={"PEER": session})
+    if tick_on_clock:
+        acceptor.clock = clock
+    return acceptor, session
 
 
 def _check_silent_peer(got, slack=0.0):
