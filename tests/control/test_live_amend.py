@@ -53,6 +53,10 @@ async def test_a_replace_raises_the_quantity_and_the_parameters_and_the_parent_f
         assert sum(int(m[T.LastQty]) for m in fills) == 700
         children = [s for s in stack.gateway.orders.orders.values() if s.client_id == "CONTROL"]
         assert sum(s.cum_qty for s in children) == 700
+        # the schedule on the tape is the whole parent's, up to the new total
+        from wirespeed.control.tca.tape import ScheduleRecord
+        due = [r.target for r in p.runner.tape.of(ScheduleRecord)]
+        assert due and all(0 <= t <= 700 for t in due) and max(due) > 300
         stop.set()
         await task
         await c.stop()
