@@ -212,13 +212,32 @@ class AlgoDesk:
         p = self.parents.get((client.config.target_comp_id, msg.get(T.ClOrdID, "")))
         if p is None:
             return False
-        working = {}
+        self._report(p, "I", p.status, text=self._working_text(p))
+        return True
+
+    def on_mass_status(self, client, msg: FixMessage) -> None:
+        """OrderMassStatusRequest (AF): one 150=I per parent of this client (working ones and the
+        finished ones still retained), each with MassStatusReqID (584), TotNumReports (911) and
+        LastRptRequested (912); none: one report with ClOrdID NONE and TotNumReports 0."""
+        cid = client.config.target_comp_id
+        req = msg.get(584, "")
+        mine = [p for (c, _), p in self.parents.items() if c == cid]
+        if not mine:
+            self.orders.send_to_client(client, M.EXECUTION_REPORT, [
+                (T.OrderID, "NONE"), (T.ClOrdID, "NONE"), (T.ExecID, next(self._exec_ids)), (T.ExecType, "I"),
+                (T.OrdStatus, "8"), (T.Symbol, "NA"), (T.Side, "1"), (T.LeavesQty, 0), (T.CumQty, 0), (T.AvgPx, 0),
+                (584, req), (911, 0), (912, "Y"), (T.Text, "no parent orders")])
+            return
+        for i, p in enumerate(mine, 1):
+            self._report(p, "I", p.status, text=self._working_text(p),
+                         extra=[(584, req), (911, len(mine)), (912, "Y" if i == len(mine) else "N")])
+
+    def _working_text(self, p: Parent) -> str:
+        working: dict[str, int] = {}
         for leg in p.runner.legs.values():
             if leg.live:
                 working[leg.order.venue] = working.get(leg.order.venue, 0) + leg.order.qty - leg.filled
-        text = "working " + (", ".join(f"{q}@{v}" for v, q in sorted(working.items())) or "0")
-        self._report(p, "I", p.status, text=text)
-        return True
+        return "working " + (", ".join(f"{q}@{v}" for v, q in sorted(working.items())) or "0")
 
     def _cancel_reject(self, p: Parent, client, cl: str, response_to: str, reason: str, text: str) -> None:
         self.orders.send_to_client(client, M.ORDER_CANCEL_REJECT, [
@@ -368,8 +387,8 @@ class AlgoDesk:
             if old is not None and old.done:
                 del self.parents[key]
 
-    def _report(self, p: Parent, exec_type: str, status: str, last=None, text: str = "", orig: str | None = None
-                ) -> None:
+    def _report(self, p: Parent, exec_type: str, status: str, last=None, text: str = "", orig: str | None = None,
+                extra: list | None = None) -> None:
         sym = self.symbols.by_name(p.order.symbol)
         avg = (sym.tick.to_decimal(p.notional) / p.cum).quantize(sym.tick.to_decimal(1) / 10 ** 4) if p.cum else 0
         cl, orig = (p.cancel_cl, p.cl_ord_id) if p.cancel_cl and exec_type in ("6", "4") else (p.cl_ord_id, orig)
@@ -394,6 +413,7 @@ class AlgoDesk:
         fields += [(T.LeavesQty, leaves), (T.CumQty, p.cum), (T.AvgPx, avg)]
         if text:
             fields.append((T.Text, text))
+        fields += extra or []
         self.orders.send_to_client(p.client, M.EXECUTION_REPORT, fields)
         if status in ("2", "3", "4"):
             self._retire(p)
