@@ -26,7 +26,7 @@ from wirespeed.ids import StringIds
 from wirespeed.symbols import SymbolTable
 
 from ..algorithms import ALGORITHMS, AlgoConfig, IcebergConfig, PovConfig, TwapConfig
-from ..marketdata import MarketData, MarketState, Quote
+from ..marketdata import MarketData, MarketState, Quote, TradePrint
 from ..model import ExecutionRefused, ParentOrder, make_parent
 from ..routing import Router, RouterConfig, VenueInfo
 from ..runner import ParentRunner
@@ -39,6 +39,8 @@ from .strategy import TargetStrategy, StrategyRequest, parse_strategy
 log = logging.getLogger("wirespeed.control.desk")
 
 LastMkt = 30
+NS = 1_000_000_000
+TAPE_AFTER_S = 30          # a finished parent's tape takes the market this long past its EndTime
 ConfigFactory = Callable[[str, ParentOrder], AlgoConfig]
 
 
@@ -91,6 +93,7 @@ class Parent:
     fills_by_venue: dict = field(default_factory=dict)
     request: StrategyRequest | None = None
     replaces: int = 0
+    last_mid: float | None = None
 
     @property
     def done(self) -> bool:
@@ -118,6 +121,7 @@ class AlgoDesk:
         # ``retain_finished`` of them, then are dropped: memory stays flat over a long day.
         self.retain_finished = 1000
         self._finished: deque = deque()
+        self._recording: list[Parent] = []   # finished before their end: their tapes still take the market
         # The latest book of every (symbol, venue): a new parent starts knowing the market (its
         # arrival mid, the router's books) instead of waiting for each venue's next quote.
         self._books: dict[str, dict[str, MarketData]] = {}
@@ -359,6 +363,31 @@ class AlgoDesk:
             if p.order.symbol == md.symbol:
                 p.ctx.on_market(md)
                 self._check_done(p)
+        if self._recording:
+            self._record_after(md)
+
+    def _record_after(self, md: MarketData) -> None:
+        """A parent that finished before its EndTime keeps the market on its tape until then (and
+        ``TAPE_AFTER_S`` past it, as the backtest runs on): TCA's market VWAP, end mid and
+        opportunity cost are over the parent's whole horizon, not up to its last fill. Only the
+        tape sees it; the finished algorithm decides nothing more."""
+        keep = []
+        for p in self._recording:
+            if md.ts_ns > p.order.end_ns + TAPE_AFTER_S * NS:
+                continue
+            keep.append(p)
+            if p.order.symbol != md.symbol:
+                continue
+            r = p.runner
+            r.market.update(md)
+            if isinstance(md, TradePrint):
+                r.tape.add(MarketRecord(md.ts_ns, md.venue, float(md.price), md.qty))
+            else:
+                mid = r.market.mid()
+                if mid is not None and mid != p.last_mid:
+                    p.last_mid = mid
+                    r.tape.add(MarketRecord(md.ts_ns, "", mid, 0))
+        self._recording = keep
 
     def _fill(self, p: Parent, o, qty: int, px: int) -> None:
         p.cum += qty
@@ -380,6 +409,9 @@ class AlgoDesk:
             self._report(p, "3", "3", text=f"{p.algo} finished with {p.order.qty - p.cum} unfilled")
 
     def _retire(self, p: Parent) -> None:
+        if self.clock.time_ns() < p.order.end_ns + TAPE_AFTER_S * NS and len(self._recording) < self.retain_finished:
+            p.last_mid = p.runner.market.mid()
+            self._recording.append(p)
         self._finished.append((p.client.config.target_comp_id, p.cl_ord_id))
         while len(self._finished) > self.retain_finished:
             key = self._finished.popleft()
