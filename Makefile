@@ -62,6 +62,7 @@ hdl-pnr: setup
 bench: setup
 	$(PY) -m wirespeed.gateway.bench
 	$(PY) -m wirespeed.control.live.bench
+	$(PY) -m wirespeed.control.paths.bench
 
 # 20 client sessions x 1,000 orders/s x 60 s through the gateway to two venues (not in make test).
 bench-load: setup

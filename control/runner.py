@@ -58,6 +58,7 @@ class ParentRunner:
         self.legs: dict[str, _Leg] = {}
         self._markouts: list[tuple[int, str, int, float]] = []
         self._last_mid: float | None = None
+        self._base_filled = 0           # filled before a re-plan: the schedule on the tape is the whole parent's
 
     # -- lifecycle -------------------------------------------------------------------------
     def submit(self, now_ns: int) -> None:
@@ -90,6 +91,7 @@ class ParentRunner:
         and the new one decides at once (or waits for its start)."""
         old = self.algo
         algo.working, algo._seq = old.working, old._seq
+        self._base_filled += old.filled
         self.algo = algo
         actions: list[Action] = [algo._cancel(c) for c in cancel
                                  if c in algo.working and not algo.working[c].cancel_sent]
@@ -108,7 +110,8 @@ class ParentRunner:
         if isinstance(self.algo, ScheduledAlgorithm) and self.algo.started:
             p = self.algo.parent
             if p.start_ns <= now_ns < p.end_ns:
-                self.tape.add(ScheduleRecord(now_ns, p.parent_id, min(float(p.qty), self.algo.target(now_ns))))
+                due = self._base_filled + min(float(p.qty), self.algo.target(now_ns))
+                self.tape.add(ScheduleRecord(now_ns, p.parent_id, due))
 
     # -- market data -----------------------------------------------------------------------
     def on_market(self, md: MarketData) -> None:

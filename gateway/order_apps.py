@@ -44,6 +44,9 @@ class ClientApp:
             gw.on_replace(session, msg)
         elif mt == ORDER_STATUS_REQUEST:
             gw.on_status_request(session, msg)
+        elif mt == "AF" and getattr(gw.strategy_orders, "on_mass_status", None) is not None:
+            # OrderMassStatusRequest: only the control plane's parent orders answer it (its hook)
+            gw.strategy_orders.on_mass_status(session, msg)
         else:
             session.business_reject(msg, 3, f"unsupported message type {mt}")
 

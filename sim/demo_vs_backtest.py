@@ -45,6 +45,7 @@ from wirespeed.config import load_config
 from wirespeed.control.live import AlgoDesk
 from wirespeed.control.live.strategy import strategy_fields
 from wirespeed.control.tca.metrics import TcaResult, analyse
+from wirespeed.control.tca.tape import ChildRecord
 from wirespeed.gateway.client import FixClient
 from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.server import Gateway, VenueEndpoint
@@ -245,6 +246,7 @@ class Comparison:
     live: TcaResult
     live_wall_s: float
     loop_late_ms: float           # the participants' worst timer lag, simulated ms
+    decisions: tuple[int, int] = (0, 0)   # the algorithm's children (not their venue legs): backtest, live
 
     @property
     def slippage_diff_bps(self) -> float:
@@ -259,7 +261,8 @@ class Comparison:
         rows = [("slippage vs arrival (bps)", b.slippage_bps, lv.slippage_bps),
                 ("vs market VWAP (bps)", self.vs_vwap_bps(b), self.vs_vwap_bps(lv)),
                 ("fill rate", b.fill_rate, lv.fill_rate),
-                ("children", b.children, lv.children),
+                ("decisions (children)", *self.decisions),
+                ("venue orders (legs)", b.children, lv.children),
                 ("filled", b.filled, lv.filled),
                 ("avg px (ticks)", b.avg_px, lv.avg_px),
                 ("arrival mid (ticks)", b.arrival_mid, lv.arrival_mid),
@@ -277,8 +280,10 @@ class Comparison:
         return "\n".join(out)
 
 
-async def run_live(spec: BacktestSpec, speed: float = 30.0):
-    """The spec's order live over sockets on the same synthetic day; returns (TcaResult, tape, wall s, late ms)."""
+async def run_live(spec: BacktestSpec, speed: float = 30.0, to_end: bool = True):
+    """The spec's order live over sockets on the same synthetic day; returns (TcaResult, tape, wall s,
+    late ms). ``to_end``: run on to the parent's EndTime when it finishes early, so its tape has the
+    market of its whole horizon, as the backtest's (TCA's market VWAP and end mid are over it)."""
     t0 = time.perf_counter()
     day = SyntheticDay(spec.seed)
     qty = order_qty(spec, day)
@@ -321,7 +326,8 @@ async def run_live(spec: BacktestSpec, speed: float = 30.0):
         while clock.time_ns() < deadline:
             reps = client.reports.get("PARENT") or []
             if reps and reps[-1].get(T.OrdStatus) in ("2", "3", "4", "8"):
-                break
+                if not to_end or clock.time_ns() >= end_ns:
+                    break
             await asyncio.sleep(0.02)
         parent = desk.parents.get(("CLIENT1", "PARENT"))
         if parent is None:
@@ -342,11 +348,16 @@ async def run_live(spec: BacktestSpec, speed: float = 30.0):
             await v.stop()
 
 
-def compare(spec: BacktestSpec, speed: float = 30.0) -> Comparison:
+def decisions(tape) -> int:
+    """The algorithm's children on a tape: what it decided, before the router split or re-routed them."""
+    return len({r.child_id for r in tape.of(ChildRecord)})
+
+
+def compare(spec: BacktestSpec, speed: float = 30.0, to_end: bool = True) -> Comparison:
     bt = run_backtest(spec, SyntheticDay(spec.seed))
     install_uvloop()
-    live, _tape, wall, late = asyncio.run(run_live(spec, speed))
-    return Comparison(spec, speed, bt.tca, live, wall, late)
+    live, tape, wall, late = asyncio.run(run_live(spec, speed, to_end))
+    return Comparison(spec, speed, bt.tca, live, wall, late, (decisions(bt.tape), decisions(tape)))
 
 
 def main(argv: list[str] | None = None) -> int:

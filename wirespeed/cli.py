@@ -108,8 +108,9 @@ def _algo_arguments(sub) -> None:
     s.add_argument("--limit", help="the parent's limit price (none: no limit)")
     common(s)
     params(s)
-    st = actions.add_parser("status", help="filled / working / avg px / state of parents")
-    st.add_argument("cl_ord_id", nargs="+")
+    st = actions.add_parser("status", help="filled / working / avg px / state of parents (none given: all of "
+                                           "this client's)")
+    st.add_argument("cl_ord_id", nargs="*")
     common(st)
     c = actions.add_parser("cancel", help="cancel a parent; waits until every child is out of the market")
     c.add_argument("cl_ord_id")

@@ -40,6 +40,11 @@ def main(args) -> int:
             return [await c.submit(args.cl_ord_id, args.symbol, args.side, args.qty, args.strategy, params,
                                    args.limit)]
         if cmd == "status":
+            if not args.cl_ord_id:
+                found = await c.status_all()
+                if not found:
+                    print(f"no parent orders of {args.sender}")
+                return found
             return [await c.status(cl) for cl in args.cl_ord_id]
         if cmd == "cancel":
             return [await c.cancel(args.cl_ord_id, wait_done=not args.no_wait)]

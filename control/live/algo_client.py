@@ -111,6 +111,24 @@ class AlgoClient:
         self.client.status(cl, "*", "1")
         return await self._answer(cl, lambda m: m.get(T.ExecType) == "I")
 
+    async def status_all(self) -> list[ParentStatus]:
+        """Every parent of this client the desk knows (OrderMassStatusRequest, 585=7 all orders)."""
+        req = self._request_id("M")
+        self.client.session.send("AF", [(584, req), (585, "7")])
+
+        def answers():
+            return [m for msgs in list(self.client.reports.values()) for m in msgs if m.get(584) == req]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        while True:
+            got = answers()
+            if got and len(got) >= int(got[0].get(911, "0") or 0) and any(m.get(912) == "Y" for m in got):
+                break
+            if loop.time() > deadline:
+                raise TimeoutError(f"mass status {req}: {len(got)} reports after {self.timeout}s")
+            await asyncio.sleep(0.005)
+        return [ParentStatus.of(m.get(T.ClOrdID, ""), m) for m in got if m.get(T.ClOrdID) != "NONE"]
+
     async def cancel(self, cl: str, wait_done: bool = True) -> ParentStatus:
         """Cancel a parent; with ``wait_done`` returns once it is Canceled (every child out)."""
         st = await self.status(cl)

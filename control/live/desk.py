@@ -26,7 +26,7 @@ from wirespeed.ids import StringIds
 from wirespeed.symbols import SymbolTable
 
 from ..algorithms import ALGORITHMS, AlgoConfig, IcebergConfig, PovConfig, TwapConfig
-from ..marketdata import MarketData, MarketState, Quote
+from ..marketdata import MarketData, MarketState, Quote, TradePrint
 from ..model import ExecutionRefused, ParentOrder, make_parent
 from ..routing import Router, RouterConfig, VenueInfo
 from ..runner import ParentRunner
@@ -39,6 +39,8 @@ from .strategy import TargetStrategy, StrategyRequest, parse_strategy
 log = logging.getLogger("wirespeed.control.desk")
 
 LastMkt = 30
+NS = 1_000_000_000
+TAPE_AFTER_S = 30          # a finished parent's tape takes the market this long past its EndTime
 ConfigFactory = Callable[[str, ParentOrder], AlgoConfig]
 
 
@@ -91,6 +93,7 @@ class Parent:
     fills_by_venue: dict = field(default_factory=dict)
     request: StrategyRequest | None = None
     replaces: int = 0
+    last_mid: float | None = None
 
     @property
     def done(self) -> bool:
@@ -118,6 +121,7 @@ class AlgoDesk:
         # ``retain_finished`` of them, then are dropped: memory stays flat over a long day.
         self.retain_finished = 1000
         self._finished: deque = deque()
+        self._recording: list[Parent] = []   # finished before their end: their tapes still take the market
         # The latest book of every (symbol, venue): a new parent starts knowing the market (its
         # arrival mid, the router's books) instead of waiting for each venue's next quote.
         self._books: dict[str, dict[str, MarketData]] = {}
@@ -212,13 +216,32 @@ class AlgoDesk:
         p = self.parents.get((client.config.target_comp_id, msg.get(T.ClOrdID, "")))
         if p is None:
             return False
-        working = {}
+        self._report(p, "I", p.status, text=self._working_text(p))
+        return True
+
+    def on_mass_status(self, client, msg: FixMessage) -> None:
+        """OrderMassStatusRequest (AF): one 150=I per parent of this client (working ones and the
+        finished ones still retained), each with MassStatusReqID (584), TotNumReports (911) and
+        LastRptRequested (912); none: one report with ClOrdID NONE and TotNumReports 0."""
+        cid = client.config.target_comp_id
+        req = msg.get(584, "")
+        mine = [p for (c, _), p in self.parents.items() if c == cid]
+        if not mine:
+            self.orders.send_to_client(client, M.EXECUTION_REPORT, [
+                (T.OrderID, "NONE"), (T.ClOrdID, "NONE"), (T.ExecID, next(self._exec_ids)), (T.ExecType, "I"),
+                (T.OrdStatus, "8"), (T.Symbol, "NA"), (T.Side, "1"), (T.LeavesQty, 0), (T.CumQty, 0), (T.AvgPx, 0),
+                (584, req), (911, 0), (912, "Y"), (T.Text, "no parent orders")])
+            return
+        for i, p in enumerate(mine, 1):
+            self._report(p, "I", p.status, text=self._working_text(p),
+                         extra=[(584, req), (911, len(mine)), (912, "Y" if i == len(mine) else "N")])
+
+    def _working_text(self, p: Parent) -> str:
+        working: dict[str, int] = {}
         for leg in p.runner.legs.values():
             if leg.live:
                 working[leg.order.venue] = working.get(leg.order.venue, 0) + leg.order.qty - leg.filled
-        text = "working " + (", ".join(f"{q}@{v}" for v, q in sorted(working.items())) or "0")
-        self._report(p, "I", p.status, text=text)
-        return True
+        return "working " + (", ".join(f"{q}@{v}" for v, q in sorted(working.items())) or "0")
 
     def _cancel_reject(self, p: Parent, client, cl: str, response_to: str, reason: str, text: str) -> None:
         self.orders.send_to_client(client, M.ORDER_CANCEL_REJECT, [
@@ -340,6 +363,31 @@ class AlgoDesk:
             if p.order.symbol == md.symbol:
                 p.ctx.on_market(md)
                 self._check_done(p)
+        if self._recording:
+            self._record_after(md)
+
+    def _record_after(self, md: MarketData) -> None:
+        """A parent that finished before its EndTime keeps the market on its tape until then (and
+        ``TAPE_AFTER_S`` past it, as the backtest runs on): TCA's market VWAP, end mid and
+        opportunity cost are over the parent's whole horizon, not up to its last fill. Only the
+        tape sees it; the finished algorithm decides nothing more."""
+        keep = []
+        for p in self._recording:
+            if md.ts_ns > p.order.end_ns + TAPE_AFTER_S * NS:
+                continue
+            keep.append(p)
+            if p.order.symbol != md.symbol:
+                continue
+            r = p.runner
+            r.market.update(md)
+            if isinstance(md, TradePrint):
+                r.tape.add(MarketRecord(md.ts_ns, md.venue, float(md.price), md.qty))
+            else:
+                mid = r.market.mid()
+                if mid is not None and mid != p.last_mid:
+                    p.last_mid = mid
+                    r.tape.add(MarketRecord(md.ts_ns, "", mid, 0))
+        self._recording = keep
 
     def _fill(self, p: Parent, o, qty: int, px: int) -> None:
         p.cum += qty
@@ -361,6 +409,9 @@ class AlgoDesk:
             self._report(p, "3", "3", text=f"{p.algo} finished with {p.order.qty - p.cum} unfilled")
 
     def _retire(self, p: Parent) -> None:
+        if self.clock.time_ns() < p.order.end_ns + TAPE_AFTER_S * NS and len(self._recording) < self.retain_finished:
+            p.last_mid = p.runner.market.mid()
+            self._recording.append(p)
         self._finished.append((p.client.config.target_comp_id, p.cl_ord_id))
         while len(self._finished) > self.retain_finished:
             key = self._finished.popleft()
@@ -368,8 +419,8 @@ class AlgoDesk:
             if old is not None and old.done:
                 del self.parents[key]
 
-    def _report(self, p: Parent, exec_type: str, status: str, last=None, text: str = "", orig: str | None = None
-                ) -> None:
+    def _report(self, p: Parent, exec_type: str, status: str, last=None, text: str = "", orig: str | None = None,
+                extra: list | None = None) -> None:
         sym = self.symbols.by_name(p.order.symbol)
         avg = (sym.tick.to_decimal(p.notional) / p.cum).quantize(sym.tick.to_decimal(1) / 10 ** 4) if p.cum else 0
         cl, orig = (p.cancel_cl, p.cl_ord_id) if p.cancel_cl and exec_type in ("6", "4") else (p.cl_ord_id, orig)
@@ -394,6 +445,7 @@ class AlgoDesk:
         fields += [(T.LeavesQty, leaves), (T.CumQty, p.cum), (T.AvgPx, avg)]
         if text:
             fields.append((T.Text, text))
+        fields += extra or []
         self.orders.send_to_client(p.client, M.EXECUTION_REPORT, fields)
         if status in ("2", "3", "4"):
             self._retire(p)

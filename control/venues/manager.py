@@ -6,8 +6,11 @@ reconnect policy, its limits in the gateway and the risk tables, and its daily c
 ``FixInitiator`` / ``OuchVenueSession`` call it between attempts) and hands the venue's caps to
 the desk's ``Breakers``, which stop the venue and cancel its working children when one is
 reached. ``poll()`` (the desk's periodic tick calls it) records each session going down and
-coming back; the gateway's FIX engine recovers the sequence on the new Logon (ResendRequest /
-gap fill) and reconciles the working orders with status requests before new flow goes out.
+coming back. Recovery after a reconnect is the gateway's engine's: its FIX venue sessions log on
+with ResetSeqNumFlag (an initiator's default) and the gateway reconciles every order working there
+with OrderStatusRequests before new flow goes out, so what the venue did while the link was down
+(a fill, a cancel) reaches the client once; an OUCH session logs in at the next sequence number it
+has not seen, and the venue replays the rest.
 
 Market data: ``feed`` is the venue's ITCH/MoldUDP64 feed client (duck-typed: ``stale``, ``lost``,
 ``stats``; sim's ``FeedSubscriber`` is one, which recovers gaps itself by MoldUDP64 retransmission
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from wirespeed.gateway.controls import RateLimit, TokenBucket
 

@@ -21,6 +21,8 @@ async def test_the_algo_commands_submit_follow_replace_and_cancel_parents(capsys
     async with Stack() as stack:
         clock, desk, c, stop, task = await _setup(stack)
         port = stack.gateway.port
+        rc, out = await _algo(capsys, port, "status")
+        assert rc == 0 and out.strip() == "no parent orders of CLIENT2", out
         rc, out = await _algo(capsys, port, "submit", "S1", "--symbol", "MSFT", "--side", "buy", "--qty", "600",
                               "--strategy", "twap", "--limit", "411.00", "--duration", "60", "--urgency", "cross",
                               "--decision-secs", "5")
@@ -48,6 +50,10 @@ async def test_the_algo_commands_submit_follow_replace_and_cancel_parents(capsys
         rc, out = await _algo(capsys, port, "status", "S3", "NOPE")
         assert rc == 1 and "S3 P2: new, filled 0 of 3,000" in out and "(working " in out, out
         assert "NOPE: refused: unknown order" in out, out
+        rc, out = await _algo(capsys, port, "status")                 # every parent of this client
+        lines = out.strip().splitlines()
+        assert rc == 0 and len(lines) == 2, out                     # S2 was refused: no parent
+        assert lines[0].startswith("S1 P1: filled, filled 600") and lines[1].startswith("S3 P2: new")
         rc, out = await _algo(capsys, port, "replace", "S3", "S4", "--qty", "3500", "--urgency", "mid")
         assert rc == 0 and out.startswith("S4 P2:") and "of 3,500" in out, out
         rc, out = await _algo(capsys, port, "cancel", "S4")

@@ -53,6 +53,10 @@ async def test_a_replace_raises_the_quantity_and_the_parameters_and_the_parent_f
         assert sum(int(m[T.LastQty]) for m in fills) == 700
         children = [s for s in stack.gateway.orders.orders.values() if s.client_id == "CONTROL"]
         assert sum(s.cum_qty for s in children) == 700
+        # the schedule on the tape is the whole parent's, up to the new total
+        from wirespeed.control.tca.tape import ScheduleRecord
+        due = [r.target for r in p.runner.tape.of(ScheduleRecord)]
+        assert due and all(0 <= t <= 700 for t in due) and max(due) > 300
         stop.set()
         await task
         await c.stop()
@@ -129,3 +133,60 @@ async def test_a_lower_limit_takes_out_children_priced_past_it_and_they_come_bac
         stop.set()
         await task
         await c.stop()
+
+
+# -- parse_amend, sans-IO ---------------------------------------------------------------------
+import pytest  # noqa: E402
+
+from wirespeed.control.live.amend import parse_amend  # noqa: E402
+from wirespeed.control.live.strategy import StrategyRequest  # noqa: E402
+from wirespeed.control.model import ExecutionRefused, make_parent  # noqa: E402
+from wirespeed.enums import Side  # noqa: E402
+from wirespeed.symbols import Symbol  # noqa: E402
+from wirespeed.prices import TickSize  # noqa: E402
+
+S = 1_000_000_000
+SYM = Symbol(1, "MSFT", TickSize(1, 2))
+ORDER = make_parent("P1", SYM, Side.BUY, 1000, 100 * S, 700 * S, "410.00")
+REQ = StrategyRequest("twap", 100 * S, 700 * S, urgency=None)
+
+
+def _amend(fields, params=None, filled=0, working=0, started=True, now=200 * S):
+    body = [(int(t), v) for t, v in fields.items()] + (strategy_fields("", params)[1:] if params else [])
+    f = {int(t): v for t, v in fields.items()}
+    return parse_amend(body, f, ORDER, REQ, SYM, filled, working, started, now)
+
+
+def test_an_amendment_re_plans_what_is_left_from_now_and_keeps_what_it_leaves_out():
+    am = _amend({T.OrderQty: "1500", T.OrdType: "2", T.Price: "410.50"}, {"DurationSecs": "300"}, filled=400,
+                working=200)
+    assert am.order.qty == 1500 and am.order.limit == 41050 and am.order.start_ns == 100 * S
+    assert am.order.end_ns == 500 * S                                 # now + DurationSecs
+    assert am.remaining.qty == 1100 and am.remaining.start_ns == 200 * S and am.remaining.end_ns == 500 * S
+    assert am.request.algo == "twap" and am.request.start_ns == 100 * S and am.request.duration_s is None
+    lifted = _amend({T.OrderQty: "1000", T.OrdType: "1"})
+    assert lifted.order.limit is None and lifted.remaining.qty == 1000
+    kept = _amend({T.OrderQty: "1000"})                               # no OrdType: the limit stays
+    assert kept.order.limit == 41000 and kept.order.end_ns == 700 * S
+
+
+def test_before_its_start_a_parent_may_move_its_start():
+    am = _amend({T.OrderQty: "1000"}, {"StartTime": "19700101-00:05:00"}, started=False, now=50 * S)
+    assert am.order.start_ns == am.remaining.start_ns == 300 * S
+    with pytest.raises(ExecutionRefused, match="StartTime: the parent has started; it cannot move"):
+        _amend({T.OrderQty: "1000"}, {"StartTime": "19700101-00:05:00"})
+
+
+@pytest.mark.parametrize("fields, params, text", [
+    ({T.OrderQty: "400"}, None, "OrderQty(38): 400 is not above CumQty 400"),
+    ({T.OrderQty: "x"}, None, "OrderQty(38): not a positive integer: 'x'"),
+    ({T.OrderQty: "1000", T.Symbol: "AAPL"}, None, "Symbol(55): a replace may not change the symbol"),
+    ({T.OrderQty: "1000", T.Side: "2"}, None, "Side(54): a replace may not change the side"),
+    ({T.OrderQty: "1000", T.OrdType: "3"}, None, "OrdType(40): '3' is neither 1 (market) nor 2 (limit)"),
+    ({T.OrderQty: "1000"}, {"EndTime": "19700101-00:03:00"}, "EndTime: already past"),
+    ({T.OrderQty: "1000"}, {"EndTime": "19700101-00:05:00", "DurationSecs": "5"}, "give one, not both"),
+])
+def test_bad_amendments_name_what_is_wrong(fields, params, text):
+    with pytest.raises(ExecutionRefused) as e:
+        _amend(fields, params, filled=400, working=100)
+    assert text in e.value.reason

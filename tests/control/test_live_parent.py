@@ -68,6 +68,13 @@ async def test_a_twap_parent_over_fix_is_worked_filled_and_reported_with_last_mk
         children = [s for s in stack.gateway.orders.orders.values() if s.client_id == "CONTROL"]
         assert children and sum(s.cum_qty for s in children) == 600
         assert desk.parents[("CLIENT1", "PAR1")].runner.tape.records   # TCA's tape written live
+        # finished before its EndTime, the parent's tape keeps taking the market (TCA over the
+        # whole horizon), while its algorithm sends nothing more
+        from wirespeed.control.tca.tape import MarketRecord
+        tape, sent = desk.parents[("CLIENT1", "PAR1")].runner.tape, stack.gateway.orders.counts["accepted"]
+        desk.on_market(Quote(stack.config.venue.name, "MSFT", clock.time_ns(), ((40_950, 100),), ((40_970, 100),)))
+        assert tape.of(MarketRecord)[-1].price == 40_960.0
+        assert stack.gateway.orders.counts["accepted"] == sent
         await c.stop()
 
 

@@ -49,10 +49,12 @@ def test_live_and_backtest_make_the_same_decisions_on_the_same_day():
     from wirespeed.sim.demo_vs_backtest import compare
 
     spec = BacktestSpec(algo="twap", qty=2000, start_s=10, minutes=2, seed=1, params={"decision_s": 10.0})
-    c = compare(spec, speed=30)
+    c = compare(spec, speed=30, to_end=False)                 # the decisions are made by the last fill
     b, live = c.backtest, c.live
-    assert b.children >= 4                                   # a schedule of slices, not one order
-    assert abs(live.children - b.children) <= max(1, b.children // 5)
+    bt_children, live_children = c.decisions
+    assert bt_children >= 4                                  # a schedule of slices, not one order
+    # the algorithm's decisions match (its venue legs may differ: a late book re-routes an IOC rest)
+    assert abs(live_children - bt_children) <= max(1, bt_children // 5), c.report()
     assert live.filled == b.filled == 2000
     assert live.qty == b.qty and live.algo == b.algo == "twap"
     # the figures are printed side by side with their difference (the 2 bps check of the issue)
