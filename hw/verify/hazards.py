@@ -136,6 +136,13 @@ def scenarios(window: int = 4) -> list[Scenario]:
                  (1,) * (window + 2) + (0,)))
     add(Scenario("dup/rejected-ahead-then-key-of-two-ahead", (order(82), order(qty=0), order(82)), (1, 0, 0)))
     add(Scenario("dup/same-key-three-times", (order(83), order(83), order(83)), (1, 0, 0)))
+    # the report's other hypotheses: keys equal in their low (or high) 32 bits, key 0 into the
+    # empty window after reset, one key from two sessions (the window is shared, as in the model)
+    add(Scenario("dup/keys-equal-low-bits", tuple(order((k << 32) | 5) for k in range(6)), (1,) * 6))
+    add(Scenario("dup/keys-equal-high-bits", tuple(order((5 << 32) | k) for k in range(3)) + (order(5 << 32),),
+                 (1, 1, 1, 0)))
+    add(Scenario("dup/key-zero-after-reset", tuple(order(k) for k in range(6)), (1,) * 6))
+    add(Scenario("dup/same-key-other-session", (order(84, session=0), order(84, session=1)), (1, 0)))
     # position: the order ahead's quantity on the same (symbol, side) entry
     add(Scenario("pos/same-entry-accepted-ahead", (order(symbol=TIGHT, qty=60), order(symbol=TIGHT, qty=50),
                                                    order(symbol=TIGHT, qty=50), order(symbol=TIGHT, qty=40)),
