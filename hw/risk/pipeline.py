@@ -281,7 +281,10 @@ class RiskPipeline(wiring.Component):
         # the session's credit room as the order is in stage 1: its limit + cancelled - accepted,
         # all orders up to 3 ahead in; the order 2 ahead's notional (decided as this one moves
         # into stage 2) is taken off in stage 2 if it was accepted, the order ahead's speculated on
-        s2_sroom = Signal(signed(NOTIONAL_STATE + 2))
+        # every session's room, taken as the order moves into stage 2 (adders, no mux, in
+        # front of the registers); the order's own is picked in stage 2 (one-hot AND-OR)
+        s2_srooms = [Signal(signed(NOTIONAL_STATE + 2), name=f"s2_session_room{k}") for k in range(S)]
+        s2_shot, s2_session_in = Signal(S), Signal()
         s2_same_session2 = Signal()                  # same session as the order 2 ahead (now in stage 3)
         s3 = Signal(ORDER.layout)
         s1_side_ok = _one_of(s1.side, Side)
@@ -298,10 +301,9 @@ class RiskPipeline(wiring.Component):
                          s2_same_entry.eq(s1_entry == s2_entry), s2_entry.eq(s1_entry),
                          s2_opened.eq(s1_opened), s2_fwd2.eq(equal(s3_entry, s1_entry)),
                          s2_same_session.eq(s1.session == s2.session), s2_same_session2.eq(s1.session == s3.session),
-                         # out of reach for a session out of range (rejected as a bad field alone)
-                         s2_sroom.eq(Mux(s1.session[sbits:] == 0,
-                                         _select(s1_shot, regs.session_credit) + _select(s1_shot, session_n.cancelled)
-                                         - _select(s1_shot, session_n.accepted), 1 << NOTIONAL_STATE))]
+                         s2_shot.eq(s1_shot), s2_session_in.eq(s1.session[sbits:] == 0),
+                         *(room.eq(limit + cancelled - accepted) for room, limit, cancelled, accepted
+                           in zip(s2_srooms, regs.session_credit, session_n.cancelled, session_n.accepted))]
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
@@ -316,6 +318,8 @@ class RiskPipeline(wiring.Component):
         with m.If(advance):
             m.d.sync += notional_2.eq(mul.product)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2
+        # out of reach for a session out of range (rejected as a bad field alone)
+        s2_sroom = Mux(s2_session_in, _select(s2_shot, s2_srooms), 1 << NOTIONAL_STATE)
         sroom_2 = s2_sroom - Mux(acc_prev & s2_same_session2, notional_2, 0)
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
