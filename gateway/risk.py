@@ -33,6 +33,7 @@ from wirespeed.symbols import SymbolTable
 NOW_MASK = (1 << 48) - 1
 _G = {r.name: r.offset for r in regmap.GLOBALS}
 _LIMIT_WORDS = SYMBOL_LIMITS.width // 32
+_WRITE_ONLY = {r.offset for r in regmap.SHADOW}
 
 
 class RiskBackend(Protocol):
@@ -49,9 +50,8 @@ class RiskBackend(Protocol):
 
 
 def entry_writes(index: int, entry: LimitEntry) -> list[tuple[int, int]]:
-    """The register writes that load one limit-table row."""
-    row = entry.pack()
-    return [(regmap.table_addr(index, w), (row >> (32 * w)) & 0xFFFFFFFF) for w in range(_LIMIT_WORDS)]
+    """The register writes that load one limit-table row: its shadow words, then the commit."""
+    return regmap.row_writes(index, entry.pack())
 
 
 def control_writes(kill: bool, reduce_only: bool) -> list[tuple[int, int]]:
@@ -67,21 +67,33 @@ class _Registers:
 
     def _init_registers(self, clock: Callable[[], int] | None) -> None:
         self._rows: dict[int, list[int]] = {}
+        self._shadow, self._shadow_written = [0] * _LIMIT_WORDS, set()
         self._t0 = time.monotonic_ns()
         self.clock = clock or (lambda: (time.monotonic_ns() - self._t0) & NOW_MASK)
         self.writes = 0
 
     def _note_write(self, addr: int, word: int) -> int | None:
-        """Keep a table word; returns the row index it belongs to (None for a global)."""
+        """Follow the shadow row as the register file does; returns the row index a commit
+        writes (None for any other write). A write the hardware refuses raises ValueError."""
         self.writes += 1
-        if addr < regmap.TABLE_BASE:
+        if addr >= regmap.TABLE_BASE:
+            raise ValueError(f"register write to {addr:#06x}: limit rows are written through the SHADOW "
+                             f"words and ROW_COMMIT, not in place")
+        shadow = (addr - regmap.SHADOW_BASE) // regmap.WORD
+        if 0 <= shadow < _LIMIT_WORDS and addr % regmap.WORD == 0:
+            self._shadow[shadow] = word & 0xFFFFFFFF
+            self._shadow_written.add(shadow)
             return None
-        index, offset = divmod(addr - regmap.TABLE_BASE, regmap.TABLE_STRIDE)
-        word_no = offset // regmap.WORD
-        if index >= self.depth or word_no >= _LIMIT_WORDS or offset % regmap.WORD:
-            raise ValueError(f"register write to {addr:#06x} is outside the limit table (depth {self.depth})")
-        self._rows.setdefault(index, [0] * _LIMIT_WORDS)[word_no] = word & 0xFFFFFFFF
-        return index
+        if addr != _G["ROW_COMMIT"]:
+            return None
+        missing = sorted(set(range(_LIMIT_WORDS)) - self._shadow_written)
+        if missing:
+            raise ValueError(f"ROW_COMMIT of row {word}: shadow words {missing} not written since the last commit")
+        if not 0 <= word < self.depth:
+            raise ValueError(f"ROW_COMMIT of row {word}: outside the limit table (depth {self.depth})")
+        self._rows[word] = list(self._shadow)
+        self._shadow_written = set()
+        return word
 
     def row(self, index: int) -> LimitEntry | None:
         words = self._rows.get(index)
@@ -122,13 +134,16 @@ class ModelRiskBackend(_Registers):
 
     def release(self, order: Order, qty: int, filled: bool) -> None:
         """``qty`` of an accepted order filled (position moves) or was canceled."""
-        self.model.fill(Fill(order.symbol, int(order.side), qty, qty * order.price, cancel=not filled))
+        self.model.fill(Fill(order.symbol, int(order.side), qty, qty * order.price, cancel=not filled,
+                 session=order.session))
 
     def write_register(self, addr: int, word: int) -> None:
         m = self.model
         index = self._note_write(addr, word)
         if index is not None:
             m.write(index, self.row(index))
+        elif addr in _WRITE_ONLY:
+            pass                            # a shadow word: it takes effect with the commit
         elif addr == _G["CTRL"]:
             m.kill, m.reduce_only = bool(word & 1), bool(word & 2)
         elif addr == _G["CREDIT_LIMIT_LO"]:

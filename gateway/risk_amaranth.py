@@ -44,7 +44,8 @@ class AmaranthRiskBackend(_Registers):
         return RISK_OUT.unpack(self._run("order", (pack_order(order), self.clock())))["mask"]
 
     def release(self, order: Order, qty: int, filled: bool) -> None:
-        self._run("fill", Fill(order.symbol, int(order.side), qty, qty * order.price, cancel=not filled).pack())
+        self._run("fill", Fill(order.symbol, int(order.side), qty, qty * order.price, cancel=not filled,
+                                    session=order.session).pack())
 
     def write_register(self, addr: int, word: int) -> None:
         self._note_write(addr, word)

@@ -30,6 +30,7 @@ def main() -> int:
     print(f"  simulation: {cocotb_rate:,.0f} orders/s, {r['cycles'] / r['wall_s']:,.0f} cycles/s"
           " (Verilator driven cycle by cycle from Python via cocotb)")
     harness(depth, cocotb_rate)
+    latency_by_entries()
     from .synth import report
     print(report(src, "risk_pipeline"))
     encoders()
@@ -74,6 +75,28 @@ def harness(depth: int, cocotb_rate: float, orders: int = 1_000_000) -> None:
     print(f"  C++ harness: {best:,.0f} orders/s in batches ({best / cocotb_rate:,.0f}x cocotb's "
           f"{cocotb_rate:,.0f}), {per_order * 1e6:.1f} us an order one at a time ({1 / per_order:,.0f} orders/s, "
           f"{1 / per_order / cocotb_rate:,.0f}x cocotb)")
+
+
+#: (symbol, side) entries -> symbols (two entries a symbol: the buy and the sell side)
+ENTRIES = (64, 1_024, 16_384)
+
+
+def latency_by_entries(orders: int = 10_000) -> None:
+    """Decision latency (min = max?) over ``orders`` random orders back to back with fills, at
+    64, 1k and 16k (symbol, side) entries of per-symbol state in block RAM."""
+    for entries in ENTRIES:
+        depth = entries // 2
+        src = write_verilog(RiskPipeline(depth, 8, 8), "risk_pipeline", BUILD_DIR / "bench-hw" / f"e{entries}")
+        with tempfile.TemporaryDirectory() as tmp:
+            result = Path(tmp) / "bench.json"
+            run_cocotb(verilog_path=src, top="risk_pipeline", test_module="wirespeed.hw.verify.bench_tb",
+                       test_dir=REPO_ROOT, build_name=f"bench_risk_pipeline_e{entries}",
+                       extra_env={"WS_BENCH_OUT": str(result), "WS_ORDERS": str(orders), "WS_DEPTH": str(depth),
+                                  "WS_SESSIONS": "8"})
+            r = json.loads(result.read_text())
+        print(f"  {entries:>6,} entries ({depth:,} symbols): decision latency min {r['latency_min']}, "
+              f"max {r['latency_max']} cycles over {r['orders']:,} orders back to back, "
+              f"{r['orders_per_cycle']:.3f} orders/cycle")
 
 
 def encoders() -> None:

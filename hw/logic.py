@@ -6,7 +6,7 @@ signedness, or against a constant, to two LUT levels before the carry chain, and
 the carry out of an increment, each is one LUT per bit feeding the carry chain, which
 the depth measure (hw/synth.py) counts as zero, as the fabric's carry logic is.
 """
-from amaranth import Cat, Const, Signal, Value
+from amaranth import Cat, Const, Mux, Signal, Value, signed
 
 
 def below(value, limit) -> Value:
@@ -50,3 +50,14 @@ def kept(m, value, name: str):
     sig = Signal(len(value), name=name, attrs={"keep": 1})
     m.d.comb += sig.eq(value)
     return sig
+
+
+def clamp_for_compare(value, width: int) -> Value:
+    """``value`` (signed) clamped to [-1, 2**width - 1], as ``signed(width + 1)``: any unsigned
+    ``width``-bit operand compares against the result as against ``value`` itself (below 0,
+    every operand exceeds it; at 2**width or more, none does). Registered a stage ahead of a
+    compare, it shortens the compare's carry chain to ``width + 2`` bits."""
+    neg = value[-1]
+    big = ~neg & any_of(value[width:len(value) - 1]) if len(value) - 1 > width else Const(0, 1)
+    return Mux(neg, Const(-1, signed(width + 1)),
+               Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(value[:width], Const(0, 1)).as_signed()))

@@ -121,13 +121,20 @@ def main(argv: list[str] | None = None) -> int:
 
     names = list(argv if argv is not None else sys.argv[1:])
     known = dict(tops())
+    for name in names:               # risk_pipeline@N: the risk pipeline with a table of N symbols
+        base, _, depth = name.partition("@")
+        if base == "risk_pipeline" and depth.isdigit():
+            from .risk.pipeline import RiskPipeline
+            known[name] = lambda d=int(depth): RiskPipeline(depth=d, sessions=8, window=8)
     unknown = [n for n in names if n not in known]
     if unknown:
         print(f"unknown top(s) {unknown}; known: {sorted(known)}", file=sys.stderr)
         return 2
     failed = 0
     for name in names or list(known):
-        path = write_verilog(known[name](), name, BUILD_DIR / "pnr")
+        base, _, depth = name.partition("@")
+        path = write_verilog(known[name](), base, BUILD_DIR / "pnr" / (f"d{depth}" if depth else ""))
+        name = base
         try:
             print(depth_report(path, name), flush=True)
             print(report(path, name), flush=True)

@@ -129,6 +129,7 @@ FILL = RecordFormat("fill", {
     "cancel": 1,         # 0: fill (position moves), 1: cancel (open quantity released)
     "qty": 32,
     "notional": 64,
+    "session": 8,        # the session (account) of the order it releases: its credit
 })
 
 #: What the risk pipeline emits per order: the decision and the order it is about,

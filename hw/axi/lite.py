@@ -9,6 +9,8 @@ address or with WSTRB other than all four bytes; a read out of range or of a wri
 address. A bad access changes nothing: it still goes to the register bus, which ignores
 it and sets the error flag (STATUS bit 0), except a partial-strobe write, which is not
 passed on at all. The address decode is ``regs.map``'s, the one the register file uses.
+A write the register file refuses on its contents (a ROW_COMMIT of an incomplete shadow row
+or of an index beyond the table) is answered SLVERR too: the error flag rose during it.
 """
 from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
@@ -39,10 +41,10 @@ def _table(addr, depth: int):
 
 
 def writable(addr, depth: int):
-    in_table, limit_word = _table(addr, depth)
-    rw = [addr == r.offset for r in regmap.GLOBALS if r.access in ("RW", "W1C")]
-    hit = in_table & limit_word
-    for h in rw:
+    """A writable global (RW, W1C, the shadow row and its commit); no table word is written in place."""
+    rw = [addr == r.offset for r in regmap.GLOBALS if r.access != "RO"]
+    hit = rw[0]
+    for h in rw[1:]:
         hit = hit | h
     return (addr[:2] == 0) & hit
 
@@ -67,6 +69,7 @@ class AxiLiteRegs(wiring.Component):
         m = Module()
         s, bus = self.s, self.bus
         wait = Signal(range(WRITE_LATENCY + 2))
+        err_before = Signal()                     # the error flag as the write was taken
         m.d.sync += [bus.we.eq(0), bus.re.eq(0)]
         # if/elif on the state, not m.FSM() or m.Switch(): their case statements come out
         # incomplete under verilator -Wall
@@ -78,7 +81,7 @@ class AxiLiteRegs(wiring.Component):
                 full = s.wstrb == 0xF
                 m.d.sync += [bus.addr.eq(s.awaddr), bus.wdata.eq(s.wdata), bus.we.eq(full),
                              s.bresp.eq(Mux(full & writable(s.awaddr, self.depth), OKAY, SLVERR)),
-                             wait.eq(WRITE_LATENCY + 1), state.eq(WRITE)]
+                             err_before.eq(bus.err), wait.eq(WRITE_LATENCY + 1), state.eq(WRITE)]
             with m.Elif(s.arvalid):
                 m.d.comb += s.arready.eq(1)
                 m.d.sync += [bus.addr.eq(s.araddr), bus.re.eq(1),
@@ -91,6 +94,8 @@ class AxiLiteRegs(wiring.Component):
                     m.d.sync += state.eq(IDLE)
             with m.Else():
                 m.d.sync += wait.eq(wait - 1)
+                with m.If((wait == 1) & bus.err & ~err_before):    # the flag is set by then
+                    m.d.sync += s.bresp.eq(SLVERR)
         with m.Elif(state == READ):
             with m.If(bus.rvalid):
                 m.d.sync += [s.rdata.eq(bus.rdata), state.eq(RDATA)]

@@ -42,17 +42,39 @@ def render() -> str:
                      for r in regmap.GLOBALS))
     lines += [
         "",
-        "## Per-symbol rows",
+        "## Limit rows: shadow words and an atomic commit",
         "",
-        f"Symbol index `n` occupies `0x{regmap.TABLE_BASE:04X} + n * 0x{regmap.TABLE_STRIDE:X}`. The limit",
-        "words are write-only (they live in block RAM with one read port, used by the pipeline);",
-        "the position words are read-only. RAM is not cleared by reset: software writes every row",
-        "at start-up (a row with FLAGS.valid = 0 rejects its symbol as unknown).",
+        "A limit-table row is never written in place. Software writes the `SHADOW_*` words (one per",
+        "32-bit word of the row, in any order), then the symbol index to `ROW_COMMIT`: the register",
+        "file writes the whole 320-bit row into the block RAM in one write, so every order is decided",
+        "against the old row or the new one, never a mix (the hazard scenarios `regs/commit-*` check",
+        "it). A commit is refused, writing nothing and setting STATUS bit 0, unless every shadow",
+        "word has been written since the last commit (`SHADOW_WRITTEN` shows which) and the index",
+        f"is in the table. The limit RAM is not cleared by reset: software writes every row at",
+        "start-up (a row with FLAGS.valid = 0 rejects its symbol as unknown).",
+        "",
+        "## Per-symbol state (read-only)",
+        "",
+        f"Symbol index `n` occupies `0x{regmap.TABLE_BASE:04X} + n * 0x{regmap.TABLE_STRIDE:X}`"
+        f" (up to {regmap.MAX_DEPTH:,} symbols); words 0..{regmap.STATE_BASE_WORD - 1} of a row are reserved"
+        " (an access sets the error flag).",
         "",
     ]
     lines += _table(["word", "offset", "name", "access", "description"],
                     ([str(w.word), f"`+0x{w.word * regmap.WORD:02X}`", w.name, w.access, w.doc]
                      for w in regmap.TABLE_WORDS))
+    lines += [
+        "",
+        "## Per-session (account) registers",
+        "",
+        f"Session `s` occupies `0x{regmap.SESSION_BASE:06X} + s * 0x{regmap.SESSION_STRIDE:X}`. Each session has a",
+        "credit limit of its own on its open + filled notional, checked besides the gross limit",
+        "(either rejects with credit_limit); its fills and cancels carry its session (`FILL.session`).",
+        "",
+    ]
+    lines += _table(["word", "offset", "name", "access", "description"],
+                    ([str(w.word), f"`+0x{w.word * regmap.WORD:02X}`", w.name, w.access, w.doc]
+                     for w in regmap.SESSION_WORDS))
     lines += [
         "",
         f"The limit words are the `SYMBOL_LIMITS` record ({SYMBOL_LIMITS.width} bits, word k = bits 32k..32k+31):",

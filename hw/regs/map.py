@@ -2,8 +2,14 @@
 
 The bus decoder in hardware, the register-map document (docs/hw/registers.md) and
 the tests all read this module. Byte addresses, 32-bit words. Globals live below
-``TABLE_BASE``; each symbol's row of the limit table, followed by its read-only
-position state, occupies ``TABLE_STRIDE`` bytes from ``TABLE_BASE + index * TABLE_STRIDE``.
+``TABLE_BASE``; each symbol's read-only position state occupies ``TABLE_STRIDE`` bytes from
+``TABLE_BASE + index * TABLE_STRIDE`` (the 24-bit address reaches 262,080 symbols).
+
+A limit-table row is not written in place: software writes the ``SHADOW_*`` words (one per
+32-bit word of the row, any order) and then the symbol index to ``ROW_COMMIT``, which writes
+the whole row in one memory write, so an order sees the old row or the new one, never a mix.
+A commit before every shadow word has been written since the last commit is refused (no
+row is written) and sets the error flag; so is one to an index beyond the table.
 """
 from __future__ import annotations
 
@@ -11,9 +17,9 @@ from dataclasses import dataclass
 
 from wirespeed.layout import SYMBOL_LIMITS
 
-VERSION = 0x57530002   # "WS", map version 2
+VERSION = 0x57530003   # "WS", map version 3: 24-bit addresses, rows committed from shadow words
 WORD = 4
-ADDR_WIDTH = 16
+ADDR_WIDTH = 24
 TABLE_BASE = 0x1000
 TABLE_STRIDE = 0x40    # 16 words
 
@@ -39,6 +45,10 @@ GLOBALS = (
     Reg("CREDIT_USED_HI", 0x01C, "RO", 32, 0, "open + filled notional, high word"),
     Reg("RATE_INTERVAL", 0x020, "RW", 32, 0, "message-rate throttle (GCRA) emission interval T, in units of now; 0 = off"),
     Reg("RATE_TOLERANCE", 0x024, "RW", 32, 0, "GCRA tolerance tau (burst = tau / T + 1 orders)"),
+    Reg("ROW_COMMIT", 0x028, "WO", 24, 0, "write a symbol index: the shadow row becomes that row of the limit table, "
+                                          "in one write; refused (error flag, nothing written) unless every SHADOW "
+                                          "word was written since the last commit and the index is in the table"),
+    Reg("SHADOW_WRITTEN", 0x02C, "RO", 10, 0, "bit k: SHADOW word k written since the last commit"),
 )
 
 
@@ -69,11 +79,19 @@ def _limit_words() -> list[TableWord]:
 
 
 LIMIT_WORDS = _limit_words()
+SHADOW_BASE = 0x040
+#: the shadow row, one write-only word per word of a limit-table row, named after it
+SHADOW = tuple(Reg(f"SHADOW_{w.name}", SHADOW_BASE + w.word * WORD, "WO", 32, 0,
+                   f"shadow row word {w.word}: {w.doc}") for w in LIMIT_WORDS)
+GLOBALS = GLOBALS + SHADOW
+assert SHADOW_BASE + len(SHADOW) * WORD <= TABLE_BASE
 STATE_FIELDS = ("pos", "open_buy", "open_sell")   # 48-bit signed each, two words apiece
-STATE_WORDS = [TableWord(len(LIMIT_WORDS) + 2 * i + half, f"{f.upper()}_{'HI' if half else 'LO'}", "RO",
+#: words 0..len(LIMIT_WORDS)-1 of a table row are reserved (rows are written through SHADOW)
+STATE_BASE_WORD = len(LIMIT_WORDS)
+STATE_WORDS = [TableWord(STATE_BASE_WORD + 2 * i + half, f"{f.upper()}_{'HI' if half else 'LO'}", "RO",
                          f"{f} (48-bit two's complement), {'high 16 bits sign-extended' if half else 'low 32 bits'}")
                for i, f in enumerate(STATE_FIELDS) for half in (0, 1)]
-TABLE_WORDS = LIMIT_WORDS + STATE_WORDS
+TABLE_WORDS = STATE_WORDS
 assert len(TABLE_WORDS) * WORD <= TABLE_STRIDE
 
 
@@ -83,3 +101,31 @@ def global_by_name(name: str) -> Reg:
 
 def table_addr(index: int, word: int) -> int:
     return TABLE_BASE + index * TABLE_STRIDE + word * WORD
+
+
+#: per-session (account) registers: session ``s`` occupies ``SESSION_BASE + s * SESSION_STRIDE``
+SESSION_BASE = 0xF00000
+SESSION_STRIDE = 0x20
+SESSION_WORDS = (
+    TableWord(0, "S_CREDIT_LIMIT_LO", "RW", "the session's credit limit on its open + filled notional, low word "
+                                            "(reset: all ones)"),
+    TableWord(1, "S_CREDIT_LIMIT_HI", "RW", "the session's credit limit, high word"),
+    TableWord(2, "S_CREDIT_USED_LO", "RO", "the session's open + filled notional, low word"),
+    TableWord(3, "S_CREDIT_USED_HI", "RO", "the session's open + filled notional, high word"),
+)
+MAX_DEPTH = (SESSION_BASE - TABLE_BASE) // TABLE_STRIDE      # symbols the table region holds
+
+
+def session_addr(session: int, word: int) -> int:
+    return SESSION_BASE + session * SESSION_STRIDE + word * WORD
+
+
+def shadow_addr(word: int) -> int:
+    return SHADOW_BASE + word * WORD
+
+
+def row_writes(index: int, row: int) -> list[tuple[int, int]]:
+    """The register writes that load one packed ``SYMBOL_LIMITS`` row: every shadow word, then
+    the commit of row ``index``."""
+    return ([(shadow_addr(w), (row >> (32 * w)) & 0xFFFFFFFF) for w in range(len(LIMIT_WORDS))]
+            + [(global_by_name("ROW_COMMIT").offset, index)])

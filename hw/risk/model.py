@@ -1,7 +1,8 @@
 """Golden model of the risk pipeline, and the gateway's software risk backend.
 
 ``RiskModel`` holds exactly the hardware's state: the per-symbol limit table,
-positions and open quantities per symbol, gross credit (open + filled notional),
+positions and open quantities per symbol, gross credit (open + filled notional) and
+each session's credit,
 a GCRA throttle per session, the duplicate-ClOrdID window, and the kill-switch and
 reduce-only flags. ``order()`` decides one order and applies its effect; ``fill()``
 applies a fill or cancel. Fed the same events in the same order, it produces the
@@ -59,15 +60,16 @@ class Fill:
     qty: int
     notional: int
     cancel: bool = False
+    session: int = 0         # the session of the order it releases (its credit)
 
     def pack(self) -> int:
         return FILL.pack({"symbol": self.symbol, "side": self.side, "cancel": int(self.cancel), "qty": self.qty,
-                          "notional": self.notional})
+                          "notional": self.notional, "session": self.session})
 
     @classmethod
     def unpack(cls, word: int) -> "Fill":
         f = FILL.unpack(word)
-        return cls(f["symbol"], f["side"], f["qty"], f["notional"], bool(f["cancel"]))
+        return cls(f["symbol"], f["side"], f["qty"], f["notional"], bool(f["cancel"]), f["session"])
 
 
 class RiskModel:
@@ -86,6 +88,10 @@ class RiskModel:
         self.open_notional = 0
         self.filled_notional = 0
         self.credit_limit = NOTIONAL_MAX
+        # per session (account): a credit limit of its own on its open + filled notional
+        self.session_credit_limit = [NOTIONAL_MAX] * sessions
+        self.session_open = [0] * sessions
+        self.session_filled = [0] * sessions
         self.kill = False
         self.reduce_only = False
         self.rate_interval = 0          # GCRA emission interval T, in units of ``now``
@@ -102,6 +108,10 @@ class RiskModel:
     @property
     def credit_used(self) -> int:
         return self.open_notional + self.filled_notional
+
+    def session_used(self, session: int) -> int:
+        """The session's open + filled notional (what its credit limit bounds)."""
+        return self.session_open[session] + self.session_filled[session]
 
     # -- events ----------------------------------------------------------------------
     def check_fields(self, *, symbol: int, side: int, ord_type: int, tif: int, qty: int, price: int,
@@ -123,6 +133,9 @@ class RiskModel:
             mask |= R.DUPLICATE_CLORDID.bit
         notional = qty * price
         if checks.credit_limit(self.credit_used, notional, self.credit_limit):
+            mask |= R.CREDIT_LIMIT.bit
+        if session < self.sessions and checks.credit_limit(self.session_used(session), notional,
+                                                           self.session_credit_limit[session]):
             mask |= R.CREDIT_LIMIT.bit
         entry = self.table.get(symbol) if symbol < self.depth else None
         if entry is None or not entry.valid:
@@ -160,6 +173,7 @@ class RiskModel:
             else:
                 self.open_sell[sym] += qty
             self.open_notional += qty * fields["price"]
+            self.session_open[session] += qty * fields["price"]
             self.recent.append(fields.get("cl_ord_key", 0))
         return mask
 
@@ -174,6 +188,10 @@ class RiskModel:
         if not 0 <= f.symbol < self.depth:
             return  # the hardware ignores fills for symbols outside its table
         buy = f.side == Side.BUY
+        if f.session < self.sessions:
+            self.session_open[f.session] -= f.notional
+            if not f.cancel:
+                self.session_filled[f.session] += f.notional
         if f.cancel:
             if buy:
                 self.open_buy[f.symbol] -= f.qty

@@ -1,39 +1,41 @@
-"""The pre-trade risk pipeline: every check, one order per cycle, fixed latency, and no
-path deeper than three LUT levels between registers.
+"""The pre-trade risk pipeline: every check, one order per cycle, fixed latency.
 
-    advance 0  order on ``i``; ``now`` sampled; its limit-table row read (read-first)
+    advance 0  order on ``i``; ``now`` sampled; its limit-table row and its (symbol, side)
+               entry's opened and released words read from block RAM (synchronous,
+               read-first: counters.py)
     stage 1    OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
                max qty, collar, stale reference (one comparison each) -> registered;
                the notional multiply starts (DSP: registered inputs, M register);
-               the order's released quantity read (LUT-RAM); does it share its
-               (symbol, side) entry and its session with the order ahead?
-    stage 2    notional in the DSP's P register; the order's opened quantity read; every
-               state check's headroom computed twice: one if the order ahead (now in
-               stage 3) is accepted, one if it is not
+               the entry's words with the writes that landed as they were read forwarded
+               (the fill ahead's released word, the opened word of the order 3 or 4 ahead);
+               the session's credit room; same entry / session as the orders ahead?
+    stage 2    notional in the DSP's P register; the opened word of the order 2 ahead
+               forwarded; every state check's headroom computed twice: one if the order
+               ahead (now in stage 3) is accepted, one if it is not
     stage 3    each state check is one compare per candidate and the order ahead's
-               registered accept picks the answer; the accepted order's effect is
-               written to the state (LUT-RAM write, register enables)
-    output     decision valid on ``o``  (LATENCY = 4, whatever the outcome)
+               registered accept picks the answer; the accepted order's effect goes to the
+               registers (window, GCRA, notional) and to the opened word's write register,
+               which writes the block RAM in the next cycle
+    output     decision valid on ``o``  (LATENCY = 4, whatever the outcome and the depth)
 
 State, per (symbol, side) entry e: ``opened[e]`` (quantity accepted) and ``released[e]``
 (quantity released by fills and cancels), cumulative, so an order and a fill never
 write the same memory. With ``used = opened - released`` (pos + open_buy for the buy
 entry, open_sell - pos for the sell entry) every position check is
 ``qty > limit - used`` (position limit) or ``qty > -used`` (reduce-only), whatever the
-side. Credit: ``used = accepted notional - cancelled notional``, the check
-``notional > credit_limit + cancelled - accepted``.
+side. Credit, gross and per session (account): ``used = accepted notional - cancelled
+notional``, the check ``notional > credit_limit + cancelled - accepted``.
 
 Reset clears the state: registers at once, the memories one entry per cycle (2 x depth
-cycles, with ``i.ready`` and ``fill.ready`` low): ``released`` is set to ``opened``, so every
-entry's used quantity is zero, and the positions to zero. All stages advance together,
-when the output's skid register is empty (``advance`` is a register). A fill taken on
-advance u is registered, then written, and is seen by orders decided on advance
-u + FILL_VISIBLE onwards; orders already in stages 1-3 are decided without it. Golden
-model: ``model.RiskModel`` (the testbench applies each fill after the order decided
-FILL_VISIBLE - 1 advances after it).
+cycles, with ``i.ready`` and ``fill.ready`` low): every counter is set to zero. All stages
+advance together, when the output's skid register is empty (``advance`` is a register). A
+fill taken on advance u is registered, then written, and is seen by orders decided on
+advance u + FILL_VISIBLE onwards; orders already in stages 1-3 are decided without it.
+Golden model: ``model.RiskModel`` (the testbench applies each fill after the order
+decided FILL_VISIBLE - 1 advances after it).
 """
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -43,11 +45,12 @@ from wirespeed.layout import FILL, ORDER, RISK_OUT, SYMBOL_LIMITS
 from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
-from ..logic import any_of, below, equal, exceeds, kept, pick
+from ..logic import any_of, below, clamp_for_compare, equal, exceeds, kept, pick
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
-from .regfile import Counters, register_file
+from .counters import COUNT_WIDTH, FillCounters, Written, order_entry
+from .regfile import Counters, SessionCredit, register_file
 
 LATENCY = 4
 FILL_VISIBLE = 4
@@ -57,9 +60,9 @@ FILL_VISIBLE = 4
 #: is taken into ``credit_room`` on the advance before stage 2's; a table row is read as the
 #: order enters (read-first).
 SEEN_AT = {"kill": (2, 2), "reduce_only": (1, 2), "credit_lo": (1, 2), "credit_hi": (1, 2),
+           "session_credit_lo": (1, 2), "session_credit_hi": (1, 2),
            "rate_tolerance": (1, 2), "rate_interval": (3, 2), "row": (0, 2)}
 NOW_WIDTH = 48
-COUNT_WIDTH = 64        # cumulative quantities per entry (read back as 48-bit two's complement)
 NOTIONAL_STATE = 72     # cumulative accepted / cancelled notional
 
 
@@ -88,14 +91,25 @@ def _first_found(found, codes):
     return out
 
 
+def _select(onehot, values):
+    """The value whose bit is set in ``onehot`` (AND-OR: one shallow level per bit, where a
+    binary-indexed mux of wide registers came out five LUTs deep)."""
+    out = Const(0, max(len(v) for v in values))
+    for k, v in enumerate(values):
+        out = out | Mux(onehot[k], v, 0)
+    return out
+
+
 def _one_of(value, enum):
     return Cat(*(value == int(member) for member in enum)).any()
 
 
 class Notional(wiring.Component):
-    """qty x price on a DSP: inputs registered by the caller, then the M and P registers
-    a vendor flow packs into the DSP slice (written here because yosys neither retimes
-    nor packs them). ``en`` advances both stages."""
+    """qty x price in two registered stages: the four 16 x 16 partial products, each one
+    multiplier (a MULT18X18D on ECP5, a DSP48E2 on xcup) with its output register, then their
+    sum, the P register (written out because yosys neither retimes nor packs registers
+    into the DSP: a 32 x 32 product in one step was four multipliers and their adders in
+    one path). Inputs registered by the caller; ``en`` advances both stages."""
 
     qty: In(32)
     price: In(32)
@@ -104,9 +118,11 @@ class Notional(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m_reg = Signal(64)
+        q, p = (self.qty[:16], self.qty[16:]), (self.price[:16], self.price[16:])
+        pp = {(i, j): Signal(32, name=f"pp{i}{j}") for i in range(2) for j in range(2)}
         with m.If(self.en):
-            m.d.sync += [m_reg.eq(self.qty * self.price), self.product.eq(m_reg)]
+            m.d.sync += [pp[i, j].eq(q[i] * p[j]) for (i, j) in pp]
+            m.d.sync += self.product.eq(pp[0, 0] + ((pp[0, 1] + pp[1, 0]) << 16) + (pp[1, 1] << 32))
         return m
 
 
@@ -155,8 +171,10 @@ class RiskPipeline(wiring.Component):
         problem = next((f"{name} must be a power of two >= 2, not {v!r}"
                         for name, v in (("depth", depth), ("sessions", sessions), ("window", window))
                         if not isinstance(v, int) or v < 2 or v & (v - 1)), None)
-        if problem is None and depth * regmap.TABLE_STRIDE + regmap.TABLE_BASE > 1 << regmap.ADDR_WIDTH:
-            problem = f"depth {depth} does not fit the {regmap.ADDR_WIDTH}-bit register map"
+        if problem is None and depth > regmap.MAX_DEPTH:
+            problem = f"depth {depth} does not fit the register map ({regmap.MAX_DEPTH} symbols at most)"
+        if problem is None and sessions * regmap.SESSION_STRIDE + regmap.SESSION_BASE > 1 << regmap.ADDR_WIDTH:
+            problem = f"sessions {sessions} do not fit the register map"
         if problem:
             self._MustUse__silence = True   # never elaborated: no "created but never used" warning
             raise TypeError(problem)
@@ -175,8 +193,7 @@ class RiskPipeline(wiring.Component):
         abits, sbits = (D - 1).bit_length(), (S - 1).bit_length()
 
         def entry(order):
-            """The order's (symbol, side) state entry: buy entries first, then sell entries."""
-            return Cat(order.symbol[:abits], order.side != Side.BUY)
+            return order_entry(order, abits)
 
         # After reset the state memories are cleared, one entry per cycle, before anything is taken.
         clearing, clear_at = Signal(init=1), Signal(abits + 1)
@@ -192,6 +209,7 @@ class RiskPipeline(wiring.Component):
 
         # ---- state memories and the register bus ---------------------------------------
         m.submodules.limits = limits = Memory(shape=SYMBOL_LIMITS.width, depth=D, init=[])
+        # per (symbol, side) entry, in block RAM (counters.py: synchronous reads, forwarding)
         m.submodules.opened = opened = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[])
         m.submodules.released = released = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[])
         m.submodules.position = position = Memory(shape=COUNT_WIDTH, depth=D, init=[])
@@ -199,31 +217,15 @@ class RiskPipeline(wiring.Component):
         cancelled_n = Signal(NOTIONAL_STATE)     # notional released by cancels
         used = Signal(NOTIONAL_STATE)            # open + filled notional, for the bus
         m.d.sync += used.eq(accepted_n - cancelled_n)
-        regs = register_file(m, self.bus, D, limits, Counters(opened, released, position), used)
+        # per session (account): the notional its accepted orders added and its cancels released
+        session_n = SessionCredit([Signal(NOTIONAL_STATE, name=f"session_accepted{k}") for k in range(S)],
+                                  [Signal(NOTIONAL_STATE, name=f"session_cancelled{k}") for k in range(S)])
+        regs = register_file(m, self.bus, D, limits, Counters(opened, released, position), used, session_n)
 
         # ---- fills: registered, then written to the released / position counters ------------
-        fp = self.fill.payload
-        f_in = below(fp.symbol, D)
-        fr, fr_valid = Signal(FILL.layout), Signal()
-        fr_signed = Signal(range(-(1 << 32), 1 << 32))  # the position change
-        fr_entry = Signal(abits + 1)
-        f_buy = fp.side == Side.BUY
-        with m.If(advance):
-            m.d.sync += [fr.eq(fp), fr_valid.eq(self.fill.valid & f_in),
-                         fr_signed.eq(Mux(f_buy, fp.qty, -fp.qty)),
-                         fr_entry.eq(Cat(fp.symbol[:abits], f_buy != fp.cancel))]
-        # a buy fill releases the sell entry (the position rises as the open buy falls), a buy
-        # cancel the buy entry; a sell fill the buy entry, a sell cancel the sell entry
-        g_rd, g_wr = released.read_port(domain="comb"), released.write_port()
-        a3 = opened.read_port(domain="comb")        # stage 3's entry; while clearing, the entry cleared
-        # reset: released := opened, so every entry's used quantity is 0
-        m.d.comb += [g_rd.addr.eq(fr_entry), g_wr.addr.eq(Mux(clearing, clear_at, fr_entry)),
-                     g_wr.data.eq(Mux(clearing, a3.data, g_rd.data + fr.qty)),
-                     g_wr.en.eq(advance & fr_valid | clearing)]
-        p_rd, p_wr = position.read_port(domain="comb"), position.write_port()
-        m.d.comb += [p_rd.addr.eq(fr.symbol[:abits]), p_wr.addr.eq(Mux(clearing, clear_at, fr.symbol)),
-                     p_wr.data.eq(Mux(clearing, 0, p_rd.data + fr_signed)),
-                     p_wr.en.eq(advance & fr_valid & ~fr.cancel | clearing)]
+        fills = FillCounters(m, released, position, self.fill.payload, self.fill.valid, advance,
+                             clearing, clear_at, D)
+        fr, fr_valid = fills.fr, fills.valid
         with m.If(advance & fr_valid & fr.cancel):
             m.d.sync += cancelled_n.eq(cancelled_n + fr.notional)
         # credit limit + cancelled notional, taken on an advance like every other stage register:
@@ -232,16 +234,35 @@ class RiskPipeline(wiring.Component):
         credit_room = Signal(NOTIONAL_STATE + 1)
         with m.If(advance):
             m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n)
+        for k in range(S):
+            with m.If(advance & fr_valid & fr.cancel & (fr.session == k)):
+                m.d.sync += session_n.cancelled[k].eq(session_n.cancelled[k] + fr.notional)
 
         # ---- stage 1 --------------------------------------------------------------------
         rd = limits.read_port()                      # read-first: a write in the same cycle is not seen
         row = SYMBOL_LIMITS.layout(rd.data)
         s1, s1_valid, s1_in_range, s1_now = Signal(ORDER.layout), Signal(), Signal(), Signal(NOW_WIDTH)
         s1_entry, s2_entry, s3_entry = Signal(abits + 1), Signal(abits + 1), Signal(abits + 1)
-        m.d.comb += [rd.addr.eq(self.i.payload.symbol[:abits]), rd.en.eq(advance)]
+        ip = self.i.payload
+        m.d.comb += [rd.addr.eq(ip.symbol[:abits]), rd.en.eq(advance)]
+        # the order's entry words, read as it enters (read-first); what was written at that edge
+        # and after, until the order is in stage 3, is forwarded (counters.py): in stage 1 the
+        # fill ahead's released quantity and the opened quantity of the orders 4 and 3 ahead,
+        # in stage 2 of the order 2 ahead; the order ahead is speculated on (stage 2 -> 3).
+        o_rd, r_rd = opened.read_port(), released.read_port()
+        m.d.comb += [o_rd.addr.eq(entry(ip)), o_rd.en.eq(advance), r_rd.addr.eq(entry(ip)), r_rd.en.eq(advance)]
+        w_now, w_prev = Written(abits, "opened_w"), Written(abits, "opened_wp")   # orders 3 and 4 ahead, in stage 1
+        s1_fwd3, s1_fwd4, s1_fwd_fill = Signal(), Signal(), Signal()
+        s1_shot = Signal(S)                          # the order's session, one-hot (none if out of range)
         with m.If(advance):
-            m.d.sync += [s1.eq(self.i.payload), s1_valid.eq(self.i.valid), s1_entry.eq(entry(self.i.payload)),
-                         s1_in_range.eq(below(self.i.payload.symbol, D)), s1_now.eq(self.now)]
+            m.d.sync += [s1.eq(ip), s1_valid.eq(self.i.valid), s1_entry.eq(entry(ip)),
+                         s1_in_range.eq(below(ip.symbol, D)), s1_now.eq(self.now),
+                         s1_fwd3.eq(equal(s3_entry, entry(ip))),        # its accept is known in stage 1
+                         s1_fwd4.eq(w_now.hits(entry(ip))),
+                         s1_fwd_fill.eq(fr_valid & equal(fills.entry, entry(ip))),
+                         s1_shot.eq(Mux(ip.session[sbits:] == 0, 1 << ip.session[:sbits], 0))]
+        s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value, Mux(s1_fwd4, w_prev.value, o_rd.data))
+        s1_released = Mux(s1_fwd_fill, fills.rel_last, r_rd.data)
         m.submodules.order_checks = chk = OrderChecks(S, abits)
         m.d.comb += [chk.order.eq(s1), chk.row.eq(row), chk.in_range.eq(s1_in_range), chk.now.eq(s1_now)]
         m.submodules.notional = mul = Notional()
@@ -249,14 +270,22 @@ class RiskPipeline(wiring.Component):
 
         s2, s2_valid, s2_mask, s2_known = Signal(ORDER.layout), Signal(), Signal(MASK_WIDTH), Signal()
         s2_now, s2_side_ok = Signal(NOW_WIDTH), Signal()
-        g1 = released.read_port(domain="comb")
-        m.d.comb += g1.addr.eq(s1_entry)
+        s2_opened = Signal(COUNT_WIDTH)              # opened as of the order 3 ahead
+        s2_fwd2 = Signal()                           # the order 2 ahead (now in stage 3) is on this entry
         s2_room = Signal(COUNT_WIDTH + 1)           # position limit for the side + quantity released
         s2_released = Signal(COUNT_WIDTH + 3)       # quantity released; out of reach when reduce-only is off
         s2_max_n = Signal(SYMBOL_LIMITS.fields["max_notional"])
         s2_deadline = Signal(NOW_WIDTH + 1)          # now + rate tolerance; all ones for a bad session
         s2_same_entry = Signal()                     # same entry as the order ahead (now in stage 2)
         s2_same_session = Signal()                   # same session as the order ahead
+        # the session's credit room as the order is in stage 1: its limit + cancelled - accepted,
+        # all orders up to 3 ahead in; the order 2 ahead's notional (decided as this one moves
+        # into stage 2) is taken off in stage 2 if it was accepted, the order ahead's speculated on
+        # every session's room, taken as the order moves into stage 2 (adders, no mux, in
+        # front of the registers); the order's own is picked in stage 2 (one-hot AND-OR)
+        s2_srooms = [Signal(signed(NOTIONAL_STATE + 2), name=f"s2_session_room{k}") for k in range(S)]
+        s2_shot, s2_session_in = Signal(S), Signal()
+        s2_same_session2 = Signal()                  # same session as the order 2 ahead (now in stage 3)
         s3 = Signal(ORDER.layout)
         s1_side_ok = _one_of(s1.side, Side)
         with m.If(advance):
@@ -264,32 +293,51 @@ class RiskPipeline(wiring.Component):
             m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
             m.d.sync += [s2.eq(s1), s2_valid.eq(s1_valid), s2_known.eq(chk.known),
                          s2_now.eq(s1_now), s2_side_ok.eq(s1_side_ok),
-                         s2_room.eq(Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + g1.data),
-                         s2_released.eq(Mux(regs.reduce_only & chk.known & s1_side_ok, g1.data,
+                         s2_room.eq(Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + s1_released),
+                         s2_released.eq(Mux(regs.reduce_only & chk.known & s1_side_ok, s1_released,
                                             1 << (COUNT_WIDTH + 2))),
                          s2_max_n.eq(row.max_notional),
                          s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + regs.rate_tolerance, -1)),
                          s2_same_entry.eq(s1_entry == s2_entry), s2_entry.eq(s1_entry),
-                         s2_same_session.eq(s1.session == s2.session)]
+                         s2_opened.eq(s1_opened), s2_fwd2.eq(equal(s3_entry, s1_entry)),
+                         s2_same_session.eq(s1.session == s2.session), s2_same_session2.eq(s1.session == s3.session),
+                         s2_shot.eq(s1_shot), s2_session_in.eq(s1.session[sbits:] == 0),
+                         *(room.eq(limit + cancelled - accepted) for room, limit, cancelled, accepted
+                           in zip(s2_srooms, regs.session_credit, session_n.cancelled, session_n.accepted))]
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
         keys = [Signal(64, name=f"recent{k}") for k in range(W)]
         key_valid = [Signal(name=f"recent_valid{k}") for k in range(W)]
-        a2 = opened.read_port(domain="comb")
-        m.d.comb += a2.addr.eq(s2_entry)
+        opened_2 = Signal(COUNT_WIDTH)               # opened as of the order ahead (now in stage 3)
+        m.d.comb += opened_2.eq(Mux(s2_fwd2 & w_now.en, w_now.value, s2_opened))
         ahead = Mux(s2_same_entry, s3.qty, 0)               # the order ahead's quantity, on this entry
         notional_ahead = mul.product                         # the order ahead is in stage 3
+        acc_prev = Signal()                                  # the order ahead was accepted (set in stage 3)
+        notional_2 = Signal(64)                              # the order 2 ahead's (now at the output)
+        with m.If(advance):
+            m.d.sync += notional_2.eq(mul.product)
+        # acc_prev is the order 2 ahead's accept while this order is in stage 2
+        # out of reach for a session out of range (rejected as a bad field alone)
+        s2_sroom = Mux(s2_session_in, _select(s2_shot, s2_srooms), 1 << NOTIONAL_STATE)
+        sroom_2 = s2_sroom - Mux(acc_prev & s2_same_session2, notional_2, 0)
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
         cand = {                                             # (if the order ahead is accepted, if not)
-            "pos": ((s2_room - ahead) - a2.data, s2_room - a2.data),
-            "reduce": ((s2_released - ahead) - a2.data, s2_released - a2.data),
+            "pos": ((s2_room - ahead) - opened_2, s2_room - opened_2),
+            "reduce": ((s2_released - ahead) - opened_2, s2_released - opened_2),
+            # the entry's opened quantity after this order, if it is accepted
+            "opened": (opened_2 + ahead + s2.qty, opened_2 + s2.qty),
             "credit": (credit_room - (accepted_n + notional_ahead), credit_room - accepted_n),
+            "scredit": (sroom_2 - Mux(s2_same_session, notional_ahead, 0), sroom_2),
             "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
         cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])
+        # the compared candidates clamped to the width of what they are compared with (a
+        # quantity, a notional): stage 3's carry chains are 34 and 66 bits, not 66 and 75
+        for name, width in (("pos", 32), ("reduce", 32), ("credit", 64), ("scredit", 64)):
+            cand[name] = tuple(clamp_for_compare(c, width) for c in cand[name])
         s3_cand = {name: (Signal.like(a, name=f"s3_{name}_a"), Signal.like(b, name=f"s3_{name}_b"))
                    for name, (a, b) in cand.items()}
         s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
@@ -314,12 +362,11 @@ class RiskPipeline(wiring.Component):
 
         # ---- stage 3: decide --------------------------------------------------------------------
         qty, notional = s3.qty, mul.product
-        acc_prev = Signal()                          # the order ahead was accepted
         rate_sel = Signal()                          # ... and it conformed, in this order's session
         w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
         # one compare per candidate (one LUT level and a carry chain each)
         over = {name: (exceeds(value, s3_cand[name][0]), exceeds(value, s3_cand[name][1]))
-                for name, value in (("pos", qty), ("reduce", qty), ("credit", notional))}
+                for name, value in (("pos", qty), ("reduce", qty), ("credit", notional), ("scredit", notional))}
         # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
         rate_go = kept(m, advance & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),
                        "rate_go")
@@ -328,7 +375,7 @@ class RiskPipeline(wiring.Component):
             R.KILL_SWITCH: s3_kill,
             R.RATE_LIMIT: ~rate_go,
             R.DUPLICATE_CLORDID: pick(acc_prev, *s3_cand["dup"]),
-            R.CREDIT_LIMIT: pick(acc_prev, *over["credit"]),
+            R.CREDIT_LIMIT: pick(acc_prev, *over["credit"]) | pick(acc_prev, *over["scredit"]),
             R.MAX_NOTIONAL: s3_known & over_max_n,
             R.POSITION_LIMIT: s3_pos_en & pick(acc_prev, *over["pos"]),
             R.REDUCE_ONLY: pick(acc_prev, *over["reduce"]),     # never over when reduce-only is off
@@ -343,7 +390,8 @@ class RiskPipeline(wiring.Component):
         # having passed), then the pick. ``take`` is also the decision: it is only registered on
         # an advance, when it equals the accept.
         # (the two groups share no input: a shared one would be split off into a LUT of its own)
-        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~over["reduce"][k] & ~over["credit"][k],
+        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~over["reduce"][k] & ~over["credit"][k]
+                       & ~over["scredit"][k],
                        f"passes_{'ab'[k]}") for k in (0, 1)]
         take, conf = kept(m, pick(acc_prev, *passes) & rate_go & ~over_max_n, "take"), Signal()
         m.d.comb += conf.eq(s3_session_ok & rate_go)
@@ -366,10 +414,17 @@ class RiskPipeline(wiring.Component):
         m.d.comb += [self.o.payload.eq(out), self.o.payload.reason.eq(_first_found(found_r, codes_r))]
 
         # ---- the decided order's effect --------------------------------------------------------------
+        # registered, then written (from the registers, again in every stall cycle: the same word)
+        with m.If(advance):
+            m.d.sync += [w_now.en.eq(take), w_now.entry.eq(s3_entry),
+                         w_now.value.eq(Mux(acc_prev, *s3_cand["opened"])),
+                         w_prev.value.eq(w_now.value)]
         a_wr = opened.write_port()
-        m.d.comb += [a3.addr.eq(s3_entry), a_wr.addr.eq(s3_entry), a_wr.data.eq(a3.data + qty), a_wr.en.eq(take)]
-        with m.If(clearing):
-            m.d.sync += s3_entry.eq(clear_at + 1)    # walks the entries with clear_at (no order moves)
+        m.d.comb += [a_wr.addr.eq(Mux(clearing, clear_at, w_now.entry)), a_wr.data.eq(Mux(clearing, 0, w_now.value)),
+                     a_wr.en.eq(w_now.en | clearing)]
+        for k in range(S):
+            with m.If(take & s3_session_hot[k]):
+                m.d.sync += session_n.accepted[k].eq(session_n.accepted[k] + notional)
         with m.If(take):
             m.d.sync += [accepted_n.eq(accepted_n + notional), keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]

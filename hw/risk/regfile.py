@@ -1,5 +1,12 @@
-"""The risk pipeline's side of the register bus: the global registers, limit-table writes,
-and the read-back of every register and of each symbol's position state.
+"""The risk pipeline's side of the register bus: the global registers, the shadow row and
+its commit into the limit table, and the read-back of every register and of each symbol's
+position state.
+
+A commit writes all of the shadow row (320 bits) in one write of the limit memory, two edges
+after the one that samples ``we`` (as any write), if every shadow word has been written
+since the last commit and the index is in the table; otherwise nothing is written and the
+error flag is set. A shadow word written and then changed before the commit is simply the
+later value.
 
 Every access is first registered with its address decoded. A write then takes effect on
 the next edge (two edges after the one that samples ``we``). A read returns ``rdata``
@@ -11,7 +18,7 @@ mirrored on ``err``) two edges after it is sampled.
 """
 from dataclasses import dataclass
 
-from amaranth import Cat, Const, Mux, Signal
+from amaranth import Array, Cat, Const, Mux, Signal
 from amaranth.lib.memory import Memory
 
 from wirespeed.layout import SYMBOL_LIMITS
@@ -28,6 +35,14 @@ class Globals:
     credit_limit: Signal
     rate_interval: Signal
     rate_tolerance: Signal
+    session_credit: list        # per session: its credit limit
+
+
+@dataclass
+class SessionCredit:
+    """Per session: the notional its accepted orders added and its cancels released (pipeline.py)."""
+    accepted: list
+    cancelled: list
 
 
 @dataclass
@@ -39,11 +54,15 @@ class Counters:
     position: Memory
 
 
-def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: Signal) -> Globals:
+def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: Signal,
+                  sessions: SessionCredit) -> Globals:
     abits = (depth - 1).bit_length()
+    S = len(sessions.accepted)
+    sbits = max(1, (S - 1).bit_length())
     words = SYMBOL_LIMITS.width // 32
     g = Globals(kill=Signal(), reduce_only=Signal(), credit_limit=Signal(64, init=(1 << 64) - 1),
-                rate_interval=Signal(32), rate_tolerance=Signal(32))
+                rate_interval=Signal(32), rate_tolerance=Signal(32),
+                session_credit=[Signal(64, init=(1 << 64) - 1, name=f"session_credit_limit{k}") for k in range(S)])
     bus_error = Signal()
 
     # ---- step 0: the access and its address's predicates, registered ----------------------------
@@ -55,20 +74,46 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     table_end = regmap.TABLE_BASE + depth * regmap.TABLE_STRIDE
     table = (addr[:2] == 0) & ~below(addr, regmap.TABLE_BASE) & below(addr, table_end)
     limit_word = addr[2:6] < words
+    session_end = regmap.SESSION_BASE + S * regmap.SESSION_STRIDE
+    in_session = (addr[:2] == 0) & ~below(addr, regmap.SESSION_BASE) & below(addr, session_end)
+    s_word = addr[2:5]                                   # 0, 1: the limit (RW); 2, 3: used (RO)
+    b_session_w, b_session_r = Signal(), Signal()
+    m.d.sync += [b_session_w.eq(in_session & (s_word < 2)), b_session_r.eq(in_session & (s_word < 4))]
     m.d.sync += [b_we.eq(bus.we), b_re.eq(bus.re), b_wdata.eq(bus.wdata), b_addr.eq(addr),
-                 b_table.eq(table), b_limit_word.eq(limit_word),
- b_glob.eq(Cat(*is_global)), b_any.eq(any_of(is_global)),
-                 b_rw.eq(any_of([hit for hit, r in zip(is_global, regmap.GLOBALS) if r.access in ("RW", "W1C")]))]
+                 b_table.eq(table), b_limit_word.eq(limit_word), b_glob.eq(Cat(*is_global)),
+                 b_any.eq(any_of([hit for hit, r in zip(is_global, regmap.GLOBALS) if r.access != "WO"])),
+                 b_rw.eq(any_of([hit for hit, r in zip(is_global, regmap.GLOBALS) if r.access != "RO"]))]
     sel = {r.name: b_glob[k] for k, r in enumerate(regmap.GLOBALS)}
     t_index = (b_addr - regmap.TABLE_BASE)[6:6 + abits]
-    write_bad = b_we & ~((b_table & b_limit_word) | b_rw)
-    read_bad = b_re & ~((b_table & ~b_limit_word) | b_any)
+    write_bad = b_we & ~(b_rw | b_session_w)              # no table word is written in place
+    read_bad = b_re & ~((b_table & ~b_limit_word) | b_any | b_session_r)
+    s_index = (b_addr - regmap.SESSION_BASE)[5:5 + sbits]
+    for k, limit in enumerate(g.session_credit):
+        mine = b_we & b_session_w & (s_index == k)
+        with m.If(mine & ~b_addr[2]):
+            m.d.sync += limit[:32].eq(b_wdata)
+        with m.If(mine & b_addr[2]):
+            m.d.sync += limit[32:].eq(b_wdata)
 
     # ---- writes ---------------------------------------------------------------------------
-    wr = limits.write_port(granularity=32)
-    m.d.comb += [wr.addr.eq(t_index), wr.data.eq(Cat(*([b_wdata] * words)))]
-    table_write = kept(m, b_we & b_table & b_limit_word, "table_write")
-    m.d.comb += wr.en.eq(Mux(table_write, 1 << b_addr[2:6], 0))
+    shadow = [Signal(32, name=f"shadow{k}") for k in range(words)]
+    written = Signal(words)                               # shadow words written since the last commit
+    commit = b_we & sel["ROW_COMMIT"]
+    # whether a commit is taken is decided as it is registered (step 0), so the memory's write
+    # enable and ``written``'s clear come from a register: the words written by then are those
+    # in ``written`` and the one the access ahead (in step 1 now) writes, unless it committed
+    commit_ok = Signal()
+    pending = Cat(*(b_we & sel[reg.name] for reg in regmap.SHADOW))
+    full_next = Mux(commit_ok, 0, written | pending) == (1 << words) - 1
+    m.d.sync += commit_ok.eq(bus.we & equal(addr, Const(regmap.global_by_name("ROW_COMMIT").offset, len(addr)))
+                             & full_next & below(bus.wdata, depth))
+    wr = limits.write_port()
+    m.d.comb += [wr.addr.eq(b_wdata[:abits]), wr.data.eq(Cat(*shadow)), wr.en.eq(commit_ok)]
+    for k, reg in enumerate(regmap.SHADOW):
+        with m.If(b_we & sel[reg.name]):
+            m.d.sync += [shadow[k].eq(b_wdata), written[k].eq(1)]
+    with m.If(commit_ok):
+        m.d.sync += written.eq(0)
     with m.If(b_we):
         with m.If(sel["CTRL"]):
             m.d.sync += [g.kill.eq(b_wdata[0]), g.reduce_only.eq(b_wdata[1])]
@@ -80,7 +125,7 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
             m.d.sync += g.rate_interval.eq(b_wdata)
         with m.If(sel["RATE_TOLERANCE"]):
             m.d.sync += g.rate_tolerance.eq(b_wdata)
-    with m.If(write_bad | read_bad):
+    with m.If(write_bad | read_bad | (commit & ~commit_ok)):
         m.d.sync += bus_error.eq(1)
     with m.Elif(b_we & sel["STATUS"] & b_wdata[0]):
         m.d.sync += bus_error.eq(0)
@@ -92,6 +137,8 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     r1_sym, r1_field = Signal(abits), Signal(3)          # field one-hot: pos, open_buy, open_sell
     r1_glob = Signal(len(readable))
     state_sel = b_addr[2:6] - words                           # 0..5: pos lo/hi, open_buy lo/hi, open_sell lo/hi
+    r1_session, r1_sidx, r1_sused = Signal(), Signal(sbits), Signal()
+    m.d.sync += [r1_session.eq(b_session_r), r1_sidx.eq(s_index), r1_sused.eq(b_addr[3])]
     m.d.sync += [r1_valid.eq(b_re), r1_ok.eq(b_re & ~read_bad), r1_state.eq(b_table & ~b_limit_word),
                  r1_hi.eq(state_sel[0]), r1_sym.eq(t_index),
                  r1_field.eq(Cat(*(state_sel[1:3] == k for k in range(3)))),
@@ -101,14 +148,19 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     values = {"VERSION": Const(regmap.VERSION, 32), "CTRL": Cat(g.kill, g.reduce_only), "STATUS": bus_error,
               "CREDIT_LIMIT_LO": g.credit_limit[:32], "CREDIT_LIMIT_HI": g.credit_limit[32:],
               "CREDIT_USED_LO": used[:32], "CREDIT_USED_HI": used[32:64],
-              "RATE_INTERVAL": g.rate_interval, "RATE_TOLERANCE": g.rate_tolerance}
-    reads = [mem.read_port(domain="comb") for mem in (counters.opened, counters.released, counters.position)]
+              "RATE_INTERVAL": g.rate_interval, "RATE_TOLERANCE": g.rate_tolerance, "SHADOW_WRITTEN": written}
+    # synchronous reads (block RAM): the port's data register is the step's register
+    reads = [mem.read_port() for mem in (counters.opened, counters.released, counters.position)]
     side_entry = Cat(r1_sym, r1_field[2])                # open_sell reads the sell entries
     m.d.comb += [reads[0].addr.eq(side_entry), reads[1].addr.eq(side_entry), reads[2].addr.eq(r1_sym)]
-    r2 = [Signal(len(p.data), name=f"r2_{k}") for k, p in enumerate(reads)]
+    r2 = [p.data for p in reads]
     r2_glob = Signal(32)
     r2_valid, r2_ok, r2_state, r2_hi, r2_field = Signal(), Signal(), Signal(), Signal(), Signal(3)
-    m.d.sync += [r.eq(p.data) for r, p in zip(r2, reads)]
+    # a session's words: its limit, or accepted - cancelled (steps 2, 3), in place of the global's
+    r2_slimit, r2_sacc, r2_scan = Signal(64), Signal(len(sessions.accepted[0])), Signal(len(sessions.accepted[0]))
+    r2_session, r2_sused = Signal(), Signal()
+    m.d.sync += [r2_slimit.eq(Array(g.session_credit)[r1_sidx]), r2_sacc.eq(Array(sessions.accepted)[r1_sidx]),
+                 r2_scan.eq(Array(sessions.cancelled)[r1_sidx]), r2_session.eq(r1_session), r2_sused.eq(r1_sused)]
     m.d.sync += [r2_glob.eq(_or_select(r1_glob, [values[r.name] for r in readable])),
                  r2_valid.eq(r1_valid), r2_ok.eq(r1_ok), r2_state.eq(r1_state), r2_hi.eq(r1_hi),
                  r2_field.eq(r1_field)]
@@ -116,9 +168,11 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     # ---- read steps 3 and 4: position = P, open_buy = (A_buy - G_buy) - P, open_sell = (A_sell - G_sell) + P
     opened, released, pos = r2
     r3_net, r3_pos, r3_glob = Signal(48), Signal(48), Signal(32)
+    r3_sval = Mux(r2_sused, r2_sacc - r2_scan, r2_slimit)
     r3_valid, r3_ok, r3_state, r3_hi, r3_field = Signal(), Signal(), Signal(), Signal(), Signal(3)
     m.d.sync += [r3_net.eq(opened - released), r3_pos.eq(Mux(r2_field[1], -pos, pos)),
-                 r3_glob.eq(r2_glob), r3_valid.eq(r2_valid), r3_ok.eq(r2_ok), r3_state.eq(r2_state),
+                 r3_glob.eq(Mux(r2_session, Mux(r2_hi, r3_sval[32:64], r3_sval[:32]), r2_glob)),
+                 r3_valid.eq(r2_valid), r3_ok.eq(r2_ok), r3_state.eq(r2_state),
                  r3_hi.eq(r2_hi), r3_field.eq(r2_field)]
     r4_v, r4_glob = Signal(48), Signal(32)
     r4_valid, r4_ok, r4_state, r4_hi = Signal(), Signal(), Signal(), Signal()

@@ -30,6 +30,8 @@ def configure(vr, cfg: PipelineConfig) -> None:
     vr.reset()
     vr.set_globals(kill=cfg.kill, reduce_only=cfg.reduce_only, credit_limit=cfg.credit_limit,
                    rate_interval=cfg.rate_interval, rate_tolerance=cfg.rate_tolerance)
+    for session in range(cfg.sessions):
+        vr.set_session_credit(session, cfg.session_credit.get(session, (1 << 64) - 1))
     blank = LimitEntry(0, 0, 0, valid=False, max_notional=0, long_limit=0, short_limit=0, ref_deadline=0)
     for index in range(cfg.depth):
         vr.set_limits(index, cfg.table.get(index, blank))
@@ -102,6 +104,7 @@ class FillPool:
         self.side = np.zeros(0, np.int64)
         self.rem = np.zeros(0, np.int64)
         self.price = np.zeros(0, np.int64)
+        self.session = np.zeros(0, np.int64)
 
     def add(self, decisions: dict[str, np.ndarray]) -> None:
         acc = decisions["accept"] == 1
@@ -109,9 +112,10 @@ class FillPool:
         self.side = np.concatenate([self.side, decisions["o_side"][acc].astype(np.int64)])
         self.rem = np.concatenate([self.rem, decisions["o_qty"][acc].astype(np.int64)])
         self.price = np.concatenate([self.price, decisions["o_price"][acc].astype(np.int64)])
+        self.session = np.concatenate([self.session, decisions["o_session"][acc].astype(np.int64)])
         if len(self.rem) > self.LIMIT:
-            self.sym, self.side, self.rem, self.price = (a[-self.LIMIT:] for a in (self.sym, self.side, self.rem,
-                                                                                   self.price))
+            self.sym, self.side, self.rem, self.price, self.session = (
+                a[-self.LIMIT:] for a in (self.sym, self.side, self.rem, self.price, self.session))
 
     def draw(self, rng: np.random.Generator, slots: int, rate: float) -> tuple[np.ndarray, np.ndarray]:
         """(fills (slots, words), valid (slots,)): about ``rate`` of the slots carry a fill."""
@@ -128,10 +132,12 @@ class FillPool:
         self.rem[who] -= qty
         at = rng.choice(slots, size=k, replace=False)
         fills[at] = records.pack(FILL, {"symbol": self.sym[who], "side": self.side[who], "cancel": cancel,
-                                        "qty": qty, "notional": qty * self.price[who]}, k)
+                                        "qty": qty, "notional": qty * self.price[who],
+                                        "session": self.session[who]}, k)
         valid[at] = 1
         keep = self.rem > 0
-        self.sym, self.side, self.rem, self.price = self.sym[keep], self.side[keep], self.rem[keep], self.price[keep]
+        self.sym, self.side, self.rem, self.price, self.session = (
+            a[keep] for a in (self.sym, self.side, self.rem, self.price, self.session))
         return fills, valid
 
 
@@ -190,7 +196,7 @@ def _replay(cfg, b, count, limit, model):
     names = list(cols)
     rows = zip(*(cols[f].tolist() for f in names))
     fcols = records.unpack(FILL, b.fills[:count])
-    fill_rows = list(zip(*(fcols[f].tolist() for f in ("symbol", "side", "qty", "notional", "cancel"))))
+    fill_rows = list(zip(*(fcols[f].tolist() for f in ("symbol", "side", "qty", "notional", "cancel", "session"))))
     valid = b.fill_valid[:count].tolist()
     now = b.now[:count].tolist()
     bad = []
@@ -201,8 +207,8 @@ def _replay(cfg, b, count, limit, model):
             g, w = RISK_OUT.unpack(got), RISK_OUT.unpack(want)
             bad.append(f"order {k}: got != expected {({f: (g[f], w[f]) for f in g if g[f] != w[f]})}")
         if valid[k]:
-            s, side, q, notional, cancel = fill_rows[k]
-            model.fill(Fill(s, side, q, notional, bool(cancel)))
+            s, side, q, notional, cancel, session = fill_rows[k]
+            model.fill(Fill(s, side, q, notional, bool(cancel), session))
     return count, bad, model
 
 

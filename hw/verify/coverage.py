@@ -19,12 +19,20 @@ from .pipeline_bench import Trace
 
 D_RANGE = range(-1, 3)
 WRITE_GROUPS = {"kill": "kill", "reduce_only": "reduce_only", "credit_lo": "credit", "credit_hi": "credit",
-                "rate_interval": "rate", "rate_tolerance": "rate", "row": "row"}
+                "rate_interval": "rate", "rate_tolerance": "rate", "row": "row",
+                "session_credit_lo": "session_credit", "session_credit_hi": "session_credit"}
 #: hazard -> the checks it can change
 HAZARDS: dict[str, tuple[R, ...]] = {
     "entry/ahead-accepted": (R.POSITION_LIMIT, R.REDUCE_ONLY),
     "entry/ahead-rejected": (R.POSITION_LIMIT, R.REDUCE_ONLY),
     "entry/two-ahead-accepted": (R.POSITION_LIMIT,),
+    # the block-RAM forwarding (hw/risk/counters.py): the order 3 ahead from the write register in
+    # stage 1, 4 ahead from the one it wrote as this order's word was read
+    "entry/three-ahead-accepted": (R.POSITION_LIMIT,),
+    "entry/four-ahead-accepted": (R.POSITION_LIMIT,),
+    # a session's credit: the order 2 ahead's notional taken off in stage 2 when it was accepted
+    "session/two-ahead-accepted": (R.CREDIT_LIMIT,),
+    "session/two-ahead-rejected": (R.CREDIT_LIMIT,),
     "ahead-accepted": (R.CREDIT_LIMIT,),
     "ahead-rejected": (R.CREDIT_LIMIT,),
     "key/ahead-accepted": (R.DUPLICATE_CLORDID,),
@@ -39,6 +47,7 @@ HAZARDS: dict[str, tuple[R, ...]] = {
     "write/credit": (R.CREDIT_LIMIT,),
     "write/rate": (R.RATE_LIMIT,),
     "write/row": (R.RESTRICTED_SYMBOL, R.MAX_QTY),
+    "write/session_credit": (R.CREDIT_LIMIT,),
 }
 UNREACHABLE = [("duplicate_clordid", "pass", "key/ahead-accepted"), ("duplicate_clordid", "pass", "key/two-ahead-accepted")]
 CHECKS = sorted({r.name.lower() for rs in HAZARDS.values() for r in rs})
@@ -85,6 +94,12 @@ def hazards_of(trace: Trace, sessions: int) -> list[tuple[dict, int, bool, set[s
                 tags.add("entry/two-ahead-accepted")
             if two[0]["cl_ord_key"] == f["cl_ord_key"]:
                 tags.add("key/two-ahead-accepted")
+        if two is not None and two[0]["session"] == f["session"] < sessions:
+            tags.add("session/two-ahead-" + ("accepted" if two[1] == 0 else "rejected"))
+        for n, name in ((3, "three"), (4, "four")):
+            far = by_adv.get(a - n)
+            if far is not None and far[1] == 0 and entry(far[0]) == entry(f):
+                tags.add(f"entry/{name}-ahead-accepted")
         for at, fill in trace.fills:
             if at - a in D_RANGE and fill.symbol == f["symbol"]:
                 tags.add(f"{'cancel' if fill.cancel else 'fill'}/d{at - a:+d}")

@@ -70,8 +70,10 @@ class Reference(Elaboratable):
     """One order a cycle, decided and applied at once (hardware widths where the pipeline's
     result depends on them, wide enough elsewhere never to wrap within a bounded run)."""
 
-    def __init__(self, b: Bounds, row, kill, reduce_only, credit_limit, rate_interval, rate_tolerance):
+    def __init__(self, b: Bounds, row, kill, reduce_only, credit_limit, rate_interval, rate_tolerance,
+                 session_credit):
         self.b = b
+        self.session_credit = session_credit        # per session: its credit limit
         self.row = SYMBOL_LIMITS.layout(row)
         self.kill, self.reduce_only, self.credit_limit = kill, reduce_only, credit_limit
         self.rate_interval, self.rate_tolerance = rate_interval, rate_tolerance
@@ -93,6 +95,7 @@ class Reference(Elaboratable):
         open_buy = [Signal(signed(wide), name=f"open_buy{k}") for k in range(D)]
         open_sell = [Signal(signed(wide), name=f"open_sell{k}") for k in range(D)]
         open_n, filled_n = Signal(signed(80)), Signal(signed(80))
+        s_used = [Signal(signed(80), name=f"session_used{k}") for k in range(S)]     # open + filled, per session
         tat = [Signal(49, name=f"tat{k}") for k in range(S)]
         keys = [Signal(64, name=f"key{k}") for k in range(b.window)]
         key_valid = [Signal(name=f"key_valid{k}") for k in range(b.window)]
@@ -118,7 +121,8 @@ class Reference(Elaboratable):
             R.KILL_SWITCH: self.kill,
             R.RATE_LIMIT: session_ok & ~conforming,
             R.DUPLICATE_CLORDID: Cat(*(kv & (k == o.cl_ord_key) for k, kv in zip(keys, key_valid))).any(),
-            R.CREDIT_LIMIT: open_n + filled_n + notional > self.credit_limit,
+            R.CREDIT_LIMIT: (open_n + filled_n + notional > self.credit_limit)
+                            | (session_ok & (Array(s_used)[s_idx] + notional > Array(self.session_credit)[s_idx])),
             R.UNKNOWN_SYMBOL: ~known,
             R.RESTRICTED_SYMBOL: known & row.restricted,
             R.MAX_QTY: known & (o.qty > row.max_qty),
@@ -150,6 +154,9 @@ class Reference(Elaboratable):
                 open_sell[k].eq(open_sell[k] + Mux(mine & ~buy, o.qty, 0) - Mux(fk & ~f_buy, f.qty, 0)),
                 pos[k].eq(pos[k] + Mux(fk & ~f.cancel, Mux(f_buy, f.qty, -f.qty), 0)),
             ]
+        for k in range(S):          # a fill moves notional from open to filled: only a cancel releases
+            m.d.sync += s_used[k].eq(s_used[k] + Mux(take & (s_idx == k), notional, 0)
+                                     - Mux(f_in & f.cancel & (f.session == k), f.notional, 0))
         m.d.sync += [open_n.eq(open_n + Mux(take, notional, 0) - Mux(f_in, f.notional, 0)),
                      filled_n.eq(filled_n + Mux(f_in & ~f.cancel, f.notional, 0))]
         for k in range(S):
@@ -173,15 +180,20 @@ class Miter(Elaboratable):
         row = AnyConst(SYMBOL_LIMITS.width)
         kill, reduce_only = AnyConst(1), AnyConst(1)
         credit_limit, rate_interval, rate_tolerance = AnyConst(64), AnyConst(32), AnyConst(32)
-        m.submodules.ref = ref = Reference(b, row, kill, reduce_only, credit_limit, rate_interval, rate_tolerance)
+        session_credit = [AnyConst(64) for _ in range(b.sessions)]
+        m.submodules.ref = ref = Reference(b, row, kill, reduce_only, credit_limit, rate_interval, rate_tolerance,
+                                           session_credit)
         m.d.comb += Assume(~ResetSignal())           # the initial state is the reset state
 
         # ---- configuration: the row and the globals over the bus, then traffic ----------------
         g = {r.name: r.offset for r in regmap.GLOBALS}
-        writes = [(regmap.table_addr(ROW, w), row[32 * w:32 * w + 32]) for w in range(SYMBOL_LIMITS.width // 32)]
+        writes = [(regmap.shadow_addr(w), row[32 * w:32 * w + 32]) for w in range(SYMBOL_LIMITS.width // 32)]
+        writes += [(g["ROW_COMMIT"], ROW)]
         writes += [(g["CTRL"], Cat(kill, reduce_only)), (g["CREDIT_LIMIT_LO"], credit_limit[:32]),
                    (g["CREDIT_LIMIT_HI"], credit_limit[32:]), (g["RATE_INTERVAL"], rate_interval),
                    (g["RATE_TOLERANCE"], rate_tolerance)]
+        for k, limit in enumerate(session_credit):
+            writes += [(regmap.session_addr(k, 0), limit[:32]), (regmap.session_addr(k, 1), limit[32:])]
         start = len(writes) + 2                      # the last write has taken effect
         step = Signal(range(start + 1))
         go = step == start
@@ -198,7 +210,7 @@ class Miter(Elaboratable):
         small = [ov.qty < (1 << b.qty_bits), ov.price < (1 << b.price_bits), ov.cl_ord_key < (1 << b.key_bits),
                  ov.symbol < (1 << b.symbol_bits), ov.session < (1 << b.session_bits), ov.order_id < 16,
                  fv.qty < (1 << b.qty_bits), fv.notional < (1 << (b.qty_bits + b.price_bits)),
-                 fv.symbol < (1 << b.symbol_bits), now < (1 << 40)]
+                 fv.symbol < (1 << b.symbol_bits), fv.session < (1 << b.session_bits), now < (1 << 40)]
         m.d.comb += [Assume(c) for c in small]
         # nothing but zeros before traffic: the solver need not carry free values through the
         # configuration cycles (the pipeline registers payloads whether or not they are valid)

@@ -26,6 +26,9 @@ FILLER = 1 << 29                      # order ids of fillers
 DEPTH = 4                             # the scenarios use symbols 1-3
 PRICE = 100
 G = {r.name: r.offset for r in regmap.GLOBALS}
+#: a row whose every field rejects the scenarios' orders (qty 10 at price 100) for a reason of its own
+STRICT = LimitEntry(5, 200, 50, valid=True, restricted=True, max_notional=10, long_limit=1, short_limit=1,
+                    ref_deadline=0)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Scenario:
 
     @property
     def writes_table(self) -> bool:
-        return any(s.write is not None and s.write[0] >= regmap.TABLE_BASE for s in self.steps)
+        return any(s.write is not None and s.write[0] == G["ROW_COMMIT"] for s in self.steps)
 
     def config(self) -> PipelineConfig:
         table = {OPEN: LimitEntry(10_000, 1, 1_000_000), OTHER: LimitEntry(10_000, 1, 1_000_000),
@@ -94,8 +97,8 @@ def order(key: int | None = None, symbol: int = OPEN, side: Side = Side.BUY, qty
                        "tif": int(TimeInForce.DAY), "qty": qty, "price": price})
 
 
-def fill(symbol: int, side: Side, qty: int, cancel: bool = False) -> Step:
-    return Step(fill=Fill(symbol, int(side), qty, qty * PRICE, cancel))
+def fill(symbol: int, side: Side, qty: int, cancel: bool = False, session: int = 0) -> Step:
+    return Step(fill=Fill(symbol, int(side), qty, qty * PRICE, cancel, session))
 
 
 def write(addr: int, data: int) -> Step:
@@ -136,6 +139,13 @@ def scenarios(window: int = 4) -> list[Scenario]:
                  (1,) * (window + 2) + (0,)))
     add(Scenario("dup/rejected-ahead-then-key-of-two-ahead", (order(82), order(qty=0), order(82)), (1, 0, 0)))
     add(Scenario("dup/same-key-three-times", (order(83), order(83), order(83)), (1, 0, 0)))
+    # the report's other hypotheses: keys equal in their low (or high) 32 bits, key 0 into the
+    # empty window after reset, one key from two sessions (the window is shared, as in the model)
+    add(Scenario("dup/keys-equal-low-bits", tuple(order((k << 32) | 5) for k in range(6)), (1,) * 6))
+    add(Scenario("dup/keys-equal-high-bits", tuple(order((5 << 32) | k) for k in range(3)) + (order(5 << 32),),
+                 (1, 1, 1, 0)))
+    add(Scenario("dup/key-zero-after-reset", tuple(order(k) for k in range(6)), (1,) * 6))
+    add(Scenario("dup/same-key-other-session", (order(84, session=0), order(84, session=1)), (1, 0)))
     # position: the order ahead's quantity on the same (symbol, side) entry
     add(Scenario("pos/same-entry-accepted-ahead", (order(symbol=TIGHT, qty=60), order(symbol=TIGHT, qty=50),
                                                    order(symbol=TIGHT, qty=50), order(symbol=TIGHT, qty=40)),
@@ -146,6 +156,22 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("pos/same-entry-two-ahead", (order(symbol=TIGHT, qty=60), order(), order(symbol=TIGHT, qty=41)), (1, 1, 0)))
     add(Scenario("pos/same-entry-three-ahead", (order(symbol=TIGHT, qty=60), order(), order(), order(symbol=TIGHT, qty=41)),
                  (1, 1, 1, 0)))
+    # ... and through the block-RAM forwarding (counters.py): the order 4 ahead (written as this
+    # one's entry word is read), 5 and 6 ahead (in the memory); chains on one entry, where
+    # every distance is forwarded at once and a rejected order in between must not be
+    for k in (3, 4, 5):
+        add(Scenario(f"pos/same-entry-{k + 1}-ahead", (order(symbol=TIGHT, qty=60), *(order() for _ in range(k)),
+                                                        order(symbol=TIGHT, qty=41), order(symbol=TIGHT, qty=40)),
+                     (1,) * (k + 1) + (0, 1)))
+    add(Scenario("pos/same-entry-chain", tuple(order(symbol=TIGHT, qty=20) for _ in range(6)), (1,) * 5 + (0,)))
+    add(Scenario("pos/same-entry-chain-mixed", (order(symbol=TIGHT, qty=50), order(symbol=TIGHT, qty=60),
+                                                order(symbol=TIGHT, qty=40), order(symbol=TIGHT, qty=11),
+                                                order(symbol=TIGHT, qty=10), order(symbol=TIGHT, qty=1)),
+                 (1, 0, 1, 0, 1, 0)))
+    add(Scenario("pos/same-entry-chain-sell-buy", (order(symbol=TIGHT, qty=70), order(symbol=TIGHT, side=Side.SELL, qty=90),
+                                                   order(symbol=TIGHT, qty=30), order(symbol=TIGHT, side=Side.SELL, qty=10),
+                                                   order(symbol=TIGHT, qty=1), order(symbol=TIGHT, side=Side.SELL, qty=1)),
+                 (1, 1, 1, 1, 0, 0)))
     add(Scenario("pos/other-entry-ahead", (order(symbol=TIGHT, qty=100), order(symbol=OTHER, qty=100),
                                            order(symbol=TIGHT, qty=1)), (1, 1, 0)))
     # reduce-only: a long position from a filled buy, then sells back to back
@@ -163,6 +189,21 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("credit/accepted-ahead", (order(qty=60), order(qty=50), order(qty=40)), (1, 0, 1), credit))
     add(Scenario("credit/rejected-ahead", (order(qty=101), order(qty=100)), (0, 1), credit))
     add(Scenario("credit/two-ahead", (order(qty=60), order(qty=0), order(qty=41)), (1, 0, 0), credit))
+    # a session's credit: the order ahead's notional (speculated) if it is of the same session,
+    # the order 2 ahead's if it was accepted (stage 2), 3 ahead in the session's state
+    sc = {"session_credit": {0: 10_000}}
+    add(Scenario("credit/session-accepted-ahead", (order(qty=60), order(qty=50), order(qty=40)), (1, 0, 1), sc))
+    add(Scenario("credit/session-other-session-ahead", (order(qty=60), order(qty=50, session=1), order(qty=40),
+                                                        order(qty=1)), (1, 1, 1, 0), sc))
+    add(Scenario("credit/session-two-ahead", (order(qty=60), order(qty=10, session=1), order(qty=41)), (1, 1, 0), sc))
+    add(Scenario("credit/session-rejected-two-ahead", (order(qty=60), order(qty=50), order(qty=10, session=1),
+                                                       order(qty=40)), (1, 0, 1, 1), sc))
+    add(Scenario("credit/session-rejected-two-ahead-fails", (order(qty=60), order(qty=50), order(qty=10, session=1),
+                                                             order(qty=41)), (1, 0, 1, 0), sc))
+    add(Scenario("credit/session-three-ahead", (order(qty=60), order(session=1), order(session=1), order(qty=41)),
+                 (1, 1, 1, 0), sc))
+    add(Scenario("credit/session-and-gross", (order(qty=60), order(qty=30, session=1), order(qty=20, session=1),
+                                              order(qty=10)), (1, 1, 0, 1), {**sc, "credit_limit": 10_000}))
     # rate: the order ahead's theoretical arrival time, in the same session or not
     rate = {"rate_interval": 4, "rate_tolerance": 0}
     add(Scenario("rate/same-session", (order(session=1), order(session=1), IDLE, IDLE, order(session=1)), (1, 0, 1), rate))
@@ -200,6 +241,13 @@ def scenarios(window: int = 4) -> list[Scenario]:
                          (order(qty=100 if seen else 50),)
                          + _fill_at(d, fill(OPEN, Side.BUY, 100 if seen else 50, cancel=True),
                                     order(qty=101 if seen else 50))[1:], (1, int(not seen)), credit))
+        add(Scenario(f"fill/cancel-releases-session-credit/d{d:+d}",
+                     (order(qty=100),) + _fill_at(d, fill(OPEN, Side.BUY, 100, cancel=True), order(qty=50))[1:],
+                     (1, int(seen)), sc))
+        if d == -2:      # a cancel of another session's order releases its credit, not this one's
+            add(Scenario(f"fill/cancel-of-other-session/d{d:+d}",
+                         (order(qty=100),) + _fill_at(d, fill(OPEN, Side.BUY, 100, cancel=True, session=1),
+                                                      order(qty=50))[1:], (1, 0), sc))
         for stall in range(3) if d >= 0 else ():
             # the pipeline stalls with the probe in stage ``stall + 1`` (a stall used to let a
             # cancel taken with the probe reach its credit check)
@@ -210,6 +258,25 @@ def scenarios(window: int = 4) -> list[Scenario]:
             add(Scenario(f"fill/cancel-releases-entry/{tag}",
                          (order(symbol=TIGHT, qty=100),) + _fill_at(d, fill(TIGHT, Side.BUY, 100, cancel=True),
                                                                     order(symbol=TIGHT, qty=100), stall)[1:], (1, 0)))
+    # fills back to back on one entry: the second reads the word the first is writing (forwarded)
+    opened = (order(symbol=TIGHT, qty=100),) + (IDLE,) * 4
+    add(Scenario("fill/back-to-back-cancels", (*opened, fill(TIGHT, Side.BUY, 50, cancel=True),
+                                               fill(TIGHT, Side.BUY, 50, cancel=True), *(IDLE,) * 4,
+                                               order(symbol=TIGHT, qty=100)), (1, 1)))
+    add(Scenario("fill/back-to-back-fills", (*opened, fill(TIGHT, Side.BUY, 40), fill(TIGHT, Side.BUY, 30),
+                                             fill(TIGHT, Side.BUY, 30), *(IDLE,) * 4,
+                                             order(symbol=TIGHT, side=Side.SELL, qty=200),
+                                             order(symbol=TIGHT, side=Side.SELL_SHORT, qty=1)), (1, 1, 0)))
+    add(Scenario("fill/fill-then-cancel-same-symbol", (*opened, fill(TIGHT, Side.BUY, 40),
+                                                        fill(TIGHT, Side.BUY, 60, cancel=True), *(IDLE,) * 4,
+                                                        order(symbol=TIGHT, qty=60), order(symbol=TIGHT, qty=1)),
+                 (1, 1, 0)))
+    # back-to-back cancels whose last lands as the probe enters (seen) and one step later (not)
+    for d, seen in ((-1, 1), (0, 0)):
+        first, last = fill(TIGHT, Side.BUY, 50, cancel=True), fill(TIGHT, Side.BUY, 50, cancel=True)
+        probe = order(symbol=TIGHT, qty=100)
+        tail = (Step(order=probe.order, fill=last.fill),) if d == 0 else (last, probe)
+        add(Scenario(f"fill/back-to-back-cancels/last-d{d:+d}", (*opened, *(IDLE,) * 3, first, *tail), (1, seen)))
     # register writes landing while orders are in flight (a stream of eight orders)
     stream = [order() for _ in range(8)]
 
@@ -219,6 +286,8 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("regs/kill-on", mid(write(G["CTRL"], 1)), (1,) * 3 + (0,) * 5))
     add(Scenario("regs/credit-lowered", mid(write(G["CREDIT_LIMIT_LO"], 3_500)), (1,) * 4 + (0,) * 4,
                  {"credit_limit": 5_000}))
+    add(Scenario("regs/session-credit-lowered", mid(write(regmap.session_addr(0, 0), 3_500)),
+                 (1,) * 4 + (0,) * 4, {"session_credit": {0: 5_000}}))
     add(Scenario("regs/credit-high-word", mid(write(G["CREDIT_LIMIT_HI"], 0)),
                  (1,) * 4 + (0,) * 4, {"credit_limit": (1 << 32) | 500}))
     add(Scenario("regs/reduce-only-on", mid(write(G["CTRL"], 2)), (1,) * 4 + (0,) * 4))
@@ -226,8 +295,26 @@ def scenarios(window: int = 4) -> list[Scenario]:
                  {"rate_interval": 2, "rate_tolerance": 1_000}))
     add(Scenario("regs/interval-raised", mid(write(G["RATE_INTERVAL"], 50)), (1,) * 3 + (0,) * 5,
                  {"rate_interval": 1, "rate_tolerance": 40}))
-    add(Scenario("regs/row-restricted", mid(write(regmap.table_addr(OPEN, 0), 3)), (1,) * 5 + (0,) * 3))
-    add(Scenario("regs/row-max-qty", mid(write(regmap.table_addr(OPEN, 1), 5)), (1,) * 5 + (0,) * 3))
+    # limit rows: shadow words written while orders flow, then committed mid-flight (seen from
+    # the order entering two cycles after the commit's write); each field of ``STRICT`` fails a
+    # check of its own, so an order that saw a half-written row would carry a mask the model
+    # (which only ever holds whole rows) does not give
+    flow = [order() for _ in range(16)]
+
+    def rows(writes, start: int = 0) -> tuple[Step, ...]:
+        return tuple(Step(order=o.order, write=writes[k - start] if 0 <= k - start < len(writes) else None)
+                     for k, o in enumerate(flow))
+
+    strict = regmap.row_writes(OPEN, STRICT.pack())
+    add(Scenario("regs/commit-mid-flight", rows(strict), (1,) * 12 + (0,) * 4))
+    add(Scenario("regs/commit-mid-flight-late", rows(strict, start=3), (1,) * 15 + (0,)))
+    add(Scenario("regs/row-restricted", rows(regmap.row_writes(OPEN, LimitEntry(10_000, 1, 1_000_000, restricted=True)
+                                                               .pack())), (1,) * 12 + (0,) * 4))
+    add(Scenario("regs/commit-half-written-refused", rows(strict[1:]), (1,) * 16))
+    add(Scenario("regs/shadow-written-not-committed", rows(strict[:-1]), (1,) * 16))
+    add(Scenario("regs/commit-out-of-table-refused", rows(strict[:-1] + [(strict[-1][0], DEPTH)]), (1,) * 16))
+    relax = regmap.row_writes(OPEN, LimitEntry(10_000, 1, 1_000_000).pack())
+    add(Scenario("regs/commit-twice", rows(strict + relax[:1] + relax[-1:]), (1,) * 12 + (0,) * 4))
     return s
 
 
@@ -235,12 +322,13 @@ SCENARIOS = scenarios()
 
 
 async def run(acc, scenario: Scenario, *, idle: float = 0.0, backpressure: float = 0.0, seed: int = 1,
-              table: bool = True) -> RunResult:
+              table: bool = True, check_state: bool = False) -> RunResult:
     """One scenario, after a reset; ``table=False`` skips writing the limit table (the memory
-    survives a reset: when the scenario before wrote the same table and changed no row)."""
+    survives a reset: when the scenario before wrote the same table and changed no row);
+    ``check_state``: the positions, open quantities and credit read back at the end."""
     cfg = scenario.config()
     source = Script(scenario.steps, idle, random.Random(seed))
-    res = await drive(acc, cfg, source, seed=seed, backpressure=backpressure, check_state=False,
+    res = await drive(acc, cfg, source, seed=seed, backpressure=backpressure, check_state=check_state,
                       configure_table=table)
     accepts = tuple(d["accept"] for d in map(RISK_OUT.unpack, res.expected) if d["order_id"] < FILLER)
     if idle == backpressure == 0.0 and accepts != scenario.expect:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from wirespeed.layout import ORDER, RISK_OUT, SYMBOL_LIMITS
+from wirespeed.layout import ORDER, RISK_OUT
 from wirespeed.reasons import reasons_in
 
 from ..regs import map as regmap
@@ -34,6 +34,7 @@ class PipelineConfig:
     rate_interval: int = 0
     rate_tolerance: int = 0
     table: dict[int, LimitEntry] = field(default_factory=dict)
+    session_credit: dict[int, int] = field(default_factory=dict)   # session -> its credit limit
 
     def model(self) -> RiskModel:
         m = RiskModel(self.depth, self.sessions, self.window)
@@ -41,6 +42,8 @@ class PipelineConfig:
             m.write(index, entry)
         m.kill, m.reduce_only, m.credit_limit = self.kill, self.reduce_only, self.credit_limit
         m.rate_interval, m.rate_tolerance = self.rate_interval, self.rate_tolerance
+        for session, limit in self.session_credit.items():
+            m.session_credit_limit[session] = limit
         return m
 
 
@@ -50,6 +53,7 @@ CONFIGS = {
     "open": {},
     "reduce-only": {"reduce_only": True},
     "tight-credit": {"credit_limit": 3_000_000},
+    "session-credit": {"session_credit": {0: 1_500_000, 1: 400_000, 3: 0}},
     "throttle": {"rate_interval": 4, "rate_tolerance": 8},
     "kill": {"kill": True},
 }
@@ -116,14 +120,17 @@ async def configure(acc, cfg: PipelineConfig, table: bool = True) -> None:
     await bus_write(acc, g["CREDIT_LIMIT_HI"], cfg.credit_limit >> 32)
     await bus_write(acc, g["RATE_INTERVAL"], cfg.rate_interval)
     await bus_write(acc, g["RATE_TOLERANCE"], cfg.rate_tolerance)
+    for session in range(cfg.sessions):
+        limit = cfg.session_credit.get(session, (1 << 64) - 1)
+        await bus_write(acc, regmap.session_addr(session, 0), limit & 0xFFFFFFFF)
+        await bus_write(acc, regmap.session_addr(session, 1), limit >> 32)
     if not table:
         return
     # RAM is not cleared by reset: every row is written, as the control plane does at start.
     for index in range(cfg.depth):
         entry = cfg.table.get(index)
-        row = entry.pack() if entry else 0
-        for w in range(SYMBOL_LIMITS.width // 32):
-            await bus_write(acc, regmap.table_addr(index, w), row >> (32 * w))
+        for addr, data in regmap.row_writes(index, entry.pack() if entry else 0):
+            await bus_write(acc, addr, data)
 
 
 def idle_ports(acc) -> None:
@@ -139,7 +146,7 @@ class RandomTraffic:
         self.rng, self.idle, self.fill_rate = rng, idle, fill_rate
         self.stim = OrderStimulus(rng, cfg.table, cfg.depth, cfg.sessions)
         self.total, self.sent = orders, 0
-        self.open_orders: list[list[int]] = []           # [symbol, side, remaining, price] of accepted orders
+        self.open_orders: list[list[int]] = []           # [symbol, side, remaining, price, session] of accepted orders
 
     def offer(self, order_free: bool, fill_free: bool):
         """(order, fill, bus write, o.ready: None for the random backpressure); None: nothing new."""
@@ -149,10 +156,10 @@ class RandomTraffic:
             self.sent += 1
         if fill_free and self.open_orders and rng.random() < self.fill_rate:
             k = rng.randrange(len(self.open_orders))
-            sym, side, remaining, price = self.open_orders[k]
+            sym, side, remaining, price, session = self.open_orders[k]
             cancel = rng.random() < 0.25
             qty = remaining if cancel or rng.random() < 0.5 else rng.randint(1, remaining)
-            fill = Fill(sym, side, qty, qty * price, cancel)
+            fill = Fill(sym, side, qty, qty * price, cancel, session)
             self.open_orders[k][2] -= qty
             if self.open_orders[k][2] == 0:
                 self.open_orders.pop(k)
@@ -160,7 +167,7 @@ class RandomTraffic:
 
     def decided(self, out: dict) -> None:
         if out["accept"]:
-            self.open_orders.append([out["o_symbol"], out["o_side"], out["o_qty"], out["o_price"]])
+            self.open_orders.append([out["o_symbol"], out["o_side"], out["o_qty"], out["o_price"], out["o_session"]])
 
 
 @dataclass
@@ -173,28 +180,52 @@ class Trace:
     writes: list[tuple[str, int]] = field(default_factory=list)           # (model field, first order seeing it)
 
 
-def _write_effects(addr: int, data: int) -> list[tuple[str, int]]:
-    """The model fields a bus write changes: (field, value); table words as ("row", (index, word, data))."""
+class ShadowRow:
+    """The register file's shadow row, followed write by write: a complete commit gives the row."""
+
+    def __init__(self, depth: int):
+        self.depth, self.words, self.written = depth, [0] * len(regmap.SHADOW), set()
+
+    def write(self, addr: int, data: int) -> tuple[int, int] | None:
+        """(index, packed row) for a commit that the hardware accepts; None otherwise."""
+        k = (addr - regmap.SHADOW_BASE) // regmap.WORD
+        if 0 <= k < len(self.words) and addr % regmap.WORD == 0:
+            self.words[k] = data & 0xFFFFFFFF
+            self.written.add(k)
+        elif addr == regmap.global_by_name("ROW_COMMIT").offset:
+            if len(self.written) == len(self.words) and data < self.depth:
+                self.written = set()
+                return data, sum(w << (32 * k) for k, w in enumerate(self.words))
+        return None
+
+
+def _write_effects(addr: int, data: int, shadow: ShadowRow) -> list[tuple[str, int]]:
+    """The model fields a bus write changes: (field, value); a committed row as ("row", (index, row))."""
     g = {r.name: r.offset for r in regmap.GLOBALS}
+    committed = shadow.write(addr, data)
+    if committed is not None:
+        return [("row", committed)]
     if addr == g["CTRL"]:
         return [("kill", bool(data & 1)), ("reduce_only", bool(data & 2))]
     named = {g["CREDIT_LIMIT_LO"]: "credit_lo", g["CREDIT_LIMIT_HI"]: "credit_hi",
              g["RATE_INTERVAL"]: "rate_interval", g["RATE_TOLERANCE"]: "rate_tolerance"}
     if addr in named:
         return [(named[addr], data)]
-    index, word = divmod(addr - regmap.TABLE_BASE, regmap.TABLE_STRIDE)
-    if addr >= regmap.TABLE_BASE and word // regmap.WORD < SYMBOL_LIMITS.width // 32:
-        return [("row", (index, word // regmap.WORD, data))]
+    session, word = divmod(addr - regmap.SESSION_BASE, regmap.SESSION_STRIDE)
+    if addr >= regmap.SESSION_BASE and word in (0, 4):
+        return [("session_credit_hi" if word else "session_credit_lo", (session, data))]
     return []
 
 
 def _apply(model: RiskModel, name: str, value) -> None:
     if name == "row":
-        index, word, data = value
-        entry = model.table.get(index)
-        row = entry.pack() if entry is not None else 0
-        row = row & ~(0xFFFFFFFF << 32 * word) | data << 32 * word
+        index, row = value
         model.write(index, LimitEntry.unpack(row))
+    elif name in ("session_credit_lo", "session_credit_hi"):
+        session, data = value
+        shift = 0 if name == "session_credit_lo" else 32
+        limit = model.session_credit_limit[session]
+        model.session_credit_limit[session] = limit & ~(0xFFFFFFFF << shift) | data << shift
     elif name in ("credit_lo", "credit_hi"):
         shift = 0 if name == "credit_lo" else 32
         model.credit_limit = model.credit_limit & ~(0xFFFFFFFF << shift) | value << shift
@@ -276,10 +307,12 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
     else:
         model.kill, model.reduce_only, model.credit_limit = cfg.kill, cfg.reduce_only, cfg.credit_limit
         model.rate_interval, model.rate_tolerance = cfg.rate_interval, cfg.rate_tolerance
+        model.session_credit_limit = [cfg.session_credit.get(s, (1 << 64) - 1) for s in range(cfg.sessions)]
     # each register change goes in just before the first order that sees it
     changes: dict[int, list[tuple[str, object]]] = {}
+    shadow = ShadowRow(cfg.depth)                      # the configuration left it committed
     for at, addr, data in bus_writes:
-        for name, value in _write_effects(addr, data):
+        for name, value in _write_effects(addr, data, shadow):
             offset, delay = SEEN_AT[name]
             first = next((k for k, a in enumerate(entered)
                           if a + offset < len(adv_cycles) and adv_cycles[a + offset] >= at + delay), len(entered))
@@ -317,7 +350,10 @@ async def _check_state(acc, cfg: PipelineConfig, model: RiskModel) -> None:
     g = {r.name: r.offset for r in regmap.GLOBALS}
     used = await bus_read(acc, g["CREDIT_USED_LO"]) | await bus_read(acc, g["CREDIT_USED_HI"]) << 32
     assert used == model.credit_used % (1 << 64), f"CREDIT_USED {used} != model {model.credit_used}"
-    base = len(regmap.LIMIT_WORDS)
+    for s in range(cfg.sessions):
+        used = await bus_read(acc, regmap.session_addr(s, 2)) | await bus_read(acc, regmap.session_addr(s, 3)) << 32
+        assert used == model.session_used(s) % (1 << 64), f"session {s} CREDIT_USED {used} != {model.session_used(s)}"
+    base = regmap.STATE_BASE_WORD
     for index in range(cfg.depth):
         for k, name in enumerate(regmap.STATE_FIELDS):
             lo = await bus_read(acc, regmap.table_addr(index, base + 2 * k))

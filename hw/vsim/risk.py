@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from wirespeed.layout import FILL, ORDER, RISK_OUT, SYMBOL_LIMITS
+from wirespeed.layout import FILL, ORDER, RISK_OUT
 from wirespeed.order import Order
 
 from ..regs import map as regmap
@@ -123,9 +123,8 @@ class VerilatedRisk:
     def set_limits(self, symbol_index: int, entry: LimitEntry) -> None:
         if not 0 <= symbol_index < self.depth:
             raise IndexError(f"symbol index {symbol_index} outside the limit table (depth {self.depth})")
-        row = entry.pack()
-        for w in range(SYMBOL_LIMITS.width // 32):
-            self.write(regmap.table_addr(symbol_index, w), row >> (32 * w))
+        for addr, data in regmap.row_writes(symbol_index, entry.pack()):
+            self.write(addr, data)
 
     def set_globals(self, *, kill: bool = False, reduce_only: bool = False, credit_limit: int = (1 << 64) - 1,
                     rate_interval: int = 0, rate_tolerance: int = 0) -> None:
@@ -135,6 +134,13 @@ class VerilatedRisk:
         self.write(g["CREDIT_LIMIT_HI"], credit_limit >> 32)
         self.write(g["RATE_INTERVAL"], rate_interval)
         self.write(g["RATE_TOLERANCE"], rate_tolerance)
+
+    def set_session_credit(self, session: int, limit: int) -> None:
+        """A session's (account's) credit limit on its open + filled notional."""
+        if not 0 <= session < self.sessions:
+            raise IndexError(f"session {session} outside the session table ({self.sessions} sessions)")
+        self.write(regmap.session_addr(session, 0), limit)
+        self.write(regmap.session_addr(session, 1), limit >> 32)
 
     # -- one order at a time (the gateway's backend) -------------------------------------
     def check_word(self, order_word: int, now: int) -> int:
@@ -157,7 +163,8 @@ class VerilatedRisk:
 
     def release(self, order: Order, qty: int, filled: bool) -> None:
         """``qty`` of an accepted order filled (position moves) or was canceled."""
-        self.fill(Fill(order.symbol, int(order.side), qty, qty * order.price, cancel=not filled))
+        self.fill(Fill(order.symbol, int(order.side), qty, qty * order.price, cancel=not filled,
+                 session=order.session))
 
     # -- batches (long regressions) ------------------------------------------------------------
     def run(self, orders: np.ndarray, now: np.ndarray, fills: np.ndarray | None = None,

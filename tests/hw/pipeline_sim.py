@@ -28,9 +28,9 @@ def simulate(cfg: PipelineConfig, orders: int, warmup: PipelineConfig | None = N
     return box["result"]
 
 
-def run_scenarios(scenarios, stalls, depth: int = 4, sessions: int = 4, window: int = 4) -> list:
+def run_scenarios(scenarios, stalls, depth: int = 4, sessions: int = 4, window: int = 4, **kw) -> list:
     """Every scenario (hw/verify/hazards.py) under every (idle, backpressure) stall, each from a
-    reset, in one simulation; [(scenario, stall, RunResult)]."""
+    reset, in one simulation; [(scenario, stall, RunResult)]; ``kw`` to ``hazards.run``."""
     from amaranth import Signal
     from amaranth.hdl import ResetInserter
 
@@ -49,7 +49,7 @@ def run_scenarios(scenarios, stalls, depth: int = 4, sessions: int = 4, window: 
                 ctx.set(rst, 1)
                 await ctx.tick()
                 ctx.set(rst, 0)
-                res = await hazards.run(acc, sc, idle=idle, backpressure=bp, seed=k, table=dirty)
+                res = await hazards.run(acc, sc, idle=idle, backpressure=bp, seed=k, table=dirty, **kw)
                 out.append((sc, (idle, bp), res))
                 dirty = sc.writes_table
 

@@ -32,6 +32,14 @@ def test_backpressure_stalls_the_scenarios():
     assert span(free) == 0 and span(held) > 0
 
 
+def test_back_to_back_fills_leave_the_model_s_positions():
+    """Fills back to back on one entry forward the word the fill ahead is writing (counters.py);
+    the positions and open quantities read back after them equal the model's."""
+    fills = [s for s in hazards.SCENARIOS if s.name.startswith(("fill/back-to-back", "fill/fill-then"))]
+    runs = run_scenarios(fills, [(0.0, 0.0), (0.3, 0.3)], check_state=True)
+    assert len(fills) >= 4 and not [m for _, _, r in runs for m in r.mismatches()]
+
+
 def test_scenario_names_are_unique():
     names = [s.name for s in hazards.SCENARIOS]
     assert len(names) == len(set(names))

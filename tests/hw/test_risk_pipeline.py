@@ -37,7 +37,7 @@ def test_every_reason_is_produced():
     assert set(RISK_REASONS) <= seen, f"never produced: {sorted(set(RISK_REASONS) - seen)}"
 
 
-@pytest.mark.parametrize("bad", [{"depth": 3}, {"sessions": 0}, {"window": 6}, {"depth": 4096}])
+@pytest.mark.parametrize("bad", [{"depth": 3}, {"sessions": 0}, {"window": 6}, {"depth": 1 << 18}])
 def test_bad_parameters_are_named(bad):
     with pytest.raises(TypeError, match="must be a power of two|does not fit"):
         RiskPipeline(**{"depth": 16, "sessions": 4, "window": 8, **bad})

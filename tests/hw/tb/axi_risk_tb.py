@@ -16,7 +16,7 @@ from wirespeed.hw.regs import map as regmap
 from wirespeed.hw.risk.model import Fill
 from wirespeed.hw.verify.pipeline_bench import make_config
 from wirespeed.hw.verify.stimulus import OrderStimulus
-from wirespeed.layout import FILL, ORDER, RISK_OUT, SYMBOL_LIMITS
+from wirespeed.layout import FILL, ORDER, RISK_OUT
 
 from .streamtb import env_int
 
@@ -82,9 +82,8 @@ class Tb:
         await self.write(G["RATE_TOLERANCE"], cfg.rate_tolerance)
         for index in range(cfg.depth):
             entry = cfg.table.get(index)
-            row = entry.pack() if entry else 0
-            for w in range(SYMBOL_LIMITS.width // 32):
-                await self.write(regmap.table_addr(index, w), row >> (32 * w))
+            for addr, data in regmap.row_writes(index, entry.pack() if entry else 0):
+                await self.write(addr, data)
 
     async def decide(self, orders: list[dict]) -> list[int]:
         """Send every order, then receive one decision frame per order; checks each frame's
@@ -106,7 +105,7 @@ class Tb:
     async def state_matches(self, model):
         used = await self.read(G["CREDIT_USED_LO"]) | await self.read(G["CREDIT_USED_HI"]) << 32
         assert used == model.credit_used % (1 << 64), f"CREDIT_USED {used} != model {model.credit_used}"
-        base = len(regmap.LIMIT_WORDS)
+        base = regmap.STATE_BASE_WORD
         for index in range(DEPTH):
             for k, name in enumerate(regmap.STATE_FIELDS):
                 lo = await self.read(regmap.table_addr(index, base + 2 * k))
@@ -178,8 +177,9 @@ async def register_responses(dut):
     await tb.write(G["RATE_INTERVAL"], 0x1234)
     assert await tb.read(G["RATE_INTERVAL"]) == 0x1234
     assert await tb.read(G["STATUS"]) == 0
-    state_word = regmap.table_addr(3, len(regmap.LIMIT_WORDS))
-    bad_writes = [G["VERSION"], G["CREDIT_USED_LO"], state_word, regmap.table_addr(DEPTH, 0), 0xFFFC, 0x00C]
+    state_word = regmap.table_addr(3, regmap.STATE_BASE_WORD)
+    bad_writes = [G["VERSION"], G["CREDIT_USED_LO"], state_word, regmap.table_addr(DEPTH, 0), 0xFFFC, 0x00C,
+                  regmap.table_addr(2, 0), (1 << regmap.ADDR_WIDTH) - 4]
     for addr in bad_writes:
         await tb.write(addr, 0xFFFF_FFFF, AxiResp.SLVERR)
         assert await tb.read(G["STATUS"]) == 1, f"write {addr:#06x} did not set STATUS"
@@ -193,10 +193,24 @@ async def register_responses(dut):
     assert got.resp == AxiResp.SLVERR
     assert await tb.read(G["RATE_INTERVAL"]) == 0x1234
     assert await tb.read(G["STATUS"]) == 0
-    for addr in (regmap.table_addr(2, 0), regmap.table_addr(DEPTH, len(regmap.LIMIT_WORDS)), 0x100, 0xFFFC):
+    for addr in (regmap.table_addr(2, 0), regmap.table_addr(DEPTH, regmap.STATE_BASE_WORD), 0x100, 0xFFFC,
+                 G["ROW_COMMIT"], regmap.shadow_addr(0)):
         await tb.read(addr, AxiResp.SLVERR)
         assert await tb.read(G["STATUS"]) == 1, f"read {addr:#06x} did not set STATUS"
         await tb.write(G["STATUS"], 1)
+    # a commit of a shadow row not fully written (or beyond the table) is refused: SLVERR, flagged
+    writes = regmap.row_writes(2, 0)
+    for addr, data in writes[1:-1]:
+        await tb.write(addr, data)
+    assert await tb.read(G["SHADOW_WRITTEN"]) == (1 << len(regmap.SHADOW)) - 2
+    await tb.write(G["ROW_COMMIT"], 2, AxiResp.SLVERR)
+    assert await tb.read(G["STATUS"]) == 1
+    await tb.write(G["STATUS"], 1)
+    await tb.write(*writes[0])
+    await tb.write(G["ROW_COMMIT"], DEPTH, AxiResp.SLVERR)
+    await tb.write(G["STATUS"], 1)
+    await tb.write(G["ROW_COMMIT"], 2)
+    assert await tb.read(G["STATUS"]) == 0 and await tb.read(G["SHADOW_WRITTEN"]) == 0
     # a limit row written over AXI-Lite takes effect: an order on it is decided by it
     cfg = make_config("open", 3, depth=DEPTH)
     await tb.configure(cfg)
