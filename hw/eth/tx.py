@@ -16,14 +16,15 @@ with ``tkeep``/``tlast``, ``tvalid`` held from the first beat to ``tlast`` — n
 packet, the bytes of the last beat low-aligned — frames padded to 60 bytes, the MAC adds
 preamble and FCS). ``tuser`` (the MAC's "bad frame" bit) is 0.
 
-    cycle t     the payload's last beat is stored
-    t+1         its length and sum are read from the queue          (prepare: IDLE)
-    t+2         the checksums' sums                                 (SUM)
-    t+3         folded once                                         (FOLD)
-    t+4         folded again, inverted, the header staged           (LOAD)
-    t+5         the sender takes it (WAIT)
-    t+6         the first beat registered
-    t+7         the first header beat on ``m_axis``; 54 header bytes, then the payload shifted
+    cycle t     the payload's last beat is stored (and registered to be measured)
+    t+1         measured: its length and sum go into the queue
+    t+2         read from the queue                                 (prepare: IDLE)
+    t+3         the checksums' sums                                 (SUM)
+    t+4         folded once                                         (FOLD)
+    t+5         folded again, inverted, the header staged           (LOAD)
+    t+6         the sender takes it (WAIT)
+    t+7         the first beat registered
+    t+8         the first header beat on ``m_axis``; 54 header bytes, then the payload shifted
                 by 6 bytes (header byte 48 starts beat 6), one beat a cycle
 
 The next packet's header is prepared while one is sent, and the sender takes it in the cycle it
