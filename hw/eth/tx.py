@@ -115,20 +115,23 @@ class EthTx(wiring.Component):
 
         # The register-only parts of both checksums, summed ahead in two register stages of
         # two-input adds (the registers change between packets, not during one; a packet's sums
-        # are read at least 4 cycles after its payload's first beat).
-        def reg(value, width, name):
+        # are read 3 cycles after its payload's last beat, so a register written before the
+        # payload arrives is in them).
+        def registered(value, width, name):
             out = Signal(width, name=name)
             m.d.sync += out.eq(value)
             return out
 
-        ip_pair = reg(src_ip[:16] + src_ip[16:], 17, "ip_pair_src"), reg(dst_ip[:16] + dst_ip[16:], 17, "ip_pair_dst")
+        ip_pair = (registered(src_ip[:16] + src_ip[16:], 17, "ip_pair_src"),
+                   registered(dst_ip[:16] + dst_ip[16:], 17, "ip_pair_dst"))
         # the IP total length's 40 and the TCP length's 20 folded into the constants
-        ip_fixed = reg(Cat(Const(PROTO_TCP, 8), ttl) + (0x4500 + IP_FLAGS + 40), 17, "ip_fixed")
-        tcp_pairs = (reg(ports[:16] + ports[16:], 17, "tcp_pair_ports"), reg(ack[:16] + ack[16:], 17, "tcp_pair_ack"),
-                     reg(window + (PROTO_TCP + 20 + (0x50 << 8 | TCP_FLAGS)), 17, "tcp_fixed"))
-        addresses = reg(ip_pair[0] + ip_pair[1], 18, "ip_addresses")
-        ip_const = reg(addresses + ip_fixed, 20, "ip_const")
-        tcp_const = reg(addresses + ((tcp_pairs[0] + tcp_pairs[1]) + tcp_pairs[2]), 21, "tcp_const")
+        ip_fixed = registered(Cat(Const(PROTO_TCP, 8), ttl) + (0x4500 + IP_FLAGS + 40), 17, "ip_fixed")
+        tcp_pairs = (registered(ports[:16] + ports[16:], 17, "tcp_pair_ports"),
+                     registered(ack[:16] + ack[16:], 17, "tcp_pair_ack"),
+                     registered(window + (PROTO_TCP + 20 + (0x50 << 8 | TCP_FLAGS)), 17, "tcp_fixed"))
+        addresses = registered(ip_pair[0] + ip_pair[1], 18, "ip_addresses")
+        ip_const = registered(addresses + ip_fixed, 20, "ip_const")
+        tcp_const = registered(addresses + ((tcp_pairs[0] + tcp_pairs[1]) + tcp_pairs[2]), 21, "tcp_const")
 
         # ---- in: store the payload, measure it -------------------------------------------------
         # The beat goes into the store as it is taken; a registered copy of it is measured the
