@@ -14,7 +14,7 @@ from amaranth.lib.wiring import flipped
 
 from ..encode.fix import FixEncoder
 from ..encode.ouch import OuchEncoder
-from ..host.ring import time_control
+from ..host.ring import connect_time, time_control
 from ..time.counter import TimeCounter
 from .tx import EthTx
 
@@ -45,8 +45,7 @@ class OrderTx(wiring.Component):
         wiring.connect(m, enc.o, eth.i)
         if self._clock is not None:
             m.submodules.clock = clock = self._clock
-            for name in time_control(clock).members:
-                m.d.comb += getattr(clock, name).eq(getattr(self.time, name))
+            connect_time(m, self.time, clock)
             m.d.comb += [enc.utc.eq(clock.utc), self.ns.eq(clock.ns)]
         from_eth = {RENAMED.get(n, n): n for n in eth.signature.members if n != "i"}
         for name, member in self.signature.members.items():

@@ -16,14 +16,15 @@ with ``tkeep``/``tlast``, ``tvalid`` held from the first beat to ``tlast`` — n
 packet, the bytes of the last beat low-aligned — frames padded to 60 bytes, the MAC adds
 preamble and FCS). ``tuser`` (the MAC's "bad frame" bit) is 0.
 
-    cycle t     the payload's last beat is stored
-    t+1         its length and sum are read from the queue          (prepare: IDLE)
-    t+2         the checksums' sums                                 (SUM)
-    t+3         folded once                                         (FOLD)
-    t+4         folded again, inverted, the header staged           (LOAD)
-    t+5         the sender takes it (WAIT)
-    t+6         the first beat registered
-    t+7         the first header beat on ``m_axis``; 54 header bytes, then the payload shifted
+    cycle t     the payload's last beat is stored (and registered to be measured)
+    t+1         measured: its length and sum go into the queue
+    t+2         read from the queue                                 (prepare: IDLE)
+    t+3         the checksums' sums                                 (SUM)
+    t+4         folded once                                         (FOLD)
+    t+5         folded again, inverted, the header staged           (LOAD)
+    t+6         the sender takes it (WAIT)
+    t+7         the first beat registered
+    t+8         the first header beat on ``m_axis``; 54 header bytes, then the payload shifted
                 by 6 bytes (header byte 48 starts beat 6), one beat a cycle
 
 The next packet's header is prepared while one is sent, and the sender takes it in the cycle it
@@ -112,43 +113,73 @@ class EthTx(wiring.Component):
         src_ip, dst_ip, ports, ack = reg["src_ip"], reg["dst_ip"], reg["ports"], reg["ack"]
         window, ttl = reg["window"][:16], reg["ttl"][:8]
 
-        # The register-only parts of both checksums, summed ahead (registers change between packets).
-        ip_words = _words(src_ip, 2) + _words(dst_ip, 2)
-        ip_const, tcp_const = Signal(20), Signal(21)
-        m.d.sync += [
-            ip_const.eq(sum(ip_words, Const(0x4500 + IP_FLAGS, 20)) + Cat(Const(PROTO_TCP, 8), ttl)),
-            tcp_const.eq(sum(ip_words + _words(ports, 2) + _words(ack, 2) + [window],
-                             Const(PROTO_TCP + (0x50 << 8 | TCP_FLAGS), 21))),
-        ]
+        # The register-only parts of both checksums, summed ahead in two register stages of
+        # two-input adds (the registers change between packets, not during one; a packet's sums
+        # are read 3 cycles after its payload's last beat, so a register written before the
+        # payload arrives is in them).
+        def registered(value, width, name):
+            out = Signal(width, name=name)
+            m.d.sync += out.eq(value)
+            return out
+
+        ip_pair = (registered(src_ip[:16] + src_ip[16:], 17, "ip_pair_src"),
+                   registered(dst_ip[:16] + dst_ip[16:], 17, "ip_pair_dst"))
+        # the IP total length's 40 and the TCP length's 20 folded into the constants
+        ip_fixed = registered(Cat(Const(PROTO_TCP, 8), ttl) + (0x4500 + IP_FLAGS + 40), 17, "ip_fixed")
+        tcp_pairs = (registered(ports[:16] + ports[16:], 17, "tcp_pair_ports"),
+                     registered(ack[:16] + ack[16:], 17, "tcp_pair_ack"),
+                     registered(window + (PROTO_TCP + 20 + (0x50 << 8 | TCP_FLAGS)), 17, "tcp_fixed"))
+        addresses = registered(ip_pair[0] + ip_pair[1], 18, "ip_addresses")
+        ip_const = registered(addresses + ip_fixed, 20, "ip_const")
+        tcp_const = registered(addresses + ((tcp_pairs[0] + tcp_pairs[1]) + tcp_pairs[2]), 21, "tcp_const")
 
         # ---- in: store the payload, measure it -------------------------------------------------
+        # The beat goes into the store as it is taken; a registered copy of it is measured the
+        # next cycle (its byte count and the sum of its four words: a two-level adder tree and
+        # the accumulate), so no adder sits behind the input port. A frame's length and sum are
+        # queued that next cycle; no beat is taken while that write is pending, so the queue's
+        # ``w_rdy`` seen when the last beat was taken still holds (one cycle a frame).
         beat = self.i.payload
         keep_mask = Cat(*(beat.keep[k].replicate(8) for k in range(8)))
         clean = beat.data & keep_mask                   # bytes past keep are zero in the sum and on the wire
-        nbytes = sum(beat.keep[k] for k in range(8))
-        word_sum = sum(Cat(clean[8 * (2 * k + 1):8 * (2 * k + 2)], clean[16 * k:16 * k + 8]) for k in range(4))
         acc_len, acc_sum = Signal(lbits), Signal(24)
         acc_beats = Signal(range(depth + 1))
         dropping = Signal()
+        r_data, r_keep = Signal(64), Signal(8)
+        r_take, r_end, r_drop = Signal(), Signal(), Signal()      # measured now; ends a frame; too long
         take = self.i.valid & self.i.ready
-        m.d.comb += [self.i.ready.eq(dropping | (fifo.w_rdy & meta.w_rdy)),
+        m.d.comb += [self.i.ready.eq(dropping | (fifo.w_rdy & meta.w_rdy & ~(r_take & r_end))),
                      fifo.w_data.eq(Cat(clean, beat.keep)), fifo.w_en.eq(take & ~dropping)]
-        entry = Signal(meta_layout)
-        m.d.comb += [entry.length.eq(acc_len + nbytes), entry.sum.eq(acc_sum + word_sum), entry.beats.eq(acc_beats + 1),
-                     meta.w_data.eq(entry)]
         full_frame = acc_beats == depth - 1             # this beat fills the store
+        m.d.sync += [r_data.eq(clean), r_keep.eq(beat.keep), r_take.eq(take & ~dropping),
+                     r_end.eq(beat.last | full_frame), r_drop.eq(~beat.last)]
         with m.If(take & ~beat.last & (beat.keep != 0xFF)):
             m.d.sync += self.bad_beat.eq(1)         # only a frame's last beat may be partial
         with m.If(take & dropping):
             m.d.sync += dropping.eq(~beat.last)
         with m.Elif(take):
             with m.If(beat.last | full_frame):
-                m.d.comb += [meta.w_en.eq(1), entry.drop.eq(~beat.last)]
-                m.d.sync += [acc_len.eq(0), acc_sum.eq(0), acc_beats.eq(0)]
+                m.d.sync += acc_beats.eq(0)
                 with m.If(~beat.last):
                     m.d.sync += [dropping.eq(1), self.too_long.eq(1)]
             with m.Else():
-                m.d.sync += [acc_len.eq(entry.length), acc_sum.eq(entry.sum), acc_beats.eq(entry.beats)]
+                m.d.sync += acc_beats.eq(acc_beats + 1)
+
+        words = [Cat(r_data[16 * k + 8:16 * k + 16], r_data[16 * k:16 * k + 8]) for k in range(4)]   # big-endian
+        # keep is low bits set (checked above), so its count is the highest set bit's position + 1
+        nbytes = Const(0, 4)
+        for k in range(8):
+            nbytes = Mux(r_keep[k], k + 1, nbytes)
+        entry = Signal(meta_layout)
+        m.d.comb += [entry.length.eq(acc_len + nbytes), entry.sum.eq(acc_sum + ((words[0] + words[1]) + (words[2] + words[3]))),
+                     entry.beats.eq(0), meta.w_data.eq(entry)]
+        beats_in = Signal(range(depth + 1))             # the frame's beats, counted at the measuring stage
+        with m.If(r_take):
+            with m.If(r_end):
+                m.d.comb += [meta.w_en.eq(1), entry.drop.eq(r_drop), entry.beats.eq(beats_in + 1)]
+                m.d.sync += [acc_len.eq(0), acc_sum.eq(0), beats_in.eq(0)]
+            with m.Else():
+                m.d.sync += [acc_len.eq(entry.length), acc_sum.eq(entry.sum), beats_in.eq(beats_in + 1)]
 
         # ---- out: a header is prepared (checksums) while the packet ahead is sent ---------------
         # prepare: IDLE -> SUM -> FOLD -> LOAD, which stages the header (or a drop) for the sender;
@@ -159,6 +190,7 @@ class EthTx(wiring.Component):
         ip_csum, tcp_csum = Signal(16), Signal(16)
         seq_used, id_used = Signal(32), Signal(16)
         total_bytes = HEADER_BYTES + cur.length
+        padded = Signal(range(HEADER_BYTES + 8 * depth + 1))     # the frame's length, padded to MIN_FRAME
         staged = Signal()                               # a job waits for the sender
         st_hdr, st_beats, st_drop = Signal(8 * HEADER_BYTES), Signal(range(depth + 1)), Signal()
         st_n, st_keep = Signal(range(depth + 10)), Signal(8)
@@ -183,8 +215,9 @@ class EthTx(wiring.Component):
                     m.d.sync += prep.eq(SUM)
         with m.Elif(prep == SUM):
             # this packet's seq and id, so its header and checksum agree whatever the host writes
-            m.d.sync += [ip_sum.eq(ip_const + ip_id + 40 + cur.length), seq_used.eq(seq), id_used.eq(ip_id),
-                         tcp_sum.eq(tcp_const + seq[:16] + seq[16:] + 20 + cur.length + cur.sum)]
+            m.d.sync += [ip_sum.eq((ip_const + ip_id) + cur.length), seq_used.eq(seq), id_used.eq(ip_id),
+                         tcp_sum.eq(((tcp_const + seq[:16]) + (seq[16:] + cur.length)) + cur.sum),
+                         padded.eq(Mux(total_bytes < MIN_FRAME, MIN_FRAME, total_bytes))]
             m.d.sync += prep.eq(FOLD)
         with m.Elif(prep == FOLD):
             m.d.sync += [ip_sum.eq(ip_sum[:16] + ip_sum[16:]), tcp_sum.eq(tcp_sum[:16] + tcp_sum[16:])]
@@ -199,7 +232,6 @@ class EthTx(wiring.Component):
                       + _be(ports, 4) + _be(seq_used, 4) + _be(ack, 4) + [Const(0x50, 8), Const(TCP_FLAGS, 8)]
                       + _be(window, 2) + _be(tcp_csum, 2) + [Const(0, 8)] * 2)
             assert len(header) == HEADER_BYTES
-            padded = Mux(total_bytes < MIN_FRAME, MIN_FRAME, total_bytes)
             with m.If(~staged):
                 m.d.sync += [staged.eq(1), st_drop.eq(0), st_hdr.eq(Cat(*header)), st_beats.eq(cur.beats),
                              st_n.eq((padded + 7) >> 3),

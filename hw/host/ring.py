@@ -41,6 +41,13 @@ def time_control(counter: TimeCounter) -> wiring.Signature:
                              if member.flow == wiring.In})
 
 
+def connect_time(m, control, counter: TimeCounter) -> None:
+    """The host's time writes into ``counter`` through a register each (a set or slew takes effect
+    one cycle later), so no path runs from the host's ports into the clock's logic."""
+    for name in time_control(counter).members:
+        m.d.sync += getattr(counter, name).eq(getattr(control, name))
+
+
 class HostRing(wiring.Component):
     def __init__(self, ring_log2: int = 4, depth: int = 16, sessions: int = 4, window: int = 8,
                  period_ns=4, now_shift: int = 0):
@@ -78,8 +85,7 @@ class HostRing(wiring.Component):
         wiring.connect(m, flipped(self.table), enc.table)
         wiring.connect(m, enc.o, flipped(self.tx))
         m.submodules.clock = clock = self._clock
-        for name in time_control(clock).members:
-            m.d.comb += getattr(clock, name).eq(getattr(self.time, name))
+        connect_time(m, self.time, clock)
         m.d.comb += risk.now.eq((clock.ns >> self.now_shift)[:NOW_WIDTH])
         now_ns = clock.ns                       # the card's time stamps every event
         mask = (1 << self.ring_log2) - 1

@@ -19,6 +19,7 @@ from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..logic import below
 from .model import FRAC_BITS, NS_PER_MS, TS_DIGITS, max_slew_units, period_units
 
 SUB_BITS = 20           # ns into the millisecond: 0..999,999
@@ -51,17 +52,18 @@ class TimeCounter(wiring.Component):
         sub = Signal(SUB_BITS)
         step = Signal(signed(FRAC_BITS))
         left = Signal(32)
-        m.d.comb += self.slewing.eq(left != 0)
+        # ``left != 0`` as a register (a 32-input OR is three LUT levels in front of the add)
+        slewing = self.slewing
 
         # ---- the increment: the period, plus the slew step while it lasts --------------------
         inc = Signal(FRAC_BITS + 11)            # always positive: the step is below the period
-        m.d.comb += inc.eq(self.inc + Mux(left != 0, step, 0))
+        m.d.comb += inc.eq(self.inc + Mux(slewing, step, 0))
         frac_sum = Signal(FRAC_BITS + 12)
         m.d.comb += frac_sum.eq(frac + inc)
         carried = frac_sum[FRAC_BITS:]          # whole ns this cycle
         sub_sum = Signal(SUB_BITS + 1)
         m.d.comb += sub_sum.eq(sub + carried)
-        tick = sub_sum >= NS_PER_MS             # a millisecond boundary crossed
+        tick = ~below(sub_sum, NS_PER_MS)       # a millisecond boundary crossed (a subtraction's sign)
 
         # ---- the UTC digits: one millisecond forward on ``tick`` (digit 0 = first character) -----
         nxt = [_digit(utc, k) for k in range(TS_DIGITS)]
@@ -88,7 +90,8 @@ class TimeCounter(wiring.Component):
         with m.If(self.slew_load):
             s = self.slew_step
             m.d.sync += [step.eq(Mux(s > bound, bound, Mux(s < -bound, -bound, s))),
-                         left.eq(self.slew_cycles), self.clamped.eq((s > bound) | (s < -bound))]
-        with m.Elif(left != 0):
-            m.d.sync += left.eq(left - 1)
+                         left.eq(self.slew_cycles), slewing.eq(self.slew_cycles != 0),
+                         self.clamped.eq((s > bound) | (s < -bound))]
+        with m.Elif(slewing):
+            m.d.sync += [left.eq(left - 1), slewing.eq(left != 1)]
         return m

@@ -62,6 +62,7 @@ def test_fix_frames_carry_the_card_time():
         ctx.set(dut.time.set, 1)
         await ctx.tick()
         ctx.set(dut.time.set, 0)
+        await ctx.tick()                                    # the top registers the host's write
         ctx.set(dut.m_axis.tready, 1)
         pending, frame = list(decisions), bytearray()
         for _ in range(len(decisions) * 60 + 100):
