@@ -264,6 +264,11 @@ class ScheduledAlgorithm(Algorithm):
                     w.price, w.placed_ns, w.urgency = price, now_ns, new_u
                     actions.append(ReplaceChild(cid, w.qty, price, new_u))
         deficit = int(math.floor(min(target, upper) - committed + 1e-9))
+        # a deficit of at least half the smallest child is rounded up to one when the ahead
+        # tolerance allows: a slice just under min_child is placed now rather than merged into
+        # the next (which would leave two slices unfilled at once)
+        if 2 * deficit >= cfg.min_child > deficit and committed + cfg.min_child <= upper:
+            deficit = cfg.min_child
         if deficit > 0 and (deficit >= min(cfg.min_child, p.qty - committed) or late):
             child = self._new(now_ns, min(deficit, p.qty - committed), urgency)
             if child is not None:

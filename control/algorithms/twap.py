@@ -23,8 +23,8 @@ class TwapConfig(AlgoConfig):
     size_jitter: float = 0.2
     time_jitter: float = 0.2
     # a slice gets its interval at the touch; 2 s before the next one, what is still unfilled
-    # beyond 1.5 % of the order crosses: the schedule gap stays within 1.5 % plus one slice
-    catch_up: float = 0.015
+    # beyond 1 % of the order crosses: the schedule gap stays within 1 % plus one (jittered) slice
+    catch_up: float = 0.01
     slice_lead_s: float = 2.0
 
     def __post_init__(self) -> None:

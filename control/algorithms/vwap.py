@@ -59,7 +59,7 @@ class VolumeProfile:
 class VwapConfig(AlgoConfig):
     profile: VolumeProfile | None = None
     participation_cap: float | None = 0.25
-    catch_up: float = 0.015            # see TwapConfig: the gap within 1.5 % plus one slice
+    catch_up: float = 0.01             # see TwapConfig: the gap within 1 % plus one slice
     slice_lead_s: float = 2.0
 
     def __post_init__(self) -> None:

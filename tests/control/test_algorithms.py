@@ -83,7 +83,11 @@ def test_twap_catches_up_by_crossing_and_is_never_ahead_beyond_tolerance():
     algo = create("twap", parent(qty=6_000), cfg, MarketState("XYZ"))
     # passive children never fill: the algorithm falls behind and must cross to catch up
     run = drive(algo, fill_passive=False)
-    assert any(c.urgency is Urgency.CROSS and c.tif == TimeInForce.IOC for _, c in run.children)
+    # it crosses: a new IOC child, or (the slice-lead wake) a resting child re-priced to cross,
+    # past the far touch (10_002) by the cross reach
+    assert any(c.urgency is Urgency.CROSS and c.tif == TimeInForce.IOC for _, c in run.children) or \
+        any(isinstance(a, ReplaceChild) and a.urgency is Urgency.CROSS and a.price == 10_002 + algo.CROSS_REACH
+            for _, a in run.actions)
     assert algo.filled == 6_000
     cum = 0
     for f in run.fills:
