@@ -15,6 +15,7 @@ from wirespeed.gateway.audit import JOURNAL, AuditTrail, read_trail
 
 T0 = 1_796_083_200 * 10**9 - 10**9   # 2026-11-30 23:59:59 UTC
 DAY1 = "audit-20261130.jsonl"
+REAL_WRITE = os.write
 
 
 class Killed(BaseException):
@@ -38,7 +39,7 @@ def _faulty_write(monkeypatch, suffix, plan):
     """os.write on files named ``*suffix`` follows ``plan``: per call, None (write it all), an
     int (write that many bytes), a function of the data (the bytes to write), an exception
     (raise it); past the plan, writes normally."""
-    real, calls = os.write, iter(plan)
+    real, calls = REAL_WRITE, iter(plan)
 
     def write(fd, data):
         if not _is(fd, suffix):
@@ -264,3 +265,17 @@ def test_a_corrupt_last_line_refuses_to_guess_where_the_journal_resumes(tmp_path
         AuditTrail(tmp_path)
     with pytest.raises(ValueError, match="audit-20261130.jsonl:2: not a JSON line"):
         read_trail(tmp_path)
+
+
+def test_past_the_memory_bound_a_failing_settle_lets_memory_go_and_the_journal_keeps_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(A, "MAX_UNSETTLED", 3)
+    trail = AuditTrail(tmp_path, clock=lambda: T0)
+    _faulty_write(monkeypatch, ".jsonl", [_enospc()] * 100)
+    for i in range(8):
+        trail.record("out", {"n": i})
+        trail.flush()                          # succeeds: the records are in the journal
+    assert trail._frames is None               # memory let them go
+    monkeypatch.setattr(os, "write", REAL_WRITE)
+    trail.settle()                             # read back from the journal
+    trail.close()
+    assert [r["n"] for r in _lines(tmp_path / DAY1)] == list(range(8))
