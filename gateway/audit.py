@@ -6,19 +6,31 @@ kernel as one ``marshal`` frame appended to ``audit.journal`` (one C call and on
 JSON of the same records cost ~10x as much, on every report). Whatever a client was told is
 then in the journal before the client can see it: a ``kill -9`` after that loses nothing the
 client knows about (the kernel's page cache survives the process; ``fsync=True`` also survives
-the machine). ``settle()``, on the gateway's timer and at close, off the hot path, formats the
-journaled records as JSON lines into ``audit-YYYYMMDD.jsonl`` (one file per UTC day) and then
-empties the journal. A journal left by a crash is settled when the trail is next opened (and
-``read_trail`` reads it too), skipping what had already reached the day files, so the trail
-holds every record once. A record that marshal cannot hold is made JSON on the spot (correct,
-only slower).
+the machine). A flush that fails takes its bytes back out of the journal (a torn frame would hide
+the frames after it), keeps the records pending for the next flush and raises: the caller must
+not tell the client.
+
+Every record gets a number, counted on across restarts; its JSON line carries it as ``rec``.
+``settle()``, on the gateway's timer and at close, off the hot path, writes the journaled records
+after the last number already written as JSON lines into ``audit-YYYYMMDD.jsonl`` (one file per
+UTC day; a clock stepped back never reopens an earlier day's file, so the files in name order
+hold the records in number order) and empties the journal only once all are written (and, with
+``fsync``, synced). A day file's write that fails is cut back to where it began. A journal left by a
+crash is settled when the trail is next opened: the newest day file is cut back to its last
+newline (a settle the crash interrupted) and the number on its last line says where the
+journal's records resume, read from the file's tail only. So the trail holds every record once
+and always parses. ``read_trail`` reads an unsettled journal too. One process owns a directory
+(``flock`` on ``audit.lock``).
 """
 from __future__ import annotations
 
+import calendar
+import fcntl
 import json
 import logging
 import marshal
 import os
+import re
 import struct
 import time
 from pathlib import Path
@@ -28,19 +40,24 @@ from wirespeed.config import ConfigError
 log = logging.getLogger("wirespeed.audit")
 
 JOURNAL = "audit.journal"
-_LEN = struct.Struct("<I")
+LOCK = "audit.lock"
+_MAGIC = b"WSJ1"
+_HEAD = struct.Struct("<4sIQ")    # magic, frame length, number of the frame's first record
 _DAY_NS = 86_400 * 10**9
+_DAY_FILE = re.compile(r"audit-(\d{8})\.jsonl")
+_TAIL = 64 * 1024                 # a day file is read backwards in blocks of this, never whole
 #: Journaled records kept in memory until the timer settles them; past it they are settled at
-#: once (a starved timer must not grow memory).
+#: once (a starved timer must not grow memory; if that settle fails too, memory lets them go and
+#: the next settle reads them back from the journal).
 MAX_UNSETTLED = 200_000
 
 
-def _line(t: int, kind: str, fields: dict) -> str:
-    return json.dumps({"t": t, "kind": kind, **fields}, separators=(",", ":"), default=str) + "\n"
+def _line(rec: int, t: int, kind: str, fields: dict) -> str:
+    return json.dumps({"t": t, "kind": kind, **fields, "rec": rec}, separators=(",", ":"), default=str) + "\n"
 
 
-def _day(t: int) -> str:
-    return time.strftime("%Y%m%d", time.gmtime(t // 1_000_000_000))
+def _day(day_no: int) -> str:
+    return time.strftime("%Y%m%d", time.gmtime(day_no * 86_400))
 
 
 class AuditTrail:
@@ -52,20 +69,33 @@ class AuditTrail:
             raise ConfigError(f"audit.directory: cannot create {str(directory)!r}: {exc.strerror}") from None
         self.fsync, self.clock = fsync, clock
         self._pending: list[tuple] = []       # recorded, not yet in the journal
-        self._journaled: list[tuple] = []     # in the journal, not yet in a day file
-        self._fd = -1                         # today's JSON file
+        # In the journal, not yet all in a day file: (number of the first record, records) a
+        # frame; None once memory let them go (the journal on disk still has them).
+        self._frames: list[tuple[int, list]] | None = []
+        self._unsettled = 0
+        self._next = 1                        # the number the next journaled record gets
+        self._settled = 0                     # the number of the last record in a day file
+        self._fd = -1                         # the current day's JSON file
         self._journal_fd = -1
+        self._journal_size = 0                # where the next frame starts (taken back to on failure)
+        self._torn: Path | None = None        # a day file whose failed write could not be cut back
         self._day = ""
         self._day_no = -1
         self.records = 0
-        self._recover()
+        self._lock_fd = _lock(self.directory)
+        try:
+            self._recover()
+        except BaseException:
+            self._release()
+            raise
 
     def record(self, kind: str, fields: dict) -> None:
         """Queue one record; ``fields`` must stay unchanged until the next flush (it is not copied)."""
         self._pending.append((self.clock(), kind, fields))
 
     def flush(self) -> None:
-        """Make every pending record durable (in the journal) before the caller tells a client."""
+        """Make every pending record durable (in the journal) before the caller tells a client.
+        Raises OSError when it could not: then the records stay pending and nobody may be told."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
@@ -74,79 +104,186 @@ class AuditTrail:
         except ValueError:       # an object marshal cannot hold: that record goes as JSON text
             frame = marshal.dumps([(t, kind, fields) if _marshallable(fields) else
                                    (t, kind, json.loads(json.dumps(fields, default=str))) for t, kind, fields in pending])
-        if self._journal_fd < 0:
-            self._journal_fd = os.open(self.directory / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        _write_all(self._journal_fd, _LEN.pack(len(frame)) + frame)
-        if self.fsync:
-            os.fsync(self._journal_fd)
-        self._journaled += pending
+        data = _HEAD.pack(_MAGIC, len(frame), self._next) + frame
+        try:
+            if self._journal_fd < 0:
+                self._open_journal()
+            _write_all(self._journal_fd, data)
+            if self.fsync:
+                os.fsync(self._journal_fd)
+        except OSError:
+            self._pending = pending + self._pending
+            self._take_back()
+            raise
+        self._journal_size += len(data)
+        if self._frames is not None:
+            self._frames.append((self._next, pending))
+        self._next += len(pending)
+        self._unsettled += len(pending)
         self.records += len(pending)
-        if len(self._journaled) > MAX_UNSETTLED:
-            self.settle()
+        if self._unsettled > MAX_UNSETTLED:
+            try:
+                self.settle()
+            except OSError as exc:   # the flush itself succeeded: the caller may tell its client
+                log.error("audit: settling %d journaled records failed (%s); they stay in the journal",
+                          self._unsettled, exc)
+                self._frames, self._unsettled = None, 0
 
     def settle(self) -> None:
         """Off the hot path: journaled records become JSON lines in their day's file; the
-        journal is emptied once they are written."""
+        journal is emptied once all of them are written (and synced, with ``fsync``)."""
         self.flush()
-        if not self._journaled:
+        frames = self._frames
+        if frames is None:
+            frames = _scan(_read(self.directory / JOURNAL))[0]
+        if not frames:
             return
-        records, self._journaled = self._journaled, []
-        self._write_lines(records)
+        self._write_records(frames)
         if self.fsync and self._fd >= 0:
             os.fsync(self._fd)
-        os.ftruncate(self._journal_fd, 0)
+        if self._journal_fd >= 0:
+            os.ftruncate(self._journal_fd, 0)
+            self._journal_size = 0
+        self._frames, self._unsettled = [], 0
 
-    def _write_lines(self, records) -> None:
-        lines = []
-        for t, kind, fields in records:
-            day_no = t // _DAY_NS
-            if day_no != self._day_no:
-                if lines:
-                    _write_all(self._fd, "".join(lines).encode())
-                    lines = []
-                self._open(_day(t))
-                self._day_no = day_no
-            lines.append(_line(t, kind, fields))
+    def _write_records(self, frames) -> None:
+        """The JSON lines of the records after the last one written, in number order."""
+        lines, last = [], self._settled
+        for first, records in frames:
+            if first + len(records) <= self._settled + 1:
+                continue
+            for n, (t, kind, fields) in enumerate(records, first):
+                if n <= self._settled:
+                    continue
+                day_no = max(t // _DAY_NS, self._day_no)
+                if day_no != self._day_no or self._fd < 0:
+                    if lines:
+                        self._append(lines, last)
+                        lines = []
+                    self._open(day_no)
+                lines.append(_line(n, t, kind, fields))
+                last = n
         if lines:
+            self._append(lines, last)
+
+    def _append(self, lines: list[str], last: int) -> None:
+        """Whole lines or none: a failed write is cut back to where it began (else the next
+        settle would glue its first line to a torn one), and the count moves only after."""
+        if self._torn is not None:
+            _last_line(self._torn, repair=True)
+            self._torn = None
+        start = os.fstat(self._fd).st_size
+        try:
             _write_all(self._fd, "".join(lines).encode())
+        except OSError:
+            try:
+                os.ftruncate(self._fd, start)
+            except OSError as exc:
+                log.error("audit: cannot cut %s back to byte %d (%s); it is cut at its last newline next time",
+                          self.path, start, exc)
+                self._torn = self.path
+            raise
+        self._settled = last
 
     def _recover(self) -> None:
-        """A journal left by a crash: its records that are not in the day files yet go there now."""
+        """Where the day files end (cut back to a whole line), then a crashed run's journal: its
+        records after that go there now."""
+        self._settled, self._day_no = _settled_tail(self.directory, repair=True)
+        self._next = self._settled + 1
         journal = self.directory / JOURNAL
         if not journal.exists():
             return
-        try:
-            records = _missing(self.directory, _read_journal(journal))
-        except ValueError as exc:
-            bad = journal.with_suffix(".journal.bad")
-            journal.rename(bad)
-            log.error("audit journal %s unreadable (%s): kept as %s, the trail continues without it", journal, exc,
-                      bad)
-            return
-        if records:
-            self._write_lines(records)
-            log.warning("audit: %d records of a crashed run settled from %s", len(records), journal)
-        journal.unlink()
+        frames, problems, torn = _scan(_read(journal))
+        if torn:
+            log.warning("audit: %s ends in a frame cut short (its write never returned, so nobody was told "
+                        "of it): dropped", journal)
+        if frames:
+            self._next = max(self._settled, frames[-1][0] + len(frames[-1][1]) - 1) + 1
+            before = self._settled
+            self._write_records(frames)
+            if self.fsync and self._fd >= 0:
+                os.fsync(self._fd)          # the lines are on disk before their journal goes
+            if self._settled > before:
+                log.warning("audit: %d records of a crashed run settled from %s", self._settled - before, journal)
+        if problems:
+            bad = _aside(journal)
+            log.error("audit journal %s unreadable in part (%s): its %d good frames settled, the file kept as %s",
+                      journal, "; ".join(problems), len(frames), bad)
+        else:
+            journal.unlink()
 
-    def _open(self, day: str) -> None:
+    def _open_journal(self) -> None:
+        self._journal_fd = os.open(self.directory / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        self._journal_size = os.fstat(self._journal_fd).st_size
+
+    def _take_back(self) -> None:
+        """A flush failed: cut the journal back to where its frame began."""
+        if self._journal_fd < 0:
+            return
+        try:
+            os.ftruncate(self._journal_fd, self._journal_size)
+        except OSError as exc:
+            log.error("audit: cannot cut %s back to byte %d (%s): a reader skips the torn frame",
+                      self.directory / JOURNAL, self._journal_size, exc)
+            try:
+                self._journal_size = os.fstat(self._journal_fd).st_size
+            except OSError:
+                pass
+
+    def _open(self, day_no: int) -> None:
         if self._fd >= 0:
+            if self.fsync:
+                os.fsync(self._fd)           # the day that ends is synced before it is let go
             os.close(self._fd)
+            self._fd = -1
+        day = _day(day_no)
         self._fd = os.open(self.directory / f"audit-{day}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        self._day = day
+        self._day, self._day_no = day, day_no
 
     @property
     def path(self) -> Path | None:
         return self.directory / f"audit-{self._day}.jsonl" if self._day else None
 
     def close(self) -> None:
-        self.settle()
+        """Settle and let go. If the settle fails the journal stays for the next open."""
+        settled = False
+        try:
+            self.settle()
+            settled = True
+        finally:
+            self._release(unlink_journal=settled)
+
+    def _release(self, unlink_journal: bool = False) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
         if self._journal_fd >= 0:
             os.close(self._journal_fd)
             self._journal_fd = -1
-            (self.directory / JOURNAL).unlink(missing_ok=True)
+            if unlink_journal:
+                (self.directory / JOURNAL).unlink(missing_ok=True)
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)          # closing the descriptor lets the flock go
+            self._lock_fd = -1
+
+
+def _lock(directory: Path) -> int:
+    """One trail per directory: a second process would settle and truncate the other's journal."""
+    path = directory / LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+    except OSError as exc:
+        raise ConfigError(f"audit.directory: cannot open {str(path)!r}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise ConfigError(f"audit.directory: {str(directory)!r} is in use by another process (pid {holder} holds "
+                          f"{LOCK}); give each gateway its own directory") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -163,44 +300,128 @@ def _marshallable(fields) -> bool:
         return False
 
 
-def _read_journal(path: Path) -> list[tuple]:
-    """Every whole frame of a journal (a frame cut short by a crash was never acknowledged to
-    anyone: its write had not returned). Raises ValueError for a journal that is not one."""
-    data = path.read_bytes()
-    records, pos = [], 0
-    while pos + _LEN.size <= len(data):
-        (n,) = _LEN.unpack_from(data, pos)
-        if pos + _LEN.size + n > len(data):
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def _aside(journal: Path) -> Path:
+    """An unreadable journal is kept for inspection under a name no later one overwrites."""
+    k = 0
+    while True:
+        bad = journal.with_name(f"{journal.name}.bad" + (f".{k}" if k else ""))
+        if not bad.exists():
+            journal.rename(bad)
+            return bad
+        k += 1
+
+
+def _frame_at(data: bytes, pos: int, expect: int | None):
+    """((first number, records, end), "") for a whole valid frame at ``pos``, else (None, why);
+    why is "short" for a frame the end of the data cuts."""
+    if len(data) - pos < _HEAD.size:
+        return None, "short" if _MAGIC.startswith(data[pos:pos + len(_MAGIC)]) else "no frame header"
+    magic, size, first = _HEAD.unpack_from(data, pos)
+    if magic != _MAGIC:
+        return None, "no frame header"
+    end = pos + _HEAD.size + size
+    if end > len(data):
+        return None, "short"
+    try:
+        records = marshal.loads(memoryview(data)[pos + _HEAD.size:end])
+    except (EOFError, TypeError, ValueError) as exc:
+        return None, f"not marshal data ({exc})"
+    if not isinstance(records, list) or not all(
+            isinstance(r, tuple) and len(r) == 3 and isinstance(r[0], int) and isinstance(r[1], str)
+            and isinstance(r[2], dict) for r in records):
+        return None, "not a list of (time, kind, fields) records"
+    if expect is not None and first < expect:
+        return None, f"record number {first} goes back (expected {expect})"
+    return (first, records, end), ""
+
+
+def _scan(data: bytes) -> tuple[list[tuple[int, list]], list[str], bool]:
+    """A journal's good frames, what could not be read (byte ranges and why, records missing),
+    and whether it ends in a frame cut short: harmless only there (a write that never returned,
+    so no client was told); anywhere else the frames after the damage are salvaged."""
+    frames: list[tuple[int, list]] = []
+    problems: list[str] = []
+    pos, expect = 0, None
+    while pos < len(data):
+        found, why = _frame_at(data, pos, expect)
+        if found is not None:
+            first, records, end = found
+            if expect is not None and first > expect:
+                problems.append(f"records {expect}-{first - 1} lost before byte {pos}")
+            frames.append((first, records))
+            expect, pos = first + len(records), end
+            continue
+        nxt = data.find(_MAGIC, pos + 1)
+        while nxt >= 0 and _frame_at(data, nxt, expect)[0] is None:
+            nxt = data.find(_MAGIC, nxt + 1)
+        if nxt < 0:
+            if why == "short":
+                return frames, problems, True
+            problems.append(f"bytes {pos}-{len(data)}: {why}")
             break
-        try:
-            frame = marshal.loads(data[pos + _LEN.size:pos + _LEN.size + n])
-        except (EOFError, TypeError, ValueError) as exc:
-            raise ValueError(f"frame at byte {pos}: {exc}") from None
-        if not isinstance(frame, list) or not all(isinstance(r, tuple) and len(r) == 3 and isinstance(r[0], int)
-                                                  and isinstance(r[1], str) and isinstance(r[2], dict)
-                                                  for r in frame):
-            raise ValueError(f"frame at byte {pos}: not a list of (time, kind, fields) records")
-        records += frame
-        pos += _LEN.size + n
-    return records
+        problems.append(f"bytes {pos}-{nxt}: {why}")
+        pos = nxt
+    return frames, problems, False
 
 
-def _missing(directory: Path, journal: list[tuple]) -> list[tuple]:
-    """The journal's records after the last one already in the day files (the crash may have
-    come between writing the JSON lines and emptying the journal)."""
-    if not journal:
-        return []
-    days = sorted(directory.glob("audit-*.jsonl"))
-    last = ""
+def _day_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("audit-*.jsonl") if _DAY_FILE.fullmatch(p.name))
+
+
+def _last_line(path: Path, repair: bool) -> bytes | None:
+    """The last whole line of ``path``, read backwards from its end. A tail after the last
+    newline (a write a crash cut) is cut off when ``repair``, else ignored."""
+    with open(path, "r+b" if repair else "rb") as f:
+        size = start = f.seek(0, os.SEEK_END)
+        buf = b""
+        while start > 0:
+            step = min(_TAIL, start)
+            start -= step
+            f.seek(start)
+            buf = f.read(step) + buf
+            end = buf.rfind(b"\n")
+            if end < 0:
+                continue
+            before = buf.rfind(b"\n", 0, end)
+            if before < 0 and start > 0:
+                continue
+            if repair and end + 1 < len(buf):
+                log.warning("audit: %s ended mid-line (a settle cut by a crash): %d bytes cut, their records "
+                            "are settled again from the journal", path, len(buf) - end - 1)
+                f.truncate(start + end + 1)
+            return buf[before + 1:end]
+        if repair and size:
+            log.warning("audit: %s held no whole line: %d bytes cut", path, size)
+            f.truncate(0)
+        return None
+
+
+def _settled_tail(directory: Path, repair: bool) -> tuple[int, int]:
+    """(the number of the last record in the day files, the newest day file's day number)."""
+    days = _day_files(directory)
+    newest = -1
+    if days:
+        stamp = _DAY_FILE.fullmatch(days[-1].name).group(1)
+        newest = calendar.timegm(time.strptime(stamp, "%Y%m%d")) // 86_400
     for path in reversed(days):
-        lines = [line for line in path.read_text().splitlines() if line.strip()]
-        if lines:
-            last = lines[-1] + "\n"
-            break
-    for k in range(len(journal) - 1, -1, -1):
-        if _line(*journal[k]) == last:
-            return journal[k + 1:]
-    return journal
+        line = _last_line(path, repair)
+        if line is None:
+            continue
+        try:
+            rec = json.loads(line).get("rec", 0)
+            if not isinstance(rec, int):
+                raise ValueError(f"rec is {rec!r}")
+        except (ValueError, AttributeError) as exc:
+            raise ConfigError(f"audit.directory: {path}: the last line is not a trail record ({exc})") from None
+        return rec, newest
+    return 0, newest
 
 
 class NoAudit:
@@ -224,14 +445,23 @@ class NoAudit:
 
 def read_trail(directory: str | Path) -> list[dict]:
     """Every record of every day in ``directory``, in file order, and those of a journal not yet
-    settled (a running or crashed gateway's): the trail as it will be (for tests and tools)."""
+    settled (a running or crashed gateway's): the trail as it will be (for tests and tools).
+    A line a crash cut short is skipped (its record is still in the journal); any other line
+    that is not JSON raises ValueError naming the file and line."""
     directory = Path(directory)
     out = []
-    for path in sorted(directory.glob("audit-*.jsonl")):
-        with open(path) as f:
-            out += [json.loads(line) for line in f if line.strip()]
-    journal = directory / JOURNAL
-    if journal.exists():
-        out += [json.loads(_line(*r)) for r in _missing(directory, _read_journal(journal))]
+    for path in _day_files(directory):
+        with open(path, "rb") as f:
+            for no, line in enumerate(f, 1):
+                if not line.endswith(b"\n"):
+                    break
+                if line.strip():
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError as exc:
+                        raise ValueError(f"{path}:{no}: not a JSON line ({exc})") from None
+    settled = out[-1].get("rec", 0) if out else 0
+    frames = _scan(_read(directory / JOURNAL))[0]
+    out += [json.loads(_line(n, t, kind, fields)) for first, records in frames
+            for n, (t, kind, fields) in enumerate(records, first) if n > settled]
     return out
-

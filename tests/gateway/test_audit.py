@@ -15,14 +15,14 @@ def test_records_rotate_by_utc_day_and_stay_in_order(tmp_path):
     now = [T0]
     trail = AuditTrail(tmp_path, clock=lambda: now[0])
     trail.record("in", {"client": "C1", "fields": {"11": "A"}})
-    assert not list(tmp_path.iterdir())                    # the hot path wrote nothing yet
+    assert [p.name for p in tmp_path.iterdir()] == ["audit.lock"]   # the hot path wrote nothing yet
     trail.flush()
     now[0] += 2 * 10**9                                   # past midnight
     trail.record("risk", {"decision": "accept", "mask": 0})
     now[0] += 1
     trail.record("out", {"fields": [(11, "A"), (39, "0")]})
     trail.close()
-    files = sorted(p.name for p in tmp_path.iterdir())
+    files = sorted(p.name for p in tmp_path.glob("*.jsonl"))
     assert files == ["audit-20261130.jsonl", "audit-20261201.jsonl"]
     second = [json.loads(line) for line in (tmp_path / files[1]).read_text().splitlines()]
     assert [r["kind"] for r in second] == ["risk", "out"] and second[1]["fields"] == [[11, "A"], [39, "0"]]
@@ -38,7 +38,7 @@ def test_an_audit_directory_that_cannot_be_made_names_the_key(tmp_path):
 
 def _crash(trail):
     """What a kill -9 leaves: the kernel keeps what was written, nothing else runs."""
-    for fd in (trail._fd, trail._journal_fd):
+    for fd in (trail._fd, trail._journal_fd, trail._lock_fd):
         if fd >= 0:
             os.close(fd)
 
