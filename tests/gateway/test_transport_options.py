@@ -119,6 +119,44 @@ async def test_stamped_transport_reads_writes_with_backpressure_and_closes():
         server.close()
 
 
+@run_async
+async def test_stamped_server_out_of_descriptors_pauses_accepting_and_logs_once(caplog):
+    import os
+    import resource
+    loop = asyncio.get_running_loop()
+    protos = []
+
+    def factory():
+        protos.append(Keeper())
+        return protos[-1]
+    server = kstamp.StampedServer(loop, factory, "127.0.0.1", 0, accept_retry_s=0.05)
+    port = server.sockets[0].getsockname()[1]
+    peers = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]   # queued in the backlog
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    lowest = os.dup(0)                      # the next descriptor number: a limit at it makes accept EMFILE
+    os.close(lowest)
+    try:
+        with caplog.at_level("INFO", logger="wirespeed.transport"):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, hard))
+            try:
+                await asyncio.sleep(0.3)
+            finally:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+            starved, pauses = len(protos), server.accept_pauses
+            await _until(lambda: len(protos) == 3)   # resources back: the backlog is accepted
+        failed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("accept failed")]
+        again = [r.getMessage() for r in caplog.records if r.getMessage().startswith("accepting connections again")]
+        assert starved == 0
+        # Paused and retried every 0.05 s, not spinning (the loop had retried thousands of times).
+        assert 2 <= pauses <= 12
+        assert len(failed) == 1 and "Too many open files" in failed[0] and "not accepting for 0.05 s" in failed[0]
+        assert len(again) == 1 and f"(paused {pauses} times)" in again[0]
+    finally:
+        for p in peers:
+            p.close()
+        server.close()
+
+
 @run_async(timeout=60)
 async def test_gateway_with_kernel_timestamps_and_spin_records_the_kernel_hop():
     config = load_config(overrides={"risk": {"default": {"max_qty": 1000, "collar_ticks": 100}}})
