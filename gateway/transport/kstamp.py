@@ -198,8 +198,9 @@ class StampedTransport(asyncio.Transport):
 
 class StampedServer:
     """A listening socket whose connections get ``StampedTransport``s (the acceptor's with
-    kernel timestamps: ``loop.create_server`` would give uvloop transports). Out of
-    descriptors or memory, it stops listening for ``accept_retry_s``."""
+    kernel timestamps: ``loop.create_server`` would give uvloop transports). ``host`` is
+    resolved (IPv4 or IPv6, the first address ``getaddrinfo`` gives); "" listens on every
+    IPv4 address. Out of descriptors or memory, it stops listening for ``accept_retry_s``."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.Protocol], host: str,
                  port: int, on_stamp: Callable[[int], None] | None = None, backlog: int = 128,
@@ -209,7 +210,8 @@ class StampedServer:
             raise ValueError(f"StampedServer: accept_retry_s must be a positive number of seconds, "
                              f"not {accept_retry_s!r}")
         self.accept_retry_s = accept_retry_s
-        self._sock = socket.create_server((host, port), backlog=backlog)
+        address, family = _listen_address(host, port)
+        self._sock = socket.create_server(address, family=family, backlog=backlog)
         self._sock.setblocking(False)
         self.sockets = [self._sock]
         self.accept_pauses = 0              # times accepting was paused for want of resources
@@ -266,6 +268,19 @@ class StampedServer:
 
     async def wait_closed(self) -> None:
         return None
+
+
+def _listen_address(host: str, port: int) -> tuple[tuple, socket.AddressFamily]:
+    """(address, family) for ``socket.create_server``: ``create_server((host, port))`` alone
+    is AF_INET, which cannot bind "::1". Raises OSError naming the host."""
+    if not host:
+        return ("", port), socket.AF_INET
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise OSError(exc.errno, f"cannot resolve listen address {host!r}: {exc.strerror}") from exc
+    family, _kind, _proto, _name, address = infos[0]
+    return address, family
 
 
 async def connect_stamped(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.Protocol], host: str,

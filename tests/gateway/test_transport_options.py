@@ -157,6 +157,34 @@ async def test_stamped_server_out_of_descriptors_pauses_accepting_and_logs_once(
         server.close()
 
 
+@run_async
+async def test_stamped_server_listens_on_ipv6_and_names_an_unresolvable_host():
+    with pytest.raises(OSError, match="cannot resolve listen address 'no.such.host.invalid'"):
+        kstamp.StampedServer(asyncio.get_running_loop(), Keeper, "no.such.host.invalid", 0)
+    with pytest.raises(ValueError, match="accept_retry_s must be a positive number of seconds, not 0"):
+        kstamp.StampedServer(asyncio.get_running_loop(), Keeper, "127.0.0.1", 0, accept_retry_s=0)
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    protos = []
+
+    def factory():
+        protos.append(Keeper())
+        return protos[-1]
+    loop = asyncio.get_running_loop()
+    server = kstamp.StampedServer(loop, factory, "::1", 0)
+    assert server.sockets[0].family == socket.AF_INET6
+    peer = socket.create_connection(("::1", server.sockets[0].getsockname()[1]))
+    try:
+        peer.sendall(b"over v6")
+        await _until(lambda: protos and bytes(protos[0].data) == b"over v6")
+        assert protos[0].transport.get_extra_info("peername")[0] == "::1"
+    finally:
+        peer.close()
+        server.close()
+
+
 @run_async(timeout=60)
 async def test_gateway_with_kernel_timestamps_and_spin_records_the_kernel_hop():
     config = load_config(overrides={"risk": {"default": {"max_qty": 1000, "collar_ticks": 100}}})
