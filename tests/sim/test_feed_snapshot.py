@@ -12,8 +12,8 @@ from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.prices import TickSize
 from wirespeed.sim.book import BookOrder
 from wirespeed.sim.engine import MatchingEngine
-from wirespeed.sim.events import CrossTrade, SystemEvent
-from wirespeed.sim.feed import FeedPublisher, FeedSubscriber, FeedSymbol, ItchEncoder, MoldError, MoldSession
+from wirespeed.sim.events import AddOrder, CrossTrade, SystemEvent
+from wirespeed.sim.feed import BookReset, FeedBook, FeedPublisher, FeedSubscriber, FeedSymbol, ItchEncoder, MoldError, MoldSession
 from wirespeed.sim.feed.mold import encode_request
 from wirespeed.sim.feed.snapshot import SnapshotReader, encode_snapshot, fetch_snapshot
 from wirespeed.sim.market.config import MarketConfig, SymbolProfile
@@ -66,6 +66,13 @@ def _sub(pub, **kw):
 
 
 def test_a_late_joiner_gets_the_snapshot_and_ends_with_the_venues_book():
+    heard = []
+    downstream = FeedBook()                  # a sink that builds its own book from on_event alone
+
+    def sink(ev):
+        heard.append(ev)
+        downstream(ev)
+
     async def main():
         engine = MatchingEngine("V1", ["AAPL"])
         pub = FeedPublisher(SYMS, session="V1", retain=300)
@@ -77,7 +84,7 @@ def test_a_late_joiner_gets_the_snapshot_and_ends_with_the_venues_book():
         await _drive(engine, rng, 700, ids)
         await asyncio.sleep(0)
         naive = _sub(pub)                    # no snapshot: the start of the day is gone
-        late = _sub(pub, snapshot_addr=("127.0.0.1", pub.snapshot_port))
+        late = _sub(pub, snapshot_addr=("127.0.0.1", pub.snapshot_port), on_event=sink)
         await naive.start()
         await late.start()
         mid_book = {k: list(v) for k, v in late.book.book("AAPL").snapshot().items()}
@@ -104,6 +111,13 @@ def test_a_late_joiner_gets_the_snapshot_and_ends_with_the_venues_book():
     assert late.book.book("AAPL").snapshot() == early.book.book("AAPL").snapshot() == venue
     assert not late.errors and not late.stale and late.next_seq == pub.mold.next_seq
     assert naive.stale, "without a snapshot a joiner after the buffer cannot build the book"
+    # The sink heard the snapshot too: a reset at S, its Add Orders, then live events.
+    assert type(heard[0]) is BookReset and heard[0].seq == late.snapshot_seq
+    n_snap = sum(len(v) for v in mid_book.values())
+    assert all(type(ev) is AddOrder for ev in heard[1:1 + n_snap])
+    mine, theirs = downstream.book("AAPL"), late.book.book("AAPL")
+    assert mine.snapshot() == theirs.snapshot() == venue
+    assert (mine.volume, mine.last_trade) == (theirs.volume, theirs.last_trade)
 
 
 def test_an_unrecoverable_gap_is_resynchronised_from_a_snapshot():
@@ -120,7 +134,7 @@ def test_an_unrecoverable_gap_is_resynchronised_from_a_snapshot():
         pub = Lossy(SYMS, session="V1", retain=5)
         engine.subscribe(pub)
         await pub.start()
-        sub = _sub(pub, snapshot_addr=("127.0.0.1", pub.snapshot_port))
+        sub = _sub(pub, snapshot_addr=("127.0.0.1", pub.snapshot_port), on_event=downstream)
         await sub.start()
         rng, ids = random.Random(8), []
         await _drive(engine, rng, 600, ids)
@@ -131,9 +145,11 @@ def test_an_unrecoverable_gap_is_resynchronised_from_a_snapshot():
         await sub.stop()
         await pub.stop()
         return engine, sub
+    downstream = FeedBook()                  # built from on_event: the resync's reset clears it
     engine, sub = asyncio.run(main())
     assert sub.lost and sub.stats["snapshots"] >= 2 and not sub.stale
-    assert sub.book.book("AAPL").snapshot() == _engine_orders(engine)
+    assert sub.book.book("AAPL").snapshot() == _engine_orders(engine) == downstream.book("AAPL").snapshot()
+    assert downstream.book("AAPL").volume == sub.book.book("AAPL").volume
 
 
 def test_a_reserve_orders_hidden_part_executes_as_non_displayed_trades():
