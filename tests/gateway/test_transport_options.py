@@ -305,3 +305,36 @@ async def test_write_batcher_coalesces_a_turns_writes_in_order_and_flushes_befor
             p.transport.close()
         for s in peers + [server]:
             s.close()
+
+
+@run_async
+async def test_write_batcher_keeps_order_when_its_flush_causes_another_write():
+    from wirespeed.gateway.transport import WriteBatcher
+    batcher = WriteBatcher()
+    wire = []
+
+    class Transport:
+        def __init__(self, name):
+            self.name, self.hook = name, None
+
+        def write(self, data):
+            wire.append((self.name, bytes(data)))
+            if self.hook is not None and bytes(data) == b"a1":
+                self.hook()                    # e.g. a callback in the transport writing again
+
+        def is_closing(self):
+            return False
+
+    class Proto:
+        def __init__(self, name):
+            self.transport = Transport(name)
+    a, b = Proto("a"), Proto("b")
+    a.transport.hook = lambda: batcher.write(b, b"b-new")
+    batcher.write(a, b"a0")                    # the first write of the turn: at once
+    batcher.write(a, b"a1")                    # collected for the next turn
+    batcher.write(b, b"b-old")
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert [d for n, d in wire if n == "b"] == [b"b-old", b"b-new"]   # the older one first
+    assert [d for n, d in wire if n == "a"] == [b"a0", b"a1"]
+    assert not batcher._pending and not batcher._open                  # closed once nothing is left
