@@ -47,6 +47,10 @@ class FixAcceptor:
     #: The sessions' timer ticks once a second of this clock (set it before ``start``, and give the
     #: sessions the same clock, for accelerated time).
     clock: Clock = WALL
+    #: Housekeeping (LogonTimeout, idle dynamic sessions) runs every this many seconds of *wall*
+    #: time, on its own task: those limits guard against peers, who live in real time, and a
+    #: session clock that stands still (a SimClock) must not leave silent connections open.
+    housekeeping_s: float = 1.0
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, sessions: dict[str, Session] | None = None,
                  factory: Callable[[str], Session | None] | None = None, max_message_bytes: int = 8192,
@@ -76,7 +80,8 @@ class FixAcceptor:
         self.refused = 0
         self._server: asyncio.AbstractServer | StampedServer | None = None
         self._protocols: dict[FixProtocol, float] = {}   # open connection -> when it was made
-        self._timer: asyncio.Task | None = None
+        self._timer: asyncio.Task | None = None     # the sessions' timer (session clock)
+        self._keeper: asyncio.Task | None = None    # housekeeping (wall clock)
 
     def _resolve(self, data: bytes, proto: FixProtocol):
         address = _address(proto)
@@ -207,7 +212,8 @@ class FixAcceptor:
         else:
             self._server = await loop.create_server(self._protocol, self.host, self.port, ssl=self.ssl)
         self.port = self._server.sockets[0].getsockname()[1]
-        self._timer = asyncio.create_task(_tick(lambda: self.sessions.values(), self._housekeeping, self.clock))
+        self._timer = asyncio.create_task(_tick(lambda: self.sessions.values(), clock=self.clock))
+        self._keeper = asyncio.create_task(_every_wall(self.housekeeping_s, self._housekeeping))
         log.info("acceptor listening on %s:%d", self.host, self.port)
         return self.port
 
@@ -216,8 +222,9 @@ class FixAcceptor:
             s.logout("acceptor shutting down")
         if any(s._write is not None for s in self.sessions.values()):
             await _wait_for(lambda: all(s._write is None for s in self.sessions.values()), logout_wait)
-        if self._timer:
-            self._timer.cancel()
+        for task in (self._timer, self._keeper):
+            if task:
+                task.cancel()
         if self._server:
             self._server.close()
         for proto in list(self._protocols):
@@ -237,19 +244,23 @@ def _logged_on(proto: FixProtocol) -> bool:
     return s is not None and s.state not in (SessionState.AWAITING_LOGON, SessionState.DISCONNECTED)
 
 
-async def _tick(sessions: Callable, housekeeping: Callable | None = None, clock: Clock = WALL) -> None:
+async def _tick(sessions: Callable, clock: Clock = WALL) -> None:
     while True:
         await clock.sleep(1.0)    # a second of the sessions' clock: accelerated time ticks faster
-        if housekeeping is not None:
-            try:
-                housekeeping()
-            except Exception:  # pragma: no cover - keep the timer alive
-                log.exception("acceptor housekeeping failed")
         for s in list(sessions()):
             try:
                 s.on_timer()
             except Exception:  # pragma: no cover - keep the timer alive for other sessions
                 log.exception("timer failed for %s", s.name)
+
+
+async def _every_wall(period_s: float, fn: Callable[[], None]) -> None:
+    while True:
+        await asyncio.sleep(period_s)     # the loop's clock: real time, whatever the sessions' clock
+        try:
+            fn()
+        except Exception:  # pragma: no cover - keep the timer alive
+            log.exception("acceptor housekeeping failed")
 
 
 async def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:

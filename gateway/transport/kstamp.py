@@ -19,6 +19,7 @@ uvloop. Plain BSD sockets only: a preload kernel-bypass stack applies unchanged.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 import struct
@@ -32,6 +33,12 @@ _TIMESPEC = struct.Struct("@qq")                              # struct timespec:
 _ANC_SPACE = socket.CMSG_SPACE(_TIMESPEC.size)
 READ_SIZE = 1 << 16
 HIGH_WATER, LOW_WATER = 1 << 16, 1 << 14
+# accept() failing for want of descriptors or kernel memory leaves the connection in the backlog,
+# so the listener stays readable: retrying at once spins the loop. Pause as asyncio's server does.
+ACCEPT_PAUSE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# Failures that consumed the one connection they concern: the next accept may work at once.
+_ACCEPT_SKIP_ERRNOS = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
+ACCEPT_RETRY_S = 1.0
 
 
 def enable_timestamps(sock: socket.socket) -> bool:
@@ -191,15 +198,27 @@ class StampedTransport(asyncio.Transport):
 
 class StampedServer:
     """A listening socket whose connections get ``StampedTransport``s (the acceptor's with
-    kernel timestamps: ``loop.create_server`` would give uvloop transports)."""
+    kernel timestamps: ``loop.create_server`` would give uvloop transports). ``host`` is
+    resolved (IPv4 or IPv6, the first address ``getaddrinfo`` gives); "" listens on every
+    IPv4 address. Out of descriptors or memory, it stops listening for ``accept_retry_s``."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.Protocol], host: str,
-                 port: int, on_stamp: Callable[[int], None] | None = None, backlog: int = 128):
+                 port: int, on_stamp: Callable[[int], None] | None = None, backlog: int = 128,
+                 accept_retry_s: float = ACCEPT_RETRY_S):
         self._loop, self._factory, self._on_stamp = loop, factory, on_stamp
-        self._sock = socket.create_server((host, port), backlog=backlog)
+        if not isinstance(accept_retry_s, (int, float)) or not 0 < accept_retry_s < float("inf"):
+            raise ValueError(f"StampedServer: accept_retry_s must be a positive number of seconds, "
+                             f"not {accept_retry_s!r}")
+        self.accept_retry_s = accept_retry_s
+        address, family = _listen_address(host, port)
+        self._sock = socket.create_server(address, family=family, backlog=backlog)
         self._sock.setblocking(False)
         self.sockets = [self._sock]
+        self.accept_pauses = 0              # times accepting was paused for want of resources
+        self._failing: OSError | None = None  # the error of the episode in progress, logged once
+        self._retry: asyncio.TimerHandle | None = None
         loop.add_reader(self._sock.fileno(), self._accept)
+        self._listening = True
 
     def _accept(self) -> None:
         for _ in range(64):     # a burst of connections, bounded per loop turn
@@ -207,18 +226,61 @@ class StampedServer:
                 conn, _addr = self._sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:  # EMFILE and the like: logged, the listener stays up
-                log.warning("accept failed: %s", exc)
+            except OSError as exc:
+                if exc.errno in _ACCEPT_SKIP_ERRNOS:
+                    log.info("accept failed: %s", exc)
+                    continue
+                self._pause(exc)    # EMFILE and the like (or unknown): paused, the listener stays up
                 return
+            if self._failing is not None:
+                log.warning("accepting connections again after %s (paused %d times)", self._failing,
+                            self.accept_pauses)
+                self._failing = None
             StampedTransport(self._loop, conn, self._factory(), self._on_stamp)
 
-    def close(self) -> None:
-        if self._sock.fileno() >= 0:
+    def _pause(self, exc: OSError) -> None:
+        if self._failing is None:           # once per episode, not once per retry
+            log.warning("accept failed: %s; not accepting for %s s at a time until it works",
+                        exc, self.accept_retry_s)
+            self._failing = exc
+        self.accept_pauses += 1
+        self._stop_listening()
+        self._retry = self._loop.call_later(self.accept_retry_s, self._resume)
+
+    def _resume(self) -> None:
+        self._retry = None
+        if self._sock.fileno() >= 0 and not self._listening:
+            self._loop.add_reader(self._sock.fileno(), self._accept)
+            self._listening = True
+
+    def _stop_listening(self) -> None:
+        if self._listening:
+            self._listening = False
             self._loop.remove_reader(self._sock.fileno())
+
+    def close(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        if self._sock.fileno() >= 0:
+            self._stop_listening()
             self._sock.close()
 
     async def wait_closed(self) -> None:
         return None
+
+
+def _listen_address(host: str, port: int) -> tuple[tuple, socket.AddressFamily]:
+    """(address, family) for ``socket.create_server``: ``create_server((host, port))`` alone
+    is AF_INET, which cannot bind "::1". Raises OSError naming the host."""
+    if not host:
+        return ("", port), socket.AF_INET
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise OSError(exc.errno, f"cannot resolve listen address {host!r}: {exc.strerror}") from exc
+    family, _kind, _proto, _name, address = infos[0]
+    return address, family
 
 
 async def connect_stamped(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.Protocol], host: str,

@@ -114,12 +114,17 @@ class WriteBatcher:
         self._pending.pop(proto, None)
 
     def _flush(self) -> None:
-        self._open = False
         pending, self._pending = self._pending, {}
         for proto, buf in pending.items():
             t = proto.transport
             if t is not None and not t.is_closing():
                 t.write(buf[0] if len(buf) == 1 else b"".join(buf))
+        # Still open during the loop: a write it causes (a transport's callback writing again)
+        # is collected, not sent at once ahead of older data still waiting in ``pending``.
+        if self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        else:
+            self._open = False
 
 
 class FixProtocol(asyncio.Protocol):

@@ -8,12 +8,23 @@ the book raises ``ValueError`` naming it (the subscriber records it and goes on)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from wirespeed.enums import Side
 
 from ..events import BookEvent, CrossTrade, NonDisplayedTrade, OrderExecuted, SystemEvent
 from ..mirror import MirrorBook, MirrorBooks
 
 FeedBookError = ValueError
+
+
+@dataclass(frozen=True, slots=True)
+class BookReset:
+    """Not an ITCH message: a subscriber's word to its sink that every book so far is void
+    (a snapshot was loaded, at sequence ``seq``); the snapshot's Add Orders follow. A sink that
+    keeps books clears them (``FeedBook`` does). ``ts_ns``: the snapshot's latest order."""
+    ts_ns: int
+    seq: int
 
 
 class SymbolBook(MirrorBook):
@@ -74,7 +85,10 @@ class FeedBook(MirrorBooks):
             b = self.books[symbol] = SymbolBook(symbol)
         return b
 
-    def apply(self, ev: BookEvent) -> None:
+    def apply(self, ev: BookEvent | BookReset) -> None:
+        if type(ev) is BookReset:
+            self.books.clear()
+            return
         if isinstance(ev, SystemEvent):
             self.system.append(ev.code)
             del self.system[:-16]          # the last few codes are all anyone asks for

@@ -15,6 +15,9 @@ the subscriber joins the live stream, holds what arrives, loads the displayed bo
 sequence S, and applies the live messages from S on (a gap between S and the first held
 packet is requested as usual). A gap that cannot be recovered is resynchronised the same
 way (the book is rebuilt from a new snapshot) instead of leaving the subscriber stale.
+``on_event`` hears of each load: a ``BookReset`` (drop every book so far), then the
+snapshot's Add Orders, then the live events, so a book the sink builds (a ``FeedBook``
+clears itself on the reset) equals ``subscriber.book``.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from typing import Iterable
 from wirespeed.clock import WALL, Clock
 
 from ..events import EventSink
-from .book import FeedBook
+from .book import BookReset, FeedBook
 from .itch import FeedSymbol, ItchDecoder, StockDirectory
 from .mold import MoldError, decode_packet, encode_request, session_name
 from .snapshot import fetch_snapshot
@@ -98,18 +101,23 @@ class FeedSubscriber:
             return False
         self.stats["snapshots"] += 1
         self.snapshot_seq = seq
-        self.book.books.clear()
         if seq >= self.next_seq:
             self.next_seq = seq
         # (else: the live stream is already past S, which cannot be: a snapshot is taken after
         # everything sent before it; keep ours)
+        events = []
         for msg in messages:
             try:
                 ev = self.decoder.decode(msg)
                 if ev is not None and not isinstance(ev, StockDirectory):
-                    self.book.apply(ev)
+                    events.append(ev)
             except ValueError as exc:
                 self._error(f"snapshot at {seq}: {exc}")
+        # The sink's books are void too: it hears the reset and the snapshot as the book does.
+        self._deliver(BookReset(max((getattr(ev, "ts_ns", 0) for ev in events), default=0), seq),
+                      f"snapshot at {seq}")
+        for ev in events:
+            self._deliver(ev, f"snapshot at {seq}")
         self._loading = False
         self.stale = False
         self._drain()
@@ -179,13 +187,20 @@ class FeedSubscriber:
             self.stats["messages"] += 1
             try:
                 ev = self.decoder.decode(msg)
-                if ev is None or isinstance(ev, StockDirectory):
-                    continue
-                self.book.apply(ev)
-                if self.on_event is not None:
-                    self.on_event(ev)
-            except ValueError as exc:             # ItchError, FeedBookError: keep going, say so
+            except ValueError as exc:             # ItchError: keep going, say so
                 self._error(f"seq {self.next_seq - 1}: {exc}")
+                continue
+            if ev is not None and not isinstance(ev, StockDirectory):
+                self._deliver(ev, f"seq {self.next_seq - 1}")
+
+    def _deliver(self, ev, where: str) -> None:
+        """To our book, then (if the book took it) to the sink."""
+        try:
+            self.book.apply(ev)
+            if self.on_event is not None:
+                self.on_event(ev)
+        except ValueError as exc:                 # FeedBookError: keep going, say so
+            self._error(f"{where}: {exc}")
 
     def _drain(self) -> None:
         progressed = True

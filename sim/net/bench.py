@@ -7,7 +7,7 @@ client in front of it (both separate processes: ``gateway/bench/echo_server.py``
 direction. For each delay it prints p50/p99 of each write's lateness against its planned
 deadline for three timers measured in the same run, one after the other:
 
-- ``precise``: the relay's default (``TimerConfig()``): a kernel timerfd wakes the loop an
+- ``precise``: the relay CLI's timer (``TimerConfig(sched="slice")``): a kernel timerfd wakes the loop an
   adaptive margin before the deadline and again an adaptive spin before it, then it spins;
   with the lateness of its first and second wake-ups (``wake p99``, ``near p99``) and the
   margin and spin it learned; ``realtime`` (``--realtime``) the same on a SCHED_FIFO thread;
@@ -34,7 +34,7 @@ from .timer import TimerConfig
 from .toxics import ToxicSpec
 
 DELAYS_MS = (0.05, 0.2, 1.0, 5.0)
-TIMERS = {"precise": TimerConfig(), "polling": TimerConfig("loop", 1500, 150, False, 1500, "normal"),
+TIMERS = {"precise": TimerConfig(sched="slice"), "polling": TimerConfig("loop", 1500, 150, False, 1500, "normal"),
           "call_later": TimerConfig.loop_timers()}
 REALTIME = TimerConfig(sched="realtime")
 

@@ -436,4 +436,5 @@ class Relay:
         for name in list(self.proxies):
             await self.delete(name)
         if self._timer is not None:
-            self._timer.cancel_all()
+            self._timer.close()             # (and the loop thread's scheduling as it was)
+            self._timer = None

@@ -53,16 +53,20 @@ class TimerConfig:
     starting value when ``adaptive``). ``spin_us``: spin within this of the deadline.
     ``max_margin_us``: the adaptive margin's ceiling (polling longer costs CPU, and a
     CPU-bound process loses its core). ``sched``: how the loop's thread asks the scheduler
-    to wake it promptly (``sim/net/sched.py``: ``"normal"``, ``"slice"``, ``"realtime"``),
-    applied to the thread that creates the timer. ``TimerConfig.loop_timers()`` is the
-    event loop's own timers alone (the baseline the bench measures against).
+    to wake it promptly (``sim/net/sched.py``: ``"keep"``, ``"normal"``, ``"slice"``,
+    ``"realtime"``), applied to the thread that creates the timer and put back as it was by
+    ``close()``. The default, ``"keep"``, leaves that thread alone: a timer is built on
+    whatever thread runs the loop (a test's, the gateway's), whose scheduling is not the
+    timer's to change; the relay CLI and its bench ask for ``"slice"`` on their own thread.
+    ``TimerConfig.loop_timers()`` is the event loop's own timers alone (the baseline the
+    bench measures against).
     """
     wake: str = "kernel"
     margin_us: int = 200
     spin_us: int = 60
     adaptive: bool = True
     max_margin_us: int = 400
-    sched: str = "slice"
+    sched: str = "keep"
     max_spin_us: int = 150
 
     def __post_init__(self):
@@ -81,7 +85,7 @@ class TimerConfig:
 
     @classmethod
     def loop_timers(cls) -> "TimerConfig":
-        return cls("loop", 0, 0, False, 0, "normal", 0)
+        return cls("loop", 0, 0, False, 0, "keep", 0)
 
 
 class _Lateness:
@@ -122,7 +126,8 @@ class PreciseTimer:
     the margin), the second ``spin`` before it (after a sleep shorter than the margin, which
     the kernel and the vCPU serve far more promptly: its lateness sets the spin), then a spin."""
     __slots__ = ("_loop", "_heap", "_seq", "_handle", "_polling", "_kernel", "_armed_at", "_stage", "config",
-                 "margin_ns", "spin_ns", "_far", "_near", "wakes", "late_wakes", "sched", "_spun", "_budget_at")
+                 "margin_ns", "spin_ns", "_far", "_near", "wakes", "late_wakes", "sched", "_spun", "_budget_at",
+                 "_saved")
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None, config: TimerConfig = TimerConfig()):
         if not isinstance(config, TimerConfig):
@@ -139,7 +144,9 @@ class PreciseTimer:
         self.margin_ns, self.spin_ns = config.margin_us * 1000, config.spin_us * 1000
         self._far, self._near = _Lateness(), _Lateness()
         self.wakes = self.late_wakes = 0
-        self.sched = _sched.apply(config.sched)     # (the thread that creates the timer runs its loop)
+        # (the thread that creates the timer runs its loop); what it was is put back by close()
+        self._saved = _sched.save() if config.sched != "keep" else None
+        self.sched = _sched.apply(config.sched)
         self._spun, self._budget_at = 0, _now()     # ns spun since, for the real-time spin budget
 
     def __len__(self) -> int:
@@ -159,6 +166,14 @@ class PreciseTimer:
             self._loop.remove_reader(self._kernel.fd)
             self._kernel.close()
             self._kernel = None
+
+    def close(self) -> None:
+        """``cancel_all``, and give the thread back the scheduling it had before this timer."""
+        self.cancel_all()
+        if self._saved is not None:
+            _sched.restore(self._saved)
+            self._saved = None
+            self.sched = "keep"
 
     def stats(self) -> dict:
         """Wake-ups, how many came after the deadline itself, the current margin and spin, and

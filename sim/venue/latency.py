@@ -44,10 +44,10 @@ class VenueLatency:
             fn()
             return
         if self._timer is None:
-            self._timer = PreciseTimer()
+            self._timer = PreciseTimer()   # (sched "keep": the venue's loop thread is not the timer's)
         self._last = max(self._last, time.perf_counter_ns() + self.sample_ns())
         self._timer.at(self._last, fn)
 
     def close(self) -> None:
         if self._timer is not None:
-            self._timer.cancel_all()
+            self._timer.close()

@@ -373,6 +373,27 @@ async def test_connections_not_logged_on_are_capped_and_timed_out():
         await ok.close()
 
 
+@run_async
+async def test_logon_timeout_runs_in_wall_time_when_the_session_clock_stands_still():
+    from wirespeed.clock import SimClock
+    session = Session(SessionConfig("GW", "CLIENT1"), Recorder())
+    ticks = []
+    session.on_timer = lambda: ticks.append(1)
+    acc = FixAcceptor(sessions={"CLIENT1": session}, logon_timeout_s=0.2, max_pending=1)
+    acc.clock = SimClock()                          # never advanced: a second of it never passes
+    acc.housekeeping_s = 0.05
+    port = await acc.start()
+    try:
+        silent = await RawFix("X", "GW").connect(port)
+        assert await silent.closed(2.0), "a connection that never logs on is closed in wall time"
+        ok = await RawFix("CLIENT1", "GW").connect(port)     # max_pending=1: the slot was freed
+        await ok.logon()
+        await ok.close()
+        assert ticks == []                          # heartbeats stay on the session clock
+    finally:
+        await acc.stop()
+
+
 # -- durable storage off the event loop -------------------------------------------------------------
 def test_batch_fsync_runs_in_the_store_writer_thread(tmp_path, monkeypatch):
     threads, real = [], os.fdatasync

@@ -119,6 +119,72 @@ async def test_stamped_transport_reads_writes_with_backpressure_and_closes():
         server.close()
 
 
+@run_async
+async def test_stamped_server_out_of_descriptors_pauses_accepting_and_logs_once(caplog):
+    import os
+    import resource
+    loop = asyncio.get_running_loop()
+    protos = []
+
+    def factory():
+        protos.append(Keeper())
+        return protos[-1]
+    server = kstamp.StampedServer(loop, factory, "127.0.0.1", 0, accept_retry_s=0.05)
+    port = server.sockets[0].getsockname()[1]
+    peers = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]   # queued in the backlog
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    lowest = os.dup(0)                      # the next descriptor number: a limit at it makes accept EMFILE
+    os.close(lowest)
+    try:
+        with caplog.at_level("INFO", logger="wirespeed.transport"):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, hard))
+            try:
+                await asyncio.sleep(0.3)
+            finally:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+            starved, pauses = len(protos), server.accept_pauses
+            await _until(lambda: len(protos) == 3)   # resources back: the backlog is accepted
+        failed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("accept failed")]
+        again = [r.getMessage() for r in caplog.records if r.getMessage().startswith("accepting connections again")]
+        assert starved == 0
+        # Paused and retried every 0.05 s, not spinning (the loop had retried thousands of times).
+        assert 2 <= pauses <= 12
+        assert len(failed) == 1 and "Too many open files" in failed[0] and "not accepting for 0.05 s" in failed[0]
+        assert len(again) == 1 and f"(paused {pauses} times)" in again[0]
+    finally:
+        for p in peers:
+            p.close()
+        server.close()
+
+
+@run_async
+async def test_stamped_server_listens_on_ipv6_and_names_an_unresolvable_host():
+    with pytest.raises(OSError, match="cannot resolve listen address 'no.such.host.invalid'"):
+        kstamp.StampedServer(asyncio.get_running_loop(), Keeper, "no.such.host.invalid", 0)
+    with pytest.raises(ValueError, match="accept_retry_s must be a positive number of seconds, not 0"):
+        kstamp.StampedServer(asyncio.get_running_loop(), Keeper, "127.0.0.1", 0, accept_retry_s=0)
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    protos = []
+
+    def factory():
+        protos.append(Keeper())
+        return protos[-1]
+    loop = asyncio.get_running_loop()
+    server = kstamp.StampedServer(loop, factory, "::1", 0)
+    assert server.sockets[0].family == socket.AF_INET6
+    peer = socket.create_connection(("::1", server.sockets[0].getsockname()[1]))
+    try:
+        peer.sendall(b"over v6")
+        await _until(lambda: protos and bytes(protos[0].data) == b"over v6")
+        assert protos[0].transport.get_extra_info("peername")[0] == "::1"
+    finally:
+        peer.close()
+        server.close()
+
+
 @run_async(timeout=60)
 async def test_gateway_with_kernel_timestamps_and_spin_records_the_kernel_hop():
     config = load_config(overrides={"risk": {"default": {"max_qty": 1000, "collar_ticks": 100}}})
@@ -239,3 +305,36 @@ async def test_write_batcher_coalesces_a_turns_writes_in_order_and_flushes_befor
             p.transport.close()
         for s in peers + [server]:
             s.close()
+
+
+@run_async
+async def test_write_batcher_keeps_order_when_its_flush_causes_another_write():
+    from wirespeed.gateway.transport import WriteBatcher
+    batcher = WriteBatcher()
+    wire = []
+
+    class Transport:
+        def __init__(self, name):
+            self.name, self.hook = name, None
+
+        def write(self, data):
+            wire.append((self.name, bytes(data)))
+            if self.hook is not None and bytes(data) == b"a1":
+                self.hook()                    # e.g. a callback in the transport writing again
+
+        def is_closing(self):
+            return False
+
+    class Proto:
+        def __init__(self, name):
+            self.transport = Transport(name)
+    a, b = Proto("a"), Proto("b")
+    a.transport.hook = lambda: batcher.write(b, b"b-new")
+    batcher.write(a, b"a0")                    # the first write of the turn: at once
+    batcher.write(a, b"a1")                    # collected for the next turn
+    batcher.write(b, b"b-old")
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert [d for n, d in wire if n == "b"] == [b"b-old", b"b-new"]   # the older one first
+    assert [d for n, d in wire if n == "a"] == [b"a0", b"a1"]
+    assert not batcher._pending and not batcher._open                  # closed once nothing is left

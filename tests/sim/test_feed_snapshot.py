@@ -3,6 +3,7 @@ reserve executions go out as Non-Displayed Trades (P) and the closing cross as a
 (Q), both read back with itchfeed (a decoder wirespeed did not write)."""
 import asyncio
 import random
+import socket
 
 import pytest
 from itch.parser import MessageParser
@@ -11,8 +12,8 @@ from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.prices import TickSize
 from wirespeed.sim.book import BookOrder
 from wirespeed.sim.engine import MatchingEngine
-from wirespeed.sim.events import CrossTrade, SystemEvent
-from wirespeed.sim.feed import FeedPublisher, FeedSubscriber, FeedSymbol, ItchEncoder, MoldError, MoldSession
+from wirespeed.sim.events import AddOrder, CrossTrade, SystemEvent
+from wirespeed.sim.feed import BookReset, FeedBook, FeedPublisher, FeedSubscriber, FeedSymbol, ItchEncoder, MoldError, MoldSession
 from wirespeed.sim.feed.mold import encode_request
 from wirespeed.sim.feed.snapshot import SnapshotReader, encode_snapshot, fetch_snapshot
 from wirespeed.sim.market.config import MarketConfig, SymbolProfile
@@ -65,6 +66,13 @@ def _sub(pub, **kw):
 
 
 def test_a_late_joiner_gets_the_snapshot_and_ends_with_the_venues_book():
+    heard = []
+    downstream = FeedBook()                  # a sink that builds its own book from on_event alone
+
+    def sink(ev):
+        heard.append(ev)
+        downstream(ev)
+
     async def main():
         engine = MatchingEngine("V1", ["AAPL"])
         pub = FeedPublisher(SYMS, session="V1", retain=300)
@@ -76,7 +84,7 @@ def test_a_late_joiner_gets_the_snapshot_and_ends_with_the_venues_book():
         await _drive(engine, rng, 700, ids)
         await asyncio.sleep(0)
         naive = _sub(pub)                    # no snapshot: the start of the day is gone
-        late = _sub(pub, snapshot_addr=("127.0.0.1", pub.snapshot_port))
+        late = _sub(pub, snapshot_addr=("127.0.0.1", pub.snapshot_port), on_event=sink)
         await naive.start()
         await late.start()
         mid_book = {k: list(v) for k, v in late.book.book("AAPL").snapshot().items()}
@@ -97,12 +105,19 @@ def test_a_late_joiner_gets_the_snapshot_and_ends_with_the_venues_book():
     engine, pub, early, late, naive, mid_book, mid_engine = asyncio.run(main())
     assert mid_book == mid_engine                      # the snapshot is the venue's book when taken
     assert late.snapshot_seq > 300 + 1 and late.stats["snapshots"] == 1
-    assert pub.snapshots.stats == {"snapshots": 1, "refused": 0}
+    assert pub.snapshots.stats == {"snapshots": 1, "refused": 0, "aborted": 0}
     venue = _engine_orders(engine)
     assert len(venue) > 5
     assert late.book.book("AAPL").snapshot() == early.book.book("AAPL").snapshot() == venue
     assert not late.errors and not late.stale and late.next_seq == pub.mold.next_seq
     assert naive.stale, "without a snapshot a joiner after the buffer cannot build the book"
+    # The sink heard the snapshot too: a reset at S, its Add Orders, then live events.
+    assert type(heard[0]) is BookReset and heard[0].seq == late.snapshot_seq
+    n_snap = sum(len(v) for v in mid_book.values())
+    assert all(type(ev) is AddOrder for ev in heard[1:1 + n_snap])
+    mine, theirs = downstream.book("AAPL"), late.book.book("AAPL")
+    assert mine.snapshot() == theirs.snapshot() == venue
+    assert (mine.volume, mine.last_trade) == (theirs.volume, theirs.last_trade)
 
 
 def test_an_unrecoverable_gap_is_resynchronised_from_a_snapshot():
@@ -119,7 +134,7 @@ def test_an_unrecoverable_gap_is_resynchronised_from_a_snapshot():
         pub = Lossy(SYMS, session="V1", retain=5)
         engine.subscribe(pub)
         await pub.start()
-        sub = _sub(pub, snapshot_addr=("127.0.0.1", pub.snapshot_port))
+        sub = _sub(pub, snapshot_addr=("127.0.0.1", pub.snapshot_port), on_event=downstream)
         await sub.start()
         rng, ids = random.Random(8), []
         await _drive(engine, rng, 600, ids)
@@ -130,9 +145,11 @@ def test_an_unrecoverable_gap_is_resynchronised_from_a_snapshot():
         await sub.stop()
         await pub.stop()
         return engine, sub
+    downstream = FeedBook()                  # built from on_event: the resync's reset clears it
     engine, sub = asyncio.run(main())
     assert sub.lost and sub.stats["snapshots"] >= 2 and not sub.stale
-    assert sub.book.book("AAPL").snapshot() == _engine_orders(engine)
+    assert sub.book.book("AAPL").snapshot() == _engine_orders(engine) == downstream.book("AAPL").snapshot()
+    assert downstream.book("AAPL").volume == sub.book.book("AAPL").volume
 
 
 def test_a_reserve_orders_hidden_part_executes_as_non_displayed_trades():
@@ -229,7 +246,7 @@ def test_snapshot_server_refuses_bad_requests_and_bounds_its_clients():
         return answers, extra, timed_out, pub.snapshots.stats, seq, msgs
     answers, extra, timed_out, stats, seq, msgs = asyncio.run(main())
     assert answers == [b"", b"", b""] and extra == b"" and timed_out == [b""] * 8
-    assert stats == {"snapshots": 1, "refused": 4}
+    assert stats == {"snapshots": 1, "refused": 4, "aborted": 0}
     assert seq == 3 and [m[:1] for m in msgs] == [b"R"]            # after S 'O' and the directory
 
 
@@ -301,3 +318,69 @@ def test_a_late_joiner_of_a_running_venue_ends_with_its_book():
     assert f"snapshot tcp 127.0.0.1:{venue.feed.snapshot_port}" in described
     assert late.snapshot_seq > 50 and not late.errors and not late.stale
     assert late.book.book("AAPL").snapshot() == _engine_orders(venue.core.engine)
+
+
+def test_a_snapshot_client_that_never_reads_stays_counted_until_aborted(caplog):
+    session = b"V1        "
+    messages = [b"A" * 36] * 100_000          # a ~3.8 MB answer: more than loopback's socket buffers hold
+    size = len(encode_snapshot(session, 1, messages))
+
+    async def main():
+        from wirespeed.sim.feed.snapshot import SnapshotServer
+        loop = asyncio.get_running_loop()
+        srv = SnapshotServer(session, lambda: (1, messages), max_clients=2, request_timeout_s=5.0,
+                             send_timeout_s=0.3, max_buffered_bytes=size + size // 2)
+        port = await srv.start("127.0.0.1")
+
+        async def connect(request=True):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.setblocking(False)
+            await loop.sock_connect(s, ("127.0.0.1", port))
+            if request:
+                await loop.sock_sendall(s, encode_request(session, 0, 0))
+            return s
+
+        async def eof(s):                  # closed unanswered (reset if our request was left unread)
+            try:
+                return await asyncio.wait_for(loop.sock_recv(s, 100), 1)
+            except ConnectionResetError:
+                return b""
+
+        stalled = await connect()                                # asks, never reads
+        await asyncio.sleep(0.1)
+        held = (len(srv.clients), srv.buffered)
+        over_bytes = await eof(await connect())                  # a second answer would pass the cap
+        idle = await connect(request=False)                      # counted: the stalled one and this one
+        over_clients = await eof(await connect())
+        await asyncio.sleep(0.4)                                 # past the send deadline
+        after = (len(srv.clients), srv.buffered, srv.stats["aborted"])
+        idle.close()
+        seq, got = await fetch_snapshot(("127.0.0.1", port), session)   # a reader still gets it whole
+        stalled.close()
+        srv.close()
+        return held, over_bytes, over_clients, after, seq, len(got), dict(srv.stats)
+
+    with caplog.at_level("WARNING", logger="wirespeed.feed.snapshot"):
+        held, over_bytes, over_clients, after, seq, n, stats = asyncio.run(main())
+    assert held == (1, size), "an answer not yet taken keeps its connection counted"
+    assert over_bytes == b"" and over_clients == b""
+    assert after == (1, 0, 1)                                    # the stalled client aborted; idle remains
+    assert seq == 1 and n == len(messages)
+    assert stats == {"snapshots": 3, "refused": 2, "aborted": 1}
+    text = caplog.text
+    assert f"another {size} would pass max_buffered_bytes {size + size // 2}" in text
+    assert "2 snapshot clients connected, max_clients is 2" in text
+    assert f"did not take its {size}-byte answer within send_timeout_s 0.3" in text
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"max_clients": 0}, "max_clients must be a positive integer, not 0"),
+    ({"max_buffered_bytes": 1.5}, "max_buffered_bytes must be a positive integer, not 1.5"),
+    ({"send_timeout_s": float("nan")}, "send_timeout_s must be a positive number of seconds, not nan"),
+    ({"request_timeout_s": -1}, "request_timeout_s must be a positive number of seconds, not -1"),
+])
+def test_snapshot_server_limits_are_validated(kw, message):
+    from wirespeed.sim.feed.snapshot import SnapshotServer
+    with pytest.raises(ValueError, match=message):
+        SnapshotServer(b"V1        ", lambda: (1, []), **kw)

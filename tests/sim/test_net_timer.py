@@ -135,7 +135,7 @@ def test_timer_config_names_the_bad_field():
         TimerConfig(margin_us=900, max_margin_us=800)
     with pytest.raises(ValueError, match="max_spin_us: must be >= spin_us"):
         TimerConfig(spin_us=200, max_spin_us=150)
-    with pytest.raises(ValueError, match="sched: must be one of normal, slice, realtime, not 'fast'"):
+    with pytest.raises(ValueError, match="sched: must be one of keep, normal, slice, realtime, not 'fast'"):
         TimerConfig(sched="fast")
     with pytest.raises(TypeError, match="config must be a TimerConfig"):
         PreciseTimer(asyncio.new_event_loop(), {"wake": "loop"})
@@ -151,7 +151,7 @@ def test_sched_modes_apply_to_the_calling_thread_only():
     t.join()
     assert out["slice"] in ("slice", "normal")       # "normal" where the kernel has no custom slices
     assert sched.apply("normal") == "normal"
-    with pytest.raises(ValueError, match="sched: must be one of normal, slice, realtime, not 'rt'"):
+    with pytest.raises(ValueError, match="sched: must be one of keep, normal, slice, realtime, not 'rt'"):
         sched.apply("rt")
 
 
@@ -176,3 +176,71 @@ def test_a_real_time_timer_that_spins_too_much_goes_back_to_normal_scheduling():
     t.join()
     assert out["first"] in ("realtime", "normal")        # "normal": no CAP_SYS_NICE here
     assert out["after"] == "normal" and out["policy"] == os.SCHED_OTHER and out["budget_reset"]
+
+
+def _in_thread(fn):
+    """Run ``fn`` on a thread of its own (scheduling is per thread) and return what it returned."""
+    out = {}
+
+    def worker():
+        loop = asyncio.new_event_loop()
+        try:
+            out["result"] = fn(loop)
+        except BaseException as exc:               # re-raised in the test's thread
+            out["error"] = exc
+        finally:
+            loop.close()
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join(10)
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
+
+
+def test_a_timer_leaves_its_threads_scheduling_alone_unless_asked_and_restores_it_on_close():
+    def run(loop):
+        honours_slice = sched.apply("slice") == "slice"     # a thread someone gave a short slice
+        given = sched.save()
+        default = PreciseTimer(loop)                        # TimerConfig(): sched "keep"
+        kept = (sched.save() == given, default.sched)
+        default.close()
+        asked = PreciseTimer(loop, TimerConfig(sched="normal"))
+        demoted = sched.current()
+        asked.close()
+        return honours_slice, kept, demoted, sched.save() == given, sched.current()
+    honours_slice, kept, demoted, restored, after = _in_thread(run)
+    assert TimerConfig().sched == "keep"
+    assert kept == (True, "slice" if honours_slice else "normal")
+    assert demoted == "normal" and restored
+    assert after == ("slice" if honours_slice else "normal")
+
+
+def test_a_real_time_thread_keeps_its_priority_and_gets_it_back_after_a_normal_timer():
+    def run(loop):
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        except (OSError, AttributeError):
+            return None
+        PreciseTimer(loop).close()
+        kept = os.sched_getscheduler(0)
+        timer = PreciseTimer(loop, TimerConfig(sched="normal"))
+        during = os.sched_getscheduler(0)
+        timer.close()
+        return kept, during, os.sched_getscheduler(0)
+    got = _in_thread(run)
+    if got is None:
+        pytest.skip("no CAP_SYS_NICE: cannot make a SCHED_FIFO thread")
+    assert got == (os.SCHED_FIFO, os.SCHED_OTHER, os.SCHED_FIFO)
+
+
+def test_slice_is_reported_only_when_the_kernel_keeps_it(monkeypatch):
+    # Kernels before 6.12 accept sched_setattr's sched_runtime for SCHED_OTHER and ignore it:
+    # what reads back is the truth, not the return code.
+    monkeypatch.setattr(sched, "_setattr", lambda attr, tid=0: True)
+    monkeypatch.setattr(sched, "_getattr", lambda tid=0: sched._SchedAttr())      # runtime 0: ignored
+    assert sched.apply("slice") == "normal"
+    kept = sched._SchedAttr()
+    kept.sched_runtime = sched.SLICE_NS
+    monkeypatch.setattr(sched, "_getattr", lambda tid=0: kept)
+    assert sched.apply("slice") == "slice"
