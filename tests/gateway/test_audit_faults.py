@@ -279,3 +279,19 @@ def test_past_the_memory_bound_a_failing_settle_lets_memory_go_and_the_journal_k
     trail.settle()                             # read back from the journal
     trail.close()
     assert [r["n"] for r in _lines(tmp_path / DAY1)] == list(range(8))
+
+
+def test_another_process_holding_the_directory_is_named_by_its_pid(tmp_path):
+    import subprocess
+    import sys
+    child = subprocess.Popen([sys.executable, "-c", "import sys; from wirespeed.gateway.audit import AuditTrail; "
+                              "t = AuditTrail(sys.argv[1]); print('open', flush=True); sys.stdin.read(); t.close()",
+                              str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "open\n"
+        with pytest.raises(ConfigError, match=rf"audit.directory: .* in use by another process \(pid {child.pid} "):
+            AuditTrail(tmp_path)
+    finally:
+        child.stdin.close()
+        child.wait(10)
+    AuditTrail(tmp_path).close()                              # its exit let the lock go
