@@ -120,11 +120,11 @@ class MarketMaker:
             shift = (top - first.price) * step          # levels the ladder moves outward (+) or in (-)
             if shift and abs(shift) < n and all(o is not None and o.qty == clip and o.id in book for o in orders):
                 if shift > 0:
-                    moving, kept, at = orders[:shift], orders[shift:], n - shift
+                    moving, kept, first_level = orders[:shift], orders[shift:], n - shift
                 else:
-                    moving, kept, at = orders[n + shift:], orders[:n + shift], 0
+                    moving, kept, first_level = orders[n + shift:], orders[:n + shift], 0
                 for j, o in enumerate(moving):
-                    res = access.replace(symbol, o.id, top + step * (at + j), clip)
+                    res = access.replace(symbol, o.id, top + step * (first_level + j), clip)
                     if res is None or not res.rested:
                         moving[j] = None
                         self.dirty = True

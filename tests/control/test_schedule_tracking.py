@@ -7,7 +7,7 @@ from wirespeed.sim.backtest.run import BacktestSpec, run_backtest
 
 
 @pytest.mark.parametrize("algo, seed", [("twap", 3), ("vwap", 4)])
-def test_schedule_gap_within_catch_up_plus_one_slice_and_the_order_finishes(algo, seed):
+def test_schedule_gap_within_two_percent_plus_one_slice_and_the_order_finishes(algo, seed):
     spec = BacktestSpec(algo=algo, start_s=600, minutes=30, seed=seed, pct_volume=0.05)   # the bench's order
     r = run_backtest(spec, make_day("synthetic", seed))
     cfg, t = r.algo.config, r.tca
