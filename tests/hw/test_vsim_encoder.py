@@ -37,6 +37,7 @@ def test_bad_orders_are_refused_with_the_field():
         enc.set_symbol(16, b"ABCDEFGH", 1)
 
 
+@pytest.mark.slow          # its first build (the FIX encoder Verilated at -O3) takes minutes: make test-all
 def test_fix_frames_equal_the_gateway_encoder():
     from wirespeed.hw.vsim.encoder import VerilatedFixEncoder
 
