@@ -176,6 +176,16 @@ def frames_and_wire() -> None:
         per = (time.perf_counter() - t0) / len(orders)
         print(f"Verilated OUCH encoder from Python (hw/vsim/encoder.py): {per * 1e6:.1f} us an order "
               f"({1 / per:,.0f} orders/s), {enc.last_cycles + 1} cycles a frame")
+        from wirespeed.prices import TickSize
+
+        from .vsim.encoder import VerilatedFixEncoder
+        fix = VerilatedFixEncoder(64, "WIRESPD", "VENUE1")
+        fix.set_symbol(1, "MSFT", TickSize(1, 2))
+        t0 = time.perf_counter()
+        for k, o in enumerate(orders[:5_000]):
+            fix.encode(o, 1 + k, "20261201-14:00:00.000")
+        per = (time.perf_counter() - t0) / 5_000
+        print(f"Verilated FIX encoder from Python: {per * 1e6:.1f} us an order ({1 / per:,.0f} orders/s)")
     except Exception as exc:     # a missing compiler must not hide the figures above
         print(f"Verilated OUCH encoder: not measured ({exc})")
 

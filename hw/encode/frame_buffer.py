@@ -3,7 +3,7 @@
 A MAC (and the Ethernet transmit path, hw/eth) must not run dry inside a packet: once a frame's
 first beat is offered, every following beat of that frame must be offered in the next cycle the
 consumer takes one. The FIX encoder produces its beats as its late fields settle (gaps of up to
-~10 cycles), so its frames pass through here: beats go into a ``ThermoFIFO`` as they come, and
+~10 cycles), so its frames pass through here: beats go into a LUT-RAM queue as they come, and
 a frame is offered only once its ``last`` beat is stored. ``o.valid`` then stays high from the
 frame's first beat to its last, whatever ``o.ready`` does (store and forward; the price is the
 frame's assembly time, paid before the first byte instead of inside the frame).
@@ -14,17 +14,20 @@ never be complete in the buffer: rather than deadlock, the buffer then lets it t
 comes (a full buffer with no complete frame releases), so ``depth`` must be at least the
 longest frame for the no-gap promise (``FixEncoder`` sizes it from its frame bound).
 
-Timing: a beat stored in cycle t is readable in t+1, and the frame count, bumped from the
-stored ``last`` beat, is a register that turns non-zero in t+1 too, so a frame whose last beat
-arrives in cycle t can offer its first beat in t+1. ``o.valid`` is an AND of two registers.
+Timing: a beat stored in cycle t is readable in t+1. Which stored beats belong to complete
+frames is a thermometer register beside the occupancy thermometer (as in ``ThermoFIFO``): when a
+``last`` beat is stored it becomes a copy of the occupancy (every stored beat is then in a
+complete frame), and it shifts down with each beat taken; ``o.valid`` is its bit 0 (or the
+full flag, for the oversized case). Every flag is a register bit, so ``o.ready`` reaches the
+state through one or two LUTs.
 """
-from amaranth import Module, Signal
+from amaranth import Cat, Module, Signal
 from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from wirespeed.layout import BEAT
 
-from ..host.fifo import ThermoFIFO
 from .common import check_depth
 
 
@@ -32,23 +35,36 @@ class FrameBuffer(wiring.Component):
     def __init__(self, depth: int = 32):
         check_depth(self, depth)
         self.depth = depth
-        super().__init__({"i": In(stream.Signature(BEAT.layout)), "o": Out(stream.Signature(BEAT.layout)),
-                          "frames": Out(range(depth + 1))})     # complete frames stored (for a consumer's bookkeeping)
+        super().__init__({"i": In(stream.Signature(BEAT.layout)), "o": Out(stream.Signature(BEAT.layout))})
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.fifo = fifo = ThermoFIFO(width=BEAT.width, depth=self.depth)
-        frames = self.frames
-        stored_last = self.i.valid & fifo.w_rdy & self.i.payload.last
-        taken_last = self.o.valid & self.o.ready & self.o.payload.last
-        m.d.comb += [fifo.w_data.eq(self.i.payload.as_value()), fifo.w_en.eq(self.i.valid),
-                     self.i.ready.eq(fifo.w_rdy)]
-        with m.If(stored_last & ~taken_last):
-            m.d.sync += frames.eq(frames + 1)
-        with m.Elif(taken_last & ~stored_last):
-            m.d.sync += frames.eq(frames - 1)
-        # a full buffer without a complete frame lets the oversized frame through (see above)
-        release = (frames != 0) | ~fifo.w_rdy
-        m.d.comb += [self.o.valid.eq(fifo.r_rdy & release), self.o.payload.eq(fifo.r_data),
-                     fifo.r_en.eq(self.o.ready & release)]
+        n = self.depth
+        m.submodules.mem = mem = Memory(shape=BEAT.width, depth=n, init=[])
+        wr, rd = mem.write_port(), mem.read_port(domain="comb")
+        wp, rp = Signal(range(n)), Signal(range(n))
+        occupied = Signal(n)            # bit k: more than k beats stored
+        complete = Signal(n)            # bit k: more than k of the stored beats are in complete frames
+        full = occupied[-1]
+        push = self.i.valid & ~full
+        pop = self.o.valid & self.o.ready
+        m.d.comb += [wr.addr.eq(wp), wr.data.eq(self.i.payload.as_value()), wr.en.eq(push), rd.addr.eq(rp),
+                     self.i.ready.eq(~full), self.o.payload.eq(rd.data),
+                     # a full buffer without a complete frame lets the oversized frame through (see above)
+                     self.o.valid.eq(complete[0] | full)]
+        with m.If(push):
+            m.d.sync += wp.eq(wp + 1)
+        with m.If(pop):
+            m.d.sync += rp.eq(rp + 1)
+        occupied_next = Signal(n)
+        m.d.comb += occupied_next.eq(occupied)
+        with m.If(push & ~pop):
+            m.d.comb += occupied_next.eq(Cat(1, occupied[:-1]))
+        with m.Elif(pop & ~push):
+            m.d.comb += occupied_next.eq(occupied >> 1)
+        m.d.sync += occupied.eq(occupied_next)
+        with m.If(push & self.i.payload.last):
+            m.d.sync += complete.eq(occupied_next)
+        with m.Elif(pop):
+            m.d.sync += complete.eq(complete >> 1)
         return m

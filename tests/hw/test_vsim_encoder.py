@@ -35,3 +35,26 @@ def test_bad_orders_are_refused_with_the_field():
         enc.encode(Order(1, "", 0, 1, Side.BUY, OrdType.LIMIT, TimeInForce.DAY, 1 << 40, 1))
     with pytest.raises(ValueError, match="symbol index 16 is outside"):
         enc.set_symbol(16, b"ABCDEFGH", 1)
+
+
+@pytest.mark.slow          # its first build (the FIX encoder Verilated at -O3) takes minutes: make test-all
+def test_fix_frames_equal_the_gateway_encoder():
+    from wirespeed.hw.vsim.encoder import VerilatedFixEncoder
+
+    from .test_fix_encoder import DEPTH as FIX_DEPTH, SENDER, TARGET, random_symbols as fix_symbols
+    from .test_fix_eth_time import fix_frame
+    rng = random.Random(8)
+    symbols = fix_symbols(rng)
+    enc = VerilatedFixEncoder(FIX_DEPTH, SENDER, TARGET)
+    for sym in symbols:
+        enc.set_symbol(sym.index, sym.name, sym.tick)
+    for i in range(200):
+        d = {**random_decision(rng, i), "o_symbol": rng.randrange(FIX_DEPTH)}
+        order = Order(d["order_id"], "", 0, d["o_symbol"], Side(d["o_side"]), OrdType(d["o_ord_type"]),
+                      TimeInForce(d["o_tif"]), d["o_qty"], d["o_price"], cl_ord_key=1)
+        seq, ts = rng.choice([1, 9, 10, 99_999, rng.randrange(1, 10**9)]), f"20261201-14:{i % 60:02d}:{i % 59:02d}.{i:03d}"
+        assert enc.encode(order, seq, ts) == fix_frame(d, symbols, seq, ts), i
+    with pytest.raises(ValueError, match="ts: a UTCTimestamp with milliseconds"):
+        enc.encode(order, 1, "20261201-14:00:00")
+    with pytest.raises(ValueError, match="seq: MsgSeqNum must be in 1..9999999999"):
+        enc.encode(order, 0, ts)
