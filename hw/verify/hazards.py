@@ -329,7 +329,7 @@ async def run(acc, scenario: Scenario, *, idle: float = 0.0, backpressure: float
     cfg = scenario.config()
     source = Script(scenario.steps, idle, random.Random(seed))
     res = await drive(acc, cfg, source, seed=seed, backpressure=backpressure, check_state=check_state,
-                      configure_table=table)
+                      configure_table=table, from_reset=True)
     accepts = tuple(d["accept"] for d in map(RISK_OUT.unpack, res.expected) if d["order_id"] < FILLER)
     if idle == backpressure == 0.0 and accepts != scenario.expect:
         raise AssertionError(f"{scenario.name}: the model accepts {accepts}, the scenario is built for "

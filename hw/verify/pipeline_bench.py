@@ -113,14 +113,16 @@ async def bus_read(acc, addr: int) -> int:
     return acc.get("bus.rdata")
 
 
-async def configure(acc, cfg: PipelineConfig, table: bool = True) -> None:
+async def configure(acc, cfg: PipelineConfig, table: bool = True, from_reset: bool = False) -> None:
+    """The globals, every session's credit limit and (``table``) every row. ``from_reset``: the
+    pipeline was just reset, so session limits at their reset value (all ones) are not written."""
     g = {r.name: r.offset for r in regmap.GLOBALS}
     await bus_write(acc, g["CTRL"], int(cfg.kill) | int(cfg.reduce_only) << 1)
     await bus_write(acc, g["CREDIT_LIMIT_LO"], cfg.credit_limit)
     await bus_write(acc, g["CREDIT_LIMIT_HI"], cfg.credit_limit >> 32)
     await bus_write(acc, g["RATE_INTERVAL"], cfg.rate_interval)
     await bus_write(acc, g["RATE_TOLERANCE"], cfg.rate_tolerance)
-    for session in range(cfg.sessions):
+    for session in (sorted(cfg.session_credit) if from_reset else range(cfg.sessions)):
         limit = cfg.session_credit.get(session, (1 << 64) - 1)
         await bus_write(acc, regmap.session_addr(session, 0), limit & 0xFFFFFFFF)
         await bus_write(acc, regmap.session_addr(session, 1), limit >> 32)
@@ -235,7 +237,7 @@ def _apply(model: RiskModel, name: str, value) -> None:
 
 async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure: float = 0.0, now_step: int = 1,
                 check_state: bool = True, model: RiskModel | None = None, start_now: int = 1_000,
-                configure_table: bool | None = None) -> RunResult:
+                configure_table: bool | None = None, from_reset: bool = False) -> RunResult:
     """The cycle loop every pipeline test shares. Each cycle ``source.offer(order_free,
     fill_free)`` may offer an order (held until it transfers), a fill, a one-cycle bus
     write ``(addr, data)`` and ``o.ready`` (None: drawn with ``backpressure``); ``source.decided(out)`` sees every output. Every transfer is
@@ -246,7 +248,8 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
     rng = random.Random(seed ^ 0x5A5A)                   # backpressure: apart from the source's draws
     res = RunResult()
     idle_ports(acc)
-    await configure(acc, cfg, table=model is None if configure_table is None else configure_table)
+    await configure(acc, cfg, table=model is None if configure_table is None else configure_table,
+                    from_reset=from_reset)
 
     log: list[tuple[int, int, int, object, int]] = []   # (advance index, kind, seq, event, now)
     entered: list[int] = []                              # entry advance of each order, by sequence
