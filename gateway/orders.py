@@ -219,9 +219,7 @@ class OrderGateway(VenueReports):
         mask = self.risk.check(order)
         t2 = now_ns()
         if mask:
-            self._hops.append((t0, t1, t2, 0, venue_name, client_id))
-            if len(self._hops) > 100_000:
-                self.drain_latency()
+            self._stamp((t0, t1, t2, 0, venue_name, client_id))
             self._reject(client, order, mask, venue=venue_name, hops=(t0, t1, t2))
             return
         if link.state != "up":
@@ -244,11 +242,7 @@ class OrderGateway(VenueReports):
         else:
             fields = self._send_new_order(link, order, state.venue_cl)
         state.sent_ns = t3 = now_ns()
-        # One append per order; the histograms are filled on the timer (``drain_latency``).
-        hops = self._hops
-        hops.append((t0, t1, t2, t3, venue_name, client_id))
-        if len(hops) > 100_000:     # (the timer drains it twice a second; a starved timer must not grow it)
-            self.drain_latency()
+        self._stamp((t0, t1, t2, t3, venue_name, client_id))
         self.counts["accepted"] += 1
         if self._auditing:
             self.audit.record("risk", {"client": client_id, "venue": venue_name, "cl_ord_id": cl_ord_id,
@@ -261,19 +255,17 @@ class OrderGateway(VenueReports):
         f-string: ~3x cheaper than the generic encoder), the same bytes; its fields for the trail."""
         values = new_order_values(order, self.symbols, venue_cl, fix_timestamp())
         limit = order.ord_type == OrdType.LIMIT
+        tags = NEW_ORDER_TAGS if limit else NEW_MARKET_ORDER_TAGS
         session = link.session
         template = link.templates.get(limit)
         if template is None:   # (False: a session object without templates, e.g. a test's or a bench's)
             make = getattr(session, "template", None)
-            template = link.templates[limit] = make(
-                M.NEW_ORDER_SINGLE, NEW_ORDER_TAGS if limit else NEW_MARKET_ORDER_TAGS) if make else False
+            template = link.templates[limit] = make(M.NEW_ORDER_SINGLE, tags) if make else False
         if template and session.active:
             session.send_template(template, values)
         else:   # (disconnected: stored and resent after the next Logon, as ``send`` does)
-            session.send(M.NEW_ORDER_SINGLE, list(zip(NEW_ORDER_TAGS if limit else NEW_MARKET_ORDER_TAGS, values)))
-        if self._auditing:
-            return list(zip(NEW_ORDER_TAGS if limit else NEW_MARKET_ORDER_TAGS, values))
-        return None
+            session.send(M.NEW_ORDER_SINGLE, list(zip(tags, values)))
+        return list(zip(tags, values)) if self._auditing else None
 
     def _find(self, client_id: str, cl_ord_id: str) -> OrderState | None:
         oid = self._live.get((client_id, cl_ord_id))
@@ -573,6 +565,14 @@ class OrderGateway(VenueReports):
                     del self._done[key]
                 for ref in old.ouch_refs:
                     self._ouch_refs.pop(ref, None)
+
+    def _stamp(self, stamps: tuple) -> None:
+        """A new order's stamps (recv, decoded, risk, venue write or 0, venue, client): one append
+        per order; the histograms are filled on the timer (``drain_latency``)."""
+        hops = self._hops
+        hops.append(stamps)
+        if len(hops) > 100_000:     # (the timer drains it twice a second; a starved timer must not grow it)
+            self.drain_latency()
 
     def _hop(self, hop: str, venue: str, client: str, ns: int) -> None:
         """A hop's value, for its histogram and (with a venue) its per-venue (``hop @VENUE``) and
