@@ -58,9 +58,15 @@ def venue_main(config_path: str, run_for: float | None = None) -> int:
     return 0
 
 
+def relay_timer(sched: str = "slice", spin: bool = False, cpu: int | None = None) -> TimerConfig:
+    """The relay CLI's timer: sleeping (the default) or busy-polling near deadlines (``--spin``)."""
+    return TimerConfig.spinning(sched=sched, cpu=cpu) if spin else TimerConfig(sched=sched, cpu=cpu)
+
+
 async def run_relay(port: int, seed: int, run_for: float | None = None, out=sys.stdout,
-                    sched: str = "slice") -> None:
-    relay = Relay(seed=seed, timer=TimerConfig(sched=sched))
+                    sched: str = "slice", spin: bool = False, cpu: int | None = None) -> None:
+    relay = Relay(seed=seed, timer=relay_timer(sched, spin, cpu))
+    relay.timer          # (built now, on the loop's thread: its scheduling and CPU are set before any traffic)
     api = ControlApi(relay, "127.0.0.1", port)
     await api.start()
     print(f"relay API on http://127.0.0.1:{api.port} (toxiproxy's endpoints; proxies listen on loopback)",
@@ -72,10 +78,15 @@ async def run_relay(port: int, seed: int, run_for: float | None = None, out=sys.
         await relay.close()
 
 
-def relay_main(port: int = 8474, seed: int = 0, run_for: float | None = None, sched: str = "slice") -> int:
+def relay_main(port: int = 8474, seed: int = 0, run_for: float | None = None, sched: str = "slice",
+               spin: bool = False, cpu: int | None = None) -> int:
     install_uvloop()
     try:
-        asyncio.run(run_relay(port, seed, run_for, sched=sched))
+        relay_timer(sched, spin, cpu)
+        asyncio.run(run_relay(port, seed, run_for, sched=sched, spin=spin, cpu=cpu))
+    except ValueError as exc:           # (a CPU it may not run on)
+        print(f"wirespeed relay: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"wirespeed relay: cannot listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)
         return 2

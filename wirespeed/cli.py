@@ -24,7 +24,8 @@ def _venue(args) -> int:
 
 
 def _relay(args) -> int:
-    return importlib.import_module("wirespeed.sim.cli").relay_main(args.port, args.seed, args.run_for, args.sched)
+    return importlib.import_module("wirespeed.sim.cli").relay_main(args.port, args.seed, args.run_for, args.sched,
+                                                                       spin=args.spin, cpu=args.cpu)
 
 
 def _hdl(args) -> int:
@@ -173,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--run-for", type=float, default=None, help="seconds to run, then stop (default: until Ctrl-C)")
     r.add_argument("--sched", choices=("normal", "slice", "realtime"), default="slice",
                    help="how the relay's thread is scheduled for precise delays (docs/sim/net.md)")
+    r.add_argument("--spin", action="store_true",
+                   help="busy-poll near each deadline instead of sleeping: microsecond tails, costs a CPU")
+    r.add_argument("--cpu", type=int, default=None, help="pin the relay's thread to this CPU")
     r.set_defaults(func=_relay)
     r = sub.add_parser("report", help="latency PNG (percentile spectrum per hop) from a gateway's latency dump")
     src = r.add_mutually_exclusive_group(required=True)

@@ -277,12 +277,14 @@ class Proxy:
     def record(self, stream: str, injected_ns: int, error_ns: int) -> None:
         self.latency.record(f"{stream} injected delay", injected_ns)
         self.latency.record("delay error", error_ns)
+        self.latency.record(f"{stream} delay error", error_ns)    # (a direction's own: a bench reads the delayed one)
 
     def stats(self) -> dict:
         """p50/p99 of the delay actually injected per direction and of its error (how late each
-        write was against its planned deadline), in ns."""
+        write was against its planned deadline), both directions together and each alone, in ns."""
         out = {}
-        for hop in ("upstream injected delay", "downstream injected delay", "delay error"):
+        for hop in ("upstream injected delay", "downstream injected delay", "delay error",
+                    "upstream delay error", "downstream delay error"):
             if self.latency.count(hop):
                 p = self.latency.percentiles(hop)
                 out[hop.replace(" ", "_")] = {"p50": p["p50"], "p99": p["p99"], "max": p["max"], "count": p["count"]}

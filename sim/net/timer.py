@@ -18,6 +18,14 @@ lateness of the recent first wake-ups and the spin that of the second ones, each
 its bounds, so CPU is spent in the last microseconds before a deadline only, and none
 while no deadline is pending.
 
+``poll`` (``TimerConfig.spinning()``, opt-in: ``wirespeed relay --spin``) is what network
+emulators do when the tail matters: no second sleep. While a deadline is pending within the
+margin (the *horizon*), the thread busy-polls: it goes round the loop, whose every turn is an
+``epoll_wait`` with a zero timeout (the sockets: traffic arriving meanwhile is read at once,
+with no wake-up), until the last ``spin`` before the deadline. A sleeping thread is woken late
+by 100-650 us at p99 on a shared VM even at SCHED_FIFO; one that does not sleep is not woken at
+all. The price is a CPU: the thread runs flat out whenever a deadline is that close.
+
 Deadlines are real time (``perf_counter_ns``): the relay delays real bytes on real
 sockets, which no simulated clock can speed up.
 """
@@ -27,6 +35,8 @@ import asyncio
 import heapq
 import itertools
 import logging
+import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -40,7 +50,7 @@ _EVERY = 32            # it is recomputed after this many new ones
 _PAD_NS = 20_000       # margin over the latest wake-ups observed (the worst of the window)
 _MIN_SLEEP_NS = 20_000 # a second sleep shorter than this is not worth the wake-up
 _BUDGET_NS = 1_000_000_000      # a real-time thread may spin at most half of each second:
-_MAX_SPIN_SHARE = 0.5           # past it, it goes back to normal scheduling (and says so)
+                                # past ``max_spin_share`` of it, back to normal scheduling (and says so)
 log = logging.getLogger("wirespeed.net.timer")
 
 
@@ -60,6 +70,13 @@ class TimerConfig:
     timer's to change; the relay CLI and its bench ask for ``"slice"`` on their own thread.
     ``TimerConfig.loop_timers()`` is the event loop's own timers alone (the baseline the
     bench measures against).
+
+    ``poll``: within the margin, busy-poll the loop (its sockets, with zero-timeout epolls)
+    instead of sleeping again until ``spin`` before the deadline; the margin is then the
+    horizon, adaptive within ``margin_us`` .. ``max_margin_us``. ``cpu``: pin the timer's
+    thread to that CPU (``os.sched_setaffinity``; put back by ``close()``). ``max_spin_share``:
+    a real-time thread that spun (or polled) more than this share of a second goes back to
+    normal scheduling. ``TimerConfig.spinning()`` is the busy-polling preset.
     """
     wake: str = "kernel"
     margin_us: int = 200
@@ -68,6 +85,9 @@ class TimerConfig:
     max_margin_us: int = 400
     sched: str = "keep"
     max_spin_us: int = 150
+    poll: bool = False
+    cpu: int | None = None
+    max_spin_share: float = 0.5
 
     def __post_init__(self):
         if self.wake not in ("kernel", "loop"):
@@ -82,10 +102,26 @@ class TimerConfig:
             raise ValueError(f"max_spin_us: must be >= spin_us ({self.spin_us}), not {self.max_spin_us}")
         if self.sched not in _sched.MODES:
             raise ValueError(f"sched: must be one of {', '.join(_sched.MODES)}, not {self.sched!r}")
+        if not isinstance(self.poll, bool):
+            raise ValueError(f"poll: must be true or false, not {self.poll!r}")
+        if self.cpu is not None and (not isinstance(self.cpu, int) or isinstance(self.cpu, bool) or self.cpu < 0):
+            raise ValueError(f"cpu: must be a CPU number >= 0 or None, not {self.cpu!r}")
+        share = self.max_spin_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
+            raise ValueError(f"max_spin_share: must be a number in (0, 1], not {share!r}")
 
     @classmethod
     def loop_timers(cls) -> "TimerConfig":
         return cls("loop", 0, 0, False, 0, "keep", 0)
+
+    @classmethod
+    def spinning(cls, *, horizon_us: int = 1000, max_horizon_us: int = 3000, spin_us: int = 10,
+                 sched: str = "realtime", cpu: int | None = None) -> "TimerConfig":
+        """Busy-poll every deadline from ``horizon_us`` before it (adaptive up to
+        ``max_horizon_us``: the worst recent wake-up + 20 us), spin its last ``spin_us``; on a
+        SCHED_FIFO thread by default, which may use its whole CPU (``max_spin_share`` 1: the
+        kernel's real-time throttling, 95 % of a second, is the bound)."""
+        return cls("kernel", horizon_us, spin_us, True, max_horizon_us, sched, spin_us, True, cpu, 1.0)
 
 
 class _Lateness:
@@ -127,7 +163,7 @@ class PreciseTimer:
     the kernel and the vCPU serve far more promptly: its lateness sets the spin), then a spin."""
     __slots__ = ("_loop", "_heap", "_seq", "_handle", "_polling", "_kernel", "_armed_at", "_stage", "config",
                  "margin_ns", "spin_ns", "_far", "_near", "wakes", "late_wakes", "sched", "_spun", "_budget_at",
-                 "_saved")
+                 "_saved", "_poll_from", "_busy", "_born", "_affinity")
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None, config: TimerConfig = TimerConfig()):
         if not isinstance(config, TimerConfig):
@@ -146,8 +182,25 @@ class PreciseTimer:
         self.wakes = self.late_wakes = 0
         # (the thread that creates the timer runs its loop); what it was is put back by close()
         self._saved = _sched.save() if config.sched != "keep" else None
+        self._affinity = self._pin(config.cpu)
         self.sched = _sched.apply(config.sched)
         self._spun, self._budget_at = 0, _now()     # ns spun since, for the real-time spin budget
+        self._poll_from = 0         # when the current stretch of polling began (0: not polling)
+        self._busy, self._born = 0, _now()          # ns spun or polled in all: the CPU it cost
+
+    @staticmethod
+    def _pin(cpu: int | None) -> tuple[int, set[int]] | None:
+        """Pin the calling thread to ``cpu``; what it was, for ``close()``."""
+        if cpu is None:
+            return None
+        if not hasattr(os, "sched_setaffinity"):
+            raise ValueError("cpu: this system cannot pin a thread to a CPU")
+        allowed = os.sched_getaffinity(0)
+        if cpu not in allowed:
+            raise ValueError(f"cpu: must be one of the CPUs this thread may run on "
+                             f"({', '.join(map(str, sorted(allowed)))}), not {cpu}")
+        os.sched_setaffinity(0, {cpu})          # (pid 0: the calling thread only, on Linux)
+        return threading.get_native_id(), allowed
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -174,13 +227,23 @@ class PreciseTimer:
             _sched.restore(self._saved)
             self._saved = None
             self.sched = "keep"
+        if self._affinity is not None:
+            tid, allowed = self._affinity
+            self._affinity = None
+            try:
+                os.sched_setaffinity(tid, allowed)
+            except OSError as exc:      # (the thread has ended: nothing left to put back)
+                log.info("relay timer: affinity of thread %d not restored: %s", tid, exc)
 
     def stats(self) -> dict:
         """Wake-ups, how many came after the deadline itself, the current margin and spin, and
         the lateness of the recent wake-ups of each stage (p50/p99, ns): where an error came from."""
         far, near = self._far.percentiles(), self._near.percentiles()
+        busy = self._busy + (_now() - self._poll_from if self._poll_from else 0)
         return {"wake": "kernel" if self._kernel is not None or self._kernel_wanted() else "loop",
-                "sched": self.sched, "wakes": self.wakes, "late_wakes": self.late_wakes,
+                "sched": self.sched, "poll": self.config.poll, "cpu": self.config.cpu,
+                "busy_share": round(busy / max(_now() - self._born, 1), 4),
+                "wakes": self.wakes, "late_wakes": self.late_wakes,
                 "margin_ns": self.margin_ns, "spin_ns": self.spin_ns,
                 "wake_late_p50": far[0], "wake_late_p99": far[1], "near_late_p50": near[0], "near_late_p99": near[1]}
 
@@ -203,8 +266,7 @@ class PreciseTimer:
         wake_at = self._heap[0][0] - self.margin_ns
         if wake_at <= _now():
             self._disarm()
-            self._polling = True
-            self._loop.call_soon(self._tick)
+            self._start_polling()
             return
         self._arm_at(wake_at, 1)
 
@@ -234,8 +296,23 @@ class PreciseTimer:
         if self._armed_at:
             self._learn(now - self._armed_at, self._stage)
             self._armed_at = 0
-        self._polling = True
+        self._start_polling(now)
         self._tick()
+
+    def _start_polling(self, now: int = 0) -> None:
+        """Go round the loop (call_soon: its epoll does not block) until the deadline is near."""
+        self._polling = True
+        if not self._poll_from:
+            self._poll_from = now or _now()
+        if not now:
+            self._loop.call_soon(self._tick)
+
+    def _stop_polling(self, now: int) -> None:
+        self._polling = False
+        if self._poll_from:
+            self._spun += now - self._poll_from
+            self._busy += now - self._poll_from
+            self._poll_from = 0
 
     def _learn(self, late_ns: int, stage: int = 1) -> None:
         self.wakes += 1
@@ -244,15 +321,21 @@ class PreciseTimer:
         cfg = self.config
         if stage == 1:
             if self._far.add(late_ns) and cfg.adaptive:
-                self.margin_ns = self._far.bound(self.spin_ns, cfg.max_margin_us * 1000)
+                # (a polling timer's margin is its horizon: never below the one configured)
+                lo = cfg.margin_us * 1000 if cfg.poll else self.spin_ns
+                self.margin_ns = self._far.bound(lo, cfg.max_margin_us * 1000)
         elif self._near.add(late_ns) and cfg.adaptive:
             self.spin_ns = self._near.bound(cfg.spin_us * 1000, cfg.max_spin_us * 1000)
 
     def _budget(self, now: int) -> None:
         """A SCHED_FIFO thread that spins too much (a stream of deadlines, each spun for) would
-        starve the machine's other work: past half a second spun in a second, normal."""
+        starve the machine's other work: past ``max_spin_share`` of a second spun, normal."""
         if now - self._budget_at >= _BUDGET_NS:
-            if self.sched == "realtime" and self._spun > _MAX_SPIN_SHARE * (now - self._budget_at):
+            if self._poll_from:         # (the stretch polled so far counts in the second it is in)
+                self._spun += now - self._poll_from
+                self._busy += now - self._poll_from
+                self._poll_from = now
+            if self.sched == "realtime" and self._spun > self.config.max_spin_share * (now - self._budget_at):
                 self.sched = _sched.apply("normal")
                 log.warning("relay timer: spun %.0f%% of the last second at real-time priority; back to normal "
                             "scheduling", 100 * self._spun / (now - self._budget_at))
@@ -269,19 +352,24 @@ class PreciseTimer:
                     break
                 while _now() < deadline:   # the last stretch: spin, no wake-up is this precise
                     pass
-                self._spun += deadline - now
+                if not self._poll_from:    # (inside a polled stretch it is counted with it)
+                    self._spun += deadline - now
+                    self._busy += deadline - now
             heapq.heappop(heap)[2]()
             now = _now()
-        self._polling = False
         if not heap:
+            self._stop_polling(now)
             return
         left = heap[0][0] - now
         if left > self.margin_ns:
+            self._stop_polling(now)
             self._arm()
+        elif self.config.poll:
+            self._start_polling()          # busy-poll: the loop's next turn reads the sockets, then here again
         elif left - self.spin_ns > _MIN_SLEEP_NS and self._kernel_wanted():
             # Within the margin: sleep again, briefly, to ``spin`` before the deadline rather than
             # poll (a polling thread looks CPU-bound to the scheduler and is preempted).
+            self._stop_polling(now)
             self._arm_at(heap[0][0] - self.spin_ns, 2)
         else:
-            self._polling = True
-            self._loop.call_soon(self._tick)
+            self._start_polling()
