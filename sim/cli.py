@@ -5,6 +5,7 @@ until interrupted or for ``--run-for`` seconds."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import sys
 
@@ -81,6 +82,9 @@ async def run_relay(port: int, seed: int, run_for: float | None = None, out=sys.
 def relay_main(port: int = 8474, seed: int = 0, run_for: float | None = None, sched: str = "slice",
                spin: bool = False, cpu: int | None = None) -> int:
     install_uvloop()
+    # Everything alive now (the modules) lives as long as the process: out of the collector's sight, a
+    # collection walks only what the relay allocated since (measured in its bench: ~150 us, not ~500).
+    gc.freeze()
     try:
         relay_timer(sched, spin, cpu)
         asyncio.run(run_relay(port, seed, run_for, sched=sched, spin=spin, cpu=cpu))

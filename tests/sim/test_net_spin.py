@@ -163,3 +163,28 @@ def test_relay_cli_refuses_a_cpu_it_may_not_run_on():
                            "--spin", "--cpu", "4096"], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert "cpu: must be one of the CPUs this thread may run on" in proc.stderr and "not 4096" in proc.stderr
+
+
+def test_the_collector_waits_while_it_polls_and_runs_when_it_stops():
+    import gc
+
+    async def main():
+        timer = PreciseTimer(config=WIDE)
+        done = asyncio.get_running_loop().create_future()
+        timer.at(time.perf_counter_ns() + 10_000_000, lambda: done.set_result(gc.isenabled()))
+        await asyncio.sleep(0)
+        during = gc.isenabled()
+        junk = [[] for _ in range(3 * gc.get_threshold()[0])]    # young objects, collected after
+        enabled_at_deadline = await asyncio.wait_for(done, 5)
+        await asyncio.sleep(0)
+        after, young = gc.isenabled(), gc.get_count()[0]
+        timer.at(time.perf_counter_ns() + 30_000_000, lambda: None)
+        await asyncio.sleep(0)
+        held = gc.isenabled()
+        timer.close()                                            # (closed while polling: given back)
+        del junk
+        return during, enabled_at_deadline, after, young, held, gc.isenabled()
+    assert gc.isenabled()
+    during, at_deadline, after, young, held, closed = asyncio.run(main())
+    assert (during, at_deadline, after, held, closed) == (False, False, True, False, True)
+    assert young < gc.get_threshold()[0]          # collected when the polling stopped
