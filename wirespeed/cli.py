@@ -172,8 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--port", type=int, default=8474, help="API port (toxiproxy's default 8474; 0: any free one)")
     r.add_argument("--seed", type=int, default=0, help="seed of every jitter, loss and toxicity draw")
     r.add_argument("--run-for", type=float, default=None, help="seconds to run, then stop (default: until Ctrl-C)")
-    r.add_argument("--sched", choices=("normal", "slice", "realtime"), default="slice",
-                   help="how the relay's thread is scheduled for precise delays (docs/sim/net.md)")
+    r.add_argument("--sched", choices=("normal", "slice", "realtime"), default=None,
+                   help="how the relay's thread is scheduled for precise delays (docs/sim/net.md; "
+                        "default slice, with --spin realtime)")
     r.add_argument("--spin", action="store_true",
                    help="busy-poll near each deadline instead of sleeping: microsecond tails, costs a CPU")
     r.add_argument("--cpu", type=int, default=None, help="pin the relay's thread to this CPU")

@@ -188,3 +188,44 @@ def test_the_collector_waits_while_it_polls_and_runs_when_it_stops():
     during, at_deadline, after, young, held, closed = asyncio.run(main())
     assert (during, at_deadline, after, held, closed) == (False, False, True, False, True)
     assert young < gc.get_threshold()[0]          # collected when the polling stopped
+
+
+def test_wirespeed_relay_spin_serves_toxiproxy_clients_and_reports_its_polling():
+    import json
+    import re
+    import urllib.request
+
+    import toxiproxy
+    from toxiproxy.api import APIConsumer
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def echo():                                    # one connection, then done
+        conn, _ = listener.accept()
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+    threading.Thread(target=echo, daemon=True).start()
+    proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "relay", "--port", "0", "--run-for", "20",
+                             "--spin", "--sched", "normal"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline()).group(1))
+        APIConsumer.host, APIConsumer.port = "127.0.0.1", port
+        proxy = toxiproxy.Toxiproxy().create(upstream=f"127.0.0.1:{listener.getsockname()[1]}", name="p1")
+        proxy.add_toxic(type="latency", stream="upstream", attributes={"latency": 2})
+        listen_port = int(proxy.listen.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", listen_port)) as c:
+            rtts = []
+            for i in range(3):
+                t0 = time.perf_counter_ns()
+                c.sendall(b"r%d" % i)
+                assert c.recv(16) == b"r%d" % i
+                rtts.append(time.perf_counter_ns() - t0)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/proxies/p1/stats", timeout=5) as r:
+            stats = json.loads(r.read())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        listener.close()
+    assert min(rtts) >= 2_000_000
+    assert stats["timer"]["poll"] is True and stats["upstream_delay_error"]["count"] == 3
