@@ -44,6 +44,15 @@ def _order(ref, side, qty, price_ticks, symbol=AAPL):
                                         symbol))
 
 
+def _wait_all(store, name, filter, n, timeout=5.0):
+    """The first ``n`` messages matching ``filter`` (its ``find_all`` returns as soon as there is one)."""
+    deadline = time.monotonic() + timeout
+    while len(found := store.find_all_recv(name, filter, find_timeout=0)) < n:
+        assert time.monotonic() < deadline, f"{name}: {len(found)} of {n} messages matching {filter}"
+        time.sleep(0.005)
+    return found[-n:]
+
+
 class _Ours:
     """wirespeed's side of a session: a blocking socket, SoupBinTCP framing from sim/ouch."""
 
@@ -88,7 +97,7 @@ def test_ouch_connect_client_against_the_venue(monkeypatch):
         ours.close()
         time.sleep(0.05)                  # (the venue sees the logout before the next login)
 
-        store = callbacks.MemoryStoreCallback(default_find_timeout=3)
+        store = callbacks.MemoryStoreCallback(default_find_timeout=5)
         with ouch_connect.CltManual(addr, store, name="bad") as bad:
             bad.send({"LoginRequest": {"username": "TRADER", "password": "WRONG", "session_id": "",
                                        "sequence_number": "1"}})
@@ -99,7 +108,7 @@ def test_ouch_connect_client_against_the_venue(monkeypatch):
             clt.send({"LoginRequest": {"username": "TRADER", "password": "SECRET", "session_id": "",
                                        "sequence_number": "4"}})
             accepted = store.find_recv("clt", {"LoginAccepted": {}})
-            replay = [store.find_all_recv("clt", {"SPayload": {}}, top=3, find_timeout=3)]
+            replay = _wait_all(store, "clt", {"SPayload": {}}, 3)
             heartbeat = store.find_recv("clt", {"HBeat": {}})
             clt.send({"HBeat": {}})
             # Its Enter Order (48 bytes, Symbol 9): refused with a Rejected, the session goes on;
@@ -130,7 +139,7 @@ def test_ouch_connect_client_against_the_venue(monkeypatch):
         thread.join(5)
     assert rejected is not None and rejected.msg == {"LoginRejected": {"reason": "NOT_AUTHORIZED"}}
     assert accepted.msg == {"LoginAccepted": {"session_id": "BETA", "sequence_number": "4"}}
-    msgs = [e.msg["SPayload"] for e in reversed(replay[0])]
+    msgs = [e.msg["SPayload"] for e in reversed(replay)]
     fills = [m["OrderExecuted"] for m in msgs[:2]]
     assert [(f["user_ref_number"], f["quantity"], f["price"], f["liquidity_flag"]) for f in fills] == \
         [(3, 100, 100.01, "REMOVED"), (3, 50, 100.02, "REMOVED")]
