@@ -125,9 +125,9 @@ def test_slow_close_holds_the_close_and_slicer_keeps_bytes():
         path = await relay.create("v1", f"127.0.0.1:{server.sockets[0].getsockname()[1]}")
         path.add_toxic(ToxicSpec("slow_close", stream="downstream", attributes={"delay": 60}))
         reader, writer = await asyncio.open_connection("127.0.0.1", path.port)
+        t0 = time.perf_counter()        # (before the write: the close comes after it, however loaded the machine)
         writer.write(b"bye")
         got = await asyncio.wait_for(reader.readexactly(3), 2)
-        t0 = time.perf_counter()
         eof = await asyncio.wait_for(reader.read(10), 2)
         held = time.perf_counter() - t0
         path.remove_toxic("slow_close_downstream")
@@ -142,7 +142,7 @@ def test_slow_close_holds_the_close_and_slicer_keeps_bytes():
         echo.close()
         return got, eof, held, back
     got, eof, held, back = asyncio.run(main())
-    assert got == b"bye" and eof == b"" and held >= 0.055
+    assert got == b"bye" and eof == b"" and held >= 0.06
     assert back == bytes(range(200))
 
 
