@@ -337,6 +337,21 @@ class AlgoDesk:
             self._check_done(p)
         return {"parents": len(parents), **stats}
 
+    def cancel_all(self, why: str = "desk stopping") -> int:
+        """Every working parent canceled as an OrderCancelRequest would (PendingCancel, each child
+        canceled, Canceled to the client when the last is out); unlike ``kill`` the gateway's kill
+        switch stays off. Returns the parents."""
+        parents = [p for p in self._working() if not p.cancel_cl]
+        for p in parents:
+            p.cancel_cl = p.cl_ord_id
+            p.ctx.halt()
+            self._report(p, "6", "6", text=why)
+        if parents:
+            log.warning("%s: %d parents being canceled", why, len(parents))
+        for p in parents:
+            self._check_done(p)
+        return len(parents)
+
     def resume(self) -> None:
         self.orders.resume()
 

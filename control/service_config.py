@@ -1,0 +1,184 @@
+"""The configuration of ``wirespeed control --config FILE``: one TOML file for the desk service.
+
+The gateway's part is the gateway service's (``[gateway]``, ``[risk]``, ``[[symbols]]``,
+``[[clients]]``, ``[audit]``, ``[transport]``: docs/gateway/service.md); the control plane's is
+``[desk]`` (what a stop does), ``[algo]`` (the algorithms' defaults), ``[paths]`` (the path
+selector for venues reached over several paths), ``[breakers]``, ``[desk_caps]``, and one
+``[[venues]]`` per venue: its fees for the router, its paths (one gateway venue session each, the
+venue manager owns them), its feed, limits, caps and reconnect policy. Loaded through
+``wirespeed.config.from_mapping``: every error names its key (``venues[1].paths[0].port: must be
+a TCP port 0..65535, not -1``). docs/control/live.md ("The desk service") has an example.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from wirespeed.config import (ConfigError, GatewayConfig, RiskConfig, SymbolConfig, WirespeedConfig, _comp_id,
+                              from_mapping, read_toml)
+from wirespeed.gateway.service_config import AuditConfig, ClientSessionConfig, TransportConfig
+
+from .algorithms import IcebergConfig, PovConfig, TwapConfig
+from .model import ExecutionRefused, Urgency
+from .paths import PathConfig
+from .risk import BreakerConfig, VenueCaps
+from .routing import VenueInfo
+from .venues import FeedEndpoint, PathEndpoint, ReconnectPolicy, VenueConfig, VenueLimits
+from .venues.endpoints import _seconds
+
+
+@dataclass(frozen=True, slots=True)
+class VenueEntry:
+    """One venue the desk trades on. take_fee / make_rebate: ticks per share (the router's
+    ``VenueInfo``); paths: its sessions, fastest healthy one chosen when there are several;
+    feed: its ITCH feed (request_port 0: none); the rest as ``control.venues.VenueConfig``."""
+    name: str
+    paths: tuple[PathEndpoint, ...]
+    take_fee: float = 0.0
+    make_rebate: float = 0.0
+    feed: FeedEndpoint = FeedEndpoint()
+    limits: VenueLimits = VenueLimits()
+    caps: VenueCaps = VenueCaps()
+    reconnect: ReconnectPolicy = ReconnectPolicy()
+    cancel_on_stop: bool = True
+    logon_timeout_s: float = 5.0
+    stop_timeout_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.paths:
+            raise ValueError("paths: must list at least one path (a session to the venue)")
+        VenueInfo(self.name, self.take_fee, self.make_rebate)          # raises on bad fees
+        self.manager_config()                                          # and on the rest
+
+    def manager_config(self) -> VenueConfig:
+        return VenueConfig(self.name, limits=self.limits, caps=self.caps, reconnect=self.reconnect,
+                           paths=self.paths, feed=self.feed if self.feed.request_port else None,
+                           cancel_on_stop=self.cancel_on_stop, logon_timeout_s=self.logon_timeout_s,
+                           stop_timeout_s=self.stop_timeout_s)
+
+    @property
+    def info(self) -> VenueInfo:
+        return VenueInfo(self.name, self.take_fee, self.make_rebate)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskConfig:
+    """comp_id: the desk's own client of the gateway (its children's sender); on_stop: what a
+    SIGTERM does to working parents, ``cancel`` (each canceled, the client told) or ``leave``
+    (nothing sent; their children stay at the venues unless a venue's cancel_on_stop cancels
+    them); stop_timeout_s: how long the stop waits for the parents' cancels; tick_s: the desk's
+    periodic tick (venue availability, paused children, parents' ends); max_parents: working at
+    once."""
+    comp_id: str = "CONTROL"
+    on_stop: Literal["cancel", "leave"] = "cancel"
+    stop_timeout_s: float = 5.0
+    tick_s: float = 0.05
+    max_parents: int = 1000
+
+    def __post_init__(self) -> None:
+        _comp_id("comp_id", self.comp_id)
+        _seconds("stop_timeout_s", self.stop_timeout_s)
+        _seconds("tick_s", self.tick_s)
+        if isinstance(self.max_parents, bool) or not isinstance(self.max_parents, int) or self.max_parents < 1:
+            raise ValueError(f"max_parents: must be a positive integer, not {self.max_parents!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class AlgoDefaults:
+    """What a parent gets when its StrategyParametersGrp does not say (the parameters of a parent
+    override these): decision_s, min_child, urgency (passive | mid | cross); pov_rate: POV's participation; iceberg_display: the iceberg's shown slice (0: a
+    fortieth of the order, at least 100). TWAP, POV and ICEBERG run on these alone; VWAP, IS
+    and ADAPTIVE need a volume profile or impact parameters, which this service does not take
+    (they are refused, saying so)."""
+    decision_s: float = 10.0
+    min_child: int = 100
+    urgency: Literal["passive", "mid", "cross"] = "passive"
+    pov_rate: float = 0.1
+    iceberg_display: int = 0
+
+    def __post_init__(self) -> None:
+        TwapConfig(**self._base())                                     # the algorithms' own checks
+        PovConfig(rate=self.pov_rate, min_rate=min(0.05, self.pov_rate), max_rate=max(0.2, self.pov_rate),
+                  **self._base())
+        if isinstance(self.iceberg_display, bool) or not isinstance(self.iceberg_display, int) \
+                or self.iceberg_display < 0:
+            raise ValueError(f"iceberg_display: must be a non-negative integer, not {self.iceberg_display!r}")
+
+    def _base(self) -> dict:
+        return dict(decision_s=self.decision_s, min_child=self.min_child, urgency=Urgency(self.urgency))
+
+    def configs(self, name: str, parent):
+        """The desk's config factory (``AlgoDesk(configs=...)``)."""
+        base = self._base()
+        if name == "twap":
+            return TwapConfig(**base)
+        if name == "pov":
+            return PovConfig(rate=self.pov_rate, min_rate=min(0.05, self.pov_rate),
+                             max_rate=max(0.2, self.pov_rate), **base)
+        if name == "iceberg":
+            return IcebergConfig(display_qty=self.iceberg_display or max(100, parent.qty // 40), **base)
+        raise ExecutionRefused(f"TargetStrategy(847): {name} needs a volume profile / impact parameters; this "
+                               "desk service runs twap, pov and iceberg")
+
+
+@dataclass(frozen=True, slots=True)
+class ControlServiceConfig:
+    clients: tuple[ClientSessionConfig, ...]
+    venues: tuple[VenueEntry, ...]
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    symbols: tuple[SymbolConfig, ...] = WirespeedConfig().symbols
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    transport: TransportConfig = field(default_factory=TransportConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
+    algo: AlgoDefaults = field(default_factory=AlgoDefaults)
+    paths: PathConfig = field(default_factory=PathConfig)
+    breakers: BreakerConfig = field(default_factory=BreakerConfig)
+    desk_caps: VenueCaps = field(default_factory=VenueCaps)
+
+    def __post_init__(self) -> None:
+        if not self.clients:
+            raise ValueError("clients: must list at least one client session")
+        if not self.venues:
+            raise ValueError("venues: must list at least one venue")
+        own = {self.gateway.comp_id: "gateway.comp_id", self.desk.comp_id: "desk.comp_id"}
+        if len(own) < 2:
+            raise ValueError(f"desk.comp_id: must differ from gateway.comp_id ({self.desk.comp_id!r})")
+        seen: dict[str, str] = {}
+        for i, c in enumerate(self.clients):
+            if c.comp_id in own:
+                raise ValueError(f"clients[{i}].comp_id: {c.comp_id!r} is {own[c.comp_id]}")
+            if c.comp_id in seen:
+                raise ValueError(f"clients[{i}].comp_id: duplicate {c.comp_id!r} (also {seen[c.comp_id]})")
+            seen[c.comp_id] = f"clients[{i}]"
+        sessions: dict[str, str] = {}
+        for i, v in enumerate(self.venues):
+            if v.name in seen:
+                raise ValueError(f"venues[{i}].name: duplicate {v.name!r} (also {seen[v.name]})")
+            seen[v.name] = f"venues[{i}]"
+            for j, p in enumerate(v.paths):
+                if p.name in sessions:
+                    raise ValueError(f"venues[{i}].paths[{j}].name: {p.name!r} is a session of {sessions[p.name]} "
+                                     "already")
+                sessions[p.name] = f"venues[{i}]"
+        names = [v.name for v in self.venues] + list(sessions)
+        for i, c in enumerate(self.clients):
+            if c.route and c.route not in names:
+                raise ValueError(f"clients[{i}].route: no venue or path named {c.route!r} "
+                                 f"(known: {', '.join(names)})")
+        self.core()
+
+    def core(self) -> WirespeedConfig:
+        """The core config the gateway's components take."""
+        return WirespeedConfig(gateway=self.gateway, risk=self.risk, symbols=self.symbols)
+
+
+def load_control_config(path: str | Path) -> ControlServiceConfig:
+    try:
+        return from_mapping(ControlServiceConfig, read_toml(path))
+    except ConfigError as exc:
+        # A component names its own field after the path from_mapping gives it
+        # ("venues[0].limits." + "limits.rate: ..."): say it once.
+        raise ConfigError(re.sub(r"\b([a-z_]+)\.\1\.", r"\1.", str(exc))) from None
