@@ -9,8 +9,8 @@
   (a latency toxic) mid-run, then stops answering (a timeout toxic);
 - the gateway (``model`` risk backend, or ``--hw verilator``) with one venue session per path;
 - the control plane: ``AlgoDesk`` on the gateway's TargetStrategy hook, a ``PathSelector`` for
-  BRAVO probed by TestRequest, market data from the venues' ITCH feeds through sim's feed
-  subscriber (sim hands control ``Quote``/``TradePrint``: control never imports sim);
+  BRAVO probed by TestRequest, one ``VenueManager`` per venue whose ``MarketFeed`` (the gateway's
+  ITCH / MoldUDP64 feed handler) hands the desk ``Quote``/``TradePrint``;
 - a FIX client sending the parent order (default: buy 50,000 AAPL over one simulated hour, VWAP).
 
 It shows a progress bar, then prints the TCA report (slippage vs arrival and VWAP, fill rate, per
@@ -33,12 +33,11 @@ from wirespeed.control.algorithms.vwap import VolumeProfile, VwapConfig
 from wirespeed.control.analytics.impact import ImpactModel
 from wirespeed.control.live import AlgoDesk
 from wirespeed.control.live.strategy import strategy_fields
-from wirespeed.control.marketdata import Quote, TradePrint
 from wirespeed.control.model import ExecutionRefused
 from wirespeed.control.paths import PathConfig, PathProber, PathSelector
 from wirespeed.control.risk import BreakerConfig, Breakers, VenueCaps
 from wirespeed.control.routing import VenueInfo
-from wirespeed.control.venues import ReconnectPolicy, VenueConfig, VenueLimits, VenueManager
+from wirespeed.control.venues import FeedEndpoint, MarketFeed, ReconnectPolicy, VenueConfig, VenueLimits, VenueManager
 from wirespeed.control.tca.metrics import analyse
 from wirespeed.control.tca.report import text_report
 from wirespeed.enums import OrdType, Side, TimeInForce
@@ -48,8 +47,6 @@ from wirespeed.gateway.server import Gateway, VenueEndpoint
 from wirespeed.gateway.transport import install_uvloop
 from wirespeed.symbols import table_from_config
 
-from .events import AddOrder, NonDisplayedTrade, OrderDelete, OrderExecuted, OrderReplace
-from .feed import FeedSubscriber, FeedSymbol
 from .net import Relay, ToxicSpec
 from .venue import LatencyModel, SimVenue, VenueSpec, VenueSymbol
 
@@ -241,18 +238,19 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
         breakers = Breakers(BreakerConfig(), desk_caps=VenueCaps(max_trades=30_000))
         desk = AlgoDesk(gateway.orders, symbols, infos, clock, paths={"BRAVO": selector}, breakers=breakers,
                         configs=_configs(opts, start_ns, end_ns, sym.reference_ticks))
-        subs = await _feeds(venues, desk, clock)
-        # One manager per venue: its sessions' reconnect policy, its limits in the gateway, its caps.
+        # One manager per venue: its sessions' reconnect policy, its limits in the gateway, its caps,
+        # and its ITCH feed (control's MarketFeed on the gateway's feed handler -> desk.on_market).
         links = {"BRAVO": ("BRAVO-A", "BRAVO-B")}
         desk.managers = managers = [
             VenueManager(VenueConfig(s.name, links=links.get(s.name, ()), caps=VenueCaps(max_trades=10_000),
                                      limits=VenueLimits(rate=2_000, burst=50),
-                                     reconnect=ReconnectPolicy(0.05, 1.0, 0.2, seed=opts.seed + i)),
-                         gateway.orders, gateway.initiators, breakers, feed=sub, desk_clock=clock,
-                         clock=lambda: now_ns() / 1e9)
-            for i, (s, sub) in enumerate(zip(VENUES, subs))]
+                                     reconnect=ReconnectPolicy(0.05, 1.0, 0.2, seed=opts.seed + i),
+                                     feed=FeedEndpoint(v.feed.request_port, session=v.spec.feed.session or s.name)),
+                         gateway.orders, gateway.initiators, breakers, desk_clock=clock,
+                         clock=lambda: now_ns() / 1e9, market=desk.on_market)
+            for i, (s, v) in enumerate(zip(VENUES, venues))]
         for m in managers:
-            m.start()
+            await m.connect()                           # the gateway started the sessions: the feed joins
         prober.start()
         t_probe0 = now_ns()
         ticker = asyncio.create_task(_tick(desk))
@@ -298,8 +296,8 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
             result.venue_events = [(e.ts - t_probe0 / 1e9, m.config.name, e.link, e.what)
                                    for m in managers for e in m.events]
             await client.stop()
-            for s in subs:
-                await s.stop()
+            for m in managers:
+                await m.stop(cancel=False)              # the feeds left (the sessions are the gateway's)
             await gateway.stop()
     finally:
         await relay.close()
@@ -310,48 +308,15 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
 
 
 async def _feeds(venues, desk, clock, symbol: str = SYMBOL):
-    """Each venue's ITCH feed through sim's subscriber, handed to control as Quote / TradePrint."""
-    subs = []
-    loop = asyncio.get_running_loop()
+    """Each venue's ITCH feed through control's ``MarketFeed`` (the gateway's feed handler), handed
+    to the desk as Quote / TradePrint; for runs without venue managers (sim/demo_vs_backtest.py)."""
+    feeds = []
     for v in venues:
-        name = v.spec.name
-        fsyms = [FeedSymbol.of(s.name, s.index, s.tick) for s in v.spec.symbol_table()]
-        dirty = {"on": False}
-
-        def publish(name=name, dirty=dirty, holder=[None]):
-            dirty["on"] = False
-            book = holder[0].book.book(symbol)
-            desk.on_market(Quote(name, symbol, clock.time_ns(), tuple(book.depth(Side.BUY, 5)),
-                                 tuple(book.depth(Side.SELL, 5))))
-
-        prices: dict[int, int] = {}           # order reference -> price (ITCH E carries none)
-
-        def on_event(ev, name=name, dirty=dirty, publish=publish, prices=prices):
-            t = type(ev)
-            if t is AddOrder:
-                prices[ev.order_id] = ev.price
-            elif t is OrderReplace:
-                prices.pop(ev.old_order_id, None)
-                prices[ev.new_order_id] = ev.price
-            elif t is OrderDelete:
-                prices.pop(ev.order_id, None)
-            elif t is OrderExecuted or t is NonDisplayedTrade:
-                px = ev.price or prices.get(getattr(ev, "order_id", -1), 0)
-                if px:
-                    desk.on_market(TradePrint(name, symbol, clock.time_ns(), px, ev.qty))
-            if len(prices) > 100_000:                # bounded: the oldest references go first
-                for k in list(prices)[:10_000]:
-                    del prices[k]
-            if not dirty["on"]:                      # one Quote per loop turn, not one per book event
-                dirty["on"] = True
-                loop.call_soon(publish)
-
-        sub = FeedSubscriber(fsyms, ("127.0.0.1", v.feed.request_port), session=v.spec.feed.session or name,
-                             clock=clock, on_event=on_event)
-        publish.__defaults__[2][0] = sub
-        await sub.start()
-        subs.append(sub)
-    return subs
+        f = MarketFeed(v.spec.name, FeedEndpoint(v.feed.request_port, session=v.spec.feed.session or v.spec.name),
+                       v.spec.symbol_table(), clock, desk.on_market)
+        await f.start()
+        feeds.append(f)
+    return feeds
 
 
 async def _tick(desk):
