@@ -110,7 +110,7 @@ async def serve(cfg: ControlServiceConfig, stop: asyncio.Event, out=sys.stdout) 
     try:
         port = await svc.start()
     except BaseException:
-        await svc.stop()
+        await svc.stop()           # what did start (venue sessions, feeds) is taken down again
         raise
     for m in svc.managers:
         for name in m.config.sessions:
@@ -143,5 +143,10 @@ def main(config: str) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await serve(cfg, stop)
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except OSError as exc:         # the acceptor's port taken, an address not ours: say so, exit 1
+        print(f"wirespeed control: cannot listen on {cfg.gateway.host}:{cfg.gateway.port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0

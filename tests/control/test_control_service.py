@@ -156,3 +156,25 @@ def test_the_service_and_the_feed_handler_import_nothing_from_sim():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"            # DESIGN.md: nothing in gateway or control imports sim
+
+
+def test_a_taken_port_is_a_clear_error_and_exit_1(tmp_path, capsys):
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = tmp_path / "desk.toml"
+        cfg.write_text(textwrap.dedent(f"""
+            [gateway]
+            port = {port}
+            [[clients]]
+            comp_id = "CLIENT1"
+            [[venues]]
+            name = "XNAS"
+            logon_timeout_s = 0.1
+            paths = [{{ name = "XNAS", port = 1 }}]
+        """))
+        assert cli.main(["control", "--config", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert f"wirespeed control: cannot listen on 127.0.0.1:{port}: " in err and "in use" in err, err
