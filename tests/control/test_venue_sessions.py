@@ -154,3 +154,46 @@ def test_the_market_feed_hands_the_desk_quotes_and_prints_priced_from_the_book()
     assert quotes and quotes[-1].bids == ((40_999, 200),) and quotes[-1].asks == ((41_001, 200),)
     deliver(BookReset(4, 10), "t")                       # a snapshot voids the books: quoted again, empty
     assert got[-1] == Quote("XNAS", "MSFT", got[-1].ts_ns, (), ())
+
+
+@run_async(timeout=60)
+async def test_the_service_builds_a_session_per_path_fix_and_ouch_and_selects_among_paths():
+    fix_venue = SimVenue(VenueSpec("XARC", ouch=False, symbols=SPEC.symbols))
+    ouch_venue = SimVenue(VenueSpec("XOUC", ouch=True, ouch_users={"WSGW": "PW"}, symbols=SPEC.symbols))
+    for v in (fix_venue, ouch_venue):
+        await v.start()
+    base = desk_config(fix_venue)
+    cfg = ControlServiceConfig(
+        clients=base.clients, gateway=base.gateway, risk=base.risk, symbols=base.symbols, algo=base.algo,
+        venues=(VenueEntry("XARC", paths=(PathEndpoint("XARC-A", fix_venue.port, sender_comp_id="WSGW_A"),
+                                          PathEndpoint("XARC-B", fix_venue.port, sender_comp_id="WSGW_B")),
+                           feed=FeedEndpoint(fix_venue.feed.request_port)),
+                VenueEntry("XOUC", paths=(PathEndpoint("XOUC", ouch_venue.ouch_port, protocol="ouch",
+                                                       username="WSGW", password="PW"),),
+                           feed=FeedEndpoint(ouch_venue.feed.request_port))))
+    svc = DeskService(cfg)
+    try:
+        port = await svc.start()
+        arc, ouc = svc.managers
+        assert set(arc.owned) == {"XARC-A", "XARC-B"} and set(ouc.owned) == {"XOUC"}
+        assert all(svc.gateway.orders.venues[n].state == "up" for n in ("XARC-A", "XARC-B", "XOUC"))
+        assert set(svc.selectors) == {"XARC"} and set(svc.selectors["XARC"].paths) == {"XARC-A", "XARC-B"}
+        await until(lambda: len(svc.desk._books.get("MSFT", {})) == 2, "both venues' quotes")
+        async with AlgoClient("127.0.0.1", port, "CLIENT1", "WIRESPEED", timeout=5) as client:
+            st = await client.submit("P1", "MSFT", "buy", 1200, "twap", {"DurationSecs": "2", "Urgency": "cross",
+                                                                          "DecisionSecs": "0.5"}, limit="412.00")
+            assert st.ok, st.text
+            parent = svc.desk.parents[("CLIENT1", "P1")]
+            await until(lambda: parent.done, "parent done", 1000)
+        assert parent.status == "2" and parent.cum == 1200, (parent.status, parent.cum, parent.fills_by_venue)
+        children = [s for s in svc.gateway.orders.orders.values() if s.client_id == "CONTROL" and s.cum_qty]
+        assert {s.venue for s in children} & {"XARC-A", "XARC-B"} and "XOUC" in {s.venue for s in children}
+        await svc.stop()
+        svc = None
+        assert not any(m.active if hasattr(m, "active") else m.session.active
+                       for m in (*arc.owned.values(), *ouc.owned.values()))
+    finally:
+        if svc is not None:
+            await svc.stop()
+        for v in (fix_venue, ouch_venue):
+            await v.stop()
