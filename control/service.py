@@ -50,7 +50,8 @@ class DeskService:
         self.breakers = Breakers(cfg.breakers, desk_caps=cfg.desk_caps)
         self.selectors = {v.name: PathSelector(v.name, [p.name for p in v.paths], cfg.paths)
                           for v in cfg.venues if len(v.paths) > 1}
-        self.desk = AlgoDesk(orders, self.symbols, [v.info for v in cfg.venues], clock, configs=cfg.algo.configs,
+        configs = lambda name, parent: cfg.algo.configs(name, parent, self.symbols)  # noqa: E731
+        self.desk = AlgoDesk(orders, self.symbols, [v.info for v in cfg.venues], clock, configs=configs,
                              comp_id=cfg.desk.comp_id, max_parents=cfg.desk.max_parents, paths=self.selectors,
                              breakers=self.breakers)
         self.managers = [VenueManager(v.manager_config(), orders, breakers=self.breakers, gateway=self.gateway,

@@ -20,7 +20,9 @@ from wirespeed.config import (ConfigError, GatewayConfig, RiskConfig, SymbolConf
                               from_mapping, read_toml)
 from wirespeed.gateway.service_config import AuditConfig, ClientSessionConfig, TransportConfig
 
-from .algorithms import IcebergConfig, PovConfig, TwapConfig
+from .algorithms import AdaptiveConfig, IcebergConfig, IsConfig, PovConfig, TwapConfig
+from .algorithms.vwap import VolumeProfile, VwapConfig
+from .analytics.impact import ImpactModel
 from .model import ExecutionRefused, Urgency
 from .paths import PathConfig
 from .risk import BreakerConfig, VenueCaps
@@ -88,39 +90,80 @@ class DeskConfig:
 @dataclass(frozen=True, slots=True)
 class AlgoDefaults:
     """What a parent gets when its StrategyParametersGrp does not say (the parameters of a parent
-    override these): decision_s, min_child, urgency (passive | mid | cross); pov_rate: POV's participation; iceberg_display: the iceberg's shown slice (0: a
-    fortieth of the order, at least 100). TWAP, POV and ICEBERG run on these alone; VWAP, IS
-    and ADAPTIVE need a volume profile or impact parameters, which this service does not take
-    (they are refused, saying so)."""
+    override these): decision_s, min_child, urgency (passive | mid | cross); pov_rate: POV's
+    participation; iceberg_display: the iceberg's shown slice (0: a fortieth of the order, at
+    least 100). TWAP, POV and ICEBERG run on these alone. VWAP, IS and ADAPTIVE need the market's
+    volume: expected_volume_per_s (shares a second traded in a symbol on all venues; 0: they are
+    refused, saying so); volume_fractions: its split over the parent's horizon in equal bins
+    (empty: flat), VWAP's profile; sigma_ticks (volatility, ticks per square-root second),
+    half_spread_ticks and risk_aversion: IS's Almgren-Chriss inputs (ADAPTIVE's too)."""
     decision_s: float = 10.0
     min_child: int = 100
     urgency: Literal["passive", "mid", "cross"] = "passive"
     pov_rate: float = 0.1
     iceberg_display: int = 0
+    expected_volume_per_s: float = 0.0
+    volume_fractions: tuple[float, ...] = ()
+    sigma_ticks: float = 0.05
+    half_spread_ticks: float = 0.5
+    risk_aversion: float = 0.0
 
     def __post_init__(self) -> None:
         TwapConfig(**self._base())                                     # the algorithms' own checks
-        PovConfig(rate=self.pov_rate, min_rate=min(0.05, self.pov_rate), max_rate=max(0.2, self.pov_rate),
-                  **self._base())
+        self._pov()
         if isinstance(self.iceberg_display, bool) or not isinstance(self.iceberg_display, int) \
                 or self.iceberg_display < 0:
             raise ValueError(f"iceberg_display: must be a non-negative integer, not {self.iceberg_display!r}")
+        if not self.expected_volume_per_s >= 0:
+            raise ValueError(f"expected_volume_per_s: must be >= 0 shares a second, not {self.expected_volume_per_s!r}")
+        if any(not f >= 0 for f in self.volume_fractions) or (self.volume_fractions and not sum(self.volume_fractions) > 0):
+            raise ValueError(f"volume_fractions: must be non-negative and not all zero, not {list(self.volume_fractions)}")
+        for key in ("sigma_ticks", "half_spread_ticks"):
+            if not getattr(self, key) > 0:
+                raise ValueError(f"{key}: must be positive, not {getattr(self, key)!r}")
+        if not self.risk_aversion >= 0:
+            raise ValueError(f"risk_aversion: must be >= 0, not {self.risk_aversion!r}")
 
     def _base(self) -> dict:
         return dict(decision_s=self.decision_s, min_child=self.min_child, urgency=Urgency(self.urgency))
 
-    def configs(self, name: str, parent):
-        """The desk's config factory (``AlgoDesk(configs=...)``)."""
+    def _pov(self, rate: float | None = None, **kw) -> PovConfig:
+        r = self.pov_rate if rate is None else rate
+        return PovConfig(rate=r, min_rate=min(0.05, r), max_rate=max(0.2, r), **{**self._base(), **kw})
+
+    def configs(self, name: str, parent, symbols=None):
+        """The desk's config factory (``AlgoDesk(configs=...)``); ``symbols``: the desk's table
+        (IS plans around the symbol's reference price)."""
         base = self._base()
         if name == "twap":
             return TwapConfig(**base)
         if name == "pov":
-            return PovConfig(rate=self.pov_rate, min_rate=min(0.05, self.pov_rate),
-                             max_rate=max(0.2, self.pov_rate), **base)
+            return self._pov()
         if name == "iceberg":
             return IcebergConfig(display_qty=self.iceberg_display or max(100, parent.qty // 40), **base)
-        raise ExecutionRefused(f"TargetStrategy(847): {name} needs a volume profile / impact parameters; this "
-                               "desk service runs twap, pov and iceberg")
+        if name not in ("vwap", "is", "adaptive"):
+            raise ExecutionRefused(f"TargetStrategy(847): unknown strategy {name!r}")
+        if not self.expected_volume_per_s:
+            raise ExecutionRefused(f"TargetStrategy(847): {name} needs the market's volume "
+                                   "(algo.expected_volume_per_s), which this desk service was not given")
+        horizon_s = (parent.end_ns - parent.start_ns) / 1e9
+        expected = self.expected_volume_per_s * horizon_s
+        if name == "vwap":
+            fr = self.volume_fractions or (1.0,)
+            n, span = len(fr), parent.end_ns - parent.start_ns
+            starts = tuple(parent.start_ns + i * span // n for i in range(n))
+            total = sum(fr)
+            return VwapConfig(profile=VolumeProfile(starts, tuple(f / total * expected for f in fr), parent.end_ns),
+                              **base)
+        sym = symbols.by_name(parent.symbol) if symbols is not None else None
+        mid = sym.reference_ticks if sym is not None else 1
+        params = ImpactModel().ac_params(parent.qty, horizon_s, expected, mid, self.half_spread_ticks,
+                                         self.sigma_ticks, self.risk_aversion)
+        is_cfg = IsConfig(params=params, decision_s=self.decision_s, min_child=self.min_child)
+        if name == "is":
+            return is_cfg
+        rate = min(1.0, 1.15 * parent.qty / expected) if expected else self.pov_rate
+        return AdaptiveConfig(is_config=is_cfg, pov=PovConfig(rate=rate, min_rate=0.0, max_rate=1.0), **base)
 
 
 @dataclass(frozen=True, slots=True)

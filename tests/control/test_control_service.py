@@ -95,7 +95,7 @@ async def test_the_desk_service_runs_parents_from_the_algo_cli_and_stops_on_sigt
         assert rc == 0 and "P2: canceled, filled 0 of 800" in out, out
         rc, out = await _algo(capsys, port, "submit", "S3", "--symbol", "MSFT", "--side", "buy", "--qty", "100",
                               "--strategy", "vwap", "--duration", "60")
-        assert rc == 1 and "vwap needs a volume profile" in out, out
+        assert rc == 1 and "vwap needs the market's volume (algo.expected_volume_per_s)" in out, out
         rc, out = await _algo(capsys, port, "submit", "S4", "--symbol", "MSFT", "--side", "sell", "--qty", "500",
                               "--strategy", "twap", "--limit", "411.00", "--duration", "60", "--urgency", "passive")
         assert rc == 0, out                                            # left working: the stop cancels it

@@ -45,6 +45,29 @@ async def until(cond, what: str, tries: int = 500):
     raise AssertionError(what)
 
 
+def test_the_algo_defaults_build_each_algorithm_and_name_a_bad_key():
+    from wirespeed.control.model import ExecutionRefused, ParentOrder
+    from wirespeed.symbols import SymbolTable
+    from wirespeed.prices import TickSize
+    symbols = SymbolTable.of([("MSFT", TickSize.parse("0.01"), "410.00")])
+    parent = ParentOrder("P1", "MSFT", Side.BUY, 3000, 0, 60 * 1_000_000_000)
+    d = AlgoDefaults(decision_s=2, urgency="mid", expected_volume_per_s=100, volume_fractions=(2, 1, 1))
+    vwap = d.configs("vwap", parent, symbols)
+    assert vwap.profile.volumes == (3000.0, 1500.0, 1500.0)        # 100/s x 60 s, split 2:1:1
+    assert vwap.profile.starts_ns == (0, 20 * 1_000_000_000, 40 * 1_000_000_000)
+    assert vwap.decision_s == 2 and vwap.urgency.value == "mid"
+    is_cfg = d.configs("is", parent, symbols)
+    assert is_cfg.params.sigma == 0.05 and is_cfg.params.eta > 0
+    assert d.configs("adaptive", parent, symbols).is_config is not None
+    assert d.configs("iceberg", parent, symbols).display_qty == 100
+    with pytest.raises(ExecutionRefused, match=r"is needs the market's volume \(algo.expected_volume_per_s\)"):
+        AlgoDefaults().configs("is", parent, symbols)
+    with pytest.raises(ValueError, match=r"volume_fractions: must be non-negative and not all zero"):
+        AlgoDefaults(volume_fractions=(0, 0))
+    with pytest.raises(ValueError, match=r"expected_volume_per_s: must be >= 0"):
+        AlgoDefaults(expected_volume_per_s=-1)
+
+
 def test_a_path_config_names_its_key():
     with pytest.raises(ValueError, match=r"port: must be a TCP port"):
         PathEndpoint("XNAS", -1)
@@ -164,7 +187,8 @@ async def test_the_service_builds_a_session_per_path_fix_and_ouch_and_selects_am
         await v.start()
     base = desk_config(fix_venue)
     cfg = ControlServiceConfig(
-        clients=base.clients, gateway=base.gateway, risk=base.risk, symbols=base.symbols, algo=base.algo,
+        clients=base.clients, gateway=base.gateway, risk=base.risk, symbols=base.symbols,
+        algo=base.algo,
         venues=(VenueEntry("XARC", paths=(PathEndpoint("XARC-A", fix_venue.port, sender_comp_id="WSGW_A"),
                                           PathEndpoint("XARC-B", fix_venue.port, sender_comp_id="WSGW_B")),
                            feed=FeedEndpoint(fix_venue.feed.request_port)),
