@@ -94,6 +94,9 @@ class DeskService:
                 await asyncio.sleep(0.01)
         done["parents_left"] = len(working())
         if done["parents_left"]:
+            # Left (or not out in time): frozen where they are, so a venue's cancels on stop are
+            # not re-routed elsewhere while everything goes down.
+            self.desk.freeze()
             log.warning("desk service stopping with %d parents still working", done["parents_left"])
         if self._ticker is not None:
             self._ticker.cancel()

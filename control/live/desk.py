@@ -352,6 +352,19 @@ class AlgoDesk:
             self._check_done(p)
         return len(parents)
 
+    def freeze(self) -> int:
+        """Every working parent stops deciding (no new child, no timer) and leaves its children
+        where they are: the desk going away without canceling (a service's ``on_stop = leave``).
+        Returns the parents."""
+        parents = self._working()
+        for p in parents:
+            p.ctx.halted = True            # LiveContext.send drops anything new
+            timer = getattr(p.ctx, "_timer", None)
+            if timer is not None:
+                timer.cancel()
+                p.ctx._timer = None
+        return len(parents)
+
     def resume(self) -> None:
         self.orders.resume()
 

@@ -221,3 +221,32 @@ async def test_the_service_builds_a_session_per_path_fix_and_ouch_and_selects_am
             await svc.stop()
         for v in (fix_venue, ouch_venue):
             await v.stop()
+
+
+@run_async(timeout=60)
+async def test_a_stop_that_leaves_parents_leaves_their_children_at_the_venue():
+    venue = SimVenue(SPEC)
+    await venue.start()
+    base = desk_config(venue, on_stop="leave")
+    v = base.venues[0]
+    cfg = ControlServiceConfig(clients=base.clients, gateway=base.gateway, risk=base.risk, symbols=base.symbols,
+                               algo=base.algo, desk=base.desk,
+                               venues=(VenueEntry(v.name, v.paths, feed=v.feed, cancel_on_stop=False),))
+    svc = DeskService(cfg)
+    try:
+        port = await svc.start()
+        async with AlgoClient("127.0.0.1", port, "CLIENT1", "WIRESPEED", timeout=5) as client:
+            st = await client.submit("P1", "MSFT", "buy", 300, "twap", {"DurationSecs": "30", "Urgency": "passive"},
+                                     limit="409.00")
+            assert st.ok, st.text
+            orders = svc.gateway.orders
+            await until(lambda: orders.working(venue="XNAS"), "a child working")
+            resting = sum(s.leaves for s in orders.working(venue="XNAS"))
+        done = await svc.stop()
+        svc = None
+        assert done == {"parents_canceled": 0, "venue_cancels": 0, "parents_left": 1}
+        assert (40_900, resting) in venue.books["MSFT"].depth(Side.BUY, 10)     # still at the venue
+    finally:
+        if svc is not None:
+            await svc.stop()
+        await venue.stop()
