@@ -32,11 +32,9 @@ class MarketFeed:
     def __init__(self, venue: str, endpoint: FeedEndpoint, symbols, clock, sink, *, levels: int = 5):
         self.venue, self.endpoint, self.clock, self.sink, self.levels = venue, endpoint, clock, sink, levels
         fsyms = [FeedSymbol.of(s.name, s.index, s.tick) for s in symbols]
-        e = endpoint
-        self.subscriber = FeedSubscriber(
-            fsyms, (e.host, e.request_port), session=e.session or venue[:10], clock=clock, on_event=self._on_event,
-            retry_s=e.retry_s, retries=e.retries, max_held=e.max_held,
-            snapshot_addr=(e.host, e.snapshot_port) if e.snapshot_port else None)
+        self._fsyms = fsyms
+        self.subscriber = self._subscriber()
+        self.joins = 0
         self._prices: dict[int, int] = {}
         self._dirty: set[str] = set()
         self._seen: set[str] = set()
@@ -60,8 +58,34 @@ class MarketFeed:
     def book(self):
         return self.subscriber.book
 
+    def _subscriber(self) -> FeedSubscriber:
+        e = self.endpoint
+        return FeedSubscriber(
+            self._fsyms, (e.host, e.request_port), session=e.session or self.venue[:10], clock=self.clock,
+            on_event=self._on_event, retry_s=e.retry_s, retries=e.retries, max_held=e.max_held,
+            snapshot_addr=(e.host, e.snapshot_port) if e.snapshot_port else None)
+
+    @property
+    def ended(self) -> bool:
+        """The venue said end of session (MoldUDP64 0xFFFF): nothing more comes on this join."""
+        return self.subscriber.ended
+
+    async def rejoin(self) -> None:
+        """Join the feed again from scratch (a venue restarted: a new day of sequence numbers on
+        the same ports); the books are rebuilt (snapshot, or the day from sequence 1) and every
+        symbol seen is quoted again, empty until then."""
+        await self.subscriber.stop()
+        self._prices.clear()
+        self._dirty.update(self._seen)
+        self.subscriber = self._subscriber()
+        await self.start()
+        if self._dirty and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._publish)
+
     async def start(self) -> None:
         await self.subscriber.start()
+        self.joins += 1
         log.info("venue %s: feed joined at %s:%d (session %s)", self.venue, self.endpoint.host,
                  self.endpoint.request_port, self.subscriber.session.decode().strip())
 

@@ -121,6 +121,7 @@ class VenueManager:
             feed = MarketFeed(config.name, config.feed, orders.symbols, desk_clock or WALL, market)
         self.feed = feed
         self._started = False
+        self._rejoin: asyncio.Task | None = None
         missing = [n for n in config.sessions if n not in orders.venues]
         if missing:
             raise ValueError(f"venue {config.name}: links: {', '.join(missing)} is no gateway venue session "
@@ -218,9 +219,20 @@ class VenueManager:
         for name, init in self.owned.items():
             await init.stop()
             self._event(name, "stopped")
+        if self._rejoin is not None:
+            self._rejoin.cancel()
         if self._own_feed:
             await self.feed.stop()
         return sent
+
+    async def _rejoin_feed(self) -> None:
+        try:
+            await self.feed.rejoin()
+            log.warning("venue %s: feed rejoined after the venue ended its session", self.config.name)
+        except OSError as exc:
+            log.warning("venue %s: feed rejoin failed: %s", self.config.name, exc)
+        finally:
+            self._rejoin = None
 
     # -- sessions --------------------------------------------------------------------------
     @property
@@ -230,6 +242,11 @@ class VenueManager:
         return "up" if "up" in states else "reconciling" if "reconciling" in states else "down"
 
     def poll(self) -> None:
+        if self._own_feed and self.feed.ended and self._rejoin is None and self.state == "up":
+            # The venue ended its feed session (it stopped) and its sessions are back: it restarted,
+            # so its feed is a new day on the same ports. Join it again (books rebuilt from it).
+            self._event("feed", "rejoin")
+            self._rejoin = asyncio.get_running_loop().create_task(self._rejoin_feed())
         f = self.feed
         if f is not None and bool(f.stale) != self._feed_stale:
             self._feed_stale = bool(f.stale)

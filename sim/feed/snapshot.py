@@ -47,9 +47,9 @@ class SnapshotServer:
         self._server: asyncio.AbstractServer | None = None
         self.port = 0
 
-    async def start(self, host: str) -> int:
+    async def start(self, host: str, port: int = 0) -> int:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _SnapshotConn(self), host, 0)
+        self._server = await loop.create_server(lambda: _SnapshotConn(self), host, port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 

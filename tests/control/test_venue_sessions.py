@@ -4,6 +4,7 @@ restarted (the manager reconnects on its policy, the gateway reconciles the orde
 working there, the parent loses no quantity); stop (parents canceled, venue orders canceled,
 sessions logged out, feed left)."""
 import asyncio
+import functools
 
 import pytest
 
@@ -115,10 +116,18 @@ async def test_the_manager_connects_reconnects_after_a_venue_restart_and_stops_c
         await until(lambda: m.state == "down", "down", 300)
         m.poll()
         restarted = SimVenue(VenueSpec(SPEC.name, ouch=False, fix_port=venue.port, symbols=SPEC.symbols))
+        # its feed comes back on the ports it had (a new day of sequence numbers there)
+        restarted.feed.start = functools.partial(restarted.feed.start, request_port=venue.feed.request_port,
+                                                 snapshot_port=venue.feed.snapshot_port)
         await asyncio.sleep(0.3)                                 # refused attempts on the policy meanwhile
+        assert m.feed.ended                                      # the venue's feed said end of session
         await restarted.start()
         venue = restarted
         await until(lambda: m.state == "up", "up again", 500)
+        # the manager joins the restarted venue's feed again: its book is the new venue's
+        await until(lambda: m.feed.joins == 2 and m.feed.book.book("MSFT").best_bid() is not None, "feed rejoined")
+        assert m.feed.book.book("MSFT").depth(Side.BUY, 3) == venue.books["MSFT"].depth(Side.BUY, 3)
+        assert "rejoin" in [e.what for e in m.events if e.link == "feed"]
         whats = [e.what for e in m.events]
         assert "down" in whats and whats.index("down") < len(whats) - 1
         assert any(w.startswith("retry") for w in whats), whats
