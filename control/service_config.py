@@ -206,11 +206,11 @@ class ControlServiceConfig:
                     raise ValueError(f"venues[{i}].paths[{j}].name: {p.name!r} is a session of {sessions[p.name]} "
                                      "already")
                 sessions[p.name] = f"venues[{i}]"
-        names = [v.name for v in self.venues] + list(sessions)
         for i, c in enumerate(self.clients):
-            if c.route and c.route not in names:
-                raise ValueError(f"clients[{i}].route: no venue or path named {c.route!r} "
-                                 f"(known: {', '.join(names)})")
+            # a client's own orders go to a gateway venue session: a path's name
+            if c.route and c.route not in sessions:
+                raise ValueError(f"clients[{i}].route: no venue path named {c.route!r} "
+                                 f"(paths: {', '.join(sessions)})")
         self.core()
 
     def core(self) -> WirespeedConfig:

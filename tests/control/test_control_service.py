@@ -147,6 +147,16 @@ def test_a_bad_desk_config_names_the_key_and_exits_2(tmp_path, capsys):
     """))
     assert cli.main(["control", "--config", str(cfg)]) == 2
     assert "desk.on_stop: must be one of 'cancel', 'leave', not 'maybe'" in capsys.readouterr().err
+    cfg.write_text(textwrap.dedent("""
+        [[clients]]
+        comp_id = "CLIENT1"
+        route = "XNAS"
+        [[venues]]
+        name = "XNAS"
+        paths = [{ name = "XNAS-A", port = 1 }]
+    """))
+    assert cli.main(["control", "--config", str(cfg)]) == 2
+    assert "clients[0].route: no venue path named 'XNAS' (paths: XNAS-A)" in capsys.readouterr().err
 
 
 def test_nothing_in_gateway_or_control_imports_sim():
