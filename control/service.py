@@ -36,7 +36,9 @@ log = logging.getLogger("wirespeed.control.service")
 
 
 class DeskService:
-    def __init__(self, cfg: ControlServiceConfig, clock=WALL):
+    def __init__(self, cfg: ControlServiceConfig, clock=WALL, configs=None):
+        """clock: the desk's (the demo's is accelerated); configs: the algorithms' config factory
+        (default: ``cfg.algo``'s; the demo's builds VWAP's profile from its own flow)."""
         self.cfg, self.clock = cfg, clock
         self.symbols = table_from_config(cfg.symbols)
         audit = AuditTrail(cfg.audit.directory, fsync=cfg.audit.fsync) if cfg.audit.directory else None
@@ -50,7 +52,8 @@ class DeskService:
         self.breakers = Breakers(cfg.breakers, desk_caps=cfg.desk_caps)
         self.selectors = {v.name: PathSelector(v.name, [p.name for p in v.paths], cfg.paths)
                           for v in cfg.venues if len(v.paths) > 1}
-        configs = lambda name, parent: cfg.algo.configs(name, parent, self.symbols)  # noqa: E731
+        if configs is None:
+            configs = lambda name, parent: cfg.algo.configs(name, parent, self.symbols)  # noqa: E731
         self.desk = AlgoDesk(orders, self.symbols, [v.info for v in cfg.venues], clock, configs=configs,
                              comp_id=cfg.desk.comp_id, max_parents=cfg.desk.max_parents, paths=self.selectors,
                              breakers=self.breakers)
@@ -102,6 +105,7 @@ class DeskService:
             self._ticker.cancel()
         if self.prober is not None:
             await self.prober.stop()
+        self.gateway.orders.stopping = True      # the venues' logouts that follow are expected
         for m in self.managers:
             done["venue_cancels"] += await m.stop()
         await self.gateway.stop()
