@@ -456,6 +456,21 @@ class OrderGateway(VenueReports):
             log.warning("%s: %d working orders canceled (%s)", client_id, sent, why)
         return sent
 
+    def cancel_venue_orders(self, venue: str, why: str) -> int:
+        """Cancel every working order at one venue session (its manager stopping it)."""
+        link = self.venues[venue]
+        sent = 0
+        for state in self.working(venue=venue):
+            if state.status in (S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED) and link.session.active:
+                state.pending_cl = ""
+                self._send_cancel(state)
+                sent += 1
+        if self._auditing:
+            self.audit.record("control", {"action": "cancel_venue", "venue": venue, "why": why, "cancels": sent})
+        if sent:
+            log.warning("%s: %d working orders canceled (%s)", venue, sent, why)
+        return sent
+
     # -- reports to the client -------------------------------------------------------
     def send_to_client(self, client: Session, msg_type: str, fields: list) -> None:
         """For the strategy hook: a message to a client session, through the audit trail."""

@@ -84,25 +84,40 @@ class Gateway:
             venues = [VenueEndpoint(config.venue.name, config.venue.host, venue_port, config.venue.comp_id)]
         self.initiators: dict[str, FixInitiator] = {}
         for v in venues:
-            if v.protocol == "ouch":
-                app = self.orders.venue_app
-                ouch = OuchVenueSession(v.name, v.host, v.port, v.username, v.password, self.symbols,
-                                        app.on_logon, app.on_logout, self.orders.on_ouch_message,
-                                        encoder=v.encoder)
-                self.orders.add_venue(v.name, ouch, v.rate, v.credit_limit)
-                self.initiators[v.name] = ouch      # starts, stops and waits like an initiator
-                continue
-            session = Session(SessionConfig(sender_comp_id=v.sender_comp_id or gw.comp_id, target_comp_id=v.comp_id,
-                                            role="initiator",
-                                            heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
-            self.orders.add_venue(v.name, session, v.rate, v.credit_limit)
-            self.initiators[v.name] = FixInitiator(session, v.host, v.port, busy_poll_us=t.busy_poll_us,
-                                                   spinner=self.spinner, kernel_stamps=stamps, batcher=self.batcher)
+            self.add_venue(v)
         self.cancel_on_disconnect = dict(cancel_on_disconnect or {})
         self._cod_timers: dict[str, asyncio.TimerHandle] = {}
         self.orders.client_app.on_logout_hook = self._client_gone
         self.orders.client_app.on_logon_hook = self._client_back
         self._timer: asyncio.Task | None = None
+
+    def add_venue(self, v: VenueEndpoint, managed: bool = False):
+        """One more venue session: a link of the order path and its initiator (not started), the
+        constructor's for each of ``venues``. ``managed``: the caller starts and stops the
+        initiator (the control plane's venue managers own their sessions), so it is not in
+        ``initiators`` and ``start`` / ``stop`` leave it alone."""
+        if v.name in self.orders.venues:
+            raise ValueError(f"venue {v.name}: a gateway venue session of that name exists already")
+        t, stamps = self.transport, (self.orders.kernel_hop if self.transport.kernel_timestamps else None)
+        gw = self.config.gateway
+        if v.protocol == "ouch":
+            app = self.orders.venue_app
+            ouch = OuchVenueSession(v.name, v.host, v.port, v.username, v.password, self.symbols,
+                                    app.on_logon, app.on_logout, self.orders.on_ouch_message,
+                                    encoder=v.encoder)
+            self.orders.add_venue(v.name, ouch, v.rate, v.credit_limit)
+            if not managed:
+                self.initiators[v.name] = ouch  # starts, stops and waits like an initiator
+            return ouch
+        session = Session(SessionConfig(sender_comp_id=v.sender_comp_id or gw.comp_id, target_comp_id=v.comp_id,
+                                        role="initiator",
+                                        heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
+        self.orders.add_venue(v.name, session, v.rate, v.credit_limit)
+        init = FixInitiator(session, v.host, v.port, busy_poll_us=t.busy_poll_us, spinner=self.spinner,
+                            kernel_stamps=stamps, batcher=self.batcher)
+        if not managed:
+            self.initiators[v.name] = init
+        return init
 
     @property
     def initiator(self) -> FixInitiator:

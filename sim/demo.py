@@ -9,8 +9,8 @@
   (a latency toxic) mid-run, then stops answering (a timeout toxic);
 - the gateway (``model`` risk backend, or ``--hw verilator``) with one venue session per path;
 - the control plane: ``AlgoDesk`` on the gateway's TargetStrategy hook, a ``PathSelector`` for
-  BRAVO probed by TestRequest, market data from the venues' ITCH feeds through sim's feed
-  subscriber (sim hands control ``Quote``/``TradePrint``: control never imports sim);
+  BRAVO probed by TestRequest, one ``VenueManager`` per venue whose ``MarketFeed`` (the gateway's
+  ITCH / MoldUDP64 feed handler) hands the desk ``Quote``/``TradePrint``;
 - a FIX client sending the parent order (default: buy 50,000 AAPL over one simulated hour, VWAP).
 
 It shows a progress bar, then prints the TCA report (slippage vs arrival and VWAP, fill rate, per
@@ -31,25 +31,23 @@ from wirespeed.config import load_config
 from wirespeed.control.algorithms import AdaptiveConfig, IcebergConfig, IsConfig, PovConfig, TwapConfig
 from wirespeed.control.algorithms.vwap import VolumeProfile, VwapConfig
 from wirespeed.control.analytics.impact import ImpactModel
-from wirespeed.control.live import AlgoDesk
 from wirespeed.control.live.strategy import strategy_fields
-from wirespeed.control.marketdata import Quote, TradePrint
 from wirespeed.control.model import ExecutionRefused
-from wirespeed.control.paths import PathConfig, PathProber, PathSelector
-from wirespeed.control.risk import BreakerConfig, Breakers, VenueCaps
+from wirespeed.control.paths import PathConfig
+from wirespeed.control.risk import BreakerConfig, VenueCaps
 from wirespeed.control.routing import VenueInfo
-from wirespeed.control.venues import ReconnectPolicy, VenueConfig, VenueLimits, VenueManager
+from wirespeed.control.service import DeskService
+from wirespeed.control.service_config import ControlServiceConfig, VenueEntry
+from wirespeed.control.venues import FeedEndpoint, MarketFeed, PathEndpoint, ReconnectPolicy, VenueLimits
 from wirespeed.control.tca.metrics import analyse
 from wirespeed.control.tca.report import text_report
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.gateway.client import FixClient
 from wirespeed.gateway.fix import tags as T
-from wirespeed.gateway.server import Gateway, VenueEndpoint
+from wirespeed.gateway.service_config import ClientSessionConfig
 from wirespeed.gateway.transport import install_uvloop
 from wirespeed.symbols import table_from_config
 
-from .events import AddOrder, NonDisplayedTrade, OrderDelete, OrderExecuted, OrderReplace
-from .feed import FeedSubscriber, FeedSymbol
 from .net import Relay, ToxicSpec
 from .venue import LatencyModel, SimVenue, VenueSpec, VenueSymbol
 
@@ -214,7 +212,6 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
     relay = Relay(seed=opts.seed)
     result = DemoResult()
     started: list = []
-    managers: list = []
     try:
         for v in venues:
             await v.start()
@@ -223,41 +220,36 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
         path_a = await relay.create("bravo_a", f"127.0.0.1:{bravo.port}")
         path_b = await relay.create("bravo_b", f"127.0.0.1:{bravo.port}", toxics=[
             ToxicSpec("latency", name="slow_b", stream="downstream", attributes={"latency": 0.25})])
-        endpoints = [
-            VenueEndpoint("ALPHA", "127.0.0.1", alpha.ouch_port, "ALPHA", protocol="ouch", username="WSGW",
-                          password="SECRET"),
-            VenueEndpoint("BRAVO-A", "127.0.0.1", path_a.port, "BRAVO", sender_comp_id="WSGW_A"),
-            VenueEndpoint("BRAVO-B", "127.0.0.1", path_b.port, "BRAVO", sender_comp_id="WSGW_B"),
-            VenueEndpoint("CHARLIE", "127.0.0.1", charlie.port, "CHARLIE"),
-        ]
-        gateway = Gateway(config, clients=("CLIENT1",), symbols=symbols, venues=endpoints)
-        await gateway.start()
-        selector = PathSelector("BRAVO", ["BRAVO-A", "BRAVO-B"], PathConfig(probe_interval_s=0.05, timeout_s=0.1, alpha=0.1,
-                                                                     hysteresis_us=1000))
-        prober = PathProber(gateway.orders, [selector])
-        infos = [venue_info(s, sym.reference_ticks) for s in VENUES]
-        start_ns = clock.time_ns() + 5 * NS
-        end_ns = start_ns + int(opts.minutes * 60 * NS)
-        breakers = Breakers(BreakerConfig(), desk_caps=VenueCaps(max_trades=30_000))
-        desk = AlgoDesk(gateway.orders, symbols, infos, clock, paths={"BRAVO": selector}, breakers=breakers,
-                        configs=_configs(opts, start_ns, end_ns, sym.reference_ticks))
-        subs = await _feeds(venues, desk, clock)
-        # One manager per venue: its sessions' reconnect policy, its limits in the gateway, its caps.
-        links = {"BRAVO": ("BRAVO-A", "BRAVO-B")}
-        desk.managers = managers = [
-            VenueManager(VenueConfig(s.name, links=links.get(s.name, ()), caps=VenueCaps(max_trades=10_000),
-                                     limits=VenueLimits(rate=2_000, burst=50),
-                                     reconnect=ReconnectPolicy(0.05, 1.0, 0.2, seed=opts.seed + i)),
-                         gateway.orders, gateway.initiators, breakers, feed=sub, desk_clock=clock,
-                         clock=lambda: now_ns() / 1e9)
-            for i, (s, sub) in enumerate(zip(VENUES, subs))]
-        for m in managers:
-            m.start()
-        prober.start()
-        t_probe0 = now_ns()
-        ticker = asyncio.create_task(_tick(desk))
-        takers = [ticker] + [asyncio.create_task(_taker(v, sym, clock, opts, random.Random(rng.random()))) for v in venues]
-        client = FixClient("CLIENT1", config.gateway.comp_id, "127.0.0.1", gateway.port)
+        # The desk service's builder (control/service.py), as `wirespeed control` runs it: the gateway,
+        # the algo desk, one venue manager per venue owning its sessions (BRAVO's two, through the
+        # relays) and its ITCH feed, BRAVO's path selector and prober, the breakers.
+        fees = {s.name: venue_info(s, sym.reference_ticks) for s in VENUES}
+        feed = lambda v: FeedEndpoint(v.feed.request_port, session=v.spec.feed.session or v.spec.name)  # noqa: E731
+        entry = lambda i, v, paths: VenueEntry(  # noqa: E731
+            v.spec.name, paths, take_fee=fees[v.spec.name].take_fee, make_rebate=fees[v.spec.name].make_rebate,
+            feed=feed(v), limits=VenueLimits(rate=2_000, burst=50), caps=VenueCaps(max_trades=10_000),
+            reconnect=ReconnectPolicy(0.05, 1.0, 0.2, seed=opts.seed + i), cancel_on_stop=False)
+        cfg = ControlServiceConfig(
+            clients=(ClientSessionConfig("CLIENT1"),), gateway=config.gateway, risk=config.risk,
+            symbols=config.symbols,
+            venues=(entry(0, alpha, (PathEndpoint("ALPHA", alpha.ouch_port, protocol="ouch", username="WSGW",
+                                                  password="SECRET"),)),
+                    entry(1, bravo, (PathEndpoint("BRAVO-A", path_a.port, comp_id="BRAVO", sender_comp_id="WSGW_A"),
+                                     PathEndpoint("BRAVO-B", path_b.port, comp_id="BRAVO", sender_comp_id="WSGW_B"))),
+                    entry(2, charlie, (PathEndpoint("CHARLIE", charlie.port),))),
+            paths=PathConfig(probe_interval_s=0.05, timeout_s=0.1, alpha=0.1, hysteresis_us=1000),
+            breakers=BreakerConfig(), desk_caps=VenueCaps(max_trades=30_000))
+        horizon: dict = {}                       # the parent's start and end, set once everything is up
+        svc = DeskService(cfg, clock, configs=lambda name, parent: _configs(
+            opts, horizon["start"], horizon["end"], sym.reference_ticks)(name, parent))
+        gateway, desk, breakers, managers = svc.gateway, svc.desk, svc.breakers, svc.managers
+        selector, prober = svc.selectors["BRAVO"], svc.prober
+        t_probe0, t_mono0 = now_ns(), time.monotonic()    # the report's times are from here (real seconds)
+        port = await svc.start()
+        start_ns = horizon["start"] = clock.time_ns() + 5 * NS
+        end_ns = horizon["end"] = start_ns + int(opts.minutes * 60 * NS)
+        takers = [asyncio.create_task(_taker(v, sym, clock, opts, random.Random(rng.random()))) for v in venues]
+        client = FixClient("CLIENT1", config.gateway.comp_id, "127.0.0.1", port)
         await client.start()
         await asyncio.sleep(0.2)                        # the feeds' first books in
         params = {"StartTime": fix_timestamp(start_ns), "EndTime": fix_timestamp(end_ns)}
@@ -295,12 +287,10 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
             result.gateway_counts = dict(gateway.orders.counts)
             result.trips = list(breakers.trips)
             result.rejects = dict(gateway.orders.rejects_by_reason)
-            result.venue_events = [(e.ts - t_probe0 / 1e9, m.config.name, e.link, e.what)
+            result.venue_events = [(e.ts - t_mono0, m.config.name, e.link, e.what)
                                    for m in managers for e in m.events]
             await client.stop()
-            for s in subs:
-                await s.stop()
-            await gateway.stop()
+            await svc.stop()                             # managers: sessions logged out, feeds left
     finally:
         await relay.close()
         for v in started:
@@ -310,54 +300,15 @@ async def run_demo(opts: DemoOptions = DemoOptions()) -> DemoResult:
 
 
 async def _feeds(venues, desk, clock, symbol: str = SYMBOL):
-    """Each venue's ITCH feed through sim's subscriber, handed to control as Quote / TradePrint."""
-    subs = []
-    loop = asyncio.get_running_loop()
+    """Each venue's ITCH feed through control's ``MarketFeed`` (the gateway's feed handler), handed
+    to the desk as Quote / TradePrint; for runs without venue managers (sim/demo_vs_backtest.py)."""
+    feeds = []
     for v in venues:
-        name = v.spec.name
-        fsyms = [FeedSymbol.of(s.name, s.index, s.tick) for s in v.spec.symbol_table()]
-        dirty = {"on": False}
-
-        def publish(name=name, dirty=dirty, holder=[None]):
-            dirty["on"] = False
-            book = holder[0].book.book(symbol)
-            desk.on_market(Quote(name, symbol, clock.time_ns(), tuple(book.depth(Side.BUY, 5)),
-                                 tuple(book.depth(Side.SELL, 5))))
-
-        prices: dict[int, int] = {}           # order reference -> price (ITCH E carries none)
-
-        def on_event(ev, name=name, dirty=dirty, publish=publish, prices=prices):
-            t = type(ev)
-            if t is AddOrder:
-                prices[ev.order_id] = ev.price
-            elif t is OrderReplace:
-                prices.pop(ev.old_order_id, None)
-                prices[ev.new_order_id] = ev.price
-            elif t is OrderDelete:
-                prices.pop(ev.order_id, None)
-            elif t is OrderExecuted or t is NonDisplayedTrade:
-                px = ev.price or prices.get(getattr(ev, "order_id", -1), 0)
-                if px:
-                    desk.on_market(TradePrint(name, symbol, clock.time_ns(), px, ev.qty))
-            if len(prices) > 100_000:                # bounded: the oldest references go first
-                for k in list(prices)[:10_000]:
-                    del prices[k]
-            if not dirty["on"]:                      # one Quote per loop turn, not one per book event
-                dirty["on"] = True
-                loop.call_soon(publish)
-
-        sub = FeedSubscriber(fsyms, ("127.0.0.1", v.feed.request_port), session=v.spec.feed.session or name,
-                             clock=clock, on_event=on_event)
-        publish.__defaults__[2][0] = sub
-        await sub.start()
-        subs.append(sub)
-    return subs
-
-
-async def _tick(desk):
-    while True:
-        await asyncio.sleep(0.05)
-        desk.tick()
+        f = MarketFeed(v.spec.name, FeedEndpoint(v.feed.request_port, session=v.spec.feed.session or v.spec.name),
+                       v.spec.symbol_table(), clock, desk.on_market)
+        await f.start()
+        feeds.append(f)
+    return feeds
 
 
 async def _taker(v, sym, clock, opts, rng):

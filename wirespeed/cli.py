@@ -53,6 +53,10 @@ def _gateway(args) -> int:
     return importlib.import_module("wirespeed.gateway.service").main(args.config)
 
 
+def _control(args) -> int:
+    return importlib.import_module("wirespeed.control.service").main(args.config)
+
+
 def _admin(args) -> int:
     import json
     admin = importlib.import_module("wirespeed.gateway.admin")
@@ -157,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("gateway", help="run the order gateway as a service from one TOML config")
     g.add_argument("--config", required=True, help="service TOML (docs/gateway/service.md)")
     g.set_defaults(func=_gateway)
+    cs = sub.add_parser("control", help="run the desk service (gateway + algo desk + venue managers) from one TOML "
+                                        "config; `wirespeed algo` talks to it")
+    cs.add_argument("--config", required=True, help="desk service TOML (docs/control/live.md, 'The desk service')")
+    cs.set_defaults(func=_control)
     ad = sub.add_parser("admin", help="query or control a running gateway over its admin interface")
     ad.add_argument("command_name", choices=["status", "sessions", "orders", "limits", "latency", "kill", "resume"])
     ad.add_argument("--host", default="127.0.0.1")

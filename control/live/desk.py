@@ -337,6 +337,34 @@ class AlgoDesk:
             self._check_done(p)
         return {"parents": len(parents), **stats}
 
+    def cancel_all(self, why: str = "desk stopping") -> int:
+        """Every working parent canceled as an OrderCancelRequest would (PendingCancel, each child
+        canceled, Canceled to the client when the last is out); unlike ``kill`` the gateway's kill
+        switch stays off. Returns the parents."""
+        parents = [p for p in self._working() if not p.cancel_cl]
+        for p in parents:
+            p.cancel_cl = p.cl_ord_id
+            p.ctx.halt()
+            self._report(p, "6", "6", text=why)
+        if parents:
+            log.warning("%s: %d parents being canceled", why, len(parents))
+        for p in parents:
+            self._check_done(p)
+        return len(parents)
+
+    def freeze(self) -> int:
+        """Every working parent stops deciding (no new child, no timer) and leaves its children
+        where they are: the desk going away without canceling (a service's ``on_stop = leave``).
+        Returns the parents."""
+        parents = self._working()
+        for p in parents:
+            p.ctx.halted = True            # LiveContext.send drops anything new
+            timer = getattr(p.ctx, "_timer", None)
+            if timer is not None:
+                timer.cancel()
+                p.ctx._timer = None
+        return len(parents)
+
     def resume(self) -> None:
         self.orders.resume()
 

@@ -1,5 +1,5 @@
 """One manager per venue: its sessions (one gateway venue link per network path), their
-reconnect policy, its limits in the gateway and the risk tables, and its daily caps.
+reconnect policy, its limits in the gateway and the risk tables, its daily caps and its feed.
 
 ``VenueManager(VenueConfig, orders, initiators, breakers)``; ``start()`` pushes the limits
 (``limits.py``), installs the reconnect policy on each of the venue's initiators (the gateway's
@@ -10,22 +10,37 @@ coming back. Recovery after a reconnect is the gateway's engine's: its FIX venue
 with ResetSeqNumFlag (an initiator's default) and the gateway reconciles every order working there
 with OrderStatusRequests before new flow goes out, so what the venue did while the link was down
 (a fill, a cancel) reaches the client once; an OUCH session logs in at the next sequence number it
-has not seen, and the venue replays the rest.
+has not seen, and the venue replays the rest. Until a link is reconciled its state is
+``reconciling``, not ``up``: the desk routes nothing there (its venue breaker counts only ``up``
+links) and the gateway refuses new orders to it.
 
-Market data: ``feed`` is the venue's ITCH/MoldUDP64 feed client (duck-typed: ``stale``, ``lost``,
-``stats``; sim's ``FeedSubscriber`` is one, which recovers gaps itself by MoldUDP64 retransmission
-requests). When it reports a gap it could not recover, ``poll()`` trips the venue's
-``feed_stale`` breaker: its books are not trusted, so nothing is routed there on them.
+Owning its sessions: with ``VenueConfig.paths`` and ``gateway=`` (the ``Gateway``), the manager
+builds one gateway venue session per path (``Gateway.add_venue(..., managed=True)``: the gateway
+neither starts nor stops them), and ``await connect()`` starts them, waits for each logon (bounded
+by ``logon_timeout_s``; one that is late keeps trying on the reconnect policy) and joins the
+venue's feed. ``await stop()`` cancels the orders working at the venue (``cancel_on_stop``;
+bounded by ``stop_timeout_s``), logs out each session and leaves the feed.
+
+Market data: ``feed`` is the venue's ITCH/MoldUDP64 feed client: with ``VenueConfig.feed`` and a
+``market`` sink (the desk's ``on_market``) the manager builds a ``MarketFeed`` on the gateway's feed
+handler (``feed.py``), which recovers gaps itself by MoldUDP64 retransmission requests and loads a
+snapshot to join late; any object with ``stale``, ``lost``, ``stats`` may be handed in instead.
+When it reports a gap it could not recover, ``poll()`` trips the venue's ``feed_stale`` breaker:
+its books are not trusted, so nothing is routed there on them.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
 
+from wirespeed.clock import WALL
 from wirespeed.gateway.controls import RateLimit, TokenBucket
 
 from ..risk.breakers import VenueCaps
+from .endpoints import FeedEndpoint, PathEndpoint, _seconds
+from .feed import MarketFeed
 from .limits import VenueLimits, tightened
 from .reconnect import Backoff, ReconnectPolicy
 
@@ -35,12 +50,21 @@ log = logging.getLogger("wirespeed.control.venues")
 @dataclass(frozen=True, slots=True)
 class VenueConfig:
     """name: the venue (the router's and the breakers' name); links: the gateway venue sessions
-    that reach it, one per network path (default: the one named ``name``)."""
+    that reach it, one per network path (default: the one named ``name``); or paths: the
+    sessions the manager builds and owns itself (their names are the links); feed: the venue's
+    ITCH feed (None: no market data from it); cancel_on_stop: ``stop()`` cancels what works there
+    first; logon_timeout_s: how long ``connect()`` waits for the logons; stop_timeout_s: how
+    long ``stop()`` waits for the cancels to be confirmed."""
     name: str
     links: tuple[str, ...] = ()
     limits: VenueLimits = VenueLimits()
     caps: VenueCaps = VenueCaps()
     reconnect: ReconnectPolicy = ReconnectPolicy()
+    paths: tuple[PathEndpoint, ...] = ()
+    feed: FeedEndpoint | None = None
+    cancel_on_stop: bool = True
+    logon_timeout_s: float = 5.0
+    stop_timeout_s: float = 2.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -51,10 +75,20 @@ class VenueConfig:
             if not isinstance(getattr(self, what), cls):
                 raise ValueError(f"venue {self.name}: {what}: must be a {cls.__name__}, not "
                                  f"{type(getattr(self, what)).__name__}")
+        if self.paths and self.links:
+            raise ValueError(f"venue {self.name}: links and paths: give one (a path names its session)")
+        names = [p.name for p in self.paths]
+        for i, n in enumerate(names):
+            if n in names[:i]:
+                raise ValueError(f"venue {self.name}: paths[{i}].name: {n!r} named twice")
+        if self.feed is not None and not isinstance(self.feed, FeedEndpoint):
+            raise ValueError(f"venue {self.name}: feed: must be a FeedEndpoint, not {type(self.feed).__name__}")
+        for key in ("logon_timeout_s", "stop_timeout_s"):
+            _seconds(key, getattr(self, key))
 
     @property
     def sessions(self) -> tuple[str, ...]:
-        return self.links or (self.name,)
+        return tuple(p.name for p in self.paths) or self.links or (self.name,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +100,28 @@ class VenueEvent:
 
 class VenueManager:
     def __init__(self, config: VenueConfig, orders, initiators: dict | None = None, breakers=None,
-                 clock=time.monotonic, max_events: int = 10_000, feed=None, desk_clock=None):
+                 clock=time.monotonic, max_events: int = 10_000, feed=None, desk_clock=None, *,
+                 gateway=None, market=None):
         self.config, self.orders, self.breakers, self.clock = config, orders, breakers, clock
-        self.feed = feed
         self.desk_clock = desk_clock         # the breakers' time (the desk's clock); None: ``clock``
         self._feed_stale = False
+        # The sessions this manager builds, starts and stops (its paths), by link name.
+        self.owned: dict = {}
+        if config.paths:
+            if gateway is None:
+                raise ValueError(f"venue {config.name}: paths: the manager needs the gateway to build them")
+            for p in config.paths:
+                if p.name not in orders.venues:
+                    self.owned[p.name] = gateway.add_venue(p.endpoint(config.name), managed=True)
+        initiators = {**(initiators or {}), **self.owned}
+        self._own_feed = feed is None and config.feed is not None and config.feed.request_port != 0
+        if self._own_feed:
+            if market is None:
+                raise ValueError(f"venue {config.name}: feed: the manager needs a market sink (the desk's on_market)")
+            feed = MarketFeed(config.name, config.feed, orders.symbols, desk_clock or WALL, market)
+        self.feed = feed
+        self._started = False
+        self._rejoin: asyncio.Task | None = None
         missing = [n for n in config.sessions if n not in orders.venues]
         if missing:
             raise ValueError(f"venue {config.name}: links: {', '.join(missing)} is no gateway venue session "
@@ -83,6 +134,9 @@ class VenueManager:
 
     # -- start ---------------------------------------------------------------------------
     def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
         self.push_limits()
         for i, (name, init) in enumerate(self.initiators.items()):
             if init is None:
@@ -123,6 +177,63 @@ class VenueManager:
                          new.max_qty, new.max_notional)
         return written
 
+    async def connect(self) -> str:
+        """Start what the manager owns: limits and policy (``start``), each path's session (logged
+        on within ``logon_timeout_s``, or left retrying on the policy), the venue's feed. Returns
+        the venue's state."""
+        self.start()
+        for init in self.owned.values():
+            await init.start()
+        if self.owned:
+            names = list(self.owned)
+            ok = await asyncio.gather(*(i.wait_logged_on(self.config.logon_timeout_s) for i in self.owned.values()))
+            for name, on in zip(names, ok):
+                if on:
+                    log.info("venue %s: session %s logged on", self.config.name, name)
+                else:
+                    log.warning("venue %s: session %s not logged on after %.1fs; it keeps trying (reconnect "
+                                "policy), orders go elsewhere meanwhile", self.config.name, name,
+                                self.config.logon_timeout_s)
+        if self._own_feed:
+            await self.feed.start()
+        self.poll()
+        return self.state
+
+    async def stop(self, cancel: bool | None = None) -> int:
+        """Cancel the orders working at the venue (``cancel``, default ``cancel_on_stop``), wait
+        for them to be out (at most ``stop_timeout_s``), log out the owned sessions, leave the
+        feed. Returns the cancels sent."""
+        cancel = self.config.cancel_on_stop if cancel is None else cancel
+        sent = 0
+        orders = self.orders
+        if cancel:
+            for name in self.config.sessions:
+                sent += orders.cancel_venue_orders(name, f"venue {self.config.name} manager stopping")
+            deadline = time.monotonic() + self.config.stop_timeout_s
+            while any(orders.working(venue=n) for n in self.config.sessions) and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            left = sum(len(orders.working(venue=n)) for n in self.config.sessions)
+            if left:
+                log.warning("venue %s: %d orders still working after %.1fs of cancels", self.config.name, left,
+                            self.config.stop_timeout_s)
+        for name, init in self.owned.items():
+            await init.stop()
+            self._event(name, "stopped")
+        if self._rejoin is not None:
+            self._rejoin.cancel()
+        if self._own_feed:
+            await self.feed.stop()
+        return sent
+
+    async def _rejoin_feed(self) -> None:
+        try:
+            await self.feed.rejoin()
+            log.warning("venue %s: feed rejoined after the venue ended its session", self.config.name)
+        except OSError as exc:
+            log.warning("venue %s: feed rejoin failed: %s", self.config.name, exc)
+        finally:
+            self._rejoin = None
+
     # -- sessions --------------------------------------------------------------------------
     @property
     def state(self) -> str:
@@ -131,6 +242,11 @@ class VenueManager:
         return "up" if "up" in states else "reconciling" if "reconciling" in states else "down"
 
     def poll(self) -> None:
+        if self._own_feed and self.feed.ended and self._rejoin is None and self.state == "up":
+            # The venue ended its feed session (it stopped) and its sessions are back: it restarted,
+            # so its feed is a new day on the same ports. Join it again (books rebuilt from it).
+            self._event("feed", "rejoin")
+            self._rejoin = asyncio.get_running_loop().create_task(self._rejoin_feed())
         f = self.feed
         if f is not None and bool(f.stale) != self._feed_stale:
             self._feed_stale = bool(f.stale)

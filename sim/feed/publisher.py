@@ -91,15 +91,17 @@ class FeedPublisher:
         self.sinks.remove(sink)
 
     # -- lifecycle ---------------------------------------------------------------
-    async def start(self) -> tuple[int, int]:
-        """Open the feed socket and the request server; returns (feed port, request port)."""
+    async def start(self, port: int = 0, request_port: int = 0, snapshot_port: int = 0) -> tuple[int, int]:
+        """Open the feed socket and the request server (0: any free port; a venue restarted on its
+        old ports is found again by the subscribers that knew them); returns (feed port, request
+        port)."""
         self._loop = asyncio.get_running_loop()
-        t, _ = await self._loop.create_datagram_endpoint(lambda: self._feed, local_addr=(self.host, 0))
+        t, _ = await self._loop.create_datagram_endpoint(lambda: self._feed, local_addr=(self.host, port))
         self.port = t.get_extra_info("sockname")[1]
-        t, _ = await self._loop.create_datagram_endpoint(lambda: self._requests, local_addr=(self.host, 0))
+        t, _ = await self._loop.create_datagram_endpoint(lambda: self._requests, local_addr=(self.host, request_port))
         self.request_port = t.get_extra_info("sockname")[1]
         if self.snapshots is not None:
-            self.snapshot_port = await self.snapshots.start(self.host)
+            self.snapshot_port = await self.snapshots.start(self.host, snapshot_port)
         self.start_of_day()
         self._hb_task = self._loop.create_task(self._heartbeats())
         return self.port, self.request_port

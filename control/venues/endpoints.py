@@ -1,0 +1,84 @@
+"""Where a venue manager connects: one ``PathEndpoint`` per network path (a gateway venue
+session each) and the venue's ``FeedEndpoint`` (its ITCH 5.0 / MoldUDP64 feed).
+
+Frozen and validated up front, each error naming its key (``paths[1].port: must be a TCP port
+0..65535, not -1``), so a desk's config fails at start, not in a reconnect loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wirespeed.config import _comp_id, _host, _port
+from wirespeed.gateway.server import VenueEndpoint
+
+
+def _seconds(name: str, v, zero: bool = False) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= 0 if zero else v > 0) \
+            or v == float("inf"):
+        raise ValueError(f"{name}: must be a {'non-negative' if zero else 'positive'} number of seconds, not {v!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class PathEndpoint:
+    """name: the gateway venue session (the ExDestination the router and the path selector use,
+    e.g. ``BRAVO-A``); host/port: where it connects (the venue, or a relay in front of it);
+    comp_id: the venue's CompID (default: the venue's name); sender_comp_id: ours on this
+    session (default: the gateway's; two paths to one FIX venue are two sessions, so two
+    CompIDs); protocol ``fix`` or ``ouch`` (then username/password: the SoupBinTCP login)."""
+    name: str
+    port: int
+    host: str = "127.0.0.1"
+    comp_id: str = ""
+    sender_comp_id: str = ""
+    protocol: str = "fix"
+    username: str = ""
+    password: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name or not self.name.replace("-", "").isalnum() \
+                or not self.name.isascii():
+            raise ValueError(f"name: must be ASCII letters, digits and '-' (the ExDestination), not {self.name!r}")
+        _port("port", self.port)
+        _host("host", self.host)
+        for key in ("comp_id", "sender_comp_id"):
+            if getattr(self, key):
+                _comp_id(key, getattr(self, key))
+        if self.protocol not in ("fix", "ouch"):
+            raise ValueError(f"protocol: must be 'fix' or 'ouch', not {self.protocol!r}")
+        if self.protocol == "ouch" and not 1 <= len(self.username) <= 6:
+            raise ValueError(f"username: an OUCH path needs a SoupBinTCP username of 1..6 characters, "
+                             f"not {self.username!r}")
+        if len(self.password) > 10:
+            raise ValueError("password: SoupBinTCP passwords are at most 10 characters")
+
+    def endpoint(self, venue: str) -> VenueEndpoint:
+        return VenueEndpoint(self.name, self.host, self.port, self.comp_id or venue, protocol=self.protocol,
+                             username=self.username, password=self.password, sender_comp_id=self.sender_comp_id)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEndpoint:
+    """The venue's market-data feed: request_port is its MoldUDP64 request server (the
+    subscriber joins the live stream there and asks for gaps; 0: no feed); snapshot_port (0: none) its
+    snapshot server for a late join; session: the MoldUDP64 session (default: the venue's name,
+    at most 10 characters); retry_s / retries: the gap-recovery requests; max_held: the messages
+    held while a gap is recovered."""
+    request_port: int = 0
+    host: str = "127.0.0.1"
+    snapshot_port: int = 0
+    session: str = ""
+    retry_s: float = 0.05
+    retries: int = 5
+    max_held: int = 50_000
+
+    def __post_init__(self) -> None:
+        _port("request_port", self.request_port)
+        _port("snapshot_port", self.snapshot_port)
+        _host("host", self.host)
+        if self.session and (len(self.session) > 10 or not self.session.isascii()):
+            raise ValueError(f"session: a MoldUDP64 session is 1..10 ASCII characters, not {self.session!r}")
+        _seconds("retry_s", self.retry_s)
+        for key in ("retries", "max_held"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{key}: must be a positive integer, not {v!r}")
