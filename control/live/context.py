@@ -28,6 +28,12 @@ from .child_session import ControlSession
 
 log = logging.getLogger("wirespeed.control.live")
 
+_SIDE = {s: s.fix for s in Side}
+_TIF = {t: t.fix for t in TimeInForce}
+_LIMIT, _MARKET = OrdType.LIMIT.fix, OrdType.MARKET.fix
+_CL, _SYM, _SD, _TT, _QTY, _OT, _PX, _TIF_TAG, _DEST = (str(t) for t in (
+    T.ClOrdID, T.Symbol, T.Side, T.TransactTime, T.OrderQty, T.OrdType, T.Price, T.TimeInForce, ExDestination))
+
 LastLiquidityInd = 851          # 1 added liquidity (rebate), 2 removed it (fee)
 TERMINAL = frozenset({"4", "8", "C", "3"})   # Canceled, Rejected, Expired, DoneForDay
 
@@ -61,6 +67,7 @@ class LiveContext:
         # Legs sent smaller than the runner asked (the volatility breaker slowing): the shares cut
         # go back to the algorithm when the leg ends, so none is lost and none goes out at once.
         self._cut: dict[str, int] = {}
+        self._prices: dict[int, str] = {}
 
     # -- ExecutionContext -----------------------------------------------------------------
     def now_ns(self) -> int:
@@ -86,29 +93,41 @@ class LiveContext:
             if factor < 1.0 and qty > 1:
                 qty = max(1, int(qty * factor))
                 self._cut[order.order_id] = order.qty - qty
-        sym = self.symbol
-        pairs = [(T.ClOrdID, order.order_id), (T.Symbol, order.symbol), (T.Side, order.side.fix),
-                 (T.TransactTime, fix_timestamp()), (T.OrderQty, qty)]
-        if order.price:
-            pairs += [(T.OrdType, OrdType.LIMIT.fix), (T.Price, sym.tick.format(order.price))]
-        else:
-            pairs += [(T.OrdType, OrdType.MARKET.fix)]
         dest = order.venue
-        sel = self.paths.get(order.venue)
+        sel = self.paths.get(dest)
         if sel is not None:
             dest = sel.current
             if dest is None:
                 # No healthy path to the venue: the leg comes back unfilled (the runner re-routes it).
                 asyncio.get_running_loop().call_soon(self._no_path, order)
                 return
-        pairs += [(T.TimeInForce, order.tif.fix), (ExDestination, dest)]
-        self.path_of[order.order_id] = dest
-        self._sent_wall[order.order_id] = now_ns()
-        self.sent[order.order_id] = order
-        self.open.add(order.order_id)
-        self._current[order.order_id] = order.order_id
-        self._leg_of[order.order_id] = order.order_id
-        self.orders.on_new_order(self.session, FixMessage.from_pairs(pairs))
+        oid = order.order_id
+        # The NewOrderSingle built as the message the gateway reads (its fields by tag text, and
+        # the wire-order tokens), not through FixMessage.from_pairs' generic str() of every pair:
+        # this is on every child's path.
+        if order.price:
+            flat = [_CL, oid, _SYM, order.symbol, _SD, _SIDE[order.side], _TT, fix_timestamp(), _QTY, str(qty),
+                    _OT, _LIMIT, _PX, self._price(order.price), _TIF_TAG, _TIF[order.tif], _DEST, dest]
+        else:
+            flat = [_CL, oid, _SYM, order.symbol, _SD, _SIDE[order.side], _TT, fix_timestamp(), _QTY, str(qty),
+                    _OT, _MARKET, _TIF_TAG, _TIF[order.tif], _DEST, dest]
+        self.path_of[oid] = dest
+        self._sent_wall[oid] = now_ns()
+        self.sent[oid] = order
+        self.open.add(oid)
+        self._current[oid] = oid
+        self._leg_of[oid] = oid
+        self.orders.on_new_order(self.session, FixMessage(dict(zip(flat[::2], flat[1::2])), flat))
+
+    def _price(self, ticks: int) -> str:
+        """The FIX price text of ``ticks`` (a child's prices are a few ticks around the touch:
+        kept, up to a bound, rather than formatted for every child)."""
+        text = self._prices.get(ticks)
+        if text is None:
+            if len(self._prices) >= 4096:
+                self._prices.clear()
+            text = self._prices[ticks] = self.symbol.tick.format(ticks)
+        return text
 
     def _no_path(self, order: VenueOrder, why: str = "") -> None:
         if self.runner is not None:

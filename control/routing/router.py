@@ -198,11 +198,10 @@ class Router:
         # Why not ``rank``: this runs for every child, and the Ranked records (and their
         # sort) are only needed for a rest beyond the displayed liquidity; the reasons are
         # formatted for the venues that get a leg only.
-        c = self.config
-        lw, fw, mw, dw = c.latency_weight, c.fill_weight, c.markout_weight, c.depth_weight
         stats = self.stats
         levels = []
-        cands = {}                    # venue -> (score, touch, eff, depth, quality), venue order
+        cands = {}                    # venue -> (score, touch, eff, depth, quality) of the venues to take on
+        later = []                    # up venues with nothing inside the limit: scored only for a rest
         for name, info in self.venues.items():
             q = books.get(name)
             if q is None or name in exclude:
@@ -214,18 +213,16 @@ class Router:
             if not far:
                 continue
             touch, depth = far[0]
+            if sgn * touch > bound:
+                later.append((name, info, s, touch, depth))
+                continue
             fee = info.take_fee
-            eff = touch + fee if buy else -(touch - fee)
-            sent = s.sent
-            quality = (lw * s.latency_us / 1e3 + fw * (1 - (s.filled / sent if sent else 1.0))
-                       + mw * max(0.0, s.markout_ticks))
-            score = eff + quality + -dw * math.log1p(depth)
-            cands[name] = (score, touch, eff, depth, quality)
-            if sgn * touch <= bound:
-                for p, lq in far:
-                    if sgn * p > bound:
-                        break
-                    levels.append((sgn * p + fee, score, name, p, lq))
+            entry = cands[name] = self._take_score(buy, info, s, touch, depth)
+            score = entry[0]
+            for p, lq in far:
+                if sgn * p > bound:
+                    break
+                levels.append((sgn * p + fee, score, name, p, lq))
         if levels:
             levels.sort()
             left, alloc = qty, {}
@@ -245,6 +242,8 @@ class Router:
                 _, touch, eff, depth, quality = cands[v]
                 legs.append(Leg(v, n, p, Why(_SWEEP, n, p, abs(e), touch, abs(eff), depth, quality)))
             if left > 0 and not take_only:
+                for name, info, st, touch, depth in later:
+                    cands[name] = self._take_score(buy, info, st, touch, depth)
                 ranked_take = {name: Ranked(name, score, True, touch, eff, 0.0, depth, quality)
                                for name, (score, touch, eff, depth, quality)
                                in sorted(cands.items(), key=lambda kv: (kv[1][0], kv[0]))}
@@ -267,6 +266,16 @@ class Router:
         if best is None:
             return []
         return [Leg(best.venue, qty, price, Why("passive: best venue to post; {}", best.why))]
+
+    def _take_score(self, buy: bool, info: VenueInfo, s: VenueStats, touch: int, depth: int):
+        """(score, touch, eff, depth, quality) as ``rank(take=True)`` scores a venue: the same float
+        operations in the same order, so the same ties."""
+        c = self.config
+        eff = touch + info.take_fee if buy else -(touch - info.take_fee)
+        sent = s.sent
+        quality = (c.latency_weight * s.latency_us / 1e3 + c.fill_weight * (1 - (s.filled / sent if sent else 1.0))
+                   + c.markout_weight * max(0.0, s.markout_ticks))
+        return eff + quality + -c.depth_weight * math.log1p(depth), touch, eff, depth, quality
 
     def _best_post(self, buy: bool, price: int, books: dict[str, Quote], exclude) -> Ranked | None:
         """``rank(take=False)[0]`` without ranking the rest: the best venue to post on."""
