@@ -10,6 +10,7 @@ it to the parent's remaining quantity: a reject or a venue loss never loses shar
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from wirespeed.enums import Side, TimeInForce
@@ -56,7 +57,7 @@ class ParentRunner:
         self.market = algo.market
         self.children: dict[str, _Child] = {}
         self.legs: dict[str, _Leg] = {}
-        self._markouts: list[tuple[int, str, int, float]] = []
+        self._markouts: deque[tuple[int, str, int, float]] = deque()    # (due, venue, sign, price), in time order
         self._last_mid: float | None = None
         self._base_filled = 0           # filled before a re-plan: the schedule on the tape is the whole parent's
 
@@ -115,22 +116,28 @@ class ParentRunner:
 
     # -- market data -----------------------------------------------------------------------
     def on_market(self, md: MarketData) -> None:
-        self.market.update(md)
+        market = self.market
+        market.update(md)
         if isinstance(md, TradePrint):
             self.tape.add(MarketRecord(md.ts_ns, md.venue, float(md.price), md.qty))
         else:
-            mid = self.market.mid()
+            mid = market.mid()
             if mid is not None and mid != self._last_mid:
                 self._last_mid = mid
                 self.tape.add(MarketRecord(md.ts_ns, "", mid, 0))
-                self._check_markouts(md.ts_ns, mid)
-        if self.algo.started:
-            self._apply(self.algo.on_market(md), md.ts_ns)
-            self._rearm()
+                if self._markouts and self._markouts[0][0] <= md.ts_ns:
+                    self._check_markouts(md.ts_ns, mid)
+        algo = self.algo
+        if algo.started:
+            actions = algo.on_market(md)
+            if actions:
+                self._apply(actions, md.ts_ns)
+            if algo.next_timer_ns is not None:
+                self.ctx.set_timer(algo.next_timer_ns)
 
     def _check_markouts(self, now_ns: int, mid: float) -> None:
         while self._markouts and self._markouts[0][0] <= now_ns:
-            _, venue, sign, px = self._markouts.pop(0)
+            _, venue, sign, px = self._markouts.popleft()
             self.router.stats[venue].on_markout(sign * (px - mid))   # bought above where it went
 
     # -- actions out -----------------------------------------------------------------------

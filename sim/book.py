@@ -203,6 +203,11 @@ class _Side:
         sign, lv = self.sign, self.levels
         return [(sign * k, lv[sign * k].total) for k in self.prices[:levels]]
 
+    def top(self, levels: int = 5) -> tuple[tuple[int, int], ...]:
+        """``depth`` as a tuple (what a market-data snapshot keeps), built in one pass."""
+        sign, lv = self.sign, self.levels
+        return tuple([(sign * k, lv[sign * k].total) for k in self.prices[:levels]])
+
 
 class OrderBook:
     """One symbol's book. ``refs`` and ``match_ids`` are shared by the books of one venue
