@@ -167,23 +167,26 @@ class ParentRunner:
         # An IOC child only takes displayed liquidity: what the books do not show now comes back
         # to the algorithm at once rather than as IOC legs that cannot fill.
         take_only = a.tif == TimeInForce.IOC
-        tried = ch.tried | self._barred
-        legs = self.router.reroute(a.side, qty, ch.price, books, tried, take_only) if ch.tried else \
-            self.router.route(a.side, qty, ch.price, books, exclude=tried, take_only=take_only)
+        router = self.router
+        if ch.tried:
+            legs = router.reroute(a.side, qty, ch.price, books, ch.tried | self._barred, take_only)
+        else:
+            legs = router.route(a.side, qty, ch.price, books, exclude=self._barred, take_only=take_only)
         if a.venue is not None:
             legs = [l for l in legs if l.venue == a.venue] or legs
         routed = 0
+        symbol, side, tif, child_id = self.algo.parent.symbol, a.side, a.tif, a.child_id
         for leg in legs:
-            ch.tried.add(leg.venue)
-            lid = f"{a.child_id}@{leg.venue}#{len(ch.legs) + 1}"
-            vo = VenueOrder(lid, leg.venue, self.algo.parent.symbol, a.side, leg.qty, leg.price, a.tif,
-                            a.child_id, a.parent_id, a.algo)
+            venue, n = leg.venue, leg.qty
+            ch.tried.add(venue)
+            lid = f"{child_id}@{venue}#{len(ch.legs) + 1}"
+            vo = VenueOrder(lid, venue, symbol, side, n, leg.price, tif, child_id, a.parent_id, a.algo)
             ch.legs.append(lid)
             self.legs[lid] = _Leg(vo, now_ns)
-            routed += leg.qty
-            self.router.on_sent(leg.venue, leg.qty)
-            self.tape.add(ChildRecord(now_ns, lid, a.child_id, a.parent_id, a.algo, leg.venue, int(a.side),
-                                      leg.qty, leg.price, int(a.tif), leg.reason))
+            routed += n
+            router.on_sent(venue, n)
+            self.tape.add(ChildRecord(now_ns, lid, child_id, a.parent_id, a.algo, venue, int(side), n, leg.price,
+                                      int(tif), leg.reason))
             self.ctx.send(vo)
         ch.unrouted = qty - routed
         self._maybe_done(ch, now_ns, "no venue")

@@ -55,6 +55,7 @@ class LiveContext:
         self._leg_of: dict[str, str] = {}   # every ClOrdID used for a leg -> the leg id
         self._req = itertools.count(1)
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_ns = 0                # when _timer fires (simulated/clock ns)
         self.speed = float(getattr(clock, "speed", 1.0))
         # venue -> PathSelector: a leg goes out on the venue's current path (a gateway venue link
         # of its own); its order/ack round trip is one more sample for that path.
@@ -182,11 +183,14 @@ class LiveContext:
 
     def set_timer(self, ts_ns: int) -> None:
         if self._timer is not None:
+            if self._timer_ns == ts_ns and not self.halted:
+                return                  # (the runner re-arms after every report: mostly the same time)
             self._timer.cancel()
             self._timer = None
         if self.halted:
             return
         delay = max(0.0, (ts_ns - self.clock.time_ns()) / 1e9 / self.speed)
+        self._timer_ns = ts_ns
         self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
 
     def _fire(self) -> None:
