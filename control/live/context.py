@@ -183,8 +183,11 @@ class LiveContext:
 
     def set_timer(self, ts_ns: int) -> None:
         if self._timer is not None:
-            if self._timer_ns == ts_ns and not self.halted:
-                return                  # (the runner re-arms after every report: mostly the same time)
+            if self._timer_ns <= ts_ns and not self.halted:
+                # The runner re-arms after every report and decision, mostly for the same or a
+                # later time: the pending timer stays (a wake before the runner's time costs one
+                # check there, and it re-arms), rather than a cancel and a new loop timer each time.
+                return
             self._timer.cancel()
             self._timer = None
         if self.halted:
