@@ -9,15 +9,15 @@ algorithm, router or TCA code.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from wirespeed.enums import Side, TimeInForce
 
 
-@dataclass(frozen=True, slots=True)
-class VenueOrder:
-    """One child order (or one leg of a split child) as sent to one venue."""
+class VenueOrder(NamedTuple):
+    """One child order (or one leg of a split child) as sent to one venue. A tuple rather than
+    a frozen dataclass: one is built for every leg of every child (and on every replace), and a
+    tuple is built three times faster."""
     order_id: str
     venue: str
     symbol: str

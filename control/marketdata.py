@@ -72,15 +72,25 @@ class MarketState:
     def update(self, md: MarketData) -> None:
         self.last_ts_ns = md.ts_ns
         if isinstance(md, Quote):
-            self.books[md.venue] = md
-            # The consolidated touch is read on every decision: compute it once per quote.
-            bids = [q.bids[0][0] for q in self.books.values() if q.bids]
-            asks = [q.asks[0][0] for q in self.books.values() if q.asks]
-            self._bid = max(bids) if bids else None
-            self._ask = min(asks) if asks else None
-            mid = self.mid()
-            if mid is not None:
-                self.volatility.add(md.ts_ns, mid)
+            books = self.books
+            books[md.venue] = md
+            # The consolidated touch is read on every decision: compute it once per quote (one
+            # plain pass: this runs for every quote of the day).
+            bid = ask = None
+            for q in books.values():
+                side = q.bids
+                if side:
+                    p = side[0][0]
+                    if bid is None or p > bid:
+                        bid = p
+                side = q.asks
+                if side:
+                    p = side[0][0]
+                    if ask is None or p < ask:
+                        ask = p
+            self._bid, self._ask = bid, ask
+            if bid is not None and ask is not None:
+                self.volatility.add(md.ts_ns, (ask + bid) / 2)
         else:
             self.volume += md.qty
             self.last_price = md.price

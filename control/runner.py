@@ -10,6 +10,7 @@ it to the parent's remaining quantity: a reject or a venue loss never loses shar
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from wirespeed.enums import Side, TimeInForce
@@ -56,7 +57,7 @@ class ParentRunner:
         self.market = algo.market
         self.children: dict[str, _Child] = {}
         self.legs: dict[str, _Leg] = {}
-        self._markouts: list[tuple[int, str, int, float]] = []
+        self._markouts: deque[tuple[int, str, int, float]] = deque()    # (due, venue, sign, price), in time order
         self._last_mid: float | None = None
         self._base_filled = 0           # filled before a re-plan: the schedule on the tape is the whole parent's
 
@@ -115,22 +116,28 @@ class ParentRunner:
 
     # -- market data -----------------------------------------------------------------------
     def on_market(self, md: MarketData) -> None:
-        self.market.update(md)
+        market = self.market
+        market.update(md)
         if isinstance(md, TradePrint):
             self.tape.add(MarketRecord(md.ts_ns, md.venue, float(md.price), md.qty))
         else:
-            mid = self.market.mid()
+            mid = market.mid()
             if mid is not None and mid != self._last_mid:
                 self._last_mid = mid
                 self.tape.add(MarketRecord(md.ts_ns, "", mid, 0))
-                self._check_markouts(md.ts_ns, mid)
-        if self.algo.started:
-            self._apply(self.algo.on_market(md), md.ts_ns)
-            self._rearm()
+                if self._markouts and self._markouts[0][0] <= md.ts_ns:
+                    self._check_markouts(md.ts_ns, mid)
+        algo = self.algo
+        if algo.started:
+            actions = algo.on_market(md)
+            if actions:
+                self._apply(actions, md.ts_ns)
+            if algo.next_timer_ns is not None:
+                self.ctx.set_timer(algo.next_timer_ns)
 
     def _check_markouts(self, now_ns: int, mid: float) -> None:
         while self._markouts and self._markouts[0][0] <= now_ns:
-            _, venue, sign, px = self._markouts.pop(0)
+            _, venue, sign, px = self._markouts.popleft()
             self.router.stats[venue].on_markout(sign * (px - mid))   # bought above where it went
 
     # -- actions out -----------------------------------------------------------------------
@@ -160,23 +167,26 @@ class ParentRunner:
         # An IOC child only takes displayed liquidity: what the books do not show now comes back
         # to the algorithm at once rather than as IOC legs that cannot fill.
         take_only = a.tif == TimeInForce.IOC
-        tried = ch.tried | self._barred
-        legs = self.router.reroute(a.side, qty, ch.price, books, tried, take_only) if ch.tried else \
-            self.router.route(a.side, qty, ch.price, books, exclude=tried, take_only=take_only)
+        router = self.router
+        if ch.tried:
+            legs = router.reroute(a.side, qty, ch.price, books, ch.tried | self._barred, take_only)
+        else:
+            legs = router.route(a.side, qty, ch.price, books, exclude=self._barred, take_only=take_only)
         if a.venue is not None:
             legs = [l for l in legs if l.venue == a.venue] or legs
         routed = 0
+        symbol, side, tif, child_id = self.algo.parent.symbol, a.side, a.tif, a.child_id
         for leg in legs:
-            ch.tried.add(leg.venue)
-            lid = f"{a.child_id}@{leg.venue}#{len(ch.legs) + 1}"
-            vo = VenueOrder(lid, leg.venue, self.algo.parent.symbol, a.side, leg.qty, leg.price, a.tif,
-                            a.child_id, a.parent_id, a.algo)
+            venue, n = leg.venue, leg.qty
+            ch.tried.add(venue)
+            lid = f"{child_id}@{venue}#{len(ch.legs) + 1}"
+            vo = VenueOrder(lid, venue, symbol, side, n, leg.price, tif, child_id, a.parent_id, a.algo)
             ch.legs.append(lid)
             self.legs[lid] = _Leg(vo, now_ns)
-            routed += leg.qty
-            self.router.on_sent(leg.venue, leg.qty)
-            self.tape.add(ChildRecord(now_ns, lid, a.child_id, a.parent_id, a.algo, leg.venue, int(a.side),
-                                      leg.qty, leg.price, int(a.tif), leg.reason))
+            routed += n
+            router.on_sent(venue, n)
+            self.tape.add(ChildRecord(now_ns, lid, child_id, a.parent_id, a.algo, venue, int(side), n, leg.price,
+                                      int(tif), leg.reason))
             self.ctx.send(vo)
         ch.unrouted = qty - routed
         self._maybe_done(ch, now_ns, "no venue")

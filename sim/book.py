@@ -203,6 +203,11 @@ class _Side:
         sign, lv = self.sign, self.levels
         return [(sign * k, lv[sign * k].total) for k in self.prices[:levels]]
 
+    def top(self, levels: int = 5) -> tuple[tuple[int, int], ...]:
+        """``depth`` as a tuple (what a market-data snapshot keeps), built in one pass."""
+        sign, lv = self.sign, self.levels
+        return tuple([(sign * k, lv[sign * k].total) for k in self.prices[:levels]])
+
 
 class OrderBook:
     """One symbol's book. ``refs`` and ``match_ids`` are shared by the books of one venue
@@ -292,8 +297,11 @@ class OrderBook:
             level.append(order)
             level.total += order.shown
             orders[order.id] = order
-            if self.sinks:
-                self._emit(AddOrder(self._ts(), self.symbol, ref, order.side, price, order.shown))
+            sinks = self.sinks
+            if sinks:
+                ev = AddOrder(self._ts(), self.symbol, ref, order.side, price, order.shown)
+                for sink in sinks:
+                    sink(ev)
             return _RESTED
         return self._enter(order, None)
 
@@ -415,7 +423,9 @@ class OrderBook:
                 mid = next(match_ids)
                 fills.append(Trade(order, passive, price, qty, mid, qty * maker_rate, qty * taker_rate))
                 if sinks:
-                    self._emit(OrderExecuted(ts, symbol, passive.ref, qty, price, mid))
+                    ev = OrderExecuted(ts, symbol, passive.ref, qty, price, mid)
+                    for sink in sinks:
+                        sink(ev)
                 if passive.shown == 0:
                     # Executed in full: gone from the book with no Delete, as on ITCH.
                     level.popleft()
@@ -492,8 +502,11 @@ class OrderBook:
         level.total -= order.shown
         if not level:
             side.remove_level(order.price)
-        if self.sinks:
-            self._emit(OrderDelete(self._ts(), self.symbol, order.ref))
+        sinks = self.sinks
+        if sinks:
+            ev = OrderDelete(self._ts(), self.symbol, order.ref)
+            for sink in sinks:
+                sink(ev)
         return order
 
     def _unlink(self, order: BookOrder) -> None:
@@ -558,8 +571,11 @@ class OrderBook:
         level.append(order)
         level.total += order.shown
         self._orders[order.id] = order
-        if self.sinks:
-            self._emit(OrderReplace(self._ts(), self.symbol, old_ref, ref, price, order.shown))
+        sinks = self.sinks
+        if sinks:
+            ev = OrderReplace(self._ts(), self.symbol, old_ref, ref, price, order.shown)
+            for sink in sinks:
+                sink(ev)
         return _RESTED
 
     def move(self, order_id: int, price: int) -> Result | None:

@@ -28,6 +28,12 @@ from .child_session import ControlSession
 
 log = logging.getLogger("wirespeed.control.live")
 
+_SIDE = {s: s.fix for s in Side}
+_TIF = {t: t.fix for t in TimeInForce}
+_LIMIT, _MARKET = OrdType.LIMIT.fix, OrdType.MARKET.fix
+_CL, _SYM, _SD, _TT, _QTY, _OT, _PX, _TIF_TAG, _DEST = (str(t) for t in (
+    T.ClOrdID, T.Symbol, T.Side, T.TransactTime, T.OrderQty, T.OrdType, T.Price, T.TimeInForce, ExDestination))
+
 LastLiquidityInd = 851          # 1 added liquidity (rebate), 2 removed it (fee)
 TERMINAL = frozenset({"4", "8", "C", "3"})   # Canceled, Rejected, Expired, DoneForDay
 
@@ -49,6 +55,7 @@ class LiveContext:
         self._leg_of: dict[str, str] = {}   # every ClOrdID used for a leg -> the leg id
         self._req = itertools.count(1)
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_ns = 0                # when _timer fires (simulated/clock ns)
         self.speed = float(getattr(clock, "speed", 1.0))
         # venue -> PathSelector: a leg goes out on the venue's current path (a gateway venue link
         # of its own); its order/ack round trip is one more sample for that path.
@@ -61,6 +68,7 @@ class LiveContext:
         # Legs sent smaller than the runner asked (the volatility breaker slowing): the shares cut
         # go back to the algorithm when the leg ends, so none is lost and none goes out at once.
         self._cut: dict[str, int] = {}
+        self._prices: dict[int, str] = {}
 
     # -- ExecutionContext -----------------------------------------------------------------
     def now_ns(self) -> int:
@@ -86,29 +94,41 @@ class LiveContext:
             if factor < 1.0 and qty > 1:
                 qty = max(1, int(qty * factor))
                 self._cut[order.order_id] = order.qty - qty
-        sym = self.symbol
-        pairs = [(T.ClOrdID, order.order_id), (T.Symbol, order.symbol), (T.Side, order.side.fix),
-                 (T.TransactTime, fix_timestamp()), (T.OrderQty, qty)]
-        if order.price:
-            pairs += [(T.OrdType, OrdType.LIMIT.fix), (T.Price, sym.tick.format(order.price))]
-        else:
-            pairs += [(T.OrdType, OrdType.MARKET.fix)]
         dest = order.venue
-        sel = self.paths.get(order.venue)
+        sel = self.paths.get(dest)
         if sel is not None:
             dest = sel.current
             if dest is None:
                 # No healthy path to the venue: the leg comes back unfilled (the runner re-routes it).
                 asyncio.get_running_loop().call_soon(self._no_path, order)
                 return
-        pairs += [(T.TimeInForce, order.tif.fix), (ExDestination, dest)]
-        self.path_of[order.order_id] = dest
-        self._sent_wall[order.order_id] = now_ns()
-        self.sent[order.order_id] = order
-        self.open.add(order.order_id)
-        self._current[order.order_id] = order.order_id
-        self._leg_of[order.order_id] = order.order_id
-        self.orders.on_new_order(self.session, FixMessage.from_pairs(pairs))
+        oid = order.order_id
+        # The NewOrderSingle built as the message the gateway reads (its fields by tag text, and
+        # the wire-order tokens), not through FixMessage.from_pairs' generic str() of every pair:
+        # this is on every child's path.
+        if order.price:
+            flat = [_CL, oid, _SYM, order.symbol, _SD, _SIDE[order.side], _TT, fix_timestamp(), _QTY, str(qty),
+                    _OT, _LIMIT, _PX, self._price(order.price), _TIF_TAG, _TIF[order.tif], _DEST, dest]
+        else:
+            flat = [_CL, oid, _SYM, order.symbol, _SD, _SIDE[order.side], _TT, fix_timestamp(), _QTY, str(qty),
+                    _OT, _MARKET, _TIF_TAG, _TIF[order.tif], _DEST, dest]
+        self.path_of[oid] = dest
+        self._sent_wall[oid] = now_ns()
+        self.sent[oid] = order
+        self.open.add(oid)
+        self._current[oid] = oid
+        self._leg_of[oid] = oid
+        self.orders.on_new_order(self.session, FixMessage(dict(zip(flat[::2], flat[1::2])), flat))
+
+    def _price(self, ticks: int) -> str:
+        """The FIX price text of ``ticks`` (a child's prices are a few ticks around the touch:
+        kept, up to a bound, rather than formatted for every child)."""
+        text = self._prices.get(ticks)
+        if text is None:
+            if len(self._prices) >= 4096:
+                self._prices.clear()
+            text = self._prices[ticks] = self.symbol.tick.format(ticks)
+        return text
 
     def _no_path(self, order: VenueOrder, why: str = "") -> None:
         if self.runner is not None:
@@ -163,11 +183,17 @@ class LiveContext:
 
     def set_timer(self, ts_ns: int) -> None:
         if self._timer is not None:
+            if self._timer_ns <= ts_ns and not self.halted:
+                # The runner re-arms after every report and decision, mostly for the same or a
+                # later time: the pending timer stays (a wake before the runner's time costs one
+                # check there, and it re-arms), rather than a cancel and a new loop timer each time.
+                return
             self._timer.cancel()
             self._timer = None
         if self.halted:
             return
         delay = max(0.0, (ts_ns - self.clock.time_ns()) / 1e9 / self.speed)
+        self._timer_ns = ts_ns
         self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
 
     def _fire(self) -> None:

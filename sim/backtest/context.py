@@ -13,6 +13,7 @@ venue: our resting orders there are gone and the runner is told.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 from wirespeed.clock import SimClock, TimerHandle
@@ -39,10 +40,10 @@ class SimVenue:
     max_qty: int = 0                 # a venue rule: larger orders are rejected (0 = no limit)
     by_ref: dict[int, BookOrder] = field(default_factory=dict)   # feed ref -> our resting order
     dirty: bool = False
+    book: object = field(init=False, default=None)     # the engine's one book (read on every publish)
 
-    @property
-    def book(self):
-        return next(iter(self.engine.books.values()))
+    def __post_init__(self) -> None:
+        self.book = next(iter(self.engine.books.values()))
 
 
 class BacktestContext:
@@ -59,7 +60,7 @@ class BacktestContext:
             fees = FeeSchedule(maker_per_share=-round(v.make_rebate * self.tick_micro),
                                taker_per_share=round(v.take_fee * self.tick_micro))
             sv = SimVenue(v, MatchingEngine(v.name, [symbol], fees=fees, clock=self.clock), lat.get(v.name, 200_000))
-            sv.engine.subscribe(lambda ev, sv=sv: self._event(sv, ev))
+            sv.engine.subscribe(partial(self._event, sv))     # (a C-level call per book event)
             self.venues[v.name] = sv
         self.md_latency_ns = md_latency_ns
         self._by_order: dict[str, tuple[SimVenue, BookOrder]] = {}     # runner order id -> (venue, order)
@@ -196,8 +197,10 @@ class BacktestContext:
     def _publish(self, v: SimVenue) -> None:
         v.dirty = False
         book = v.book
-        self._md(Quote(v.info.name, self.symbol, self.now_ns(), tuple(book.depth(Side.BUY, DEPTH)),
-                       tuple(book.depth(Side.SELL, DEPTH))))
+        if self.runner is not None:
+            now = self.clock.time_ns()
+            self.clock.call_at(now + self.md_latency_ns, self.runner.on_market,
+                               Quote(v.info.name, self.symbol, now, book.bids.top(DEPTH), book.asks.top(DEPTH)))
 
     def _md(self, md) -> None:
         if self.runner is not None:

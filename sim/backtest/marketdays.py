@@ -65,7 +65,7 @@ class SyntheticDay:
             # (the market's own spread/depth samples are for sim/market's calibration report;
             # a backtest measures from its tape, so one sample a minute is plenty)
             m = SyntheticMarket(MarketConfig(symbols=(prof,), seed=self.seed * 101 + i, sample_s=60.0),
-                                clock=ctx.clock, engine=ctx.venues[name].engine)
+                                clock=ctx.clock, engine=ctx.venues[name].engine, record=False)
             parts = m._parts[self.symbol]
             if primary is None:
                 primary, memory = parts["value"], parts["makers"].memory

@@ -5,7 +5,8 @@
     day["SIMA"].spread_mean, .depth_mean, .trade_sizes(), .profile, .events, .auction_volume
 
 The market owns (or is given) a ``SimClock`` and a ``MatchingEngine``; a backtest passes
-its own so that its orders meet the participants in the same books and time. Instead of
+its own so that its orders meet the participants in the same books and time (and
+``record=False``: it measures the day from its own tape, not from ``days``). Instead of
 ``run_day`` it may call ``start()``, drive the clock itself, and ``close()`` at the end.
 Same seed, same config: the same day, event for event.
 """
@@ -81,7 +82,7 @@ class _Recorder:
 
 class SyntheticMarket:
     def __init__(self, config: MarketConfig, *, clock: SimClock | None = None,
-                 engine: MatchingEngine | None = None):
+                 engine: MatchingEngine | None = None, record: bool = True):
         if not isinstance(config, MarketConfig):
             raise TypeError(f"config must be a MarketConfig, not {config!r}")
         self.config = config
@@ -94,7 +95,10 @@ class SyntheticMarket:
                 self.engine.add_symbol(prof.symbol)
         self.access = VenueAccess(self.engine)
         self.days = {p.symbol: SymbolDay(p.symbol) for p in config.symbols}
-        self.engine.subscribe(_Recorder(self.days))
+        # ``record=False`` (a backtest, which measures from its own tape): no day statistics,
+        # and one subscriber fewer on every book event; the market itself is the same
+        if record:
+            self.engine.subscribe(_Recorder(self.days))
         self._parts: dict[str, dict] = {}
         session_s = config.close_s - config.open_s
         for prof in config.symbols:

@@ -102,3 +102,31 @@ def test_with_an_impact_model_the_rest_beyond_displayed_liquidity_is_split_when_
     # no measured market yet (no volatility): the old rule, all the rest to the best venue
     r.market = NS(mid=lambda: 100.0, volatility=NS(value=lambda: 0.0), rate=NS(value=lambda: 50.0))
     assert legs_of(r.route(Side.BUY, 2000, 101, books())) == [("A", 800, 101), ("B", 800, 101), ("C", 400, 101)]
+
+
+def test_a_route_records_its_reasons_without_formatting_them_and_they_read_as_text():
+    from wirespeed.control.routing.reason import Why
+    legs = router().route(Side.BUY, 2000, 101, books())
+    assert all(isinstance(l.reason, Why) and not l.reason.formatted for l in legs)
+    b = next(l for l in legs if l.venue == "B").reason
+    assert b == ("sweep 200 to 100 (effective 100.10); take at 100 eff 100.10, depth 200, quality penalty 0.00; "
+                 "rest of 600 beyond displayed liquidity to the best venue at the limit; take at 100 eff 100.10, "
+                 "depth 200, quality penalty 0.00")
+    assert b.formatted and repr(b) == repr(str(b)) and f"{b}".startswith("sweep 200")
+
+
+@pytest.mark.parametrize("side,price", [(Side.BUY, 99), (Side.BUY, 98), (Side.SELL, 100), (Side.SELL, 0),
+                                        (Side.BUY, 0)])
+def test_routes_best_post_and_best_take_are_ranks_first(side, price):
+    r = router()
+    r.stats["A"].on_ack(3_000_000)
+    r.on_sent("C", 100)
+    ranked = r.rank(side, books(), take=False, price=price)
+    post = r._best_post(side == Side.BUY, price, books(), ())
+    assert (post.venue, post.score, post.depth, post.reason) == (ranked[0].venue, ranked[0].score, ranked[0].depth,
+                                                                 ranked[0].reason)
+    legs = r.route(side, 10_000, 0, books())          # a market order takes every level, best first
+    take = r.rank(side, books(), take=True)
+    rest = [l for l in legs if "beyond displayed liquidity" in l.reason]
+    assert [l.venue for l in rest] == [take[0].venue]           # the rest goes to the best-ranked venue
+    assert rest[0].reason.endswith(take[0].reason)

@@ -1,6 +1,6 @@
 import pytest
 
-from wirespeed.sim.backtest.sweep import SweepError, SweepSpec, load_spec, run_sweep, tasks, write_results
+from wirespeed.sim.backtest.sweep import SweepError, SweepSpec, batches, load_spec, run_sweep, tasks, write_results
 
 SMALL = SweepSpec(algorithms=("twap", "pov"), seeds=(1, 2), start=5.0, minutes=5.0,
                   params={"pov": {"rate": [0.05, 0.1]}})
@@ -10,6 +10,14 @@ def test_grid_of_tasks():
     ts = tasks(SMALL)
     assert len(ts) == 2 * 1 + 2 * 2
     assert {t["params"].get("rate") for t in ts if t["algo"] == "pov"} == {0.05, 0.1}
+
+
+def test_one_dask_task_per_day_and_seed_holding_every_algorithm_and_setting():
+    ts = tasks(SMALL)
+    groups = batches(ts)
+    assert sorted(i for g in groups for i in g) == list(range(len(ts)))
+    assert [{(ts[i]["day"], ts[i]["seed"]) for i in g} for g in groups] == [{("stylised", 1)}, {("stylised", 2)}]
+    assert all(sorted(ts[i]["algo"] for i in g) == ["pov", "pov", "twap"] for g in groups)
 
 
 def test_small_sweep_same_numbers_serially_and_on_a_two_worker_local_cluster(tmp_path):
