@@ -200,7 +200,18 @@ class ScheduledAlgorithm(Algorithm):
         return max(p.start_ns + 1, p.end_ns - int(self.config.finish_s * NS))
 
     def next_decision_ns(self, now_ns: int) -> int:
-        return now_ns + int(self.config.decision_s * NS)
+        return self.grid_after(now_ns)
+
+    def grid_after(self, now_ns: int) -> int:
+        """The first point of the decision grid (start + k x decision_s) after ``now_ns``. Decisions
+        keep to the grid rather than following ``now + decision_s``: a timer that fires late (live,
+        the loop's lag) would otherwise push every later decision, and the schedule's phase, by its
+        lateness, and the live run would decide at other times than the backtest."""
+        d = max(1, int(self.config.decision_s * NS))
+        start = self.parent.start_ns
+        if now_ns < start:
+            return start
+        return start + ((now_ns - start) // d + 1) * d
 
     def cap_allowance(self) -> float:
         cap = self.config.participation_cap

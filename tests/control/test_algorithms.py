@@ -116,11 +116,31 @@ def test_vwap_front_loads_with_a_front_loaded_profile_and_reweights_on_actual_vo
     prof = VolumeProfile(tuple(T0 + i * step for i in range(12)), (40_000.,) * 3 + (10_000.,) * 9, T0 + 3600 * NS)
     algo = create("vwap", parent(qty=12_000), VwapConfig(profile=prof, participation_cap=None, finish_s=0), MarketState("XYZ"))
     quarter = T0 + 15 * 60 * NS
-    assert algo.target(quarter) == pytest.approx(12_000 * 120_000 / 210_000)
+    # the target is what is due by the next decision (30 s grid): just before the quarter, the quarter
+    assert algo.target(quarter - 1) == pytest.approx(12_000 * 120_000 / 210_000)
     # today is busier than history so far: more of the horizon's volume is behind us
     algo.start_volume = 0
     algo.market.volume = 240_000
-    assert algo.target(quarter) > 12_000 * 120_000 / 210_000
+    assert algo.target(quarter - 1) > 12_000 * 120_000 / 210_000
+
+
+def test_vwap_target_steps_on_the_decision_grid_and_stays_within_max_deviation_of_history():
+    step = 5 * 60 * NS
+    prof = VolumeProfile(tuple(T0 + i * step for i in range(12)), (10_000.,) * 12, T0 + 3600 * NS)
+    cfg = VwapConfig(profile=prof, participation_cap=None, finish_s=0, decision_s=30.0, max_deviation=0.02)
+    algo = create("vwap", parent(qty=12_000), cfg, MarketState("XYZ"))
+    algo.start_volume = 0
+    # constant inside one interval (the slice of [60 s, 90 s) is due at 60 s), a step at the next
+    assert algo.target(T0 + 60 * NS) == algo.target(T0 + 89 * NS) == pytest.approx(12_000 * 90 / 3600)
+    assert algo.target(T0 + 90 * NS) == pytest.approx(12_000 * 120 / 3600)
+    # a day running ten times busier than history moves the schedule by max_deviation, no more
+    algo.market.volume = 10 * 10_000 * 2           # ten times the first ten minutes' history
+    hist = 12_000 * 630 / 3600
+    assert algo.target(T0 + 600 * NS) == pytest.approx(hist + 0.02 * 12_000)
+    algo.market.volume = 1                          # and nearly silent: as far below
+    assert algo.target(T0 + 600 * NS) == pytest.approx(hist - 0.02 * 12_000)
+    with pytest.raises(ExecutionRefused, match="max_deviation must be in"):
+        VwapConfig(profile=prof, max_deviation=1.5)
 
 
 def test_iceberg_display_randomised_bounded_seeded_and_refreshed():
