@@ -12,8 +12,8 @@ from wirespeed.control.algorithms.placement import limit_price
 from wirespeed.control.algorithms.pov import PovConfig
 from wirespeed.control.algorithms.twap import TwapConfig, even_slices
 from wirespeed.control.algorithms.vwap import VolumeProfile, VwapConfig
-from wirespeed.control.marketdata import MarketState
-from wirespeed.control.model import ExecutionRefused, NewChild, ReplaceChild, Urgency, make_parent
+from wirespeed.control.marketdata import MarketState, Quote
+from wirespeed.control.model import ChildDone, ChildFill, ExecutionRefused, NewChild, ReplaceChild, Urgency, make_parent
 from wirespeed.symbols import SymbolTable
 
 from .drive import NS, T0, drive, parent
@@ -141,6 +141,23 @@ def test_vwap_target_steps_on_the_decision_grid_and_stays_within_max_deviation_o
     assert algo.target(T0 + 600 * NS) == pytest.approx(hist - 0.02 * 12_000)
     with pytest.raises(ExecutionRefused, match="max_deviation must be in"):
         VwapConfig(profile=prof, max_deviation=1.5)
+
+
+def test_an_unreported_crossing_child_is_catch_up_under_way_not_shares_still_behind():
+    # live, an IOC child's fills come back a round trip later: the next decision must not cross
+    # again on its shares (the backtest, whose reports come back at once, never would)
+    cfg = TwapConfig(seed=1, size_jitter=0.0, time_jitter=0.0, catch_up=0.0)
+    algo = create("twap", parent(qty=11_800), cfg, MarketState("XYZ"))      # 118 slices of 100
+    algo.market.update(Quote("V1", "XYZ", T0 - 1, ((10_000, 1000),), ((10_002, 1000),)))
+    (first,) = algo.start(T0)
+    assert first.urgency is Urgency.PASSIVE and first.qty == 100
+    algo.on_done(ChildDone(first.child_id, 100, T0 + NS))                  # it left the book unfilled
+    (ioc,) = algo.on_timer(T0 + 28 * NS)                                   # the slice-lead check
+    assert ioc.urgency is Urgency.CROSS and ioc.tif == TimeInForce.IOC and ioc.qty == 100
+    (nxt,) = algo.on_timer(T0 + 30 * NS)                                   # no report from the IOC yet
+    assert nxt.urgency is Urgency.PASSIVE and nxt.tif == TimeInForce.DAY and nxt.qty == 100
+    algo.on_fill(ChildFill(ioc.child_id, 100, 10_002, "V1", T0 + 31 * NS))
+    assert algo.filled == 100 and ioc.child_id not in algo.working
 
 
 def test_iceberg_display_randomised_bounded_seeded_and_refreshed():
