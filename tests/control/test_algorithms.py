@@ -180,6 +180,19 @@ def test_iceberg_reprices_when_the_touch_moves_but_not_past_the_limit():
     assert reps and max(r.price for r in reps) == 10_003
 
 
+def test_iceberg_follows_the_touch_towards_the_market_only():
+    algo = create("iceberg", parent(qty=4_000), IcebergConfig(display_qty=400, seed=1), MarketState("XYZ"))
+    m = algo.market
+    m.update(Quote("V1", "XYZ", T0 - 1, ((10_000, 1000),), ((10_002, 1000),)))
+    (child,) = algo.start(T0)
+    assert child.price == 10_000
+    # a bid below the child is a book that does not show the child yet: it stays where it is
+    assert algo.on_market(Quote("V1", "XYZ", T0 + 1, ((9_998, 1000),), ((10_002, 1000),))) == []
+    # a bid above it moved away from it: the child follows
+    (rep,) = algo.on_market(Quote("V1", "XYZ", T0 + 2, ((10_001, 1000),), ((10_003, 1000),)))
+    assert isinstance(rep, ReplaceChild) and rep.price == 10_001
+
+
 def test_adaptive_records_switches_with_reasons():
     cfg = AdaptiveConfig(is_config=IsConfig(params=AC), wide_spread_bps=5.0)
     algo = create("adaptive", parent(qty=60_000), cfg, MarketState("XYZ"))
