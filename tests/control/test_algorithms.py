@@ -186,10 +186,14 @@ def test_iceberg_follows_the_touch_towards_the_market_only():
     m.update(Quote("V1", "XYZ", T0 - 1, ((10_000, 1000),), ((10_002, 1000),)))
     (child,) = algo.start(T0)
     assert child.price == 10_000
+    def quote(ts, bid, ask):
+        q = Quote("V1", "XYZ", ts, ((bid, 1000),), ((ask, 1000),))
+        m.update(q)                      # the runner updates the market, then tells the algorithm
+        return algo.on_market(q)
     # a bid below the child is a book that does not show the child yet: it stays where it is
-    assert algo.on_market(Quote("V1", "XYZ", T0 + 1, ((9_998, 1000),), ((10_002, 1000),))) == []
+    assert quote(T0 + 1, 9_998, 10_002) == []
     # a bid above it moved away from it: the child follows
-    (rep,) = algo.on_market(Quote("V1", "XYZ", T0 + 2, ((10_001, 1000),), ((10_003, 1000),)))
+    (rep,) = quote(T0 + 2, 10_001, 10_003)
     assert isinstance(rep, ReplaceChild) and rep.price == 10_001
 
 
