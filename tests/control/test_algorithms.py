@@ -206,6 +206,17 @@ def test_adaptive_records_switches_with_reasons():
     assert "spread" in algo.switches[0].reason and algo.switches[1].reason == "normal conditions"
 
 
+def test_passive_and_mid_prices_never_take_on_a_locked_or_crossed_book():
+    # live, a fill can come back before the feed removes the filled order: the view shows our own
+    # bid at or above the ask; a passive or mid price stays one tick off the far touch
+    assert limit_price(Side.BUY, Urgency.PASSIVE, 10_004, 10_003, None) == 10_002
+    assert limit_price(Side.BUY, Urgency.PASSIVE, 10_004, 10_004, None) == 10_003
+    assert limit_price(Side.BUY, Urgency.MID, 10_004, 10_003, None) == 10_002
+    assert limit_price(Side.SELL, Urgency.PASSIVE, 10_004, 10_003, None) == 10_005
+    assert limit_price(Side.SELL, Urgency.MID, 10_003, 10_003, None) == 10_004
+    assert limit_price(Side.BUY, Urgency.CROSS, 10_004, 10_003, None) == 10_003      # a cross still takes
+
+
 def test_placement_by_urgency_and_limit():
     assert limit_price(Side.BUY, Urgency.PASSIVE, 100, 104, None) == 100
     assert limit_price(Side.BUY, Urgency.MID, 100, 103, None) == 101
