@@ -200,7 +200,18 @@ class ScheduledAlgorithm(Algorithm):
         return max(p.start_ns + 1, p.end_ns - int(self.config.finish_s * NS))
 
     def next_decision_ns(self, now_ns: int) -> int:
-        return now_ns + int(self.config.decision_s * NS)
+        return self.grid_after(now_ns)
+
+    def grid_after(self, now_ns: int) -> int:
+        """The first point of the decision grid (start + k x decision_s) after ``now_ns``. Decisions
+        keep to the grid rather than following ``now + decision_s``: a timer that fires late (live,
+        the loop's lag) would otherwise push every later decision, and the schedule's phase, by its
+        lateness, and the live run would decide at other times than the backtest."""
+        d = max(1, int(self.config.decision_s * NS))
+        start = self.parent.start_ns
+        if now_ns < start:
+            return start
+        return start + ((now_ns - start) // d + 1) * d
 
     def cap_allowance(self) -> float:
         cap = self.config.participation_cap
@@ -242,7 +253,10 @@ class ScheduledAlgorithm(Algorithm):
                     committed -= w.leaves
         # behind: what was due an interval ago and is still unfilled; at the slice-lead wake,
         # everything due by now (the slice that had its interval is finished before the next)
-        behind = (target if pre_wake else min(target, self.due_before(now_ns))) - self.filled
+        # (an IOC child not yet reported is that catch-up under way, not shares still behind: live,
+        # its fills come back a round trip later, and counting it as unfilled crossed again on the
+        # same shares, a decision the backtest, whose reports come back at once, never made)
+        behind = (target if pre_wake else min(target, self.due_before(now_ns))) - self.filled - self._crossing()
         late = now_ns >= self.schedule_end_ns()
         if late:
             # mopping up: decide every retry_s, not every interval, so re-priced children that the
@@ -274,6 +288,9 @@ class ScheduledAlgorithm(Algorithm):
             if child is not None:
                 actions.append(child)
         return actions
+
+    def _crossing(self) -> int:
+        return sum(w.leaves for w in self.working.values() if w.tif == TimeInForce.IOC and not w.cancel_sent)
 
     #: ticks past the consolidated far touch a resting child is re-priced to when it must cross:
     #: it rests on one venue, whose touch may sit a tick or two behind the best one (it still

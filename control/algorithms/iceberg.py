@@ -5,7 +5,8 @@ One child is working at a time: ``display_qty`` shares, drawn each refresh from
 ``display_qty * (1 +/- display_jitter)`` (seeded), capped by what remains. It sits at the
 urgency's price (passive at the touch by default). Price rules: when our touch moves away
 from the child by ``reprice_ticks`` or more, the child is replaced at the new price; it is
-never moved beyond the parent's limit (placement clamps). At the end time the rest is cancelled:
+never moved beyond the parent's limit (placement clamps), and only towards the market (a touch on
+the child's far side is the book not yet showing the child itself). At the end time the rest is cancelled:
 an iceberg never crosses to finish.
 """
 from __future__ import annotations
@@ -76,7 +77,11 @@ class Iceberg(Algorithm):
             if w.cancel_sent:
                 continue
             price = limit_price(p.side, w.urgency, self.market.best_bid(), self.market.best_ask(), p.limit)
-            if price is not None and abs(price - w.price) >= self.config.reprice_ticks:
+            # only towards the market: our touch above a resting buy (below a sell) moved away from
+            # it. A touch on the child's other side is the book not yet showing the child itself
+            # (live, the feed brings our own order back a round trip later); following it backed
+            # the child off its price and queue, which the backtest's book never asked for.
+            if price is not None and p.sign * (price - w.price) >= self.config.reprice_ticks:
                 w.price, w.placed_ns = price, now_ns
                 out.append(ReplaceChild(cid, w.qty, price, w.urgency))
         return out

@@ -3,7 +3,8 @@
 A buy at PASSIVE joins the bid, at MID sits at the mid rounded down (towards its own side,
 so it never pays more than half the spread), at CROSS takes the ask; a sell mirrors it.
 With one side of the book empty a passive or mid order falls back to the side that exists
-(one tick inside it), and a cross has nothing to take: ``None``.
+(one tick inside it), and a cross has nothing to take: ``None``. On a locked or crossed book a
+passive or mid price stays one tick off the far touch (it never takes).
 """
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ def limit_price(side: Side, urgency: Urgency, bid: int | None, ask: int | None, 
             price = (bid + ask) // 2 if buy else -((-(bid + ask)) // 2)
         else:
             price = ask if buy else bid
+        if urgency is not Urgency.CROSS and bid >= ask:
+            # a locked or crossed view (live: our own just-filled order still shown at the touch
+            # because the fill came back before the feed's update): a passive or mid price stays
+            # one tick off the far touch rather than taking, as it would on the book as it is
+            price = min(price, ask - 1) if buy else max(price, bid + 1)
     elif urgency is Urgency.CROSS:
         price = (ask if buy else bid)
     elif buy:

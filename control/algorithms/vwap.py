@@ -6,7 +6,12 @@ market supplies it for its calibrated days). Over the order's horizon the histor
 is the expected volume's cumulative share. As the day trades, the volume seen so far replaces
 the history for the past, and the expected rest of the horizon is scaled by how much busier
 (or quieter) the day is running than history, blended in as the horizon elapses: the target is
-``seen / (seen + expected_rest)``.
+``seen / (seen + expected_rest)``. That re-weighted fraction is held within ``max_deviation`` of
+the order around the historical one: early in the horizon a few large prints make the day's pace
+look far off history, and following them unbounded made the schedule jump by more than a slice
+between two decisions (the schedule gap, executed against scheduled, went past its goal of 2 %
+plus one slice); bounded, the schedule moves by at most one historical slice plus twice the bound
+per interval, and the catch-up keeps the executions within ``catch_up`` of it.
 """
 from __future__ import annotations
 
@@ -61,10 +66,13 @@ class VwapConfig(AlgoConfig):
     participation_cap: float | None = 0.25
     catch_up: float = 0.01             # see TwapConfig: the gap within 1 % plus one slice
     slice_lead_s: float = 2.0
+    #: the re-weighted schedule stays within this fraction of the order of the historical one
+    max_deviation: float = 0.02
 
     def __post_init__(self) -> None:
         AlgoConfig.__post_init__(self)
         check(self.profile is not None, "VWAP needs the symbol's intraday volume profile")
+        check(0 <= self.max_deviation <= 1, f"max_deviation must be in [0, 1], not {self.max_deviation!r}")
 
 
 class Vwap(ScheduledAlgorithm):
@@ -80,13 +88,21 @@ class Vwap(ScheduledAlgorithm):
         return min(1.0, self.profile.between(self.parent.start_ns, now_ns) / self.expected)
 
     def target(self, now_ns: int) -> float:
-        f = self.historical_fraction(now_ns)
-        if f >= 1.0:
+        # The target is a step on the decision grid, as TWAP's: at ``now`` what is due by the next
+        # decision (the slice of this interval is due at its start). A target moving on between
+        # decisions would, at the slice-lead check, count the next interval's share as already due
+        # and the gap before a decision would hold nearly two slices.
+        t = min(self.grid_after(now_ns), self.schedule_end_ns())
+        f_t = self.historical_fraction(t)
+        if f_t >= 1.0:
             return float(self.parent.qty)
+        f = self.historical_fraction(now_ns)
         seen = float(self.market_volume() + self.filled)
         if seen <= 0 or f <= 0:
-            return self.parent.qty * f
+            return self.parent.qty * f_t
         pace = seen / (f * self.expected)            # how busy today runs against history
         ratio = 1.0 + f * (pace - 1.0)               # trust today's pace more as it accumulates
+        due = seen + (f_t - f) * self.expected * ratio   # expected by t, today's pace
         rest = (1.0 - f) * self.expected * ratio
-        return self.parent.qty * seen / (seen + rest)
+        d = self.config.max_deviation
+        return self.parent.qty * min(f_t + d, max(f_t - d, due / (seen + rest)))

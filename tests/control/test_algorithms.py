@@ -12,8 +12,8 @@ from wirespeed.control.algorithms.placement import limit_price
 from wirespeed.control.algorithms.pov import PovConfig
 from wirespeed.control.algorithms.twap import TwapConfig, even_slices
 from wirespeed.control.algorithms.vwap import VolumeProfile, VwapConfig
-from wirespeed.control.marketdata import MarketState
-from wirespeed.control.model import ExecutionRefused, NewChild, ReplaceChild, Urgency, make_parent
+from wirespeed.control.marketdata import MarketState, Quote
+from wirespeed.control.model import ChildDone, ChildFill, ExecutionRefused, NewChild, ReplaceChild, Urgency, make_parent
 from wirespeed.symbols import SymbolTable
 
 from .drive import NS, T0, drive, parent
@@ -116,11 +116,48 @@ def test_vwap_front_loads_with_a_front_loaded_profile_and_reweights_on_actual_vo
     prof = VolumeProfile(tuple(T0 + i * step for i in range(12)), (40_000.,) * 3 + (10_000.,) * 9, T0 + 3600 * NS)
     algo = create("vwap", parent(qty=12_000), VwapConfig(profile=prof, participation_cap=None, finish_s=0), MarketState("XYZ"))
     quarter = T0 + 15 * 60 * NS
-    assert algo.target(quarter) == pytest.approx(12_000 * 120_000 / 210_000)
+    # the target is what is due by the next decision (30 s grid): just before the quarter, the quarter
+    assert algo.target(quarter - 1) == pytest.approx(12_000 * 120_000 / 210_000)
     # today is busier than history so far: more of the horizon's volume is behind us
     algo.start_volume = 0
     algo.market.volume = 240_000
-    assert algo.target(quarter) > 12_000 * 120_000 / 210_000
+    assert algo.target(quarter - 1) > 12_000 * 120_000 / 210_000
+
+
+def test_vwap_target_steps_on_the_decision_grid_and_stays_within_max_deviation_of_history():
+    step = 5 * 60 * NS
+    prof = VolumeProfile(tuple(T0 + i * step for i in range(12)), (10_000.,) * 12, T0 + 3600 * NS)
+    cfg = VwapConfig(profile=prof, participation_cap=None, finish_s=0, decision_s=30.0, max_deviation=0.02)
+    algo = create("vwap", parent(qty=12_000), cfg, MarketState("XYZ"))
+    algo.start_volume = 0
+    # constant inside one interval (the slice of [60 s, 90 s) is due at 60 s), a step at the next
+    assert algo.target(T0 + 60 * NS) == algo.target(T0 + 89 * NS) == pytest.approx(12_000 * 90 / 3600)
+    assert algo.target(T0 + 90 * NS) == pytest.approx(12_000 * 120 / 3600)
+    # a day running ten times busier than history moves the schedule by max_deviation, no more
+    algo.market.volume = 10 * 10_000 * 2           # ten times the first ten minutes' history
+    hist = 12_000 * 630 / 3600
+    assert algo.target(T0 + 600 * NS) == pytest.approx(hist + 0.02 * 12_000)
+    algo.market.volume = 1                          # and nearly silent: as far below
+    assert algo.target(T0 + 600 * NS) == pytest.approx(hist - 0.02 * 12_000)
+    with pytest.raises(ExecutionRefused, match="max_deviation must be in"):
+        VwapConfig(profile=prof, max_deviation=1.5)
+
+
+def test_an_unreported_crossing_child_is_catch_up_under_way_not_shares_still_behind():
+    # live, an IOC child's fills come back a round trip later: the next decision must not cross
+    # again on its shares (the backtest, whose reports come back at once, never would)
+    cfg = TwapConfig(seed=1, size_jitter=0.0, time_jitter=0.0, catch_up=0.0)
+    algo = create("twap", parent(qty=11_800), cfg, MarketState("XYZ"))      # 118 slices of 100
+    algo.market.update(Quote("V1", "XYZ", T0 - 1, ((10_000, 1000),), ((10_002, 1000),)))
+    (first,) = algo.start(T0)
+    assert first.urgency is Urgency.PASSIVE and first.qty == 100
+    algo.on_done(ChildDone(first.child_id, 100, T0 + NS))                  # it left the book unfilled
+    (ioc,) = algo.on_timer(T0 + 28 * NS)                                   # the slice-lead check
+    assert ioc.urgency is Urgency.CROSS and ioc.tif == TimeInForce.IOC and ioc.qty == 100
+    (nxt,) = algo.on_timer(T0 + 30 * NS)                                   # no report from the IOC yet
+    assert nxt.urgency is Urgency.PASSIVE and nxt.tif == TimeInForce.DAY and nxt.qty == 100
+    algo.on_fill(ChildFill(ioc.child_id, 100, 10_002, "V1", T0 + 31 * NS))
+    assert algo.filled == 100 and ioc.child_id not in algo.working
 
 
 def test_iceberg_display_randomised_bounded_seeded_and_refreshed():
@@ -143,6 +180,23 @@ def test_iceberg_reprices_when_the_touch_moves_but_not_past_the_limit():
     assert reps and max(r.price for r in reps) == 10_003
 
 
+def test_iceberg_follows_the_touch_towards_the_market_only():
+    algo = create("iceberg", parent(qty=4_000), IcebergConfig(display_qty=400, seed=1), MarketState("XYZ"))
+    m = algo.market
+    m.update(Quote("V1", "XYZ", T0 - 1, ((10_000, 1000),), ((10_002, 1000),)))
+    (child,) = algo.start(T0)
+    assert child.price == 10_000
+    def quote(ts, bid, ask):
+        q = Quote("V1", "XYZ", ts, ((bid, 1000),), ((ask, 1000),))
+        m.update(q)                      # the runner updates the market, then tells the algorithm
+        return algo.on_market(q)
+    # a bid below the child is a book that does not show the child yet: it stays where it is
+    assert quote(T0 + 1, 9_998, 10_002) == []
+    # a bid above it moved away from it: the child follows
+    (rep,) = quote(T0 + 2, 10_001, 10_003)
+    assert isinstance(rep, ReplaceChild) and rep.price == 10_001
+
+
 def test_adaptive_records_switches_with_reasons():
     cfg = AdaptiveConfig(is_config=IsConfig(params=AC), wide_spread_bps=5.0)
     algo = create("adaptive", parent(qty=60_000), cfg, MarketState("XYZ"))
@@ -150,6 +204,17 @@ def test_adaptive_records_switches_with_reasons():
     drive(algo, print_qty=800, prices=lambda k: (10_000, 10_010) if k < 240 else (10_000, 10_002))
     assert [s.new for s in algo.switches][:2] == ["pov", "twap"]
     assert "spread" in algo.switches[0].reason and algo.switches[1].reason == "normal conditions"
+
+
+def test_passive_and_mid_prices_never_take_on_a_locked_or_crossed_book():
+    # live, a fill can come back before the feed removes the filled order: the view shows our own
+    # bid at or above the ask; a passive or mid price stays one tick off the far touch
+    assert limit_price(Side.BUY, Urgency.PASSIVE, 10_004, 10_003, None) == 10_002
+    assert limit_price(Side.BUY, Urgency.PASSIVE, 10_004, 10_004, None) == 10_003
+    assert limit_price(Side.BUY, Urgency.MID, 10_004, 10_003, None) == 10_002
+    assert limit_price(Side.SELL, Urgency.PASSIVE, 10_004, 10_003, None) == 10_005
+    assert limit_price(Side.SELL, Urgency.MID, 10_003, 10_003, None) == 10_004
+    assert limit_price(Side.BUY, Urgency.CROSS, 10_004, 10_003, None) == 10_003      # a cross still takes
 
 
 def test_placement_by_urgency_and_limit():
