@@ -14,6 +14,7 @@ from wirespeed.prices import PriceError
 from wirespeed.reasons import RejectReason
 from wirespeed.symbols import SymbolTable
 
+from ..native import native_fix
 from . import tags as T
 from .message import FixMessage
 
@@ -46,6 +47,8 @@ _NOS_TAGS = (T.ClOrdID, T.Symbol, T.Side, T.OrdType, T.TimeInForce, T.OrderQty, 
 # hot path (``Side(x)`` goes through EnumType.__call__), a dict lookup a few dozen ns.
 _SIDE_IN, _TYPE_IN, _TIF_IN = ({m.fix: m for m in cls} for cls in (Side, OrdType, TimeInForce))
 _SIDE_OUT, _TYPE_OUT, _TIF_OUT = ({m: m.fix for m in cls} for cls in (Side, OrdType, TimeInForce))
+_fix = native_fix()
+_NATIVE = None if _fix is None else _fix.OrderDecoder(_SIDE_IN, _TYPE_IN, _TIF_IN, TimeInForce.DAY, OrdType.LIMIT).decode
 
 
 def _member(table: dict, cls, tag: int, value: str | None, default=None):
@@ -63,11 +66,23 @@ def decode_new_order(msg: FixMessage, symbols: SymbolTable, order_id: int, sessi
     """NewOrderSingle -> Order. Raises DecodeError(reason, text).
 
     The values are read in one call (a shape-matched message hands them out of its match
-    at once) and the enumerations through dicts: this is on every order's path."""
+    at once). The enumerations, OrderQty and Price are decoded in C where the native codec is
+    built (``_NATIVE``: the same members and integers, tests/gateway/test_native_fix.py); a
+    value it does not accept comes here, to the Python decoder, which names the problem."""
     cl_ord_id, name, side, ord_type, tif, qty_text, price_text = msg.values(_NOS_TAGS)
     sym = symbols.by_name(name or "")
     if sym is None:
         raise DecodeError(RejectReason.UNKNOWN_SYMBOL, f"unknown symbol {name!r}")
+    if _NATIVE is not None:
+        tick = sym.tick
+        got = _NATIVE(side, ord_type, tif, qty_text, price_text, tick.units, tick.decimals)
+        if got is not None:
+            return Order(order_id, cl_ord_id or "", session, sym.index, *got)
+    return _decode_values(sym, cl_ord_id, side, ord_type, tif, qty_text, price_text, order_id, session)
+
+
+def _decode_values(sym, cl_ord_id, side, ord_type, tif, qty_text, price_text, order_id: int, session: int) -> Order:
+    """The Python decoder of a NewOrderSingle's values (the reference; every reject's text)."""
     side = _member(_SIDE_IN, Side, T.Side, side)
     ord_type = _member(_TYPE_IN, OrdType, T.OrdType, ord_type)
     tif = _member(_TIF_IN, TimeInForce, T.TimeInForce, tif, TimeInForce.DAY)

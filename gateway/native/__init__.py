@@ -2,13 +2,17 @@
 
 - ``_risk.RiskCore``: the risk golden model's decision (hw/risk/model.py) in C, behind the
   ``native`` risk backend (gateway/risk.py).
-- ``_fix``: the FIX frame check (BodyLength, CheckSum) and the template encoder of the hot
-  messages (sequence number, SendingTime, BodyLength, CheckSum into one buffer).
+- ``_fix``: the FIX template encoder of every hot message (sequence number, SendingTime,
+  BodyLength and CheckSum rendered into one buffer) and the frame check of the parser's fast
+  path (BodyLength, CheckSum).
 
-Each is optional at run time: where an extension is not built the Python path (the reference)
-runs, and ``AVAILABLE`` says which are there. docs/gateway/native.md describes the split.
+Each is optional: where an extension is not built, or ``WIRESPEED_NATIVE=0`` is in the
+environment (the benches' "before" gateway, a bisect), the Python code runs, which stays the
+reference the tests compare the native path with byte for byte. docs/gateway/native.md.
 """
 from __future__ import annotations
+
+import os
 
 try:
     from . import _risk
@@ -18,4 +22,18 @@ except ImportError as exc:        # not built (a source checkout without ``make 
 else:
     RISK_ERROR = ""
 
-__all__ = ["_risk", "RISK_ERROR"]
+try:
+    from . import _fix
+except ImportError:
+    _fix = None
+
+#: The native FIX codec is used where built, unless WIRESPEED_NATIVE=0 (read once, at import).
+ENABLED = os.environ.get("WIRESPEED_NATIVE", "1") != "0"
+
+
+def native_fix():
+    """The ``_fix`` extension if it is built and enabled, else None (the Python codec runs)."""
+    return _fix if ENABLED else None
+
+
+__all__ = ["ENABLED", "RISK_ERROR", "_fix", "_risk", "native_fix"]

@@ -1,0 +1,93 @@
+"""The native FIX codec (gateway/native/fix.c) against the Python code it stands in for: the
+same bytes for the same values, whatever the values are."""
+import random
+from decimal import Decimal
+
+import pytest
+
+from wirespeed.enums import Side
+from wirespeed.gateway.fix.encoder import Encoder, Template
+from wirespeed.gateway.native import _fix
+
+pytestmark = pytest.mark.skipif(_fix is None, reason="gateway/native/_fix not built")
+
+
+def _value(rng):
+    kind = rng.randrange(9)
+    if kind == 0:
+        return rng.randint(-(1 << 70), 1 << 70)          # past 64 bits: Python's int formatting
+    if kind == 1:
+        return rng.randint(0, 10 ** 6)
+    if kind == 2:
+        return rng.choice(list(Side))                    # an IntEnum, as an f-string formats it
+    if kind == 3:
+        return rng.choice([True, False, None, Decimal("190.2500"), 1.5])
+    if kind == 4:   # text beyond latin-1: '?' each, BodyLength in characters as the f-string's
+        return "".join(rng.choice("AZ09.é€\U0001F600\udc80") for _ in range(rng.randrange(6)))
+    if kind == 5:
+        return "X" * rng.choice([0, 1, 900, 5000])      # past the 1 KiB stack buffer
+    return "".join(rng.choice("ABCDEFGHIJ0123456789-:.") for _ in range(rng.randrange(1, 24)))
+
+
+def test_native_templates_render_the_python_templates_bytes():
+    rng = random.Random(7)
+    for trial in range(400):
+        tags = tuple(rng.sample(range(1, 9999), rng.randrange(0, 14)))
+        sender = rng.choice(["GW", "GATEWAY-Ω", "G€"])
+        t = Encoder(rng.choice(["FIX.4.2", "FIX.4.4"]), sender, rng.choice(["VENUE1", "C"])).template(
+            rng.choice(["D", "8", "AE"]), tags)
+        assert t.encode is not t.py_encode
+        for _ in range(3):
+            values = [_value(rng) for _ in tags]
+            seq, ts = rng.choice([1, 2 ** 40, -3, "17"]), rng.choice(["20261201-16:00:00.123", "", "ü"])
+            assert t.encode(seq, values, ts) == t.py_encode(seq, values, ts), (tags, values)
+
+
+def test_native_template_errors_match_in_kind():
+    t = Template(b"FIX.4.4", "D", "GW", "V", (11, 55))
+    for call in (t.encode, t.py_encode):
+        with pytest.raises(ValueError):
+            call(1, ["a"], "ts")              # a value short
+        with pytest.raises(TypeError):
+            call(1, 5, "ts")                  # not a sequence
+    with pytest.raises(ValueError, match="template of 2 values given 3"):
+        t.encode(1, ["a", "b", "c"], "ts")
+    with pytest.raises(TypeError, match="Template part 1 must be bytes"):
+        _fix.Template(b"8=FIX.4.4\x019=", (b"a", "b", b"c"))
+
+
+def _text(rng, alphabet="0123456789.", n=6):
+    return "".join(rng.choice(alphabet) for _ in range(rng.randrange(n)))
+
+
+def test_native_order_decoder_accepts_exactly_what_the_python_decoder_accepts():
+    from wirespeed.gateway.fix import orders as fo
+    from wirespeed.prices import TickSize
+    from wirespeed.symbols import Symbol
+
+    rng = random.Random(3)
+    ticks = [TickSize(1, 2), TickSize(5, 2), TickSize(1, 0), TickSize(25, 4), TickSize(3, 9)]
+    accepted = refused = 0
+    for trial in range(5_000):
+        sym = Symbol(1, "AAPL", rng.choice(ticks))
+        side = rng.choice(["1", "2", "5", "1", "2", "", None, "1 ", "١"])
+        ord_type = rng.choice(["1", "2", "2", "3", None])
+        tif = rng.choice(["0", "1", "3", "4", None, "6", ""])
+        qty = rng.choice([_text(rng), str(rng.randint(0, 999)), str(rng.randint(0, 999)), _text(rng, "0123456789", 22), str(rng.randint(0, 1 << 33)), "100.000",
+                          "1e3", "٣", "-5", None, "4294967295", "4294967296", "12.", ".5"])
+        price = rng.choice([_text(rng), _text(rng, "0123456789", 30) + "." + _text(rng, "0", 12), "190.25", "190.25",
+                            "190.2500", ".05", "5.", "0", "42949672.95", "42949672.96", "1.2.3", "²", None,
+                            "0.000000003", "18446744073709551616", "9" * 18 + ".5", "9" * 19])
+        try:
+            want = fo._decode_values(sym, "C", side, ord_type, tif, qty, price, 7, 0)
+        except fo.DecodeError:
+            want = None
+        got = fo._NATIVE(side, ord_type, tif, qty, price, sym.tick.units, sym.tick.decimals)
+        if want is None:
+            assert got is None, (sym.tick, side, ord_type, tif, qty, price, got)
+            refused += 1
+        else:
+            assert got == (want.side, want.ord_type, want.tif, want.qty, want.price), (sym.tick, qty, price, got)
+            assert [type(v) for v in got[:3]] == [type(want.side), type(want.ord_type), type(want.tif)]
+            accepted += 1
+    assert accepted > 200 and refused > 1_000, (accepted, refused)
