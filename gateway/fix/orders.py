@@ -14,7 +14,7 @@ from wirespeed.prices import PriceError
 from wirespeed.reasons import RejectReason
 from wirespeed.symbols import SymbolTable
 
-from ..native import native_fix
+from ..native import native_fix, order_maker
 from . import tags as T
 from .message import FixMessage
 
@@ -49,6 +49,7 @@ _SIDE_IN, _TYPE_IN, _TIF_IN = ({m.fix: m for m in cls} for cls in (Side, OrdType
 _SIDE_OUT, _TYPE_OUT, _TIF_OUT = ({m: m.fix for m in cls} for cls in (Side, OrdType, TimeInForce))
 _fix = native_fix()
 _NATIVE = None if _fix is None else _fix.OrderDecoder(_SIDE_IN, _TYPE_IN, _TIF_IN, TimeInForce.DAY, OrdType.LIMIT).decode
+_ORDER = order_maker() or Order     # Order(...) in one C call (its key too), where built
 
 
 def _member(table: dict, cls, tag: int, value: str | None, default=None):
@@ -77,7 +78,7 @@ def decode_new_order(msg: FixMessage, symbols: SymbolTable, order_id: int, sessi
         tick = sym.tick
         got = _NATIVE(side, ord_type, tif, qty_text, price_text, tick.units, tick.decimals)
         if got is not None:
-            return Order(order_id, cl_ord_id or "", session, sym.index, *got)
+            return _ORDER(order_id, cl_ord_id or "", session, sym.index, *got)
     return _decode_values(sym, cl_ord_id, side, ord_type, tif, qty_text, price_text, order_id, session)
 
 
