@@ -8,9 +8,10 @@
  * Values render as an f-string renders them: str as is, int in decimal, anything else through
  * format(value, ""); text is latin-1 with '?' for what latin-1 cannot hold (encode "replace").
  *
- * frame_ok(data, start, body_start, body_length): whether the frame at start has that
+ * frame_ok(data, start, end, body_start, body_length): whether the frame data[start:end] has that
  * BodyLength (its "10=" where the length says, SOHs around it) and the CheckSum it states: one
- * C pass over the bytes instead of slicing, adler32 and a table compare in Python.
+ * C pass over the bytes instead of slicing, adler32 and a table compare in Python (the parser's
+ * fast path, gateway/fix/parser.py).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -325,32 +326,35 @@ static PyTypeObject OrderDecoderType = {
     .tp_methods = OrderDecoder_methods,
 };
 
-/* frame_ok(data, start, body_start, body_length) -> bool */
+/* frame_ok(data, start, end, body_start, body_length) -> bool: the frame data[start:end] has the
+ * BodyLength it states (its body_length bytes from body_start end where "10=xxx|" begins, and
+ * that is the frame's end) and the CheckSum it states (the sum of every byte before "10="). */
 static PyObject *frame_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 4 || !PyBytes_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "frame_ok(data: bytes, start, body_start, body_length)");
+    if (nargs != 5 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "frame_ok(data: bytes, start, end, body_start, body_length)");
         return NULL;
     }
-    Py_ssize_t start = PyLong_AsSsize_t(args[1]), body_start = PyLong_AsSsize_t(args[2]),
-               length = PyLong_AsSsize_t(args[3]);
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]),
+               body_start = PyLong_AsSsize_t(args[3]), length = PyLong_AsSsize_t(args[4]);
     if (PyErr_Occurred()) return NULL;
     const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(args[0]);
     Py_ssize_t n = PyBytes_GET_SIZE(args[0]);
-    Py_ssize_t end = body_start + length;   /* where "10=" must be */
-    if (start < 0 || body_start < start || length < 1 || end + 7 > n) Py_RETURN_FALSE;
-    if (d[end - 1] != 1 || d[end] != '1' || d[end + 1] != '0' || d[end + 2] != '=' || d[end + 6] != 1)
+    Py_ssize_t trailer = body_start + length;   /* where "10=" must be */
+    if (start < 0 || body_start < start || length < 1 || end > n || trailer + 7 != end) Py_RETURN_FALSE;
+    if (d[trailer - 1] != 1 || d[trailer] != '1' || d[trailer + 1] != '0' || d[trailer + 2] != '=' ||
+        d[trailer + 6] != 1)
         Py_RETURN_FALSE;
     unsigned sum = 0;
-    for (Py_ssize_t k = start; k < end; k++) sum += d[k];
+    for (Py_ssize_t k = start; k < trailer; k++) sum += d[k];
     sum &= 0xFF;
-    if (d[end + 3] != '0' + sum / 100 || d[end + 4] != '0' + sum / 10 % 10 || d[end + 5] != '0' + sum % 10)
+    if (d[trailer + 3] != '0' + sum / 100 || d[trailer + 4] != '0' + sum / 10 % 10 || d[trailer + 5] != '0' + sum % 10)
         Py_RETURN_FALSE;
     Py_RETURN_TRUE;
 }
 
 static PyMethodDef module_methods[] = {
     {"frame_ok", (PyCFunction)(void (*)(void))frame_ok, METH_FASTCALL,
-     "frame_ok(data, start, body_start, body_length) -> bool: BodyLength and CheckSum as stated"},
+     "frame_ok(data, start, end, body_start, body_length) -> bool: BodyLength and CheckSum as stated"},
     {NULL}
 };
 

@@ -91,3 +91,34 @@ def test_native_order_decoder_accepts_exactly_what_the_python_decoder_accepts():
             assert [type(v) for v in got[:3]] == [type(want.side), type(want.ord_type), type(want.tif)]
             accepted += 1
     assert accepted > 200 and refused > 1_000, (accepted, refused)
+
+
+def test_frame_ok_checks_bodylength_and_checksum_as_the_python_parser():
+    from wirespeed.gateway.fix.checksum import checksum
+    from wirespeed.gateway.fix.encoder import encode_message
+
+    rng = random.Random(9)
+    good = bad = 0
+    for trial in range(3_000):
+        raw = encode_message("FIX.4.4", "D", "C", "GW", trial, [(11, "X" * rng.randrange(300)), (38, "1")], "T")
+        lead = b"8=FIX" * rng.randrange(2)
+        data = bytearray(lead + raw + b"8=FIX.4.4" * rng.randrange(2))
+        start, end = len(lead), len(lead) + len(raw)
+        length_at = raw.index(b"\x019=") + 3
+        body_start = raw.index(b"\x01", length_at) + 1 + start
+        length = int(raw[length_at:body_start - start - 1])
+        kind = rng.randrange(5)
+        if kind == 1:
+            data[rng.randrange(start, end)] ^= 1 << rng.randrange(7)   # a flipped bit anywhere in the frame
+        elif kind == 2:
+            length += rng.choice([-1, 1, 7])
+        elif kind == 3:
+            end -= 1
+        data = bytes(data)
+        trailer = body_start + length
+        want = (trailer + 7 == end and end <= len(data) and data[trailer - 1:trailer + 3] == b"\x0110="
+                and data[end - 1] == 1 and data[trailer + 3:trailer + 6] == b"%03d" % checksum(data[start:trailer]))
+        assert _fix.frame_ok(data, start, end, body_start, length) is want, (trial, kind)
+        good += want
+        bad += not want
+    assert good > 500 and bad > 1000
