@@ -50,6 +50,8 @@ _SIDE_OUT, _TYPE_OUT, _TIF_OUT = ({m: m.fix for m in cls} for cls in (Side, OrdT
 _fix = native_fix()
 _NATIVE = None if _fix is None else _fix.OrderDecoder(_SIDE_IN, _TYPE_IN, _TIF_IN, TimeInForce.DAY, OrdType.LIMIT).decode
 _ORDER = order_maker() or Order     # Order(...) in one C call (its key too), where built
+_REPORT = None if _fix is None else _fix.decode_report
+_VENUE_ID = None if _fix is None else _fix.venue_order_id
 
 
 def _member(table: dict, cls, tag: int, value: str | None, default=None):
@@ -131,6 +133,13 @@ def venue_cl_ord_id(order_id: int) -> str:
 
 def venue_order_id(cl_ord_id: str) -> int | None:
     """The gateway order id in a venue ClOrdID (``venue_cl_ord_id``, optionally ``.n`` for a cancel)."""
+    if _VENUE_ID is not None:
+        return _VENUE_ID(cl_ord_id)
+    return _venue_order_id(cl_ord_id)
+
+
+def _venue_order_id(cl_ord_id: str) -> int | None:
+    """venue_order_id in Python (the reference)."""
     base = cl_ord_id.split(".", 1)[0]
     if _HEX8(base) is None:
         return None
@@ -210,8 +219,19 @@ _ER_TAGS = (T.ClOrdID, T.ExecID, T.ExecType, T.OrdStatus, T.LastQty, T.LastPx, T
 
 def decode_exec_report(msg: FixMessage) -> dict:
     """The fields of a venue ExecutionReport the gateway acts on (ints, ticks stay strings).
-    (The values in one call: a shape-matched report hands them out of its match at once.)"""
-    cl, exec_id, exec_type, status, last_qty, last_px, text, reason, cum_qty, avg_px = msg.values(_ER_TAGS)
+    (The values in one call: a shape-matched report hands them out of its match at once; the
+    dict built in C where the native codec is, ``_decode_report``: the same dict.)"""
+    values = msg.values(_ER_TAGS)
+    if _REPORT is not None:
+        rep = _REPORT(values)
+        if rep is not None:
+            return rep
+    return _decode_report(values)
+
+
+def _decode_report(values: tuple) -> dict:
+    """decode_exec_report's dict in Python (the reference)."""
+    cl, exec_id, exec_type, status, last_qty, last_px, text, reason, cum_qty, avg_px = values
     return {
         "cl_ord_id": cl or "",
         "exec_id": exec_id or "",

@@ -12,6 +12,9 @@
  * BodyLength (its "10=" where the length says, SOHs around it) and the CheckSum it states: one
  * C pass over the bytes instead of slicing, adler32 and a table compare in Python (the parser's
  * fast path, gateway/fix/parser.py).
+ *
+ * decode_report(values), venue_order_id(text): a venue ExecutionReport's fields as
+ * fix/orders.py decode_exec_report has them, and the order id in its ClOrdID.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -352,9 +355,79 @@ static PyObject *frame_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs
     Py_RETURN_TRUE;
 }
 
+
+/* venue_order_id(text) -> int or None: fix/orders.py venue_order_id, the gateway order id in a
+ * venue ClOrdID (8 upper-case hex digits, optionally ".n"). */
+static PyObject *venue_order_id(PyObject *mod, PyObject *text) {
+    if (!PyUnicode_Check(text)) { PyErr_SetString(PyExc_TypeError, "venue_order_id needs a str"); return NULL; }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t dot = PyUnicode_FindChar(text, '.', 0, n, 1);
+    if (dot == -2) return NULL;
+    if ((dot < 0 ? n : dot) != 8) Py_RETURN_NONE;
+    unsigned long v = 0;
+    for (Py_ssize_t k = 0; k < 8; k++) {
+        Py_UCS4 c = PyUnicode_READ_CHAR(text, k);
+        if (c >= '0' && c <= '9') v = v << 4 | (c - '0');
+        else if (c >= 'A' && c <= 'F') v = v << 4 | (c - 'A' + 10);
+        else Py_RETURN_NONE;
+    }
+    return PyLong_FromUnsignedLong(v);
+}
+
+/* _int_qty: a venue quantity as a whole number, -1 when it is not one (at most 18 digits each side). */
+static long long int_qty(PyObject *v) {
+    if (v == Py_None) return 0;
+    if (!PyUnicode_CheckExact(v)) return -2;         /* not a str: the caller's Python */
+    Py_ssize_t n;
+    const unsigned char *s = ascii_of(v, &n);
+    if (s == NULL) return -1;                        /* non-ASCII: never digits, so never a quantity */
+    if (n == 0) return 0;                            /* "" or None: (text or "0") */
+    Py_ssize_t dot = find_dot(s, n), whole = dot < 0 ? n : dot;
+    Py_ssize_t frac_from = whole + 1, frac_len = dot < 0 ? 0 : n - frac_from;
+    if (whole > 18 || frac_len > 18 || !all_digits(s, 0, whole)) return -1;
+    if (frac_len && !all_digits(s, frac_from, n)) return -1;
+    long long q = 0;
+    for (Py_ssize_t k = 0; k < whole; k++) q = q * 10 + (s[k] - '0');
+    return q;
+}
+
+static PyObject *k_cl, *k_exec_id, *k_exec_type, *k_status, *k_last_qty, *k_last_px, *k_text, *k_reason,
+                *k_cum_qty, *k_avg_px, *s_empty, *s_zero;
+
+/* decode_report(values) -> dict or None: fix/orders.py decode_exec_report of the values of its
+ * _ER_TAGS (ClOrdID, ExecID, ExecType, OrdStatus, LastQty, LastPx, Text, OrdRejReason, CumQty,
+ * AvgPx); None where a quantity is not a str (the Python decoder decides those). */
+static PyObject *decode_report(PyObject *mod, PyObject *values) {
+    if (!PyTuple_Check(values) || PyTuple_GET_SIZE(values) != 10) {
+        PyErr_SetString(PyExc_TypeError, "decode_report needs the 10-tuple of the report's values");
+        return NULL;
+    }
+    PyObject **v = &PyTuple_GET_ITEM(values, 0);
+    long long last_qty = int_qty(v[4]), cum_qty = int_qty(v[8]);
+    if (last_qty == -2 || cum_qty == -2) Py_RETURN_NONE;
+    PyObject *d = PyDict_New();
+    if (d == NULL) return NULL;
+#define OR(x, dflt) ((x) == Py_None ? (dflt) : (x))
+    PyObject *lq = PyLong_FromLongLong(last_qty), *cq = PyLong_FromLongLong(cum_qty);
+    int bad = lq == NULL || cq == NULL ||
+        PyDict_SetItem(d, k_cl, OR(v[0], s_empty)) || PyDict_SetItem(d, k_exec_id, OR(v[1], s_empty)) ||
+        PyDict_SetItem(d, k_exec_type, OR(v[2], s_empty)) || PyDict_SetItem(d, k_status, OR(v[3], s_empty)) ||
+        PyDict_SetItem(d, k_last_qty, lq) || PyDict_SetItem(d, k_last_px, OR(v[5], s_zero)) ||
+        PyDict_SetItem(d, k_text, OR(v[6], s_empty)) || PyDict_SetItem(d, k_reason, v[7]) ||
+        PyDict_SetItem(d, k_cum_qty, cq) || PyDict_SetItem(d, k_avg_px, OR(v[9], s_zero));
+#undef OR
+    Py_XDECREF(lq); Py_XDECREF(cq);
+    if (bad) { Py_DECREF(d); return NULL; }
+    return d;
+}
+
 static PyMethodDef module_methods[] = {
     {"frame_ok", (PyCFunction)(void (*)(void))frame_ok, METH_FASTCALL,
      "frame_ok(data, start, end, body_start, body_length) -> bool: BodyLength and CheckSum as stated"},
+    {"venue_order_id", (PyCFunction)venue_order_id, METH_O,
+     "venue_order_id(text) -> the gateway order id of a venue ClOrdID, or None"},
+    {"decode_report", (PyCFunction)decode_report, METH_O,
+     "decode_report(values) -> decode_exec_report's dict, or None (the Python decoder's case)"},
     {NULL}
 };
 
@@ -362,6 +435,12 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fix", "The FIX code
                                     module_methods};
 
 PyMODINIT_FUNC PyInit__fix(void) {
+    struct { PyObject **p; const char *s; } keys[] = {
+        {&k_cl, "cl_ord_id"}, {&k_exec_id, "exec_id"}, {&k_exec_type, "exec_type"}, {&k_status, "ord_status"},
+        {&k_last_qty, "last_qty"}, {&k_last_px, "last_px"}, {&k_text, "text"}, {&k_reason, "ord_rej_reason"},
+        {&k_cum_qty, "cum_qty"}, {&k_avg_px, "avg_px"}, {&s_empty, ""}, {&s_zero, "0"}};
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+        if ((*keys[k].p = PyUnicode_InternFromString(keys[k].s)) == NULL) return NULL;
     if (PyType_Ready(&TemplateType) < 0 || PyType_Ready(&OrderDecoderType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;

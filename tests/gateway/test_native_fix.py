@@ -122,3 +122,20 @@ def test_frame_ok_checks_bodylength_and_checksum_as_the_python_parser():
         good += want
         bad += not want
     assert good > 500 and bad > 1000
+
+
+def test_native_report_decode_and_venue_ids_match_the_python_ones():
+    from wirespeed.gateway.fix import orders as fo
+
+    rng = random.Random(12)
+    qtys = ["100", "0", "", None, "12.5", "12.", ".5", "1" * 18, "1" * 19, "5." + "0" * 19, "٣", "-1", "1e3",
+            "007", "1.2.3"]
+    for _ in range(3_000):
+        values = (rng.choice(["0000000A", "0000000A.2", None, "", "é"]), rng.choice(["E1", None]),
+                  rng.choice(["F", "0", None]), rng.choice(["1", None]), rng.choice(qtys),
+                  rng.choice(["190.25", None]), rng.choice(["venue text", None, ""]), rng.choice(["3", None]),
+                  rng.choice(qtys), rng.choice(["190.2", None]))
+        assert fo._REPORT(values) == fo._decode_report(values), values
+    for text in ["0000000A", "0000000a", "0000000A.7", "0000000A.é", "0000000G", "000000A", "000000000",
+                 "FFFFFFFF", "é0000000", "", ".", "00000001..", "0000\u00e90000"]:
+        assert fo._VENUE_ID(text) == fo._venue_order_id(text), text
