@@ -16,6 +16,8 @@
 #include <Python.h>
 #include <structmember.h>
 #include <stdint.h>
+#include <string.h>
+#include <stddef.h>
 
 typedef __int128 i128;
 typedef unsigned __int128 u128;
@@ -131,6 +133,12 @@ static int RiskCore_init(RiskCore *self, PyObject *args, PyObject *kw) {
         PyErr_SetString(PyExc_ValueError, "depth and sessions at most 2**20, window at most 2**16");
         return -1;
     }
+    if (self->table != NULL) {   /* __init__ called again: start from a fresh state, as a new RiskModel */
+        PyMem_Free(self->table); PyMem_Free(self->pos); PyMem_Free(self->open_buy); PyMem_Free(self->open_sell);
+        PyMem_Free(self->session_credit_limit); PyMem_Free(self->session_open); PyMem_Free(self->session_filled);
+        PyMem_Free(self->tat); PyMem_Free(self->recent);
+    }
+    memset((char *)self + offsetof(RiskCore, table), 0, sizeof(RiskCore) - offsetof(RiskCore, table));
     self->depth = depth; self->sessions = sessions; self->window = window;
     self->table = PyMem_Calloc(depth, sizeof(Row));
     self->pos = PyMem_Calloc(depth, sizeof(i128));
