@@ -12,7 +12,7 @@ export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard gateway/native/*.c)
 	@# FST waveforms of failing hardware tests need lz4 headers (Debian: liblz4-dev). Best effort:
 	@# without them the waves fall back to VCD.
 	@if [ ! -f /usr/include/lz4.h ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -4,7 +4,7 @@ The repository shows the architecture (hw/, gateway/, control/, sim/ beside the
 core wirespeed/) while every import reads ``wirespeed.hw...``, ``wirespeed.gateway...``.
 Metadata lives in pyproject.toml; only the package mapping is computed here.
 """
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 LAYERS = ("hw", "gateway", "control", "sim")
 
@@ -15,4 +15,8 @@ for layer in LAYERS:
     packages.append(f"wirespeed.{layer}")
     packages += [f"wirespeed.{layer}.{p}" for p in find_packages(layer)]
 
-setup(packages=packages, package_dir=package_dir)
+# The gateway's native order path (C, CPython API; gateway/native/): built by `make setup`.
+NATIVE = [Extension(f"wirespeed.gateway.native.{name}", [f"gateway/native/{src}"], extra_compile_args=["-O2"])
+          for name, src in (("_risk", "risk.c"), ("_fix", "fix.c"), ("_order", "order.c"))]
+
+setup(packages=packages, package_dir=package_dir, ext_modules=NATIVE)

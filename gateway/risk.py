@@ -7,7 +7,8 @@ list of register writes (``limit_writes``) that every backend is given, word for
 word, so the hardware gets exactly what the model gets; the control plane changes
 them at run time through the same call (``set_limits``, ``set_controls``).
 
-Backends: ``model`` (the golden model, ``wirespeed.hw.risk.RiskModel``, default),
+Backends: ``model`` (the golden model, ``wirespeed.hw.risk.RiskModel``, default), ``native``
+(the same model's decision in C, gateway/native/risk.c: one C call an order),
 ``amaranth`` (the Amaranth simulator running ``hw/risk``'s pipeline: risk_amaranth.py,
 for verification, milliseconds an order) and ``verilator`` (the Verilated pipeline
 through hw/vsim's C++ harness: risk_verilator.py, microseconds an order, built on first use).
@@ -125,9 +126,13 @@ class ModelRiskBackend(_Registers):
     name = "model"
 
     def __init__(self, depth: int = 256, sessions: int = 256, window: int = 8, clock=None):
-        self.model = RiskModel(depth, sessions, window)
+        self.model = self._model(depth, sessions, window)
         self.depth, self.sessions = depth, sessions
         self._init_registers(clock)
+
+    @staticmethod
+    def _model(depth: int, sessions: int, window: int):
+        return RiskModel(depth, sessions, window)
 
     def check(self, order: Order) -> int:
         return self.model.order(order, now=self.clock())
@@ -156,6 +161,28 @@ class ModelRiskBackend(_Registers):
             m.rate_tolerance = word & 0xFFFFFFFF
         else:
             raise ValueError(f"register write to {addr:#06x}: not a writable register")
+
+
+class NativeRiskBackend(ModelRiskBackend):
+    """The golden model's decision in C (``gateway/native/risk.c``: ``RiskCore``, the same state,
+    masks and primary reasons as ``RiskModel``, proven on seeded streams by
+    tests/gateway/test_native_risk.py). Register writes are decoded by the model backend's code,
+    unchanged; only the per-order calls differ: one C call each, no field dict, no Fill record."""
+
+    name = "native"
+
+    @staticmethod
+    def _model(depth: int, sessions: int, window: int):
+        from .native import RISK_ERROR, _risk
+        if _risk is None:
+            raise ConfigError(f"risk.backend: 'native' needs the C extension built by make setup ({RISK_ERROR})")
+        return _risk.RiskCore(depth, sessions, window)
+
+    def check(self, order: Order) -> int:
+        return self.model.order(order, self.clock())
+
+    def release(self, order: Order, qty: int, filled: bool) -> None:
+        self.model.release(order.symbol, order.side, qty, qty * order.price, not filled, order.session)
 
 
 def limit_writes(config: RiskConfig, symbols: SymbolTable, depth: int) -> list[tuple[int, int]]:
@@ -207,6 +234,8 @@ def make_backend(config: RiskConfig, symbols: SymbolTable, sessions: int = 256, 
     depth, slots = max(MIN_HW_DEPTH, _pow2(len(symbols))), max(MIN_HW_SESSIONS, _pow2(sessions))
     if config.backend == "model":
         backend: RiskBackend = ModelRiskBackend(256, 256, clock=clock)
+    elif config.backend == "native":
+        backend = NativeRiskBackend(256, 256, clock=clock)
     elif config.backend == "amaranth":
         from .risk_amaranth import AmaranthRiskBackend
         backend = AmaranthRiskBackend(depth, slots, clock=clock)

@@ -158,9 +158,9 @@ class SymbolLimits:
 
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
-    # model: the golden model in software; amaranth: the Amaranth simulator running hw/risk's
+    # model: the golden model in software; native: the same decision in C (gateway/native); amaranth: the Amaranth simulator running hw/risk's
     # pipeline (slow: for verification); verilator: the Verilated pipeline (hardware in the loop)
-    backend: typing.Literal["model", "amaranth", "verilator"] = "model"
+    backend: typing.Literal["model", "native", "amaranth", "verilator"] = "model"
     default: SymbolLimits = field(default_factory=SymbolLimits)
     symbols: dict[str, SymbolLimits] = field(default_factory=dict)
     credit_limit: int = (1 << 64) - 1   # gross open + filled notional, ticks x shares (default: open)

@@ -184,7 +184,9 @@ def _worker(argv: list[str]) -> int:
 
 
 def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int = 1, coalesce: bool = True,
-        spin_us: int = 0) -> dict:
+        spin_us: int = 0, backend: str = "model", python_path: bool = False) -> dict:
+    """``backend``: the gateway's risk backend; ``python_path``: its native codec off
+    (WIRESPEED_NATIVE=0), the reference a native run is compared with."""
     venues = ["XNAS", "XNYS"]
     names = [f"LOAD{i:02d}" for i in range(sessions)]
     procs = max(1, min(procs, sessions))
@@ -198,7 +200,8 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                                         text=True)
                 servers.append(proc)
                 ports.append(int(proc.stdout.readline().split()[2].rsplit(":", 1)[1]))
-            gw, gports = start_gateway(service_toml(tmp, ports, names, venues, spin_us, coalesce=coalesce), pin=False)
+            gw, gports = start_gateway(service_toml(tmp, ports, names, venues, spin_us, coalesce=coalesce,
+                                                    backend=backend), pin=False, python_path=python_path)
             servers.append(gw)
             cpu0, _ = _proc_stats(gw.pid)
             for k in range(procs):
@@ -246,11 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--procs", type=int, default=1, help="load generator processes (sessions spread over them)")
     p.add_argument("--no-coalesce", action="store_true", help="the gateway with transport.coalesce_writes = false")
     p.add_argument("--spin", type=int, default=0, help="the gateway's transport.spin_micros")
+    p.add_argument("--backend", default="model", choices=("model", "native"), help="the gateway's risk backend")
+    p.add_argument("--python-path", action="store_true", help="the gateway with its native codec off "
+                   "(WIRESPEED_NATIVE=0): the reference for a native run")
     a = p.parse_args(argv)
-    r = run(a.sessions, a.rate, a.seconds, a.procs, not a.no_coalesce, a.spin)
+    r = run(a.sessions, a.rate, a.seconds, a.procs, not a.no_coalesce, a.spin, a.backend, a.python_path)
     print(f"sustained load: {a.sessions} sessions x {a.rate:g} orders/s x {a.seconds:g} s across two venues "
           f"({a.procs} generator process{'es' if a.procs > 1 else ''}; gateway coalesce_writes "
-          f"{'off' if a.no_coalesce else 'on'}, spin_micros {a.spin})")
+          f"{'off' if a.no_coalesce else 'on'}, spin_micros {a.spin}, risk {a.backend}, "
+          f"{'Python' if a.python_path else 'native'} codec)")
     print(f"sent {r['sent']}, answered {r['answered']}, lost (no answer 10 s after the run) {r['lost']}, "
           f"duplicated {r['duplicated']}, unknown {r['unknown']}")
     print(f"offered {r['sent'] / r['send_s']:.0f} orders/s over {r['send_s']:.1f} s; gateway CPU "

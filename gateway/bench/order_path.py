@@ -14,6 +14,7 @@ Processes are pinned as in roundtrip.py: the servers on the last CPU, the client
 """
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -50,11 +51,15 @@ def venue_cmd(tmp: str, name: str) -> list[str]:
     return [sys.executable, "-m", "wirespeed.cli", "fix-acceptor", "--config", str(cfg), "--app", "ack"]
 
 
-def start_gateway(config: str, pin: bool = True, venue: str = "") -> tuple[subprocess.Popen, dict[str, int]]:
+def start_gateway(config: str, pin: bool = True, venue: str = "", python_path: bool = False
+                  ) -> tuple[subprocess.Popen, dict[str, int]]:
+    """``python_path``: the gateway with its native codec off (WIRESPEED_NATIVE=0), the
+    reference the native path is measured against in the same run."""
     # Its log goes to a file beside the config: a pipe nobody reads would stall it once full.
     log = open(Path(config).with_suffix(".log"), "w")
+    env = {**os.environ, "WIRESPEED_NATIVE": "0"} if python_path else None
     proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "gateway", "--config", config],
-                            stdout=subprocess.PIPE, stderr=log, text=True,
+                            stdout=subprocess.PIPE, stderr=log, text=True, env=env,
                             preexec_fn=_pinned(cores()[0]) if pin else None)
     log.close()
     ports = {}
@@ -72,13 +77,17 @@ def start_gateway(config: str, pin: bool = True, venue: str = "") -> tuple[subpr
 
 
 VERILATOR_SERIES = "client -> gateway (verilator risk) -> venue -> client"
+PYTHON_SERIES = "client -> gateway (Python path: model risk, Python codec) -> venue -> client"
+NATIVE_SERIES = "client -> gateway (native path: native risk, C codec) -> venue -> client"
 
 
 def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_us: int = 1000,
-                    verilator: bool = False) -> tuple[LatencyRecorder, dict[str, dict]]:
+                    verilator: bool = False, native: bool = False) -> tuple[LatencyRecorder, dict[str, dict]]:
     """(round trips: echo floor and through the gateway, sleeping and spinning, and with
     ``verilator`` a sleeping gateway whose risk decisions the Verilated pipeline makes; each
-    gateway's own hop percentiles in ns, by series label).
+    gateway's own hop percentiles in ns, by series label). With ``native``, two more sleeping
+    gateways: the Python path (WIRESPEED_NATIVE=0, the ``model`` backend) and the native path
+    (the C codec, the ``native`` backend): the before / after pair of one run.
 
     The gateway runs on the servers' CPU with nothing else there while it is measured; its venue
     runs on the client's CPU (in deployment the venue is across a network, not on the gateway's
@@ -92,6 +101,8 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
                                                           spin_us)]
     if verilator:
         series.append((VERILATOR_SERIES, 0))
+    if native:
+        series += [(PYTHON_SERIES, 0), (NATIVE_SERIES, 0)]
     with tempfile.TemporaryDirectory() as tmp:
         procs, targets, admins = [], [], {}
         try:
@@ -105,9 +116,10 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
                 name = f"VENUE{len(admins)}"
                 venue, vport = _start(venue_cmd(tmp, name), client)
                 procs.append(venue)
-                backend = "verilator" if label == VERILATOR_SERIES else "model"
+                backend = {VERILATOR_SERIES: "verilator", NATIVE_SERIES: "native"}.get(label, "model")
                 gw, ports = start_gateway(service_toml(tmp, [vport], ["BENCH"], [name], gw_spin, f"gw-{name}",
-                                                       backend=backend), venue=name)
+                                                       backend=backend), venue=name,
+                                          python_path=label == PYTHON_SERIES)
                 procs.append(gw)
                 targets.append(("fix", ports["fix"]))
                 admins[label] = ports["admin"]
@@ -129,14 +141,15 @@ def risk_alone(n_model: int = 20_000, n_amaranth: int = 200, n_verilator: int = 
     from wirespeed.config import load_config
     from wirespeed.symbols import table_from_config
 
-    from ..risk import ModelRiskBackend, limit_writes
+    from ..risk import ModelRiskBackend, NativeRiskBackend, limit_writes
     from ..risk_amaranth import AmaranthRiskBackend
     from ..risk_verilator import VerilatorRiskBackend
     cfg = load_config()
     symbols = table_from_config(cfg.symbols)
     rec = LatencyRecorder()
     rng = random.Random(1)
-    backends = ((ModelRiskBackend(256, 256), n_model), (AmaranthRiskBackend(16, 4), n_amaranth),
+    backends = ((ModelRiskBackend(256, 256), n_model), (NativeRiskBackend(256, 256), n_model),
+                (AmaranthRiskBackend(16, 4), n_amaranth),
                 (VerilatorRiskBackend(16, 4), n_verilator))
     for backend, n in backends:
         for addr, word in limit_writes(cfg.risk, symbols, backend.depth):
@@ -159,23 +172,32 @@ def main() -> None:
     where = (f"gateway and echo servers on CPU {min(servers)}, client and venues on CPU {min(client)}" if servers
              else "one CPU: not pinned")
     print(f"\norder path: client -> gateway (model backend) -> venue (ack app: fills) and back ({where})")
-    rec, hops = through_gateway(verilator=True)
+    rec, hops = through_gateway(verilator=True, native=True)
     print(rec.table("us"))
-    p = [rec.percentiles(h) for h in rec.hops]
-    pairs = [("neither spins", p[0], p[1]), ("both spin-wait", p[2], p[3])]
-    if len(p) > 4:
-        pairs.append(("verilator risk, neither spins", p[0], p[4]))
+    p = {h: rec.percentiles(h) for h in rec.hops}
+    floor, spin_floor = p[rec.hops[0]], p[rec.hops[2]]
+    pairs = [("neither spins", floor, p[rec.hops[1]]), ("both spin-wait", spin_floor, p[rec.hops[3]])]
+    for title, label in (("verilator risk, neither spins", VERILATOR_SERIES),
+                         ("Python path (before), neither spins", PYTHON_SERIES),
+                         ("native path (after), neither spins", NATIVE_SERIES)):
+        if label in p:
+            pairs.append((title, floor, p[label]))
     for title, floor, ours in pairs:
         print(f"round trip through the gateway / echo floor, {title}: p50 {ours['p50'] / floor['p50']:.2f}x, "
               f"p99 {ours['p99'] / floor['p99']:.2f}x, p99.9 {ours['p99.9'] / floor['p99.9']:.2f}x (goal <= 2.0x)")
     for label, gw_hops in hops.items():
         added = gw_hops.get("client->venue")
         if added:
-            print(f"gateway-added latency (client message received -> venue message written), "
-                  f"{'verilator' if 'verilator' in label else 'model'} backend, "
+            kind = ("verilator backend" if label == VERILATOR_SERIES else "Python path" if label == PYTHON_SERIES
+                    else "native path" if label == NATIVE_SERIES else "model backend")
+            print(f"gateway-added latency (client message received -> venue message written), {kind}, "
                   f"{'spinning' if 'spin' in label else 'sleeping'}: p50 {added['p50'] / 1e3:.2f} us, "
                   f"p99 {added['p99'] / 1e3:.2f} us over {added['count']} orders (goal p50 <= 8 us, p99 <= 25 us)")
-    print("\nrisk decision alone, per backend (one check() call: the model, the Amaranth simulator, the "
+    if PYTHON_SERIES in hops and NATIVE_SERIES in hops:
+        before, after = hops[PYTHON_SERIES]["client->venue"], hops[NATIVE_SERIES]["client->venue"]
+        print(f"gateway-added latency, native path / Python path (same run): p50 {after['p50'] / before['p50']:.2f}x, "
+              f"p99 {after['p99'] / before['p99']:.2f}x")
+    print("\nrisk decision alone, per backend (one check() call: the model, its C port, the Amaranth simulator, the "
           "Verilated pipeline through hw/vsim's harness)")
     print(risk_alone().table("us"))
 

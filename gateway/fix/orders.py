@@ -14,6 +14,7 @@ from wirespeed.prices import PriceError
 from wirespeed.reasons import RejectReason
 from wirespeed.symbols import SymbolTable
 
+from ..native import native_fix, order_maker
 from . import tags as T
 from .message import FixMessage
 
@@ -46,6 +47,11 @@ _NOS_TAGS = (T.ClOrdID, T.Symbol, T.Side, T.OrdType, T.TimeInForce, T.OrderQty, 
 # hot path (``Side(x)`` goes through EnumType.__call__), a dict lookup a few dozen ns.
 _SIDE_IN, _TYPE_IN, _TIF_IN = ({m.fix: m for m in cls} for cls in (Side, OrdType, TimeInForce))
 _SIDE_OUT, _TYPE_OUT, _TIF_OUT = ({m: m.fix for m in cls} for cls in (Side, OrdType, TimeInForce))
+_fix = native_fix()
+_NATIVE = None if _fix is None else _fix.OrderDecoder(_SIDE_IN, _TYPE_IN, _TIF_IN, TimeInForce.DAY, OrdType.LIMIT).decode
+_ORDER = order_maker() or Order     # Order(...) in one C call (its key too), where built
+_REPORT = None if _fix is None else _fix.decode_report
+_VENUE_ID = None if _fix is None else _fix.venue_order_id
 
 
 def _member(table: dict, cls, tag: int, value: str | None, default=None):
@@ -63,11 +69,23 @@ def decode_new_order(msg: FixMessage, symbols: SymbolTable, order_id: int, sessi
     """NewOrderSingle -> Order. Raises DecodeError(reason, text).
 
     The values are read in one call (a shape-matched message hands them out of its match
-    at once) and the enumerations through dicts: this is on every order's path."""
+    at once). The enumerations, OrderQty and Price are decoded in C where the native codec is
+    built (``_NATIVE``: the same members and integers, tests/gateway/test_native_fix.py); a
+    value it does not accept comes here, to the Python decoder, which names the problem."""
     cl_ord_id, name, side, ord_type, tif, qty_text, price_text = msg.values(_NOS_TAGS)
     sym = symbols.by_name(name or "")
     if sym is None:
         raise DecodeError(RejectReason.UNKNOWN_SYMBOL, f"unknown symbol {name!r}")
+    if _NATIVE is not None:
+        tick = sym.tick
+        got = _NATIVE(side, ord_type, tif, qty_text, price_text, tick.units, tick.decimals)
+        if got is not None:
+            return _ORDER(order_id, cl_ord_id or "", session, sym.index, *got)
+    return _decode_values(sym, cl_ord_id, side, ord_type, tif, qty_text, price_text, order_id, session)
+
+
+def _decode_values(sym, cl_ord_id, side, ord_type, tif, qty_text, price_text, order_id: int, session: int) -> Order:
+    """The Python decoder of a NewOrderSingle's values (the reference; every reject's text)."""
     side = _member(_SIDE_IN, Side, T.Side, side)
     ord_type = _member(_TYPE_IN, OrdType, T.OrdType, ord_type)
     tif = _member(_TIF_IN, TimeInForce, T.TimeInForce, tif, TimeInForce.DAY)
@@ -115,6 +133,13 @@ def venue_cl_ord_id(order_id: int) -> str:
 
 def venue_order_id(cl_ord_id: str) -> int | None:
     """The gateway order id in a venue ClOrdID (``venue_cl_ord_id``, optionally ``.n`` for a cancel)."""
+    if _VENUE_ID is not None:
+        return _VENUE_ID(cl_ord_id)
+    return _venue_order_id(cl_ord_id)
+
+
+def _venue_order_id(cl_ord_id: str) -> int | None:
+    """venue_order_id in Python (the reference)."""
     base = cl_ord_id.split(".", 1)[0]
     if _HEX8(base) is None:
         return None
@@ -194,8 +219,19 @@ _ER_TAGS = (T.ClOrdID, T.ExecID, T.ExecType, T.OrdStatus, T.LastQty, T.LastPx, T
 
 def decode_exec_report(msg: FixMessage) -> dict:
     """The fields of a venue ExecutionReport the gateway acts on (ints, ticks stay strings).
-    (The values in one call: a shape-matched report hands them out of its match at once.)"""
-    cl, exec_id, exec_type, status, last_qty, last_px, text, reason, cum_qty, avg_px = msg.values(_ER_TAGS)
+    (The values in one call: a shape-matched report hands them out of its match at once; the
+    dict built in C where the native codec is, ``_decode_report``: the same dict.)"""
+    values = msg.values(_ER_TAGS)
+    if _REPORT is not None:
+        rep = _REPORT(values)
+        if rep is not None:
+            return rep
+    return _decode_report(values)
+
+
+def _decode_report(values: tuple) -> dict:
+    """decode_exec_report's dict in Python (the reference)."""
+    cl, exec_id, exec_type, status, last_qty, last_px, text, reason, cum_qty, avg_px = values
     return {
         "cl_ord_id": cl or "",
         "exec_id": exec_id or "",

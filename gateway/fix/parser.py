@@ -29,6 +29,8 @@ from .tags import HEADER_TAG_TEXT
 from .tags import SessionRejectReasons as SRR
 from wirespeed.ascii import digits
 
+from ..native import native_fix
+
 _START = b"8=FIX"
 _SOH = 1  # byte value
 
@@ -104,12 +106,19 @@ class FixParser:
                     self._last = shape
             if m is not None:
                 end = m.end()
-                n = end - 7 - pos   # the bytes CheckSum covers: all but "10=xxx|"
-                raw = data if pos == 0 and end == len(data) else data[pos:end]
-                # (checksum() inlined for the usual frame of at most 256 bytes)
-                total = ((adler32(raw[:n]) & 0xFFFF) - 1) & 0xFF if n <= _ADLER_EXACT else checksum(raw, n)
-                if (int(m.group(2)) == end - 8 - m.end(2) and end - pos <= self.max_message_bytes
-                        and raw[-4:-1] == _CHECKSUM_TEXT[total]):
+                if _FRAME_OK is not None:
+                    # BodyLength and CheckSum in one C pass over the read (gateway/native/fix.c)
+                    ok = end - pos <= self.max_message_bytes and _FRAME_OK(data, pos, end, m.end(2) + 1,
+                                                                           int(m.group(2)))
+                    raw = data if pos == 0 and end == len(data) else data[pos:end]
+                else:
+                    n = end - 7 - pos   # the bytes CheckSum covers: all but "10=xxx|"
+                    raw = data if pos == 0 and end == len(data) else data[pos:end]
+                    # (checksum() inlined for the usual frame of at most 256 bytes)
+                    total = ((adler32(raw[:n]) & 0xFFFF) - 1) & 0xFF if n <= _ADLER_EXACT else checksum(raw, n)
+                    ok = (int(m.group(2)) == end - 8 - m.end(2) and end - pos <= self.max_message_bytes
+                          and raw[-4:-1] == _CHECKSUM_TEXT[total])
+                if ok:
                     if end == len(data):
                         self._data = self._text = None
                     else:
@@ -254,6 +263,7 @@ _HEAD = re.compile(rb"8=(FIX\.4\.[24])\x019=([0-9]{1,7})\x01").match
 _BEGIN = {b"FIX.4.2": "FIX.4.2", b"FIX.4.4": "FIX.4.4"}
 _HEAD_TEXT = re.compile("8=FIX\\.4\\.[24]\x019=[0-9]{1,7}\x01").match
 _CHECKSUM_TEXT = [b"%03d" % i for i in range(256)]
+_FRAME_OK = None if native_fix() is None else native_fix().frame_ok
 _WELL_FORMED = re.compile(r"(?:[1-9][0-9]*=[^=\x01]+\x01)+").fullmatch
 
 

@@ -29,7 +29,7 @@ def test_none_has_no_bit():
     ({"risk": {"default": {"max_qty": "ten"}}}, "risk.default.max_qty: must be an integer, not 'ten'"),
     ({"gateway": {"port": 70000}}, "gateway.port: must be a TCP port 0..65535, not 70000"),
     ({"gateway": {"prot": 1}}, "gateway.prot: unknown key"),
-    ({"risk": {"backend": "fpga"}}, "risk.backend: must be one of 'model', 'amaranth', 'verilator', not 'fpga'"),
+    ({"risk": {"backend": "fpga"}}, "risk.backend: must be one of 'model', 'native', 'amaranth', 'verilator', not 'fpga'"),
     ({"symbols": [{"tick": "0.01"}]}, r"symbols\[0\].name: required key is missing"),
     ({"demo": {"orders": 0}}, "demo.orders: must be a positive integer, not 0"),
     ({"venue": {"fee_bps": -1}}, "venue.fee_bps: must be between 0 and 1000, not -1"),

@@ -7,7 +7,7 @@ import pytest
 
 from wirespeed.config import ConfigError, load_config
 from wirespeed.enums import OrdType, Side, TimeInForce
-from wirespeed.gateway.risk import ModelRiskBackend, limit_writes, make_backend
+from wirespeed.gateway.risk import ModelRiskBackend, NativeRiskBackend, limit_writes, make_backend
 from wirespeed.gateway.risk_amaranth import AmaranthRiskBackend
 from wirespeed.gateway.risk_verilator import VerilatorRiskBackend
 from wirespeed.hw.regs import map as regmap
@@ -66,18 +66,20 @@ def _run(backend, symbols, seed, n, clock):
     return out
 
 
-def test_model_amaranth_and_verilator_backends_decide_a_seeded_stream_identically():
+def test_model_native_amaranth_and_verilator_backends_decide_a_seeded_stream_identically():
     symbols = table_from_config(load_config().symbols)
     # 16 x 4 x 8: the parameters tests/hw/test_vsim.py builds, so the Verilated library is built once
-    clocks = {"model": [1_000], "amaranth": [1_000], "verilator": [1_000]}
+    clocks = {"model": [1_000], "native": [1_000], "amaranth": [1_000], "verilator": [1_000]}
     model = ModelRiskBackend(16, 4, clock=lambda: clocks["model"][0])
     sim = AmaranthRiskBackend(16, 4, clock=lambda: clocks["amaranth"][0])
     hw = VerilatorRiskBackend(16, 4, clock=lambda: clocks["verilator"][0])
+    native = NativeRiskBackend(16, 4, clock=lambda: clocks["native"][0])
     want = _run(model, symbols, 11, 300, clocks["model"])
     got = _run(sim, symbols, 11, 300, clocks["amaranth"])
     got_hw = _run(hw, symbols, 11, 300, clocks["verilator"])
-    assert got == want and got_hw == want
-    assert [primary(m) for m in got_hw] == [primary(m) for m in want]
+    got_c = _run(native, symbols, 11, 300, clocks["native"])
+    assert got == want and got_hw == want and got_c == want
+    assert [primary(m) for m in got_hw] == [primary(m) for m in want] == [primary(m) for m in got_c]
     seen = {r for m in want for r in reasons_in(m)}
     # the stream is worth comparing: accepts, and every kind of reject the limits above can give
     assert want.count(0) > 30
