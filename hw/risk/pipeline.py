@@ -58,10 +58,12 @@ FILL_VISIBLE = 4
 #: of cycle w is seen by the orders whose k-th advance after entry (0: entry, 3: decision) is
 #: in cycle w + c or later. The globals are registered once by the bus (c = 2); the credit limit
 #: is taken into ``credit_room`` on the advance before stage 2's; a table row is read as the
-#: order enters (read-first).
+#: order enters (read-first); the session's rate tolerance is picked as the order enters, its
+#: interval as it moves into stage 3 (the global rate registers write every session's).
 SEEN_AT = {"kill": (2, 2), "reduce_only": (1, 2), "credit_lo": (1, 2), "credit_hi": (1, 2),
            "session_credit_lo": (1, 2), "session_credit_hi": (1, 2),
-           "rate_tolerance": (1, 2), "rate_interval": (3, 2), "row": (0, 2)}
+           "rate_tolerance": (0, 2), "rate_interval": (2, 2),
+           "session_rate_tolerance": (0, 2), "session_rate_interval": (2, 2), "row": (0, 2)}
 NOW_WIDTH = 48
 NOTIONAL_STATE = 72     # cumulative accepted / cancelled notional
 
@@ -254,13 +256,15 @@ class RiskPipeline(wiring.Component):
         w_now, w_prev = Written(abits, "opened_w"), Written(abits, "opened_wp")   # orders 3 and 4 ahead, in stage 1
         s1_fwd3, s1_fwd4, s1_fwd_fill = Signal(), Signal(), Signal()
         s1_shot = Signal(S)                          # the order's session, one-hot (none if out of range)
+        s1_tau = Signal(32)                          # the session's rate tolerance
         with m.If(advance):
             m.d.sync += [s1.eq(ip), s1_valid.eq(self.i.valid), s1_entry.eq(entry(ip)),
                          s1_in_range.eq(below(ip.symbol, D)), s1_now.eq(self.now),
                          s1_fwd3.eq(equal(s3_entry, entry(ip))),        # its accept is known in stage 1
                          s1_fwd4.eq(w_now.hits(entry(ip))),
                          s1_fwd_fill.eq(fr_valid & equal(fills.entry, entry(ip))),
-                         s1_shot.eq(Mux(ip.session[sbits:] == 0, 1 << ip.session[:sbits], 0))]
+                         s1_shot.eq(Mux(ip.session[sbits:] == 0, 1 << ip.session[:sbits], 0)),
+                         s1_tau.eq(Array(regs.session_rate_tolerance)[ip.session[:sbits]])]
         s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value, Mux(s1_fwd4, w_prev.value, o_rd.data))
         s1_released = Mux(s1_fwd_fill, fills.rel_last, r_rd.data)
         m.submodules.order_checks = chk = OrderChecks(S, abits)
@@ -297,7 +301,7 @@ class RiskPipeline(wiring.Component):
                          s2_released.eq(Mux(regs.reduce_only & chk.known & s1_side_ok, s1_released,
                                             1 << (COUNT_WIDTH + 2))),
                          s2_max_n.eq(row.max_notional),
-                         s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + regs.rate_tolerance, -1)),
+                         s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + s1_tau, -1)),
                          s2_same_entry.eq(s1_entry == s2_entry), s2_entry.eq(s1_entry),
                          s2_opened.eq(s1_opened), s2_fwd2.eq(equal(s3_entry, s1_entry)),
                          s2_same_session.eq(s1.session == s2.session), s2_same_session2.eq(s1.session == s3.session),
@@ -344,6 +348,7 @@ class RiskPipeline(wiring.Component):
         s3_now, s3_deadline, s3_max_n = Signal(NOW_WIDTH), Signal(NOW_WIDTH + 1), Signal.like(s2_max_n)
         s3_pos_en, s3_session_ok = Signal(), Signal()
         s3_tat, s3_session_hot = Signal(NOW_WIDTH), Signal(S)
+        s3_interval = Signal(32)                     # the session's GCRA emission interval
         early = Signal(MASK_WIDTH)                   # first-stage failures and the kill switch
         m.d.comb += [early.eq(s2_mask), early[R.KILL_SWITCH.value - 1].eq(regs.kill)]
         reason_pre = [_lowest(early, range(int(first), int(last))) for first, last in REASON_GROUPS]
@@ -358,6 +363,7 @@ class RiskPipeline(wiring.Component):
                          s3_deadline.eq(s2_deadline), s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
                          s3_session_ok.eq(s2_session_ok),
                          s3_tat.eq(Array(tat)[s2.session[:sbits]]),
+                         s3_interval.eq(Array(regs.session_rate_interval)[s2.session[:sbits]]),
                          s3_session_hot.eq(Mux(s2_session_ok, 1 << s2.session[:sbits], 0))]
 
         # ---- stage 3: decide --------------------------------------------------------------------
@@ -430,7 +436,7 @@ class RiskPipeline(wiring.Component):
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]
             m.d.sync += [key_valid[k].eq(key_valid[k - 1]) for k in range(1, W)]
         # GCRA: a conforming order moves its session's TAT to max(TAT, now) + T
-        interval = regs.rate_interval
+        interval = s3_interval          # the order ahead's, when it is of this session: the same
 
         def next_tat(t):
             return Mux(exceeds(t, s3_now), t + interval, s3_now + interval)
