@@ -45,7 +45,7 @@ from wirespeed.layout import FILL, ORDER, RISK_OUT, SYMBOL_LIMITS
 from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
-from ..logic import any_of, below, clamp_for_compare, equal, exceeds, kept, pick
+from ..logic import any_of, below, clamp_for_compare, equal, exceeds, exceeds_sum, kept, pick
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -61,7 +61,7 @@ FILL_VISIBLE = 4
 #: order enters (read-first); the session's rate tolerance is picked as the order enters, its
 #: interval as it moves into stage 3 (the global rate registers write every session's).
 SEEN_AT = {"kill": (2, 2), "reduce_only": (1, 2), "credit_lo": (1, 2), "credit_hi": (1, 2),
-           "session_credit_lo": (1, 2), "session_credit_hi": (1, 2),
+           "session_credit_lo": (0, 2), "session_credit_hi": (0, 2),
            "rate_tolerance": (0, 2), "rate_interval": (2, 2),
            "session_rate_tolerance": (0, 2), "session_rate_interval": (2, 2), "row": (0, 2)}
 NOW_WIDTH = 48
@@ -236,15 +236,27 @@ class RiskPipeline(wiring.Component):
         credit_room = Signal(NOTIONAL_STATE + 1)
         with m.If(advance):
             m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n)
+        # a session's cancels are counted as the fill is taken (from the port), so the session rooms
+        # taken on the next advance hold them (the order entering then sees the cancel: FILL_VISIBLE)
+        fp = self.fill.payload
+        f_cancel = kept(m, self.fill.valid & fp.cancel & below(fp.symbol, D), "fill_cancel_in")
         for k in range(S):
-            with m.If(advance & fr_valid & fr.cancel & (fr.session == k)):
-                m.d.sync += session_n.cancelled[k].eq(session_n.cancelled[k] + fr.notional)
+            with m.If(advance & f_cancel & (fp.session == k)):
+                m.d.sync += session_n.cancelled[k].eq(session_n.cancelled[k] + fp.notional)
+        # every session's room, limit + cancelled - accepted, taken on every advance: as an order
+        # enters it holds every order decided before (up to 4 ahead); the order 3 ahead's notional
+        # is taken off in stage 1, the order 2 ahead's in stage 2, the order ahead's speculated
+        srooms = [Signal(signed(NOTIONAL_STATE + 2), name=f"session_room{k}") for k in range(S)]
+        with m.If(advance):
+            m.d.sync += [room.eq(limit + cancelled - accepted) for room, limit, cancelled, accepted
+                         in zip(srooms, regs.session_credit, session_n.cancelled, session_n.accepted)]
 
         # ---- stage 1 --------------------------------------------------------------------
         rd = limits.read_port()                      # read-first: a write in the same cycle is not seen
         row = SYMBOL_LIMITS.layout(rd.data)
         s1, s1_valid, s1_in_range, s1_now = Signal(ORDER.layout), Signal(), Signal(), Signal(NOW_WIDTH)
         s1_entry, s2_entry, s3_entry = Signal(abits + 1), Signal(abits + 1), Signal(abits + 1)
+        s3 = Signal(ORDER.layout)
         ip = self.i.payload
         m.d.comb += [rd.addr.eq(ip.symbol[:abits]), rd.en.eq(advance)]
         # the order's entry words, read as it enters (read-first); what was written at that edge
@@ -255,15 +267,19 @@ class RiskPipeline(wiring.Component):
         m.d.comb += [o_rd.addr.eq(entry(ip)), o_rd.en.eq(advance), r_rd.addr.eq(entry(ip)), r_rd.en.eq(advance)]
         w_now, w_prev = Written(abits, "opened_w"), Written(abits, "opened_wp")   # orders 3 and 4 ahead, in stage 1
         s1_fwd3, s1_fwd4, s1_fwd_fill = Signal(), Signal(), Signal()
-        s1_shot = Signal(S)                          # the order's session, one-hot (none if out of range)
+        s1_shot = Signal(S + 1)                      # the order's session, one-hot (bit S: out of range)
+        s1_same3 = Signal()                          # same session as the order 3 ahead (now in stage 3)
         s1_tau = Signal(32)                          # the session's rate tolerance
+        acc_prev = Signal()                          # the decision of the order decided last (set in stage 3)
+        notional_2 = Signal(64)                      # its notional
         with m.If(advance):
             m.d.sync += [s1.eq(ip), s1_valid.eq(self.i.valid), s1_entry.eq(entry(ip)),
                          s1_in_range.eq(below(ip.symbol, D)), s1_now.eq(self.now),
                          s1_fwd3.eq(equal(s3_entry, entry(ip))),        # its accept is known in stage 1
                          s1_fwd4.eq(w_now.hits(entry(ip))),
                          s1_fwd_fill.eq(fr_valid & equal(fills.entry, entry(ip))),
-                         s1_shot.eq(Mux(ip.session[sbits:] == 0, 1 << ip.session[:sbits], 0)),
+                         s1_shot.eq(Mux(ip.session[sbits:] == 0, 1 << ip.session[:sbits], 1 << S)),
+                         s1_same3.eq(equal(ip.session, s3.session)),
                          s1_tau.eq(Array(regs.session_rate_tolerance)[ip.session[:sbits]])]
         s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value, Mux(s1_fwd4, w_prev.value, o_rd.data))
         s1_released = Mux(s1_fwd_fill, fills.rel_last, r_rd.data)
@@ -287,10 +303,8 @@ class RiskPipeline(wiring.Component):
         # into stage 2) is taken off in stage 2 if it was accepted, the order ahead's speculated on
         # every session's room, taken as the order moves into stage 2 (adders, no mux, in
         # front of the registers); the order's own is picked in stage 2 (one-hot AND-OR)
-        s2_srooms = [Signal(signed(NOTIONAL_STATE + 2), name=f"s2_session_room{k}") for k in range(S)]
-        s2_shot, s2_session_in = Signal(S), Signal()
+        s2_sroom = Signal(signed(NOTIONAL_STATE + 3))   # the session's room, up to the order 3 ahead
         s2_same_session2 = Signal()                  # same session as the order 2 ahead (now in stage 3)
-        s3 = Signal(ORDER.layout)
         s1_side_ok = _one_of(s1.side, Side)
         with m.If(advance):
             # only the first-stage bits: the others stay constant zero across the module boundary
@@ -305,9 +319,9 @@ class RiskPipeline(wiring.Component):
                          s2_same_entry.eq(s1_entry == s2_entry), s2_entry.eq(s1_entry),
                          s2_opened.eq(s1_opened), s2_fwd2.eq(equal(s3_entry, s1_entry)),
                          s2_same_session.eq(s1.session == s2.session), s2_same_session2.eq(s1.session == s3.session),
-                         s2_shot.eq(s1_shot), s2_session_in.eq(s1.session[sbits:] == 0),
-                         *(room.eq(limit + cancelled - accepted) for room, limit, cancelled, accepted
-                           in zip(s2_srooms, regs.session_credit, session_n.cancelled, session_n.accepted))]
+                         # acc_prev and notional_2 are the order 3 ahead's while this order is in stage 1
+                         s2_sroom.eq(_select(s1_shot, [*srooms, Const(1 << NOTIONAL_STATE, NOTIONAL_STATE + 1)])
+                                     - Mux(acc_prev & s1_same3, notional_2, 0))]
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
@@ -317,13 +331,10 @@ class RiskPipeline(wiring.Component):
         m.d.comb += opened_2.eq(Mux(s2_fwd2 & w_now.en, w_now.value, s2_opened))
         ahead = Mux(s2_same_entry, s3.qty, 0)               # the order ahead's quantity, on this entry
         notional_ahead = mul.product                         # the order ahead is in stage 3
-        acc_prev = Signal()                                  # the order ahead was accepted (set in stage 3)
-        notional_2 = Signal(64)                              # the order 2 ahead's (now at the output)
         with m.If(advance):
             m.d.sync += notional_2.eq(mul.product)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2
         # out of reach for a session out of range (rejected as a bad field alone)
-        s2_sroom = Mux(s2_session_in, _select(s2_shot, s2_srooms), 1 << NOTIONAL_STATE)
         sroom_2 = s2_sroom - Mux(acc_prev & s2_same_session2, notional_2, 0)
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
@@ -333,15 +344,18 @@ class RiskPipeline(wiring.Component):
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + ahead + s2.qty, opened_2 + s2.qty),
             "credit": (credit_room - (accepted_n + notional_ahead), credit_room - accepted_n),
-            "scredit": (sroom_2 - Mux(s2_same_session, notional_ahead, 0), sroom_2),
+            # the session's room; the order ahead's notional (same session) is added to this
+            # order's in stage 3's compare (three operands, one LUT level before the carry chain)
+            "scredit": (-Mux(s2_same_session, notional_ahead, 0), sroom_2),
             "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
         cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])
         # the compared candidates clamped to the width of what they are compared with (a
         # quantity, a notional): stage 3's carry chains are 34 and 66 bits, not 66 and 75
-        for name, width in (("pos", 32), ("reduce", 32), ("credit", 64), ("scredit", 64)):
+        for name, width in (("pos", 32), ("reduce", 32), ("credit", 64)):
             cand[name] = tuple(clamp_for_compare(c, width) for c in cand[name])
+        cand["scredit"] = (cand["scredit"][0], clamp_for_compare(cand["scredit"][1], 65))
         s3_cand = {name: (Signal.like(a, name=f"s3_{name}_a"), Signal.like(b, name=f"s3_{name}_b"))
                    for name, (a, b) in cand.items()}
         s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
@@ -372,7 +386,10 @@ class RiskPipeline(wiring.Component):
         w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
         # one compare per candidate (one LUT level and a carry chain each)
         over = {name: (exceeds(value, s3_cand[name][0]), exceeds(value, s3_cand[name][1]))
-                for name, value in (("pos", qty), ("reduce", qty), ("credit", notional), ("scredit", notional))}
+                for name, value in (("pos", qty), ("reduce", qty), ("credit", notional))}
+        # the session's credit: notional (+ the order ahead's, if it is accepted) > the session's room
+        over["scredit"] = (exceeds_sum(notional, s3_cand["scredit"][0], s3_cand["scredit"][1]),
+                           exceeds(notional, s3_cand["scredit"][1]))
         # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
         rate_go = kept(m, advance & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),
                        "rate_go")
@@ -400,6 +417,10 @@ class RiskPipeline(wiring.Component):
                        & ~over["scredit"][k],
                        f"passes_{'ab'[k]}") for k in (0, 1)]
         take, conf = kept(m, pick(acc_prev, *passes) & rate_go & ~over_max_n, "take"), Signal()
+        # the same per session (the LUT that makes ``take`` has an input to spare): the enables of
+        # the session's accepted notional, one LUT level after the compares as ``take`` is
+        take_in = [kept(m, pick(acc_prev, *passes) & rate_go & ~over_max_n & s3_session_hot[k], f"take{k}")
+                   for k in range(S)]
         m.d.comb += conf.eq(s3_session_ok & rate_go)
 
         with m.If(advance):
@@ -429,7 +450,7 @@ class RiskPipeline(wiring.Component):
         m.d.comb += [a_wr.addr.eq(Mux(clearing, clear_at, w_now.entry)), a_wr.data.eq(Mux(clearing, 0, w_now.value)),
                      a_wr.en.eq(w_now.en | clearing)]
         for k in range(S):
-            with m.If(take & s3_session_hot[k]):
+            with m.If(take_in[k]):
                 m.d.sync += session_n.accepted[k].eq(session_n.accepted[k] + notional)
         with m.If(take):
             m.d.sync += [accepted_n.eq(accepted_n + notional), keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]

@@ -110,11 +110,16 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     written = Signal(words)                               # shadow words written since the last commit
     commit = b_we & sel["ROW_COMMIT"]
     # whether a commit is taken is decided as it is registered (step 0), so the memory's write
-    # enable and ``written``'s clear come from a register: the words written by then are those
-    # in ``written`` and the one the access ahead (in step 1 now) writes, unless it committed
+    # enable and ``written``'s clear come from a register. ``early`` follows ``written`` a step
+    # ahead: a shadow word's bit is set as its write is registered, all are cleared as a commit
+    # is taken, so at step 0 it holds every word written since the last commit (an AND of the
+    # bits as a carry chain, where ``written`` and the access ahead's word were four LUT levels)
     commit_ok = Signal()
-    pending = Cat(*(b_we & sel[reg.name] for reg in regmap.SHADOW))
-    full_next = Mux(commit_ok, 0, written | pending) == (1 << words) - 1
+    early = Signal(words)
+    is_shadow = [equal(addr, Const(reg.offset, len(addr))) for reg in regmap.SHADOW]
+    # (a word written as the commit ahead is taken counts: it comes after that commit)
+    m.d.sync += early.eq(Mux(commit_ok, 0, early) | Mux(bus.we, Cat(*is_shadow), 0))
+    full_next = ~commit_ok & (early + 1)[words]               # all ones, unless the access ahead committed
     m.d.sync += commit_ok.eq(bus.we & equal(addr, Const(regmap.global_by_name("ROW_COMMIT").offset, len(addr)))
                              & full_next & below(bus.wdata, depth))
     wr = limits.write_port()

@@ -309,7 +309,7 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("regs/credit-lowered", mid(write(G["CREDIT_LIMIT_LO"], 3_500)), (1,) * 4 + (0,) * 4,
                  {"credit_limit": 5_000}))
     add(Scenario("regs/session-credit-lowered", mid(write(regmap.session_addr(0, 0), 3_500)),
-                 (1,) * 4 + (0,) * 4, {"session_credit": {0: 5_000}}))
+                 (1,) * 5 + (0,) * 3, {"session_credit": {0: 5_000}}))
     add(Scenario("regs/credit-high-word", mid(write(G["CREDIT_LIMIT_HI"], 0)),
                  (1,) * 4 + (0,) * 4, {"credit_limit": (1 << 32) | 500}))
     add(Scenario("regs/reduce-only-on", mid(write(G["CTRL"], 2)), (1,) * 4 + (0,) * 4))
@@ -343,6 +343,12 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("regs/commit-out-of-table-refused", rows(strict[:-1] + [(strict[-1][0], DEPTH)]), (1,) * 16))
     relax = regmap.row_writes(OPEN, LimitEntry(10_000, 1, 1_000_000).pack())
     add(Scenario("regs/commit-twice", rows(strict + relax[:1] + relax[-1:]), (1,) * 12 + (0,) * 4))
+    # a row committed and at once (its first shadow word in the next cycle) rewritten and committed
+    both = strict + relax
+    long_flow = [order() for _ in range(len(both) + 6)]
+    add(Scenario("regs/commit-back-to-back", tuple(Step(order=o.order, write=both[k] if k < len(both) else None)
+                                                   for k, o in enumerate(long_flow)),
+                 (1,) * 12 + (0,) * 11 + (1,) * 5))
     return s
 
 
