@@ -19,21 +19,6 @@ def exceeds(value, limit) -> Value:
     return (limit - value)[-1]
 
 
-def exceeds_sum(value, neg_addend, limit) -> Value:
-    """``value - neg_addend > limit`` (``value`` unsigned, ``neg_addend`` and ``limit`` signed: pass
-    ``-x`` to compare ``value + x``), as the sign of ``limit + neg_addend - value`` =
-    ``limit + neg_addend + ~value + 1``, summed carry-save: the three operands' bitwise sum and
-    majority (one LUT per bit, with the carry chain's own XOR) into one carry chain, the + 1 in
-    the majority's free low bit; two adders in a row would be two LUT levels."""
-    width = max(len(value) + 1, len(neg_addend), len(limit)) + 2
-    x, y = limit.as_signed(), neg_addend.as_signed()
-    z = ~Cat(value, Const(0, width - len(value)))                       # -value - 1, width bits
-    x, y = Cat(x, x[-1].replicate(width - len(x))), Cat(y, y[-1].replicate(width - len(y)))
-    bitsum = x ^ y ^ z
-    carries = (x & y) | (x & z) | (y & z)
-    return (bitsum + Cat(Const(1, 1), carries[:width - 1]))[width - 1]
-
-
 def equal(a, b) -> Value:
     """``a == b`` for same-width unsigned values: all bits of ``~(a ^ b)`` set, which is
     the carry out of adding one to it."""

@@ -45,7 +45,7 @@ from wirespeed.layout import FILL, ORDER, RISK_OUT, SYMBOL_LIMITS
 from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
-from ..logic import any_of, below, clamp_for_compare, equal, exceeds, exceeds_sum, kept, pick
+from ..logic import any_of, below, clamp_for_compare, equal, exceeds, kept, pick
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -99,6 +99,18 @@ def _select(onehot, values):
     out = Const(0, max(len(v) for v in values))
     for k, v in enumerate(values):
         out = out | Mux(onehot[k], v, 0)
+    return out
+
+
+def _select_kept(m, onehot, values, name: str, group: int = 3):
+    """``_select`` as kept partial ORs of ``group`` values each (one LUT6 per bit: three AND
+    pairs) and their OR, which the next operation's LUT takes in: abc left alone chained the
+    sixteen-input AND-OR three LUTs deep."""
+    parts = [kept(m, _select(onehot[k:k + group], values[k:k + group]), f"{name}_part{k // group}")
+             for k in range(0, len(values), group)]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out | p
     return out
 
 
@@ -239,9 +251,11 @@ class RiskPipeline(wiring.Component):
         # a session's cancels are counted as the fill is taken (from the port), so the session rooms
         # taken on the next advance hold them (the order entering then sees the cancel: FILL_VISIBLE)
         fp = self.fill.payload
-        f_cancel = kept(m, self.fill.valid & fp.cancel & below(fp.symbol, D), "fill_cancel_in")
+        f_cancel = kept(m, self.fill.valid & fp.cancel & ~any_of(Cat(fp.symbol[abits:], fp.session[sbits:])),
+                        "fill_cancel_in")       # a cancel, in the table, of a session in range
         for k in range(S):
-            with m.If(advance & f_cancel & (fp.session == k)):
+            hit = kept(m, advance & f_cancel & (fp.session[:sbits] == k), f"fill_cancel_session{k}")
+            with m.If(hit):
                 m.d.sync += session_n.cancelled[k].eq(session_n.cancelled[k] + fp.notional)
         # every session's room, limit + cancelled - accepted, taken on every advance: as an order
         # enters it holds every order decided before (up to 4 ahead); the order 3 ahead's notional
@@ -320,8 +334,8 @@ class RiskPipeline(wiring.Component):
                          s2_opened.eq(s1_opened), s2_fwd2.eq(equal(s3_entry, s1_entry)),
                          s2_same_session.eq(s1.session == s2.session), s2_same_session2.eq(s1.session == s3.session),
                          # acc_prev and notional_2 are the order 3 ahead's while this order is in stage 1
-                         s2_sroom.eq(_select(s1_shot, [*srooms, Const(1 << NOTIONAL_STATE, NOTIONAL_STATE + 1)])
-                                     - Mux(acc_prev & s1_same3, notional_2, 0))]
+                         s2_sroom.eq(_select_kept(m, s1_shot, [*srooms, Const(1 << NOTIONAL_STATE, NOTIONAL_STATE + 1)],
+                                                  "s1_sroom") - Mux(acc_prev & s1_same3, notional_2, 0))]
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
@@ -344,9 +358,9 @@ class RiskPipeline(wiring.Component):
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + ahead + s2.qty, opened_2 + s2.qty),
             "credit": (credit_room - (accepted_n + notional_ahead), credit_room - accepted_n),
-            # the session's room; the order ahead's notional (same session) is added to this
-            # order's in stage 3's compare (three operands, one LUT level before the carry chain)
-            "scredit": (-Mux(s2_same_session, notional_ahead, 0), sroom_2),
+            # not clamped: two adders in a row, where a clamp after them was a fourth LUT level
+            # (stage 3's carry chain is 77 bits instead of 66)
+            "scredit": (sroom_2 - Mux(s2_same_session, notional_ahead, 0), sroom_2),
             "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
@@ -355,7 +369,6 @@ class RiskPipeline(wiring.Component):
         # quantity, a notional): stage 3's carry chains are 34 and 66 bits, not 66 and 75
         for name, width in (("pos", 32), ("reduce", 32), ("credit", 64)):
             cand[name] = tuple(clamp_for_compare(c, width) for c in cand[name])
-        cand["scredit"] = (cand["scredit"][0], clamp_for_compare(cand["scredit"][1], 65))
         s3_cand = {name: (Signal.like(a, name=f"s3_{name}_a"), Signal.like(b, name=f"s3_{name}_b"))
                    for name, (a, b) in cand.items()}
         s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
@@ -386,10 +399,7 @@ class RiskPipeline(wiring.Component):
         w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
         # one compare per candidate (one LUT level and a carry chain each)
         over = {name: (exceeds(value, s3_cand[name][0]), exceeds(value, s3_cand[name][1]))
-                for name, value in (("pos", qty), ("reduce", qty), ("credit", notional))}
-        # the session's credit: notional (+ the order ahead's, if it is accepted) > the session's room
-        over["scredit"] = (exceeds_sum(notional, s3_cand["scredit"][0], s3_cand["scredit"][1]),
-                           exceeds(notional, s3_cand["scredit"][1]))
+                for name, value in (("pos", qty), ("reduce", qty), ("credit", notional), ("scredit", notional))}
         # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
         rate_go = kept(m, advance & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),
                        "rate_go")
@@ -417,10 +427,7 @@ class RiskPipeline(wiring.Component):
                        & ~over["scredit"][k],
                        f"passes_{'ab'[k]}") for k in (0, 1)]
         take, conf = kept(m, pick(acc_prev, *passes) & rate_go & ~over_max_n, "take"), Signal()
-        # the same per session (the LUT that makes ``take`` has an input to spare): the enables of
-        # the session's accepted notional, one LUT level after the compares as ``take`` is
-        take_in = [kept(m, pick(acc_prev, *passes) & rate_go & ~over_max_n & s3_session_hot[k], f"take{k}")
-                   for k in range(S)]
+
         m.d.comb += conf.eq(s3_session_ok & rate_go)
 
         with m.If(advance):
@@ -449,9 +456,10 @@ class RiskPipeline(wiring.Component):
         a_wr = opened.write_port()
         m.d.comb += [a_wr.addr.eq(Mux(clearing, clear_at, w_now.entry)), a_wr.data.eq(Mux(clearing, 0, w_now.value)),
                      a_wr.en.eq(w_now.en | clearing)]
-        for k in range(S):
-            with m.If(take_in[k]):
-                m.d.sync += session_n.accepted[k].eq(session_n.accepted[k] + notional)
+        # every session's accepted notional on ``take`` (one enable, a register's fan-out away from
+        # the decision), its own notional added to the order's session only (a mux on registers)
+        with m.If(take):
+            m.d.sync += [acc.eq(acc + Mux(s3_session_hot[k], notional, 0)) for k, acc in enumerate(session_n.accepted)]
         with m.If(take):
             m.d.sync += [accepted_n.eq(accepted_n + notional), keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]

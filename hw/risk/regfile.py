@@ -178,10 +178,11 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     r2_session, r2_sused = Signal(), Signal()
     m.d.sync += [r2_slimit.eq(Array(g.session_credit)[r1_sidx]), r2_sacc.eq(Array(sessions.accepted)[r1_sidx]),
                  r2_scan.eq(Array(sessions.cancelled)[r1_sidx]), r2_session.eq(r1_session), r2_sused.eq(r1_sused)]
-    # a session's rate word comes in as one more one-hot choice beside the globals' values
+    # a session's rate word, in a register of its own (chosen in step 3 beside the credit words)
     rates = Array([v for k in range(S) for v in (g.session_rate_interval[k], g.session_rate_tolerance[k])])
-    m.d.sync += [r2_glob.eq(_or_select(Cat(r1_glob, r1_srate), [*(values[r.name] for r in readable),
-                                                                rates[Cat(r1_stol, r1_sidx)]])),
+    r2_rate, r2_srate = Signal(32), Signal()
+    m.d.sync += [r2_rate.eq(rates[Cat(r1_stol, r1_sidx)]), r2_srate.eq(r1_srate)]
+    m.d.sync += [r2_glob.eq(_or_select(r1_glob, [values[r.name] for r in readable])),
                  r2_valid.eq(r1_valid), r2_ok.eq(r1_ok), r2_state.eq(r1_state), r2_hi.eq(r1_hi),
                  r2_field.eq(r1_field)]
 
@@ -191,7 +192,7 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     r3_sval = Mux(r2_sused, r2_sacc - r2_scan, r2_slimit)
     r3_valid, r3_ok, r3_state, r3_hi, r3_field = Signal(), Signal(), Signal(), Signal(), Signal(3)
     m.d.sync += [r3_net.eq(opened - released), r3_pos.eq(Mux(r2_field[1], -pos, pos)),
-                 r3_glob.eq(Mux(r2_session, Mux(r2_hi, r3_sval[32:64], r3_sval[:32]), r2_glob)),
+                 r3_glob.eq(Mux(r2_session, Mux(r2_hi, r3_sval[32:64], r3_sval[:32]), Mux(r2_srate, r2_rate, r2_glob))),
                  r3_valid.eq(r2_valid), r3_ok.eq(r2_ok), r3_state.eq(r2_state),
                  r3_hi.eq(r2_hi), r3_field.eq(r2_field)]
     r4_v, r4_glob = Signal(48), Signal(32)
