@@ -284,6 +284,9 @@ class RiskPipeline(wiring.Component):
         s1_shot = Signal(S + 1)                      # the order's session, one-hot (bit S: out of range)
         s1_same3 = Signal()                          # same session as the order 3 ahead (now in stage 3)
         s1_tau = Signal(32)                          # the session's rate tolerance
+        # stage 3's opened candidates (the entry's opened word after the order, if the order ahead
+        # is accepted and if not): forwarded to the order 2 behind in its stage 1
+        s3_cand_opened = (Signal(COUNT_WIDTH + 1, name="s3_opened_a"), Signal(COUNT_WIDTH + 1, name="s3_opened_b"))
         acc_prev = Signal()                          # the decision of the order decided last (set in stage 3)
         notional_2 = Signal(64)                      # its notional
         with m.If(advance):
@@ -305,12 +308,18 @@ class RiskPipeline(wiring.Component):
         s2, s2_valid, s2_mask, s2_known = Signal(ORDER.layout), Signal(), Signal(MASK_WIDTH), Signal()
         s2_now, s2_side_ok = Signal(NOW_WIDTH), Signal()
         s2_opened = Signal(COUNT_WIDTH)              # opened as of the order 3 ahead
-        s2_fwd2 = Signal()                           # the order 2 ahead (now in stage 3) is on this entry
+        # ... and as of the order 2 ahead (now in stage 3) if it is accepted: its new opened word
+        # when it is on this entry (its value is known from registers before its accept is)
+        s2_opened_if = Signal(COUNT_WIDTH)
         s2_room = Signal(COUNT_WIDTH + 1)           # position limit for the side + quantity released
-        s2_released = Signal(COUNT_WIDTH + 3)       # quantity released; out of reach when reduce-only is off
+        s2_released = Signal(COUNT_WIDTH)           # quantity released
+        # the same less the order ahead's quantity if it is on this entry, and this order's
+        # quantity plus it: the order ahead's share of each stage-2 candidate, added in stage 1
+        s2_room_a, s2_released_a = Signal(signed(COUNT_WIDTH + 2)), Signal(signed(COUNT_WIDTH + 1))
+        s2_qty_a = Signal(34)
+        s2_reduce_en = Signal()                      # reduce-only is on and the order's entry is known
         s2_max_n = Signal(SYMBOL_LIMITS.fields["max_notional"])
         s2_deadline = Signal(NOW_WIDTH + 1)          # now + rate tolerance; all ones for a bad session
-        s2_same_entry = Signal()                     # same entry as the order ahead (now in stage 2)
         s2_same_session = Signal()                   # same session as the order ahead
         # the session's credit room as the order is in stage 1: its limit + cancelled - accepted,
         # all orders up to 3 ahead in; the order 2 ahead's notional (decided as this one moves
@@ -320,18 +329,23 @@ class RiskPipeline(wiring.Component):
         s2_sroom = Signal(signed(NOTIONAL_STATE + 3))   # the session's room, up to the order 3 ahead
         s2_same_session2 = Signal()                  # same session as the order 2 ahead (now in stage 3)
         s1_side_ok = _one_of(s1.side, Side)
+        s1_room = kept(m, Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + s1_released, "s1_room")
+        ahead_1 = Mux(equal(s1_entry, s2_entry), s2.qty, 0)      # the order ahead (in stage 2) on this entry
+        # the order 2 ahead's new opened word (acc_prev: the order 3 ahead's accept, as it is decided)
+        opened_if = Mux(equal(s3_entry, s1_entry), Mux(acc_prev, *s3_cand_opened), s1_opened)
         with m.If(advance):
             # only the first-stage bits: the others stay constant zero across the module boundary
             m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
             m.d.sync += [s2.eq(s1), s2_valid.eq(s1_valid), s2_known.eq(chk.known),
                          s2_now.eq(s1_now), s2_side_ok.eq(s1_side_ok),
-                         s2_room.eq(Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + s1_released),
-                         s2_released.eq(Mux(regs.reduce_only & chk.known & s1_side_ok, s1_released,
-                                            1 << (COUNT_WIDTH + 2))),
+                         s2_room.eq(s1_room), s2_room_a.eq(s1_room - ahead_1),
+                         s2_released.eq(s1_released), s2_released_a.eq(s1_released - ahead_1),
+                         s2_qty_a.eq(ahead_1 + s1.qty), s2_opened_if.eq(opened_if),
+                         s2_reduce_en.eq(regs.reduce_only & chk.known & s1_side_ok),
                          s2_max_n.eq(row.max_notional),
                          s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + s1_tau, -1)),
-                         s2_same_entry.eq(s1_entry == s2_entry), s2_entry.eq(s1_entry),
-                         s2_opened.eq(s1_opened), s2_fwd2.eq(equal(s3_entry, s1_entry)),
+                         s2_entry.eq(s1_entry),
+                         s2_opened.eq(s1_opened),
                          s2_same_session.eq(s1.session == s2.session), s2_same_session2.eq(s1.session == s3.session),
                          # acc_prev and notional_2 are the order 3 ahead's while this order is in stage 1
                          s2_sroom.eq(_select_kept(m, s1_shot, [*srooms, Const(1 << NOTIONAL_STATE, NOTIONAL_STATE + 1)],
@@ -341,9 +355,9 @@ class RiskPipeline(wiring.Component):
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
         keys = [Signal(64, name=f"recent{k}") for k in range(W)]
         key_valid = [Signal(name=f"recent_valid{k}") for k in range(W)]
-        opened_2 = Signal(COUNT_WIDTH)               # opened as of the order ahead (now in stage 3)
-        m.d.comb += opened_2.eq(Mux(s2_fwd2 & w_now.en, w_now.value, s2_opened))
-        ahead = Mux(s2_same_entry, s3.qty, 0)               # the order ahead's quantity, on this entry
+        # opened as of the order ahead (now in stage 3): the order 2 ahead's accept (a register,
+        # ``w_now.en``) picks, in the LUT of the adder it feeds
+        opened_2 = Mux(w_now.en, s2_opened_if, s2_opened)
         notional_ahead = mul.product                         # the order ahead is in stage 3
         with m.If(advance):
             m.d.sync += notional_2.eq(mul.product)
@@ -353,10 +367,10 @@ class RiskPipeline(wiring.Component):
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
         cand = {                                             # (if the order ahead is accepted, if not)
-            "pos": ((s2_room - ahead) - opened_2, s2_room - opened_2),
-            "reduce": ((s2_released - ahead) - opened_2, s2_released - opened_2),
+            "pos": (s2_room_a - opened_2, s2_room - opened_2),
+            "reduce": (s2_released_a - opened_2, s2_released - opened_2),
             # the entry's opened quantity after this order, if it is accepted
-            "opened": (opened_2 + ahead + s2.qty, opened_2 + s2.qty),
+            "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),
             "credit": (credit_room - (accepted_n + notional_ahead), credit_room - accepted_n),
             # not clamped: two adders in a row, where a clamp after them was a fourth LUT level
             # (stage 3's carry chain is 77 bits instead of 66)
@@ -370,10 +384,11 @@ class RiskPipeline(wiring.Component):
         for name, width in (("pos", 32), ("reduce", 32), ("credit", 64)):
             cand[name] = tuple(clamp_for_compare(c, width) for c in cand[name])
         s3_cand = {name: (Signal.like(a, name=f"s3_{name}_a"), Signal.like(b, name=f"s3_{name}_b"))
-                   for name, (a, b) in cand.items()}
+                   for name, (a, b) in cand.items() if name != "opened"}
+        s3_cand["opened"] = s3_cand_opened
         s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
         s3_now, s3_deadline, s3_max_n = Signal(NOW_WIDTH), Signal(NOW_WIDTH + 1), Signal.like(s2_max_n)
-        s3_pos_en, s3_session_ok = Signal(), Signal()
+        s3_pos_en, s3_session_ok, s3_reduce_en = Signal(), Signal(), Signal()
         s3_tat, s3_session_hot = Signal(NOW_WIDTH), Signal(S)
         s3_interval = Signal(32)                     # the session's GCRA emission interval
         early = Signal(MASK_WIDTH)                   # first-stage failures and the kill switch
@@ -388,7 +403,7 @@ class RiskPipeline(wiring.Component):
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
                          s3_known.eq(s2_known), s3_kill.eq(regs.kill), s3_now.eq(s2_now),
                          s3_deadline.eq(s2_deadline), s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
-                         s3_session_ok.eq(s2_session_ok),
+                         s3_session_ok.eq(s2_session_ok), s3_reduce_en.eq(s2_reduce_en),
                          s3_tat.eq(Array(tat)[s2.session[:sbits]]),
                          s3_interval.eq(Array(regs.session_rate_interval)[s2.session[:sbits]]),
                          s3_session_hot.eq(Mux(s2_session_ok, 1 << s2.session[:sbits], 0))]
@@ -411,7 +426,7 @@ class RiskPipeline(wiring.Component):
             R.CREDIT_LIMIT: pick(acc_prev, *over["credit"]) | pick(acc_prev, *over["scredit"]),
             R.MAX_NOTIONAL: s3_known & over_max_n,
             R.POSITION_LIMIT: s3_pos_en & pick(acc_prev, *over["pos"]),
-            R.REDUCE_ONLY: pick(acc_prev, *over["reduce"]),     # never over when reduce-only is off
+            R.REDUCE_ONLY: s3_reduce_en & pick(acc_prev, *over["reduce"]),
         }
         mask = Signal(MASK_WIDTH)
         state_bits = Signal(MASK_WIDTH)
@@ -423,7 +438,7 @@ class RiskPipeline(wiring.Component):
         # having passed), then the pick. ``take`` is also the decision: it is only registered on
         # an advance, when it equals the accept.
         # (the two groups share no input: a shared one would be split off into a LUT of its own)
-        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~over["reduce"][k] & ~over["credit"][k]
+        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~(s3_reduce_en & over["reduce"][k]) & ~over["credit"][k]
                        & ~over["scredit"][k],
                        f"passes_{'ab'[k]}") for k in (0, 1)]
         take, conf = kept(m, pick(acc_prev, *passes) & rate_go & ~over_max_n, "take"), Signal()
