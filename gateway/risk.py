@@ -77,7 +77,7 @@ class _Registers:
         """Follow the shadow row as the register file does; returns the row index a commit
         writes (None for any other write). A write the hardware refuses raises ValueError."""
         self.writes += 1
-        if addr >= regmap.TABLE_BASE:
+        if regmap.TABLE_BASE <= addr < regmap.SESSION_BASE:
             raise ValueError(f"register write to {addr:#06x}: limit rows are written through the SHADOW "
                              f"words and ROW_COMMIT, not in place")
         shadow = (addr - regmap.SHADOW_BASE) // regmap.WORD
@@ -159,6 +159,14 @@ class ModelRiskBackend(_Registers):
             m.rate_interval = word & 0xFFFFFFFF
         elif addr == _G["RATE_TOLERANCE"]:
             m.rate_tolerance = word & 0xFFFFFFFF
+        elif _session_word(addr, self.sessions) is not None:
+            session, w = _session_word(addr, self.sessions)
+            word &= 0xFFFFFFFF
+            if w in (0, 1):          # the session's credit limit, low / high word
+                shift = 32 * w
+                m.session_credit_limit[session] = m.session_credit_limit[session] & ~(0xFFFFFFFF << shift) | word << shift
+            else:                    # its rate: S_RATE_INTERVAL, S_RATE_TOLERANCE
+                (m.session_rate_interval if w == 4 else m.session_rate_tolerance)[session] = word
         else:
             raise ValueError(f"register write to {addr:#06x}: not a writable register")
 
@@ -183,6 +191,15 @@ class NativeRiskBackend(ModelRiskBackend):
 
     def release(self, order: Order, qty: int, filled: bool) -> None:
         self.model.release(order.symbol, order.side, qty, qty * order.price, not filled, order.session)
+
+
+def _session_word(addr: int, sessions: int) -> tuple[int, int] | None:
+    """(session, word) of a writable per-session register (registers.md), else None."""
+    session, offset = divmod(addr - regmap.SESSION_BASE, regmap.SESSION_STRIDE)
+    if addr < regmap.SESSION_BASE or session >= sessions or offset % regmap.WORD:
+        return None
+    w = offset // regmap.WORD
+    return (session, w) if w in (0, 1, 4, 5) else None
 
 
 def limit_writes(config: RiskConfig, symbols: SymbolTable, depth: int) -> list[tuple[int, int]]:

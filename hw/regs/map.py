@@ -43,8 +43,10 @@ GLOBALS = (
     Reg("CREDIT_LIMIT_HI", 0x014, "RW", 32, 0xFFFFFFFF, "gross credit limit, high word"),
     Reg("CREDIT_USED_LO", 0x018, "RO", 32, 0, "open + filled notional, low word"),
     Reg("CREDIT_USED_HI", 0x01C, "RO", 32, 0, "open + filled notional, high word"),
-    Reg("RATE_INTERVAL", 0x020, "RW", 32, 0, "message-rate throttle (GCRA) emission interval T, in units of now; 0 = off"),
-    Reg("RATE_TOLERANCE", 0x024, "RW", 32, 0, "GCRA tolerance tau (burst = tau / T + 1 orders)"),
+    Reg("RATE_INTERVAL", 0x020, "RW", 32, 0, "message-rate throttle (GCRA) emission interval T, in units of now; "
+                                             "0 = off; a write sets every session's S_RATE_INTERVAL"),
+    Reg("RATE_TOLERANCE", 0x024, "RW", 32, 0, "GCRA tolerance tau (burst = tau / T + 1 orders); a write sets every "
+                                              "session's S_RATE_TOLERANCE"),
     Reg("ROW_COMMIT", 0x028, "WO", 24, 0, "write a symbol index: the shadow row becomes that row of the limit table, "
                                           "in one write; refused (error flag, nothing written) unless every SHADOW "
                                           "word was written since the last commit and the index is in the table"),
@@ -112,6 +114,10 @@ SESSION_WORDS = (
     TableWord(1, "S_CREDIT_LIMIT_HI", "RW", "the session's credit limit, high word"),
     TableWord(2, "S_CREDIT_USED_LO", "RO", "the session's open + filled notional, low word"),
     TableWord(3, "S_CREDIT_USED_HI", "RO", "the session's open + filled notional, high word"),
+    TableWord(4, "S_RATE_INTERVAL", "RW", "the session's GCRA emission interval T, in units of now (0: no "
+                                          "limit); RATE_INTERVAL writes it too"),
+    TableWord(5, "S_RATE_TOLERANCE", "RW", "the session's GCRA tolerance tau (burst = tau / T + 1 orders); "
+                                           "RATE_TOLERANCE writes it too"),
 )
 MAX_DEPTH = (SESSION_BASE - TABLE_BASE) // TABLE_STRIDE      # symbols the table region holds
 

@@ -3,7 +3,8 @@
 ``RiskModel`` holds exactly the hardware's state: the per-symbol limit table,
 positions and open quantities per symbol, gross credit (open + filled notional) and
 each session's credit,
-a GCRA throttle per session, the duplicate-ClOrdID window, and the kill-switch and
+a GCRA throttle per session (each session with an emission interval and a tolerance
+of its own: its rate limit), the duplicate-ClOrdID window, and the kill-switch and
 reduce-only flags. ``order()`` decides one order and applies its effect; ``fill()``
 applies a fill or cancel. Fed the same events in the same order, it produces the
 decisions ``RiskPipeline`` (pipeline.py) produces, bit for bit.
@@ -94,12 +95,35 @@ class RiskModel:
         self.session_filled = [0] * sessions
         self.kill = False
         self.reduce_only = False
-        self.rate_interval = 0          # GCRA emission interval T, in units of ``now``
-        self.rate_tolerance = 0         # GCRA tolerance tau
+        # per session: its GCRA's emission interval T (in units of ``now``) and tolerance tau;
+        # the global RATE_INTERVAL / RATE_TOLERANCE registers write every session's
+        self.session_rate_interval = [0] * sessions
+        self.session_rate_tolerance = [0] * sessions
+        self._rate = (0, 0)             # the last values written to every session (read back)
         self.tat = [0] * sessions
         self.recent: deque[int] = deque(maxlen=window)
 
     # -- configuration -------------------------------------------------------------
+    @property
+    def rate_interval(self) -> int:
+        """The interval last written to every session (the global register)."""
+        return self._rate[0]
+
+    @rate_interval.setter
+    def rate_interval(self, value: int) -> None:
+        self._rate = (value, self._rate[1])
+        self.session_rate_interval = [value] * self.sessions
+
+    @property
+    def rate_tolerance(self) -> int:
+        """The tolerance last written to every session (the global register)."""
+        return self._rate[1]
+
+    @rate_tolerance.setter
+    def rate_tolerance(self, value: int) -> None:
+        self._rate = (self._rate[0], value)
+        self.session_rate_tolerance = [value] * self.sessions
+
     def write(self, index: int, entry: LimitEntry) -> None:
         if not 0 <= index < self.depth:
             raise IndexError(f"symbol index {index} outside the limit table (depth {self.depth})")
@@ -126,7 +150,8 @@ class RiskModel:
             mask |= R.BAD_PRICE.bit
         if self.kill:
             mask |= R.KILL_SWITCH.bit
-        conforming = session < self.sessions and not checks.rate_limit(now, self.tat[session], self.rate_tolerance)
+        conforming = session < self.sessions and not checks.rate_limit(now, self.tat[session],
+                                                                       self.session_rate_tolerance[session])
         if session < self.sessions and not conforming:
             mask |= R.RATE_LIMIT.bit
         if cl_ord_key in self.recent:
@@ -165,7 +190,7 @@ class RiskModel:
         mask, conforming = self.check_fields(**fields, now=now)
         session = fields.get("session", 0)
         if conforming:
-            self.tat[session] = checks.next_tat(now, self.tat[session], self.rate_interval)
+            self.tat[session] = checks.next_tat(now, self.tat[session], self.session_rate_interval[session])
         if mask == 0:
             sym, qty = fields["symbol"], fields["qty"]
             if fields["side"] == Side.BUY:

@@ -58,10 +58,12 @@ FILL_VISIBLE = 4
 #: of cycle w is seen by the orders whose k-th advance after entry (0: entry, 3: decision) is
 #: in cycle w + c or later. The globals are registered once by the bus (c = 2); the credit limit
 #: is taken into ``credit_room`` on the advance before stage 2's; a table row is read as the
-#: order enters (read-first).
+#: order enters (read-first); the session's rate tolerance is picked as the order enters, its
+#: interval as it moves into stage 3 (the global rate registers write every session's).
 SEEN_AT = {"kill": (2, 2), "reduce_only": (1, 2), "credit_lo": (1, 2), "credit_hi": (1, 2),
-           "session_credit_lo": (1, 2), "session_credit_hi": (1, 2),
-           "rate_tolerance": (1, 2), "rate_interval": (3, 2), "row": (0, 2)}
+           "session_credit_lo": (0, 2), "session_credit_hi": (0, 2),
+           "rate_tolerance": (0, 2), "rate_interval": (2, 2),
+           "session_rate_tolerance": (0, 2), "session_rate_interval": (2, 2), "row": (0, 2)}
 NOW_WIDTH = 48
 NOTIONAL_STATE = 72     # cumulative accepted / cancelled notional
 
@@ -97,6 +99,18 @@ def _select(onehot, values):
     out = Const(0, max(len(v) for v in values))
     for k, v in enumerate(values):
         out = out | Mux(onehot[k], v, 0)
+    return out
+
+
+def _select_kept(m, onehot, values, name: str, group: int = 3):
+    """``_select`` as kept partial ORs of ``group`` values each (one LUT6 per bit: three AND
+    pairs) and their OR, which the next operation's LUT takes in: abc left alone chained the
+    sixteen-input AND-OR three LUTs deep."""
+    parts = [kept(m, _select(onehot[k:k + group], values[k:k + group]), f"{name}_part{k // group}")
+             for k in range(0, len(values), group)]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out | p
     return out
 
 
@@ -234,15 +248,29 @@ class RiskPipeline(wiring.Component):
         credit_room = Signal(NOTIONAL_STATE + 1)
         with m.If(advance):
             m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n)
+        # a session's cancels are counted as the fill is taken (from the port), so the session rooms
+        # taken on the next advance hold them (the order entering then sees the cancel: FILL_VISIBLE)
+        fp = self.fill.payload
+        f_cancel = kept(m, self.fill.valid & fp.cancel & ~any_of(Cat(fp.symbol[abits:], fp.session[sbits:])),
+                        "fill_cancel_in")       # a cancel, in the table, of a session in range
         for k in range(S):
-            with m.If(advance & fr_valid & fr.cancel & (fr.session == k)):
-                m.d.sync += session_n.cancelled[k].eq(session_n.cancelled[k] + fr.notional)
+            hit = kept(m, advance & f_cancel & (fp.session[:sbits] == k), f"fill_cancel_session{k}")
+            with m.If(hit):
+                m.d.sync += session_n.cancelled[k].eq(session_n.cancelled[k] + fp.notional)
+        # every session's room, limit + cancelled - accepted, taken on every advance: as an order
+        # enters it holds every order decided before (up to 4 ahead); the order 3 ahead's notional
+        # is taken off in stage 1, the order 2 ahead's in stage 2, the order ahead's speculated
+        srooms = [Signal(signed(NOTIONAL_STATE + 2), name=f"session_room{k}") for k in range(S)]
+        with m.If(advance):
+            m.d.sync += [room.eq(limit + cancelled - accepted) for room, limit, cancelled, accepted
+                         in zip(srooms, regs.session_credit, session_n.cancelled, session_n.accepted)]
 
         # ---- stage 1 --------------------------------------------------------------------
         rd = limits.read_port()                      # read-first: a write in the same cycle is not seen
         row = SYMBOL_LIMITS.layout(rd.data)
         s1, s1_valid, s1_in_range, s1_now = Signal(ORDER.layout), Signal(), Signal(), Signal(NOW_WIDTH)
         s1_entry, s2_entry, s3_entry = Signal(abits + 1), Signal(abits + 1), Signal(abits + 1)
+        s3 = Signal(ORDER.layout)
         ip = self.i.payload
         m.d.comb += [rd.addr.eq(ip.symbol[:abits]), rd.en.eq(advance)]
         # the order's entry words, read as it enters (read-first); what was written at that edge
@@ -253,14 +281,23 @@ class RiskPipeline(wiring.Component):
         m.d.comb += [o_rd.addr.eq(entry(ip)), o_rd.en.eq(advance), r_rd.addr.eq(entry(ip)), r_rd.en.eq(advance)]
         w_now, w_prev = Written(abits, "opened_w"), Written(abits, "opened_wp")   # orders 3 and 4 ahead, in stage 1
         s1_fwd3, s1_fwd4, s1_fwd_fill = Signal(), Signal(), Signal()
-        s1_shot = Signal(S)                          # the order's session, one-hot (none if out of range)
+        s1_shot = Signal(S + 1)                      # the order's session, one-hot (bit S: out of range)
+        s1_same3 = Signal()                          # same session as the order 3 ahead (now in stage 3)
+        s1_tau = Signal(32)                          # the session's rate tolerance
+        # stage 3's opened candidates (the entry's opened word after the order, if the order ahead
+        # is accepted and if not): forwarded to the order 2 behind in its stage 1
+        s3_cand_opened = (Signal(COUNT_WIDTH + 1, name="s3_opened_a"), Signal(COUNT_WIDTH + 1, name="s3_opened_b"))
+        acc_prev = Signal()                          # the decision of the order decided last (set in stage 3)
+        notional_2 = Signal(64)                      # its notional
         with m.If(advance):
             m.d.sync += [s1.eq(ip), s1_valid.eq(self.i.valid), s1_entry.eq(entry(ip)),
                          s1_in_range.eq(below(ip.symbol, D)), s1_now.eq(self.now),
                          s1_fwd3.eq(equal(s3_entry, entry(ip))),        # its accept is known in stage 1
                          s1_fwd4.eq(w_now.hits(entry(ip))),
                          s1_fwd_fill.eq(fr_valid & equal(fills.entry, entry(ip))),
-                         s1_shot.eq(Mux(ip.session[sbits:] == 0, 1 << ip.session[:sbits], 0))]
+                         s1_shot.eq(Mux(ip.session[sbits:] == 0, 1 << ip.session[:sbits], 1 << S)),
+                         s1_same3.eq(equal(ip.session, s3.session)),
+                         s1_tau.eq(Array(regs.session_rate_tolerance)[ip.session[:sbits]])]
         s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value, Mux(s1_fwd4, w_prev.value, o_rd.data))
         s1_released = Mux(s1_fwd_fill, fills.rel_last, r_rd.data)
         m.submodules.order_checks = chk = OrderChecks(S, abits)
@@ -271,64 +308,72 @@ class RiskPipeline(wiring.Component):
         s2, s2_valid, s2_mask, s2_known = Signal(ORDER.layout), Signal(), Signal(MASK_WIDTH), Signal()
         s2_now, s2_side_ok = Signal(NOW_WIDTH), Signal()
         s2_opened = Signal(COUNT_WIDTH)              # opened as of the order 3 ahead
-        s2_fwd2 = Signal()                           # the order 2 ahead (now in stage 3) is on this entry
+        # ... and as of the order 2 ahead (now in stage 3) if it is accepted: its new opened word
+        # when it is on this entry (its value is known from registers before its accept is)
+        s2_opened_if = Signal(COUNT_WIDTH)
         s2_room = Signal(COUNT_WIDTH + 1)           # position limit for the side + quantity released
-        s2_released = Signal(COUNT_WIDTH + 3)       # quantity released; out of reach when reduce-only is off
+        s2_released = Signal(COUNT_WIDTH)           # quantity released
+        # the same less the order ahead's quantity if it is on this entry, and this order's
+        # quantity plus it: the order ahead's share of each stage-2 candidate, added in stage 1
+        s2_room_a, s2_released_a = Signal(signed(COUNT_WIDTH + 2)), Signal(signed(COUNT_WIDTH + 1))
+        s2_qty_a = Signal(34)
+        s2_reduce_en = Signal()                      # reduce-only is on and the order's entry is known
         s2_max_n = Signal(SYMBOL_LIMITS.fields["max_notional"])
         s2_deadline = Signal(NOW_WIDTH + 1)          # now + rate tolerance; all ones for a bad session
-        s2_same_entry = Signal()                     # same entry as the order ahead (now in stage 2)
         s2_same_session = Signal()                   # same session as the order ahead
         # the session's credit room as the order is in stage 1: its limit + cancelled - accepted,
         # all orders up to 3 ahead in; the order 2 ahead's notional (decided as this one moves
         # into stage 2) is taken off in stage 2 if it was accepted, the order ahead's speculated on
         # every session's room, taken as the order moves into stage 2 (adders, no mux, in
         # front of the registers); the order's own is picked in stage 2 (one-hot AND-OR)
-        s2_srooms = [Signal(signed(NOTIONAL_STATE + 2), name=f"s2_session_room{k}") for k in range(S)]
-        s2_shot, s2_session_in = Signal(S), Signal()
+        s2_sroom = Signal(signed(NOTIONAL_STATE + 3))   # the session's room, up to the order 3 ahead
         s2_same_session2 = Signal()                  # same session as the order 2 ahead (now in stage 3)
-        s3 = Signal(ORDER.layout)
         s1_side_ok = _one_of(s1.side, Side)
+        s1_room = kept(m, Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + s1_released, "s1_room")
+        ahead_1 = Mux(equal(s1_entry, s2_entry), s2.qty, 0)      # the order ahead (in stage 2) on this entry
+        # the order 2 ahead's new opened word (acc_prev: the order 3 ahead's accept, as it is decided)
+        opened_if = Mux(equal(s3_entry, s1_entry), Mux(acc_prev, *s3_cand_opened), s1_opened)
         with m.If(advance):
             # only the first-stage bits: the others stay constant zero across the module boundary
             m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
             m.d.sync += [s2.eq(s1), s2_valid.eq(s1_valid), s2_known.eq(chk.known),
                          s2_now.eq(s1_now), s2_side_ok.eq(s1_side_ok),
-                         s2_room.eq(Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + s1_released),
-                         s2_released.eq(Mux(regs.reduce_only & chk.known & s1_side_ok, s1_released,
-                                            1 << (COUNT_WIDTH + 2))),
+                         s2_room.eq(s1_room), s2_room_a.eq(s1_room - ahead_1),
+                         s2_released.eq(s1_released), s2_released_a.eq(s1_released - ahead_1),
+                         s2_qty_a.eq(ahead_1 + s1.qty), s2_opened_if.eq(opened_if),
+                         s2_reduce_en.eq(regs.reduce_only & chk.known & s1_side_ok),
                          s2_max_n.eq(row.max_notional),
-                         s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + regs.rate_tolerance, -1)),
-                         s2_same_entry.eq(s1_entry == s2_entry), s2_entry.eq(s1_entry),
-                         s2_opened.eq(s1_opened), s2_fwd2.eq(equal(s3_entry, s1_entry)),
+                         s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + s1_tau, -1)),
+                         s2_entry.eq(s1_entry),
+                         s2_opened.eq(s1_opened),
                          s2_same_session.eq(s1.session == s2.session), s2_same_session2.eq(s1.session == s3.session),
-                         s2_shot.eq(s1_shot), s2_session_in.eq(s1.session[sbits:] == 0),
-                         *(room.eq(limit + cancelled - accepted) for room, limit, cancelled, accepted
-                           in zip(s2_srooms, regs.session_credit, session_n.cancelled, session_n.accepted))]
+                         # acc_prev and notional_2 are the order 3 ahead's while this order is in stage 1
+                         s2_sroom.eq(_select_kept(m, s1_shot, [*srooms, Const(1 << NOTIONAL_STATE, NOTIONAL_STATE + 1)],
+                                                  "s1_sroom") - Mux(acc_prev & s1_same3, notional_2, 0))]
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
         keys = [Signal(64, name=f"recent{k}") for k in range(W)]
         key_valid = [Signal(name=f"recent_valid{k}") for k in range(W)]
-        opened_2 = Signal(COUNT_WIDTH)               # opened as of the order ahead (now in stage 3)
-        m.d.comb += opened_2.eq(Mux(s2_fwd2 & w_now.en, w_now.value, s2_opened))
-        ahead = Mux(s2_same_entry, s3.qty, 0)               # the order ahead's quantity, on this entry
+        # opened as of the order ahead (now in stage 3): the order 2 ahead's accept (a register,
+        # ``w_now.en``) picks, in the LUT of the adder it feeds
+        opened_2 = Mux(w_now.en, s2_opened_if, s2_opened)
         notional_ahead = mul.product                         # the order ahead is in stage 3
-        acc_prev = Signal()                                  # the order ahead was accepted (set in stage 3)
-        notional_2 = Signal(64)                              # the order 2 ahead's (now at the output)
         with m.If(advance):
             m.d.sync += notional_2.eq(mul.product)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2
         # out of reach for a session out of range (rejected as a bad field alone)
-        s2_sroom = Mux(s2_session_in, _select(s2_shot, s2_srooms), 1 << NOTIONAL_STATE)
         sroom_2 = s2_sroom - Mux(acc_prev & s2_same_session2, notional_2, 0)
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
         cand = {                                             # (if the order ahead is accepted, if not)
-            "pos": ((s2_room - ahead) - opened_2, s2_room - opened_2),
-            "reduce": ((s2_released - ahead) - opened_2, s2_released - opened_2),
+            "pos": (s2_room_a - opened_2, s2_room - opened_2),
+            "reduce": (s2_released_a - opened_2, s2_released - opened_2),
             # the entry's opened quantity after this order, if it is accepted
-            "opened": (opened_2 + ahead + s2.qty, opened_2 + s2.qty),
+            "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),
             "credit": (credit_room - (accepted_n + notional_ahead), credit_room - accepted_n),
+            # not clamped: two adders in a row, where a clamp after them was a fourth LUT level
+            # (stage 3's carry chain is 77 bits instead of 66)
             "scredit": (sroom_2 - Mux(s2_same_session, notional_ahead, 0), sroom_2),
             "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
         }
@@ -336,14 +381,16 @@ class RiskPipeline(wiring.Component):
         cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])
         # the compared candidates clamped to the width of what they are compared with (a
         # quantity, a notional): stage 3's carry chains are 34 and 66 bits, not 66 and 75
-        for name, width in (("pos", 32), ("reduce", 32), ("credit", 64), ("scredit", 64)):
+        for name, width in (("pos", 32), ("reduce", 32), ("credit", 64)):
             cand[name] = tuple(clamp_for_compare(c, width) for c in cand[name])
         s3_cand = {name: (Signal.like(a, name=f"s3_{name}_a"), Signal.like(b, name=f"s3_{name}_b"))
-                   for name, (a, b) in cand.items()}
+                   for name, (a, b) in cand.items() if name != "opened"}
+        s3_cand["opened"] = s3_cand_opened
         s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
         s3_now, s3_deadline, s3_max_n = Signal(NOW_WIDTH), Signal(NOW_WIDTH + 1), Signal.like(s2_max_n)
-        s3_pos_en, s3_session_ok = Signal(), Signal()
+        s3_pos_en, s3_session_ok, s3_reduce_en = Signal(), Signal(), Signal()
         s3_tat, s3_session_hot = Signal(NOW_WIDTH), Signal(S)
+        s3_interval = Signal(32)                     # the session's GCRA emission interval
         early = Signal(MASK_WIDTH)                   # first-stage failures and the kill switch
         m.d.comb += [early.eq(s2_mask), early[R.KILL_SWITCH.value - 1].eq(regs.kill)]
         reason_pre = [_lowest(early, range(int(first), int(last))) for first, last in REASON_GROUPS]
@@ -356,8 +403,9 @@ class RiskPipeline(wiring.Component):
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
                          s3_known.eq(s2_known), s3_kill.eq(regs.kill), s3_now.eq(s2_now),
                          s3_deadline.eq(s2_deadline), s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
-                         s3_session_ok.eq(s2_session_ok),
+                         s3_session_ok.eq(s2_session_ok), s3_reduce_en.eq(s2_reduce_en),
                          s3_tat.eq(Array(tat)[s2.session[:sbits]]),
+                         s3_interval.eq(Array(regs.session_rate_interval)[s2.session[:sbits]]),
                          s3_session_hot.eq(Mux(s2_session_ok, 1 << s2.session[:sbits], 0))]
 
         # ---- stage 3: decide --------------------------------------------------------------------
@@ -378,7 +426,7 @@ class RiskPipeline(wiring.Component):
             R.CREDIT_LIMIT: pick(acc_prev, *over["credit"]) | pick(acc_prev, *over["scredit"]),
             R.MAX_NOTIONAL: s3_known & over_max_n,
             R.POSITION_LIMIT: s3_pos_en & pick(acc_prev, *over["pos"]),
-            R.REDUCE_ONLY: pick(acc_prev, *over["reduce"]),     # never over when reduce-only is off
+            R.REDUCE_ONLY: s3_reduce_en & pick(acc_prev, *over["reduce"]),
         }
         mask = Signal(MASK_WIDTH)
         state_bits = Signal(MASK_WIDTH)
@@ -390,10 +438,11 @@ class RiskPipeline(wiring.Component):
         # having passed), then the pick. ``take`` is also the decision: it is only registered on
         # an advance, when it equals the accept.
         # (the two groups share no input: a shared one would be split off into a LUT of its own)
-        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~over["reduce"][k] & ~over["credit"][k]
+        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~(s3_reduce_en & over["reduce"][k]) & ~over["credit"][k]
                        & ~over["scredit"][k],
                        f"passes_{'ab'[k]}") for k in (0, 1)]
         take, conf = kept(m, pick(acc_prev, *passes) & rate_go & ~over_max_n, "take"), Signal()
+
         m.d.comb += conf.eq(s3_session_ok & rate_go)
 
         with m.If(advance):
@@ -422,15 +471,16 @@ class RiskPipeline(wiring.Component):
         a_wr = opened.write_port()
         m.d.comb += [a_wr.addr.eq(Mux(clearing, clear_at, w_now.entry)), a_wr.data.eq(Mux(clearing, 0, w_now.value)),
                      a_wr.en.eq(w_now.en | clearing)]
-        for k in range(S):
-            with m.If(take & s3_session_hot[k]):
-                m.d.sync += session_n.accepted[k].eq(session_n.accepted[k] + notional)
+        # every session's accepted notional on ``take`` (one enable, a register's fan-out away from
+        # the decision), its own notional added to the order's session only (a mux on registers)
+        with m.If(take):
+            m.d.sync += [acc.eq(acc + Mux(s3_session_hot[k], notional, 0)) for k, acc in enumerate(session_n.accepted)]
         with m.If(take):
             m.d.sync += [accepted_n.eq(accepted_n + notional), keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]
             m.d.sync += [key_valid[k].eq(key_valid[k - 1]) for k in range(1, W)]
         # GCRA: a conforming order moves its session's TAT to max(TAT, now) + T
-        interval = regs.rate_interval
+        interval = s3_interval          # the order ahead's, when it is of this session: the same
 
         def next_tat(t):
             return Mux(exceeds(t, s3_now), t + interval, s3_now + interval)

@@ -36,6 +36,8 @@ class Globals:
     rate_interval: Signal
     rate_tolerance: Signal
     session_credit: list        # per session: its credit limit
+    session_rate_interval: list     # per session: its GCRA emission interval (its rate limit) ...
+    session_rate_tolerance: list    # ... and tolerance (RATE_INTERVAL / RATE_TOLERANCE write every session's)
 
 
 @dataclass
@@ -62,7 +64,9 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     words = SYMBOL_LIMITS.width // 32
     g = Globals(kill=Signal(), reduce_only=Signal(), credit_limit=Signal(64, init=(1 << 64) - 1),
                 rate_interval=Signal(32), rate_tolerance=Signal(32),
-                session_credit=[Signal(64, init=(1 << 64) - 1, name=f"session_credit_limit{k}") for k in range(S)])
+                session_credit=[Signal(64, init=(1 << 64) - 1, name=f"session_credit_limit{k}") for k in range(S)],
+                session_rate_interval=[Signal(32, name=f"session_rate_interval{k}") for k in range(S)],
+                session_rate_tolerance=[Signal(32, name=f"session_rate_tolerance{k}") for k in range(S)])
     bus_error = Signal()
 
     # ---- step 0: the access and its address's predicates, registered ----------------------------
@@ -76,9 +80,10 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     limit_word = addr[2:6] < words
     session_end = regmap.SESSION_BASE + S * regmap.SESSION_STRIDE
     in_session = (addr[:2] == 0) & ~below(addr, regmap.SESSION_BASE) & below(addr, session_end)
-    s_word = addr[2:5]                                   # 0, 1: the limit (RW); 2, 3: used (RO)
+    s_word = addr[2:5]              # 0, 1: the credit limit (RW); 2, 3: used (RO); 4, 5: the rate (RW)
     b_session_w, b_session_r = Signal(), Signal()
-    m.d.sync += [b_session_w.eq(in_session & (s_word < 2)), b_session_r.eq(in_session & (s_word < 4))]
+    m.d.sync += [b_session_w.eq(in_session & ((s_word < 2) | (s_word[1:] == 2))),
+                 b_session_r.eq(in_session & (s_word < 6))]
     m.d.sync += [b_we.eq(bus.we), b_re.eq(bus.re), b_wdata.eq(bus.wdata), b_addr.eq(addr),
                  b_table.eq(table), b_limit_word.eq(limit_word), b_glob.eq(Cat(*is_global)),
                  b_any.eq(any_of([hit for hit, r in zip(is_global, regmap.GLOBALS) if r.access != "WO"])),
@@ -90,21 +95,31 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     s_index = (b_addr - regmap.SESSION_BASE)[5:5 + sbits]
     for k, limit in enumerate(g.session_credit):
         mine = b_we & b_session_w & (s_index == k)
-        with m.If(mine & ~b_addr[2]):
+        with m.If(mine & ~b_addr[4] & ~b_addr[2]):
             m.d.sync += limit[:32].eq(b_wdata)
-        with m.If(mine & b_addr[2]):
+        with m.If(mine & ~b_addr[4] & b_addr[2]):
             m.d.sync += limit[32:].eq(b_wdata)
+        # the session's rate: its own word, or the global register (which writes every session's)
+        with m.If((mine & b_addr[4] & ~b_addr[2]) | (b_we & sel["RATE_INTERVAL"])):
+            m.d.sync += g.session_rate_interval[k].eq(b_wdata)
+        with m.If((mine & b_addr[4] & b_addr[2]) | (b_we & sel["RATE_TOLERANCE"])):
+            m.d.sync += g.session_rate_tolerance[k].eq(b_wdata)
 
     # ---- writes ---------------------------------------------------------------------------
     shadow = [Signal(32, name=f"shadow{k}") for k in range(words)]
     written = Signal(words)                               # shadow words written since the last commit
     commit = b_we & sel["ROW_COMMIT"]
     # whether a commit is taken is decided as it is registered (step 0), so the memory's write
-    # enable and ``written``'s clear come from a register: the words written by then are those
-    # in ``written`` and the one the access ahead (in step 1 now) writes, unless it committed
+    # enable and ``written``'s clear come from a register. ``early`` follows ``written`` a step
+    # ahead: a shadow word's bit is set as its write is registered, all are cleared as a commit
+    # is taken, so at step 0 it holds every word written since the last commit (an AND of the
+    # bits as a carry chain, where ``written`` and the access ahead's word were four LUT levels)
     commit_ok = Signal()
-    pending = Cat(*(b_we & sel[reg.name] for reg in regmap.SHADOW))
-    full_next = Mux(commit_ok, 0, written | pending) == (1 << words) - 1
+    early = Signal(words)
+    is_shadow = [equal(addr, Const(reg.offset, len(addr))) for reg in regmap.SHADOW]
+    # (a word written as the commit ahead is taken counts: it comes after that commit)
+    m.d.sync += early.eq(Mux(commit_ok, 0, early) | Mux(bus.we, Cat(*is_shadow), 0))
+    full_next = ~commit_ok & (early + 1)[words]               # all ones, unless the access ahead committed
     m.d.sync += commit_ok.eq(bus.we & equal(addr, Const(regmap.global_by_name("ROW_COMMIT").offset, len(addr)))
                              & full_next & below(bus.wdata, depth))
     wr = limits.write_port()
@@ -138,7 +153,9 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     r1_glob = Signal(len(readable))
     state_sel = b_addr[2:6] - words                           # 0..5: pos lo/hi, open_buy lo/hi, open_sell lo/hi
     r1_session, r1_sidx, r1_sused = Signal(), Signal(sbits), Signal()
-    m.d.sync += [r1_session.eq(b_session_r), r1_sidx.eq(s_index), r1_sused.eq(b_addr[3])]
+    r1_srate, r1_stol = Signal(), Signal()               # a session's rate word (4: interval, 5: tolerance)
+    m.d.sync += [r1_session.eq(b_session_r & ~b_addr[4]), r1_sidx.eq(s_index), r1_sused.eq(b_addr[3]),
+                 r1_srate.eq(b_session_r & b_addr[4]), r1_stol.eq(b_addr[2])]
     m.d.sync += [r1_valid.eq(b_re), r1_ok.eq(b_re & ~read_bad), r1_state.eq(b_table & ~b_limit_word),
                  r1_hi.eq(state_sel[0]), r1_sym.eq(t_index),
                  r1_field.eq(Cat(*(state_sel[1:3] == k for k in range(3)))),
@@ -161,6 +178,10 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     r2_session, r2_sused = Signal(), Signal()
     m.d.sync += [r2_slimit.eq(Array(g.session_credit)[r1_sidx]), r2_sacc.eq(Array(sessions.accepted)[r1_sidx]),
                  r2_scan.eq(Array(sessions.cancelled)[r1_sidx]), r2_session.eq(r1_session), r2_sused.eq(r1_sused)]
+    # a session's rate word, in a register of its own (chosen in step 3 beside the credit words)
+    rates = Array([v for k in range(S) for v in (g.session_rate_interval[k], g.session_rate_tolerance[k])])
+    r2_rate, r2_srate = Signal(32), Signal()
+    m.d.sync += [r2_rate.eq(rates[Cat(r1_stol, r1_sidx)]), r2_srate.eq(r1_srate)]
     m.d.sync += [r2_glob.eq(_or_select(r1_glob, [values[r.name] for r in readable])),
                  r2_valid.eq(r1_valid), r2_ok.eq(r1_ok), r2_state.eq(r1_state), r2_hi.eq(r1_hi),
                  r2_field.eq(r1_field)]
@@ -171,7 +192,7 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     r3_sval = Mux(r2_sused, r2_sacc - r2_scan, r2_slimit)
     r3_valid, r3_ok, r3_state, r3_hi, r3_field = Signal(), Signal(), Signal(), Signal(), Signal(3)
     m.d.sync += [r3_net.eq(opened - released), r3_pos.eq(Mux(r2_field[1], -pos, pos)),
-                 r3_glob.eq(Mux(r2_session, Mux(r2_hi, r3_sval[32:64], r3_sval[:32]), r2_glob)),
+                 r3_glob.eq(Mux(r2_session, Mux(r2_hi, r3_sval[32:64], r3_sval[:32]), Mux(r2_srate, r2_rate, r2_glob))),
                  r3_valid.eq(r2_valid), r3_ok.eq(r2_ok), r3_state.eq(r2_state),
                  r3_hi.eq(r2_hi), r3_field.eq(r2_field)]
     r4_v, r4_glob = Signal(48), Signal(32)

@@ -17,6 +17,7 @@ from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.layout import FILL, ORDER, RISK_OUT
 from wirespeed.reasons import primary
 
+from ..regs import map as regmap
 from ..risk.model import Fill, LimitEntry, RiskModel
 from ..vsim import records
 from .pipeline_bench import PipelineConfig
@@ -32,6 +33,9 @@ def configure(vr, cfg: PipelineConfig) -> None:
                    rate_interval=cfg.rate_interval, rate_tolerance=cfg.rate_tolerance)
     for session in range(cfg.sessions):
         vr.set_session_credit(session, cfg.session_credit.get(session, (1 << 64) - 1))
+    for session, (interval, tolerance) in sorted(cfg.session_rate.items()):
+        vr.write(regmap.session_addr(session, 4), interval)
+        vr.write(regmap.session_addr(session, 5), tolerance)
     blank = LimitEntry(0, 0, 0, valid=False, max_notional=0, long_limit=0, short_limit=0, ref_deadline=0)
     for index in range(cfg.depth):
         vr.set_limits(index, cfg.table.get(index, blank))
@@ -190,7 +194,7 @@ def _replay(cfg, b, count, limit, model):
         model = cfg.model()
     else:
         model.kill, model.reduce_only, model.credit_limit = cfg.kill, cfg.reduce_only, cfg.credit_limit
-        model.rate_interval, model.rate_tolerance = cfg.rate_interval, cfg.rate_tolerance
+        cfg.apply_rates(model)
     count = len(b.orders) if count is None else min(count, len(b.orders))
     cols = records.unpack(ORDER, b.orders[:count])
     names = list(cols)

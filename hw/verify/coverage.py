@@ -20,7 +20,8 @@ from .pipeline_bench import Trace
 D_RANGE = range(-1, 3)
 WRITE_GROUPS = {"kill": "kill", "reduce_only": "reduce_only", "credit_lo": "credit", "credit_hi": "credit",
                 "rate_interval": "rate", "rate_tolerance": "rate", "row": "row",
-                "session_credit_lo": "session_credit", "session_credit_hi": "session_credit"}
+                "session_credit_lo": "session_credit", "session_credit_hi": "session_credit",
+                "session_rate_interval": "session_rate", "session_rate_tolerance": "session_rate"}
 #: hazard -> the checks it can change
 HAZARDS: dict[str, tuple[R, ...]] = {
     "entry/ahead-accepted": (R.POSITION_LIMIT, R.REDUCE_ONLY),
@@ -48,6 +49,7 @@ HAZARDS: dict[str, tuple[R, ...]] = {
     "write/rate": (R.RATE_LIMIT,),
     "write/row": (R.RESTRICTED_SYMBOL, R.MAX_QTY),
     "write/session_credit": (R.CREDIT_LIMIT,),
+    "write/session_rate": (R.RATE_LIMIT,),
 }
 UNREACHABLE = [("duplicate_clordid", "pass", "key/ahead-accepted"), ("duplicate_clordid", "pass", "key/two-ahead-accepted")]
 CHECKS = sorted({r.name.lower() for rs in HAZARDS.values() for r in rs})

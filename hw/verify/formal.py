@@ -76,7 +76,7 @@ class Reference(Elaboratable):
         self.session_credit = session_credit        # per session: its credit limit
         self.row = SYMBOL_LIMITS.layout(row)
         self.kill, self.reduce_only, self.credit_limit = kill, reduce_only, credit_limit
-        self.rate_interval, self.rate_tolerance = rate_interval, rate_tolerance
+        self.rate_interval, self.rate_tolerance = rate_interval, rate_tolerance      # per session
         self.order = Signal(ORDER.layout)
         self.order_take = Signal()
         self.fill = Signal(FILL.layout)
@@ -109,7 +109,8 @@ class Reference(Elaboratable):
         p, ob, os_ = Array(pos)[sym_idx], Array(open_buy)[sym_idx], Array(open_sell)[sym_idx]
         t = Array(tat)[s_idx]
         notional = o.qty * o.price
-        conforming = session_ok & ~(t > self.now + self.rate_tolerance)
+        interval, tolerance = Array(self.rate_interval)[s_idx], Array(self.rate_tolerance)[s_idx]
+        conforming = session_ok & ~(t > self.now + tolerance)
         side_ok = _one_of(o.side, Side)
         buy = o.side == Side.BUY
         position_fails = Mux(buy, p + ob + o.qty > row.long_limit, p - os_ - o.qty < -row.short_limit)
@@ -161,7 +162,7 @@ class Reference(Elaboratable):
                      filled_n.eq(filled_n + Mux(f_in & ~f.cancel, f.notional, 0))]
         for k in range(S):
             with m.If(self.order_take & conforming & (s_idx == k)):
-                m.d.sync += tat[k].eq(Mux(t > self.now, t, self.now) + self.rate_interval)
+                m.d.sync += tat[k].eq(Mux(t > self.now, t, self.now) + interval)
         with m.If(take):
             m.d.sync += [keys[0].eq(o.cl_ord_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, b.window)]
@@ -181,7 +182,12 @@ class Miter(Elaboratable):
         kill, reduce_only = AnyConst(1), AnyConst(1)
         credit_limit, rate_interval, rate_tolerance = AnyConst(64), AnyConst(32), AnyConst(32)
         session_credit = [AnyConst(64) for _ in range(b.sessions)]
-        m.submodules.ref = ref = Reference(b, row, kill, reduce_only, credit_limit, rate_interval, rate_tolerance,
+        # the global rate registers write every session's; the last session then gets a rate of its own
+        own_interval, own_tolerance = AnyConst(32), AnyConst(32)
+        last = b.sessions - 1
+        intervals = [rate_interval] * last + [own_interval]
+        tolerances = [rate_tolerance] * last + [own_tolerance]
+        m.submodules.ref = ref = Reference(b, row, kill, reduce_only, credit_limit, intervals, tolerances,
                                            session_credit)
         m.d.comb += Assume(~ResetSignal())           # the initial state is the reset state
 
@@ -194,6 +200,7 @@ class Miter(Elaboratable):
                    (g["RATE_TOLERANCE"], rate_tolerance)]
         for k, limit in enumerate(session_credit):
             writes += [(regmap.session_addr(k, 0), limit[:32]), (regmap.session_addr(k, 1), limit[32:])]
+        writes += [(regmap.session_addr(last, 4), own_interval), (regmap.session_addr(last, 5), own_tolerance)]
         start = len(writes) + 2                      # the last write has taken effect
         step = Signal(range(start + 1))
         go = step == start

@@ -210,6 +210,28 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("rate/other-session", (order(session=1), order(session=2), order(session=1)), (1, 1, 0), rate))
     add(Scenario("rate/nonconforming-ahead", tuple(order(session=1) for _ in range(5)), (1, 0, 0, 0, 1), rate))
     add(Scenario("rate/rejected-but-conforming-ahead", (order(session=1, qty=0), order(session=1)), (0, 0), rate))
+    # per-session rates: a session's own interval and tolerance (its words written after the
+    # globals, which set every session's): session 1 at T = 3, tau = 3 (bursts of 2), session 2
+    # on the global T = 4, session 0 off
+    own = {"rate_interval": 4, "rate_tolerance": 0, "session_rate": {1: (3, 3), 0: (0, 0)}}
+    add(Scenario("rate/session-own-at-limit", tuple(order(session=1) for _ in range(6)), (1, 1, 0, 1, 0, 0), own))
+    add(Scenario("rate/session-own-and-global-interleaved",
+                 tuple(order(session=1 + k % 2) for k in range(8)), (1, 1, 1, 0, 1, 1, 1, 0), own))
+    add(Scenario("rate/session-off-beside-throttled",
+                 tuple(order(session=int(k < 3)) for k in range(6)), (1, 1, 0, 1, 1, 1), own))
+    # the window rolls over: after the burst the session's next order conforms exactly when
+    # now reaches TAT - tau (one cycle earlier it does not)
+    slow = {"session_rate": {1: (4, 0)}}
+    add(Scenario("rate/session-rollover-at-boundary", (order(session=1), IDLE, IDLE, IDLE, order(session=1)),
+                 (1, 1), slow))
+    add(Scenario("rate/session-rollover-one-early", (order(session=1), IDLE, IDLE, order(session=1),
+                                                     order(session=1)), (1, 0, 1), slow))
+    # a rate-rejected order ahead does not advance the session's TAT (a conforming one rejected
+    # for another reason does: rate/rejected-but-conforming-ahead)
+    add(Scenario("rate/session-rate-rejected-ahead-not-counted", (order(session=1), order(session=1), IDLE, IDLE,
+                                                                  order(session=1)), (1, 0, 1), slow))
+    add(Scenario("rate/session-zero-qty-ahead-counted", (order(session=1, qty=0), IDLE, IDLE, order(session=1),
+                                                         IDLE, IDLE, IDLE, order(session=1)), (0, 0, 1), slow))
     # fills and cancels landing as the order is in each stage (d: cycles after the order)
     for d in range(-4, 3):
         seen = d < 0
@@ -287,14 +309,20 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("regs/credit-lowered", mid(write(G["CREDIT_LIMIT_LO"], 3_500)), (1,) * 4 + (0,) * 4,
                  {"credit_limit": 5_000}))
     add(Scenario("regs/session-credit-lowered", mid(write(regmap.session_addr(0, 0), 3_500)),
-                 (1,) * 4 + (0,) * 4, {"session_credit": {0: 5_000}}))
+                 (1,) * 5 + (0,) * 3, {"session_credit": {0: 5_000}}))
     add(Scenario("regs/credit-high-word", mid(write(G["CREDIT_LIMIT_HI"], 0)),
                  (1,) * 4 + (0,) * 4, {"credit_limit": (1 << 32) | 500}))
     add(Scenario("regs/reduce-only-on", mid(write(G["CTRL"], 2)), (1,) * 4 + (0,) * 4))
-    add(Scenario("regs/tolerance-lowered", mid(write(G["RATE_TOLERANCE"], 0)), (1,) * 4 + (0,) * 4,
+    add(Scenario("regs/tolerance-lowered", mid(write(G["RATE_TOLERANCE"], 0)), (1,) * 5 + (0,) * 3,
                  {"rate_interval": 2, "rate_tolerance": 1_000}))
-    add(Scenario("regs/interval-raised", mid(write(G["RATE_INTERVAL"], 50)), (1,) * 3 + (0,) * 5,
+    add(Scenario("regs/interval-raised", mid(write(G["RATE_INTERVAL"], 50)), (1,) * 4 + (0,) * 4,
                  {"rate_interval": 1, "rate_tolerance": 40}))
+    add(Scenario("regs/session-interval-raised", mid(write(regmap.session_addr(0, 4), 50)), (1,) * 4 + (0,) * 4,
+                 {"session_rate": {0: (1, 40)}}))
+    add(Scenario("regs/session-tolerance-lowered", mid(write(regmap.session_addr(0, 5), 0)), (1,) * 5 + (0,) * 3,
+                 {"session_rate": {0: (2, 1_000)}}))
+    add(Scenario("regs/other-session-interval-raised", mid(write(regmap.session_addr(1, 4), 50)), (1,) * 8,
+                 {"session_rate": {0: (1, 40)}}))
     # limit rows: shadow words written while orders flow, then committed mid-flight (seen from
     # the order entering two cycles after the commit's write); each field of ``STRICT`` fails a
     # check of its own, so an order that saw a half-written row would carry a mask the model
@@ -315,6 +343,12 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("regs/commit-out-of-table-refused", rows(strict[:-1] + [(strict[-1][0], DEPTH)]), (1,) * 16))
     relax = regmap.row_writes(OPEN, LimitEntry(10_000, 1, 1_000_000).pack())
     add(Scenario("regs/commit-twice", rows(strict + relax[:1] + relax[-1:]), (1,) * 12 + (0,) * 4))
+    # a row committed and at once (its first shadow word in the next cycle) rewritten and committed
+    both = strict + relax
+    long_flow = [order() for _ in range(len(both) + 6)]
+    add(Scenario("regs/commit-back-to-back", tuple(Step(order=o.order, write=both[k] if k < len(both) else None)
+                                                   for k, o in enumerate(long_flow)),
+                 (1,) * 12 + (0,) * 11 + (1,) * 5))
     return s
 
 

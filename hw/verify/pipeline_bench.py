@@ -35,13 +35,20 @@ class PipelineConfig:
     rate_tolerance: int = 0
     table: dict[int, LimitEntry] = field(default_factory=dict)
     session_credit: dict[int, int] = field(default_factory=dict)   # session -> its credit limit
+    #: session -> its own (rate interval, rate tolerance), written after the globals' (which set every session's)
+    session_rate: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def apply_rates(self, m: RiskModel) -> None:
+        m.rate_interval, m.rate_tolerance = self.rate_interval, self.rate_tolerance
+        for session, (interval, tolerance) in self.session_rate.items():
+            m.session_rate_interval[session], m.session_rate_tolerance[session] = interval, tolerance
 
     def model(self) -> RiskModel:
         m = RiskModel(self.depth, self.sessions, self.window)
         for index, entry in self.table.items():
             m.write(index, entry)
         m.kill, m.reduce_only, m.credit_limit = self.kill, self.reduce_only, self.credit_limit
-        m.rate_interval, m.rate_tolerance = self.rate_interval, self.rate_tolerance
+        self.apply_rates(m)
         for session, limit in self.session_credit.items():
             m.session_credit_limit[session] = limit
         return m
@@ -55,6 +62,8 @@ CONFIGS = {
     "tight-credit": {"credit_limit": 3_000_000},
     "session-credit": {"session_credit": {0: 1_500_000, 1: 400_000, 3: 0}},
     "throttle": {"rate_interval": 4, "rate_tolerance": 8},
+    # every session at a rate of its own: one off, one strict, one with a burst
+    "session-rate": {"rate_interval": 4, "rate_tolerance": 8, "session_rate": {0: (0, 0), 1: (3, 0), 2: (6, 12)}},
     "kill": {"kill": True},
 }
 
@@ -126,6 +135,9 @@ async def configure(acc, cfg: PipelineConfig, table: bool = True, from_reset: bo
         limit = cfg.session_credit.get(session, (1 << 64) - 1)
         await bus_write(acc, regmap.session_addr(session, 0), limit & 0xFFFFFFFF)
         await bus_write(acc, regmap.session_addr(session, 1), limit >> 32)
+    for session, (interval, tolerance) in sorted(cfg.session_rate.items()):
+        await bus_write(acc, regmap.session_addr(session, 4), interval)
+        await bus_write(acc, regmap.session_addr(session, 5), tolerance)
     if not table:
         return
     # RAM is not cleared by reset: every row is written, as the control plane does at start.
@@ -216,6 +228,8 @@ def _write_effects(addr: int, data: int, shadow: ShadowRow) -> list[tuple[str, i
     session, word = divmod(addr - regmap.SESSION_BASE, regmap.SESSION_STRIDE)
     if addr >= regmap.SESSION_BASE and word in (0, 4):
         return [("session_credit_hi" if word else "session_credit_lo", (session, data))]
+    if addr >= regmap.SESSION_BASE and word in (16, 20):
+        return [("session_rate_tolerance" if word == 20 else "session_rate_interval", (session, data))]
     return []
 
 
@@ -228,6 +242,9 @@ def _apply(model: RiskModel, name: str, value) -> None:
         shift = 0 if name == "session_credit_lo" else 32
         limit = model.session_credit_limit[session]
         model.session_credit_limit[session] = limit & ~(0xFFFFFFFF << shift) | data << shift
+    elif name in ("session_rate_interval", "session_rate_tolerance"):
+        session, data = value
+        getattr(model, name)[session] = data
     elif name in ("credit_lo", "credit_hi"):
         shift = 0 if name == "credit_lo" else 32
         model.credit_limit = model.credit_limit & ~(0xFFFFFFFF << shift) | value << shift
@@ -309,7 +326,7 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
         model = cfg.model()
     else:
         model.kill, model.reduce_only, model.credit_limit = cfg.kill, cfg.reduce_only, cfg.credit_limit
-        model.rate_interval, model.rate_tolerance = cfg.rate_interval, cfg.rate_tolerance
+        cfg.apply_rates(model)
         model.session_credit_limit = [cfg.session_credit.get(s, (1 << 64) - 1) for s in range(cfg.sessions)]
     # each register change goes in just before the first order that sees it
     changes: dict[int, list[tuple[str, object]]] = {}

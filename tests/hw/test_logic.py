@@ -35,3 +35,4 @@ def test_a_clamped_limit_compares_as_the_limit_itself():
     sim.add_testbench(bench)
     sim.run()
     assert not bad, bad[:5]
+

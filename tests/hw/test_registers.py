@@ -119,3 +119,25 @@ def test_the_model_backend_refuses_what_the_register_file_refuses():
         backend.write_register(*writes[-1])
     with pytest.raises(ValueError, match="not in place"):
         backend.write_register(regmap.table_addr(3, 0), 1)
+
+
+def test_session_rate_words_read_back_and_the_global_writes_every_session():
+    """S_RATE_INTERVAL / S_RATE_TOLERANCE of one session, then RATE_INTERVAL (every session's
+    interval, the tolerances kept); a write to a session's word 6 is refused and flagged."""
+    def words(acc, w):
+        return [bus_read(acc, regmap.session_addr(s, w)) for s in range(4)]
+
+    async def script(acc):
+        await bus_write(acc, regmap.session_addr(2, 4), 77)
+        await bus_write(acc, regmap.session_addr(2, 5), 500)
+        own = [await r for r in words(acc, 4)], [await r for r in words(acc, 5)]
+        await bus_write(acc, G["RATE_INTERVAL"].offset, 9)
+        broadcast = [await r for r in words(acc, 4)], [await r for r in words(acc, 5)]
+        err = acc.get("bus.err")
+        await bus_write(acc, regmap.session_addr(1, 6), 1)
+        return own, broadcast, err, acc.get("bus.err"), [await r for r in words(acc, 4)]
+
+    own, broadcast, err, bad, after = simulate(script)
+    assert own == ([0, 0, 77, 0], [0, 0, 500, 0])
+    assert broadcast == ([9] * 4, [0, 0, 500, 0]) and err == 0
+    assert bad == 1 and after == [9] * 4
