@@ -59,3 +59,4 @@ class VenueLink:
     open_notional: int = 0
     ouch: bool = False           # an OUCH 5.0 session (ouch_venue.py), else FIX
     templates: dict = field(default_factory=dict)   # FIX: NewOrderSingle templates (limit? -> Template)
+    fix_encoder: object = None   # FIX: NewOrderSingle frames from the Verilated encoder (gateway/hw_encoder.py)

@@ -126,9 +126,10 @@ class OrderGateway(VenueReports):
 
     # -- configuration -------------------------------------------------------------
     def add_venue(self, name: str, session: Session, throttle: RateLimit | None = None,
-                  credit_limit: int = 0) -> VenueLink:
+                  credit_limit: int = 0, fix_encoder=None) -> VenueLink:
         link = VenueLink(name, session, throttle=TokenBucket(throttle, self.clock()) if throttle else None,
-                         ouch=getattr(session, "protocol", "fix") == "ouch", credit_limit=credit_limit)
+                         ouch=getattr(session, "protocol", "fix") == "ouch", credit_limit=credit_limit,
+                         fix_encoder=fix_encoder)
         self.venues[name] = link
         self._venue_by_session[id(session)] = link
         if session.active:
@@ -257,6 +258,9 @@ class OrderGateway(VenueReports):
         limit = order.ord_type == OrdType.LIMIT
         tags = NEW_ORDER_TAGS if limit else NEW_MARKET_ORDER_TAGS
         session = link.session
+        if (link.fix_encoder is not None and session.active and venue_cl == venue_cl_ord_id(order.order_id)
+                and self._hw_new_order(link, order, values[3])):     # (the hardware writes that ClOrdID)
+            return list(zip(tags, values)) if self._auditing else None
         template = link.templates.get(limit)
         if template is None:   # (False: a session object without templates, e.g. a test's or a bench's)
             make = getattr(session, "template", None)
@@ -266,6 +270,29 @@ class OrderGateway(VenueReports):
         else:   # (disconnected: stored and resent after the next Logon, as ``send`` does)
             session.send(M.NEW_ORDER_SINGLE, list(zip(tags, values)))
         return list(zip(tags, values)) if self._auditing else None
+
+    def _hw_new_order(self, link: VenueLink, order: Order, ts: str) -> bool:
+        """The NewOrderSingle's bytes from the Verilated FIX encoder (encoder = "verilator"),
+        stamped with the TransactTime ``ts`` of the software path's values; False (the caller
+        encodes in software, the same bytes) if the hardware refuses the order, e.g. an order
+        id past its 8 hex digits."""
+        refused = []
+
+        def frame_for(seq: int) -> bytes:
+            try:
+                return link.fix_encoder.frame(order, seq, ts)
+            except (ValueError, RuntimeError) as exc:      # (HarnessError is a RuntimeError)
+                refused.append(exc)
+                raise
+        try:
+            link.session.send_frame(frame_for)
+            return True
+        except (ValueError, RuntimeError):
+            if not refused:            # not the hardware's refusal (nothing numbered then): the session's
+                raise
+            log.warning("%s: order %d encoded in software, the hardware refused it: %s", link.name,
+                        order.order_id, refused[0])
+            return False
 
     def _find(self, client_id: str, cl_ord_id: str) -> OrderState | None:
         oid = self._live.get((client_id, cl_ord_id))

@@ -10,6 +10,7 @@ from wirespeed.symbols import SymbolTable, table_from_config
 
 from .acceptor import FixAcceptor, _wait_for
 from .controls import RateLimit
+from .hw_encoder import make_fix_encoder
 from .initiator import FixInitiator
 from .orders import OrderGateway
 from .ouch_venue import OuchVenueSession
@@ -36,7 +37,8 @@ class VenueEndpoint:
     credit_limit: int = 0                # open notional allowed at this venue, ticks x shares (0: none)
     sender_comp_id: str = ""             # fix: our CompID on this session (default: the gateway's); two
                                          # paths to one venue are two sessions, so two CompIDs
-    encoder: str = "software"            # ouch: "verilator" = Enter Order frames from the Verilated encoder
+    encoder: str = "software"            # "verilator": new-order frames from the Verilated encoder (OUCH
+                                         # Enter Order, FIX NewOrderSingle; gateway/hw_encoder.py)
 
 
 class Gateway:
@@ -112,7 +114,9 @@ class Gateway:
         session = Session(SessionConfig(sender_comp_id=v.sender_comp_id or gw.comp_id, target_comp_id=v.comp_id,
                                         role="initiator",
                                         heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
-        self.orders.add_venue(v.name, session, v.rate, v.credit_limit)
+        hw = make_fix_encoder(v.encoder, self.symbols, session.config.sender_comp_id, v.comp_id,
+                              session.config.begin_string)
+        self.orders.add_venue(v.name, session, v.rate, v.credit_limit, fix_encoder=hw)
         init = FixInitiator(session, v.host, v.port, busy_poll_us=t.busy_poll_us, spinner=self.spinner,
                             kernel_stamps=stamps, batcher=self.batcher)
         if not managed:

@@ -62,14 +62,12 @@ class VenueSessionConfig:
     username: str = ""                   # ouch: the SoupBinTCP login (1..6 characters)
     password: str = ""                   # ouch: at most 10 characters
     credit_limit: int = 0                # open notional allowed at this venue, ticks x shares; 0 = none
-    encoder: str = "software"            # ouch: "verilator" = Enter Order frames from the Verilated encoder
+    encoder: str = "software"            # "verilator": new-order frames from the Verilated encoder (OUCH
+                                         # Enter Order, FIX NewOrderSingle; gateway/hw_encoder.py)
 
     def __post_init__(self) -> None:
         if self.encoder not in ("software", "verilator"):
             raise ValueError(f"encoder: must be 'software' or 'verilator', not {self.encoder!r}")
-        if self.encoder == "verilator" and self.protocol != "ouch":
-            raise ValueError("encoder: 'verilator' encodes OUCH Enter Orders; this venue's protocol is "
-                             f"{self.protocol!r}")
         if not self.name or not self.name.isascii() or not self.name.isalnum():
             raise ValueError(f"name: must be ASCII letters and digits (it is the ExDestination value), "
                              f"not {self.name!r}")

@@ -38,9 +38,35 @@ def main() -> int:
 
 
 def harness(depth: int, cocotb_rate: float, orders: int = 1_000_000) -> None:
-    """Orders/s of the C++ harness (hw/vsim) on the same pipeline: a batch of random orders with
-    fills (stimulus generated beforehand, not timed), and one order at a time (the gateway's
-    path), beside cocotb's; best of three runs."""
+    """Orders/s of the C++ harness (hw/vsim) on the same pipeline, at ``depth`` symbols and at
+    16,384 (symbol, side) entries: a batch of random orders with fills (stimulus generated
+    beforehand, not timed; best of three runs), and one order at a time (the gateway's path),
+    beside cocotb's."""
+    import time
+
+    from .verify import batch
+    from .vsim.risk import VerilatedRisk
+    for d in (depth, ENTRIES[-1] // 2):
+        vr = VerilatedRisk(d, 8, 8)
+        best, words, cfg = _batch_rate(vr, d, orders)
+        if d != depth:
+            print(f"  C++ harness at {2 * d:,} entries ({d:,} symbols): {best:,.0f} orders/s in batches "
+                  f"({best / cocotb_rate:,.0f}x cocotb)")
+            continue
+        batch.configure(vr, cfg)
+        t0 = time.perf_counter()
+        for k, w in enumerate(words):
+            vr.check_word(w, 1_000 + k)
+        per_order = (time.perf_counter() - t0) / len(words)
+        print(f"  C++ harness at {2 * d:,} entries: {best:,.0f} orders/s in batches ({best / cocotb_rate:,.0f}x "
+              f"cocotb's {cocotb_rate:,.0f}), {per_order * 1e6:.1f} us an order one at a time ({1 / per_order:,.0f} "
+              f"orders/s, {1 / per_order / cocotb_rate:,.0f}x cocotb)")
+
+
+def _batch_rate(vr, depth: int, orders: int) -> tuple[float, list[int], object]:
+    """Best of three batches of ``orders`` random orders (30% of slots with a fill) through
+    ``vr``, in orders/s; the first 20,000 orders as packed words (for the per-order path) and
+    the configuration they were drawn for."""
     import time
 
     import numpy as np
@@ -50,31 +76,21 @@ def harness(depth: int, cocotb_rate: float, orders: int = 1_000_000) -> None:
     from .verify import batch
     from .verify.pipeline_bench import make_config
     from .vsim import records
-    from .vsim.risk import VerilatedRisk
-    vr = VerilatedRisk(depth, 8, 8)
     cfg = make_config("open", 1, depth=depth, sessions=8)
     rng = np.random.default_rng(1)
-    orders = records.pack(ORDER, batch.random_orders(rng, cfg, orders), orders)
-    now = np.arange(1_000, 1_000 + len(orders), dtype=np.uint64)
+    stimulus = records.pack(ORDER, batch.random_orders(rng, cfg, orders), orders)
+    now = np.arange(1_000, 1_000 + len(stimulus), dtype=np.uint64)
     pool = batch.FillPool()
     best = 0.0
     for _ in range(3):
         batch.configure(vr, cfg)
-        first = vr.run(orders[:10_000], now[:10_000])           # accepted orders to fill
+        first = vr.run(stimulus[:10_000], now[:10_000])           # accepted orders to fill
         pool.add(records.unpack(batch.RISK_OUT, first))
-        fills, valid = pool.draw(rng, len(orders), 0.3)
+        fills, valid = pool.draw(rng, len(stimulus), 0.3)
         t0 = time.perf_counter()
-        vr.run(orders, now, fills, valid)
-        best = max(best, len(orders) / (time.perf_counter() - t0))
-    words = [records.to_int(row) for row in orders[:20_000]]
-    batch.configure(vr, cfg)
-    t0 = time.perf_counter()
-    for k, w in enumerate(words):
-        vr.check_word(w, 1_000 + k)
-    per_order = (time.perf_counter() - t0) / len(words)
-    print(f"  C++ harness: {best:,.0f} orders/s in batches ({best / cocotb_rate:,.0f}x cocotb's "
-          f"{cocotb_rate:,.0f}), {per_order * 1e6:.1f} us an order one at a time ({1 / per_order:,.0f} orders/s, "
-          f"{1 / per_order / cocotb_rate:,.0f}x cocotb)")
+        vr.run(stimulus, now, fills, valid)
+        best = max(best, len(stimulus) / (time.perf_counter() - t0))
+    return best, [records.to_int(row) for row in stimulus[:20_000]], cfg
 
 
 #: (symbol, side) entries -> symbols (two entries a symbol: the buy and the sell side)

@@ -237,6 +237,15 @@ class Session:
         seq = self.store.next_sender_seq
         return self._record_and_write(seq, template.encode(seq, values, fix_timestamp()))
 
+    def send_frame(self, frame_for) -> int:
+        """Send an application message whose bytes come whole from ``frame_for(seq)`` (a hardware
+        encoder, gateway/hw_encoder.py: it writes MsgSeqNum ``seq`` itself); stored and written
+        as ``send_template`` does. Nothing is numbered if ``frame_for`` raises."""
+        if self.state is not _ACTIVE:
+            raise RuntimeError(f"{self.name}: cannot send: session is {self.state.value}")
+        seq = self.store.next_sender_seq
+        return self._record_and_write(seq, frame_for(seq))
+
     def send_test_request(self, test_req_id: str) -> int:
         """Ask the counterparty for a Heartbeat; its arrival is noted in ``test_answers``.
 

@@ -87,7 +87,7 @@ class VerilatedOuchEncoder:
         self.last_cycles = 0            # decision taken to the frame's last beat, in cycles
 
     def close(self) -> None:
-        if self._h:
+        if getattr(self, "_h", None):      # (None also when __init__ refused its arguments)
             self._lib.ws_enc_free(self._h)
             self._h = None
 
@@ -144,7 +144,7 @@ class VerilatedFixEncoder:
         self._out = (ctypes.c_uint8 * 256)()
 
     def close(self) -> None:
-        if self._h:
+        if getattr(self, "_h", None):      # (None also when __init__ refused its arguments)
             self._lib.ws_fix_free(self._h)
             self._h = None
 

@@ -91,7 +91,7 @@ class VerilatedRisk:
         self.reset()
 
     def close(self) -> None:
-        if self._h:
+        if getattr(self, "_h", None):      # (None also when __init__ refused its arguments)
             self._lib.ws_free(self._h)
             self._h = None
 

@@ -102,3 +102,24 @@ def test_bad_input_is_named(vr):
         vr.run(np.zeros((3, 6), np.uint32), np.zeros(2, np.uint64))
     with pytest.raises(ValueError, match="order.qty"):
         vr.check(_order(9, qty=1 << 40))
+
+
+def test_the_wrapper_registers_every_input_but_the_clock():
+    """input_regs.wrap: the same ports in front, each input (not clk) through a register into
+    the renamed core; what it cannot read is named."""
+    from wirespeed.hw.vsim.input_regs import wrap
+    text = ("module top(clk, rst, a, y);\n  input clk;\n  input rst;\n  input [7:0] a;\n  output [3:0] y;\n"
+            "  assign y = a[3:0];\nendmodule\n")
+    out = wrap(text, "top")
+    assert out.startswith("module top(clk, rst, a, y);\n")
+    assert "module top__core(clk, rst, a, y);" in out and out.count("module top(") == 1
+    for line in ("  reg [7:0] a__q = 0;", "    a__q <= a;", "    rst__q <= rst;", "    .a(a__q)", "    .clk(clk)",
+                 "    .y(y)"):
+        assert line in out
+    assert "clk__q" not in out and "y__q" not in out
+    with pytest.raises(ValueError, match="no 'module other"):
+        wrap(text, "other")
+    with pytest.raises(ValueError, match="no width found for port\\(s\\) a of top"):
+        wrap(text.replace("  input [7:0] a;\n", ""), "top")
+    with pytest.raises(ValueError, match="top has no input 'clk'"):
+        wrap(text.replace("clk", "clock"), "top")
