@@ -144,7 +144,7 @@ def test_native_and_python_paths_write_the_same_bytes(monkeypatch):
     native_run = _run("native", 5)
     assert fix_orders._NATIVE is not None
     monkeypatch.setattr(native, "ENABLED", False)          # templates made from here on: the f-strings
-    for name in ("_NATIVE", "_REPORT", "_VENUE_ID"):        # the Python decoders
+    for name in ("_NATIVE", "_REPORT", "_VENUE_ID", "_VALUES"):    # the Python decoders and values
         monkeypatch.setattr(fix_orders, name, None)
     python_run = _run("model", 5)
     client_bytes, venue_bytes, counts = native_run
