@@ -59,9 +59,11 @@ def bench_codec(batch_s: float = 0.04, rounds: int = 15) -> list[tuple[str, floa
 
     tmpl = enc.template("D", [t for t, _ in NOS_FIELDS])
     values = [v for _, v in NOS_FIELDS]
-    ours_tmpl, ours_enc, sf_enc = best_ns_interleaved([
+    # tmpl.encode is the native template where gateway/native is built; py_encode its f-string
+    ours_tmpl, ours_enc, sf_enc, ours_py_tmpl = best_ns_interleaved([
         lambda: tmpl.encode(12345, values, SENDING_TIME),
-        lambda: enc.encode("D", 12345, NOS_FIELDS, SENDING_TIME), sf_encode], batch_s, rounds)
+        lambda: enc.encode("D", 12345, NOS_FIELDS, SENDING_TIME), sf_encode,
+        lambda: tmpl.py_encode(12345, values, SENDING_TIME)], batch_s, rounds)
 
     raw = enc.encode("D", 12345, NOS_FIELDS, SENDING_TIME)
     validator = dictionary("FIX.4.4")
@@ -81,7 +83,8 @@ def bench_codec(batch_s: float = 0.04, rounds: int = 15) -> list[tuple[str, floa
     ours_parse_ns, sf_parse_ns = best_ns_interleaved([ours_parse, sf_parse], batch_s, rounds)
     return [("encode NewOrderSingle (template)", ours_tmpl, sf_enc),
             ("encode NewOrderSingle (generic)", ours_enc, sf_enc),
-            ("parse+validate NewOrderSingle", ours_parse_ns, sf_parse_ns)]
+            ("parse+validate NewOrderSingle", ours_parse_ns, sf_parse_ns),
+            ("encode NewOrderSingle (Python tmpl)", ours_py_tmpl, sf_enc)]
 
 
 def bench_risk() -> tuple[float, float]:
@@ -93,6 +96,17 @@ def bench_risk() -> tuple[float, float]:
     return check, baseline
 
 
+def bench_native_risk() -> tuple[float, float] | None:
+    """The same check through the C port of the model (gateway/native/risk.c), or None if not built."""
+    from ..native import _risk
+    if _risk is None:
+        return None
+    model = _risk.RiskCore(256)
+    model.write(1, LimitEntry(1000, 18000, 20000))
+    order = Order(1, "X", 0, 1, Side.BUY, OrdType.LIMIT, TimeInForce.DAY, 100, 19025)
+    return tuple(best_ns_interleaved([lambda: model.check(order), lambda: None]))
+
+
 def main() -> int:
     print("wirespeed bench (per operation; ratio = baseline / ours, >1 means faster)\n")
     print(f"{'operation':<36}{'wirespeed':>12}{'simplefix':>12}{'ratio':>9}")
@@ -101,6 +115,10 @@ def main() -> int:
     risk, floor = bench_risk()
     print(f"\nrisk check (golden model, 15 checks)  {risk / 1000:.2f}us per order "
           f"= {risk / floor:.1f}x an empty call ({floor:.0f}ns)")
+    native = bench_native_risk()
+    if native is not None:
+        print(f"risk check (the model in C, native)   {native[0] / 1000:.2f}us per order "
+              f"= {native[0] / native[1]:.1f}x an empty call ({native[1]:.0f}ns)")
     return 0
 
 

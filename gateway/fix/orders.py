@@ -52,6 +52,7 @@ _NATIVE = None if _fix is None else _fix.OrderDecoder(_SIDE_IN, _TYPE_IN, _TIF_I
 _ORDER = order_maker() or Order     # Order(...) in one C call (its key too), where built
 _REPORT = None if _fix is None else _fix.decode_report
 _VENUE_ID = None if _fix is None else _fix.venue_order_id
+_VALUES = None if _fix is None else _fix.OrderValues(_SIDE_OUT, _TYPE_OUT, _TIF_OUT, OrdType.LIMIT)
 
 
 def _member(table: dict, cls, tag: int, value: str | None, default=None):
@@ -111,8 +112,14 @@ NEW_MARKET_ORDER_TAGS = tuple(t for t in NEW_ORDER_TAGS if t != T.Price)
 
 def new_order_values(order: Order, symbols: SymbolTable, cl_ord_id: str, transact_time: str) -> tuple:
     """The values of a venue NewOrderSingle: in ``NEW_ORDER_TAGS`` order for a limit order,
-    ``NEW_MARKET_ORDER_TAGS`` otherwise."""
+    ``NEW_MARKET_ORDER_TAGS`` otherwise (in C where the native codec is: ``_VALUES``, the same
+    tuple; a price it does not render comes out of the Python below)."""
     sym = symbols.by_index(order.symbol)
+    if _VALUES is not None:
+        tick = sym.tick
+        values = _VALUES(order, cl_ord_id, sym.name, tick.units, tick.decimals, transact_time)
+        if values is not None:
+            return values
     if order.ord_type == OrdType.LIMIT:
         return (cl_ord_id, sym.name, _SIDE_OUT[order.side], transact_time, order.qty, _TYPE_OUT[order.ord_type],
                 sym.tick.format(order.price), _TIF_OUT[order.tif])

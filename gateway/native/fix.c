@@ -356,6 +356,100 @@ static PyObject *frame_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs
 }
 
 
+/* OrderValues(side_out, type_out, tif_out, limit)(order, cl_ord_id, name, tick_units, tick_decimals,
+ * transact_time) -> tuple or None: fix/orders.py new_order_values, the venue NewOrderSingle's values
+ * (a limit order's with its Price as TickSize.format renders it); None for a price this does not
+ * render (negative, or past 63 bits scaled), which the Python function then renders. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *sides, *types, *tifs, *limit;
+} OrderValues;
+
+static PyObject *s_side_attr, *s_type_attr, *s_tif_attr, *s_qty_attr, *s_price_attr;
+
+static void OrderValues_dealloc(OrderValues *o) {
+    Py_XDECREF(o->sides); Py_XDECREF(o->types); Py_XDECREF(o->tifs); Py_XDECREF(o->limit);
+    Py_TYPE(o)->tp_free((PyObject *)o);
+}
+
+static int OrderValues_init(OrderValues *o, PyObject *args, PyObject *kw) {
+    PyObject *sides, *types, *tifs, *limit;
+    if (!PyArg_ParseTuple(args, "O!O!O!O:OrderValues", &PyDict_Type, &sides, &PyDict_Type, &types,
+                          &PyDict_Type, &tifs, &limit))
+        return -1;
+    Py_INCREF(sides); Py_XSETREF(o->sides, sides);
+    Py_INCREF(types); Py_XSETREF(o->types, types);
+    Py_INCREF(tifs); Py_XSETREF(o->tifs, tifs);
+    Py_INCREF(limit); Py_XSETREF(o->limit, limit);
+    return 0;
+}
+
+/* TickSize.format for 0 <= ticks * units < 2**63: a new str, or NULL without an error (not handled) */
+static PyObject *tick_text(PyObject *ticks_obj, unsigned long long units, long decimals) {
+    int overflow;
+    long long ticks = PyLong_AsLongLongAndOverflow(ticks_obj, &overflow);
+    if (overflow || (ticks == -1 && PyErr_Occurred())) { PyErr_Clear(); return NULL; }
+    if (ticks < 0 || decimals < 0 || decimals > 9 || units == 0) return NULL;
+    unsigned __int128 scaled = (unsigned __int128)ticks * units;
+    if (scaled >> 63) return NULL;
+    unsigned long long v = (unsigned long long)scaled, p = 1;
+    char buf[32];
+    if (decimals == 0) return PyUnicode_FromFormat("%llu", v);
+    for (long k = 0; k < decimals; k++) p *= 10;
+    int n = snprintf(buf, sizeof buf, "%llu.%0*llu", v / p, (int)decimals, v % p);
+    return PyUnicode_FromStringAndSize(buf, n);
+}
+
+static PyObject *OrderValues_call(OrderValues *o, PyObject *args, PyObject *kw) {
+    PyObject *order, *cl, *name, *units_obj, *decimals_obj, *transact;
+    if (!PyArg_UnpackTuple(args, "OrderValues", 6, 6, &order, &cl, &name, &units_obj, &decimals_obj, &transact))
+        return NULL;
+    PyObject *side = PyObject_GetAttr(order, s_side_attr), *type = NULL, *tif = NULL, *qty = NULL, *price = NULL;
+    PyObject *out = NULL, *price_text = NULL;
+    if (!side || !(type = PyObject_GetAttr(order, s_type_attr)) || !(tif = PyObject_GetAttr(order, s_tif_attr)) ||
+        !(qty = PyObject_GetAttr(order, s_qty_attr)))
+        goto done;
+    PyObject *side_fix = PyDict_GetItemWithError(o->sides, side), *type_fix = NULL, *tif_fix = NULL;
+    if (side_fix) type_fix = PyDict_GetItemWithError(o->types, type);
+    if (type_fix) tif_fix = PyDict_GetItemWithError(o->tifs, tif);
+    if (!tif_fix) {
+        if (!PyErr_Occurred()) { Py_INCREF(Py_None); out = Py_None; }   /* a member the tables lack: Python's */
+        goto done;
+    }
+    int limit = PyObject_RichCompareBool(type, o->limit, Py_EQ);
+    if (limit < 0) goto done;
+    if (limit) {
+        if (!(price = PyObject_GetAttr(order, s_price_attr))) goto done;
+        unsigned long long units = PyLong_AsUnsignedLongLong(units_obj);
+        long decimals = PyLong_AsLong(decimals_obj);
+        if (PyErr_Occurred()) { PyErr_Clear(); Py_INCREF(Py_None); out = Py_None; goto done; }
+        price_text = tick_text(price, units, decimals);
+        if (price_text == NULL) {
+            if (!PyErr_Occurred()) { Py_INCREF(Py_None); out = Py_None; }
+            goto done;
+        }
+        out = PyTuple_Pack(8, cl, name, side_fix, transact, qty, type_fix, price_text, tif_fix);
+    } else {
+        out = PyTuple_Pack(7, cl, name, side_fix, transact, qty, type_fix, tif_fix);
+    }
+done:
+    Py_XDECREF(side); Py_XDECREF(type); Py_XDECREF(tif); Py_XDECREF(qty); Py_XDECREF(price);
+    Py_XDECREF(price_text);
+    return out;
+}
+
+static PyTypeObject OrderValuesType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "wirespeed.gateway.native._fix.OrderValues",
+    .tp_basicsize = sizeof(OrderValues),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "OrderValues(side_out, type_out, tif_out, limit): new_order_values in C.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)OrderValues_init,
+    .tp_dealloc = (destructor)OrderValues_dealloc,
+    .tp_call = (ternaryfunc)OrderValues_call,
+};
+
 /* venue_order_id(text) -> int or None: fix/orders.py venue_order_id, the gateway order id in a
  * venue ClOrdID (8 upper-case hex digits, optionally ".n"). */
 static PyObject *venue_order_id(PyObject *mod, PyObject *text) {
@@ -441,12 +535,19 @@ PyMODINIT_FUNC PyInit__fix(void) {
         {&k_cum_qty, "cum_qty"}, {&k_avg_px, "avg_px"}, {&s_empty, ""}, {&s_zero, "0"}};
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
         if ((*keys[k].p = PyUnicode_InternFromString(keys[k].s)) == NULL) return NULL;
-    if (PyType_Ready(&TemplateType) < 0 || PyType_Ready(&OrderDecoderType) < 0) return NULL;
+    if (PyType_Ready(&TemplateType) < 0 || PyType_Ready(&OrderDecoderType) < 0 || PyType_Ready(&OrderValuesType) < 0)
+        return NULL;
+    if (!(s_side_attr = PyUnicode_InternFromString("side")) || !(s_type_attr = PyUnicode_InternFromString("ord_type")) ||
+        !(s_tif_attr = PyUnicode_InternFromString("tif")) || !(s_qty_attr = PyUnicode_InternFromString("qty")) ||
+        !(s_price_attr = PyUnicode_InternFromString("price")))
+        return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     Py_INCREF(&TemplateType);
     if (PyModule_AddObject(m, "Template", (PyObject *)&TemplateType) < 0) { Py_DECREF(m); return NULL; }
     Py_INCREF(&OrderDecoderType);
     if (PyModule_AddObject(m, "OrderDecoder", (PyObject *)&OrderDecoderType) < 0) { Py_DECREF(m); return NULL; }
+    Py_INCREF(&OrderValuesType);
+    if (PyModule_AddObject(m, "OrderValues", (PyObject *)&OrderValuesType) < 0) { Py_DECREF(m); return NULL; }
     return m;
 }

@@ -20,7 +20,7 @@ def test_interleaved_timer_ranks_a_slower_function_slower():
 def test_codec_bench_messages_are_valid_and_timed():
     rows = codec.bench_codec(batch_s=0.002, rounds=1)
     assert [name for name, _, _ in rows] == ["encode NewOrderSingle (template)", "encode NewOrderSingle (generic)",
-                                             "parse+validate NewOrderSingle"]
+                                             "parse+validate NewOrderSingle", "encode NewOrderSingle (Python tmpl)"]
     assert all(ours > 0 and theirs > 0 for _, ours, theirs in rows)
 
 

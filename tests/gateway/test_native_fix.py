@@ -139,3 +139,30 @@ def test_native_report_decode_and_venue_ids_match_the_python_ones():
     for text in ["0000000A", "0000000a", "0000000A.7", "0000000A.é", "0000000G", "000000A", "000000000",
                  "FFFFFFFF", "é0000000", "", ".", "00000001..", "0000\u00e90000"]:
         assert fo._VENUE_ID(text) == fo._venue_order_id(text), text
+
+
+def test_native_venue_values_are_new_order_values():
+    from wirespeed.enums import OrdType, TimeInForce
+    from wirespeed.gateway.fix import orders as fo
+    from wirespeed.order import Order as O
+    from wirespeed.prices import TickSize
+    from wirespeed.symbols import Symbol, SymbolTable
+
+    rng = random.Random(21)
+    for trial in range(2_000):
+        tick = rng.choice([TickSize(1, 2), TickSize(5, 2), TickSize(1, 0), TickSize(25, 4), TickSize(3, 9)])
+        symbols = SymbolTable()
+        symbols._by_index[4] = symbols._by_name["AAPL"] = Symbol(4, "AAPL", tick)
+        o = O(trial, "C", 0, 4, rng.choice(list(Side)), rng.choice(list(OrdType)), rng.choice(list(TimeInForce)),
+              rng.randint(0, 1 << 40), rng.choice([0, 1, 19025, (1 << 32) - 1, 1 << 62, -5, rng.randint(0, 1 << 70)]))
+        fo_values = fo._VALUES
+        try:
+            fo._VALUES = None
+            want = fo.new_order_values(o, symbols, "0000ABCD", "20261201-16:00:00.000")
+        finally:
+            fo._VALUES = fo_values
+        got = fo._VALUES(o, "0000ABCD", "AAPL", tick.units, tick.decimals, "20261201-16:00:00.000")
+        assert got is None or got == want, (o, tick, got, want)
+        assert fo.new_order_values(o, symbols, "0000ABCD", "20261201-16:00:00.000") == want
+        if o.price >= 0 and o.price * tick.units < 1 << 63:
+            assert got == want          # every price the gateway sends is rendered in C

@@ -16,6 +16,7 @@ from wirespeed.gateway import native, orders as orders_mod
 from wirespeed.gateway.fix import orders as fix_orders
 from wirespeed.gateway.fix import encoder as encoder_mod
 from wirespeed.gateway.fix.encoder import encode_message
+from wirespeed.gateway.fix import parser as parser_mod
 from wirespeed.gateway.fix.parser import FixParser
 from wirespeed.gateway.orders import OrderGateway
 from wirespeed.gateway.risk import make_backend
@@ -144,8 +145,9 @@ def test_native_and_python_paths_write_the_same_bytes(monkeypatch):
     native_run = _run("native", 5)
     assert fix_orders._NATIVE is not None
     monkeypatch.setattr(native, "ENABLED", False)          # templates made from here on: the f-strings
-    for name in ("_NATIVE", "_REPORT", "_VENUE_ID"):        # the Python decoders
+    for name in ("_NATIVE", "_REPORT", "_VENUE_ID", "_VALUES"):    # the Python decoders and values
         monkeypatch.setattr(fix_orders, name, None)
+    monkeypatch.setattr(parser_mod, "_FRAME_OK", None)     # the parser's Python frame check
     python_run = _run("model", 5)
     client_bytes, venue_bytes, counts = native_run
     assert client_bytes == python_run[0]
