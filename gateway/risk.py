@@ -137,6 +137,11 @@ class ModelRiskBackend(_Registers):
     def check(self, order: Order) -> int:
         return self.model.order(order, now=self.clock())
 
+    def _set_session(self, session: int, credit: int, interval: int, tolerance: int) -> None:
+        m = self.model
+        m.session_credit_limit[session] = credit
+        m.session_rate_interval[session], m.session_rate_tolerance[session] = interval, tolerance
+
     def release(self, order: Order, qty: int, filled: bool) -> None:
         """``qty`` of an accepted order filled (position moves) or was canceled."""
         self.model.fill(Fill(order.symbol, int(order.side), qty, qty * order.price, cancel=not filled,
@@ -162,11 +167,16 @@ class ModelRiskBackend(_Registers):
         elif _session_word(addr, self.sessions) is not None:
             session, w = _session_word(addr, self.sessions)
             word &= 0xFFFFFFFF
+            credit = m.session_credit_limit[session]
+            interval, tolerance = m.session_rate_interval[session], m.session_rate_tolerance[session]
             if w in (0, 1):          # the session's credit limit, low / high word
                 shift = 32 * w
-                m.session_credit_limit[session] = m.session_credit_limit[session] & ~(0xFFFFFFFF << shift) | word << shift
-            else:                    # its rate: S_RATE_INTERVAL, S_RATE_TOLERANCE
-                (m.session_rate_interval if w == 4 else m.session_rate_tolerance)[session] = word
+                credit = credit & ~(0xFFFFFFFF << shift) | word << shift
+            elif w == 4:             # its rate: S_RATE_INTERVAL
+                interval = word
+            else:                    # S_RATE_TOLERANCE
+                tolerance = word
+            self._set_session(session, credit, interval, tolerance)
         else:
             raise ValueError(f"register write to {addr:#06x}: not a writable register")
 
@@ -188,6 +198,9 @@ class NativeRiskBackend(ModelRiskBackend):
 
     def check(self, order: Order) -> int:
         return self.model.order(order, self.clock())
+
+    def _set_session(self, session: int, credit: int, interval: int, tolerance: int) -> None:
+        self.model.set_session(session, credit, interval, tolerance)   # its lists read back as copies
 
     def release(self, order: Order, qty: int, filled: bool) -> None:
         self.model.release(order.symbol, order.side, qty, qty * order.price, not filled, order.session)

@@ -49,7 +49,8 @@ typedef struct {
     u128 *session_credit_limit;
     i128 *session_open, *session_filled;
     int kill, reduce_only;
-    uint64_t rate_interval, rate_tolerance;
+    uint64_t rate_interval, rate_tolerance;   /* the values last written to every session (read back) */
+    uint64_t *s_rate_interval, *s_rate_tolerance;   /* per session: its GCRA's T and tau */
     i128 *tat;
     uint64_t *recent;           /* the duplicate window: a ring of the last `window` accepted keys */
     Py_ssize_t recent_n, recent_head;
@@ -116,6 +117,7 @@ static void RiskCore_dealloc(RiskCore *self) {
     PyMem_Free(self->table); PyMem_Free(self->pos); PyMem_Free(self->open_buy); PyMem_Free(self->open_sell);
     PyMem_Free(self->session_credit_limit); PyMem_Free(self->session_open); PyMem_Free(self->session_filled);
     PyMem_Free(self->tat); PyMem_Free(self->recent);
+    PyMem_Free(self->s_rate_interval); PyMem_Free(self->s_rate_tolerance);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -137,6 +139,7 @@ static int RiskCore_init(RiskCore *self, PyObject *args, PyObject *kw) {
         PyMem_Free(self->table); PyMem_Free(self->pos); PyMem_Free(self->open_buy); PyMem_Free(self->open_sell);
         PyMem_Free(self->session_credit_limit); PyMem_Free(self->session_open); PyMem_Free(self->session_filled);
         PyMem_Free(self->tat); PyMem_Free(self->recent);
+        PyMem_Free(self->s_rate_interval); PyMem_Free(self->s_rate_tolerance);
     }
     memset((char *)self + offsetof(RiskCore, table), 0, sizeof(RiskCore) - offsetof(RiskCore, table));
     self->depth = depth; self->sessions = sessions; self->window = window;
@@ -149,8 +152,10 @@ static int RiskCore_init(RiskCore *self, PyObject *args, PyObject *kw) {
     self->session_filled = PyMem_Calloc(sessions, sizeof(i128));
     self->tat = PyMem_Calloc(sessions, sizeof(i128));
     self->recent = PyMem_Calloc(window, sizeof(uint64_t));
+    self->s_rate_interval = PyMem_Calloc(sessions, sizeof(uint64_t));
+    self->s_rate_tolerance = PyMem_Calloc(sessions, sizeof(uint64_t));
     if (!self->table || !self->pos || !self->open_buy || !self->open_sell || !self->session_credit_limit ||
-        !self->session_open || !self->session_filled || !self->tat || !self->recent) {
+        !self->session_open || !self->session_filled || !self->tat || !self->recent || !self->s_rate_interval || !self->s_rate_tolerance) {
         PyErr_NoMemory();
         return -1;
     }
@@ -171,7 +176,7 @@ static unsigned decide(RiskCore *m, uint64_t symbol, uint64_t side, uint64_t ord
     if (qty == 0) mask |= BIT(ZERO_QTY);
     if (price == 0) mask |= BIT(BAD_PRICE);
     if (m->kill) mask |= BIT(KILL_SWITCH);
-    int conforming = in_sessions && !(m->tat[session] > (i128)now + (i128)m->rate_tolerance);
+    int conforming = in_sessions && !(m->tat[session] > (i128)now + (i128)m->s_rate_tolerance[session]);
     if (in_sessions && !conforming) mask |= BIT(RATE_LIMIT);
     for (Py_ssize_t k = 0; k < m->recent_n; k++)
         if (m->recent[k] == key) { mask |= BIT(DUPLICATE_CLORDID); break; }
@@ -213,7 +218,7 @@ static unsigned apply(RiskCore *m, uint64_t symbol, uint64_t side, uint64_t ord_
     unsigned mask = decide(m, symbol, side, ord_type, tif, qty, price, session, key, now, &conforming);
     if (conforming) {
         i128 t = m->tat[session] > (i128)now ? m->tat[session] : (i128)now;
-        m->tat[session] = t + m->rate_interval;
+        m->tat[session] = t + m->s_rate_interval[session];
     }
     if (mask == 0) {
         if (side == BUY) m->open_buy[symbol] += qty; else m->open_sell[symbol] += qty;
@@ -374,9 +379,48 @@ static int put_credit_limit(RiskCore *m, PyObject *v, void *c) {
     return 0;
 }
 static PyObject *get_rate_interval(RiskCore *m, void *c) { return PyLong_FromUnsignedLongLong(m->rate_interval); }
-static int put_rate_interval(RiskCore *m, PyObject *v, void *c) { return set_u64(&m->rate_interval, v, "rate_interval"); }
+/* The global RATE_INTERVAL / RATE_TOLERANCE registers write every session's (RiskModel's setters). */
+static int put_rate_all(RiskCore *m, PyObject *v, uint64_t *last, uint64_t *each, const char *name) {
+    if (set_u64(last, v, name)) return -1;
+    for (Py_ssize_t s = 0; s < m->sessions; s++) each[s] = *last;
+    return 0;
+}
+static int put_rate_interval(RiskCore *m, PyObject *v, void *c) {
+    return put_rate_all(m, v, &m->rate_interval, m->s_rate_interval, "rate_interval");
+}
 static PyObject *get_rate_tolerance(RiskCore *m, void *c) { return PyLong_FromUnsignedLongLong(m->rate_tolerance); }
-static int put_rate_tolerance(RiskCore *m, PyObject *v, void *c) { return set_u64(&m->rate_tolerance, v, "rate_tolerance"); }
+static int put_rate_tolerance(RiskCore *m, PyObject *v, void *c) {
+    return put_rate_all(m, v, &m->rate_tolerance, m->s_rate_tolerance, "rate_tolerance");
+}
+static PyObject *list_u64(const uint64_t *a, Py_ssize_t n) {
+    PyObject *l = PyList_New(n);
+    for (Py_ssize_t k = 0; l && k < n; k++) PyList_SET_ITEM(l, k, PyLong_FromUnsignedLongLong(a[k]));
+    return l;
+}
+static PyObject *get_s_rate_interval(RiskCore *m, void *c) { return list_u64(m->s_rate_interval, m->sessions); }
+static PyObject *get_s_rate_tolerance(RiskCore *m, void *c) { return list_u64(m->s_rate_tolerance, m->sessions); }
+static PyObject *get_s_credit_limit(RiskCore *m, void *c) {
+    PyObject *l = PyList_New(m->sessions);
+    for (Py_ssize_t k = 0; l && k < m->sessions; k++) PyList_SET_ITEM(l, k, from_u128(m->session_credit_limit[k]));
+    return l;
+}
+
+/* set_session(session, credit_limit, rate_interval, rate_tolerance): one session's register row
+   (the per-session words of registers.md), as RiskModel's lists are written item by item. */
+static PyObject *RiskCore_set_session(RiskCore *m, PyObject *const *args, Py_ssize_t n) {
+    uint64_t s, credit, interval, tolerance;
+    if (n != 4) { PyErr_SetString(PyExc_TypeError, "set_session(session, credit_limit, rate_interval, rate_tolerance)"); return NULL; }
+    if (get_u64(args[0], "session", 64, &s) || get_u64(args[1], "credit_limit", 64, &credit) ||
+        get_u64(args[2], "rate_interval", 32, &interval) || get_u64(args[3], "rate_tolerance", 32, &tolerance)) return NULL;
+    if (s >= (uint64_t)m->sessions) {
+        PyErr_Format(PyExc_IndexError, "session %llu outside 0..%zd", (unsigned long long)s, m->sessions - 1);
+        return NULL;
+    }
+    m->session_credit_limit[s] = credit;
+    m->s_rate_interval[s] = interval;
+    m->s_rate_tolerance[s] = tolerance;
+    Py_RETURN_NONE;
+}
 
 static PyGetSetDef RiskCore_getset[] = {
     {"pos", (getter)get_pos, NULL, "position per symbol (a copy)", NULL},
@@ -394,6 +438,9 @@ static PyGetSetDef RiskCore_getset[] = {
     {"credit_limit", (getter)get_credit_limit, (setter)put_credit_limit, NULL, NULL},
     {"rate_interval", (getter)get_rate_interval, (setter)put_rate_interval, NULL, NULL},
     {"rate_tolerance", (getter)get_rate_tolerance, (setter)put_rate_tolerance, NULL, NULL},
+    {"session_credit_limit", (getter)get_s_credit_limit, NULL, "credit limit per session (a copy)", NULL},
+    {"session_rate_interval", (getter)get_s_rate_interval, NULL, "GCRA interval per session (a copy)", NULL},
+    {"session_rate_tolerance", (getter)get_s_rate_tolerance, NULL, "GCRA tolerance per session (a copy)", NULL},
     {NULL}
 };
 
@@ -412,6 +459,8 @@ static PyMethodDef RiskCore_methods[] = {
     {"release", (PyCFunction)(void (*)(void))RiskCore_release, METH_FASTCALL,
      "release(symbol, side, qty, notional, cancel, session): a fill (cancel False) or cancel"},
     {"fill", (PyCFunction)RiskCore_fill, METH_O, "fill(Fill): RiskModel.fill"},
+    {"set_session", (PyCFunction)(void (*)(void))RiskCore_set_session, METH_FASTCALL,
+     "set_session(session, credit_limit, rate_interval, rate_tolerance): one session's limits"},
     {"write", (PyCFunction)(void (*)(void))RiskCore_write, METH_FASTCALL,
      "write(index, entry): load a LimitEntry into the table"},
     {NULL}

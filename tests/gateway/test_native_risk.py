@@ -99,3 +99,38 @@ def test_the_config_selects_the_native_backend():
     assert backend.name == "native" and backend.model.depth == 256
     with pytest.raises(ConfigError, match=r"risk.backend"):
         load_config(overrides={"risk": {"backend": "nativ"}})
+
+
+def test_native_takes_per_session_registers_as_the_model():
+    """Each session's own credit limit and GCRA (S_CREDIT_LIMIT_LO/HI, S_RATE_INTERVAL/TOLERANCE,
+    written word by word after the globals) decide as in the model: sessions with a tight rate
+    are throttled, others not, and the read-back lists agree."""
+    from wirespeed.hw.regs import map as regmap
+    model, native = _fresh(ModelRiskBackend, session_rate=1000.0, session_burst=2), None
+    native = _fresh(NativeRiskBackend, session_rate=1000.0, session_burst=2)
+    rng = random.Random(17)
+    for s in range(4):
+        base = regmap.SESSION_BASE + s * regmap.SESSION_STRIDE
+        credit = rng.choice([0, 5_000, 1 << 40])
+        words = [(base, credit & 0xFFFFFFFF), (base + regmap.WORD, credit >> 32),
+                 (base + 4 * regmap.WORD, rng.choice([0, 10, 1_000_000])),
+                 (base + 5 * regmap.WORD, rng.choice([0, 5, 3_000_000]))]
+        for addr, word in words:
+            model.write_register(addr, word)
+            native.write_register(addr, word)
+    for name in ("session_credit_limit", "session_rate_interval", "session_rate_tolerance"):
+        assert list(getattr(native.model, name)) == list(getattr(model.model, name)), name
+    msft = SYMBOLS.by_name("MSFT")
+    now = 1_000
+    masks = {"model": [], "native": []}
+    for k in range(400):
+        now += rng.choice([0, 1, 7, 400_000])
+        o = Order(k + 1, f"S{k}", rng.randrange(4), msft.index, rng.choice([Side.BUY, Side.SELL]),
+                  OrdType.LIMIT, TimeInForce.DAY, rng.choice([1, 10, 100]), msft.reference_ticks)
+        for name, b in (("model", model), ("native", native)):
+            b.clock = lambda now=now: now
+            masks[name].append(b.check(o))
+    assert masks["native"] == masks["model"]
+    assert _state(native.model) == _state(model.model)
+    seen = {r for m in masks["model"] for r in reasons_in(m)}
+    assert RejectReason.RATE_LIMIT in seen and masks["model"].count(0) > 20, seen
