@@ -104,7 +104,7 @@ class MarketState:
         return self._ask
 
     def mid(self) -> float | None:
-        b, a = self.best_bid(), self.best_ask()
+        b, a = self._bid, self._ask
         if b is None or a is None:
             return None
         return (a + b) / 2

@@ -192,7 +192,8 @@ class BacktestContext:
                         self._by_order.pop(bo.owner, None)
         if not v.dirty:
             v.dirty = True
-            self.at(self.now_ns(), self._publish, v)
+            clock = self.clock
+            clock.call_at(clock.time_ns(), self._publish, v)
 
     def _publish(self, v: SimVenue) -> None:
         v.dirty = False

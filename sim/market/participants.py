@@ -124,6 +124,21 @@ class MarketMaker:
                     if o is None or o.qty != clip or o.id not in resting:
                         break
                 else:
+                    if shift == 1 or shift == -1:
+                        # a one-tick move (most of them): the one order off one end goes to the
+                        # other, the list rotated in place (what the general case below does)
+                        o = orders.pop(0) if shift > 0 else orders.pop()
+                        res = book.replace(o.id, top + step * (n - 1) if shift > 0 else top, clip)
+                        if res is not None and (res.fills or res.cancelled):
+                            access._route(res)
+                        if res is None or not res.rested:
+                            o = None
+                            self.dirty = True
+                        if shift > 0:
+                            orders.append(o)
+                        else:
+                            orders.insert(0, o)
+                        return
                     if shift > 0:
                         moving, kept, first_level = orders[:shift], orders[shift:], n - shift
                     else:
