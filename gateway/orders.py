@@ -449,13 +449,7 @@ class OrderGateway(VenueReports):
         t0 = now_ns()
         self.risk.set_controls(kill=not reduce_only, reduce_only=reduce_only)
         self.killed = True
-        sent = 0
-        for state in list(self.orders.values()):
-            if state.status in (S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED, S.PENDING_REPLACE) \
-                    and self.venues[state.venue].session.active:
-                state.pending_cl = ""
-                self._send_cancel(state)
-                sent += 1
+        sent = self._cancel_all(list(self.orders.values()))
         self.kill_stats = {"cancels": sent, "command_to_last_cancel_ns": now_ns() - t0, "reduce_only": reduce_only}
         if self._auditing:
             self.audit.record("control", {"action": "kill", **self.kill_stats})
@@ -469,14 +463,23 @@ class OrderGateway(VenueReports):
         if self._auditing:
             self.audit.record("control", {"action": "resume"})
 
-    def cancel_client_orders(self, client_id: str, why: str) -> int:
-        """Cancel every working order of one client (cancel-on-disconnect)."""
+    #: what the kill switch, cancel-on-disconnect and a venue manager's stop cancel: every order
+    #: live at the venue, a replace still pending included (the venue holds the original until
+    #: it answers); an order whose cancel is pending already is left to that cancel.
+    _CANCELABLE = frozenset({S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED, S.PENDING_REPLACE})
+
+    def _cancel_all(self, states) -> int:
         sent = 0
-        for state in self.working(client=client_id):
-            if state.status in (S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED) and self.venues[state.venue].session.active:
+        for state in states:
+            if state.status in self._CANCELABLE and self.venues[state.venue].session.active:
                 state.pending_cl = ""
                 self._send_cancel(state)
                 sent += 1
+        return sent
+
+    def cancel_client_orders(self, client_id: str, why: str) -> int:
+        """Cancel every working order of one client (cancel-on-disconnect)."""
+        sent = self._cancel_all(self.working(client=client_id))
         if self._auditing:
             self.audit.record("control", {"action": "cancel_client", "client": client_id, "why": why, "cancels": sent})
         if sent:
@@ -485,13 +488,7 @@ class OrderGateway(VenueReports):
 
     def cancel_venue_orders(self, venue: str, why: str) -> int:
         """Cancel every working order at one venue session (its manager stopping it)."""
-        link = self.venues[venue]
-        sent = 0
-        for state in self.working(venue=venue):
-            if state.status in (S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED) and link.session.active:
-                state.pending_cl = ""
-                self._send_cancel(state)
-                sent += 1
+        sent = self._cancel_all(self.working(venue=venue))
         if self._auditing:
             self.audit.record("control", {"action": "cancel_venue", "venue": venue, "why": why, "cancels": sent})
         if sent:
