@@ -64,12 +64,27 @@ def relay_timer(sched: str = "slice", spin: bool = False, cpu: int | None = None
     return TimerConfig.spinning(sched=sched, cpu=cpu) if spin else TimerConfig(sched=sched, cpu=cpu)
 
 
-async def run_relay(port: int, seed: int, run_for: float | None = None, out=sys.stdout,
-                    sched: str = "slice", spin: bool = False, cpu: int | None = None) -> None:
+def build_relay(seed: int, sched: str = "slice", spin: bool = False, cpu: int | None = None, err=None) -> Relay:
+    """The relay with its timer built on this (the loop's) thread, saying on ``err`` what the
+    kernel refused."""
+    err = err or sys.stderr
     relay = Relay(seed=seed, timer=relay_timer(sched, spin, cpu))
     if relay.timer.sched != sched:       # (built now, on the loop's thread, before any traffic)
         print(f"wirespeed relay: sched {sched} refused by the kernel (real time needs CAP_SYS_NICE; a short "
-              f"slice Linux >= 6.12): running {relay.timer.sched}", file=sys.stderr, flush=True)
+              f"slice Linux >= 6.12): running {relay.timer.sched}", file=err, flush=True)
+        if spin and relay.timer.sched == "normal":
+            # Busy-polling at normal priority on a loaded machine is worse than sleeping (2.8 ms
+            # p50 at 5 ms measured): without the priority it asked for, the relay sleeps.
+            relay.timer.close()
+            relay = Relay(seed=seed, timer=relay_timer("slice", False, cpu))
+            print(f"wirespeed relay: --spin without real time would be worse than sleeping: the sleeping "
+                  f"timer runs (sched {relay.timer.sched})", file=err, flush=True)
+    return relay
+
+
+async def run_relay(port: int, seed: int, run_for: float | None = None, out=sys.stdout,
+                    sched: str = "slice", spin: bool = False, cpu: int | None = None) -> None:
+    relay = build_relay(seed, sched, spin, cpu)
     api = ControlApi(relay, "127.0.0.1", port)
     await api.start()
     print(f"relay API on http://127.0.0.1:{api.port} (toxiproxy's endpoints; proxies listen on loopback)",

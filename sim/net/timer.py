@@ -50,8 +50,9 @@ _WINDOW = 1024         # wake-ups the adaptive margin looks back on
 _EVERY = 32            # it is recomputed after this many new ones
 _PAD_NS = 20_000       # margin over the latest wake-ups observed (the worst of the window)
 _MIN_SLEEP_NS = 20_000 # a second sleep shorter than this is not worth the wake-up
-_BUDGET_NS = 1_000_000_000      # a real-time thread may spin at most half of each second:
-                                # past ``max_spin_share`` of it, back to normal scheduling (and says so)
+_BUDGET_NS = 1_000_000_000      # a real-time thread may spin at most max_spin_share of each second
+                                # (half by default; the spinning preset: all, the kernel RT throttle
+                                # bounding it at 95 %): past it, back to normal scheduling (says so)
 log = logging.getLogger("wirespeed.net.timer")
 
 

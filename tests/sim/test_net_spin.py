@@ -240,3 +240,26 @@ def test_wirespeed_relay_spin_serves_toxiproxy_clients_and_reports_its_polling()
         listener.close()
     assert min(rtts) >= 2_000_000
     assert stats["timer"]["poll"] is True and stats["upstream_delay_error"]["count"] == 3
+
+
+def test_relay_cli_spin_without_real_time_falls_back_to_the_sleeping_timer(monkeypatch):
+    """Busy-polling at normal priority is worse than sleeping on a loaded machine: when the kernel
+    refuses SCHED_FIFO (no CAP_SYS_NICE), ``wirespeed relay --spin`` says so and sleeps."""
+    import io
+
+    from wirespeed.sim import cli
+
+    def refuse(*a, **k):
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(os, "sched_setscheduler", refuse)
+
+    async def main():
+        err = io.StringIO()
+        relay = cli.build_relay(0, "realtime", spin=True, err=err)
+        try:
+            return relay.timer.sched, relay.timer.config.poll, err.getvalue()
+        finally:
+            await relay.close()
+    sched, poll, err = asyncio.run(main())
+    assert poll is False and sched != "realtime"
+    assert "sched realtime refused" in err and "the sleeping timer runs" in err
