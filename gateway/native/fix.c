@@ -124,8 +124,16 @@ static int Template_init(Template *t, PyObject *args, PyObject *kw) {
 
 static const char DIGITS3[] = "0123456789";
 
+/* A type built by __new__ without __init__ holds NULLs: its calls raise instead of reading them. */
+static int uninitialised(const void *field, const char *type) {
+    if (field != NULL) return 0;
+    PyErr_Format(PyExc_TypeError, "%s was not initialised (__init__ not called)", type);
+    return 1;
+}
+
 /* encode(seq, values, sending_time) -> bytes: the whole frame. */
 static PyObject *Template_encode(Template *t, PyObject *const *args, Py_ssize_t nargs) {
+    if (uninitialised(t->parts, "Template")) return NULL;
     if (nargs != 3) { PyErr_SetString(PyExc_TypeError, "encode(seq, values, sending_time)"); return NULL; }
     PyObject *values = PySequence_Fast(args[1], "values must be a sequence");
     if (values == NULL) return NULL;
@@ -289,6 +297,7 @@ static PyObject *lookup(PyObject *table, PyObject *key) {
 }
 
 static PyObject *OrderDecoder_decode(OrderDecoder *o, PyObject *const *a, Py_ssize_t nargs) {
+    if (uninitialised(o->limit, "OrderDecoder")) return NULL;
     if (nargs != 7) {
         PyErr_SetString(PyExc_TypeError, "decode(side, ord_type, tif, qty_text, price_text, tick_units, tick_decimals)");
         return NULL;
@@ -401,6 +410,7 @@ static PyObject *tick_text(PyObject *ticks_obj, unsigned long long units, long d
 }
 
 static PyObject *OrderValues_call(OrderValues *o, PyObject *args, PyObject *kw) {
+    if (uninitialised(o->limit, "OrderValues")) return NULL;
     PyObject *order, *cl, *name, *units_obj, *decimals_obj, *transact;
     if (!PyArg_UnpackTuple(args, "OrderValues", 6, 6, &order, &cl, &name, &units_obj, &decimals_obj, &transact))
         return NULL;

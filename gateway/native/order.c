@@ -131,6 +131,10 @@ static int OrderMaker_init(OrderMaker *o, PyObject *args, PyObject *kw) {
 
 /* (order_id, cl_ord_id, session, symbol, side, ord_type, tif, qty, price) -> Order */
 static PyObject *OrderMaker_call(OrderMaker *o, PyObject *args, PyObject *kw) {
+    if (o->cls == NULL) {   /* built by __new__ without __init__ */
+        PyErr_SetString(PyExc_TypeError, "OrderMaker was not initialised (__init__ not called)");
+        return NULL;
+    }
     Py_ssize_t n = PyTuple_GET_SIZE(args);
     if (n != ORDER_FIELDS - 1 || (kw && PyDict_GET_SIZE(kw))) {
         PyErr_SetString(PyExc_TypeError, "(order_id, cl_ord_id, session, symbol, side, ord_type, tif, qty, price)");

@@ -166,3 +166,27 @@ def test_native_venue_values_are_new_order_values():
         assert fo.new_order_values(o, symbols, "0000ABCD", "20261201-16:00:00.000") == want
         if o.price >= 0 and o.price * tick.units < 1 << 63:
             assert got == want          # every price the gateway sends is rendered in C
+
+
+def test_native_types_built_without_init_raise_instead_of_crashing():
+    """``T.__new__(T)`` leaves a native object's fields NULL: its calls raise TypeError (run in a
+    child process, so a regression shows as a crash there, not here)."""
+    import subprocess
+    import sys
+    code = """
+from wirespeed.gateway.native import _fix, _order
+calls = [lambda: _fix.Template.__new__(_fix.Template).encode(1, [], 'x'),
+         lambda: _fix.OrderDecoder.__new__(_fix.OrderDecoder).decode('1', '2', '0', '1', '1', 1, 2),
+         lambda: _fix.OrderValues.__new__(_fix.OrderValues)(None, 'a', 'b', 1, 2, 'c'),
+         lambda: _order.OrderMaker.__new__(_order.OrderMaker)(1, 'a', 0, 0, 1, 2, 0, 1, 1)]
+for call in calls:
+    try:
+        call()
+    except TypeError as e:
+        assert 'not initialised' in str(e), e
+    else:
+        raise SystemExit('no TypeError')
+print('ok', len(calls))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "ok 4", (r.returncode, r.stdout, r.stderr[-400:])
