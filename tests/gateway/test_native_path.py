@@ -148,6 +148,8 @@ def test_native_and_python_paths_write_the_same_bytes(monkeypatch):
     for name in ("_NATIVE", "_REPORT", "_VENUE_ID", "_VALUES"):    # the Python decoders and values
         monkeypatch.setattr(fix_orders, name, None)
     monkeypatch.setattr(parser_mod, "_FRAME_OK", None)     # the parser's Python frame check
+    from wirespeed.order import Order
+    monkeypatch.setattr(fix_orders, "_ORDER", Order)       # the Order record (its key) built in Python
     python_run = _run("model", 5)
     client_bytes, venue_bytes, counts = native_run
     assert client_bytes == python_run[0]
