@@ -109,8 +109,14 @@ class AlgoDefaults:
     risk_aversion: float = 0.0
 
     def __post_init__(self) -> None:
-        TwapConfig(**self._base())                                     # the algorithms' own checks
-        self._pov()
+        # the algorithms' own checks, their refusal said against this table's key
+        for keys, check in ((("decision_s", "min_child", "urgency"), lambda: TwapConfig(**self._base())),
+                            (("pov_rate",), self._pov)):
+            try:
+                check()
+            except ExecutionRefused as exc:
+                key = next((k for k in keys if k in exc.reason), keys[0])
+                raise ValueError(f"{key}: {exc.reason.removeprefix(key).lstrip(': ')}") from None
         if isinstance(self.iceberg_display, bool) or not isinstance(self.iceberg_display, int) \
                 or self.iceberg_display < 0:
             raise ValueError(f"iceberg_display: must be a non-negative integer, not {self.iceberg_display!r}")
@@ -223,5 +229,7 @@ def load_control_config(path: str | Path) -> ControlServiceConfig:
         return from_mapping(ControlServiceConfig, read_toml(path))
     except ConfigError as exc:
         # A component names its own field after the path from_mapping gives it
-        # ("venues[0].limits." + "limits.rate: ..."): say it once.
-        raise ConfigError(re.sub(r"\b([a-z_]+)\.\1\.", r"\1.", str(exc))) from None
+        # ("venues[0].limits." + "limits.rate: ..."): say it once; a venue's own check says
+        # "venue NAME: ..." after the path, which names it already.
+        text = re.sub(r"\b([a-z_]+)\.\1\.", r"\1.", str(exc))
+        raise ConfigError(re.sub(r"(venues\[\d+\])\.venue [^:]+: ", r"\1.", text)) from None

@@ -7,6 +7,8 @@ import signal
 import sys
 import textwrap
 
+import pytest
+
 from wirespeed import cli
 from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
 
@@ -217,3 +219,17 @@ def test_the_documented_desk_config_loads(tmp_path):
     assert [v.name for v in cfg.venues] == ["XNAS", "XARC"]
     assert [p.name for p in cfg.venues[1].paths] == ["XARC-A", "XARC-B"]
     assert cfg.venues[0].feed.request_port == 9101 and cfg.desk.on_stop == "cancel"
+
+
+@pytest.mark.parametrize("body, want", [
+    ('[algo]\ndecision_s = 0\n', "algo.decision_s: must be positive, not 0.0"),
+    ('[algo]\npov_rate = 2.0\n', "algo.pov_rate: participation rate must be in (0, 1], not 2.0"),
+    ('[[venues]]\nname = "XNAS"\npaths = [{ name = "XNAS", port = 1 }, { name = "XNAS", port = 2 }]\n',
+     "venues[0].paths[1].name: 'XNAS' named twice"),
+])
+def test_an_algorithm_or_venue_refusal_names_the_desk_configs_key(tmp_path, capsys, body, want):
+    cfg = tmp_path / "bad.toml"
+    venue = "" if "[[venues]]" in body else '[[venues]]\nname = "XNAS"\npaths = [{ name = "XNAS", port = 1 }]\n'
+    cfg.write_text('[[clients]]\ncomp_id = "CLIENT1"\n' + venue + body)
+    assert cli.main(["control", "--config", str(cfg)]) == 2
+    assert want in capsys.readouterr().err
