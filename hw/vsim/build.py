@@ -49,13 +49,13 @@ def _sources_key(component, top: str, delay: int) -> str:
 
 
 def library(component, jobs: int = 2, *, top: str = TOP, harness: Path = HARNESS, lib_name: str = LIB,
-            registered_inputs: bool | None = None) -> Path:
+            registered_inputs: bool = True) -> Path:
     """The harness library for ``component`` (by default a ``RiskPipeline`` with risk_harness.cpp;
     another top passes its module name, its C++ harness and its library's name), built if not cached.
-    ``registered_inputs`` (default: for the risk harness) puts the model's inputs behind one
-    register stage (input_regs.py); the harness is told the delay as ``WS_INPUT_DELAY``."""
+    ``registered_inputs`` puts the model's inputs behind one register stage (input_regs.py:
+    each net computed once a cycle); the harness is told the delay as ``WS_INPUT_DELAY``."""
     verilator_env()
-    delay = input_regs.DELAY if (harness == HARNESS if registered_inputs is None else registered_inputs) else 0
+    delay = input_regs.DELAY if registered_inputs else 0
     index = CACHE / "index" / _sources_key(component, top, delay)[:24]
     if index.exists():                          # seen before: skip generating the Verilog again
         lib = CACHE / index.read_text().strip() / lib_name

@@ -53,7 +53,7 @@ int64_t ws_fix_encode(void* p, const uint32_t* decision, uint64_t seq_bcd, const
     ws::put(t.utc, utc);
     ws::put(t.i___05Fpayload, decision);
     t.i___05Fvalid = 1;
-    h.settle();                 // as before the first cycle of a frame: i.valid seen without an edge
+    h.settle();                 // (on the bare design, WS_INPUT_DELAY 0: i.valid seen before the first edge)
     return ws::encode_frame(h, out, cap, max_cycles, nullptr);
 }
 

@@ -31,6 +31,10 @@ template <std::size_t N> inline void clear(VlWide<N>& port) {
 // thread-local lookup and a flush of the (here always empty: no threads, no $display) message
 // queue, a few percent of a cycle of the risk pipeline (perf, 2026-12-01).
 template <class Top, class Root, void (*Eval)(Root*)> struct Harness {
+    // Cycles between setting an input and the design seeing it: 1 behind input_regs.py's
+    // register stage (build.py's default), 0 on the bare design.
+    static constexpr int delay = WS_INPUT_DELAY;
+
     VerilatedContext ctx;
     Top top{&ctx};
     uint64_t cycles = 0;
@@ -77,14 +81,21 @@ template <class H> void write_table(H& h, uint32_t addr, const uint32_t* row) {
 // taken, the beats of ``o`` (64 data bits, 8 keep bits, last: three words) collected into
 // ``out`` until ``last``. The byte count, -1 if not taken or not ended within ``max_cycles``,
 // -2 if the frame does not fit in ``cap``; ``cycles_out`` (if given): decision taken to last beat.
+// Behind input registers the decision is seen a cycle after it is set, and withdrawn before
+// the edge that takes it.
 template <class H> int64_t encode_frame(H& h, uint8_t* out, int64_t cap, int64_t max_cycles, int64_t* cycles_out) {
     auto& t = h.top;
     t.i___05Fvalid = 1;
     t.o___05Fready = 1;
     bool taken = false;
+    int unseen = H::delay;                       // edges before the design sees i.valid
     int64_t n = 0, taken_at = 0;
-    for (int64_t k = 0; k < max_cycles; ++k) {
-        if (!taken && t.i___05Fready) { taken = true; taken_at = k; }
+    for (int64_t k = 0; k < max_cycles + H::delay; ++k) {
+        if (!taken && unseen == 0 && t.i___05Fready) {
+            taken = true;
+            taken_at = k;
+            if (H::delay) t.i___05Fvalid = 0;
+        }
         bool done = false;
         if (t.o___05Fvalid) {
             uint32_t beat[3];
@@ -100,6 +111,7 @@ template <class H> int64_t encode_frame(H& h, uint8_t* out, int64_t cap, int64_t
         }
         h.edge();
         if (taken) t.i___05Fvalid = 0;
+        if (unseen) --unseen;
         if (done) {
             if (cycles_out != nullptr) *cycles_out = k - taken_at;
             return n;
