@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 
 from wirespeed.clock import WALL
@@ -142,17 +141,9 @@ async def serve(cfg: ControlServiceConfig, stop: asyncio.Event, out=sys.stdout) 
 
 def main(config: str) -> int:
     cfg = load_control_config(config)        # a ConfigError names the key; the CLI exits 2
-    from wirespeed.gateway.transport import install_uvloop
-    install_uvloop()
-
-    async def run():
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(cfg, stop)
+    from wirespeed.gateway.service import run_until_signalled
     try:
-        asyncio.run(run())
+        run_until_signalled(serve, cfg)
     except OSError as exc:         # the acceptor's port taken, an address not ours: say so, exit 1
         print(f"wirespeed control: cannot listen on {cfg.gateway.host}:{cfg.gateway.port}: "
               f"{exc.strerror or exc}", file=sys.stderr)

@@ -77,8 +77,9 @@ async def serve(cfg: ServiceConfig, stop: asyncio.Event, out=sys.stdout) -> Gate
     return gateway
 
 
-def main(config: str) -> int:
-    cfg = load_service_config(config)      # a ConfigError names the key; the CLI exits 2
+def run_until_signalled(serve_fn, cfg) -> None:
+    """``await serve_fn(cfg, stop)`` on a uvloop loop, ``stop`` set by SIGINT or SIGTERM (the
+    gateway's service and the control plane's desk service both run so)."""
     install_uvloop()
 
     async def run():
@@ -86,6 +87,11 @@ def main(config: str) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(cfg, stop)
+        await serve_fn(cfg, stop)
     asyncio.run(run())
+
+
+def main(config: str) -> int:
+    cfg = load_service_config(config)      # a ConfigError names the key; the CLI exits 2
+    run_until_signalled(serve, cfg)
     return 0
