@@ -14,6 +14,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from wirespeed.enums import Side
+
 from ..marketdata import MarketData, MarketState, Quote
 from ..model import Action, ChildDone, ChildFill, ParentOrder, ReplaceChild
 from .base import NS, AlgoConfig, Algorithm, check
@@ -42,6 +44,7 @@ class Iceberg(Algorithm):
         super().__init__(parent, config, market)
         self.rng = random.Random(config.seed)
         self.displays: list[int] = []     # every display size shown, in order
+        self._stale_venue: str | None = None   # refresh waits for this venue's next quote
 
     def _display(self) -> int:
         c = self.config
@@ -88,13 +91,26 @@ class Iceberg(Algorithm):
 
     def on_market(self, md: MarketData) -> list[Action]:
         if self.started and isinstance(md, Quote) and md.ts_ns < self.parent.end_ns:
-            return self._reprice(md.ts_ns)
+            out = []
+            if self._stale_venue == md.venue:
+                self._stale_venue = None
+                out = self._refresh(md.ts_ns)
+            return out + self._reprice(md.ts_ns)
         return []
 
     def on_fill(self, fill: ChildFill) -> list[Action]:
-        was_working = fill.child_id in self.working
+        w = self.working.get(fill.child_id)
         super().on_fill(fill)
-        if was_working and fill.child_id not in self.working:
+        if w is not None and fill.child_id not in self.working:
+            # The refresh goes at the touch. If the fill's venue still shows a level at the filled
+            # child's price holding at least its size, that may be the child itself, its fill
+            # come back before the feed's update (live); the refresh then waits for that venue's
+            # next quote rather than join a touch that is gone (the timer refreshes regardless).
+            q = self.market.books.get(fill.venue)
+            side = (q.bids if self.parent.side == Side.BUY else q.asks) if q is not None else ()
+            if any(px == w.price and qty >= w.qty for px, qty in side):
+                self._stale_venue = fill.venue
+                return []
             return self._refresh(fill.ts_ns)
         return []
 

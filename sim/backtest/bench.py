@@ -22,7 +22,7 @@ import time
 from wirespeed.control import bench as control_bench
 from wirespeed.control.analytics.impact import ImpactObservation, fit, prediction_error
 
-from .counterfactual import mid_path, net_cost
+from .counterfactual import cost_split, mid_path, net_cost
 from .days import make_day
 from .run import BacktestSpec, run_backtest
 from .sweep import SweepSpec, run_sweep, speedup, summary_table
@@ -77,6 +77,21 @@ def is_cost(args, seed, impact):
     res = run_backtest(BacktestSpec(algo="is", start_s=args.start * 60, minutes=args.minutes, seed=seed,
                                     impact=impact), make_day(args.day, seed))
     return res.tca.impact_cost + res.tca.fees, net_cost(res, path), res.expected_cost
+
+
+def split_table(args, seeds, impact) -> str:
+    """Each algorithm's net cost split into the spread paid at its fills and its footprint on the
+    mid (``counterfactual.cost_split``), mean over ``seeds``: why one pays more than another."""
+    out = [f"  {'algorithm':<16}{'net':>7}{'spread':>8}{'footprint':>11}"]
+    for a in ("naive-twap", "twap", "vwap", "is"):
+        parts = []
+        for seed in seeds:
+            res = run_backtest(BacktestSpec(algo=a, start_s=args.start * 60, minutes=args.minutes, seed=seed,
+                                            impact=impact), make_day(args.day, seed))
+            parts.append(cost_split(res, counterfactual(args, seed, args.start * 60, args.minutes)))
+        sp, fo = statistics.mean(x[0] for x in parts), statistics.mean(x[1] for x in parts)
+        out.append(f"  {a:<16}{sp + fo:>7.2f}{sp:>8.2f}{fo:>11.2f}")
+    return "\n".join(out)
 
 
 def main(argv=None) -> int:
@@ -171,6 +186,9 @@ def main(argv=None) -> int:
         print(f"  {a} - naive-twap, net: {statistics.mean(d_all):+.2f} bps over {len(d_all)} days (sd of a day "
               f"{sd:.2f}, of the mean {sd / math.sqrt(len(d_all)):.2f}), {statistics.mean(d_out):+.2f} on the "
               f"{len(d_out)} held-out days; cheaper on {sum(d < 0 for d in d_all)} of {len(d_all)} days")
+    few = seeds[:6]
+    print(f"\nnet cost (bps, no fees) = spread paid at the fills + footprint on the mid, days {few[0]}-{few[-1]}:")
+    print(split_table(args, few, (model.spread_coef, model.impact_coef)))
     move = [r["slippage_bps"] - r["net_bps"] for r in by("twap")]
     print(f"  the days' own move as TWAP met it: mean {statistics.mean(move):.2f} bps, sd "
           f"{statistics.stdev(move) if len(move) > 1 else 0:.2f} bps over {len(move)} days (a {len(move)}-day mean "

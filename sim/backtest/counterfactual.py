@@ -61,3 +61,23 @@ def net_slippage_bps(res, path) -> float:
     if not t.filled:
         return 0.0
     return t.slippage_bps - net_move(res, path) / (t.arrival_mid * t.filled) * 1e4
+
+
+def cost_split(res, path) -> tuple[float, float]:
+    """Net arrival slippage (bps, no fees) split in two: the **spread** paid at each fill (sign x
+    (fill - the order's own mid just before it)) and the order's **footprint** on the mid (sign x
+    (own mid then - arrival mid - the day's own move without the order)). Crossing pays the first;
+    a passive order earns it and pays in the second (it fills when the market comes to it). The
+    two add up to ``net_slippage_bps``."""
+    t, p = res.tca, res.algo.parent
+    if not t.filled:
+        return 0.0, 0.0
+    own = mid_path_of(res.tape)
+    base = path(p.start_ns)
+    spread = foot = 0.0
+    for e in res.tape.of(ExecRecord):
+        m = own(e.ts_ns - 1)
+        spread += t.sign * e.qty * (e.price - m)
+        foot += t.sign * e.qty * ((m - t.arrival_mid) - (path(e.ts_ns) - base))
+    k = 1e4 / (t.arrival_mid * t.filled)
+    return spread * k, foot * k

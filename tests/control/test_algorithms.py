@@ -197,6 +197,28 @@ def test_iceberg_follows_the_touch_towards_the_market_only():
     assert isinstance(rep, ReplaceChild) and rep.price == 10_001
 
 
+def test_iceberg_refresh_waits_for_a_book_that_still_shows_the_filled_child():
+    def setup():
+        algo = create("iceberg", parent(qty=4_000), IcebergConfig(display_qty=400, display_jitter=0.0, seed=1),
+                      MarketState("XYZ"))
+        algo.market.update(Quote("V1", "XYZ", T0 - 1, ((10_000, 400),), ((10_002, 1000),)))
+        (child,) = algo.start(T0)
+        return algo, child
+    # the feed already took the filled child out (the backtest's order of events): refresh at once
+    algo, child = setup()
+    algo.market.update(Quote("V1", "XYZ", T0 + 1, ((9_999, 500),), ((10_001, 1000),)))
+    (nxt,) = algo.on_fill(ChildFill(child.child_id, 400, 10_000, "V1", T0 + 2))
+    assert nxt.price == 9_999
+    # the fill came back first (live): the level at the child's price still holds its size, so
+    # the refresh waits for the venue's next quote and joins the touch that quote shows
+    algo, child = setup()
+    assert algo.on_fill(ChildFill(child.child_id, 400, 10_000, "V1", T0 + 2)) == []
+    q = Quote("V1", "XYZ", T0 + 3, ((9_999, 500),), ((10_001, 1000),))
+    algo.market.update(q)
+    (nxt,) = algo.on_market(q)
+    assert nxt.price == 9_999 and nxt.qty == 400
+
+
 def test_adaptive_records_switches_with_reasons():
     cfg = AdaptiveConfig(is_config=IsConfig(params=AC), wide_spread_bps=5.0)
     algo = create("adaptive", parent(qty=60_000), cfg, MarketState("XYZ"))
