@@ -2,7 +2,9 @@
 context, control's router and runner) must not change the market: the same seed gives the same
 book events and the same tape, event for event.
 
-The digests below were taken from the code before the speed work (2026-12-01). A change that
+The digests below were taken from the code before the speed work (2026-12-01), re-pinned for
+vwap, is and iceberg when their decisions changed on purpose (VWAP's stepped, bounded target; IS
+posting passively; the iceberg's refresh and re-pricing rules), the market unchanged. A change that
 alters the market or the decisions on purpose (a new participant rule, a new algorithm rule)
 re-pins them, and says so in its commit: ``python -m tests.sim.test_day_pinned`` prints them.
 """
@@ -49,13 +51,13 @@ def digest(algo: str, day: str = "synthetic", seed: int = 3, start_s: float = 60
 
 PINNED = {
     ('twap', 'synthetic'): (4865, '45aef79e71067185', 728, '80f21ccf953cab0f', 600, -0.015007504, 1.144794371),
-    ('vwap', 'synthetic'): (4891, '984205198fba577c', 759, 'baba22410d4e2c12', 600, -0.151742538, 1.080992822),
+    ('vwap', 'synthetic'): (4923, '203f959a91c13605', 765, '780cec78c5e6c668', 600, 0.260130065, 1.703934697),
     ('pov', 'synthetic'): (4706, '24c199b07380f4bf', 730, 'a79b3a18b293bf90', 533, -0.991114694, 0.127395096),
-    ('is', 'synthetic'): (4713, '1e83296e09a677a7', 722, 'e2b638090d3a4441', 600, 0.328497582, 1.391801244),
-    ('iceberg', 'synthetic'): (9659, 'd21ea8d459f147a6', 5703, '925a957c97d33b09', 600, 0.872102718, 1.903424593),
+    ('is', 'synthetic'): (4912, 'e44942c7d140a5f6', 739, 'bafc676f11414ea5', 600, 0.011672503, 1.19744275),
+    ('iceberg', 'synthetic'): (4661, '5b325acb731e2324', 705, '9121c00d9d349f4e', 600, 0.872102718, 1.903424593),
     ('adaptive', 'synthetic'): (4706, 'fc6da06c1fc8d851', 706, 'd023eae261137dfc', 600, -1.649157912, -0.490834161),
     ('naive-immediate', 'synthetic'): (4684, '04fd4e47d0f531f3', 715, '8308fa9f08ca1bfe', 600, 1.00050025, 1.542698911),
-    ('vwap', 'stylised'): (14820, 'cfeb09d1ff975783', 1328, '0671802b999d0d80', 7000, -0.336890832, 1.132449818),
+    ('vwap', 'stylised'): (14825, '69438a3889b48e7b', 1275, 'f931a077c9a7445d', 7000, -1.559298787, -0.044332957),
 }
 
 
