@@ -128,9 +128,7 @@ class MarketMaker:
                         # a one-tick move (most of them): the one order off one end goes to the
                         # other, the list rotated in place (what the general case below does)
                         o = orders.pop(0) if shift > 0 else orders.pop()
-                        res = book.replace(o.id, top + step * (n - 1) if shift > 0 else top, clip)
-                        if res is not None and (res.fills or res.cancelled):
-                            access._route(res)
+                        res = access.replace(symbol, o.id, top + step * (n - 1) if shift > 0 else top, clip)
                         if res is None or not res.rested:
                             o = None
                             self.dirty = True
@@ -143,12 +141,12 @@ class MarketMaker:
                         moving, kept, first_level = orders[:shift], orders[shift:], n - shift
                     else:
                         moving, kept, first_level = orders[n + shift:], orders[:n + shift], 0
-                    replace, route = book.replace, access._route
+                    replace = access.replace
                     for j, o in enumerate(moving):
-                        # VenueAccess.replace, inlined: fills and STP cuts still go to their owners
-                        res = replace(o.id, top + step * (first_level + j), clip)
-                        if res is not None and (res.fills or res.cancelled):
-                            route(res)
+                        # through the access, not the book: what the access stands for (a live
+                        # venue's engine telling its sessions, fills and STP cuts routed to their
+                        # owners) must see a maker's replace that trades
+                        res = replace(symbol, o.id, top + step * (first_level + j), clip)
                         if res is None or not res.rested:
                             moving[j] = None
                             self.dirty = True
