@@ -102,16 +102,17 @@ def _select(onehot, values):
     return out
 
 
-def _select_kept(m, onehot, values, name: str, group: int = 3):
-    """``_select`` as kept partial ORs of ``group`` values each (one LUT6 per bit: three AND
-    pairs) and their OR, which the next operation's LUT takes in: abc left alone chained the
-    sixteen-input AND-OR three LUTs deep."""
+def _select_kept(m, onehot, values, name: str, group: int = 2):
+    """``_select`` in two kept LUT levels: partial ORs of ``group`` values each (a LUT4 per bit:
+    two AND pairs), then their OR (up to six parts in one LUT). Left alone, abc chained the
+    eighteen-input AND-OR three LUTs deep; with groups of three it split each into two LUT4s."""
     parts = [kept(m, _select(onehot[k:k + group], values[k:k + group]), f"{name}_part{k // group}")
              for k in range(0, len(values), group)]
+    assert len(parts) <= 6, "more than six parts: a third level"
     out = parts[0]
     for p in parts[1:]:
         out = out | p
-    return out
+    return kept(m, out, name)
 
 
 def _one_of(value, enum):
