@@ -23,7 +23,7 @@ from amaranth import Cat, Mux, Signal
 from wirespeed.enums import Side
 from wirespeed.layout import FILL
 
-from ..logic import below, equal
+from ..logic import below, equal, kept
 
 COUNT_WIDTH = 64        # cumulative quantities per entry (read back as 48-bit two's complement)
 
@@ -71,12 +71,17 @@ class FillCounters:
         fwd_rel, fwd_pos = Signal(), Signal()                 # the fill ahead wrote this entry / symbol
         in_table = below(fp.symbol, depth)
         moves = self.valid & ~fr.cancel                       # the fill ahead moves a position
+        # the port's decodes as kept nets (one LUT each): abc, free to, chained two-input LUTs
+        # from the side bits to the forwarding flags four deep
+        side_bit = kept(m, fill_entry(fp, abits)[-1], "fill_side_entry")
+        is_buy = kept(m, fp.side == Side.BUY, "fill_is_buy")
+        same_symbol = kept(m, equal(fr.symbol[:abits], fp.symbol[:abits]), "fill_same_symbol")
         with m.If(advance):
             m.d.sync += [fr.eq(fp), self.valid.eq(fill_valid & in_table),
-                         signed_qty.eq(Mux(fp.side == Side.BUY, fp.qty, -fp.qty)),
-                         self.entry.eq(fill_entry(fp, abits)),
-                         fwd_rel.eq(self.valid & equal(self.entry, fill_entry(fp, abits))),
-                         fwd_pos.eq(moves & equal(fr.symbol[:abits], fp.symbol[:abits]))]
+                         signed_qty.eq(Mux(is_buy, fp.qty, -fp.qty)),
+                         self.entry.eq(Cat(fp.symbol[:abits], side_bit)),
+                         fwd_rel.eq(self.valid & same_symbol & (self.entry[-1] == side_bit)),
+                         fwd_pos.eq(moves & same_symbol)]
         # read at the edge the fill is taken (read-first), written from the registers after it
         rel_rd, pos_rd = released.read_port(), position.read_port()
         m.d.comb += [rel_rd.addr.eq(fill_entry(fp, abits)), rel_rd.en.eq(advance),

@@ -8,10 +8,13 @@
                the notional multiply starts (DSP: registered inputs, M register);
                the entry's words with the writes that landed as they were read forwarded
                (the fill ahead's released word, the opened word of the order 3 or 4 ahead);
-               the session's credit room; same entry / session as the orders ahead?
-    stage 2    notional in the DSP's P register; the opened word of the order 2 ahead
-               forwarded; every state check's headroom computed twice: one if the order
-               ahead (now in stage 3) is accepted, one if it is not
+               the order ahead's quantity taken into the headrooms; the order 2 ahead's new
+               opened word as if it is accepted; the session's credit room picked, less the
+               order 3 ahead's notional; same entry / session as the orders ahead?
+    stage 2    notional in the DSP's P register; the order 2 ahead's accept (a register now)
+               picks its opened word and takes its notional off; every state check's headroom
+               computed twice, one adder each: one if the order ahead (now in stage 3) is
+               accepted, one if it is not
     stage 3    each state check is one compare per candidate and the order ahead's
                registered accept picks the answer; the accepted order's effect goes to the
                registers (window, GCRA, notional) and to the opened word's write register,
@@ -102,16 +105,17 @@ def _select(onehot, values):
     return out
 
 
-def _select_kept(m, onehot, values, name: str, group: int = 3):
-    """``_select`` as kept partial ORs of ``group`` values each (one LUT6 per bit: three AND
-    pairs) and their OR, which the next operation's LUT takes in: abc left alone chained the
-    sixteen-input AND-OR three LUTs deep."""
+def _select_kept(m, onehot, values, name: str, group: int = 2):
+    """``_select`` in two kept LUT levels: partial ORs of ``group`` values each (a LUT4 per bit:
+    two AND pairs), then their OR (up to six parts in one LUT). Left alone, abc chained the
+    eighteen-input AND-OR three LUTs deep; with groups of three it split each into two LUT4s."""
     parts = [kept(m, _select(onehot[k:k + group], values[k:k + group]), f"{name}_part{k // group}")
              for k in range(0, len(values), group)]
+    assert len(parts) <= 6, "more than six parts: a third level"
     out = parts[0]
     for p in parts[1:]:
         out = out | p
-    return out
+    return kept(m, out, name)
 
 
 def _one_of(value, enum):
@@ -321,11 +325,10 @@ class RiskPipeline(wiring.Component):
         s2_max_n = Signal(SYMBOL_LIMITS.fields["max_notional"])
         s2_deadline = Signal(NOW_WIDTH + 1)          # now + rate tolerance; all ones for a bad session
         s2_same_session = Signal()                   # same session as the order ahead
-        # the session's credit room as the order is in stage 1: its limit + cancelled - accepted,
-        # all orders up to 3 ahead in; the order 2 ahead's notional (decided as this one moves
-        # into stage 2) is taken off in stage 2 if it was accepted, the order ahead's speculated on
-        # every session's room, taken as the order moves into stage 2 (adders, no mux, in
-        # front of the registers); the order's own is picked in stage 2 (one-hot AND-OR)
+        # the session's credit room: picked in stage 1 from every session's (taken as the order
+        # entered: up to the order 4 ahead), less the order 3 ahead's notional if it was accepted
+        # and of the session; the order 2 ahead's comes off in stage 2, the order ahead's is
+        # speculated on
         s2_sroom = Signal(signed(NOTIONAL_STATE + 3))   # the session's room, up to the order 3 ahead
         s2_same_session2 = Signal()                  # same session as the order 2 ahead (now in stage 3)
         s1_side_ok = _one_of(s1.side, Side)
