@@ -146,7 +146,10 @@ class Router:
         return [(best, rest)], f"expected impact {one:.2f} bps on {best} alone (split {split:.2f} bps)"
 
     def _quality(self, venue: str) -> float:
-        s, c = self.stats[venue], self.config
+        return self._quality_of(self.stats[venue])
+
+    def _quality_of(self, s: VenueStats) -> float:
+        c = self.config
         return (c.latency_weight * s.latency_us / 1e3 + c.fill_weight * (1 - s.fill_rate)
                 + c.markout_weight * max(0.0, s.markout_ticks))
 
@@ -262,58 +265,18 @@ class Router:
             return legs
         if take_only:
             return []
-        best = self._best_post(buy, price, books, exclude)
-        if best is None:
+        posts = self.rank(side, books, take=False, exclude=exclude, price=price)
+        if not posts:
             return []
+        best = posts[0]
         return [Leg(best.venue, qty, price, Why("passive: best venue to post; {}", best.why))]
 
     def _take_score(self, buy: bool, info: VenueInfo, s: VenueStats, touch: int, depth: int):
         """(score, touch, eff, depth, quality) as ``rank(take=True)`` scores a venue: the same float
         operations in the same order, so the same ties."""
-        c = self.config
         eff = touch + info.take_fee if buy else -(touch - info.take_fee)
-        sent = s.sent
-        quality = (c.latency_weight * s.latency_us / 1e3 + c.fill_weight * (1 - (s.filled / sent if sent else 1.0))
-                   + c.markout_weight * max(0.0, s.markout_ticks))
-        return eff + quality + -c.depth_weight * math.log1p(depth), touch, eff, depth, quality
-
-    def _best_post(self, buy: bool, price: int, books: dict[str, Quote], exclude) -> Ranked | None:
-        """``rank(take=False)[0]`` without ranking the rest: the best venue to post on."""
-        c = self.config
-        lw, fw, mw, dw = c.latency_weight, c.fill_weight, c.markout_weight, c.depth_weight
-        stats = self.stats
-        best = None
-        for name, info in self.venues.items():
-            q = books.get(name)
-            if q is None or name in exclude:
-                continue
-            s = stats[name]
-            if not s.up:
-                continue
-            own = q.bids if buy else q.asks
-            ref = price if price is not None else (own[0][0] if own else None)
-            if ref is None:
-                continue
-            ahead = 0
-            if buy:
-                for p, lq in own:
-                    if p >= ref:
-                        ahead += lq
-            else:
-                for p, lq in own:
-                    if p <= ref:
-                        ahead += lq
-            eff = -info.make_rebate
-            sent = s.sent
-            quality = (lw * s.latency_us / 1e3 + fw * (1 - (s.filled / sent if sent else 1.0))
-                       + mw * max(0.0, s.markout_ticks))
-            score = eff + quality + dw * math.log1p(ahead)
-            if best is None or (score, name) < (best[0], best[1]):
-                best = (score, name, ref, eff, info.make_rebate, ahead, quality)
-        if best is None:
-            return None
-        score, name, ref, eff, rebate, ahead, quality = best
-        return Ranked(name, score, False, ref, eff, rebate, ahead, quality)
+        quality = self._quality_of(s)
+        return eff + quality + -self.config.depth_weight * math.log1p(depth), touch, eff, depth, quality
 
     def reroute(self, side: Side, qty: int, price: int, books: dict[str, Quote], tried,
                 take_only: bool = False) -> list[Leg]:
