@@ -50,6 +50,11 @@ _TAIL = 64 * 1024                 # a day file is read backwards in blocks of th
 #: once (a starved timer must not grow memory; if that settle fails too, memory lets them go and
 #: the next settle reads them back from the journal).
 MAX_UNSETTLED = 200_000
+#: Records waiting for a flush that keeps failing (a disk full or gone) before the gateway stops
+#: accepting new orders (``audit.max_pending``): they cannot be dropped (a client may have been
+#: told of their orders), so new flow is what stops. ~5 records an order round trip.
+MAX_PENDING = 50_000
+RETRY_NS = 100_000_000      # a backlogged trail tries its disk again at most this often from the order path
 
 
 def _line(rec: int, t: int, kind: str, fields: dict) -> str:
@@ -61,7 +66,10 @@ def _day(day_no: int) -> str:
 
 
 class AuditTrail:
-    def __init__(self, directory: str | Path, fsync: bool = False, clock=time.time_ns):
+    def __init__(self, directory: str | Path, fsync: bool = False, clock=time.time_ns, max_pending: int = MAX_PENDING):
+        if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
+            raise ConfigError(f"audit.max_pending must be a positive integer, not {max_pending!r}")
+        self.max_pending = max_pending
         self.directory = Path(directory)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -82,6 +90,11 @@ class AuditTrail:
         self._day = ""
         self._day_no = -1
         self.records = 0
+        # Orders refused while backlogged, not recorded one by one (that would grow the backlog):
+        # one "control" record says how many once a flush succeeds again.
+        self.refused = 0
+        self._refused_since = 0
+        self._retried = 0
         self._lock_fd = _lock(self.directory)
         try:
             self._recover()
@@ -93,12 +106,42 @@ class AuditTrail:
         """Queue one record; ``fields`` must stay unchanged until the next flush (it is not copied)."""
         self._pending.append((self.clock(), kind, fields))
 
+    def backlogged(self) -> bool:
+        """True while ``max_pending`` records wait for a flush that fails: the order path then
+        refuses new orders (``refuse``) until a flush gets through (the timer's settle retries,
+        and so does this call, at most once a ``RETRY_NS``). One length compare when under it."""
+        if len(self._pending) < self.max_pending:
+            return False
+        now = time.monotonic_ns()
+        if now - self._retried >= RETRY_NS:
+            self._retried = now
+            try:
+                self.flush()
+            except OSError:
+                return True
+        return len(self._pending) >= self.max_pending
+
+    def refuse(self) -> None:
+        """Count one order refused because of the backlog (told to its client unrecorded: it never
+        became an order, and recording it would grow what the cap bounds)."""
+        if not self.refused:
+            self._refused_since = self.clock()
+            log.error("audit: %d records not yet on disk (flushes failing): new orders are refused until "
+                      "the journal can be written again", len(self._pending))
+        self.refused += 1
+
     def flush(self) -> None:
         """Make every pending record durable (in the journal) before the caller tells a client.
         Raises OSError when it could not: then the records stay pending and nobody may be told."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
+        refused = self.refused
+        if refused:
+            # Orders were refused for the backlog: the frame that clears it says how many (taken
+            # out again if this flush fails too, so a failing disk does not grow the backlog).
+            pending.append((self.clock(), "control", {"action": "audit_backlog", "refused_orders": refused,
+                                                      "since": self._refused_since}))
         try:
             frame = marshal.dumps(pending)
         except ValueError:       # an object marshal cannot hold: that record goes as JSON text
@@ -112,9 +155,12 @@ class AuditTrail:
             if self.fsync:
                 os.fsync(self._journal_fd)
         except OSError:
-            self._pending = pending + self._pending
+            self._pending = (pending[:-1] if refused else pending) + self._pending
             self._take_back()
             raise
+        if refused:
+            log.warning("audit: journal written again; %d orders were refused meanwhile", refused)
+            self.refused -= refused
         self._journal_size += len(data)
         if self._frames is not None:
             self._frames.append((self._next, pending))
@@ -429,6 +475,12 @@ class NoAudit:
 
     records = 0
     path = None
+
+    def backlogged(self) -> bool:
+        return False
+
+    def refuse(self) -> None:
+        pass
 
     def record(self, kind: str, fields: dict) -> None:
         pass

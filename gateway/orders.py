@@ -171,6 +171,13 @@ class OrderGateway(VenueReports):
     def on_new_order(self, client: Session, msg: FixMessage) -> None:
         t0 = msg.recv_ns or now_ns()
         self.counts["received"] += 1
+        if self._auditing and self.audit.backlogged():
+            # The trail's disk is failing and its backlog is at audit.max_pending: nothing new may
+            # start (its records could not be kept); told unrecorded, counted (audit.py).
+            self.audit.refuse()
+            self._reject_raw(client, msg, RejectReason.AUDIT_BACKLOG, f"audit trail cannot write its journal "
+                             f"({self.audit.max_pending} records waiting); no new orders until it can", audited=False)
+            return
         if 847 in msg:      # (not ``msg.fields``: a shaped message would build its whole dict for it)
             if self.strategy_orders is not None:
                 self.strategy_orders.on_new(client, msg)
@@ -550,11 +557,13 @@ class OrderGateway(VenueReports):
         self._report(OrderState(order, client, venue, OrdStatus.REJECTED, qty=order.qty), ExecType.REJECTED,
                      reason=reason, text=text)
 
-    def _reject_raw(self, client: Session, msg: FixMessage, reason: RejectReason, text: str) -> None:
-        """Reject an order that did not decode: echo what the client sent."""
+    def _reject_raw(self, client: Session, msg: FixMessage, reason: RejectReason, text: str,
+                    audited: bool = True) -> None:
+        """Reject an order that did not decode: echo what the client sent. (``audited=False``:
+        past the trail, which cannot take it: the audit backlog's refusal.)"""
         self.counts["rejected"] += 1
         self.rejects_by_reason[reason.check_name] = self.rejects_by_reason.get(reason.check_name, 0) + 1
-        if self._auditing:
+        if self._auditing and audited:
             self.audit.record("risk", {"client": client.config.target_comp_id, "cl_ord_id": msg.get(T.ClOrdID, ""),
                                        "decision": "reject", "reasons": [reason.check_name], "text": text})
         fields = [(T.OrderID, "NONE"), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.ExecID, next(self._exec_ids)),
@@ -564,6 +573,9 @@ class OrderGateway(VenueReports):
                   (T.OrdRejReason, reason.ord_rej_reason), (T.Text, f"{reason.check_name}: {text}")]
         if client.config.begin_string == "FIX.4.2":
             fields.insert(3, (T.ExecTransType, "0"))
+        if not audited:
+            client.send(M.EXECUTION_REPORT, fields)
+            return
         self._to_client(client, M.EXECUTION_REPORT, fields)
 
     # -- risk feedback ----------------------------------------------------------------

@@ -93,6 +93,11 @@ class VenueSessionConfig:
 class AuditConfig:
     directory: str = ""                  # "" = no audit trail
     fsync: bool = False                  # also survive a power cut (slower: one fsync per client report)
+    max_pending: int = 50_000            # records waiting on a failing disk before new orders are refused
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_pending, bool) or not isinstance(self.max_pending, int) or self.max_pending < 1:
+            raise ValueError(f"max_pending: must be a positive integer of records, not {self.max_pending!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ class RejectReason(IntEnum):
     VENUE_REJECT = 16
     UNSUPPORTED = 17       # an order characteristic the gateway does not support
     NO_VENUE = 18
+    AUDIT_BACKLOG = 19     # the audit trail cannot reach its disk: no new order until it can
 
     @property
     def check_name(self) -> str:
