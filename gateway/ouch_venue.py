@@ -8,12 +8,19 @@ venue replays whatever it sent while the link was down: that replay is this prot
 reconciliation. A client heartbeat goes out after a second without sending; a server silent
 for 15 s is dropped. A framing error or an undecodable message is logged; framing errors
 close only this connection.
+
+The transport options of the FIX sessions apply (docs/gateway/transport.md): every read is
+stamped with ``perf_counter_ns`` first thing (``recv_ns``, the venue report's hop start), with
+``kernel_stamps`` the connection is read by ``recvmsg`` (``StampedTransport``: the kernel's
+receive time, the kernel->user hop), and with a ``batcher`` (the gateway's shared
+``WriteBatcher``) the writes of one loop turn after the first go out together.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import socket
+import time
 
 from wirespeed.order import Order
 from wirespeed.symbols import SymbolTable
@@ -22,6 +29,7 @@ from .hw_encoder import make_ouch_encoder
 from .ouch import OuchSymbol, enter_order
 from .ouch.messages import OuchDecodeError, cancel_order, decode, replace_order
 from .ouch.soup import SoupClient, SoupError
+from .transport import connect_stamped
 
 log = logging.getLogger("wirespeed.ouch")
 HEARTBEAT_S, TIMEOUT_S = 1.0, 15.0
@@ -32,8 +40,11 @@ class OuchVenueSession(asyncio.Protocol):
 
     def __init__(self, name: str, host: str, port: int, username: str, password: str, symbols: SymbolTable,
                  on_logon, on_logout, on_message, backoff_initial: float = 0.1, backoff_max: float = 5.0,
-                 encoder: str = "software"):
+                 encoder: str = "software", kernel_stamps=None, batcher=None):
         self.name, self.host, self.port = name, host, port
+        self.kernel_stamps = kernel_stamps     # on_stamp(kernel->user ns): the connection read by recvmsg
+        self.batcher = batcher                 # a WriteBatcher: writes of one loop turn coalesced
+        self.recv_ns = 0                       # perf_counter_ns of the read being handled
         self.soup = SoupClient(username, password)
         self.scales = {s.index: OuchSymbol.of(s.name, s.tick) for s in symbols}
         # encoder = "verilator": Enter Order frames from the Verilated hardware encoder (gateway/hw_encoder.py)
@@ -59,9 +70,16 @@ class OuchVenueSession(asyncio.Protocol):
         """Send ``message`` as SoupBinTCP Unsequenced Data (``frame``: already framed, by the hardware)."""
         if not self.active:
             raise RuntimeError(f"OUCH venue {self.name} is not logged in")
-        self.transport.write(frame if frame is not None else self.soup.unsequenced(message))
+        self._send(frame if frame is not None else self.soup.unsequenced(message))
         self._last_out = asyncio.get_running_loop().time()
         self.messages_out += 1
+
+    def _send(self, data: bytes) -> None:
+        """Every write of the connection, in order: through the batcher where there is one."""
+        if self.batcher is not None:
+            self.batcher.write(self, data)
+        else:
+            self.transport.write(data)
 
     def enter(self, order: Order) -> bytes:
         if self.hw_encoder is not None:
@@ -97,7 +115,10 @@ class OuchVenueSession(asyncio.Protocol):
         while not self._stopping:
             self._closed = asyncio.Event()
             try:
-                await loop.create_connection(lambda: self, self.host, self.port)
+                if self.kernel_stamps is not None:
+                    await connect_stamped(loop, lambda: self, self.host, self.port, self.kernel_stamps)
+                else:
+                    await loop.create_connection(lambda: self, self.host, self.port)
                 delay = self.backoff_initial
                 attempts = 0
                 await self._closed.wait()
@@ -117,6 +138,8 @@ class OuchVenueSession(asyncio.Protocol):
         self._stopping = True
         if self.transport is not None:
             try:
+                if self.batcher is not None:
+                    self.batcher.flush_one(self)               # what this turn collected goes first
                 self.transport.write(b"\x00\x01O")          # Logout Request
             except RuntimeError:
                 pass
@@ -146,12 +169,14 @@ class OuchVenueSession(asyncio.Protocol):
             self.transport.close()
             return
         if self.soup.logged_in and now - self._last_out >= HEARTBEAT_S:
-            self.transport.write(self.soup.heartbeat())
+            self._send(self.soup.heartbeat())
             self._last_out = now
         self._timer = loop.call_later(HEARTBEAT_S / 2, self._tick)
 
     def connection_lost(self, exc) -> None:
         was = self.active
+        if self.batcher is not None:
+            self.batcher.drop(self)
         self.transport = None
         self.soup.logged_in = False
         if self._timer is not None:
@@ -162,6 +187,7 @@ class OuchVenueSession(asyncio.Protocol):
             self.on_logout(self)
 
     def data_received(self, data: bytes) -> None:
+        self.recv_ns = time.perf_counter_ns()   # first thing: the hop of every message in this read starts here
         self._last_in = asyncio.get_running_loop().time()
         try:
             events = self.soup.feed(data)

@@ -106,7 +106,7 @@ class Gateway:
             app = self.orders.venue_app
             ouch = OuchVenueSession(v.name, v.host, v.port, v.username, v.password, self.symbols,
                                     app.on_logon, app.on_logout, self.orders.on_ouch_message,
-                                    encoder=v.encoder)
+                                    encoder=v.encoder, kernel_stamps=stamps, batcher=self.batcher)
             self.orders.add_venue(v.name, ouch, v.rate, v.credit_limit)
             if not managed:
                 self.initiators[v.name] = ouch  # starts, stops and waits like an initiator

@@ -66,7 +66,7 @@ class VenueReports:
 
     def on_ouch_message(self, session, msg) -> None:
         """One OUCH venue message (``ouch.messages.VenueMessage``), mapped onto the same events."""
-        t0 = now_ns()
+        t0 = getattr(session, "recv_ns", 0) or now_ns()     # the read's stamp, as a FIX report's recv_ns
         link = self._venue_by_session.get(id(session))
         venue = link.name if link else session.name
         if self._auditing:

@@ -8,6 +8,8 @@ from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.ouch.messages import decode
 from wirespeed.gateway.ouch.soup import SoupClient
 from wirespeed.gateway.server import Gateway, VenueEndpoint
+from wirespeed.gateway.service_config import TransportConfig
+from wirespeed.gateway.transport import StampedTransport
 from wirespeed.sim.venue import SimVenue, VenueSpec
 from wirespeed.symbols import table_from_config
 
@@ -15,6 +17,9 @@ from .conftest import run_async
 
 
 class OuchStack:
+    def __init__(self, transport=None):
+        self.transport = transport
+
     async def __aenter__(self):
         self.config = load_config(overrides={"risk": {"default": {"max_qty": 5000, "collar_ticks": 100}}})
         self.symbols = table_from_config(self.config.symbols)
@@ -25,7 +30,7 @@ class OuchStack:
         await self.venue.start()
         self.gateway = Gateway(self.config, clients=("CLIENT1",), symbols=self.symbols, venues=[
             VenueEndpoint("XOUCH", "127.0.0.1", self.venue.ouch_port, "XOUCH", protocol="ouch", username="USER",
-                          password="PASS")])
+                          password="PASS")], transport=self.transport)
         await self.gateway.start()
         self.client = FixClient("CLIENT1", self.config.gateway.comp_id, "127.0.0.1", self.gateway.port)
         await self.client.start()
@@ -84,6 +89,30 @@ async def test_ouch_venue_reject_and_replay_after_reconnect():
         assert ouch.soup.next_seq == seen + 1                    # exactly the one missed message, replayed
         await asyncio.sleep(0.05)
         assert len(c.reports["P1"]) == 2
+
+
+@run_async
+async def test_ouch_venue_reads_kernel_stamps_and_coalesces_a_bursts_writes():
+    async with OuchStack(TransportConfig(kernel_timestamps=True, coalesce_writes=True)) as st:
+        c, ouch = st.client, st.gateway.orders.venues["XOUCH"].session
+        assert isinstance(ouch.transport, StampedTransport)       # read by recvmsg, not through libuv
+        c.new_order("K0", "AAPL", "1", 10, "190.03")
+        await c.wait_report("K0", 2)
+        batched = st.gateway.batcher.batched
+        # A burst: twenty orders from the client in one write; the gateway reads them in one turn and
+        # its Enter Orders to the venue after the first go out together.
+        for k in range(20):
+            c.new_order(f"B{k}", "MSFT", "1", 10, "409.50")
+        for k in range(20):
+            assert (await c.wait_report(f"B{k}"))[0][T.ExecType] == "0"
+        assert ouch.transport.stamped >= 2                       # the venue's reads carry the kernel's stamp
+        lat = st.gateway.orders.drain_latency()
+        client_reads = sum(p.transport.stamped for p in st.gateway.acceptor._protocols)
+        assert lat.count("kernel->user") == client_reads + ouch.transport.stamped
+        assert st.gateway.batcher.batched > batched              # some Enter Orders went out with others
+        assert sum(1 for o in st.venue.core.orders.values() if o.symbol == "MSFT" and o.open) == 20
+        # the venue report's hop starts at the read's stamp (the session's recv_ns), not later
+        assert lat.count("venue->client") >= 22 and ouch.recv_ns > 0
 
 
 def test_soup_client_framing_and_ouch_decoding_against_the_venue_encoders():
