@@ -7,7 +7,15 @@ answered by exactly one ExecutionReport, so the counts are exact: lost = sent - 
 duplicated = answers beyond one per ClOrdID. Prints those, the round-trip percentiles, and
 the gateway process's CPU time and peak RSS (from /proc).
 
-The generator shares the machine with the gateway, so it is kept cheap: each session's
+The generator and the venues share the 2 cores with the gateway, so by default both are the C
+program of ``loadfix.c`` (``--generator c``, ``--venue c``; built with gcc on first use,
+loadfix.py): real FIX sessions (Logon, sequence numbers, heartbeats, BodyLength and CheckSum
+checked both ways) at a few hundred ns of CPU an order, one ``timerfd`` tick (``--tick-us``,
+1 ms) and one write per session per tick; a session the gateway does not read from gets no new
+orders until it does (``deferred``: TCP pushback, never a drop). ``--generator python`` and
+``--venue python`` run the Python ones below and ``fix-acceptor --app ack``.
+
+The Python generator is kept cheap too: each session's
 NewOrderSingle is a pre-encoded template (only MsgSeqNum and the ClOrdID's number change;
 its CheckSum is the template's byte sum plus theirs), SendingTime is rendered once a tick,
 a session's orders of one tick go in one write stamped once, answers are matched by one
@@ -32,6 +40,7 @@ from hdrh.histogram import HdrHistogram
 
 from wirespeed.latency import LatencyRecorder
 
+from . import loadfix
 from .order_path import service_toml, start_gateway, venue_cmd
 from .rtt_client import frame
 
@@ -183,27 +192,52 @@ def _worker(argv: list[str]) -> int:
     return 0
 
 
+def _c_results(out: str, rtt_file: str) -> dict:
+    """The C generator's JSON line, its round trips as an HDR histogram (encoded, as the workers')."""
+    from array import array
+    from collections import Counter
+
+    from ..orders import _bucket
+    result = json.loads(out)
+    values = array("Q")
+    with open(rtt_file, "rb") as f:
+        values.frombytes(f.read())
+    hist = HdrHistogram(1, 60_000_000_000, 3)
+    for value, count in Counter(map(_bucket, values)).items():
+        hist.record_value(value, count)
+    result["rtt"] = base64.b64encode(hist.encode()).decode("ascii")
+    return result
+
+
 def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int = 1, coalesce: bool = True,
-        spin_us: int = 0, backend: str = "model", python_path: bool = False) -> dict:
+        spin_us: int = 0, backend: str = "model", python_path: bool = False, generator: str = "c",
+        venue: str = "c", tick_us: int = 1000, drain_s: float = 10.0, max_drain_s: float = 600.0) -> dict:
     """``backend``: the gateway's risk backend; ``python_path``: its native codec off
-    (WIRESPEED_NATIVE=0), the reference a native run is compared with."""
+    (WIRESPEED_NATIVE=0), the reference a native run is compared with; ``generator`` and
+    ``venue``: "c" (loadfix.c) or "python"."""
     venues = ["XNAS", "XNYS"]
     names = [f"LOAD{i:02d}" for i in range(sessions)]
-    procs = max(1, min(procs, sessions))
+    procs = max(1, min(procs, sessions)) if generator == "python" else 1
     with tempfile.TemporaryDirectory() as tmp:
         servers, workers = [], []
         try:
             ports = []
             # Not pinned: three servers on one CPU would measure the pinning, not the gateway.
             for v in venues:
-                proc = subprocess.Popen(venue_cmd(tmp, v), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        text=True)
+                cmd = loadfix.venue_cmd(v) if venue == "c" else venue_cmd(tmp, v)
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                 servers.append(proc)
                 ports.append(int(proc.stdout.readline().split()[2].rsplit(":", 1)[1]))
             gw, gports = start_gateway(service_toml(tmp, ports, names, venues, spin_us, coalesce=coalesce,
                                                     backend=backend), pin=False, python_path=python_path)
             servers.append(gw)
             cpu0, _ = _proc_stats(gw.pid)
+            rtt_file = os.path.join(tmp, "rtt.bin")
+            if generator == "c":
+                procs = 0
+                workers.append(subprocess.Popen(loadfix.client_cmd(gports["fix"], rate, seconds, tick_us, drain_s,
+                                                                   max_drain_s, venues, rtt_file, names),
+                                                stdout=subprocess.PIPE, text=True))
             for k in range(procs):
                 share = names[k::procs]
                 workers.append(subprocess.Popen(
@@ -211,10 +245,10 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                      str(seconds), ",".join(venues), *share], stdout=subprocess.PIPE, text=True))
             results = []
             for w in workers:
-                out, _ = w.communicate(timeout=seconds + 120)
+                out, _ = w.communicate(timeout=seconds + max_drain_s + 120)
                 if w.returncode != 0:
                     raise RuntimeError(f"load generator exited {w.returncode}")
-                results.append(json.loads(out))
+                results.append(_c_results(out, rtt_file) if generator == "c" else json.loads(out))
             cpu1, rss = _proc_stats(gw.pid)
             venue_cpu = [_proc_stats(v.pid)[0] for v in servers[:len(venues)]]
         finally:
@@ -234,7 +268,10 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
     send_s = max(r["send_s"] for r in results)
     return {"sent": sent, "answered": answered, "lost": sent - answered,
             "duplicated": sum(r["duplicated"] for r in results), "unknown": sum(r["unknown"] for r in results),
-            "send_s": send_s, "gateway_cpu_s": cpu1 - cpu0, "gateway_peak_rss": rss, "latency": rec,
+            "deferred": sum(r.get("deferred", 0) for r in results), "rejected": sum(r.get("rejected", 0) for r in results),
+            "protocol_errors": sum(r.get("garbled", 0) + r.get("seq_gaps", 0) + r.get("session_rejects", 0)
+                                   for r in results),
+            "send_s": send_s, "answer_s": max(r.get("answer_s", 0) for r in results), "gateway_cpu_s": cpu1 - cpu0, "gateway_peak_rss": rss, "latency": rec,
             "generator_cpu_s": sum(r["cpu_s"] for r in results), "venue_cpu_s": venue_cpu}
 
 
@@ -252,21 +289,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", default="model", choices=("model", "native"), help="the gateway's risk backend")
     p.add_argument("--python-path", action="store_true", help="the gateway with its native codec off "
                    "(WIRESPEED_NATIVE=0): the reference for a native run")
+    p.add_argument("--generator", default="c", choices=("c", "python"), help="the load generator (loadfix.c or Python)")
+    p.add_argument("--venue", default="c", choices=("c", "python"), help="the ack venues (loadfix.c or fix-acceptor)")
+    p.add_argument("--tick-us", type=int, default=1000, help="the C generator's send tick (one write a session a tick)")
     a = p.parse_args(argv)
-    r = run(a.sessions, a.rate, a.seconds, a.procs, not a.no_coalesce, a.spin, a.backend, a.python_path)
+    r = run(a.sessions, a.rate, a.seconds, a.procs, not a.no_coalesce, a.spin, a.backend, a.python_path,
+            a.generator, a.venue, a.tick_us)
     print(f"sustained load: {a.sessions} sessions x {a.rate:g} orders/s x {a.seconds:g} s across two venues "
           f"({a.procs} generator process{'es' if a.procs > 1 else ''}; gateway coalesce_writes "
           f"{'off' if a.no_coalesce else 'on'}, spin_micros {a.spin}, risk {a.backend}, "
           f"{'Python' if a.python_path else 'native'} codec)")
-    print(f"sent {r['sent']}, answered {r['answered']}, lost (no answer 10 s after the run) {r['lost']}, "
-          f"duplicated {r['duplicated']}, unknown {r['unknown']}")
+    print(f"sent {r['sent']}, answered {r['answered']}, lost (never answered: 10 s passed without an answer) {r['lost']}, "
+          f"duplicated {r['duplicated']}, unknown {r['unknown']}; {a.generator} generator, {a.venue} venues")
+    if a.generator == "c":
+        print(f"deferred (not made while the gateway pushed back) {r['deferred']}, rejected by the gateway "
+              f"{r['rejected']}, protocol errors (garbled frames, sequence gaps, session rejects) {r['protocol_errors']}")
     print(f"offered {r['sent'] / r['send_s']:.0f} orders/s over {r['send_s']:.1f} s; gateway CPU "
           f"{r['gateway_cpu_s']:.1f} s ({100 * r['gateway_cpu_s'] / r['send_s']:.0f}% of one core while sending), "
           f"peak RSS {r['gateway_peak_rss'] / 2**20:.0f} MiB")
+    if r["answer_s"]:
+        print(f"served {r['answered'] / r['answer_s']:.0f} orders/s (the last answer {r['answer_s']:.1f} s after the "
+              f"first order); gateway CPU {1e6 * r['gateway_cpu_s'] / max(r['answered'], 1):.0f} us an order answered")
     print(f"on the same machine: load generator CPU {r['generator_cpu_s']:.1f} s, venues "
           + ", ".join(f"{c:.1f} s" for c in r["venue_cpu_s"]) + f"; load average {os.getloadavg()[0]:.1f}")
     print(r["latency"].table("us"))
-    return 0 if r["lost"] == 0 and r["duplicated"] == 0 else 1
+    return 0 if r["lost"] == 0 and r["duplicated"] == 0 and r.get("protocol_errors", 0) == 0 else 1
 
 
 if __name__ == "__main__":
