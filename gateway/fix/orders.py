@@ -14,7 +14,7 @@ from wirespeed.prices import PriceError
 from wirespeed.reasons import RejectReason
 from wirespeed.symbols import SymbolTable
 
-from ..native import native_fix, order_maker
+from ..native import native_fix, order_maker, report_maker
 from . import tags as T
 from .message import FixMessage
 
@@ -53,6 +53,7 @@ _ORDER = order_maker() or Order     # Order(...) in one C call (its key too), wh
 _REPORT = None if _fix is None else _fix.decode_report
 _VENUE_ID = None if _fix is None else _fix.venue_order_id
 _VALUES = None if _fix is None else _fix.OrderValues(_SIDE_OUT, _TYPE_OUT, _TIF_OUT, OrdType.LIMIT)
+_REPORT_FIELDS = report_maker()    # report_fields' list in one C call, where built (native/report.c)
 
 
 def _member(table: dict, cls, tag: int, value: str | None, default=None):
@@ -166,8 +167,37 @@ def report_fields(symbols: SymbolTable, begin: str, cl_ord_id: str, order_id, ex
                   ord_status, symbol: str, side, qty: int, price: int, last_qty: int, last_px: int, cum_qty: int,
                   leaves_qty: int, avg_px_num: int, reason, text: str, ord_type) -> list:
     """An ExecutionReport's fields from its values (``exec_report_fields`` of an ``ExecutionReport``;
-    the order path calls this directly: building the frozen record cost ~3.5 us a report)."""
+    the order path calls this directly: building the frozen record cost ~3.5 us a report).
+    In C where built (``_REPORT_FIELDS``, the same list: tests/gateway/test_native_report.py);
+    what it does not take (a number out of its range) is built by ``_report_fields`` below."""
     sym = symbols.by_name(symbol)
+    if _REPORT_FIELDS is not None and sym is not None:
+        out = _REPORT_FIELDS(begin == "FIX.4.2", cl_ord_id, order_id, exec_id, exec_type, ord_status, symbol, side, qty,
+                             price, last_qty, last_px, cum_qty, leaves_qty, avg_px_num, reason, text, ord_type,
+                             _tick_args(sym.tick))
+        if out is not None:
+            return out
+    return _report_fields(sym, begin, cl_ord_id, order_id, exec_id, exec_type, ord_status, symbol, side, qty, price,
+                          last_qty, last_px, cum_qty, leaves_qty, avg_px_num, reason, text, ord_type)
+
+
+_TICK_ARGS: dict = {}
+
+
+def _tick_args(tick) -> tuple:
+    """(units, decimals, AvgPx places or -1, a zero AvgPx's text) of a tick, for the C report."""
+    args = _TICK_ARGS.get(tick)
+    if args is None:
+        avg_px_text(tick, 0, 1)                       # (fills _AVG_PLACES for this tick)
+        places = _AVG_PLACES[tick]
+        args = _TICK_ARGS[tick] = (tick.units, tick.decimals, -1 if places is None else places, avg_px_text(tick, 0, 0))
+    return args
+
+
+def _report_fields(sym, begin: str, cl_ord_id: str, order_id, exec_id: str, exec_type: ExecType, ord_status,
+                   symbol: str, side, qty: int, price: int, last_qty: int, last_px: int, cum_qty: int,
+                   leaves_qty: int, avg_px_num: int, reason, text: str, ord_type) -> list:
+    """report_fields in Python (the reference)."""
     fmt = sym.tick.format if sym else str
     # (text, as it goes out: plain data, which the audit journal's marshal holds)
     avg = avg_px_text(sym.tick, avg_px_num, cum_qty) if sym else "0"

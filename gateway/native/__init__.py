@@ -3,6 +3,7 @@
 - ``_risk.RiskCore``: the risk golden model's decision (hw/risk/model.py) in C, behind the
   ``native`` risk backend (gateway/risk.py).
 - ``_order``: the ``Order`` record and its ClOrdID key (BLAKE2b) built in one call.
+- ``_report``: the client ExecutionReport's fields (fix/orders.py ``report_fields``) built in one call.
 - ``_fix``: the FIX template encoder of every hot message (sequence number, SendingTime,
   BodyLength and CheckSum rendered into one buffer) and the frame check of the parser's fast
   path (BodyLength, CheckSum).
@@ -33,6 +34,11 @@ try:
 except ImportError:
     _order = None
 
+try:
+    from . import _report
+except ImportError:
+    _report = None
+
 #: The native FIX codec is used where built, unless WIRESPEED_NATIVE=0 (read once, at import).
 ENABLED = os.environ.get("WIRESPEED_NATIVE", "1") != "0"
 
@@ -60,4 +66,15 @@ def order_maker():
     return _order.OrderMaker(Order, tuple(Order.__dict__[name] for name in ORDER_FIELDS))
 
 
-__all__ = ["ENABLED", "ORDER_FIELDS", "RISK_ERROR", "_fix", "_order", "_risk", "native_fix", "order_maker"]
+def report_maker():
+    """A C callable building ``report_fields``' list (``_report.ReportFields``), or None (not built
+    or not enabled: the Python runs)."""
+    if _report is None or not ENABLED:
+        return None
+    from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
+    return _report.ReportFields({m: m.fix for m in ExecType}, {m: m.fix for m in OrdStatus}, {m: m.fix for m in Side},
+                                {m: m.fix for m in OrdType}, ExecType.TRADE, ExecType.REJECTED)
+
+
+__all__ = ["ENABLED", "ORDER_FIELDS", "RISK_ERROR", "_fix", "_order", "_report", "_risk", "native_fix", "order_maker",
+           "report_maker"]
