@@ -31,6 +31,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -211,7 +212,8 @@ def _c_results(out: str, rtt_file: str) -> dict:
 
 def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int = 1, coalesce: bool = True,
         spin_us: int = 0, backend: str = "model", python_path: bool = False, generator: str = "c",
-        venue: str = "c", tick_us: int = 1000, drain_s: float = 10.0, max_drain_s: float = 600.0) -> dict:
+        venue: str = "c", tick_us: int = 1000, drain_s: float = 30.0, max_drain_s: float = 600.0,
+        keep_log: str = "", kernel_timestamps: bool = False) -> dict:
     """``backend``: the gateway's risk backend; ``python_path``: its native codec off
     (WIRESPEED_NATIVE=0), the reference a native run is compared with; ``generator`` and
     ``venue``: "c" (loadfix.c) or "python"."""
@@ -228,8 +230,11 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                 servers.append(proc)
                 ports.append(int(proc.stdout.readline().split()[2].rsplit(":", 1)[1]))
-            gw, gports = start_gateway(service_toml(tmp, ports, names, venues, spin_us, coalesce=coalesce,
-                                                    backend=backend), pin=False, python_path=python_path)
+            config = service_toml(tmp, ports, names, venues, spin_us, coalesce=coalesce, backend=backend)
+            if kernel_timestamps:   # (the gateway's sockets read by recvmsg, one read a socket a loop turn)
+                text = open(config).read().replace("[transport]\n", "[transport]\nkernel_timestamps = true\n", 1)
+                open(config, "w").write(text)
+            gw, gports = start_gateway(config, pin=False, python_path=python_path)
             servers.append(gw)
             cpu0, _ = _proc_stats(gw.pid)
             rtt_file = os.path.join(tmp, "rtt.bin")
@@ -260,6 +265,8 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+            if keep_log:
+                shutil.copy(os.path.join(tmp, "gateway.log"), keep_log)
     rec = LatencyRecorder()
     for r in results:
         rec.histogram(HOP).add(HdrHistogram.decode(base64.b64decode(r["rtt"])))
@@ -273,6 +280,29 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                                    for r in results),
             "send_s": send_s, "answer_s": max(r.get("answer_s", 0) for r in results), "gateway_cpu_s": cpu1 - cpu0, "gateway_peak_rss": rss, "latency": rec,
             "generator_cpu_s": sum(r["cpu_s"] for r in results), "venue_cpu_s": venue_cpu}
+
+
+def sweep(rates: list[float], a) -> int:
+    """One run per rate; a rate is kept up with when the gateway served what was offered (98 %)
+    with a p99 round trip under 100 ms (no queue building up)."""
+    print(f"rate sweep: {a.sessions} sessions x RATE orders/s x {a.seconds:g} s across two venues, risk {a.backend}, "
+          f"{a.generator} generator, {a.venue} venues{', kernel_timestamps' if a.kstamp else ''}")
+    print(f"{'rate/session':>12} {'offered/s':>10} {'served/s':>9} {'lost':>6} {'dup':>4} {'p50 us':>10} "
+          f"{'p99 us':>11} {'gw CPU':>7} {'us/order':>8} {'load':>5}  kept up")
+    bad = 0
+    for rate in rates:
+        r = run(a.sessions, rate, a.seconds, a.procs, not a.no_coalesce, a.spin, a.backend, a.python_path,
+                a.generator, a.venue, a.tick_us, a.drain, kernel_timestamps=a.kstamp)
+        pct = r["latency"].percentiles(HOP) if r["answered"] else {"p50": 0, "p99": 0}
+        offered = r["sent"] / r["send_s"]
+        served = r["answered"] / r["answer_s"] if r["answer_s"] else 0
+        kept = served >= 0.98 * offered and pct["p99"] < 100_000_000
+        bad += r["lost"] + r["duplicated"]
+        print(f"{rate:>12g} {offered:>10.0f} {served:>9.0f} {r['lost']:>6} {r['duplicated']:>4} {pct['p50'] / 1e3:>10.0f} "
+              f"{pct['p99'] / 1e3:>11.0f} {100 * r['gateway_cpu_s'] / max(r['answer_s'], r['send_s']):>6.0f}% "
+              f"{1e6 * r['gateway_cpu_s'] / max(r['answered'], 1):>8.0f} {os.getloadavg()[0]:>5.1f}  "
+              f"{'yes' if kept else 'no'}", flush=True)
+    return 0 if bad == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,14 +322,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--generator", default="c", choices=("c", "python"), help="the load generator (loadfix.c or Python)")
     p.add_argument("--venue", default="c", choices=("c", "python"), help="the ack venues (loadfix.c or fix-acceptor)")
     p.add_argument("--tick-us", type=int, default=1000, help="the C generator's send tick (one write a session a tick)")
+    p.add_argument("--log", default="", help="keep the gateway's log in this file")
+    p.add_argument("--kstamp", action="store_true", help="the gateway with transport.kernel_timestamps = true")
+    p.add_argument("--drain", type=float, default=30.0, help="seconds without an answer after which the rest are lost")
+    p.add_argument("--sweep", default="", help="comma-separated rates per session: one run of --seconds each, "
+                   "a row of served rate, losses and percentiles per rate (the rate the gateway sustains)")
     a = p.parse_args(argv)
+    if a.sweep:
+        return sweep([float(x) for x in a.sweep.split(",")], a)
     r = run(a.sessions, a.rate, a.seconds, a.procs, not a.no_coalesce, a.spin, a.backend, a.python_path,
-            a.generator, a.venue, a.tick_us)
+            a.generator, a.venue, a.tick_us, a.drain, keep_log=a.log, kernel_timestamps=a.kstamp)
     print(f"sustained load: {a.sessions} sessions x {a.rate:g} orders/s x {a.seconds:g} s across two venues "
           f"({a.procs} generator process{'es' if a.procs > 1 else ''}; gateway coalesce_writes "
           f"{'off' if a.no_coalesce else 'on'}, spin_micros {a.spin}, risk {a.backend}, "
           f"{'Python' if a.python_path else 'native'} codec)")
-    print(f"sent {r['sent']}, answered {r['answered']}, lost (never answered: 10 s passed without an answer) {r['lost']}, "
+    print(f"sent {r['sent']}, answered {r['answered']}, lost (never answered: {a.drain:g} s passed without an answer) {r['lost']}, "
           f"duplicated {r['duplicated']}, unknown {r['unknown']}; {a.generator} generator, {a.venue} venues")
     if a.generator == "c":
         print(f"deferred (not made while the gateway pushed back) {r['deferred']}, rejected by the gateway "

@@ -260,20 +260,19 @@ static void parse(Conn *c, Handler on_msg) {
     if (b->off == b->n) b->off = b->n = 0;
 }
 
-/* Read what is there; 0 when the peer closed. */
+/* One read (epoll is level-triggered: more is read on the next turn, after this read's answers are
+ * written: a peer that writes faster than we parse must not keep us reading for ever); 0 when the
+ * peer closed. */
 static int read_in(Conn *c, Handler on_msg) {
-    for (;;) {
-        reserve(&c->in, 65536);
-        ssize_t k = recv(c->fd, c->in.p + c->in.n, c->in.cap - c->in.n, 0);
-        if (k > 0) {
-            c->in.n += (size_t)k;
-            parse(c, on_msg);
-            if ((size_t)k < 65536) return 1;
-            continue;
-        }
-        if (k == 0) return 0;
-        return errno == EAGAIN || errno == EINTR;
+    reserve(&c->in, 65536);
+    ssize_t k = recv(c->fd, c->in.p + c->in.n, 65536, 0);
+    if (k > 0) {
+        c->in.n += (size_t)k;
+        parse(c, on_msg);
+        return 1;
     }
+    if (k == 0) return 0;
+    return errno == EAGAIN || errno == EINTR;
 }
 
 static void admin(Conn *c, Msg *m) {
