@@ -21,8 +21,8 @@
  *
  * Nothing is dropped: a connection whose output the peer does not take stays buffered and is sent
  * when the socket is writable. While a session has more than OUT_PAUSE bytes unsent, the generator
- * makes no new orders for it (counted as "deferred": the gateway pushed back through TCP), and the
- * venue stops reading from a peer that does not read its reports.
+ * makes no new orders for it (counted as "deferred": the gateway pushed back through TCP). The
+ * venue keeps reading whatever it has to send.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -388,9 +388,9 @@ static int venue_main(const char *name) {
                 if (!read_in(c, venue_msg)) c->closed = 1;
             }
             flush_out(c);
-            /* A peer that does not read its reports: stop reading its orders until it does. */
-            int pause = pending_out(c) > OUT_PAUSE;
-            if (pause != c->paused_in) { c->paused_in = pause; watch(c); }
+            /* (Reading goes on while reports wait to be sent, as a venue's does: a peer that stops
+             * reading while it still sends is what the gateway disconnects, transport.md. What
+             * waits here is bounded by the orders the gateway sent.) */
             if (c->closed) {
                 for (int j = 0; j < MAXC; j++) if (conns[j] == c) conns[j] = NULL;
                 close(c->fd);
