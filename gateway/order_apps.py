@@ -64,6 +64,7 @@ class VenueApp:
 
     def on_logon(self, session: Session) -> None:
         log.info("venue %s logged on", session.name)
+        self.gw.venue_epoch += 1        # (a new connection: the fast path takes its new write)
         link = self._link(session)
         if link is not None:
             self.gw.on_venue_logon(link)

@@ -25,6 +25,7 @@ from .fix.tags import MsgTypes as M
 from .fix.orders import NEW_ORDER_TAGS
 from .native import native_fix, native_path
 from .session.session import _ACTIVE
+from .transport.tcp import FixProtocol
 
 log = logging.getLogger("wirespeed.orders")
 
@@ -79,8 +80,10 @@ class ClientFastPath:
 
     def _refresh_slots(self) -> None:
         """The FIX venues the C path may write to: no hardware encoder, a store that writes at
-        once (FsyncPolicy=always holds sends for their fsync: Python's). Rebuilt when venues are
-        added; a venue's state, throttle and credit limit the C path reads per order."""
+        once (FsyncPolicy=always holds sends for their fsync: Python's). Rebuilt when a venue is
+        added or logs on (a new connection: a new write); a venue's state, throttle and credit
+        limit, and whether its session's write is still the one seen here, the C path reads per
+        order (a different write is called as it is)."""
         slots = self.slots
         slots.clear()
         for name, link in self.gw.venues.items():
@@ -94,12 +97,19 @@ class ClientFastPath:
                 template = link.templates[True] = session.template(M.NEW_ORDER_SINGLE, NEW_ORDER_TAGS)
             if not template:
                 continue
-            slots[name] = (link, session, session.store, template.encode)
-        self._venues_seen = len(self.gw.venues)
+            write = session._write
+            proto = getattr(write, "__self__", None)
+            if isinstance(proto, FixProtocol) and proto.transport is not None and write == proto._batched_write:
+                # (a transport's write straight, unless its WriteBatcher holds bytes of this turn)
+                direct = (write, proto._batcher, proto, proto.transport.write)
+            else:
+                direct = (write, None, None, write)
+            slots[name] = (link, session, session.store, template.encode, *direct)
+        self._venues_seen = self.gw.venue_epoch
 
     def on_read(self, data: bytes, recv_ns: int):
         """Take what the C path takes of ``data``; the rest (bytes) for the Python path, or None."""
-        if len(self.gw.venues) != self._venues_seen:
+        if self.gw.venue_epoch != self._venues_seen:     # a venue added or (re)connected
             self._refresh_slots()
         s = self.session
         now = s.clock()
@@ -147,7 +157,7 @@ class ClientFastPath:
         return ShapedMessage(rec_match, shape, raw, recv_ns, self.session.parser._dictionary)
 
     def _sent(self, rec) -> None:
-        _, order, venue, values, t0, t1, t2, t3, m, shape, raw, seq, vseq = rec
+        _, order, venue, values, t0, t1, t2, t3, m, shape, raw, seq, vseq, tw = rec
         gw, client = self.gw, self.session
         gw.counts["received"] += 1
         if gw._auditing:
@@ -158,6 +168,7 @@ class ClientFastPath:
         vs = link.session
         vs._last_sent = vs.clock()      # (Session._record_and_write's bookkeeping after its write)
         vs.messages_out += 1
+        gw._hop("venue send", venue, client.config.target_comp_id, t3 - tw)   # the write's system call
         gw._new_order_sent(client, order, link, values[0], (t0, t1, t2, t3),
                            list(zip(NEW_ORDER_TAGS, values)) if gw._auditing else None)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from collections import Counter, deque
 
@@ -65,7 +66,7 @@ def _bucket(ns: int) -> int:
     return ns if shift <= 0 else ns >> shift << shift
 
 S = OrdStatus
-HOPS = ("kernel->user", "decode", "risk", "client->venue", "venue ack rtt", "venue->client")
+HOPS = ("kernel->user", "decode", "risk", "client->venue", "venue ack rtt", "venue->client", "venue send")
 __all__ = ["HOPS", "ORDER_STATUS_REQUEST", "OrderGateway", "OrderState", "VenueLink"]
 
 
@@ -124,9 +125,11 @@ class OrderGateway(VenueReports):
         # and optionally on_replace / on_status (the same contract for G and H).
         self.strategy_orders = None
         # Client NewOrderSingles through the C fast path where it can take them (order_fast.py);
-        # False: every message takes the Python path (a bisect, the benches' reference run).
-        self.fast_path = True
+        # False (or WIRESPEED_FAST_PATH=0 in the environment): every message takes the Python path
+        # (a bisect, the benches' "before" run).
+        self.fast_path = os.environ.get("WIRESPEED_FAST_PATH", "1") != "0"
         self.fast_fallbacks: Counter = Counter()   # why reads left the fast path (REASONS of native/path.c)
+        self.venue_epoch = 0     # counts venues added and venue logons: the fast path's venue table is redone
 
     # -- configuration -------------------------------------------------------------
     def add_venue(self, name: str, session: Session, throttle: RateLimit | None = None,
@@ -136,6 +139,7 @@ class OrderGateway(VenueReports):
                          fix_encoder=fix_encoder)
         self.venues[name] = link
         self._venue_by_session[id(session)] = link
+        self.venue_epoch += 1
         if session.active:
             link.state = "up"
         return link

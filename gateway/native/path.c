@@ -55,7 +55,7 @@ typedef struct {
 } FastPath;
 
 static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, *S_write, *S_throttle,
-                *S_credit_limit, *S_next_sender_seq, *S_save_sent, *S_empty, *ZERO;
+                *S_credit_limit, *S_next_sender_seq, *S_save_sent, *S_empty, *S_pending, *ZERO;
 static PyObject *R[32];   /* interned fallback reasons */
 enum { R_PARTIAL, R_ADMIN, R_CANCEL_REPLACE, R_STATUS, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_STRATEGY,
        R_SEQ, R_COMP_ID, R_SENDING_TIME, R_SYMBOL, R_DECODE, R_MARKET, R_RENDER, R_VENUE, R_DUPLICATE,
@@ -326,7 +326,9 @@ static int one_frame(FastPath *self, PyObject *data, PyObject *text, Py_ssize_t 
         }
     }
     if (venue == NULL || PyErr_Occurred()) goto done;
-    PyObject *slot = PyDict_GetItemWithError(self->slots, venue);    /* (link, session, store, encode) */
+    /* (link, session, store, encode, the session's write as the slot was made, the WriteBatcher or None,
+     * its FixProtocol, the transport's write) */
+    PyObject *slot = PyDict_GetItemWithError(self->slots, venue);
     if (slot == NULL) { if (!PyErr_Occurred()) { *reason = R_VENUE; rc = 0; } goto done; }
     PyObject *link = PyTuple_GET_ITEM(slot, 0), *vsession = PyTuple_GET_ITEM(slot, 1),
              *vstore = PyTuple_GET_ITEM(slot, 2), *encode = PyTuple_GET_ITEM(slot, 3);
@@ -425,15 +427,31 @@ static int one_frame(FastPath *self, PyObject *data, PyObject *text, Py_ssize_t 
     }
     if (raw_out == NULL) { Py_DECREF(slot); goto done; }
     tmp = PyObject_CallMethodObjArgs(vstore, S_save_sent, vseq, raw_out, ZERO, NULL);
-    Py_DECREF(slot);
-    if (tmp == NULL) goto done;
+    if (tmp == NULL) { Py_DECREF(slot); goto done; }
     Py_CLEAR(tmp);
-    tmp = PyObject_CallOneArg(write, raw_out);
+    int64_t tw = mono_ns();
+    {   /* Straight to the transport (one send, or behind what it already buffers) unless the loop
+         * turn's WriteBatcher holds earlier bytes for this connection: then behind those, through it. */
+        PyObject *how = write;
+        if (write == PyTuple_GET_ITEM(slot, 4)) {
+            PyObject *batcher = PyTuple_GET_ITEM(slot, 5);
+            how = PyTuple_GET_ITEM(slot, 7);
+            if (batcher != Py_None) {
+                PyObject *pending = PyObject_GetAttr(batcher, S_pending);
+                int waiting = pending ? PyDict_Contains(pending, PyTuple_GET_ITEM(slot, 6)) : -1;
+                Py_XDECREF(pending);
+                if (waiting < 0) { Py_DECREF(slot); goto done; }
+                if (waiting) how = write;
+            }
+        }
+        tmp = PyObject_CallOneArg(how, raw_out);
+    }
+    Py_DECREF(slot);
     int64_t t3 = mono_ns();
     if (tmp == NULL) goto done;
     Py_CLEAR(tmp);
-    rec = Py_BuildValue("(iOOOLLLLOOOOO)", 0, order, venue, values, (long long)t0, (long long)t1, (long long)t2,
-                        (long long)t3, m, e->shape, raw_in, seqobj, vseq);
+    rec = Py_BuildValue("(iOOOLLLLOOOOOL)", 0, order, venue, values, (long long)t0, (long long)t1, (long long)t2,
+                        (long long)t3, m, e->shape, raw_in, seqobj, vseq, (long long)tw);
     if (rec == NULL || PyList_Append(records, rec)) goto done;
     *end_out = end;   /* (recorded: whatever fails below, this order is Python's to book) */
     {
@@ -566,6 +584,7 @@ PyMODINIT_FUNC PyInit__path(void) {
     S_throttle = PyUnicode_InternFromString("throttle"); S_credit_limit = PyUnicode_InternFromString("credit_limit");
     S_next_sender_seq = PyUnicode_InternFromString("next_sender_seq");
     S_save_sent = PyUnicode_InternFromString("save_sent"); S_empty = PyUnicode_InternFromString("");
+    S_pending = PyUnicode_InternFromString("_pending");
     ZERO = PyLong_FromLong(0);
     for (int i = 0; i < NREASONS; i++) {
         R[i] = PyUnicode_InternFromString(REASON_TEXT[i]);
