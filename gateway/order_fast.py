@@ -18,6 +18,7 @@ Python path's bytes. docs/gateway/native.md.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 
 from .fix.message import ShapedMessage
@@ -28,6 +29,58 @@ from .session.session import _ACTIVE
 from .transport.tcp import FixProtocol
 
 log = logging.getLogger("wirespeed.orders")
+
+
+# Value-pattern kinds of a shape's program (native/path.c checks each value in C against its kind)
+K_FIXED, K_DIGITS, K_INT, K_DECIMAL, K_TIME, K_TEXT, K_CHARSET = range(7)
+
+
+def _kind_of(pattern: str):
+    """(kind, min, max, bytes) for a value pattern the dictionary writes (``_value_pattern``), or
+    None for one the C checks do not know (the shape is then matched by its regular expression)."""
+    from .fix import dictionary as d
+    known = {"[0-9]{1,9}+": (K_DIGITS, 1, 9, b""), "[0-9]{3}": (K_DIGITS, 3, 3, b""),
+             d._DIGITS: (K_DIGITS, 1, 18, b""), d._INT: (K_INT, 1, 18, b""), d._DECIMAL_RE: (K_DECIMAL, 0, 0, b""),
+             d._TIMESTAMP_RE: (K_TIME, 0, 0, b""), "[^\x01]++": (K_TEXT, 0, 0, b""),
+             "[^\x01]++".replace("\\x01", "\x01"): (K_TEXT, 0, 0, b"")}
+    if pattern in known:
+        return known[pattern]
+    m = re.fullmatch(r"\[((?:\\.|[^\]\\])+)\]", pattern)
+    if m is not None:                       # a class of single characters (an enumeration)
+        chars = re.sub(r"\\(.)", r"\1", m.group(1))
+        if "".join(re.escape(c) for c in chars) == m.group(1) and "-" not in m.group(1).replace("\\-", ""):
+            return (K_CHARSET, 0, 0, chars.encode("latin-1"))
+        return None
+    literal = re.sub(r"\\(.)", r"\1", pattern)
+    if re.escape(literal) == pattern:      # a value the shape fixes (BeginString, MsgType, counts)
+        return (K_FIXED, 0, 0, literal.encode("latin-1"))
+    return None
+
+
+def shape_program(shape):
+    """The shape's fields as ((tag bytes, kind, min, max, bytes), ...) for the C matcher, or None
+    (a value pattern it does not know: the C path calls the shape's regular expression). The
+    program is read off the shape's own pattern text, so it checks what the pattern checks
+    (tests/gateway/test_fast_path.py fuzzes the two against each other)."""
+    pattern = shape.match.__self__.pattern
+    pos, out = 0, []
+    for k, tag in enumerate(shape.tags):
+        head = f"{tag}=("
+        if not pattern.startswith(head, pos):
+            return None
+        start = pos + len(head)
+        if k + 1 < len(shape.tags):
+            end = pattern.find(f")\x01{shape.tags[k + 1]}=(", start)
+        else:
+            end = len(pattern) - 2 if pattern.endswith(")\x01") else -1
+        if end < 0:
+            return None
+        kind = _kind_of(pattern[start:end])
+        if kind is None:
+            return None
+        out.append((tag.encode(), *kind))
+        pos = end + 2
+    return tuple(out) if pos == len(pattern) else None
 
 
 def fast_path_for(gw, session):
@@ -63,7 +116,7 @@ class ClientFastPath:
         self._venues_seen = -1
         ts = orders_mod.fix_timestamp    # (a test pins it there; the real one is rendered in C)
         self.core = native_path().FastPath(
-            shapes=session.parser._dictionary.shapes, frame_ok=native_fix().frame_ok, decode=fix_orders._NATIVE,
+            shapes=session.parser._dictionary.shapes, program_of=shape_program, frame_ok=native_fix().frame_ok, decode=fix_orders._NATIVE,
             make_order=fix_orders._ORDER, values=fix_orders._VALUES, risk_order=gw.risk.model.order,
             risk_clock=gw.risk.clock, timestamp=None if ts is real_timestamp else ts,
             symbols={s.name: (s.index, s.tick.units, s.tick.decimals, s.name) for s in gw.symbols},
@@ -153,8 +206,12 @@ class ClientFastPath:
         self.fallbacks[reason] += 1
         return data[pos:] if pos else data
 
-    def _message(self, rec_match, shape, raw, recv_ns):
-        return ShapedMessage(rec_match, shape, raw, recv_ns, self.session.parser._dictionary)
+    def _message(self, match, shape, raw, recv_ns):
+        """The frame as the parser would have handed it over (for the trail's ``in`` record). The C
+        path matched it with the shape's program: the match is made here, off the hot path."""
+        if match is None:
+            match = shape.match(raw.decode("latin-1"))
+        return ShapedMessage(match, shape, raw, recv_ns, self.session.parser._dictionary)
 
     def _sent(self, rec) -> None:
         _, order, venue, values, t0, t1, t2, t3, m, shape, raw, seq, vseq, tw = rec

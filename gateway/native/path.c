@@ -34,16 +34,31 @@ enum { G_SEQ, G_SENDER, G_TARGET, G_TIME, G_CLORD, G_SYMBOL, G_SIDE, G_TYPE, G_T
 static const char *GROUP_TAGS[NGROUPS] = {"34", "49", "56", "52", "11", "55", "54", "40", "59", "38", "44", "100",
                                           "847", "9"};
 
+typedef struct { Py_ssize_t a, b; } Span;
+
+/* A shape's fields as a program the C matcher runs (order_fast.shape_program): per field its tag
+ * and the kind of value its pattern allows. */
+enum { K_FIXED, K_DIGITS, K_INT, K_DECIMAL, K_TIME, K_TEXT, K_CHARSET };
+#define MAX_FIELDS 64
+typedef struct {
+    char tag[12];
+    int taglen, kind, lo, hi;
+    char set[64];
+    int setlen;
+} FieldCheck;
+
 typedef struct {
     PyObject *shape;          /* strong ref; NULL: free */
     PyObject *match;          /* shape.match */
     int for_app;
     Py_ssize_t group[NGROUPS];   /* group number of each tag, 0 where absent */
+    int nfields;              /* the program's length; 0: no program, the regular expression matches */
+    FieldCheck fields[MAX_FIELDS];
 } ShapeEntry;
 
 typedef struct {
     PyObject_HEAD
-    PyObject *shapes, *frame_ok, *decode, *make_order, *values, *risk_order, *risk_clock, *timestamp;
+    PyObject *shapes, *program_of, *frame_ok, *decode, *make_order, *values, *risk_order, *risk_clock, *timestamp;
     PyObject *symbols, *live, *session_index, *client_throttles, *client_credit, *routes, *venues, *slots;
     PyObject *ids_next, *client_id, *their_id, *our_id, *set_next_target, *active, *limit;
     long tolerance;
@@ -94,7 +109,7 @@ static PyObject *timestamp_now(FastPath *self) {
 }
 
 static void FastPath_dealloc(FastPath *self) {
-    Py_XDECREF(self->shapes); Py_XDECREF(self->frame_ok); Py_XDECREF(self->decode); Py_XDECREF(self->make_order);
+    Py_XDECREF(self->shapes); Py_XDECREF(self->program_of); Py_XDECREF(self->frame_ok); Py_XDECREF(self->decode); Py_XDECREF(self->make_order);
     Py_XDECREF(self->values); Py_XDECREF(self->risk_order); Py_XDECREF(self->risk_clock);
     Py_XDECREF(self->timestamp); Py_XDECREF(self->symbols); Py_XDECREF(self->live);
     Py_XDECREF(self->session_index); Py_XDECREF(self->client_throttles); Py_XDECREF(self->client_credit);
@@ -106,24 +121,24 @@ static void FastPath_dealloc(FastPath *self) {
 }
 
 static int FastPath_init(FastPath *self, PyObject *args, PyObject *kw) {
-    static char *names[] = {"shapes", "frame_ok", "decode", "make_order", "values", "risk_order", "risk_clock",
+    static char *names[] = {"shapes", "program_of", "frame_ok", "decode", "make_order", "values", "risk_order", "risk_clock",
         "timestamp", "symbols", "live", "session_index", "client_throttles", "client_credit", "routes", "venues",
         "slots", "ids_next", "client_id", "their_id", "our_id", "set_next_target", "active", "limit", "tolerance",
         "check_latency", "max_bytes", NULL};
-    PyObject *o[23];
+    PyObject *o[24];
     long tol; int check; Py_ssize_t max_bytes;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOOOOO!O!O!O!O!O!O!O!OUSSOOOlpn", names,
-            &PyDict_Type, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &PyDict_Type, &o[8],
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOOOOOO!O!O!O!O!O!O!O!OUSSOOOlpn", names,
+            &PyDict_Type, &o[0], &o[23], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &PyDict_Type, &o[8],
             &PyDict_Type, &o[9], &PyDict_Type, &o[10], &PyDict_Type, &o[11], &PyDict_Type, &o[12],
             &PyDict_Type, &o[13], &PyDict_Type, &o[14], &PyDict_Type, &o[15], &o[16], &o[17], &o[18], &o[19],
             &o[20], &o[21], &o[22], &tol, &check, &max_bytes))
         return -1;
-    PyObject **dst[23] = {&self->shapes, &self->frame_ok, &self->decode, &self->make_order, &self->values,
+    PyObject **dst[24] = {&self->shapes, &self->frame_ok, &self->decode, &self->make_order, &self->values,
         &self->risk_order, &self->risk_clock, &self->timestamp, &self->symbols, &self->live, &self->session_index,
         &self->client_throttles, &self->client_credit, &self->routes, &self->venues, &self->slots,
         &self->ids_next, &self->client_id, &self->their_id, &self->our_id, &self->set_next_target, &self->active,
-        &self->limit};
-    for (int i = 0; i < 23; i++) { Py_INCREF(o[i]); Py_XSETREF(*dst[i], o[i]); }
+        &self->limit, &self->program_of};
+    for (int i = 0; i < 24; i++) { Py_INCREF(o[i]); Py_XSETREF(*dst[i], o[i]); }
     self->tolerance = tol;
     self->check_latency = check;
     self->max_bytes = max_bytes;
@@ -161,13 +176,38 @@ static ShapeEntry *entry_of(FastPath *self, PyObject *shape) {
     e->for_app = PyObject_IsTrue(for_app);
     Py_DECREF(for_app);
     if (PyErr_Occurred()) { Py_DECREF(match); return NULL; }
+    /* the program: ((tag, kind, lo, hi, bytes), ...) or None */
+    e->nfields = 0;
+    PyObject *prog = PyObject_CallOneArg(self->program_of, shape);
+    if (prog == NULL) { Py_DECREF(match); return NULL; }
+    if (PyTuple_Check(prog) && PyTuple_GET_SIZE(prog) <= MAX_FIELDS) {
+        int ok = 1;
+        Py_ssize_t nf = PyTuple_GET_SIZE(prog);
+        for (Py_ssize_t i = 0; i < nf && ok; i++) {
+            PyObject *f = PyTuple_GET_ITEM(prog, i);
+            FieldCheck *c = &e->fields[i];
+            if (!PyTuple_Check(f) || PyTuple_GET_SIZE(f) != 5) { ok = 0; break; }
+            PyObject *tag = PyTuple_GET_ITEM(f, 0), *set = PyTuple_GET_ITEM(f, 4);
+            if (!PyBytes_Check(tag) || !PyBytes_Check(set) || PyBytes_GET_SIZE(tag) >= (Py_ssize_t)sizeof c->tag ||
+                PyBytes_GET_SIZE(set) > (Py_ssize_t)sizeof c->set) { ok = 0; break; }
+            c->taglen = (int)PyBytes_GET_SIZE(tag);
+            memcpy(c->tag, PyBytes_AS_STRING(tag), c->taglen);
+            c->tag[c->taglen] = '=';
+            c->kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(f, 1));
+            c->lo = (int)PyLong_AsLong(PyTuple_GET_ITEM(f, 2));
+            c->hi = (int)PyLong_AsLong(PyTuple_GET_ITEM(f, 3));
+            c->setlen = (int)PyBytes_GET_SIZE(set);
+            memcpy(c->set, PyBytes_AS_STRING(set), c->setlen);
+            if (PyErr_Occurred()) { Py_DECREF(prog); Py_DECREF(match); return NULL; }
+        }
+        if (ok) e->nfields = (int)nf;
+    }
+    Py_DECREF(prog);
     Py_INCREF(shape);
     e->shape = shape;
     e->match = match;
     return e;
 }
-
-typedef struct { Py_ssize_t a, b; } Span;
 
 /* group ``g``'s span (0: the whole match); ``absent``: g 0 stands for a tag the shape lacks */
 static int span_of(PyObject *regs, Py_ssize_t g, Span *s, int absent) {
@@ -202,6 +242,71 @@ static int in_window(FastPath *self, const char *d, Span s) {
     return memcmp(self->lo, d + s.a, 17) <= 0 && memcmp(d + s.a, self->hi, 17) <= 0;
 }
 
+static int all_digits(const char *v, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) if (v[i] < '0' || v[i] > '9') return 0;
+    return 1;
+}
+
+/* whether the value v[0:n] (no SOH in it) is what the field's pattern matches in full */
+static int value_ok(const FieldCheck *c, const char *v, Py_ssize_t n) {
+    switch (c->kind) {
+    case K_FIXED: return n == c->setlen && memcmp(v, c->set, n) == 0;
+    case K_DIGITS: return n >= c->lo && n <= c->hi && all_digits(v, n);
+    case K_INT:
+        if (n && v[0] == '-') { v++; n--; }
+        return n >= 1 && n <= 18 && all_digits(v, n);
+    case K_DECIMAL: {    /* -?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18}) */
+        if (n && v[0] == '-') { v++; n--; }
+        const char *dot = memchr(v, '.', n);
+        Py_ssize_t whole = dot ? dot - v : n, frac = dot ? n - whole - 1 : 0;
+        if (!all_digits(v, whole) || whole > 18 || !all_digits(v + whole + 1, frac) || frac > 18) return 0;
+        return dot ? (whole >= 1 || frac >= 1) : whole >= 1;
+    }
+    case K_TIME:         /* [0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})? */
+        if (n < 17 || !all_digits(v, 8) || v[8] != '-' || !all_digits(v + 9, 2) || v[11] != ':' ||
+            !all_digits(v + 12, 2) || v[14] != ':' || !all_digits(v + 15, 2))
+            return 0;
+        if (n == 17) return 1;
+        return v[17] == '.' && n >= 19 && n <= 27 && all_digits(v + 18, n - 18);
+    case K_TEXT: return n >= 1;
+    case K_CHARSET: return n == 1 && memchr(c->set, v[0], c->setlen) != NULL;
+    }
+    return 0;
+}
+
+/* The shape's program run over the frame at pos: the end of the match (-1: no match), and each
+ * field's value span in spans[1..] (spans[0] the whole), as the regular expression's groups. */
+static Py_ssize_t run_program(const ShapeEntry *e, const char *d, Py_ssize_t n, Py_ssize_t pos, Span *spans) {
+    Py_ssize_t p = pos;
+    spans[0].a = pos;
+    for (int i = 0; i < e->nfields; i++) {
+        const FieldCheck *c = &e->fields[i];
+        if (n - p < c->taglen + 2 || memcmp(d + p, c->tag, c->taglen + 1) != 0) return -1;
+        const char *v = d + p + c->taglen + 1;
+        const char *soh = memchr(v, 1, d + n - v);
+        if (soh == NULL || !value_ok(c, v, soh - v)) return -1;
+        spans[i + 1].a = v - d;
+        spans[i + 1].b = soh - d;
+        p = soh - d + 1;
+    }
+    spans[0].b = p;
+    return p;
+}
+
+/* test hook: the program's match end at pos of data, or -1 (tests compare it with the regex) */
+static PyObject *FastPath_match(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyBytes_Check(args[1])) { PyErr_SetString(PyExc_TypeError, "match(shape, data, pos)"); return NULL; }
+    ShapeEntry *e = entry_of(self, args[0]);
+    if (e == NULL) return NULL;
+    if (e->nfields == 0) Py_RETURN_NONE;
+    Py_ssize_t pos = PyLong_AsSsize_t(args[2]);
+    if (PyErr_Occurred()) return NULL;
+    Span spans[MAX_FIELDS + 1];
+    Py_ssize_t n = PyBytes_GET_SIZE(args[1]);
+    if (pos < 0 || pos > n) { PyErr_SetString(PyExc_ValueError, "pos outside the data"); return NULL; }
+    return PyLong_FromSsize_t(run_program(e, PyBytes_AS_STRING(args[1]), n, pos, spans));
+}
+
 static int reason_of_type(const char *t, Py_ssize_t n) {
     if (n == 1 && strchr("012345A", t[0])) return R_ADMIN;
     if (n == 1 && (t[0] == 'F' || t[0] == 'G')) return R_CANCEL_REPLACE;
@@ -233,22 +338,39 @@ static int one_frame(FastPath *self, PyObject *data, PyObject *text, Py_ssize_t 
     PyObject *list = PyDict_GetItemWithError(self->shapes, S_D);
     if (list == NULL) { *reason = R_SHAPE; return PyErr_Occurred() ? -1 : 0; }
     if (!PyList_Check(list)) { *reason = R_SHAPE; return 0; }
-    PyObject *m = NULL, *posobj = PyLong_FromSsize_t(pos);
-    if (posobj == NULL) return -1;
+    /* the shape: its program in C where it has one, else its regular expression */
+    PyObject *m = NULL;
     ShapeEntry *e = NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list) && m == NULL; i++) {
+    Span spans[MAX_FIELDS + 1];
+    int matched = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list) && !matched; i++) {
         PyObject *shape = PyList_GET_ITEM(list, i);
         Py_INCREF(shape);
         e = entry_of(self, shape);
         Py_DECREF(shape);
-        if (e == NULL) { Py_DECREF(posobj); return -1; }
+        if (e == NULL) return -1;
+        if (e->nfields) {
+            matched = run_program(e, d, n, pos, spans) >= 0;
+            continue;
+        }
+        PyObject *posobj = PyLong_FromSsize_t(pos);
+        if (posobj == NULL) return -1;
         PyObject *argv[2] = {text, posobj};
         m = PyObject_Vectorcall(e->match, argv, 2, NULL);
-        if (m == NULL) { Py_DECREF(posobj); return -1; }
-        if (m == Py_None) { Py_DECREF(m); m = NULL; }
+        Py_DECREF(posobj);
+        if (m == NULL) return -1;
+        if (m == Py_None) { Py_CLEAR(m); continue; }
+        PyObject *regs = PyObject_GetAttr(m, S_regs);
+        if (regs == NULL || !PyTuple_Check(regs)) { Py_XDECREF(regs); Py_DECREF(m); return -1; }
+        Py_ssize_t ng = PyTuple_GET_SIZE(regs);
+        int bad = ng > MAX_FIELDS + 1;
+        for (Py_ssize_t k = 0; k < ng && !bad; k++) bad = span_of(regs, k, &spans[k], 0);
+        Py_DECREF(regs);
+        if (PyErr_Occurred()) { Py_DECREF(m); return -1; }
+        if (bad) { Py_CLEAR(m); *reason = R_SHAPE; return 0; }
+        matched = 1;
     }
-    Py_DECREF(posobj);
-    if (m == NULL) { *reason = R_SHAPE; return 0; }
+    if (!matched) { *reason = R_SHAPE; return 0; }
 
     int rc = -1, committed = 0, accepted = 0;
     Py_ssize_t end_of_frame = pos;
@@ -259,12 +381,13 @@ static int one_frame(FastPath *self, PyObject *data, PyObject *text, Py_ssize_t 
              *key = NULL, *oid = NULL, *order = NULL, *venue_cl = NULL, *ts = NULL, *values = NULL, *mask = NULL,
              *now = NULL, *rec = NULL, *vseq = NULL, *raw_out = NULL, *tmp = NULL, *raw_in = NULL, *write = NULL,
              *seqobj = NULL;
-    regs = PyObject_GetAttr(m, S_regs);
-    if (regs == NULL || !PyTuple_Check(regs)) goto done;
-    Span whole, g[NGROUPS];
-    if (span_of(regs, 0, &whole, 0)) goto done;
-    for (int k = 0; k < NGROUPS; k++)
-        if (span_of(regs, e->group[k], &g[k], 1)) goto done;
+    if (m == NULL) { m = Py_None; Py_INCREF(m); }    /* (the program matched: no match object) */
+    Span whole = spans[0], g[NGROUPS];
+    for (int k = 0; k < NGROUPS; k++) {
+        Py_ssize_t grp = e->group[k];
+        if (grp > MAX_FIELDS) { *reason = R_SHAPE; rc = 0; goto done; }
+        if (grp <= 0) g[k].a = g[k].b = -1; else g[k] = spans[grp];
+    }
     Py_ssize_t end = whole.b;
     end_of_frame = end;
     /* the frame check of the parser's fast path: BodyLength and CheckSum, and the size bound */
@@ -536,6 +659,8 @@ static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t 
 }
 
 static PyMethodDef FastPath_methods[] = {
+    {"match", (PyCFunction)(void (*)(void))FastPath_match, METH_FASTCALL,
+     "match(shape, data, pos) -> end or -1: the shape's C program (None: it has none); for tests"},
     {"run", (PyCFunction)(void (*)(void))FastPath_run, METH_FASTCALL,
      "run(data, start, recv_ns, expected_seq, budget) -> (end, records, reason): the read's orders from start"},
     {NULL}
