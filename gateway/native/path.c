@@ -315,7 +315,7 @@ static int reason_of_type(const char *t, Py_ssize_t n) {
 }
 
 /* -1 error; 0 frame not taken (*reason set); 1 taken (a record appended); 2 risk reject (record appended) */
-static int one_frame(FastPath *self, PyObject *data, PyObject *text, Py_ssize_t pos, int64_t recv_ns,
+static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
     const char *d = PyBytes_AS_STRING(data);
     Py_ssize_t n = PyBytes_GET_SIZE(data);
@@ -353,9 +353,10 @@ static int one_frame(FastPath *self, PyObject *data, PyObject *text, Py_ssize_t 
             matched = run_program(e, d, n, pos, spans) >= 0;
             continue;
         }
+        if (*textp == NULL && (*textp = PyUnicode_DecodeLatin1(d, n, NULL)) == NULL) return -1;   /* (once a read) */
         PyObject *posobj = PyLong_FromSsize_t(pos);
         if (posobj == NULL) return -1;
-        PyObject *argv[2] = {text, posobj};
+        PyObject *argv[2] = {*textp, posobj};
         m = PyObject_Vectorcall(e->match, argv, 2, NULL);
         Py_DECREF(posobj);
         if (m == NULL) return -1;
@@ -626,17 +627,16 @@ static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t 
     if (pos < 0 || pos > n) { PyErr_SetString(PyExc_ValueError, "run: start outside the data"); return NULL; }
     PyObject *records = PyList_New(0);
     if (records == NULL) return NULL;
-    PyObject *text = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(data), n, NULL);   /* what the shapes match */
-    if (text == NULL) { Py_DECREF(records); return NULL; }
+    PyObject *text = NULL;    /* the read as str, made when a shape's regular expression must match it */
     PyObject *why = Py_None;
     Py_INCREF(why);
     while (pos < n) {
         if (budget <= 0) { Py_SETREF(why, Py_NewRef(R[R_RATE])); break; }
         int reason = -1;
         Py_ssize_t end = pos;
-        int rc = one_frame(self, data, text, pos, recv_ns, expected, records, &end, &reason);
+        int rc = one_frame(self, data, &text, pos, recv_ns, expected, records, &end, &reason);
         if (rc < 0) {
-            if (PyList_GET_SIZE(records) == 0) { Py_DECREF(records); Py_DECREF(text); Py_DECREF(why); return NULL; }
+            if (PyList_GET_SIZE(records) == 0) { Py_DECREF(records); Py_XDECREF(text); Py_DECREF(why); return NULL; }
             /* orders went out before the error (or this one did): Python books them, then raises */
             PyObject *type, *value, *tb;
             PyErr_Fetch(&type, &value, &tb);
@@ -653,7 +653,7 @@ static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t 
         budget--;
         if (rc == 2) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
     }
-    Py_DECREF(text);
+    Py_XDECREF(text);
     PyObject *out = Py_BuildValue("(nNN)", pos, records, why);
     return out;
 }
