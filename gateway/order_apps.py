@@ -25,6 +25,10 @@ class ClientApp:
 
     def on_logon(self, session: Session) -> None:
         log.info("client %s logged on", session.name)
+        if isinstance(session, Session):
+            # The common case of its NewOrderSingles in one C call per read, where it can be.
+            from .order_fast import fast_path_for
+            session.fast = fast_path_for(self.gw, session)
         if self.on_logon_hook:
             self.on_logon_hook(session)
 
@@ -60,6 +64,7 @@ class VenueApp:
 
     def on_logon(self, session: Session) -> None:
         log.info("venue %s logged on", session.name)
+        self.gw.venue_epoch += 1        # (a new connection: the fast path takes its new write)
         link = self._link(session)
         if link is not None:
             self.gw.on_venue_logon(link)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from collections import Counter, deque
 
@@ -65,7 +66,7 @@ def _bucket(ns: int) -> int:
     return ns if shift <= 0 else ns >> shift << shift
 
 S = OrdStatus
-HOPS = ("kernel->user", "decode", "risk", "client->venue", "venue ack rtt", "venue->client")
+HOPS = ("kernel->user", "decode", "risk", "client->venue", "venue ack rtt", "venue->client", "venue send")
 __all__ = ["HOPS", "ORDER_STATUS_REQUEST", "OrderGateway", "OrderState", "VenueLink"]
 
 
@@ -123,6 +124,12 @@ class OrderGateway(VenueReports):
         # on_cancel(client, msg) -> bool (True: the ClOrdID was a parent's and it was handled),
         # and optionally on_replace / on_status (the same contract for G and H).
         self.strategy_orders = None
+        # Client NewOrderSingles through the C fast path where it can take them (order_fast.py);
+        # False (or WIRESPEED_FAST_PATH=0 in the environment): every message takes the Python path
+        # (a bisect, the benches' "before" run).
+        self.fast_path = os.environ.get("WIRESPEED_FAST_PATH", "1") != "0"
+        self.fast_fallbacks: Counter = Counter()   # why reads left the fast path (REASONS of native/path.c)
+        self.venue_epoch = 0     # counts venues added and venue logons: the fast path's venue table is redone
 
     # -- configuration -------------------------------------------------------------
     def add_venue(self, name: str, session: Session, throttle: RateLimit | None = None,
@@ -132,6 +139,7 @@ class OrderGateway(VenueReports):
                          fix_encoder=fix_encoder)
         self.venues[name] = link
         self._venue_by_session[id(session)] = link
+        self.venue_epoch += 1
         if session.active:
             link.state = "up"
         return link
@@ -236,11 +244,7 @@ class OrderGateway(VenueReports):
             why = "no venue session" if link.state == "down" else f"venue {venue_name} reconciling after reconnect"
             self._reject(client, order, 0, why, RejectReason.NO_VENUE, venue_name)
             return
-        state = OrderState(order, client, venue_name, qty=order.qty, reserved=order.qty,
-                           venue_cl=venue_cl_ord_id(order_id))
-        self.orders[order_id] = state
-        self._live[key] = order_id
-        self._book(state, order.qty * order.price)
+        state = self._book_new(client, order, venue_name, venue_cl_ord_id(order_id))
         if link.ouch:
             # Enter Order bytes from the encoder the hardware implements; UserRefNum = the order id.
             fields = link.session.enter(order).hex()
@@ -249,14 +253,36 @@ class OrderGateway(VenueReports):
             state.ouch_refs.append(order_id)
         else:
             fields = self._send_new_order(link, order, state.venue_cl)
-        state.sent_ns = t3 = now_ns()
-        self._stamp((t0, t1, t2, t3, venue_name, client_id))
+        self._accepted(state, (t0, t1, t2, now_ns()), fields)
+
+    def _book_new(self, client: Session, order: Order, venue_name: str, venue_cl: str) -> OrderState:
+        """A new order's state, known by its client's ClOrdID, its notional booked."""
+        state = OrderState(order, client, venue_name, qty=order.qty, reserved=order.qty, venue_cl=venue_cl)
+        self.orders[order.order_id] = state
+        self._live[(client.config.target_comp_id, order.cl_ord_id)] = order.order_id
+        self._book(state, order.qty * order.price)
+        return state
+
+    def _accepted(self, state: OrderState, hops: tuple, fields) -> None:
+        """After a new order's venue write: its stamps, the count, the trail's risk and out records.
+        (Also the C fast path's booking, order_fast.py, with ``hops`` stamped in C.)"""
+        t0, t1, t2, t3 = hops
+        state.sent_ns = t3
+        client_id, order = state.client_id, state.order
+        self._stamp((t0, t1, t2, t3, state.venue, client_id))
         self.counts["accepted"] += 1
         if self._auditing:
-            self.audit.record("risk", {"client": client_id, "venue": venue_name, "cl_ord_id": cl_ord_id,
-                                       "order_id": order_id, "decision": "accept", "mask": 0, "reasons": [],
+            self.audit.record("risk", {"client": client_id, "venue": state.venue, "cl_ord_id": order.cl_ord_id,
+                                       "order_id": order.order_id, "decision": "accept", "mask": 0, "reasons": [],
                                        "hops": {"recv": t0, "decoded": t1, "risk": t2, "venue_write": t3}})
-            self.audit.record("out", {"venue": venue_name, "msg": "D", "order_id": order_id, "fields": fields})
+            self.audit.record("out", {"venue": state.venue, "msg": "D", "order_id": order.order_id, "fields": fields})
+
+    def _new_order_sent(self, client: Session, order: Order, link: VenueLink, venue_cl: str, hops: tuple,
+                        fields) -> OrderState:
+        """Book a new order the C fast path has already written to ``link``'s venue."""
+        state = self._book_new(client, order, link.name, venue_cl)
+        self._accepted(state, hops, fields)
+        return state
 
     def _send_new_order(self, link: VenueLink, order: Order, venue_cl: str):
         """The venue NewOrderSingle through a template of the venue session (one compiled

@@ -43,6 +43,12 @@ def service_toml(tmp: str, venue_ports: list[int], clients: list[str], venues: l
     return str(path)
 
 
+def lean_venue_cmd(name: str) -> list[str]:
+    """A venue as lean as the echo floor (bench/venue_acker.py: the same uvloop Protocol, the
+    ack app's fill), so the round trip's extra over the floor is the gateway's."""
+    return [sys.executable, str(HERE / "venue_acker.py"), name]
+
+
 def venue_cmd(tmp: str, name: str) -> list[str]:
     """A venue that fills every order: the engine's ack app behind an acceptor for the gateway."""
     cfg = Path(tmp) / f"venue-{name}.cfg"
@@ -51,13 +57,15 @@ def venue_cmd(tmp: str, name: str) -> list[str]:
     return [sys.executable, "-m", "wirespeed.cli", "fix-acceptor", "--config", str(cfg), "--app", "ack"]
 
 
-def start_gateway(config: str, pin: bool = True, venue: str = "", python_path: bool = False
-                  ) -> tuple[subprocess.Popen, dict[str, int]]:
+def start_gateway(config: str, pin: bool = True, venue: str = "", python_path: bool = False,
+                  fast_path: bool = True) -> tuple[subprocess.Popen, dict[str, int]]:
     """``python_path``: the gateway with its native codec off (WIRESPEED_NATIVE=0), the
-    reference the native path is measured against in the same run."""
+    reference the native path is measured against in the same run; ``fast_path=False``: the
+    native parts without the client fast path (WIRESPEED_FAST_PATH=0), its "before"."""
     # Its log goes to a file beside the config: a pipe nobody reads would stall it once full.
     log = open(Path(config).with_suffix(".log"), "w")
-    env = {**os.environ, "WIRESPEED_NATIVE": "0"} if python_path else None
+    env = {**os.environ, **({"WIRESPEED_NATIVE": "0"} if python_path else {}),
+           **({} if fast_path else {"WIRESPEED_FAST_PATH": "0"})}
     proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "gateway", "--config", config],
                             stdout=subprocess.PIPE, stderr=log, text=True, env=env,
                             preexec_fn=_pinned(cores()[0]) if pin else None)
@@ -78,7 +86,11 @@ def start_gateway(config: str, pin: bool = True, venue: str = "", python_path: b
 
 VERILATOR_SERIES = "client -> gateway (verilator risk) -> venue -> client"
 PYTHON_SERIES = "client -> gateway (Python path: model risk, Python codec) -> venue -> client"
-NATIVE_SERIES = "client -> gateway (native path: native risk, C codec) -> venue -> client"
+NATIVE_SERIES = "client -> gateway (native parts: native risk, C codec, Python order path) -> venue -> client"
+FAST_SERIES = "client -> gateway (fast path: one C call per read) -> venue -> client"
+LEAN_NATIVE_SERIES = "client -> gateway (native parts, no fast path) -> lean venue (uvloop acker) -> client"
+LEAN_FAST_SERIES = "client -> gateway (fast path) -> lean venue (uvloop acker) -> client"
+LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES)
 
 
 def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_us: int = 1000,
@@ -102,7 +114,8 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
     if verilator:
         series.append((VERILATOR_SERIES, 0))
     if native:
-        series += [(PYTHON_SERIES, 0), (NATIVE_SERIES, 0)]
+        series += [(PYTHON_SERIES, 0), (NATIVE_SERIES, 0), (FAST_SERIES, 0), (LEAN_NATIVE_SERIES, 0),
+                   (LEAN_FAST_SERIES, 0)]
     with tempfile.TemporaryDirectory() as tmp:
         procs, targets, admins = [], [], {}
         try:
@@ -114,12 +127,14 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
                     targets.append(("echo", eport))
                     continue
                 name = f"VENUE{len(admins)}"
-                venue, vport = _start(venue_cmd(tmp, name), client)
+                venue, vport = _start(lean_venue_cmd(name) if label in LEAN else venue_cmd(tmp, name), client)
                 procs.append(venue)
-                backend = {VERILATOR_SERIES: "verilator", NATIVE_SERIES: "native"}.get(label, "model")
+                backend = "verilator" if label == VERILATOR_SERIES else "native" if label in (
+                    NATIVE_SERIES, FAST_SERIES, *LEAN) else "model"
                 gw, ports = start_gateway(service_toml(tmp, [vport], ["BENCH"], [name], gw_spin, f"gw-{name}",
                                                        backend=backend), venue=name,
-                                          python_path=label == PYTHON_SERIES)
+                                          python_path=label == PYTHON_SERIES,
+                                          fast_path=label not in (NATIVE_SERIES, LEAN_NATIVE_SERIES))
                 procs.append(gw)
                 targets.append(("fix", ports["fix"]))
                 admins[label] = ports["admin"]
@@ -178,8 +193,11 @@ def main() -> None:
     floor, spin_floor = p[rec.hops[0]], p[rec.hops[2]]
     pairs = [("neither spins", floor, p[rec.hops[1]]), ("both spin-wait", spin_floor, p[rec.hops[3]])]
     for title, label in (("verilator risk, neither spins", VERILATOR_SERIES),
-                         ("Python path (before), neither spins", PYTHON_SERIES),
-                         ("native path (after), neither spins", NATIVE_SERIES)):
+                         ("Python path, neither spins", PYTHON_SERIES),
+                         ("native parts, no fast path (before), neither spins", NATIVE_SERIES),
+                         ("fast path (after), neither spins", FAST_SERIES),
+                         ("native parts, no fast path, lean venue (before), neither spins", LEAN_NATIVE_SERIES),
+                         ("fast path, lean venue (after), neither spins", LEAN_FAST_SERIES)):
         if label in p:
             pairs.append((title, floor, p[label]))
     for title, floor, ours in pairs:
@@ -189,14 +207,28 @@ def main() -> None:
         added = gw_hops.get("client->venue")
         if added:
             kind = ("verilator backend" if label == VERILATOR_SERIES else "Python path" if label == PYTHON_SERIES
-                    else "native path" if label == NATIVE_SERIES else "model backend")
+                    else "native parts, no fast path" if label == NATIVE_SERIES
+                    else "fast path" if label == FAST_SERIES
+                    else "native parts, no fast path, lean venue" if label == LEAN_NATIVE_SERIES
+                    else "fast path, lean venue" if label == LEAN_FAST_SERIES else "model backend")
             print(f"gateway-added latency (client message received -> venue message written), {kind}, "
                   f"{'spinning' if 'spin' in label else 'sleeping'}: p50 {added['p50'] / 1e3:.2f} us, "
                   f"p99 {added['p99'] / 1e3:.2f} us over {added['count']} orders (goal p50 <= 8 us, p99 <= 25 us)")
     if PYTHON_SERIES in hops and NATIVE_SERIES in hops:
         before, after = hops[PYTHON_SERIES]["client->venue"], hops[NATIVE_SERIES]["client->venue"]
-        print(f"gateway-added latency, native path / Python path (same run): p50 {after['p50'] / before['p50']:.2f}x, "
+        print(f"gateway-added latency, native parts / Python path (same run): p50 {after['p50'] / before['p50']:.2f}x, "
               f"p99 {after['p99'] / before['p99']:.2f}x")
+    for b, a, venue in ((NATIVE_SERIES, FAST_SERIES, "ack-app venue"), (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES,
+                                                                          "lean venue")):
+        if b in hops and a in hops:
+            before, after = hops[b]["client->venue"], hops[a]["client->venue"]
+            print(f"gateway-added latency, fast path / native parts without it ({venue}, same run): "
+                  f"p50 {after['p50'] / before['p50']:.2f}x, p99 {after['p99'] / before['p99']:.2f}x")
+            send = hops[a].get("venue send")
+            if send:
+                print(f"  of which the venue write's system call (fast path, {venue}): p50 {send['p50'] / 1e3:.2f} us, "
+                      f"p99 {send['p99'] / 1e3:.2f} us")
+    print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\nrisk decision alone, per backend (one check() call: the model, its C port, the Amaranth simulator, the "
           "Verilated pipeline through hw/vsim's harness)")
     print(risk_alone().table("us"))

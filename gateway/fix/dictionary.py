@@ -43,7 +43,9 @@ __all__ = ["Dictionary", "DictionaryError", "dictionary", "load_dictionary", "Sh
 REPEATING_GROUP_FIELDS_OUT_OF_ORDER = 15
 INCORRECT_NUMINGROUP_COUNT = 16
 
-_TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?+"
+# (The fraction's group is a plain ``?``: CPython 3.11's possessive ``?+`` on a group let a shape
+# match "...:00." followed by SOH, which the full match refuses: a shape more lenient than its check.)
+_TIMESTAMP_RE = r"[0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?"
 # Numbers of at most 18 digits (and 18 decimals): any longer is refused as a format error, never
 # converted (a signed 64-bit integer holds 18 digits; int() of thousands raises).
 _MAX_DIGITS = 18
@@ -63,7 +65,7 @@ _TYPE_PATTERNS = {
     "AMT": _DECIMAL_RE, "PERCENTAGE": _DECIMAL_RE,
     "CHAR": "[^\x01]", "BOOLEAN": "[YN]",
     "UTCTIMESTAMP": _TIMESTAMP_RE,
-    "UTCTIMEONLY": r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?+",
+    "UTCTIMEONLY": r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9}+)?",
     "UTCDATE": _DATE, "UTCDATEONLY": _DATE,
     # LOCALMKTDATE, MONTHYEAR and the TZ types are free text to QuickFIX's validator: so here.
 }

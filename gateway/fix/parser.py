@@ -74,6 +74,10 @@ class FixParser:
             self._text = None
             self._pos = 0
 
+    def idle(self) -> bool:
+        """Nothing of an earlier read waits here: the next read starts at a frame boundary."""
+        return self._data is None and not self._buf
+
     def _spill(self) -> None:
         """Hand what the fast path has not consumed of the last read to the stream buffer."""
         self._buf += self._data[self._pos:]

@@ -4,6 +4,8 @@
   ``native`` risk backend (gateway/risk.py).
 - ``_order``: the ``Order`` record and its ClOrdID key (BLAKE2b) built in one call.
 - ``_report``: the client ExecutionReport's fields (fix/orders.py ``report_fields``) built in one call.
+- ``_path``: a client session's NewOrderSingle common case in one C call per read
+  (gateway/order_fast.py books what it did).
 - ``_fix``: the FIX template encoder of every hot message (sequence number, SendingTime,
   BodyLength and CheckSum rendered into one buffer) and the frame check of the parser's fast
   path (BodyLength, CheckSum).
@@ -39,6 +41,11 @@ try:
 except ImportError:
     _report = None
 
+try:
+    from . import _path
+except ImportError:
+    _path = None
+
 #: The native FIX codec is used where built, unless WIRESPEED_NATIVE=0 (read once, at import).
 ENABLED = os.environ.get("WIRESPEED_NATIVE", "1") != "0"
 
@@ -46,6 +53,11 @@ ENABLED = os.environ.get("WIRESPEED_NATIVE", "1") != "0"
 def native_fix():
     """The ``_fix`` extension if it is built and enabled, else None (the Python codec runs)."""
     return _fix if ENABLED else None
+
+
+def native_path():
+    """The ``_path`` extension (the client NewOrderSingle fast path) if built and enabled, else None."""
+    return _path if ENABLED else None
 
 
 #: Order's fields, in the order OrderMaker sets them (a changed record turns the maker off).
@@ -66,15 +78,5 @@ def order_maker():
     return _order.OrderMaker(Order, tuple(Order.__dict__[name] for name in ORDER_FIELDS))
 
 
-def report_maker():
-    """A C callable building ``report_fields``' list (``_report.ReportFields``), or None (not built
-    or not enabled: the Python runs)."""
-    if _report is None or not ENABLED:
-        return None
-    from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
-    return _report.ReportFields({m: m.fix for m in ExecType}, {m: m.fix for m in OrdStatus}, {m: m.fix for m in Side},
-                                {m: m.fix for m in OrdType}, ExecType.TRADE, ExecType.REJECTED)
-
-
-__all__ = ["ENABLED", "ORDER_FIELDS", "RISK_ERROR", "_fix", "_order", "_report", "_risk", "native_fix", "order_maker",
-           "report_maker"]
+__all__ = ["ENABLED", "ORDER_FIELDS", "RISK_ERROR", "_fix", "_order", "_path", "_report", "_risk", "native_fix",
+           "native_path", "order_maker", "report_maker"]

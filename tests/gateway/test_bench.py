@@ -37,12 +37,14 @@ def test_order_path_bench_measures_through_a_running_gateway():
     rec, hops = order_path.through_gateway(count=40, rounds=2, warmup=5, spin_us=200, native=True)
     assert rec.hops == ["uvloop echo (TCP floor)", "client -> gateway -> venue -> client", "uvloop echo, spin 200 us",
                         "client -> gateway -> venue -> client, spin 200 us", order_path.PYTHON_SERIES,
-                        order_path.NATIVE_SERIES]
+                        order_path.NATIVE_SERIES, order_path.FAST_SERIES, *order_path.LEAN]
     assert all(rec.count(h) == 40 for h in rec.hops)
     # Each gateway's own figures, from its admin interface: every order (warm-up included) passed it.
-    assert list(hops) == [rec.hops[1], rec.hops[3], rec.hops[4], rec.hops[5]]
-    for venue, gw_hops in zip(("VENUE0", "VENUE1", "VENUE2", "VENUE3"), hops.values()):
+    assert list(hops) == [rec.hops[1], rec.hops[3], *rec.hops[4:]]
+    for venue, gw_hops in zip([f"VENUE{k}" for k in range(7)], hops.values()):
         assert gw_hops["client->venue"]["count"] >= 40 and gw_hops[f"client->venue @{venue}"]["count"] >= 40
+    # the fast-path gateways took their orders in C: the venue write's own stamp is there
+    assert all(hops[label]["venue send"]["count"] >= 40 for label in (order_path.FAST_SERIES, order_path.LEAN[1]))
     risk = order_path.risk_alone(200, 5, 50)
     assert risk.count("risk decision (model)") == 200 and risk.count("risk decision (amaranth)") == 5
     assert risk.count("risk decision (native)") == 200

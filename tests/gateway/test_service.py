@@ -23,11 +23,12 @@ from wirespeed.symbols import table_from_config
 from .conftest import run_async
 
 
-def service_toml(tmp_path, ports, audit=True, extra="") -> str:
+def service_toml(tmp_path, ports, audit=True, extra="", backend="model") -> str:
     text = f"""
 [gateway]
 comp_id = "GW"
 [risk]
+backend = "{backend}"
 default = {{ max_qty = 1000, collar_ticks = 100 }}
 [[clients]]
 comp_id = "CLIENT1"
@@ -152,7 +153,8 @@ async def test_service_routes_serves_admin_and_metrics_and_stops_cleanly(tmp_pat
 @run_async(timeout=90)
 async def test_audit_trail_holds_every_acknowledged_order_and_fill_after_kill_9(tmp_path):
     venues = await _venues()
-    path = service_toml(tmp_path, [v.port for v in venues])
+    # The native risk core: new orders take the C fast path (gateway/order_fast.py), as deployed.
+    path = service_toml(tmp_path, [v.port for v in venues], backend="native")
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "wirespeed.cli", "gateway", "--config", path,
                                                 stdout=asyncio.subprocess.PIPE)
     try:

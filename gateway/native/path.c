@@ -1,0 +1,727 @@
+/* The client order path's common case in one C call per read: wirespeed.gateway.native._path.
+ *
+ * FastPath.run(data, start, recv_ns, expected_seq, budget) takes the frames of one client read
+ * from ``start`` on, as long as each is an in-sequence NewOrderSingle of a shape the session's
+ * dictionary has learned, from the right CompIDs, inside the SendingTime window, that decodes,
+ * routes to an up FIX venue with nothing special configured (no throttle, no credit limit, no
+ * hardware encoder), is no live ClOrdID and passes the ``native`` risk core. For each it assigns
+ * the gateway order id, renders the venue NewOrderSingle through the venue session's template,
+ * stores it, writes it (the venue session's own write: one send, or behind what waits) and moves
+ * the client store's inbound number on. Everything is done by the very callables the Python path
+ * calls (the shape's compiled pattern, _fix.frame_ok, _fix.OrderDecoder, _order.OrderMaker,
+ * _fix.OrderValues, _risk.RiskCore.order, _fix.Template, the stores): one C loop instead of ~200
+ * interpreted calls, the same decisions and bytes (tests/gateway/test_fast_path.py).
+ *
+ * It returns (end, records, reason): where it stopped, one tuple per order it took (for the order
+ * state, the audit trail and the stamps, which Python adds after the venue write), and why it
+ * stopped (None: the read is done). A frame it does not take is left whole to the Python path
+ * (``reason`` names why); nothing of it has been changed. A risk reject is the one case past the
+ * point of no return (the order id is taken, risk has counted it): it is handed back as a record
+ * (kind 1) with reason "risk_reject" and Python writes the reject, byte for byte its own.
+ * An exception after an order went out is returned as the reason (an exception object), with the
+ * records of what went out before it, so Python records them before it raises.
+ * docs/gateway/native.md.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_SHAPES 8
+/* the tags the path reads, and their slot in a shape's group table */
+enum { G_SEQ, G_SENDER, G_TARGET, G_TIME, G_CLORD, G_SYMBOL, G_SIDE, G_TYPE, G_TIF, G_QTY, G_PRICE, G_EXDEST,
+       G_STRATEGY, G_BODYLEN, NGROUPS };
+static const char *GROUP_TAGS[NGROUPS] = {"34", "49", "56", "52", "11", "55", "54", "40", "59", "38", "44", "100",
+                                          "847", "9"};
+
+typedef struct { Py_ssize_t a, b; } Span;
+
+/* A shape's fields as a program the C matcher runs (order_fast.shape_program): per field its tag
+ * and the kind of value its pattern allows. */
+enum { K_FIXED, K_DIGITS, K_INT, K_DECIMAL, K_TIME, K_TEXT, K_CHARSET };
+#define MAX_FIELDS 64
+typedef struct {
+    char tag[12];
+    int taglen, kind, lo, hi;
+    char set[64];
+    int setlen;
+} FieldCheck;
+
+typedef struct {
+    PyObject *shape;          /* strong ref; NULL: free */
+    PyObject *match;          /* shape.match */
+    int for_app;
+    Py_ssize_t group[NGROUPS];   /* group number of each tag, 0 where absent */
+    int nfields;              /* the program's length; 0: no program, the regular expression matches */
+    FieldCheck fields[MAX_FIELDS];
+} ShapeEntry;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *shapes, *program_of, *frame_ok, *decode, *make_order, *values, *risk_order, *risk_clock, *timestamp;
+    PyObject *symbols, *live, *session_index, *client_throttles, *client_credit, *routes, *venues, *slots;
+    PyObject *ids_next, *client_id, *their_id, *our_id, *set_next_target, *active, *limit;
+    long tolerance;
+    int check_latency;
+    Py_ssize_t max_bytes;
+    ShapeEntry cache[MAX_SHAPES];
+    time_t window_sec, ts_sec;
+    char lo[18], hi[18], ts_prefix[18];
+} FastPath;
+
+static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, *S_write, *S_throttle,
+                *S_credit_limit, *S_next_sender_seq, *S_save_sent, *S_empty, *S_pending, *ZERO;
+static PyObject *R[32];   /* interned fallback reasons */
+enum { R_PARTIAL, R_ADMIN, R_CANCEL_REPLACE, R_STATUS, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_STRATEGY,
+       R_SEQ, R_COMP_ID, R_SENDING_TIME, R_SYMBOL, R_DECODE, R_MARKET, R_RENDER, R_VENUE, R_DUPLICATE,
+       R_THROTTLE, R_CREDIT, R_FIRST_ORDER, R_RATE, R_RISK_REJECT, NREASONS };
+static const char *REASON_TEXT[NREASONS] = {"partial", "admin", "cancel_replace", "status", "other_type",
+    "unlearned_shape", "frame", "poss_dup", "strategy", "seq", "comp_id", "sending_time", "unknown_symbol",
+    "decode", "market", "render", "venue", "duplicate", "client_throttle", "client_credit", "first_order",
+    "rate", "risk_reject"};
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);     /* what time.perf_counter_ns reads on Linux */
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void utc_second(time_t sec, char out[18]) {
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    strftime(out, 18, "%Y%m%d-%H:%M:%S", &tm);
+}
+
+/* wirespeed.clock.fix_timestamp(): YYYYMMDD-HH:MM:SS.sss of the real-time clock (time.time_ns) */
+static PyObject *timestamp_now(FastPath *self) {
+    if (self->timestamp != Py_None) return PyObject_CallNoArgs(self->timestamp);   /* a pinned one (tests) */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != self->ts_sec) {
+        utc_second(ts.tv_sec, self->ts_prefix);
+        self->ts_sec = ts.tv_sec;
+    }
+    char buf[22];
+    memcpy(buf, self->ts_prefix, 17);
+    long ms = ts.tv_nsec / 1000000;
+    buf[17] = '.'; buf[18] = '0' + ms / 100; buf[19] = '0' + ms / 10 % 10; buf[20] = '0' + ms % 10;
+    return PyUnicode_DecodeLatin1(buf, 21, NULL);
+}
+
+static void FastPath_dealloc(FastPath *self) {
+    Py_XDECREF(self->shapes); Py_XDECREF(self->program_of); Py_XDECREF(self->frame_ok); Py_XDECREF(self->decode); Py_XDECREF(self->make_order);
+    Py_XDECREF(self->values); Py_XDECREF(self->risk_order); Py_XDECREF(self->risk_clock);
+    Py_XDECREF(self->timestamp); Py_XDECREF(self->symbols); Py_XDECREF(self->live);
+    Py_XDECREF(self->session_index); Py_XDECREF(self->client_throttles); Py_XDECREF(self->client_credit);
+    Py_XDECREF(self->routes); Py_XDECREF(self->venues); Py_XDECREF(self->slots); Py_XDECREF(self->ids_next);
+    Py_XDECREF(self->client_id); Py_XDECREF(self->their_id); Py_XDECREF(self->our_id);
+    Py_XDECREF(self->set_next_target); Py_XDECREF(self->active); Py_XDECREF(self->limit);
+    for (int i = 0; i < MAX_SHAPES; i++) { Py_XDECREF(self->cache[i].shape); Py_XDECREF(self->cache[i].match); }
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int FastPath_init(FastPath *self, PyObject *args, PyObject *kw) {
+    static char *names[] = {"shapes", "program_of", "frame_ok", "decode", "make_order", "values", "risk_order", "risk_clock",
+        "timestamp", "symbols", "live", "session_index", "client_throttles", "client_credit", "routes", "venues",
+        "slots", "ids_next", "client_id", "their_id", "our_id", "set_next_target", "active", "limit", "tolerance",
+        "check_latency", "max_bytes", NULL};
+    PyObject *o[24];
+    long tol; int check; Py_ssize_t max_bytes;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOOOOOO!O!O!O!O!O!O!O!OUSSOOOlpn", names,
+            &PyDict_Type, &o[0], &o[23], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &PyDict_Type, &o[8],
+            &PyDict_Type, &o[9], &PyDict_Type, &o[10], &PyDict_Type, &o[11], &PyDict_Type, &o[12],
+            &PyDict_Type, &o[13], &PyDict_Type, &o[14], &PyDict_Type, &o[15], &o[16], &o[17], &o[18], &o[19],
+            &o[20], &o[21], &o[22], &tol, &check, &max_bytes))
+        return -1;
+    PyObject **dst[24] = {&self->shapes, &self->frame_ok, &self->decode, &self->make_order, &self->values,
+        &self->risk_order, &self->risk_clock, &self->timestamp, &self->symbols, &self->live, &self->session_index,
+        &self->client_throttles, &self->client_credit, &self->routes, &self->venues, &self->slots,
+        &self->ids_next, &self->client_id, &self->their_id, &self->our_id, &self->set_next_target, &self->active,
+        &self->limit, &self->program_of};
+    for (int i = 0; i < 24; i++) { Py_INCREF(o[i]); Py_XSETREF(*dst[i], o[i]); }
+    self->tolerance = tol;
+    self->check_latency = check;
+    self->max_bytes = max_bytes;
+    self->window_sec = -1;
+    self->ts_sec = -1;
+    return 0;
+}
+
+/* The cache entry of ``shape`` (filled on first sight), or NULL with an exception set. */
+static ShapeEntry *entry_of(FastPath *self, PyObject *shape) {
+    int free_slot = -1;
+    for (int i = 0; i < MAX_SHAPES; i++) {
+        if (self->cache[i].shape == shape) return &self->cache[i];
+        if (self->cache[i].shape == NULL && free_slot < 0) free_slot = i;
+    }
+    if (free_slot < 0) {           /* more shapes than the dictionary keeps: start over */
+        for (int i = 0; i < MAX_SHAPES; i++) { Py_CLEAR(self->cache[i].shape); Py_CLEAR(self->cache[i].match); }
+        free_slot = 0;
+    }
+    ShapeEntry *e = &self->cache[free_slot];
+    PyObject *index = PyObject_GetAttr(shape, S_index);
+    if (index == NULL) return NULL;
+    PyObject *match = PyObject_GetAttr(shape, S_match);
+    PyObject *for_app = match ? PyObject_GetAttr(shape, S_for_app) : NULL;
+    if (for_app == NULL || !PyDict_Check(index)) {
+        Py_DECREF(index); Py_XDECREF(match); Py_XDECREF(for_app);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "shape.index must be a dict");
+        return NULL;
+    }
+    for (int g = 0; g < NGROUPS; g++) {
+        PyObject *k = PyDict_GetItemString(index, GROUP_TAGS[g]);
+        e->group[g] = k ? PyLong_AsSsize_t(k) : 0;
+    }
+    Py_DECREF(index);
+    e->for_app = PyObject_IsTrue(for_app);
+    Py_DECREF(for_app);
+    if (PyErr_Occurred()) { Py_DECREF(match); return NULL; }
+    /* the program: ((tag, kind, lo, hi, bytes), ...) or None */
+    e->nfields = 0;
+    PyObject *prog = PyObject_CallOneArg(self->program_of, shape);
+    if (prog == NULL) { Py_DECREF(match); return NULL; }
+    if (PyTuple_Check(prog) && PyTuple_GET_SIZE(prog) <= MAX_FIELDS) {
+        int ok = 1;
+        Py_ssize_t nf = PyTuple_GET_SIZE(prog);
+        for (Py_ssize_t i = 0; i < nf && ok; i++) {
+            PyObject *f = PyTuple_GET_ITEM(prog, i);
+            FieldCheck *c = &e->fields[i];
+            if (!PyTuple_Check(f) || PyTuple_GET_SIZE(f) != 5) { ok = 0; break; }
+            PyObject *tag = PyTuple_GET_ITEM(f, 0), *set = PyTuple_GET_ITEM(f, 4);
+            if (!PyBytes_Check(tag) || !PyBytes_Check(set) || PyBytes_GET_SIZE(tag) >= (Py_ssize_t)sizeof c->tag ||
+                PyBytes_GET_SIZE(set) > (Py_ssize_t)sizeof c->set) { ok = 0; break; }
+            c->taglen = (int)PyBytes_GET_SIZE(tag);
+            memcpy(c->tag, PyBytes_AS_STRING(tag), c->taglen);
+            c->tag[c->taglen] = '=';
+            c->kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(f, 1));
+            c->lo = (int)PyLong_AsLong(PyTuple_GET_ITEM(f, 2));
+            c->hi = (int)PyLong_AsLong(PyTuple_GET_ITEM(f, 3));
+            c->setlen = (int)PyBytes_GET_SIZE(set);
+            memcpy(c->set, PyBytes_AS_STRING(set), c->setlen);
+            if (PyErr_Occurred()) { Py_DECREF(prog); Py_DECREF(match); return NULL; }
+        }
+        if (ok) e->nfields = (int)nf;
+    }
+    Py_DECREF(prog);
+    Py_INCREF(shape);
+    e->shape = shape;
+    e->match = match;
+    return e;
+}
+
+/* group ``g``'s span (0: the whole match); ``absent``: g 0 stands for a tag the shape lacks */
+static int span_of(PyObject *regs, Py_ssize_t g, Span *s, int absent) {
+    if (absent && g <= 0) { s->a = s->b = -1; return 0; }
+    PyObject *t = PyTuple_GET_ITEM(regs, g);
+    s->a = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 0));
+    s->b = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 1));
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* data[span] as str (latin-1), or None where the tag is absent */
+static PyObject *text_of(const char *d, Span s) {
+    if (s.a < 0) Py_RETURN_NONE;
+    return PyUnicode_DecodeLatin1(d + s.a, s.b - s.a, NULL);
+}
+
+static int same_bytes(const char *d, Span s, PyObject *b) {
+    return s.a >= 0 && PyBytes_GET_SIZE(b) == s.b - s.a && memcmp(PyBytes_AS_STRING(b), d + s.a, s.b - s.a) == 0;
+}
+
+/* The session's SendingTime check (Session._in_window): the first 17 characters between the
+ * window's ends, to the second, recomputed once a second. */
+static int in_window(FastPath *self, const char *d, Span s) {
+    if (s.a < 0 || s.b - s.a < 17) return 0;
+    if (!self->check_latency) return 1;
+    time_t now = time(NULL);
+    if (now != self->window_sec) {
+        utc_second(now - self->tolerance, self->lo);
+        utc_second(now + self->tolerance, self->hi);
+        self->window_sec = now;
+    }
+    return memcmp(self->lo, d + s.a, 17) <= 0 && memcmp(d + s.a, self->hi, 17) <= 0;
+}
+
+static int all_digits(const char *v, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) if (v[i] < '0' || v[i] > '9') return 0;
+    return 1;
+}
+
+/* whether the value v[0:n] (no SOH in it) is what the field's pattern matches in full */
+static int value_ok(const FieldCheck *c, const char *v, Py_ssize_t n) {
+    switch (c->kind) {
+    case K_FIXED: return n == c->setlen && memcmp(v, c->set, n) == 0;
+    case K_DIGITS: return n >= c->lo && n <= c->hi && all_digits(v, n);
+    case K_INT:
+        if (n && v[0] == '-') { v++; n--; }
+        return n >= 1 && n <= 18 && all_digits(v, n);
+    case K_DECIMAL: {    /* -?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18}) */
+        if (n && v[0] == '-') { v++; n--; }
+        const char *dot = memchr(v, '.', n);
+        Py_ssize_t whole = dot ? dot - v : n, frac = dot ? n - whole - 1 : 0;
+        if (!all_digits(v, whole) || whole > 18 || !all_digits(v + whole + 1, frac) || frac > 18) return 0;
+        return dot ? (whole >= 1 || frac >= 1) : whole >= 1;
+    }
+    case K_TIME:         /* [0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})? */
+        if (n < 17 || !all_digits(v, 8) || v[8] != '-' || !all_digits(v + 9, 2) || v[11] != ':' ||
+            !all_digits(v + 12, 2) || v[14] != ':' || !all_digits(v + 15, 2))
+            return 0;
+        if (n == 17) return 1;
+        return v[17] == '.' && n >= 19 && n <= 27 && all_digits(v + 18, n - 18);
+    case K_TEXT: return n >= 1;
+    case K_CHARSET: return n == 1 && memchr(c->set, v[0], c->setlen) != NULL;
+    }
+    return 0;
+}
+
+/* The shape's program run over the frame at pos: the end of the match (-1: no match), and each
+ * field's value span in spans[1..] (spans[0] the whole), as the regular expression's groups. */
+static Py_ssize_t run_program(const ShapeEntry *e, const char *d, Py_ssize_t n, Py_ssize_t pos, Span *spans) {
+    Py_ssize_t p = pos;
+    spans[0].a = pos;
+    for (int i = 0; i < e->nfields; i++) {
+        const FieldCheck *c = &e->fields[i];
+        if (n - p < c->taglen + 2 || memcmp(d + p, c->tag, c->taglen + 1) != 0) return -1;
+        const char *v = d + p + c->taglen + 1;
+        const char *soh = memchr(v, 1, d + n - v);
+        if (soh == NULL || !value_ok(c, v, soh - v)) return -1;
+        spans[i + 1].a = v - d;
+        spans[i + 1].b = soh - d;
+        p = soh - d + 1;
+    }
+    spans[0].b = p;
+    return p;
+}
+
+/* test hook: the program's match end at pos of data, or -1 (tests compare it with the regex) */
+static PyObject *FastPath_match(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyBytes_Check(args[1])) { PyErr_SetString(PyExc_TypeError, "match(shape, data, pos)"); return NULL; }
+    ShapeEntry *e = entry_of(self, args[0]);
+    if (e == NULL) return NULL;
+    if (e->nfields == 0) Py_RETURN_NONE;
+    Py_ssize_t pos = PyLong_AsSsize_t(args[2]);
+    if (PyErr_Occurred()) return NULL;
+    Span spans[MAX_FIELDS + 1];
+    Py_ssize_t n = PyBytes_GET_SIZE(args[1]);
+    if (pos < 0 || pos > n) { PyErr_SetString(PyExc_ValueError, "pos outside the data"); return NULL; }
+    return PyLong_FromSsize_t(run_program(e, PyBytes_AS_STRING(args[1]), n, pos, spans));
+}
+
+static int reason_of_type(const char *t, Py_ssize_t n) {
+    if (n == 1 && strchr("012345A", t[0])) return R_ADMIN;
+    if (n == 1 && (t[0] == 'F' || t[0] == 'G')) return R_CANCEL_REPLACE;
+    if (n == 1 && t[0] == 'H') return R_STATUS;
+    return R_OTHER;
+}
+
+/* -1 error; 0 frame not taken (*reason set); 1 taken (a record appended); 2 risk reject (record appended) */
+static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
+                     long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
+    const char *d = PyBytes_AS_STRING(data);
+    Py_ssize_t n = PyBytes_GET_SIZE(data);
+    /* MsgType from the header: 8=...|9=...|35=X| */
+    const char *p = d + pos, *lim = d + n;
+    const char *s1 = memchr(p, 1, lim - p > 16 ? 16 : lim - p);
+    if (s1 == NULL || lim - s1 < 4) { *reason = R_PARTIAL; return 0; }
+    const char *s2 = memchr(s1 + 1, 1, lim - s1 - 1 > 12 ? 12 : lim - s1 - 1);
+    if (s2 == NULL || lim - s2 < 5) { *reason = R_PARTIAL; return 0; }
+    if (memcmp(s2 + 1, "35=", 3) != 0) { *reason = R_SHAPE; return 0; }
+    if (s1[1] == '9' && s1[2] == '=' && s2 - s1 > 3) {     /* a frame cut by the read's end: partial */
+        Py_ssize_t bl = 0;
+        for (const char *q = s1 + 3; q < s2 && bl < (1 << 24); q++) bl = *q >= '0' && *q <= '9' ? bl * 10 + (*q - '0') : (1 << 24);
+        if ((s2 + 1 - d) + bl + 7 > n && bl < (1 << 24)) { *reason = R_PARTIAL; return 0; }
+    }
+    const char *mt = s2 + 4, *s3 = memchr(mt, 1, lim - mt);
+    if (s3 == NULL) { *reason = R_PARTIAL; return 0; }
+    if (!(s3 - mt == 1 && mt[0] == 'D')) { *reason = reason_of_type(mt, s3 - mt); return 0; }
+
+    PyObject *list = PyDict_GetItemWithError(self->shapes, S_D);
+    if (list == NULL) { *reason = R_SHAPE; return PyErr_Occurred() ? -1 : 0; }
+    if (!PyList_Check(list)) { *reason = R_SHAPE; return 0; }
+    /* the shape: its program in C where it has one, else its regular expression */
+    PyObject *m = NULL;
+    ShapeEntry *e = NULL;
+    Span spans[MAX_FIELDS + 1];
+    int matched = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list) && !matched; i++) {
+        PyObject *shape = PyList_GET_ITEM(list, i);
+        Py_INCREF(shape);
+        e = entry_of(self, shape);
+        Py_DECREF(shape);
+        if (e == NULL) return -1;
+        if (e->nfields) {
+            matched = run_program(e, d, n, pos, spans) >= 0;
+            continue;
+        }
+        if (*textp == NULL && (*textp = PyUnicode_DecodeLatin1(d, n, NULL)) == NULL) return -1;   /* (once a read) */
+        PyObject *posobj = PyLong_FromSsize_t(pos);
+        if (posobj == NULL) return -1;
+        PyObject *argv[2] = {*textp, posobj};
+        m = PyObject_Vectorcall(e->match, argv, 2, NULL);
+        Py_DECREF(posobj);
+        if (m == NULL) return -1;
+        if (m == Py_None) { Py_CLEAR(m); continue; }
+        PyObject *regs = PyObject_GetAttr(m, S_regs);
+        if (regs == NULL || !PyTuple_Check(regs)) { Py_XDECREF(regs); Py_DECREF(m); return -1; }
+        Py_ssize_t ng = PyTuple_GET_SIZE(regs);
+        int bad = ng > MAX_FIELDS + 1;
+        for (Py_ssize_t k = 0; k < ng && !bad; k++) bad = span_of(regs, k, &spans[k], 0);
+        Py_DECREF(regs);
+        if (PyErr_Occurred()) { Py_DECREF(m); return -1; }
+        if (bad) { Py_CLEAR(m); *reason = R_SHAPE; return 0; }
+        matched = 1;
+    }
+    if (!matched) { *reason = R_SHAPE; return 0; }
+
+    int rc = -1, committed = 0, accepted = 0;
+    Py_ssize_t end_of_frame = pos;
+    long long seq = 0;
+    int64_t t0 = 0;
+    PyObject *regs = NULL, *okv = NULL, *symname = NULL, *sym = NULL, *cl = NULL, *side = NULL, *otype = NULL,
+             *tif = NULL, *qty = NULL, *price = NULL, *got = NULL, *venue = NULL, *slot_link_state = NULL,
+             *key = NULL, *oid = NULL, *order = NULL, *venue_cl = NULL, *ts = NULL, *values = NULL, *mask = NULL,
+             *now = NULL, *rec = NULL, *vseq = NULL, *raw_out = NULL, *tmp = NULL, *raw_in = NULL, *write = NULL,
+             *seqobj = NULL;
+    if (m == NULL) { m = Py_None; Py_INCREF(m); }    /* (the program matched: no match object) */
+    Span whole = spans[0], g[NGROUPS];
+    for (int k = 0; k < NGROUPS; k++) {
+        Py_ssize_t grp = e->group[k];
+        if (grp > MAX_FIELDS) { *reason = R_SHAPE; rc = 0; goto done; }
+        if (grp <= 0) g[k].a = g[k].b = -1; else g[k] = spans[grp];
+    }
+    Py_ssize_t end = whole.b;
+    end_of_frame = end;
+    /* the frame check of the parser's fast path: BodyLength and CheckSum, and the size bound */
+    if (g[G_BODYLEN].a < 0 || end - pos > self->max_bytes) { *reason = R_FRAME; rc = 0; goto done; }
+    {
+        long long bl = 0;
+        for (Py_ssize_t i = g[G_BODYLEN].a; i < g[G_BODYLEN].b; i++) bl = bl * 10 + (d[i] - '0');
+        PyObject *a[5] = {data, PyLong_FromSsize_t(pos), PyLong_FromSsize_t(end),
+                          PyLong_FromSsize_t(g[G_BODYLEN].b + 1), PyLong_FromLongLong(bl)};
+        if (a[1] && a[2] && a[3] && a[4]) okv = PyObject_Vectorcall(self->frame_ok, a, 5, NULL);
+        for (int i = 1; i < 5; i++) Py_XDECREF(a[i]);
+        if (okv == NULL) goto done;
+        if (okv != Py_True) { *reason = R_FRAME; rc = 0; goto done; }
+    }
+    if (!e->for_app) { *reason = R_POSS_DUP; rc = 0; goto done; }
+    if (g[G_STRATEGY].a >= 0) { *reason = R_STRATEGY; rc = 0; goto done; }
+    /* the session's fast-path checks: MsgSeqNum, CompIDs, SendingTime */
+    if (g[G_SEQ].a < 0 || g[G_SEQ].b - g[G_SEQ].a > 18) { *reason = R_SEQ; rc = 0; goto done; }
+    for (Py_ssize_t i = g[G_SEQ].a; i < g[G_SEQ].b; i++) seq = seq * 10 + (d[i] - '0');
+    if (seq != seq_expected) { *reason = R_SEQ; rc = 0; goto done; }
+    if (!same_bytes(d, g[G_SENDER], self->their_id) || !same_bytes(d, g[G_TARGET], self->our_id)) {
+        *reason = R_COMP_ID; rc = 0; goto done;
+    }
+    if (!in_window(self, d, g[G_TIME])) { *reason = R_SENDING_TIME; rc = 0; goto done; }
+    /* decode: the symbol, then the values through the native decoder */
+    symname = g[G_SYMBOL].a >= 0 ? text_of(d, g[G_SYMBOL]) : (Py_INCREF(S_empty), S_empty);
+    if (symname == NULL) goto done;
+    sym = PyDict_GetItemWithError(self->symbols, symname);     /* (index, units, decimals, name) */
+    if (sym == NULL) { if (!PyErr_Occurred()) { *reason = R_SYMBOL; rc = 0; } goto done; }
+    Py_INCREF(sym);
+    if (!(side = text_of(d, g[G_SIDE])) || !(otype = text_of(d, g[G_TYPE])) || !(tif = text_of(d, g[G_TIF])) ||
+        !(qty = text_of(d, g[G_QTY])) || !(price = text_of(d, g[G_PRICE])))
+        goto done;
+    {
+        PyObject *a[7] = {side, otype, tif, qty, price, PyTuple_GET_ITEM(sym, 1), PyTuple_GET_ITEM(sym, 2)};
+        got = PyObject_Vectorcall(self->decode, a, 7, NULL);
+    }
+    if (got == NULL) goto done;
+    if (got == Py_None) { *reason = R_DECODE; rc = 0; goto done; }
+    if (PyTuple_GET_ITEM(got, 1) != self->limit) { *reason = R_MARKET; rc = 0; goto done; }
+    {
+        int neg = PyObject_RichCompareBool(PyTuple_GET_ITEM(got, 4), ZERO, Py_LT);
+        if (neg < 0) goto done;
+        if (neg) { *reason = R_RENDER; rc = 0; goto done; }
+    }
+    cl = g[G_CLORD].a >= 0 ? text_of(d, g[G_CLORD]) : (Py_INCREF(S_empty), S_empty);
+    if (cl == NULL) goto done;
+    /* route: ExDestination, else the client's route, else the first venue */
+    if (g[G_EXDEST].a >= 0 && g[G_EXDEST].b > g[G_EXDEST].a) {
+        venue = text_of(d, g[G_EXDEST]);
+    } else {
+        venue = PyDict_GetItemWithError(self->routes, self->client_id);
+        if (venue != NULL && PyObject_IsTrue(venue)) {
+            Py_INCREF(venue);
+        } else {
+            Py_ssize_t it = 0; PyObject *k, *v;
+            venue = PyDict_Next(self->venues, &it, &k, &v) ? k : S_empty;
+            Py_INCREF(venue);
+        }
+    }
+    if (venue == NULL || PyErr_Occurred()) goto done;
+    /* (link, session, store, encode, the session's write as the slot was made, the WriteBatcher or None,
+     * its FixProtocol, the transport's write) */
+    PyObject *slot = PyDict_GetItemWithError(self->slots, venue);
+    if (slot == NULL) { if (!PyErr_Occurred()) { *reason = R_VENUE; rc = 0; } goto done; }
+    PyObject *link = PyTuple_GET_ITEM(slot, 0), *vsession = PyTuple_GET_ITEM(slot, 1),
+             *vstore = PyTuple_GET_ITEM(slot, 2), *encode = PyTuple_GET_ITEM(slot, 3);
+    Py_INCREF(slot);
+    {   /* the venue must be up, its session logged on and connected, nothing per-order configured */
+        int ok = 0;
+        PyObject *st = PyObject_GetAttr(link, S_state), *sst = NULL, *thr = NULL, *cred = NULL;
+        if (st) sst = PyObject_GetAttr(vsession, S_state);
+        if (sst) write = PyObject_GetAttr(vsession, S_write);
+        if (write) thr = PyObject_GetAttr(link, S_throttle);
+        if (thr) cred = PyObject_GetAttr(link, S_credit_limit);
+        if (cred) {
+            int up = PyUnicode_Check(st) && PyUnicode_Compare(st, S_UP) == 0;
+            int credit = PyObject_IsTrue(cred);
+            ok = up && sst == self->active && write != Py_None && thr == Py_None && credit == 0;
+        }
+        Py_XDECREF(st); Py_XDECREF(sst); Py_XDECREF(thr); Py_XDECREF(cred);
+        if (cred == NULL || PyErr_Occurred()) { Py_DECREF(slot); goto done; }
+        if (!ok) { Py_DECREF(slot); *reason = R_VENUE; rc = 0; goto done; }
+    }
+    key = PyTuple_Pack(2, self->client_id, cl);
+    if (key == NULL) { Py_DECREF(slot); goto done; }
+    int c = PyDict_Contains(self->live, key);
+    if (c) { Py_DECREF(slot); if (c > 0) { *reason = R_DUPLICATE; rc = 0; } goto done; }
+    c = PyDict_Contains(self->client_throttles, self->client_id);
+    if (c) { Py_DECREF(slot); if (c > 0) { *reason = R_THROTTLE; rc = 0; } goto done; }
+    PyObject *limit = PyDict_GetItemWithError(self->client_credit, self->client_id);   /* (borrowed) */
+    if (limit != NULL && PyObject_IsTrue(limit)) { Py_DECREF(slot); *reason = R_CREDIT; rc = 0; goto done; }
+    if (PyErr_Occurred()) { Py_DECREF(slot); goto done; }
+    PyObject *sidx = PyDict_GetItemWithError(self->session_index, self->client_id);
+    if (sidx == NULL) { Py_DECREF(slot); if (!PyErr_Occurred()) { *reason = R_FIRST_ORDER; rc = 0; } goto done; }
+
+    /* ---- from here the order is the gateway's: an id is taken, risk decides ---- */
+    committed = 1;
+    t0 = recv_ns ? recv_ns : mono_ns();
+    raw_in = PyBytes_FromStringAndSize(d + pos, end - pos);
+    if (raw_in == NULL) { Py_DECREF(slot); goto done; }
+    oid = PyObject_CallNoArgs(self->ids_next);
+    if (oid == NULL) { Py_DECREF(slot); goto done; }
+    {
+        PyObject *a[9] = {oid, cl, sidx, PyTuple_GET_ITEM(sym, 0), PyTuple_GET_ITEM(got, 0), PyTuple_GET_ITEM(got, 1),
+                          PyTuple_GET_ITEM(got, 2), PyTuple_GET_ITEM(got, 3), PyTuple_GET_ITEM(got, 4)};
+        order = PyObject_Vectorcall(self->make_order, a, 9, NULL);
+    }
+    if (order == NULL) { Py_DECREF(slot); goto done; }
+    {
+        unsigned long long id = PyLong_AsUnsignedLongLong(oid);
+        if (PyErr_Occurred()) { Py_DECREF(slot); goto done; }
+        char hex[24];
+        int len = snprintf(hex, sizeof hex, "%08llX", id);
+        venue_cl = PyUnicode_DecodeLatin1(hex, len, NULL);
+    }
+    if (venue_cl == NULL || (ts = timestamp_now(self)) == NULL) { Py_DECREF(slot); goto done; }
+    {
+        PyObject *a[6] = {order, venue_cl, PyTuple_GET_ITEM(sym, 3), PyTuple_GET_ITEM(sym, 1),
+                          PyTuple_GET_ITEM(sym, 2), ts};
+        values = PyObject_Vectorcall(self->values, a, 6, NULL);
+    }
+    if (values == NULL) { Py_DECREF(slot); goto done; }
+    if (values == Py_None) {    /* (excluded above: a negative price is the only one it refuses) */
+        Py_DECREF(slot);
+        PyErr_SetString(PyExc_RuntimeError, "fast path: the venue values did not render");
+        goto done;
+    }
+    int64_t t1 = mono_ns();
+    now = PyObject_CallNoArgs(self->risk_clock);
+    if (now == NULL) { Py_DECREF(slot); goto done; }
+    {
+        PyObject *a[2] = {order, now};
+        mask = PyObject_Vectorcall(self->risk_order, a, 2, NULL);
+    }
+    int64_t t2 = mono_ns();
+    if (mask == NULL) { Py_DECREF(slot); goto done; }
+    seqobj = PyLong_FromLongLong(seq);
+    if (seqobj == NULL) { Py_DECREF(slot); goto done; }
+    int refused = PyObject_IsTrue(mask);
+    if (refused < 0) { Py_DECREF(slot); goto done; }
+    if (refused) {
+        Py_DECREF(slot);
+        rec = Py_BuildValue("(iOOOLLLOOOO)", 1, order, venue, mask, (long long)t0, (long long)t1, (long long)t2,
+                            m, e->shape, raw_in, seqobj);
+        if (rec == NULL || PyList_Append(records, rec)) goto done;
+        *end_out = end;
+        *reason = R_RISK_REJECT;
+        rc = 2;
+        goto done;
+    }
+    accepted = 1;
+    /* the venue NewOrderSingle: numbered, rendered, stored, written (Session.send_template) */
+    vseq = PyObject_GetAttr(vstore, S_next_sender_seq);
+    Py_CLEAR(ts);
+    if (vseq == NULL || (ts = timestamp_now(self)) == NULL) { Py_DECREF(slot); goto done; }
+    {
+        PyObject *a[3] = {vseq, values, ts};
+        raw_out = PyObject_Vectorcall(encode, a, 3, NULL);
+    }
+    if (raw_out == NULL) { Py_DECREF(slot); goto done; }
+    tmp = PyObject_CallMethodObjArgs(vstore, S_save_sent, vseq, raw_out, ZERO, NULL);
+    if (tmp == NULL) { Py_DECREF(slot); goto done; }
+    Py_CLEAR(tmp);
+    int64_t tw = mono_ns();
+    {   /* Straight to the transport (one send, or behind what it already buffers) unless the loop
+         * turn's WriteBatcher holds earlier bytes for this connection: then behind those, through it. */
+        PyObject *how = write;
+        if (write == PyTuple_GET_ITEM(slot, 4)) {
+            PyObject *batcher = PyTuple_GET_ITEM(slot, 5);
+            how = PyTuple_GET_ITEM(slot, 7);
+            if (batcher != Py_None) {
+                PyObject *pending = PyObject_GetAttr(batcher, S_pending);
+                int waiting = pending ? PyDict_Contains(pending, PyTuple_GET_ITEM(slot, 6)) : -1;
+                Py_XDECREF(pending);
+                if (waiting < 0) { Py_DECREF(slot); goto done; }
+                if (waiting) how = write;
+            }
+        }
+        tmp = PyObject_CallOneArg(how, raw_out);
+    }
+    Py_DECREF(slot);
+    int64_t t3 = mono_ns();
+    if (tmp == NULL) goto done;
+    Py_CLEAR(tmp);
+    rec = Py_BuildValue("(iOOOLLLLOOOOOL)", 0, order, venue, values, (long long)t0, (long long)t1, (long long)t2,
+                        (long long)t3, m, e->shape, raw_in, seqobj, vseq, (long long)tw);
+    if (rec == NULL || PyList_Append(records, rec)) goto done;
+    *end_out = end;   /* (recorded: whatever fails below, this order is Python's to book) */
+    {
+        PyObject *next = PyLong_FromLongLong(seq + 1);
+        if (next == NULL) goto done;
+        tmp = PyObject_CallOneArg(self->set_next_target, next);   /* the client's inbound number */
+        Py_DECREF(next);
+        if (tmp == NULL) goto done;
+        Py_CLEAR(tmp);
+    }
+    rc = 1;
+done:
+    if (rc < 0 && committed && *end_out == pos) {
+        /* failed past the point of no return (the id taken; maybe risk's reservation): Python books
+         * what the Python path would have booked by then (kind 3), then raises the error */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyObject *r3 = Py_BuildValue("(iOOOiOOOLL)", 3, order ? order : Py_None, venue ? venue : Py_None,
+                                     values ? values : Py_None, accepted, m, e->shape,
+                                     raw_in ? raw_in : Py_None, seq, (long long)t0);
+        if (r3 == NULL || PyList_Append(records, r3)) {
+            Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);   /* (the new error replaces it) */
+        } else {
+            PyErr_Restore(type, value, tb);
+            *end_out = end_of_frame;
+        }
+        Py_XDECREF(r3);
+    }
+    Py_XDECREF(m); Py_XDECREF(regs); Py_XDECREF(okv); Py_XDECREF(symname); Py_XDECREF(sym); Py_XDECREF(cl);
+    Py_XDECREF(side); Py_XDECREF(otype); Py_XDECREF(tif); Py_XDECREF(qty); Py_XDECREF(price); Py_XDECREF(got);
+    Py_XDECREF(venue); Py_XDECREF(slot_link_state); Py_XDECREF(key); Py_XDECREF(oid); Py_XDECREF(order);
+    Py_XDECREF(venue_cl); Py_XDECREF(ts); Py_XDECREF(values); Py_XDECREF(mask); Py_XDECREF(now); Py_XDECREF(rec);
+    Py_XDECREF(vseq); Py_XDECREF(raw_out); Py_XDECREF(tmp); Py_XDECREF(raw_in); Py_XDECREF(write);
+    Py_XDECREF(seqobj);
+    return rc;
+}
+
+static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "run(data: bytes, start, recv_ns, expected_seq, budget)");
+        return NULL;
+    }
+    PyObject *data = args[0];
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    long long recv_ns = PyLong_AsLongLong(args[2]), expected = PyLong_AsLongLong(args[3]);
+    Py_ssize_t budget = PyLong_AsSsize_t(args[4]);
+    if (PyErr_Occurred()) return NULL;
+    Py_ssize_t n = PyBytes_GET_SIZE(data);
+    if (pos < 0 || pos > n) { PyErr_SetString(PyExc_ValueError, "run: start outside the data"); return NULL; }
+    PyObject *records = PyList_New(0);
+    if (records == NULL) return NULL;
+    PyObject *text = NULL;    /* the read as str, made when a shape's regular expression must match it */
+    PyObject *why = Py_None;
+    Py_INCREF(why);
+    while (pos < n) {
+        if (budget <= 0) { Py_SETREF(why, Py_NewRef(R[R_RATE])); break; }
+        int reason = -1;
+        Py_ssize_t end = pos;
+        int rc = one_frame(self, data, &text, pos, recv_ns, expected, records, &end, &reason);
+        if (rc < 0) {
+            if (PyList_GET_SIZE(records) == 0) { Py_DECREF(records); Py_XDECREF(text); Py_DECREF(why); return NULL; }
+            /* orders went out before the error (or this one did): Python books them, then raises */
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
+            Py_XDECREF(type); Py_XDECREF(tb);
+            Py_SETREF(why, value ? value : Py_NewRef(Py_None));
+            pos = end;
+            break;
+        }
+        if (rc == 0) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
+        pos = end;
+        expected++;
+        budget--;
+        if (rc == 2) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
+    }
+    Py_XDECREF(text);
+    PyObject *out = Py_BuildValue("(nNN)", pos, records, why);
+    return out;
+}
+
+static PyMethodDef FastPath_methods[] = {
+    {"match", (PyCFunction)(void (*)(void))FastPath_match, METH_FASTCALL,
+     "match(shape, data, pos) -> end or -1: the shape's C program (None: it has none); for tests"},
+    {"run", (PyCFunction)(void (*)(void))FastPath_run, METH_FASTCALL,
+     "run(data, start, recv_ns, expected_seq, budget) -> (end, records, reason): the read's orders from start"},
+    {NULL}
+};
+
+static PyTypeObject FastPathType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "wirespeed.gateway.native._path.FastPath",
+    .tp_basicsize = sizeof(FastPath),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One client session's NewOrderSingle fast path (gateway/native/path.c).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)FastPath_init,
+    .tp_dealloc = (destructor)FastPath_dealloc,
+    .tp_methods = FastPath_methods,
+};
+
+/* test hook: the C fix_timestamp of a given epoch second and milliseconds */
+static PyObject *utc_text(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 1) { PyErr_SetString(PyExc_TypeError, "utc_text(epoch_ns)"); return NULL; }
+    long long ns = PyLong_AsLongLong(args[0]);
+    if (PyErr_Occurred()) return NULL;
+    char buf[22];
+    utc_second((time_t)(ns / 1000000000), buf);
+    long ms = (long)(ns / 1000000 % 1000);
+    buf[17] = '.'; buf[18] = '0' + ms / 100; buf[19] = '0' + ms / 10 % 10; buf[20] = '0' + ms % 10;
+    return PyUnicode_DecodeLatin1(buf, 21, NULL);
+}
+
+static PyObject *mono(PyObject *mod, PyObject *unused) { return PyLong_FromLongLong(mono_ns()); }
+
+static PyMethodDef methods[] = {
+    {"utc_text", (PyCFunction)(void (*)(void))utc_text, METH_FASTCALL, "utc_text(epoch_ns): the C fix_timestamp"},
+    {"mono_ns", mono, METH_NOARGS, "the path's stamp clock (CLOCK_MONOTONIC ns, as perf_counter_ns)"},
+    {NULL}
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_path", "The client order fast path in C.", -1, methods};
+
+PyMODINIT_FUNC PyInit__path(void) {
+    if (PyType_Ready(&FastPathType) < 0) return NULL;
+    S_D = PyUnicode_InternFromString("D"); S_UP = PyUnicode_InternFromString("up");
+    S_regs = PyUnicode_InternFromString("regs"); S_index = PyUnicode_InternFromString("index");
+    S_for_app = PyUnicode_InternFromString("for_app"); S_match = PyUnicode_InternFromString("match");
+    S_state = PyUnicode_InternFromString("state"); S_write = PyUnicode_InternFromString("_write");
+    S_throttle = PyUnicode_InternFromString("throttle"); S_credit_limit = PyUnicode_InternFromString("credit_limit");
+    S_next_sender_seq = PyUnicode_InternFromString("next_sender_seq");
+    S_save_sent = PyUnicode_InternFromString("save_sent"); S_empty = PyUnicode_InternFromString("");
+    S_pending = PyUnicode_InternFromString("_pending");
+    ZERO = PyLong_FromLong(0);
+    for (int i = 0; i < NREASONS; i++) {
+        R[i] = PyUnicode_InternFromString(REASON_TEXT[i]);
+        if (R[i] == NULL) return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&FastPathType);
+    if (PyModule_AddObject(m, "FastPath", (PyObject *)&FastPathType) < 0) { Py_DECREF(m); return NULL; }
+    PyObject *reasons = PyTuple_New(NREASONS);
+    if (reasons == NULL) { Py_DECREF(m); return NULL; }
+    for (int i = 0; i < NREASONS; i++) { Py_INCREF(R[i]); PyTuple_SET_ITEM(reasons, i, R[i]); }
+    if (PyModule_AddObject(m, "REASONS", reasons) < 0) { Py_DECREF(m); return NULL; }
+    return m;
+}

@@ -1,0 +1,269 @@
+"""The client order path's common case in one C call per read (``native/path.c``), and the
+Python that books what it did after the venue write.
+
+A client session with a ``ClientFastPath`` hands each read to ``on_read`` first (when nothing of
+an earlier read is buffered and no gap is queued). The C call takes the read's frames from the
+start for as long as each is an in-sequence NewOrderSingle the Python path would send to a FIX
+venue unchanged, and returns a record per order; what it leaves (an admin message, a cancel, a
+reject, a gap, a venue with a throttle, ...: ``REASONS``) goes to the session's Python path from
+that frame on, exactly as before. ``fallbacks`` counts why reads left the fast path.
+
+The records are booked here, in the order the frames came: the session's bookkeeping of
+``Session._on_message`` (token bucket, last-received time, message count), then the gateway's of
+``OrderGateway.on_new_order`` (counts, the audit trail's in / risk / out records, the order
+state, the stamps) through the same ``OrderGateway`` methods the Python path uses. A risk reject
+comes back as a record too and is answered by ``OrderGateway._reject``: the client gets the
+Python path's bytes. docs/gateway/native.md.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+
+from .fix.message import ShapedMessage
+from .fix.tags import MsgTypes as M
+from .fix.orders import NEW_ORDER_TAGS
+from .native import native_fix, native_path
+from .session.session import _ACTIVE
+from .transport.tcp import FixProtocol
+
+log = logging.getLogger("wirespeed.orders")
+
+
+# Value-pattern kinds of a shape's program (native/path.c checks each value in C against its kind)
+K_FIXED, K_DIGITS, K_INT, K_DECIMAL, K_TIME, K_TEXT, K_CHARSET = range(7)
+
+
+def _kind_of(pattern: str):
+    """(kind, min, max, bytes) for a value pattern the dictionary writes (``_value_pattern``), or
+    None for one the C checks do not know (the shape is then matched by its regular expression)."""
+    from .fix import dictionary as d
+    known = {"[0-9]{1,9}+": (K_DIGITS, 1, 9, b""), "[0-9]{3}": (K_DIGITS, 3, 3, b""),
+             d._DIGITS: (K_DIGITS, 1, 18, b""), d._INT: (K_INT, 1, 18, b""), d._DECIMAL_RE: (K_DECIMAL, 0, 0, b""),
+             d._TIMESTAMP_RE: (K_TIME, 0, 0, b""), "[^\x01]++": (K_TEXT, 0, 0, b""),
+             "[^\x01]++".replace("\\x01", "\x01"): (K_TEXT, 0, 0, b"")}
+    if pattern in known:
+        return known[pattern]
+    m = re.fullmatch(r"\[((?:\\.|[^\]\\])+)\]", pattern)
+    if m is not None:                       # a class of single characters (an enumeration)
+        chars = re.sub(r"\\(.)", r"\1", m.group(1))
+        if "".join(re.escape(c) for c in chars) == m.group(1) and "-" not in m.group(1).replace("\\-", ""):
+            return (K_CHARSET, 0, 0, chars.encode("latin-1"))
+        return None
+    literal = re.sub(r"\\(.)", r"\1", pattern)
+    if re.escape(literal) == pattern:      # a value the shape fixes (BeginString, MsgType, counts)
+        return (K_FIXED, 0, 0, literal.encode("latin-1"))
+    return None
+
+
+def shape_program(shape):
+    """The shape's fields as ((tag bytes, kind, min, max, bytes), ...) for the C matcher, or None
+    (a value pattern it does not know: the C path calls the shape's regular expression). The
+    program is read off the shape's own pattern text, so it checks what the pattern checks
+    (tests/gateway/test_fast_path.py fuzzes the two against each other)."""
+    pattern = shape.match.__self__.pattern
+    pos, out = 0, []
+    for k, tag in enumerate(shape.tags):
+        head = f"{tag}=("
+        if not pattern.startswith(head, pos):
+            return None
+        start = pos + len(head)
+        if k + 1 < len(shape.tags):
+            end = pattern.find(f")\x01{shape.tags[k + 1]}=(", start)
+        else:
+            end = len(pattern) - 2 if pattern.endswith(")\x01") else -1
+        if end < 0:
+            return None
+        kind = _kind_of(pattern[start:end])
+        if kind is None:
+            return None
+        out.append((tag.encode(), *kind))
+        pos = end + 2
+    return tuple(out) if pos == len(pattern) else None
+
+
+def fast_path_for(gw, session):
+    """A ``ClientFastPath`` for ``session`` of ``gw``, or None where the C path cannot stand in for
+    the Python one: not built or ``WIRESPEED_NATIVE=0``, a risk backend other than ``native``
+    (or one whose ``check`` is not the native core's), no data dictionary (no learned shapes)."""
+    from .fix import orders as fix_orders
+    from .risk import NativeRiskBackend
+    path, fix = native_path(), native_fix()
+    if path is None or fix is None or not gw.fast_path or fix_orders._NATIVE is None or fix_orders._VALUES is None:
+        return None
+    risk = gw.risk
+    if type(risk).check is not NativeRiskBackend.check or not hasattr(risk.model, "order"):
+        return None
+    if session.parser._dictionary is None:
+        return None
+    return ClientFastPath(gw, session)
+
+
+class ClientFastPath:
+    """One client session's fast path: the C ``FastPath`` and the booking of its records."""
+
+    __slots__ = ("gw", "session", "core", "slots", "fallbacks", "orders", "_venues_seen", "_run")
+
+    def __init__(self, gw, session):
+        from wirespeed.clock import fix_timestamp as real_timestamp
+
+        from . import orders as orders_mod
+        from .fix import orders as fix_orders
+        self.gw, self.session = gw, session
+        cfg = session.config
+        self.slots: dict = {}            # venue name -> (link, session, store, encode): FIX venues only
+        self._venues_seen = -1
+        ts = orders_mod.fix_timestamp    # (a test pins it there; the real one is rendered in C)
+        self.core = native_path().FastPath(
+            shapes=session.parser._dictionary.shapes, program_of=shape_program, frame_ok=native_fix().frame_ok, decode=fix_orders._NATIVE,
+            make_order=fix_orders._ORDER, values=fix_orders._VALUES, risk_order=gw.risk.model.order,
+            risk_clock=gw.risk.clock, timestamp=None if ts is real_timestamp else ts,
+            symbols={s.name: (s.index, s.tick.units, s.tick.decimals, s.name) for s in gw.symbols},
+            live=gw._live, session_index=gw._session_index, client_throttles=gw.client_throttles,
+            client_credit=gw.client_credit, routes=gw.routes, venues=gw.venues, slots=self.slots,
+            ids_next=gw._ids.__next__, client_id=cfg.target_comp_id, their_id=cfg.target_comp_id.encode(),
+            our_id=cfg.sender_comp_id.encode(), set_next_target=session.store.set_next_target, active=_ACTIVE,
+            limit=fix_orders.OrdType.LIMIT, tolerance=int(cfg.sending_time_tolerance_s),
+            check_latency=bool(cfg.check_latency), max_bytes=cfg.max_message_bytes)
+        self._run = self.core.run
+        # reason -> reads (or their rest) left to the Python path: the gateway's, over all sessions
+        self.fallbacks: Counter = gw.fast_fallbacks
+        self.orders = 0                       # orders the C path took (sent, or refused by risk)
+
+    def _refresh_slots(self) -> None:
+        """The FIX venues the C path may write to: no hardware encoder, a store that writes at
+        once (FsyncPolicy=always holds sends for their fsync: Python's). Rebuilt when a venue is
+        added or logs on (a new connection: a new write); a venue's state, throttle and credit
+        limit, and whether its session's write is still the one seen here, the C path reads per
+        order (a different write is called as it is)."""
+        slots = self.slots
+        slots.clear()
+        for name, link in self.gw.venues.items():
+            session = link.session
+            if link.ouch or link.fix_encoder is not None or not hasattr(session, "send_template"):
+                continue
+            if getattr(session.store, "deferred_sync", True) or not hasattr(session, "_write"):
+                continue
+            template = link.templates.get(True)
+            if template is None:
+                template = link.templates[True] = session.template(M.NEW_ORDER_SINGLE, NEW_ORDER_TAGS)
+            if not template:
+                continue
+            write = session._write
+            proto = getattr(write, "__self__", None)
+            if isinstance(proto, FixProtocol) and proto.transport is not None and write == proto._batched_write:
+                # (a transport's write straight, unless its WriteBatcher holds bytes of this turn)
+                direct = (write, proto._batcher, proto, proto.transport.write)
+            else:
+                direct = (write, None, None, write)
+            slots[name] = (link, session, session.store, template.encode, *direct)
+        self._venues_seen = self.gw.venue_epoch
+
+    def on_read(self, data: bytes, recv_ns: int):
+        """Take what the C path takes of ``data``; the rest (bytes) for the Python path, or None."""
+        if self.gw.venue_epoch != self._venues_seen:     # a venue added or (re)connected
+            self._refresh_slots()
+        s = self.session
+        now = s.clock()
+        # The session's token bucket as Session._on_message keeps it, for the messages taken here.
+        rate = s._rate
+        tokens = s._tokens + (now - s._tokens_at) * rate
+        if tokens > rate:
+            tokens = rate
+        budget = int(tokens)
+        pos = handled = 0
+        reason = None
+        try:
+            while True:
+                pos, records, reason = self._run(data, pos, recv_ns, s.store.next_target_seq, budget - handled)
+                for rec in records:
+                    handled += 1
+                    kind = rec[0]
+                    if kind == 0:
+                        self._sent(rec)
+                    elif kind == 1:
+                        self._refused(rec)
+                    else:
+                        self._failed(rec)
+                if reason != "risk_reject":
+                    break
+                self.fallbacks[reason] += 1      # (Python answers it; the C path goes on after it)
+                if pos >= len(data):
+                    reason = None
+                    break
+        finally:
+            if handled:
+                self.orders += handled
+                s._last_recv = now
+                s._test_req_sent_at = 0.0
+                s.messages_in += handled
+                s._tokens, s._tokens_at = tokens - handled, now
+        if isinstance(reason, BaseException):
+            raise reason
+        if pos >= len(data):
+            return None
+        self.fallbacks[reason] += 1
+        return data[pos:] if pos else data
+
+    def _message(self, match, shape, raw, recv_ns):
+        """The frame as the parser would have handed it over (for the trail's ``in`` record). The C
+        path matched it with the shape's program: the match is made here, off the hot path."""
+        if match is None:
+            match = shape.match(raw.decode("latin-1"))
+        return ShapedMessage(match, shape, raw, recv_ns, self.session.parser._dictionary)
+
+    def _sent(self, rec) -> None:
+        _, order, venue, values, t0, t1, t2, t3, m, shape, raw, seq, vseq, tw = rec
+        gw, client = self.gw, self.session
+        gw.counts["received"] += 1
+        if gw._auditing:
+            msg = self._message(m, shape, raw, t0)
+            gw.audit.record("in", {"client": client.config.target_comp_id, "msg": "D", "cl_ord_id": order.cl_ord_id,
+                                   "fields": msg.fields})
+        link = gw.venues[venue]
+        vs = link.session
+        vs._last_sent = vs.clock()      # (Session._record_and_write's bookkeeping after its write)
+        vs.messages_out += 1
+        gw._hop("venue send", venue, client.config.target_comp_id, t3 - tw)   # the write's system call
+        gw._new_order_sent(client, order, link, values[0], (t0, t1, t2, t3),
+                           list(zip(NEW_ORDER_TAGS, values)) if gw._auditing else None)
+
+    def _refused(self, rec) -> None:
+        """A risk reject: answered as the Python path answers it, in the reply context of its
+        inbound number (Session._to_app), which is consumed after."""
+        _, order, venue, mask, t0, t1, t2, m, shape, raw, seq = rec
+        gw, client = self.gw, self.session
+        client._in_reply_to = seq
+        try:
+            gw.counts["received"] += 1
+            if gw._auditing:
+                msg = self._message(m, shape, raw, t0)
+                gw.audit.record("in", {"client": client.config.target_comp_id, "msg": "D",
+                                       "cl_ord_id": order.cl_ord_id, "fields": msg.fields})
+            gw._stamp((t0, t1, t2, 0, venue, client.config.target_comp_id))
+            gw._reject(client, order, mask, venue=venue, hops=(t0, t1, t2))
+        finally:
+            client._in_reply_to = 0
+            client.store.set_next_target(seq + 1)
+
+    def _failed(self, rec) -> None:
+        """An error past the point of no return (the order id taken, maybe risk's reservation):
+        what the Python path has booked when the same error reaches it (the count, the trail's
+        in record, the order's state if risk accepted it, the inbound number consumed); the
+        caller raises the error after."""
+        _, order, venue, values, accepted, m, shape, raw, seq, t0 = rec
+        gw, client = self.gw, self.session
+        try:
+            gw.counts["received"] += 1
+            if gw._auditing:
+                gw.audit.record("in", {"client": client.config.target_comp_id, "msg": "D",
+                                       "cl_ord_id": self._message(m, shape, raw, t0).get(11, ""),
+                                       "fields": self._message(m, shape, raw, t0).fields})
+            if accepted:
+                gw._book_new(client, order, venue, values[0])
+        finally:
+            client.store.set_next_target(seq + 1)
+
+
+__all__ = ["ClientFastPath", "fast_path_for"]
