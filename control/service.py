@@ -126,7 +126,7 @@ async def serve(cfg: ControlServiceConfig, stop: asyncio.Event, out=sys.stdout) 
             where = f"{init.host}:{init.port}" if init is not None else "-"
             say(f"venue {m.config.name} session {name} {where} {link.state}")
         if m.feed is not None:
-            e = m.config.feed
+            e = m.feed.endpoint if hasattr(m.feed, "endpoint") else m.config.feed   # (announced ports)
             say(f"venue {m.config.name} feed {e.host}:{e.request_port} {'stale' if m.feed.stale else 'joined'}")
     say(f"listening fix {cfg.gateway.host}:{port} clients: {', '.join(c.comp_id for c in cfg.clients)} "
         f"(algo desk {cfg.desk.comp_id})")

@@ -56,7 +56,7 @@ class VenueEntry:
 
     def manager_config(self) -> VenueConfig:
         return VenueConfig(self.name, limits=self.limits, caps=self.caps, reconnect=self.reconnect,
-                           paths=self.paths, feed=self.feed if self.feed.request_port else None,
+                           paths=self.paths, feed=self.feed if self.feed.enabled else None,
                            cancel_on_stop=self.cancel_on_stop, logon_timeout_s=self.logon_timeout_s,
                            stop_timeout_s=self.stop_timeout_s)
 

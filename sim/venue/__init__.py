@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from wirespeed.clock import WALL, Clock
+from wirespeed.clock import WALL, Clock, now_ns
+from wirespeed.control.venues import announce as announcement
 from wirespeed.config import VenueConfig
 from wirespeed.symbols import SymbolTable
 
@@ -54,14 +55,30 @@ class SimVenue:
         self.acceptor = self.fix.acceptor
 
     async def start(self) -> int:
-        """Open every front end and the feed, then quote; returns the FIX port."""
+        """Open every front end and the feed, then quote; returns the FIX port. With
+        ``spec.announce_path`` the ports are announced there (before the FIX front opens, so a
+        counterparty that logs on finds the feed's ports already said; again once all are open)."""
         if self.feed is not None:
             await self.feed.start()
+        self.announce()
         self.core.start()
         await self.fix.start()
         if self.ouch is not None:
             await self.ouch.start()
+        self.announce()
         return self.port
+
+    def announce(self) -> None:
+        """Write where this venue listens to ``spec.announce_path`` (atomically; the format is
+        control/venues/announce.py's)."""
+        if not self.spec.announce_path:
+            return
+        data = {"venue": self.spec.name, "fix_port": self.fix.acceptor.port or self.spec.fix_port,
+                "ouch_port": (self.ouch.port or 0) if self.ouch is not None else 0, "started_ns": now_ns()}
+        if self.feed is not None:
+            data["feed"] = {"host": self.spec.host, "port": self.feed.port, "request_port": self.feed.request_port,
+                            "snapshot_port": self.feed.snapshot_port or 0, "session": self.spec.feed.session}
+        announcement.write(self.spec.announce_path, data)
 
     async def stop(self) -> None:
         await self.fix.stop()
