@@ -4,6 +4,9 @@ the counterparty is away comes after its next Logon by ResendRequest with PossDu
 the counterparty resends and the venue already took is ignored; a store that cannot be opened is
 an error naming its folder."""
 import asyncio
+import json
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +118,48 @@ async def test_a_venue_with_a_store_path_restarts_with_its_numbers_and_messages(
 def test_a_bad_store_path_names_its_key():
     with pytest.raises(ValueError, match=r"store_path: must be a folder path"):
         VenueSpec("ALPHA", store_path=3)
+
+
+PEER = Path(__file__).with_name("quickfix_resend_peer.py")   # QuickFIX in a process of its own
+
+
+@run_async(timeout=60)
+async def test_quickfix_gets_the_fills_made_while_it_was_away_by_resend(tmp_path):
+    """QuickFIX's own initiator (quickfix-py, ResetOnLogon=N, its FileStore) against the venue: the
+    fills the venue made while it was logged out reach it after its next Logon, by its own
+    ResendRequest, with PossDupFlag=Y."""
+    pytest.importorskip("quickfix")
+    from tests.gateway.test_quickfix_acceptor import quickfix_spec
+    venue = SimVenue(VenueSpec("ALPHA", ouch=False, symbols=SYMBOLS))
+    await venue.start()
+    cfg = tmp_path / "qf.cfg"
+    cfg.write_text("[DEFAULT]\nConnectionType=initiator\nReconnectInterval=1\nResetOnLogon=N\nResetOnLogout=N\n"
+                   f"ResetOnDisconnect=N\nFileStorePath={tmp_path / 'qfstore'}\nStartTime=00:00:00\n"
+                   f"EndTime=00:00:00\nHeartBtInt=30\nUseDataDictionary=Y\nDataDictionary={quickfix_spec('FIX44.xml')}\n"
+                   "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=QF\nTargetCompID=ALPHA\n"
+                   f"SocketConnectHost=127.0.0.1\nSocketConnectPort={venue.port}\n")
+    proc = await asyncio.create_subprocess_exec(sys.executable, str(PEER), str(cfg), str(tmp_path / "qflog"), "100.00",
+                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    try:
+        assert (await asyncio.wait_for(proc.stdout.readline(), 20)).strip() == b"acked"
+        assert (await asyncio.wait_for(proc.stdout.readline(), 20)).strip() == b"away"
+        owner = venue.fix.owners["ALPHA->QF"]
+        await until(lambda: not owner.session.active, "QuickFIX gone")
+        for qty in (20, 30):
+            venue.core.new_order(_Taker(), None, "T", "AAPL", Side.SELL, OrdType.LIMIT, TimeInForce.IOC, qty, 10_000)
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+        result = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
+    finally:
+        if proc.returncode is None:
+            proc.stdin.close()
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except asyncio.TimeoutError:
+                proc.kill()
+        await venue.stop()
+    assert result["logon"], result
+    got = [r for r in result["reports"] if r.get("150") == "F"]
+    assert [(r["11"], r["32"], r.get("43")) for r in got] == [("Q1", "20", "Y"), ("Q1", "30", "Y")], result
+    assert got[-1]["39"] == "2" and "122" in got[-1]
