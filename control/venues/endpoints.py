@@ -26,9 +26,9 @@ class PathEndpoint:
     session (default: the gateway's; two paths to one FIX venue are two sessions, so two
     CompIDs); protocol ``fix`` or ``ouch`` (then username/password: the SoupBinTCP login);
     reset_on_logon (fix): every Logon asks for a sequence reset, QuickFIX's ResetOnLogon=Y; by
-    default only the process's first Logon does (it has no store), and a lost connection is
-    recovered by ResendRequest / gap fill (the venue manager resets again only when the venue
-    comes back with numbers below ours: it lost its store)."""
+    default none does, and a lost connection is recovered by ResendRequest / gap fill (the venue
+    manager resets only when one side's numbers are below what the other expects: it lost its
+    store)."""
     name: str
     port: int
     host: str = "127.0.0.1"

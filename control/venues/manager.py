@@ -9,13 +9,14 @@ reached. ``poll()`` (the desk's periodic tick calls it) records each session goi
 coming back.
 
 Sequence recovery: a FIX session the manager owns keeps its numbers across connections
-(``PathEndpoint.reset_on_logon`` False, the default): only the process's first Logon asks for a
-reset (a new process has no store). After a lost connection the Logons carry the next numbers,
+(``PathEndpoint.reset_on_logon`` False, the default): no Logon asks for a reset (141=Y) unless the
+numbers disagree as below. After a lost connection the Logons carry the next numbers,
 and what the venue sent meanwhile (a fill on a resting order) comes by ResendRequest, PossDupFlag=Y,
 as the FIX session protocol says (the gateway drops a report it already applied by its ExecID).
 A venue that comes back with numbers below ours has lost its store (restarted without it): our
-session refuses its Logon (``MsgSeqNum too low``), and the manager asks for a reset on the next
-attempt (``sequence reset`` in ``events``). Either way the gateway then reconciles every order
+session refuses its Logon (``MsgSeqNum too low``); a venue that refuses ours as too low kept
+numbers this process does not have (the desk restarted: its store is in memory). Either way the
+manager asks for a reset on the next attempt (``sequence reset`` in ``events``). Either way the gateway then reconciles every order
 working there with OrderStatusRequests before new flow goes out: that covers what resend cannot
 give (an order the restarted venue no longer knows is ended Canceled, its shares go back to the
 parent; a fill is reported once). An OUCH session logs in at the next sequence number it has not
@@ -108,7 +109,8 @@ class VenueConfig:
 class VenueEvent:
     ts: float            # the manager's clock (seconds)
     link: str
-    what: str            # down | up | reconciling | retry
+    what: str            # down | up | reconciling | retry N in S | sequence reset | stopped; for link
+                         # "feed": stale | fresh | rejoin | rejoined HOST:PORT | rejoin failed
 
 
 class VenueManager:
@@ -126,11 +128,6 @@ class VenueManager:
             for p in config.paths:
                 if p.name not in orders.venues:
                     self.owned[p.name] = gateway.add_venue(p.endpoint(config.name), managed=True)
-            for p in config.paths:
-                session = getattr(self.owned.get(p.name), "session", None)
-                if session is not None and hasattr(session, "reset_next_logon") and not p.reset_on_logon:
-                    # This process has no store of the session: its first Logon starts the day at 1.
-                    session.reset_next_logon = True
         initiators = {**(initiators or {}), **self.owned}
         self._own_feed = feed is None and config.feed is not None and config.feed.enabled
         if self._own_feed:
@@ -171,8 +168,9 @@ class VenueManager:
 
     def _before_retry(self, name: str, attempt: int, delay: float) -> None:
         """Between two attempts of session ``name`` (its initiator calls the backoff): logged, and
-        if the connection that ended was refused because the venue's numbers were below ours, the
-        venue lost its store: the next Logon asks for a reset (then reconciled by status)."""
+        if the connection that ended was refused because one side's numbers were below what the
+        other expects (the venue lost its store, or this process has none of a venue that kept
+        its numbers), the next Logon asks for a reset (then reconciled by status)."""
         self._event(name, f"retry {attempt} in {delay:.3f}s")
         session = getattr(self.initiators.get(name), "session", None)
         why = getattr(session, "last_error", "")
@@ -180,7 +178,7 @@ class VenueManager:
             session.reset_next_logon = True
             session.last_error = ""
             self._event(name, "sequence reset")
-            log.warning("venue %s: session %s: %s; the venue lost its numbers (restarted without its store): "
+            log.warning("venue %s: session %s: %s; one side lost its numbers (restarted without its store): "
                         "the next Logon resets them, orders reconciled by status", self.config.name, name, why)
 
     def push_limits(self) -> int:

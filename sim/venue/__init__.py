@@ -6,7 +6,10 @@ SoupBinTCP front end, a venue-side latency model, and an ITCH 5.0 / MoldUDP64 fe
     venue.port, venue.ouch_port, venue.feed.port, venue.feed.request_port, venue.feed.snapshot_port
     venue.feed.subscribe(sink)                # in process: every book event
 
-``SimVenue(VenueConfig, SymbolTable)`` (the demo's one-venue config) still works.
+``SimVenue(VenueConfig, SymbolTable)`` (the demo's one-venue config) still works. A FIX
+session's numbers and sent messages outlive its connection (``spec.store_path``: on disk, so
+they outlive the venue too; fix.py); ``spec.announce_path``: where the venue announces its ports
+at each start (control/venues/announce.py's format).
 """
 from __future__ import annotations
 
