@@ -9,14 +9,17 @@ sees half of it)::
      "feed": {"host": "127.0.0.1", "port": 9100, "request_port": 9101, "snapshot_port": 9102,
               "session": "XNAS"}, "started_ns": 1764612345000000000}
 
-A venue manager whose ``FeedEndpoint.announce`` names the file joins the feed at the ports it
-announces (they win over the configured ones), and after the venue restarts (its feed said end of
-session and its sessions are back) reads it again, so a venue back on other ports is found.
-``read_feed(path, venue)`` is sans-IO apart from the read: every problem is a ``ValueError``
-naming the file and the key.
+With ``VenueSpec.announce_port`` the venue also serves the same object over TCP: a connection to
+that port gets it and is closed (a discovery port that stays where it is while the venue's feed
+moves). A venue manager whose ``FeedEndpoint.announce`` names the file, or ``tcp://HOST:PORT``,
+joins the feed at the ports it announces (they win over the configured ones), and after the
+venue restarts (its feed said end of session and its sessions are back) reads it again, so a
+venue back on other ports is found. ``parse(raw, where, venue)`` is sans-IO; ``read_feed`` (a
+file) and ``fetch`` (either) read it; every problem is a ``ValueError`` naming where and the key.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from dataclasses import dataclass
@@ -41,14 +44,54 @@ def _port(where: str, key: str, v) -> int:
     return v
 
 
+def tcp_address(where: str) -> tuple[str, int] | None:
+    """(host, port) of a ``tcp://HOST:PORT`` announcement, None for a file path; ValueError if bad."""
+    if not where.startswith("tcp://"):
+        return None
+    host, sep, port = where[len("tcp://"):].rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise ValueError(f"announce: must be a file path or tcp://HOST:PORT, not {where!r}")
+    return host, int(port)
+
+
 def read_feed(path: str | Path, venue: str) -> FeedAnnouncement:
-    """The feed the venue ``venue`` announces in ``path``."""
+    """The feed the venue ``venue`` announces in the file ``path``."""
     p = Path(path)
     try:
         with open(p, "rb") as f:
             raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise ValueError(f"{p}: cannot read the venue's announcement: {exc.strerror or exc}") from None
+    return parse(raw, str(p), venue)
+
+
+async def fetch(where: str, venue: str, timeout_s: float = 1.0) -> FeedAnnouncement:
+    """The feed ``venue`` announces at ``where``: a file, or ``tcp://HOST:PORT`` (read to its end,
+    at most ``MAX_BYTES``, within ``timeout_s``)."""
+    addr = tcp_address(where)
+    if addr is None:
+        return read_feed(where, venue)
+    writer = None
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(*addr), timeout_s)
+        raw = await asyncio.wait_for(reader.read(MAX_BYTES + 1), timeout_s)
+        while raw and len(raw) <= MAX_BYTES:
+            more = await asyncio.wait_for(reader.read(MAX_BYTES + 1 - len(raw)), timeout_s)
+            if not more:
+                break
+            raw += more
+    except (OSError, asyncio.TimeoutError) as exc:
+        why = "no answer in time" if isinstance(exc, asyncio.TimeoutError) else (exc.strerror or str(exc))
+        raise ValueError(f"{where}: cannot read the venue's announcement: {why}") from None
+    finally:
+        if writer is not None:
+            writer.close()
+    return parse(raw, where, venue)
+
+
+def parse(raw: bytes, where: str, venue: str) -> FeedAnnouncement:
+    """The feed ``venue`` announces in ``raw`` (read from ``where``, named in every error)."""
+    p = where
     if len(raw) > MAX_BYTES:
         raise ValueError(f"{p}: over {MAX_BYTES} bytes: not a venue announcement")
     try:
@@ -67,13 +110,13 @@ def read_feed(path: str | Path, venue: str) -> FeedAnnouncement:
         raise ValueError(f"{p}: feed.host: must be a host name, not {host!r}")
     if not isinstance(session, str) or len(session) > 10:
         raise ValueError(f"{p}: feed.session: a MoldUDP64 session is at most 10 characters, not {session!r}")
-    request = _port(str(p), "feed.request_port", feed.get("request_port"))
+    request = _port(p, "feed.request_port", feed.get("request_port"))
     if not request:
         raise ValueError(f"{p}: feed.request_port: the venue announces no request server (0)")
     started = data.get("started_ns", 0)
     if isinstance(started, bool) or not isinstance(started, int):
         raise ValueError(f"{p}: started_ns: must be an integer, not {started!r}")
-    return FeedAnnouncement(venue, host, request, _port(str(p), "feed.snapshot_port", feed.get("snapshot_port", 0)),
+    return FeedAnnouncement(venue, host, request, _port(p, "feed.snapshot_port", feed.get("snapshot_port", 0)),
                             session, started)
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from wirespeed.config import _comp_id, _host, _port
 from wirespeed.gateway.server import VenueEndpoint
 
+from .announce import tcp_address
+
 
 def _seconds(name: str, v, zero: bool = False) -> None:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= 0 if zero else v > 0) \
@@ -70,7 +72,8 @@ class FeedEndpoint:
     subscriber joins the live stream there and asks for gaps; 0: no feed); snapshot_port (0: none) its
     snapshot server for a late join; session: the MoldUDP64 session (default: the venue's name,
     at most 10 characters); retry_s / retries: the gap-recovery requests; max_held: the messages
-    held while a gap is recovered; announce: the venue's announcement file (``announce.py``):
+    held while a gap is recovered; announce: the venue's announcement, a file or
+    ``tcp://HOST:PORT`` (``announce.py``):
     its ports win over these, and it is read again when the venue restarts, so a venue back
     with its feed on other ports is found (request_port may then be 0)."""
     request_port: int = 0
@@ -84,7 +87,8 @@ class FeedEndpoint:
 
     def __post_init__(self) -> None:
         if not isinstance(self.announce, str) or "\x00" in self.announce:
-            raise ValueError(f"announce: must be a file path, not {self.announce!r}")
+            raise ValueError(f"announce: must be a file path or tcp://HOST:PORT, not {self.announce!r}")
+        tcp_address(self.announce)
         _port("request_port", self.request_port)
         _port("snapshot_port", self.snapshot_port)
         _host("host", self.host)

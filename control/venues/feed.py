@@ -20,7 +20,7 @@ from wirespeed.gateway.feed import BookReset, FeedSubscriber, FeedSymbol
 from wirespeed.gateway.feed.events import AddOrder, NonDisplayedTrade, OrderDelete, OrderExecuted, OrderReplace
 
 from ..marketdata import Quote, TradePrint
-from .announce import read_feed
+from .announce import fetch
 from .endpoints import FeedEndpoint
 
 log = logging.getLogger("wirespeed.control.feed")
@@ -73,14 +73,14 @@ class MarketFeed:
         """The venue said end of session (MoldUDP64 0xFFFF): nothing more comes on this join."""
         return self.subscriber.ended
 
-    def announced(self) -> FeedEndpoint:
-        """Where the venue's announcement file says its feed is now (the configured endpoint with
-        the announced host, ports and session); the configured one without an announcement file.
-        Raises ValueError naming the file and the key."""
+    async def announced(self) -> FeedEndpoint:
+        """Where the venue's announcement (a file, or tcp://HOST:PORT) says its feed is now (the
+        configured endpoint with the announced host, ports and session); the configured one
+        without one. Raises ValueError naming where and the key."""
         e = self.configured
         if not e.announce:
             return e
-        a = read_feed(e.announce, self.venue)
+        a = await fetch(e.announce, self.venue)
         return replace(e, host=a.host, request_port=a.request_port, snapshot_port=a.snapshot_port,
                        session=a.session or e.session)
 
@@ -89,7 +89,7 @@ class MarketFeed:
         the same ports or, read from its announcement, on the ones it has now); the books are
         rebuilt (snapshot, or the day from sequence 1) and every symbol seen is quoted again,
         empty until then. Raises ValueError (a bad announcement) before leaving the old join."""
-        endpoint = self.announced()
+        endpoint = await self.announced()
         await self.subscriber.stop()
         if endpoint != self.endpoint:
             log.warning("venue %s: feed moved to %s:%d (snapshot %d), as the venue announces", self.venue,
@@ -105,7 +105,7 @@ class MarketFeed:
 
     async def start(self) -> None:
         if self.joins == 0 and self.configured.announce:
-            self.endpoint = self.announced()          # the first join: where the venue says it is
+            self.endpoint = await self.announced()    # the first join: where the venue says it is
             self.subscriber = self._subscriber()
         await self.subscriber.start()
         self.joins += 1

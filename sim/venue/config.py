@@ -99,6 +99,8 @@ class VenueSpec:
     # Where the venue announces its ports each time it starts (control/venues/announce.py: a venue
     # manager reads it to find a restarted venue's feed on other ports); "": not announced.
     announce_path: str = ""
+    # ... and over TCP on this port (a connection gets the announcement and is closed); 0: not
+    announce_port: int = 0
 
     def __post_init__(self) -> None:
         for key in ("store_path", "announce_path"):
@@ -112,6 +114,7 @@ class VenueSpec:
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"host: a simulated venue listens on loopback, not {self.host!r}")
         _port("fix_port", self.fix_port)
+        _port("announce_port", self.announce_port)
         _port("ouch_port", self.ouch_port)
         for user, password in self.ouch_users.items():
             if not 0 < len(user) <= 6 or len(password) > 10:

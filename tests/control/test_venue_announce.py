@@ -3,7 +3,7 @@ its ports in a file each time it starts (control/venues/announce.py's format), a
 manager joins (and after a restart rejoins) the feed where it says; a bad announcement is an
 error naming the file and the key."""
 import asyncio
-import json
+import socket
 
 import pytest
 
@@ -11,7 +11,7 @@ from wirespeed.config import GatewayConfig, RiskConfig, SymbolConfig, SymbolLimi
 from wirespeed.control.service import DeskService
 from wirespeed.control.service_config import ControlServiceConfig, VenueEntry
 from wirespeed.control.venues import FeedEndpoint, PathEndpoint, ReconnectPolicy
-from wirespeed.control.venues.announce import read_feed
+from wirespeed.control.venues.announce import fetch, read_feed
 from wirespeed.enums import Side
 from wirespeed.gateway.service_config import ClientSessionConfig
 from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
@@ -29,13 +29,25 @@ async def until(cond, what: str, tries: int = 500):
     raise AssertionError(what)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("how", ["file", "tcp"])
 @run_async(timeout=60)
-async def test_a_restarted_venue_with_its_feed_on_other_ports_is_rejoined_where_it_announces(tmp_path):
-    where = str(tmp_path / "xnas.json")
-    venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS, announce_path=where))
+async def test_a_restarted_venue_with_its_feed_on_other_ports_is_rejoined_where_it_announces(tmp_path, how):
+    # the announcement in a file, or served on a discovery port that stays where it is
+    if how == "file":
+        where, spec_kw = str(tmp_path / "xnas.json"), {"announce_path": str(tmp_path / "xnas.json")}
+    else:
+        port = free_port()
+        where, spec_kw = f"tcp://127.0.0.1:{port}", {"announce_port": port}
+    venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS, **spec_kw))
     await venue.start()
     old = (venue.feed.request_port, venue.feed.snapshot_port)
-    assert json.loads(open(where).read())["feed"]["request_port"] == old[0]
+    assert (await fetch(where, "XNAS")).request_port == old[0]
     svc = DeskService(ControlServiceConfig(
         clients=(ClientSessionConfig("CLIENT1"),),
         # no feed port configured: the announcement says where
@@ -53,7 +65,7 @@ async def test_a_restarted_venue_with_its_feed_on_other_ports_is_rejoined_where_
         await until(lambda: (m.poll(), m.state)[1] == "down", "down")
         # back on its FIX port, its feed on new ports (any free ones), announced again
         venue = SimVenue(VenueSpec("XNAS", ouch=False, fix_port=port, symbols=(
-            VenueSymbol("MSFT", "0.01", "411.00", levels=3, level_qty=300),), announce_path=where))
+            VenueSymbol("MSFT", "0.01", "411.00", levels=3, level_qty=300),), **spec_kw))
         await venue.start()
         new = (venue.feed.request_port, venue.feed.snapshot_port)
         assert new != old
@@ -95,3 +107,12 @@ def test_an_announcement_is_read_back_as_written(tmp_path):
     a = read_feed(p, "XNAS")
     assert (a.request_port, a.snapshot_port, a.session, a.started_ns) == (9101, 9102, "XNAS", 5)
     assert [x.name for x in tmp_path.iterdir()] == ["a.json"]           # no temporary left behind
+
+
+@run_async
+async def test_an_announcement_over_tcp_that_cannot_be_read_says_where():
+    port = free_port()
+    with pytest.raises(ValueError, match=rf"tcp://127.0.0.1:{port}: cannot read the venue's announcement"):
+        await fetch(f"tcp://127.0.0.1:{port}", "XNAS")
+    with pytest.raises(ValueError, match=r"announce: must be a file path or tcp://HOST:PORT, not 'tcp://x'"):
+        FeedEndpoint(announce="tcp://x")
