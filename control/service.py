@@ -20,7 +20,7 @@ import asyncio
 import logging
 import sys
 
-from wirespeed.clock import WALL
+from wirespeed.clock import WALL, ScaledClock
 from wirespeed.gateway.audit import AuditTrail
 from wirespeed.gateway.server import Gateway
 from wirespeed.symbols import table_from_config
@@ -35,9 +35,12 @@ log = logging.getLogger("wirespeed.control.service")
 
 
 class DeskService:
-    def __init__(self, cfg: ControlServiceConfig, clock=WALL, configs=None):
-        """clock: the desk's (the demo's is accelerated); configs: the algorithms' config factory
-        (default: ``cfg.algo``'s; the demo's builds VWAP's profile from its own flow)."""
+    def __init__(self, cfg: ControlServiceConfig, clock=None, configs=None):
+        """clock: the desk's (default: the wall clock, or ``desk.speed`` times faster; the demo's
+        is its own accelerated one); configs: the algorithms' config factory (default:
+        ``cfg.algo``'s; the demo's builds VWAP's profile from its own flow)."""
+        if clock is None:
+            clock = WALL if cfg.desk.speed == 1 else ScaledClock(cfg.desk.speed)
         self.cfg, self.clock = cfg, clock
         self.symbols = table_from_config(cfg.symbols)
         audit = AuditTrail(cfg.audit.directory, fsync=cfg.audit.fsync) if cfg.audit.directory else None
@@ -126,10 +129,10 @@ async def serve(cfg: ControlServiceConfig, stop: asyncio.Event, out=sys.stdout) 
             where = f"{init.host}:{init.port}" if init is not None else "-"
             say(f"venue {m.config.name} session {name} {where} {link.state}")
         if m.feed is not None:
-            e = m.config.feed
+            e = m.feed.endpoint if hasattr(m.feed, "endpoint") else m.config.feed   # (announced ports)
             say(f"venue {m.config.name} feed {e.host}:{e.request_port} {'stale' if m.feed.stale else 'joined'}")
     say(f"listening fix {cfg.gateway.host}:{port} clients: {', '.join(c.comp_id for c in cfg.clients)} "
-        f"(algo desk {cfg.desk.comp_id})")
+        f"(algo desk {cfg.desk.comp_id}{f', clock at {cfg.desk.speed:g}x' if cfg.desk.speed != 1 else ''})")
     try:
         await stop.wait()
     finally:

@@ -22,6 +22,7 @@ from wirespeed.gateway.service_config import AuditConfig, ClientSessionConfig, T
 
 from .algorithms import AdaptiveConfig, IcebergConfig, IsConfig, PovConfig, TwapConfig
 from .algorithms.vwap import VolumeProfile, VwapConfig
+from .live.history import SymbolHistory
 from .analytics.impact import ImpactModel
 from .model import ExecutionRefused, Urgency
 from .paths import PathConfig
@@ -56,7 +57,7 @@ class VenueEntry:
 
     def manager_config(self) -> VenueConfig:
         return VenueConfig(self.name, limits=self.limits, caps=self.caps, reconnect=self.reconnect,
-                           paths=self.paths, feed=self.feed if self.feed.request_port else None,
+                           paths=self.paths, feed=self.feed if self.feed.enabled else None,
                            cancel_on_stop=self.cancel_on_stop, logon_timeout_s=self.logon_timeout_s,
                            stop_timeout_s=self.stop_timeout_s)
 
@@ -72,14 +73,19 @@ class DeskConfig:
     (nothing sent; their children stay at the venues unless a venue's cancel_on_stop cancels
     them); stop_timeout_s: how long the stop waits for the parents' cancels; tick_s: the desk's
     periodic tick (venue availability, paused children, parents' ends); max_parents: working at
-    once."""
+    once; speed: the desk's clock runs this many times faster than wall time (a ScaledClock: a
+    scripted session in less time, the same decisions; StartTime / EndTime / DurationSecs are on
+    it), 1: the wall clock."""
     comp_id: str = "CONTROL"
     on_stop: Literal["cancel", "leave"] = "cancel"
     stop_timeout_s: float = 5.0
     tick_s: float = 0.05
     max_parents: int = 1000
+    speed: float = 1.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.speed, bool) or not isinstance(self.speed, (int, float)) or not 0 < self.speed <= 1000:
+            raise ValueError(f"speed: must be a number in (0, 1000] (times wall time), not {self.speed!r}")
         _comp_id("comp_id", self.comp_id)
         _seconds("stop_timeout_s", self.stop_timeout_s)
         _seconds("tick_s", self.tick_s)
@@ -96,7 +102,11 @@ class AlgoDefaults:
     volume: expected_volume_per_s (shares a second traded in a symbol on all venues; 0: they are
     refused, saying so); volume_fractions: its split over the parent's horizon in equal bins
     (empty: flat), VWAP's profile; sigma_ticks (volatility, ticks per square-root second),
-    half_spread_ticks and risk_aversion: IS's Almgren-Chriss inputs (ADAPTIVE's too)."""
+    half_spread_ticks and risk_aversion: IS's Almgren-Chriss inputs (ADAPTIVE's too); finish_s:
+    the schedule ends this long before the parent's end (the rest of it mops up).
+    history: per symbol, a history file (``control/live/history.py``: the day's volume, its
+    intraday profile, sigma and half spread); a symbol with one gets its VWAP profile and its IS
+    inputs from it (the rate and fractions above are then for the others)."""
     decision_s: float = 10.0
     min_child: int = 100
     urgency: Literal["passive", "mid", "cross"] = "passive"
@@ -107,10 +117,22 @@ class AlgoDefaults:
     sigma_ticks: float = 0.05
     half_spread_ticks: float = 0.5
     risk_aversion: float = 0.0
+    finish_s: float = 60.0
+    history: dict[str, str] = field(default_factory=dict)
+    histories: dict = field(init=False, default_factory=dict, repr=False, compare=False)   # loaded
 
     def __post_init__(self) -> None:
+        if not isinstance(self.history, dict):
+            raise ValueError(f"history: must be a table of symbol = file, not {self.history!r}")
+        for symbol, path in self.history.items():
+            if not isinstance(path, str) or not path:
+                raise ValueError(f"history.{symbol}: must be a file path, not {path!r}")
+            try:
+                self.histories[symbol] = SymbolHistory.load(path, symbol)
+            except ValueError as exc:
+                raise ValueError(f"history.{symbol}: {exc}") from None
         # the algorithms' own checks, their refusal said against this table's key
-        for keys, check in ((("decision_s", "min_child", "urgency"), lambda: TwapConfig(**self._base())),
+        for keys, check in ((("decision_s", "min_child", "urgency", "finish_s"), lambda: TwapConfig(**self._base())),
                             (("pov_rate",), self._pov)):
             try:
                 check()
@@ -131,7 +153,8 @@ class AlgoDefaults:
             raise ValueError(f"risk_aversion: must be >= 0, not {self.risk_aversion!r}")
 
     def _base(self) -> dict:
-        return dict(decision_s=self.decision_s, min_child=self.min_child, urgency=Urgency(self.urgency))
+        return dict(decision_s=self.decision_s, min_child=self.min_child, urgency=Urgency(self.urgency),
+                    finish_s=self.finish_s)
 
     def _pov(self, rate: float | None = None, **kw) -> PovConfig:
         r = self.pov_rate if rate is None else rate
@@ -149,11 +172,26 @@ class AlgoDefaults:
             return IcebergConfig(display_qty=self.iceberg_display or max(100, parent.qty // 40), **base)
         if name not in ("vwap", "is", "adaptive"):
             raise ExecutionRefused(f"TargetStrategy(847): unknown strategy {name!r}")
-        if not self.expected_volume_per_s:
-            raise ExecutionRefused(f"TargetStrategy(847): {name} needs the market's volume "
-                                   "(algo.expected_volume_per_s), which this desk service was not given")
         horizon_s = (parent.end_ns - parent.start_ns) / 1e9
-        expected = self.expected_volume_per_s * horizon_s
+        hist = self.histories.get(parent.symbol)
+        sigma, half_spread = self.sigma_ticks, self.half_spread_ticks
+        if hist is not None:
+            # From the symbol's history: its day's profile and what it expects over this horizon.
+            profile = hist.profile(parent.start_ns)
+            expected = profile.between(parent.start_ns, parent.end_ns)
+            if not expected > 0:
+                raise ExecutionRefused(f"TargetStrategy(847): {name}: the history of {parent.symbol} "
+                                       f"(algo.history.{parent.symbol}) expects no volume over the parent's horizon "
+                                       f"(its session is {hist.open_s}-{hist.close_s} s after midnight)")
+            if name == "vwap":
+                return VwapConfig(profile=profile, **base)
+            sigma, half_spread = hist.sigma_ticks, hist.half_spread_ticks
+        elif not self.expected_volume_per_s:
+            raise ExecutionRefused(f"TargetStrategy(847): {name} needs the market's volume "
+                                   f"(algo.expected_volume_per_s), which this desk service was not given, or "
+                                   f"{parent.symbol}'s history (algo.history.{parent.symbol})")
+        else:
+            expected = self.expected_volume_per_s * horizon_s
         if name == "vwap":
             fr = self.volume_fractions or (1.0,)
             n, span = len(fr), parent.end_ns - parent.start_ns
@@ -163,8 +201,8 @@ class AlgoDefaults:
                               **base)
         sym = symbols.by_name(parent.symbol) if symbols is not None else None
         mid = sym.reference_ticks if sym is not None else 1
-        params = ImpactModel().ac_params(parent.qty, horizon_s, expected, mid, self.half_spread_ticks,
-                                         self.sigma_ticks, self.risk_aversion)
+        params = ImpactModel().ac_params(parent.qty, horizon_s, expected, mid, half_spread, sigma,
+                                         self.risk_aversion)
         is_cfg = IsConfig(params=params, decision_s=self.decision_s, min_child=self.min_child)
         if name == "is":
             return is_cfg
@@ -212,6 +250,10 @@ class ControlServiceConfig:
                     raise ValueError(f"venues[{i}].paths[{j}].name: {p.name!r} is a session of {sessions[p.name]} "
                                      "already")
                 sessions[p.name] = f"venues[{i}]"
+        names = {sym.name for sym in self.symbols}
+        for symbol in self.algo.history:
+            if symbol not in names:
+                raise ValueError(f"algo.history.{symbol}: not a configured symbol (symbols: {', '.join(sorted(names))})")
         for i, c in enumerate(self.clients):
             # a client's own orders go to a gateway venue session: a path's name
             if c.route and c.route not in sessions:

@@ -39,6 +39,9 @@ class VenueEndpoint:
                                          # paths to one venue are two sessions, so two CompIDs
     encoder: str = "software"            # "verilator": new-order frames from the Verilated encoder (OUCH
                                          # Enter Order, FIX NewOrderSingle; gateway/hw_encoder.py)
+    reset_on_logon: bool = True          # fix: every Logon asks for a sequence reset (141=Y); False: the
+                                         # numbers go on across connections (a lost link is recovered
+                                         # by ResendRequest), QuickFIX's ResetOnLogon=N
 
 
 class Gateway:
@@ -112,7 +115,7 @@ class Gateway:
                 self.initiators[v.name] = ouch  # starts, stops and waits like an initiator
             return ouch
         session = Session(SessionConfig(sender_comp_id=v.sender_comp_id or gw.comp_id, target_comp_id=v.comp_id,
-                                        role="initiator",
+                                        role="initiator", reset_on_logon=v.reset_on_logon,
                                         heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
         hw = make_fix_encoder(v.encoder, self.symbols, session.config.sender_comp_id, v.comp_id,
                               session.config.begin_string)

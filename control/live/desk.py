@@ -30,7 +30,7 @@ from ..marketdata import MarketData, MarketState, Quote, TradePrint
 from ..model import ExecutionRefused, ParentOrder, make_parent
 from ..routing import Router, RouterConfig, VenueInfo
 from ..runner import ParentRunner
-from ..tca.tape import MarketRecord
+from ..tca.tape import MarketRecord, ParentRecord
 from .child_session import ControlSession
 from .context import LiveContext
 from .amend import parse_amend
@@ -206,6 +206,11 @@ class AlgoDesk:
         log.info("parent %s replaced (%s -> %s): qty %d, end %d, limit %s; %d children past the limit canceled",
                  p.order_id, old_cl, cl, am.order.qty, am.order.end_ns, am.order.limit, len(past))
         self._report(p, "5", p.status, orig=old_cl)
+        # The new plan on the tape (TCA reports each plan's fill rate and arrival, and the whole
+        # parent's from its first): what it works, from when, to when, at which mid.
+        r = am.remaining
+        p.runner.tape.add(ParentRecord(now, r.parent_id, r.symbol, int(r.side), r.qty, r.start_ns, r.end_ns,
+                                       r.limit or 0, p.algo, p.runner.market.mid() or 0.0))
         p.runner.replan(new_algo, now, past)
         self._check_done(p)
         return True

@@ -28,6 +28,12 @@ def text_report(r: TcaResult, tick: float = 1.0) -> str:
     for v in r.venues:
         lines.append(f"  {v.venue:<8} {v.sent:>8,} {v.filled:>9,} {v.fill_rate:>7.1%} {v.avg_px * tick:>9.4f} "
                      f"{v.fees * tick:>9.2f} {v.fills:>7} {v.rejects:>8}")
+    if len(r.segments) > 1:            # replaced while it ran: each plan's own figures
+        t0 = r.segments[0].start_ns
+        lines.append("  plan  from (s)  planned    filled   fill%  arrival mid  slippage bps  sched gap")
+        for i, g in enumerate(r.segments, 1):
+            lines.append(f"  {i:>4} {(g.start_ns - t0) / 1e9:>9.1f} {g.qty:>8,} {g.filled:>9,} {g.fill_rate:>7.1%} "
+                         f"{g.arrival_mid * tick:>12.4f} {g.slippage_bps:>13.2f} {g.schedule_gap:>10,.0f}")
     return "\n".join(lines)
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from wirespeed.config import _comp_id, _host, _port
 from wirespeed.gateway.server import VenueEndpoint
 
+from .announce import tcp_address
+
 
 def _seconds(name: str, v, zero: bool = False) -> None:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= 0 if zero else v > 0) \
@@ -24,7 +26,11 @@ class PathEndpoint:
     e.g. ``BRAVO-A``); host/port: where it connects (the venue, or a relay in front of it);
     comp_id: the venue's CompID (default: the venue's name); sender_comp_id: ours on this
     session (default: the gateway's; two paths to one FIX venue are two sessions, so two
-    CompIDs); protocol ``fix`` or ``ouch`` (then username/password: the SoupBinTCP login)."""
+    CompIDs); protocol ``fix`` or ``ouch`` (then username/password: the SoupBinTCP login);
+    reset_on_logon (fix): every Logon asks for a sequence reset, QuickFIX's ResetOnLogon=Y; by
+    default none does, and a lost connection is recovered by ResendRequest / gap fill (the venue
+    manager resets only when one side's numbers are below what the other expects: it lost its
+    store)."""
     name: str
     port: int
     host: str = "127.0.0.1"
@@ -33,8 +39,11 @@ class PathEndpoint:
     protocol: str = "fix"
     username: str = ""
     password: str = ""
+    reset_on_logon: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.reset_on_logon, bool):
+            raise ValueError(f"reset_on_logon: must be true or false, not {self.reset_on_logon!r}")
         if not isinstance(self.name, str) or not self.name or not self.name.replace("-", "").isalnum() \
                 or not self.name.isascii():
             raise ValueError(f"name: must be ASCII letters, digits and '-' (the ExDestination), not {self.name!r}")
@@ -53,7 +62,8 @@ class PathEndpoint:
 
     def endpoint(self, venue: str) -> VenueEndpoint:
         return VenueEndpoint(self.name, self.host, self.port, self.comp_id or venue, protocol=self.protocol,
-                             username=self.username, password=self.password, sender_comp_id=self.sender_comp_id)
+                             username=self.username, password=self.password, sender_comp_id=self.sender_comp_id,
+                             reset_on_logon=self.reset_on_logon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +72,10 @@ class FeedEndpoint:
     subscriber joins the live stream there and asks for gaps; 0: no feed); snapshot_port (0: none) its
     snapshot server for a late join; session: the MoldUDP64 session (default: the venue's name,
     at most 10 characters); retry_s / retries: the gap-recovery requests; max_held: the messages
-    held while a gap is recovered."""
+    held while a gap is recovered; announce: the venue's announcement, a file or
+    ``tcp://HOST:PORT`` (``announce.py``):
+    its ports win over these, and it is read again when the venue restarts, so a venue back
+    with its feed on other ports is found (request_port may then be 0)."""
     request_port: int = 0
     host: str = "127.0.0.1"
     snapshot_port: int = 0
@@ -70,8 +83,12 @@ class FeedEndpoint:
     retry_s: float = 0.05
     retries: int = 5
     max_held: int = 50_000
+    announce: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.announce, str) or "\x00" in self.announce:
+            raise ValueError(f"announce: must be a file path or tcp://HOST:PORT, not {self.announce!r}")
+        tcp_address(self.announce)
         _port("request_port", self.request_port)
         _port("snapshot_port", self.snapshot_port)
         _host("host", self.host)
@@ -82,3 +99,8 @@ class FeedEndpoint:
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{key}: must be a positive integer, not {v!r}")
+
+    @property
+    def enabled(self) -> bool:
+        """A feed to join: a request server configured, or announced by the venue."""
+        return bool(self.request_port or self.announce)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from wirespeed.enums import Side
 from wirespeed.gateway.feed import BookReset, FeedSubscriber, FeedSymbol
 from wirespeed.gateway.feed.events import AddOrder, NonDisplayedTrade, OrderDelete, OrderExecuted, OrderReplace
 
 from ..marketdata import Quote, TradePrint
+from .announce import fetch
 from .endpoints import FeedEndpoint
 
 log = logging.getLogger("wirespeed.control.feed")
@@ -31,6 +33,7 @@ MAX_PRICES = 100_000
 class MarketFeed:
     def __init__(self, venue: str, endpoint: FeedEndpoint, symbols, clock, sink, *, levels: int = 5):
         self.venue, self.endpoint, self.clock, self.sink, self.levels = venue, endpoint, clock, sink, levels
+        self.configured = endpoint           # ``endpoint`` is where it is joined now (announced ports)
         fsyms = [FeedSymbol.of(s.name, s.index, s.tick) for s in symbols]
         self._fsyms = fsyms
         self.subscriber = self._subscriber()
@@ -70,11 +73,28 @@ class MarketFeed:
         """The venue said end of session (MoldUDP64 0xFFFF): nothing more comes on this join."""
         return self.subscriber.ended
 
+    async def announced(self) -> FeedEndpoint:
+        """Where the venue's announcement (a file, or tcp://HOST:PORT) says its feed is now (the
+        configured endpoint with the announced host, ports and session); the configured one
+        without one. Raises ValueError naming where and the key."""
+        e = self.configured
+        if not e.announce:
+            return e
+        a = await fetch(e.announce, self.venue)
+        return replace(e, host=a.host, request_port=a.request_port, snapshot_port=a.snapshot_port,
+                       session=a.session or e.session)
+
     async def rejoin(self) -> None:
-        """Join the feed again from scratch (a venue restarted: a new day of sequence numbers on
-        the same ports); the books are rebuilt (snapshot, or the day from sequence 1) and every
-        symbol seen is quoted again, empty until then."""
+        """Join the feed again from scratch (a venue restarted: a new day of sequence numbers, on
+        the same ports or, read from its announcement, on the ones it has now); the books are
+        rebuilt (snapshot, or the day from sequence 1) and every symbol seen is quoted again,
+        empty until then. Raises ValueError (a bad announcement) before leaving the old join."""
+        endpoint = await self.announced()
         await self.subscriber.stop()
+        if endpoint != self.endpoint:
+            log.warning("venue %s: feed moved to %s:%d (snapshot %d), as the venue announces", self.venue,
+                        endpoint.host, endpoint.request_port, endpoint.snapshot_port)
+            self.endpoint = endpoint
         self._prices.clear()
         self._dirty.update(self._seen)
         self.subscriber = self._subscriber()
@@ -84,6 +104,9 @@ class MarketFeed:
             asyncio.get_running_loop().call_soon(self._publish)
 
     async def start(self) -> None:
+        if self.joins == 0 and self.configured.announce:
+            self.endpoint = await self.announced()    # the first join: where the venue says it is
+            self.subscriber = self._subscriber()
         await self.subscriber.start()
         self.joins += 1
         log.info("venue %s: feed joined at %s:%d (session %s)", self.venue, self.endpoint.host,

@@ -6,13 +6,23 @@ reconnect policy, its limits in the gateway and the risk tables, its daily caps 
 ``FixInitiator`` / ``OuchVenueSession`` call it between attempts) and hands the venue's caps to
 the desk's ``Breakers``, which stop the venue and cancel its working children when one is
 reached. ``poll()`` (the desk's periodic tick calls it) records each session going down and
-coming back. Recovery after a reconnect is the gateway's engine's: its FIX venue sessions log on
-with ResetSeqNumFlag (an initiator's default) and the gateway reconciles every order working there
-with OrderStatusRequests before new flow goes out, so what the venue did while the link was down
-(a fill, a cancel) reaches the client once; an OUCH session logs in at the next sequence number it
-has not seen, and the venue replays the rest. Until a link is reconciled its state is
-``reconciling``, not ``up``: the desk routes nothing there (its venue breaker counts only ``up``
-links) and the gateway refuses new orders to it.
+coming back.
+
+Sequence recovery: a FIX session the manager owns keeps its numbers across connections
+(``PathEndpoint.reset_on_logon`` False, the default): no Logon asks for a reset (141=Y) unless the
+numbers disagree as below. After a lost connection the Logons carry the next numbers,
+and what the venue sent meanwhile (a fill on a resting order) comes by ResendRequest, PossDupFlag=Y,
+as the FIX session protocol says (the gateway drops a report it already applied by its ExecID).
+A venue that comes back with numbers below ours has lost its store (restarted without it): our
+session refuses its Logon (``MsgSeqNum too low``); a venue that refuses ours as too low kept
+numbers this process does not have (the desk restarted: its store is in memory). Either way the
+manager asks for a reset on the next attempt (``sequence reset`` in ``events``). Either way the gateway then reconciles every order
+working there with OrderStatusRequests before new flow goes out: that covers what resend cannot
+give (an order the restarted venue no longer knows is ended Canceled, its shares go back to the
+parent; a fill is reported once). An OUCH session logs in at the next sequence number it has not
+seen, and the venue replays the rest. Until a link is reconciled its state is ``reconciling``, not
+``up``: the desk routes nothing there (its venue breaker counts only ``up`` links) and the gateway
+refuses new orders to it.
 
 Owning its sessions: with ``VenueConfig.paths`` and ``gateway=`` (the ``Gateway``), the manager
 builds one gateway venue session per path (``Gateway.add_venue(..., managed=True)``: the gateway
@@ -45,6 +55,10 @@ from .limits import VenueLimits, tightened
 from .reconnect import Backoff, ReconnectPolicy
 
 log = logging.getLogger("wirespeed.control.venues")
+#: What our session says when the venue's numbers went below ours (gateway/session: on its Logon,
+#: or refusing ours): the venue restarted without its store.
+TOO_LOW = "MsgSeqNum too low"
+REJOIN_RETRY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +109,8 @@ class VenueConfig:
 class VenueEvent:
     ts: float            # the manager's clock (seconds)
     link: str
-    what: str            # down | up | reconciling | retry
+    what: str            # down | up | reconciling | retry N in S | sequence reset | stopped; for link
+                         # "feed": stale | fresh | rejoin | rejoined HOST:PORT | rejoin failed
 
 
 class VenueManager:
@@ -114,7 +129,7 @@ class VenueManager:
                 if p.name not in orders.venues:
                     self.owned[p.name] = gateway.add_venue(p.endpoint(config.name), managed=True)
         initiators = {**(initiators or {}), **self.owned}
-        self._own_feed = feed is None and config.feed is not None and config.feed.request_port != 0
+        self._own_feed = feed is None and config.feed is not None and config.feed.enabled
         if self._own_feed:
             if market is None:
                 raise ValueError(f"venue {config.name}: feed: the manager needs a market sink (the desk's on_market)")
@@ -122,6 +137,7 @@ class VenueManager:
         self.feed = feed
         self._started = False
         self._rejoin: asyncio.Task | None = None
+        self._rejoin_after = 0.0             # a failed rejoin (no announcement yet) is tried again after
         missing = [n for n in config.sessions if n not in orders.venues]
         if missing:
             raise ValueError(f"venue {config.name}: links: {', '.join(missing)} is no gateway venue session "
@@ -144,11 +160,26 @@ class VenueManager:
             # One draw sequence per session, all from the venue's seed: a replay is exact.
             p = self.config.reconnect
             b = Backoff(ReconnectPolicy(p.initial_s, p.max_s, p.jitter, p.seed * 1009 + i),
-                        on_delay=lambda attempt, d, name=name: self._event(name, f"retry {attempt} in {d:.3f}s"))
+                        on_delay=lambda attempt, d, name=name: self._before_retry(name, attempt, d))
             init.backoff = b
             self.backoffs[name] = b
         if self.breakers is not None and self.config.caps != VenueCaps():
             self.breakers.caps[self.config.name] = self.config.caps
+
+    def _before_retry(self, name: str, attempt: int, delay: float) -> None:
+        """Between two attempts of session ``name`` (its initiator calls the backoff): logged, and
+        if the connection that ended was refused because one side's numbers were below what the
+        other expects (the venue lost its store, or this process has none of a venue that kept
+        its numbers), the next Logon asks for a reset (then reconciled by status)."""
+        self._event(name, f"retry {attempt} in {delay:.3f}s")
+        session = getattr(self.initiators.get(name), "session", None)
+        why = getattr(session, "last_error", "")
+        if isinstance(why, str) and TOO_LOW in why and hasattr(session, "reset_next_logon"):
+            session.reset_next_logon = True
+            session.last_error = ""
+            self._event(name, "sequence reset")
+            log.warning("venue %s: session %s: %s; one side lost its numbers (restarted without its store): "
+                        "the next Logon resets them, orders reconciled by status", self.config.name, name, why)
 
     def push_limits(self) -> int:
         """The venue's limits into the gateway: credit and rate on each of its sessions, per-symbol
@@ -228,8 +259,14 @@ class VenueManager:
     async def _rejoin_feed(self) -> None:
         try:
             await self.feed.rejoin()
-            log.warning("venue %s: feed rejoined after the venue ended its session", self.config.name)
-        except OSError as exc:
+            e = self.feed.endpoint
+            self._event("feed", f"rejoined {e.host}:{e.request_port}")
+            log.warning("venue %s: feed rejoined at %s:%d after the venue ended its session", self.config.name,
+                        e.host, e.request_port)
+        except (OSError, ValueError) as exc:
+            # (an announcement not there yet, or bad: tried again a second later, said each time)
+            self._rejoin_after = self.clock() + REJOIN_RETRY_S
+            self._event("feed", "rejoin failed")
             log.warning("venue %s: feed rejoin failed: %s", self.config.name, exc)
         finally:
             self._rejoin = None
@@ -242,7 +279,8 @@ class VenueManager:
         return "up" if "up" in states else "reconciling" if "reconciling" in states else "down"
 
     def poll(self) -> None:
-        if self._own_feed and self.feed.ended and self._rejoin is None and self.state == "up":
+        if self._own_feed and self.feed.ended and self._rejoin is None and self.state == "up" \
+                and self.clock() >= self._rejoin_after:
             # The venue ended its feed session (it stopped) and its sessions are back: it restarted,
             # so its feed is a new day on the same ports. Join it again (books rebuilt from it).
             self._event("feed", "rejoin")

@@ -124,6 +124,11 @@ class Session:
         # An object whose on_read(data, recv_ns) takes the common case of a read in C and returns
         # the rest (or None): the order path's client fast path (gateway/order_fast.py).
         self.fast = None
+        # One-shot: the next Logon this initiator sends asks for a sequence reset (141=Y) and both
+        # numbers restart at 1, whatever ``reset_on_logon`` says. For a session that keeps its
+        # numbers across connections: a process without a store starts its day so, and an
+        # operator (the control plane's venue manager) does so when the counterparty lost its own.
+        self.reset_next_logon = False
 
     # -- transport side -------------------------------------------------------
     @property
@@ -145,10 +150,11 @@ class Session:
             if self.config.refresh_on_logon:
                 self.store.refresh()
             self._new_period_reset()
-            if self.config.resets_on_logon:
+            reset, self.reset_next_logon = self.config.resets_on_logon or self.reset_next_logon, False
+            if reset:
                 self.store.reset()
             fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]
-            if self.config.resets_on_logon:
+            if reset:
                 fields.append((T.ResetSeqNumFlag, "Y"))
             if self.config.password is not None:
                 fields.append((T.Password, self.config.password))

@@ -6,13 +6,19 @@ SoupBinTCP front end, a venue-side latency model, and an ITCH 5.0 / MoldUDP64 fe
     venue.port, venue.ouch_port, venue.feed.port, venue.feed.request_port, venue.feed.snapshot_port
     venue.feed.subscribe(sink)                # in process: every book event
 
-``SimVenue(VenueConfig, SymbolTable)`` (the demo's one-venue config) still works.
+``SimVenue(VenueConfig, SymbolTable)`` (the demo's one-venue config) still works. A FIX
+session's numbers and sent messages outlive its connection (``spec.store_path``: on disk, so
+they outlive the venue too; fix.py); ``spec.announce_path``: where the venue announces its ports
+at each start (control/venues/announce.py's format).
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
-from wirespeed.clock import WALL, Clock
+from wirespeed.clock import WALL, Clock, now_ns
+from wirespeed.control.venues import announce as announcement
 from wirespeed.config import VenueConfig
 from wirespeed.symbols import SymbolTable
 
@@ -52,18 +58,55 @@ class SimVenue:
         self.ouch = OuchFront(self.core, self.latency, spec.host, spec.ouch_port, spec.ouch_users) if spec.ouch \
             else None
         self.acceptor = self.fix.acceptor
+        self._announcement = b""
+        self._announcer = None           # the TCP server of spec.announce_port
 
     async def start(self) -> int:
-        """Open every front end and the feed, then quote; returns the FIX port."""
+        """Open every front end and the feed, then quote; returns the FIX port. With
+        ``spec.announce_path`` the ports are announced there (before the FIX front opens, so a
+        counterparty that logs on finds the feed's ports already said; again once all are open)."""
         if self.feed is not None:
             await self.feed.start()
+        self.announce()
+        if self.spec.announce_port:
+            self._announcer = await asyncio.start_server(self._serve_announcement, self.spec.host,
+                                                         self.spec.announce_port)
         self.core.start()
         await self.fix.start()
         if self.ouch is not None:
             await self.ouch.start()
+        self.announce()
         return self.port
 
+    async def _serve_announcement(self, reader, writer) -> None:
+        # Written at once and closed: nothing is read, so a client cannot hold the venue up.
+        try:
+            writer.write(self._announcement)
+            await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    def announce(self) -> None:
+        """Where this venue listens: to ``spec.announce_path`` (atomically) and for the TCP
+        ``spec.announce_port`` (the format is control/venues/announce.py's)."""
+        if not self.spec.announce_path and not self.spec.announce_port:
+            return
+        data = {"venue": self.spec.name, "fix_port": self.fix.acceptor.port or self.spec.fix_port,
+                "ouch_port": (self.ouch.port or 0) if self.ouch is not None else 0, "started_ns": now_ns()}
+        if self.feed is not None:
+            data["feed"] = {"host": self.spec.host, "port": self.feed.port, "request_port": self.feed.request_port,
+                            "snapshot_port": self.feed.snapshot_port or 0, "session": self.spec.feed.session}
+        self._announcement = (json.dumps(data, sort_keys=True) + "\n").encode()
+        if self.spec.announce_path:
+            announcement.write(self.spec.announce_path, data)
+
     async def stop(self) -> None:
+        if self._announcer is not None:
+            self._announcer.close()
+            await self._announcer.wait_closed()
+            self._announcer = None
         await self.fix.stop()
         if self.ouch is not None:
             await self.ouch.stop()

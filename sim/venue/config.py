@@ -93,8 +93,20 @@ class VenueSpec:
     max_messages_per_second: int = 20_000     # per FIX session; above it the session is logged out
     stp: typing.Literal["cancel_newest", "cancel_oldest", "cancel_both", "decrement"] = "cancel_newest"
     symbols: tuple[VenueSymbol, ...] = (VenueSymbol("AAPL", "0.01", "190.00"),)
+    # QuickFIX's FileStorePath: the FIX sessions' stores on disk under it (one folder per session),
+    # so their numbers and sent messages survive a restart; "": in memory, for this process.
+    store_path: str = ""
+    # Where the venue announces its ports each time it starts (control/venues/announce.py: a venue
+    # manager reads it to find a restarted venue's feed on other ports); "": not announced.
+    announce_path: str = ""
+    # ... and over TCP on this port (a connection gets the announcement and is closed); 0: not
+    announce_port: int = 0
 
     def __post_init__(self) -> None:
+        for key in ("store_path", "announce_path"):
+            v = getattr(self, key)
+            if not isinstance(v, str) or "\x00" in v:
+                raise ValueError(f"{key}: must be a {'folder' if key == 'store_path' else 'file'} path, not {v!r}")
         if not self.name or not self.name.isascii() or not self.name.replace("_", "").isalnum() or len(self.name) > 10:
             raise ValueError(f"name: 1..10 letters, digits or '_', not {self.name!r}")
         if not self.comp_id:
@@ -102,6 +114,7 @@ class VenueSpec:
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"host: a simulated venue listens on loopback, not {self.host!r}")
         _port("fix_port", self.fix_port)
+        _port("announce_port", self.announce_port)
         _port("ouch_port", self.ouch_port)
         for user, password in self.ouch_users.items():
             if not 0 < len(user) <= 6 or len(password) > 10:

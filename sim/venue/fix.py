@@ -6,6 +6,17 @@ I Order Status) and OrderCancelReject (9).
 
 Each FIX session is one owner; its orders are found by ClOrdID (the current one, after
 replaces) or by OrderID. Whatever a message gets wrong is answered on that session only.
+
+Sequence numbers outlive a connection: a counterparty's session (and its store) is kept by the
+acceptor between connections, so what the venue reports while the link is down (a fill on a
+resting order) is numbered and stored, and reaches the counterparty after its next Logon by
+ResendRequest, PossDupFlag=Y, as the FIX session protocol says; a Logon with ResetSeqNumFlag
+starts both numbers at 1 again. With ``VenueSpec.store_path`` the store is on disk (QuickFIX's
+FileStorePath: one folder ``<BeginString>-<SenderCompID>-<TargetCompID>`` per session under it),
+so the numbers and the sent messages survive a restart of the venue too; without it a restarted
+venue starts at 1 (and the counterparty finds its numbers too low: docs/sim/venue.md). A
+request the counterparty resends (PossDupFlag=Y) whose ClOrdID the venue has already taken is a
+duplicate of one processed: ignored, not refused.
 """
 from __future__ import annotations
 
@@ -21,6 +32,8 @@ from wirespeed.gateway.fix.message import FixMessage
 from wirespeed.gateway.fix.orders import DecodeError, decode_new_order, exec_report_fields
 from wirespeed.gateway.fix.tags import MsgTypes as M
 from wirespeed.gateway.session import Session, SessionConfig
+from wirespeed.gateway.session.session import SessionState
+from wirespeed.gateway.store import FileStore
 
 from .core import Report, VenueCore, VenueOrder, VenueReject
 from .latency import VenueLatency
@@ -32,6 +45,11 @@ _DECODE_REJECT = {"UNKNOWN_SYMBOL": VenueReject.UNKNOWN_SYMBOL, "BAD_PRICE": Ven
                   "UNSUPPORTED": VenueReject.UNSUPPORTED, "ZERO_QTY": VenueReject.BAD_QTY,
                   "BAD_FIELD": VenueReject.MALFORMED}
 MAX_ORDERS_PER_SESSION = 100_000
+#: Reports held for a session that is connecting (not yet logged on again, or logging out):
+#: sent once it is logged on; past the bound the oldest go (the counterparty's status request
+#: still finds the order's state).
+MAX_HELD_REPORTS = 10_000
+POSS_DUP = 43
 
 
 # The ack of a limit order (the hot answer) goes through a pre-rendered template: the same
@@ -42,12 +60,13 @@ _NEW_TAGS = (T.OrderID, T.ClOrdID, T.ExecID, T.ExecType, T.OrdStatus, T.Symbol, 
 
 class FixOwner:
     """One FIX session's side of the venue: its orders by ClOrdID, and how reports go out."""
-    __slots__ = ("front", "session", "by_cl", "new_template")
+    __slots__ = ("front", "session", "by_cl", "new_template", "held")
 
     def __init__(self, front: "FixFront", session: Session):
         self.front, self.session = front, session
         self.by_cl: dict[str, VenueOrder] = {}
         self.new_template = None
+        self.held: list[list] = []       # report fields while the session is between connection and Logon
 
     def on_report(self, r: Report) -> None:
         self.front.send_report(self, r)
@@ -61,19 +80,27 @@ class FixFront:
         # The sessions' Heartbeat/TestRequest timers run on the venue's clock (accelerated days).
         self.acceptor = FixAcceptor(host, port, factory=self._new_session)
         self.acceptor.clock = core.clock
+        self.duplicates = 0              # resent requests (PossDupFlag=Y) already taken: ignored
 
     def _new_session(self, comp_id: str) -> Session:
         spec = self.core.spec
         cfg = SessionConfig(sender_comp_id=spec.comp_id, target_comp_id=comp_id, role="acceptor",
                             heartbeat_s=spec.heartbeat_s, max_messages_per_second=spec.max_messages_per_second)
         clock_ns = self.core.clock.monotonic_ns
-        return Session(cfg, self, clock=lambda: clock_ns() / 1e9)
+        store = None
+        if spec.store_path:
+            # QuickFIX's FileStorePath: one folder per session, named by its BeginString and CompIDs
+            # (a StoreError names the folder; the acceptor then refuses the Logon, logged).
+            store = FileStore(spec.store_path, f"{cfg.begin_string}-{cfg.sender_comp_id}-{comp_id}")
+        return Session(cfg, self, store, clock=lambda: clock_ns() / 1e9)
 
     async def start(self) -> int:
         return await self.acceptor.start()
 
     async def stop(self) -> None:
         await self.acceptor.stop()
+        for session in self.acceptor.sessions.values():
+            session.store.close()        # a file store's maps and its writer thread
 
     @property
     def port(self) -> int:
@@ -86,6 +113,9 @@ class FixFront:
         owner.new_template = session.template(M.EXECUTION_REPORT, _NEW_TAGS) \
             if session.config.begin_string == "FIX.4.4" else None
         log.info("%s: %s logged on", self.core.spec.name, session.config.target_comp_id)
+        held, owner.held = owner.held, []
+        for fields in held:
+            session.send(M.EXECUTION_REPORT, fields)
 
     def on_logout(self, session: Session) -> None:
         log.info("%s: %s logged out", self.core.spec.name, session.config.target_comp_id)
@@ -104,6 +134,12 @@ class FixFront:
             return
         owner = self._owner(session)
         mt = msg.msg_type
+        if msg.get(POSS_DUP) == "Y" and mt != ORDER_STATUS_REQUEST and msg.get(T.ClOrdID, "") in owner.by_cl:
+            # Resent by the counterparty after a reconnect, and taken the first time: answering it
+            # again (a duplicate ClOrdID reject) would tell it the order was refused.
+            self.duplicates += 1
+            log.info("%s: resent %s %s already taken: ignored", self.core.spec.name, mt, msg.get(T.ClOrdID))
+            return
         try:
             if mt == M.NEW_ORDER_SINGLE:
                 self._new_order(owner, msg)
@@ -247,8 +283,45 @@ class FixFront:
 
     def send_report(self, owner: FixOwner, r: Report) -> None:
         session = owner.session
-        if session is None or not session.active:
+        if session is None:
             return
+        if not session.active:
+            # Disconnected: numbered and stored by the session, resent when the counterparty asks
+            # after its next Logon. Connecting or logging out: held until it is logged on.
+            self._send_unconnected(owner, r)
+            return
+        fields = self._report_fields(owner, r)
+        if fields is None:
+            o = r.order
+            fmt = self.core.tick_of(o.symbol).format
+            session.send_template(owner.new_template, (
+                o.id, o.client_id, self._exec_id(), "0", "0", o.symbol, Side(o.side).fix, o.qty,
+                OrdType(o.ord_type).fix, fmt(o.price), 0, "0", o.qty, 0, fmt(0)))
+        elif fields:
+            session.send(M.EXECUTION_REPORT, fields)
+
+    def _send_unconnected(self, owner: FixOwner, r: Report) -> None:
+        template, owner.new_template = owner.new_template, None
+        try:
+            fields = self._report_fields(owner, r)
+        finally:
+            owner.new_template = template
+        if not fields:
+            return
+        session = owner.session
+        if session.state is SessionState.DISCONNECTED:
+            session.send(M.EXECUTION_REPORT, fields)
+            return
+        if len(owner.held) >= MAX_HELD_REPORTS:
+            del owner.held[: MAX_HELD_REPORTS // 10]
+            log.warning("%s: reports held for %s over %d: the oldest dropped", self.core.spec.name, session.name,
+                        MAX_HELD_REPORTS)
+        owner.held.append(fields)
+
+    def _report_fields(self, owner: FixOwner, r: Report):
+        """The ExecutionReport's fields for ``r``; None: a limit order's ack through the session's
+        template (the caller sends it); an empty list: nothing to send."""
+        session = owner.session
         if r.kind == "rejected":
             msg = r.request
             side_text = msg.get(T.Side) if msg is not None else None
@@ -256,24 +329,17 @@ class FixFront:
             rep = ExecutionReport(msg.get(T.ClOrdID, "") if msg is not None else "", 0, self._exec_id(),
                                   ExecType.REJECTED, OrdStatus.REJECTED, msg.get(T.Symbol, "?") if msg else "?", side,
                                   0, reason=r.reason.fix, text=r.text)
-            session.send(M.EXECUTION_REPORT, exec_report_fields(rep, self.core.symbols, session.config.begin_string))
-            return
+            return exec_report_fields(rep, self.core.symbols, session.config.begin_string)
         o = r.order
         if r.kind == "new" and owner.new_template is not None and o.price and o.cum == 0:
-            fmt = self.core.tick_of(o.symbol).format
-            session.send_template(owner.new_template, (
-                o.id, o.client_id, self._exec_id(), "0", "0", o.symbol, Side(o.side).fix, o.qty,
-                OrdType(o.ord_type).fix, fmt(o.price), 0, "0", o.qty, 0, fmt(0)))
-            return
+            return None
         if r.kind == "new":
-            fields = self._fields(owner, o, ExecType.NEW, OrdStatus.NEW)
-        elif r.kind == "trade":
-            fields = self._fields(owner, o, ExecType.TRADE, self._status_of(o), last_qty=r.last_qty, last_px=r.last_px)
-        elif r.kind == "canceled":
-            fields = self._fields(owner, o, ExecType.CANCELED, OrdStatus.CANCELED if not o.open else self._status_of(o),
-                                  text=r.text)
-        elif r.kind == "replaced":
-            fields = self._fields(owner, o, ExecType.REPLACED, self._status_of(o))
-        else:
-            return
-        session.send(M.EXECUTION_REPORT, fields)
+            return self._fields(owner, o, ExecType.NEW, OrdStatus.NEW)
+        if r.kind == "trade":
+            return self._fields(owner, o, ExecType.TRADE, self._status_of(o), last_qty=r.last_qty, last_px=r.last_px)
+        if r.kind == "canceled":
+            return self._fields(owner, o, ExecType.CANCELED, OrdStatus.CANCELED if not o.open else self._status_of(o),
+                                text=r.text)
+        if r.kind == "replaced":
+            return self._fields(owner, o, ExecType.REPLACED, self._status_of(o))
+        return []

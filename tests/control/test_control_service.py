@@ -207,15 +207,21 @@ def test_a_taken_port_is_a_clear_error_and_exit_1(tmp_path, capsys):
     assert f"wirespeed control: cannot listen on 127.0.0.1:{port}: " in err and "in use" in err, err
 
 
-def test_the_documented_desk_config_loads(tmp_path):
+def test_the_documented_desk_config_loads(tmp_path, monkeypatch):
     from pathlib import Path
     from wirespeed.control.service_config import load_control_config
     doc = (Path(__file__).parents[2] / "docs" / "control" / "live.md").read_text()
     section = doc[doc.index("## The desk service"):]
     example = section[section.index("```toml") + len("```toml"):]
-    example = example[:example.index("```")]
+    example, rest = example[:example.index("```")], example[example.index("```") + 3:]
+    history = rest[rest.index("```toml") + len("```toml"):]
+    # the documented history file, where the documented config names it (from the working directory)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "MSFT.toml").write_text(history[:history.index("```")])
     (tmp_path / "desk.toml").write_text(example)
     cfg = load_control_config(tmp_path / "desk.toml")
+    assert cfg.algo.histories["MSFT"].bins[0] == 0.12 and cfg.desk.speed == 1.0
     assert [v.name for v in cfg.venues] == ["XNAS", "XARC"]
     assert [p.name for p in cfg.venues[1].paths] == ["XARC-A", "XARC-B"]
     assert cfg.venues[0].feed.request_port == 9101 and cfg.desk.on_stop == "cancel"

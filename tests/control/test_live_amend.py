@@ -57,6 +57,21 @@ async def test_a_replace_raises_the_quantity_and_the_parameters_and_the_parent_f
         from wirespeed.control.tca.tape import ScheduleRecord
         due = [r.target for r in p.runner.tape.of(ScheduleRecord)]
         assert due and all(0 <= t <= 700 for t in due) and max(due) > 300
+        # ... and from the replace on it is the new plan's: what was filled before plus its target
+        from wirespeed.control.tca.metrics import analyse
+        from wirespeed.control.tca.tape import ParentRecord
+        plans = [r for r in p.runner.tape.of(ParentRecord)]
+        assert [r.qty for r in plans] == [300, algo.parent.qty] and plans[1].end_ns == p.order.end_ns
+        before = int(rep[T.CumQty])
+        after = [r for r in p.runner.tape.of(ScheduleRecord) if r.ts_ns >= plans[1].ts_ns]
+        assert after and all(r.target == before + min(algo.parent.qty, algo.target(r.ts_ns)) for r in after)
+        # TCA: the whole parent (the new total, from the first arrival) and each plan's own figures
+        tca = analyse(p.runner.tape, p.order.parent_id)
+        assert tca.qty == 700 and tca.filled == 700 and tca.fill_rate == 1.0
+        first, second = tca.segments
+        assert (first.qty, second.qty) == (300, 700 - before) and first.filled + second.filled == 700
+        assert first.filled == before and second.fill_rate == 1.0 and second.start_ns == plans[1].ts_ns
+        assert second.arrival_mid > 0
         stop.set()
         await task
         await c.stop()

@@ -85,3 +85,26 @@ def test_bad_tape_names_line_and_field(tmp_path):
         Tape.read_csv(p)
     with pytest.raises(KeyError, match="no parent"):
         analyse(Tape(), "P")
+
+
+def test_a_replaced_parent_is_reported_whole_and_per_plan():
+    t = Tape()
+    for rec in hand_tape().records:
+        if getattr(rec, "ts_ns", 0) > 40 * S and not any(isinstance(r, ParentRecord) and r.ts_ns == 40 * S
+                                                         for r in t.records):
+            # at 40 s a replace: the new plan works 900 more (total 1,500) to 120 s, the mid 101 then
+            t.add(ParentRecord(40 * S, "P", "XYZ", 1, 900, 40 * S, 120 * S, 0, "twap", 101.0))
+        t.add(rec)
+    r = analyse(t, "P")
+    assert (r.qty, r.filled, r.arrival_mid, r.end_mid) == (1500, 800, 101.0, 104.0)   # whole: the new total
+    assert r.opportunity_cost == pytest.approx((104 - 100) * 700)
+    one, two = r.segments
+    assert (one.start_ns, one.end_ns, one.qty, one.filled, one.avg_px) == (0, 40 * S, 1000, 600, 102.0)
+    assert (two.start_ns, two.end_ns, two.qty, two.filled, two.avg_px) == (40 * S, 120 * S, 900, 200, 103.0)
+    assert two.fill_rate == pytest.approx(200 / 900) and one.fill_rate == pytest.approx(0.6)
+    assert (one.arrival_mid, two.arrival_mid) == (101.0, 101.0)
+    assert two.slippage_bps == pytest.approx(2 / 101 * 1e4) and one.slippage_bps == pytest.approx(1 / 101 * 1e4)
+    assert (one.schedule_gap, two.schedule_gap) == (300, 200)
+    text = text_report(r)
+    assert "plan  from (s)" in text and "     2      40.0      900       200   22.2%" in text
+    assert len(analyse(hand_tape(), "P").segments) == 1 and "plan  from" not in text_report(analyse(hand_tape(), "P"))

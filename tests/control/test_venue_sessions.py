@@ -131,6 +131,7 @@ async def test_the_manager_connects_reconnects_after_a_venue_restart_and_stops_c
         whats = [e.what for e in m.events]
         assert "down" in whats and whats.index("down") < len(whats) - 1
         assert any(w.startswith("retry") for w in whats), whats
+        assert "sequence reset" in whats     # it came back without its store: numbers below ours, reset
         assert m.owned["XNAS"].connects >= 2
         # the restarted venue knew none of the orders: reconciled as canceled, never orphaned
         for oid in before:
