@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 from wirespeed.enums import Side
@@ -76,8 +77,7 @@ class Ranked(NamedTuple):
         if self.take:
             return Why("take at {} eff {:.2f}, depth {}, quality penalty {:.2f}", self.ref, abs(self.eff), self.depth,
                        self.quality)
-        return Why("post at {}: rebate {}, queue ahead {}, depth {}, quality penalty {:.2f}", self.ref, self.rebate,
-                   self.depth, self.depth, self.quality)
+        return Why(_POST, self.ref, self.rebate, self.depth, self.depth, self.quality)
 
     @property
     def reason(self) -> str:
@@ -157,34 +157,60 @@ class Router:
         """Up venues (with a book) best first, for taking (``take``) or posting at ``price``
         (default: each venue's own touch)."""
         buy = side == Side.BUY
+        out = self._takes(buy, books, exclude) if take else self._posts(buy, books, exclude, price)
+        out.sort(key=_BY_SCORE)
+        return out
+
+    def _takes(self, buy: bool, books: dict[str, Quote], exclude) -> list[Ranked]:
+        """Each up venue with a far touch, scored for taking (unsorted)."""
         out = []
-        c = self.config
+        stats = self.stats
         for name, info in self.venues.items():
             q = books.get(name)
-            if q is None or name in exclude or not self.stats[name].up:
+            if q is None or name in exclude:
                 continue
-            if take:
-                touch, depth = (q.ask, q.ask_qty) if buy else (q.bid, q.bid_qty)
-                if touch is None:
-                    continue
-                eff = touch + info.take_fee if buy else -(touch - info.take_fee)
-                depth_term = -c.depth_weight * math.log1p(depth)
-                ref, rebate = touch, 0.0
+            s = stats[name]
+            if not s.up:
+                continue
+            far = q.asks if buy else q.bids
+            if not far:
+                continue
+            touch, depth = far[0]
+            score, touch, eff, depth, quality = self._take_score(buy, info, s, touch, depth)
+            out.append(Ranked(name, score, True, touch, eff, 0.0, depth, quality))
+        return out
+
+    def _posts(self, buy: bool, books: dict[str, Quote], exclude, price: int | None) -> list[Ranked]:
+        """Each up venue with a book, scored for posting at ``price`` (unsorted). The price is the
+        child's on every venue; what differs is the rebate and the queue ahead of us (displayed
+        quantity at or better than our price)."""
+        out = []
+        stats = self.stats
+        dw = self.config.depth_weight
+        for name, info in self.venues.items():
+            q = books.get(name)
+            if q is None or name in exclude:
+                continue
+            s = stats[name]
+            if not s.up:
+                continue
+            own = q.bids if buy else q.asks
+            ref = price if price is not None else (own[0][0] if own else None)
+            if ref is None:
+                continue
+            ahead = 0
+            if buy:
+                for p, lq in own:
+                    if p >= ref:
+                        ahead += lq
             else:
-                # Posting: the price is the child's on every venue; what differs is the rebate
-                # and the queue ahead of us (displayed quantity at or better than our price).
-                own = q.bids if buy else q.asks
-                ref = price if price is not None else (own[0][0] if own else None)
-                if ref is None:
-                    continue
-                ahead = sum(lq for p, lq in own if (p >= ref if buy else p <= ref))
-                eff = -info.make_rebate
-                depth, depth_term = ahead, c.depth_weight * math.log1p(ahead)
-                rebate = info.make_rebate
-            quality = self._quality(name)
-            score = eff + quality + depth_term
-            out.append(Ranked(name, score, take, ref, eff, rebate, depth, quality))
-        out.sort(key=lambda r: (r.score, r.venue))
+                for p, lq in own:
+                    if p <= ref:
+                        ahead += lq
+            rebate = info.make_rebate
+            eff = -rebate
+            quality = self._quality_of(s)
+            out.append(Ranked(name, eff + quality + dw * math.log1p(ahead), False, ref, eff, rebate, ahead, quality))
         return out
 
     def route(self, side: Side, qty: int, price: int, books: dict[str, Quote], exclude=(),
@@ -265,11 +291,13 @@ class Router:
             return legs
         if take_only:
             return []
-        posts = self.rank(side, books, take=False, exclude=exclude, price=price)
+        # rank(take=False)'s first, without sorting the rest: the venues' scores are the same
+        # ``_posts`` records, and min over (score, venue) is the sort's first (names are unique)
+        posts = self._posts(buy, books, exclude, price)
         if not posts:
             return []
-        best = posts[0]
-        return [Leg(best.venue, qty, price, Why("passive: best venue to post; {}", best.why))]
+        best = min(posts, key=_BY_SCORE)
+        return [Leg(best.venue, qty, price, Why(_PASSIVE, best.ref, best.rebate, best.depth, best.depth, best.quality))]
 
     def _take_score(self, buy: bool, info: VenueInfo, s: VenueStats, touch: int, depth: int):
         """(score, touch, eff, depth, quality) as ``rank(take=True)`` scores a venue: the same float
@@ -300,6 +328,9 @@ class Router:
         self.stats[venue].up = True
 
 
+_BY_SCORE = itemgetter(1, 0)        # (score, venue) of a Ranked: the ranking's order, ties by name
+_POST = "post at {}: rebate {}, queue ahead {}, depth {}, quality penalty {:.2f}"
+_PASSIVE = "passive: best venue to post; " + _POST     # (one format: the text of the nested Why it was)
 _SWEEP = "sweep {} to {} (effective {:.2f}); take at {} eff {:.2f}, depth {}, quality penalty {:.2f}"
 
 
