@@ -175,19 +175,20 @@ class ParentRunner:
         if a.venue is not None:
             legs = [l for l in legs if l.venue == a.venue] or legs
         routed = 0
-        symbol, side, tif, child_id = self.algo.parent.symbol, a.side, a.tif, a.child_id
-        for leg in legs:
-            venue, n = leg.venue, leg.qty
-            ch.tried.add(venue)
-            lid = f"{child_id}@{venue}#{len(ch.legs) + 1}"
-            vo = VenueOrder(lid, venue, symbol, side, n, leg.price, tif, child_id, a.parent_id, a.algo)
-            ch.legs.append(lid)
-            self.legs[lid] = _Leg(vo, now_ns)
+        symbol = self.algo.parent.symbol
+        side, tif, child_id, parent_id, algo = a.side, a.tif, a.child_id, a.parent_id, a.algo
+        iside, itif = int(side), int(tif)
+        tried, names, legs_of, add, send = ch.tried, ch.legs, self.legs, self.tape.add, self.ctx.send
+        for venue, n, price, reason in legs:
+            tried.add(venue)
+            lid = f"{child_id}@{venue}#{len(names) + 1}"
+            vo = VenueOrder(lid, venue, symbol, side, n, price, tif, child_id, parent_id, algo)
+            names.append(lid)
+            legs_of[lid] = _Leg(vo, now_ns)
             routed += n
             router.on_sent(venue, n)
-            self.tape.add(ChildRecord(now_ns, lid, child_id, a.parent_id, a.algo, venue, int(side), n, leg.price,
-                                      int(tif), leg.reason))
-            self.ctx.send(vo)
+            add(ChildRecord(now_ns, lid, child_id, parent_id, algo, venue, iside, n, price, itif, reason))
+            send(vo)
         ch.unrouted = qty - routed
         self._maybe_done(ch, now_ns, "no venue")
 

@@ -186,7 +186,6 @@ class Router:
         quantity at or better than our price)."""
         out = []
         stats = self.stats
-        dw = self.config.depth_weight
         for name, info in self.venues.items():
             q = books.get(name)
             if q is None or name in exclude:
@@ -198,20 +197,27 @@ class Router:
             ref = price if price is not None else (own[0][0] if own else None)
             if ref is None:
                 continue
-            ahead = 0
-            if buy:
-                for p, lq in own:
-                    if p >= ref:
-                        ahead += lq
-            else:
-                for p, lq in own:
-                    if p <= ref:
-                        ahead += lq
-            rebate = info.make_rebate
-            eff = -rebate
-            quality = self._quality_of(s)
-            out.append(Ranked(name, eff + quality + dw * math.log1p(ahead), False, ref, eff, rebate, ahead, quality))
+            score, name, ref, eff, rebate, ahead, quality = self._post_score(buy, name, info, s, own, ref)
+            out.append(Ranked(name, score, False, ref, eff, rebate, ahead, quality))
         return out
+
+    def _post_score(self, buy: bool, name: str, info: VenueInfo, s: VenueStats, own, ref: int) -> tuple:
+        """A venue's posting score at ``ref`` on its own side ``own`` (best first): (score, name,
+        ref, eff, rebate, queue ahead, quality), a plain tuple (a route scores every venue and
+        keeps one; min over the tuples is min over (score, name), names being unique)."""
+        ahead = 0
+        if buy:
+            for p, lq in own:
+                if p >= ref:
+                    ahead += lq
+        else:
+            for p, lq in own:
+                if p <= ref:
+                    ahead += lq
+        rebate = info.make_rebate
+        eff = -rebate
+        quality = self._quality_of(s)
+        return eff + quality + self.config.depth_weight * math.log1p(ahead), name, ref, eff, rebate, ahead, quality
 
     def route(self, side: Side, qty: int, price: int, books: dict[str, Quote], exclude=(),
               take_only: bool = False) -> list[Leg]:
@@ -223,14 +229,18 @@ class Router:
         bound = (price if buy else -price) if price else math.inf
         sgn = 1 if buy else -1
         # One pass over the venues: each up venue's take score (as ``rank(take=True)`` scores
-        # it, the same float operations in the same order) and its levels inside the limit.
-        # Why not ``rank``: this runs for every child, and the Ranked records (and their
-        # sort) are only needed for a rest beyond the displayed liquidity; the reasons are
-        # formatted for the venues that get a leg only.
+        # it, the same float operations in the same order) and its levels inside the limit;
+        # while no venue has a level inside the limit, each venue's posting score too (as
+        # ``rank(take=False)`` scores it: ``_post_score``), for a passive child, the common one,
+        # needs no second pass. Why not ``rank``: this runs for every child, and the Ranked
+        # records (and their sort) are only needed for a rest beyond the displayed liquidity;
+        # the reasons are formatted for the venues that get a leg only.
         stats = self.stats
         levels = []
         cands = {}                    # venue -> (score, touch, eff, depth, quality) of the venues to take on
         later = []                    # up venues with nothing inside the limit: scored only for a rest
+        posts = []                    # every up venue's posting score while no level is inside the limit
+        post = not take_only
         for name, info in self.venues.items():
             q = books.get(name)
             if q is None or name in exclude:
@@ -239,11 +249,15 @@ class Router:
             if not s.up:
                 continue
             far = q.asks if buy else q.bids
-            if not far:
-                continue
-            touch, depth = far[0]
-            if sgn * touch > bound:
-                later.append((name, info, s, touch, depth))
+            if far:
+                touch, depth = far[0]
+                if sgn * touch <= bound:
+                    post = False      # a level inside the limit: the child takes, it does not post
+                else:
+                    later.append((name, info, s, touch, depth))
+            if post:
+                posts.append(self._post_score(buy, name, info, s, q.bids if buy else q.asks, price))
+            if not far or sgn * touch > bound:
                 continue
             fee = info.take_fee
             entry = cands[name] = self._take_score(buy, info, s, touch, depth)
@@ -289,15 +303,13 @@ class Router:
                                                                  "limit, {}; {}", q, left, why, ranked_take[v].why)),
                                       price)
             return legs
-        if take_only:
+        if not posts:                 # (take_only, or no venue up)
             return []
-        # rank(take=False)'s first, without sorting the rest: the venues' scores are the same
-        # ``_posts`` records, and min over (score, venue) is the sort's first (names are unique)
-        posts = self._posts(buy, books, exclude, price)
-        if not posts:
-            return []
-        best = min(posts, key=_BY_SCORE)
-        return [Leg(best.venue, qty, price, Why(_PASSIVE, best.ref, best.rebate, best.depth, best.depth, best.quality))]
+        # rank(take=False)'s first, without sorting the rest: with no level inside the limit on
+        # any venue, ``posts`` holds every up venue with a book, scored as ``_posts`` scores
+        # it, and the min of (score, venue, ...) is the sort's first (names are unique)
+        _, venue, ref, _, rebate, ahead, quality = min(posts) if len(posts) > 1 else posts[0]
+        return [Leg(venue, qty, price, Why(_PASSIVE, ref, rebate, ahead, ahead, quality))]
 
     def _take_score(self, buy: bool, info: VenueInfo, s: VenueStats, touch: int, depth: int):
         """(score, touch, eff, depth, quality) as ``rank(take=True)`` scores a venue: the same float
