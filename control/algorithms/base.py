@@ -160,14 +160,14 @@ class Algorithm:
 
     def _new(self, now_ns: int, qty: int, urgency: Urgency) -> NewChild | None:
         p = self.parent
-        price = limit_price(p.side, urgency, self.market.best_bid(), self.market.best_ask(), p.limit)
+        bid, ask = self.market.best_bid(), self.market.best_ask()
+        price = limit_price(p.side, urgency, bid, ask, p.limit)
         if price is None or qty <= 0:
             return None
         self._seq += 1
         child_id = f"{p.parent_id}.{self._seq}"
         # A cross the parent's limit keeps off the far touch rests at the limit instead of
         # being sent as an IOC that cannot fill.
-        bid, ask = self.market.best_bid(), self.market.best_ask()
         crossing = urgency is Urgency.CROSS and is_marketable(p.side, price, bid, ask)
         tif = TimeInForce.IOC if crossing else TimeInForce.DAY
         self.working[child_id] = Working(qty, price, now_ns, urgency, tif)
@@ -222,7 +222,8 @@ class ScheduledAlgorithm(Algorithm):
         if now_ns < p.start_ns:
             self.next_timer_ns = p.start_ns
             return []
-        if now_ns >= p.end_ns or self.remaining <= 0:
+        filled = self.filled
+        if now_ns >= p.end_ns or p.qty - filled <= 0:          # (``remaining``, read once)
             self.next_timer_ns = None
             return self.cancel_all()
         # a wake before the next regular decision (an IOC retry, the slice-lead wake) keeps the
@@ -240,7 +241,14 @@ class ScheduledAlgorithm(Algorithm):
         actions: list[Action] = []
         target = min(float(p.qty), self.target(now_ns))
         upper = min(p.qty, target + cfg.ahead_tolerance * p.qty, self.cap_allowance())
-        committed = self.committed()
+        # ``committed()`` and ``_crossing()`` in one pass over the working children (this runs
+        # at every decision); the crossing part is counted again below if a child is canceled
+        committed, crossing = filled, 0
+        for w in self.working.values():
+            leaves = w.qty - w.filled
+            committed += leaves
+            if w.tif == TimeInForce.IOC and not w.cancel_sent:
+                crossing += leaves
         # Ahead of schedule (or over the cap): take back the newest children first (sorted only
         # then: a decision on schedule touches no child it need not).
         if committed > upper:
@@ -251,12 +259,13 @@ class ScheduledAlgorithm(Algorithm):
                 if not w.cancel_sent:
                     actions.append(self._cancel(cid))
                     committed -= w.leaves
+            crossing = self._crossing()
         # behind: what was due an interval ago and is still unfilled; at the slice-lead wake,
         # everything due by now (the slice that had its interval is finished before the next)
         # (an IOC child not yet reported is that catch-up under way, not shares still behind: live,
         # its fills come back a round trip later, and counting it as unfilled crossed again on the
         # same shares, a decision the backtest, whose reports come back at once, never made)
-        behind = (target if pre_wake else min(target, self.due_before(now_ns))) - self.filled - self._crossing()
+        behind = (target if pre_wake else min(target, self.due_before(now_ns))) - filled - crossing
         late = now_ns >= self.schedule_end_ns()
         if late:
             # mopping up: decide every retry_s, not every interval, so re-priced children that the
@@ -266,10 +275,11 @@ class ScheduledAlgorithm(Algorithm):
         if late or behind > cfg.catch_up * p.qty:
             urgency = Urgency.CROSS
         # Re-price children that have aged (one step more urgent), or all of them when crossing.
+        max_age = cfg.max_age_s * NS
         for cid, w in self.working.items():
             if w.cancel_sent or w.tif == TimeInForce.IOC:
                 continue
-            if urgency is Urgency.CROSS or now_ns - w.placed_ns >= cfg.max_age_s * NS:
+            if urgency is Urgency.CROSS or now_ns - w.placed_ns >= max_age:
                 new_u = Urgency.CROSS if urgency is Urgency.CROSS else w.urgency.more()
                 price = limit_price(p.side, new_u, self.market.best_bid(), self.market.best_ask(), p.limit)
                 if price is not None and new_u is Urgency.CROSS:
