@@ -190,7 +190,8 @@ class ParentRunner:
             add(ChildRecord(now_ns, lid, child_id, parent_id, algo, venue, iside, n, price, itif, reason))
             send(vo)
         ch.unrouted = qty - routed
-        self._maybe_done(ch, now_ns, "no venue")
+        if not (names and legs_of[names[-1]].live):     # (a leg still working: _maybe_done would do nothing)
+            self._maybe_done(ch, now_ns, "no venue")
 
     def _replace(self, a: ReplaceChild, now_ns: int) -> None:
         ch = self.children.get(a.child_id)

@@ -110,7 +110,7 @@ class LiveContext:
         ts, q, side, tif = fix_timestamp(), str(qty), _SIDE[order.side], _TIF[order.tif]
         sym = order.symbol
         if order.price:
-            px = self._price(order.price)
+            px = self._prices.get(order.price) or self._price(order.price)
             fields = {_CL: oid, _SYM: sym, _SD: side, _TT: ts, _QTY: q, _OT: _LIMIT, _PX: px, _TIF_TAG: tif,
                       _DEST: dest}
             flat = [_CL, oid, _SYM, sym, _SD, side, _TT, ts, _QTY, q, _OT, _LIMIT, _PX, px, _TIF_TAG, tif, _DEST, dest]
@@ -204,7 +204,8 @@ class LiveContext:
     def _fire(self) -> None:
         self._timer = None
         if not self.halted and self.runner is not None:
-            self.release_held()
+            if self.held:
+                self.release_held()
             self.runner.on_timer(self.clock.time_ns())
 
     # -- inputs -----------------------------------------------------------------------------

@@ -205,15 +205,17 @@ class Router:
         """A venue's posting score at ``ref`` on its own side ``own`` (best first): (score, name,
         ref, eff, rebate, queue ahead, quality), a plain tuple (a route scores every venue and
         keeps one; min over the tuples is min over (score, name), names being unique)."""
-        ahead = 0
+        ahead = 0                     # (the levels are best first: the queue ahead is a prefix)
         if buy:
             for p, lq in own:
-                if p >= ref:
-                    ahead += lq
+                if p < ref:
+                    break
+                ahead += lq
         else:
             for p, lq in own:
-                if p <= ref:
-                    ahead += lq
+                if p > ref:
+                    break
+                ahead += lq
         rebate = info.make_rebate
         eff = -rebate
         quality = self._quality_of(s)
