@@ -311,7 +311,8 @@ class Router:
         # any venue, ``posts`` holds every up venue with a book, scored as ``_posts`` scores
         # it, and the min of (score, venue, ...) is the sort's first (names are unique)
         _, venue, ref, _, rebate, ahead, quality = min(posts) if len(posts) > 1 else posts[0]
-        return [Leg(venue, qty, price, Why(_PASSIVE, ref, rebate, ahead, ahead, quality))]
+        # (``tuple.__new__``: ``Leg._make``'s construction, without the generated ``__new__``'s frame)
+        return [tuple.__new__(Leg, (venue, qty, price, Why(_PASSIVE, ref, rebate, ahead, ahead, quality)))]
 
     def _take_score(self, buy: bool, info: VenueInfo, s: VenueStats, touch: int, depth: int):
         """(score, touch, eff, depth, quality) as ``rank(take=True)`` scores a venue: the same float
