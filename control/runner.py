@@ -23,6 +23,10 @@ from .routing import Router
 from .tca.tape import AckRecord, ChildRecord, DoneRecord, ExecRecord, MarketRecord, ParentRecord, ScheduleRecord, Tape
 
 MARKOUT_NS = 5_000_000_000        # mid 5 s after a fill, for the router's markout history
+# Enum members read on every child's path as module constants: an enum member read off its class
+# (``Side.BUY``) costs about ten global reads on Python 3.11; the same objects, so ``is`` and ``==`` hold.
+_IOC = TimeInForce.IOC
+_BUY = Side.BUY
 # Named tuples built on every child's path (its legs, their tape records) are built as
 # ``tuple.__new__(cls, values)``, what ``cls._make`` does: the same object, without the extra
 # Python frame of the generated ``__new__`` (a third of the cost of building one).
@@ -81,13 +85,16 @@ class ParentRunner:
         return self.algo.next_timer_ns is None and not any(l.live for l in self.legs.values())
 
     def on_timer(self, now_ns: int) -> None:
-        t = self.algo.next_timer_ns
+        algo = self.algo
+        t = algo.next_timer_ns
         if t is None or now_ns < t:
             self._rearm()
             return
-        actions = self.algo.start(now_ns) if not self.algo.started else self.algo.on_timer(now_ns)
+        actions = algo.on_timer(now_ns) if algo.started else algo.start(now_ns)
         self._apply(actions, now_ns)
-        self._rearm()
+        t = self.algo.next_timer_ns            # (``_rearm``: this is every decision's path)
+        if t is not None:
+            self.ctx.set_timer(t)
 
     def replan(self, algo: Algorithm, now_ns: int, cancel: tuple[str, ...] = ()) -> None:
         """Carry on with ``algo``, the parent re-planned after an amendment (a replace on a running
@@ -170,7 +177,7 @@ class ParentRunner:
         books = self.market.books
         # An IOC child only takes displayed liquidity: what the books do not show now comes back
         # to the algorithm at once rather than as IOC legs that cannot fill.
-        take_only = a.tif == TimeInForce.IOC
+        take_only = a.tif == _IOC
         router = self.router
         if ch.tried:
             legs = router.reroute(a.side, qty, ch.price, books, ch.tried | self._barred, take_only)
@@ -228,7 +235,7 @@ class ParentRunner:
         ch = self.children[o.child_id]
         ch.filled += qty
         self.router.on_fill(o.venue, qty)
-        self._markouts.append((ts_ns + MARKOUT_NS, o.venue, 1 if o.side == Side.BUY else -1, float(price)))
+        self._markouts.append((ts_ns + MARKOUT_NS, o.venue, 1 if o.side == _BUY else -1, float(price)))
         self.tape.add(ExecRecord(ts_ns, order_id, o.child_id, o.parent_id, o.venue, qty, price, fee))
         if leg.filled >= o.qty:
             leg.live = False
@@ -244,7 +251,7 @@ class ParentRunner:
         o = leg.order
         self.tape.add(DoneRecord(ts_ns, order_id, o.venue, unfilled, reason, rejected))
         ch = self.children[o.child_id]
-        if unfilled > 0 and not ch.cancel and (rejected or o.tif == TimeInForce.IOC or reason == "venue down"):
+        if unfilled > 0 and not ch.cancel and (rejected or o.tif == _IOC or reason == "venue down"):
             # Try the next venue for what this one did not take.
             self._route(ch, unfilled, ts_ns)
             self._rearm()

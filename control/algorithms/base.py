@@ -29,6 +29,12 @@ from ..model import (Action, CancelChild, ChildDone, ChildFill, ExecutionRefused
 from .placement import is_marketable, limit_price
 
 NS = 1_000_000_000
+# Enum members read on every child's path as module constants: an enum member read off its class
+# (``Side.BUY``) costs about ten global reads on Python 3.11; the same objects, so ``is`` and ``==`` hold.
+_CROSS = Urgency.CROSS
+_IOC = TimeInForce.IOC
+_DAY = TimeInForce.DAY
+_BUY = Side.BUY
 
 
 def check(cond: bool, reason: str) -> None:
@@ -168,8 +174,8 @@ class Algorithm:
         child_id = f"{p.parent_id}.{self._seq}"
         # A cross the parent's limit keeps off the far touch rests at the limit instead of
         # being sent as an IOC that cannot fill.
-        crossing = urgency is Urgency.CROSS and is_marketable(p.side, price, bid, ask)
-        tif = TimeInForce.IOC if crossing else TimeInForce.DAY
+        crossing = urgency is _CROSS and is_marketable(p.side, price, bid, ask)
+        tif = _IOC if crossing else _DAY
         self.working[child_id] = Working(qty, price, now_ns, urgency, tif)
         return NewChild(child_id, p.parent_id, self.name, p.side, qty, price, tif, urgency)
 
@@ -247,7 +253,7 @@ class ScheduledAlgorithm(Algorithm):
         for w in self.working.values():
             leaves = w.qty - w.filled
             committed += leaves
-            if w.tif == TimeInForce.IOC and not w.cancel_sent:
+            if w.tif == _IOC and not w.cancel_sent:
                 crossing += leaves
         # Ahead of schedule (or over the cap): take back the newest children first (sorted only
         # then: a decision on schedule touches no child it need not).
@@ -273,16 +279,16 @@ class ScheduledAlgorithm(Algorithm):
             self.next_timer_ns = min(now_ns + int(cfg.retry_s * NS), p.end_ns)
         urgency = self.urgency(now_ns)
         if late or behind > cfg.catch_up * p.qty:
-            urgency = Urgency.CROSS
+            urgency = _CROSS
         # Re-price children that have aged (one step more urgent), or all of them when crossing.
         max_age = cfg.max_age_s * NS
         for cid, w in self.working.items():
-            if w.cancel_sent or w.tif == TimeInForce.IOC:
+            if w.cancel_sent or w.tif == _IOC:
                 continue
-            if urgency is Urgency.CROSS or now_ns - w.placed_ns >= max_age:
-                new_u = Urgency.CROSS if urgency is Urgency.CROSS else w.urgency.more()
+            if urgency is _CROSS or now_ns - w.placed_ns >= max_age:
+                new_u = _CROSS if urgency is _CROSS else w.urgency.more()
                 price = limit_price(p.side, new_u, self.market.best_bid(), self.market.best_ask(), p.limit)
-                if price is not None and new_u is Urgency.CROSS:
+                if price is not None and new_u is _CROSS:
                     price = self._reach(price, w.price)
                 if price is not None and price != w.price:
                     w.price, w.placed_ns, w.urgency = price, now_ns, new_u
@@ -300,7 +306,7 @@ class ScheduledAlgorithm(Algorithm):
         return actions
 
     def _crossing(self) -> int:
-        return sum(w.leaves for w in self.working.values() if w.tif == TimeInForce.IOC and not w.cancel_sent)
+        return sum(w.leaves for w in self.working.values() if w.tif == _IOC and not w.cancel_sent)
 
     #: ticks past the consolidated far touch a resting child is re-priced to when it must cross:
     #: it rests on one venue, whose touch may sit a tick or two behind the best one (it still
@@ -309,7 +315,7 @@ class ScheduledAlgorithm(Algorithm):
 
     def _reach(self, cross: int, current: int) -> int:
         p = self.parent
-        if p.side == Side.BUY:
+        if p.side == _BUY:
             price = max(current, cross + self.CROSS_REACH)
             return min(price, p.limit) if p.limit is not None else price
         price = min(current, cross - self.CROSS_REACH)
@@ -322,6 +328,6 @@ class ScheduledAlgorithm(Algorithm):
         # A reject or a cancelled rest returns to the parent at the next decision; a crossing
         # child that came back unfilled (the touch moved before it arrived) is retried after
         # ``retry_s`` on a fresh book rather than a whole interval later.
-        if w is not None and w.tif == TimeInForce.IOC and done.unfilled > 0 and self.next_timer_ns is not None:
+        if w is not None and w.tif == _IOC and done.unfilled > 0 and self.next_timer_ns is not None:
             self.next_timer_ns = min(self.next_timer_ns, done.ts_ns + int(self.config.retry_s * NS))
         return []
