@@ -153,9 +153,19 @@ class Router:
         return self._quality_of(self.stats[venue])
 
     def _quality_of(self, s: VenueStats) -> float:
+        """The venue's quality penalty from its history. Every route scores every up venue and
+        a venue's history changes only when it is sent, acknowledges, fills or is marked: the
+        last inputs and result are kept on its stats and the penalty is recomputed only when
+        an input differs (the same operations on the same values when it is)."""
         c = self.config
-        return (c.latency_weight * s.latency_us / 1e3 + c.fill_weight * (1 - s.fill_rate)
-                + c.markout_weight * max(0.0, s.markout_ticks))
+        lat, sent, filled, mk = s.latency_us, s.sent, s.filled, s.markout_ticks
+        m = s.quality_memo
+        if m is not None and m[0] is c and m[1] == lat and m[2] == sent and m[3] == filled and m[4] == mk:
+            return m[5]
+        q = (c.latency_weight * lat / 1e3 + c.fill_weight * (1 - s.fill_rate)
+             + c.markout_weight * max(0.0, mk))
+        s.quality_memo = (c, lat, sent, filled, mk, q)
+        return q
 
     def rank(self, side: Side, books: dict[str, Quote], take: bool, exclude=(), price: int | None = None) -> list[Ranked]:
         """Up venues (with a book) best first, for taking (``take``) or posting at ``price``

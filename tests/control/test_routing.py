@@ -185,3 +185,22 @@ def test_a_passive_route_is_ranks_first_over_random_books_and_stats():
         assert leg.reason == f"passive: best venue to post; {ranked[0].why}"
         checked += 1
     assert checked > 100
+
+
+def test_quality_penalty_follows_every_change_of_a_venues_history():
+    """The penalty is kept between routes and recomputed when any input changed, however it
+    changed (the stats' methods or a direct write)."""
+    r = router(latency_weight=0.05, fill_weight=0.5, markout_weight=0.5)
+    s = r.stats["A"]
+
+    def expected():
+        return 0.05 * s.latency_us / 1e3 + 0.5 * (1 - s.fill_rate) + 0.5 * max(0.0, s.markout_ticks)
+    assert r._quality("A") == expected() == 0.0
+    for change in (lambda: s.on_ack(4_000_000), lambda: r.on_sent("A", 100), lambda: r.on_fill("A", 40),
+                   lambda: setattr(s, "markout_ticks", 2.0), lambda: setattr(s, "latency_us", 10.0),
+                   lambda: setattr(s, "sent", 400), lambda: setattr(s, "filled", 400)):
+        before = r._quality("A")
+        change()
+        assert r._quality("A") == expected() != before
+    r.config = RouterConfig(latency_weight=1.0)        # another config: recomputed with its weights
+    assert r._quality("A") == 1.0 * s.latency_us / 1e3 + 0.5 * (1 - s.fill_rate) + 0.5 * 2.0
