@@ -240,13 +240,21 @@ class ScheduledAlgorithm(Algorithm):
         early = regular is not None and now_ns < regular
         pre_wake = early and lead > 0 and now_ns >= regular - lead
         if not early:
-            regular = self._regular_ns = min(self.next_decision_ns(now_ns), p.end_ns)
+            nxt, end = self.next_decision_ns(now_ns), p.end_ns
+            regular = self._regular_ns = end if end < nxt else nxt
         self.next_timer_ns = regular
         if lead and regular - lead > now_ns:
             self.next_timer_ns = regular - lead
         actions: list[Action] = []
-        target = min(float(p.qty), self.target(now_ns))
-        upper = min(p.qty, target + cfg.ahead_tolerance * p.qty, self.cap_allowance())
+        # (the min()s of this path written out as min() decides: the first argument unless a later
+        # one is smaller, the same value and type; a builtin call each cost more than the test)
+        qty = p.qty
+        due = self.target(now_ns)
+        target = due if due < float(qty) else float(qty)
+        ahead, cap = target + cfg.ahead_tolerance * qty, self.cap_allowance()
+        upper = ahead if ahead < qty else qty
+        if cap < upper:
+            upper = cap
         # ``committed()`` and ``_crossing()`` in one pass over the working children (this runs
         # at every decision); the crossing part is counted again below if a child is canceled
         committed, crossing = filled, 0
@@ -271,7 +279,11 @@ class ScheduledAlgorithm(Algorithm):
         # (an IOC child not yet reported is that catch-up under way, not shares still behind: live,
         # its fills come back a round trip later, and counting it as unfilled crossed again on the
         # same shares, a decision the backtest, whose reports come back at once, never made)
-        behind = (target if pre_wake else min(target, self.due_before(now_ns))) - filled - crossing
+        if pre_wake:
+            behind = target - filled - crossing
+        else:
+            before = self.due_before(now_ns)
+            behind = (before if before < target else target) - filled - crossing
         late = now_ns >= self.schedule_end_ns()
         if late:
             # mopping up: decide every retry_s, not every interval, so re-priced children that the
@@ -293,14 +305,15 @@ class ScheduledAlgorithm(Algorithm):
                 if price is not None and price != w.price:
                     w.price, w.placed_ns, w.urgency = price, now_ns, new_u
                     actions.append(ReplaceChild(cid, w.qty, price, new_u))
-        deficit = int(math.floor(min(target, upper) - committed + 1e-9))
+        deficit = int(math.floor((upper if upper < target else target) - committed + 1e-9))
         # a deficit of at least half the smallest child is rounded up to one when the ahead
         # tolerance allows: a slice just under min_child is placed now rather than merged into
         # the next (which would leave two slices unfilled at once)
         if 2 * deficit >= cfg.min_child > deficit and committed + cfg.min_child <= upper:
             deficit = cfg.min_child
-        if deficit > 0 and (deficit >= min(cfg.min_child, p.qty - committed) or late):
-            child = self._new(now_ns, min(deficit, p.qty - committed), urgency)
+        left = qty - committed
+        if deficit > 0 and (deficit >= (left if left < cfg.min_child else cfg.min_child) or late):
+            child = self._new(now_ns, left if left < deficit else deficit, urgency)
             if child is not None:
                 actions.append(child)
         return actions
