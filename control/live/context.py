@@ -197,7 +197,9 @@ class LiveContext:
             self._timer = None
         if self.halted:
             return
-        delay = max(0.0, (ts_ns - self.clock.time_ns()) / 1e9 / self.speed)
+        delay = (ts_ns - self.clock.time_ns()) / 1e9 / self.speed
+        if not delay > 0.0:                  # (max(0.0, delay), without the builtin call)
+            delay = 0.0
         self._timer_ns = ts_ns
         self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
 
