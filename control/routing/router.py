@@ -254,7 +254,7 @@ class Router:
         stats = self.stats
         levels = []
         cands = {}                    # venue -> (score, touch, eff, depth, quality) of the venues to take on
-        later = []                    # up venues with nothing inside the limit: scored only for a rest
+        later = []                    # up venues with a touch outside the limit: scored only for a rest
         posts = []                    # every up venue's posting score while no level is inside the limit
         post = not take_only
         for name, info in self.venues.items():
@@ -265,23 +265,21 @@ class Router:
             if not s.up:
                 continue
             far = q.asks if buy else q.bids
-            if far:
+            if far and sgn * far[0][0] <= bound:
+                post = False          # a level inside the limit: the child takes, it does not post
                 touch, depth = far[0]
-                if sgn * touch <= bound:
-                    post = False      # a level inside the limit: the child takes, it does not post
-                else:
-                    later.append((name, info, s, touch, depth))
+                fee = info.take_fee
+                entry = cands[name] = self._take_score(buy, info, s, touch, depth)
+                score = entry[0]
+                for p, lq in far:
+                    if sgn * p > bound:
+                        break
+                    levels.append((sgn * p + fee, score, name, p, lq))
+                continue
+            if far:
+                later.append(name)
             if post:
                 posts.append(self._post_score(buy, name, info, s, q.bids if buy else q.asks, price))
-            if not far or sgn * touch > bound:
-                continue
-            fee = info.take_fee
-            entry = cands[name] = self._take_score(buy, info, s, touch, depth)
-            score = entry[0]
-            for p, lq in far:
-                if sgn * p > bound:
-                    break
-                levels.append((sgn * p + fee, score, name, p, lq))
         if levels:
             levels.sort()
             left, alloc = qty, {}
@@ -301,8 +299,9 @@ class Router:
                 _, touch, eff, depth, quality = cands[v]
                 legs.append(Leg(v, n, p, Why(_SWEEP, n, p, abs(e), touch, abs(eff), depth, quality)))
             if left > 0 and not take_only:
-                for name, info, st, touch, depth in later:
-                    cands[name] = self._take_score(buy, info, st, touch, depth)
+                for name in later:
+                    touch, depth = (books[name].asks if buy else books[name].bids)[0]
+                    cands[name] = self._take_score(buy, self.venues[name], stats[name], touch, depth)
                 ranked_take = {name: Ranked(name, score, True, touch, eff, 0.0, depth, quality)
                                for name, (score, touch, eff, depth, quality)
                                in sorted(cands.items(), key=lambda kv: (kv[1][0], kv[0]))}
