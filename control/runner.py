@@ -23,6 +23,14 @@ from .routing import Router
 from .tca.tape import AckRecord, ChildRecord, DoneRecord, ExecRecord, MarketRecord, ParentRecord, ScheduleRecord, Tape
 
 MARKOUT_NS = 5_000_000_000        # mid 5 s after a fill, for the router's markout history
+# Enum members read on every child's path as module constants: an enum member read off its class
+# (``Side.BUY``) costs about ten global reads on Python 3.11; the same objects, so ``is`` and ``==`` hold.
+_IOC = TimeInForce.IOC
+_BUY = Side.BUY
+# Named tuples built on every child's path (its legs, their tape records) are built as
+# ``tuple.__new__(cls, values)``, what ``cls._make`` does: the same object, without the extra
+# Python frame of the generated ``__new__`` (a third of the cost of building one).
+_make = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -77,13 +85,16 @@ class ParentRunner:
         return self.algo.next_timer_ns is None and not any(l.live for l in self.legs.values())
 
     def on_timer(self, now_ns: int) -> None:
-        t = self.algo.next_timer_ns
+        algo = self.algo
+        t = algo.next_timer_ns
         if t is None or now_ns < t:
             self._rearm()
             return
-        actions = self.algo.start(now_ns) if not self.algo.started else self.algo.on_timer(now_ns)
+        actions = algo.on_timer(now_ns) if algo.started else algo.start(now_ns)
         self._apply(actions, now_ns)
-        self._rearm()
+        t = self.algo.next_timer_ns            # (``_rearm``: this is every decision's path)
+        if t is not None:
+            self.ctx.set_timer(t)
 
     def replan(self, algo: Algorithm, now_ns: int, cancel: tuple[str, ...] = ()) -> None:
         """Carry on with ``algo``, the parent re-planned after an amendment (a replace on a running
@@ -112,7 +123,7 @@ class ParentRunner:
             p = self.algo.parent
             if p.start_ns <= now_ns < p.end_ns:
                 due = self._base_filled + min(float(p.qty), self.algo.target(now_ns))
-                self.tape.add(ScheduleRecord(now_ns, p.parent_id, due))
+                self.tape.add(_make(ScheduleRecord, (now_ns, p.parent_id, due)))
 
     # -- market data -----------------------------------------------------------------------
     def on_market(self, md: MarketData) -> None:
@@ -166,7 +177,7 @@ class ParentRunner:
         books = self.market.books
         # An IOC child only takes displayed liquidity: what the books do not show now comes back
         # to the algorithm at once rather than as IOC legs that cannot fill.
-        take_only = a.tif == TimeInForce.IOC
+        take_only = a.tif == _IOC
         router = self.router
         if ch.tried:
             legs = router.reroute(a.side, qty, ch.price, books, ch.tried | self._barred, take_only)
@@ -175,21 +186,23 @@ class ParentRunner:
         if a.venue is not None:
             legs = [l for l in legs if l.venue == a.venue] or legs
         routed = 0
-        symbol, side, tif, child_id = self.algo.parent.symbol, a.side, a.tif, a.child_id
-        for leg in legs:
-            venue, n = leg.venue, leg.qty
-            ch.tried.add(venue)
-            lid = f"{child_id}@{venue}#{len(ch.legs) + 1}"
-            vo = VenueOrder(lid, venue, symbol, side, n, leg.price, tif, child_id, a.parent_id, a.algo)
-            ch.legs.append(lid)
-            self.legs[lid] = _Leg(vo, now_ns)
+        symbol = self.algo.parent.symbol
+        side, tif, child_id, parent_id, algo = a.side, a.tif, a.child_id, a.parent_id, a.algo
+        iside, itif = int(side), int(tif)
+        tried, names, legs_of, add, send = ch.tried, ch.legs, self.legs, self.tape.add, self.ctx.send
+        for venue, n, price, reason in legs:
+            tried.add(venue)
+            lid = f"{child_id}@{venue}#{len(names) + 1}"
+            vo = _make(VenueOrder, (lid, venue, symbol, side, n, price, tif, child_id, parent_id, algo))
+            names.append(lid)
+            legs_of[lid] = _Leg(vo, now_ns)
             routed += n
             router.on_sent(venue, n)
-            self.tape.add(ChildRecord(now_ns, lid, child_id, a.parent_id, a.algo, venue, int(side), n, leg.price,
-                                      int(tif), leg.reason))
-            self.ctx.send(vo)
+            add(_make(ChildRecord, (now_ns, lid, child_id, parent_id, algo, venue, iside, n, price, itif, reason)))
+            send(vo)
         ch.unrouted = qty - routed
-        self._maybe_done(ch, now_ns, "no venue")
+        if not (names and legs_of[names[-1]].live):     # (a leg still working: _maybe_done would do nothing)
+            self._maybe_done(ch, now_ns, "no venue")
 
     def _replace(self, a: ReplaceChild, now_ns: int) -> None:
         ch = self.children.get(a.child_id)
@@ -222,7 +235,7 @@ class ParentRunner:
         ch = self.children[o.child_id]
         ch.filled += qty
         self.router.on_fill(o.venue, qty)
-        self._markouts.append((ts_ns + MARKOUT_NS, o.venue, 1 if o.side == Side.BUY else -1, float(price)))
+        self._markouts.append((ts_ns + MARKOUT_NS, o.venue, 1 if o.side == _BUY else -1, float(price)))
         self.tape.add(ExecRecord(ts_ns, order_id, o.child_id, o.parent_id, o.venue, qty, price, fee))
         if leg.filled >= o.qty:
             leg.live = False
@@ -238,7 +251,7 @@ class ParentRunner:
         o = leg.order
         self.tape.add(DoneRecord(ts_ns, order_id, o.venue, unfilled, reason, rejected))
         ch = self.children[o.child_id]
-        if unfilled > 0 and not ch.cancel and (rejected or o.tif == TimeInForce.IOC or reason == "venue down"):
+        if unfilled > 0 and not ch.cancel and (rejected or o.tif == _IOC or reason == "venue down"):
             # Try the next venue for what this one did not take.
             self._route(ch, unfilled, ts_ns)
             self._rearm()

@@ -29,6 +29,12 @@ from ..model import (Action, CancelChild, ChildDone, ChildFill, ExecutionRefused
 from .placement import is_marketable, limit_price
 
 NS = 1_000_000_000
+# Enum members read on every child's path as module constants: an enum member read off its class
+# (``Side.BUY``) costs about ten global reads on Python 3.11; the same objects, so ``is`` and ``==`` hold.
+_CROSS = Urgency.CROSS
+_IOC = TimeInForce.IOC
+_DAY = TimeInForce.DAY
+_BUY = Side.BUY
 
 
 def check(cond: bool, reason: str) -> None:
@@ -160,16 +166,16 @@ class Algorithm:
 
     def _new(self, now_ns: int, qty: int, urgency: Urgency) -> NewChild | None:
         p = self.parent
-        price = limit_price(p.side, urgency, self.market.best_bid(), self.market.best_ask(), p.limit)
+        bid, ask = self.market.best_bid(), self.market.best_ask()
+        price = limit_price(p.side, urgency, bid, ask, p.limit)
         if price is None or qty <= 0:
             return None
         self._seq += 1
         child_id = f"{p.parent_id}.{self._seq}"
         # A cross the parent's limit keeps off the far touch rests at the limit instead of
         # being sent as an IOC that cannot fill.
-        bid, ask = self.market.best_bid(), self.market.best_ask()
-        crossing = urgency is Urgency.CROSS and is_marketable(p.side, price, bid, ask)
-        tif = TimeInForce.IOC if crossing else TimeInForce.DAY
+        crossing = urgency is _CROSS and is_marketable(p.side, price, bid, ask)
+        tif = _IOC if crossing else _DAY
         self.working[child_id] = Working(qty, price, now_ns, urgency, tif)
         return NewChild(child_id, p.parent_id, self.name, p.side, qty, price, tif, urgency)
 
@@ -222,7 +228,8 @@ class ScheduledAlgorithm(Algorithm):
         if now_ns < p.start_ns:
             self.next_timer_ns = p.start_ns
             return []
-        if now_ns >= p.end_ns or self.remaining <= 0:
+        filled = self.filled
+        if now_ns >= p.end_ns or p.qty - filled <= 0:          # (``remaining``, read once)
             self.next_timer_ns = None
             return self.cancel_all()
         # a wake before the next regular decision (an IOC retry, the slice-lead wake) keeps the
@@ -233,14 +240,29 @@ class ScheduledAlgorithm(Algorithm):
         early = regular is not None and now_ns < regular
         pre_wake = early and lead > 0 and now_ns >= regular - lead
         if not early:
-            regular = self._regular_ns = min(self.next_decision_ns(now_ns), p.end_ns)
+            nxt, end = self.next_decision_ns(now_ns), p.end_ns
+            regular = self._regular_ns = end if end < nxt else nxt
         self.next_timer_ns = regular
         if lead and regular - lead > now_ns:
             self.next_timer_ns = regular - lead
         actions: list[Action] = []
-        target = min(float(p.qty), self.target(now_ns))
-        upper = min(p.qty, target + cfg.ahead_tolerance * p.qty, self.cap_allowance())
-        committed = self.committed()
+        # (the min()s of this path written out as min() decides: the first argument unless a later
+        # one is smaller, the same value and type; a builtin call each cost more than the test)
+        qty = p.qty
+        due = self.target(now_ns)
+        target = due if due < float(qty) else float(qty)
+        ahead, cap = target + cfg.ahead_tolerance * qty, self.cap_allowance()
+        upper = ahead if ahead < qty else qty
+        if cap < upper:
+            upper = cap
+        # ``committed()`` and ``_crossing()`` in one pass over the working children (this runs
+        # at every decision); the crossing part is counted again below if a child is canceled
+        committed, crossing = filled, 0
+        for w in self.working.values():
+            leaves = w.qty - w.filled
+            committed += leaves
+            if w.tif == _IOC and not w.cancel_sent:
+                crossing += leaves
         # Ahead of schedule (or over the cap): take back the newest children first (sorted only
         # then: a decision on schedule touches no child it need not).
         if committed > upper:
@@ -251,12 +273,17 @@ class ScheduledAlgorithm(Algorithm):
                 if not w.cancel_sent:
                     actions.append(self._cancel(cid))
                     committed -= w.leaves
+            crossing = self._crossing()
         # behind: what was due an interval ago and is still unfilled; at the slice-lead wake,
         # everything due by now (the slice that had its interval is finished before the next)
         # (an IOC child not yet reported is that catch-up under way, not shares still behind: live,
         # its fills come back a round trip later, and counting it as unfilled crossed again on the
         # same shares, a decision the backtest, whose reports come back at once, never made)
-        behind = (target if pre_wake else min(target, self.due_before(now_ns))) - self.filled - self._crossing()
+        if pre_wake:
+            behind = target - filled - crossing
+        else:
+            before = self.due_before(now_ns)
+            behind = (before if before < target else target) - filled - crossing
         late = now_ns >= self.schedule_end_ns()
         if late:
             # mopping up: decide every retry_s, not every interval, so re-priced children that the
@@ -264,33 +291,35 @@ class ScheduledAlgorithm(Algorithm):
             self.next_timer_ns = min(now_ns + int(cfg.retry_s * NS), p.end_ns)
         urgency = self.urgency(now_ns)
         if late or behind > cfg.catch_up * p.qty:
-            urgency = Urgency.CROSS
+            urgency = _CROSS
         # Re-price children that have aged (one step more urgent), or all of them when crossing.
+        max_age = cfg.max_age_s * NS
         for cid, w in self.working.items():
-            if w.cancel_sent or w.tif == TimeInForce.IOC:
+            if w.cancel_sent or w.tif == _IOC:
                 continue
-            if urgency is Urgency.CROSS or now_ns - w.placed_ns >= cfg.max_age_s * NS:
-                new_u = Urgency.CROSS if urgency is Urgency.CROSS else w.urgency.more()
+            if urgency is _CROSS or now_ns - w.placed_ns >= max_age:
+                new_u = _CROSS if urgency is _CROSS else w.urgency.more()
                 price = limit_price(p.side, new_u, self.market.best_bid(), self.market.best_ask(), p.limit)
-                if price is not None and new_u is Urgency.CROSS:
+                if price is not None and new_u is _CROSS:
                     price = self._reach(price, w.price)
                 if price is not None and price != w.price:
                     w.price, w.placed_ns, w.urgency = price, now_ns, new_u
                     actions.append(ReplaceChild(cid, w.qty, price, new_u))
-        deficit = int(math.floor(min(target, upper) - committed + 1e-9))
+        deficit = int(math.floor((upper if upper < target else target) - committed + 1e-9))
         # a deficit of at least half the smallest child is rounded up to one when the ahead
         # tolerance allows: a slice just under min_child is placed now rather than merged into
         # the next (which would leave two slices unfilled at once)
         if 2 * deficit >= cfg.min_child > deficit and committed + cfg.min_child <= upper:
             deficit = cfg.min_child
-        if deficit > 0 and (deficit >= min(cfg.min_child, p.qty - committed) or late):
-            child = self._new(now_ns, min(deficit, p.qty - committed), urgency)
+        left = qty - committed
+        if deficit > 0 and (deficit >= (left if left < cfg.min_child else cfg.min_child) or late):
+            child = self._new(now_ns, left if left < deficit else deficit, urgency)
             if child is not None:
                 actions.append(child)
         return actions
 
     def _crossing(self) -> int:
-        return sum(w.leaves for w in self.working.values() if w.tif == TimeInForce.IOC and not w.cancel_sent)
+        return sum(w.leaves for w in self.working.values() if w.tif == _IOC and not w.cancel_sent)
 
     #: ticks past the consolidated far touch a resting child is re-priced to when it must cross:
     #: it rests on one venue, whose touch may sit a tick or two behind the best one (it still
@@ -299,7 +328,7 @@ class ScheduledAlgorithm(Algorithm):
 
     def _reach(self, cross: int, current: int) -> int:
         p = self.parent
-        if p.side == Side.BUY:
+        if p.side == _BUY:
             price = max(current, cross + self.CROSS_REACH)
             return min(price, p.limit) if p.limit is not None else price
         price = min(current, cross - self.CROSS_REACH)
@@ -312,6 +341,6 @@ class ScheduledAlgorithm(Algorithm):
         # A reject or a cancelled rest returns to the parent at the next decision; a crossing
         # child that came back unfilled (the touch moved before it arrived) is retried after
         # ``retry_s`` on a fresh book rather than a whole interval later.
-        if w is not None and w.tif == TimeInForce.IOC and done.unfilled > 0 and self.next_timer_ns is not None:
+        if w is not None and w.tif == _IOC and done.unfilled > 0 and self.next_timer_ns is not None:
             self.next_timer_ns = min(self.next_timer_ns, done.ts_ns + int(self.config.retry_s * NS))
         return []

@@ -51,7 +51,7 @@ class LiveContext:
         self.halted = False               # parent canceled/stopped: no new children, no timers
         self.sent: dict[str, VenueOrder] = {}
         self.open: set[str] = set()       # legs the gateway holds that have not ended
-        self._current: dict[str, str] = {}  # leg id -> its ClOrdID at the gateway now (changes on replace)
+        self._current: dict[str, str] = {}  # leg id -> its ClOrdID at the gateway after a replace
         self._leg_of: dict[str, str] = {}   # every ClOrdID used for a leg -> the leg id
         self._req = itertools.count(1)
         self._timer: asyncio.TimerHandle | None = None
@@ -105,20 +105,25 @@ class LiveContext:
         oid = order.order_id
         # The NewOrderSingle built as the message the gateway reads (its fields by tag text, and
         # the wire-order tokens), not through FixMessage.from_pairs' generic str() of every pair:
-        # this is on every child's path.
+        # this is on every child's path. The dict and the token list are two literals (cheaper
+        # than pairing the list's slices).
+        ts, q, side, tif = fix_timestamp(), str(qty), _SIDE[order.side], _TIF[order.tif]
+        sym = order.symbol
         if order.price:
-            flat = [_CL, oid, _SYM, order.symbol, _SD, _SIDE[order.side], _TT, fix_timestamp(), _QTY, str(qty),
-                    _OT, _LIMIT, _PX, self._price(order.price), _TIF_TAG, _TIF[order.tif], _DEST, dest]
+            px = self._prices.get(order.price) or self._price(order.price)
+            fields = {_CL: oid, _SYM: sym, _SD: side, _TT: ts, _QTY: q, _OT: _LIMIT, _PX: px, _TIF_TAG: tif,
+                      _DEST: dest}
+            flat = [_CL, oid, _SYM, sym, _SD, side, _TT, ts, _QTY, q, _OT, _LIMIT, _PX, px, _TIF_TAG, tif, _DEST, dest]
         else:
-            flat = [_CL, oid, _SYM, order.symbol, _SD, _SIDE[order.side], _TT, fix_timestamp(), _QTY, str(qty),
-                    _OT, _MARKET, _TIF_TAG, _TIF[order.tif], _DEST, dest]
+            fields = {_CL: oid, _SYM: sym, _SD: side, _TT: ts, _QTY: q, _OT: _MARKET, _TIF_TAG: tif, _DEST: dest}
+            flat = [_CL, oid, _SYM, sym, _SD, side, _TT, ts, _QTY, q, _OT, _MARKET, _TIF_TAG, tif, _DEST, dest]
         self.path_of[oid] = dest
-        self._sent_wall[oid] = now_ns()
+        if sel is not None:
+            self._sent_wall[oid] = now_ns()      # the order/ack round trip: a sample for the path
         self.sent[oid] = order
         self.open.add(oid)
-        self._current[oid] = oid
-        self._leg_of[oid] = oid
-        self.orders.on_new_order(self.session, FixMessage(dict(zip(flat[::2], flat[1::2])), flat))
+        self._leg_of[oid] = oid                  # (its ClOrdID at the gateway is its id until a replace)
+        self.orders.on_new_order(self.session, FixMessage(fields, flat))
 
     def _price(self, ticks: int) -> str:
         """The FIX price text of ``ticks`` (a child's prices are a few ticks around the touch:
@@ -157,7 +162,7 @@ class LiveContext:
             return None
         cl = f"{order_id}.{tag}{next(self._req)}"
         self._leg_of[cl] = order_id
-        return cl, self._current[order_id], o
+        return cl, self._current.get(order_id, order_id), o
 
     def cancel(self, venue: str, order_id: str) -> None:
         a = self._amend(order_id, "c")
@@ -192,14 +197,17 @@ class LiveContext:
             self._timer = None
         if self.halted:
             return
-        delay = max(0.0, (ts_ns - self.clock.time_ns()) / 1e9 / self.speed)
+        delay = (ts_ns - self.clock.time_ns()) / 1e9 / self.speed
+        if not delay > 0.0:                  # (max(0.0, delay), without the builtin call)
+            delay = 0.0
         self._timer_ns = ts_ns
         self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
 
     def _fire(self) -> None:
         self._timer = None
         if not self.halted and self.runner is not None:
-            self.release_held()
+            if self.held:
+                self.release_held()
             self.runner.on_timer(self.clock.time_ns())
 
     # -- inputs -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 from wirespeed.enums import Side
@@ -32,6 +33,10 @@ from wirespeed.enums import Side
 from ..marketdata import Quote
 from .reason import Why
 from .venues import VenueInfo, VenueStats
+
+# Enum members read on every child's path as module constants: an enum member read off its class
+# (``Side.BUY``) costs about ten global reads on Python 3.11; the same objects, so ``is`` and ``==`` hold.
+_BUY = Side.BUY
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +81,7 @@ class Ranked(NamedTuple):
         if self.take:
             return Why("take at {} eff {:.2f}, depth {}, quality penalty {:.2f}", self.ref, abs(self.eff), self.depth,
                        self.quality)
-        return Why("post at {}: rebate {}, queue ahead {}, depth {}, quality penalty {:.2f}", self.ref, self.rebate,
-                   self.depth, self.depth, self.quality)
+        return Why(_POST, self.ref, self.rebate, self.depth, self.depth, self.quality)
 
     @property
     def reason(self) -> str:
@@ -149,62 +153,32 @@ class Router:
         return self._quality_of(self.stats[venue])
 
     def _quality_of(self, s: VenueStats) -> float:
+        """The venue's quality penalty from its history. Every route scores every up venue and
+        a venue's history changes only when it is sent, acknowledges, fills or is marked: the
+        last inputs and result are kept on its stats and the penalty is recomputed only when
+        an input differs (the same operations on the same values when it is)."""
         c = self.config
-        return (c.latency_weight * s.latency_us / 1e3 + c.fill_weight * (1 - s.fill_rate)
-                + c.markout_weight * max(0.0, s.markout_ticks))
+        lat, sent, filled, mk = s.latency_us, s.sent, s.filled, s.markout_ticks
+        m = s.quality_memo
+        if m is not None and m[0] is c and m[1] == lat and m[2] == sent and m[3] == filled and m[4] == mk:
+            return m[5]
+        q = (c.latency_weight * lat / 1e3 + c.fill_weight * (1 - s.fill_rate)
+             + c.markout_weight * max(0.0, mk))
+        s.quality_memo = (c, lat, sent, filled, mk, q)
+        return q
 
     def rank(self, side: Side, books: dict[str, Quote], take: bool, exclude=(), price: int | None = None) -> list[Ranked]:
         """Up venues (with a book) best first, for taking (``take``) or posting at ``price``
         (default: each venue's own touch)."""
-        buy = side == Side.BUY
-        out = []
-        c = self.config
-        for name, info in self.venues.items():
-            q = books.get(name)
-            if q is None or name in exclude or not self.stats[name].up:
-                continue
-            if take:
-                touch, depth = (q.ask, q.ask_qty) if buy else (q.bid, q.bid_qty)
-                if touch is None:
-                    continue
-                eff = touch + info.take_fee if buy else -(touch - info.take_fee)
-                depth_term = -c.depth_weight * math.log1p(depth)
-                ref, rebate = touch, 0.0
-            else:
-                # Posting: the price is the child's on every venue; what differs is the rebate
-                # and the queue ahead of us (displayed quantity at or better than our price).
-                own = q.bids if buy else q.asks
-                ref = price if price is not None else (own[0][0] if own else None)
-                if ref is None:
-                    continue
-                ahead = sum(lq for p, lq in own if (p >= ref if buy else p <= ref))
-                eff = -info.make_rebate
-                depth, depth_term = ahead, c.depth_weight * math.log1p(ahead)
-                rebate = info.make_rebate
-            quality = self._quality(name)
-            score = eff + quality + depth_term
-            out.append(Ranked(name, score, take, ref, eff, rebate, depth, quality))
-        out.sort(key=lambda r: (r.score, r.venue))
+        buy = side == _BUY
+        out = self._takes(buy, books, exclude) if take else self._posts(buy, books, exclude, price)
+        out.sort(key=_BY_SCORE)
         return out
 
-    def route(self, side: Side, qty: int, price: int, books: dict[str, Quote], exclude=(),
-              take_only: bool = False) -> list[Leg]:
-        """Legs for a child of ``qty`` at limit ``price`` (0: a market order); [] when no venue is
-        up. ``take_only`` (an IOC child): only the displayed liquidity, no resting remainder."""
-        buy = side == Side.BUY
-        # limit as a bound on the far side's prices (a market order, price 0: none); sells
-        # compare negated prices so one test serves both sides
-        bound = (price if buy else -price) if price else math.inf
-        sgn = 1 if buy else -1
-        # One pass over the venues: each up venue's take score (as ``rank(take=True)`` scores
-        # it, the same float operations in the same order) and its levels inside the limit.
-        # Why not ``rank``: this runs for every child, and the Ranked records (and their
-        # sort) are only needed for a rest beyond the displayed liquidity; the reasons are
-        # formatted for the venues that get a leg only.
+    def _takes(self, buy: bool, books: dict[str, Quote], exclude) -> list[Ranked]:
+        """Each up venue with a far touch, scored for taking (unsorted)."""
+        out = []
         stats = self.stats
-        levels = []
-        cands = {}                    # venue -> (score, touch, eff, depth, quality) of the venues to take on
-        later = []                    # up venues with nothing inside the limit: scored only for a rest
         for name, info in self.venues.items():
             q = books.get(name)
             if q is None or name in exclude:
@@ -216,16 +190,96 @@ class Router:
             if not far:
                 continue
             touch, depth = far[0]
-            if sgn * touch > bound:
-                later.append((name, info, s, touch, depth))
+            score, touch, eff, depth, quality = self._take_score(buy, info, s, touch, depth)
+            out.append(Ranked(name, score, True, touch, eff, 0.0, depth, quality))
+        return out
+
+    def _posts(self, buy: bool, books: dict[str, Quote], exclude, price: int | None) -> list[Ranked]:
+        """Each up venue with a book, scored for posting at ``price`` (unsorted). The price is the
+        child's on every venue; what differs is the rebate and the queue ahead of us (displayed
+        quantity at or better than our price)."""
+        out = []
+        stats = self.stats
+        for name, info in self.venues.items():
+            q = books.get(name)
+            if q is None or name in exclude:
                 continue
-            fee = info.take_fee
-            entry = cands[name] = self._take_score(buy, info, s, touch, depth)
-            score = entry[0]
-            for p, lq in far:
-                if sgn * p > bound:
+            s = stats[name]
+            if not s.up:
+                continue
+            own = q.bids if buy else q.asks
+            ref = price if price is not None else (own[0][0] if own else None)
+            if ref is None:
+                continue
+            score, name, ref, eff, rebate, ahead, quality = self._post_score(buy, name, info, s, own, ref)
+            out.append(Ranked(name, score, False, ref, eff, rebate, ahead, quality))
+        return out
+
+    def _post_score(self, buy: bool, name: str, info: VenueInfo, s: VenueStats, own, ref: int) -> tuple:
+        """A venue's posting score at ``ref`` on its own side ``own`` (best first): (score, name,
+        ref, eff, rebate, queue ahead, quality), a plain tuple (a route scores every venue and
+        keeps one; min over the tuples is min over (score, name), names being unique)."""
+        ahead = 0                     # (the levels are best first: the queue ahead is a prefix)
+        if buy:
+            for p, lq in own:
+                if p < ref:
                     break
-                levels.append((sgn * p + fee, score, name, p, lq))
+                ahead += lq
+        else:
+            for p, lq in own:
+                if p > ref:
+                    break
+                ahead += lq
+        rebate = info.make_rebate
+        eff = -rebate
+        quality = self._quality_of(s)
+        return eff + quality + self.config.depth_weight * math.log1p(ahead), name, ref, eff, rebate, ahead, quality
+
+    def route(self, side: Side, qty: int, price: int, books: dict[str, Quote], exclude=(),
+              take_only: bool = False) -> list[Leg]:
+        """Legs for a child of ``qty`` at limit ``price`` (0: a market order); [] when no venue is
+        up. ``take_only`` (an IOC child): only the displayed liquidity, no resting remainder."""
+        buy = side == _BUY
+        # limit as a bound on the far side's prices (a market order, price 0: none); sells
+        # compare negated prices so one test serves both sides
+        bound = (price if buy else -price) if price else math.inf
+        sgn = 1 if buy else -1
+        # One pass over the venues: each up venue's take score (as ``rank(take=True)`` scores
+        # it, the same float operations in the same order) and its levels inside the limit;
+        # while no venue has a level inside the limit, each venue's posting score too (as
+        # ``rank(take=False)`` scores it: ``_post_score``), for a passive child, the common one,
+        # needs no second pass. Why not ``rank``: this runs for every child, and the Ranked
+        # records (and their sort) are only needed for a rest beyond the displayed liquidity;
+        # the reasons are formatted for the venues that get a leg only.
+        stats = self.stats
+        levels = []
+        cands = {}                    # venue -> (score, touch, eff, depth, quality) of the venues to take on
+        later = []                    # up venues with a touch outside the limit: scored only for a rest
+        posts = []                    # every up venue's posting score while no level is inside the limit
+        post = not take_only
+        for name, info in self.venues.items():
+            q = books.get(name)
+            if q is None or name in exclude:
+                continue
+            s = stats[name]
+            if not s.up:
+                continue
+            far = q.asks if buy else q.bids
+            if far and sgn * far[0][0] <= bound:
+                post = False          # a level inside the limit: the child takes, it does not post
+                touch, depth = far[0]
+                fee = info.take_fee
+                entry = cands[name] = self._take_score(buy, info, s, touch, depth)
+                score = entry[0]
+                for p, lq in far:
+                    if sgn * p > bound:
+                        break
+                    levels.append((sgn * p + fee, score, name, p, lq))
+                continue
+            if far:
+                later.append(name)
+            if post:
+                posts.append(self._post_score(buy, name, info, s, q.bids if buy else q.asks, price))
         if levels:
             levels.sort()
             left, alloc = qty, {}
@@ -245,8 +299,9 @@ class Router:
                 _, touch, eff, depth, quality = cands[v]
                 legs.append(Leg(v, n, p, Why(_SWEEP, n, p, abs(e), touch, abs(eff), depth, quality)))
             if left > 0 and not take_only:
-                for name, info, st, touch, depth in later:
-                    cands[name] = self._take_score(buy, info, st, touch, depth)
+                for name in later:
+                    touch, depth = (books[name].asks if buy else books[name].bids)[0]
+                    cands[name] = self._take_score(buy, self.venues[name], stats[name], touch, depth)
                 ranked_take = {name: Ranked(name, score, True, touch, eff, 0.0, depth, quality)
                                for name, (score, touch, eff, depth, quality)
                                in sorted(cands.items(), key=lambda kv: (kv[1][0], kv[0]))}
@@ -263,13 +318,14 @@ class Router:
                                                                  "limit, {}; {}", q, left, why, ranked_take[v].why)),
                                       price)
             return legs
-        if take_only:
+        if not posts:                 # (take_only, or no venue up)
             return []
-        posts = self.rank(side, books, take=False, exclude=exclude, price=price)
-        if not posts:
-            return []
-        best = posts[0]
-        return [Leg(best.venue, qty, price, Why("passive: best venue to post; {}", best.why))]
+        # rank(take=False)'s first, without sorting the rest: with no level inside the limit on
+        # any venue, ``posts`` holds every up venue with a book, scored as ``_posts`` scores
+        # it, and the min of (score, venue, ...) is the sort's first (names are unique)
+        _, venue, ref, _, rebate, ahead, quality = min(posts) if len(posts) > 1 else posts[0]
+        # (``tuple.__new__``: ``Leg._make``'s construction, without the generated ``__new__``'s frame)
+        return [tuple.__new__(Leg, (venue, qty, price, Why(_PASSIVE, ref, rebate, ahead, ahead, quality)))]
 
     def _take_score(self, buy: bool, info: VenueInfo, s: VenueStats, touch: int, depth: int):
         """(score, touch, eff, depth, quality) as ``rank(take=True)`` scores a venue: the same float
@@ -300,6 +356,9 @@ class Router:
         self.stats[venue].up = True
 
 
+_BY_SCORE = itemgetter(1, 0)        # (score, venue) of a Ranked: the ranking's order, ties by name
+_POST = "post at {}: rebate {}, queue ahead {}, depth {}, quality penalty {:.2f}"
+_PASSIVE = "passive: best venue to post; " + _POST     # (one format: the text of the nested Why it was)
 _SWEEP = "sweep {} to {} (effective {:.2f}); take at {} eff {:.2f}, depth {}, quality penalty {:.2f}"
 
 

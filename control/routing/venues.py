@@ -33,6 +33,9 @@ class VenueStats:
     up: bool = True
     alpha: float = 0.1
     _pending: deque = field(default_factory=lambda: deque(maxlen=10_000))
+    # (router config, latency, sent, filled, markout, penalty): the router's last quality penalty
+    # of this venue and what it was computed from (Router._quality_of)
+    quality_memo: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def fill_rate(self) -> float:

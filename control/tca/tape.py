@@ -8,14 +8,12 @@ record's fields), so a live day can be analysed later with the same code.
 from __future__ import annotations
 
 import csv
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Union
+from typing import NamedTuple, Union
 
 
-@dataclass(frozen=True, slots=True)
-class ParentRecord:
+class ParentRecord(NamedTuple):
     ts_ns: int              # when the desk handed it over (decision time)
     parent_id: str
     symbol: str
@@ -28,8 +26,7 @@ class ParentRecord:
     decision_mid: float     # consolidated mid at ts_ns
 
 
-@dataclass(frozen=True, slots=True)
-class ChildRecord:
+class ChildRecord(NamedTuple):
     ts_ns: int
     order_id: str           # the venue order (a child routed to several venues has one each)
     child_id: str
@@ -43,16 +40,14 @@ class ChildRecord:
     reason: str = ""        # why the router sent it there
 
 
-@dataclass(frozen=True, slots=True)
-class AckRecord:
+class AckRecord(NamedTuple):
     ts_ns: int
     order_id: str
     venue: str
     latency_ns: int         # send -> acknowledgement
 
 
-@dataclass(frozen=True, slots=True)
-class ExecRecord:
+class ExecRecord(NamedTuple):
     ts_ns: int
     order_id: str
     child_id: str
@@ -63,8 +58,7 @@ class ExecRecord:
     fee: float              # ticks x shares, negative = rebate
 
 
-@dataclass(frozen=True, slots=True)
-class DoneRecord:
+class DoneRecord(NamedTuple):
     ts_ns: int
     order_id: str
     venue: str
@@ -73,15 +67,13 @@ class DoneRecord:
     rejected: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleRecord:
+class ScheduleRecord(NamedTuple):
     ts_ns: int
     parent_id: str
     target: float           # cumulative shares the schedule wanted by ts_ns
 
 
-@dataclass(frozen=True, slots=True)
-class MarketRecord:
+class MarketRecord(NamedTuple):
     ts_ns: int
     venue: str
     price: float            # trade price (ticks); for a quote the consolidated mid
@@ -92,6 +84,9 @@ Record = Union[ParentRecord, ChildRecord, AckRecord, ExecRecord, DoneRecord, Sch
 KINDS: dict[str, type] = {"parent": ParentRecord, "child": ChildRecord, "ack": AckRecord, "exec": ExecRecord,
                           "done": DoneRecord, "schedule": ScheduleRecord, "market": MarketRecord}
 _KIND_OF = {v: k for k, v in KINDS.items()}
+# each record's (field, type name) for read_csv (the annotations are forward references: text)
+_FIELD_TYPES = {cls: [(name, getattr(tp, "__forward_arg__", tp)) for name, tp in cls.__annotations__.items()]
+                for cls in KINDS.values()}
 
 
 @dataclass(slots=True)
@@ -108,7 +103,7 @@ class Tape:
         with open(path, "w", newline="") as f:
             w = csv.writer(f)
             for r in self.records:
-                w.writerow([_KIND_OF[type(r)], *dataclasses.astuple(r)])
+                w.writerow([_KIND_OF[type(r)], *r])
 
     @classmethod
     def read_csv(cls, path: str | Path) -> "Tape":
@@ -120,15 +115,15 @@ class Tape:
                 rec_cls = KINDS.get(row[0])
                 if rec_cls is None:
                     raise ValueError(f"{path}:{lineno}: unknown record kind {row[0]!r}")
-                fields = dataclasses.fields(rec_cls)
+                fields = rec_cls._fields
                 if len(row) - 1 != len(fields):
                     raise ValueError(f"{path}:{lineno}: {row[0]} needs {len(fields)} fields, not {len(row) - 1}")
                 vals = []
-                for fd, text in zip(fields, row[1:]):
+                for (name, tp), text in zip(_FIELD_TYPES[rec_cls], row[1:]):
                     try:
-                        vals.append(_parse(fd.type, text))
+                        vals.append(_parse(tp, text))
                     except ValueError:
-                        raise ValueError(f"{path}:{lineno}: {row[0]}.{fd.name}: cannot read {text!r}") from None
+                        raise ValueError(f"{path}:{lineno}: {row[0]}.{name}: cannot read {text!r}") from None
                 tape.add(rec_cls(*vals))
         return tape
 

@@ -133,3 +133,74 @@ def test_routes_best_post_and_best_take_are_ranks_first(side, price):
     rest = [l for l in legs if "beyond displayed liquidity" in l.reason]
     assert [l.venue for l in rest] == [take[0].venue]           # the rest goes to the best-ranked venue
     assert rest[0].reason.endswith(take[0].reason)
+
+
+def _random_books(rng, venues):
+    """Books best first with a few levels a side around 100; a side is sometimes empty, a venue
+    sometimes has no book; quantities from a small set, so equal scores (ties) come up."""
+    out = {}
+    for v in venues:
+        if rng.random() < 0.1:
+            continue
+        bid, ask = 100 - rng.randint(0, 2), 101 + rng.randint(0, 2)
+        bids = tuple((bid - k, rng.choice((100, 200, 500))) for k in range(rng.randint(0, 4)))
+        asks = tuple((ask + k, rng.choice((100, 200, 500))) for k in range(rng.randint(0, 4)))
+        out[v] = Quote(v, "XYZ", 0, bids, asks)
+    return out
+
+
+def test_a_passive_route_is_ranks_first_over_random_books_and_stats():
+    """The route scores posting venues in its own pass over the venues (no ranking, no sort):
+    its venue and reason are rank(take=False)'s first on every book, side, exclusion, venue
+    state and history, ties included; the queue ahead is the displayed quantity at or better
+    than the price."""
+    import random
+    rng = random.Random(7)
+    names = ["A", "B", "C", "D", "E"]
+    checked = 0
+    for _ in range(400):
+        r = Router([VenueInfo(v, rng.choice((0.0, 0.1, 0.3)), rng.choice((0.0, 0.2))) for v in names])
+        for v in names:
+            s = r.stats[v]
+            s.up = rng.random() > 0.1
+            if rng.random() < 0.5:
+                s.on_ack(rng.choice((100_000, 2_000_000)))
+                s.sent, s.filled = 100, rng.choice((50, 100))
+        bk = _random_books(rng, names)
+        exclude = frozenset(rng.sample(names, rng.randint(0, 2)))
+        side = rng.choice((Side.BUY, Side.SELL))
+        price = rng.randint(97, 104)
+        ranked = r.rank(side, bk, take=False, exclude=exclude, price=price)
+        for q in ranked:                               # the queue ahead, by its definition
+            own = bk[q.venue].bids if side == Side.BUY else bk[q.venue].asks
+            assert q.depth == sum(n for p, n in own if (p >= price if side == Side.BUY else p <= price))
+        if r.route(side, 100, price, bk, exclude=exclude, take_only=True):
+            continue                                   # marketable somewhere: it takes
+        legs = r.route(side, 100, price, bk, exclude=exclude)
+        if not ranked:
+            assert legs == []
+            continue
+        (leg,) = legs
+        assert (leg.venue, leg.qty, leg.price) == (ranked[0].venue, 100, price)
+        assert leg.reason == f"passive: best venue to post; {ranked[0].why}"
+        checked += 1
+    assert checked > 100
+
+
+def test_quality_penalty_follows_every_change_of_a_venues_history():
+    """The penalty is kept between routes and recomputed when any input changed, however it
+    changed (the stats' methods or a direct write)."""
+    r = router(latency_weight=0.05, fill_weight=0.5, markout_weight=0.5)
+    s = r.stats["A"]
+
+    def expected():
+        return 0.05 * s.latency_us / 1e3 + 0.5 * (1 - s.fill_rate) + 0.5 * max(0.0, s.markout_ticks)
+    assert r._quality("A") == expected() == 0.0
+    for change in (lambda: s.on_ack(4_000_000), lambda: r.on_sent("A", 100), lambda: r.on_fill("A", 40),
+                   lambda: setattr(s, "markout_ticks", 2.0), lambda: setattr(s, "latency_us", 10.0),
+                   lambda: setattr(s, "sent", 400), lambda: setattr(s, "filled", 400)):
+        before = r._quality("A")
+        change()
+        assert r._quality("A") == expected() != before
+    r.config = RouterConfig(latency_weight=1.0)        # another config: recomputed with its weights
+    assert r._quality("A") == 1.0 * s.latency_us / 1e3 + 0.5 * (1 - s.fill_rate) + 0.5 * 2.0

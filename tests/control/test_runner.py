@@ -108,3 +108,26 @@ def test_algorithm_restricted_to_venues_and_unknown_venue_refused():
     assert {c.venue for c in runner.tape.of(ChildRecord)} <= {"A", "C"}
     with pytest.raises(ExecutionRefused, match="Cannot execute order: unknown venue 'Z'"):
         setup(cfg=TwapConfig(venues=("A", "Z")))
+
+
+def test_tape_records_are_whole_immutable_and_match_their_legs():
+    """The runner builds its legs and tape records as bare tuples of their named-tuple types (no
+    generated __new__, so no arity check): each has its type's every field, is immutable, and a
+    child record says what its leg was sent as."""
+    from wirespeed.control.tca.tape import KINDS, ScheduleRecord
+    ctx, runner = setup(qty=2_000, minutes=3)
+    ctx.run(300 * S)
+    kinds = {type(r) for r in runner.tape.records}
+    assert {ChildRecord, ScheduleRecord, ExecRecord} <= kinds
+    for r in runner.tape.records:
+        assert type(r) in KINDS.values() and len(r) == len(type(r)._fields)
+        with pytest.raises(AttributeError):
+            r.ts_ns = 0
+    children = runner.tape.of(ChildRecord)
+    assert children
+    for c in children:
+        o = runner.legs[c.order_id].order              # (its price and size as last replaced)
+        assert len(o) == len(o._fields)
+        assert (c.venue, c.side, c.tif, c.child_id, c.parent_id, c.algo) == (
+            o.venue, int(o.side), int(o.tif), o.child_id, o.parent_id, o.algo)
+        assert repr(c).startswith(f"ChildRecord(ts_ns={c.ts_ns}, order_id={c.order_id!r}, ")
