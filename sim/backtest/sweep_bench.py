@@ -10,12 +10,15 @@ through the algorithm, the router and the runner, then its TCA). The days are sh
 quality bench's (the order from 5 to 20 minutes after the open by default) so the pair of runs
 stays practical; the ratio depends on a task being much longer than Dask's round trip (~ms), not
 on the day's length. One cluster, started and warmed (imports done) before any clock starts,
-serves every pair; workers are processes with one thread each. The machine is shared, so each
-pair prints the load average beside it: two workers get two cores only when the others are idle.
+serves every pair; workers are processes with one thread each. Each pair is timed A-B-B-A over
+two halves of the seeds (``timed_pair``), so a load that drifts while it runs weighs on both. The
+machine is shared, so each pair prints the load average beside it: two workers get two cores
+only when the others are idle.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 
@@ -29,28 +32,47 @@ def sweep_spec(n_seeds: int, start: float = 5.0, minutes: float = 15.0, day: str
     return SweepSpec(algorithms=ALGOS, seeds=tuple(range(1, n_seeds + 1)), days=(day,), start=start, minutes=minutes)
 
 
-def timed_pair(spec: SweepSpec, client) -> dict:
-    """Serial seconds, cluster seconds and the load average around them for ``spec``; the rows of
-    both runs must agree (the same numbers serially and on the cluster), else it raises."""
+def halves(seeds: tuple[int, ...], workers: int = 2) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Split the seeds in two, the first half a multiple of ``workers`` seeds (so neither half
+    leaves a worker idle while the other finishes a task it could have shared)."""
+    k = workers * (len(seeds) // (2 * workers))
+    return seeds[:k], seeds[k:]
+
+
+def timed_pair(spec: SweepSpec, client, workers: int = 2) -> dict:
+    """Serial seconds, cluster seconds and the load average around them for ``spec``, timed
+    A-B-B-A (serial first half, cluster first half, cluster second half, serial second half) so
+    a load that rises or falls steadily while it runs weighs on both alike; the rows of both runs
+    must agree (the same numbers serially and on the cluster), else it raises."""
     load0 = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    serial = run_sweep(spec, serial=True)
-    serial_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    cluster = run_on(client, tasks(spec))
-    cluster_s = time.perf_counter() - t0
+    a, b = (dataclasses.replace(spec, seeds=h) if h else None for h in halves(spec.seeds, workers))
+    serial, cluster = [], []
+    serial_s = cluster_s = 0.0
+    for part, where in ((a, "serial"), (a, "cluster"), (b, "cluster"), (b, "serial")):
+        if part is None:
+            continue
+        t0 = time.perf_counter()
+        if where == "serial":
+            rows = run_sweep(part, serial=True)
+            serial_s += time.perf_counter() - t0
+        else:
+            rows = run_on(client, tasks(part))
+            cluster_s += time.perf_counter() - t0
+        (serial if where == "serial" else cluster).append((part.seeds, rows))
+    order = lambda runs: [r for _, rows in sorted(runs) for r in rows]  # noqa: E731
     strip = lambda rows: [{k: v for k, v in r.items() if k != "wall_s"} for r in rows]  # noqa: E731
-    if strip(serial) != strip(cluster):
+    serial_rows, cluster_rows = order(serial), order(cluster)
+    if strip(serial_rows) != strip(cluster_rows):
         raise AssertionError("the sweep gave different numbers serially and on the cluster")
-    return dict(algorithms=len(spec.algorithms), backtests=len(serial), tasks=len(spec.seeds) * len(spec.days), serial_s=serial_s,
-                cluster_s=cluster_s, ratio=serial_s / cluster_s, load=(load0, os.getloadavg()[0]),
-                per_backtest_s=sum(r["wall_s"] for r in serial) / len(serial))
+    return dict(algorithms=len(spec.algorithms), backtests=len(serial_rows), tasks=len(spec.seeds) * len(spec.days),
+                serial_s=serial_s, cluster_s=cluster_s, ratio=serial_s / cluster_s, load=(load0, os.getloadavg()[0]),
+                per_backtest_s=sum(r["wall_s"] for r in serial_rows) / len(serial_rows))
 
 
 def measure(seed_counts=(6, 20), start: float = 5.0, minutes: float = 15.0, workers: int = 2,
             day: str = "synthetic") -> list[dict]:
     with local_cluster(workers) as client:
-        return [dict(seeds=n, **timed_pair(sweep_spec(n, start, minutes, day), client)) for n in seed_counts]
+        return [dict(seeds=n, **timed_pair(sweep_spec(n, start, minutes, day), client, workers)) for n in seed_counts]
 
 
 def report(r: dict, workers: int = 2) -> str:

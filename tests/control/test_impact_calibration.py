@@ -95,5 +95,8 @@ def test_sweep_bench_times_the_same_backtests_both_ways_and_refuses_different_nu
     assert "1 algorithms x 2 seeds (2 backtests" in sweep_bench.report(dict(seeds=2, **r))
     with pytest.raises(AssertionError, match="different numbers"):
         sweep_bench.timed_pair(spec, _SerialClient(spoil=True))
+    assert sweep_bench.halves(tuple(range(1, 21))) == (tuple(range(1, 11)), tuple(range(11, 21)))
+    assert sweep_bench.halves((1, 2, 3, 4, 5, 6)) == ((1, 2), (3, 4, 5, 6))
+    assert sweep_bench.halves((1,)) == ((), (1,))
     assert sweep_bench.sweep_spec(20).seeds == tuple(range(1, 21))
     assert len(tasks(sweep_bench.sweep_spec(20))) == 120
