@@ -10,7 +10,11 @@ from wirespeed.control.analytics.impact import ImpactModel
 from wirespeed.sim.backtest import bench, sweep_bench
 from wirespeed.sim.backtest.calibrate import observations
 from wirespeed.sim.backtest.days import make_day
-from wirespeed.sim.backtest.run import BacktestSpec, horizon, is_params
+from wirespeed.control.algorithms.implementation_shortfall import ImplementationShortfall
+from wirespeed.control.marketdata import MarketState
+from wirespeed.control.model import ParentOrder
+from wirespeed.enums import Side
+from wirespeed.sim.backtest.run import BacktestSpec, algo_config, horizon
 from wirespeed.sim.backtest.sweep import SweepSpec, run_task, tasks
 
 START, MINUTES = 60.0, 2.0
@@ -35,26 +39,26 @@ def test_observations_are_the_sweeps_net_cost_with_the_features_is_plans_with():
     assert large.cost_bps == pytest.approx(row["net_cost"] / (arrival * row["filled"]) * 1e4, rel=1e-9)
 
 
-def test_the_models_prediction_is_is_expected_cost_when_it_trades_evenly():
-    # kappa_T = 0 (risk-neutral): IS trades evenly, and AC's expected cost in ticks x shares is the
-    # impact model's prediction for the order, spread term and square-root term, exactly
+@pytest.mark.parametrize("kappa_T", [0.0, 1.0, 3.0])
+def test_is_expected_cost_of_its_own_plan_is_the_models_prediction(kappa_T):
+    # whatever the urgency, AC's expected cost of the plan IS makes (over the horizon less
+    # finish_s, in its own intervals) is the impact model's prediction for the order, spread term
+    # and square-root term, in ticks x shares; the urgency shapes the trajectory, not the cost
     model = ImpactModel(0.4, 0.17)
     day = make_day("synthetic", 2)
-    spec = BacktestSpec(algo="is", start_s=600.0, minutes=30.0, seed=2, kappa_T=0.0,
+    spec = BacktestSpec(algo="is", start_s=600.0, minutes=30.0, seed=2, kappa_T=kappa_T,
                         impact=(model.spread_coef, model.impact_coef))
     start, end = horizon(spec, day)
-    qty = 6100
-    p = is_params(spec, day, qty)
+    market = MarketState(day.symbol)
+    algo = ImplementationShortfall(ParentOrder("P", day.symbol, Side.BUY, 6100, start, end, None), algo_config(spec, day, 6100), market)
     cal = day.calibration()
-    T = (end - start) / 1e9
-    expected = ac.expected_cost(qty, T, 60, p)
-    sigma_bps = cal.sigma_ticks_per_sqrt_s * math.sqrt(T) / cal.mid_ticks * 1e4
-    bps = model.predict(qty, day.volume_profile().between(start, end), cal.half_spread_ticks / cal.mid_ticks * 1e4,
+    sigma_bps = cal.sigma_ticks_per_sqrt_s * math.sqrt((end - start) / 1e9) / cal.mid_ticks * 1e4
+    bps = model.predict(6100, day.volume_profile().between(start, end), cal.half_spread_ticks / cal.mid_ticks * 1e4,
                         sigma_bps)
-    assert expected == pytest.approx(bps * qty * cal.mid_ticks / 1e4, rel=1e-9)
-    # with the bench's urgency (kappa_T = 1) the front-loaded plan costs a little more
-    front = ac.expected_cost(qty, T, 60, is_params(BacktestSpec(**{**spec.__dict__, "kappa_T": 1.0}), day, qty))
-    assert expected < front < 1.05 * expected
+    assert algo.expected_cost == pytest.approx(bps * 6100 * cal.mid_ticks / 1e4, rel=1e-9)
+    # and its trajectory is the urgency's: kappa x T from kappa_T, whatever the model's scale
+    tau = (algo.times[1] - algo.times[0]) / 1e9
+    assert ac.kappa(algo.params, tau) * (end - start) / 1e9 == pytest.approx(kappa_T, rel=0.02, abs=1e-9)
 
 
 def test_the_fit_days_are_not_the_bench_days():
