@@ -63,6 +63,8 @@ bench: setup
 	$(PY) -m wirespeed.gateway.bench
 	$(PY) -m wirespeed.control.live.bench
 	$(PY) -m wirespeed.control.paths.bench
+	$(PY) -m wirespeed.control.bench
+	$(PY) -m wirespeed.sim.backtest.sweep_bench
 
 # 20 client sessions x 1,000 orders/s x 60 s through the gateway to two venues (not in make test).
 bench-load: setup

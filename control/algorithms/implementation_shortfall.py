@@ -24,9 +24,10 @@ class IsConfig(AlgoConfig):
     # (the TWAP/VWAP rules: 2 s before the next trade comes due, what is unfilled beyond 1 % of
     # the order crosses). Crossing every trade paid the half-spread on all of it, which made IS
     # dearer than an even-slice market-order TWAP (the trajectory's front-loading saves nothing
-    # net of the market's own move). Its expected cost is the impact model's fitted on executions
-    # of this placement (sim/backtest/bench.py); that fit over-predicts it (realised / expected
-    # 0.80 over the bench's days, docs/control/backtest.md).
+    # net of the market's own move). Its expected cost is the impact model's fitted on IS's own
+    # executions at the sizes where it trades this way (sim/backtest/calibrate.py: 5-20 % of the
+    # volume; below ~4 % its trades are under the smallest child and it crosses nearly all), on
+    # days other than the ones it is measured on (docs/control/impact.md).
     urgency: Urgency = Urgency.PASSIVE
     catch_up: float = 0.01
     slice_lead_s: float = 2.0

@@ -1,31 +1,37 @@
 """The control plane's quality and speed figures over seeded simulated days (printed, never
 asserted):
 
-    python -m wirespeed.sim.backtest.bench [--seeds 20] [--day stylised|synthetic] [--minutes 60]
+    python -m wirespeed.sim.backtest.bench [--seeds 20] [--day stylised|synthetic] [--minutes 30] [--start 10]
 
 * TWAP / VWAP price tracking (|vs market TWAP| / |vs market VWAP|, median and worst), schedule
   tracking worst (as a share of the order, and in slices), fill rate of every algorithm;
-* IS: realised cost (impact + fees against arrival) over the Almgren-Chriss expected cost;
+* IS: realised cost (net of the day's own move, fees included) over the Almgren-Chriss expected
+  cost of its plan, on the bench's days;
 * every algorithm's mean arrival slippage beside the naive baselines, side by side;
-* the impact model fit on half the days, median absolute prediction error on the other half;
-* decision and routing time (``control/bench.py``), seconds per simulated day, and a sweep's
-  speed-up on a two-worker LocalCluster against the same tasks run serially.
+* the impact model fit on as many training days as the bench has, right after them
+  (``train_seeds``), its median absolute prediction error on the bench's days;
+* decision and routing time (``control/bench.py``), seconds per simulated day, and the sweep
+  figure (``sweep_bench.py``: every seed x the six algorithms on a two-worker LocalCluster against
+  serial, back to back in this run).
+
+The backtests run on one warmed two-worker LocalCluster (one task a day and seed).
 """
 from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 import time
 
 from wirespeed.control import bench as control_bench
-from wirespeed.control.analytics.impact import ImpactObservation, fit, prediction_error
+from wirespeed.control.analytics.impact import fit, prediction_error
 
-from .counterfactual import cost_split, mid_path, net_cost
+from . import sweep_bench
+from .calibrate import FIT_ALGO, FIT_PCTS, observations
+from .counterfactual import cost_split, mid_path
 from .days import make_day
 from .run import BacktestSpec, run_backtest
-from .sweep import SweepSpec, run_sweep, speedup, summary_table
+from .sweep import SweepSpec, local_cluster, run_sweep, summary_table
 
 ALGOS = ("twap", "vwap", "pov", "is", "iceberg", "adaptive")
 BASELINES = ("naive-immediate", "naive-twap")
@@ -41,42 +47,28 @@ def counterfactual(args, seed: int, start_s: float, minutes: float):
     return mid_path(args.day, seed, start_s, minutes)
 
 
-#: the executions the impact model is fit on: IS's own (passive at the touch, crossing when behind),
-#: whose cost the model's Almgren-Chriss expected cost then describes (calibrate on what you trade
-#: like; fit on market orders it described a crossing executor, ~1 bp dearer than IS's placement)
-FIT_ALGO = "is"
+def train_seeds(seeds) -> tuple[int, ...]:
+    """The days the impact model is fit on: as many as the bench's, right after them (seeds 21-40
+    for the bench's 1-20), so every figure of the bench is on days the fit did not see."""
+    return tuple(range(max(seeds) + 1, max(seeds) + 1 + len(seeds)))
 
 
-def impact_fit(args, seeds):
-    # fit on the horizon the orders it predicts trade over (the square-root term scales with the
-    # horizon's volatility, the market's impact with the rate: calibrate where you trade)
-    minutes, start = args.minutes, args.start * 60.0
-    obs = []
-    for seed in seeds:
-        path = counterfactual(args, seed, start, minutes)
-        day = make_day(args.day, seed)
-        cal = day.calibration()
-        for pct in (0.02, 0.05, 0.1, 0.2):
-            res = run_backtest(BacktestSpec(algo=FIT_ALGO, start_s=start, minutes=minutes, seed=seed,
-                                            pct_volume=pct), make_day(args.day, seed))
-            t = res.tca
-            cost_bps = net_cost(res, path) / (t.arrival_mid * t.filled) * 1e4
-            sigma_bps = cal.sigma_ticks_per_sqrt_s * math.sqrt(minutes * 60) / cal.mid_ticks * 1e4
-            half_bps = cal.half_spread_ticks / cal.mid_ticks * 1e4
-            obs.append((seed, ImpactObservation(t.filled, max(1, t.market_volume - t.filled), half_bps, sigma_bps,
-                                                cost_bps)))
-    half = seeds[len(seeds) // 2]
-    train = [o for s, o in obs if s < half]
-    test = [o for s, o in obs if s >= half]
+def impact_fit(args, seeds, client):
+    """Fit the impact model on IS's executions (``calibrate.FIT_PCTS``) on the training days, and
+    its median absolute prediction error on the same participations on the bench's days; one
+    cluster task a day. Fit on the horizon the orders it predicts trade over (the square-root term
+    scales with the horizon's volatility, the market's impact with the rate: calibrate where you
+    trade)."""
+    start = args.start * 60.0
+    train_days, test_days = train_seeds(seeds), tuple(seeds)
+    futs = client.map(observations, [args.day] * (len(train_days) + len(test_days)), train_days + test_days,
+                      [start] * (len(train_days) + len(test_days)), [args.minutes] * (len(train_days) + len(test_days)),
+                      pure=False)
+    obs = [o for day in client.gather(futs) for o in day]
+    train = [o for s, _, o in obs if s in train_days]
+    test = [o for s, _, o in obs if s in test_days]
     model = fit(train)
-    return model, prediction_error(model, test), len(train), len(test)
-
-
-def is_cost(args, seed, impact):
-    path = counterfactual(args, seed, args.start * 60, args.minutes)
-    res = run_backtest(BacktestSpec(algo="is", start_s=args.start * 60, minutes=args.minutes, seed=seed,
-                                    impact=impact), make_day(args.day, seed))
-    return res.tca.impact_cost + res.tca.fees, net_cost(res, path), res.expected_cost
+    return model, prediction_error(model, test), len(train), len(test), train_days
 
 
 def split_table(args, seeds, impact) -> str:
@@ -98,11 +90,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m wirespeed.sim.backtest.bench")
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--day", default="synthetic")
-    ap.add_argument("--minutes", type=float, default=60.0)
-    ap.add_argument("--start", type=float, default=30.0)
+    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--start", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--sweep-minutes", type=float, default=15.0,
+                    help="the sweep figure's order horizon (its days start 5 minutes after the open)")
     args = ap.parse_args(argv)
     seeds = tuple(range(1, args.seeds + 1))
+    t_bench = time.perf_counter()
 
     d, db = control_bench.bench_decision()
     r, rb = control_bench.bench_routing()
@@ -118,29 +113,30 @@ def main(argv=None) -> int:
     full = run_backtest(BacktestSpec(algo="vwap", start_s=60.0, minutes=385.0, seed=1), make_day(args.day, 1))
     print(f"one whole simulated day (6.5 h, a VWAP order over it): {time.perf_counter() - t0:.2f} s wall, "
           f"{time.process_time() - c0:.2f} s CPU, {full.events:,} events (target <= 10 s; the CPU figure is the "
-          f"one alone on the machine)")
+          f"one alone on the machine)", flush=True)
 
-    # impact model first: fit on the first half of the days, predict the second half; IS then
-    # plans with the fitted model (as it would live, calibrated on history)
-    model, err, n_train, n_test = impact_fit(args, seeds)
-    print(f"impact model cost_bps = {model.spread_coef:.3f} x half-spread + {model.impact_coef:.3f} x sigma_T "
-          f"sqrt(Q/V), fit on {n_train} runs; median abs prediction error on {n_test} held-out runs: "
-          f"{err:.1%} (goal <= 25%)")
+    with local_cluster(args.workers) as client:
+        # the sweep figure first (the issue's: every seed x the six algorithms, serially and on the
+        # warmed cluster back to back; shorter days, real backtests: sweep_bench.py)
+        sw = sweep_bench.timed_pair(sweep_bench.sweep_spec(len(seeds), 5.0, args.sweep_minutes, args.day), client)
+        print(sweep_bench.report(dict(seeds=len(seeds), **sw), args.workers), flush=True)
 
-    spec = SweepSpec(algorithms=ALGOS + BASELINES, seeds=seeds, days=(args.day,), start=args.start,
-                     minutes=args.minutes, pct_volume=0.05, impact=(model.spread_coef, model.impact_coef), net=True)
-    t0 = time.perf_counter()
-    rows = run_sweep(spec, workers=args.workers)
-    t_cluster = time.perf_counter() - t0
+        # the impact model: fit on training days, predict the bench's; IS then plans with it
+        model, err, n_train, n_test, train_days = impact_fit(args, seeds, client)
+        print(f"impact model cost_bps = {model.spread_coef:.3f} x half-spread + {model.impact_coef:.3f} x sigma_T "
+              f"sqrt(Q/V), fit on {n_train} runs of {FIT_ALGO} at {', '.join(f'{p:.0%}' for p in FIT_PCTS)} on days "
+              f"{train_days[0]}-{train_days[-1]}; median abs prediction error on {n_test} runs on the bench's days "
+              f"{seeds[0]}-{seeds[-1]}: {err:.1%} (goal <= 25%)", flush=True)
+
+        spec = SweepSpec(algorithms=ALGOS + BASELINES, seeds=seeds, days=(args.day,), start=args.start,
+                         minutes=args.minutes, pct_volume=0.05, impact=(model.spread_coef, model.impact_coef),
+                         net=True)
+        t0 = time.perf_counter()
+        rows = run_sweep(spec, client=client)
+        t_cluster = time.perf_counter() - t0
     serial_cpu = sum(r["wall_s"] for r in rows)
     print(f"\n{len(rows)} backtests on a {args.workers}-worker LocalCluster in {t_cluster:.1f} s "
           f"(tasks' own time {serial_cpu:.1f} s: {serial_cpu / t_cluster:.2f}x)")
-    # the issue's figure: every seed x the six algorithms, serially and on the cluster (a small
-    # sweep of fast tasks would mostly time the cluster's start-up)
-    sub = SweepSpec(algorithms=ALGOS, seeds=seeds, days=(args.day,), start=args.start, minutes=args.minutes)
-    ts, tc = speedup(sub, args.workers)          # back to back, the cluster warmed before either clock
-    print(f"sweep speed-up, {len(sub.algorithms)} algorithms x {len(sub.seeds)} seeds: serial {ts:.1f} s, "
-          f"LocalCluster {tc:.1f} s -> {ts / tc:.2f}x (target >= 1.7x; load average {os.getloadavg()[0]:.1f})")
 
     print("\n" + summary_table(rows))
     by = lambda a: [r for r in rows if r["algo"] == a]  # noqa: E731
@@ -155,16 +151,7 @@ def main(argv=None) -> int:
     for a in ALGOS + BASELINES:
         print(f"  fill rate {a:<16} min {min(r['fill_rate'] for r in by(a)):.2%}  mean "
               f"{statistics.mean(r['fill_rate'] for r in by(a)):.2%}")
-    is_runs = [is_cost(args, seed, (model.spread_coef, model.impact_coef)) for seed in seeds]
-    raw = statistics.mean(r[0] for r in is_runs)
-    net = statistics.mean(r[1] for r in is_runs)
-    exp = statistics.mean(r[2] for r in is_runs)
-    half = seeds[len(seeds) // 2]
-    out = [r for s, r in zip(seeds, is_runs) if s >= half]
-    print(f"\nIS realised / Almgren-Chriss expected cost, mean over {len(seeds)} days: {net / exp:.2f} against the "
-          f"day's own price path without the order ({statistics.mean(r[1] for r in out) / statistics.mean(r[2] for r in out):.2f} "
-          f"on the {len(out)} days the impact model was not fit on), {raw / exp:.2f} against the arrival price alone "
-          f"(target within 10% on average)")
+    print("\n" + is_cost_report(by("is"), seeds))
     slip = {a: statistics.mean(r["slippage_bps"] for r in by(a)) for a in ALGOS + BASELINES}
     net = {a: statistics.mean(r["net_bps"] for r in by(a)) for a in ALGOS + BASELINES}
     print("\nmean arrival slippage (bps), beside the naive baselines; 'net': against the same day without the "
@@ -174,9 +161,8 @@ def main(argv=None) -> int:
     for a in ALGOS + BASELINES:
         print(f"  {a:<16}{slip[a]:>9.2f}{slip[a] - slip['naive-immediate']:>14.2f}{slip[a] - slip['naive-twap']:>15.2f}"
               f"{net[a]:>9.2f}{net[a] - net['naive-immediate']:>18.2f}{net[a] - net['naive-twap']:>19.2f}")
-    # VWAP and IS against the even-slice market-order TWAP, net, on every day and on the held-out
-    # half alone (the days the impact model IS plans with was not fit on; the algorithms' settings
-    # were chosen on the first half)
+    # VWAP and IS against the even-slice market-order TWAP, net, on every day and on the second
+    # half alone (the algorithms' settings were chosen on the first half)
     half = seeds[len(seeds) // 2]
     for a in ("vwap", "is"):
         d_all = [r["net_bps"] - n["net_bps"] for r in by(a) for n in by("naive-twap") if n["seed"] == r["seed"]]
@@ -193,8 +179,23 @@ def main(argv=None) -> int:
     print(f"  the days' own move as TWAP met it: mean {statistics.mean(move):.2f} bps, sd "
           f"{statistics.stdev(move) if len(move) > 1 else 0:.2f} bps over {len(move)} days (a {len(move)}-day mean "
           f"carries +-{(statistics.stdev(move) if len(move) > 1 else 0) / math.sqrt(len(move)):.1f} bps of it)")
-
+    print(f"\nbench wall time {time.perf_counter() - t_bench:.0f} s")
     return 0
+
+
+def is_cost_report(is_rows, seeds) -> str:
+    """IS's realised cost (net of the day's own move, fees included) over its Almgren-Chriss
+    expected cost: mean of the days' ratios with its standard error, the ratio of the means, and
+    the same against the arrival price alone (the day's own move left in)."""
+    ratios = [r["net_cost"] / r["expected_cost"] for r in is_rows]
+    sd = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
+    net = statistics.mean(r["net_cost"] for r in is_rows)
+    raw = statistics.mean(r["realised_cost"] for r in is_rows)
+    exp = statistics.mean(r["expected_cost"] for r in is_rows)
+    return (f"IS realised / Almgren-Chriss expected cost over {len(ratios)} days {seeds[0]}-{seeds[-1]} (none of "
+            f"them the impact model's): mean {statistics.mean(ratios):.2f} (standard error "
+            f"{sd / math.sqrt(len(ratios)):.2f}; ratio of the means {net / exp:.2f}) against the day's own price "
+            f"path without the order; {raw / exp:.2f} against the arrival price alone (target within 10% on average)")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from wirespeed.enums import Side
 from wirespeed.control.algorithms import ALGORITHMS
+from wirespeed.control.algorithms import almgren_chriss as ac
 from wirespeed.control.algorithms.adaptive import AdaptiveConfig
 from wirespeed.control.algorithms.base import AlgoConfig, Algorithm
 from wirespeed.control.algorithms.iceberg import IcebergConfig
@@ -128,7 +129,18 @@ def is_params(spec: BacktestSpec, day: Day, qty: int):
     p0 = ImpactModel(*spec.impact).ac_params(qty, T, V, cal.mid_ticks, cal.half_spread_ticks, cal.sigma_ticks_per_sqrt_s, 0.0)
     # lam from the wanted urgency: kappa^2 ~ lam sigma^2 / eta  ->  lam = (kappa_T / T)^2 eta / sigma^2
     lam = (spec.kappa_T / T) ** 2 * p0.eta / max(cal.sigma_ticks_per_sqrt_s, 1e-9) ** 2
-    return dataclasses.replace(p0, lam=lam)
+    p = dataclasses.replace(p0, lam=lam)
+    # The model's cost is of the order as IS trades it (it is fit on IS's executions of such
+    # plans), ac_params matched it to an even schedule over the whole horizon; IS plans over the
+    # horizon less finish_s, front-loaded. Scale eta, and lam with it (lam / eta, so kappa and the
+    # trajectory, unchanged), so that the expected cost of IS's own plan is the model's prediction.
+    d = {f.name: f.default for f in dataclasses.fields(IsConfig) if f.name in ("decision_s", "finish_s")}
+    d.update({k: v for k, v in spec.params.items() if k in d})
+    T_plan = max(T - d["finish_s"], d["decision_s"])
+    n = max(1, round(T_plan / d["decision_s"]))
+    temporary = ac.expected_cost(qty, T_plan, n, dataclasses.replace(p, epsilon=0.0, gamma=0.0))
+    f = temporary / (p.eta * qty * qty / T)
+    return dataclasses.replace(p, eta=p.eta / f, lam=p.lam / f)
 
 
 def override(cfg: AlgoConfig, params: Mapping[str, Any], name: str) -> AlgoConfig:

@@ -10,7 +10,8 @@ of that day, ``run_batch``), so a task is seconds of work, not the scheduler's r
 backtest, and what a day shares (its counterfactual mid path) is built once in the worker that
 runs it; only the spec goes out and only the small rows come back. Workers are processes with one
 thread each (the backtest is pure Python: threads would share one interpreter lock).
-``local_cluster`` starts and warms the workers (imports done) before any timing starts.
+``local_cluster`` starts and warms the workers (imports done) before any timing starts;
+``sweep_bench.py`` times a sweep serially and on such a cluster back to back.
 
 The spec is TOML::
 
@@ -146,17 +147,18 @@ def run_task(task: dict) -> dict:
     r = run_backtest(spec, make_day(task["day"], task["seed"]))
     t = r.tca
     realised = t.impact_cost + t.fees
-    net = None
+    net = net_cost = None
     if task.get("net"):
         # against the same day without the order (counterfactual.py), computed once per day
-        from .counterfactual import mid_path, net_slippage_bps
-        net = net_slippage_bps(r, mid_path(task["day"], task["seed"], task["start"] * 60, task["minutes"]))
+        from . import counterfactual as cf
+        path = cf.mid_path(task["day"], task["seed"], task["start"] * 60, task["minutes"])
+        net, net_cost = cf.net_slippage_bps(r, path), cf.net_cost(r, path)
     return dict(day=task["day"], algo=task["algo"], seed=task["seed"], params=json.dumps(task["params"], sort_keys=True),
                 qty=t.qty, filled=t.filled, fill_rate=t.fill_rate, slippage_bps=t.slippage_bps, net_bps=net,
                 is_bps=t.bps(t.shortfall), twap_bps=t.twap_tracking_bps, vwap_bps=t.vwap_tracking_bps,
                 schedule_gap=t.schedule_gap_frac, participation=t.participation, fees=t.fees, children=t.children,
                 expected_cost=r.expected_cost,
-                realised_cost=realised, wall_s=time.perf_counter() - t0)
+                realised_cost=realised, net_cost=net_cost, wall_s=time.perf_counter() - t0)
 
 
 def batches(todo: list[dict]) -> list[list[int]]:
@@ -174,7 +176,7 @@ def run_batch(batch: list[dict]) -> list[dict]:
 
 def _warm() -> bool:
     """Import what a task needs, so the first task on a worker is not also its start-up."""
-    from . import counterfactual, days, marketdays, run  # noqa: F401
+    from . import calibrate, counterfactual, days, marketdays, run  # noqa: F401
     return True
 
 
@@ -220,20 +222,9 @@ def run_sweep(spec: SweepSpec, *, scheduler: str | None = None, workers: int = 2
         return run_on(c, todo)
 
 
-def speedup(spec: SweepSpec, workers: int = 2) -> tuple[float, float]:
-    """(serial seconds, cluster seconds) for ``spec`` measured back to back in this run: the
-    cluster started and warmed before either clock starts, so neither figure holds its start-up."""
-    with local_cluster(workers) as client:
-        t0 = time.perf_counter()
-        run_sweep(spec, serial=True)
-        serial_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        run_on(client, tasks(spec))
-        return serial_s, time.perf_counter() - t0
-
-
 COLUMNS = ("day", "algo", "seed", "params", "qty", "filled", "fill_rate", "slippage_bps", "net_bps", "is_bps", "twap_bps",
-           "vwap_bps", "schedule_gap", "participation", "fees", "children", "expected_cost", "realised_cost", "wall_s")
+           "vwap_bps", "schedule_gap", "participation", "fees", "children", "expected_cost", "realised_cost", "net_cost",
+           "wall_s")
 
 
 def write_results(rows: list[dict], out: Path) -> Path:
