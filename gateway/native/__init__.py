@@ -78,5 +78,15 @@ def order_maker():
     return _order.OrderMaker(Order, tuple(Order.__dict__[name] for name in ORDER_FIELDS))
 
 
+def report_maker():
+    """A C callable building ``report_fields``' list (``_report.ReportFields``), or None (not built
+    or not enabled: the Python runs)."""
+    if _report is None or not ENABLED:
+        return None
+    from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
+    return _report.ReportFields({m: m.fix for m in ExecType}, {m: m.fix for m in OrdStatus}, {m: m.fix for m in Side},
+                                {m: m.fix for m in OrdType}, ExecType.TRADE, ExecType.REJECTED)
+
+
 __all__ = ["ENABLED", "ORDER_FIELDS", "RISK_ERROR", "_fix", "_order", "_path", "_report", "_risk", "native_fix",
            "native_path", "order_maker", "report_maker"]
