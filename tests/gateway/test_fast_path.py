@@ -34,7 +34,7 @@ RISK = {"default": {"max_qty": 500, "collar_ticks": 60, "long_limit": 2000, "sho
         "credit_limit": 400_000_000, "session_rate": 5000.0, "session_burst": 50, "backend": "native"}
 
 
-SENT = real_timestamp()      # the client's SendingTime and TransactTime in both runs (inside the window)
+SENT = ""   # the client's SendingTime and TransactTime in both runs of a test: set per test (inside the window)
 
 
 def _pinned(epoch_ns=None):
@@ -43,6 +43,8 @@ def _pinned(epoch_ns=None):
 
 @pytest.fixture(autouse=True)
 def pinned_time(monkeypatch):
+    global SENT
+    SENT = real_timestamp()     # (now, not at import: the suite may run long after collection)
     for mod in (session_mod, orders_mod, encoder_mod):
         monkeypatch.setattr(mod, "fix_timestamp", _pinned)
 
