@@ -600,7 +600,10 @@ class OrderGateway(VenueReports):
         if client.config.begin_string == "FIX.4.2":
             fields.insert(3, (T.ExecTransType, "0"))
         if not audited:
-            client.send(M.EXECUTION_REPORT, fields)
+            try:
+                client.send(M.EXECUTION_REPORT, fields)
+            except RuntimeError as exc:
+                log.warning("reject to %s not sent: %s", client.name, exc)
             return
         self._to_client(client, M.EXECUTION_REPORT, fields)
 

@@ -27,8 +27,8 @@ log = logging.getLogger("wirespeed.service")
 
 def build_gateway(cfg: ServiceConfig) -> Gateway:
     core = cfg.core()
-    audit = AuditTrail(cfg.audit.directory, fsync=cfg.audit.fsync,
-                                            max_pending=cfg.audit.max_pending) if cfg.audit.directory else None
+    audit = AuditTrail(cfg.audit.directory, fsync=cfg.audit.fsync, max_pending=cfg.audit.max_pending) \
+        if cfg.audit.directory else None
     return Gateway(
         core, clients=tuple(c.comp_id for c in cfg.clients), symbols=table_from_config(cfg.symbols),
         venues=[VenueEndpoint(v.name, v.host, v.port, v.comp_id, v.rate_limit, v.protocol, v.username, v.password,

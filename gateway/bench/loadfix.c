@@ -453,7 +453,7 @@ static void make_orders(Conn *c, int n, char **venues, int n_venues) {
 }
 
 static int client_main(int argc, char **argv) {
-    if (argc < 10) {
+    if (argc < 9) {                                  /* 8 arguments and at least one NAME */
         fprintf(stderr, "usage: loadfix client PORT RATE SECONDS TICK_US DRAIN_S MAX_DRAIN_S VENUES RTT_FILE NAME...\n");
         return 2;
     }

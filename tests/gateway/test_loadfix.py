@@ -83,3 +83,34 @@ async def test_the_c_generator_counts_every_order_of_its_sessions_once(tmp_path)
     # The acceptor's sessions: every order in sequence, logged out at the end.
     for n in names:
         assert sessions[n].store.next_target_seq == 1 + 1 + 150 + 1      # Logon, the orders, Logout
+
+
+class _TwiceApp(AckApp):
+    """Answers every other order twice (a duplicate the generator must count) and never answers
+    every fifth (an order it must count lost)."""
+
+    def on_message(self, session, msg):
+        n = int(msg.get(T.ClOrdID).rsplit("-", 1)[1])
+        if n % 5 == 0:
+            return
+        super().on_message(session, msg)
+        if n % 2 == 0:
+            super().on_message(session, msg)
+
+
+@run_async(timeout=60)
+async def test_the_c_generator_counts_duplicates_and_unanswered_orders(tmp_path):
+    app = _TwiceApp()
+    sessions = {"LOAD00": Session(SessionConfig("GW", "LOAD00", role="acceptor"), app)}
+    acceptor = FixAcceptor(sessions=sessions)
+    port = await acceptor.start()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *loadfix.client_cmd(port, 100, 0.5, 1000, 0.5, 5.0, ["XNAS"], str(tmp_path / "rtt.bin"), ["LOAD00"]),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = await proc.communicate()
+    finally:
+        await acceptor.stop()
+    assert proc.returncode == 0, err
+    r = json.loads(out)
+    assert r["sent"] == 50 and r["answered"] == 40 and r["duplicated"] == 20, r   # 10 never answered

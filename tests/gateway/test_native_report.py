@@ -27,7 +27,7 @@ def test_native_report_fields_are_the_python_ones():
     for k, tick in enumerate(TICKS, 1):
         symbols.add(Symbol(k, f"S{k}", tick, 100))
     native = 0
-    for trial in range(6_000):
+    for trial in range(3_000):
         sym = symbols.by_index(rng.randrange(1, len(TICKS) + 1))
         cum = rng.choice([0, 0, rng.randrange(1, 1000), rng.randrange(1, 1 << 32), 1 << 32])
         avg = rng.choice([0, cum * rng.randrange(1, 1 << 20), _int(rng)])
@@ -46,7 +46,7 @@ def test_native_report_fields_are_the_python_ones():
         if c is not None:
             assert c == want
             native += 1
-    assert native > 3_000, native          # the common case is the C one; the rest fell back
+    assert native > 1_500, native          # the common case is the C one; the rest fell back
 
 
 def test_native_report_fields_refuse_what_they_do_not_cover():
