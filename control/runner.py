@@ -11,7 +11,7 @@ it to the parent's remaining quantity: a reject or a venue loss never loses shar
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from wirespeed.enums import Side, TimeInForce
 
@@ -41,15 +41,21 @@ class _Leg:
     live: bool = True
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Child:
     new: NewChild
     price: int
-    legs: list[str] = field(default_factory=list)
-    tried: set[str] = field(default_factory=set)
-    filled: int = 0
-    cancel: bool = False
-    unrouted: int = 0                  # shares no venue took yet
+    legs: list[str]
+    tried: set[str]
+    filled: int
+    cancel: bool
+    unrouted: int                      # shares no venue took yet
+
+    def __init__(self, new: NewChild, price: int) -> None:
+        # (written out: one is built for every child, and the generated __init__ with its
+        # default factories cost twice this)
+        self.new, self.price, self.legs, self.tried = new, price, [], set()
+        self.filled, self.cancel, self.unrouted = 0, False, 0
 
 
 class ParentRunner:
