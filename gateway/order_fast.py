@@ -162,7 +162,13 @@ class ClientFastPath:
 
     def on_read(self, data: bytes, recv_ns: int):
         """Take what the C path takes of ``data``; the rest (bytes) for the Python path, or None."""
-        if self.gw.venue_epoch != self._venues_seen:     # a venue added or (re)connected
+        gw = self.gw
+        if gw._auditing and gw.audit.backlogged():
+            # The trail's backlog is at audit.max_pending: on_new_order refuses what comes (and
+            # retries the disk); nothing may start here unrecorded.
+            self.fallbacks["audit_backlog"] += 1
+            return data
+        if gw.venue_epoch != self._venues_seen:     # a venue added or (re)connected
             self._refresh_slots()
         s = self.session
         now = s.clock()

@@ -9,7 +9,7 @@ import pytest
 
 from wirespeed.clock import fix_timestamp
 from wirespeed.config import ConfigError, load_config
-from wirespeed.gateway import audit as A
+from wirespeed.gateway import audit as A, native
 from wirespeed.gateway.audit import JOURNAL, AuditTrail, read_trail
 from wirespeed.gateway.fix.encoder import encode_message
 from wirespeed.gateway.fix.parser import FixParser
@@ -35,8 +35,8 @@ def _msgs(out, seen):
 class Path_:
     """An OrderGateway with a client and a venue session, fed encoded messages."""
 
-    def __init__(self, trail):
-        cfg = load_config()
+    def __init__(self, trail, backend="model"):
+        cfg = load_config(overrides={"risk": {"backend": backend}})
         symbols = table_from_config(cfg.symbols)
         self.gw = OrderGateway(symbols, make_backend(cfg.risk, symbols, sessions=1), audit=trail)
         self.client = Session(SessionConfig("GW", "CLIENT1", role="acceptor"), self.gw.client_app)
@@ -85,11 +85,16 @@ def _failing_journal(monkeypatch, failing):
     monkeypatch.setattr(os, "write", write)
 
 
-def test_a_lasting_disk_failure_caps_the_backlog_refuses_new_orders_and_recovers(tmp_path, monkeypatch):
+@pytest.mark.parametrize("backend", ["model", "native"])
+def test_a_lasting_disk_failure_caps_the_backlog_refuses_new_orders_and_recovers(tmp_path, monkeypatch, backend):
+    if backend == "native" and (native._path is None or native._risk is None):
+        pytest.skip("gateway/native not built")
     failing = [False]
     _failing_journal(monkeypatch, failing)
     trail = AuditTrail(tmp_path, max_pending=10)
-    p = Path_(trail)
+    p = Path_(trail, backend)
+    # (native: the client's NewOrderSingles take the C fast path, which must refuse as well)
+    assert (p.client.fast is not None) == (backend == "native")
     p.order("OK1")
     (nos,) = p.got("v")
     p.ack(nos, 1)

@@ -64,6 +64,12 @@ class Audit:
     def settle(self):
         pass
 
+    def backlogged(self):
+        return False
+
+    def refuse(self):
+        pass
+
 
 def _msgs(raw: bytes):
     p = FixParser(1 << 20)
