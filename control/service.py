@@ -21,7 +21,6 @@ import logging
 import sys
 
 from wirespeed.clock import WALL, ScaledClock
-from wirespeed.gateway.audit import AuditTrail
 from wirespeed.gateway.server import Gateway
 from wirespeed.symbols import table_from_config
 
@@ -43,7 +42,7 @@ class DeskService:
             clock = WALL if cfg.desk.speed == 1 else ScaledClock(cfg.desk.speed)
         self.cfg, self.clock = cfg, clock
         self.symbols = table_from_config(cfg.symbols)
-        audit = AuditTrail(cfg.audit.directory, fsync=cfg.audit.fsync) if cfg.audit.directory else None
+        audit = cfg.audit.trail()
         self.gateway = Gateway(
             cfg.core(), clients=tuple(c.comp_id for c in cfg.clients), symbols=self.symbols, venues=[],
             routes={c.comp_id: c.route for c in cfg.clients if c.route}, audit=audit,

@@ -16,7 +16,6 @@ import sys
 from wirespeed.symbols import table_from_config
 
 from .admin import AdminServer
-from .audit import AuditTrail
 from .report import write_dump
 from .server import Gateway, VenueEndpoint
 from .service_config import ServiceConfig, load_service_config
@@ -27,8 +26,7 @@ log = logging.getLogger("wirespeed.service")
 
 def build_gateway(cfg: ServiceConfig) -> Gateway:
     core = cfg.core()
-    audit = AuditTrail(cfg.audit.directory, fsync=cfg.audit.fsync, max_pending=cfg.audit.max_pending) \
-        if cfg.audit.directory else None
+    audit = cfg.audit.trail()
     return Gateway(
         core, clients=tuple(c.comp_id for c in cfg.clients), symbols=table_from_config(cfg.symbols),
         venues=[VenueEndpoint(v.name, v.host, v.port, v.comp_id, v.rate_limit, v.protocol, v.username, v.password,

@@ -99,6 +99,12 @@ class AuditConfig:
         if isinstance(self.max_pending, bool) or not isinstance(self.max_pending, int) or self.max_pending < 1:
             raise ValueError(f"max_pending: must be a positive integer of records, not {self.max_pending!r}")
 
+    def trail(self):
+        """The AuditTrail this section configures, or None (no directory): the gateway's service
+        and the control plane's desk build theirs here, so every key of ``[audit]`` reaches both."""
+        from .audit import AuditTrail
+        return AuditTrail(self.directory, fsync=self.fsync, max_pending=self.max_pending) if self.directory else None
+
 
 @dataclass(frozen=True, slots=True)
 class EndpointConfig:

@@ -239,3 +239,23 @@ def test_an_algorithm_or_venue_refusal_names_the_desk_configs_key(tmp_path, caps
     cfg.write_text('[[clients]]\ncomp_id = "CLIENT1"\n' + venue + body)
     assert cli.main(["control", "--config", str(cfg)]) == 2
     assert want in capsys.readouterr().err
+
+
+@run_async(timeout=30)
+async def test_the_desk_builds_its_audit_trail_from_every_key_of_its_audit_section(tmp_path):
+    """[audit] max_pending reaches the desk's trail as it reaches the gateway service's (it was
+    dropped: the desk's trail kept the default cap)."""
+    from wirespeed.control.service import DeskService
+    from wirespeed.control.service_config import load_control_config
+    venue = SimVenue(SPEC)
+    await venue.start()
+    try:
+        cfg = tmp_path / "desk.toml"
+        cfg.write_text(config_text(venue, tmp_path / "audit").replace("[audit]\n", "[audit]\nmax_pending = 7\n"))
+        desk = DeskService(load_control_config(cfg))
+    finally:
+        await venue.stop()
+    try:
+        assert desk.gateway.orders.audit.max_pending == 7
+    finally:
+        desk.gateway.orders.audit.close()
