@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -55,9 +56,12 @@ from .limits import VenueLimits, tightened
 from .reconnect import Backoff, ReconnectPolicy
 
 log = logging.getLogger("wirespeed.control.venues")
-#: What our session says when the venue's numbers went below ours (gateway/session: on its Logon,
-#: or refusing ours): the venue restarted without its store.
-TOO_LOW = "MsgSeqNum too low"
+#: A venue's Logout refusing our Logon because our numbers are below what it expects, in the
+#: words counterparties use (QuickFIX: "MsgSeqNum too low, expecting N but received M"; others
+#: "lower than expected", "sequence number ... low"). Words are a hint only: a Logon refused
+#: twice running, with any text or none, also resets (REFUSALS_BEFORE_RESET).
+TOO_LOW = re.compile(r"too\s+low|lower\s+than\s+expected|seq\w*\s*(num\w*)?\W.*\blow\b", re.I)
+REFUSALS_BEFORE_RESET = 2
 REJOIN_RETRY_S = 1.0
 
 
@@ -144,6 +148,7 @@ class VenueManager:
                              f"(known: {', '.join(orders.venues)})")
         self.initiators = {n: (initiators or {}).get(n) for n in config.sessions}
         self.backoffs: dict[str, Backoff] = {}
+        self._refusals: dict[str, int] = {}   # Logons refused in a row, per owned session
         self.events: list[VenueEvent] = []
         self.max_events = max_events       # bounded: a flapping venue cannot grow it without end
         self._states = {n: orders.venues[n].state for n in config.sessions}
@@ -173,10 +178,19 @@ class VenueManager:
         its numbers), the next Logon asks for a reset (then reconciled by status)."""
         self._event(name, f"retry {attempt} in {delay:.3f}s")
         session = getattr(self.initiators.get(name), "session", None)
-        why = getattr(session, "last_error", "")
-        if isinstance(why, str) and TOO_LOW in why and hasattr(session, "reset_next_logon"):
+        failure = getattr(session, "logon_failure", "")
+        if failure == "refused":
+            self._refusals[name] = self._refusals.get(name, 0) + 1
+        else:
+            self._refusals.pop(name, None)
+        # Decided on the session's structured state of the Logon exchange, not on a mid-session
+        # error: the venue's Logon below our numbers, or ours refused (as too low, or twice).
+        if failure == "peer_low" or (failure == "refused" and (
+                TOO_LOW.search(session.logon_refused_text) or self._refusals[name] >= REFUSALS_BEFORE_RESET)):
+            why = session.last_error
             session.reset_next_logon = True
-            session.last_error = ""
+            session.logon_failure = session.last_error = ""
+            self._refusals.pop(name, None)
             self._event(name, "sequence reset")
             log.warning("venue %s: session %s: %s; one side lost its numbers (restarted without its store): "
                         "the next Logon resets them, orders reconciled by status", self.config.name, name, why)

@@ -129,6 +129,12 @@ class Session:
         # numbers across connections: a process without a store starts its day so, and an
         # operator (the control plane's venue manager) does so when the counterparty lost its own.
         self.reset_next_logon = False
+        # Why the last Logon exchange failed, as structured state (not the counterparty's words):
+        # "peer_low" when the counterparty's Logon carried a MsgSeqNum below ours (it lost its
+        # numbers), "refused" when it answered our Logon with a Logout (``logon_refused_text``
+        # keeps its Text); "" once a Logon succeeds.
+        self.logon_failure = ""
+        self.logon_refused_text = ""
 
     # -- transport side -------------------------------------------------------
     @property
@@ -435,7 +441,8 @@ class Session:
         mt = msg.msg_type
         if self.state is SessionState.AWAITING_LOGON and mt == M.LOGOUT:
             # The counterparty refused our Logon; its Text says why (keep it for the user).
-            self._disconnect(f"logon refused: {msg.get(T.Text, '') or 'no reason given'}")
+            self.logon_failure, self.logon_refused_text = "refused", msg.get(T.Text, "") or ""
+            self._disconnect(f"logon refused: {self.logon_refused_text or 'no reason given'}")
             return
         if self.state is SessionState.AWAITING_LOGON and mt != M.LOGON:
             self._logout_and_disconnect(f"first message must be Logon, not MsgType {mt}")
@@ -673,9 +680,11 @@ class Session:
         expected = self.store.next_target_seq
         if seq < expected:
             # Refused before any Logon reply: the Logout's Text is the reason the initiator sees.
+            self.logon_failure = "peer_low"
             self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
             return
         self.state = SessionState.ACTIVE
+        self.logon_failure = self.logon_refused_text = ""
         if self.config.role == "acceptor":
             self.heartbeat_s = hb or self.heartbeat_s
             fields = [(T.EncryptMethod, 0), (T.HeartBtInt, self.heartbeat_s)]

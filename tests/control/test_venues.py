@@ -218,3 +218,51 @@ async def test_venue_limits_reach_the_simulated_hardware_through_its_registers(b
         r1, r2 = (await c.wait_report("H1", timeout=20))[0], (await c.wait_report("H2", timeout=20))[0]
         assert r1[T.ExecType] == "8" and "max_qty" in r1[T.Text] and r2[T.ExecType] == "0"
         await c.stop()
+
+
+@run_async
+async def test_a_sequence_reset_is_decided_on_the_logon_exchange_not_on_the_counterpartys_words():
+    """The manager asks for a reset when the venue's Logon came below our numbers, or when our
+    Logon was refused as too low in any of the usual wordings, or refused twice running with any
+    text; a refusal for another reason, once, and a session's mid-session error do not reset."""
+    from types import SimpleNamespace
+    from wirespeed.clock import fix_timestamp
+    from wirespeed.gateway.fix.encoder import encode_message
+    from wirespeed.gateway.session import Session, SessionConfig
+
+    def refused_by(text=None, peer_seq=None):
+        s = Session(SessionConfig("GW", "VENUE1", role="initiator"), None)
+        s.connection_made(lambda b: None, lambda: None)              # our Logon goes out
+        if peer_seq is None:
+            fields = [(58, text)] if text else []
+            s.data_received(encode_message("FIX.4.4", "5", "VENUE1", "GW", 1, fields, fix_timestamp()))
+        else:
+            s.store.next_target_seq = 9                                  # we expect 9; it says peer_seq
+            s.data_received(encode_message("FIX.4.4", "A", "VENUE1", "GW", peer_seq, [(98, 0), (108, 30)],
+                                           fix_timestamp()))
+        return s
+
+    async with Stack() as stack:
+        name = stack.config.venue.name
+
+        def resets(*sessions):
+            m = VenueManager(VenueConfig(name), stack.gateway.orders)
+            init = SimpleNamespace(session=None)
+            m.initiators = {name: init}
+            out = []
+            for s in sessions:
+                init.session = s
+                m._before_retry(name, 1, 0.1)
+                out.append(s.reset_next_logon)
+            return out
+
+        assert refused_by(peer_seq=2).logon_failure == "peer_low"
+        assert resets(refused_by(peer_seq=2)) == [True]
+        for text in ("MsgSeqNum too low, expecting 57 but received 1", "MsgSeqNum(34) too low",
+                     "Sequence number 1 lower than expected 57"):
+            assert resets(refused_by(text)) == [True], text
+        assert resets(refused_by("bad password")) == [False]
+        assert resets(refused_by("bad password"), refused_by()) == [False, True]      # twice running
+        mid = Session(SessionConfig("GW", "VENUE1", role="initiator"), None)
+        mid.last_error = "MsgSeqNum too low, expecting 5 but received 4"               # mid-session
+        assert resets(mid) == [False]
