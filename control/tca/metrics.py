@@ -155,7 +155,9 @@ def analyse(tape: Tape, parent_id: str) -> TcaResult:
     arrival = _mid_at(q_ts, q_mid, p.start_ns)
     execs = [e for e in tape.of(ExecRecord) if e.parent_id == parent_id]
     # the whole parent: its last plan's total (what was filled before it, plus what it works) to its end
-    qty = last.qty + sum(e.qty for e in execs if e.ts_ns < last.ts_ns) if last is not p else p.qty
+    # (a fill stamped at the replace's own nanosecond was in before it: the desk took it off what
+    # the new plan works, so it is the old plan's, here and in the segments below)
+    qty = last.qty + sum(e.qty for e in execs if e.ts_ns <= last.ts_ns) if last is not p else p.qty
     end_ns = last.end_ns
     end_mid = _mid_at(q_ts, q_mid, end_ns)
     filled = sum(e.qty for e in execs)
@@ -190,7 +192,8 @@ def analyse(tape: Tape, parent_id: str) -> TcaResult:
         a = plan.ts_ns if k else -1                     # the first plan: everything before the first replace
         b = parents[k + 1].ts_ns if k + 1 < len(parents) else None
         inside = lambda t: a <= t and (b is None or t < b)   # noqa: E731
-        se = [e for e in execs if inside(e.ts_ns)]
+        filled_in = lambda t: a < t and (b is None or t <= b)   # noqa: E731
+        se = [e for e in execs if filled_in(e.ts_ns)]
         sq = sum(e.qty for e in se)
         spx = sum(e.qty * e.price for e in se) / sq if sq else 0.0
         s_arr = _mid_at(q_ts, q_mid, max(plan.start_ns, plan.ts_ns) if k else plan.start_ns)

@@ -71,20 +71,28 @@ async def fetch(where: str, venue: str, timeout_s: float = 1.0) -> FeedAnnouncem
     addr = tcp_address(where)
     if addr is None:
         return read_feed(where, venue)
-    writer = None
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(*addr), timeout_s)
-        raw = await asyncio.wait_for(reader.read(MAX_BYTES + 1), timeout_s)
-        while raw and len(raw) <= MAX_BYTES:
-            more = await asyncio.wait_for(reader.read(MAX_BYTES + 1 - len(raw)), timeout_s)
+    streams = []
+
+    async def exchange() -> bytes:
+        reader, writer = await asyncio.open_connection(*addr)
+        streams.append(writer)
+        raw = b""
+        while len(raw) <= MAX_BYTES:
+            more = await reader.read(MAX_BYTES + 1 - len(raw))
             if not more:
                 break
             raw += more
+        return raw
+
+    try:
+        # One bound for the whole exchange (a peer dripping a byte at a time cannot hold it longer).
+        raw = await asyncio.wait_for(exchange(), timeout_s)
     except (OSError, asyncio.TimeoutError) as exc:
-        why = "no answer in time" if isinstance(exc, asyncio.TimeoutError) else (exc.strerror or str(exc))
+        why = (f"no whole answer within {timeout_s:g} s" if isinstance(exc, asyncio.TimeoutError)
+               else (exc.strerror or str(exc)))
         raise ValueError(f"{where}: cannot read the venue's announcement: {why}") from None
     finally:
-        if writer is not None:
+        for writer in streams:
             writer.close()
     return parse(raw, where, venue)
 

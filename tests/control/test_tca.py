@@ -108,3 +108,17 @@ def test_a_replaced_parent_is_reported_whole_and_per_plan():
     text = text_report(r)
     assert "plan  from (s)" in text and "     2      40.0      900       200   22.2%" in text
     assert len(analyse(hand_tape(), "P").segments) == 1 and "plan  from" not in text_report(analyse(hand_tape(), "P"))
+
+
+def test_a_fill_stamped_at_the_replaces_own_nanosecond_belongs_to_the_plan_before_it():
+    """The desk takes such a fill off what the new plan works (a simulated clock gives ties):
+    the whole parent and the segments must count it once, on the old plan's side."""
+    t = Tape()
+    t.add(MarketRecord(0, "X", 100.0, 0))
+    t.add(ParentRecord(0, "P", "MSFT", 1, 1000, 0, 100, 0, "twap", 100.0))
+    t.add(ExecRecord(50, "o1", "c1", "P", "X", 300, 100, 0.0))
+    t.add(ParentRecord(50, "P", "MSFT", 1, 700, 50, 200, 0, "twap", 100.0))     # 700 left of 1,000
+    t.add(ExecRecord(150, "o2", "c2", "P", "X", 700, 100, 0.0))
+    r = analyse(t, "P")
+    assert (r.qty, r.filled, r.fill_rate) == (1000, 1000, 1.0)
+    assert [(s.qty, s.filled) for s in r.segments] == [(1000, 300), (700, 700)]

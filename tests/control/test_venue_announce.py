@@ -116,3 +116,26 @@ async def test_an_announcement_over_tcp_that_cannot_be_read_says_where():
         await fetch(f"tcp://127.0.0.1:{port}", "XNAS")
     with pytest.raises(ValueError, match=r"announce: must be a file path or tcp://HOST:PORT, not 'tcp://x'"):
         FeedEndpoint(announce="tcp://x")
+
+
+@run_async(timeout=10)
+async def test_a_peer_dripping_its_announcement_cannot_hold_the_read_past_its_bound():
+    """The bound is the whole exchange's, not each read's: a byte every 50 ms for ever is cut off."""
+    async def drip(reader, writer):
+        try:
+            while True:
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(drip, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:        # (bounded per read, as it was, this never ends: run_async's timeout fails it)
+        with pytest.raises(ValueError, match=r"no whole answer within 0.3 s"):
+            await fetch(f"tcp://127.0.0.1:{port}", "XNAS", timeout_s=0.3)
+    finally:
+        server.close()
