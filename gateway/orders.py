@@ -82,6 +82,7 @@ class OrderGateway(VenueReports):
         self.latency = latency or LatencyRecorder(HOPS)
         self.audit = audit or NoAudit()
         self._auditing = audit is not None     # checked before building a record: no trail, no cost
+        self._held: deque = deque()   # client reports waiting for a failing trail (release_held)
         # Per-venue and per-client hop values wait here and go into their histograms on the
         # timer (``drain_latency``): an append on the hot path instead of two HDR records.
         self._hop_buf: list[tuple[str, str, str, int]] = []      # (hop, venue or "", client, ns)
@@ -537,7 +538,37 @@ class OrderGateway(VenueReports):
         # The trail first: what a client is told must be in it before the client can see it.
         if self._auditing:
             self.audit.record("out", {"client": client.config.target_comp_id, "msg": msg_type, "fields": fields})
-        self.audit.flush()
+        if self._held:           # earlier reports wait for the trail's disk: this one goes behind them
+            self._held.append((client, msg_type, fields))
+            self.release_held()
+            return
+        try:
+            self.audit.flush()
+        except OSError as exc:
+            # The journal cannot be written (its records stay pending): the client may not be told
+            # yet, and the session that brought the report must go on (its inbound number is
+            # consumed). Held here, in order, sent by the first flush that gets through.
+            log.error("audit trail cannot write its journal (%s): reports to clients held until it can", exc)
+            self._held.append((client, msg_type, fields))
+            return
+        self._send_client(client, msg_type, fields)
+
+    def release_held(self) -> int:
+        """Send the reports held for a failing trail once its journal takes them (the timer's
+        retry, or the next report's); how many went out."""
+        if not self._held:
+            return 0
+        try:
+            self.audit.flush()
+        except OSError:
+            return 0
+        n = len(self._held)
+        log.warning("audit trail writes again: %d held reports to clients sent", n)
+        while self._held:
+            self._send_client(*self._held.popleft())
+        return n
+
+    def _send_client(self, client: Session, msg_type: str, fields: list) -> None:
         try:
             # A report's tag sequence is one of a few dozen (the optional fields it carries): each
             # gets a compiled template once, ~3x cheaper than the generic encoder, the same bytes.
@@ -703,4 +734,5 @@ class OrderGateway(VenueReports):
                           len(link.awaiting), self.reconcile_timeout_s)
                 link.awaiting.clear()
                 link.state = "up"
+        self.release_held()
         self.audit.settle()

@@ -169,3 +169,33 @@ def test_max_pending_is_checked_and_named(tmp_path):
         load_service_config(str(cfg))
     cfg.write_text(cfg.read_text().replace("-5", "2000"))
     assert load_service_config(str(cfg)).audit.max_pending == 2000
+
+
+def test_reports_made_while_the_journal_fails_are_held_and_sent_once_when_it_writes_again(tmp_path, monkeypatch):
+    """A venue ack (and a client's status request) while the journal cannot be written: the
+    sessions go on (nothing raised, no inbound number lost), the client is told nothing yet, and
+    once the disk is back the held reports go out once each, in order, each in the trail."""
+    failing = [False]
+    _failing_journal(monkeypatch, failing)
+    trail = AuditTrail(tmp_path, max_pending=1000)
+    p = Path_(trail)
+    failing[0] = True
+    p.order("W0")
+    p.order("W1")
+    nos = p.got("v")
+    p.ack(nos[0], 1)                       # raised OSError out of the venue session before
+    p.send("c", "H", [(11, "W1"), (55, "AAPL"), (54, "1")])
+    p.ack(nos[1], 2)
+    assert p.got("c") == [] and p.venue.active and p.client.active
+    p.send("v", "0", [])                   # the venue's next number is taken: none was consumed and lost
+    assert p.venue.active and p.got("v") == []
+    failing[0] = False
+    p.gw.on_timer()
+    got = [(m.get(11), m.get(150)) for m in p.got("c")]
+    assert got == [("W0", "0"), ("W1", "I"), ("W1", "0")]     # (I: the status report)
+    p.gw.on_timer()
+    assert p.got("c") == []                # once each
+    trail.close()
+    outs = [(r["fields"][0] if r.get("fields") else None) for r in read_trail(tmp_path)
+            if r["kind"] == "out" and r.get("client") == "CLIENT1"]
+    assert len(outs) == 3
