@@ -73,7 +73,8 @@ def replicas(names) -> dict:
 
 def replica(like, name: str) -> Signal:
     """A register shaped like ``like`` that a caller drives as ``like`` (a copy synthesis keeps
-    apart: ``replicas``), for loads that are to have a copy of their own."""
+    apart: ``replicas``), for loads that are to have a copy of their own. Every copy, the first
+    included, must be a replica: ``opt_merge`` folds an unkept register into its kept twin."""
     return Signal.like(like, name=name, attrs={"keep": 1, REPLICA: 1})
 
 
