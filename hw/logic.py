@@ -52,6 +52,32 @@ def kept(m, value, name: str):
     return sig
 
 
+#: the attribute that marks a replica register; the synthesis scripts (synth.py, pnr.py) put
+#: ``keep`` on the flip-flop cell driving each such net (``REPLICA_KEEP``)
+REPLICA = "ws_replica"
+#: yosys commands: ``keep`` on the cells driving a replica's net (after ``opt_clean``, which makes a
+#: replica read through a port alias one net with its register). yosys's
+#: ``opt_merge`` merges identical cells unless both carry ``keep`` on the *cell*; ``keep`` on a
+#: net (as Amaranth writes a signal's attribute) does not stop it (checked: four kept copies of
+#: a register came out as one TRELLIS_FF, with this step as four)
+REPLICA_KEEP = f"proc; opt_clean; setattr -set keep 1 a:{REPLICA} %ci1 c:* %i"
+
+
+def replicas(names) -> dict:
+    """One register per name, ``{name: Signal}``, for copies of one enable that a caller
+    drives identically (each copy drives its share of the loads). The ``keep`` attribute
+    tells a vendor flow not to merge them (Vivado's equivalent-register removal honours it);
+    ``REPLICA`` tells this project's yosys scripts to put ``keep`` on their cells."""
+    return {n: replica(Signal(), f"advance_{n}") for n in names}
+
+
+def replica(like, name: str) -> Signal:
+    """A register shaped like ``like`` that a caller drives as ``like`` (a copy synthesis keeps
+    apart: ``replicas``), for loads that are to have a copy of their own. Every copy, the first
+    included, must be a replica: ``opt_merge`` folds an unkept register into its kept twin."""
+    return Signal.like(like, name=name, attrs={"keep": 1, REPLICA: 1})
+
+
 def clamp_for_compare(value, width: int) -> Value:
     """``value`` (signed) clamped to [-1, 2**width - 1], as ``signed(width + 1)``: any unsigned
     ``width``-bit operand compares against the result as against ``value`` itself (below 0,

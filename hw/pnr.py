@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .logic import REPLICA_KEEP
 from .synth import yosys_binary
 
 DEVICE_FLAGS = {"LFE5UM-85F": "--um-85k", "LFE5U-85F": "--85k", "LFE5UM5G-85F": "--um5g-85k"}
@@ -60,7 +61,7 @@ def nextpnr_binary() -> str:
 
 def synth_script(verilog: Path, top: str) -> str:
     """The yosys script: ECP5 mapping (DSPs as MULT18X18D, memories as DP16KD / LUT-RAM)."""
-    return f"read_verilog {verilog.name}; synth_ecp5 -top {top} -json {top}.ecp5.json"
+    return f"read_verilog {verilog.name}; {REPLICA_KEEP}; synth_ecp5 -top {top} -json {top}.ecp5.json"
 
 
 def nextpnr_args(top: str, cfg: PnrConfig) -> list[str]:

@@ -4,15 +4,17 @@ is itself a register."""
 from amaranth import Const, Mux, Signal
 
 
-def skid_output(m, o, record, push, room, hold=Const(0, 1)):
+def skid_output(m, o, record, push, room, hold=Const(0, 1), copies=()):
     """Drive stream ``o`` (``o.valid`` and the returned register, which ``o``'s payload is to
     be taken from) with ``record`` in the cycles ``push`` is high. ``push`` must only be high
-    while the register ``room`` (driven here) is; ``hold`` keeps ``room`` low next cycle."""
+    while the register ``room`` (driven here) is; ``hold`` keeps ``room`` low next cycle.
+    ``copies``: more registers driven exactly as ``room`` (replicas of a stage enable with a
+    large fan-out; ``logic.replicas`` makes them so that synthesis keeps them apart)."""
     main, skid, skid_valid = Signal(len(record)), Signal(len(record)), Signal()
     free = ~o.valid | o.ready                   # the output register is empty or being taken
     with m.If(free):
         m.d.sync += [main.eq(Mux(skid_valid, skid, record)), o.valid.eq(skid_valid | push), skid_valid.eq(0)]
     with m.Elif(push):
         m.d.sync += [skid.eq(record), skid_valid.eq(1)]
-    m.d.sync += room.eq(~(~free & (skid_valid | push)) & ~hold)
+    m.d.sync += [r.eq(~(~free & (skid_valid | push)) & ~hold) for r in (room, *copies)]
     return main

@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .logic import REPLICA_KEEP
+
 SEQUENTIAL = re.compile(r"^(FD[A-Z]*|RAMB\w*|DSP48E\w*|SRL\w*)$")
 ZERO_WEIGHT = re.compile(r"^(CARRY\d|MUXF\d|INV|IBUF|OBUF|BUFG\w*|GND|VCC)$")
 LUTRAM = re.compile(r"^RAM\d+[MSXD]\w*$")
@@ -36,7 +38,7 @@ def yosys_binary() -> str:
 def synthesize(verilog: Path, top: str) -> tuple[str, dict]:
     """Run yosys in the Verilog's folder (YoWASP sees only the working directory)."""
     work = verilog.parent
-    script = (f"read_verilog {verilog.name}; synth_xilinx -family xcup -top {top}; "
+    script = (f"read_verilog {verilog.name}; {REPLICA_KEEP}; synth_xilinx -family xcup -top {top}; "
               f"tee -q -o {top}.stat.txt stat; flatten; write_json {top}.synth.json")
     proc = subprocess.run([yosys_binary(), "-q", "-p", script], cwd=work, capture_output=True, text=True)
     if proc.returncode != 0:

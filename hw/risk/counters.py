@@ -13,10 +13,14 @@ Writes are made from registers in every cycle the write register holds them (the
 entry and value again in a stall: idempotent), so no write enable comes from the decision
 logic of the same cycle and none is gated by ``advance``.
 
+Every read port's data goes straight into a register (taken on the next advance), so no
+logic follows a block-RAM output (on ECP5 a DP16KD's clock-to-out without its output
+register is 4.1 ns); the forwarding is applied after that register.
+
 Fills (``FillCounters``): a fill taken on an advance has its entries' words read at that
-edge; they are added to and written back in the following cycles, from the registered
-fill. The fill taken one advance earlier on the same entry wrote at this edge: its new
-value is forwarded.
+edge and registered on the next; they are added to and written back in the following
+cycles, from the fill's second register stage. The fills taken one and two advances
+earlier on the same entry are still writing: their new values are forwarded.
 """
 from amaranth import Cat, Mux, Signal
 
@@ -60,6 +64,14 @@ class FillCounters:
 
     The fill on ``fp`` is taken on the advances where ``fill_valid``; ``clearing`` / ``clear_at``
     zero every word after reset (the fill stream is held off meanwhile).
+
+    Two register stages, so that no block-RAM read port drives logic (its clock-to-out is most
+    of a 200 MHz cycle on ECP5): a fill taken on advance u is in ``fr`` (stage f1) while its
+    words are read, in ``f2`` with the words in registers on advance u + 1, and written from
+    ``f2`` (new value = word + quantity) at the edges after that. Its read at edge u misses
+    the writes of the two fills ahead (the one ahead writes at u + 2, the one two ahead at
+    u + 1), so both are forwarded: ``rel_last`` / ``rel_prev`` (and the position's) hold the
+    new words of the fill one and two ahead while a fill is in f2.
     """
 
     def __init__(self, m, released, position, fp, fill_valid, advance, clearing, clear_at, depth: int):
@@ -68,37 +80,53 @@ class FillCounters:
         fr = self.fr
         self.entry = Signal(abits + 1)
         signed_qty = Signal(range(-(1 << 32), 1 << 32))       # the position change
-        fwd_rel, fwd_pos = Signal(), Signal()                 # the fill ahead wrote this entry / symbol
         in_table = below(fp.symbol, depth)
-        moves = self.valid & ~fr.cancel                       # the fill ahead moves a position
+        moves = self.valid & ~fr.cancel                       # the fill in f1 moves a position
+        #: stage f2: the fill, its entry, its words read from the memories
+        self.f2, self.valid2, self.entry2 = Signal(FILL.layout), Signal(), Signal(abits + 1)
+        f2_signed_qty, f2_moves = Signal.like(signed_qty), Signal()
+        rel_raw, pos_raw = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
+        # forwards to the fill in f2: the fill ahead's new word (fwd*_1), the fill 2 ahead's (fwd*_2)
+        fwd_rel1, fwd_rel2, fwd_pos1, fwd_pos2 = Signal(), Signal(), Signal(), Signal()
+        f1_rel1, f1_rel2, f1_pos1, f1_pos2 = Signal(), Signal(), Signal(), Signal()
         # the port's decodes as kept nets (one LUT each): abc, free to, chained two-input LUTs
         # from the side bits to the forwarding flags four deep
         side_bit = kept(m, fill_entry(fp, abits)[-1], "fill_side_entry")
         is_buy = kept(m, fp.side == Side.BUY, "fill_is_buy")
         same_symbol = kept(m, equal(fr.symbol[:abits], fp.symbol[:abits]), "fill_same_symbol")
+        same_symbol2 = kept(m, equal(self.f2.symbol[:abits], fp.symbol[:abits]), "fill_same_symbol2")
         with m.If(advance):
             m.d.sync += [fr.eq(fp), self.valid.eq(fill_valid & in_table),
                          signed_qty.eq(Mux(is_buy, fp.qty, -fp.qty)),
                          self.entry.eq(Cat(fp.symbol[:abits], side_bit)),
-                         fwd_rel.eq(self.valid & same_symbol & (self.entry[-1] == side_bit)),
-                         fwd_pos.eq(moves & same_symbol)]
-        # read at the edge the fill is taken (read-first), written from the registers after it
+                         f1_rel1.eq(self.valid & same_symbol & (self.entry[-1] == side_bit)),
+                         f1_rel2.eq(self.valid2 & same_symbol2 & (self.entry2[-1] == side_bit)),
+                         f1_pos1.eq(moves & same_symbol),
+                         f1_pos2.eq(f2_moves & same_symbol2)]
+            m.d.sync += [self.f2.eq(fr), self.valid2.eq(self.valid), self.entry2.eq(self.entry),
+                         f2_signed_qty.eq(signed_qty), f2_moves.eq(moves),
+                         fwd_rel1.eq(f1_rel1), fwd_rel2.eq(f1_rel2), fwd_pos1.eq(f1_pos1), fwd_pos2.eq(f1_pos2)]
+        # read at the edge the fill is taken (read-first), registered on the next advance
         rel_rd, pos_rd = released.read_port(), position.read_port()
         m.d.comb += [rel_rd.addr.eq(fill_entry(fp, abits)), rel_rd.en.eq(advance),
                      pos_rd.addr.eq(fp.symbol[:abits]), pos_rd.en.eq(advance)]
-        #: the value each wrote last (held across stalls): forwarded to the next fill and to orders
-        self.rel_last = Signal(COUNT_WIDTH)
-        pos_last = Signal(COUNT_WIDTH)
-        rel_new = Mux(fwd_rel, self.rel_last, rel_rd.data) + fr.qty
-        pos_new = Mux(fwd_pos, pos_last, pos_rd.data) + signed_qty
+        with m.If(advance):
+            m.d.sync += [rel_raw.eq(rel_rd.data), pos_raw.eq(pos_rd.data)]
+        #: the new words of the fills one (``rel_last``) and two (``rel_prev``) ahead of the one in
+        #: f2 (held across stalls): forwarded to the next fills and to orders
+        self.rel_last, self.rel_prev = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
+        pos_last, pos_prev = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
+        rel_new = Mux(fwd_rel1, self.rel_last, Mux(fwd_rel2, self.rel_prev, rel_raw)) + self.f2.qty
+        pos_new = Mux(fwd_pos1, pos_last, Mux(fwd_pos2, pos_prev, pos_raw)) + f2_signed_qty
         rel_new_r, pos_new_r = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
         m.d.comb += [rel_new_r.eq(rel_new), pos_new_r.eq(pos_new)]
         with m.If(advance):
-            m.d.sync += [self.rel_last.eq(rel_new_r), pos_last.eq(pos_new_r)]
+            m.d.sync += [self.rel_last.eq(rel_new_r), pos_last.eq(pos_new_r),
+                         self.rel_prev.eq(self.rel_last), pos_prev.eq(pos_last)]
         rel_wr, pos_wr = released.write_port(), position.write_port()
-        m.d.comb += [rel_wr.addr.eq(Mux(clearing, clear_at, self.entry)),
+        m.d.comb += [rel_wr.addr.eq(Mux(clearing, clear_at, self.entry2)),
                      rel_wr.data.eq(Mux(clearing, 0, rel_new_r)),
-                     rel_wr.en.eq(self.valid | clearing),
-                     pos_wr.addr.eq(Mux(clearing, clear_at, fr.symbol)),
+                     rel_wr.en.eq(self.valid2 | clearing),
+                     pos_wr.addr.eq(Mux(clearing, clear_at, self.f2.symbol)),
                      pos_wr.data.eq(Mux(clearing, 0, pos_new_r)),
-                     pos_wr.en.eq(moves | clearing)]
+                     pos_wr.en.eq(f2_moves | clearing)]

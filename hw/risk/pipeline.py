@@ -3,11 +3,16 @@
     advance 0  order on ``i``; ``now`` sampled; its limit-table row and its (symbol, side)
                entry's opened and released words read from block RAM (synchronous,
                read-first: counters.py)
+    stage 0    the order in registers while the block RAMs read; the forwarding flags of
+               the writes landing meanwhile (the order 5 ahead's, the fills one and two
+               ahead); the read data go straight into registers on the next advance, so
+               no logic follows a block-RAM output (its clock-to-out is 4.1 ns on ECP5)
     stage 1    OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
                max qty, collar, stale reference (one comparison each) -> registered;
                the notional multiply starts (DSP: registered inputs, M register);
                the entry's words with the writes that landed as they were read forwarded
-               (the fill ahead's released word, the opened word of the order 3 or 4 ahead);
+               (the released word of the fill one or two ahead, the opened word of the
+               order 3, 4 or 5 ahead);
                the order ahead's quantity taken into the headrooms; the order 2 ahead's new
                opened word as if it is accepted; the session's credit room picked, less the
                order 3 ahead's notional; same entry / session as the orders ahead?
@@ -19,7 +24,7 @@
                registered accept picks the answer; the accepted order's effect goes to the
                registers (window, GCRA, notional) and to the opened word's write register,
                which writes the block RAM in the next cycle
-    output     decision valid on ``o``  (LATENCY = 4, whatever the outcome and the depth)
+    output     decision valid on ``o``  (LATENCY = 5, whatever the outcome and the depth)
 
 State, per (symbol, side) entry e: ``opened[e]`` (quantity accepted) and ``released[e]``
 (quantity released by fills and cancels), cumulative, so an order and a fill never
@@ -33,7 +38,7 @@ Reset clears the state: registers at once, the memories one entry per cycle (2 x
 cycles, with ``i.ready`` and ``fill.ready`` low): every counter is set to zero. All stages
 advance together, when the output's skid register is empty (``advance`` is a register). A
 fill taken on advance u is registered, then written, and is seen by orders decided on
-advance u + FILL_VISIBLE onwards; orders already in stages 1-3 are decided without it.
+advance u + FILL_VISIBLE onwards; orders already in stages 0-3 are decided without it.
 Golden model: ``model.RiskModel`` (the testbench applies each fill after the order
 decided FILL_VISIBLE - 1 advances after it).
 """
@@ -48,25 +53,25 @@ from wirespeed.layout import FILL, ORDER, RISK_OUT, SYMBOL_LIMITS
 from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
-from ..logic import any_of, below, clamp_for_compare, equal, exceeds, kept, pick
+from ..logic import any_of, below, clamp_for_compare, equal, exceeds, kept, pick, replicas
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
 from .counters import COUNT_WIDTH, FillCounters, Written, order_entry
 from .regfile import Counters, SessionCredit, register_file
 
-LATENCY = 4
-FILL_VISIBLE = 4
+LATENCY = 5
+FILL_VISIBLE = 5
 #: When a register write reaches the checks: (k, c): the write whose ``we`` is sampled at the end
 #: of cycle w is seen by the orders whose k-th advance after entry (0: entry, 3: decision) is
 #: in cycle w + c or later. The globals are registered once by the bus (c = 2); the credit limit
 #: is taken into ``credit_room`` on the advance before stage 2's; a table row is read as the
 #: order enters (read-first); the session's rate tolerance is picked as the order enters, its
 #: interval as it moves into stage 3 (the global rate registers write every session's).
-SEEN_AT = {"kill": (2, 2), "reduce_only": (1, 2), "credit_lo": (1, 2), "credit_hi": (1, 2),
-           "session_credit_lo": (0, 2), "session_credit_hi": (0, 2),
-           "rate_tolerance": (0, 2), "rate_interval": (2, 2),
-           "session_rate_tolerance": (0, 2), "session_rate_interval": (2, 2), "row": (0, 2)}
+SEEN_AT = {"kill": (3, 2), "reduce_only": (2, 2), "credit_lo": (2, 2), "credit_hi": (2, 2),
+           "session_credit_lo": (1, 2), "session_credit_hi": (1, 2),
+           "rate_tolerance": (0, 2), "rate_interval": (3, 2),
+           "session_rate_tolerance": (0, 2), "session_rate_interval": (3, 2), "row": (0, 2)}
 NOW_WIDTH = 48
 NOTIONAL_STATE = 72     # cumulative accepted / cancelled notional
 
@@ -220,8 +225,11 @@ class RiskPipeline(wiring.Component):
             m.d.sync += clear_at.eq(clear_at + 1)
             with m.If(clear_last):
                 m.d.sync += clearing.eq(0)
-        # the pipeline moves when the output's skid register is empty (a register: no logic on o.ready)
-        advance = Signal()
+        # the pipeline moves when the output's skid register is empty (a register: no logic on o.ready).
+        # The enable has ~2,500 loads: it is replicated, one copy per group of registers (each
+        # loaded exactly as ``advance``), so that no one net spans the die (logic.replicas)
+        adv = replicas(("port", "fill", "state", "s0", "s1", "s2", "s3", "dec"))
+        advance = adv["port"]
         m.d.comb += [self.i.ready.eq(advance),
                      self.fill.ready.eq(advance)]
 
@@ -241,50 +249,64 @@ class RiskPipeline(wiring.Component):
         regs = register_file(m, self.bus, D, limits, Counters(opened, released, position), used, session_n)
 
         # ---- fills: registered, then written to the released / position counters ------------
-        fills = FillCounters(m, released, position, self.fill.payload, self.fill.valid, advance,
+        fills = FillCounters(m, released, position, self.fill.payload, self.fill.valid, adv["fill"],
                              clearing, clear_at, D)
         fr, fr_valid = fills.fr, fills.valid
-        with m.If(advance & fr_valid & fr.cancel):
-            m.d.sync += cancelled_n.eq(cancelled_n + fr.notional)
+        # counted from the fill's second stage: the credit room taken on the advance after holds
+        # it, which the order entering one advance after the cancel sees in its stage 2
+        with m.If(adv["state"] & fills.valid2 & fills.f2.cancel):
+            m.d.sync += cancelled_n.eq(cancelled_n + fills.f2.notional)
         # credit limit + cancelled notional, taken on an advance like every other stage register:
         # a cancel taken with an order is not the order's to see, however long the pipeline stalls
         # between the cancel's write and the order's stage 2 (taken every cycle, it was)
         credit_room = Signal(NOTIONAL_STATE + 1)
-        with m.If(advance):
+        with m.If(adv["state"]):
             m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n)
-        # a session's cancels are counted as the fill is taken (from the port), so the session rooms
-        # taken on the next advance hold them (the order entering then sees the cancel: FILL_VISIBLE)
+        # a session's cancels are counted from the registered fill (its session one-hot, decoded
+        # from the port as it is taken), so the session rooms taken on the advance after hold
+        # them: the order entering one advance after the cancel sees it in its stage 1
         fp = self.fill.payload
         f_cancel = kept(m, self.fill.valid & fp.cancel & ~any_of(Cat(fp.symbol[abits:], fp.session[sbits:])),
                         "fill_cancel_in")       # a cancel, in the table, of a session in range
+        fc_hot = Signal(S)                      # the cancel in ``fills.fr``: its session, one-hot
+        with m.If(adv["state"]):
+            m.d.sync += fc_hot.eq(Mux(f_cancel, 1 << fp.session[:sbits], 0))
         for k in range(S):
-            hit = kept(m, advance & f_cancel & (fp.session[:sbits] == k), f"fill_cancel_session{k}")
-            with m.If(hit):
-                m.d.sync += session_n.cancelled[k].eq(session_n.cancelled[k] + fp.notional)
+            with m.If(adv["state"] & fc_hot[k]):
+                m.d.sync += session_n.cancelled[k].eq(session_n.cancelled[k] + fr.notional)
         # every session's room, limit + cancelled - accepted, taken on every advance: as an order
         # enters it holds every order decided before (up to 4 ahead); the order 3 ahead's notional
         # is taken off in stage 1, the order 2 ahead's in stage 2, the order ahead's speculated
         srooms = [Signal(signed(NOTIONAL_STATE + 2), name=f"session_room{k}") for k in range(S)]
-        with m.If(advance):
+        with m.If(adv["state"]):
             m.d.sync += [room.eq(limit + cancelled - accepted) for room, limit, cancelled, accepted
                          in zip(srooms, regs.session_credit, session_n.cancelled, session_n.accepted)]
 
         # ---- stage 1 --------------------------------------------------------------------
+        # ---- stage 0: the order in registers while its words are read; every read port's data
+        # is registered as the order moves into stage 1 (no logic after a block-RAM output)
         rd = limits.read_port()                      # read-first: a write in the same cycle is not seen
-        row = SYMBOL_LIMITS.layout(rd.data)
+        row_r = Signal(SYMBOL_LIMITS.width)
+        row = SYMBOL_LIMITS.layout(row_r)
+        s0, s0_valid, s0_in_range, s0_now = Signal(ORDER.layout), Signal(), Signal(), Signal(NOW_WIDTH)
+        s0_entry, s0_shot, s0_tau = Signal(abits + 1), Signal(S + 1), Signal(32)
+        s0_fwd5, s0_fwd_fill1, s0_fwd_fill2 = Signal(), Signal(), Signal()
         s1, s1_valid, s1_in_range, s1_now = Signal(ORDER.layout), Signal(), Signal(), Signal(NOW_WIDTH)
         s1_entry, s2_entry, s3_entry = Signal(abits + 1), Signal(abits + 1), Signal(abits + 1)
         s3 = Signal(ORDER.layout)
         ip = self.i.payload
-        m.d.comb += [rd.addr.eq(ip.symbol[:abits]), rd.en.eq(advance)]
-        # the order's entry words, read as it enters (read-first); what was written at that edge
-        # and after, until the order is in stage 3, is forwarded (counters.py): in stage 1 the
-        # fill ahead's released quantity and the opened quantity of the orders 4 and 3 ahead,
-        # in stage 2 of the order 2 ahead; the order ahead is speculated on (stage 2 -> 3).
+        m.d.comb += [rd.addr.eq(ip.symbol[:abits]), rd.en.eq(adv["s0"])]
+        # the order's entry words, read as it enters (read-first) and registered a stage later;
+        # what was written at that edge and after, until the order is in stage 3, is forwarded
+        # (counters.py): in stage 1 the released quantity of the fills one and two ahead and the
+        # opened quantity of the orders 5, 4 and 3 ahead, in stage 2 of the order 2 ahead; the
+        # order ahead is speculated on (stage 2 -> 3).
         o_rd, r_rd = opened.read_port(), released.read_port()
-        m.d.comb += [o_rd.addr.eq(entry(ip)), o_rd.en.eq(advance), r_rd.addr.eq(entry(ip)), r_rd.en.eq(advance)]
-        w_now, w_prev = Written(abits, "opened_w"), Written(abits, "opened_wp")   # orders 3 and 4 ahead, in stage 1
-        s1_fwd3, s1_fwd4, s1_fwd_fill = Signal(), Signal(), Signal()
+        m.d.comb += [o_rd.addr.eq(entry(ip)), o_rd.en.eq(adv["s0"]), r_rd.addr.eq(entry(ip)), r_rd.en.eq(adv["s0"])]
+        # orders 3, 4 and 5 ahead, in stage 1
+        w_now, w_prev, w_prev2 = Written(abits, "opened_w"), Written(abits, "opened_wp"), Written(abits, "opened_wp2")
+        s1_fwd3, s1_fwd4, s1_fwd5, s1_fwd_fill1, s1_fwd_fill2 = Signal(), Signal(), Signal(), Signal(), Signal()
+        o_rd_r, r_rd_r = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)     # the read ports' data, registered
         s1_shot = Signal(S + 1)                      # the order's session, one-hot (bit S: out of range)
         s1_same3 = Signal()                          # same session as the order 3 ahead (now in stage 3)
         s1_tau = Signal(32)                          # the session's rate tolerance
@@ -293,21 +315,32 @@ class RiskPipeline(wiring.Component):
         s3_cand_opened = (Signal(COUNT_WIDTH + 1, name="s3_opened_a"), Signal(COUNT_WIDTH + 1, name="s3_opened_b"))
         acc_prev = Signal()                          # the decision of the order decided last (set in stage 3)
         notional_2 = Signal(64)                      # its notional
-        with m.If(advance):
-            m.d.sync += [s1.eq(ip), s1_valid.eq(self.i.valid), s1_entry.eq(entry(ip)),
-                         s1_in_range.eq(below(ip.symbol, D)), s1_now.eq(self.now),
-                         s1_fwd3.eq(equal(s3_entry, entry(ip))),        # its accept is known in stage 1
-                         s1_fwd4.eq(w_now.hits(entry(ip))),
-                         s1_fwd_fill.eq(fr_valid & equal(fills.entry, entry(ip))),
-                         s1_shot.eq(Mux(ip.session[sbits:] == 0, 1 << ip.session[:sbits], 1 << S)),
-                         s1_same3.eq(equal(ip.session, s3.session)),
-                         s1_tau.eq(Array(regs.session_rate_tolerance)[ip.session[:sbits]])]
-        s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value, Mux(s1_fwd4, w_prev.value, o_rd.data))
-        s1_released = Mux(s1_fwd_fill, fills.rel_last, r_rd.data)
+        with m.If(adv["s0"]):
+            # entry: the order 5 ahead is in w_now (writing at this edge), the fills one and two
+            # ahead in the fill's stages f1 and f2 (writing at the next two edges)
+            m.d.sync += [s0.eq(ip), s0_valid.eq(self.i.valid), s0_entry.eq(entry(ip)),
+                         s0_in_range.eq(below(ip.symbol, D)), s0_now.eq(self.now),
+                         s0_fwd5.eq(w_now.hits(entry(ip))),
+                         s0_fwd_fill1.eq(fr_valid & equal(fills.entry, entry(ip))),
+                         s0_fwd_fill2.eq(fills.valid2 & equal(fills.entry2, entry(ip))),
+                         s0_shot.eq(Mux(ip.session[sbits:] == 0, 1 << ip.session[:sbits], 1 << S)),
+                         s0_tau.eq(Array(regs.session_rate_tolerance)[ip.session[:sbits]])]
+        with m.If(adv["s1"]):
+            # stage 0 -> 1: the order 4 ahead is in w_now, the order 3 ahead in stage 3
+            m.d.sync += [s1.eq(s0), s1_valid.eq(s0_valid), s1_entry.eq(s0_entry),
+                         s1_in_range.eq(s0_in_range), s1_now.eq(s0_now),
+                         s1_fwd3.eq(equal(s3_entry, s0_entry)),        # its accept is known in stage 1
+                         s1_fwd4.eq(w_now.hits(s0_entry)), s1_fwd5.eq(s0_fwd5),
+                         s1_fwd_fill1.eq(s0_fwd_fill1), s1_fwd_fill2.eq(s0_fwd_fill2),
+                         s1_shot.eq(s0_shot), s1_same3.eq(equal(s0.session, s3.session)), s1_tau.eq(s0_tau),
+                         row_r.eq(rd.data), o_rd_r.eq(o_rd.data), r_rd_r.eq(r_rd.data)]
+        s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value,
+                        Mux(s1_fwd4, w_prev.value, Mux(s1_fwd5, w_prev2.value, o_rd_r)))
+        s1_released = Mux(s1_fwd_fill1, fills.rel_last, Mux(s1_fwd_fill2, fills.rel_prev, r_rd_r))
         m.submodules.order_checks = chk = OrderChecks(S, abits)
         m.d.comb += [chk.order.eq(s1), chk.row.eq(row), chk.in_range.eq(s1_in_range), chk.now.eq(s1_now)]
         m.submodules.notional = mul = Notional()
-        m.d.comb += [mul.qty.eq(s1.qty), mul.price.eq(s1.price), mul.en.eq(advance)]
+        m.d.comb += [mul.qty.eq(s1.qty), mul.price.eq(s1.price), mul.en.eq(adv["s2"])]
 
         s2, s2_valid, s2_mask, s2_known = Signal(ORDER.layout), Signal(), Signal(MASK_WIDTH), Signal()
         s2_now, s2_side_ok = Signal(NOW_WIDTH), Signal()
@@ -336,7 +369,7 @@ class RiskPipeline(wiring.Component):
         ahead_1 = Mux(equal(s1_entry, s2_entry), s2.qty, 0)      # the order ahead (in stage 2) on this entry
         # the order 2 ahead's new opened word (acc_prev: the order 3 ahead's accept, as it is decided)
         opened_if = Mux(equal(s3_entry, s1_entry), Mux(acc_prev, *s3_cand_opened), s1_opened)
-        with m.If(advance):
+        with m.If(adv["s2"]):
             # only the first-stage bits: the others stay constant zero across the module boundary
             m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
             m.d.sync += [s2.eq(s1), s2_valid.eq(s1_valid), s2_known.eq(chk.known),
@@ -362,7 +395,7 @@ class RiskPipeline(wiring.Component):
         # ``w_now.en``) picks, in the LUT of the adder it feeds
         opened_2 = Mux(w_now.en, s2_opened_if, s2_opened)
         notional_ahead = mul.product                         # the order ahead is in stage 3
-        with m.If(advance):
+        with m.If(adv["dec"]):
             m.d.sync += notional_2.eq(mul.product)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2
         # out of reach for a session out of range (rejected as a bad field alone)
@@ -400,7 +433,7 @@ class RiskPipeline(wiring.Component):
         s3_reason_pre = [(Signal(name=f"s3_reason_found{k}"), Signal(CODE_WIDTH, name=f"s3_reason_code{k}"))
                          for k in range(len(REASON_GROUPS))]
         s2_session_ok = s2_valid & (s2.session[sbits:] == 0)     # a valid order of a throttled session
-        with m.If(advance):
+        with m.If(adv["s3"]):
             m.d.sync += [dst.eq(src) for name in cand for dst, src in zip(s3_cand[name], cand[name])]
             m.d.sync += [d.eq(v) for pair, pre in zip(s3_reason_pre, reason_pre) for d, v in zip(pair, pre)]
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
@@ -419,7 +452,7 @@ class RiskPipeline(wiring.Component):
         over = {name: (exceeds(value, s3_cand[name][0]), exceeds(value, s3_cand[name][1]))
                 for name, value in (("pos", qty), ("reduce", qty), ("credit", notional), ("scredit", notional))}
         # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
-        rate_go = kept(m, advance & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),
+        rate_go = kept(m, adv["dec"] & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),
                        "rate_go")
         over_max_n = exceeds(notional, s3_max_n)
         state_fails = {
@@ -448,7 +481,7 @@ class RiskPipeline(wiring.Component):
 
         m.d.comb += conf.eq(s3_session_ok & rate_go)
 
-        with m.If(advance):
+        with m.If(adv["dec"]):
             m.d.sync += [acc_prev.eq(take), rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
 
         # ---- output register and skid register -------------------------------------------------------
@@ -458,7 +491,8 @@ class RiskPipeline(wiring.Component):
         m.d.comb += [dec.order_id.eq(s3.order_id), dec.accept.eq(take), dec.mask.eq(mask)]
         m.d.comb += [getattr(dec, f"o_{f}").eq(getattr(s3, f)) for f in ORDER.fields if f != "order_id"]
         record = Cat(dec, *(Cat(*pre) for pre in s3_reason_pre))
-        main = skid_output(m, self.o, record, advance & s3_valid, room=advance, hold=clearing & ~clear_last)
+        main = skid_output(m, self.o, record, advance & s3_valid, room=advance, hold=clearing & ~clear_last,
+                           copies=[r for n, r in adv.items() if n != "port"])
         out = RISK_OUT.layout(main[:RISK_OUT.width])
         pre_r = [main[RISK_OUT.width + k * (1 + CODE_WIDTH):][:1 + CODE_WIDTH] for k in range(len(REASON_GROUPS))]
         found_r = [pre[0] | out.mask[last - 1] for (_, last), pre in zip(REASON_GROUPS, pre_r)]
@@ -467,10 +501,10 @@ class RiskPipeline(wiring.Component):
 
         # ---- the decided order's effect --------------------------------------------------------------
         # registered, then written (from the registers, again in every stall cycle: the same word)
-        with m.If(advance):
+        with m.If(adv["dec"]):
             m.d.sync += [w_now.en.eq(take), w_now.entry.eq(s3_entry),
                          w_now.value.eq(Mux(acc_prev, *s3_cand["opened"])),
-                         w_prev.value.eq(w_now.value)]
+                         w_prev.value.eq(w_now.value), w_prev2.value.eq(w_prev.value)]
         a_wr = opened.write_port()
         m.d.comb += [a_wr.addr.eq(Mux(clearing, clear_at, w_now.entry)), a_wr.data.eq(Mux(clearing, 0, w_now.value)),
                      a_wr.en.eq(w_now.en | clearing)]
@@ -490,10 +524,10 @@ class RiskPipeline(wiring.Component):
 
         w = kept(m, Mux(rate_sel, next_tat(w_last), next_tat(s3_tat)), "tat_next")
         tat_now = Mux(rate_sel, w_last, s3_tat)     # this session's TAT as it stands
-        with m.If(advance):
+        with m.If(adv["dec"]):
             m.d.sync += w_last.eq(w)
         for n in range(S):
-            with m.If(advance & s3_session_hot[n]):
+            with m.If(adv["dec"] & s3_session_hot[n]):
                 m.d.sync += tat[n].eq(Mux(rate_go, w, tat_now))   # written every time: no feedback mux
         return m
 

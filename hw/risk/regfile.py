@@ -149,7 +149,7 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     # ---- read step 1: the decoded address ------------------------------------------------------
     readable = [r for r in regmap.GLOBALS if r.access != "WO"]
     r1_valid, r1_ok, r1_state, r1_hi = Signal(), Signal(), Signal(), Signal()
-    r1_sym, r1_field = Signal(abits), Signal(3)          # field one-hot: pos, open_buy, open_sell
+    r1_field = Signal(3)                                 # field one-hot: pos, open_buy, open_sell
     r1_glob = Signal(len(readable))
     state_sel = b_addr[2:6] - words                           # 0..5: pos lo/hi, open_buy lo/hi, open_sell lo/hi
     r1_session, r1_sidx, r1_sused = Signal(), Signal(sbits), Signal()
@@ -157,7 +157,7 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     m.d.sync += [r1_session.eq(b_session_r & ~b_addr[4]), r1_sidx.eq(s_index), r1_sused.eq(b_addr[3]),
                  r1_srate.eq(b_session_r & b_addr[4]), r1_stol.eq(b_addr[2])]
     m.d.sync += [r1_valid.eq(b_re), r1_ok.eq(b_re & ~read_bad), r1_state.eq(b_table & ~b_limit_word),
-                 r1_hi.eq(state_sel[0]), r1_sym.eq(t_index),
+                 r1_hi.eq(state_sel[0]),
                  r1_field.eq(Cat(*(state_sel[1:3] == k for k in range(3)))),
                  r1_glob.eq(Cat(*(sel[r.name] for r in readable)))]
 
@@ -166,11 +166,14 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
               "CREDIT_LIMIT_LO": g.credit_limit[:32], "CREDIT_LIMIT_HI": g.credit_limit[32:],
               "CREDIT_USED_LO": used[:32], "CREDIT_USED_HI": used[32:64],
               "RATE_INTERVAL": g.rate_interval, "RATE_TOLERANCE": g.rate_tolerance, "SHADOW_WRITTEN": written}
-    # synchronous reads (block RAM): the port's data register is the step's register
+    # synchronous reads (block RAM), issued a step early from the decoded access (step 1's
+    # inputs), so that the data go straight into step 2's registers: no logic after a block-RAM
+    # output (on ECP5 its clock-to-out is most of a 200 MHz cycle)
     reads = [mem.read_port() for mem in (counters.opened, counters.released, counters.position)]
-    side_entry = Cat(r1_sym, r1_field[2])                # open_sell reads the sell entries
-    m.d.comb += [reads[0].addr.eq(side_entry), reads[1].addr.eq(side_entry), reads[2].addr.eq(r1_sym)]
-    r2 = [p.data for p in reads]
+    side_entry = Cat(t_index, state_sel[1:3] == 2)        # open_sell reads the sell entries
+    m.d.comb += [reads[0].addr.eq(side_entry), reads[1].addr.eq(side_entry), reads[2].addr.eq(t_index)]
+    r2 = [Signal(len(p.data), name=f"r2_mem{k}") for k, p in enumerate(reads)]
+    m.d.sync += [r.eq(p.data) for r, p in zip(r2, reads)]
     r2_glob = Signal(32)
     r2_valid, r2_ok, r2_state, r2_hi, r2_field = Signal(), Signal(), Signal(), Signal(), Signal(3)
     # a session's words: its limit, or accepted - cancelled (steps 2, 3), in place of the global's

@@ -112,7 +112,7 @@ def _fill_at(d: int, fill_step: Step, probe: Step, stall_after: int | None = Non
     """Twelve steps: ``probe`` at step 8 and ``fill_step`` ``d`` steps after it (d < 0: before;
     d >= -4, so after the order it releases, put in step 0 by the caller, has been decided);
     with ``stall_after``, the output is held in that step after the probe's, so the pipeline
-    stalls with the probe in stage ``stall_after + 1``."""
+    stalls with the probe in stage ``stall_after`` (stage 0: its block-RAM reads registered)."""
     at_probe = 8
     steps = [IDLE] * 12
     steps[at_probe] = probe
@@ -270,10 +270,10 @@ def scenarios(window: int = 4) -> list[Scenario]:
             add(Scenario(f"fill/cancel-of-other-session/d{d:+d}",
                          (order(qty=100),) + _fill_at(d, fill(OPEN, Side.BUY, 100, cancel=True, session=1),
                                                       order(qty=50))[1:], (1, 0), sc))
-        for stall in range(3) if d >= 0 else ():
-            # the pipeline stalls with the probe in stage ``stall + 1`` (a stall used to let a
-            # cancel taken with the probe reach its credit check)
-            tag = f"d{d:+d}/stall-s{stall + 1}"
+        for stall in range(4) if d >= 0 else ():
+            # the pipeline stalls with the probe in stage ``stall`` (0-3: stage 0 holds the block
+            # RAMs' reads; a stall used to let a cancel taken with the probe reach its credit check)
+            tag = f"d{d:+d}/stall-s{stall}"
             add(Scenario(f"fill/cancel-releases-credit/{tag}",
                          (order(qty=100),) + _fill_at(d, fill(OPEN, Side.BUY, 100, cancel=True), order(qty=50),
                                                       stall)[1:], (1, 0), credit))
@@ -293,6 +293,16 @@ def scenarios(window: int = 4) -> list[Scenario]:
                                                         fill(TIGHT, Side.BUY, 60, cancel=True), *(IDLE,) * 4,
                                                         order(symbol=TIGHT, qty=60), order(symbol=TIGHT, qty=1)),
                  (1, 1, 0)))
+    # fills two apart on one entry (nothing one apart): the second's word is read as the first
+    # is still being written (counters.py forwards the fill two ahead's word too)
+    add(Scenario("fill/back-to-back-two-apart-fills", (*opened, fill(TIGHT, Side.BUY, 40), IDLE, fill(TIGHT, Side.BUY, 30),
+                                                       IDLE, fill(TIGHT, Side.BUY, 30), *(IDLE,) * 4,
+                                                       order(symbol=TIGHT, side=Side.SELL, qty=200),
+                                                       order(symbol=TIGHT, side=Side.SELL_SHORT, qty=1)), (1, 1, 0)))
+    add(Scenario("fill/back-to-back-two-apart-cancels", (*opened, fill(TIGHT, Side.BUY, 50, cancel=True), IDLE,
+                                                         fill(TIGHT, Side.BUY, 50, cancel=True), *(IDLE,) * 4,
+                                                         order(symbol=TIGHT, qty=100), order(symbol=TIGHT, qty=1)),
+                 (1, 1, 0)))
     # back-to-back cancels whose last lands as the probe enters (seen) and one step later (not)
     for d, seen in ((-1, 1), (0, 0)):
         first, last = fill(TIGHT, Side.BUY, 50, cancel=True), fill(TIGHT, Side.BUY, 50, cancel=True)
@@ -305,19 +315,19 @@ def scenarios(window: int = 4) -> list[Scenario]:
     def mid(step: Step, at: int = 3) -> tuple[Step, ...]:
         return tuple(stream[:at]) + (Step(order=stream[at].order, write=step.write),) + tuple(stream[at + 1:])
 
-    add(Scenario("regs/kill-on", mid(write(G["CTRL"], 1)), (1,) * 3 + (0,) * 5))
-    add(Scenario("regs/credit-lowered", mid(write(G["CREDIT_LIMIT_LO"], 3_500)), (1,) * 4 + (0,) * 4,
+    add(Scenario("regs/kill-on", mid(write(G["CTRL"], 1)), (1,) * 2 + (0,) * 6))
+    add(Scenario("regs/credit-lowered", mid(write(G["CREDIT_LIMIT_LO"], 3_500)), (1,) * 3 + (0,) * 5,
                  {"credit_limit": 5_000}))
     add(Scenario("regs/session-credit-lowered", mid(write(regmap.session_addr(0, 0), 3_500)),
-                 (1,) * 5 + (0,) * 3, {"session_credit": {0: 5_000}}))
+                 (1,) * 4 + (0,) * 4, {"session_credit": {0: 5_000}}))
     add(Scenario("regs/credit-high-word", mid(write(G["CREDIT_LIMIT_HI"], 0)),
-                 (1,) * 4 + (0,) * 4, {"credit_limit": (1 << 32) | 500}))
-    add(Scenario("regs/reduce-only-on", mid(write(G["CTRL"], 2)), (1,) * 4 + (0,) * 4))
+                 (1,) * 3 + (0,) * 5, {"credit_limit": (1 << 32) | 500}))
+    add(Scenario("regs/reduce-only-on", mid(write(G["CTRL"], 2)), (1,) * 3 + (0,) * 5))
     add(Scenario("regs/tolerance-lowered", mid(write(G["RATE_TOLERANCE"], 0)), (1,) * 5 + (0,) * 3,
                  {"rate_interval": 2, "rate_tolerance": 1_000}))
-    add(Scenario("regs/interval-raised", mid(write(G["RATE_INTERVAL"], 50)), (1,) * 4 + (0,) * 4,
+    add(Scenario("regs/interval-raised", mid(write(G["RATE_INTERVAL"], 50)), (1,) * 3 + (0,) * 5,
                  {"rate_interval": 1, "rate_tolerance": 40}))
-    add(Scenario("regs/session-interval-raised", mid(write(regmap.session_addr(0, 4), 50)), (1,) * 4 + (0,) * 4,
+    add(Scenario("regs/session-interval-raised", mid(write(regmap.session_addr(0, 4), 50)), (1,) * 3 + (0,) * 5,
                  {"session_rate": {0: (1, 40)}}))
     add(Scenario("regs/session-tolerance-lowered", mid(write(regmap.session_addr(0, 5), 0)), (1,) * 5 + (0,) * 3,
                  {"session_rate": {0: (2, 1_000)}}))

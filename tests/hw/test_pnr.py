@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from wirespeed.hw.logic import REPLICA_KEEP
 from wirespeed.hw.pnr import PnrConfig, nextpnr_args, parse_fmax, parse_utilisation, synth_script
 
 # Cut from the risk pipeline's run (build/pnr/risk_pipeline.pnr.log): the estimate after placement
@@ -47,7 +48,7 @@ def test_parse_utilisation():
 
 def test_command_lines():
     assert synth_script(Path("/x/build/risk_pipeline.v"), "risk_pipeline") == \
-        "read_verilog risk_pipeline.v; synth_ecp5 -top risk_pipeline -json risk_pipeline.ecp5.json"
+        f"read_verilog risk_pipeline.v; {REPLICA_KEEP}; synth_ecp5 -top risk_pipeline -json risk_pipeline.ecp5.json"
     args = nextpnr_args("risk_pipeline", PnrConfig(freq_mhz=250, speed=7))
     assert args[0] == "--um-85k"
     pairs = dict(zip(args, args[1:]))

@@ -21,7 +21,10 @@ def test_random_orders_and_fills_match_model(config, idle, backpressure):
     seed = sum(map(ord, config))
     cfg = make_config(config, seed)
     warmup = make_config("open", seed) if config == "reduce-only" else None
-    res = simulate(cfg, 300, warmup=warmup, seed=7, idle=idle, backpressure=backpressure)
+    # reduce-only accepts only the few orders that shrink the warm-up's positions: a seed whose
+    # traffic has some (and so fills) at the 5-cycle latency
+    res = simulate(cfg, 300, warmup=warmup, seed=9 if config == "reduce-only" else 7, idle=idle,
+                   backpressure=backpressure)
     assert not res.mismatches(), "\n".join(res.mismatches()[:5])
     assert res.fills > 0 or config == "kill"
 

@@ -2,6 +2,7 @@
 import cocotb
 from cocotb.triggers import FallingEdge, RisingEdge
 
+from wirespeed.hw.risk.pipeline import LATENCY
 from wirespeed.hw.verify import pipeline_bench
 from wirespeed.hw.verify.pipeline_bench import make_config
 from wirespeed.hw.verify.stream_bench import STALLS
@@ -48,7 +49,7 @@ async def fixed_latency_back_to_back(dut):
     assert not res.mismatches()
     assert res.in_cycles == list(range(res.in_cycles[0], res.in_cycles[0] + ORDERS)), "a bubble at the input"
     latencies = {o - i for i, o in zip(res.in_cycles, res.out_cycles)}
-    assert latencies == {4}, f"latency not constant: {sorted(latencies)}"
+    assert latencies == {LATENCY}, f"latency not constant: {sorted(latencies)}"
 
 
 @cocotb.test()
