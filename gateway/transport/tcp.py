@@ -44,6 +44,23 @@ def install_uvloop() -> bool:
 
 WRITE_BUFFER_MAX = 16 << 20   # bytes waiting for a peer that does not read; past it: disconnect
 
+# At most this many bytes of one connection are handled per turn of the event loop. libuv (under
+# uvloop) reads a readable socket up to 32 times 256,000 bytes in one turn: with twenty client
+# sockets megabytes behind, one turn took seconds and the venues' reports, read once a turn,
+# waited that long. A longer read is handled a budget a turn, the rest held, the socket not read
+# (TCP pushback, nothing dropped) until the rest is handled. WIRESPEED_FAIR_READS=0: off (the
+# "before" of make bench-load --unfair).
+READ_BUDGET = 1 << 16
+FAIR_READS = os.environ.get("WIRESPEED_FAIR_READS", "1") != "0"
+
+
+def fix_cut(data, budget: int = READ_BUDGET) -> int:
+    """Where to cut a long read: after the last frame's end within the budget (SOH, then the next
+    frame's "8="), so the next chunk starts with a whole message and the client fast path takes
+    it; the budget itself when no frame starts within it (a message longer than it)."""
+    k = data.rfind(b"\x018=", 0, budget)
+    return k + 1 if k >= 0 else budget
+
 SO_BUSY_POLL = getattr(socket, "SO_BUSY_POLL", 46)  # Linux
 
 
@@ -136,7 +153,7 @@ class FixProtocol(asyncio.Protocol):
     """
 
     __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close", "_nodelay", "_busy_poll",
-                 "_spinner", "_batcher")
+                 "_spinner", "_batcher", "_held", "_held_ns", "_next", "held_turns")
 
     def __init__(self, resolve: Callable, on_close: Callable | None = None, nodelay: bool = True,
                  busy_poll_us: int = 0, spinner=None, batcher: WriteBatcher | None = None):
@@ -149,6 +166,8 @@ class FixProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._pending = bytearray()
         self._paused = False
+        self._held, self._held_ns, self._next = b"", 0, None   # a long read's rest, for the next turns
+        self.held_turns = 0        # turns a long read's rest waited for (fair reads at work; for tests)
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -179,6 +198,40 @@ class FixProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         recv_ns = time.perf_counter_ns()
+        if self._held:      # (a transport that read on while paused: behind the rest, in order)
+            self._held += data
+            return
+        if len(data) > READ_BUDGET and FAIR_READS:
+            # One budget now; the rest on the next turns, the socket not read until it is handled
+            # (pause_reading inside the read callback also ends libuv's loop of reads this turn).
+            cut = fix_cut(data)
+            data, self._held, self._held_ns = data[:cut], data[cut:], recv_ns
+            self.transport.pause_reading()
+            self._next = asyncio.get_running_loop().call_soon(self._next_chunk)
+        self._handle(data, recv_ns)
+
+    def _next_chunk(self) -> None:
+        """The next budget of a long read's rest (one a loop turn); reading resumes after the last."""
+        self._next = None
+        held, t = self._held, self.transport
+        if t is None or t.is_closing():
+            self._held = b""
+            return
+        if not held:
+            # Callbacks run before the loop polls its sockets: reading resumed with the last
+            # chunk would read this socket again in the same turn.
+            t.resume_reading()
+            return
+        self.held_turns += 1
+        if len(held) > READ_BUDGET:
+            cut = fix_cut(held)
+            chunk, self._held = held[:cut], held[cut:]
+        else:
+            chunk, self._held = held, b""
+        self._next = asyncio.get_running_loop().call_soon(self._next_chunk)
+        self._handle(chunk, self._held_ns)     # (stamped when the bytes were read, not now)
+
+    def _handle(self, data: bytes, recv_ns: int) -> None:
         if self._paused and self.transport.get_write_buffer_size() > WRITE_BUFFER_MAX:
             # Each message read may be answered: a peer that sends and never reads would grow
             # our write buffer without bound. (Not pause_reading: two engines resending to each
@@ -212,6 +265,10 @@ class FixProtocol(asyncio.Protocol):
             self._spinner.touch()
 
     def connection_lost(self, exc) -> None:
+        if self._next is not None:
+            self._next.cancel()
+            self._next = None
+        self._held = b""
         if self._batcher is not None:
             self._batcher.drop(self)
         if self.session is not None and self.session._write is not None:
