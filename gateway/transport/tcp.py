@@ -14,6 +14,8 @@ import socket
 import time
 from typing import Callable
 
+from .fair import FAIR_READS, READ_BUDGET, VENUE_READ_BUDGET, FairReads, fix_cut  # noqa: F401 - (their home is fair.py)
+
 log = logging.getLogger("wirespeed.transport")
 
 
@@ -43,23 +45,6 @@ def install_uvloop() -> bool:
 
 
 WRITE_BUFFER_MAX = 16 << 20   # bytes waiting for a peer that does not read; past it: disconnect
-
-# At most this many bytes of one connection are handled per turn of the event loop. libuv (under
-# uvloop) reads a readable socket up to 32 times 256,000 bytes in one turn: with twenty client
-# sockets megabytes behind, one turn took seconds and the venues' reports, read once a turn,
-# waited that long. A longer read is handled a budget a turn, the rest held, the socket not read
-# (TCP pushback, nothing dropped) until the rest is handled. WIRESPEED_FAIR_READS=0: off (the
-# "before" of make bench-load --unfair).
-READ_BUDGET = 1 << 16
-FAIR_READS = os.environ.get("WIRESPEED_FAIR_READS", "1") != "0"
-
-
-def fix_cut(data, budget: int = READ_BUDGET) -> int:
-    """Where to cut a long read: after the last frame's end within the budget (SOH, then the next
-    frame's "8="), so the next chunk starts with a whole message and the client fast path takes
-    it; the budget itself when no frame starts within it (a message longer than it)."""
-    k = data.rfind(b"\x018=", 0, budget)
-    return k + 1 if k >= 0 else budget
 
 SO_BUSY_POLL = getattr(socket, "SO_BUSY_POLL", 46)  # Linux
 
@@ -144,19 +129,24 @@ class WriteBatcher:
             self._open = False
 
 
-class FixProtocol(asyncio.Protocol):
+class FixProtocol(FairReads, asyncio.Protocol):
     """Feeds one connection's bytes to a Session.
 
     ``resolve(first_bytes)`` picks the session once enough bytes have arrived
     (an acceptor looks at the Logon's CompIDs); it returns a Session, or None to
     refuse the connection silently, or ``...`` (Ellipsis) to wait for more bytes.
+    At most ``READ_BUDGET`` bytes a loop turn reach the session (``FairReads``), cut after a frame.
     """
 
     __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close", "_nodelay", "_busy_poll",
-                 "_spinner", "_batcher", "_held", "_held_ns", "_next", "held_turns")
+                 "_spinner", "_batcher", "_held", "_held_ns", "_next", "held_turns", "read_budget", "_used", "_reset")
 
     def __init__(self, resolve: Callable, on_close: Callable | None = None, nodelay: bool = True,
-                 busy_poll_us: int = 0, spinner=None, batcher: WriteBatcher | None = None):
+                 busy_poll_us: int = 0, spinner=None, batcher: WriteBatcher | None = None,
+                 read_budget: int = READ_BUDGET):
+        if not isinstance(read_budget, int) or read_budget < 1:
+            raise ValueError(f"FixProtocol: read_budget must be a positive number of bytes, not {read_budget!r}")
+        self.read_budget = read_budget       # bytes handed to the session a loop turn at most (fair.py)
         self._nodelay, self._busy_poll = nodelay, busy_poll_us
         self._spinner = spinner   # a Spinner: keep the loop polling for a while after each read
         self._batcher = batcher   # a WriteBatcher: writes of one loop turn coalesced
@@ -167,7 +157,8 @@ class FixProtocol(asyncio.Protocol):
         self._pending = bytearray()
         self._paused = False
         self._held, self._held_ns, self._next = b"", 0, None   # a long read's rest, for the next turns
-        self.held_turns = 0        # turns a long read's rest waited for (fair reads at work; for tests)
+        self._used, self._reset = 0, None     # bytes handled this turn (of long reads); its reset
+        self.held_turns = 0        # turns a long read's rest was handed on in (fair reads at work)
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -196,40 +187,8 @@ class FixProtocol(asyncio.Protocol):
         self._batcher.flush_one(self)      # (a Logout written just before the close goes first)
         self.transport.close()
 
-    def data_received(self, data: bytes) -> None:
-        recv_ns = time.perf_counter_ns()
-        if self._held:      # (a transport that read on while paused: behind the rest, in order)
-            self._held += data
-            return
-        if len(data) > READ_BUDGET and FAIR_READS:
-            # One budget now; the rest on the next turns, the socket not read until it is handled
-            # (pause_reading inside the read callback also ends libuv's loop of reads this turn).
-            cut = fix_cut(data)
-            data, self._held, self._held_ns = data[:cut], data[cut:], recv_ns
-            self.transport.pause_reading()
-            self._next = asyncio.get_running_loop().call_soon(self._next_chunk)
-        self._handle(data, recv_ns)
-
-    def _next_chunk(self) -> None:
-        """The next budget of a long read's rest (one a loop turn); reading resumes after the last."""
-        self._next = None
-        held, t = self._held, self.transport
-        if t is None or t.is_closing():
-            self._held = b""
-            return
-        if not held:
-            # Callbacks run before the loop polls its sockets: reading resumed with the last
-            # chunk would read this socket again in the same turn.
-            t.resume_reading()
-            return
-        self.held_turns += 1
-        if len(held) > READ_BUDGET:
-            cut = fix_cut(held)
-            chunk, self._held = held[:cut], held[cut:]
-        else:
-            chunk, self._held = held, b""
-        self._next = asyncio.get_running_loop().call_soon(self._next_chunk)
-        self._handle(chunk, self._held_ns)     # (stamped when the bytes were read, not now)
+    def _cut(self, data, room: int) -> int:
+        return fix_cut(data, room)
 
     def _handle(self, data: bytes, recv_ns: int) -> None:
         if self._paused and self.transport.get_write_buffer_size() > WRITE_BUFFER_MAX:
@@ -265,10 +224,7 @@ class FixProtocol(asyncio.Protocol):
             self._spinner.touch()
 
     def connection_lost(self, exc) -> None:
-        if self._next is not None:
-            self._next.cancel()
-            self._next = None
-        self._held = b""
+        self._drop_held()
         if self._batcher is not None:
             self._batcher.drop(self)
         if self.session is not None and self.session._write is not None:

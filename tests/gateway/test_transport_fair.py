@@ -1,4 +1,4 @@
-"""Fair reads (transport/tcp.py, READ_BUDGET): under overload one busy socket must not hold the
+"""Fair reads (transport/fair.py, READ_BUDGET): under overload one busy socket must not hold the
 event loop. Busy client sockets with their kernel buffers full and one quiet socket with one
 message: every connection is handled at most READ_BUDGET bytes a loop turn, the quiet message
 within a few turns, and every busy byte arrives once, in order (held, never dropped). Turns are
@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from wirespeed.gateway.transport import kstamp, tcp
+from wirespeed.gateway.transport import fair, kstamp
 from wirespeed.gateway.transport.tcp import READ_BUDGET, FixProtocol, fix_cut
 
 from .conftest import run_async
@@ -60,13 +60,13 @@ def _fill(sock: socket.socket, frames: list[bytes]) -> bytes:
     return bytes(out)
 
 
-async def _run(kind: str):
+async def _run(kind: str, budget: int = READ_BUDGET):
     loop = asyncio.get_running_loop()
     turn, log, protos = [0], [], []
     keys = iter([f"busy{i}" for i in range(BUSY)] + ["quiet"])
 
     def factory():
-        proto = FixProtocol(None)
+        proto = FixProtocol(None, read_budget=budget)
         proto._resolve = lambda _data, key=next(keys): Recorder(key, log, turn)
         protos.append(proto)
         return proto
@@ -140,10 +140,21 @@ def test_a_quiet_socket_is_handled_within_a_few_turns_of_busy_ones(kind):
         assert sum(p.held_turns for p in protos) > 0
 
 
+def test_a_larger_budget_counts_every_read_of_the_turn():
+    """A venue connection's budget (VENUE_READ_BUDGET) is larger than one uvloop read (256,000
+    bytes): libuv's several reads of one turn are counted together and cut at the budget."""
+    budget = 300_000
+    log, sent, _protos = run_async(_run)("uvloop", budget)
+    for key, data in sent.items():
+        assert b"".join(d for _t, k, d in log if k == key) == data, key
+    per = _per_turn(log)
+    assert READ_BUDGET < max(per.values()) <= budget
+
+
 def test_without_fair_reads_a_busy_socket_holds_the_loop(monkeypatch):
     """The scenario reproduces the starvation (so the test above can fail): libuv reads a busy
     socket until its buffer is empty (up to 32 x 256,000 bytes) in one turn."""
-    monkeypatch.setattr(tcp, "FAIR_READS", False)
+    monkeypatch.setattr(fair, "FAIR_READS", False)
     log, sent, _protos = run_async(_run)("uvloop")
     per = _per_turn(log)
     assert max(per.values()) > 2 * READ_BUDGET
