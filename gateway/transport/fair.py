@@ -106,7 +106,7 @@ class FairReads:
         if self._next is not None:
             self._next.cancel()
             self._next = None
-        self._held = b""
+        self._held, self._used = b"", 0     # (an OUCH venue session reconnects as the same protocol)
 
     def _handle(self, data: bytes, recv_ns: int) -> None:   # pragma: no cover - the protocol's
         raise NotImplementedError

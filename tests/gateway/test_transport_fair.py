@@ -167,3 +167,55 @@ def test_a_long_read_is_cut_after_the_last_whole_frame_in_the_budget():
     assert fix_cut(frames, 100) == 100          # (the first frame is longer than 100 bytes)
     blob = b"8=FIX.4.4\x019=99999\x01" + b"x" * (2 * READ_BUDGET)     # one message longer than the budget
     assert fix_cut(blob) == READ_BUDGET
+
+
+class _FakeTransport:
+    def __init__(self):
+        self.reading, self.closing = True, False
+
+    def pause_reading(self):
+        self.reading = False
+
+    def resume_reading(self):
+        self.reading = True
+
+    def is_closing(self):
+        return self.closing
+
+
+class _Chunks(fair.FairReads, asyncio.Protocol):
+    """FairReads' default cut (anywhere: OuchVenueSession's, whose parser buffers a partial frame)."""
+
+    read_budget = 100_000
+
+    def __init__(self, turn):
+        self.transport, self.turn, self.got = _FakeTransport(), turn, []
+
+    def _handle(self, data, recv_ns):
+        self.got.append((self.turn[0], data, recv_ns))
+
+
+def test_a_read_past_the_budget_is_handed_on_a_budget_a_turn_and_reading_resumes_after():
+    async def go():
+        loop = asyncio.get_running_loop()
+        turn = [0]
+
+        def tick():
+            turn[0] += 1
+            if turn[0] < 50:
+                loop.call_soon(tick)
+        loop.call_soon(tick)
+        p = _Chunks(turn)
+        data = bytes(range(256)) * 1000            # 256,000 bytes: one uvloop read
+        p.data_received(data)
+        assert not p.transport.reading              # paused inside the read: libuv reads no more
+        p.data_received(b"late")                    # (a transport that read on anyway: kept behind)
+        while not p.transport.reading:
+            await asyncio.sleep(0)
+        return p, data, turn[0]
+    p, data, _ = run_async(go)()
+    assert b"".join(d for _t, d, _ns in p.got) == data + b"late"
+    assert [len(d) for _t, d, _ns in p.got] == [100_000, 100_000, 56_004]
+    assert len({t for t, _d, _ns in p.got}) == 3   # one chunk a turn
+    assert len({ns for _t, _d, ns in p.got}) == 1  # every chunk stamped with its read's time
+    assert p.held_turns == 2
