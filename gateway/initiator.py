@@ -15,6 +15,7 @@ from wirespeed.clock import WALL, Clock
 from .acceptor import _tick, _wait_for
 from .session import Session
 from .transport import FixProtocol, connect_stamped
+from .transport.fair import VENUE_READ_BUDGET
 
 log = logging.getLogger("wirespeed.initiator")
 
@@ -65,7 +66,7 @@ class FixInitiator:
                 factory = lambda: FixProtocol(lambda _data: self.session,  # noqa: E731
                                               on_close=lambda _p: self._closed.set(), nodelay=self.nodelay,
                                               busy_poll_us=self.busy_poll_us, spinner=self.spinner,
-                                              batcher=self.batcher)
+                                              batcher=self.batcher, read_budget=VENUE_READ_BUDGET)
                 if self.kernel_stamps is not None:
                     self._transport, _ = await connect_stamped(loop, factory, self.host, self.port,
                                                                self.kernel_stamps)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
 
 from wirespeed.order import Order
 from wirespeed.symbols import SymbolTable
@@ -30,12 +29,14 @@ from .ouch import OuchSymbol, enter_order
 from .ouch.messages import OuchDecodeError, cancel_order, decode, replace_order
 from .ouch.soup import SoupClient, SoupError
 from .transport import connect_stamped
+from .transport.fair import VENUE_READ_BUDGET, FairReads
 
 log = logging.getLogger("wirespeed.ouch")
 HEARTBEAT_S, TIMEOUT_S = 1.0, 15.0
 
 
-class OuchVenueSession(asyncio.Protocol):
+class OuchVenueSession(FairReads, asyncio.Protocol):
+    read_budget = VENUE_READ_BUDGET        # (fair reads: at most this much of a read a loop turn)
     protocol = "ouch"
 
     def __init__(self, name: str, host: str, port: int, username: str, password: str, symbols: SymbolTable,
@@ -175,6 +176,7 @@ class OuchVenueSession(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         was = self.active
+        self._drop_held()
         if self.batcher is not None:
             self.batcher.drop(self)
         self.transport = None
@@ -186,8 +188,9 @@ class OuchVenueSession(asyncio.Protocol):
         if was:
             self.on_logout(self)
 
-    def data_received(self, data: bytes) -> None:
-        self.recv_ns = time.perf_counter_ns()   # first thing: the hop of every message in this read starts here
+    def _handle(self, data: bytes, recv_ns: int) -> None:
+        """A read, at most READ_BUDGET bytes of it a loop turn (``FairReads.data_received``)."""
+        self.recv_ns = recv_ns   # stamped first thing: the hop of every message in this read starts there
         self._last_in = asyncio.get_running_loop().time()
         try:
             events = self.soup.feed(data)

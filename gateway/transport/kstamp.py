@@ -101,6 +101,17 @@ class StampedTransport(asyncio.Transport):
             self.unstamped += 1
         self._protocol.data_received(data)
 
+    def pause_reading(self) -> None:
+        self._stop_reading()
+
+    def resume_reading(self) -> None:
+        if not self._closing and not self._closed and not self._reading:
+            self._loop.add_reader(self._fd, self._read)
+            self._reading = True
+
+    def is_reading(self) -> bool:
+        return self._reading
+
     # -- writing ------------------------------------------------------------------------
     def write(self, data) -> None:
         if self._closing or self._closed:

@@ -14,6 +14,8 @@ import socket
 import time
 from typing import Callable
 
+from .fair import FAIR_READS, READ_BUDGET, VENUE_READ_BUDGET, FairReads, fix_cut  # noqa: F401 - (their home is fair.py)
+
 log = logging.getLogger("wirespeed.transport")
 
 
@@ -127,19 +129,24 @@ class WriteBatcher:
             self._open = False
 
 
-class FixProtocol(asyncio.Protocol):
+class FixProtocol(FairReads, asyncio.Protocol):
     """Feeds one connection's bytes to a Session.
 
     ``resolve(first_bytes)`` picks the session once enough bytes have arrived
     (an acceptor looks at the Logon's CompIDs); it returns a Session, or None to
     refuse the connection silently, or ``...`` (Ellipsis) to wait for more bytes.
+    At most ``READ_BUDGET`` bytes a loop turn reach the session (``FairReads``), cut after a frame.
     """
 
     __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close", "_nodelay", "_busy_poll",
-                 "_spinner", "_batcher")
+                 "_spinner", "_batcher", "_held", "_held_ns", "_next", "held_turns", "read_budget", "_used", "_reset")
 
     def __init__(self, resolve: Callable, on_close: Callable | None = None, nodelay: bool = True,
-                 busy_poll_us: int = 0, spinner=None, batcher: WriteBatcher | None = None):
+                 busy_poll_us: int = 0, spinner=None, batcher: WriteBatcher | None = None,
+                 read_budget: int = READ_BUDGET):
+        if not isinstance(read_budget, int) or read_budget < 1:
+            raise ValueError(f"FixProtocol: read_budget must be a positive number of bytes, not {read_budget!r}")
+        self.read_budget = read_budget       # bytes handed to the session a loop turn at most (fair.py)
         self._nodelay, self._busy_poll = nodelay, busy_poll_us
         self._spinner = spinner   # a Spinner: keep the loop polling for a while after each read
         self._batcher = batcher   # a WriteBatcher: writes of one loop turn coalesced
@@ -149,6 +156,9 @@ class FixProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._pending = bytearray()
         self._paused = False
+        self._held, self._held_ns, self._next = b"", 0, None   # a long read's rest, for the next turns
+        self._used, self._reset = 0, None     # bytes handled this turn (of long reads); its reset
+        self.held_turns = 0        # turns a long read's rest was handed on in (fair reads at work)
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -177,8 +187,10 @@ class FixProtocol(asyncio.Protocol):
         self._batcher.flush_one(self)      # (a Logout written just before the close goes first)
         self.transport.close()
 
-    def data_received(self, data: bytes) -> None:
-        recv_ns = time.perf_counter_ns()
+    def _cut(self, data, room: int) -> int:
+        return fix_cut(data, room)
+
+    def _handle(self, data: bytes, recv_ns: int) -> None:
         if self._paused and self.transport.get_write_buffer_size() > WRITE_BUFFER_MAX:
             # Each message read may be answered: a peer that sends and never reads would grow
             # our write buffer without bound. (Not pause_reading: two engines resending to each
@@ -212,6 +224,7 @@ class FixProtocol(asyncio.Protocol):
             self._spinner.touch()
 
     def connection_lost(self, exc) -> None:
+        self._drop_held()
         if self._batcher is not None:
             self._batcher.drop(self)
         if self.session is not None and self.session._write is not None:
