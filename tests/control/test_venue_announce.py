@@ -16,17 +16,9 @@ from wirespeed.enums import Side
 from wirespeed.gateway.service_config import ClientSessionConfig
 from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
 
-from tests.gateway.conftest import run_async
+from tests.gateway.conftest import run_async, until
 
 SYMBOLS = (VenueSymbol("MSFT", "0.01", "410.00", levels=3, level_qty=500),)
-
-
-async def until(cond, what: str, tries: int = 500):
-    for _ in range(tries):
-        if cond():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(what)
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ from wirespeed.gateway.service_config import ClientSessionConfig
 from wirespeed.sim.net import Relay
 from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
 
-from tests.gateway.conftest import run_async
+from tests.gateway.conftest import run_async, until
 
 SYMBOLS = (VenueSymbol("MSFT", "0.01", "410.00", levels=3, level_qty=500),)
 
@@ -48,14 +48,6 @@ def desk(port: int) -> DeskService:
         venues=(VenueEntry("XNAS", paths=(PathEndpoint("XNAS", port),), reconnect=ReconnectPolicy(0.05, 0.1, 0.2)),),
         gateway=GatewayConfig(port=0), risk=RiskConfig(default=SymbolLimits(max_qty=5000, collar_ticks=200)),
         symbols=(SymbolConfig("MSFT", "0.01", "410.00"),)))
-
-
-async def until(cond, what: str, tries: int = 500):
-    for _ in range(tries):
-        if cond():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(what)
 
 
 def spy(session):

@@ -19,7 +19,7 @@ from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.service_config import ClientSessionConfig
 from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
 
-from tests.gateway.conftest import run_async
+from tests.gateway.conftest import run_async, until
 
 SPEC = VenueSpec("XNAS", ouch=False, symbols=(VenueSymbol("MSFT", "0.01", "410.00", levels=3, level_qty=500),))
 
@@ -36,14 +36,6 @@ def desk_config(venue: SimVenue, **desk) -> ControlServiceConfig:
         algo=AlgoDefaults(decision_s=0.5, min_child=100),
         breakers=BreakerConfig(venue_recovery_s=0.2),
         desk=DeskConfig(**desk))
-
-
-async def until(cond, what: str, tries: int = 500):
-    for _ in range(tries):
-        if cond():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(what)
 
 
 def test_the_algo_defaults_build_each_algorithm_and_name_a_bad_key():

@@ -74,3 +74,12 @@ def acceptor_cfg(**keys) -> str:
             "TargetCompID": "CLIENT1", "SocketAcceptPort": "0"}
     base.update({k: str(v) for k, v in keys.items()})
     return "[SESSION]\n" + "".join(f"{k}={v}\n" for k, v in base.items())
+
+
+async def until(cond, what: str, tries: int = 500):
+    """Wait, one 10 ms step at a time, until ``cond()`` holds; fail naming ``what`` after ``tries``."""
+    for _ in range(tries):
+        if cond():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(what)
