@@ -260,7 +260,14 @@ class VenueReports:
                                 reason, text)
 
     # -- reconnect and reconcile ---------------------------------------------------------
+    def _venue_fast(self, link: VenueLink) -> None:
+        """The venue session's report fast path (report_fast.py), where the C path can stand in."""
+        from .report_fast import venue_fast_path_for
+        if hasattr(link.session, "fast"):
+            link.session.fast = venue_fast_path_for(self, link)
+
     def on_venue_logon(self, link: VenueLink) -> None:
+        self._venue_fast(link)
         working = self.working(venue=link.name)
         if not working or link.ouch:
             # OUCH: the login asked the venue to replay from the first message not yet seen, which

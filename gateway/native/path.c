@@ -30,9 +30,9 @@
 #define MAX_SHAPES 8
 /* the tags the path reads, and their slot in a shape's group table */
 enum { G_SEQ, G_SENDER, G_TARGET, G_TIME, G_CLORD, G_SYMBOL, G_SIDE, G_TYPE, G_TIF, G_QTY, G_PRICE, G_EXDEST,
-       G_STRATEGY, G_BODYLEN, NGROUPS };
+       G_STRATEGY, G_BODYLEN, G_EXECID, G_EXECTYPE, G_LASTQTY, G_LASTPX, NGROUPS };
 static const char *GROUP_TAGS[NGROUPS] = {"34", "49", "56", "52", "11", "55", "54", "40", "59", "38", "44", "100",
-                                          "847", "9"};
+                                          "847", "9", "17", "150", "32", "31"};
 
 typedef struct { Py_ssize_t a, b; } Span;
 
@@ -61,6 +61,12 @@ typedef struct {
     PyObject *shapes, *program_of, *frame_ok, *decode, *make_order, *values, *risk_order, *risk_clock, *timestamp;
     PyObject *symbols, *live, *session_index, *client_throttles, *client_credit, *routes, *venues, *slots;
     PyObject *ids_next, *client_id, *their_id, *our_id, *set_next_target, *active, *limit;
+    /* the venue-report side (bind_reports; NULL until bound): gw.orders, the venue's name, the
+     * risk core's release, report_fields and its symbol table, the gateway's ExecIDs, per symbol
+     * index (parse_ticks, name), venue_order_id, PriceError, the statuses and exec types used */
+    PyObject *r_orders, *r_venue, *r_release, *r_report_fields, *r_symtab, *r_exec_next, *r_ticks, *r_venue_id,
+             *r_price_error, *r_pending_new, *r_new, *r_partial, *r_filled, *r_pending_cancel, *r_pending_replace,
+             *r_et_new, *r_et_trade, *r_reason_none;
     long tolerance;
     int check_latency;
     Py_ssize_t max_bytes;
@@ -70,15 +76,20 @@ typedef struct {
 } FastPath;
 
 static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, *S_write, *S_throttle,
-                *S_credit_limit, *S_next_sender_seq, *S_save_sent, *S_empty, *S_pending, *ZERO;
-static PyObject *R[32];   /* interned fallback reasons */
+                *S_credit_limit, *S_next_sender_seq, *S_save_sent, *S_empty, *S_pending, *ZERO,
+                *S_8, *S_venue, *S_exec_ids, *S_status, *S_qty, *S_cum_qty, *S_avg_px_num, *S_reserved, *S_acked,
+                *S_order, *S_symbol, *S_side, *S_price, *S_session, *S_client, *S_config, *S_begin_string,
+                *S_cl_ord_id, *S_order_id, *S_ord_type, *S_zero_text;
+static PyObject *R[40];   /* interned fallback reasons */
 enum { R_PARTIAL, R_ADMIN, R_CANCEL_REPLACE, R_STATUS, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_STRATEGY,
        R_SEQ, R_COMP_ID, R_SENDING_TIME, R_SYMBOL, R_DECODE, R_MARKET, R_RENDER, R_VENUE, R_DUPLICATE,
-       R_THROTTLE, R_CREDIT, R_FIRST_ORDER, R_RATE, R_RISK_REJECT, NREASONS };
+       R_THROTTLE, R_CREDIT, R_FIRST_ORDER, R_RATE, R_RISK_REJECT,
+       /* the venue-report side's own */
+       R_EXEC_TYPE, R_UNKNOWN_ORDER, R_DUP_REPORT, R_ILLEGAL, R_PENDING, R_QTY, R_PRICE, NREASONS };
 static const char *REASON_TEXT[NREASONS] = {"partial", "admin", "cancel_replace", "status", "other_type",
     "unlearned_shape", "frame", "poss_dup", "strategy", "seq", "comp_id", "sending_time", "unknown_symbol",
     "decode", "market", "render", "venue", "duplicate", "client_throttle", "client_credit", "first_order",
-    "rate", "risk_reject"};
+    "rate", "risk_reject", "exec_type", "unknown_order", "duplicate_report", "illegal", "pending", "qty", "price"};
 
 static int64_t mono_ns(void) {
     struct timespec ts;
@@ -117,6 +128,11 @@ static void FastPath_dealloc(FastPath *self) {
     Py_XDECREF(self->client_id); Py_XDECREF(self->their_id); Py_XDECREF(self->our_id);
     Py_XDECREF(self->set_next_target); Py_XDECREF(self->active); Py_XDECREF(self->limit);
     for (int i = 0; i < MAX_SHAPES; i++) { Py_XDECREF(self->cache[i].shape); Py_XDECREF(self->cache[i].match); }
+    PyObject **r[] = {&self->r_orders, &self->r_venue, &self->r_release, &self->r_report_fields, &self->r_symtab,
+        &self->r_exec_next, &self->r_ticks, &self->r_venue_id, &self->r_price_error, &self->r_pending_new,
+        &self->r_new, &self->r_partial, &self->r_filled, &self->r_pending_cancel, &self->r_pending_replace,
+        &self->r_et_new, &self->r_et_trade, &self->r_reason_none};
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) Py_CLEAR(*r[i]);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -307,6 +323,49 @@ static PyObject *FastPath_match(FastPath *self, PyObject *const *args, Py_ssize_
     return PyLong_FromSsize_t(run_program(e, PyBytes_AS_STRING(args[1]), n, pos, spans));
 }
 
+/* The learned shape of type ``type`` the frame at pos matches: its program in C where it has one,
+ * else its regular expression. 1 (*ep, the spans, *mp the match object or NULL for a program),
+ * 0 none matches, -1 error. */
+static int match_shape(FastPath *self, PyObject *type, PyObject *data, PyObject **textp, Py_ssize_t pos,
+                       Span *spans, ShapeEntry **ep, PyObject **mp) {
+    const char *d = PyBytes_AS_STRING(data);
+    Py_ssize_t n = PyBytes_GET_SIZE(data);
+    PyObject *list = PyDict_GetItemWithError(self->shapes, type);
+    if (list == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (!PyList_Check(list)) return 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *shape = PyList_GET_ITEM(list, i);
+        Py_INCREF(shape);
+        ShapeEntry *e = entry_of(self, shape);
+        Py_DECREF(shape);
+        if (e == NULL) return -1;
+        *ep = e;
+        if (e->nfields) {
+            if (run_program(e, d, n, pos, spans) >= 0) return 1;
+            continue;
+        }
+        if (*textp == NULL && (*textp = PyUnicode_DecodeLatin1(d, n, NULL)) == NULL) return -1;   /* (once a read) */
+        PyObject *posobj = PyLong_FromSsize_t(pos);
+        if (posobj == NULL) return -1;
+        PyObject *argv[2] = {*textp, posobj};
+        PyObject *m = PyObject_Vectorcall(e->match, argv, 2, NULL);
+        Py_DECREF(posobj);
+        if (m == NULL) return -1;
+        if (m == Py_None) { Py_DECREF(m); continue; }
+        PyObject *regs = PyObject_GetAttr(m, S_regs);
+        if (regs == NULL || !PyTuple_Check(regs)) { Py_XDECREF(regs); Py_DECREF(m); return -1; }
+        Py_ssize_t ng = PyTuple_GET_SIZE(regs);
+        int bad = ng > MAX_FIELDS + 1;
+        for (Py_ssize_t k = 0; k < ng && !bad; k++) bad = span_of(regs, k, &spans[k], 0);
+        Py_DECREF(regs);
+        if (PyErr_Occurred()) { Py_DECREF(m); return -1; }
+        if (bad) { Py_DECREF(m); return 0; }
+        *mp = m;
+        return 1;
+    }
+    return 0;
+}
+
 static int reason_of_type(const char *t, Py_ssize_t n) {
     if (n == 1 && strchr("012345A", t[0])) return R_ADMIN;
     if (n == 1 && (t[0] == 'F' || t[0] == 'G')) return R_CANCEL_REPLACE;
@@ -335,42 +394,11 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     if (s3 == NULL) { *reason = R_PARTIAL; return 0; }
     if (!(s3 - mt == 1 && mt[0] == 'D')) { *reason = reason_of_type(mt, s3 - mt); return 0; }
 
-    PyObject *list = PyDict_GetItemWithError(self->shapes, S_D);
-    if (list == NULL) { *reason = R_SHAPE; return PyErr_Occurred() ? -1 : 0; }
-    if (!PyList_Check(list)) { *reason = R_SHAPE; return 0; }
-    /* the shape: its program in C where it has one, else its regular expression */
     PyObject *m = NULL;
     ShapeEntry *e = NULL;
     Span spans[MAX_FIELDS + 1];
-    int matched = 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list) && !matched; i++) {
-        PyObject *shape = PyList_GET_ITEM(list, i);
-        Py_INCREF(shape);
-        e = entry_of(self, shape);
-        Py_DECREF(shape);
-        if (e == NULL) return -1;
-        if (e->nfields) {
-            matched = run_program(e, d, n, pos, spans) >= 0;
-            continue;
-        }
-        if (*textp == NULL && (*textp = PyUnicode_DecodeLatin1(d, n, NULL)) == NULL) return -1;   /* (once a read) */
-        PyObject *posobj = PyLong_FromSsize_t(pos);
-        if (posobj == NULL) return -1;
-        PyObject *argv[2] = {*textp, posobj};
-        m = PyObject_Vectorcall(e->match, argv, 2, NULL);
-        Py_DECREF(posobj);
-        if (m == NULL) return -1;
-        if (m == Py_None) { Py_CLEAR(m); continue; }
-        PyObject *regs = PyObject_GetAttr(m, S_regs);
-        if (regs == NULL || !PyTuple_Check(regs)) { Py_XDECREF(regs); Py_DECREF(m); return -1; }
-        Py_ssize_t ng = PyTuple_GET_SIZE(regs);
-        int bad = ng > MAX_FIELDS + 1;
-        for (Py_ssize_t k = 0; k < ng && !bad; k++) bad = span_of(regs, k, &spans[k], 0);
-        Py_DECREF(regs);
-        if (PyErr_Occurred()) { Py_DECREF(m); return -1; }
-        if (bad) { Py_CLEAR(m); *reason = R_SHAPE; return 0; }
-        matched = 1;
-    }
+    int matched = match_shape(self, S_D, data, textp, pos, spans, &e, &m);
+    if (matched < 0) return -1;
     if (!matched) { *reason = R_SHAPE; return 0; }
 
     int rc = -1, committed = 0, accepted = 0;
@@ -658,11 +686,329 @@ static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t 
     return out;
 }
 
+/* ---- the venue-report side: FastPath.reports -------------------------------------------------
+ * A venue session's FastPath (bound with bind_reports) takes a read's in-sequence ExecutionReports
+ * for orders the gateway knows, in the common case: the venue's New ack of a PendingNew order,
+ * and partial and full fills of a PendingNew, New or PartiallyFilled order. For each it applies
+ * what the Python path (venue_reports.py: _venue_event, _apply, _fill) applies to the order's
+ * OrderState, the one master copy of its state (C writes its slots: cancels, replaces, busts,
+ * reconcile and the kill switch read what C did), releases the fill in the risk core, and renders
+ * the client's ExecutionReport fields (report_fields, an ExecID taken). Python books the rest
+ * from the record (report_fast.py: the trail, counts, open notional, the client send, _end). */
+
+static int header_type(const char *d, Py_ssize_t n, Py_ssize_t pos, const char **mtp, Py_ssize_t *mtlen, int *reason) {
+    const char *p = d + pos, *lim = d + n;
+    const char *s1 = memchr(p, 1, lim - p > 16 ? 16 : lim - p);
+    if (s1 == NULL || lim - s1 < 4) { *reason = R_PARTIAL; return 0; }
+    const char *s2 = memchr(s1 + 1, 1, lim - s1 - 1 > 12 ? 12 : lim - s1 - 1);
+    if (s2 == NULL || lim - s2 < 5) { *reason = R_PARTIAL; return 0; }
+    if (memcmp(s2 + 1, "35=", 3) != 0) { *reason = R_SHAPE; return 0; }
+    if (s1[1] == '9' && s1[2] == '=' && s2 - s1 > 3) {     /* a frame cut by the read's end: partial */
+        Py_ssize_t bl = 0;
+        for (const char *q = s1 + 3; q < s2 && bl < (1 << 24); q++) bl = *q >= '0' && *q <= '9' ? bl * 10 + (*q - '0') : (1 << 24);
+        if ((s2 + 1 - d) + bl + 7 > n && bl < (1 << 24)) { *reason = R_PARTIAL; return 0; }
+    }
+    const char *mt = s2 + 4, *s3 = memchr(mt, 1, lim - mt);
+    if (s3 == NULL) { *reason = R_PARTIAL; return 0; }
+    *mtp = mt;
+    *mtlen = s3 - mt;
+    return 1;
+}
+
+/* a long long attribute of obj (-1 error, 0 not one that fits: *fits 0) */
+static int attr_ll(PyObject *obj, PyObject *name, long long *out, int *fits) {
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v == NULL) return -1;
+    int overflow = 0;
+    *out = PyLong_Check(v) ? PyLong_AsLongLongAndOverflow(v, &overflow) : 0;
+    *fits = PyLong_Check(v) && !overflow && *out >= 0 && *out < (1LL << 62);
+    Py_DECREF(v);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static int set_ll(PyObject *obj, PyObject *name, long long v) {
+    PyObject *o = PyLong_FromLongLong(v);
+    if (o == NULL) return -1;
+    int rc = PyObject_SetAttr(obj, name, o);
+    Py_DECREF(o);
+    return rc;
+}
+
+/* -1 error (*committed: past the point of no return); 0 not taken (*reason); 1 taken (record appended) */
+static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
+                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason, int *committed) {
+    const char *d = PyBytes_AS_STRING(data);
+    Py_ssize_t n = PyBytes_GET_SIZE(data);
+    const char *mt;
+    Py_ssize_t mtlen;
+    if (!header_type(d, n, pos, &mt, &mtlen, reason)) return 0;
+    if (!(mtlen == 1 && mt[0] == '8')) {
+        *reason = mtlen == 1 && strchr("012345A", mt[0]) ? R_ADMIN : R_OTHER;
+        return 0;
+    }
+    PyObject *m = NULL;
+    ShapeEntry *e = NULL;
+    Span spans[MAX_FIELDS + 1];
+    int matched = match_shape(self, S_8, data, textp, pos, spans, &e, &m);
+    if (matched < 0) return -1;
+    if (!matched) { *reason = R_SHAPE; return 0; }
+    if (m == NULL) m = Py_NewRef(Py_None);
+    int rc = -1;
+    long long seq = 0;
+    PyObject *okv = NULL, *cl = NULL, *oid = NULL, *state = NULL, *venue = NULL, *exec_id = NULL, *exec_ids = NULL,
+             *status = NULL, *order = NULL, *symbol = NULL, *tick = NULL, *pxtext = NULL, *px = NULL, *fields = NULL,
+             *raw = NULL, *rec = NULL, *tmp = NULL, *ex = NULL, *client = NULL, *cfg = NULL, *begin = NULL,
+             *ocl = NULL, *ooid = NULL, *oside = NULL, *oprice = NULL, *otype = NULL, *oqtyobj = NULL, *cumobj = NULL,
+             *avgobj = NULL, *lqobj = NULL, *leavesobj = NULL, *qtyobj = NULL, *ntmp = NULL;
+    Span g[NGROUPS];
+    for (int k = 0; k < NGROUPS; k++) {
+        Py_ssize_t grp = e->group[k];
+        if (grp > MAX_FIELDS) { *reason = R_SHAPE; rc = 0; goto done; }
+        if (grp <= 0) g[k].a = g[k].b = -1; else g[k] = spans[grp];
+    }
+    Py_ssize_t end = spans[0].b;
+    if (g[G_BODYLEN].a < 0 || end - pos > self->max_bytes) { *reason = R_FRAME; rc = 0; goto done; }
+    {
+        long long bl = 0;
+        for (Py_ssize_t i = g[G_BODYLEN].a; i < g[G_BODYLEN].b; i++) bl = bl * 10 + (d[i] - '0');
+        PyObject *a[5] = {data, PyLong_FromSsize_t(pos), PyLong_FromSsize_t(end),
+                          PyLong_FromSsize_t(g[G_BODYLEN].b + 1), PyLong_FromLongLong(bl)};
+        if (a[1] && a[2] && a[3] && a[4]) okv = PyObject_Vectorcall(self->frame_ok, a, 5, NULL);
+        for (int i = 1; i < 5; i++) Py_XDECREF(a[i]);
+        if (okv == NULL) goto done;
+        if (okv != Py_True) { *reason = R_FRAME; rc = 0; goto done; }
+    }
+    if (!e->for_app) { *reason = R_POSS_DUP; rc = 0; goto done; }
+    if (g[G_SEQ].a < 0 || g[G_SEQ].b - g[G_SEQ].a > 18) { *reason = R_SEQ; rc = 0; goto done; }
+    for (Py_ssize_t i = g[G_SEQ].a; i < g[G_SEQ].b; i++) seq = seq * 10 + (d[i] - '0');
+    if (seq != seq_expected) { *reason = R_SEQ; rc = 0; goto done; }
+    if (!same_bytes(d, g[G_SENDER], self->their_id) || !same_bytes(d, g[G_TARGET], self->our_id)) {
+        *reason = R_COMP_ID; rc = 0; goto done;
+    }
+    if (!in_window(self, d, g[G_TIME])) { *reason = R_SENDING_TIME; rc = 0; goto done; }
+    /* the common case's exec types only: New (0), Trade (F) and 4.2's PartialFill / Fill (1, 2) */
+    if (g[G_EXECTYPE].a < 0 || g[G_EXECTYPE].b - g[G_EXECTYPE].a != 1 || !strchr("0F12", d[g[G_EXECTYPE].a])) {
+        *reason = R_EXEC_TYPE; rc = 0; goto done;
+    }
+    char et = d[g[G_EXECTYPE].a];
+    /* the order: the gateway id in the venue ClOrdID, its state, at this venue */
+    cl = g[G_CLORD].a >= 0 ? text_of(d, g[G_CLORD]) : Py_NewRef(S_empty);
+    if (cl == NULL || (oid = PyObject_CallOneArg(self->r_venue_id, cl)) == NULL) goto done;
+    if (oid == Py_None) { *reason = R_UNKNOWN_ORDER; rc = 0; goto done; }
+    state = PyDict_GetItemWithError(self->r_orders, oid);
+    if (state == NULL) { if (!PyErr_Occurred()) { *reason = R_UNKNOWN_ORDER; rc = 0; } goto done; }
+    Py_INCREF(state);
+    if ((venue = PyObject_GetAttr(state, S_venue)) == NULL) goto done;
+    if (!PyUnicode_Check(venue) || PyUnicode_Compare(venue, self->r_venue) != 0) {
+        if (!PyErr_Occurred()) { *reason = R_UNKNOWN_ORDER; rc = 0; }
+        goto done;
+    }
+    exec_id = g[G_EXECID].a >= 0 ? text_of(d, g[G_EXECID]) : Py_NewRef(S_empty);
+    if (exec_id == NULL || (exec_ids = PyObject_GetAttr(state, S_exec_ids)) == NULL) goto done;
+    if (!PySet_Check(exec_ids)) { *reason = R_DUP_REPORT; rc = 0; goto done; }
+    if (PyUnicode_GET_LENGTH(exec_id)) {
+        int c = PySet_Contains(exec_ids, exec_id);
+        if (c) { if (c > 0) { *reason = R_DUP_REPORT; rc = 0; } goto done; }
+    }
+    if ((status = PyObject_GetAttr(state, S_status)) == NULL || (order = PyObject_GetAttr(state, S_order)) == NULL)
+        goto done;
+    if ((symbol = PyObject_GetAttr(order, S_symbol)) == NULL) goto done;
+    tick = PyDict_GetItemWithError(self->r_ticks, symbol);      /* (parse_ticks, name) */
+    if (tick == NULL) { if (!PyErr_Occurred()) { *reason = R_PRICE; rc = 0; } goto done; }
+    Py_INCREF(tick);
+    long long qty = 0, cum = 0, oqty = 0, reserved = 0;
+    int fits = 1, f2 = 1, f3 = 1;
+    if (et == '0') {
+        if (status != self->r_pending_new) { *reason = R_ILLEGAL; rc = 0; goto done; }
+    } else {
+        if (status != self->r_pending_new && status != self->r_new && status != self->r_partial) {
+            *reason = status == self->r_pending_cancel || status == self->r_pending_replace ? R_PENDING : R_ILLEGAL;
+            rc = 0; goto done;
+        }
+        Span q = g[G_LASTQTY];
+        if (q.a < 0 || q.b - q.a < 1 || q.b - q.a > 18 || !all_digits(d + q.a, q.b - q.a)) {
+            *reason = R_QTY; rc = 0; goto done;
+        }
+        for (Py_ssize_t i = q.a; i < q.b; i++) qty = qty * 10 + (d[i] - '0');
+        if (attr_ll(state, S_cum_qty, &cum, &fits) || attr_ll(state, S_qty, &oqty, &f2) ||
+            attr_ll(state, S_reserved, &reserved, &f3))
+            goto done;
+        if (!fits || !f2 || !f3 || qty <= 0 || cum + qty > oqty) { *reason = R_QTY; rc = 0; goto done; }
+        pxtext = g[G_LASTPX].a >= 0 ? text_of(d, g[G_LASTPX]) : Py_NewRef(S_zero_text);
+        if (pxtext == NULL) goto done;
+        px = PyObject_CallOneArg(PyTuple_GET_ITEM(tick, 0), pxtext);
+        if (px == NULL) {
+            if (PyErr_ExceptionMatches(self->r_price_error)) { PyErr_Clear(); *reason = R_PRICE; rc = 0; }
+            goto done;
+        }
+    }
+    /* ---- from here the report is applied (as _venue_event / _apply / _fill apply it) ---- */
+    *committed = 1;
+    int64_t t0 = recv_ns ? recv_ns : mono_ns();
+    int acked = 0, full = 0;
+    long long released = 0;
+    {
+        PyObject *a = PyObject_GetAttr(state, S_acked);
+        if (a == NULL) goto done;
+        acked = PyObject_IsTrue(a);
+        Py_DECREF(a);
+        if (acked < 0 || (!acked && PyObject_SetAttr(state, S_acked, Py_True))) goto done;
+    }
+    PyObject *new_status, *et_obj;
+    if (et == '0') {
+        new_status = self->r_new;
+        et_obj = self->r_et_new;
+        if (PyObject_SetAttr(state, S_status, new_status)) goto done;
+        lqobj = Py_NewRef(ZERO);
+        px = Py_NewRef(ZERO);
+        if ((cumobj = PyObject_GetAttr(state, S_cum_qty)) == NULL || (qtyobj = PyObject_GetAttr(state, S_qty)) == NULL ||
+            (avgobj = PyObject_GetAttr(state, S_avg_px_num)) == NULL)
+            goto done;
+        int truthy = PyObject_IsTrue(qtyobj);
+        if (truthy < 0) goto done;
+        if (!truthy) { Py_SETREF(qtyobj, PyObject_GetAttr(order, S_qty)); if (qtyobj == NULL) goto done; }
+        leavesobj = PyNumber_Subtract(qtyobj, cumobj);     /* (PendingNew -> New: not terminal) */
+        if (leavesobj == NULL) goto done;
+    } else {
+        full = cum + qty >= oqty;
+        new_status = full ? self->r_filled : self->r_partial;
+        et_obj = self->r_et_trade;
+        if (PyObject_SetAttr(state, S_status, new_status)) goto done;
+        released = qty < reserved ? qty : reserved;
+        if (released > 0) {      /* NativeRiskBackend.release(order, released, filled=True) */
+            PyObject *side = PyObject_GetAttr(order, S_side), *price = side ? PyObject_GetAttr(order, S_price) : NULL;
+            PyObject *sess = price ? PyObject_GetAttr(order, S_session) : NULL;
+            PyObject *rq = sess ? PyLong_FromLongLong(released) : NULL, *notional = rq ? PyNumber_Multiply(rq, price) : NULL;
+            if (notional) {
+                PyObject *a[6] = {symbol, side, rq, notional, Py_False, sess};
+                tmp = PyObject_Vectorcall(self->r_release, a, 6, NULL);
+            }
+            Py_XDECREF(side); Py_XDECREF(price); Py_XDECREF(sess); Py_XDECREF(rq); Py_XDECREF(notional);
+            if (tmp == NULL || set_ll(state, S_reserved, reserved - released)) goto done;
+        }
+        lqobj = PyLong_FromLongLong(qty);
+        if (lqobj == NULL || set_ll(state, S_cum_qty, cum + qty)) goto done;
+        if ((avgobj = PyObject_GetAttr(state, S_avg_px_num)) == NULL) goto done;
+        ntmp = PyNumber_Multiply(lqobj, px);
+        if (ntmp == NULL) goto done;
+        Py_SETREF(avgobj, PyNumber_Add(avgobj, ntmp));
+        if (avgobj == NULL || PyObject_SetAttr(state, S_avg_px_num, avgobj)) goto done;
+        if (PyUnicode_GET_LENGTH(exec_id) && PySet_Add(exec_ids, exec_id)) goto done;
+        cumobj = PyLong_FromLongLong(cum + qty);
+        qtyobj = PyLong_FromLongLong(oqty);
+        leavesobj = PyLong_FromLongLong(full ? 0 : oqty - cum - qty);
+        if (cumobj == NULL || qtyobj == NULL || leavesobj == NULL) goto done;
+        if (!oqty) { Py_SETREF(qtyobj, PyObject_GetAttr(order, S_qty)); if (qtyobj == NULL) goto done; }
+    }
+    /* the client's report: report_fields(symbols, begin, ClOrdID, OrderID, ExecID, ExecType, OrdStatus,
+     * Symbol, Side, OrderQty, Price, LastQty, LastPx, CumQty, LeavesQty, AvgPx numerator, reason, text, OrdType) */
+    if ((client = PyObject_GetAttr(state, S_client)) == NULL || (cfg = PyObject_GetAttr(client, S_config)) == NULL ||
+        (begin = PyObject_GetAttr(cfg, S_begin_string)) == NULL || (ocl = PyObject_GetAttr(order, S_cl_ord_id)) == NULL ||
+        (ooid = PyObject_GetAttr(order, S_order_id)) == NULL || (oside = PyObject_GetAttr(order, S_side)) == NULL ||
+        (oprice = PyObject_GetAttr(order, S_price)) == NULL || (otype = PyObject_GetAttr(order, S_ord_type)) == NULL ||
+        (ex = PyObject_CallNoArgs(self->r_exec_next)) == NULL)
+        goto done;
+    {
+        PyObject *a[19] = {self->r_symtab, begin, ocl, ooid, ex, et_obj, new_status, PyTuple_GET_ITEM(tick, 1), oside,
+                           qtyobj, oprice, lqobj, px, cumobj, leavesobj, avgobj, self->r_reason_none, S_empty, otype};
+        fields = PyObject_Vectorcall(self->r_report_fields, a, 19, NULL);
+    }
+    if (fields == NULL) goto done;
+    raw = PyBytes_FromStringAndSize(d + pos, end - pos);
+    if (raw == NULL) goto done;
+    /* (state, exec type, ack hop owed, quantity released, full, client fields, match, shape, raw, seq, t0) */
+    rec = Py_BuildValue("(OCiLiOOOOLL)", state, et, !acked, released, full, fields, m, e->shape, raw, seq,
+                        (long long)t0);
+    if (rec == NULL || PyList_Append(records, rec)) goto done;
+    *end_out = end;
+    rc = 1;
+done:
+    if (rc < 0 && *committed) {
+        /* failed while applying: the Python path would have consumed the inbound number (kind None) */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyObject *r = Py_BuildValue("(OL)", Py_None, seq);
+        if (r == NULL || PyList_Append(records, r)) { Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb); }
+        else PyErr_Restore(type, value, tb);
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(m); Py_XDECREF(okv); Py_XDECREF(cl); Py_XDECREF(oid); Py_XDECREF(state); Py_XDECREF(venue);
+    Py_XDECREF(exec_id); Py_XDECREF(exec_ids); Py_XDECREF(status); Py_XDECREF(order); Py_XDECREF(symbol);
+    Py_XDECREF(tick); Py_XDECREF(pxtext); Py_XDECREF(px); Py_XDECREF(fields); Py_XDECREF(raw); Py_XDECREF(rec);
+    Py_XDECREF(tmp); Py_XDECREF(ex); Py_XDECREF(client); Py_XDECREF(cfg); Py_XDECREF(begin); Py_XDECREF(ocl);
+    Py_XDECREF(ooid); Py_XDECREF(oside); Py_XDECREF(oprice); Py_XDECREF(otype); Py_XDECREF(oqtyobj);
+    Py_XDECREF(cumobj); Py_XDECREF(avgobj); Py_XDECREF(lqobj); Py_XDECREF(leavesobj); Py_XDECREF(qtyobj);
+    Py_XDECREF(ntmp);
+    return rc;
+}
+
+static PyObject *FastPath_reports(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "reports(data: bytes, start, recv_ns, expected_seq, budget)");
+        return NULL;
+    }
+    if (self->r_orders == NULL) { PyErr_SetString(PyExc_RuntimeError, "reports: bind_reports first"); return NULL; }
+    PyObject *data = args[0];
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    long long recv_ns = PyLong_AsLongLong(args[2]), expected = PyLong_AsLongLong(args[3]);
+    Py_ssize_t budget = PyLong_AsSsize_t(args[4]);
+    if (PyErr_Occurred()) return NULL;
+    Py_ssize_t n = PyBytes_GET_SIZE(data);
+    if (pos < 0 || pos > n) { PyErr_SetString(PyExc_ValueError, "reports: start outside the data"); return NULL; }
+    PyObject *records = PyList_New(0);
+    if (records == NULL) return NULL;
+    PyObject *text = NULL, *why = Py_NewRef(Py_None);
+    while (pos < n) {
+        if (budget <= 0) { Py_SETREF(why, Py_NewRef(R[R_RATE])); break; }
+        int reason = -1, committed = 0;
+        Py_ssize_t end = pos;
+        int rc = one_report(self, data, &text, pos, recv_ns, expected, records, &end, &reason, &committed);
+        if (rc < 0) {
+            if (PyList_GET_SIZE(records) == 0) { Py_DECREF(records); Py_XDECREF(text); Py_DECREF(why); return NULL; }
+            /* reports were applied before the error (or this one was): Python books them, then raises */
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
+            Py_XDECREF(type); Py_XDECREF(tb);
+            Py_SETREF(why, value ? value : Py_NewRef(Py_None));
+            break;
+        }
+        if (rc == 0) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
+        pos = end;
+        expected++;
+        budget--;
+    }
+    Py_XDECREF(text);
+    return Py_BuildValue("(nNN)", pos, records, why);
+}
+
+static PyObject *FastPath_bind_reports(FastPath *self, PyObject *args, PyObject *kw) {
+    static char *names[] = {"orders", "venue", "release", "report_fields", "symtab", "exec_next", "ticks", "venue_id",
+        "price_error", "pending_new", "new", "partial", "filled", "pending_cancel", "pending_replace", "et_new",
+        "et_trade", "reason_none", NULL};
+    PyObject *o[18];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOOOOO!OOOOOOOOOOO", names, &PyDict_Type, &o[0], &o[1], &o[2],
+            &o[3], &o[4], &o[5], &PyDict_Type, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13], &o[14],
+            &o[15], &o[16], &o[17]))
+        return NULL;
+    PyObject **dst[18] = {&self->r_orders, &self->r_venue, &self->r_release, &self->r_report_fields, &self->r_symtab,
+        &self->r_exec_next, &self->r_ticks, &self->r_venue_id, &self->r_price_error, &self->r_pending_new,
+        &self->r_new, &self->r_partial, &self->r_filled, &self->r_pending_cancel, &self->r_pending_replace,
+        &self->r_et_new, &self->r_et_trade, &self->r_reason_none};
+    for (int i = 0; i < 18; i++) { Py_INCREF(o[i]); Py_XSETREF(*dst[i], o[i]); }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef FastPath_methods[] = {
     {"match", (PyCFunction)(void (*)(void))FastPath_match, METH_FASTCALL,
      "match(shape, data, pos) -> end or -1: the shape's C program (None: it has none); for tests"},
     {"run", (PyCFunction)(void (*)(void))FastPath_run, METH_FASTCALL,
      "run(data, start, recv_ns, expected_seq, budget) -> (end, records, reason): the read's orders from start"},
+    {"reports", (PyCFunction)(void (*)(void))FastPath_reports, METH_FASTCALL,
+     "reports(data, start, recv_ns, expected_seq, budget) -> (end, records, reason): a venue read's reports"},
+    {"bind_reports", (PyCFunction)(void (*)(void))FastPath_bind_reports, METH_VARARGS | METH_KEYWORDS,
+     "bind_reports(**objects): the gateway's objects the venue-report side reads and writes"},
     {NULL}
 };
 
@@ -711,6 +1057,14 @@ PyMODINIT_FUNC PyInit__path(void) {
     S_save_sent = PyUnicode_InternFromString("save_sent"); S_empty = PyUnicode_InternFromString("");
     S_pending = PyUnicode_InternFromString("_pending");
     ZERO = PyLong_FromLong(0);
+    const char *rn[] = {"8", "venue", "exec_ids", "status", "qty", "cum_qty", "avg_px_num", "reserved", "acked",
+        "order", "symbol", "side", "price", "session", "client", "config", "begin_string", "cl_ord_id", "order_id",
+        "ord_type", "0"};
+    PyObject **rs[] = {&S_8, &S_venue, &S_exec_ids, &S_status, &S_qty, &S_cum_qty, &S_avg_px_num, &S_reserved,
+        &S_acked, &S_order, &S_symbol, &S_side, &S_price, &S_session, &S_client, &S_config, &S_begin_string,
+        &S_cl_ord_id, &S_order_id, &S_ord_type, &S_zero_text};
+    for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++)
+        if ((*rs[i] = PyUnicode_InternFromString(rn[i])) == NULL) return NULL;
     for (int i = 0; i < NREASONS; i++) {
         R[i] = PyUnicode_InternFromString(REASON_TEXT[i]);
         if (R[i] == NULL) return NULL;
@@ -719,9 +1073,16 @@ PyMODINIT_FUNC PyInit__path(void) {
     if (m == NULL) return NULL;
     Py_INCREF(&FastPathType);
     if (PyModule_AddObject(m, "FastPath", (PyObject *)&FastPathType) < 0) { Py_DECREF(m); return NULL; }
-    PyObject *reasons = PyTuple_New(NREASONS);
-    if (reasons == NULL) { Py_DECREF(m); return NULL; }
-    for (int i = 0; i < NREASONS; i++) { Py_INCREF(R[i]); PyTuple_SET_ITEM(reasons, i, R[i]); }
-    if (PyModule_AddObject(m, "REASONS", reasons) < 0) { Py_DECREF(m); return NULL; }
+    /* REASONS: the client side's; REPORT_REASONS: the venue-report side's */
+    static const int report_reasons[] = {R_PARTIAL, R_ADMIN, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_SEQ, R_COMP_ID,
+        R_SENDING_TIME, R_RATE, R_EXEC_TYPE, R_UNKNOWN_ORDER, R_DUP_REPORT, R_ILLEGAL, R_PENDING, R_QTY, R_PRICE};
+    int nrep = (int)(sizeof report_reasons / sizeof report_reasons[0]);
+    PyObject *reasons = PyTuple_New(R_RISK_REJECT + 1), *rreasons = PyTuple_New(nrep);
+    if (reasons == NULL || rreasons == NULL) { Py_DECREF(m); return NULL; }
+    for (int i = 0; i <= R_RISK_REJECT; i++) { Py_INCREF(R[i]); PyTuple_SET_ITEM(reasons, i, R[i]); }
+    for (int i = 0; i < nrep; i++) { Py_INCREF(R[report_reasons[i]]); PyTuple_SET_ITEM(rreasons, i, R[report_reasons[i]]); }
+    if (PyModule_AddObject(m, "REASONS", reasons) < 0 || PyModule_AddObject(m, "REPORT_REASONS", rreasons) < 0) {
+        Py_DECREF(m); return NULL;
+    }
     return m;
 }

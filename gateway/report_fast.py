@@ -1,0 +1,167 @@
+"""The venue-report side's common case in one C call per venue read (``native/path.c``:
+``FastPath.reports``), and the Python that books what it did.
+
+A FIX venue session of an ``OrderGateway`` with the ``native`` risk core gets a ``VenueFastPath``
+as ``session.fast`` (``OrderGateway.add_venue`` / ``on_venue_logon``): ``Session.data_received``
+hands it each read first, as it does a client's. The C call takes the read's frames from the start
+for as long as each is an in-sequence ExecutionReport (a learned shape, the right CompIDs, inside
+the SendingTime window, no PossDup) of the common case: the venue's New ack of a PendingNew
+order, or a partial or full fill of a PendingNew, New or PartiallyFilled order at this venue
+with an ExecID not yet applied, a whole LastQty within the open quantity and a LastPx on the
+tick. It applies each to the order's ``OrderState`` (the one copy of the order's state: the
+Python path, cancels, replaces, busts, reconcile, the kill switch, read what C wrote), releases
+the fill in the risk core and renders the client's ExecutionReport fields (an ExecID taken).
+
+Booked here, per report in frame order, as ``on_venue_report`` books it: the trail's ``in``
+record, the ack round trip, the open notional of the released quantity, the fill counts, the
+client's report through ``OrderGateway._to_client`` (the trail's ``out``, held while the journal
+fails, the client session's template and store), ``on_change``, ``_end`` of a full fill, the
+``venue->client`` hop, and the venue session's inbound number. Everything else (``REPORT_REASONS``:
+admin, cancels, busts, replaces, rejects, unknown ids, illegal moves, gaps, PossDup) goes to the
+session's Python path from that frame on; ``gw.report_fallbacks`` counts why.
+docs/gateway/native.md.
+"""
+from __future__ import annotations
+
+import logging
+
+from wirespeed.clock import now_ns
+from wirespeed.enums import ExecType, OrdStatus
+from wirespeed.prices import PriceError
+from wirespeed.reasons import RejectReason
+
+from .fix.message import ShapedMessage
+from .fix.tags import MsgTypes as M
+from .native import native_path
+from .order_fast import shape_program
+
+log = logging.getLogger("wirespeed.orders")
+
+S = OrdStatus
+
+
+def venue_fast_path_for(gw, link):
+    """A ``VenueFastPath`` for ``link``'s session, or None where the C path cannot stand in for the
+    Python one: not built, switched off (``gw.fast_path``), a risk backend other than ``native``,
+    an OUCH venue, a session without a data dictionary (no learned shapes)."""
+    from .fix import orders as fix_orders
+    from .risk import NativeRiskBackend
+    from .session import Session
+    path = native_path()
+    session = link.session
+    if path is None or not gw.fast_path or link.ouch or not isinstance(session, Session):
+        return None
+    if fix_orders._NATIVE is None or fix_orders._VENUE_ID is None:
+        return None
+    risk = gw.risk
+    if type(risk).release is not NativeRiskBackend.release or not hasattr(risk.model, "release"):
+        return None
+    if session.parser._dictionary is None:
+        return None
+    return VenueFastPath(gw, link)
+
+
+class VenueFastPath:
+    """One venue session's report fast path: the C ``FastPath`` bound to the gateway's orders."""
+
+    __slots__ = ("gw", "link", "session", "core", "fallbacks", "reports", "_run")
+
+    def __init__(self, gw, link):
+        from . import orders as orders_mod
+        from .fix import orders as fix_orders
+        self.gw, self.link, self.session = gw, link, link.session
+        s, cfg = link.session, link.session.config
+        self.core = native_path().FastPath(
+            shapes=s.parser._dictionary.shapes, program_of=shape_program, frame_ok=_frame_ok(), decode=None,
+            make_order=None, values=None, risk_order=None, risk_clock=None, timestamp=None, symbols={}, live={},
+            session_index={}, client_throttles={}, client_credit={}, routes={}, venues={}, slots={}, ids_next=None,
+            client_id=cfg.target_comp_id, their_id=cfg.target_comp_id.encode(), our_id=cfg.sender_comp_id.encode(),
+            set_next_target=s.store.set_next_target, active=None, limit=None,
+            tolerance=int(cfg.sending_time_tolerance_s), check_latency=bool(cfg.check_latency),
+            max_bytes=cfg.max_message_bytes)
+        self.core.bind_reports(
+            orders=gw.orders, venue=link.name, release=gw.risk.model.release,
+            report_fields=orders_mod.report_fields, symtab=gw.symbols, exec_next=gw._exec_ids.__next__,
+            ticks={sym.index: (sym.tick.parse_ticks, sym.name) for sym in gw.symbols},
+            venue_id=fix_orders.venue_order_id, price_error=PriceError, pending_new=S.PENDING_NEW, new=S.NEW,
+            partial=S.PARTIALLY_FILLED, filled=S.FILLED, pending_cancel=S.PENDING_CANCEL,
+            pending_replace=S.PENDING_REPLACE, et_new=ExecType.NEW, et_trade=ExecType.TRADE,
+            reason_none=RejectReason.NONE)
+        self._run = self.core.reports
+        self.fallbacks = gw.report_fallbacks     # reason -> reads (or their rest) left to Python: all venues
+        self.reports = 0                          # reports the C path took
+
+    def on_read(self, data: bytes, recv_ns: int):
+        """Take what the C path takes of ``data``; the rest (bytes) for the Python path, or None."""
+        gw = self.gw
+        if gw._auditing and gw.audit.backlogged():
+            self.fallbacks["audit_backlog"] += 1
+            return data
+        s = self.session
+        now = s.clock()
+        rate = s._rate        # the session's token bucket, as Session._on_message keeps it
+        tokens = s._tokens + (now - s._tokens_at) * rate
+        if tokens > rate:
+            tokens = rate
+        pos, records, reason = self._run(data, 0, recv_ns, s.store.next_target_seq, int(tokens))
+        handled = len(records)
+        if handled:
+            self.reports += handled
+            s._last_recv = now
+            s._test_req_sent_at = 0.0
+            s.messages_in += handled
+            s._tokens, s._tokens_at = tokens - handled, now
+            failure = None
+            for rec in records:
+                # Every applied report is booked, whatever one of them raises (none may be lost).
+                try:
+                    self._book(rec)
+                except Exception as exc:        # noqa: BLE001 (raised after the rest are booked)
+                    failure = failure or exc
+            if failure is not None:
+                raise failure
+        if isinstance(reason, BaseException):
+            raise reason
+        if pos >= len(data):
+            return None
+        self.fallbacks[reason] += 1
+        return data[pos:] if pos else data
+
+    def _book(self, rec) -> None:
+        s = self.session
+        if rec[0] is None:                      # applying it failed in C: its number is consumed
+            s.store.set_next_target(rec[1] + 1)
+            return
+        state, et, ack_owed, released, full, fields, m, shape, raw, seq, t0 = rec
+        gw = self.gw
+        s._in_reply_to = seq
+        try:
+            if gw._auditing:
+                if m is None:
+                    m = shape.match(raw.decode("latin-1"))
+                msg = ShapedMessage(m, shape, raw, t0, s.parser._dictionary)
+                gw.audit.record("in", {"venue": self.link.name, "msg": "8", "fields": msg.fields})
+            if ack_owed:
+                gw._hop("venue ack rtt", state.venue, state.client_id, t0 - state.sent_ns)
+            if released:
+                gw._book(state, -released * state.order.price)
+            if et != "0":
+                gw.counts["fills"] += 1
+            gw._to_client(state.client, M.EXECUTION_REPORT, fields)
+            if gw.on_change is not None:
+                gw.on_change(state)
+            if full:
+                gw.counts["filled"] += 1
+                gw._end(state)
+            gw._hop("venue->client", state.venue, state.client_id, now_ns() - t0)
+        finally:
+            s._in_reply_to = 0
+            s.store.set_next_target(seq + 1)
+
+
+def _frame_ok():
+    from .native import native_fix
+    return native_fix().frame_ok
+
+
+__all__ = ["VenueFastPath", "venue_fast_path_for"]
