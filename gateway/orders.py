@@ -130,6 +130,7 @@ class OrderGateway(VenueReports):
         # (a bisect, the benches' "before" run).
         self.fast_path = os.environ.get("WIRESPEED_FAST_PATH", "1") != "0"
         self.fast_fallbacks: Counter = Counter()   # why reads left the fast path (REASONS of native/path.c)
+        self.report_fast_path = os.environ.get("WIRESPEED_REPORT_FAST_PATH", "1") != "0"   # (the venue-report side)
         self.report_fallbacks: Counter = Counter()  # why venue reads left the report fast path (REPORT_REASONS)
         self.venue_epoch = 0     # counts venues added and venue logons: the fast path's venue table is redone
 

@@ -42,14 +42,15 @@ S = OrdStatus
 
 def venue_fast_path_for(gw, link):
     """A ``VenueFastPath`` for ``link``'s session, or None where the C path cannot stand in for the
-    Python one: not built, switched off (``gw.fast_path``), a risk backend other than ``native``,
+    Python one: not built, switched off (``gw.fast_path``; ``gw.report_fast_path``, from
+    WIRESPEED_REPORT_FAST_PATH=0, this side alone), a risk backend other than ``native``,
     an OUCH venue, a session without a data dictionary (no learned shapes)."""
     from .fix import orders as fix_orders
     from .risk import NativeRiskBackend
     from .session import Session
     path = native_path()
     session = link.session
-    if path is None or not gw.fast_path or link.ouch or not isinstance(session, Session):
+    if path is None or not gw.fast_path or not getattr(gw, "report_fast_path", True) or link.ouch or not isinstance(session, Session):
         return None
     if fix_orders._NATIVE is None or fix_orders._VENUE_ID is None:
         return None
