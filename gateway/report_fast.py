@@ -104,23 +104,31 @@ class VenueFastPath:
         tokens = s._tokens + (now - s._tokens_at) * rate
         if tokens > rate:
             tokens = rate
-        pos, records, reason = self._run(data, 0, recv_ns, s.store.next_target_seq, int(tokens))
-        handled = len(records)
-        if handled:
-            self.reports += handled
-            s._last_recv = now
-            s._test_req_sent_at = 0.0
-            s.messages_in += handled
-            s._tokens, s._tokens_at = tokens - handled, now
-            failure = None
-            for rec in records:
-                # Every applied report is booked, whatever one of them raises (none may be lost).
-                try:
-                    self._book(rec)
-                except Exception as exc:        # noqa: BLE001 (raised after the rest are booked)
-                    failure = failure or exc
-            if failure is not None:
-                raise failure
+        budget = int(tokens)
+        # An on_change hook sees each report's state as the Python path shows it: one report a call.
+        step = 1 if gw.on_change is not None else budget
+        pos = handled = 0
+        while True:
+            pos, records, reason = self._run(data, pos, recv_ns, s.store.next_target_seq, min(step, budget - handled))
+            n = len(records)
+            if n:
+                handled += n
+                self.reports += n
+                s._last_recv = now
+                s._test_req_sent_at = 0.0
+                s.messages_in += n
+                s._tokens, s._tokens_at = tokens - handled, now
+                failure = None
+                for rec in records:
+                    # Every applied report is booked, whatever one of them raises (none may be lost).
+                    try:
+                        self._book(rec)
+                    except Exception as exc:        # noqa: BLE001 (raised after the rest are booked)
+                        failure = failure or exc
+                if failure is not None:
+                    raise failure
+            if reason != "rate" or handled >= budget or step == budget or pos >= len(data):
+                break
         if isinstance(reason, BaseException):
             raise reason
         if pos >= len(data):

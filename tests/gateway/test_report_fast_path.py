@@ -197,3 +197,19 @@ def test_reports_held_while_the_journal_fails_stay_held_and_go_out_in_order():
     assert fp.reports >= 5 and result["counts"]["filled"] == 3
     fills = [m for m in _msgs(result["client"]) if m.msg_type == "8" and m.get(39) == "2"]
     assert [m.get(11) for m in fills] == ["CJ0", "CJ1", "CJ2"]
+
+
+def test_an_on_change_hook_sees_each_report_s_state_as_the_python_path_shows_it():
+    seen = {}
+
+    def script(rig):
+        own_dictionaries(rig)
+        log = seen[rig.gw.fast_path] = []
+        rig.gw.on_change = lambda s: log.append((s.order.cl_ord_id, s.status.name, s.cum_qty, s.reserved))
+        orders = place(rig, 2, "K")
+        venue_read(rig, vframe(rig, er(orders[0], "0", "0", 100)))               # (teaches the shape)
+        venue_read(rig, vframe(rig, er(orders[1], "0", "0", 100)), vframe(rig, er(orders[1], "F", "1", 100, 40, 40)),
+                   vframe(rig, er(orders[1], "F", "2", 100, 60, 100)), vframe(rig, er(orders[0], "F", "1", 100, 1, 1)))
+    rig, _ = _both(script)
+    assert seen[True] == seen[False] and len(seen[True]) == 5, seen
+    assert rig.venues["VENUE1"].fast.reports == 4
