@@ -31,6 +31,7 @@ from wirespeed.prices import PriceError
 from wirespeed.reasons import RejectReason
 
 from .fix.message import ShapedMessage
+from .fix import tags as T
 from .fix.tags import MsgTypes as M
 from .native import native_path
 from .order_fast import shape_program
@@ -87,7 +88,8 @@ class VenueFastPath:
             venue_id=fix_orders.venue_order_id, price_error=PriceError, pending_new=S.PENDING_NEW, new=S.NEW,
             partial=S.PARTIALLY_FILLED, filled=S.FILLED, pending_cancel=S.PENDING_CANCEL,
             pending_replace=S.PENDING_REPLACE, et_new=ExecType.NEW, et_trade=ExecType.TRADE,
-            reason_none=RejectReason.NONE)
+            reason_none=RejectReason.NONE, canceled=S.CANCELED, et_canceled=ExecType.CANCELED,
+            orig_tag=T.OrigClOrdID)
         self._run = self.core.reports
         self.fallbacks = gw.report_fallbacks     # reason -> reads (or their rest) left to Python: all venues
         self.reports = 0                          # reports the C path took
@@ -154,12 +156,16 @@ class VenueFastPath:
                 gw._hop("venue ack rtt", state.venue, state.client_id, t0 - state.sent_ns)
             if released:
                 gw._book(state, -released * state.order.price)
-            if et != "0":
+            if et == "4":
+                gw.counts["canceled"] += 1
+            elif et != "0":
                 gw.counts["fills"] += 1
             gw._to_client(state.client, M.EXECUTION_REPORT, fields)
             if gw.on_change is not None:
                 gw.on_change(state)
-            if full:
+            if et == "4":
+                gw._end(state)
+            elif full:
                 gw.counts["filled"] += 1
                 gw._end(state)
             gw._hop("venue->client", state.venue, state.client_id, now_ns() - t0)

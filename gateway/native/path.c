@@ -66,7 +66,7 @@ typedef struct {
      * index (parse_ticks, name), venue_order_id, PriceError, the statuses and exec types used */
     PyObject *r_orders, *r_venue, *r_release, *r_report_fields, *r_symtab, *r_exec_next, *r_ticks, *r_venue_id,
              *r_price_error, *r_pending_new, *r_new, *r_partial, *r_filled, *r_pending_cancel, *r_pending_replace,
-             *r_et_new, *r_et_trade, *r_reason_none;
+             *r_et_new, *r_et_trade, *r_reason_none, *r_canceled, *r_et_canceled, *r_orig_tag;
     long tolerance;
     int check_latency;
     Py_ssize_t max_bytes;
@@ -79,7 +79,7 @@ static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, 
                 *S_credit_limit, *S_next_sender_seq, *S_save_sent, *S_empty, *S_pending, *ZERO,
                 *S_8, *S_venue, *S_exec_ids, *S_status, *S_qty, *S_cum_qty, *S_avg_px_num, *S_reserved, *S_acked,
                 *S_order, *S_symbol, *S_side, *S_price, *S_session, *S_client, *S_config, *S_begin_string,
-                *S_cl_ord_id, *S_order_id, *S_ord_type, *S_zero_text;
+                *S_cl_ord_id, *S_order_id, *S_ord_type, *S_zero_text, *S_pending_cl;
 static PyObject *R[40];   /* interned fallback reasons */
 enum { R_PARTIAL, R_ADMIN, R_CANCEL_REPLACE, R_STATUS, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_STRATEGY,
        R_SEQ, R_COMP_ID, R_SENDING_TIME, R_SYMBOL, R_DECODE, R_MARKET, R_RENDER, R_VENUE, R_DUPLICATE,
@@ -131,7 +131,8 @@ static void FastPath_dealloc(FastPath *self) {
     PyObject **r[] = {&self->r_orders, &self->r_venue, &self->r_release, &self->r_report_fields, &self->r_symtab,
         &self->r_exec_next, &self->r_ticks, &self->r_venue_id, &self->r_price_error, &self->r_pending_new,
         &self->r_new, &self->r_partial, &self->r_filled, &self->r_pending_cancel, &self->r_pending_replace,
-        &self->r_et_new, &self->r_et_trade, &self->r_reason_none};
+        &self->r_et_new, &self->r_et_trade, &self->r_reason_none, &self->r_canceled, &self->r_et_canceled,
+        &self->r_orig_tag};
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) Py_CLEAR(*r[i]);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -758,7 +759,7 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
     PyObject *okv = NULL, *cl = NULL, *oid = NULL, *state = NULL, *venue = NULL, *exec_id = NULL, *exec_ids = NULL,
              *status = NULL, *order = NULL, *symbol = NULL, *tick = NULL, *pxtext = NULL, *px = NULL, *fields = NULL,
              *raw = NULL, *rec = NULL, *tmp = NULL, *ex = NULL, *client = NULL, *cfg = NULL, *begin = NULL,
-             *ocl = NULL, *ooid = NULL, *oside = NULL, *oprice = NULL, *otype = NULL, *oqtyobj = NULL, *cumobj = NULL,
+             *ocl = NULL, *ooid = NULL, *oside = NULL, *oprice = NULL, *otype = NULL, *pcl = NULL, *cumobj = NULL,
              *avgobj = NULL, *lqobj = NULL, *leavesobj = NULL, *qtyobj = NULL, *ntmp = NULL;
     Span g[NGROUPS];
     for (int k = 0; k < NGROUPS; k++) {
@@ -786,8 +787,9 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         *reason = R_COMP_ID; rc = 0; goto done;
     }
     if (!in_window(self, d, g[G_TIME])) { *reason = R_SENDING_TIME; rc = 0; goto done; }
-    /* the common case's exec types only: New (0), Trade (F) and 4.2's PartialFill / Fill (1, 2) */
-    if (g[G_EXECTYPE].a < 0 || g[G_EXECTYPE].b - g[G_EXECTYPE].a != 1 || !strchr("0F12", d[g[G_EXECTYPE].a])) {
+    /* the common case's exec types only: New (0), Trade (F) and 4.2's PartialFill / Fill (1, 2), and
+     * Canceled (4) of a client's pending cancel */
+    if (g[G_EXECTYPE].a < 0 || g[G_EXECTYPE].b - g[G_EXECTYPE].a != 1 || !strchr("0F124", d[g[G_EXECTYPE].a])) {
         *reason = R_EXEC_TYPE; rc = 0; goto done;
     }
     char et = d[g[G_EXECTYPE].a];
@@ -818,7 +820,16 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
     Py_INCREF(tick);
     long long qty = 0, cum = 0, oqty = 0, reserved = 0;
     int fits = 1, f2 = 1, f3 = 1;
-    if (et == '0') {
+    PyObject *pending_cl = NULL;    /* (a pending cancel's client ClOrdID: the Canceled's ClOrdID) */
+    if (et == '4') {
+        /* only the answer to the client's own cancel: the kill switch's, cancel-on-disconnect's and
+         * the venue's unsolicited cancels carry their texts (Python's) */
+        if (status != self->r_pending_cancel) { *reason = R_EXEC_TYPE; rc = 0; goto done; }
+        if ((pending_cl = PyObject_GetAttr(state, S_pending_cl)) == NULL) goto done;
+        int has = PyObject_IsTrue(pending_cl);
+        if (has <= 0) { Py_CLEAR(pending_cl); if (has == 0) { *reason = R_EXEC_TYPE; rc = 0; } goto done; }
+        Py_DECREF(pending_cl);       /* (the state holds it; read again below) */
+    } else if (et == '0') {
         if (status != self->r_pending_new) { *reason = R_ILLEGAL; rc = 0; goto done; }
     } else {
         if (status != self->r_pending_new && status != self->r_new && status != self->r_partial) {
@@ -855,9 +866,9 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         if (acked < 0 || (!acked && PyObject_SetAttr(state, S_acked, Py_True))) goto done;
     }
     PyObject *new_status, *et_obj;
-    if (et == '0') {
-        new_status = self->r_new;
-        et_obj = self->r_et_new;
+    if (et == '0' || et == '4') {
+        new_status = et == '0' ? self->r_new : self->r_canceled;
+        et_obj = et == '0' ? self->r_et_new : self->r_et_canceled;
         if (PyObject_SetAttr(state, S_status, new_status)) goto done;
         lqobj = Py_NewRef(ZERO);
         px = Py_NewRef(ZERO);
@@ -867,7 +878,8 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         int truthy = PyObject_IsTrue(qtyobj);
         if (truthy < 0) goto done;
         if (!truthy) { Py_SETREF(qtyobj, PyObject_GetAttr(order, S_qty)); if (qtyobj == NULL) goto done; }
-        leavesobj = PyNumber_Subtract(qtyobj, cumobj);     /* (PendingNew -> New: not terminal) */
+        /* (PendingNew -> New: not terminal; Canceled: terminal, nothing leaves) */
+        leavesobj = et == '0' ? PyNumber_Subtract(qtyobj, cumobj) : Py_NewRef(ZERO);
         if (leavesobj == NULL) goto done;
     } else {
         full = cum + qty >= oqty;
@@ -905,15 +917,23 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
     if ((client = PyObject_GetAttr(state, S_client)) == NULL || (cfg = PyObject_GetAttr(client, S_config)) == NULL ||
         (begin = PyObject_GetAttr(cfg, S_begin_string)) == NULL || (ocl = PyObject_GetAttr(order, S_cl_ord_id)) == NULL ||
         (ooid = PyObject_GetAttr(order, S_order_id)) == NULL || (oside = PyObject_GetAttr(order, S_side)) == NULL ||
+        (et == '4' && (pcl = PyObject_GetAttr(state, S_pending_cl)) == NULL) ||
         (oprice = PyObject_GetAttr(order, S_price)) == NULL || (otype = PyObject_GetAttr(order, S_ord_type)) == NULL ||
         (ex = PyObject_CallNoArgs(self->r_exec_next)) == NULL)
         goto done;
     {
-        PyObject *a[19] = {self->r_symtab, begin, ocl, ooid, ex, et_obj, new_status, PyTuple_GET_ITEM(tick, 1), oside,
-                           qtyobj, oprice, lqobj, px, cumobj, leavesobj, avgobj, self->r_reason_none, S_empty, otype};
+        PyObject *a[19] = {self->r_symtab, begin, et == '4' ? pcl : ocl, ooid, ex, et_obj, new_status,
+                           PyTuple_GET_ITEM(tick, 1), oside, qtyobj, oprice, lqobj, px, cumobj, leavesobj, avgobj,
+                           self->r_reason_none, S_empty, otype};
         fields = PyObject_Vectorcall(self->r_report_fields, a, 19, NULL);
     }
     if (fields == NULL) goto done;
+    if (et == '4') {     /* _report(..., cl_ord_id=pending_cl, orig=order.cl_ord_id): OrigClOrdID third */
+        PyObject *orig = PyTuple_Pack(2, self->r_orig_tag, ocl);
+        int bad = orig == NULL || !PyList_Check(fields) || PyList_Insert(fields, 2, orig);
+        Py_XDECREF(orig);
+        if (bad) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "report_fields must return a list"); goto done; }
+    }
     raw = PyBytes_FromStringAndSize(d + pos, end - pos);
     if (raw == NULL) goto done;
     /* (state, exec type, ack hop owed, quantity released, full, client fields, match, shape, raw, seq, t0) */
@@ -936,7 +956,7 @@ done:
     Py_XDECREF(exec_id); Py_XDECREF(exec_ids); Py_XDECREF(status); Py_XDECREF(order); Py_XDECREF(symbol);
     Py_XDECREF(tick); Py_XDECREF(pxtext); Py_XDECREF(px); Py_XDECREF(fields); Py_XDECREF(raw); Py_XDECREF(rec);
     Py_XDECREF(tmp); Py_XDECREF(ex); Py_XDECREF(client); Py_XDECREF(cfg); Py_XDECREF(begin); Py_XDECREF(ocl);
-    Py_XDECREF(ooid); Py_XDECREF(oside); Py_XDECREF(oprice); Py_XDECREF(otype); Py_XDECREF(oqtyobj);
+    Py_XDECREF(ooid); Py_XDECREF(oside); Py_XDECREF(oprice); Py_XDECREF(otype); Py_XDECREF(pcl);
     Py_XDECREF(cumobj); Py_XDECREF(avgobj); Py_XDECREF(lqobj); Py_XDECREF(leavesobj); Py_XDECREF(qtyobj);
     Py_XDECREF(ntmp);
     return rc;
@@ -986,17 +1006,18 @@ static PyObject *FastPath_reports(FastPath *self, PyObject *const *args, Py_ssiz
 static PyObject *FastPath_bind_reports(FastPath *self, PyObject *args, PyObject *kw) {
     static char *names[] = {"orders", "venue", "release", "report_fields", "symtab", "exec_next", "ticks", "venue_id",
         "price_error", "pending_new", "new", "partial", "filled", "pending_cancel", "pending_replace", "et_new",
-        "et_trade", "reason_none", NULL};
-    PyObject *o[18];
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOOOOO!OOOOOOOOOOO", names, &PyDict_Type, &o[0], &o[1], &o[2],
+        "et_trade", "reason_none", "canceled", "et_canceled", "orig_tag", NULL};
+    PyObject *o[21];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOOOOO!OOOOOOOOOOOOOO", names, &PyDict_Type, &o[0], &o[1], &o[2],
             &o[3], &o[4], &o[5], &PyDict_Type, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13], &o[14],
-            &o[15], &o[16], &o[17]))
+            &o[15], &o[16], &o[17], &o[18], &o[19], &o[20]))
         return NULL;
-    PyObject **dst[18] = {&self->r_orders, &self->r_venue, &self->r_release, &self->r_report_fields, &self->r_symtab,
+    PyObject **dst[21] = {&self->r_orders, &self->r_venue, &self->r_release, &self->r_report_fields, &self->r_symtab,
         &self->r_exec_next, &self->r_ticks, &self->r_venue_id, &self->r_price_error, &self->r_pending_new,
         &self->r_new, &self->r_partial, &self->r_filled, &self->r_pending_cancel, &self->r_pending_replace,
-        &self->r_et_new, &self->r_et_trade, &self->r_reason_none};
-    for (int i = 0; i < 18; i++) { Py_INCREF(o[i]); Py_XSETREF(*dst[i], o[i]); }
+        &self->r_et_new, &self->r_et_trade, &self->r_reason_none, &self->r_canceled, &self->r_et_canceled,
+        &self->r_orig_tag};
+    for (int i = 0; i < 21; i++) { Py_INCREF(o[i]); Py_XSETREF(*dst[i], o[i]); }
     Py_RETURN_NONE;
 }
 
@@ -1059,10 +1080,10 @@ PyMODINIT_FUNC PyInit__path(void) {
     ZERO = PyLong_FromLong(0);
     const char *rn[] = {"8", "venue", "exec_ids", "status", "qty", "cum_qty", "avg_px_num", "reserved", "acked",
         "order", "symbol", "side", "price", "session", "client", "config", "begin_string", "cl_ord_id", "order_id",
-        "ord_type", "0"};
+        "ord_type", "0", "pending_cl"};
     PyObject **rs[] = {&S_8, &S_venue, &S_exec_ids, &S_status, &S_qty, &S_cum_qty, &S_avg_px_num, &S_reserved,
         &S_acked, &S_order, &S_symbol, &S_side, &S_price, &S_session, &S_client, &S_config, &S_begin_string,
-        &S_cl_ord_id, &S_order_id, &S_ord_type, &S_zero_text};
+        &S_cl_ord_id, &S_order_id, &S_ord_type, &S_zero_text, &S_pending_cl};
     for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++)
         if ((*rs[i] = PyUnicode_InternFromString(rn[i])) == NULL) return NULL;
     for (int i = 0; i < NREASONS; i++) {

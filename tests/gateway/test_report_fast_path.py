@@ -213,3 +213,32 @@ def test_an_on_change_hook_sees_each_report_s_state_as_the_python_path_shows_it(
     rig, _ = _both(script)
     assert seen[True] == seen[False] and len(seen[True]) == 5, seen
     assert rig.venues["VENUE1"].fast.reports == 4
+
+
+def test_canceled_for_the_client_s_pending_cancel_is_taken_and_unsolicited_ones_are_python_s():
+    def script(rig):
+        own_dictionaries(rig)
+        orders = place(rig, 6, "X")
+        venue_read(rig, vframe(rig, er(orders[0], "0", "0", 100)))               # (teaches the shape)
+        venue_read(rig, *[vframe(rig, er(v, "0", "0", 100)) for v in orders[1:]])
+        venue_read(rig, vframe(rig, er(orders[0], "F", "1", 100, 30, 30)))
+        for k in range(4):
+            rig.read(rig.frame("F", [(41, f"CX{k}"), (11, f"Q{k}"), (55, "AAPL"), (54, "12"[k % 2]), (60, base.SENT),
+                                     (38, 100)]))
+        cancels = [m.get(11) for m in rig.venue_got() if m.msg_type == "F"]
+        assert len(cancels) == 4
+
+        def done(k, cum):
+            return vframe(rig, er(cancels[k], "4", "4", 100, 0, cum, exec_id=f"K{k}", extra=[(41, orders[k])]))
+        venue_read(rig, done(3, 0))                                               # (teaches the shape)
+        # two confirmations and a fill of another order in one read, then an unsolicited cancel
+        venue_read(rig, done(0, 30), done(1, 0), vframe(rig, er(orders[5], "F", "1", 100, 10, 10)),
+                   vframe(rig, er(orders[4], "4", "4", 100, 0, 0, exec_id="U4", extra=[(41, orders[4])])))
+        venue_read(rig, done(2, 0))
+    rig, result = _both(script)
+    assert rig.venues["VENUE1"].fast.reports >= 10
+    assert rig.gw.report_fallbacks["exec_type"] == 1, rig.gw.report_fallbacks
+    assert result["counts"]["canceled"] == 5
+    by_cl = {m.get(11): m for m in _msgs(result["client"]) if m.msg_type == "8" and m.get(150) == "4"}
+    assert by_cl["Q0"].get(41) == "CX0" and by_cl["Q0"].get(14) == "30" and by_cl["Q0"].get(151) == "0"
+    assert "unsolicited" in by_cl["CX4"].get(58)
