@@ -6,9 +6,9 @@ as ``session.fast`` (``OrderGateway.add_venue`` / ``on_venue_logon``): ``Session
 hands it each read first, as it does a client's. The C call takes the read's frames from the start
 for as long as each is an in-sequence ExecutionReport (a learned shape, the right CompIDs, inside
 the SendingTime window, no PossDup) of the common case: the venue's New ack of a PendingNew
-order, or a partial or full fill of a PendingNew, New or PartiallyFilled order at this venue
+order, a partial or full fill of a PendingNew, New or PartiallyFilled order at this venue
 with an ExecID not yet applied, a whole LastQty within the open quantity and a LastPx on the
-tick. It applies each to the order's ``OrderState`` (the one copy of the order's state: the
+tick, or the Canceled that answers the client's own pending cancel. It applies each to the order's ``OrderState`` (the one copy of the order's state: the
 Python path, cancels, replaces, busts, reconcile, the kill switch, read what C wrote), releases
 the fill in the risk core and renders the client's ExecutionReport fields (an ExecID taken).
 

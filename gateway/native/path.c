@@ -690,7 +690,8 @@ static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t 
 /* ---- the venue-report side: FastPath.reports -------------------------------------------------
  * A venue session's FastPath (bound with bind_reports) takes a read's in-sequence ExecutionReports
  * for orders the gateway knows, in the common case: the venue's New ack of a PendingNew order,
- * and partial and full fills of a PendingNew, New or PartiallyFilled order. For each it applies
+ * partial and full fills of a PendingNew, New or PartiallyFilled order, and the Canceled that
+ * answers the client's own pending cancel. For each it applies
  * what the Python path (venue_reports.py: _venue_event, _apply, _fill) applies to the order's
  * OrderState, the one master copy of its state (C writes its slots: cancels, replaces, busts,
  * reconcile and the kill switch read what C did), releases the fill in the risk core, and renders
