@@ -167,7 +167,9 @@ class Algorithm:
 
     def _new(self, now_ns: int, qty: int, urgency: Urgency) -> NewChild | None:
         p = self.parent
-        bid, ask = self.market.best_bid(), self.market.best_ask()
+        m = self.market
+        # (``best_bid()`` / ``best_ask()`` read as the attributes they return: two frames less a child)
+        bid, ask = m._bid, m._ask
         price = limit_price(p.side, urgency, bid, ask, p.limit)
         if price is None or qty <= 0:
             return None
