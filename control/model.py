@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Union
+from typing import NamedTuple, Union
 
 from wirespeed.enums import Side, TimeInForce
 from wirespeed.prices import PriceError
@@ -81,8 +81,12 @@ def make_parent(parent_id: str, symbol: Symbol | None, side: Side, qty: int, sta
 
 
 # -- actions (algorithm -> runner) --------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class NewChild:
+# The actions and events are named tuples, not frozen dataclasses: one of each is built for every
+# child (its NewChild, its fills, its end), live on every decision's path, and a frozen
+# dataclass's generated ``__init__`` (one ``object.__setattr__`` a field) cost 1.7 us for a
+# NewChild against 0.4 us for the tuple. The same fields, defaults, keyword construction, repr and
+# immutability; ``isinstance`` tells them apart as before.
+class NewChild(NamedTuple):
     child_id: str
     parent_id: str
     algo: str
@@ -94,13 +98,11 @@ class NewChild:
     venue: str | None = None      # None: the router chooses
 
 
-@dataclass(frozen=True, slots=True)
-class CancelChild:
+class CancelChild(NamedTuple):
     child_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class ReplaceChild:
+class ReplaceChild(NamedTuple):
     """Re-price (and/or resize) a working child: ``qty`` is the new total order quantity."""
     child_id: str
     qty: int
@@ -112,8 +114,7 @@ Action = Union[NewChild, CancelChild, ReplaceChild]
 
 
 # -- events (runner -> algorithm) ---------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ChildFill:
+class ChildFill(NamedTuple):
     child_id: str
     qty: int
     price: int
@@ -122,8 +123,7 @@ class ChildFill:
     fee: float = 0.0              # ticks x shares (fee per share in ticks times qty); negative = rebate
 
 
-@dataclass(frozen=True, slots=True)
-class ChildDone:
+class ChildDone(NamedTuple):
     """A child left the market with ``unfilled`` shares not executed (cancel, IOC rest, reject,
     venue loss). Those shares go back to the parent's remaining quantity."""
     child_id: str

@@ -31,6 +31,10 @@ _BUY = Side.BUY
 # ``tuple.__new__(cls, values)``, what ``cls._make`` does: the same object, without the extra
 # Python frame of the generated ``__new__`` (a third of the cost of building one).
 _make = tuple.__new__
+# A side's and a time in force's value for the tape, by dict (``int()`` of an IntEnum member is a
+# slot call through the enum: three times a dict read)
+_SIDE_INT = {m: int(m) for m in Side}
+_TIF_INT = {m: int(m) for m in TimeInForce}
 
 
 @dataclass(slots=True)
@@ -68,6 +72,9 @@ class ParentRunner:
         self._barred = frozenset(router.venues) - frozenset(allowed) if allowed else frozenset()
         self.algo, self.router, self.ctx = algo, router, ctx
         self.tape = tape if tape is not None else Tape()
+        # The records of every child's path go straight onto the tape's list when it is a plain
+        # ``Tape`` (its ``add`` is that append, one Python frame more a record)
+        self._record = self.tape.records.append if type(self.tape) is Tape else self.tape.add
         self.market = algo.market
         self.children: dict[str, _Child] = {}
         self.legs: dict[str, _Leg] = {}
@@ -129,7 +136,7 @@ class ParentRunner:
             p = self.algo.parent
             if p.start_ns <= now_ns < p.end_ns:
                 due = self._base_filled + min(float(p.qty), self.algo.target(now_ns))
-                self.tape.add(_make(ScheduleRecord, (now_ns, p.parent_id, due)))
+                self._record(_make(ScheduleRecord, (now_ns, p.parent_id, due)))
 
     # -- market data -----------------------------------------------------------------------
     def on_market(self, md: MarketData) -> None:
@@ -194,8 +201,8 @@ class ParentRunner:
         routed = 0
         symbol = self.algo.parent.symbol
         side, tif, child_id, parent_id, algo = a.side, a.tif, a.child_id, a.parent_id, a.algo
-        iside, itif = int(side), int(tif)
-        tried, names, legs_of, add, send = ch.tried, ch.legs, self.legs, self.tape.add, self.ctx.send
+        iside, itif = _SIDE_INT[side], _TIF_INT[tif]
+        tried, names, legs_of, add, send = ch.tried, ch.legs, self.legs, self._record, self.ctx.send
         for venue, n, price, reason in legs:
             tried.add(venue)
             lid = f"{child_id}@{venue}#{len(names) + 1}"

@@ -35,6 +35,7 @@ _CROSS = Urgency.CROSS
 _IOC = TimeInForce.IOC
 _DAY = TimeInForce.DAY
 _BUY = Side.BUY
+_make = tuple.__new__
 
 
 def check(cond: bool, reason: str) -> None:
@@ -166,7 +167,9 @@ class Algorithm:
 
     def _new(self, now_ns: int, qty: int, urgency: Urgency) -> NewChild | None:
         p = self.parent
-        bid, ask = self.market.best_bid(), self.market.best_ask()
+        m = self.market
+        # (``best_bid()`` / ``best_ask()`` read as the attributes they return: two frames less a child)
+        bid, ask = m._bid, m._ask
         price = limit_price(p.side, urgency, bid, ask, p.limit)
         if price is None or qty <= 0:
             return None
@@ -177,7 +180,8 @@ class Algorithm:
         crossing = urgency is _CROSS and is_marketable(p.side, price, bid, ask)
         tif = _IOC if crossing else _DAY
         self.working[child_id] = Working(qty, price, now_ns, urgency, tif)
-        return NewChild(child_id, p.parent_id, self.name, p.side, qty, price, tif, urgency)
+        # (``tuple.__new__``: ``NewChild._make``'s construction, without the generated ``__new__``'s frame)
+        return _make(NewChild, (child_id, p.parent_id, self.name, p.side, qty, price, tif, urgency, None))
 
     def _cancel(self, child_id: str) -> CancelChild:
         self.working[child_id].cancel_sent = True

@@ -251,7 +251,7 @@ class Router:
         # needs no second pass. Why not ``rank``: this runs for every child, and the Ranked
         # records (and their sort) are only needed for a rest beyond the displayed liquidity;
         # the reasons are formatted for the venues that get a leg only.
-        stats = self.stats
+        stats, config = self.stats, self.config
         levels = []
         cands = {}                    # venue -> (score, touch, eff, depth, quality) of the venues to take on
         later = []                    # up venues with a touch outside the limit: scored only for a rest
@@ -264,8 +264,15 @@ class Router:
             s = stats[name]
             if not s.up:
                 continue
-            far = q.asks if buy else q.bids
-            if far and sgn * far[0][0] <= bound:
+            # What this venue's book says for a child at ``price`` (a level inside the limit?
+            # the posting terms), kept on its stats with the quote it came from: a venue whose
+            # book did not change since the last child is not read again (Quote is immutable;
+            # a new book is a new Quote).
+            m = s.book_memo
+            if m is None or m[0] is not q or m[1] != price or m[2] is not buy or m[3] is not config:
+                m = self._book_terms(s, info, q, price, buy, sgn, bound)
+            if m[4]:
+                far = q.asks if buy else q.bids
                 post = False          # a level inside the limit: the child takes, it does not post
                 touch, depth = far[0]
                 fee = info.take_fee
@@ -276,10 +283,19 @@ class Router:
                         break
                     levels.append((sgn * p + fee, score, name, p, lq))
                 continue
-            if far:
+            if m[9]:
                 later.append(name)
             if post:
-                posts.append(self._post_score(buy, name, info, s, q.bids if buy else q.asks, price))
+                # ``_post_score``'s tuple from the kept terms: the same float operations in the
+                # same order ((eff + quality) + depth term), so the same scores and ties
+                # (``_quality_of``'s memo read inline: a method call a venue cost more than the test)
+                qm, eff = s.quality_memo, m[5]
+                if (qm is not None and qm[0] is config and qm[1] == s.latency_us and qm[2] == s.sent
+                        and qm[3] == s.filled and qm[4] == s.markout_ticks):
+                    quality = qm[5]
+                else:
+                    quality = self._quality_of(s)
+                posts.append((eff + quality + m[8], name, price, eff, m[6], m[7], quality, m, s))
         if levels:
             levels.sort()
             left, alloc = qty, {}
@@ -323,9 +339,44 @@ class Router:
         # rank(take=False)'s first, without sorting the rest: with no level inside the limit on
         # any venue, ``posts`` holds every up venue with a book, scored as ``_posts`` scores
         # it, and the min of (score, venue, ...) is the sort's first (names are unique)
-        _, venue, ref, _, rebate, ahead, quality = min(posts) if len(posts) > 1 else posts[0]
+        # (the last two items, the venue's book terms and stats, are never compared: the venue
+        # names before them are unique)
+        _, venue, ref, _, rebate, ahead, quality, m, s = min(posts) if len(posts) > 1 else posts[0]
+        # The reason is the last one this venue got when its book terms and quality are the same
+        # (the same text: a Why is immutable, so one can stand in several legs' records).
+        w = s.why_memo
+        if w is not None and w[0] is m and w[1] == quality:
+            why = w[2]
+        else:
+            why = Why(_PASSIVE, ref, rebate, ahead, ahead, quality)
+            s.why_memo = (m, quality, why)
         # (``tuple.__new__``: ``Leg._make``'s construction, without the generated ``__new__``'s frame)
-        return [tuple.__new__(Leg, (venue, qty, price, Why(_PASSIVE, ref, rebate, ahead, ahead, quality)))]
+        return [tuple.__new__(Leg, (venue, qty, price, why))]
+
+    def _book_terms(self, s: VenueStats, info: VenueInfo, q: Quote, price: int, buy: bool, sgn: int, bound) -> tuple:
+        """(quote, price, buy, config, a level inside the limit, eff, rebate, queue ahead, depth
+        term, a far touch at all) of venue stats ``s``'s book ``q`` for a child at ``price``, as
+        ``_post_score`` computes them (its queue ahead, its ``-rebate``, its
+        ``depth_weight * log1p(ahead)``), kept as ``s.book_memo``."""
+        far = q.asks if buy else q.bids
+        inside = bool(far) and sgn * far[0][0] <= bound
+        own = q.bids if buy else q.asks
+        ahead = 0                     # (the levels are best first: the queue ahead is a prefix)
+        if buy:
+            for p, lq in own:
+                if p < price:
+                    break
+                ahead += lq
+        else:
+            for p, lq in own:
+                if p > price:
+                    break
+                ahead += lq
+        rebate = info.make_rebate
+        c = self.config
+        m = s.book_memo = (q, price, buy, c, inside, -rebate, rebate, ahead, c.depth_weight * math.log1p(ahead),
+                           bool(far))
+        return m
 
     def _take_score(self, buy: bool, info: VenueInfo, s: VenueStats, touch: int, depth: int):
         """(score, touch, eff, depth, quality) as ``rank(take=True)`` scores a venue: the same float

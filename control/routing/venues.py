@@ -36,6 +36,11 @@ class VenueStats:
     # (router config, latency, sent, filled, markout, penalty): the router's last quality penalty
     # of this venue and what it was computed from (Router._quality_of)
     quality_memo: tuple | None = field(default=None, repr=False, compare=False)
+    # (quote, price, buy, router config, inside, eff, rebate, queue ahead, depth term): what the
+    # router's route found on this venue's book for a child at ``price`` (Router._book_terms)
+    book_memo: tuple | None = field(default=None, repr=False, compare=False)
+    # (book_memo, quality, Why): the posting reason the router last gave this venue
+    why_memo: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def fill_rate(self) -> float:

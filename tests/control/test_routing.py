@@ -204,3 +204,48 @@ def test_quality_penalty_follows_every_change_of_a_venues_history():
         assert r._quality("A") == expected() != before
     r.config = RouterConfig(latency_weight=1.0)        # another config: recomputed with its weights
     assert r._quality("A") == 1.0 * s.latency_us / 1e3 + 0.5 * (1 - s.fill_rate) + 0.5 * 2.0
+
+
+def test_a_route_from_kept_book_terms_equals_a_fresh_routers_as_books_stats_and_prices_change():
+    """The router keeps each venue's book terms (a level inside the limit, the queue ahead, the
+    posting terms) with the Quote they came from, and a posting reason with its inputs: over a
+    run of routes where some books are replaced, histories change (by the stats' methods and by
+    direct writes), prices, sides and the config move, every route equals a fresh router's
+    (nothing kept) on the same books and history, reason text included; an unchanged venue's
+    reason is the same object."""
+    import dataclasses
+    import random
+    rng = random.Random(11)
+    names = ["A", "B", "C", "D"]
+    infos = [VenueInfo(v, rng.choice((0.0, 0.1, 0.3)), rng.choice((0.0, 0.2))) for v in names]
+    r = Router(infos)
+    bk = _random_books(rng, names)
+    side, price, last, shared = Side.BUY, 100, None, 0
+    for step in range(600):
+        k = rng.random()
+        if k < 0.2:
+            bk.update(_random_books(rng, rng.sample(names, 1)))      # one venue's book replaced
+        elif k < 0.35:
+            r.on_sent(rng.choice(names), 100)
+        elif k < 0.45:
+            r.on_fill(rng.choice(names), 100)
+        elif k < 0.5:
+            setattr(r.stats[rng.choice(names)], "markout_ticks", rng.choice((0.0, 0.5)))
+        elif k < 0.55:
+            r.stats[rng.choice(names)].on_ack(rng.choice((100_000, 900_000)))
+        elif k < 0.6:
+            price = rng.randint(97, 104)
+        elif k < 0.63:
+            side = Side.SELL if side == Side.BUY else Side.BUY
+        elif k < 0.65:
+            r.config = RouterConfig(depth_weight=rng.choice((0.05, 0.2)))
+        fresh = Router(infos, r.config)
+        for v in names:
+            fresh.stats[v] = dataclasses.replace(r.stats[v], quality_memo=None, book_memo=None, why_memo=None)
+        got, want = r.route(side, 100, price, bk), fresh.route(side, 100, price, bk)
+        assert [(l.venue, l.qty, l.price, str(l.reason)) for l in got] == \
+               [(l.venue, l.qty, l.price, str(l.reason)) for l in want], step
+        if last is not None and len(got) == 1 and got[0].reason is last:
+            shared += 1
+        last = got[0].reason if len(got) == 1 else None
+    assert shared > 50                      # the kept reason did stand in for unchanged routes
