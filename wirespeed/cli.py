@@ -74,6 +74,8 @@ def _admin(args) -> int:
 
 
 def _algo(args) -> int:
+    if args.algo_command == "history":     # built from recorded days: sim/market's readers
+        return importlib.import_module("wirespeed.sim.market.history").main(args)
     return importlib.import_module("wirespeed.control.live.algo_cli").main(args)
 
 
@@ -104,6 +106,17 @@ def _algo_arguments(sub) -> None:
         p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="any other strategy parameter (958=NAME, 960=VALUE); repeatable")
 
+    hi = actions.add_parser("history", help="write the desk's [algo.history] files (volume, profile, sigma, "
+                                            "half spread per symbol) from recorded days")
+    hi.add_argument("--from", dest="sources", action="append", required=True, metavar="lobster:PATH",
+                    help="a day's LOBSTER message file (its _orderbook_ file beside it gives the spread) or "
+                         "csv:PATH; repeatable, the days averaged")
+    hi.add_argument("--out", required=True, help="folder for SYMBOL.toml")
+    hi.add_argument("--symbol", help="the symbol of a LOBSTER file (default: the ticker of its name)")
+    hi.add_argument("--tick", type=float, default=0.01, help="the symbol's tick, dollars")
+    hi.add_argument("--open-s", type=int, default=34_200, help="session open, seconds after midnight")
+    hi.add_argument("--close-s", type=int, default=57_600, help="session close, seconds after midnight")
+    hi.add_argument("--bin-s", type=int, default=1800, help="profile bin, seconds")
     s = actions.add_parser("submit", help="send a parent order; prints its New or its reject")
     s.add_argument("cl_ord_id")
     s.add_argument("--symbol", required=True)

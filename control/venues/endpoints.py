@@ -30,7 +30,10 @@ class PathEndpoint:
     reset_on_logon (fix): every Logon asks for a sequence reset, QuickFIX's ResetOnLogon=Y; by
     default none does, and a lost connection is recovered by ResendRequest / gap fill (the venue
     manager resets only when one side's numbers are below what the other expects: it lost its
-    store)."""
+    store). store_path (fix): a folder for the session's numbers and sent messages, QuickFIX's
+    FileStorePath (one subfolder ``BeginString-Sender-Target``, the gateway's ``FileStore``): a desk
+    restarted mid-day resumes its numbers, and what the venue sent while it was down comes by
+    ResendRequest (PossDupFlag=Y) instead of a reset; "" keeps them in memory."""
     name: str
     port: int
     host: str = "127.0.0.1"
@@ -40,8 +43,13 @@ class PathEndpoint:
     username: str = ""
     password: str = ""
     reset_on_logon: bool = False
+    store_path: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.store_path, str) or "\x00" in self.store_path:
+            raise ValueError(f"store_path: must be a folder path, not {self.store_path!r}")
+        if self.store_path and self.protocol == "ouch":
+            raise ValueError("store_path: an OUCH path keeps no FIX store (its venue replays by sequence number)")
         if not isinstance(self.reset_on_logon, bool):
             raise ValueError(f"reset_on_logon: must be true or false, not {self.reset_on_logon!r}")
         if not isinstance(self.name, str) or not self.name or not self.name.replace("-", "").isalnum() \

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 from wirespeed.clock import WALL
 from wirespeed.gateway.controls import RateLimit, TokenBucket
+from wirespeed.gateway.store import FileStore, FsyncPolicy, StoreError
 
 from ..risk.breakers import VenueCaps
 from .endpoints import FeedEndpoint, PathEndpoint, _seconds
@@ -126,12 +127,15 @@ class VenueManager:
         self._feed_stale = False
         # The sessions this manager builds, starts and stops (its paths), by link name.
         self.owned: dict = {}
+        self._stores: list = []              # the owned sessions' file stores, closed by stop()
         if config.paths:
             if gateway is None:
                 raise ValueError(f"venue {config.name}: paths: the manager needs the gateway to build them")
             for p in config.paths:
                 if p.name not in orders.venues:
                     self.owned[p.name] = gateway.add_venue(p.endpoint(config.name), managed=True)
+                    if p.store_path:
+                        self._file_store(p, self.owned[p.name].session)
         initiators = {**(initiators or {}), **self.owned}
         self._own_feed = feed is None and config.feed is not None and config.feed.enabled
         if self._own_feed:
@@ -152,6 +156,18 @@ class VenueManager:
         self.events: list[VenueEvent] = []
         self.max_events = max_events       # bounded: a flapping venue cannot grow it without end
         self._states = {n: orders.venues[n].state for n in config.sessions}
+
+    def _file_store(self, p: PathEndpoint, session) -> None:
+        """The path's session keeps its numbers and sent messages in ``p.store_path`` (QuickFIX's
+        FileStorePath layout): a restarted desk logs on with the numbers it had, so nothing resets
+        and the venue resends what the desk missed. Set before the session ever connects."""
+        c = session.config
+        sid = f"{c.begin_string}-{c.sender_comp_id}-{c.target_comp_id}"
+        try:
+            session.store = FileStore(p.store_path, sid, FsyncPolicy.BATCH)
+        except StoreError as exc:
+            raise ValueError(f"venue {self.config.name}: paths.{p.name}.store_path: {exc}") from None
+        self._stores.append(session.store)
 
     # -- start ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -264,6 +280,9 @@ class VenueManager:
         for name, init in self.owned.items():
             await init.stop()
             self._event(name, "stopped")
+        for store in self._stores:
+            store.close()
+        self._stores.clear()
         if self._rejoin is not None:
             self._rejoin.cancel()
         if self._own_feed:

@@ -1,0 +1,97 @@
+"""The desk's own venue sessions with a file store (``PathEndpoint.store_path``, QuickFIX's
+FileStorePath): a desk killed mid-day and started again logs on with the numbers it had (no
+reset), and the fills the venue made while it was down arrive by ResendRequest, PossDupFlag=Y,
+each once; a store folder that cannot be made is an error naming the key."""
+import asyncio
+
+import pytest
+
+from wirespeed.config import GatewayConfig, RiskConfig, SymbolConfig, SymbolLimits
+from wirespeed.control.service import DeskService
+from wirespeed.control.service_config import ControlServiceConfig, VenueEntry
+from wirespeed.control.venues import PathEndpoint, ReconnectPolicy
+from wirespeed.enums import OrdType, Side, TimeInForce
+from wirespeed.gateway.client import FixClient
+from wirespeed.gateway.fix import tags as T
+from wirespeed.gateway.service_config import ClientSessionConfig
+from wirespeed.sim.net import Relay
+from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
+
+from tests.control.test_venue_recovery import _Recorder, _Taker, spy
+from tests.gateway.conftest import run_async, until
+
+SYMBOLS = (VenueSymbol("MSFT", "0.01", "410.00", levels=3, level_qty=500),)
+
+
+def desk(port: int, store: str) -> DeskService:
+    return DeskService(ControlServiceConfig(
+        clients=(ClientSessionConfig("CLIENT1", route="XNAS"),),
+        venues=(VenueEntry("XNAS", paths=(PathEndpoint("XNAS", port, store_path=store),), cancel_on_stop=False,
+                           reconnect=ReconnectPolicy(0.05, 0.1, 0.2)),),
+        gateway=GatewayConfig(port=0), risk=RiskConfig(default=SymbolLimits(max_qty=5000, collar_ticks=200)),
+        symbols=(SymbolConfig("MSFT", "0.01", "410.00"),)))
+
+
+def fills(messages):
+    return [m for m in messages if m.get(T.ExecType) == "F"]
+
+
+@run_async(timeout=60)
+async def test_a_killed_desk_resumes_its_numbers_and_gets_the_fills_it_missed_by_resend(tmp_path):
+    venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS))
+    await venue.start()
+    relay = Relay(seed=2)
+    path = await relay.create("xnas", f"127.0.0.1:{venue.port}")
+    store = str(tmp_path / "store")
+    svc = desk(path.port, store)
+    c = None
+    try:
+        port = await svc.start()
+        c = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port)
+        await c.start()
+        px = venue.books["MSFT"].best_bid() + 1
+        c.new_order("R1", "MSFT", "1", 50, svc.symbols.by_name("MSFT").tick.format(px))
+        assert (await c.wait_report("R1"))[0][T.ExecType] == "0"
+        venue.core.new_order(_Taker(), None, "T", "MSFT", Side.SELL, OrdType.LIMIT, TimeInForce.IOC, 10, px)
+        await c.wait_report("R1", 1, predicate=lambda r: r[T.ExecType] == "F")
+        sent_before = svc.managers[0].owned["XNAS"].session.store.next_sender_seq
+        # the desk dies: its link goes first (nothing it says reaches the venue), then the process
+        await path.disable()
+        await c.stop()
+        c = None
+        await svc.stop()
+        for qty in (15, 25):                                          # fills while the desk is down
+            venue.core.new_order(_Taker(), None, "T", "MSFT", Side.SELL, OrdType.LIMIT, TimeInForce.IOC, qty, px)
+        await path.enable()
+
+        svc = desk(path.port, store)                                  # a new process, the same store
+        session = svc.managers[0].owned["XNAS"].session
+        assert session.store.next_sender_seq >= sent_before           # its numbers, read from the folder
+        logons = spy(session)
+        rec = session.app = _Recorder(session.app)
+        await svc.start()
+        m = svc.managers[0]
+        await until(lambda: len(fills(rec.messages)) >= 2, "the missed fills by resend")
+        await asyncio.sleep(0.2)
+        got = fills(rec.messages)
+        assert [x.get(T.LastQty) for x in got] == ["15", "25"]        # each once, in order
+        assert all(x.get(43) == "Y" for x in got)                     # resent (PossDupFlag=Y)
+        assert logons and all(T.ResetSeqNumFlag not in x for x in logons)
+        assert session.store.next_sender_seq > sent_before            # numbers resumed, not from 1
+        assert "sequence reset" not in [e.what for e in m.events]
+        assert m.state == "up"
+    finally:
+        if c is not None:
+            await c.stop()
+        await svc.stop()
+        await relay.close()
+        await venue.stop()
+
+
+def test_a_store_folder_that_cannot_be_made_names_the_key(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ValueError, match=r"paths\.XNAS\.store_path: .*cannot create the store folder"):
+        desk(9, str(blocker / "store"))
+    with pytest.raises(ValueError, match="store_path: an OUCH path keeps no FIX store"):
+        PathEndpoint("XOUC", 9, protocol="ouch", username="u", store_path=str(tmp_path))
