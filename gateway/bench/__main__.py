@@ -1,4 +1,4 @@
-from . import codec, fsync, order_path, roundtrip
+from . import codec, fsync, order_path, report_path, roundtrip
 
 
 def main() -> int:
@@ -15,6 +15,7 @@ def main() -> int:
               f"(p99 {ours['p99'] / floor['p99']:.2f}x, p99.9 {ours['p99.9'] / floor['p99.9']:.2f}x)")
     fsync.main()
     order_path.main()
+    report_path.main()
     return 0
 
 
