@@ -51,6 +51,13 @@ demo: setup
 demo-compare: setup
 	$(PY) -m wirespeed.sim.demo_vs_backtest $(ARGS)
 
+# Live vs backtest on several seeds: every algorithm on seeds 1-3, the per-seed TCA difference
+# against the 2 bps goal (about 18 runs of a few seconds each; SEEDS=1,2,3,4,5 for more).
+.PHONY: bench-live-vs-bt
+SEEDS ?= 1,2,3
+bench-live-vs-bt: setup
+	$(PY) -m wirespeed.sim.demo_vs_backtest --sweep --seeds $(SEEDS) --minutes 2 --start-s 10 $(ARGS)
+
 hdl: setup
 	$(BIN)/wirespeed hdl
 

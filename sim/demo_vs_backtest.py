@@ -360,16 +360,78 @@ def compare(spec: BacktestSpec, speed: float = 30.0, to_end: bool = True) -> Com
     return Comparison(spec, speed, bt.tca, live, wall, late, (decisions(bt.tape), decisions(tape)))
 
 
+GOAL_BPS = 2.0
+ALGOS = ("twap", "vwap", "pov", "is", "iceberg", "adaptive")
+
+
+def sweep(algos, seeds, *, qty: int = 3000, start_s: float = 60.0, minutes: float = 2.0, speed: float = 30.0,
+          to_end: bool = True, out=None) -> list[Comparison]:
+    """``compare`` for each algorithm on each seed's synthetic day (a live run is ``minutes`` x 60 /
+    ``speed`` wall seconds and a start-up, so ``len(algos) x len(seeds)`` of them are bounded);
+    ``out``: each comparison's row printed as it ends."""
+    done = []
+    for algo in algos:
+        for seed in seeds:
+            c = compare(BacktestSpec(algo=algo, qty=qty, start_s=start_s, minutes=minutes, seed=seed), speed, to_end)
+            done.append(c)
+            if out is not None:
+                print(sweep_row(c), file=out, flush=True)
+    return done
+
+
+def sweep_row(c: Comparison) -> str:
+    d = c.slippage_diff_bps
+    return (f"{c.spec.algo:<9}{c.spec.seed:>5}{c.backtest.slippage_bps:>11.2f}{c.live.slippage_bps:>9.2f}{d:>+10.2f}"
+            f"{c.backtest.filled:>9,}{c.live.filled:>9,}  {'ok' if abs(d) <= GOAL_BPS else 'OVER'}")
+
+
+SWEEP_HEADER = f"{'algo':<9}{'seed':>5}{'bt bps':>11}{'live bps':>9}{'live-bt':>10}{'bt fill':>9}{'lv fill':>9}  vs 2 bps"
+
+
+def sweep_summary(comps: list[Comparison]) -> str:
+    """Per algorithm: how many seeds within the goal, the worst and the mean absolute difference."""
+    lines = []
+    for algo in dict.fromkeys(c.spec.algo for c in comps):
+        ds = [c.slippage_diff_bps for c in comps if c.spec.algo == algo]
+        ok = sum(abs(d) <= GOAL_BPS for d in ds)
+        worst = max(ds, key=abs)
+        lines.append(f"{algo:<9} {ok}/{len(ds)} seeds within {GOAL_BPS:g} bps; worst {worst:+.2f}, mean |diff| "
+                     f"{sum(map(abs, ds)) / len(ds):.2f} bps")
+    total = sum(abs(c.slippage_diff_bps) <= GOAL_BPS for c in comps)
+    lines.append(f"all: {total}/{len(comps)} runs within {GOAL_BPS:g} bps of the backtest")
+    return "\n".join(lines)
+
+
+def _list(text: str, kind):
+    try:
+        return tuple(kind(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a comma-separated list") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m wirespeed.sim.demo_vs_backtest", description=__doc__.split("\n")[0])
     p.add_argument("--algo", default="twap")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--sweep", action="store_true", help="every --algos on every --seeds: per-seed difference vs 2 bps")
+    p.add_argument("--algos", type=lambda t: _list(t, str), default=ALGOS, help="with --sweep (default: all six)")
+    p.add_argument("--seeds", type=lambda t: _list(t, int), default=(1, 2, 3), help="with --sweep (default 1,2,3)")
     p.add_argument("--qty", type=int, default=3000)
     p.add_argument("--start-s", type=float, default=60.0, help="the parent's start, seconds after the open")
     p.add_argument("--minutes", type=float, default=5.0)
     p.add_argument("--speed", type=float, default=30.0, help="simulated seconds per real second, live")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if a.sweep:
+        bad = [x for x in a.algos if x not in ALGOS]
+        if bad:
+            p.error(f"--algos: {bad[0]!r} is not one of {', '.join(ALGOS)}")
+        print(f"live vs backtest: {len(a.algos)} algorithms x seeds {','.join(map(str, a.seeds))}, {a.qty:,} shares, "
+              f"{a.minutes:g} min from +{a.start_s:g}s, live at speed {a.speed:g}")
+        print(SWEEP_HEADER)
+        comps = sweep(a.algos, a.seeds, qty=a.qty, start_s=a.start_s, minutes=a.minutes, speed=a.speed, out=sys.stdout)
+        print(sweep_summary(comps))
+        return 0
     spec = BacktestSpec(algo=a.algo, qty=a.qty, start_s=a.start_s, minutes=a.minutes, seed=a.seed)
     print(compare(spec, a.speed).report())
     return 0

@@ -15,7 +15,9 @@ and what the venue sent meanwhile (a fill on a resting order) comes by ResendReq
 as the FIX session protocol says (the gateway drops a report it already applied by its ExecID).
 A venue that comes back with numbers below ours has lost its store (restarted without it): our
 session refuses its Logon (``MsgSeqNum too low``); a venue that refuses ours as too low kept
-numbers this process does not have (the desk restarted: its store is in memory). Either way the
+numbers this process does not have (the desk restarted without ``PathEndpoint.store_path``: its
+store was in memory; with one, a FileStore in QuickFIX's FileStorePath layout, it resumes its
+numbers and the venue resends what it missed). Either way the
 manager asks for a reset on the next attempt (``sequence reset`` in ``events``). Either way the gateway then reconciles every order
 working there with OrderStatusRequests before new flow goes out: that covers what resend cannot
 give (an order the restarted venue no longer knows is ended Canceled, its shares go back to the
