@@ -100,6 +100,14 @@ def fast_path_for(gw, session):
     return ClientFastPath(gw, session)
 
 
+def keep_rest(session, data: bytes, pos: int) -> None:
+    """Raising out of a fast path's ``on_read``: the frames after the failing one go to the session's
+    parser, where the Python path leaves them when a message's handling raises (the next read polls
+    them), so none is lost to a sequence gap."""
+    if pos < len(data):
+        session.parser.feed(data[pos:] if pos else data)
+
+
 class ClientFastPath:
     """One client session's fast path: the C ``FastPath`` and the booking of its records."""
 
@@ -198,6 +206,9 @@ class ClientFastPath:
                 if pos >= len(data):
                     reason = None
                     break
+        except BaseException:
+            keep_rest(s, data, pos)
+            raise
         finally:
             if handled:
                 self.orders += handled
@@ -206,6 +217,7 @@ class ClientFastPath:
                 s.messages_in += handled
                 s._tokens, s._tokens_at = tokens - handled, now
         if isinstance(reason, BaseException):
+            keep_rest(s, data, pos)
             raise reason
         if pos >= len(data):
             return None

@@ -112,7 +112,7 @@ class OrderGateway(VenueReports):
         self._ouch_refs: dict[int, int] = {}         # OUCH UserRefNum -> order id (an Enter's is the id)
         self.counts = {"received": 0, "accepted": 0, "rejected": 0, "filled": 0, "fills": 0, "canceled": 0,
                        "replaced": 0, "cancel_rejects": 0, "busts": 0, "illegal": 0, "unknown_venue_reports": 0,
-                       "duplicate_reports": 0, "reconciled_fills": 0}
+                       "unknown_order_fills": 0, "duplicate_reports": 0, "reconciled_fills": 0}
         self.rejects_by_reason: dict[str, int] = {}
         self.client_app = ClientApp(self)
         self.venue_app = VenueApp(self)

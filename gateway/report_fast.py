@@ -34,6 +34,7 @@ from .fix.message import ShapedMessage
 from .fix import tags as T
 from .fix.tags import MsgTypes as M
 from .native import native_path
+from .order_fast import keep_rest
 from .order_fast import shape_program
 
 log = logging.getLogger("wirespeed.orders")
@@ -128,10 +129,12 @@ class VenueFastPath:
                     except Exception as exc:        # noqa: BLE001 (raised after the rest are booked)
                         failure = failure or exc
                 if failure is not None:
+                    keep_rest(self.session, data, pos)
                     raise failure
             if reason != "rate" or handled >= budget or step == budget or pos >= len(data):
                 break
         if isinstance(reason, BaseException):
+            keep_rest(self.session, data, pos)
             raise reason
         if pos >= len(data):
             return None

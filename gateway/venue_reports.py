@@ -37,7 +37,16 @@ class VenueReports:
         state = self.orders.get(oid) if oid is not None else None
         if state is None or (link is not None and state.venue != link.name):
             self.counts["unknown_venue_reports"] += 1
-            log.warning("%s: report for unknown order %r ignored", venue, rep["cl_ord_id"])
+            if rep.get("last_qty", 0) > 0:
+                # A fill the gateway cannot attribute (e.g. one resent to a restarted process whose
+                # orders were in memory): shares changed hands, so an operator must see it, not only
+                # a warning. It is in the audit trail ("in") with every field.
+                self.counts["unknown_order_fills"] += 1
+                log.error("%s: FILL for unknown order %r not applied: %s %s @ %s (ExecID %s); reconcile the position",
+                          venue, rep["cl_ord_id"], msg.get(T.Symbol, ""), rep["last_qty"], rep["last_px"],
+                          rep.get("exec_id", ""))
+            else:
+                log.warning("%s: report for unknown order %r ignored", venue, rep["cl_ord_id"])
             return
         self._venue_event(state, rep, venue, t0)
 

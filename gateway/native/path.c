@@ -374,12 +374,8 @@ static int reason_of_type(const char *t, Py_ssize_t n) {
     return R_OTHER;
 }
 
-/* -1 error; 0 frame not taken (*reason set); 1 taken (a record appended); 2 risk reject (record appended) */
-static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
-                     long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
-    const char *d = PyBytes_AS_STRING(data);
-    Py_ssize_t n = PyBytes_GET_SIZE(data);
-    /* MsgType from the header: 8=...|9=...|35=X| */
+/* The header's MsgType (8=...|9=...|35=X|): 1 found (*mtp, *mtlen); 0 not (*reason: partial or shape). */
+static int header_type(const char *d, Py_ssize_t n, Py_ssize_t pos, const char **mtp, Py_ssize_t *mtlen, int *reason) {
     const char *p = d + pos, *lim = d + n;
     const char *s1 = memchr(p, 1, lim - p > 16 ? 16 : lim - p);
     if (s1 == NULL || lim - s1 < 4) { *reason = R_PARTIAL; return 0; }
@@ -393,7 +389,21 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     }
     const char *mt = s2 + 4, *s3 = memchr(mt, 1, lim - mt);
     if (s3 == NULL) { *reason = R_PARTIAL; return 0; }
-    if (!(s3 - mt == 1 && mt[0] == 'D')) { *reason = reason_of_type(mt, s3 - mt); return 0; }
+    *mtp = mt;
+    *mtlen = s3 - mt;
+    return 1;
+}
+
+/* -1 error; 0 frame not taken (*reason set); 1 taken (a record appended); 2 risk reject (record appended) */
+static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
+                     long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
+    const char *d = PyBytes_AS_STRING(data);
+    Py_ssize_t n = PyBytes_GET_SIZE(data);
+    /* MsgType from the header: 8=...|9=...|35=X| */
+    const char *mt;
+    Py_ssize_t mtlen;
+    if (!header_type(d, n, pos, &mt, &mtlen, reason)) return 0;
+    if (!(mtlen == 1 && mt[0] == 'D')) { *reason = reason_of_type(mt, mtlen); return 0; }
 
     PyObject *m = NULL;
     ShapeEntry *e = NULL;
@@ -698,24 +708,6 @@ static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t 
  * the client's ExecutionReport fields (report_fields, an ExecID taken). Python books the rest
  * from the record (report_fast.py: the trail, counts, open notional, the client send, _end). */
 
-static int header_type(const char *d, Py_ssize_t n, Py_ssize_t pos, const char **mtp, Py_ssize_t *mtlen, int *reason) {
-    const char *p = d + pos, *lim = d + n;
-    const char *s1 = memchr(p, 1, lim - p > 16 ? 16 : lim - p);
-    if (s1 == NULL || lim - s1 < 4) { *reason = R_PARTIAL; return 0; }
-    const char *s2 = memchr(s1 + 1, 1, lim - s1 - 1 > 12 ? 12 : lim - s1 - 1);
-    if (s2 == NULL || lim - s2 < 5) { *reason = R_PARTIAL; return 0; }
-    if (memcmp(s2 + 1, "35=", 3) != 0) { *reason = R_SHAPE; return 0; }
-    if (s1[1] == '9' && s1[2] == '=' && s2 - s1 > 3) {     /* a frame cut by the read's end: partial */
-        Py_ssize_t bl = 0;
-        for (const char *q = s1 + 3; q < s2 && bl < (1 << 24); q++) bl = *q >= '0' && *q <= '9' ? bl * 10 + (*q - '0') : (1 << 24);
-        if ((s2 + 1 - d) + bl + 7 > n && bl < (1 << 24)) { *reason = R_PARTIAL; return 0; }
-    }
-    const char *mt = s2 + 4, *s3 = memchr(mt, 1, lim - mt);
-    if (s3 == NULL) { *reason = R_PARTIAL; return 0; }
-    *mtp = mt;
-    *mtlen = s3 - mt;
-    return 1;
-}
 
 /* a long long attribute of obj (-1 error, 0 not one that fits: *fits 0) */
 static int attr_ll(PyObject *obj, PyObject *name, long long *out, int *fits) {

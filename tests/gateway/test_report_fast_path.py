@@ -242,3 +242,33 @@ def test_canceled_for_the_client_s_pending_cancel_is_taken_and_unsolicited_ones_
     by_cl = {m.get(11): m for m in _msgs(result["client"]) if m.msg_type == "8" and m.get(150) == "4"}
     assert by_cl["Q0"].get(41) == "CX0" and by_cl["Q0"].get(14) == "30" and by_cl["Q0"].get(151) == "0"
     assert "unsolicited" in by_cl["CX4"].get(58)
+
+
+def _raise_once_then_more(fast):
+    rig = Rig(fast)
+    own_dictionaries(rig)
+    a, b, c = place(rig, 3, "H")
+    venue_read(rig, vframe(rig, er(a, "0", "0", 100)))
+    venue_read(rig, vframe(rig, er(b, "0", "0", 100)), vframe(rig, er(c, "0", "0", 100)))
+    boom = [True]
+
+    def hook(state):
+        if boom[0]:
+            boom[0] = False
+            raise RuntimeError("hook failed once")
+    rig.gw.on_change = hook
+    with pytest.raises(RuntimeError, match="hook failed once"):
+        venue_read(rig, vframe(rig, er(a, "F", "1", 100, 5, 5)), vframe(rig, er(b, "F", "1", 100, 7, 7)),
+                   vframe(rig, er(c, "F", "1", 100, 9, 9)))
+    venue_read(rig, vframe(rig, er(c, "F", "1", 100, 1, 10)))      # the venue's next read
+    venue = rig.venues["VENUE1"]
+    return (sorted((s.order.cl_ord_id, s.cum_qty) for s in rig.gw.orders.values()), venue.store.next_target_seq,
+            [m.msg_type for m in rig.venue_got()])
+
+
+def test_a_report_whose_booking_raises_keeps_the_rest_of_the_read_as_the_python_path_does():
+    # The reports after the failing one stay in the parser (taken with the next read), not lost to a gap.
+    fast, slow = _raise_once_then_more(True), _raise_once_then_more(False)
+    assert fast == slow
+    states, _, to_venue = fast
+    assert [q for _, q in states] == [5, 7, 10] and "2" not in to_venue        # no ResendRequest

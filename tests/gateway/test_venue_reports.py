@@ -129,7 +129,7 @@ async def test_unknown_ids_illegal_moves_duplicates_and_garbage_leave_other_orde
         await asyncio.sleep(0.1)
         assert len(st.client.reports["G1"]) == 3
         counts = st.gateway.orders.counts
-        assert counts["unknown_venue_reports"] == 2 and counts["duplicate_reports"] == 1 and counts["illegal"] == 2
+        assert counts["unknown_venue_reports"] == 2 and counts["unknown_order_fills"] == 1 and counts["duplicate_reports"] == 1 and counts["illegal"] == 2
         # the sessions are still up and orders still flow
         assert st.gateway.initiator.session.active
         await st.new("G2")
