@@ -16,7 +16,7 @@ spread. Per symbol, over the days:
   executions against opposite sides (a buy hitting the ask after a sell hitting the bid crosses
   the spread).
 
-Each file is written as ``DIR/<symbol>.toml`` and read back through ``SymbolHistory.load`` (the
+Each file is written as ``DIR/SYMBOL.toml`` (the symbol as written) and read back through ``SymbolHistory.load`` (the
 desk's own validation). Bad input raises ``HistoryInputError`` naming the file, the line and the
 field (``msft_orderbook_1.csv:3: ask price 1: 'x' is not an integer``).
 """
@@ -58,9 +58,17 @@ def orderbook_path(message_path: str) -> str:
 def read_half_spreads(path: str, tick_units: float) -> list[float]:
     """(ask1 - bid1) / 2 in ticks for each row of a LOBSTER orderbook file with both sides quoted."""
     out = []
-    with open(path, newline="") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise HistoryInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("ascii").strip()
+            except UnicodeDecodeError as exc:
+                raise HistoryInputError(f"{path}:{lineno}: byte {raw[exc.start]:#04x} at column {exc.start + 1} "
+                                        "is not ASCII (a LOBSTER orderbook file is ASCII CSV)") from None
             if not line:
                 continue
             cols = line.split(",")
@@ -102,6 +110,9 @@ def _read_day(path: str, tick_units: float, symbol: str | None) -> dict[str, _Da
             d.execs.append((m.ts_ns, m.size, px, m.direction))
     except OSError as exc:
         raise HistoryInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:     # (a ValueError, but without the file's name)
+        raise HistoryInputError(f"{path}: not ASCII text ({exc.reason}, byte {exc.object[exc.start]:#04x}): "
+                                "a LOBSTER message file is ASCII CSV") from None
     except ValueError as exc:             # MessageFileError: path:line: field and problem
         raise HistoryInputError(str(exc)) from None
     book = orderbook_path(path)
@@ -163,7 +174,7 @@ def to_toml(h: SymbolHistory) -> str:
 
 
 def write(histories: dict[str, SymbolHistory], out: str | Path) -> dict[str, Path]:
-    """``out/<symbol>.toml`` for each, read back through the desk's own loader."""
+    """``out/SYMBOL.toml`` for each, read back through the desk's own loader."""
     folder = Path(out)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -171,7 +182,7 @@ def write(histories: dict[str, SymbolHistory], out: str | Path) -> dict[str, Pat
         raise HistoryInputError(f"--out {folder}: cannot create the folder: {exc.strerror or exc}") from None
     written = {}
     for sym, h in histories.items():
-        p = folder / f"{sym.lower()}.toml"
+        p = folder / f"{sym}.toml"    # SYMBOL.toml, as docs/control/live.md configures it
         p.write_text(to_toml(h))
         SymbolHistory.load(p, sym)            # what the desk will read, checked now
         written[sym] = p

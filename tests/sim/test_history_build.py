@@ -59,9 +59,9 @@ def test_the_command_writes_files_the_desk_loads(tmp_path, capsys):
     msg = day(tmp_path, "ABC_2026-01-02_34200000_57600000_message_1.csv", DAY1)
     out = tmp_path / "hist"
     assert main(["algo", "history", "--from", f"lobster:{msg}", "--out", str(out)]) == 0
-    loaded = SymbolHistory.load(out / "abc.toml", "ABC")
+    loaded = SymbolHistory.load(out / "ABC.toml", "ABC")
     assert loaded == build([msg])["ABC"]
-    assert "abc.toml: ABC volume 500" in capsys.readouterr().out
+    assert "ABC.toml: ABC volume 500" in capsys.readouterr().out
 
 
 def test_bad_input_names_the_file_line_and_field(tmp_path, capsys):
@@ -79,3 +79,19 @@ def test_bad_input_names_the_file_line_and_field(tmp_path, capsys):
     assert "--from 'parquet:x': must be lobster:PATH or csv:PATH" in capsys.readouterr().err
     assert main(["algo", "history", "--from", f"lobster:{tmp_path / 'none.csv'}", "--out", str(tmp_path)]) == 2
     assert "none.csv: cannot read" in capsys.readouterr().err
+
+
+def test_bytes_that_are_not_ascii_and_an_unreadable_book_name_the_file(tmp_path):
+    msg = day(tmp_path, "ABC_2026-01-02_34200000_57600000_message_1.csv", DAY1)
+    book = tmp_path / "ABC_2026-01-02_34200000_57600000_orderbook_1.csv"
+    book.write_bytes(BOOK1.encode() + b"\xff\xfe,1,2,3\n")
+    with pytest.raises(HistoryInputError, match=r"orderbook_1\.csv:\d+: byte 0xff at column 1 is not ASCII"):
+        build([str(msg)])
+    book.unlink()
+    book.mkdir()                                   # there, but not a file that can be read
+    with pytest.raises(HistoryInputError, match=r"orderbook_1\.csv: cannot read"):
+        build([str(msg)])
+    bad = tmp_path / "XYZ_2026-01-02_34200000_57600000_message_1.csv"
+    bad.write_bytes(DAY1.encode().replace(b"1000200", b"10\xff0200"))
+    with pytest.raises(HistoryInputError, match=r"XYZ_2026-01-02_34200000_57600000_message_1\.csv: not ASCII text"):
+        build([str(bad)])
