@@ -17,6 +17,6 @@ for layer in LAYERS:
 
 # The gateway's native order path (C, CPython API; gateway/native/): built by `make setup`.
 NATIVE = [Extension(f"wirespeed.gateway.native.{name}", [f"gateway/native/{src}"], extra_compile_args=["-O2"])
-          for name, src in (("_risk", "risk.c"), ("_fix", "fix.c"), ("_order", "order.c"), ("_report", "report.c"), ("_path", "path.c"))]
+          for name, src in (("_risk", "risk.c"), ("_fix", "fix.c"), ("_order", "order.c"), ("_report", "report.c"), ("_path", "path.c"), ("_hist", "hist.c"))]
 
 setup(packages=packages, package_dir=package_dir, ext_modules=NATIVE)

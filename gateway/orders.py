@@ -52,6 +52,7 @@ from .risk import RiskBackend
 from .order_apps import ClientApp, VenueApp
 from .order_records import OrderState, VenueLink
 from .session import Session
+from .native.hist import record_many
 from .venue_reports import ORDER_STATUS_REQUEST, VenueReports
 
 log = logging.getLogger("wirespeed.orders")
@@ -703,9 +704,8 @@ class OrderGateway(VenueReports):
     def drain_latency(self) -> LatencyRecorder:
         """Move the buffered hops into their histograms; the recorder. On the hot path a hop is
         one list append: this runs on the timer, and before anything reads the histograms
-        (admin, SIGUSR1, exit). Values are counted per HDR bucket first (``_bucket``) and each
-        bucket recorded once with its count: the histogram is the same as one record per value
-        (every value of a bucket is recorded as that bucket), at a fraction of the Python."""
+        (admin, SIGUSR1, exit). Each hop's values go into its histogram's counts in one C call
+        (``native/hist.py`` ``record_many``): the histogram is the same as one record per value."""
         buf, self._hop_buf = self._hop_buf, []
         stamps, self._hops = self._hops, []
         if not buf and not stamps:
@@ -722,9 +722,7 @@ class OrderGateway(VenueReports):
                 by_hop.setdefault(f"{hop} @{venue}", []).append(ns)
                 by_hop.setdefault(f"{hop} {client}", []).append(ns)
         for hop, values in by_hop.items():
-            record = self.latency.histogram(hop).record_value
-            for value, count in Counter(map(_bucket, values)).items():
-                record(value, count)
+            record_many(self.latency.histogram(hop), values)
         return self.latency
 
     def on_timer(self) -> None:

@@ -196,16 +196,14 @@ def _worker(argv: list[str]) -> int:
 def _c_results(out: str, rtt_file: str) -> dict:
     """The C generator's JSON line, its round trips as an HDR histogram (encoded, as the workers')."""
     from array import array
-    from collections import Counter
 
-    from ..orders import _bucket
+    from ..native.hist import record_many
     result = json.loads(out)
     values = array("Q")
     with open(rtt_file, "rb") as f:
         values.frombytes(f.read())
     hist = HdrHistogram(1, 60_000_000_000, 3)
-    for value, count in Counter(map(_bucket, values)).items():
-        hist.record_value(value, count)
+    record_many(hist, values.tolist())
     result["rtt"] = base64.b64encode(hist.encode()).decode("ascii")
     return result
 

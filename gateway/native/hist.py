@@ -1,0 +1,38 @@
+"""Many latency values into one ``hdrh`` histogram in one call (``_hist.record``, hist.c).
+
+The counts live in the hdrh histogram itself, so percentiles, ``encode``, ``add`` and every
+reader (report, admin table, SIGUSR1, Prometheus, ``wirespeed report``) give exactly the figures
+one ``record_value`` per value gives; the Python fallback (no build, ``WIRESPEED_NATIVE=0``)
+is that loop, and stays the reference the tests compare with.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from . import ENABLED
+
+try:
+    from . import _hist
+except ImportError:
+    _hist = None
+
+_LOWEST, _HIGHEST = 1, 60_000_000_000     # LatencyRecorder's range (wirespeed/latency.py)
+
+
+def record_many(hist, values) -> None:
+    """Record every value of ``values`` (ints, ns; clamped to the recorder's range) into ``hist``."""
+    if not values:
+        return
+    lo = max(_LOWEST, hist.lowest_trackable_value)
+    hi = min(_HIGHEST, hist.highest_trackable_value)
+    if _hist is not None and ENABLED and hist.word_size == 8:
+        n, vmin, vmax = _hist.record(hist.counts, values, hist.unit_magnitude,
+                                     hist.sub_bucket_half_count_magnitude, lo, hi)
+        if n:
+            hist.total_count += n
+            hist.min_value = min(hist.min_value, vmin)
+            hist.max_value = max(hist.max_value, vmax)
+        return
+    record = hist.record_value
+    for value, count in Counter(lo if v < lo else (hi if v > hi else v) for v in values).items():
+        record(value, count)
