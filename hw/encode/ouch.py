@@ -7,17 +7,20 @@ software encoder ``wirespeed.gateway.ouch`` (see its docstring for the byte layo
     cycle t    decision accepted on ``i``; the symbol table's read address is the decision's
     t+1        order held; the table row (name, price scale) out of the block RAM -> ``row``
                (no logic after the RAM's output: its clock-to-out is most of a cycle on ECP5)
-    t+2        price and scale (both registers) into the four 16 x 16 DSPs (``hw/mul.py``);
+    t+2        price and scale (both registers) into the four 16 x 16 DSPs (``hw/mul.py``)
+    t+3        their middle sum and the outer products' concatenation registered;
                beat 0 (length, 'U', 'O', UserRefNum) registered
-    t+3        first beat valid on ``o``  (decision to first byte: FIRST_BYTE = 3 cycles);
-               the partial products' sum -> the product register
-    t+4        beat 2, which carries the price's first bytes, registered from the product
+    t+4        first beat valid on ``o``  (decision to first byte: FIRST_BYTE = 4 cycles);
+               the product registered (one carry chain a stage)
+    t+5        beat 2, which carries the price's first bytes, registered from the product
                beats follow one per cycle, no bubbles within a frame
 
 One frame is in flight at a time (7 beats, then the next order), so the encoder
-sustains one order per 9 cycles (FRAME_CYCLES): a cycle more than before the table's
+sustains one order per 10 cycles (FRAME_CYCLES): two cycles more than before the table's
 output and the multiply were registered (2 cycles to the first byte, one frame per 8,
 69 MHz routed on ECP5: the RAM read ran straight into a combinational 32 x 32 multiply).
+Within ``OrderTx`` (hw/eth) the Ethernet framing takes 13 cycles an OUCH packet, so the
+encoder's 10 do not limit the line rate.
 
 Logic depth (3 LUT levels between registers, ``make hdl``): the computed characters
 (side, time in force, the order id in hex) are registered with the order, the beat is
@@ -32,7 +35,6 @@ from wirespeed.enums import Side, TimeInForce
 from wirespeed.layout import OUCH_SYMBOL, RISK_OUT
 
 from ..logic import kept
-from ..mul import LATENCY as MUL_LATENCY
 from ..mul import Notional
 from .common import encoder_members, hex_digit, symbol_table, table_signature
 
@@ -41,7 +43,8 @@ BEATS = (FRAME_BYTES + 7) // 8
 # The first beat that needs the price product (frame bytes 21..28), and the age (cycles since
 # the order was captured, 0 in the cycle the row leaves the RAM) at which the product is in
 # its register: the row register, then the multiplier's stages.
-_PRICE_BEAT, _PRICE_AGE = 21 // 8, 1 + MUL_LATENCY
+_MUL_STAGES = 3
+_PRICE_BEAT, _PRICE_AGE = 21 // 8, 1 + _MUL_STAGES
 # the age at which beat 0 is registered, so that beat _PRICE_BEAT comes when the product does
 _START_AGE = _PRICE_AGE - _PRICE_BEAT
 #: cycles from a decision's transfer to its frame's first beat on ``o``, and between frames
@@ -102,7 +105,7 @@ class OuchEncoder(wiring.Component):
         m.d.sync += row.eq(rd.data)
         # Price in OUCH units: the multiplier's inputs are registers (cur, row), its partial
         # products and their sum registered in turn.
-        m.submodules.price_mul = mul = Notional()
+        m.submodules.price_mul = mul = Notional(_MUL_STAGES)
         m.d.comb += [mul.qty.eq(cur.o_price), mul.price.eq(row.price_scale), mul.en.eq(1)]
         price = mul.product
 

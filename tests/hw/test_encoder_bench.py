@@ -11,8 +11,8 @@ pytestmark = pytest.mark.hw
 def test_ouch_frames_follow_each_other_with_one_idle_cycle():
     r = measure(OuchEncoder(16), 16, BEATS, frames=6)
     assert r["frames"] == 6 and r["beats"] == BEATS
-    assert (r["first_min"], r["first_max"]) == (FIRST_BYTE, FIRST_BYTE) == (3, 3)
-    assert r["frame_min"] == r["frame_max"] == FRAME_CYCLES == 9
+    assert (r["first_min"], r["first_max"]) == (FIRST_BYTE, FIRST_BYTE) == (4, 4)
+    assert r["frame_min"] == r["frame_max"] == FRAME_CYCLES == 10
 
 
 def test_fix_latency_does_not_depend_on_the_fields():

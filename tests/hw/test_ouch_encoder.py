@@ -74,13 +74,13 @@ def test_frames_are_bit_identical_to_the_software_encoder(idle, backpressure):
         assert got == want, f"beat {k}: got {BEAT.unpack(got)}, want {BEAT.unpack(want)}"
 
 
-def test_first_byte_three_cycles_after_the_decision_and_no_bubbles():
+def test_first_byte_four_cycles_after_the_decision_and_no_bubbles():
     rng = random.Random(9)
     symbols = random_symbols(rng)
     decisions = [{**random_decision(rng, i), "accept": 1} for i in range(20)]
     run = simulate(decisions, symbols)
     firsts = run.out_cycles[::BEATS]
-    assert [f - i for i, f in zip(run.in_cycles, firsts)] == [FIRST_BYTE] * len(decisions) == [3] * len(decisions)
+    assert [f - i for i, f in zip(run.in_cycles, firsts)] == [FIRST_BYTE] * len(decisions) == [4] * len(decisions)
     for start in range(0, len(run.out_cycles), BEATS):
         frame_cycles = run.out_cycles[start:start + BEATS]
         assert frame_cycles == list(range(frame_cycles[0], frame_cycles[0] + BEATS)), "a bubble inside a frame"
