@@ -28,11 +28,18 @@ def encoder_members(component, row_layout, depth, **extra) -> dict:
             "table": In(table_signature(row_layout, depth)), **extra}
 
 
+#: tables up to this depth are asked for in LUT-RAM (yosys's ``ram_style``): yosys maps an ECP5
+#: block RAM without its output register (REGMODE "NOREG" in its techmap), whose 4.26 ns
+#: clock-to-out alone caps a path from it at ~170 MHz (measured: docs/hw/performance.md)
+LUTRAM_DEPTH = 64
+
+
 def symbol_table(m, table, row_layout, depth: int, transparent: bool):
     """The per-symbol table in a memory written from the ``table`` port; returns its read port
     (synchronous). ``transparent``: a read in the cycle its row is written returns the new row
     (a bypass compare in front of the read register); otherwise the row as it was."""
-    m.submodules.symbols = mem = Memory(shape=row_layout, depth=depth, init=[])
+    attrs = {"ram_style": "distributed"} if depth <= LUTRAM_DEPTH else None
+    m.submodules.symbols = mem = Memory(shape=row_layout, depth=depth, init=[], attrs=attrs)
     wr = mem.write_port()
     m.d.comb += [wr.addr.eq(table.addr), wr.data.eq(table.data), wr.en.eq(table.en)]
     return mem.read_port(transparent_for=(wr,) if transparent else ())

@@ -4,15 +4,23 @@ Takes the risk pipeline's output (``RISK_OUT``); accepted orders become 50-byte 
 (7 beats, the last with 2 bytes), rejected ones are dropped. Golden model: the
 software encoder ``wirespeed.gateway.ouch`` (see its docstring for the byte layout).
 
-    cycle t    decision accepted on ``i``; symbol row read (name, price scale)
-    t+1        order and symbol row held; beat 0 (length, 'U', 'O', UserRefNum) registered;
-               price x scale enters the DSP (inputs are these registers) -> M register
-    t+2        first beat valid on ``o``  (decision to first byte: 2 cycles); P register
-    t+3        beat 2, which carries the price's first bytes, registered from P
+    cycle t    decision accepted on ``i``; the symbol table's read address is the decision's
+    t+1        order held; the table row (name, price scale) out of the block RAM -> ``row``
+               (no logic after the RAM's output: its clock-to-out is most of a cycle on ECP5)
+    t+2        price and scale (both registers) into the four 16 x 16 DSPs (``hw/mul.py``)
+    t+3        their middle sum and the outer products' concatenation registered;
+               beat 0 (length, 'U', 'O', UserRefNum) registered
+    t+4        first beat valid on ``o``  (decision to first byte: FIRST_BYTE = 4 cycles);
+               the product registered (one carry chain a stage)
+    t+5        beat 2, which carries the price's first bytes, registered from the product
                beats follow one per cycle, no bubbles within a frame
 
 One frame is in flight at a time (7 beats, then the next order), so the encoder
-sustains one order per 8 cycles: line rate for 50-byte frames at 8 bytes per beat.
+sustains one order per 10 cycles (FRAME_CYCLES): two cycles more than before the table's
+output and the multiply were registered (2 cycles to the first byte, one frame per 8,
+69 MHz routed on ECP5: the RAM read ran straight into a combinational 32 x 32 multiply).
+Within ``OrderTx`` (hw/eth) the Ethernet framing takes 13 cycles an OUCH packet, so the
+encoder's 10 do not limit the line rate.
 
 Logic depth (3 LUT levels between registers, ``make hdl``): the computed characters
 (side, time in force, the order id in hex) are registered with the order, the beat is
@@ -27,13 +35,21 @@ from wirespeed.enums import Side, TimeInForce
 from wirespeed.layout import OUCH_SYMBOL, RISK_OUT
 
 from ..logic import kept
+from ..mul import Notional
 from .common import encoder_members, hex_digit, symbol_table, table_signature
 
 FRAME_BYTES = 50
 BEATS = (FRAME_BYTES + 7) // 8
 # The first beat that needs the price product (frame bytes 21..28), and the age (cycles since
-# the order was captured) at which the product is in the P register.
-_PRICE_BEAT, _PRICE_AGE = 21 // 8, 2
+# the order was captured, 0 in the cycle the row leaves the RAM) at which the product is in
+# its register: the row register, then the multiplier's stages.
+_MUL_STAGES = 3
+_PRICE_BEAT, _PRICE_AGE = 21 // 8, 1 + _MUL_STAGES
+# the age at which beat 0 is registered, so that beat _PRICE_BEAT comes when the product does
+_START_AGE = _PRICE_AGE - _PRICE_BEAT
+#: cycles from a decision's transfer to its frame's first beat on ``o``, and between frames
+FIRST_BYTE = _START_AGE + 2
+FRAME_CYCLES = BEATS + 1 + _START_AGE
 
 
 def _ascii(text: str) -> list:
@@ -84,11 +100,16 @@ class OuchEncoder(wiring.Component):
         with m.Elif(busy & (age != _PRICE_AGE)):
             m.d.sync += age.eq(age + 1)
 
-        # Price in OUCH units on a DSP: inputs registered (cur, the RAM output), then M and P.
-        m_reg, price = Signal(64), Signal(64)
-        m.d.sync += [m_reg.eq(cur.o_price * rd.data.price_scale), price.eq(m_reg)]
+        # The row leaves the block RAM into a register (held while busy, as the read is).
+        row = Signal(OUCH_SYMBOL.layout)
+        m.d.sync += row.eq(rd.data)
+        # Price in OUCH units: the multiplier's inputs are registers (cur, row), its partial
+        # products and their sum registered in turn.
+        m.submodules.price_mul = mul = Notional(_MUL_STAGES)
+        m.d.comb += [mul.qty.eq(cur.o_price), mul.price.eq(row.price_scale), mul.en.eq(1)]
+        price = mul.product
 
-        name = rd.data.name
+        name = row.name
         oid = cur.order_id
         frame = (
             [Const(0, 8), Const(FRAME_BYTES - 2, 8)] + _ascii("U") + _ascii("O") + _be(oid, 4)
@@ -103,7 +124,7 @@ class OuchEncoder(wiring.Component):
             word = word | (Cat(*frame[8 * k:8 * k + 8]) & beat[k].replicate(64))
 
         out_free = ~self.o.valid | self.o.ready
-        ready_to_emit = busy & (beat[:_PRICE_BEAT].any() | (age >= _PRICE_AGE))
+        ready_to_emit = busy & (age >= _START_AGE) & (beat[:_PRICE_BEAT].any() | (age >= _PRICE_AGE))
         with m.If(out_free):
             m.d.sync += self.o.valid.eq(ready_to_emit)
             with m.If(ready_to_emit):

@@ -4,6 +4,7 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
+from wirespeed.hw.encode.ouch import FIRST_BYTE
 from wirespeed.hw.host.driver import HostRingDriver
 from wirespeed.hw.host.ring import HostRing
 from wirespeed.hw.risk.model import LimitEntry
@@ -122,9 +123,9 @@ def test_ring_orders_become_frames_and_completions(latency, backpressure):
         # the card's nanoseconds, at 4 ns a cycle: fetched, decided, first byte out, in that order
         assert T0 < c["t_fetch"] < c["t_decide"] and (c["t_decide"] - c["t_fetch"]) % PERIOD == 0
         if c["accept"]:
-            assert c["t_tx"] >= c["t_decide"] + 2 * PERIOD          # OUCH's first byte: 2 cycles after
+            assert c["t_tx"] >= c["t_decide"] + FIRST_BYTE * PERIOD     # OUCH's first byte: FIRST_BYTE cycles after
             if backpressure == 0:
-                assert c["t_tx"] == c["t_decide"] + 2 * PERIOD
+                assert c["t_tx"] == c["t_decide"] + FIRST_BYTE * PERIOD
         else:
             assert c["t_tx"] == 0
     assert [c["t_decide"] for c in completions] == sorted(c["t_decide"] for c in completions)

@@ -7,7 +7,7 @@ from amaranth.sim import Simulator
 
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.gateway.ouch import OuchSymbol, enter_order, soup_unsequenced
-from wirespeed.hw.encode.ouch import BEATS, OuchEncoder
+from wirespeed.hw.encode.ouch import BEATS, FIRST_BYTE, OuchEncoder
 from wirespeed.layout import BEAT, OUCH_SYMBOL, RISK_OUT, beats
 from wirespeed.order import Order
 
@@ -74,13 +74,13 @@ def test_frames_are_bit_identical_to_the_software_encoder(idle, backpressure):
         assert got == want, f"beat {k}: got {BEAT.unpack(got)}, want {BEAT.unpack(want)}"
 
 
-def test_first_byte_two_cycles_after_the_decision_and_no_bubbles():
+def test_first_byte_four_cycles_after_the_decision_and_no_bubbles():
     rng = random.Random(9)
     symbols = random_symbols(rng)
     decisions = [{**random_decision(rng, i), "accept": 1} for i in range(20)]
     run = simulate(decisions, symbols)
     firsts = run.out_cycles[::BEATS]
-    assert [f - i for i, f in zip(run.in_cycles, firsts)] == [2] * len(decisions)
+    assert [f - i for i, f in zip(run.in_cycles, firsts)] == [FIRST_BYTE] * len(decisions) == [4] * len(decisions)
     for start in range(0, len(run.out_cycles), BEATS):
         frame_cycles = run.out_cycles[start:start + BEATS]
         assert frame_cycles == list(range(frame_cycles[0], frame_cycles[0] + BEATS)), "a bubble inside a frame"
@@ -128,3 +128,50 @@ def test_hold_keeps_the_encoder_from_taking_an_order():
     sim.run()
     assert seen["ready_while_held"] == [0] * 12 and seen["valid_while_held"] == [0] * 12
     assert seen["beats"] == beats(software_frame(d, symbols))
+
+
+@pytest.mark.parametrize("offset", range(-1, 4))
+def test_a_row_rewritten_around_a_frame_changes_only_the_next_frame(offset):
+    """The row's register (``row``, between the block RAM and the multiplier) and the read held
+    while busy: a rewrite of the symbol's row in the cycle before the decision's transfer is in
+    its frame; one at the transfer (read-first) or at any cycle of the frame in flight is not,
+    and the next order on the symbol sees it."""
+    rng = random.Random(11 + offset)
+    symbols = random_symbols(rng)
+    d1 = {**random_decision(rng, 1), "accept": 1}
+    d2 = {**random_decision(rng, 2), "accept": 1, "o_symbol": d1["o_symbol"]}
+    new = dict(symbols)
+    new[d1["o_symbol"]] = OuchSymbol("NEW.ROW", (1 << 31) - 1 - symbols[d1["o_symbol"]].price_scale)
+    dut = OuchEncoder(DEPTH)
+    out: list[int] = []
+
+    async def bench(ctx):
+        await load_table(ctx, dut, rows(symbols))
+        ctx.set(dut.o.ready, 1)
+        pending = [RISK_OUT.pack(d1), RISK_OUT.pack(d2)]
+        start = 1 if offset < 0 else 0          # offset -1: the write, then the decision
+        taken_at = None
+        for cycle in range(60):
+            ctx.set(dut.i.valid, int(bool(pending) and cycle >= start))
+            if pending:
+                ctx.set(dut.i.payload.as_value(), pending[0])
+            write = (offset < 0 and cycle == 0) or (taken_at is not None and cycle == taken_at + offset)
+            ctx.set(dut.table.en, int(write))
+            ctx.set(dut.table.addr, d1["o_symbol"])
+            ctx.set(dut.table.data.as_value(), table_row(new[d1["o_symbol"]]))
+            if ctx.get(dut.o.valid):
+                out.append(ctx.get(dut.o.payload.as_value()))
+            took = ctx.get(dut.i.valid) and ctx.get(dut.i.ready)
+            if took and taken_at is None:
+                taken_at = cycle
+                ctx.set(dut.table.en, int(offset == 0))   # at the transfer itself
+            await ctx.tick()
+            if took:
+                pending.pop(0)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    first = symbols if offset >= 0 else new
+    assert out == beats(software_frame(d1, first)) + beats(software_frame(d2, new))

@@ -4,6 +4,7 @@ import random
 import pytest
 
 from wirespeed.gateway.ouch import soup_unsequenced, enter_order
+from wirespeed.hw.encode.ouch import FIRST_BYTE
 from wirespeed.hw.vsim.encoder import VerilatedOuchEncoder
 from wirespeed.order import Order
 from wirespeed.enums import OrdType, Side, TimeInForce
@@ -24,7 +25,7 @@ def test_frames_equal_the_software_encoder():
         order = Order(d["order_id"], "", d["o_session"], d["o_symbol"], Side(d["o_side"]), OrdType(d["o_ord_type"]),
                       TimeInForce(d["o_tif"]), d["o_qty"], d["o_price"], cl_ord_key=d["o_cl_ord_key"])
         assert enc.encode(order) == soup_unsequenced(enter_order(order, symbols[d["o_symbol"]])), i
-    assert enc.last_cycles == 2 + 6             # first beat 2 cycles after the decision, 7 beats
+    assert enc.last_cycles == FIRST_BYTE + 6    # first beat FIRST_BYTE cycles after the decision, 7 beats
 
 
 def test_bad_orders_are_refused_with_the_field():
