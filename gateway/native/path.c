@@ -394,6 +394,36 @@ static int header_type(const char *d, Py_ssize_t n, Py_ssize_t pos, const char *
     return 1;
 }
 
+/* MsgSeqNum (at most 18 digits) is the expected one: 1; 0 not (*reason R_SEQ). */
+static int expected_seq(const char *d, const Span *g, long long expected, long long *seq, int *reason) {
+    long long v = 0;
+    if (g[G_SEQ].a < 0 || g[G_SEQ].b - g[G_SEQ].a > 18) { *reason = R_SEQ; return 0; }
+    for (Py_ssize_t i = g[G_SEQ].a; i < g[G_SEQ].b; i++) v = v * 10 + (d[i] - '0');
+    *seq = v;
+    if (v != expected) { *reason = R_SEQ; return 0; }
+    return 1;
+}
+
+/* The parser fast path's frame check, shared by both sides: the size bound, BodyLength and
+ * CheckSum (_fix.frame_ok), then PossDupFlag. -1 error; 0 not taken (*reason set); 1 passed. */
+static int frame_check(FastPath *self, PyObject *data, const char *d, const Span *g, Py_ssize_t pos,
+                       Py_ssize_t end, int for_app, int *reason) {
+    if (g[G_BODYLEN].a < 0 || end - pos > self->max_bytes) { *reason = R_FRAME; return 0; }
+    long long bl = 0;
+    for (Py_ssize_t i = g[G_BODYLEN].a; i < g[G_BODYLEN].b; i++) bl = bl * 10 + (d[i] - '0');
+    PyObject *a[5] = {data, PyLong_FromSsize_t(pos), PyLong_FromSsize_t(end),
+                      PyLong_FromSsize_t(g[G_BODYLEN].b + 1), PyLong_FromLongLong(bl)};
+    PyObject *okv = NULL;
+    if (a[1] && a[2] && a[3] && a[4]) okv = PyObject_Vectorcall(self->frame_ok, a, 5, NULL);
+    for (int i = 1; i < 5; i++) Py_XDECREF(a[i]);
+    if (okv == NULL) return -1;
+    int ok = okv == Py_True;
+    Py_DECREF(okv);
+    if (!ok) { *reason = R_FRAME; return 0; }
+    if (!for_app) { *reason = R_POSS_DUP; return 0; }
+    return 1;
+}
+
 /* -1 error; 0 frame not taken (*reason set); 1 taken (a record appended); 2 risk reject (record appended) */
 static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
@@ -416,7 +446,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     Py_ssize_t end_of_frame = pos;
     long long seq = 0;
     int64_t t0 = 0;
-    PyObject *regs = NULL, *okv = NULL, *symname = NULL, *sym = NULL, *cl = NULL, *side = NULL, *otype = NULL,
+    PyObject *regs = NULL, *symname = NULL, *sym = NULL, *cl = NULL, *side = NULL, *otype = NULL,
              *tif = NULL, *qty = NULL, *price = NULL, *got = NULL, *venue = NULL, *slot_link_state = NULL,
              *key = NULL, *oid = NULL, *order = NULL, *venue_cl = NULL, *ts = NULL, *values = NULL, *mask = NULL,
              *now = NULL, *rec = NULL, *vseq = NULL, *raw_out = NULL, *tmp = NULL, *raw_in = NULL, *write = NULL,
@@ -431,23 +461,13 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     Py_ssize_t end = whole.b;
     end_of_frame = end;
     /* the frame check of the parser's fast path: BodyLength and CheckSum, and the size bound */
-    if (g[G_BODYLEN].a < 0 || end - pos > self->max_bytes) { *reason = R_FRAME; rc = 0; goto done; }
     {
-        long long bl = 0;
-        for (Py_ssize_t i = g[G_BODYLEN].a; i < g[G_BODYLEN].b; i++) bl = bl * 10 + (d[i] - '0');
-        PyObject *a[5] = {data, PyLong_FromSsize_t(pos), PyLong_FromSsize_t(end),
-                          PyLong_FromSsize_t(g[G_BODYLEN].b + 1), PyLong_FromLongLong(bl)};
-        if (a[1] && a[2] && a[3] && a[4]) okv = PyObject_Vectorcall(self->frame_ok, a, 5, NULL);
-        for (int i = 1; i < 5; i++) Py_XDECREF(a[i]);
-        if (okv == NULL) goto done;
-        if (okv != Py_True) { *reason = R_FRAME; rc = 0; goto done; }
+        int fc = frame_check(self, data, d, g, pos, end, e->for_app, reason);
+        if (fc <= 0) { rc = fc; goto done; }
     }
-    if (!e->for_app) { *reason = R_POSS_DUP; rc = 0; goto done; }
     if (g[G_STRATEGY].a >= 0) { *reason = R_STRATEGY; rc = 0; goto done; }
     /* the session's fast-path checks: MsgSeqNum, CompIDs, SendingTime */
-    if (g[G_SEQ].a < 0 || g[G_SEQ].b - g[G_SEQ].a > 18) { *reason = R_SEQ; rc = 0; goto done; }
-    for (Py_ssize_t i = g[G_SEQ].a; i < g[G_SEQ].b; i++) seq = seq * 10 + (d[i] - '0');
-    if (seq != seq_expected) { *reason = R_SEQ; rc = 0; goto done; }
+    if (!expected_seq(d, g, seq_expected, &seq, reason)) { rc = 0; goto done; }
     if (!same_bytes(d, g[G_SENDER], self->their_id) || !same_bytes(d, g[G_TARGET], self->our_id)) {
         *reason = R_COMP_ID; rc = 0; goto done;
     }
@@ -643,7 +663,7 @@ done:
         }
         Py_XDECREF(r3);
     }
-    Py_XDECREF(m); Py_XDECREF(regs); Py_XDECREF(okv); Py_XDECREF(symname); Py_XDECREF(sym); Py_XDECREF(cl);
+    Py_XDECREF(m); Py_XDECREF(regs); Py_XDECREF(symname); Py_XDECREF(sym); Py_XDECREF(cl);
     Py_XDECREF(side); Py_XDECREF(otype); Py_XDECREF(tif); Py_XDECREF(qty); Py_XDECREF(price); Py_XDECREF(got);
     Py_XDECREF(venue); Py_XDECREF(slot_link_state); Py_XDECREF(key); Py_XDECREF(oid); Py_XDECREF(order);
     Py_XDECREF(venue_cl); Py_XDECREF(ts); Py_XDECREF(values); Py_XDECREF(mask); Py_XDECREF(now); Py_XDECREF(rec);
@@ -749,7 +769,7 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
     if (m == NULL) m = Py_NewRef(Py_None);
     int rc = -1;
     long long seq = 0;
-    PyObject *okv = NULL, *cl = NULL, *oid = NULL, *state = NULL, *venue = NULL, *exec_id = NULL, *exec_ids = NULL,
+    PyObject *cl = NULL, *oid = NULL, *state = NULL, *venue = NULL, *exec_id = NULL, *exec_ids = NULL,
              *status = NULL, *order = NULL, *symbol = NULL, *tick = NULL, *pxtext = NULL, *px = NULL, *fields = NULL,
              *raw = NULL, *rec = NULL, *tmp = NULL, *ex = NULL, *client = NULL, *cfg = NULL, *begin = NULL,
              *ocl = NULL, *ooid = NULL, *oside = NULL, *oprice = NULL, *otype = NULL, *pcl = NULL, *cumobj = NULL,
@@ -761,21 +781,11 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         if (grp <= 0) g[k].a = g[k].b = -1; else g[k] = spans[grp];
     }
     Py_ssize_t end = spans[0].b;
-    if (g[G_BODYLEN].a < 0 || end - pos > self->max_bytes) { *reason = R_FRAME; rc = 0; goto done; }
     {
-        long long bl = 0;
-        for (Py_ssize_t i = g[G_BODYLEN].a; i < g[G_BODYLEN].b; i++) bl = bl * 10 + (d[i] - '0');
-        PyObject *a[5] = {data, PyLong_FromSsize_t(pos), PyLong_FromSsize_t(end),
-                          PyLong_FromSsize_t(g[G_BODYLEN].b + 1), PyLong_FromLongLong(bl)};
-        if (a[1] && a[2] && a[3] && a[4]) okv = PyObject_Vectorcall(self->frame_ok, a, 5, NULL);
-        for (int i = 1; i < 5; i++) Py_XDECREF(a[i]);
-        if (okv == NULL) goto done;
-        if (okv != Py_True) { *reason = R_FRAME; rc = 0; goto done; }
+        int fc = frame_check(self, data, d, g, pos, end, e->for_app, reason);
+        if (fc <= 0) { rc = fc; goto done; }
     }
-    if (!e->for_app) { *reason = R_POSS_DUP; rc = 0; goto done; }
-    if (g[G_SEQ].a < 0 || g[G_SEQ].b - g[G_SEQ].a > 18) { *reason = R_SEQ; rc = 0; goto done; }
-    for (Py_ssize_t i = g[G_SEQ].a; i < g[G_SEQ].b; i++) seq = seq * 10 + (d[i] - '0');
-    if (seq != seq_expected) { *reason = R_SEQ; rc = 0; goto done; }
+    if (!expected_seq(d, g, seq_expected, &seq, reason)) { rc = 0; goto done; }
     if (!same_bytes(d, g[G_SENDER], self->their_id) || !same_bytes(d, g[G_TARGET], self->our_id)) {
         *reason = R_COMP_ID; rc = 0; goto done;
     }
@@ -945,7 +955,7 @@ done:
         else PyErr_Restore(type, value, tb);
         Py_XDECREF(r);
     }
-    Py_XDECREF(m); Py_XDECREF(okv); Py_XDECREF(cl); Py_XDECREF(oid); Py_XDECREF(state); Py_XDECREF(venue);
+    Py_XDECREF(m); Py_XDECREF(cl); Py_XDECREF(oid); Py_XDECREF(state); Py_XDECREF(venue);
     Py_XDECREF(exec_id); Py_XDECREF(exec_ids); Py_XDECREF(status); Py_XDECREF(order); Py_XDECREF(symbol);
     Py_XDECREF(tick); Py_XDECREF(pxtext); Py_XDECREF(px); Py_XDECREF(fields); Py_XDECREF(raw); Py_XDECREF(rec);
     Py_XDECREF(tmp); Py_XDECREF(ex); Py_XDECREF(client); Py_XDECREF(cfg); Py_XDECREF(begin); Py_XDECREF(ocl);
