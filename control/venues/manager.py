@@ -168,6 +168,9 @@ class VenueManager:
         try:
             session.store = FileStore(p.store_path, sid, FsyncPolicy.BATCH)
         except StoreError as exc:
+            for store in self._stores:   # (the stores already opened: their locks are released)
+                store.close()
+            self._stores.clear()
             raise ValueError(f"venue {self.config.name}: paths.{p.name}.store_path: {exc}") from None
         self._stores.append(session.store)
 

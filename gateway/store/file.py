@@ -18,15 +18,26 @@ the event loop: each store has a writer thread that runs ``fdatasync`` (which
 writes back the pages dirtied through the maps, and releases the GIL); under
 ``always`` the session holds a message back until the thread reports it durable
 (``sync``), so one session's fsync delays its own reply, not the other sessions.
-On open, a torn trailing record (or the zero tail) is cut off, and the next
-numbers are taken as the larger of ``seqnums`` and what the message log proves
-(a message sent as seq N means the next is N+1; a message sent in reply to
-inbound seq K means K was processed).
+On open, a torn trailing record (or the zero tail) is cut off (a torn record with
+a WARNING), and the next numbers are taken as the larger of ``seqnums`` and what
+the message log proves (a message sent as seq N means the next is N+1; a message
+sent in reply to inbound seq K means K was processed). Anything else that does not
+parse (an unreadable ``seqnums``, a bad record with more data after it) is a
+``StoreError`` naming the file and byte offset, and nothing is cut: that is
+corruption, not a crash, and silently dropping the rest would lose sent messages.
+The log is indexed by streaming reads (a window of ``_READ`` bytes), not read whole.
+
+- ``lock`` — an exclusive ``flock`` held for the store's life: a second store on the
+  same folder (another desk, a restarted process while the old one still drains)
+  is a ``StoreError`` instead of two writers corrupting each other's numbers and
+  log. The kernel drops the lock when the process dies, however it dies.
 """
 from __future__ import annotations
 
 import asyncio
 import enum
+import fcntl
+import logging
 import mmap
 import os
 import sys
@@ -35,6 +46,7 @@ import time
 from array import array
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 
 class FsyncPolicy(str, enum.Enum):
     NONE = "none"
@@ -49,6 +61,8 @@ _MADV_POPULATE_WRITE = 23     # Linux 5.14+ (not in the mmap module's constants)
 _SWITCH_INTERVAL = 0.0002      # seconds: how long the writer thread may wait for the GIL
 _MAX_DIGITS = 18                # sequence numbers the session accepts (session.MAX_SEQ)
 _MAX_GAP = 1 << 20             # a jump in sender numbers wider than this starts the index afresh
+_MAX_HEADER = 3 * (_MAX_DIGITS + 1) + 3   # a record header's longest form, with its newline
+_READ = 1 << 20                 # the log is indexed through a window this large (not read whole)
 
 
 class StoreError(Exception):
@@ -76,15 +90,34 @@ class FileStore:
         self._dirty = False
         self.next_sender_seq = self.next_target_seq = 1
         self.creation_time = time.time()
-        self._msg_fd = self._seq_fd = -1
+        self._msg_fd = self._seq_fd = self._lock_fd = -1
+        self._mm = None
         try:
+            self._lock()      # before anything is read or cut: the files may be another store's
             self._open()
-        except OSError as exc:
-            for fd in (self._msg_fd, self._seq_fd):
+        except BaseException as exc:
+            for fd in (self._msg_fd, self._seq_fd, self._lock_fd):
                 if fd >= 0:
-                    os.close(fd)
+                    os.close(fd)   # (closing the lock's descriptor releases the lock)
+            if not isinstance(exc, OSError):
+                raise
             where = exc.filename or self.dir
             raise StoreError(f"{where}: cannot open the session store: {exc.strerror or exc}") from None
+
+    def _lock(self) -> None:
+        path = self.dir / "lock"
+        self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self._lock_fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+            raise StoreError(f"{self.dir}: another process (pid {holder or '?'}) holds this store "
+                             f"(its {path.name} file is locked): two stores on one folder would "
+                             f"corrupt each other's numbers and messages") from None
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, b"%d\n" % os.getpid(), 0)   # who holds it, for the error above
 
     # -- open / recover ------------------------------------------------------------
     def _open(self) -> None:
@@ -128,37 +161,70 @@ class FileStore:
             pass
 
     def _read_seqnums(self) -> tuple[int, int]:
-        data = os.pread(self._seq_fd, 64, 0).split()
-        if len(data) >= 2 and data[0].isdigit() and data[1].isdigit():
+        raw = os.pread(self._seq_fd, 64, 0)
+        if not raw.strip(b"\0"):
+            # Empty, or allocated but never written (a crash while the store was first opened):
+            # nothing was recorded, and the log still proves what was sent and answered.
+            return 1, 1
+        data = raw.split()
+        if len(data) == 2 and data[0].isdigit() and data[1].isdigit() and raw.endswith(b"\n"):
             # (A next number may be one past the largest sequence number: one digit more.)
             if max(len(data[0].lstrip(b"0")), len(data[1].lstrip(b"0"))) > _MAX_DIGITS + 1:
                 raise StoreError(f"{self.dir / 'seqnums'}: sequence number out of range "
                                  f"(over {_MAX_DIGITS + 1} digits)")
             return int(data[0]), int(data[1])
-        return 1, 1
+        # Written in place with a fixed width, so never torn into non-digits: this is corruption,
+        # and guessing 1 would make the session ask for (or skip) numbers the venue disagrees on.
+        bad = next((i for i, b in enumerate(raw) if b not in b"0123456789 \n"), 0)
+        raise StoreError(f"{self.dir / 'seqnums'}: unreadable at byte {bad} (want '<next sender> "
+                         f"<next target>\\n', found {raw[:_SEQNUMS_SIZE]!r}): repair or remove the file")
 
     def _load_index(self) -> tuple[int, int]:
-        data = (self.dir / "messages").read_bytes()   # (a crash leaves the zero tail: cut below)
-        pos, good, max_sent, max_reply = 0, 0, 0, 0
-        while pos < len(data):
-            nl = data.find(b"\n", pos)
-            parts = data[pos:nl].split() if nl >= 0 else []
+        path, fd = self.dir / "messages", self._msg_fd
+        size = os.fstat(fd).st_size
+        window = _Window(fd)
+        pos, max_sent, max_reply = 0, 0, 0
+        while pos < size:
+            head = window.read(pos, _MAX_HEADER)
+            nl = head.find(b"\n")
+            parts = head[:nl].split() if nl >= 0 else []
             if len(parts) != 3 or not all(p.isdigit() for p in parts):
+                self._bad_record(path, size, pos, None, "no record header '<seq> <reply_to> <length>'")
                 break
             if max(len(p) for p in parts) > _MAX_DIGITS:
-                raise StoreError(f"{self.dir / 'messages'}: record at byte {pos}: number out of range "
+                raise StoreError(f"{path}: record at byte {pos}: number out of range "
                                  f"(over {_MAX_DIGITS} digits)")
             seq, reply_to, length = map(int, parts)
-            end = nl + 1 + length
-            if end + 1 > len(data) or data[end:end + 1] != b"\n":
-                break  # torn record: the process died mid-write
+            end = pos + nl + 1 + length
+            if end >= size or window.read(end, 1) != b"\n":
+                self._bad_record(path, size, pos, end + 1, f"its {length} bytes are not followed by a newline")
+                break
             self._note(seq, pos)
             max_sent, max_reply = max(max_sent, seq), max(max_reply, reply_to)
-            pos = good = end + 1
-        if good < len(data):
-            os.truncate(self.dir / "messages", good)
-        self._size = good
+            pos = end + 1
+        if pos < size:
+            os.ftruncate(fd, pos)
+        self._size = pos
         return max_sent, max_reply
+
+    def _bad_record(self, path: Path, size: int, pos: int, record_end: int | None, problem: str) -> None:
+        """A record at ``pos`` that does not parse. Returns (the caller cuts the log at ``pos``)
+        if it is what a crash leaves: the zero tail of the mapping, or the last record, copied
+        in part (everything after ``pos`` that is not zero lies within that one record). Anything
+        else is corruption: a StoreError, and the log is left as it is."""
+        data_end = _data_end(self._msg_fd, pos, size)
+        if data_end <= pos:
+            return                                        # only the zero tail: a normal kill -9
+        tail = os.pread(self._msg_fd, min(data_end - pos, _MAX_HEADER), pos)
+        # (The log is grown before a record is copied in, so a torn record lies inside the file:
+        # one claiming to run past its end has a bad length, not a crash behind it.)
+        if (data_end <= record_end <= size) if record_end is not None else \
+                (data_end - pos < _MAX_HEADER and all(b in b"0123456789 " for b in tail)):
+            log.warning("%s: record at byte %d is torn (%s; the process died while writing it): "
+                        "cut %d bytes", path, pos, problem, data_end - pos)
+            return
+        raise StoreError(f"{path}: record at byte {pos}: {problem}, and {data_end - pos} bytes of data "
+                         f"follow it: the log is corrupt (left as it is; repair or remove it)")
 
     # -- the store interface -------------------------------------------------------
     def save_sent(self, seq: int, raw: bytes, reply_to: int = 0) -> None:
@@ -242,16 +308,26 @@ class FileStore:
         """Re-read the sequence numbers and the log from disk (RefreshOnLogon: a hot standby
         takes over a store another process has been writing). Unlike ``close`` it leaves
         the files as they are: the other process's records must survive. What this side
-        saved is made durable here, not left to the writer thread, whose descriptors close."""
-        if self._dirty and self.fsync is not FsyncPolicy.NONE:
-            self._fdatasync()
-        self._mm.close()
-        self._seq_mm.close()
-        for fd in (self._msg_fd, self._seq_fd):
-            os.close(fd)
-        self._mm = None
+        saved is made durable here, not left to the writer thread, whose descriptors close.
+        The other process cannot write while this store is open (the lock): a standby closes
+        its store while it stands by, and ``refresh`` opens it again (StoreError if the other
+        process still holds it)."""
+        if self._mm is None:
+            self._lock()
+        else:
+            if self._dirty and self.fsync is not FsyncPolicy.NONE:
+                self._fdatasync()
+            self._mm.close()
+            self._seq_mm.close()
+            for fd in (self._msg_fd, self._seq_fd):
+                os.close(fd)
+            self._mm = None
         self._starts, self._first, self._dirty = array("q"), 1, False
-        self._open()
+        try:
+            self._open()
+        except OSError as exc:
+            raise StoreError(f"{exc.filename or self.dir}: cannot open the session store: "
+                             f"{exc.strerror or exc}") from None
 
     def close(self) -> None:
         if self._mm is None:
@@ -265,11 +341,12 @@ class FileStore:
         self._mm = None
         self._seq_mm.close()
         os.ftruncate(self._msg_fd, self._size)   # no zero tail on a clean close
-        for fd in (self._msg_fd, self._seq_fd):
+        for fd in (self._msg_fd, self._seq_fd, self._lock_fd):   # the lock goes last
             try:
                 os.close(fd)
             except OSError:
                 pass
+        self._lock_fd = -1
 
     # -- helpers ---------------------------------------------------------------------
     def _note(self, seq: int, start: int) -> None:
@@ -297,6 +374,34 @@ class FileStore:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(text)
         os.replace(tmp, path)
+
+
+def _data_end(fd: int, pos: int, size: int) -> int:
+    """One past the last non-zero byte at or after ``pos`` (``pos`` if there is none): read
+    backwards from the end, through the zero tail, in ``_READ``-byte steps."""
+    end = size
+    while end > pos:
+        start = max(pos, end - _READ)
+        chunk = os.pread(fd, end - start, start).rstrip(b"\0")
+        if chunk:
+            return start + len(chunk)
+        end = start
+    return pos
+
+
+class _Window:
+    """Reads a file through one buffer of ``_READ`` bytes, refilled where the reader goes: the
+    log's index is built with a read per megabyte (or per record larger than that), not a copy
+    of the whole log in memory."""
+
+    def __init__(self, fd: int):
+        self._fd, self._base, self._buf = fd, 0, b""
+
+    def read(self, pos: int, n: int) -> bytes:
+        i = pos - self._base
+        if i < 0 or i + n > len(self._buf):
+            self._base, self._buf, i = pos, os.pread(self._fd, max(n, _READ), pos), 0
+        return self._buf[i:i + n]
 
 
 class _Writer:

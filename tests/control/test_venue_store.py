@@ -99,3 +99,16 @@ def test_a_store_folder_that_cannot_be_made_names_the_key(tmp_path):
         desk(9, str(blocker / "store"))
     with pytest.raises(ValueError, match="store_path: an OUCH path keeps no FIX store"):
         PathEndpoint("XOUC", 9, protocol="ouch", username="u", store_path=str(tmp_path))
+
+
+def test_a_second_desk_on_the_same_store_path_names_the_key_and_the_lock(tmp_path):
+    store = str(tmp_path / "store")
+    first = desk(9, store)
+    with pytest.raises(ValueError, match=r"paths\.XNAS\.store_path: .*FIX\.4\.4-\S+: another process "
+                                         r"\(pid \d+\) holds this store"):
+        desk(9, store)
+    for s in first.managers[0]._stores:                  # (never started: its stores closed by hand)
+        s.close()
+    second = desk(9, store)                              # the lock went with the first desk's stores
+    for s in second.managers[0]._stores:
+        s.close()

@@ -2,6 +2,8 @@
 import datetime as dt
 import socket
 
+import pytest
+
 from wirespeed.clock import fix_timestamp
 from wirespeed.gateway.apps import EchoApp
 from wirespeed.gateway.cfg import parse_cfg
@@ -9,6 +11,7 @@ from wirespeed.gateway.engine import Engine, make_store
 from wirespeed.gateway.fix.encoder import encode_message
 from wirespeed.gateway.fix.parser import FixParser
 from wirespeed.gateway.session import Session
+from wirespeed.gateway.store import StoreError
 
 from .conftest import run_async
 
@@ -90,21 +93,24 @@ def test_reset_on_logout_and_on_disconnect():
 
 
 def test_refresh_on_logon_takes_over_the_store_another_process_wrote(tmp_path):
-    for refresh, expected in (("Y", ["A"]), ("N", ["A", "2"])):
-        extra = f"FileStorePath={tmp_path / refresh}\nRefreshOnLogon={refresh}\n"
-        standby = Wire(extra)   # opened first: it read the store while it was empty
-        standby.session.connection_lost()
-        primary = Wire(extra)
-        primary.logon()
-        primary.send("D", 2, NOS)
-        primary.send("D", 3, [(11, "A2")] + NOS[1:])
-        primary.session.connection_lost()
-        primary.store.close()                          # the primary is gone
-        standby.connect()
-        assert types(standby.logon(4)) == expected, refresh   # N: a gap from its stale numbers
-        if refresh == "Y":
-            assert standby.store.next_sender_seq == 5 and standby.store.next_target_seq == 5
-        standby.store.close()
+    extra = f"FileStorePath={tmp_path}\nRefreshOnLogon=Y\n"
+    standby = Wire(extra)   # opened first: it read the store while it was empty
+    standby.session.connection_lost()
+    with pytest.raises(StoreError, match="another process .* holds this store"):
+        Wire(extra)         # the store's lock: no second writer while the standby has it open
+    standby.store.close()   # so a standby stands by with its store closed (the lock released)
+    primary = Wire(extra)
+    primary.logon()
+    primary.send("D", 2, NOS)
+    primary.send("D", 3, [(11, "A2")] + NOS[1:])
+    primary.session.connection_lost()
+    sent = primary.store.get_sent(1, 4)
+    primary.store.close()                          # the primary is gone
+    standby.connect()
+    assert types(standby.logon(4)) == ["A"]        # RefreshOnLogon opened the store again, read afresh
+    assert standby.store.next_sender_seq == 5 and standby.store.next_target_seq == 5
+    assert standby.store.get_sent(1, 3) == sent and len(sent) == 3   # the primary's messages, resendable
+    standby.store.close()
 
 
 def test_persist_messages_n_answers_resend_requests_with_gap_fills():
