@@ -31,6 +31,7 @@ from ..fix.parser import FixParser
 from ..fix.dictionary import relax_parse_error
 from ..fix.tags import ADMIN_TYPES, VALID_MSG_TYPES, MsgTypes as M, SessionRejectReasons as SRR
 from ..store import MemoryStore
+from ..store.file import StoreError
 from .config import SessionConfig
 
 log = logging.getLogger("wirespeed.session")
@@ -153,8 +154,9 @@ class Session:
         self._connection += 1
         self._tokens, self._tokens_at = self._rate, self._last_recv
         if self.config.role == "initiator":
-            if self.config.refresh_on_logon:
-                self.store.refresh()
+            if self.config.refresh_on_logon and not self._refresh_store():
+                self._close_now()
+                return
             self._new_period_reset()
             reset, self.reset_next_logon = self.config.resets_on_logon or self.reset_next_logon, False
             if reset:
@@ -165,6 +167,26 @@ class Session:
             if self.config.password is not None:
                 fields.append((T.Password, self.config.password))
             self._send_raw(M.LOGON, fields)
+
+    def _refresh_store(self) -> bool:
+        """RefreshOnLogon's re-read of the store. A store another process holds, or whose files are
+        corrupt, refuses the Logon: logged with the store's reason and the connection closed (no
+        Logout: it would be stored in the store that failed), instead of raising out of it."""
+        try:
+            self.store.refresh()
+        except (StoreError, OSError) as exc:
+            log.error("%s: Logon refused: the session store cannot be refreshed: %s", self.name, exc)
+            self.logon_failure = "store"
+            return False
+        return True
+
+    def _close_now(self) -> None:
+        # Nothing is sent (no store to number it in); the transport's connection_lost follows.
+        self.last_error = "session store unavailable"
+        close = self._close
+        self._write = None
+        if close is not None:
+            close()
 
     def connection_lost(self) -> None:
         if self.config.reset_on_disconnect or (self._logged_out and self.config.reset_on_logout):
@@ -672,8 +694,10 @@ class Session:
         reset = msg.get(T.ResetSeqNumFlag) == "Y"
         seq = msg.seq_num or 0
         if self.config.role == "acceptor":
-            if self.config.refresh_on_logon:
-                self.store.refresh()   # RefreshOnLogon: another process may have moved the store on
+            # RefreshOnLogon: another process may have moved the store on
+            if self.config.refresh_on_logon and not self._refresh_store():
+                self._close_now()      # (no Logout: it would have to be stored in the store that failed)
+                return
             self._new_period_reset()
             if reset or self.config.resets_on_logon:
                 self.store.reset()     # ResetOnLogon=Y: at every Logon, whatever it carries

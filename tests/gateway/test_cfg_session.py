@@ -274,3 +274,17 @@ def test_persist_messages_n_keeps_no_messages_in_memory():
     for seq in range(2, 12):
         w.send("D", seq, [(11, f"A{seq}")] + NOS[1:])
     assert w.store.next_sender_seq == 12 and not w.store._sent   # numbers kept, messages not
+
+
+def test_a_store_that_cannot_be_refreshed_at_logon_refuses_the_logon_not_the_process(tmp_path, caplog):
+    extra = f"FileStorePath={tmp_path}\nRefreshOnLogon=Y\n"
+    w = Wire(extra)
+    w.session.connection_lost()
+    w.store.close()
+    holder = Wire(extra)            # another engine has the store now (its lock)
+    w.connect()
+    answer = w.logon()              # RefreshOnLogon cannot take the store: refused, nothing raised
+    assert answer == [] and w.closed and w.session.last_error == "session store unavailable"
+    assert w.session.logon_failure == "store"
+    assert "another process" in caplog.text and "Logon refused" in caplog.text
+    holder.store.close()
