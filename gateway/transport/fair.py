@@ -55,10 +55,12 @@ class FairReads:
     # backlog"): ``read_since_ns`` is a perf_counter_ns after which the bytes being handled now were
     # sent. A read of BACKLOG_READ bytes or more says the queue was filling faster than we read
     # it (a backlog; the loopback window is 64 KiB until autotuning grows it). Its bytes, and those
-    # of every read until BACKLOG_QUIET_NS passes without such a read (the sender's own buffer
-    # drains behind them), were sent after the queue was last seen empty: the last short read of
-    # the quiet time before. Otherwise a short read's bytes arrived since the last read of the
-    # connection, i.e. about now: its own recv_ns. A compare and two stores a read, no syscall.
+    # of every short read after it until as long as the backlog had lasted (at least
+    # BACKLOG_QUIET_NS) passes without another, were sent after the queue was last seen quiet:
+    # the last short read before the backlog. (The tail: most of a backlog waits in the sender's
+    # send buffer, and its last bytes, as old as the backlog, come in short reads.) Otherwise a
+    # short read's bytes arrived since the connection's last read, i.e. about now: its own
+    # recv_ns. Two compares and two stores a read, no system call.
     read_since_ns = 0       # for the bytes handed to ``_handle`` now (0: not known)
     _empty_ns = 0           # the perf_counter_ns of the last read with the queue quiet
     _long_ns = 0            # the perf_counter_ns of the last backlog read
@@ -71,8 +73,9 @@ class FairReads:
         recv_ns = time.perf_counter_ns()
         if len(data) >= BACKLOG_READ:
             since, self._long_ns = self._empty_ns, recv_ns
-        elif recv_ns - self._long_ns < BACKLOG_QUIET_NS:
-            since = self._empty_ns
+        elif (recv_ns - self._long_ns < BACKLOG_QUIET_NS
+              or recv_ns - self._long_ns < self._long_ns - self._empty_ns):
+            since = self._empty_ns      # the backlog's tail (see ``read_since_ns``)
         else:
             since = self._empty_ns = recv_ns
         if self._held:      # (a transport that read on while paused: behind the rest, in order)

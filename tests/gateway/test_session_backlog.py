@@ -121,6 +121,15 @@ def test_read_since_tracks_the_queue():
     r._long_ns -= BACKLOG_QUIET_NS               # ... and once the backlog is over: its own time again
     r.data_received(b"x" * 100)
     assert r.seen[-1][1] == r.seen[-1][0] > quiet_ns
+    # A backlog of 100 s (quiet 105 s ago, the last backlog read 5 s ago): its tail, still coming
+    # in short reads from the sender's buffer, keeps the credit for as long as the backlog lasted.
+    now = time.perf_counter_ns()
+    r._empty_ns, r._long_ns = now - 105 * S, now - 5 * S
+    r.data_received(b"x" * 100)
+    assert r.seen[-1][1] == now - 105 * S
+    r._long_ns = now - 101 * S                    # ... and not longer
+    r.data_received(b"x" * 100)
+    assert r.seen[-1][1] == r.seen[-1][0]
 
 
 def _client(port: int, go: threading.Event, result: dict, n: int, chunk: int) -> None:
