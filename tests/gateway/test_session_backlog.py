@@ -167,7 +167,7 @@ def _client(port: int, go: threading.Event, result: dict, n: int, chunk: int) ->
         sock.close()
 
 
-async def _held_gateway(credit: str, n: int = 2000, hold_s: float = 2.2) -> tuple[list, int]:
+async def _held_gateway(credit: str, n: int = 800, hold_s: float = 2.2) -> tuple[list, int]:
     """The gateway's loop held ``hold_s`` (its own backlog) while a client sends, MaxLatency=1:
     the answers and the session's backlog credits."""
     async with CfgEngine(acceptor_cfg(MaxLatency=1, SendingTimeBacklogCredit=credit)) as eng:
@@ -189,8 +189,8 @@ async def _held_gateway(credit: str, n: int = 2000, hold_s: float = 2.2) -> tupl
 async def test_orders_backlogged_past_the_window_are_each_answered_once():
     answers, credits = await _held_gateway("Y")
     assert credits > 0        # (late: the window was passed, and the backlog accounted for it)
-    assert [m.msg_type for m in answers] == ["D"] * 2000
-    assert [m[T.ClOrdID] for m in answers] == [f"O{j}" for j in range(2000)]
+    assert [m.msg_type for m in answers] == ["D"] * 800
+    assert [m[T.ClOrdID] for m in answers] == [f"O{j}" for j in range(800)]
 
 
 @run_async
@@ -198,5 +198,24 @@ async def test_the_same_backlog_without_the_credit_logs_out():
     answers, credits = await _held_gateway("N")
     assert credits == 0
     kinds = [m.msg_type for m in answers]
-    assert "5" in kinds and "3" in kinds and len(answers) < 2000
+    assert "5" in kinds and "3" in kinds and len(answers) < 800
     assert next(m for m in answers if m.msg_type == "3")[T.SessionRejectReason] == "10"
+
+
+@pytest.mark.parametrize("since_s, credited", [(None, False), (300, True)])
+def test_the_native_client_path_leaves_a_late_order_to_the_backlog_check(monkeypatch, since_s, credited):
+    from wirespeed.gateway import native
+    if native._path is None or native._risk is None:
+        pytest.skip("gateway/native not built")
+    from . import test_fast_path as tfp
+    monkeypatch.setattr(tfp, "SENT", fix_timestamp())
+    rig = tfp.Rig(fast=True)
+    assert rig.client.fast is not None
+    rig.client.receiver = receiver = Receiver()
+    receiver.read_since_ns = time.perf_counter_ns() - int((since_s or 0) * S)
+    rig.read(rig.frame("D", tfp.order("a")))            # (the shape learned, as in test_fast_path)
+    rig.read(rig.frame("D", tfp.order("b")), rig.frame("D", tfp.order("late"), sending_time=_stamp(-200)))
+    assert rig.gw.fast_fallbacks["sending_time"] == 1, rig.gw.fast_fallbacks     # path.c checks the window, hands it over
+    assert rig.client.active is credited and rig.client.backlog_credits == int(credited)
+    orders_out = [m for m in rig.venue_got() if m.msg_type == "D"]
+    assert len(orders_out) == 2 + credited and len(rig.gw.orders) == 2 + credited   # sent on, or not
