@@ -60,10 +60,10 @@ class FairReads:
     # the last short read before the backlog. (The tail: most of a backlog waits in the sender's
     # send buffer, and its last bytes, as old as the backlog, come in short reads.) Otherwise a
     # short read's bytes arrived since the connection's last read, i.e. about now: its own
-    # recv_ns. Two compares and two stores a read, no system call.
+    # recv_ns. A compare and two stores a read, no system call.
     read_since_ns = 0       # for the bytes handed to ``_handle`` now (0: not known)
     _empty_ns = 0           # the perf_counter_ns of the last read with the queue quiet
-    _long_ns = 0            # the perf_counter_ns of the last backlog read
+    _tail_ns = 0            # short reads before this perf_counter_ns are a backlog's tail
     _held_since = 0         # ``read_since_ns`` of the held rest
 
     def _cut(self, data, room: int) -> int:
@@ -72,9 +72,9 @@ class FairReads:
     def data_received(self, data: bytes) -> None:
         recv_ns = time.perf_counter_ns()
         if len(data) >= BACKLOG_READ:
-            since, self._long_ns = self._empty_ns, recv_ns
-        elif (recv_ns - self._long_ns < BACKLOG_QUIET_NS
-              or recv_ns - self._long_ns < self._long_ns - self._empty_ns):
+            since = self._empty_ns
+            self._tail_ns = recv_ns + max(BACKLOG_QUIET_NS, recv_ns - since)
+        elif recv_ns < self._tail_ns:
             since = self._empty_ns      # the backlog's tail (see ``read_since_ns``)
         else:
             since = self._empty_ns = recv_ns
@@ -134,7 +134,7 @@ class FairReads:
             self._next.cancel()
             self._next = None
         self._held, self._used = b"", 0     # (an OUCH venue session reconnects as the same protocol)
-        self._long_ns = self.read_since_ns = 0
+        self._tail_ns = self.read_since_ns = 0
         self._empty_ns = time.perf_counter_ns()   # (a new connection's queue: empty)
 
     def _handle(self, data: bytes, recv_ns: int) -> None:   # pragma: no cover - the protocol's

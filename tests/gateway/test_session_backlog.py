@@ -118,16 +118,19 @@ def test_read_since_tracks_the_queue():
     assert r.seen[-1][1] == quiet_ns
     r.data_received(b"x" * 100)                  # its tail (within BACKLOG_QUIET_NS): the same
     assert r.seen[-1][1] == quiet_ns
-    r._long_ns -= BACKLOG_QUIET_NS               # ... and once the backlog is over: its own time again
+    r._tail_ns -= BACKLOG_QUIET_NS               # ... and once the backlog is over: its own time again
     r.data_received(b"x" * 100)
     assert r.seen[-1][1] == r.seen[-1][0] > quiet_ns
-    # A backlog of 100 s (quiet 105 s ago, the last backlog read 5 s ago): its tail, still coming
-    # in short reads from the sender's buffer, keeps the credit for as long as the backlog lasted.
-    now = time.perf_counter_ns()
-    r._empty_ns, r._long_ns = now - 105 * S, now - 5 * S
+    # A backlog of 100 s (quiet 100 s before a backlog read): its tail, still coming in short
+    # reads from the sender's buffer, keeps the credit for as long as the backlog lasted.
+    r._empty_ns -= 100 * S
+    r.data_received(b"x" * BACKLOG_READ)
+    long_ns, empty_ns = r.seen[-1]
+    assert r._tail_ns == long_ns + (long_ns - empty_ns) and long_ns - empty_ns > 100 * S
+    r._tail_ns -= 99 * S                          # 99 s later (a second before the end): the tail
     r.data_received(b"x" * 100)
-    assert r.seen[-1][1] == now - 105 * S
-    r._long_ns = now - 101 * S                    # ... and not longer
+    assert r.seen[-1][1] == empty_ns
+    r._tail_ns -= 2 * S                           # ... and not longer
     r.data_received(b"x" * 100)
     assert r.seen[-1][1] == r.seen[-1][0]
 
