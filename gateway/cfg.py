@@ -142,6 +142,7 @@ KEYS = {
     "MaxLogonsPerMinute": (_posint, 30),       # failed logons per source address; above it: refused
     "Password": (_text, None),                 # acceptor: required in Logon(554); initiator: sent
     "SendingTimeTolerance": (_posint, None),   # seconds; wirespeed's older name of MaxLatency
+    "SendingTimeBacklogCredit": (_yn, True),   # a SendingTime late by our own receive backlog is accepted
     "ReconnectIntervalMax": (_nonneg, None),   # initiator: doubles the delay per failure up to this
     "SocketBusyPoll": (_nonneg, 0),            # SO_BUSY_POLL microseconds (0 = off)
     "CPUAffinity": (_cpus, None),              # pin the engine process to these CPUs
@@ -198,6 +199,7 @@ class SessionSettings:
             # QuickFIX's session settings
             reset_on_logout=self.ResetOnLogout, reset_on_disconnect=self.ResetOnDisconnect,
             refresh_on_logon=self.RefreshOnLogon, check_comp_id=self.CheckCompID, check_latency=self.CheckLatency,
+            backlog_credit=self.SendingTimeBacklogCredit,
             validate_user_defined_fields=self.ValidateUserDefinedFields,
             validate_fields_out_of_order=self.ValidateFieldsOutOfOrder,
             validate_fields_have_values=self.ValidateFieldsHaveValues,

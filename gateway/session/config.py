@@ -31,6 +31,10 @@ class SessionConfig:
     refresh_on_logon: bool = False        # re-read the store from disk at Logon (hot standby)
     check_comp_id: bool = True            # inbound SenderCompID/TargetCompID must match
     check_latency: bool = True            # inbound SendingTime within sending_time_tolerance_s (MaxLatency)
+    # wirespeed's SendingTimeBacklogCredit: a SendingTime late only by the gateway's own receive
+    # backlog (the connection's queue not seen empty since) is accepted back to the time the queue
+    # was last empty, minus the tolerance (docs/gateway/session.md). False: QuickFIX's check alone.
+    backlog_credit: bool = True
     validate_user_defined_fields: bool = False   # check tags >= 5000 against the dictionary too
     validate_fields_out_of_order: bool = True    # header fields after the body: Reject (14)
     validate_fields_have_values: bool = True     # a tag without a value: Reject (4)
@@ -93,6 +97,8 @@ class SessionConfig:
             v = getattr(self, key)
             if not isinstance(v, int) or v <= 0:
                 raise ValueError(f"{key}: must be a positive integer, not {v!r}")
+        if not isinstance(self.backlog_credit, bool):
+            raise ValueError(f"backlog_credit: must be true or false, not {self.backlog_credit!r}")
         if self.max_message_bytes < 256:
             raise ValueError(f"max_message_bytes: must be at least 256, not {self.max_message_bytes!r}")
         self.schedule.check()

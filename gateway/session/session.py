@@ -102,6 +102,10 @@ class Session:
         self._resend_budget = config.max_resends_per_second
         self._paused = False                    # the transport's write buffer is full
         self.call_soon: Callable | None = None  # the event loop's call_soon (set by the transport)
+        # The transport (set by it): its ``read_since_ns`` is the perf_counter_ns after which the
+        # bytes being handled reached the socket (transport/fair.py); None: no backlog credit.
+        self.receiver = None
+        self.backlog_credits = 0                # late SendingTimes accepted as our own backlog
         self._held: list[bytes] = []            # sent messages waiting for their fsync (policy always)
         self._held_synced = 0                   # how many of them the fsync in flight covers
         self._connection = 0                    # counts connections: a late fsync callback of an old one is ignored
@@ -641,14 +645,43 @@ class Session:
         sending_time = msg.get(T.SendingTime)
         poss_dup = msg.get(T.PossDupFlag) == "Y"
         if msg.validated is not None and not poss_dup and sending_time is not None:
-            return self._in_window(sending_time)
+            return self._in_window(sending_time) or self._our_backlog(sending_time)
         try:
             sent = parse_fix_timestamp(sending_time)
         except (TypeError, ValueError):
             return False
         if poss_dup or not self.config.check_latency:
             return True
-        return abs(time.time_ns() - sent) <= self.config.sending_time_tolerance_s * 1_000_000_000
+        if abs(time.time_ns() - sent) <= self.config.sending_time_tolerance_s * 1_000_000_000:
+            return True
+        return self._our_backlog(sending_time)
+
+    def _our_backlog(self, sending_time: str) -> bool:
+        """A SendingTime outside the window that is late only by the gateway's own backlog: the
+        message waited in this connection's receive queue (or in our read buffer) while the queue
+        was not seen empty. Accepted when it is no earlier than the time the queue was last empty
+        (the transport's ``read_since_ns``) minus the tolerance, and not in the future beyond it.
+        Taken only when the window check failed: off the common path. A skewed or stale peer
+        (late while the queue is empty: ``read_since_ns`` is the read's own time) and a SendingTime
+        in the future are refused as without it (docs/gateway/session.md)."""
+        cfg = self.config
+        receiver = self.receiver
+        if not cfg.backlog_credit or not cfg.check_latency or receiver is None:
+            return False
+        since = receiver.read_since_ns
+        if not since:
+            return False
+        try:
+            sent = parse_fix_timestamp(sending_time)
+        except (TypeError, ValueError):
+            return False
+        now = time.time_ns()
+        tol = cfg.sending_time_tolerance_s * 1_000_000_000
+        empty_at = now - (time.perf_counter_ns() - since)    # (the perf stamp on the wall clock)
+        if empty_at - tol <= sent <= now + tol:
+            self.backlog_credits += 1
+            return True
+        return False
 
     def _in_window(self, sending_time: str) -> bool:
         """A SendingTime already proven a well-formed UTCTimestamp (validated) within the

@@ -21,6 +21,9 @@ READ_BUDGET = 1 << 16
 # 8,805 -> 5,799 orders/s). It gets sixteen clients' worth; what it sends is bounded by what the
 # gateway sent it.
 VENUE_READ_BUDGET = 16 * READ_BUDGET
+# A read this long: the socket's queue was filling faster than we read it (see ``read_since_ns``).
+BACKLOG_READ = 1 << 15
+BACKLOG_QUIET_NS = 1_000_000_000   # after the last such read, the backlog is over
 FAIR_READS = os.environ.get("WIRESPEED_FAIR_READS", "1") != "0"
 
 
@@ -48,14 +51,37 @@ class FairReads:
     _used = 0               # bytes handled this loop turn (counted for reads longer than READ_BUDGET)
     _reset = None           # the call_soon handle that zeroes ``_used`` next turn
 
+    # The receive queue's own backlog (docs/gateway/session.md, "SendingTime and the gateway's own
+    # backlog"): ``read_since_ns`` is a perf_counter_ns after which the bytes being handled now were
+    # sent. A read of BACKLOG_READ bytes or more says the queue was filling faster than we read
+    # it (a backlog; the loopback window is 64 KiB until autotuning grows it). Its bytes, and those
+    # of every short read after it until as long as the backlog had lasted (at least
+    # BACKLOG_QUIET_NS) passes without another, were sent after the queue was last seen quiet:
+    # the last short read before the backlog. (The tail: most of a backlog waits in the sender's
+    # send buffer, and its last bytes, as old as the backlog, come in short reads.) Otherwise a
+    # short read's bytes arrived since the connection's last read, i.e. about now: its own
+    # recv_ns. A compare and two stores a read, no system call.
+    read_since_ns = 0       # for the bytes handed to ``_handle`` now (0: not known)
+    _empty_ns = 0           # the perf_counter_ns of the last read with the queue quiet
+    _tail_ns = 0            # short reads before this perf_counter_ns are a backlog's tail
+    _held_since = 0         # ``read_since_ns`` of the held rest
+
     def _cut(self, data, room: int) -> int:
         return room
 
     def data_received(self, data: bytes) -> None:
         recv_ns = time.perf_counter_ns()
+        if len(data) >= BACKLOG_READ:
+            since = self._empty_ns
+            self._tail_ns = recv_ns + max(BACKLOG_QUIET_NS, recv_ns - since)
+        elif recv_ns < self._tail_ns:
+            since = self._empty_ns      # the backlog's tail (see ``read_since_ns``)
+        else:
+            since = self._empty_ns = recv_ns
         if self._held:      # (a transport that read on while paused: behind the rest, in order)
-            self._held += data
+            self._held += data      # (its bytes keep the rest's older ``_held_since``)
             return
+        self.read_since_ns = since
         # A read shorter than READ_BUDGET left the socket empty (libuv reads no more of it this
         # turn; StampedTransport reads once a turn): nothing to count. (The common case: free.)
         if len(data) > READ_BUDGET and FAIR_READS:
@@ -68,7 +94,7 @@ class FairReads:
                 # The room now; the rest on the next turns, the socket not read until it is
                 # handled (pause_reading inside the read callback also ends libuv's reads).
                 cut = self._cut(data, room) if room > 0 else 0
-                data, self._held, self._held_ns = data[:cut], data[cut:], recv_ns
+                data, self._held, self._held_ns, self._held_since = data[:cut], data[cut:], recv_ns, since
                 self.transport.pause_reading()
                 self._next = asyncio.get_running_loop().call_soon(self._next_chunk)
                 if not data:
@@ -97,6 +123,7 @@ class FairReads:
         else:
             chunk, self._held = held, b""
         self._next = asyncio.get_running_loop().call_soon(self._next_chunk)
+        self.read_since_ns = self._held_since
         self._handle(chunk, self._held_ns)     # (stamped when the bytes were read, not now)
 
     def _drop_held(self) -> None:
@@ -107,6 +134,8 @@ class FairReads:
             self._next.cancel()
             self._next = None
         self._held, self._used = b"", 0     # (an OUCH venue session reconnects as the same protocol)
+        self._tail_ns = self.read_since_ns = 0
+        self._empty_ns = time.perf_counter_ns()   # (a new connection's queue: empty)
 
     def _handle(self, data: bytes, recv_ns: int) -> None:   # pragma: no cover - the protocol's
         raise NotImplementedError

@@ -139,7 +139,8 @@ class FixProtocol(FairReads, asyncio.Protocol):
     """
 
     __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close", "_nodelay", "_busy_poll",
-                 "_spinner", "_batcher", "_held", "_held_ns", "_next", "held_turns", "read_budget", "_used", "_reset")
+                 "_spinner", "_batcher", "_held", "_held_ns", "_next", "held_turns", "read_budget", "_used", "_reset",
+                 "read_since_ns", "_empty_ns", "_tail_ns", "_held_since")
 
     def __init__(self, resolve: Callable, on_close: Callable | None = None, nodelay: bool = True,
                  busy_poll_us: int = 0, spinner=None, batcher: WriteBatcher | None = None,
@@ -159,6 +160,8 @@ class FixProtocol(FairReads, asyncio.Protocol):
         self._held, self._held_ns, self._next = b"", 0, None   # a long read's rest, for the next turns
         self._used, self._reset = 0, None     # bytes handled this turn (of long reads); its reset
         self.held_turns = 0        # turns a long read's rest was handed on in (fair reads at work)
+        self.read_since_ns, self._tail_ns, self._held_since = 0, 0, 0   # the receive backlog (fair.py)
+        self._empty_ns = time.perf_counter_ns()
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -177,6 +180,7 @@ class FixProtocol(FairReads, asyncio.Protocol):
             session.connection_made(self.transport.write, self.transport.close)
         # Long jobs (a resend) go on in chunks between other work, and wait while paused.
         session.call_soon = asyncio.get_running_loop().call_soon
+        session.receiver = self    # its read_since_ns: the receive queue's backlog (SendingTime check)
         if self._paused:
             session.pause_writing()
 
