@@ -58,5 +58,7 @@ class LatencyRecorder:
             if not self.count(hop):
                 continue
             p = self.percentiles(hop)
-            lines.append(f"{hop:<28}{p['count']:>9}" + "".join(f"{p[c] / div:>11.2f}" for c in cols))
+            # (a space before each number, so one too wide for its column, seconds of queueing in
+            # microseconds, still reads apart from its neighbour)
+            lines.append(f"{hop:<28} {p['count']:>8}" + "".join(f" {p[c] / div:>10.2f}" for c in cols))
         return "\n".join(lines)
