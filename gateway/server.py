@@ -44,6 +44,14 @@ class VenueEndpoint:
                                          # by ResendRequest), QuickFIX's ResetOnLogon=N
 
 
+
+def _latency_keys(keys: tuple[int, bool, bool] | None) -> dict:
+    if keys is None:
+        return {}
+    max_latency_s, check_latency, backlog_credit = keys
+    return {"sending_time_tolerance_s": max_latency_s, "check_latency": check_latency,
+            "backlog_credit": backlog_credit}
+
 class Gateway:
     """Accepts client FIX sessions on ``config.gateway`` and routes to one or more venues.
 
@@ -60,7 +68,8 @@ class Gateway:
                  routes: dict[str, str] | None = None, audit=None,
                  cancel_on_disconnect: dict[str, float] | None = None,
                  client_rates: dict[str, RateLimit] | None = None, client_credit: dict[str, int] | None = None,
-                 risk=None, transport: TransportConfig | None = None):
+                 risk=None, transport: TransportConfig | None = None,
+                 client_latency: dict[str, tuple[int, bool, bool]] | None = None):
         self.config = config
         self.symbols = symbols or table_from_config(config.symbols)
         self.risk = risk or make_backend(config.risk, self.symbols, sessions=max(len(clients), 1))
@@ -71,9 +80,12 @@ class Gateway:
         self.orders.client_credit.update(client_credit or {})
         gw = config.gateway
         # Client sessions take parent orders too (TargetStrategy + StrategyParametersGrp).
+        # client_latency: comp_id -> (MaxLatency s, CheckLatency, SendingTimeBacklogCredit); else the defaults.
+        latency = client_latency or {}
         sessions = {c: Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=c, role="acceptor",
                                              heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes,
-                                             strategy_parameters=True),
+                                             strategy_parameters=True,
+                                             **_latency_keys(latency.get(c))),
                                self.orders.client_app) for c in clients}
         # One spinner for the loop: a read on any session keeps it polling (transport/spin.py).
         self.transport = t = transport or TransportConfig()

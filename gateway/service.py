@@ -34,6 +34,7 @@ def build_gateway(cfg: ServiceConfig) -> Gateway:
         routes={c.comp_id: c.route for c in cfg.clients if c.route}, audit=audit,
         cancel_on_disconnect={c.comp_id: c.cancel_grace_s for c in cfg.clients if c.cancel_on_disconnect},
         client_rates={c.comp_id: c.rate_limit for c in cfg.clients if c.rate_limit},
+        client_latency={c.comp_id: (c.max_latency_s, c.check_latency, c.backlog_credit) for c in cfg.clients},
         client_credit={c.comp_id: c.credit_limit for c in cfg.clients if c.credit_limit}, transport=cfg.transport)
 
 

@@ -37,10 +37,18 @@ class ClientSessionConfig:
     rate: float = 0.0                    # orders per second (the gateway's throttle); 0 = off
     burst: int = 1
     credit_limit: int = 0                # open notional this client may have out, ticks x shares; 0 = none
+    max_latency_s: int = 120             # QuickFIX MaxLatency: inbound SendingTime within this many seconds
+    check_latency: bool = True           # QuickFIX CheckLatency
+    backlog_credit: bool = True          # SendingTimeBacklogCredit (docs/gateway/session.md)
 
     def __post_init__(self) -> None:
         _comp_id("comp_id", self.comp_id)
         _credit(self.credit_limit)
+        if isinstance(self.max_latency_s, bool) or not isinstance(self.max_latency_s, int) or self.max_latency_s < 1:
+            raise ValueError(f"max_latency_s: must be a whole number of seconds >= 1, not {self.max_latency_s!r}")
+        for key in ("check_latency", "backlog_credit"):
+            if not isinstance(getattr(self, key), bool):
+                raise ValueError(f"{key}: must be true or false, not {getattr(self, key)!r}")
         if self.cancel_grace_s < 0:
             raise ValueError(f"cancel_grace_s: must be >= 0 seconds, not {self.cancel_grace_s!r}")
         _rate(self.rate, self.burst)

@@ -72,6 +72,10 @@ def _ports(out: str) -> dict:
     ('[[clients]]\ncomp_id = "CLIENT1"\n', "clients[2].comp_id: duplicate 'CLIENT1' (also clients[0])"),
     ('[admin]\nport = 70000\n', "admin.port: must be a TCP port 0..65535, not 70000"),
     ('[risk.symbols.TSLA]\nmax_qty = 5\n', None),
+    ('[[clients]]\ncomp_id = "CLIENT3"\nmax_latency_s = 0\n',
+     "clients[2].max_latency_s: must be a whole number of seconds >= 1, not 0"),
+    ('[[clients]]\ncomp_id = "CLIENT3"\nbacklog_credit = "yes"\n',
+     "clients[2].backlog_credit: must be true or false, not 'yes'"),
 ])
 def test_a_bad_config_names_the_key(tmp_path, extra, message):
     path = service_toml(tmp_path, (1, 2), extra=extra)
@@ -226,3 +230,15 @@ async def test_sigterm_applies_cancel_on_disconnect_and_exits_zero(tmp_path):
     await c.stop()
     for v in venues:
         await v.stop()
+
+
+def test_a_client_s_sending_time_keys_reach_its_session(tmp_path):
+    from wirespeed.gateway.service import build_gateway
+    path = service_toml(tmp_path, (1, 2), audit=False, extra=(
+        '[[clients]]\ncomp_id = "CLIENT3"\nmax_latency_s = 10\ncheck_latency = false\nbacklog_credit = false\n'))
+    gw = build_gateway(load_service_config(path))
+    cfg = {c: s.config for c, s in gw.acceptor.sessions.items()}
+    assert (cfg["CLIENT3"].sending_time_tolerance_s, cfg["CLIENT3"].check_latency, cfg["CLIENT3"].backlog_credit) \
+        == (10, False, False)
+    assert (cfg["CLIENT2"].sending_time_tolerance_s, cfg["CLIENT2"].check_latency, cfg["CLIENT2"].backlog_credit) \
+        == (120, True, True)                                         # QuickFIX's MaxLatency default
