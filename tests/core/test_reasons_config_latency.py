@@ -129,3 +129,13 @@ def test_config_files_that_cannot_be_read_name_the_file(tmp_path):
         load_config(tmp_path / "broken.toml")
     with pytest.raises(ConfigError, match=r"missing.toml: config file not found"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_the_latency_table_keeps_numbers_wider_than_their_column_apart():
+    # The sustained-load run's row: 1,200,000 round trips of ~17.3 s (microseconds wider than a column).
+    rec = LatencyRecorder()
+    rec.record("client round trip", 17_314_086_910)
+    rec._hists["client round trip"].record_value(17_314_086_910, 1_199_999)   # (the count at once)
+    row = rec.table().splitlines()[1]
+    fields = row[len("client round trip"):].split()
+    assert fields[0] == "1200000" and len(fields) == 6 and all(float(f) > 17_000_000 for f in fields[1:])
