@@ -2,10 +2,10 @@
 one run (``python -m wirespeed.control.live.bench``).
 
 Per decision that emits one child: the algorithm's decision, the router's split and the live
-context's hand-off (building the NewOrderSingle) are timed as the whole decision (the live
-context's timer firing: ``runner.on_timer`` and the re-arm of the next timer) minus the time
-spent inside ``OrderGateway.on_new_order`` (decode, route, throttles, risk,
-venue encode), which is the gateway's own part and the baseline the ratio is printed against.
+context's hand-off (the child's typed values into the gateway) are timed as the whole decision
+(the live context's timer firing: ``runner.on_timer`` and the re-arm of the next timer) minus
+the time spent inside ``OrderGateway.on_new_order_fields`` (route, throttles, risk, venue
+encode), which is the gateway's own part and the baseline the ratio is printed against.
 The venue session is a sink (no socket), so neither figure contains network time. The loop is
 uvloop's, as the gateway and desk services and the demo run (``--loop asyncio`` for the
 standard library's: its timers are Python objects, a few microseconds more per decision).
@@ -98,13 +98,13 @@ async def run(children: int = 3000, stages: dict | None = None) -> LatencyRecord
     parent = desk.parents[("BENCH", "B1")]
     runner = parent.runner
     inner = [0]
-    real = orders.on_new_order
+    real = orders.on_new_order_fields
 
-    def timed(client, m):
+    def timed(*a):
         t = time.perf_counter_ns()
-        real(client, m)
+        real(*a)
         inner[0] += time.perf_counter_ns() - t
-    orders.on_new_order = timed
+    orders.on_new_order_fields = timed
     rec = LatencyRecorder(("control per child", "gateway per child"))
     ctx = runner.ctx
     spent: dict[str, int] = {}

@@ -28,11 +28,7 @@ from .child_session import ControlSession
 
 log = logging.getLogger("wirespeed.control.live")
 
-_SIDE = {s: s.fix for s in Side}
-_TIF = {t: t.fix for t in TimeInForce}
-_LIMIT, _MARKET = OrdType.LIMIT.fix, OrdType.MARKET.fix
-_CL, _SYM, _SD, _TT, _QTY, _OT, _PX, _TIF_TAG, _DEST = (str(t) for t in (
-    T.ClOrdID, T.Symbol, T.Side, T.TransactTime, T.OrderQty, T.OrdType, T.Price, T.TimeInForce, ExDestination))
+_LIMIT, _MARKET = OrdType.LIMIT, OrdType.MARKET
 
 LastLiquidityInd = 851          # 1 added liquidity (rebate), 2 removed it (fee)
 TERMINAL = frozenset({"4", "8", "C", "3"})   # Canceled, Rejected, Expired, DoneForDay
@@ -68,7 +64,6 @@ class LiveContext:
         # Legs sent smaller than the runner asked (the volatility breaker slowing): the shares cut
         # go back to the algorithm when the leg ends, so none is lost and none goes out at once.
         self._cut: dict[str, int] = {}
-        self._prices: dict[int, str] = {}
 
     # -- ExecutionContext -----------------------------------------------------------------
     def now_ns(self) -> int:
@@ -103,37 +98,18 @@ class LiveContext:
                 asyncio.get_running_loop().call_soon(self._no_path, order)
                 return
         oid = order.order_id
-        # The NewOrderSingle built as the message the gateway reads (its fields by tag text, and
-        # the wire-order tokens), not through FixMessage.from_pairs' generic str() of every pair:
-        # this is on every child's path. The dict and the token list are two literals (cheaper
-        # than pairing the list's slices).
-        ts, q, side, tif = fix_timestamp(), str(qty), _SIDE[order.side], _TIF[order.tif]
-        sym = order.symbol
-        if order.price:
-            px = self._prices.get(order.price) or self._price(order.price)
-            fields = {_CL: oid, _SYM: sym, _SD: side, _TT: ts, _QTY: q, _OT: _LIMIT, _PX: px, _TIF_TAG: tif,
-                      _DEST: dest}
-            flat = [_CL, oid, _SYM, sym, _SD, side, _TT, ts, _QTY, q, _OT, _LIMIT, _PX, px, _TIF_TAG, tif, _DEST, dest]
-        else:
-            fields = {_CL: oid, _SYM: sym, _SD: side, _TT: ts, _QTY: q, _OT: _MARKET, _TIF_TAG: tif, _DEST: dest}
-            flat = [_CL, oid, _SYM, sym, _SD, side, _TT, ts, _QTY, q, _OT, _MARKET, _TIF_TAG, tif, _DEST, dest]
         self.path_of[oid] = dest
         if sel is not None:
             self._sent_wall[oid] = now_ns()      # the order/ack round trip: a sample for the path
         self.sent[oid] = order
         self.open.add(oid)
         self._leg_of[oid] = oid                  # (its ClOrdID at the gateway is its id until a replace)
-        self.orders.on_new_order(self.session, FixMessage(fields, flat))
-
-    def _price(self, ticks: int) -> str:
-        """The FIX price text of ``ticks`` (a child's prices are a few ticks around the touch:
-        kept, up to a bound, rather than formatted for every child)."""
-        text = self._prices.get(ticks)
-        if text is None:
-            if len(self._prices) >= 4096:
-                self._prices.clear()
-            text = self._prices[ticks] = self.symbol.tick.format(ticks)
-        return text
+        # The NewOrderSingle's typed values straight into the gateway's order path (the same
+        # checks, state, trail and venue bytes as the message: OrderGateway.on_new_order_fields),
+        # not a message built here for the gateway to decode back: this is on every child's path.
+        price = order.price
+        self.orders.on_new_order_fields(self.session, oid, order.symbol, order.side, _LIMIT if price else _MARKET,
+                                        order.tif, qty, price, dest)
 
     def _no_path(self, order: VenueOrder, why: str = "") -> None:
         if self.runner is not None:
