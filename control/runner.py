@@ -231,12 +231,15 @@ class ParentRunner:
             self.ctx.replace(leg.order.venue, leg.order.order_id, qty, a.price)
 
     # -- reports in ------------------------------------------------------------------------
-    def on_ack(self, order_id: str, ts_ns: int) -> None:
+    def on_ack(self, order_id: str, ts_ns: int, speed: float = 1.0) -> None:
+        """``speed``: simulated seconds per real second of the context's clock (a live run in
+        accelerated time): the router's venue latency is the real round trip, what it is at
+        speed 1, not the simulated time it spans (the tape keeps that)."""
         leg = self.legs.get(order_id)
         if leg is None:
             return
         lat = ts_ns - leg.sent_ns
-        self.router.stats[leg.order.venue].on_ack(lat)
+        self.router.stats[leg.order.venue].on_ack(lat if speed == 1.0 else lat / speed)
         self.tape.add(AckRecord(ts_ns, order_id, leg.order.venue, lat))
 
     def on_exec(self, order_id: str, qty: int, price: int, fee: float, ts_ns: int) -> None:

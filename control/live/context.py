@@ -225,7 +225,7 @@ class LiveContext:
             sel = self.paths.get(o.venue)
             if sent is not None and sel is not None and self.path_of.get(lid) in sel.paths:
                 sel.on_rtt(self.path_of[lid], now_ns() - sent, now_ns())
-            r.on_ack(lid, now)
+            r.on_ack(lid, now, self.speed)
         elif et == "F":
             qty, px = int(f[T.LastQty]), self.symbol.tick.parse_ticks(f[T.LastPx])
             info, liq = self.fees.get(o.venue), f.get(LastLiquidityInd)
