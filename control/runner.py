@@ -35,6 +35,7 @@ _make = tuple.__new__
 # slot call through the enum: three times a dict read)
 _SIDE_INT = {m: int(m) for m in Side}
 _TIF_INT = {m: int(m) for m in TimeInForce}
+_new_leg = object.__new__
 
 
 @dataclass(slots=True)
@@ -76,6 +77,7 @@ class ParentRunner:
         # ``Tape`` (its ``add`` is that append, one Python frame more a record)
         self._record = self.tape.records.append if type(self.tape) is Tape else self.tape.add
         self.market = algo.market
+        self._scheduled = isinstance(algo, ScheduledAlgorithm)    # (its schedule is sampled at each decision)
         self.children: dict[str, _Child] = {}
         self.legs: dict[str, _Leg] = {}
         self._markouts: deque[tuple[int, str, int, float]] = deque()    # (due, venue, sign, price), in time order
@@ -103,8 +105,11 @@ class ParentRunner:
         if t is None or now_ns < t:
             self._rearm()
             return
+        algo.decided_target = None
         actions = algo.on_timer(now_ns) if algo.started else algo.start(now_ns)
-        self._apply(actions, now_ns)
+        # (the decision's own target for the schedule sample: the same value, computed once)
+        target, algo.decided_target = algo.decided_target, None
+        self._apply(actions, now_ns, target)
         t = self.algo.next_timer_ns            # (``_rearm``: this is every decision's path)
         if t is not None:
             self.ctx.set_timer(t)
@@ -118,6 +123,7 @@ class ParentRunner:
         algo.working, algo._seq = old.working, old._seq
         self._base_filled += old.filled
         self.algo = algo
+        self._scheduled = isinstance(algo, ScheduledAlgorithm)
         actions: list[Action] = [algo._cancel(c) for c in cancel
                                  if c in algo.working and not algo.working[c].cancel_sent]
         if now_ns >= algo.parent.start_ns:
@@ -131,12 +137,19 @@ class ParentRunner:
         if self.algo.next_timer_ns is not None:
             self.ctx.set_timer(self.algo.next_timer_ns)
 
-    def _schedule_sample(self, now_ns: int) -> None:
-        if isinstance(self.algo, ScheduledAlgorithm) and self.algo.started:
-            p = self.algo.parent
+    def _schedule_sample(self, now_ns: int, target: float | None = None) -> None:
+        """What the schedule wanted by ``now_ns`` onto the tape (at each decision that acts);
+        ``target``: the decision's own (``decided_target``), else it is asked for."""
+        algo = self.algo
+        if self._scheduled and algo.started:
+            p = algo.parent
             if p.start_ns <= now_ns < p.end_ns:
-                due = self._base_filled + min(float(p.qty), self.algo.target(now_ns))
-                self._record(_make(ScheduleRecord, (now_ns, p.parent_id, due)))
+                if target is None:
+                    # (``min(float(p.qty), target)`` written out as min decides: the first unless
+                    # the second is smaller; the decision clamps its own the same way)
+                    qty, target = float(p.qty), algo.target(now_ns)
+                    target = target if target < qty else qty
+                self._record(_make(ScheduleRecord, (now_ns, p.parent_id, self._base_filled + target)))
 
     # -- market data -----------------------------------------------------------------------
     def on_market(self, md: MarketData) -> None:
@@ -165,9 +178,9 @@ class ParentRunner:
             self.router.stats[venue].on_markout(sign * (px - mid))   # bought above where it went
 
     # -- actions out -----------------------------------------------------------------------
-    def _apply(self, actions: list[Action], now_ns: int) -> None:
+    def _apply(self, actions: list[Action], now_ns: int, target: float | None = None) -> None:
         if actions:
-            self._schedule_sample(now_ns)
+            self._schedule_sample(now_ns, target)
         for a in actions:
             if isinstance(a, NewChild):
                 ch = _Child(a, a.price)
@@ -203,14 +216,17 @@ class ParentRunner:
         side, tif, child_id, parent_id, algo = a.side, a.tif, a.child_id, a.parent_id, a.algo
         iside, itif = _SIDE_INT[side], _TIF_INT[tif]
         tried, names, legs_of, add, send = ch.tried, ch.legs, self.legs, self._record, self.ctx.send
+        stats = router.stats
         for venue, n, price, reason in legs:
             tried.add(venue)
             lid = f"{child_id}@{venue}#{len(names) + 1}"
             vo = _make(VenueOrder, (lid, venue, symbol, side, n, price, tif, child_id, parent_id, algo))
             names.append(lid)
-            legs_of[lid] = _Leg(vo, now_ns)
+            # (the leg built without its dataclass ``__init__``'s frame: ``_new_leg``)
+            leg = legs_of[lid] = _new_leg(_Leg)
+            leg.order, leg.sent_ns, leg.filled, leg.live = vo, now_ns, 0, True
             routed += n
-            router.on_sent(venue, n)
+            stats[venue].sent += n                      # (``router.on_sent``, without its frame)
             add(_make(ChildRecord, (now_ns, lid, child_id, parent_id, algo, venue, iside, n, price, itif, reason)))
             send(vo)
         ch.unrouted = qty - routed

@@ -122,6 +122,13 @@ class Algorithm:
         self.start_volume = 0
         self._seq = 0
         self._regular_ns: int | None = None      # the next regular decision (ScheduledAlgorithm)
+        # ``schedule_end_ns()``, read at every decision: it depends only on the parent and the
+        # config, both frozen, so it is computed once (ScheduledAlgorithm.on_timer)
+        self._schedule_end: int | None = None
+        # The schedule's target (clamped to the order) the last ``ScheduledAlgorithm.on_timer``
+        # computed, for the runner's schedule sample of that same decision (not computed twice);
+        # the runner takes it and sets it back to None
+        self.decided_target: float | None = None
 
     # -- the interface ----------------------------------------------------------------------
     def start(self, now_ns: int) -> list[Action]:
@@ -254,8 +261,10 @@ class ScheduledAlgorithm(Algorithm):
         # one is smaller, the same value and type; a builtin call each cost more than the test)
         qty = p.qty
         due = self.target(now_ns)
-        target = due if due < float(qty) else float(qty)
-        ahead, cap = target + cfg.ahead_tolerance * qty, self.cap_allowance()
+        target = self.decided_target = due if due < float(qty) else float(qty)
+        # (``cap_allowance()`` is inf without a participation cap: not called then)
+        ahead = target + cfg.ahead_tolerance * qty
+        cap = math.inf if cfg.participation_cap is None else self.cap_allowance()
         upper = ahead if ahead < qty else qty
         if cap < upper:
             upper = cap
@@ -288,7 +297,10 @@ class ScheduledAlgorithm(Algorithm):
         else:
             before = self.due_before(now_ns)
             behind = (before if before < target else target) - filled - crossing
-        late = now_ns >= self.schedule_end_ns()
+        schedule_end = self._schedule_end
+        if schedule_end is None:
+            schedule_end = self._schedule_end = self.schedule_end_ns()
+        late = now_ns >= schedule_end
         if late:
             # mopping up: decide every retry_s, not every interval, so re-priced children that the
             # touch left behind are moved again before the end
