@@ -35,7 +35,7 @@ _make = tuple.__new__
 # slot call through the enum: three times a dict read)
 _SIDE_INT = {m: int(m) for m in Side}
 _TIF_INT = {m: int(m) for m in TimeInForce}
-_new_leg = object.__new__
+_new_leg = object.__new__      # (a slotted record without its __init__'s frame: _route, _apply)
 
 
 @dataclass(slots=True)
@@ -183,7 +183,11 @@ class ParentRunner:
             self._schedule_sample(now_ns, target)
         for a in actions:
             if isinstance(a, NewChild):
-                ch = _Child(a, a.price)
+                # (the child's record built without its ``__init__``'s frame: ``_Child.__init__``'s
+                # fields, set here)
+                ch = _new_leg(_Child)
+                ch.new, ch.price, ch.legs, ch.tried, ch.filled, ch.cancel, ch.unrouted = (
+                    a, a.price, [], set(), 0, False, 0)
                 self.children[a.child_id] = ch
                 self._route(ch, a.qty, now_ns)
             elif isinstance(a, CancelChild):

@@ -125,6 +125,7 @@ class Algorithm:
         # ``schedule_end_ns()``, read at every decision: it depends only on the parent and the
         # config, both frozen, so it is computed once (ScheduledAlgorithm.on_timer)
         self._schedule_end: int | None = None
+        self._lead: int | None = None             # the slice-lead wake's lead in ns (the same: once)
         # The schedule's target (clamped to the order) the last ``ScheduledAlgorithm.on_timer``
         # computed, for the runner's schedule sample of that same decision (not computed twice);
         # the runner takes it and sets it back to None
@@ -246,7 +247,9 @@ class ScheduledAlgorithm(Algorithm):
         # a wake before the next regular decision (an IOC retry, the slice-lead wake) keeps the
         # decision grid; inside the last slice_lead_s before a decision it is the slice-lead check
         # (no slice-lead wake when the decisions come faster than twice the lead)
-        lead = int(cfg.slice_lead_s * NS) if 2 * cfg.slice_lead_s < cfg.decision_s else 0
+        lead = self._lead
+        if lead is None:       # (the config is frozen: computed at the first decision)
+            lead = self._lead = int(cfg.slice_lead_s * NS) if 2 * cfg.slice_lead_s < cfg.decision_s else 0
         regular = self._regular_ns
         early = regular is not None and now_ns < regular
         pre_wake = early and lead > 0 and now_ns >= regular - lead
@@ -295,7 +298,11 @@ class ScheduledAlgorithm(Algorithm):
         if pre_wake:
             behind = target - filled - crossing
         else:
-            before = self.due_before(now_ns)
+            # (``due_before``, without its frame where a subclass keeps the base's)
+            if type(self).due_before is _DUE_BEFORE:
+                before = self.target(now_ns - int(cfg.decision_s * NS))
+            else:
+                before = self.due_before(now_ns)
             behind = (before if before < target else target) - filled - crossing
         schedule_end = self._schedule_end
         if schedule_end is None:
@@ -305,7 +312,8 @@ class ScheduledAlgorithm(Algorithm):
             # mopping up: decide every retry_s, not every interval, so re-priced children that the
             # touch left behind are moved again before the end
             self.next_timer_ns = min(now_ns + int(cfg.retry_s * NS), p.end_ns)
-        urgency = self.urgency(now_ns)
+        # (``urgency()``, without its frame where a subclass keeps the base's: the config's)
+        urgency = cfg.urgency if type(self).urgency is _URGENCY else self.urgency(now_ns)
         if late or behind > cfg.catch_up * p.qty:
             urgency = _CROSS
         # Re-price children that have aged (one step more urgent), or all of them when crossing.
@@ -360,3 +368,8 @@ class ScheduledAlgorithm(Algorithm):
         if w is not None and w.tif == _IOC and done.unfilled > 0 and self.next_timer_ns is not None:
             self.next_timer_ns = min(self.next_timer_ns, done.ts_ns + int(self.config.retry_s * NS))
         return []
+
+
+# The base class's hooks, to tell whether a subclass keeps them (``ScheduledAlgorithm.on_timer``)
+_DUE_BEFORE = ScheduledAlgorithm.due_before
+_URGENCY = ScheduledAlgorithm.urgency

@@ -162,8 +162,9 @@ class Router:
         m = s.quality_memo
         if m is not None and m[0] is c and m[1] == lat and m[2] == sent and m[3] == filled and m[4] == mk:
             return m[5]
-        q = (c.latency_weight * lat / 1e3 + c.fill_weight * (1 - s.fill_rate)
-             + c.markout_weight * max(0.0, mk))
+        # (``s.fill_rate`` written out: a property's frame on every route)
+        q = (c.latency_weight * lat / 1e3 + c.fill_weight * (1 - (filled / sent if sent else 1.0))
+             + c.markout_weight * (mk if mk > 0.0 else 0.0))
         s.quality_memo = (c, lat, sent, filled, mk, q)
         return q
 
