@@ -212,7 +212,7 @@ class ParentRunner:
         if ch.tried:
             legs = router.reroute(a.side, qty, ch.price, books, ch.tried | self._barred, take_only)
         else:
-            legs = router.route(a.side, qty, ch.price, books, exclude=self._barred, take_only=take_only)
+            legs = router.route(a.side, qty, ch.price, books, self._barred, take_only)
         if a.venue is not None:
             legs = [l for l in legs if l.venue == a.venue] or legs
         routed = 0

@@ -36,6 +36,7 @@ _IOC = TimeInForce.IOC
 _DAY = TimeInForce.DAY
 _BUY = Side.BUY
 _make = tuple.__new__
+_new_record = object.__new__
 
 
 def check(cond: bool, reason: str) -> None:
@@ -187,7 +188,10 @@ class Algorithm:
         # being sent as an IOC that cannot fill.
         crossing = urgency is _CROSS and is_marketable(p.side, price, bid, ask)
         tif = _IOC if crossing else _DAY
-        self.working[child_id] = Working(qty, price, now_ns, urgency, tif)
+        # (built without the dataclass ``__init__``'s frame: its fields, defaults included, set here)
+        w = self.working[child_id] = _new_record(Working)
+        w.qty, w.price, w.placed_ns, w.urgency, w.tif = qty, price, now_ns, urgency, tif
+        w.filled, w.cancel_sent = 0, False
         # (``tuple.__new__``: ``NewChild._make``'s construction, without the generated ``__new__``'s frame)
         return _make(NewChild, (child_id, p.parent_id, self.name, p.side, qty, price, tif, urgency, None))
 
