@@ -37,6 +37,7 @@ _DAY = TimeInForce.DAY
 _BUY = Side.BUY
 _make = tuple.__new__
 _new_record = object.__new__
+_floor = math.floor
 
 
 def check(cond: bool, reason: str) -> None:
@@ -278,7 +279,8 @@ class ScheduledAlgorithm(Algorithm):
         # ``committed()`` and ``_crossing()`` in one pass over the working children (this runs
         # at every decision); the crossing part is counted again below if a child is canceled
         committed, crossing = filled, 0
-        for w in self.working.values():
+        working = self.working
+        for w in working.values():
             leaves = w.qty - w.filled
             committed += leaves
             if w.tif == _IOC and not w.cancel_sent:
@@ -321,19 +323,21 @@ class ScheduledAlgorithm(Algorithm):
         if late or behind > cfg.catch_up * p.qty:
             urgency = _CROSS
         # Re-price children that have aged (one step more urgent), or all of them when crossing.
-        max_age = cfg.max_age_s * NS
-        for cid, w in self.working.items():
-            if w.cancel_sent or w.tif == _IOC:
-                continue
-            if urgency is _CROSS or now_ns - w.placed_ns >= max_age:
-                new_u = _CROSS if urgency is _CROSS else w.urgency.more()
-                price = limit_price(p.side, new_u, self.market.best_bid(), self.market.best_ask(), p.limit)
-                if price is not None and new_u is _CROSS:
-                    price = self._reach(price, w.price)
-                if price is not None and price != w.price:
-                    w.price, w.placed_ns, w.urgency = price, now_ns, new_u
-                    actions.append(ReplaceChild(cid, w.qty, price, new_u))
-        deficit = int(math.floor((upper if upper < target else target) - committed + 1e-9))
+        if working:
+            max_age = cfg.max_age_s * NS
+            for cid, w in working.items():
+                if w.cancel_sent or w.tif == _IOC:
+                    continue
+                if urgency is _CROSS or now_ns - w.placed_ns >= max_age:
+                    new_u = _CROSS if urgency is _CROSS else w.urgency.more()
+                    price = limit_price(p.side, new_u, self.market.best_bid(), self.market.best_ask(), p.limit)
+                    if price is not None and new_u is _CROSS:
+                        price = self._reach(price, w.price)
+                    if price is not None and price != w.price:
+                        w.price, w.placed_ns, w.urgency = price, now_ns, new_u
+                        actions.append(ReplaceChild(cid, w.qty, price, new_u))
+        # (``math.floor`` of a float is the int: the ``int()`` around it was a call for nothing)
+        deficit = _floor((upper if upper < target else target) - committed + 1e-9)
         # a deficit of at least half the smallest child is rounded up to one when the ahead
         # tolerance allows: a slice just under min_child is placed now rather than merged into
         # the next (which would leave two slices unfilled at once)
