@@ -500,8 +500,16 @@ def read_trail(directory: str | Path) -> list[dict]:
     settled (a running or crashed gateway's): the trail as it will be (for tests and tools).
     A line a crash cut short is skipped (its record is still in the journal); any other line
     that is not JSON raises ValueError naming the file and line."""
+    return [rec for _, rec in iter_trail(directory)]
+
+
+def iter_trail(directory: str | Path):
+    """``read_trail`` one record at a time, each with where it is (``file:line``, or
+    ``audit.journal:record N``): the day files are read line by line, never whole, so a
+    reader of a long trail (the order path rebuilding its orders, ``order_recovery.py``)
+    holds one line at a time."""
     directory = Path(directory)
-    out = []
+    settled = 0
     for path in _day_files(directory):
         with open(path, "rb") as f:
             for no, line in enumerate(f, 1):
@@ -509,11 +517,14 @@ def read_trail(directory: str | Path) -> list[dict]:
                     break
                 if line.strip():
                     try:
-                        out.append(json.loads(line))
+                        rec = json.loads(line)
                     except ValueError as exc:
                         raise ValueError(f"{path}:{no}: not a JSON line ({exc})") from None
-    settled = out[-1].get("rec", 0) if out else 0
-    frames = _scan(_read(directory / JOURNAL))[0]
-    out += [json.loads(_line(n, t, kind, fields)) for first, records in frames
-            for n, (t, kind, fields) in enumerate(records, first) if n > settled]
-    return out
+                    if isinstance(rec, dict):
+                        settled = rec.get("rec", settled) if isinstance(rec.get("rec"), int) else settled
+                    yield f"{path}:{no}", rec
+    journal = directory / JOURNAL
+    for first, records in _scan(_read(journal))[0]:
+        for n, (t, kind, fields) in enumerate(records, first):
+            if n > settled:
+                yield f"{journal}:record {n}", json.loads(_line(n, t, kind, fields))
