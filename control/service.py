@@ -61,9 +61,26 @@ class DeskService:
         self.managers = [VenueManager(v.manager_config(), orders, breakers=self.breakers, gateway=self.gateway,
                                       market=self.desk.on_market, desk_clock=clock) for v in cfg.venues]
         self.desk.managers = self.managers
+        # A previous run's orders from its audit trail (gateway/order_recovery.py): the venues are
+        # added (the managers' links), nothing is connected yet, so what the venues resend after
+        # the logons finds its orders. The desk's children report to its ControlSession.
+        self.recovered = None
+        if cfg.audit.directory:
+            clients = {**self.gateway.acceptor.sessions, cfg.desk.comp_id: self.desk.session}
+            try:
+                self.recovered = orders.recover_from_trail(cfg.audit.directory, clients)
+            except BaseException:
+                self._release()          # (nothing started: the stores' and the trail's locks go)
+                raise
         self.prober = PathProber(orders, list(self.selectors.values())) if self.selectors else None
         self._ticker: asyncio.Task | None = None
         self.port: int | None = None
+
+    def _release(self) -> None:
+        for m in self.managers:
+            for store in m._stores:
+                store.close()
+        self.gateway.orders.audit.close()
 
     async def start(self) -> int:
         """Venues (sessions logged on, feeds joined), then the client acceptor; returns its port."""
