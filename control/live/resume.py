@@ -27,19 +27,23 @@ For each working parent:
 """
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
 import re
 
 from wirespeed.enums import Side, TimeInForce
+from wirespeed.gateway import order_state as fsm
 
-from ..algorithms import ALGORITHMS
+from ..algorithms import ALGORITHMS, TwapConfig
 from ..algorithms.base import Working
 from ..context import VenueOrder
 from ..marketdata import MarketState
-from ..model import NewChild, ParentOrder, Urgency
+from ..model import ExecutionRefused, NewChild, ParentOrder, Urgency
 from ..routing import Router
 from ..runner import ParentRunner, _Child, _Leg
 from .context import LiveContext
+from .desk import Parent, apply_request
 from .parent_store import ParentStore, StoredParent, request_from
 
 log = logging.getLogger("wirespeed.control.desk")
@@ -54,8 +58,6 @@ def leg_of(cl_ord_id: str) -> str:
 def resume_parents(desk, store: ParentStore, clients: dict) -> list:
     """Rebuild the store's working parents on ``desk`` (frozen); returns them (``start_resumed``
     lets them decide). ``clients``: CompID -> the session a parent's reports go to."""
-    import itertools
-    from .desk import Parent, apply_request
     desk._ids = itertools.count(store.max_id + 1)          # a new parent's id is new to the clients
     gw = desk.orders
     me = desk.session.config.target_comp_id
@@ -72,7 +74,7 @@ def resume_parents(desk, store: ParentStore, clients: dict) -> list:
             log.error("desk store %s: parent %s of client %r not resumed: no such client now", sp.where, sp.id,
                       sp.new["client"])
             continue
-        p = _rebuild(desk, sp, client, by_parent.get(sp.id, []), now, Parent, apply_request)
+        p = _rebuild(desk, sp, client, by_parent.get(sp.id, []), now)
         resumed.append(p)
     if resumed:
         log.warning("desk: %d parents resumed from %s (%s)", len(resumed), store.folder,
@@ -88,7 +90,7 @@ def _venue_of(desk, link: str) -> str:
     return link
 
 
-def _rebuild(desk, sp: StoredParent, client, children: list, now: int, Parent, apply_request):
+def _rebuild(desk, sp: StoredParent, client, children: list, now: int):
     plan, pid = sp.plan, sp.id
     sym = desk.symbols.by_name(plan["symbol"])
     whole = ParentOrder(pid, plan["symbol"], Side(plan["side"]), int(plan["qty"]), int(plan["start"]),
@@ -120,15 +122,24 @@ def _rebuild(desk, sp: StoredParent, client, children: list, now: int, Parent, a
     start = max(whole.start_ns, now)
     rest = ParentOrder(pid, whole.symbol, whole.side, max(left, 1), start,
                        whole.end_ns if not overdue else start + 1, whole.limit)
-    cfg = desk.configs(algo_name, rest)
-    if request is not None:
-        cfg = apply_request(cfg, request)
-    import dataclasses
-    cfg = dataclasses.replace(cfg, seed=sp.new.get("seed") or cfg.seed)
     market = MarketState(whole.symbol)
     for q in desk._books.get(whole.symbol, {}).values():
         market.update(q)
-    algo = ALGORITHMS[algo_name][0](rest, cfg, market)
+    try:
+        cfg = desk.configs(algo_name, rest)
+        if request is not None:
+            cfg = apply_request(cfg, request)
+        cfg = dataclasses.replace(cfg, seed=sp.new.get("seed") or cfg.seed)
+        algo = ALGORITHMS[algo_name][0](rest, cfg, market)
+    except ExecutionRefused as exc:
+        # The rest cannot be planned now (a VWAP profile that expects nothing over what is left,
+        # a config the desk no longer gives): no new decision; its children are canceled once the
+        # venues are up and it ends DoneForDay with what is left, its fills reported.
+        log.error("parent %s: its %s cannot be re-planned on the %d left (%s): its children are canceled and "
+                  "it ends", pid, algo_name, left, exc.reason)
+        cfg = TwapConfig()
+        algo = ALGORITHMS["twap"][0](rest, cfg, market)
+        overdue = True
     ctx = LiveContext(desk.orders, desk.clock, sym, desk.venues, desk.session, paths=desk.paths,
                       breakers=desk.breakers)
     runner = ParentRunner(algo, Router(desk.venues, desk.router_config), ctx)
@@ -139,7 +150,6 @@ def _rebuild(desk, sp: StoredParent, client, children: list, now: int, Parent, a
     ctx.on_fill = lambda o, q, px, ts, p=p: desk._fill(p, o, q, px)
     # 2. the children the gateway still works for it
     urgency = getattr(cfg, "urgency", Urgency.PASSIVE)
-    from wirespeed.gateway import order_state as fsm
     for lid, s in children:
         if s.status not in fsm.WORKING:
             continue
