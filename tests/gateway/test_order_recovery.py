@@ -131,3 +131,82 @@ def test_a_replayed_trail_holds_the_orders_and_the_risk_of_the_run_that_wrote_it
         sent = [m.get(11) for m in b.out("v", "F")]
         assert sent and not set(sent) & {m.get(11) for m in a.out("v", "F") + a.out("v", "G")}
     b.trail.close()
+
+
+class _Wire:
+    """The OUCH session's transport: what it writes, kept."""
+
+    def __init__(self):
+        self.out: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.out.append(data)
+
+
+def _ouch_session(name, symbols):
+    from wirespeed.gateway.ouch_venue import OuchVenueSession
+    s = OuchVenueSession(name, "127.0.0.1", 9, "WSGW", "PW", symbols, lambda *a: None, lambda *a: None, None)
+    s.transport, s.soup.logged_in = _Wire(), True
+    return s
+
+
+def _ouch(kind: str, *f) -> bytes:
+    from wirespeed.gateway.ouch.messages import ACCEPTED, CANCELED, EXECUTED, REPLACED
+    layout = {"A": ACCEPTED, "E": EXECUTED, "U": REPLACED, "C": CANCELED}[kind]
+    return layout.pack(kind.encode(), *f)
+
+
+def test_an_ouch_venues_orders_are_rebuilt_with_their_user_refs_and_matches(tmp_path):
+    import asyncio
+    from wirespeed.gateway.ouch.messages import decode
+
+    async def run():
+        a = _Run(tmp_path / "audit")
+        ouch = _ouch_session("XOUC", a.symbols)
+        a.gw.add_venue("XOUC", ouch)
+        a.gw.routes["CLIENT1"] = "XOUC"
+        a.connect()
+        sym = a.symbols.by_name("MSFT")
+        scale = ouch.scales[sym.index].price_scale
+        px = sym.tick.format(sym.reference_ticks)
+        for k in range(3):
+            a.send("c", "D", [(11, f"O{k}"), (55, "MSFT"), (54, "1"), (60, ts()), (38, 100), (40, "2"), (44, px),
+                              (59, "0")])
+        refs = [s.order.order_id for s in sorted(a.gw.working(), key=lambda s: s.order.cl_ord_id)]
+        price4 = sym.reference_ticks * scale
+        feed = lambda gw, session, raw: gw.on_ouch_message(session, decode(raw))  # noqa: E731
+        for r in refs:
+            feed(a.gw, ouch, _ouch("A", 0, r, b"B", 100, b"MSFT    ", price4, b"0", b"Y", r, b"A", b"N", b"N",
+                                   b"L", b"".ljust(14), 0))
+        feed(a.gw, ouch, _ouch("E", 0, refs[0], 30, price4, b"A", 7, 0))                 # O0: 30 of 100
+        a.send("c", "G", [(41, "O1"), (11, "Q1"), (55, "MSFT"), (54, "1"), (60, ts()), (38, 150), (40, "2"),
+                          (44, px)])
+        new_ref = int(a.gw._lookup_any("CLIENT1", "O1").pending_venue_cl)
+        feed(a.gw, ouch, _ouch("U", 0, refs[1], new_ref, b"B", 150, b"MSFT    ", price4, b"0", b"Y", new_ref, b"A",
+                               b"N", b"N", b"L", b"".ljust(14), 0))                      # O1 replaced: Q1, 150
+        a.send("c", "F", [(41, "O2"), (11, "X2"), (55, "MSFT"), (54, "1"), (60, ts()), (38, 100)])  # O2 cancel pending
+        a.trail.flush()
+        expected = snapshot(a.gw)
+        refs_expected = {s.order.cl_ord_id: (list(s.ouch_refs), s.venue_cl) for s in a.gw.working()}
+        a.trail._release()
+
+        b = _Run(tmp_path / "audit")
+        b_ouch = _ouch_session("XOUC", b.symbols)
+        b.gw.add_venue("XOUC", b_ouch)
+        b.gw.recover_from_trail(tmp_path / "audit", {"CLIENT1": b.client})
+        assert snapshot(b.gw) == expected
+        assert {s.order.cl_ord_id: (list(s.ouch_refs), s.venue_cl) for s in b.gw.working()} == refs_expected
+        assert refs_expected["Q1"] == ([refs[1], new_ref], str(new_ref))
+        # the venue's replay after the login: a match already applied is a duplicate, a new one on
+        # the replacement's UserRefNum applies, the pending cancel completes
+        b.connect()
+        feed(b.gw, b_ouch, _ouch("E", 0, refs[0], 30, price4, b"A", 7, 0))
+        feed(b.gw, b_ouch, _ouch("E", 0, new_ref, 50, price4, b"A", 8, 0))
+        feed(b.gw, b_ouch, _ouch("C", 0, refs[2], 100, b"U"))
+        assert b.gw.counts["duplicate_reports"] == 1 and b.gw.counts["fills"] == 1
+        assert {s.order.cl_ord_id: (s.status, s.cum_qty) for s in b.gw.working()} == {
+            "O0": (OrdStatus.PARTIALLY_FILLED, 30), "Q1": (OrdStatus.PARTIALLY_FILLED, 50)}
+        assert b.gw.risk.model.pos[sym.index] == 80
+        b.trail.close()
+
+    asyncio.run(run())
