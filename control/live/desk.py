@@ -130,6 +130,7 @@ class AlgoDesk:
         # rebuilt from it, frozen until the venues are up (resume.py).
         self.store = None
         self._resumed: list[Parent] = []
+        self._halt_when_up: list[Parent] = []    # resumed parents to stop once their venues take cancels
         self._store_failed = False
         orders.strategy_orders = self
 
@@ -337,11 +338,29 @@ class AlgoDesk:
         for p in self._working():
             p.ctx.release_held()
             self._check_done(p)
+        if self._halt_when_up:
+            self._halt_resumed()
         if self.store is not None:
             try:
                 self.store.sync()
             except OSError as exc:
                 self._store_error(exc)
+
+    def _halt_resumed(self) -> None:
+        """Resumed parents that are to end (overdue, a cancel pending before the restart) cancel
+        their children once every gateway link those are on is up: a link still reconciling
+        refuses cancels, which would leave the children working and the parent never ending."""
+        keep = []
+        for p in self._halt_when_up:
+            if p.done:
+                continue
+            links = {p.ctx.path_of.get(lid, p.ctx.sent[lid].venue) for lid in p.ctx.open}
+            if all(getattr(self.orders.venues.get(n), "state", "") == "up" for n in links):
+                p.ctx.halt()
+                self._check_done(p)
+            else:
+                keep.append(p)
+        self._halt_when_up = keep
 
     def kill(self, reduce_only: bool = False, why: str = "desk kill switch") -> dict:
         """The desk kill switch: every parent stopped, then the gateway's kill (risk CTRL written

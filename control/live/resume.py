@@ -20,7 +20,8 @@ For each working parent:
    (OrderQty - CumQty) from now to the parent's EndTime, the adopted children counting against
    it, exactly as a replace re-plans (``ParentRunner.replan``). A parent whose EndTime passed
    while the desk was down makes no new decision: its children are canceled once the venues are
-   up, and it ends DoneForDay with what is left.
+   up (``AlgoDesk.tick``: a link still reconciling refuses cancels), and it ends DoneForDay
+   with what is left.
 4. **Frozen until the venues are up**: the parents are rebuilt before the venue sessions
    connect (so what the venues resend finds them), with their contexts halted (no child, no
    timer); ``start`` (the desk service's, after the connects) lets them decide.
@@ -208,7 +209,8 @@ def start_resumed(desk) -> int:
             runner.market.update(q)
         if p.cancel_cl or p.overdue:
             runner.algo.next_timer_ns = None
-            ctx.halt()                       # its children out; Canceled / DoneForDay when they are
+            ctx.halted = True                # no decision; its children canceled on the desk's tick once
+            desk._halt_when_up.append(p)     # their links are up, then Canceled / DoneForDay
         else:
             runner.algo.next_timer_ns = max(runner.algo.parent.start_ns, now)
             runner._rearm()

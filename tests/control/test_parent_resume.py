@@ -146,3 +146,43 @@ def test_a_desk_store_needs_an_audit_trail_and_a_bad_line_names_the_file(tmp_pat
     (tmp_path / "parents-20261202.jsonl").write_text('{"ev":"fill","id":"P2","leg":"x","qty":1,"px":1,"venue":"V"}\n')
     with pytest.raises(ConfigError, match=r"parents-20261202\.jsonl:1: fill of parent P2, which no new event"):
         ParentStore(tmp_path)
+
+
+@run_async(timeout=60)
+async def test_a_parent_whose_end_passed_while_the_desk_was_down_cancels_its_children_and_ends(tmp_path):
+    venue = SimVenue(SPEC)
+    await venue.start()
+    relay = Relay(seed=5)
+    path = await relay.create("xnas", f"127.0.0.1:{venue.port}")
+    svc = DeskService(config(venue, path.port, tmp_path))
+    algo = None
+    try:
+        port = await svc.start()
+        await until(lambda: svc.desk._books.get("MSFT", {}).get("XNAS") is not None, "desk quote")
+        algo = await client(port)
+        st = await algo.submit("S1", "MSFT", "buy", 300, "twap", {"DurationSecs": "1", "Urgency": "mid",
+                                                                 "DecisionSecs": "0.5", "MinChild": "100"},
+                               limit="410.00")
+        assert st.ok, st.text
+        await until(lambda: svc.gateway.orders.working(client="CONTROL"), "a child working", 300)
+        await path.disable()
+        await algo.client.stop()
+        algo = None
+        await killed(svc)
+        await asyncio.sleep(1.0)                                # the parent's EndTime passes meanwhile
+        await path.enable()
+        svc = DeskService(config(venue, path.port, tmp_path))
+        p = svc.desk.parents[("CLIENT1", "S1")]
+        assert p.overdue and p.ctx.open
+        port = await svc.start()
+        await until(lambda: p.done, "the parent ended", 500)
+        assert p.status == "3" and not svc.gateway.orders.working(client="CONTROL")   # its child canceled
+        assert not venue.books["MSFT"].depth(Side.BUY, 1) or venue.books["MSFT"].best_bid() < 41000
+        algo = await client(port)
+        await algo.client.wait_report("S1", predicate=lambda m: m.get(T.ExecType) == "3")
+    finally:
+        if algo is not None:
+            await algo.client.stop()
+        await svc.stop()
+        await relay.close()
+        await venue.stop()

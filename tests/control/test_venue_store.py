@@ -117,7 +117,7 @@ def test_a_second_desk_on_the_same_store_path_names_the_key_and_the_lock(tmp_pat
 
 @run_async(timeout=60)
 async def test_the_store_starts_a_new_session_day_on_the_schedule_and_stays_bounded(tmp_path):
-    """QuickFIX StartTime / EndTime on a shortened day: the window closes 3-4 s from now and the
+    """QuickFIX StartTime / EndTime on a shortened day: the window closes 2-3 s from now and the
     next session day begins a second later (times of day are whole seconds); the day's numbers and messages go, the session logs on
     again for the new day, and what the store holds is that day's only."""
     venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS))
@@ -127,8 +127,8 @@ async def test_the_store_starts_a_new_session_day_on_the_schedule_and_stays_boun
     store = str(tmp_path / "store")
     svc = DeskService(ControlServiceConfig(
         clients=(ClientSessionConfig("CLIENT1", route="XNAS"),),
-        venues=(VenueEntry("XNAS", paths=(PathEndpoint("XNAS", venue.port, store_path=store, start_time=at(5),
-                                                       end_time=at(4)),),
+        venues=(VenueEntry("XNAS", paths=(PathEndpoint("XNAS", venue.port, store_path=store, start_time=at(4),
+                                                       end_time=at(3)),),
                            cancel_on_stop=False, reconnect=ReconnectPolicy(0.05, 0.1, 0.2)),),
         gateway=GatewayConfig(port=0), risk=RiskConfig(default=SymbolLimits(max_qty=5000, collar_ticks=200)),
         symbols=(SymbolConfig("MSFT", "0.01", "410.00"),)))
