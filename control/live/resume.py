@@ -181,6 +181,11 @@ def _rebuild(desk, sp: StoredParent, client, children: list, now: int):
             w.qty += s.qty
             w.filled += s.cum_qty
     algo._seq = seq
+    # The context numbers its cancels' and replaces' ClOrdIDs (``.c7``, ``.r8``) on from those
+    # the children had: one it used before is still live at the gateway after a replace.
+    used = [int(m.group(0)[2:]) for _, s in children for cl in (s.order.cl_ord_id, s.pending_cl)
+            if (m := _AMEND.search(cl))]
+    ctx._req = itertools.count(max(used, default=0) + 1)
     # 4. frozen until the venues are up
     ctx.halted = True
     desk.parents[(client.config.target_comp_id, sp.cl)] = p
