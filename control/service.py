@@ -25,6 +25,8 @@ from wirespeed.gateway.server import Gateway
 from wirespeed.symbols import table_from_config
 
 from .live import AlgoDesk
+from .live.parent_store import ParentStore
+from .live.resume import resume_parents, start_resumed
 from .paths import PathProber, PathSelector
 from .risk import Breakers
 from .service_config import ControlServiceConfig, load_control_config
@@ -61,15 +63,46 @@ class DeskService:
         self.managers = [VenueManager(v.manager_config(), orders, breakers=self.breakers, gateway=self.gateway,
                                       market=self.desk.on_market, desk_clock=clock) for v in cfg.venues]
         self.desk.managers = self.managers
+        # A previous run's orders from its audit trail (gateway/order_recovery.py): the venues are
+        # added (the managers' links), nothing is connected yet, so what the venues resend after
+        # the logons finds its orders. The desk's children report to its ControlSession.
+        self.recovered = None
+        if cfg.audit.directory:
+            clients = {**self.gateway.acceptor.sessions, cfg.desk.comp_id: self.desk.session}
+            try:
+                self.recovered = orders.recover_from_trail(cfg.audit.directory, clients)
+            except BaseException:
+                self._release()          # (nothing started: the stores' and the trail's locks go)
+                raise
+        # The parents of the previous run (control/live/parent_store.py, resume.py): rebuilt on the
+        # children just recovered, frozen until start() has the venues up.
+        self.parent_store = None
+        if cfg.desk.store_path:
+            try:
+                self.parent_store = ParentStore(cfg.desk.store_path, cfg.desk.store_fsync, clock=clock.time_ns)
+                self.desk.store = self.parent_store
+                resume_parents(self.desk, self.parent_store, clients)
+            except BaseException:
+                self._release()
+                raise
         self.prober = PathProber(orders, list(self.selectors.values())) if self.selectors else None
         self._ticker: asyncio.Task | None = None
         self.port: int | None = None
+
+    def _release(self) -> None:
+        if getattr(self, "parent_store", None) is not None:
+            self.parent_store.close()
+        for m in self.managers:
+            for store in m._stores:
+                store.close()
+        self.gateway.orders.audit.close()
 
     async def start(self) -> int:
         """Venues (sessions logged on, feeds joined), then the client acceptor; returns its port."""
         for m in self.managers:
             state = await m.connect()
             log.info("venue %s: %s", m.config.name, state)
+        start_resumed(self.desk)         # (the resumed parents decide again, the venues up)
         self.port = await self.gateway.start()
         if self.prober is not None:
             self.prober.start()
@@ -110,6 +143,8 @@ class DeskService:
         for m in self.managers:
             done["venue_cancels"] += await m.stop()
         await self.gateway.stop()
+        if self.parent_store is not None:
+            self.parent_store.close()
         return done
 
 

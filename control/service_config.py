@@ -75,15 +75,23 @@ class DeskConfig:
     periodic tick (venue availability, paused children, parents' ends); max_parents: working at
     once; speed: the desk's clock runs this many times faster than wall time (a ScaledClock: a
     scripted session in less time, the same decisions; StartTime / EndTime / DurationSecs are on
-    it), 1: the wall clock."""
+    it), 1: the wall clock; store_path: a folder where the parents are kept so a restarted desk
+    carries them on (control/live/parent_store.py; "" = in memory only; needs ``[audit]
+    directory``, whose trail rebuilds their children), store_fsync: none | batch | always."""
     comp_id: str = "CONTROL"
     on_stop: Literal["cancel", "leave"] = "cancel"
     stop_timeout_s: float = 5.0
     tick_s: float = 0.05
     max_parents: int = 1000
     speed: float = 1.0
+    store_path: str = ""
+    store_fsync: Literal["none", "batch", "always"] = "batch"
 
     def __post_init__(self) -> None:
+        if self.store_fsync not in ("none", "batch", "always"):
+            raise ValueError(f"store_fsync: must be none, batch or always, not {self.store_fsync!r}")
+        if not isinstance(self.store_path, str):
+            raise ValueError(f"store_path: must be a folder path (a string), not {self.store_path!r}")
         if isinstance(self.speed, bool) or not isinstance(self.speed, (int, float)) or not 0 < self.speed <= 1000:
             raise ValueError(f"speed: must be a number in (0, 1000] (times wall time), not {self.speed!r}")
         _comp_id("comp_id", self.comp_id)
@@ -250,6 +258,9 @@ class ControlServiceConfig:
                     raise ValueError(f"venues[{i}].paths[{j}].name: {p.name!r} is a session of {sessions[p.name]} "
                                      "already")
                 sessions[p.name] = f"venues[{i}]"
+        if self.desk.store_path and not self.audit.directory:
+            raise ValueError("desk.store_path: needs [audit] directory (a resumed parent's children are the "
+                             "gateway's orders, rebuilt from its audit trail)")
         names = {sym.name for sym in self.symbols}
         for symbol in self.algo.history:
             if symbol not in names:

@@ -500,20 +500,38 @@ def read_trail(directory: str | Path) -> list[dict]:
     settled (a running or crashed gateway's): the trail as it will be (for tests and tools).
     A line a crash cut short is skipped (its record is still in the journal); any other line
     that is not JSON raises ValueError naming the file and line."""
+    return [rec for _, rec in iter_trail(directory)]
+
+
+def iter_trail(directory: str | Path, skip: tuple[bytes, ...] = ()):
+    """``read_trail`` one record at a time, each with where it is (``file:line``, or
+    ``audit.journal:record N``): the day files are read line by line, never whole, so a
+    reader of a long trail (the order path rebuilding its orders, ``order_recovery.py``)
+    holds one line at a time. ``skip``: a day-file line whose first 80 bytes hold one of these
+    is not parsed nor yielded (the reports to clients, for a reader that does not need them:
+    a third of a trail's lines); a journal's records are always yielded."""
     directory = Path(directory)
-    out = []
+    settled = 0
     for path in _day_files(directory):
         with open(path, "rb") as f:
             for no, line in enumerate(f, 1):
                 if not line.endswith(b"\n"):
                     break
+                if skip and any(x in line[:80] for x in skip):
+                    at = line.rfind(b'"rec":')       # (its number still says where the journal resumes)
+                    if at > 0 and line[at + 6:-2].isdigit():
+                        settled = int(line[at + 6:-2])
+                    continue
                 if line.strip():
                     try:
-                        out.append(json.loads(line))
+                        rec = json.loads(line)
                     except ValueError as exc:
                         raise ValueError(f"{path}:{no}: not a JSON line ({exc})") from None
-    settled = out[-1].get("rec", 0) if out else 0
-    frames = _scan(_read(directory / JOURNAL))[0]
-    out += [json.loads(_line(n, t, kind, fields)) for first, records in frames
-            for n, (t, kind, fields) in enumerate(records, first) if n > settled]
-    return out
+                    if isinstance(rec, dict):
+                        settled = rec.get("rec", settled) if isinstance(rec.get("rec"), int) else settled
+                    yield f"{path}:{no}", rec
+    journal = directory / JOURNAL
+    for first, records in _scan(_read(journal))[0]:
+        for n, (t, kind, fields) in enumerate(records, first):
+            if n > settled:
+                yield f"{journal}:record {n}", json.loads(_line(n, t, kind, fields))

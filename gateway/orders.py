@@ -136,8 +136,17 @@ class OrderGateway(VenueReports):
         self.report_fast_path = os.environ.get("WIRESPEED_REPORT_FAST_PATH", "1") != "0"   # (the venue-report side)
         self.report_fallbacks: Counter = Counter()  # why venue reads left the report fast path (REPORT_REASONS)
         self.venue_epoch = 0     # counts venues added and venue logons: the fast path's venue table is redone
+        self.recovered = None    # what recover_from_trail rebuilt (order_recovery.Recovery)
 
     # -- configuration -------------------------------------------------------------
+    def recover_from_trail(self, directory, clients: dict):
+        """At start, before any order: the orders of the previous run rebuilt from its audit trail
+        in ``directory`` (``order_recovery.py``); ``clients``: CompID -> the session its reports
+        go to. Its venues must be added first. Returns (and keeps in ``recovered``) what it found."""
+        from .order_recovery import recover
+        self.recovered = recover(self, directory, clients)
+        return self.recovered
+
     def add_venue(self, name: str, session: Session, throttle: RateLimit | None = None,
                   credit_limit: int = 0, fix_encoder=None) -> VenueLink:
         link = VenueLink(name, session, throttle=TokenBucket(throttle, self.clock()) if throttle else None,

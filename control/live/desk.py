@@ -94,6 +94,7 @@ class Parent:
     request: StrategyRequest | None = None
     replaces: int = 0
     last_mid: float | None = None
+    overdue: bool = False             # resumed after its EndTime (resume.py): no new decision
 
     @property
     def done(self) -> bool:
@@ -125,6 +126,12 @@ class AlgoDesk:
         # The latest book of every (symbol, venue): a new parent starts knowing the market (its
         # arrival mid, the router's books) instead of waiting for each venue's next quote.
         self._books: dict[str, dict[str, MarketData]] = {}
+        # The parents on disk (parent_store.py; None: in memory only) and those a restart
+        # rebuilt from it, frozen until the venues are up (resume.py).
+        self.store = None
+        self._resumed: list[Parent] = []
+        self._halt_when_up: list[Parent] = []    # resumed parents to stop once their venues take cancels
+        self._store_failed = False
         orders.strategy_orders = self
 
     # -- the gateway hook --------------------------------------------------------------------
@@ -143,6 +150,7 @@ class AlgoDesk:
             log.warning("parent %s/%s rejected: %s", client_id, cl, exc.reason)
             self._raw_reject(client, msg, exc.reason)
             return
+        self._persist("new", parent)
         self._report(parent, "0", "0")
         parent.runner.submit(self.clock.time_ns())
         self._check_done(parent)
@@ -156,6 +164,7 @@ class AlgoDesk:
                                 "parent already done" if p.done else "parent cancel already pending")
             return True
         p.cancel_cl = msg.get(T.ClOrdID, "")
+        self._persist("cancel", p)
         n = p.ctx.halt()
         log.info("parent %s cancel: %d children being canceled", p.order_id, n)
         self._report(p, "6", "6")
@@ -205,6 +214,7 @@ class AlgoDesk:
         self.parents[(cid, cl)] = p
         log.info("parent %s replaced (%s -> %s): qty %d, end %d, limit %s; %d children past the limit canceled",
                  p.order_id, old_cl, cl, am.order.qty, am.order.end_ns, am.order.limit, len(past))
+        self._persist("replace", p)
         self._report(p, "5", p.status, orig=old_cl)
         # The new plan on the tape (TCA reports each plan's fill rate and arrival, and the whole
         # parent's from its first): what it works, from when, to when, at which mid.
@@ -328,6 +338,29 @@ class AlgoDesk:
         for p in self._working():
             p.ctx.release_held()
             self._check_done(p)
+        if self._halt_when_up:
+            self._halt_resumed()
+        if self.store is not None:
+            try:
+                self.store.sync()
+            except OSError as exc:
+                self._store_error(exc)
+
+    def _halt_resumed(self) -> None:
+        """Resumed parents that are to end (overdue, a cancel pending before the restart) cancel
+        their children once every gateway link those are on is up: a link still reconciling
+        refuses cancels, which would leave the children working and the parent never ending."""
+        keep = []
+        for p in self._halt_when_up:
+            if p.done:
+                continue
+            links = {p.ctx.path_of.get(lid, p.ctx.sent[lid].venue) for lid in p.ctx.open}
+            if all(getattr(self.orders.venues.get(n), "state", "") == "up" for n in links):
+                p.ctx.halt()
+                self._check_done(p)
+            else:
+                keep.append(p)
+        self._halt_when_up = keep
 
     def kill(self, reduce_only: bool = False, why: str = "desk kill switch") -> dict:
         """The desk kill switch: every parent stopped, then the gateway's kill (risk CTRL written
@@ -335,6 +368,7 @@ class AlgoDesk:
         parents = self._working()
         for p in parents:
             p.cancel_cl = p.cancel_cl or p.cl_ord_id
+            self._persist("cancel", p)
             p.ctx.halt()
         stats = self.orders.kill(reduce_only)
         log.warning("%s: %d parents stopped; gateway kill %s", why, len(parents), stats)
@@ -349,6 +383,7 @@ class AlgoDesk:
         parents = [p for p in self._working() if not p.cancel_cl]
         for p in parents:
             p.cancel_cl = p.cl_ord_id
+            self._persist("cancel", p)
             p.ctx.halt()
             self._report(p, "6", "6", text=why)
         if parents:
@@ -422,7 +457,25 @@ class AlgoDesk:
                     r.tape.add(MarketRecord(md.ts_ns, "", mid, 0))
         self._recording = keep
 
+    def _persist(self, event: str, p: Parent, *args) -> None:
+        """One event of ``p`` to the desk store before the client hears of it (parent_store.py)."""
+        if self.store is None:
+            return
+        try:
+            getattr(self.store, event)(p, *args)
+        except OSError as exc:
+            self._store_error(exc)
+
+    def _store_error(self, exc: OSError) -> None:
+        # The parents go on (their children are the gateway's, in its trail); a restart would
+        # then resume them from what the store had. Said once, loudly.
+        if not self._store_failed:
+            self._store_failed = True
+            log.error("desk store %s cannot be written (%s): parents are not carried over a restart from here",
+                      self.store.folder, exc)
+
     def _fill(self, p: Parent, o, qty: int, px: int) -> None:
+        self._persist("fill", p, o.order_id, qty, px, o.venue)
         p.cum += qty
         p.notional += qty * px
         p.fills_by_venue[o.venue] = p.fills_by_venue.get(o.venue, 0) + qty
@@ -479,6 +532,8 @@ class AlgoDesk:
         if text:
             fields.append((T.Text, text))
         fields += extra or []
+        if status in ("2", "3", "4") and exec_type != "I":
+            self._persist("end", p)
         self.orders.send_to_client(p.client, M.EXECUTION_REPORT, fields)
         if status in ("2", "3", "4"):
             self._retire(p)

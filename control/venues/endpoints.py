@@ -6,10 +6,12 @@ Frozen and validated up front, each error naming its key (``paths[1].port: must 
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from wirespeed.config import _comp_id, _host, _port
 from wirespeed.gateway.server import VenueEndpoint
+from wirespeed.gateway.session.schedule import Schedule
 
 from .announce import tcp_address
 
@@ -33,7 +35,11 @@ class PathEndpoint:
     store). store_path (fix): a folder for the session's numbers and sent messages, QuickFIX's
     FileStorePath (one subfolder ``BeginString-Sender-Target``, the gateway's ``FileStore``): a desk
     restarted mid-day resumes its numbers, and what the venue sent while it was down comes by
-    ResendRequest (PossDupFlag=Y) instead of a reset; "" keeps them in memory."""
+    ResendRequest (PossDupFlag=Y) instead of a reset; "" keeps them in memory. start_time /
+    end_time (fix; ``HH:MM:SS``, in ``time_zone``, an IANA name or "local", default UTC):
+    QuickFIX's StartTime / EndTime: outside the window the session logs out, and a new session
+    day (from one StartTime to the next) starts from sequence number 1 with the stored messages
+    cleared, so a store a desk keeps for days holds one day's (docs/gateway/session.md, Schedule)."""
     name: str
     port: int
     host: str = "127.0.0.1"
@@ -44,8 +50,12 @@ class PathEndpoint:
     password: str = ""
     reset_on_logon: bool = False
     store_path: str = ""
+    start_time: str = ""
+    end_time: str = ""
+    time_zone: str = ""
 
     def __post_init__(self) -> None:
+        self.window()
         if not isinstance(self.store_path, str) or "\x00" in self.store_path:
             raise ValueError(f"store_path: must be a folder path, not {self.store_path!r}")
         if self.store_path and self.protocol == "ouch":
@@ -67,6 +77,28 @@ class PathEndpoint:
                              f"not {self.username!r}")
         if len(self.password) > 10:
             raise ValueError("password: SoupBinTCP passwords are at most 10 characters")
+
+    def window(self):
+        """The session's ``Schedule`` (None without start_time / end_time); a bad key is named."""
+        if not self.start_time and not self.end_time:
+            if self.time_zone:
+                raise ValueError("time_zone: only with start_time and end_time")
+            return None
+        times = []
+        for key in ("start_time", "end_time"):
+            text = getattr(self, key)
+            try:
+                if not isinstance(text, str) or len(text) != 8:
+                    raise ValueError
+                times.append(dt.time.fromisoformat(text))
+            except ValueError:
+                raise ValueError(f"{key}: must be a time of day HH:MM:SS (QuickFIX's {key.title().replace('_', '')}),"
+                                 f" not {text!r}") from None
+        if self.protocol == "ouch":
+            raise ValueError("start_time: an OUCH path has no FIX session window")
+        schedule = Schedule(times[0], times[1], None, None, self.time_zone or None)
+        schedule.check()              # (its errors name time_zone)
+        return schedule
 
     def endpoint(self, venue: str) -> VenueEndpoint:
         return VenueEndpoint(self.name, self.host, self.port, self.comp_id or venue, protocol=self.protocol,

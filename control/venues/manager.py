@@ -43,6 +43,7 @@ its books are not trusted, so nothing is routed there on them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -138,6 +139,8 @@ class VenueManager:
                     self.owned[p.name] = gateway.add_venue(p.endpoint(config.name), managed=True)
                     if p.store_path:
                         self._file_store(p, self.owned[p.name].session)
+                    if p.start_time:
+                        self._session_window(p, self.owned[p.name].session)
         initiators = {**(initiators or {}), **self.owned}
         self._own_feed = feed is None and config.feed is not None and config.feed.enabled
         if self._own_feed:
@@ -173,6 +176,16 @@ class VenueManager:
             self._stores.clear()
             raise ValueError(f"venue {self.config.name}: paths.{p.name}.store_path: {exc}") from None
         self._stores.append(session.store)
+
+    @staticmethod
+    def _session_window(p: PathEndpoint, session) -> None:
+        """The path's session keeps QuickFIX's StartTime / EndTime: out of the window it logs out,
+        and at each new session day its store is reset (numbers from 1, messages cleared), so a
+        desk running for days keeps one day in its store. Set before the session ever connects."""
+        window = p.window()
+        session.config = dataclasses.replace(session.config, start_time=window.start_time,
+                                             end_time=window.end_time, time_zone=window.time_zone)
+        session._schedule = session.config.schedule     # (a Session reads its window once, when built)
 
     # -- start ---------------------------------------------------------------------------
     def start(self) -> None:
