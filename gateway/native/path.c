@@ -97,6 +97,18 @@ static int64_t mono_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* PATH_PROFILE (a build for measuring, off by default: cc -DPATH_PROFILE): the client side's time
+ * between marks, summed per mark, read by _path.profile(); gateway/bench/path_stages.py. */
+#ifdef PATH_PROFILE
+#define NPROF 16
+static int64_t prof_ns[NPROF], prof_last;
+#define PROF_START() (prof_last = mono_ns())
+#define PROF(i) do { int64_t t_ = mono_ns(); prof_ns[i] += t_ - prof_last; prof_last = t_; } while (0)
+#else
+#define PROF_START() ((void)0)
+#define PROF(i) ((void)0)
+#endif
+
 static void utc_second(time_t sec, char out[18]) {
     struct tm tm;
     gmtime_r(&sec, &tm);
@@ -432,9 +444,11 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     /* MsgType from the header: 8=...|9=...|35=X| */
     const char *mt;
     Py_ssize_t mtlen;
+    PROF_START();
     if (!header_type(d, n, pos, &mt, &mtlen, reason)) return 0;
     if (!(mtlen == 1 && mt[0] == 'D')) { *reason = reason_of_type(mt, mtlen); return 0; }
 
+    PROF(0);
     PyObject *m = NULL;
     ShapeEntry *e = NULL;
     Span spans[MAX_FIELDS + 1];
@@ -443,6 +457,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     if (!matched) { *reason = R_SHAPE; return 0; }
 
     int rc = -1, committed = 0, accepted = 0;
+    
     Py_ssize_t end_of_frame = pos;
     long long seq = 0;
     int64_t t0 = 0;
@@ -462,8 +477,10 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     end_of_frame = end;
     /* the frame check of the parser's fast path: BodyLength and CheckSum, and the size bound */
     {
+        PROF(1);
         int fc = frame_check(self, data, d, g, pos, end, e->for_app, reason);
         if (fc <= 0) { rc = fc; goto done; }
+        PROF(2);
     }
     if (g[G_STRATEGY].a >= 0) { *reason = R_STRATEGY; rc = 0; goto done; }
     /* the session's fast-path checks: MsgSeqNum, CompIDs, SendingTime */
@@ -472,6 +489,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         *reason = R_COMP_ID; rc = 0; goto done;
     }
     if (!in_window(self, d, g[G_TIME])) { *reason = R_SENDING_TIME; rc = 0; goto done; }
+    PROF(3);
     /* decode: the symbol, then the values through the native decoder */
     symname = g[G_SYMBOL].a >= 0 ? text_of(d, g[G_SYMBOL]) : (Py_INCREF(S_empty), S_empty);
     if (symname == NULL) goto done;
@@ -486,6 +504,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         got = PyObject_Vectorcall(self->decode, a, 7, NULL);
     }
     if (got == NULL) goto done;
+    PROF(4);
     if (got == Py_None) { *reason = R_DECODE; rc = 0; goto done; }
     if (PyTuple_GET_ITEM(got, 1) != self->limit) { *reason = R_MARKET; rc = 0; goto done; }
     {
@@ -532,6 +551,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         if (cred == NULL || PyErr_Occurred()) { Py_DECREF(slot); goto done; }
         if (!ok) { Py_DECREF(slot); *reason = R_VENUE; rc = 0; goto done; }
     }
+    PROF(5);
     key = PyTuple_Pack(2, self->client_id, cl);
     if (key == NULL) { Py_DECREF(slot); goto done; }
     int c = PyDict_Contains(self->live, key);
@@ -544,6 +564,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     PyObject *sidx = PyDict_GetItemWithError(self->session_index, self->client_id);
     if (sidx == NULL) { Py_DECREF(slot); if (!PyErr_Occurred()) { *reason = R_FIRST_ORDER; rc = 0; } goto done; }
 
+    PROF(6);
     /* ---- from here the order is the gateway's: an id is taken, risk decides ---- */
     committed = 1;
     t0 = recv_ns ? recv_ns : mono_ns();
@@ -551,12 +572,14 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     if (raw_in == NULL) { Py_DECREF(slot); goto done; }
     oid = PyObject_CallNoArgs(self->ids_next);
     if (oid == NULL) { Py_DECREF(slot); goto done; }
+    PROF(7);
     {
         PyObject *a[9] = {oid, cl, sidx, PyTuple_GET_ITEM(sym, 0), PyTuple_GET_ITEM(got, 0), PyTuple_GET_ITEM(got, 1),
                           PyTuple_GET_ITEM(got, 2), PyTuple_GET_ITEM(got, 3), PyTuple_GET_ITEM(got, 4)};
         order = PyObject_Vectorcall(self->make_order, a, 9, NULL);
     }
     if (order == NULL) { Py_DECREF(slot); goto done; }
+    PROF(8);
     {
         unsigned long long id = PyLong_AsUnsignedLongLong(oid);
         if (PyErr_Occurred()) { Py_DECREF(slot); goto done; }
@@ -571,6 +594,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         values = PyObject_Vectorcall(self->values, a, 6, NULL);
     }
     if (values == NULL) { Py_DECREF(slot); goto done; }
+    PROF(9);
     if (values == Py_None) {    /* (excluded above: a negative price is the only one it refuses) */
         Py_DECREF(slot);
         PyErr_SetString(PyExc_RuntimeError, "fast path: the venue values did not render");
@@ -609,9 +633,11 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         raw_out = PyObject_Vectorcall(encode, a, 3, NULL);
     }
     if (raw_out == NULL) { Py_DECREF(slot); goto done; }
+    PROF_START();
     tmp = PyObject_CallMethodObjArgs(vstore, S_save_sent, vseq, raw_out, ZERO, NULL);
     if (tmp == NULL) { Py_DECREF(slot); goto done; }
     Py_CLEAR(tmp);
+    PROF(10);
     int64_t tw = mono_ns();
     {   /* Straight to the transport (one send, or behind what it already buffers) unless the loop
          * turn's WriteBatcher holds earlier bytes for this connection: then behind those, through it. */
@@ -635,6 +661,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     Py_CLEAR(tmp);
     rec = Py_BuildValue("(iOOOLLLLOOOOOL)", 0, order, venue, values, (long long)t0, (long long)t1, (long long)t2,
                         (long long)t3, m, e->shape, raw_in, seqobj, vseq, (long long)tw);
+    PROF_START();
     if (rec == NULL || PyList_Append(records, rec)) goto done;
     *end_out = end;   /* (recorded: whatever fails below, this order is Python's to book) */
     {
@@ -645,6 +672,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         if (tmp == NULL) goto done;
         Py_CLEAR(tmp);
     }
+    PROF(11);
     rc = 1;
 done:
     if (rc < 0 && committed && *end_out == pos) {
@@ -1062,8 +1090,21 @@ static PyObject *utc_text(PyObject *mod, PyObject *const *args, Py_ssize_t nargs
 
 static PyObject *mono(PyObject *mod, PyObject *unused) { return PyLong_FromLongLong(mono_ns()); }
 
+/* the PATH_PROFILE sums (ns per mark since the last call), or None in a build without it */
+static PyObject *profile(PyObject *mod, PyObject *unused) {
+#ifdef PATH_PROFILE
+    PyObject *t = PyTuple_New(NPROF);
+    if (t == NULL) return NULL;
+    for (int i = 0; i < NPROF; i++) { PyTuple_SET_ITEM(t, i, PyLong_FromLongLong(prof_ns[i])); prof_ns[i] = 0; }
+    return t;
+#else
+    Py_RETURN_NONE;
+#endif
+}
+
 static PyMethodDef methods[] = {
     {"utc_text", (PyCFunction)(void (*)(void))utc_text, METH_FASTCALL, "utc_text(epoch_ns): the C fix_timestamp"},
+    {"profile", profile, METH_NOARGS, "the PATH_PROFILE build's sums per mark (reset), or None"},
     {"mono_ns", mono, METH_NOARGS, "the path's stamp clock (CLOCK_MONOTONIC ns, as perf_counter_ns)"},
     {NULL}
 };
