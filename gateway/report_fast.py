@@ -34,8 +34,7 @@ from .fix.message import ShapedMessage
 from .fix import tags as T
 from .fix.tags import MsgTypes as M
 from .native import native_path
-from .order_fast import keep_rest
-from .order_fast import shape_program
+from .order_fast import fast_path_ready, keep_rest, shape_program
 
 log = logging.getLogger("wirespeed.orders")
 
@@ -44,22 +43,9 @@ S = OrdStatus
 
 def venue_fast_path_for(gw, link):
     """A ``VenueFastPath`` for ``link``'s session, or None where the C path cannot stand in for the
-    Python one: not built, switched off (``gw.fast_path``; ``gw.report_fast_path``, from
-    WIRESPEED_REPORT_FAST_PATH=0, this side alone), a risk backend other than ``native``,
-    an OUCH venue, a session without a data dictionary (no learned shapes)."""
-    from .fix import orders as fix_orders
-    from .risk import NativeRiskBackend
-    from .session import Session
-    path = native_path()
-    session = link.session
-    if path is None or not gw.fast_path or not getattr(gw, "report_fast_path", True) or link.ouch or not isinstance(session, Session):
-        return None
-    if fix_orders._NATIVE is None or fix_orders._VENUE_ID is None:
-        return None
-    risk = gw.risk
-    if type(risk).release is not NativeRiskBackend.release or not hasattr(risk.model, "release"):
-        return None
-    if session.parser._dictionary is None:
+    Python one (``order_fast.fast_path_ready``, the venue-report side: ``gw.report_fast_path``,
+    from WIRESPEED_REPORT_FAST_PATH=0, turns this side alone off) or an OUCH venue."""
+    if link.ouch or not fast_path_ready(gw, link.session, reports=True):
         return None
     return VenueFastPath(gw, link)
 
@@ -143,8 +129,8 @@ class VenueFastPath:
 
     def _book(self, rec) -> None:
         s = self.session
-        if rec[0] is None:                      # applying it failed in C: its number is consumed
-            s.store.set_next_target(rec[1] + 1)
+        if rec[0] is None:
+            self._failed(rec)
             return
         state, et, ack_owed, released, full, fields, m, shape, raw, seq, t0 = rec
         gw = self.gw
@@ -174,6 +160,28 @@ class VenueFastPath:
             gw._hop("venue->client", state.venue, state.client_id, now_ns() - t0)
         finally:
             s._in_reply_to = 0
+            s.store.set_next_target(seq + 1)
+
+    def _failed(self, rec) -> None:
+        """Applying a report failed in C past the point of no return: what the Python path has
+        booked when the same error reaches it (the trail's ``in``, the ack hop, the released
+        quantity's open notional, the count of what ``_fill`` / ``_canceled`` counted before their
+        ``_report``), and the inbound number consumed; the caller raises the error after."""
+        _, seq, state, et, ack_owed, released, applied, m, shape, raw, t0 = rec
+        gw, s = self.gw, self.session
+        try:
+            if gw._auditing:
+                if m is None:
+                    m = shape.match(raw.decode("latin-1"))
+                gw.audit.record("in", {"venue": self.link.name, "msg": "8",
+                                       "fields": ShapedMessage(m, shape, raw, t0, s.parser._dictionary).fields})
+            if ack_owed:
+                gw._hop("venue ack rtt", state.venue, state.client_id, t0 - state.sent_ns)
+            if released:
+                gw._book(state, -released * state.order.price)
+            if applied and et != "0":
+                gw.counts["canceled" if et == "4" else "fills"] += 1
+        finally:
             s.store.set_next_target(seq + 1)
 
 

@@ -700,51 +700,6 @@ done:
     return rc;
 }
 
-static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5 || !PyBytes_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "run(data: bytes, start, recv_ns, expected_seq, budget)");
-        return NULL;
-    }
-    PyObject *data = args[0];
-    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
-    long long recv_ns = PyLong_AsLongLong(args[2]), expected = PyLong_AsLongLong(args[3]);
-    Py_ssize_t budget = PyLong_AsSsize_t(args[4]);
-    if (PyErr_Occurred()) return NULL;
-    Py_ssize_t n = PyBytes_GET_SIZE(data);
-    if (pos < 0 || pos > n) { PyErr_SetString(PyExc_ValueError, "run: start outside the data"); return NULL; }
-    PyObject *records = PyList_New(0);
-    if (records == NULL) return NULL;
-    PyObject *text = NULL;    /* the read as str, made when a shape's regular expression must match it */
-    PyObject *why = Py_None;
-    Py_INCREF(why);
-    while (pos < n) {
-        if (budget <= 0) { Py_SETREF(why, Py_NewRef(R[R_RATE])); break; }
-        int reason = -1;
-        Py_ssize_t end = pos;
-        int rc = one_frame(self, data, &text, pos, recv_ns, expected, records, &end, &reason);
-        if (rc < 0) {
-            if (PyList_GET_SIZE(records) == 0) { Py_DECREF(records); Py_XDECREF(text); Py_DECREF(why); return NULL; }
-            /* orders went out before the error (or this one did): Python books them, then raises */
-            PyObject *type, *value, *tb;
-            PyErr_Fetch(&type, &value, &tb);
-            PyErr_NormalizeException(&type, &value, &tb);
-            if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
-            Py_XDECREF(type); Py_XDECREF(tb);
-            Py_SETREF(why, value ? value : Py_NewRef(Py_None));
-            pos = end;
-            break;
-        }
-        if (rc == 0) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
-        pos = end;
-        expected++;
-        budget--;
-        if (rc == 2) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
-    }
-    Py_XDECREF(text);
-    PyObject *out = Py_BuildValue("(nNN)", pos, records, why);
-    return out;
-}
-
 /* ---- the venue-report side: FastPath.reports -------------------------------------------------
  * A venue session's FastPath (bound with bind_reports) takes a read's in-sequence ExecutionReports
  * for orders the gateway knows, in the common case: the venue's New ack of a PendingNew order,
@@ -776,9 +731,11 @@ static int set_ll(PyObject *obj, PyObject *name, long long v) {
     return rc;
 }
 
-/* -1 error (*committed: past the point of no return); 0 not taken (*reason); 1 taken (record appended) */
+/* -1 error (past the point of no return: a (None, seq) record appended, *end_out past the frame);
+ * 0 not taken (*reason); 1 taken (record appended) */
 static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
-                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason, int *committed) {
+                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
+    int committed_ = 0, *committed = &committed_;
     const char *d = PyBytes_AS_STRING(data);
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     const char *mt;
@@ -887,14 +844,15 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
     /* ---- from here the report is applied (as _venue_event / _apply / _fill apply it) ---- */
     *committed = 1;
     int64_t t0 = recv_ns ? recv_ns : mono_ns();
-    int acked = 0, full = 0;
+    int acked = 1, full = 0, applied = 0;
     long long released = 0;
     {
         PyObject *a = PyObject_GetAttr(state, S_acked);
         if (a == NULL) goto done;
         acked = PyObject_IsTrue(a);
         Py_DECREF(a);
-        if (acked < 0 || (!acked && PyObject_SetAttr(state, S_acked, Py_True))) goto done;
+        if (acked < 0) { acked = 1; goto done; }
+        if (!acked && PyObject_SetAttr(state, S_acked, Py_True)) { acked = 1; goto done; }
     }
     PyObject *new_status, *et_obj;
     if (et == '0' || et == '4') {
@@ -927,7 +885,8 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
                 tmp = PyObject_Vectorcall(self->r_release, a, 6, NULL);
             }
             Py_XDECREF(side); Py_XDECREF(price); Py_XDECREF(sess); Py_XDECREF(rq); Py_XDECREF(notional);
-            if (tmp == NULL || set_ll(state, S_reserved, reserved - released)) goto done;
+            if (tmp == NULL) { released = 0; goto done; }
+            if (set_ll(state, S_reserved, reserved - released)) goto done;
         }
         lqobj = PyLong_FromLongLong(qty);
         if (lqobj == NULL || set_ll(state, S_cum_qty, cum + qty)) goto done;
@@ -936,13 +895,13 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         if (ntmp == NULL) goto done;
         Py_SETREF(avgobj, PyNumber_Add(avgobj, ntmp));
         if (avgobj == NULL || PyObject_SetAttr(state, S_avg_px_num, avgobj)) goto done;
-        if (PyUnicode_GET_LENGTH(exec_id) && PySet_Add(exec_ids, exec_id)) goto done;
         cumobj = PyLong_FromLongLong(cum + qty);
         qtyobj = PyLong_FromLongLong(oqty);
         leavesobj = PyLong_FromLongLong(full ? 0 : oqty - cum - qty);
         if (cumobj == NULL || qtyobj == NULL || leavesobj == NULL) goto done;
         if (!oqty) { Py_SETREF(qtyobj, PyObject_GetAttr(order, S_qty)); if (qtyobj == NULL) goto done; }
     }
+    applied = 1;     /* (what _apply / _fill / _canceled change before their _report) */
     /* the client's report: report_fields(symbols, begin, ClOrdID, OrderID, ExecID, ExecType, OrdStatus,
      * Symbol, Side, OrderQty, Price, LastQty, LastPx, CumQty, LeavesQty, AvgPx numerator, reason, text, OrdType) */
     if ((client = PyObject_GetAttr(state, S_client)) == NULL || (cfg = PyObject_GetAttr(client, S_config)) == NULL ||
@@ -965,6 +924,8 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         Py_XDECREF(orig);
         if (bad) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "report_fields must return a list"); goto done; }
     }
+    /* the ExecID remembered once the report is whole (_venue_event adds it after _apply returns) */
+    if (et != '0' && et != '4' && PyUnicode_GET_LENGTH(exec_id) && PySet_Add(exec_ids, exec_id)) goto done;
     raw = PyBytes_FromStringAndSize(d + pos, end - pos);
     if (raw == NULL) goto done;
     /* (state, exec type, ack hop owed, quantity released, full, client fields, match, shape, raw, seq, t0) */
@@ -978,9 +939,14 @@ done:
         /* failed while applying: the Python path would have consumed the inbound number (kind None) */
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
-        PyObject *r = Py_BuildValue("(OL)", Py_None, seq);
+        /* (None, seq, state, exec type, ack hop owed, quantity released, applied, match, shape, raw, t0):
+         * what the Python path has booked when the same error reaches it */
+        PyObject *rawf = PyBytes_FromStringAndSize(d + pos, spans[0].b - pos);
+        PyObject *r = rawf ? Py_BuildValue("(OLOCiLiOONL)", Py_None, seq, state, et, !acked, released, applied, m,
+                                           e->shape, rawf, (long long)t0) : NULL;
         if (r == NULL || PyList_Append(records, r)) { Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb); }
-        else PyErr_Restore(type, value, tb);
+        else { PyErr_Restore(type, value, tb); *end_out = spans[0].b; }   /* (its number is consumed: the rest
+                                                                           * of the read follows it) */
         Py_XDECREF(r);
     }
     Py_XDECREF(m); Py_XDECREF(cl); Py_XDECREF(oid); Py_XDECREF(state); Py_XDECREF(venue);
@@ -993,45 +959,67 @@ done:
     return rc;
 }
 
-static PyObject *FastPath_reports(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+/* One frame's step of a side: -1 error (past the point of no return: a record says what Python
+ * must book, *end past the frame); 0 not taken (*reason); 1 taken; 2 taken, and the C call ends
+ * after it (*reason: the client side's risk reject, which Python answers). */
+typedef int (*frame_step)(FastPath *, PyObject *, PyObject **, Py_ssize_t, int64_t, long long, PyObject *,
+                          Py_ssize_t *, int *);
+
+/* The one driver of both sides (run and reports): the arguments, the loop over the read's frames
+ * within the message-rate budget, and the error handling. Returns (end, records, reason): reason
+ * None (the read is done), a REASONS name, or the exception an error after the point of no return
+ * raised (the records before it are Python's to book first). */
+static PyObject *drive(FastPath *self, PyObject *const *args, Py_ssize_t nargs, const char *name, frame_step step) {
     if (nargs != 5 || !PyBytes_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "reports(data: bytes, start, recv_ns, expected_seq, budget)");
+        PyErr_Format(PyExc_TypeError, "%s(data: bytes, start, recv_ns, expected_seq, budget)", name);
         return NULL;
     }
-    if (self->r_orders == NULL) { PyErr_SetString(PyExc_RuntimeError, "reports: bind_reports first"); return NULL; }
     PyObject *data = args[0];
     Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
     long long recv_ns = PyLong_AsLongLong(args[2]), expected = PyLong_AsLongLong(args[3]);
     Py_ssize_t budget = PyLong_AsSsize_t(args[4]);
     if (PyErr_Occurred()) return NULL;
     Py_ssize_t n = PyBytes_GET_SIZE(data);
-    if (pos < 0 || pos > n) { PyErr_SetString(PyExc_ValueError, "reports: start outside the data"); return NULL; }
+    if (pos < 0 || pos > n) { PyErr_Format(PyExc_ValueError, "%s: start outside the data", name); return NULL; }
     PyObject *records = PyList_New(0);
     if (records == NULL) return NULL;
-    PyObject *text = NULL, *why = Py_NewRef(Py_None);
+    PyObject *text = NULL;    /* the read as str, made when a shape's regular expression must match it */
+    PyObject *why = Py_NewRef(Py_None);
     while (pos < n) {
         if (budget <= 0) { Py_SETREF(why, Py_NewRef(R[R_RATE])); break; }
-        int reason = -1, committed = 0;
+        int reason = -1;
         Py_ssize_t end = pos;
-        int rc = one_report(self, data, &text, pos, recv_ns, expected, records, &end, &reason, &committed);
+        int rc = step(self, data, &text, pos, recv_ns, expected, records, &end, &reason);
         if (rc < 0) {
             if (PyList_GET_SIZE(records) == 0) { Py_DECREF(records); Py_XDECREF(text); Py_DECREF(why); return NULL; }
-            /* reports were applied before the error (or this one was): Python books them, then raises */
+            /* what went out (or was applied) before the error, and the failing frame's booking:
+             * Python books them, then raises */
             PyObject *type, *value, *tb;
             PyErr_Fetch(&type, &value, &tb);
             PyErr_NormalizeException(&type, &value, &tb);
             if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
             Py_XDECREF(type); Py_XDECREF(tb);
             Py_SETREF(why, value ? value : Py_NewRef(Py_None));
+            pos = end;
             break;
         }
         if (rc == 0) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
         pos = end;
         expected++;
         budget--;
+        if (rc == 2) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
     }
     Py_XDECREF(text);
     return Py_BuildValue("(nNN)", pos, records, why);
+}
+
+static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    return drive(self, args, nargs, "run", one_frame);
+}
+
+static PyObject *FastPath_reports(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (self->r_orders == NULL) { PyErr_SetString(PyExc_RuntimeError, "reports: bind_reports first"); return NULL; }
+    return drive(self, args, nargs, "reports", one_report);
 }
 
 static PyObject *FastPath_bind_reports(FastPath *self, PyObject *args, PyObject *kw) {

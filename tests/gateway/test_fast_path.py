@@ -425,3 +425,21 @@ def test_a_shape_refuses_a_timestamp_ending_in_a_dot_as_the_full_check_does():
     bad = good.replace(b"\x0160=" + SENT.encode(), b"\x0160=" + SENT[:17].encode() + b".")
     assert bad != good
     assert shape.match(good.decode("latin-1")) is not None and shape.match(bad.decode("latin-1")) is None
+
+
+def test_one_predicate_decides_both_sides():
+    from wirespeed.gateway.report_fast import venue_fast_path_for
+    rig = Rig(True)
+    link = rig.gw.venues["VENUE1"]
+    assert order_fast.fast_path_ready(rig.gw, rig.client) and order_fast.fast_path_ready(rig.gw, link.session, True)
+    rig.gw.report_fast_path = False      # the report side alone
+    assert venue_fast_path_for(rig.gw, link) is None and order_fast.fast_path_for(rig.gw, rig.client) is not None
+    rig.gw.report_fast_path, rig.gw.fast_path = True, False      # both
+    assert venue_fast_path_for(rig.gw, link) is None and order_fast.fast_path_for(rig.gw, rig.client) is None
+    rig.gw.fast_path = True
+    model = Rig(True)
+    model.gw.risk = make_backend(load_config(overrides={"risk": {**RISK, "backend": "model"}}).risk, model.symbols)
+    assert not order_fast.fast_path_ready(model.gw, model.client)
+    assert not order_fast.fast_path_ready(model.gw, model.venues["VENUE1"], True)
+    rig.client.parser._dictionary = None      # no learned shapes
+    assert order_fast.fast_path_for(rig.gw, rig.client) is None
