@@ -24,9 +24,15 @@ from collections import Counter
 from .fix.message import ShapedMessage
 from .fix.tags import MsgTypes as M
 from .fix.orders import NEW_ORDER_TAGS
+from . import native
 from .native import native_fix, native_path
 from .session.session import _ACTIVE
+from .store import FileStore, MemoryStore
 from .transport.tcp import FixProtocol
+
+if native._path is not None:
+    # The fast path's sends append to these stores in C (native/store_append.h), the same records.
+    native._path.bind_stores(FileStore, MemoryStore)
 
 log = logging.getLogger("wirespeed.orders")
 

@@ -80,6 +80,7 @@ static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, 
                 *S_8, *S_venue, *S_exec_ids, *S_status, *S_qty, *S_cum_qty, *S_avg_px_num, *S_reserved, *S_acked,
                 *S_order, *S_symbol, *S_side, *S_price, *S_session, *S_client, *S_config, *S_begin_string,
                 *S_cl_ord_id, *S_order_id, *S_ord_type, *S_zero_text, *S_pending_cl;
+#include "store_append.h"
 static PyObject *R[40];   /* interned fallback reasons */
 enum { R_PARTIAL, R_ADMIN, R_CANCEL_REPLACE, R_STATUS, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_STRATEGY,
        R_SEQ, R_COMP_ID, R_SENDING_TIME, R_SYMBOL, R_DECODE, R_MARKET, R_RENDER, R_VENUE, R_DUPLICATE,
@@ -634,9 +635,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     }
     if (raw_out == NULL) { Py_DECREF(slot); goto done; }
     PROF_START();
-    tmp = PyObject_CallMethodObjArgs(vstore, S_save_sent, vseq, raw_out, ZERO, NULL);
-    if (tmp == NULL) { Py_DECREF(slot); goto done; }
-    Py_CLEAR(tmp);
+    if (store_append(vstore, vseq, raw_out, 0) < 0) { Py_DECREF(slot); goto done; }
     PROF(10);
     int64_t tw = mono_ns();
     {   /* Straight to the transport (one send, or behind what it already buffers) unless the loop
@@ -1078,6 +1077,30 @@ static PyObject *utc_text(PyObject *mod, PyObject *const *args, Py_ssize_t nargs
 
 static PyObject *mono(PyObject *mod, PyObject *unused) { return PyLong_FromLongLong(mono_ns()); }
 
+/* bind_stores(FileStore, MemoryStore): the store types whose append store_append.h does in C */
+static PyObject *bind_stores(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyType_Check(args[0]) || !PyType_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "bind_stores(FileStore, MemoryStore)");
+        return NULL;
+    }
+    Py_XSETREF(FileStoreType, Py_NewRef(args[0]));
+    Py_XSETREF(MemoryStoreType, Py_NewRef(args[1]));
+    Py_RETURN_NONE;
+}
+
+/* store_append(store, seq, raw, reply_to) -> True (in C) or False (the store's own save_sent) */
+static PyObject *store_append_py(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyLong_Check(args[0 + 1])) {
+        PyErr_SetString(PyExc_TypeError, "store_append(store, seq: int, raw, reply_to: int)");
+        return NULL;
+    }
+    long long reply_to = PyLong_AsLongLong(args[3]);
+    if (reply_to == -1 && PyErr_Occurred()) return NULL;
+    int rc = store_append(args[0], args[1], args[2], reply_to);
+    if (rc < 0) return NULL;
+    return PyBool_FromLong(rc == 0);
+}
+
 /* the PATH_PROFILE sums (ns per mark since the last call), or None in a build without it */
 static PyObject *profile(PyObject *mod, PyObject *unused) {
 #ifdef PATH_PROFILE
@@ -1092,6 +1115,10 @@ static PyObject *profile(PyObject *mod, PyObject *unused) {
 
 static PyMethodDef methods[] = {
     {"utc_text", (PyCFunction)(void (*)(void))utc_text, METH_FASTCALL, "utc_text(epoch_ns): the C fix_timestamp"},
+    {"bind_stores", (PyCFunction)(void (*)(void))bind_stores, METH_FASTCALL,
+     "bind_stores(FileStore, MemoryStore): the stores whose append the fast path does in C"},
+    {"store_append", (PyCFunction)(void (*)(void))store_append_py, METH_FASTCALL,
+     "store_append(store, seq, raw, reply_to) -> True where C appended, False where save_sent did"},
     {"profile", profile, METH_NOARGS, "the PATH_PROFILE build's sums per mark (reset), or None"},
     {"mono_ns", mono, METH_NOARGS, "the path's stamp clock (CLOCK_MONOTONIC ns, as perf_counter_ns)"},
     {NULL}
@@ -1110,6 +1137,7 @@ PyMODINIT_FUNC PyInit__path(void) {
     S_save_sent = PyUnicode_InternFromString("save_sent"); S_empty = PyUnicode_InternFromString("");
     S_pending = PyUnicode_InternFromString("_pending");
     ZERO = PyLong_FromLong(0);
+    if (store_names()) return NULL;
     const char *rn[] = {"8", "venue", "exec_ids", "status", "qty", "cum_qty", "avg_px_num", "reserved", "acked",
         "order", "symbol", "side", "price", "session", "client", "config", "begin_string", "cl_ord_id", "order_id",
         "ord_type", "0", "pending_cl"};
