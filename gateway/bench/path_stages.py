@@ -16,10 +16,12 @@ client side (NewOrderSingle received -> venue written, what ``client->venue`` me
   C return          written -> the call returned (the record, the client's inbound number)
   python booking    the call returned -> data_received returned (the books, after the write)
 
-venue-report side (ExecutionReport received -> client written):
-  python before C, C apply (the report applied, the client fields rendered), python booking
-  before the client write (the trail, counts, open notional), client send (``_to_client``: the
-  trail's flush, MsgSeqNum, template, store append, write), python after (``_end``, the hop).
+venue-report side (ExecutionReport received -> client written), with the client send in C (the C
+call applies the report, renders the client's fields and writes them: MsgSeqNum, template, store
+append, write) and, the "before", with Python's (``gw.c_client_send = False``): the C call
+applies and renders, then Python books until the client send (the trail, counts, open
+notional), sends (``_to_client``: the trail's flush, MsgSeqNum, template, store append, write)
+and books the rest (``_end``, the hop).
 
 Printed as p50 / p99 in microseconds; the load average is printed with them (shared cores)."""
 from __future__ import annotations
@@ -45,8 +47,8 @@ RISK = {"default": {"max_qty": 500, "collar_ticks": 60, "long_limit": 2**32 - 1,
 
 CLIENT_STAGES = ("python before C", "C decode", "risk", "encode + store", "venue send", "C return", "python booking",
                  "gateway-added (received -> venue written)")
-REPORT_STAGES = ("python before C", "C apply", "python before the client send", "client send", "python after",
-                 "venue report received -> client written")
+REPORT_STAGES = ("python before C", "C call (applied; C send: written)", "python before the client send",
+                 "client send (Python's)", "python after", "venue report received -> client written")
 
 
 def _pair():
@@ -71,10 +73,11 @@ def _drain(sock) -> None:
 class Stages:
     """The gateway and its two sessions, with the C calls and the client send wrapped by stamps."""
 
-    def __init__(self, tmp: str):
+    def __init__(self, tmp: str, c_send: bool = True):
         cfg = load_config(overrides={"risk": RISK})
         self.symbols = table_from_config(cfg.symbols)
         gw = self.gw = OrderGateway(self.symbols, make_backend(cfg.risk, self.symbols, sessions=1))
+        gw.c_client_send = c_send
         self.client = Session(SessionConfig("GW", "CLIENT1", role="acceptor", max_messages_per_second=10**6),
                               gw.client_app, store=FileStore(tmp, "client"))
         self.venue = Session(SessionConfig("GW", "VENUE1", role="initiator", max_messages_per_second=10**6),
@@ -146,15 +149,20 @@ class Stages:
         t_end = time.perf_counter_ns()
         if not self.records or self.records[0][0] is None:
             raise RuntimeError(f"fill {k} did not take the report fast path ({self.gw.report_fallbacks})")
-        report = [m["reports in"] - t0, m["reports out"] - m["reports in"], m["send in"] - m["reports out"],
-                  m["send out"] - m["send in"], t_end - m["send out"], m["send out"] - t0]
+        rec = self.records[0]
+        if rec[11] == 1:           # written in the C call, at rec[13]
+            report = [m["reports in"] - t0, m["reports out"] - m["reports in"], 0, 0, t_end - m["reports out"],
+                      rec[13] - t0]
+        else:
+            report = [m["reports in"] - t0, m["reports out"] - m["reports in"], m["send in"] - m["reports out"],
+                      m["send out"] - m["send in"], t_end - m["send out"], m["send out"] - t0]
         _drain(self.cpeer)
         return client, report
 
 
-def run(count: int = 3000):
+def run(count: int = 3000, c_send: bool = True):
     with tempfile.TemporaryDirectory() as tmp:
-        st = Stages(tmp)
+        st = Stages(tmp, c_send)
         sym = st.symbols.by_name("AAPL")
         px = sym.tick.format(sym.reference_ticks)
         # the first orders of a shape teach it (the Python path), the first order gives the session its index
@@ -196,18 +204,25 @@ def main() -> None:
     from ..native import _path
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
     _path.profile()
+    py_client, py_report = run(count, c_send=False)
+    _path.profile()
     client, report = run(count)
     prof = _path.profile()
-    print(f"\nfast path stages, {count} orders and their fills, one a read (perf_counter_ns; us)")
-    for title, names, values in (("client NewOrderSingle -> venue", CLIENT_STAGES, client),
-                                 ("venue ExecutionReport -> client", REPORT_STAGES, report)):
-        print(f"  {title}")
-        for name, v in zip(names, values):
-            print(f"    {name:<42} p50 {_pct(v, .5) / 1e3:8.2f}  p99 {_pct(v, .99) / 1e3:8.2f}")
+    print(f"\nfast path stages, {count} orders and their fills, one a read (perf_counter_ns; p50 / p99 us)")
+    print("  client NewOrderSingle -> venue")
+    for name, v in zip(CLIENT_STAGES, client):
+        print(f"    {name:<46} {_pct(v, .5) / 1e3:8.2f} {_pct(v, .99) / 1e3:8.2f}")
+    print("  venue ExecutionReport -> client: the client send by Python (before) | from the C call (after)")
+    for name, b, a in zip(REPORT_STAGES, py_report, report):
+        print(f"    {name:<46} {_pct(b, .5) / 1e3:8.2f} {_pct(b, .99) / 1e3:8.2f} | "
+              f"{_pct(a, .5) / 1e3:8.2f} {_pct(a, .99) / 1e3:8.2f}")
+    b, a = py_report[-1], report[-1]
+    print(f"    received -> client written, C send / Python send: p50 {_pct(a, .5) / _pct(b, .5):.2f}x, "
+          f"p99 {_pct(a, .99) / _pct(b, .99):.2f}x")
     if prof is not None:
         print("  the C call's marks (a PATH_PROFILE build; mean over the orders of the run, us):")
         for name, total in zip(PROFILE_MARKS, prof):
-            print(f"    {name:<42} {total / (count + 3) / 1e3:8.2f}")
+            print(f"    {name:<46} {total / (count + 3) / 1e3:8.2f}")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -67,6 +67,11 @@ typedef struct {
     PyObject *r_orders, *r_venue, *r_release, *r_report_fields, *r_symtab, *r_exec_next, *r_ticks, *r_venue_id,
              *r_price_error, *r_pending_new, *r_new, *r_partial, *r_filled, *r_pending_cancel, *r_pending_replace,
              *r_et_new, *r_et_trade, *r_reason_none, *r_canceled, *r_et_canceled, *r_orig_tag;
+    /* the client send (bind_client_send; cs_type NULL: Python sends every client report): the
+     * Session type, SessionState.ACTIVE, the gateway's held reports, the trail's gate (None: no
+     * trail), the pinned SendingTime (None: the C clock) */
+    PyObject *cs_type, *cs_active, *cs_held, *cs_trail;
+    int cs_behind;     /* a report of this call was left to Python's send: the rest follow it (the order kept) */
     long tolerance;
     int check_latency;
     Py_ssize_t max_bytes;
@@ -147,6 +152,7 @@ static void FastPath_dealloc(FastPath *self) {
         &self->r_et_new, &self->r_et_trade, &self->r_reason_none, &self->r_canceled, &self->r_et_canceled,
         &self->r_orig_tag};
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) Py_CLEAR(*r[i]);
+    Py_CLEAR(self->cs_type); Py_CLEAR(self->cs_active); Py_CLEAR(self->cs_held); Py_CLEAR(self->cs_trail);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -730,6 +736,121 @@ static int set_ll(PyObject *obj, PyObject *name, long long v) {
     return rc;
 }
 
+/* ---- the client send: the client's ExecutionReport written from the C call ------------------
+ * What Session.send_template does for an established session (its next MsgSeqNum, the template,
+ * the store append through store_append.h, the write), behind what OrderGateway._to_client does
+ * first (the trail's in and out records, the journal flushed: the gate, a Python callable, when
+ * there is a trail). Only in a plain state: anything else is the Python send (SEND_REASONS). */
+enum { SR_SESSION, SR_NOT_ACTIVE, SR_NO_CONNECTION, SR_FSYNC, SR_RESEND, SR_PAUSED, SR_HELD, SR_FIELDS, SR_BEHIND,
+       NSEND };
+static const char *SEND_TEXT[NSEND] = {"not_session", "not_active", "no_connection", "fsync_held", "resend",
+                                        "paused", "journal_held", "fields", "behind_python_send"};
+static PyObject *SR[NSEND];
+static PyObject *S_store, *S_deferred_sync, *S_resend_job, *S_paused, *S_encoder, *S_templates, *S_template,
+                *S_encode, *S_in_reply_to;
+
+/* attr of obj is (truth) */
+static int attr_true(PyObject *obj, PyObject *name) {
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v == NULL) return -1;
+    int t = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return t;
+}
+
+/* -1 error, nothing written (*trailed: the gate recorded the trail's records); 0 left to Python
+ * (*why); 1 written (*t_sent); 2 the gate held it (sent by release_held); 3 the write raised after
+ * the message was stored (the error set) */
+static int client_send(FastPath *self, PyObject *client, PyObject *fields, PyObject *m, PyObject *shape,
+                       const char *frame, Py_ssize_t flen, int64_t t0, int *why, int64_t *t_sent, int *trailed) {
+    if ((PyObject *)Py_TYPE(client) != self->cs_type) { *why = SR_SESSION; return 0; }
+    PyObject *st = PyObject_GetAttr(client, S_state);
+    if (st == NULL) return -1;
+    Py_DECREF(st);
+    if (st != self->cs_active) { *why = SR_NOT_ACTIVE; return 0; }
+    int rc = -1;
+    PyObject *write = NULL, *store = NULL, *tags = NULL, *values = NULL, *key = NULL, *tmpl = NULL, *seq = NULL,
+             *ts = NULL, *raw = NULL, *out = NULL;
+    if ((write = PyObject_GetAttr(client, S_write)) == NULL) goto done;
+    if (write == Py_None) { *why = SR_NO_CONNECTION; rc = 0; goto done; }
+    if ((store = PyObject_GetAttr(client, S_store)) == NULL) goto done;
+    int t;
+    if ((t = attr_true(store, S_deferred_sync)) != 0) { if (t > 0) { *why = SR_FSYNC; rc = 0; } goto done; }
+    PyObject *job = PyObject_GetAttr(client, S_resend_job);
+    if (job == NULL) goto done;
+    Py_DECREF(job);
+    if (job != Py_None) { *why = SR_RESEND; rc = 0; goto done; }
+    if ((t = attr_true(client, S_paused)) != 0) { if (t > 0) { *why = SR_PAUSED; rc = 0; } goto done; }
+    Py_ssize_t held = PyObject_Length(self->cs_held);
+    if (held < 0) goto done;
+    if (held) { *why = SR_HELD; rc = 0; goto done; }
+    /* the template of the report's tag sequence (Session.template: the encoder's cache) */
+    if (!PyList_Check(fields)) { *why = SR_FIELDS; rc = 0; goto done; }
+    Py_ssize_t nf = PyList_GET_SIZE(fields);
+    if ((tags = PyTuple_New(nf)) == NULL || (values = PyList_New(nf)) == NULL) goto done;
+    for (Py_ssize_t i = 0; i < nf; i++) {
+        PyObject *f = PyList_GET_ITEM(fields, i);
+        if (!PyTuple_Check(f) || PyTuple_GET_SIZE(f) != 2) { *why = SR_FIELDS; rc = 0; goto done; }
+        PyTuple_SET_ITEM(tags, i, Py_NewRef(PyTuple_GET_ITEM(f, 0)));
+        PyList_SET_ITEM(values, i, Py_NewRef(PyTuple_GET_ITEM(f, 1)));
+    }
+    {
+        PyObject *enc = PyObject_GetAttr(client, S_encoder), *cache = enc ? PyObject_GetAttr(enc, S_templates) : NULL;
+        Py_XDECREF(enc);
+        if (cache == NULL) goto done;
+        key = PyTuple_Pack(2, S_8, tags);
+        if (key && PyDict_Check(cache)) {
+            tmpl = PyDict_GetItemWithError(cache, key);
+            Py_XINCREF(tmpl);
+        }
+        Py_DECREF(cache);
+        if (key == NULL || PyErr_Occurred()) goto done;
+        if (tmpl == NULL && (tmpl = PyObject_CallMethodObjArgs(client, S_template, S_8, tags, NULL)) == NULL) goto done;
+    }
+    /* the trail's records, the journal flushed (OrderGateway._to_client's part before the send) */
+    if (self->cs_trail != Py_None) {
+        PyObject *rawin = PyBytes_FromStringAndSize(frame, flen), *t0obj = rawin ? PyLong_FromLongLong(t0) : NULL;
+        PyObject *go = NULL;
+        if (t0obj) {
+            PyObject *a[6] = {m, shape, rawin, t0obj, client, fields};
+            go = PyObject_Vectorcall(self->cs_trail, a, 6, NULL);
+        }
+        Py_XDECREF(rawin); Py_XDECREF(t0obj);
+        if (go == NULL) goto done;
+        *trailed = 1;
+        int yes = PyObject_IsTrue(go);
+        Py_DECREF(go);
+        if (yes < 0) goto done;
+        if (!yes) { rc = 2; goto done; }
+    }
+    /* Session.send_template: the number, the bytes, stored before the wire, written */
+    if ((seq = PyObject_GetAttr(store, S_next_sender_seq)) == NULL || (ts = timestamp_now(self)) == NULL) goto done;
+    {
+        PyObject *enc = PyObject_GetAttr(tmpl, S_encode);
+        if (enc == NULL) goto done;
+        PyObject *a[3] = {seq, values, ts};
+        raw = PyObject_Vectorcall(enc, a, 3, NULL);
+        Py_DECREF(enc);
+    }
+    if (raw == NULL) goto done;
+    long long reply_to = 0;
+    {
+        PyObject *r = PyObject_GetAttr(client, S_in_reply_to);
+        if (r == NULL) goto done;
+        reply_to = PyLong_AsLongLong(r);
+        Py_DECREF(r);
+        if (reply_to == -1 && PyErr_Occurred()) goto done;
+    }
+    if (store_append(store, seq, raw, reply_to) < 0) goto done;
+    out = PyObject_CallOneArg(write, raw);
+    *t_sent = mono_ns();
+    rc = out == NULL ? 3 : 1;
+done:
+    Py_XDECREF(write); Py_XDECREF(store); Py_XDECREF(tags); Py_XDECREF(values); Py_XDECREF(key); Py_XDECREF(tmpl);
+    Py_XDECREF(seq); Py_XDECREF(ts); Py_XDECREF(raw); Py_XDECREF(out);
+    return rc;
+}
+
 /* -1 error (past the point of no return: a (None, seq) record appended, *end_out past the frame);
  * 0 not taken (*reason); 1 taken (record appended) */
 static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
@@ -843,7 +964,7 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
     /* ---- from here the report is applied (as _venue_event / _apply / _fill apply it) ---- */
     *committed = 1;
     int64_t t0 = recv_ns ? recv_ns : mono_ns();
-    int acked = 1, full = 0, applied = 0;
+    int acked = 1, full = 0, applied = 0, trailed = 0;
     long long released = 0;
     {
         PyObject *a = PyObject_GetAttr(state, S_acked);
@@ -925,24 +1046,38 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
     }
     /* the ExecID remembered once the report is whole (_venue_event adds it after _apply returns) */
     if (et != '0' && et != '4' && PyUnicode_GET_LENGTH(exec_id) && PySet_Add(exec_ids, exec_id)) goto done;
+    /* the client's report written from here where the session is in a plain state */
+    int sent = 0, send_why = -1, write_failed = 0;
+    int64_t t_sent = 0;
+    if (self->cs_type != NULL && self->cs_behind) {
+        send_why = SR_BEHIND;       /* (Python sends an earlier report of this read: this one goes after it) */
+    } else if (self->cs_type != NULL) {
+        sent = client_send(self, client, fields, m, e->shape, d + pos, end - pos, t0, &send_why, &t_sent, &trailed);
+        if (sent < 0) goto done;
+        if (sent == 3) { sent = 1; write_failed = 1; }
+        if (sent == 0) self->cs_behind = 1;
+    }
     raw = PyBytes_FromStringAndSize(d + pos, end - pos);
     if (raw == NULL) goto done;
-    /* (state, exec type, ack hop owed, quantity released, full, client fields, match, shape, raw, seq, t0) */
-    rec = Py_BuildValue("(OCiLiOOOOLL)", state, et, !acked, released, full, fields, m, e->shape, raw, seq,
-                        (long long)t0);
+    /* (state, exec type, ack hop owed, quantity released, full, client fields, match, shape, raw, seq, t0,
+     *  sent: 0 Python sends it / 1 written here / 2 held by the trail, why Python sends it or None, t_sent) */
+    rec = Py_BuildValue("(OCiLiOOOOLLiOL)", state, et, !acked, released, full, fields, m, e->shape, raw, seq,
+                        (long long)t0, sent, send_why >= 0 ? SR[send_why] : Py_None, (long long)t_sent);
     if (rec == NULL || PyList_Append(records, rec)) goto done;
     *end_out = end;
+    if (write_failed) { *committed = 0; goto done; }   /* (booked by its record; the write's error raised) */
     rc = 1;
 done:
     if (rc < 0 && *committed) {
         /* failed while applying: the Python path would have consumed the inbound number (kind None) */
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
-        /* (None, seq, state, exec type, ack hop owed, quantity released, applied, match, shape, raw, t0):
+        /* (None, seq, state, exec type, ack hop owed, quantity released, applied, match, shape, raw, t0,
+         *  the trail's in record made by the send's gate):
          * what the Python path has booked when the same error reaches it */
         PyObject *rawf = PyBytes_FromStringAndSize(d + pos, spans[0].b - pos);
-        PyObject *r = rawf ? Py_BuildValue("(OLOCiLiOONL)", Py_None, seq, state, et, !acked, released, applied, m,
-                                           e->shape, rawf, (long long)t0) : NULL;
+        PyObject *r = rawf ? Py_BuildValue("(OLOCiLiOONLi)", Py_None, seq, state, et, !acked, released, applied, m,
+                                           e->shape, rawf, (long long)t0, trailed) : NULL;
         if (r == NULL || PyList_Append(records, r)) { Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb); }
         else { PyErr_Restore(type, value, tb); *end_out = spans[0].b; }   /* (its number is consumed: the rest
                                                                            * of the read follows it) */
@@ -1018,6 +1153,7 @@ static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t 
 
 static PyObject *FastPath_reports(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
     if (self->r_orders == NULL) { PyErr_SetString(PyExc_RuntimeError, "reports: bind_reports first"); return NULL; }
+    self->cs_behind = 0;
     return drive(self, args, nargs, "reports", one_report);
 }
 
@@ -1039,7 +1175,26 @@ static PyObject *FastPath_bind_reports(FastPath *self, PyObject *args, PyObject 
     Py_RETURN_NONE;
 }
 
+/* bind_client_send(session_type, active, held, trail, timestamp): the venue-report side writes the
+ * client's reports itself (client_send); bind_client_send(None, ...) turns it off */
+static PyObject *FastPath_bind_client_send(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "bind_client_send(session_type, active, held, trail, timestamp)");
+        return NULL;
+    }
+    if (args[0] == Py_None) { Py_CLEAR(self->cs_type); Py_RETURN_NONE; }
+    if (!PyType_Check(args[0])) { PyErr_SetString(PyExc_TypeError, "bind_client_send: session_type must be a type"); return NULL; }
+    Py_XSETREF(self->cs_type, Py_NewRef(args[0]));
+    Py_XSETREF(self->cs_active, Py_NewRef(args[1]));
+    Py_XSETREF(self->cs_held, Py_NewRef(args[2]));
+    Py_XSETREF(self->cs_trail, Py_NewRef(args[3]));
+    Py_XSETREF(self->timestamp, Py_NewRef(args[4]));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef FastPath_methods[] = {
+    {"bind_client_send", (PyCFunction)(void (*)(void))FastPath_bind_client_send, METH_FASTCALL,
+     "bind_client_send(session_type, active, held, trail, timestamp): the client's reports written from C"},
     {"match", (PyCFunction)(void (*)(void))FastPath_match, METH_FASTCALL,
      "match(shape, data, pos) -> end or -1: the shape's C program (None: it has none); for tests"},
     {"run", (PyCFunction)(void (*)(void))FastPath_run, METH_FASTCALL,
@@ -1138,6 +1293,16 @@ PyMODINIT_FUNC PyInit__path(void) {
     S_pending = PyUnicode_InternFromString("_pending");
     ZERO = PyLong_FromLong(0);
     if (store_names()) return NULL;
+    {
+        const char *n[] = {"store", "deferred_sync", "_resend_job", "_paused", "encoder", "_templates", "template",
+                           "encode", "_in_reply_to"};
+        PyObject **d[] = {&S_store, &S_deferred_sync, &S_resend_job, &S_paused, &S_encoder, &S_templates,
+                          &S_template, &S_encode, &S_in_reply_to};
+        for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+            if ((*d[i] = PyUnicode_InternFromString(n[i])) == NULL) return NULL;
+        for (int i = 0; i < NSEND; i++)
+            if ((SR[i] = PyUnicode_InternFromString(SEND_TEXT[i])) == NULL) return NULL;
+    }
     const char *rn[] = {"8", "venue", "exec_ids", "status", "qty", "cum_qty", "avg_px_num", "reserved", "acked",
         "order", "symbol", "side", "price", "session", "client", "config", "begin_string", "cl_ord_id", "order_id",
         "ord_type", "0", "pending_cl"};
@@ -1162,6 +1327,10 @@ PyMODINIT_FUNC PyInit__path(void) {
     if (reasons == NULL || rreasons == NULL) { Py_DECREF(m); return NULL; }
     for (int i = 0; i <= R_RISK_REJECT; i++) { Py_INCREF(R[i]); PyTuple_SET_ITEM(reasons, i, R[i]); }
     for (int i = 0; i < nrep; i++) { Py_INCREF(R[report_reasons[i]]); PyTuple_SET_ITEM(rreasons, i, R[report_reasons[i]]); }
+    PyObject *sreasons = PyTuple_New(NSEND);
+    if (sreasons == NULL) { Py_DECREF(m); return NULL; }
+    for (int i = 0; i < NSEND; i++) PyTuple_SET_ITEM(sreasons, i, Py_NewRef(SR[i]));
+    if (PyModule_AddObject(m, "SEND_REASONS", sreasons) < 0) { Py_DECREF(m); return NULL; }
     if (PyModule_AddObject(m, "REASONS", reasons) < 0 || PyModule_AddObject(m, "REPORT_REASONS", rreasons) < 0) {
         Py_DECREF(m); return NULL;
     }
