@@ -72,6 +72,7 @@ typedef struct {
      * trail), the pinned SendingTime (None: the C clock) */
     PyObject *cs_type, *cs_active, *cs_held, *cs_trail;
     int cs_behind;     /* a report of this call was left to Python's send: the rest follow it (the order kept) */
+    int native_frame;  /* frame_ok is _fix.frame_ok: its check (frame_check.h) is called directly */
     long tolerance;
     int check_latency;
     Py_ssize_t max_bytes;
@@ -86,6 +87,7 @@ static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, 
                 *S_order, *S_symbol, *S_side, *S_price, *S_session, *S_client, *S_config, *S_begin_string,
                 *S_cl_ord_id, *S_order_id, *S_ord_type, *S_zero_text, *S_pending_cl;
 #include "store_append.h"
+#include "frame_check.h"
 static PyObject *R[40];   /* interned fallback reasons */
 enum { R_PARTIAL, R_ADMIN, R_CANCEL_REPLACE, R_STATUS, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_STRATEGY,
        R_SEQ, R_COMP_ID, R_SENDING_TIME, R_SYMBOL, R_DECODE, R_MARKET, R_RENDER, R_VENUE, R_DUPLICATE,
@@ -175,6 +177,14 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *kw) {
         &self->ids_next, &self->client_id, &self->their_id, &self->our_id, &self->set_next_target, &self->active,
         &self->limit, &self->program_of};
     for (int i = 0; i < 24; i++) { Py_INCREF(o[i]); Py_XSETREF(*dst[i], o[i]); }
+    self->native_frame = 0;
+    if (PyCFunction_Check(self->frame_ok) && strcmp(((PyCFunctionObject *)self->frame_ok)->m_ml->ml_name, "frame_ok") == 0) {
+        PyObject *mod = PyCFunction_GET_SELF(self->frame_ok);
+        const char *name = mod && PyModule_Check(mod) ? PyModule_GetName(mod) : NULL;
+        size_t len = name ? strlen(name) : 0;
+        self->native_frame = name && (strcmp(name, "_fix") == 0 || (len > 5 && strcmp(name + len - 5, "._fix") == 0));
+        PyErr_Clear();
+    }
     self->tolerance = tol;
     self->check_latency = check;
     self->max_bytes = max_bytes;
@@ -430,14 +440,20 @@ static int frame_check(FastPath *self, PyObject *data, const char *d, const Span
     if (g[G_BODYLEN].a < 0 || end - pos > self->max_bytes) { *reason = R_FRAME; return 0; }
     long long bl = 0;
     for (Py_ssize_t i = g[G_BODYLEN].a; i < g[G_BODYLEN].b; i++) bl = bl * 10 + (d[i] - '0');
-    PyObject *a[5] = {data, PyLong_FromSsize_t(pos), PyLong_FromSsize_t(end),
-                      PyLong_FromSsize_t(g[G_BODYLEN].b + 1), PyLong_FromLongLong(bl)};
-    PyObject *okv = NULL;
-    if (a[1] && a[2] && a[3] && a[4]) okv = PyObject_Vectorcall(self->frame_ok, a, 5, NULL);
-    for (int i = 1; i < 5; i++) Py_XDECREF(a[i]);
-    if (okv == NULL) return -1;
-    int ok = okv == Py_True;
-    Py_DECREF(okv);
+    int ok;
+    if (self->native_frame) {      /* _fix.frame_ok's own check (frame_check.h), without the call */
+        ok = bl < ((long long)1 << 40) && frame_bytes_ok((const unsigned char *)d, PyBytes_GET_SIZE(data), pos, end,
+                                                         g[G_BODYLEN].b + 1, (Py_ssize_t)bl);
+    } else {
+        PyObject *a[5] = {data, PyLong_FromSsize_t(pos), PyLong_FromSsize_t(end),
+                          PyLong_FromSsize_t(g[G_BODYLEN].b + 1), PyLong_FromLongLong(bl)};
+        PyObject *okv = NULL;
+        if (a[1] && a[2] && a[3] && a[4]) okv = PyObject_Vectorcall(self->frame_ok, a, 5, NULL);
+        for (int i = 1; i < 5; i++) Py_XDECREF(a[i]);
+        if (okv == NULL) return -1;
+        ok = okv == Py_True;
+        Py_DECREF(okv);
+    }
     if (!ok) { *reason = R_FRAME; return 0; }
     if (!for_app) { *reason = R_POSS_DUP; return 0; }
     return 1;
@@ -1206,6 +1222,13 @@ static PyMethodDef FastPath_methods[] = {
     {NULL}
 };
 
+#include <structmember.h>
+static PyMemberDef FastPath_members[] = {
+    {"native_frame", T_INT, offsetof(FastPath, native_frame), READONLY,
+     "1: the frame check is _fix.frame_ok's own C (frame_check.h), called without a Python call"},
+    {NULL}
+};
+
 static PyTypeObject FastPathType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "wirespeed.gateway.native._path.FastPath",
@@ -1216,6 +1239,7 @@ static PyTypeObject FastPathType = {
     .tp_init = (initproc)FastPath_init,
     .tp_dealloc = (destructor)FastPath_dealloc,
     .tp_methods = FastPath_methods,
+    .tp_members = FastPath_members,
 };
 
 /* test hook: the C fix_timestamp of a given epoch second and milliseconds */
