@@ -171,6 +171,8 @@ class VenueFastPath:
                     self.sends[why] += 1
                 gw._to_client(state.client, M.EXECUTION_REPORT, fields)
                 t_sent = now_ns()
+            elif sent == 3:     # stored, its write refused: as _send_client logs a RuntimeError
+                log.warning("%s to %s not sent: %s", M.EXECUTION_REPORT, state.client.name, why)
             else:
                 t_sent = 0      # (held for the journal: not written yet)
             if gw.on_change is not None:

@@ -776,9 +776,11 @@ static int attr_true(PyObject *obj, PyObject *name) {
 
 /* -1 error, nothing written (*trailed: the gate recorded the trail's records); 0 left to Python
  * (*why); 1 written (*t_sent); 2 the gate held it (sent by release_held); 3 the write raised after
- * the message was stored (the error set) */
+ * the message was stored (the error set); 4 the write raised RuntimeError, which Python's send
+ * logs and goes on (_send_client): the error in *refused */
 static int client_send(FastPath *self, PyObject *client, PyObject *fields, PyObject *m, PyObject *shape,
-                       const char *frame, Py_ssize_t flen, int64_t t0, int *why, int64_t *t_sent, int *trailed) {
+                       const char *frame, Py_ssize_t flen, int64_t t0, int *why, int64_t *t_sent, int *trailed,
+                       PyObject **refused) {
     if ((PyObject *)Py_TYPE(client) != self->cs_type) { *why = SR_SESSION; return 0; }
     PyObject *st = PyObject_GetAttr(client, S_state);
     if (st == NULL) return -1;
@@ -861,6 +863,14 @@ static int client_send(FastPath *self, PyObject *client, PyObject *fields, PyObj
     out = PyObject_CallOneArg(write, raw);
     *t_sent = mono_ns();
     rc = out == NULL ? 3 : 1;
+    if (out == NULL && PyErr_ExceptionMatches(PyExc_RuntimeError)) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        Py_XDECREF(type); Py_XDECREF(tb);
+        *refused = value ? value : Py_NewRef(Py_None);
+        rc = 4;
+    }
 done:
     Py_XDECREF(write); Py_XDECREF(store); Py_XDECREF(tags); Py_XDECREF(values); Py_XDECREF(key); Py_XDECREF(tmpl);
     Py_XDECREF(seq); Py_XDECREF(ts); Py_XDECREF(raw); Py_XDECREF(out);
@@ -1064,21 +1074,27 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
     if (et != '0' && et != '4' && PyUnicode_GET_LENGTH(exec_id) && PySet_Add(exec_ids, exec_id)) goto done;
     /* the client's report written from here where the session is in a plain state */
     int sent = 0, send_why = -1, write_failed = 0;
+    PyObject *refused = NULL;
     int64_t t_sent = 0;
     if (self->cs_type != NULL && self->cs_behind) {
         send_why = SR_BEHIND;       /* (Python sends an earlier report of this read: this one goes after it) */
     } else if (self->cs_type != NULL) {
-        sent = client_send(self, client, fields, m, e->shape, d + pos, end - pos, t0, &send_why, &t_sent, &trailed);
+        sent = client_send(self, client, fields, m, e->shape, d + pos, end - pos, t0, &send_why, &t_sent, &trailed,
+                           &refused);
         if (sent < 0) goto done;
         if (sent == 3) { sent = 1; write_failed = 1; }
+        else if (sent == 4) sent = 3;     /* (stored, the write refused: Python logs it, as _send_client) */
         if (sent == 0) self->cs_behind = 1;
     }
     raw = PyBytes_FromStringAndSize(d + pos, end - pos);
-    if (raw == NULL) goto done;
+    if (raw == NULL) { Py_XDECREF(refused); goto done; }
     /* (state, exec type, ack hop owed, quantity released, full, client fields, match, shape, raw, seq, t0,
-     *  sent: 0 Python sends it / 1 written here / 2 held by the trail, why Python sends it or None, t_sent) */
+     *  sent: 0 Python sends it / 1 written here / 2 held by the trail / 3 stored, its write refused,
+     *  why Python sends it (a SEND_REASONS name) or the write's RuntimeError or None, t_sent) */
     rec = Py_BuildValue("(OCiLiOOOOLLiOL)", state, et, !acked, released, full, fields, m, e->shape, raw, seq,
-                        (long long)t0, sent, send_why >= 0 ? SR[send_why] : Py_None, (long long)t_sent);
+                        (long long)t0, sent, refused ? refused : send_why >= 0 ? SR[send_why] : Py_None,
+                        (long long)t_sent);
+    Py_XDECREF(refused);
     if (rec == NULL || PyList_Append(records, rec)) goto done;
     *end_out = end;
     if (write_failed) { *committed = 0; goto done; }   /* (booked by its record; the write's error raised) */

@@ -125,3 +125,22 @@ def test_switched_off_every_report_is_python_s(tmp_path, monkeypatch):
     monkeypatch.setenv("WIRESPEED_C_CLIENT_SEND", "0")
     rig, _ = _compare(tmp_path, lambda r: _fills(r, "O"))
     assert rig.venues["VENUE1"].fast.sent == 0 and rig.venues["VENUE1"].fast.reports >= 5
+
+
+def test_a_write_that_refuses_is_logged_as_python_s_send_logs_it(tmp_path, caplog):
+    def script(rig):
+        orders = place(rig, 3, "W")
+        venue_read(rig, vframe(rig, er(orders[0], "0", "0", 100)))
+        good = rig.client._write
+
+        def refuse(raw):
+            raise RuntimeError("transport refused")
+        rig.client._write = refuse
+        venue_read(rig, vframe(rig, er(orders[1], "0", "0", 100)))         # stored, not written
+        rig.client._write = good
+        venue_read(rig, vframe(rig, er(orders[2], "0", "0", 100)))
+        return rig.client.messages_out, rig.client.store.next_sender_seq
+    with caplog.at_level("WARNING", logger="wirespeed.orders"):
+        rig, _ = _compare(tmp_path, script)
+    assert rig.venues["VENUE1"].fast.sent == 1
+    assert sum("not sent: transport refused" in r.getMessage() for r in caplog.records) == 2     # (both runs)
