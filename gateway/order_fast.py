@@ -24,9 +24,15 @@ from collections import Counter
 from .fix.message import ShapedMessage
 from .fix.tags import MsgTypes as M
 from .fix.orders import NEW_ORDER_TAGS
+from . import native
 from .native import native_fix, native_path
 from .session.session import _ACTIVE
+from .store import FileStore, MemoryStore
 from .transport.tcp import FixProtocol
+
+if native._path is not None:
+    # The fast path's sends append to these stores in C (native/store_append.h), the same records.
+    native._path.bind_stores(FileStore, MemoryStore)
 
 log = logging.getLogger("wirespeed.orders")
 
@@ -83,21 +89,33 @@ def shape_program(shape):
     return tuple(out) if pos == len(pattern) else None
 
 
-def fast_path_for(gw, session):
-    """A ``ClientFastPath`` for ``session`` of ``gw``, or None where the C path cannot stand in for
-    the Python one: not built or ``WIRESPEED_NATIVE=0``, a risk backend other than ``native``
-    (or one whose ``check`` is not the native core's), no data dictionary (no learned shapes)."""
+def fast_path_ready(gw, session, reports: bool = False) -> bool:
+    """Whether a C fast path can stand in for the Python one on ``session`` of ``gw`` (one
+    predicate for both sides): the extension built and the native codec on (not
+    ``WIRESPEED_NATIVE=0``), ``gw.fast_path`` on (and, for the venue-report side, ``reports``,
+    ``gw.report_fast_path``), the ``native`` risk core behind the backend (its ``check`` and
+    ``release`` the native core's own), a FIX session with a data dictionary (learned shapes)."""
     from .fix import orders as fix_orders
     from .risk import NativeRiskBackend
-    path, fix = native_path(), native_fix()
-    if path is None or fix is None or not gw.fast_path or fix_orders._NATIVE is None or fix_orders._VALUES is None:
-        return None
+    from .session import Session
+    if native_path() is None or native_fix() is None or not gw.fast_path or fix_orders._NATIVE is None:
+        return False
+    if reports and (not getattr(gw, "report_fast_path", True) or fix_orders._VENUE_ID is None):
+        return False
+    if not reports and fix_orders._VALUES is None:
+        return False
     risk = gw.risk
-    if type(risk).check is not NativeRiskBackend.check or not hasattr(risk.model, "order"):
-        return None
-    if session.parser._dictionary is None:
-        return None
-    return ClientFastPath(gw, session)
+    if type(risk).check is not NativeRiskBackend.check or type(risk).release is not NativeRiskBackend.release:
+        return False
+    if not (hasattr(risk.model, "order") and hasattr(risk.model, "release")):
+        return False
+    return isinstance(session, Session) and session.parser._dictionary is not None
+
+
+def fast_path_for(gw, session):
+    """A ``ClientFastPath`` for ``session`` of ``gw``, or None where the C path cannot stand in for
+    the Python one (``fast_path_ready``)."""
+    return ClientFastPath(gw, session) if fast_path_ready(gw, session) else None
 
 
 def keep_rest(session, data: bytes, pos: int) -> None:
@@ -284,4 +302,4 @@ class ClientFastPath:
             client.store.set_next_target(seq + 1)
 
 
-__all__ = ["ClientFastPath", "fast_path_for"]
+__all__ = ["ClientFastPath", "fast_path_for", "fast_path_ready"]

@@ -135,6 +135,10 @@ class OrderGateway(VenueReports):
         self.fast_fallbacks: Counter = Counter()   # why reads left the fast path (REASONS of native/path.c)
         self.report_fast_path = os.environ.get("WIRESPEED_REPORT_FAST_PATH", "1") != "0"   # (the venue-report side)
         self.report_fallbacks: Counter = Counter()  # why venue reads left the report fast path (REPORT_REASONS)
+        # The report fast path writes the client's report from its C call (WIRESPEED_C_CLIENT_SEND=0:
+        # Python sends it, the before of a bench); why a report was sent by Python (SEND_REASONS).
+        self.c_client_send = os.environ.get("WIRESPEED_C_CLIENT_SEND", "1") != "0"
+        self.client_send_fallbacks: Counter = Counter()
         self.venue_epoch = 0     # counts venues added and venue logons: the fast path's venue table is redone
         self.recovered = None    # what recover_from_trail rebuilt (order_recovery.Recovery)
 
@@ -638,13 +642,20 @@ class OrderGateway(VenueReports):
         self._to_client(client, msg_type, fields)
 
     def _to_client(self, client: Session, msg_type: str, fields: list) -> None:
+        if self._may_send(client, msg_type, fields):
+            self._send_client(client, msg_type, fields)
+
+    def _may_send(self, client: Session, msg_type: str, fields: list) -> bool:
+        """The trail's part of a message to a client, before its send: True if it may be sent now;
+        False if it is held (sent in order by ``release_held``). (Also the gate of the report fast
+        path's send from C, report_fast.py.)"""
         # The trail first: what a client is told must be in it before the client can see it.
         if self._auditing:
             self.audit.record("out", {"client": client.config.target_comp_id, "msg": msg_type, "fields": fields})
         if self._held:           # earlier reports wait for the trail's disk: this one goes behind them
             self._held.append((client, msg_type, fields))
             self.release_held()
-            return
+            return False
         try:
             self.audit.flush()
         except OSError as exc:
@@ -653,8 +664,8 @@ class OrderGateway(VenueReports):
             # consumed). Held here, in order, sent by the first flush that gets through.
             log.error("audit trail cannot write its journal (%s): reports to clients held until it can", exc)
             self._held.append((client, msg_type, fields))
-            return
-        self._send_client(client, msg_type, fields)
+            return False
+        return True
 
     def release_held(self) -> int:
         """Send the reports held for a failing trail once its journal takes them (the timer's

@@ -34,8 +34,8 @@ from .fix.message import ShapedMessage
 from .fix import tags as T
 from .fix.tags import MsgTypes as M
 from .native import native_path
-from .order_fast import keep_rest
-from .order_fast import shape_program
+from .order_fast import fast_path_ready, keep_rest, shape_program
+from .session import Session, SessionState
 
 log = logging.getLogger("wirespeed.orders")
 
@@ -44,22 +44,9 @@ S = OrdStatus
 
 def venue_fast_path_for(gw, link):
     """A ``VenueFastPath`` for ``link``'s session, or None where the C path cannot stand in for the
-    Python one: not built, switched off (``gw.fast_path``; ``gw.report_fast_path``, from
-    WIRESPEED_REPORT_FAST_PATH=0, this side alone), a risk backend other than ``native``,
-    an OUCH venue, a session without a data dictionary (no learned shapes)."""
-    from .fix import orders as fix_orders
-    from .risk import NativeRiskBackend
-    from .session import Session
-    path = native_path()
-    session = link.session
-    if path is None or not gw.fast_path or not getattr(gw, "report_fast_path", True) or link.ouch or not isinstance(session, Session):
-        return None
-    if fix_orders._NATIVE is None or fix_orders._VENUE_ID is None:
-        return None
-    risk = gw.risk
-    if type(risk).release is not NativeRiskBackend.release or not hasattr(risk.model, "release"):
-        return None
-    if session.parser._dictionary is None:
+    Python one (``order_fast.fast_path_ready``, the venue-report side: ``gw.report_fast_path``,
+    from WIRESPEED_REPORT_FAST_PATH=0, turns this side alone off) or an OUCH venue."""
+    if link.ouch or not fast_path_ready(gw, link.session, reports=True):
         return None
     return VenueFastPath(gw, link)
 
@@ -67,7 +54,7 @@ def venue_fast_path_for(gw, link):
 class VenueFastPath:
     """One venue session's report fast path: the C ``FastPath`` bound to the gateway's orders."""
 
-    __slots__ = ("gw", "link", "session", "core", "fallbacks", "reports", "_run")
+    __slots__ = ("gw", "link", "session", "core", "fallbacks", "sends", "reports", "sent", "_run")
 
     def __init__(self, gw, link):
         from . import orders as orders_mod
@@ -91,9 +78,20 @@ class VenueFastPath:
             pending_replace=S.PENDING_REPLACE, et_new=ExecType.NEW, et_trade=ExecType.TRADE,
             reason_none=RejectReason.NONE, canceled=S.CANCELED, et_canceled=ExecType.CANCELED,
             orig_tag=T.OrigClOrdID)
+        if gw.c_client_send:
+            # The client's report written from the C call (its MsgSeqNum, template, store, write), behind
+            # the trail's records and flush (``_trail``, when there is a trail); Python's otherwise.
+            from wirespeed.clock import fix_timestamp as real_timestamp
+
+            from .session import session as session_mod
+            ts = session_mod.fix_timestamp      # (a test pins it there; the real one is rendered in C)
+            self.core.bind_client_send(Session, SessionState.ACTIVE, gw._held, self._trail if gw._auditing else None,
+                                       None if ts is real_timestamp else ts)
         self._run = self.core.reports
         self.fallbacks = gw.report_fallbacks     # reason -> reads (or their rest) left to Python: all venues
+        self.sends = gw.client_send_fallbacks    # reason -> client reports C left to Python's send: all venues
         self.reports = 0                          # reports the C path took
+        self.sent = 0                             # client reports written from the C call
 
     def on_read(self, data: bytes, recv_ns: int):
         """Take what the C path takes of ``data``; the rest (bytes) for the Python path, or None."""
@@ -143,14 +141,14 @@ class VenueFastPath:
 
     def _book(self, rec) -> None:
         s = self.session
-        if rec[0] is None:                      # applying it failed in C: its number is consumed
-            s.store.set_next_target(rec[1] + 1)
+        if rec[0] is None:
+            self._failed(rec)
             return
-        state, et, ack_owed, released, full, fields, m, shape, raw, seq, t0 = rec
+        state, et, ack_owed, released, full, fields, m, shape, raw, seq, t0, sent, why, t_sent = rec
         gw = self.gw
         s._in_reply_to = seq
         try:
-            if gw._auditing:
+            if gw._auditing and not sent:     # (a report C sent or held: its gate, _trail, made the records)
                 if m is None:
                     m = shape.match(raw.decode("latin-1"))
                 msg = ShapedMessage(m, shape, raw, t0, s.parser._dictionary)
@@ -163,7 +161,20 @@ class VenueFastPath:
                 gw.counts["canceled"] += 1
             elif et != "0":
                 gw.counts["fills"] += 1
-            gw._to_client(state.client, M.EXECUTION_REPORT, fields)
+            if sent == 1:       # written by C: Session._record_and_write's bookkeeping after its write
+                self.sent += 1
+                client = state.client
+                client._last_sent = client.clock()
+                client.messages_out += 1
+            elif not sent:
+                if why is not None:
+                    self.sends[why] += 1
+                gw._to_client(state.client, M.EXECUTION_REPORT, fields)
+                t_sent = now_ns()
+            elif sent == 3:     # stored, its write refused: as _send_client logs a RuntimeError
+                log.warning("%s to %s not sent: %s", M.EXECUTION_REPORT, state.client.name, why)
+            else:
+                t_sent = 0      # (held for the journal: not written yet)
             if gw.on_change is not None:
                 gw.on_change(state)
             if et == "4":
@@ -171,9 +182,44 @@ class VenueFastPath:
             elif full:
                 gw.counts["filled"] += 1
                 gw._end(state)
-            gw._hop("venue->client", state.venue, state.client_id, now_ns() - t0)
+            # received -> the client's report written (by C or just above); a held one, when booked
+            gw._hop("venue->client", state.venue, state.client_id, (t_sent or now_ns()) - t0)
         finally:
             s._in_reply_to = 0
+            s.store.set_next_target(seq + 1)
+
+    def _trail(self, m, shape, raw, t0, client, fields) -> bool:
+        """The gate of the client send from C, when there is a trail: the report's ``in`` record and
+        the client report's ``out``, the journal flushed (``OrderGateway._may_send``), before the
+        client can see it, in the Python path's order. False: held for the journal (sent in order
+        by ``release_held``)."""
+        gw = self.gw
+        if m is None:
+            m = shape.match(raw.decode("latin-1"))
+        gw.audit.record("in", {"venue": self.link.name, "msg": "8",
+                               "fields": ShapedMessage(m, shape, raw, t0, self.session.parser._dictionary).fields})
+        return gw._may_send(client, M.EXECUTION_REPORT, fields)
+
+    def _failed(self, rec) -> None:
+        """Applying a report failed in C past the point of no return: what the Python path has
+        booked when the same error reaches it (the trail's ``in``, the ack hop, the released
+        quantity's open notional, the count of what ``_fill`` / ``_canceled`` counted before their
+        ``_report``), and the inbound number consumed; the caller raises the error after."""
+        _, seq, state, et, ack_owed, released, applied, m, shape, raw, t0, trailed = rec
+        gw, s = self.gw, self.session
+        try:
+            if gw._auditing and not trailed:
+                if m is None:
+                    m = shape.match(raw.decode("latin-1"))
+                gw.audit.record("in", {"venue": self.link.name, "msg": "8",
+                                       "fields": ShapedMessage(m, shape, raw, t0, s.parser._dictionary).fields})
+            if ack_owed:
+                gw._hop("venue ack rtt", state.venue, state.client_id, t0 - state.sent_ns)
+            if released:
+                gw._book(state, -released * state.order.price)
+            if applied and et != "0":
+                gw.counts["canceled" if et == "4" else "fills"] += 1
+        finally:
             s.store.set_next_target(seq + 1)
 
 

@@ -20,6 +20,8 @@
 #include <Python.h>
 #include <string.h>
 
+#include "frame_check.h"
+
 #define STACK_BUF 1024
 
 typedef struct {
@@ -349,19 +351,8 @@ static PyObject *frame_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs
     Py_ssize_t start = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]),
                body_start = PyLong_AsSsize_t(args[3]), length = PyLong_AsSsize_t(args[4]);
     if (PyErr_Occurred()) return NULL;
-    const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(args[0]);
-    Py_ssize_t n = PyBytes_GET_SIZE(args[0]);
-    Py_ssize_t trailer = body_start + length;   /* where "10=" must be */
-    if (start < 0 || body_start < start || length < 1 || end > n || trailer + 7 != end) Py_RETURN_FALSE;
-    if (d[trailer - 1] != 1 || d[trailer] != '1' || d[trailer + 1] != '0' || d[trailer + 2] != '=' ||
-        d[trailer + 6] != 1)
-        Py_RETURN_FALSE;
-    unsigned sum = 0;
-    for (Py_ssize_t k = start; k < trailer; k++) sum += d[k];
-    sum &= 0xFF;
-    if (d[trailer + 3] != '0' + sum / 100 || d[trailer + 4] != '0' + sum / 10 % 10 || d[trailer + 5] != '0' + sum % 10)
-        Py_RETURN_FALSE;
-    Py_RETURN_TRUE;
+    return PyBool_FromLong(frame_bytes_ok((const unsigned char *)PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]),
+                                          start, end, body_start, length));
 }
 
 

@@ -67,6 +67,12 @@ typedef struct {
     PyObject *r_orders, *r_venue, *r_release, *r_report_fields, *r_symtab, *r_exec_next, *r_ticks, *r_venue_id,
              *r_price_error, *r_pending_new, *r_new, *r_partial, *r_filled, *r_pending_cancel, *r_pending_replace,
              *r_et_new, *r_et_trade, *r_reason_none, *r_canceled, *r_et_canceled, *r_orig_tag;
+    /* the client send (bind_client_send; cs_type NULL: Python sends every client report): the
+     * Session type, SessionState.ACTIVE, the gateway's held reports, the trail's gate (None: no
+     * trail), the pinned SendingTime (None: the C clock) */
+    PyObject *cs_type, *cs_active, *cs_held, *cs_trail;
+    int cs_behind;     /* a report of this call was left to Python's send: the rest follow it (the order kept) */
+    int native_frame;  /* frame_ok is _fix.frame_ok: its check (frame_check.h) is called directly */
     long tolerance;
     int check_latency;
     Py_ssize_t max_bytes;
@@ -80,6 +86,8 @@ static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, 
                 *S_8, *S_venue, *S_exec_ids, *S_status, *S_qty, *S_cum_qty, *S_avg_px_num, *S_reserved, *S_acked,
                 *S_order, *S_symbol, *S_side, *S_price, *S_session, *S_client, *S_config, *S_begin_string,
                 *S_cl_ord_id, *S_order_id, *S_ord_type, *S_zero_text, *S_pending_cl;
+#include "store_append.h"
+#include "frame_check.h"
 static PyObject *R[40];   /* interned fallback reasons */
 enum { R_PARTIAL, R_ADMIN, R_CANCEL_REPLACE, R_STATUS, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_STRATEGY,
        R_SEQ, R_COMP_ID, R_SENDING_TIME, R_SYMBOL, R_DECODE, R_MARKET, R_RENDER, R_VENUE, R_DUPLICATE,
@@ -96,6 +104,18 @@ static int64_t mono_ns(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);     /* what time.perf_counter_ns reads on Linux */
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+/* PATH_PROFILE (a build for measuring, off by default: cc -DPATH_PROFILE): the client side's time
+ * between marks, summed per mark, read by _path.profile(); gateway/bench/path_stages.py. */
+#ifdef PATH_PROFILE
+#define NPROF 16
+static int64_t prof_ns[NPROF], prof_last;
+#define PROF_START() (prof_last = mono_ns())
+#define PROF(i) do { int64_t t_ = mono_ns(); prof_ns[i] += t_ - prof_last; prof_last = t_; } while (0)
+#else
+#define PROF_START() ((void)0)
+#define PROF(i) ((void)0)
+#endif
 
 static void utc_second(time_t sec, char out[18]) {
     struct tm tm;
@@ -134,6 +154,7 @@ static void FastPath_dealloc(FastPath *self) {
         &self->r_et_new, &self->r_et_trade, &self->r_reason_none, &self->r_canceled, &self->r_et_canceled,
         &self->r_orig_tag};
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) Py_CLEAR(*r[i]);
+    Py_CLEAR(self->cs_type); Py_CLEAR(self->cs_active); Py_CLEAR(self->cs_held); Py_CLEAR(self->cs_trail);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -156,6 +177,14 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *kw) {
         &self->ids_next, &self->client_id, &self->their_id, &self->our_id, &self->set_next_target, &self->active,
         &self->limit, &self->program_of};
     for (int i = 0; i < 24; i++) { Py_INCREF(o[i]); Py_XSETREF(*dst[i], o[i]); }
+    self->native_frame = 0;
+    if (PyCFunction_Check(self->frame_ok) && strcmp(((PyCFunctionObject *)self->frame_ok)->m_ml->ml_name, "frame_ok") == 0) {
+        PyObject *mod = PyCFunction_GET_SELF(self->frame_ok);
+        const char *name = mod && PyModule_Check(mod) ? PyModule_GetName(mod) : NULL;
+        size_t len = name ? strlen(name) : 0;
+        self->native_frame = name && (strcmp(name, "_fix") == 0 || (len > 5 && strcmp(name + len - 5, "._fix") == 0));
+        PyErr_Clear();
+    }
     self->tolerance = tol;
     self->check_latency = check;
     self->max_bytes = max_bytes;
@@ -411,14 +440,20 @@ static int frame_check(FastPath *self, PyObject *data, const char *d, const Span
     if (g[G_BODYLEN].a < 0 || end - pos > self->max_bytes) { *reason = R_FRAME; return 0; }
     long long bl = 0;
     for (Py_ssize_t i = g[G_BODYLEN].a; i < g[G_BODYLEN].b; i++) bl = bl * 10 + (d[i] - '0');
-    PyObject *a[5] = {data, PyLong_FromSsize_t(pos), PyLong_FromSsize_t(end),
-                      PyLong_FromSsize_t(g[G_BODYLEN].b + 1), PyLong_FromLongLong(bl)};
-    PyObject *okv = NULL;
-    if (a[1] && a[2] && a[3] && a[4]) okv = PyObject_Vectorcall(self->frame_ok, a, 5, NULL);
-    for (int i = 1; i < 5; i++) Py_XDECREF(a[i]);
-    if (okv == NULL) return -1;
-    int ok = okv == Py_True;
-    Py_DECREF(okv);
+    int ok;
+    if (self->native_frame) {      /* _fix.frame_ok's own check (frame_check.h), without the call */
+        ok = bl < ((long long)1 << 40) && frame_bytes_ok((const unsigned char *)d, PyBytes_GET_SIZE(data), pos, end,
+                                                         g[G_BODYLEN].b + 1, (Py_ssize_t)bl);
+    } else {
+        PyObject *a[5] = {data, PyLong_FromSsize_t(pos), PyLong_FromSsize_t(end),
+                          PyLong_FromSsize_t(g[G_BODYLEN].b + 1), PyLong_FromLongLong(bl)};
+        PyObject *okv = NULL;
+        if (a[1] && a[2] && a[3] && a[4]) okv = PyObject_Vectorcall(self->frame_ok, a, 5, NULL);
+        for (int i = 1; i < 5; i++) Py_XDECREF(a[i]);
+        if (okv == NULL) return -1;
+        ok = okv == Py_True;
+        Py_DECREF(okv);
+    }
     if (!ok) { *reason = R_FRAME; return 0; }
     if (!for_app) { *reason = R_POSS_DUP; return 0; }
     return 1;
@@ -432,9 +467,11 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     /* MsgType from the header: 8=...|9=...|35=X| */
     const char *mt;
     Py_ssize_t mtlen;
+    PROF_START();
     if (!header_type(d, n, pos, &mt, &mtlen, reason)) return 0;
     if (!(mtlen == 1 && mt[0] == 'D')) { *reason = reason_of_type(mt, mtlen); return 0; }
 
+    PROF(0);
     PyObject *m = NULL;
     ShapeEntry *e = NULL;
     Span spans[MAX_FIELDS + 1];
@@ -443,6 +480,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     if (!matched) { *reason = R_SHAPE; return 0; }
 
     int rc = -1, committed = 0, accepted = 0;
+    
     Py_ssize_t end_of_frame = pos;
     long long seq = 0;
     int64_t t0 = 0;
@@ -462,8 +500,10 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     end_of_frame = end;
     /* the frame check of the parser's fast path: BodyLength and CheckSum, and the size bound */
     {
+        PROF(1);
         int fc = frame_check(self, data, d, g, pos, end, e->for_app, reason);
         if (fc <= 0) { rc = fc; goto done; }
+        PROF(2);
     }
     if (g[G_STRATEGY].a >= 0) { *reason = R_STRATEGY; rc = 0; goto done; }
     /* the session's fast-path checks: MsgSeqNum, CompIDs, SendingTime */
@@ -472,6 +512,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         *reason = R_COMP_ID; rc = 0; goto done;
     }
     if (!in_window(self, d, g[G_TIME])) { *reason = R_SENDING_TIME; rc = 0; goto done; }
+    PROF(3);
     /* decode: the symbol, then the values through the native decoder */
     symname = g[G_SYMBOL].a >= 0 ? text_of(d, g[G_SYMBOL]) : (Py_INCREF(S_empty), S_empty);
     if (symname == NULL) goto done;
@@ -486,6 +527,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         got = PyObject_Vectorcall(self->decode, a, 7, NULL);
     }
     if (got == NULL) goto done;
+    PROF(4);
     if (got == Py_None) { *reason = R_DECODE; rc = 0; goto done; }
     if (PyTuple_GET_ITEM(got, 1) != self->limit) { *reason = R_MARKET; rc = 0; goto done; }
     {
@@ -532,6 +574,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         if (cred == NULL || PyErr_Occurred()) { Py_DECREF(slot); goto done; }
         if (!ok) { Py_DECREF(slot); *reason = R_VENUE; rc = 0; goto done; }
     }
+    PROF(5);
     key = PyTuple_Pack(2, self->client_id, cl);
     if (key == NULL) { Py_DECREF(slot); goto done; }
     int c = PyDict_Contains(self->live, key);
@@ -544,6 +587,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     PyObject *sidx = PyDict_GetItemWithError(self->session_index, self->client_id);
     if (sidx == NULL) { Py_DECREF(slot); if (!PyErr_Occurred()) { *reason = R_FIRST_ORDER; rc = 0; } goto done; }
 
+    PROF(6);
     /* ---- from here the order is the gateway's: an id is taken, risk decides ---- */
     committed = 1;
     t0 = recv_ns ? recv_ns : mono_ns();
@@ -551,12 +595,14 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     if (raw_in == NULL) { Py_DECREF(slot); goto done; }
     oid = PyObject_CallNoArgs(self->ids_next);
     if (oid == NULL) { Py_DECREF(slot); goto done; }
+    PROF(7);
     {
         PyObject *a[9] = {oid, cl, sidx, PyTuple_GET_ITEM(sym, 0), PyTuple_GET_ITEM(got, 0), PyTuple_GET_ITEM(got, 1),
                           PyTuple_GET_ITEM(got, 2), PyTuple_GET_ITEM(got, 3), PyTuple_GET_ITEM(got, 4)};
         order = PyObject_Vectorcall(self->make_order, a, 9, NULL);
     }
     if (order == NULL) { Py_DECREF(slot); goto done; }
+    PROF(8);
     {
         unsigned long long id = PyLong_AsUnsignedLongLong(oid);
         if (PyErr_Occurred()) { Py_DECREF(slot); goto done; }
@@ -571,6 +617,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         values = PyObject_Vectorcall(self->values, a, 6, NULL);
     }
     if (values == NULL) { Py_DECREF(slot); goto done; }
+    PROF(9);
     if (values == Py_None) {    /* (excluded above: a negative price is the only one it refuses) */
         Py_DECREF(slot);
         PyErr_SetString(PyExc_RuntimeError, "fast path: the venue values did not render");
@@ -609,9 +656,9 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         raw_out = PyObject_Vectorcall(encode, a, 3, NULL);
     }
     if (raw_out == NULL) { Py_DECREF(slot); goto done; }
-    tmp = PyObject_CallMethodObjArgs(vstore, S_save_sent, vseq, raw_out, ZERO, NULL);
-    if (tmp == NULL) { Py_DECREF(slot); goto done; }
-    Py_CLEAR(tmp);
+    PROF_START();
+    if (store_append(vstore, vseq, raw_out, 0) < 0) { Py_DECREF(slot); goto done; }
+    PROF(10);
     int64_t tw = mono_ns();
     {   /* Straight to the transport (one send, or behind what it already buffers) unless the loop
          * turn's WriteBatcher holds earlier bytes for this connection: then behind those, through it. */
@@ -635,6 +682,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     Py_CLEAR(tmp);
     rec = Py_BuildValue("(iOOOLLLLOOOOOL)", 0, order, venue, values, (long long)t0, (long long)t1, (long long)t2,
                         (long long)t3, m, e->shape, raw_in, seqobj, vseq, (long long)tw);
+    PROF_START();
     if (rec == NULL || PyList_Append(records, rec)) goto done;
     *end_out = end;   /* (recorded: whatever fails below, this order is Python's to book) */
     {
@@ -645,6 +693,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         if (tmp == NULL) goto done;
         Py_CLEAR(tmp);
     }
+    PROF(11);
     rc = 1;
 done:
     if (rc < 0 && committed && *end_out == pos) {
@@ -670,51 +719,6 @@ done:
     Py_XDECREF(vseq); Py_XDECREF(raw_out); Py_XDECREF(tmp); Py_XDECREF(raw_in); Py_XDECREF(write);
     Py_XDECREF(seqobj);
     return rc;
-}
-
-static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5 || !PyBytes_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "run(data: bytes, start, recv_ns, expected_seq, budget)");
-        return NULL;
-    }
-    PyObject *data = args[0];
-    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
-    long long recv_ns = PyLong_AsLongLong(args[2]), expected = PyLong_AsLongLong(args[3]);
-    Py_ssize_t budget = PyLong_AsSsize_t(args[4]);
-    if (PyErr_Occurred()) return NULL;
-    Py_ssize_t n = PyBytes_GET_SIZE(data);
-    if (pos < 0 || pos > n) { PyErr_SetString(PyExc_ValueError, "run: start outside the data"); return NULL; }
-    PyObject *records = PyList_New(0);
-    if (records == NULL) return NULL;
-    PyObject *text = NULL;    /* the read as str, made when a shape's regular expression must match it */
-    PyObject *why = Py_None;
-    Py_INCREF(why);
-    while (pos < n) {
-        if (budget <= 0) { Py_SETREF(why, Py_NewRef(R[R_RATE])); break; }
-        int reason = -1;
-        Py_ssize_t end = pos;
-        int rc = one_frame(self, data, &text, pos, recv_ns, expected, records, &end, &reason);
-        if (rc < 0) {
-            if (PyList_GET_SIZE(records) == 0) { Py_DECREF(records); Py_XDECREF(text); Py_DECREF(why); return NULL; }
-            /* orders went out before the error (or this one did): Python books them, then raises */
-            PyObject *type, *value, *tb;
-            PyErr_Fetch(&type, &value, &tb);
-            PyErr_NormalizeException(&type, &value, &tb);
-            if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
-            Py_XDECREF(type); Py_XDECREF(tb);
-            Py_SETREF(why, value ? value : Py_NewRef(Py_None));
-            pos = end;
-            break;
-        }
-        if (rc == 0) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
-        pos = end;
-        expected++;
-        budget--;
-        if (rc == 2) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
-    }
-    Py_XDECREF(text);
-    PyObject *out = Py_BuildValue("(nNN)", pos, records, why);
-    return out;
 }
 
 /* ---- the venue-report side: FastPath.reports -------------------------------------------------
@@ -748,9 +752,136 @@ static int set_ll(PyObject *obj, PyObject *name, long long v) {
     return rc;
 }
 
-/* -1 error (*committed: past the point of no return); 0 not taken (*reason); 1 taken (record appended) */
+/* ---- the client send: the client's ExecutionReport written from the C call ------------------
+ * What Session.send_template does for an established session (its next MsgSeqNum, the template,
+ * the store append through store_append.h, the write), behind what OrderGateway._to_client does
+ * first (the trail's in and out records, the journal flushed: the gate, a Python callable, when
+ * there is a trail). Only in a plain state: anything else is the Python send (SEND_REASONS). */
+enum { SR_SESSION, SR_NOT_ACTIVE, SR_NO_CONNECTION, SR_FSYNC, SR_RESEND, SR_PAUSED, SR_HELD, SR_FIELDS, SR_BEHIND,
+       NSEND };
+static const char *SEND_TEXT[NSEND] = {"not_session", "not_active", "no_connection", "fsync_held", "resend",
+                                        "paused", "journal_held", "fields", "behind_python_send"};
+static PyObject *SR[NSEND];
+static PyObject *S_store, *S_deferred_sync, *S_resend_job, *S_paused, *S_encoder, *S_templates, *S_template,
+                *S_encode, *S_in_reply_to;
+
+/* attr of obj is (truth) */
+static int attr_true(PyObject *obj, PyObject *name) {
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v == NULL) return -1;
+    int t = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return t;
+}
+
+/* -1 error, nothing written (*trailed: the gate recorded the trail's records); 0 left to Python
+ * (*why); 1 written (*t_sent); 2 the gate held it (sent by release_held); 3 the write raised after
+ * the message was stored (the error set); 4 the write raised RuntimeError, which Python's send
+ * logs and goes on (_send_client): the error in *refused */
+static int client_send(FastPath *self, PyObject *client, PyObject *fields, PyObject *m, PyObject *shape,
+                       const char *frame, Py_ssize_t flen, int64_t t0, int *why, int64_t *t_sent, int *trailed,
+                       PyObject **refused) {
+    if ((PyObject *)Py_TYPE(client) != self->cs_type) { *why = SR_SESSION; return 0; }
+    PyObject *st = PyObject_GetAttr(client, S_state);
+    if (st == NULL) return -1;
+    Py_DECREF(st);
+    if (st != self->cs_active) { *why = SR_NOT_ACTIVE; return 0; }
+    int rc = -1;
+    PyObject *write = NULL, *store = NULL, *tags = NULL, *values = NULL, *key = NULL, *tmpl = NULL, *seq = NULL,
+             *ts = NULL, *raw = NULL, *out = NULL;
+    if ((write = PyObject_GetAttr(client, S_write)) == NULL) goto done;
+    if (write == Py_None) { *why = SR_NO_CONNECTION; rc = 0; goto done; }
+    if ((store = PyObject_GetAttr(client, S_store)) == NULL) goto done;
+    int t;
+    if ((t = attr_true(store, S_deferred_sync)) != 0) { if (t > 0) { *why = SR_FSYNC; rc = 0; } goto done; }
+    PyObject *job = PyObject_GetAttr(client, S_resend_job);
+    if (job == NULL) goto done;
+    Py_DECREF(job);
+    if (job != Py_None) { *why = SR_RESEND; rc = 0; goto done; }
+    if ((t = attr_true(client, S_paused)) != 0) { if (t > 0) { *why = SR_PAUSED; rc = 0; } goto done; }
+    Py_ssize_t held = PyObject_Length(self->cs_held);
+    if (held < 0) goto done;
+    if (held) { *why = SR_HELD; rc = 0; goto done; }
+    /* the template of the report's tag sequence (Session.template: the encoder's cache) */
+    if (!PyList_Check(fields)) { *why = SR_FIELDS; rc = 0; goto done; }
+    Py_ssize_t nf = PyList_GET_SIZE(fields);
+    if ((tags = PyTuple_New(nf)) == NULL || (values = PyList_New(nf)) == NULL) goto done;
+    for (Py_ssize_t i = 0; i < nf; i++) {
+        PyObject *f = PyList_GET_ITEM(fields, i);
+        if (!PyTuple_Check(f) || PyTuple_GET_SIZE(f) != 2) { *why = SR_FIELDS; rc = 0; goto done; }
+        PyTuple_SET_ITEM(tags, i, Py_NewRef(PyTuple_GET_ITEM(f, 0)));
+        PyList_SET_ITEM(values, i, Py_NewRef(PyTuple_GET_ITEM(f, 1)));
+    }
+    {
+        PyObject *enc = PyObject_GetAttr(client, S_encoder), *cache = enc ? PyObject_GetAttr(enc, S_templates) : NULL;
+        Py_XDECREF(enc);
+        if (cache == NULL) goto done;
+        key = PyTuple_Pack(2, S_8, tags);
+        if (key && PyDict_Check(cache)) {
+            tmpl = PyDict_GetItemWithError(cache, key);
+            Py_XINCREF(tmpl);
+        }
+        Py_DECREF(cache);
+        if (key == NULL || PyErr_Occurred()) goto done;
+        if (tmpl == NULL && (tmpl = PyObject_CallMethodObjArgs(client, S_template, S_8, tags, NULL)) == NULL) goto done;
+    }
+    /* the trail's records, the journal flushed (OrderGateway._to_client's part before the send) */
+    if (self->cs_trail != Py_None) {
+        PyObject *rawin = PyBytes_FromStringAndSize(frame, flen), *t0obj = rawin ? PyLong_FromLongLong(t0) : NULL;
+        PyObject *go = NULL;
+        if (t0obj) {
+            PyObject *a[6] = {m, shape, rawin, t0obj, client, fields};
+            go = PyObject_Vectorcall(self->cs_trail, a, 6, NULL);
+        }
+        Py_XDECREF(rawin); Py_XDECREF(t0obj);
+        if (go == NULL) goto done;
+        *trailed = 1;
+        int yes = PyObject_IsTrue(go);
+        Py_DECREF(go);
+        if (yes < 0) goto done;
+        if (!yes) { rc = 2; goto done; }
+    }
+    /* Session.send_template: the number, the bytes, stored before the wire, written */
+    if ((seq = PyObject_GetAttr(store, S_next_sender_seq)) == NULL || (ts = timestamp_now(self)) == NULL) goto done;
+    {
+        PyObject *enc = PyObject_GetAttr(tmpl, S_encode);
+        if (enc == NULL) goto done;
+        PyObject *a[3] = {seq, values, ts};
+        raw = PyObject_Vectorcall(enc, a, 3, NULL);
+        Py_DECREF(enc);
+    }
+    if (raw == NULL) goto done;
+    long long reply_to = 0;
+    {
+        PyObject *r = PyObject_GetAttr(client, S_in_reply_to);
+        if (r == NULL) goto done;
+        reply_to = PyLong_AsLongLong(r);
+        Py_DECREF(r);
+        if (reply_to == -1 && PyErr_Occurred()) goto done;
+    }
+    if (store_append(store, seq, raw, reply_to) < 0) goto done;
+    out = PyObject_CallOneArg(write, raw);
+    *t_sent = mono_ns();
+    rc = out == NULL ? 3 : 1;
+    if (out == NULL && PyErr_ExceptionMatches(PyExc_RuntimeError)) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        Py_XDECREF(type); Py_XDECREF(tb);
+        *refused = value ? value : Py_NewRef(Py_None);
+        rc = 4;
+    }
+done:
+    Py_XDECREF(write); Py_XDECREF(store); Py_XDECREF(tags); Py_XDECREF(values); Py_XDECREF(key); Py_XDECREF(tmpl);
+    Py_XDECREF(seq); Py_XDECREF(ts); Py_XDECREF(raw); Py_XDECREF(out);
+    return rc;
+}
+
+/* -1 error (past the point of no return: a (None, seq) record appended, *end_out past the frame);
+ * 0 not taken (*reason); 1 taken (record appended) */
 static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
-                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason, int *committed) {
+                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
+    int committed_ = 0, *committed = &committed_;
     const char *d = PyBytes_AS_STRING(data);
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     const char *mt;
@@ -859,14 +990,15 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
     /* ---- from here the report is applied (as _venue_event / _apply / _fill apply it) ---- */
     *committed = 1;
     int64_t t0 = recv_ns ? recv_ns : mono_ns();
-    int acked = 0, full = 0;
+    int acked = 1, full = 0, applied = 0, trailed = 0;
     long long released = 0;
     {
         PyObject *a = PyObject_GetAttr(state, S_acked);
         if (a == NULL) goto done;
         acked = PyObject_IsTrue(a);
         Py_DECREF(a);
-        if (acked < 0 || (!acked && PyObject_SetAttr(state, S_acked, Py_True))) goto done;
+        if (acked < 0) { acked = 1; goto done; }
+        if (!acked && PyObject_SetAttr(state, S_acked, Py_True)) { acked = 1; goto done; }
     }
     PyObject *new_status, *et_obj;
     if (et == '0' || et == '4') {
@@ -899,7 +1031,8 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
                 tmp = PyObject_Vectorcall(self->r_release, a, 6, NULL);
             }
             Py_XDECREF(side); Py_XDECREF(price); Py_XDECREF(sess); Py_XDECREF(rq); Py_XDECREF(notional);
-            if (tmp == NULL || set_ll(state, S_reserved, reserved - released)) goto done;
+            if (tmp == NULL) { released = 0; goto done; }
+            if (set_ll(state, S_reserved, reserved - released)) goto done;
         }
         lqobj = PyLong_FromLongLong(qty);
         if (lqobj == NULL || set_ll(state, S_cum_qty, cum + qty)) goto done;
@@ -908,13 +1041,13 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         if (ntmp == NULL) goto done;
         Py_SETREF(avgobj, PyNumber_Add(avgobj, ntmp));
         if (avgobj == NULL || PyObject_SetAttr(state, S_avg_px_num, avgobj)) goto done;
-        if (PyUnicode_GET_LENGTH(exec_id) && PySet_Add(exec_ids, exec_id)) goto done;
         cumobj = PyLong_FromLongLong(cum + qty);
         qtyobj = PyLong_FromLongLong(oqty);
         leavesobj = PyLong_FromLongLong(full ? 0 : oqty - cum - qty);
         if (cumobj == NULL || qtyobj == NULL || leavesobj == NULL) goto done;
         if (!oqty) { Py_SETREF(qtyobj, PyObject_GetAttr(order, S_qty)); if (qtyobj == NULL) goto done; }
     }
+    applied = 1;     /* (what _apply / _fill / _canceled change before their _report) */
     /* the client's report: report_fields(symbols, begin, ClOrdID, OrderID, ExecID, ExecType, OrdStatus,
      * Symbol, Side, OrderQty, Price, LastQty, LastPx, CumQty, LeavesQty, AvgPx numerator, reason, text, OrdType) */
     if ((client = PyObject_GetAttr(state, S_client)) == NULL || (cfg = PyObject_GetAttr(client, S_config)) == NULL ||
@@ -937,22 +1070,49 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         Py_XDECREF(orig);
         if (bad) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "report_fields must return a list"); goto done; }
     }
+    /* the ExecID remembered once the report is whole (_venue_event adds it after _apply returns) */
+    if (et != '0' && et != '4' && PyUnicode_GET_LENGTH(exec_id) && PySet_Add(exec_ids, exec_id)) goto done;
+    /* the client's report written from here where the session is in a plain state */
+    int sent = 0, send_why = -1, write_failed = 0;
+    PyObject *refused = NULL;
+    int64_t t_sent = 0;
+    if (self->cs_type != NULL && self->cs_behind) {
+        send_why = SR_BEHIND;       /* (Python sends an earlier report of this read: this one goes after it) */
+    } else if (self->cs_type != NULL) {
+        sent = client_send(self, client, fields, m, e->shape, d + pos, end - pos, t0, &send_why, &t_sent, &trailed,
+                           &refused);
+        if (sent < 0) goto done;
+        if (sent == 3) { sent = 1; write_failed = 1; }
+        else if (sent == 4) sent = 3;     /* (stored, the write refused: Python logs it, as _send_client) */
+        if (sent == 0) self->cs_behind = 1;
+    }
     raw = PyBytes_FromStringAndSize(d + pos, end - pos);
-    if (raw == NULL) goto done;
-    /* (state, exec type, ack hop owed, quantity released, full, client fields, match, shape, raw, seq, t0) */
-    rec = Py_BuildValue("(OCiLiOOOOLL)", state, et, !acked, released, full, fields, m, e->shape, raw, seq,
-                        (long long)t0);
+    if (raw == NULL) { Py_XDECREF(refused); goto done; }
+    /* (state, exec type, ack hop owed, quantity released, full, client fields, match, shape, raw, seq, t0,
+     *  sent: 0 Python sends it / 1 written here / 2 held by the trail / 3 stored, its write refused,
+     *  why Python sends it (a SEND_REASONS name) or the write's RuntimeError or None, t_sent) */
+    rec = Py_BuildValue("(OCiLiOOOOLLiOL)", state, et, !acked, released, full, fields, m, e->shape, raw, seq,
+                        (long long)t0, sent, refused ? refused : send_why >= 0 ? SR[send_why] : Py_None,
+                        (long long)t_sent);
+    Py_XDECREF(refused);
     if (rec == NULL || PyList_Append(records, rec)) goto done;
     *end_out = end;
+    if (write_failed) { *committed = 0; goto done; }   /* (booked by its record; the write's error raised) */
     rc = 1;
 done:
     if (rc < 0 && *committed) {
         /* failed while applying: the Python path would have consumed the inbound number (kind None) */
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
-        PyObject *r = Py_BuildValue("(OL)", Py_None, seq);
+        /* (None, seq, state, exec type, ack hop owed, quantity released, applied, match, shape, raw, t0,
+         *  the trail's in record made by the send's gate):
+         * what the Python path has booked when the same error reaches it */
+        PyObject *rawf = PyBytes_FromStringAndSize(d + pos, spans[0].b - pos);
+        PyObject *r = rawf ? Py_BuildValue("(OLOCiLiOONLi)", Py_None, seq, state, et, !acked, released, applied, m,
+                                           e->shape, rawf, (long long)t0, trailed) : NULL;
         if (r == NULL || PyList_Append(records, r)) { Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb); }
-        else PyErr_Restore(type, value, tb);
+        else { PyErr_Restore(type, value, tb); *end_out = spans[0].b; }   /* (its number is consumed: the rest
+                                                                           * of the read follows it) */
         Py_XDECREF(r);
     }
     Py_XDECREF(m); Py_XDECREF(cl); Py_XDECREF(oid); Py_XDECREF(state); Py_XDECREF(venue);
@@ -965,45 +1125,68 @@ done:
     return rc;
 }
 
-static PyObject *FastPath_reports(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+/* One frame's step of a side: -1 error (past the point of no return: a record says what Python
+ * must book, *end past the frame); 0 not taken (*reason); 1 taken; 2 taken, and the C call ends
+ * after it (*reason: the client side's risk reject, which Python answers). */
+typedef int (*frame_step)(FastPath *, PyObject *, PyObject **, Py_ssize_t, int64_t, long long, PyObject *,
+                          Py_ssize_t *, int *);
+
+/* The one driver of both sides (run and reports): the arguments, the loop over the read's frames
+ * within the message-rate budget, and the error handling. Returns (end, records, reason): reason
+ * None (the read is done), a REASONS name, or the exception an error after the point of no return
+ * raised (the records before it are Python's to book first). */
+static PyObject *drive(FastPath *self, PyObject *const *args, Py_ssize_t nargs, const char *name, frame_step step) {
     if (nargs != 5 || !PyBytes_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "reports(data: bytes, start, recv_ns, expected_seq, budget)");
+        PyErr_Format(PyExc_TypeError, "%s(data: bytes, start, recv_ns, expected_seq, budget)", name);
         return NULL;
     }
-    if (self->r_orders == NULL) { PyErr_SetString(PyExc_RuntimeError, "reports: bind_reports first"); return NULL; }
     PyObject *data = args[0];
     Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
     long long recv_ns = PyLong_AsLongLong(args[2]), expected = PyLong_AsLongLong(args[3]);
     Py_ssize_t budget = PyLong_AsSsize_t(args[4]);
     if (PyErr_Occurred()) return NULL;
     Py_ssize_t n = PyBytes_GET_SIZE(data);
-    if (pos < 0 || pos > n) { PyErr_SetString(PyExc_ValueError, "reports: start outside the data"); return NULL; }
+    if (pos < 0 || pos > n) { PyErr_Format(PyExc_ValueError, "%s: start outside the data", name); return NULL; }
     PyObject *records = PyList_New(0);
     if (records == NULL) return NULL;
-    PyObject *text = NULL, *why = Py_NewRef(Py_None);
+    PyObject *text = NULL;    /* the read as str, made when a shape's regular expression must match it */
+    PyObject *why = Py_NewRef(Py_None);
     while (pos < n) {
         if (budget <= 0) { Py_SETREF(why, Py_NewRef(R[R_RATE])); break; }
-        int reason = -1, committed = 0;
+        int reason = -1;
         Py_ssize_t end = pos;
-        int rc = one_report(self, data, &text, pos, recv_ns, expected, records, &end, &reason, &committed);
+        int rc = step(self, data, &text, pos, recv_ns, expected, records, &end, &reason);
         if (rc < 0) {
             if (PyList_GET_SIZE(records) == 0) { Py_DECREF(records); Py_XDECREF(text); Py_DECREF(why); return NULL; }
-            /* reports were applied before the error (or this one was): Python books them, then raises */
+            /* what went out (or was applied) before the error, and the failing frame's booking:
+             * Python books them, then raises */
             PyObject *type, *value, *tb;
             PyErr_Fetch(&type, &value, &tb);
             PyErr_NormalizeException(&type, &value, &tb);
             if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
             Py_XDECREF(type); Py_XDECREF(tb);
             Py_SETREF(why, value ? value : Py_NewRef(Py_None));
+            pos = end;
             break;
         }
         if (rc == 0) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
         pos = end;
         expected++;
         budget--;
+        if (rc == 2) { Py_SETREF(why, Py_NewRef(R[reason])); break; }
     }
     Py_XDECREF(text);
     return Py_BuildValue("(nNN)", pos, records, why);
+}
+
+static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    return drive(self, args, nargs, "run", one_frame);
+}
+
+static PyObject *FastPath_reports(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (self->r_orders == NULL) { PyErr_SetString(PyExc_RuntimeError, "reports: bind_reports first"); return NULL; }
+    self->cs_behind = 0;
+    return drive(self, args, nargs, "reports", one_report);
 }
 
 static PyObject *FastPath_bind_reports(FastPath *self, PyObject *args, PyObject *kw) {
@@ -1024,7 +1207,26 @@ static PyObject *FastPath_bind_reports(FastPath *self, PyObject *args, PyObject 
     Py_RETURN_NONE;
 }
 
+/* bind_client_send(session_type, active, held, trail, timestamp): the venue-report side writes the
+ * client's reports itself (client_send); bind_client_send(None, ...) turns it off */
+static PyObject *FastPath_bind_client_send(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "bind_client_send(session_type, active, held, trail, timestamp)");
+        return NULL;
+    }
+    if (args[0] == Py_None) { Py_CLEAR(self->cs_type); Py_RETURN_NONE; }
+    if (!PyType_Check(args[0])) { PyErr_SetString(PyExc_TypeError, "bind_client_send: session_type must be a type"); return NULL; }
+    Py_XSETREF(self->cs_type, Py_NewRef(args[0]));
+    Py_XSETREF(self->cs_active, Py_NewRef(args[1]));
+    Py_XSETREF(self->cs_held, Py_NewRef(args[2]));
+    Py_XSETREF(self->cs_trail, Py_NewRef(args[3]));
+    Py_XSETREF(self->timestamp, Py_NewRef(args[4]));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef FastPath_methods[] = {
+    {"bind_client_send", (PyCFunction)(void (*)(void))FastPath_bind_client_send, METH_FASTCALL,
+     "bind_client_send(session_type, active, held, trail, timestamp): the client's reports written from C"},
     {"match", (PyCFunction)(void (*)(void))FastPath_match, METH_FASTCALL,
      "match(shape, data, pos) -> end or -1: the shape's C program (None: it has none); for tests"},
     {"run", (PyCFunction)(void (*)(void))FastPath_run, METH_FASTCALL,
@@ -1033,6 +1235,13 @@ static PyMethodDef FastPath_methods[] = {
      "reports(data, start, recv_ns, expected_seq, budget) -> (end, records, reason): a venue read's reports"},
     {"bind_reports", (PyCFunction)(void (*)(void))FastPath_bind_reports, METH_VARARGS | METH_KEYWORDS,
      "bind_reports(**objects): the gateway's objects the venue-report side reads and writes"},
+    {NULL}
+};
+
+#include <structmember.h>
+static PyMemberDef FastPath_members[] = {
+    {"native_frame", T_INT, offsetof(FastPath, native_frame), READONLY,
+     "1: the frame check is _fix.frame_ok's own C (frame_check.h), called without a Python call"},
     {NULL}
 };
 
@@ -1046,6 +1255,7 @@ static PyTypeObject FastPathType = {
     .tp_init = (initproc)FastPath_init,
     .tp_dealloc = (destructor)FastPath_dealloc,
     .tp_methods = FastPath_methods,
+    .tp_members = FastPath_members,
 };
 
 /* test hook: the C fix_timestamp of a given epoch second and milliseconds */
@@ -1062,8 +1272,49 @@ static PyObject *utc_text(PyObject *mod, PyObject *const *args, Py_ssize_t nargs
 
 static PyObject *mono(PyObject *mod, PyObject *unused) { return PyLong_FromLongLong(mono_ns()); }
 
+/* bind_stores(FileStore, MemoryStore): the store types whose append store_append.h does in C */
+static PyObject *bind_stores(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyType_Check(args[0]) || !PyType_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "bind_stores(FileStore, MemoryStore)");
+        return NULL;
+    }
+    Py_XSETREF(FileStoreType, Py_NewRef(args[0]));
+    Py_XSETREF(MemoryStoreType, Py_NewRef(args[1]));
+    Py_RETURN_NONE;
+}
+
+/* store_append(store, seq, raw, reply_to) -> True (in C) or False (the store's own save_sent) */
+static PyObject *store_append_py(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyLong_Check(args[0 + 1])) {
+        PyErr_SetString(PyExc_TypeError, "store_append(store, seq: int, raw, reply_to: int)");
+        return NULL;
+    }
+    long long reply_to = PyLong_AsLongLong(args[3]);
+    if (reply_to == -1 && PyErr_Occurred()) return NULL;
+    int rc = store_append(args[0], args[1], args[2], reply_to);
+    if (rc < 0) return NULL;
+    return PyBool_FromLong(rc == 0);
+}
+
+/* the PATH_PROFILE sums (ns per mark since the last call), or None in a build without it */
+static PyObject *profile(PyObject *mod, PyObject *unused) {
+#ifdef PATH_PROFILE
+    PyObject *t = PyTuple_New(NPROF);
+    if (t == NULL) return NULL;
+    for (int i = 0; i < NPROF; i++) { PyTuple_SET_ITEM(t, i, PyLong_FromLongLong(prof_ns[i])); prof_ns[i] = 0; }
+    return t;
+#else
+    Py_RETURN_NONE;
+#endif
+}
+
 static PyMethodDef methods[] = {
     {"utc_text", (PyCFunction)(void (*)(void))utc_text, METH_FASTCALL, "utc_text(epoch_ns): the C fix_timestamp"},
+    {"bind_stores", (PyCFunction)(void (*)(void))bind_stores, METH_FASTCALL,
+     "bind_stores(FileStore, MemoryStore): the stores whose append the fast path does in C"},
+    {"store_append", (PyCFunction)(void (*)(void))store_append_py, METH_FASTCALL,
+     "store_append(store, seq, raw, reply_to) -> True where C appended, False where save_sent did"},
+    {"profile", profile, METH_NOARGS, "the PATH_PROFILE build's sums per mark (reset), or None"},
     {"mono_ns", mono, METH_NOARGS, "the path's stamp clock (CLOCK_MONOTONIC ns, as perf_counter_ns)"},
     {NULL}
 };
@@ -1081,6 +1332,17 @@ PyMODINIT_FUNC PyInit__path(void) {
     S_save_sent = PyUnicode_InternFromString("save_sent"); S_empty = PyUnicode_InternFromString("");
     S_pending = PyUnicode_InternFromString("_pending");
     ZERO = PyLong_FromLong(0);
+    if (store_names()) return NULL;
+    {
+        const char *n[] = {"store", "deferred_sync", "_resend_job", "_paused", "encoder", "_templates", "template",
+                           "encode", "_in_reply_to"};
+        PyObject **d[] = {&S_store, &S_deferred_sync, &S_resend_job, &S_paused, &S_encoder, &S_templates,
+                          &S_template, &S_encode, &S_in_reply_to};
+        for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+            if ((*d[i] = PyUnicode_InternFromString(n[i])) == NULL) return NULL;
+        for (int i = 0; i < NSEND; i++)
+            if ((SR[i] = PyUnicode_InternFromString(SEND_TEXT[i])) == NULL) return NULL;
+    }
     const char *rn[] = {"8", "venue", "exec_ids", "status", "qty", "cum_qty", "avg_px_num", "reserved", "acked",
         "order", "symbol", "side", "price", "session", "client", "config", "begin_string", "cl_ord_id", "order_id",
         "ord_type", "0", "pending_cl"};
@@ -1105,6 +1367,10 @@ PyMODINIT_FUNC PyInit__path(void) {
     if (reasons == NULL || rreasons == NULL) { Py_DECREF(m); return NULL; }
     for (int i = 0; i <= R_RISK_REJECT; i++) { Py_INCREF(R[i]); PyTuple_SET_ITEM(reasons, i, R[i]); }
     for (int i = 0; i < nrep; i++) { Py_INCREF(R[report_reasons[i]]); PyTuple_SET_ITEM(rreasons, i, R[report_reasons[i]]); }
+    PyObject *sreasons = PyTuple_New(NSEND);
+    if (sreasons == NULL) { Py_DECREF(m); return NULL; }
+    for (int i = 0; i < NSEND; i++) PyTuple_SET_ITEM(sreasons, i, Py_NewRef(SR[i]));
+    if (PyModule_AddObject(m, "SEND_REASONS", sreasons) < 0) { Py_DECREF(m); return NULL; }
     if (PyModule_AddObject(m, "REASONS", reasons) < 0 || PyModule_AddObject(m, "REPORT_REASONS", rreasons) < 0) {
         Py_DECREF(m); return NULL;
     }

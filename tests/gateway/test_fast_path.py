@@ -425,3 +425,60 @@ def test_a_shape_refuses_a_timestamp_ending_in_a_dot_as_the_full_check_does():
     bad = good.replace(b"\x0160=" + SENT.encode(), b"\x0160=" + SENT[:17].encode() + b".")
     assert bad != good
     assert shape.match(good.decode("latin-1")) is not None and shape.match(bad.decode("latin-1")) is None
+
+
+def test_one_predicate_decides_both_sides():
+    from wirespeed.gateway.report_fast import venue_fast_path_for
+    rig = Rig(True)
+    link = rig.gw.venues["VENUE1"]
+    assert order_fast.fast_path_ready(rig.gw, rig.client) and order_fast.fast_path_ready(rig.gw, link.session, True)
+    rig.gw.report_fast_path = False      # the report side alone
+    assert venue_fast_path_for(rig.gw, link) is None and order_fast.fast_path_for(rig.gw, rig.client) is not None
+    rig.gw.report_fast_path, rig.gw.fast_path = True, False      # both
+    assert venue_fast_path_for(rig.gw, link) is None and order_fast.fast_path_for(rig.gw, rig.client) is None
+    rig.gw.fast_path = True
+    model = Rig(True)
+    model.gw.risk = make_backend(load_config(overrides={"risk": {**RISK, "backend": "model"}}).risk, model.symbols)
+    assert not order_fast.fast_path_ready(model.gw, model.client)
+    assert not order_fast.fast_path_ready(model.gw, model.venues["VENUE1"], True)
+    rig.client.parser._dictionary = None      # no learned shapes
+    assert order_fast.fast_path_for(rig.gw, rig.client) is None
+
+
+def test_the_frame_check_is_frame_ok_s_own_c_and_any_other_check_is_called():
+    rig = Rig(True)
+    assert rig.client.fast.core.native_frame == 1
+    assert rig.venues["VENUE1"].fast.core.native_frame == 1
+    calls = []
+
+    def check(*args):
+        calls.append(args[1:])
+        return native.native_fix().frame_ok(*args)
+    fp = rig.client.fast
+    rig.read(rig.frame("D", order("X0")))         # (the first order: Python's, it teaches the shape)
+    core = native.native_path().FastPath(**{**_core_args(fp), "frame_ok": check})
+    assert core.native_frame == 0
+    fp._run = core.run
+    rig.read(rig.frame("D", order("X1")), rig.frame("D", order("X2")))
+    assert len(calls) == 2 and fp.orders == 2 and [m.msg_type for m in rig.venue_got()] == ["A", "D", "D", "D"]
+
+
+def _core_args(fp):
+    """The keyword arguments ClientFastPath gave its core (read back off a fresh one)."""
+    import inspect
+    src = inspect.getsource(order_fast.ClientFastPath.__init__)
+    assert "frame_ok=native_fix().frame_ok" in src
+    gw, s = fp.gw, fp.session
+    from wirespeed.gateway.fix import orders as fix_orders
+    from wirespeed.gateway.session.session import _ACTIVE
+    cfg = s.config
+    return dict(shapes=s.parser._dictionary.shapes, program_of=order_fast.shape_program, frame_ok=None,
+                decode=fix_orders._NATIVE, make_order=fix_orders._ORDER, values=fix_orders._VALUES,
+                risk_order=gw.risk.model.order, risk_clock=gw.risk.clock, timestamp=orders_mod.fix_timestamp,
+                symbols={x.name: (x.index, x.tick.units, x.tick.decimals, x.name) for x in gw.symbols},
+                live=gw._live, session_index=gw._session_index, client_throttles=gw.client_throttles,
+                client_credit=gw.client_credit, routes=gw.routes, venues=gw.venues, slots=fp.slots,
+                ids_next=gw._ids.__next__, client_id=cfg.target_comp_id, their_id=cfg.target_comp_id.encode(),
+                our_id=cfg.sender_comp_id.encode(), set_next_target=s.store.set_next_target, active=_ACTIVE,
+                limit=fix_orders.OrdType.LIMIT, tolerance=int(cfg.sending_time_tolerance_s),
+                check_latency=bool(cfg.check_latency), max_bytes=cfg.max_message_bytes)

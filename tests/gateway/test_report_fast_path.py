@@ -272,3 +272,50 @@ def test_a_report_whose_booking_raises_keeps_the_rest_of_the_read_as_the_python_
     assert fast == slow
     states, _, to_venue = fast
     assert [q for _, q in states] == [5, 7, 10] and "2" not in to_venue        # no ResendRequest
+
+
+class _FailingIds:
+    """ExecIDs that fail once, at the n-th: an error while a report is applied (past the point of no return)."""
+
+    def __init__(self, ids, fail_at):
+        self.ids, self.n, self.fail_at = ids, 0, fail_at
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.n += 1
+        if self.n == self.fail_at:
+            raise RuntimeError("no ExecID this once")
+        return next(self.ids)
+
+
+def _apply_raises_then_more(fast):
+    rig = Rig(fast)
+    own_dictionaries(rig)
+    a, b, c = place(rig, 3, "K")
+    venue_read(rig, vframe(rig, er(a, "0", "0", 100)))      # (the shapes learned: the Python path's)
+    venue_read(rig, vframe(rig, er(b, "0", "0", 100)), vframe(rig, er(c, "0", "0", 100)))
+    rig.venue_got()
+    rig.gw._exec_ids = _FailingIds(rig.gw._exec_ids, 2)
+    rig.gw._venue_fast(rig.gw.venues["VENUE1"])            # (bound to the gateway's ExecIDs as they are now)
+    with pytest.raises(RuntimeError, match="no ExecID this once"):
+        venue_read(rig, vframe(rig, er(a, "F", "1", 100, 5, 5)), vframe(rig, er(b, "F", "1", 100, 7, 7)),
+                   vframe(rig, er(c, "F", "1", 100, 9, 9)))
+    venue_read(rig, vframe(rig, er(c, "F", "1", 100, 1, 10)))      # the venue's next read
+    venue = rig.venues["VENUE1"]
+    return (sorted((s.order.cl_ord_id, s.cum_qty, s.status, sorted(s.exec_ids), s.reserved)
+                   for s in rig.gw.orders.values()),
+            venue.store.next_target_seq, [m.msg_type for m in rig.venue_got()], [m.get(11) for m in _msgs(
+                b"".join(rig.cout)) if m.msg_type == "8" and m.get(150) == "F"], dict(rig.gw.counts),
+            dict(rig.gw._client_open), [h[:3] for h in rig.gw._hop_buf])
+
+
+def test_an_error_while_a_report_is_applied_consumes_its_number_and_keeps_the_rest_of_the_read():
+    # The failing report's number is consumed (as Session._to_app consumes it); the reports after it
+    # stay in the parser for the next read: no MsgSeqNum-too-low, no gap, no ResendRequest.
+    fast, slow = _apply_raises_then_more(True), _apply_raises_then_more(False)
+    assert fast == slow
+    states, _, to_venue, filled, counts = fast[:5]
+    assert [st[1] for st in states] == [5, 7, 10] and "2" not in to_venue and "5" not in to_venue
+    assert filled == ["CK0", "CK2", "CK2"] and counts["fills"] == 4     # (the failing one counted, not reported)
