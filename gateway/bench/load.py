@@ -144,6 +144,22 @@ def _proc_stats(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def _sched(pid: int) -> tuple[int, int, int, int]:
+    """(ns on a CPU, ns runnable but waiting for one, voluntary and involuntary context switches) of
+    a process's main thread, from /proc: with the wall time, how long it slept (in epoll_wait:
+    nothing to read) against how long the machine's other work kept it off a CPU."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        run_ns, wait_ns, _ = (int(x) for x in f.read().split())
+    vol = invol = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                vol = int(line.split()[1])
+            elif line.startswith("nonvoluntary_ctxt_switches:"):
+                invol = int(line.split()[1])
+    return run_ns, wait_ns, vol, invol
+
+
 async def _drive(port: int, names: list[str], rate: float, seconds: float, venues: list[str]) -> dict:
     """Run ``names``' sessions against the gateway; their counts and round trips (an HDR histogram)."""
     loop = asyncio.get_running_loop()
@@ -244,6 +260,7 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                     os.environ["WIRESPEED_FAIR_READS"] = saved
             servers.append(gw)
             cpu0, _ = _proc_stats(gw.pid)
+            sched0, wall0 = _sched(gw.pid), time.perf_counter_ns()
             rtt_file = os.path.join(tmp, "rtt.bin")
             if generator == "c":
                 procs = 0
@@ -262,6 +279,8 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                     raise RuntimeError(f"load generator exited {w.returncode}")
                 results.append(_c_results(out, rtt_file) if generator == "c" else json.loads(out))
             cpu1, rss = _proc_stats(gw.pid)
+            sched = [b - a for a, b in zip(sched0, _sched(gw.pid))]
+            wall_ns = time.perf_counter_ns() - wall0
             venue_cpu = [_proc_stats(v.pid)[0] for v in servers[:len(venues)]]
         finally:
             for p in workers + list(reversed(servers)):
@@ -286,6 +305,8 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
             "protocol_errors": sum(r.get("garbled", 0) + r.get("seq_gaps", 0) + r.get("session_rejects", 0)
                                    for r in results),
             "send_s": send_s, "answer_s": max(r.get("answer_s", 0) for r in results), "gateway_cpu_s": cpu1 - cpu0, "gateway_peak_rss": rss, "latency": rec,
+            "gateway_wall_s": wall_ns / 1e9, "gateway_run_s": sched[0] / 1e9, "gateway_wait_s": sched[1] / 1e9,
+            "gateway_sleep_s": max(wall_ns - sched[0] - sched[1], 0) / 1e9, "gateway_switches": tuple(sched[2:]),
             "generator_cpu_s": sum(r["cpu_s"] for r in results), "venue_cpu_s": venue_cpu}
 
 
@@ -357,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     if r["answer_s"]:
         print(f"served {r['answered'] / r['answer_s']:.0f} orders/s (the last answer {r['answer_s']:.1f} s after the "
               f"first order); gateway CPU {1e6 * r['gateway_cpu_s'] / max(r['answered'], 1):.0f} us an order answered")
+    print(f"gateway main thread over {r['gateway_wall_s']:.1f} s: on a CPU {r['gateway_run_s']:.1f} s, runnable but "
+          f"waiting for a CPU {r['gateway_wait_s']:.1f} s, asleep (epoll_wait, nothing to read) {r['gateway_sleep_s']:.1f} s; "
+          f"context switches {r['gateway_switches'][0]} voluntary, {r['gateway_switches'][1]} involuntary")
     print(f"on the same machine: load generator CPU {r['generator_cpu_s']:.1f} s, venues "
           + ", ".join(f"{c:.1f} s" for c in r["venue_cpu_s"]) + f"; load average {os.getloadavg()[0]:.1f}")
     print(r["latency"].table("us"))
