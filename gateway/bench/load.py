@@ -256,12 +256,14 @@ def _c_results(out: str, rtt_file: str) -> dict:
 def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int = 1, coalesce: bool = True,
         spin_us: int = 0, backend: str = "model", python_path: bool = False, generator: str = "c",
         venue: str = "c", tick_us: int = 1000, drain_s: float = 30.0, max_drain_s: float = 600.0,
-        keep_log: str = "", kernel_timestamps: bool = False, fair_reads: bool = True, syscalls: bool = False) -> dict:
+        keep_log: str = "", kernel_timestamps: bool = False, fair_reads: bool = True, syscalls: bool = False,
+        audit: bool = False) -> dict:
     """``backend``: the gateway's risk backend; ``python_path``: its native codec off
     (WIRESPEED_NATIVE=0), the reference a native run is compared with; ``generator`` and
     ``venue``: "c" (loadfix.c) or "python"; ``fair_reads=False``: the gateway with
     WIRESPEED_FAIR_READS=0 (uvloop's reads of up to 32 x 256,000 bytes a socket a turn: the before);
-    ``syscalls``: the gateway's loop turns, reads and writes counted by ``perf stat`` (``SYSCALLS``)."""
+    ``syscalls``: the gateway's loop turns, reads and writes counted by ``perf stat`` (``SYSCALLS``);
+    ``audit``: the gateway with its audit trail on (``[audit] directory`` in the run's directory)."""
     venues = ["XNAS", "XNYS"]
     names = [f"LOAD{i:02d}" for i in range(sessions)]
     procs = max(1, min(procs, sessions)) if generator == "python" else 1
@@ -279,6 +281,9 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
             if kernel_timestamps:   # (the gateway's sockets read by recvmsg, one read a socket a loop turn)
                 text = open(config).read().replace("[transport]\n", "[transport]\nkernel_timestamps = true\n", 1)
                 open(config, "w").write(text)
+            if audit:
+                with open(config, "a") as f:
+                    f.write(f'\n[audit]\ndirectory = "{os.path.join(tmp, "audit")}"\n')
             saved = os.environ.get("WIRESPEED_FAIR_READS")
             os.environ["WIRESPEED_FAIR_READS"] = "1" if fair_reads else "0"
             try:
@@ -387,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kstamp", action="store_true", help="the gateway with transport.kernel_timestamps = true")
     p.add_argument("--unfair", action="store_true", help="the gateway without fair reads (WIRESPEED_FAIR_READS=0): "
                    "a busy socket read until empty in one loop turn, the before of transport.md's fair reads")
+    p.add_argument("--audit", action="store_true", help="the gateway with its audit trail on")
     p.add_argument("--syscalls", action="store_true", help="count the gateway's loop turns (epoll_pwait), reads and "
                    "writes with perf stat")
     p.add_argument("--drain", type=float, default=30.0, help="seconds without an answer after which the rest are lost")
@@ -397,11 +403,12 @@ def main(argv: list[str] | None = None) -> int:
         return sweep([float(x) for x in a.sweep.split(",")], a)
     r = run(a.sessions, a.rate, a.seconds, a.procs, not a.no_coalesce, a.spin, a.backend, a.python_path,
             a.generator, a.venue, a.tick_us, a.drain, keep_log=a.log, kernel_timestamps=a.kstamp,
-            fair_reads=not a.unfair, syscalls=a.syscalls)
+            fair_reads=not a.unfair, syscalls=a.syscalls, audit=a.audit)
     print(f"sustained load: {a.sessions} sessions x {a.rate:g} orders/s x {a.seconds:g} s across two venues "
           f"({a.procs} generator process{'es' if a.procs > 1 else ''}; gateway coalesce_writes "
           f"{'off' if a.no_coalesce else 'on'}, spin_micros {a.spin}, risk {a.backend}, "
-          f"{'Python' if a.python_path else 'native'} codec, fair reads {'off' if a.unfair else 'on'})")
+          f"{'Python' if a.python_path else 'native'} codec, fair reads {'off' if a.unfair else 'on'}"
+          f"{', audit trail on' if a.audit else ''})")
     print(f"sent {r['sent']}, answered {r['answered']}, lost (never answered: {a.drain:g} s passed without an answer) {r['lost']}, "
           f"duplicated {r['duplicated']}, unknown {r['unknown']}; {a.generator} generator, {a.venue} venues")
     if a.generator == "c":
