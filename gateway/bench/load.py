@@ -144,6 +144,51 @@ def _proc_stats(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def _sched(pid: int) -> tuple[int, int, int, int]:
+    """(ns on a CPU, ns runnable but waiting for one, voluntary and involuntary context switches) of
+    a process's main thread, from /proc: with the wall time, how long it slept (in epoll_wait:
+    nothing to read) against how long the machine's other work kept it off a CPU."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        run_ns, wait_ns, _ = (int(x) for x in f.read().split())
+    vol = invol = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                vol = int(line.split()[1])
+            elif line.startswith("nonvoluntary_ctxt_switches:"):
+                invol = int(line.split()[1])
+    return run_ns, wait_ns, vol, invol
+
+
+# The gateway's system calls that say how its loop turned (perf's tracepoints, ``--syscalls``):
+# one epoll_pwait a loop turn (libuv), its socket reads and writes, epoll_ctl (a fair read's
+# pause_reading / resume_reading).
+SYSCALLS = ("epoll_pwait", "epoll_wait", "read", "recvmsg", "write", "writev", "sendmsg", "epoll_ctl")
+
+
+def _perf(pid: int):
+    """``perf stat`` counting SYSCALLS of process ``pid`` until stopped (None without perf)."""
+    exe = shutil.which("perf")
+    if exe is None:
+        return None
+    events = ",".join(f"syscalls:sys_enter_{c}" for c in SYSCALLS)
+    return subprocess.Popen([exe, "stat", "-x", ",", "-e", events, "-p", str(pid)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _perf_counts(proc) -> dict[str, int]:
+    """Stop ``_perf``'s process; its counts by system call ({} where perf could not count)."""
+    import signal
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    counts = {}
+    for line in err.splitlines():
+        parts = line.split(",")
+        if len(parts) > 2 and parts[2].startswith("syscalls:sys_enter_") and parts[0].isdigit():
+            counts[parts[2][len("syscalls:sys_enter_"):]] = int(parts[0])
+    return counts
+
+
 async def _drive(port: int, names: list[str], rate: float, seconds: float, venues: list[str]) -> dict:
     """Run ``names``' sessions against the gateway; their counts and round trips (an HDR histogram)."""
     loop = asyncio.get_running_loop()
@@ -211,11 +256,14 @@ def _c_results(out: str, rtt_file: str) -> dict:
 def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int = 1, coalesce: bool = True,
         spin_us: int = 0, backend: str = "model", python_path: bool = False, generator: str = "c",
         venue: str = "c", tick_us: int = 1000, drain_s: float = 30.0, max_drain_s: float = 600.0,
-        keep_log: str = "", kernel_timestamps: bool = False, fair_reads: bool = True) -> dict:
+        keep_log: str = "", kernel_timestamps: bool = False, fair_reads: bool = True, syscalls: bool = False,
+        audit: bool = False) -> dict:
     """``backend``: the gateway's risk backend; ``python_path``: its native codec off
     (WIRESPEED_NATIVE=0), the reference a native run is compared with; ``generator`` and
     ``venue``: "c" (loadfix.c) or "python"; ``fair_reads=False``: the gateway with
-    WIRESPEED_FAIR_READS=0 (uvloop's reads of up to 32 x 256,000 bytes a socket a turn: the before)."""
+    WIRESPEED_FAIR_READS=0 (uvloop's reads of up to 32 x 256,000 bytes a socket a turn: the before);
+    ``syscalls``: the gateway's loop turns, reads and writes counted by ``perf stat`` (``SYSCALLS``);
+    ``audit``: the gateway with its audit trail on (``[audit] directory`` in the run's directory)."""
     venues = ["XNAS", "XNYS"]
     names = [f"LOAD{i:02d}" for i in range(sessions)]
     procs = max(1, min(procs, sessions)) if generator == "python" else 1
@@ -233,6 +281,9 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
             if kernel_timestamps:   # (the gateway's sockets read by recvmsg, one read a socket a loop turn)
                 text = open(config).read().replace("[transport]\n", "[transport]\nkernel_timestamps = true\n", 1)
                 open(config, "w").write(text)
+            if audit:
+                with open(config, "a") as f:
+                    f.write(f'\n[audit]\ndirectory = "{os.path.join(tmp, "audit")}"\n')
             saved = os.environ.get("WIRESPEED_FAIR_READS")
             os.environ["WIRESPEED_FAIR_READS"] = "1" if fair_reads else "0"
             try:
@@ -244,6 +295,8 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                     os.environ["WIRESPEED_FAIR_READS"] = saved
             servers.append(gw)
             cpu0, _ = _proc_stats(gw.pid)
+            sched0, wall0 = _sched(gw.pid), time.perf_counter_ns()
+            perf = _perf(gw.pid) if syscalls else None
             rtt_file = os.path.join(tmp, "rtt.bin")
             if generator == "c":
                 procs = 0
@@ -262,6 +315,9 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                     raise RuntimeError(f"load generator exited {w.returncode}")
                 results.append(_c_results(out, rtt_file) if generator == "c" else json.loads(out))
             cpu1, rss = _proc_stats(gw.pid)
+            sched = [b - a for a, b in zip(sched0, _sched(gw.pid))]
+            calls = _perf_counts(perf) if perf is not None else {}
+            wall_ns = time.perf_counter_ns() - wall0
             venue_cpu = [_proc_stats(v.pid)[0] for v in servers[:len(venues)]]
         finally:
             for p in workers + list(reversed(servers)):
@@ -286,6 +342,9 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
             "protocol_errors": sum(r.get("garbled", 0) + r.get("seq_gaps", 0) + r.get("session_rejects", 0)
                                    for r in results),
             "send_s": send_s, "answer_s": max(r.get("answer_s", 0) for r in results), "gateway_cpu_s": cpu1 - cpu0, "gateway_peak_rss": rss, "latency": rec,
+            "gateway_wall_s": wall_ns / 1e9, "gateway_run_s": sched[0] / 1e9, "gateway_wait_s": sched[1] / 1e9,
+            "gateway_sleep_s": max(wall_ns - sched[0] - sched[1], 0) / 1e9, "gateway_switches": tuple(sched[2:]),
+            "gateway_syscalls": calls,
             "generator_cpu_s": sum(r["cpu_s"] for r in results), "venue_cpu_s": venue_cpu}
 
 
@@ -333,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kstamp", action="store_true", help="the gateway with transport.kernel_timestamps = true")
     p.add_argument("--unfair", action="store_true", help="the gateway without fair reads (WIRESPEED_FAIR_READS=0): "
                    "a busy socket read until empty in one loop turn, the before of transport.md's fair reads")
+    p.add_argument("--audit", action="store_true", help="the gateway with its audit trail on")
+    p.add_argument("--syscalls", action="store_true", help="count the gateway's loop turns (epoll_pwait), reads and "
+                   "writes with perf stat")
     p.add_argument("--drain", type=float, default=30.0, help="seconds without an answer after which the rest are lost")
     p.add_argument("--sweep", default="", help="comma-separated rates per session: one run of --seconds each, "
                    "a row of served rate, losses and percentiles per rate (the rate the gateway sustains)")
@@ -341,11 +403,12 @@ def main(argv: list[str] | None = None) -> int:
         return sweep([float(x) for x in a.sweep.split(",")], a)
     r = run(a.sessions, a.rate, a.seconds, a.procs, not a.no_coalesce, a.spin, a.backend, a.python_path,
             a.generator, a.venue, a.tick_us, a.drain, keep_log=a.log, kernel_timestamps=a.kstamp,
-            fair_reads=not a.unfair)
+            fair_reads=not a.unfair, syscalls=a.syscalls, audit=a.audit)
     print(f"sustained load: {a.sessions} sessions x {a.rate:g} orders/s x {a.seconds:g} s across two venues "
           f"({a.procs} generator process{'es' if a.procs > 1 else ''}; gateway coalesce_writes "
           f"{'off' if a.no_coalesce else 'on'}, spin_micros {a.spin}, risk {a.backend}, "
-          f"{'Python' if a.python_path else 'native'} codec, fair reads {'off' if a.unfair else 'on'})")
+          f"{'Python' if a.python_path else 'native'} codec, fair reads {'off' if a.unfair else 'on'}"
+          f"{', audit trail on' if a.audit else ''})")
     print(f"sent {r['sent']}, answered {r['answered']}, lost (never answered: {a.drain:g} s passed without an answer) {r['lost']}, "
           f"duplicated {r['duplicated']}, unknown {r['unknown']}; {a.generator} generator, {a.venue} venues")
     if a.generator == "c":
@@ -357,6 +420,18 @@ def main(argv: list[str] | None = None) -> int:
     if r["answer_s"]:
         print(f"served {r['answered'] / r['answer_s']:.0f} orders/s (the last answer {r['answer_s']:.1f} s after the "
               f"first order); gateway CPU {1e6 * r['gateway_cpu_s'] / max(r['answered'], 1):.0f} us an order answered")
+    print(f"gateway main thread over {r['gateway_wall_s']:.1f} s: on a CPU {r['gateway_run_s']:.1f} s, runnable but "
+          f"waiting for a CPU {r['gateway_wait_s']:.1f} s, asleep (epoll_wait, nothing to read) {r['gateway_sleep_s']:.1f} s; "
+          f"context switches {r['gateway_switches'][0]} voluntary, {r['gateway_switches'][1]} involuntary")
+    calls = r["gateway_syscalls"]
+    if calls:
+        turns = calls.get("epoll_pwait", 0) + calls.get("epoll_wait", 0)
+        n = max(r["answered"], 1)
+        print(f"gateway loop: {turns} turns ({1e3 * r['gateway_wall_s'] / max(turns, 1):.2f} ms a turn, "
+              f"{n / max(turns, 1):.0f} orders answered a turn); a 1,000 orders: "
+              + ", ".join(f"{c} {1000 * calls.get(c, 0) / n:.0f}" for c in SYSCALLS[2:]))
+    elif a.syscalls:
+        print("gateway loop: not counted (perf stat not available or not permitted)")
     print(f"on the same machine: load generator CPU {r['generator_cpu_s']:.1f} s, venues "
           + ", ".join(f"{c:.1f} s" for c in r["venue_cpu_s"]) + f"; load average {os.getloadavg()[0]:.1f}")
     print(r["latency"].table("us"))

@@ -8,6 +8,7 @@ such as Onload (``onload --profile=latency wirespeed ...``) accelerates it as is
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -77,24 +78,52 @@ def pin_cpus(cpus) -> bool:
         return False
 
 
-class WriteBatcher:
-    """Coalesces writes within one turn of the event loop, for every connection that shares it.
+# Writes a read collects for one connection before they go out anyway: bounds how long the first
+# order of a long read (64 KiB: ~330 NewOrderSingles) waits for the rest to be handled.
+READ_BATCH = 64
 
-    The first write of a turn goes to its transport at once (a lone order pays nothing); the
-    writes after it in the same turn (a burst: many client reads, each sending to a venue) are
-    collected per connection and written together at the start of the next turn, one system
-    call per connection instead of one per message. On a loaded 2-core machine the gateway spent
-    ~40 % of its time in those calls (each wakes the reader), so this is its throughput.
+
+class WriteBatcher:
+    """Coalesces writes within one read, and within one turn of the event loop, for every
+    connection that shares it.
+
+    Inside a read (``begin_read`` .. ``end_read``, FixProtocol._handle: a client read's orders
+    to the venues, a venue read's reports to the clients) the first write to each connection goes
+    at once (a lone order's send is as before) and the rest are collected per connection and
+    written when the read has been handled (or once READ_BATCH wait for one connection): two
+    system calls per connection a read instead of one per message. Under
+    ``make bench-load`` the gateway made ~550 writes a 1,000 orders, each of which wakes the
+    reader on a 2-core machine (docs/gateway/order_path.md, "Sustained load").
+    Outside a read (timers, callbacks) the first write of a turn goes to its transport at once
+    (a lone message pays nothing); the writes after it in the same turn are collected and written
+    together at the start of the next turn. On a loaded 2-core machine the gateway spent ~40 % of
+    its time in those calls (each wakes the reader), so this is its throughput.
     Order per connection is kept; a connection closing writes what it has collected first."""
 
-    __slots__ = ("_open", "_pending", "batched")
+    __slots__ = ("_open", "_pending", "batched", "_reading", "_sent")
 
     def __init__(self):
         self._open = False
         self._pending: dict = {}       # FixProtocol -> [bytes, ...] for the next turn
-        self.batched = 0               # writes that went out with others (for tests and tuning)
+        self.batched = 0               # writes collected rather than written at once (for tests and tuning)
+        self._reading = 0              # reads being handled (begin_read .. end_read)
+        self._sent: set = set()        # connections written to at once in this read
 
     def write(self, proto: "FixProtocol", data: bytes) -> None:
+        if self._reading:
+            buf = self._pending.get(proto)
+            if buf is None:
+                if proto not in self._sent:     # the read's first write to it: at once (a lone order's send)
+                    self._sent.add(proto)
+                    proto.transport.write(data)
+                    return
+                self._pending[proto] = [data]
+            else:
+                buf.append(data)
+                if len(buf) >= READ_BATCH:
+                    self.flush_one(proto)
+            self.batched += 1
+            return
         if not self._open:
             self._open = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -115,12 +144,35 @@ class WriteBatcher:
     def drop(self, proto: "FixProtocol") -> None:
         self._pending.pop(proto, None)
 
-    def _flush(self) -> None:
+    def begin_read(self) -> None:
+        """A read is being handled: its writes are collected until ``end_read``."""
+        self._reading += 1
+
+    def end_read(self) -> None:
+        """The read is handled: what it (and the turn before it) collected is written now."""
+        self._reading -= 1
+        if self._reading:
+            return
+        self._sent.clear()
+        if not self._pending:
+            return
+        was_open, self._open = self._open, True    # (a write a flush causes is collected, as in _flush)
+        self._write_out()
+        if not was_open:
+            if self._pending:
+                asyncio.get_running_loop().call_soon(self._flush)
+            else:
+                self._open = False
+
+    def _write_out(self) -> None:
         pending, self._pending = self._pending, {}
         for proto, buf in pending.items():
             t = proto.transport
             if t is not None and not t.is_closing():
                 t.write(buf[0] if len(buf) == 1 else b"".join(buf))
+
+    def _flush(self) -> None:
+        self._write_out()
         # Still open during the loop: a write it causes (a transport's callback writing again)
         # is collected, not sent at once ahead of older data still waiting in ``pending``.
         if self._pending:
@@ -175,7 +227,8 @@ class FixProtocol(FairReads, asyncio.Protocol):
     def _attach(self, session) -> None:
         self.session = session
         if self._batcher is not None:
-            session.connection_made(self._batched_write, self._batched_close)
+            # (a partial, made in C: one Python frame less a message than the _batched_write method)
+            session.connection_made(functools.partial(self._batcher.write, self), self._batched_close)
         else:
             session.connection_made(self.transport.write, self.transport.close)
         # Long jobs (a resend) go on in chunks between other work, and wait while paused.
@@ -216,14 +269,20 @@ class FixProtocol(FairReads, asyncio.Protocol):
                 return
             data, self._pending = bytes(self._pending), bytearray()
             self._attach(session)
+        batcher = self._batcher
+        if batcher is not None:
+            batcher.begin_read()    # (what this read causes goes out once it is handled: one write a connection)
         try:
             self.session.data_received(data, recv_ns)
         except Exception:  # a bug in one session must not take down the loop or other sessions
             log.exception("session %s failed on inbound data; disconnecting", self.session.name)
             self.session.connection_lost()
-            if self._batcher is not None:
-                self._batcher.drop(self)
+            if batcher is not None:
+                batcher.drop(self)
             self.transport.close()
+        finally:
+            if batcher is not None:
+                batcher.end_read()
         if self._spinner is not None:
             self._spinner.touch()
 
