@@ -165,10 +165,9 @@ class EthTx(wiring.Component):
         # Whether a beat can be stored, from registers only: one LUT to the store's write enable
         # and to ``ready`` (the encoder's output stage reads it), where the ready, the take and
         # the store's enable in series were five levels
-        room_in = fifo.w_rdy & meta.w_rdy & ~r_end
-        store = kept(m, self.i.valid & ~dropping & room_in, "rx_store")
+        store = kept(m, self.i.valid & ~dropping & fifo.w_rdy & meta.w_rdy & ~r_end, "rx_store")
         take = self.i.valid & self.i.ready
-        m.d.comb += [self.i.ready.eq(dropping | room_in),
+        m.d.comb += [self.i.ready.eq(kept(m, dropping | (fifo.w_rdy & meta.w_rdy & ~r_end), "rx_ready")),
                      fifo.w_data.eq(Cat(clean, beat.keep)), fifo.w_en.eq(store)]
         full_frame = acc_beats == depth - 1             # this beat fills the store
         # keep is low bits set (checked below), so its count is the highest set bit's position + 1;
@@ -181,15 +180,15 @@ class EthTx(wiring.Component):
                      r_end.eq(store & (beat.last | full_frame)), r_drop.eq(~beat.last)]
         with m.If(take & ~beat.last & (beat.keep != 0xFF)):
             m.d.sync += self.bad_beat.eq(1)         # only a frame's last beat may be partial
-        with m.If(take & dropping):
-            m.d.sync += dropping.eq(~beat.last)
-        with m.Elif(store):
-            with m.If(beat.last | full_frame):
-                m.d.sync += acc_beats.eq(0)
-                with m.If(~beat.last):
-                    m.d.sync += [dropping.eq(1), self.too_long.eq(1)]
-            with m.Else():
-                m.d.sync += acc_beats.eq(acc_beats + 1)
+        # Written as one small function each (in an If chain under ``store`` they came out of abc
+        # as four LUT levels): this beat fills the store and its frame goes on, so it is dropped
+        # to its last beat (taken at once while dropping)
+        overflow = store & full_frame & ~beat.last
+        with m.If(overflow):
+            m.d.sync += self.too_long.eq(1)
+        m.d.sync += dropping.eq(Mux(dropping, ~(self.i.valid & beat.last), overflow))
+        with m.If(store):
+            m.d.sync += acc_beats.eq(Mux(beat.last | full_frame, 0, acc_beats + 1))
 
         words = [Cat(r_data[16 * k + 8:16 * k + 16], r_data[16 * k:16 * k + 8]) for k in range(4)]   # big-endian
         entry = Signal(meta_layout)
