@@ -64,6 +64,22 @@ def synth_script(verilog: Path, top: str) -> str:
     return f"read_verilog {verilog.name}; {REPLICA_KEEP}; synth_ecp5 -top {top} -json {top}.ecp5.json"
 
 
+def write_ecp5_verilog(component, name: str, out_dir: Path) -> Path:
+    """``<name>.ecp5.v``: the design elaborated for the ECP5 flow (platform ``hw.ecp5.ECP5``: blocks
+    instantiate MULT18X18D with its registers where they can); the xcup report and every
+    simulation read the generic ``<name>.v``."""
+    from amaranth.back import verilog
+
+    from .ecp5 import ECP5
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.ecp5.v"
+    text = verilog.convert(component, name=name, emit_src=False, platform=ECP5)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
 def nextpnr_args(top: str, cfg: PnrConfig) -> list[str]:
     """nextpnr-ecp5 arguments, relative to the Verilog's folder (YoWASP sees only the working directory)."""
     return [DEVICE_FLAGS[cfg.device], "--package", cfg.package, "--speed", str(cfg.speed),
@@ -134,11 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for name in names or list(known):
         base, _, depth = name.partition("@")
-        path = write_verilog(known[name](), base, BUILD_DIR / "pnr" / (f"d{depth}" if depth else ""))
+        out_dir = BUILD_DIR / "pnr" / (f"d{depth}" if depth else "")
+        path = write_verilog(known[name](), base, out_dir)
+        # the P&R flow's own Verilog: ECP5 primitives with their registers where a block has them
+        ecp5_path = write_ecp5_verilog(known[name](), base, out_dir)
         name = base
         try:
             print(depth_report(path, name), flush=True)
-            print(report(path, name), flush=True)
+            print(report(ecp5_path, name), flush=True)
         except (RuntimeError, ValueError) as exc:
             failed += 1
             print(f"{name}: {exc}", file=sys.stderr)

@@ -103,10 +103,13 @@ class OuchEncoder(wiring.Component):
         # The row leaves the block RAM into a register (held while busy, as the read is).
         row = Signal(OUCH_SYMBOL.layout)
         m.d.sync += row.eq(rd.data)
-        # Price in OUCH units: the multiplier's inputs are registers (cur, row), its partial
-        # products and their sum registered in turn.
-        m.submodules.price_mul = mul = Notional(_MUL_STAGES)
-        m.d.comb += [mul.qty.eq(cur.o_price), mul.price.eq(row.price_scale), mul.en.eq(1)]
+        # Price in OUCH units: the multiplier's inputs are registers loaded as cur and row are
+        # (the order's price on ``start``, the scale every cycle), its partial products and their
+        # sum registered in turn. They are the multiplier's own (``input_regs``), so the ECP5 flow
+        # puts them inside the MULT18X18Ds (hw/ecp5.py).
+        m.submodules.price_mul = mul = Notional(_MUL_STAGES, input_regs=True)
+        m.d.comb += [mul.qty.eq(d.o_price), mul.qty_en.eq(start), mul.price.eq(rd.data.price_scale),
+                     mul.price_en.eq(1), mul.en.eq(1)]
         price = mul.product
 
         name = row.name

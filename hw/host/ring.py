@@ -123,10 +123,15 @@ class HostRing(wiring.Component):
         # ---- decisions: to the encoder and, at the same time, to the completion writer -------
         writing = Signal()
         waiting = Signal()                      # an accepted order's first beat has not left yet
+        # writing | waiting as a register of its own (the two never overlap: set with either as a
+        # decision is taken, cleared with the record's last word), so the encoder's ``hold`` is a
+        # register as it asks: as an OR it put a LUT in front of the encoder's ready, the FIFO's
+        # read enable and the completion's capture (four levels)
+        holding = Signal()
         tx_first = Signal(init=1)               # the next beat on tx starts a frame
         with m.If(self.tx.valid & self.tx.ready):
             m.d.sync += tx_first.eq(self.tx.payload.last)
-        m.d.comb += [enc.i.payload.eq(risk.o.payload), enc.i.valid.eq(risk.o.valid), enc.hold.eq(writing | waiting),
+        m.d.comb += [enc.i.payload.eq(risk.o.payload), enc.i.valid.eq(risk.o.valid), enc.hold.eq(holding),
                      risk.o.ready.eq(enc.i.ready)]
         cpl = Signal(COMPLETION.layout)
         cpl_index = Signal(32)
@@ -137,7 +142,8 @@ class HostRing(wiring.Component):
                          cpl.reason.eq(decision.reason), cpl.mask.eq(decision.mask),
                          cpl.phase.eq(~(cpl_index >> self.ring_log2)[0]),
                          cpl.t_fetch.eq(t_fifo.r_data), cpl.t_decide.eq(now_ns), cpl.t_tx.eq(0),
-                         writing.eq(~decision.accept), waiting.eq(decision.accept), word.eq(WORDS - 1)]
+                         writing.eq(~decision.accept), waiting.eq(decision.accept), word.eq(WORDS - 1),
+                         holding.eq(1)]
         # every frame before this one has left (its completion waited for it): the next first
         # beat on tx is this order's
         with m.If(waiting & self.tx.valid & self.tx.ready & tx_first):
@@ -152,5 +158,5 @@ class HostRing(wiring.Component):
         with m.If(self.wr.valid & self.wr.ready):
             m.d.sync += word.eq(word - 1)
             with m.If(word == 0):
-                m.d.sync += [writing.eq(0), cpl_index.eq(cpl_index + 1)]
+                m.d.sync += [writing.eq(0), holding.eq(0), cpl_index.eq(cpl_index + 1)]
         return m

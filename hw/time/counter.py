@@ -19,7 +19,7 @@ from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..logic import below
+from ..logic import any_of, below, equal
 from .model import FRAC_BITS, NS_PER_MS, TS_DIGITS, max_slew_units, period_units
 
 SUB_BITS = 20           # ns into the millisecond: 0..999,999
@@ -90,8 +90,10 @@ class TimeCounter(wiring.Component):
         with m.If(self.slew_load):
             s = self.slew_step
             m.d.sync += [step.eq(Mux(s > bound, bound, Mux(s < -bound, -bound, s))),
-                         left.eq(self.slew_cycles), slewing.eq(self.slew_cycles != 0),
-                         self.clamped.eq((s > bound) | (s < -bound))]
+                         left.eq(self.slew_cycles), self.clamped.eq((s > bound) | (s < -bound))]
         with m.Elif(slewing):
-            m.d.sync += [left.eq(left - 1), slewing.eq(left != 1)]
+            m.d.sync += left.eq(left - 1)
+        # the 32-bit compares as carry chains (logic.any_of / equal): as LUT trees behind the
+        # load's mux they were five LUT levels, the deepest path of host_ring
+        m.d.sync += slewing.eq(Mux(self.slew_load, any_of(self.slew_cycles), slewing & ~equal(left, Const(1, 32))))
         return m

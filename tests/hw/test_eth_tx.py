@@ -6,7 +6,7 @@ import random
 import pytest
 
 from wirespeed.hw.eth.headers import REGS, TcpConnection, packet
-from wirespeed.hw.eth.tx import EthTx
+from wirespeed.hw.eth.tx import FIRST_BEAT, EthTx
 from wirespeed.hw.verify.eth_bench import run
 from wirespeed.layout import BEAT
 
@@ -49,9 +49,9 @@ def test_orders_framed_checksummed_and_contiguous(idle, backpressure):
     assert res.flags["err"] == res.flags["too_long"] == res.flags["bad_beat"] == 0
 
 
-def test_first_beat_eight_cycles_after_the_payload_and_packets_back_to_back():
+def test_first_beat_nine_cycles_after_the_payload_and_packets_back_to_back():
     res = run(EthTx(32), CONN, [bytes(50)] * 4)
-    assert res.first_out[0] - res.last_in[0] == 8
+    assert res.first_out[0] - res.last_in[0] == FIRST_BEAT
     assert [e - f for f, e in zip(res.first_out, res.last_out)] == [12] * 4       # 104 bytes: 13 beats
     # the next header is prepared while a packet is sent: no idle cycle between packets
     assert [f - e for e, f in zip(res.last_out, res.first_out[1:])] == [1] * 3
