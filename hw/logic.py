@@ -78,6 +78,24 @@ def replica(like, name: str) -> Signal:
     return Signal.like(like, name=name, attrs={"keep": 1, REPLICA: 1})
 
 
+def sub3(m, a, b, c, width: int, name: str) -> Value:
+    """``a - b - c`` as ``signed(width)`` in one carry chain behind one LUT level (carry-save:
+    the three operands' sum bits and majority bits, then one adder). Written as two
+    subtractions, synthesis chains two carry chains in series, and on ECP5 each hop from one
+    chain to the next is a route across the die (1.1-1.5 ns on the routed risk pipeline).
+    ``width`` must hold the operands and the result."""
+    x, y, z = (Signal(signed(width), name=f"{name}_{k}") for k in "abc")
+    m.d.comb += [x.eq(a), y.eq(b), z.eq(c)]
+    # a - b - c = a + ~b + ~c + 2 (mod 2**width): carry-save, then both ones as the
+    # adder's carry-in and the free low bit of the shifted carries
+    ny, nz = ~y.as_unsigned(), ~z.as_unsigned()
+    xu = x.as_unsigned()
+    s = xu ^ ny ^ nz
+    cy = (xu & ny) | (xu & nz) | (ny & nz)
+    total = Cat(Const(1, 1), s) + Cat(Const(1, 1), Const(1, 1), cy[:width - 1])
+    return total[1:width + 1].as_signed()
+
+
 def clamp_for_compare(value, width: int) -> Value:
     """``value`` (signed) clamped to [-1, 2**width - 1], as ``signed(width + 1)``: any unsigned
     ``width``-bit operand compares against the result as against ``value`` itself (below 0,

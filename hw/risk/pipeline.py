@@ -14,8 +14,9 @@
                (the released word of the fill one or two ahead, the opened word of the
                order 3, 4 or 5 ahead);
                the order ahead's quantity taken into the headrooms; the order 2 ahead's new
-               opened word as if it is accepted; the session's credit room picked, less the
-               order 3 ahead's notional; same entry / session as the orders ahead?
+               opened word as if it is accepted; the session's credit room picked, it and the
+               gross room less the order 3 ahead's notional; same entry / session as the orders
+               ahead?
     stage 2    notional in the DSP's P register; the order 2 ahead's accept (a register now)
                picks its opened word and takes its notional off; every state check's headroom
                computed twice, one adder each: one if the order ahead (now in stage 3) is
@@ -54,7 +55,7 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import any_of, below, clamp_for_compare, equal, exceeds, kept, pick, replicas
+from ..logic import any_of, below, clamp_for_compare, equal, exceeds, kept, pick, replicas, sub3
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -65,11 +66,11 @@ LATENCY = 5
 FILL_VISIBLE = 5
 #: When a register write reaches the checks: (k, c): the write whose ``we`` is sampled at the end
 #: of cycle w is seen by the orders whose k-th advance after entry (0: entry, 3: decision) is
-#: in cycle w + c or later. The globals are registered once by the bus (c = 2); the credit limit
-#: is taken into ``credit_room`` on the advance before stage 2's; a table row is read as the
+#: in cycle w + c or later. The globals are registered once by the bus (c = 2); the credit limits
+#: are taken into the rooms on the advance before stage 1's; a table row is read as the
 #: order enters (read-first); the session's rate tolerance is picked as the order enters, its
 #: interval as it moves into stage 3 (the global rate registers write every session's).
-SEEN_AT = {"kill": (3, 2), "reduce_only": (2, 2), "credit_lo": (2, 2), "credit_hi": (2, 2),
+SEEN_AT = {"kill": (3, 2), "reduce_only": (2, 2), "credit_lo": (1, 2), "credit_hi": (1, 2),
            "session_credit_lo": (1, 2), "session_credit_hi": (1, 2),
            "rate_tolerance": (0, 2), "rate_interval": (3, 2),
            "session_rate_tolerance": (0, 2), "session_rate_interval": (3, 2), "row": (0, 2)}
@@ -231,16 +232,22 @@ class RiskPipeline(wiring.Component):
         fills = FillCounters(m, released, position, self.fill.payload, self.fill.valid, adv["fill"],
                              clearing, clear_at, D)
         fr, fr_valid = fills.fr, fills.valid
-        # counted from the fill's second stage: the credit room taken on the advance after holds
-        # it, which the order entering one advance after the cancel sees in its stage 2
-        with m.If(adv["state"] & fills.valid2 & fills.f2.cancel):
-            m.d.sync += cancelled_n.eq(cancelled_n + fills.f2.notional)
-        # credit limit + cancelled notional, taken on an advance like every other stage register:
-        # a cancel taken with an order is not the order's to see, however long the pipeline stalls
-        # between the cancel's write and the order's stage 2 (taken every cycle, it was)
-        credit_room = Signal(NOTIONAL_STATE + 1)
+        # counted from the registered fill (its first stage, as a session's): the credit room taken
+        # on the advance after holds it, which the order entering one advance after the cancel
+        # sees in its stage 1
+        with m.If(adv["state"] & fr_valid & fr.cancel):
+            m.d.sync += cancelled_n.eq(cancelled_n + fr.notional)
+        # the gross room, limit + cancelled - accepted, taken on an advance like every other stage
+        # register (a cancel taken with an order is not the order's to see, however long the
+        # pipeline stalls between the cancel's write and the order's stage 1): as an order enters
+        # it holds every order decided up to 4 ahead, as a session's room does. The order 3
+        # ahead's notional comes off in stage 1, the order 2 ahead's in stage 2, the order ahead's
+        # is speculated on: one subtraction a stage (the accepted notional taken off in stage 2
+        # beside the order ahead's was a 73-bit chain and a clamp's behind the multiplier's
+        # register: the routed critical path, 10.27 ns)
+        credit_room = Signal(signed(NOTIONAL_STATE + 3))
         with m.If(adv["state"]):
-            m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n)
+            m.d.sync += credit_room.eq(regs.credit_limit + cancelled_n - accepted_n)
         # a session's cancels are counted from the registered fill (its session one-hot, decoded
         # from the port as it is taken), so the session rooms taken on the advance after hold
         # them: the order entering one advance after the cancel sees it in its stage 1
@@ -342,7 +349,10 @@ class RiskPipeline(wiring.Component):
         # and of the session; the order 2 ahead's comes off in stage 2, the order ahead's is
         # speculated on
         s2_sroom = Signal(signed(NOTIONAL_STATE + 3))   # the session's room, up to the order 3 ahead
-        s2_same_session2 = Signal()                  # same session as the order 2 ahead (now in stage 3)
+        # the order 2 ahead's notional (in stage 3 as this order is in stage 1: the multiplier's
+        # product) if it is of this order's session, else 0; its accept picks in stage 2
+        s2_snotional_2 = Signal(64)
+        s2_groom = Signal(signed(NOTIONAL_STATE + 4))   # the gross room, up to the order 3 ahead
         s1_side_ok = _one_of(s1.side, Side)
         s1_room = kept(m, Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + s1_released, "s1_room")
         ahead_1 = Mux(equal(s1_entry, s2_entry), s2.qty, 0)      # the order ahead (in stage 2) on this entry
@@ -361,7 +371,9 @@ class RiskPipeline(wiring.Component):
                          s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + s1_tau, -1)),
                          s2_entry.eq(s1_entry),
                          s2_opened.eq(s1_opened),
-                         s2_same_session.eq(s1.session == s2.session), s2_same_session2.eq(s1.session == s3.session),
+                         s2_same_session.eq(s1.session == s2.session),
+                         s2_snotional_2.eq(Mux(equal(s1.session, s3.session), mul.product, 0)),
+                         s2_groom.eq(credit_room - Mux(acc_prev, notional_2, 0)),
                          # acc_prev and notional_2 are the order 3 ahead's while this order is in stage 1
                          s2_sroom.eq(_select_kept(m, s1_shot, [*srooms, Const(1 << NOTIONAL_STATE, NOTIONAL_STATE + 1)],
                                                   "s1_sroom") - Mux(acc_prev & s1_same3, notional_2, 0))]
@@ -376,9 +388,13 @@ class RiskPipeline(wiring.Component):
         notional_ahead = mul.product                         # the order ahead is in stage 3
         with m.If(adv["dec"]):
             m.d.sync += notional_2.eq(mul.product)
-        # acc_prev is the order 2 ahead's accept while this order is in stage 2
-        # out of reach for a session out of range (rejected as a bad field alone)
-        sroom_2 = s2_sroom - Mux(acc_prev & s2_same_session2, notional_2, 0)
+        # acc_prev is the order 2 ahead's accept while this order is in stage 2, notional_2 its
+        # notional. Each candidate is one carry chain from registers (three operands carry-saved:
+        # logic.sub3), the order 2 ahead's accept picking after it: the room less the order 2
+        # ahead's notional if it was accepted, less the order ahead's if it is (speculated).
+        # A session out of range is out of reach (rejected as a bad field alone).
+        ahead_s = Mux(s2_same_session, notional_ahead, 0)
+        room_width = NOTIONAL_STATE + 5
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
         cand = {                                             # (if the order ahead is accepted, if not)
@@ -386,17 +402,21 @@ class RiskPipeline(wiring.Component):
             "reduce": (s2_released_a - opened_2, s2_released - opened_2),
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),
-            "credit": (credit_room - (accepted_n + notional_ahead), credit_room - accepted_n),
-            # not clamped: two adders in a row, where a clamp after them was a fourth LUT level
-            # (stage 3's carry chain is 77 bits instead of 66)
-            "scredit": (sroom_2 - Mux(s2_same_session, notional_ahead, 0), sroom_2),
+            # not clamped: a clamp after the chain was two more chains and a LUT (stage 3's
+            # compare chains are 78 bits instead of 66)
+            "credit": (Mux(acc_prev, sub3(m, s2_groom, notional_2, notional_ahead, room_width, "credit_az"),
+                           s2_groom - notional_ahead),
+                       s2_groom - Mux(acc_prev, notional_2, 0)),
+            "scredit": (Mux(acc_prev, sub3(m, s2_sroom, s2_snotional_2, ahead_s, room_width, "scredit_az"),
+                            s2_sroom - ahead_s),
+                        s2_sroom - Mux(acc_prev, s2_snotional_2, 0)),
             "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
         cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])
         # the compared candidates clamped to the width of what they are compared with (a
         # quantity, a notional): stage 3's carry chains are 34 and 66 bits, not 66 and 75
-        for name, width in (("pos", 32), ("reduce", 32), ("credit", 64)):
+        for name, width in (("pos", 32), ("reduce", 32)):
             cand[name] = tuple(clamp_for_compare(c, width) for c in cand[name])
         s3_cand = {name: (Signal.like(a, name=f"s3_{name}_a"), Signal.like(b, name=f"s3_{name}_b"))
                    for name, (a, b) in cand.items() if name != "opened"}

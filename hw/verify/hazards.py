@@ -189,6 +189,29 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("credit/accepted-ahead", (order(qty=60), order(qty=50), order(qty=40)), (1, 0, 1), credit))
     add(Scenario("credit/rejected-ahead", (order(qty=101), order(qty=100)), (0, 1), credit))
     add(Scenario("credit/two-ahead", (order(qty=60), order(qty=0), order(qty=41)), (1, 0, 0), credit))
+    # the gross room is a register taken as the order enters (up to the order 4 ahead): the order
+    # 3 ahead's notional comes off in stage 1, the order 2 ahead's in stage 2 (picked by its
+    # accept), the order ahead's is speculated on; each accepted or rejected, back to back
+    add(Scenario("credit/two-ahead-passes", (order(qty=60), order(qty=0), order(qty=40)), (1, 0, 1), credit))
+    add(Scenario("credit/three-ahead", (order(qty=60), order(qty=0), order(qty=0), order(qty=41)),
+                 (1, 0, 0, 0), credit))
+    add(Scenario("credit/three-ahead-passes", (order(qty=60), order(qty=0), order(qty=0), order(qty=40)),
+                 (1, 0, 0, 1), credit))
+    add(Scenario("credit/four-ahead", (order(qty=60), *(order(qty=0) for _ in range(3)), order(qty=41)),
+                 (1, 0, 0, 0, 0), credit))
+    add(Scenario("credit/all-accepted-ahead", tuple(order(qty=20) for _ in range(5)) + (order(qty=1),),
+                 (1,) * 5 + (0,), credit))
+    add(Scenario("credit/rejected-two-ahead", (order(qty=60), order(qty=50), order(qty=10), order(qty=30)),
+                 (1, 0, 1, 1), credit))
+    add(Scenario("credit/rejected-two-ahead-fails", (order(qty=60), order(qty=50), order(qty=10), order(qty=31)),
+                 (1, 0, 1, 0), credit))
+    add(Scenario("credit/rejected-three-ahead", (order(qty=60), order(qty=50), order(qty=0), order(qty=40)),
+                 (1, 0, 0, 1), credit))
+    add(Scenario("credit/rejected-three-ahead-fails", (order(qty=60), order(qty=50), order(qty=0), order(qty=41)),
+                 (1, 0, 0, 0), credit))
+    add(Scenario("credit/other-sessions-ahead", (order(qty=30, session=1), order(qty=30, session=2),
+                                                 order(qty=30, session=1), order(qty=10), order(qty=1)),
+                 (1, 1, 1, 1, 0), credit))
     # a session's credit: the order ahead's notional (speculated) if it is of the same session,
     # the order 2 ahead's if it was accepted (stage 2), 3 ahead in the session's state
     sc = {"session_credit": {0: 10_000}}
@@ -204,6 +227,15 @@ def scenarios(window: int = 4) -> list[Scenario]:
                  (1, 1, 1, 0), sc))
     add(Scenario("credit/session-and-gross", (order(qty=60), order(qty=30, session=1), order(qty=20, session=1),
                                               order(qty=10)), (1, 1, 0, 1), {**sc, "credit_limit": 10_000}))
+    add(Scenario("credit/session-all-accepted-ahead", tuple(order(qty=20) for _ in range(5)) + (order(qty=1),),
+                 (1,) * 5 + (0,), sc))
+    add(Scenario("credit/session-other-session-two-ahead", (order(qty=60), order(qty=50, session=1),
+                                                            order(qty=10), order(qty=30)), (1, 1, 1, 1), sc))
+    add(Scenario("credit/session-two-ahead-same-session", (order(qty=60), order(qty=10, session=1),
+                                                           order(qty=40), order(qty=1)), (1, 1, 1, 0), sc))
+    add(Scenario("credit/session-rejected-ahead-then-gross", (order(qty=90), order(qty=20), order(qty=10, session=1),
+                                                              order(qty=10)), (1, 0, 1, 0),
+                 {**sc, "credit_limit": 10_500}))
     # rate: the order ahead's theoretical arrival time, in the same session or not
     rate = {"rate_interval": 4, "rate_tolerance": 0}
     add(Scenario("rate/same-session", (order(session=1), order(session=1), IDLE, IDLE, order(session=1)), (1, 0, 1), rate))
@@ -316,12 +348,12 @@ def scenarios(window: int = 4) -> list[Scenario]:
         return tuple(stream[:at]) + (Step(order=stream[at].order, write=step.write),) + tuple(stream[at + 1:])
 
     add(Scenario("regs/kill-on", mid(write(G["CTRL"], 1)), (1,) * 2 + (0,) * 6))
-    add(Scenario("regs/credit-lowered", mid(write(G["CREDIT_LIMIT_LO"], 3_500)), (1,) * 3 + (0,) * 5,
+    add(Scenario("regs/credit-lowered", mid(write(G["CREDIT_LIMIT_LO"], 3_500)), (1,) * 4 + (0,) * 4,
                  {"credit_limit": 5_000}))
     add(Scenario("regs/session-credit-lowered", mid(write(regmap.session_addr(0, 0), 3_500)),
                  (1,) * 4 + (0,) * 4, {"session_credit": {0: 5_000}}))
     add(Scenario("regs/credit-high-word", mid(write(G["CREDIT_LIMIT_HI"], 0)),
-                 (1,) * 3 + (0,) * 5, {"credit_limit": (1 << 32) | 500}))
+                 (1,) * 4 + (0,) * 4, {"credit_limit": (1 << 32) | 500}))
     add(Scenario("regs/reduce-only-on", mid(write(G["CTRL"], 2)), (1,) * 3 + (0,) * 5))
     add(Scenario("regs/tolerance-lowered", mid(write(G["RATE_TOLERANCE"], 0)), (1,) * 5 + (0,) * 3,
                  {"rate_interval": 2, "rate_tolerance": 1_000}))

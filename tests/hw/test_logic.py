@@ -5,7 +5,7 @@ import pytest
 from amaranth import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from wirespeed.hw.logic import clamp_for_compare, exceeds
+from wirespeed.hw.logic import clamp_for_compare, exceeds, sub3
 
 pytestmark = pytest.mark.hw
 
@@ -36,3 +36,31 @@ def test_a_clamped_limit_compares_as_the_limit_itself():
     sim.run()
     assert not bad, bad[:5]
 
+
+
+def test_the_carry_saved_three_operand_subtraction_is_exact():
+    """sub3(a, b, c) == a - b - c over signed and unsigned operands of different widths, at
+    their extremes and at random (the pipeline's credit rooms less two notionals)."""
+    a, b, c = Signal(signed(20)), Signal(12), Signal(signed(14))
+    width = 22
+    m = Module()
+    out = Signal(signed(width))
+    m.d.comb += out.eq(sub3(m, a, b, c, width, "t"))
+    rng = random.Random(5)
+    edges = [(-(1 << 19), (1 << 12) - 1, (1 << 13) - 1), ((1 << 19) - 1, 0, -(1 << 13)), (0, 0, 0), (-1, 1, -1)]
+    cases = edges + [(rng.randrange(-(1 << 19), 1 << 19), rng.randrange(1 << 12),
+                      rng.randrange(-(1 << 13), 1 << 13)) for _ in range(300)]
+    bad = []
+
+    async def bench(ctx):
+        for va, vb, vc in cases:
+            ctx.set(a, va)
+            ctx.set(b, vb)
+            ctx.set(c, vc)
+            if ctx.get(out) != va - vb - vc:
+                bad.append((va, vb, vc, ctx.get(out)))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert not bad, bad[:5]

@@ -1,0 +1,108 @@
+"""Block-RAM budget of the risk pipeline on ECP5: per state memory its shape, its read ports
+and the DP16KD blocks it takes, and the bits per (symbol, side) entry by field.
+
+The shapes and ports come from the elaborated design (the pipeline's own read ports, the
+fill path's and the register file's read-back), so the figures follow the code. yosys maps a
+memory with one write port and ``r`` read ports to ``r`` copies (each copy a DP16KD's two
+ports: the write and one read), each copy in the DP16KD shape that needs the fewest blocks
+(``DP16KD_SHAPES``, 512 x 36 as a pseudo-dual-port block); ``tests/hw/test_risk_budget.py``
+checks that count against yosys's mapping of memories of the same shapes, and the depth-512
+pipeline's 33 blocks (``docs/hw/performance.md``) are what ``synth_ecp5`` gives.
+
+``python -m wirespeed.hw.risk.budget 512 2048 8192`` prints the table for those depths
+(symbols; entries = 2 x symbols).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from amaranth.hdl import Fragment, Shape
+from amaranth.lib.memory import Memory
+
+from wirespeed.layout import SYMBOL_LIMITS
+
+#: (depth, width) of a DP16KD (ECP5 sysMEM, 18 Kbit) in each data-width mode
+DP16KD_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+DP16KD_ON_LFE5UM_85F = 208
+
+
+def blocks(width: int, depth: int) -> int:
+    """DP16KD blocks for one copy of a ``width`` x ``depth`` memory (one write, one read port)."""
+    if width < 1 or depth < 1:
+        raise ValueError(f"a memory of {width} x {depth} bits has no storage")
+    return min(-(-width // w) * -(-depth // d) for d, w in DP16KD_SHAPES)
+
+
+@dataclass(frozen=True)
+class MemoryUse:
+    name: str
+    width: int
+    depth: int
+    read_ports: int
+
+    @property
+    def copies(self) -> int:
+        return max(1, self.read_ports)
+
+    @property
+    def blocks(self) -> int:
+        return self.copies * blocks(self.width, self.depth)
+
+
+def memories(depth: int, sessions: int = 8, window: int = 8) -> list[MemoryUse]:
+    """The state memories of ``RiskPipeline(depth, sessions, window)`` as elaborated."""
+    from .pipeline import RiskPipeline
+
+    top = RiskPipeline(depth, sessions, window)
+    found: dict[str, MemoryUse] = {}
+
+    def walk(elaboratable, name: str) -> None:
+        if isinstance(elaboratable, Memory):
+            found[name] = MemoryUse(name, Shape.cast(elaboratable.shape).width, elaboratable.depth,
+                                    len(elaboratable.read_ports))
+            return
+        frag = Fragment.get(elaboratable, platform=None)
+        for sub, sub_name, *_ in frag.subfragments:
+            orig = getattr(sub, "origins", None)
+            walk(orig[-1] if orig else sub, sub_name or "?")
+
+    walk(top, "risk_pipeline")
+    return list(found.values())
+
+
+def limit_row_fields() -> dict[str, int]:
+    """Bits of the limit row by field (``_pad*``: padding for the bus's 32-bit words)."""
+    return dict(SYMBOL_LIMITS.fields)
+
+
+def report(depths) -> str:
+    lines = []
+    for d in depths:
+        mems = memories(d)
+        total = sum(m.blocks for m in mems)
+        fits = "fits" if total <= DP16KD_ON_LFE5UM_85F else "does not fit"
+        lines.append(f"depth {d} symbols ({2 * d} entries): {total} DP16KD ({fits} the LFE5UM-85F's "
+                     f"{DP16KD_ON_LFE5UM_85F})")
+        for m in mems:
+            lines.append(f"  {m.name:9} {m.width:4} bits x {m.depth:6}, {m.read_ports} read port(s) -> "
+                         f"{m.copies} x {blocks(m.width, m.depth)} = {m.blocks} DP16KD")
+    fields = limit_row_fields()
+    pad = sum(w for f, w in fields.items() if f.startswith("_pad"))
+    lines.append("limit row by field: " + ", ".join(f"{f} {w}" for f, w in fields.items())
+                 + f" ({sum(fields.values())} stored, {pad} of them padding)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(argv if argv is not None else sys.argv[1:]) or ["64", "512", "2048", "8192"]
+    bad = [a for a in args if not a.isdigit()]
+    if bad:
+        print(f"depths must be numbers of symbols, not {bad}", file=sys.stderr)
+        return 2
+    print(report(int(a) for a in args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
