@@ -84,6 +84,12 @@ def resume_parents(desk, store: ParentStore, clients: dict) -> list:
     return resumed
 
 
+def _child_no(leg: str) -> int:
+    """7 of a leg id ``P3.7@XNAS#1`` (0 for anything else)."""
+    no = leg.split("@", 1)[0].rpartition(".")[2]
+    return int(no) if no.isdigit() else 0
+
+
 def _venue_of(desk, link: str) -> str:
     for venue, sel in desk.paths.items():
         if link in sel.paths:
@@ -110,9 +116,9 @@ def _rebuild(desk, sp: StoredParent, client, children: list, now: int):
         notional += qty * px
         by_venue[venue] = by_venue.get(venue, 0) + qty
     catch_up = []
-    seq = 0
+    # the algorithm's child numbers go on above every child it had (still at the gateway, or filled)
+    seq = max((_child_no(leg) for leg in [lid for lid, _ in children] + list(stored)), default=0)
     for lid, s in children:
-        seq = max(seq, int(lid.split("@", 1)[0].rsplit(".", 1)[1]) if "@" in lid else 0)
         have = stored.get(lid, [0, 0])
         missed = s.cum_qty - have[0]
         if missed > 0:
