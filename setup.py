@@ -16,7 +16,11 @@ for layer in LAYERS:
     packages += [f"wirespeed.{layer}.{p}" for p in find_packages(layer)]
 
 # The gateway's native order path (C, CPython API; gateway/native/): built by `make setup`.
-NATIVE = [Extension(f"wirespeed.gateway.native.{name}", [f"gateway/native/{src}"], extra_compile_args=["-O2"])
+# (the headers a source includes: a change to one rebuilds it)
+DEPENDS = {"path.c": ["gateway/native/store_append.h", "gateway/native/frame_check.h"],
+           "fix.c": ["gateway/native/frame_check.h"]}
+NATIVE = [Extension(f"wirespeed.gateway.native.{name}", [f"gateway/native/{src}"], extra_compile_args=["-O2"],
+                    depends=DEPENDS.get(src, []))
           for name, src in (("_risk", "risk.c"), ("_fix", "fix.c"), ("_order", "order.c"), ("_report", "report.c"), ("_path", "path.c"), ("_hist", "hist.c"))]
 
 setup(packages=packages, package_dir=package_dir, ext_modules=NATIVE)
