@@ -301,7 +301,9 @@ class OrderGateway(VenueReports):
         key = (client_id, cl_ord_id)
         session_idx = self._session_index.setdefault(client_id, len(self._session_index) & 0xFF)
         order_id = next(self._ids)
-        order = _ORDER(order_id, cl_ord_id, session_idx, sym.index, side, ord_type, tif, qty, price)
+        # (the decoder reads Price(44) for a limit order only: any other type's price is 0)
+        order = _ORDER(order_id, cl_ord_id, session_idx, sym.index, side, ord_type, tif, qty,
+                       price if ord_type == OrdType.LIMIT else 0)
         # From here on as ``on_new_order`` after its decode (the same checks in the same order).
         venue_name = venue or self.routes.get(client_id) or next(iter(self.venues), "")
         link = self.venues.get(venue_name)

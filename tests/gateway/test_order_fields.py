@@ -114,6 +114,8 @@ ORDERS = [
     ("C14", "AAPL", S, L, DAY, 500, 19_002, "V3"),
     ("C15", "AAPL", S, L, DAY, 500, 19_002, "V3"),          # over the venue's credit
     ("C16", "AAPL", B, L, DAY, 100, 19_000, ""),            # no ExDestination: the first venue
+    ("C17", "MSFT", S, M, IOC, 40, 40_000, "V1"),           # a market order with a Price: not read
+    ("C18", "MSFT", S, M, IOC, 40, 40_000, "NOWHERE"),      # ... nor in its reject
 ]
 
 
@@ -141,10 +143,10 @@ def _run(by_fields: bool, orders=ORDERS, down=None):
 
 def test_the_typed_entry_gives_the_same_bytes_reports_trail_and_state_as_the_message():
     by_msg, by_fields = _run(False), _run(True)
-    assert by_msg["counts"]["accepted"] == 7 and by_msg["counts"]["rejected"] == 10      # the script covers both
+    assert by_msg["counts"]["accepted"] == 8 and by_msg["counts"]["rejected"] == 11      # the script covers both
     assert set(by_msg["rejects"]) >= {"duplicate_clordid", "unknown_symbol", "zero_qty", "bad_field", "bad_price",
                                       "max_qty", "price_collar", "no_venue", "rate_limit", "credit_limit"}
-    assert by_msg["venues"]["V1"].count(b"\x0135=D\x01") == 4
+    assert by_msg["venues"]["V1"].count(b"\x0135=D\x01") == 5
     for key in by_msg:
         assert by_fields[key] == by_msg[key], key
 
