@@ -105,3 +105,27 @@ def clamp_for_compare(value, width: int) -> Value:
     big = ~neg & any_of(value[width:len(value) - 1]) if len(value) - 1 > width else Const(0, 1)
     return Mux(neg, Const(-1, signed(width + 1)),
                Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(value[:width], Const(0, 1)).as_signed()))
+
+
+def clamp_sub(m, a, b, width: int, name: str) -> Value:
+    """``clamp_for_compare(a - b, width)`` (``a`` signed, ``b`` unsigned, at most ``2 * width``
+    bits) with no carry chain longer than ``a``'s high half: the low halves' difference and
+    three compares of the high halves run in parallel, and one LUT per result bit combines
+    them. Written as the subtraction and then the clamp, synthesis chained the full-width
+    carry chain, the clamp's range test (a second chain) and its mux, two routes between
+    chains (the risk pipeline's position and reduce-only candidates)."""
+    assert len(b) <= 2 * width, "b wider than two halves"
+    lo = Signal(width + 1, name=f"{name}_lo")          # a_lo - b_lo; the top bit is the borrow
+    m.d.comb += lo.eq(a[:width] - b[:width])
+    a_hi = a[width:].as_signed() if a.shape().signed else Cat(a[width:], Const(0, 1)).as_signed()
+    b_hi = b[width:] if len(b) > width else Const(0, 1)
+    borrow = lo[width]
+    lt = below(a_hi, b_hi)                                   # a_hi - b_hi < 0
+    gt = exceeds(a_hi, b_hi)                                 # a_hi - b_hi >= 1
+    hi_width = max(len(a_hi), len(b_hi) + 1) + 2
+    under_2 = sub3(m, a_hi, b_hi, Const(2, 2), hi_width, f"{name}_hi2")[-1]   # a_hi - b_hi < 2
+    # a - b = (a_hi - b_hi - borrow) * 2**width + lo[:width]
+    neg = Mux(borrow, ~gt, lt)
+    big = Mux(borrow, ~under_2, gt)
+    return Mux(neg, Const(-1, signed(width + 1)),
+               Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(lo[:width], Const(0, 1)).as_signed()))

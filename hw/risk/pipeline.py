@@ -55,7 +55,7 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import any_of, below, clamp_for_compare, equal, exceeds, kept, pick, replicas, sub3
+from ..logic import any_of, below, clamp_sub, equal, exceeds, kept, pick, replicas, sub3
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -398,8 +398,12 @@ class RiskPipeline(wiring.Component):
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
         cand = {                                             # (if the order ahead is accepted, if not)
-            "pos": (s2_room_a - opened_2, s2_room - opened_2),
-            "reduce": (s2_released_a - opened_2, s2_released - opened_2),
+            # room - opened, clamped to a quantity's range for stage 3's 34-bit compare, in halves
+            # (logic.clamp_sub: no chain longer than 36 bits, where the difference and then the
+            # clamp were a 67-bit chain and a 34-bit one in series)
+            "pos": tuple(clamp_sub(m, r, opened_2, 32, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
+            "reduce": tuple(clamp_sub(m, r, opened_2, 32, f"s2_reduce_{k}")
+                            for k, r in (("a", s2_released_a), ("b", s2_released))),
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),
             # not clamped: a clamp after the chain was two more chains and a LUT (stage 3's
@@ -414,10 +418,6 @@ class RiskPipeline(wiring.Component):
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
         cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])
-        # the compared candidates clamped to the width of what they are compared with (a
-        # quantity, a notional): stage 3's carry chains are 34 and 66 bits, not 66 and 75
-        for name, width in (("pos", 32), ("reduce", 32)):
-            cand[name] = tuple(clamp_for_compare(c, width) for c in cand[name])
         s3_cand = {name: (Signal.like(a, name=f"s3_{name}_a"), Signal.like(b, name=f"s3_{name}_b"))
                    for name, (a, b) in cand.items() if name != "opened"}
         s3_cand["opened"] = s3_cand_opened

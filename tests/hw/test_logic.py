@@ -5,7 +5,7 @@ import pytest
 from amaranth import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from wirespeed.hw.logic import clamp_for_compare, exceeds, sub3
+from wirespeed.hw.logic import clamp_for_compare, clamp_sub, exceeds, sub3
 
 pytestmark = pytest.mark.hw
 
@@ -64,3 +64,37 @@ def test_the_carry_saved_three_operand_subtraction_is_exact():
     sim.add_testbench(bench)
     sim.run()
     assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize("a_signed", [True, False], ids=["signed", "unsigned"])
+def test_the_split_clamped_difference_equals_the_clamp_of_the_difference(a_signed):
+    """clamp_sub(a, b, w) == clamp_for_compare(a - b, w): a signed, b unsigned of up to two
+    halves, around every boundary the halves meet at (borrow in and out, the high halves
+    equal, one and two apart) and at random."""
+    width = 8
+    a, b = Signal(signed(19) if a_signed else 18), Signal(16)
+    m = Module()
+    split, whole = Signal(signed(width + 1)), Signal(signed(width + 1))
+    m.d.comb += [split.eq(clamp_sub(m, a, b, width, "t")), whole.eq(clamp_for_compare(a - b, width))]
+    rng = random.Random(9)
+    values_b = [0, 1, 255, 256, 257, 511, 512, 0xFFFF, 0xFF00, 0x1234] + [rng.randrange(1 << 16) for _ in range(12)]
+    cases = []
+    for vb in values_b:
+        for delta in (-(1 << 18), -513, -257, -256, -255, -1, 0, 1, 255, 256, 257, 511, 512, 513, 1 << 17):
+            va = vb + delta
+            if (-(1 << 18) if a_signed else 0) <= va < (1 << 18):
+                cases.append((va, vb))
+    cases += [(rng.randrange(-(1 << 18) if a_signed else 0, 1 << 18), rng.randrange(1 << 16)) for _ in range(200)]
+    bad = []
+
+    async def bench(ctx):
+        for va, vb in cases:
+            ctx.set(a, va)
+            ctx.set(b, vb)
+            if ctx.get(split) != ctx.get(whole):
+                bad.append((va, vb, ctx.get(split), ctx.get(whole)))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert len(cases) > 300 and not bad, bad[:5]
