@@ -69,6 +69,7 @@ log = logging.getLogger("wirespeed.control.venues")
 TOO_LOW = re.compile(r"too\s+low|lower\s+than\s+expected|seq\w*\s*(num\w*)?\W.*\blow\b", re.I)
 REFUSALS_BEFORE_RESET = 2
 REJOIN_RETRY_S = 1.0
+WINDOW_MARGIN_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +248,9 @@ class VenueManager:
             return 0.0
         wait, at = opens_in(window, self.wall())
         if wait > 0:
+            # (a timer may fire a clock tick early, and the loop's clock is not the wall's: a Logon
+            # sent a moment before StartTime would be refused by a venue keeping the same window)
+            wait += WINDOW_MARGIN_S
             self._event(name, f"closed until {at:%Y-%m-%d %H:%M:%S} UTC")
             log.info("venue %s: session %s is out of its session window: no Logon before %s UTC (in %.0fs)",
                      self.config.name, name, f"{at:%Y-%m-%d %H:%M:%S}", wait)
