@@ -26,6 +26,11 @@ seen, and the venue replays the rest. Until a link is reconciled its state is ``
 ``up``: the desk routes nothing there (its venue breaker counts only ``up`` links) and the gateway
 refuses new orders to it.
 
+Session windows: a path with ``start_time`` / ``end_time`` (``start_day`` / ``end_day``) is
+connected only inside its window: out of it ``connect()`` leaves it to start at the next
+StartTime, and a reconnect waits for that instead of the policy's delay (``window.py``;
+``closed until TIME`` in ``events``).
+
 Owning its sessions: with ``VenueConfig.paths`` and ``gateway=`` (the ``Gateway``), the manager
 builds one gateway venue session per path (``Gateway.add_venue(..., managed=True)``: the gateway
 neither starts nor stops them), and ``await connect()`` starts them, waits for each logon (bounded
@@ -139,6 +144,7 @@ class VenueManager:
         self.wall = lambda: dt.datetime.now(dt.timezone.utc)   # the windows' time (the sessions' own)
         self._opening: dict = {}             # link -> the timer that starts it when its window opens
         self._stopped = False
+        self._starting: set = set()          # the tasks starting a session at its window's start
         if config.paths:
             if gateway is None:
                 raise ValueError(f"venue {config.name}: paths: the manager needs the gateway to build them")
@@ -263,8 +269,10 @@ class VenueManager:
 
     def _open(self, name: str) -> None:
         self._opening.pop(name, None)
-        if not self._stopped:
-            asyncio.get_running_loop().create_task(self.owned[name].start())
+        if not self._stopped:      # (the task kept: the loop holds only a weak reference to it)
+            task = asyncio.get_running_loop().create_task(self.owned[name].start())
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
 
     def push_limits(self) -> int:
         """The venue's limits into the gateway: credit and rate on each of its sessions, per-symbol
