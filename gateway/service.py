@@ -38,10 +38,26 @@ def build_gateway(cfg: ServiceConfig) -> Gateway:
         client_credit={c.comp_id: c.credit_limit for c in cfg.clients if c.credit_limit}, transport=cfg.transport)
 
 
+def recover_orders(gateway: Gateway, cfg: ServiceConfig):
+    """A previous run's orders rebuilt from the audit trail in ``cfg.audit.directory``
+    (gateway/order_recovery.py), as the desk service does: the venue links exist, nothing is
+    connected yet, so what the venues send after their Logons (resends, status answers) finds its
+    orders. A trail that cannot be read is a ConfigError naming file:line; the trail's lock is let
+    go first (nothing started)."""
+    if not cfg.audit.directory:
+        return None
+    try:
+        return gateway.orders.recover_from_trail(cfg.audit.directory, dict(gateway.acceptor.sessions))
+    except BaseException:
+        gateway.orders.audit.close()
+        raise
+
+
 async def serve(cfg: ServiceConfig, stop: asyncio.Event, out=sys.stdout) -> Gateway:
     if cfg.transport.cpu_affinity:
         pin_cpus(cfg.transport.cpu_affinity)     # (logged if refused; the service runs unpinned)
     gateway = build_gateway(cfg)
+    recover_orders(gateway, cfg)
     port = await gateway.start()
     tune_gc()      # as the engine does: startup objects frozen, collections rare on the hot path
     say = lambda text: print(text, file=out, flush=True)  # noqa: E731

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from wirespeed.config import _comp_id, _host, _port
 from wirespeed.gateway.server import VenueEndpoint
-from wirespeed.gateway.session.schedule import Schedule
+from wirespeed.gateway.session.schedule import Schedule, parse_day
 
 from .announce import tcp_address
 
@@ -39,7 +39,11 @@ class PathEndpoint:
     end_time (fix; ``HH:MM:SS``, in ``time_zone``, an IANA name or "local", default UTC):
     QuickFIX's StartTime / EndTime: outside the window the session logs out, and a new session
     day (from one StartTime to the next) starts from sequence number 1 with the stored messages
-    cleared, so a store a desk keeps for days holds one day's (docs/gateway/session.md, Schedule)."""
+    cleared, so a store a desk keeps for days holds one day's (docs/gateway/session.md, Schedule);
+    a window may cross midnight (start_time after end_time). start_day / end_day (``Monday``, or
+    its first letters): QuickFIX's StartDay / EndDay, a weekly window from start_day start_time
+    to end_day end_time (it may wrap over the weekend), one session period a week. Out of its
+    window the manager does not connect the path: it waits for the next start (``window.py``)."""
     name: str
     port: int
     host: str = "127.0.0.1"
@@ -53,6 +57,8 @@ class PathEndpoint:
     start_time: str = ""
     end_time: str = ""
     time_zone: str = ""
+    start_day: str = ""
+    end_day: str = ""
 
     def __post_init__(self) -> None:
         self.window()
@@ -80,9 +86,23 @@ class PathEndpoint:
 
     def window(self):
         """The session's ``Schedule`` (None without start_time / end_time); a bad key is named."""
+        days = []
+        for key, other in (("start_day", "end_day"), ("end_day", "start_day")):
+            text = getattr(self, key)
+            if not isinstance(text, str):
+                raise ValueError(f"{key}: must be a day of the week (Monday..Sunday), not {text!r}")
+            if bool(text) != bool(getattr(self, other)):
+                raise ValueError(f"{other if text else key}: a weekly window needs start_day and end_day "
+                                 "(QuickFIX's StartDay / EndDay)")
+            try:
+                days.append(parse_day(text) if text else None)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
         if not self.start_time and not self.end_time:
             if self.time_zone:
                 raise ValueError("time_zone: only with start_time and end_time")
+            if days[0] is not None:
+                raise ValueError("start_day: a weekly window needs start_time and end_time too")
             return None
         times = []
         for key in ("start_time", "end_time"):
@@ -96,7 +116,7 @@ class PathEndpoint:
                                  f" not {text!r}") from None
         if self.protocol == "ouch":
             raise ValueError("start_time: an OUCH path has no FIX session window")
-        schedule = Schedule(times[0], times[1], None, None, self.time_zone or None)
+        schedule = Schedule(times[0], times[1], days[0], days[1], self.time_zone or None)
         schedule.check()              # (its errors name time_zone)
         return schedule
 

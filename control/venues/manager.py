@@ -26,6 +26,11 @@ seen, and the venue replays the rest. Until a link is reconciled its state is ``
 ``up``: the desk routes nothing there (its venue breaker counts only ``up`` links) and the gateway
 refuses new orders to it.
 
+Session windows: a path with ``start_time`` / ``end_time`` (``start_day`` / ``end_day``) is
+connected only inside its window: out of it ``connect()`` leaves it to start at the next
+StartTime, and a reconnect waits for that instead of the policy's delay (``window.py``;
+``closed until TIME`` in ``events``).
+
 Owning its sessions: with ``VenueConfig.paths`` and ``gateway=`` (the ``Gateway``), the manager
 builds one gateway venue session per path (``Gateway.add_venue(..., managed=True)``: the gateway
 neither starts nor stops them), and ``await connect()`` starts them, waits for each logon (bounded
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 import re
 import time
@@ -58,6 +64,7 @@ from .endpoints import FeedEndpoint, PathEndpoint, _seconds
 from .feed import MarketFeed
 from .limits import VenueLimits, tightened
 from .reconnect import Backoff, ReconnectPolicy
+from .window import opens_in
 
 log = logging.getLogger("wirespeed.control.venues")
 #: A venue's Logout refusing our Logon because our numbers are below what it expects, in the
@@ -67,6 +74,7 @@ log = logging.getLogger("wirespeed.control.venues")
 TOO_LOW = re.compile(r"too\s+low|lower\s+than\s+expected|seq\w*\s*(num\w*)?\W.*\blow\b", re.I)
 REFUSALS_BEFORE_RESET = 2
 REJOIN_RETRY_S = 1.0
+WINDOW_MARGIN_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +125,8 @@ class VenueConfig:
 class VenueEvent:
     ts: float            # the manager's clock (seconds)
     link: str
-    what: str            # down | up | reconciling | retry N in S | sequence reset | stopped; for link
+    what: str            # down | up | reconciling | retry N in S | sequence reset | stopped |
+                         # closed until TIME (out of its session window); for link
                          # "feed": stale | fresh | rejoin | rejoined HOST:PORT | rejoin failed
 
 
@@ -131,6 +140,11 @@ class VenueManager:
         # The sessions this manager builds, starts and stops (its paths), by link name.
         self.owned: dict = {}
         self._stores: list = []              # the owned sessions' file stores, closed by stop()
+        self.windows: dict = {}              # link -> its session window (Schedule), paths that have one
+        self.wall = lambda: dt.datetime.now(dt.timezone.utc)   # the windows' time (the sessions' own)
+        self._opening: dict = {}             # link -> the timer that starts it when its window opens
+        self._stopped = False
+        self._starting: set = set()          # the tasks starting a session at its window's start
         if config.paths:
             if gateway is None:
                 raise ValueError(f"venue {config.name}: paths: the manager needs the gateway to build them")
@@ -140,7 +154,7 @@ class VenueManager:
                     if p.store_path:
                         self._file_store(p, self.owned[p.name].session)
                     if p.start_time:
-                        self._session_window(p, self.owned[p.name].session)
+                        self.windows[p.name] = self._session_window(p, self.owned[p.name].session)
         initiators = {**(initiators or {}), **self.owned}
         self._own_feed = feed is None and config.feed is not None and config.feed.enabled
         if self._own_feed:
@@ -184,8 +198,10 @@ class VenueManager:
         desk running for days keeps one day in its store. Set before the session ever connects."""
         window = p.window()
         session.config = dataclasses.replace(session.config, start_time=window.start_time,
-                                             end_time=window.end_time, time_zone=window.time_zone)
+                                             end_time=window.end_time, start_day=window.start_day,
+                                             end_day=window.end_day, time_zone=window.time_zone)
         session._schedule = session.config.schedule     # (a Session reads its window once, when built)
+        return window
 
     # -- start ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -200,7 +216,8 @@ class VenueManager:
             p = self.config.reconnect
             b = Backoff(ReconnectPolicy(p.initial_s, p.max_s, p.jitter, p.seed * 1009 + i),
                         on_delay=lambda attempt, d, name=name: self._before_retry(name, attempt, d))
-            init.backoff = b
+            init.backoff = b if name not in self.windows else \
+                (lambda attempt, b=b, name=name: self._retry_delay(name, b(attempt)))
             self.backoffs[name] = b
         if self.breakers is not None and self.config.caps != VenueCaps():
             self.breakers.caps[self.config.name] = self.config.caps
@@ -228,6 +245,34 @@ class VenueManager:
             self._event(name, "sequence reset")
             log.warning("venue %s: session %s: %s; one side lost its numbers (restarted without its store): "
                         "the next Logon resets them, orders reconciled by status", self.config.name, name, why)
+
+    def _closed_for(self, name: str) -> float:
+        """Seconds until session ``name``'s window opens (0: open, or it has none); when closed,
+        said in ``events`` (``closed until TIME``) and logged."""
+        window = self.windows.get(name)
+        if window is None:
+            return 0.0
+        wait, at = opens_in(window, self.wall())
+        if wait > 0:
+            # (a timer may fire a clock tick early, and the loop's clock is not the wall's: a Logon
+            # sent a moment before StartTime would be refused by a venue keeping the same window)
+            wait += WINDOW_MARGIN_S
+            self._event(name, f"closed until {at:%Y-%m-%d %H:%M:%S} UTC")
+            log.info("venue %s: session %s is out of its session window: no Logon before %s UTC (in %.0fs)",
+                     self.config.name, name, f"{at:%Y-%m-%d %H:%M:%S}", wait)
+        return wait
+
+    def _retry_delay(self, name: str, delay: float) -> float:
+        """The policy's ``delay``, or longer: out of the window, the wait until its next start (a
+        session logged out at EndTime does not knock on a closed venue all night)."""
+        return max(delay, self._closed_for(name))
+
+    def _open(self, name: str) -> None:
+        self._opening.pop(name, None)
+        if not self._stopped:      # (the task kept: the loop holds only a weak reference to it)
+            task = asyncio.get_running_loop().create_task(self.owned[name].start())
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
 
     def push_limits(self) -> int:
         """The venue's limits into the gateway: credit and rate on each of its sessions, per-symbol
@@ -261,11 +306,17 @@ class VenueManager:
         on within ``logon_timeout_s``, or left retrying on the policy), the venue's feed. Returns
         the venue's state."""
         self.start()
-        for init in self.owned.values():
+        loop = asyncio.get_running_loop()
+        names = []
+        for name, init in self.owned.items():
+            wait = self._closed_for(name)
+            if wait > 0:         # started when its window opens (the desk routes elsewhere meanwhile)
+                self._opening[name] = loop.call_later(wait, self._open, name)
+                continue
             await init.start()
-        if self.owned:
-            names = list(self.owned)
-            ok = await asyncio.gather(*(i.wait_logged_on(self.config.logon_timeout_s) for i in self.owned.values()))
+            names.append(name)
+        if names:
+            ok = await asyncio.gather(*(self.owned[n].wait_logged_on(self.config.logon_timeout_s) for n in names))
             for name, on in zip(names, ok):
                 if on:
                     log.info("venue %s: session %s logged on", self.config.name, name)
@@ -295,6 +346,10 @@ class VenueManager:
             if left:
                 log.warning("venue %s: %d orders still working after %.1fs of cancels", self.config.name, left,
                             self.config.stop_timeout_s)
+        for timer in self._opening.values():
+            timer.cancel()
+        self._opening.clear()
+        self._stopped = True
         for name, init in self.owned.items():
             await init.stop()
             self._event(name, "stopped")

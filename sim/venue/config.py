@@ -4,11 +4,13 @@ Every error names its full key (``venue[1].symbols[0].tick: ...``); see docs/sim
 """
 from __future__ import annotations
 
+import datetime as dt
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wirespeed.config import ConfigError, VenueConfig, from_mapping, read_toml
+from wirespeed.gateway.session.schedule import Schedule
 from wirespeed.prices import PriceError, TickSize
 from wirespeed.symbols import Symbol, SymbolTable
 
@@ -101,6 +103,13 @@ class VenueSpec:
     announce_path: str = ""
     # ... and over TCP on this port (a connection gets the announcement and is closed); 0: not
     announce_port: int = 0
+    # QuickFIX's StartTime / EndTime (HH:MM:SS in time_zone, an IANA name, default UTC): the FIX
+    # sessions' window. Out of it a Logon is refused; a session day runs from one StartTime to the
+    # next, and its first Logon finds the session's store reset (numbers from 1, QuickFIX's rule),
+    # as a counterparty keeping the same window expects. "": no window, numbers kept for ever.
+    start_time: str = ""
+    end_time: str = ""
+    time_zone: str = ""
 
     def __post_init__(self) -> None:
         for key in ("store_path", "announce_path"):
@@ -114,6 +123,7 @@ class VenueSpec:
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"host: a simulated venue listens on loopback, not {self.host!r}")
         _port("fix_port", self.fix_port)
+        self.window()
         _port("announce_port", self.announce_port)
         _port("ouch_port", self.ouch_port)
         for user, password in self.ouch_users.items():
@@ -135,6 +145,24 @@ class VenueSpec:
         if not self.feed.session:
             object.__setattr__(self, "feed", FeedSpec(True if self.feed.enabled else False, self.name,
                                                       self.feed.retain, self.feed.request_rate, self.feed.heartbeat_s))
+
+    def window(self) -> dict:
+        """The FIX sessions' window as SessionConfig keys ({} without one); a bad key is named."""
+        if not self.start_time and not self.end_time:
+            if self.time_zone:
+                raise ValueError("time_zone: only with start_time and end_time")
+            return {}
+        times = {}
+        for key in ("start_time", "end_time"):
+            text = getattr(self, key)
+            try:
+                if not isinstance(text, str) or len(text) != 8:
+                    raise ValueError
+                times[key] = dt.time.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{key}: must be a time of day HH:MM:SS, not {text!r}") from None
+        Schedule(times["start_time"], times["end_time"], None, None, self.time_zone or None).check()
+        return {**times, "time_zone": self.time_zone or None}
 
     def symbol_table(self) -> SymbolTable:
         return SymbolTable.of((s.name, s.tick, s.reference) for s in self.symbols)

@@ -16,7 +16,9 @@ FileStorePath: one folder ``<BeginString>-<SenderCompID>-<TargetCompID>`` per se
 so the numbers and the sent messages survive a restart of the venue too; without it a restarted
 venue starts at 1 (and the counterparty finds its numbers too low: docs/sim/venue.md). A
 request the counterparty resends (PossDupFlag=Y) whose ClOrdID the venue has already taken is a
-duplicate of one processed: ignored, not refused.
+duplicate of one processed: ignored, not refused. With ``VenueSpec.start_time`` / ``end_time``
+the sessions keep QuickFIX's window: a Logon out of it is refused, and a new session day's
+first Logon finds the store reset (numbers from 1), as a desk keeping the same window sends it.
 """
 from __future__ import annotations
 
@@ -85,7 +87,8 @@ class FixFront:
     def _new_session(self, comp_id: str) -> Session:
         spec = self.core.spec
         cfg = SessionConfig(sender_comp_id=spec.comp_id, target_comp_id=comp_id, role="acceptor",
-                            heartbeat_s=spec.heartbeat_s, max_messages_per_second=spec.max_messages_per_second)
+                            heartbeat_s=spec.heartbeat_s, max_messages_per_second=spec.max_messages_per_second,
+                            **spec.window())
         clock_ns = self.core.clock.monotonic_ns
         store = None
         if spec.store_path:

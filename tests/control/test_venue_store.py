@@ -119,11 +119,12 @@ def test_a_second_desk_on_the_same_store_path_names_the_key_and_the_lock(tmp_pat
 async def test_the_store_starts_a_new_session_day_on_the_schedule_and_stays_bounded(tmp_path):
     """QuickFIX StartTime / EndTime on a shortened day: the window closes 2-3 s from now and the
     next session day begins a second later (times of day are whole seconds); the day's numbers and messages go, the session logs on
-    again for the new day, and what the store holds is that day's only."""
-    venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS))
-    await venue.start()
+    again for the new day, and what the store holds is that day's only. The sim venue keeps the
+    same window, so it starts the day from 1 too: the day's first Logon is not refused."""
     now = datetime.datetime.now(datetime.timezone.utc)
     at = lambda s: (now + datetime.timedelta(seconds=s)).strftime("%H:%M:%S")  # noqa: E731
+    venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS, start_time=at(4), end_time=at(3)))
+    await venue.start()
     store = str(tmp_path / "store")
     svc = DeskService(ControlServiceConfig(
         clients=(ClientSessionConfig("CLIENT1", route="XNAS"),),
@@ -154,9 +155,12 @@ async def test_the_store_starts_a_new_session_day_on_the_schedule_and_stays_boun
         # numbered from 1 again (nothing working to reconcile: the Logon, a heartbeat at most)
         assert session.store.next_sender_seq <= 3 and session.config.in_schedule()
         assert len(session.store.get_sent(1, 100)) <= 2
-        # (the sim venue keeps no window: it refused the day's first Logon as too low, and the
-        # manager reset the numbers with it, as for a venue that lost its store)
-        assert "sequence reset" in [e.what for e in svc.managers[0].events]
+        # the venue's session started the day from 1 as well: nothing refused, nothing reset
+        # (a venue keeping no window refuses it as too low and the manager resets with it)
+        events = [e.what for e in svc.managers[0].events]
+        assert "sequence reset" not in events and session.logon_failure == ""
+        theirs = venue.acceptor.sessions[session.config.sender_comp_id].store
+        assert theirs.next_target_seq <= 3 and theirs.creation_time > created
     finally:
         if c is not None:
             await c.stop()

@@ -44,6 +44,11 @@ def test_shipped_example_loads():
     ('[[venue]]\nname = "A"\nouch_users = { TOOLONGNAME = "x" }', "venue[0].ouch_users.TOOLONGNAME"),
     ('[[venue]]\nname = "A"\n[[venue.symbols]]\nname = "X"\nlevel_qty = 0', "venue[0].symbols[0].level_qty"),
     ('[[venue]\nname = "A"', "not valid TOML"),
+    ('[[venue]]\nname = "A"\nstart_time = "8am"\nend_time = "17:00:00"',
+     "venue[0].start_time: must be a time of day HH:MM:SS, not '8am'"),
+    ('[[venue]]\nname = "A"\nstart_time = "08:00:00"', "venue[0].end_time: must be a time of day HH:MM:SS"),
+    ('[[venue]]\nname = "A"\nstart_time = "08:00:00"\nend_time = "17:00:00"\ntime_zone = "Mars/Base"',
+     "venue[0].time_zone: unknown time zone 'Mars/Base'"),
 ])
 def test_bad_config_names_the_key(tmp_path, body, message):
     path = tmp_path / "venues.toml"
