@@ -55,6 +55,9 @@ class Schedule:
             return dt.timezone.utc
         if self.time_zone == "local":
             return None   # astimezone(None): the machine's local time
+        if not isinstance(self.time_zone, str):
+            raise ValueError(f"time_zone: must be an IANA time zone name (such as America/New_York) or "
+                             f"'local', not {self.time_zone!r}")
         try:
             return ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):

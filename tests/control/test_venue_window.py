@@ -62,6 +62,15 @@ def test_a_weekly_window_names_its_keys():
         PathEndpoint("XNAS", 9, start_day="Mo", end_day="Fr")
 
 
+def test_a_time_zone_that_is_not_a_name_is_named():
+    # (review: an int time_zone raised a TypeError that named no key)
+    for bad in (5, None.__class__, b"UTC"):
+        with pytest.raises(ValueError, match=r"time_zone: must be an IANA time zone name .*not "):
+            PathEndpoint("XNAS", 9, start_time="09:00:00", end_time="16:00:00", time_zone=bad)
+    with pytest.raises(ValueError, match=r"time_zone: unknown time zone 'Mars/Base'"):
+        PathEndpoint("XNAS", 9, start_time="09:00:00", end_time="16:00:00", time_zone="Mars/Base")
+
+
 @run_async(timeout=60)
 async def test_the_manager_connects_only_inside_the_window_and_waits_for_the_next_start(tmp_path):
     venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS))
