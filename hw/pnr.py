@@ -6,6 +6,11 @@ The tops are placed out of context (``--out-of-context``): their hundreds of por
 ports inside a larger design, not package pins, so no I/O buffers are inserted and the
 clock is not promoted to a global network. The Fmax is therefore of the block's own
 register-to-register paths (the ports are not timed), which is what a vendor shell sees.
+
+The flow synthesizes ``<top>.ecp5.v``, the top elaborated with the platform ``hw.ecp5.ECP5``:
+blocks that can instantiate an ECP5 primitive with its registers on do so there (the OUCH
+encoder's multiplier as MULT18X18D with its input and output registers), while the xcup report
+and every simulation read the generic ``<top>.v``.
 """
 from __future__ import annotations
 

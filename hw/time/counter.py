@@ -19,7 +19,7 @@ from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..logic import any_of, below, equal
+from ..logic import any_of, below, equal, exceeds
 from .model import FRAC_BITS, NS_PER_MS, TS_DIGITS, max_slew_units, period_units
 
 SUB_BITS = 20           # ns into the millisecond: 0..999,999
@@ -50,14 +50,14 @@ class TimeCounter(wiring.Component):
         frac = Signal(FRAC_BITS)
         ns, utc = self.ns, self.utc
         sub = Signal(SUB_BITS)
-        step = Signal(signed(FRAC_BITS))
         left = Signal(32)
         # ``left != 0`` as a register (a 32-input OR is three LUT levels in front of the add)
         slewing = self.slewing
 
         # ---- the increment: the period, plus the slew step while it lasts --------------------
-        inc = Signal(FRAC_BITS + 11)            # always positive: the step is below the period
-        m.d.comb += inc.eq(self.inc + Mux(slewing, step, 0))
+        # A register, loaded with what it is to be next cycle (as ``slewing`` is): the step's add
+        # and the slewing mux in front of the fraction's add made the ns path four LUT levels
+        inc = Signal(FRAC_BITS + 11, init=self.inc)     # always positive: the step is below the period
         frac_sum = Signal(FRAC_BITS + 12)
         m.d.comb += frac_sum.eq(frac + inc)
         carried = frac_sum[FRAC_BITS:]          # whole ns this cycle
@@ -87,13 +87,19 @@ class TimeCounter(wiring.Component):
 
         # ---- slew: a bounded step for a number of cycles --------------------------------------
         bound = self.max_slew
+        s = self.slew_step
+        too_fast, too_slow = exceeds(s, bound), below(s, -bound)
+        ending = slewing & equal(left, Const(1, 32))     # the slew's last cycle
         with m.If(self.slew_load):
-            s = self.slew_step
-            m.d.sync += [step.eq(Mux(s > bound, bound, Mux(s < -bound, -bound, s))),
-                         left.eq(self.slew_cycles), self.clamped.eq((s > bound) | (s < -bound))]
+            # the period plus the clamped step: the three candidates added apart, then picked
+            clamped_inc = Mux(too_fast, self.inc + bound, Mux(too_slow, self.inc - bound, self.inc + s))
+            m.d.sync += [inc.eq(Mux(any_of(self.slew_cycles), clamped_inc, self.inc)),
+                         left.eq(self.slew_cycles), self.clamped.eq(too_fast | too_slow)]
         with m.Elif(slewing):
             m.d.sync += left.eq(left - 1)
+            with m.If(ending):
+                m.d.sync += inc.eq(self.inc)
         # the 32-bit compares as carry chains (logic.any_of / equal): as LUT trees behind the
         # load's mux they were five LUT levels, the deepest path of host_ring
-        m.d.sync += slewing.eq(Mux(self.slew_load, any_of(self.slew_cycles), slewing & ~equal(left, Const(1, 32))))
+        m.d.sync += slewing.eq(Mux(self.slew_load, any_of(self.slew_cycles), slewing & ~ending))
         return m

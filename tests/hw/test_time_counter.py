@@ -94,3 +94,16 @@ def test_slew_is_bounded_and_ends():
 def test_bad_parameters_are_named(args, message):
     with pytest.raises((TypeError, ValueError), match=message):
         TimeCounter(*args)
+
+
+def test_slew_beyond_the_bound_downwards_is_clamped_and_ends_cycle_exact():
+    # the increment is a register loaded a cycle ahead: each of the step's three cases (above,
+    # below, within the bound), a slew of one cycle, a slew of none and a reload while slewing,
+    # against the model; a bound of 10 % of the period (0.4 ns a cycle, within the step port's
+    # signed 32 bits of 2^-32 ns), so that a cycle's increment off by a step shows in the ns at once
+    big = (1 << 31) - 1                        # 0.5 ns a cycle: beyond the bound either way
+    events = {0: ("set", 7 * 10**17), 2: ("slew", -big - 1, 40), 50: ("slew", 1 << 30, 1), 53: ("slew", big, 30),
+              60: ("slew", -(1 << 30), 0), 62: ("slew", -(1 << 30), 20)}
+    got, want = simulate(4, events, 120, ppm=100_000)
+    assert [g[0] for g in got[1:]] == [w[0] for w in want[1:]]
+    assert got[3][2] == 1 and got[54][2] == 1 and got[51][2] == 0
