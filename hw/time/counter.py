@@ -34,6 +34,12 @@ class TimeCounter(wiring.Component):
         try:
             self.inc = period_units(period_ns)
             self.max_slew = max_slew_units(period_ns, max_slew_ppm)
+            # The slew_step port is signed FRAC_BITS wide (+-0.5 ns a cycle): a larger bound
+            # could never be reached by a step the host can write, so it is refused, not ignored
+            if self.max_slew >= 1 << (FRAC_BITS - 1):
+                most = ((1 << (FRAC_BITS - 1)) - 1) * 1_000_000 // self.inc
+                raise ValueError(f"max_slew_ppm {max_slew_ppm} at {period_ns} ns is a step beyond the "
+                                 f"slew_step port's +-0.5 ns a cycle: at most {most} at this period")
         except (TypeError, ValueError):
             self._MustUse__silence = True
             raise

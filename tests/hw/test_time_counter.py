@@ -90,7 +90,10 @@ def test_slew_is_bounded_and_ends():
 
 
 @pytest.mark.parametrize("args,message", [((0,), "period_ns must be in"), (("4",), "period_ns must be a number"),
-                                          ((4, 0), "max_slew_ppm must be an integer in 1..500000")])
+                                          ((4, 0), "max_slew_ppm must be an integer in 1..500000"),
+                                          # the step port's +-0.5 ns a cycle: 125,000 ppm of 4 ns
+                                          ((4, 125_001), r"max_slew_ppm 125001 at 4 ns is a step beyond the "
+                                                         r"slew_step port's \+-0.5 ns a cycle: at most 124999")])
 def test_bad_parameters_are_named(args, message):
     with pytest.raises((TypeError, ValueError), match=message):
         TimeCounter(*args)
