@@ -9,7 +9,8 @@ directory that holds a previous run's trail reads it once, front to back, one li
   NewOrderSingle just before it (the same decoder, the same order id, the client's session
   index assigned in the same order), its reservation taken in the risk backend by ``check`` (the
   checks run in the order the first run ran them, so its positions are what the first run's
-  were at that point); a replace's ``accept`` books the pending replace the same way;
+  were at that point) inside ``risk.restoring()``: without the checks that depend on time (rate
+  throttle, stale reference, price collar), which the first run made with its clock; a replace's ``accept`` books the pending replace the same way;
 - the cancels and replaces sent to the venue set the order pending (and which client ClOrdID
   asked, and the venue ClOrdID suffix used, so the next one is new to the venue);
 - every venue report in the trail goes through the order path's own code (``_venue_event``,
@@ -261,9 +262,12 @@ def recover(gw, directory, clients: dict) -> Recovery:
     gw._auditing, gw.on_change = False, None
     gw._to_client = lambda client, msg_type, fields: None      # (an instance attribute over the method)
     try:
-        # (the reports to clients are not needed: a third of the lines, not parsed)
-        for where, r in iter_trail(directory, skip=(b'"kind":"out","client"',)):
-            replay.record(where, r)
+        # (the reports to clients are not needed: a third of the lines, not parsed) The
+        # reservations are taken again without the checks that depend on time (``restoring``):
+        # today's clock would throttle a burst the first run took over minutes.
+        with gw.risk.restoring():
+            for where, r in iter_trail(directory, skip=(b'"kind":"out","client"',)):
+                replay.record(where, r)
     except ValueError as exc:
         if isinstance(exc, ConfigError):
             raise
