@@ -253,3 +253,37 @@ def test_the_replay_restores_reservations_without_the_checks_that_depend_on_time
     send("N2", 0)                                           # the third at once is throttled
     assert dict(b.gw.rejects_by_reason) == {"price_collar": 1, "rate_limit": 1}, b.gw.rejects_by_reason
     b.trail.close()
+
+
+def test_only_todays_trail_is_replayed_an_earlier_days_orders_ended(tmp_path):
+    """A DAY order partly filled in a day file ten days old is not rebuilt today (no working order,
+    no position in today's risk): that day file is not read, and said so; replayed as of its own
+    day, the same trail does give the order back."""
+    import time as _time
+
+    from wirespeed.gateway.order_recovery import recover
+    a = _Run(tmp_path / "audit")
+    a.connect()
+    sym = a.symbols.by_name("MSFT")
+    px = sym.tick.format(sym.reference_ticks)
+    a.send("c", "D", [(11, "Y1"), (55, "MSFT"), (54, "1"), (60, ts()), (38, 100), (40, "2"), (44, px), (59, "0")])
+    v = a.out("v", "D")[0].get(11)
+    a.report(v, "A1", "0", "0")
+    a.report(v, "F1", "F", "1", last=40, cum=40, px=px)
+    a.trail.close()
+    old_ns = _time.time_ns() - 10 * 86_400 * 10**9
+    old = f"audit-{_time.strftime('%Y%m%d', _time.gmtime(old_ns // 10**9))}.jsonl"
+    [day] = (tmp_path / "audit").glob("audit-*.jsonl")
+    day.rename(day.with_name(old))
+
+    b = _Run(tmp_path / "audit")
+    rec = b.gw.recover_from_trail(tmp_path / "audit", {"CLIENT1": b.client})
+    assert rec.orders == 0 and rec.records == 0 and rec.days_not_read == [old]
+    assert b.gw.working() == [] and b.gw.risk.model.pos[sym.index] == 0
+    assert b.gw.risk.model.open_buy[sym.index] == 0
+    b.trail.close()
+    c = _Run(tmp_path / "audit")
+    rec = recover(c.gw, tmp_path / "audit", {"CLIENT1": c.client}, wall_ns=old_ns)
+    assert rec.orders == 1 and rec.days_not_read == []
+    assert [s.cum_qty for s in c.gw.working()] == [40] and c.gw.risk.model.pos[sym.index] == 40
+    c.trail.close()
