@@ -541,16 +541,28 @@ def read_trail(directory: str | Path) -> list[dict]:
     return [rec for _, rec in iter_trail(directory)]
 
 
-def iter_trail(directory: str | Path, skip: tuple[bytes, ...] = ()):
+def iter_trail(directory: str | Path, skip: tuple[bytes, ...] = (), since_ns: int = 0):
     """``read_trail`` one record at a time, each with where it is (``file:line``, or
     ``audit.journal:record N``): the day files are read line by line, never whole, so a
     reader of a long trail (the order path rebuilding its orders, ``order_recovery.py``)
     holds one line at a time. ``skip``: a day-file line whose first 80 bytes hold one of these
     is not parsed nor yielded (the reports to clients, for a reader that does not need them:
-    a third of a trail's lines); a journal's records are always yielded."""
+    a third of a trail's lines); a journal's records are always yielded. ``since_ns``: only the
+    records of the UTC days from the one holding this time (epoch ns) on: an earlier day file is
+    not read (only its last line, for where the journal resumes), a journal record of an earlier
+    time is not yielded."""
     directory = Path(directory)
     settled = 0
+    first_day = time.strftime("%Y%m%d", time.gmtime(since_ns // _DAY_NS * 86_400))
     for path in _day_files(directory):
+        if _DAY_FILE.fullmatch(path.name).group(1) < first_day:
+            last = _last_line(path, repair=False)
+            try:
+                rec = json.loads(last).get("rec") if last else None
+            except (ValueError, AttributeError):
+                rec = None
+            settled = rec if isinstance(rec, int) else settled
+            continue
         with open(path, "rb") as f:
             for no, line in enumerate(f, 1):
                 if not line.endswith(b"\n"):
@@ -571,5 +583,5 @@ def iter_trail(directory: str | Path, skip: tuple[bytes, ...] = ()):
     journal = directory / JOURNAL
     for first, records in _scan(_read(journal))[0]:
         for n, (t, kind, fields) in enumerate(records, first):
-            if n > settled:
+            if n > settled and t >= since_ns // _DAY_NS * _DAY_NS:
                 yield f"{journal}:record {n}", json.loads(_line(n, t, kind, fields))

@@ -9,7 +9,8 @@ directory that holds a previous run's trail reads it once, front to back, one li
   NewOrderSingle just before it (the same decoder, the same order id, the client's session
   index assigned in the same order), its reservation taken in the risk backend by ``check`` (the
   checks run in the order the first run ran them, so its positions are what the first run's
-  were at that point); a replace's ``accept`` books the pending replace the same way;
+  were at that point) inside ``risk.restoring()``: without the checks that depend on time (rate
+  throttle, stale reference, price collar), which the first run made with its clock; a replace's ``accept`` books the pending replace the same way;
 - the cancels and replaces sent to the venue set the order pending (and which client ClOrdID
   asked, and the venue ClOrdID suffix used, so the next one is new to the venue);
 - every venue report in the trail goes through the order path's own code (``_venue_event``,
@@ -33,14 +34,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from wirespeed.clock import now_ns
 from wirespeed.config import ConfigError
 from wirespeed.enums import OrdStatus, OrdType
 
 from . import order_state as fsm
-from .audit import iter_trail
+from .audit import _DAY_FILE, _day_files, iter_trail
 from .fix.message import FixMessage
 from .fix.orders import DecodeError, decode_exec_report, decode_new_order, venue_cl_ord_id
 from .ouch.messages import REPLACE, OuchDecodeError, decode as ouch_decode
@@ -61,6 +64,7 @@ class Recovery:
     venue_reports: int = 0        # venue reports replayed
     risk_unrestored: list = field(default_factory=list)  # (cl_ord_id, why): booked without a reservation
     skipped: list = field(default_factory=list)          # (where, why): orders not rebuilt
+    days_not_read: list = field(default_factory=list)    # day files of earlier days: their orders ended
     killed: bool = False
 
 
@@ -249,21 +253,40 @@ def _state_of(gw, venue_cl: str):
     return gw.orders.get(oid) if oid is not None else None
 
 
-def recover(gw, directory, clients: dict) -> Recovery:
+DAY_NS = 86_400 * 10**9
+
+
+def recover(gw, directory, clients: dict, wall_ns: int | None = None) -> Recovery:
     """Replay the trail in ``directory`` into ``gw`` (an ``OrderGateway`` with its venues added and
     no orders yet); ``clients``: client CompID -> the session its reports go to (the acceptor's
-    sessions, the desk's ``ControlSession``). Returns what it found."""
+    sessions, the desk's ``ControlSession``). Returns what it found.
+
+    Only today's session is replayed: the records of the current UTC day (the trail's day files
+    are UTC days; ``wall_ns``: now, epoch ns, for tests), day file and journal. An earlier day's
+    orders ended with their day (every order the gateway takes is DAY or shorter in practice,
+    and a GTC one from an earlier day is not carried: docs/gateway/audit.md), and start-up
+    reads one day's trail, not every day kept."""
     if gw.orders:
         raise RuntimeError("orders are rebuilt from the trail only into an order path that has none")
+    since = ((time.time_ns() if wall_ns is None else wall_ns) // DAY_NS) * DAY_NS
     replay = _Replay(gw, clients)
+    first_day = time.strftime("%Y%m%d", time.gmtime(since // 10**9))
+    replay.result.days_not_read = [p.name for p in _day_files(Path(directory))
+                                   if _DAY_FILE.fullmatch(p.name).group(1) < first_day]
+    if replay.result.days_not_read:
+        log.info("audit trail %s: %d day files of earlier days not replayed (their orders ended with their day)",
+                 directory, len(replay.result.days_not_read))
     counts, rejects = dict(gw.counts), dict(gw.rejects_by_reason)
     auditing, on_change = gw._auditing, gw.on_change
     gw._auditing, gw.on_change = False, None
     gw._to_client = lambda client, msg_type, fields: None      # (an instance attribute over the method)
     try:
-        # (the reports to clients are not needed: a third of the lines, not parsed)
-        for where, r in iter_trail(directory, skip=(b'"kind":"out","client"',)):
-            replay.record(where, r)
+        # (the reports to clients are not needed: a third of the lines, not parsed) The
+        # reservations are taken again without the checks that depend on time (``restoring``):
+        # today's clock would throttle a burst the first run took over minutes.
+        with gw.risk.restoring():
+            for where, r in iter_trail(directory, skip=(b'"kind":"out","client"',), since_ns=since):
+                replay.record(where, r)
     except ValueError as exc:
         if isinstance(exc, ConfigError):
             raise

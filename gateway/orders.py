@@ -286,7 +286,9 @@ class OrderGateway(VenueReports):
         as that message, so every reject reads the same. ``transact_time``: the TransactTime the
         message would carry, for the trail's ``in`` record (its time now when not given)."""
         sym = self.symbols.by_name(symbol)
-        if (sym is None or not 0 <= qty <= QTY_MAX or not 0 <= price <= QTY_MAX
+        # (``type() is int``: a bool, a float or a Decimal is no OrderQty nor tick count; each goes
+        # through the message, whose decoder refuses it, 100.0 included)
+        if (sym is None or type(qty) is not int or type(price) is not int or not 0 <= qty <= QTY_MAX or not 0 <= price <= QTY_MAX
                 or (ord_type == OrdType.LIMIT and not price) or (self._auditing and self.audit.backlogged())):
             self.on_new_order(client, FixMessage.from_pairs(
                 self._new_order_pairs(sym, cl_ord_id, symbol, side, ord_type, tif, qty, price, venue, transact_time)))
@@ -356,7 +358,10 @@ class OrderGateway(VenueReports):
         """The (tag, value) pairs of the NewOrderSingle ``on_new_order_fields``' values stand for."""
         pairs = [(T.ClOrdID, cl_ord_id), (T.Symbol, symbol), (T.Side, side.fix),
                  (T.TransactTime, transact_time or fix_timestamp()), (T.OrderQty, qty), (T.OrdType, ord_type.fix)]
-        if price and sym is not None:
+        if price and sym is not None and type(price) is not int:
+            # a tick count that is not an int has no FIX price: a text the decoder refuses, naming it
+            pairs.append((T.Price, f"{price!r} (not a whole number of ticks)"))
+        elif price and sym is not None:
             pairs.append((T.Price, sym.tick.format(price)))
         elif price:
             pairs.append((T.Price, price))

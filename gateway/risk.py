@@ -19,14 +19,17 @@ stale-reference check see the same numbers in software and hardware.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
+from contextlib import contextmanager
 from typing import Callable, Protocol
 
 from wirespeed.config import ConfigError, RiskConfig
 from wirespeed.enums import Side
 from wirespeed.hw.regs import map as regmap
 from wirespeed.hw.risk import LimitEntry, RiskModel, collar_bounds
-from wirespeed.hw.risk.model import Fill
+from wirespeed.hw.risk.checks import PRICE_MAX
+from wirespeed.hw.risk.model import DEADLINE_MAX, Fill
 from wirespeed.layout import SYMBOL_LIMITS
 from wirespeed.order import Order
 from wirespeed.symbols import SymbolTable
@@ -48,6 +51,7 @@ class RiskBackend(Protocol):
     def protection_price(self, symbol_index: int, side: Side) -> int: ...
     def set_limits(self, symbol_index: int, entry: LimitEntry) -> None: ...
     def set_controls(self, kill: bool, reduce_only: bool) -> None: ...
+    def restoring(self): ...
 
 
 def entry_writes(index: int, entry: LimitEntry) -> list[tuple[int, int]]:
@@ -72,11 +76,51 @@ class _Registers:
         self._t0 = time.monotonic_ns()
         self.clock = clock or (lambda: (time.monotonic_ns() - self._t0) & NOW_MASK)
         self.writes = 0
+        self._protection: dict[int, LimitEntry] | None = None   # the rows as they were, while ``restoring``
+        # the last word written to each rate register, in the order of their last writes: a
+        # global RATE_* write sets every session, so writing them again in this order is the
+        # state they set (``restoring``)
+        self._rate_words: dict[int, int] = {}
+
+    def _note_rate(self, addr: int, word: int) -> None:
+        session = _session_word(addr, self.sessions)
+        if addr in (_G["RATE_INTERVAL"], _G["RATE_TOLERANCE"]) or (session is not None and session[1] in (4, 5)):
+            self._rate_words.pop(addr, None)
+            self._rate_words[addr] = word
+
+    @contextmanager
+    def restoring(self):
+        """Inside it, ``check`` is only the checks that do not depend on time: no rate throttle
+        (every session's interval 0, so each check leaves its GCRA at ``now``: fresh), no stale
+        reference and no price collar (each valid row widened). For reservations taken again from
+        the audit trail (order_recovery.py): the run that accepted them has already made the
+        time-dependent checks, with its clock and its references. Everything is written through the
+        registers, the same for every backend, and written back as it was on the way out."""
+        rows, rates = dict(self._rows), dict(self._rate_words)
+        valid = {i: self.row(i) for i in rows}
+        valid = {i: e for i, e in valid.items() if e is not None and e.valid}
+        self._protection = valid
+        try:
+            for addr in (_G["RATE_INTERVAL"], _G["RATE_TOLERANCE"]):
+                self.write_register(addr, 0)
+            for addr in rates:
+                self.write_register(addr, 0)
+            for i, e in valid.items():
+                self.set_limits(i, dataclasses.replace(e, price_lo=0, price_hi=PRICE_MAX, ref_deadline=DEADLINE_MAX))
+            yield self
+        finally:
+            self._protection = None
+            for i, e in valid.items():
+                self.set_limits(i, e)
+            for addr, word in rates.items():
+                self.write_register(addr, word)
+            self._rate_words = rates
 
     def _note_write(self, addr: int, word: int) -> int | None:
         """Follow the shadow row as the register file does; returns the row index a commit
         writes (None for any other write). A write the hardware refuses raises ValueError."""
         self.writes += 1
+        self._note_rate(addr, word)
         if regmap.TABLE_BASE <= addr < regmap.SESSION_BASE:
             raise ValueError(f"register write to {addr:#06x}: limit rows are written through the SHADOW "
                              f"words and ROW_COMMIT, not in place")
@@ -114,7 +158,7 @@ class _Registers:
 
     def protection_price(self, symbol_index: int, side: Side) -> int:
         """The price a market order is checked at: the far edge of the collar band."""
-        entry = self.row(symbol_index)
+        entry = (self._protection or {}).get(symbol_index) or self.row(symbol_index)
         if entry is None:
             return 0
         return entry.price_hi if side == Side.BUY else entry.price_lo

@@ -156,3 +156,23 @@ def test_a_venue_down_rejects_alike_and_gives_the_reservation_back():
     by_msg, by_fields = _run(False, orders, down="V1"), _run(True, orders, down="V1")
     assert by_msg["counts"]["rejected"] == 2 and "no venue session" in str(by_msg["client"])
     assert by_fields == by_msg
+
+
+def test_a_quantity_or_price_that_is_not_an_int_is_the_messages_reject():
+    """A bool, a float (100.0 too) or NaN is no OrderQty nor tick count: each goes through the
+    message (38=100.5, 38=True, 38=100.0), whose decoder decides it exactly as for a client; the
+    venue never sees a Python float's text."""
+    qtys = [("Q1", "AAPL", B, L, DAY, 100.5, 19_001, "V1"), ("Q2", "AAPL", B, L, DAY, True, 19_001, "V1"),
+            ("Q3", "AAPL", B, L, DAY, 100.0, 19_001, "V1")]
+    by_msg, by_fields = _run(False, qtys), _run(True, qtys)
+    assert by_fields == by_msg
+    assert by_msg["counts"]["rejected"] == 2 and by_msg["counts"]["accepted"] == 1   # 100.0 decodes as 100
+    assert b"\x0138=100\x01" in by_fields["venues"]["V1"] and b"38=100." not in by_fields["venues"]["V1"]
+    assert b"38=True" not in by_fields["venues"]["V1"]
+    prices = [("P1", "AAPL", B, L, DAY, 100, 19_001.5, "V1"), ("P2", "AAPL", B, L, DAY, 100, float("nan"), "V1"),
+              ("P3", "AAPL", B, L, DAY, 100, float("inf"), "V1"), ("P4", "AAPL", B, L, DAY, 100, 19_001.0, "V1")]
+    got = _run(True, prices)
+    assert got["counts"].get("accepted", 0) == 0 and got["rejects"] == {"bad_price": 4}
+    assert b"35=D" not in got["venues"]["V1"]
+    texts = [dict(f)[58] for t, f in got["client"] if t == "8"]
+    assert len(texts) == 4 and "19001.5" in texts[0] and all("not a whole number of ticks" in x for x in texts)

@@ -17,11 +17,12 @@ from wirespeed.symbols import table_from_config
 
 
 class _Run:
-    def __init__(self, audit_dir):
-        cfg = load_config(overrides={"risk": {"default": {"max_qty": 500, "collar_ticks": 60}}})
+    def __init__(self, audit_dir, risk=None, clock=None):
+        cfg = load_config(overrides={"risk": {"default": {"max_qty": 500, "collar_ticks": 60}, **(risk or {})}})
         self.symbols = table_from_config(cfg.symbols)
         self.trail = AuditTrail(audit_dir)
-        self.gw = OrderGateway(self.symbols, make_backend(cfg.risk, self.symbols, sessions=1), audit=self.trail)
+        self.gw = OrderGateway(self.symbols, make_backend(cfg.risk, self.symbols, sessions=1, clock=clock),
+                               audit=self.trail)
         self.client = Session(SessionConfig("GW", "CLIENT1", role="acceptor"), self.gw.client_app)
         self.venue = Session(SessionConfig("GW", "VENUE1", role="initiator"), self.gw.venue_app)
         self.vout: list[bytes] = []
@@ -210,3 +211,79 @@ def test_an_ouch_venues_orders_are_rebuilt_with_their_user_refs_and_matches(tmp_
         b.trail.close()
 
     asyncio.run(run())
+
+
+def test_the_replay_restores_reservations_without_the_checks_that_depend_on_time(tmp_path):
+    """A burst the first run took over 210 ms at 50 orders/s (burst 2), at prices inside a collar
+    that is narrower today: every reservation comes back (no rate_limit, no price_collar against
+    today's rows), and afterwards the throttle and today's collar are in force again, the
+    throttle fresh."""
+    rate = {"session_rate": 50, "session_burst": 2}
+    now = [0]
+    a = _Run(tmp_path / "audit", risk=rate, clock=lambda: now[0])
+    a.connect()
+    sym = a.symbols.by_name("MSFT")
+    for k in range(8):
+        now[0] = k * 30_000_000
+        a.send("c", "D", [(11, f"C{k}"), (55, "MSFT"), (54, "1"), (60, ts()), (38, 100), (40, "2"),
+                          (44, sym.tick.format(sym.reference_ticks + 5 * k)), (59, "0")])
+    assert len(a.out("v", "D")) == 8 and not a.gw.rejects_by_reason
+    a.trail.flush()
+    expected = snapshot(a.gw)
+    a.trail._release()
+
+    today = {"default": {"max_qty": 500, "collar_ticks": 10}, **rate}
+    b = _Run(tmp_path / "audit", risk=today)
+    rows = {i: b.gw.risk.row(i) for i in range(len(b.symbols))}
+    rec = b.gw.recover_from_trail(tmp_path / "audit", {"CLIENT1": b.client})
+    assert rec.risk_unrestored == [] and rec.orders == 8
+    assert snapshot(b.gw)[1][:4] == expected[1][:4]         # positions, open buy/sell, open notional
+    assert b.gw.risk.model.open_buy[sym.index] == 800
+    m = b.gw.risk.model
+    assert {i: b.gw.risk.row(i) for i in rows} == rows     # today's collar back
+    assert m.session_rate_interval[0] == 20_000_000 and m.session_rate_tolerance[0] == 20_000_000
+    b.connect()
+    send = lambda cl, d: b.send("c", "D", [(11, cl), (55, "MSFT"), (54, "1"), (60, ts()), (38, 10),  # noqa: E731
+                                           (40, "2"), (44, sym.tick.format(sym.reference_ticks + d)), (59, "0")])
+    link = b.gw.venues["VENUE1"]
+    link.awaiting.clear()
+    link.state = "up"                                       # (its reconcile taken as done)
+    send("N0", 30)                                          # outside today's collar: refused
+    send("N1", 0)                                           # the burst of 2 is the client's: fresh
+    send("N2", 0)                                           # the third at once is throttled
+    assert dict(b.gw.rejects_by_reason) == {"price_collar": 1, "rate_limit": 1}, b.gw.rejects_by_reason
+    b.trail.close()
+
+
+def test_only_todays_trail_is_replayed_an_earlier_days_orders_ended(tmp_path):
+    """A DAY order partly filled in a day file ten days old is not rebuilt today (no working order,
+    no position in today's risk): that day file is not read, and said so; replayed as of its own
+    day, the same trail does give the order back."""
+    import time as _time
+
+    from wirespeed.gateway.order_recovery import recover
+    a = _Run(tmp_path / "audit")
+    a.connect()
+    sym = a.symbols.by_name("MSFT")
+    px = sym.tick.format(sym.reference_ticks)
+    a.send("c", "D", [(11, "Y1"), (55, "MSFT"), (54, "1"), (60, ts()), (38, 100), (40, "2"), (44, px), (59, "0")])
+    v = a.out("v", "D")[0].get(11)
+    a.report(v, "A1", "0", "0")
+    a.report(v, "F1", "F", "1", last=40, cum=40, px=px)
+    a.trail.close()
+    old_ns = _time.time_ns() - 10 * 86_400 * 10**9
+    old = f"audit-{_time.strftime('%Y%m%d', _time.gmtime(old_ns // 10**9))}.jsonl"
+    [day] = (tmp_path / "audit").glob("audit-*.jsonl")
+    day.rename(day.with_name(old))
+
+    b = _Run(tmp_path / "audit")
+    rec = b.gw.recover_from_trail(tmp_path / "audit", {"CLIENT1": b.client})
+    assert rec.orders == 0 and rec.records == 0 and rec.days_not_read == [old]
+    assert b.gw.working() == [] and b.gw.risk.model.pos[sym.index] == 0
+    assert b.gw.risk.model.open_buy[sym.index] == 0
+    b.trail.close()
+    c = _Run(tmp_path / "audit")
+    rec = recover(c.gw, tmp_path / "audit", {"CLIENT1": c.client}, wall_ns=old_ns)
+    assert rec.orders == 1 and rec.days_not_read == []
+    assert [s.cum_qty for s in c.gw.working()] == [40] and c.gw.risk.model.pos[sym.index] == 40
+    c.trail.close()

@@ -155,3 +155,33 @@ def test_orders_through_the_gateway_with_the_verilated_pipeline_deciding():
             assert (await c.wait_report("H3"))[0][T.Text] == "risk: kill_switch"
             await c.stop()
     uvloop.run(asyncio.wait_for(run(), 60))
+
+
+@pytest.mark.parametrize("name", ["model", "native", "amaranth", "verilator"])
+def test_restoring_takes_reservations_without_the_time_dependent_checks_then_writes_them_back(name):
+    """``restoring()`` (the replay of the audit trail): no rate throttle, collar or stale
+    reference inside, the other checks still run; after it the rows and the rate registers are
+    as written before, a per-session rate written after the global one included, the throttle
+    fresh."""
+    symbols = table_from_config(load_config().symbols)
+    cfg = load_config(overrides={"risk": {"backend": name, "default": {"max_qty": 500, "collar_ticks": 10},
+                                          "session_rate": 50, "session_burst": 2}}).risk
+    now = [5_000]
+    backend = make_backend(cfg, symbols, sessions=2, clock=lambda: now[0])
+    interval = 10_000_000                                   # session 1: 100/s, burst 1 (over the global 50/s)
+    backend.write_register(regmap.session_addr(1, 4), interval)
+    backend.write_register(regmap.session_addr(1, 5), 0)
+    rows = {s.index: backend.row(s.index) for s in symbols}
+    sym = symbols.by_name("MSFT")
+    order = lambda k, d, session=0, qty=10: Order(k, f"C{k}", session, sym.index, Side.BUY,  # noqa: E731
+                                                  OrdType.LIMIT, TimeInForce.DAY, qty, sym.reference_ticks + d)
+    with backend.restoring():
+        assert [backend.check(order(k, 50, k % 2)) for k in range(6)] == [0] * 6
+        assert backend.check(order(9, 0, qty=900)) == RejectReason.MAX_QTY.bit
+        assert backend.protection_price(sym.index, Side.BUY) == rows[sym.index].price_hi
+    assert {i: backend.row(i) for i in rows} == rows
+    rate, collar = RejectReason.RATE_LIMIT.bit, RejectReason.PRICE_COLLAR.bit
+    assert [backend.check(order(10 + k, 0)) for k in range(3)] == [0, 0, rate]      # session 0: burst 2, fresh
+    assert [backend.check(order(20 + k, 0, 1)) for k in range(2)] == [0, rate]      # session 1: burst 1
+    now[0] += interval
+    assert backend.check(order(30, 50, 1)) == collar
