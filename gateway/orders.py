@@ -226,6 +226,47 @@ class OrderGateway(VenueReports):
             self._reject_raw(client, msg, exc.reason, exc.text)
             return
         venue_name = msg.get(ExDestination) or self.routes.get(client_id) or next(iter(self.venues), "")
+        self._admit(client, order, key, client_id, venue_name, t0)
+
+    def on_new_order_fields(self, client: Session, cl_ord_id: str, symbol: str, side: Side, ord_type: OrdType,
+                            tif: TimeInForce, qty: int, price: int, venue: str, transact_time: str = "") -> None:
+        """A NewOrderSingle given as the typed values it would carry (ClOrdID, Symbol, Side,
+        OrdType, TimeInForce, OrderQty, Price in ticks, ExDestination): the control plane's
+        children, which would otherwise be built into a message here only to be decoded back.
+        The same checks, state, trail and venue bytes as ``on_new_order`` of that message
+        (tests/gateway/test_order_fields.py); what would not decode (an unknown symbol, a quantity
+        or price out of range) and the audit backlog's refusal go through ``on_new_order`` itself,
+        as that message, so every reject reads the same. ``transact_time``: the TransactTime the
+        message would carry, for the trail's ``in`` record (its time now when not given)."""
+        sym = self.symbols.by_name(symbol)
+        # (``type() is int``: a bool, a float or a Decimal is no OrderQty nor tick count; each goes
+        # through the message, whose decoder refuses it, 100.0 included)
+        if (sym is None or type(qty) is not int or type(price) is not int or not 0 <= qty <= QTY_MAX or not 0 <= price <= QTY_MAX
+                or (ord_type == OrdType.LIMIT and not price) or (self._auditing and self.audit.backlogged())):
+            self.on_new_order(client, FixMessage.from_pairs(
+                self._new_order_pairs(sym, cl_ord_id, symbol, side, ord_type, tif, qty, price, venue, transact_time)))
+            return
+        t0 = now_ns()
+        self.counts["received"] += 1
+        client_id = client.config.target_comp_id
+        if self._auditing:
+            fields = dict((str(t), str(v)) for t, v in self._new_order_pairs(
+                sym, cl_ord_id, symbol, side, ord_type, tif, qty, price, venue, transact_time))
+            self.audit.record("in", {"client": client_id, "msg": "D", "cl_ord_id": cl_ord_id, "fields": fields})
+        key = (client_id, cl_ord_id)
+        session_idx = self._session_index.setdefault(client_id, len(self._session_index) & 0xFF)
+        order_id = next(self._ids)
+        # (the decoder reads Price(44) for a limit order only: any other type's price is 0)
+        order = _ORDER(order_id, cl_ord_id, session_idx, sym.index, side, ord_type, tif, qty,
+                       price if ord_type == OrdType.LIMIT else 0)
+        venue_name = venue or self.routes.get(client_id) or next(iter(self.venues), "")
+        self._admit(client, order, key, client_id, venue_name, t0)
+
+    def _admit(self, client: Session, order, key, client_id: str, venue_name: str, t0: int) -> None:
+        """A decoded NewOrderSingle's checks after its decode, in order (venue, duplicate ClOrdID,
+        the client's and the venue's throttles, credit, risk, the link's state), then booked and
+        sent: one implementation for ``on_new_order`` and ``on_new_order_fields``."""
+        order_id = order.order_id
         link = self.venues.get(venue_name)
         if link is None:
             self._reject(client, order, 0, f"unknown venue {venue_name!r} (ExDestination(100))",
@@ -267,85 +308,6 @@ class OrderGateway(VenueReports):
         state = self._book_new(client, order, venue_name, venue_cl_ord_id(order_id))
         if link.ouch:
             # Enter Order bytes from the encoder the hardware implements; UserRefNum = the order id.
-            fields = link.session.enter(order).hex()
-            state.venue_cl = str(order_id)
-            self._ouch_refs[order_id] = order_id
-            state.ouch_refs.append(order_id)
-        else:
-            fields = self._send_new_order(link, order, state.venue_cl)
-        self._accepted(state, (t0, t1, t2, now_ns()), fields)
-
-    def on_new_order_fields(self, client: Session, cl_ord_id: str, symbol: str, side: Side, ord_type: OrdType,
-                            tif: TimeInForce, qty: int, price: int, venue: str, transact_time: str = "") -> None:
-        """A NewOrderSingle given as the typed values it would carry (ClOrdID, Symbol, Side,
-        OrdType, TimeInForce, OrderQty, Price in ticks, ExDestination): the control plane's
-        children, which would otherwise be built into a message here only to be decoded back.
-        The same checks, state, trail and venue bytes as ``on_new_order`` of that message
-        (tests/gateway/test_order_fields.py); what would not decode (an unknown symbol, a quantity
-        or price out of range) and the audit backlog's refusal go through ``on_new_order`` itself,
-        as that message, so every reject reads the same. ``transact_time``: the TransactTime the
-        message would carry, for the trail's ``in`` record (its time now when not given)."""
-        sym = self.symbols.by_name(symbol)
-        # (``type() is int``: a bool, a float or a Decimal is no OrderQty nor tick count; each goes
-        # through the message, whose decoder refuses it, 100.0 included)
-        if (sym is None or type(qty) is not int or type(price) is not int or not 0 <= qty <= QTY_MAX or not 0 <= price <= QTY_MAX
-                or (ord_type == OrdType.LIMIT and not price) or (self._auditing and self.audit.backlogged())):
-            self.on_new_order(client, FixMessage.from_pairs(
-                self._new_order_pairs(sym, cl_ord_id, symbol, side, ord_type, tif, qty, price, venue, transact_time)))
-            return
-        t0 = now_ns()
-        self.counts["received"] += 1
-        client_id = client.config.target_comp_id
-        if self._auditing:
-            fields = dict((str(t), str(v)) for t, v in self._new_order_pairs(
-                sym, cl_ord_id, symbol, side, ord_type, tif, qty, price, venue, transact_time))
-            self.audit.record("in", {"client": client_id, "msg": "D", "cl_ord_id": cl_ord_id, "fields": fields})
-        key = (client_id, cl_ord_id)
-        session_idx = self._session_index.setdefault(client_id, len(self._session_index) & 0xFF)
-        order_id = next(self._ids)
-        # (the decoder reads Price(44) for a limit order only: any other type's price is 0)
-        order = _ORDER(order_id, cl_ord_id, session_idx, sym.index, side, ord_type, tif, qty,
-                       price if ord_type == OrdType.LIMIT else 0)
-        # From here on as ``on_new_order`` after its decode (the same checks in the same order).
-        venue_name = venue or self.routes.get(client_id) or next(iter(self.venues), "")
-        link = self.venues.get(venue_name)
-        if link is None:
-            self._reject(client, order, 0, f"unknown venue {venue_name!r} (ExDestination(100))",
-                         RejectReason.NO_VENUE, venue_name)
-            return
-        if key in self._live:
-            self._reject(client, order, RejectReason.DUPLICATE_CLORDID.bit, "duplicate ClOrdID of a live order",
-                         venue=venue_name)
-            return
-        throttle = self.client_throttles.get(client_id)
-        if throttle is not None and not throttle.take(self.clock()):
-            self._reject(client, order, 0, f"client {client_id} order rate over {throttle.rate:g}/s",
-                         RejectReason.RATE_LIMIT, venue_name)
-            return
-        if link.throttle is not None and not link.throttle.take(self.clock()):
-            self._reject(client, order, 0, f"venue {venue_name} order rate over {link.throttle.rate:g}/s",
-                         RejectReason.RATE_LIMIT, venue_name)
-            return
-        if ord_type == OrdType.MARKET:
-            order = dataclasses.replace(order, price=self.risk.protection_price(order.symbol, order.side))
-        over = self._over_credit(client_id, link, order.qty * order.price)
-        if over:
-            self._reject(client, order, 0, over, RejectReason.CREDIT_LIMIT, venue_name)
-            return
-        t1 = now_ns()
-        mask = self.risk.check(order)
-        t2 = now_ns()
-        if mask:
-            self._stamp((t0, t1, t2, 0, venue_name, client_id))
-            self._reject(client, order, mask, venue=venue_name, hops=(t0, t1, t2))
-            return
-        if link.state != "up":
-            self.risk.release(order, order.qty, filled=False)
-            why = "no venue session" if link.state == "down" else f"venue {venue_name} reconciling after reconnect"
-            self._reject(client, order, 0, why, RejectReason.NO_VENUE, venue_name)
-            return
-        state = self._book_new(client, order, venue_name, venue_cl_ord_id(order_id))
-        if link.ouch:
             fields = link.session.enter(order).hex()
             state.venue_cl = str(order_id)
             self._ouch_refs[order_id] = order_id
