@@ -88,6 +88,23 @@ class Ranked(NamedTuple):
         return str(self.why)
 
 
+def queue_ahead(own, price: int, buy: bool) -> int:
+    """Shares resting on our own side ``own`` (levels best first) at ``price`` or better: the
+    queue a child posted at ``price`` stands behind (a prefix of the levels)."""
+    ahead = 0
+    if buy:
+        for p, lq in own:
+            if p < price:
+                break
+            ahead += lq
+    else:
+        for p, lq in own:
+            if p > price:
+                break
+            ahead += lq
+    return ahead
+
+
 class Router:
     """``impact`` (an ``analytics.impact.ImpactModel``) and ``market`` (the ``MarketState`` the
     algorithm reads) let the router price what the books do not show: the rest of a marketable
@@ -220,17 +237,7 @@ class Router:
         """A venue's posting score at ``ref`` on its own side ``own`` (best first): (score, name,
         ref, eff, rebate, queue ahead, quality), a plain tuple (a route scores every venue and
         keeps one; min over the tuples is min over (score, name), names being unique)."""
-        ahead = 0                     # (the levels are best first: the queue ahead is a prefix)
-        if buy:
-            for p, lq in own:
-                if p < ref:
-                    break
-                ahead += lq
-        else:
-            for p, lq in own:
-                if p > ref:
-                    break
-                ahead += lq
+        ahead = queue_ahead(own, ref, buy)
         rebate = info.make_rebate
         eff = -rebate
         quality = self._quality_of(s)
@@ -362,17 +369,7 @@ class Router:
         far = q.asks if buy else q.bids
         inside = bool(far) and sgn * far[0][0] <= bound
         own = q.bids if buy else q.asks
-        ahead = 0                     # (the levels are best first: the queue ahead is a prefix)
-        if buy:
-            for p, lq in own:
-                if p < price:
-                    break
-                ahead += lq
-        else:
-            for p, lq in own:
-                if p > price:
-                    break
-                ahead += lq
+        ahead = queue_ahead(own, price, buy)
         rebate = info.make_rebate
         c = self.config
         m = s.book_memo = (q, price, buy, c, inside, -rebate, rebate, ahead, c.depth_weight * math.log1p(ahead),
