@@ -27,7 +27,7 @@ from wirespeed.latency import LatencyRecorder
 from wirespeed.order import Order
 
 from ..admin import request
-from .roundtrip import HERE, _measure, _pinned, _start, cores
+from .roundtrip import HERE, _measure, _pinned, _start, _stop, cores
 
 
 def service_toml(tmp: str, venue_ports: list[int], clients: list[str], venues: list[str], spin_us: int = 0,
@@ -145,9 +145,7 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
             for label, port in admins.items():
                 hops[label] = request("127.0.0.1", port, "latency")["hops"]
         finally:
-            for p in reversed(procs):
-                p.terminate()
-                p.wait(10)
+            _stop(procs)
     return rec, hops
 
 

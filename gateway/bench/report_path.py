@@ -12,7 +12,6 @@ Usage: python -m wirespeed.gateway.bench.report_path [COUNT]
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -20,7 +19,7 @@ from wirespeed.latency import LatencyRecorder
 
 from ..admin import request
 from .order_path import lean_venue_cmd, service_toml
-from .roundtrip import _measure, _start, cores
+from .roundtrip import _measure, _start, _stop, cores
 
 BEFORE = "client -> gateway (fast path, Python report side) -> lean venue -> client"
 AFTER = "client -> gateway (fast path, C report side, Python client send) -> lean venue -> client"
@@ -64,12 +63,7 @@ def run(count: int = 4000, rounds: int = 20, warmup: int = 20):
             for label, port in admins.items():
                 hops[label] = request("127.0.0.1", port, "latency")["hops"]
         finally:
-            for p in reversed(procs):
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            _stop(procs)
     return rec, hops
 
 

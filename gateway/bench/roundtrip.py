@@ -49,6 +49,17 @@ def _start(cmd: list[str], cpus: set[int] | None = None) -> tuple[subprocess.Pop
     return proc, int(line.split()[2].rsplit(":", 1)[1])
 
 
+def _stop(procs: list[subprocess.Popen], wait_s: float = 10) -> None:
+    """Stop the servers ``_start`` started, last first; one that does not exit in ``wait_s`` is killed."""
+    for p in reversed(procs):
+        p.terminate()
+        try:
+            p.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def _measure(targets: list[tuple[str, int]], rounds: int, per_round: int, warmup: int) -> list[list[int]]:
     """RTTs (ns) of each (mode, port) target, measured by one client process in alternating blocks."""
     out = subprocess.run([sys.executable, str(HERE / "rtt_client.py"), str(rounds), str(per_round), str(warmup),
