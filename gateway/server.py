@@ -5,7 +5,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from wirespeed.config import WirespeedConfig
+from wirespeed.config import ConfigError, WirespeedConfig
 from wirespeed.symbols import SymbolTable, table_from_config
 
 from .acceptor import FixAcceptor, _wait_for
@@ -42,6 +42,8 @@ class VenueEndpoint:
     reset_on_logon: bool = True          # fix: every Logon asks for a sequence reset (141=Y); False: the
                                          # numbers go on across connections (a lost link is recovered
                                          # by ResendRequest), QuickFIX's ResetOnLogon=N
+    store_path: str = ""                 # fix: QuickFIX's FileStorePath (a FileStore in a subfolder
+                                         # BeginString-Sender-Target); "": the numbers and messages in memory
 
 
 
@@ -100,6 +102,7 @@ class Gateway:
                 raise ValueError("venue_port: required when no venues are given")
             venues = [VenueEndpoint(config.venue.name, config.venue.host, venue_port, config.venue.comp_id)]
         self.initiators: dict[str, FixInitiator] = {}
+        self._stores: list = []       # the venue sessions' FileStores (store_path), closed by stop()
         for v in venues:
             self.add_venue(v)
         self.cancel_on_disconnect = dict(cancel_on_disconnect or {})
@@ -129,6 +132,8 @@ class Gateway:
         session = Session(SessionConfig(sender_comp_id=v.sender_comp_id or gw.comp_id, target_comp_id=v.comp_id,
                                         role="initiator", reset_on_logon=v.reset_on_logon,
                                         heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
+        if v.store_path:
+            self._file_store(v, session)
         hw = make_fix_encoder(v.encoder, self.symbols, session.config.sender_comp_id, v.comp_id,
                               session.config.begin_string)
         self.orders.add_venue(v.name, session, v.rate, v.credit_limit, fix_encoder=hw)
@@ -137,6 +142,25 @@ class Gateway:
         if not managed:
             self.initiators[v.name] = init
         return init
+
+    def _file_store(self, v: VenueEndpoint, session: Session) -> None:
+        """The venue session keeps its numbers and sent messages in ``v.store_path`` (QuickFIX's
+        FileStorePath layout, as the control plane's paths do): a restarted gateway logs on with
+        the numbers it had (with ``reset_on_logon`` off) and the venue resends what it missed."""
+        from .store import FileStore, FsyncPolicy, StoreError
+        c = session.config
+        try:
+            session.store = FileStore(v.store_path, f"{c.begin_string}-{c.sender_comp_id}-{c.target_comp_id}",
+                                      FsyncPolicy.BATCH)
+        except StoreError as exc:
+            self.close_stores()        # (the stores already opened: their locks let go)
+            raise ConfigError(f"venue {v.name}: store_path: {exc}") from None
+        self._stores.append(session.store)
+
+    def close_stores(self) -> None:
+        """Flush and close the venue sessions' file stores (``store_path``), letting go their locks."""
+        while self._stores:
+            self._stores.pop().close()
 
     @property
     def initiator(self) -> FixInitiator:
@@ -197,4 +221,5 @@ class Gateway:
         await self.acceptor.stop()
         for init in self.initiators.values():
             await init.stop()
+        self.close_stores()
         orders.audit.close()

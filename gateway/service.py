@@ -30,7 +30,8 @@ def build_gateway(cfg: ServiceConfig) -> Gateway:
     return Gateway(
         core, clients=tuple(c.comp_id for c in cfg.clients), symbols=table_from_config(cfg.symbols),
         venues=[VenueEndpoint(v.name, v.host, v.port, v.comp_id, v.rate_limit, v.protocol, v.username, v.password,
-                              v.credit_limit, encoder=v.encoder) for v in cfg.venues],
+                              v.credit_limit, encoder=v.encoder, reset_on_logon=v.reset_on_logon,
+                              store_path=v.store_path) for v in cfg.venues],
         routes={c.comp_id: c.route for c in cfg.clients if c.route}, audit=audit,
         cancel_on_disconnect={c.comp_id: c.cancel_grace_s for c in cfg.clients if c.cancel_on_disconnect},
         client_rates={c.comp_id: c.rate_limit for c in cfg.clients if c.rate_limit},

@@ -72,8 +72,22 @@ class VenueSessionConfig:
     credit_limit: int = 0                # open notional allowed at this venue, ticks x shares; 0 = none
     encoder: str = "software"            # "verilator": new-order frames from the Verilated encoder (OUCH
                                          # Enter Order, FIX NewOrderSingle; gateway/hw_encoder.py)
+    # QuickFIX's FileStorePath: a folder for the session's sequence numbers and sent messages (one
+    # subfolder BeginString-Sender-Target, the gateway's FileStore); "" keeps them in memory.
+    store_path: str = ""
+    # QuickFIX's ResetOnLogon: every Logon asks for a sequence reset (141=Y), as the gateway always
+    # did (the default); false: the numbers go on across connections and restarts (with store_path),
+    # a lost link recovered by ResendRequest.
+    reset_on_logon: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.store_path, str) or "\x00" in self.store_path:
+            raise ValueError(f"store_path: must be a folder path (QuickFIX's FileStorePath), not {self.store_path!r}")
+        if self.store_path and self.protocol == "ouch":
+            raise ValueError("store_path: an OUCH venue keeps no FIX store (its venue replays by sequence number)")
+        if not isinstance(self.reset_on_logon, bool):
+            raise ValueError(f"reset_on_logon: must be true or false (QuickFIX's ResetOnLogon), "
+                             f"not {self.reset_on_logon!r}")
         if self.encoder not in ("software", "verilator"):
             raise ValueError(f"encoder: must be 'software' or 'verilator', not {self.encoder!r}")
         if not self.name or not self.name.isascii() or not self.name.isalnum():
