@@ -17,6 +17,7 @@ from .ouch_venue import OuchVenueSession
 from .risk import make_backend
 from .service_config import TransportConfig
 from .session import Session, SessionConfig
+from .store import MemoryStore
 from .transport import Spinner, WriteBatcher
 
 log = logging.getLogger("wirespeed.gateway")
@@ -71,11 +72,16 @@ class Gateway:
                  cancel_on_disconnect: dict[str, float] | None = None,
                  client_rates: dict[str, RateLimit] | None = None, client_credit: dict[str, int] | None = None,
                  risk=None, transport: TransportConfig | None = None,
-                 client_latency: dict[str, tuple[int, bool, bool]] | None = None):
+                 client_latency: dict[str, tuple[int, bool, bool]] | None = None,
+                 retain_finished: int = 10_000, stored_messages: int = 20_000):
         self.config = config
+        # Sent messages each session keeps in memory for a ResendRequest (0: all day, QuickFIX's
+        # memory store; older ones are gap-filled): bounded, so no client's or venue's flow grows
+        # the process over a long day (a venue with store_path keeps all of its own on disk).
+        self.stored_messages = stored_messages
         self.symbols = symbols or table_from_config(config.symbols)
         self.risk = risk or make_backend(config.risk, self.symbols, sessions=max(len(clients), 1))
-        self.orders = OrderGateway(self.symbols, self.risk, audit=audit)
+        self.orders = OrderGateway(self.symbols, self.risk, audit=audit, retain_finished=retain_finished)
         self.orders.routes.update(routes or {})
         for client, limit in (client_rates or {}).items():
             self.orders.set_client_throttle(client, limit)
@@ -88,7 +94,7 @@ class Gateway:
                                              heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes,
                                              strategy_parameters=True,
                                              **_latency_keys(latency.get(c))),
-                               self.orders.client_app) for c in clients}
+                               self.orders.client_app, MemoryStore(stored_messages)) for c in clients}
         # One spinner for the loop: a read on any session keeps it polling (transport/spin.py).
         self.transport = t = transport or TransportConfig()
         self.spinner = Spinner(t.spin_micros) if t.spin_micros else None
@@ -131,7 +137,8 @@ class Gateway:
             return ouch
         session = Session(SessionConfig(sender_comp_id=v.sender_comp_id or gw.comp_id, target_comp_id=v.comp_id,
                                         role="initiator", reset_on_logon=v.reset_on_logon,
-                                        heartbeat_s=gw.heartbeat_s), self.orders.venue_app)
+                                        heartbeat_s=gw.heartbeat_s), self.orders.venue_app,
+                          MemoryStore(self.stored_messages))
         if v.store_path:
             self._file_store(v, session)
         hw = make_fix_encoder(v.encoder, self.symbols, session.config.sender_comp_id, v.comp_id,

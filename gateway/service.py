@@ -36,7 +36,8 @@ def build_gateway(cfg: ServiceConfig) -> Gateway:
         cancel_on_disconnect={c.comp_id: c.cancel_grace_s for c in cfg.clients if c.cancel_on_disconnect},
         client_rates={c.comp_id: c.rate_limit for c in cfg.clients if c.rate_limit},
         client_latency={c.comp_id: (c.max_latency_s, c.check_latency, c.backlog_credit) for c in cfg.clients},
-        client_credit={c.comp_id: c.credit_limit for c in cfg.clients if c.credit_limit}, transport=cfg.transport)
+        client_credit={c.comp_id: c.credit_limit for c in cfg.clients if c.credit_limit}, transport=cfg.transport,
+        retain_finished=cfg.retention.finished_orders, stored_messages=cfg.retention.stored_messages)
 
 
 def recover_orders(gateway: Gateway, cfg: ServiceConfig):

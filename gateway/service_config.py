@@ -129,6 +129,22 @@ class AuditConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionConfig:
+    """What the gateway keeps in memory of what is done (docs/gateway/service.md, "Retention")."""
+
+    finished_orders: int = 10_000        # the last finished orders kept for late venue reports, status
+                                         # requests and late cancels; older ones are forgotten
+    stored_messages: int = 20_000        # per session, the last sent messages kept for a ResendRequest
+                                         # (older: GapFill); 0 = all of the day (grows with the flow)
+
+    def __post_init__(self) -> None:
+        for key in ("finished_orders", "stored_messages"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{key}: must be a non-negative integer, not {v!r}")
+
+
+@dataclass(frozen=True, slots=True)
 class EndpointConfig:
     enabled: bool = False
     host: str = "127.0.0.1"
@@ -174,6 +190,7 @@ class ServiceConfig:
     metrics: EndpointConfig = field(default_factory=EndpointConfig)       # Prometheus; off by default
     admin: EndpointConfig = field(default_factory=_admin_default)         # loopback HTTP; on by default
     transport: TransportConfig = field(default_factory=TransportConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     symbols: tuple[SymbolConfig, ...] = WirespeedConfig().symbols
 
     def __post_init__(self) -> None:

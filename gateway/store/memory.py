@@ -14,15 +14,46 @@ class MemoryStore:
     #: the message back until then); False: durable (or as durable as the policy says) at once.
     deferred_sync = False
 
-    def __init__(self):
+    def __init__(self, max_messages: int = 0):
+        """``max_messages``: keep only the last that many sent messages (0: all, QuickFIX's memory
+        store). A ResendRequest for an older one is answered by a GapFill, as for any message
+        not resent; the trimming is done by ``flush`` (the session's timer, about once a second)
+        and by ``save_sent``, so the fast path's appends in C (native/store_append.h) are
+        trimmed too: the store holds at most ``max_messages`` plus a second's sends."""
+        if isinstance(max_messages, bool) or not isinstance(max_messages, int) or max_messages < 0:
+            raise ValueError(f"max_messages: must be a non-negative integer, not {max_messages!r}")
         self.next_sender_seq = 1
         self.next_target_seq = 1
         self.creation_time = time.time()
         self._sent: dict[int, bytes] = {}
+        self.max_messages = max_messages
+        self._low = 1                  # no message below this number is kept
+        self.dropped = 0               # messages let go by the bound (their resend is a GapFill)
 
     def save_sent(self, seq: int, raw: bytes, reply_to: int = 0) -> None:
         self._sent[seq] = raw
         self.next_sender_seq = seq + 1
+        if self.max_messages and len(self._sent) > self.max_messages:
+            self.trim()
+
+    def trim(self) -> None:
+        """Let go the messages below the last ``max_messages`` numbers (oldest first)."""
+        keep = self.max_messages
+        sent = self._sent
+        if not keep or len(sent) <= keep:
+            return
+        low = self.next_sender_seq - keep
+        if low - self._low > 2 * len(sent):      # (numbers that jumped: one pass, not one pop a number)
+            before = len(sent)
+            self._sent = sent = {k: v for k, v in sent.items() if k >= low}
+            self.dropped += before - len(sent)
+        else:
+            pop, n = sent.pop, 0
+            for k in range(self._low, low):
+                if pop(k, None) is not None:
+                    n += 1
+            self.dropped += n
+        self._low = max(self._low, low)
 
     def get_sent(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         return [(s, self._sent[s]) for s in range(begin, end + 1) if s in self._sent]
@@ -31,7 +62,9 @@ class MemoryStore:
         self.next_target_seq = seq
 
     def flush(self) -> None:
-        """Make everything durable (no-op in memory)."""
+        """Make everything durable (in memory: nothing to write); the bound applied."""
+        if self.max_messages:
+            self.trim()
 
     def sync(self, done) -> None:
         """Call ``done()`` once everything saved so far is durable (here: at once)."""
@@ -40,6 +73,7 @@ class MemoryStore:
     def reset(self) -> None:
         self.next_sender_seq = self.next_target_seq = 1
         self._sent.clear()
+        self._low = 1
         self.creation_time = time.time()
 
     def refresh(self) -> None:
