@@ -169,7 +169,8 @@ class OrderGateway(VenueReports):
 
     def _book(self, state: OrderState, notional: int) -> None:
         """Open notional of ``state`` changes by ``notional`` (its client's and its venue's)."""
-        self._client_open[state.client_id] = self._client_open.get(state.client_id, 0) + notional
+        books, client_id = self._client_open, state.client_id
+        books[client_id] = books.get(client_id, 0) + notional
         self.venues[state.venue].open_notional += notional
 
     def _over_credit(self, client_id: str, link: VenueLink, notional: int) -> str:
@@ -334,10 +335,11 @@ class OrderGateway(VenueReports):
 
     def _book_new(self, client: Session, order: Order, venue_name: str, venue_cl: str) -> OrderState:
         """A new order's state, known by its client's ClOrdID, its notional booked."""
-        state = OrderState(order, client, venue_name, qty=order.qty, reserved=order.qty, venue_cl=venue_cl)
+        qty = order.qty
+        state = OrderState(order, client, venue_name, qty=qty, reserved=qty, venue_cl=venue_cl)
         self.orders[order.order_id] = state
-        self._live[(client.config.target_comp_id, order.cl_ord_id)] = order.order_id
-        self._book(state, order.qty * order.price)
+        self._live[(state.client_id, order.cl_ord_id)] = order.order_id
+        self._book(state, qty * order.price)
         return state
 
     def _accepted(self, state: OrderState, hops: tuple, fields) -> None:
@@ -737,28 +739,39 @@ class OrderGateway(VenueReports):
             state.pending = None
 
     def _end(self, state: OrderState) -> None:
-        """The order is done: nothing it still holds counts against risk; its ClOrdIDs are free."""
-        self._release(state, state.reserved, filled=False)
-        self._release_pending(state)
-        key = (state.client_id, state.order.cl_ord_id)
+        """The order is done: nothing it still holds counts against risk; its ClOrdIDs are free.
+        (Once a report of a full fill or a cancel under load: the common case, nothing reserved or
+        pending, is tested first.)"""
+        if state.reserved:
+            self._release(state, state.reserved, filled=False)
+        if state.pending is not None:
+            self._release_pending(state)
+        order = state.order
+        oid = order.order_id
+        key = (state.client_id, order.cl_ord_id)
         self._live.pop(key, None)
-        self._done[key] = state.order.order_id
+        self._done[key] = oid
         if state.pending_cl:
             self._live.pop((state.client_id, state.pending_cl), None)
-        self.venues[state.venue].awaiting.discard(state.order.order_id)
-        self._finish(state.order.order_id)
+        awaiting = self.venues[state.venue].awaiting
+        if awaiting:
+            awaiting.discard(oid)
+        self._finish(oid)
 
     def _finish(self, order_id: int) -> None:
         finished = self._finished
         finished.append(order_id)
-        while len(finished) > self._retain:
-            old = self.orders.pop(finished.popleft(), None)
-            if old is not None:
-                key = (old.client_id, old.order.cl_ord_id)
-                if self._done.get(key) == old.order.order_id:
-                    del self._done[key]
-                for ref in old.ouch_refs:
-                    self._ouch_refs.pop(ref, None)
+        if len(finished) > self._retain:
+            orders, done, pop = self.orders, self._done, finished.popleft
+            while len(finished) > self._retain:
+                old = orders.pop(pop(), None)
+                if old is not None:
+                    key = (old.client_id, old.order.cl_ord_id)
+                    if done.get(key) == old.order.order_id:
+                        del done[key]
+                    if old.ouch_refs:
+                        for ref in old.ouch_refs:
+                            self._ouch_refs.pop(ref, None)
 
     def _stamp(self, stamps: tuple) -> None:
         """A new order's stamps (recv, decoded, risk, venue write or 0, venue, client): one append
