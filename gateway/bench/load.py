@@ -144,6 +144,49 @@ def _proc_stats(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def _rss(pid: int) -> int:
+    """The resident set of a process now (VmRSS, bytes; 0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler:
+    """The gateway's RSS once a second over the run, in a thread: whether memory levels off (what it
+    keeps is bounded: [retention], docs/gateway/service.md) or grows with the orders."""
+
+    def __init__(self, pid: int, every_s: float = 1.0):
+        import threading
+        self.pid, self.every_s, self.samples = pid, every_s, []     # (seconds since start, bytes)
+        self._stop = threading.Event()
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.samples.append((time.monotonic() - self._t0, _rss(self.pid)))
+
+    def stop(self) -> list:
+        self._stop.set()
+        self._thread.join()
+        return self.samples
+
+
+def rss_profile(samples: list, points: int = 6) -> str:
+    """``points`` of the samples spread over the run, as "10 s 180 MiB, 20 s 240 MiB, ..."."""
+    if not samples:
+        return "no samples"
+    n = len(samples)
+    picked = [samples[i] for i in sorted({max((k + 1) * n // points - 1, 0) for k in range(points)})]   # the last one last
+    return ", ".join(f"{t:.0f} s {b / 2**20:.0f} MiB" for t, b in picked)
+
+
 def _sched(pid: int) -> tuple[int, int, int, int]:
     """(ns on a CPU, ns runnable but waiting for one, voluntary and involuntary context switches) of
     a process's main thread, from /proc: with the wall time, how long it slept (in epoll_wait:
@@ -297,6 +340,7 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
             cpu0, _ = _proc_stats(gw.pid)
             sched0, wall0 = _sched(gw.pid), time.perf_counter_ns()
             perf = _perf(gw.pid) if syscalls else None
+            sampler = RssSampler(gw.pid)
             rtt_file = os.path.join(tmp, "rtt.bin")
             if generator == "c":
                 procs = 0
@@ -315,6 +359,7 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
                     raise RuntimeError(f"load generator exited {w.returncode}")
                 results.append(_c_results(out, rtt_file) if generator == "c" else json.loads(out))
             cpu1, rss = _proc_stats(gw.pid)
+            rss_samples = sampler.stop()
             sched = [b - a for a, b in zip(sched0, _sched(gw.pid))]
             calls = _perf_counts(perf) if perf is not None else {}
             wall_ns = time.perf_counter_ns() - wall0
@@ -341,7 +386,7 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
             "deferred": sum(r.get("deferred", 0) for r in results), "rejected": sum(r.get("rejected", 0) for r in results),
             "protocol_errors": sum(r.get("garbled", 0) + r.get("seq_gaps", 0) + r.get("session_rejects", 0)
                                    for r in results),
-            "send_s": send_s, "answer_s": max(r.get("answer_s", 0) for r in results), "gateway_cpu_s": cpu1 - cpu0, "gateway_peak_rss": rss, "latency": rec,
+            "send_s": send_s, "answer_s": max(r.get("answer_s", 0) for r in results), "gateway_cpu_s": cpu1 - cpu0, "gateway_peak_rss": rss, "gateway_rss": rss_samples, "latency": rec,
             "gateway_wall_s": wall_ns / 1e9, "gateway_run_s": sched[0] / 1e9, "gateway_wait_s": sched[1] / 1e9,
             "gateway_sleep_s": max(wall_ns - sched[0] - sched[1], 0) / 1e9, "gateway_switches": tuple(sched[2:]),
             "gateway_syscalls": calls,
@@ -417,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"offered {r['sent'] / r['send_s']:.0f} orders/s over {r['send_s']:.1f} s; gateway CPU "
           f"{r['gateway_cpu_s']:.1f} s ({100 * r['gateway_cpu_s'] / r['send_s']:.0f}% of one core while sending), "
           f"peak RSS {r['gateway_peak_rss'] / 2**20:.0f} MiB")
+    print(f"gateway RSS over the run: {rss_profile(r['gateway_rss'])}")
     if r["answer_s"]:
         print(f"served {r['answered'] / r['answer_s']:.0f} orders/s (the last answer {r['answer_s']:.1f} s after the "
               f"first order); gateway CPU {1e6 * r['gateway_cpu_s'] / max(r['answered'], 1):.0f} us an order answered")

@@ -73,3 +73,19 @@ def test_load_generator_template_frames_like_the_plain_encoder():
         body = (f"35=D\x0149=LOAD07\x0156=GW\x0134={seq.decode()}\x0152={st.decode()}\x0111=LOAD07-{n.decode()}"
                 "\x0155=AAPL\x0154=1\x0160=20261122-10:00:00\x0138=10\x0140=2\x0144=190.25\x0159=0\x01100=XNYS\x01")
         assert OrderTemplate("LOAD07", "XNYS").encode(seq, st, sum(st), n) == frame(body)
+
+
+def test_the_load_bench_samples_the_gateway_s_rss():
+    import os
+
+    from wirespeed.gateway.bench.load import RssSampler, _rss, rss_profile
+    sampler = RssSampler(os.getpid(), every_s=0.01)
+    import time
+    time.sleep(0.1)
+    samples = sampler.stop()
+    assert len(samples) >= 3 and all(b > 0 for _, b in samples) and _rss(os.getpid()) > 0
+    assert [t for t, _ in samples] == sorted(t for t, _ in samples)
+    four = [(10.0, 100 * 2**20), (20.0, 150 * 2**20), (30.0, 150 * 2**20), (40.0, 151 * 2**20)]
+    assert rss_profile(four, points=2) == "20 s 150 MiB, 40 s 151 MiB"
+    assert rss_profile(four[:1], points=6) == "10 s 100 MiB"
+    assert rss_profile([]) == "no samples"
