@@ -126,8 +126,6 @@ class VenueFastPath:
                         self._book(rec)
                     except Exception as exc:        # noqa: BLE001 (raised after the rest are booked)
                         failure = failure or exc
-                if len(gw._hop_buf) > 100_000:      # (_hop's bound: the timer drains it twice a second)
-                    gw.drain_latency()
                 if failure is not None:
                     keep_rest(self.session, data, pos)
                     raise failure
@@ -156,7 +154,7 @@ class VenueFastPath:
                 msg = ShapedMessage(m, shape, raw, t0, s.parser._dictionary)
                 gw.audit.record("in", {"venue": self.link.name, "msg": "8", "fields": msg.fields})
             venue, client_id = state.venue, state.client_id
-            if ack_owed:      # (gw._hop's append; its bound is checked once a read, in on_read)
+            if ack_owed:      # (gw._hop's append; its bound is checked below)
                 gw._hop_buf.append(("venue ack rtt", venue, client_id, t0 - state.sent_ns))
             if released:
                 gw._book(state, -released * state.order.price)
@@ -186,7 +184,10 @@ class VenueFastPath:
                 gw.counts["filled"] += 1
                 gw._end(state)
             # received -> the client's report written (by C or just above); a held one, when booked
-            gw._hop_buf.append(("venue->client", venue, client_id, (t_sent or now_ns()) - t0))
+            hops = gw._hop_buf
+            hops.append(("venue->client", venue, client_id, (t_sent or now_ns()) - t0))
+            if len(hops) > 100_000:     # (_hop's bound: the timer drains it twice a second)
+                gw.drain_latency()
         finally:
             s._in_reply_to = 0
             s.store.set_next_target(seq + 1)
