@@ -86,6 +86,10 @@ class OrderGateway(VenueReports):
         self.audit = audit or NoAudit()
         self._auditing = audit is not None     # checked before building a record: no trail, no cost
         self._held: deque = deque()   # client reports waiting for a failing trail (release_held)
+        # True: client connections write through a WriteBatcher whose gate is ``trail_gate`` (the
+        # Gateway sets it with a trail): the report fast path's gate then records without flushing.
+        self.write_gated = False
+        self._gate_holding = False
         # Per-venue and per-client hop values wait here and go into their histograms on the
         # timer (``drain_latency``): an append on the hot path instead of two HDR records.
         self._hop_buf: list[tuple[str, str, str, int]] = []      # (hop, venue or "", client, ns)
@@ -616,10 +620,12 @@ class OrderGateway(VenueReports):
         if self._may_send(client, msg_type, fields):
             self._send_client(client, msg_type, fields)
 
-    def _may_send(self, client: Session, msg_type: str, fields: list) -> bool:
+    def _may_send(self, client: Session, msg_type: str, fields: list, flush: bool = True) -> bool:
         """The trail's part of a message to a client, before its send: True if it may be sent now;
         False if it is held (sent in order by ``release_held``). (Also the gate of the report fast
-        path's send from C, report_fast.py.)"""
+        path's send from C, report_fast.py.) ``flush=False``: the client's bytes go out through the
+        write batcher's trail gate (``trail_gate``), which flushes the journal before they reach
+        the socket, once for all the reports of a read."""
         # The trail first: what a client is told must be in it before the client can see it.
         if self._auditing:
             self.audit.record("out", {"client": client.config.target_comp_id, "msg": msg_type, "fields": fields})
@@ -627,6 +633,8 @@ class OrderGateway(VenueReports):
             self._held.append((client, msg_type, fields))
             self.release_held()
             return False
+        if not flush:
+            return True
         try:
             self.audit.flush()
         except OSError as exc:
@@ -636,6 +644,22 @@ class OrderGateway(VenueReports):
             log.error("audit trail cannot write its journal (%s): reports to clients held until it can", exc)
             self._held.append((client, msg_type, fields))
             return False
+        return True
+
+    def trail_gate(self) -> bool:
+        """The write batcher's gate for client connections (transport/tcp.py ``WriteBatcher.gate``):
+        True once every record made so far is in the journal (flushed now if need be), False while
+        the journal cannot be written (the bytes wait in the batcher, in order; logged once)."""
+        try:
+            self.audit.flush()
+        except OSError as exc:
+            if not self._gate_holding:
+                self._gate_holding = True
+                log.error("audit trail cannot write its journal (%s): client writes held until it can", exc)
+            return False
+        if self._gate_holding:
+            self._gate_holding = False
+            log.warning("audit trail writes again: held client writes sent")
         return True
 
     def release_held(self) -> int:

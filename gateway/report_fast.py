@@ -202,7 +202,10 @@ class VenueFastPath:
             m = shape.match(raw.decode("latin-1"))
         gw.audit.record("in", {"venue": self.link.name, "msg": "8",
                                "fields": ShapedMessage(m, shape, raw, t0, self.session.parser._dictionary).fields})
-        return gw._may_send(client, M.EXECUTION_REPORT, fields)
+        # Behind the write batcher's trail gate the journal is flushed once a read, before the
+        # client's bytes leave (OrderGateway.trail_gate); else here, before C writes.
+        return gw._may_send(client, M.EXECUTION_REPORT, fields,
+                            not (gw.write_gated and getattr(client, "trail_gated", False)))
 
     def _failed(self, rec) -> None:
         """Applying a report failed in C past the point of no return: what the Python path has

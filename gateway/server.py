@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 
 from wirespeed.config import ConfigError, WirespeedConfig
@@ -100,6 +101,14 @@ class Gateway:
         self.spinner = Spinner(t.spin_micros) if t.spin_micros else None
         stamps = self.orders.kernel_hop if t.kernel_timestamps else None
         self.batcher = WriteBatcher() if t.coalesce_writes else None    # shared: a burst's writes per connection
+        # (WIRESPEED_TRAIL_GATE=0: a flush per client report, the gate's "before" in a bench)
+        if self.batcher is not None and audit is not None and os.environ.get("WIRESPEED_TRAIL_GATE", "1") != "0":
+            # Client bytes leave only once the trail's journal holds everything recorded: one flush
+            # a read for all its client reports (WriteBatcher.gate, docs/gateway/audit.md).
+            self.batcher.gate = self.orders.trail_gate
+            self.orders.write_gated = True
+            for s in sessions.values():
+                s.trail_gated = True
         self.acceptor = FixAcceptor(gw.host, gw.port, sessions=sessions, max_message_bytes=gw.max_message_bytes,
                                     busy_poll_us=t.busy_poll_us, spinner=self.spinner, kernel_stamps=stamps,
                                     batcher=self.batcher)
@@ -194,6 +203,8 @@ class Gateway:
             await asyncio.sleep(0.5)
             try:
                 self.orders.on_timer()
+                if self.batcher is not None and self.batcher.gate is not None:
+                    self.batcher.release()      # client writes the trail's gate held, if it lets them out now
             except Exception:  # pragma: no cover - the timer must outlive a bad tick
                 log.exception("order path timer failed")
 

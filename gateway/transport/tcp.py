@@ -98,9 +98,17 @@ class WriteBatcher:
     (a lone message pays nothing); the writes after it in the same turn are collected and written
     together at the start of the next turn. On a loaded 2-core machine the gateway spent ~40 % of
     its time in those calls (each wakes the reader), so this is its throughput.
-    Order per connection is kept; a connection closing writes what it has collected first."""
+    Order per connection is kept; a connection closing writes what it has collected first.
 
-    __slots__ = ("_open", "_pending", "batched", "_reading", "_sent")
+    **The trail's gate** (``gate``, set by a gateway with an audit trail, docs/gateway/audit.md): the
+    bytes for a connection whose session is ``trail_gated`` (a client's) reach its transport only
+    after ``gate()`` returned True (the journal flushed: everything recorded so far is in the
+    trail). Inside a read such a connection's writes are all collected, the first too, so a read's
+    client reports cost one flush, at ``end_read``, not one each. When ``gate()`` is False (the
+    journal cannot be written) the bytes are held, in order, and everything after them for that
+    connection waits behind them; ``release()`` (the gateway's timer) tries again."""
+
+    __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held")
 
     def __init__(self):
         self._open = False
@@ -108,13 +116,42 @@ class WriteBatcher:
         self.batched = 0               # writes collected rather than written at once (for tests and tuning)
         self._reading = 0              # reads being handled (begin_read .. end_read)
         self._sent: set = set()        # connections written to at once in this read
+        self.gate = None               # () -> bool: the trail's journal flushed (None: no trail)
+        self._held: dict = {}          # FixProtocol -> [bytes, ...] the gate has not let out yet
+
+    def _gated(self, proto) -> bool:
+        return self.gate is not None and getattr(proto.session, "trail_gated", False)
+
+    def _out(self, proto: "FixProtocol", data: bytes) -> None:
+        """``data`` to ``proto``'s transport, through the trail's gate for a gated connection."""
+        if self.gate is not None and getattr(proto.session, "trail_gated", False):
+            held = self._held.pop(proto, None)
+            if held is not None:
+                held.append(data)
+                data = b"".join(held)
+            if not self.gate():
+                self._held[proto] = [data]
+                return
+        t = proto.transport
+        if t is not None and not t.is_closing():
+            t.write(data)
+
+    def held(self) -> int:
+        """Bytes waiting for the trail's gate, over every connection."""
+        return sum(len(b) for buf in self._held.values() for b in buf)
+
+    def release(self) -> None:
+        """What the gate held, written if it now lets it out (the gateway's timer)."""
+        for proto in list(self._held):
+            if proto in self._held:
+                self._out(proto, b"")
 
     def write(self, proto: "FixProtocol", data: bytes) -> None:
         if self._reading:
             buf = self._pending.get(proto)
             if buf is None:
-                if proto not in self._sent:     # the read's first write to it: at once (a lone order's send)
-                    self._sent.add(proto)
+                if proto not in self._sent and not self._gated(proto):
+                    self._sent.add(proto)       # the read's first write to it: at once (a lone order's send)
                     proto.transport.write(data)
                     return
                 self._pending[proto] = [data]
@@ -127,7 +164,7 @@ class WriteBatcher:
         if not self._open:
             self._open = True
             asyncio.get_running_loop().call_soon(self._flush)
-            proto.transport.write(data)
+            self._out(proto, data)
             return
         self.batched += 1
         buf = self._pending.get(proto)
@@ -138,11 +175,12 @@ class WriteBatcher:
 
     def flush_one(self, proto: "FixProtocol") -> None:
         buf = self._pending.pop(proto, None)
-        if buf and proto.transport is not None and not proto.transport.is_closing():
-            proto.transport.write(b"".join(buf))
+        if buf:
+            self._out(proto, b"".join(buf))
 
     def drop(self, proto: "FixProtocol") -> None:
         self._pending.pop(proto, None)
+        self._held.pop(proto, None)     # (stored: a resend after the next Logon serves them, gated too)
 
     def begin_read(self) -> None:
         """A read is being handled: its writes are collected until ``end_read``."""
@@ -167,9 +205,7 @@ class WriteBatcher:
     def _write_out(self) -> None:
         pending, self._pending = self._pending, {}
         for proto, buf in pending.items():
-            t = proto.transport
-            if t is not None and not t.is_closing():
-                t.write(buf[0] if len(buf) == 1 else b"".join(buf))
+            self._out(proto, buf[0] if len(buf) == 1 else b"".join(buf))
 
     def _flush(self) -> None:
         self._write_out()

@@ -1,0 +1,109 @@
+"""The trail's gate at the client write (WriteBatcher.gate, OrderGateway.trail_gate): with an audit
+trail, a venue read's client reports (the report fast path's sends from C) are journaled by one
+flush before their bytes leave, not one flush each; a journal that cannot be written holds the
+bytes, in order, until it can; nothing reaches a client that is not in the trail."""
+import asyncio
+import errno
+
+import pytest
+
+from wirespeed.config import load_config
+from wirespeed.gateway import audit as audit_mod
+from wirespeed.gateway import native
+from wirespeed.gateway.audit import AuditTrail, read_trail
+from wirespeed.gateway.client import FixClient
+from wirespeed.gateway.fix import tags as T
+from wirespeed.gateway.server import Gateway
+from wirespeed.symbols import table_from_config
+
+from .conftest import run_async
+from .scripted_venue import ScriptedVenue
+
+N = 40
+
+pytestmark = pytest.mark.skipif(native._path is None or native._risk is None, reason="needs the C extension")
+
+
+async def _stack(tmp_path):
+    config = load_config(overrides={"risk": {"backend": "native", "default": {"max_qty": 1000, "collar_ticks": 100}}})
+    symbols = table_from_config(config.symbols)
+    venue = ScriptedVenue()
+    await venue.start()
+    gw = Gateway(config, venue.port, clients=("CLIENT1",), symbols=symbols, audit=AuditTrail(tmp_path))
+    await gw.start()
+    client = FixClient("CLIENT1", config.gateway.comp_id, "127.0.0.1", gw.port)
+    await client.start()
+    cls = [f"G{k}" for k in range(N)]
+    for k, cl in enumerate(cls):
+        client.new_order(cl, "AAPL", "1", 10, "190.00")
+    await venue.wait_for("D", N)
+    for cl in cls:
+        await client.wait_report(cl)            # (the venue's auto acks)
+    vcls = [m[T.ClOrdID] for m in venue.received_of("D")]
+    return venue, gw, client, cls, vcls
+
+
+def _journal_writes(monkeypatch, fail: list):
+    writes = []
+    real = audit_mod._write_all
+
+    def counted(fd, data):
+        if data[:4] == audit_mod._MAGIC:        # a journal frame (not a settle's JSON lines)
+            if fail:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            writes.append(len(data))
+        real(fd, data)
+    monkeypatch.setattr(audit_mod, "_write_all", counted)
+    return writes
+
+
+@run_async(timeout=60)
+async def test_one_journal_write_for_a_read_of_client_reports(tmp_path, monkeypatch):
+    venue, gw, client, cls, vcls = await _stack(tmp_path)
+    try:
+        writes = _journal_writes(monkeypatch, [])
+        sent_from_c = gw.orders.venues["VENUE1"].session.fast.sent
+        for vcl in vcls:                    # one callback: the gateway reads them together
+            venue.fill(vcl, 10, "190.00")
+        for cl in cls:
+            assert (await client.wait_report(cl, 2))[1][T.OrdStatus] == "2"
+        assert gw.orders.venues["VENUE1"].session.fast.sent - sent_from_c == N     # (the C path wrote them)
+        assert 1 <= len(writes) <= 3, writes        # (one a read; the 40 fills may take more than one read)
+        outs = [r for r in read_trail(tmp_path) if r["kind"] == "out" and r.get("client") == "CLIENT1"]
+        filled = {dict(map(tuple, r["fields"]))[11] for r in outs if dict(map(tuple, r["fields"])).get(39) == "2"}
+        assert filled == set(cls)
+    finally:
+        await client.stop()
+        await gw.stop()
+        await venue.stop()
+
+
+@run_async(timeout=60)
+async def test_a_failing_journal_holds_the_client_s_bytes_until_it_writes(tmp_path, monkeypatch, caplog):
+    venue, gw, client, cls, vcls = await _stack(tmp_path)
+    try:
+        fail = [True]
+        _journal_writes(monkeypatch, fail)
+        for vcl in vcls[:10]:
+            venue.fill(vcl, 10, "190.00")
+        await asyncio.sleep(0.3)
+        assert all(len(client.reports[cl]) == 1 for cl in cls[:10])     # nothing told: not in the trail
+        assert gw.batcher.held() > 0
+        for vcl in vcls[10:20]:                # more while it fails: behind the held ones
+            venue.fill(vcl, 10, "190.00")
+        await asyncio.sleep(0.3)
+        assert all(len(client.reports[cl]) == 1 for cl in cls[:20])
+        fail.clear()                           # the disk is back: the timer's release lets them out
+        for cl in cls[:20]:
+            assert (await client.wait_report(cl, 2, timeout=5))[1][T.OrdStatus] == "2"
+        assert gw.batcher.held() == 0
+        seqs = [m.seq_num for cl in cls[:20] for m in client.reports[cl][1:]]
+        assert sorted(seqs) == list(range(min(seqs), min(seqs) + 20))      # each once, none lost
+        trail_fills = [r for r in read_trail(tmp_path) if r["kind"] == "out" and r.get("client") == "CLIENT1"
+                       and dict(map(tuple, r["fields"])).get(39) == "2"]
+        assert len(trail_fills) == 20
+        assert "client writes held until it can" in caplog.text and "held client writes sent" in caplog.text
+    finally:
+        await client.stop()
+        await gw.stop()
+        await venue.stop()
