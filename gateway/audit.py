@@ -53,8 +53,9 @@ _DAY_FILE = re.compile(r"audit-(\d{8})\.jsonl")
 _TAIL = 64 * 1024                 # a day file is read backwards in blocks of this, never whole
 #: Journaled records kept in memory until the timer settles them; past it they are settled at
 #: once (a starved timer must not grow memory; if that settle fails too, memory lets them go and
-#: the next settle reads them back from the journal).
-MAX_UNSETTLED = 200_000
+#: the next settle reads them back from the journal). ~1-1.5 KB a record as Python objects: 200,000
+#: peaked the gateway at 660-740 MiB under make bench-load --audit with the timer starved (issue 15).
+MAX_UNSETTLED = 50_000
 #: Records waiting for a flush that keeps failing (a disk full or gone) before the gateway stops
 #: accepting new orders (``audit.max_pending``): they cannot be dropped (a client may have been
 #: told of their orders), so new flow is what stops. ~5 records an order round trip.
