@@ -205,11 +205,27 @@ class ClientFastPath:
         if tokens > rate:
             tokens = rate
         budget = int(tokens)
+        try:
+            first = self._run(data, 0, recv_ns, s.store.next_target_seq, budget)
+        except BaseException:
+            keep_rest(s, data, 0)
+            raise
+        return self.finish(data, recv_ns, now, tokens, budget, first)
+
+    def finish(self, data: bytes, recv_ns: int, now, tokens, budget: int, result):
+        """on_read after its first C call (also where the transport's C read entry hands a read it
+        began, native/read_entry.h): ``result`` is the call's (end, records, reason), or the
+        exception it raised. Books the records, goes on after a risk reject, keeps the session's
+        bookkeeping; returns the rest of the read for the Python path, or None."""
+        s = self.session
+        if isinstance(result, BaseException):
+            keep_rest(s, data, 0)
+            raise result
         pos = handled = 0
         reason = None
         try:
             while True:
-                pos, records, reason = self._run(data, pos, recv_ns, s.store.next_target_seq, budget - handled)
+                pos, records, reason = result
                 for rec in records:
                     handled += 1
                     kind = rec[0]
@@ -225,6 +241,7 @@ class ClientFastPath:
                 if pos >= len(data):
                     reason = None
                     break
+                result = self._run(data, pos, recv_ns, s.store.next_target_seq, budget - handled)
         except BaseException:
             keep_rest(s, data, pos)
             raise
@@ -301,6 +318,18 @@ class ClientFastPath:
                 gw._book_new(client, order, venue, values[0])
         finally:
             client.store.set_next_target(seq + 1)
+
+
+def bind_read_entry() -> None:
+    """The transport's C read entry (native/read_entry.h) takes the reads of sessions whose
+    ``fast`` is one of these two types, under the conditions their ``on_read`` would reach the C
+    call in; every other read goes to FairReads.data_received, the Python path."""
+    if native._path is None or not hasattr(native._path, "bind_entry"):
+        return
+    from .audit import AuditTrail
+    from .fix.parser import FixParser
+    from .report_fast import VenueFastPath
+    native._path.bind_entry(ClientFastPath, VenueFastPath, _ACTIVE, FixParser, AuditTrail)
 
 
 __all__ = ["ClientFastPath", "fast_path_for", "fast_path_ready"]

@@ -1258,6 +1258,8 @@ static PyTypeObject FastPathType = {
     .tp_members = FastPath_members,
 };
 
+#include "read_entry.h"
+
 /* test hook: the C fix_timestamp of a given epoch second and milliseconds */
 static PyObject *utc_text(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 1) { PyErr_SetString(PyExc_TypeError, "utc_text(epoch_ns)"); return NULL; }
@@ -1315,6 +1317,11 @@ static PyMethodDef methods[] = {
     {"store_append", (PyCFunction)(void (*)(void))store_append_py, METH_FASTCALL,
      "store_append(store, seq, raw, reply_to) -> True where C appended, False where save_sent did"},
     {"profile", profile, METH_NOARGS, "the PATH_PROFILE build's sums per mark (reset), or None"},
+    {"bind_entry_slow", (PyCFunction)(void (*)(void))bind_entry_slow, METH_FASTCALL,
+     "bind_entry_slow(slow, backlog_read): where ReadEntry passes the reads it does not take"},
+    {"bind_entry", (PyCFunction)(void (*)(void))bind_entry, METH_FASTCALL,
+     "bind_entry(client_type, venue_type, active, parser_type, audit_type): the fast paths whose reads ReadEntry takes"},
+    {"entry_counts", entry_counts, METH_NOARGS, "(reads ReadEntry took, reads it passed to Python) since the last call"},
     {"mono_ns", mono, METH_NOARGS, "the path's stamp clock (CLOCK_MONOTONIC ns, as perf_counter_ns)"},
     {NULL}
 };
@@ -1322,7 +1329,8 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_path", "The client order fast path in C.", -1, methods};
 
 PyMODINIT_FUNC PyInit__path(void) {
-    if (PyType_Ready(&FastPathType) < 0) return NULL;
+    if (PyType_Ready(&FastPathType) < 0 || PyType_Ready(&ReadEntryType) < 0) return NULL;
+    if (entry_names()) return NULL;
     S_D = PyUnicode_InternFromString("D"); S_UP = PyUnicode_InternFromString("up");
     S_regs = PyUnicode_InternFromString("regs"); S_index = PyUnicode_InternFromString("index");
     S_for_app = PyUnicode_InternFromString("for_app"); S_match = PyUnicode_InternFromString("match");
@@ -1359,6 +1367,8 @@ PyMODINIT_FUNC PyInit__path(void) {
     if (m == NULL) return NULL;
     Py_INCREF(&FastPathType);
     if (PyModule_AddObject(m, "FastPath", (PyObject *)&FastPathType) < 0) { Py_DECREF(m); return NULL; }
+    Py_INCREF(&ReadEntryType);
+    if (PyModule_AddObject(m, "ReadEntry", (PyObject *)&ReadEntryType) < 0) { Py_DECREF(m); return NULL; }
     /* REASONS: the client side's; REPORT_REASONS: the venue-report side's */
     static const int report_reasons[] = {R_PARTIAL, R_ADMIN, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_SEQ, R_COMP_ID,
         R_SENDING_TIME, R_RATE, R_EXEC_TYPE, R_UNKNOWN_ORDER, R_DUP_REPORT, R_ILLEGAL, R_PENDING, R_QTY, R_PRICE};
