@@ -17,6 +17,7 @@ Python path's bytes. docs/gateway/native.md.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -28,11 +29,14 @@ from . import native
 from .native import native_fix, native_path
 from .session.session import _ACTIVE
 from .store import FileStore, MemoryStore
-from .transport.tcp import FixProtocol
+from .transport.tcp import FixProtocol, WriteBatcher
 
 if native._path is not None:
     # The fast path's sends append to these stores in C (native/store_append.h), the same records.
     native._path.bind_stores(FileStore, MemoryStore)
+    if hasattr(native._path, "bind_ids"):
+        from wirespeed.ids import OrderIds
+        native._path.bind_ids(OrderIds.__next__)      # (the order id taken in C while its block lasts)
 
 log = logging.getLogger("wirespeed.orders")
 
@@ -177,11 +181,13 @@ class ClientFastPath:
             if not template:
                 continue
             write = session._write
-            proto = getattr(write, "__self__", None)
-            if isinstance(proto, FixProtocol) and proto.transport is not None and write == proto._batched_write:
-                # (through its WriteBatcher: a client read's orders to this venue go out in one write
-                # once the read is handled, transport/tcp.py; straight, they cost a send an order)
-                direct = (write, None, None, write)
+            if (isinstance(write, functools.partial) and isinstance(getattr(write.func, "__self__", None), WriteBatcher)
+                    and write.func == write.func.__self__.write and len(write.args) == 1 and not write.keywords
+                    and isinstance(write.args[0], FixProtocol)):
+                # Through its WriteBatcher (a client read's orders to this venue go out in one write
+                # once the read is handled, transport/tcp.py): the read's first write, which the
+                # batcher sends at once, the C path sends itself (no Python frame); the rest through it.
+                direct = (write, write.func.__self__, write.args[0], write)
             else:
                 direct = (write, None, None, write)
             slots[name] = (link, session, session.store, template.encode, *direct)

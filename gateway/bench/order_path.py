@@ -58,14 +58,14 @@ def venue_cmd(tmp: str, name: str) -> list[str]:
 
 
 def start_gateway(config: str, pin: bool = True, venue: str = "", python_path: bool = False,
-                  fast_path: bool = True) -> tuple[subprocess.Popen, dict[str, int]]:
+                  fast_path: bool = True, read_entry: bool = True) -> tuple[subprocess.Popen, dict[str, int]]:
     """``python_path``: the gateway with its native codec off (WIRESPEED_NATIVE=0), the
     reference the native path is measured against in the same run; ``fast_path=False``: the
     native parts without the client fast path (WIRESPEED_FAST_PATH=0), its "before"."""
     # Its log goes to a file beside the config: a pipe nobody reads would stall it once full.
     log = open(Path(config).with_suffix(".log"), "w")
     env = {**os.environ, **({"WIRESPEED_NATIVE": "0"} if python_path else {}),
-           **({} if fast_path else {"WIRESPEED_FAST_PATH": "0"})}
+           **({} if fast_path else {"WIRESPEED_FAST_PATH": "0"}), **({} if read_entry else {"WIRESPEED_READ_ENTRY": "0"})}
     proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "gateway", "--config", config],
                             stdout=subprocess.PIPE, stderr=log, text=True, env=env,
                             preexec_fn=_pinned(cores()[0]) if pin else None)
@@ -90,7 +90,9 @@ NATIVE_SERIES = "client -> gateway (native parts: native risk, C codec, Python o
 FAST_SERIES = "client -> gateway (fast path: one C call per read) -> venue -> client"
 LEAN_NATIVE_SERIES = "client -> gateway (native parts, no fast path) -> lean venue (uvloop acker) -> client"
 LEAN_FAST_SERIES = "client -> gateway (fast path) -> lean venue (uvloop acker) -> client"
-LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES)
+# the fast path entered through the Python read chain (WIRESPEED_READ_ENTRY=0): the C read entry's "before"
+LEAN_CHAIN_SERIES = "client -> gateway (fast path, Python read chain) -> lean venue (uvloop acker) -> client"
+LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES, LEAN_CHAIN_SERIES)
 
 
 def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_us: int = 1000,
@@ -115,7 +117,7 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
         series.append((VERILATOR_SERIES, 0))
     if native:
         series += [(PYTHON_SERIES, 0), (NATIVE_SERIES, 0), (FAST_SERIES, 0), (LEAN_NATIVE_SERIES, 0),
-                   (LEAN_FAST_SERIES, 0)]
+                   (LEAN_FAST_SERIES, 0), (LEAN_CHAIN_SERIES, 0)]
     with tempfile.TemporaryDirectory() as tmp:
         procs, targets, admins = [], [], {}
         try:
@@ -134,7 +136,8 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
                 gw, ports = start_gateway(service_toml(tmp, [vport], ["BENCH"], [name], gw_spin, f"gw-{name}",
                                                        backend=backend), venue=name,
                                           python_path=label == PYTHON_SERIES,
-                                          fast_path=label not in (NATIVE_SERIES, LEAN_NATIVE_SERIES))
+                                          fast_path=label not in (NATIVE_SERIES, LEAN_NATIVE_SERIES),
+                                          read_entry=label != LEAN_CHAIN_SERIES)
                 procs.append(gw)
                 targets.append(("fix", ports["fix"]))
                 admins[label] = ports["admin"]
@@ -195,7 +198,8 @@ def main() -> None:
                          ("native parts, no fast path (before), neither spins", NATIVE_SERIES),
                          ("fast path (after), neither spins", FAST_SERIES),
                          ("native parts, no fast path, lean venue (before), neither spins", LEAN_NATIVE_SERIES),
-                         ("fast path, lean venue (after), neither spins", LEAN_FAST_SERIES)):
+                         ("fast path, lean venue (after), neither spins", LEAN_FAST_SERIES),
+                         ("fast path through the Python read chain, lean venue, neither spins", LEAN_CHAIN_SERIES)):
         if label in p:
             pairs.append((title, floor, p[label]))
     for title, floor, ours in pairs:
@@ -208,7 +212,9 @@ def main() -> None:
                     else "native parts, no fast path" if label == NATIVE_SERIES
                     else "fast path" if label == FAST_SERIES
                     else "native parts, no fast path, lean venue" if label == LEAN_NATIVE_SERIES
-                    else "fast path, lean venue" if label == LEAN_FAST_SERIES else "model backend")
+                    else "fast path, lean venue" if label == LEAN_FAST_SERIES
+                    else "fast path through the Python read chain, lean venue" if label == LEAN_CHAIN_SERIES
+                    else "model backend")
             print(f"gateway-added latency (client message received -> venue message written), {kind}, "
                   f"{'spinning' if 'spin' in label else 'sleeping'}: p50 {added['p50'] / 1e3:.2f} us, "
                   f"p99 {added['p99'] / 1e3:.2f} us over {added['count']} orders (goal p50 <= 8 us, p99 <= 25 us)")
@@ -226,6 +232,16 @@ def main() -> None:
             if send:
                 print(f"  of which the venue write's system call (fast path, {venue}): p50 {send['p50'] / 1e3:.2f} us, "
                       f"p99 {send['p99'] / 1e3:.2f} us")
+    if LEAN_CHAIN_SERIES in hops and LEAN_FAST_SERIES in hops:
+        before, after = hops[LEAN_CHAIN_SERIES]["client->venue"], hops[LEAN_FAST_SERIES]["client->venue"]
+        chain, entry = p[LEAN_CHAIN_SERIES], p[LEAN_FAST_SERIES]
+        print(f"gateway-added latency, C read entry / Python read chain (lean venue, same run): "
+              f"p50 {after['p50'] / before['p50']:.2f}x, p99 {after['p99'] / before['p99']:.2f}x; "
+              f"round trip p50 {entry['p50'] / chain['p50']:.2f}x, p99 {entry['p99'] / chain['p99']:.2f}x")
+        send = hops[LEAN_CHAIN_SERIES].get("venue send")
+        if send:
+            print(f"  the venue write's system call through the Python read chain: p50 {send['p50'] / 1e3:.2f} us, "
+                  f"p99 {send['p99'] / 1e3:.2f} us")
     print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\nrisk decision alone, per backend (one check() call: the model, its C port, the Amaranth simulator, the "
           "Verilated pipeline through hw/vsim's harness)")
