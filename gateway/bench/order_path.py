@@ -43,10 +43,11 @@ def service_toml(tmp: str, venue_ports: list[int], clients: list[str], venues: l
     return str(path)
 
 
-def lean_venue_cmd(name: str) -> list[str]:
+def lean_venue_cmd(name: str, spin_us: int = 0) -> list[str]:
     """A venue as lean as the echo floor (bench/venue_acker.py: the same uvloop Protocol, the
-    ack app's fill), so the round trip's extra over the floor is the gateway's."""
-    return [sys.executable, str(HERE / "venue_acker.py"), name]
+    ack app's fill), so the round trip's extra over the floor is the gateway's; ``spin_us``: its
+    loop spins that long after each read instead of sleeping in epoll."""
+    return [sys.executable, str(HERE / "venue_acker.py"), name] + ([str(spin_us)] if spin_us else [])
 
 
 def venue_cmd(tmp: str, name: str) -> list[str]:
@@ -92,7 +93,10 @@ LEAN_NATIVE_SERIES = "client -> gateway (native parts, no fast path) -> lean ven
 LEAN_FAST_SERIES = "client -> gateway (fast path) -> lean venue (uvloop acker) -> client"
 # the fast path entered through the Python read chain (WIRESPEED_READ_ENTRY=0): the C read entry's "before"
 LEAN_CHAIN_SERIES = "client -> gateway (fast path, Python read chain) -> lean venue (uvloop acker) -> client"
-LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES, LEAN_CHAIN_SERIES)
+# the lean venue spinning (its loop polls after each read): the gateway's venue write does not wake
+# a sleeping process (the venue send's extra column, not the issue's figure)
+LEAN_SPIN_VENUE_SERIES = "client -> gateway (fast path) -> lean venue spinning -> client"
+LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES, LEAN_CHAIN_SERIES, LEAN_SPIN_VENUE_SERIES)
 
 
 def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_us: int = 1000,
@@ -117,7 +121,7 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
         series.append((VERILATOR_SERIES, 0))
     if native:
         series += [(PYTHON_SERIES, 0), (NATIVE_SERIES, 0), (FAST_SERIES, 0), (LEAN_NATIVE_SERIES, 0),
-                   (LEAN_FAST_SERIES, 0), (LEAN_CHAIN_SERIES, 0)]
+                   (LEAN_FAST_SERIES, 0), (LEAN_CHAIN_SERIES, 0), (LEAN_SPIN_VENUE_SERIES, 0)]
     with tempfile.TemporaryDirectory() as tmp:
         procs, targets, admins = [], [], {}
         try:
@@ -129,7 +133,8 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
                     targets.append(("echo", eport))
                     continue
                 name = f"VENUE{len(admins)}"
-                venue, vport = _start(lean_venue_cmd(name) if label in LEAN else venue_cmd(tmp, name), client)
+                venue, vport = _start(lean_venue_cmd(name, spin_us if label == LEAN_SPIN_VENUE_SERIES else 0)
+                                      if label in LEAN else venue_cmd(tmp, name), client)
                 procs.append(venue)
                 backend = "verilator" if label == VERILATOR_SERIES else "native" if label in (
                     NATIVE_SERIES, FAST_SERIES, *LEAN) else "model"
@@ -199,7 +204,8 @@ def main() -> None:
                          ("fast path (after), neither spins", FAST_SERIES),
                          ("native parts, no fast path, lean venue (before), neither spins", LEAN_NATIVE_SERIES),
                          ("fast path, lean venue (after), neither spins", LEAN_FAST_SERIES),
-                         ("fast path through the Python read chain, lean venue, neither spins", LEAN_CHAIN_SERIES)):
+                         ("fast path through the Python read chain, lean venue, neither spins", LEAN_CHAIN_SERIES),
+                         ("fast path, lean venue spinning, the gateway sleeping", LEAN_SPIN_VENUE_SERIES)):
         if label in p:
             pairs.append((title, floor, p[label]))
     for title, floor, ours in pairs:
@@ -214,6 +220,7 @@ def main() -> None:
                     else "native parts, no fast path, lean venue" if label == LEAN_NATIVE_SERIES
                     else "fast path, lean venue" if label == LEAN_FAST_SERIES
                     else "fast path through the Python read chain, lean venue" if label == LEAN_CHAIN_SERIES
+                    else "fast path, lean venue spinning" if label == LEAN_SPIN_VENUE_SERIES
                     else "model backend")
             print(f"gateway-added latency (client message received -> venue message written), {kind}, "
                   f"{'spinning' if 'spin' in label else 'sleeping'}: p50 {added['p50'] / 1e3:.2f} us, "
@@ -242,6 +249,12 @@ def main() -> None:
         if send:
             print(f"  the venue write's system call through the Python read chain: p50 {send['p50'] / 1e3:.2f} us, "
                   f"p99 {send['p99'] / 1e3:.2f} us")
+    if LEAN_SPIN_VENUE_SERIES in hops:
+        added, send = hops[LEAN_SPIN_VENUE_SERIES]["client->venue"], hops[LEAN_SPIN_VENUE_SERIES].get("venue send")
+        print(f"gateway-added latency, fast path, lean venue spinning (the write wakes no sleeping venue): "
+              f"p50 {added['p50'] / 1e3:.2f} us, p99 {added['p99'] / 1e3:.2f} us"
+              + (f"; the venue write's system call p50 {send['p50'] / 1e3:.2f} us, p99 {send['p99'] / 1e3:.2f} us"
+                 if send else ""))
     print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\nrisk decision alone, per backend (one check() call: the model, its C port, the Amaranth simulator, the "
           "Verilated pipeline through hw/vsim's harness)")

@@ -15,6 +15,7 @@ from wirespeed.gateway import report_fast  # noqa: F401 (binds the entry's fast 
 from wirespeed.gateway.native import _path
 from wirespeed.gateway.transport import tcp
 from wirespeed.gateway.transport.fair import FairReads
+from wirespeed.gateway.transport.tcp import WriteBatcher
 
 from . import test_fast_path as base
 from . import test_report_fast_path as reports
@@ -169,3 +170,123 @@ def test_a_session_without_a_fast_path_is_passed_to_the_python_chain():
     proto.data_received(rig.frame("D", order("a")))
     assert _path.entry_counts() == (0, 1)
     assert rig.gw.counts["accepted"] == 1 and rig.client.fast is None
+
+
+def test_order_ids_taken_in_c_reserve_their_blocks_as_order_ids_does(monkeypatch, tmp_path):
+    """OrderIds.__next__ is done in C while a block lasts; at its end the Python __next__ writes
+    the next block: the same ids and the same reservation file through every path."""
+    from wirespeed.ids import OrderIds
+    files = iter(range(10))
+
+    def ids(epoch_ns):
+        return OrderIds(path=tmp_path / f"ids{next(files)}", block=3, epoch_ns=epoch_ns)
+    monkeypatch.setattr(base, "OrderIds", ids)
+
+    def script(rig):
+        for k in range(4):
+            rig.read(*(rig.frame("D", order(f"i{k}.{j}", side="12"[j % 2])) for j in range(k + 1)))
+    rig, result, (taken, _) = _three(script)
+    sent = [int(m.get(11), 16) for m in _msgs(result["venues"]["VENUE1"]) if m.msg_type == "D"]
+    assert len(sent) == 10 and sent == list(range(sent[0], sent[0] + 10)), sent
+    assert taken == 3 and rig.client.fast.orders == 9     # (the first read: the venue table made, in Python)
+    reserved = {p.read_text() for p in tmp_path.iterdir() if not p.name.endswith(".tmp")}
+    assert reserved == {f"{sent[0] + 12}\n"}, reserved      # four blocks of three, in each run
+
+
+class WireTransport(Transport):
+    def __init__(self, wire, name):
+        super().__init__()
+        self.wire, self.name = wire, name
+
+    def write(self, data):
+        self.wire.append((self.name, bytes(data)))
+
+
+def test_the_reads_first_venue_write_goes_at_once_and_the_rest_through_the_write_batcher():
+    """The venue's write through the loop's WriteBatcher (as the service connects it): the C path
+    sends a read's first order itself and hands the others to the batcher, which writes them once
+    the read is handled; bytes collected for the venue before the read stay ahead. The same
+    writes, in the same order, as the Python read chain makes."""
+    import asyncio
+    import functools
+
+    class Counting(WriteBatcher):
+        __slots__ = ("calls",)
+
+        def write(self, proto, data):
+            self.calls += 1
+            super().write(proto, data)
+
+    def run(entry):
+        async def main():
+            rig = EntryRig(entry)
+            rig.read(rig.frame("D", order("first")))      # (the client's first order: Python's)
+            rig.venue_got()
+            wire = []
+            batcher = Counting()
+            batcher.calls = 0
+            vproto = rig.protos["VENUE1"]
+            vproto.transport = WireTransport(wire, "venue")
+            venue = rig.venues["VENUE1"]
+            venue._write = functools.partial(batcher.write, vproto)
+            rig.protos["CLIENT1"]._batcher = batcher
+            rig.gw.venue_epoch += 1              # (the fast path's venue table redone: the new write)
+            rig.read(*(rig.frame("D", order(f"w{k}")) for k in range(3)))
+            first, calls = list(wire), batcher.calls
+            batcher.write(vproto, b"HEARTBEAT;")     # the turn's first write outside a read: at once
+            batcher.write(vproto, b"LATER;")         # collected for the next turn
+            rig.read(rig.frame("D", order("behind")))    # behind LATER, through the batcher
+            await asyncio.sleep(0)
+            return first, wire, rig, calls
+        return asyncio.run(main())
+
+    (first, wire, rig, calls), (chain_first, chain_wire, _, chain_calls) = run(True), run(False)
+    assert [w[1] for w in wire] == [w[1] for w in chain_wire]
+    assert len(first) == 2 and first == chain_first       # the first order at once, the other two in one write
+    assert first[1][1].count(b"\x0135=D\x01") == 2
+    assert wire[2][1] == b"HEARTBEAT;" and wire[3][1].startswith(b"LATER;") and b"\x0111=" in wire[3][1]
+    assert rig.client.fast.orders == 4
+    assert calls == chain_calls == 2     # the first write of the read made in C, not by WriteBatcher.write
+
+
+def test_uvloop_calls_the_c_entry_which_takes_a_services_orders_and_reports(tmp_path, monkeypatch):
+    """Over real sockets, in the service (native risk, a trail): uvloop calls ReadEntry's
+    data_received; it takes the client's orders and the venues' reports, and every order is
+    answered."""
+    import asyncio
+    import io
+
+    from wirespeed.clock import fix_timestamp
+    for mod in (base.session_mod, base.orders_mod, base.encoder_mod):     # (the real clock: real peers)
+        monkeypatch.setattr(mod, "fix_timestamp", fix_timestamp)
+
+    from wirespeed.gateway.client import FixClient
+    from wirespeed.gateway.service import serve
+    from wirespeed.gateway.service_config import load_service_config
+
+    from .conftest import run_async
+    from .test_service import _ports, _venues, service_toml
+
+    @run_async(timeout=90)
+    async def main():
+        venues = await _venues()
+        cfg = load_service_config(service_toml(tmp_path, [v.port for v in venues], backend="native"))
+        out, stop = io.StringIO(), asyncio.Event()
+        task = asyncio.create_task(serve(cfg, stop, out))
+        while "listening metrics" not in out.getvalue():
+            await asyncio.sleep(0.01)
+        c = FixClient("CLIENT1", "GW", "127.0.0.1", _ports(out.getvalue())["fix"])
+        await c.start()
+        _path.entry_counts()
+        for k in range(12):
+            c.new_order(f"U{k}", "AAPL", "12"[k % 2], 10, "190.03", extra=[(100, "XNAS")])
+            await c.wait_report(f"U{k}")
+        taken, passed = _path.entry_counts()
+        stop.set()
+        await task
+        await c.stop()
+        for v in venues:
+            await v.stop()
+        return taken, passed
+    taken, passed = main()
+    assert taken >= 10, (taken, passed)      # (the first order, and the first report of a shape: Python's)
