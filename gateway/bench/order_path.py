@@ -95,7 +95,7 @@ LEAN_FAST_SERIES = "client -> gateway (fast path) -> lean venue (uvloop acker) -
 LEAN_CHAIN_SERIES = "client -> gateway (fast path, Python read chain) -> lean venue (uvloop acker) -> client"
 # the lean venue spinning (its loop polls after each read): the gateway's venue write does not wake
 # a sleeping process (the venue send's extra column, not the issue's figure)
-LEAN_SPIN_VENUE_SERIES = "client -> gateway (fast path) -> lean venue spinning -> client"
+LEAN_SPIN_VENUE_SERIES = "client -> gateway (fast path) -> lean venue (polling after each read) -> client"
 LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES, LEAN_CHAIN_SERIES, LEAN_SPIN_VENUE_SERIES)
 
 
@@ -205,7 +205,7 @@ def main() -> None:
                          ("native parts, no fast path, lean venue (before), neither spins", LEAN_NATIVE_SERIES),
                          ("fast path, lean venue (after), neither spins", LEAN_FAST_SERIES),
                          ("fast path through the Python read chain, lean venue, neither spins", LEAN_CHAIN_SERIES),
-                         ("fast path, lean venue spinning, the gateway sleeping", LEAN_SPIN_VENUE_SERIES)):
+                         ("fast path, lean venue polling, the gateway sleeping", LEAN_SPIN_VENUE_SERIES)):
         if label in p:
             pairs.append((title, floor, p[label]))
     for title, floor, ours in pairs:
@@ -220,7 +220,7 @@ def main() -> None:
                     else "native parts, no fast path, lean venue" if label == LEAN_NATIVE_SERIES
                     else "fast path, lean venue" if label == LEAN_FAST_SERIES
                     else "fast path through the Python read chain, lean venue" if label == LEAN_CHAIN_SERIES
-                    else "fast path, lean venue spinning" if label == LEAN_SPIN_VENUE_SERIES
+                    else "fast path, lean venue polling" if label == LEAN_SPIN_VENUE_SERIES
                     else "model backend")
             print(f"gateway-added latency (client message received -> venue message written), {kind}, "
                   f"{'spinning' if 'spin' in label else 'sleeping'}: p50 {added['p50'] / 1e3:.2f} us, "
@@ -251,7 +251,7 @@ def main() -> None:
                   f"p99 {send['p99'] / 1e3:.2f} us")
     if LEAN_SPIN_VENUE_SERIES in hops:
         added, send = hops[LEAN_SPIN_VENUE_SERIES]["client->venue"], hops[LEAN_SPIN_VENUE_SERIES].get("venue send")
-        print(f"gateway-added latency, fast path, lean venue spinning (the write wakes no sleeping venue): "
+        print(f"gateway-added latency, fast path, lean venue polling (the write wakes no sleeping venue): "
               f"p50 {added['p50'] / 1e3:.2f} us, p99 {added['p99'] / 1e3:.2f} us"
               + (f"; the venue write's system call p50 {send['p50'] / 1e3:.2f} us, p99 {send['p99'] / 1e3:.2f} us"
                  if send else ""))
