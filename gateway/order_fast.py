@@ -116,6 +116,21 @@ def fast_path_ready(gw, session, reports: bool = False) -> bool:
     return isinstance(session, Session) and session.parser._dictionary is not None
 
 
+def monotonic_risk_clock(risk):
+    """(t0, mask) where ``risk``'s clock is the backends' default one (``_Registers._init_registers``:
+    ``(time.monotonic_ns() - risk._t0) & NOW_MASK``), which the C path then reads itself before
+    the write instead of calling a lambda; None for any other clock (a test's, a config's): it is
+    called as before."""
+    from .risk import NOW_MASK
+    clock = getattr(risk, "clock", None)
+    code = getattr(clock, "__code__", None)
+    if (code is None or getattr(clock, "__qualname__", "") != "_Registers._init_registers.<locals>.<lambda>"
+            or code.co_names != ("time", "monotonic_ns", "_t0", "NOW_MASK") or clock.__closure__ is None
+            or [c.cell_contents for c in clock.__closure__] != [risk] or not isinstance(risk._t0, int)):
+        return None
+    return risk._t0, NOW_MASK
+
+
 def fast_path_for(gw, session):
     """A ``ClientFastPath`` for ``session`` of ``gw``, or None where the C path cannot stand in for
     the Python one (``fast_path_ready``)."""
@@ -156,6 +171,9 @@ class ClientFastPath:
             our_id=cfg.sender_comp_id.encode(), set_next_target=session.store.set_next_target, active=_ACTIVE,
             limit=fix_orders.OrdType.LIMIT, tolerance=int(cfg.sending_time_tolerance_s),
             check_latency=bool(cfg.check_latency), max_bytes=cfg.max_message_bytes)
+        mono = monotonic_risk_clock(gw.risk)
+        if mono is not None and hasattr(self.core, "bind_risk_clock"):
+            self.core.bind_risk_clock(*mono)
         self._run = self.core.run
         # reason -> reads (or their rest) left to the Python path: the gateway's, over all sessions
         self.fallbacks: Counter = gw.fast_fallbacks

@@ -73,6 +73,8 @@ typedef struct {
     PyObject *cs_type, *cs_active, *cs_held, *cs_trail;
     int cs_behind;     /* a report of this call was left to Python's send: the rest follow it (the order kept) */
     int native_frame;  /* frame_ok is _fix.frame_ok: its check (frame_check.h) is called directly */
+    int risk_mono;     /* bind_risk_clock: risk's now is (CLOCK_MONOTONIC ns - risk_t0) & risk_mask, read here */
+    long long risk_t0, risk_mask;
     long tolerance;
     int check_latency;
     Py_ssize_t max_bytes;
@@ -681,7 +683,8 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         goto done;
     }
     int64_t t1 = mono_ns();
-    now = PyObject_CallNoArgs(self->risk_clock);
+    now = self->risk_mono ? PyLong_FromLongLong((mono_ns() - self->risk_t0) & self->risk_mask)
+                          : PyObject_CallNoArgs(self->risk_clock);
     if (now == NULL) { Py_DECREF(slot); goto done; }
     {
         PyObject *a[2] = {order, now};
@@ -1273,7 +1276,24 @@ static PyObject *FastPath_bind_client_send(FastPath *self, PyObject *const *args
     Py_RETURN_NONE;
 }
 
+/* bind_risk_clock(t0, mask): the risk backend's clock is its default one (order_fast.py
+ * ``monotonic_risk_clock``: ns of CLOCK_MONOTONIC, what time.monotonic_ns reads, since t0,
+ * masked): read here instead of called; bind_risk_clock(None, None) calls it again */
+static PyObject *FastPath_bind_risk_clock(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "bind_risk_clock(t0, mask)"); return NULL; }
+    if (args[0] == Py_None) { self->risk_mono = 0; Py_RETURN_NONE; }
+    long long t0 = PyLong_AsLongLong(args[0]), mask = PyLong_AsLongLong(args[1]);
+    if (PyErr_Occurred()) return NULL;
+    if (mask < 0) { PyErr_SetString(PyExc_ValueError, "bind_risk_clock: mask must be >= 0"); return NULL; }
+    self->risk_t0 = t0;
+    self->risk_mask = mask;
+    self->risk_mono = 1;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef FastPath_methods[] = {
+    {"bind_risk_clock", (PyCFunction)(void (*)(void))FastPath_bind_risk_clock, METH_FASTCALL,
+     "bind_risk_clock(t0, mask): risk's now read in C ((monotonic ns - t0) & mask); (None, None): called"},
     {"bind_client_send", (PyCFunction)(void (*)(void))FastPath_bind_client_send, METH_FASTCALL,
      "bind_client_send(session_type, active, held, trail, timestamp): the client's reports written from C"},
     {"match", (PyCFunction)(void (*)(void))FastPath_match, METH_FASTCALL,

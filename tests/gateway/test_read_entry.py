@@ -290,3 +290,21 @@ def test_uvloop_calls_the_c_entry_which_takes_a_services_orders_and_reports(tmp_
         return taken, passed
     taken, passed = main()
     assert taken >= 10, (taken, passed)      # (the first order, and the first report of a shape: Python's)
+
+
+def test_the_default_risk_clock_is_read_in_c_by_its_own_formula():
+    """The backends' default clock ((monotonic ns - t0) & NOW_MASK) is read by the C path itself
+    (no lambda called before the write); the formula C uses brackets the clock's own readings.
+    Any other clock (the rig's pinned one) is called."""
+    from wirespeed.gateway import order_fast
+    from wirespeed.gateway.risk import NOW_MASK, NativeRiskBackend
+    risk = NativeRiskBackend(256, 256)
+    t0, mask = order_fast.monotonic_risk_clock(risk)
+    assert (t0, mask) == (risk._t0, NOW_MASK)
+    for _ in range(100):
+        before = (_path.mono_ns() - t0) & mask
+        now = risk.clock()
+        after = (_path.mono_ns() - t0) & mask
+        assert before <= now <= after
+    assert order_fast.monotonic_risk_clock(NativeRiskBackend(256, 256, clock=lambda: 5)) is None
+    assert order_fast.monotonic_risk_clock(Rig(True).gw.risk) is None
