@@ -100,7 +100,8 @@ LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES, LEAN_CHAIN_SERIES, LEAN_SPIN_VENUE
 
 
 def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_us: int = 1000,
-                    verilator: bool = False, native: bool = False) -> tuple[LatencyRecorder, dict[str, dict]]:
+                    verilator: bool = False, native: bool = False,
+                    entry_pair: bool = True) -> tuple[LatencyRecorder, dict[str, dict]]:
     """(round trips: echo floor and through the gateway, sleeping and spinning, and with
     ``verilator`` a sleeping gateway whose risk decisions the Verilated pipeline makes; each
     gateway's own hop percentiles in ns, by series label). With ``native``, two more sleeping
@@ -121,7 +122,9 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
         series.append((VERILATOR_SERIES, 0))
     if native:
         series += [(PYTHON_SERIES, 0), (NATIVE_SERIES, 0), (FAST_SERIES, 0), (LEAN_NATIVE_SERIES, 0),
-                   (LEAN_FAST_SERIES, 0), (LEAN_CHAIN_SERIES, 0), (LEAN_SPIN_VENUE_SERIES, 0)]
+                   (LEAN_FAST_SERIES, 0)]
+        if entry_pair:      # the C read entry's same-run "before", and the venue polling (the send's extra column)
+            series += [(LEAN_CHAIN_SERIES, 0), (LEAN_SPIN_VENUE_SERIES, 0)]
     with tempfile.TemporaryDirectory() as tmp:
         procs, targets, admins = [], [], {}
         try:
