@@ -17,6 +17,7 @@ Python path's bytes. docs/gateway/native.md.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -28,11 +29,14 @@ from . import native
 from .native import native_fix, native_path
 from .session.session import _ACTIVE
 from .store import FileStore, MemoryStore
-from .transport.tcp import FixProtocol
+from .transport.tcp import FixProtocol, WriteBatcher
 
 if native._path is not None:
     # The fast path's sends append to these stores in C (native/store_append.h), the same records.
     native._path.bind_stores(FileStore, MemoryStore)
+    if hasattr(native._path, "bind_ids"):
+        from wirespeed.ids import OrderIds
+        native._path.bind_ids(OrderIds.__next__)      # (the order id taken in C while its block lasts)
 
 log = logging.getLogger("wirespeed.orders")
 
@@ -112,6 +116,21 @@ def fast_path_ready(gw, session, reports: bool = False) -> bool:
     return isinstance(session, Session) and session.parser._dictionary is not None
 
 
+def monotonic_risk_clock(risk):
+    """(t0, mask) where ``risk``'s clock is the backends' default one (``_Registers._init_registers``:
+    ``(time.monotonic_ns() - risk._t0) & NOW_MASK``), which the C path then reads itself before
+    the write instead of calling a lambda; None for any other clock (a test's, a config's): it is
+    called as before."""
+    from .risk import NOW_MASK
+    clock = getattr(risk, "clock", None)
+    code = getattr(clock, "__code__", None)
+    if (code is None or getattr(clock, "__qualname__", "") != "_Registers._init_registers.<locals>.<lambda>"
+            or code.co_names != ("time", "monotonic_ns", "_t0", "NOW_MASK") or clock.__closure__ is None
+            or [c.cell_contents for c in clock.__closure__] != [risk] or not isinstance(risk._t0, int)):
+        return None
+    return risk._t0, NOW_MASK
+
+
 def fast_path_for(gw, session):
     """A ``ClientFastPath`` for ``session`` of ``gw``, or None where the C path cannot stand in for
     the Python one (``fast_path_ready``)."""
@@ -152,6 +171,9 @@ class ClientFastPath:
             our_id=cfg.sender_comp_id.encode(), set_next_target=session.store.set_next_target, active=_ACTIVE,
             limit=fix_orders.OrdType.LIMIT, tolerance=int(cfg.sending_time_tolerance_s),
             check_latency=bool(cfg.check_latency), max_bytes=cfg.max_message_bytes)
+        mono = monotonic_risk_clock(gw.risk)
+        if mono is not None and hasattr(self.core, "bind_risk_clock"):
+            self.core.bind_risk_clock(*mono)
         self._run = self.core.run
         # reason -> reads (or their rest) left to the Python path: the gateway's, over all sessions
         self.fallbacks: Counter = gw.fast_fallbacks
@@ -177,11 +199,13 @@ class ClientFastPath:
             if not template:
                 continue
             write = session._write
-            proto = getattr(write, "__self__", None)
-            if isinstance(proto, FixProtocol) and proto.transport is not None and write == proto._batched_write:
-                # (through its WriteBatcher: a client read's orders to this venue go out in one write
-                # once the read is handled, transport/tcp.py; straight, they cost a send an order)
-                direct = (write, None, None, write)
+            if (isinstance(write, functools.partial) and isinstance(getattr(write.func, "__self__", None), WriteBatcher)
+                    and write.func == write.func.__self__.write and len(write.args) == 1 and not write.keywords
+                    and isinstance(write.args[0], FixProtocol)):
+                # Through its WriteBatcher (a client read's orders to this venue go out in one write
+                # once the read is handled, transport/tcp.py): the read's first write, which the
+                # batcher sends at once, the C path sends itself (no Python frame); the rest through it.
+                direct = (write, write.func.__self__, write.args[0], write)
             else:
                 direct = (write, None, None, write)
             slots[name] = (link, session, session.store, template.encode, *direct)
@@ -205,11 +229,27 @@ class ClientFastPath:
         if tokens > rate:
             tokens = rate
         budget = int(tokens)
+        try:
+            first = self._run(data, 0, recv_ns, s.store.next_target_seq, budget)
+        except BaseException:
+            keep_rest(s, data, 0)
+            raise
+        return self.finish(data, recv_ns, now, tokens, budget, first)
+
+    def finish(self, data: bytes, recv_ns: int, now, tokens, budget: int, result):
+        """on_read after its first C call (also where the transport's C read entry hands a read it
+        began, native/read_entry.h): ``result`` is the call's (end, records, reason), or the
+        exception it raised. Books the records, goes on after a risk reject, keeps the session's
+        bookkeeping; returns the rest of the read for the Python path, or None."""
+        s = self.session
+        if isinstance(result, BaseException):
+            keep_rest(s, data, 0)
+            raise result
         pos = handled = 0
         reason = None
         try:
             while True:
-                pos, records, reason = self._run(data, pos, recv_ns, s.store.next_target_seq, budget - handled)
+                pos, records, reason = result
                 for rec in records:
                     handled += 1
                     kind = rec[0]
@@ -225,6 +265,7 @@ class ClientFastPath:
                 if pos >= len(data):
                     reason = None
                     break
+                result = self._run(data, pos, recv_ns, s.store.next_target_seq, budget - handled)
         except BaseException:
             keep_rest(s, data, pos)
             raise
@@ -301,6 +342,18 @@ class ClientFastPath:
                 gw._book_new(client, order, venue, values[0])
         finally:
             client.store.set_next_target(seq + 1)
+
+
+def bind_read_entry() -> None:
+    """The transport's C read entry (native/read_entry.h) takes the reads of sessions whose
+    ``fast`` is one of these two types, under the conditions their ``on_read`` would reach the C
+    call in; every other read goes to FairReads.data_received, the Python path."""
+    if native._path is None or not hasattr(native._path, "bind_entry"):
+        return
+    from .audit import AuditTrail
+    from .fix.parser import FixParser
+    from .report_fast import VenueFastPath
+    native._path.bind_entry(ClientFastPath, VenueFastPath, _ACTIVE, FixParser, AuditTrail)
 
 
 __all__ = ["ClientFastPath", "fast_path_for", "fast_path_ready"]

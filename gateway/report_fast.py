@@ -34,7 +34,7 @@ from .fix.message import ShapedMessage
 from .fix import tags as T
 from .fix.tags import MsgTypes as M
 from .native import native_path
-from .order_fast import fast_path_ready, keep_rest, shape_program
+from .order_fast import bind_read_entry, fast_path_ready, keep_rest, shape_program
 from .session import Session, SessionState
 
 log = logging.getLogger("wirespeed.orders")
@@ -108,9 +108,22 @@ class VenueFastPath:
         budget = int(tokens)
         # An on_change hook sees each report's state as the Python path shows it: one report a call.
         step = 1 if gw.on_change is not None else budget
+        return self.finish(data, recv_ns, now, tokens, budget,
+                           self._run(data, 0, recv_ns, s.store.next_target_seq, min(step, budget)))
+
+    def finish(self, data: bytes, recv_ns: int, now, tokens, budget: int, result):
+        """on_read after its first C call (also where the transport's C read entry hands a read it
+        began, native/read_entry.h): ``result`` is the call's (end, records, reason), or the
+        exception it raised. Books the records in frame order, calls on for the rest of the
+        message-rate budget, keeps the session's bookkeeping; returns the rest of the read for the
+        Python path, or None."""
+        if isinstance(result, BaseException):
+            raise result
+        s = self.session
+        step = 1 if self.gw.on_change is not None else budget
         pos = handled = 0
         while True:
-            pos, records, reason = self._run(data, pos, recv_ns, s.store.next_target_seq, min(step, budget - handled))
+            pos, records, reason = result
             n = len(records)
             if n:
                 handled += n
@@ -131,6 +144,7 @@ class VenueFastPath:
                     raise failure
             if reason != "rate" or handled >= budget or step == budget or pos >= len(data):
                 break
+            result = self._run(data, pos, recv_ns, s.store.next_target_seq, min(step, budget - handled))
         if isinstance(reason, BaseException):
             keep_rest(self.session, data, pos)
             raise reason
@@ -234,5 +248,7 @@ def _frame_ok():
     from .native import native_fix
     return native_fix().frame_ok
 
+
+bind_read_entry()     # (both fast path types defined: the transport's C read entry may take their reads)
 
 __all__ = ["VenueFastPath", "venue_fast_path_for"]

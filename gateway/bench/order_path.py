@@ -43,10 +43,11 @@ def service_toml(tmp: str, venue_ports: list[int], clients: list[str], venues: l
     return str(path)
 
 
-def lean_venue_cmd(name: str) -> list[str]:
+def lean_venue_cmd(name: str, spin_us: int = 0) -> list[str]:
     """A venue as lean as the echo floor (bench/venue_acker.py: the same uvloop Protocol, the
-    ack app's fill), so the round trip's extra over the floor is the gateway's."""
-    return [sys.executable, str(HERE / "venue_acker.py"), name]
+    ack app's fill), so the round trip's extra over the floor is the gateway's; ``spin_us``: its
+    loop spins that long after each read instead of sleeping in epoll."""
+    return [sys.executable, str(HERE / "venue_acker.py"), name] + ([str(spin_us)] if spin_us else [])
 
 
 def venue_cmd(tmp: str, name: str) -> list[str]:
@@ -58,14 +59,14 @@ def venue_cmd(tmp: str, name: str) -> list[str]:
 
 
 def start_gateway(config: str, pin: bool = True, venue: str = "", python_path: bool = False,
-                  fast_path: bool = True) -> tuple[subprocess.Popen, dict[str, int]]:
+                  fast_path: bool = True, read_entry: bool = True) -> tuple[subprocess.Popen, dict[str, int]]:
     """``python_path``: the gateway with its native codec off (WIRESPEED_NATIVE=0), the
     reference the native path is measured against in the same run; ``fast_path=False``: the
     native parts without the client fast path (WIRESPEED_FAST_PATH=0), its "before"."""
     # Its log goes to a file beside the config: a pipe nobody reads would stall it once full.
     log = open(Path(config).with_suffix(".log"), "w")
     env = {**os.environ, **({"WIRESPEED_NATIVE": "0"} if python_path else {}),
-           **({} if fast_path else {"WIRESPEED_FAST_PATH": "0"})}
+           **({} if fast_path else {"WIRESPEED_FAST_PATH": "0"}), **({} if read_entry else {"WIRESPEED_READ_ENTRY": "0"})}
     proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "gateway", "--config", config],
                             stdout=subprocess.PIPE, stderr=log, text=True, env=env,
                             preexec_fn=_pinned(cores()[0]) if pin else None)
@@ -90,11 +91,17 @@ NATIVE_SERIES = "client -> gateway (native parts: native risk, C codec, Python o
 FAST_SERIES = "client -> gateway (fast path: one C call per read) -> venue -> client"
 LEAN_NATIVE_SERIES = "client -> gateway (native parts, no fast path) -> lean venue (uvloop acker) -> client"
 LEAN_FAST_SERIES = "client -> gateway (fast path) -> lean venue (uvloop acker) -> client"
-LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES)
+# the fast path entered through the Python read chain (WIRESPEED_READ_ENTRY=0): the C read entry's "before"
+LEAN_CHAIN_SERIES = "client -> gateway (fast path, Python read chain) -> lean venue (uvloop acker) -> client"
+# the lean venue spinning (its loop polls after each read): the gateway's venue write does not wake
+# a sleeping process (the venue send's extra column, not the issue's figure)
+LEAN_SPIN_VENUE_SERIES = "client -> gateway (fast path) -> lean venue (polling after each read) -> client"
+LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES, LEAN_CHAIN_SERIES, LEAN_SPIN_VENUE_SERIES)
 
 
 def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_us: int = 1000,
-                    verilator: bool = False, native: bool = False) -> tuple[LatencyRecorder, dict[str, dict]]:
+                    verilator: bool = False, native: bool = False,
+                    entry_pair: bool = True) -> tuple[LatencyRecorder, dict[str, dict]]:
     """(round trips: echo floor and through the gateway, sleeping and spinning, and with
     ``verilator`` a sleeping gateway whose risk decisions the Verilated pipeline makes; each
     gateway's own hop percentiles in ns, by series label). With ``native``, two more sleeping
@@ -116,6 +123,8 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
     if native:
         series += [(PYTHON_SERIES, 0), (NATIVE_SERIES, 0), (FAST_SERIES, 0), (LEAN_NATIVE_SERIES, 0),
                    (LEAN_FAST_SERIES, 0)]
+        if entry_pair:      # the C read entry's same-run "before", and the venue polling (the send's extra column)
+            series += [(LEAN_CHAIN_SERIES, 0), (LEAN_SPIN_VENUE_SERIES, 0)]
     with tempfile.TemporaryDirectory() as tmp:
         procs, targets, admins = [], [], {}
         try:
@@ -127,14 +136,16 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
                     targets.append(("echo", eport))
                     continue
                 name = f"VENUE{len(admins)}"
-                venue, vport = _start(lean_venue_cmd(name) if label in LEAN else venue_cmd(tmp, name), client)
+                venue, vport = _start(lean_venue_cmd(name, spin_us if label == LEAN_SPIN_VENUE_SERIES else 0)
+                                      if label in LEAN else venue_cmd(tmp, name), client)
                 procs.append(venue)
                 backend = "verilator" if label == VERILATOR_SERIES else "native" if label in (
                     NATIVE_SERIES, FAST_SERIES, *LEAN) else "model"
                 gw, ports = start_gateway(service_toml(tmp, [vport], ["BENCH"], [name], gw_spin, f"gw-{name}",
                                                        backend=backend), venue=name,
                                           python_path=label == PYTHON_SERIES,
-                                          fast_path=label not in (NATIVE_SERIES, LEAN_NATIVE_SERIES))
+                                          fast_path=label not in (NATIVE_SERIES, LEAN_NATIVE_SERIES),
+                                          read_entry=label != LEAN_CHAIN_SERIES)
                 procs.append(gw)
                 targets.append(("fix", ports["fix"]))
                 admins[label] = ports["admin"]
@@ -195,7 +206,9 @@ def main() -> None:
                          ("native parts, no fast path (before), neither spins", NATIVE_SERIES),
                          ("fast path (after), neither spins", FAST_SERIES),
                          ("native parts, no fast path, lean venue (before), neither spins", LEAN_NATIVE_SERIES),
-                         ("fast path, lean venue (after), neither spins", LEAN_FAST_SERIES)):
+                         ("fast path, lean venue (after), neither spins", LEAN_FAST_SERIES),
+                         ("fast path through the Python read chain, lean venue, neither spins", LEAN_CHAIN_SERIES),
+                         ("fast path, lean venue polling, the gateway sleeping", LEAN_SPIN_VENUE_SERIES)):
         if label in p:
             pairs.append((title, floor, p[label]))
     for title, floor, ours in pairs:
@@ -208,7 +221,10 @@ def main() -> None:
                     else "native parts, no fast path" if label == NATIVE_SERIES
                     else "fast path" if label == FAST_SERIES
                     else "native parts, no fast path, lean venue" if label == LEAN_NATIVE_SERIES
-                    else "fast path, lean venue" if label == LEAN_FAST_SERIES else "model backend")
+                    else "fast path, lean venue" if label == LEAN_FAST_SERIES
+                    else "fast path through the Python read chain, lean venue" if label == LEAN_CHAIN_SERIES
+                    else "fast path, lean venue polling" if label == LEAN_SPIN_VENUE_SERIES
+                    else "model backend")
             print(f"gateway-added latency (client message received -> venue message written), {kind}, "
                   f"{'spinning' if 'spin' in label else 'sleeping'}: p50 {added['p50'] / 1e3:.2f} us, "
                   f"p99 {added['p99'] / 1e3:.2f} us over {added['count']} orders (goal p50 <= 8 us, p99 <= 25 us)")
@@ -226,6 +242,22 @@ def main() -> None:
             if send:
                 print(f"  of which the venue write's system call (fast path, {venue}): p50 {send['p50'] / 1e3:.2f} us, "
                       f"p99 {send['p99'] / 1e3:.2f} us")
+    if LEAN_CHAIN_SERIES in hops and LEAN_FAST_SERIES in hops:
+        before, after = hops[LEAN_CHAIN_SERIES]["client->venue"], hops[LEAN_FAST_SERIES]["client->venue"]
+        chain, entry = p[LEAN_CHAIN_SERIES], p[LEAN_FAST_SERIES]
+        print(f"gateway-added latency, C read entry / Python read chain (lean venue, same run): "
+              f"p50 {after['p50'] / before['p50']:.2f}x, p99 {after['p99'] / before['p99']:.2f}x; "
+              f"round trip p50 {entry['p50'] / chain['p50']:.2f}x, p99 {entry['p99'] / chain['p99']:.2f}x")
+        send = hops[LEAN_CHAIN_SERIES].get("venue send")
+        if send:
+            print(f"  the venue write's system call through the Python read chain: p50 {send['p50'] / 1e3:.2f} us, "
+                  f"p99 {send['p99'] / 1e3:.2f} us")
+    if LEAN_SPIN_VENUE_SERIES in hops:
+        added, send = hops[LEAN_SPIN_VENUE_SERIES]["client->venue"], hops[LEAN_SPIN_VENUE_SERIES].get("venue send")
+        print(f"gateway-added latency, fast path, lean venue polling (the write wakes no sleeping venue): "
+              f"p50 {added['p50'] / 1e3:.2f} us, p99 {added['p99'] / 1e3:.2f} us"
+              + (f"; the venue write's system call p50 {send['p50'] / 1e3:.2f} us, p99 {send['p99'] / 1e3:.2f} us"
+                 if send else ""))
     print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\nrisk decision alone, per backend (one check() call: the model, its C port, the Amaranth simulator, the "
           "Verilated pipeline through hw/vsim's harness)")

@@ -73,6 +73,8 @@ typedef struct {
     PyObject *cs_type, *cs_active, *cs_held, *cs_trail;
     int cs_behind;     /* a report of this call was left to Python's send: the rest follow it (the order kept) */
     int native_frame;  /* frame_ok is _fix.frame_ok: its check (frame_check.h) is called directly */
+    int risk_mono;     /* bind_risk_clock: risk's now is (CLOCK_MONOTONIC ns - risk_t0) & risk_mask, read here */
+    long long risk_t0, risk_mask;
     long tolerance;
     int check_latency;
     Py_ssize_t max_bytes;
@@ -86,6 +88,9 @@ static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, 
                 *S_8, *S_venue, *S_exec_ids, *S_status, *S_qty, *S_cum_qty, *S_avg_px_num, *S_reserved, *S_acked,
                 *S_order, *S_symbol, *S_side, *S_price, *S_session, *S_client, *S_config, *S_begin_string,
                 *S_cl_ord_id, *S_order_id, *S_ord_type, *S_zero_text, *S_pending_cl;
+/* the venue write (WriteBatcher.write's first write of a read, done here) and the order id
+ * (OrderIds.__next__ of a day not exhausted, done here) */
+static PyObject *S_w_reading, *S_transport, *S_write_m, *S_ids_next_attr, *S_ids_limit, *IDS_NEXT_FUNC;
 #include "store_append.h"
 #include "frame_check.h"
 static PyObject *R[40];   /* interned fallback reasons */
@@ -460,6 +465,60 @@ static int frame_check(FastPath *self, PyObject *data, const char *d, const Span
 }
 
 /* -1 error; 0 frame not taken (*reason set); 1 taken (a record appended); 2 risk reject (record appended) */
+/* The gateway's next order id: OrderIds.__next__ in C while the day's ids are not exhausted and
+ * the reservation block not used up (its ``_next`` below ``_limit``); its own __next__ otherwise
+ * (a block to reserve, the overflow), and for any other id source. */
+static PyObject *next_order_id(PyObject *ids_next) {
+    if (IDS_NEXT_FUNC == NULL || !PyMethod_Check(ids_next) || PyMethod_GET_FUNCTION(ids_next) != IDS_NEXT_FUNC)
+        return PyObject_CallNoArgs(ids_next);
+    PyObject *ids = PyMethod_GET_SELF(ids_next);
+    PyObject *n = PyObject_GetAttr(ids, S_ids_next_attr), *limit = n ? PyObject_GetAttr(ids, S_ids_limit) : NULL;
+    if (limit == NULL) { Py_XDECREF(n); return NULL; }
+    int below = PyLong_CheckExact(n) && PyLong_CheckExact(limit) ? PyObject_RichCompareBool(n, limit, Py_LT) : 0;
+    Py_DECREF(limit);
+    if (below <= 0) { Py_DECREF(n); return below < 0 ? NULL : PyObject_CallNoArgs(ids_next); }
+    long long v = PyLong_AsLongLong(n);
+    PyObject *n1 = v == -1 && PyErr_Occurred() ? NULL : PyLong_FromLongLong(v + 1);
+    if (n1 == NULL || PyObject_SetAttr(ids, S_ids_next_attr, n1)) { Py_XDECREF(n1); Py_DECREF(n); return NULL; }
+    Py_DECREF(n1);
+    return n;
+}
+
+/* The callable that writes the venue's NewOrderSingle. The session's write as the slot was made
+ * (slot[4]) through its WriteBatcher (slot[5], the connection slot[6]): inside a read, the first
+ * write to the connection goes to the transport at once (WriteBatcher.write's own first case,
+ * done here: the connection noted in ``_sent``, then ``transport.write``: *direct set); any other
+ * (bytes collected for it, a second write of the read, outside a read) is WriteBatcher.write's.
+ * A write changed since is called as it is. Returns a new reference. */
+static PyObject *venue_write(PyObject *slot, PyObject *write, int *direct) {
+    *direct = 0;
+    if (write != PyTuple_GET_ITEM(slot, 4)) return Py_NewRef(write);
+    PyObject *batcher = PyTuple_GET_ITEM(slot, 5), *proto = PyTuple_GET_ITEM(slot, 6);
+    if (batcher == Py_None) return Py_NewRef(PyTuple_GET_ITEM(slot, 7));
+    PyObject *pending = PyObject_GetAttr(batcher, S_pending);
+    int waiting = pending == NULL ? -1 : PyDict_Check(pending) ? PyDict_Contains(pending, proto) : 1;
+    Py_XDECREF(pending);
+    if (waiting < 0) return NULL;
+    if (waiting) return Py_NewRef(write);
+    PyObject *reading = PyObject_GetAttr(batcher, S_w_reading);
+    int r = reading == NULL ? -1 : PyObject_IsTrue(reading);
+    Py_XDECREF(reading);
+    if (r <= 0) return r < 0 ? NULL : Py_NewRef(write);
+    PyObject *sent = PyObject_GetAttr(batcher, S_sent);
+    if (sent == NULL) return NULL;
+    int seen = PySet_Check(sent) ? PySet_Contains(sent, proto) : 1;
+    PyObject *transport = seen == 0 ? PyObject_GetAttr(proto, S_transport) : NULL;
+    if (seen != 0 || transport == NULL || transport == Py_None) {
+        Py_DECREF(sent); Py_XDECREF(transport);
+        if (seen < 0 || (seen == 0 && transport == NULL)) return NULL;
+        return Py_NewRef(write);
+    }
+    if (PySet_Add(sent, proto)) { Py_DECREF(sent); Py_DECREF(transport); return NULL; }
+    Py_DECREF(sent);
+    *direct = 1;
+    return transport;
+}
+
 static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
     const char *d = PyBytes_AS_STRING(data);
@@ -593,7 +652,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     t0 = recv_ns ? recv_ns : mono_ns();
     raw_in = PyBytes_FromStringAndSize(d + pos, end - pos);
     if (raw_in == NULL) { Py_DECREF(slot); goto done; }
-    oid = PyObject_CallNoArgs(self->ids_next);
+    oid = next_order_id(self->ids_next);
     if (oid == NULL) { Py_DECREF(slot); goto done; }
     PROF(7);
     {
@@ -624,7 +683,8 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         goto done;
     }
     int64_t t1 = mono_ns();
-    now = PyObject_CallNoArgs(self->risk_clock);
+    now = self->risk_mono ? PyLong_FromLongLong((mono_ns() - self->risk_t0) & self->risk_mask)
+                          : PyObject_CallNoArgs(self->risk_clock);
     if (now == NULL) { Py_DECREF(slot); goto done; }
     {
         PyObject *a[2] = {order, now};
@@ -660,21 +720,13 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     if (store_append(vstore, vseq, raw_out, 0) < 0) { Py_DECREF(slot); goto done; }
     PROF(10);
     int64_t tw = mono_ns();
-    {   /* Straight to the transport (one send, or behind what it already buffers) unless the loop
-         * turn's WriteBatcher holds earlier bytes for this connection: then behind those, through it. */
-        PyObject *how = write;
-        if (write == PyTuple_GET_ITEM(slot, 4)) {
-            PyObject *batcher = PyTuple_GET_ITEM(slot, 5);
-            how = PyTuple_GET_ITEM(slot, 7);
-            if (batcher != Py_None) {
-                PyObject *pending = PyObject_GetAttr(batcher, S_pending);
-                int waiting = pending ? PyDict_Contains(pending, PyTuple_GET_ITEM(slot, 6)) : -1;
-                Py_XDECREF(pending);
-                if (waiting < 0) { Py_DECREF(slot); goto done; }
-                if (waiting) how = write;
-            }
-        }
-        tmp = PyObject_CallOneArg(how, raw_out);
+    {   /* the first write of the read to this venue: straight to its transport (one send, or behind
+         * what the transport already buffers); else through the session's write (venue_write) */
+        int direct = 0;
+        PyObject *how = venue_write(slot, write, &direct);
+        if (how == NULL) { Py_DECREF(slot); goto done; }
+        tmp = direct ? PyObject_CallMethodOneArg(how, S_write_m, raw_out) : PyObject_CallOneArg(how, raw_out);
+        Py_DECREF(how);
     }
     Py_DECREF(slot);
     int64_t t3 = mono_ns();
@@ -1224,7 +1276,24 @@ static PyObject *FastPath_bind_client_send(FastPath *self, PyObject *const *args
     Py_RETURN_NONE;
 }
 
+/* bind_risk_clock(t0, mask): the risk backend's clock is its default one (order_fast.py
+ * ``monotonic_risk_clock``: ns of CLOCK_MONOTONIC, what time.monotonic_ns reads, since t0,
+ * masked): read here instead of called; bind_risk_clock(None, None) calls it again */
+static PyObject *FastPath_bind_risk_clock(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "bind_risk_clock(t0, mask)"); return NULL; }
+    if (args[0] == Py_None) { self->risk_mono = 0; Py_RETURN_NONE; }
+    long long t0 = PyLong_AsLongLong(args[0]), mask = PyLong_AsLongLong(args[1]);
+    if (PyErr_Occurred()) return NULL;
+    if (mask < 0) { PyErr_SetString(PyExc_ValueError, "bind_risk_clock: mask must be >= 0"); return NULL; }
+    self->risk_t0 = t0;
+    self->risk_mask = mask;
+    self->risk_mono = 1;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef FastPath_methods[] = {
+    {"bind_risk_clock", (PyCFunction)(void (*)(void))FastPath_bind_risk_clock, METH_FASTCALL,
+     "bind_risk_clock(t0, mask): risk's now read in C ((monotonic ns - t0) & mask); (None, None): called"},
     {"bind_client_send", (PyCFunction)(void (*)(void))FastPath_bind_client_send, METH_FASTCALL,
      "bind_client_send(session_type, active, held, trail, timestamp): the client's reports written from C"},
     {"match", (PyCFunction)(void (*)(void))FastPath_match, METH_FASTCALL,
@@ -1258,6 +1327,8 @@ static PyTypeObject FastPathType = {
     .tp_members = FastPath_members,
 };
 
+#include "read_entry.h"
+
 /* test hook: the C fix_timestamp of a given epoch second and milliseconds */
 static PyObject *utc_text(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 1) { PyErr_SetString(PyExc_TypeError, "utc_text(epoch_ns)"); return NULL; }
@@ -1280,6 +1351,13 @@ static PyObject *bind_stores(PyObject *mod, PyObject *const *args, Py_ssize_t na
     }
     Py_XSETREF(FileStoreType, Py_NewRef(args[0]));
     Py_XSETREF(MemoryStoreType, Py_NewRef(args[1]));
+    Py_RETURN_NONE;
+}
+
+/* bind_ids(OrderIds.__next__): the id source whose __next__ the client side does in C */
+static PyObject *bind_ids(PyObject *mod, PyObject *func) {
+    if (!PyFunction_Check(func)) { PyErr_SetString(PyExc_TypeError, "bind_ids(OrderIds.__next__)"); return NULL; }
+    Py_XSETREF(IDS_NEXT_FUNC, Py_NewRef(func));
     Py_RETURN_NONE;
 }
 
@@ -1315,6 +1393,12 @@ static PyMethodDef methods[] = {
     {"store_append", (PyCFunction)(void (*)(void))store_append_py, METH_FASTCALL,
      "store_append(store, seq, raw, reply_to) -> True where C appended, False where save_sent did"},
     {"profile", profile, METH_NOARGS, "the PATH_PROFILE build's sums per mark (reset), or None"},
+    {"bind_ids", bind_ids, METH_O, "bind_ids(OrderIds.__next__): the order id taken in C while a block lasts"},
+    {"bind_entry_slow", (PyCFunction)(void (*)(void))bind_entry_slow, METH_FASTCALL,
+     "bind_entry_slow(slow, backlog_read): where ReadEntry passes the reads it does not take"},
+    {"bind_entry", (PyCFunction)(void (*)(void))bind_entry, METH_FASTCALL,
+     "bind_entry(client_type, venue_type, active, parser_type, audit_type): the fast paths whose reads ReadEntry takes"},
+    {"entry_counts", entry_counts, METH_NOARGS, "(reads ReadEntry took, reads it passed to Python) since the last call"},
     {"mono_ns", mono, METH_NOARGS, "the path's stamp clock (CLOCK_MONOTONIC ns, as perf_counter_ns)"},
     {NULL}
 };
@@ -1322,7 +1406,8 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_path", "The client order fast path in C.", -1, methods};
 
 PyMODINIT_FUNC PyInit__path(void) {
-    if (PyType_Ready(&FastPathType) < 0) return NULL;
+    if (PyType_Ready(&FastPathType) < 0 || PyType_Ready(&ReadEntryType) < 0) return NULL;
+    if (entry_names()) return NULL;
     S_D = PyUnicode_InternFromString("D"); S_UP = PyUnicode_InternFromString("up");
     S_regs = PyUnicode_InternFromString("regs"); S_index = PyUnicode_InternFromString("index");
     S_for_app = PyUnicode_InternFromString("for_app"); S_match = PyUnicode_InternFromString("match");
@@ -1332,6 +1417,10 @@ PyMODINIT_FUNC PyInit__path(void) {
     S_save_sent = PyUnicode_InternFromString("save_sent"); S_empty = PyUnicode_InternFromString("");
     S_pending = PyUnicode_InternFromString("_pending");
     ZERO = PyLong_FromLong(0);
+    if (!(S_w_reading = PyUnicode_InternFromString("_reading")) || !(S_transport = PyUnicode_InternFromString("transport")) ||
+        !(S_write_m = PyUnicode_InternFromString("write")) || !(S_ids_next_attr = PyUnicode_InternFromString("_next")) ||
+        !(S_ids_limit = PyUnicode_InternFromString("_limit")))
+        return NULL;
     if (store_names()) return NULL;
     {
         const char *n[] = {"store", "deferred_sync", "_resend_job", "_paused", "encoder", "_templates", "template",
@@ -1359,6 +1448,8 @@ PyMODINIT_FUNC PyInit__path(void) {
     if (m == NULL) return NULL;
     Py_INCREF(&FastPathType);
     if (PyModule_AddObject(m, "FastPath", (PyObject *)&FastPathType) < 0) { Py_DECREF(m); return NULL; }
+    Py_INCREF(&ReadEntryType);
+    if (PyModule_AddObject(m, "ReadEntry", (PyObject *)&ReadEntryType) < 0) { Py_DECREF(m); return NULL; }
     /* REASONS: the client side's; REPORT_REASONS: the venue-report side's */
     static const int report_reasons[] = {R_PARTIAL, R_ADMIN, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_SEQ, R_COMP_ID,
         R_SENDING_TIME, R_RATE, R_EXEC_TYPE, R_UNKNOWN_ORDER, R_DUP_REPORT, R_ILLEGAL, R_PENDING, R_QTY, R_PRICE};

@@ -15,7 +15,7 @@ import socket
 import time
 from typing import Callable
 
-from .fair import FAIR_READS, READ_BUDGET, VENUE_READ_BUDGET, FairReads, fix_cut  # noqa: F401 - (their home is fair.py)
+from .fair import BACKLOG_READ, FAIR_READS, READ_BUDGET, VENUE_READ_BUDGET, FairReads, fix_cut  # noqa: F401 - (their home is fair.py)
 
 log = logging.getLogger("wirespeed.transport")
 
@@ -217,7 +217,27 @@ class WriteBatcher:
             self._open = False
 
 
-class FixProtocol(FairReads, asyncio.Protocol):
+def _read_entry():
+    """The C read entry (native/read_entry.h), a base of FixProtocol: uvloop calls its
+    ``data_received`` as a C method, so a fast-path read reaches the C driver with no Python frame
+    before the venue write. None (FixProtocol is all Python) where the extension is not built, the
+    native codec is off (WIRESPEED_NATIVE=0), the fast path is off (WIRESPEED_FAST_PATH=0) or
+    WIRESPEED_READ_ENTRY=0 (the bench's "before")."""
+    if os.environ.get("WIRESPEED_READ_ENTRY", "1") == "0" or os.environ.get("WIRESPEED_FAST_PATH", "1") == "0":
+        return None
+    from ..native import native_path
+    path = native_path()
+    return getattr(path, "ReadEntry", None) if path is not None else None
+
+
+READ_ENTRY = _read_entry()
+if READ_ENTRY is not None:
+    from ..native import _path
+    _path.bind_entry_slow(FairReads.data_received, BACKLOG_READ)     # (every read it does not take)
+_BASES = (READ_ENTRY, FairReads, asyncio.Protocol) if READ_ENTRY is not None else (FairReads, asyncio.Protocol)
+
+
+class FixProtocol(*_BASES):
     """Feeds one connection's bytes to a Session.
 
     ``resolve(first_bytes)`` picks the session once enough bytes have arrived
@@ -311,16 +331,38 @@ class FixProtocol(FairReads, asyncio.Protocol):
         try:
             self.session.data_received(data, recv_ns)
         except Exception:  # a bug in one session must not take down the loop or other sessions
-            log.exception("session %s failed on inbound data; disconnecting", self.session.name)
-            self.session.connection_lost()
-            if batcher is not None:
-                batcher.drop(self)
-            self.transport.close()
+            self._read_failed()
         finally:
             if batcher is not None:
                 batcher.end_read()
         if self._spinner is not None:
             self._spinner.touch()
+
+    def _fast_read(self, data: bytes, recv_ns: int, fast, now, tokens, budget, result) -> None:
+        """The rest of a read the C entry (READ_ENTRY) began: it did what FairReads.data_received,
+        ``_handle`` (the batcher's begin_read), Session.data_received and the fast path's on_read
+        do before the C call, and made the call; ``result`` is what it returned, or the exception it
+        raised. The fast path books it (``finish``, on_read's own code), the rest of the read goes
+        to the session's parser, and the read ends as ``_handle`` ends it."""
+        batcher = self._batcher
+        try:
+            rest = fast.finish(data, recv_ns, now, tokens, budget, result)
+            if rest is not None:
+                self.session._parse(rest, recv_ns)
+        except Exception:
+            self._read_failed()
+        finally:
+            if batcher is not None:
+                batcher.end_read()
+        if self._spinner is not None:
+            self._spinner.touch()
+
+    def _read_failed(self) -> None:
+        log.exception("session %s failed on inbound data; disconnecting", self.session.name)
+        self.session.connection_lost()
+        if self._batcher is not None:
+            self._batcher.drop(self)
+        self.transport.close()
 
     def connection_lost(self, exc) -> None:
         self._drop_held()
