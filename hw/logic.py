@@ -129,3 +129,47 @@ def clamp_sub(m, a, b, width: int, name: str) -> Value:
     big = Mux(borrow, ~under_2, gt)
     return Mux(neg, Const(-1, signed(width + 1)),
                Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(lo[:width], Const(0, 1)).as_signed()))
+
+
+
+def sub_low(m, a, subs, width: int, name: str) -> Value:
+    """The low part of ``sub_topped``: ``a``'s low ``width`` bits less ``subs`` (one or two
+    unsigned subtrahends of at most ``width`` bits), as ``width + 2`` bits: the difference's
+    low ``width`` bits and the change to ``a``'s high part (0, -1 or -2: bits 00, 11, 10). One
+    carry chain behind one LUT level (two subtrahends carry-saved: ``sub3``)."""
+    assert 1 <= len(subs) <= 2 and all(len(s) <= width for s in subs), "one or two width-bit subtrahends"
+    if len(subs) == 2:
+        lo = sub3(m, a[:width], subs[0], subs[1], width + 3, f"{name}_lo")
+    else:
+        lo = Signal(signed(width + 3), name=f"{name}_lo")
+        m.d.comb += lo.eq(a[:width] - subs[0])
+    return lo[:width + 2]
+
+
+def high_flags(a, width: int) -> Value:
+    """``a``'s high part (the bits above ``width``): negative, 0, 1, 2 (4 bits; compares of a
+    register, in parallel with ``sub_low``'s chain)."""
+    hi = a[width:]
+    assert len(hi) >= 3, "a high part of at least 3 bits (2 would read -2 as 2)"
+    neg0 = hi[-1] if a.shape().signed else Const(0, 1)
+    return Cat(neg0, *(equal(hi, Const(k, len(hi))) for k in range(3)))
+
+
+def topped(low, flags, width: int) -> Value:
+    """``sub_low``'s result and ``high_flags`` of the same ``a`` as ``signed(width + 2)``: the
+    low ``width`` bits under a 2-bit top, -1 / 0 / +1 as the difference's high part is negative
+    / zero / positive. Any unsigned ``width``-bit operand compares against it as against the
+    difference itself (below 2**width it is exact; beyond, negative or at least 2**width, the
+    top alone decides). Six inputs a top bit: registered ahead of a compare, each is the LUT
+    of the compare's chain at its bit, so the compare is ``width + 3`` bits behind one LUT."""
+    neg0, e0, e1, e2 = flags[0], flags[1], flags[2], flags[3]
+    q0 = ~low[width + 1]
+    q1, q2 = low[width + 1] & low[width], low[width + 1] & ~low[width]
+    neg = neg0 | ((q1 | q2) & e0) | (q2 & e1)
+    zero = (q0 & e0) | (q1 & e1) | (q2 & e2)
+    return Cat(low[:width], ~zero, neg).as_signed()
+
+
+def sub_topped(m, a, subs, width: int, name: str) -> Value:
+    """``topped(sub_low(a - subs), high_flags(a))`` in one cycle (``a`` signed or unsigned)."""
+    return topped(sub_low(m, a, subs, width, name), high_flags(a, width), width)

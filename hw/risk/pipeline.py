@@ -55,7 +55,7 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import any_of, below, clamp_sub, equal, exceeds, kept, pick, replicas, sub3
+from ..logic import any_of, below, clamp_sub, equal, exceeds, kept, pick, replicas, high_flags, sub_low, topped
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -389,12 +389,12 @@ class RiskPipeline(wiring.Component):
         with m.If(adv["dec"]):
             m.d.sync += notional_2.eq(mul.product)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2, notional_2 its
-        # notional. Each candidate is one carry chain from registers (three operands carry-saved:
-        # logic.sub3), the order 2 ahead's accept picking after it: the room less the order 2
+        # notional. Each candidate is one 67-bit carry chain from registers over the room's low 64
+        # bits (three operands carry-saved: logic.sub3, in logic.sub_low), the order 2 ahead's
+        # accept picking after it: the room less the order 2
         # ahead's notional if it was accepted, less the order ahead's if it is (speculated).
         # A session out of range is out of reach (rejected as a bad field alone).
         ahead_s = Mux(s2_same_session, notional_ahead, 0)
-        room_width = NOTIONAL_STATE + 5
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
         cand = {                                             # (if the order ahead is accepted, if not)
@@ -406,14 +406,17 @@ class RiskPipeline(wiring.Component):
                             for k, r in (("a", s2_released_a), ("b", s2_released))),
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),
-            # not clamped: a clamp after the chain was two more chains and a LUT (stage 3's
-            # compare chains are 78 bits instead of 66)
-            "credit": (Mux(acc_prev, sub3(m, s2_groom, notional_2, notional_ahead, room_width, "credit_az"),
-                           s2_groom - notional_ahead),
-                       s2_groom - Mux(acc_prev, notional_2, 0)),
-            "scredit": (Mux(acc_prev, sub3(m, s2_sroom, s2_snotional_2, ahead_s, room_width, "scredit_az"),
-                            s2_sroom - ahead_s),
-                        s2_sroom - Mux(acc_prev, s2_snotional_2, 0)),
+            # the low 64 bits and the high part's change (logic.sub_low), its flags registered
+            # beside them (logic.high_flags): stage 3's top (logic.topped) is the LUT of its
+            # compare's chain at those bits, so the compare is a 67-bit chain behind one LUT, where
+            # the whole 77-bit room's was 78 bits and a LUT for its top bits (xcup depth 5); a
+            # clamp after the chain was two more chains and a LUT
+            "credit": (Mux(acc_prev, sub_low(m, s2_groom, (notional_2, notional_ahead), 64, "credit_az"),
+                           sub_low(m, s2_groom, (notional_ahead,), 64, "credit_a")),
+                       sub_low(m, s2_groom, (Mux(acc_prev, notional_2, 0),), 64, "credit_b")),
+            "scredit": (Mux(acc_prev, sub_low(m, s2_sroom, (s2_snotional_2, ahead_s), 64, "scredit_az"),
+                            sub_low(m, s2_sroom, (ahead_s,), 64, "scredit_a")),
+                        sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0),), 64, "scredit_b")),
             "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
@@ -432,7 +435,10 @@ class RiskPipeline(wiring.Component):
         s3_reason_pre = [(Signal(name=f"s3_reason_found{k}"), Signal(CODE_WIDTH, name=f"s3_reason_code{k}"))
                          for k in range(len(REASON_GROUPS))]
         s2_session_ok = s2_valid & (s2.session[sbits:] == 0)     # a valid order of a throttled session
+        s3_flags = {"credit": Signal(4, name="s3_credit_flags"), "scredit": Signal(4, name="s3_scredit_flags")}
         with m.If(adv["s3"]):
+            m.d.sync += [s3_flags["credit"].eq(high_flags(s2_groom, 64)),
+                         s3_flags["scredit"].eq(high_flags(s2_sroom, 64))]
             m.d.sync += [dst.eq(src) for name in cand for dst, src in zip(s3_cand[name], cand[name])]
             m.d.sync += [d.eq(v) for pair, pre in zip(s3_reason_pre, reason_pre) for d, v in zip(pair, pre)]
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
@@ -448,7 +454,9 @@ class RiskPipeline(wiring.Component):
         rate_sel = Signal()                          # ... and it conformed, in this order's session
         w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
         # one compare per candidate (one LUT level and a carry chain each)
-        over = {name: (exceeds(value, s3_cand[name][0]), exceeds(value, s3_cand[name][1]))
+        limits = {name: s3_cand[name] for name in ("pos", "reduce")}
+        limits.update({name: tuple(topped(c, s3_flags[name], 64) for c in s3_cand[name]) for name in ("credit", "scredit")})
+        over = {name: (exceeds(value, limits[name][0]), exceeds(value, limits[name][1]))
                 for name, value in (("pos", qty), ("reduce", qty), ("credit", notional), ("scredit", notional))}
         # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
         rate_go = kept(m, adv["dec"] & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),

@@ -236,6 +236,28 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("credit/session-rejected-ahead-then-gross", (order(qty=90), order(qty=20), order(qty=10, session=1),
                                                               order(qty=10)), (1, 0, 1, 0),
                  {**sc, "credit_limit": 10_500}))
+    # the credit candidates' registered top (logic.sub_topped: the low 64 bits under -1 / 0 / +1):
+    # rooms of 2**64 or more (a cancel released over the 64-bit limit) and below zero (the limit
+    # lowered under the accepted notional), where the low 64 bits alone decide the other way;
+    # the order ahead accepted (notional 100) and rejected (max qty), the room just over and
+    # just under 2**64 after it (the low chain's borrow taking the top from +1 to 0)
+    wide = {"credit_limit": (1 << 64) - 1}
+    settle = (IDLE,) * 6
+
+    def release(notional: int, session: int = 0) -> Step:
+        return Step(fill=Fill(OPEN, int(Side.BUY), 0, notional, True, session))
+
+    add(Scenario("credit/top-over-2^64-accepted-ahead", (release(200), *settle, order(qty=1), order(qty=1)),
+                 (1, 1), wide))
+    add(Scenario("credit/top-over-2^64-rejected-ahead", (release(99), *settle, order(qty=10_001), order(qty=1)),
+                 (0, 1), wide))
+    add(Scenario("credit/top-just-under-2^64-accepted-ahead", (release(99), *settle, order(qty=1), order(qty=1)),
+                 (1, 1), wide))
+    add(Scenario("credit/top-session-over-2^64-accepted-ahead", (release(200), *settle, order(qty=1), order(qty=1)),
+                 (1, 1), {"session_credit": {0: (1 << 64) - 1}}))
+    for limit, passes in ((999, 0), (1_100, 1)):     # room -1 (top -1: the low bits all ones) / 100
+        add(Scenario(f"credit/top-limit-lowered-to-{limit}", (order(qty=10), write(G["CREDIT_LIMIT_LO"], limit),
+                                                              *settle, order(qty=1)), (1, passes), {"credit_limit": 5_000}))
     # rate: the order ahead's theoretical arrival time, in the same session or not
     rate = {"rate_interval": 4, "rate_tolerance": 0}
     add(Scenario("rate/same-session", (order(session=1), order(session=1), IDLE, IDLE, order(session=1)), (1, 0, 1), rate))

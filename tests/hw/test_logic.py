@@ -5,7 +5,7 @@ import pytest
 from amaranth import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from wirespeed.hw.logic import clamp_for_compare, clamp_sub, exceeds, sub3
+from wirespeed.hw.logic import clamp_for_compare, clamp_sub, exceeds, sub3, sub_topped
 
 pytestmark = pytest.mark.hw
 
@@ -93,6 +93,50 @@ def test_the_split_clamped_difference_equals_the_clamp_of_the_difference(a_signe
             ctx.set(b, vb)
             if ctx.get(split) != ctx.get(whole):
                 bad.append((va, vb, ctx.get(split), ctx.get(whole)))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert len(cases) > 300 and not bad, bad[:5]
+
+
+@pytest.mark.parametrize("operands", [1, 2], ids=["one", "two"])
+@pytest.mark.parametrize("a_signed", [True, False], ids=["signed", "unsigned"])
+def test_the_topped_difference_is_its_low_bits_under_the_sign_of_its_high_part(operands, a_signed):
+    """sub_topped(a, subs, w): the difference's low w bits under -1 / 0 / +1 as the bits above w
+    are negative / zero / positive, at every high part the borrow (0, 1, 2) moves it across
+    (-1, 0, 1, 2, 3) and at random; a w-bit operand compares against it as against the difference."""
+    width = 8
+    a = Signal(signed(12) if a_signed else 12)
+    subs = [Signal(width, name=f"s{k}") for k in range(operands)]
+    m = Module()
+    got = Signal(signed(width + 2))
+    m.d.comb += got.eq(sub_topped(m, a, subs, width, "t"))
+    probe = Signal(width)
+    over_got, over_whole = Signal(), Signal()
+    m.d.comb += [over_got.eq(exceeds(probe, got)), over_whole.eq(exceeds(probe, a - sum(subs)))]
+    rng = random.Random(11)
+    highs = [-2, -1, 0, 1, 2, 3, 5] if a_signed else [0, 1, 2, 3, 5]
+    lows = [0, 1, 127, 254, 255]
+    sub_values = [0, 1, 128, 255]
+    cases = [(h * 256 + lo, vs) for h in highs for lo in lows
+             for vs in ([(v,) for v in sub_values] if operands == 1 else [(v, u) for v in sub_values for u in sub_values])]
+    lo_a = -(1 << 11) if a_signed else 0
+    cases += [(rng.randrange(lo_a, lo_a + (1 << 12)), tuple(rng.randrange(256) for _ in subs)) for _ in range(300)]
+    bad = []
+
+    async def bench(ctx):
+        for va, vs in cases:
+            d = va - sum(vs)
+            top = -1 if d < 0 else (0 if d < (1 << width) else 1)
+            want = top * (1 << width) + (d % (1 << width))
+            ctx.set(a, va)
+            for s, v in zip(subs, vs):
+                ctx.set(s, v)
+            for vp in (0, 1, d % (1 << width), (d + 1) % (1 << width), 255):
+                ctx.set(probe, vp)
+                if ctx.get(got) != want or ctx.get(over_got) != ctx.get(over_whole):
+                    bad.append((va, vs, vp, ctx.get(got), want))
 
     sim = Simulator(m)
     sim.add_testbench(bench)
