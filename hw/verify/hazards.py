@@ -21,6 +21,8 @@ from ..risk.model import Fill, LimitEntry
 from .pipeline_bench import PipelineConfig, RunResult, drive
 
 OPEN, TIGHT, OTHER = 1, 3, 2          # symbols: no position limit, long/short limit 100, a second open one
+WIDE = 0                              # quantities up to 2**32 - 1 (the position candidates' 32-bit halves)
+HUGE = (1 << 32) - 1
 LIMIT = 100
 FILLER = 1 << 29                      # order ids of fillers
 DEPTH = 4                             # the scenarios use symbols 1-3
@@ -53,6 +55,7 @@ class Scenario:
 
     def config(self) -> PipelineConfig:
         table = {OPEN: LimitEntry(10_000, 1, 1_000_000), OTHER: LimitEntry(10_000, 1, 1_000_000),
+                 WIDE: LimitEntry(HUGE, 1, 1_000_000),
                  TIGHT: LimitEntry(10_000, 1, 1_000_000, long_limit=LIMIT, short_limit=LIMIT)}
         return PipelineConfig(depth=DEPTH, sessions=4, window=self.window, table=table, **self.settings)
 
@@ -184,6 +187,21 @@ def scenarios(window: int = 4) -> list[Scenario]:
                                                       order(side=Side.SELL, qty=51), order(side=Side.SELL, qty=51),
                                                       order(side=Side.SELL, qty=50), order(side=Side.BUY, qty=1)),
                  (1, 0, 0, 1, 0)))
+    # the position candidates registered in halves (logic.sub_parts, stage 2) and their top made in
+    # stage 3 (logic.parts_top): after an order of 2**32 - 21 and a cancel of 30, the room is
+    # 2**32 + 29 and the opened word 2**32 - 21, so the low halves borrow and the high halves'
+    # difference (1) less the borrow puts the headroom (50) in range, where the high halves
+    # alone say "2**32 or more"; the order ahead accepted (its room less its quantity borrows
+    # too), rejected, and two ahead (its new opened word picked in stage 2)
+    wide = (order(symbol=WIDE, qty=HUGE - 20), IDLE, IDLE, IDLE, IDLE, fill(WIDE, Side.BUY, 30, cancel=True),
+            *(IDLE,) * 6)
+    add(Scenario("pos/half-borrow-accepted-ahead", (*wide, order(symbol=WIDE, qty=20), order(symbol=WIDE, qty=31),
+                                                    order(symbol=WIDE, qty=30)), (1, 1, 0, 1)))
+    add(Scenario("pos/half-borrow-rejected-ahead", (*wide, order(symbol=WIDE, qty=51), order(symbol=WIDE, qty=50)),
+                 (1, 0, 1)))
+    add(Scenario("pos/half-borrow-two-ahead", (*wide, order(symbol=WIDE, qty=10), order(), order(symbol=WIDE, qty=41),
+                                               order(symbol=WIDE, qty=40)), (1, 1, 1, 0, 1)))
+    add(Scenario("pos/half-borrow-exact", (*wide, order(symbol=WIDE, qty=50), order(symbol=WIDE, qty=1)), (1, 1, 0)))
     # credit: the order ahead's notional
     credit = {"credit_limit": 10_000}
     add(Scenario("credit/accepted-ahead", (order(qty=60), order(qty=50), order(qty=40)), (1, 0, 1), credit))
