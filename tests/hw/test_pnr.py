@@ -68,8 +68,10 @@ def test_config_names_the_bad_field(kw, field):
 def test_sized_risk_pipeline_tops():
     """risk_pipeline@small: the full datapath widths at a 16-symbol table, 2 sessions, a 2-key
     window (minutes of P&R); risk_pipeline@N: N symbols; anything else is not a sized top."""
-    small = sized_top("risk_pipeline@small")()
+    small, wide = sized_top("risk_pipeline@small")(), sized_top("risk_pipeline@512")()
+    for top in (small, wide):
+        top._MustUse__silence = True        # built to be looked at, never elaborated here
     assert (small.depth, small.sessions, small.window) == (16, 2, 2)
-    assert sized_top("risk_pipeline@512")().depth == 512
+    assert wide.depth == 512
     assert sized_top("risk_pipeline@huge") is None and sized_top("eth_tx@small") is None
     assert sized_top("risk_pipeline") is None
