@@ -27,6 +27,16 @@ def equal(a, b) -> Value:
     return (agree[:width] + Const(1, 1))[width]
 
 
+def equal_halves(a, b, half: int = 32) -> Value:
+    """``equal(a, b)`` as the AND of the two halves' equalities: no carry chain longer than
+    ``half + 1`` bits (a 64-bit key's compare was one 65-bit chain)."""
+    width = max(len(a), len(b))
+    if width <= half:
+        return equal(a, b)
+    a, b = (Cat(v, Const(0, width - len(v))) if len(v) < width else v for v in (a, b))
+    return equal(a[:half], b[:half]) & equal(a[half:], b[half:])
+
+
 def any_of(bits) -> Value:
     """Any of ``bits`` set: the carry out of adding all ones to them."""
     bits = Cat(*bits) if isinstance(bits, (list, tuple)) else bits

@@ -55,7 +55,7 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import (any_of, below, equal, exceeds, high_flags, kept, parts_top, pick, replicas, sub_low, sub_parts,
+from ..logic import (any_of, below, equal, equal_halves, exceeds, high_flags, kept, parts_top, pick, replicas, sub_low, sub_parts,
                      topped)
 from ..regs import map as regmap
 from ..skid import skid_output
@@ -399,7 +399,9 @@ class RiskPipeline(wiring.Component):
         # A session out of range is out of reach (rejected as a bad field alone).
         ahead_s = Mux(s2_same_session, notional_ahead, 0)
         key = s2.cl_ord_key
-        seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
+        # each key compare in halves (two 32 / 33-bit chains, their AND in the window's any_of
+        # chain's input LUT), where one 65-bit chain was a Fmax blocker
+        seen = [equal_halves(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
         cand = {                                             # (if the order ahead is accepted, if not)
             # room - opened in halves (logic.sub_parts: the low halves' difference and three
             # compares of the high halves, no chain longer than 36 bits), registered as they are;
@@ -421,7 +423,7 @@ class RiskPipeline(wiring.Component):
             "scredit": (Mux(acc_prev, sub_low(m, s2_sroom, (s2_snotional_2, ahead_s), 64, "scredit_az"),
                             sub_low(m, s2_sroom, (ahead_s,), 64, "scredit_a")),
                         sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0),), 64, "scredit_b")),
-            "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
+            "dup": (any_of([equal_halves(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
         cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])

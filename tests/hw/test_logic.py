@@ -5,7 +5,7 @@ import pytest
 from amaranth import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from wirespeed.hw.logic import clamp_for_compare, clamp_sub, exceeds, parts_top, sub3, sub_parts, sub_topped
+from wirespeed.hw.logic import clamp_for_compare, clamp_sub, equal_halves, exceeds, parts_top, sub3, sub_parts, sub_topped
 
 pytestmark = pytest.mark.hw
 
@@ -184,3 +184,29 @@ def test_the_registered_halves_compare_as_the_difference(a_signed):
     sim.add_testbench(bench)
     sim.run()
     assert len(cases) > 250 and not bad and not off_over, (bad[:5], off_over[:5])
+
+
+def test_equal_in_halves():
+    """equal_halves(a, b) == (a == b) for 65-bit values differing in one bit anywhere (either
+    half, the boundary bits 31 / 32, the top bit), equal, and at random."""
+    a, b = Signal(65), Signal(65)
+    m = Module()
+    got = Signal()
+    m.d.comb += got.eq(equal_halves(a, b))
+    rng = random.Random(17)
+    base = [0, (1 << 65) - 1, rng.randrange(1 << 65), rng.randrange(1 << 65)]
+    cases = [(v, v) for v in base] + [(v, v ^ (1 << k)) for v in base for k in range(65)]
+    cases += [(rng.randrange(1 << 65), rng.randrange(1 << 65)) for _ in range(50)]
+    bad = []
+
+    async def bench(ctx):
+        for va, vb in cases:
+            ctx.set(a, va)
+            ctx.set(b, vb)
+            if ctx.get(got) != (va == vb):
+                bad.append((va, vb))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert not bad, bad[:5]
