@@ -50,7 +50,7 @@ def test_sim_clock_sleep_and_asyncio_timers_jump_in_simulated_time():
 
     t0 = time.perf_counter()
     elapsed = c.run_async(main())
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 30.0    # (an hour simulated; a wall clock would take the hour)
     assert elapsed == (180 + 3600 + 10) * 10**9 or abs(elapsed - (180 + 3600 + 10) * 10**9) < 10**4
     assert [n for _, n in marks] == ["a", "b", "a", "b", "a"]
 
@@ -65,7 +65,9 @@ def test_scaled_clock_runs_faster_than_wall_time():
     w0 = time.perf_counter()
     asyncio.run(main())
     real = time.perf_counter() - w0
-    assert real < 1.0
+    # (a clock that did not scale would take the 20 s; a bound far from the 20 ms it takes, which a
+    # loaded machine once took past 1 s: this checks the scaling, not the machine's speed)
+    assert real < 10.0
     assert c.time_ns() - t0 >= 20 * 10**9 and c.monotonic_ns() >= c.time_ns() - 10**9
 
 
