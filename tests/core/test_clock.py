@@ -17,7 +17,7 @@ def test_sim_clock_runs_callbacks_in_time_order_without_waiting():
     h.cancel()
     t0 = time.perf_counter()
     assert c.run_until(1_000 + 10 * 10**9) == 4
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 5.0         # (a clock that waited would take the 10 s)
     assert seen == ["a", "b", "d"] and c.time_ns() == 1_000 + 10 * 10**9 == c.monotonic_ns()
 
 
