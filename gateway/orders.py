@@ -53,7 +53,7 @@ from .fix.tags import MsgTypes as M
 from .risk import RiskBackend
 from .order_apps import ClientApp, VenueApp
 from .order_records import OrderState, VenueLink
-from .session import Session
+from .session import Session, SessionState
 from .native.hist import record_many
 from .venue_reports import ORDER_STATUS_REQUEST, VenueReports
 
@@ -304,10 +304,14 @@ class OrderGateway(VenueReports):
             self._stamp((t0, t1, t2, 0, venue_name, client_id))
             self._reject(client, order, mask, venue=venue_name, hops=(t0, t1, t2))
             return
-        if link.state != "up":
+        # (our Logout sent, the venue's answer not in: the link still reads "up", but the session
+        # takes no application message until it is down; an order booked now would never go out)
+        logging_out = getattr(link.session, "state", None) is SessionState.LOGOUT_SENT
+        if link.state != "up" or logging_out:
             # Accepted by risk, so the reservation goes back before the reject.
             self.risk.release(order, order.qty, filled=False)
-            why = "no venue session" if link.state == "down" else f"venue {venue_name} reconciling after reconnect"
+            why = "no venue session" if link.state == "down" else f"venue {venue_name} logging out" \
+                if logging_out else f"venue {venue_name} reconciling after reconnect"
             self._reject(client, order, 0, why, RejectReason.NO_VENUE, venue_name)
             return
         state = self._book_new(client, order, venue_name, venue_cl_ord_id(order_id))

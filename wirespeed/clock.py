@@ -292,4 +292,9 @@ class ScaledClock:
         return self.time_ns()
 
     async def sleep(self, seconds: float) -> None:
+        # (uvloop's timers count whole milliseconds of a cached loop time: one may fire up to 1 ms
+        # of real time early, a simulated second at 1000x; what is left is slept again)
+        end = time.monotonic_ns() + int(seconds / self.speed * 1e9)
         await asyncio.sleep(seconds / self.speed)
+        while (left := end - time.monotonic_ns()) > 0:
+            await asyncio.sleep(left / 1e9)

@@ -40,8 +40,11 @@ async def test_the_algo_commands_submit_follow_replace_and_cancel_parents(capsys
         assert rc == 1 and "S2: refused: strategy parameter 'Speed': unknown" in out, out
 
         rc, out = await _algo(capsys, port, "submit", "S3", "--symbol", "MSFT", "--side", "sell", "--qty", "3000",
-                              "--strategy", "twap", "--limit", "412.00", "--duration", "600", "--urgency", "passive",
+                              "--strategy", "twap", "--limit", "412.00", "--duration", "1800", "--urgency", "passive",
                               "--min-child", "20", "--decision-secs", "1")
+        # (half an hour of the desk's 60x clock: 30 s of real time for the commands below, each a
+        # process-like client of its own; 600 s was 10 s, which a loaded machine ran out, the
+        # parent "done for day" before its status was asked)
         assert rc == 0, out
         for _ in range(300):
             if stack.gateway.orders.working(client="CONTROL"):

@@ -7,57 +7,30 @@ import asyncio
 
 import pytest
 
-from wirespeed.config import ConfigError, GatewayConfig, RiskConfig, SymbolConfig, SymbolLimits
+from wirespeed.config import ConfigError
 from wirespeed.control.service import DeskService
-from wirespeed.control.service_config import ControlServiceConfig, VenueEntry
-from wirespeed.control.venues import PathEndpoint, ReconnectPolicy
-from wirespeed.enums import OrdStatus, OrdType, Side, TimeInForce
+from wirespeed.enums import OrdStatus
 from wirespeed.gateway.client import FixClient
 from wirespeed.gateway.audit import read_trail
 from wirespeed.gateway.fix import tags as T
-from wirespeed.gateway.service_config import AuditConfig, ClientSessionConfig
 from wirespeed.gateway.session import SessionConfig
-from wirespeed.sim.net import Relay
-from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
 
-from tests.control.test_venue_recovery import _Taker
+from tests.control.desk_rig import DeskRig, desk_config, take
 from tests.gateway.conftest import run_async, until
 
-SYMBOLS = (VenueSymbol("MSFT", "0.01", "410.00", levels=3, level_qty=500),)
 
-
-def desk(port: int, tmp_path) -> DeskService:
-    return DeskService(ControlServiceConfig(
-        clients=(ClientSessionConfig("CLIENT1", route="XNAS"),),
-        venues=(VenueEntry("XNAS", paths=(PathEndpoint("XNAS", port, store_path=str(tmp_path / "store")),),
-                           cancel_on_stop=False, reconnect=ReconnectPolicy(0.05, 0.1, 0.2)),),
-        gateway=GatewayConfig(port=0), risk=RiskConfig(default=SymbolLimits(max_qty=5000, collar_ticks=200)),
-        symbols=(SymbolConfig("MSFT", "0.01", "410.00"),), audit=AuditConfig(str(tmp_path / "audit"))))
-
-
-async def killed(svc: DeskService) -> None:
-    """The process dies: its trail's journal is left unsettled (a kill -9 leaves it so; the next
-    open settles it), nothing is canceled, the sockets go."""
-    trail = svc.gateway.orders.audit
-    trail.close = trail._release          # the descriptors and the lock go; no settle
-    await svc.stop()
-
-
-def take(venue, qty: int, px: int) -> None:
-    venue.core.new_order(_Taker(), None, "T", "MSFT", Side.SELL, OrdType.LIMIT, TimeInForce.IOC, qty, px)
+def config(port: int, tmp_path):
+    """The desk routing CLIENT1 to XNAS, its venue store and its gateway's trail in ``tmp_path``."""
+    return desk_config(port, store=tmp_path / "store", audit=tmp_path / "audit")
 
 
 @run_async(timeout=60)
 async def test_a_restarted_gateway_rebuilds_its_orders_and_applies_each_resent_fill_once(tmp_path):
-    venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS))
-    await venue.start()
-    relay = Relay(seed=3)
-    path = await relay.create("xnas", f"127.0.0.1:{venue.port}")
-    svc = desk(path.port, tmp_path)
-    c = None
-    try:
+    async with DeskRig(relay_seed=3) as rig:
+        venue, path = rig.venue, rig.path
+        svc = rig.desk(config(path.port, tmp_path))
         port = await svc.start()
-        c = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port)
+        c = rig.client = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port)
         await c.start()
         sym = svc.symbols.by_name("MSFT")
         px = venue.books["MSFT"].best_bid() + 1
@@ -72,15 +45,12 @@ async def test_a_restarted_gateway_rebuilds_its_orders_and_applies_each_resent_f
         await c.wait_report("R1", 1, predicate=lambda r: r[T.ExecType] == "F")
         old = svc.gateway.orders
         assert old.risk.model.pos[sym.index] == 10
-        await path.disable()
-        await c.stop()
-        c = None
-        await killed(svc)
+        await rig.cut()
         take(venue, 15, px)                                        # R1: 25 of 50
         take(venue, 35, px)                                        # R1 filled (25), R2: 10 of 30
 
         await path.enable()
-        svc = desk(path.port, tmp_path)                            # a new process: the same trail, store
+        svc = rig.desk(config(path.port, tmp_path))               # a new process: the same trail, store
         gw = svc.gateway.orders
         rec = gw.recovered
         assert (rec.orders, rec.working, rec.risk_unrestored, rec.skipped) == (3, 2, [], [])
@@ -105,7 +75,7 @@ async def test_a_restarted_gateway_rebuilds_its_orders_and_applies_each_resent_f
 
         # The client keeps its session (no reset): what the gateway told it while it was away
         # comes by resend after its Logon.
-        c = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port, config=SessionConfig(
+        c = rig.client = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port, config=SessionConfig(
             sender_comp_id="CLIENT1", target_comp_id="WIRESPEED", role="initiator", reset_on_logon=False))
         await c.start()
         await asyncio.sleep(0.3)
@@ -120,12 +90,6 @@ async def test_a_restarted_gateway_rebuilds_its_orders_and_applies_each_resent_f
                 if x["kind"] == "out" and x.get("client") == "CLIENT1"]
         assert [(f[str(T.ClOrdID)] if str(T.ClOrdID) in f else f[T.ClOrdID]) for f in told
                 if (f.get(T.ExecType) or f.get(str(T.ExecType))) == "F"] == ["R1", "R1", "R1", "R2"]
-    finally:
-        if c is not None:
-            await c.stop()
-        await svc.stop()
-        await relay.close()
-        await venue.stop()
 
 
 def test_a_trail_that_cannot_be_read_names_the_file_and_line(tmp_path):
@@ -134,8 +98,8 @@ def test_a_trail_that_cannot_be_read_names_the_file_and_line(tmp_path):
     day = audit / "audit-20261202.jsonl"
     day.write_text('{"t":1,"kind":"control","action":"resume","rec":1}\nnot json\n{"t":2,"kind":"control","rec":3}\n')
     with pytest.raises(ConfigError, match=r"audit-20261202\.jsonl:2: not a JSON line"):
-        desk(9, tmp_path)
+        DeskService(config(9, tmp_path))
     day.write_text('{"t":1,"kind":"risk","decision":"accept","client":"CLIENT1","cl_ord_id":"X","rec":1}\n')
     with pytest.raises(ConfigError, match=r"audit-20261202\.jsonl:1: a risk record the order path cannot read "
                                           r"\(KeyError: 'venue'\)"):
-        desk(9, tmp_path)
+        DeskService(config(9, tmp_path))

@@ -7,52 +7,17 @@ import asyncio
 
 import pytest
 
-from wirespeed.config import ConfigError, GatewayConfig, RiskConfig, SymbolConfig, SymbolLimits
-from wirespeed.control.live.algo_client import AlgoClient
+from wirespeed.config import ConfigError
 from wirespeed.control.live.parent_store import ParentStore
-from wirespeed.control.service import DeskService
-from wirespeed.control.service_config import AlgoDefaults, ControlServiceConfig, DeskConfig, VenueEntry
-from wirespeed.control.venues import FeedEndpoint, PathEndpoint, ReconnectPolicy
-from wirespeed.enums import OrdType, Side, TimeInForce
+from wirespeed.control.service_config import ControlServiceConfig, DeskConfig, VenueEntry
+from wirespeed.control.venues import PathEndpoint
+from wirespeed.enums import Side
 from wirespeed.gateway.audit import read_trail
-from wirespeed.gateway.client import FixClient
 from wirespeed.gateway.fix import tags as T
-from wirespeed.gateway.service_config import AuditConfig, ClientSessionConfig
-from wirespeed.gateway.session import SessionConfig
-from wirespeed.sim.net import Relay
-from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
+from wirespeed.gateway.service_config import ClientSessionConfig
 
-from tests.control.test_order_recovery import killed
-from tests.control.test_venue_recovery import _Taker
+from tests.control.desk_rig import DeskRig, parent_desk, resuming_client, take
 from tests.gateway.conftest import run_async, until
-
-SPEC = VenueSpec("XNAS", ouch=False, symbols=(VenueSymbol("MSFT", "0.01", "410.00", levels=3, level_qty=500),))
-
-
-def config(venue: SimVenue, port: int, tmp_path) -> ControlServiceConfig:
-    return ControlServiceConfig(
-        clients=(ClientSessionConfig("CLIENT1"),),
-        venues=(VenueEntry("XNAS", paths=(PathEndpoint("XNAS", port, store_path=str(tmp_path / "store")),),
-                           feed=FeedEndpoint(venue.feed.request_port, snapshot_port=venue.feed.snapshot_port),
-                           cancel_on_stop=False, reconnect=ReconnectPolicy(0.05, 0.1, 0.2, seed=3)),),
-        gateway=GatewayConfig(port=0), risk=RiskConfig(default=SymbolLimits(max_qty=5000, collar_ticks=200)),
-        symbols=(SymbolConfig("MSFT", "0.01", "410.00"),), algo=AlgoDefaults(decision_s=0.5, min_child=100),
-        audit=AuditConfig(str(tmp_path / "audit")),
-        desk=DeskConfig(on_stop="leave", store_path=str(tmp_path / "parents")))
-
-
-async def client(port: int) -> AlgoClient:
-    """One FIX session kept across the desk's restart (no reset): what the desk says while the
-    client is away comes by resend after its Logon."""
-    fix = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port, config=SessionConfig(
-        sender_comp_id="CLIENT1", target_comp_id="WIRESPEED", role="initiator", reset_on_logon=False,
-        strategy_parameters=True))
-    await fix.start()
-    return AlgoClient.attach(fix)
-
-
-def take(venue, qty: int, px: int) -> None:
-    venue.core.new_order(_Taker(), None, "T", "MSFT", Side.SELL, OrdType.LIMIT, TimeInForce.IOC, qty, px)
 
 
 @pytest.mark.parametrize("unreported", [False, True])
@@ -61,16 +26,12 @@ async def test_a_restarted_desk_carries_its_parent_on_and_reports_each_child_fil
     """unreported: the desk died after the gateway applied the first fill and before the desk
     wrote it (the gateway's report to the desk waits a loop turn): the resumed parent takes it
     from the gateway's rebuilt child and reports it then."""
-    venue = SimVenue(SPEC)
-    await venue.start()
-    relay = Relay(seed=4)
-    path = await relay.create("xnas", f"127.0.0.1:{venue.port}")
-    svc = DeskService(config(venue, path.port, tmp_path))
-    algo = None
-    try:
+    async with DeskRig(relay_seed=4) as rig:
+        venue = rig.venue
+        svc = rig.desk(parent_desk(rig, tmp_path))
         port = await svc.start()
         await until(lambda: svc.desk._books.get("MSFT", {}).get("XNAS") is not None, "desk quote")
-        algo = await client(port)
+        algo = await resuming_client(rig, port)
         # limited to 410.00, inside the spread: its children rest there alone, filled by our takers
         st = await algo.submit("S1", "MSFT", "buy", 300, "twap", {"DurationSecs": "4", "Urgency": "mid",
                                                                  "DecisionSecs": "0.5", "MinChild": "100"},
@@ -82,23 +43,20 @@ async def test_a_restarted_desk_carries_its_parent_on_and_reports_each_child_fil
         px, first = child.order.price, child.order.cl_ord_id
         take(venue, 40, px)
         await algo.client.wait_report("S1", predicate=lambda m: m.get(T.ExecType) == "F")
-        await path.disable()                                   # the desk dies
-        await algo.client.stop()
-        algo = None
-        await killed(svc)
+        await rig.cut()                                        # the desk dies
         take(venue, 30, px)                                    # the child fills more meanwhile
         if unreported:
             store = next((tmp_path / "parents").glob("parents-*.jsonl"))
             store.write_text("".join(x for x in store.read_text().splitlines(True) if '"ev":"fill"' not in x))
 
-        await path.enable()
-        svc = DeskService(config(venue, path.port, tmp_path))
+        await rig.path.enable()
+        svc = rig.desk(parent_desk(rig, tmp_path))
         p = svc.desk.parents[("CLIENT1", "S1")]
         assert (p.cum, p.ctx.halted, first in p.ctx.sent) == (40, True, True)   # resumed, frozen, its child adopted
         assert [e for e in ParentStore(tmp_path / "parents").parents["P1"].fills] == [(first, 40, px, "XNAS")]
         assert p.runner.algo.parent.qty == 260 and first.split("@")[0] in p.runner.algo.working
         port = await svc.start()
-        algo = await client(port)
+        algo = await resuming_client(rig, port)
         await asyncio.sleep(0.2)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 8
@@ -126,12 +84,6 @@ async def test_a_restarted_desk_carries_its_parent_on_and_reports_each_child_fil
                        and r.get("client") == "CONTROL") if f.get(T.ExecType) == "F"]
         assert sorted(parent_fills) == sorted(child_fills) and sum(parent_fills) == 300
         assert not ParentStore(tmp_path / "parents").parents      # nothing left to resume
-    finally:
-        if algo is not None:
-            await algo.client.stop()
-        await svc.stop()
-        await relay.close()
-        await venue.stop()
 
 
 def test_a_desk_store_needs_an_audit_trail_and_a_bad_line_names_the_file(tmp_path):
@@ -150,39 +102,26 @@ def test_a_desk_store_needs_an_audit_trail_and_a_bad_line_names_the_file(tmp_pat
 
 @run_async(timeout=60)
 async def test_a_parent_whose_end_passed_while_the_desk_was_down_cancels_its_children_and_ends(tmp_path):
-    venue = SimVenue(SPEC)
-    await venue.start()
-    relay = Relay(seed=5)
-    path = await relay.create("xnas", f"127.0.0.1:{venue.port}")
-    svc = DeskService(config(venue, path.port, tmp_path))
-    algo = None
-    try:
+    async with DeskRig(relay_seed=5) as rig:
+        venue = rig.venue
+        svc = rig.desk(parent_desk(rig, tmp_path))
         port = await svc.start()
         await until(lambda: svc.desk._books.get("MSFT", {}).get("XNAS") is not None, "desk quote")
-        algo = await client(port)
+        algo = await resuming_client(rig, port)
         st = await algo.submit("S1", "MSFT", "buy", 300, "twap", {"DurationSecs": "1", "Urgency": "mid",
                                                                  "DecisionSecs": "0.5", "MinChild": "100"},
                                limit="410.00")
         assert st.ok, st.text
         await until(lambda: svc.gateway.orders.working(client="CONTROL"), "a child working", 300)
-        await path.disable()
-        await algo.client.stop()
-        algo = None
-        await killed(svc)
+        await rig.cut()
         await asyncio.sleep(1.0)                                # the parent's EndTime passes meanwhile
-        await path.enable()
-        svc = DeskService(config(venue, path.port, tmp_path))
+        await rig.path.enable()
+        svc = rig.desk(parent_desk(rig, tmp_path))
         p = svc.desk.parents[("CLIENT1", "S1")]
         assert p.overdue and p.ctx.open
         port = await svc.start()
         await until(lambda: p.done, "the parent ended", 500)
         assert p.status == "3" and not svc.gateway.orders.working(client="CONTROL")   # its child canceled
         assert not venue.books["MSFT"].depth(Side.BUY, 1) or venue.books["MSFT"].best_bid() < 41000
-        algo = await client(port)
+        algo = await resuming_client(rig, port)
         await algo.client.wait_report("S1", predicate=lambda m: m.get(T.ExecType) == "3")
-    finally:
-        if algo is not None:
-            await algo.client.stop()
-        await svc.stop()
-        await relay.close()
-        await venue.stop()

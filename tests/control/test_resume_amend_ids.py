@@ -4,15 +4,11 @@ the restart (control/live/resume.py), so a replace after the restart never reuse
 a replace before it left live at the gateway (which would be refused as a duplicate)."""
 import re
 
-from wirespeed.control.service import DeskService
 from wirespeed.enums import OrdStatus
 from wirespeed.gateway.audit import read_trail
 from wirespeed.gateway.fix import tags as T
-from wirespeed.sim.net import Relay
-from wirespeed.sim.venue import SimVenue
 
-from tests.control.test_order_recovery import killed
-from tests.control.test_parent_resume import SPEC, client, config
+from tests.control.desk_rig import DeskRig, parent_desk, resuming_client
 from tests.gateway.conftest import run_async, until
 
 AMEND = re.compile(r"\.([rc])(\d+)$")
@@ -24,16 +20,11 @@ def numbers(cls) -> list[int]:
 
 @run_async(timeout=60)
 async def test_a_resumed_childs_replace_takes_a_clordid_above_those_it_had(tmp_path):
-    venue = SimVenue(SPEC)
-    await venue.start()
-    relay = Relay(seed=6)
-    path = await relay.create("xnas", f"127.0.0.1:{venue.port}")
-    svc = DeskService(config(venue, path.port, tmp_path))
-    algo = None
-    try:
+    async with DeskRig(relay_seed=6) as rig:
+        svc = rig.desk(parent_desk(rig, tmp_path))
         port = await svc.start()
         await until(lambda: svc.desk._books.get("MSFT", {}).get("XNAS") is not None, "desk quote")
-        algo = await client(port)
+        algo = await resuming_client(rig, port)
         st = await algo.submit("S1", "MSFT", "buy", 300, "twap", {"DurationSecs": "30", "Urgency": "mid",
                                                                  "DecisionSecs": "0.5", "MinChild": "100"},
                                limit="410.00")
@@ -49,13 +40,10 @@ async def test_a_resumed_childs_replace_takes_a_clordid_above_those_it_had(tmp_p
         live = child.order.cl_ord_id
         before = numbers(p.ctx._leg_of)
         assert AMEND.search(live) and before and int(AMEND.search(live).group(2)) in before
-        await path.disable()
-        await algo.client.stop()
-        algo = None
-        await killed(svc)
+        await rig.cut()
 
-        await path.enable()
-        svc = DeskService(config(venue, path.port, tmp_path))
+        await rig.path.enable()
+        svc = rig.desk(parent_desk(rig, tmp_path))
         gw = svc.gateway.orders
         rebuilt = next(s for s in gw.working(client="CONTROL") if s.order.cl_ord_id == live)
         p = svc.desk.parents[("CLIENT1", "S1")]
@@ -72,9 +60,3 @@ async def test_a_resumed_childs_replace_takes_a_clordid_above_those_it_had(tmp_p
                 if r["kind"] == "in" and r.get("client") == "CONTROL" and isinstance(r.get("fields"), dict)]
         amends = [cl for cl in sent if cl and AMEND.search(cl)]
         assert len(amends) == len(set(amends)) >= 2 and live in amends and now in amends
-    finally:
-        if algo is not None:
-            await algo.client.stop()
-        await svc.stop()
-        await relay.close()
-        await venue.stop()

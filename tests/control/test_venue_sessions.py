@@ -112,7 +112,7 @@ async def test_the_manager_connects_reconnects_after_a_venue_restart_and_stops_c
         restarted.feed.start = functools.partial(restarted.feed.start, request_port=venue.feed.request_port,
                                                  snapshot_port=venue.feed.snapshot_port)
         await asyncio.sleep(0.3)                                 # refused attempts on the policy meanwhile
-        assert m.feed.ended                                      # the venue's feed said end of session
+        await until(lambda: m.feed.ended, "the venue's feed said end of session")   # (its own datagram)
         await restarted.start()
         venue = restarted
         await until(lambda: m.state == "up", "up again", 500)

@@ -3,34 +3,22 @@ FileStorePath): a desk killed mid-day and started again logs on with the numbers
 reset), and the fills the venue made while it was down arrive by ResendRequest, PossDupFlag=Y,
 each once; a store folder that cannot be made is an error naming the key."""
 import asyncio
+import dataclasses
 import datetime
 
 import pytest
 
-from wirespeed.config import GatewayConfig, RiskConfig, SymbolConfig, SymbolLimits
 from wirespeed.control.service import DeskService
-from wirespeed.control.service_config import ControlServiceConfig, VenueEntry
-from wirespeed.control.venues import PathEndpoint, ReconnectPolicy
-from wirespeed.enums import OrdType, Side, TimeInForce
+from wirespeed.control.venues import PathEndpoint
 from wirespeed.gateway.client import FixClient
 from wirespeed.gateway.fix import tags as T
-from wirespeed.gateway.service_config import ClientSessionConfig
-from wirespeed.sim.net import Relay
-from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
 
-from tests.control.test_venue_recovery import _Recorder, _Taker, spy
+from tests.control.desk_rig import SPEC, DeskRig, Recorder, desk_config, spy, take
 from tests.gateway.conftest import run_async, until
-
-SYMBOLS = (VenueSymbol("MSFT", "0.01", "410.00", levels=3, level_qty=500),)
 
 
 def desk(port: int, store: str) -> DeskService:
-    return DeskService(ControlServiceConfig(
-        clients=(ClientSessionConfig("CLIENT1", route="XNAS"),),
-        venues=(VenueEntry("XNAS", paths=(PathEndpoint("XNAS", port, store_path=store),), cancel_on_stop=False,
-                           reconnect=ReconnectPolicy(0.05, 0.1, 0.2)),),
-        gateway=GatewayConfig(port=0), risk=RiskConfig(default=SymbolLimits(max_qty=5000, collar_ticks=200)),
-        symbols=(SymbolConfig("MSFT", "0.01", "410.00"),)))
+    return DeskService(desk_config(port, store=store))
 
 
 def fills(messages):
@@ -39,37 +27,30 @@ def fills(messages):
 
 @run_async(timeout=60)
 async def test_a_killed_desk_resumes_its_numbers_and_gets_the_fills_it_missed_by_resend(tmp_path):
-    venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS))
-    await venue.start()
-    relay = Relay(seed=2)
-    path = await relay.create("xnas", f"127.0.0.1:{venue.port}")
-    store = str(tmp_path / "store")
-    svc = desk(path.port, store)
-    c = None
-    try:
+    async with DeskRig(relay_seed=2) as rig:
+        venue, path = rig.venue, rig.path
+        store = str(tmp_path / "store")
+        svc = rig.desk(desk_config(path.port, store=store))
         port = await svc.start()
-        c = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port)
+        c = rig.client = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port)
         await c.start()
         px = venue.books["MSFT"].best_bid() + 1
         c.new_order("R1", "MSFT", "1", 50, svc.symbols.by_name("MSFT").tick.format(px))
         assert (await c.wait_report("R1"))[0][T.ExecType] == "0"
-        venue.core.new_order(_Taker(), None, "T", "MSFT", Side.SELL, OrdType.LIMIT, TimeInForce.IOC, 10, px)
+        take(venue, 10, px)
         await c.wait_report("R1", 1, predicate=lambda r: r[T.ExecType] == "F")
         sent_before = svc.managers[0].owned["XNAS"].session.store.next_sender_seq
         # the desk dies: its link goes first (nothing it says reaches the venue), then the process
-        await path.disable()
-        await c.stop()
-        c = None
-        await svc.stop()
+        await rig.cut(kill=False)
         for qty in (15, 25):                                          # fills while the desk is down
-            venue.core.new_order(_Taker(), None, "T", "MSFT", Side.SELL, OrdType.LIMIT, TimeInForce.IOC, qty, px)
+            take(venue, qty, px)
         await path.enable()
 
-        svc = desk(path.port, store)                                  # a new process, the same store
+        svc = rig.desk(desk_config(path.port, store=store))           # a new process, the same store
         session = svc.managers[0].owned["XNAS"].session
         assert session.store.next_sender_seq >= sent_before           # its numbers, read from the folder
         logons = spy(session)
-        rec = session.app = _Recorder(session.app)
+        rec = session.app = Recorder(session.app)
         await svc.start()
         m = svc.managers[0]
         await until(lambda: len(fills(rec.messages)) >= 2, "the missed fills by resend")
@@ -85,12 +66,6 @@ async def test_a_killed_desk_resumes_its_numbers_and_gets_the_fills_it_missed_by
         # so the resent fills are reported loudly (ERROR, a count of their own), not silently dropped.
         gw = svc.gateway.orders
         assert gw.counts["unknown_order_fills"] == 2 and gw.counts["fills"] == 0
-    finally:
-        if c is not None:
-            await c.stop()
-        await svc.stop()
-        await relay.close()
-        await venue.stop()
 
 
 def test_a_store_folder_that_cannot_be_made_names_the_key(tmp_path):
@@ -123,21 +98,12 @@ async def test_the_store_starts_a_new_session_day_on_the_schedule_and_stays_boun
     same window, so it starts the day from 1 too: the day's first Logon is not refused."""
     now = datetime.datetime.now(datetime.timezone.utc)
     at = lambda s: (now + datetime.timedelta(seconds=s)).strftime("%H:%M:%S")  # noqa: E731
-    venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS, start_time=at(4), end_time=at(3)))
-    await venue.start()
-    store = str(tmp_path / "store")
-    svc = DeskService(ControlServiceConfig(
-        clients=(ClientSessionConfig("CLIENT1", route="XNAS"),),
-        venues=(VenueEntry("XNAS", paths=(PathEndpoint("XNAS", venue.port, store_path=store, start_time=at(4),
-                                                       end_time=at(3)),),
-                           cancel_on_stop=False, reconnect=ReconnectPolicy(0.05, 0.1, 0.2)),),
-        gateway=GatewayConfig(port=0), risk=RiskConfig(default=SymbolLimits(max_qty=5000, collar_ticks=200)),
-        symbols=(SymbolConfig("MSFT", "0.01", "410.00"),)))
-    c = None
-    try:
+    async with DeskRig(spec=dataclasses.replace(SPEC, start_time=at(4), end_time=at(3))) as rig:
+        venue = rig.venue
+        svc = rig.desk(desk_config(venue.port, store=tmp_path / "store", start_time=at(4), end_time=at(3)))
         port = await svc.start()
         session = svc.managers[0].owned["XNAS"].session
-        c = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port)
+        c = rig.client = FixClient("CLIENT1", "WIRESPEED", "127.0.0.1", port)
         await c.start()
         px = svc.symbols.by_name("MSFT").tick.format(venue.books["MSFT"].best_bid() - 1)
         for k in range(20):
@@ -161,11 +127,6 @@ async def test_the_store_starts_a_new_session_day_on_the_schedule_and_stays_boun
         assert "sequence reset" not in events and session.logon_failure == ""
         theirs = venue.acceptor.sessions[session.config.sender_comp_id].store
         assert theirs.next_target_seq <= 3 and theirs.creation_time > created
-    finally:
-        if c is not None:
-            await c.stop()
-        await svc.stop()
-        await venue.stop()
 
 
 def test_a_session_window_names_its_key():

@@ -8,17 +8,12 @@ import datetime as dt
 
 import pytest
 
-from wirespeed.config import GatewayConfig, RiskConfig, SymbolConfig, SymbolLimits
-from wirespeed.control.service import DeskService
-from wirespeed.control.service_config import ControlServiceConfig, VenueEntry
-from wirespeed.control.venues import PathEndpoint, ReconnectPolicy
+from wirespeed.control.venues import PathEndpoint
 from wirespeed.control.venues.window import next_open, opens_in
-from wirespeed.gateway.service_config import ClientSessionConfig
-from wirespeed.sim.venue import SimVenue, VenueSpec, VenueSymbol
 
+from tests.control.desk_rig import DeskRig, desk_config
 from tests.gateway.conftest import run_async, until
 
-SYMBOLS = (VenueSymbol("MSFT", "0.01", "410.00", levels=3, level_qty=500),)
 UTC = dt.timezone.utc
 
 
@@ -73,31 +68,28 @@ def test_a_time_zone_that_is_not_a_name_is_named():
 
 @run_async(timeout=60)
 async def test_the_manager_connects_only_inside_the_window_and_waits_for_the_next_start(tmp_path):
-    venue = SimVenue(VenueSpec("XNAS", ouch=False, symbols=SYMBOLS))
-    await venue.start()
-    now = dt.datetime.now(UTC)
-    hms = lambda s: (now + dt.timedelta(seconds=s)).strftime("%H:%M:%S")  # noqa: E731
-    # Closed now: the day ended 1-2 s ago and the next one starts 1-2 s from now (whole seconds).
-    svc = DeskService(ControlServiceConfig(
-        clients=(ClientSessionConfig("CLIENT1", route="XNAS"),),
-        venues=(VenueEntry("XNAS", paths=(PathEndpoint("XNAS", venue.port, start_time=hms(2), end_time=hms(-1)),),
-                           cancel_on_stop=False, reconnect=ReconnectPolicy(0.05, 0.1, 0.2)),),
-        gateway=GatewayConfig(port=0), risk=RiskConfig(default=SymbolLimits(max_qty=5000, collar_ticks=200)),
-        symbols=(SymbolConfig("MSFT", "0.01", "410.00"),)))
-    m = svc.managers[0]
-    init = m.owned["XNAS"]
-    try:
+    async with DeskRig() as rig:
+        now = dt.datetime.now(UTC)
+        hms = lambda s: (now + dt.timedelta(seconds=s)).strftime("%H:%M:%S")  # noqa: E731
+        # Closed now: the day ended 1-2 s ago and the next one starts 1-2 s from now (whole seconds).
+        svc = rig.desk(desk_config(rig.venue.port, start_time=hms(2), end_time=hms(-1)))
+        m = svc.managers[0]
+        init = m.owned["XNAS"]
+        # (the manager's wall reads ``now`` as the service starts: building it on a loaded machine
+        # must not eat into the 1-2 s before the window opens, which it must find closed)
+        lag = dt.datetime.now(UTC) - now
+        m.wall = lambda: dt.datetime.now(UTC) - lag
         await svc.start()
         assert m.state == "down" and init.connects == 0 and not init.session.active
         opens = now.replace(microsecond=0) + dt.timedelta(seconds=2)
         assert [e.what for e in m.events if e.link == "XNAS"] == [f"closed until {opens:%Y-%m-%d %H:%M:%S} UTC"]
         await until(lambda: init.session.active, "logged on at the window's start", 400)
-        assert dt.datetime.now(UTC) >= opens and init.connects == 1 and m.state == "up"
+        assert m.wall() >= opens and init.connects == 1 and m.state == "up"
         # Dropped out of the window (the manager's windows read a second before tomorrow's start,
         # after its EndTime): no reconnect on the policy's 50-100 ms, the wait is until that start.
         tomorrow = opens + dt.timedelta(days=1)
         m.wall = lambda: tomorrow - dt.timedelta(seconds=1)
-        await venue.stop()
+        await rig.venue.stop()
         await until(lambda: not init.session.active, "the session down")
         await asyncio.sleep(0.4)
         assert init.connects == 1
@@ -105,6 +97,3 @@ async def test_the_manager_connects_only_inside_the_window_and_waits_for_the_nex
         waits = [e.what for e in m.events if e.what not in ("down", "up", "reconciling")]
         assert waits[-1] == f"closed until {tomorrow:%Y-%m-%d %H:%M:%S} UTC"
         assert sum(e.what.startswith("retry") for e in m.events) == 1
-    finally:
-        await svc.stop()
-        await venue.stop()

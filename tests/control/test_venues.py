@@ -142,7 +142,9 @@ async def test_a_venue_that_goes_away_and_comes_back_is_reconnected_on_the_polic
         await until(lambda: m.state == "down", "down")
         # the venue fills our order while the gateway is away: its report waits at the venue
         venue.core.new_order(_Someone(), None, "X", "MSFT", Side.SELL, OrdType.LIMIT, TimeInForce.IOC, 10, px)
-        await asyncio.sleep(0.6)                                 # a few refused attempts on the policy
+        # a few refused attempts on the policy (waited for: 50+100+200 ms of delays and three
+        # connects take longer than any fixed sleep on a loaded machine)
+        await until(lambda: sum(e.what.startswith("retry") for e in m.events) >= 3, "three refused attempts")
         retries = [e.what for e in m.events if e.what.startswith("retry")]
         assert len(retries) >= 3, m.events
         expect = Backoff(ReconnectPolicy(0.05, 0.2, 0.3, seed=9 * 1009))

@@ -282,7 +282,10 @@ async def test_messages_sent_while_disconnected_are_delivered_by_resend():
         c.new_order("Q1", "MSFT", "1", 10, "409.00")
         await c.wait_report("Q1")
         await c.stop()                                       # logged out; gateway keeps its store
-        await asyncio.sleep(0.05)
+        for _ in range(300):                                 # (the gateway reads the Logout a turn later)
+            if not gw.active:
+                break
+            await asyncio.sleep(0.01)
         assert not gw.active
         # The gateway sends while the client is away: stored, not written.
         seq = gw.send("8", [(37, "X"), (17, "X"), (150, "0"), (39, "0"), (55, "MSFT"), (54, "1"), (151, 0),

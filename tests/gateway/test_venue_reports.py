@@ -8,7 +8,7 @@ from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.server import Gateway
 from wirespeed.symbols import table_from_config
 
-from .conftest import run_async
+from .conftest import run_async, until
 from .scripted_venue import ScriptedVenue
 
 
@@ -155,8 +155,7 @@ async def test_venue_reconnect_reconciles_before_new_flow_and_loses_or_repeats_n
         vcl_b = await st.new("B1", qty=50)
         # The venue fills A1 and ends B1 while the link is down: the gateway never sees those reports.
         st.venue.session._close()
-        await asyncio.sleep(0.05)
-        assert st.gateway.orders.venues["VENUE1"].state == "down"
+        await until(lambda: st.gateway.orders.venues["VENUE1"].state == "down", "the link down")   # (read a turn later)
         st.venue.orders[vcl_a].update(cum=60, status="1")
         st.venue.orders[vcl_b].update(status="4")
         st.venue.answer_status = False               # hold the answers: the gateway must wait for them
@@ -172,8 +171,7 @@ async def test_venue_reconnect_reconciles_before_new_flow_and_loses_or_repeats_n
         b = await st.client.wait_report("B1", 2)
         assert a[1][T.ExecType] == "F" and a[1][T.LastQty] == "60" and a[1][T.CumQty] == "60"
         assert b[1][T.ExecType] == "4"
-        await asyncio.sleep(0.05)
-        assert st.gateway.orders.venues["VENUE1"].state == "up"
+        await until(lambda: st.gateway.orders.venues["VENUE1"].state == "up", "up once reconciled")
         # the venue answering again (a resend) changes nothing
         st.venue.report(vcl_a, "I", "1", cum=60, avg_px="190.00")
         await st.new("N2")
