@@ -78,12 +78,15 @@ def replica(like, name: str) -> Signal:
     return Signal.like(like, name=name, attrs={"keep": 1, REPLICA: 1})
 
 
-def sub3(m, a, b, c, width: int, name: str) -> Value:
+def sub3(m, a, b, c, width: int, name: str, keep: bool = False) -> Value:
     """``a - b - c`` as ``signed(width)`` in one carry chain behind one LUT level (carry-save:
     the three operands' sum bits and majority bits, then one adder). Written as two
     subtractions, synthesis chains two carry chains in series, and on ECP5 each hop from one
     chain to the next is a route across the die (1.1-1.5 ns on the routed risk pipeline).
-    ``width`` must hold the operands and the result."""
+    ``width`` must hold the operands and the result. ``keep``: the sum and majority bits on
+    kept nets, so each is one LUT (a mux in front of an operand folded in) and the chain's
+    input a LUT of two of them; left free, abc mapped them as three levels in series (the
+    risk pipeline's credit candidates)."""
     x, y, z = (Signal(signed(width), name=f"{name}_{k}") for k in "abc")
     m.d.comb += [x.eq(a), y.eq(b), z.eq(c)]
     # a - b - c = a + ~b + ~c + 2 (mod 2**width): carry-save, then both ones as the
@@ -92,6 +95,8 @@ def sub3(m, a, b, c, width: int, name: str) -> Value:
     xu = x.as_unsigned()
     s = xu ^ ny ^ nz
     cy = (xu & ny) | (xu & nz) | (ny & nz)
+    if keep:
+        s, cy = kept(m, s, f"{name}_sum"), kept(m, cy, f"{name}_maj")
     total = Cat(Const(1, 1), s) + Cat(Const(1, 1), Const(1, 1), cy[:width - 1])
     return total[1:width + 1].as_signed()
 
@@ -107,25 +112,94 @@ def clamp_for_compare(value, width: int) -> Value:
                Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(value[:width], Const(0, 1)).as_signed()))
 
 
-def clamp_sub(m, a, b, width: int, name: str) -> Value:
-    """``clamp_for_compare(a - b, width)`` (``a`` signed, ``b`` unsigned, at most ``2 * width``
-    bits) with no carry chain longer than ``a``'s high half: the low halves' difference and
-    three compares of the high halves run in parallel, and one LUT per result bit combines
-    them. Written as the subtraction and then the clamp, synthesis chained the full-width
-    carry chain, the clamp's range test (a second chain) and its mux, two routes between
-    chains (the risk pipeline's position and reduce-only candidates)."""
+def sub_parts(m, a, b, width: int, name: str) -> Value:
+    """``a - b`` (``a`` signed, ``b`` unsigned, at most ``2 * width`` bits) as ``width + 4`` bits
+    to register: the low halves' difference with its borrow (``width + 1`` bits) and three
+    compares of the high halves (``a_hi < b_hi``, ``a_hi > b_hi``, ``a_hi - b_hi < 2``), each
+    one chain no longer than ``a``'s high half, all in parallel. ``parts_top`` (a stage later)
+    or ``clamp_sub`` (in the same cycle) makes the compare operand of them."""
     assert len(b) <= 2 * width, "b wider than two halves"
     lo = Signal(width + 1, name=f"{name}_lo")          # a_lo - b_lo; the top bit is the borrow
     m.d.comb += lo.eq(a[:width] - b[:width])
     a_hi = a[width:].as_signed() if a.shape().signed else Cat(a[width:], Const(0, 1)).as_signed()
     b_hi = b[width:] if len(b) > width else Const(0, 1)
-    borrow = lo[width]
     lt = below(a_hi, b_hi)                                   # a_hi - b_hi < 0
     gt = exceeds(a_hi, b_hi)                                 # a_hi - b_hi >= 1
     hi_width = max(len(a_hi), len(b_hi) + 1) + 2
     under_2 = sub3(m, a_hi, b_hi, Const(2, 2), hi_width, f"{name}_hi2")[-1]   # a_hi - b_hi < 2
-    # a - b = (a_hi - b_hi - borrow) * 2**width + lo[:width]
-    neg = Mux(borrow, ~gt, lt)
-    big = Mux(borrow, ~under_2, gt)
+    return Cat(lo, lt, gt, under_2)
+
+
+def _neg_big(parts, width: int) -> tuple[Value, Value]:
+    """(the difference is negative, it is 2**width or more) from ``sub_parts``: a - b =
+    (a_hi - b_hi - borrow) * 2**width + lo, so each is one LUT of four bits."""
+    borrow, lt, gt, under_2 = parts[width], parts[width + 1], parts[width + 2], parts[width + 3]
+    return Mux(borrow, ~gt, lt), Mux(borrow, ~under_2, gt)
+
+
+def parts_top(parts, width: int, enable=Const(1, 1)) -> Value:
+    """``sub_parts`` (registered) as a compare operand, ``signed(width + 2)``: the low ``width``
+    bits under a 2-bit top, -1 / 0 / +1 as the difference is negative / in range / 2**width or
+    more (``topped``'s form). Any unsigned ``width``-bit operand compares against it as against
+    the difference. ``enable`` low makes it out of reach (+1: no operand exceeds it). Each top
+    bit is one function of at most five register bits, the LUT of the compare's chain at its
+    bit: the compare is ``width + 3`` bits behind one LUT, where the clamp in the stage before
+    was two LUT levels after the halves' chains."""
+    neg, big = _neg_big(parts, width)
+    neg = enable & neg
+    return Cat(parts[:width], ~enable | neg | big, neg).as_signed()
+
+
+def clamp_sub(m, a, b, width: int, name: str) -> Value:
+    """``clamp_for_compare(a - b, width)`` (``a`` signed, ``b`` unsigned, at most ``2 * width``
+    bits) with no carry chain longer than ``a``'s high half: ``sub_parts``, then one LUT per
+    result bit. Written as the subtraction and then the clamp, synthesis chained the full-width
+    carry chain, the clamp's range test (a second chain) and its mux, two routes between
+    chains."""
+    parts = sub_parts(m, a, b, width, name)
+    neg, big = _neg_big(parts, width)
     return Mux(neg, Const(-1, signed(width + 1)),
-               Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(lo[:width], Const(0, 1)).as_signed()))
+               Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(parts[:width], Const(0, 1)).as_signed()))
+
+
+def sub_low(m, a, subs, width: int, name: str) -> Value:
+    """The low part of ``sub_topped``: ``a``'s low ``width`` bits less ``subs`` (one or two
+    unsigned subtrahends of at most ``width`` bits), as ``width + 2`` bits: the difference's
+    low ``width`` bits and the change to ``a``'s high part (0, -1 or -2: bits 00, 11, 10). One
+    carry chain behind one LUT level (two subtrahends carry-saved: ``sub3``)."""
+    assert 1 <= len(subs) <= 2 and all(len(s) <= width for s in subs), "one or two width-bit subtrahends"
+    if len(subs) == 2:
+        lo = sub3(m, a[:width], subs[0], subs[1], width + 3, f"{name}_lo", keep=True)
+    else:
+        lo = Signal(signed(width + 3), name=f"{name}_lo")
+        m.d.comb += lo.eq(a[:width] - subs[0])
+    return lo[:width + 2]
+
+
+def high_flags(a, width: int) -> Value:
+    """``a``'s high part (the bits above ``width``): negative, 0, 1, 2 (4 bits; compares of a
+    register, in parallel with ``sub_low``'s chain)."""
+    hi = a[width:]
+    assert len(hi) >= 3, "a high part of at least 3 bits (2 would read -2 as 2)"
+    neg0 = hi[-1] if a.shape().signed else Const(0, 1)
+    return Cat(neg0, *(equal(hi, Const(k, len(hi))) for k in range(3)))
+
+
+def topped(low, flags, width: int) -> Value:
+    """``sub_low``'s result and ``high_flags`` of the same ``a`` as ``signed(width + 2)``: the
+    low ``width`` bits under a 2-bit top, -1 / 0 / +1 as the difference's high part is negative
+    / zero / positive. Any unsigned ``width``-bit operand compares against it as against the
+    difference itself (below 2**width it is exact; beyond, negative or at least 2**width, the
+    top alone decides). Six inputs a top bit: registered ahead of a compare, each is the LUT
+    of the compare's chain at its bit, so the compare is ``width + 3`` bits behind one LUT."""
+    neg0, e0, e1, e2 = flags[0], flags[1], flags[2], flags[3]
+    q0 = ~low[width + 1]
+    q1, q2 = low[width + 1] & low[width], low[width + 1] & ~low[width]
+    neg = neg0 | ((q1 | q2) & e0) | (q2 & e1)
+    zero = (q0 & e0) | (q1 & e1) | (q2 & e2)
+    return Cat(low[:width], ~zero, neg).as_signed()
+
+
+def sub_topped(m, a, subs, width: int, name: str) -> Value:
+    """``topped(sub_low(a - subs), high_flags(a))`` in one cycle (``a`` signed or unsigned)."""
+    return topped(sub_low(m, a, subs, width, name), high_flags(a, width), width)

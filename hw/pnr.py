@@ -134,6 +134,24 @@ def report(verilog: Path, top: str, cfg: PnrConfig = PnrConfig()) -> str:
     return "\n".join(lines)
 
 
+#: ``risk_pipeline@small``: the risk pipeline's datapath at its full widths (the same stages, carry
+#: chains and compares) with far fewer LUTs (a 16-symbol table, 2 sessions, a 2-key window), so its
+#: place-and-route takes minutes where the depth-64 top's takes over an hour: feedback on the
+#: stage logic's routed paths (the memories' and the enables' spread are the full top's)
+SMALL = {"small": {"depth": 16, "sessions": 2, "window": 2}}
+
+
+def sized_top(name: str):
+    """The factory of ``risk_pipeline@N`` (a table of N symbols, 8 sessions, an 8-key window) or
+    ``risk_pipeline@small`` (``SMALL``); None for any other name."""
+    base, _, size = name.partition("@")
+    if base != "risk_pipeline" or not (size.isdigit() or size in SMALL):
+        return None
+    from .risk.pipeline import RiskPipeline
+    kw = SMALL[size] if size in SMALL else {"depth": int(size), "sessions": 8, "window": 8}
+    return lambda: RiskPipeline(**kw)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m wirespeed.hw.pnr [top ...]``: Verilog, then synthesis + P&R for each top named
     (default: every top of ``build.tops()``), next to the xcup LUT-depth report."""
@@ -143,11 +161,9 @@ def main(argv: list[str] | None = None) -> int:
 
     names = list(argv if argv is not None else sys.argv[1:])
     known = dict(tops())
-    for name in names:               # risk_pipeline@N: the risk pipeline with a table of N symbols
-        base, _, depth = name.partition("@")
-        if base == "risk_pipeline" and depth.isdigit():
-            from .risk.pipeline import RiskPipeline
-            known[name] = lambda d=int(depth): RiskPipeline(depth=d, sessions=8, window=8)
+    for name in names:
+        if (make := sized_top(name)) is not None:
+            known[name] = make
     unknown = [n for n in names if n not in known]
     if unknown:
         print(f"unknown top(s) {unknown}; known: {sorted(known)}", file=sys.stderr)

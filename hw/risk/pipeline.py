@@ -55,7 +55,8 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import any_of, below, clamp_sub, equal, exceeds, kept, pick, replicas, sub3
+from ..logic import (any_of, below, equal, exceeds, high_flags, kept, parts_top, pick, replicas, sub_low, sub_parts,
+                     topped)
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -153,12 +154,14 @@ class OrderChecks(wiring.Component):
         known = self.known
         session_bits = (self.sessions - 1).bit_length()
         m.d.comb += known.eq(self.in_range & row.valid)
+        # the field checks as carry chains (logic.any_of): as OR trees of 12-14 inputs abc mapped
+        # them four LUT levels deep, the deepest path into stage 2's mask
         fails = {
-            R.BAD_FIELD: ~_one_of(o.side, Side) | ~_one_of(o.ord_type, OrdType) | ~_one_of(o.tif, TimeInForce)
-                         | (o.session[session_bits:] != 0),
-            R.ZERO_QTY: o.qty == 0,
+            R.BAD_FIELD: any_of([~_one_of(o.side, Side), ~_one_of(o.ord_type, OrdType), ~_one_of(o.tif, TimeInForce),
+                                 *o.session[session_bits:]]),
+            R.ZERO_QTY: ~any_of(o.qty),
             R.UNKNOWN_SYMBOL: ~known,
-            R.BAD_PRICE: o.price == 0,
+            R.BAD_PRICE: ~any_of(o.price),
             R.RESTRICTED_SYMBOL: known & row.restricted,
             R.MAX_QTY: known & (o.qty > row.max_qty),
             R.PRICE_COLLAR: known & ((o.price < row.price_lo) | (o.price > row.price_hi)),
@@ -402,31 +405,35 @@ class RiskPipeline(wiring.Component):
         with m.If(adv["dec"]):
             m.d.sync += notional_2.eq(mul.product)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2, notional_2 its
-        # notional. Each candidate is one carry chain from registers (three operands carry-saved:
-        # logic.sub3), the order 2 ahead's accept picking after it: the room less the order 2
+        # notional. Each candidate is one 67-bit carry chain from registers over the room's low 64
+        # bits (three operands carry-saved: logic.sub3, in logic.sub_low), the order 2 ahead's
+        # accept picking after it: the room less the order 2
         # ahead's notional if it was accepted, less the order ahead's if it is (speculated).
         # A session out of range is out of reach (rejected as a bad field alone).
         ahead_s = Mux(s2_same_session, notional_ahead, 0)
-        room_width = NOTIONAL_STATE + 5
         key = s2.cl_ord_key
         seen = [equal(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
         cand = {                                             # (if the order ahead is accepted, if not)
-            # room - opened, clamped to a quantity's range for stage 3's 34-bit compare, in halves
-            # (logic.clamp_sub: no chain longer than 36 bits, where the difference and then the
-            # clamp were a 67-bit chain and a 34-bit one in series)
-            "pos": tuple(clamp_sub(m, r, opened_2, 32, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
-            "reduce": tuple(clamp_sub(m, r, opened_2, 32, f"s2_reduce_{k}")
+            # room - opened in halves (logic.sub_parts: the low halves' difference and three
+            # compares of the high halves, no chain longer than 36 bits), registered as they are;
+            # stage 3 makes its compare's 2-bit top of them (logic.parts_top). Clamped here
+            # (logic.clamp_sub), the combine was two LUT levels after the chains (xcup depth 5)
+            "pos": tuple(sub_parts(m, r, opened_2, 32, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
+            "reduce": tuple(sub_parts(m, r, opened_2, 32, f"s2_reduce_{k}")
                             for k, r in (("a", s2_released_a), ("b", s2_released))),
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),
-            # not clamped: a clamp after the chain was two more chains and a LUT (stage 3's
-            # compare chains are 78 bits instead of 66)
-            "credit": (Mux(acc_prev, sub3(m, s2_groom, notional_2, notional_ahead, room_width, "credit_az"),
-                           s2_groom - notional_ahead),
-                       s2_groom - Mux(acc_prev, notional_2, 0)),
-            "scredit": (Mux(acc_prev, sub3(m, s2_sroom, s2_snotional_2, ahead_s, room_width, "scredit_az"),
-                            s2_sroom - ahead_s),
-                        s2_sroom - Mux(acc_prev, s2_snotional_2, 0)),
+            # the low 64 bits and the high part's change (logic.sub_low), its flags registered
+            # beside them (logic.high_flags): stage 3's top (logic.topped) is the LUT of its
+            # compare's chain at those bits, so the compare is a 67-bit chain behind one LUT, where
+            # the whole 77-bit room's was 78 bits and a LUT for its top bits (xcup depth 5); a
+            # clamp after the chain was two more chains and a LUT
+            "credit": (Mux(acc_prev, sub_low(m, s2_groom, (notional_2, notional_ahead), 64, "credit_az"),
+                           sub_low(m, s2_groom, (notional_ahead,), 64, "credit_a")),
+                       sub_low(m, s2_groom, (Mux(acc_prev, notional_2, 0),), 64, "credit_b")),
+            "scredit": (Mux(acc_prev, sub_low(m, s2_sroom, (s2_snotional_2, ahead_s), 64, "scredit_az"),
+                            sub_low(m, s2_sroom, (ahead_s,), 64, "scredit_a")),
+                        sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0),), 64, "scredit_b")),
             "dup": (any_of([equal(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
@@ -445,7 +452,10 @@ class RiskPipeline(wiring.Component):
         s3_reason_pre = [(Signal(name=f"s3_reason_found{k}"), Signal(CODE_WIDTH, name=f"s3_reason_code{k}"))
                          for k in range(len(REASON_GROUPS))]
         s2_session_ok = s2_valid & (s2.session[sbits:] == 0)     # a valid order of a throttled session
+        s3_flags = {"credit": Signal(4, name="s3_credit_flags"), "scredit": Signal(4, name="s3_scredit_flags")}
         with m.If(adv["s3"]):
+            m.d.sync += [s3_flags["credit"].eq(high_flags(s2_groom, 64)),
+                         s3_flags["scredit"].eq(high_flags(s2_sroom, 64))]
             m.d.sync += [dst.eq(src) for name in cand for dst, src in zip(s3_cand[name], cand[name])]
             m.d.sync += [d.eq(v) for pair, pre in zip(s3_reason_pre, reason_pre) for d, v in zip(pair, pre)]
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
@@ -461,7 +471,11 @@ class RiskPipeline(wiring.Component):
         rate_sel = Signal()                          # ... and it conformed, in this order's session
         w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
         # one compare per candidate (one LUT level and a carry chain each)
-        over = {name: (exceeds(value, s3_cand[name][0]), exceeds(value, s3_cand[name][1]))
+        # reduce-only's enable in its operand's top (off: out of reach), not in ``passes``
+        limits = {"pos": tuple(parts_top(c, 32) for c in s3_cand["pos"]),
+                  "reduce": tuple(parts_top(c, 32, s3_reduce_en) for c in s3_cand["reduce"])}
+        limits.update({name: tuple(topped(c, s3_flags[name], 64) for c in s3_cand[name]) for name in ("credit", "scredit")})
+        over = {name: (exceeds(value, limits[name][0]), exceeds(value, limits[name][1]))
                 for name, value in (("pos", qty), ("reduce", qty), ("credit", notional), ("scredit", notional))}
         # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
         rate_go = kept(m, adv["dec"] & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),
@@ -474,7 +488,7 @@ class RiskPipeline(wiring.Component):
             R.CREDIT_LIMIT: pick(acc_prev, *over["credit"]) | pick(acc_prev, *over["scredit"]),
             R.MAX_NOTIONAL: s3_known & over_max_n,
             R.POSITION_LIMIT: s3_pos_en & pick(acc_prev, *over["pos"]),
-            R.REDUCE_ONLY: s3_reduce_en & pick(acc_prev, *over["reduce"]),
+            R.REDUCE_ONLY: pick(acc_prev, *over["reduce"]),
         }
         mask = Signal(MASK_WIDTH)
         state_bits = Signal(MASK_WIDTH)
@@ -486,10 +500,12 @@ class RiskPipeline(wiring.Component):
         # having passed), then the pick. ``take`` is also the decision: it is only registered on
         # an advance, when it equals the accept.
         # (the two groups share no input: a shared one would be split off into a LUT of its own)
-        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~(s3_reduce_en & over["reduce"][k]) & ~over["credit"][k]
-                       & ~over["scredit"][k],
+        # (max notional in each group too: ``take`` is then a LUT4, which leaves two inputs of
+        # the output register's load LUT for the skid)
+        passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~over["reduce"][k] & ~over["credit"][k]
+                       & ~over["scredit"][k] & ~over_max_n,
                        f"passes_{'ab'[k]}") for k in (0, 1)]
-        take, conf = kept(m, pick(acc_prev, *passes) & rate_go & ~over_max_n, "take"), Signal()
+        take, conf = kept(m, pick(acc_prev, *passes) & rate_go, "take"), Signal()
 
         m.d.comb += conf.eq(s3_session_ok & rate_go)
 
@@ -500,11 +516,16 @@ class RiskPipeline(wiring.Component):
         # The decision, and per reason group (REASON_GROUPS) the first-stage code found in it; the
         # primary reason is picked after the register (a group's last code, decided here, is in the mask).
         dec = Signal(RISK_OUT.layout)
-        m.d.comb += [dec.order_id.eq(s3.order_id), dec.accept.eq(take), dec.mask.eq(mask)]
+        # the accept bit written out again (not the kept ``take``), so that the output register's
+        # load is one LUT of the groups, the pick, rate_go and the skid (skid_output's held_zero:
+        # rate_go, hence this, is 0 whenever the skid is full: the pipeline stands)
+        m.d.comb += [dec.order_id.eq(s3.order_id), dec.accept.eq(pick(acc_prev, *passes) & rate_go),
+                     dec.mask.eq(mask)]
         m.d.comb += [getattr(dec, f"o_{f}").eq(getattr(s3, f)) for f in ORDER.fields if f != "order_id"]
         record = Cat(dec, *(Cat(*pre) for pre in s3_reason_pre))
+        accept_at = RISK_OUT.layout["accept"].offset
         main = skid_output(m, self.o, record, advance & s3_valid, room=advance, hold=clearing & ~clear_last,
-                           copies=[r for n, r in adv.items() if n != "port"])
+                           copies=[r for n, r in adv.items() if n != "port"], held_zero=(accept_at,))
         out = RISK_OUT.layout(main[:RISK_OUT.width])
         pre_r = [main[RISK_OUT.width + k * (1 + CODE_WIDTH):][:1 + CODE_WIDTH] for k in range(len(REASON_GROUPS))]
         found_r = [pre[0] | out.mask[last - 1] for (_, last), pre in zip(REASON_GROUPS, pre_r)]

@@ -21,6 +21,8 @@ from ..risk.model import Fill, LimitEntry
 from .pipeline_bench import PipelineConfig, RunResult, drive
 
 OPEN, TIGHT, OTHER = 1, 3, 2          # symbols: no position limit, long/short limit 100, a second open one
+WIDE = 0                              # quantities up to 2**32 - 1 (the position candidates' 32-bit halves)
+HUGE = (1 << 32) - 1
 LIMIT = 100
 FILLER = 1 << 29                      # order ids of fillers
 DEPTH = 4                             # the scenarios use symbols 1-3
@@ -53,6 +55,7 @@ class Scenario:
 
     def config(self) -> PipelineConfig:
         table = {OPEN: LimitEntry(10_000, 1, 1_000_000), OTHER: LimitEntry(10_000, 1, 1_000_000),
+                 WIDE: LimitEntry(HUGE, 1, 1_000_000),
                  TIGHT: LimitEntry(10_000, 1, 1_000_000, long_limit=LIMIT, short_limit=LIMIT)}
         return PipelineConfig(depth=DEPTH, sessions=4, window=self.window, table=table, **self.settings)
 
@@ -184,6 +187,21 @@ def scenarios(window: int = 4) -> list[Scenario]:
                                                       order(side=Side.SELL, qty=51), order(side=Side.SELL, qty=51),
                                                       order(side=Side.SELL, qty=50), order(side=Side.BUY, qty=1)),
                  (1, 0, 0, 1, 0)))
+    # the position candidates registered in halves (logic.sub_parts, stage 2) and their top made in
+    # stage 3 (logic.parts_top): after an order of 2**32 - 21 and a cancel of 30, the room is
+    # 2**32 + 29 and the opened word 2**32 - 21, so the low halves borrow and the high halves'
+    # difference (1) less the borrow puts the headroom (50) in range, where the high halves
+    # alone say "2**32 or more"; the order ahead accepted (its room less its quantity borrows
+    # too), rejected, and two ahead (its new opened word picked in stage 2)
+    wide = (order(symbol=WIDE, qty=HUGE - 20), IDLE, IDLE, IDLE, IDLE, fill(WIDE, Side.BUY, 30, cancel=True),
+            *(IDLE,) * 6)
+    add(Scenario("pos/half-borrow-accepted-ahead", (*wide, order(symbol=WIDE, qty=20), order(symbol=WIDE, qty=31),
+                                                    order(symbol=WIDE, qty=30)), (1, 1, 0, 1)))
+    add(Scenario("pos/half-borrow-rejected-ahead", (*wide, order(symbol=WIDE, qty=51), order(symbol=WIDE, qty=50)),
+                 (1, 0, 1)))
+    add(Scenario("pos/half-borrow-two-ahead", (*wide, order(symbol=WIDE, qty=10), order(), order(symbol=WIDE, qty=41),
+                                               order(symbol=WIDE, qty=40)), (1, 1, 1, 0, 1)))
+    add(Scenario("pos/half-borrow-exact", (*wide, order(symbol=WIDE, qty=50), order(symbol=WIDE, qty=1)), (1, 1, 0)))
     # credit: the order ahead's notional
     credit = {"credit_limit": 10_000}
     add(Scenario("credit/accepted-ahead", (order(qty=60), order(qty=50), order(qty=40)), (1, 0, 1), credit))
@@ -236,6 +254,28 @@ def scenarios(window: int = 4) -> list[Scenario]:
     add(Scenario("credit/session-rejected-ahead-then-gross", (order(qty=90), order(qty=20), order(qty=10, session=1),
                                                               order(qty=10)), (1, 0, 1, 0),
                  {**sc, "credit_limit": 10_500}))
+    # the credit candidates' registered top (logic.sub_topped: the low 64 bits under -1 / 0 / +1):
+    # rooms of 2**64 or more (a cancel released over the 64-bit limit) and below zero (the limit
+    # lowered under the accepted notional), where the low 64 bits alone decide the other way;
+    # the order ahead accepted (notional 100) and rejected (max qty), the room just over and
+    # just under 2**64 after it (the low chain's borrow taking the top from +1 to 0)
+    wide = {"credit_limit": (1 << 64) - 1}
+    settle = (IDLE,) * 6
+
+    def release(notional: int, session: int = 0) -> Step:
+        return Step(fill=Fill(OPEN, int(Side.BUY), 0, notional, True, session))
+
+    add(Scenario("credit/top-over-2^64-accepted-ahead", (release(200), *settle, order(qty=1), order(qty=1)),
+                 (1, 1), wide))
+    add(Scenario("credit/top-over-2^64-rejected-ahead", (release(99), *settle, order(qty=10_001), order(qty=1)),
+                 (0, 1), wide))
+    add(Scenario("credit/top-just-under-2^64-accepted-ahead", (release(99), *settle, order(qty=1), order(qty=1)),
+                 (1, 1), wide))
+    add(Scenario("credit/top-session-over-2^64-accepted-ahead", (release(200), *settle, order(qty=1), order(qty=1)),
+                 (1, 1), {"session_credit": {0: (1 << 64) - 1}}))
+    for limit, passes in ((999, 0), (1_100, 1)):     # room -1 (top -1: the low bits all ones) / 100
+        add(Scenario(f"credit/top-limit-lowered-to-{limit}", (order(qty=10), write(G["CREDIT_LIMIT_LO"], limit),
+                                                              *settle, order(qty=1)), (1, passes), {"credit_limit": 5_000}))
     # rate: the order ahead's theoretical arrival time, in the same session or not
     rate = {"rate_interval": 4, "rate_tolerance": 0}
     add(Scenario("rate/same-session", (order(session=1), order(session=1), IDLE, IDLE, order(session=1)), (1, 0, 1), rate))

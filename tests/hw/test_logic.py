@@ -5,7 +5,7 @@ import pytest
 from amaranth import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from wirespeed.hw.logic import clamp_for_compare, clamp_sub, exceeds, sub3
+from wirespeed.hw.logic import clamp_for_compare, clamp_sub, exceeds, parts_top, sub3, sub_parts, sub_topped
 
 pytestmark = pytest.mark.hw
 
@@ -98,3 +98,89 @@ def test_the_split_clamped_difference_equals_the_clamp_of_the_difference(a_signe
     sim.add_testbench(bench)
     sim.run()
     assert len(cases) > 300 and not bad, bad[:5]
+
+
+@pytest.mark.parametrize("operands", [1, 2], ids=["one", "two"])
+@pytest.mark.parametrize("a_signed", [True, False], ids=["signed", "unsigned"])
+def test_the_topped_difference_is_its_low_bits_under_the_sign_of_its_high_part(operands, a_signed):
+    """sub_topped(a, subs, w): the difference's low w bits under -1 / 0 / +1 as the bits above w
+    are negative / zero / positive, at every high part the borrow (0, 1, 2) moves it across
+    (-1, 0, 1, 2, 3) and at random; a w-bit operand compares against it as against the difference."""
+    width = 8
+    a = Signal(signed(12) if a_signed else 12)
+    subs = [Signal(width, name=f"s{k}") for k in range(operands)]
+    m = Module()
+    got = Signal(signed(width + 2))
+    m.d.comb += got.eq(sub_topped(m, a, subs, width, "t"))
+    probe = Signal(width)
+    over_got, over_whole = Signal(), Signal()
+    m.d.comb += [over_got.eq(exceeds(probe, got)), over_whole.eq(exceeds(probe, a - sum(subs)))]
+    rng = random.Random(11)
+    highs = [-2, -1, 0, 1, 2, 3, 5] if a_signed else [0, 1, 2, 3, 5]
+    lows = [0, 1, 127, 254, 255]
+    sub_values = [0, 1, 128, 255]
+    cases = [(h * 256 + lo, vs) for h in highs for lo in lows
+             for vs in ([(v,) for v in sub_values] if operands == 1 else [(v, u) for v in sub_values for u in sub_values])]
+    lo_a = -(1 << 11) if a_signed else 0
+    cases += [(rng.randrange(lo_a, lo_a + (1 << 12)), tuple(rng.randrange(256) for _ in subs)) for _ in range(300)]
+    bad = []
+
+    async def bench(ctx):
+        for va, vs in cases:
+            d = va - sum(vs)
+            top = -1 if d < 0 else (0 if d < (1 << width) else 1)
+            want = top * (1 << width) + (d % (1 << width))
+            ctx.set(a, va)
+            for s, v in zip(subs, vs):
+                ctx.set(s, v)
+            for vp in (0, 1, d % (1 << width), (d + 1) % (1 << width), 255):
+                ctx.set(probe, vp)
+                if ctx.get(got) != want or ctx.get(over_got) != ctx.get(over_whole):
+                    bad.append((va, vs, vp, ctx.get(got), want))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert len(cases) > 300 and not bad, bad[:5]
+
+
+@pytest.mark.parametrize("a_signed", [True, False], ids=["signed", "unsigned"])
+def test_the_registered_halves_compare_as_the_difference(a_signed):
+    """parts_top(sub_parts(a, b, w)) as an operand: any w-bit value exceeds it exactly when it
+    exceeds a - b (the pipeline's position and reduce-only candidates, registered between the
+    two), around every boundary the halves meet at and at random; with the enable low, none
+    exceeds it."""
+    width = 8
+    a, b = Signal(signed(19) if a_signed else 18), Signal(16)
+    m = Module()
+    parts, enable, probe = Signal(width + 4), Signal(), Signal(width)
+    m.d.comb += parts.eq(sub_parts(m, a, b, width, "t"))
+    over_got, over_whole = Signal(), Signal()
+    m.d.comb += [over_got.eq(exceeds(probe, parts_top(parts, width, enable))),
+                 over_whole.eq(exceeds(probe, a - b))]
+    rng = random.Random(13)
+    values_b = [0, 1, 255, 256, 257, 511, 512, 0xFFFF, 0xFF00] + [rng.randrange(1 << 16) for _ in range(8)]
+    cases = [(vb + delta, vb) for vb in values_b
+             for delta in (-(1 << 17), -513, -257, -256, -255, -1, 0, 1, 254, 255, 256, 257, 511, 512, 1 << 17)
+             if (-(1 << 18) if a_signed else 0) <= vb + delta < (1 << 18)]
+    cases += [(rng.randrange(-(1 << 18) if a_signed else 0, 1 << 18), rng.randrange(1 << 16)) for _ in range(150)]
+    bad, off_over = [], []
+
+    async def bench(ctx):
+        for va, vb in cases:
+            ctx.set(a, va)
+            ctx.set(b, vb)
+            d = va - vb
+            for vp in {0, 1, 255, d % 256, (d + 1) % 256, (d - 1) % 256}:
+                ctx.set(probe, vp)
+                ctx.set(enable, 1)
+                if ctx.get(over_got) != ctx.get(over_whole) or ctx.get(over_whole) != (vp > d):
+                    bad.append((va, vb, vp))
+                ctx.set(enable, 0)
+                if ctx.get(over_got):
+                    off_over.append((va, vb, vp))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert len(cases) > 250 and not bad and not off_over, (bad[:5], off_over[:5])

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from wirespeed.hw.logic import REPLICA_KEEP
-from wirespeed.hw.pnr import PnrConfig, nextpnr_args, parse_fmax, parse_utilisation, synth_script
+from wirespeed.hw.pnr import PnrConfig, nextpnr_args, parse_fmax, parse_utilisation, sized_top, synth_script
 
 # Cut from the risk pipeline's run (build/pnr/risk_pipeline.pnr.log): the estimate after placement
 # (Info), then the routed figure, a Warning when it misses the constraint.
@@ -63,3 +63,13 @@ def test_command_lines():
 def test_config_names_the_bad_field(kw, field):
     with pytest.raises(ValueError, match=field):
         PnrConfig(**kw)
+
+
+def test_sized_risk_pipeline_tops():
+    """risk_pipeline@small: the full datapath widths at a 16-symbol table, 2 sessions, a 2-key
+    window (minutes of P&R); risk_pipeline@N: N symbols; anything else is not a sized top."""
+    small = sized_top("risk_pipeline@small")()
+    assert (small.depth, small.sessions, small.window) == (16, 2, 2)
+    assert sized_top("risk_pipeline@512")().depth == 512
+    assert sized_top("risk_pipeline@huge") is None and sized_top("eth_tx@small") is None
+    assert sized_top("risk_pipeline") is None
