@@ -22,6 +22,8 @@ from amaranth.lib.memory import Memory
 
 from wirespeed.layout import SYMBOL_LIMITS
 
+from .tables import LIMIT_WIDTH
+
 #: (depth, width) of a DP16KD (ECP5 sysMEM, 18 Kbit) in each data-width mode
 DP16KD_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
 DP16KD_ON_LFE5UM_85F = 208
@@ -72,7 +74,7 @@ def memories(depth: int, sessions: int = 8, window: int = 8) -> list[MemoryUse]:
 
 
 def limit_row_fields() -> dict[str, int]:
-    """Bits of the limit row by field (``_pad*``: padding for the bus's 32-bit words)."""
+    """Bits of the limit row by field (``_pad*``: padding for the bus's 32-bit words, not stored)."""
     return dict(SYMBOL_LIMITS.fields)
 
 
@@ -90,7 +92,7 @@ def report(depths) -> str:
     fields = limit_row_fields()
     pad = sum(w for f, w in fields.items() if f.startswith("_pad"))
     lines.append("limit row by field: " + ", ".join(f"{f} {w}" for f, w in fields.items())
-                 + f" ({sum(fields.values())} stored, {pad} of them padding)")
+                 + f" ({sum(fields.values())} on the bus, {pad} of them padding, {LIMIT_WIDTH} stored: tables.py)")
     return "\n".join(lines)
 
 

@@ -28,6 +28,7 @@ from wirespeed.enums import Side
 from wirespeed.layout import FILL
 
 from ..logic import below, equal, kept
+from .tables import POSITION_WIDTH, hold
 
 COUNT_WIDTH = 64        # cumulative quantities per entry (read back as 48-bit two's complement)
 
@@ -74,7 +75,7 @@ class FillCounters:
     new words of the fill one and two ahead while a fill is in f2.
     """
 
-    def __init__(self, m, released, position, fp, fill_valid, advance, clearing, clear_at, depth: int):
+    def __init__(self, m, released, position, fp, fill_valid, advance, readback, clearing, clear_at, depth: int):
         abits = (depth - 1).bit_length()
         self.fr, self.valid = Signal(FILL.layout), Signal()
         fr = self.fr
@@ -85,7 +86,7 @@ class FillCounters:
         #: stage f2: the fill, its entry, its words read from the memories
         self.f2, self.valid2, self.entry2 = Signal(FILL.layout), Signal(), Signal(abits + 1)
         f2_signed_qty, f2_moves = Signal.like(signed_qty), Signal()
-        rel_raw, pos_raw = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
+        rel_raw, pos_raw = Signal(COUNT_WIDTH), Signal(POSITION_WIDTH)
         # forwards to the fill in f2: the fill ahead's new word (fwd*_1), the fill 2 ahead's (fwd*_2)
         fwd_rel1, fwd_rel2, fwd_pos1, fwd_pos2 = Signal(), Signal(), Signal(), Signal()
         f1_rel1, f1_rel2, f1_pos1, f1_pos2 = Signal(), Signal(), Signal(), Signal()
@@ -107,18 +108,24 @@ class FillCounters:
                          f2_signed_qty.eq(signed_qty), f2_moves.eq(moves),
                          fwd_rel1.eq(f1_rel1), fwd_rel2.eq(f1_rel2), fwd_pos1.eq(f1_pos1), fwd_pos2.eq(f1_pos2)]
         # read at the edge the fill is taken (read-first), registered on the next advance
+        # (the position's port is the register file's read-back too: tables.ReadBack; no fill is
+        # taken in that cycle, and the words of the fill in f1 are held if it is stalled)
         rel_rd, pos_rd = released.read_port(), position.read_port()
+        steal = readback.steal
         m.d.comb += [rel_rd.addr.eq(fill_entry(fp, abits)), rel_rd.en.eq(advance),
-                     pos_rd.addr.eq(fp.symbol[:abits]), pos_rd.en.eq(advance)]
+                     pos_rd.addr.eq(Mux(steal, readback.symbol, fp.symbol[:abits])), pos_rd.en.eq(advance | steal),
+                     readback.position.eq(pos_rd.data)]
+        pos_word = hold(m, pos_rd.data, advance, advance, steal, "position_rd")     # (not under an If)
         with m.If(advance):
-            m.d.sync += [rel_raw.eq(rel_rd.data), pos_raw.eq(pos_rd.data)]
+            m.d.sync += [rel_raw.eq(rel_rd.data), pos_raw.eq(pos_word)]
         #: the new words of the fills one (``rel_last``) and two (``rel_prev``) ahead of the one in
         #: f2 (held across stalls): forwarded to the next fills and to orders
         self.rel_last, self.rel_prev = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
-        pos_last, pos_prev = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
+        # the position modulo 2**48: the register map reads it back as 48 bits (tables.py)
+        pos_last, pos_prev = Signal(POSITION_WIDTH), Signal(POSITION_WIDTH)
         rel_new = Mux(fwd_rel1, self.rel_last, Mux(fwd_rel2, self.rel_prev, rel_raw)) + self.f2.qty
         pos_new = Mux(fwd_pos1, pos_last, Mux(fwd_pos2, pos_prev, pos_raw)) + f2_signed_qty
-        rel_new_r, pos_new_r = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
+        rel_new_r, pos_new_r = Signal(COUNT_WIDTH), Signal(POSITION_WIDTH)
         m.d.comb += [rel_new_r.eq(rel_new), pos_new_r.eq(pos_new)]
         with m.If(advance):
             m.d.sync += [self.rel_last.eq(rel_new_r), pos_last.eq(pos_new_r),

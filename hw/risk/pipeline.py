@@ -61,7 +61,8 @@ from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
 from .counters import COUNT_WIDTH, FillCounters, Written, order_entry
-from .regfile import Counters, SessionCredit, register_file
+from .regfile import SessionCredit, register_file
+from .tables import LIMIT_WIDTH, POSITION_WIDTH, ReadBack, full_row, hold
 
 LATENCY = 5
 FILL_VISIBLE = 5
@@ -213,15 +214,20 @@ class RiskPipeline(wiring.Component):
         # loaded exactly as ``advance``), so that no one net spans the die (logic.replicas)
         adv = replicas(("port", "fill", "state", "s0", "s1", "s2", "s3", "dec"))
         advance = adv["port"]
-        m.d.comb += [self.i.ready.eq(advance),
-                     self.fill.ready.eq(advance)]
+        # a read-back of a symbol's state takes the order's and the fill's read ports for a cycle
+        # (tables.ReadBack): nothing is taken from the input and fill ports in that cycle
+        readback = ReadBack(abits, COUNT_WIDTH)
+        i_valid, f_valid = self.i.valid & ~readback.steal, self.fill.valid & ~readback.steal
+        m.d.comb += [self.i.ready.eq(advance & ~readback.steal),
+                     self.fill.ready.eq(advance & ~readback.steal)]
 
         # ---- state memories and the register bus ---------------------------------------
-        m.submodules.limits = limits = Memory(shape=SYMBOL_LIMITS.width, depth=D, init=[])
+        # the limit row without its padding, the position at the read-back's width (tables.py)
+        m.submodules.limits = limits = Memory(shape=LIMIT_WIDTH, depth=D, init=[])
         # per (symbol, side) entry, in block RAM (counters.py: synchronous reads, forwarding)
         m.submodules.opened = opened = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[])
         m.submodules.released = released = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[])
-        m.submodules.position = position = Memory(shape=COUNT_WIDTH, depth=D, init=[])
+        m.submodules.position = position = Memory(shape=POSITION_WIDTH, depth=D, init=[])
         accepted_n = Signal(NOTIONAL_STATE)      # notional of every accepted order
         cancelled_n = Signal(NOTIONAL_STATE)     # notional released by cancels
         used = Signal(NOTIONAL_STATE)            # open + filled notional, for the bus
@@ -229,10 +235,10 @@ class RiskPipeline(wiring.Component):
         # per session (account): the notional its accepted orders added and its cancels released
         session_n = SessionCredit([Signal(NOTIONAL_STATE, name=f"session_accepted{k}") for k in range(S)],
                                   [Signal(NOTIONAL_STATE, name=f"session_cancelled{k}") for k in range(S)])
-        regs = register_file(m, self.bus, D, limits, Counters(opened, released, position), used, session_n)
+        regs = register_file(m, self.bus, D, limits, readback, used, session_n)
 
         # ---- fills: registered, then written to the released / position counters ------------
-        fills = FillCounters(m, released, position, self.fill.payload, self.fill.valid, adv["fill"],
+        fills = FillCounters(m, released, position, self.fill.payload, f_valid, adv["fill"], readback,
                              clearing, clear_at, D)
         fr, fr_valid = fills.fr, fills.valid
         # counted from the registered fill (its first stage, as a session's): the credit room taken
@@ -255,7 +261,7 @@ class RiskPipeline(wiring.Component):
         # from the port as it is taken), so the session rooms taken on the advance after hold
         # them: the order entering one advance after the cancel sees it in its stage 1
         fp = self.fill.payload
-        f_cancel = kept(m, self.fill.valid & fp.cancel & ~any_of(Cat(fp.symbol[abits:], fp.session[sbits:])),
+        f_cancel = kept(m, f_valid & fp.cancel & ~any_of(Cat(fp.symbol[abits:], fp.session[sbits:])),
                         "fill_cancel_in")       # a cancel, in the table, of a session in range
         fc_hot = Signal(S)                      # the cancel in ``fills.fr``: its session, one-hot
         with m.If(adv["state"]):
@@ -275,8 +281,8 @@ class RiskPipeline(wiring.Component):
         # ---- stage 0: the order in registers while its words are read; every read port's data
         # is registered as the order moves into stage 1 (no logic after a block-RAM output)
         rd = limits.read_port()                      # read-first: a write in the same cycle is not seen
-        row_r = Signal(SYMBOL_LIMITS.width)
-        row = SYMBOL_LIMITS.layout(row_r)
+        row_r = Signal(LIMIT_WIDTH)
+        row = SYMBOL_LIMITS.layout(full_row(row_r))
         s0, s0_valid, s0_in_range, s0_now = Signal(ORDER.layout), Signal(), Signal(), Signal(NOW_WIDTH)
         s0_entry, s0_shot, s0_tau = Signal(abits + 1), Signal(S + 1), Signal(32)
         s0_fwd5, s0_fwd_fill1, s0_fwd_fill2 = Signal(), Signal(), Signal()
@@ -291,7 +297,10 @@ class RiskPipeline(wiring.Component):
         # opened quantity of the orders 5, 4 and 3 ahead, in stage 2 of the order 2 ahead; the
         # order ahead is speculated on (stage 2 -> 3).
         o_rd, r_rd = opened.read_port(), released.read_port()
-        m.d.comb += [o_rd.addr.eq(entry(ip)), o_rd.en.eq(adv["s0"]), r_rd.addr.eq(entry(ip)), r_rd.en.eq(adv["s0"])]
+        rd_addr = Mux(readback.steal, readback.entry, entry(ip))
+        m.d.comb += [o_rd.addr.eq(rd_addr), o_rd.en.eq(adv["s0"] | readback.steal),
+                     r_rd.addr.eq(rd_addr), r_rd.en.eq(adv["s0"] | readback.steal),
+                     readback.opened.eq(o_rd.data), readback.released.eq(r_rd.data)]
         # orders 3, 4 and 5 ahead, in stage 1
         w_now, w_prev, w_prev2 = Written(abits, "opened_w"), Written(abits, "opened_wp"), Written(abits, "opened_wp2")
         s1_fwd3, s1_fwd4, s1_fwd5, s1_fwd_fill1, s1_fwd_fill2 = Signal(), Signal(), Signal(), Signal(), Signal()
@@ -304,10 +313,13 @@ class RiskPipeline(wiring.Component):
         s3_cand_opened = (Signal(COUNT_WIDTH + 1, name="s3_opened_a"), Signal(COUNT_WIDTH + 1, name="s3_opened_b"))
         acc_prev = Signal()                          # the decision of the order decided last (set in stage 3)
         notional_2 = Signal(64)                      # its notional
+        # the words read as the order entered, kept if a read-back takes the ports before it moves on
+        o_rd_word = hold(m, o_rd.data, adv["s0"], adv["s1"], readback.steal, "opened_rd")
+        r_rd_word = hold(m, r_rd.data, adv["s0"], adv["s1"], readback.steal, "released_rd")
         with m.If(adv["s0"]):
             # entry: the order 5 ahead is in w_now (writing at this edge), the fills one and two
             # ahead in the fill's stages f1 and f2 (writing at the next two edges)
-            m.d.sync += [s0.eq(ip), s0_valid.eq(self.i.valid), s0_entry.eq(entry(ip)),
+            m.d.sync += [s0.eq(ip), s0_valid.eq(i_valid), s0_entry.eq(entry(ip)),
                          s0_in_range.eq(below(ip.symbol, D)), s0_now.eq(self.now),
                          s0_fwd5.eq(w_now.hits(entry(ip))),
                          s0_fwd_fill1.eq(fr_valid & equal(fills.entry, entry(ip))),
@@ -322,7 +334,8 @@ class RiskPipeline(wiring.Component):
                          s1_fwd4.eq(w_now.hits(s0_entry)), s1_fwd5.eq(s0_fwd5),
                          s1_fwd_fill1.eq(s0_fwd_fill1), s1_fwd_fill2.eq(s0_fwd_fill2),
                          s1_shot.eq(s0_shot), s1_same3.eq(equal(s0.session, s3.session)), s1_tau.eq(s0_tau),
-                         row_r.eq(rd.data), o_rd_r.eq(o_rd.data), r_rd_r.eq(r_rd.data)]
+                         row_r.eq(rd.data),
+                         o_rd_r.eq(o_rd_word), r_rd_r.eq(r_rd_word)]
         s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value,
                         Mux(s1_fwd4, w_prev.value, Mux(s1_fwd5, w_prev2.value, o_rd_r)))
         s1_released = Mux(s1_fwd_fill1, fills.rel_last, Mux(s1_fwd_fill2, fills.rel_prev, r_rd_r))

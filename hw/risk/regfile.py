@@ -2,7 +2,7 @@
 its commit into the limit table, and the read-back of every register and of each symbol's
 position state.
 
-A commit writes all of the shadow row (320 bits) in one write of the limit memory, two edges
+A commit writes all of the shadow row (320 bits; the 274 of its fields, tables.py) in one write of the limit memory, two edges
 after the one that samples ``we`` (as any write), if every shadow word has been written
 since the last commit and the index is in the table; otherwise nothing is written and the
 error flag is set. A shadow word written and then changed before the commit is simply the
@@ -25,6 +25,7 @@ from wirespeed.layout import SYMBOL_LIMITS
 
 from ..logic import any_of, below, equal, kept
 from ..regs import map as regmap
+from .tables import ReadBack, stored_row
 
 
 
@@ -47,16 +48,9 @@ class SessionCredit:
     cancelled: list
 
 
-@dataclass
-class Counters:
-    """The per-symbol state memories (see pipeline.py): ``opened`` (accepted quantity per
-    symbol and side), ``released`` (quantity released per symbol and side) and ``position``."""
-    opened: Memory
-    released: Memory
-    position: Memory
 
 
-def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: Signal,
+def register_file(m, bus, depth: int, limits: Memory, readback: ReadBack, used: Signal,
                   sessions: SessionCredit) -> Globals:
     abits = (depth - 1).bit_length()
     S = len(sessions.accepted)
@@ -84,6 +78,8 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     b_session_w, b_session_r = Signal(), Signal()
     m.d.sync += [b_session_w.eq(in_session & ((s_word < 2) | (s_word[1:] == 2))),
                  b_session_r.eq(in_session & (s_word < 6))]
+    # a read of a symbol's state takes the state memories' order and fill ports in the next cycle
+    m.d.sync += readback.steal.eq(bus.re & table & ~limit_word)
     m.d.sync += [b_we.eq(bus.we), b_re.eq(bus.re), b_wdata.eq(bus.wdata), b_addr.eq(addr),
                  b_table.eq(table), b_limit_word.eq(limit_word), b_glob.eq(Cat(*is_global)),
                  b_any.eq(any_of([hit for hit, r in zip(is_global, regmap.GLOBALS) if r.access != "WO"])),
@@ -123,7 +119,7 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     m.d.sync += commit_ok.eq(bus.we & equal(addr, Const(regmap.global_by_name("ROW_COMMIT").offset, len(addr)))
                              & full_next & below(bus.wdata, depth))
     wr = limits.write_port()
-    m.d.comb += [wr.addr.eq(b_wdata[:abits]), wr.data.eq(Cat(*shadow)), wr.en.eq(commit_ok)]
+    m.d.comb += [wr.addr.eq(b_wdata[:abits]), wr.data.eq(stored_row(Cat(*shadow))), wr.en.eq(commit_ok)]
     for k, reg in enumerate(regmap.SHADOW):
         with m.If(b_we & sel[reg.name]):
             m.d.sync += [shadow[k].eq(b_wdata), written[k].eq(1)]
@@ -169,11 +165,13 @@ def register_file(m, bus, depth: int, limits: Memory, counters: Counters, used: 
     # synchronous reads (block RAM), issued a step early from the decoded access (step 1's
     # inputs), so that the data go straight into step 2's registers: no logic after a block-RAM
     # output (on ECP5 its clock-to-out is most of a 200 MHz cycle)
-    reads = [mem.read_port() for mem in (counters.opened, counters.released, counters.position)]
+    # through the order's and the fill's read ports (tables.ReadBack: no read-back copy of a
+    # memory), which take no order and no fill in the cycle the read is issued
     side_entry = Cat(t_index, state_sel[1:3] == 2)        # open_sell reads the sell entries
-    m.d.comb += [reads[0].addr.eq(side_entry), reads[1].addr.eq(side_entry), reads[2].addr.eq(t_index)]
-    r2 = [Signal(len(p.data), name=f"r2_mem{k}") for k, p in enumerate(reads)]
-    m.d.sync += [r.eq(p.data) for r, p in zip(r2, reads)]
+    m.d.comb += [readback.entry.eq(side_entry), readback.symbol.eq(t_index)]
+    reads = (readback.opened, readback.released, readback.position)
+    r2 = [Signal(len(d), name=f"r2_mem{k}") for k, d in enumerate(reads)]
+    m.d.sync += [r.eq(d) for r, d in zip(r2, reads)]
     r2_glob = Signal(32)
     r2_valid, r2_ok, r2_state, r2_hi, r2_field = Signal(), Signal(), Signal(), Signal(), Signal(3)
     # a session's words: its limit, or accepted - cancelled (steps 2, 3), in place of the global's

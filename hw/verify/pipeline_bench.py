@@ -84,6 +84,9 @@ class RunResult:
     fills: int = 0
     cycles: int = 0
     end_now: int = 0
+    reads: list[tuple[int, int]] = field(default_factory=list)    # (addr, rdata) of the source's bus reads
+    steals: list[int] = field(default_factory=list)              # cycles a state read took the ports
+    stalled_steals: int = 0                                      # ... of them with the pipeline stalled
     model: RiskModel | None = None
     trace: "Trace" = field(default_factory=lambda: Trace())
 
@@ -257,7 +260,7 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
                 configure_table: bool | None = None, from_reset: bool = False) -> RunResult:
     """The cycle loop every pipeline test shares. Each cycle ``source.offer(order_free,
     fill_free)`` may offer an order (held until it transfers), a fill, a one-cycle bus
-    write ``(addr, data)`` and ``o.ready`` (None: drawn with ``backpressure``); ``source.decided(out)`` sees every output. Every transfer is
+    write ``(addr, data)`` or read ``(addr, None)`` (its word in ``result.reads``) and ``o.ready`` (None: drawn with ``backpressure``); ``source.decided(out)`` sees every output. Every transfer is
     logged against the advance count and replayed through the model (see the module doc;
     a register write reaches the model just before the first order that sees it in
     hardware, by ``pipeline.SEEN_AT``). Pass the previous phase's ``result.model`` (and its
@@ -270,8 +273,14 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
 
     log: list[tuple[int, int, int, object, int]] = []   # (advance index, kind, seq, event, now)
     entered: list[int] = []                              # entry advance of each order, by sequence
+    entered_set: set[int] = set()
     adv_cycles: list[int] = []                           # the cycle of each advance
     bus_writes: list[tuple[int, int, int]] = []          # (cycle, addr, data)
+    reads: list[int] = []                                # addresses of the reads in flight
+    steal_at: set[int] = set()                           # the cycles state reads take the ports
+    # the pipeline's advance, followed from the ports (skid.py): i.ready is low in a steal cycle
+    # whatever it is, and equals it in every other cycle (checked)
+    advance, skid_valid, cleared = True, False, False
     offer_order = offer_fill = None
     adv = cycle = 0
     now = start_now
@@ -288,8 +297,15 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
             offer_fill = fill
             acc.set("fill.payload", fill.pack())
         acc.set("fill.valid", int(offer_fill is not None))
-        acc.set("bus.we", int(write is not None))
-        if write is not None:
+        is_read = write is not None and write[1] is None
+        acc.set("bus.we", int(write is not None and not is_read))
+        acc.set("bus.re", int(is_read))
+        if is_read:
+            acc.set("bus.addr", write[0])
+            reads.append(write[0])
+            if _is_state_read(write[0], cfg.depth):
+                steal_at.add(cycle + 1)
+        elif write is not None:
             acc.set("bus.addr", write[0])
             acc.set("bus.wdata", write[1])
             bus_writes.append((cycle, *write))
@@ -297,18 +313,35 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
         acc.set("o.ready", o_ready)
         acc.set("now", now)
         await acc.settle()
-        if acc.get("i.ready"):
+        stolen = cycle in steal_at
+        if stolen:
+            assert not acc.get("i.ready") and not acc.get("fill.ready"), f"cycle {cycle}: a port ready in a read-back"
+            res.steals.append(cycle)
+            res.stalled_steals += not advance
+        elif cleared:
+            assert bool(acc.get("i.ready")) == advance, f"cycle {cycle}: i.ready {acc.get('i.ready')}, advance {advance}"
+        else:                                            # after a reset: the memories are cleared first
+            advance = cleared = bool(acc.get("i.ready"))
+        if acc.get("bus.rvalid"):
+            res.reads.append((reads.pop(0), acc.get("bus.rdata")))
+        s3_valid = len(adv_cycles) >= 4 and len(adv_cycles) - 4 in entered_set
+        free = not acc.get("o.valid") or o_ready
+        push = advance and s3_valid
+        if advance and not stolen:
             if offer_order is not None:
                 log.append((adv + LATENCY - 1, 0, len(log), offer_order, now))
                 entered.append(adv)
+                entered_set.add(adv)
                 res.in_cycles.append(cycle)
                 offer_order = None
             if offer_fill is not None:
                 log.append((adv + FILL_VISIBLE - 1, 1, len(log), offer_fill, now))
                 res.fills += 1
                 offer_fill = None
+        if advance:
             adv_cycles.append(cycle)
             adv += 1
+        advance, skid_valid = not (not free and (skid_valid or push)), (not free) and (skid_valid or push)
         if acc.get("o.valid") and o_ready:
             word = acc.get("o.payload")
             res.outputs.append(word)
@@ -320,6 +353,14 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
         cycle += 1
         now += now_step
     idle_ports(acc)
+    for _ in range(READ_LATENCY + 1):                    # the reads still in flight
+        if not reads:
+            break
+        await acc.settle()
+        if acc.get("bus.rvalid"):
+            res.reads.append((reads.pop(0), acc.get("bus.rdata")))
+        await acc.step()
+    assert not reads, f"{len(reads)} reads without rvalid"
     res.cycles = cycle
 
     if model is None:
@@ -356,6 +397,13 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
     if check_state:
         await _check_state(acc, cfg, model)
     return res
+
+
+def _is_state_read(addr: int, depth: int) -> bool:
+    """A read of a symbol's position state: it takes the state memories' ports (tables.ReadBack)."""
+    offset = addr - regmap.TABLE_BASE
+    return 0 <= offset < depth * regmap.TABLE_STRIDE and offset % 4 == 0 \
+        and (offset % regmap.TABLE_STRIDE) // 4 >= regmap.STATE_BASE_WORD
 
 
 async def run(acc, cfg: PipelineConfig, orders: int, *, seed: int = 1, idle: float = 0.0,

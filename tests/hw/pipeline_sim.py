@@ -28,6 +28,21 @@ def simulate(cfg: PipelineConfig, orders: int, warmup: PipelineConfig | None = N
     return box["result"]
 
 
+def simulate_source(cfg: PipelineConfig, source, **kw):
+    """``pipeline_bench.drive`` with ``source`` on a fresh pipeline (``kw`` to ``drive``)."""
+    dut = RiskPipeline(cfg.depth, cfg.sessions, cfg.window)
+    box = {}
+
+    async def bench(ctx):
+        box["result"] = await pipeline_bench.drive(AmaranthAccess(ctx, dut), cfg, source, **kw)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return box["result"]
+
+
 def run_scenarios(scenarios, stalls, depth: int = 4, sessions: int = 4, window: int = 4, **kw) -> list:
     """Every scenario (hw/verify/hazards.py) under every (idle, backpressure) stall, each from a
     reset, in one simulation; [(scenario, stall, RunResult)]; ``kw`` to ``hazards.run``."""
