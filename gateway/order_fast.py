@@ -94,6 +94,16 @@ def shape_program(shape):
     return tuple(out) if pos == len(pattern) else None
 
 
+def _fields(m, shape, raw) -> dict:
+    """The frame's fields as ``ShapedMessage.fields`` builds them (tag -> value), for the trail's
+    ``in`` record, without the message object (~6 % of the gateway's CPU with the trail on went to
+    building the two). The C path matched the frame with the shape's program: the regular
+    expression's match is made here when it did not."""
+    if m is None:
+        m = shape.match(raw.decode("latin-1"))
+    return dict(zip(shape.tags, m.groups()))
+
+
 def fast_path_ready(gw, session, reports: bool = False) -> bool:
     """Whether a C fast path can stand in for the Python one on ``session`` of ``gw`` (one
     predicate for both sides): the extension built and the native codec on (not
@@ -305,9 +315,8 @@ class ClientFastPath:
         client_id = client.config.target_comp_id
         auditing = gw._auditing
         if auditing:
-            msg = self._message(m, shape, raw, t0)
             gw.audit.record("in", {"client": client_id, "msg": "D", "cl_ord_id": order.cl_ord_id,
-                                   "fields": msg.fields})
+                                   "fields": _fields(m, shape, raw)})
         link = gw.venues[venue]
         vs = link.session
         vs._last_sent = vs.clock()      # (Session._record_and_write's bookkeeping after its write)

@@ -34,7 +34,7 @@ from .fix.message import ShapedMessage
 from .fix import tags as T
 from .fix.tags import MsgTypes as M
 from .native import native_path
-from .order_fast import bind_read_entry, fast_path_ready, keep_rest, shape_program
+from .order_fast import _fields, bind_read_entry, fast_path_ready, keep_rest, shape_program
 from .session import Session, SessionState
 
 log = logging.getLogger("wirespeed.orders")
@@ -163,10 +163,7 @@ class VenueFastPath:
         s._in_reply_to = seq
         try:
             if gw._auditing and not sent:     # (a report C sent or held: its gate, _trail, made the records)
-                if m is None:
-                    m = shape.match(raw.decode("latin-1"))
-                msg = ShapedMessage(m, shape, raw, t0, s.parser._dictionary)
-                gw.audit.record("in", {"venue": self.link.name, "msg": "8", "fields": msg.fields})
+                gw.audit.record("in", {"venue": self.link.name, "msg": "8", "fields": _fields(m, shape, raw)})
             venue, client_id = state.venue, state.client_id
             counts = gw.counts
             if ack_owed:      # (gw._hop's append; its bound is checked below)
@@ -231,10 +228,7 @@ class VenueFastPath:
         client can see it, in the Python path's order. False: held for the journal (sent in order
         by ``release_held``)."""
         gw = self.gw
-        if m is None:
-            m = shape.match(raw.decode("latin-1"))
-        gw.audit.record("in", {"venue": self.link.name, "msg": "8",
-                               "fields": ShapedMessage(m, shape, raw, t0, self.session.parser._dictionary).fields})
+        gw.audit.record("in", {"venue": self.link.name, "msg": "8", "fields": _fields(m, shape, raw)})
         # Behind the write batcher's trail gate the journal is flushed once a read, before the
         # client's bytes leave (OrderGateway.trail_gate); else here, before C writes.
         return gw._may_send(client, M.EXECUTION_REPORT, fields,
