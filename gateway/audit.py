@@ -86,18 +86,20 @@ if orjson is not None:
             return _json_line(rec, t, kind, fields)
         return line
     _BODY = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-    _SEP = b',"\\u0000",'      # (a sentinel between the records' bodies: see _lines)
+    _SEP = b'},"\\u0000",{'     # (a sentinel string between the records' bodies, with their braces: see _lines)
     _KINDS: dict = {}
+    _CLASH = frozenset(("t", "kind", "rec"))
 
     def _lines(records) -> list[bytes]:
         """The JSON lines of ``records`` ((rec, t, kind, fields) each), the same bytes as ``_line``
         of each, from one ``orjson.dumps`` of all their fields with a sentinel string between
-        them, each line spliced from its head, its body and its ``rec`` (no dict a record; one
-        call a batch: settle's lines were ~4x the trail-off CPU under make bench-load --audit).
-        The sentinel's bytes can stand only between values (inside a JSON string every quote is
-        escaped): when they occur exactly once between each two records, every split is a
-        boundary. Anything else (a nested match, an empty or a clashing record, what orjson
-        cannot write, a null that may be a NaN) is ``_line``'s, record by record."""
+        them, each line one format of its head, its body (split off without its braces) and its
+        ``rec`` (no dict a record; one call a batch: settle's lines were ~4x the trail-off CPU
+        under make bench-load --audit). The sentinel's bytes can stand only between values (inside
+        a JSON string every quote is escaped): when they occur exactly once between each two
+        records, every split is a boundary. Anything else (a nested match, an empty or a clashing
+        record, what orjson cannot write, a null that may be a NaN) is ``_line``'s, record by
+        record."""
         bodies = []
         for _rec, _t, _kind, fields in records:
             bodies.append(fields)
@@ -106,22 +108,24 @@ if orjson is not None:
             data = orjson.dumps(bodies, default=str, option=_BODY)
         except TypeError:
             return [_line(*r) for r in records]
-        parts = data[1:-len(_SEP)].split(_SEP)
-        if len(parts) != len(records):
+        # [{A},"\u0000",{B},"\u0000"] -> A, B (the first body's "{", the last's "}" cut here)
+        parts = data[2:-len(_SEP) + 1].split(_SEP)
+        if len(parts) != len(records) or not records:
             return [_line(*r) for r in records]
-        kinds, out = _KINDS, []
+        kinds, clash, out = _KINDS, _CLASH, []
         for (rec, t, kind, fields), body in zip(records, parts):
             head = kinds.get(kind)
             if head is None:
                 if not isinstance(kind, str) or len(kinds) > 64:
                     out.append(_line(rec, t, kind, fields))
                     continue
-                head = kinds[kind] = b'{"t":%d,"kind":' + orjson.dumps(kind).replace(b"%", b"%%") + b","
-            if (len(body) <= 2 or type(fields) is not dict or type(t) is not int or type(rec) is not int or "t" in fields or "kind" in fields
-                    or "rec" in fields or (b"null" in body and _has_nan(fields))):
+                head = kinds[kind] = (b'{"t":%d,"kind":' + orjson.dumps(kind).replace(b"%", b"%%")
+                                      + b',%s,"rec":%d}\n')
+            if (not body or type(fields) is not dict or type(t) is not int or type(rec) is not int
+                    or not clash.isdisjoint(fields) or (b"null" in body and _has_nan(fields))):
                 out.append(_line(rec, t, kind, fields))
             else:
-                out.append(head % t + body[1:-1] + b',"rec":%d}\n' % rec)
+                out.append(head % (t, body, rec))
         return out
 else:  # pragma: no cover - a declared dependency
     _line = _json_line
