@@ -790,6 +790,12 @@ class OrderGateway(VenueReports):
         finished = self._finished
         finished.append(order_id)
         if len(finished) > self._retain:
+            self._evict()
+
+    def _evict(self) -> None:
+        """Past ``retain_finished``: the oldest finished orders are forgotten."""
+        finished = self._finished
+        if len(finished) > self._retain:
             orders, done, pop = self.orders, self._done, finished.popleft
             while len(finished) > self._retain:
                 old = orders.pop(pop(), None)

@@ -34,7 +34,7 @@ from .fix.message import ShapedMessage
 from .fix import tags as T
 from .fix.tags import MsgTypes as M
 from .native import native_path
-from .order_fast import bind_read_entry, fast_path_ready, keep_rest, shape_program
+from .order_fast import _fields, bind_read_entry, fast_path_ready, keep_rest, shape_program
 from .session import Session, SessionState
 
 log = logging.getLogger("wirespeed.orders")
@@ -163,19 +163,20 @@ class VenueFastPath:
         s._in_reply_to = seq
         try:
             if gw._auditing and not sent:     # (a report C sent or held: its gate, _trail, made the records)
-                if m is None:
-                    m = shape.match(raw.decode("latin-1"))
-                msg = ShapedMessage(m, shape, raw, t0, s.parser._dictionary)
-                gw.audit.record("in", {"venue": self.link.name, "msg": "8", "fields": msg.fields})
+                gw.audit.record("in", {"venue": self.link.name, "msg": "8", "fields": _fields(m, shape, raw)})
             venue, client_id = state.venue, state.client_id
+            counts = gw.counts
             if ack_owed:      # (gw._hop's append; its bound is checked below)
                 gw._hop_buf.append(("venue ack rtt", venue, client_id, t0 - state.sent_ns))
-            if released:
-                gw._book(state, -released * state.order.price)
+            if released:      # (gw._book, written out: the client's and the venue's open notional)
+                notional = released * state.order.price
+                books = gw._client_open
+                books[client_id] = books.get(client_id, 0) - notional
+                gw.venues[venue].open_notional -= notional
             if et == "4":
-                gw.counts["canceled"] += 1
+                counts["canceled"] += 1
             elif et != "0":
-                gw.counts["fills"] += 1
+                counts["fills"] += 1
             if sent == 1:       # written by C: Session._record_and_write's bookkeeping after its write
                 self.sent += 1
                 client = state.client
@@ -192,11 +193,26 @@ class VenueFastPath:
                 t_sent = 0      # (held for the journal: not written yet)
             if gw.on_change is not None:
                 gw.on_change(state)
-            if et == "4":
-                gw._end(state)
-            elif full:
-                gw.counts["filled"] += 1
-                gw._end(state)
+            if et == "4" or full:
+                if et != "4":
+                    counts["filled"] += 1
+                if state.reserved or state.pending is not None or state.pending_cl:
+                    gw._end(state)
+                else:
+                    # gw._end's common case written out (a full fill or the cancel of an order with
+                    # nothing left reserved, no replace pending): its ClOrdID done, retained.
+                    order = state.order
+                    oid = order.order_id
+                    key = (client_id, order.cl_ord_id)
+                    gw._live.pop(key, None)
+                    gw._done[key] = oid
+                    awaiting = gw.venues[venue].awaiting
+                    if awaiting:
+                        awaiting.discard(oid)
+                    finished = gw._finished
+                    finished.append(oid)
+                    if len(finished) > gw._retain:
+                        gw._evict()
             # received -> the client's report written (by C or just above); a held one, when booked
             hops = gw._hop_buf
             hops.append(("venue->client", venue, client_id, (t_sent or now_ns()) - t0))
@@ -212,10 +228,7 @@ class VenueFastPath:
         client can see it, in the Python path's order. False: held for the journal (sent in order
         by ``release_held``)."""
         gw = self.gw
-        if m is None:
-            m = shape.match(raw.decode("latin-1"))
-        gw.audit.record("in", {"venue": self.link.name, "msg": "8",
-                               "fields": ShapedMessage(m, shape, raw, t0, self.session.parser._dictionary).fields})
+        gw.audit.record("in", {"venue": self.link.name, "msg": "8", "fields": _fields(m, shape, raw)})
         # Behind the write batcher's trail gate the journal is flushed once a read, before the
         # client's bytes leave (OrderGateway.trail_gate); else here, before C writes.
         return gw._may_send(client, M.EXECUTION_REPORT, fields,

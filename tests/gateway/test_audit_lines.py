@@ -46,3 +46,31 @@ def test_what_orjson_would_write_differently_is_the_json_module_s_line():
         assert audit._line(7, 1, "control", fields) == audit._json_line(7, 1, "control", fields)
     plain = audit._line(8, 1, "control", {"x": None, "y": 1.5})      # a null that is not a NaN: orjson's
     assert json.loads(plain) == {"t": 1, "kind": "control", "x": None, "y": 1.5, "rec": 8}
+
+
+def test_a_batch_s_lines_are_each_record_s_line():
+    """``_lines`` (one orjson call a settle's batch, spliced) writes the bytes ``_line`` writes for
+    each record, also where it must fall back: a nested sentinel, empty or clashing fields, a NaN,
+    an int past 64 bits, a float time, a non-dict."""
+    odd = [
+        ("control", {"x": ["\x00", {"t": 1}], "y": [1, "\x00", 2]}),      # the sentinel inside a record
+        ("control", {"s": '},"\\u0000",{ "\x00",'}),                         # its bytes inside a string
+        ("control", {}), ("control", {"t": 5, "z": 1}), ("control", {"rec": 1}), ("x%d%s", {"kind": "k"}),
+        ("control", {"nan": float("nan")}), ("control", {"big": 1 << 70}), ("control", {"x": None}),
+        ("in", {"fields": {"8": "FIX.4.4", "58": "a\nb\"c\\"}}),
+    ]
+    batch = [(n, 1_764_640_000_000_000_000 + n, kind, fields) for n, (kind, fields) in enumerate(RECORDS + odd, 1)]
+    batch.append((len(batch) + 1, 1.5, "control", {"float_t": 1}))
+    assert audit._lines(batch) == [audit._line(*r) for r in batch]
+    for i in range(len(batch)):      # each record alone and with its neighbours
+        assert audit._lines(batch[i:i + 2]) == [audit._line(*r) for r in batch[i:i + 2]]
+    assert audit._lines([]) == []
+
+
+def test_a_plain_batch_takes_no_record_by_record_line(monkeypatch):
+    batch = [(n, 1_764_640_000_000_000_000 + n, kind, fields) for n, (kind, fields) in enumerate(RECORDS, 1)]
+    want = [audit._line(*r) for r in batch]
+    calls = []
+    line = audit._line
+    monkeypatch.setattr(audit, "_line", lambda *a: calls.append(a) or line(*a))
+    assert audit._lines(batch) == want and calls == []
