@@ -637,8 +637,11 @@ class OrderGateway(VenueReports):
             self._held.append((client, msg_type, fields))
             self.release_held()
             return False
-        if not flush:
+        if not flush and not self._gate_holding:
             return True
+        # (the gate failed: its flushing path, so a report waits unnumbered in ``_held``, not in the
+        # batcher, and the session's own traffic to the client goes on; only ``trail_gate``, the
+        # batcher's gate, clears ``_gate_holding``: the two agree on when the failure is over)
         try:
             self.audit.flush()
         except OSError as exc:

@@ -203,10 +203,13 @@ class Gateway:
             await asyncio.sleep(0.5)
             try:
                 self.orders.on_timer()
+            except Exception:  # pragma: no cover - the timer must outlive a bad tick
+                log.exception("order path timer failed")
+            try:    # (its own try: a failing on_timer must not keep the held client writes back)
                 if self.batcher is not None and self.batcher.gate is not None:
                     self.batcher.release()      # client writes the trail's gate held, if it lets them out now
             except Exception:  # pragma: no cover - the timer must outlive a bad tick
-                log.exception("order path timer failed")
+                log.exception("releasing the trail gate's held writes failed")
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self, venue_timeout: float = 5.0) -> int:
