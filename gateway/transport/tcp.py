@@ -117,7 +117,8 @@ class WriteBatcher:
     Connections are any protocol with a ``transport`` (a FixProtocol, an OuchVenueSession); only
     one whose ``session`` is ``trail_gated`` is gated."""
 
-    __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held", "failing", "_stale")
+    __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held", "failing", "_stale",
+                 "on_written")
 
     def __init__(self):
         self._open = False
@@ -129,6 +130,9 @@ class WriteBatcher:
         self._held: dict = {}          # FixProtocol -> [bytes, ...] the gate has not let out yet
         self.failing = False           # the gate's last answer was False (the journal cannot be written)
         self._stale: set = set()       # sessions dropped with bytes held (gated until a flush succeeds)
+        # (proto, written) after a gated connection's bytes reached its transport (True) or were
+        # dropped with it (False): the gateway stamps its ``venue->client`` hops then
+        self.on_written = None
 
     def _gated(self, proto) -> bool:
         # (getattr twice: an OuchVenueSession writes through the same batcher and has no ``session``)
@@ -149,9 +153,19 @@ class WriteBatcher:
                 self.failing = False
                 self._stale.clear()
             # (else failing, nothing held: session traffic only, the reports wait unnumbered)
+            t = proto.transport
+            if t is not None and not t.is_closing():
+                t.write(data)
+            if self.on_written is not None:
+                self.on_written(proto, True)
+            return
         t = proto.transport
         if t is not None and not t.is_closing():
             t.write(data)
+
+    def waiting(self, proto) -> bool:
+        """Bytes for ``proto`` collected or held here, not yet at its transport."""
+        return proto in self._pending or proto in self._held
 
     def held(self) -> int:
         """Bytes waiting for the trail's gate, over every connection."""
@@ -204,6 +218,8 @@ class WriteBatcher:
         self._pending.pop(proto, None)
         if self._held.pop(proto, None) is not None:    # (stored: a resend after the next Logon serves them, gated)
             self._stale.add(proto.session)
+        if self.on_written is not None and self._gated(proto):
+            self.on_written(proto, False)
 
     def begin_read(self) -> None:
         """A read is being handled: its writes are collected until ``end_read``."""

@@ -172,3 +172,32 @@ async def test_the_timer_releases_held_writes_even_when_its_order_path_work_fail
         task.cancel()
     assert released == [gw.batcher] and "order path timer failed" in caplog.text
     gw.orders.audit.close()
+
+
+@run_async(timeout=60)
+async def test_the_venue_to_client_hop_includes_the_journal_flush_the_client_waits_for(tmp_path, monkeypatch):
+    """The gate's flush happens at the read's end, after the report was queued (by C or Python):
+    the hop is stamped when the bytes reach the socket, so a 30 ms journal write is in it."""
+    import time
+    venue, gw, client, cls, vcls = await _stack(tmp_path)
+    try:
+        real = audit_mod._write_all
+
+        def slow(fd, data):
+            if data[:4] == audit_mod._MAGIC:
+                time.sleep(0.03)
+            real(fd, data)
+        gw.orders.drain_latency()
+        gw.orders.latency.histogram("venue->client").reset()
+        monkeypatch.setattr(audit_mod, "_write_all", slow)
+        for vcl, cl in zip(vcls[:3], cls[:3]):
+            venue.fill(vcl, 10, "190.00")
+            await client.wait_report(cl, 2)
+        gw.orders.drain_latency()
+        h = gw.orders.latency.histogram("venue->client")
+        assert h.get_total_count() == 3 and h.get_min_value() >= 30_000_000, h.get_min_value()
+        assert not gw.orders._gate_hops
+    finally:
+        await client.stop()
+        await gw.stop()
+        await venue.stop()
