@@ -89,6 +89,10 @@ class OrderGateway(VenueReports):
         # True: client connections write through a WriteBatcher whose gate is ``trail_gate`` (the
         # Gateway sets it with a trail): the report fast path's gate then records without flushing.
         self.write_gated = False
+        # That batcher (the Gateway sets it): a gated client's ``venue->client`` hop is stamped when
+        # its bytes reach the socket, past the journal flush, not when they were queued for it.
+        self.gate_batcher = None
+        self._gate_hops: dict = {}    # client connection -> [(venue, client, t0), ...] queued for the gate
         self._gate_holding = False
         # Per-venue and per-client hop values wait here and go into their histograms on the
         # timer (``drain_latency``): an append on the hot path instead of two HDR records.
@@ -637,8 +641,11 @@ class OrderGateway(VenueReports):
             self._held.append((client, msg_type, fields))
             self.release_held()
             return False
-        if not flush:
+        if not flush and not self._gate_holding:
             return True
+        # (the gate failed: its flushing path, so a report waits unnumbered in ``_held``, not in the
+        # batcher, and the session's own traffic to the client goes on; only ``trail_gate``, the
+        # batcher's gate, clears ``_gate_holding``: the two agree on when the failure is over)
         try:
             self.audit.flush()
         except OSError as exc:
@@ -822,6 +829,30 @@ class OrderGateway(VenueReports):
         buf.append((hop, venue, client, ns))
         if len(buf) > 100_000:
             self.drain_latency()
+
+    def _client_hop(self, client, venue: str, client_id: str, t0: int, t_sent: int = 0) -> None:
+        """``venue->client``: the report received -> its bytes written to the client's socket. With
+        the trail's gate, bytes still in the batcher (collected for the read's one flush, or held
+        for the journal) get their stamp when they leave (``gate_written``)."""
+        b = self.gate_batcher
+        if b is not None:
+            proto = getattr(client, "receiver", None)
+            if proto is not None and b.waiting(proto):
+                pend = self._gate_hops.get(proto)
+                if pend is None:
+                    pend = self._gate_hops[proto] = []
+                if len(pend) < 100_000:       # (bounded: one read's, or what a failing journal held)
+                    pend.append((venue, client_id, t0))
+                return
+        self._hop("venue->client", venue, client_id, (t_sent or now_ns()) - t0)
+
+    def gate_written(self, proto, written: bool) -> None:
+        """The batcher wrote (or dropped) a gated client connection's bytes: their hops stamped."""
+        pend = self._gate_hops.pop(proto, None)
+        if pend and written:
+            now = now_ns()
+            for venue, client_id, t0 in pend:
+                self._hop("venue->client", venue, client_id, now - t0)
 
     def kernel_hop(self, ns: int) -> None:
         """Kernel receive timestamp -> user space read (``transport/kstamp.py``), one per read."""

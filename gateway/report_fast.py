@@ -215,7 +215,10 @@ class VenueFastPath:
                         gw._evict()
             # received -> the client's report written (by C or just above); a held one, when booked
             hops = gw._hop_buf
-            hops.append(("venue->client", venue, client_id, (t_sent or now_ns()) - t0))
+            if gw.gate_batcher is not None:     # (the trail's gate: stamped when the bytes leave it)
+                gw._client_hop(state.client, venue, client_id, t0, t_sent)
+            else:
+                hops.append(("venue->client", venue, client_id, (t_sent or now_ns()) - t0))
             if len(hops) > 100_000:     # (_hop's bound: the timer drains it twice a second)
                 gw.drain_latency()
         finally:

@@ -74,11 +74,13 @@ class Gateway:
                  client_rates: dict[str, RateLimit] | None = None, client_credit: dict[str, int] | None = None,
                  risk=None, transport: TransportConfig | None = None,
                  client_latency: dict[str, tuple[int, bool, bool]] | None = None,
-                 retain_finished: int = 10_000, stored_messages: int = 20_000):
+                 retain_finished: int = 10_000, stored_messages: int = 20_000,
+                 client_stored_messages: int = 0):
         self.config = config
         # Sent messages each session keeps in memory for a ResendRequest (0: all day, QuickFIX's
-        # memory store; older ones are gap-filled): bounded, so no client's or venue's flow grows
-        # the process over a long day (a venue with store_path keeps all of its own on disk).
+        # memory store; older ones are gap-filled): a venue's bounded, so no venue's flow grows
+        # the process over a long day (a venue with store_path keeps all of its own on disk); a
+        # client's all day unless bounded (``client_stored_messages``): its reports are owed to it.
         self.stored_messages = stored_messages
         self.symbols = symbols or table_from_config(config.symbols)
         self.risk = risk or make_backend(config.risk, self.symbols, sessions=max(len(clients), 1))
@@ -95,7 +97,7 @@ class Gateway:
                                              heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes,
                                              strategy_parameters=True,
                                              **_latency_keys(latency.get(c))),
-                               self.orders.client_app, MemoryStore(stored_messages)) for c in clients}
+                               self.orders.client_app, MemoryStore(client_stored_messages)) for c in clients}
         # One spinner for the loop: a read on any session keeps it polling (transport/spin.py).
         self.transport = t = transport or TransportConfig()
         self.spinner = Spinner(t.spin_micros) if t.spin_micros else None
@@ -107,6 +109,8 @@ class Gateway:
             # a read for all its client reports (WriteBatcher.gate, docs/gateway/audit.md).
             self.batcher.gate = self.orders.trail_gate
             self.orders.write_gated = True
+            self.orders.gate_batcher = self.batcher     # (venue->client hops stamped at the real write)
+            self.batcher.on_written = self.orders.gate_written
             for s in sessions.values():
                 s.trail_gated = True
         self.acceptor = FixAcceptor(gw.host, gw.port, sessions=sessions, max_message_bytes=gw.max_message_bytes,
@@ -203,10 +207,13 @@ class Gateway:
             await asyncio.sleep(0.5)
             try:
                 self.orders.on_timer()
+            except Exception:  # pragma: no cover - the timer must outlive a bad tick
+                log.exception("order path timer failed")
+            try:    # (its own try: a failing on_timer must not keep the held client writes back)
                 if self.batcher is not None and self.batcher.gate is not None:
                     self.batcher.release()      # client writes the trail's gate held, if it lets them out now
             except Exception:  # pragma: no cover - the timer must outlive a bad tick
-                log.exception("order path timer failed")
+                log.exception("releasing the trail gate's held writes failed")
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self, venue_timeout: float = 5.0) -> int:

@@ -133,15 +133,22 @@ class RetentionConfig:
     """What the gateway keeps in memory of what is done (docs/gateway/service.md, "Retention")."""
 
     finished_orders: int = 10_000        # the last finished orders kept for late venue reports, status
-                                         # requests and late cancels; older ones are forgotten
-    stored_messages: int = 20_000        # per session, the last sent messages kept for a ResendRequest
-                                         # (older: GapFill); 0 = all of the day (grows with the flow)
+                                         # requests and late cancels; older ones are forgotten (>= 1)
+    stored_messages: int = 20_000        # per venue session, the last sent messages kept for a
+                                         # ResendRequest (older: GapFill); 0 = all of the day
+    client_stored_messages: int = 0      # per client session, the same; 0 (the default) = all of the
+                                         # day: a client reconnecting gets every ExecutionReport resent
 
     def __post_init__(self) -> None:
-        for key in ("finished_orders", "stored_messages"):
+        for key in ("finished_orders", "stored_messages", "client_stored_messages"):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{key}: must be a non-negative integer, not {v!r}")
+        if self.finished_orders == 0:
+            # (0 is "all" for the stores; for orders "none" would forget each as it finishes, so a
+            # late fill of it is unknown: refused rather than read either way)
+            raise ValueError("finished_orders: must be at least 1 (0 would forget every order as it finishes; "
+                             "the stores' 0 = all has no meaning here)")
 
 
 @dataclass(frozen=True, slots=True)

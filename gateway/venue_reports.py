@@ -70,8 +70,7 @@ class VenueReports:
             # Only what changes quantities is remembered: the other reports are idempotent under the
             # state machine, and a venue repeating them cannot grow this set.
             state.exec_ids.add(exec_id)
-        ns = now_ns() - t0
-        self._hop("venue->client", state.venue, state.client_id, ns)
+        self._client_hop(state.client, state.venue, state.client_id, t0)     # (orders.py: at the real write)
 
     def on_ouch_message(self, session, msg) -> None:
         """One OUCH venue message (``ouch.messages.VenueMessage``), mapped onto the same events."""

@@ -173,9 +173,25 @@ failed: {
         result = value ? value : Py_NewRef(Py_None);
     }
 book: {
-        PyObject *a[8] = {self, data, stamp, fast, now ? now : Py_None, tokens ? tokens : Py_None,
+        /* (looked up first: if that fails, _fast_read never runs its end_read, and the batcher's
+         * _reading stays raised for good -- every later write through it collected, never sent --
+         * so it is ended here, the lookup's error kept) */
+        PyObject *meth = PyObject_GetAttr(self, S_fast_read);
+        if (meth == NULL) {
+            if (batcher != Py_None) {
+                PyObject *type, *value, *tb;
+                PyErr_Fetch(&type, &value, &tb);
+                PyObject *r = PyObject_CallMethod(batcher, "end_read", NULL);
+                if (r == NULL) PyErr_WriteUnraisable(batcher);
+                Py_XDECREF(r);
+                PyErr_Restore(type, value, tb);
+            }
+            goto done;
+        }
+        PyObject *a[7] = {data, stamp, fast, now ? now : Py_None, tokens ? tokens : Py_None,
                           budget ? budget : Py_None, result};
-        out = PyObject_VectorcallMethod(S_fast_read, a, 8, NULL);
+        out = PyObject_Vectorcall(meth, a, 7, NULL);
+        Py_DECREF(meth);
     }
     goto done;
 slow:

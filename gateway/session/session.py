@@ -110,6 +110,9 @@ class Session:
         self._held_synced = 0                   # how many of them the fsync in flight covers
         self._connection = 0                    # counts connections: a late fsync callback of an old one is ignored
         self._pump_scheduled = False            # one chain of resend chunks at a time
+        # Messages a resend gap-filled because the store's bound had let them go (retention,
+        # docs/gateway/service.md): application messages among them never reach the peer again.
+        self.resend_trimmed = 0
         self._resend_target = 0          # BeginSeqNo of the outstanding ResendRequest (0: none)
         self._last_sent = self._last_recv = 0.0
         self._test_req_sent_at = 0.0
@@ -847,12 +850,15 @@ class Session:
         self._resend_budget -= hi - begin + 1
         stored = dict(self.store.get_sent(begin, hi))
         parser = FixParser(1 << 20)
+        low, trimmed = getattr(self.store, "_low", 0), 0     # (below it: let go by the store's bound)
         for seq in range(begin, hi + 1):
             raw = stored.get(seq)
             msg = None
             if raw is not None:
                 parser.feed(raw)
                 msg = parser.poll()
+            elif seq < low:
+                trimmed += 1
             if msg is None or msg.msg_type in ADMIN_TYPES:
                 gap_start = seq if gap_start is None else gap_start
                 continue
@@ -860,6 +866,12 @@ class Session:
                 self._gap_fill(gap_start, seq)
                 gap_start = None
             self._resend(seq, msg)
+        if trimmed:
+            self.resend_trimmed += trimmed
+            log.warning("%s: resend %d..%d: %d messages the store's bound let go are gap-filled (their "
+                        "ExecutionReports and other application messages are not resent; raise the "
+                        "retention bound, retention.client_stored_messages / stored_messages, 0 = all)",
+                        self.name, begin, hi, trimmed)
         if hi < end:
             job[0], job[2] = hi + 1, gap_start
             if self.call_soon is None:

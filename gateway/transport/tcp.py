@@ -106,9 +106,19 @@ class WriteBatcher:
     trail). Inside a read such a connection's writes are all collected, the first too, so a read's
     client reports cost one flush, at ``end_read``, not one each. When ``gate()`` is False (the
     journal cannot be written) the bytes are held, in order, and everything after them for that
-    connection waits behind them; ``release()`` (the gateway's timer) tries again."""
+    connection waits behind them; ``release()`` (the gateway's timer) tries again. Only the bytes
+    of that one failing write are held this way: from the failure on (``failing``) the gateway
+    holds its client *reports* before they are numbered (``OrderGateway._may_send``, its flushing
+    path), so what a connection with nothing held writes then is session traffic (Heartbeats,
+    TestRequest answers, Logon/Logout, Rejects), which carries nothing for the trail and goes at
+    once: a full disk does not silence the sessions. A connection dropped with bytes held is
+    ``_stale`` (keyed by its session: a resend after its next Logon serves those numbered
+    reports) and stays behind the gate until a flush gets through.
+    Connections are any protocol with a ``transport`` (a FixProtocol, an OuchVenueSession); only
+    one whose ``session`` is ``trail_gated`` is gated."""
 
-    __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held")
+    __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held", "failing", "_stale",
+                 "on_written")
 
     def __init__(self):
         self._open = False
@@ -118,23 +128,44 @@ class WriteBatcher:
         self._sent: set = set()        # connections written to at once in this read
         self.gate = None               # () -> bool: the trail's journal flushed (None: no trail)
         self._held: dict = {}          # FixProtocol -> [bytes, ...] the gate has not let out yet
+        self.failing = False           # the gate's last answer was False (the journal cannot be written)
+        self._stale: set = set()       # sessions dropped with bytes held (gated until a flush succeeds)
+        # (proto, written) after a gated connection's bytes reached its transport (True) or were
+        # dropped with it (False): the gateway stamps its ``venue->client`` hops then
+        self.on_written = None
 
     def _gated(self, proto) -> bool:
-        return self.gate is not None and getattr(proto.session, "trail_gated", False)
+        # (getattr twice: an OuchVenueSession writes through the same batcher and has no ``session``)
+        return self.gate is not None and getattr(getattr(proto, "session", None), "trail_gated", False)
 
     def _out(self, proto: "FixProtocol", data: bytes) -> None:
         """``data`` to ``proto``'s transport, through the trail's gate for a gated connection."""
-        if self.gate is not None and getattr(proto.session, "trail_gated", False):
+        if self._gated(proto):
             held = self._held.pop(proto, None)
             if held is not None:
                 held.append(data)
                 data = b"".join(held)
-            if not self.gate():
-                self._held[proto] = [data]
-                return
+            if held is not None or not self.failing or proto.session in self._stale:
+                if not self.gate():
+                    self.failing = True
+                    self._held[proto] = [data]
+                    return
+                self.failing = False
+                self._stale.clear()
+            # (else failing, nothing held: session traffic only, the reports wait unnumbered)
+            t = proto.transport
+            if t is not None and not t.is_closing():
+                t.write(data)
+            if self.on_written is not None:
+                self.on_written(proto, True)
+            return
         t = proto.transport
         if t is not None and not t.is_closing():
             t.write(data)
+
+    def waiting(self, proto) -> bool:
+        """Bytes for ``proto`` collected or held here, not yet at its transport."""
+        return proto in self._pending or proto in self._held
 
     def held(self) -> int:
         """Bytes waiting for the trail's gate, over every connection."""
@@ -142,6 +173,11 @@ class WriteBatcher:
 
     def release(self) -> None:
         """What the gate held, written if it now lets it out (the gateway's timer)."""
+        if self.failing and not self._held:
+            if self.gate():           # (nothing held here, but the failure is over: gate as before)
+                self.failing = False
+                self._stale.clear()
+            return
         for proto in list(self._held):
             if proto in self._held:
                 self._out(proto, b"")
@@ -180,7 +216,10 @@ class WriteBatcher:
 
     def drop(self, proto: "FixProtocol") -> None:
         self._pending.pop(proto, None)
-        self._held.pop(proto, None)     # (stored: a resend after the next Logon serves them, gated too)
+        if self._held.pop(proto, None) is not None:    # (stored: a resend after the next Logon serves them, gated)
+            self._stale.add(proto.session)
+        if self.on_written is not None and self._gated(proto):
+            self.on_written(proto, False)
 
     def begin_read(self) -> None:
         """A read is being handled: its writes are collected until ``end_read``."""

@@ -17,8 +17,8 @@ from .conftest import run_async
 
 
 class OuchStack:
-    def __init__(self, transport=None):
-        self.transport = transport
+    def __init__(self, transport=None, audit=None):
+        self.transport, self.audit = transport, audit
 
     async def __aenter__(self):
         self.config = load_config(overrides={"risk": {"default": {"max_qty": 5000, "collar_ticks": 100}}})
@@ -30,7 +30,7 @@ class OuchStack:
         await self.venue.start()
         self.gateway = Gateway(self.config, clients=("CLIENT1",), symbols=self.symbols, venues=[
             VenueEndpoint("XOUCH", "127.0.0.1", self.venue.ouch_port, "XOUCH", protocol="ouch", username="USER",
-                          password="PASS")], transport=self.transport)
+                          password="PASS")], transport=self.transport, audit=self.audit)
         await self.gateway.start()
         self.client = FixClient("CLIENT1", self.config.gateway.comp_id, "127.0.0.1", self.gateway.port)
         await self.client.start()
@@ -64,6 +64,27 @@ async def test_ouch_venue_accepts_fills_replaces_and_cancels():
         model = st.gateway.risk.model
         assert model.open_buy[st.symbols.by_name("MSFT").index] == 0
         assert model.pos[st.symbols.by_name("AAPL").index] == 100
+
+
+@run_async
+async def test_ouch_venue_with_an_audit_trail_behind_the_trail_gate(tmp_path):
+    """An audit trail puts a gate on the shared write batcher (server.py); the OUCH venue session
+    writes through the same batcher and is not a gated client connection: its writes go, the
+    client's reports pass the gate, and both are in the trail."""
+    from wirespeed.gateway.audit import AuditTrail, read_trail
+    async with OuchStack(audit=AuditTrail(tmp_path)) as st:
+        assert st.gateway.batcher.gate is not None and st.gateway.orders.venues["XOUCH"].state == "up"
+        c = st.client
+        c.new_order("A1", "AAPL", "1", 100, "190.03")
+        new, fill = await c.wait_report("A1", 2)
+        assert (new[T.ExecType], fill[T.ExecType]) == ("0", "F")
+        c.new_order("A2", "MSFT", "1", 10, "409.50")
+        assert (await c.wait_report("A2"))[0][T.ExecType] == "0"
+        assert st.client.session.active and st.gateway.batcher.held() == 0
+        st.gateway.orders.audit.flush()
+        outs = [dict(map(tuple, r["fields"])) for r in read_trail(tmp_path)
+                if r["kind"] == "out" and r.get("client") == "CLIENT1"]
+        assert {(o.get(11), o.get(150)) for o in outs} >= {("A1", "0"), ("A1", "F"), ("A2", "0")}
 
 
 @run_async

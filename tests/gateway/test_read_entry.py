@@ -310,3 +310,34 @@ def test_the_default_risk_clock_is_read_in_c_by_its_own_formula():
         assert before <= now <= after
     assert order_fast.monotonic_risk_clock(NativeRiskBackend(256, 256, clock=lambda: 5)) is None
     assert order_fast.monotonic_risk_clock(Rig(True).gw.risk) is None
+
+
+def test_a_fast_read_that_cannot_be_called_ends_the_batchers_read_in_c():
+    """The entry raised the batcher's ``_reading`` and ran the C path; ``_fast_read`` (which ends
+    the read) failing on its lookup must not leave it raised, or every later write through the
+    shared batcher is collected and never sent."""
+    import asyncio
+
+    class Broken(tcp.FixProtocol):
+        @property
+        def _fast_read(self):
+            raise LookupError("no _fast_read here")
+
+    async def main():
+        rig = EntryRig(True)
+        rig.read(rig.frame("D", order("first")))
+        proto = Broken(lambda _data: rig.client)
+        proto.transport, proto.session = Transport(), rig.client
+        batcher = WriteBatcher()
+        proto._batcher = batcher
+        _path.entry_counts()
+        with pytest.raises(LookupError, match="no _fast_read here"):
+            proto.data_received(rig.frame("D", order("second")))
+        assert _path.entry_counts()[0] == 1           # (the entry took it: the C path ran)
+        assert batcher._reading == 0
+        wire = []
+        vproto = rig.protos["VENUE1"]
+        vproto.transport = WireTransport(wire, "venue")
+        batcher.write(vproto, b"AFTER;")              # outside a read: at once
+        assert wire == [("venue", b"AFTER;")]
+    asyncio.run(main())

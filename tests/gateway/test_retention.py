@@ -50,12 +50,12 @@ def test_the_memory_store_keeps_the_last_max_messages():
 
 
 @run_async
-async def test_a_resend_of_messages_past_the_bound_is_gap_filled():
+async def test_a_resend_of_messages_past_the_bound_is_gap_filled(caplog):
     config = _config()
     symbols = table_from_config(config.symbols)
     venue = SimVenue(config.venue, symbols)
     await venue.start()
-    gw = Gateway(config, venue.port, clients=("CLIENT1",), symbols=symbols, stored_messages=3)
+    gw = Gateway(config, venue.port, clients=("CLIENT1",), symbols=symbols, client_stored_messages=3)
     await gw.start()
     try:
         raw = await RawFix("CLIENT1", "WIRESPEED").connect(gw.port)
@@ -74,6 +74,8 @@ async def test_a_resend_of_messages_past_the_bound_is_gap_filled():
         again = [await raw.expect("8") for _ in range(3)]
         assert [m[T.ClOrdID] for m in again] == ["B3", "B4", "B5"]
         assert all(m[T.PossDupFlag] == "Y" for m in again)
+        assert session.resend_trimmed == last - 3       # counted and logged: reports lost to the client
+        assert "messages the store's bound let go are gap-filled" in caplog.text
         await raw.close()
     finally:
         await gw.stop()
@@ -133,15 +135,20 @@ async def test_an_evicted_finished_order_is_forgotten_and_answered_as_unknown():
 
 
 def test_the_service_s_retention_keys(tmp_path):
-    path = service_toml(tmp_path, (1, 2), audit=False, extra="[retention]\nfinished_orders = 5\nstored_messages = 7\n")
+    path = service_toml(tmp_path, (1, 2), audit=False,
+                        extra="[retention]\nfinished_orders = 5\nstored_messages = 7\nclient_stored_messages = 9\n")
     gw = build_gateway(load_service_config(path))
     assert gw.orders._retain == 5
-    assert {s.store.max_messages for s in gw.acceptor.sessions.values()} == {7}
+    assert {s.store.max_messages for s in gw.acceptor.sessions.values()} == {9}
     assert {link.session.store.max_messages for link in gw.orders.venues.values()} == {7}
     defaults = build_gateway(load_service_config(service_toml(tmp_path, (1, 2), audit=False)))
     assert defaults.orders._retain == 10_000
-    assert defaults.acceptor.sessions["CLIENT1"].store.max_messages == 20_000
+    assert defaults.acceptor.sessions["CLIENT1"].store.max_messages == 0          # a client's: all of the day
+    assert {link.session.store.max_messages for link in defaults.orders.venues.values()} == {20_000}
     for bad, message in (("finished_orders = -1", "retention.finished_orders: must be a non-negative integer, not -1"),
+                         ("finished_orders = 0", "retention.finished_orders: must be at least 1"),
+                         ("client_stored_messages = -2",
+                          "retention.client_stored_messages: must be a non-negative integer, not -2"),
                          ('stored_messages = "all"', "retention.stored_messages: must be an integer, not 'all'")):
         with pytest.raises(ConfigError, match=re.escape(message)):
             load_service_config(service_toml(tmp_path, (1, 2), audit=False, extra=f"[retention]\n{bad}\n"))

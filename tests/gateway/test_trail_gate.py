@@ -24,12 +24,12 @@ N = 40
 pytestmark = pytest.mark.skipif(native._path is None or native._risk is None, reason="needs the C extension")
 
 
-async def _stack(tmp_path):
+async def _stack(tmp_path, clients=("CLIENT1",)):
     config = load_config(overrides={"risk": {"backend": "native", "default": {"max_qty": 1000, "collar_ticks": 100}}})
     symbols = table_from_config(config.symbols)
     venue = ScriptedVenue()
     await venue.start()
-    gw = Gateway(config, venue.port, clients=("CLIENT1",), symbols=symbols, audit=AuditTrail(tmp_path))
+    gw = Gateway(config, venue.port, clients=clients, symbols=symbols, audit=AuditTrail(tmp_path))
     await gw.start()
     client = FixClient("CLIENT1", config.gateway.comp_id, "127.0.0.1", gw.port)
     await client.start()
@@ -103,6 +103,100 @@ async def test_a_failing_journal_holds_the_client_s_bytes_until_it_writes(tmp_pa
                        and dict(map(tuple, r["fields"])).get(39) == "2"]
         assert len(trail_fills) == 20
         assert "client writes held until it can" in caplog.text and "held client writes sent" in caplog.text
+    finally:
+        await client.stop()
+        await gw.stop()
+        await venue.stop()
+
+
+@run_async(timeout=60)
+async def test_a_failing_journal_holds_reports_but_not_the_sessions_own_traffic(tmp_path, monkeypatch):
+    """Session messages carry nothing for the trail. The journal's failure is met by one read's
+    client bytes (CLIENT2's, already numbered: held behind the gate); from then on reports are held
+    before they are numbered, so CLIENT1's TestRequest is answered while the journal fails, no
+    report the trail lacks reaches either client, and after the disk is back every report arrives
+    once, in order."""
+    venue, gw, client, cls, vcls = await _stack(tmp_path, clients=("CLIENT1", "CLIENT2"))
+    other = FixClient("CLIENT2", gw.config.gateway.comp_id, "127.0.0.1", gw.port)
+    await other.start()
+    try:
+        other.new_order("X1", "AAPL", "1", 10, "190.00")
+        await other.wait_report("X1")
+        x1 = venue.received_of("D")[-1][T.ClOrdID]
+        fail = [True]
+        _journal_writes(monkeypatch, fail)
+        venue.fill(x1, 10, "190.00")        # CLIENT2's fill meets the failure: its bytes held
+        await asyncio.sleep(0.3)
+        assert len(other.reports["X1"]) == 1 and gw.batcher.held() > 0
+        for vcl in vcls[:10]:               # CLIENT1's: held before they are numbered
+            venue.fill(vcl, 10, "190.00")
+        await asyncio.sleep(0.3)
+        assert len(gw.orders._held) == 10
+        await client.test_request("TR1", timeout=2.0)       # answered while the journal fails
+        assert all(len(client.reports[cl]) == 1 for cl in cls[:10])     # no report leaked
+        fail.clear()
+        assert (await other.wait_report("X1", 2, timeout=5))[1][T.OrdStatus] == "2"
+        for cl in cls[:10]:
+            assert (await client.wait_report(cl, 2, timeout=5))[1][T.OrdStatus] == "2"
+        await client.test_request("TR2", timeout=2.0)
+        assert all(len(client.reports[cl]) == 2 for cl in cls[:10])     # each once
+        fills = [client.reports[cl][1].seq_num for cl in cls[:10]]
+        assert fills == sorted(fills) and fills[-1] - fills[0] == 9     # in the venue's order, none lost
+        assert not gw.batcher.failing and gw.batcher.held() == 0 and not gw.orders._held
+        trail_fills = [r for r in read_trail(tmp_path) if r["kind"] == "out"
+                       and dict(map(tuple, r["fields"])).get(39) == "2"]
+        assert len(trail_fills) == 11
+    finally:
+        await other.stop()
+        await client.stop()
+        await gw.stop()
+        await venue.stop()
+
+
+@run_async(timeout=30)
+async def test_the_timer_releases_held_writes_even_when_its_order_path_work_fails(tmp_path, monkeypatch, caplog):
+    from wirespeed.gateway.transport.tcp import WriteBatcher
+    config = load_config()
+    gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols),
+                 audit=AuditTrail(tmp_path))
+    released = []
+
+    def broken():
+        raise RuntimeError("a bad tick")
+    monkeypatch.setattr(gw.orders, "on_timer", broken)
+    monkeypatch.setattr(WriteBatcher, "release", lambda self: released.append(self))
+    task = asyncio.ensure_future(gw._tick())
+    try:
+        await asyncio.sleep(0.65)
+    finally:
+        task.cancel()
+    assert released == [gw.batcher] and "order path timer failed" in caplog.text
+    gw.orders.audit.close()
+
+
+@run_async(timeout=60)
+async def test_the_venue_to_client_hop_includes_the_journal_flush_the_client_waits_for(tmp_path, monkeypatch):
+    """The gate's flush happens at the read's end, after the report was queued (by C or Python):
+    the hop is stamped when the bytes reach the socket, so a 30 ms journal write is in it."""
+    import time
+    venue, gw, client, cls, vcls = await _stack(tmp_path)
+    try:
+        real = audit_mod._write_all
+
+        def slow(fd, data):
+            if data[:4] == audit_mod._MAGIC:
+                time.sleep(0.03)
+            real(fd, data)
+        gw.orders.drain_latency()
+        gw.orders.latency.histogram("venue->client").reset()
+        monkeypatch.setattr(audit_mod, "_write_all", slow)
+        for vcl, cl in zip(vcls[:3], cls[:3]):
+            venue.fill(vcl, 10, "190.00")
+            await client.wait_report(cl, 2)
+        gw.orders.drain_latency()
+        h = gw.orders.latency.histogram("venue->client")
+        assert h.get_total_count() == 3 and h.get_min_value() >= 30_000_000, h.get_min_value()
+        assert not gw.orders._gate_hops
     finally:
         await client.stop()
         await gw.stop()
