@@ -55,8 +55,8 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import (any_of, below, equal, equal_halves, exceeds, high_flags, kept, parts_top, pick, replicas, sub_low, sub_parts,
-                     topped)
+from ..logic import (any_of, below, equal, equal_halves, exceeds, high_flags, kept, parts_top, pick, replica, replicas, sub3,
+                     sub_low, sub_parts, topped)
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -302,7 +302,9 @@ class RiskPipeline(wiring.Component):
         # stage 3's opened candidates (the entry's opened word after the order, if the order ahead
         # is accepted and if not): forwarded to the order 2 behind in its stage 1
         s3_cand_opened = (Signal(COUNT_WIDTH + 1, name="s3_opened_a"), Signal(COUNT_WIDTH + 1, name="s3_opened_b"))
-        acc_prev = Signal()                          # the decision of the order decided last (set in stage 3)
+        # the decision of the order decided last (set in stage 3); a copy of its own for the
+        # duplicate window's shift enable (a replica: synthesis keeps the two apart)
+        acc_prev, acc_win = replica(Signal(), "acc_prev"), replica(Signal(), "acc_prev_window")
         notional_2 = Signal(64)                      # its notional
         with m.If(adv["s0"]):
             # entry: the order 5 ahead is in w_now (writing at this edge), the fills one and two
@@ -347,6 +349,11 @@ class RiskPipeline(wiring.Component):
         s2_max_n = Signal(SYMBOL_LIMITS.fields["max_notional"])
         s2_deadline = Signal(NOW_WIDTH + 1)          # now + rate tolerance; all ones for a bad session
         s2_same_session = Signal()                   # same session as the order ahead
+        # the deadline less the order ahead's emission interval, plus one: the order ahead's new
+        # TAT, max(its TAT, its now) + interval, is past this order's deadline iff its TAT or its
+        # now is at least this (the interval read as the order ahead moves into stage 3, as
+        # ``s3_interval`` is; one carry-save chain: logic.sub3); out of reach for a bad session
+        s2_rate_floor = Signal(signed(NOW_WIDTH + 3))
         # the session's credit room: picked in stage 1 from every session's (taken as the order
         # entered: up to the order 4 ahead), less the order 3 ahead's notional if it was accepted
         # and of the session; the order 2 ahead's comes off in stage 2, the order ahead's is
@@ -361,6 +368,10 @@ class RiskPipeline(wiring.Component):
         ahead_1 = Mux(equal(s1_entry, s2_entry), s2.qty, 0)      # the order ahead (in stage 2) on this entry
         # the order 2 ahead's new opened word (acc_prev: the order 3 ahead's accept, as it is decided)
         opened_if = Mux(equal(s3_entry, s1_entry), Mux(acc_prev, *s3_cand_opened), s1_opened)
+        # now + tau - interval + 1 = now - interval - (-tau - 1): ~tau sign-extended is -tau - 1
+        s1_rate_floor = sub3(m, s1_now, Array(regs.session_rate_interval)[s2.session[:sbits]],
+                             Cat(~s1_tau, Const(-1, NOW_WIDTH + 3 - len(s1_tau))).as_signed(), NOW_WIDTH + 3,
+                             "s1_rate_floor", keep=True)
         with m.If(adv["s2"]):
             # only the first-stage bits: the others stay constant zero across the module boundary
             m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
@@ -372,6 +383,7 @@ class RiskPipeline(wiring.Component):
                          s2_reduce_en.eq(regs.reduce_only & chk.known & s1_side_ok),
                          s2_max_n.eq(row.max_notional),
                          s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + s1_tau, -1)),
+                         s2_rate_floor.eq(Mux(s1.session[sbits:] == 0, s1_rate_floor, (1 << (NOW_WIDTH + 2)) - 1)),
                          s2_entry.eq(s1_entry),
                          s2_opened.eq(s1_opened),
                          s2_same_session.eq(s1.session == s2.session),
@@ -383,8 +395,17 @@ class RiskPipeline(wiring.Component):
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
+        rate_sel = Signal()                          # the order ahead conformed, in this order's session
+        w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
+        # The duplicate window: the keys of the last W accepted orders, most recent first. The
+        # decided order's key goes into ``last_key`` on every advance (valid: ``acc_win``, its
+        # accept) and into the window on the next, when that accept is a register: so no register
+        # has ``take`` as its clock enable (the routed critical path ended at the window's 64-bit
+        # key register, ``take``'s fan-out). While an order is in stage 2, ``last_key`` is the
+        # order 2 ahead's; the window it sees is ``last_key`` (if accepted) then ``keys``, W in all
         keys = [Signal(64, name=f"recent{k}") for k in range(W)]
         key_valid = [Signal(name=f"recent_valid{k}") for k in range(W)]
+        last_key = Signal(64, name="recent_last")
         # opened as of the order ahead (now in stage 3): the order 2 ahead's accept (a register,
         # ``w_now.en``) picks, in the LUT of the adder it feeds
         opened_2 = Mux(w_now.en, s2_opened_if, s2_opened)
@@ -402,6 +423,11 @@ class RiskPipeline(wiring.Component):
         # each key compare in halves (two 32 / 33-bit chains, their AND in the window's any_of
         # chain's input LUT), where one 65-bit chain was a Fmax blocker
         seen = [equal_halves(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
+        seen_last = equal_halves(Cat(last_key, acc_win), Cat(key, 1))
+        # the oldest key counts only when ``last_key`` is not in the window (W in all); if the
+        # order ahead is accepted, the oldest two's places are its and ``last_key``'s
+        window_b = [seen_last, *seen[:W - 1], seen[W - 1] & ~acc_win]
+        window_a = [equal_halves(key, s3.cl_ord_key), seen_last, *seen[:W - 2], seen[W - 2] & ~acc_win]
         cand = {                                             # (if the order ahead is accepted, if not)
             # room - opened in halves (logic.sub_parts: the low halves' difference and three
             # compares of the high halves, no chain longer than 36 bits), registered as they are;
@@ -423,7 +449,7 @@ class RiskPipeline(wiring.Component):
             "scredit": (Mux(acc_prev, sub_low(m, s2_sroom, (s2_snotional_2, ahead_s), 64, "scredit_az"),
                             sub_low(m, s2_sroom, (ahead_s,), 64, "scredit_a")),
                         sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0),), 64, "scredit_b")),
-            "dup": (any_of([equal_halves(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
+            "dup": (any_of(window_a), any_of(window_b)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
         cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])
@@ -431,10 +457,22 @@ class RiskPipeline(wiring.Component):
                    for name, (a, b) in cand.items() if name != "opened"}
         s3_cand["opened"] = s3_cand_opened
         s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
-        s3_now, s3_deadline, s3_max_n = Signal(NOW_WIDTH), Signal(NOW_WIDTH + 1), Signal.like(s2_max_n)
+        s3_now, s3_max_n = Signal(NOW_WIDTH), Signal.like(s2_max_n)
         s3_pos_en, s3_session_ok, s3_reduce_en = Signal(), Signal(), Signal()
         s3_tat, s3_session_hot = Signal(NOW_WIDTH), Signal(S)
         s3_interval = Signal(32)                     # the session's GCRA emission interval
+        # stage 3's two rate compares, made here from registers and registered (a 49-bit chain
+        # and a LUT in front of ``rate_go`` was the deepest path of stage 3): the session's TAT
+        # as read against the deadline, and the order ahead's new TAT (in stage 3 now, computed
+        # there as max(TAT, now) + interval: past the deadline iff its TAT or its now reaches
+        # the floor) against it
+        s3_late_tat, s3_late_w = Signal(), Signal()
+
+        def late(t):
+            return ~below(t, s2_rate_floor)
+
+        late_w = pick(rate_sel, late(w_last), late(s3_tat)) | late(s3_now)
+        late_tat = exceeds(Array(tat)[s2.session[:sbits]], s2_deadline)
         early = Signal(MASK_WIDTH)                   # first-stage failures and the kill switch
         m.d.comb += [early.eq(s2_mask), early[R.KILL_SWITCH.value - 1].eq(regs.kill)]
         reason_pre = [_lowest(early, range(int(first), int(last))) for first, last in REASON_GROUPS]
@@ -449,16 +487,15 @@ class RiskPipeline(wiring.Component):
             m.d.sync += [d.eq(v) for pair, pre in zip(s3_reason_pre, reason_pre) for d, v in zip(pair, pre)]
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
                          s3_known.eq(s2_known), s3_kill.eq(regs.kill), s3_now.eq(s2_now),
-                         s3_deadline.eq(s2_deadline), s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
+                         s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
                          s3_session_ok.eq(s2_session_ok), s3_reduce_en.eq(s2_reduce_en),
                          s3_tat.eq(Array(tat)[s2.session[:sbits]]),
+                         s3_late_tat.eq(late_tat), s3_late_w.eq(late_w),
                          s3_interval.eq(Array(regs.session_rate_interval)[s2.session[:sbits]]),
                          s3_session_hot.eq(Mux(s2_session_ok, 1 << s2.session[:sbits], 0))]
 
         # ---- stage 3: decide --------------------------------------------------------------------
         qty, notional = s3.qty, mul.product
-        rate_sel = Signal()                          # ... and it conformed, in this order's session
-        w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
         # one compare per candidate (one LUT level and a carry chain each)
         # reduce-only's enable in its operand's top (off: out of reach), not in ``passes``
         limits = {"pos": tuple(parts_top(c, 32) for c in s3_cand["pos"]),
@@ -467,8 +504,7 @@ class RiskPipeline(wiring.Component):
         over = {name: (exceeds(value, limits[name][0]), exceeds(value, limits[name][1]))
                 for name, value in (("pos", qty), ("reduce", qty), ("credit", notional), ("scredit", notional))}
         # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
-        rate_go = kept(m, adv["dec"] & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),
-                       "rate_go")
+        rate_go = kept(m, adv["dec"] & ~pick(rate_sel, s3_late_w, s3_late_tat), "rate_go")
         over_max_n = exceeds(notional, s3_max_n)
         state_fails = {
             R.KILL_SWITCH: s3_kill,
@@ -499,7 +535,8 @@ class RiskPipeline(wiring.Component):
         m.d.comb += conf.eq(s3_session_ok & rate_go)
 
         with m.If(adv["dec"]):
-            m.d.sync += [acc_prev.eq(take), rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
+            m.d.sync += [acc_prev.eq(take), acc_win.eq(take), last_key.eq(s3.cl_ord_key),
+                         rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
 
         # ---- output register and skid register -------------------------------------------------------
         # The decision, and per reason group (REASON_GROUPS) the first-stage code found in it; the
@@ -535,7 +572,9 @@ class RiskPipeline(wiring.Component):
         with m.If(take):
             m.d.sync += [acc.eq(acc + Mux(s3_session_hot[k], notional, 0)) for k, acc in enumerate(session_n.accepted)]
         with m.If(take):
-            m.d.sync += [accepted_n.eq(accepted_n + notional), keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]
+            m.d.sync += accepted_n.eq(accepted_n + notional)
+        with m.If(adv["dec"] & acc_win):                  # the order decided last was accepted
+            m.d.sync += [keys[0].eq(last_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]
             m.d.sync += [key_valid[k].eq(key_valid[k - 1]) for k in range(1, W)]
         # GCRA: a conforming order moves its session's TAT to max(TAT, now) + T
