@@ -413,10 +413,10 @@ class RiskPipeline(wiring.Component):
         with m.If(adv["dec"]):
             m.d.sync += notional_2.eq(mul.product)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2, notional_2 its
-        # notional. Each candidate is one 67-bit carry chain from registers over the room's low 64
-        # bits (three operands carry-saved: logic.sub3, in logic.sub_low), the order 2 ahead's
-        # accept picking after it: the room less the order 2
-        # ahead's notional if it was accepted, less the order ahead's if it is (speculated).
+        # notional. Each candidate is one carry chain from registers over the room's low 64 bits
+        # (three operands carry-saved: logic.sub3, in logic.sub_low), the order 2 ahead's accept
+        # a mux in front of its operand: the room less the order 2 ahead's notional if it was
+        # accepted, less the order ahead's if it is (speculated).
         # A session out of range is out of reach (rejected as a bad field alone).
         ahead_s = Mux(s2_same_session, notional_ahead, 0)
         key = s2.cl_ord_key
@@ -443,11 +443,14 @@ class RiskPipeline(wiring.Component):
             # compare's chain at those bits, so the compare is a 67-bit chain behind one LUT, where
             # the whole 77-bit room's was 78 bits and a LUT for its top bits (xcup depth 5); a
             # clamp after the chain was two more chains and a LUT
-            "credit": (Mux(acc_prev, sub_low(m, s2_groom, (notional_2, notional_ahead), 64, "credit_az"),
-                           sub_low(m, s2_groom, (notional_ahead,), 64, "credit_a")),
+            # The "accepted" candidate is one carry-save chain with the order 2 ahead's accept
+            # folded into its kept sum and majority LUTs (one LUT4 / LUT5 a bit, then the chain's
+            # input LUT): as two chains and a pick after them, abc shared the room's XOR with the
+            # order ahead's notional between the chains (two LUTs in front of a chain, the pick a
+            # third: xcup depth 4)
+            "credit": (sub_low(m, s2_groom, (Mux(acc_prev, notional_2, 0), notional_ahead), 64, "credit_a"),
                        sub_low(m, s2_groom, (Mux(acc_prev, notional_2, 0),), 64, "credit_b")),
-            "scredit": (Mux(acc_prev, sub_low(m, s2_sroom, (s2_snotional_2, ahead_s), 64, "scredit_az"),
-                            sub_low(m, s2_sroom, (ahead_s,), 64, "scredit_a")),
+            "scredit": (sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0), ahead_s), 64, "scredit_a"),
                         sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0),), 64, "scredit_b")),
             "dup": (any_of(window_a), any_of(window_b)),
         }
