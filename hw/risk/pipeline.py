@@ -349,11 +349,6 @@ class RiskPipeline(wiring.Component):
         s2_max_n = Signal(SYMBOL_LIMITS.fields["max_notional"])
         s2_deadline = Signal(NOW_WIDTH + 1)          # now + rate tolerance; all ones for a bad session
         s2_same_session = Signal()                   # same session as the order ahead
-        # the deadline less the order ahead's emission interval, plus one: the order ahead's new
-        # TAT, max(its TAT, its now) + interval, is past this order's deadline iff its TAT or its
-        # now is at least this (the interval read as the order ahead moves into stage 3, as
-        # ``s3_interval`` is; one carry-save chain: logic.sub3); out of reach for a bad session
-        s2_rate_floor = Signal(signed(NOW_WIDTH + 3))
         # the session's credit room: picked in stage 1 from every session's (taken as the order
         # entered: up to the order 4 ahead), less the order 3 ahead's notional if it was accepted
         # and of the session; the order 2 ahead's comes off in stage 2, the order ahead's is
@@ -368,10 +363,6 @@ class RiskPipeline(wiring.Component):
         ahead_1 = Mux(equal(s1_entry, s2_entry), s2.qty, 0)      # the order ahead (in stage 2) on this entry
         # the order 2 ahead's new opened word (acc_prev: the order 3 ahead's accept, as it is decided)
         opened_if = Mux(equal(s3_entry, s1_entry), Mux(acc_prev, *s3_cand_opened), s1_opened)
-        # now + tau - interval + 1 = now - interval - (-tau - 1): ~tau sign-extended is -tau - 1
-        s1_rate_floor = sub3(m, s1_now, Array(regs.session_rate_interval)[s2.session[:sbits]],
-                             Cat(~s1_tau, Const(-1, NOW_WIDTH + 3 - len(s1_tau))).as_signed(), NOW_WIDTH + 3,
-                             "s1_rate_floor", keep=True)
         with m.If(adv["s2"]):
             # only the first-stage bits: the others stay constant zero across the module boundary
             m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
@@ -383,7 +374,6 @@ class RiskPipeline(wiring.Component):
                          s2_reduce_en.eq(regs.reduce_only & chk.known & s1_side_ok),
                          s2_max_n.eq(row.max_notional),
                          s2_deadline.eq(Mux(s1.session[sbits:] == 0, s1_now + s1_tau, -1)),
-                         s2_rate_floor.eq(Mux(s1.session[sbits:] == 0, s1_rate_floor, (1 << (NOW_WIDTH + 2)) - 1)),
                          s2_entry.eq(s1_entry),
                          s2_opened.eq(s1_opened),
                          s2_same_session.eq(s1.session == s2.session),
@@ -467,12 +457,16 @@ class RiskPipeline(wiring.Component):
         # stage 3's two rate compares, made here from registers and registered (a 49-bit chain
         # and a LUT in front of ``rate_go`` was the deepest path of stage 3): the session's TAT
         # as read against the deadline, and the order ahead's new TAT (in stage 3 now, computed
-        # there as max(TAT, now) + interval: past the deadline iff its TAT or its now reaches
-        # the floor) against it
+        # there as max(TAT, now) + interval: past the deadline iff its TAT or its now plus the
+        # interval is) against it
         s3_late_tat, s3_late_w = Signal(), Signal()
 
         def late(t):
-            return ~below(t, s2_rate_floor)
+            # t + interval > deadline: deadline - t - interval < 0, one carry-save chain of
+            # registers (logic.sub3); the interval is the order ahead's (``s3_interval``), the
+            # one its new TAT is computed with. (Formed in stage 1 as a floor, with the interval
+            # picked there, the 8-way pick in front of the carry-save LUTs was xcup depth 6.)
+            return sub3(m, s2_deadline, t, s3_interval, NOW_WIDTH + 3, f"late_{t.name}", keep=True)[-1]
 
         late_w = pick(rate_sel, late(w_last), late(s3_tat)) | late(s3_now)
         late_tat = exceeds(Array(tat)[s2.session[:sbits]], s2_deadline)
