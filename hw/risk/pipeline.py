@@ -55,8 +55,8 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import (any_of, below, equal, equal_halves, exceeds, high_flags, kept, parts_top, pick, replicas, sub_low, sub_parts,
-                     topped)
+from ..logic import (any_of, below, equal, equal_halves, exceeds, high_flags, kept, parts_top, pick, replica, replicas, sub3,
+                     sub_low, sub_parts, topped)
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -311,7 +311,9 @@ class RiskPipeline(wiring.Component):
         # stage 3's opened candidates (the entry's opened word after the order, if the order ahead
         # is accepted and if not): forwarded to the order 2 behind in its stage 1
         s3_cand_opened = (Signal(COUNT_WIDTH + 1, name="s3_opened_a"), Signal(COUNT_WIDTH + 1, name="s3_opened_b"))
-        acc_prev = Signal()                          # the decision of the order decided last (set in stage 3)
+        # the decision of the order decided last (set in stage 3); a copy of its own for the
+        # duplicate window's shift enable (a replica: synthesis keeps the two apart)
+        acc_prev, acc_win = replica(Signal(), "acc_prev"), replica(Signal(), "acc_prev_window")
         notional_2 = Signal(64)                      # its notional
         # the words read as the order entered, kept if a read-back takes the ports before it moves on
         o_rd_word = hold(m, o_rd.data, adv["s0"], adv["s1"], readback.steal, "opened_rd")
@@ -396,8 +398,17 @@ class RiskPipeline(wiring.Component):
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
+        rate_sel = Signal()                          # the order ahead conformed, in this order's session
+        w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
+        # The duplicate window: the keys of the last W accepted orders, most recent first. The
+        # decided order's key goes into ``last_key`` on every advance (valid: ``acc_win``, its
+        # accept) and into the window on the next, when that accept is a register: so no register
+        # has ``take`` as its clock enable (the routed critical path ended at the window's 64-bit
+        # key register, ``take``'s fan-out). While an order is in stage 2, ``last_key`` is the
+        # order 2 ahead's; the window it sees is ``last_key`` (if accepted) then ``keys``, W in all
         keys = [Signal(64, name=f"recent{k}") for k in range(W)]
         key_valid = [Signal(name=f"recent_valid{k}") for k in range(W)]
+        last_key = Signal(64, name="recent_last")
         # opened as of the order ahead (now in stage 3): the order 2 ahead's accept (a register,
         # ``w_now.en``) picks, in the LUT of the adder it feeds
         opened_2 = Mux(w_now.en, s2_opened_if, s2_opened)
@@ -405,16 +416,21 @@ class RiskPipeline(wiring.Component):
         with m.If(adv["dec"]):
             m.d.sync += notional_2.eq(mul.product)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2, notional_2 its
-        # notional. Each candidate is one 67-bit carry chain from registers over the room's low 64
-        # bits (three operands carry-saved: logic.sub3, in logic.sub_low), the order 2 ahead's
-        # accept picking after it: the room less the order 2
-        # ahead's notional if it was accepted, less the order ahead's if it is (speculated).
+        # notional. Each candidate is one carry chain from registers over the room's low 64 bits
+        # (three operands carry-saved: logic.sub3, in logic.sub_low), the order 2 ahead's accept
+        # a mux in front of its operand: the room less the order 2 ahead's notional if it was
+        # accepted, less the order ahead's if it is (speculated).
         # A session out of range is out of reach (rejected as a bad field alone).
         ahead_s = Mux(s2_same_session, notional_ahead, 0)
         key = s2.cl_ord_key
         # each key compare in halves (two 32 / 33-bit chains, their AND in the window's any_of
         # chain's input LUT), where one 65-bit chain was a Fmax blocker
         seen = [equal_halves(Cat(k, kv), Cat(key, 1)) for k, kv in zip(keys, key_valid)]
+        seen_last = equal_halves(Cat(last_key, acc_win), Cat(key, 1))
+        # the oldest key counts only when ``last_key`` is not in the window (W in all); if the
+        # order ahead is accepted, the oldest two's places are its and ``last_key``'s
+        window_b = [seen_last, *seen[:W - 1], seen[W - 1] & ~acc_win]
+        window_a = [equal_halves(key, s3.cl_ord_key), seen_last, *seen[:W - 2], seen[W - 2] & ~acc_win]
         cand = {                                             # (if the order ahead is accepted, if not)
             # room - opened in halves (logic.sub_parts: the low halves' difference and three
             # compares of the high halves, no chain longer than 36 bits), registered as they are;
@@ -430,13 +446,16 @@ class RiskPipeline(wiring.Component):
             # compare's chain at those bits, so the compare is a 67-bit chain behind one LUT, where
             # the whole 77-bit room's was 78 bits and a LUT for its top bits (xcup depth 5); a
             # clamp after the chain was two more chains and a LUT
-            "credit": (Mux(acc_prev, sub_low(m, s2_groom, (notional_2, notional_ahead), 64, "credit_az"),
-                           sub_low(m, s2_groom, (notional_ahead,), 64, "credit_a")),
+            # The "accepted" candidate is one carry-save chain with the order 2 ahead's accept
+            # folded into its kept sum and majority LUTs (one LUT4 / LUT5 a bit, then the chain's
+            # input LUT): as two chains and a pick after them, abc shared the room's XOR with the
+            # order ahead's notional between the chains (two LUTs in front of a chain, the pick a
+            # third: xcup depth 4)
+            "credit": (sub_low(m, s2_groom, (Mux(acc_prev, notional_2, 0), notional_ahead), 64, "credit_a"),
                        sub_low(m, s2_groom, (Mux(acc_prev, notional_2, 0),), 64, "credit_b")),
-            "scredit": (Mux(acc_prev, sub_low(m, s2_sroom, (s2_snotional_2, ahead_s), 64, "scredit_az"),
-                            sub_low(m, s2_sroom, (ahead_s,), 64, "scredit_a")),
+            "scredit": (sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0), ahead_s), 64, "scredit_a"),
                         sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0),), 64, "scredit_b")),
-            "dup": (any_of([equal_halves(key, s3.cl_ord_key), *seen[:W - 1]]), any_of(seen)),
+            "dup": (any_of(window_a), any_of(window_b)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
         cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])
@@ -444,10 +463,26 @@ class RiskPipeline(wiring.Component):
                    for name, (a, b) in cand.items() if name != "opened"}
         s3_cand["opened"] = s3_cand_opened
         s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
-        s3_now, s3_deadline, s3_max_n = Signal(NOW_WIDTH), Signal(NOW_WIDTH + 1), Signal.like(s2_max_n)
+        s3_now, s3_max_n = Signal(NOW_WIDTH), Signal.like(s2_max_n)
         s3_pos_en, s3_session_ok, s3_reduce_en = Signal(), Signal(), Signal()
         s3_tat, s3_session_hot = Signal(NOW_WIDTH), Signal(S)
         s3_interval = Signal(32)                     # the session's GCRA emission interval
+        # stage 3's two rate compares, made here from registers and registered (a 49-bit chain
+        # and a LUT in front of ``rate_go`` was the deepest path of stage 3): the session's TAT
+        # as read against the deadline, and the order ahead's new TAT (in stage 3 now, computed
+        # there as max(TAT, now) + interval: past the deadline iff its TAT or its now plus the
+        # interval is) against it
+        s3_late_tat, s3_late_w = Signal(), Signal()
+
+        def late(t):
+            # t + interval > deadline: deadline - t - interval < 0, one carry-save chain of
+            # registers (logic.sub3); the interval is the order ahead's (``s3_interval``), the
+            # one its new TAT is computed with. (Formed in stage 1 as a floor, with the interval
+            # picked there, the 8-way pick in front of the carry-save LUTs was xcup depth 6.)
+            return sub3(m, s2_deadline, t, s3_interval, NOW_WIDTH + 3, f"late_{t.name}", keep=True)[-1]
+
+        late_w = pick(rate_sel, late(w_last), late(s3_tat)) | late(s3_now)
+        late_tat = exceeds(Array(tat)[s2.session[:sbits]], s2_deadline)
         early = Signal(MASK_WIDTH)                   # first-stage failures and the kill switch
         m.d.comb += [early.eq(s2_mask), early[R.KILL_SWITCH.value - 1].eq(regs.kill)]
         reason_pre = [_lowest(early, range(int(first), int(last))) for first, last in REASON_GROUPS]
@@ -462,16 +497,15 @@ class RiskPipeline(wiring.Component):
             m.d.sync += [d.eq(v) for pair, pre in zip(s3_reason_pre, reason_pre) for d, v in zip(pair, pre)]
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
                          s3_known.eq(s2_known), s3_kill.eq(regs.kill), s3_now.eq(s2_now),
-                         s3_deadline.eq(s2_deadline), s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
+                         s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
                          s3_session_ok.eq(s2_session_ok), s3_reduce_en.eq(s2_reduce_en),
                          s3_tat.eq(Array(tat)[s2.session[:sbits]]),
+                         s3_late_tat.eq(late_tat), s3_late_w.eq(late_w),
                          s3_interval.eq(Array(regs.session_rate_interval)[s2.session[:sbits]]),
                          s3_session_hot.eq(Mux(s2_session_ok, 1 << s2.session[:sbits], 0))]
 
         # ---- stage 3: decide --------------------------------------------------------------------
         qty, notional = s3.qty, mul.product
-        rate_sel = Signal()                          # ... and it conformed, in this order's session
-        w_last = Signal(NOW_WIDTH)                   # the order ahead's theoretical arrival time
         # one compare per candidate (one LUT level and a carry chain each)
         # reduce-only's enable in its operand's top (off: out of reach), not in ``passes``
         limits = {"pos": tuple(parts_top(c, 32) for c in s3_cand["pos"]),
@@ -480,8 +514,7 @@ class RiskPipeline(wiring.Component):
         over = {name: (exceeds(value, limits[name][0]), exceeds(value, limits[name][1]))
                 for name, value in (("pos", qty), ("reduce", qty), ("credit", notional), ("scredit", notional))}
         # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
-        rate_go = kept(m, adv["dec"] & ~pick(rate_sel, exceeds(w_last, s3_deadline), exceeds(s3_tat, s3_deadline)),
-                       "rate_go")
+        rate_go = kept(m, adv["dec"] & ~pick(rate_sel, s3_late_w, s3_late_tat), "rate_go")
         over_max_n = exceeds(notional, s3_max_n)
         state_fails = {
             R.KILL_SWITCH: s3_kill,
@@ -512,7 +545,8 @@ class RiskPipeline(wiring.Component):
         m.d.comb += conf.eq(s3_session_ok & rate_go)
 
         with m.If(adv["dec"]):
-            m.d.sync += [acc_prev.eq(take), rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
+            m.d.sync += [acc_prev.eq(take), acc_win.eq(take), last_key.eq(s3.cl_ord_key),
+                         rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
 
         # ---- output register and skid register -------------------------------------------------------
         # The decision, and per reason group (REASON_GROUPS) the first-stage code found in it; the
@@ -548,7 +582,9 @@ class RiskPipeline(wiring.Component):
         with m.If(take):
             m.d.sync += [acc.eq(acc + Mux(s3_session_hot[k], notional, 0)) for k, acc in enumerate(session_n.accepted)]
         with m.If(take):
-            m.d.sync += [accepted_n.eq(accepted_n + notional), keys[0].eq(s3.cl_ord_key), key_valid[0].eq(1)]
+            m.d.sync += accepted_n.eq(accepted_n + notional)
+        with m.If(adv["dec"] & acc_win):                  # the order decided last was accepted
+            m.d.sync += [keys[0].eq(last_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]
             m.d.sync += [key_valid[k].eq(key_valid[k - 1]) for k in range(1, W)]
         # GCRA: a conforming order moves its session's TAT to max(TAT, now) + T

@@ -258,6 +258,21 @@ def scenarios(window: int = 4) -> list[Scenario]:
     # rooms of 2**64 or more (a cancel released over the 64-bit limit) and below zero (the limit
     # lowered under the accepted notional), where the low 64 bits alone decide the other way;
     # the order ahead accepted (notional 100) and rejected (max qty), the room just over and
+    # the window's edge (the decided order's key enters the window an advance after its accept,
+    # ``last_key``; the oldest key counts only when the order 2 ahead was rejected): the first key
+    # is still in the window with a rejected order (or two) after the window's W accepted, and out
+    # once W accepted orders followed it, the order 2 ahead rejected or not
+    rest = window - 1
+    add(Scenario("dup/window-edge-rejected-ahead-seen", (order(81), *(order() for _ in range(rest)),
+                                                         order(qty=0), order(81)), (1,) * window + (0, 0)))
+    add(Scenario("dup/window-edge-two-rejected-ahead-seen", (order(82), *(order() for _ in range(rest)),
+                                                             order(qty=0), order(qty=0), order(82)),
+                 (1,) * window + (0, 0, 0)))
+    add(Scenario("dup/window-edge-dropped-accepted-ahead", (order(83), *(order() for _ in range(window)), order(83)),
+                 (1,) * (window + 2)))
+    add(Scenario("dup/window-edge-dropped-rejected-two-ahead", (order(84), *(order() for _ in range(rest)),
+                                                                order(qty=0), order(), order(84)),
+                 (1,) * window + (0, 1, 1)))
     # just under 2**64 after it (the low chain's borrow taking the top from +1 to 0)
     wide = {"credit_limit": (1 << 64) - 1}
     settle = (IDLE,) * 6
@@ -304,6 +319,23 @@ def scenarios(window: int = 4) -> list[Scenario]:
                                                                   order(session=1)), (1, 0, 1), slow))
     add(Scenario("rate/session-zero-qty-ahead-counted", (order(session=1, qty=0), IDLE, IDLE, order(session=1),
                                                          IDLE, IDLE, IDLE, order(session=1)), (0, 0, 1), slow))
+    # the rate compares made in stage 2 (the order ahead's new TAT, max(TAT, now) + T, against the
+    # deadline as "its TAT or its now reaches deadline - T + 1"): at the boundary and one over,
+    # the order ahead's now deciding (its TAT behind it), then its TAT; the order ahead rejected
+    # by the rate check (TAT not moved: the session's TAT as read decides) or for another reason
+    # (conforming: moved)
+    add(Scenario("rate/floor-now-ahead-at-limit", (order(session=1), order(session=1)), (1, 1),
+                 {"session_rate": {1: (3, 2)}}))
+    add(Scenario("rate/floor-now-ahead-one-over", (order(session=1), order(session=1)), (1, 0),
+                 {"session_rate": {1: (3, 1)}}))
+    add(Scenario("rate/floor-tat-ahead-at-limit", tuple(order(session=1) for _ in range(3)), (1, 1, 1),
+                 {"session_rate": {1: (3, 4)}}))
+    add(Scenario("rate/floor-tat-ahead-one-over", tuple(order(session=1) for _ in range(3)), (1, 1, 0),
+                 {"session_rate": {1: (3, 3)}}))
+    add(Scenario("rate/floor-rate-rejected-ahead", tuple(order(session=1) for _ in range(4)), (1, 1, 0, 1),
+                 {"session_rate": {1: (3, 3)}}))
+    add(Scenario("rate/floor-zero-qty-ahead-conforming", (order(session=1, qty=0), order(session=1)), (0, 0),
+                 {"session_rate": {1: (3, 1)}}))
     # fills and cancels landing as the order is in each stage (d: cycles after the order)
     for d in range(-4, 3):
         seen = d < 0
