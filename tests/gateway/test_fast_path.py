@@ -329,19 +329,23 @@ def pin_bucket_clock(session, at: float = 100.0) -> None:
     session._tokens, session._tokens_at = session._rate, at
 
 
+def session_ending_reads(rig, reason: str) -> None:
+    """Two orders, then a read whose second message ends the session for ``reason`` (comp_id,
+    sending_time, or rate: the fourth of a burst one too many at 3/s)."""
+    if reason == "rate":
+        pin_bucket_clock(rig.client)
+    rig.read(rig.frame("D", order("a")), rig.frame("D", order("b")))
+    if reason == "comp_id":
+        rig.read(rig.frame("D", order("c")), rig.frame("D", order("d"), sender="SOMEONE", seq=rig.seq["CLIENT1"]))
+    elif reason == "sending_time":
+        rig.read(rig.frame("D", order("c")), rig.frame("D", order("d"), sending_time="20200101-00:00:00.000"))
+    else:
+        rig.read(*(rig.frame("D", order(f"r{k}")) for k in range(3)))
+
+
 @pytest.mark.parametrize("reason", ["comp_id", "sending_time", "rate"])
 def test_fallbacks_that_end_the_session_end_it_the_same_way(reason):
-    def script(rig):
-        if reason == "rate":
-            pin_bucket_clock(rig.client)
-        rig.read(rig.frame("D", order("a")), rig.frame("D", order("b")))
-        if reason == "comp_id":
-            rig.read(rig.frame("D", order("c")), rig.frame("D", order("d"), sender="SOMEONE", seq=rig.seq["CLIENT1"]))
-        elif reason == "sending_time":
-            rig.read(rig.frame("D", order("c")), rig.frame("D", order("d"), sending_time="20200101-00:00:00.000"))
-        else:   # the session's message rate: the fourth of a burst is one too many (3/s)
-            rig.read(*(rig.frame("D", order(f"r{k}")) for k in range(3)))
-    rig, result = _both(script, max_msgs=3 if reason == "rate" else 100_000)
+    rig, result = _both(lambda rig: session_ending_reads(rig, reason), max_msgs=3 if reason == "rate" else 100_000)
     assert rig.gw.fast_fallbacks[reason] == 1, rig.gw.fast_fallbacks
     assert not rig.client.active                # logged out, as the Python path does
 

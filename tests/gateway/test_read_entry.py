@@ -19,7 +19,7 @@ from wirespeed.gateway.transport.tcp import WriteBatcher
 
 from . import test_fast_path as base
 from . import test_report_fast_path as reports
-from .test_fast_path import Rig, _msgs, order, pin_bucket_clock, pinned_time  # noqa: F401 (the autouse fixture)
+from .test_fast_path import Rig, _msgs, order, pinned_time, session_ending_reads  # noqa: F401 (the autouse fixture)
 
 pytestmark = pytest.mark.skipif(tcp.READ_ENTRY is None, reason="the C read entry is not built or is turned off")
 
@@ -140,15 +140,7 @@ def test_a_read_cut_mid_frame_and_several_to_a_read_keep_their_order():
 @pytest.mark.parametrize("reason", ["comp_id", "sending_time", "rate"])
 def test_reads_that_end_the_session_end_it_as_the_python_path_does(reason):
     def script(rig):
-        if reason == "rate":
-            pin_bucket_clock(rig.client)
-        rig.read(rig.frame("D", order("a")), rig.frame("D", order("b")))
-        if reason == "comp_id":
-            rig.read(rig.frame("D", order("c")), rig.frame("D", order("d"), sender="SOMEONE", seq=rig.seq["CLIENT1"]))
-        elif reason == "sending_time":
-            rig.read(rig.frame("D", order("c")), rig.frame("D", order("d"), sending_time="20200101-00:00:00.000"))
-        else:
-            rig.read(*(rig.frame("D", order(f"r{k}")) for k in range(3)))
+        session_ending_reads(rig, reason)
         rig.read(rig.frame("D", order("after")))        # a read after the Logout: the Python path's
     rig, _, _ = _three(script, max_msgs=3 if reason == "rate" else 100_000)
     assert not rig.client.active
