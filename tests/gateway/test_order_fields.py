@@ -25,6 +25,8 @@ from wirespeed.gateway.session import session as session_mod
 from wirespeed.ids import OrderIds, StringIds
 from wirespeed.symbols import table_from_config
 
+from .test_fast_path import Audit   # (the trail that keeps its records, hop stamps taken out)
+
 PINNED = "20261201-12:00:00.000"
 RISK = {"default": {"max_qty": 500, "collar_ticks": 60, "long_limit": 5000, "short_limit": 5000}}
 
@@ -34,20 +36,6 @@ def pinned_time(monkeypatch):
     for mod in (session_mod, orders_mod, encoder_mod):
         monkeypatch.setattr(mod, "fix_timestamp", lambda epoch_ns=None: PINNED if epoch_ns is None
                             else real_timestamp(epoch_ns))
-
-
-class Audit:
-    def __init__(self):
-        self.records = []
-
-    def record(self, kind, fields):
-        self.records.append((kind, {k: v for k, v in fields.items() if k != "hops"}))
-
-    def flush(self):
-        pass
-
-    def backlogged(self):
-        return False
 
 
 class Client:
