@@ -17,11 +17,15 @@ from .orders import OrderGateway
 from .ouch_venue import OuchVenueSession
 from .risk import make_backend
 from .service_config import TransportConfig
+from .fix.tags import ADMIN_TYPES, HEADER_TAGS
 from .session import Session, SessionConfig
 from .store import MemoryStore
 from .transport import Spinner, WriteBatcher
 
 log = logging.getLogger("wirespeed.gateway")
+#: The header fields a message's encoding makes itself (the rest of its header is kept when a message
+#: taken back is sent again)
+_NUMBERED_HEADER = frozenset({8, 9, 35, 34, 49, 56, 52, 10})
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,7 @@ class Gateway:
             self.orders.write_gated = True
             self.orders.gate_batcher = self.batcher     # (venue->client hops stamped at the real write)
             self.batcher.on_written = self.orders.gate_written
+            self.batcher.take_back = self._take_back
             for s in sessions.values():
                 s.trail_gated = True
         self.acceptor = FixAcceptor(gw.host, gw.port, sessions=sessions, max_message_bytes=gw.max_message_bytes,
@@ -196,6 +201,31 @@ class Gateway:
         loop = asyncio.get_running_loop()
         self._cod_timers[client] = loop.call_later(
             grace, self.orders.cancel_client_orders, client, f"cancel-on-disconnect after {grace:g}s")
+
+    def _take_back(self, proto, data: bytes) -> bool:
+        """The trail's gate failed on a client connection's bytes (already numbered): their numbers
+        taken back (``Session.take_back``), its session messages (a Heartbeat answering a
+        TestRequest, a Logon reply, a Reject) sent again at once with fresh numbers, and its
+        application messages (reports) held unnumbered behind the journal with the rest
+        (``OrderGateway._held``, sent in order by ``release_held``; their ``out`` records are already
+        made). So a full disk silences no session, this one included, and after it the client sees
+        contiguous numbers, every report once (docs/gateway/audit.md). False: held numbered."""
+        session = getattr(proto, "session", None)
+        msgs = session.take_back(data) if isinstance(session, Session) else None
+        if msgs is None:
+            return False
+        reports = 0
+        for msg in msgs:
+            body = msg.body()
+            if msg.msg_type in ADMIN_TYPES:
+                extra = [(t, v) for t, v in msg.pairs if t in HEADER_TAGS and t not in _NUMBERED_HEADER]
+                session._send_raw(msg.msg_type, body, extra)
+            else:
+                self.orders._held.append((session, msg.msg_type, body))
+                reports += 1
+        log.error("%s: the audit journal cannot be written: %d messages taken back (un-numbered), %d "
+                  "reports held until it can, its session traffic goes on", session.name, len(msgs), reports)
+        return True
 
     def _client_back(self, session: Session) -> None:
         timer = self._cod_timers.pop(session.config.target_comp_id, None)

@@ -55,6 +55,17 @@ class MemoryStore:
             self.dropped += n
         self._low = max(self._low, low)
 
+    def take_back(self, seq: int) -> bool:
+        """Forget the messages numbered ``seq`` on (the last sent: the wire never had them,
+        Session.take_back); the next number is ``seq`` again. False (nothing changed) if the
+        bound has let one of them go."""
+        if seq < self._low or seq >= self.next_sender_seq:
+            return False
+        for k in range(seq, self.next_sender_seq):
+            self._sent.pop(k, None)
+        self.next_sender_seq = seq
+        return True
+
     def get_sent(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         return [(s, self._sent[s]) for s in range(begin, end + 1) if s in self._sent]
 
