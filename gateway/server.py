@@ -20,6 +20,7 @@ from .service_config import TransportConfig
 from .fix.tags import ADMIN_TYPES, HEADER_TAGS
 from .session import Session, SessionConfig
 from .store import MemoryStore
+from .store.spill import Spill, SpillDir
 from .transport import Spinner, WriteBatcher
 
 log = logging.getLogger("wirespeed.gateway")
@@ -53,6 +54,22 @@ class VenueEndpoint:
 
 
 
+def _spill_dir(directory) -> SpillDir:
+    """The client stores' spill folder's root, checked now: a bad one names the key."""
+    if not isinstance(directory, str):
+        raise ConfigError(f"retention.client_store_directory: must be a string, not {directory!r}")
+    if directory:
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"retention.client_store_directory: cannot create {directory!r}: "
+                              f"{exc.strerror or exc}") from None
+        if not os.path.isdir(directory) or not os.access(directory, os.W_OK | os.X_OK):
+            raise ConfigError(f"retention.client_store_directory: {directory!r} is not a folder this "
+                              f"process can write")
+    return SpillDir(directory)
+
+
 def _latency_keys(keys: tuple[int, bool, bool] | None) -> dict:
     if keys is None:
         return {}
@@ -79,7 +96,8 @@ class Gateway:
                  risk=None, transport: TransportConfig | None = None,
                  client_latency: dict[str, tuple[int, bool, bool]] | None = None,
                  retain_finished: int = 10_000, stored_messages: int = 20_000,
-                 client_stored_messages: int = 0):
+                 client_stored_messages: int = 0, client_memory_messages: int = 20_000,
+                 client_store_directory: str = ""):
         self.config = config
         # Sent messages each session keeps in memory for a ResendRequest (0: all day, QuickFIX's
         # memory store; older ones are gap-filled): a venue's bounded, so no venue's flow grows
@@ -97,11 +115,21 @@ class Gateway:
         # Client sessions take parent orders too (TargetStrategy + StrategyParametersGrp).
         # client_latency: comp_id -> (MaxLatency s, CheckLatency, SendingTimeBacklogCredit); else the defaults.
         latency = client_latency or {}
+        # A client's store keeps all of the day (client_stored_messages 0) but only its last
+        # ``client_memory_messages`` in memory: the older ones on disk, in a folder of this process's
+        # under ``client_store_directory`` (store/spill.py, docs/gateway/service.md "Retention").
+        self.spill_dir = _spill_dir(client_store_directory) \
+            if not client_stored_messages and client_memory_messages else None
+
+        def client_store(c):
+            if self.spill_dir is None:
+                return MemoryStore(client_stored_messages)
+            return MemoryStore(0, client_memory_messages, Spill(self.spill_dir, f"{gw.comp_id}-{c}"))
         sessions = {c: Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=c, role="acceptor",
                                              heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes,
                                              strategy_parameters=True,
                                              **_latency_keys(latency.get(c))),
-                               self.orders.client_app, MemoryStore(client_stored_messages)) for c in clients}
+                               self.orders.client_app, client_store(c)) for c in clients}
         # One spinner for the loop: a read on any session keeps it polling (transport/spin.py).
         self.transport = t = transport or TransportConfig()
         self.spinner = Spinner(t.spin_micros) if t.spin_micros else None
@@ -186,6 +214,10 @@ class Gateway:
         """Flush and close the venue sessions' file stores (``store_path``), letting go their locks."""
         while self._stores:
             self._stores.pop().close()
+        if self.spill_dir is not None:      # (the client stores' spilled messages: this process's own)
+            for s in self.acceptor.sessions.values():
+                s.store.close()
+            self.spill_dir.remove()
 
     @property
     def initiator(self) -> FixInitiator:
