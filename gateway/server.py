@@ -17,11 +17,16 @@ from .orders import OrderGateway
 from .ouch_venue import OuchVenueSession
 from .risk import make_backend
 from .service_config import TransportConfig
+from .fix.tags import ADMIN_TYPES, HEADER_TAGS
 from .session import Session, SessionConfig
 from .store import MemoryStore
+from .store.spill import Spill, SpillDir
 from .transport import Spinner, WriteBatcher
 
 log = logging.getLogger("wirespeed.gateway")
+#: The header fields a message's encoding makes itself (the rest of its header is kept when a message
+#: taken back is sent again)
+_NUMBERED_HEADER = frozenset({8, 9, 35, 34, 49, 56, 52, 10})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,22 @@ class VenueEndpoint:
     store_path: str = ""                 # fix: QuickFIX's FileStorePath (a FileStore in a subfolder
                                          # BeginString-Sender-Target); "": the numbers and messages in memory
 
+
+
+def _spill_dir(directory) -> SpillDir:
+    """The client stores' spill folder's root, checked now: a bad one names the key."""
+    if not isinstance(directory, str):
+        raise ConfigError(f"retention.client_store_directory: must be a string, not {directory!r}")
+    if directory:
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"retention.client_store_directory: cannot create {directory!r}: "
+                              f"{exc.strerror or exc}") from None
+        if not os.path.isdir(directory) or not os.access(directory, os.W_OK | os.X_OK):
+            raise ConfigError(f"retention.client_store_directory: {directory!r} is not a folder this "
+                              f"process can write")
+    return SpillDir(directory)
 
 
 def _latency_keys(keys: tuple[int, bool, bool] | None) -> dict:
@@ -75,7 +96,8 @@ class Gateway:
                  risk=None, transport: TransportConfig | None = None,
                  client_latency: dict[str, tuple[int, bool, bool]] | None = None,
                  retain_finished: int = 10_000, stored_messages: int = 20_000,
-                 client_stored_messages: int = 0):
+                 client_stored_messages: int = 0, client_memory_messages: int = 20_000,
+                 client_store_directory: str = ""):
         self.config = config
         # Sent messages each session keeps in memory for a ResendRequest (0: all day, QuickFIX's
         # memory store; older ones are gap-filled): a venue's bounded, so no venue's flow grows
@@ -93,11 +115,21 @@ class Gateway:
         # Client sessions take parent orders too (TargetStrategy + StrategyParametersGrp).
         # client_latency: comp_id -> (MaxLatency s, CheckLatency, SendingTimeBacklogCredit); else the defaults.
         latency = client_latency or {}
+        # A client's store keeps all of the day (client_stored_messages 0) but only its last
+        # ``client_memory_messages`` in memory: the older ones on disk, in a folder of this process's
+        # under ``client_store_directory`` (store/spill.py, docs/gateway/service.md "Retention").
+        self.spill_dir = _spill_dir(client_store_directory) \
+            if not client_stored_messages and client_memory_messages else None
+
+        def client_store(c):
+            if self.spill_dir is None:
+                return MemoryStore(client_stored_messages)
+            return MemoryStore(0, client_memory_messages, Spill(self.spill_dir, f"{gw.comp_id}-{c}"))
         sessions = {c: Session(SessionConfig(sender_comp_id=gw.comp_id, target_comp_id=c, role="acceptor",
                                              heartbeat_s=gw.heartbeat_s, max_message_bytes=gw.max_message_bytes,
                                              strategy_parameters=True,
                                              **_latency_keys(latency.get(c))),
-                               self.orders.client_app, MemoryStore(client_stored_messages)) for c in clients}
+                               self.orders.client_app, client_store(c)) for c in clients}
         # One spinner for the loop: a read on any session keeps it polling (transport/spin.py).
         self.transport = t = transport or TransportConfig()
         self.spinner = Spinner(t.spin_micros) if t.spin_micros else None
@@ -111,6 +143,7 @@ class Gateway:
             self.orders.write_gated = True
             self.orders.gate_batcher = self.batcher     # (venue->client hops stamped at the real write)
             self.batcher.on_written = self.orders.gate_written
+            self.batcher.take_back = self._take_back
             for s in sessions.values():
                 s.trail_gated = True
         self.acceptor = FixAcceptor(gw.host, gw.port, sessions=sessions, max_message_bytes=gw.max_message_bytes,
@@ -181,6 +214,10 @@ class Gateway:
         """Flush and close the venue sessions' file stores (``store_path``), letting go their locks."""
         while self._stores:
             self._stores.pop().close()
+        if self.spill_dir is not None:      # (the client stores' spilled messages: this process's own)
+            for s in self.acceptor.sessions.values():
+                s.store.close()
+            self.spill_dir.remove()
 
     @property
     def initiator(self) -> FixInitiator:
@@ -196,6 +233,31 @@ class Gateway:
         loop = asyncio.get_running_loop()
         self._cod_timers[client] = loop.call_later(
             grace, self.orders.cancel_client_orders, client, f"cancel-on-disconnect after {grace:g}s")
+
+    def _take_back(self, proto, data: bytes) -> bool:
+        """The trail's gate failed on a client connection's bytes (already numbered): their numbers
+        taken back (``Session.take_back``), its session messages (a Heartbeat answering a
+        TestRequest, a Logon reply, a Reject) sent again at once with fresh numbers, and its
+        application messages (reports) held unnumbered behind the journal with the rest
+        (``OrderGateway._held``, sent in order by ``release_held``; their ``out`` records are already
+        made). So a full disk silences no session, this one included, and after it the client sees
+        contiguous numbers, every report once (docs/gateway/audit.md). False: held numbered."""
+        session = getattr(proto, "session", None)
+        msgs = session.take_back(data) if isinstance(session, Session) else None
+        if msgs is None:
+            return False
+        reports = 0
+        for msg in msgs:
+            body = msg.body()
+            if msg.msg_type in ADMIN_TYPES:
+                extra = [(t, v) for t, v in msg.pairs if t in HEADER_TAGS and t not in _NUMBERED_HEADER]
+                session._send_raw(msg.msg_type, body, extra)
+            else:
+                self.orders._held.append((session, msg.msg_type, body))
+                reports += 1
+        log.error("%s: the audit journal cannot be written: %d messages taken back (un-numbered), %d "
+                  "reports held until it can, its session traffic goes on", session.name, len(msgs), reports)
+        return True
 
     def _client_back(self, session: Session) -> None:
         timer = self._cod_timers.pop(session.config.target_comp_id, None)

@@ -38,7 +38,9 @@ def build_gateway(cfg: ServiceConfig) -> Gateway:
         client_latency={c.comp_id: (c.max_latency_s, c.check_latency, c.backlog_credit) for c in cfg.clients},
         client_credit={c.comp_id: c.credit_limit for c in cfg.clients if c.credit_limit}, transport=cfg.transport,
         retain_finished=cfg.retention.finished_orders, stored_messages=cfg.retention.stored_messages,
-        client_stored_messages=cfg.retention.client_stored_messages)
+        client_stored_messages=cfg.retention.client_stored_messages,
+        client_memory_messages=cfg.retention.client_memory_messages,
+        client_store_directory=cfg.retention.client_store_directory)
 
 
 def recover_orders(gateway: Gateway, cfg: ServiceConfig):

@@ -138,9 +138,15 @@ class RetentionConfig:
                                          # ResendRequest (older: GapFill); 0 = all of the day
     client_stored_messages: int = 0      # per client session, the same; 0 (the default) = all of the
                                          # day: a client reconnecting gets every ExecutionReport resent
+    client_memory_messages: int = 20_000  # of a client store that keeps all of the day, the last kept in
+                                         # memory; the older ones on disk (0 = all in memory)
+    client_store_directory: str = ""     # where those go (a folder of the process's made in it);
+                                         # "" = the system's temporary folder
 
     def __post_init__(self) -> None:
-        for key in ("finished_orders", "stored_messages", "client_stored_messages"):
+        if not isinstance(self.client_store_directory, str):
+            raise ValueError(f"client_store_directory: must be a string (a folder), not {self.client_store_directory!r}")
+        for key in ("finished_orders", "stored_messages", "client_stored_messages", "client_memory_messages"):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{key}: must be a non-negative integer, not {v!r}")

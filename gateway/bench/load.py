@@ -300,13 +300,15 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
         spin_us: int = 0, backend: str = "model", python_path: bool = False, generator: str = "c",
         venue: str = "c", tick_us: int = 1000, drain_s: float = 30.0, max_drain_s: float = 600.0,
         keep_log: str = "", kernel_timestamps: bool = False, fair_reads: bool = True, syscalls: bool = False,
-        audit: bool = False) -> dict:
+        audit: bool = False, client_memory_messages: int | None = None) -> dict:
     """``backend``: the gateway's risk backend; ``python_path``: its native codec off
     (WIRESPEED_NATIVE=0), the reference a native run is compared with; ``generator`` and
     ``venue``: "c" (loadfix.c) or "python"; ``fair_reads=False``: the gateway with
     WIRESPEED_FAIR_READS=0 (uvloop's reads of up to 32 x 256,000 bytes a socket a turn: the before);
     ``syscalls``: the gateway's loop turns, reads and writes counted by ``perf stat`` (``SYSCALLS``);
-    ``audit``: the gateway with its audit trail on (``[audit] directory`` in the run's directory)."""
+    ``audit``: the gateway with its audit trail on (``[audit] directory`` in the run's directory);
+    ``client_memory_messages``: ``[retention] client_memory_messages`` (None: the default; 0: every
+    client message in memory, the before of the client stores' spill to disk)."""
     venues = ["XNAS", "XNYS"]
     names = [f"LOAD{i:02d}" for i in range(sessions)]
     procs = max(1, min(procs, sessions)) if generator == "python" else 1
@@ -327,6 +329,10 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
             if audit:
                 with open(config, "a") as f:
                     f.write(f'\n[audit]\ndirectory = "{os.path.join(tmp, "audit")}"\n')
+            if client_memory_messages is not None:
+                with open(config, "a") as f:
+                    f.write(f'\n[retention]\nclient_memory_messages = {client_memory_messages}\n'
+                            f'client_store_directory = "{os.path.join(tmp, "clients")}"\n')
             saved = os.environ.get("WIRESPEED_FAIR_READS")
             os.environ["WIRESPEED_FAIR_READS"] = "1" if fair_reads else "0"
             try:
@@ -440,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--audit", action="store_true", help="the gateway with its audit trail on")
     p.add_argument("--syscalls", action="store_true", help="count the gateway's loop turns (epoll_pwait), reads and "
                    "writes with perf stat")
+    p.add_argument("--client-memory-messages", type=int, default=None,
+                   help="[retention] client_memory_messages (0: every client message in memory, the before)")
     p.add_argument("--drain", type=float, default=30.0, help="seconds without an answer after which the rest are lost")
     p.add_argument("--sweep", default="", help="comma-separated rates per session: one run of --seconds each, "
                    "a row of served rate, losses and percentiles per rate (the rate the gateway sustains)")
@@ -448,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         return sweep([float(x) for x in a.sweep.split(",")], a)
     r = run(a.sessions, a.rate, a.seconds, a.procs, not a.no_coalesce, a.spin, a.backend, a.python_path,
             a.generator, a.venue, a.tick_us, a.drain, keep_log=a.log, kernel_timestamps=a.kstamp,
-            fair_reads=not a.unfair, syscalls=a.syscalls, audit=a.audit)
+            fair_reads=not a.unfair, syscalls=a.syscalls, audit=a.audit,
+            client_memory_messages=a.client_memory_messages)
     print(f"sustained load: {a.sessions} sessions x {a.rate:g} orders/s x {a.seconds:g} s across two venues "
           f"({a.procs} generator process{'es' if a.procs > 1 else ''}; gateway coalesce_writes "
           f"{'off' if a.no_coalesce else 'on'}, spin_micros {a.spin}, risk {a.backend}, "

@@ -297,6 +297,37 @@ class Session:
             raise RuntimeError(f"{self.name}: cannot send {msg_type}: session is {self.state.value}")
         return self._send_raw(msg_type, fields, header_extra)   # (disconnected: stored, resent after Logon)
 
+    def take_back(self, data: bytes) -> list[FixMessage] | None:
+        """Un-number ``data``: bytes this session wrote that never reached the wire (the trail's
+        gate held them, transport/tcp.py ``WriteBatcher.take_back``). When they are whole messages
+        numbered exactly the last numbers sent, in order, none a resend (PossDupFlag=Y), those
+        numbers are taken back out of the store (``store.take_back``), so the next message sent
+        carries the first of them again, and the messages are returned, parsed, for the caller to
+        send again with fresh numbers. The peer never saw them: it sees no gap and never asks for
+        them. None (nothing changed) otherwise: not active, a store that cannot, a message the
+        store has let go or written on, bytes that are not those messages."""
+        take = getattr(self.store, "take_back", None)
+        if self.state is not _ACTIVE or self._write is None or self._held or take is None or not data:
+            return None
+        parser = FixParser(max(len(data), self.config.max_message_bytes))
+        parser.feed(data)
+        msgs = []
+        while True:
+            msg = parser.poll()
+            if msg is None:
+                break
+            msgs.append(msg)
+        if not parser.idle() or parser.garbled or not msgs:
+            return None
+        first, last = msgs[0].seq_num, self.store.next_sender_seq - 1
+        if first is None or [m.seq_num for m in msgs] != list(range(first, first + len(msgs))) \
+                or first + len(msgs) - 1 != last or any(m.get(T.PossDupFlag) == "Y" for m in msgs):
+            return None
+        if not take(first):
+            return None
+        self.messages_out -= len(msgs)
+        return msgs
+
     def template(self, msg_type: str, tags: tuple) -> Template:
         """A pre-rendered message for ``send_template``: get it once, send it many times."""
         return self.encoder.template(msg_type, tags)

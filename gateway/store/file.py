@@ -243,6 +243,25 @@ class FileStore:
         self.next_sender_seq = seq + 1
         self._dirty = True   # made durable by the writer thread: ``sync`` (always) or ``flush`` (batch)
 
+    def take_back(self, seq: int) -> bool:
+        """Forget the messages numbered ``seq`` on, the last records of the log (never on the wire,
+        Session.take_back): the log is cut back to where ``seq``'s record began (the bytes zeroed:
+        the mapping's unused tail is zeros) and ``seqnums`` rewritten; False (nothing changed) if
+        they are not the log's last records."""
+        i, starts = seq - self._first, self._starts
+        if not 0 <= i < len(starts) or seq >= self.next_sender_seq or len(starts) != self.next_sender_seq - self._first:
+            return False
+        cut = starts[i]
+        if cut < 0 or any(s < cut for s in starts[i:]):
+            return False
+        self._mm[cut:self._size] = bytes(self._size - cut)
+        self._size = cut
+        del starts[i:]
+        self.next_sender_seq = seq
+        self._write_seqnums()
+        self._dirty = True
+        return True
+
     def get_sent(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         out = []
         mm, starts, first = self._mm, self._starts, self._first

@@ -111,14 +111,19 @@ class WriteBatcher:
     holds its client *reports* before they are numbered (``OrderGateway._may_send``, its flushing
     path), so what a connection with nothing held writes then is session traffic (Heartbeats,
     TestRequest answers, Logon/Logout, Rejects), which carries nothing for the trail and goes at
-    once: a full disk does not silence the sessions. A connection dropped with bytes held is
+    once: a full disk does not silence the sessions. The failing write's own bytes are first offered
+    to ``take_back`` (``OrderGateway.take_back``): when they are the session's last numbers, never
+    on the wire, their numbers are taken back out of the session and its store and the messages
+    sent again with fresh ones (its reports behind the journal, its session messages at once), so
+    nothing is held here for that connection either. Bytes it does not take (a resend among them)
+    are held, numbered, as before. A connection dropped with bytes held is
     ``_stale`` (keyed by its session: a resend after its next Logon serves those numbered
     reports) and stays behind the gate until a flush gets through.
     Connections are any protocol with a ``transport`` (a FixProtocol, an OuchVenueSession); only
     one whose ``session`` is ``trail_gated`` is gated."""
 
     __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held", "failing", "_stale",
-                 "on_written")
+                 "on_written", "take_back")
 
     def __init__(self):
         self._open = False
@@ -133,6 +138,9 @@ class WriteBatcher:
         # (proto, written) after a gated connection's bytes reached its transport (True) or were
         # dropped with it (False): the gateway stamps its ``venue->client`` hops then
         self.on_written = None
+        # (proto, data) -> bool: the bytes a failing gate met, un-numbered and kept by the gateway to
+        # be sent again with fresh numbers (True), or not (False: held here, numbered, as before)
+        self.take_back = None
 
     def _gated(self, proto) -> bool:
         # (getattr twice: an OuchVenueSession writes through the same batcher and has no ``session``)
@@ -148,6 +156,12 @@ class WriteBatcher:
             if held is not None or not self.failing or proto.session in self._stale:
                 if not self.gate():
                     self.failing = True
+                    if held is None and self.take_back is not None and self.take_back(proto, data):
+                        # un-numbered (the session's and its store's numbers taken back): its reports
+                        # wait unnumbered with the rest, and its session traffic goes on
+                        if self.on_written is not None:
+                            self.on_written(proto, False)
+                        return
                     self._held[proto] = [data]
                     return
                 self.failing = False

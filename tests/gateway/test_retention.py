@@ -145,10 +145,18 @@ def test_the_service_s_retention_keys(tmp_path):
     assert defaults.orders._retain == 10_000
     assert defaults.acceptor.sessions["CLIENT1"].store.max_messages == 0          # a client's: all of the day
     assert {link.session.store.max_messages for link in defaults.orders.venues.values()} == {20_000}
+    assert defaults.acceptor.sessions["CLIENT1"].store.window == 20_000     # of which in memory; the rest on disk
+    spilled = build_gateway(load_service_config(service_toml(
+        tmp_path, (1, 2), audit=False,
+        extra=f'[retention]\nclient_memory_messages = 4\nclient_store_directory = "{tmp_path / "c"}"\n')))
+    assert spilled.acceptor.sessions["CLIENT1"].store.window == 4 and spilled.spill_dir.root == str(tmp_path / "c")
     for bad, message in (("finished_orders = -1", "retention.finished_orders: must be a non-negative integer, not -1"),
                          ("finished_orders = 0", "retention.finished_orders: must be at least 1"),
                          ("client_stored_messages = -2",
                           "retention.client_stored_messages: must be a non-negative integer, not -2"),
-                         ('stored_messages = "all"', "retention.stored_messages: must be an integer, not 'all'")):
+                         ('stored_messages = "all"', "retention.stored_messages: must be an integer, not 'all'"),
+                         ("client_memory_messages = -1",
+                          "retention.client_memory_messages: must be a non-negative integer, not -1"),
+                         ("client_store_directory = 5", "retention.client_store_directory: must be a string")):
         with pytest.raises(ConfigError, match=re.escape(message)):
             load_service_config(service_toml(tmp_path, (1, 2), audit=False, extra=f"[retention]\n{bad}\n"))

@@ -241,3 +241,24 @@ def test_the_log_is_indexed_by_streaming_reads(tmp_path, monkeypatch):
     assert again.next_sender_seq == 16 and again.next_target_seq == 46
     assert max(reads) <= len(big) and sum(reads) < 3 * os.path.getsize(tmp_path / "S" / "messages")
     again.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+def test_take_back_forgets_the_last_numbers_and_only_those(tmp_path, kind):
+    """Session.take_back's part (the trail's gate met bytes that never left): the last numbers are
+    forgotten and handed out again; a file store reopened says the same."""
+    store = MemoryStore() if kind == "memory" else FileStore(tmp_path, "S")
+    for seq in range(1, 6):
+        store.save_sent(seq, b"m%d" % seq)
+    store.set_next_target(9)
+    assert not store.take_back(6) and not store.take_back(0)
+    assert store.take_back(4)
+    assert store.next_sender_seq == 4 and [s for s, _ in store.get_sent(1, 10)] == [1, 2, 3]
+    store.save_sent(4, b"again")
+    assert store.get_sent(4, 4) == [(4, b"again")]
+    if kind == "file":
+        store.close()
+        store = FileStore(tmp_path, "S")
+        assert store.next_sender_seq == 5 and store.next_target_seq == 9
+        assert [raw for _, raw in store.get_sent(1, 10)] == [b"m1", b"m2", b"m3", b"again"]
+    store.close()

@@ -16,7 +16,7 @@ from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.server import Gateway
 from wirespeed.symbols import table_from_config
 
-from .conftest import run_async
+from .conftest import run_async, until
 from .scripted_venue import ScriptedVenue
 
 N = 40
@@ -86,12 +86,13 @@ async def test_a_failing_journal_holds_the_client_s_bytes_until_it_writes(tmp_pa
         _journal_writes(monkeypatch, fail)
         for vcl in vcls[:10]:
             venue.fill(vcl, 10, "190.00")
-        await asyncio.sleep(0.3)
+        # (the bytes the failure met are taken back, un-numbered: held with the later ones in _held)
+        await until(lambda: len(gw.orders._held) == 10, "10 reports held")
         assert all(len(client.reports[cl]) == 1 for cl in cls[:10])     # nothing told: not in the trail
-        assert gw.batcher.held() > 0
+        assert gw.batcher.held() == 0
         for vcl in vcls[10:20]:                # more while it fails: behind the held ones
             venue.fill(vcl, 10, "190.00")
-        await asyncio.sleep(0.3)
+        await until(lambda: len(gw.orders._held) == 20, "20 reports held")
         assert all(len(client.reports[cl]) == 1 for cl in cls[:20])
         fail.clear()                           # the disk is back: the timer's release lets them out
         for cl in cls[:20]:
@@ -125,20 +126,20 @@ async def test_a_failing_journal_holds_reports_but_not_the_sessions_own_traffic(
         x1 = venue.received_of("D")[-1][T.ClOrdID]
         fail = [True]
         _journal_writes(monkeypatch, fail)
-        venue.fill(x1, 10, "190.00")        # CLIENT2's fill meets the failure: its bytes held
-        await asyncio.sleep(0.3)
-        assert len(other.reports["X1"]) == 1 and gw.batcher.held() > 0
+        venue.fill(x1, 10, "190.00")        # CLIENT2's fill meets the failure: its bytes taken back
+        await until(lambda: len(gw.orders._held) == 1, "CLIENT2's fill held")
+        assert len(other.reports["X1"]) == 1 and gw.batcher.held() == 0
         for vcl in vcls[:10]:               # CLIENT1's: held before they are numbered
             venue.fill(vcl, 10, "190.00")
-        await asyncio.sleep(0.3)
-        assert len(gw.orders._held) == 10
-        await client.test_request("TR1", timeout=2.0)       # answered while the journal fails
+        await until(lambda: len(gw.orders._held) == 11, "CLIENT1's fills held")
+        await client.test_request("TR1", timeout=10.0)      # answered while the journal fails
+        await other.test_request("TR1", timeout=10.0)       # (and CLIENT2's, whose write met it)
         assert all(len(client.reports[cl]) == 1 for cl in cls[:10])     # no report leaked
         fail.clear()
         assert (await other.wait_report("X1", 2, timeout=5))[1][T.OrdStatus] == "2"
         for cl in cls[:10]:
             assert (await client.wait_report(cl, 2, timeout=5))[1][T.OrdStatus] == "2"
-        await client.test_request("TR2", timeout=2.0)
+        await client.test_request("TR2", timeout=10.0)
         assert all(len(client.reports[cl]) == 2 for cl in cls[:10])     # each once
         fills = [client.reports[cl][1].seq_num for cl in cls[:10]]
         assert fills == sorted(fills) and fills[-1] - fills[0] == 9     # in the venue's order, none lost
@@ -148,6 +149,53 @@ async def test_a_failing_journal_holds_reports_but_not_the_sessions_own_traffic(
         assert len(trail_fills) == 11
     finally:
         await other.stop()
+        await client.stop()
+        await gw.stop()
+        await venue.stop()
+
+
+@run_async(timeout=90)
+async def test_the_connection_whose_read_meets_the_failure_keeps_its_session(tmp_path, monkeypatch):
+    """The one connection whose bytes (already numbered) met the journal's failure: their numbers
+    are taken back, its TestRequests are answered while the journal fails, and after it the client
+    gets every report once, numbered on without a gap (it never asks for a resend), each in the
+    trail."""
+    venue, gw, client, cls, vcls = await _stack(tmp_path)
+    ours = gw.acceptor.sessions["CLIENT1"]
+    resends = []
+    real_resend = ours._resend_requested
+    monkeypatch.setattr(ours, "_resend_requested", lambda msg: resends.append(msg) or real_resend(msg))
+    try:
+        fills0 = gw.orders.counts["fills"]
+        fail = [True]
+        _journal_writes(monkeypatch, fail)
+        for vcl in vcls[:10]:               # CLIENT1's fills meet the failure in its connection's write
+            venue.fill(vcl, 10, "190.00")
+        await until(lambda: gw.orders.counts["fills"] - fills0 == 10 and gw.batcher.failing, "10 fills booked")
+        await client.test_request("TR1", timeout=10.0)      # answered while the journal fails
+        assert all(len(client.reports[cl]) == 1 for cl in cls[:10])     # no report leaked
+        for vcl in vcls[10:20]:             # more while it fails
+            venue.fill(vcl, 10, "190.00")
+        await until(lambda: gw.orders.counts["fills"] - fills0 == 20, "20 fills booked")
+        await client.test_request("TR2", timeout=10.0)
+        assert all(len(client.reports[cl]) == 1 for cl in cls[:20])
+        assert gw.batcher.held() == 0
+        fail.clear()                        # the disk is back
+        for cl in cls[:20]:
+            assert (await client.wait_report(cl, 2, timeout=10))[1][T.OrdStatus] == "2"
+        await client.test_request("TR3", timeout=10.0)
+        assert all(len(client.reports[cl]) == 2 for cl in cls[:20])     # each once
+        seqs = [client.reports[cl][1].seq_num for cl in cls[:20]]
+        assert seqs == list(range(seqs[0], seqs[0] + 20))       # in the venue's order, numbered on
+        assert not resends and not client.session._queue and not client.session._resend_target
+        assert client.session.store.next_target_seq == ours.store.next_sender_seq
+        assert not gw.batcher.failing and gw.batcher.held() == 0 and not gw.orders._held
+        outs = [dict(map(tuple, r["fields"])) for r in read_trail(tmp_path)
+                if r["kind"] == "out" and r.get("client") == "CLIENT1"]
+        got = [m.get(T.ExecID) for cl in cls for m in client.reports[cl]]
+        assert sorted(got) == sorted(str(f[17]) for f in outs)      # what the client heard, all in the trail
+        assert len({f[11] for f in outs if f.get(39) == "2"}) == 20
+    finally:
         await client.stop()
         await gw.stop()
         await venue.stop()
