@@ -22,15 +22,40 @@ edge and registered on the next; they are added to and written back in the follo
 cycles, from the fill's second register stage. The fills taken one and two advances
 earlier on the same entry are still writing: their new values are forwarded.
 """
-from amaranth import Cat, Mux, Signal
+from amaranth import Cat, Mux, Signal, Value
 
 from wirespeed.enums import Side
 from wirespeed.layout import FILL
 
 from ..logic import below, equal, kept
+from .checks import COUNT_WIDTH as CHECKED_WIDTH
 from .tables import POSITION_WIDTH, hold
 
-COUNT_WIDTH = 64        # cumulative quantities per entry (read back as 48-bit two's complement)
+#: Cumulative quantities per entry, kept modulo 2**COUNT_WIDTH (checks.py states why 36 bits
+#: are exact: every check uses ``used = opened - released`` modulo 2**COUNT_WIDTH as two's
+#: complement, ``sub_used``, which the consistent state bounds to +-(2**32 - 1))
+COUNT_WIDTH = CHECKED_WIDTH
+
+
+def sub_used(m, a, b, name: str, width: int = 32) -> Value:
+    """``a - b`` modulo 2**COUNT_WIDTH as two's complement (``checks.headroom``), in
+    ``logic.sub_parts``'s form for ``logic.parts_top``: the low halves' difference with its
+    borrow, then three flags of the high part's difference modulo 2**k (k = COUNT_WIDTH -
+    width, ``x``), made so that ``parts_top`` reads the high part h = x - borrow modulo 2**k
+    as two's complement: negative (``lt`` if no borrow, else ``~gt``) and 1 or more (``gt``
+    if no borrow, else ``~under_2``; a negative result wins over it). ``a`` and ``b`` are the
+    room and the opened word (any widths, congruent modulo 2**COUNT_WIDTH to the true values:
+    the counters wrap), so no chain is longer than ``width`` + 1 bits."""
+    k = COUNT_WIDTH - width
+    assert k >= 1, "COUNT_WIDTH above the low half"
+    lo = Signal(width + 1, name=f"{name}_lo")          # a_lo - b_lo; the top bit is the borrow
+    x = Signal(k, name=f"{name}_hi")                    # a_hi - b_hi modulo 2**k
+    m.d.comb += [lo.eq(a[:width] - b[:width]), x.eq(a[width:COUNT_WIDTH] - b[width:COUNT_WIDTH])]
+    half = 1 << (k - 1)
+    lt = x >= half                                      # h < 0 without a borrow
+    gt = (x >= 1) & (x <= half)                         # h >= 0 with one (and h >= 1 without)
+    under_2 = ~((x >= 2) & (x <= half))                 # not h >= 1 with one
+    return Cat(lo, lt, gt, under_2)
 
 
 def fill_entry(fill, abits: int):

@@ -56,11 +56,11 @@ from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
 from ..logic import (any_of, below, equal, equal_halves, exceeds, high_flags, kept, parts_top, pick, replica, replicas, sub3,
-                     sub_low, sub_parts, topped)
+                     sub_low, topped)
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
-from .counters import COUNT_WIDTH, FillCounters, Written, order_entry
+from .counters import COUNT_WIDTH, FillCounters, Written, order_entry, sub_used
 from .regfile import SessionCredit, register_file
 from .tables import LIMIT_WIDTH, POSITION_WIDTH, ReadBack, full_row, hold
 
@@ -436,8 +436,9 @@ class RiskPipeline(wiring.Component):
             # compares of the high halves, no chain longer than 36 bits), registered as they are;
             # stage 3 makes its compare's 2-bit top of them (logic.parts_top). Clamped here
             # (logic.clamp_sub), the combine was two LUT levels after the chains (xcup depth 5)
-            "pos": tuple(sub_parts(m, r, opened_2, 32, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
-            "reduce": tuple(sub_parts(m, r, opened_2, 32, f"s2_reduce_{k}")
+            # (modulo 2**COUNT_WIDTH, as two's complement: counters.sub_used, the counters wrap)
+            "pos": tuple(sub_used(m, r, opened_2, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
+            "reduce": tuple(sub_used(m, r, opened_2, f"s2_reduce_{k}")
                             for k, r in (("a", s2_released_a), ("b", s2_released))),
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),

@@ -25,6 +25,7 @@ from wirespeed.layout import SYMBOL_LIMITS
 
 from ..logic import any_of, below, equal, kept
 from ..regs import map as regmap
+from .checks import COUNT_WIDTH
 from .tables import ReadBack, stored_row
 
 
@@ -188,11 +189,13 @@ def register_file(m, bus, depth: int, limits: Memory, readback: ReadBack, used: 
                  r2_field.eq(r1_field)]
 
     # ---- read steps 3 and 4: position = P, open_buy = (A_buy - G_buy) - P, open_sell = (A_sell - G_sell) + P
+    # (A - G: the entry's used quantity, modulo 2**COUNT_WIDTH as two's complement, sign-extended
+    # to the 48 bits read back: checks.headroom, exact in every consistent state)
     opened, released, pos = r2
     r3_net, r3_pos, r3_glob = Signal(48), Signal(48), Signal(32)
     r3_sval = Mux(r2_sused, r2_sacc - r2_scan, r2_slimit)
     r3_valid, r3_ok, r3_state, r3_hi, r3_field = Signal(), Signal(), Signal(), Signal(), Signal(3)
-    m.d.sync += [r3_net.eq(opened - released), r3_pos.eq(Mux(r2_field[1], -pos, pos)),
+    m.d.sync += [r3_net.eq((opened - released)[:COUNT_WIDTH].as_signed()), r3_pos.eq(Mux(r2_field[1], -pos, pos)),
                  r3_glob.eq(Mux(r2_session, Mux(r2_hi, r3_sval[32:64], r3_sval[:32]), Mux(r2_srate, r2_rate, r2_glob))),
                  r3_valid.eq(r2_valid), r3_ok.eq(r2_ok), r3_state.eq(r2_state),
                  r3_hi.eq(r2_hi), r3_field.eq(r2_field)]

@@ -40,6 +40,7 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..regs import map as regmap
+from ..risk.checks import COUNT_WIDTH
 from ..risk.pipeline import LATENCY, RiskPipeline
 
 COVERED = (R.DUPLICATE_CLORDID, R.POSITION_LIMIT, R.CREDIT_LIMIT, R.RATE_LIMIT, R.REDUCE_ONLY)
@@ -113,8 +114,12 @@ class Reference(Elaboratable):
         conforming = session_ok & ~(t > self.now + tolerance)
         side_ok = _one_of(o.side, Side)
         buy = o.side == Side.BUY
-        position_fails = Mux(buy, p + ob + o.qty > row.long_limit, p - os_ - o.qty < -row.short_limit)
-        reduce_fails = Mux(buy, p + ob + o.qty > 0, p - os_ - o.qty < 0)
+        # the headrooms as the hardware keeps them: modulo 2**COUNT_WIDTH, two's complement
+        # (checks.headroom; the position limits' own forms while they fit)
+        used = Mux(buy, p + ob, os_ - p)
+        room = (Mux(buy, row.long_limit, row.short_limit) - used)[:COUNT_WIDTH].as_signed()
+        position_fails = o.qty > room
+        reduce_fails = o.qty > (-used)[:COUNT_WIDTH].as_signed()
         fails = {
             R.BAD_FIELD: ~side_ok | ~_one_of(o.ord_type, OrdType) | ~_one_of(o.tif, TimeInForce) | ~session_ok,
             R.ZERO_QTY: o.qty == 0,

@@ -48,8 +48,8 @@ def test_the_pipeline_s_memories_and_read_ports():
     ports (tables.ReadBack), so it costs none."""
     mems = {m.name: m for m in budget.memories(64)}
     assert {n: (m.width, m.depth, m.read_ports) for n, m in mems.items()} == {
-        "limits": (274, 64, 1), "opened": (64, 128, 1), "released": (64, 128, 2), "position": (48, 64, 1)}
-    assert sum(m.blocks for m in mems.values()) == 16          # 23 with read-back copies and padding
+        "limits": (274, 64, 1), "opened": (36, 128, 1), "released": (36, 128, 2), "position": (48, 64, 1)}
+    assert sum(m.blocks for m in mems.values()) == 13          # 16 at 64-bit counters, 23 with read-back copies and padding
 
 
 def test_a_memory_without_storage_is_refused():
