@@ -24,6 +24,17 @@ PRICE_MAX = (1 << 32) - 1
 #: ``-used`` in +-(2**32 - 1): both exact in 34-bit two's complement, the smallest width that holds
 #: them. 36 is used: the same DP16KD count (512 x 36), and 4x the room for a venue that over-fills.
 COUNT_WIDTH = 36
+#: ``max_notional`` as the limit table stores it: 42 bits, all ones for "open" (2**64 - 1 on the
+#: bus); a row with any other value of 2**42 - 1 or more is refused (``notional_fits``)
+NOTIONAL_STORED = 42
+NOTIONAL_OPEN = (1 << 64) - 1
+#: the largest max_notional short of open (4.4e12 ticks x shares)
+NOTIONAL_LIMIT_MAX = (1 << NOTIONAL_STORED) - 2
+
+
+def notional_fits(value: int) -> bool:
+    """Whether a row's ``max_notional`` is one the limit table stores (at most NOTIONAL_LIMIT_MAX, or open)."""
+    return 0 <= value <= NOTIONAL_LIMIT_MAX or value == NOTIONAL_OPEN
 
 
 def headroom(value: int) -> int:

@@ -58,6 +58,16 @@ def sub_used(m, a, b, name: str, width: int = 32) -> Value:
     return Cat(lo, lt, gt, under_2)
 
 
+#: ``released``'s attributes: a read and a write of one entry at the same edge from the two
+#: ports (the order's read, the fill's write) may read either word in synthesis (yosys's
+#: ``no_rw_check``; simulation stays read-first). Without it yosys emulates read-first across
+#: the ports and will not share the fill's read and write on one port: a second copy of the
+#: memory (64 DP16KD at 16,384 entries, not 32). Each such collision's word is not used: the
+#: order's is forwarded (the fill two ahead's, ``rel_prev``), a read-back's replaced by the word
+#: before the write (``FillCounters.read_back``).
+RELEASED_ATTRS = {"no_rw_check": 1}
+
+
 def fill_entry(fill, abits: int):
     """The entry a fill or cancel releases: a buy fill the sell entry (the position rises as
     the open buy falls), a buy cancel the buy entry; a sell fill the buy entry, a sell cancel
@@ -100,9 +110,14 @@ class FillCounters:
     new words of the fill one and two ahead while a fill is in f2.
     """
 
-    def __init__(self, m, released, position, fp, fill_valid, advance, readback, clearing, clear_at, depth: int):
+    def __init__(self, m, released, position, fp, fill_valid, advance, readback, clearing, clear_at, depth: int,
+                 busy):
         abits = (depth - 1).bit_length()
         self.fr, self.valid = Signal(FILL.layout), Signal()
+        #: ``busy`` (a register, the caller's): the fill in f2 writes ``released`` at the coming
+        #: edge through the port its read uses, so no fill is taken in this cycle (``fill_valid``
+        #: and the port's ready must be low: the caller gates them)
+        self.busy = busy
         fr = self.fr
         self.entry = Signal(abits + 1)
         signed_qty = Signal(range(-(1 << 32), 1 << 32))       # the position change
@@ -137,7 +152,13 @@ class FillCounters:
         # taken in that cycle, and the words of the fill in f1 are held if it is stalled)
         rel_rd, pos_rd = released.read_port(), position.read_port()
         steal = readback.steal
-        m.d.comb += [rel_rd.addr.eq(fill_entry(fp, abits)), rel_rd.en.eq(advance),
+        # ``released``'s fill read and write share one address (one DP16KD port, read or write
+        # in a cycle: ``busy``), so the memory is one block-RAM copy with the order's port
+        # (see the class's doc); the write lands one edge after f2 is loaded, as before
+        rel_addr = Signal(abits + 1)
+        m.d.comb += rel_addr.eq(Mux(clearing, clear_at, Mux(busy, self.entry2, fill_entry(fp, abits))))
+        m.d.sync += busy.eq(advance & self.valid)
+        m.d.comb += [rel_rd.addr.eq(rel_addr), rel_rd.en.eq(advance & ~busy),
                      pos_rd.addr.eq(Mux(steal, readback.symbol, fp.symbol[:abits])), pos_rd.en.eq(advance | steal),
                      readback.position.eq(pos_rd.data)]
         pos_word = hold(m, pos_rd.data, advance, advance, steal, "position_rd")     # (not under an If)
@@ -148,7 +169,13 @@ class FillCounters:
         self.rel_last, self.rel_prev = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
         # the position modulo 2**48: the register map reads it back as 48 bits (tables.py)
         pos_last, pos_prev = Signal(POSITION_WIDTH), Signal(POSITION_WIDTH)
-        rel_new = Mux(fwd_rel1, self.rel_last, Mux(fwd_rel2, self.rel_prev, rel_raw)) + self.f2.qty
+        rel_old = Mux(fwd_rel1, self.rel_last, Mux(fwd_rel2, self.rel_prev, rel_raw))   # the entry's word now
+        rel_new = rel_old + self.f2.qty
+        # a read-back of the entry being written at the same edge (``no_rw_check``): its word is
+        # the one before the write (read-first), kept here for ``read_back``
+        self._collided, self._old_word = Signal(), Signal(COUNT_WIDTH)
+        m.d.sync += [self._collided.eq(readback.steal & busy & equal(readback.entry, self.entry2)),
+                     self._old_word.eq(rel_old)]
         pos_new = Mux(fwd_pos1, pos_last, Mux(fwd_pos2, pos_prev, pos_raw)) + f2_signed_qty
         rel_new_r, pos_new_r = Signal(COUNT_WIDTH), Signal(POSITION_WIDTH)
         m.d.comb += [rel_new_r.eq(rel_new), pos_new_r.eq(pos_new)]
@@ -156,9 +183,27 @@ class FillCounters:
             m.d.sync += [self.rel_last.eq(rel_new_r), pos_last.eq(pos_new_r),
                          self.rel_prev.eq(self.rel_last), pos_prev.eq(pos_last)]
         rel_wr, pos_wr = released.write_port(), position.write_port()
-        m.d.comb += [rel_wr.addr.eq(Mux(clearing, clear_at, self.entry2)),
+        self.rel_wr = rel_wr
+        m.d.comb += [rel_wr.addr.eq(rel_addr),
                      rel_wr.data.eq(Mux(clearing, 0, rel_new_r)),
-                     rel_wr.en.eq(self.valid2 | clearing),
+                     rel_wr.en.eq(busy | clearing),
                      pos_wr.addr.eq(Mux(clearing, clear_at, self.f2.symbol)),
                      pos_wr.data.eq(Mux(clearing, 0, pos_new_r)),
                      pos_wr.en.eq(f2_moves | clearing)]
+
+    def order_read(self, m, port, undefined: bool = False):
+        """The data of the order's read port of ``released`` (``port``). In synthesis a read of
+        the entry the fill writes at the same edge is undefined (``no_rw_check``); simulation
+        reads first. ``undefined`` (tests only: ``RiskPipeline.released_collision_undefined``)
+        inverts every such word, so a test shows that no decision or read-back depends on it."""
+        if not undefined:
+            return port.data
+        hit = Signal(name="released_collision")
+        wr = self.rel_wr
+        m.d.sync += hit.eq(Mux(port.en, wr.en & (port.addr == wr.addr), hit))
+        return Mux(hit, ~port.data, port.data)
+
+    def read_back(self, port_data):
+        """What a read-back of ``released`` through the order's port reads (``port_data`` as
+        read-first, but for the collision with the fill's write: its word before the write)."""
+        return Mux(self._collided, self._old_word, port_data)

@@ -2,9 +2,10 @@
 its commit into the limit table, and the read-back of every register and of each symbol's
 position state.
 
-A commit writes all of the shadow row (320 bits; the 274 of its fields, tables.py) in one write of the limit memory, two edges
+A commit writes all of the shadow row (320 bits; the 252 bits of its fields as stored, tables.py) in one write of the limit memory, two edges
 after the one that samples ``we`` (as any write), if every shadow word has been written
-since the last commit and the index is in the table; otherwise nothing is written and the
+since the last commit, the index is in the table and the row's max_notional is one the table
+stores (below 2**42 - 1, or open: 2**64 - 1); otherwise nothing is written and the
 error flag is set. A shadow word written and then changed before the commit is simply the
 later value.
 
@@ -26,7 +27,7 @@ from wirespeed.layout import SYMBOL_LIMITS
 from ..logic import any_of, below, equal, kept
 from ..regs import map as regmap
 from .checks import COUNT_WIDTH
-from .tables import ReadBack, stored_row
+from .tables import ReadBack, notional_fits_hw, stored_row
 
 
 
@@ -115,16 +116,22 @@ def register_file(m, bus, depth: int, limits: Memory, readback: ReadBack, used: 
     early = Signal(words)
     is_shadow = [equal(addr, Const(reg.offset, len(addr))) for reg in regmap.SHADOW]
     # (a word written as the commit ahead is taken counts: it comes after that commit)
-    m.d.sync += early.eq(Mux(commit_ok, 0, early) | Mux(bus.we, Cat(*is_shadow), 0))
-    full_next = ~commit_ok & (early + 1)[words]               # all ones, unless the access ahead committed
+    # the commit is taken if the shadow's max_notional is one the table stores (tables.py: below
+    # 2**42 - 1, or open); otherwise refused like an incomplete row (error flag, nothing written,
+    # the shadow as it was). The shadow is complete in the cycle ``commit_ok`` is set
+    shadow_row = SYMBOL_LIMITS.layout(Cat(*shadow))
+    taken = Signal()
+    m.d.comb += taken.eq(commit_ok & notional_fits_hw(shadow_row.max_notional))
+    m.d.sync += early.eq(Mux(taken, 0, early) | Mux(bus.we, Cat(*is_shadow), 0))
+    full_next = ~taken & (early + 1)[words]               # all ones, unless the access ahead committed
     m.d.sync += commit_ok.eq(bus.we & equal(addr, Const(regmap.global_by_name("ROW_COMMIT").offset, len(addr)))
                              & full_next & below(bus.wdata, depth))
     wr = limits.write_port()
-    m.d.comb += [wr.addr.eq(b_wdata[:abits]), wr.data.eq(stored_row(Cat(*shadow))), wr.en.eq(commit_ok)]
+    m.d.comb += [wr.addr.eq(b_wdata[:abits]), wr.data.eq(stored_row(Cat(*shadow))), wr.en.eq(taken)]
     for k, reg in enumerate(regmap.SHADOW):
         with m.If(b_we & sel[reg.name]):
             m.d.sync += [shadow[k].eq(b_wdata), written[k].eq(1)]
-    with m.If(commit_ok):
+    with m.If(taken):
         m.d.sync += written.eq(0)
     with m.If(b_we):
         with m.If(sel["CTRL"]):
@@ -137,7 +144,7 @@ def register_file(m, bus, depth: int, limits: Memory, readback: ReadBack, used: 
             m.d.sync += g.rate_interval.eq(b_wdata)
         with m.If(sel["RATE_TOLERANCE"]):
             m.d.sync += g.rate_tolerance.eq(b_wdata)
-    with m.If(write_bad | read_bad | (commit & ~commit_ok)):
+    with m.If(write_bad | read_bad | (commit & ~taken)):
         m.d.sync += bus_error.eq(1)
     with m.Elif(b_we & sel["STATUS"] & b_wdata[0]):
         m.d.sync += bus_error.eq(0)

@@ -41,6 +41,7 @@ from wirespeed.reasons import RejectReason as R
 
 from ..regs import map as regmap
 from ..risk.checks import COUNT_WIDTH
+from ..risk.tables import notional_fits_hw
 from ..risk.pipeline import LATENCY, RiskPipeline
 
 COVERED = (R.DUPLICATE_CLORDID, R.POSITION_LIMIT, R.CREDIT_LIMIT, R.RATE_LIMIT, R.REDUCE_ONLY)
@@ -195,6 +196,8 @@ class Miter(Elaboratable):
         m.submodules.ref = ref = Reference(b, row, kill, reduce_only, credit_limit, intervals, tolerances,
                                            session_credit)
         m.d.comb += Assume(~ResetSignal())           # the initial state is the reset state
+        # a row the table stores (a commit of any other max_notional is refused: tables.py)
+        m.d.comb += Assume(notional_fits_hw(SYMBOL_LIMITS.layout(row).max_notional))
 
         # ---- configuration: the row and the globals over the bus, then traffic ----------------
         g = {r.name: r.offset for r in regmap.GLOBALS}

@@ -3,11 +3,13 @@
 Each probe's mask is asserted twice: equal to the hand-written expectation (which
 pins down the model's semantics) and equal to what the pipeline emits.
 """
+import dataclasses
+
 import pytest
 from amaranth.sim import Simulator
 
 from wirespeed.enums import OrdType, Side, TimeInForce
-from wirespeed.hw.risk.checks import COUNT_WIDTH, headroom
+from wirespeed.hw.risk.checks import COUNT_WIDTH, NOTIONAL_LIMIT_MAX, headroom
 from wirespeed.hw.risk.model import Fill, LimitEntry
 from wirespeed.hw.risk.pipeline import RiskPipeline
 from wirespeed.hw.verify import pipeline_bench
@@ -168,3 +170,28 @@ def test_headroom_is_the_counters_twos_complement():
     assert [headroom(v) for v in (0, -1, (1 << 35) - 1, -(1 << 35))] == [0, -1, (1 << 35) - 1, -(1 << 35)]
     assert headroom(1 << 35) == -(1 << 35) and headroom(-(1 << 35) - 1) == (1 << 35) - 1
     assert COUNT_WIDTH == 36
+
+
+def test_max_notional_at_the_widest_value_the_table_stores():
+    """max_notional = 2**42 - 2 (NOTIONAL_LIMIT_MAX, the widest short of open): a notional of
+    exactly that passes, one more fails; an open row (2**64 - 1) passes the largest notional."""
+    assert NOTIONAL_LIMIT_MAX == 26_734 * 164_511_353 == (1 << 42) - 2
+    assert 16_257 * 270_532_479 == (1 << 42) - 1
+    wide = LimitEntry(max_qty=(1 << 32) - 1, price_lo=1, price_hi=(1 << 32) - 1, max_notional=NOTIONAL_LIMIT_MAX)
+    cfg = PipelineConfig(depth=16, sessions=4, window=4, table={8: wide, 9: dataclasses.replace(wide, max_notional=(1 << 64) - 1)})
+    dut = RiskPipeline(16, 4, 4)
+    events = [O(symbol=8, qty=26_734, price=164_511_353), O(symbol=8, qty=16_257, price=270_532_479),
+              O(symbol=9, qty=(1 << 32) - 1, price=(1 << 32) - 1)]
+    box = {}
+
+    async def bench(ctx):
+        box["r"] = await pipeline_bench.directed(AmaranthAccess(ctx, dut), cfg, events)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    outputs, expected = box["r"]
+    masks = [RISK_OUT.unpack(o)["mask"] for o in outputs]
+    assert outputs == expected and masks[:2] == [0, bits(R.MAX_NOTIONAL)]
+    assert not masks[2] & bits(R.MAX_NOTIONAL)
