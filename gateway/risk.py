@@ -29,6 +29,7 @@ from wirespeed.enums import Side
 from wirespeed.hw.regs import map as regmap
 from wirespeed.hw.risk import LimitEntry, RiskModel, collar_bounds
 from wirespeed.hw.risk.checks import PRICE_MAX
+from wirespeed.hw.risk.checks import NOTIONAL_LIMIT_MAX, notional_fits
 from wirespeed.hw.risk.model import DEADLINE_MAX, Fill
 from wirespeed.layout import SYMBOL_LIMITS
 from wirespeed.order import Order
@@ -136,6 +137,10 @@ class _Registers:
             raise ValueError(f"ROW_COMMIT of row {word}: shadow words {missing} not written since the last commit")
         if not 0 <= word < self.depth:
             raise ValueError(f"ROW_COMMIT of row {word}: outside the limit table (depth {self.depth})")
+        notional = SYMBOL_LIMITS.unpack(sum(w << (32 * k) for k, w in enumerate(self._shadow)))["max_notional"]
+        if not notional_fits(notional):
+            raise ValueError(f"ROW_COMMIT of row {word}: max_notional {notional} does not fit the limit table "
+                             f"(at most {NOTIONAL_LIMIT_MAX}, or {(1 << 64) - 1}: open)")
         self._rows[word] = list(self._shadow)
         self._shadow_written = set()
         return word

@@ -29,12 +29,23 @@ def main() -> int:
     cocotb_rate = r['orders'] / r['wall_s']
     print(f"  simulation: {cocotb_rate:,.0f} orders/s, {r['cycles'] / r['wall_s']:,.0f} cycles/s"
           " (Verilator driven cycle by cycle from Python via cocotb)")
+    block_ram()
     harness(depth, cocotb_rate)
     latency_by_entries()
     from .synth import report
     print(report(src, "risk_pipeline"))
     encoders()
     return 0
+
+
+def block_ram(symbols: int = 8192) -> None:
+    """The pipeline's DP16KD count at 16,384 entries, by the budget tool (hw/risk/budget.py:
+    the elaborated memories' shapes and ports, checked against yosys's mapping)."""
+    from .risk import budget
+    mems = budget.memories(symbols)
+    total = sum(m.blocks for m in mems)
+    print(f"  block RAM at {2 * symbols:,} entries ({symbols:,} symbols): {total} DP16KD of the LFE5UM-85F's "
+          f"{budget.DP16KD_ON_LFE5UM_85F} (" + ", ".join(f"{m.name} {m.blocks}" for m in mems) + ")")
 
 
 def harness(depth: int, cocotb_rate: float, orders: int = 1_000_000) -> None:

@@ -152,6 +152,10 @@ class SymbolLimits:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << bits:
                 raise ValueError(f"{key}: must be an integer 0..{(1 << bits) - 1} (the hardware's {bits}-bit "
                                  f"field), not {value!r}")
+        # the limit table stores max_notional in 42 bits, all ones for open (hw/risk/checks.py)
+        if not (self.max_notional < (1 << 42) - 1 or self.max_notional == (1 << 64) - 1):
+            raise ValueError(f"max_notional: must be at most {(1 << 42) - 2} (the limit table's 42-bit field) "
+                             f"or {(1 << 64) - 1} (open), not {self.max_notional!r}")
         if isinstance(self.collar_ticks, bool) or not isinstance(self.collar_ticks, int) or self.collar_ticks < 0:
             raise ValueError(f"collar_ticks: must be a non-negative integer, not {self.collar_ticks!r}")
 

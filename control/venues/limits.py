@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from wirespeed.hw.risk.checks import NOTIONAL_LIMIT_MAX
+
 
 def _count(where: str, v, positive: bool = False) -> None:
     if isinstance(v, bool) or not isinstance(v, int) or v < (1 if positive else 0):
@@ -34,6 +36,9 @@ class SymbolLimits:
             raise ValueError(f"limits.symbols.symbol: must be a symbol name, not {self.symbol!r}")
         _count(f"limits.symbols.{self.symbol}.max_qty", self.max_qty)
         _count(f"limits.symbols.{self.symbol}.max_notional", self.max_notional)
+        if self.max_notional > NOTIONAL_LIMIT_MAX:          # the risk table's 42-bit field (hw/risk/checks.py)
+            raise ValueError(f"limits.symbols.{self.symbol}.max_notional: at most {NOTIONAL_LIMIT_MAX} (the risk "
+                             f"table's 42-bit field), not {self.max_notional!r}")
 
 
 @dataclass(frozen=True, slots=True)

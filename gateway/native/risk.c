@@ -165,6 +165,13 @@ static int RiskCore_init(RiskCore *self, PyObject *args, PyObject *kw) {
 }
 
 /* check_fields: (mask, conforming) against the current state, no effect. */
+/* checks.headroom: value modulo 2**COUNT_WIDTH as two's complement (hw/risk/checks.py) */
+#define COUNT_WIDTH 36
+static i128 headroom(i128 value) {
+    u128 low = (u128)value & (((u128)1 << COUNT_WIDTH) - 1);
+    return (low >> (COUNT_WIDTH - 1)) ? (i128)low - ((i128)1 << COUNT_WIDTH) : (i128)low;
+}
+
 static unsigned decide(RiskCore *m, uint64_t symbol, uint64_t side, uint64_t ord_type, uint64_t tif, uint64_t qty,
                        uint64_t price, uint64_t session, uint64_t key, uint64_t now, int *conforming_out) {
     unsigned mask = 0;
@@ -200,13 +207,12 @@ static unsigned decide(RiskCore *m, uint64_t symbol, uint64_t side, uint64_t ord
     if (now > e->ref_deadline) mask |= BIT(STALE_REFERENCE);
     i128 pos = m->pos[symbol], ob = m->open_buy[symbol], os = m->open_sell[symbol];
     if (side_ok) {
-        int over = side == BUY ? pos + ob + (i128)qty > (i128)e->long_limit
-                               : pos - os - (i128)qty < -(i128)e->short_limit;
-        if (over) mask |= BIT(POSITION_LIMIT);
-        if (m->reduce_only) {
-            int grows = side == BUY ? pos + ob + (i128)qty > 0 : pos - os - (i128)qty < 0;
-            if (grows) mask |= BIT(REDUCE_ONLY);
-        }
+        /* the entry's used quantity, and each check's headroom as the hardware keeps it
+           (modulo 2**COUNT_WIDTH, two's complement: checks.headroom) */
+        i128 used = side == BUY ? pos + ob : os - pos;
+        i128 limit = side == BUY ? (i128)e->long_limit : (i128)e->short_limit;
+        if ((i128)qty > headroom(limit - used)) mask |= BIT(POSITION_LIMIT);
+        if (m->reduce_only && (i128)qty > headroom(-used)) mask |= BIT(REDUCE_ONLY);
     }
     return mask;
 }

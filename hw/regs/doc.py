@@ -49,8 +49,10 @@ def render() -> str:
         "file writes the whole 320-bit row into the block RAM in one write, so every order is decided",
         "against the old row or the new one, never a mix (the hazard scenarios `regs/commit-*` check",
         "it). A commit is refused, writing nothing and setting STATUS bit 0, unless every shadow",
-        "word has been written since the last commit (`SHADOW_WRITTEN` shows which) and the index",
-        f"is in the table. The limit RAM is not cleared by reset: software writes every row at",
+        "word has been written since the last commit (`SHADOW_WRITTEN` shows which), the index",
+        "is in the table and the row's max_notional is one the table stores: the block RAM keeps it",
+        "in 42 bits, so at most 2**42 - 2 (4.4e12 ticks x shares) or 2**64 - 1 (open; any other value",
+        f"is refused). The limit RAM is not cleared by reset: software writes every row at",
         "start-up (a row with FLAGS.valid = 0 rejects its symbol as unknown).",
         "",
         "## Per-symbol state (read-only)",
@@ -58,6 +60,12 @@ def render() -> str:
         f"Symbol index `n` occupies `0x{regmap.TABLE_BASE:04X} + n * 0x{regmap.TABLE_STRIDE:X}`"
         f" (up to {regmap.MAX_DEPTH:,} symbols); words 0..{regmap.STATE_BASE_WORD - 1} of a row are reserved"
         " (an access sets the error flag).",
+        "",
+        "The pipeline keeps each (symbol, side) entry's cumulative opened and released quantities",
+        "modulo 2**36 and the position modulo 2**48: POS is the position's 48 bits; OPEN_BUY is the buy",
+        "entry's used quantity (opened - released as 36-bit two's complement, sign-extended) less the",
+        "position, OPEN_SELL the sell entry's plus it. In every consistent state (no fill or cancel",
+        "releasing more than is open) these are the exact values (|used| < 2**32: hw/risk/checks.py).",
         "",
     ]
     lines += _table(["word", "offset", "name", "access", "description"],

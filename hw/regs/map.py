@@ -49,7 +49,8 @@ GLOBALS = (
                                               "session's S_RATE_TOLERANCE"),
     Reg("ROW_COMMIT", 0x028, "WO", 24, 0, "write a symbol index: the shadow row becomes that row of the limit table, "
                                           "in one write; refused (error flag, nothing written) unless every SHADOW "
-                                          "word was written since the last commit and the index is in the table"),
+                                          "word was written since the last commit, the index is in the table and "
+                                          "max_notional is at most 2**42 - 2 or is 2**64 - 1 (open)"),
     Reg("SHADOW_WRITTEN", 0x02C, "RO", 10, 0, "bit k: SHADOW word k written since the last commit"),
 )
 
@@ -91,7 +92,8 @@ STATE_FIELDS = ("pos", "open_buy", "open_sell")   # 48-bit signed each, two word
 #: words 0..len(LIMIT_WORDS)-1 of a table row are reserved (rows are written through SHADOW)
 STATE_BASE_WORD = len(LIMIT_WORDS)
 STATE_WORDS = [TableWord(STATE_BASE_WORD + 2 * i + half, f"{f.upper()}_{'HI' if half else 'LO'}", "RO",
-                         f"{f} (48-bit two's complement), {'high 16 bits sign-extended' if half else 'low 32 bits'}")
+                         f"{f} (48-bit two's complement{'' if f == 'pos' else '; the entry used quantity it is formed from is 36-bit'}), "
+                         f"{'high 16 bits sign-extended' if half else 'low 32 bits'}")
                for i, f in enumerate(STATE_FIELDS) for half in (0, 1)]
 TABLE_WORDS = STATE_WORDS
 assert len(TABLE_WORDS) * WORD <= TABLE_STRIDE

@@ -5,7 +5,9 @@ The shapes and ports come from the elaborated design (the pipeline's own read po
 fill path's and the register file's read-back), so the figures follow the code. yosys maps a
 memory with one write port and ``r`` read ports to ``r`` copies (each copy a DP16KD's two
 ports: the write and one read), each copy in the DP16KD shape that needs the fewest blocks
-(``DP16KD_SHAPES``, 512 x 36 as a pseudo-dual-port block); ``tests/hw/test_risk_budget.py``
+(``DP16KD_SHAPES``, 512 x 36 as a pseudo-dual-port block); a read port on the write port's
+address shares its port when the memory has ``no_rw_check`` (``released``: the fill's read and
+write, true-dual-port shapes, 18 bits a port at most); ``tests/hw/test_risk_budget.py``
 checks that count against yosys's mapping of memories of the same shapes, and the depth-512
 pipeline's 33 blocks (``docs/hw/performance.md``) are what ``synth_ecp5`` gives.
 
@@ -29,11 +31,16 @@ DP16KD_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 
 DP16KD_ON_LFE5UM_85F = 208
 
 
-def blocks(width: int, depth: int) -> int:
-    """DP16KD blocks for one copy of a ``width`` x ``depth`` memory (one write, one read port)."""
+#: the shapes of a true-dual-port DP16KD (both ports read / write: 18 bits wide at most)
+DP16KD_TDP_SHAPES = tuple((d, w) for d, w in DP16KD_SHAPES if w <= 18)
+
+
+def blocks(width: int, depth: int, tdp: bool = False) -> int:
+    """DP16KD blocks for one copy of a ``width`` x ``depth`` memory (one write, one read port;
+    ``tdp``: a read port and the write port share a port, so true-dual-port shapes only)."""
     if width < 1 or depth < 1:
         raise ValueError(f"a memory of {width} x {depth} bits has no storage")
-    return min(-(-width // w) * -(-depth // d) for d, w in DP16KD_SHAPES)
+    return min(-(-width // w) * -(-depth // d) for d, w in (DP16KD_TDP_SHAPES if tdp else DP16KD_SHAPES))
 
 
 @dataclass(frozen=True)
@@ -42,14 +49,17 @@ class MemoryUse:
     width: int
     depth: int
     read_ports: int
+    #: read ports on the write port's address (one DP16KD port that reads or writes; yosys
+    #: shares them only with ``no_rw_check``: counters.RELEASED_ATTRS): 0 or 1
+    shared: int = 0
 
     @property
     def copies(self) -> int:
-        return max(1, self.read_ports)
+        return max(1, self.read_ports - self.shared)
 
     @property
     def blocks(self) -> int:
-        return self.copies * blocks(self.width, self.depth)
+        return self.copies * blocks(self.width, self.depth, tdp=bool(self.shared))
 
 
 def memories(depth: int, sessions: int = 8, window: int = 8) -> list[MemoryUse]:
@@ -61,8 +71,11 @@ def memories(depth: int, sessions: int = 8, window: int = 8) -> list[MemoryUse]:
 
     def walk(elaboratable, name: str) -> None:
         if isinstance(elaboratable, Memory):
-            found[name] = MemoryUse(name, Shape.cast(elaboratable.shape).width, elaboratable.depth,
-                                    len(elaboratable.read_ports))
+            # a memory with ``no_rw_check`` has its last read port on the write port's address
+            # (the fill's read and write of ``released``: counters.py)
+            reads = len(elaboratable.read_ports)
+            shared = int(bool(elaboratable.attrs.get("no_rw_check")) and reads > 1)
+            found[name] = MemoryUse(name, Shape.cast(elaboratable.shape).width, elaboratable.depth, reads, shared)
             return
         frag = Fragment.get(elaboratable, platform=None)
         for sub, sub_name, *_ in frag.subfragments:
@@ -87,8 +100,9 @@ def report(depths) -> str:
         lines.append(f"depth {d} symbols ({2 * d} entries): {total} DP16KD ({fits} the LFE5UM-85F's "
                      f"{DP16KD_ON_LFE5UM_85F})")
         for m in mems:
-            lines.append(f"  {m.name:9} {m.width:4} bits x {m.depth:6}, {m.read_ports} read port(s) -> "
-                         f"{m.copies} x {blocks(m.width, m.depth)} = {m.blocks} DP16KD")
+            shared = f" ({m.shared} on the write port's)" if m.shared else ""
+            lines.append(f"  {m.name:9} {m.width:4} bits x {m.depth:6}, {m.read_ports} read port(s){shared} -> "
+                         f"{m.copies} x {blocks(m.width, m.depth, bool(m.shared))} = {m.blocks} DP16KD")
     fields = limit_row_fields()
     pad = sum(w for f, w in fields.items() if f.startswith("_pad"))
     lines.append("limit row by field: " + ", ".join(f"{f} {w}" for f, w in fields.items())

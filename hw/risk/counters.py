@@ -22,15 +22,50 @@ edge and registered on the next; they are added to and written back in the follo
 cycles, from the fill's second register stage. The fills taken one and two advances
 earlier on the same entry are still writing: their new values are forwarded.
 """
-from amaranth import Cat, Mux, Signal
+from amaranth import Cat, Mux, Signal, Value
 
 from wirespeed.enums import Side
 from wirespeed.layout import FILL
 
 from ..logic import below, equal, kept
+from .checks import COUNT_WIDTH as CHECKED_WIDTH
 from .tables import POSITION_WIDTH, hold
 
-COUNT_WIDTH = 64        # cumulative quantities per entry (read back as 48-bit two's complement)
+#: Cumulative quantities per entry, kept modulo 2**COUNT_WIDTH (checks.py states why 36 bits
+#: are exact: every check uses ``used = opened - released`` modulo 2**COUNT_WIDTH as two's
+#: complement, ``sub_used``, which the consistent state bounds to +-(2**32 - 1))
+COUNT_WIDTH = CHECKED_WIDTH
+
+
+def sub_used(m, a, b, name: str, width: int = 32) -> Value:
+    """``a - b`` modulo 2**COUNT_WIDTH as two's complement (``checks.headroom``), in
+    ``logic.sub_parts``'s form for ``logic.parts_top``: the low halves' difference with its
+    borrow, then three flags of the high part's difference modulo 2**k (k = COUNT_WIDTH -
+    width, ``x``), made so that ``parts_top`` reads the high part h = x - borrow modulo 2**k
+    as two's complement: negative (``lt`` if no borrow, else ``~gt``) and 1 or more (``gt``
+    if no borrow, else ``~under_2``; a negative result wins over it). ``a`` and ``b`` are the
+    room and the opened word (any widths, congruent modulo 2**COUNT_WIDTH to the true values:
+    the counters wrap), so no chain is longer than ``width`` + 1 bits."""
+    k = COUNT_WIDTH - width
+    assert k >= 1, "COUNT_WIDTH above the low half"
+    lo = Signal(width + 1, name=f"{name}_lo")          # a_lo - b_lo; the top bit is the borrow
+    x = Signal(k, name=f"{name}_hi")                    # a_hi - b_hi modulo 2**k
+    m.d.comb += [lo.eq(a[:width] - b[:width]), x.eq(a[width:COUNT_WIDTH] - b[width:COUNT_WIDTH])]
+    half = 1 << (k - 1)
+    lt = x >= half                                      # h < 0 without a borrow
+    gt = (x >= 1) & (x <= half)                         # h >= 0 with one (and h >= 1 without)
+    under_2 = ~((x >= 2) & (x <= half))                 # not h >= 1 with one
+    return Cat(lo, lt, gt, under_2)
+
+
+#: ``released``'s attributes: a read and a write of one entry at the same edge from the two
+#: ports (the order's read, the fill's write) may read either word in synthesis (yosys's
+#: ``no_rw_check``; simulation stays read-first). Without it yosys emulates read-first across
+#: the ports and will not share the fill's read and write on one port: a second copy of the
+#: memory (64 DP16KD at 16,384 entries, not 32). Each such collision's word is not used: the
+#: order's is forwarded (the fill two ahead's, ``rel_prev``), a read-back's replaced by the word
+#: before the write (``FillCounters.read_back``).
+RELEASED_ATTRS = {"no_rw_check": 1}
 
 
 def fill_entry(fill, abits: int):
@@ -75,9 +110,14 @@ class FillCounters:
     new words of the fill one and two ahead while a fill is in f2.
     """
 
-    def __init__(self, m, released, position, fp, fill_valid, advance, readback, clearing, clear_at, depth: int):
+    def __init__(self, m, released, position, fp, fill_valid, advance, readback, clearing, clear_at, depth: int,
+                 busy):
         abits = (depth - 1).bit_length()
         self.fr, self.valid = Signal(FILL.layout), Signal()
+        #: ``busy`` (a register, the caller's): the fill in f2 writes ``released`` at the coming
+        #: edge through the port its read uses, so no fill is taken in this cycle (``fill_valid``
+        #: and the port's ready must be low: the caller gates them)
+        self.busy = busy
         fr = self.fr
         self.entry = Signal(abits + 1)
         signed_qty = Signal(range(-(1 << 32), 1 << 32))       # the position change
@@ -112,7 +152,13 @@ class FillCounters:
         # taken in that cycle, and the words of the fill in f1 are held if it is stalled)
         rel_rd, pos_rd = released.read_port(), position.read_port()
         steal = readback.steal
-        m.d.comb += [rel_rd.addr.eq(fill_entry(fp, abits)), rel_rd.en.eq(advance),
+        # ``released``'s fill read and write share one address (one DP16KD port, read or write
+        # in a cycle: ``busy``), so the memory is one block-RAM copy with the order's port
+        # (see the class's doc); the write lands one edge after f2 is loaded, as before
+        rel_addr = Signal(abits + 1)
+        m.d.comb += rel_addr.eq(Mux(clearing, clear_at, Mux(busy, self.entry2, fill_entry(fp, abits))))
+        m.d.sync += busy.eq(advance & self.valid)
+        m.d.comb += [rel_rd.addr.eq(rel_addr), rel_rd.en.eq(advance & ~busy),
                      pos_rd.addr.eq(Mux(steal, readback.symbol, fp.symbol[:abits])), pos_rd.en.eq(advance | steal),
                      readback.position.eq(pos_rd.data)]
         pos_word = hold(m, pos_rd.data, advance, advance, steal, "position_rd")     # (not under an If)
@@ -123,7 +169,13 @@ class FillCounters:
         self.rel_last, self.rel_prev = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)
         # the position modulo 2**48: the register map reads it back as 48 bits (tables.py)
         pos_last, pos_prev = Signal(POSITION_WIDTH), Signal(POSITION_WIDTH)
-        rel_new = Mux(fwd_rel1, self.rel_last, Mux(fwd_rel2, self.rel_prev, rel_raw)) + self.f2.qty
+        rel_old = Mux(fwd_rel1, self.rel_last, Mux(fwd_rel2, self.rel_prev, rel_raw))   # the entry's word now
+        rel_new = rel_old + self.f2.qty
+        # a read-back of the entry being written at the same edge (``no_rw_check``): its word is
+        # the one before the write (read-first), kept here for ``read_back``
+        self._collided, self._old_word = Signal(), Signal(COUNT_WIDTH)
+        m.d.sync += [self._collided.eq(readback.steal & busy & equal(readback.entry, self.entry2)),
+                     self._old_word.eq(rel_old)]
         pos_new = Mux(fwd_pos1, pos_last, Mux(fwd_pos2, pos_prev, pos_raw)) + f2_signed_qty
         rel_new_r, pos_new_r = Signal(COUNT_WIDTH), Signal(POSITION_WIDTH)
         m.d.comb += [rel_new_r.eq(rel_new), pos_new_r.eq(pos_new)]
@@ -131,9 +183,27 @@ class FillCounters:
             m.d.sync += [self.rel_last.eq(rel_new_r), pos_last.eq(pos_new_r),
                          self.rel_prev.eq(self.rel_last), pos_prev.eq(pos_last)]
         rel_wr, pos_wr = released.write_port(), position.write_port()
-        m.d.comb += [rel_wr.addr.eq(Mux(clearing, clear_at, self.entry2)),
+        self.rel_wr = rel_wr
+        m.d.comb += [rel_wr.addr.eq(rel_addr),
                      rel_wr.data.eq(Mux(clearing, 0, rel_new_r)),
-                     rel_wr.en.eq(self.valid2 | clearing),
+                     rel_wr.en.eq(busy | clearing),
                      pos_wr.addr.eq(Mux(clearing, clear_at, self.f2.symbol)),
                      pos_wr.data.eq(Mux(clearing, 0, pos_new_r)),
                      pos_wr.en.eq(f2_moves | clearing)]
+
+    def order_read(self, m, port, undefined: bool = False):
+        """The data of the order's read port of ``released`` (``port``). In synthesis a read of
+        the entry the fill writes at the same edge is undefined (``no_rw_check``); simulation
+        reads first. ``undefined`` (tests only: ``RiskPipeline.released_collision_undefined``)
+        inverts every such word, so a test shows that no decision or read-back depends on it."""
+        if not undefined:
+            return port.data
+        hit = Signal(name="released_collision")
+        wr = self.rel_wr
+        m.d.sync += hit.eq(Mux(port.en, wr.en & (port.addr == wr.addr), hit))
+        return Mux(hit, ~port.data, port.data)
+
+    def read_back(self, port_data):
+        """What a read-back of ``released`` through the order's port reads (``port_data`` as
+        read-first, but for the collision with the fill's write: its word before the write)."""
+        return Mux(self._collided, self._old_word, port_data)

@@ -127,6 +127,9 @@ class RiskModel:
     def write(self, index: int, entry: LimitEntry) -> None:
         if not 0 <= index < self.depth:
             raise IndexError(f"symbol index {index} outside the limit table (depth {self.depth})")
+        if not checks.notional_fits(entry.max_notional):
+            raise ValueError(f"row {index}: max_notional {entry.max_notional} does not fit the limit table "
+                             f"(at most {checks.NOTIONAL_LIMIT_MAX}, or {checks.NOTIONAL_OPEN}: open)")
         self.table[index] = entry
 
     @property

@@ -56,11 +56,11 @@ from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
 from ..logic import (any_of, below, equal, equal_halves, exceeds, high_flags, kept, parts_top, pick, replica, replicas, sub3,
-                     sub_low, sub_parts, topped)
+                     sub_low, topped)
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
-from .counters import COUNT_WIDTH, FillCounters, Written, order_entry
+from .counters import COUNT_WIDTH, RELEASED_ATTRS, FillCounters, Written, order_entry, sub_used
 from .regfile import SessionCredit, register_file
 from .tables import LIMIT_WIDTH, POSITION_WIDTH, ReadBack, full_row, hold
 
@@ -186,6 +186,9 @@ class RiskPipeline(wiring.Component):
             self._MustUse__silence = True   # never elaborated: no "created but never used" warning
             raise TypeError(problem)
         self.depth, self.sessions, self.window = depth, sessions, window
+        #: tests only: the order port's read of a ``released`` entry the fill writes at the same
+        #: edge gives an inverted word, as synthesis may (counters.FillCounters.order_read)
+        self.released_collision_undefined = False
         super().__init__({
             "i": In(stream.Signature(ORDER.layout)),
             "fill": In(stream.Signature(FILL.layout)),
@@ -217,16 +220,18 @@ class RiskPipeline(wiring.Component):
         # a read-back of a symbol's state takes the order's and the fill's read ports for a cycle
         # (tables.ReadBack): nothing is taken from the input and fill ports in that cycle
         readback = ReadBack(abits, COUNT_WIDTH)
-        i_valid, f_valid = self.i.valid & ~readback.steal, self.fill.valid & ~readback.steal
+        # (nor a fill while the fill ahead writes ``released`` through its read's port: counters.py)
+        fill_busy = Signal()
+        i_valid, f_valid = self.i.valid & ~readback.steal, self.fill.valid & ~readback.steal & ~fill_busy
         m.d.comb += [self.i.ready.eq(advance & ~readback.steal),
-                     self.fill.ready.eq(advance & ~readback.steal)]
+                     self.fill.ready.eq(advance & ~readback.steal & ~fill_busy)]
 
         # ---- state memories and the register bus ---------------------------------------
         # the limit row without its padding, the position at the read-back's width (tables.py)
         m.submodules.limits = limits = Memory(shape=LIMIT_WIDTH, depth=D, init=[])
         # per (symbol, side) entry, in block RAM (counters.py: synchronous reads, forwarding)
         m.submodules.opened = opened = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[])
-        m.submodules.released = released = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[])
+        m.submodules.released = released = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[], attrs=RELEASED_ATTRS)
         m.submodules.position = position = Memory(shape=POSITION_WIDTH, depth=D, init=[])
         accepted_n = Signal(NOTIONAL_STATE)      # notional of every accepted order
         cancelled_n = Signal(NOTIONAL_STATE)     # notional released by cancels
@@ -239,7 +244,7 @@ class RiskPipeline(wiring.Component):
 
         # ---- fills: registered, then written to the released / position counters ------------
         fills = FillCounters(m, released, position, self.fill.payload, f_valid, adv["fill"], readback,
-                             clearing, clear_at, D)
+                             clearing, clear_at, D, fill_busy)
         fr, fr_valid = fills.fr, fills.valid
         # counted from the registered fill (its first stage, as a session's): the credit room taken
         # on the advance after holds it, which the order entering one advance after the cancel
@@ -297,10 +302,11 @@ class RiskPipeline(wiring.Component):
         # opened quantity of the orders 5, 4 and 3 ahead, in stage 2 of the order 2 ahead; the
         # order ahead is speculated on (stage 2 -> 3).
         o_rd, r_rd = opened.read_port(), released.read_port()
+        r_data = fills.order_read(m, r_rd, self.released_collision_undefined)
         rd_addr = Mux(readback.steal, readback.entry, entry(ip))
         m.d.comb += [o_rd.addr.eq(rd_addr), o_rd.en.eq(adv["s0"] | readback.steal),
                      r_rd.addr.eq(rd_addr), r_rd.en.eq(adv["s0"] | readback.steal),
-                     readback.opened.eq(o_rd.data), readback.released.eq(r_rd.data)]
+                     readback.opened.eq(o_rd.data), readback.released.eq(fills.read_back(r_data))]
         # orders 3, 4 and 5 ahead, in stage 1
         w_now, w_prev, w_prev2 = Written(abits, "opened_w"), Written(abits, "opened_wp"), Written(abits, "opened_wp2")
         s1_fwd3, s1_fwd4, s1_fwd5, s1_fwd_fill1, s1_fwd_fill2 = Signal(), Signal(), Signal(), Signal(), Signal()
@@ -317,7 +323,7 @@ class RiskPipeline(wiring.Component):
         notional_2 = Signal(64)                      # its notional
         # the words read as the order entered, kept if a read-back takes the ports before it moves on
         o_rd_word = hold(m, o_rd.data, adv["s0"], adv["s1"], readback.steal, "opened_rd")
-        r_rd_word = hold(m, r_rd.data, adv["s0"], adv["s1"], readback.steal, "released_rd")
+        r_rd_word = hold(m, r_data, adv["s0"], adv["s1"], readback.steal, "released_rd")
         with m.If(adv["s0"]):
             # entry: the order 5 ahead is in w_now (writing at this edge), the fills one and two
             # ahead in the fill's stages f1 and f2 (writing at the next two edges)
@@ -436,8 +442,9 @@ class RiskPipeline(wiring.Component):
             # compares of the high halves, no chain longer than 36 bits), registered as they are;
             # stage 3 makes its compare's 2-bit top of them (logic.parts_top). Clamped here
             # (logic.clamp_sub), the combine was two LUT levels after the chains (xcup depth 5)
-            "pos": tuple(sub_parts(m, r, opened_2, 32, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
-            "reduce": tuple(sub_parts(m, r, opened_2, 32, f"s2_reduce_{k}")
+            # (modulo 2**COUNT_WIDTH, as two's complement: counters.sub_used, the counters wrap)
+            "pos": tuple(sub_used(m, r, opened_2, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
+            "reduce": tuple(sub_used(m, r, opened_2, f"s2_reduce_{k}")
                             for k, r in (("a", s2_released_a), ("b", s2_released))),
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),

@@ -2,9 +2,10 @@
 its commit into the limit table, and the read-back of every register and of each symbol's
 position state.
 
-A commit writes all of the shadow row (320 bits; the 274 of its fields, tables.py) in one write of the limit memory, two edges
+A commit writes all of the shadow row (320 bits; the 252 bits of its fields as stored, tables.py) in one write of the limit memory, two edges
 after the one that samples ``we`` (as any write), if every shadow word has been written
-since the last commit and the index is in the table; otherwise nothing is written and the
+since the last commit, the index is in the table and the row's max_notional is one the table
+stores (below 2**42 - 1, or open: 2**64 - 1); otherwise nothing is written and the
 error flag is set. A shadow word written and then changed before the commit is simply the
 later value.
 
@@ -25,7 +26,8 @@ from wirespeed.layout import SYMBOL_LIMITS
 
 from ..logic import any_of, below, equal, kept
 from ..regs import map as regmap
-from .tables import ReadBack, stored_row
+from .checks import COUNT_WIDTH
+from .tables import ReadBack, notional_fits_hw, stored_row
 
 
 
@@ -114,16 +116,22 @@ def register_file(m, bus, depth: int, limits: Memory, readback: ReadBack, used: 
     early = Signal(words)
     is_shadow = [equal(addr, Const(reg.offset, len(addr))) for reg in regmap.SHADOW]
     # (a word written as the commit ahead is taken counts: it comes after that commit)
-    m.d.sync += early.eq(Mux(commit_ok, 0, early) | Mux(bus.we, Cat(*is_shadow), 0))
-    full_next = ~commit_ok & (early + 1)[words]               # all ones, unless the access ahead committed
+    # the commit is taken if the shadow's max_notional is one the table stores (tables.py: below
+    # 2**42 - 1, or open); otherwise refused like an incomplete row (error flag, nothing written,
+    # the shadow as it was). The shadow is complete in the cycle ``commit_ok`` is set
+    shadow_row = SYMBOL_LIMITS.layout(Cat(*shadow))
+    taken = Signal()
+    m.d.comb += taken.eq(commit_ok & notional_fits_hw(shadow_row.max_notional))
+    m.d.sync += early.eq(Mux(taken, 0, early) | Mux(bus.we, Cat(*is_shadow), 0))
+    full_next = ~taken & (early + 1)[words]               # all ones, unless the access ahead committed
     m.d.sync += commit_ok.eq(bus.we & equal(addr, Const(regmap.global_by_name("ROW_COMMIT").offset, len(addr)))
                              & full_next & below(bus.wdata, depth))
     wr = limits.write_port()
-    m.d.comb += [wr.addr.eq(b_wdata[:abits]), wr.data.eq(stored_row(Cat(*shadow))), wr.en.eq(commit_ok)]
+    m.d.comb += [wr.addr.eq(b_wdata[:abits]), wr.data.eq(stored_row(Cat(*shadow))), wr.en.eq(taken)]
     for k, reg in enumerate(regmap.SHADOW):
         with m.If(b_we & sel[reg.name]):
             m.d.sync += [shadow[k].eq(b_wdata), written[k].eq(1)]
-    with m.If(commit_ok):
+    with m.If(taken):
         m.d.sync += written.eq(0)
     with m.If(b_we):
         with m.If(sel["CTRL"]):
@@ -136,7 +144,7 @@ def register_file(m, bus, depth: int, limits: Memory, readback: ReadBack, used: 
             m.d.sync += g.rate_interval.eq(b_wdata)
         with m.If(sel["RATE_TOLERANCE"]):
             m.d.sync += g.rate_tolerance.eq(b_wdata)
-    with m.If(write_bad | read_bad | (commit & ~commit_ok)):
+    with m.If(write_bad | read_bad | (commit & ~taken)):
         m.d.sync += bus_error.eq(1)
     with m.Elif(b_we & sel["STATUS"] & b_wdata[0]):
         m.d.sync += bus_error.eq(0)
@@ -188,11 +196,13 @@ def register_file(m, bus, depth: int, limits: Memory, readback: ReadBack, used: 
                  r2_field.eq(r1_field)]
 
     # ---- read steps 3 and 4: position = P, open_buy = (A_buy - G_buy) - P, open_sell = (A_sell - G_sell) + P
+    # (A - G: the entry's used quantity, modulo 2**COUNT_WIDTH as two's complement, sign-extended
+    # to the 48 bits read back: checks.headroom, exact in every consistent state)
     opened, released, pos = r2
     r3_net, r3_pos, r3_glob = Signal(48), Signal(48), Signal(32)
     r3_sval = Mux(r2_sused, r2_sacc - r2_scan, r2_slimit)
     r3_valid, r3_ok, r3_state, r3_hi, r3_field = Signal(), Signal(), Signal(), Signal(), Signal(3)
-    m.d.sync += [r3_net.eq(opened - released), r3_pos.eq(Mux(r2_field[1], -pos, pos)),
+    m.d.sync += [r3_net.eq((opened - released)[:COUNT_WIDTH].as_signed()), r3_pos.eq(Mux(r2_field[1], -pos, pos)),
                  r3_glob.eq(Mux(r2_session, Mux(r2_hi, r3_sval[32:64], r3_sval[:32]), Mux(r2_srate, r2_rate, r2_glob))),
                  r3_valid.eq(r2_valid), r3_ok.eq(r2_ok), r3_state.eq(r2_state),
                  r3_hi.eq(r2_hi), r3_field.eq(r2_field)]

@@ -1,45 +1,61 @@
 """What the risk pipeline's state memories store, as narrow as the register map lets them be
 (issue 14 item 2: 16,384 (symbol, side) entries in the ECP5's block RAM).
 
-The register map is unchanged: the host writes the whole ``SYMBOL_LIMITS`` row (320 bits, ten
+The register map's layout is unchanged: the host writes the whole ``SYMBOL_LIMITS`` row (320 bits, ten
 word-aligned shadow words) and reads positions back as 48-bit two's complement. What is kept
 in block RAM is only what those can ever hold:
 
 - the limit row without its padding (``_pad0``, ``_pad1``: 46 bits that are always zero on the
-  bus side and never read): 274 bits a symbol, which the DP16KD's 2,048 x 9 mode stores in 31
-  blocks a 2,048 rows (36 before, as 320 bits in 512 x 36);
+  bus side and never read) and with ``max_notional`` in 42 bits (all ones: open, the bus's
+  2**64 - 1; a commit of any other value of 2**42 - 1 or more is refused: error flag, nothing
+  written): 252 bits a symbol, 7 x 36, which the DP16KD's 512 x 36 (or 2,048 x 9) mode stores
+  in 28 blocks a 2,048 rows (31 at 274 bits, 36 as 320 bits in 512 x 36);
 - the position (read back only, as the low 48 bits of a two's-complement sum: addition modulo
   2**48 gives the same bits as the sum at 64 bits truncated, so the read-back is unchanged):
   48 bits a symbol, 6 blocks a 2,048 rows (8 at 64 bits).
 
-The cumulative ``opened`` / ``released`` counters stay 64 bits (counters.py): every check
-subtracts one from the other at full width, so narrowing them changes the checks' arithmetic.
+The cumulative ``opened`` / ``released`` counters are 36 bits, modulo 2**36 (checks.py says
+why that is exact; counters.sub_used).
 """
 from amaranth import Cat, Const, Mux, Signal
 
 from wirespeed.layout import SYMBOL_LIMITS
 
-#: The limit row's fields as stored (the padding is not)
-LIMIT_FIELDS = {name: width for name, width in SYMBOL_LIMITS.fields.items() if not name.startswith("_pad")}
+from .checks import NOTIONAL_LIMIT_MAX, NOTIONAL_OPEN, NOTIONAL_STORED, notional_fits  # noqa: F401
+
+#: The limit row's fields as stored (the padding is not; max_notional narrowed)
+LIMIT_FIELDS = {name: (NOTIONAL_STORED if name == "max_notional" else width)
+                for name, width in SYMBOL_LIMITS.fields.items() if not name.startswith("_pad")}
 LIMIT_WIDTH = sum(LIMIT_FIELDS.values())
+
+
+def notional_fits_hw(value):
+    """``notional_fits`` of a 64-bit value (logic): the stored bits decode to the value."""
+    return (value[NOTIONAL_STORED:] == 0) & (value[:NOTIONAL_STORED] != (1 << NOTIONAL_STORED) - 1) \
+        | (value == NOTIONAL_OPEN)
 #: The position memory's width: the register map's read-back width (POS, OPEN_BUY, OPEN_SELL)
 POSITION_WIDTH = 48
 
 
 def stored_row(row):
-    """The bits of a full ``SYMBOL_LIMITS`` row value that the limit memory stores (wiring only)."""
+    """The bits of a full ``SYMBOL_LIMITS`` row value that the limit memory stores (wiring only:
+    the low bits of each field; a max_notional that fits is its low 42 bits, open all ones)."""
     return Cat(*(row[SYMBOL_LIMITS.offsets[f]:SYMBOL_LIMITS.offsets[f] + w] for f, w in LIMIT_FIELDS.items()))
 
 
 def full_row(stored):
-    """The full ``SYMBOL_LIMITS`` row value of a stored row, its padding zero (wiring only)."""
+    """The full ``SYMBOL_LIMITS`` row value of a stored row, its padding zero (wiring, and
+    max_notional's all ones decoded as open: 2**64 - 1)."""
     parts, at = [], 0
     for name, width in SYMBOL_LIMITS.fields.items():
         if name.startswith("_pad"):
             parts.append(Const(0, width))
-        else:
-            parts.append(stored[at:at + width])
-            at += width
+            continue
+        field = stored[at:at + LIMIT_FIELDS[name]]
+        if name == "max_notional":
+            field = Mux(field == (1 << NOTIONAL_STORED) - 1, NOTIONAL_OPEN, field)
+        parts.append(field[:width] if len(field) >= width else Cat(field, Const(0, width - len(field))))
+        at += LIMIT_FIELDS[name]
     return Cat(*parts)
 
 

@@ -40,6 +40,8 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..regs import map as regmap
+from ..risk.checks import COUNT_WIDTH
+from ..risk.tables import notional_fits_hw
 from ..risk.pipeline import LATENCY, RiskPipeline
 
 COVERED = (R.DUPLICATE_CLORDID, R.POSITION_LIMIT, R.CREDIT_LIMIT, R.RATE_LIMIT, R.REDUCE_ONLY)
@@ -113,8 +115,12 @@ class Reference(Elaboratable):
         conforming = session_ok & ~(t > self.now + tolerance)
         side_ok = _one_of(o.side, Side)
         buy = o.side == Side.BUY
-        position_fails = Mux(buy, p + ob + o.qty > row.long_limit, p - os_ - o.qty < -row.short_limit)
-        reduce_fails = Mux(buy, p + ob + o.qty > 0, p - os_ - o.qty < 0)
+        # the headrooms as the hardware keeps them: modulo 2**COUNT_WIDTH, two's complement
+        # (checks.headroom; the position limits' own forms while they fit)
+        used = Mux(buy, p + ob, os_ - p)
+        room = (Mux(buy, row.long_limit, row.short_limit) - used)[:COUNT_WIDTH].as_signed()
+        position_fails = o.qty > room
+        reduce_fails = o.qty > (-used)[:COUNT_WIDTH].as_signed()
         fails = {
             R.BAD_FIELD: ~side_ok | ~_one_of(o.ord_type, OrdType) | ~_one_of(o.tif, TimeInForce) | ~session_ok,
             R.ZERO_QTY: o.qty == 0,
@@ -190,6 +196,8 @@ class Miter(Elaboratable):
         m.submodules.ref = ref = Reference(b, row, kill, reduce_only, credit_limit, intervals, tolerances,
                                            session_credit)
         m.d.comb += Assume(~ResetSignal())           # the initial state is the reset state
+        # a row the table stores (a commit of any other max_notional is refused: tables.py)
+        m.d.comb += Assume(notional_fits_hw(SYMBOL_LIMITS.layout(row).max_notional))
 
         # ---- configuration: the row and the globals over the bus, then traffic ----------------
         g = {r.name: r.offset for r in regmap.GLOBALS}

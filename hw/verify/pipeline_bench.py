@@ -334,7 +334,8 @@ async def drive(acc, cfg: PipelineConfig, source, *, seed: int = 1, backpressure
                 entered_set.add(adv)
                 res.in_cycles.append(cycle)
                 offer_order = None
-            if offer_fill is not None:
+            # (a fill is not taken while the fill ahead writes its released word: fill.ready low)
+            if offer_fill is not None and acc.get("fill.ready"):
                 log.append((adv + FILL_VISIBLE - 1, 1, len(log), offer_fill, now))
                 res.fills += 1
                 offer_fill = None
@@ -444,6 +445,10 @@ async def directed(acc, cfg: PipelineConfig, events: list) -> tuple[list[int], l
         if event[0] == "fill":
             acc.set("fill.payload", event[1].pack())
             acc.set("fill.valid", 1)
+            await acc.settle()
+            while not acc.get("fill.ready"):        # the fill ahead writing (counters.py): a cycle
+                await acc.step()
+                await acc.settle()
             await acc.step()
             acc.set("fill.valid", 0)
             model.fill(event[1])

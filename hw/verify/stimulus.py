@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.layout import ORDER
 
-from ..risk.checks import collar_bounds
+from ..risk.checks import NOTIONAL_LIMIT_MAX, collar_bounds, notional_fits
 from ..risk.model import LimitEntry
 
 W = ORDER.fields
@@ -32,7 +32,9 @@ def random_table(rng: random.Random, depth: int, fill: float = 0.75, now_hint: i
         ref = rng.choice([rng.randint(1, 50_000), rng.randint(1, 200), (1 << 32) - 10])
         lo, hi = collar_bounds(ref, rng.choice([0, 1, 50, 1_000, ref]))
         max_qty = rng.choice([1, 100, rng.randint(1, 5_000), (1 << 32) - 1])
+        # (the limit table stores max_notional up to NOTIONAL_LIMIT_MAX, or open)
         max_notional = rng.choice([(1 << 64) - 1, rng.randint(1, 10**8), max_qty * hi])
+        max_notional = max_notional if notional_fits(max_notional) else NOTIONAL_LIMIT_MAX
         table[index] = LimitEntry(
             max_qty, lo, hi, valid=rng.random() < 0.95, restricted=rng.random() < 0.12,
             max_notional=max_notional, long_limit=rng.choice([0, rng.randint(1, 20_000), (1 << 32) - 1]),

@@ -101,7 +101,8 @@ int ws_fill(void* p, const uint32_t* fill, int64_t now, int max_cycles) {
 }
 
 // n orders, one offered each cycle from the first on which the pipeline takes one; with
-// order k, fill k when fill_valid[k] (taken together, so fill k is seen from order k + 1 on);
+// order k, fill k when fill_valid[k] (taken together, or the fill alone right after the order
+// when the fill port is not ready: fill k is seen from order k + 1 on);
 // now[k] on the cycle order k is offered. Decisions into out (n records, in order). The
 // number of decisions, or -1 if the pipeline stopped taking or emitting within max_cycles.
 int64_t ws_run(void* p, const uint32_t* orders, const uint32_t* fills, const uint8_t* fill_valid,
@@ -111,13 +112,26 @@ int64_t ws_run(void* p, const uint32_t* orders, const uint32_t* fills, const uin
     constexpr int ow = WS_WORDS(Vrisk_pipeline, i___05Fpayload), fw = WS_WORDS(Vrisk_pipeline, fill___05Fpayload),
                   dw = WS_WORDS(Vrisk_pipeline, o___05Fpayload);
     int64_t sent = 0, got = 0;                   // orders taken, decisions out
-    bool seen = false;                           // the pipeline sees order ``sent`` this cycle
+    bool seen = false, seen_fill = false;        // the pipeline sees order ``sent`` / its fill this cycle
+    bool owed = false;                           // order ``sent - 1`` went in without its fill
     t.o___05Fready = 1;
     for (int64_t c = 0; got < n; ++c) {
         if (c >= max_cycles + DELAY) { idle(h); return -1; }
         if (t.o___05Fvalid) get(t.o___05Fpayload, out + (got++) * dw);
-        if (seen && t.i___05Fready) ++sent;      // taken at this edge: the next one goes in
-        if (sent < n) {
+        // a fill is not taken while the fill ahead writes (fill.ready low, counters.py): the order
+        // goes in, its fill is offered alone until taken, then the next order (it sees the fill)
+        const bool fill_taken = seen_fill && t.fill___05Fready;
+        if (seen && t.i___05Fready) {            // taken at this edge: the next one goes in
+            owed = seen_fill && !fill_taken;
+            ++sent;
+        } else if (fill_taken) {
+            owed = false;
+        }
+        if (owed) {
+            t.i___05Fvalid = 0;
+            t.fill___05Fvalid = 1;
+            put(t.fill___05Fpayload, fills + (sent - 1) * fw);
+        } else if (sent < n) {
             put(t.i___05Fpayload, orders + sent * ow);
             t.i___05Fvalid = 1;
             t.fill___05Fvalid = fill_valid != nullptr && fill_valid[sent];
@@ -127,8 +141,9 @@ int64_t ws_run(void* p, const uint32_t* orders, const uint32_t* fills, const uin
             t.i___05Fvalid = 0;
             t.fill___05Fvalid = 0;
         }
+        seen = t.i___05Fvalid;
+        seen_fill = t.fill___05Fvalid;
         h.edge();
-        seen = sent < n;
     }
     idle(h);
     return got;

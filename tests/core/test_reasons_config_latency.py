@@ -34,6 +34,8 @@ def test_none_has_no_bit():
     ({"demo": {"orders": 0}}, "demo.orders: must be a positive integer, not 0"),
     ({"venue": {"fee_bps": -1}}, "venue.fee_bps: must be between 0 and 1000, not -1"),
     ({"demo": {"clients": 2}}, "demo.clients: unknown key"),
+    ({"risk": {"default": {"max_notional": (1 << 42) - 1}}},
+     r"risk.default.max_notional: must be at most 4398046511102 \(the limit table's 42-bit field\)"),
 ])
 def test_config_errors_name_the_key(overrides, message):
     with pytest.raises(ConfigError, match=message):

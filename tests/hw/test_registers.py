@@ -5,6 +5,8 @@ from amaranth.sim import Simulator
 from wirespeed.hw.introspect import verilog_ports
 from wirespeed.hw.regs import map as regmap
 from wirespeed.hw.regs.doc import DOC_PATH, render
+from wirespeed.hw.risk.checks import NOTIONAL_LIMIT_MAX, NOTIONAL_OPEN
+from wirespeed.hw.risk.model import LimitEntry
 from wirespeed.hw.risk.pipeline import RiskPipeline
 from wirespeed.hw.toolchain import write_verilog
 from wirespeed.hw.verify.access import AmaranthAccess
@@ -141,3 +143,32 @@ def test_session_rate_words_read_back_and_the_global_writes_every_session():
     assert own == ([0, 0, 77, 0], [0, 0, 500, 0])
     assert broadcast == ([9] * 4, [0, 0, 500, 0]) and err == 0
     assert bad == 1 and after == [9] * 4
+
+
+@pytest.mark.parametrize("notional,taken", [(NOTIONAL_LIMIT_MAX, True), (NOTIONAL_LIMIT_MAX + 1, False),
+                                            (1 << 63, False), (NOTIONAL_OPEN - 1, False), (NOTIONAL_OPEN, True)])
+def test_a_row_whose_max_notional_the_table_cannot_store_is_refused(notional, taken):
+    """The limit table stores max_notional in 42 bits (all ones: open, 2**64 - 1): a commit of
+    the widest value it takes (2**42 - 2) or of open is taken; one above, or any other value up
+    to 2**64 - 2, is refused like a half-written row: the error flag set, the shadow still
+    complete (nothing written). The model backend refuses the same commits."""
+    writes = regmap.row_writes(2, LimitEntry(10, 1, 100, max_notional=notional).pack())
+
+    async def script(acc):
+        for addr, data in writes:
+            await bus_write(acc, addr, data)
+        return acc.get("bus.err"), await bus_read(acc, G["SHADOW_WRITTEN"].offset)
+
+    full = (1 << len(regmap.SHADOW)) - 1
+    assert simulate(script) == ((0, 0) if taken else (1, full))
+    from wirespeed.gateway.risk import ModelRiskBackend
+    backend = ModelRiskBackend(16, 4)
+    for addr, data in writes[:-1]:
+        backend.write_register(addr, data)
+    if taken:
+        backend.write_register(*writes[-1])
+        assert backend.row(2).max_notional == notional
+    else:
+        with pytest.raises(ValueError, match=f"ROW_COMMIT of row 2: max_notional {notional} does not fit"):
+            backend.write_register(*writes[-1])
+        assert backend.row(2) is None

@@ -3,8 +3,11 @@
 Each probe's mask is asserted twice: equal to the hand-written expectation (which
 pins down the model's semantics) and equal to what the pipeline emits.
 """
+import dataclasses
+
 import pytest
 from wirespeed.enums import OrdType, Side, TimeInForce
+from wirespeed.hw.risk.checks import COUNT_WIDTH, NOTIONAL_LIMIT_MAX, headroom
 from wirespeed.hw.risk.model import Fill, LimitEntry
 from wirespeed.hw.verify import pipeline_bench
 from wirespeed.hw.verify.access import AmaranthAccess
@@ -113,3 +116,77 @@ def test_rate_limit_gcra():
 
 def test_kill_switch_rejects_everything():
     assert run([O(), O(symbol=4)], kill=True) == [bits(R.KILL_SWITCH), bits(R.KILL_SWITCH, R.UNKNOWN_SYMBOL)]
+
+
+def test_counters_cross_their_width():
+    """opened / released are cumulative modulo 2**COUNT_WIDTH (checks.COUNT_WIDTH): 16 rounds of
+    a full-size buy and sell, each filled, take the symbol's four counters to just below 2**36,
+    then the next buy and sell take opened past it while released is not (the difference wraps):
+    the limits stay exact at the boundary (the whole long / short limit passes, one more share
+    does not) and the read-back equals the model (positions and open quantities of 48 bits)."""
+    big = (1 << 32) - 1
+    row = LimitEntry(max_qty=big, price_lo=1, price_hi=big, long_limit=big, short_limit=big)
+    buy, sell = int(Side.BUY), int(Side.SELL)
+    rounds = (1 << COUNT_WIDTH) // big      # 16: every counter just below 2**36, then opened past it
+    events = []
+    for _ in range(rounds):
+        events += [O(symbol=7, qty=big, price=1), ("fill", Fill(7, buy, big, big)),
+                   O(symbol=7, side=sell, qty=big, price=1), ("fill", Fill(7, sell, big, big))]
+    events += [O(symbol=7, qty=big, price=1), O(symbol=7, qty=1, price=1),
+               ("fill", Fill(7, buy, 10, 10, cancel=True)), O(symbol=7, qty=10, price=1), O(symbol=7, qty=1, price=1),
+               O(symbol=7, side=sell, qty=big, price=1), O(symbol=7, side=sell, qty=1, price=1)]
+    cfg = PipelineConfig(depth=16, sessions=4, window=4, table={7: row})
+    dut = RiskPipeline(16, 4, 4)
+    box = {}
+
+    async def bench(ctx):
+        acc = AmaranthAccess(ctx, dut)
+        box["r"] = await pipeline_bench.directed(acc, cfg, events)
+        model = cfg.model()
+        for e in events:
+            model.fill(e[1]) if e[0] == "fill" else model.result(e[1], e[2])
+        assert model.open_buy[7] == model.open_sell[7] == big and model.pos[7] == 0
+        await pipeline_bench._check_state(acc, cfg, model)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    outputs, expected = box["r"]
+    masks = [RISK_OUT.unpack(o)["mask"] for o in outputs]
+    assert outputs == expected, masks[-6:]
+    assert masks[:2 * rounds] == [0] * (2 * rounds)
+    assert masks[2 * rounds:] == [0, bits(R.POSITION_LIMIT), 0, bits(R.POSITION_LIMIT), 0, bits(R.POSITION_LIMIT)]
+
+
+def test_headroom_is_the_counters_twos_complement():
+    """The model's (and every backend's) headroom: exact while it fits 36-bit two's complement,
+    modulo 2**36 beyond (what the hardware's wrapped counters give)."""
+    assert [headroom(v) for v in (0, -1, (1 << 35) - 1, -(1 << 35))] == [0, -1, (1 << 35) - 1, -(1 << 35)]
+    assert headroom(1 << 35) == -(1 << 35) and headroom(-(1 << 35) - 1) == (1 << 35) - 1
+    assert COUNT_WIDTH == 36
+
+
+def test_max_notional_at_the_widest_value_the_table_stores():
+    """max_notional = 2**42 - 2 (NOTIONAL_LIMIT_MAX, the widest short of open): a notional of
+    exactly that passes, one more fails; an open row (2**64 - 1) passes the largest notional."""
+    assert NOTIONAL_LIMIT_MAX == 26_734 * 164_511_353 == (1 << 42) - 2
+    assert 16_257 * 270_532_479 == (1 << 42) - 1
+    wide = LimitEntry(max_qty=(1 << 32) - 1, price_lo=1, price_hi=(1 << 32) - 1, max_notional=NOTIONAL_LIMIT_MAX)
+    cfg = PipelineConfig(depth=16, sessions=4, window=4, table={8: wide, 9: dataclasses.replace(wide, max_notional=(1 << 64) - 1)})
+    dut = RiskPipeline(16, 4, 4)
+    events = [O(symbol=8, qty=26_734, price=164_511_353), O(symbol=8, qty=16_257, price=270_532_479),
+              O(symbol=9, qty=(1 << 32) - 1, price=(1 << 32) - 1)]
+    box = {}
+
+    async def bench(ctx):
+        box["r"] = await pipeline_bench.directed(AmaranthAccess(ctx, dut), cfg, events)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    outputs, expected = box["r"]
+    masks = [RISK_OUT.unpack(o)["mask"] for o in outputs]
+    assert outputs == expected and masks[:2] == [0, bits(R.MAX_NOTIONAL)]
+    assert not masks[2] & bits(R.MAX_NOTIONAL)
