@@ -136,10 +136,9 @@ def test_counters_cross_their_width():
                ("fill", Fill(7, buy, 10, 10, cancel=True)), O(symbol=7, qty=10, price=1), O(symbol=7, qty=1, price=1),
                O(symbol=7, side=sell, qty=big, price=1), O(symbol=7, side=sell, qty=1, price=1)]
     cfg = PipelineConfig(depth=16, sessions=4, window=4, table={7: row})
-    dut = RiskPipeline(16, 4, 4)
     box = {}
 
-    async def bench(ctx):
+    async def bench(ctx, dut):
         acc = AmaranthAccess(ctx, dut)
         box["r"] = await pipeline_bench.directed(acc, cfg, events)
         model = cfg.model()
@@ -148,10 +147,7 @@ def test_counters_cross_their_width():
         assert model.open_buy[7] == model.open_sell[7] == big and model.pos[7] == 0
         await pipeline_bench._check_state(acc, cfg, model)
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_on_pipeline(16, 4, 4, bench)
     outputs, expected = box["r"]
     masks = [RISK_OUT.unpack(o)["mask"] for o in outputs]
     assert outputs == expected, masks[-6:]
@@ -174,18 +170,14 @@ def test_max_notional_at_the_widest_value_the_table_stores():
     assert 16_257 * 270_532_479 == (1 << 42) - 1
     wide = LimitEntry(max_qty=(1 << 32) - 1, price_lo=1, price_hi=(1 << 32) - 1, max_notional=NOTIONAL_LIMIT_MAX)
     cfg = PipelineConfig(depth=16, sessions=4, window=4, table={8: wide, 9: dataclasses.replace(wide, max_notional=(1 << 64) - 1)})
-    dut = RiskPipeline(16, 4, 4)
     events = [O(symbol=8, qty=26_734, price=164_511_353), O(symbol=8, qty=16_257, price=270_532_479),
               O(symbol=9, qty=(1 << 32) - 1, price=(1 << 32) - 1)]
     box = {}
 
-    async def bench(ctx):
+    async def bench(ctx, dut):
         box["r"] = await pipeline_bench.directed(AmaranthAccess(ctx, dut), cfg, events)
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_on_pipeline(16, 4, 4, bench)
     outputs, expected = box["r"]
     masks = [RISK_OUT.unpack(o)["mask"] for o in outputs]
     assert outputs == expected and masks[:2] == [0, bits(R.MAX_NOTIONAL)]
