@@ -123,7 +123,7 @@ class WriteBatcher:
     one whose ``session`` is ``trail_gated`` is gated."""
 
     __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held", "failing", "_stale",
-                 "on_written", "take_back", "_writing", "_must")
+                 "on_written", "take_back", "_must")
 
     def __init__(self):
         self._open = False
@@ -141,7 +141,6 @@ class WriteBatcher:
         # (proto, data) -> bool: the bytes a failing gate met, un-numbered and kept by the gateway to
         # be sent again with fresh numbers (True), or not (False: held here, numbered, as before)
         self.take_back = None
-        self._writing: dict = {}       # what ``_write_out`` has still to write (taken from ``_pending``)
         # connections whose collected bytes were (partly) collected before the gate failed: they may
         # hold reports numbered without a flush, so they pass the gate even while ``failing``
         self._must: set = set()
@@ -165,8 +164,8 @@ class WriteBatcher:
                     if not self.failing:
                         # (the bytes collected for the other connections so far were numbered
                         # before the failure, reports among them: they go through the gate too)
+                        # (``_write_out`` marks those of its own round)
                         self._must.update(self._pending)
-                        self._must.update(self._writing)
                         self.failing = True
                     if held is None and self.take_back is not None and self.take_back(proto, data):
                         # un-numbered (the session's and its store's numbers taken back): its reports
@@ -270,14 +269,11 @@ class WriteBatcher:
 
     def _write_out(self) -> None:
         pending, self._pending = self._pending, {}
-        outer, self._writing = self._writing, pending
-        try:
-            while pending:
-                proto = next(iter(pending))     # (in the order they were first written to)
-                buf = pending.pop(proto)
-                self._out(proto, buf[0] if len(buf) == 1 else b"".join(buf))
-        finally:
-            self._writing = outer
+        failing = self.failing
+        for proto, buf in pending.items():
+            if self.failing and not failing:
+                self._must.add(proto)           # (collected before the gate failed: through it too)
+            self._out(proto, buf[0] if len(buf) == 1 else b"".join(buf))
 
     def _flush(self) -> None:
         self._write_out()
