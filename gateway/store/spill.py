@@ -25,6 +25,37 @@ _ENTRY = struct.Struct("<qq")          # offset, length (-1, 0: no message of th
 _MAX_GAP = 1 << 20                     # a jump in numbers wider than this starts the files afresh
 
 
+_PREFIX = "wirespeed-clients-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:                    # (EPERM: someone else's, alive)
+        return True
+    return True
+
+
+def _remove_dead(root: str) -> None:
+    """The folders a process that is gone left under ``root`` (killed: ``remove`` never ran), so
+    crashes do not pile a day's spill each on the disk; a live process's are left alone."""
+    gone = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(_PREFIX):].split("-", 1)[0] if name.startswith(_PREFIX) else ""
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+            gone.append(name)
+    if gone:
+        log.warning("client store spill: removed %d folder(s) of processes that are gone under %s: %s",
+                    len(gone), root, ", ".join(sorted(gone)))
+
+
 class SpillDir:
     """The process's folder for its client stores' spill files, made under ``root`` on first use
     (``root`` "": the system's temporary folder) and removed with them by ``remove``."""
@@ -36,7 +67,8 @@ class SpillDir:
     def path(self) -> Path:
         if self._path is None:
             os.makedirs(self.root, exist_ok=True)
-            self._path = Path(tempfile.mkdtemp(prefix=f"wirespeed-clients-{os.getpid()}-", dir=self.root))
+            _remove_dead(self.root)
+            self._path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=self.root))
         return self._path
 
     def remove(self) -> None:

@@ -123,7 +123,7 @@ class WriteBatcher:
     one whose ``session`` is ``trail_gated`` is gated."""
 
     __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held", "failing", "_stale",
-                 "on_written", "take_back")
+                 "on_written", "take_back", "_must")
 
     def __init__(self):
         self._open = False
@@ -141,6 +141,9 @@ class WriteBatcher:
         # (proto, data) -> bool: the bytes a failing gate met, un-numbered and kept by the gateway to
         # be sent again with fresh numbers (True), or not (False: held here, numbered, as before)
         self.take_back = None
+        # connections whose collected bytes were (partly) collected before the gate failed: they may
+        # hold reports numbered without a flush, so they pass the gate even while ``failing``
+        self._must: set = set()
 
     def _gated(self, proto) -> bool:
         # (getattr twice: an OuchVenueSession writes through the same batcher and has no ``session``)
@@ -153,9 +156,17 @@ class WriteBatcher:
             if held is not None:
                 held.append(data)
                 data = b"".join(held)
-            if held is not None or not self.failing or proto.session in self._stale:
+            must = proto in self._must
+            if must:
+                self._must.discard(proto)
+            if held is not None or must or not self.failing or proto.session in self._stale:
                 if not self.gate():
-                    self.failing = True
+                    if not self.failing:
+                        # (the bytes collected for the other connections so far were numbered
+                        # before the failure, reports among them: they go through the gate too)
+                        # (``_write_out`` marks those of its own round)
+                        self._must.update(self._pending)
+                        self.failing = True
                     if held is None and self.take_back is not None and self.take_back(proto, data):
                         # un-numbered (the session's and its store's numbers taken back): its reports
                         # wait unnumbered with the rest, and its session traffic goes on
@@ -230,6 +241,7 @@ class WriteBatcher:
 
     def drop(self, proto: "FixProtocol") -> None:
         self._pending.pop(proto, None)
+        self._must.discard(proto)
         if self._held.pop(proto, None) is not None:    # (stored: a resend after the next Logon serves them, gated)
             self._stale.add(proto.session)
         if self.on_written is not None and self._gated(proto):
@@ -257,7 +269,10 @@ class WriteBatcher:
 
     def _write_out(self) -> None:
         pending, self._pending = self._pending, {}
+        failing = self.failing
         for proto, buf in pending.items():
+            if self.failing and not failing:
+                self._must.add(proto)           # (collected before the gate failed: through it too)
             self._out(proto, buf[0] if len(buf) == 1 else b"".join(buf))
 
     def _flush(self) -> None:

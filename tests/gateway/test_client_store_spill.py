@@ -112,3 +112,24 @@ def test_the_gateway_s_client_stores_spill_under_the_configured_folder(tmp_path)
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="retention.client_store_directory: cannot create"):
         Gateway(config, 1, clients=("CLIENT1",), symbols=symbols, client_store_directory=str(tmp_path / "file"))
+
+
+def test_a_killed_process_s_spill_folder_is_removed_by_the_next_and_a_live_one_s_kept(tmp_path, caplog):
+    """A gateway killed (no ``remove``) leaves its folder: the next process's first spill removes
+    it, so crashes do not pile a day's spill each on the disk; a live process's folder stays."""
+    with open("/proc/sys/kernel/pid_max") as f:
+        dead = int(f.read()) + 1                  # (above pid_max: no process has it)
+    for pid in (dead, 1):                         # (pid 1: alive)
+        d = tmp_path / f"wirespeed-clients-{pid}-x"
+        d.mkdir()
+        (d / "S.messages").write_bytes(b"m" * 100)
+    (tmp_path / "other").mkdir()
+    store = MemoryStore(0, WINDOW, Spill(SpillDir(str(tmp_path)), "S"))
+    for seq in range(1, 30):
+        store.save_sent(seq, b"m")
+    store.flush()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert f"wirespeed-clients-{dead}-x" not in names and "wirespeed-clients-1-x" in names and "other" in names
+    assert sum(n.startswith(f"wirespeed-clients-{os.getpid()}-") for n in names) == 1
+    assert "processes that are gone" in caplog.text
+    store.close()

@@ -123,3 +123,39 @@ async def test_fix_protocol_flushes_the_read_s_writes_even_when_its_session_rais
             p.transport.close()
         for s in peers + [server]:
             s.close()
+
+
+class _GatedSession:
+    trail_gated = True
+
+
+@run_async
+async def test_a_gate_failing_in_a_read_s_write_out_holds_every_connection_s_bytes_of_that_read():
+    """The trail's gate fails at the first connection's write-out: the bytes the same read
+    collected for the other connections were numbered before the failure (reports not journaled
+    among them), so they pass the gate too (held or taken back), never straight to the wire; what a
+    connection writes after the failure (session traffic only) goes at once, as before."""
+    wire, offered = [], []
+    batcher = WriteBatcher()
+    up = [False]
+    batcher.gate = lambda: up[0]
+    batcher.take_back = lambda proto, data: offered.append((proto.transport.name, data)) or proto.transport.name == "c"
+    a, b, c = (Proto(n, wire) for n in "abc")
+    for p in (a, b, c):
+        p.session = _GatedSession()
+    batcher.begin_read()                 # one venue read with a report for each of three clients
+    batcher.write(a, b"ra;")
+    batcher.write(b, b"rb;")
+    batcher.write(c, b"rc;")
+    assert wire == []                    # (gated: all collected, the first too)
+    batcher.end_read()
+    assert wire == [] and batcher.failing
+    assert offered == [("a", b"ra;"), ("b", b"rb;"), ("c", b"rc;")]   # each offered for take-back
+    assert batcher.held() == len(b"ra;rb;")                          # c's taken back, a's and b's held
+    batcher.begin_read()                 # after the failure: a Heartbeat to c goes at once
+    batcher.write(c, b"hb;")
+    batcher.end_read()
+    assert wire == [("c", b"hb;")] and not batcher._must
+    up[0] = True
+    batcher.release()
+    assert sorted(wire[1:]) == [("a", b"ra;"), ("b", b"rb;")] and not batcher.failing
