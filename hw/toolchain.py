@@ -70,21 +70,47 @@ def lint(path: Path, top: str) -> str:
     return proc.stderr
 
 
+#: the model's own C++ in cocotb builds at -O1, not verilated.mk's -Os: its compile is most of a
+#: build and the run barely slower (risk_pipeline d64, 2026-12-02: build 9 s instead of 21 s, run
+#: 2.6 s either way; at -O0 the run took 11 s). Verilator's run-time objects stay at -Os.
+COCOTB_MODEL_OPT = "-O1"
+
+
+def _cocotb_runner(model_opt: str):
+    """cocotb's Verilator runner, its build sharing Verilator's run-time objects between designs
+    (hw/runtime_objects.py) and compiling the model at ``model_opt``."""
+    from cocotb_tools.runner import Verilator
+
+    class SharedRuntimeVerilator(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            if len(cmds) != 2 or cmds[1][0] != "make":      # another cocotb: its own build, unchanged
+                return cmds
+            verilate, make = cmds
+            make_vars = [f"VM_TRACE={int(self.waves)}", f"OPT_FAST={model_opt}"]
+            helper = [sys.executable, "-m", "wirespeed.hw.runtime_objects"]
+            cache = str(BUILD_DIR / "sim-runtime")
+            return [verilate, [*helper, "seed", str(self.build_dir), cache, *make_vars],
+                    [*make, *make_vars[1:]], [*helper, "store", str(self.build_dir), cache]]
+
+    return SharedRuntimeVerilator()
+
+
 def run_cocotb(*, verilog_path: Path, top: str, test_module: str, test_dir: Path,
-               build_name: str, extra_env: dict[str, str] | None = None) -> Path:
+               build_name: str, extra_env: dict[str, str] | None = None, model_opt: str = COCOTB_MODEL_OPT) -> Path:
     """Build ``verilog_path`` with Verilator and run cocotb ``test_module`` from ``test_dir``.
 
     Returns the results XML. If any cocotb test fails, the run is repeated on a build
     with FST tracing and the error names the waveform file (build/sim/<name>-waves/dump.fst);
-    passing runs pay nothing for tracing.
+    passing runs pay nothing for tracing. The model is compiled at ``model_opt`` (a design whose
+    -O1 compile is slow and whose run is not model-bound passes "-O0"); Verilator's run-time
+    objects come from a cache shared by every build (hw/runtime_objects.py).
     """
     from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-
     verilator_env()
     if str(test_dir) not in sys.path:
         sys.path.insert(0, str(test_dir))  # the runner passes sys.path to the simulator
-    runner = get_runner("verilator")
+    runner = _cocotb_runner(model_opt)
 
     fst = Path("/usr/include/lz4.h").exists()   # Verilator's FST writer needs lz4 headers
 

@@ -6,13 +6,46 @@ from wirespeed.hw.verify import pipeline_bench
 from wirespeed.hw.verify.access import AmaranthAccess
 from wirespeed.hw.verify.pipeline_bench import CONFIGS, PipelineConfig, make_config  # noqa: F401
 
+#: one simulator per design, reset between runs (run_on_pipeline)
+_SIMS: dict = {}
+
+
+def run_on_pipeline(depth: int, sessions: int, window: int, bench) -> None:
+    """Run ``await bench(ctx, dut)`` on a ``RiskPipeline(depth, sessions, window)`` from its initial
+    state. The simulator of each parameter set is built once and reset between runs
+    (``Simulator.reset``: every signal and memory back to its initial value, time back to 0, the
+    clock and the testbench restarted: what a new simulator starts from), so a test pays the
+    design's elaboration and compilation (~0.5 s) once a session, not once a run;
+    test_the_reused_simulator_gives_what_a_new_one_gives checks the two agree."""
+    key = (depth, sessions, window)
+    entry = _SIMS.get(key)
+    if entry is None:
+        dut, job = RiskPipeline(depth, sessions, window), {}
+
+        async def dispatch(ctx):
+            await job["bench"](ctx, dut)
+
+        sim = Simulator(dut)
+        sim.add_clock(1e-8)
+        sim.add_testbench(dispatch)
+        entry = _SIMS[key] = (sim, job)
+    else:
+        entry[0].reset()
+    sim, job = entry
+    job["bench"] = bench
+    try:
+        sim.run()
+    except BaseException:
+        del _SIMS[key]          # stopped mid-run: the next run builds a new one rather than trust it
+        raise
+
+
 def simulate(cfg: PipelineConfig, orders: int, warmup: PipelineConfig | None = None, **kw):
-    """Run ``orders`` through a fresh pipeline; with ``warmup``, first run as many under it
+    """Run ``orders`` through a pipeline from reset; with ``warmup``, first run as many under it
     (same table) and carry the state over."""
-    dut = RiskPipeline(cfg.depth, cfg.sessions, cfg.window)
     box = {}
 
-    async def bench(ctx):
+    async def bench(ctx, dut):
         acc = AmaranthAccess(ctx, dut)
         model, start = None, 1_000
         if warmup is not None:
@@ -21,25 +54,18 @@ def simulate(cfg: PipelineConfig, orders: int, warmup: PipelineConfig | None = N
             model, start = first.model, first.end_now
         box["result"] = await pipeline_bench.run(acc, cfg, orders, model=model, start_now=start, **kw)
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_on_pipeline(cfg.depth, cfg.sessions, cfg.window, bench)
     return box["result"]
 
 
 def simulate_source(cfg: PipelineConfig, source, **kw):
-    """``pipeline_bench.drive`` with ``source`` on a fresh pipeline (``kw`` to ``drive``)."""
-    dut = RiskPipeline(cfg.depth, cfg.sessions, cfg.window)
+    """``pipeline_bench.drive`` with ``source`` on a pipeline from reset (``kw`` to ``drive``)."""
     box = {}
 
-    async def bench(ctx):
+    async def bench(ctx, dut):
         box["result"] = await pipeline_bench.drive(AmaranthAccess(ctx, dut), cfg, source, **kw)
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_on_pipeline(cfg.depth, cfg.sessions, cfg.window, bench)
     return box["result"]
 
 

@@ -4,16 +4,15 @@ Each probe's mask is asserted twice: equal to the hand-written expectation (whic
 pins down the model's semantics) and equal to what the pipeline emits.
 """
 import pytest
-from amaranth.sim import Simulator
-
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.hw.risk.model import Fill, LimitEntry
-from wirespeed.hw.risk.pipeline import RiskPipeline
 from wirespeed.hw.verify import pipeline_bench
 from wirespeed.hw.verify.access import AmaranthAccess
 from wirespeed.hw.verify.pipeline_bench import PipelineConfig
 from wirespeed.layout import RISK_OUT
 from wirespeed.reasons import RejectReason as R
+
+from .pipeline_sim import run_on_pipeline
 
 pytestmark = pytest.mark.hw
 
@@ -31,16 +30,12 @@ def order(**kw):
 def run(events, **cfg_kw):
     cfg = PipelineConfig(depth=16, sessions=4, window=4, table={3: ROW, 5: LimitEntry(10, 1, 10, restricted=True),
                                                                 6: LimitEntry(10, 1, 10, valid=False)}, **cfg_kw)
-    dut = RiskPipeline(16, 4, 4)
     box = {}
 
-    async def bench(ctx):
+    async def bench(ctx, dut):
         box["r"] = await pipeline_bench.directed(AmaranthAccess(ctx, dut), cfg, events)
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_on_pipeline(16, 4, 4, bench)
     outputs, expected = box["r"]
     assert outputs == expected, [(RISK_OUT.unpack(g)["mask"], RISK_OUT.unpack(w)["mask"])
                                  for g, w in zip(outputs, expected)]
