@@ -88,3 +88,37 @@ async def test_a_stale_connection_s_take_back_does_not_spin_the_loop():
     b.gate = lambda: True
     b.release()
     assert wire == [("new", b"logon-reply;")]
+
+
+def test_a_take_back_s_reports_go_before_the_reports_held_after_the_failure(tmp_path):
+    """A second client's bytes gated after the failure was seen (``_unsure``): reports of the same
+    read already went to ``OrderGateway._held`` (un-numbered, after the failure); the ones taken back
+    were numbered before them, so they must be sent before them, not after (a fill after the fill
+    that completes it otherwise)."""
+    from types import SimpleNamespace
+
+    from wirespeed.config import load_config
+    from wirespeed.gateway.audit import AuditTrail
+    from wirespeed.gateway.server import Gateway
+    from wirespeed.symbols import table_from_config
+
+    from .sessionkit import Peer
+
+    config = load_config()
+    gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols),
+                 audit=AuditTrail(tmp_path))
+    try:
+        peer = Peer()
+        peer.logon()
+        s = peer.session
+        first = [(37, "O1"), (17, "E1"), (150, "F"), (39, "1"), (14, "5")]
+        seq = s.send("8", first)
+        (_, raw), = s.store.get_sent(seq, seq)
+        later = [(37, "O1"), (17, "E2"), (150, "F"), (39, "2"), (14, "10")]
+        gw.orders._held.append((s, "8", later))        # (held after the failure, un-numbered)
+        assert gw._take_back(SimpleNamespace(session=s), raw)
+        assert s.store.next_sender_seq == seq
+        assert [(c, t, [(k, str(v)) for k, v in f]) for c, t, f in gw.orders._held] == \
+            [(s, "8", [(k, str(v)) for k, v in first]), (s, "8", [(k, str(v)) for k, v in later])]
+    finally:
+        gw.orders.audit.close()
