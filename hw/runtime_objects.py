@@ -45,6 +45,7 @@ def objects_and_key(build_dir: Path, make_vars: list[str]) -> tuple[list[str], s
 
 def seed(build_dir: Path, cache: Path, make_vars: list[str]) -> int:
     """Copy the cached objects into ``build_dir`` (where make would compile them); how many."""
+    (build_dir / KEY_FILE).unlink(missing_ok=True)      # (an earlier build's: store must not use it)
     names, key = objects_and_key(build_dir, make_vars)
     (build_dir / KEY_FILE).write_text(key + "\n" + " ".join(names))
     src = cache / key

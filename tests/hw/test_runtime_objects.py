@@ -50,3 +50,16 @@ def test_seed_takes_only_what_store_kept_under_the_same_key(tmp_path):
     (build / "verilated.o").unlink()
     _verilator(tmp_path, "5.032")
     assert seed(build, cache, []) == 0 and not (build / "verilated.o").exists()
+
+
+def test_a_seed_that_failed_leaves_no_old_key_for_store_to_file_this_build_under(tmp_path):
+    root = _verilator(tmp_path)
+    build, cache = _build_dir(tmp_path, root), tmp_path / "cache"
+    seed(build, cache, [])             # an earlier build in this directory: its key noted
+    (build / "Vtop.mk").write_text("this is not a makefile: make fails\n")
+    with pytest.raises(RuntimeError):
+        seed(build, cache, [])         # (main() logs it and goes on: make builds everything)
+    (build / "verilated.o").write_bytes(b"objects of another build")
+    with pytest.raises(OSError):
+        store(build, cache)            # (main() logs it): nothing filed under the old key
+    assert not cache.exists() or not any(cache.iterdir())
