@@ -246,17 +246,20 @@ class Gateway:
         msgs = session.take_back(data) if isinstance(session, Session) else None
         if msgs is None:
             return False
-        reports = 0
+        reports = []
         for msg in msgs:
             body = msg.body()
             if msg.msg_type in ADMIN_TYPES:
                 extra = [(t, v) for t, v in msg.pairs if t in HEADER_TAGS and t not in _NUMBERED_HEADER]
                 session._send_raw(msg.msg_type, body, extra)
             else:
-                self.orders._held.append((session, msg.msg_type, body))
-                reports += 1
+                reports.append((session, msg.msg_type, body))
+        # Ahead of everything held: what is in ``_held`` was held after these were numbered (a
+        # report is numbered only while nothing is held), so these go first (a connection gated
+        # after the failure was seen may find its read's later reports held already)
+        self.orders._held.extendleft(reversed(reports))
         log.error("%s: the audit journal cannot be written: %d messages taken back (un-numbered), %d "
-                  "reports held until it can, its session traffic goes on", session.name, len(msgs), reports)
+                  "reports held until it can, its session traffic goes on", session.name, len(msgs), len(reports))
         return True
 
     def _client_back(self, session: Session) -> None:

@@ -4,8 +4,9 @@ every cocotb build (toolchain.run_cocotb).
 Each cocotb build directory would otherwise compile the same run-time sources again: about a
 third of a small design's build. They do not depend on the design, only on what compiles them, so
 they are cached under a key that hashes exactly that: the compile commands make would run for
-them (``make -n``: compiler, flags, the sources' paths in this Verilator), and the compiler's
-version. Run as commands of the cocotb runner's build: ``seed`` after Verilator has written the
+them (``make -n``: compiler, flags, the sources' paths in this Verilator), the compiler's
+version, and the contents of this Verilator's ``include`` folder (the run-time sources and headers
+they compile from: a Verilator upgraded in place keeps the same paths and commands). Run as commands of the cocotb runner's build: ``seed`` after Verilator has written the
 makefiles and before make (copies newer than the makefiles, so make keeps them), ``store`` after a
 make that succeeded (atomic: a concurrent build of the same key loses cleanly)."""
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 KEY_FILE = ".ws_runtime_key"
-_PRINT = "_ws_runtime: ; @echo $(VK_GLOBAL_OBJS); $(CXX) --version"
+_PRINT = "_ws_runtime: ; @echo $(VK_GLOBAL_OBJS); echo $(VERILATOR_ROOT); $(CXX) --version"
 
 
 def _make(build_dir: Path, *args: str) -> str:
@@ -30,14 +31,21 @@ def _make(build_dir: Path, *args: str) -> str:
 
 def objects_and_key(build_dir: Path, make_vars: list[str]) -> tuple[list[str], str]:
     """The run-time objects of this build and the key of how they are compiled."""
-    objs, _, compiler = _make(build_dir, *make_vars, "--eval", _PRINT, "_ws_runtime").partition("\n")
+    objs, root, compiler = (_make(build_dir, *make_vars, "--eval", _PRINT, "_ws_runtime").split("\n", 2) + ["", ""])[:3]
     names = objs.split()
     commands = _make(build_dir, *make_vars, "-n", "-B", *names) if names else ""
-    return names, hashlib.sha256("\0".join([commands, compiler]).encode()).hexdigest()[:20]
+    digest = hashlib.sha256("\0".join([commands, compiler]).encode())
+    include = Path(root.strip()) / "include"
+    if not root.strip() or not include.is_dir():
+        raise RuntimeError(f"no Verilator include folder at {include} (VERILATOR_ROOT {root.strip()!r})")
+    for path in sorted(p for p in include.rglob("*") if p.is_file()):
+        digest.update(b"\0" + str(path.relative_to(include)).encode() + b"\0" + path.read_bytes())
+    return names, digest.hexdigest()[:20]
 
 
 def seed(build_dir: Path, cache: Path, make_vars: list[str]) -> int:
     """Copy the cached objects into ``build_dir`` (where make would compile them); how many."""
+    (build_dir / KEY_FILE).unlink(missing_ok=True)      # (an earlier build's: store must not use it)
     names, key = objects_and_key(build_dir, make_vars)
     (build_dir / KEY_FILE).write_text(key + "\n" + " ".join(names))
     src = cache / key

@@ -305,9 +305,12 @@ class Session:
         carries the first of them again, and the messages are returned, parsed, for the caller to
         send again with fresh numbers. The peer never saw them: it sees no gap and never asks for
         them. None (nothing changed) otherwise: not active, a store that cannot, a message the
-        store has let go or written on, bytes that are not those messages."""
+        store has let go or written on, bytes that are not those messages, or a resend in progress
+        (its range was fixed when asked: a number taken back from it would be gap-filled past the
+        next number, and the client would see the messages numbered again as too low)."""
         take = getattr(self.store, "take_back", None)
-        if self.state is not _ACTIVE or self._write is None or self._held or take is None or not data:
+        if self.state is not _ACTIVE or self._write is None or self._held or take is None or not data \
+                or self._resend_job is not None:
             return None
         parser = FixParser(max(len(data), self.config.max_message_bytes))
         parser.feed(data)

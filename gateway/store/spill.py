@@ -1,14 +1,17 @@
 """A memory store's older messages on disk (``MemoryStore(window=, spill=)``): a client session
 keeps every message it sent for a ResendRequest, but only the last ``window`` in memory.
 
-Two files a session in the process's spill folder (``SpillDir``): ``<name>.messages``, the raw
-messages one after another, and ``<name>.index``, 16 bytes a number (the message's offset and
-length, -1 for a number not sent). Written by ``os.write`` (one call for the data and one for the
+Two files a session in the process's spill folder (``SpillDir``): ``<name>.*.messages``, the raw
+messages one after another, and ``<name>.*.index``, 16 bytes a number (the message's offset and
+length, -1 for a number not sent). Each is made with a name of its own (two sessions whose names
+are alike once made safe for a path never share one) and unlinked at once: its descriptor keeps
+it, so the kernel frees it when the process ends, a crash included (``du`` does not see them;
+``df`` does). Written by ``os.write`` (one call for the data and one for the
 index a spill, on the session's timer), read by ``os.pread`` (one for the index and one for the
 data of a resend chunk): nothing is mapped, so none of it counts in the process's RSS (the page
 cache is the kernel's), and memory holds no per-message index either. The files are the process's
 own (a memory store starts at 1 with each process): made on the first spill, emptied by a reset,
-removed on close.
+let go on close.
 """
 from __future__ import annotations
 
@@ -88,10 +91,17 @@ class Spill:
         self.failing = False           # the last append failed (logged once; retried by the next)
 
     def _open(self) -> None:
-        base = self._folder.path() / self.name
-        flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC
-        self._data = os.open(f"{base}.messages", flags, 0o600)
-        self._index = os.open(f"{base}.index", flags, 0o600)
+        folder, fds = self._folder.path(), []
+        try:
+            for ext in (".messages", ".index"):
+                fd, path = tempfile.mkstemp(prefix=f"{self.name}.", suffix=ext, dir=folder)
+                fds.append(fd)
+                os.unlink(path)          # (the descriptor keeps it: freed with the process, crash or not)
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            raise
+        self._data, self._index = fds
 
     def append(self, items: list[tuple[int, bytes]]) -> None:
         """``items`` (numbers ascending, all at or above ``next``) written at the end; OSError (a
@@ -99,7 +109,11 @@ class Spill:
         if not items:
             return
         if self._data < 0:
-            self._open()
+            try:
+                self._open()
+            except OSError as exc:
+                self._failed(exc)
+                raise
         if items[0][0] - self.next > _MAX_GAP:      # (numbers that jumped: the older ones are let go)
             self._truncate(0, 0)
             self.first = self.next = items[0][0]
@@ -118,15 +132,18 @@ class Spill:
             _write_all(self._index, b"".join(entries), index_at)
         except OSError as exc:
             self._truncate(self._size, index_at)
-            if not self.failing:
-                log.error("%s: client store cannot spill to %s (%s): its messages stay in memory until it can",
-                          self.name, self._folder.path(), exc)
-            self.failing = True
+            self._failed(exc)
             raise
         if self.failing:
             log.warning("%s: client store spills to disk again", self.name)
         self.failing = False
         self._size, self.next = pos, seq
+
+    def _failed(self, exc: OSError) -> None:
+        if not self.failing:
+            log.error("%s: client store cannot spill to %s (%s): its messages stay in memory until it can",
+                      self.name, self._folder.root, exc)
+        self.failing = True
 
     def get(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         """The spilled messages numbered ``begin`` .. ``end`` (two reads)."""
@@ -155,14 +172,14 @@ class Spill:
         self._size = 0
 
     def close(self) -> None:
+        """The files let go (unlinked already: freed now); what was spilled is gone, so a store
+        used after it reads nothing back (a resend gap-fills), never another file's bytes."""
         for fd in (self._data, self._index):
             if fd >= 0:
                 os.close(fd)
-        if self._data >= 0:
-            base = self._folder.path() / self.name
-            for ext in (".messages", ".index"):
-                Path(f"{base}{ext}").unlink(missing_ok=True)
         self._data = self._index = -1
+        self.first = self.next = 1
+        self._size = 0
 
 
 def _write_all(fd: int, data: bytes, at: int) -> None:

@@ -116,14 +116,17 @@ class WriteBatcher:
     on the wire, their numbers are taken back out of the session and its store and the messages
     sent again with fresh ones (its reports behind the journal, its session messages at once), so
     nothing is held here for that connection either. Bytes it does not take (a resend among them)
-    are held, numbered, as before. A connection dropped with bytes held is
+    are held, numbered, as before. The bytes of the other gated connections collected before the
+    failure was seen (a venue read's reports for several clients) are numbered reports too: each is
+    gated once more (``_unsure``), taken back or held, whatever ``failing`` says. A connection dropped with bytes held is
     ``_stale`` (keyed by its session: a resend after its next Logon serves those numbered
-    reports) and stays behind the gate until a flush gets through.
+    reports) and stays behind the gate until a flush gets through (its bytes held, not taken back:
+    a take-back's session messages, sent again, would meet the gate again every loop turn).
     Connections are any protocol with a ``transport`` (a FixProtocol, an OuchVenueSession); only
     one whose ``session`` is ``trail_gated`` is gated."""
 
     __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held", "failing", "_stale",
-                 "on_written", "take_back", "_must")
+                 "on_written", "take_back", "_unsure", "_flushing")
 
     def __init__(self):
         self._open = False
@@ -141,9 +144,10 @@ class WriteBatcher:
         # (proto, data) -> bool: the bytes a failing gate met, un-numbered and kept by the gateway to
         # be sent again with fresh numbers (True), or not (False: held here, numbered, as before)
         self.take_back = None
-        # connections whose collected bytes were (partly) collected before the gate failed: they may
-        # hold reports numbered without a flush, so they pass the gate even while ``failing``
-        self._must: set = set()
+        # gated connections whose bytes were collected before the failure was seen (numbered
+        # reports among them, not in the journal): gated once more, whatever ``failing`` says
+        self._unsure: set = set()
+        self._flushing: dict = {}      # (what ``_write_out`` is writing out now, not yet written)
 
     def _gated(self, proto) -> bool:
         # (getattr twice: an OuchVenueSession writes through the same batcher and has no ``session``)
@@ -156,18 +160,19 @@ class WriteBatcher:
             if held is not None:
                 held.append(data)
                 data = b"".join(held)
-            must = proto in self._must
-            if must:
-                self._must.discard(proto)
-            if held is not None or must or not self.failing or proto.session in self._stale:
+            unsure, stale = proto in self._unsure, proto.session in self._stale
+            if unsure:
+                self._unsure.discard(proto)
+            if held is not None or not self.failing or stale or unsure:
                 if not self.gate():
                     if not self.failing:
-                        # (the bytes collected for the other connections so far were numbered
-                        # before the failure, reports among them: they go through the gate too)
-                        # (``_write_out`` marks those of its own round)
-                        self._must.update(self._pending)
+                        # the failure is seen now: every other gated connection's bytes collected
+                        # so far were numbered before it (reports among them) and are gated too
                         self.failing = True
-                    if held is None and self.take_back is not None and self.take_back(proto, data):
+                        self._unsure = {p for p in (*self._pending, *self._flushing)
+                                        if p is not proto and self._gated(p)}
+                    # (a stale connection's take-back would come back here, re-sent every turn)
+                    if held is None and not stale and self.take_back is not None and self.take_back(proto, data):
                         # un-numbered (the session's and its store's numbers taken back): its reports
                         # wait unnumbered with the rest, and its session traffic goes on
                         if self.on_written is not None:
@@ -177,6 +182,7 @@ class WriteBatcher:
                     return
                 self.failing = False
                 self._stale.clear()
+                self._unsure.clear()
             # (else failing, nothing held: session traffic only, the reports wait unnumbered)
             t = proto.transport
             if t is not None and not t.is_closing():
@@ -202,6 +208,7 @@ class WriteBatcher:
             if self.gate():           # (nothing held here, but the failure is over: gate as before)
                 self.failing = False
                 self._stale.clear()
+                self._unsure.clear()
             return
         for proto in list(self._held):
             if proto in self._held:
@@ -241,7 +248,7 @@ class WriteBatcher:
 
     def drop(self, proto: "FixProtocol") -> None:
         self._pending.pop(proto, None)
-        self._must.discard(proto)
+        self._unsure.discard(proto)
         if self._held.pop(proto, None) is not None:    # (stored: a resend after the next Logon serves them, gated)
             self._stale.add(proto.session)
         if self.on_written is not None and self._gated(proto):
@@ -269,11 +276,14 @@ class WriteBatcher:
 
     def _write_out(self) -> None:
         pending, self._pending = self._pending, {}
-        failing = self.failing
-        for proto, buf in pending.items():
-            if self.failing and not failing:
-                self._must.add(proto)           # (collected before the gate failed: through it too)
-            self._out(proto, buf[0] if len(buf) == 1 else b"".join(buf))
+        self._flushing = pending       # (one written out at a time: the rest still to be gated)
+        try:
+            while pending:
+                proto = next(iter(pending))
+                buf = pending.pop(proto)
+                self._out(proto, buf[0] if len(buf) == 1 else b"".join(buf))
+        finally:
+            self._flushing = {}
 
     def _flush(self) -> None:
         self._write_out()

@@ -2,6 +2,10 @@
 (``MemoryStore(window=, spill=)``, store/spill.py): the older ones are written to disk and a
 ResendRequest reads them back, byte for byte."""
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -50,7 +54,7 @@ def test_a_window_of_10_resends_1000_messages_from_disk_as_they_were_sent(tmp_pa
     assert len(sent) == N and sorted(sent) == list(range(2, N + 2))
     # every stored copy is the bytes that went out, read from disk below the window
     assert [(q, raw) for q, raw in store.get_sent(1, N + 1)][1:] == [(q, sent[q].raw) for q in sorted(sent)]
-    assert os.path.getsize(next(folder.path().glob("*.messages"))) > 0
+    assert os.fstat(store._spill._data).st_size > 0        # on disk, unlinked: freed with the process
     s.connection_lost()                # the client goes, comes back and asks for everything
     s.connection_made(peer.parser.feed, peer._close)
     assert [m.msg_type for m in peer.send("A", [(98, 0), (108, 30)])] == ["A"]
@@ -133,3 +137,51 @@ def test_a_killed_process_s_spill_folder_is_removed_by_the_next_and_a_live_one_s
     assert sum(n.startswith(f"wirespeed-clients-{os.getpid()}-") for n in names) == 1
     assert "processes that are gone" in caplog.text
     store.close()
+
+
+def test_two_clients_whose_names_are_alike_in_a_path_never_read_each_other_s_messages(tmp_path):
+    folder = SpillDir(str(tmp_path))
+    a = MemoryStore(0, 2, Spill(folder, "GW-A/B"))
+    b = MemoryStore(0, 2, Spill(folder, "GW-A_B"))
+    for store, tag in ((a, b"A"), (b, b"B")):
+        for seq in range(1, 11):
+            store.save_sent(seq, tag + b"%d" % seq)
+        store.flush()
+    assert a.get_sent(1, 10) == [(q, b"A%d" % q) for q in range(1, 11)]
+    assert b.get_sent(1, 10) == [(q, b"B%d" % q) for q in range(1, 11)]
+    a.close()
+    b.close()
+    folder.remove()
+
+
+def test_a_store_used_after_close_reads_nothing_back_rather_than_other_bytes(tmp_path):
+    folder = SpillDir(str(tmp_path))
+    store = MemoryStore(0, 2, Spill(folder, "S"))
+    for seq in range(1, 11):
+        store.save_sent(seq, b"m%d" % seq)
+    store.flush()
+    store.close()
+    for seq in range(11, 21):
+        store.save_sent(seq, b"m%d" % seq)
+    store.flush()
+    assert all(raw == b"m%d" % q for q, raw in store.get_sent(1, 20))   # (1..8 gone: gap-filled)
+    store.close()
+    folder.remove()
+
+
+def test_a_process_killed_leaves_no_spilled_bytes_on_disk(tmp_path):
+    code = textwrap.dedent(f"""
+        import os, signal
+        from wirespeed.gateway.store import MemoryStore
+        from wirespeed.gateway.store.spill import Spill, SpillDir
+        store = MemoryStore(0, 2, Spill(SpillDir({str(tmp_path)!r}), "GW-C"))
+        for seq in range(1, 1001):
+            store.save_sent(seq, b"x" * 300)
+        store.flush()
+        assert os.fstat(store._spill._data).st_size >= 998 * 300
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    left = [os.path.join(d, f) for d, _, files in os.walk(tmp_path) for f in files]
+    assert left == []

@@ -155,7 +155,7 @@ async def test_a_gate_failing_in_a_read_s_write_out_holds_every_connection_s_byt
     batcher.begin_read()                 # after the failure: a Heartbeat to c goes at once
     batcher.write(c, b"hb;")
     batcher.end_read()
-    assert wire == [("c", b"hb;")] and not batcher._must
+    assert wire == [("c", b"hb;")] and not batcher._unsure
     up[0] = True
     batcher.release()
     assert sorted(wire[1:]) == [("a", b"ra;"), ("b", b"rb;")] and not batcher.failing
