@@ -147,6 +147,9 @@ class OrderGateway(VenueReports):
         # Python sends it, the before of a bench); why a report was sent by Python (SEND_REASONS).
         self.c_client_send = os.environ.get("WIRESPEED_C_CLIENT_SEND", "1") != "0"
         self.client_send_fallbacks: Counter = Counter()
+        # ... and books its common reports in the same C call (native/book.h; WIRESPEED_C_BOOK=0: Python's
+        # VenueFastPath._book books every one, the before of a bench and the differential tests' reference).
+        self.c_book = os.environ.get("WIRESPEED_C_BOOK", "1") != "0"
         self.venue_epoch = 0     # counts venues added and venue logons: the fast path's venue table is redone
         self.recovered = None    # what recover_from_trail rebuilt (order_recovery.Recovery)
 

@@ -87,6 +87,10 @@ class VenueFastPath:
             ts = session_mod.fix_timestamp      # (a test pins it there; the real one is rendered in C)
             self.core.bind_client_send(Session, SessionState.ACTIVE, gw._held, self._trail if gw._auditing else None,
                                        None if ts is real_timestamp else ts)
+            if gw.c_book and hasattr(self.core, "bind_book"):
+                # ... and its common reports booked there too (native/book.h: what _book does, on the
+                # same objects, right after the write); every other one's record is booked by _book.
+                self.core.bind_book(gw, link.session)
         self._run = self.core.reports
         self.fallbacks = gw.report_fallbacks     # reason -> reads (or their rest) left to Python: all venues
         self.sends = gw.client_send_fallbacks    # reason -> client reports C left to Python's send: all venues
@@ -124,7 +128,9 @@ class VenueFastPath:
         pos = handled = 0
         while True:
             pos, records, reason = result
-            n = len(records)
+            booked = self.core.booked      # (booked in C, before the records: native/book.h)
+            n = len(records) + booked
+            self.sent += booked
             if n:
                 handled += n
                 self.reports += n

@@ -72,6 +72,11 @@ typedef struct {
      * trail), the pinned SendingTime (None: the C clock) */
     PyObject *cs_type, *cs_active, *cs_held, *cs_trail;
     int cs_behind;     /* a report of this call was left to Python's send: the rest follow it (the order kept) */
+    /* the booking in C (bind_book, book.h; bk_gw NULL: Python books every report): the gateway, the
+     * venue session; on for this call, a report of it left to Python's booking, reports booked here */
+    PyObject *bk_gw, *bk_session;
+    int bk_on, bk_behind;
+    Py_ssize_t booked;
     int native_frame;  /* frame_ok is _fix.frame_ok: its check (frame_check.h) is called directly */
     int risk_mono;     /* bind_risk_clock: risk's now is (CLOCK_MONOTONIC ns - risk_t0) & risk_mask, read here */
     long long risk_t0, risk_mask;
@@ -160,6 +165,7 @@ static void FastPath_dealloc(FastPath *self) {
         &self->r_orig_tag};
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) Py_CLEAR(*r[i]);
     Py_CLEAR(self->cs_type); Py_CLEAR(self->cs_active); Py_CLEAR(self->cs_held); Py_CLEAR(self->cs_trail);
+    Py_CLEAR(self->bk_gw); Py_CLEAR(self->bk_session);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -929,8 +935,10 @@ done:
     return rc;
 }
 
+#include "book.h"
+
 /* -1 error (past the point of no return: a (None, seq) record appended, *end_out past the frame);
- * 0 not taken (*reason); 1 taken (record appended) */
+ * 0 not taken (*reason); 1 taken (record appended, or booked here: self->booked) */
 static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
                       long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
     int committed_ = 0, *committed = &committed_;
@@ -1138,6 +1146,19 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         else if (sent == 4) sent = 3;     /* (stored, the write refused: Python logs it, as _send_client) */
         if (sent == 0) self->cs_behind = 1;
     }
+    if (self->bk_on && !self->bk_behind && sent == 1 && !write_failed) {
+        int ready = book_ready(state, et, full);
+        if (ready < 0) goto done;
+        if (ready) {         /* booked here, no record (book.h) */
+            *committed = 0;  /* (an error in it: the report applied, its number consumed, raised) */
+            *end_out = end;
+            self->booked++;
+            if (book_report(self, state, client, venue, order, et, !acked, released, full, seq, t0, t_sent)) goto done;
+            rc = 1;
+            goto done;
+        }
+    }
+    if (self->bk_on) self->bk_behind = 1;     /* (the rest of the call's reports booked after this one) */
     raw = PyBytes_FromStringAndSize(d + pos, end - pos);
     if (raw == NULL) { Py_XDECREF(refused); goto done; }
     /* (state, exec type, ack hop owed, quantity released, full, client fields, match, shape, raw, seq, t0,
@@ -1209,7 +1230,7 @@ static PyObject *drive(FastPath *self, PyObject *const *args, Py_ssize_t nargs, 
         Py_ssize_t end = pos;
         int rc = step(self, data, &text, pos, recv_ns, expected, records, &end, &reason);
         if (rc < 0) {
-            if (PyList_GET_SIZE(records) == 0) { Py_DECREF(records); Py_XDECREF(text); Py_DECREF(why); return NULL; }
+            if (PyList_GET_SIZE(records) == 0 && self->booked == 0) { Py_DECREF(records); Py_XDECREF(text); Py_DECREF(why); return NULL; }
             /* what went out (or was applied) before the error, and the failing frame's booking:
              * Python books them, then raises */
             PyObject *type, *value, *tb;
@@ -1238,6 +1259,7 @@ static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t 
 static PyObject *FastPath_reports(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
     if (self->r_orders == NULL) { PyErr_SetString(PyExc_RuntimeError, "reports: bind_reports first"); return NULL; }
     self->cs_behind = 0;
+    if (book_begin(self) < 0) return NULL;
     return drive(self, args, nargs, "reports", one_report);
 }
 
@@ -1294,6 +1316,8 @@ static PyObject *FastPath_bind_risk_clock(FastPath *self, PyObject *const *args,
 static PyMethodDef FastPath_methods[] = {
     {"bind_risk_clock", (PyCFunction)(void (*)(void))FastPath_bind_risk_clock, METH_FASTCALL,
      "bind_risk_clock(t0, mask): risk's now read in C ((monotonic ns - t0) & mask); (None, None): called"},
+    {"bind_book", (PyCFunction)(void (*)(void))FastPath_bind_book, METH_FASTCALL,
+     "bind_book(gateway, venue_session): the common reports booked in C (book.h); (None, None): by Python"},
     {"bind_client_send", (PyCFunction)(void (*)(void))FastPath_bind_client_send, METH_FASTCALL,
      "bind_client_send(session_type, active, held, trail, timestamp): the client's reports written from C"},
     {"match", (PyCFunction)(void (*)(void))FastPath_match, METH_FASTCALL,
@@ -1311,6 +1335,8 @@ static PyMethodDef FastPath_methods[] = {
 static PyMemberDef FastPath_members[] = {
     {"native_frame", T_INT, offsetof(FastPath, native_frame), READONLY,
      "1: the frame check is _fix.frame_ok's own C (frame_check.h), called without a Python call"},
+    {"booked", T_PYSSIZET, offsetof(FastPath, booked), READONLY,
+     "reports the last reports call booked in C (book.h): taken, no record returned"},
     {NULL}
 };
 
@@ -1421,7 +1447,7 @@ PyMODINIT_FUNC PyInit__path(void) {
         !(S_write_m = PyUnicode_InternFromString("write")) || !(S_ids_next_attr = PyUnicode_InternFromString("_next")) ||
         !(S_ids_limit = PyUnicode_InternFromString("_limit")))
         return NULL;
-    if (store_names()) return NULL;
+    if (store_names() || book_names()) return NULL;
     {
         const char *n[] = {"store", "deferred_sync", "_resend_job", "_paused", "encoder", "_templates", "template",
                            "encode", "_in_reply_to"};
