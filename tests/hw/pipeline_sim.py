@@ -28,9 +28,11 @@ def simulate(cfg: PipelineConfig, orders: int, warmup: PipelineConfig | None = N
     return box["result"]
 
 
-def simulate_source(cfg: PipelineConfig, source, **kw):
-    """``pipeline_bench.drive`` with ``source`` on a fresh pipeline (``kw`` to ``drive``)."""
+def simulate_source(cfg: PipelineConfig, source, undefined: bool = False, **kw):
+    """``pipeline_bench.drive`` with ``source`` on a fresh pipeline (``kw`` to ``drive``;
+    ``undefined``: RiskPipeline.released_collision_undefined)."""
     dut = RiskPipeline(cfg.depth, cfg.sessions, cfg.window)
+    dut.released_collision_undefined = undefined
     box = {}
 
     async def bench(ctx):
@@ -43,15 +45,18 @@ def simulate_source(cfg: PipelineConfig, source, **kw):
     return box["result"]
 
 
-def run_scenarios(scenarios, stalls, depth: int = 4, sessions: int = 4, window: int = 4, **kw) -> list:
+def run_scenarios(scenarios, stalls, depth: int = 4, sessions: int = 4, window: int = 4,
+                  undefined: bool = False, **kw) -> list:
     """Every scenario (hw/verify/hazards.py) under every (idle, backpressure) stall, each from a
-    reset, in one simulation; [(scenario, stall, RunResult)]; ``kw`` to ``hazards.run``."""
+    reset, in one simulation; [(scenario, stall, RunResult)]; ``kw`` to ``hazards.run``;
+    ``undefined``: RiskPipeline.released_collision_undefined."""
     from amaranth import Signal
     from amaranth.hdl import ResetInserter
 
     from wirespeed.hw.verify import hazards
 
     dut = RiskPipeline(depth, sessions, window)
+    dut.released_collision_undefined = undefined
     rst = Signal()
     top = ResetInserter({"sync": rst})(dut)
     out = []
