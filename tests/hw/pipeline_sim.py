@@ -58,26 +58,43 @@ def simulate(cfg: PipelineConfig, orders: int, warmup: PipelineConfig | None = N
     return box["result"]
 
 
-def simulate_source(cfg: PipelineConfig, source, **kw):
-    """``pipeline_bench.drive`` with ``source`` on a pipeline from reset (``kw`` to ``drive``)."""
+def simulate_source(cfg: PipelineConfig, source, undefined: bool = False, **kw):
+    """``pipeline_bench.drive`` with ``source`` on a pipeline from reset (``kw`` to ``drive``;
+    ``undefined``: RiskPipeline.released_collision_undefined, on a pipeline of its own, not the
+    shared one of ``run_on_pipeline``)."""
     box = {}
 
     async def bench(ctx, dut):
         box["result"] = await pipeline_bench.drive(AmaranthAccess(ctx, dut), cfg, source, **kw)
 
-    run_on_pipeline(cfg.depth, cfg.sessions, cfg.window, bench)
+    if undefined:
+        dut = RiskPipeline(cfg.depth, cfg.sessions, cfg.window)
+        dut.released_collision_undefined = True
+        sim = Simulator(dut)
+        sim.add_clock(1e-8)
+
+        async def alone(ctx):
+            await bench(ctx, dut)
+
+        sim.add_testbench(alone)
+        sim.run()
+    else:
+        run_on_pipeline(cfg.depth, cfg.sessions, cfg.window, bench)
     return box["result"]
 
 
-def run_scenarios(scenarios, stalls, depth: int = 4, sessions: int = 4, window: int = 4, **kw) -> list:
+def run_scenarios(scenarios, stalls, depth: int = 4, sessions: int = 4, window: int = 4,
+                  undefined: bool = False, **kw) -> list:
     """Every scenario (hw/verify/hazards.py) under every (idle, backpressure) stall, each from a
-    reset, in one simulation; [(scenario, stall, RunResult)]; ``kw`` to ``hazards.run``."""
+    reset, in one simulation; [(scenario, stall, RunResult)]; ``kw`` to ``hazards.run``;
+    ``undefined``: RiskPipeline.released_collision_undefined."""
     from amaranth import Signal
     from amaranth.hdl import ResetInserter
 
     from wirespeed.hw.verify import hazards
 
     dut = RiskPipeline(depth, sessions, window)
+    dut.released_collision_undefined = undefined
     rst = Signal()
     top = ResetInserter({"sync": rst})(dut)
     out = []
