@@ -6,7 +6,9 @@
     stage 0    the order in registers while the block RAMs read; the forwarding flags of
                the writes landing meanwhile (the order 5 ahead's, the fills one and two
                ahead); the read data go straight into registers on the next advance, so
-               no logic follows a block-RAM output (its clock-to-out is 4.1 ns on ECP5)
+               no logic follows a block-RAM output (its clock-to-out is 4.1 ns on ECP5);
+               into stage 1, same entry as the orders 1 and 2 ahead, same session as the
+               order 2 ahead (registered flags)
     stage 1    OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
                max qty, collar, stale reference (one comparison each) -> registered;
                the notional multiply starts (DSP: registered inputs, M register);
@@ -293,6 +295,7 @@ class RiskPipeline(wiring.Component):
         s0_fwd5, s0_fwd_fill1, s0_fwd_fill2 = Signal(), Signal(), Signal()
         s1, s1_valid, s1_in_range, s1_now = Signal(ORDER.layout), Signal(), Signal(), Signal(NOW_WIDTH)
         s1_entry, s2_entry, s3_entry = Signal(abits + 1), Signal(abits + 1), Signal(abits + 1)
+        s2, s2_valid, s2_mask, s2_known = Signal(ORDER.layout), Signal(), Signal(MASK_WIDTH), Signal()
         s3 = Signal(ORDER.layout)
         ip = self.i.payload
         m.d.comb += [rd.addr.eq(ip.symbol[:abits]), rd.en.eq(adv["s0"])]
@@ -313,6 +316,12 @@ class RiskPipeline(wiring.Component):
         o_rd_r, r_rd_r = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)     # the read ports' data, registered
         s1_shot = Signal(S + 1)                      # the order's session, one-hot (bit S: out of range)
         s1_same3 = Signal()                          # same session as the order 3 ahead (now in stage 3)
+        # same entry as the order ahead (in stage 2) and the order 2 ahead (in stage 3), same session
+        # as the order 2 ahead: compared a stage early, from registers (the entries move together),
+        # so that each is a register in front of the stage-1 chains it gates. Compared in stage 1,
+        # the entry's carry chain then the room's was the routed critical path (8.15 ns, 122.74 MHz)
+        # The entries and sessions are all zero after reset: equal.
+        s1_same1, s1_same2, s1_same2_session = Signal(init=1), Signal(init=1), Signal(init=1)
         s1_tau = Signal(32)                          # the session's rate tolerance
         # stage 3's opened candidates (the entry's opened word after the order, if the order ahead
         # is accepted and if not): forwarded to the order 2 behind in its stage 1
@@ -342,6 +351,8 @@ class RiskPipeline(wiring.Component):
                          s1_fwd4.eq(w_now.hits(s0_entry)), s1_fwd5.eq(s0_fwd5),
                          s1_fwd_fill1.eq(s0_fwd_fill1), s1_fwd_fill2.eq(s0_fwd_fill2),
                          s1_shot.eq(s0_shot), s1_same3.eq(equal(s0.session, s3.session)), s1_tau.eq(s0_tau),
+                         s1_same1.eq(equal(s0_entry, s1_entry)), s1_same2.eq(equal(s0_entry, s2_entry)),
+                         s1_same2_session.eq(equal(s0.session, s2.session)),
                          row_r.eq(rd.data),
                          o_rd_r.eq(o_rd_word), r_rd_r.eq(r_rd_word)]
         s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value,
@@ -352,7 +363,6 @@ class RiskPipeline(wiring.Component):
         m.submodules.notional = mul = Notional()
         m.d.comb += [mul.qty.eq(s1.qty), mul.price.eq(s1.price), mul.en.eq(adv["s2"])]
 
-        s2, s2_valid, s2_mask, s2_known = Signal(ORDER.layout), Signal(), Signal(MASK_WIDTH), Signal()
         s2_now, s2_side_ok = Signal(NOW_WIDTH), Signal()
         s2_opened = Signal(COUNT_WIDTH)              # opened as of the order 3 ahead
         # ... and as of the order 2 ahead (now in stage 3) if it is accepted: its new opened word
@@ -379,9 +389,9 @@ class RiskPipeline(wiring.Component):
         s2_groom = Signal(signed(NOTIONAL_STATE + 4))   # the gross room, up to the order 3 ahead
         s1_side_ok = _one_of(s1.side, Side)
         s1_room = kept(m, Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + s1_released, "s1_room")
-        ahead_1 = Mux(equal(s1_entry, s2_entry), s2.qty, 0)      # the order ahead (in stage 2) on this entry
+        ahead_1 = Mux(s1_same1, s2.qty, 0)      # the order ahead (in stage 2) on this entry
         # the order 2 ahead's new opened word (acc_prev: the order 3 ahead's accept, as it is decided)
-        opened_if = Mux(equal(s3_entry, s1_entry), Mux(acc_prev, *s3_cand_opened), s1_opened)
+        opened_if = Mux(s1_same2, Mux(acc_prev, *s3_cand_opened), s1_opened)
         with m.If(adv["s2"]):
             # only the first-stage bits: the others stay constant zero across the module boundary
             m.d.sync += [s2_mask[r.value - 1].eq(chk.mask[r.value - 1]) for r in OrderChecks.REASONS]
@@ -396,7 +406,7 @@ class RiskPipeline(wiring.Component):
                          s2_entry.eq(s1_entry),
                          s2_opened.eq(s1_opened),
                          s2_same_session.eq(s1.session == s2.session),
-                         s2_snotional_2.eq(Mux(equal(s1.session, s3.session), mul.product, 0)),
+                         s2_snotional_2.eq(Mux(s1_same2_session, mul.product, 0)),
                          s2_groom.eq(credit_room - Mux(acc_prev, notional_2, 0)),
                          # acc_prev and notional_2 are the order 3 ahead's while this order is in stage 1
                          s2_sroom.eq(_select_kept(m, s1_shot, [*srooms, Const(1 << NOTIONAL_STATE, NOTIONAL_STATE + 1)],
