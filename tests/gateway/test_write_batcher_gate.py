@@ -7,17 +7,7 @@ import asyncio
 from wirespeed.gateway.transport import WriteBatcher
 
 from .conftest import run_async
-
-
-class Transport:
-    def __init__(self, wire, name):
-        self.wire, self.name = wire, name
-
-    def write(self, data):
-        self.wire.append((self.name, bytes(data)))
-
-    def is_closing(self):
-        return False
+from .test_write_batcher_reads import Transport
 
 
 class Gated:
@@ -26,7 +16,7 @@ class Gated:
 
 class Proto:
     def __init__(self, wire, name):
-        self.transport, self.session = Transport(wire, name), Gated()
+        self.transport, self.session = Transport(name, wire), Gated()
 
 
 @run_async
