@@ -23,7 +23,11 @@ _PRINT = "_ws_runtime: ; @echo $(VK_GLOBAL_OBJS); echo $(VERILATOR_ROOT); $(CXX)
 
 
 def _make(build_dir: Path, *args: str) -> str:
-    proc = subprocess.run(["make", "-f", "Vtop.mk", *args], cwd=build_dir, capture_output=True, text=True)
+    # (run from a make, e.g. `make test`, a sub-make inherits MAKEFLAGS / MAKELEVEL and prints
+    # "make[1]: Entering directory" into the output parsed here: a make of its own, silent)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    proc = subprocess.run(["make", "--no-print-directory", "-f", "Vtop.mk", *args], cwd=build_dir,
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"make {' '.join(args)} in {build_dir} failed:\n{proc.stderr[-2000:]}")
     return proc.stdout
