@@ -56,7 +56,7 @@ def test_a_seed_that_failed_leaves_no_old_key_for_store_to_file_this_build_under
     root = _verilator(tmp_path)
     build, cache = _build_dir(tmp_path, root), tmp_path / "cache"
     seed(build, cache, [])             # an earlier build in this directory: its key noted
-    (build / "Vtop.mk").write_text("this is not a makefile: make fails\n")
+    (build / "Vtop.mk").write_text("this is not a makefile\n")     # (make: missing separator)
     with pytest.raises(RuntimeError):
         seed(build, cache, [])         # (main() logs it and goes on: make builds everything)
     (build / "verilated.o").write_bytes(b"objects of another build")
