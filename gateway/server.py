@@ -17,6 +17,7 @@ from .orders import OrderGateway
 from .ouch_venue import OuchVenueSession
 from .risk import make_backend
 from .service_config import TransportConfig
+from .fix import tags as T
 from .fix.tags import ADMIN_TYPES, HEADER_TAGS
 from .session import Session, SessionConfig
 from .store import MemoryStore
@@ -26,7 +27,8 @@ from .transport import Spinner, WriteBatcher
 log = logging.getLogger("wirespeed.gateway")
 #: The header fields a message's encoding makes itself (the rest of its header is kept when a message
 #: taken back is sent again)
-_NUMBERED_HEADER = frozenset({8, 9, 35, 34, 49, 56, 52, 10})
+_NUMBERED_HEADER = frozenset({T.BeginString, T.BodyLength, T.MsgType, T.MsgSeqNum, T.SenderCompID,
+                               T.TargetCompID, T.SendingTime, T.CheckSum})
 
 
 @dataclass(frozen=True, slots=True)

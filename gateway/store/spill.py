@@ -168,6 +168,9 @@ class Spill:
     def reset(self) -> None:
         if self._data >= 0:
             self._truncate(0, 0)
+        self._empty()
+
+    def _empty(self) -> None:
         self.first = self.next = 1
         self._size = 0
 
@@ -178,8 +181,7 @@ class Spill:
             if fd >= 0:
                 os.close(fd)
         self._data = self._index = -1
-        self.first = self.next = 1
-        self._size = 0
+        self._empty()
 
 
 def _write_all(fd: int, data: bytes, at: int) -> None:

@@ -112,7 +112,7 @@ class WriteBatcher:
     path), so what a connection with nothing held writes then is session traffic (Heartbeats,
     TestRequest answers, Logon/Logout, Rejects), which carries nothing for the trail and goes at
     once: a full disk does not silence the sessions. The failing write's own bytes are first offered
-    to ``take_back`` (``OrderGateway.take_back``): when they are the session's last numbers, never
+    to ``take_back`` (``Gateway._take_back``, server.py): when they are the session's last numbers, never
     on the wire, their numbers are taken back out of the session and its store and the messages
     sent again with fresh ones (its reports behind the journal, its session messages at once), so
     nothing is held here for that connection either. Bytes it does not take (a resend among them)
