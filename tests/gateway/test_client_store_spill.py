@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 import pytest
+import simplefix
 
 from wirespeed.config import ConfigError, load_config
 from wirespeed.gateway.fix import tags as T
@@ -25,7 +26,7 @@ WINDOW = 10
 
 def _report(k: int) -> list:
     return [(37, f"O{k}"), (11, f"C{k}"), (17, f"E{k}"), (150, "0"), (39, "0"), (55, "AAPL"), (54, "1"),
-            (38, 10), (151, 10), (14, 0), (6, "0"), (58, "x" * (k % 50))]
+            (38, 10), (151, 10), (14, 0), (6, "0"), (58, "x" * (1 + k % 50))]
 
 
 def test_a_window_of_10_resends_1000_messages_from_disk_as_they_were_sent(tmp_path):
@@ -66,6 +67,18 @@ def test_a_window_of_10_resends_1000_messages_from_disk_as_they_were_sent(tmp_pa
         orig = sent[m.seq_num]
         assert m[T.PossDupFlag] == "Y" and m[T.OrigSendingTime] == orig[T.SendingTime]
         assert m.body() == orig.body()
+    # the resent bytes as a FIX parser wirespeed did not write reads them: framed, numbered, PossDup,
+    # OrigSendingTime, BodyLength and CheckSum right
+    theirs = simplefix.FixParser()
+    theirs.append_buffer(b"".join(m.raw for m in resent))
+    for m in resent:
+        got, raw = theirs.get_message(), m.raw
+        assert got is not None and int(got.get(34)) == m.seq_num and got.get(43) == b"Y"
+        assert got.get(122).decode() == sent[m.seq_num][T.SendingTime]
+        body_at, trailer_at = raw.index(b"\x0135=") + 1, raw.rindex(b"10=")
+        assert int(got.get(9)) == trailer_at - body_at
+        assert int(got.get(10)) == sum(raw[:trailer_at]) % 256
+    assert theirs.get_message() is None
     assert s.resend_trimmed == 0 and store.dropped == 0
     store.reset()                      # a new day: nothing of the old one read back
     assert store.get_sent(1, N + 1) == []
