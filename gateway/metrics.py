@@ -9,6 +9,9 @@ hot path nothing. Families (all prefixed ``wirespeed_``):
 - ``fills_total``                    executions reported to clients
 - ``working_orders{venue}``          orders resting at each venue
 - ``session_up{role,name}``          1 when a client or venue session is logged on
+- ``resend_gap_filled_total{name,cause}`` client messages a resend gap-filled: ``retention`` (the store's
+                                     bound let them go), ``unreadable`` (an I/O error reading them back)
+- ``client_store_dropped_total{name}`` messages a client store let go (bound, or a jump in numbers)
 - ``latency_ns{hop,quantile}``       per-hop percentiles from the HDR histograms
 - ``kill_switch``                    1 while the kill switch is on
 """
@@ -48,6 +51,16 @@ class GatewayCollector:
         for name, v in orders.venues.items():
             up.add_metric(["venue", name], int(v.session.active))
         yield up
+        gap = CounterMetricFamily("wirespeed_resend_gap_filled", "messages a client resend gap-filled instead "
+                                  "of resending them, by cause", labels=["name", "cause"])
+        dropped = CounterMetricFamily("wirespeed_client_store_dropped", "sent messages a client store let go "
+                                      "(its bound, or numbers that jumped past the spill's span)", labels=["name"])
+        for comp, s in self.gateway.acceptor.sessions.items():
+            gap.add_metric([comp, "retention"], s.resend_trimmed)
+            gap.add_metric([comp, "unreadable"], s.resend_unreadable)
+            dropped.add_metric([comp], getattr(s.store, "dropped", 0))
+        yield gap
+        yield dropped
         lat = GaugeMetricFamily("wirespeed_latency_ns", "per-hop latency percentiles", labels=["hop", "quantile"])
         for hop in list(orders.latency.hops):
             if orders.latency.count(hop):

@@ -113,6 +113,9 @@ class Session:
         # Messages a resend gap-filled because the store's bound had let them go (retention,
         # docs/gateway/service.md): application messages among them never reach the peer again.
         self.resend_trimmed = 0
+        # Messages a resend gap-filled because the store could not read them back (an I/O error of
+        # the spill files' disk): counted and logged, the session goes on (_read_each).
+        self.resend_unreadable = 0
         self._resend_target = 0          # BeginSeqNo of the outstanding ResendRequest (0: none)
         self._last_sent = self._last_recv = 0.0
         self._test_req_sent_at = 0.0
@@ -882,7 +885,11 @@ class Session:
         begin, end, gap_start = job
         hi = min(end, begin + min(_RESEND_CHUNK, self._resend_budget) - 1)
         self._resend_budget -= hi - begin + 1
-        stored = dict(self.store.get_sent(begin, hi))
+        unreadable: set[int] = set()
+        try:
+            stored = dict(self.store.get_sent(begin, hi))
+        except OSError as exc:          # (a spilled chunk the disk cannot give back: EIO, ...)
+            stored = self._read_each(begin, hi, unreadable, exc)
         parser = FixParser(1 << 20)
         low, trimmed = getattr(self.store, "_low", 0), 0     # (below it: let go by the store's bound)
         for seq in range(begin, hi + 1):
@@ -891,6 +898,8 @@ class Session:
             if raw is not None:
                 parser.feed(raw)
                 msg = parser.poll()
+            elif seq in unreadable:
+                pass                     # (counted in resend_unreadable by _read_each)
             elif seq < low:
                 trimmed += 1
             if msg is None or msg.msg_type in ADMIN_TYPES:
@@ -917,6 +926,24 @@ class Session:
         self._resend_job = None
         if gap_start is not None:
             self._gap_fill(gap_start, end + 1)
+
+    def _read_each(self, begin: int, hi: int, unreadable: set, exc: OSError) -> dict:
+        """The store could not read ``begin..hi`` back (``exc``): each number read alone, so one bad
+        block costs only its own messages. Those that still fail are added to ``unreadable``,
+        gap-filled by the resend like the ones the store's bound let go, counted in
+        ``resend_unreadable`` and logged with the cause (docs/gateway/session.md "Resends")."""
+        stored = {}
+        for seq in range(begin, hi + 1):
+            try:
+                stored.update(self.store.get_sent(seq, seq))
+            except OSError:
+                unreadable.add(seq)
+        if unreadable:
+            self.resend_unreadable += len(unreadable)
+            log.error("%s: resend %d..%d: the store cannot read %d stored messages back (%s: %s): they are "
+                      "gap-filled, not resent (%d so far; the session goes on)",
+                      self.name, begin, hi, len(unreadable), type(exc).__name__, exc, self.resend_unreadable)
+        return stored
 
     def _gap_fill(self, seq: int, new_seq: int) -> None:
         raw = self.encoder.encode(M.SEQUENCE_RESET, seq, [(T.GapFillFlag, "Y"), (T.NewSeqNo, new_seq)],

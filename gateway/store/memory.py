@@ -64,10 +64,15 @@ class MemoryStore:
             items = sorted((k, v) for k, v in sent.items() if k < low)
         else:
             items = [(k, sent[k]) for k in range(self._mem_low, low) if k in sent]
+        spill, before = self._spill, self._spill.dropped
         try:
-            self._spill.append(items)
+            spill.append(items)
         except OSError:
             return
+        finally:
+            if spill.dropped != before:        # (numbers that jumped past its span: those let go)
+                self.dropped += spill.dropped - before
+                self._low = max(self._low, spill.first)
         for k, _ in items:
             del sent[k]
         self._mem_low = low

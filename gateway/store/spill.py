@@ -3,7 +3,7 @@ keeps every message it sent for a ResendRequest, but only the last ``window`` in
 
 Two files a session in the process's spill folder (``SpillDir``): ``<name>.*.messages``, the raw
 messages one after another, and ``<name>.*.index``, 16 bytes a number (the message's offset and
-length, -1 for a number not sent). Each is made with a name of its own (two sessions whose names
+length; zeros for a number not sent, a wide gap a hole the file system keeps without a block). Each is made with a name of its own (two sessions whose names
 are alike once made safe for a path never share one) and unlinked at once: its descriptor keeps
 it, so the kernel frees it when the process ends, a crash included (``du`` does not see them;
 ``df`` does). Written by ``os.write`` (one call for the data and one for the
@@ -24,8 +24,12 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_ENTRY = struct.Struct("<qq")          # offset, length (-1, 0: no message of that number)
-_MAX_GAP = 1 << 20                     # a jump in numbers wider than this starts the files afresh
+_ENTRY = struct.Struct("<qq")          # offset, length (length 0: no message of that number)
+_NONE = _ENTRY.pack(0, 0)
+_HOLE = 64                             # a gap wider than this is a hole in the index file, not entries
+#: Numbers one pair of files spans at most: 16 GiB of index, sparse (a hole costs no block); numbers
+#: that jump past it start the files afresh (the messages in them counted in ``dropped``)
+_MAX_SPAN = 1 << 30
 
 
 _PREFIX = "wirespeed-clients-"
@@ -66,8 +70,17 @@ class SpillDir:
     def __init__(self, root: str = ""):
         self.root = root or tempfile.gettempdir()
         self._path: Path | None = None
+        self.remade = 0                # times the folder was found removed and made again
 
     def path(self) -> Path:
+        """The folder, made now if it is not there: on first use, and again (logged) if someone
+        removed it under the running process (the files already open go on from their
+        descriptors; only a session's first spill needs the folder)."""
+        if self._path is not None and not self._path.is_dir():
+            log.warning("client store spill: the folder %s was removed under the running process: "
+                        "made again (the spill files already open are kept by their descriptors)", self._path)
+            self._path = None
+            self.remade += 1
         if self._path is None:
             os.makedirs(self.root, exist_ok=True)
             _remove_dead(self.root)
@@ -89,6 +102,8 @@ class Spill:
         self.first = self.next = 1
         self._size = 0                 # bytes of messages written
         self.failing = False           # the last append failed (logged once; retried by the next)
+        self.count = 0                 # messages in the files
+        self.dropped = 0               # messages let go by numbers that jumped past _MAX_SPAN
 
     def _open(self) -> None:
         folder, fds = self._folder.path(), []
@@ -105,7 +120,13 @@ class Spill:
 
     def append(self, items: list[tuple[int, bytes]]) -> None:
         """``items`` (numbers ascending, all at or above ``next``) written at the end; OSError (a
-        full disk) leaves the files as they were and nothing counted written."""
+        full disk) leaves the files as they were and nothing counted written.
+
+        A number not sent has an index entry of zeros (no message is empty): a wide gap
+        (a jump in numbers) is left as a hole in the index file, which the file system keeps
+        without a block (a sparse file), so a jump costs no disk and no memory here. Only
+        numbers spanning more than ``_MAX_SPAN`` start the files afresh: the messages in them
+        are let go, counted in ``dropped`` and logged (their resend is a GapFill)."""
         if not items:
             return
         if self._data < 0:
@@ -114,22 +135,30 @@ class Spill:
             except OSError as exc:
                 self._failed(exc)
                 raise
-        if items[0][0] - self.next > _MAX_GAP:      # (numbers that jumped: the older ones are let go)
-            self._truncate(0, 0)
-            self.first = self.next = items[0][0]
-        entries, chunks, pos, seq = [], [], self._size, self.next
+        if items[-1][0] - self.first >= _MAX_SPAN:     # (numbers that jumped that far: the older let go)
+            self._restart(items[0][0], items[-1][0])
+        runs, entries, chunks, pos, seq = [], [], [], self._size, self.next
+        run_at = seq
         for s, raw in items:
             if s < seq:
                 continue                 # (a number already written: the first copy stays)
-            entries.extend(_ENTRY.pack(-1, 0) for _ in range(s - seq))
+            if s - seq > _HOLE:          # (a wide gap: a hole in the index, nothing written for it)
+                if entries:
+                    runs.append((run_at, entries))
+                entries, run_at = [], s
+            else:
+                entries.extend(_NONE for _ in range(s - seq))
             entries.append(_ENTRY.pack(pos, len(raw)))
             chunks.append(raw)
             pos += len(raw)
             seq = s + 1
+        if entries:
+            runs.append((run_at, entries))
         index_at = (self.next - self.first) * _ENTRY.size
         try:
             _write_all(self._data, b"".join(chunks), self._size)
-            _write_all(self._index, b"".join(entries), index_at)
+            for at, run in runs:
+                _write_all(self._index, b"".join(run), (at - self.first) * _ENTRY.size)
         except OSError as exc:
             self._truncate(self._size, index_at)
             self._failed(exc)
@@ -138,6 +167,19 @@ class Spill:
             log.warning("%s: client store spills to disk again", self.name)
         self.failing = False
         self._size, self.next = pos, seq
+        self.count += len(chunks)
+
+    def _restart(self, first: int, last: int) -> None:
+        """The files emptied to start again at number ``first`` (numbers that jumped past
+        ``_MAX_SPAN``): what they held counted in ``dropped`` and logged."""
+        if self.count:
+            log.warning("%s: client store numbers jumped to %d, more than %d past the first spilled: the %d "
+                        "messages spilled (numbers %d..%d) are let go; a resend of them is a GapFill",
+                        self.name, last, _MAX_SPAN, self.count, self.first, self.next - 1)
+        self.dropped += self.count
+        self._truncate(0, 0)
+        self._empty()
+        self.first = self.next = first
 
     def _failed(self, exc: OSError) -> None:
         if not self.failing:
@@ -151,7 +193,7 @@ class Spill:
         if begin > end or self._index < 0:
             return []
         raw = os.pread(self._index, (end - begin + 1) * _ENTRY.size, (begin - self.first) * _ENTRY.size)
-        found = [(begin + k, off, n) for k, (off, n) in enumerate(_ENTRY.iter_unpack(raw)) if off >= 0]
+        found = [(begin + k, off, n) for k, (off, n) in enumerate(_ENTRY.iter_unpack(raw)) if n > 0]
         if not found:
             return []
         lo, hi = found[0][1], found[-1][1] + found[-1][2]
@@ -172,7 +214,7 @@ class Spill:
 
     def _empty(self) -> None:
         self.first = self.next = 1
-        self._size = 0
+        self._size = self.count = 0
 
     def close(self) -> None:
         """The files let go (unlinked already: freed now); what was spilled is gone, so a store

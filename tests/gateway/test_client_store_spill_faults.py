@@ -1,0 +1,151 @@
+"""The client store's spill under faults: its folder removed under the running process, an I/O error
+reading spilled messages back during a resend, numbers that jump far (store/spill.py,
+Session._pump_resend)."""
+import errno
+import logging
+import os
+import shutil
+
+from wirespeed.config import load_config
+from wirespeed.gateway.fix import tags as T
+from wirespeed.gateway.metrics import GatewayCollector
+from wirespeed.gateway.server import Gateway
+from wirespeed.gateway.store import MemoryStore
+from wirespeed.gateway.store import spill as spill_mod
+from wirespeed.gateway.store.spill import Spill, SpillDir
+from wirespeed.symbols import table_from_config
+
+from .sessionkit import Peer
+
+WINDOW = 10
+
+
+def _fill(store, first, last, tag=b"m"):
+    for seq in range(first, last + 1):
+        store.save_sent(seq, tag + b"%d" % seq)
+    store.flush()
+
+
+def test_a_spill_folder_removed_under_the_process_is_made_again_and_nothing_is_lost(tmp_path, caplog):
+    root = tmp_path / "spill"
+    folder = SpillDir(str(root))
+    a = MemoryStore(0, WINDOW, Spill(folder, "GW-A"))
+    _fill(a, 1, 50, b"a")                        # A's files open (then unlinked): the folder made
+    assert len(a._sent) == WINDOW
+    shutil.rmtree(root)                          # an operator's clean-up, the whole configured folder
+    b = MemoryStore(0, WINDOW, Spill(folder, "GW-B"))
+    with caplog.at_level(logging.WARNING, "wirespeed.gateway.store.spill"):
+        _fill(b, 1, 50, b"b")                    # B's first spill needs the folder: made again
+        _fill(a, 51, 100, b"a")                  # A goes on from its descriptors
+        c = MemoryStore(0, WINDOW, Spill(folder, "GW-C"))
+        _fill(c, 1, 50, b"c")
+    assert len(b._sent) == WINDOW and len(c._sent) == WINDOW and len(a._sent) == WINDOW
+    assert not b._spill.failing and not c._spill.failing
+    assert caplog.text.count("was removed under the running process") == 1 and folder.remade == 1
+    assert folder.path().is_dir() and folder.path().parent == root
+    for store, tag, last in ((a, b"a", 100), (b, b"b", 50), (c, b"c", 50)):
+        assert store.get_sent(1, last) == [(q, tag + b"%d" % q) for q in range(1, last + 1)]
+        store.close()
+    folder.remove()
+    assert not list(root.iterdir())
+
+
+def _spilled_peer(tmp_path, name="GW-CLIENT1", n=60):
+    store = MemoryStore(0, WINDOW, Spill(SpillDir(str(tmp_path)), name))
+    peer = Peer(store=store)
+    peer.logon()
+    for k in range(n):
+        peer.session.send("8", [(11, f"C{k}"), (17, f"E{k}"), (150, "0"), (39, "0"), (55, "AAPL")])
+    peer.received()
+    peer.session.on_timer()                      # (spilled down to the window)
+    assert len(store._sent) == WINDOW and store._spill.count == n + 1 - WINDOW
+    return peer, store
+
+
+def _covered(out) -> dict[int, str]:
+    """Each number the resend answered: 'R' resent, 'G' inside a GapFill."""
+    got = {}
+    for m in out:
+        if m.msg_type == "4":
+            for q in range(m.seq_num, int(m[T.NewSeqNo])):
+                got[q] = "G"
+        else:
+            assert m[T.PossDupFlag] == "Y"
+            got[m.seq_num] = "R"
+    return got
+
+
+def test_an_io_error_reading_spilled_messages_gap_fills_them_counted_and_the_session_goes_on(
+        tmp_path, monkeypatch, caplog):
+    peer, store = _spilled_peer(tmp_path)
+    other, other_store = _spilled_peer(tmp_path, "GW-CLIENT2")
+    bad = {20, 21, 33}
+    real = Spill.get
+
+    def eio(self, begin, end):
+        if self is store._spill and any(begin <= q <= end for q in bad):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(self, begin, end)
+    monkeypatch.setattr(Spill, "get", eio)
+    s = peer.session
+    with caplog.at_level(logging.ERROR, "wirespeed.session"):
+        out = peer.send("2", [(7, 1), (16, 0)])
+    got = _covered(out)
+    assert sorted(got) == list(range(1, 62))     # every number answered, contiguous
+    assert {q for q, how in got.items() if how == "G"} == {1} | bad     # (1: the Logon)
+    assert s.resend_unreadable == 3 and s.active
+    assert "cannot read 3 stored messages back" in caplog.text and "Input/output error" in caplog.text
+    assert [m.msg_type for m in peer.send("1", [(112, "T1")])] == ["0"]   # the session answers still
+    out = other.send("2", [(7, 2), (16, 0)])     # another session's resend: untouched
+    assert all(how == "R" for how in _covered(out).values()) and other.session.resend_unreadable == 0
+    store.close()
+    other_store.close()
+
+
+def test_the_metrics_count_unreadable_and_trimmed_resends_and_dropped_messages(tmp_path):
+    config = load_config()
+    gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols),
+                 client_memory_messages=5, client_store_directory=str(tmp_path))
+    s = gw.acceptor.sessions["CLIENT1"]
+    s.resend_unreadable, s.resend_trimmed, s.store.dropped = 3, 4, 5
+    samples = {(x.name, tuple(sorted(x.labels.items()))): x.value
+               for m in GatewayCollector(gw).collect() for x in m.samples}
+    assert samples[("wirespeed_resend_gap_filled_total", (("cause", "unreadable"), ("name", "CLIENT1")))] == 3
+    assert samples[("wirespeed_resend_gap_filled_total", (("cause", "retention"), ("name", "CLIENT1")))] == 4
+    assert samples[("wirespeed_client_store_dropped_total", (("name", "CLIENT1"),))] == 5
+    gw.close_stores()
+    gw.orders.audit.close()
+
+
+def test_a_jump_in_numbers_leaves_a_hole_on_disk_not_entries_and_keeps_the_older_messages(tmp_path):
+    store = MemoryStore(0, 2, Spill(SpillDir(str(tmp_path)), "S"))
+    _fill(store, 1, 10)
+    jump = 10 + (1 << 20) + 5                    # wider than the old 2^20 limit, which let 1..8 go uncounted
+    for rounds in range(4):                      # jump after jump: disk stays flat
+        base = jump * (rounds + 1)
+        for seq in range(base, base + 10):
+            store.save_sent(seq, b"m%d" % seq)
+        store.flush()
+    sp = store._spill
+    st = os.fstat(sp._index)
+    assert st.st_size > 4 * (1 << 20) * 16       # the index spans the numbers ...
+    assert st.st_blocks * 512 < 1 << 20          # ... as holes: no blocks for the gaps
+    assert store.dropped == 0
+    assert store.get_sent(1, 10) == [(q, b"m%d" % q) for q in range(1, 11)]
+    assert store.get_sent(jump, jump + 9) == [(q, b"m%d" % q) for q in range(jump, jump + 10)]
+    assert store.get_sent(11, 300) == []         # (a hole reads as no message)
+    store.close()
+
+
+def test_numbers_that_jump_past_the_span_let_the_spilled_go_counted_and_logged(tmp_path, caplog):
+    store = MemoryStore(0, 2, Spill(SpillDir(str(tmp_path)), "S"))
+    _fill(store, 1, 10)                          # 1..8 spilled
+    far = spill_mod._MAX_SPAN + 100
+    with caplog.at_level(logging.WARNING, "wirespeed.gateway.store.spill"):
+        _fill(store, far, far + 9)
+    assert store.dropped == 8 and store._spill.dropped == 8
+    assert "the 8 messages spilled (numbers 1..8) are let go" in caplog.text
+    assert store._low == 9 and store.get_sent(1, 8) == []      # (9, 10 left memory with the far ones)
+    assert store.get_sent(9, 10) == [(9, b"m9"), (10, b"m10")]
+    assert store.get_sent(far, far + 9) == [(q, b"m%d" % q) for q in range(far, far + 10)]
+    store.close()
