@@ -49,7 +49,10 @@ class EchoApp:
             seen[cl] = None
             if len(seen) > MAX_SEEN:
                 del seen[next(iter(seen))]
-        session.send(mt, msg.body(), [(T.PossResend, "Y")] if poss_resend else ())
+        # (a field that came with no value, let in by ValidateFieldsHaveValues=N, is left out: an
+        # empty tag= is not FIX, and the encoder refuses to write one)
+        body = [f for f in msg.body() if f[1] != ""]
+        session.send(mt, body, [(T.PossResend, "Y")] if poss_resend else ())
 
 
 # ExecutionReport tag order for the ack template (FIX 4.4).

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from .orders import OrderGateway
 
 log = logging.getLogger("wirespeed.orders")
+#: The identifiers each order message is answered with (echoed in its ExecutionReport or
+#: OrderCancelReject): without them there is nothing to answer but a BusinessMessageReject
+_IDS = {M.NEW_ORDER_SINGLE: (T.ClOrdID,), M.ORDER_CANCEL_REQUEST: (T.ClOrdID, T.OrigClOrdID),
+        M.ORDER_CANCEL_REPLACE_REQUEST: (T.ClOrdID, T.OrigClOrdID), ORDER_STATUS_REQUEST: (T.ClOrdID,)}
 
 
 class ClientApp:
@@ -40,6 +44,14 @@ class ClientApp:
     def on_message(self, session: Session, msg: FixMessage) -> None:
         mt = msg.msg_type
         gw = self.gw
+        for tag in _IDS.get(mt, ()):
+            if not msg.get(tag):
+                # (with UseDataDictionary=N nothing checked it: an answer echoing it would carry an
+                # empty tag=, which is not FIX; QuickFIX answers a missing field of an application
+                # message so, BusinessRejectReason 5)
+                session.business_reject(msg, 5, f"conditionally required field missing: tag {tag}",
+                                        msg.get(T.ClOrdID) or None)
+                return
         if mt == M.NEW_ORDER_SINGLE:
             gw.on_new_order(session, msg)
         elif mt == M.ORDER_CANCEL_REQUEST:

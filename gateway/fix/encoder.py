@@ -12,6 +12,7 @@ compared byte for byte with another engine's.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 from zlib import adler32
 
@@ -28,8 +29,21 @@ Field = tuple[int, "str | int"]
 MAX_TEMPLATES = 256
 
 
+_EMPTY = re.compile("(?:^|\x01)([0-9]+)=\x01")
+
+
+class EmptyValueError(ValueError):
+    """A field given an empty value: ``tag=`` is not FIX (a parser refuses it), so nothing is encoded."""
+
+
 def _render(fields: Iterable[Field]) -> bytes:
-    return "".join([f"{t}={v}\x01" for t, v in fields]).encode("latin-1", "replace")
+    """``tag=value<SOH>`` for each field. An empty value raises ``EmptyValueError`` naming the tag
+    (never ``tag=`` on the wire): a caller leaves an optional field out, and a required one empty
+    is its caller's bad input. (The cheap test first: ``=<SOH>`` can end a value too, e.g. base64.)"""
+    text = "".join([f"{t}={v}\x01" for t, v in fields])
+    if "=\x01" in text and (m := _EMPTY.search(text)) is not None:
+        raise EmptyValueError(f"tag {m.group(1)}: an empty value is not FIX (leave the field out or give it a value)")
+    return text.encode("latin-1", "replace")
 
 
 def frame(begin: bytes, body: bytes) -> bytes:

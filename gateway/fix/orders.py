@@ -317,7 +317,7 @@ def cancel_reject_fields(order_id, cl_ord_id: str, orig: str, status: str, respo
                          text: str) -> list:
     """OrderCancelReject (35=9); ``response_to`` is CxlRejResponseTo: 1 cancel, 2 replace."""
     return [(T.OrderID, order_id or "NONE"), (T.ClOrdID, cl_ord_id), (T.OrigClOrdID, orig), (T.OrdStatus, status),
-            (T.CxlRejResponseTo, response_to), (T.CxlRejReason, reason), (T.Text, text)]
+            (T.CxlRejResponseTo, response_to), (T.CxlRejReason, reason)] + ([(T.Text, text)] if text else [])
 
 
 def venue_cancel_fields(orig: str, cl_ord_id: str, symbol: str, side: Side, qty: int, transact_time: str) -> list:

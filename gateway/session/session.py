@@ -370,7 +370,7 @@ class Session:
 
     def business_reject(self, msg: FixMessage, reason: int, text: str, ref_id: str | None = None) -> None:
         fields = [(T.RefSeqNum, msg.seq_num or 0), (T.RefMsgType, msg.msg_type or "?"),
-                  (T.BusinessRejectReason, reason), (T.Text, text)]
+                  (T.BusinessRejectReason, reason)] + ([(T.Text, text)] if text else [])
         if ref_id:
             fields.insert(2, (T.BusinessRejectRefID, ref_id))
         self._send_raw(M.BUSINESS_MESSAGE_REJECT, fields)
@@ -438,7 +438,7 @@ class Session:
 
     def _logout_and_disconnect(self, text: str) -> None:
         self.last_error = text
-        self._send_raw(M.LOGOUT, [(T.Text, text)])
+        self._send_raw(M.LOGOUT, [(T.Text, text)] if text else [])
         self._disconnect(text)
 
     def _reject(self, msg: FixMessage, reason: int, ref_tag: int | None, text: str) -> None:
@@ -449,7 +449,8 @@ class Session:
             fields.append((T.RefMsgType, msg.msg_type))
         if self.config.begin_string != "FIX.4.2" or reason <= 11:
             fields.append((T.SessionRejectReason, reason))
-        fields.append((T.Text, text))
+        if text:                   # (Text is optional: never an empty 58= on the wire)
+            fields.append((T.Text, text))
         self.rejects_sent += 1
         self.last_error = text
         # Routing: a message on behalf of a third party is answered to it (OnBehalfOf* become
