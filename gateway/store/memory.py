@@ -51,8 +51,8 @@ class MemoryStore:
         self.next_sender_seq = seq + 1
         if self.max_messages and len(self._sent) > self.max_messages:
             self.trim()
-        elif self._spill is not None and len(self._sent) > self.window + _SPILL_BATCH:
-            self.spill()
+        elif self._spill is not None and len(self._sent) > self.window + _SPILL_BATCH and not self._spill.failing:
+            self.spill()    # (a spill that failed is retried by the timer's flush only: not a write a send)
 
     def spill(self) -> None:
         """The messages below the last ``window`` numbers written to the spill's files, then let go

@@ -149,3 +149,50 @@ def test_numbers_that_jump_past_the_span_let_the_spilled_go_counted_and_logged(t
     assert store.get_sent(9, 10) == [(9, b"m9"), (10, b"m10")]
     assert store.get_sent(far, far + 9) == [(q, b"m%d" % q) for q in range(far, far + 10)]
     store.close()
+
+
+def test_a_full_disk_is_retried_by_the_timer_not_by_every_send(tmp_path, monkeypatch):
+    """While the disk is full each send must not write (and join) everything unspilled again: that is
+    a write of all of memory a message. The timer's flush retries; nothing is lost meanwhile."""
+    store = MemoryStore(0, WINDOW, Spill(SpillDir(str(tmp_path)), "S"))
+    real, calls, full = spill_mod._write_all, [], [True]
+
+    def write(fd, data, at):
+        calls.append(len(data))
+        if full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd, data, at)
+    monkeypatch.setattr(spill_mod, "_write_all", write)
+    n = WINDOW + 3 * 1024 + 500
+    for seq in range(1, n + 1):
+        store.save_sent(seq, b"m%d" % seq)
+    assert len(calls) == 1 and len(store._sent) == n          # one try, then memory (nothing lost)
+    store.flush()                                             # the timer: one try more
+    assert len(calls) == 2 and len(store._sent) == n
+    full.clear()
+    store.flush()
+    assert len(store._sent) == WINDOW and store.get_sent(1, n) == [(q, b"m%d" % q) for q in range(1, n + 1)]
+    store.close()
+
+
+def test_reconnects_and_resets_open_no_more_descriptors(tmp_path):
+    """A client that connects, is reset and goes again, many times: its two spill files stay the
+    same two descriptors (reset truncates them), and close lets them go."""
+    fds = lambda: len(os.listdir("/proc/self/fd"))
+    store = MemoryStore(0, 2, Spill(SpillDir(str(tmp_path)), "GW-CLIENT1"))
+    peer = Peer(store=store)
+    peer.logon()
+    before = None
+    for k in range(50):
+        for _ in range(5):
+            peer.session.send("8", [(11, f"C{k}"), (17, f"E{k}")])
+        peer.session.on_timer()
+        peer.received()
+        peer.session.connection_lost()
+        peer.session.connection_made(peer.parser.feed, peer._close)
+        peer.seq = 1
+        peer.logon()                                  # (141=Y: the store reset, its files truncated)
+        before = fds() if before is None else before
+    assert fds() == before and store._spill._data >= 0
+    store.close()
+    assert fds() == before - 2
