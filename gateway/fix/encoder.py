@@ -36,12 +36,13 @@ class EmptyValueError(ValueError):
     """A field given an empty value: ``tag=`` is not FIX (a parser refuses it), so nothing is encoded."""
 
 
-def _render(fields: Iterable[Field]) -> bytes:
+def _render(fields: Iterable[Field], strict: bool = True) -> bytes:
     """``tag=value<SOH>`` for each field. An empty value raises ``EmptyValueError`` naming the tag
     (never ``tag=`` on the wire): a caller leaves an optional field out, and a required one empty
-    is its caller's bad input. (The cheap test first: ``=<SOH>`` can end a value too, e.g. base64.)"""
+    is its caller's bad input. (The cheap test first: ``=<SOH>`` can end a value too, e.g. base64.)
+    ``strict`` False: written as given (``encode_message``, a counterparty's frame, bad or not)."""
     text = "".join([f"{t}={v}\x01" for t, v in fields])
-    if "=\x01" in text and (m := _EMPTY.search(text)) is not None:
+    if strict and "=\x01" in text and (m := _EMPTY.search(text)) is not None:
         raise EmptyValueError(f"tag {m.group(1)}: an empty value is not FIX (leave the field out or give it a value)")
     return text.encode("latin-1", "replace")
 
@@ -53,7 +54,7 @@ def frame(begin: bytes, body: bytes) -> bytes:
 
 
 def _header(msg_type: str, seq: int, sender: str, target: str, sending_time: str,
-            header_extra: Iterable[Field]) -> bytes:
+            header_extra: Iterable[Field], strict: bool = True) -> bytes:
     """MsgType, then the header by tag: the four every message carries, and ``header_extra``
     (PossDupFlag, OrigSendingTime, routing, ...) merged in by tag."""
     extra = list(header_extra)
@@ -61,13 +62,17 @@ def _header(msg_type: str, seq: int, sender: str, target: str, sending_time: str
         text = f"35={msg_type}\x0134={seq}\x0149={sender}\x0152={sending_time}\x0156={target}\x01"
         return text.encode("latin-1", "replace")
     fields = sorted([(34, seq), (49, sender), (52, sending_time), (56, target)] + extra, key=lambda f: int(f[0]))
-    return f"35={msg_type}\x01".encode("latin-1", "replace") + _render(fields)
+    return f"35={msg_type}\x01".encode("latin-1", "replace") + _render(fields, strict)
 
 
 def encode_message(begin: str, msg_type: str, sender: str, target: str, seq: int,
                    fields: Iterable[Field] = (), sending_time: str | None = None,
                    header_extra: Iterable[Field] = ()) -> bytes:
-    body = _header(msg_type, seq, sender, target, sending_time or fix_timestamp(), header_extra) + _render(fields)
+    """One frame exactly as given: a counterparty's (the tests' peers, fuzzers and benches build
+    valid and invalid input with it), so an empty value is written too. What the gateway's
+    sessions write goes through ``Encoder``, which refuses one (``EmptyValueError``)."""
+    body = _header(msg_type, seq, sender, target, sending_time or fix_timestamp(), header_extra, False) + \
+        _render(fields, False)
     return frame(begin.encode("latin-1", "replace"), body)
 
 

@@ -38,7 +38,8 @@ def test_the_encoder_refuses_an_empty_value_naming_the_tag_and_numbers_nothing()
     with pytest.raises(EmptyValueError, match="tag 58: an empty value is not FIX"):
         enc.encode("8", 5, [(11, "A"), (58, "")])
     with pytest.raises(EmptyValueError, match="tag 1:"):
-        encode_message("FIX.4.4", "D", "C", "GW", 2, [(1, ""), (11, "A")])
+        enc.encode("D", 2, [(1, ""), (11, "A")])
+    assert b"\x011=\x01" in encode_message("FIX.4.4", "D", "C", "GW", 2, [(1, "")])   # (a peer's frame, as given)
     with pytest.raises(EmptyValueError, match="tag 115:"):
         enc.encode("8", 5, [(11, "A")], header_extra=[(115, "")])
     assert b"\x0196=ab=\x01" in enc.encode("8", 5, [(96, "ab=")])     # (a value may end with '=')
