@@ -85,6 +85,8 @@ class FileStore:
         # tuples took ~15 times that). Entry i is seq ``_first + i``; -1 where none was sent.
         self._starts = array("q")
         self._first = 1
+        self._holes = 0                # -1 entries padded into _starts (bounded at _MAX_GAP)
+        self.dropped = 0               # messages the index let go when numbers jumped (not resent)
         self._always = self.fsync is FsyncPolicy.ALWAYS   # (read per message: a bool, not an Enum lookup)
         self.deferred_sync = self._always   # the session waits for ``sync`` before writing
         self._dirty = False
@@ -315,7 +317,7 @@ class FileStore:
         os.ftruncate(self._msg_fd, 0)   # nothing of the old log may be read back
         self._size = 0
         self._map(_CHUNK)
-        self._starts, self._first = array("q"), 1
+        self._starts, self._first, self._holes = array("q"), 1, 0
         self.next_sender_seq = self.next_target_seq = 1
         self.creation_time = time.time()
         self._write_atomic(self.dir / "session", f"{self.creation_time}\n")
@@ -341,7 +343,7 @@ class FileStore:
             for fd in (self._msg_fd, self._seq_fd):
                 os.close(fd)
             self._mm = None
-        self._starts, self._first, self._dirty = array("q"), 1, False
+        self._starts, self._first, self._dirty, self._holes = array("q"), 1, False, 0
         try:
             self._open()
         except OSError as exc:
@@ -376,14 +378,24 @@ class FileStore:
         starts, i = self._starts, seq - self._first
         if 0 <= i < len(starts):
             starts[i] = start
-        elif len(starts) <= i <= len(starts) + _MAX_GAP:
+        elif len(starts) <= i <= len(starts) + _MAX_GAP and self._holes + i - len(starts) <= _MAX_GAP:
+            self._holes += i - len(starts)
             starts.extend([-1] * (i - len(starts)))
             starts.append(start)
-        elif -_MAX_GAP <= i < 0:
+        elif -_MAX_GAP <= i < 0 and self._holes - i - 1 <= _MAX_GAP:
+            self._holes += -i - 1
             self._starts = array("q", [start] + [-1] * (-i - 1)) + starts
             self._first = seq
         else:
-            self._starts, self._first = array("q", [start]), seq
+            # (the padding is bounded too, at _MAX_GAP entries in all: jump after jump of just under
+            # _MAX_GAP would otherwise grow the index 8 MB each)
+            n = len(starts) - starts.count(-1)
+            self.dropped += n
+            if n:
+                log.warning("%s: sent numbers jumped to %d (from %d..%d, %d padded): the index starts again "
+                            "there; %d older messages stay in the log but are no longer resent (a GapFill)",
+                            self.dir, seq, self._first, self._first + len(starts) - 1, self._holes, n)
+            self._starts, self._first, self._holes = array("q", [start]), seq, 0
 
     def _write_seqnums(self) -> None:
         self._seq_mm[:] = _SEQNUMS % (self.next_sender_seq, self.next_target_seq)

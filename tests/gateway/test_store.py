@@ -112,6 +112,25 @@ def test_index_of_gaps_repeats_and_jumps(tmp_path):
     assert again.get_sent(far, far) == [(far, b"far")] and again.next_sender_seq == far + 1
 
 
+def test_jump_after_jump_keeps_the_index_bounded_and_counts_what_it_lets_go(tmp_path, caplog):
+    """Numbers that jump by just under 2^20 again and again: the padding is bounded in all (not 8 MB
+    more a jump), and the messages the index lets go when it starts again are counted and logged."""
+    from wirespeed.gateway.store import file as filestore
+    s = FileStore(tmp_path, "X", "none")
+    step = filestore._MAX_GAP // 2 + 1
+    seq, most = 1, 0
+    for _ in range(6):
+        s.save_sent(seq, b"m%d" % seq)
+        s.save_sent(seq + 1, b"m%d" % (seq + 1))
+        most = max(most, len(s._starts))
+        seq += step
+    assert most <= filestore._MAX_GAP + 8               # (unbounded: 6 jumps would be ~3 M entries)
+    assert s.dropped == 6 and "6 older messages stay in the log" in caplog.text   # (3 jumps pad 2^20)
+    last = seq - step
+    assert s.get_sent(last, last + 1) == [(last, b"m%d" % last), (last + 1, b"m%d" % (last + 1))]
+    s.close()
+
+
 def test_index_below_its_first_number(tmp_path):
     s = FileStore(tmp_path, "X", "none")
     s._first = 10                                        # as if the log began at 10
