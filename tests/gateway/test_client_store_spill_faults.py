@@ -15,6 +15,8 @@ from wirespeed.gateway.store import spill as spill_mod
 from wirespeed.gateway.store.spill import Spill, SpillDir
 from wirespeed.symbols import table_from_config
 
+from .conftest import run_async
+from .rawfix import RawFix
 from .sessionkit import Peer
 
 WINDOW = 10
@@ -196,3 +198,52 @@ def test_reconnects_and_resets_open_no_more_descriptors(tmp_path):
     assert fds() == before and store._spill._data >= 0
     store.close()
     assert fds() == before - 2
+
+
+@run_async(timeout=60)
+async def test_over_sockets_an_unreadable_spill_gap_fills_one_client_and_the_other_is_undisturbed(
+        tmp_path, monkeypatch):
+    config = load_config()
+    gw = Gateway(config, clients=("CLIENT1", "CLIENT2"), symbols=table_from_config(config.symbols), venues=[],
+                 client_memory_messages=5, client_store_directory=str(tmp_path))
+    await gw.start()
+    comp = config.gateway.comp_id
+    peers = {c: await RawFix(c, comp).connect(gw.port) for c in ("CLIENT1", "CLIENT2")}
+    try:
+        for c, p in peers.items():
+            await p.logon()
+            s = gw.acceptor.sessions[c]
+            for k in range(40):
+                s.send("8", [(11, f"C{k}"), (17, f"E{k}"), (150, "0"), (39, "0"), (55, "AAPL")])
+            s.store.flush()
+            for _ in range(40):
+                await p.expect("8")
+        bad = gw.acceptor.sessions["CLIENT1"].store._spill
+        real = Spill.get
+
+        def eio(self, begin, end):
+            if self is bad:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+            return real(self, begin, end)
+        monkeypatch.setattr(Spill, "get", eio)
+        for p in peers.values():
+            await p.send("2", [(7, 1), (16, 0)])
+        got = {}
+        for c, p in peers.items():
+            msgs = []
+            while 41 not in _covered(msgs):          # (bounded: recv times out)
+                msgs.append(await p.recv())
+            got[c] = _covered(msgs)
+        spilled = set(range(1, 42 - 5))                  # (the last 5 in memory; 1: the Logon)
+        assert sorted(got["CLIENT1"]) == list(range(1, 42))
+        assert {q for q, how in got["CLIENT1"].items() if how == "G"} == spilled
+        assert {q for q, how in got["CLIENT2"].items() if how == "G"} == {1}
+        assert gw.acceptor.sessions["CLIENT1"].resend_unreadable == len(spilled)     # (the Logon too: unread)
+        assert gw.acceptor.sessions["CLIENT2"].resend_unreadable == 0
+        for p in peers.values():                         # both sessions answer on
+            await p.send("1", [(112, "T")])
+            assert (await p.expect("0"))[112] == "T"
+    finally:
+        for p in peers.values():
+            await p.close()
+        await gw.stop()
