@@ -247,3 +247,35 @@ async def test_over_sockets_an_unreadable_spill_gap_fills_one_client_and_the_oth
         for p in peers.values():
             await p.close()
         await gw.stop()
+
+
+@run_async(timeout=60)
+async def test_a_client_reconnecting_in_a_loop_leaks_no_descriptors(tmp_path):
+    """30 connections of one client (logon, reports spilled, gone): the gateway's open descriptors
+    come back to what they were after the first (its socket closed, its spill files the same two)."""
+    import asyncio
+    config = load_config()
+    gw = Gateway(config, clients=("CLIENT1",), symbols=table_from_config(config.symbols), venues=[],
+                 client_memory_messages=2, client_store_directory=str(tmp_path))
+    await gw.start()
+    fds = lambda: len(os.listdir("/proc/self/fd"))
+    s, base = gw.acceptor.sessions["CLIENT1"], None
+    loop = asyncio.get_running_loop()
+    try:
+        for k in range(30):
+            p = await RawFix("CLIENT1", config.gateway.comp_id).connect(gw.port)
+            await p.logon()
+            for j in range(5):
+                s.send("8", [(11, f"C{k}-{j}"), (17, f"E{k}-{j}"), (150, "0"), (39, "0")])
+            s.store.flush()
+            for _ in range(5):
+                await p.expect("8")
+            await p.close()
+            deadline = loop.time() + 5
+            while s.active and loop.time() < deadline:       # (the gateway sees the close)
+                await asyncio.sleep(0.01)
+            assert not s.active
+            base = fds() if base is None else base
+        assert fds() == base and s.store._spill._data >= 0
+    finally:
+        await gw.stop()
