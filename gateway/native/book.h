@@ -96,6 +96,79 @@ static int book_hop(PyObject *buf, PyObject *hop, PyObject *venue, PyObject *cid
     return rc;
 }
 
+static PyObject *E_orders, *E_popleft, *E_ouch_refs, *E_ouch_map;
+
+/* gw._evict, written out (a Python call a finished order once past retain_finished): the oldest
+ * finished orders forgotten until ``retain`` are left; their ClOrdID's done entry if it is still
+ * theirs, their OUCH UserRefNums. ``finished``: gw._finished (a deque). -1 error */
+static int book_evict(PyObject *gw, PyObject *finished, Py_ssize_t retain) {
+    if (E_orders == NULL && ((E_orders = PyUnicode_InternFromString("orders")) == NULL ||
+            (E_popleft = PyUnicode_InternFromString("popleft")) == NULL ||
+            (E_ouch_refs = PyUnicode_InternFromString("ouch_refs")) == NULL ||
+            (E_ouch_map = PyUnicode_InternFromString("_ouch_refs")) == NULL))
+        return -1;
+    int rc = -1;
+    PyObject *orders = PyObject_GetAttr(gw, E_orders), *done = orders ? PyObject_GetAttr(gw, B_done) : NULL;
+    if (done == NULL) goto out;
+    if (!PyDict_Check(orders) || !PyDict_Check(done)) {
+        Py_DECREF(done); done = NULL;
+        PyObject *r = PyObject_CallMethodNoArgs(gw, B_evict);      /* (not dicts: Python's own) */
+        Py_XDECREF(r);
+        rc = r ? 0 : -1;
+        goto out;
+    }
+    for (;;) {
+        Py_ssize_t n = PyObject_Length(finished);
+        if (n < 0) goto out;
+        if (n <= retain) break;
+        PyObject *oid = PyObject_CallMethodNoArgs(finished, E_popleft);
+        if (oid == NULL) goto out;
+        PyObject *old = PyDict_GetItemWithError(orders, oid);      /* orders.pop(oid, None) */
+        if (old == NULL) { Py_DECREF(oid); if (PyErr_Occurred()) goto out; continue; }
+        Py_INCREF(old);
+        int bad = PyDict_DelItem(orders, oid) < 0;
+        Py_DECREF(oid);
+        PyObject *cid = NULL, *ord = NULL, *ocl = NULL, *key = NULL, *ooid = NULL, *refs = NULL;
+        if (!bad) bad = (cid = PyObject_GetAttr(old, B_client_id)) == NULL || (ord = PyObject_GetAttr(old, S_order)) == NULL ||
+                        (ocl = PyObject_GetAttr(ord, S_cl_ord_id)) == NULL || (key = PyTuple_Pack(2, cid, ocl)) == NULL ||
+                        (ooid = PyObject_GetAttr(ord, S_order_id)) == NULL;
+        if (!bad) {    /* if done.get(key) == old.order.order_id: del done[key] */
+            PyObject *v = PyDict_GetItemWithError(done, key);
+            if (v == NULL) bad = PyErr_Occurred() != NULL;
+            else {
+                Py_INCREF(v);
+                int same = PyObject_RichCompareBool(v, ooid, Py_EQ);
+                Py_DECREF(v);
+                bad = same < 0 || (same && PyDict_DelItem(done, key) < 0);
+            }
+        }
+        if (!bad) bad = (refs = PyObject_GetAttr(old, E_ouch_refs)) == NULL;
+        if (!bad) {
+            int t = PyObject_IsTrue(refs);
+            bad = t < 0;
+            if (t > 0) {    /* for ref in old.ouch_refs: self._ouch_refs.pop(ref, None) */
+                PyObject *map = PyObject_GetAttr(gw, E_ouch_map), *it = map ? PyObject_GetIter(refs) : NULL, *ref;
+                bad = it == NULL;
+                while (!bad && (ref = PyIter_Next(it)) != NULL) {
+                    PyObject *r = PyObject_CallMethodObjArgs(map, B_pop, ref, Py_None, NULL);
+                    Py_DECREF(ref);
+                    bad = r == NULL;
+                    Py_XDECREF(r);
+                }
+                if (!bad && PyErr_Occurred()) bad = 1;
+                Py_XDECREF(it); Py_XDECREF(map);
+            }
+        }
+        Py_DECREF(old); Py_XDECREF(cid); Py_XDECREF(ord); Py_XDECREF(ocl); Py_XDECREF(key); Py_XDECREF(ooid);
+        Py_XDECREF(refs);
+        if (bad) goto out;
+    }
+    rc = 0;
+out:
+    Py_XDECREF(orders); Py_XDECREF(done);
+    return rc;
+}
+
 /* The booking (the header's list), -1 error: the venue session's inbound number is consumed
  * whatever fails, as _book's finally does */
 static int book_report(FastPath *self, PyObject *state, PyObject *client, PyObject *venue, PyObject *order, char et,
@@ -167,8 +240,7 @@ static int book_report(FastPath *self, PyObject *state, PyObject *client, PyObje
         Py_ssize_t retain = PyLong_AsSsize_t(tmp);
         if (retain == -1 && PyErr_Occurred()) goto done;
         Py_CLEAR(tmp);
-        if (nfin > retain && (tmp = PyObject_CallMethodNoArgs(gw, B_evict)) == NULL) goto done;
-        Py_CLEAR(tmp);
+        if (nfin > retain && book_evict(gw, coll, retain) < 0) goto done;
     }
     /* received -> the client's report written (here: written by C) */
     if (book_hop(buf, B_venue_client, venue, cid, (long long)(t_sent - t0))) goto done;
