@@ -185,6 +185,10 @@ class ClientFastPath:
         mono = monotonic_risk_clock(gw.risk)
         if mono is not None and hasattr(self.core, "bind_risk_clock"):
             self.core.bind_risk_clock(*mono)
+        if getattr(gw, "c_new_book", False) and hasattr(self.core, "bind_new_book"):
+            # Without a trail, the orders the C call writes are booked there too, right after the
+            # write (native/book.h, book_new: what _sent does, on the same objects), no record.
+            self.core.bind_new_book(gw, session, OrderState)
         self._run = self.core.run
         # reason -> reads (or their rest) left to the Python path: the gateway's, over all sessions
         self.fallbacks: Counter = gw.fast_fallbacks
@@ -258,9 +262,11 @@ class ClientFastPath:
             raise result
         pos = handled = 0
         reason = None
+        core = self.core
         try:
             while True:
                 pos, records, reason = result
+                handled += core.booked       # (sent and booked in the C call: native/book.h, no record)
                 for rec in records:
                     handled += 1
                     kind = rec[0]

@@ -150,6 +150,10 @@ class OrderGateway(VenueReports):
         # ... and books its common reports in the same C call (native/book.h; WIRESPEED_C_BOOK=0: Python's
         # VenueFastPath._book books every one, the before of a bench and the differential tests' reference).
         self.c_book = os.environ.get("WIRESPEED_C_BOOK", "1") != "0"
+        # The client fast path books the orders it wrote to their venue in its C call too, while
+        # there is no trail (native/book.h, book_new; WIRESPEED_C_NEW_BOOK=0: ClientFastPath._sent
+        # books every one, the before of a bench; read when a client's fast path is made).
+        self.c_new_book = os.environ.get("WIRESPEED_C_NEW_BOOK", "1") != "0"
         self.venue_epoch = 0     # counts venues added and venue logons: the fast path's venue table is redone
         self.recovered = None    # what recover_from_trail rebuilt (order_recovery.Recovery)
 

@@ -82,6 +82,7 @@ class Stages:
         # (native/book.h) a booked report has none, so here Python books it (the load bench measures
         # the C booking's CPU).
         gw.c_book = False
+        gw.c_new_book = False       # (the same for the new order's: its stages are read from its record)
         self.client = Session(SessionConfig("GW", "CLIENT1", role="acceptor", max_messages_per_second=10**6),
                               gw.client_app, store=FileStore(tmp, "client"))
         self.venue = Session(SessionConfig("GW", "VENUE1", role="initiator", max_messages_per_second=10**6),

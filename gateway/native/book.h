@@ -96,6 +96,79 @@ static int book_hop(PyObject *buf, PyObject *hop, PyObject *venue, PyObject *cid
     return rc;
 }
 
+static PyObject *E_orders, *E_popleft, *E_ouch_refs, *E_ouch_map;
+
+/* gw._evict, written out (a Python call a finished order once past retain_finished): the oldest
+ * finished orders forgotten until ``retain`` are left; their ClOrdID's done entry if it is still
+ * theirs, their OUCH UserRefNums. ``finished``: gw._finished (a deque). -1 error */
+static int book_evict(PyObject *gw, PyObject *finished, Py_ssize_t retain) {
+    if (E_orders == NULL && ((E_orders = PyUnicode_InternFromString("orders")) == NULL ||
+            (E_popleft = PyUnicode_InternFromString("popleft")) == NULL ||
+            (E_ouch_refs = PyUnicode_InternFromString("ouch_refs")) == NULL ||
+            (E_ouch_map = PyUnicode_InternFromString("_ouch_refs")) == NULL))
+        return -1;
+    int rc = -1;
+    PyObject *orders = PyObject_GetAttr(gw, E_orders), *done = orders ? PyObject_GetAttr(gw, B_done) : NULL;
+    if (done == NULL) goto out;
+    if (!PyDict_Check(orders) || !PyDict_Check(done)) {
+        Py_DECREF(done); done = NULL;
+        PyObject *r = PyObject_CallMethodNoArgs(gw, B_evict);      /* (not dicts: Python's own) */
+        Py_XDECREF(r);
+        rc = r ? 0 : -1;
+        goto out;
+    }
+    for (;;) {
+        Py_ssize_t n = PyObject_Length(finished);
+        if (n < 0) goto out;
+        if (n <= retain) break;
+        PyObject *oid = PyObject_CallMethodNoArgs(finished, E_popleft);
+        if (oid == NULL) goto out;
+        PyObject *old = PyDict_GetItemWithError(orders, oid);      /* orders.pop(oid, None) */
+        if (old == NULL) { Py_DECREF(oid); if (PyErr_Occurred()) goto out; continue; }
+        Py_INCREF(old);
+        int bad = PyDict_DelItem(orders, oid) < 0;
+        Py_DECREF(oid);
+        PyObject *cid = NULL, *ord = NULL, *ocl = NULL, *key = NULL, *ooid = NULL, *refs = NULL;
+        if (!bad) bad = (cid = PyObject_GetAttr(old, B_client_id)) == NULL || (ord = PyObject_GetAttr(old, S_order)) == NULL ||
+                        (ocl = PyObject_GetAttr(ord, S_cl_ord_id)) == NULL || (key = PyTuple_Pack(2, cid, ocl)) == NULL ||
+                        (ooid = PyObject_GetAttr(ord, S_order_id)) == NULL;
+        if (!bad) {    /* if done.get(key) == old.order.order_id: del done[key] */
+            PyObject *v = PyDict_GetItemWithError(done, key);
+            if (v == NULL) bad = PyErr_Occurred() != NULL;
+            else {
+                Py_INCREF(v);
+                int same = PyObject_RichCompareBool(v, ooid, Py_EQ);
+                Py_DECREF(v);
+                bad = same < 0 || (same && PyDict_DelItem(done, key) < 0);
+            }
+        }
+        if (!bad) bad = (refs = PyObject_GetAttr(old, E_ouch_refs)) == NULL;
+        if (!bad) {
+            int t = PyObject_IsTrue(refs);
+            bad = t < 0;
+            if (t > 0) {    /* for ref in old.ouch_refs: self._ouch_refs.pop(ref, None) */
+                PyObject *map = PyObject_GetAttr(gw, E_ouch_map), *it = map ? PyObject_GetIter(refs) : NULL, *ref;
+                bad = it == NULL;
+                while (!bad && (ref = PyIter_Next(it)) != NULL) {
+                    PyObject *r = PyObject_CallMethodObjArgs(map, B_pop, ref, Py_None, NULL);
+                    Py_DECREF(ref);
+                    bad = r == NULL;
+                    Py_XDECREF(r);
+                }
+                if (!bad && PyErr_Occurred()) bad = 1;
+                Py_XDECREF(it); Py_XDECREF(map);
+            }
+        }
+        Py_DECREF(old); Py_XDECREF(cid); Py_XDECREF(ord); Py_XDECREF(ocl); Py_XDECREF(key); Py_XDECREF(ooid);
+        Py_XDECREF(refs);
+        if (bad) goto out;
+    }
+    rc = 0;
+out:
+    Py_XDECREF(orders); Py_XDECREF(done);
+    return rc;
+}
+
 /* The booking (the header's list), -1 error: the venue session's inbound number is consumed
  * whatever fails, as _book's finally does */
 static int book_report(FastPath *self, PyObject *state, PyObject *client, PyObject *venue, PyObject *order, char et,
@@ -167,8 +240,7 @@ static int book_report(FastPath *self, PyObject *state, PyObject *client, PyObje
         Py_ssize_t retain = PyLong_AsSsize_t(tmp);
         if (retain == -1 && PyErr_Occurred()) goto done;
         Py_CLEAR(tmp);
-        if (nfin > retain && (tmp = PyObject_CallMethodNoArgs(gw, B_evict)) == NULL) goto done;
-        Py_CLEAR(tmp);
+        if (nfin > retain && book_evict(gw, coll, retain) < 0) goto done;
     }
     /* received -> the client's report written (here: written by C) */
     if (book_hop(buf, B_venue_client, venue, cid, (long long)(t_sent - t0))) goto done;
@@ -199,5 +271,119 @@ static PyObject *FastPath_bind_book(FastPath *self, PyObject *const *args, Py_ss
     if (args[0] == Py_None) { Py_CLEAR(self->bk_gw); Py_CLEAR(self->bk_session); Py_RETURN_NONE; }
     Py_XSETREF(self->bk_gw, Py_NewRef(args[0]));
     Py_XSETREF(self->bk_session, Py_NewRef(args[1]));
+    Py_RETURN_NONE;
+}
+
+/* ---- the client side: ClientFastPath._sent's booking, right after the venue write -------------
+ * While the gateway has no trail (gw._auditing false, read at each run call) and bind_new_book
+ * bound it, an order the C call wrote to its venue is booked in the same step, no record
+ * returned: what _sent does, in its order, on the same objects: counts["received"], the venue
+ * session's _last_sent (its clock()) and messages_out, the "venue send" hop, the OrderState
+ * (OrderState(order, client, venue, qty=, reserved=, venue_cl=), sent_ns), gw.orders and
+ * gw._live, the client's and the venue link's open notional, the stamps, counts["accepted"],
+ * drain_latency at the buffers' bound. With a trail, Python books (the trail's in / risk / out
+ * records interleave with it). core.booked says how many the call booked. */
+
+static PyObject *N_auditing, *N_received, *N_accepted, *N_hops, *N_orders, *N_venue_send, *N_kwnames;
+
+static int new_book_names(void) {
+    if ((N_auditing = PyUnicode_InternFromString("_auditing")) == NULL ||
+        (N_received = PyUnicode_InternFromString("received")) == NULL ||
+        (N_accepted = PyUnicode_InternFromString("accepted")) == NULL ||
+        (N_hops = PyUnicode_InternFromString("_hops")) == NULL ||
+        (N_orders = PyUnicode_InternFromString("orders")) == NULL ||
+        (N_venue_send = PyUnicode_InternFromString("venue send")) == NULL)
+        return -1;
+    return (N_kwnames = Py_BuildValue("(sss)", "qty", "reserved", "venue_cl")) == NULL ? -1 : 0;
+}
+
+/* At the start of a run call: whether its orders are booked here (bound, no trail); -1 error */
+static int new_book_begin(FastPath *self) {
+    self->booked = 0;
+    self->nb_on = 0;
+    if (self->nb_gw == NULL) return 0;
+    PyObject *a = PyObject_GetAttr(self->nb_gw, N_auditing);
+    if (a == NULL) return -1;
+    int t = PyObject_IsTrue(a);
+    Py_DECREF(a);
+    if (t < 0) return -1;
+    self->nb_on = !t;
+    return 0;
+}
+
+/* d[key] = d.get(key, 0) + by of a dict, -1 error */
+static int book_dict_add(PyObject *d, PyObject *key, PyObject *by) {
+    if (!PyDict_Check(d)) { PyErr_SetString(PyExc_TypeError, "book: _client_open must be a dict"); return -1; }
+    PyObject *old = PyDict_GetItemWithError(d, key);
+    if (old == NULL && PyErr_Occurred()) return -1;
+    PyObject *n = PyNumber_Add(old ? old : ZERO, by);
+    if (n == NULL) return -1;
+    int rc = PyDict_SetItem(d, key, n);
+    Py_DECREF(n);
+    return rc;
+}
+
+static int book_new(FastPath *self, PyObject *order, PyObject *oid, PyObject *key, PyObject *venue, PyObject *values,
+                    int64_t t0, int64_t t1, int64_t t2, int64_t t3, int64_t tw) {
+    PyObject *gw = self->nb_gw, *client = self->nb_client, *cid = self->client_id;
+    int rc = -1;
+    PyObject *counts = NULL, *venues = NULL, *link = NULL, *vs = NULL, *tmp = NULL, *buf = NULL, *qty = NULL,
+             *vcl = NULL, *state = NULL, *coll = NULL, *price = NULL, *notional = NULL, *stamps = NULL;
+    if ((counts = PyObject_GetAttr(gw, B_counts)) == NULL) goto done;
+    if (!PyDict_Check(counts)) { PyErr_SetString(PyExc_TypeError, "book: the gateway's counts must be a dict"); goto done; }
+    if (book_count(counts, N_received)) goto done;
+    if ((venues = PyObject_GetAttr(gw, B_venues)) == NULL) goto done;
+    if ((link = PyObject_GetItem(venues, venue)) == NULL || (vs = PyObject_GetAttr(link, S_session)) == NULL) goto done;
+    /* Session._record_and_write's bookkeeping after its write */
+    if ((tmp = PyObject_CallMethodNoArgs(vs, B_clock)) == NULL || PyObject_SetAttr(vs, B_last_sent, tmp)) goto done;
+    Py_CLEAR(tmp);
+    if (book_add_attr(vs, B_messages_out, ONE_B, 0)) goto done;
+    if ((buf = PyObject_GetAttr(gw, B_hop_buf)) == NULL) goto done;
+    if (!PyList_Check(buf)) { PyErr_SetString(PyExc_TypeError, "book: the gateway's _hop_buf must be a list"); goto done; }
+    if (book_hop(buf, N_venue_send, venue, cid, (long long)(t3 - tw))) goto done;    /* the write's system call */
+    /* the order's state */
+    if ((qty = PyObject_GetAttr(order, S_qty)) == NULL || (vcl = PySequence_GetItem(values, 0)) == NULL) goto done;
+    {
+        PyObject *a[6] = {order, client, venue, qty, qty, vcl};
+        state = PyObject_Vectorcall(self->nb_state_type, a, 3, N_kwnames);
+    }
+    if (state == NULL) goto done;
+    if ((tmp = PyLong_FromLongLong((long long)t3)) == NULL || PyObject_SetAttr(state, B_sent_ns, tmp)) goto done;
+    Py_CLEAR(tmp);
+    if ((coll = PyObject_GetAttr(gw, N_orders)) == NULL || PyObject_SetItem(coll, oid, state)) goto done;
+    Py_CLEAR(coll);
+    if ((coll = PyObject_GetAttr(gw, B_live)) == NULL || PyObject_SetItem(coll, key, oid)) goto done;
+    Py_CLEAR(coll);
+    /* the notional booked: the client's, the venue link's */
+    if ((price = PyObject_GetAttr(order, S_price)) == NULL || (notional = PyNumber_Multiply(qty, price)) == NULL) goto done;
+    if ((coll = PyObject_GetAttr(gw, B_client_open)) == NULL || book_dict_add(coll, cid, notional)) goto done;
+    Py_CLEAR(coll);
+    if (book_add_attr(link, B_open_notional, notional, 0)) goto done;
+    if ((stamps = PyObject_GetAttr(gw, N_hops)) == NULL) goto done;
+    if (!PyList_Check(stamps)) { PyErr_SetString(PyExc_TypeError, "book: the gateway's _hops must be a list"); goto done; }
+    tmp = Py_BuildValue("(LLLLOO)", (long long)t0, (long long)t1, (long long)t2, (long long)t3, venue, cid);
+    if (tmp == NULL || PyList_Append(stamps, tmp)) goto done;
+    Py_CLEAR(tmp);
+    if (book_count(counts, N_accepted)) goto done;
+    if ((PyList_GET_SIZE(buf) > 100000 || PyList_GET_SIZE(stamps) > 100000) &&
+        (tmp = PyObject_CallMethodNoArgs(gw, B_drain)) == NULL)      /* (_hop's and _stamp's bound) */
+        goto done;
+    rc = 0;
+done:
+    Py_XDECREF(counts); Py_XDECREF(venues); Py_XDECREF(link); Py_XDECREF(vs); Py_XDECREF(tmp); Py_XDECREF(buf);
+    Py_XDECREF(qty); Py_XDECREF(vcl); Py_XDECREF(state); Py_XDECREF(coll); Py_XDECREF(price); Py_XDECREF(notional);
+    Py_XDECREF(stamps);
+    return rc;
+}
+
+/* bind_new_book(gw, client_session, OrderState): the client side books its sent orders itself
+ * (book_new) while the gateway has no trail; bind_new_book(None, None, None): Python books them */
+static PyObject *FastPath_bind_new_book(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) { PyErr_SetString(PyExc_TypeError, "bind_new_book(gateway, client_session, OrderState)"); return NULL; }
+    if (args[0] == Py_None) { Py_CLEAR(self->nb_gw); Py_CLEAR(self->nb_client); Py_CLEAR(self->nb_state_type); Py_RETURN_NONE; }
+    if (!PyCallable_Check(args[2])) { PyErr_SetString(PyExc_TypeError, "bind_new_book: OrderState must be callable"); return NULL; }
+    Py_XSETREF(self->nb_gw, Py_NewRef(args[0]));
+    Py_XSETREF(self->nb_client, Py_NewRef(args[1]));
+    Py_XSETREF(self->nb_state_type, Py_NewRef(args[2]));
     Py_RETURN_NONE;
 }

@@ -77,6 +77,10 @@ typedef struct {
     PyObject *bk_gw, *bk_session;
     int bk_on, bk_behind;
     Py_ssize_t booked;
+    /* the client side's booking in C (bind_new_book, book.h; nb_gw NULL: Python's ClientFastPath._sent
+     * books every order): the gateway, the client session, OrderState; on for this run call (no trail) */
+    PyObject *nb_gw, *nb_client, *nb_state_type;
+    int nb_on;
     int native_frame;  /* frame_ok is _fix.frame_ok: its check (frame_check.h) is called directly */
     int risk_mono;     /* bind_risk_clock: risk's now is (CLOCK_MONOTONIC ns - risk_t0) & risk_mask, read here */
     long long risk_t0, risk_mask;
@@ -87,6 +91,11 @@ typedef struct {
     time_t window_sec, ts_sec;
     char lo[18], hi[18], ts_prefix[18];
 } FastPath;
+
+/* the client side's booking (book.h, included below) */
+static int new_book_begin(FastPath *self);
+static int book_new(FastPath *self, PyObject *order, PyObject *oid, PyObject *key, PyObject *venue, PyObject *values,
+                    int64_t t0, int64_t t1, int64_t t2, int64_t t3, int64_t tw);
 
 static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, *S_write, *S_throttle,
                 *S_credit_limit, *S_next_sender_seq, *S_save_sent, *S_empty, *S_pending, *ZERO,
@@ -166,6 +175,7 @@ static void FastPath_dealloc(FastPath *self) {
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) Py_CLEAR(*r[i]);
     Py_CLEAR(self->cs_type); Py_CLEAR(self->cs_active); Py_CLEAR(self->cs_held); Py_CLEAR(self->cs_trail);
     Py_CLEAR(self->bk_gw); Py_CLEAR(self->bk_session);
+    Py_CLEAR(self->nb_gw); Py_CLEAR(self->nb_client); Py_CLEAR(self->nb_state_type);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -525,6 +535,24 @@ static PyObject *venue_write(PyObject *slot, PyObject *write, int *direct) {
     return transport;
 }
 
+/* Whether a record of this call (kind 0: sent, booked by Python after the call) is an order of
+ * ClOrdID ``cl``: 1 yes, 0 no, -1 error. (An order booked in C is in gw._live already.) */
+static int taken_in_call(PyObject *records, PyObject *cl) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(records); i++) {
+        PyObject *rec = PyList_GET_ITEM(records, i);
+        if (!PyTuple_Check(rec) || PyTuple_GET_SIZE(rec) < 2 || PyLong_AsLong(PyTuple_GET_ITEM(rec, 0)) != 0) {
+            if (PyErr_Occurred()) return -1;
+            continue;
+        }
+        PyObject *ocl = PyObject_GetAttr(PyTuple_GET_ITEM(rec, 1), S_cl_ord_id);
+        if (ocl == NULL) return -1;
+        int same = PyObject_RichCompareBool(ocl, cl, Py_EQ);
+        Py_DECREF(ocl);
+        if (same) return same;
+    }
+    return 0;
+}
+
 static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
     const char *d = PyBytes_AS_STRING(data);
@@ -644,6 +672,10 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     if (key == NULL) { Py_DECREF(slot); goto done; }
     int c = PyDict_Contains(self->live, key);
     if (c) { Py_DECREF(slot); if (c > 0) { *reason = R_DUPLICATE; rc = 0; } goto done; }
+    /* ... nor one this call took and left to Python's booking (its records): the Python path has
+     * booked the first by the time it reads the second (gw._live), and so must the C path see it */
+    c = taken_in_call(records, cl);
+    if (c) { Py_DECREF(slot); if (c > 0) { *reason = R_DUPLICATE; rc = 0; } goto done; }
     c = PyDict_Contains(self->client_throttles, self->client_id);
     if (c) { Py_DECREF(slot); if (c > 0) { *reason = R_THROTTLE; rc = 0; } goto done; }
     PyObject *limit = PyDict_GetItemWithError(self->client_credit, self->client_id);   /* (borrowed) */
@@ -738,16 +770,30 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     int64_t t3 = mono_ns();
     if (tmp == NULL) goto done;
     Py_CLEAR(tmp);
-    rec = Py_BuildValue("(iOOOLLLLOOOOOL)", 0, order, venue, values, (long long)t0, (long long)t1, (long long)t2,
-                        (long long)t3, m, e->shape, raw_in, seqobj, vseq, (long long)tw);
     PROF_START();
-    if (rec == NULL || PyList_Append(records, rec)) goto done;
-    *end_out = end;   /* (recorded: whatever fails below, this order is Python's to book) */
-    {
+    int book_failed = 0;
+    if (self->nb_on) {   /* booked here, no record (book.h: ClientFastPath._sent's booking) */
+        self->booked++;
+        *end_out = end;   /* (booked: whatever fails, the order is not booked again) */
+        book_failed = book_new(self, order, oid, key, venue, values, t0, t1, t2, t3, tw) < 0;
+    } else {
+        rec = Py_BuildValue("(iOOOLLLLOOOOOL)", 0, order, venue, values, (long long)t0, (long long)t1, (long long)t2,
+                            (long long)t3, m, e->shape, raw_in, seqobj, vseq, (long long)tw);
+        if (rec == NULL || PyList_Append(records, rec)) goto done;
+        *end_out = end;   /* (recorded: whatever fails below, this order is Python's to book) */
+    }
+    {   /* the client's inbound number (consumed whatever the booking raised; its error is the one raised) */
+        PyObject *type = NULL, *value = NULL, *tb = NULL;
+        if (book_failed) PyErr_Fetch(&type, &value, &tb);
         PyObject *next = PyLong_FromLongLong(seq + 1);
-        if (next == NULL) goto done;
-        tmp = PyObject_CallOneArg(self->set_next_target, next);   /* the client's inbound number */
-        Py_DECREF(next);
+        tmp = next ? PyObject_CallOneArg(self->set_next_target, next) : NULL;
+        Py_XDECREF(next);
+        if (book_failed) {
+            if (tmp == NULL) PyErr_Clear();
+            Py_CLEAR(tmp);
+            PyErr_Restore(type, value, tb);
+            goto done;
+        }
         if (tmp == NULL) goto done;
         Py_CLEAR(tmp);
     }
@@ -1253,6 +1299,7 @@ static PyObject *drive(FastPath *self, PyObject *const *args, Py_ssize_t nargs, 
 }
 
 static PyObject *FastPath_run(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (new_book_begin(self) < 0) return NULL;
     return drive(self, args, nargs, "run", one_frame);
 }
 
@@ -1316,6 +1363,9 @@ static PyObject *FastPath_bind_risk_clock(FastPath *self, PyObject *const *args,
 static PyMethodDef FastPath_methods[] = {
     {"bind_risk_clock", (PyCFunction)(void (*)(void))FastPath_bind_risk_clock, METH_FASTCALL,
      "bind_risk_clock(t0, mask): risk's now read in C ((monotonic ns - t0) & mask); (None, None): called"},
+    {"bind_new_book", (PyCFunction)(void (*)(void))FastPath_bind_new_book, METH_FASTCALL,
+     "bind_new_book(gateway, client_session, OrderState): the client side's orders booked in C (book.h) "
+     "while the gateway has no trail; (None, None, None): by ClientFastPath._sent"},
     {"bind_book", (PyCFunction)(void (*)(void))FastPath_bind_book, METH_FASTCALL,
      "bind_book(gateway, venue_session): the common reports booked in C (book.h); (None, None): by Python"},
     {"bind_client_send", (PyCFunction)(void (*)(void))FastPath_bind_client_send, METH_FASTCALL,
@@ -1336,7 +1386,7 @@ static PyMemberDef FastPath_members[] = {
     {"native_frame", T_INT, offsetof(FastPath, native_frame), READONLY,
      "1: the frame check is _fix.frame_ok's own C (frame_check.h), called without a Python call"},
     {"booked", T_PYSSIZET, offsetof(FastPath, booked), READONLY,
-     "reports the last reports call booked in C (book.h): taken, no record returned"},
+     "orders (run) or reports (reports) the last call booked in C (book.h): taken, no record returned"},
     {NULL}
 };
 
@@ -1447,7 +1497,7 @@ PyMODINIT_FUNC PyInit__path(void) {
         !(S_write_m = PyUnicode_InternFromString("write")) || !(S_ids_next_attr = PyUnicode_InternFromString("_next")) ||
         !(S_ids_limit = PyUnicode_InternFromString("_limit")))
         return NULL;
-    if (store_names() || book_names()) return NULL;
+    if (store_names() || book_names() || new_book_names()) return NULL;
     {
         const char *n[] = {"store", "deferred_sync", "_resend_job", "_paused", "encoder", "_templates", "template",
                            "encode", "_in_reply_to"};
