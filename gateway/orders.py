@@ -563,10 +563,14 @@ class OrderGateway(VenueReports):
             self.audit.record("in", {"client": client_id, "msg": "H", "cl_ord_id": cl, "fields": msg.fields})
         state = self._lookup_any(client_id, cl)
         if state is None:
+            # (the client's Symbol and Side echoed; one it sent empty, as one it left out, gets the
+            # placeholder: both are required in an ExecutionReport, and ``tag=`` is not FIX)
             fields = [(T.OrderID, "NONE"), (T.ClOrdID, cl), (T.ExecID, next(self._exec_ids)),
                       (T.ExecType, ExecType.ORDER_STATUS.fix), (T.OrdStatus, S.REJECTED.fix),
-                      (T.Symbol, msg.get(T.Symbol, "?")), (T.Side, msg.get(T.Side, "1")), (T.LeavesQty, 0),
+                      (T.Symbol, msg.get(T.Symbol) or "?"), (T.Side, msg.get(T.Side) or "1"), (T.LeavesQty, 0),
                       (T.CumQty, 0), (T.AvgPx, 0), (T.Text, "unknown order")]
+            if not cl:
+                del fields[1]      # (ClOrdID is optional in an ExecutionReport)
             self._to_client(client, M.EXECUTION_REPORT, fields)
             return
         self._report(state, ExecType.ORDER_STATUS, cl_ord_id=cl)
@@ -750,13 +754,20 @@ class OrderGateway(VenueReports):
         if self._auditing and audited:
             self.audit.record("risk", {"client": client.config.target_comp_id, "cl_ord_id": msg.get(T.ClOrdID, ""),
                                        "decision": "reject", "reasons": [reason.check_name], "text": text})
+        # (a value the client sent empty is treated as one it left out, never echoed as ``tag=``:
+        # Symbol, Side and OrderQty get the placeholder a missing one gets, "?", "1", "0": Symbol
+        # and Side are required in an ExecutionReport, and one OrderQty keeps one tag sequence, one
+        # template; ClOrdID, optional there, is left out: only a control-plane order can lack it,
+        # a client's gets BusinessMessageReject 380=5 first, order_apps.py)
         fields = [(T.OrderID, "NONE"), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.ExecID, next(self._exec_ids)),
                   (T.ExecType, ExecType.REJECTED.fix), (T.OrdStatus, OrdStatus.REJECTED.fix),
-                  (T.Symbol, msg.get(T.Symbol, "?")), (T.Side, msg.get(T.Side, "1")),
-                  (T.OrderQty, msg.get(T.OrderQty, "0")), (T.LeavesQty, 0), (T.CumQty, 0), (T.AvgPx, 0),
+                  (T.Symbol, msg.get(T.Symbol) or "?"), (T.Side, msg.get(T.Side) or "1"),
+                  (T.OrderQty, msg.get(T.OrderQty) or "0"), (T.LeavesQty, 0), (T.CumQty, 0), (T.AvgPx, 0),
                   (T.OrdRejReason, reason.ord_rej_reason), (T.Text, f"{reason.check_name}: {text}")]
         if client.config.begin_string == "FIX.4.2":
             fields.insert(3, (T.ExecTransType, "0"))
+        if not fields[1][1]:
+            del fields[1]
         if not audited:
             try:
                 client.send(M.EXECUTION_REPORT, fields)

@@ -33,7 +33,13 @@ _EMPTY = re.compile("(?:^|\x01)([0-9]+)=\x01")
 
 
 class EmptyValueError(ValueError):
-    """A field given an empty value: ``tag=`` is not FIX (a parser refuses it), so nothing is encoded."""
+    """A field given an empty value: ``tag=`` is not FIX (a parser refuses it), so nothing is encoded.
+    ``tag``: the field's tag (the session answers a peer's empty value it would have echoed with a
+    Reject naming it, session.py ``_refuse_empty``)."""
+
+    def __init__(self, tag: int):
+        self.tag = tag
+        super().__init__(f"tag {tag}: an empty value is not FIX (leave the field out or give it a value)")
 
 
 def _render(fields: Iterable[Field], strict: bool = True) -> bytes:
@@ -43,7 +49,7 @@ def _render(fields: Iterable[Field], strict: bool = True) -> bytes:
     ``strict`` False: written as given (``encode_message``, a counterparty's frame, bad or not)."""
     text = "".join([f"{t}={v}\x01" for t, v in fields])
     if strict and "=\x01" in text and (m := _EMPTY.search(text)) is not None:
-        raise EmptyValueError(f"tag {m.group(1)}: an empty value is not FIX (leave the field out or give it a value)")
+        raise EmptyValueError(int(m.group(1)))
     return text.encode("latin-1", "replace")
 
 

@@ -25,7 +25,7 @@ from typing import Callable, Protocol
 from wirespeed.clock import fix_timestamp, parse_fix_timestamp
 
 from ..fix import tags as T
-from ..fix.encoder import Encoder, Template
+from ..fix.encoder import EmptyValueError, Encoder, Template
 from ..fix.message import FixMessage
 from ..fix.parser import FixParser
 from ..fix.dictionary import relax_parse_error
@@ -342,6 +342,11 @@ class Session:
         """Send a hot message through a template from ``template`` (values in its tag order)."""
         if self.state is not _ACTIVE:
             raise RuntimeError(f"{self.name}: cannot send: session is {self.state.value}")
+        if "" in values:
+            # (an empty value, e.g. a client's ``55=`` echoed, is refused naming its tag before
+            # anything is numbered or stored, as ``send`` refuses it. The test of the values, not of
+            # the frame's bytes: about half the cost, ~0.13x of the template's encode, measured)
+            raise EmptyValueError(template.tags[list(values).index("")])
         seq = self.store.next_sender_seq
         return self._record_and_write(seq, template.encode(seq, values, fix_timestamp()))
 
@@ -677,7 +682,16 @@ class Session:
                     del self.test_answers[next(iter(self.test_answers))]
             return
         if mt == M.TEST_REQUEST:
-            self._send_raw(M.HEARTBEAT, [(T.TestReqID, msg[T.TestReqID])])
+            test_req_id = msg.get(T.TestReqID)
+            if not test_req_id:
+                # (let in by UseDataDictionary=N, or ValidateFieldsHaveValues=N for an empty one: the
+                # Heartbeat would echo ``112=``, which is not FIX, or answer nothing it was asked)
+                if test_req_id is None:
+                    self._reject(msg, SRR.REQUIRED_TAG_MISSING, T.TestReqID, f"required tag {T.TestReqID} missing")
+                else:
+                    self._reject(msg, SRR.TAG_WITHOUT_VALUE, T.TestReqID, f"tag {T.TestReqID} has no value")
+                return
+            self._send_raw(M.HEARTBEAT, [(T.TestReqID, test_req_id)])
         elif mt == M.RESEND_REQUEST:
             self._resend_requested(msg)
         elif mt == M.REJECT:
@@ -699,9 +713,26 @@ class Session:
         self._in_reply_to = seq
         try:
             self.app.on_message(self, msg)
+        except EmptyValueError as exc:
+            self._refuse_empty(msg, exc)
         finally:
             self._in_reply_to = 0
             self.store.set_next_target(seq + 1)
+
+    def _refuse_empty(self, msg: FixMessage, exc: EmptyValueError) -> None:
+        """The application's answer to ``msg`` would have carried an empty value (``tag=``, not FIX:
+        the encoder refused it before anything was numbered). A value the peer sent empty (let in
+        by ValidateFieldsHaveValues=N) is answered as ValidateFieldsHaveValues=Y would have: a
+        Reject 373=4 naming the tag. Any other is the gateway's own: a BusinessMessageReject
+        (380=0) saying so, logged as an ERROR. Either way the session goes on: nothing a peer
+        sends raises out of ``data_received`` for it (tests/gateway/test_empty_values.py)."""
+        if msg.get(exc.tag) == "":
+            log.warning("%s: %s %s: tag %d came empty and its answer would echo it: rejected",
+                        self.name, msg.msg_type, msg.seq_num, exc.tag)
+            self._reject(msg, SRR.TAG_WITHOUT_VALUE, exc.tag, f"tag {exc.tag} has no value")
+            return
+        log.error("%s: the answer to %s %s not sent: %s", self.name, msg.msg_type, msg.seq_num, exc)
+        self.business_reject(msg, 0, f"not answered: {exc}", msg.get(T.ClOrdID) or None)
 
     def _sending_time_ok(self, msg: FixMessage) -> bool:
         sending_time = msg.get(T.SendingTime)
