@@ -15,6 +15,7 @@ let go on close.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -101,6 +102,7 @@ class Spill:
         self._data = self._index = -1
         self.first = self.next = 1
         self._size = 0                 # bytes of messages written
+        self._longest = 0              # the longest message written (an index entry past it is corrupt)
         self.failing = False           # the last append failed (logged once; retried by the next)
         self.count = 0                 # messages in the files
         self.dropped = 0               # messages let go by numbers that jumped past _MAX_SPAN
@@ -136,8 +138,9 @@ class Spill:
                 self._failed(exc)
                 raise
         if items[-1][0] - self.first >= _MAX_SPAN:     # (numbers that jumped that far: the older let go)
-            self._restart(items[0][0], items[-1][0])
+            self._restart(items)
         runs, entries, chunks, pos, seq = [], [], [], self._size, self.next
+        longest = self._longest
         run_at = seq
         for s, raw in items:
             if s < seq:
@@ -148,10 +151,13 @@ class Spill:
                 entries, run_at = [], s
             else:
                 entries.extend(_NONE for _ in range(s - seq))
-            entries.append(_ENTRY.pack(pos, len(raw)))
+            n = len(raw)
+            entries.append(_ENTRY.pack(pos, n))
             chunks.append(raw)
-            pos += len(raw)
+            pos += n
             seq = s + 1
+            if n > longest:
+                longest = n
         if entries:
             runs.append((run_at, entries))
         index_at = (self.next - self.first) * _ENTRY.size
@@ -166,17 +172,23 @@ class Spill:
         if self.failing:
             log.warning("%s: client store spills to disk again", self.name)
         self.failing = False
-        self._size, self.next = pos, seq
+        self._size, self.next, self._longest = pos, seq, longest
         self.count += len(chunks)
 
-    def _restart(self, first: int, last: int) -> None:
-        """The files emptied to start again at number ``first`` (numbers that jumped past
-        ``_MAX_SPAN``): what they held counted in ``dropped`` and logged."""
-        if self.count:
+    def _restart(self, items: list[tuple[int, bytes]]) -> None:
+        """The files emptied to start again (numbers that jumped past ``_MAX_SPAN``) at the lowest
+        of ``items`` within ``_MAX_SPAN`` of their last, so the files span less than it and the
+        next ordinary append does not start them again. What they held, and the items below that
+        number (the batch may span the jump itself), counted in ``dropped`` and logged."""
+        last = items[-1][0]
+        floor = last - _MAX_SPAN + 1
+        first = next(s for s, _ in items if s >= floor)
+        below = sum(1 for s, _ in items if self.next <= s < first)
+        if self.count or below:
             log.warning("%s: client store numbers jumped to %d, more than %d past the first spilled: the %d "
-                        "messages spilled (numbers %d..%d) are let go; a resend of them is a GapFill",
-                        self.name, last, _MAX_SPAN, self.count, self.first, self.next - 1)
-        self.dropped += self.count
+                        "messages spilled (numbers %d..%d) and %d more below %d are let go; a resend of them "
+                        "is a GapFill", self.name, last, _MAX_SPAN, self.count, self.first, self.next - 1, below, first)
+        self.dropped += self.count + below
         self._truncate(0, 0)
         self._empty()
         self.first = self.next = first
@@ -196,6 +208,13 @@ class Spill:
         found = [(begin + k, off, n) for k, (off, n) in enumerate(_ENTRY.iter_unpack(raw)) if n > 0]
         if not found:
             return []
+        size, longest = self._size, self._longest
+        for s, off, n in found:
+            # (an entry the disk or someone changed: an offset or length no append wrote would read
+            # another message's bytes, or ask for 2^62 of memory; EIO, so the resend gap-fills it)
+            if off < 0 or n > longest or off + n > size:
+                raise OSError(errno.EIO, f"{self.name}: spill index entry of number {s} is corrupt "
+                                         f"(offset {off}, length {n}; {size} bytes written, longest {longest})")
         lo, hi = found[0][1], found[-1][1] + found[-1][2]
         data = os.pread(self._data, hi - lo, lo)
         return [(s, data[off - lo:off - lo + n]) for s, off, n in found]
@@ -214,7 +233,7 @@ class Spill:
 
     def _empty(self) -> None:
         self.first = self.next = 1
-        self._size = self.count = 0
+        self._size = self.count = self._longest = 0
 
     def close(self) -> None:
         """The files let go (unlinked already: freed now); what was spilled is gone, so a store

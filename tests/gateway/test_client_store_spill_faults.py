@@ -104,6 +104,34 @@ def test_an_io_error_reading_spilled_messages_gap_fills_them_counted_and_the_ses
     other_store.close()
 
 
+def test_a_corrupt_index_entry_is_an_io_error_its_resend_gap_fills_only_it(tmp_path):
+    # (before: a length of 2^62 raised MemoryError out of the resend, one past the end of the file
+    # read back other messages' bytes as the message, a negative offset EINVAL)
+    peer, store = _spilled_peer(tmp_path)
+    sp = store._spill
+    bad = {20: (-5, 10), 21: (0, 1 << 62), 33: (0, sp._size + 1), 40: (sp._size - 3, 3),
+           41: (0, 2000)}                       # (inside the file, but longer than any message written)
+    assert sp._size > 2000
+    for q, entry in bad.items():
+        os.pwrite(sp._index, spill_mod._ENTRY.pack(*entry), (q - sp.first) * spill_mod._ENTRY.size)
+    for q in bad:
+        try:
+            sp.get(q, q)
+        except OSError as exc:
+            assert exc.errno == errno.EIO and f"number {q} is corrupt" in str(exc)
+        else:
+            assert q == 40, q                  # (inside the file, no longer than the longest: read)
+    out = peer.send("2", [(7, 1), (16, 0)])
+    got = _covered(out)
+    assert sorted(got) == list(range(1, 62))
+    # (40's 3 bytes are not a message: gap-filled as what does not parse is, not counted unreadable)
+    assert {q for q, how in got.items() if how == "G"} == {1} | set(bad)
+    resent = {m.seq_num: m for m in out if m.msg_type == "8"}
+    assert all(m[T.ClOrdID] == f"C{m.seq_num - 2}" for q, m in resent.items() if q != 40)
+    assert peer.session.resend_unreadable == 4 and peer.session.active
+    store.close()
+
+
 def test_the_metrics_count_unreadable_and_trimmed_resends_and_dropped_messages(tmp_path):
     config = load_config()
     gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols),
@@ -145,11 +173,18 @@ def test_numbers_that_jump_past_the_span_let_the_spilled_go_counted_and_logged(t
     far = spill_mod._MAX_SPAN + 100
     with caplog.at_level(logging.WARNING, "wirespeed.gateway.store.spill"):
         _fill(store, far, far + 9)
-    assert store.dropped == 8 and store._spill.dropped == 8
-    assert "the 8 messages spilled (numbers 1..8) are let go" in caplog.text
-    assert store._low == 9 and store.get_sent(1, 8) == []      # (9, 10 left memory with the far ones)
-    assert store.get_sent(9, 10) == [(9, b"m9"), (10, b"m10")]
+    # (9, 10 left memory in the same batch as the far ones: kept, the files would span more than
+    # _MAX_SPAN again, and the next ordinary spill would start them afresh, far.. with them)
+    assert store.dropped == 10 and store._spill.dropped == 10
+    assert "the 8 messages spilled (numbers 1..8) and 2 more below %d are let go" % far in caplog.text
+    assert store._low == far and store.get_sent(1, 10) == []
     assert store.get_sent(far, far + 9) == [(q, b"m%d" % q) for q in range(far, far + 10)]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, "wirespeed.gateway.store.spill"):
+        _fill(store, far + 10, far + 20)         # ordinary sends after the jump: no restart
+    assert store.dropped == 10 and "jumped" not in caplog.text
+    assert store.get_sent(far, far + 18) == [(q, b"m%d" % q) for q in range(far, far + 19)]
+    assert store._spill.first == far and store._spill.count == 19
     store.close()
 
 
