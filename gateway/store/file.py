@@ -87,6 +87,8 @@ class FileStore:
         self._first = 1
         self._holes = 0                # -1 entries padded into _starts (bounded at _MAX_GAP)
         self.dropped = 0               # messages the index let go when numbers jumped (not resent)
+        self._low = 1                  # none below this number is resent (the index started again at it):
+                                       # a resend counts those it gap-fills in resend_trimmed, as MemoryStore's
         self._always = self.fsync is FsyncPolicy.ALWAYS   # (read per message: a bool, not an Enum lookup)
         self.deferred_sync = self._always   # the session waits for ``sync`` before writing
         self._dirty = False
@@ -317,7 +319,7 @@ class FileStore:
         os.ftruncate(self._msg_fd, 0)   # nothing of the old log may be read back
         self._size = 0
         self._map(_CHUNK)
-        self._starts, self._first, self._holes = array("q"), 1, 0
+        self._starts, self._first, self._holes, self._low = array("q"), 1, 0, 1
         self.next_sender_seq = self.next_target_seq = 1
         self.creation_time = time.time()
         self._write_atomic(self.dir / "session", f"{self.creation_time}\n")
@@ -343,7 +345,7 @@ class FileStore:
             for fd in (self._msg_fd, self._seq_fd):
                 os.close(fd)
             self._mm = None
-        self._starts, self._first, self._dirty, self._holes = array("q"), 1, False, 0
+        self._starts, self._first, self._dirty, self._holes, self._low = array("q"), 1, False, 0, 1
         try:
             self._open()
         except OSError as exc:
@@ -377,6 +379,8 @@ class FileStore:
         longer resent)."""
         starts, i = self._starts, seq - self._first
         if 0 <= i < len(starts):
+            if starts[i] < 0:
+                self._holes -= 1       # (a padded number sent after all: one hole fewer)
             starts[i] = start
         elif len(starts) <= i <= len(starts) + _MAX_GAP and self._holes + i - len(starts) <= _MAX_GAP:
             self._holes += i - len(starts)
@@ -396,6 +400,7 @@ class FileStore:
                             "there; %d older messages stay in the log but are no longer resent (a GapFill)",
                             self.dir, seq, self._first, self._first + len(starts) - 1, self._holes, n)
             self._starts, self._first, self._holes = array("q", [start]), seq, 0
+            self._low = seq             # (none below it is indexed now: a resend of them counts as trimmed)
 
     def _write_seqnums(self) -> None:
         self._seq_mm[:] = _SEQNUMS % (self.next_sender_seq, self.next_target_seq)

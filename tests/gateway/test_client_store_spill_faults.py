@@ -6,8 +6,11 @@ import logging
 import os
 import shutil
 
+from wirespeed.clock import fix_timestamp
 from wirespeed.config import load_config
 from wirespeed.gateway.fix import tags as T
+from wirespeed.gateway.fix.encoder import encode_message
+from wirespeed.gateway.fix.parser import FixParser
 from wirespeed.gateway.metrics import GatewayCollector
 from wirespeed.gateway.server import Gateway
 from wirespeed.gateway.store import MemoryStore
@@ -137,12 +140,41 @@ def test_the_metrics_count_unreadable_and_trimmed_resends_and_dropped_messages(t
     gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols),
                  client_memory_messages=5, client_store_directory=str(tmp_path))
     s = gw.acceptor.sessions["CLIENT1"]
-    s.resend_unreadable, s.resend_trimmed, s.store.dropped = 3, 4, 5
-    samples = {(x.name, tuple(sorted(x.labels.items()))): x.value
-               for m in GatewayCollector(gw).collect() for x in m.samples}
-    assert samples[("wirespeed_resend_gap_filled_total", (("cause", "unreadable"), ("name", "CLIENT1")))] == 3
-    assert samples[("wirespeed_resend_gap_filled_total", (("cause", "retention"), ("name", "CLIENT1")))] == 4
-    assert samples[("wirespeed_client_store_dropped_total", (("name", "CLIENT1"),))] == 5
+    out, parser = [], FixParser(1 << 20)
+    s.connection_made(out.append, lambda: None)
+    begin, us = s.config.begin_string, s.config.sender_comp_id
+
+    def send(seq, mt, fields):
+        s.data_received(encode_message(begin, mt, "CLIENT1", us, seq, fields, fix_timestamp()))
+        parser.feed(b"".join(out))
+        out.clear()
+        got = []
+        while (m := parser.poll()) is not None:
+            got.append(m)
+        return got
+
+    def samples():
+        return {(x.name, tuple(sorted(x.labels.items()))): x.value
+                for m in GatewayCollector(gw).collect() for x in m.samples}
+    send(1, "A", [(98, 0), (108, 30)])
+    for k in range(19):
+        s.send("8", [(11, f"C{k}"), (17, f"E{k}"), (150, "0"), (39, "0"), (55, "AAPL")])
+    s.on_timer()                                  # numbers 1..15 spilled (the last 5 in memory)
+    out.clear()                                   # (what was sent live: only the resends are read)
+    sp = s.store._spill
+    os.pwrite(sp._index, spill_mod._ENTRY.pack(0, 1 << 62), (3 - sp.first) * spill_mod._ENTRY.size)
+    assert sorted(_covered(send(2, "2", [(7, 2), (16, 10)]))) == list(range(2, 11))    # 3: unreadable
+    far = spill_mod._MAX_SPAN + 100
+    for seq in range(far, far + 10):              # (numbers that jump past the span: 1..20 let go)
+        s.store.save_sent(seq, b"x")
+    s.on_timer()
+    out.clear()
+    assert sorted(_covered(send(3, "2", [(7, 1), (16, 10)]))) == list(range(1, 11))    # gap-filled: trimmed
+    got = samples()
+    assert (s.resend_unreadable, s.resend_trimmed, s.store.dropped) == (1, 10, 20)
+    assert got[("wirespeed_resend_gap_filled_total", (("cause", "unreadable"), ("name", "CLIENT1")))] == 1
+    assert got[("wirespeed_resend_gap_filled_total", (("cause", "retention"), ("name", "CLIENT1")))] == 10
+    assert got[("wirespeed_client_store_dropped_total", (("name", "CLIENT1"),))] == 20
     gw.close_stores()
     gw.orders.audit.close()
 

@@ -281,3 +281,39 @@ def test_take_back_forgets_the_last_numbers_and_only_those(tmp_path, kind):
         assert store.next_sender_seq == 5 and store.next_target_seq == 9
         assert [raw for _, raw in store.get_sent(1, 10)] == [b"m1", b"m2", b"m3", b"again"]
     store.close()
+
+
+def test_a_padded_number_sent_after_all_is_one_hole_fewer(tmp_path, monkeypatch):
+    """The padding's bound counts the holes still open: filled ones no longer count against it
+    (before, ``_holes`` never went down, so a session that filled its gaps was restarted anyway)."""
+    from wirespeed.gateway.store import file as filestore
+    monkeypatch.setattr(filestore, "_MAX_GAP", 16)
+    s = FileStore(tmp_path, "X", "none")
+    s.save_sent(1, b"m1")
+    s.save_sent(17, b"m17")                              # 15 padded
+    for q in range(2, 17):
+        s.save_sent(q, b"m%d" % q)                       # ... and every one of them sent after all
+    s.save_sent(33, b"m33")                              # 15 padded again: 15 open in all, within 16
+    assert s.dropped == 0 and s._first == 1
+    assert s.get_sent(1, 33) == [(q, b"m%d" % q) for q in list(range(1, 18)) + [33]]
+    s.close()
+
+
+def test_a_resend_counts_what_the_file_stores_index_let_go_as_trimmed(tmp_path):
+    """Numbers that jumped past the padding start the index again: the messages below it are
+    gap-filled by a resend and counted in the session's resend_trimmed (the metric's
+    cause="retention"), as MemoryStore's bound is (before: gap-filled, not counted)."""
+    from wirespeed.gateway.store import file as filestore
+    from .sessionkit import Peer
+    store = FileStore(tmp_path, "X", "none")
+    peer = Peer(store=store)
+    peer.logon()
+    for k in range(5):
+        peer.session.send("8", [(11, f"C{k}"), (17, f"E{k}"), (150, "0"), (39, "0"), (55, "AAPL")])
+    far = store.next_sender_seq + filestore._MAX_GAP + 1
+    store.save_sent(far, b"x")                           # (the index starts again at far)
+    peer.received()
+    out = peer.send("2", [(7, 1), (16, 6)])
+    assert [(m.msg_type, m.seq_num, m.get(36)) for m in out] == [("4", 1, "7")]
+    assert peer.session.resend_trimmed == 6 and store.dropped == 6 and store._low == far
+    store.close()
