@@ -542,7 +542,9 @@ class AlgoDesk:
         fields = [(T.OrderID, "NONE"), (T.ClOrdID, msg.get(T.ClOrdID, "")), (T.ExecID, next(self._exec_ids))]
         if client.config.begin_string == "FIX.4.2":
             fields.append((T.ExecTransType, "0"))
-        fields += [(T.ExecType, "8"), (T.OrdStatus, "8"), (T.Symbol, msg.get(T.Symbol, "?")),
-                   (T.Side, msg.get(T.Side, "1")), (T.OrderQty, msg.get(T.OrderQty, "0")), (T.LeavesQty, 0),
+        # (a value the client sent empty gets the placeholder of a missing one, as the gateway's own
+        # reject does, gateway/orders.py ``_reject_raw``: ``tag=`` is not FIX)
+        fields += [(T.ExecType, "8"), (T.OrdStatus, "8"), (T.Symbol, msg.get(T.Symbol) or "?"),
+                   (T.Side, msg.get(T.Side) or "1"), (T.OrderQty, msg.get(T.OrderQty) or "0"), (T.LeavesQty, 0),
                    (T.CumQty, 0), (T.AvgPx, 0), (T.OrdRejReason, "99"), (T.Text, reason)]
         self.orders.send_to_client(client, M.EXECUTION_REPORT, fields)

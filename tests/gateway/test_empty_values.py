@@ -187,3 +187,22 @@ def test_an_answer_that_would_carry_an_empty_value_is_a_reject_and_the_session_g
     assert b"tag 58" in msgs[2].get(58)
     assert [m.get(34) for m in msgs] == [b"1", b"2", b"3", b"4"] and msgs[3].get(55) == b"AAPL"
     assert s.active and s.store.next_target_seq == 5
+
+
+def test_a_parent_order_refused_by_the_desk_never_echoes_an_empty_value():
+    # (a TargetStrategy(847) order goes to control's desk, whose reject echoed 55=, 54=, 38= too)
+    from wirespeed.clock import ScaledClock
+    from wirespeed.control.live import AlgoDesk
+    from wirespeed.control.live.strategy import strategy_fields
+    from wirespeed.control.routing import VenueInfo
+    gw = _order_gateway()
+    AlgoDesk(gw, gw.symbols, [VenueInfo("VENUE1", 0.3, 0.2)], ScaledClock(1.0))
+    s, out = _logged_on(gw.client_app, use_data_dictionary=False, validate_fields_have_values=False)
+    params = strategy_fields("twap", {"EndTime": ts(), "Urgency": "cross"})
+    s.data_received(encode_message("FIX.4.4", "D", "CLIENT1", "GW", 2, [(11, "P1"), (55, ""), (54, ""), (60, ts()),
+                                   (38, ""), (40, "2"), (44, "190.00")] + params, ts()))
+    msgs = _read(out)
+    assert [(m.get(35), m.get(11), m.get(150), m.get(55), m.get(54), m.get(38)) for m in msgs[1:]] == \
+        [(b"8", b"P1", b"8", b"?", b"1", b"0")]
+    assert s.active
+    gw.audit.close()
