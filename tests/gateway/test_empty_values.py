@@ -206,3 +206,23 @@ def test_a_parent_order_refused_by_the_desk_never_echoes_an_empty_value():
         [(b"8", b"P1", b"8", b"?", b"1", b"0")]
     assert s.active
     gw.audit.close()
+
+
+def test_no_learned_shape_takes_a_frame_with_an_empty_value():
+    """The C fast paths (gateway/native: the client's orders, the venue's reports and the client
+    reports they write) take only frames a learned shape matched in full; a shape's every value
+    has at least one character, so no peer's empty value reaches the C templates."""
+    from wirespeed.gateway.fix.dictionary import Dictionary, load_spec
+    from wirespeed.gateway.fix.parser import FixParser
+    from wirespeed.gateway.fix.spec import __path__ as spec_path
+    d = Dictionary(load_spec(f"{spec_path[0]}/FIX44.xml"))
+    nos = [(11, "X1"), (55, "AAPL"), (54, "1"), (60, ts()), (38, 10), (40, "2"), (44, "190.00"), (59, "0"),
+           (100, "V1"), (58, "t")]
+    p = FixParser(1 << 20, dictionary=d)
+    p.feed(encode_message("FIX.4.4", "D", "C", "GW", 1, nos, ts()))
+    assert d.validate(p.poll()) is None and d.shapes["D"]          # (learned)
+    p.feed(encode_message("FIX.4.4", "D", "C", "GW", 2, nos, ts()))
+    assert p.poll().shape is not None                             # (the shape takes the same again)
+    for k, (tag, _) in enumerate(nos):
+        p.feed(encode_message("FIX.4.4", "D", "C", "GW", 3 + k, nos[:k] + [(tag, "")] + nos[k + 1:], ts()))
+        assert p.poll().shape is None, tag
