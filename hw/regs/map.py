@@ -17,7 +17,10 @@ from dataclasses import dataclass
 
 from wirespeed.layout import SYMBOL_LIMITS
 
-VERSION = 0x57530003   # "WS", map version 3: 24-bit addresses, rows committed from shadow words
+#: "WS", map version 4: the entry counters are 36-bit (modulo 2**36: OPEN_* are formed from them)
+#: and max_notional is stored in 42 bits (a commit of any other value than <= 2**42 - 2 or
+#: 2**64 - 1 is refused); version 3: 24-bit addresses, rows committed from shadow words
+VERSION = 0x57530004
 WORD = 4
 ADDR_WIDTH = 24
 TABLE_BASE = 0x1000
@@ -35,7 +38,8 @@ class Reg:
 
 
 GLOBALS = (
-    Reg("VERSION", 0x000, "RO", 32, VERSION, "register map version"),
+    Reg("VERSION", 0x000, "RO", 32, VERSION, "register map version: 4 (low 16 bits) has 36-bit entry counters "
+        "(modulo 2**36) and max_notional stored in 42 bits; 3 had neither"),
     Reg("CTRL", 0x004, "RW", 2, 0, "bit 0: kill switch (reject every order); bit 1: reduce-only mode"),
     Reg("STATUS", 0x008, "W1C", 1, 0, "bit 0: bus error (a write to an unmapped or read-only address, a read of "
                                       "an unmapped or write-only one); write 1 to clear"),

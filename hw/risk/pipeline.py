@@ -594,12 +594,23 @@ class RiskPipeline(wiring.Component):
         a_wr = opened.write_port()
         m.d.comb += [a_wr.addr.eq(Mux(clearing, clear_at, w_now.entry)), a_wr.data.eq(Mux(clearing, 0, w_now.value)),
                      a_wr.en.eq(w_now.en | clearing)]
-        # every session's accepted notional on ``take`` (one enable, a register's fan-out away from
-        # the decision), its own notional added to the order's session only (a mux on registers)
-        with m.If(take):
-            m.d.sync += [acc.eq(acc + Mux(s3_session_hot[k], notional, 0)) for k, acc in enumerate(session_n.accepted)]
-        with m.If(take):
+        # the accumulators' enables: copies of ``take``, one per accumulator, each a LUT of the
+        # decision's own inputs (the groups, the pick, rate_go), so that ``take`` itself drives only
+        # the decision's few registers (acc_prev, acc_prev_window, the opened write's enable), where
+        # its ~72 x (sessions + 1) clock enables were the critical path's last hop (``take`` ->
+        # ``accepted_n``'s enable). A session's copy has its one-hot bit in it (the order is of the
+        # session): the adder has no mux in front. The gross copy has ``s3_valid`` (implied by the
+        # groups: ``s3_cand["ok"]`` holds it). Each copy's bit is ANDed into both groups before the
+        # pick, so that no cell of a copy is one of ``take``'s: written as ``take``'s expression and
+        # the bit, yosys (opt_merge) shared the pick and each copy was a LUT after ``take``
+        def take_with(bit, name):
+            return kept(m, pick(acc_prev, passes[0] & bit, passes[1] & bit) & rate_go, name)
+
+        with m.If(take_with(s3_valid, "take_gross")):
             m.d.sync += accepted_n.eq(accepted_n + notional)
+        for k, acc in enumerate(session_n.accepted):
+            with m.If(take_with(s3_session_hot[k], f"take_session{k}")):
+                m.d.sync += acc.eq(acc + notional)
         with m.If(adv["dec"] & acc_win):                  # the order decided last was accepted
             m.d.sync += [keys[0].eq(last_key), key_valid[0].eq(1)]
             m.d.sync += [keys[k].eq(keys[k - 1]) for k in range(1, W)]
