@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from collections import Counter
 
@@ -40,6 +41,27 @@ if native._path is not None:
         native._path.bind_ids(OrderIds.__next__)      # (the order id taken in C while its block lasts)
 
 log = logging.getLogger("wirespeed.orders")
+
+# The Python calls the C paths made per order (the batcher's write, the stores' inbound number, the
+# ExecID, the fill's LastPx, the report's fields, the venue ClOrdID's id) made in C
+# (native/calls.h). WIRESPEED_C_CALLS=0 calls them all as before: the bench's "before".
+C_CALLS = os.environ.get("WIRESPEED_C_CALLS", "1") != "0"
+
+
+def set_c_calls(on: bool) -> None:
+    """calls.h's module-wide calls made in C (``on``) or called (a test's before / after; a
+    VenueFastPath reads ``C_CALLS`` when it is made)."""
+    global C_CALLS
+    C_CALLS = bool(on)
+    path = native._path
+    if path is None or not hasattr(path, "bind_calls"):
+        return
+    if on:
+        from wirespeed.ids import StringIds
+        from .transport.tcp import READ_BATCH
+        path.bind_calls(MemoryStore.set_next_target, WriteBatcher.write, READ_BATCH, StringIds.__next__)
+    else:
+        path.bind_calls(None, None, 0, None)
 
 
 # Value-pattern kinds of a shape's program (native/path.c checks each value in C against its kind)
@@ -398,5 +420,7 @@ def bind_read_entry() -> None:
     from .report_fast import VenueFastPath
     native._path.bind_entry(ClientFastPath, VenueFastPath, _ACTIVE, FixParser, AuditTrail)
 
+
+set_c_calls(C_CALLS)
 
 __all__ = ["ClientFastPath", "fast_path_for", "fast_path_ready"]

@@ -251,8 +251,9 @@ done:
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
         PyObject *store = PyObject_GetAttr(self->bk_session, S_store), *next = store ? PyLong_FromLongLong(seq + 1) : NULL;
-        PyObject *r = next ? PyObject_CallMethodOneArg(store, B_set_next_target, next) : NULL;
-        Py_XDECREF(store); Py_XDECREF(next);
+        PyObject *meth = next ? PyObject_GetAttr(store, B_set_next_target) : NULL;
+        PyObject *r = meth ? (store_next_target(meth, next) ? NULL : Py_NewRef(Py_None)) : NULL;   /* (calls.h) */
+        Py_XDECREF(meth); Py_XDECREF(store); Py_XDECREF(next);
         if (r == NULL) {
             if (type != NULL) PyErr_Clear(); else rc = -1;      /* (the first error is raised) */
         }
