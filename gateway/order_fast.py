@@ -68,6 +68,40 @@ def set_c_calls(on: bool) -> None:
 K_FIXED, K_DIGITS, K_INT, K_DECIMAL, K_TIME, K_TEXT, K_CHARSET = range(7)
 
 
+_STATE_ARGS = {"order": 0, "client": 1, "venue": 2, "qty": 3, "reserved": 4, "venue_cl": 5}
+
+
+def state_spec(cls=OrderState):
+    """``OrderState(order, client, venue, qty=, reserved=, venue_cl=)`` as the C booking makes it
+    itself (native/book.h ``make_state``): per field, in the order the dataclass's ``__init__``
+    sets them, (name, 0, the argument's index) / (name, 1, its default) / (name, 2, its default
+    factory), then ``client_id`` (name, 3, None) as ``__post_init__`` sets it. None where the class
+    is not that dataclass (the C booking then calls the class)."""
+    import dataclasses
+    if not dataclasses.is_dataclass(cls) or "__init__" not in cls.__dict__:
+        return None
+    post = getattr(cls, "__post_init__", None)
+    if getattr(getattr(post, "__code__", None), "co_names", None) != ("client", "config", "target_comp_id", "client_id"):
+        return None
+    spec = []
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            if f.name != "client_id":
+                return None
+            continue
+        if f.name in _STATE_ARGS:
+            spec.append((f.name, 0, _STATE_ARGS[f.name]))
+        elif f.default is not dataclasses.MISSING:
+            spec.append((f.name, 1, f.default))
+        elif f.default_factory is not dataclasses.MISSING:
+            spec.append((f.name, 2, f.default_factory))
+        else:
+            return None
+    if {n for n, k, _ in spec if k == 0} != set(_STATE_ARGS):
+        return None
+    return (*spec, ("client_id", 3, None))
+
+
 def _kind_of(pattern: str):
     """(kind, min, max, bytes) for a value pattern the dictionary writes (``_value_pattern``), or
     None for one the C checks do not know (the shape is then matched by its regular expression)."""
@@ -210,7 +244,7 @@ class ClientFastPath:
         if getattr(gw, "c_new_book", False) and hasattr(self.core, "bind_new_book"):
             # Without a trail, the orders the C call writes are booked there too, right after the
             # write (native/book.h, book_new: what _sent does, on the same objects), no record.
-            self.core.bind_new_book(gw, session, OrderState)
+            self.core.bind_new_book(gw, session, OrderState, state_spec() if C_CALLS else None)
         self._run = self.core.run
         # reason -> reads (or their rest) left to the Python path: the gateway's, over all sessions
         self.fallbacks: Counter = gw.fast_fallbacks

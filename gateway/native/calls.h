@@ -184,6 +184,18 @@ static int ticks_of(const char *d, Py_ssize_t len, long long units, long long de
     return 1;
 }
 
+/* ticks_of(price: bytes, units, decimals) -> int, or None where parse_ticks is left to do it (tests) */
+static PyObject *ticks_of_py(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "ticks_of(price: bytes, units: int, decimals: int)");
+        return NULL;
+    }
+    long long units = PyLong_AsLongLong(args[1]), decimals = PyLong_AsLongLong(args[2]), out = 0;
+    if (PyErr_Occurred()) return NULL;
+    if (!ticks_of(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), units, decimals, &out)) Py_RETURN_NONE;
+    return PyLong_FromLongLong(out);
+}
+
 /* bind_calls(MemoryStore.set_next_target, WriteBatcher.write, READ_BATCH, StringIds.__next__), or
  * bind_calls(None, None, 0, None): the calls above made in C, or all called again */
 static PyObject *bind_calls(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {

@@ -82,7 +82,7 @@ typedef struct {
     Py_ssize_t booked;
     /* the client side's booking in C (bind_new_book, book.h; nb_gw NULL: Python's ClientFastPath._sent
      * books every order): the gateway, the client session, OrderState; on for this run call (no trail) */
-    PyObject *nb_gw, *nb_client, *nb_state_type;
+    PyObject *nb_gw, *nb_client, *nb_state_type, *nb_state_spec;
     int nb_on;
     int native_frame;  /* frame_ok is _fix.frame_ok: its check (frame_check.h) is called directly */
     int risk_mono;     /* bind_risk_clock: risk's now is (CLOCK_MONOTONIC ns - risk_t0) & risk_mask, read here */
@@ -180,7 +180,7 @@ static void FastPath_dealloc(FastPath *self) {
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) Py_CLEAR(*r[i]);
     Py_CLEAR(self->cs_type); Py_CLEAR(self->cs_active); Py_CLEAR(self->cs_held); Py_CLEAR(self->cs_trail);
     Py_CLEAR(self->bk_gw); Py_CLEAR(self->bk_session);
-    Py_CLEAR(self->nb_gw); Py_CLEAR(self->nb_client); Py_CLEAR(self->nb_state_type);
+    Py_CLEAR(self->nb_gw); Py_CLEAR(self->nb_client); Py_CLEAR(self->nb_state_type); Py_CLEAR(self->nb_state_spec);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1518,6 +1518,8 @@ static PyMethodDef methods[] = {
     {"entry_counts", entry_counts, METH_NOARGS, "(reads ReadEntry took, reads it passed to Python) since the last call"},
     {"bind_calls", (PyCFunction)(void (*)(void))bind_calls, METH_FASTCALL,
      "bind_calls(MemoryStore.set_next_target, WriteBatcher.write, READ_BATCH, StringIds.__next__): calls.h"},
+    {"ticks_of", (PyCFunction)(void (*)(void))ticks_of_py, METH_FASTCALL,
+     "ticks_of(price, units, decimals): calls.h's parse_ticks of a clean price, or None (tests)"},
     {"mono_ns", mono, METH_NOARGS, "the path's stamp clock (CLOCK_MONOTONIC ns, as perf_counter_ns)"},
     {NULL}
 };
