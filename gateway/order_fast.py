@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from collections import Counter
 
@@ -41,9 +42,64 @@ if native._path is not None:
 
 log = logging.getLogger("wirespeed.orders")
 
+# The Python calls the C paths made per order (the batcher's write, the stores' inbound number, the
+# ExecID, the fill's LastPx, the report's fields, the venue ClOrdID's id) made in C
+# (native/calls.h). WIRESPEED_C_CALLS=0 calls them all as before: the bench's "before".
+C_CALLS = os.environ.get("WIRESPEED_C_CALLS", "1") != "0"
+
+
+def set_c_calls(on: bool) -> None:
+    """calls.h's module-wide calls made in C (``on``) or called (a test's before / after; a
+    VenueFastPath reads ``C_CALLS`` when it is made)."""
+    global C_CALLS
+    C_CALLS = bool(on)
+    path = native._path
+    if path is None or not hasattr(path, "bind_calls"):
+        return
+    if on:
+        from wirespeed.ids import StringIds
+        from .transport.tcp import READ_BATCH
+        path.bind_calls(MemoryStore.set_next_target, WriteBatcher.write, READ_BATCH, StringIds.__next__)
+    else:
+        path.bind_calls(None, None, 0, None)
+
 
 # Value-pattern kinds of a shape's program (native/path.c checks each value in C against its kind)
 K_FIXED, K_DIGITS, K_INT, K_DECIMAL, K_TIME, K_TEXT, K_CHARSET = range(7)
+
+
+_STATE_ARGS = {"order": 0, "client": 1, "venue": 2, "qty": 3, "reserved": 4, "venue_cl": 5}
+
+
+def state_spec(cls=OrderState):
+    """``OrderState(order, client, venue, qty=, reserved=, venue_cl=)`` as the C booking makes it
+    itself (native/book.h ``make_state``): per field, in the order the dataclass's ``__init__``
+    sets them, (name, 0, the argument's index) / (name, 1, its default) / (name, 2, its default
+    factory), then ``client_id`` (name, 3, None) as ``__post_init__`` sets it. None where the class
+    is not that dataclass (the C booking then calls the class)."""
+    import dataclasses
+    if not dataclasses.is_dataclass(cls) or "__init__" not in cls.__dict__:
+        return None
+    post = getattr(cls, "__post_init__", None)
+    if getattr(getattr(post, "__code__", None), "co_names", None) != ("client", "config", "target_comp_id", "client_id"):
+        return None
+    spec = []
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            if f.name != "client_id":
+                return None
+            continue
+        if f.name in _STATE_ARGS:
+            spec.append((f.name, 0, _STATE_ARGS[f.name]))
+        elif f.default is not dataclasses.MISSING:
+            spec.append((f.name, 1, f.default))
+        elif f.default_factory is not dataclasses.MISSING:
+            spec.append((f.name, 2, f.default_factory))
+        else:
+            return None
+    if {n for n, k, _ in spec if k == 0} != set(_STATE_ARGS):
+        return None
+    return (*spec, ("client_id", 3, None))
 
 
 def _kind_of(pattern: str):
@@ -188,7 +244,7 @@ class ClientFastPath:
         if getattr(gw, "c_new_book", False) and hasattr(self.core, "bind_new_book"):
             # Without a trail, the orders the C call writes are booked there too, right after the
             # write (native/book.h, book_new: what _sent does, on the same objects), no record.
-            self.core.bind_new_book(gw, session, OrderState)
+            self.core.bind_new_book(gw, session, OrderState, state_spec() if C_CALLS else None)
         self._run = self.core.run
         # reason -> reads (or their rest) left to the Python path: the gateway's, over all sessions
         self.fallbacks: Counter = gw.fast_fallbacks
@@ -398,5 +454,7 @@ def bind_read_entry() -> None:
     from .report_fast import VenueFastPath
     native._path.bind_entry(ClientFastPath, VenueFastPath, _ACTIVE, FixParser, AuditTrail)
 
+
+set_c_calls(C_CALLS)
 
 __all__ = ["ClientFastPath", "fast_path_for", "fast_path_ready"]

@@ -27,13 +27,14 @@ import logging
 
 from wirespeed.clock import now_ns
 from wirespeed.enums import ExecType, OrdStatus
-from wirespeed.prices import PriceError
+from wirespeed.prices import PriceError, TickSize
 from wirespeed.reasons import RejectReason
 
 from .fix.message import ShapedMessage
 from .fix import tags as T
 from .fix.tags import MsgTypes as M
 from .native import native_path
+from . import order_fast
 from .order_fast import _fields, bind_read_entry, fast_path_ready, keep_rest, shape_program
 from .session import Session, SessionState
 
@@ -72,12 +73,17 @@ class VenueFastPath:
         self.core.bind_reports(
             orders=gw.orders, venue=link.name, release=gw.risk.model.release,
             report_fields=orders_mod.report_fields, symtab=gw.symbols, exec_next=gw._exec_ids.__next__,
-            ticks={sym.index: (sym.tick.parse_ticks, sym.name) for sym in gw.symbols},
-            venue_id=fix_orders.venue_order_id, price_error=PriceError, pending_new=S.PENDING_NEW, new=S.NEW,
+            ticks={sym.index: (sym.tick.parse_ticks, sym.name, *_tick_calls(sym.tick)) for sym in gw.symbols},
+            venue_id=_venue_id(), price_error=PriceError, pending_new=S.PENDING_NEW, new=S.NEW,
             partial=S.PARTIALLY_FILLED, filled=S.FILLED, pending_cancel=S.PENDING_CANCEL,
             pending_replace=S.PENDING_REPLACE, et_new=ExecType.NEW, et_trade=ExecType.TRADE,
             reason_none=RejectReason.NONE, canceled=S.CANCELED, et_canceled=ExecType.CANCELED,
             orig_tag=T.OrigClOrdID)
+        if order_fast.C_CALLS and fix_orders._REPORT_FIELDS is not None and \
+                orders_mod.report_fields is fix_orders.report_fields:
+            # report_fields' C call made by the C path itself, the tick's arguments bound above
+            # (native/calls.h); a number it does not cover still goes to report_fields
+            self.core.bind_report_calls(fix_orders._REPORT_FIELDS)
         if gw.c_client_send:
             # The client's report written from the C call (its MsgSeqNum, template, store, write), behind
             # the trail's records and flush (``_trail``, when there is a trail); Python's otherwise.
@@ -264,6 +270,24 @@ class VenueFastPath:
                 gw.counts["canceled" if et == "4" else "fills"] += 1
         finally:
             s.store.set_next_target(seq + 1)
+
+
+def _venue_id():
+    """The venue ClOrdID's order id: the C function itself (native/calls.h) where it is built and
+    the switch is on, else ``venue_order_id`` (its Python wrapper)."""
+    from .fix import orders as fix_orders
+    if order_fast.C_CALLS and fix_orders._VENUE_ID is not None:
+        return fix_orders._VENUE_ID
+    return fix_orders.venue_order_id
+
+
+def _tick_calls(tick) -> tuple:
+    """What the C path needs to do ``tick``'s parse_ticks and report_fields' tick arguments itself
+    (native/calls.h): (the C report's tick arguments, units, decimals), or () with the switch off."""
+    from .fix import orders as fix_orders
+    if not order_fast.C_CALLS or type(tick).parse_ticks is not TickSize.parse_ticks:
+        return ()
+    return (fix_orders._tick_args(tick), tick.units, tick.decimals)
 
 
 def _frame_ok():

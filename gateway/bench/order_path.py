@@ -59,14 +59,16 @@ def venue_cmd(tmp: str, name: str) -> list[str]:
 
 
 def start_gateway(config: str, pin: bool = True, venue: str = "", python_path: bool = False,
-                  fast_path: bool = True, read_entry: bool = True) -> tuple[subprocess.Popen, dict[str, int]]:
+                  fast_path: bool = True, read_entry: bool = True,
+                  quickack: bool = False) -> tuple[subprocess.Popen, dict[str, int]]:
     """``python_path``: the gateway with its native codec off (WIRESPEED_NATIVE=0), the
     reference the native path is measured against in the same run; ``fast_path=False``: the
     native parts without the client fast path (WIRESPEED_FAST_PATH=0), its "before"."""
     # Its log goes to a file beside the config: a pipe nobody reads would stall it once full.
     log = open(Path(config).with_suffix(".log"), "w")
     env = {**os.environ, **({"WIRESPEED_NATIVE": "0"} if python_path else {}),
-           **({} if fast_path else {"WIRESPEED_FAST_PATH": "0"}), **({} if read_entry else {"WIRESPEED_READ_ENTRY": "0"})}
+           **({} if fast_path else {"WIRESPEED_FAST_PATH": "0"}), **({} if read_entry else {"WIRESPEED_READ_ENTRY": "0"}),
+           **({"WIRESPEED_QUICKACK": "1"} if quickack else {})}
     proc = subprocess.Popen([sys.executable, "-m", "wirespeed.cli", "gateway", "--config", config],
                             stdout=subprocess.PIPE, stderr=log, text=True, env=env,
                             preexec_fn=_pinned(cores()[0]) if pin else None)
@@ -96,7 +98,10 @@ LEAN_CHAIN_SERIES = "client -> gateway (fast path, Python read chain) -> lean ve
 # the lean venue spinning (its loop polls after each read): the gateway's venue write does not wake
 # a sleeping process (the venue send's extra column, not the issue's figure)
 LEAN_SPIN_VENUE_SERIES = "client -> gateway (fast path) -> lean venue (polling after each read) -> client"
-LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES, LEAN_CHAIN_SERIES, LEAN_SPIN_VENUE_SERIES)
+# the gateway setting TCP_QUICKACK on its sockets after each read (WIRESPEED_QUICKACK=1): its peers'
+# next sends (the client's order, the venue's report) cost them less (bench/send_flags.py)
+LEAN_QUICKACK_SERIES = "client -> gateway (fast path, TCP_QUICKACK after each read) -> lean venue (uvloop acker) -> client"
+LEAN = (LEAN_NATIVE_SERIES, LEAN_FAST_SERIES, LEAN_CHAIN_SERIES, LEAN_SPIN_VENUE_SERIES, LEAN_QUICKACK_SERIES)
 
 
 def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_us: int = 1000,
@@ -124,7 +129,7 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
         series += [(PYTHON_SERIES, 0), (NATIVE_SERIES, 0), (FAST_SERIES, 0), (LEAN_NATIVE_SERIES, 0),
                    (LEAN_FAST_SERIES, 0)]
         if entry_pair:      # the C read entry's same-run "before", and the venue polling (the send's extra column)
-            series += [(LEAN_CHAIN_SERIES, 0), (LEAN_SPIN_VENUE_SERIES, 0)]
+            series += [(LEAN_CHAIN_SERIES, 0), (LEAN_SPIN_VENUE_SERIES, 0), (LEAN_QUICKACK_SERIES, 0)]
     with tempfile.TemporaryDirectory() as tmp:
         procs, targets, admins = [], [], {}
         try:
@@ -145,7 +150,8 @@ def through_gateway(count: int = 4000, rounds: int = 20, warmup: int = 20, spin_
                                                        backend=backend), venue=name,
                                           python_path=label == PYTHON_SERIES,
                                           fast_path=label not in (NATIVE_SERIES, LEAN_NATIVE_SERIES),
-                                          read_entry=label != LEAN_CHAIN_SERIES)
+                                          read_entry=label != LEAN_CHAIN_SERIES,
+                                          quickack=label == LEAN_QUICKACK_SERIES)
                 procs.append(gw)
                 targets.append(("fix", ports["fix"]))
                 admins[label] = ports["admin"]
@@ -208,7 +214,8 @@ def main() -> None:
                          ("native parts, no fast path, lean venue (before), neither spins", LEAN_NATIVE_SERIES),
                          ("fast path, lean venue (after), neither spins", LEAN_FAST_SERIES),
                          ("fast path through the Python read chain, lean venue, neither spins", LEAN_CHAIN_SERIES),
-                         ("fast path, lean venue polling, the gateway sleeping", LEAN_SPIN_VENUE_SERIES)):
+                         ("fast path, lean venue polling, the gateway sleeping", LEAN_SPIN_VENUE_SERIES),
+                         ("fast path, lean venue, the gateway's TCP_QUICKACK after each read", LEAN_QUICKACK_SERIES)):
         if label in p:
             pairs.append((title, floor, p[label]))
     for title, floor, ours in pairs:
@@ -224,6 +231,7 @@ def main() -> None:
                     else "fast path, lean venue" if label == LEAN_FAST_SERIES
                     else "fast path through the Python read chain, lean venue" if label == LEAN_CHAIN_SERIES
                     else "fast path, lean venue polling" if label == LEAN_SPIN_VENUE_SERIES
+                    else "fast path, lean venue, TCP_QUICKACK" if label == LEAN_QUICKACK_SERIES
                     else "model backend")
             print(f"gateway-added latency (client message received -> venue message written), {kind}, "
                   f"{'spinning' if 'spin' in label else 'sleeping'}: p50 {added['p50'] / 1e3:.2f} us, "

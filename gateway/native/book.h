@@ -251,8 +251,9 @@ done:
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
         PyObject *store = PyObject_GetAttr(self->bk_session, S_store), *next = store ? PyLong_FromLongLong(seq + 1) : NULL;
-        PyObject *r = next ? PyObject_CallMethodOneArg(store, B_set_next_target, next) : NULL;
-        Py_XDECREF(store); Py_XDECREF(next);
+        PyObject *meth = next ? PyObject_GetAttr(store, B_set_next_target) : NULL;
+        PyObject *r = meth ? (store_next_target(meth, next) ? NULL : Py_NewRef(Py_None)) : NULL;   /* (calls.h) */
+        Py_XDECREF(meth); Py_XDECREF(store); Py_XDECREF(next);
         if (r == NULL) {
             if (type != NULL) PyErr_Clear(); else rc = -1;      /* (the first error is raised) */
         }
@@ -323,6 +324,40 @@ static int book_dict_add(PyObject *d, PyObject *key, PyObject *by) {
     return rc;
 }
 
+/* OrderState(order, client, venue, qty=, reserved=, venue_cl=) made here, its dataclass __init__
+ * and __post_init__ written out (calls.h's pattern: ~2 Python frames an order under load).
+ * ``spec`` (order_fast.state_spec, checked against the class when bound) is a tuple of
+ * (name, kind, value) in the order __init__ sets them: kind 0 the value a[value], 1 a default,
+ * 2 a default factory called, 3 the client's config.target_comp_id (__post_init__). */
+static PyObject *S_ms_config, *S_ms_target, *MS_EMPTY;
+
+static PyObject *make_state(PyObject *type, PyObject *spec, PyObject *const *a) {
+    if (S_ms_config == NULL && ((S_ms_config = PyUnicode_InternFromString("config")) == NULL ||
+                                (S_ms_target = PyUnicode_InternFromString("target_comp_id")) == NULL ||
+                                (MS_EMPTY = PyTuple_New(0)) == NULL))
+        return NULL;
+    PyTypeObject *t = (PyTypeObject *)type;
+    PyObject *obj = t->tp_new(t, MS_EMPTY, NULL);
+    if (obj == NULL) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(spec);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *f = PyTuple_GET_ITEM(spec, i), *name = PyTuple_GET_ITEM(f, 0), *v = PyTuple_GET_ITEM(f, 2);
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(f, 1));
+        PyObject *val = NULL;
+        if (kind == 0) val = Py_NewRef(a[PyLong_AsSsize_t(v)]);
+        else if (kind == 1) val = Py_NewRef(v);
+        else if (kind == 2) val = PyObject_CallNoArgs(v);
+        else {
+            PyObject *cfg = PyObject_GetAttr(a[1], S_ms_config);
+            val = cfg ? PyObject_GetAttr(cfg, S_ms_target) : NULL;
+            Py_XDECREF(cfg);
+        }
+        if (val == NULL || PyObject_SetAttr(obj, name, val)) { Py_XDECREF(val); Py_DECREF(obj); return NULL; }
+        Py_DECREF(val);
+    }
+    return obj;
+}
+
 static int book_new(FastPath *self, PyObject *order, PyObject *oid, PyObject *key, PyObject *venue, PyObject *values,
                     int64_t t0, int64_t t1, int64_t t2, int64_t t3, int64_t tw) {
     PyObject *gw = self->nb_gw, *client = self->nb_client, *cid = self->client_id;
@@ -345,7 +380,8 @@ static int book_new(FastPath *self, PyObject *order, PyObject *oid, PyObject *ke
     if ((qty = PyObject_GetAttr(order, S_qty)) == NULL || (vcl = PySequence_GetItem(values, 0)) == NULL) goto done;
     {
         PyObject *a[6] = {order, client, venue, qty, qty, vcl};
-        state = PyObject_Vectorcall(self->nb_state_type, a, 3, N_kwnames);
+        state = self->nb_state_spec != NULL ? make_state(self->nb_state_type, self->nb_state_spec, a)
+                                            : PyObject_Vectorcall(self->nb_state_type, a, 3, N_kwnames);
     }
     if (state == NULL) goto done;
     if ((tmp = PyLong_FromLongLong((long long)t3)) == NULL || PyObject_SetAttr(state, B_sent_ns, tmp)) goto done;
@@ -376,10 +412,33 @@ done:
     return rc;
 }
 
-/* bind_new_book(gw, client_session, OrderState): the client side books its sent orders itself
- * (book_new) while the gateway has no trail; bind_new_book(None, None, None): Python books them */
+/* bind_new_book(gw, client_session, OrderState[, spec]): the client side books its sent orders
+ * itself (book_new) while the gateway has no trail, the OrderState made by make_state where a
+ * spec is given (calls.h's switch); bind_new_book(None, None, None): Python books them */
 static PyObject *FastPath_bind_new_book(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3) { PyErr_SetString(PyExc_TypeError, "bind_new_book(gateway, client_session, OrderState)"); return NULL; }
+    if (nargs != 3 && nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "bind_new_book(gateway, client_session, OrderState[, spec])");
+        return NULL;
+    }
+    Py_CLEAR(self->nb_state_spec);
+    if (nargs == 4 && args[3] != Py_None) {
+        if (!PyType_Check(args[2]) || !PyTuple_CheckExact(args[3])) {
+            PyErr_SetString(PyExc_TypeError, "bind_new_book: a spec needs OrderState a type and the spec a tuple");
+            return NULL;
+        }
+        Py_ssize_t n = PyTuple_GET_SIZE(args[3]);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *f = PyTuple_GET_ITEM(args[3], i);
+            long kind = PyTuple_CheckExact(f) && PyTuple_GET_SIZE(f) == 3 && PyUnicode_Check(PyTuple_GET_ITEM(f, 0)) &&
+                        PyLong_CheckExact(PyTuple_GET_ITEM(f, 1)) ? PyLong_AsLong(PyTuple_GET_ITEM(f, 1)) : -1;
+            long at = kind == 0 && PyLong_CheckExact(PyTuple_GET_ITEM(f, 2)) ? PyLong_AsLong(PyTuple_GET_ITEM(f, 2)) : 0;
+            if (kind < 0 || kind > 3 || at < 0 || at > 5 || (kind == 2 && !PyCallable_Check(PyTuple_GET_ITEM(f, 2)))) {
+                PyErr_SetString(PyExc_ValueError, "bind_new_book: a spec item is (name, 0..3, value)");
+                return NULL;
+            }
+        }
+        self->nb_state_spec = Py_NewRef(args[3]);
+    }
     if (args[0] == Py_None) { Py_CLEAR(self->nb_gw); Py_CLEAR(self->nb_client); Py_CLEAR(self->nb_state_type); Py_RETURN_NONE; }
     if (!PyCallable_Check(args[2])) { PyErr_SetString(PyExc_TypeError, "bind_new_book: OrderState must be callable"); return NULL; }
     Py_XSETREF(self->nb_gw, Py_NewRef(args[0]));

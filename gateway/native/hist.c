@@ -89,7 +89,83 @@ fail:
     return NULL;
 }
 
+/* group(buf, stamps) -> (decode, risk, groups) or None: OrderGateway.drain_latency's grouping of
+ * the buffered hops, one loop in C instead of a Python iteration (and a list append) per value:
+ * ``decode`` and ``risk`` the stamps' t1 - t0 and t2 - t1 (None without stamps), ``groups`` a dict
+ * (hop, venue, client) -> [ns, ...] in the order the keys first occur: every (hop, venue, client,
+ * ns) of buf, then ("client->venue", venue, client) -> t3 - t0 of each stamp (t0, t1, t2, t3,
+ * venue, client) with a t3. None (nothing made) for an item of another shape: Python's loop. */
+static PyObject *S_client_venue;
+
+static int group_add(PyObject *groups, PyObject **last_key, PyObject **last_list, PyObject *hop, PyObject *venue,
+                     PyObject *client, PyObject *ns) {
+    PyObject *k = *last_key;
+    if (k == NULL || PyTuple_GET_ITEM(k, 0) != hop || PyTuple_GET_ITEM(k, 1) != venue || PyTuple_GET_ITEM(k, 2) != client) {
+        PyObject *key = PyTuple_Pack(3, hop, venue, client);
+        if (key == NULL) return -1;
+        PyObject *list = PyDict_GetItemWithError(groups, key);
+        if (list == NULL) {
+            if (PyErr_Occurred() || (list = PyList_New(0)) == NULL) { Py_DECREF(key); return -1; }
+            if (PyDict_SetItem(groups, key, list)) { Py_DECREF(key); Py_DECREF(list); return -1; }
+            Py_DECREF(list);
+        }
+        Py_XSETREF(*last_key, key);
+        *last_list = list;     /* (borrowed: the dict holds it) */
+    }
+    return PyList_Append(*last_list, ns);
+}
+
+static PyObject *hist_group(PyObject *mod, PyObject *args) {
+    PyObject *buf, *stamps;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &buf, &PyList_Type, &stamps)) return NULL;
+    Py_ssize_t nb = PyList_GET_SIZE(buf), ns = PyList_GET_SIZE(stamps);
+    for (Py_ssize_t i = 0; i < nb; i++) {
+        PyObject *it = PyList_GET_ITEM(buf, i);
+        if (!PyTuple_CheckExact(it) || PyTuple_GET_SIZE(it) != 4) Py_RETURN_NONE;
+    }
+    for (Py_ssize_t i = 0; i < ns; i++) {
+        PyObject *it = PyList_GET_ITEM(stamps, i);
+        if (!PyTuple_CheckExact(it) || PyTuple_GET_SIZE(it) != 6) Py_RETURN_NONE;
+    }
+    if (S_client_venue == NULL && (S_client_venue = PyUnicode_InternFromString("client->venue")) == NULL) return NULL;
+    PyObject *groups = PyDict_New(), *dec = ns ? PyList_New(ns) : Py_NewRef(Py_None),
+             *risk = ns ? PyList_New(ns) : Py_NewRef(Py_None), *last = NULL, *out = NULL;
+    PyObject *list = NULL;
+    if (groups == NULL || dec == NULL || risk == NULL) goto done;
+    for (Py_ssize_t i = 0; i < nb; i++) {
+        PyObject *it = PyList_GET_ITEM(buf, i);
+        if (group_add(groups, &last, &list, PyTuple_GET_ITEM(it, 0), PyTuple_GET_ITEM(it, 1), PyTuple_GET_ITEM(it, 2),
+                      PyTuple_GET_ITEM(it, 3)))
+            goto done;
+    }
+    for (Py_ssize_t i = 0; i < ns; i++) {      /* decode, risk (by_hop's first two, as Python made them) */
+        PyObject *it = PyList_GET_ITEM(stamps, i);
+        PyObject *d = PyNumber_Subtract(PyTuple_GET_ITEM(it, 1), PyTuple_GET_ITEM(it, 0));
+        if (d == NULL) goto done;
+        PyList_SET_ITEM(dec, i, d);
+        PyObject *r = PyNumber_Subtract(PyTuple_GET_ITEM(it, 2), PyTuple_GET_ITEM(it, 1));
+        if (r == NULL) goto done;
+        PyList_SET_ITEM(risk, i, r);
+    }
+    for (Py_ssize_t i = 0; i < ns; i++) {
+        PyObject *it = PyList_GET_ITEM(stamps, i), *t3 = PyTuple_GET_ITEM(it, 3);
+        int yes = PyObject_IsTrue(t3);
+        if (yes < 0) goto done;
+        if (!yes) continue;
+        PyObject *v = PyNumber_Subtract(t3, PyTuple_GET_ITEM(it, 0));
+        if (v == NULL) goto done;
+        int bad = group_add(groups, &last, &list, S_client_venue, PyTuple_GET_ITEM(it, 4), PyTuple_GET_ITEM(it, 5), v);
+        Py_DECREF(v);
+        if (bad) goto done;
+    }
+    out = PyTuple_Pack(3, dec, risk, groups);
+done:
+    Py_XDECREF(groups); Py_XDECREF(dec); Py_XDECREF(risk); Py_XDECREF(last);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"group", hist_group, METH_VARARGS, "group(buf, stamps): drain_latency's grouping of the buffered hops, or None"},
     {"record", hist_record, METH_VARARGS,
      "record(counts, values, unit_magnitude, sub_bucket_half_count_magnitude, lowest, highest) -> "
      "(recorded, min, max): count each value (clamped) into an HdrHistogram counts array."},

@@ -16,6 +16,12 @@ try:
 except ImportError:
     _hist = None
 
+import os
+
+# drain_latency's grouping of the buffered hops in one C call (hist.c ``group``); None: its Python
+# loop (no build, WIRESPEED_NATIVE=0, or WIRESPEED_C_CALLS=0, the calls-in-C switch's "before")
+group_hops = getattr(_hist, "group", None) if ENABLED and os.environ.get("WIRESPEED_C_CALLS", "1") != "0" else None
+
 _LOWEST, _HIGHEST = 1, 60_000_000_000     # LatencyRecorder's range (wirespeed/latency.py)
 
 

@@ -24,6 +24,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -67,6 +68,8 @@ typedef struct {
     PyObject *r_orders, *r_venue, *r_release, *r_report_fields, *r_symtab, *r_exec_next, *r_ticks, *r_venue_id,
              *r_price_error, *r_pending_new, *r_new, *r_partial, *r_filled, *r_pending_cancel, *r_pending_replace,
              *r_et_new, *r_et_trade, *r_reason_none, *r_canceled, *r_et_canceled, *r_orig_tag;
+    /* the C ReportFields itself (bind_report_calls, calls.h; NULL: r_report_fields is called) */
+    PyObject *r_fields_c;
     /* the client send (bind_client_send; cs_type NULL: Python sends every client report): the
      * Session type, SessionState.ACTIVE, the gateway's held reports, the trail's gate (None: no
      * trail), the pinned SendingTime (None: the C clock) */
@@ -79,7 +82,7 @@ typedef struct {
     Py_ssize_t booked;
     /* the client side's booking in C (bind_new_book, book.h; nb_gw NULL: Python's ClientFastPath._sent
      * books every order): the gateway, the client session, OrderState; on for this run call (no trail) */
-    PyObject *nb_gw, *nb_client, *nb_state_type;
+    PyObject *nb_gw, *nb_client, *nb_state_type, *nb_state_spec;
     int nb_on;
     int native_frame;  /* frame_ok is _fix.frame_ok: its check (frame_check.h) is called directly */
     int risk_mono;     /* bind_risk_clock: risk's now is (CLOCK_MONOTONIC ns - risk_t0) & risk_mask, read here */
@@ -107,6 +110,8 @@ static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, 
 static PyObject *S_w_reading, *S_transport, *S_write_m, *S_ids_next_attr, *S_ids_limit, *IDS_NEXT_FUNC;
 #include "store_append.h"
 #include "frame_check.h"
+static PyObject *ONE_C, *S_fix42;
+#include "calls.h"
 static PyObject *R[40];   /* interned fallback reasons */
 enum { R_PARTIAL, R_ADMIN, R_CANCEL_REPLACE, R_STATUS, R_OTHER, R_SHAPE, R_FRAME, R_POSS_DUP, R_STRATEGY,
        R_SEQ, R_COMP_ID, R_SENDING_TIME, R_SYMBOL, R_DECODE, R_MARKET, R_RENDER, R_VENUE, R_DUPLICATE,
@@ -171,11 +176,11 @@ static void FastPath_dealloc(FastPath *self) {
         &self->r_exec_next, &self->r_ticks, &self->r_venue_id, &self->r_price_error, &self->r_pending_new,
         &self->r_new, &self->r_partial, &self->r_filled, &self->r_pending_cancel, &self->r_pending_replace,
         &self->r_et_new, &self->r_et_trade, &self->r_reason_none, &self->r_canceled, &self->r_et_canceled,
-        &self->r_orig_tag};
+        &self->r_orig_tag, &self->r_fields_c};
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) Py_CLEAR(*r[i]);
     Py_CLEAR(self->cs_type); Py_CLEAR(self->cs_active); Py_CLEAR(self->cs_held); Py_CLEAR(self->cs_trail);
     Py_CLEAR(self->bk_gw); Py_CLEAR(self->bk_session);
-    Py_CLEAR(self->nb_gw); Py_CLEAR(self->nb_client); Py_CLEAR(self->nb_state_type);
+    Py_CLEAR(self->nb_gw); Py_CLEAR(self->nb_client); Py_CLEAR(self->nb_state_type); Py_CLEAR(self->nb_state_spec);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -763,7 +768,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         int direct = 0;
         PyObject *how = venue_write(slot, write, &direct);
         if (how == NULL) { Py_DECREF(slot); goto done; }
-        tmp = direct ? PyObject_CallMethodOneArg(how, S_write_m, raw_out) : PyObject_CallOneArg(how, raw_out);
+        tmp = direct ? PyObject_CallMethodOneArg(how, S_write_m, raw_out) : batched_write(how, raw_out);
         Py_DECREF(how);
     }
     Py_DECREF(slot);
@@ -786,7 +791,8 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         PyObject *type = NULL, *value = NULL, *tb = NULL;
         if (book_failed) PyErr_Fetch(&type, &value, &tb);
         PyObject *next = PyLong_FromLongLong(seq + 1);
-        tmp = next ? PyObject_CallOneArg(self->set_next_target, next) : NULL;
+        int snt = next ? store_next_target(self->set_next_target, next) : -1;
+        tmp = snt == 0 ? Py_NewRef(Py_None) : NULL;
         Py_XDECREF(next);
         if (book_failed) {
             if (tmp == NULL) PyErr_Clear();
@@ -964,7 +970,7 @@ static int client_send(FastPath *self, PyObject *client, PyObject *fields, PyObj
         if (reply_to == -1 && PyErr_Occurred()) goto done;
     }
     if (store_append(store, seq, raw, reply_to) < 0) goto done;
-    out = PyObject_CallOneArg(write, raw);
+    out = batched_write(write, raw);
     *t_sent = mono_ns();
     rc = out == NULL ? 3 : 1;
     if (out == NULL && PyErr_ExceptionMatches(PyExc_RuntimeError)) {
@@ -1085,9 +1091,20 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
             attr_ll(state, S_reserved, &reserved, &f3))
             goto done;
         if (!fits || !f2 || !f3 || qty <= 0 || cum + qty > oqty) { *reason = R_QTY; rc = 0; goto done; }
-        pxtext = g[G_LASTPX].a >= 0 ? text_of(d, g[G_LASTPX]) : Py_NewRef(S_zero_text);
-        if (pxtext == NULL) goto done;
-        px = PyObject_CallOneArg(PyTuple_GET_ITEM(tick, 0), pxtext);
+        long long units = 0, decs = 0, pt = 0;
+        if (PyTuple_GET_SIZE(tick) >= 5 && g[G_LASTPX].a >= 0) {      /* (parse_ticks' common case in C: calls.h) */
+            units = PyLong_AsLongLong(PyTuple_GET_ITEM(tick, 3));
+            decs = PyLong_AsLongLong(PyTuple_GET_ITEM(tick, 4));
+            if (PyErr_Occurred()) goto done;
+            if (ticks_of(d + g[G_LASTPX].a, g[G_LASTPX].b - g[G_LASTPX].a, units, decs, &pt) &&
+                (px = PyLong_FromLongLong(pt)) == NULL)
+                goto done;
+        }
+        if (px == NULL) {
+            pxtext = g[G_LASTPX].a >= 0 ? text_of(d, g[G_LASTPX]) : Py_NewRef(S_zero_text);
+            if (pxtext == NULL) goto done;
+            px = PyObject_CallOneArg(PyTuple_GET_ITEM(tick, 0), pxtext);
+        }
         if (px == NULL) {
             if (PyErr_ExceptionMatches(self->r_price_error)) { PyErr_Clear(); *reason = R_PRICE; rc = 0; }
             goto done;
@@ -1161,13 +1178,24 @@ static int one_report(FastPath *self, PyObject *data, PyObject **textp, Py_ssize
         (ooid = PyObject_GetAttr(order, S_order_id)) == NULL || (oside = PyObject_GetAttr(order, S_side)) == NULL ||
         (et == '4' && (pcl = PyObject_GetAttr(state, S_pending_cl)) == NULL) ||
         (oprice = PyObject_GetAttr(order, S_price)) == NULL || (otype = PyObject_GetAttr(order, S_ord_type)) == NULL ||
-        (ex = PyObject_CallNoArgs(self->r_exec_next)) == NULL)
+        (ex = next_exec_id(self->r_exec_next)) == NULL)
         goto done;
     {
         PyObject *a[19] = {self->r_symtab, begin, et == '4' ? pcl : ocl, ooid, ex, et_obj, new_status,
                            PyTuple_GET_ITEM(tick, 1), oside, qtyobj, oprice, lqobj, px, cumobj, leavesobj, avgobj,
                            self->r_reason_none, S_empty, otype};
-        fields = PyObject_Vectorcall(self->r_report_fields, a, 19, NULL);
+        if (self->r_fields_c != NULL && PyTuple_GET_SIZE(tick) >= 3) {
+            /* report_fields' C call itself (its by_name and _tick_args: the tick's arguments bound) */
+            PyObject *b = PyObject_RichCompare(begin, S_fix42, Py_EQ);
+            if (b == NULL) goto done;
+            PyObject *c[19] = {b, a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14],
+                               a[15], a[16], a[17], a[18], PyTuple_GET_ITEM(tick, 2)};
+            fields = PyObject_Vectorcall(self->r_fields_c, c, 19, NULL);
+            Py_DECREF(b);
+            if (fields == NULL) goto done;
+            if (fields == Py_None) Py_CLEAR(fields);     /* (a number it does not cover: report_fields') */
+        }
+        if (fields == NULL) fields = PyObject_Vectorcall(self->r_report_fields, a, 19, NULL);
     }
     if (fields == NULL) goto done;
     if (et == '4') {     /* _report(..., cl_ord_id=pending_cl, orig=order.cl_ord_id): OrigClOrdID third */
@@ -1328,6 +1356,17 @@ static PyObject *FastPath_bind_reports(FastPath *self, PyObject *args, PyObject 
     Py_RETURN_NONE;
 }
 
+/* bind_report_calls(fields_c): the client report's fields by the C ReportFields itself, the tick's
+ * arguments the third item of each ``ticks`` value (calls.h); bind_report_calls(None): report_fields */
+static PyObject *FastPath_bind_report_calls(FastPath *self, PyObject *arg) {
+    if (arg != Py_None && !PyCallable_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "bind_report_calls(fields_c: callable or None)");
+        return NULL;
+    }
+    Py_XSETREF(self->r_fields_c, arg == Py_None ? NULL : Py_NewRef(arg));
+    Py_RETURN_NONE;
+}
+
 /* bind_client_send(session_type, active, held, trail, timestamp): the venue-report side writes the
  * client's reports itself (client_send); bind_client_send(None, ...) turns it off */
 static PyObject *FastPath_bind_client_send(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -1361,6 +1400,8 @@ static PyObject *FastPath_bind_risk_clock(FastPath *self, PyObject *const *args,
 }
 
 static PyMethodDef FastPath_methods[] = {
+    {"bind_report_calls", (PyCFunction)FastPath_bind_report_calls, METH_O,
+     "bind_report_calls(fields_c): the client report's fields by the C ReportFields (calls.h), or None"},
     {"bind_risk_clock", (PyCFunction)(void (*)(void))FastPath_bind_risk_clock, METH_FASTCALL,
      "bind_risk_clock(t0, mask): risk's now read in C ((monotonic ns - t0) & mask); (None, None): called"},
     {"bind_new_book", (PyCFunction)(void (*)(void))FastPath_bind_new_book, METH_FASTCALL,
@@ -1475,6 +1516,10 @@ static PyMethodDef methods[] = {
     {"bind_entry", (PyCFunction)(void (*)(void))bind_entry, METH_FASTCALL,
      "bind_entry(client_type, venue_type, active, parser_type, audit_type): the fast paths whose reads ReadEntry takes"},
     {"entry_counts", entry_counts, METH_NOARGS, "(reads ReadEntry took, reads it passed to Python) since the last call"},
+    {"bind_calls", (PyCFunction)(void (*)(void))bind_calls, METH_FASTCALL,
+     "bind_calls(MemoryStore.set_next_target, WriteBatcher.write, READ_BATCH, StringIds.__next__): calls.h"},
+    {"ticks_of", (PyCFunction)(void (*)(void))ticks_of_py, METH_FASTCALL,
+     "ticks_of(price, units, decimals): calls.h's parse_ticks of a clean price, or None (tests)"},
     {"mono_ns", mono, METH_NOARGS, "the path's stamp clock (CLOCK_MONOTONIC ns, as perf_counter_ns)"},
     {NULL}
 };
@@ -1497,7 +1542,8 @@ PyMODINIT_FUNC PyInit__path(void) {
         !(S_write_m = PyUnicode_InternFromString("write")) || !(S_ids_next_attr = PyUnicode_InternFromString("_next")) ||
         !(S_ids_limit = PyUnicode_InternFromString("_limit")))
         return NULL;
-    if (store_names() || book_names() || new_book_names()) return NULL;
+    if (store_names() || book_names() || new_book_names() || calls_names()) return NULL;
+    if ((ONE_C = PyLong_FromLong(1)) == NULL || (S_fix42 = PyUnicode_InternFromString("FIX.4.2")) == NULL) return NULL;
     {
         const char *n[] = {"store", "deferred_sync", "_resend_job", "_paused", "encoder", "_templates", "template",
                            "encode", "_in_reply_to"};

@@ -16,12 +16,17 @@
  * Whatever else (any condition not met, any unexpected attribute) goes to FairReads.data_received
  * whole: the Python path as before, nothing of the read changed. docs/gateway/native.md. */
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 static PyObject *E_slow, *E_client_type, *E_venue_type, *E_active, *E_parser_type, *E_audit_type;
 static Py_ssize_t E_backlog_read;
 static PyObject *S_held, *S_tail_ns, *S_fast, *S_queue, *S_parser, *S_data, *S_buf, *S_gw, *S_auditing, *S_audit,
                 *S_max_pending, *S_venue_epoch, *S_venues_seen, *S_core, *S_clock, *S_rate, *S_tokens, *S_tokens_at,
                 *S_next_target_seq, *S_batcher, *S_reading, *S_empty_ns, *S_read_since_ns, *S_fast_read, *S_on_change,
                 *S_backlogged, *ONE;
+static PyObject *S_qa_fd;
 static long long entry_taken, entry_passed;    /* reads the entry took / passed to Python (for tests, tuning) */
 
 static int entry_names(void) {
@@ -34,6 +39,7 @@ static int entry_names(void) {
         &S_on_change, &S_backlogged};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         if ((*d[i] = PyUnicode_InternFromString(n[i])) == NULL) return -1;
+    if ((S_qa_fd = PyUnicode_InternFromString("_qa_fd")) == NULL) return -1;
     return (ONE = PyLong_FromLong(1)) == NULL ? -1 : 0;
 }
 
@@ -192,6 +198,16 @@ book: {
                           budget ? budget : Py_None, result};
         out = PyObject_Vectorcall(meth, a, 7, NULL);
         Py_DECREF(meth);
+        if (out != NULL) {      /* TCP_QUICKACK after the read's writes (transport/tcp.py QUICKACK; _qa_fd -1: off) */
+            PyObject *qa = PyObject_GetAttr(self, S_qa_fd);
+            long fd = qa != NULL && PyLong_Check(qa) ? PyLong_AsLong(qa) : -1;
+            Py_XDECREF(qa);
+            if (fd >= 0) {
+                int one = 1;
+                (void)setsockopt((int)fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+            }
+            if (PyErr_Occurred()) PyErr_Clear();     /* (no _qa_fd: a protocol without it, nothing set) */
+        }
     }
     goto done;
 slow:

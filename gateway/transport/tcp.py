@@ -308,6 +308,20 @@ def _read_entry():
     return getattr(path, "ReadEntry", None) if path is not None else None
 
 
+# TCP_QUICKACK on a connection after each read it handled (WIRESPEED_QUICKACK=1; off by default):
+# the peer's next send on loopback then costs it ~0.35x (bench/send_flags.py: the receiver's
+# delayed-ACK mode is paid in the sender's system call). One setsockopt a read, after its writes.
+QUICKACK = os.environ.get("WIRESPEED_QUICKACK", "0") == "1"
+
+
+def quickack(sock) -> None:
+    """TCP_QUICKACK on ``sock`` (the kernel drops it again on its own: set after every read)."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+    except (OSError, AttributeError):
+        pass
+
+
 READ_ENTRY = _read_entry()
 if READ_ENTRY is not None:
     from ..native import _path
@@ -326,7 +340,7 @@ class FixProtocol(*_BASES):
 
     __slots__ = ("_resolve", "session", "transport", "_pending", "_paused", "_on_close", "_nodelay", "_busy_poll",
                  "_spinner", "_batcher", "_held", "_held_ns", "_next", "held_turns", "read_budget", "_used", "_reset",
-                 "read_since_ns", "_empty_ns", "_tail_ns", "_held_since")
+                 "read_since_ns", "_empty_ns", "_tail_ns", "_held_since", "_qa_fd", "_qa_sock")
 
     def __init__(self, resolve: Callable, on_close: Callable | None = None, nodelay: bool = True,
                  busy_poll_us: int = 0, spinner=None, batcher: WriteBatcher | None = None,
@@ -348,10 +362,14 @@ class FixProtocol(*_BASES):
         self.held_turns = 0        # turns a long read's rest was handed on in (fair reads at work)
         self.read_since_ns, self._tail_ns, self._held_since = 0, 0, 0   # the receive backlog (fair.py)
         self._empty_ns = time.perf_counter_ns()
+        self._qa_fd, self._qa_sock = -1, None     # (QUICKACK: the socket set after each read; -1 off)
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        tune_socket(transport.get_extra_info("socket"), self._nodelay, self._busy_poll)
+        sock = transport.get_extra_info("socket")
+        tune_socket(sock, self._nodelay, self._busy_poll)
+        if QUICKACK and sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            self._qa_fd, self._qa_sock = sock.fileno(), sock
         session = self._resolve(b"")
         if session is None:
             transport.close()   # refused before a byte arrived (e.g. too many connections waiting)
@@ -413,6 +431,8 @@ class FixProtocol(*_BASES):
         finally:
             if batcher is not None:
                 batcher.end_read()
+        if self._qa_sock is not None:
+            quickack(self._qa_sock)
         if self._spinner is not None:
             self._spinner.touch()
 

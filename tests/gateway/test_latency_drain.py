@@ -2,11 +2,24 @@
 made in, which the latency table shows) are those of one record per value and name."""
 import random
 
+import pytest
+
+from wirespeed.gateway import orders
+from wirespeed.gateway.native import hist
 from wirespeed.gateway.orders import OrderGateway
 from wirespeed.latency import LatencyRecorder
 
 
-def test_grouped_drain_gives_the_histograms_of_one_record_per_value_in_first_seen_order():
+@pytest.mark.parametrize("in_c", [True, False], ids=["grouped_in_c", "grouped_in_python"])
+def test_grouped_drain_gives_the_histograms_of_one_record_per_value_in_first_seen_order(in_c, monkeypatch):
+    """(Both ways: hist.c's ``group``, WIRESPEED_C_CALLS' default, and drain_latency's Python loop.)"""
+    if in_c:
+        if hist.group_hops is None:
+            pytest.skip("hist.c's group is not built or is turned off")
+        calls = []
+        monkeypatch.setattr(orders, "group_hops", lambda *a: calls.append(1) or hist.group_hops(*a))
+    else:
+        monkeypatch.setattr(orders, "group_hops", None)
     rng = random.Random(5)
     gw = OrderGateway.__new__(OrderGateway)       # only the recorder wiring drain_latency uses
     gw.latency, gw._hop_buf, gw._hops = LatencyRecorder(), [], []
@@ -49,3 +62,17 @@ def test_grouped_drain_gives_the_histograms_of_one_record_per_value_in_first_see
         got, want = rec.histogram(name), direct.histogram(name)
         assert list(got.counts) == list(want.counts), name     # (so every percentile is the same)
         assert (got.total_count, got.min_value, got.max_value) == (want.total_count, want.min_value, want.max_value)
+    if in_c:
+        assert len(calls) == 3
+
+
+def test_the_c_grouping_leaves_an_item_of_another_shape_to_python():
+    if hist.group_hops is None:
+        pytest.skip("hist.c's group is not built or is turned off")
+    assert hist.group_hops([("venue send", "V", "C", 5), ("bad",)], []) is None
+    assert hist.group_hops([], [(1, 2, 3)]) is None
+    dec, risk, groups = hist.group_hops([("h", "V", "C", 5), ("h", "V", "C", 7), ("g", "", "", 1)],
+                                        [(10, 12, 15, 0, "V", "C"), (10, 11, 13, 30, "V", "C")])
+    assert dec == [2, 1] and risk == [3, 2]
+    assert list(groups.items()) == [(("h", "V", "C"), [5, 7]), (("g", "", "", 1)[:3], [1]),
+                                    (("client->venue", "V", "C"), [20])]
