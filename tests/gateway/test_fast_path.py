@@ -367,20 +367,46 @@ def test_sequence_numbers_persist_across_a_restart(tmp_path):
         store.close()
 
 
+def count_c_booked(monkeypatch, fast_path_class) -> list:
+    """Each ``fast_path_class`` (the client's or the venue's fast path) made from now on has its C
+    call wrapped: ``total[0]`` sums what those calls booked themselves (``core.booked``)."""
+    total = [0]
+    init = fast_path_class.__init__
+
+    def counting_init(self, gw, owner):
+        init(self, gw, owner)
+        run = self._run
+
+        def counted(*args):
+            result = run(*args)
+            total[0] += self.core.booked
+            return result
+        self._run = counted
+    monkeypatch.setattr(fast_path_class, "__init__", counting_init)
+    return total
+
+
+def failing_write_read(rig):
+    """A read of four orders whose venue write fails on the last one (``OSError`` raised out of
+    the read, as the link's write raises it); the three written before are put back on the venue's
+    output, and the venue writes normally again after."""
+    writes = []
+
+    def write(raw):
+        if len(writes) == 3:
+            raise OSError("link failed")
+        writes.append(raw)
+    rig.venues["VENUE1"]._write = write
+    with pytest.raises(OSError, match="link failed"):
+        rig.read(*(rig.frame("D", order(f"E{k}")) for k in range(4)))
+    rig.venues["VENUE1"]._write = rig.vouts["VENUE1"].append
+    rig.vouts["VENUE1"].extend(writes)
+
+
 def test_an_error_after_orders_went_out_books_what_the_python_path_books_then_raises():
     def script(rig):
         rig.read(rig.frame("D", order("warm")))
-        writes = []
-
-        def write(raw):     # the venue link fails on the last order of the read
-            if len(writes) == 3:
-                raise OSError("link failed")
-            writes.append(raw)
-        rig.venues["VENUE1"]._write = write
-        with pytest.raises(OSError, match="link failed"):
-            rig.read(*(rig.frame("D", order(f"E{k}")) for k in range(4)))
-        rig.venues["VENUE1"]._write = rig.vouts["VENUE1"].append
-        rig.vouts["VENUE1"].extend(writes)
+        failing_write_read(rig)     # the venue link fails on the last order of the read
     rig, result = _both(script)
     assert rig.client.fast.orders == 4          # E0-E2 sent, E3 taken (its id, risk) when the write failed
     booked = {s.order.cl_ord_id: s.sent_ns for s in rig.gw.orders.values()}

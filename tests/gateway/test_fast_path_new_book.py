@@ -13,7 +13,7 @@ import pytest
 from wirespeed.gateway import order_fast
 from wirespeed.gateway.audit import NoAudit
 
-from .test_fast_path import Rig, _random_script, order, pinned_time  # noqa: F401 (the autouse fixture)
+from .test_fast_path import Rig, _random_script, count_c_booked, failing_write_read, order, pinned_time  # noqa: F401 (the autouse fixture)
 
 pytest.importorskip("wirespeed.gateway.native._path")
 
@@ -21,20 +21,7 @@ pytest.importorskip("wirespeed.gateway.native._path")
 @pytest.fixture
 def booked(monkeypatch):
     """Each client fast path's C calls wrapped: the orders they booked themselves (``core.booked``)."""
-    total = [0]
-    init = order_fast.ClientFastPath.__init__
-
-    def counting_init(self, gw, session):
-        init(self, gw, session)
-        run = self._run
-
-        def counted(*args):
-            result = run(*args)
-            total[0] += self.core.booked
-            return result
-        self._run = counted
-    monkeypatch.setattr(order_fast.ClientFastPath, "__init__", counting_init)
-    return total
+    return count_c_booked(monkeypatch, order_fast.ClientFastPath)
 
 
 def _untrailed(fast: bool, c_new_book: bool, **kw) -> Rig:
@@ -72,17 +59,7 @@ def _failing_write(rig):
     """The venue's write fails on the last order of a read: what went out before is booked, the
     failing order as the Python path books it, then the error is raised."""
     rig.read(rig.frame("D", order("warm")))
-    writes = []
-
-    def write(raw):
-        if len(writes) == 3:
-            raise OSError("link failed")
-        writes.append(raw)
-    rig.venues["VENUE1"]._write = write
-    with pytest.raises(OSError, match="link failed"):
-        rig.read(*(rig.frame("D", order(f"E{k}")) for k in range(4)))
-    rig.venues["VENUE1"]._write = rig.vouts["VENUE1"].append
-    rig.vouts["VENUE1"].extend(writes)
+    failing_write_read(rig)
     rig.read(rig.frame("D", order("after")))
 
 

@@ -12,7 +12,7 @@ import pytest
 from wirespeed.gateway import report_fast
 
 from . import test_fast_path as base
-from .test_fast_path import Rig, pinned_time  # noqa: F401 (the autouse fixture)
+from .test_fast_path import Rig, count_c_booked, pinned_time  # noqa: F401 (the autouse fixture)
 from .test_report_fast_path import _stream, er, own_dictionaries, place, venue_read, vframe
 
 pytest.importorskip("wirespeed.gateway.native._path")
@@ -21,20 +21,7 @@ pytest.importorskip("wirespeed.gateway.native._path")
 @pytest.fixture
 def booked(monkeypatch):
     """Each venue fast path's C call wrapped: the reports it booked itself (``core.booked``) summed."""
-    total = [0]
-    init = report_fast.VenueFastPath.__init__
-
-    def counting_init(self, gw, link):
-        init(self, gw, link)
-        run = self._run
-
-        def counted(*args):
-            result = run(*args)
-            total[0] += self.core.booked
-            return result
-        self._run = counted
-    monkeypatch.setattr(report_fast.VenueFastPath, "__init__", counting_init)
-    return total
+    return count_c_booked(monkeypatch, report_fast.VenueFastPath)
 
 
 def _cancels(rig):
