@@ -431,7 +431,8 @@ static PyObject *FastPath_bind_new_book(FastPath *self, PyObject *const *args, P
             PyObject *f = PyTuple_GET_ITEM(args[3], i);
             long kind = PyTuple_CheckExact(f) && PyTuple_GET_SIZE(f) == 3 && PyUnicode_Check(PyTuple_GET_ITEM(f, 0)) &&
                         PyLong_CheckExact(PyTuple_GET_ITEM(f, 1)) ? PyLong_AsLong(PyTuple_GET_ITEM(f, 1)) : -1;
-            long at = kind == 0 && PyLong_CheckExact(PyTuple_GET_ITEM(f, 2)) ? PyLong_AsLong(PyTuple_GET_ITEM(f, 2)) : 0;
+            /* (kind 0's value indexes make_state's array: an int in 0..5, anything else refused) */
+            long at = kind != 0 ? 0 : PyLong_CheckExact(PyTuple_GET_ITEM(f, 2)) ? PyLong_AsLong(PyTuple_GET_ITEM(f, 2)) : -1;
             if (kind < 0 || kind > 3 || at < 0 || at > 5 || (kind == 2 && !PyCallable_Check(PyTuple_GET_ITEM(f, 2)))) {
                 PyErr_SetString(PyExc_ValueError, "bind_new_book: a spec item is (name, 0..3, value)");
                 return NULL;

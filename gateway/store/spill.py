@@ -25,8 +25,10 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_ENTRY = struct.Struct("<qq")          # offset, length (length 0: no message of that number)
-_NONE = _ENTRY.pack(0, 0)
+#: offset, length (0: no message of that number), the number itself (an entry copied to another
+#: number's slot points inside the file at a real message: its number tells it is not this one)
+_ENTRY = struct.Struct("<qqq")
+_NONE = _ENTRY.pack(0, 0, 0)
 _HOLE = 64                             # a gap wider than this is a hole in the index file, not entries
 #: Numbers one pair of files spans at most: 16 GiB of index, sparse (a hole costs no block); numbers
 #: that jump past it start the files afresh (the messages in them counted in ``dropped``)
@@ -152,7 +154,7 @@ class Spill:
             else:
                 entries.extend(_NONE for _ in range(s - seq))
             n = len(raw)
-            entries.append(_ENTRY.pack(pos, n))
+            entries.append(_ENTRY.pack(pos, n, s))
             chunks.append(raw)
             pos += n
             seq = s + 1
@@ -205,19 +207,23 @@ class Spill:
         if begin > end or self._index < 0:
             return []
         raw = os.pread(self._index, (end - begin + 1) * _ENTRY.size, (begin - self.first) * _ENTRY.size)
-        found = [(begin + k, off, n) for k, (off, n) in enumerate(_ENTRY.iter_unpack(raw)) if n > 0]
+        found = [(begin + k, off, n, q) for k, (off, n, q) in enumerate(_ENTRY.iter_unpack(raw)) if n > 0]
         if not found:
             return []
-        size, longest = self._size, self._longest
-        for s, off, n in found:
+        size, longest, after = self._size, self._longest, 0
+        for s, off, n, q in found:
             # (an entry the disk or someone changed: an offset or length no append wrote would read
-            # another message's bytes, or ask for 2^62 of memory; EIO, so the resend gap-fills it)
-            if off < 0 or n > longest or off + n > size:
+            # another message's bytes, or ask for 2^62 of memory; appends write in number order, so
+            # each entry starts at or after the end of the one before, and names its own number; EIO,
+            # so the resend gap-fills it)
+            if q != s or off < after or n > longest or off + n > size:
                 raise OSError(errno.EIO, f"{self.name}: spill index entry of number {s} is corrupt "
-                                         f"(offset {off}, length {n}; {size} bytes written, longest {longest})")
+                                         f"(offset {off}, length {n}, number {q}; {size} bytes written, "
+                                         f"longest {longest}, the entry before ends at {after})")
+            after = off + n
         lo, hi = found[0][1], found[-1][1] + found[-1][2]
         data = os.pread(self._data, hi - lo, lo)
-        return [(s, data[off - lo:off - lo + n]) for s, off, n in found]
+        return [(s, data[off - lo:off - lo + n]) for s, off, n, _ in found]
 
     def _truncate(self, data: int, index: int) -> None:
         for fd, size in ((self._data, data), (self._index, index)):

@@ -131,6 +131,19 @@ def test_the_order_state_made_in_c_is_the_one_its_class_makes(c_calls):
     assert order_fast.state_spec() is not None and order_fast.state_spec(Rig) is None
 
 
+def test_a_spec_whose_argument_index_is_not_an_int_in_range_is_refused(c_calls):
+    """make_state indexes its argument array with a kind-0 item's value: anything but an int in
+    0..5 is refused when bound (before: a str passed, read as -1, ``a[-1]`` outside the array)."""
+    c_calls(True)
+    rig = _untrailed(True, True)
+    core, spec = rig.client.fast.core, order_fast.state_spec()
+    for bad in ("order", None, -1, 6, 1 << 80):
+        broken = tuple((n, k, bad) if k == 0 and n == "order" else (n, k, v) for n, k, v in spec)
+        with pytest.raises(ValueError, match="a spec item"):
+            core.bind_new_book(rig.gw, rig.client, OrderState, broken)
+    core.bind_new_book(rig.gw, rig.client, OrderState, spec)      # (the good one still binds)
+
+
 class _Wire:
     """A transport that keeps what is written to it."""
 

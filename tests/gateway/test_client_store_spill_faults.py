@@ -6,6 +6,8 @@ import logging
 import os
 import shutil
 
+import pytest
+
 from wirespeed.clock import fix_timestamp
 from wirespeed.config import load_config
 from wirespeed.gateway.fix import tags as T
@@ -107,6 +109,29 @@ def test_an_io_error_reading_spilled_messages_gap_fills_them_counted_and_the_ses
     other_store.close()
 
 
+def test_an_entry_copied_to_another_number_or_going_backwards_is_an_io_error_counted(tmp_path):
+    # (before: number 20's entry written into 30's slot stays inside the file, so 30 was resent as
+    # message 20 (another order's report, PossDup) with nothing counted; an entry pointing back
+    # before the one ahead of it gave EINVAL (a negative read) uncounted, or read the whole file)
+    peer, store = _spilled_peer(tmp_path)
+    sp = store._spill
+    at = lambda q: (q - sp.first) * spill_mod._ENTRY.size      # noqa: E731
+    os.pwrite(sp._index, os.pread(sp._index, spill_mod._ENTRY.size, at(20)), at(30))
+    os.pwrite(sp._index, spill_mod._ENTRY.pack(0, 5, 41), at(41))
+    for q, why in ((30, "number 20"), (41, "the entry before ends at")):
+        with pytest.raises(OSError) as exc:
+            sp.get(q - 1, q)
+        assert exc.value.errno == errno.EIO and f"number {q} is corrupt" in str(exc.value) and why in str(exc.value)
+    assert sp.get(20, 20)[0][0] == 20 and sp.get(40, 40)[0][0] == 40     # (the entries they came from)
+    out = peer.send("2", [(7, 1), (16, 0)])
+    got = _covered(out)
+    assert sorted(got) == list(range(1, 62))
+    assert got[30] != "R" and got[41] != "R" and got[20] == "R" and got[40] == "R"
+    # 30 counted unreadable; 41, read alone once its chunk failed, is 5 bytes of message 1 (no
+    # entry before it to go back from): gap-filled as what does not parse is, as 40's case below
+    assert peer.session.resend_unreadable == 1
+
+
 def test_a_corrupt_index_entry_is_an_io_error_its_resend_gap_fills_only_it(tmp_path):
     # (before: a length of 2^62 raised MemoryError out of the resend, one past the end of the file
     # read back other messages' bytes as the message, a negative offset EINVAL)
@@ -116,7 +141,7 @@ def test_a_corrupt_index_entry_is_an_io_error_its_resend_gap_fills_only_it(tmp_p
            41: (0, 2000)}                       # (inside the file, but longer than any message written)
     assert sp._size > 2000
     for q, entry in bad.items():
-        os.pwrite(sp._index, spill_mod._ENTRY.pack(*entry), (q - sp.first) * spill_mod._ENTRY.size)
+        os.pwrite(sp._index, spill_mod._ENTRY.pack(*entry, q), (q - sp.first) * spill_mod._ENTRY.size)
     for q in bad:
         try:
             sp.get(q, q)
@@ -162,7 +187,7 @@ def test_the_metrics_count_unreadable_and_trimmed_resends_and_dropped_messages(t
     s.on_timer()                                  # numbers 1..15 spilled (the last 5 in memory)
     out.clear()                                   # (what was sent live: only the resends are read)
     sp = s.store._spill
-    os.pwrite(sp._index, spill_mod._ENTRY.pack(0, 1 << 62), (3 - sp.first) * spill_mod._ENTRY.size)
+    os.pwrite(sp._index, spill_mod._ENTRY.pack(0, 1 << 62, 3), (3 - sp.first) * spill_mod._ENTRY.size)
     assert sorted(_covered(send(2, "2", [(7, 2), (16, 10)]))) == list(range(2, 11))    # 3: unreadable
     far = spill_mod._MAX_SPAN + 100
     for seq in range(far, far + 10):              # (numbers that jump past the span: 1..20 let go)
