@@ -369,6 +369,9 @@ class FixProtocol(*_BASES):
         sock = transport.get_extra_info("socket")
         tune_socket(sock, self._nodelay, self._busy_poll)
         if QUICKACK and sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # (the descriptor kept for the setsockopt after each read: safe because the loop closes
+            # a transport's socket only in a later turn, never inside the read that set it; a
+            # change to close handling must clear _qa_fd first, or a reused number gets the option)
             self._qa_fd, self._qa_sock = sock.fileno(), sock
         session = self._resolve(b"")
         if session is None:
