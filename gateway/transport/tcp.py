@@ -82,6 +82,11 @@ def pin_cpus(cpus) -> bool:
 # order of a long read (64 KiB: ~330 NewOrderSingles) waits for the rest to be handled.
 READ_BATCH = 64
 
+# A read's collected writes go out at the end of the loop turn, not of the read: the turn's other
+# reads (a client read each, under load) add theirs to the same write a connection
+# (WIRESPEED_TURN_WRITES=0: at the end of each read, the before; docs/gateway/transport.md).
+TURN_WRITES = os.environ.get("WIRESPEED_TURN_WRITES", "1") != "0"
+
 
 class WriteBatcher:
     """Coalesces writes within one read, and within one turn of the event loop, for every
@@ -98,6 +103,15 @@ class WriteBatcher:
     (a lone message pays nothing); the writes after it in the same turn are collected and written
     together at the start of the next turn. On a loaded 2-core machine the gateway spent ~40 % of
     its time in those calls (each wakes the reader), so this is its throughput.
+    With ``per_turn`` (TURN_WRITES, the default) "a read" above is the loop turn's reads: what
+    every read of a turn collects is written at the start of the next turn (``call_soon``: uvloop
+    runs it before it polls again), so under load, with a dozen client reads a turn, a venue gets
+    one or two writes a turn instead of one a read, and a client its reports of both venues'
+    reads in one. The first write to a connection in a turn goes at once, as above, unless the
+    turn before handled more than one read (the loop is busy): then a connection written in that
+    turn stays in ``_sent`` and its first write waits for the turn's end too, one write a
+    connection a turn. A lone order (one read a turn) is written at once as before; only the first
+    read after a busy stretch waits for its turn's end.
     Order per connection is kept; a connection closing writes what it has collected first.
 
     **The trail's gate** (``gate``, set by a gateway with an audit trail, docs/gateway/audit.md): the
@@ -126,9 +140,11 @@ class WriteBatcher:
     one whose ``session`` is ``trail_gated`` is gated."""
 
     __slots__ = ("_open", "_pending", "batched", "_reading", "_sent", "gate", "_held", "failing", "_stale",
-                 "on_written", "take_back", "_unsure", "_flushing")
+                 "on_written", "take_back", "_unsure", "_flushing", "per_turn", "_turn_reads")
 
-    def __init__(self):
+    def __init__(self, per_turn: bool = TURN_WRITES):
+        self.per_turn = per_turn       # a read's collected writes out at the turn's end (else the read's)
+        self._turn_reads = 0           # reads handled since the last turn's flush (per_turn)
         self._open = False
         self._pending: dict = {}       # FixProtocol -> [bytes, ...] for the next turn
         self.batched = 0               # writes collected rather than written at once (for tests and tuning)
@@ -248,6 +264,7 @@ class WriteBatcher:
 
     def drop(self, proto: "FixProtocol") -> None:
         self._pending.pop(proto, None)
+        self._sent.discard(proto)
         self._unsure.discard(proto)
         if self._held.pop(proto, None) is not None:    # (stored: a resend after the next Logon serves them, gated)
             self._stale.add(proto.session)
@@ -262,6 +279,17 @@ class WriteBatcher:
         """The read is handled: what it (and the turn before it) collected is written now."""
         self._reading -= 1
         if self._reading:
+            return
+        if self.per_turn:
+            self._turn_reads += 1
+            # (the turn's flush writes them and clears _sent; while it is due, writes outside a
+            # read are collected behind them, as in any open turn)
+            if not self._open:
+                if self._pending or self._sent:
+                    self._open = True
+                    asyncio.get_running_loop().call_soon(self._flush)
+                else:
+                    self._turn_reads = 0    # (a read that wrote nothing, nor any before it this turn)
             return
         self._sent.clear()
         if not self._pending:
@@ -286,6 +314,13 @@ class WriteBatcher:
             self._flushing = {}
 
     def _flush(self) -> None:
+        if self._turn_reads > 1:
+            # a busy turn: the connections it wrote to collect their next turn's first write too
+            # (cleared by the first turn of one read or none, e.g. a timer's)
+            self._turn_reads = 0
+        else:
+            self._turn_reads = 0
+            self._sent.clear()
         self._write_out()
         # Still open during the loop: a write it causes (a transport's callback writing again)
         # is collected, not sent at once ahead of older data still waiting in ``pending``.

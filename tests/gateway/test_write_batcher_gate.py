@@ -25,7 +25,7 @@ async def test_a_failure_met_by_one_connection_gates_every_connection_collected_
     on the first; the second's bytes, numbered before the failure was seen, are not in the journal
     either and must not reach the client (held, or offered to take_back)."""
     wire, offered = [], []
-    b = WriteBatcher()
+    b = WriteBatcher(per_turn=False)   # (the gate per read; per turn it is the same at the turn's flush)
     b.gate = lambda: False
     b.take_back = lambda proto, data: offered.append((proto.transport.name, data)) or False
     one, two, three = Proto(wire, "one"), Proto(wire, "two"), Proto(wire, "three")
@@ -51,7 +51,7 @@ async def test_a_stale_connection_s_take_back_does_not_spin_the_loop():
     journal still fails, its session traffic (here a Logon reply) must not be taken back and sent
     again every loop turn, each a failed journal flush and an error logged: it is held, once."""
     wire, gates = [], []
-    b = WriteBatcher()
+    b = WriteBatcher(per_turn=False)   # (the gate per read; per turn it is the same at the turn's flush)
 
     def gate():
         gates.append(1)

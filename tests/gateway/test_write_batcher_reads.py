@@ -1,6 +1,7 @@
 """WriteBatcher inside a read (transport/tcp.py): the first write a read causes to a connection
-goes at once, the rest once the read is handled, one write a connection, in order, at most
-READ_BATCH messages late; FixProtocol opens and closes
+goes at once, the rest once the read is handled (``per_turn=False``) or at the start of the next
+loop turn (``per_turn``, the default: the turn's reads share one write a connection), one write a
+connection, in order, at most READ_BATCH messages late; FixProtocol opens and closes
 the read around the session's data_received, whatever the session raises."""
 import asyncio
 import socket
@@ -30,7 +31,7 @@ class Proto:
 @run_async
 async def test_a_read_s_writes_go_out_when_it_is_handled_one_write_a_connection_in_order():
     wire = []
-    batcher = WriteBatcher()
+    batcher = WriteBatcher(per_turn=False)
     a, b = Proto("a", wire), Proto("b", wire)
     batcher.begin_read()
     for k in range(5):
@@ -54,7 +55,7 @@ async def test_a_read_s_writes_go_out_when_it_is_handled_one_write_a_connection_
 @run_async
 async def test_a_read_after_the_turn_s_first_write_flushes_what_the_turn_collected_first():
     wire = []
-    batcher = WriteBatcher()
+    batcher = WriteBatcher(per_turn=False)
     a = Proto("a", wire)
     batcher.write(a, b"t0;")          # at once; the turn is open
     batcher.write(a, b"t1;")          # collected for the next turn
@@ -70,7 +71,7 @@ async def test_a_read_after_the_turn_s_first_write_flushes_what_the_turn_collect
 @run_async
 async def test_a_long_read_writes_every_read_batch_messages_so_the_first_does_not_wait_for_all():
     wire = []
-    batcher = WriteBatcher()
+    batcher = WriteBatcher(per_turn=False)
     a = Proto("a", wire)
     n = 2 * tcp.READ_BATCH + 22
     batcher.begin_read()
@@ -85,7 +86,7 @@ async def test_a_long_read_writes_every_read_batch_messages_so_the_first_does_no
 @run_async
 async def test_fix_protocol_flushes_the_read_s_writes_even_when_its_session_raises():
     loop = asyncio.get_running_loop()
-    batcher = WriteBatcher()
+    batcher = WriteBatcher(per_turn=False)
     wire = []
     other = Proto("venue", wire)
 
@@ -136,7 +137,7 @@ async def test_a_gate_failing_in_a_read_s_write_out_holds_every_connection_s_byt
     among them), so they pass the gate too (held or taken back), never straight to the wire; what a
     connection writes after the failure (session traffic only) goes at once, as before."""
     wire, offered = [], []
-    batcher = WriteBatcher()
+    batcher = WriteBatcher(per_turn=False)
     up = [False]
     batcher.gate = lambda: up[0]
     batcher.take_back = lambda proto, data: offered.append((proto.transport.name, data)) or proto.transport.name == "c"
@@ -159,3 +160,102 @@ async def test_a_gate_failing_in_a_read_s_write_out_holds_every_connection_s_byt
     up[0] = True
     batcher.release()
     assert sorted(wire[1:]) == [("a", b"ra;"), ("b", b"rb;")] and not batcher.failing
+
+
+@run_async
+async def test_per_turn_the_turn_s_reads_share_one_write_a_connection_after_the_first():
+    """Three client reads in one loop turn, each with an order to the same venue: the first at
+    once, the other two in one write at the start of the next turn (one a read before)."""
+    wire = []
+    batcher = WriteBatcher(per_turn=True)
+    venue, client = Proto("venue", wire), Proto("client", wire)
+    batcher.begin_read()                # a quiet turn: one read, its write at once
+    batcher.write(venue, b"q;")
+    batcher.end_read()
+    assert wire == [("venue", b"q;")]
+    await asyncio.sleep(0)
+    assert not batcher._sent and not batcher._open
+    for k in range(3):                  # a busy turn
+        batcher.begin_read()
+        batcher.write(venue, b"o%d;" % k)
+        batcher.end_read()
+    assert wire[1:] == [("venue", b"o0;")] and batcher._open      # the rest wait for the turn's end
+    batcher.write(client, b"hb;")       # outside a read, the turn still open: collected behind them
+    assert wire[1:] == [("venue", b"o0;")]
+    await asyncio.sleep(0)
+    assert wire[2:] == [("venue", b"o1;o2;"), ("client", b"hb;")] and not batcher._pending
+
+
+@run_async
+async def test_per_turn_after_a_busy_turn_the_first_write_waits_for_the_turn_s_end_too():
+    """The turn after one of several reads (the loop busy): a connection written in it gets one
+    write this turn, at its end, the first too; a turn of one read lets the next first write go
+    at once again (a lone order as before)."""
+    wire = []
+    batcher = WriteBatcher(per_turn=True)
+    venue, other = Proto("venue", wire), Proto("other", wire)
+    for k in range(2):                  # a busy turn
+        batcher.begin_read()
+        batcher.write(venue, b"b%d;" % k)
+        batcher.end_read()
+    await asyncio.sleep(0)
+    assert wire == [("venue", b"b0;"), ("venue", b"b1;")] and venue in batcher._sent
+    batcher.begin_read()                # the next turn: one read
+    batcher.write(venue, b"n0;")        # (written to in the busy turn: collected, the first too)
+    batcher.write(other, b"x;")         # (not: at once)
+    batcher.write(venue, b"n1;")
+    batcher.end_read()
+    assert wire[2:] == [("other", b"x;")]
+    await asyncio.sleep(0)
+    assert wire[3:] == [("venue", b"n0;n1;")] and not batcher._sent    # one read: the turn was quiet
+    batcher.begin_read()
+    batcher.write(venue, b"lone;")
+    batcher.end_read()
+    assert wire[-1] == ("venue", b"lone;")                             # at once again
+    await asyncio.sleep(0)
+    assert not batcher._open and not batcher._sent
+    batcher.begin_read()                # reads that write nothing do not make a turn busy
+    batcher.end_read()
+    batcher.begin_read()
+    batcher.end_read()
+    assert batcher._turn_reads == 0
+
+
+@run_async
+async def test_a_dropped_connection_leaves_the_turn_s_sent_set():
+    wire = []
+    batcher = WriteBatcher(per_turn=True)
+    a = Proto("a", wire)
+    for _ in range(2):
+        batcher.begin_read()
+        batcher.write(a, b"m;")
+        batcher.end_read()
+    await asyncio.sleep(0)
+    assert a in batcher._sent
+    batcher.drop(a)
+    assert a not in batcher._sent
+
+
+@run_async
+async def test_per_turn_off_each_read_writes_its_rest_when_handled():
+    """The before (WIRESPEED_TURN_WRITES=0): the same three reads, a write each."""
+    wire = []
+    batcher = WriteBatcher(per_turn=False)
+    venue = Proto("venue", wire)
+    for k in range(3):
+        batcher.begin_read()
+        batcher.write(venue, b"o%d;" % k)
+        batcher.write(venue, b"p%d;" % k)
+        batcher.end_read()
+    assert wire == [("venue", b"o0;"), ("venue", b"p0;"), ("venue", b"o1;"), ("venue", b"p1;"),
+                    ("venue", b"o2;"), ("venue", b"p2;")]
+
+
+def test_turn_writes_is_the_default_and_the_env_turns_it_off():
+    import subprocess
+    import sys
+    code = "from wirespeed.gateway.transport.tcp import WriteBatcher as W; print(W().per_turn)"
+    for env, want in (("1", "True"), ("0", "False")):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**__import__("os").environ, "WIRESPEED_TURN_WRITES": env}).stdout.strip()
+        assert out == want
