@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "frame_check.h"
+#include "fmt.h"
 
 #define STACK_BUF 1024
 
@@ -78,7 +79,7 @@ static int put_value(Buf *b, PyObject *v) {
         long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
         if (!overflow) {
             char tmp[24];
-            int len = snprintf(tmp, sizeof tmp, "%lld", x);
+            int len = fmt_i64(tmp, x);
             return put(b, tmp, len);
         }
     }
@@ -161,7 +162,7 @@ static PyObject *Template_encode(Template *t, PyObject *const *args, Py_ssize_t 
     if (bad) { PyMem_Free(b.heap); return NULL; }
     Py_ssize_t body = b.n - head;
     char len[24];
-    int ln = snprintf(len, sizeof len, "%zd", body);
+    int ln = fmt_i64(len, (long long)body);
     Py_ssize_t plen = PyBytes_GET_SIZE(t->prefix);
     Py_ssize_t start = head - plen - ln - 1;
     if (start < 0) {   /* a body of more than 7 digits of length: shift right to make room */
@@ -396,7 +397,7 @@ static PyObject *tick_text(PyObject *ticks_obj, unsigned long long units, long d
     char buf[32];
     if (decimals == 0) return PyUnicode_FromFormat("%llu", v);
     for (long k = 0; k < decimals; k++) p *= 10;
-    int n = snprintf(buf, sizeof buf, "%llu.%0*llu", v / p, (int)decimals, v % p);
+    int n = fmt_fixed(buf, v / p, v % p, (int)decimals);
     return PyUnicode_FromStringAndSize(buf, n);
 }
 

@@ -108,6 +108,7 @@ static PyObject *S_D, *S_UP, *S_regs, *S_index, *S_for_app, *S_match, *S_state, 
 /* the venue write (WriteBatcher.write's first write of a read, done here) and the order id
  * (OrderIds.__next__ of a day not exhausted, done here) */
 static PyObject *S_w_reading, *S_transport, *S_write_m, *S_ids_next_attr, *S_ids_limit, *IDS_NEXT_FUNC;
+#include "fmt.h"
 #include "store_append.h"
 #include "frame_check.h"
 static PyObject *ONE_C, *S_fix42;
@@ -709,7 +710,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         unsigned long long id = PyLong_AsUnsignedLongLong(oid);
         if (PyErr_Occurred()) { Py_DECREF(slot); goto done; }
         char hex[24];
-        int len = snprintf(hex, sizeof hex, "%08llX", id);
+        int len = fmt_hex08(hex, id);
         venue_cl = PyUnicode_DecodeLatin1(hex, len, NULL);
     }
     if (venue_cl == NULL || (ts = timestamp_now(self)) == NULL) { Py_DECREF(slot); goto done; }

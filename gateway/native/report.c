@@ -17,6 +17,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdio.h>
+#include "fmt.h"
 
 typedef struct {
     PyObject_HEAD
@@ -58,7 +59,7 @@ static PyObject *tick_text(long long ticks, long long units, int decimals) {
     unsigned long long v = (unsigned long long)scaled, p = 1;
     for (int k = 0; k < decimals; k++) p *= 10;
     char buf[48];
-    int n = decimals ? snprintf(buf, sizeof buf, "%llu.%0*llu", v / p, decimals, v % p) : snprintf(buf, sizeof buf, "%llu", v);
+    int n = decimals ? fmt_fixed(buf, v / p, v % p, decimals) : fmt_u64(buf, v);
     return PyUnicode_FromStringAndSize(buf, n);
 }
 
@@ -75,9 +76,8 @@ static PyObject *avg_text(long long num, long long cum, long long units, int dec
     unsigned __int128 whole = q / p;
     if (whole >> 63) return NULL;
     char buf[64];
-    int n = places ? snprintf(buf, sizeof buf, "%llu.%0*llu", (unsigned long long)whole, places,
-                              (unsigned long long)(q % p))
-                   : snprintf(buf, sizeof buf, "%llu", (unsigned long long)whole);
+    int n = places ? fmt_fixed(buf, (unsigned long long)whole, (unsigned long long)(q % p), places)
+                   : fmt_u64(buf, (unsigned long long)whole);
     return PyUnicode_FromStringAndSize(buf, n);
 }
 

@@ -72,7 +72,12 @@ static int store_append(PyObject *store, PyObject *seqobj, PyObject *raw, long l
     if (get_ssize(store, S_size, &size) || get_ssize(store, S_capacity, &capacity) || get_ssize(store, S_first, &first))
         return -1;
     char head[64];
-    int hlen = snprintf(head, sizeof head, "%lld %lld %zd\n", seq, reply_to, len);
+    int hlen = fmt_i64(head, seq);             /* "%lld %lld %zd\n" (fmt.h) */
+    head[hlen++] = ' ';
+    hlen += fmt_i64(head + hlen, reply_to);
+    head[hlen++] = ' ';
+    hlen += fmt_i64(head + hlen, (long long)len);
+    head[hlen++] = '\n';
     Py_ssize_t end = size + hlen + len + 1;
     PyObject *starts = PyObject_GetAttr(store, S_starts);
     if (starts == NULL) return -1;
