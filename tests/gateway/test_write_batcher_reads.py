@@ -162,6 +162,14 @@ async def test_a_gate_failing_in_a_read_s_write_out_holds_every_connection_s_byt
     assert sorted(wire[1:]) == [("a", b"ra;"), ("b", b"rb;")] and not batcher.failing
 
 
+def _read(batcher, *writes):
+    """One read handled: its writes, (connection, bytes) each, between begin_read and end_read."""
+    batcher.begin_read()
+    for proto, data in writes:
+        batcher.write(proto, data)
+    batcher.end_read()
+
+
 @run_async
 async def test_per_turn_the_turn_s_reads_share_one_write_a_connection_after_the_first():
     """Three client reads in one loop turn, each with an order to the same venue: the first at
@@ -176,9 +184,7 @@ async def test_per_turn_the_turn_s_reads_share_one_write_a_connection_after_the_
     await asyncio.sleep(0)
     assert not batcher._sent and not batcher._open
     for k in range(3):                  # a busy turn
-        batcher.begin_read()
-        batcher.write(venue, b"o%d;" % k)
-        batcher.end_read()
+        _read(batcher, (venue, b"o%d;" % k))
     assert wire[1:] == [("venue", b"o0;")] and batcher._open      # the rest wait for the turn's end
     batcher.write(client, b"hb;")       # outside a read, the turn still open: collected behind them
     assert wire[1:] == [("venue", b"o0;")]
@@ -195,9 +201,7 @@ async def test_per_turn_after_a_busy_turn_the_first_write_waits_for_the_turn_s_e
     batcher = WriteBatcher(per_turn=True)
     venue, other = Proto("venue", wire), Proto("other", wire)
     for k in range(2):                  # a busy turn
-        batcher.begin_read()
-        batcher.write(venue, b"b%d;" % k)
-        batcher.end_read()
+        _read(batcher, (venue, b"b%d;" % k))
     await asyncio.sleep(0)
     assert wire == [("venue", b"b0;"), ("venue", b"b1;")] and venue in batcher._sent
     batcher.begin_read()                # the next turn: one read
@@ -214,10 +218,8 @@ async def test_per_turn_after_a_busy_turn_the_first_write_waits_for_the_turn_s_e
     assert wire[-1] == ("venue", b"lone;")                             # at once again
     await asyncio.sleep(0)
     assert not batcher._open and not batcher._sent
-    batcher.begin_read()                # reads that write nothing do not make a turn busy
-    batcher.end_read()
-    batcher.begin_read()
-    batcher.end_read()
+    _read(batcher)                      # reads that write nothing do not make a turn busy
+    _read(batcher)
     assert batcher._turn_reads == 0
 
 
@@ -226,10 +228,8 @@ async def test_a_dropped_connection_leaves_the_turn_s_sent_set():
     wire = []
     batcher = WriteBatcher(per_turn=True)
     a = Proto("a", wire)
-    for _ in range(2):
-        batcher.begin_read()
-        batcher.write(a, b"m;")
-        batcher.end_read()
+    _read(batcher, (a, b"m;"))
+    _read(batcher, (a, b"m;"))
     await asyncio.sleep(0)
     assert a in batcher._sent
     batcher.drop(a)
@@ -243,10 +243,7 @@ async def test_per_turn_off_each_read_writes_its_rest_when_handled():
     batcher = WriteBatcher(per_turn=False)
     venue = Proto("venue", wire)
     for k in range(3):
-        batcher.begin_read()
-        batcher.write(venue, b"o%d;" % k)
-        batcher.write(venue, b"p%d;" % k)
-        batcher.end_read()
+        _read(batcher, (venue, b"o%d;" % k), (venue, b"p%d;" % k))
     assert wire == [("venue", b"o0;"), ("venue", b"p0;"), ("venue", b"o1;"), ("venue", b"p1;"),
                     ("venue", b"o2;"), ("venue", b"p2;")]
 
