@@ -4,6 +4,7 @@ audit directory rebuilds its orders from the trail before its venues connect (th
 and the order goes on; a trail that cannot be read stops the start naming file:line."""
 import asyncio
 import io
+import time
 
 import pytest
 
@@ -116,9 +117,11 @@ async def test_a_restarted_gateway_service_answers_the_fill_made_while_it_was_do
 async def test_a_trail_that_cannot_be_read_stops_the_start_naming_file_and_line(tmp_path):
     audit = tmp_path / "audit"
     audit.mkdir()
-    (audit / "audit-20261202.jsonl").write_text(
+    # today's day file (an earlier day's is not read at start, only its last line: gateway/audit.py)
+    day = time.strftime("%Y%m%d", time.gmtime())
+    (audit / f"audit-{day}.jsonl").write_text(
         '{"t":1,"kind":"control","action":"resume","rec":1}\nnot json\n{"t":2,"kind":"control","rec":3}\n')
     cfg = config(tmp_path, 9)
     for _ in range(2):          # the trail's lock was let go: the second start fails the same way
-        with pytest.raises(ConfigError, match=r"audit\.directory: .*audit-20261202\.jsonl:2: not a JSON line"):
+        with pytest.raises(ConfigError, match=rf"audit\.directory: .*audit-{day}\.jsonl:2: not a JSON line"):
             await serve(cfg, asyncio.Event(), io.StringIO())
