@@ -118,7 +118,8 @@ class WriteBatcher:
     bytes for a connection whose session is ``trail_gated`` (a client's) reach its transport only
     after ``gate()`` returned True (the journal flushed: everything recorded so far is in the
     trail). Inside a read such a connection's writes are all collected, the first too, so a read's
-    client reports cost one flush, at ``end_read``, not one each. When ``gate()`` is False (the
+    client reports cost one flush, where the read's collected bytes are written (the turn's flush
+    with ``per_turn``, else ``end_read``), not one each. When ``gate()`` is False (the
     journal cannot be written) the bytes are held, in order, and everything after them for that
     connection waits behind them; ``release()`` (the gateway's timer) tries again. Only the bytes
     of that one failing write are held this way: from the failure on (``failing``) the gateway
@@ -276,7 +277,8 @@ class WriteBatcher:
         self._reading += 1
 
     def end_read(self) -> None:
-        """The read is handled: what it (and the turn before it) collected is written now."""
+        """The read is handled: what it (and the turn before it) collected is written now, or with
+        ``per_turn`` at the start of the next loop turn (``_flush``, scheduled here)."""
         self._reading -= 1
         if self._reading:
             return
@@ -314,13 +316,11 @@ class WriteBatcher:
             self._flushing = {}
 
     def _flush(self) -> None:
-        if self._turn_reads > 1:
-            # a busy turn: the connections it wrote to collect their next turn's first write too
-            # (cleared by the first turn of one read or none, e.g. a timer's)
-            self._turn_reads = 0
-        else:
-            self._turn_reads = 0
+        if self._turn_reads <= 1:
+            # (after a busy turn, more than one read, the connections it wrote to stay in _sent and
+            # collect their next turn's first write too; a turn of one read or none clears them)
             self._sent.clear()
+        self._turn_reads = 0
         self._write_out()
         # Still open during the loop: a write it causes (a transport's callback writing again)
         # is collected, not sent at once ahead of older data still waiting in ``pending``.
@@ -345,7 +345,8 @@ def _read_entry():
 
 # TCP_QUICKACK on a connection after each read it handled (WIRESPEED_QUICKACK=1; off by default):
 # the peer's next send on loopback then costs it ~0.35x (bench/send_flags.py: the receiver's
-# delayed-ACK mode is paid in the sender's system call). One setsockopt a read, after its writes.
+# delayed-ACK mode is paid in the sender's system call). One setsockopt a read, after the writes it made at once (with per-turn writes, the bytes it
+# collected go out at the turn's flush, after this call: the ACK is due then either way).
 QUICKACK = os.environ.get("WIRESPEED_QUICKACK", "0") == "1"
 
 
