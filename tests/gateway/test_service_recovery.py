@@ -10,6 +10,7 @@ import pytest
 
 from wirespeed.config import ConfigError, VenueConfig, load_config
 from wirespeed.enums import OrdStatus, OrdType, Side, TimeInForce
+from wirespeed.gateway.audit import _DAY_NS, _day as audit_day
 from wirespeed.gateway.client import FixClient
 from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.service import serve
@@ -117,8 +118,8 @@ async def test_a_restarted_gateway_service_answers_the_fill_made_while_it_was_do
 async def test_a_trail_that_cannot_be_read_stops_the_start_naming_file_and_line(tmp_path):
     audit = tmp_path / "audit"
     audit.mkdir()
-    # today's day file (an earlier day's is not read at start, only its last line: gateway/audit.py)
-    day = time.strftime("%Y%m%d", time.gmtime())
+    # today's day file (an earlier day's is not read at start, only its last line)
+    day = audit_day(time.time_ns() // _DAY_NS)   # the trail names its day files so (audit._day)
     (audit / f"audit-{day}.jsonl").write_text(
         '{"t":1,"kind":"control","action":"resume","rec":1}\nnot json\n{"t":2,"kind":"control","rec":3}\n')
     cfg = config(tmp_path, 9)

@@ -46,6 +46,34 @@ async def test_a_failure_met_by_one_connection_gates_every_connection_collected_
 
 
 @run_async
+async def test_per_turn_a_failure_at_the_turn_s_flush_gates_what_every_read_of_the_turn_collected():
+    """The default (``per_turn``): two venue reads in one loop turn, each with reports for clients;
+    nothing is written until the turn's flush, whose gate fails: no byte of either read reaches a
+    client (each collected write held or offered to take_back), and all of it goes out, in order
+    per connection, once the journal writes again."""
+    wire, offered = [], []
+    b = WriteBatcher(per_turn=True)
+    b.gate = lambda: False
+    b.take_back = lambda proto, data: offered.append((proto.transport.name, data)) or False
+    one, two = Proto(wire, "one"), Proto(wire, "two")
+    b.begin_read()
+    b.write(one, b"fill1;")
+    b.write(two, b"fill2;")
+    b.end_read()
+    b.begin_read()
+    b.write(one, b"fill3;")
+    b.end_read()
+    assert wire == [] and offered == []           # (collected: the turn's flush is not yet due)
+    await asyncio.sleep(0)                         # the turn's flush: the gate fails there
+    assert wire == []
+    assert sorted(n for n, _ in offered) == ["one", "two"]
+    assert b.held() == len(b"fill1;fill2;fill3;")
+    b.gate = lambda: True
+    b.release()
+    assert sorted(wire) == [("one", b"fill1;fill3;"), ("two", b"fill2;")]
+
+
+@run_async
 async def test_a_stale_connection_s_take_back_does_not_spin_the_loop():
     """A session dropped with bytes held is gated on its next connection (``_stale``). While the
     journal still fails, its session traffic (here a Logon reply) must not be taken back and sent
