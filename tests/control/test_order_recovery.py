@@ -4,6 +4,8 @@ store: its orders are rebuilt from the trail (gateway/order_recovery.py), the re
 applied to them once each, the client hears each once, and the order states and the risk
 positions are those of a run that never stopped; a trail that cannot be read names file:line."""
 import asyncio
+import re
+import time
 
 import pytest
 
@@ -11,7 +13,7 @@ from wirespeed.config import ConfigError
 from wirespeed.control.service import DeskService
 from wirespeed.enums import OrdStatus
 from wirespeed.gateway.client import FixClient
-from wirespeed.gateway.audit import read_trail
+from wirespeed.gateway.audit import _DAY_NS, _day as audit_day, read_trail
 from wirespeed.gateway.fix import tags as T
 from wirespeed.gateway.session import SessionConfig
 
@@ -95,11 +97,13 @@ async def test_a_restarted_gateway_rebuilds_its_orders_and_applies_each_resent_f
 def test_a_trail_that_cannot_be_read_names_the_file_and_line(tmp_path):
     audit = tmp_path / "audit"
     audit.mkdir()
-    day = audit / "audit-20261202.jsonl"
+    # today's day file (an earlier day's is not read at start, only its last line), named as the trail does
+    name = f"audit-{audit_day(time.time_ns() // _DAY_NS)}.jsonl"
+    day = audit / name
     day.write_text('{"t":1,"kind":"control","action":"resume","rec":1}\nnot json\n{"t":2,"kind":"control","rec":3}\n')
-    with pytest.raises(ConfigError, match=r"audit-20261202\.jsonl:2: not a JSON line"):
+    with pytest.raises(ConfigError, match=rf"{re.escape(name)}:2: not a JSON line"):
         DeskService(config(9, tmp_path))
     day.write_text('{"t":1,"kind":"risk","decision":"accept","client":"CLIENT1","cl_ord_id":"X","rec":1}\n')
-    with pytest.raises(ConfigError, match=r"audit-20261202\.jsonl:1: a risk record the order path cannot read "
+    with pytest.raises(ConfigError, match=rf"{re.escape(name)}:1: a risk record the order path cannot read "
                                           r"\(KeyError: 'venue'\)"):
         DeskService(config(9, tmp_path))
