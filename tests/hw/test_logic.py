@@ -53,20 +53,25 @@ def test_the_carry_saved_three_operand_subtraction_is_exact(op, sign):
     edges = [(-(1 << 19), (1 << 12) - 1, (1 << 13) - 1), ((1 << 19) - 1, 0, -(1 << 13)), (0, 0, 0), (-1, 1, -1)]
     cases = edges + [(rng.randrange(-(1 << 19), 1 << 19), rng.randrange(1 << 12),
                       rng.randrange(-(1 << 13), 1 << 13)) for _ in range(300)]
+    bad = _mismatches(m, (a, b, c), out, cases, lambda va, vb, vc: va + sign * vb - vc)
+    assert not bad, bad[:5]
+
+
+def _mismatches(m, inputs, output, cases, expect) -> list:
+    """The cases (a value per input) where ``output`` is not ``expect(*values)``, simulated."""
     bad = []
 
     async def bench(ctx):
-        for va, vb, vc in cases:
-            ctx.set(a, va)
-            ctx.set(b, vb)
-            ctx.set(c, vc)
-            if ctx.get(out) != va + sign * vb - vc:
-                bad.append((va, vb, vc, ctx.get(out)))
+        for values in cases:
+            for sig, v in zip(inputs, values):
+                ctx.set(sig, v)
+            if ctx.get(output) != expect(*values):
+                bad.append((*values, ctx.get(output)))
 
     sim = Simulator(m)
     sim.add_testbench(bench)
     sim.run()
-    assert not bad, bad[:5]
+    return bad
 
 
 @pytest.mark.parametrize("a_signed", [True, False], ids=["signed", "unsigned"])
@@ -237,17 +242,5 @@ def test_a_quantity_is_compared_with_the_wrapped_headroom_a_stage_early():
             va = max(min(va, (1 << (COUNT_WIDTH + 1)) - 1), -(1 << (COUNT_WIDTH + 1)))
             for q in (0, 1, top, rng.randrange(1 << 32), (headroom(va - vb) + 1) % (1 << 32), headroom(va - vb) % (1 << 32)):
                 cases.append((va, vb, q))
-    bad = []
-
-    async def bench(ctx):
-        for va, vb, q in cases:
-            ctx.set(a, va)
-            ctx.set(b, vb)
-            ctx.set(qty, q)
-            if ctx.get(over) != (q > headroom(va - vb)):
-                bad.append((va, vb, q, ctx.get(over)))
-
-    sim = Simulator(m)
-    sim.add_testbench(bench)
-    sim.run()
+    bad = _mismatches(m, (a, b, qty), over, cases, lambda va, vb, q: q > headroom(va - vb))
     assert not bad, bad[:5]
