@@ -7,26 +7,28 @@
                the writes landing meanwhile (the order 5 ahead's, the fills one and two
                ahead); the read data go straight into registers on the next advance, so
                no logic follows a block-RAM output (its clock-to-out is 4.1 ns on ECP5);
-               into stage 1, same entry as the orders 1 and 2 ahead, same session as the
-               order 2 ahead (registered flags)
+               the notional multiply starts from these registers (partial products in
+               stage 1, the product in stage 2); into stage 1, same entry as the orders 1
+               and 2 ahead, same session as the orders 1 and 2 ahead (registered flags), and
+               the session's credit room, picked from registers and summed in one chain
     stage 1    OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
                max qty, collar, stale reference (one comparison each) -> registered;
-               the notional multiply starts (DSP: registered inputs, M register);
                the entry's words with the writes that landed as they were read forwarded
                (the released word of the fill one or two ahead, the opened word of the
                order 3, 4 or 5 ahead);
                the order ahead's quantity taken into the headrooms; the order 2 ahead's new
-               opened word as if it is accepted; the session's credit room picked, it and the
-               gross room less the order 3 ahead's notional; same entry / session as the orders
-               ahead?
-    stage 2    notional in the DSP's P register; the order 2 ahead's accept (a register now)
-               picks its opened word and takes its notional off; every state check's headroom
-               computed twice, one adder each: one if the order ahead (now in stage 3) is
-               accepted, one if it is not
-    stage 3    each state check is one compare per candidate and the order ahead's
-               registered accept picks the answer; the accepted order's effect goes to the
-               registers (window, GCRA, notional) and to the opened word's write register,
-               which writes the block RAM in the next cycle
+               opened word as if it is accepted; the session's and the gross credit room less
+               the order 3 ahead's notional, and the same less the order ahead's (its product
+               now) too
+    stage 2    notional a register; the order 2 ahead's accept (a register now) picks its
+               opened word and takes its notional off; every state check compared here, twice:
+               if the order ahead (now in stage 3) is accepted, and if not, each one carry-save
+               chain and a LUT (this order's quantity or notional one of its operands); the
+               answers registered
+    stage 3    each outcome group is a LUT of registered answers and the order ahead's
+               registered accept picks; the accepted order's effect goes to the registers
+               (window, GCRA, notional) and to the opened word's write register, which writes
+               the block RAM in the next cycle
     output     decision valid on ``o``  (LATENCY = 5, whatever the outcome and the depth)
 
 State, per (symbol, side) entry e: ``opened[e]`` (quantity accepted) and ``released[e]``
@@ -480,27 +482,22 @@ class RiskPipeline(wiring.Component):
         window_b = [seen_last, *seen[:W - 1], seen[W - 1] & ~acc_win]
         window_a = [equal_halves(key, s3.cl_ord_key), seen_last, *seen[:W - 2], seen[W - 2] & ~acc_win]
         cand = {                                             # (if the order ahead is accepted, if not)
-            # room - opened in halves (logic.sub_parts: the low halves' difference and three
-            # compares of the high halves, no chain longer than 36 bits), registered as they are;
-            # stage 3 makes its compare's 2-bit top of them (logic.parts_top). Clamped here
-            # (logic.clamp_sub), the combine was two LUT levels after the chains (xcup depth 5)
-            # (modulo 2**COUNT_WIDTH, as two's complement: counters.sub_used, the counters wrap)
-            # compared here with this order's quantity (counters.over_used), the answers registered
+            # each state check compared here, its answer registered (stage 3 is the groups of
+            # the answers, the pick and the enables; compared in stage 3 from registered
+            # candidates, the compare's chain, the groups, `take` and the enables were the routed
+            # critical path: 133.96 MHz at the small top). Position / reduce-only: qty > the
+            # headroom room - opened (modulo 2**COUNT_WIDTH, as two's complement: the counters
+            # wrap), from its halves and the low half less qty (counters.over_used)
             "pos": tuple(over_used(m, r, opened_2, s2.qty, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
             "reduce": tuple(s2_reduce_en & over_used(m, r, opened_2, s2.qty, f"s2_reduce_{k}")
                             for k, r in (("a", s2_released_a), ("b", s2_released))),
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),
-            # the low 64 bits and the high part's change (logic.sub_low), its flags registered
-            # beside them (logic.high_flags): stage 3's top (logic.topped) is the LUT of its
-            # compare's chain at those bits, so the compare is a 67-bit chain behind one LUT, where
-            # the whole 77-bit room's was 78 bits and a LUT for its top bits (xcup depth 5); a
-            # clamp after the chain was two more chains and a LUT
-            # The "accepted" candidate is one carry-save chain with the order 2 ahead's accept
-            # folded into its kept sum and majority LUTs (one LUT4 / LUT5 a bit, then the chain's
-            # input LUT): as two chains and a pick after them, abc shared the room's XOR with the
-            # order ahead's notional between the chains (two LUTs in front of a chain, the pick a
-            # third: xcup depth 4)
+            # credit: notional > the room less the order 2 ahead's notional (if accepted): the
+            # room's low 64 bits less both carry-saved (logic.sub_low, its sum and majority bits
+            # kept: the order 2 ahead's accept folded into them), the sign from the chain's top
+            # and the room's high-part flags (pipeline._over_room); the "accepted" room has the
+            # order ahead's notional off already (stage 1)
             "credit": tuple(_over_room(m, room, Mux(acc_prev, notional_2, 0), notional, f"credit_{k}")
                             for k, room in (("a", s2_groom_a), ("b", s2_groom))),
             "scredit": tuple(_over_room(m, room, Mux(acc_prev, s2_snotional_2, 0), notional, f"scredit_{k}")
