@@ -97,17 +97,27 @@ def sub3(m, a, b, c, width: int, name: str, keep: bool = False) -> Value:
     kept nets, so each is one LUT (a mux in front of an operand folded in) and the chain's
     input a LUT of two of them; left free, abc mapped them as three levels in series (the
     risk pipeline's credit candidates)."""
+    return _carry_save(m, a, b, c, width, name, keep, add_b=False)
+
+
+def add_sub(m, a, b, c, width: int, name: str, keep: bool = False) -> Value:
+    """``a + b - c`` as ``signed(width)``, one carry chain behind one LUT level (``sub3``'s
+    carry-save with ``b`` added)."""
+    return _carry_save(m, a, b, c, width, name, keep, add_b=True)
+
+
+def _carry_save(m, a, b, c, width: int, name: str, keep: bool, add_b: bool) -> Value:
     x, y, z = (Signal(signed(width), name=f"{name}_{k}") for k in "abc")
     m.d.comb += [x.eq(a), y.eq(b), z.eq(c)]
-    # a - b - c = a + ~b + ~c + 2 (mod 2**width): carry-save, then both ones as the
-    # adder's carry-in and the free low bit of the shifted carries
-    ny, nz = ~y.as_unsigned(), ~z.as_unsigned()
+    # a - b - c = a + ~b + ~c + 2 (mod 2**width), a + b - c = a + b + ~c + 1: carry-save, then
+    # the ones as the adder's carry-in and the free low bit of the shifted carries
+    ny, nz = (y.as_unsigned() if add_b else ~y.as_unsigned()), ~z.as_unsigned()
     xu = x.as_unsigned()
     s = xu ^ ny ^ nz
     cy = (xu & ny) | (xu & nz) | (ny & nz)
     if keep:
         s, cy = kept(m, s, f"{name}_sum"), kept(m, cy, f"{name}_maj")
-    total = Cat(Const(1, 1), s) + Cat(Const(1, 1), Const(1, 1), cy[:width - 1])
+    total = Cat(Const(1, 1), s) + Cat(Const(1, 1), Const(int(not add_b), 1), cy[:width - 1])
     return total[1:width + 1].as_signed()
 
 
@@ -140,7 +150,7 @@ def sub_parts(m, a, b, width: int, name: str) -> Value:
     return Cat(lo, lt, gt, under_2)
 
 
-def _neg_big(parts, width: int) -> tuple[Value, Value]:
+def neg_big(parts, width: int) -> tuple[Value, Value]:
     """(the difference is negative, it is 2**width or more) from ``sub_parts``: a - b =
     (a_hi - b_hi - borrow) * 2**width + lo, so each is one LUT of four bits."""
     borrow, lt, gt, under_2 = parts[width], parts[width + 1], parts[width + 2], parts[width + 3]
@@ -155,7 +165,7 @@ def parts_top(parts, width: int, enable=Const(1, 1)) -> Value:
     bit is one function of at most five register bits, the LUT of the compare's chain at its
     bit: the compare is ``width + 3`` bits behind one LUT, where the clamp in the stage before
     was two LUT levels after the halves' chains."""
-    neg, big = _neg_big(parts, width)
+    neg, big = neg_big(parts, width)
     neg = enable & neg
     return Cat(parts[:width], ~enable | neg | big, neg).as_signed()
 
@@ -167,7 +177,7 @@ def clamp_sub(m, a, b, width: int, name: str) -> Value:
     carry chain, the clamp's range test (a second chain) and its mux, two routes between
     chains."""
     parts = sub_parts(m, a, b, width, name)
-    neg, big = _neg_big(parts, width)
+    neg, big = neg_big(parts, width)
     return Mux(neg, Const(-1, signed(width + 1)),
                Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(parts[:width], Const(0, 1)).as_signed()))
 

@@ -27,7 +27,7 @@ from amaranth import Cat, Mux, Signal, Value
 from wirespeed.enums import Side
 from wirespeed.layout import FILL
 
-from ..logic import below, equal, kept
+from ..logic import below, equal, kept, neg_big, sub3
 from .checks import COUNT_WIDTH as CHECKED_WIDTH
 from .tables import POSITION_WIDTH, hold
 
@@ -57,6 +57,22 @@ def sub_used(m, a, b, name: str, width: int = 32) -> Value:
     under_2 = ~((x >= 2) & (x <= half))                 # not h >= 1 with one
     return Cat(lo, lt, gt, under_2)
 
+
+
+def over_used(m, a, b, qty, name: str, width: int = 32) -> Value:
+    """``qty > headroom(a - b)`` (``checks.headroom``; ``qty`` unsigned, at most ``width`` bits),
+    one stage ahead of where ``logic.parts_top`` of ``sub_used`` compares it: with
+    ``sub_used``'s parts (h, the high part, and r, the low half modulo 2**width), the headroom is
+    h * 2**width + r, so ``qty`` exceeds it iff h < 0, or h = 0 and r < qty; and r - qty =
+    L + borrow * 2**width with L = a_lo - b_lo - qty, one carry-save chain beside the low
+    half's (``logic.sub3``; L in (-2**(width + 1), 2**width)): r < qty iff L < 0 without a
+    borrow, L < -2**width with one (L's top three bits 110). One LUT of six bits after the
+    chains, registered: the compare leaves stage 3."""
+    parts = sub_used(m, a, b, name, width)
+    neg, big = neg_big(parts, width)
+    low = sub3(m, a[:width], b[:width], qty, width + 3, f"{name}_q", keep=True)
+    borrow = parts[width]
+    return neg | (~big & low[width + 2] & (~borrow | ~low[width]))
 
 #: ``released``'s attributes: a read and a write of one entry at the same edge from the two
 #: ports (the order's read, the fill's write) may read either word in synthesis (yosys's

@@ -7,26 +7,28 @@
                the writes landing meanwhile (the order 5 ahead's, the fills one and two
                ahead); the read data go straight into registers on the next advance, so
                no logic follows a block-RAM output (its clock-to-out is 4.1 ns on ECP5);
-               into stage 1, same entry as the orders 1 and 2 ahead, same session as the
-               order 2 ahead (registered flags)
+               the notional multiply starts from these registers (partial products in
+               stage 1, the product in stage 2); into stage 1, same entry as the orders 1
+               and 2 ahead, same session as the orders 1 and 2 ahead (registered flags), and
+               the session's credit room, picked from registers and summed in one chain
     stage 1    OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
                max qty, collar, stale reference (one comparison each) -> registered;
-               the notional multiply starts (DSP: registered inputs, M register);
                the entry's words with the writes that landed as they were read forwarded
                (the released word of the fill one or two ahead, the opened word of the
                order 3, 4 or 5 ahead);
                the order ahead's quantity taken into the headrooms; the order 2 ahead's new
-               opened word as if it is accepted; the session's credit room picked, it and the
-               gross room less the order 3 ahead's notional; same entry / session as the orders
-               ahead?
-    stage 2    notional in the DSP's P register; the order 2 ahead's accept (a register now)
-               picks its opened word and takes its notional off; every state check's headroom
-               computed twice, one adder each: one if the order ahead (now in stage 3) is
-               accepted, one if it is not
-    stage 3    each state check is one compare per candidate and the order ahead's
-               registered accept picks the answer; the accepted order's effect goes to the
-               registers (window, GCRA, notional) and to the opened word's write register,
-               which writes the block RAM in the next cycle
+               opened word as if it is accepted; the session's and the gross credit room less
+               the order 3 ahead's notional, and the same less the order ahead's (its product
+               now) too
+    stage 2    notional a register; the order 2 ahead's accept (a register now) picks its
+               opened word and takes its notional off; every state check compared here, twice:
+               if the order ahead (now in stage 3) is accepted, and if not, each one carry-save
+               chain and a LUT (this order's quantity or notional one of its operands); the
+               answers registered
+    stage 3    each outcome group is a LUT of registered answers and the order ahead's
+               registered accept picks; the accepted order's effect goes to the registers
+               (window, GCRA, notional) and to the opened word's write register, which writes
+               the block RAM in the next cycle
     output     decision valid on ``o``  (LATENCY = 5, whatever the outcome and the depth)
 
 State, per (symbol, side) entry e: ``opened[e]`` (quantity accepted) and ``released[e]``
@@ -57,12 +59,12 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import (any_of, below, equal, equal_halves, exceeds, high_flags, kept, parts_top, pick, replica, replicas, sub3,
+from ..logic import (add_sub, any_of, below, equal, equal_halves, exceeds, high_flags, kept, pick, replica, replicas, sub3,
                      sub_low, topped)
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
-from .counters import COUNT_WIDTH, RELEASED_ATTRS, FillCounters, Written, order_entry, sub_used
+from .counters import COUNT_WIDTH, RELEASED_ATTRS, FillCounters, Written, order_entry, over_used
 from .regfile import SessionCredit, register_file
 from .tables import LIMIT_WIDTH, POSITION_WIDTH, ReadBack, full_row, hold
 
@@ -127,6 +129,14 @@ def _select_kept(m, onehot, values, name: str, group: int = 2):
     for p in parts[1:]:
         out = out | p
     return kept(m, out, name)
+
+
+def _over_room(m, room, sub, notional, name: str):
+    """Whether ``notional`` exceeds ``room - sub`` (``room`` signed, wider than 64 bits; ``sub``
+    and ``notional`` 64-bit), all registers: the low 64 bits less both as one carry-save chain
+    (``logic.sub_low``) and the sign of the whole from its top and the room's high part
+    (``logic.high_flags``, ``logic.topped``): one chain behind one LUT, one LUT after it."""
+    return topped(sub_low(m, room, (sub, notional), 64, name), high_flags(room, 64), 64)[-1]
 
 
 def _one_of(value, enum):
@@ -279,10 +289,6 @@ class RiskPipeline(wiring.Component):
         # every session's room, limit + cancelled - accepted, taken on every advance: as an order
         # enters it holds every order decided before (up to 4 ahead); the order 3 ahead's notional
         # is taken off in stage 1, the order 2 ahead's in stage 2, the order ahead's speculated
-        srooms = [Signal(signed(NOTIONAL_STATE + 2), name=f"session_room{k}") for k in range(S)]
-        with m.If(adv["state"]):
-            m.d.sync += [room.eq(limit + cancelled - accepted) for room, limit, cancelled, accepted
-                         in zip(srooms, regs.session_credit, session_n.cancelled, session_n.accepted)]
 
         # ---- stage 1 --------------------------------------------------------------------
         # ---- stage 0: the order in registers while its words are read; every read port's data
@@ -322,6 +328,8 @@ class RiskPipeline(wiring.Component):
         # the entry's carry chain then the room's was the routed critical path (8.15 ns, 122.74 MHz)
         # The entries and sessions are all zero after reset: equal.
         s1_same1, s1_same2, s1_same2_session = Signal(init=1), Signal(init=1), Signal(init=1)
+        s1_same1_session = Signal(init=1)            # same session as the order ahead (in stage 2)
+        s1_sroom = Signal(signed(NOTIONAL_STATE + 3))   # the session's room, up to the order 4 ahead
         s1_tau = Signal(32)                          # the session's rate tolerance
         # stage 3's opened candidates (the entry's opened word after the order, if the order ahead
         # is accepted and if not): forwarded to the order 2 behind in its stage 1
@@ -329,6 +337,9 @@ class RiskPipeline(wiring.Component):
         # the decision of the order decided last (set in stage 3); a copy of its own for the
         # duplicate window's shift enable (a replica: synthesis keeps the two apart)
         acc_prev, acc_win = replica(Signal(), "acc_prev"), replica(Signal(), "acc_prev_window")
+        # and one for the pick of the opened word in front of stage 2's position chains (``w_now.en``
+        # as it was, merged by yosys with ``acc_prev_window``, fanned out to both)
+        acc_opened = replica(Signal(), "acc_prev_opened")
         notional_2 = Signal(64)                      # its notional
         # the words read as the order entered, kept if a read-back takes the ports before it moves on
         o_rd_word = hold(m, o_rd.data, adv["s0"], adv["s1"], readback.steal, "opened_rd")
@@ -353,6 +364,18 @@ class RiskPipeline(wiring.Component):
                          s1_shot.eq(s0_shot), s1_same3.eq(equal(s0.session, s3.session)), s1_tau.eq(s0_tau),
                          s1_same1.eq(equal(s0_entry, s1_entry)), s1_same2.eq(equal(s0_entry, s2_entry)),
                          s1_same2_session.eq(equal(s0.session, s2.session)),
+                         s1_same1_session.eq(equal(s0.session, s1.session)),
+                         # the order's session room, limit + cancelled - accepted (every order
+                         # decided up to the order 4 ahead: the accumulators before this edge's
+                         # update), picked by the one-hot session from registers and summed in one
+                         # carry-save chain: a register in stage 1. (Each session's room registered
+                         # and picked in stage 1, the pick was in front of stage 1's chain: the
+                         # routed critical path once the compares left stage 3)
+                         s1_sroom.eq(add_sub(m, _select_kept(m, s0_shot, [*regs.session_credit, Const(1 << NOTIONAL_STATE)],
+                                                             "s0_slimit"),
+                                             _select_kept(m, s0_shot[:S], session_n.cancelled, "s0_scancelled"),
+                                             _select_kept(m, s0_shot[:S], session_n.accepted, "s0_saccepted"),
+                                             NOTIONAL_STATE + 3, "s0_sroom")),
                          row_r.eq(rd.data),
                          o_rd_r.eq(o_rd_word), r_rd_r.eq(r_rd_word)]
         s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value,
@@ -361,7 +384,10 @@ class RiskPipeline(wiring.Component):
         m.submodules.order_checks = chk = OrderChecks(S, abits)
         m.d.comb += [chk.order.eq(s1), chk.row.eq(row), chk.in_range.eq(s1_in_range), chk.now.eq(s1_now)]
         m.submodules.notional = mul = Notional()
-        m.d.comb += [mul.qty.eq(s1.qty), mul.price.eq(s1.price), mul.en.eq(adv["s2"])]
+        # started from stage 0's registers: the partial products are registers in stage 1, the
+        # product in stage 2 (so stage 2 compares it), and ``s3_notional`` its copy in stage 3
+        m.d.comb += [mul.qty.eq(s0.qty), mul.price.eq(s0.price), mul.en.eq(adv["s1"])]
+        s3_notional = Signal(64)                     # the product of the order in stage 3
 
         s2_now, s2_side_ok = Signal(NOW_WIDTH), Signal()
         s2_opened = Signal(COUNT_WIDTH)              # opened as of the order 3 ahead
@@ -387,9 +413,16 @@ class RiskPipeline(wiring.Component):
         # product) if it is of this order's session, else 0; its accept picks in stage 2
         s2_snotional_2 = Signal(64)
         s2_groom = Signal(signed(NOTIONAL_STATE + 4))   # the gross room, up to the order 3 ahead
+        # the same two less the order ahead's notional (in stage 2 as this order is in stage 1:
+        # the multiplier's product; of this order's session, for the session's): the rooms if the
+        # order ahead is accepted, each one carry-save chain of registers (logic.sub3)
+        s2_sroom_a = Signal(signed(NOTIONAL_STATE + 4))
+        s2_groom_a = Signal(signed(NOTIONAL_STATE + 5))
         s1_side_ok = _one_of(s1.side, Side)
         s1_room = kept(m, Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + s1_released, "s1_room")
         ahead_1 = Mux(s1_same1, s2.qty, 0)      # the order ahead (in stage 2) on this entry
+        notional_3 = Mux(acc_prev, notional_2, 0)    # the order 3 ahead's notional if accepted ...
+        snotional_3 = Mux(acc_prev & s1_same3, notional_2, 0)   # ... and of this order's session
         # the order 2 ahead's new opened word (acc_prev: the order 3 ahead's accept, as it is decided)
         opened_if = Mux(s1_same2, Mux(acc_prev, *s3_cand_opened), s1_opened)
         with m.If(adv["s2"]):
@@ -406,11 +439,13 @@ class RiskPipeline(wiring.Component):
                          s2_entry.eq(s1_entry),
                          s2_opened.eq(s1_opened),
                          s2_same_session.eq(s1.session == s2.session),
-                         s2_snotional_2.eq(Mux(s1_same2_session, mul.product, 0)),
-                         s2_groom.eq(credit_room - Mux(acc_prev, notional_2, 0)),
+                         s2_snotional_2.eq(Mux(s1_same2_session, s3_notional, 0)),
                          # acc_prev and notional_2 are the order 3 ahead's while this order is in stage 1
-                         s2_sroom.eq(_select_kept(m, s1_shot, [*srooms, Const(1 << NOTIONAL_STATE, NOTIONAL_STATE + 1)],
-                                                  "s1_sroom") - Mux(acc_prev & s1_same3, notional_2, 0))]
+                         s2_groom.eq(credit_room - notional_3),
+                         s2_groom_a.eq(sub3(m, credit_room, notional_3, mul.product, NOTIONAL_STATE + 5, "s1_groom_a")),
+                         s2_sroom.eq(s1_sroom - snotional_3),
+                         s2_sroom_a.eq(sub3(m, s1_sroom, snotional_3, Mux(s1_same1_session, mul.product, 0),
+                                            NOTIONAL_STATE + 4, "s1_sroom_a"))]
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
@@ -427,17 +462,16 @@ class RiskPipeline(wiring.Component):
         last_key = Signal(64, name="recent_last")
         # opened as of the order ahead (now in stage 3): the order 2 ahead's accept (a register,
         # ``w_now.en``) picks, in the LUT of the adder it feeds
-        opened_2 = Mux(w_now.en, s2_opened_if, s2_opened)
-        notional_ahead = mul.product                         # the order ahead is in stage 3
+        opened_2 = Mux(acc_opened, s2_opened_if, s2_opened)
+        notional = mul.product                               # this order's, in stage 2
         with m.If(adv["dec"]):
-            m.d.sync += notional_2.eq(mul.product)
+            m.d.sync += notional_2.eq(s3_notional)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2, notional_2 its
         # notional. Each candidate is one carry chain from registers over the room's low 64 bits
         # (three operands carry-saved: logic.sub3, in logic.sub_low), the order 2 ahead's accept
         # a mux in front of its operand: the room less the order 2 ahead's notional if it was
         # accepted, less the order ahead's if it is (speculated).
         # A session out of range is out of reach (rejected as a bad field alone).
-        ahead_s = Mux(s2_same_session, notional_ahead, 0)
         key = s2.cl_ord_key
         # each key compare in halves (two 32 / 33-bit chains, their AND in the window's any_of
         # chain's input LUT), where one 65-bit chain was a Fmax blocker
@@ -448,40 +482,37 @@ class RiskPipeline(wiring.Component):
         window_b = [seen_last, *seen[:W - 1], seen[W - 1] & ~acc_win]
         window_a = [equal_halves(key, s3.cl_ord_key), seen_last, *seen[:W - 2], seen[W - 2] & ~acc_win]
         cand = {                                             # (if the order ahead is accepted, if not)
-            # room - opened in halves (logic.sub_parts: the low halves' difference and three
-            # compares of the high halves, no chain longer than 36 bits), registered as they are;
-            # stage 3 makes its compare's 2-bit top of them (logic.parts_top). Clamped here
-            # (logic.clamp_sub), the combine was two LUT levels after the chains (xcup depth 5)
-            # (modulo 2**COUNT_WIDTH, as two's complement: counters.sub_used, the counters wrap)
-            "pos": tuple(sub_used(m, r, opened_2, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
-            "reduce": tuple(sub_used(m, r, opened_2, f"s2_reduce_{k}")
+            # each state check compared here, its answer registered (stage 3 is the groups of
+            # the answers, the pick and the enables; compared in stage 3 from registered
+            # candidates, the compare's chain, the groups, `take` and the enables were the routed
+            # critical path: 133.96 MHz at the small top). Position / reduce-only: qty > the
+            # headroom room - opened (modulo 2**COUNT_WIDTH, as two's complement: the counters
+            # wrap), from its halves and the low half less qty (counters.over_used)
+            "pos": tuple(over_used(m, r, opened_2, s2.qty, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
+            "reduce": tuple(s2_reduce_en & over_used(m, r, opened_2, s2.qty, f"s2_reduce_{k}")
                             for k, r in (("a", s2_released_a), ("b", s2_released))),
             # the entry's opened quantity after this order, if it is accepted
             "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),
-            # the low 64 bits and the high part's change (logic.sub_low), its flags registered
-            # beside them (logic.high_flags): stage 3's top (logic.topped) is the LUT of its
-            # compare's chain at those bits, so the compare is a 67-bit chain behind one LUT, where
-            # the whole 77-bit room's was 78 bits and a LUT for its top bits (xcup depth 5); a
-            # clamp after the chain was two more chains and a LUT
-            # The "accepted" candidate is one carry-save chain with the order 2 ahead's accept
-            # folded into its kept sum and majority LUTs (one LUT4 / LUT5 a bit, then the chain's
-            # input LUT): as two chains and a pick after them, abc shared the room's XOR with the
-            # order ahead's notional between the chains (two LUTs in front of a chain, the pick a
-            # third: xcup depth 4)
-            "credit": (sub_low(m, s2_groom, (Mux(acc_prev, notional_2, 0), notional_ahead), 64, "credit_a"),
-                       sub_low(m, s2_groom, (Mux(acc_prev, notional_2, 0),), 64, "credit_b")),
-            "scredit": (sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0), ahead_s), 64, "scredit_a"),
-                        sub_low(m, s2_sroom, (Mux(acc_prev, s2_snotional_2, 0),), 64, "scredit_b")),
+            # credit: notional > the room less the order 2 ahead's notional (if accepted): the
+            # room's low 64 bits less both carry-saved (logic.sub_low, its sum and majority bits
+            # kept: the order 2 ahead's accept folded into them), the sign from the chain's top
+            # and the room's high-part flags (pipeline._over_room); the "accepted" room has the
+            # order ahead's notional off already (stage 1)
+            "credit": tuple(_over_room(m, room, Mux(acc_prev, notional_2, 0), notional, f"credit_{k}")
+                            for k, room in (("a", s2_groom_a), ("b", s2_groom))),
+            "scredit": tuple(_over_room(m, room, Mux(acc_prev, s2_snotional_2, 0), notional, f"scredit_{k}")
+                             for k, room in (("a", s2_sroom_a), ("b", s2_sroom))),
             "dup": (any_of(window_a), any_of(window_b)),
         }
         first_ok = s2_valid & ~any_of(s2_mask) & ~regs.kill             # no first-stage failure, no kill
         cand["ok"] = (first_ok & ~cand["dup"][0], first_ok & ~cand["dup"][1])
+        over_max_n = exceeds(notional, s2_max_n)
         s3_cand = {name: (Signal.like(a, name=f"s3_{name}_a"), Signal.like(b, name=f"s3_{name}_b"))
                    for name, (a, b) in cand.items() if name != "opened"}
         s3_cand["opened"] = s3_cand_opened
         s3_valid, s3_mask, s3_known, s3_kill = Signal(), Signal(MASK_WIDTH), Signal(), Signal()
-        s3_now, s3_max_n = Signal(NOW_WIDTH), Signal.like(s2_max_n)
-        s3_pos_en, s3_session_ok, s3_reduce_en = Signal(), Signal(), Signal()
+        s3_now = Signal(NOW_WIDTH)
+        s3_pos_en, s3_session_ok = Signal(), Signal()
         s3_tat, s3_session_hot = Signal(NOW_WIDTH), Signal(S)
         s3_interval = Signal(32)                     # the session's GCRA emission interval
         # stage 3's two rate compares, made here from registers and registered (a 49-bit chain
@@ -506,39 +537,32 @@ class RiskPipeline(wiring.Component):
         s3_reason_pre = [(Signal(name=f"s3_reason_found{k}"), Signal(CODE_WIDTH, name=f"s3_reason_code{k}"))
                          for k in range(len(REASON_GROUPS))]
         s2_session_ok = s2_valid & (s2.session[sbits:] == 0)     # a valid order of a throttled session
-        s3_flags = {"credit": Signal(4, name="s3_credit_flags"), "scredit": Signal(4, name="s3_scredit_flags")}
+        s3_over_max_n = Signal()
         with m.If(adv["s3"]):
-            m.d.sync += [s3_flags["credit"].eq(high_flags(s2_groom, 64)),
-                         s3_flags["scredit"].eq(high_flags(s2_sroom, 64))]
+            m.d.sync += [s3_notional.eq(notional), s3_over_max_n.eq(over_max_n)]
             m.d.sync += [dst.eq(src) for name in cand for dst, src in zip(s3_cand[name], cand[name])]
             m.d.sync += [d.eq(v) for pair, pre in zip(s3_reason_pre, reason_pre) for d, v in zip(pair, pre)]
             m.d.sync += [s3.eq(s2), s3_entry.eq(s2_entry), s3_valid.eq(s2_valid), s3_mask.eq(s2_mask),
                          s3_known.eq(s2_known), s3_kill.eq(regs.kill), s3_now.eq(s2_now),
-                         s3_max_n.eq(s2_max_n), s3_pos_en.eq(s2_known & s2_side_ok),
-                         s3_session_ok.eq(s2_session_ok), s3_reduce_en.eq(s2_reduce_en),
+                         s3_pos_en.eq(s2_known & s2_side_ok),
+                         s3_session_ok.eq(s2_session_ok),
                          s3_tat.eq(Array(tat)[s2.session[:sbits]]),
                          s3_late_tat.eq(late_tat), s3_late_w.eq(late_w),
                          s3_interval.eq(Array(regs.session_rate_interval)[s2.session[:sbits]]),
                          s3_session_hot.eq(Mux(s2_session_ok, 1 << s2.session[:sbits], 0))]
 
         # ---- stage 3: decide --------------------------------------------------------------------
-        qty, notional = s3.qty, mul.product
-        # one compare per candidate (one LUT level and a carry chain each)
-        # reduce-only's enable in its operand's top (off: out of reach), not in ``passes``
-        limits = {"pos": tuple(parts_top(c, 32) for c in s3_cand["pos"]),
-                  "reduce": tuple(parts_top(c, 32, s3_reduce_en) for c in s3_cand["reduce"])}
-        limits.update({name: tuple(topped(c, s3_flags[name], 64) for c in s3_cand[name]) for name in ("credit", "scredit")})
-        over = {name: (exceeds(value, limits[name][0]), exceeds(value, limits[name][1]))
-                for name, value in (("pos", qty), ("reduce", qty), ("credit", notional), ("scredit", notional))}
+        notional = s3_notional
+        # every compare was made in stage 2 (its answer per outcome of the order ahead registered)
+        over = {name: s3_cand[name] for name in ("pos", "reduce", "credit", "scredit")}
         # ``advance`` and the rate check in one LUT: every use of the rate check is taken on an advance
         rate_go = kept(m, adv["dec"] & ~pick(rate_sel, s3_late_w, s3_late_tat), "rate_go")
-        over_max_n = exceeds(notional, s3_max_n)
         state_fails = {
             R.KILL_SWITCH: s3_kill,
             R.RATE_LIMIT: ~rate_go,
             R.DUPLICATE_CLORDID: pick(acc_prev, *s3_cand["dup"]),
             R.CREDIT_LIMIT: pick(acc_prev, *over["credit"]) | pick(acc_prev, *over["scredit"]),
-            R.MAX_NOTIONAL: s3_known & over_max_n,
+            R.MAX_NOTIONAL: s3_known & s3_over_max_n,
             R.POSITION_LIMIT: s3_pos_en & pick(acc_prev, *over["pos"]),
             R.REDUCE_ONLY: pick(acc_prev, *over["reduce"]),
         }
@@ -547,22 +571,19 @@ class RiskPipeline(wiring.Component):
         for reason, fail in state_fails.items():
             m.d.comb += state_bits[reason.value - 1].eq(kept(m, fail, f"fails_{reason.name.lower()}"))
         m.d.comb += mask.eq(kept(m, s3_mask | state_bits, "mask"))
-        # take = advance & valid & (mask == 0), as two LUT levels after the compares: one group per
-        # outcome of the order ahead (the known / side gating is implied by the first-stage checks
-        # having passed), then the pick. ``take`` is also the decision: it is only registered on
-        # an advance, when it equals the accept.
+        # take = advance & valid & (mask == 0): one group per outcome of the order ahead (the known
+        # / side gating is implied by the first-stage checks having passed; the state checks'
+        # answers combined in stage 2), then the pick. ``take`` is also the decision: it is only
+        # registered on an advance, when it equals the accept.
         # (the two groups share no input: a shared one would be split off into a LUT of its own)
-        # (max notional in each group too: ``take`` is then a LUT4, which leaves two inputs of
-        # the output register's load LUT for the skid)
         passes = [kept(m, s3_cand["ok"][k] & ~over["pos"][k] & ~over["reduce"][k] & ~over["credit"][k]
-                       & ~over["scredit"][k] & ~over_max_n,
-                       f"passes_{'ab'[k]}") for k in (0, 1)]
+                       & ~over["scredit"][k] & ~s3_over_max_n, f"passes_{'ab'[k]}") for k in (0, 1)]
         take, conf = kept(m, pick(acc_prev, *passes) & rate_go, "take"), Signal()
 
         m.d.comb += conf.eq(s3_session_ok & rate_go)
 
         with m.If(adv["dec"]):
-            m.d.sync += [acc_prev.eq(take), acc_win.eq(take), last_key.eq(s3.cl_ord_key),
+            m.d.sync += [acc_prev.eq(take), acc_win.eq(take), acc_opened.eq(take), last_key.eq(s3.cl_ord_key),
                          rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
 
         # ---- output register and skid register -------------------------------------------------------

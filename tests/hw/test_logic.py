@@ -5,7 +5,8 @@ import pytest
 from amaranth import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from wirespeed.hw.logic import clamp_for_compare, clamp_sub, equal_halves, exceeds, parts_top, sub3, sub_parts, sub_topped
+from wirespeed.hw.logic import (add_sub, clamp_for_compare, clamp_sub, equal_halves, exceeds, parts_top, sub3, sub_parts,
+                                sub_topped)
 
 pytestmark = pytest.mark.hw
 
@@ -38,32 +39,39 @@ def test_a_clamped_limit_compares_as_the_limit_itself():
 
 
 
-def test_the_carry_saved_three_operand_subtraction_is_exact():
-    """sub3(a, b, c) == a - b - c over signed and unsigned operands of different widths, at
-    their extremes and at random (the pipeline's credit rooms less two notionals)."""
+@pytest.mark.parametrize("op, sign", [(sub3, -1), (add_sub, 1)], ids=["sub3", "add_sub"])
+def test_the_carry_saved_three_operand_subtraction_is_exact(op, sign):
+    """sub3(a, b, c) == a - b - c and add_sub(a, b, c) == a + b - c over signed and unsigned
+    operands of different widths, at their extremes and at random (the pipeline's credit rooms
+    less two notionals; a session's room, limit + cancelled - accepted)."""
     a, b, c = Signal(signed(20)), Signal(12), Signal(signed(14))
     width = 22
     m = Module()
     out = Signal(signed(width))
-    m.d.comb += out.eq(sub3(m, a, b, c, width, "t"))
+    m.d.comb += out.eq(op(m, a, b, c, width, "t"))
     rng = random.Random(5)
     edges = [(-(1 << 19), (1 << 12) - 1, (1 << 13) - 1), ((1 << 19) - 1, 0, -(1 << 13)), (0, 0, 0), (-1, 1, -1)]
     cases = edges + [(rng.randrange(-(1 << 19), 1 << 19), rng.randrange(1 << 12),
                       rng.randrange(-(1 << 13), 1 << 13)) for _ in range(300)]
+    bad = _mismatches(m, (a, b, c), out, cases, lambda va, vb, vc: va + sign * vb - vc)
+    assert not bad, bad[:5]
+
+
+def _mismatches(m, inputs, output, cases, expect) -> list:
+    """The cases (a value per input) where ``output`` is not ``expect(*values)``, simulated."""
     bad = []
 
     async def bench(ctx):
-        for va, vb, vc in cases:
-            ctx.set(a, va)
-            ctx.set(b, vb)
-            ctx.set(c, vc)
-            if ctx.get(out) != va - vb - vc:
-                bad.append((va, vb, vc, ctx.get(out)))
+        for values in cases:
+            for sig, v in zip(inputs, values):
+                ctx.set(sig, v)
+            if ctx.get(output) != expect(*values):
+                bad.append((*values, ctx.get(output)))
 
     sim = Simulator(m)
     sim.add_testbench(bench)
     sim.run()
-    assert not bad, bad[:5]
+    return bad
 
 
 @pytest.mark.parametrize("a_signed", [True, False], ids=["signed", "unsigned"])
@@ -209,4 +217,30 @@ def test_equal_in_halves():
     sim = Simulator(m)
     sim.add_testbench(bench)
     sim.run()
+    assert not bad, bad[:5]
+
+
+def test_a_quantity_is_compared_with_the_wrapped_headroom_a_stage_early():
+    """counters.over_used(a, b, qty) == qty > headroom(a - b): the room and the opened word
+    modulo 2**COUNT_WIDTH, the headroom read as two's complement (checks.headroom), at the
+    edges of the low half's borrow, of zero and of the wrap, and at random (the pipeline's
+    position and reduce-only compares, made in stage 2)."""
+    from wirespeed.hw.risk.checks import COUNT_WIDTH, headroom
+    from wirespeed.hw.risk.counters import over_used
+    a, b, qty = Signal(signed(COUNT_WIDTH + 2)), Signal(COUNT_WIDTH), Signal(32)
+    m = Module()
+    over = Signal()
+    m.d.comb += over.eq(over_used(m, a, b, qty, "t"))
+    rng = random.Random(11)
+    wrap, top = 1 << COUNT_WIDTH, (1 << 32) - 1
+    diffs = [0, 1, -1, top, top + 1, -top, -(top + 1), (1 << 33) - 2, (1 << 35) - 1, -(1 << 35), 1 << 35,
+             (1 << 32) + 5, -(1 << 32) - 5, 7 << 32]
+    cases = []
+    for d in diffs + [rng.randrange(-(1 << 36), 1 << 36) for _ in range(60)]:
+        for vb in (0, 1, top, top + 1, rng.randrange(wrap)):
+            va = (vb + d) % wrap if rng.random() < 0.5 else (vb + d) % wrap - wrap   # a signed, congruent
+            va = max(min(va, (1 << (COUNT_WIDTH + 1)) - 1), -(1 << (COUNT_WIDTH + 1)))
+            for q in (0, 1, top, rng.randrange(1 << 32), (headroom(va - vb) + 1) % (1 << 32), headroom(va - vb) % (1 << 32)):
+                cases.append((va, vb, q))
+    bad = _mismatches(m, (a, b, qty), over, cases, lambda va, vb, q: q > headroom(va - vb))
     assert not bad, bad[:5]
