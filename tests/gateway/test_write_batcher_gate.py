@@ -4,6 +4,8 @@ reach its transport (every one of them is gated: taken back or held), and the ta
 connection that is still behind the gate (``_stale``) does not spin the loop re-sending."""
 import asyncio
 
+import pytest
+
 from wirespeed.gateway.transport import WriteBatcher
 
 from .conftest import run_async
@@ -19,13 +21,15 @@ class Proto:
         self.transport, self.session = Transport(name, wire), Gated()
 
 
+@pytest.mark.parametrize("per_turn", [False, True], ids=["per_read", "per_turn"])
 @run_async
-async def test_a_failure_met_by_one_connection_gates_every_connection_collected_with_it():
+async def test_a_failure_met_by_one_connection_gates_every_connection_collected_with_it(per_turn):
     """Two clients' reports collected in one read (a venue read with fills for both): the gate fails
     on the first; the second's bytes, numbered before the failure was seen, are not in the journal
-    either and must not reach the client (held, or offered to take_back)."""
+    either and must not reach the client (held, or offered to take_back). Per read the gate is met
+    at the read's end; per turn (the default) at the turn's flush."""
     wire, offered = [], []
-    b = WriteBatcher(per_turn=False)   # (the gate per read; per turn it is the same at the turn's flush)
+    b = WriteBatcher(per_turn=per_turn)
     b.gate = lambda: False
     b.take_back = lambda proto, data: offered.append((proto.transport.name, data)) or False
     one, two, three = Proto(wire, "one"), Proto(wire, "two"), Proto(wire, "three")
@@ -34,6 +38,9 @@ async def test_a_failure_met_by_one_connection_gates_every_connection_collected_
     b.write(two, b"report2;")
     b.write(three, b"report3;")
     b.end_read()
+    if per_turn:
+        assert wire == [] and offered == []       # (collected: the turn's flush is not yet due)
+        await asyncio.sleep(0)                     # the turn's flush: the gate fails there
     assert wire == []                              # nothing the trail does not have reached a client
     assert sorted(n for n, _ in offered) == ["one", "three", "two"]
     assert b.held() == len(b"report1;report2;report3;")
@@ -73,13 +80,14 @@ async def test_per_turn_a_failure_at_the_turn_s_flush_gates_what_every_read_of_t
     assert sorted(wire) == [("one", b"fill1;fill3;"), ("two", b"fill2;")]
 
 
+@pytest.mark.parametrize("per_turn", [False, True], ids=["per_read", "per_turn"])
 @run_async
-async def test_a_stale_connection_s_take_back_does_not_spin_the_loop():
+async def test_a_stale_connection_s_take_back_does_not_spin_the_loop(per_turn):
     """A session dropped with bytes held is gated on its next connection (``_stale``). While the
     journal still fails, its session traffic (here a Logon reply) must not be taken back and sent
     again every loop turn, each a failed journal flush and an error logged: it is held, once."""
     wire, gates = [], []
-    b = WriteBatcher(per_turn=False)   # (the gate per read; per turn it is the same at the turn's flush)
+    b = WriteBatcher(per_turn=per_turn)
 
     def gate():
         gates.append(1)
