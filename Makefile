@@ -27,8 +27,9 @@ $(VENV)/.installed: pyproject.toml setup.py $(wildcard gateway/native/*.c)
 test: setup
 	$(PY) -m pytest -m "not slow" -q
 
+# Everything but the hours-long formal_deep proofs (make test-hw-formal-deep).
 test-all: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not formal_deep"
 
 # The gateway fuzz runs of make test, 100 times longer (minutes): mutated messages, no traceback.
 test-fuzz: setup
@@ -37,9 +38,10 @@ test-fuzz: setup
 # 100,000+ random orders through the Verilated risk pipeline under cocotb, and 10,000,000 through
 # the C++ harness (not in CI: minutes).
 test-hw-long: setup
-	$(PY) -m pytest -q -s -m "slow and not formal" tests/hw
+	$(PY) -m pytest -q -s -m "slow and not formal and not formal_deep" tests/hw
 
-# Deeper bounded proofs of the risk pipeline (with backpressure) and the mutants they must refute.
+# The risk pipeline proved at LATENCY + 1 with and without backpressure, the covers, and the mutants
+# the proofs must refute (minutes).
 test-hw-formal: setup
 	$(PY) -m pytest -q -m formal tests/hw
 
