@@ -55,3 +55,34 @@ def test_the_drain_period_comes_from_the_environment_and_bad_values_are_named():
         drain_period("fast")
     with pytest.raises(ValueError, match="WIRESPEED_DRAIN_MS must be positive, not '0'"):
         drain_period("0")
+
+
+@run_async(timeout=30)
+async def test_the_drain_tick_applies_the_bounded_stores_bound_between_the_sessions_timers(monkeypatch):
+    """The C paths' appends leave a bounded MemoryStore's bound to the timer's flush: a venue's store
+    let go a second's messages at once. The drain's tick trims it (what Python's save_sent does
+    at every append), so a second's messages go in twentieths."""
+    from wirespeed.gateway.store import MemoryStore
+    config = load_config()
+    gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols))
+    store = MemoryStore(max_messages=10)
+    for seq in range(1, 31):          # (as store_append.h appends: no trim)
+        store._sent[seq] = b"x"
+        store.next_sender_seq = seq + 1
+    client = next(iter(gw.acceptor.sessions.values()))
+    monkeypatch.setattr(client, "store", store)
+    real_sleep, sleeps = asyncio.sleep, []
+
+    async def fake_sleep(seconds):
+        sleeps.append(seconds)
+        await real_sleep(3600 if len(sleeps) > 1 else 0)
+    monkeypatch.setattr(server.asyncio, "sleep", fake_sleep)
+    task = asyncio.ensure_future(gw._tick())
+    try:
+        for _ in range(1000):
+            if len(sleeps) > 1:
+                break
+            await real_sleep(0)
+    finally:
+        task.cancel()
+    assert sorted(store._sent) == list(range(21, 31)) and store.dropped == 20     # (one drain tick, no on_timer)
