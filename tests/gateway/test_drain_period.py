@@ -71,6 +71,11 @@ async def test_the_drain_tick_applies_the_bounded_stores_bound_between_the_sessi
         store.next_sender_seq = seq + 1
     client = next(iter(gw.acceptor.sessions.values()))
     monkeypatch.setattr(client, "store", store)
+    ouch = type("OuchLike", (), {"session": object()})()      # (an OUCH venue's session: no store)
+    monkeypatch.setitem(gw.orders.venues, "OUCH1", ouch)
+    monkeypatch.setattr(gw.orders, "drain_latency", lambda: None)
+    failed = []
+    monkeypatch.setattr(server.log, "exception", lambda *a, **k: failed.append(a))
     real_sleep, sleeps = asyncio.sleep, []
 
     async def fake_sleep(seconds):
@@ -86,3 +91,4 @@ async def test_the_drain_tick_applies_the_bounded_stores_bound_between_the_sessi
     finally:
         task.cancel()
     assert sorted(store._sent) == list(range(21, 31)) and store.dropped == 20     # (one drain tick, no on_timer)
+    assert failed == []
