@@ -54,7 +54,7 @@ from .risk import RiskBackend
 from .order_apps import ClientApp, VenueApp
 from .order_records import OrderState, VenueLink
 from .session import Session, SessionState
-from .native.hist import group_hops, record_many
+from .native.hist import drain_hops, group_hops, record_many
 from .venue_reports import ORDER_STATUS_REQUEST, VenueReports
 
 log = logging.getLogger("wirespeed.orders")
@@ -884,6 +884,10 @@ class OrderGateway(VenueReports):
         buf, self._hop_buf = self._hop_buf, []
         stamps, self._hops = self._hops, []
         if not buf and not stamps:
+            return self.latency
+        # The whole drain in one C pass where built (hist.c ``drain``: no per-value lists; a 50-ms
+        # drain under make bench-load was 2.3 ms of grouping and record_many); else as below.
+        if drain_hops(buf, stamps, self.latency.histogram):
             return self.latency
         by_hop: dict[str, list[int]] = {}
         # One dict operation a value, grouped by (hop, venue, client); the per-venue and per-client

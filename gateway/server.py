@@ -29,6 +29,29 @@ log = logging.getLogger("wirespeed.gateway")
 #: taken back is sent again)
 _NUMBERED_HEADER = frozenset({T.BeginString, T.BodyLength, T.MsgType, T.MsgSeqNum, T.SenderCompID,
                                T.TargetCompID, T.SendingTime, T.CheckSum})
+#: How often the buffered latency stamps go into their histograms (``OrderGateway.drain_latency``),
+#: seconds; the rest of the order path's timer runs every ``TICK_S``. A drain stops the loop for
+#: its length: under ``make bench-load`` (20,000 orders/s) half a second's stamps took 16-17 ms to
+#: drain, and every order that arrived meanwhile waited (the round trip's p99 was that stall);
+#: 50 ms of stamps are ~1/10 of it, still in cache (docs/gateway/order_path.md, "Measured",
+#: 2026-12-03). ``WIRESPEED_DRAIN_MS=500``: the drain with the rest of the timer only, as before.
+TICK_S = 0.5
+
+
+def drain_period(ms: str | None) -> float:
+    """The drain's period in seconds from ``WIRESPEED_DRAIN_MS`` (None: 50 ms), within 1 ms .. TICK_S."""
+    if ms is None:
+        return 0.05
+    try:
+        value = float(ms)
+    except ValueError:
+        raise ValueError(f"WIRESPEED_DRAIN_MS must be a number of milliseconds, not {ms!r}") from None
+    if not value > 0:
+        raise ValueError(f"WIRESPEED_DRAIN_MS must be positive, not {ms!r}")
+    return min(TICK_S, max(0.001, value / 1e3))
+
+
+DRAIN_S = drain_period(os.environ.get("WIRESPEED_DRAIN_MS"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,9 +292,30 @@ class Gateway:
         if timer is not None:
             timer.cancel()
 
+    def _trim_stores(self) -> None:
+        """The bounded in-memory stores' bound applied (``MemoryStore.trim``) between the sessions'
+        once-a-second timers: the C paths' appends leave it to the timer's flush, so a venue's store
+        let go a second's messages at once (~10,000 at 20,000 orders/s across two venues, up to 2.4
+        ms of the loop); a 50-ms tick lets go a twentieth of them. (Python's ``save_sent`` trims at
+        every append: the same messages kept.)"""
+        sessions = [link.session for link in self.orders.venues.values()] + list(self.acceptor.sessions.values())
+        for session in sessions:       # (an OUCH venue's session has no store: getattr)
+            trim = getattr(getattr(session, "store", None), "trim", None)
+            if trim is not None:
+                trim()
+
     async def _tick(self) -> None:
+        per_tick, n = max(1, round(TICK_S / DRAIN_S)), 0
         while True:
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(TICK_S / per_tick)
+            n += 1
+            if n % per_tick:      # (a drain only; on_timer drains too)
+                try:
+                    self.orders.drain_latency()
+                    self._trim_stores()
+                except Exception:  # pragma: no cover - the timer must outlive a bad tick
+                    log.exception("latency drain failed")
+                continue
             try:
                 self.orders.on_timer()
             except Exception:  # pragma: no cover - the timer must outlive a bad tick

@@ -21,6 +21,10 @@ import os
 # drain_latency's grouping of the buffered hops in one C call (hist.c ``group``); None: its Python
 # loop (no build, WIRESPEED_NATIVE=0, or WIRESPEED_C_CALLS=0, the calls-in-C switch's "before")
 group_hops = getattr(_hist, "group", None) if ENABLED and os.environ.get("WIRESPEED_C_CALLS", "1") != "0" else None
+# the whole drain in one C pass, every value counted straight into its histograms (hist.c ``drain``);
+# None: the grouping above and record_many (also WIRESPEED_C_DRAIN=0, this one's "before")
+_drain = (getattr(_hist, "drain", None) if ENABLED and os.environ.get("WIRESPEED_C_CALLS", "1") != "0"
+          and os.environ.get("WIRESPEED_C_DRAIN", "1") != "0" else None)
 
 _LOWEST, _HIGHEST = 1, 60_000_000_000     # LatencyRecorder's range (wirespeed/latency.py)
 
@@ -42,3 +46,10 @@ def record_many(hist, values) -> None:
     record = hist.record_value
     for value, count in Counter(lo if v < lo else (hi if v > hi else v) for v in values).items():
         record(value, count)
+
+
+def drain_hops(buf: list, stamps: list, histogram) -> bool:
+    """drain_latency's buffered hops (``buf``) and order stamps counted into the recorder's
+    histograms (``histogram(name)``) in one C pass; False (nothing counted) where Python's drain
+    must do it: no build, switched off, or an item, value, name or histogram it does not take."""
+    return _drain is not None and _drain(buf, stamps, histogram, _LOWEST, _HIGHEST) is True

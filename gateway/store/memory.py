@@ -22,9 +22,10 @@ class MemoryStore:
     def __init__(self, max_messages: int = 0, window: int = 0, spill=None):
         """``max_messages``: keep only the last that many sent messages (0: all, QuickFIX's memory
         store). A ResendRequest for an older one is answered by a GapFill, as for any message
-        not resent; the trimming is done by ``flush`` (the session's timer, about once a second)
-        and by ``save_sent``, so the fast path's appends in C (native/store_append.h) are
-        trimmed too: the store holds at most ``max_messages`` plus a second's sends.
+        not resent; the trimming is done by ``flush`` (the session's timer, about once a second),
+        by ``save_sent``, and in the gateway service by its 50-ms latency drain's tick
+        (``Gateway._trim_stores``), so the fast path's appends in C (native/store_append.h) are
+        trimmed too: the store holds at most ``max_messages`` plus a tick's sends.
 
         ``spill`` (a ``store.spill.Spill``) with ``max_messages`` 0 and ``window`` > 0: every message
         is kept, but only the last ``window`` in memory (plus a second's sends, or ``_SPILL_BATCH``

@@ -10,15 +10,24 @@ from wirespeed.gateway.orders import OrderGateway
 from wirespeed.latency import LatencyRecorder
 
 
-@pytest.mark.parametrize("in_c", [True, False], ids=["grouped_in_c", "grouped_in_python"])
-def test_grouped_drain_gives_the_histograms_of_one_record_per_value_in_first_seen_order(in_c, monkeypatch):
-    """(Both ways: hist.c's ``group``, WIRESPEED_C_CALLS' default, and drain_latency's Python loop.)"""
-    if in_c:
+@pytest.mark.parametrize("way", ["drained_in_c", "grouped_in_c", "grouped_in_python"])
+def test_grouped_drain_gives_the_histograms_of_one_record_per_value_in_first_seen_order(way, monkeypatch):
+    """(Three ways: hist.c's ``drain``, the default; hist.c's ``group`` and record_many,
+    WIRESPEED_C_DRAIN=0; and drain_latency's Python loop, WIRESPEED_C_CALLS=0.)"""
+    calls = []
+    in_c = way != "grouped_in_python"
+    if way == "drained_in_c":
+        if hist._drain is None:
+            pytest.skip("hist.c's drain is not built or is turned off")
+        monkeypatch.setattr(orders, "group_hops", None)      # (it must not be needed)
+        monkeypatch.setattr(orders, "drain_hops", lambda *a: calls.append(1) or hist.drain_hops(*a))
+    elif way == "grouped_in_c":
         if hist.group_hops is None:
             pytest.skip("hist.c's group is not built or is turned off")
-        calls = []
+        monkeypatch.setattr(orders, "drain_hops", lambda *a: False)
         monkeypatch.setattr(orders, "group_hops", lambda *a: calls.append(1) or hist.group_hops(*a))
     else:
+        monkeypatch.setattr(orders, "drain_hops", lambda *a: False)
         monkeypatch.setattr(orders, "group_hops", None)
     rng = random.Random(5)
     gw = OrderGateway.__new__(OrderGateway)       # only the recorder wiring drain_latency uses
@@ -76,3 +85,30 @@ def test_the_c_grouping_leaves_an_item_of_another_shape_to_python():
     assert dec == [2, 1] and risk == [3, 2]
     assert list(groups.items()) == [(("h", "V", "C"), [5, 7]), (("g", "", "", 1)[:3], [1]),
                                     (("client->venue", "V", "C"), [20])]
+
+
+def test_the_c_drain_leaves_what_it_does_not_take_to_python_untouched():
+    """Another shape, a value that is not an int (or past 64 bits), a name that is not a str, a
+    histogram of another word size: None, nothing counted; Python's drain then gives one record per value."""
+    if hist._drain is None:
+        pytest.skip("hist.c's drain is not built or is turned off")
+    from hdrh.histogram import HdrHistogram
+    for buf, stamps in (([("venue send", "V", "C", 5), ("bad",)], []), ([], [(1, 2, 3)]),
+                        ([("venue send", "V", "C", 5.0)], []), ([("venue send", "V", "C", 2**70)], []),
+                        ([("venue send", "V", 7, 5)], []), ([], [(1, 2, 3, "4", "V", "C")])):
+        rec = LatencyRecorder()
+        assert hist.drain_hops(buf, stamps, rec.histogram) is False
+        assert all(rec.histogram(h).total_count == 0 for h in rec.hops)
+    rec = LatencyRecorder()
+    rec._hists["venue send @V"] = HdrHistogram(1, 60_000_000_000, 3, word_size=4)
+    assert hist.drain_hops([("venue send", "V", "C", 5)], [], rec.histogram) is False
+    assert all(rec.histogram(h).total_count == 0 for h in rec.hops)
+    # and what it takes: clamped into the recorder's range, the totals, min and max moved
+    rec = LatencyRecorder()
+    assert hist.drain_hops([("venue send", "V", "C", 0), ("venue send", "V", "C", 10**12), ("g", "", "", 7)],
+                           [(10, 12, 15, 0, "V", "C"), (10, 11, 13, 30, "V", "C")], rec.histogram) is True
+    assert list(rec.hops) == ["decode", "risk", "venue send", "venue send @V", "venue send C", "g",
+                              "client->venue", "client->venue @V", "client->venue C"]
+    h = rec.histogram("venue send C")
+    assert (h.total_count, h.min_value, h.max_value) == (2, 1, 60_000_000_000)     # (as record_many leaves it)
+    assert rec.histogram("decode").total_count == 2 and rec.histogram("client->venue @V").get_max_value() == 20

@@ -1,0 +1,94 @@
+"""The order path's timer drains the latency stamps every DRAIN_S and runs the rest every TICK_S.
+
+A drain stops the loop for its length (16-17 ms for half a second's stamps at 20,000 orders/s),
+so the stamps are drained in short pieces between the half-second ticks (server.py, DRAIN_S)."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from wirespeed.config import load_config
+from wirespeed.gateway import server
+from wirespeed.gateway.server import Gateway, drain_period
+from wirespeed.symbols import table_from_config
+
+from .conftest import run_async
+
+
+@run_async(timeout=30)
+async def test_the_timer_drains_the_latency_stamps_between_its_half_second_ticks(monkeypatch):
+    # Arrange: a gateway whose timer's sleeps are recorded and return at once, its work counted
+    config = load_config()
+    gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols))
+    calls, sleeps = [], []
+    real_sleep = asyncio.sleep
+    done = asyncio.Event()
+
+    async def fake_sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) > 20:
+            done.set()
+            await real_sleep(3600)      # (cancelled below)
+        await real_sleep(0)
+    monkeypatch.setattr(server.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(gw.orders, "drain_latency", lambda: calls.append("drain"))
+    monkeypatch.setattr(gw.orders, "on_timer", lambda: calls.append("tick"))
+    # Act: twenty periods of the timer
+    task = asyncio.ensure_future(gw._tick())
+    try:
+        await asyncio.wait_for(done.wait(), 10)
+    finally:
+        task.cancel()
+    # Assert: 50 ms periods, a drain in nine of every ten and the half-second tick in the tenth
+    assert server.DRAIN_S == 0.05 and server.TICK_S == 0.5
+    assert sleeps[:20] == [pytest.approx(0.05)] * 20
+    assert calls == (["drain"] * 9 + ["tick"]) * 2
+
+
+def test_the_drain_period_comes_from_the_environment_and_bad_values_are_named():
+    assert drain_period(None) == 0.05
+    assert drain_period("500") == 0.5           # the "before": the drain with the half-second tick only
+    assert drain_period("5000") == 0.5          # (never longer than the tick)
+    assert drain_period("0.1") == 0.001
+    with pytest.raises(ValueError, match="WIRESPEED_DRAIN_MS must be a number of milliseconds, not 'fast'"):
+        drain_period("fast")
+    with pytest.raises(ValueError, match="WIRESPEED_DRAIN_MS must be positive, not '0'"):
+        drain_period("0")
+
+
+@run_async(timeout=30)
+async def test_the_drain_tick_applies_the_bounded_stores_bound_between_the_sessions_timers(monkeypatch):
+    """The C paths' appends leave a bounded MemoryStore's bound to the timer's flush: a venue's store
+    let go a second's messages at once. The drain's tick trims it (what Python's save_sent does
+    at every append), so a second's messages go in twentieths."""
+    from wirespeed.gateway.store import MemoryStore
+    config = load_config()
+    gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols))
+    store = MemoryStore(max_messages=10)
+    for seq in range(1, 31):          # (as store_append.h appends: no trim)
+        store._sent[seq] = b"x"
+        store.next_sender_seq = seq + 1
+    client = next(iter(gw.acceptor.sessions.values()))
+    monkeypatch.setattr(client, "store", store)
+    ouch = type("OuchLike", (), {"session": object()})()      # (an OUCH venue's session: no store)
+    monkeypatch.setitem(gw.orders.venues, "OUCH1", ouch)
+    monkeypatch.setattr(gw.orders, "drain_latency", lambda: None)
+    failed = []
+    monkeypatch.setattr(server.log, "exception", lambda *a, **k: failed.append(a))
+    real_sleep, sleeps = asyncio.sleep, []
+
+    async def fake_sleep(seconds):
+        sleeps.append(seconds)
+        await real_sleep(3600 if len(sleeps) > 1 else 0)
+    monkeypatch.setattr(server.asyncio, "sleep", fake_sleep)
+    task = asyncio.ensure_future(gw._tick())
+    try:
+        for _ in range(1000):
+            if len(sleeps) > 1:
+                break
+            await real_sleep(0)
+    finally:
+        task.cancel()
+    assert sorted(store._sent) == list(range(21, 31)) and store.dropped == 20     # (one drain tick, no on_timer)
+    assert failed == []
