@@ -837,7 +837,7 @@ class OrderGateway(VenueReports):
         per order; the histograms are filled on the timer (``drain_latency``)."""
         hops = self._hops
         hops.append(stamps)
-        if len(hops) > 100_000:     # (the timer drains it twice a second; a starved timer must not grow it)
+        if len(hops) > 100_000:     # (the timer drains it every DRAIN_S; a starved timer must not grow it)
             self.drain_latency()
 
     def _hop(self, hop: str, venue: str, client: str, ns: int) -> None:

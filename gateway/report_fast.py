@@ -231,7 +231,7 @@ class VenueFastPath:
                 gw._client_hop(state.client, venue, client_id, t0, t_sent)
             else:
                 hops.append(("venue->client", venue, client_id, (t_sent or now_ns()) - t0))
-            if len(hops) > 100_000:     # (_hop's bound: the timer drains it twice a second)
+            if len(hops) > 100_000:     # (_hop's bound: the timer drains it every DRAIN_S)
                 gw.drain_latency()
         finally:
             s._in_reply_to = 0

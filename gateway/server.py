@@ -39,7 +39,9 @@ TICK_S = 0.5
 
 
 def drain_period(ms: str | None) -> float:
-    """The drain's period in seconds from ``WIRESPEED_DRAIN_MS`` (None: 50 ms), within 1 ms .. TICK_S."""
+    """The drain's period in seconds from ``WIRESPEED_DRAIN_MS`` (None: 50 ms), within 1 ms .. TICK_S
+    and rounded to the nearest whole fraction of TICK_S (the timer runs every TICK_S in whole
+    periods: 300 ms is 250, 400 is 500)."""
     if ms is None:
         return 0.05
     try:
@@ -48,7 +50,7 @@ def drain_period(ms: str | None) -> float:
         raise ValueError(f"WIRESPEED_DRAIN_MS must be a number of milliseconds, not {ms!r}") from None
     if not value > 0:
         raise ValueError(f"WIRESPEED_DRAIN_MS must be positive, not {ms!r}")
-    return min(TICK_S, max(0.001, value / 1e3))
+    return TICK_S / max(1, round(TICK_S / min(TICK_S, max(0.001, value / 1e3))))
 
 
 DRAIN_S = drain_period(os.environ.get("WIRESPEED_DRAIN_MS"))
@@ -184,6 +186,7 @@ class Gateway:
             self.add_venue(v)
         self.cancel_on_disconnect = dict(cancel_on_disconnect or {})
         self._cod_timers: dict[str, asyncio.TimerHandle] = {}
+        self._trim_failing: set[int] = set()       # sessions whose store's trim failed (logged once)
         self.orders.client_app.on_logout_hook = self._client_gone
         self.orders.client_app.on_logon_hook = self._client_back
         self._timer: asyncio.Task | None = None
@@ -299,10 +302,20 @@ class Gateway:
         ms of the loop); a 50-ms tick lets go a twentieth of them. (Python's ``save_sent`` trims at
         every append: the same messages kept.)"""
         sessions = [link.session for link in self.orders.venues.values()] + list(self.acceptor.sessions.values())
+        failing = self._trim_failing
         for session in sessions:       # (an OUCH venue's session has no store: getattr)
             trim = getattr(getattr(session, "store", None), "trim", None)
-            if trim is not None:
+            if trim is None:
+                continue
+            try:                       # (one store's failure keeps no other's bound back, and is logged once)
                 trim()
+            except Exception:
+                if id(session) not in failing:
+                    failing.add(id(session))
+                    log.exception("trimming %s's message store failed (logged once until it trims again)",
+                                  getattr(getattr(session, "config", None), "target_comp_id", session))
+            else:
+                failing.discard(id(session))
 
     async def _tick(self) -> None:
         per_tick, n = max(1, round(TICK_S / DRAIN_S)), 0
@@ -312,19 +325,19 @@ class Gateway:
             if n % per_tick:      # (a drain only; on_timer drains too)
                 try:
                     self.orders.drain_latency()
-                    self._trim_stores()
                 except Exception:  # pragma: no cover - the timer must outlive a bad tick
                     log.exception("latency drain failed")
-                continue
-            try:
-                self.orders.on_timer()
-            except Exception:  # pragma: no cover - the timer must outlive a bad tick
-                log.exception("order path timer failed")
-            try:    # (its own try: a failing on_timer must not keep the held client writes back)
-                if self.batcher is not None and self.batcher.gate is not None:
-                    self.batcher.release()      # client writes the trail's gate held, if it lets them out now
-            except Exception:  # pragma: no cover - the timer must outlive a bad tick
-                log.exception("releasing the trail gate's held writes failed")
+            else:
+                try:
+                    self.orders.on_timer()
+                except Exception:  # pragma: no cover - the timer must outlive a bad tick
+                    log.exception("order path timer failed")
+                try:    # (its own try: a failing on_timer must not keep the held client writes back)
+                    if self.batcher is not None and self.batcher.gate is not None:
+                        self.batcher.release()      # client writes the trail's gate held, if it lets them out now
+                except Exception:  # pragma: no cover - the timer must outlive a bad tick
+                    log.exception("releasing the trail gate's held writes failed")
+            self._trim_stores()   # (every tick, the half-second one too; a store's failure its own, inside)
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self, venue_timeout: float = 5.0) -> int:

@@ -51,6 +51,8 @@ def test_the_drain_period_comes_from_the_environment_and_bad_values_are_named():
     assert drain_period("500") == 0.5           # the "before": the drain with the half-second tick only
     assert drain_period("5000") == 0.5          # (never longer than the tick)
     assert drain_period("0.1") == 0.001
+    assert drain_period("300") == 0.25          # (the period the timer runs: a whole fraction of the tick)
+    assert drain_period("400") == 0.5
     with pytest.raises(ValueError, match="WIRESPEED_DRAIN_MS must be a number of milliseconds, not 'fast'"):
         drain_period("fast")
     with pytest.raises(ValueError, match="WIRESPEED_DRAIN_MS must be positive, not '0'"):
@@ -92,3 +94,59 @@ async def test_the_drain_tick_applies_the_bounded_stores_bound_between_the_sessi
         task.cancel()
     assert sorted(store._sent) == list(range(21, 31)) and store.dropped == 20     # (one drain tick, no on_timer)
     assert failed == []
+
+
+@run_async(timeout=30)
+async def test_a_store_whose_trim_fails_keeps_no_other_store_s_bound_back_and_is_logged_once(monkeypatch):
+    """One session's store raising in ``trim`` must not stop the trims of the sessions after it,
+    nor log a traceback every tick (20 a second): once, until it trims again; and the half-second
+    tick trims too."""
+    from wirespeed.gateway.store import MemoryStore
+    config = load_config()
+    gw = Gateway(config, 1, clients=("CLIENT1", "CLIENT2"), symbols=table_from_config(config.symbols))
+
+    class Broken(MemoryStore):
+        fail = True
+
+        def trim(self):
+            if self.fail:
+                raise OSError("disk gone")
+            return super().trim()
+    first, second = list(gw.acceptor.sessions.values())[:2]
+    broken, store = Broken(max_messages=10), MemoryStore(max_messages=10)
+    monkeypatch.setattr(first, "store", broken)
+    monkeypatch.setattr(second, "store", store)
+    monkeypatch.setattr(gw.orders, "drain_latency", lambda: None)
+    monkeypatch.setattr(gw.orders, "on_timer", lambda: None)
+    logged = []
+    monkeypatch.setattr(server.log, "exception", lambda *a, **k: logged.append(a))
+
+    def fill(s):
+        for seq in range(s.next_sender_seq, s.next_sender_seq + 30):     # (as store_append.h appends: no trim)
+            s._sent[seq] = b"x"
+            s.next_sender_seq = seq + 1
+    real_sleep, sleeps = asyncio.sleep, []
+
+    async def fake_sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) <= 20:
+            fill(store)                # 30 more messages before each of twenty ticks
+        await real_sleep(3600 if len(sleeps) > 20 else 0)
+    monkeypatch.setattr(server.asyncio, "sleep", fake_sleep)
+    task = asyncio.ensure_future(gw._tick())
+    try:
+        for _ in range(10000):
+            if len(sleeps) > 20:
+                break
+            await real_sleep(0)
+    finally:
+        task.cancel()
+    # twenty ticks (two of them the half-second one): the other store trimmed at each, one traceback
+    assert len(store._sent) == 10 and store.dropped == 20 * 30 - 10
+    assert len(logged) == 1 and "CLIENT1" in str(logged[0])
+    broken.fail = False                # it trims again: a later failure is logged again
+    gw._trim_stores()
+    broken.fail = True
+    gw._trim_stores()
+    gw._trim_stores()
+    assert len(logged) == 2
