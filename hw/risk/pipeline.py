@@ -218,10 +218,12 @@ class RiskPipeline(wiring.Component):
             return order_entry(order, abits)
 
         # After reset the state memories are cleared, one entry per cycle, before anything is taken.
-        clearing, clear_at = Signal(init=1), Signal(abits + 1)
-        clear_last = clear_at == 2 * D - 1
+        # ``clear_last`` (the last entry is cleared in this cycle) is a register: as the compare
+        # ``clear_at == 2 * D - 1`` it was a LUT tree in front of every ``advance`` replica (xcup
+        # depth 5 at 16k entries)
+        clearing, clear_at, clear_last = Signal(init=1), Signal(abits + 1), Signal()
         with m.If(clearing):
-            m.d.sync += clear_at.eq(clear_at + 1)
+            m.d.sync += [clear_at.eq(clear_at + 1), clear_last.eq(clear_at == 2 * D - 2)]
             with m.If(clear_last):
                 m.d.sync += clearing.eq(0)
         # the pipeline moves when the output's skid register is empty (a register: no logic on o.ready).
