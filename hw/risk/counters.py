@@ -27,52 +27,37 @@ from amaranth import Cat, Mux, Signal, Value
 from wirespeed.enums import Side
 from wirespeed.layout import FILL
 
-from ..logic import below, equal, kept, neg_big, sub3
+from ..logic import below, equal, kept, pick, sub3
 from .checks import COUNT_WIDTH as CHECKED_WIDTH
 from .tables import POSITION_WIDTH, hold
 
 #: Cumulative quantities per entry, kept modulo 2**COUNT_WIDTH (checks.py states why 36 bits
 #: are exact: every check uses ``used = opened - released`` modulo 2**COUNT_WIDTH as two's
-#: complement, ``sub_used``, which the consistent state bounds to +-(2**32 - 1))
+#: complement, ``over_used``, which the consistent state bounds to +-(2**32 - 1))
 COUNT_WIDTH = CHECKED_WIDTH
 
 
-def sub_used(m, a, b, name: str, width: int = 32) -> Value:
-    """``a - b`` modulo 2**COUNT_WIDTH as two's complement (``checks.headroom``), in
-    ``logic.sub_parts``'s form for ``logic.parts_top``: the low halves' difference with its
-    borrow, then three flags of the high part's difference modulo 2**k (k = COUNT_WIDTH -
-    width, ``x``), made so that ``parts_top`` reads the high part h = x - borrow modulo 2**k
-    as two's complement: negative (``lt`` if no borrow, else ``~gt``) and 1 or more (``gt``
-    if no borrow, else ``~under_2``; a negative result wins over it). ``a`` and ``b`` are the
-    room and the opened word (any widths, congruent modulo 2**COUNT_WIDTH to the true values:
-    the counters wrap), so no chain is longer than ``width`` + 1 bits."""
-    k = COUNT_WIDTH - width
-    assert k >= 1, "COUNT_WIDTH above the low half"
-    lo = Signal(width + 1, name=f"{name}_lo")          # a_lo - b_lo; the top bit is the borrow
-    x = Signal(k, name=f"{name}_hi")                    # a_hi - b_hi modulo 2**k
-    m.d.comb += [lo.eq(a[:width] - b[:width]), x.eq(a[width:COUNT_WIDTH] - b[width:COUNT_WIDTH])]
-    half = 1 << (k - 1)
-    lt = x >= half                                      # h < 0 without a borrow
-    gt = (x >= 1) & (x <= half)                         # h >= 0 with one (and h >= 1 without)
-    under_2 = ~((x >= 2) & (x <= half))                 # not h >= 1 with one
-    return Cat(lo, lt, gt, under_2)
+def over_used(m, a, b, qty, name: str) -> Value:
+    """``qty > headroom(a - b)`` (``checks.headroom``; ``qty`` unsigned, at most 32 bits): ``a``
+    and ``b`` are the room and the opened word (any widths, congruent modulo 2**COUNT_WIDTH to the
+    true values: the counters wrap). With h = headroom(a - b) in [-2**35, 2**35): if h < 0, every
+    quantity exceeds it; if h >= 0, h - qty is in (-2**32, 2**35), so its sign modulo 2**36 is
+    exact. So ``qty > h`` is the sign of ``a - b`` or that of ``a - b - qty``, both modulo
+    2**COUNT_WIDTH: two chains side by side (the second carry-saved, ``logic.sub3``), one LUT
+    after them (where the halves of before, ``sub_used``, took two LUTs after three chains)."""
+    n = COUNT_WIDTH
+    h = Signal(n, name=f"{name}_h")
+    m.d.comb += h.eq(a[:n] - b[:n])
+    low = sub3(m, a[:n], b[:n], qty, n, f"{name}_q", keep=True)
+    return h[-1] | low[-1]
 
 
+def over_used_if(m, a, b_if, b_not, sel, qty, name: str) -> Value:
+    """``over_used(a, Mux(sel, b_if, b_not), qty)`` as both answers and the pick after them
+    (``sel`` a register decided late): no mux in front of the chains, where the pick, shared by
+    every chain it fed, came out of synthesis as a LUT of its own ahead of each (xcup depth 6)."""
+    return pick(sel, over_used(m, a, b_if, qty, f"{name}_if"), over_used(m, a, b_not, qty, name))
 
-def over_used(m, a, b, qty, name: str, width: int = 32) -> Value:
-    """``qty > headroom(a - b)`` (``checks.headroom``; ``qty`` unsigned, at most ``width`` bits),
-    one stage ahead of where ``logic.parts_top`` of ``sub_used`` compares it: with
-    ``sub_used``'s parts (h, the high part, and r, the low half modulo 2**width), the headroom is
-    h * 2**width + r, so ``qty`` exceeds it iff h < 0, or h = 0 and r < qty; and r - qty =
-    L + borrow * 2**width with L = a_lo - b_lo - qty, one carry-save chain beside the low
-    half's (``logic.sub3``; L in (-2**(width + 1), 2**width)): r < qty iff L < 0 without a
-    borrow, L < -2**width with one (L's top three bits 110). One LUT of six bits after the
-    chains, registered: the compare leaves stage 3."""
-    parts = sub_used(m, a, b, name, width)
-    neg, big = neg_big(parts, width)
-    low = sub3(m, a[:width], b[:width], qty, width + 3, f"{name}_q", keep=True)
-    borrow = parts[width]
-    return neg | (~big & low[width + 2] & (~borrow | ~low[width]))
 
 #: ``released``'s attributes: a read and a write of one entry at the same edge from the two
 #: ports (the order's read, the fill's write) may read either word in synthesis (yosys's

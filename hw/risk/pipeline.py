@@ -64,7 +64,7 @@ from ..logic import (add_sub, any_of, below, equal, equal_halves, exceeds, high_
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
-from .counters import COUNT_WIDTH, RELEASED_ATTRS, FillCounters, Written, order_entry, over_used
+from .counters import COUNT_WIDTH, RELEASED_ATTRS, FillCounters, Written, order_entry, over_used_if
 from .regfile import SessionCredit, register_file
 from .tables import LIMIT_WIDTH, POSITION_WIDTH, ReadBack, full_row, hold
 
@@ -218,10 +218,12 @@ class RiskPipeline(wiring.Component):
             return order_entry(order, abits)
 
         # After reset the state memories are cleared, one entry per cycle, before anything is taken.
-        clearing, clear_at = Signal(init=1), Signal(abits + 1)
-        clear_last = clear_at == 2 * D - 1
+        # ``clear_last`` (the last entry is cleared in this cycle) is a register: as the compare
+        # ``clear_at == 2 * D - 1`` it was a LUT tree in front of every ``advance`` replica (xcup
+        # depth 5 at 16k entries)
+        clearing, clear_at, clear_last = Signal(init=1), Signal(abits + 1), Signal()
         with m.If(clearing):
-            m.d.sync += clear_at.eq(clear_at + 1)
+            m.d.sync += [clear_at.eq(clear_at + 1), clear_last.eq(clear_at == 2 * D - 2)]
             with m.If(clear_last):
                 m.d.sync += clearing.eq(0)
         # the pipeline moves when the output's skid register is empty (a register: no logic on o.ready).
@@ -460,9 +462,11 @@ class RiskPipeline(wiring.Component):
         keys = [Signal(64, name=f"recent{k}") for k in range(W)]
         key_valid = [Signal(name=f"recent_valid{k}") for k in range(W)]
         last_key = Signal(64, name="recent_last")
-        # opened as of the order ahead (now in stage 3): the order 2 ahead's accept (a register,
-        # ``w_now.en``) picks, in the LUT of the adder it feeds
-        opened_2 = Mux(acc_opened, s2_opened_if, s2_opened)
+        # opened as of the order ahead (now in stage 3): ``s2_opened_if`` if the order 2 ahead is
+        # accepted (its accept a register, ``acc_opened``), else ``s2_opened``. Each use is made
+        # from both and the accept picks after (counters.over_used_if): as a mux in front of the
+        # chains it was a LUT of its own ahead of every chain it fed (xcup depth 6)
+        opened_2 = (s2_opened_if, s2_opened)
         notional = mul.product                               # this order's, in stage 2
         with m.If(adv["dec"]):
             m.d.sync += notional_2.eq(s3_notional)
@@ -487,12 +491,15 @@ class RiskPipeline(wiring.Component):
             # candidates, the compare's chain, the groups, `take` and the enables were the routed
             # critical path: 133.96 MHz at the small top). Position / reduce-only: qty > the
             # headroom room - opened (modulo 2**COUNT_WIDTH, as two's complement: the counters
-            # wrap), from its halves and the low half less qty (counters.over_used)
-            "pos": tuple(over_used(m, r, opened_2, s2.qty, f"s2_pos_{k}") for k, r in (("a", s2_room_a), ("b", s2_room))),
-            "reduce": tuple(s2_reduce_en & over_used(m, r, opened_2, s2.qty, f"s2_reduce_{k}")
+            # wrap): the sign of the headroom or of the headroom less qty, for both opened words,
+            # the order 2 ahead's accept picking after the chains (counters.over_used_if)
+            "pos": tuple(over_used_if(m, r, *opened_2, acc_opened, s2.qty, f"s2_pos_{k}")
+                         for k, r in (("a", s2_room_a), ("b", s2_room))),
+            "reduce": tuple(s2_reduce_en & over_used_if(m, r, *opened_2, acc_opened, s2.qty, f"s2_reduce_{k}")
                             for k, r in (("a", s2_released_a), ("b", s2_released))),
-            # the entry's opened quantity after this order, if it is accepted
-            "opened": (opened_2 + s2_qty_a, opened_2 + s2.qty),
+            # the entry's opened quantity after this order, if it is accepted (both sums, then the pick)
+            "opened": tuple(Mux(acc_opened, *(kept(m, o + q, f"s2_opened_{k}{j}") for j, o in zip(("if", ""), opened_2)))
+                            for k, q in (("a", s2_qty_a), ("b", s2.qty))),
             # credit: notional > the room less the order 2 ahead's notional (if accepted): the
             # room's low 64 bits less both carry-saved (logic.sub_low, its sum and majority bits
             # kept: the order 2 ahead's accept folded into them), the sign from the chain's top

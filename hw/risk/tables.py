@@ -15,7 +15,7 @@ in block RAM is only what those can ever hold:
   48 bits a symbol, 6 blocks a 2,048 rows (8 at 64 bits).
 
 The cumulative ``opened`` / ``released`` counters are 36 bits, modulo 2**36 (checks.py says
-why that is exact; counters.sub_used).
+why that is exact; counters.over_used).
 """
 from amaranth import Cat, Const, Mux, Signal
 

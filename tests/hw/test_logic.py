@@ -221,7 +221,8 @@ def test_equal_in_halves():
 
 
 def test_a_quantity_is_compared_with_the_wrapped_headroom_a_stage_early():
-    """counters.over_used(a, b, qty) == qty > headroom(a - b): the room and the opened word
+    """counters.over_used(a, b, qty) == qty > headroom(a - b) (the sign of a - b or of a - b - qty,
+    modulo 2**COUNT_WIDTH): the room and the opened word
     modulo 2**COUNT_WIDTH, the headroom read as two's complement (checks.headroom), at the
     edges of the low half's borrow, of zero and of the wrap, and at random (the pipeline's
     position and reduce-only compares, made in stage 2)."""
@@ -243,4 +244,31 @@ def test_a_quantity_is_compared_with_the_wrapped_headroom_a_stage_early():
             for q in (0, 1, top, rng.randrange(1 << 32), (headroom(va - vb) + 1) % (1 << 32), headroom(va - vb) % (1 << 32)):
                 cases.append((va, vb, q))
     bad = _mismatches(m, (a, b, qty), over, cases, lambda va, vb, q: q > headroom(va - vb))
+    assert not bad, bad[:5]
+
+
+def test_the_two_opened_words_are_compared_apart_and_picked_after():
+    """counters.over_used_if(a, b_if, b_not, sel, qty) == qty > headroom(a - (b_if if sel else
+    b_not)): the pipeline's stage-2 position and reduce-only compares with the order 2 ahead's
+    accept picking after the chains; b_if and b_not far apart, so a pick of the wrong word (or
+    of one word for both) fails."""
+    from wirespeed.hw.risk.checks import COUNT_WIDTH, headroom
+    from wirespeed.hw.risk.counters import over_used_if
+    a, b_if, b_not, qty, sel = (Signal(signed(COUNT_WIDTH + 2)), Signal(COUNT_WIDTH), Signal(COUNT_WIDTH),
+                                Signal(32), Signal())
+    m = Module()
+    over = Signal()
+    m.d.comb += over.eq(over_used_if(m, a, b_if, b_not, sel, qty, "t"))
+    rng = random.Random(13)
+    wrap = 1 << COUNT_WIDTH
+    cases = []
+    for _ in range(150):
+        vb_if, vb_not = rng.randrange(wrap), rng.randrange(wrap)
+        for vs in (0, 1):
+            vb = vb_if if vs else vb_not
+            va = (vb + rng.randrange(-(1 << 33), 1 << 33)) % wrap
+            for q in (1, (headroom(va - vb) + 1) % (1 << 32), headroom(va - vb) % (1 << 32), rng.randrange(1 << 32)):
+                cases.append((va, vb_if, vb_not, q, vs))
+    bad = _mismatches(m, (a, b_if, b_not, qty, sel), over, cases,
+                      lambda va, vi, vn, q, vs: q > headroom(va - (vi if vs else vn)))
     assert not bad, bad[:5]

@@ -77,3 +77,27 @@ def test_the_reused_simulator_gives_what_a_new_one_gives():
     assert not new.mismatches() and new.fills > 0
     assert (reused.outputs, reused.in_cycles, reused.out_cycles, reused.cycles) == \
         (new.outputs, new.in_cycles, new.out_cycles, new.cycles)
+
+
+@pytest.mark.parametrize("depth", [2, 8])
+def test_the_ports_open_right_after_the_memories_are_cleared(depth):
+    """After reset every state memory is cleared, one entry per cycle (2 x depth entries):
+    ``i.ready`` and ``fill.ready`` are low through the last entry's clear and high from the cycle
+    after it (``clear_last``, a register, ends the clearing; one cycle early or late fails)."""
+    from amaranth.sim import Simulator
+
+    dut = RiskPipeline(depth=depth, sessions=2, window=2)
+    opened_at = []
+
+    async def bench(ctx):
+        for cycle in range(2 * depth + 8):
+            if ctx.get(dut.i.ready) and not opened_at:
+                opened_at.append(cycle)
+                assert ctx.get(dut.fill.ready)
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert opened_at == [2 * depth]
