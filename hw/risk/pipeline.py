@@ -288,9 +288,9 @@ class RiskPipeline(wiring.Component):
         for k in range(S):
             with m.If(adv["state"] & fc_hot[k]):
                 m.d.sync += session_n.cancelled[k].eq(session_n.cancelled[k] + fr.notional)
-        # every session's room, limit + cancelled - accepted, taken on every advance: as an order
-        # enters it holds every order decided before (up to 4 ahead); the order 3 ahead's notional
-        # is taken off in stage 1, the order 2 ahead's in stage 2, the order ahead's speculated
+        # (the order's session room, limit + cancelled - accepted, is picked and summed in stage 0:
+        # ``s1_sroom``; the order 3 ahead's notional comes off in stage 1, the order 2 ahead's in
+        # stage 2, the order ahead's is speculated on)
 
         # ---- stage 1 --------------------------------------------------------------------
         # ---- stage 0: the order in registers while its words are read; every read port's data
@@ -339,8 +339,9 @@ class RiskPipeline(wiring.Component):
         # the decision of the order decided last (set in stage 3); a copy of its own for the
         # duplicate window's shift enable (a replica: synthesis keeps the two apart)
         acc_prev, acc_win = replica(Signal(), "acc_prev"), replica(Signal(), "acc_prev_window")
-        # and one for the pick of the opened word in front of stage 2's position chains (``w_now.en``
-        # as it was, merged by yosys with ``acc_prev_window``, fanned out to both)
+        # and one for the pick between the two opened words after stage 2's position chains
+        # (counters.over_used_if; ``w_now.en`` as this pick's enable was merged by yosys with
+        # ``acc_prev_window`` and fanned out to both)
         acc_opened = replica(Signal(), "acc_prev_opened")
         notional_2 = Signal(64)                      # its notional
         # the words read as the order entered, kept if a read-back takes the ports before it moves on
@@ -406,10 +407,9 @@ class RiskPipeline(wiring.Component):
         s2_max_n = Signal(SYMBOL_LIMITS.fields["max_notional"])
         s2_deadline = Signal(NOW_WIDTH + 1)          # now + rate tolerance; all ones for a bad session
         s2_same_session = Signal()                   # same session as the order ahead
-        # the session's credit room: picked in stage 1 from every session's (taken as the order
-        # entered: up to the order 4 ahead), less the order 3 ahead's notional if it was accepted
-        # and of the session; the order 2 ahead's comes off in stage 2, the order ahead's is
-        # speculated on
+        # the session's credit room: ``s1_sroom`` (picked and summed in stage 0: up to the order 4
+        # ahead) less the order 3 ahead's notional if it was accepted and of the session, in stage
+        # 1; the order 2 ahead's comes off in stage 2, the order ahead's in ``s2_sroom_a``
         s2_sroom = Signal(signed(NOTIONAL_STATE + 3))   # the session's room, up to the order 3 ahead
         # the order 2 ahead's notional (in stage 3 as this order is in stage 1: the multiplier's
         # product) if it is of this order's session, else 0; its accept picks in stage 2
@@ -471,10 +471,10 @@ class RiskPipeline(wiring.Component):
         with m.If(adv["dec"]):
             m.d.sync += notional_2.eq(s3_notional)
         # acc_prev is the order 2 ahead's accept while this order is in stage 2, notional_2 its
-        # notional. Each candidate is one carry chain from registers over the room's low 64 bits
-        # (three operands carry-saved: logic.sub3, in logic.sub_low), the order 2 ahead's accept
-        # a mux in front of its operand: the room less the order 2 ahead's notional if it was
-        # accepted, less the order ahead's if it is (speculated).
+        # notional. Each credit candidate is one carry chain from registers over the room's low 64
+        # bits (logic.sub_low), the order 2 ahead's accept a mux in front of its operand: the room
+        # less the order 2 ahead's notional if it was accepted; the "a" rooms (the order ahead
+        # accepted, speculated) have its notional off already (stage 1: ``s2_groom_a``, ``s2_sroom_a``).
         # A session out of range is out of reach (rejected as a bad field alone).
         key = s2.cl_ord_key
         # each key compare in halves (two 32 / 33-bit chains, their AND in the window's any_of
