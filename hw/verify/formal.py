@@ -33,7 +33,7 @@ from amaranth import Array, Cat, Const, Elaboratable, Module, Mux, ResetSignal, 
 from amaranth.asserts import AnyConst, AnySeq
 from amaranth.back import rtlil
 from amaranth.hdl import Assert, Assume, Cover, Fragment
-from amaranth.hdl._ast import Assign, Operator, Switch
+from amaranth.hdl._ast import Assign, Operator, Switch, SwitchValue
 
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.layout import FILL, ORDER, SYMBOL_LIMITS
@@ -483,6 +483,11 @@ class Miter(Elaboratable):
         _, _, fl, ft, _ = fields(taken[1])
         hot = Mux(ft & fl.cancel & (fl.symbol < D) & (fl.session < S), 1 << fl.session[:max(1, (S - 1).bit_length())], 0)
         inv += [("fill_cancel_session", fnamed["fc_hot"] == hot), ("fill_busy", fnamed["fill_busy"] == fills.valid2)]
+        # the state memories' clearing after reset is over (``clearing``: the test of the fill
+        # write's data mux, Mux(clearing, 0, new word))
+        data = [rhs for lhs, rhs in _assignments(fragment, "comb") if lhs is fills.rel_wr.data]
+        assert len(data) == 1 and isinstance(data[0], SwitchValue), "no clearing mux on the fill's write"
+        inv.append(("cleared", ~data[0].test))
         # nothing stalls: the output is always ready and nothing reads the state back
         inv.append(("advance", dut.i.ready))
         inv += [("queue_count", count == dut.o.valid), ("queue_pointers", wr == (rd + count)[:len(wr)])]
