@@ -478,10 +478,12 @@ class Miter(Elaboratable):
         fnamed = _named(fragment, ["fc_hot", "fill_busy"])
         for k, (f, v, e) in enumerate(((fills.fr, fills.valid, fills.entry), (fills.f2, fills.valid2, fills.entry2))):
             o, _, fl, ft, _ = fields(taken[k + 1])
-            inv += [(f"fill{k + 1}", f.as_value() == fl.as_value()), (f"fill{k + 1}_valid", v == (ft & (fl.symbol < D))),
+            inv += [(f"fill{k + 1}", f.as_value() == fl.as_value()),
+                    (f"fill{k + 1}_valid", v == (ft & (fl.symbol < D))),
                     (f"fill{k + 1}_entry", e == fill_entry(fl, abits))]
         _, _, fl, ft, _ = fields(taken[1])
-        hot = Mux(ft & fl.cancel & (fl.symbol < D) & (fl.session < S), 1 << fl.session[:max(1, (S - 1).bit_length())], 0)
+        sbits = max(1, (S - 1).bit_length())
+        hot = Mux(ft & fl.cancel & (fl.symbol < D) & (fl.session < S), 1 << fl.session[:sbits], 0)
         inv += [("fill_cancel_session", fnamed["fc_hot"] == hot), ("fill_busy", fnamed["fill_busy"] == fills.valid2)]
         # the state memories' clearing after reset is over (``clearing``: the test of the fill
         # write's data mux, Mux(clearing, 0, new word))
@@ -524,7 +526,8 @@ class Miter(Elaboratable):
         def cancels(session=None):
             return sum(Mux(ft & f.cancel & (f.symbol < D) & ((f.session == session) if session is not None else 1),
                            f.notional, 0) for f, ft in pend[1:])
-        inv += [("accepted", named["accepted_n"] == st["acc"]), ("cancelled", named["cancelled_n"] == st["can"] + cancels())]
+        inv += [("accepted", named["accepted_n"] == st["acc"]),
+                ("cancelled", named["cancelled_n"] == st["can"] + cancels())]
         for k in range(S):
             inv += [(f"session_accepted{k}", named[f"session_accepted{k}"] == st["s_acc"][k]),
                     (f"session_cancelled{k}", named[f"session_cancelled{k}"] == st["s_can"][k] + cancels(k))]
