@@ -16,8 +16,12 @@ bound:
 * with the output always ready, every order's decision comes exactly ``LATENCY`` cycles after
   it is taken, and in no other cycle.
 
-A bound of ``LATENCY + k`` steps after the configuration covers every order that has k
-orders and fills ahead of it in the pipeline: every forwarding and speculation path.
+A bound of ``LATENCY + k`` steps after the configuration covers every order that has up to k
+orders and fills ahead of it in the pipeline. The pipeline forwards from up to 5 orders and 2
+fills ahead, so the bounds that finish (``LATENCY`` in make test, ``LATENCY + 1`` in
+make test-hw-formal) prove the paths of the order and fill ahead only; the paths from 2 to 5
+ahead rest on the directed hazard scenarios (tests/hw/test_risk_hazards.py) until a deeper bound
+or the k-induction step (below) is proved.
 """
 from __future__ import annotations
 
