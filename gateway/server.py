@@ -47,9 +47,9 @@ def drain_period(ms: str | None) -> float:
     try:
         value = float(ms)
     except ValueError:
-        raise ValueError(f"WIRESPEED_DRAIN_MS must be a number of milliseconds, not {ms!r}") from None
-    if not value > 0:
-        raise ValueError(f"WIRESPEED_DRAIN_MS must be positive, not {ms!r}")
+        raise ConfigError(f"WIRESPEED_DRAIN_MS must be a number of milliseconds, not {ms!r}") from None
+    if not value > 0:      # (nan too)
+        raise ConfigError(f"WIRESPEED_DRAIN_MS must be a positive number of milliseconds, not {ms!r}")
     return TICK_S / max(1, round(TICK_S / min(TICK_S, max(0.001, value / 1e3))))
 
 

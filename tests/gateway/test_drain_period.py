@@ -5,10 +5,13 @@ so the stamps are drained in short pieces between the half-second ticks (server.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 
 import pytest
 
-from wirespeed.config import load_config
+from wirespeed.config import ConfigError, load_config
 from wirespeed.gateway import server
 from wirespeed.gateway.server import Gateway, drain_period
 from wirespeed.symbols import table_from_config
@@ -55,8 +58,20 @@ def test_the_drain_period_comes_from_the_environment_and_bad_values_are_named():
     assert drain_period("400") == 0.5
     with pytest.raises(ValueError, match="WIRESPEED_DRAIN_MS must be a number of milliseconds, not 'fast'"):
         drain_period("fast")
-    with pytest.raises(ValueError, match="WIRESPEED_DRAIN_MS must be positive, not '0'"):
+    with pytest.raises(ConfigError, match="WIRESPEED_DRAIN_MS must be a positive number of milliseconds, not '0'"):
         drain_period("0")
+    with pytest.raises(ConfigError, match="not 'nan'"):
+        drain_period("nan")
+
+
+def test_a_bad_drain_period_is_a_config_error_of_the_service_not_a_traceback(tmp_path):
+    from .test_service import service_toml
+    path = service_toml(tmp_path, (1, 2))
+    proc = subprocess.run([sys.executable, "-m", "wirespeed.cli", "gateway", "--config", path],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "WIRESPEED_DRAIN_MS": "fast"})
+    assert proc.returncode == 2
+    assert "config error: WIRESPEED_DRAIN_MS must be a number of milliseconds, not 'fast'" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 @run_async(timeout=30)
