@@ -19,33 +19,50 @@ from wirespeed.symbols import table_from_config
 from .conftest import run_async
 
 
+async def _run_ticks(gw, monkeypatch, ticks: int, before_tick=lambda: None) -> list[float]:
+    """The gateway's timer run for ``ticks`` periods, each sleep returning at once (``before_tick``
+    called in it, before the period's work), then stopped: the periods it slept."""
+    real_sleep, sleeps = asyncio.sleep, []
+
+    async def fake_sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) > ticks:
+            await real_sleep(3600)      # (cancelled below)
+        before_tick()
+        await real_sleep(0)
+    monkeypatch.setattr(server.asyncio, "sleep", fake_sleep)
+    task = asyncio.ensure_future(gw._tick())
+    try:
+        for _ in range(100 * ticks + 100):
+            if len(sleeps) > ticks:
+                break
+            await real_sleep(0)
+    finally:
+        task.cancel()
+    assert len(sleeps) > ticks, f"the timer ran {len(sleeps)} of {ticks} periods"
+    return sleeps[:ticks]
+
+
+def _append_untrimmed(store, n: int) -> None:
+    """``n`` sent messages appended as store_append.h appends them: no trim."""
+    for seq in range(store.next_sender_seq, store.next_sender_seq + n):
+        store._sent[seq] = b"x"
+        store.next_sender_seq = seq + 1
+
+
 @run_async(timeout=30)
 async def test_the_timer_drains_the_latency_stamps_between_its_half_second_ticks(monkeypatch):
     # Arrange: a gateway whose timer's sleeps are recorded and return at once, its work counted
     config = load_config()
     gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols))
-    calls, sleeps = [], []
-    real_sleep = asyncio.sleep
-    done = asyncio.Event()
-
-    async def fake_sleep(seconds):
-        sleeps.append(seconds)
-        if len(sleeps) > 20:
-            done.set()
-            await real_sleep(3600)      # (cancelled below)
-        await real_sleep(0)
-    monkeypatch.setattr(server.asyncio, "sleep", fake_sleep)
+    calls = []
     monkeypatch.setattr(gw.orders, "drain_latency", lambda: calls.append("drain"))
     monkeypatch.setattr(gw.orders, "on_timer", lambda: calls.append("tick"))
     # Act: twenty periods of the timer
-    task = asyncio.ensure_future(gw._tick())
-    try:
-        await asyncio.wait_for(done.wait(), 10)
-    finally:
-        task.cancel()
+    sleeps = await _run_ticks(gw, monkeypatch, 20)
     # Assert: 50 ms periods, a drain in nine of every ten and the half-second tick in the tenth
     assert server.DRAIN_S == 0.05 and server.TICK_S == 0.5
-    assert sleeps[:20] == [pytest.approx(0.05)] * 20
+    assert sleeps == [pytest.approx(0.05)] * 20
     assert calls == (["drain"] * 9 + ["tick"]) * 2
 
 
@@ -83,9 +100,7 @@ async def test_the_drain_tick_applies_the_bounded_stores_bound_between_the_sessi
     config = load_config()
     gw = Gateway(config, 1, clients=("CLIENT1",), symbols=table_from_config(config.symbols))
     store = MemoryStore(max_messages=10)
-    for seq in range(1, 31):          # (as store_append.h appends: no trim)
-        store._sent[seq] = b"x"
-        store.next_sender_seq = seq + 1
+    _append_untrimmed(store, 30)
     client = next(iter(gw.acceptor.sessions.values()))
     monkeypatch.setattr(client, "store", store)
     ouch = type("OuchLike", (), {"session": object()})()      # (an OUCH venue's session: no store)
@@ -93,20 +108,7 @@ async def test_the_drain_tick_applies_the_bounded_stores_bound_between_the_sessi
     monkeypatch.setattr(gw.orders, "drain_latency", lambda: None)
     failed = []
     monkeypatch.setattr(server.log, "exception", lambda *a, **k: failed.append(a))
-    real_sleep, sleeps = asyncio.sleep, []
-
-    async def fake_sleep(seconds):
-        sleeps.append(seconds)
-        await real_sleep(3600 if len(sleeps) > 1 else 0)
-    monkeypatch.setattr(server.asyncio, "sleep", fake_sleep)
-    task = asyncio.ensure_future(gw._tick())
-    try:
-        for _ in range(1000):
-            if len(sleeps) > 1:
-                break
-            await real_sleep(0)
-    finally:
-        task.cancel()
+    await _run_ticks(gw, monkeypatch, 1)
     assert sorted(store._sent) == list(range(21, 31)) and store.dropped == 20     # (one drain tick, no on_timer)
     assert failed == []
 
@@ -135,27 +137,8 @@ async def test_a_store_whose_trim_fails_keeps_no_other_store_s_bound_back_and_is
     monkeypatch.setattr(gw.orders, "on_timer", lambda: None)
     logged = []
     monkeypatch.setattr(server.log, "exception", lambda *a, **k: logged.append(a))
-
-    def fill(s):
-        for seq in range(s.next_sender_seq, s.next_sender_seq + 30):     # (as store_append.h appends: no trim)
-            s._sent[seq] = b"x"
-            s.next_sender_seq = seq + 1
-    real_sleep, sleeps = asyncio.sleep, []
-
-    async def fake_sleep(seconds):
-        sleeps.append(seconds)
-        if len(sleeps) <= 20:
-            fill(store)                # 30 more messages before each of twenty ticks
-        await real_sleep(3600 if len(sleeps) > 20 else 0)
-    monkeypatch.setattr(server.asyncio, "sleep", fake_sleep)
-    task = asyncio.ensure_future(gw._tick())
-    try:
-        for _ in range(10000):
-            if len(sleeps) > 20:
-                break
-            await real_sleep(0)
-    finally:
-        task.cancel()
+    # 30 more messages before each of twenty ticks
+    await _run_ticks(gw, monkeypatch, 20, before_tick=lambda: _append_untrimmed(store, 30))
     # twenty ticks (two of them the half-second one): the other store trimmed at each, one traceback
     assert len(store._sent) == 10 and store.dropped == 20 * 30 - 10
     assert len(logged) == 1 and "CLIENT1" in str(logged[0])
