@@ -186,7 +186,7 @@ class Gateway:
             self.add_venue(v)
         self.cancel_on_disconnect = dict(cancel_on_disconnect or {})
         self._cod_timers: dict[str, asyncio.TimerHandle] = {}
-        self._trim_failing: set[int] = set()       # sessions whose store's trim failed (logged once)
+        self._trim_failing: set[Session] = set()   # sessions whose store's trim failed (logged once)
         self.orders.client_app.on_logout_hook = self._client_gone
         self.orders.client_app.on_logon_hook = self._client_back
         self._timer: asyncio.Task | None = None
@@ -310,12 +310,12 @@ class Gateway:
             try:                       # (one store's failure keeps no other's bound back, and is logged once)
                 trim()
             except Exception:
-                if id(session) not in failing:
-                    failing.add(id(session))
+                if session not in failing:
+                    failing.add(session)
                     log.exception("trimming %s's message store failed (logged once until it trims again)",
                                   getattr(getattr(session, "config", None), "target_comp_id", session))
             else:
-                failing.discard(id(session))
+                failing.discard(session)
 
     async def _tick(self) -> None:
         per_tick, n = max(1, round(TICK_S / DRAIN_S)), 0
