@@ -11,6 +11,21 @@
 #include <Python.h>
 #include <stdint.h>
 
+/* the counts array is the hdrh package's: 64-bit unsigned counters (ctypes' uint64 exports "<Q" or "<L") */
+static int counts_are_u64(const Py_buffer *view) {
+    const char *f = view->format;
+    return view->itemsize == 8 && f != NULL && !(strcmp(f, "<Q") && strcmp(f, "Q") && strcmp(f, "<L") && strcmp(f, "L"));
+}
+
+/* HdrHistogram's index of a value v >= 1 in the counts of a histogram of that shape (``mask`` its
+ * sub-bucket mask: ((1 << (half_mag + 1)) - 1) << unit_mag); the caller checks it against the length */
+static inline Py_ssize_t counts_index(long long v, uint64_t mask, int unit_mag, int half_mag) {
+    int pow2ceiling = 64 - __builtin_clzll((uint64_t)v | mask);
+    int bucket = pow2ceiling - unit_mag - (half_mag + 1);
+    long long sub = v >> (bucket + unit_mag);
+    return ((Py_ssize_t)(bucket + 1) << half_mag) + (Py_ssize_t)(sub - ((long long)1 << half_mag));
+}
+
 static PyObject *
 hist_record(PyObject *self, PyObject *args)
 {
@@ -27,8 +42,7 @@ hist_record(PyObject *self, PyObject *args)
     Py_buffer view;
     if (PyObject_GetBuffer(counts_obj, &view, PyBUF_WRITABLE | PyBUF_FORMAT) < 0)
         return NULL;
-    if (view.itemsize != 8 || view.format == NULL || (strcmp(view.format, "<Q") && strcmp(view.format, "Q")
-                                                      && strcmp(view.format, "<L") && strcmp(view.format, "L"))) {
+    if (!counts_are_u64(&view)) {
         PyErr_Format(PyExc_TypeError, "record: counts must be 64-bit unsigned counters, not format %s size %zd",
                      view.format ? view.format : "?", view.itemsize);
         PyBuffer_Release(&view);
@@ -68,10 +82,7 @@ hist_record(PyObject *self, PyObject *args)
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         long long v = vals[i];
-        int pow2ceiling = 64 - __builtin_clzll((uint64_t)v | mask);
-        int bucket = pow2ceiling - unit_mag - (half_mag + 1);
-        long long sub = v >> (bucket + unit_mag);
-        Py_ssize_t idx = ((Py_ssize_t)(bucket + 1) << half_mag) + (Py_ssize_t)(sub - ((long long)1 << half_mag));
+        Py_ssize_t idx = counts_index(v, mask, unit_mag, half_mag);
         if (idx < 0 || idx >= counts_len)   /* (the clamp keeps it in range for a matching shape) */
             continue;
         counts[idx] += 1;
@@ -225,8 +236,7 @@ static Py_ssize_t target_of(Targets *ts, PyObject *histogram, PyObject *name, lo
     int bad = PyObject_GetBuffer(counts, &t->view, PyBUF_WRITABLE | PyBUF_FORMAT);
     Py_DECREF(counts);
     if (bad) { PyErr_Clear(); goto fail; }
-    const char *f = t->view.format;
-    if (t->view.itemsize != 8 || f == NULL || (strcmp(f, "<Q") && strcmp(f, "Q") && strcmp(f, "<L") && strcmp(f, "L"))) {
+    if (!counts_are_u64(&t->view)) {
         PyBuffer_Release(&t->view);
         goto fail;
     }
@@ -250,10 +260,7 @@ fail:
 static void target_count(Target *t, long long v) {
     if (v < t->lo) v = t->lo; else if (v > t->hi) v = t->hi;
     const uint64_t mask = (((uint64_t)1 << (t->half_mag + 1)) - 1) << t->unit_mag;
-    int pow2ceiling = 64 - __builtin_clzll((uint64_t)v | mask);
-    int bucket = pow2ceiling - t->unit_mag - (t->half_mag + 1);
-    long long sub = v >> (bucket + t->unit_mag);
-    Py_ssize_t idx = ((Py_ssize_t)(bucket + 1) << t->half_mag) + (Py_ssize_t)(sub - ((long long)1 << t->half_mag));
+    Py_ssize_t idx = counts_index(v, mask, t->unit_mag, t->half_mag);
     if (idx < 0 || idx >= t->len) return;
     t->counts[idx] += 1;
     t->n++;
