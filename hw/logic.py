@@ -132,56 +132,6 @@ def clamp_for_compare(value, width: int) -> Value:
                Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(value[:width], Const(0, 1)).as_signed()))
 
 
-def sub_parts(m, a, b, width: int, name: str) -> Value:
-    """``a - b`` (``a`` signed, ``b`` unsigned, at most ``2 * width`` bits) as ``width + 4`` bits
-    to register: the low halves' difference with its borrow (``width + 1`` bits) and three
-    compares of the high halves (``a_hi < b_hi``, ``a_hi > b_hi``, ``a_hi - b_hi < 2``), each
-    one chain no longer than ``a``'s high half, all in parallel. ``parts_top`` (a stage later)
-    or ``clamp_sub`` (in the same cycle) makes the compare operand of them."""
-    assert len(b) <= 2 * width, "b wider than two halves"
-    lo = Signal(width + 1, name=f"{name}_lo")          # a_lo - b_lo; the top bit is the borrow
-    m.d.comb += lo.eq(a[:width] - b[:width])
-    a_hi = a[width:].as_signed() if a.shape().signed else Cat(a[width:], Const(0, 1)).as_signed()
-    b_hi = b[width:] if len(b) > width else Const(0, 1)
-    lt = below(a_hi, b_hi)                                   # a_hi - b_hi < 0
-    gt = exceeds(a_hi, b_hi)                                 # a_hi - b_hi >= 1
-    hi_width = max(len(a_hi), len(b_hi) + 1) + 2
-    under_2 = sub3(m, a_hi, b_hi, Const(2, 2), hi_width, f"{name}_hi2")[-1]   # a_hi - b_hi < 2
-    return Cat(lo, lt, gt, under_2)
-
-
-def neg_big(parts, width: int) -> tuple[Value, Value]:
-    """(the difference is negative, it is 2**width or more) from ``sub_parts``: a - b =
-    (a_hi - b_hi - borrow) * 2**width + lo, so each is one LUT of four bits."""
-    borrow, lt, gt, under_2 = parts[width], parts[width + 1], parts[width + 2], parts[width + 3]
-    return Mux(borrow, ~gt, lt), Mux(borrow, ~under_2, gt)
-
-
-def parts_top(parts, width: int, enable=Const(1, 1)) -> Value:
-    """``sub_parts`` (registered) as a compare operand, ``signed(width + 2)``: the low ``width``
-    bits under a 2-bit top, -1 / 0 / +1 as the difference is negative / in range / 2**width or
-    more (``topped``'s form). Any unsigned ``width``-bit operand compares against it as against
-    the difference. ``enable`` low makes it out of reach (+1: no operand exceeds it). Each top
-    bit is one function of at most five register bits, the LUT of the compare's chain at its
-    bit: the compare is ``width + 3`` bits behind one LUT, where the clamp in the stage before
-    was two LUT levels after the halves' chains."""
-    neg, big = neg_big(parts, width)
-    neg = enable & neg
-    return Cat(parts[:width], ~enable | neg | big, neg).as_signed()
-
-
-def clamp_sub(m, a, b, width: int, name: str) -> Value:
-    """``clamp_for_compare(a - b, width)`` (``a`` signed, ``b`` unsigned, at most ``2 * width``
-    bits) with no carry chain longer than ``a``'s high half: ``sub_parts``, then one LUT per
-    result bit. Written as the subtraction and then the clamp, synthesis chained the full-width
-    carry chain, the clamp's range test (a second chain) and its mux, two routes between
-    chains."""
-    parts = sub_parts(m, a, b, width, name)
-    neg, big = neg_big(parts, width)
-    return Mux(neg, Const(-1, signed(width + 1)),
-               Mux(big, Const((1 << width) - 1, signed(width + 1)), Cat(parts[:width], Const(0, 1)).as_signed()))
-
-
 def sub_low(m, a, subs, width: int, name: str) -> Value:
     """The low part of ``sub_topped``: ``a``'s low ``width`` bits less ``subs`` (one or two
     unsigned subtrahends of at most ``width`` bits), as ``width + 2`` bits: the difference's

@@ -187,8 +187,9 @@ def scenarios(window: int = 4) -> list[Scenario]:
                                                       order(side=Side.SELL, qty=51), order(side=Side.SELL, qty=51),
                                                       order(side=Side.SELL, qty=50), order(side=Side.BUY, qty=1)),
                  (1, 0, 0, 1, 0)))
-    # the position candidates registered in halves (logic.sub_parts, stage 2) and their top made in
-    # stage 3 (logic.parts_top): after an order of 2**32 - 21 and a cancel of 30, the room is
+    # the position headroom across the low 32 bits' boundary (registered in halves, logic.sub_parts /
+    # parts_top, until the compares moved to stage 2: counters.over_used_if, modulo 2**36, exact
+    # across it): after an order of 2**32 - 21 and a cancel of 30, the room is
     # 2**32 + 29 and the opened word 2**32 - 21, so the low halves borrow and the high halves'
     # difference (1) less the borrow puts the headroom (50) in range, where the high halves
     # alone say "2**32 or more"; the order ahead accepted (its room less its quantity borrows
