@@ -299,6 +299,8 @@ def recover(gw, directory, clients: dict, wall_ns: int | None = None) -> Recover
         gw.rejects_by_reason.clear()
         gw.rejects_by_reason.update(rejects)
         gw._hop_buf.clear()
+        if gw._ring is not None:
+            gw._ring.clear()
     result = replay.finish()
     if result.orders:
         log.warning("audit trail %s: %d orders rebuilt, %d still working; %d venue reports replayed%s", directory,

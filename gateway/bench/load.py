@@ -42,6 +42,8 @@ from hdrh.histogram import HdrHistogram
 from wirespeed.latency import LatencyRecorder
 
 from . import loadfix
+from ..admin import request
+from ..server import DRAIN_S
 from .order_path import service_toml, start_gateway, venue_cmd
 from .rtt_client import frame
 
@@ -370,6 +372,10 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
             calls = _perf_counts(perf) if perf is not None else {}
             wall_ns = time.perf_counter_ns() - wall0
             venue_cpu = [_proc_stats(v.pid)[0] for v in servers[:len(venues)]]
+            try:        # the gateway's own hops: its 50-ms latency drain's stall (server.py, "latency drain")
+                gw_hops = request("127.0.0.1", gports["admin"], "latency", timeout=30).get("hops", {})
+            except OSError:
+                gw_hops = {}
         finally:
             for p in workers + list(reversed(servers)):
                 if p.poll() is None:
@@ -396,7 +402,8 @@ def run(sessions: int = 20, rate: float = 1000, seconds: float = 60, procs: int 
             "gateway_wall_s": wall_ns / 1e9, "gateway_run_s": sched[0] / 1e9, "gateway_wait_s": sched[1] / 1e9,
             "gateway_sleep_s": max(wall_ns - sched[0] - sched[1], 0) / 1e9, "gateway_switches": tuple(sched[2:]),
             "gateway_syscalls": calls,
-            "generator_cpu_s": sum(r["cpu_s"] for r in results), "venue_cpu_s": venue_cpu}
+            "generator_cpu_s": sum(r["cpu_s"] for r in results), "venue_cpu_s": venue_cpu,
+            "drain": gw_hops.get("latency drain")}
 
 
 def sweep(rates: list[float], a) -> int:
@@ -489,6 +496,10 @@ def main(argv: list[str] | None = None) -> int:
         print("gateway loop: not counted (perf stat not available or not permitted)")
     print(f"on the same machine: load generator CPU {r['generator_cpu_s']:.1f} s, venues "
           + ", ".join(f"{c:.1f} s" for c in r["venue_cpu_s"]) + f"; load average {os.getloadavg()[0]:.1f}")
+    d = r.get("drain")
+    if d:
+        print(f"gateway latency drain (its stall, every {1e3 * DRAIN_S:g} ms): {d['count']} drains, p50 "
+              f"{d['p50'] / 1e6:.2f} / p99 {d['p99'] / 1e6:.2f} / max {d['max'] / 1e6:.2f} ms")
     print(r["latency"].table("us"))
     return 0 if r["lost"] == 0 and r["duplicated"] == 0 and r.get("protocol_errors", 0) == 0 else 1
 

@@ -47,7 +47,7 @@ static int book_begin(FastPath *self) {
     if (gate == NULL) return -1;
     Py_DECREF(gate);
     self->bk_on = hook == Py_None && gate == Py_None;
-    return 0;
+    return self->bk_on ? ring_begin(self, self->bk_gw) : 0;
 }
 
 /* Whether the report's booking is the common case (1), Python's (0), -1 error. */
@@ -94,6 +94,107 @@ static int book_hop(PyObject *buf, PyObject *hop, PyObject *venue, PyObject *cid
     int rc = PyList_Append(buf, t);
     Py_DECREF(t);
     return rc;
+}
+
+/* ---- the stamp ring (stamp_ring.h): the C paths' hops and stamps as words, not tuples -------- */
+static PyObject *G_ring, *G_buf, *G_ids, *G_names;
+
+static void ring_release(FastPath *self) {
+    if (self->rg != NULL) { PyBuffer_Release(&self->rg_view); Py_CLEAR(self->rg); }
+    Py_CLEAR(self->rg_ids); Py_CLEAR(self->rg_names);
+}
+
+/* At a call's start: the gateway's ring (gw._ring; None or absent: none) held, its words checked;
+ * the same ring as the last call's is kept as it is. -1 error (a _ring that is not a StampRing) */
+static int ring_begin(FastPath *self, PyObject *gw) {
+    if (G_ring == NULL && ((G_ring = PyUnicode_InternFromString("_ring")) == NULL ||
+            (G_buf = PyUnicode_InternFromString("buf")) == NULL || (G_ids = PyUnicode_InternFromString("ids")) == NULL ||
+            (G_names = PyUnicode_InternFromString("names")) == NULL))
+        return -1;
+    PyObject *r = PyObject_GetAttr(gw, G_ring);
+    if (r == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
+        PyErr_Clear();
+        r = Py_NewRef(Py_None);
+    }
+    if (r == self->rg || (r == Py_None && self->rg == NULL)) { Py_DECREF(r); return 0; }
+    ring_release(self);
+    if (r == Py_None) { Py_DECREF(r); return 0; }
+    PyObject *buf = PyObject_GetAttr(r, G_buf), *ids = buf ? PyObject_GetAttr(r, G_ids) : NULL,
+             *names = ids ? PyObject_GetAttr(r, G_names) : NULL;
+    int rc = -1;
+    if (names == NULL) goto out;
+    if (!PyDict_CheckExact(ids) || !PyList_CheckExact(names) || !PyByteArray_CheckExact(buf)) {
+        PyErr_SetString(PyExc_TypeError, "the gateway's _ring must be a StampRing (a bytearray, a dict and a list)");
+        goto out;
+    }
+    if (PyObject_GetBuffer(buf, &self->rg_view, PyBUF_WRITABLE) < 0) goto out;
+    if (ring_words(&self->rg_view) == NULL) {
+        PyBuffer_Release(&self->rg_view);
+        PyErr_SetString(PyExc_ValueError, "the gateway's _ring: its head does not fit its bytes");
+        goto out;
+    }
+    self->rg = Py_NewRef(r), self->rg_ids = Py_NewRef(ids), self->rg_names = Py_NewRef(names);
+    rc = 0;
+out:
+    Py_DECREF(r); Py_XDECREF(buf); Py_XDECREF(ids); Py_XDECREF(names);
+    return rc;
+}
+
+/* A hop's value (``stamps`` 0: v[0]) or an order's four stamps (1: v[0..3]) into the ring, under
+ * the id of (hop, venue, cid) in its names (added on first sight): 1 written; 0 not (no ring, or
+ * full after the drain at its bound: the caller appends its tuple, as before); -1 error */
+static int ring_put(FastPath *self, PyObject *gw, PyObject *hop, PyObject *venue, PyObject *cid, int stamps,
+                    const int64_t *v) {
+    if (self->rg == NULL) return 0;
+    int64_t need = stamps ? RING_STAMP_WORDS : RING_HOP_WORDS, *w = (int64_t *)self->rg_view.buf;
+    if (w[0] + need > w[1]) {      /* full: drained now (as the lists at 100,000 items) */
+        PyObject *t = PyObject_CallMethodNoArgs(gw, B_drain);
+        if (t == NULL) return -1;
+        Py_DECREF(t);
+        if (w[0] + need > w[1]) return 0;
+    }
+    PyObject *key = PyTuple_Pack(3, hop, venue, cid);
+    if (key == NULL) return -1;
+    long long gid;
+    PyObject *g = PyDict_GetItemWithError(self->rg_ids, key);
+    if (g != NULL) {
+        gid = PyLong_AsLongLong(g);
+        if (gid < 0 || gid >= PyList_GET_SIZE(self->rg_names)) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "the stamp ring's ids and names disagree");
+            Py_DECREF(key);
+            return -1;
+        }
+    } else {
+        PyObject *n = PyErr_Occurred() ? NULL : PyLong_FromSsize_t(gid = PyList_GET_SIZE(self->rg_names));
+        if (n == NULL || PyList_Append(self->rg_names, key) || PyDict_SetItem(self->rg_ids, key, n)) {
+            Py_XDECREF(n); Py_DECREF(key);
+            return -1;
+        }
+        Py_DECREF(n);
+    }
+    Py_DECREF(key);
+    int64_t *p = w + RING_HEAD + w[0];
+    p[0] = ((int64_t)gid << 1) | stamps;
+    memcpy(p + 1, v, (size_t)(need - 1) * sizeof(int64_t));
+    w[0] += need;
+    return 1;
+}
+
+/* A hop's value into the ring, else appended to gw._hop_buf (``*buf``: fetched on first use) */
+static int book_hop_of(FastPath *self, PyObject *gw, PyObject **buf, PyObject *hop, PyObject *venue, PyObject *cid,
+                       long long ns) {
+    int64_t v = ns;
+    int r = ring_put(self, gw, hop, venue, cid, 0, &v);
+    if (r) return r < 0 ? -1 : 0;
+    if (*buf == NULL) {
+        if ((*buf = PyObject_GetAttr(gw, B_hop_buf)) == NULL) return -1;
+        if (!PyList_Check(*buf)) {
+            PyErr_SetString(PyExc_TypeError, "book: the gateway's _hop_buf must be a list");
+            return -1;
+        }
+    }
+    return book_hop(*buf, hop, venue, cid, ns);
 }
 
 static PyObject *E_orders, *E_popleft, *E_ouch_refs, *E_ouch_map;
@@ -177,11 +278,11 @@ static int book_report(FastPath *self, PyObject *state, PyObject *client, PyObje
     int rc = -1;
     PyObject *cid = NULL, *buf = NULL, *counts = NULL, *venues = NULL, *link = NULL, *tmp = NULL, *key = NULL,
              *oid = NULL, *coll = NULL, *num = NULL;
-    if ((cid = PyObject_GetAttr(state, B_client_id)) == NULL || (buf = PyObject_GetAttr(gw, B_hop_buf)) == NULL ||
+    if ((cid = PyObject_GetAttr(state, B_client_id)) == NULL ||
         (counts = PyObject_GetAttr(gw, B_counts)) == NULL || (venues = PyObject_GetAttr(gw, B_venues)) == NULL)
         goto done;
-    if (!PyList_Check(buf) || !PyDict_Check(counts) || !PyDict_Check(venues)) {
-        PyErr_SetString(PyExc_TypeError, "book: the gateway's _hop_buf, counts and venues must be a list and dicts");
+    if (!PyDict_Check(counts) || !PyDict_Check(venues)) {
+        PyErr_SetString(PyExc_TypeError, "book: the gateway's counts and venues must be dicts");
         goto done;
     }
     link = PyDict_GetItemWithError(venues, venue);
@@ -192,7 +293,7 @@ static int book_report(FastPath *self, PyObject *state, PyObject *client, PyObje
         int fits = 1;
         if (attr_ll(state, B_sent_ns, &sent_ns, &fits)) goto done;
         if (!fits) { PyErr_SetString(PyExc_ValueError, "book: sent_ns out of range"); goto done; }
-        if (book_hop(buf, B_ack_rtt, venue, cid, (long long)t0 - sent_ns)) goto done;
+        if (book_hop_of(self, gw, &buf, B_ack_rtt, venue, cid, (long long)t0 - sent_ns)) goto done;
     }
     if (released) {      /* gw._book: the client's and the venue's open notional */
         PyObject *price = PyObject_GetAttr(order, S_price), *rq = price ? PyLong_FromLongLong(released) : NULL;
@@ -243,8 +344,8 @@ static int book_report(FastPath *self, PyObject *state, PyObject *client, PyObje
         if (nfin > retain && book_evict(gw, coll, retain) < 0) goto done;
     }
     /* received -> the client's report written (here: written by C) */
-    if (book_hop(buf, B_venue_client, venue, cid, (long long)(t_sent - t0))) goto done;
-    if (PyList_GET_SIZE(buf) > 100000 && (tmp = PyObject_CallMethodNoArgs(gw, B_drain)) == NULL) goto done;
+    if (book_hop_of(self, gw, &buf, B_venue_client, venue, cid, (long long)(t_sent - t0))) goto done;
+    if (buf != NULL && PyList_GET_SIZE(buf) > 100000 && (tmp = PyObject_CallMethodNoArgs(gw, B_drain)) == NULL) goto done;
     rc = 0;
 done:
     {
@@ -285,7 +386,7 @@ static PyObject *FastPath_bind_book(FastPath *self, PyObject *const *args, Py_ss
  * drain_latency at the buffers' bound. With a trail, Python books (the trail's in / risk / out
  * records interleave with it). core.booked says how many the call booked. */
 
-static PyObject *N_auditing, *N_received, *N_accepted, *N_hops, *N_orders, *N_venue_send, *N_kwnames;
+static PyObject *N_auditing, *N_received, *N_accepted, *N_hops, *N_orders, *N_venue_send, *N_client_venue, *N_kwnames;
 
 static int new_book_names(void) {
     if ((N_auditing = PyUnicode_InternFromString("_auditing")) == NULL ||
@@ -293,7 +394,8 @@ static int new_book_names(void) {
         (N_accepted = PyUnicode_InternFromString("accepted")) == NULL ||
         (N_hops = PyUnicode_InternFromString("_hops")) == NULL ||
         (N_orders = PyUnicode_InternFromString("orders")) == NULL ||
-        (N_venue_send = PyUnicode_InternFromString("venue send")) == NULL)
+        (N_venue_send = PyUnicode_InternFromString("venue send")) == NULL ||
+        (N_client_venue = PyUnicode_InternFromString("client->venue")) == NULL)
         return -1;
     return (N_kwnames = Py_BuildValue("(sss)", "qty", "reserved", "venue_cl")) == NULL ? -1 : 0;
 }
@@ -309,7 +411,7 @@ static int new_book_begin(FastPath *self) {
     Py_DECREF(a);
     if (t < 0) return -1;
     self->nb_on = !t;
-    return 0;
+    return self->nb_on ? ring_begin(self, self->nb_gw) : 0;
 }
 
 /* d[key] = d.get(key, 0) + by of a dict, -1 error */
@@ -373,9 +475,7 @@ static int book_new(FastPath *self, PyObject *order, PyObject *oid, PyObject *ke
     if ((tmp = PyObject_CallMethodNoArgs(vs, B_clock)) == NULL || PyObject_SetAttr(vs, B_last_sent, tmp)) goto done;
     Py_CLEAR(tmp);
     if (book_add_attr(vs, B_messages_out, ONE_B, 0)) goto done;
-    if ((buf = PyObject_GetAttr(gw, B_hop_buf)) == NULL) goto done;
-    if (!PyList_Check(buf)) { PyErr_SetString(PyExc_TypeError, "book: the gateway's _hop_buf must be a list"); goto done; }
-    if (book_hop(buf, N_venue_send, venue, cid, (long long)(t3 - tw))) goto done;    /* the write's system call */
+    if (book_hop_of(self, gw, &buf, N_venue_send, venue, cid, (long long)(t3 - tw))) goto done;    /* the write's system call */
     /* the order's state */
     if ((qty = PyObject_GetAttr(order, S_qty)) == NULL || (vcl = PySequence_GetItem(values, 0)) == NULL) goto done;
     {
@@ -395,13 +495,20 @@ static int book_new(FastPath *self, PyObject *order, PyObject *oid, PyObject *ke
     if ((coll = PyObject_GetAttr(gw, B_client_open)) == NULL || book_dict_add(coll, cid, notional)) goto done;
     Py_CLEAR(coll);
     if (book_add_attr(link, B_open_notional, notional, 0)) goto done;
-    if ((stamps = PyObject_GetAttr(gw, N_hops)) == NULL) goto done;
-    if (!PyList_Check(stamps)) { PyErr_SetString(PyExc_TypeError, "book: the gateway's _hops must be a list"); goto done; }
-    tmp = Py_BuildValue("(LLLLOO)", (long long)t0, (long long)t1, (long long)t2, (long long)t3, venue, cid);
-    if (tmp == NULL || PyList_Append(stamps, tmp)) goto done;
-    Py_CLEAR(tmp);
+    {
+        const int64_t t[4] = {t0, t1, t2, t3};
+        int r = ring_put(self, gw, N_client_venue, venue, cid, 1, t);
+        if (r < 0) goto done;
+        if (r == 0) {
+            if ((stamps = PyObject_GetAttr(gw, N_hops)) == NULL) goto done;
+            if (!PyList_Check(stamps)) { PyErr_SetString(PyExc_TypeError, "book: the gateway's _hops must be a list"); goto done; }
+            tmp = Py_BuildValue("(LLLLOO)", (long long)t0, (long long)t1, (long long)t2, (long long)t3, venue, cid);
+            if (tmp == NULL || PyList_Append(stamps, tmp)) goto done;
+            Py_CLEAR(tmp);
+        }
+    }
     if (book_count(counts, N_accepted)) goto done;
-    if ((PyList_GET_SIZE(buf) > 100000 || PyList_GET_SIZE(stamps) > 100000) &&
+    if (((buf != NULL && PyList_GET_SIZE(buf) > 100000) || (stamps != NULL && PyList_GET_SIZE(stamps) > 100000)) &&
         (tmp = PyObject_CallMethodNoArgs(gw, B_drain)) == NULL)      /* (_hop's and _stamp's bound) */
         goto done;
     rc = 0;

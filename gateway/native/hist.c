@@ -10,6 +10,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include "stamp_ring.h"
 
 /* the counts array is the hdrh package's: 64-bit unsigned counters (ctypes' uint64 exports "<Q" or "<L") */
 static int counts_are_u64(const Py_buffer *view) {
@@ -175,9 +176,11 @@ done:
     return out;
 }
 
-/* drain(buf, stamps, histogram, lowest, highest) -> True, or None (nothing recorded): the whole of
+/* drain(buf, stamps, histogram, lowest, highest[, ring]) -> True, or None (nothing recorded): the whole of
  * OrderGateway.drain_latency in one pass, no per-value lists: each value of buf (hop, venue,
- * client, ns) and of the stamps (decode t1 - t0, risk t2 - t1, client->venue t3 - t0 where t3) is
+ * client, ns) and of the stamps (decode t1 - t0, risk t2 - t1, client->venue t3 - t0 where t3), and
+ * of the stamp ring's words (stamp_ring.h: its hops after buf's, its stamps after the list's, as
+ * hist.py's StampRing.take hands them to Python; the ring emptied once they are counted), is
  * counted straight into the counts of its histograms (hop, "hop @venue", "hop client"; the hop alone
  * without a venue), which ``histogram(name)`` gives (LatencyRecorder.histogram: made on first use),
  * called in the order Python's grouping makes them: decode and risk first (with stamps), then each
@@ -321,42 +324,106 @@ static Py_ssize_t group_index(Targets *ts, Groups *gs, PyObject *groups, PyObjec
     return rc;
 }
 
+/* the ring's entries (stamp_ring.h) checked: each a hop or an order's stamps under a name of
+ * ``names`` that is a (hop, venue, client) tuple; 1 fit (*nh hops, *ns stamps), 0 not */
+static int ring_fit(const int64_t *w, PyObject *names, Py_ssize_t *nh, Py_ssize_t *ns) {
+    Py_ssize_t n = PyList_GET_SIZE(names);
+    *nh = *ns = 0;
+    for (int64_t i = 0; i < w[0];) {
+        int64_t h = w[RING_HEAD + i], gid = h >> 1, size = h & 1 ? RING_STAMP_WORDS : RING_HOP_WORDS;
+        if (h < 0 || gid >= n || i + size > w[0]) return 0;
+        PyObject *k = PyList_GET_ITEM(names, gid);
+        if (!PyTuple_CheckExact(k) || PyTuple_GET_SIZE(k) != 3) return 0;
+        if (h & 1) ++*ns; else ++*nh;
+        i += size;
+    }
+    return 1;
+}
+
 static PyObject *hist_drain(PyObject *mod, PyObject *args) {
-    PyObject *buf, *stamps, *histogram;
+    PyObject *buf, *stamps, *histogram, *ring = Py_None;
     long long lowest, highest;
-    if (!PyArg_ParseTuple(args, "O!O!OLL", &PyList_Type, &buf, &PyList_Type, &stamps, &histogram, &lowest, &highest))
+    if (!PyArg_ParseTuple(args, "O!O!OLL|O", &PyList_Type, &buf, &PyList_Type, &stamps, &histogram, &lowest, &highest,
+                          &ring))
         return NULL;
-    Py_ssize_t nb = PyList_GET_SIZE(buf), ns = PyList_GET_SIZE(stamps), m = nb + ns;
+    /* the stamp ring (a StampRing or None): its words read in place, emptied once all is counted */
+    Py_buffer rview = {0};
+    int64_t *w = NULL;
+    PyObject *names = NULL, *rbuf = NULL;
+    Py_ssize_t nrh = 0, nrs = 0, nn = 0;
+    if (ring != Py_None) {
+        if ((rbuf = PyObject_GetAttrString(ring, "buf")) == NULL || (names = PyObject_GetAttrString(ring, "names")) == NULL) {
+            Py_XDECREF(rbuf);
+            return NULL;
+        }
+        if (!PyList_CheckExact(names) || PyObject_GetBuffer(rbuf, &rview, PyBUF_WRITABLE) < 0) {
+            PyErr_Clear();
+            Py_DECREF(rbuf); Py_DECREF(names);
+            Py_RETURN_NONE;
+        }
+        w = ring_words(&rview);
+        if (w == NULL || !ring_fit(w, names, &nrh, &nrs)) {
+            PyBuffer_Release(&rview); Py_DECREF(rbuf); Py_DECREF(names);
+            Py_RETURN_NONE;
+        }
+        nn = PyList_GET_SIZE(names);
+    }
+    Py_ssize_t nb = PyList_GET_SIZE(buf), ns = PyList_GET_SIZE(stamps), m = nb + ns + nrh + nrs, nst = ns + nrs;
     /* every item's shape and numbers first: a bad one leaves everything to Python. The grouped
-     * values (buf's, then the stamps' client->venue) are iv / ig; the stamps' decode and risk dv, rv */
-    long long *iv = PyMem_Malloc((m + 1) * sizeof(long long)), *dv = PyMem_Malloc((ns + 1) * sizeof(long long)),
-              *rv = PyMem_Malloc((ns + 1) * sizeof(long long));
-    Py_ssize_t *ig = PyMem_Malloc((m + 1) * sizeof(Py_ssize_t)), *order = NULL, *start = NULL;
+     * values (buf's, the ring's hops, then the stamps' client->venue, the list's and the ring's) are
+     * iv / ig; the stamps' decode and risk dv, rv */
+    long long *iv = PyMem_Malloc((m + 1) * sizeof(long long)), *dv = PyMem_Malloc((nst + 1) * sizeof(long long)),
+              *rv = PyMem_Malloc((nst + 1) * sizeof(long long));
+    Py_ssize_t *ig = PyMem_Malloc((m + 1) * sizeof(Py_ssize_t)), *order = NULL, *start = NULL,
+               *gmap = PyMem_Malloc((nn + 1) * sizeof(Py_ssize_t));     /* the ring's name -> its group (-1: not yet) */
+    Py_ssize_t *rgid = PyMem_Malloc((nrh + nrs + 1) * sizeof(Py_ssize_t));    /* the ring values' names, in iv's order */
     Targets ts = {NULL, 0, 0, PyDict_New()};
     Groups gs = {NULL, 0, 0};
     PyObject *groups = PyDict_New(), *out = NULL;
-    Py_ssize_t ni = 0;
-    if (!iv || !dv || !rv || !ig) { PyErr_NoMemory(); goto done; }
+    Py_ssize_t ni = 0, nd = 0, nr = 0;
+    if (!iv || !dv || !rv || !ig || !gmap || !rgid) { PyErr_NoMemory(); goto done; }
     if (ts.by_name == NULL || groups == NULL) goto done;
+    for (Py_ssize_t j = 0; j < nn; j++) gmap[j] = -1;
     for (Py_ssize_t i = 0; i < nb; i++) {
         PyObject *it = PyList_GET_ITEM(buf, i);
         if (!PyTuple_CheckExact(it) || PyTuple_GET_SIZE(it) != 4 || !as_ll(PyTuple_GET_ITEM(it, 3), &iv[i])) goto unfit;
     }
     ni = nb;
+    for (int64_t i = 0; w != NULL && i < w[0];) {        /* the ring's hops (after buf's, as Python's fallback) */
+        int64_t h = w[RING_HEAD + i];
+        if (!(h & 1)) { rgid[nr++] = h >> 1; iv[ni++] = w[RING_HEAD + i + 1]; }
+        i += h & 1 ? RING_STAMP_WORDS : RING_HOP_WORDS;
+    }
+    Py_ssize_t ncv_list = 0;
     for (Py_ssize_t i = 0; i < ns; i++) {
         PyObject *it = PyList_GET_ITEM(stamps, i);
         long long t[4], cv;
         if (!PyTuple_CheckExact(it) || PyTuple_GET_SIZE(it) != 6) goto unfit;
         for (int k = 0; k < 4; k++)
             if (!as_ll(PyTuple_GET_ITEM(it, k), &t[k])) goto unfit;
-        if (__builtin_sub_overflow(t[1], t[0], &dv[i]) || __builtin_sub_overflow(t[2], t[1], &rv[i]) ||
+        if (__builtin_sub_overflow(t[1], t[0], &dv[nd]) || __builtin_sub_overflow(t[2], t[1], &rv[nd]) ||
             __builtin_sub_overflow(t[3], t[0], &cv))
             goto unfit;
-        if (t[3] != 0) iv[ni++] = cv;
+        nd++;
+        if (t[3] != 0) { iv[ni++] = cv; ncv_list++; }
+    }
+    Py_ssize_t ring_cv_at = nr;
+    for (int64_t i = 0; w != NULL && i < w[0];) {        /* the ring's stamps (after the list's) */
+        int64_t h = w[RING_HEAD + i];
+        if (h & 1) {
+            const int64_t *t = &w[RING_HEAD + i + 1];
+            long long cv;
+            if (__builtin_sub_overflow(t[1], t[0], &dv[nd]) || __builtin_sub_overflow(t[2], t[1], &rv[nd]) ||
+                __builtin_sub_overflow(t[3], t[0], &cv))
+                goto unfit;
+            nd++;
+            if (t[3] != 0) { rgid[nr++] = h >> 1; iv[ni++] = cv; }
+        }
+        i += h & 1 ? RING_STAMP_WORDS : RING_HOP_WORDS;
     }
     /* the histograms, in the order Python makes them */
     Py_ssize_t dec = -1, risk = -1;
-    if (ns) {
+    if (nst) {
         PyObject *d = PyUnicode_InternFromString("decode"), *r = PyUnicode_InternFromString("risk");
         if (d == NULL || r == NULL) { Py_XDECREF(d); Py_XDECREF(r); goto done; }
         dec = target_of(&ts, histogram, d, lowest, highest);
@@ -366,24 +433,42 @@ static PyObject *hist_drain(PyObject *mod, PyObject *args) {
         if (dec < 0 || risk < 0) goto done;
     }
     if (S_client_venue == NULL && (S_client_venue = PyUnicode_InternFromString("client->venue")) == NULL) goto done;
+    /* each value's group: iv's order is buf, the ring's hops, the list's stamps, the ring's stamps */
+    Py_ssize_t at = 0, x = 0;
+#define RING_GROUP() do {                                                                                          \
+        Py_ssize_t gid = rgid[x++];                                                                                 \
+        if (gmap[gid] < 0) {                                                                                        \
+            PyObject *k = PyList_GET_ITEM(names, gid);                                                              \
+            gmap[gid] = group_index(&ts, &gs, groups, histogram, PyTuple_GET_ITEM(k, 0), PyTuple_GET_ITEM(k, 1),    \
+                                    PyTuple_GET_ITEM(k, 2), lowest, highest);                                       \
+            if (gmap[gid] == -2) goto unfit;                                                                        \
+            if (gmap[gid] < 0) goto done;                                                                           \
+        }                                                                                                           \
+        ig[at++] = gmap[gid];                                                                                       \
+    } while (0)
     for (Py_ssize_t i = 0; i < nb; i++) {
         PyObject *it = PyList_GET_ITEM(buf, i);
-        ig[i] = group_index(&ts, &gs, groups, histogram, PyTuple_GET_ITEM(it, 0), PyTuple_GET_ITEM(it, 1),
-                            PyTuple_GET_ITEM(it, 2), lowest, highest);
-        if (ig[i] == -2) goto unfit;
-        if (ig[i] < 0) goto done;
+        ig[at] = group_index(&ts, &gs, groups, histogram, PyTuple_GET_ITEM(it, 0), PyTuple_GET_ITEM(it, 1),
+                             PyTuple_GET_ITEM(it, 2), lowest, highest);
+        if (ig[at] == -2) goto unfit;
+        if (ig[at] < 0) goto done;
+        at++;
     }
-    for (Py_ssize_t i = 0, j = nb; i < ns; i++) {
+    while (x < ring_cv_at) RING_GROUP();
+    for (Py_ssize_t i = 0; i < ns; i++) {
         PyObject *it = PyList_GET_ITEM(stamps, i);
         long long t3;
         as_ll(PyTuple_GET_ITEM(it, 3), &t3);      /* (checked above) */
         if (t3 == 0) continue;
-        ig[j] = group_index(&ts, &gs, groups, histogram, S_client_venue, PyTuple_GET_ITEM(it, 4),
-                            PyTuple_GET_ITEM(it, 5), lowest, highest);
-        if (ig[j] == -2) goto unfit;
-        if (ig[j] < 0) goto done;
-        j++;
+        ig[at] = group_index(&ts, &gs, groups, histogram, S_client_venue, PyTuple_GET_ITEM(it, 4),
+                             PyTuple_GET_ITEM(it, 5), lowest, highest);
+        if (ig[at] == -2) goto unfit;
+        if (ig[at] < 0) goto done;
+        at++;
     }
+    while (x < nr) RING_GROUP();
+#undef RING_GROUP
+    (void)ncv_list;
     /* counted: nothing can fail from here. A histogram's values are counted together (grouped by
      * a counting sort), not item by item across ~100 histograms of ~300 KiB counts each. */
     order = PyMem_Malloc((ni + 1) * sizeof(Py_ssize_t));
@@ -394,13 +479,14 @@ static PyObject *hist_drain(PyObject *mod, PyObject *args) {
     for (Py_ssize_t i = 0; i < ni; i++) order[start[ig[i]]++] = i;
     for (Py_ssize_t g = gs.ng; g > 0; g--) start[g] = start[g - 1];
     start[0] = 0;
-    for (Py_ssize_t i = 0; i < ns; i++) target_count(&ts.t[dec], dv[i]);
-    for (Py_ssize_t i = 0; i < ns; i++) target_count(&ts.t[risk], rv[i]);
+    for (Py_ssize_t i = 0; i < nd; i++) target_count(&ts.t[dec], dv[i]);
+    for (Py_ssize_t i = 0; i < nd; i++) target_count(&ts.t[risk], rv[i]);
     for (Py_ssize_t g = 0; g < gs.ng; g++)
         for (int k = 0; k < gs.g[g].n; k++) {
             Target *t = &ts.t[gs.g[g].t[k]];
-            for (Py_ssize_t x = start[g]; x < start[g + 1]; x++) target_count(t, iv[order[x]]);
+            for (Py_ssize_t y = start[g]; y < start[g + 1]; y++) target_count(t, iv[order[y]]);
         }
+    if (w != NULL) w[0] = 0;       /* (the ring's entries are counted: emptied) */
     /* each histogram's total, min and max as record_many moves them (an error here: raised, the
      * counts are in) */
     for (Py_ssize_t j = 0; j < ts.nt; j++) {
@@ -430,6 +516,9 @@ done:
     Py_XDECREF(ts.by_name);
     Py_XDECREF(groups);
     PyMem_Free(iv); PyMem_Free(dv); PyMem_Free(rv); PyMem_Free(ig); PyMem_Free(order); PyMem_Free(start);
+    PyMem_Free(gmap); PyMem_Free(rgid);
+    if (w != NULL || rbuf != NULL) { if (rview.obj != NULL) PyBuffer_Release(&rview); }
+    Py_XDECREF(rbuf); Py_XDECREF(names);
     return out;
 }
 

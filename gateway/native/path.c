@@ -84,6 +84,10 @@ typedef struct {
      * books every order): the gateway, the client session, OrderState; on for this run call (no trail) */
     PyObject *nb_gw, *nb_client, *nb_state_type, *nb_state_spec;
     int nb_on;
+    /* the gateway's stamp ring (book.h ring_begin, read at each call's start; rg NULL: none, the
+     * hops and stamps go to its lists as tuples): the StampRing, its words (held), names and ids */
+    PyObject *rg, *rg_ids, *rg_names;
+    Py_buffer rg_view;
     int native_frame;  /* frame_ok is _fix.frame_ok: its check (frame_check.h) is called directly */
     int risk_mono;     /* bind_risk_clock: risk's now is (CLOCK_MONOTONIC ns - risk_t0) & risk_mask, read here */
     long long risk_t0, risk_mask;
@@ -97,6 +101,8 @@ typedef struct {
 
 /* the client side's booking (book.h, included below) */
 static int new_book_begin(FastPath *self);
+static void ring_release(FastPath *self);
+static int ring_begin(FastPath *self, PyObject *gw);
 static int book_new(FastPath *self, PyObject *order, PyObject *oid, PyObject *key, PyObject *venue, PyObject *values,
                     int64_t t0, int64_t t1, int64_t t2, int64_t t3, int64_t tw);
 
@@ -111,6 +117,7 @@ static PyObject *S_w_reading, *S_transport, *S_write_m, *S_ids_next_attr, *S_ids
 #include "fmt.h"
 #include "store_append.h"
 #include "frame_check.h"
+#include "stamp_ring.h"
 static PyObject *ONE_C, *S_fix42;
 #include "calls.h"
 static PyObject *R[40];   /* interned fallback reasons */
@@ -182,6 +189,7 @@ static void FastPath_dealloc(FastPath *self) {
     Py_CLEAR(self->cs_type); Py_CLEAR(self->cs_active); Py_CLEAR(self->cs_held); Py_CLEAR(self->cs_trail);
     Py_CLEAR(self->bk_gw); Py_CLEAR(self->bk_session);
     Py_CLEAR(self->nb_gw); Py_CLEAR(self->nb_client); Py_CLEAR(self->nb_state_type); Py_CLEAR(self->nb_state_spec);
+    ring_release(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 

@@ -139,7 +139,7 @@ class Rig:
                 "rejects": dict(gw.rejects_by_reason),
                 "seqs": (self.client.store.next_target_seq, self.client.store.next_sender_seq,
                          {n: (v.store.next_target_seq, v.store.next_sender_seq) for n, v in self.venues.items()}),
-                "hops": [h[4:] for h in gw._hops], "session": (self.client.messages_in, self.client.state)}
+                "hops": sorted(h[4:] for h in gw.buffered_hops()[1]), "session": (self.client.messages_in, self.client.state)}
 
 
 def order(k, sym="AAPL", qty="100", price="190.25", side="1", ord_type="2", tif="0", extra=()):

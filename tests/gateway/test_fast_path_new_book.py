@@ -68,13 +68,14 @@ def _books(script, fast, c_new_book, counter, **kw):
     before = counter[0]
     script(rig)
     gw = rig.gw
+    hops, stamps = gw.buffered_hops()      # (the C booking's in the stamp ring, Python's in the lists)
     states = {oid: (s.sent_ns > 0, s.reserved, s.client_id) for oid, s in gw.orders.items()}
     return counter[0] - before, {
         "result": rig.result(), "client_open": dict(gw._client_open), "states": states,
         "open_notional": {n: v.open_notional for n, v in gw.venues.items()},
         "venues_out": {n: v.messages_out for n, v in rig.venues.items()},
-        "hops": sorted({h[:3] for h in gw._hop_buf}), "n_hops": len(gw._hop_buf),
-        "stamps": [(h[0] <= h[1] <= h[2], h[3] > 0) + h[4:] for h in gw._hops]}
+        "hops": sorted({h[:3] for h in hops}), "n_hops": len(hops),
+        "stamps": sorted((h[0] <= h[1] <= h[2], h[3] > 0) + h[4:] for h in stamps)}
 
 
 @pytest.mark.parametrize("script,kw", [(_many, {"second_venue": True}), (lambda r: _random_script(r, 7), {}),
@@ -126,3 +127,38 @@ def test_a_clordid_twice_in_one_read_is_refused_as_the_python_path_refuses_it():
         assert texts == [b"58=duplicate ClOrdID of a live order"], texts
         for key in out[0]:
             assert out[0][key] == out[1][key], (c_new_book, key)
+
+
+@pytest.mark.parametrize("ring_words", [None, 5, 1 << 17], ids=["no_ring", "one_order_a_drain", "ring"])
+def test_the_c_booking_writes_its_stamps_into_the_ring_and_drains_it_at_its_bound(ring_words, booked, monkeypatch):
+    """The C booking's stamps and ``venue send`` hops go into the gateway's stamp ring as words (none
+    into the lists); a ring too small for the next order's words is drained first (its bound, as
+    the lists' 100,000); without a ring (WIRESPEED_STAMP_RING=0) they are the lists' tuples as
+    before. Drained, the histograms count every order either way."""
+    from wirespeed.gateway.native.hist import StampRing
+    rig = _untrailed(True, True)
+    gw = rig.gw
+    rig.read(rig.frame("D", order("warm")))      # (the shape learned, the session's index given)
+    gw.drain_latency()
+    gw._ring = StampRing(ring_words) if ring_words else None
+    drains = []
+    real = gw.drain_latency
+    monkeypatch.setattr(gw, "drain_latency", lambda: drains.append(1) or real())
+    before = booked[0]
+    rig.read(*(rig.frame("D", order(f"R{k}", side="12"[k % 2])) for k in range(4)))
+    assert booked[0] - before == 4
+    hops, stamps = gw.buffered_hops()
+    if ring_words is None:
+        assert len(gw._hops) == 4 and len(gw._hop_buf) == 4 and not drains
+    else:
+        assert gw._hops == [] and gw._hop_buf == []
+        # (5 words: an order's stamps alone fill it, so each next hop or stamps drains it first)
+        assert (len(drains), gw._ring.used()) == ((7, 5) if ring_words == 5 else (0, 4 * 7))
+    if ring_words != 5:
+        assert [h[:3] for h in hops] == [("venue send", "VENUE1", rig.client.config.target_comp_id)] * 4
+        assert [s[4] for s in stamps] == ["VENUE1"] * 4 and all(s[0] <= s[1] <= s[2] <= s[3] for s in stamps)
+    sent_before = gw.latency.count("venue send")
+    rec = gw.drain_latency()
+    assert rec.count("client->venue") >= 5 and rec.count("decode") >= 5
+    assert gw.buffered_hops() == ([], [])
+    assert sent_before <= rec.count("venue send")

@@ -64,7 +64,7 @@ def test_drain_latency_percentiles_match_one_record_per_value(monkeypatch):
         direct.record("venue send @V", v)
         direct.record("venue send C1", v)
     gw = OrderGateway.__new__(OrderGateway)       # only the recorder wiring drain_latency uses
-    gw.latency, gw._hop_buf, gw._hops = LatencyRecorder(["venue send"]), [], []
+    gw.latency, gw._hop_buf, gw._hops, gw._ring = LatencyRecorder(["venue send"]), [], [], None
     for v in values:
         gw._hop("venue send", "V", "C1", v)
     rec = gw.drain_latency()

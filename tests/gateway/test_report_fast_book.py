@@ -56,7 +56,7 @@ def _books(script, fast, c_book, counter):
     return counter[0] - before, {
         "result": rig.result(), "client_open": dict(gw._client_open),
         "open_notional": {n: v.open_notional for n, v in gw.venues.items()}, "done": dict(gw._done),
-        "finished": list(gw._finished), "kept": sorted(gw.orders), "hops": [h[:3] for h in gw._hop_buf],
+        "finished": list(gw._finished), "kept": sorted(gw.orders), "hops": sorted(h[:3] for h in gw.buffered_hops()[0]),
         "messages_out": rig.client.messages_out, "venue": (venue.store.next_target_seq, venue.messages_in),
         "fast": (fp.sent, fp.reports) if fast else None}
 

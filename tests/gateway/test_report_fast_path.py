@@ -308,7 +308,7 @@ def _apply_raises_then_more(fast):
                    for s in rig.gw.orders.values()),
             venue.store.next_target_seq, [m.msg_type for m in rig.venue_got()], [m.get(11) for m in _msgs(
                 b"".join(rig.cout)) if m.msg_type == "8" and m.get(150) == "F"], dict(rig.gw.counts),
-            dict(rig.gw._client_open), [h[:3] for h in rig.gw._hop_buf])
+            dict(rig.gw._client_open), sorted(h[:3] for h in rig.gw.buffered_hops()[0]))
 
 
 def test_an_error_while_a_report_is_applied_consumes_its_number_and_keeps_the_rest_of_the_read():
