@@ -702,8 +702,6 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     /* ---- from here the order is the gateway's: an id is taken, risk decides ---- */
     committed = 1;
     t0 = recv_ns ? recv_ns : mono_ns();
-    raw_in = PyBytes_FromStringAndSize(d + pos, end - pos);
-    if (raw_in == NULL) { Py_DECREF(slot); goto done; }
     oid = next_order_id(self->ids_next);
     if (oid == NULL) { Py_DECREF(slot); goto done; }
     PROF(7);
@@ -744,12 +742,13 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     }
     int64_t t2 = mono_ns();
     if (mask == NULL) { Py_DECREF(slot); goto done; }
-    seqobj = PyLong_FromLongLong(seq);
-    if (seqobj == NULL) { Py_DECREF(slot); goto done; }
     int refused = PyObject_IsTrue(mask);
     if (refused < 0) { Py_DECREF(slot); goto done; }
     if (refused) {
         Py_DECREF(slot);
+        /* (the frame's bytes and its number, for Python's records only: made where a record is) */
+        if ((raw_in = PyBytes_FromStringAndSize(d + pos, end - pos)) == NULL || (seqobj = PyLong_FromLongLong(seq)) == NULL)
+            goto done;
         rec = Py_BuildValue("(iOOOLLLOOOO)", 1, order, venue, mask, (long long)t0, (long long)t1, (long long)t2,
                             m, e->shape, raw_in, seqobj);
         if (rec == NULL || PyList_Append(records, rec)) goto done;
@@ -791,6 +790,8 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         *end_out = end;   /* (booked: whatever fails, the order is not booked again) */
         book_failed = book_new(self, order, oid, key, venue, values, t0, t1, t2, t3, tw) < 0;
     } else {
+        if ((raw_in = PyBytes_FromStringAndSize(d + pos, end - pos)) == NULL || (seqobj = PyLong_FromLongLong(seq)) == NULL)
+            goto done;
         rec = Py_BuildValue("(iOOOLLLLOOOOOL)", 0, order, venue, values, (long long)t0, (long long)t1, (long long)t2,
                             (long long)t3, m, e->shape, raw_in, seqobj, vseq, (long long)tw);
         if (rec == NULL || PyList_Append(records, rec)) goto done;
@@ -820,6 +821,8 @@ done:
          * what the Python path would have booked by then (kind 3), then raises the error */
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
+        if (raw_in == NULL && (raw_in = PyBytes_FromStringAndSize(d + pos, end_of_frame - pos)) == NULL)
+            PyErr_Clear();      /* (the record without them: None, as before when it failed) */
         PyObject *r3 = Py_BuildValue("(iOOOiOOOLL)", 3, order ? order : Py_None, venue ? venue : Py_None,
                                      values ? values : Py_None, accepted, m, e->shape,
                                      raw_in ? raw_in : Py_None, seq, (long long)t0);
