@@ -185,6 +185,10 @@ def report(verilog: Path, top: str) -> str:
         lines.append(f"  {module:<32}" + "".join(f"{counts.get(r, 0):>9}" for r in RESOURCES))
     lines.append(f"  longest path: {depth} LUT levels between registers (ends at {where})")
     lines.append("  its cells: " + " -> ".join(critical_path(netlist, top)))
-    for d, family, n, src in deep_sinks(netlist, top, max(depth - 1, 1)):
+    near = deep_sinks(netlist, top, max(depth - 1, 1))
+    for d, family, n, src in (r for r in near if r[0] == depth):
         lines.append(f"  {d} levels: {n} into {family} (from {src}, ...)")
+    below_top = [r for r in near if r[0] < depth]
+    if below_top:
+        lines.append(f"  {depth - 1} levels: {sum(r[2] for r in below_top)} paths into {len(below_top)} registers")
     return "\n".join(lines)
