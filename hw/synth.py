@@ -81,9 +81,9 @@ def _read_inputs(cell_type: str, out_port: str, in_ports) -> list[str]:
     return [p for p in in_ports if want.match(p)]
 
 
-def _longest(netlist: dict, top: str) -> tuple[int, str, list[str]]:
-    """(LUT levels, where the path ends, cell types along it) for the longest path."""
-    mod = netlist["modules"][top]
+def _walker(mod: dict):
+    """``walk(bit) -> (LUT levels, cell types along the path, the bit the path starts at)``: the
+    longest LUT path into ``bit`` from a register output, RAM/DSP output or top-level input."""
     driver: dict[int, tuple[dict, str]] = {}
     for cell in mod["cells"].values():
         for port, bits in cell["connections"].items():
@@ -91,43 +91,79 @@ def _longest(netlist: dict, top: str) -> tuple[int, str, list[str]]:
                 for b in bits:
                     if isinstance(b, int):
                         driver[b] = (cell, port)
-    memo: dict[int, tuple[int, list[str]]] = {}
+    memo: dict[int, tuple[int, list[str], object]] = {}
 
-    def walk(bit) -> tuple[int, list[str]]:
+    def walk(bit) -> tuple[int, list[str], object]:
         if not isinstance(bit, int):
-            return 0, []                               # constant
+            return 0, [], bit                          # constant
         if bit in memo:
             return memo[bit]
         src = driver.get(bit)
         if src is None or SEQUENTIAL.match(src[0]["type"]):
-            memo[bit] = (0, [])                        # top-level input or register output
+            memo[bit] = (0, [], bit)                   # top-level input or register output
             return memo[bit]
-        memo[bit] = (0, [])                            # guards a combinational loop
+        memo[bit] = (0, [], bit)                       # guards a combinational loop
         cell, out_port = src
         ins = [p for p in cell["connections"] if cell.get("port_directions", {}).get(p) == "input"]
         best = max((walk(b) for p in _read_inputs(cell["type"], out_port, ins) for b in cell["connections"][p]),
-                   key=lambda r: r[0], default=(0, []))
+                   key=lambda r: r[0], default=(0, [], bit))
         weight = 1 if ONE_WEIGHT.match(cell["type"]) else 0
-        memo[bit] = (best[0] + weight, best[1] + [cell["type"]])
+        memo[bit] = (best[0] + weight, best[1] + [cell["type"]], best[2])
         return memo[bit]
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 200_000))
-    best, where, path = 0, "", []
+    return walk
+
+
+def _sink_bits(mod: dict):
+    """``(where, bit)`` for every path end: a sequential or LUT-RAM cell's input, a top-level output."""
     for name, cell in mod["cells"].items():
         if SEQUENTIAL.match(cell["type"]) or LUTRAM.match(cell["type"]):
             for p, bits in cell["connections"].items():
                 if cell.get("port_directions", {}).get(p) == "input":
                     for b in bits:
-                        d, cells = walk(b)
-                        if d > best:
-                            best, where, path = d, f"{name}.{p}", cells
+                        yield f"{name}.{p}", cell, b
     for port in mod["ports"].values():
         if port["direction"] == "output":
             for b in port["bits"]:
-                d, cells = walk(b)
-                if d > best:
-                    best, where, path = d, "output port", cells
+                yield "output port", None, b
+
+
+def _longest(netlist: dict, top: str) -> tuple[int, str, list[str]]:
+    """(LUT levels, where the path ends, cell types along it) for the longest path."""
+    mod = netlist["modules"][top]
+    walk = _walker(mod)
+    best, where, path = 0, "", []
+    for at, _, b in _sink_bits(mod):
+        d, cells, _ = walk(b)
+        if d > best:
+            best, where, path = d, at, cells
     return best, where, path
+
+
+def deep_sinks(netlist: dict, top: str, at_least: int) -> list[tuple[int, str, int, str]]:
+    """The path ends ``at_least`` LUT levels deep or more, grouped by the register they load (its
+    output net's name, digits as ``#``: ``s#_sroom`` for the bits of ``s1_sroom``):
+    ``(levels, sink family, paths, a source net of one)``, deepest first; for naming the deep
+    paths of a top (the count of its deepest level's sinks is the work left to cut)."""
+    mod = netlist["modules"][top]
+    names: dict[int, str] = {}
+    for net, v in sorted(mod.get("netnames", {}).items(), key=lambda kv: kv[0].startswith("$")):
+        for b in v["bits"]:
+            if isinstance(b, int):
+                names.setdefault(b, net)
+    walk = _walker(mod)
+    found: dict[tuple[int, str], list] = {}
+    for at, cell, b in _sink_bits(mod):
+        d, _, src = walk(b)
+        if d < at_least:
+            continue
+        q = (cell or {}).get("connections", {}).get("Q", [None])[0] if cell else None
+        sink = names.get(q, at.split(".")[0]) if cell else at
+        key = (d, re.sub(r"\d+", "#", sink))
+        entry = found.setdefault(key, [0, names.get(src, str(src))])
+        entry[0] += 1
+    return sorted(((d, fam, n, src) for (d, fam), (n, src) in found.items()), key=lambda r: (-r[0], -r[2], r[1]))
 
 
 def logic_depth(netlist: dict, top: str) -> tuple[int, str]:
@@ -149,4 +185,10 @@ def report(verilog: Path, top: str) -> str:
         lines.append(f"  {module:<32}" + "".join(f"{counts.get(r, 0):>9}" for r in RESOURCES))
     lines.append(f"  longest path: {depth} LUT levels between registers (ends at {where})")
     lines.append("  its cells: " + " -> ".join(critical_path(netlist, top)))
+    near = deep_sinks(netlist, top, max(depth - 1, 1))
+    for d, family, n, src in (r for r in near if r[0] == depth):
+        lines.append(f"  {d} levels: {n} into {family} (from {src}, ...)")
+    below_top = [r for r in near if r[0] < depth]
+    if below_top:
+        lines.append(f"  {depth - 1} levels: {sum(r[2] for r in below_top)} paths into {len(below_top)} registers")
     return "\n".join(lines)

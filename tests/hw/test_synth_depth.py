@@ -1,5 +1,5 @@
 """The logic-depth measure used by the synthesis report, on hand-made netlists."""
-from wirespeed.hw.synth import critical_path, logic_depth, resources
+from wirespeed.hw.synth import critical_path, deep_sinks, logic_depth, resources
 
 
 def cell(type_, inputs, outputs):
@@ -68,3 +68,24 @@ def test_lutram_read_follows_the_address_and_its_write_ends_a_path():
     cells["l4"] = cell("LUT6", [4], [5])                             # write data one level deeper: 3, not 5
     cells["ram"]["connections"]["DIA"] = [5]
     assert logic_depth(netlist(cells), "top")[0] == 3
+
+
+def test_deep_sinks_group_the_deepest_paths_by_the_register_they_load():
+    # two bits of one register (s1_x[0], s1_x[1]) 2 levels from ff_a's output, one of another 1 level
+    cells = {
+        "ff_a": cell("FDRE", [1], [2]),
+        "l1": cell("LUT6", [2], [3]),
+        "l2": cell("LUT2", [3], [4]),
+        "l3": cell("LUT2", [3], [5]),
+        "q0": {**cell("FDRE", [4], [6]), "connections": {"I0": [4], "Q": [6]},
+               "port_directions": {"I0": "input", "Q": "output"}},
+        "q1": {**cell("FDRE", [5], [7]), "connections": {"I0": [5], "Q": [7]},
+               "port_directions": {"I0": "input", "Q": "output"}},
+        "q2": {**cell("FDRE", [3], [8]), "connections": {"I0": [3], "Q": [8]},
+               "port_directions": {"I0": "input", "Q": "output"}},
+    }
+    nl = netlist(cells)
+    nl["modules"]["top"]["netnames"] = {"src_reg": {"bits": [2]}, "s1_x": {"bits": [6, 7]}, "other": {"bits": [8]},
+                                        "$auto$1": {"bits": [2]}}
+    assert deep_sinks(nl, "top", 2) == [(2, "s#_x", 2, "src_reg")]
+    assert deep_sinks(nl, "top", 1) == [(2, "s#_x", 2, "src_reg"), (1, "other", 1, "src_reg")]
