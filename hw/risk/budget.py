@@ -72,6 +72,7 @@ class MemoryUse:
 def memories(depth: int, sessions: int = 8, window: int = 8) -> list[MemoryUse]:
     """The state memories of ``RiskPipeline(depth, sessions, window)`` as elaborated."""
     from .pipeline import RiskPipeline
+    from ..ecp5 import ECP5
     from .slices import SlicedMemory
 
     top = RiskPipeline(depth, sessions, window)
@@ -93,7 +94,7 @@ def memories(depth: int, sessions: int = 8, window: int = 8) -> list[MemoryUse]:
             shared = int(bool(elaboratable.attrs.get("no_rw_check")) and reads > 1)
             found[name] = MemoryUse(name, Shape.cast(elaboratable.shape).width, elaboratable.depth, reads, shared)
             return
-        frag = Fragment.get(elaboratable, platform=None)
+        frag = Fragment.get(elaboratable, platform=ECP5)      # the ECP5 flow's memories (slices.py)
         for sub, sub_name, *_ in frag.subfragments:
             orig = getattr(sub, "origins", None) or (sub,)
             walk(next((o for o in orig if isinstance(o, SlicedMemory)), orig[-1]), sub_name or "?")

@@ -245,11 +245,11 @@ class RiskPipeline(wiring.Component):
         # the limit row without its padding, the position at the read-back's width (tables.py)
         m.submodules.limits = limits = Memory(shape=LIMIT_WIDTH, depth=D, init=[])
         # per (symbol, side) entry, in block RAM (counters.py: synchronous reads, forwarding)
-        # as bit slices once deeper than a 36-bit block (slices.py: at 16,384 entries each bit a
+        # in the ECP5 flow, as bit slices once deeper than a 36-bit block (slices.py: at 16,384 entries each bit a
         # DP16KD of 16,384 x 1, no block select between the block's output and the read's register)
-        m.submodules.opened = opened = state_memory(Memory, COUNT_WIDTH, 2 * D)
-        m.submodules.released = released = state_memory(Memory, COUNT_WIDTH, 2 * D, attrs=RELEASED_ATTRS)
-        m.submodules.position = position = state_memory(Memory, POSITION_WIDTH, D)
+        m.submodules.opened = opened = state_memory(Memory, COUNT_WIDTH, 2 * D, platform)
+        m.submodules.released = released = state_memory(Memory, COUNT_WIDTH, 2 * D, platform, attrs=RELEASED_ATTRS)
+        m.submodules.position = position = state_memory(Memory, POSITION_WIDTH, D, platform)
         accepted_n = Signal(NOTIONAL_STATE)      # notional of every accepted order
         cancelled_n = Signal(NOTIONAL_STATE)     # notional released by cancels
         used = Signal(NOTIONAL_STATE)            # open + filled notional, for the bus

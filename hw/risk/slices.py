@@ -10,11 +10,13 @@ memory's depth, the widest DP16KD shape (``budget.DP16KD_SHAPES``) that holds ev
 block; a memory that fits the 36-bit shape is not sliced (the small tops' LUT-RAM and the
 depth-64 pipeline are unchanged). The slices are one memory for the logic around them: the
 same ports (one address, enable and data a port), the same read-first reads and writes, so the
-design is the same function cycle for cycle at any depth.
+design is the same function cycle for cycle at any depth. Only the ECP5 place-and-route flow
+slices (``state_memory``); tests/hw/test_risk_slices.py simulates a sliced pipeline.
 """
 from amaranth import Cat, Module, Signal
 from amaranth.hdl import Elaboratable
 
+from ..ecp5 import is_ecp5
 from .budget import DP16KD_SHAPES
 
 
@@ -47,6 +49,7 @@ class SlicedMemory(Elaboratable):
 
     def __init__(self, memory, width: int, depth: int, slice_bits: int, attrs=None):
         if not 1 <= slice_bits < width:
+            self._MustUse__silence = True   # never elaborated: no "created but never used" warning
             raise ValueError(f"slice_bits: {slice_bits!r} must be in [1, {width}) for a {width}-bit memory")
         self.shape, self.depth, self.attrs = width, depth, dict(attrs or {})
         self.slice_bits = slice_bits
@@ -75,11 +78,18 @@ class SlicedMemory(Elaboratable):
         return m
 
 
-def state_memory(memory, width: int, depth: int, attrs=None):
-    """A ``width`` x ``depth`` state memory: ``memory(...)`` itself when one block shape holds it
-    whole, else a ``SlicedMemory`` of ``slice_width`` bits a slice. ``memory`` is the caller's
-    ``Memory`` class (the formal flow's probes replace the pipeline's: hw/verify/formal.py)."""
-    bits = slice_width(width, depth)
+#: slice under every platform, not only the ECP5 flow's (tests: the sliced design simulated)
+EVERY_PLATFORM = False
+
+
+def state_memory(memory, width: int, depth: int, platform, attrs=None):
+    """A ``width`` x ``depth`` state memory: under the ECP5 flow's platform (hw/ecp5.py), a
+    ``SlicedMemory`` of ``slice_width`` bits a slice unless one block shape holds it whole; else
+    ``memory(...)`` itself. Only the ECP5 flow slices: the Verilated harness and the simulators
+    keep one memory each (96 memories at 16k entries, each with its 16,384 initial words, would
+    be what Verilator compiles and steps). ``memory`` is the caller's ``Memory`` class (the
+    formal flow's probes replace the pipeline's: hw/verify/formal.py)."""
+    bits = slice_width(width, depth) if EVERY_PLATFORM or is_ecp5(platform) else width
     if bits >= width:
         return memory(shape=width, depth=depth, init=[], attrs=attrs)
     return SlicedMemory(memory, width, depth, bits, attrs)

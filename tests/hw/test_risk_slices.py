@@ -42,6 +42,7 @@ SCALED = ((8, 1), (4, 2), (2, 4), (1, 36))
 
 def test_the_sliced_pipeline_matches_the_model_in_every_hazard_scenario(monkeypatch):
     monkeypatch.setattr(slices, "DP16KD_SHAPES", SCALED)
+    monkeypatch.setattr(slices, "EVERY_PLATFORM", True)      # the simulator's platform is None
     mems = {m.name: m for m in budget.memories(4, 4, 4)}
     assert (mems["opened"].slice_bits, mems["released"].slice_bits, mems["position"].slice_bits) == (1, 1, 2)
     stalls = [STALLS[0], STALLS[-1]]
@@ -49,3 +50,13 @@ def test_the_sliced_pipeline_matches_the_model_in_every_hazard_scenario(monkeypa
     failures = [f"{sc.name}: {m}" for sc, _, res in runs for m in res.mismatches()[:1]]
     assert not failures, "\n".join(failures[:10])
     assert len(runs) == len(hazards.SCENARIOS) * len(stalls)
+
+
+def test_only_the_ecp5_flow_slices():
+    """The simulators and the Verilated harness keep one memory each (no platform)."""
+    from amaranth.lib.memory import Memory
+    from wirespeed.hw.ecp5 import ECP5
+    whole, sliced = slices.state_memory(Memory, 36, 16384, None), slices.state_memory(Memory, 36, 16384, ECP5)
+    for unused in (whole, sliced, *sliced.slices):
+        unused._MustUse__silence = True          # never elaborated here
+    assert isinstance(whole, Memory) and isinstance(sliced, slices.SlicedMemory)
