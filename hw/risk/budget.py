@@ -52,24 +52,41 @@ class MemoryUse:
     #: read ports on the write port's address (one DP16KD port that reads or writes; yosys
     #: shares them only with ``no_rw_check``: counters.RELEASED_ATTRS): 0 or 1
     shared: int = 0
+    #: the bits a slice (slices.SlicedMemory: each slice a memory of its own); the width if whole
+    slice_bits: int = 0
 
     @property
     def copies(self) -> int:
         return max(1, self.read_ports - self.shared)
 
     @property
+    def slices(self) -> list[int]:
+        step = self.slice_bits or self.width
+        return [min(step, self.width - at) for at in range(0, self.width, step)]
+
+    @property
     def blocks(self) -> int:
-        return self.copies * blocks(self.width, self.depth, tdp=bool(self.shared))
+        return self.copies * sum(blocks(w, self.depth, tdp=bool(self.shared)) for w in self.slices)
 
 
 def memories(depth: int, sessions: int = 8, window: int = 8) -> list[MemoryUse]:
     """The state memories of ``RiskPipeline(depth, sessions, window)`` as elaborated."""
     from .pipeline import RiskPipeline
+    from ..ecp5 import ECP5
+    from .slices import SlicedMemory
 
     top = RiskPipeline(depth, sessions, window)
     found: dict[str, MemoryUse] = {}
 
     def walk(elaboratable, name: str) -> None:
+        if isinstance(elaboratable, SlicedMemory):
+            # one memory for the pipeline, its slices each its own blocks: counted as the first's ports
+            first = elaboratable.slices[0]
+            reads = len(first.read_ports)
+            shared = int(bool(first.attrs.get("no_rw_check")) and reads > 1)
+            found[name] = MemoryUse(name, elaboratable.shape, elaboratable.depth, reads, shared,
+                                    elaboratable.slice_bits)
+            return
         if isinstance(elaboratable, Memory):
             # a memory with ``no_rw_check`` has its last read port on the write port's address
             # (the fill's read and write of ``released``: counters.py)
@@ -77,10 +94,10 @@ def memories(depth: int, sessions: int = 8, window: int = 8) -> list[MemoryUse]:
             shared = int(bool(elaboratable.attrs.get("no_rw_check")) and reads > 1)
             found[name] = MemoryUse(name, Shape.cast(elaboratable.shape).width, elaboratable.depth, reads, shared)
             return
-        frag = Fragment.get(elaboratable, platform=None)
+        frag = Fragment.get(elaboratable, platform=ECP5)      # the ECP5 flow's memories (slices.py)
         for sub, sub_name, *_ in frag.subfragments:
-            orig = getattr(sub, "origins", None)
-            walk(orig[-1] if orig else sub, sub_name or "?")
+            orig = getattr(sub, "origins", None) or (sub,)
+            walk(next((o for o in orig if isinstance(o, SlicedMemory)), orig[-1]), sub_name or "?")
 
     walk(top, "risk_pipeline")
     return list(found.values())
@@ -101,8 +118,10 @@ def report(depths) -> str:
                      f"{DP16KD_ON_LFE5UM_85F})")
         for m in mems:
             shared = f" ({m.shared} on the write port's)" if m.shared else ""
-            lines.append(f"  {m.name:9} {m.width:4} bits x {m.depth:6}, {m.read_ports} read port(s){shared} -> "
-                         f"{m.copies} x {blocks(m.width, m.depth, bool(m.shared))} = {m.blocks} DP16KD")
+            sliced = f" as {len(m.slices)} slices of {m.slice_bits}" if m.slice_bits else ""
+            per_copy = m.blocks // m.copies
+            lines.append(f"  {m.name:9} {m.width:4} bits x {m.depth:6}{sliced}, {m.read_ports} read port(s){shared} -> "
+                         f"{m.copies} x {per_copy} = {m.blocks} DP16KD")
     fields = limit_row_fields()
     pad = sum(w for f, w in fields.items() if f.startswith("_pad"))
     lines.append("limit row by field: " + ", ".join(f"{f} {w}" for f, w in fields.items())

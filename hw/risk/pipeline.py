@@ -66,6 +66,7 @@ from ..skid import skid_output
 from ..regs.bus import RegBus
 from .counters import COUNT_WIDTH, RELEASED_ATTRS, FillCounters, Written, order_entry, over_used_if
 from .regfile import SessionCredit, register_file
+from .slices import state_memory
 from .tables import LIMIT_WIDTH, POSITION_WIDTH, ReadBack, full_row, hold
 
 LATENCY = 5
@@ -244,9 +245,11 @@ class RiskPipeline(wiring.Component):
         # the limit row without its padding, the position at the read-back's width (tables.py)
         m.submodules.limits = limits = Memory(shape=LIMIT_WIDTH, depth=D, init=[])
         # per (symbol, side) entry, in block RAM (counters.py: synchronous reads, forwarding)
-        m.submodules.opened = opened = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[])
-        m.submodules.released = released = Memory(shape=COUNT_WIDTH, depth=2 * D, init=[], attrs=RELEASED_ATTRS)
-        m.submodules.position = position = Memory(shape=POSITION_WIDTH, depth=D, init=[])
+        # in the ECP5 flow, as bit slices once deeper than a 36-bit block (slices.py: at 16,384 entries each bit a
+        # DP16KD of 16,384 x 1, no block select between the block's output and the read's register)
+        m.submodules.opened = opened = state_memory(Memory, COUNT_WIDTH, 2 * D, platform)
+        m.submodules.released = released = state_memory(Memory, COUNT_WIDTH, 2 * D, platform, attrs=RELEASED_ATTRS)
+        m.submodules.position = position = state_memory(Memory, POSITION_WIDTH, D, platform)
         accepted_n = Signal(NOTIONAL_STATE)      # notional of every accepted order
         cancelled_n = Signal(NOTIONAL_STATE)     # notional released by cancels
         used = Signal(NOTIONAL_STATE)            # open + filled notional, for the bus

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from wirespeed.hw.logic import REPLICA_KEEP
-from wirespeed.hw.pnr import PnrConfig, nextpnr_args, parse_fmax, parse_utilisation, sized_top, synth_script
+from wirespeed.hw.pnr import (PnrConfig, nextpnr_args, parse_fmax, parse_utilisation, sized_top, synth_script,
+                              without_zero_inits)
 
 # Cut from the risk pipeline's run (build/pnr/risk_pipeline.pnr.log): the estimate after placement
 # (Info), then the routed figure, a Warning when it misses the constraint.
@@ -75,3 +76,12 @@ def test_sized_risk_pipeline_tops():
     assert wide.depth == 512
     assert sized_top("risk_pipeline@huge") is None and sized_top("eth_tx@small") is None
     assert sized_top("risk_pipeline") is None
+
+
+def test_the_ecp5_verilog_drops_only_all_zero_memory_inits():
+    """A memory's all-zero ``initial`` block goes (yosys's frontend ran out of memory on the bit
+    slices' 1.2 million lines at 16k entries); one with a non-zero word, and the rest, stay."""
+    zero = "  reg [0:0] bits0 [1:0];\n  initial begin\n    bits0[0] = 1'h0;\n    bits0[1] = 1'h0;\n  end\n"
+    other = "  reg [3:0] m [1:0];\n  initial begin\n    m[0] = 4'h0;\n    m[1] = 4'h3;\n  end\n"
+    text = "module top;\n" + zero + other + "endmodule\n"
+    assert without_zero_inits(text) == "module top;\n  reg [0:0] bits0 [1:0];\n" + other + "endmodule\n"
