@@ -40,12 +40,15 @@ def test_slices_are_refused_wider_than_the_memory():
 SCALED = ((8, 1), (4, 2), (2, 4), (1, 36))
 
 
-def test_the_sliced_pipeline_matches_the_model_in_every_hazard_scenario(monkeypatch):
+@pytest.mark.parametrize("stall", [0, pytest.param(-1, marks=pytest.mark.slow)], ids=["no-stall", "last-stall"])
+def test_the_sliced_pipeline_matches_the_model_in_every_hazard_scenario(monkeypatch, stall):
+    """Every hazard scenario through the sliced pipeline; make test runs it without stalls (~30 s),
+    the stall pattern that holds the ports behind `-m slow` (make test-hw-long)."""
     monkeypatch.setattr(slices, "DP16KD_SHAPES", SCALED)
     monkeypatch.setattr(slices, "EVERY_PLATFORM", True)      # the simulator's platform is None
     mems = {m.name: m for m in budget.memories(4, 4, 4)}
     assert (mems["opened"].slice_bits, mems["released"].slice_bits, mems["position"].slice_bits) == (1, 1, 2)
-    stalls = [STALLS[0], STALLS[-1]]
+    stalls = [STALLS[stall]]
     runs = run_scenarios(hazards.SCENARIOS, stalls, check_state=True)
     failures = [f"{sc.name}: {m}" for sc, _, res in runs for m in res.mismatches()[:1]]
     assert not failures, "\n".join(failures[:10])
