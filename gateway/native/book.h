@@ -147,11 +147,16 @@ out:
 static int ring_put(FastPath *self, PyObject *gw, PyObject *hop, PyObject *venue, PyObject *cid, int stamps,
                     const int64_t *v) {
     if (self->rg == NULL) return 0;
-    int64_t need = stamps ? RING_STAMP_WORDS : RING_HOP_WORDS, *w = (int64_t *)self->rg_view.buf;
+    /* the head checked at every write, not only when the ring was first bound: Python owns the
+     * words too (its reset, its reader), and a head that does not fit the bytes must not move the
+     * write past them */
+    int64_t need = stamps ? RING_STAMP_WORDS : RING_HOP_WORDS, *w = ring_words(&self->rg_view);
+    if (w == NULL) goto bad_head;
     if (w[0] + need > w[1]) {      /* full: drained now (as the lists at 100,000 items) */
         PyObject *t = PyObject_CallMethodNoArgs(gw, B_drain);
         if (t == NULL) return -1;
         Py_DECREF(t);
+        if ((w = ring_words(&self->rg_view)) == NULL) goto bad_head;
         if (w[0] + need > w[1]) return 0;
     }
     PyObject *key = PyTuple_Pack(3, hop, venue, cid);
@@ -179,6 +184,9 @@ static int ring_put(FastPath *self, PyObject *gw, PyObject *hop, PyObject *venue
     memcpy(p + 1, v, (size_t)(need - 1) * sizeof(int64_t));
     w[0] += need;
     return 1;
+bad_head:
+    PyErr_SetString(PyExc_ValueError, "the gateway's _ring: its head does not fit its bytes");
+    return -1;
 }
 
 /* A hop's value into the ring, else appended to gw._hop_buf (``*buf``: fetched on first use) */

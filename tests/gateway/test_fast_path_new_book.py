@@ -162,3 +162,22 @@ def test_the_c_booking_writes_its_stamps_into_the_ring_and_drains_it_at_its_boun
     assert rec.count("client->venue") >= 5 and rec.count("decode") >= 5
     assert gw.buffered_hops() == ([], [])
     assert sent_before <= rec.count("venue send")
+
+
+def test_a_ring_head_that_does_not_fit_its_bytes_is_refused_not_written_past(booked):
+    """C checks the ring's head (words used, capacity) at every write, not only when it first binds
+    the ring: a head rewritten to claim more room than the bytes hold is a ValueError, and nothing
+    is written past the bytearray (its length and its last word unchanged)."""
+    from wirespeed.gateway.native.hist import StampRing
+    rig = _untrailed(True, True)
+    gw = rig.gw
+    rig.read(rig.frame("D", order("warm")))
+    gw.drain_latency()
+    gw._ring = StampRing(16)
+    rig.read(rig.frame("D", order("bound")))        # the ring bound by C, one order's words in it
+    assert gw._ring.used() == 7
+    size, tail = len(gw._ring.buf), bytes(gw._ring.buf[-8:])
+    gw._ring.buf[8:16] = (10 ** 6).to_bytes(8, "little", signed=True)     # capacity past the bytes
+    with pytest.raises(ValueError, match="head does not fit"):
+        rig.read(rig.frame("D", order("past")))
+    assert len(gw._ring.buf) == size and bytes(gw._ring.buf[-8:]) == tail and gw._ring.used() == 7
