@@ -79,20 +79,16 @@ def memories(depth: int, sessions: int = 8, window: int = 8) -> list[MemoryUse]:
     found: dict[str, MemoryUse] = {}
 
     def walk(elaboratable, name: str) -> None:
-        if isinstance(elaboratable, SlicedMemory):
-            # one memory for the pipeline, its slices each its own blocks: counted as the first's ports
-            first = elaboratable.slices[0]
-            reads = len(first.read_ports)
-            shared = int(bool(first.attrs.get("no_rw_check")) and reads > 1)
-            found[name] = MemoryUse(name, elaboratable.shape, elaboratable.depth, reads, shared,
-                                    elaboratable.slice_bits)
-            return
-        if isinstance(elaboratable, Memory):
-            # a memory with ``no_rw_check`` has its last read port on the write port's address
-            # (the fill's read and write of ``released``: counters.py)
-            reads = len(elaboratable.read_ports)
-            shared = int(bool(elaboratable.attrs.get("no_rw_check")) and reads > 1)
-            found[name] = MemoryUse(name, Shape.cast(elaboratable.shape).width, elaboratable.depth, reads, shared)
+        if isinstance(elaboratable, (Memory, SlicedMemory)):
+            # a sliced memory is one for the pipeline, its slices each their own blocks, with the
+            # ports of its first slice; a memory with ``no_rw_check`` has its last read port on the
+            # write port's address (the fill's read and write of ``released``: counters.py)
+            sliced = isinstance(elaboratable, SlicedMemory)
+            ports = elaboratable.slices[0] if sliced else elaboratable
+            reads = len(ports.read_ports)
+            shared = int(bool(ports.attrs.get("no_rw_check")) and reads > 1)
+            found[name] = MemoryUse(name, Shape.cast(elaboratable.shape).width, elaboratable.depth, reads, shared,
+                                    elaboratable.slice_bits if sliced else 0)
             return
         frag = Fragment.get(elaboratable, platform=ECP5)      # the ECP5 flow's memories (slices.py)
         for sub, sub_name, *_ in frag.subfragments:
