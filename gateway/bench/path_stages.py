@@ -196,8 +196,8 @@ def run(count: int = 3000, c_send: bool = True):
 #: the marks of a PATH_PROFILE build of native/path.c (CFLAGS=-DPATH_PROFILE python setup.py build_ext --inplace)
 PROFILE_MARKS = ("header, MsgType", "shape program", "frame check (BodyLength, CheckSum)", "MsgSeqNum, CompIDs, SendingTime",
                  "symbol, values decoded", "route, venue checks", "live ClOrdID, client limits, index",
-                 "order id", "Order made", "venue values rendered", "store append (save_sent)",
-                 "record, client inbound number")
+                 "order id", "Order made", "venue values rendered", "store: the record, its number (before the write)",
+                 "record, client inbound number", "store: the index (after the write)")
 
 
 def _pct(values, q):

@@ -595,7 +595,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
              *tif = NULL, *qty = NULL, *price = NULL, *got = NULL, *venue = NULL, *slot_link_state = NULL,
              *key = NULL, *oid = NULL, *order = NULL, *venue_cl = NULL, *ts = NULL, *values = NULL, *mask = NULL,
              *now = NULL, *rec = NULL, *vseq = NULL, *raw_out = NULL, *tmp = NULL, *raw_in = NULL, *write = NULL,
-             *seqobj = NULL;
+             *seqobj = NULL, *st_type = NULL, *st_value = NULL, *st_tb = NULL;
     if (m == NULL) { m = Py_None; Py_INCREF(m); }    /* (the program matched: no match object) */
     Span whole = spans[0], g[NGROUPS];
     for (int k = 0; k < NGROUPS; k++) {
@@ -767,21 +767,40 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         raw_out = PyObject_Vectorcall(encode, a, 3, NULL);
     }
     if (raw_out == NULL) { Py_DECREF(slot); goto done; }
+    /* stored before the write as far as a crash and the numbering need (store_append.h: the record in
+     * the log, the number taken), indexed after it, in this call (nothing can ask for a resend before
+     * it returns): what can fail but memory fails here, before the venue has anything */
+    StorePlan plan;
     PROF_START();
-    if (store_append(vstore, vseq, raw_out, 0) < 0) { Py_DECREF(slot); goto done; }
+    if (store_prepare(vstore, vseq, raw_out, 0, &plan) < 0) { Py_DECREF(slot); goto done; }
     PROF(10);
     int64_t tw = mono_ns();
     {   /* the first write of the read to this venue: straight to its transport (one send, or behind
          * what the transport already buffers); else through the session's write (venue_write) */
         int direct = 0;
         PyObject *how = venue_write(slot, write, &direct);
-        if (how == NULL) { Py_DECREF(slot); goto done; }
-        tmp = direct ? PyObject_CallMethodOneArg(how, S_write_m, raw_out) : batched_write(how, raw_out);
-        Py_DECREF(how);
+        if (how != NULL) {
+            tmp = direct ? PyObject_CallMethodOneArg(how, S_write_m, raw_out) : batched_write(how, raw_out);
+            Py_DECREF(how);
+        }
     }
     Py_DECREF(slot);
     int64_t t3 = mono_ns();
-    if (tmp == NULL) goto done;
+    PROF_START();
+    {   /* indexed whatever the write did (a write that raised: stored, as Session._record_and_write
+         * leaves it); an index that failed after a write that did not (memory) is raised once the
+         * order is booked as the sent order it is: its number is taken, the venue has it */
+        PyObject *type = NULL, *value = NULL, *tb = NULL;
+        if (tmp == NULL) PyErr_Fetch(&type, &value, &tb);
+        int indexed = store_commit(&plan);
+        PROF(12);
+        if (tmp == NULL) {
+            if (indexed < 0) PyErr_Clear();
+            PyErr_Restore(type, value, tb);
+            goto done;
+        }
+        if (indexed < 0) PyErr_Fetch(&st_type, &st_value, &st_tb);
+    }
     Py_CLEAR(tmp);
     PROF_START();
     int book_failed = 0;
@@ -816,6 +835,10 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     PROF(11);
     rc = 1;
 done:
+    if (st_type != NULL) {      /* the store's index failed after the write: raised, the order booked */
+        if (rc < 0) { Py_XDECREF(st_type); Py_XDECREF(st_value); Py_XDECREF(st_tb); }   /* (a later error) */
+        else { PyErr_Restore(st_type, st_value, st_tb); rc = -1; }
+    }
     if (rc < 0 && committed && *end_out == pos) {
         /* failed past the point of no return (the id taken; maybe risk's reservation): Python books
          * what the Python path would have booked by then (kind 3), then raises the error */

@@ -4,10 +4,10 @@
  * FileStore (gateway/store/file.py): its common case in C, byte for byte what ``save_sent``
  * writes: the record ``b"%d %d %d\n%b\n" % (seq, reply_to, len(raw), raw)`` copied into the
  * mapped log at ``_size``, its start appended to the ``_starts`` index, ``_size``,
- * ``next_sender_seq`` and ``_dirty`` set. Anything else (the record does not fit the mapping,
- * a number that is not the next of the index) is the Python method's, before anything is
- * written. MemoryStore: ``_sent[seq] = raw`` and ``next_sender_seq``. Any other store: its
- * ``save_sent``. The Python methods stay the reference: tests/gateway/test_store_append.py
+ * ``next_sender_seq`` and ``_dirty`` set (a number that is not the index's next: indexed by its
+ * ``_note``, as ``save_sent`` does). A record that does not fit the mapping (the log grows) is the
+ * Python method's, before anything is written. MemoryStore: ``_sent[seq] = raw`` and
+ * ``next_sender_seq``. Any other store: its ``save_sent``. The Python methods stay the reference: tests/gateway/test_store_append.py
  * appends the same records both ways (gaps, resends, growth) and compares the files. */
 #ifndef WIRESPEED_STORE_APPEND_H
 #define WIRESPEED_STORE_APPEND_H
@@ -15,9 +15,11 @@
 static PyObject *FileStoreType, *MemoryStoreType;    /* (bind_stores; NULL: every store's own method) */
 static PyObject *S_size, *S_capacity, *S_first, *S_starts, *S_mm, *S_dirty, *S_sent, *S_append;
 
+static PyObject *S_note;
+
 static int store_names(void) {
-    const char *n[] = {"_size", "_capacity", "_first", "_starts", "_mm", "_dirty", "_sent", "append"};
-    PyObject **d[] = {&S_size, &S_capacity, &S_first, &S_starts, &S_mm, &S_dirty, &S_sent, &S_append};
+    const char *n[] = {"_size", "_capacity", "_first", "_starts", "_mm", "_dirty", "_sent", "append", "_note"};
+    PyObject **d[] = {&S_size, &S_capacity, &S_first, &S_starts, &S_mm, &S_dirty, &S_sent, &S_append, &S_note};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         if ((*d[i] = PyUnicode_InternFromString(n[i])) == NULL) return -1;
     return 0;
@@ -39,7 +41,7 @@ static int set_ssize(PyObject *obj, PyObject *name, Py_ssize_t v) {
     return rc;
 }
 
-/* the store's own save_sent */
+/* the store's own save_sent (0 stored, -1 error) */
 static int store_method(PyObject *store, PyObject *seqobj, PyObject *raw, long long reply_to) {
     PyObject *r = PyLong_FromLongLong(reply_to);
     if (r == NULL) return -1;
@@ -50,27 +52,59 @@ static int store_method(PyObject *store, PyObject *seqobj, PyObject *raw, long l
     return 0;
 }
 
-/* 0 stored (2: by the store's own method), -1 error (nothing stored, as the method leaves it) */
-static int store_append(PyObject *store, PyObject *seqobj, PyObject *raw, long long reply_to) {
+/* An append in two halves around a write (the fast path's venue NewOrderSingle: the append's
+ * bookkeeping after the venue has the bytes, in the same C call, so before anything can ask for
+ * a resend). store_prepare, before the write, does all that can fail but memory: the checks, the
+ * log's growth (the store's own method, here: a full disk raises before anything is written), the
+ * record copied into FileStore's mapped log (the kernel's pages: a kill -9 after the write finds
+ * it when the log is opened again), and the numbers (``next_sender_seq``, FileStore's ``_size``:
+ * taken before the write, so anything that appends while it runs appends after it).
+ * store_commit, after the write (also one that raised: the message is numbered and stored, as
+ * when the append came first), indexes it: FileStore's ``_starts`` (its ``_note`` where the
+ * index is not simply the next number) and ``_dirty``, MemoryStore's ``_sent``. It can fail only
+ * on memory, and then the number is taken all the same (a resend gap-fills that one message). */
+enum { SP_DONE, SP_MEMORY, SP_FILE };
+typedef struct {
+    int kind;                       /* SP_DONE: stored already (the store's own method) */
+    PyObject *store, *seqobj, *raw, *sent;    /* (sent: MemoryStore._sent, a new reference) */
+    long long seq;
+    Py_ssize_t start;               /* FileStore: where the record begins in the log */
+} StorePlan;
+
+/* sets next_sender_seq to seq + 1 (-1 error) */
+static int store_number(PyObject *store, long long seq) {
+    PyObject *next = PyLong_FromLongLong(seq + 1);
+    int rc = next ? PyObject_SetAttr(store, S_next_sender_seq, next) : -1;
+    Py_XDECREF(next);
+    return rc;
+}
+
+/* 0 prepared (plan->kind SP_DONE: stored by the store's own method), -1 error: nothing stored or
+ * numbered (as the method leaves it). A prepared plan must be committed (store_commit). */
+static int store_prepare(PyObject *store, PyObject *seqobj, PyObject *raw, long long reply_to, StorePlan *plan) {
     PyObject *type = (PyObject *)Py_TYPE(store);
+    plan->kind = SP_DONE;
+    plan->sent = NULL;
     long long seq = PyLong_AsLongLong(seqobj);
     if (seq == -1 && PyErr_Occurred()) return -1;
-    if (!PyBytes_Check(raw)) return store_method(store, seqobj, raw, reply_to) ? -1 : 2;
+    plan->store = store; plan->seqobj = seqobj; plan->raw = raw; plan->seq = seq;
+    if (!PyBytes_Check(raw)) return store_method(store, seqobj, raw, reply_to);
     if (type == MemoryStoreType && MemoryStoreType != NULL) {
         PyObject *sent = PyObject_GetAttr(store, S_sent);
         if (sent == NULL) return -1;
-        int bad = !PyDict_Check(sent) || PyDict_SetItem(sent, seqobj, raw);
-        Py_DECREF(sent);
-        if (bad) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "MemoryStore._sent must be a dict"); return -1; }
-        PyObject *next = PyLong_FromLongLong(seq + 1);
-        int rc = next ? PyObject_SetAttr(store, S_next_sender_seq, next) : -1;
-        Py_XDECREF(next);
-        return rc;
+        if (!PyDict_Check(sent)) {
+            Py_DECREF(sent);
+            PyErr_SetString(PyExc_TypeError, "MemoryStore._sent must be a dict");
+            return -1;
+        }
+        if (store_number(store, seq)) { Py_DECREF(sent); return -1; }
+        plan->sent = sent;
+        plan->kind = SP_MEMORY;
+        return 0;
     }
-    if (type != FileStoreType || FileStoreType == NULL) return store_method(store, seqobj, raw, reply_to) ? -1 : 2;
-    Py_ssize_t size, capacity, first, len = PyBytes_GET_SIZE(raw);
-    if (get_ssize(store, S_size, &size) || get_ssize(store, S_capacity, &capacity) || get_ssize(store, S_first, &first))
-        return -1;
+    if (type != FileStoreType || FileStoreType == NULL || reply_to < 0) return store_method(store, seqobj, raw, reply_to);
+    Py_ssize_t size, capacity, len = PyBytes_GET_SIZE(raw);
+    if (get_ssize(store, S_size, &size) || get_ssize(store, S_capacity, &capacity)) return -1;
     char head[64];
     int hlen = fmt_i64(head, seq);             /* "%lld %lld %zd\n" (fmt.h) */
     head[hlen++] = ' ';
@@ -79,43 +113,75 @@ static int store_append(PyObject *store, PyObject *seqobj, PyObject *raw, long l
     hlen += fmt_i64(head + hlen, (long long)len);
     head[hlen++] = '\n';
     Py_ssize_t end = size + hlen + len + 1;
-    PyObject *starts = PyObject_GetAttr(store, S_starts);
-    if (starts == NULL) return -1;
-    Py_ssize_t nstarts = PyObject_Length(starts);
-    if (nstarts < 0) { Py_DECREF(starts); return -1; }
-    if (end > capacity || seq - first != nstarts || reply_to < 0) {
-        Py_DECREF(starts);    /* (the log grows, or the index is not simply the next number: Python's) */
-        return store_method(store, seqobj, raw, reply_to) ? -1 : 2;
-    }
-    PyObject *mm = PyObject_GetAttr(store, S_mm);
-    if (mm == NULL) { Py_DECREF(starts); return -1; }
+    if (end > capacity) return store_method(store, seqobj, raw, reply_to);   /* (the log grows: Python's) */
+    PyObject *end_o = PyLong_FromSsize_t(end), *next_o = end_o ? PyLong_FromLongLong(seq + 1) : NULL;
+    PyObject *mm = next_o ? PyObject_GetAttr(store, S_mm) : NULL;
+    if (mm == NULL) { Py_XDECREF(end_o); Py_XDECREF(next_o); return -1; }
     Py_buffer view;
     int rc = PyObject_GetBuffer(mm, &view, PyBUF_WRITABLE | PyBUF_SIMPLE);
     Py_DECREF(mm);
-    if (rc) { Py_DECREF(starts); return -1; }
-    if (view.len < end) {
+    if (rc == 0 && view.len < end) {
         PyBuffer_Release(&view);
-        Py_DECREF(starts);
         PyErr_SetString(PyExc_RuntimeError, "store: the log's mapping is shorter than its _capacity");
-        return -1;
+        rc = -1;
     }
+    if (rc) { Py_DECREF(end_o); Py_DECREF(next_o); return -1; }
     char *p = (char *)view.buf + size;
     memcpy(p, head, hlen);
     memcpy(p + hlen, PyBytes_AS_STRING(raw), len);
     p[hlen + len] = '\n';
+    rc = PyObject_SetAttr(store, S_size, end_o) ? -1 : PyObject_SetAttr(store, S_next_sender_seq, next_o);
+    if (rc) {       /* (nothing numbered: the record taken back out of the log) */
+        PyObject *type_, *value, *tb;
+        PyErr_Fetch(&type_, &value, &tb);
+        memset(p, 0, end - size);
+        if (set_ssize(store, S_size, size)) PyErr_Clear();
+        PyErr_Restore(type_, value, tb);
+    }
     PyBuffer_Release(&view);
-    PyObject *start = PyLong_FromSsize_t(size);
-    PyObject *ok = start ? PyObject_CallMethodOneArg(starts, S_append, start) : NULL;
-    Py_XDECREF(start);
+    Py_DECREF(end_o);
+    Py_DECREF(next_o);
+    if (rc) return -1;
+    plan->start = size;
+    plan->kind = SP_FILE;
+    return 0;
+}
+
+/* 0 indexed, -1 error (memory only: numbered and, in a FileStore, in the log all the same) */
+static int store_commit(StorePlan *plan) {
+    int kind = plan->kind;
+    plan->kind = SP_DONE;
+    if (kind == SP_MEMORY) {
+        int rc = PyDict_SetItem(plan->sent, plan->seqobj, plan->raw);
+        Py_CLEAR(plan->sent);
+        return rc;
+    }
+    if (kind != SP_FILE) return 0;
+    PyObject *store = plan->store, *starts = NULL, *out = NULL;
+    Py_ssize_t first, nstarts;
+    PyObject *start = PyLong_FromSsize_t(plan->start);
+    if (start == NULL || get_ssize(store, S_first, &first) || (starts = PyObject_GetAttr(store, S_starts)) == NULL ||
+            (nstarts = PyObject_Length(starts)) < 0)
+        goto fail;
+    if (plan->seq - first == nstarts) out = PyObject_CallMethodOneArg(starts, S_append, start);
+    else out = PyObject_CallMethodObjArgs(store, S_note, plan->seqobj, start, NULL);   /* (a gap, a jump) */
+    if (out == NULL) goto fail;
+    Py_DECREF(out);
     Py_DECREF(starts);
-    if (ok == NULL) return -1;
-    Py_DECREF(ok);
-    PyObject *next = PyLong_FromLongLong(seq + 1);
-    if (next == NULL) return -1;
-    rc = set_ssize(store, S_size, end) || PyObject_SetAttr(store, S_next_sender_seq, next) ||
-         PyObject_SetAttr(store, S_dirty, Py_True);
-    Py_DECREF(next);
-    return rc ? -1 : 0;
+    Py_DECREF(start);
+    return PyObject_SetAttr(store, S_dirty, Py_True);
+fail:
+    Py_XDECREF(starts);
+    Py_XDECREF(start);
+    return -1;
+}
+
+/* 0 stored (2: by the store's own method), -1 error (nothing stored, as the method leaves it) */
+static int store_append(PyObject *store, PyObject *seqobj, PyObject *raw, long long reply_to) {
+    StorePlan plan;
+    if (store_prepare(store, seqobj, raw, reply_to, &plan) < 0) return -1;
+    if (plan.kind == SP_DONE) return 2;
+    return store_commit(&plan);
 }
 
 #endif
