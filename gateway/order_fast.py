@@ -48,6 +48,12 @@ log = logging.getLogger("wirespeed.orders")
 C_CALLS = os.environ.get("WIRESPEED_C_CALLS", "1") != "0"
 
 
+# The venue NewOrderSingle's values rendered in the client fast path's call from the OrderValues'
+# own tables (path.c venue_values: the same tuple, from the decoder's values in hand instead of read
+# back from the Order). WIRESPEED_C_VALUES=0: OrderValues is called, the bench's "before".
+C_VALUES = os.environ.get("WIRESPEED_C_VALUES", "1") != "0"
+
+
 def set_c_calls(on: bool) -> None:
     """calls.h's module-wide calls made in C (``on``) or called (a test's before / after; a
     VenueFastPath reads ``C_CALLS`` when it is made)."""
@@ -238,6 +244,8 @@ class ClientFastPath:
             our_id=cfg.sender_comp_id.encode(), set_next_target=session.store.set_next_target, active=_ACTIVE,
             limit=fix_orders.OrdType.LIMIT, tolerance=int(cfg.sending_time_tolerance_s),
             check_latency=bool(cfg.check_latency), max_bytes=cfg.max_message_bytes)
+        if C_VALUES and hasattr(self.core, "bind_values") and hasattr(fix_orders._VALUES, "tables"):
+            self.core.bind_values(*fix_orders._VALUES.tables())
         mono = monotonic_risk_clock(gw.risk)
         if mono is not None and hasattr(self.core, "bind_risk_clock"):
             self.core.bind_risk_clock(*mono)

@@ -390,15 +390,9 @@ static PyObject *tick_text(PyObject *ticks_obj, unsigned long long units, long d
     int overflow;
     long long ticks = PyLong_AsLongLongAndOverflow(ticks_obj, &overflow);
     if (overflow || (ticks == -1 && PyErr_Occurred())) { PyErr_Clear(); return NULL; }
-    if (ticks < 0 || decimals < 0 || decimals > 9 || units == 0) return NULL;
-    unsigned __int128 scaled = (unsigned __int128)ticks * units;
-    if (scaled >> 63) return NULL;
-    unsigned long long v = (unsigned long long)scaled, p = 1;
     char buf[32];
-    if (decimals == 0) return PyUnicode_FromFormat("%llu", v);
-    for (long k = 0; k < decimals; k++) p *= 10;
-    int n = fmt_fixed(buf, v / p, v % p, (int)decimals);
-    return PyUnicode_FromStringAndSize(buf, n);
+    int n = fmt_ticks(buf, ticks, units, decimals);
+    return n < 0 ? NULL : PyUnicode_FromStringAndSize(buf, n);
 }
 
 static PyObject *OrderValues_call(OrderValues *o, PyObject *args, PyObject *kw) {
@@ -440,6 +434,18 @@ done:
     return out;
 }
 
+/* tables() -> (side_out, type_out, tif_out, limit): what it renders with (the client fast path renders
+ * the same values from them, path.c venue_values) */
+static PyObject *OrderValues_tables(OrderValues *o, PyObject *unused) {
+    if (uninitialised(o->limit, "OrderValues")) return NULL;
+    return PyTuple_Pack(4, o->sides, o->types, o->tifs, o->limit);
+}
+
+static PyMethodDef OrderValues_methods[] = {
+    {"tables", (PyCFunction)OrderValues_tables, METH_NOARGS, "tables() -> (side_out, type_out, tif_out, limit)"},
+    {NULL}
+};
+
 static PyTypeObject OrderValuesType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "wirespeed.gateway.native._fix.OrderValues",
@@ -450,6 +456,7 @@ static PyTypeObject OrderValuesType = {
     .tp_init = (initproc)OrderValues_init,
     .tp_dealloc = (destructor)OrderValues_dealloc,
     .tp_call = (ternaryfunc)OrderValues_call,
+    .tp_methods = OrderValues_methods,
 };
 
 /* venue_order_id(text) -> int or None: fix/orders.py venue_order_id, the gateway order id in a

@@ -43,6 +43,19 @@ static inline int fmt_fixed(char *out, unsigned long long whole, unsigned long l
     return n + fmt_u64_pad(out + n, frac, places);
 }
 
+/* TickSize.format of ``ticks`` (units a tick, decimals) for 0 <= ticks * units < 2**63: the length
+ * written (at most 21 bytes), or -1 for any other (not handled here: the caller's Python renders it).
+ * fix.c's OrderValues and path.c's venue values both write a price through this. */
+static inline int fmt_ticks(char *out, long long ticks, unsigned long long units, long decimals) {
+    if (ticks < 0 || decimals < 0 || decimals > 9 || units == 0) return -1;
+    unsigned __int128 scaled = (unsigned __int128)ticks * units;
+    if (scaled >> 63) return -1;
+    unsigned long long v = (unsigned long long)scaled, p = 1;
+    if (decimals == 0) return fmt_u64(out, v);
+    for (long k = 0; k < decimals; k++) p *= 10;
+    return fmt_fixed(out, v / p, v % p, (int)decimals);
+}
+
 /* "%08llX": upper-case hex, at least eight digits */
 static inline int fmt_hex08(char *out, unsigned long long v) {
     static const char digits[] = "0123456789ABCDEF";

@@ -62,6 +62,8 @@ typedef struct {
     PyObject *shapes, *program_of, *frame_ok, *decode, *make_order, *values, *risk_order, *risk_clock, *timestamp;
     PyObject *symbols, *live, *session_index, *client_throttles, *client_credit, *routes, *venues, *slots;
     PyObject *ids_next, *client_id, *their_id, *our_id, *set_next_target, *active, *limit;
+    /* the venue values rendered here (bind_values: ``values``' own tables; v_sides NULL: it is called) */
+    PyObject *v_sides, *v_types, *v_tifs, *v_limit;
     /* the venue-report side (bind_reports; NULL until bound): gw.orders, the venue's name, the
      * risk core's release, report_fields and its symbol table, the gateway's ExecIDs, per symbol
      * index (parse_ticks, name), venue_order_id, PriceError, the statuses and exec types used */
@@ -179,6 +181,7 @@ static void FastPath_dealloc(FastPath *self) {
     Py_XDECREF(self->routes); Py_XDECREF(self->venues); Py_XDECREF(self->slots); Py_XDECREF(self->ids_next);
     Py_XDECREF(self->client_id); Py_XDECREF(self->their_id); Py_XDECREF(self->our_id);
     Py_XDECREF(self->set_next_target); Py_XDECREF(self->active); Py_XDECREF(self->limit);
+    Py_CLEAR(self->v_sides); Py_CLEAR(self->v_types); Py_CLEAR(self->v_tifs); Py_CLEAR(self->v_limit);
     for (int i = 0; i < MAX_SHAPES; i++) { Py_XDECREF(self->cache[i].shape); Py_XDECREF(self->cache[i].match); }
     PyObject **r[] = {&self->r_orders, &self->r_venue, &self->r_release, &self->r_report_fields, &self->r_symtab,
         &self->r_exec_next, &self->r_ticks, &self->r_venue_id, &self->r_price_error, &self->r_pending_new,
@@ -567,6 +570,33 @@ static int taken_in_call(PyObject *records, PyObject *cl) {
     return 0;
 }
 
+/* The venue NewOrderSingle's values, what ``values`` (_fix.OrderValues, bind_values: its tables)
+ * returns for the Order just made of the decoder's ``got`` (side, type, tif, qty, price: the objects
+ * the Order holds), read from them instead of back from the Order: (venue ClOrdID, symbol, side,
+ * TransactTime, qty, type, price, tif) of a limit order. NULL without an error where it is not one
+ * this renders (a member the tables lack, a price fmt_ticks does not take): ``values`` is called. */
+static PyObject *venue_values(FastPath *self, PyObject *got, PyObject *sym, PyObject *venue_cl, PyObject *ts) {
+    if (PyTuple_GET_ITEM(got, 1) != self->v_limit) return NULL;
+    PyObject *side = PyDict_GetItemWithError(self->v_sides, PyTuple_GET_ITEM(got, 0));
+    PyObject *type = side ? PyDict_GetItemWithError(self->v_types, PyTuple_GET_ITEM(got, 1)) : NULL;
+    PyObject *tif = type ? PyDict_GetItemWithError(self->v_tifs, PyTuple_GET_ITEM(got, 2)) : NULL;
+    if (tif == NULL) return NULL;
+    int overflow = 0;
+    long long ticks = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(got, 4), &overflow);
+    unsigned long long units = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(sym, 1));
+    long decimals = PyLong_AsLong(PyTuple_GET_ITEM(sym, 2));
+    if (PyErr_Occurred()) { PyErr_Clear(); return NULL; }
+    char buf[32];
+    int n = overflow ? -1 : fmt_ticks(buf, ticks, units, decimals);
+    if (n < 0) return NULL;
+    PyObject *price = PyUnicode_FromStringAndSize(buf, n);
+    if (price == NULL) return NULL;
+    PyObject *out = PyTuple_Pack(8, venue_cl, PyTuple_GET_ITEM(sym, 3), side, ts, PyTuple_GET_ITEM(got, 3), type,
+                                 price, tif);
+    Py_DECREF(price);
+    return out;
+}
+
 static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_t pos, int64_t recv_ns,
                      long long seq_expected, PyObject *records, Py_ssize_t *end_out, int *reason) {
     const char *d = PyBytes_AS_STRING(data);
@@ -720,7 +750,8 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         venue_cl = PyUnicode_DecodeLatin1(hex, len, NULL);
     }
     if (venue_cl == NULL || (ts = timestamp_now(self)) == NULL) { Py_DECREF(slot); goto done; }
-    {
+    values = self->v_sides ? venue_values(self, got, sym, venue_cl, ts) : NULL;
+    if (values == NULL && !PyErr_Occurred()) {
         PyObject *a[6] = {order, venue_cl, PyTuple_GET_ITEM(sym, 3), PyTuple_GET_ITEM(sym, 1),
                           PyTuple_GET_ITEM(sym, 2), ts};
         values = PyObject_Vectorcall(self->values, a, 6, NULL);
@@ -1434,7 +1465,28 @@ static PyObject *FastPath_bind_risk_clock(FastPath *self, PyObject *const *args,
     Py_RETURN_NONE;
 }
 
+/* bind_values(side_out, type_out, tif_out, limit): the tables of ``values`` (its tables()), the venue
+ * values rendered in the call from them (venue_values); bind_values(None, None, None, None): called */
+static PyObject *FastPath_bind_values(FastPath *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) { PyErr_SetString(PyExc_TypeError, "bind_values(side_out, type_out, tif_out, limit)"); return NULL; }
+    if (args[0] == Py_None) {
+        Py_CLEAR(self->v_sides); Py_CLEAR(self->v_types); Py_CLEAR(self->v_tifs); Py_CLEAR(self->v_limit);
+        Py_RETURN_NONE;
+    }
+    if (!PyDict_Check(args[0]) || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "bind_values: the three tables must be dicts");
+        return NULL;
+    }
+    Py_XSETREF(self->v_sides, Py_NewRef(args[0]));
+    Py_XSETREF(self->v_types, Py_NewRef(args[1]));
+    Py_XSETREF(self->v_tifs, Py_NewRef(args[2]));
+    Py_XSETREF(self->v_limit, Py_NewRef(args[3]));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef FastPath_methods[] = {
+    {"bind_values", (PyCFunction)(void (*)(void))FastPath_bind_values, METH_FASTCALL,
+     "bind_values(side_out, type_out, tif_out, limit): the venue values rendered in C from values' tables(); Nones: called"},
     {"bind_report_calls", (PyCFunction)FastPath_bind_report_calls, METH_O,
      "bind_report_calls(fields_c): the client report's fields by the C ReportFields (calls.h), or None"},
     {"bind_risk_clock", (PyCFunction)(void (*)(void))FastPath_bind_risk_clock, METH_FASTCALL,
