@@ -197,7 +197,7 @@ def run(count: int = 3000, c_send: bool = True):
 PROFILE_MARKS = ("header, MsgType", "shape program", "frame check (BodyLength, CheckSum)", "MsgSeqNum, CompIDs, SendingTime",
                  "symbol, values decoded", "route, venue checks", "live ClOrdID, client limits, index",
                  "order id", "Order made", "venue values rendered", "store: the record, its number (before the write)",
-                 "record, client inbound number", "store: the index (after the write)")
+                 "record, client inbound number", "store: the sync mark (after the write)")
 
 
 def _pct(values, q):

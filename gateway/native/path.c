@@ -798,9 +798,9 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
         raw_out = PyObject_Vectorcall(encode, a, 3, NULL);
     }
     if (raw_out == NULL) { Py_DECREF(slot); goto done; }
-    /* stored before the write as far as a crash and the numbering need (store_append.h: the record in
-     * the log, the number taken), indexed after it, in this call (nothing can ask for a resend before
-     * it returns): what can fail but memory fails here, before the venue has anything */
+    /* stored before the write (store_append.h: the record in the log, its number taken, indexed):
+     * whatever fails, fails here, before the venue has anything; only the log's mark for its sync
+     * after the write */
     StorePlan plan;
     PROF_START();
     if (store_prepare(vstore, vseq, raw_out, 0, &plan) < 0) { Py_DECREF(slot); goto done; }
@@ -815,22 +815,22 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
             Py_DECREF(how);
         }
     }
-    Py_DECREF(slot);
     int64_t t3 = mono_ns();
     PROF_START();
-    {   /* indexed whatever the write did (a write that raised: stored, as Session._record_and_write
-         * leaves it); an index that failed after a write that did not (memory) is raised once the
-         * order is booked as the sent order it is: its number is taken, the venue has it */
+    {   /* marked for its sync whatever the write did (a write that raised: stored, as
+         * Session._record_and_write leaves it); a mark that failed after a write that did not
+         * (memory) is raised once the order is booked as the sent order it is */
         PyObject *type = NULL, *value = NULL, *tb = NULL;
         if (tmp == NULL) PyErr_Fetch(&type, &value, &tb);
-        int indexed = store_commit(&plan);
+        int marked = store_commit(&plan);
+        Py_DECREF(slot);          /* (after the commit: the plan's store is the slot's) */
         PROF(12);
         if (tmp == NULL) {
-            if (indexed < 0) PyErr_Clear();
+            if (marked < 0) PyErr_Clear();
             PyErr_Restore(type, value, tb);
             goto done;
         }
-        if (indexed < 0) PyErr_Fetch(&st_type, &st_value, &st_tb);
+        if (marked < 0) PyErr_Fetch(&st_type, &st_value, &st_tb);
     }
     Py_CLEAR(tmp);
     PROF_START();
@@ -866,7 +866,7 @@ static int one_frame(FastPath *self, PyObject *data, PyObject **textp, Py_ssize_
     PROF(11);
     rc = 1;
 done:
-    if (st_type != NULL) {      /* the store's index failed after the write: raised, the order booked */
+    if (st_type != NULL) {      /* the store's sync mark failed after the write: raised, the order booked */
         if (rc < 0) { Py_XDECREF(st_type); Py_XDECREF(st_value); Py_XDECREF(st_tb); }   /* (a later error) */
         else { PyErr_Restore(st_type, st_value, st_tb); rc = -1; }
     }

@@ -7,7 +7,7 @@
  * ``next_sender_seq`` and ``_dirty`` set (a number that is not the index's next: indexed by its
  * ``_note``, as ``save_sent`` does). A record that does not fit the mapping (the log grows) is the
  * Python method's, before anything is written. MemoryStore: ``_sent[seq] = raw`` and
- * ``next_sender_seq``. Any other store: its ``save_sent``. The Python methods stay the reference: tests/gateway/test_store_append.py
+ * ``next_sender_seq``. Any other store: its ``save_sent``. The Python methods stay the reference: tests/gateway/test_fast_path_store.py
  * appends the same records both ways (gaps, resends, growth) and compares the files. */
 #ifndef WIRESPEED_STORE_APPEND_H
 #define WIRESPEED_STORE_APPEND_H
@@ -52,23 +52,22 @@ static int store_method(PyObject *store, PyObject *seqobj, PyObject *raw, long l
     return 0;
 }
 
-/* An append in two halves around a write (the fast path's venue NewOrderSingle: the append's
- * bookkeeping after the venue has the bytes, in the same C call, so before anything can ask for
- * a resend). store_prepare, before the write, does all that can fail but memory: the checks, the
- * log's growth (the store's own method, here: a full disk raises before anything is written), the
- * record copied into FileStore's mapped log (the kernel's pages: a kill -9 after the write finds
- * it when the log is opened again), and the numbers (``next_sender_seq``, FileStore's ``_size``:
- * taken before the write, so anything that appends while it runs appends after it).
- * store_commit, after the write (also one that raised: the message is numbered and stored, as
- * when the append came first), indexes it: FileStore's ``_starts`` (its ``_note`` where the
- * index is not simply the next number) and ``_dirty``, MemoryStore's ``_sent``. It can fail only
- * on memory, and then the number is taken all the same (a resend gap-fills that one message). */
+/* An append in two halves around a write (the fast path's venue NewOrderSingle). store_prepare,
+ * before the write, does everything that can fail: the checks, the log's growth (the store's own
+ * method, here: a full disk raises before anything is written), the record copied into FileStore's
+ * mapped log (the kernel's pages: a kill -9 after the write finds it when the log is opened
+ * again), the numbers (``next_sender_seq``, FileStore's ``_size``: taken before the write, so
+ * anything that appends while it runs appends after it) and the index (FileStore's ``_starts``,
+ * its ``_note`` where the index is not simply the next number; MemoryStore's ``_sent``): a message
+ * the venue may have is always one a resend can replay. An index that fails (memory) takes the
+ * record and its number back and raises: nothing is written, as the Python path's store-first
+ * send leaves it. store_commit, after the write (also one that raised: stored, as when the whole
+ * append came first), marks FileStore's log for its writer thread's sync (``_dirty``). */
 enum { SP_DONE, SP_MEMORY, SP_FILE };
 typedef struct {
     int kind;                       /* SP_DONE: stored already (the store's own method) */
-    PyObject *store, *seqobj, *raw, *sent;    /* (sent: MemoryStore._sent, a new reference) */
+    PyObject *store, *seqobj, *raw;
     long long seq;
-    Py_ssize_t start;               /* FileStore: where the record begins in the log */
 } StorePlan;
 
 /* sets next_sender_seq to seq + 1 (-1 error) */
@@ -79,12 +78,30 @@ static int store_number(PyObject *store, long long seq) {
     return rc;
 }
 
+/* FileStore's index for a record at ``start`` (its ``_note`` where the number is not simply the
+ * next one); 0 indexed, -1 error */
+static int store_index(PyObject *store, PyObject *seqobj, long long seq, Py_ssize_t start_at) {
+    PyObject *starts = NULL, *out = NULL;
+    Py_ssize_t first, nstarts;
+    PyObject *start = PyLong_FromSsize_t(start_at);
+    if (start == NULL || get_ssize(store, S_first, &first) || (starts = PyObject_GetAttr(store, S_starts)) == NULL ||
+            (nstarts = PyObject_Length(starts)) < 0)
+        goto out;
+    if (seq - first == nstarts) out = PyObject_CallMethodOneArg(starts, S_append, start);
+    else out = PyObject_CallMethodObjArgs(store, S_note, seqobj, start, NULL);   /* (a gap, a jump) */
+out:
+    Py_XDECREF(starts);
+    Py_XDECREF(start);
+    if (out == NULL) return -1;
+    Py_DECREF(out);
+    return 0;
+}
+
 /* 0 prepared (plan->kind SP_DONE: stored by the store's own method), -1 error: nothing stored or
  * numbered (as the method leaves it). A prepared plan must be committed (store_commit). */
 static int store_prepare(PyObject *store, PyObject *seqobj, PyObject *raw, long long reply_to, StorePlan *plan) {
     PyObject *type = (PyObject *)Py_TYPE(store);
     plan->kind = SP_DONE;
-    plan->sent = NULL;
     long long seq = PyLong_AsLongLong(seqobj);
     if (seq == -1 && PyErr_Occurred()) return -1;
     plan->store = store; plan->seqobj = seqobj; plan->raw = raw; plan->seq = seq;
@@ -97,8 +114,16 @@ static int store_prepare(PyObject *store, PyObject *seqobj, PyObject *raw, long 
             PyErr_SetString(PyExc_TypeError, "MemoryStore._sent must be a dict");
             return -1;
         }
-        if (store_number(store, seq)) { Py_DECREF(sent); return -1; }
-        plan->sent = sent;
+        int rc = PyDict_SetItem(sent, seqobj, raw);
+        if (rc == 0 && store_number(store, seq)) {
+            PyObject *type_, *value, *tb;         /* (not numbered: not stored) */
+            PyErr_Fetch(&type_, &value, &tb);
+            if (PyDict_DelItem(sent, seqobj)) PyErr_Clear();
+            PyErr_Restore(type_, value, tb);
+            rc = -1;
+        }
+        Py_DECREF(sent);
+        if (rc) return -1;
         plan->kind = SP_MEMORY;
         return 0;
     }
@@ -130,50 +155,30 @@ static int store_prepare(PyObject *store, PyObject *seqobj, PyObject *raw, long 
     memcpy(p, head, hlen);
     memcpy(p + hlen, PyBytes_AS_STRING(raw), len);
     p[hlen + len] = '\n';
-    rc = PyObject_SetAttr(store, S_size, end_o) ? -1 : PyObject_SetAttr(store, S_next_sender_seq, next_o);
-    if (rc) {       /* (nothing numbered: the record taken back out of the log) */
+    rc = PyObject_SetAttr(store, S_size, end_o) ? -1 : PyObject_SetAttr(store, S_next_sender_seq, next_o) ? -2 :
+         store_index(store, seqobj, seq, size) ? -3 : 0;
+    if (rc) {       /* (nothing numbered or indexed: the record taken back out of the log) */
         PyObject *type_, *value, *tb;
         PyErr_Fetch(&type_, &value, &tb);
         memset(p, 0, end - size);
         if (set_ssize(store, S_size, size)) PyErr_Clear();
+        if (rc == -3 && store_number(store, seq - 1)) PyErr_Clear();
         PyErr_Restore(type_, value, tb);
+        rc = -1;
     }
     PyBuffer_Release(&view);
     Py_DECREF(end_o);
     Py_DECREF(next_o);
     if (rc) return -1;
-    plan->start = size;
     plan->kind = SP_FILE;
     return 0;
 }
 
-/* 0 indexed, -1 error (memory only: numbered and, in a FileStore, in the log all the same) */
+/* after the write (0; -1 error: only FileStore's ``_dirty`` not set, which the next append sets) */
 static int store_commit(StorePlan *plan) {
     int kind = plan->kind;
     plan->kind = SP_DONE;
-    if (kind == SP_MEMORY) {
-        int rc = PyDict_SetItem(plan->sent, plan->seqobj, plan->raw);
-        Py_CLEAR(plan->sent);
-        return rc;
-    }
-    if (kind != SP_FILE) return 0;
-    PyObject *store = plan->store, *starts = NULL, *out = NULL;
-    Py_ssize_t first, nstarts;
-    PyObject *start = PyLong_FromSsize_t(plan->start);
-    if (start == NULL || get_ssize(store, S_first, &first) || (starts = PyObject_GetAttr(store, S_starts)) == NULL ||
-            (nstarts = PyObject_Length(starts)) < 0)
-        goto fail;
-    if (plan->seq - first == nstarts) out = PyObject_CallMethodOneArg(starts, S_append, start);
-    else out = PyObject_CallMethodObjArgs(store, S_note, plan->seqobj, start, NULL);   /* (a gap, a jump) */
-    if (out == NULL) goto fail;
-    Py_DECREF(out);
-    Py_DECREF(starts);
-    Py_DECREF(start);
-    return PyObject_SetAttr(store, S_dirty, Py_True);
-fail:
-    Py_XDECREF(starts);
-    Py_XDECREF(start);
-    return -1;
+    return kind == SP_FILE ? PyObject_SetAttr(plan->store, S_dirty, Py_True) : 0;
 }
 
 /* 0 stored (2: by the store's own method), -1 error (nothing stored, as the method leaves it) */

@@ -149,12 +149,15 @@ class FileStore:
 
     def _map(self, capacity: int) -> None:
         """(Re)map the log with room for ``capacity`` bytes (the file grows; zeros past the data)."""
-        if self._mm is not None:
-            self._mm.close()
         # Blocks are allocated now, not on first touch: a full disk is an OSError here, where
         # a sparse mapping would kill the process with SIGBUS when a store touched the page.
+        # The old mapping is closed only once the new one is made: a full disk leaves the store
+        # as it was (its messages still resent, a record that fits still stored).
         os.posix_fallocate(self._msg_fd, 0, capacity)
-        self._mm = mmap.mmap(self._msg_fd, capacity)
+        mm = mmap.mmap(self._msg_fd, capacity)
+        if self._mm is not None:
+            self._mm.close()
+        self._mm = mm
         self._capacity = capacity
         # Fault the unwritten part in now (page tables, writable), not one page fault every
         # ~17 messages on the send path. Best effort: the kernel may not know the advice.

@@ -39,7 +39,7 @@ def test_the_c_append_writes_what_save_sent_writes(tmp_path, monkeypatch, seed):
         taken += append(c, seq, raw, reply)
         assert (c.next_sender_seq, c._size, c._first, list(c._starts)) == \
             (py.next_sender_seq, py._size, py._first, list(py._starts))
-    assert 200 < taken < 400          # most in C, the growth and the odd numbers by the method
+    assert 200 < taken < 400          # most in C (the odd numbers indexed by _note), the growth by the method
     last = py.next_sender_seq
     assert c.get_sent(1, last) == py.get_sent(1, last)
     for s in (py, c):
