@@ -106,7 +106,10 @@ def add_sub(m, a, b, c, width: int, name: str, keep: bool = False) -> Value:
     return _carry_save(m, a, b, c, width, name, keep, add_b=True)
 
 
-def _carry_save(m, a, b, c, width: int, name: str, keep: bool, add_b: bool) -> Value:
+def carry_save_bits(m, a, b, c, width: int, name: str, keep: bool = False, add_b: bool = False):
+    """The carry-save of ``a - b - c`` (``add_b``: ``a + b - c``) at ``width`` bits: (sum bits,
+    majority bits), bitwise functions of the operands' bits (``keep``: on kept nets);
+    ``carry_save_total`` adds them."""
     x, y, z = (Signal(signed(width), name=f"{name}_{k}") for k in "abc")
     m.d.comb += [x.eq(a), y.eq(b), z.eq(c)]
     # a - b - c = a + ~b + ~c + 2 (mod 2**width), a + b - c = a + b + ~c + 1: carry-save, then
@@ -117,8 +120,17 @@ def _carry_save(m, a, b, c, width: int, name: str, keep: bool, add_b: bool) -> V
     cy = (xu & ny) | (xu & nz) | (ny & nz)
     if keep:
         s, cy = kept(m, s, f"{name}_sum"), kept(m, cy, f"{name}_maj")
+    return s, cy
+
+
+def carry_save_total(s, cy, width: int, add_b: bool = False) -> Value:
+    """``carry_save_bits``' sum and majority bits added: the result, ``signed(width)``."""
     total = Cat(Const(1, 1), s) + Cat(Const(1, 1), Const(int(not add_b), 1), cy[:width - 1])
     return total[1:width + 1].as_signed()
+
+
+def _carry_save(m, a, b, c, width: int, name: str, keep: bool, add_b: bool) -> Value:
+    return carry_save_total(*carry_save_bits(m, a, b, c, width, name, keep, add_b), width, add_b)
 
 
 def clamp_for_compare(value, width: int) -> Value:

@@ -10,7 +10,8 @@
                the notional multiply starts from these registers (partial products in
                stage 1, the product in stage 2); into stage 1, same entry as the orders 1
                and 2 ahead, same session as the orders 1 and 2 ahead (registered flags), and
-               the session's credit room, picked from registers and summed in one chain
+               the session's credit room (every session's carry-save bits, the order's
+               picked, then one chain)
     stage 1    OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
                max qty, collar, stale reference (one comparison each) -> registered;
                the entry's words with the writes that landed as they were read forwarded
@@ -59,8 +60,8 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import (add_sub, any_of, below, equal, equal_halves, exceeds, high_flags, kept, pick, replica, replicas, sub3,
-                     sub_low, topped)
+from ..logic import (any_of, below, carry_save_bits, carry_save_total, equal, equal_halves, exceeds, high_flags, kept,
+                     pick, replica, replicas, sub3, sub_low, topped)
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -130,6 +131,22 @@ def _select_kept(m, onehot, values, name: str, group: int = 2):
     for p in parts[1:]:
         out = out | p
     return kept(m, out, name)
+
+
+def _add_sub_picked(m, onehot, triples, width: int, name: str):
+    """``logic.add_sub`` of the operand triple ``(a, b, c)`` whose bit is set in ``onehot`` (one
+    bit set), the pick after the carry-save: the sum and majority bits are bitwise, so picking
+    them is picking the operands. Each triple's carry-save bits are a kept LUT3 a bit (from
+    registers), their pick ``_select_kept`` in groups of three (a LUT6 a part, then the parts'
+    OR), then the adder's propagate LUT: four levels in front of the chain at up to 18 triples
+    (the session room at 8 sessions; three operands picked first, then carry-saved, were five:
+    abc split each sum behind the XOR it shares with the majority; each triple's bits ANDed
+    with its one-hot bit before the pick were still five, branch hwdepth)."""
+    bits = [carry_save_bits(m, a, b, c, width, f"{name}{k}", add_b=True,
+                            keep=not all(isinstance(v, (Const, int)) for v in (a, b, c)))
+            for k, (a, b, c) in enumerate(triples)]
+    return carry_save_total(*(_select_kept(m, onehot, [v[j] for v in bits], f"{name}_{part}", group=3)
+                              for j, part in enumerate(("sum", "maj"))), width, add_b=True)
 
 
 def _over_room(m, room, sub, notional, name: str):
@@ -373,15 +390,15 @@ class RiskPipeline(wiring.Component):
                          s1_same1_session.eq(equal(s0.session, s1.session)),
                          # the order's session room, limit + cancelled - accepted (every order
                          # decided up to the order 4 ahead: the accumulators before this edge's
-                         # update), picked by the one-hot session from registers and summed in one
-                         # carry-save chain: a register in stage 1. (Each session's room registered
-                         # and picked in stage 1, the pick was in front of stage 1's chain: the
-                         # routed critical path once the compares left stage 3)
-                         s1_sroom.eq(add_sub(m, _select_kept(m, s0_shot, [*regs.session_credit, Const(1 << NOTIONAL_STATE)],
-                                                             "s0_slimit"),
-                                             _select_kept(m, s0_shot[:S], session_n.cancelled, "s0_scancelled"),
-                                             _select_kept(m, s0_shot[:S], session_n.accepted, "s0_saccepted"),
-                                             NOTIONAL_STATE + 3, "s0_sroom")),
+                         # update): every session's carry-save bits from registers, the order's
+                         # picked by its one-hot session, then one chain (_add_sub_picked): a
+                         # register in stage 1. (Each session's room registered and picked in
+                         # stage 1, the pick was in front of stage 1's chain: the routed critical
+                         # path once the compares left stage 3)
+                         s1_sroom.eq(_add_sub_picked(m, s0_shot, [*zip(regs.session_credit, session_n.cancelled,
+                                                                       session_n.accepted),
+                                                                   (Const(1 << NOTIONAL_STATE), 0, 0)],
+                                                     NOTIONAL_STATE + 3, "s0_sroom")),
                          row_r.eq(rd.data),
                          o_rd_r.eq(o_rd_word), r_rd_r.eq(r_rd_word)]
         s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value,
