@@ -62,6 +62,28 @@ def kept(m, value, name: str):
     return sig
 
 
+def select(onehot, values):
+    """The value whose bit is set in ``onehot`` (AND-OR: one shallow level per bit, where a
+    binary-indexed mux of wide registers came out five LUTs deep)."""
+    out = Const(0, max(len(v) for v in values))
+    for k, v in enumerate(values):
+        out = out | Mux(onehot[k], v, 0)
+    return out
+
+
+def select_kept(m, onehot, values, name: str, group: int = 2):
+    """``select`` in two kept LUT levels: partial ORs of ``group`` values each (a LUT4 per bit:
+    two AND pairs), then their OR (up to six parts in one LUT). Left alone, abc chained the
+    eighteen-input AND-OR three LUTs deep; with groups of three it split each into two LUT4s."""
+    parts = [kept(m, select(onehot[k:k + group], values[k:k + group]), f"{name}_part{k // group}")
+             for k in range(0, len(values), group)]
+    assert len(parts) <= 6, "more than six parts: a third level"
+    out = parts[0]
+    for p in parts[1:]:
+        out = out | p
+    return kept(m, out, name)
+
+
 #: the attribute that marks a replica register; the synthesis scripts (synth.py, pnr.py) put
 #: ``keep`` on the flip-flop cell driving each such net (``REPLICA_KEEP``)
 REPLICA = "ws_replica"
