@@ -62,6 +62,28 @@ def kept(m, value, name: str):
     return sig
 
 
+def select(onehot, values):
+    """The value whose bit is set in ``onehot`` (AND-OR: one shallow level per bit, where a
+    binary-indexed mux of wide registers came out five LUTs deep)."""
+    out = Const(0, max(len(v) for v in values))
+    for k, v in enumerate(values):
+        out = out | Mux(onehot[k], v, 0)
+    return out
+
+
+def select_kept(m, onehot, values, name: str, group: int = 2):
+    """``select`` in two kept LUT levels: partial ORs of ``group`` values each (a LUT4 per bit:
+    two AND pairs), then their OR (up to six parts in one LUT). Left alone, abc chained the
+    eighteen-input AND-OR three LUTs deep; with groups of three it split each into two LUT4s."""
+    parts = [kept(m, select(onehot[k:k + group], values[k:k + group]), f"{name}_part{k // group}")
+             for k in range(0, len(values), group)]
+    assert len(parts) <= 6, "more than six parts: a third level"
+    out = parts[0]
+    for p in parts[1:]:
+        out = out | p
+    return kept(m, out, name)
+
+
 #: the attribute that marks a replica register; the synthesis scripts (synth.py, pnr.py) put
 #: ``keep`` on the flip-flop cell driving each such net (``REPLICA_KEEP``)
 REPLICA = "ws_replica"
@@ -106,7 +128,10 @@ def add_sub(m, a, b, c, width: int, name: str, keep: bool = False) -> Value:
     return _carry_save(m, a, b, c, width, name, keep, add_b=True)
 
 
-def _carry_save(m, a, b, c, width: int, name: str, keep: bool, add_b: bool) -> Value:
+def carry_save_bits(m, a, b, c, width: int, name: str, keep: bool = False, add_b: bool = False):
+    """The carry-save of ``a - b - c`` (``add_b``: ``a + b - c``) at ``width`` bits: (sum bits,
+    majority bits), bitwise functions of the operands' bits (``keep``: on kept nets);
+    ``carry_save_total`` adds them."""
     x, y, z = (Signal(signed(width), name=f"{name}_{k}") for k in "abc")
     m.d.comb += [x.eq(a), y.eq(b), z.eq(c)]
     # a - b - c = a + ~b + ~c + 2 (mod 2**width), a + b - c = a + b + ~c + 1: carry-save, then
@@ -117,8 +142,17 @@ def _carry_save(m, a, b, c, width: int, name: str, keep: bool, add_b: bool) -> V
     cy = (xu & ny) | (xu & nz) | (ny & nz)
     if keep:
         s, cy = kept(m, s, f"{name}_sum"), kept(m, cy, f"{name}_maj")
+    return s, cy
+
+
+def carry_save_total(s, cy, width: int, add_b: bool = False) -> Value:
+    """``carry_save_bits``' sum and majority bits added: the result, ``signed(width)``."""
     total = Cat(Const(1, 1), s) + Cat(Const(1, 1), Const(int(not add_b), 1), cy[:width - 1])
     return total[1:width + 1].as_signed()
+
+
+def _carry_save(m, a, b, c, width: int, name: str, keep: bool, add_b: bool) -> Value:
+    return carry_save_total(*carry_save_bits(m, a, b, c, width, name, keep, add_b), width, add_b)
 
 
 def clamp_for_compare(value, width: int) -> Value:

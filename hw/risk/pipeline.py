@@ -10,7 +10,8 @@
                the notional multiply starts from these registers (partial products in
                stage 1, the product in stage 2); into stage 1, same entry as the orders 1
                and 2 ahead, same session as the orders 1 and 2 ahead (registered flags), and
-               the session's credit room, picked from registers and summed in one chain
+               the session's credit room (every session's carry-save bits, the order's
+               picked, then one chain)
     stage 1    OrderChecks: field codes, zero qty, price, unknown / restricted symbol,
                max qty, collar, stale reference (one comparison each) -> registered;
                the entry's words with the writes that landed as they were read forwarded
@@ -59,8 +60,8 @@ from wirespeed.reasons import CODE_WIDTH, MASK_WIDTH
 from wirespeed.reasons import RejectReason as R
 
 from ..mul import Notional
-from ..logic import (add_sub, any_of, below, equal, equal_halves, exceeds, high_flags, kept, pick, replica, replicas, sub3,
-                     sub_low, topped)
+from ..logic import (any_of, below, carry_save_bits, carry_save_total, equal, equal_halves, exceeds, high_flags, kept,
+                     pick, replica, replicas, select_kept, sub3, sub_low, topped)
 from ..regs import map as regmap
 from ..skid import skid_output
 from ..regs.bus import RegBus
@@ -110,26 +111,20 @@ def _first_found(found, codes):
     return out
 
 
-def _select(onehot, values):
-    """The value whose bit is set in ``onehot`` (AND-OR: one shallow level per bit, where a
-    binary-indexed mux of wide registers came out five LUTs deep)."""
-    out = Const(0, max(len(v) for v in values))
-    for k, v in enumerate(values):
-        out = out | Mux(onehot[k], v, 0)
-    return out
-
-
-def _select_kept(m, onehot, values, name: str, group: int = 2):
-    """``_select`` in two kept LUT levels: partial ORs of ``group`` values each (a LUT4 per bit:
-    two AND pairs), then their OR (up to six parts in one LUT). Left alone, abc chained the
-    eighteen-input AND-OR three LUTs deep; with groups of three it split each into two LUT4s."""
-    parts = [kept(m, _select(onehot[k:k + group], values[k:k + group]), f"{name}_part{k // group}")
-             for k in range(0, len(values), group)]
-    assert len(parts) <= 6, "more than six parts: a third level"
-    out = parts[0]
-    for p in parts[1:]:
-        out = out | p
-    return kept(m, out, name)
+def _add_sub_picked(m, onehot, triples, width: int, name: str):
+    """``logic.add_sub`` of the operand triple ``(a, b, c)`` whose bit is set in ``onehot`` (one
+    bit set), the pick after the carry-save: the sum and majority bits are bitwise, so picking
+    them is picking the operands. Each triple's carry-save bits are a kept LUT3 a bit (from
+    registers), their pick ``_select_kept`` in groups of three (a LUT6 a part, then the parts'
+    OR), then the adder's propagate LUT: four levels in front of the chain at up to 18 triples
+    (the session room at 8 sessions; three operands picked first, then carry-saved, were five:
+    abc split each sum behind the XOR it shares with the majority; each triple's bits ANDed
+    with its one-hot bit before the pick were still five, branch hwdepth)."""
+    bits = [carry_save_bits(m, a, b, c, width, f"{name}{k}", add_b=True,
+                            keep=not all(isinstance(v, (Const, int)) for v in (a, b, c)))
+            for k, (a, b, c) in enumerate(triples)]
+    return carry_save_total(*(select_kept(m, onehot, [v[j] for v in bits], f"{name}_{part}", group=3)
+                              for j, part in enumerate(("sum", "maj"))), width, add_b=True)
 
 
 def _over_room(m, room, sub, notional, name: str):
@@ -326,7 +321,6 @@ class RiskPipeline(wiring.Component):
         s1_fwd3, s1_fwd4, s1_fwd5, s1_fwd_fill1, s1_fwd_fill2 = Signal(), Signal(), Signal(), Signal(), Signal()
         o_rd_r, r_rd_r = Signal(COUNT_WIDTH), Signal(COUNT_WIDTH)     # the read ports' data, registered
         s1_shot = Signal(S + 1)                      # the order's session, one-hot (bit S: out of range)
-        s1_same3 = Signal()                          # same session as the order 3 ahead (now in stage 3)
         # same entry as the order ahead (in stage 2) and the order 2 ahead (in stage 3), same session
         # as the order 2 ahead: compared a stage early, from registers (the entries move together),
         # so that each is a register in front of the stage-1 chains it gates. Compared in stage 1,
@@ -346,6 +340,13 @@ class RiskPipeline(wiring.Component):
         # (counters.over_used_if; ``w_now.en`` as this pick's enable was merged by yosys with
         # ``acc_prev_window`` and fanned out to both)
         acc_opened = replica(Signal(), "acc_prev_opened")
+        # and one for stage 1's gross credit rooms (the order 3 ahead's accept folded into their
+        # carry-save LUTs): sharing ``acc_prev``'s mux of ``notional_2`` with stage 2's credit
+        # compares, abc made it a LUT of its own in front of the rooms' carry-save (xcup depth 4 at
+        # 16k: ``s2_groom_a``); for the session rooms, the same accept and the order of this
+        # order's session, one register (``acc_prev & s1_same3`` as two was a shared LUT2 in front
+        # of ``s2_sroom_a``'s carry-save: depth 4)
+        acc_groom, acc_sroom = replica(Signal(), "acc_prev_groom"), replica(Signal(), "acc_prev_sroom")
         notional_2 = Signal(64)                      # its notional
         # the words read as the order entered, kept if a read-back takes the ports before it moves on
         o_rd_word = hold(m, o_rd.data, adv["s0"], adv["s1"], readback.steal, "opened_rd")
@@ -367,21 +368,21 @@ class RiskPipeline(wiring.Component):
                          s1_fwd3.eq(equal(s3_entry, s0_entry)),        # its accept is known in stage 1
                          s1_fwd4.eq(w_now.hits(s0_entry)), s1_fwd5.eq(s0_fwd5),
                          s1_fwd_fill1.eq(s0_fwd_fill1), s1_fwd_fill2.eq(s0_fwd_fill2),
-                         s1_shot.eq(s0_shot), s1_same3.eq(equal(s0.session, s3.session)), s1_tau.eq(s0_tau),
+                         s1_shot.eq(s0_shot), s1_tau.eq(s0_tau),
                          s1_same1.eq(equal(s0_entry, s1_entry)), s1_same2.eq(equal(s0_entry, s2_entry)),
                          s1_same2_session.eq(equal(s0.session, s2.session)),
                          s1_same1_session.eq(equal(s0.session, s1.session)),
                          # the order's session room, limit + cancelled - accepted (every order
                          # decided up to the order 4 ahead: the accumulators before this edge's
-                         # update), picked by the one-hot session from registers and summed in one
-                         # carry-save chain: a register in stage 1. (Each session's room registered
-                         # and picked in stage 1, the pick was in front of stage 1's chain: the
-                         # routed critical path once the compares left stage 3)
-                         s1_sroom.eq(add_sub(m, _select_kept(m, s0_shot, [*regs.session_credit, Const(1 << NOTIONAL_STATE)],
-                                                             "s0_slimit"),
-                                             _select_kept(m, s0_shot[:S], session_n.cancelled, "s0_scancelled"),
-                                             _select_kept(m, s0_shot[:S], session_n.accepted, "s0_saccepted"),
-                                             NOTIONAL_STATE + 3, "s0_sroom")),
+                         # update): every session's carry-save bits from registers, the order's
+                         # picked by its one-hot session, then one chain (_add_sub_picked): a
+                         # register in stage 1. (Each session's room registered and picked in
+                         # stage 1, the pick was in front of stage 1's chain: the routed critical
+                         # path once the compares left stage 3)
+                         s1_sroom.eq(_add_sub_picked(m, s0_shot, [*zip(regs.session_credit, session_n.cancelled,
+                                                                       session_n.accepted),
+                                                                   (Const(1 << NOTIONAL_STATE), 0, 0)],
+                                                     NOTIONAL_STATE + 3, "s0_sroom")),
                          row_r.eq(rd.data),
                          o_rd_r.eq(o_rd_word), r_rd_r.eq(r_rd_word)]
         s1_opened = Mux(s1_fwd3 & w_now.en, w_now.value,
@@ -426,8 +427,8 @@ class RiskPipeline(wiring.Component):
         s1_side_ok = _one_of(s1.side, Side)
         s1_room = kept(m, Mux(s1.side == Side.BUY, row.long_limit, row.short_limit) + s1_released, "s1_room")
         ahead_1 = Mux(s1_same1, s2.qty, 0)      # the order ahead (in stage 2) on this entry
-        notional_3 = Mux(acc_prev, notional_2, 0)    # the order 3 ahead's notional if accepted ...
-        snotional_3 = Mux(acc_prev & s1_same3, notional_2, 0)   # ... and of this order's session
+        notional_3 = Mux(acc_groom, notional_2, 0)   # the order 3 ahead's notional if accepted ...
+        snotional_3 = Mux(acc_sroom, notional_2, 0)             # ... and of this order's session
         # the order 2 ahead's new opened word (acc_prev: the order 3 ahead's accept, as it is decided)
         opened_if = Mux(s1_same2, Mux(acc_prev, *s3_cand_opened), s1_opened)
         with m.If(adv["s2"]):
@@ -447,10 +448,12 @@ class RiskPipeline(wiring.Component):
                          s2_snotional_2.eq(Mux(s1_same2_session, s3_notional, 0)),
                          # acc_prev and notional_2 are the order 3 ahead's while this order is in stage 1
                          s2_groom.eq(credit_room - notional_3),
-                         s2_groom_a.eq(sub3(m, credit_room, notional_3, mul.product, NOTIONAL_STATE + 5, "s1_groom_a")),
+                         # (the carry-save bits kept: each one LUT with the accept's mux in it)
+                         s2_groom_a.eq(sub3(m, credit_room, notional_3, mul.product, NOTIONAL_STATE + 5, "s1_groom_a",
+                                            keep=True)),
                          s2_sroom.eq(s1_sroom - snotional_3),
                          s2_sroom_a.eq(sub3(m, s1_sroom, snotional_3, Mux(s1_same1_session, mul.product, 0),
-                                            NOTIONAL_STATE + 4, "s1_sroom_a"))]
+                                            NOTIONAL_STATE + 4, "s1_sroom_a", keep=True))]
 
         # ---- stage 2: headrooms for both outcomes of the order ahead ----------------------------
         tat = [Signal(NOW_WIDTH, name=f"tat{n}") for n in range(S)]
@@ -593,7 +596,8 @@ class RiskPipeline(wiring.Component):
         m.d.comb += conf.eq(s3_session_ok & rate_go)
 
         with m.If(adv["dec"]):
-            m.d.sync += [acc_prev.eq(take), acc_win.eq(take), acc_opened.eq(take), last_key.eq(s3.cl_ord_key),
+            m.d.sync += [acc_prev.eq(take), acc_win.eq(take), acc_opened.eq(take), acc_groom.eq(take),
+                         last_key.eq(s3.cl_ord_key),
                          rate_sel.eq(conf & s2_same_session)]   # the next order is in stage 2
 
         # ---- output register and skid register -------------------------------------------------------
@@ -637,6 +641,10 @@ class RiskPipeline(wiring.Component):
         def take_with(bit, name):
             return kept(m, pick(acc_prev, passes[0] & bit, passes[1] & bit) & rate_go, name)
 
+        with m.If(adv["dec"]):
+            # the decided order accepted and of the session of the order moving into stage 1 (the
+            # order 3 ahead of it there): a copy of ``take`` with the sessions' compare in it
+            m.d.sync += acc_sroom.eq(take_with(equal(s0.session, s3.session), "take_sroom"))
         with m.If(take_with(s3_valid, "take_gross")):
             m.d.sync += accepted_n.eq(accepted_n + notional)
         for k, acc in enumerate(session_n.accepted):

@@ -24,7 +24,7 @@ from amaranth.lib.memory import Memory
 
 from wirespeed.layout import SYMBOL_LIMITS
 
-from ..logic import any_of, below, equal, kept
+from ..logic import any_of, below, equal, kept, select_kept
 from ..regs import map as regmap
 from .checks import COUNT_WIDTH
 from .tables import NOTIONAL_STORED, ReadBack, stored_row
@@ -209,7 +209,9 @@ def register_file(m, bus, depth: int, limits: Memory, readback: ReadBack, used: 
     rates = Array([v for k in range(S) for v in (g.session_rate_interval[k], g.session_rate_tolerance[k])])
     r2_rate, r2_srate = Signal(32), Signal()
     m.d.sync += [r2_rate.eq(rates[Cat(r1_stol, r1_sidx)]), r2_srate.eq(r1_srate)]
-    m.d.sync += [r2_glob.eq(_or_select(r1_glob, [values[r.name] for r in readable])),
+    # the global's value picked in two kept levels (parts of three, then their OR): as one AND-OR
+    # of ten, abc chained it four LUTs deep (xcup depth 4 at 16k entries)
+    m.d.sync += [r2_glob.eq(select_kept(m, r1_glob, [values[r.name] for r in readable], "r2_glob_pick", group=3)),
                  r2_valid.eq(r1_valid), r2_ok.eq(r1_ok), r2_state.eq(r1_state), r2_hi.eq(r1_hi),
                  r2_field.eq(r1_field)]
 
@@ -234,10 +236,3 @@ def register_file(m, bus, depth: int, limits: Memory, readback: ReadBack, used: 
     m.d.sync += [bus.rvalid.eq(r4_valid), bus.rdata.eq(Mux(r4_ok, word, 0))]
     return g
 
-
-def _or_select(onehot, values):
-    """The value whose bit is set in ``onehot`` (AND-OR: no priority chain)."""
-    out = Const(0, 32)
-    for k, v in enumerate(values):
-        out = out | Mux(onehot[k], v, 0)
-    return out
