@@ -72,8 +72,8 @@ def select(onehot, values):
 
 
 def select_kept(m, onehot, values, name: str, group: int = 2):
-    """``select`` in two kept LUT levels: partial ORs of ``group`` values each (a LUT4 per bit:
-    two AND pairs), then their OR (up to six parts in one LUT). Left alone, abc chained the
+    """``select`` in two kept LUT levels: partial ORs of ``group`` values each (a LUT4 per bit at
+    groups of two: two AND pairs; a LUT6 at three), then their OR (up to six parts in one LUT). Left alone, abc chained the
     eighteen-input AND-OR three LUTs deep; with groups of three it split each into two LUT4s."""
     parts = [kept(m, select(onehot[k:k + group], values[k:k + group]), f"{name}_part{k // group}")
              for k in range(0, len(values), group)]

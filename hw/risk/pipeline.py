@@ -71,6 +71,7 @@ from .slices import state_memory
 from .tables import LIMIT_WIDTH, POSITION_WIDTH, ReadBack, full_row, hold
 
 LATENCY = 5
+MAX_SESSIONS = 16       # the session room's pick: six groups of three at most (logic.select_kept)
 FILL_VISIBLE = 5
 #: When a register write reaches the checks: (k, c): the write whose ``we`` is sampled at the end
 #: of cycle w is seen by the orders whose k-th advance after entry (0: entry, 3: decision) is
@@ -112,10 +113,12 @@ def _first_found(found, codes):
 
 
 def _add_sub_picked(m, onehot, triples, width: int, name: str):
-    """``logic.add_sub`` of the operand triple ``(a, b, c)`` whose bit is set in ``onehot`` (one
-    bit set), the pick after the carry-save: the sum and majority bits are bitwise, so picking
+    """``logic.add_sub`` of the operand triple ``(a, b, c)`` whose bit is set in ``onehot`` (exactly
+    one bit set: with none the result is 1, not 0, and with several it is no sum of theirs; the
+    session room's one-hot ``s0_shot`` is all zeros only before the first order, whose room is
+    then unused), the pick after the carry-save: the sum and majority bits are bitwise, so picking
     them is picking the operands. Each triple's carry-save bits are a kept LUT3 a bit (from
-    registers), their pick ``_select_kept`` in groups of three (a LUT6 a part, then the parts'
+    registers), their pick ``logic.select_kept`` in groups of three (a LUT6 a part, then the parts'
     OR), then the adder's propagate LUT: four levels in front of the chain at up to 18 triples
     (the session room at 8 sessions; three operands picked first, then carry-saved, were five:
     abc split each sum behind the XOR it shares with the majority; each triple's bits ANDed
@@ -190,6 +193,9 @@ class RiskPipeline(wiring.Component):
             problem = f"depth {depth} does not fit the register map ({regmap.MAX_DEPTH} symbols at most)"
         if problem is None and sessions * regmap.SESSION_STRIDE + regmap.SESSION_BASE > 1 << regmap.ADDR_WIDTH:
             problem = f"sessions {sessions} do not fit the register map"
+        if problem is None and sessions > MAX_SESSIONS:
+            problem = (f"sessions {sessions} do not fit the session room's pick ({MAX_SESSIONS} at most: "
+                       "groups of three in two kept levels, _add_sub_picked)")
         if problem:
             self._MustUse__silence = True   # never elaborated: no "created but never used" warning
             raise TypeError(problem)

@@ -250,6 +250,18 @@ def scenarios(window: int = 4) -> list[Scenario]:
                  (1,) * 5 + (0,), sc))
     add(Scenario("credit/session-other-session-two-ahead", (order(qty=60), order(qty=50, session=1),
                                                             order(qty=10), order(qty=30)), (1, 1, 1, 1), sc))
+    # the order 3 ahead (stage 1's accepted take, `acc_prev_sroom`: accepted AND of the order's
+    # session): of another session its notional is not this session's; of the same session and
+    # rejected, not taken off (both fail, with no stall, if the take drops its session or accept term)
+    add(Scenario("credit/session-other-session-three-ahead", (order(qty=50, session=1), order(qty=1, session=2),
+                                                              order(qty=1, session=3), order(qty=100)),
+                 (1, 1, 1, 1), sc))
+    add(Scenario("credit/session-other-session-three-ahead-fails", (order(qty=50, session=1), order(qty=1, session=2),
+                                                                    order(qty=1, session=3), order(qty=101)),
+                 (1, 1, 1, 0), sc))
+    add(Scenario("credit/session-rejected-three-ahead", (order(qty=101), order(qty=1, session=2),
+                                                         order(qty=1, session=3), order(qty=100)),
+                 (0, 1, 1, 1), sc))
     add(Scenario("credit/session-two-ahead-same-session", (order(qty=60), order(qty=10, session=1),
                                                            order(qty=40), order(qty=1)), (1, 1, 1, 0), sc))
     add(Scenario("credit/session-rejected-ahead-then-gross", (order(qty=90), order(qty=20), order(qty=10, session=1),

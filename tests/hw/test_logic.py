@@ -195,3 +195,34 @@ def test_the_two_opened_words_are_compared_apart_and_picked_after():
     bad = _mismatches(m, (a, b_if, b_not, qty, sel), over, cases,
                       lambda va, vi, vn, q, vs: q > headroom(va - (vi if vs else vn)))
     assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize("sessions", [2, 8, 16])
+def test_the_room_picked_after_its_carry_save_is_the_picked_sessions_sum(sessions):
+    """pipeline._add_sub_picked(onehot, triples) == a + b - c of the triple whose one-hot bit is
+    set, for every session at the pick's group boundaries (groups of three: 2/3, 5/6, the last
+    group short) and at the operands' extremes (the session room: limit + cancelled - accepted)."""
+    from wirespeed.hw.risk.pipeline import _add_sub_picked
+
+    width = 16
+    onehot = Signal(sessions)
+    triples = [(Signal(12, name=f"a{k}"), Signal(12, name=f"b{k}"), Signal(13, name=f"c{k}")) for k in range(sessions)]
+    m = Module()
+    out = Signal(signed(width))
+    m.d.comb += out.eq(_add_sub_picked(m, onehot, triples, width, "t"))
+    rng = random.Random(7)
+    flat = [s for t in triples for s in t]
+    cases = []
+    for _ in range(12):
+        values = [rng.choice([0, 1, (1 << 12) - 1, rng.randrange(1 << 12)]) for _ in range(2 * sessions)]
+        ops = [(values[2 * k], values[2 * k + 1], rng.choice([0, (1 << 13) - 1, rng.randrange(1 << 13)]))
+               for k in range(sessions)]
+        for k in range(sessions):
+            cases.append((1 << k, *(v for t in ops for v in t)))
+
+    def expect(hot, *vals):
+        k = hot.bit_length() - 1
+        a, b, c = vals[3 * k:3 * k + 3]
+        return a + b - c
+    bad = _mismatches(m, (onehot, *flat), out, cases, expect)
+    assert not bad, bad[:3]
