@@ -306,6 +306,11 @@ def _pow2(n: int) -> int:
 MIN_HW_DEPTH, MIN_HW_SESSIONS = 16, 4
 
 
+def _hw_max_sessions() -> int:
+    from wirespeed.hw.risk.pipeline import MAX_SESSIONS
+    return MAX_SESSIONS
+
+
 def make_backend(config: RiskConfig, symbols: SymbolTable, sessions: int = 256, clock=None) -> RiskBackend:
     """The configured backend with every limit loaded through its registers. The hardware
     backends get a table of max(16, symbols) rows and max(4, ``sessions``) throttle slots, each
@@ -315,6 +320,9 @@ def make_backend(config: RiskConfig, symbols: SymbolTable, sessions: int = 256, 
         backend: RiskBackend = ModelRiskBackend(256, 256, clock=clock)
     elif config.backend == "native":
         backend = NativeRiskBackend(256, 256, clock=clock)
+    elif slots > _hw_max_sessions():
+        raise ConfigError(f"risk.backend: {config.backend!r} serves at most {_hw_max_sessions()} client sessions "
+                          f"(the pipeline's session rooms), not {sessions}: use 'model' or 'native'")
     elif config.backend == "amaranth":
         from .risk_amaranth import AmaranthRiskBackend
         backend = AmaranthRiskBackend(depth, slots, clock=clock)

@@ -99,6 +99,10 @@ def test_limits_that_cannot_load_name_the_key():
         load_config(overrides={"risk": {"default": {"max_qty": 1 << 32}}})
     with pytest.raises(ConfigError, match=r"risk.session_rate: .* below the slowest rate"):
         load_config(overrides={"risk": {"session_rate": 0.1}})
+    for backend in ("amaranth", "verilator"):          # (refused before anything is built)
+        cfg = load_config(overrides={"risk": {"backend": backend}}).risk
+        with pytest.raises(ConfigError, match=rf"risk.backend: '{backend}' serves at most 16 client sessions"):
+            make_backend(cfg, symbols, sessions=17)
 
 
 def test_the_model_backend_reads_limits_from_its_registers():
